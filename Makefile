@@ -1,0 +1,172 @@
+# perfshim: one non-recursive Makefile. `make help` lists targets and knobs.
+# Objects: build/<dir>/*.o (analyzer, runner), *.op (PIC preload), *.ot (tests).
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+CXX ?= c++
+BUILD := build
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2 \
+	-Wwrite-strings -Wundef -Wno-unused-parameter -Wno-missing-field-initializers
+ifneq ($(filter 1,$(WERROR) $(DEBUG)),)
+WARN += -Werror
+endif
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+
+COMMON_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -iquote . $(WARN)
+ifeq ($(DEBUG),1)
+OPT := -O0 -DPS_DEBUG=1
+else
+OPT := -O2
+endif
+
+SANFLAGS :=
+ifneq ($(SAN),)
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+SANFLAGS := -fsanitize=$(SAN) -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
+endif
+
+UNWIND_CFLAGS := $(shell $(PKG_CONFIG) --cflags libunwind 2>/dev/null)
+UNWIND_LIBS := $(shell $(PKG_CONFIG) --libs libunwind 2>/dev/null || echo -lunwind)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck)
+DW_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdw 2>/dev/null)
+DW_LIBS := $(shell $(PKG_CONFIG) --libs libdw 2>/dev/null || echo -ldw -lelf)
+
+# The preload library: never sanitized, never instrumented (its hooks would call themselves).
+LIB_CFLAGS := $(COMMON_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
+	-ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc \
+	-fno-builtin-realloc -fno-stack-protector $(UNWIND_CFLAGS) $(CFLAGS)
+LIB_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,nodelete $(UNWIND_LIBS) -ldl -pthread $(LDFLAGS)
+
+ANA_CFLAGS := $(COMMON_CFLAGS) $(OPT) $(SANFLAGS) $(DW_CFLAGS) $(CFLAGS)
+ANA_LDFLAGS := $(SANFLAGS) $(DW_LIBS) -lstdc++ -lm -pthread $(LDFLAGS)
+
+TEST_CFLAGS := $(ANA_CFLAGS) $(CHECK_CFLAGS)
+TEST_LDFLAGS := $(ANA_LDFLAGS) $(CHECK_LIBS)
+
+# Rebuild everything when the flags change (SAN=1 after a plain build, DEBUG=1, ...).
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_NOW := $(CC) $(LIB_CFLAGS) | $(ANA_CFLAGS) | $(TEST_CFLAGS) | $(ANA_LDFLAGS)
+ifneq ($(FLAGS_NOW),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
+$(shell mkdir -p $(BUILD) && echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
+endif
+
+LIB_SRCS := $(wildcard preload/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.op)
+ANA_SRCS := $(wildcard analyzer/*.c)
+ANA_OBJS := $(ANA_SRCS:%.c=$(BUILD)/%.o)
+ANA_LIBOBJS := $(filter-out $(BUILD)/analyzer/main.o,$(ANA_OBJS))
+RUN_SRCS := $(wildcard runner/*.c)
+RUN_OBJS := $(RUN_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+UNIT_HELPER_OBJS := $(UNIT_HELPERS:%.c=$(BUILD)/%.ot)
+
+LIB := $(BUILD)/libperfshim.so
+ANALYZE := $(BUILD)/perfshim-analyze
+RUNNER := $(BUILD)/perfshim
+TARGETS := $(LIB) $(ANALYZE) $(RUNNER)
+
+.PHONY: all check test unit runtests bench demo install uninstall clean help deps samples fuzz
+all: $(TARGETS)
+
+$(LIB_OBJS): $(BUILD)/%.op: %.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC(pic) $<")
+	$(Q)$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(ANA_OBJS) $(RUN_OBJS): $(BUILD)/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ANA_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/%.ot: tests/%.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC(test) $<")
+	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(LIB_LDFLAGS)
+
+$(ANALYZE): $(ANA_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(ANA_LDFLAGS)
+
+$(RUNNER): $(RUN_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(ANA_LDFLAGS)
+
+$(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(UNIT_HELPER_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(TEST_LDFLAGS)
+
+# Samples: programs of known behaviour, built as tests and the benchmark need them.
+# samples/samples.mk lists them and their flags.
+-include samples/samples.mk
+
+deps:
+	$(Q)misc/install-deps.sh
+
+unit: $(UNIT_BINS)
+	$(Q)fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+runtests: all samples
+	$(Q)tests/run/run-all.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all samples $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory unit runtests
+
+test: check
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all samples
+	$(Q)bench/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all samples
+	$(Q)misc/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(ANALYZE) $(RUNNER) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 include/perfshim.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' misc/perfshim.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/perfshim.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/perfshim-analyze $(DESTDIR)$(PREFIX)/bin/perfshim \
+		$(DESTDIR)$(PREFIX)/lib/libperfshim.so $(DESTDIR)$(PREFIX)/include/perfshim.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/perfshim.pc \
+		$(DESTDIR)$(PREFIX)/share/man/man1/perfshim.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/perfshim-analyze.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/libperfshim.1
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "targets: all check(test) bench demo install uninstall clean help"
+	@echo "knobs:   V=1 (show commands)  DEBUG=1 (-O0, -Werror)  WERROR=1"
+	@echo "         SAN=1 or SAN=address,undefined (analyzer and tests only, never the preload)"
+	@echo "         PREFIX=/usr/local DESTDIR=  CC= CFLAGS= LDFLAGS="
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

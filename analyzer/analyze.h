@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private interface of perfshim-analyze: the trace reader (trace-read.c), symbols
+ * (symbols.c), reports (report-*.c) and helpers (util.c, output.c). docs/design.md explains
+ * how the pieces fit; docs/trace-format.md the bytes they read.
+ */
+#ifndef PERFSHIM_ANALYZE_H
+#define PERFSHIM_ANALYZE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "include/perfshim/trace.h"
+
+/* ---- logging (util.c). Every file defines PR_FMT before including this header. ---- */
+#ifndef PR_FMT
+#define PR_FMT "analyze"
+#endif
+extern int debug_level;
+extern const char *progname;
+void __pr_log(const char *prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void __pr_err(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+#define pr_dbg(lvl, fmt, ...)                                                              \
+	do {                                                                               \
+		if (debug_level >= (lvl))                                                  \
+			__pr_log(PR_FMT ": ", fmt, ##__VA_ARGS__);                         \
+	} while (0)
+#define pr_warn(fmt, ...) __pr_log("warning: ", fmt, ##__VA_ARGS__)
+/* pr_err: one line "perfshim-analyze: error: ..." and exit(1) (bad input) */
+#define pr_err(fmt, ...) __pr_err(fmt, ##__VA_ARGS__)
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* ---- the trace (trace-read.c) ---- */
+
+struct trace_module {
+	uint64_t base;			/* load bias */
+	uint64_t lo, hi;		/* absolute address range of its PT_LOAD segments */
+	uint8_t build_id[64];
+	uint32_t build_id_len;
+	char *path;
+	uint64_t load_ns;		/* when it was recorded (ns since trace start) */
+	uint64_t unload_ns;		/* UINT64_MAX while loaded */
+};
+
+struct trace_thread {
+	uint32_t tid;
+	char name[64];			/* THREAD_NAME, or "" */
+	uint64_t first_ns, last_ns;	/* first and last timed record */
+	uint64_t nchunks;		/* intact chunks used */
+	uint64_t bytes;			/* payload bytes of those chunks */
+	bool complete;			/* its LAST chunk was read */
+	bool damaged;			/* a damaged chunk ended its stream early */
+	bool cut;			/* stopped by another thread at exit (CHUNK_CUT) */
+	/* private to the reader */
+	void *priv;
+};
+
+/* A frame of an allocation stack: innermost first. */
+struct trace_frame {
+	uint64_t ip;			/* address in the traced process */
+	bool is_ra;			/* a return address (symbolize ip - 1), else a function entry */
+};
+
+struct trace_stack {
+	uint32_t nframes;
+	const struct trace_frame *frames; /* innermost first */
+};
+
+struct trace {
+	const char *path;
+	int fd;
+	uint64_t file_size;
+	struct trace_file_header hdr;
+	uint32_t pid, ppid;
+	char *exe;			/* from the PROCESS record, or NULL */
+	char *cmdline;			/* argv joined by spaces, or NULL */
+	uint64_t duration_ns;		/* first to last timed record of any thread */
+	double ns_per_tick;		/* trace clock conversion (clock.c-like fit, see trace-read.c) */
+
+	struct trace_thread *threads;	/* in order of first appearance in the file */
+	uint32_t nthreads;
+	struct trace_module *modules;	/* every MODULE record, in load order */
+	uint32_t nmodules;
+
+	/* Distinct function addresses seen in ENTRY records (dense ids for reports). */
+	uint64_t *funcs;
+	uint32_t nfuncs;
+
+	/*
+	 * What walks learn: modules, funcs, marks, process info, thread names and the totals
+	 * below are filled as records are decoded (whatever the walk's flags) and are complete
+	 * after any complete walk. Reports symbolize after their walk.
+	 */
+	/* Marks seen: label and time. start/end are implicit (see trace_find_mark). */
+	struct trace_mark {
+		char *label;
+		uint64_t ns;
+		uint32_t tid;
+	} *marks;
+	uint32_t nmarks;
+
+	/* totals over the intact part */
+	uint64_t nevents, ncalls, nallocs, nfrees, nreallocs, nlost;
+
+	/* chunks that were damaged or missing: for the warning and reports */
+	uint64_t damaged_chunks, damaged_bytes;
+	bool truncated;
+
+	void *priv;			/* reader state */
+};
+
+enum trace_ev_type {
+	EV_ENTRY = 1,	/* addr, func */
+	EV_EXIT,	/* addr, func: the call being closed (the reader keeps the call stack) */
+	EV_ALLOC,	/* ptr, size, stack, kind */
+	EV_FREE,	/* ptr */
+	EV_REALLOC,	/* old_ptr, ptr (0: freed by realloc(p, 0)), size, stack; ns2 = when
+			 * the new block appeared (ns = when the old one was released) */
+	EV_MARK,	/* str */
+	EV_MODULE,	/* module: index into trace->modules */
+	EV_UNLOAD,	/* module */
+	EV_THREAD_NAME,	/* str */
+	EV_LOST,	/* size = events the recorder dropped */
+	EV_PROCESS,	/* str = exe */
+	EV_RSS,		/* size = RSS bytes */
+};
+
+struct trace_event {
+	enum trace_ev_type type;
+	uint32_t thread;		/* index into trace->threads */
+	uint32_t tid;
+	uint32_t depth;			/* ENTRY: depth of the new call (0 = outermost);
+					 * EXIT: depth of the call being closed */
+	uint64_t ns;			/* ns since trace start */
+	uint64_t ns2;			/* REALLOC only */
+	uint64_t addr;			/* ENTRY/EXIT: function entry address */
+	uint32_t func;			/* ENTRY/EXIT: index into trace->funcs */
+	uint32_t stack;			/* ALLOC/REALLOC: global stack id, 0 = no stack */
+	uint32_t kind;			/* ALLOC: enum trace_alloc_kind */
+	uint32_t module;		/* MODULE/UNLOAD */
+	uint64_t ptr, old_ptr, size;
+	uint64_t entry_ns;		/* EXIT: when the closed call started */
+	const char *str;		/* MARK/THREAD_NAME/PROCESS; valid during the callback */
+	size_t len;
+};
+
+/*
+ * Returns 0 to go on, non-zero to stop the walk (trace_walk then returns that value).
+ * The reader turns longjmp repairs (EXITS records) and unclosed calls at a thread's end into
+ * EXIT events, so ENTRY and EXIT always pair up.
+ */
+typedef int (*trace_event_fn)(const struct trace_event *ev, void *ctx);
+
+#define WALK_MERGED (1U << 0)	/* all threads in one global time order (heap merge) */
+#define WALK_CALLS (1U << 1)	/* deliver ENTRY/EXIT */
+#define WALK_MEMORY (1U << 2)	/* deliver ALLOC/FREE/REALLOC/RSS */
+#define WALK_OTHER (1U << 3)	/* deliver MARK/MODULE/UNLOAD/THREAD_NAME/LOST/PROCESS */
+#define WALK_ALL (WALK_CALLS | WALK_MEMORY | WALK_OTHER)
+
+/*
+ * trace_open - open and validate @path: header, then an index of every chunk header
+ * (payload checksums are checked as chunks are decoded).
+ * Damage is reported once on stderr (what was lost) and the intact part is kept.
+ * Return: 0, or -1 after printing one error line (foreign, empty, wrong version, hopeless).
+ */
+int trace_open(const char *path, struct trace **out);
+void trace_close(struct trace *t);
+
+/*
+ * trace_walk - decode the trace and call @fn for each event selected by @flags.
+ * Without WALK_MERGED, threads are walked one after the other, each in its own order.
+ * @thread: index into trace->threads to walk only that thread, or -1 for all.
+ * Memory use is bounded by the threads' chunk buffers and decoding tables, not trace size.
+ * Return: 0, the callback's non-zero value, or -1 on a decoding error (reported once).
+ */
+int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, void *ctx);
+
+/* trace_stack_get - frames of global stack @id (1..trace_nstacks). */
+struct trace_stack trace_stack_get(const struct trace *t, uint32_t id);
+uint32_t trace_nstacks(const struct trace *t);
+/* trace_stack_parent - the stack without its innermost frame (0 when it has one frame). */
+uint32_t trace_stack_parent(const struct trace *t, uint32_t id);
+
+/* trace_find_mark - time of mark @label ("start", "end" or a recorded label); -1 if none. */
+int trace_find_mark(const struct trace *t, const char *label, uint64_t *ns);
+
+/* ---- symbols (symbols.c) ---- */
+
+struct sym_info {
+	const char *name;		/* demangled function name, NULL if unknown */
+	const char *module;		/* module path (as recorded), NULL if outside any */
+	uint64_t module_off;		/* addr - module base */
+	const char *file;		/* source file from DWARF, or NULL */
+	unsigned line;			/* 0 if unknown */
+};
+
+struct symbols;
+struct symbols *sym_open(const struct trace *t);
+void sym_close(struct symbols *s);
+/*
+ * sym_resolve - symbolize @addr (an address in the traced process, at time @ns for modules
+ * that came and went). @is_ra: a return address, looked up as addr - 1. Strings are owned by
+ * @s and live until sym_close. Return: 0 when a name was found, -1 otherwise (@out still
+ * holds the module and offset when known).
+ */
+int sym_resolve(struct symbols *s, uint64_t addr, bool is_ra, struct sym_info *out);
+/* sym_name - "name" or "module+0xOFF" or "0xADDR"; owned by @s (cached per address). */
+const char *sym_name(struct symbols *s, uint64_t addr, bool is_ra);
+/* sym_module_name - basename of the module holding @addr, or "?" */
+const char *sym_module_name(struct symbols *s, uint64_t addr);
+
+/* ---- options and reports ---- */
+
+enum out_format { FMT_TEXT = 0, FMT_JSON = 1, FMT_CSV = 2 };
+
+struct opts {
+	const char *command;
+	enum out_format format;
+	const char **traces;		/* positional trace files */
+	int ntraces;
+	const char *sort;		/* column name for functions/memory tables */
+	long limit;			/* rows; -1 = command's default */
+	const char *filter;		/* regex on function names */
+	int thread_set;			/* --thread given */
+	uint32_t thread_tid;
+	int per_thread;			/* --per-thread */
+	const char *function;		/* callgraph --function */
+	int depth;			/* callgraph --depth, -1 = unlimited */
+	double min_percent;		/* callgraph --min-percent */
+	const char *suppressions;	/* leaks --suppressions FILE */
+	int no_suppress;		/* leaks --no-suppress */
+	const char *from, *to;		/* diff marks */
+	double threshold;		/* diff --threshold PCT */
+	const char *metric;		/* flamegraph --metric */
+	int folded;			/* flamegraph --folded */
+	const char *output;		/* -o FILE for html/svg/chrome, NULL = stdout */
+	int color;			/* colour on a terminal */
+	int progress;			/* progress line on stderr */
+	int demangle;			/* 1 by default */
+};
+
+int report_summary(struct trace *t, const struct opts *o);
+int report_functions(struct trace *t, const struct opts *o);
+int report_callgraph(struct trace *t, const struct opts *o);
+int report_memory(struct trace *t, const struct opts *o);
+int report_leaks(struct trace *t, const struct opts *o);
+int report_dump(struct trace *t, const struct opts *o);
+
+/* ---- output helpers (output.c) ---- */
+
+/* Scaled units: "812 ns", "1.25 us", "3.40 ms", "2.00 s"; "512 B", "1.5 KiB", "3.2 MiB". */
+char *fmt_ns(char *buf, size_t len, uint64_t ns);
+char *fmt_bytes(char *buf, size_t len, uint64_t bytes);
+char *fmt_count(char *buf, size_t len, uint64_t n);	/* 1234567 -> "1,234,567" */
+
+/* JSON writer: valid output, keys in the order written, integers as integers. */
+struct json {
+	FILE *f;
+	int depth;
+	bool first[64];
+	bool pretty;
+};
+void json_init(struct json *j, FILE *f);
+void json_obj_begin(struct json *j, const char *key);	/* key NULL inside arrays / top */
+void json_obj_end(struct json *j);
+void json_arr_begin(struct json *j, const char *key);
+void json_arr_end(struct json *j);
+void json_u64(struct json *j, const char *key, uint64_t v);
+void json_i64(struct json *j, const char *key, int64_t v);
+void json_dbl(struct json *j, const char *key, double v);
+void json_str(struct json *j, const char *key, const char *s);
+void json_bool(struct json *j, const char *key, bool v);
+void json_null(struct json *j, const char *key);
+void json_finish(struct json *j);			/* newline at the end */
+
+/* Text tables: aligned columns, numbers right-aligned, last column may be long. */
+struct table;
+struct table *table_new(int ncols, const char *const *headers, const char *align /* "lrr..." */);
+void table_add(struct table *tb, ...);			/* ncols const char * cells */
+void table_print(struct table *tb, FILE *f);
+void table_free(struct table *tb);
+
+/* Shorten a long C++ name for text output (templates and argument lists elided). */
+const char *short_name(const char *name, char *buf, size_t len, size_t width);
+
+/* Progress line on stderr for analyses that last over a second (only on a terminal). */
+void progress_update(const struct opts *o, uint64_t done, uint64_t total);
+void progress_done(const struct opts *o);
+
+#endif /* PERFSHIM_ANALYZE_H */

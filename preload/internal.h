@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private interface of libperfshim.so. The hot path (hooks-cyg.c, hooks-malloc.c) is built
+ * from the inline helpers here; everything slow (thread set-up, flushing, files, modules)
+ * lives behind noinline functions. docs/design.md explains the choices.
+ */
+#ifndef PERFSHIM_PRELOAD_INTERNAL_H
+#define PERFSHIM_PRELOAD_INTERNAL_H
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "include/perfshim/trace.h"
+
+#define PS_EXPORT __attribute__((visibility("default")))
+#define PS_NOINLINE __attribute__((noinline))
+#define PS_NOINSTR __attribute__((no_instrument_function))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define PS_TLS __attribute__((tls_model("initial-exec")))
+
+/* Configuration, read once from PERFSHIM_* in the constructor (init.c). */
+#define PS_EV_CALLS (1U << 0)
+#define PS_EV_MALLOC (1U << 1)
+
+struct ps_config {
+	char output[PATH_MAX];		/* PERFSHIM_OUTPUT template (may hold %p) */
+	int output_explicit;		/* PERFSHIM_OUTPUT was set */
+	unsigned events;		/* PS_EV_* */
+	unsigned stack_depth;		/* frames per allocation stack, 0 = none */
+	uint64_t min_duration_ns;	/* PERFSHIM_MIN_DURATION */
+	uint64_t min_duration_ticks;	/* the same in trace ticks */
+	int quiet;			/* PERFSHIM_QUIET */
+	int debug;			/* PERFSHIM_DEBUG level */
+	size_t bufsize;			/* per-thread buffer bytes (PERFSHIM_BUFSIZE) */
+	int mark_signal;		/* PERFSHIM_MARK_SIGNAL, 0 = none */
+	int stack_source;		/* PS_STACK_* (PERFSHIM_STACK_SOURCE) */
+};
+
+enum ps_stack_source {
+	PS_STACK_AUTO = 0,		/* shadow stack when the program is instrumented */
+	PS_STACK_UNWIND = 1,		/* always libunwind */
+	PS_STACK_SHADOW = 2,		/* always the shadow stack (empty when not instrumented) */
+};
+
+extern struct ps_config ps_cfg;
+
+/*
+ * Global recording state. ps_recording is 1 only between a successful start and the final
+ * flush; hooks test it (one predictable load) before touching thread state.
+ */
+extern int ps_recording;
+extern int ps_use_tsc;			/* trace clock is the TSC */
+
+/* A frame of the shadow call stack kept by the enter/exit hooks (hooks-cyg.c). */
+struct ps_frame {
+	uintptr_t fn;			/* function entry address */
+	uintptr_t sp;			/* caller's frame address at entry, for longjmp repair */
+	uint64_t ticks;			/* entry time */
+	uint32_t fid;			/* function id in this thread */
+	uint32_t node;			/* stack node of this frame's call path, 0 = not interned */
+	uint32_t written;		/* entry record written (lazy under min-duration) */
+	uint32_t pad;
+};
+
+/* Open-addressing tables, mmap'd, owned by the thread (see ids.c / stack.c). */
+struct ps_fid_slot {
+	uintptr_t addr;			/* 0 = empty */
+	uint32_t fid;
+	uint32_t pad;
+};
+
+struct ps_node_slot {
+	uintptr_t ip;			/* 0 = empty slot */
+	uint32_t parent;		/* parent node id, 0 = root */
+	uint32_t id;			/* node id, from 1 */
+};
+
+enum ps_thread_state {
+	PS_T_NEW = 0,			/* TLS zero-initialised: not set up yet */
+	PS_T_ACTIVE = 1,
+	PS_T_OFF = 2,			/* recording off for this thread (failed, finished, dead) */
+};
+
+/*
+ * Per-thread state, in initial-exec TLS. Hot fields first so they share a cache line.
+ * Another thread touches it only under ps_threads_lock (registry) and ->flush_lock.
+ */
+struct ps_thread {
+	uint8_t *pos;			/* next free byte of the buffer */
+	uint8_t *limit;			/* slow path when pos >= limit (end - TRACE_MAX_RECORD) */
+	uint64_t last_ticks;		/* time base: ticks of the last timed record */
+	uintptr_t last_ptr;		/* pointer base for zz-encoded pointers */
+	int guard;			/* > 0 while inside a hook: nested events pass through */
+	int state;			/* enum ps_thread_state */
+
+	struct ps_frame *shadow;	/* shadow call stack (mmap'd, shadow_cap frames) */
+	uint32_t depth;			/* open frames in shadow[] */
+	uint32_t shadow_cap;
+	uint64_t overflow;		/* open calls past shadow_cap, not recorded */
+	uint32_t unwritten;		/* open frames whose entry is not written yet */
+
+	struct ps_fid_slot *fids;	/* function address -> fid */
+	uint32_t fid_mask;		/* table size - 1 */
+	uint32_t nfids;			/* fids defined so far (next fid) */
+	struct ps_node_slot *nodes;	/* (parent, ip) -> node id */
+	uint32_t node_mask;
+	uint32_t nnodes;		/* nodes defined so far (last id) */
+	uintptr_t *last_stack;		/* last unwound stack and its node: a one-entry cache */
+	uint32_t last_stack_len;
+	uint32_t last_stack_node;
+
+	uint64_t lost;			/* events dropped, not yet reported in a LOST record */
+
+	uint8_t *buf;			/* mmap'd buffer of ps_cfg.bufsize bytes */
+	uint8_t *end;			/* buf + bufsize */
+	uint8_t *chunk_start;		/* first byte of the chunk being filled */
+	uint64_t chunk_base_ticks;	/* time base at chunk_start */
+	uint32_t seq;			/* next chunk's sequence number */
+	pid_t tid;
+	int flush_lock;			/* taken by whoever writes this thread's buffer */
+	int registered;			/* on the ps_threads list */
+	int dtor_rounds;		/* pthread key destructor rounds seen */
+	uint64_t next_rss_ticks;	/* next RSS sample (issue 4) */
+	struct ps_thread *next;		/* ps_threads list */
+};
+
+extern __thread struct ps_thread ps_self PS_TLS;
+
+/* tbuf.c */
+struct ps_thread *ps_thread_setup(void);	/* noinline: lazy per-thread set-up */
+void ps_tbuf_flush(struct ps_thread *t);	/* noinline: write the current chunk */
+uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n); /* flush; NULL if recording stopped */
+void ps_flush_all(int final);			/* every thread's buffer (exit, exec) */
+void ps_thread_finish(struct ps_thread *t);	/* last chunk of a thread */
+
+/* clock.c */
+void ps_clock_init(void);
+uint64_t ps_ns_to_ticks(uint64_t ns);
+uint64_t ps_mono_ns(void);
+
+/* log.c: stack buffer + write(2); no stdio, no malloc, errno kept */
+void ps_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ps_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define ps_dbg(lvl, ...)                                                                    \
+	do {                                                                                \
+		if (unlikely(ps_cfg.debug >= (lvl)))                                        \
+			ps_log(__VA_ARGS__);                                                \
+	} while (0)
+
+/* Raw ("real") libc entry points, resolved by hooks-malloc.c with a bootstrap. */
+extern void *(*ps_real_malloc)(size_t);
+extern void (*ps_real_free)(void *);
+
+/*
+ * ps_thread_get - the calling thread's state, ready to append, or NULL when this thread does
+ * not record (recording off, thread finished, or inside a hook already). The guard test is
+ * the caller's: hooks increment ->guard themselves around their work.
+ */
+static inline struct ps_thread *ps_thread_get(void)
+{
+	struct ps_thread *t = &ps_self;
+
+	if (likely(t->state == PS_T_ACTIVE))
+		return t;
+	if (t->state == PS_T_NEW && ps_recording)
+		return ps_thread_setup();
+	return NULL;
+}
+
+/*
+ * ps_now - the trace clock. rdtsc is about 11 ns here against 28 ns for clock_gettime; its
+ * use is decided once at start (invariant TSC only), so the branch always predicts.
+ * rdtsc is not ordered against memory accesses: allocation hooks that must order across
+ * threads use ps_now_ordered().
+ */
+static inline uint64_t ps_now(void)
+{
+	if (likely(ps_use_tsc))
+		return __builtin_ia32_rdtsc();
+	return ps_mono_ns();
+}
+
+/* lfence keeps the TSC read after earlier loads/stores (the real free, the real malloc). */
+static inline uint64_t ps_now_ordered(void)
+{
+	if (likely(ps_use_tsc)) {
+		__builtin_ia32_lfence();
+		return __builtin_ia32_rdtsc();
+	}
+	return ps_mono_ns();
+}
+
+/*
+ * ps_reserve - room for @n bytes (n <= TRACE_MAX_RECORD for the fast check; larger records
+ * go through ps_reserve_slow directly). Return: write cursor, or NULL when recording stopped.
+ */
+static inline uint8_t *ps_reserve(struct ps_thread *t, size_t n)
+{
+	if (likely(t->pos < t->limit))
+		return t->pos;
+	return ps_reserve_slow(t, n);
+}
+
+/*
+ * ps_commit - publish the bytes written up to @p. The release store pairs with the exit
+ * flusher's acquire load of ->pos, so a record is either wholly in a chunk or not at all.
+ */
+static inline void ps_commit(struct ps_thread *t, uint8_t *p)
+{
+	__atomic_store_n(&t->pos, p, __ATOMIC_RELEASE);
+}
+
+/* ps_put_dt - the delta from the time base; the base becomes @now. Never negative. */
+static inline uint8_t *ps_put_dt(struct ps_thread *t, uint8_t *p, uint64_t now)
+{
+	uint64_t dt = now > t->last_ticks ? now - t->last_ticks : 0;
+
+	t->last_ticks = now > t->last_ticks ? now : t->last_ticks;
+	return trace_put_varint(p, dt);
+}
+
+/* ps_put_ptr - a pointer as a zz delta from the pointer base; the base becomes @ptr. */
+static inline uint8_t *ps_put_ptr(struct ps_thread *t, uint8_t *p, uintptr_t ptr)
+{
+	p = trace_put_varint(p, trace_zigzag((int64_t)(ptr - t->last_ptr)));
+	t->last_ptr = ptr;
+	return p;
+}
+
+/* ids.c: function ids; the FUNC record is appended at *pp on first sight */
+uint32_t ps_fid_slow(struct ps_thread *t, uintptr_t fn, uint8_t **pp);
+
+/* First probe inline: a hit costs a hash, a load and a compare. */
+static inline uint32_t ps_fid(struct ps_thread *t, uintptr_t fn, uint8_t **pp)
+{
+	struct ps_fid_slot *s = &t->fids[(fn >> 4) * 0x9E3779B1U & t->fid_mask];
+
+	if (likely(s->addr == fn))
+		return s->fid;
+	return ps_fid_slow(t, fn, pp);
+}
+
+/* stack.c: the allocation stack's node id (0 = none); NODE records appended at *pp */
+uint32_t ps_stack_node(struct ps_thread *t, uint8_t **pp);
+
+/*
+ * Hooks set ->guard and then need a compiler barrier: a signal handler that runs between the
+ * guard test and the reservation appends records of its own, so ->pos must be re-read after
+ * the guard is set, never cached from before it.
+ */
+#define ps_signal_fence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+/* hooks-malloc.c: resolve the real allocator (constructor, or lazily on first use) */
+void ps_malloc_resolve(void);
+
+/* hooks-cyg.c: after fork, in the child, with fresh (empty) tables and buffer: write FUNC
+ * and ENTRY records (at the current time) for every frame inherited on the shadow stack,
+ * and forget their cached stack nodes. */
+void ps_cyg_fork_child(struct ps_thread *t);
+
+/* tbuf.c: exec is about to replace the image: write every thread's buffer (other threads
+ * are cut as at exit); the calling thread keeps recording if exec fails. */
+void ps_exec_prepare(void);
+
+/* records.c: rare records with strings; each takes the guard and reserves room itself */
+void ps_emit_mark(struct ps_thread *t, const char *label);
+void ps_emit_lost(struct ps_thread *t);
+void ps_emit_thread_name(struct ps_thread *t);
+void ps_emit_process(struct ps_thread *t);
+
+/* modules.c */
+void ps_modules_record(struct ps_thread *t);	/* modules not yet recorded */
+
+/* output.c */
+int ps_output_open(int child);			/* create the trace file and its header */
+int ps_output_write(const void *hdr, size_t hlen, const void *payload, size_t plen);
+extern int ps_trace_fd;
+
+#endif /* PERFSHIM_PRELOAD_INTERNAL_H */
