@@ -142,6 +142,7 @@ void ps_thread_finish(struct ps_thread *t);	/* last chunk of a thread */
 void ps_clock_init(void);
 uint64_t ps_ns_to_ticks(uint64_t ns);
 uint64_t ps_mono_ns(void);
+uint64_t ps_clock_rate(void);		/* ticks per second, 0 if not measured yet */
 
 /* log.c: stack buffer + write(2); no stdio, no malloc, errno kept */
 void ps_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -275,10 +276,14 @@ void ps_emit_process(struct ps_thread *t);
 
 /* modules.c */
 void ps_modules_record(struct ps_thread *t);	/* modules not yet recorded */
+void ps_modules_forget(void);			/* after fork, in the child: none recorded */
 
 /* output.c */
 int ps_output_open(int child);			/* create the trace file and its header */
 int ps_output_write(const void *hdr, size_t hlen, const void *payload, size_t plen);
 extern int ps_trace_fd;
+extern char ps_trace_path[PATH_MAX];		/* the file being written */
+extern pid_t ps_pid;				/* the process that owns ps_trace_fd */
+extern uint64_t ps_start_ticks;			/* trace clock at start (header) */
 
 #endif /* PERFSHIM_PRELOAD_INTERNAL_H */

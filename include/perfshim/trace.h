@@ -75,14 +75,14 @@ struct trace_chunk_header {
 	uint64_t end_ticks;		/* trace clock at write time ... */
 	uint64_t end_mono_ns;		/* ... and CLOCK_MONOTONIC read right after it */
 	uint32_t reserved;		/* 0 */
-	uint32_t header_checksum;	/* trace_checksum() of the 44 bytes before this field */
+	uint32_t header_checksum;	/* trace_checksum() of the 52 bytes before this field */
 };
 
 #define TRACE_CHUNK_LAST (1U << 0)	/* the thread's final chunk (thread or process exit) */
 #define TRACE_CHUNK_CUT (1U << 1)	/* written by another thread at exit/exec: thread cut short */
 
-_Static_assert(sizeof(struct trace_file_header) == 80, "file header layout");
-_Static_assert(sizeof(struct trace_chunk_header) == 48, "chunk header layout");
+_Static_assert(sizeof(struct trace_file_header) == 88, "file header layout");
+_Static_assert(sizeof(struct trace_chunk_header) == 56, "chunk header layout");
 
 /*
  * Records. Each starts with an unsigned LEB128 varint h:

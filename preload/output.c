@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trace file: choosing its name (PERFSHIM_OUTPUT, fork and exec rules of
+ * docs/design.md "Processes"), creating it safely, writing the header and chunks.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "preload/internal.h"
+
+int ps_trace_fd = -1;
+char ps_trace_path[PATH_MAX];
+pid_t ps_pid;
+uint64_t ps_start_ticks;
+
+/* Expand %p (pid) and %% in @tmpl. Return: 0, or -1 when the result does not fit. */
+static int expand(char *out, size_t len, const char *tmpl, pid_t pid)
+{
+	size_t n = 0;
+	const char *s;
+
+	for (s = tmpl; *s; s++) {
+		int w;
+
+		if (s[0] == '%' && s[1] == 'p') {
+			w = snprintf(out + n, len - n, "%d", (int)pid);
+			s++;
+		} else if (s[0] == '%' && s[1] == '%') {
+			w = snprintf(out + n, len - n, "%%");
+			s++;
+		} else {
+			w = snprintf(out + n, len - n, "%c", *s);
+		}
+		if (w < 0 || (size_t)w >= len - n)
+			return -1;
+		n += w;
+	}
+	return 0;
+}
+
+/*
+ * Create @path for writing: never through a symlink (O_NOFOLLOW), mode 0600, and only
+ * replacing an existing file when @clobber (an explicit PERFSHIM_OUTPUT). A taken name that
+ * may not be replaced moves on to NAME.1, NAME.2, ... (@path is updated).
+ */
+static int create(char *path, size_t len, int clobber)
+{
+	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
+	size_t base = strlen(path);
+	int i, fd;
+
+	if (clobber) {
+		struct stat st;
+
+		/* Replace a regular file only; a FIFO or device given on purpose is written to. */
+		fd = open(path, flags | O_TRUNC, 0600);
+		if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+		return fd;
+	}
+	for (i = 0; i < 1000; i++) {
+		if (i && snprintf(path + base, len - base, ".%d", i) >= (int)(len - base))
+			break;
+		fd = open(path, flags | O_EXCL, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	path[base] = '\0';
+	errno = EEXIST;
+	return -1;
+}
+
+/*
+ * The file name for this image. @child: set by the fork handler. PERFSHIM_PARENT, put in
+ * the environment by the exec wrappers (exec.c) as "<pid>:<trace path>", tells an exec'd
+ * image (same pid) and a spawned child (other pid) apart from the first traced process.
+ * Return: 1 when the name may replace an existing file (explicit path of the first process).
+ */
+static int choose_path(char *path, size_t len, int child, unsigned *flags)
+{
+	const char *tmpl = ps_cfg.output;
+	const char *parent = child ? NULL : getenv("PERFSHIM_PARENT");
+	pid_t pid = getpid();
+	int has_p = strstr(tmpl, "%p") != NULL;
+
+	if (parent) {
+		char *end;
+		long ppid = strtol(parent, &end, 10);
+
+		if (*end == ':' && end[1] && ppid == pid) {
+			*flags |= TRACE_F_EXEC;
+			if (snprintf(path, len, "%s.exec", end + 1) >= (int)len)
+				return -1;
+			return 0;
+		}
+		child = 1;
+	}
+	if (child) {
+		*flags |= TRACE_F_CHILD;
+		if (has_p)
+			return expand(path, len, tmpl, pid) < 0 ? -1 : 0;
+		if (snprintf(path, len, "%s.%d", tmpl, (int)pid) >= (int)len)
+			return -1;
+		return 0;
+	}
+	if (expand(path, len, tmpl, pid) < 0)
+		return -1;
+	return ps_cfg.output_explicit;
+}
+
+/**
+ * ps_output_open - create this image's trace file and write its header.
+ * @child: called in a forked child (the fork rule names the file).
+ *
+ * Sets ps_trace_fd, ps_trace_path, ps_pid and ps_start_ticks. On failure one line goes to
+ * stderr (unless PERFSHIM_QUIET) and nothing is recorded.
+ * Return: 0, or -1 (errno kept as the program had it).
+ */
+int ps_output_open(int child)
+{
+	struct trace_file_header h;
+	unsigned flags = 0;
+	char path[PATH_MAX];
+	int saved = errno, clobber, fd;
+	struct timespec rt;
+
+	if (ps_trace_fd >= 0) {
+		close(ps_trace_fd);
+		ps_trace_fd = -1;
+	}
+	clobber = choose_path(path, sizeof(path), child, &flags);
+	if (clobber < 0) {
+		ps_warn_once("trace path too long: %s; not recording", ps_cfg.output);
+		errno = saved;
+		return -1;
+	}
+	fd = create(path, sizeof(path), clobber);
+	if (fd < 0) {
+		ps_warn_once("cannot create trace file %s: %s; not recording", path,
+			     strerror(errno));
+		errno = saved;
+		return -1;
+	}
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, TRACE_MAGIC, 8);
+	h.version = TRACE_VERSION;
+	h.header_size = sizeof(h);
+	h.endian = TRACE_ENDIAN;
+	h.flags = flags | (ps_use_tsc ? TRACE_F_TSC : 0) |
+		  (ps_cfg.events & PS_EV_CALLS ? TRACE_F_CALLS : 0) |
+		  (ps_cfg.events & PS_EV_MALLOC ? TRACE_F_MALLOC : 0) |
+		  (ps_cfg.stack_source != PS_STACK_UNWIND ? TRACE_F_SHADOW_STACKS : 0);
+	h.pid = getpid();
+	h.ppid = getppid();
+	h.stack_depth = ps_cfg.stack_depth;
+	h.max_chunk = ps_cfg.bufsize;
+	h.min_duration_ns = ps_cfg.min_duration_ns;
+	h.start_ticks = ps_now();
+	h.start_mono_ns = ps_mono_ns();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	h.start_real_ns = (uint64_t)rt.tv_sec * 1000000000ULL + rt.tv_nsec;
+	h.tick_hz = ps_clock_rate();
+	h.checksum = trace_checksum(&h, TRACE_FILE_HEADER_CKLEN);
+
+	ps_trace_fd = fd;
+	ps_pid = h.pid;
+	ps_start_ticks = h.start_ticks;
+	memcpy(ps_trace_path, path, sizeof(path));
+	if (ps_output_write(&h, sizeof(h), NULL, 0) < 0) {
+		errno = saved;
+		return -1;
+	}
+	errno = saved;
+	return 0;
+}
+
+/**
+ * ps_output_write - append a header and a payload as one write (O_APPEND writes of one
+ * writev do not interleave with other threads' chunks).
+ *
+ * A failure (disk full, file system gone) is told once and stops all recording: the file
+ * keeps its intact prefix, which the analyzer reads up to the last whole chunk.
+ * Return: 0, or -1 (errno kept).
+ */
+int ps_output_write(const void *hdr, size_t hlen, const void *payload, size_t plen)
+{
+	struct iovec iov[2] = {
+		{ (void *)hdr, hlen },
+		{ (void *)payload, plen },
+	};
+	int saved = errno;
+	size_t want = hlen + plen;
+	ssize_t n;
+
+	if (ps_trace_fd < 0)
+		return -1;
+	do
+		n = writev(ps_trace_fd, iov, plen ? 2 : 1);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)want) {
+		ps_warn_once("writing trace file %s failed: %s; recording stopped", ps_trace_path,
+			     n < 0 ? strerror(errno) : "short write (disk full?)");
+		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
+		errno = saved;
+		return -1;
+	}
+	errno = saved;
+	return 0;
+}
