@@ -132,6 +132,7 @@ struct ps_thread {
 extern __thread struct ps_thread ps_self PS_TLS;
 
 /* tbuf.c */
+void ps_tbuf_init(void);			/* thread key, fork handlers (constructor) */
 struct ps_thread *ps_thread_setup(void);	/* noinline: lazy per-thread set-up */
 void ps_tbuf_flush(struct ps_thread *t);	/* noinline: write the current chunk */
 uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n); /* flush; NULL if recording stopped */

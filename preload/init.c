@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Start and end of recording: PERFSHIM_* settings (read once, here), the trace file, the
+ * first records, and the final flush. The constructor of a preloaded library runs before
+ * the program's own constructors and its destructor after theirs and after the atexit
+ * handlers, so allocations before main and after exit begins are recorded.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+
+#include "preload/internal.h"
+
+struct ps_config ps_cfg = {
+	.output = "perfshim.%p.bin",
+	.events = PS_EV_CALLS | PS_EV_MALLOC,
+	.stack_depth = 64,
+	.bufsize = 1 << 20,
+	.mark_signal = SIGUSR2,
+};
+int ps_recording;
+
+#define MAX_STACK_DEPTH 1024
+#define MIN_BUFSIZE (64U << 10)
+
+/* Parse a decimal number with an optional unit from @units. Return: 0, or -1 if malformed. */
+static int parse_scaled(const char *s, const char *const *units, const uint64_t *scale,
+			uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int i;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (!*end) {
+		*out = v;
+		return 0;
+	}
+	for (i = 0; units[i]; i++) {
+		if (!strcmp(end, units[i])) {
+			if (v > UINT64_MAX / scale[i])
+				return -1;
+			*out = v * scale[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* "500ns", "2us", "1ms", "3s"; a bare number is ns. */
+static int parse_duration(const char *s, uint64_t *ns)
+{
+	static const char *const units[] = { "ns", "us", "ms", "s", NULL };
+	static const uint64_t scale[] = { 1, 1000, 1000000, 1000000000 };
+
+	return parse_scaled(s, units, scale, ns);
+}
+
+static int parse_size(const char *s, uint64_t *bytes)
+{
+	static const char *const units[] = { "K", "KiB", "M", "MiB", NULL };
+	static const uint64_t scale[] = { 1024, 1024, 1 << 20, 1 << 20 };
+
+	return parse_scaled(s, units, scale, bytes);
+}
+
+/* "calls,malloc" in any order; "" or "none" records nothing. */
+static int parse_events(const char *s, unsigned *ev)
+{
+	char buf[128], *tok, *save;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	*ev = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "calls"))
+			*ev |= PS_EV_CALLS;
+		else if (!strcmp(tok, "malloc"))
+			*ev |= PS_EV_MALLOC;
+		else if (strcmp(tok, "none"))
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_signal(const char *s, int *sig)
+{
+	uint64_t v;
+
+	if (!strcmp(s, "none") || !strcmp(s, "0")) {
+		*sig = 0;
+		return 0;
+	}
+	if (!strncmp(s, "SIG", 3))
+		s += 3;
+	if (!strcmp(s, "USR1"))
+		v = SIGUSR1;
+	else if (!strcmp(s, "USR2"))
+		v = SIGUSR2;
+	else if (parse_scaled(s, (const char *const[]){ NULL }, NULL, &v) || v < 1 ||
+		 v >= (uint64_t)NSIG || v == SIGKILL || v == SIGSTOP)
+		return -1;
+	*sig = (int)v;
+	return 0;
+}
+
+static void bad(const char *var, const char *val, const char *dflt)
+{
+	ps_warn_once("%s=%s is not valid; using %s", var, val, dflt);
+}
+
+/* Read the PERFSHIM_* variables once. A bad value gets one line and the default. */
+static void read_config(void)
+{
+	const char *v;
+	uint64_t n;
+
+	if ((v = getenv("PERFSHIM_QUIET")))
+		ps_cfg.quiet = !strcmp(v, "1");
+	if ((v = getenv("PERFSHIM_DEBUG")))
+		ps_cfg.debug = atoi(v);
+	if ((v = getenv("PERFSHIM_OUTPUT")) && *v) {
+		if (strlen(v) >= sizeof(ps_cfg.output) - 16)
+			bad("PERFSHIM_OUTPUT", "(too long)", ps_cfg.output);
+		else {
+			strcpy(ps_cfg.output, v);
+			ps_cfg.output_explicit = 1;
+		}
+	}
+	if ((v = getenv("PERFSHIM_EVENTS")) && parse_events(v, &ps_cfg.events) < 0) {
+		bad("PERFSHIM_EVENTS", v, "calls,malloc");
+		ps_cfg.events = PS_EV_CALLS | PS_EV_MALLOC;
+	}
+	if ((v = getenv("PERFSHIM_STACK_DEPTH"))) {
+		if (parse_scaled(v, (const char *const[]){ NULL }, NULL, &n) || n > MAX_STACK_DEPTH)
+			bad("PERFSHIM_STACK_DEPTH", v, "64 (at most 1024)");
+		else
+			ps_cfg.stack_depth = n;
+	}
+	if ((v = getenv("PERFSHIM_MIN_DURATION"))) {
+		if (parse_duration(v, &n))
+			bad("PERFSHIM_MIN_DURATION", v, "0 (keep all calls)");
+		else
+			ps_cfg.min_duration_ns = n;
+	}
+	if ((v = getenv("PERFSHIM_BUFSIZE"))) {
+		if (parse_size(v, &n) || n < MIN_BUFSIZE || n > TRACE_MAX_CHUNK)
+			bad("PERFSHIM_BUFSIZE", v, "1M (64K to 64M)");
+		else
+			ps_cfg.bufsize = n;
+	}
+	if ((v = getenv("PERFSHIM_MARK_SIGNAL")) && parse_signal(v, &ps_cfg.mark_signal)) {
+		bad("PERFSHIM_MARK_SIGNAL", v, "SIGUSR2");
+		ps_cfg.mark_signal = SIGUSR2;
+	}
+	if ((v = getenv("PERFSHIM_STACK_SOURCE"))) {
+		if (!strcmp(v, "auto"))
+			ps_cfg.stack_source = PS_STACK_AUTO;
+		else if (!strcmp(v, "unwind"))
+			ps_cfg.stack_source = PS_STACK_UNWIND;
+		else if (!strcmp(v, "shadow"))
+			ps_cfg.stack_source = PS_STACK_SHADOW;
+		else
+			bad("PERFSHIM_STACK_SOURCE", v, "auto");
+	}
+}
+
+/*
+ * The constructor. In secure-execution mode (setuid and the like) nothing is recorded and
+ * no file is created: the environment of such a program is not to be trusted.
+ */
+__attribute__((constructor(101))) static void ps_init(void)
+{
+	struct ps_thread *t;
+	int saved = errno;
+
+	ps_malloc_resolve();
+	if (getauxval(AT_SECURE))
+		goto out;
+	read_config();
+	ps_clock_init();
+	ps_cfg.min_duration_ticks = ps_ns_to_ticks(ps_cfg.min_duration_ns);
+	ps_tbuf_init();
+	if (ps_output_open(0) < 0)
+		goto out;
+	__atomic_store_n(&ps_recording, 1, __ATOMIC_RELEASE);
+	t = ps_thread_get();
+	if (t) {
+		ps_emit_process(t);
+		ps_modules_record(t);
+	}
+out:
+	errno = saved;
+}
+
+__attribute__((destructor(101))) static void ps_fini(void)
+{
+	ps_flush_all(1);
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rare records that carry strings or need system calls: marks, thread names, the process
+ * record, LOST counts. Each reserves room itself (strings are cut at TRACE_MAX_STRING) and
+ * runs under the thread's guard, so the allocations its system calls might cause are not
+ * recorded. Callers check that the thread records; a nested call (guard already held by a
+ * caller in this file's family) is fine.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload/internal.h"
+
+/* Read a small /proc file with raw system calls (never stdio: the program may hold its lock). */
+static ssize_t read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n, got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < len) {
+		n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	return got;
+}
+
+/* ps_emit_mark - a MARK record labelled @label at the current time. */
+void ps_emit_mark(struct ps_thread *t, const char *label)
+{
+	size_t len = strnlen(label, TRACE_MAX_STRING);
+	uint8_t *p;
+
+	t->guard++;
+	ps_signal_fence();
+	p = ps_reserve_slow(t, len + TRACE_MAX_RECORD);
+	if (p) {
+		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_MARK));
+		p = trace_put_str(p, label, len);
+		p = ps_put_dt(t, p, ps_now());
+		ps_commit(t, p);
+	}
+	ps_signal_fence();
+	t->guard--;
+}
+
+/* ps_emit_lost - report the events this thread dropped since the last report. */
+void ps_emit_lost(struct ps_thread *t)
+{
+	uint8_t *p;
+
+	t->guard++;
+	p = ps_reserve_slow(t, TRACE_MAX_RECORD);
+	if (p && t->lost) {
+		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_LOST));
+		p = trace_put_varint(p, t->lost);
+		t->lost = 0;
+		ps_commit(t, p);
+	}
+	t->guard--;
+}
+
+/* ps_emit_thread_name - the thread's name as the kernel knows it (pthread_setname_np). */
+void ps_emit_thread_name(struct ps_thread *t)
+{
+	char path[64], name[64];
+	ssize_t n;
+	uint8_t *p;
+
+	t->guard++;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
+	n = read_file(path, name, sizeof(name));
+	while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == '\0'))
+		n--;
+	if (n > 0 && (p = ps_reserve_slow(t, n + TRACE_MAX_RECORD))) {
+		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_THREAD_NAME));
+		p = trace_put_str(p, name, n);
+		ps_commit(t, p);
+	}
+	t->guard--;
+}
+
+/* ps_emit_process - pid, parent, executable and command line, from /proc/self. */
+void ps_emit_process(struct ps_thread *t)
+{
+	char exe[TRACE_MAX_STRING], cmd[TRACE_MAX_STRING];
+	ssize_t nexe, ncmd;
+	uint8_t *p;
+
+	t->guard++;
+	nexe = readlink("/proc/self/exe", exe, sizeof(exe));
+	if (nexe < 0)
+		nexe = 0;
+	ncmd = read_file("/proc/self/cmdline", cmd, sizeof(cmd));
+	if (ncmd < 0)
+		ncmd = 0;
+	while (ncmd > 0 && cmd[ncmd - 1] == '\0')
+		ncmd--;
+	p = ps_reserve_slow(t, nexe + ncmd + TRACE_MAX_RECORD);
+	if (p) {
+		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_PROCESS));
+		p = trace_put_varint(p, getpid());
+		p = trace_put_varint(p, getppid());
+		p = trace_put_str(p, exe, nexe);
+		p = trace_put_str(p, cmd, ncmd);
+		ps_commit(t, p);
+	}
+	t->guard--;
+}

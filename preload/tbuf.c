@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-thread buffers: lazy set-up, chunk writing, the thread list, and the flushes at
+ * thread exit, process exit, fork and exec. docs/design.md "Threads, buffers and the file"
+ * explains the protocol between a thread and the one that cuts it at exit.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload/internal.h"
+
+__thread struct ps_thread ps_self PS_TLS;
+
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ps_thread *threads;	/* registered threads, under threads_lock */
+static pthread_key_t thread_key;
+static int key_ok;
+
+#define SHADOW_FRAMES 4096		/* initial shadow stack; hooks-cyg.c grows it */
+#define FID_SLOTS 1024			/* initial function table; ids.c grows it */
+#define NODE_SLOTS 4096			/* initial stack node table; stack.c grows it */
+
+static void *map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void unmap(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+/* The tables of a thread, sized as set up here or as the owners grew them since. */
+static void unmap_tables(struct ps_thread *t)
+{
+	unmap(t->buf, ps_cfg.bufsize);
+	unmap(t->shadow, (size_t)t->shadow_cap * sizeof(*t->shadow));
+	unmap(t->fids, ((size_t)t->fid_mask + 1) * sizeof(*t->fids));
+	unmap(t->nodes, ((size_t)t->node_mask + 1) * sizeof(*t->nodes));
+	unmap(t->last_stack, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
+	t->buf = NULL;
+	t->shadow = NULL;
+	t->fids = NULL;
+	t->nodes = NULL;
+	t->last_stack = NULL;
+}
+
+/* Empty the decoding state: a new trace (fork child) starts with no ids defined. */
+static void reset_tables(struct ps_thread *t)
+{
+	memset(t->fids, 0, ((size_t)t->fid_mask + 1) * sizeof(*t->fids));
+	memset(t->nodes, 0, ((size_t)t->node_mask + 1) * sizeof(*t->nodes));
+	t->nfids = 0;
+	t->nnodes = 0;
+	t->last_stack_len = 0;
+	t->last_stack_node = 0;
+	t->last_ptr = 0;
+	t->lost = 0;
+	t->seq = 0;
+	t->pos = t->chunk_start = t->buf;
+	t->last_ticks = t->chunk_base_ticks = ps_now();
+}
+
+/*
+ * ps_thread_setup - first event of a thread: map its buffer and tables, register it.
+ * Runs with the thread marked OFF so that allocations made here (pthread_setspecific may
+ * calloc) pass through unrecorded instead of recursing into the set-up.
+ * Return: the thread, or NULL when it cannot record (no memory: told once).
+ */
+PS_NOINLINE struct ps_thread *ps_thread_setup(void)
+{
+	struct ps_thread *t = &ps_self;
+	int saved = errno;
+
+	t->state = PS_T_OFF;
+	t->buf = map(ps_cfg.bufsize);
+	t->shadow_cap = SHADOW_FRAMES;
+	t->shadow = map(SHADOW_FRAMES * sizeof(*t->shadow));
+	t->fid_mask = FID_SLOTS - 1;
+	t->fids = map(FID_SLOTS * sizeof(*t->fids));
+	t->node_mask = NODE_SLOTS - 1;
+	t->nodes = map(NODE_SLOTS * sizeof(*t->nodes));
+	t->last_stack = map(((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
+	if (!t->buf || !t->shadow || !t->fids || !t->nodes || !t->last_stack) {
+		unmap_tables(t);
+		ps_warn_once("out of memory for a thread's trace buffer; thread not recorded");
+		errno = saved;
+		return NULL;
+	}
+	t->tid = syscall(SYS_gettid);
+	t->end = t->buf + ps_cfg.bufsize;
+	t->limit = t->end - TRACE_MAX_RECORD;
+	reset_tables(t);
+
+	t->guard++;
+	if (key_ok)
+		pthread_setspecific(thread_key, t);
+	pthread_mutex_lock(&threads_lock);
+	t->next = threads;
+	threads = t;
+	t->registered = 1;
+	pthread_mutex_unlock(&threads_lock);
+	t->guard--;
+
+	t->state = PS_T_ACTIVE;
+	errno = saved;
+	return t;
+}
+
+static void flush_lock(struct ps_thread *t)
+{
+	while (__atomic_exchange_n(&t->flush_lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void flush_unlock(struct ps_thread *t)
+{
+	__atomic_store_n(&t->flush_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Write bytes [chunk_start, upto) of @t as one chunk. Caller holds t->flush_lock. */
+static void write_chunk(struct ps_thread *t, uint8_t *upto, unsigned flags)
+{
+	struct trace_chunk_header h;
+	size_t size = upto - t->chunk_start;
+
+	h.magic = TRACE_CHUNK_MAGIC;
+	h.tid = t->tid;
+	h.seq = t->seq++;
+	h.size = size;
+	h.flags = flags;
+	h.payload_checksum = trace_checksum(t->chunk_start, size);
+	h.base_ticks = t->chunk_base_ticks;
+	h.end_ticks = ps_now();
+	h.end_mono_ns = ps_mono_ns();
+	h.reserved = 0;
+	h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
+	ps_output_write(&h, sizeof(h), t->chunk_start, size);
+}
+
+/*
+ * ps_tbuf_flush - write the calling thread's buffer as a chunk and start a new one. The
+ * new chunk's time base is the last record's time, so deltas run on across chunks.
+ */
+PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
+{
+	int saved = errno;
+
+	flush_lock(t);
+	if (t->state == PS_T_ACTIVE && t->pos > t->chunk_start && ps_recording)
+		write_chunk(t, t->pos, 0);
+	t->pos = t->chunk_start = t->buf;
+	t->chunk_base_ticks = t->last_ticks;
+	flush_unlock(t);
+	errno = saved;
+}
+
+/*
+ * ps_reserve_slow - make room for @n bytes: write the full buffer, then report events the
+ * thread dropped since the last chunk. Return: the write cursor, or NULL when this thread
+ * no longer records (recording stopped, or the thread was cut at process exit).
+ */
+PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
+{
+	if (t->state != PS_T_ACTIVE || !ps_recording || t->limit == t->buf) {
+		t->state = PS_T_OFF;
+		return NULL;
+	}
+	if (n > ps_cfg.bufsize / 2)
+		return NULL;
+	if (t->pos >= t->limit || (size_t)(t->end - t->pos) < n) {
+		ps_tbuf_flush(t);
+		if (t->lost) {
+			uint8_t *p = trace_put_varint(t->pos, TRACE_OP_H(TRACE_OP_LOST));
+
+			p = trace_put_varint(p, t->lost);
+			t->lost = 0;
+			ps_commit(t, p);
+		}
+	}
+	return t->pos;
+}
+
+/* Take @t off the thread list. */
+static void unregister(struct ps_thread *t)
+{
+	struct ps_thread **pp;
+
+	pthread_mutex_lock(&threads_lock);
+	for (pp = &threads; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->registered = 0;
+	pthread_mutex_unlock(&threads_lock);
+}
+
+/*
+ * ps_thread_finish - the calling thread writes its last chunk (with its name and what it
+ * dropped), leaves the list and frees its buffers; later events of the thread pass through.
+ */
+void ps_thread_finish(struct ps_thread *t)
+{
+	if (t->state != PS_T_ACTIVE)
+		return;
+	t->guard++;
+	ps_emit_thread_name(t);
+	if (t->lost)
+		ps_emit_lost(t);
+	unregister(t);
+	flush_lock(t);
+	if (ps_recording)
+		write_chunk(t, t->pos, TRACE_CHUNK_LAST);
+	t->state = PS_T_OFF;
+	flush_unlock(t);
+	unmap_tables(t);
+	t->guard--;
+}
+
+/*
+ * Thread exit: the key destructor. Destructors of other keys may still free memory after
+ * ours, so it re-arms itself for the later rounds glibc runs (PTHREAD_DESTRUCTOR_ITERATIONS)
+ * and writes the last chunk only in the final one.
+ */
+static void thread_dtor(void *arg)
+{
+	struct ps_thread *t = arg;
+	int saved = errno;
+
+	if (t != &ps_self)
+		return;
+	if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+		t->guard++;
+		pthread_setspecific(thread_key, t);
+		t->guard--;
+	} else {
+		ps_thread_finish(t);
+	}
+	errno = saved;
+}
+
+/*
+ * Another thread's buffer at process exit or exec: take what it committed, stop it from
+ * recording (its limit drops to the buffer start, so its next reservation takes the slow
+ * path, which sees the cut), and write it flagged LAST|CUT.
+ */
+static void cut_thread(struct ps_thread *t)
+{
+	uint8_t *upto;
+
+	t->limit = t->buf;
+	flush_lock(t);
+	upto = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
+	if (t->state == PS_T_ACTIVE && ps_recording)
+		write_chunk(t, upto, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT);
+	t->state = PS_T_OFF;
+	flush_unlock(t);
+}
+
+/*
+ * ps_flush_all - write every thread's buffer: the caller's own (flagged LAST when @final),
+ * and the others cut. @final: the process is ending and recording stops here.
+ */
+void ps_flush_all(int final)
+{
+	struct ps_thread *self = &ps_self, *t;
+	int saved = errno;
+
+	if (!ps_recording)
+		return;
+	self->guard++;
+	pthread_mutex_lock(&threads_lock);
+	for (t = threads; t; t = t->next)
+		if (t != self)
+			cut_thread(t);
+	threads = self->registered ? self : NULL;
+	if (self->registered)
+		self->next = NULL;
+	pthread_mutex_unlock(&threads_lock);
+	if (self->state == PS_T_ACTIVE) {
+		if (final) {
+			ps_emit_thread_name(self);
+			if (self->lost)
+				ps_emit_lost(self);
+			flush_lock(self);
+			write_chunk(self, self->pos, TRACE_CHUNK_LAST);
+			self->state = PS_T_OFF;
+			flush_unlock(self);
+		} else {
+			ps_tbuf_flush(self);
+		}
+	}
+	if (final)
+		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
+	self->guard--;
+	errno = saved;
+}
+
+/*
+ * ps_exec_prepare - exec may replace the image: write everything now. A vfork child
+ * (posix_spawn, vfork) shares the parent's memory and file: it must not write the parent's
+ * buffers, and is recognised by its pid.
+ */
+void ps_exec_prepare(void)
+{
+	if (!ps_recording || getpid() != ps_pid)
+		return;
+	ps_flush_all(0);
+}
+
+static void atfork_prepare(void)
+{
+	ps_self.guard++;
+	pthread_mutex_lock(&threads_lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&threads_lock);
+	ps_self.guard--;
+}
+
+/*
+ * The child of fork: a trace of its own. The parent writes what its buffers hold, so the
+ * child drops that, forgets the other threads (they do not exist here) and every id, and
+ * re-opens the calls it inherited so that their exits pair up.
+ */
+static void atfork_child(void)
+{
+	struct ps_thread *self = &ps_self;
+
+	pthread_mutex_init(&threads_lock, NULL);
+	threads = NULL;
+	if (!ps_recording) {
+		ps_self.guard--;
+		return;
+	}
+	if (self->state == PS_T_ACTIVE) {
+		threads = self;
+		self->next = NULL;
+		self->flush_lock = 0;
+		reset_tables(self);
+	}
+	ps_modules_forget();
+	if (ps_output_open(1) < 0) {
+		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
+		self->state = PS_T_OFF;
+		ps_self.guard--;
+		return;
+	}
+	if (self->state == PS_T_ACTIVE) {
+		ps_emit_process(self);
+		ps_modules_record(self);
+		ps_cyg_fork_child(self);
+	}
+	ps_self.guard--;
+}
+
+/* ps_tbuf_init - the thread key and fork handlers; called once by the constructor. */
+void ps_tbuf_init(void)
+{
+	key_ok = pthread_key_create(&thread_key, thread_dtor) == 0;
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
