@@ -196,6 +196,7 @@ __attribute__((constructor(101))) static void ps_init(void)
 		ps_emit_process(t);
 		ps_modules_record(t);
 	}
+	ps_signals_init();
 out:
 	errno = saved;
 }

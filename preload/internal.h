@@ -127,6 +127,8 @@ struct ps_thread {
 	int dtor_rounds;		/* pthread key destructor rounds seen */
 	uint64_t next_rss_ticks;	/* next RSS sample (issue 4) */
 	struct ps_thread *next;		/* ps_threads list */
+	uint32_t cyg;			/* calls side: PS_CYG_* mode and repair flags (hooks-cyg.c);
+					 * 0 = not set up for calls yet */
 };
 
 extern __thread struct ps_thread ps_self PS_TLS;
@@ -260,6 +262,14 @@ uint32_t ps_stack_node(struct ps_thread *t, uint8_t **pp);
 /* hooks-malloc.c: resolve the real allocator (constructor, or lazily on first use) */
 void ps_malloc_resolve(void);
 
+/* hooks-cyg.c: t->cyg is PS_CYG_READY when the enter/exit fast path may run; any other
+ * bit sends the hooks to their slow path. longjmp.c sets PS_CYG_JUMPED. */
+#define PS_CYG_READY (1U << 0)		/* set up for calls (mode bits below read from ps_cfg) */
+#define PS_CYG_JUMPED (1U << 1)		/* a longjmp left frames: repair at the next hook */
+#define PS_CYG_OVERFLOW (1U << 2)	/* t->overflow > 0: exits of unrecorded calls pending */
+#define PS_CYG_MINDUR (1U << 3)		/* PERFSHIM_MIN_DURATION: entries written lazily */
+#define PS_CYG_OFF (1U << 4)		/* PERFSHIM_EVENTS without calls */
+
 /* hooks-cyg.c: after fork, in the child, with fresh (empty) tables and buffer: write FUNC
  * and ENTRY records (at the current time) for every frame inherited on the shadow stack,
  * and forget their cached stack nodes. */
@@ -274,6 +284,13 @@ void ps_emit_mark(struct ps_thread *t, const char *label);
 void ps_emit_lost(struct ps_thread *t);
 void ps_emit_thread_name(struct ps_thread *t);
 void ps_emit_process(struct ps_thread *t);
+void ps_emit_signal_mark(const char *label);	/* async-signal-safe: a chunk of tid 0 */
+#define PS_RSS_PERIOD_NS 10000000ULL		/* RSS sampled at most every 10 ms */
+extern uint64_t ps_next_rss_ticks;
+void ps_rss_sample(struct ps_thread *t, uint64_t now);	/* when now >= ps_next_rss_ticks */
+
+/* signals.c: the mark signal (PERFSHIM_MARK_SIGNAL), hidden from the program */
+void ps_signals_init(void);
 
 /* modules.c */
 void ps_modules_record(struct ps_thread *t);	/* modules not yet recorded */

@@ -115,3 +115,75 @@ void ps_emit_process(struct ps_thread *t)
 	}
 	t->guard--;
 }
+
+/*
+ * RSS samples for the timeline (at most one per PS_RSS_PERIOD_NS in the whole process):
+ * the allocation hooks compare their time with ps_next_rss_ticks and call this when it has
+ * passed. /proc/self/statm is read with raw system calls; no thread, no stdio.
+ */
+uint64_t ps_next_rss_ticks;
+
+void ps_rss_sample(struct ps_thread *t, uint64_t now)
+{
+	uint64_t next = __atomic_load_n(&ps_next_rss_ticks, __ATOMIC_RELAXED);
+	static uint64_t period, page;
+	char buf[128], *s;
+	ssize_t n;
+	uint64_t rss = 0;
+	uint8_t *p;
+
+	if (!period) {
+		page = sysconf(_SC_PAGESIZE);
+		period = ps_ns_to_ticks(PS_RSS_PERIOD_NS);
+	}
+	/* One thread wins the sample; the others go on. */
+	if (now < next || !__atomic_compare_exchange_n(&ps_next_rss_ticks, &next, now + period, 0,
+						       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	n = read_file("/proc/self/statm", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	s = strchr(buf, ' ');
+	if (!s)
+		return;
+	for (s++; *s >= '0' && *s <= '9'; s++)
+		rss = rss * 10 + (*s - '0');
+	p = ps_reserve(t, TRACE_MAX_RECORD);
+	if (!p)
+		return;
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_RSS));
+	p = trace_put_varint(p, rss * page);
+	p = ps_put_dt(t, p, now);
+	ps_commit(t, p);
+}
+
+/*
+ * Marks set from a signal handler go to a chunk of their own, written at once with one
+ * write (async-signal-safe), under the pseudo thread id 0: a handler may interrupt a hook in
+ * the middle of a record, so it cannot append to the thread's buffer, and deferring the mark
+ * would move it in time. Chunks of tid 0 hold only MARK records.
+ */
+static uint32_t mark_seq;
+
+void ps_emit_signal_mark(const char *label)
+{
+	uint8_t payload[TRACE_MAX_STRING + TRACE_MAX_RECORD], *p = payload;
+	struct trace_chunk_header h;
+	uint64_t now = ps_now();
+
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_MARK));
+	p = trace_put_str(p, label, strnlen(label, TRACE_MAX_STRING));
+	p = trace_put_varint(p, 0);
+	memset(&h, 0, sizeof(h));
+	h.magic = TRACE_CHUNK_MAGIC;
+	h.tid = 0;
+	h.seq = __atomic_fetch_add(&mark_seq, 1, __ATOMIC_RELAXED);
+	h.size = p - payload;
+	h.payload_checksum = trace_checksum(payload, h.size);
+	h.base_ticks = now;
+	h.end_ticks = now;
+	h.end_mono_ns = ps_mono_ns();
+	h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
+	ps_output_write(&h, sizeof(h), payload, h.size);
+}
