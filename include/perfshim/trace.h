@@ -63,6 +63,8 @@ struct trace_file_header {
  * carry consecutive `seq` numbers from 0; chunks of different threads interleave in the file.
  * Record decoding state (fids, nodes, pointer base, time base) carries over from one chunk of
  * a thread to its next, so a thread's chunks are decoded in `seq` order.
+ * tid 0 is not a thread: its chunks each hold one MARK set from a signal handler (dt 0 from
+ * base_ticks), written at once because a handler cannot append to an interrupted buffer.
  */
 struct trace_chunk_header {
 	uint32_t magic;			/* TRACE_CHUNK_MAGIC */
