@@ -215,6 +215,38 @@ int sym_resolve(struct symbols *s, uint64_t addr, bool is_ra, struct sym_info *o
 const char *sym_name(struct symbols *s, uint64_t addr, bool is_ra);
 /* sym_module_name - basename of the module holding @addr, or "?" */
 const char *sym_module_name(struct symbols *s, uint64_t addr);
+/*
+ * The same at time @ns (ns since trace start): where modules were unloaded and others loaded
+ * at the same addresses, the module loaded at @ns is used. The calls without a time take the
+ * module loaded last.
+ */
+int sym_resolve_at(struct symbols *s, uint64_t addr, bool is_ra, uint64_t ns,
+		   struct sym_info *out);
+const char *sym_name_at(struct symbols *s, uint64_t addr, bool is_ra, uint64_t ns);
+/* sym_set_demangle - show C++ names mangled (--no-demangle) or demangled (the default). */
+void sym_set_demangle(struct symbols *s, bool on);
+
+/* symbols internals (symbols.c <-> symbols-elf.c): one ELF file and its code symbols */
+struct sym_ent {
+	uint64_t addr, end;		/* ELF vaddr range [addr, end) */
+	const char *name;		/* raw (mangled) name, owned by libelf */
+};
+struct sym_file {
+	char *path;
+	int fd, dbg_fd;
+	struct Elf *elf, *dbg_elf;	/* the file, its separate debug file (or NULL) */
+	char *dbg_path;
+	struct Dwarf *dw;		/* opened on the first line lookup */
+	bool dw_tried;
+	uint8_t build_id[64];		/* of the file on disk */
+	size_t build_id_len;
+	struct sym_ent *syms;		/* sorted by addr */
+	size_t nsyms;
+};
+int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_t rec_len);
+const char *symf_lookup(const struct sym_file *f, uint64_t va);
+int symf_line(struct sym_file *f, uint64_t va, const char **file, unsigned *line);
+void symf_free(struct sym_file *f);
 
 /* ---- options and reports ---- */
 
@@ -252,6 +284,10 @@ int report_callgraph(struct trace *t, const struct opts *o);
 int report_memory(struct trace *t, const struct opts *o);
 int report_leaks(struct trace *t, const struct opts *o);
 int report_dump(struct trace *t, const struct opts *o);
+/* export (report-flame.c, report-chrome.c, report-html.c): write to o->output or stdout */
+int report_flamegraph(struct trace *t, const struct opts *o);
+int report_chrome(struct trace *t, const struct opts *o);
+int report_html(struct trace *t, const struct opts *o);
 
 /* ---- output helpers (output.c) ---- */
 

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Symbol tables and source lines of one ELF file on disk: .symtab and .dynsym (also those of
+ * a separate debug file), DWARF line tables through libdw, the debug file found by build-id
+ * or .gnu_debuglink (CRC checked). Damaged or foreign files give "no symbols", never a crash.
+ * symbols.c maps trace addresses to these files; docs/design.md ("Analyzer") has the picture.
+ */
+#define PR_FMT "symbols"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+
+#include "analyzer/analyze.h"
+
+/*
+ * Symbol ranks when several symbols start at one address (aliases): a typed function beats a
+ * label, a sized one an unsized one, global beats weak beats local.
+ */
+#define RANK_FUNC 8
+#define RANK_SIZED 4
+
+/* Open @path read-only as an ELF (regular files only). Return: the Elf, or NULL (fd closed). */
+static Elf *elf_open_file(const char *path, int *fdp)
+{
+	struct stat st;
+	Elf *elf;
+	int fd;
+
+	*fdp = -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	/* a FIFO, a device or a directory at the recorded path is not the module */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto fail;
+	/*
+	 * ELF_C_READ, not ELF_C_READ_MMAP: libelf then reads what it needs with pread and checks
+	 * every section against the file size, so a file truncated (or rewritten) while we
+	 * work cannot SIGBUS us through a stale mapping.
+	 */
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		goto fail;
+	if (elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		goto fail;
+	}
+	*fdp = fd;
+	return elf;
+fail:
+	close(fd);
+	return NULL;
+}
+
+static void elf_close_file(Elf **elf, int *fd)
+{
+	if (*elf)
+		elf_end(*elf);
+	if (*fd >= 0)
+		close(*fd);
+	*elf = NULL;
+	*fd = -1;
+}
+
+/* Build-id note of @elf: length (0 if none), @id pointing into libelf's data. */
+static size_t elf_build_id(Elf *elf, const uint8_t **id)
+{
+	const void *p = NULL;
+	ssize_t n = dwelf_elf_gnu_build_id(elf, &p);
+
+	if (n <= 0 || !p)
+		return 0;
+	*id = p;
+	return (size_t)n;
+}
+
+static bool elf_has_section(Elf *elf, uint32_t type, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (type && sh.sh_type == type)
+			return true;
+		if (name && (n = elf_strptr(elf, shstrndx, sh.sh_name)) && !strcmp(n, name))
+			return true;
+	}
+	return false;
+}
+
+/* ---- symbol tables ---- */
+
+struct raw_sym {
+	uint64_t addr, end;		/* ELF vaddr range; end == addr: size unknown yet */
+	uint64_t secend;		/* end of its section (cap for unsized symbols) */
+	const char *name;		/* in libelf's string table data */
+	unsigned rank;
+};
+
+static unsigned sym_rank(const GElf_Sym *sym, bool func)
+{
+	unsigned r = 0;
+
+	if (func)
+		r += RANK_FUNC;
+	if (sym->st_size)
+		r += RANK_SIZED;
+	switch (GELF_ST_BIND(sym->st_info)) {
+	case STB_GLOBAL: r += 2; break;
+	case STB_WEAK: r += 1; break;
+	default: break;
+	}
+	return r;
+}
+
+/* Append the code symbols of one SHT_SYMTAB/SHT_DYNSYM section to @v. */
+static void read_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, struct raw_sym **v,
+			size_t *n, size_t *cap)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t entsz = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
+	size_t i, count;
+
+	if (!data || !entsz || !data->d_buf)
+		return;
+	count = data->d_size / entsz;
+	for (i = 1; i < count; i++) {
+		GElf_Sym sym;
+		GElf_Shdr ss;
+		Elf_Scn *sec;
+		const char *name;
+		bool func;
+		int type;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE)
+			continue;
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE || !sym.st_value)
+			continue;
+		/* only code: a label in .data is not a function */
+		sec = elf_getscn(elf, sym.st_shndx);
+		if (!sec || !gelf_getshdr(sec, &ss) || !(ss.sh_flags & SHF_EXECINSTR))
+			continue;
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!name || !*name || name[0] == '$' || !strncmp(name, ".L", 2))
+			continue;
+		func = type != STT_NOTYPE;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			*v = xrealloc(*v, *cap * sizeof(**v));
+		}
+		(*v)[*n] = (struct raw_sym){
+			.addr = sym.st_value,
+			.end = sym.st_value + sym.st_size,
+			.secend = ss.sh_addr + ss.sh_size,
+			.name = name,
+			.rank = sym_rank(&sym, func),
+		};
+		if ((*v)[*n].end < (*v)[*n].addr) /* damaged size */
+			(*v)[*n].end = (*v)[*n].addr;
+		if ((*v)[*n].secend <= (*v)[*n].addr)
+			(*v)[*n].secend = UINT64_MAX;
+		(*n)++;
+	}
+}
+
+static int raw_cmp(const void *a, const void *b)
+{
+	const struct raw_sym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank > y->rank ? -1 : 1;
+	/* prefer the name with fewer leading underscores (malloc over __libc_malloc) */
+	if ((x->name[0] == '_') != (y->name[0] == '_'))
+		return x->name[0] == '_' ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static void collect_syms(Elf *elf, uint32_t type, struct raw_sym **v, size_t *n, size_t *cap)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == type)
+			read_symtab(elf, scn, &sh, v, n, cap);
+	}
+}
+
+/*
+ * Sort, keep one symbol per address, give unsized symbols the range up to the next symbol
+ * (or their section's end), and drop labels that fall inside a sized function (local
+ * labels of hand-written assembly would otherwise hide the function they are in).
+ */
+static void finish_table(struct sym_file *f, struct raw_sym *v, size_t n)
+{
+	size_t i, k = 0;
+	uint64_t cover = 0;		/* end of the last sized symbol kept */
+
+	qsort(v, n, sizeof(*v), raw_cmp);
+	for (i = 0; i < n; i++) {
+		if (k && v[k - 1].addr == v[i].addr)
+			continue;
+		if (v[i].end == v[i].addr && v[i].addr < cover)
+			continue;
+		v[k++] = v[i];
+		if (v[i].end > cover)
+			cover = v[i].end;
+	}
+	f->syms = xmalloc((k ? k : 1) * sizeof(*f->syms));
+	for (i = 0; i < k; i++) {
+		uint64_t end = v[i].end;
+
+		if (end == v[i].addr) {
+			end = i + 1 < k ? v[i + 1].addr : v[i].secend;
+			if (end > v[i].secend)
+				end = v[i].secend;
+			if (end == UINT64_MAX || end <= v[i].addr)
+				end = v[i].addr + 1;
+		}
+		f->syms[i] = (struct sym_ent){ .addr = v[i].addr, .end = end, .name = v[i].name };
+	}
+	f->nsyms = k;
+}
+
+/* ---- separate debug files ---- */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+	uint32_t i, j, c;
+
+	for (i = 0; i < 256; i++) {
+		for (c = i, j = 0; j < 8; j++)
+			c = c & 1 ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+/* CRC-32 (as in zlib and .gnu_debuglink) of the file at @fd. Return: 0, or -1 on read error. */
+static int file_crc32(int fd, uint32_t *out)
+{
+	static uint8_t buf[1 << 16];
+	uint32_t c = 0xFFFFFFFFU;
+	off_t off = 0;
+	ssize_t r;
+
+	if (!crc_table[1])
+		crc_init();
+	while ((r = pread(fd, buf, sizeof(buf), off)) > 0) {
+		for (ssize_t i = 0; i < r; i++)
+			c = crc_table[(c ^ buf[i]) & 0xff] ^ (c >> 8);
+		off += r;
+	}
+	if (r < 0)
+		return -1;
+	*out = c ^ 0xFFFFFFFFU;
+	return 0;
+}
+
+/* Try @path as the debug file of @f: it must be ELF and pass the check (build-id or CRC). */
+static bool try_debug(struct sym_file *f, const char *path, const uint8_t *id, size_t idlen,
+		      bool use_crc, uint32_t crc)
+{
+	const uint8_t *did;
+	uint32_t c = 0;
+	size_t n;
+	int fd;
+	Elf *elf;
+
+	if (!strcmp(path, f->path))
+		return false;
+	elf = elf_open_file(path, &fd);
+	if (!elf)
+		return false;
+	if (idlen) {
+		n = elf_build_id(elf, &did);
+		if (n != idlen || memcmp(did, id, n)) {
+			pr_dbg(1, "%s: build-id differs from %s, not used\n", path, f->path);
+			goto no;
+		}
+	}
+	if (use_crc && (file_crc32(fd, &c) < 0 || c != crc)) {
+		pr_dbg(1, "%s: CRC %08x, debuglink of %s wants %08x: not used\n", path, c,
+		       f->path, crc);
+		goto no;
+	}
+	f->dbg_elf = elf;
+	f->dbg_fd = fd;
+	f->dbg_path = xstrdup(path);
+	pr_dbg(2, "%s: debug info from %s\n", f->path, path);
+	return true;
+no:
+	elf_close_file(&elf, &fd);
+	return false;
+}
+
+/*
+ * Find the separate debug file: ROOT/.build-id/xx/rest.debug (by the recorded build-id, then
+ * the file's), then the .gnu_debuglink name next to the file, in .debug/ beside it and under
+ * ROOT/<dir>/ (gdb's order).
+ */
+static void find_debug(struct sym_file *f, const char *root, const uint8_t *rec_id,
+		       size_t rec_len)
+{
+	char path[PATH_MAX * 2], dir[PATH_MAX];
+	const uint8_t *ids[2] = { rec_id, NULL };
+	size_t lens[2] = { rec_len, 0 }, i, j;
+	const char *link = NULL, *slash;
+	GElf_Word crc = 0;
+
+	if (f->elf)
+		lens[1] = elf_build_id(f->elf, &ids[1]);
+	for (i = 0; i < 2; i++) {
+		int len;
+
+		if (lens[i] < 2 || (i == 1 && lens[0] == lens[1] && !memcmp(ids[0], ids[1], lens[1])))
+			continue;
+		len = snprintf(path, sizeof(path), "%s/.build-id/%02x/", root, ids[i][0]);
+		for (j = 1; j < lens[i] && len < (int)sizeof(path) - 16; j++)
+			len += snprintf(path + len, sizeof(path) - len, "%02x", ids[i][j]);
+		snprintf(path + len, sizeof(path) - len, ".debug");
+		if (try_debug(f, path, ids[i], lens[i], false, 0))
+			return;
+	}
+	if (!f->elf || !(link = dwelf_elf_gnu_debuglink(f->elf, &crc)) || !*link ||
+	    strchr(link, '/'))
+		return;
+	slash = strrchr(f->path, '/');
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - f->path), f->path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	snprintf(path, sizeof(path), "%s/%s", dir, link);
+	if (try_debug(f, path, NULL, 0, true, crc))
+		return;
+	snprintf(path, sizeof(path), "%s/.debug/%s", dir, link);
+	if (try_debug(f, path, NULL, 0, true, crc))
+		return;
+	snprintf(path, sizeof(path), "%s%s%s/%s", root, dir[0] == '/' ? "" : "/", dir, link);
+	try_debug(f, path, NULL, 0, true, crc);
+}
+
+/**
+ * symf_load - open the ELF file of @f (and its debug file) and read its symbol tables.
+ * @f: the file; f->path set, the rest zeroed by the caller
+ * @root: debug directory (normally /usr/lib/debug)
+ * @rec_id, @rec_len: build-id recorded in the trace (may be empty)
+ * Afterwards f->syms holds every code symbol, sorted (possibly none: missing, damaged, foreign
+ * or stripped files). Return: 0 when the file itself was read, -1 when it could not be opened.
+ */
+int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_t rec_len)
+{
+	struct raw_sym *v = NULL;
+	size_t n = 0, cap = 0;
+	static bool elf_ready;
+
+	if (!elf_ready) {
+		elf_version(EV_CURRENT);
+		elf_ready = true;
+	}
+	f->fd = f->dbg_fd = -1;
+	f->elf = elf_open_file(f->path, &f->fd);
+	if (f->elf) {
+		const uint8_t *id = NULL;
+
+		f->build_id_len = elf_build_id(f->elf, &id);
+		if (f->build_id_len > sizeof(f->build_id))
+			f->build_id_len = sizeof(f->build_id);
+		memcpy(f->build_id, id, f->build_id_len);
+	}
+	/* a missing module can still be named from a debug file found by its build-id */
+	find_debug(f, root, rec_id, rec_len);
+
+	if (f->elf) {
+		collect_syms(f->elf, SHT_SYMTAB, &v, &n, &cap);
+		collect_syms(f->elf, SHT_DYNSYM, &v, &n, &cap);
+	}
+	/* a stripped file's full table lives in its debug file (objcopy --only-keep-debug) */
+	if (f->dbg_elf && (!f->elf || !elf_has_section(f->elf, SHT_SYMTAB, NULL)))
+		collect_syms(f->dbg_elf, SHT_SYMTAB, &v, &n, &cap);
+	finish_table(f, v, n);
+	free(v);
+	pr_dbg(2, "%s: %zu symbols%s\n", f->path, f->nsyms, f->dbg_elf ? " (+debug file)" : "");
+	return f->elf ? 0 : -1;
+}
+
+/**
+ * symf_lookup - the symbol containing ELF vaddr @va in @f. Return: its name or NULL.
+ */
+const char *symf_lookup(const struct sym_file *f, uint64_t va)
+{
+	size_t lo = 0, hi = f->nsyms, i, back;
+
+	/* last symbol starting at or before va */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->syms[mid].addr <= va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	/* nested sized symbols: the enclosing one may start a few entries earlier */
+	for (i = lo, back = 0; i-- > 0 && back < 8; back++)
+		if (va < f->syms[i].end)
+			return f->syms[i].name;
+	return NULL;
+}
+
+/* Scan every unit for one whose ranges hold @va (no or incomplete .debug_aranges). */
+static bool scan_units(Dwarf *dw, uint64_t va, Dwarf_Die *out)
+{
+	Dwarf_CU *cu = NULL;
+	Dwarf_Die cudie, subdie;
+	Dwarf_Half ver;
+	uint8_t utype;
+
+	while (dwarf_get_units(dw, cu, &cu, &ver, &utype, &cudie, &subdie) == 0) {
+		if (utype != DW_UT_compile && utype != DW_UT_partial && utype != DW_UT_skeleton)
+			continue;
+		if (dwarf_haspc(&cudie, va) > 0) {
+			*out = cudie;
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * symf_line - source file and line of ELF vaddr @va from DWARF (the debug file's, else the
+ * file's own). The Dwarf handle is opened on first use. Return: 0 and *file (owned by libdw,
+ * valid until symf_free) and *line, or -1 when unknown.
+ */
+int symf_line(struct sym_file *f, uint64_t va, const char **file, unsigned *line)
+{
+	Dwarf_Die cudie;
+	Dwarf_Line *l;
+	const char *src;
+	int ln = 0;
+
+	if (!f->dw_tried) {
+		f->dw_tried = true;
+		if (f->dbg_elf)
+			f->dw = dwarf_begin_elf(f->dbg_elf, DWARF_C_READ, NULL);
+		if (!f->dw && f->elf && elf_has_section(f->elf, 0, ".debug_info"))
+			f->dw = dwarf_begin_elf(f->elf, DWARF_C_READ, NULL);
+		pr_dbg(2, "%s: %s\n", f->path, f->dw ? "DWARF" : "no DWARF");
+	}
+	if (!f->dw)
+		return -1;
+	if (!dwarf_addrdie(f->dw, va, &cudie) && !scan_units(f->dw, va, &cudie))
+		return -1;
+	l = dwarf_getsrc_die(&cudie, va);
+	if (!l || !(src = dwarf_linesrc(l, NULL, NULL)) || dwarf_lineno(l, &ln) || ln <= 0)
+		return -1;
+	*file = src;
+	*line = (unsigned)ln;
+	return 0;
+}
+
+/* symf_free - release everything symf_load and symf_line acquired (not @f itself). */
+void symf_free(struct sym_file *f)
+{
+	if (f->dw)
+		dwarf_end(f->dw);
+	elf_close_file(&f->dbg_elf, &f->dbg_fd);
+	elf_close_file(&f->elf, &f->fd);
+	free(f->syms);
+	free(f->dbg_path);
+	free(f->path);
+}

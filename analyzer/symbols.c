@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Symbols: trace addresses -> module, function name (demangled), source file:line, through
+ * the module maps the trace recorded and the ELF files on disk (symbols-elf.c). Lazy and
+ * cached: a module's tables are read when one of its addresses is first asked for, and every
+ * answer is kept in a hash by address, so reports over millions of events pay one lookup per
+ * distinct address.
+ */
+#define PR_FMT "symbols"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/analyze.h"
+
+/* libstdc++'s demangler (abi::__cxa_demangle); the analyzer links -lstdc++. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+#define SYM_DEBUG_ROOT "/usr/lib/debug"
+#define NO_MOD UINT32_MAX		/* address outside every module */
+#define ANY_MOD UINT32_MAX		/* cache key: module chosen without a time */
+
+/* cache entry flags */
+#define CE_USED (1U << 0)
+#define CE_RA (1U << 1)			/* key: looked up as a return address */
+#define CE_NAME (1U << 2)		/* name (and display) resolved */
+#define CE_LINE (1U << 3)		/* file:line resolved */
+
+/* One distinct file, shared by the modules recorded with its path. */
+struct sym_fslot {
+	struct sym_file f;
+	bool loaded;			/* symf_load ran (successfully or not) */
+	bool warned;			/* build-id mismatch reported */
+};
+
+struct sym_mod {
+	const struct trace_module *m;
+	struct sym_fslot *file;
+	const char *path;		/* as recorded (the exe's for an unnamed main module) */
+	const char *base;		/* basename, for "module+0xOFF" */
+};
+
+/* One answer: key (addr, is_ra, module choice) -> what sym_resolve returns. */
+struct sym_cent {
+	uint64_t addr;
+	uint32_t key_mod;		/* ANY_MOD or the module chosen by time */
+	uint32_t mod;			/* module index, or NO_MOD */
+	uint32_t flags;			/* CE_* */
+	unsigned line;
+	const char *name;		/* demangled name or NULL */
+	const char *display;		/* sym_name() */
+	const char *file;
+};
+
+/* Strings that live until sym_close: a list of blocks, bump-allocated. */
+struct arena_blk {
+	struct arena_blk *next;
+	size_t used, size;
+	char data[];
+};
+
+struct symbols {
+	const struct trace *t;
+	struct sym_mod *mods;
+	uint32_t nmods;
+	uint32_t *by_lo;		/* module indices sorted by lo (for binary search) */
+	bool overlap;			/* some modules share addresses (unload, then reload) */
+	struct sym_fslot **files;
+	uint32_t nfiles;
+	struct sym_cent *tab;		/* open addressing, power-of-two size */
+	size_t cap, used;
+	struct arena_blk *arena;
+	const char *root;		/* debug directory */
+	bool demangle;
+	uint64_t lookups, misses;	/* for -v statistics */
+};
+
+static char *arena_alloc(struct symbols *s, size_t n)
+{
+	struct arena_blk *b = s->arena;
+	char *p;
+
+	if (!b || b->size - b->used < n) {
+		size_t size = n > 60000 ? n : 65536 - sizeof(*b);
+
+		b = xmalloc(sizeof(*b) + size);
+		b->size = size;
+		b->used = 0;
+		b->next = s->arena;
+		s->arena = b;
+	}
+	p = b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+static const char *arena_strndup(struct symbols *s, const char *str, size_t n)
+{
+	char *p = arena_alloc(s, n + 1);
+
+	memcpy(p, str, n);
+	p[n] = '\0';
+	return p;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+
+	return sl && sl[1] ? sl + 1 : path;
+}
+
+static int lo_cmp(const void *a, const void *b, void *arg)
+{
+	const struct sym_mod *mods = arg;
+	uint64_t x = mods[*(const uint32_t *)a].m->lo, y = mods[*(const uint32_t *)b].m->lo;
+
+	return x < y ? -1 : x > y;
+}
+
+/**
+ * sym_open - prepare symbolization of the addresses of trace @t (its modules[] must be
+ * complete: call after a walk). Nothing is read from disk until an address is asked for.
+ * The debug directory is /usr/lib/debug, or $PERFSHIM_DEBUG_ROOT when set.
+ * Return: the handle (never NULL; dies on OOM). Release with sym_close.
+ */
+struct symbols *sym_open(const struct trace *t)
+{
+	struct symbols *s = xcalloc(1, sizeof(*s));
+	const char *root = getenv("PERFSHIM_DEBUG_ROOT");
+	uint32_t i, j;
+
+	s->t = t;
+	s->demangle = true;
+	s->root = root && *root ? root : SYM_DEBUG_ROOT;
+	s->nmods = t->nmodules;
+	s->mods = xcalloc(s->nmods ? s->nmods : 1, sizeof(*s->mods));
+	s->files = xcalloc(s->nmods ? s->nmods : 1, sizeof(*s->files));
+	s->by_lo = xcalloc(s->nmods ? s->nmods : 1, sizeof(*s->by_lo));
+	for (i = 0; i < s->nmods; i++) {
+		struct sym_mod *sm = &s->mods[i];
+		const char *path = t->modules[i].path;
+
+		sm->m = &t->modules[i];
+		/* dl_iterate_phdr names the main program "": use the PROCESS record's exe */
+		if ((!path || !*path) && t->exe && *t->exe)
+			path = t->exe;
+		sm->path = path && *path ? path : NULL;
+		sm->base = sm->path ? basename_of(sm->path) : "?";
+		s->by_lo[i] = i;
+		if (!sm->path)
+			continue;
+		for (j = 0; j < s->nfiles; j++)
+			if (!strcmp(s->files[j]->f.path, sm->path))
+				break;
+		if (j == s->nfiles) {
+			s->files[j] = xcalloc(1, sizeof(*s->files[j]));
+			s->files[j]->f.path = xstrdup(sm->path);
+			s->nfiles++;
+		}
+		sm->file = s->files[j];
+	}
+	qsort_r(s->by_lo, s->nmods, sizeof(*s->by_lo), lo_cmp, s->mods);
+	for (i = 1; i < s->nmods; i++)
+		if (s->mods[s->by_lo[i]].m->lo < s->mods[s->by_lo[i - 1]].m->hi)
+			s->overlap = true;
+	s->cap = 1024;
+	s->tab = xcalloc(s->cap, sizeof(*s->tab));
+	return s;
+}
+
+/* sym_close - free @s and every string it handed out. NULL is allowed. */
+void sym_close(struct symbols *s)
+{
+	uint32_t i;
+
+	if (!s)
+		return;
+	pr_dbg(1, "%llu lookups, %llu distinct addresses, %u files\n",
+	       (unsigned long long)s->lookups, (unsigned long long)s->misses, s->nfiles);
+	for (i = 0; i < s->nfiles; i++) {
+		if (s->files[i]->loaded)
+			symf_free(&s->files[i]->f);
+		else
+			free(s->files[i]->f.path);
+		free(s->files[i]);
+	}
+	while (s->arena) {
+		struct arena_blk *b = s->arena;
+
+		s->arena = b->next;
+		free(b);
+	}
+	free(s->files);
+	free(s->mods);
+	free(s->by_lo);
+	free(s->tab);
+	free(s);
+}
+
+void sym_set_demangle(struct symbols *s, bool on)
+{
+	s->demangle = on;
+}
+
+/*
+ * The module holding @a: at time @ns when @timed, else the one loaded last (the latest
+ * MODULE record wins where address ranges were reused). Return: index or NO_MOD.
+ */
+static uint32_t find_module(const struct symbols *s, uint64_t a, bool timed, uint64_t ns)
+{
+	uint32_t i, best = NO_MOD, lo = 0, hi = s->nmods;
+
+	if (!s->overlap) {
+		/* disjoint ranges: the last module starting at or below a */
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (s->mods[s->by_lo[mid]].m->lo <= a)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo && a < s->mods[s->by_lo[lo - 1]].m->hi)
+			return s->by_lo[lo - 1];
+		return NO_MOD;
+	}
+	/*
+	 * Reused ranges, in load order. With a time: the module live at ns, else the last one
+	 * loaded before ns (an address seen after its unload), else the first loaded after.
+	 */
+	uint32_t live = NO_MOD, before = NO_MOD, after = NO_MOD;
+
+	for (i = 0; i < s->nmods; i++) {
+		const struct trace_module *m = s->mods[i].m;
+
+		if (a < m->lo || a >= m->hi)
+			continue;
+		best = i;
+		if (!timed)
+			continue;
+		if (m->load_ns <= ns && ns < m->unload_ns)
+			live = i;
+		else if (m->load_ns <= ns)
+			before = i;
+		else if (after == NO_MOD)
+			after = i;
+	}
+	if (!timed)
+		return best;
+	return live != NO_MOD ? live : before != NO_MOD ? before : after;
+}
+
+static uint64_t hash_key(uint64_t addr, uint32_t key_mod, bool is_ra)
+{
+	uint64_t h = addr ^ ((uint64_t)key_mod << 40) ^ (is_ra ? 0x9E3779B97F4A7C15ULL : 0);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static void grow(struct symbols *s)
+{
+	struct sym_cent *old = s->tab;
+	size_t oldcap = s->cap, i;
+
+	s->cap *= 2;
+	s->tab = xcalloc(s->cap, sizeof(*s->tab));
+	for (i = 0; i < oldcap; i++) {
+		size_t j;
+
+		if (!(old[i].flags & CE_USED))
+			continue;
+		j = hash_key(old[i].addr, old[i].key_mod, old[i].flags & CE_RA) & (s->cap - 1);
+		while (s->tab[j].flags & CE_USED)
+			j = (j + 1) & (s->cap - 1);
+		s->tab[j] = old[i];
+	}
+	free(old);
+}
+
+/* The cache entry of (addr, is_ra, module choice), created with its module on a miss. */
+static struct sym_cent *entry(struct symbols *s, uint64_t addr, bool is_ra, bool timed,
+			      uint64_t ns)
+{
+	uint64_t a = is_ra && addr ? addr - 1 : addr;
+	uint32_t key_mod = ANY_MOD, mod = NO_MOD;
+	struct sym_cent *e;
+	size_t j;
+
+	s->lookups++;
+	if (timed && s->overlap) {
+		/* only here does the time change the answer: key by the module it picks */
+		mod = find_module(s, a, true, ns);
+		key_mod = mod;
+	}
+	j = hash_key(addr, key_mod, is_ra) & (s->cap - 1);
+	for (;; j = (j + 1) & (s->cap - 1)) {
+		e = &s->tab[j];
+		if (!(e->flags & CE_USED))
+			break;
+		if (e->addr == addr && e->key_mod == key_mod && !(e->flags & CE_RA) == !is_ra)
+			return e;
+	}
+	s->misses++;
+	if (key_mod == ANY_MOD)
+		mod = find_module(s, a, false, 0);
+	*e = (struct sym_cent){ .addr = addr, .key_mod = key_mod, .mod = mod,
+				.flags = CE_USED | (is_ra ? CE_RA : 0) };
+	if (++s->used * 10 > s->cap * 7) {
+		grow(s);
+		return entry(s, addr, is_ra, timed, ns);
+	}
+	return e;
+}
+
+/* Read module @mi's file on first use and check it is the one that was recorded. */
+static struct sym_fslot *mod_file(struct symbols *s, uint32_t mi)
+{
+	struct sym_mod *sm = &s->mods[mi];
+	struct sym_fslot *fs = sm->file;
+	const struct trace_module *m = sm->m;
+	uint32_t idlen;
+
+	if (!fs)
+		return NULL;
+	idlen = m->build_id_len <= sizeof(m->build_id) ? m->build_id_len : 0;
+	if (!fs->loaded) {
+		fs->loaded = true;
+		if (symf_load(&fs->f, s->root, m->build_id, idlen) < 0)
+			pr_dbg(1, "%s: cannot read (%s); addresses in it stay module+offset\n",
+			       fs->f.path, strerror(errno));
+	}
+	if (fs->f.elf && idlen && !fs->warned &&
+	    (fs->f.build_id_len != idlen || memcmp(fs->f.build_id, m->build_id, idlen))) {
+		/* the file was rebuilt or replaced since recording: names may be off */
+		fs->warned = true;
+		pr_warn("%s: build-id differs from the recorded one (file changed since the "
+			"trace was recorded); its symbols may be wrong\n", fs->f.path);
+	}
+	return fs;
+}
+
+/* Display form of a raw symbol name: version suffix cut, C++ demangled. */
+static const char *pretty_name(struct symbols *s, const char *raw)
+{
+	const char *at = strchr(raw + 1, '@');
+	size_t n = at ? (size_t)(at - raw) : strlen(raw);
+	char tmp[512], *dem;
+	const char *name = raw;
+	int status = -1;
+
+	if (at) {
+		if (n >= sizeof(tmp))
+			n = sizeof(tmp) - 1;
+		memcpy(tmp, raw, n);
+		tmp[n] = '\0';
+		name = tmp;
+	}
+	if (s->demangle && name[0] == '_' && name[1] == 'Z') {
+		dem = __cxa_demangle(name, NULL, NULL, &status);
+		if (dem && status == 0) {
+			const char *r = arena_strndup(s, dem, strlen(dem));
+
+			free(dem);
+			return r;
+		}
+		free(dem);
+	}
+	return arena_strndup(s, name, n);
+}
+
+static void resolve_name(struct symbols *s, struct sym_cent *e)
+{
+	uint64_t a = (e->flags & CE_RA) && e->addr ? e->addr - 1 : e->addr;
+	char buf[64 + 4096];
+	const char *raw = NULL;
+
+	e->flags |= CE_NAME;
+	if (e->mod != NO_MOD) {
+		struct sym_mod *sm = &s->mods[e->mod];
+		struct sym_fslot *fs = mod_file(s, e->mod);
+
+		if (fs)
+			raw = symf_lookup(&fs->f, a - sm->m->base);
+		if (raw) {
+			e->name = pretty_name(s, raw);
+			e->display = e->name;
+			return;
+		}
+		snprintf(buf, sizeof(buf), "%s+0x%llx", sm->base,
+			 (unsigned long long)(e->addr - sm->m->base));
+	} else {
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)e->addr);
+	}
+	e->display = arena_strndup(s, buf, strlen(buf));
+}
+
+static void resolve_line(struct symbols *s, struct sym_cent *e)
+{
+	uint64_t a = (e->flags & CE_RA) && e->addr ? e->addr - 1 : e->addr;
+	struct sym_fslot *fs;
+	const char *file;
+	unsigned line;
+
+	e->flags |= CE_LINE;
+	if (e->mod == NO_MOD || !(fs = mod_file(s, e->mod)))
+		return;
+	if (symf_line(&fs->f, a - s->mods[e->mod].m->base, &file, &line) == 0) {
+		e->file = file;
+		e->line = line;
+	}
+}
+
+static int fill(struct symbols *s, struct sym_cent *e, struct sym_info *out)
+{
+	if (!(e->flags & CE_NAME))
+		resolve_name(s, e);
+	if (!(e->flags & CE_LINE))
+		resolve_line(s, e);
+	out->name = e->name;
+	out->module = e->mod != NO_MOD ? s->mods[e->mod].path : NULL;
+	out->module_off = e->mod != NO_MOD ? e->addr - s->mods[e->mod].m->base : 0;
+	out->file = e->file;
+	out->line = e->line;
+	return e->name ? 0 : -1;
+}
+
+/**
+ * sym_resolve - symbolize @addr (see analyze.h): name, module, offset, file:line.
+ * The module loaded last at @addr is used when ranges were reused (see sym_resolve_at).
+ * Return: 0 when a name was found, -1 otherwise (@out still holds module and offset).
+ */
+int sym_resolve(struct symbols *s, uint64_t addr, bool is_ra, struct sym_info *out)
+{
+	return fill(s, entry(s, addr, is_ra, false, 0), out);
+}
+
+/**
+ * sym_resolve_at - sym_resolve for an address seen at time @ns (ns since trace start): the
+ * module loaded at that time is used. Return: as sym_resolve.
+ */
+int sym_resolve_at(struct symbols *s, uint64_t addr, bool is_ra, uint64_t ns,
+		   struct sym_info *out)
+{
+	return fill(s, entry(s, addr, is_ra, true, ns), out);
+}
+
+static const char *name_of(struct symbols *s, struct sym_cent *e)
+{
+	if (!(e->flags & CE_NAME))
+		resolve_name(s, e);
+	return e->display;
+}
+
+/**
+ * sym_name - the name reports print for @addr: the demangled function name, else
+ * "module+0xOFF" (module basename, offset from its load bias), else "0xADDR".
+ * Return: a string owned by @s (the same pointer for the same address).
+ */
+const char *sym_name(struct symbols *s, uint64_t addr, bool is_ra)
+{
+	return name_of(s, entry(s, addr, is_ra, false, 0));
+}
+
+/* sym_name_at - sym_name with the module chosen at time @ns (see sym_resolve_at). */
+const char *sym_name_at(struct symbols *s, uint64_t addr, bool is_ra, uint64_t ns)
+{
+	return name_of(s, entry(s, addr, is_ra, true, ns));
+}
+
+/**
+ * sym_module_name - basename of the module holding @addr, or "?" outside every module.
+ * Does not read the module's file. Return: a string owned by @s or static.
+ */
+const char *sym_module_name(struct symbols *s, uint64_t addr)
+{
+	struct sym_cent *e = entry(s, addr, false, false, 0);
+
+	return e->mod != NO_MOD ? s->mods[e->mod].base : "?";
+}
