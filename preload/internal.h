@@ -129,6 +129,9 @@ struct ps_thread {
 	struct ps_thread *next;		/* ps_threads list */
 	uint32_t cyg;			/* calls side: PS_CYG_* mode and repair flags (hooks-cyg.c);
 					 * 0 = not set up for calls yet */
+	/* stack.c scratch, one mmap made at the first unwind (stack.c: scratch_size()) */
+	void **unw_buf;			/* unw_backtrace output, stack_depth + 8 entries */
+	uint32_t *last_nodes;		/* last_nodes[i]: node of last_stack[i..len) */
 };
 
 extern __thread struct ps_thread ps_self PS_TLS;
@@ -251,6 +254,10 @@ static inline uint32_t ps_fid(struct ps_thread *t, uintptr_t fn, uint8_t **pp)
 
 /* stack.c: the allocation stack's node id (0 = none); NODE records appended at *pp */
 uint32_t ps_stack_node(struct ps_thread *t, uint8_t **pp);
+void ps_stack_init(void);	/* once, after the real malloc is known: shim text range */
+/* added to ->guard around code of the shim that may allocate (libunwind): nested events
+ * seen with a guard this high are the shim's own, not the program's lost ones */
+#define PS_GUARD_INTERNAL 0x100
 
 /*
  * Hooks set ->guard and then need a compiler barrier: a signal handler that runs between the

@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The malloc family: interposed, forwarded to the next definitions (glibc's), and recorded
+ * as ALLOC/FREE/REALLOC records. docs/design.md ("Allocations") explains the choices;
+ * stack.c finds the allocation's stack node.
+ *
+ * Semantics are glibc's because every call is forwarded unchanged: alignment, errno,
+ * malloc(0), free(NULL), realloc(p, 0) freeing p, reallocarray and pvalloc overflow checks,
+ * posix_memalign leaving *p alone. The hook only adds a record after the fact, and only for
+ * calls that changed the heap.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preload/internal.h"
+
+typedef void *(*malloc_fn)(size_t);
+typedef void (*free_fn)(void *);
+typedef void *(*calloc_fn)(size_t, size_t);
+typedef void *(*realloc_fn)(void *, size_t);
+typedef void *(*reallocarray_fn)(void *, size_t, size_t);
+typedef int (*posix_memalign_fn)(void **, size_t, size_t);
+typedef void *(*memalign_fn)(size_t, size_t);
+typedef void *(*valloc_fn)(size_t);
+typedef size_t (*usable_fn)(void *);
+
+void *(*ps_real_malloc)(size_t);
+void (*ps_real_free)(void *);
+static calloc_fn real_calloc;
+static realloc_fn real_realloc;
+static reallocarray_fn real_reallocarray;
+static posix_memalign_fn real_posix_memalign;
+static memalign_fn real_aligned_alloc;
+static memalign_fn real_memalign;
+static valloc_fn real_valloc;
+static valloc_fn real_pvalloc;
+static usable_fn real_usable_size;
+
+/*
+ * Bootstrap area. dlsym() calls calloc (for its dlerror state) before the real allocator is
+ * known, so the first requests are served from this static bump area. Each block is preceded
+ * by its size (16 bytes, keeping 16-byte alignment) so that realloc and malloc_usable_size
+ * work on it; blocks are never reused, so free ignores them and calloc needs no memset.
+ */
+#define BOOT_SIZE (64 * 1024)
+#define BOOT_HDR 16
+
+static uint8_t boot_area[BOOT_SIZE] __attribute__((aligned(64)));
+static size_t boot_used;	/* bytes handed out, bumped with a CAS */
+
+/* Set while this thread resolves: its own nested calls must not resolve again. */
+static __thread int resolving PS_TLS;
+
+static PS_NOINSTR int in_boot(const void *p)
+{
+	return (const uint8_t *)p >= boot_area && (const uint8_t *)p < boot_area + BOOT_SIZE;
+}
+
+static PS_NOINSTR size_t boot_size(const void *p)
+{
+	size_t n;
+
+	memcpy(&n, (const uint8_t *)p - BOOT_HDR, sizeof(n));
+	return n;
+}
+
+/* A block of @size bytes aligned to @align (a power of two) from the bump area, or NULL. */
+static PS_NOINSTR PS_NOINLINE void *boot_alloc(size_t size, size_t align)
+{
+	size_t old = __atomic_load_n(&boot_used, __ATOMIC_RELAXED), start, end;
+
+	if (align < BOOT_HDR)
+		align = BOOT_HDR;
+	do {
+		start = (old + BOOT_HDR + align - 1) & ~(align - 1);
+		if (start > BOOT_SIZE || size > BOOT_SIZE - start) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		end = start + size;
+	} while (!__atomic_compare_exchange_n(&boot_used, &old, end, 1, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	memcpy(boot_area + start - BOOT_HDR, &size, sizeof(size));
+	return boot_area + start;
+}
+
+static PS_NOINSTR void die_no_malloc(void)
+{
+	static const char msg[] = "perfshim: unable to find the real malloc\n";
+	ssize_t r = write(2, msg, sizeof(msg) - 1);
+
+	(void)r;
+	abort();
+}
+
+/*
+ * ps_malloc_resolve - find the next definitions of the malloc family (glibc's). Called by
+ * the constructor, and lazily by the first hook that finds its pointer unset. Calls made by
+ * dlsym itself meanwhile are served from the bootstrap area. Aborts with one message when
+ * malloc, free or realloc cannot be found (nothing can work without them); the others fall
+ * back to equivalents built on those (glibc has them all).
+ */
+PS_NOINSTR void ps_malloc_resolve(void)
+{
+	void *m, *f;
+
+	if (__atomic_load_n(&ps_real_malloc, __ATOMIC_ACQUIRE) || resolving)
+		return;
+	resolving = 1;
+	m = dlsym(RTLD_NEXT, "malloc");
+	f = dlsym(RTLD_NEXT, "free");
+	real_calloc = (calloc_fn)dlsym(RTLD_NEXT, "calloc");
+	real_realloc = (realloc_fn)dlsym(RTLD_NEXT, "realloc");
+	real_reallocarray = (reallocarray_fn)dlsym(RTLD_NEXT, "reallocarray");
+	real_posix_memalign = (posix_memalign_fn)dlsym(RTLD_NEXT, "posix_memalign");
+	real_aligned_alloc = (memalign_fn)dlsym(RTLD_NEXT, "aligned_alloc");
+	real_memalign = (memalign_fn)dlsym(RTLD_NEXT, "memalign");
+	real_valloc = (valloc_fn)dlsym(RTLD_NEXT, "valloc");
+	real_pvalloc = (valloc_fn)dlsym(RTLD_NEXT, "pvalloc");
+	real_usable_size = (usable_fn)dlsym(RTLD_NEXT, "malloc_usable_size");
+	if (!m || !f || !real_realloc || !real_calloc || !real_posix_memalign ||
+	    !real_usable_size)
+		die_no_malloc();
+	/* The rare ones exist in every glibc since 2.26; others get posix_memalign forms. */
+	__atomic_store_n(&ps_real_free, (free_fn)f, __ATOMIC_RELEASE);
+	/* malloc last: a hook that sees it set sees every pointer above */
+	__atomic_store_n(&ps_real_malloc, (malloc_fn)m, __ATOMIC_RELEASE);
+	resolving = 0;
+	ps_stack_init();
+}
+
+/* The hooks' guard for a missing pointer: resolve, or say the bootstrap area must serve. */
+static inline PS_NOINSTR int unresolved(void)
+{
+	if (likely(__atomic_load_n(&ps_real_malloc, __ATOMIC_ACQUIRE) != NULL))
+		return 0;
+	ps_malloc_resolve();
+	return __atomic_load_n(&ps_real_malloc, __ATOMIC_ACQUIRE) == NULL;
+}
+
+/*
+ * Recording. rec_begin returns the thread state with the guard taken, or NULL when the event
+ * is not recorded: malloc events off, the thread does not record, or we are nested inside a
+ * hook (libunwind's or the shim's own allocations, or a signal handler that interrupted a
+ * hook). Nested events of the program are counted in ->lost; the shim's own are not: stack.c
+ * raises the guard by PS_GUARD_INTERNAL around the unwinder, which may allocate.
+ */
+static inline PS_NOINSTR struct ps_thread *rec_thread(void)
+{
+	struct ps_thread *t;
+
+	if (!(ps_cfg.events & PS_EV_MALLOC))
+		return NULL;
+	t = ps_thread_get();
+	if (unlikely(!t))
+		return NULL;
+	if (unlikely(t->guard)) {
+		if (t->guard < PS_GUARD_INTERNAL)
+			t->lost++;
+		return NULL;
+	}
+	return t;
+}
+
+/* Take the guard; the fence makes the reservation re-read ->pos after it (see internal.h). */
+static inline PS_NOINSTR void rec_enter(struct ps_thread *t)
+{
+	t->guard++;
+	ps_signal_fence();
+}
+
+static inline PS_NOINSTR void rec_leave(struct ps_thread *t, int saved_errno)
+{
+	ps_signal_fence();
+	t->guard--;
+	errno = saved_errno;
+}
+
+/* RSS samples for the timeline ride on memory events (records.c picks one thread). */
+static inline PS_NOINSTR void rss_check(struct ps_thread *t, uint64_t now)
+{
+	if (unlikely(now >= __atomic_load_n(&ps_next_rss_ticks, __ATOMIC_RELAXED)))
+		ps_rss_sample(t, now);
+}
+
+/*
+ * ALLOC: op, kind, size, zz ptr, node, dt. The stack node comes first: NODE records it
+ * appends must precede the ALLOC that names them. @now was read after the real call.
+ */
+static inline PS_NOINSTR void rec_alloc(struct ps_thread *t, unsigned kind, size_t size, void *ptr,
+					uint64_t now)
+{
+	int saved_errno = errno;
+	uint32_t node;
+	uint8_t *p;
+
+	rec_enter(t);
+	p = ps_reserve(t, TRACE_MAX_RECORD);
+	if (unlikely(!p))
+		goto out;
+	node = ps_stack_node(t, &p);
+	if (unlikely(!p))
+		goto out;
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_ALLOC));
+	p = trace_put_varint(p, kind);
+	p = trace_put_varint(p, size);
+	p = ps_put_ptr(t, p, (uintptr_t)ptr);
+	p = trace_put_varint(p, node);
+	p = ps_put_dt(t, p, now);
+	ps_commit(t, p);
+	rss_check(t, now);
+out:
+	rec_leave(t, saved_errno);
+}
+
+/* FREE: op, zz ptr, dt. @now was read before the real free. */
+static inline PS_NOINSTR void rec_free(struct ps_thread *t, void *ptr, uint64_t now)
+{
+	int saved_errno = errno;
+	uint8_t *p;
+
+	rec_enter(t);
+	p = ps_reserve(t, TRACE_MAX_RECORD);
+	if (likely(p)) {
+		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_FREE));
+		p = ps_put_ptr(t, p, (uintptr_t)ptr);
+		p = ps_put_dt(t, p, now);
+		ps_commit(t, p);
+		rss_check(t, now);
+	}
+	rec_leave(t, saved_errno);
+}
+
+/*
+ * REALLOC: op, zz (old - base), zz (new - old), size, node, dt (old released, @t0 read before
+ * the real call), dt (new obtained, @t1 read after it). The pointer base becomes @nptr.
+ * @nptr == NULL: realloc(p, 0) freed p; no stack is taken for it (node 0).
+ */
+static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, size_t size,
+				   uint64_t t0, uint64_t t1)
+{
+	int saved_errno = errno;
+	uint32_t node = 0;
+	uint8_t *p;
+
+	rec_enter(t);
+	p = ps_reserve(t, TRACE_MAX_RECORD);
+	if (unlikely(!p))
+		goto out;
+	if (nptr) {
+		node = ps_stack_node(t, &p);
+		if (unlikely(!p))
+			goto out;
+	}
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_REALLOC));
+	p = ps_put_ptr(t, p, (uintptr_t)old);
+	p = trace_put_varint(p, trace_zigzag((int64_t)((uintptr_t)nptr - (uintptr_t)old)));
+	t->last_ptr = (uintptr_t)nptr;
+	p = trace_put_varint(p, size);
+	p = trace_put_varint(p, node);
+	p = ps_put_dt(t, p, t0);
+	p = ps_put_dt(t, p, t1);
+	ps_commit(t, p);
+	rss_check(t, t1);
+out:
+	rec_leave(t, saved_errno);
+}
+
+PS_EXPORT PS_NOINSTR void *malloc(size_t size)
+{
+	struct ps_thread *t;
+	void *p;
+
+	if (unlikely(unresolved()))
+		return boot_alloc(size, 16);
+	p = ps_real_malloc(size);
+	if (likely(p) && (t = rec_thread()))
+		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered());
+	return p;
+}
+
+PS_EXPORT PS_NOINSTR void free(void *ptr)
+{
+	struct ps_thread *t;
+	uint64_t now;
+
+	if (unlikely(!ptr || in_boot(ptr)))
+		return;
+	if (unlikely(unresolved()))
+		return;		/* only bootstrap blocks can exist before malloc is known */
+	t = rec_thread();
+	if (!t) {
+		ps_real_free(ptr);
+		return;
+	}
+	/* read before the real free: a block reused by another thread is freed "earlier" */
+	now = ps_now_ordered();
+	ps_real_free(ptr);
+	rec_free(t, ptr, now);
+}
+
+PS_EXPORT PS_NOINSTR void *calloc(size_t n, size_t size)
+{
+	struct ps_thread *t;
+	size_t total;
+	void *p;
+
+	if (unlikely(unresolved())) {
+		if (__builtin_mul_overflow(n, size, &total)) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		return boot_alloc(total, 16);	/* static, never reused: already zero */
+	}
+	p = real_calloc(n, size);
+	if (likely(p) && (t = rec_thread()))
+		rec_alloc(t, TRACE_ALLOC_CALLOC, n * size, p, ps_now_ordered());
+	return p;
+}
+
+/*
+ * realloc: realloc(NULL, n) is an allocation (ALLOC kind REALLOC), realloc(p, 0) frees p
+ * and returns NULL (REALLOC to 0), a failed realloc leaves p alone and records nothing.
+ */
+static inline PS_NOINSTR void *do_realloc(void *old, size_t size, void *nptr, uint64_t t0,
+					  unsigned kind)
+{
+	struct ps_thread *t;
+
+	if (!old) {
+		if (likely(nptr) && (t = rec_thread()))
+			rec_alloc(t, kind, size, nptr, ps_now_ordered());
+		return nptr;
+	}
+	/* failed: nothing changed (size 0 frees in glibc and returns NULL: that changed) */
+	if (unlikely(!nptr) && size != 0)
+		return nptr;
+	if ((t = rec_thread()))
+		rec_realloc(t, old, nptr, nptr ? size : 0, t0, ps_now_ordered());
+	return nptr;
+}
+
+/*
+ * realloc of a bootstrap block: a new block with the old contents; the bootstrap block stays
+ * where it is. It was never recorded, so the new block is recorded as a fresh allocation.
+ */
+static PS_NOINSTR PS_NOINLINE void *boot_realloc(void *old, size_t size, unsigned kind)
+{
+	size_t n = boot_size(old);
+	void *p;
+
+	if (size == 0)
+		return NULL;	/* glibc: realloc(p, 0) frees p and returns NULL */
+	p = unresolved() ? boot_alloc(size, 16) : ps_real_malloc(size);
+	if (!p)
+		return NULL;
+	memcpy(p, old, n < size ? n : size);
+	return unresolved() ? p : do_realloc(NULL, size, p, 0, kind);
+}
+
+PS_EXPORT PS_NOINSTR void *realloc(void *old, size_t size)
+{
+	uint64_t t0 = 0;
+	void *p;
+
+	if (unlikely(old && in_boot(old)))
+		return boot_realloc(old, size, TRACE_ALLOC_REALLOC);
+	if (unlikely(unresolved()))
+		return boot_alloc(size, 16);
+	if (old && (ps_cfg.events & PS_EV_MALLOC))
+		t0 = ps_now_ordered();
+	p = real_realloc(old, size);
+	return do_realloc(old, size, p, t0, TRACE_ALLOC_REALLOC);
+}
+
+/* only for a libc without reallocarray: the overflow was checked by the caller */
+static PS_NOINSTR void *fallback_reallocarray(void *old, size_t n, size_t size)
+{
+	return real_realloc(old, n * size);
+}
+
+PS_EXPORT PS_NOINSTR void *reallocarray(void *old, size_t n, size_t size)
+{
+	uint64_t t0 = 0;
+	size_t total;
+	void *p;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;		/* glibc: ENOMEM, old block untouched */
+		return NULL;
+	}
+	if (unlikely(old && in_boot(old)))
+		return boot_realloc(old, total, TRACE_ALLOC_REALLOCARRAY);
+	if (unlikely(unresolved()))
+		return boot_alloc(total, 16);
+	if (unlikely(!real_reallocarray))
+		real_reallocarray = fallback_reallocarray;
+	if (old && (ps_cfg.events & PS_EV_MALLOC))
+		t0 = ps_now_ordered();
+	p = real_reallocarray(old, n, size);
+	return do_realloc(old, total, p, t0, TRACE_ALLOC_REALLOCARRAY);
+}
+
+PS_EXPORT PS_NOINSTR int posix_memalign(void **memptr, size_t align, size_t size)
+{
+	struct ps_thread *t;
+	int ret;
+
+	if (unlikely(unresolved())) {
+		void *p;
+
+		if (align % sizeof(void *) || (align & (align - 1)) || !align)
+			return EINVAL;
+		p = boot_alloc(size, align);
+		if (!p)
+			return ENOMEM;
+		*memptr = p;
+		return 0;
+	}
+	ret = real_posix_memalign(memptr, align, size);
+	if (likely(ret == 0) && (t = rec_thread()))
+		rec_alloc(t, TRACE_ALLOC_POSIX_MEMALIGN, size, *memptr, ps_now_ordered());
+	return ret;
+}
+
+/* The memalign-like ones: (alignment, size) -> pointer, errno on failure. */
+static inline PS_NOINSTR void *aligned_common(memalign_fn fn, size_t align, size_t size,
+					      unsigned kind)
+{
+	struct ps_thread *t;
+	void *p;
+
+	if (likely(fn)) {
+		p = fn(align, size);
+	} else {
+		/* no such symbol below us: the glibc semantics through posix_memalign */
+		int err;
+
+		if (align < sizeof(void *))
+			align = sizeof(void *);
+		err = real_posix_memalign(&p, align, size);
+		if (err) {
+			errno = err;
+			p = NULL;
+		}
+	}
+	if (likely(p) && (t = rec_thread()))
+		rec_alloc(t, kind, size, p, ps_now_ordered());
+	return p;
+}
+
+PS_EXPORT PS_NOINSTR void *aligned_alloc(size_t align, size_t size)
+{
+	if (unlikely(unresolved()))
+		return (align & (align - 1)) ? (errno = EINVAL, NULL) : boot_alloc(size, align);
+	return aligned_common(real_aligned_alloc, align, size, TRACE_ALLOC_ALIGNED_ALLOC);
+}
+
+PS_EXPORT PS_NOINSTR void *memalign(size_t align, size_t size)
+{
+	if (unlikely(unresolved()))
+		return (align & (align - 1)) ? (errno = EINVAL, NULL) : boot_alloc(size, align);
+	return aligned_common(real_memalign, align, size, TRACE_ALLOC_MEMALIGN);
+}
+
+PS_EXPORT PS_NOINSTR void *valloc(size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct ps_thread *t;
+	void *p;
+
+	if (unlikely(unresolved()))
+		return boot_alloc(size, page);
+	if (unlikely(!real_valloc))
+		return aligned_common(NULL, page, size, TRACE_ALLOC_VALLOC);
+	p = real_valloc(size);
+	if (likely(p) && (t = rec_thread()))
+		rec_alloc(t, TRACE_ALLOC_VALLOC, size, p, ps_now_ordered());
+	return p;
+}
+
+PS_EXPORT PS_NOINSTR void *pvalloc(size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), rounded;
+	struct ps_thread *t;
+	void *p;
+
+	/* glibc rounds up to whole pages (at least one) and fails on overflow */
+	if (__builtin_add_overflow(size, page - 1, &rounded)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rounded &= ~(page - 1);
+	if (!rounded)
+		rounded = page;
+	if (unlikely(unresolved()))
+		return boot_alloc(rounded, page);
+	if (unlikely(!real_pvalloc))
+		return aligned_common(NULL, page, rounded, TRACE_ALLOC_PVALLOC);
+	p = real_pvalloc(size);
+	if (likely(p) && (t = rec_thread()))
+		rec_alloc(t, TRACE_ALLOC_PVALLOC, rounded, p, ps_now_ordered());
+	return p;
+}
+
+PS_EXPORT PS_NOINSTR size_t malloc_usable_size(void *ptr)
+{
+	if (!ptr)
+		return 0;
+	if (in_boot(ptr))
+		return boot_size(ptr);
+	if (unlikely(unresolved()))
+		return 0;
+	return real_usable_size(ptr);
+}

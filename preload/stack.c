@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Allocation stacks: the innermost stack node of the current allocation, interned per thread
+ * in a prefix tree of (parent node, ip) pairs. Each new node is written once as a NODE_RA
+ * (libunwind return addresses) or NODE_FN (shadow stack function entries) record; an ALLOC
+ * names only its innermost node. docs/design.md "Allocations" and docs/stacks.md explain the
+ * two sources and their measured costs.
+ */
+#define UNW_LOCAL_ONLY
+#include <elf.h>
+#include <libunwind.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "preload/internal.h"
+
+/*
+ * Frames of the shim at the top of an unwound stack (the hook, ps_stack_node, unwind_node):
+ * at most this many are looked at and dropped, so frame 0 is the caller of malloc.
+ */
+#define SKIP_MAX 8
+
+/* A NODE record: op, varint parent, zz (ip - parent ip): it fits in one reservation. */
+#define NODE_RECORD_MAX (1 + 5 + 10)
+_Static_assert(NODE_RECORD_MAX <= TRACE_MAX_RECORD, "NODE record size");
+
+/* Keys of shadow-stack nodes carry this bit in ->parent: an entry address and a return
+ * address that happen to be equal still make two different nodes. */
+#define KEY_FN (1U << 31)
+
+/* The shim's text, [text_lo, text_hi): frames in it are never part of a stack. */
+static uintptr_t text_lo, text_hi;
+
+static inline PS_NOINSTR int in_shim(uintptr_t ip)
+{
+	return ip - text_lo < text_hi - text_lo;
+}
+
+/*
+ * ps_stack_init - find the shim's executable segment from its own program headers, with no
+ * lock (dl_iterate_phdr takes the loader lock, which a hook may be called under), and ask
+ * libunwind for per-thread caches (no lock on the unwinding path). Called once by
+ * ps_malloc_resolve, after the real allocator is known.
+ */
+PS_NOINSTR void ps_stack_init(void)
+{
+	extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
+	const ElfW(Ehdr) *eh = &__ehdr_start;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
+	uintptr_t base;
+	int i;
+
+	/* __ehdr_start is the mapped ELF header: the load bias is its address minus the
+	 * first PT_LOAD's vaddr, which is 0 for a shared object */
+	base = (uintptr_t)eh;
+	for (i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
+			base -= ph[i].p_vaddr;
+			break;
+		}
+	}
+	for (i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_X))
+			continue;
+		text_lo = base + ph[i].p_vaddr;
+		text_hi = text_lo + ph[i].p_memsz;
+		break;
+	}
+	/* a cross-check that costs nothing later: our own code must be inside */
+	if (!in_shim((uintptr_t)ps_stack_init))
+		ps_dbg(1, "stack: shim text range not found, shim frames may show");
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+}
+
+static inline PS_NOINSTR uint32_t node_hash(uint32_t parent, uintptr_t ip)
+{
+	uint64_t h = ((uint64_t)ip ^ ((uint64_t)parent << 47 | parent)) * 0x9E3779B97F4A7C15ULL;
+
+	return (uint32_t)(h >> 32);
+}
+
+/* Double the node table (mmap + rehash). Return: 0, or -1 when out of memory. */
+static PS_NOINSTR PS_NOINLINE int grow_nodes(struct ps_thread *t)
+{
+	size_t old_n = (size_t)t->node_mask + 1, n = old_n * 2, i;
+	struct ps_node_slot *old = t->nodes, *tab;
+	uint32_t mask = (uint32_t)n - 1;
+
+	tab = mmap(NULL, n * sizeof(*tab), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	if (tab == MAP_FAILED)
+		return -1;
+	for (i = 0; i < old_n; i++) {
+		uint32_t j;
+
+		if (!old[i].ip)
+			continue;
+		j = node_hash(old[i].parent, old[i].ip) & mask;
+		while (tab[j].ip)
+			j = (j + 1) & mask;
+		tab[j] = old[i];
+	}
+	t->nodes = tab;
+	t->node_mask = mask;
+	munmap(old, old_n * sizeof(*old));
+	return 0;
+}
+
+/*
+ * The node of (@parent, @ip), interned on first sight. @pip is the parent's ip (0 for the
+ * root) for the delta in the NODE record. A new node's record is written at *pp and
+ * committed, and *pp becomes a fresh reservation (NULL when recording stopped).
+ * Return: the node id, or 0 when the table cannot grow (the stack is then cut here).
+ */
+static PS_NOINSTR uint32_t intern(struct ps_thread *t, uint32_t parent, uintptr_t ip, uint32_t fn,
+				  uintptr_t pip, uint8_t **pp)
+{
+	uint32_t key = parent | fn, i = node_hash(key, ip) & t->node_mask;
+	struct ps_node_slot *s;
+	uint8_t *p;
+
+	for (s = &t->nodes[i]; s->ip; s = &t->nodes[i]) {
+		if (s->ip == ip && s->parent == key)
+			return s->id;
+		i = (i + 1) & t->node_mask;
+	}
+	/* new node: keep the table at most 3/4 full */
+	if (unlikely((t->nnodes + 1) * 4ULL > ((uint64_t)t->node_mask + 1) * 3)) {
+		if (grow_nodes(t) || t->nnodes + 1 >= KEY_FN)
+			return 0;
+		for (i = node_hash(key, ip) & t->node_mask; t->nodes[i].ip;)
+			i = (i + 1) & t->node_mask;
+		s = &t->nodes[i];
+	}
+	p = *pp;
+	p = trace_put_varint(p, TRACE_OP_H(fn ? TRACE_OP_NODE_FN : TRACE_OP_NODE_RA));
+	p = trace_put_varint(p, parent);
+	p = trace_put_varint(p, trace_zigzag((int64_t)(ip - pip)));
+	ps_commit(t, p);
+	s->parent = key;
+	s->id = ++t->nnodes;
+	s->ip = ip;
+	/* the next record (a NODE, or the caller's ALLOC) gets a whole reservation */
+	*pp = ps_reserve(t, TRACE_MAX_RECORD);
+	return s->id;
+}
+
+/*
+ * Shadow stack (instrumented programs): shadow[i].node caches the node of the call path
+ * shadow[0..i]; hooks-cyg.c zeroes it on push. Walk down from the top to the deepest frame
+ * with a cached node and intern the frames above it: an allocation usually costs one load.
+ * Deeper than stack_depth, the innermost stack_depth frames are interned from their own root
+ * on every call (their paths differ from the cached ones, so nothing is cached).
+ */
+static PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uint8_t **pp)
+{
+	uint32_t d = t->depth, max = ps_cfg.stack_depth, i, node = 0;
+	struct ps_frame *s = t->shadow;
+	uintptr_t pip = 0;
+
+	if (d == 0)
+		return 0;
+	if (likely(d <= max)) {
+		if (likely(s[d - 1].node))
+			return s[d - 1].node;
+		for (i = d - 1; i > 0 && !s[i - 1].node; i--)
+			;
+		if (i > 0) {
+			node = s[i - 1].node;
+			pip = s[i - 1].fn;
+		}
+		for (; i < d; i++) {
+			node = intern(t, node, s[i].fn, KEY_FN, pip, pp);
+			if (!node || !*pp)
+				return 0;
+			s[i].node = node;
+			pip = s[i].fn;
+		}
+		return node;
+	}
+	for (i = d - max; i < d; i++) {
+		node = intern(t, node, s[i].fn, KEY_FN, pip, pp);
+		if (!node || !*pp)
+			return 0;
+		pip = s[i].fn;
+	}
+	return node;
+}
+
+/* The scratch of unwind_node: unw_buf[stack_depth + SKIP_MAX], last_nodes[stack_depth]. */
+static PS_NOINSTR size_t scratch_size(void)
+{
+	return ((size_t)ps_cfg.stack_depth + SKIP_MAX) * sizeof(void *) +
+	       (size_t)ps_cfg.stack_depth * sizeof(uint32_t);
+}
+
+static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
+{
+	void *m = mmap(NULL, scratch_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	if (m == MAP_FAILED)
+		return -1;
+	t->unw_buf = m;
+	t->last_nodes = (uint32_t *)(t->unw_buf + ps_cfg.stack_depth + SKIP_MAX);
+	return 0;
+}
+
+/*
+ * Intern an unwound stack f[0..n) (innermost first) that differs from the cached one. The
+ * outer frames it shares with the cached stack keep their nodes (last_nodes); the rest are
+ * interned outermost first. Shim frames deeper in the stack (a signal handler that allocated
+ * while a hook was on the stack) are skipped: they take their parent's node.
+ */
+static PS_NOINSTR PS_NOINLINE uint32_t intern_unwound(struct ps_thread *t, const uintptr_t *f,
+						      uint32_t n, uint8_t **pp)
+{
+	uint32_t len = t->last_stack_len, k = 0, node = 0;
+	uintptr_t *last = t->last_stack, pip = 0;
+	uint32_t *nodes = t->last_nodes;
+	int64_t i;
+
+	while (k < n && k < len && f[n - 1 - k] == last[len - 1 - k])
+		k++;
+	/* the shared outer part moves from index len-k.. to n-k.. */
+	if (k && n != len)
+		memmove(nodes + n - k, nodes + len - k, k * sizeof(*nodes));
+	if (k) {
+		node = nodes[n - k];
+		for (i = n - k; i < n && in_shim(f[i]); i++)
+			;
+		pip = i < n ? f[i] : 0;
+	}
+	for (i = (int64_t)n - 1 - k; i >= 0; i--) {
+		if (!in_shim(f[i])) {
+			uint32_t id = intern(t, node, f[i], 0, pip, pp);
+
+			if (!id || !*pp) {
+				t->last_stack_len = 0;	/* cache and nodes[] now partial */
+				return 0;
+			}
+			node = id;
+			pip = f[i];
+		}
+		nodes[i] = node;
+	}
+	memcpy(last, f, n * sizeof(*f));
+	t->last_stack_len = n;
+	t->last_stack_node = node;
+	return node;
+}
+
+/*
+ * libunwind: unw_backtrace (libunwind's fast frame walker, per-thread cache), shim frames
+ * at the top dropped, at most stack_depth frames kept. The same stack as last time (a loop
+ * allocating from one place) costs a compare; otherwise only the frames not shared with the
+ * last stack are looked up. The guard is raised around the unwinder so that its own
+ * allocations (first use of a cache) are not counted as the program's lost events.
+ */
+static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
+{
+	uint32_t max = ps_cfg.stack_depth, n, skip = 0, i;
+	const uintptr_t *f;
+	int got;
+
+	if (unlikely(!t->unw_buf) && scratch_setup(t))
+		return 0;
+	t->guard += PS_GUARD_INTERNAL;
+	got = unw_backtrace(t->unw_buf, (int)(max + SKIP_MAX));
+	t->guard -= PS_GUARD_INTERNAL;
+	if (got <= 0)
+		return 0;
+	f = (const uintptr_t *)t->unw_buf;
+	for (i = 0; i < (uint32_t)got && i < SKIP_MAX; i++)
+		if (in_shim(f[i]))
+			skip = i + 1;
+	f += skip;
+	n = (uint32_t)got - skip;
+	if (n > max)
+		n = max;
+	if (n == 0)
+		return 0;
+	if (likely(n == t->last_stack_len && t->last_stack_node &&
+		   !memcmp(f, t->last_stack, n * sizeof(*f))))
+		return t->last_stack_node;
+	return intern_unwound(t, f, n, pp);
+}
+
+/*
+ * ps_stack_node - the innermost stack node of the allocation being recorded.
+ * @t: the calling thread, guard held
+ * @pp: on entry, a cursor from ps_reserve(t, TRACE_MAX_RECORD) at which nothing has been
+ *      written yet (== t->pos). NODE records for frames not seen before are written there,
+ *      outermost first, each committed at once (they may be more than one reservation
+ *      holds, and may span a chunk flush). On return *pp is again a fresh cursor with
+ *      TRACE_MAX_RECORD bytes of room for the caller's ALLOC/REALLOC record, or NULL when
+ *      recording stopped meanwhile (the caller then drops its record).
+ *
+ * The source is ps_cfg.stack_source: the shadow stack kept by hooks-cyg.c (auto: when the
+ * thread has instrumented frames open), else libunwind.
+ * Return: the node id, 0 for "no stack" (stack_depth 0, nothing to record, or no memory).
+ */
+PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uint8_t **pp)
+{
+	if (ps_cfg.stack_depth == 0)
+		return 0;
+	switch (ps_cfg.stack_source) {
+	case PS_STACK_SHADOW:
+		return shadow_node(t, pp);
+	case PS_STACK_UNWIND:
+		return unwind_node(t, pp);
+	default:
+		return t->depth ? shadow_node(t, pp) : unwind_node(t, pp);
+	}
+}
