@@ -289,6 +289,37 @@ int report_flamegraph(struct trace *t, const struct opts *o);
 int report_chrome(struct trace *t, const struct opts *o);
 int report_html(struct trace *t, const struct opts *o);
 
+/* ---- memory replay (report-mem.c) and leak suppressions (suppress.c) ---- */
+
+#define MEM_SUMMARY_TOP 5
+/* What `summary` shows of memory: the `memory` totals and `leaks`' top entries. */
+struct mem_summary {
+	uint64_t allocations, frees;	/* a realloc is one of each (see report-mem.c) */
+	uint64_t bytes_allocated, bytes_freed;
+	uint64_t peak_bytes, peak_time_ns;
+	uint64_t temporary;		/* freed before its thread allocated again */
+	uint64_t unknown_frees;		/* frees of blocks never seen allocated */
+	uint64_t live_bytes, live_blocks; /* everything still live at the end */
+	uint64_t leaked_bytes, leaked_blocks; /* the same less suppressions (as `leaks`) */
+	uint64_t suppressed_bytes, suppressed_blocks;
+	uint32_t leak_stacks;		/* stacks with unsuppressed leaks */
+	uint32_t ntop;
+	struct {
+		uint32_t stack;		/* global stack id: trace_stack_get + sym_name */
+		uint64_t bytes, blocks;
+	} top[MEM_SUMMARY_TOP];		/* largest leaks first */
+};
+int mem_summarize(struct trace *t, const struct opts *o, struct mem_summary *out);
+
+struct suppressions;
+struct suppressions *supp_load(const char *path, bool builtin);
+void supp_free(struct suppressions *s);
+unsigned supp_count(const struct suppressions *s);
+const char *supp_rule(const struct suppressions *s, unsigned i);
+int supp_match(const struct suppressions *s, struct symbols *sym, const struct trace *t,
+	       uint32_t id);
+bool supp_glob(const char *pat, const char *str);
+
 /* ---- output helpers (output.c) ---- */
 
 /* Scaled units: "812 ns", "1.25 us", "3.40 ms", "2.00 s"; "512 B", "1.5 KiB", "3.2 MiB". */
