@@ -23,7 +23,6 @@ typedef void *(*malloc_fn)(size_t);
 typedef void (*free_fn)(void *);
 typedef void *(*calloc_fn)(size_t, size_t);
 typedef void *(*realloc_fn)(void *, size_t);
-typedef void *(*reallocarray_fn)(void *, size_t, size_t);
 typedef int (*posix_memalign_fn)(void **, size_t, size_t);
 typedef void *(*memalign_fn)(size_t, size_t);
 typedef void *(*valloc_fn)(size_t);
@@ -33,7 +32,6 @@ void *(*ps_real_malloc)(size_t);
 void (*ps_real_free)(void *);
 static calloc_fn real_calloc;
 static realloc_fn real_realloc;
-static reallocarray_fn real_reallocarray;
 static posix_memalign_fn real_posix_memalign;
 static memalign_fn real_aligned_alloc;
 static memalign_fn real_memalign;
@@ -116,7 +114,6 @@ PS_NOINSTR void ps_malloc_resolve(void)
 	f = dlsym(RTLD_NEXT, "free");
 	real_calloc = (calloc_fn)dlsym(RTLD_NEXT, "calloc");
 	real_realloc = (realloc_fn)dlsym(RTLD_NEXT, "realloc");
-	real_reallocarray = (reallocarray_fn)dlsym(RTLD_NEXT, "reallocarray");
 	real_posix_memalign = (posix_memalign_fn)dlsym(RTLD_NEXT, "posix_memalign");
 	real_aligned_alloc = (memalign_fn)dlsym(RTLD_NEXT, "aligned_alloc");
 	real_memalign = (memalign_fn)dlsym(RTLD_NEXT, "memalign");
@@ -127,6 +124,8 @@ PS_NOINSTR void ps_malloc_resolve(void)
 	    !real_usable_size)
 		die_no_malloc();
 	/* The rare ones exist in every glibc since 2.26; others get posix_memalign forms. */
+	/* reallocarray is not resolved: glibc's calls realloc through the PLT, which would
+	 * record it twice; it is the overflow check plus realloc, done here. */
 	__atomic_store_n(&ps_real_free, (free_fn)f, __ATOMIC_RELEASE);
 	/* malloc last: a hook that sees it set sees every pointer above */
 	__atomic_store_n(&ps_real_malloc, (malloc_fn)m, __ATOMIC_RELEASE);
@@ -378,12 +377,6 @@ PS_EXPORT PS_NOINSTR void *realloc(void *old, size_t size)
 	return do_realloc(old, size, p, t0, TRACE_ALLOC_REALLOC);
 }
 
-/* only for a libc without reallocarray: the overflow was checked by the caller */
-static PS_NOINSTR void *fallback_reallocarray(void *old, size_t n, size_t size)
-{
-	return real_realloc(old, n * size);
-}
-
 PS_EXPORT PS_NOINSTR void *reallocarray(void *old, size_t n, size_t size)
 {
 	uint64_t t0 = 0;
@@ -398,11 +391,9 @@ PS_EXPORT PS_NOINSTR void *reallocarray(void *old, size_t n, size_t size)
 		return boot_realloc(old, total, TRACE_ALLOC_REALLOCARRAY);
 	if (unlikely(unresolved()))
 		return boot_alloc(total, 16);
-	if (unlikely(!real_reallocarray))
-		real_reallocarray = fallback_reallocarray;
 	if (old && (ps_cfg.events & PS_EV_MALLOC))
 		t0 = ps_now_ordered();
-	p = real_reallocarray(old, n, size);
+	p = real_realloc(old, total);	/* glibc's reallocarray, without its PLT call */
 	return do_realloc(old, total, p, t0, TRACE_ALLOC_REALLOCARRAY);
 }
 
