@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The exec family, posix_spawn[p] and system(): a new image is told which trace it follows
+ * (PERFSHIM_PARENT=<pid>:<trace path>, read by output.c to name its own file), and before an
+ * exec in this process every buffer is written. docs/design.md "Processes" has the rules.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "preload/internal.h"
+
+#define PARENT_VAR "PERFSHIM_PARENT="
+#define PARENT_LEN (sizeof(PARENT_VAR) - 1)
+#define ENV_ON_STACK 65536		/* bytes: larger environments go to an mmap */
+
+extern char **environ;
+
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			const posix_spawnattr_t *, char *const[], char *const[]);
+typedef int (*system_fn)(const char *);
+
+static execve_fn real_execve, real_execvpe;
+static fexecve_fn real_fexecve;
+static execveat_fn real_execveat;
+static spawn_fn real_posix_spawn, real_posix_spawnp;
+static system_fn real_system;
+
+/*
+ * Resolved in a constructor, after init.c's (101) has the malloc hooks ready: dlsym may
+ * allocate, and a vfork child calling exec must find everything resolved (it shares the
+ * parent's heap and must not touch it).
+ */
+static void resolve(void)
+{
+	real_execve = (execve_fn)dlsym(RTLD_NEXT, "execve");
+	real_execvpe = (execve_fn)dlsym(RTLD_NEXT, "execvpe");
+	real_fexecve = (fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
+	real_execveat = (execveat_fn)dlsym(RTLD_NEXT, "execveat");
+	real_posix_spawn = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
+	real_posix_spawnp = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
+	real_system = (system_fn)dlsym(RTLD_NEXT, "system");
+}
+
+__attribute__((constructor(102))) static void ps_exec_init(void)
+{
+	int saved = errno;
+
+	resolve();
+	errno = saved;
+}
+
+/* Lazily, for a call that comes before the constructors (another library's constructor). */
+#define NEED(fn)                                                                            \
+	do {                                                                                \
+		if (unlikely(!(fn)))                                                        \
+			resolve();                                                          \
+	} while (0)
+
+/* What to run once the environment is ready: one of the wrapped calls. */
+enum call_kind { C_EXECVE, C_EXECVPE, C_FEXECVE, C_EXECVEAT, C_SPAWN, C_SPAWNP };
+
+struct call {
+	enum call_kind kind;
+	const char *path;
+	int fd, flags;
+	char *const *argv;
+	pid_t *pid;
+	const posix_spawn_file_actions_t *fa;
+	const posix_spawnattr_t *attr;
+};
+
+static int do_call(const struct call *c, char *const env[])
+{
+	switch (c->kind) {
+	case C_EXECVE:
+		return real_execve(c->path, c->argv, env);
+	case C_EXECVPE:
+		return real_execvpe(c->path, c->argv, env);
+	case C_FEXECVE:
+		return real_fexecve(c->fd, c->argv, env);
+	case C_EXECVEAT:
+		return real_execveat(c->fd, c->path, c->argv, env, c->flags);
+	case C_SPAWN:
+		return real_posix_spawn(c->pid, c->path, c->fa, c->attr, c->argv, env);
+	case C_SPAWNP:
+		return real_posix_spawnp(c->pid, c->path, c->fa, c->attr, c->argv, env);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/* Format "PERFSHIM_PARENT=<pid>:<path>" into @buf. Return: its length with the NUL. */
+static size_t parent_var(char *buf, size_t len)
+{
+	int n = snprintf(buf, len, PARENT_VAR "%d:%s", (int)ps_pid, ps_trace_path);
+
+	return n < 0 ? 0 : (size_t)n + 1;
+}
+
+/*
+ * Fill @env (room for @n + 2 pointers, then the variable) with @envp less any
+ * PERFSHIM_PARENT, plus ours. The strings of @envp are shared, not copied.
+ */
+static void fill_env(char **env, char *const envp[], size_t n, char *var, size_t varlen)
+{
+	size_t i, j = 0;
+
+	parent_var(var, varlen);
+	for (i = 0; i < n; i++)
+		if (strncmp(envp[i], PARENT_VAR, PARENT_LEN) != 0)
+			env[j++] = envp[i];
+	env[j++] = var;
+	env[j] = NULL;
+}
+
+/*
+ * Run @c with @envp plus PERFSHIM_PARENT. The copy lives on this frame's stack when small
+ * (no malloc: a vfork child must not touch the shared heap, and a failed exec leaks
+ * nothing), in an mmap otherwise. Return and errno: the real call's.
+ */
+static int with_env(const struct call *c, char *const envp[])
+{
+	size_t n = 0, bytes, varlen;
+	int ret, saved;
+
+	while (envp[n])
+		n++;
+	varlen = PARENT_LEN + 24 + strlen(ps_trace_path) + 1;
+	bytes = (n + 2) * sizeof(char *) + varlen;
+	if (bytes <= ENV_ON_STACK) {
+		char *env[n + 2 + (varlen + sizeof(char *) - 1) / sizeof(char *)];
+
+		fill_env(env, envp, n, (char *)&env[n + 2], varlen);
+		return do_call(c, env);
+	} else {
+		char **env = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				  -1, 0);
+
+		if (env == MAP_FAILED)
+			return do_call(c, envp);
+		fill_env(env, envp, n, (char *)&env[n + 2], varlen);
+		ret = do_call(c, env);
+		saved = errno;
+		munmap(env, bytes);
+		errno = saved;
+		return ret;
+	}
+}
+
+/*
+ * The common path of the exec family. A trace exists from the constructor's start until the
+ * image ends, even once recording stopped (disk full, final flush): the new image must then
+ * still be told it follows one, or an explicit PERFSHIM_OUTPUT would truncate this file.
+ */
+static int exec_common(const struct call *c, char *const envp[])
+{
+	if (!ps_trace_path[0] || !envp)
+		return do_call(c, envp);
+	/* tbuf.c writes nothing when this is a vfork child or recording is off */
+	ps_exec_prepare();
+	return with_env(c, envp);
+}
+
+PS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	struct call c = { .kind = C_EXECVE, .path = path, .argv = argv };
+
+	NEED(real_execve);
+	return exec_common(&c, envp);
+}
+
+PS_EXPORT int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+/* PATH is searched by glibc's execvpe in the caller's PATH, as execvp does. */
+PS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	struct call c = { .kind = C_EXECVPE, .path = file, .argv = argv };
+
+	NEED(real_execvpe);
+	return exec_common(&c, envp);
+}
+
+PS_EXPORT int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+PS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	struct call c = { .kind = C_FEXECVE, .fd = fd, .argv = argv };
+
+	NEED(real_fexecve);
+	return exec_common(&c, envp);
+}
+
+PS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+		       int flags)
+{
+	struct call c = { .kind = C_EXECVEAT, .fd = dirfd, .path = path, .argv = argv,
+			  .flags = flags };
+
+	NEED(real_execveat);
+	return exec_common(&c, envp);
+}
+
+/* Count the variadic arguments of execl* up to the NULL (included). */
+#define COUNT_ARGS(n, arg0, ap)                                                             \
+	do {                                                                                \
+		va_start(ap, arg0);                                                         \
+		for (n = 1; va_arg(ap, const char *); n++)                                  \
+			;                                                                   \
+		va_end(ap);                                                                 \
+	} while (0)
+
+/* Copy them into @argv (n + 1 slots); leaves @ap just past the NULL. */
+static void collect_args(char **argv, size_t n, const char *arg0, va_list ap)
+{
+	size_t i;
+
+	argv[0] = (char *)arg0;
+	for (i = 1; i <= n; i++)
+		argv[i] = va_arg(ap, char *);
+}
+
+PS_EXPORT int execl(const char *path, const char *arg0, ...)
+{
+	size_t n;
+	va_list ap;
+
+	COUNT_ARGS(n, arg0, ap);
+	{
+		char *argv[n + 1];
+
+		va_start(ap, arg0);
+		collect_args(argv, n, arg0, ap);
+		va_end(ap);
+		return execve(path, argv, environ);
+	}
+}
+
+PS_EXPORT int execlp(const char *file, const char *arg0, ...)
+{
+	size_t n;
+	va_list ap;
+
+	COUNT_ARGS(n, arg0, ap);
+	{
+		char *argv[n + 1];
+
+		va_start(ap, arg0);
+		collect_args(argv, n, arg0, ap);
+		va_end(ap);
+		return execvpe(file, argv, environ);
+	}
+}
+
+PS_EXPORT int execle(const char *path, const char *arg0, ...)
+{
+	char *const *envp;
+	size_t n;
+	va_list ap;
+
+	COUNT_ARGS(n, arg0, ap);
+	{
+		char *argv[n + 1];
+
+		va_start(ap, arg0);
+		collect_args(argv, n, arg0, ap);
+		envp = va_arg(ap, char *const *);
+		va_end(ap);
+		return execve(path, argv, envp);
+	}
+}
+
+/*
+ * posix_spawn[p]: another process, so nothing is flushed; its image learns our pid and path
+ * and follows the fork rule (a file of its own, "<path>.<pid>" or %p).
+ */
+static int spawn_common(const struct call *c, char *const envp[])
+{
+	if (!ps_trace_path[0] || !envp)
+		return do_call(c, envp);
+	return with_env(c, envp);
+}
+
+PS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	struct call c = { .kind = C_SPAWN, .path = path, .argv = argv, .pid = pid, .fa = fa,
+			  .attr = attr };
+
+	NEED(real_posix_spawn);
+	return spawn_common(&c, envp);
+}
+
+PS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	struct call c = { .kind = C_SPAWNP, .path = file, .argv = argv, .pid = pid, .fa = fa,
+			  .attr = attr };
+
+	NEED(real_posix_spawnp);
+	return spawn_common(&c, envp);
+}
+
+/*
+ * system(): glibc spawns the shell with an internal call we cannot see, with the program's
+ * environment, so the shell would not know it follows this trace (and with an explicit
+ * PERFSHIM_OUTPUT would write over it). This is glibc's algorithm (POSIX's) with the spawn
+ * going through the wrapper above: SIGINT and SIGQUIT ignored while any thread waits in
+ * system() (counted), SIGCHLD blocked, the child getting the old mask and default actions,
+ * and "exit 127" when the shell cannot run.
+ */
+static pthread_mutex_t sys_lock = PTHREAD_MUTEX_INITIALIZER;
+static int sys_refs;
+static struct sigaction sys_intr, sys_quit;
+
+struct sys_wait {
+	sigset_t omask;
+};
+
+static void sys_restore(void *arg)
+{
+	struct sys_wait *w = arg;
+
+	pthread_mutex_lock(&sys_lock);
+	if (--sys_refs == 0) {
+		sigaction(SIGINT, &sys_intr, NULL);
+		sigaction(SIGQUIT, &sys_quit, NULL);
+	}
+	pthread_mutex_unlock(&sys_lock);
+	sigprocmask(SIG_SETMASK, &w->omask, NULL);
+}
+
+static int do_system(const char *line)
+{
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)line, NULL };
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+	struct sys_wait w;
+	posix_spawnattr_t attr;
+	sigset_t reset;
+	pid_t pid;
+	int status = -1, ret;
+
+	sigemptyset(&sa.sa_mask);
+	pthread_mutex_lock(&sys_lock);
+	if (sys_refs++ == 0) {
+		sigaction(SIGINT, &sa, &sys_intr);
+		sigaction(SIGQUIT, &sa, &sys_quit);
+	}
+	pthread_mutex_unlock(&sys_lock);
+
+	sigaddset(&sa.sa_mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &sa.sa_mask, &w.omask);
+
+	sigemptyset(&reset);
+	if (sys_intr.sa_handler != SIG_IGN)
+		sigaddset(&reset, SIGINT);
+	if (sys_quit.sa_handler != SIG_IGN)
+		sigaddset(&reset, SIGQUIT);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &w.omask);
+	posix_spawnattr_setsigdefault(&attr, &reset);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	NEED(real_posix_spawn);
+	ret = spawn_common(&(struct call){ .kind = C_SPAWN, .path = "/bin/sh", .argv = argv,
+					  .pid = &pid, .attr = &attr },
+			   environ);
+	posix_spawnattr_destroy(&attr);
+
+	if (ret == 0) {
+		pthread_cleanup_push(sys_restore, &w);
+		/* system() is a cancellation point: the handlers come back if we are cancelled */
+		while ((ret = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+			;
+		if (ret != pid)
+			status = -1;
+		pthread_cleanup_pop(0);
+		ret = 0;
+	} else {
+		status = W_EXITCODE(127, 0);
+	}
+	sys_restore(&w);
+	if (ret != 0)
+		errno = ret;
+	return status;
+}
+
+PS_EXPORT int system(const char *line)
+{
+	NEED(real_system);
+	if (!ps_trace_path[0])
+		return real_system(line);
+	/* NULL asks whether a shell is there: glibc answers by running "exit 0" */
+	if (!line)
+		return do_system("exit 0") == 0;
+	return do_system(line);
+}

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perfshim - run a program with libperfshim.so preloaded and say where its trace went.
+ * The options become PERFSHIM_* variables (docs/man/perfshim.1); the program's exit status
+ * (or the signal that killed it) becomes the runner's own.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runner/runner.h"
+
+#ifndef PS_PREFIX
+#define PS_PREFIX "/usr/local"
+#endif
+#ifndef PS_VERSION
+#define PS_VERSION "0.1.0"
+#endif
+#define LIBNAME "libperfshim.so"
+#define DEFAULT_OUTPUT "perfshim.%p.bin"
+#define MAX_STACK_DEPTH 1024		/* as the library accepts (preload/init.c) */
+
+const char *progname = "perfshim";
+
+static volatile sig_atomic_t child_pid;
+
+static void usage_line(FILE *f)
+{
+	fprintf(f, "usage: %s [-o FILE] [--events LIST] [--stack-depth N] [--min-duration D] "
+		   "[--quiet] [--] PROGRAM [ARGS...]\n",
+		progname);
+}
+
+static void help(void)
+{
+	usage_line(stdout);
+	printf("\nRun PROGRAM with libperfshim.so preloaded: the malloc family and, when PROGRAM "
+	       "was built with\n-finstrument-functions, every function entry and exit are "
+	       "recorded into a trace file.\n\n"
+	       "  -o, --output FILE      trace file; %%p becomes the pid (default %s in the\n"
+	       "                         working directory; children write FILE.<pid>, exec'd\n"
+	       "                         images FILE.exec)\n"
+	       "      --events LIST      comma list of calls, malloc (default: both)\n"
+	       "      --stack-depth N    frames kept per allocation stack, 0 to 1024 (default 64)\n"
+	       "      --min-duration D   drop calls shorter than D: 500ns, 2us, 1ms (default 0)\n"
+	       "  -q, --quiet            print nothing, not even where the trace went\n"
+	       "  -h, --help             this text\n"
+	       "      --version          the version\n\n"
+	       "The exit status is PROGRAM's; a PROGRAM killed by a signal kills the runner with "
+	       "the same one.\nAnalyze the trace with perfshim-analyze(1).\n",
+	       DEFAULT_OUTPUT);
+}
+
+/* One line naming the problem, the usage line, exit 2 (bad usage, as CONTRACT.md says). */
+static void __attribute__((noreturn, format(printf, 1, 2))) bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage_line(stderr);
+	exit(2);
+}
+
+/* The checks below accept exactly what preload/init.c accepts, so no value is refused late. */
+static int valid_events(const char *s)
+{
+	char buf[128], *tok, *save;
+
+	if (strlen(s) >= sizeof(buf) || !*s)
+		return 0;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (strcmp(tok, "calls") && strcmp(tok, "malloc") && strcmp(tok, "none"))
+			return 0;
+	return 1;
+}
+
+/* A decimal number and an optional unit from @units. Return: 1 if well-formed. */
+static int valid_scaled(const char *s, const char *const *units, unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+	int i;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v > max)
+		return 0;
+	if (!*end)
+		return 1;
+	for (i = 0; units && units[i]; i++)
+		if (!strcmp(end, units[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The library: next to the runner (the build tree, or PREFIX/bin with PREFIX/lib beside
+ * it), else under the compiled-in prefix. Return: 0 with @out filled, -1.
+ */
+static int find_library(char *out, size_t len)
+{
+	char self[PATH_MAX], *slash;
+	const char *cand[3];
+	char c0[PATH_MAX + 32], c1[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int i;
+
+	cand[0] = cand[1] = NULL;
+	cand[2] = PS_PREFIX "/lib/" LIBNAME;
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(c0, sizeof(c0), "%s/%s", self, LIBNAME);
+			snprintf(c1, sizeof(c1), "%s/../lib/%s", self, LIBNAME);
+			cand[0] = c0;
+			cand[1] = c1;
+		}
+	}
+	for (i = 0; i < 3; i++) {
+		if (cand[i] && access(cand[i], R_OK) == 0 && realpath(cand[i], out) &&
+		    strlen(out) < len)
+			return 0;
+	}
+	fprintf(stderr, "%s: cannot find %s (looked next to %s and in %s/lib)\n", progname,
+		LIBNAME, n > 0 ? self : "the runner", PS_PREFIX);
+	return -1;
+}
+
+/* Make @path absolute against the working directory, so that a chdir cannot move it. */
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX], *r;
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return strdup(path);
+	if (asprintf(&r, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return r;
+}
+
+static void setenv_or_die(const char *name, const char *val)
+{
+	if (setenv(name, val, 1) < 0) {
+		fprintf(stderr, "%s: cannot set %s: %s\n", progname, name, strerror(errno));
+		exit(1);
+	}
+}
+
+/* Signals sent to the runner (kill, a supervisor) are meant for the program. */
+static void forward(int sig)
+{
+	if (child_pid > 0)
+		kill((pid_t)child_pid, sig);
+}
+
+static const int forwarded[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGCONT };
+
+/* Die of @sig as the program did, without a core file of the runner's own. */
+static void die_of(int sig)
+{
+	struct rlimit no_core = { 0, 0 };
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t set;
+
+	setrlimit(RLIMIT_CORE, &no_core);
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	exit(128 + sig);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "stack-depth", required_argument, NULL, 'd' },
+		{ "min-duration", required_argument, NULL, 'm' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const duration_units[] = { "ns", "us", "ms", "s", NULL };
+	const char *output = NULL, *events = NULL, *depth = NULL, *mindur = NULL, *old;
+	char lib[PATH_MAX], *preload;
+	const char *tmpl;
+	struct sigaction sa = { .sa_handler = forward }, ign = { .sa_handler = SIG_IGN };
+	sigset_t block, omask;
+	struct timespec now;
+	uint64_t since;
+	int quiet = 0, c, status;
+	size_t i;
+	pid_t pid;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (!*optarg)
+				bad_usage("-o needs a file name");
+			output = optarg;
+			break;
+		case 'e':
+			if (!valid_events(optarg))
+				bad_usage("--events '%s': expected a comma list of calls, malloc "
+					  "(or none)", optarg);
+			events = optarg;
+			break;
+		case 'd':
+			if (!valid_scaled(optarg, NULL, MAX_STACK_DEPTH))
+				bad_usage("--stack-depth '%s': expected a number from 0 to 1024",
+					  optarg);
+			depth = optarg;
+			break;
+		case 'm':
+			if (!valid_scaled(optarg, duration_units, ULLONG_MAX))
+				bad_usage("--min-duration '%s': expected a duration such as 500ns, "
+					  "2us, 1ms or 1s",
+					  optarg);
+			mindur = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case 'V':
+			printf("perfshim %s\n", PS_VERSION);
+			return 0;
+		case ':':
+			bad_usage("option %s needs an argument", argv[optind - 1]);
+		default:
+			if (optopt)
+				bad_usage("unknown option -%c", optopt);
+			bad_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		bad_usage("no program to run");
+
+	if (find_library(lib, sizeof(lib)) < 0)
+		return 1;
+	if (check_program(argv[optind]) < 0)
+		return 1;
+
+	/* The environment the program gets: ours, plus the library and the options. */
+	old = getenv("LD_PRELOAD");
+	if (old && *old) {
+		if (asprintf(&preload, "%s:%s", lib, old) < 0)
+			return 1;
+	} else {
+		preload = lib;
+	}
+	setenv_or_die("LD_PRELOAD", preload);
+	if (output) {
+		char *abs = absolute(output);
+
+		if (!abs)
+			return 1;
+		setenv_or_die("PERFSHIM_OUTPUT", abs);
+		tmpl = abs;
+	} else if ((old = getenv("PERFSHIM_OUTPUT")) && *old) {
+		tmpl = absolute(old);
+		if (!tmpl)
+			return 1;
+	} else {
+		/* unset: the library's default, which never replaces an existing file */
+		tmpl = DEFAULT_OUTPUT;
+	}
+	if (events)
+		setenv_or_die("PERFSHIM_EVENTS", events);
+	if (depth)
+		setenv_or_die("PERFSHIM_STACK_DEPTH", depth);
+	if (mindur)
+		setenv_or_die("PERFSHIM_MIN_DURATION", mindur);
+	if (quiet)
+		setenv_or_die("PERFSHIM_QUIET", "1");
+	/* the program starts a trace of its own, whoever ran the runner */
+	unsetenv("PERFSHIM_PARENT");
+
+	/* No forwarded signal may arrive between fork and the handlers: block them till then. */
+	sigemptyset(&block);
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&block, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &block, &omask);
+	clock_gettime(CLOCK_REALTIME, &now);
+	since = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "%s: fork: %s\n", progname, strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		int err;
+
+		sigprocmask(SIG_SETMASK, &omask, NULL);
+		execvp(argv[optind], argv + optind);
+		err = errno;
+		fprintf(stderr, "%s: cannot run %s: %s\n", progname, argv[optind], strerror(err));
+		_exit(err == ENOENT ? 127 : 126);
+	}
+
+	child_pid = pid;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+	/* The terminal sends these to the program as well: the runner waits to report. */
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGQUIT, &ign, NULL);
+	sigprocmask(SIG_SETMASK, &omask, NULL);
+
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "%s: waitpid: %s\n", progname, strerror(errno));
+			return 1;
+		}
+	}
+	child_pid = 0;
+
+	if (!quiet && report_traces(tmpl, pid, since) == 0)
+		fprintf(stderr, "%s: no trace was written\n", progname);
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+
+		if (!quiet)
+			fprintf(stderr, "%s: %s killed by signal %d (%s)%s\n", progname,
+				argv[optind], sig, strsignal(sig),
+				WCOREDUMP(status) ? ", core dumped" : "");
+		die_of(sig);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}

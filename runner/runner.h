@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private interface of the perfshim runner: the program checks (check.c) and the report of
+ * the trace files a run left (files.c); perfshim.c holds the options and the run itself.
+ */
+#ifndef PERFSHIM_RUNNER_H
+#define PERFSHIM_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+extern const char *progname;
+
+/*
+ * check_program - whether @prog (as execvp would find it) can be preloaded at all: a static
+ * program (no PT_INTERP) or a set-user-ID/set-group-ID one ignores LD_PRELOAD. A script's
+ * interpreter (#!) is checked instead of the script, one level deep.
+ * Return: 0 when it can run preloaded (or when it cannot be checked: execvp will then say
+ * why it cannot run), -1 after printing one line that names the reason.
+ */
+int check_program(const char *prog);
+
+/*
+ * find_in_path - the file execvp(@prog) would run: @prog itself when it holds a '/', else
+ * the first executable regular file of $PATH. Return: 0 with @out filled, -1 when none.
+ */
+int find_in_path(const char *prog, char *out, size_t len);
+
+/*
+ * report_traces - print on stderr the trace files written by @pid and its descendants
+ * (spawned children, exec'd images) since @since_ns (CLOCK_REALTIME), as found in the
+ * directory of @tmpl (a PERFSHIM_OUTPUT template). Return: how many files were found.
+ */
+int report_traces(const char *tmpl, pid_t pid, uint64_t since_ns);
+
+#endif /* PERFSHIM_RUNNER_H */
