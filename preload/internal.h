@@ -276,6 +276,7 @@ void ps_malloc_resolve(void);
 #define PS_CYG_OVERFLOW (1U << 2)	/* t->overflow > 0: exits of unrecorded calls pending */
 #define PS_CYG_MINDUR (1U << 3)		/* PERFSHIM_MIN_DURATION: entries written lazily */
 #define PS_CYG_OFF (1U << 4)		/* PERFSHIM_EVENTS without calls */
+#define PS_CYG_NOTSC (1U << 5)		/* no invariant TSC: the clock needs ps_now() */
 
 /* hooks-cyg.c: after fork, in the child, with fresh (empty) tables and buffer: write FUNC
  * and ENTRY records (at the current time) for every frame inherited on the shadow stack,

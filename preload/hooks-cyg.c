@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Function entry/exit hooks of gcc/clang -finstrument-functions, the shadow call stack they
+ * keep, its repair after longjmp and exceptions, lazy entries under PERFSHIM_MIN_DURATION,
+ * and perfshim_mark(). docs/design.md "Calls" explains the records and the repair.
+ *
+ * The fast path of each hook is a handful of loads, one rdtsc and a 2-3 byte record; every
+ * unusual state (thread not set up, guard held, longjmp pending, min-duration mode, calls
+ * past the shadow stack's end, buffer full, exit that does not match the top) is folded into
+ * a few predictable branches that lead to one noinline slow path, which handles all cases.
+ */
+#include <signal.h>
+#include <sys/mman.h>
+
+#include "preload/internal.h"
+
+/*
+ * Hard cap of the shadow stack: 4 Mi frames (160 MiB of address space, touched only as deep
+ * as the program goes). Deeper calls are counted in t->overflow, not recorded.
+ */
+#define SHADOW_MAX (1U << 22)
+
+/*
+ * The frame address of the instrumented function that called the hook: the hook's own frame
+ * holds the caller's saved frame pointer (the library is built with -fno-omit-frame-pointer,
+ * so the hook always has a frame; reading slot 0 avoids -Wframe-address). It orders frames
+ * on the stack for the longjmp repair; it is only meaningful when the program keeps frame
+ * pointers, and is only compared, never dereferenced.
+ */
+#define CALLER_FRAME() (*(uintptr_t *)__builtin_frame_address(0))
+
+/*
+ * The delta from the time base to @now; the base becomes @now. As ps_put_dt(), but with one
+ * branch that always predicts (the TSCs of two cores may differ by a few ticks: a thread
+ * that migrates must not make the base go back, so such a delta counts as 0).
+ */
+static inline uint64_t take_dt(struct ps_thread *t, uint64_t now)
+{
+	uint64_t dt = now - t->last_ticks;
+
+	if (unlikely((int64_t)dt < 0))
+		return 0;
+	t->last_ticks = now;
+	return dt;
+}
+
+/* EXIT at @now: varint(dt << 1), dt from the time base, which becomes @now. */
+static inline uint8_t *put_exit(struct ps_thread *t, uint8_t *p, uint64_t now)
+{
+	return trace_put_varint(p, take_dt(t, now) << 1);
+}
+
+/* Append an EXITS record closing @n calls at @now. */
+static void put_exits(struct ps_thread *t, uint32_t n, uint64_t now)
+{
+	uint8_t *p;
+
+	if (!n || !(p = ps_reserve(t, TRACE_MAX_RECORD)))
+		return;
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_EXITS));
+	p = trace_put_varint(p, n);
+	p = ps_put_dt(t, p, now);
+	ps_commit(t, p);
+}
+
+/*
+ * Write the entries of frames [from, to) that were left unwritten (PERFSHIM_MIN_DURATION),
+ * outermost first. An entry older than the time base is an ENTRY_AT (it does not move the
+ * base); a newer one is a plain ENTRY, which moves the base to its own time. Entry times
+ * grow from outer to inner frames, so the base never has to go back and both kinds keep
+ * the exact entry time. Return: 0, or -1 when the thread stopped recording.
+ */
+static int put_lazy_entries(struct ps_thread *t, uint32_t from, uint32_t to)
+{
+	struct ps_frame *f;
+	uint8_t *p;
+
+	for (; from < to; from++) {
+		f = &t->shadow[from];
+		if (!(p = ps_reserve(t, TRACE_MAX_RECORD)))
+			return -1;
+		if (f->ticks <= t->last_ticks) {
+			p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_ENTRY_AT));
+			p = trace_put_varint(p, f->fid);
+			p = trace_put_varint(p, t->last_ticks - f->ticks);
+		} else {
+			p = trace_put_varint(p, (uint64_t)f->fid << 2 | 1);
+			p = ps_put_dt(t, p, f->ticks);
+		}
+		f->written = 1;
+		ps_commit(t, p);
+	}
+	return 0;
+}
+
+/*
+ * Close the open calls above depth @keep at time @now (longjmp, exception through code
+ * without cleanups): one EXITS record for those whose entry is in the trace. Under
+ * min-duration a closed call that lasted long enough is kept like a normal exit would keep
+ * it: the outer closed frames lasted longest, so the kept ones are a run from @keep up.
+ */
+static void close_frames(struct ps_thread *t, uint32_t keep, uint64_t now)
+{
+	uint32_t d = t->depth, written, k;
+
+	if (keep >= d)
+		return;
+	written = d - t->unwritten;		/* entries written: always frames [0, written) */
+	if (t->cyg & PS_CYG_MINDUR) {
+		for (k = d; k > keep && now - t->shadow[k - 1].ticks < ps_cfg.min_duration_ticks;
+		     k--)
+			;
+		if (k > written && put_lazy_entries(t, written, k) == 0)
+			written = k;
+	}
+	t->depth = keep;
+	t->unwritten = keep - (written < keep ? written : keep);
+	/* Calls past the cap were inside the closed frames. */
+	t->overflow = 0;
+	t->cyg &= ~PS_CYG_OVERFLOW;
+	if (written > keep)
+		put_exits(t, written - keep, now);
+}
+
+/*
+ * The depth to keep after a longjmp, seen from a hook whose caller's frame address is @cur:
+ * frames recorded at or below @cur (@inclusive, an entry: the new call takes the place of
+ * the skipped ones) or strictly below it (an exit: the frame at @cur is the one returning)
+ * are gone, as the stack grows down. A signal handler on an alternate stack must not close
+ * the frames it interrupted, whose addresses are unrelated to its own: while on the
+ * alternate stack only frames on it are candidates; off it, frames left on it are gone (a
+ * handler jumped out). sigaltstack(2) tells both with one async-signal-safe system call,
+ * which is paid only here, on the slow path.
+ */
+static uint32_t jump_keep(struct ps_thread *t, uintptr_t cur, int inclusive)
+{
+	uintptr_t lo = 0, size = 0, sp;
+	uint32_t d = t->depth;
+	int on = 0, alt, below;
+	stack_t ss;
+
+	if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE)) {
+		lo = (uintptr_t)ss.ss_sp;
+		size = ss.ss_size;
+		on = !!(ss.ss_flags & SS_ONSTACK);
+	}
+	for (; d > 0; d--) {
+		sp = t->shadow[d - 1].sp;
+		alt = sp - lo < size;
+		below = inclusive ? sp <= cur : sp < cur;
+		if (on ? !(alt && below) : !(alt || below))
+			break;
+	}
+	return d;
+}
+
+/*
+ * Double the shadow stack (mremap may move it: nothing keeps pointers into it across
+ * hooks). Return: 0, or -1 at the hard cap or without memory.
+ */
+static int shadow_grow(struct ps_thread *t)
+{
+	uint32_t cap = t->shadow_cap ? t->shadow_cap * 2 : 4096;
+	void *p;
+
+	if (cap > SHADOW_MAX)
+		return -1;
+	if (t->shadow)
+		p = mremap(t->shadow, (size_t)t->shadow_cap * sizeof(*t->shadow),
+			   (size_t)cap * sizeof(*t->shadow), MREMAP_MAYMOVE);
+	else
+		p = mmap(NULL, (size_t)cap * sizeof(*t->shadow), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	t->shadow = p;
+	t->shadow_cap = cap;
+	return 0;
+}
+
+/* Set up a thread for calls: the mode bits, from the settings read at start. */
+static void cyg_setup(struct ps_thread *t)
+{
+	unsigned m = PS_CYG_READY | (t->cyg & (PS_CYG_JUMPED | PS_CYG_OVERFLOW));
+
+	if (!(ps_cfg.events & PS_EV_CALLS))
+		m |= PS_CYG_OFF;
+	if (ps_cfg.min_duration_ticks)
+		m |= PS_CYG_MINDUR;
+	if (!ps_use_tsc)
+		m |= PS_CYG_NOTSC;
+	t->cyg = m;
+}
+
+/*
+ * Open a call of @fn whose frame address is @sp, in any mode. Runs under the guard.
+ * Past the hard cap the call is counted (t->overflow, t->lost) and its exit skipped later.
+ */
+static void enter_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
+{
+	uint32_t d = t->depth, fid;
+	struct ps_frame *f;
+	uint8_t *p;
+	uint64_t now;
+
+	if (t->overflow || (d >= t->shadow_cap && shadow_grow(t) < 0)) {
+		t->overflow++;
+		t->lost++;
+		t->cyg |= PS_CYG_OVERFLOW;
+		return;
+	}
+	if (!(p = ps_reserve(t, TRACE_MAX_RECORD)))
+		return;
+	fid = ps_fid(t, fn, &p);
+	now = ps_now();
+	f = &t->shadow[d];
+	f->fn = fn;
+	f->sp = sp;
+	f->ticks = now;
+	f->fid = fid;
+	f->node = 0;
+	if (t->cyg & PS_CYG_MINDUR) {
+		f->written = 0;			/* written at exit if the call is kept */
+		t->unwritten++;
+	} else {
+		f->written = 1;
+		p = trace_put_varint(p, (uint64_t)fid << 2 | 1);
+		p = ps_put_dt(t, p, now);
+	}
+	t->depth = d + 1;
+	ps_commit(t, p);			/* a FUNC record may be there even when lazy */
+}
+
+/*
+ * The frame an exit of @fn (frame address @sp) closes, when it is not simply the top: an
+ * exception or longjmp left frames above it. The frame with both the function and the frame
+ * address is exact; without frame pointers in the program only the function can match.
+ * Return: its index + 1, or 0 when the call was never opened here.
+ */
+static uint32_t find_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
+{
+	uint32_t d, by_fn = 0;
+
+	for (d = t->depth; d > 0; d--) {
+		if (t->shadow[d - 1].fn != fn)
+			continue;
+		if (t->shadow[d - 1].sp == sp)
+			return d;
+		if (!by_fn)
+			by_fn = d;
+	}
+	return by_fn;
+}
+
+/* Close the call of @fn (frame address @sp), in any mode. Runs under the guard. */
+static void exit_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
+{
+	struct ps_frame *f;
+	uint32_t d = t->depth;
+	uint64_t now;
+	uint8_t *p;
+
+	if (t->overflow) {			/* the exit of a call past the cap */
+		if (!--t->overflow)
+			t->cyg &= ~PS_CYG_OVERFLOW;
+		t->lost++;
+		return;
+	}
+	if (d == 0 || t->shadow[d - 1].fn != fn) {
+		d = find_frame(t, fn, sp);
+		if (!d) {			/* entered before recording began */
+			t->lost++;
+			return;
+		}
+		close_frames(t, d, ps_now());
+	}
+	f = &t->shadow[d - 1];
+	now = ps_now();
+	if (!f->written) {
+		/* Under min-duration: a short call with no kept callee leaves no bytes. */
+		if (now - f->ticks < ps_cfg.min_duration_ticks) {
+			t->depth = d - 1;
+			t->unwritten--;
+			return;
+		}
+		if (put_lazy_entries(t, d - t->unwritten, d) < 0)
+			return;
+		t->unwritten = 0;
+	}
+	t->depth = d - 1;
+	if (!(p = ps_reserve(t, TRACE_MAX_RECORD)))
+		return;
+	ps_commit(t, put_exit(t, p, now));
+}
+
+/*
+ * Take the guard and the thread for a hook's slow path. Return: the thread with its guard
+ * held, or NULL (not recording, calls not recorded, or nested in a hook: then counted).
+ */
+static struct ps_thread *slow_begin(void)
+{
+	struct ps_thread *t = ps_thread_get();
+
+	if (!t)
+		return NULL;
+	if (t->guard) {
+		/*
+		 * A signal handler interrupted a hook of this thread. The guard stays held for
+		 * the whole handler, so the entry and the exit of each call it makes are both
+		 * dropped here, and the shadow stack stays balanced.
+		 */
+		t->lost++;
+		return NULL;
+	}
+	t->guard++;
+	ps_signal_fence();
+	if (unlikely(!(t->cyg & PS_CYG_READY)))
+		cyg_setup(t);
+	if (t->cyg & PS_CYG_OFF) {
+		ps_signal_fence();
+		t->guard--;
+		return NULL;
+	}
+	return t;
+}
+
+static void slow_end(struct ps_thread *t)
+{
+	ps_signal_fence();
+	t->guard--;
+}
+
+/* Every enter that is not the plain case. errno is kept here, not in the fast path. */
+static PS_NOINLINE PS_NOINSTR void enter_slow(uintptr_t fn, uintptr_t sp)
+{
+	int saved = errno;
+	struct ps_thread *t = slow_begin();
+
+	if (t) {
+		if (t->cyg & PS_CYG_JUMPED) {
+			t->cyg &= ~PS_CYG_JUMPED;
+			close_frames(t, jump_keep(t, sp, 1), ps_now());
+		}
+		enter_frame(t, fn, sp);
+		slow_end(t);
+	}
+	errno = saved;
+}
+
+/* Every exit that is not the plain case. */
+static PS_NOINLINE PS_NOINSTR void exit_slow(uintptr_t fn, uintptr_t sp)
+{
+	int saved = errno;
+	struct ps_thread *t = slow_begin();
+
+	if (t) {
+		if (t->cyg & PS_CYG_JUMPED) {
+			t->cyg &= ~PS_CYG_JUMPED;
+			close_frames(t, jump_keep(t, sp, 0), ps_now());
+		}
+		exit_frame(t, fn, sp);
+		slow_end(t);
+	}
+	errno = saved;
+}
+
+/*
+ * __cyg_profile_func_enter - called by instrumented code at every function entry.
+ * Fast path: thread set up, not nested, nothing pending, TSC clock, room in the buffer and
+ * the shadow stack, function found at its first probe. It calls nothing: no register
+ * saves, and errno cannot change, so it is saved only on the slow paths (__errno_location
+ * is a call through the PLT that would cost about as much as the record itself). Everything
+ * else is one tail call to enter_slow, which handles every case.
+ */
+PS_EXPORT PS_NOINSTR void __cyg_profile_func_enter(void *fn, void *call_site)
+{
+	struct ps_thread *t = &ps_self;
+	uintptr_t sp = CALLER_FRAME();
+	struct ps_fid_slot *s;
+	struct ps_frame *f;
+	uint32_t d, fid;
+	uint64_t now;
+	uint8_t *p;
+
+	if (unlikely(t->state != PS_T_ACTIVE || t->guard || t->cyg != PS_CYG_READY))
+		goto slow;
+	t->guard = 1;
+	/* A handler that ran before the guard was set may have appended: read pos after it. */
+	ps_signal_fence();
+	p = t->pos;
+	d = t->depth;
+	s = &t->fids[((uintptr_t)fn >> 4) * 0x9E3779B1U & t->fid_mask];	/* as ps_fid() */
+	if (unlikely(p >= t->limit || d >= t->shadow_cap || s->addr != (uintptr_t)fn)) {
+		ps_signal_fence();
+		t->guard = 0;
+		goto slow;
+	}
+	fid = s->fid;
+	now = __builtin_ia32_rdtsc();		/* PS_CYG_NOTSC sends TSC-less runs to the slow path */
+	f = &t->shadow[d];
+	f->fn = (uintptr_t)fn;
+	f->sp = sp;
+	f->ticks = now;
+	f->fid = fid;
+	f->node = 0;
+	f->written = 1;
+	t->depth = d + 1;
+	p = trace_put_varint(p, (uint64_t)fid << 2 | 1);
+	p = trace_put_varint(p, take_dt(t, now));
+	ps_commit(t, p);
+	ps_signal_fence();
+	t->guard = 0;
+	return;
+slow:
+	enter_slow((uintptr_t)fn, sp);
+}
+
+/*
+ * __cyg_profile_func_exit - called by instrumented code at every function exit (and by
+ * gcc's cleanup pads while an exception unwinds). The fast path pops the top frame when it
+ * is @fn and writes EXIT, one varint of dt << 1.
+ */
+PS_EXPORT PS_NOINSTR void __cyg_profile_func_exit(void *fn, void *call_site)
+{
+	struct ps_thread *t = &ps_self;
+	uintptr_t sp = CALLER_FRAME();
+	uint32_t d;
+	uint8_t *p;
+
+	if (unlikely(t->state != PS_T_ACTIVE || t->guard || t->cyg != PS_CYG_READY))
+		goto slow;
+	t->guard = 1;
+	ps_signal_fence();
+	p = t->pos;
+	d = t->depth;
+	if (unlikely(p >= t->limit || d == 0 || t->shadow[d - 1].fn != (uintptr_t)fn)) {
+		ps_signal_fence();
+		t->guard = 0;
+		goto slow;
+	}
+	t->depth = d - 1;
+	ps_commit(t, put_exit(t, p, __builtin_ia32_rdtsc()));
+	ps_signal_fence();
+	t->guard = 0;
+	return;
+slow:
+	exit_slow((uintptr_t)fn, sp);
+}
+
+/*
+ * ps_cyg_fork_child - in a forked child, with empty tables and buffer: re-open every call
+ * inherited on the shadow stack (FUNC records as needed, ENTRY at the current time, all
+ * written even under min-duration) so that their exits pair up in the child's trace, and
+ * drop the stack nodes cached in the frames (the node table is new). Calls past the cap
+ * stay counted in t->overflow. Runs under the guard taken by the fork handler.
+ */
+void ps_cyg_fork_child(struct ps_thread *t)
+{
+	uint64_t now = ps_now();
+	struct ps_frame *f;
+	uint32_t i;
+	uint8_t *p;
+
+	for (i = 0; i < t->depth; i++) {
+		f = &t->shadow[i];
+		f->node = 0;
+		if (!(p = ps_reserve(t, TRACE_MAX_RECORD)))
+			continue;
+		f->fid = ps_fid(t, f->fn, &p);
+		f->ticks = now;
+		f->written = 1;
+		p = trace_put_varint(p, (uint64_t)f->fid << 2 | 1);
+		p = ps_put_dt(t, p, now);
+		ps_commit(t, p);
+	}
+	t->unwritten = 0;
+}
+
+/* Exported for include/perfshim.h, whose declaration is weak on purpose (not included). */
+PS_EXPORT void perfshim_mark(const char *label);
+
+/*
+ * perfshim_mark - label this point in time in the trace (include/perfshim.h). Nothing
+ * happens when the thread does not record; a mark from a signal handler that interrupted a
+ * hook is dropped and counted. errno is preserved.
+ */
+PS_EXPORT PS_NOINSTR void perfshim_mark(const char *label)
+{
+	int saved = errno;
+	struct ps_thread *t = ps_thread_get();
+
+	if (t && label) {
+		if (t->guard)
+			t->lost++;
+		else
+			ps_emit_mark(t, label);
+	}
+	errno = saved;
+}
