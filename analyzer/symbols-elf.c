@@ -220,7 +220,8 @@ static void finish_table(struct sym_file *f, struct raw_sym *v, size_t n)
 	size_t i, k = 0;
 	uint64_t cover = 0;		/* end of the last sized symbol kept */
 
-	qsort(v, n, sizeof(*v), raw_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), raw_cmp);
 	for (i = 0; i < n; i++) {
 		if (k && v[k - 1].addr == v[i].addr)
 			continue;
@@ -391,7 +392,8 @@ int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_
 		f->build_id_len = elf_build_id(f->elf, &id);
 		if (f->build_id_len > sizeof(f->build_id))
 			f->build_id_len = sizeof(f->build_id);
-		memcpy(f->build_id, id, f->build_id_len);
+		if (f->build_id_len)
+			memcpy(f->build_id, id, f->build_id_len);
 	}
 	/* a missing module can still be named from a debug file found by its build-id */
 	find_debug(f, root, rec_id, rec_len);
