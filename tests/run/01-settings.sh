@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Bad PERFSHIM_* values: one line on stderr naming the variable, defaults used, the program's
+# own output and status untouched. PERFSHIM_QUIET=1 silences even that line.
+. "$(dirname "$0")/lib.sh"
+prog="$S/calls"
+[ -x "$prog" ] || prog="$S/fib"
+cd "$TMP"
+plain ref "$prog" 12
+for setting in PERFSHIM_STACK_DEPTH=abc PERFSHIM_STACK_DEPTH=5000 PERFSHIM_EVENTS=cpu \
+	PERFSHIM_MIN_DURATION=5parsecs PERFSHIM_BUFSIZE=1 PERFSHIM_MARK_SIGNAL=SIGFOO \
+	PERFSHIM_STACK_SOURCE=magic; do
+	var=${setting%%=*}
+	env "$setting" PERFSHIM_OUTPUT="$TMP/t.bin" LD_PRELOAD="$LIB" "$prog" 12 >run.stdout 2>run.stderr
+	echo $? >run.rc
+	cmp -s ref.stdout run.stdout || fail "$setting: stdout differs"
+	assert_eq "$(cat ref.rc)" "$(cat run.rc)" "$setting: exit status"
+	assert_eq 1 "$(wc -l <run.stderr)" "$setting: lines on stderr"
+	grep -q "^perfshim: $var=.* is not valid; using " run.stderr || fail "$setting: message: $(cat run.stderr)"
+	[ -s "$TMP/t.bin" ] || fail "$setting: no trace recorded with the default"
+	rm -f "$TMP/t.bin"
+	env "$setting" PERFSHIM_QUIET=1 PERFSHIM_OUTPUT="$TMP/t.bin" LD_PRELOAD="$LIB" "$prog" 12 >run.stdout 2>run.stderr
+	assert_eq 0 "$(wc -c <run.stderr)" "$setting with PERFSHIM_QUIET=1: bytes on stderr"
+	rm -f "$TMP/t.bin"
+done
+# Two bad settings still give one line.
+PERFSHIM_EVENTS=x PERFSHIM_STACK_DEPTH=y PERFSHIM_OUTPUT="$TMP/t.bin" LD_PRELOAD="$LIB" "$prog" 12 >/dev/null 2>run.stderr
+assert_eq 1 "$(wc -l <run.stderr)" "two bad settings: lines on stderr"
+# Good values are silent.
+PERFSHIM_EVENTS=calls PERFSHIM_STACK_DEPTH=8 PERFSHIM_MIN_DURATION=2us PERFSHIM_BUFSIZE=64K \
+	PERFSHIM_OUTPUT="$TMP/t.bin" LD_PRELOAD="$LIB" "$prog" 12 >/dev/null 2>run.stderr
+assert_eq 0 "$(wc -c <run.stderr)" "good settings: bytes on stderr"
