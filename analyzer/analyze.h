@@ -190,6 +190,11 @@ uint32_t trace_stack_parent(const struct trace *t, uint32_t id);
 
 /* trace_find_mark - time of mark @label ("start", "end" or a recorded label); -1 if none. */
 int trace_find_mark(const struct trace *t, const char *label, uint64_t *ns);
+/* trace_unmatched_exits - EXIT/EXITS beyond the open calls, seen by the last calls walk */
+uint64_t trace_unmatched_exits(const struct trace *t);
+struct opts;
+/* trace_set_progress - walks of @t draw progress_update(@o, ...) as chunks are read */
+void trace_set_progress(struct trace *t, const struct opts *o);
 
 /* ---- symbols (symbols.c) ---- */
 
@@ -276,6 +281,7 @@ struct opts {
 	int color;			/* colour on a terminal */
 	int progress;			/* progress line on stderr */
 	int demangle;			/* 1 by default */
+	int merged;			/* dump --merged: all threads in time order */
 };
 
 int report_summary(struct trace *t, const struct opts *o);

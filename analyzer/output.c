@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Output helpers of perfshim-analyze: scaled units, a JSON writer, aligned text tables,
+ * short C++ names and the progress line. Reports print through these so that every command
+ * formats numbers the same way.
+ */
+#define PR_FMT "output"
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyzer/analyze.h"
+
+/*
+ * fmt_ns - @ns with a unit: "812 ns", "1.25 us", "3.40 ms", "2.00 s" (three significant
+ * digits above 1 us). Return: @buf.
+ */
+char *fmt_ns(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%" PRIu64 " ns", ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.2f us", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
+	else
+		snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+	return buf;
+}
+
+/* fmt_bytes - "512 B", "1.5 KiB", "3.2 MiB", "1.0 GiB". Return: @buf. */
+char *fmt_bytes(char *buf, size_t len, uint64_t bytes)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+		return buf;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+/* fmt_count - 1234567 -> "1,234,567". Return: @buf. */
+char *fmt_count(char *buf, size_t len, uint64_t n)
+{
+	char tmp[32];
+	size_t d, i, o = 0;
+
+	d = (size_t)snprintf(tmp, sizeof(tmp), "%" PRIu64, n);
+	for (i = 0; i < d && o + 1 < len; i++) {
+		if (i && (d - i) % 3 == 0 && o + 2 < len)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	if (len)
+		buf[o < len ? o : len - 1] = 0;
+	return buf;
+}
+
+/* ---- JSON ---- */
+
+void json_init(struct json *j, FILE *f)
+{
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+	j->first[0] = true;
+	j->pretty = false;
+}
+
+static void json_escape(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	for (; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\r': fputs("\\r", f); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/* separator and key before a value at the current depth */
+static void json_key(struct json *j, const char *key)
+{
+	if (!j->first[j->depth])
+		fputc(',', j->f);
+	j->first[j->depth] = false;
+	if (key) {
+		json_escape(j->f, key);
+		fputc(':', j->f);
+	}
+}
+
+static void json_open(struct json *j, const char *key, int c)
+{
+	json_key(j, key);
+	fputc(c, j->f);
+	if (j->depth < 63)
+		j->depth++;
+	j->first[j->depth] = true;
+}
+
+void json_obj_begin(struct json *j, const char *key) { json_open(j, key, '{'); }
+void json_arr_begin(struct json *j, const char *key) { json_open(j, key, '['); }
+
+void json_obj_end(struct json *j)
+{
+	if (j->depth > 0)
+		j->depth--;
+	fputc('}', j->f);
+}
+
+void json_arr_end(struct json *j)
+{
+	if (j->depth > 0)
+		j->depth--;
+	fputc(']', j->f);
+}
+
+void json_u64(struct json *j, const char *key, uint64_t v)
+{
+	json_key(j, key);
+	fprintf(j->f, "%" PRIu64, v);
+}
+
+void json_i64(struct json *j, const char *key, int64_t v)
+{
+	json_key(j, key);
+	fprintf(j->f, "%" PRId64, v);
+}
+
+/* json_dbl - a finite number (NaN and infinities, not valid JSON, become null) */
+void json_dbl(struct json *j, const char *key, double v)
+{
+	json_key(j, key);
+	if (isfinite(v))
+		fprintf(j->f, "%.6g", v);
+	else
+		fputs("null", j->f);
+}
+
+void json_str(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	if (s)
+		json_escape(j->f, s);
+	else
+		fputs("null", j->f);
+}
+
+void json_bool(struct json *j, const char *key, bool v)
+{
+	json_key(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void json_null(struct json *j, const char *key)
+{
+	json_key(j, key);
+	fputs("null", j->f);
+}
+
+void json_finish(struct json *j)
+{
+	fputc('\n', j->f);
+	fflush(j->f);
+}
+
+/* ---- text tables ---- */
+
+struct table {
+	int ncols;
+	char **cells;			/* rows * ncols, row 0 = headers */
+	size_t nrows, cap;
+	char *align;
+};
+
+/*
+ * table_new - a table of @ncols columns with @headers; @align has one letter per column,
+ * 'l' or 'r'. Free with table_free.
+ */
+struct table *table_new(int ncols, const char *const *headers, const char *align)
+{
+	struct table *tb = xcalloc(1, sizeof(*tb));
+	int i;
+
+	tb->ncols = ncols;
+	tb->align = xmalloc((size_t)ncols + 1);
+	for (i = 0; i < ncols; i++)
+		tb->align[i] = align && i < (int)strlen(align) ? align[i] : 'l';
+	tb->align[ncols] = 0;
+	tb->cap = 16;
+	tb->cells = xmalloc(tb->cap * (size_t)ncols * sizeof(char *));
+	for (i = 0; i < ncols; i++)
+		tb->cells[i] = xstrdup(headers[i]);
+	tb->nrows = 1;
+	return tb;
+}
+
+/* table_add - a row of ncols strings (copied) */
+void table_add(struct table *tb, ...)
+{
+	va_list ap;
+	int i;
+
+	if (tb->nrows == tb->cap) {
+		tb->cap *= 2;
+		tb->cells = xrealloc(tb->cells, tb->cap * (size_t)tb->ncols * sizeof(char *));
+	}
+	va_start(ap, tb);
+	for (i = 0; i < tb->ncols; i++)
+		tb->cells[tb->nrows * (size_t)tb->ncols + (size_t)i] = xstrdup(va_arg(ap, const char *));
+	va_end(ap);
+	tb->nrows++;
+}
+
+/* display width of a UTF-8 string (code points; good enough for names) */
+static size_t width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* table_print - columns padded to their widest cell, two spaces apart; the last column is
+ * not padded (long names stay readable) */
+void table_print(struct table *tb, FILE *f)
+{
+	size_t *w = xcalloc((size_t)tb->ncols, sizeof(*w)), r;
+	int c;
+
+	for (r = 0; r < tb->nrows; r++)
+		for (c = 0; c < tb->ncols; c++) {
+			size_t x = width(tb->cells[r * (size_t)tb->ncols + (size_t)c]);
+
+			if (x > w[c])
+				w[c] = x;
+		}
+	for (r = 0; r < tb->nrows; r++) {
+		for (c = 0; c < tb->ncols; c++) {
+			const char *s = tb->cells[r * (size_t)tb->ncols + (size_t)c];
+			size_t pad = w[c] - width(s);
+			bool last = c == tb->ncols - 1;
+
+			if (c)
+				fputs("  ", f);
+			if (tb->align[c] == 'r')
+				fprintf(f, "%*s%s", (int)pad, "", s);
+			else if (last)
+				fputs(s, f);
+			else
+				fprintf(f, "%s%*s", s, (int)pad, "");
+		}
+		fputc('\n', f);
+	}
+	free(w);
+}
+
+void table_free(struct table *tb)
+{
+	size_t i;
+
+	if (!tb)
+		return;
+	for (i = 0; i < tb->nrows * (size_t)tb->ncols; i++)
+		free(tb->cells[i]);
+	free(tb->cells);
+	free(tb->align);
+	free(tb);
+}
+
+/*
+ * short_name - @name shortened for a text column of @width characters: template arguments
+ * become "<...>", the argument list "(...)" when the name is too long, and what is still too
+ * long keeps its end ("...Widget::method(...)"). Return: @name itself when it fits, else
+ * @buf.
+ */
+const char *short_name(const char *name, char *buf, size_t len, size_t width_)
+{
+	size_t i, o = 0, n;
+	int angle = 0, paren = 0;
+
+	if (!name)
+		return "?";
+	n = strlen(name);
+	if (n <= width_ || len < 8)
+		return name;
+	for (i = 0; i < n && o + 6 < len; i++) {
+		char ch = name[i];
+
+		if (ch == '<') {
+			if (angle++ == 0) {
+				memcpy(buf + o, "<...>", 5);
+				o += 5;
+			}
+			continue;
+		}
+		if (ch == '>' && angle) {
+			angle--;
+			continue;
+		}
+		if (angle)
+			continue;
+		if (ch == '(' && !paren++) {
+			/* keep "()" for an empty list, else "(...)"; an operator() stays */
+			if (i + 1 < n && name[i + 1] == ')') {
+				buf[o++] = '(';
+				continue;
+			}
+			memcpy(buf + o, "(...)", 5);
+			o += 5;
+			continue;
+		}
+		if (ch == ')' && paren) {
+			if (--paren == 0 && name[i - 1] == '(')
+				buf[o++] = ')';
+			continue;
+		}
+		if (paren)
+			continue;
+		buf[o++] = ch;
+	}
+	buf[o] = 0;
+	if (o > width_ && width_ > 3 && width_ < len) {
+		size_t keep = width_ - 3;
+
+		memmove(buf + 3, buf + o - keep, keep);
+		memcpy(buf, "...", 3);
+		buf[width_] = 0;
+	}
+	return buf;
+}
+
+/* ---- progress ---- */
+
+static struct timespec progress_t0;
+static bool progress_on, progress_shown;
+
+static double since_start(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - progress_t0.tv_sec) +
+	       (double)(now.tv_nsec - progress_t0.tv_nsec) / 1e9;
+}
+
+/*
+ * progress_update - "perfshim-analyze: 42% (1.2 GiB of 2.9 GiB)" on stderr, redrawn in
+ * place, only when stderr is a terminal, progress is on, and the analysis has run for over
+ * a second. Cheap to call often: it draws at most every 0.2 s.
+ */
+void progress_update(const struct opts *o, uint64_t done, uint64_t total)
+{
+	static double last;
+	double s;
+	char a[32], b[32];
+
+	if (!o || !o->progress)
+		return;
+	if (!progress_on) {
+		if (progress_t0.tv_sec == 0 && progress_t0.tv_nsec == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &progress_t0);
+			return;
+		}
+		if (!isatty(2))
+			return;
+		progress_on = true;
+	}
+	s = since_start();
+	if (s < 1.0 || s - last < 0.2)
+		return;
+	last = s;
+	fprintf(stderr, "\r%s: %3d%% (%s of %s)  ", progname,
+		total ? (int)(done * 100 / total) : 0, fmt_bytes(a, sizeof(a), done),
+		fmt_bytes(b, sizeof(b), total));
+	progress_shown = true;
+}
+
+/* progress_done - erase the progress line, if one was drawn */
+void progress_done(const struct opts *o)
+{
+	if (progress_shown)
+		fprintf(stderr, "\r\033[K");
+	progress_shown = false;
+}
