@@ -235,6 +235,8 @@ void sym_set_demangle(struct symbols *s, bool on);
 struct sym_ent {
 	uint64_t addr, end;		/* ELF vaddr range [addr, end) */
 	const char *name;		/* raw (mangled) name, owned by libelf */
+	const char *pretty;		/* display name, made on first use (symbols.c) */
+	bool pretty_demangled;		/* pretty was made with demangling on */
 };
 struct sym_file {
 	char *path;
@@ -249,7 +251,7 @@ struct sym_file {
 	size_t nsyms;
 };
 int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_t rec_len);
-const char *symf_lookup(const struct sym_file *f, uint64_t va);
+struct sym_ent *symf_lookup(const struct sym_file *f, uint64_t va);
 int symf_line(struct sym_file *f, uint64_t va, const char **file, unsigned *line);
 void symf_free(struct sym_file *f);
 

@@ -231,7 +231,7 @@ static void finish_table(struct sym_file *f, struct raw_sym *v, size_t n)
 		if (v[i].end > cover)
 			cover = v[i].end;
 	}
-	f->syms = xmalloc((k ? k : 1) * sizeof(*f->syms));
+	f->syms = xcalloc(k ? k : 1, sizeof(*f->syms));
 	for (i = 0; i < k; i++) {
 		uint64_t end = v[i].end;
 
@@ -412,9 +412,9 @@ int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_
 }
 
 /**
- * symf_lookup - the symbol containing ELF vaddr @va in @f. Return: its name or NULL.
+ * symf_lookup - the symbol containing ELF vaddr @va in @f. Return: it, or NULL.
  */
-const char *symf_lookup(const struct sym_file *f, uint64_t va)
+struct sym_ent *symf_lookup(const struct sym_file *f, uint64_t va)
 {
 	size_t lo = 0, hi = f->nsyms, i, back;
 
@@ -432,7 +432,7 @@ const char *symf_lookup(const struct sym_file *f, uint64_t va)
 	/* nested sized symbols: the enclosing one may start a few entries earlier */
 	for (i = lo, back = 0; i-- > 0 && back < 8; back++)
 		if (va < f->syms[i].end)
-			return f->syms[i].name;
+			return &f->syms[i];
 	return NULL;
 }
 

@@ -256,8 +256,11 @@ static uint64_t hash_key(uint64_t addr, uint32_t key_mod, bool is_ra)
 {
 	uint64_t h = addr ^ ((uint64_t)key_mod << 40) ^ (is_ra ? 0x9E3779B97F4A7C15ULL : 0);
 
+	/* murmur3's full finalizer: every input bit reaches the low bits the table uses */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
 }
@@ -377,7 +380,7 @@ static void resolve_name(struct symbols *s, struct sym_cent *e)
 {
 	uint64_t a = (e->flags & CE_RA) && e->addr ? e->addr - 1 : e->addr;
 	char buf[64 + 4096];
-	const char *raw = NULL;
+	struct sym_ent *se = NULL;
 
 	e->flags |= CE_NAME;
 	if (e->mod != NO_MOD) {
@@ -385,9 +388,14 @@ static void resolve_name(struct symbols *s, struct sym_cent *e)
 		struct sym_fslot *fs = mod_file(s, e->mod);
 
 		if (fs)
-			raw = symf_lookup(&fs->f, a - sm->m->base);
-		if (raw) {
-			e->name = pretty_name(s, raw);
+			se = symf_lookup(&fs->f, a - sm->m->base);
+		if (se) {
+			/* demangle once per symbol, not once per address inside it */
+			if (!se->pretty || se->pretty_demangled != s->demangle) {
+				se->pretty = pretty_name(s, se->name);
+				se->pretty_demangled = s->demangle;
+			}
+			e->name = se->pretty;
 			e->display = e->name;
 			return;
 		}
