@@ -1,0 +1,748 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared walks of the export reports: the call tree (self time per call path, per-function
+ * totals and duration histograms) and the heap replay (live blocks, per-stack sites, leaks),
+ * plus a small hash map, escaping and the output file. analyzer/export.h lists them.
+ */
+#define PR_FMT "export"
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "analyzer/export.h"
+
+/* ---- xmap ---- */
+
+static inline size_t hash64(uint64_t k)
+{
+	/* splitmix64 finalizer: pointers and packed ids are far from uniform */
+	k ^= k >> 30;
+	k *= 0xbf58476d1ce4e5b9ULL;
+	k ^= k >> 27;
+	k *= 0x94d049bb133111ebULL;
+	k ^= k >> 31;
+	return (size_t)k;
+}
+
+struct xmap_val *xmap_get(const struct xmap *m, uint64_t key)
+{
+	size_t mask, i;
+
+	if (!m->cap || !key)
+		return NULL;
+	mask = m->cap - 1;
+	for (i = hash64(key) & mask; m->keys[i]; i = (i + 1) & mask)
+		if (m->keys[i] == key)
+			return &m->vals[i];
+	return NULL;
+}
+
+static void xmap_grow(struct xmap *m)
+{
+	struct xmap old = *m;
+	size_t i;
+
+	m->cap = old.cap ? old.cap * 2 : 64;
+	m->keys = xcalloc(m->cap, sizeof(*m->keys));
+	m->vals = xcalloc(m->cap, sizeof(*m->vals));
+	m->n = 0;
+	for (i = 0; i < old.cap; i++) {
+		if (old.keys[i]) {
+			bool created;
+
+			*xmap_put(m, old.keys[i], &created) = old.vals[i];
+		}
+	}
+	free(old.keys);
+	free(old.vals);
+}
+
+struct xmap_val *xmap_put(struct xmap *m, uint64_t key, bool *created)
+{
+	size_t mask, i;
+
+	if ((m->n + 1) * 4 > m->cap * 3)	/* load factor at most 3/4 */
+		xmap_grow(m);
+	mask = m->cap - 1;
+	for (i = hash64(key) & mask; m->keys[i]; i = (i + 1) & mask) {
+		if (m->keys[i] == key) {
+			*created = false;
+			return &m->vals[i];
+		}
+	}
+	m->keys[i] = key;
+	memset(&m->vals[i], 0, sizeof(m->vals[i]));
+	m->n++;
+	*created = true;
+	return &m->vals[i];
+}
+
+bool xmap_del(struct xmap *m, uint64_t key, struct xmap_val *old)
+{
+	size_t mask, i, j;
+
+	if (!m->cap || !key)
+		return false;
+	mask = m->cap - 1;
+	for (i = hash64(key) & mask; m->keys[i] != key; i = (i + 1) & mask)
+		if (!m->keys[i])
+			return false;
+	if (old)
+		*old = m->vals[i];
+	/* backward-shift deletion: no tombstones, so probes stay short after many frees */
+	for (j = (i + 1) & mask; m->keys[j]; j = (j + 1) & mask) {
+		size_t home = hash64(m->keys[j]) & mask;
+
+		/* move j into the hole i unless its home lies cyclically in (i, j] */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->keys[i] = m->keys[j];
+			m->vals[i] = m->vals[j];
+			i = j;
+		}
+	}
+	m->keys[i] = 0;
+	m->n--;
+	return true;
+}
+
+void xmap_free(struct xmap *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- call tree ---- */
+
+struct cframe {
+	uint32_t node, func;
+	uint64_t entry_ns;
+	uint64_t child_ns;		/* inclusive time of the recorded callees */
+};
+
+struct cstack {
+	struct cframe *f;
+	uint32_t n, cap;
+};
+
+struct cwalk {
+	struct trace *t;
+	struct ctree *ct;
+	bool per_thread;
+	struct cstack *stacks;		/* per thread index */
+	uint32_t nstacks;
+	uint32_t *active;		/* per func: activations on the current thread's stack */
+	uint32_t nactive;
+	const bool *want;		/* ctree_hist_fill: functions to histogram */
+};
+
+static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
+{
+	uint64_t key = (uint64_t)parent << 32 | ((uint64_t)func + 1);
+	struct xmap_val *v;
+	bool created;
+
+	v = xmap_put(&ct->index, key, &created);
+	if (!created)
+		return v->w;
+	if (ct->nnodes == ct->cap) {
+		ct->cap = ct->cap ? ct->cap * 2 : 256;
+		ct->nodes = xrealloc(ct->nodes, ct->cap * sizeof(*ct->nodes));
+	}
+	memset(&ct->nodes[ct->nnodes], 0, sizeof(ct->nodes[0]));
+	ct->nodes[ct->nnodes].parent = parent;
+	ct->nodes[ct->nnodes].func = func;
+	v->w = ct->nnodes;
+	return ct->nnodes++;
+}
+
+static struct cstack *cstack_of(struct cwalk *w, uint32_t thread)
+{
+	if (thread >= w->nstacks) {
+		uint32_t n = thread + 8;
+
+		w->stacks = xrealloc(w->stacks, n * sizeof(*w->stacks));
+		memset(w->stacks + w->nstacks, 0, (n - w->nstacks) * sizeof(*w->stacks));
+		w->nstacks = n;
+	}
+	return &w->stacks[thread];
+}
+
+static void grow_funcs(struct cwalk *w, uint32_t func)
+{
+	struct ctree *ct = w->ct;
+
+	if (func >= ct->nfuncs) {
+		uint32_t n = func + 1 > ct->nfuncs * 2 ? func + 1 : ct->nfuncs * 2;
+
+		ct->funcs = xrealloc(ct->funcs, n * sizeof(*ct->funcs));
+		memset(ct->funcs + ct->nfuncs, 0, (n - ct->nfuncs) * sizeof(*ct->funcs));
+		ct->nfuncs = n;
+	}
+	if (func >= w->nactive) {
+		uint32_t n = func + 1 > w->nactive * 2 ? func + 1 : w->nactive * 2;
+
+		w->active = xrealloc(w->active, n * sizeof(*w->active));
+		memset(w->active + w->nactive, 0, (n - w->nactive) * sizeof(*w->active));
+		w->nactive = n;
+	}
+}
+
+/* hist_bucket - the bucket of @v (see HIST_BUCKETS) */
+unsigned hist_bucket(uint64_t v)
+{
+	unsigned e;
+
+	if (v < HIST_SUB)
+		return (unsigned)v;
+	e = 63 - (unsigned)__builtin_clzll(v);	/* >= 6 */
+	return HIST_SUB + (e - 6) * HIST_SUB + (unsigned)((v >> (e - 6)) - HIST_SUB);
+}
+
+/* hist_low - lowest value of bucket @b, and its width */
+uint64_t hist_low(unsigned b, uint64_t *width)
+{
+	unsigned e;
+
+	if (b < HIST_SUB) {
+		*width = 1;
+		return b;
+	}
+	e = (b - HIST_SUB) / HIST_SUB + 6;
+	*width = 1ULL << (e - 6);
+	return ((uint64_t)((b - HIST_SUB) % HIST_SUB) + HIST_SUB) << (e - 6);
+}
+
+static int ctree_event(const struct trace_event *ev, void *ctx)
+{
+	struct cwalk *w = ctx;
+	struct ctree *ct = w->ct;
+	struct cstack *st = cstack_of(w, ev->thread);
+	struct cframe *fr;
+
+	if (ev->type == EV_ENTRY) {
+		uint32_t parent;
+
+		if (st->n == st->cap) {
+			st->cap = st->cap ? st->cap * 2 : 64;
+			st->f = xrealloc(st->f, st->cap * sizeof(*st->f));
+		}
+		if (st->n)
+			parent = st->f[st->n - 1].node;
+		else if (w->per_thread)
+			parent = ctree_child(ct, 0, CTREE_THREAD | ev->thread);
+		else
+			parent = 0;
+		fr = &st->f[st->n++];
+		fr->func = ev->func;
+		fr->node = w->want ? 0 : ctree_child(ct, parent, ev->func);
+		fr->entry_ns = ev->ns;
+		fr->child_ns = 0;
+		grow_funcs(w, ev->func);
+		w->active[ev->func]++;
+	} else if (ev->type == EV_EXIT) {
+		struct func_stat *fs;
+		uint64_t dur, self;
+
+		if (!st->n)	/* the reader pairs them; never trust it blindly */
+			return 0;
+		fr = &st->f[--st->n];
+		dur = ev->ns >= fr->entry_ns ? ev->ns - fr->entry_ns : 0;
+		self = dur >= fr->child_ns ? dur - fr->child_ns : 0;
+		if (st->n)
+			st->f[st->n - 1].child_ns += dur;
+		fs = &ct->funcs[fr->func];
+		w->active[fr->func]--;
+		if (w->want) {
+			if (w->want[fr->func] && fs->hist)
+				fs->hist[hist_bucket(dur)]++;
+			return 0;
+		}
+		ct->nodes[fr->node].calls++;
+		ct->nodes[fr->node].self_ns += self;
+		ct->self_sum_ns += self;
+		ct->ncalls++;
+		if (!fs->calls || dur < fs->min_ns)
+			fs->min_ns = dur;
+		if (dur > fs->max_ns)
+			fs->max_ns = dur;
+		fs->calls++;
+		fs->self_ns += self;
+		if (!w->active[fr->func])	/* outermost activation: recursion counted once */
+			fs->total_ns += dur;
+	}
+	return 0;
+}
+
+static int cwalk_run(struct trace *t, int thread, struct cwalk *w)
+{
+	uint32_t i;
+	int ret;
+
+	ret = trace_walk(t, WALK_CALLS, thread, ctree_event, w);
+	for (i = 0; i < w->nstacks; i++)
+		free(w->stacks[i].f);
+	free(w->stacks);
+	free(w->active);
+	return ret < 0 ? -1 : 0;
+}
+
+/*
+ * ctree_build - fill @ct (zeroed by this function) from the calls of @t. Threads are walked
+ * one after the other, so one per-function activation counter serves them all.
+ * Return: 0, or -1 when the walk failed; @ct is valid (and must be freed) either way.
+ */
+int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct)
+{
+	struct cwalk w = { .t = t, .ct = ct, .per_thread = per_thread };
+
+	memset(ct, 0, sizeof(*ct));
+	ct->cap = 256;
+	ct->nodes = xcalloc(ct->cap, sizeof(*ct->nodes));
+	ct->nnodes = 1;				/* node 0: the root, never looked up */
+	return cwalk_run(t, thread, &w);
+}
+
+/*
+ * ctree_hist_fill - walk the calls again and histogram the durations of each function i
+ * with @want[i] (allocating its hist). Return: 0 or -1.
+ */
+int ctree_hist_fill(struct trace *t, int thread, struct ctree *ct, const bool *want)
+{
+	struct cwalk w = { .t = t, .ct = ct, .want = want };
+	uint32_t i;
+
+	for (i = 0; i < ct->nfuncs; i++)
+		if (want[i] && !ct->funcs[i].hist)
+			ct->funcs[i].hist = xcalloc(HIST_BUCKETS, sizeof(uint64_t));
+	return cwalk_run(t, thread, &w);
+}
+
+/*
+ * ctree_percentile - the duration at rank ceil(@pct% of calls) from the histogram: exact
+ * below 128 ns, else the middle of its bucket, always within [min, max]. 0 without data.
+ */
+uint64_t ctree_percentile(const struct func_stat *fs, double pct)
+{
+	uint64_t rank, seen = 0, width, v;
+	unsigned b;
+
+	if (!fs->hist || !fs->calls)
+		return 0;
+	rank = (uint64_t)((double)fs->calls * pct / 100.0 + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	for (b = 0; b < HIST_BUCKETS; b++) {
+		seen += fs->hist[b];
+		if (seen >= rank)
+			break;
+	}
+	if (b == HIST_BUCKETS)
+		return fs->max_ns;
+	v = hist_low(b, &width) + width / 2;
+	if (v < fs->min_ns)
+		v = fs->min_ns;
+	if (v > fs->max_ns)
+		v = fs->max_ns;
+	return v;
+}
+
+void ctree_free(struct ctree *ct)
+{
+	uint32_t i;
+
+	for (i = 0; i < ct->nfuncs; i++)
+		free(ct->funcs[i].hist);
+	free(ct->funcs);
+	free(ct->nodes);
+	xmap_free(&ct->index);
+	memset(ct, 0, sizeof(*ct));
+}
+
+/* ---- memory replay ---- */
+
+static struct mem_site *site_of(struct mem_replay *m, uint32_t stack)
+{
+	if (stack >= m->nsites) {
+		uint32_t n = stack + 1 > m->nsites * 2 ? stack + 1 : m->nsites * 2;
+
+		m->sites = xrealloc(m->sites, n * sizeof(*m->sites));
+		memset(m->sites + m->nsites, 0, (n - m->nsites) * sizeof(*m->sites));
+		m->nsites = n;
+	}
+	return &m->sites[stack];
+}
+
+static void changed(struct mem_replay *m, uint64_t ns)
+{
+	if (m->live > m->peak) {
+		m->peak = m->live;
+		m->peak_ns = ns;
+	}
+	if (m->on_change)
+		m->on_change(m->ctx, ns, m->live);
+}
+
+static void block_new(struct mem_replay *m, uint64_t ptr, uint64_t size, uint32_t stack,
+		      uint64_t ns)
+{
+	struct mem_site *s = site_of(m, stack);
+	struct xmap_val *v;
+	bool created;
+
+	s->allocs++;
+	s->bytes += size;
+	m->allocs++;
+	m->bytes += size;
+	if (!ptr)
+		return;
+	v = xmap_put(&m->blocks, ptr, &created);
+	if (!created)		/* a free we never saw: the old block is gone */
+		m->live -= v->v;
+	v->v = size;
+	v->w = stack;
+	m->live += size;
+	changed(m, ns);
+}
+
+static bool block_gone(struct mem_replay *m, uint64_t ptr, uint64_t ns)
+{
+	struct xmap_val old;
+
+	if (!xmap_del(&m->blocks, ptr, &old)) {
+		m->unknown_frees++;
+		return false;
+	}
+	m->live -= old.v;
+	changed(m, ns);
+	return true;
+}
+
+/* A realloc's new block, held back until the replay reaches its time (ns2). */
+struct pend {
+	uint64_t ns2, ptr, size;
+	uint32_t stack, thread;
+};
+
+struct mwalk {
+	struct mem_replay *m;
+	struct pend *pend;
+	uint32_t npend, pcap;
+};
+
+static void pend_apply(struct mwalk *w, uint32_t i)
+{
+	struct pend p = w->pend[i];
+
+	w->pend[i] = w->pend[--w->npend];
+	block_new(w->m, p.ptr, p.size, p.stack, p.ns2);
+}
+
+/* apply the held-back blocks due before an event of @thread at @ns, oldest first */
+static void pend_drain(struct mwalk *w, uint64_t ns, uint32_t thread)
+{
+	for (;;) {
+		uint32_t i, best = UINT32_MAX;
+
+		for (i = 0; i < w->npend; i++) {
+			const struct pend *p = &w->pend[i];
+
+			if (p->ns2 > ns || (p->ns2 == ns && p->thread != thread))
+				continue;
+			if (best == UINT32_MAX || p->ns2 < w->pend[best].ns2)
+				best = i;
+		}
+		if (best == UINT32_MAX)
+			return;
+		pend_apply(w, best);
+	}
+}
+
+/* a release of @ptr with no live block: a held-back block of the same time may be it */
+static void pend_take(struct mwalk *w, uint64_t ptr)
+{
+	uint32_t i;
+
+	if (xmap_get(&w->m->blocks, ptr))
+		return;
+	for (i = 0; i < w->npend; i++) {
+		if (w->pend[i].ptr == ptr) {
+			pend_apply(w, i);
+			return;
+		}
+	}
+}
+
+static int mem_event(const struct trace_event *ev, void *ctx)
+{
+	struct mwalk *w = ctx;
+	struct mem_replay *m = w->m;
+
+	if (w->npend)
+		pend_drain(w, ev->ns, ev->thread);
+	switch (ev->type) {
+	case EV_ALLOC:
+		block_new(m, ev->ptr, ev->size, ev->stack, ev->ns);
+		break;
+	case EV_FREE:
+		if (!ev->ptr)
+			break;
+		pend_take(w, ev->ptr);
+		if (block_gone(m, ev->ptr, ev->ns))
+			m->frees++;
+		break;
+	case EV_REALLOC:
+		/*
+		 * Old block released at ns, new one obtained at ns2 (ptr 0: realloc(p, 0) freed
+		 * p). The new block waits for ns2 so that another thread's free of the same
+		 * address in between still releases the older block (as report-mem.c does).
+		 */
+		m->reallocs++;
+		if (ev->old_ptr) {
+			pend_take(w, ev->old_ptr);
+			if (block_gone(m, ev->old_ptr, ev->ns))
+				m->frees++;
+		}
+		if (ev->ptr) {
+			if (w->npend == w->pcap) {
+				w->pcap = w->pcap ? 2 * w->pcap : 16;
+				w->pend = xrealloc(w->pend, w->pcap * sizeof(*w->pend));
+			}
+			w->pend[w->npend++] = (struct pend){
+				.ns2 = ev->ns2 > ev->ns ? ev->ns2 : ev->ns,
+				.ptr = ev->ptr, .size = ev->size,
+				.stack = ev->stack, .thread = ev->thread,
+			};
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * mem_replay - replay every allocation of @t in global time order (or of one thread) and
+ * fill the totals, the per-stack sites and the leaks (blocks still live at the end).
+ * @m's on_change/ctx may be set by the caller; everything else is zeroed here.
+ * Return: 0, or -1 when the walk failed; free @m with mem_replay_free either way.
+ */
+int mem_replay(struct trace *t, int thread, struct mem_replay *m)
+{
+	void (*on_change)(void *, uint64_t, uint64_t) = m->on_change;
+	void *ctx = m->ctx;
+	struct mwalk w = { .m = m };
+	size_t i;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->on_change = on_change;
+	m->ctx = ctx;
+	site_of(m, 0);
+	ret = trace_walk(t, WALK_MEMORY | WALK_MERGED, thread, mem_event, &w);
+	if (w.npend)
+		pend_drain(&w, UINT64_MAX, UINT32_MAX);
+	free(w.pend);
+	for (i = 0; i < m->blocks.cap; i++) {
+		struct mem_site *s;
+
+		if (!m->blocks.keys[i])
+			continue;
+		s = site_of(m, m->blocks.vals[i].w);
+		s->leaked_blocks++;
+		s->leaked_bytes += m->blocks.vals[i].v;
+		m->leaked_blocks++;
+		m->leaked_bytes += m->blocks.vals[i].v;
+	}
+	return ret < 0 ? -1 : 0;
+}
+
+void mem_replay_free(struct mem_replay *m)
+{
+	free(m->sites);
+	xmap_free(&m->blocks);
+	m->sites = NULL;
+	m->nsites = 0;
+}
+
+/* ---- escaping ---- */
+
+/* length of the valid UTF-8 sequence at @s (1..4), or 0 if the bytes are not one */
+static int utf8_len(const unsigned char *s)
+{
+	int n, i;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2, c = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, c = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF are not text */
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* fput_xml - write @s as XML/HTML text or attribute value. */
+void fput_xml(const char *s, FILE *f)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	while (*p) {
+		int n = utf8_len(p);
+
+		if (!n) {
+			fputs("\xef\xbf\xbd", f);	/* U+FFFD */
+			p++;
+			continue;
+		}
+		switch (*p) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default:
+			if (*p < 0x20)	/* not even &#N; is allowed for these in XML 1.0 */
+				fputc(*p == '\t' || *p == '\n' ? ' ' : '?', f);
+			else
+				fwrite(p, 1, n, f);
+		}
+		p += n;
+	}
+}
+
+/* fput_json - write @s as a quoted JSON string (bad UTF-8 bytes become U+FFFD). */
+void fput_json(const char *s, FILE *f)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	fputc('"', f);
+	while (*p) {
+		int n = utf8_len(p);
+
+		if (!n) {
+			fputs("\\ufffd", f);
+			p++;
+			continue;
+		}
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else if (*p == '<')	/* keeps "</script>" harmless when embedded in HTML */
+			fputs("\\u003c", f);
+		else
+			fwrite(p, 1, n, f);
+		p += n;
+	}
+	fputc('"', f);
+}
+
+/* fmt_value - @v scaled for @unit ("ns", "bytes", anything else counts), in @buf. */
+char *fmt_value(char *buf, size_t len, uint64_t v, const char *unit)
+{
+	static const char *const tu[] = { "ns", "us", "ms", "s" };
+	static const char *const bu[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int i = 0;
+
+	if (unit && !strcmp(unit, "ns")) {
+		while (d >= 1000 && i < 3)
+			d /= 1000, i++;
+		if (!i)
+			snprintf(buf, len, "%" PRIu64 " ns", v);
+		else
+			snprintf(buf, len, "%.2f %s", d, tu[i]);
+	} else if (unit && !strcmp(unit, "bytes")) {
+		while (d >= 1024 && i < 4)
+			d /= 1024, i++;
+		if (!i)
+			snprintf(buf, len, "%" PRIu64 " B", v);
+		else
+			snprintf(buf, len, "%.2f %s", d, bu[i]);
+	} else {
+		char tmp[32];
+		int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v), j = 0, k;
+
+		for (k = 0; k < n && j + 2 < (int)len; k++) {
+			if (k && (n - k) % 3 == 0)
+				buf[j++] = ',';
+			buf[j++] = tmp[k];
+		}
+		buf[j] = 0;
+	}
+	return buf;
+}
+
+/* ---- output ---- */
+
+/*
+ * export_open - where the report goes: stdout, or o->output. main.c already points stdout
+ * at o->output (freopen); opening the file a second time would truncate it under stdout,
+ * so stdout is used whenever it is that file. Return: the stream, or NULL after one error line.
+ */
+FILE *export_open(const struct opts *o)
+{
+	struct stat a, b;
+	FILE *f;
+
+	if (!o->output || !strcmp(o->output, "-"))
+		return stdout;
+	if (!fstat(fileno(stdout), &a) && !stat(o->output, &b) && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		return stdout;
+	f = fopen(o->output, "w");
+	if (!f)
+		__pr_log("error: ", "cannot write %s: %s", o->output, strerror(errno));
+	return f;
+}
+
+/* export_close - flush (stdout) or close @f. Return: 0, or -1 after one error line. */
+int export_close(FILE *f, const struct opts *o)
+{
+	const char *what = f == stdout ? "standard output" : o->output;
+	int bad = ferror(f);
+
+	if (f == stdout)
+		bad |= fflush(f) != 0;
+	else
+		bad |= fclose(f) != 0;
+	if (bad) {
+		__pr_log("error: ", "writing %s failed: %s", what, strerror(errno ? errno : EIO));
+		return -1;
+	}
+	return 0;
+}
+
+/* export_thread - the thread index --thread names, -1 for all, -2 after an error line. */
+int export_thread(const struct trace *t, const struct opts *o)
+{
+	uint32_t i;
+
+	if (!o->thread_set)
+		return -1;
+	for (i = 0; i < t->nthreads; i++)
+		if (t->threads[i].tid == o->thread_tid)
+			return (int)i;
+	__pr_log("error: ", "no thread %u in %s", o->thread_tid, t->path);
+	return -2;
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared pieces of the export reports (report-flame.c, report-chrome.c, report-html.c): a small
+ * hash map, the call-tree and memory-replay walks, the flame tree and its SVG rendering
+ * (svg.c), and text escaping. Implemented in export.c and svg.c; private to those files.
+ */
+#ifndef PERFSHIM_EXPORT_H
+#define PERFSHIM_EXPORT_H
+
+#include "analyzer/analyze.h"
+
+/* ---- xmap: u64 key -> small value, open addressing; key 0 means "empty" (export.c) ---- */
+struct xmap_val {
+	uint64_t v;
+	uint32_t w;
+};
+struct xmap {
+	uint64_t *keys;
+	struct xmap_val *vals;
+	size_t cap, n;			/* cap is a power of two (0 before the first put) */
+};
+struct xmap_val *xmap_get(const struct xmap *m, uint64_t key);
+/* xmap_put - the value of @key, inserted zeroed if new (*created set accordingly) */
+struct xmap_val *xmap_put(struct xmap *m, uint64_t key, bool *created);
+/* xmap_del - remove @key, copying its value to @old; false if it was absent */
+bool xmap_del(struct xmap *m, uint64_t key, struct xmap_val *old);
+void xmap_free(struct xmap *m);
+
+/* Log-linear duration histogram: exact below 64, then 64 buckets per power of two (< 1.6 %) */
+#define HIST_SUB 64
+#define HIST_BUCKETS (HIST_SUB + (64 - 6) * HIST_SUB)
+unsigned hist_bucket(uint64_t v);
+uint64_t hist_low(unsigned b, uint64_t *width);
+
+/* ---- call tree: self time per call path, from ENTRY/EXIT (export.c) ---- */
+#define CTREE_THREAD (1U << 31)		/* node.func for a per-thread root: CTREE_THREAD | thread */
+
+struct ctree_node {
+	uint32_t parent;		/* 0 = the (virtual) root */
+	uint32_t func;			/* index into trace->funcs, or CTREE_THREAD | thread index */
+	uint64_t calls;
+	uint64_t self_ns;		/* time in this path not spent in recorded callees */
+};
+
+struct func_stat {
+	uint64_t calls;
+	uint64_t total_ns;		/* inclusive; recursive activations counted once */
+	uint64_t self_ns;
+	uint64_t min_ns, max_ns;
+	uint64_t *hist;			/* duration histogram (ctree_hist_fill), or NULL */
+};
+
+struct ctree {
+	struct ctree_node *nodes;	/* [0] is the root; ids are indexes */
+	uint32_t nnodes, cap;
+	struct xmap index;		/* (parent << 32 | func + 1) -> node id */
+	struct func_stat *funcs;	/* indexed like trace->funcs */
+	uint32_t nfuncs;
+	uint64_t ncalls;
+	uint64_t self_sum_ns;		/* sum of every node's self_ns */
+};
+
+/*
+ * ctree_build - walk the calls of @t (one thread when @thread >= 0, else all) and build the
+ * call tree and per-function totals. @per_thread: each thread gets its own root node.
+ * Return: 0, or -1 when the walk failed (reported by the reader).
+ */
+int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct);
+void ctree_free(struct ctree *ct);
+/* ctree_hist_fill - second walk filling the duration histograms of the functions in @want */
+int ctree_hist_fill(struct trace *t, int thread, struct ctree *ct, const bool *want);
+/* ctree_percentile - duration below which @pct percent of the calls fall (from the hist) */
+uint64_t ctree_percentile(const struct func_stat *fs, double pct);
+
+/* ---- memory replay: ALLOC/FREE/REALLOC in merged time order (export.c) ---- */
+struct mem_site {			/* per allocation stack */
+	uint64_t allocs, bytes;		/* allocations (reallocs to a new block count) */
+	uint64_t leaked_blocks, leaked_bytes;
+};
+
+struct mem_replay {
+	/* optional: called after every change of the live byte count */
+	void (*on_change)(void *ctx, uint64_t ns, uint64_t live);
+	void *ctx;
+	/* results */
+	struct mem_site *sites;		/* indexed by stack id; [0] = allocations without stack */
+	uint32_t nsites;
+	uint64_t allocs, frees, reallocs, bytes;
+	uint64_t live, peak, peak_ns;
+	uint64_t leaked_blocks, leaked_bytes;
+	uint64_t unknown_frees;		/* frees of pointers never seen allocated */
+	struct xmap blocks;		/* live blocks: ptr -> (size, stack) */
+};
+/* mem_replay - replay the heap of @t (@thread or -1 for all). Return: 0 or -1. */
+int mem_replay(struct trace *t, int thread, struct mem_replay *m);
+void mem_replay_free(struct mem_replay *m);
+
+/* ---- flame tree: a trie of frame names with values (svg.c) ---- */
+struct flame_node {
+	uint32_t parent, name;		/* name: index into flame.names */
+	uint32_t first_child, next;	/* children, sorted by name before rendering */
+	uint64_t self, total;
+};
+struct flame {
+	struct flame_node *nodes;	/* [0] = root "all" */
+	uint32_t nnodes, cap;
+	struct xmap index;		/* (parent << 32 | name + 1) -> node */
+	char **names;			/* interned frame names */
+	uint32_t nnames, names_cap;
+	struct xmap name_index;		/* string hash -> chain of names (w = name, v = next) */
+	uint32_t *name_next;
+};
+void flame_init(struct flame *fl);
+void flame_free(struct flame *fl);
+uint32_t flame_name(struct flame *fl, const char *s);
+/* flame_child - the child of node @parent named @name (created if new) */
+uint32_t flame_child(struct flame *fl, uint32_t parent, uint32_t name);
+/* flame_add - add @value to the path @names[0..n) (outermost first) */
+void flame_add(struct flame *fl, const uint32_t *names, unsigned n, uint64_t value);
+/* flame_finish - compute totals and sort children by name (deterministic output) */
+void flame_finish(struct flame *fl);
+/* flame_folded - "a;b;c VALUE" per node with self > 0, in depth-first name order */
+void flame_folded(const struct flame *fl, FILE *f);
+
+/*
+ * export_flame - the flame tree of metric @metric (time, alloc-bytes, alloc-count, leaked)
+ * as `flamegraph` draws it, finished; *unit gets the metric's unit (report-flame.c).
+ * Return: 0 (free @fl with flame_free), -1 (walk failed) or -2 (bad metric or thread),
+ * after one error line.
+ */
+int export_flame(struct trace *t, const struct opts *o, const char *metric, struct flame *fl,
+		 const char **unit);
+
+enum metric { M_TIME, M_ALLOC_BYTES, M_ALLOC_COUNT, M_LEAKED };
+/* flame trees from the walks' results (report-flame.c); names through @sym */
+void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbols *sym,
+		    struct flame *fl);
+void flame_of_sites(const struct trace *t, const struct mem_replay *m, int metric,
+		    struct symbols *sym, const struct suppressions *supp, struct flame *fl);
+const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_t len);
+
+struct svg_opts {
+	const char *title;
+	const char *subtitle;
+	const char *unit;		/* "ns", "bytes", "allocations" */
+	const char *id;			/* element id prefix (several graphs in one HTML page) */
+	unsigned width;			/* px */
+	bool standalone;		/* full SVG document with <?xml?>; else inline <svg> */
+};
+void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f);
+/* flame_svg_script - the click-to-zoom script (standalone SVGs embed it themselves) */
+const char *flame_svg_script(void);
+
+/* ---- escaping and output (export.c) ---- */
+void fput_xml(const char *s, FILE *f);	/* &<>"' escaped, bad UTF-8 and controls replaced */
+void fput_json(const char *s, FILE *f);	/* a quoted JSON string */
+/* fmt_value - "1.25 ms" for unit "ns", "3.2 MiB" for "bytes", else "1,234" */
+char *fmt_value(char *buf, size_t len, uint64_t v, const char *unit);
+/* export_open - o->output opened for writing, or stdout. Return: NULL after one error line. */
+FILE *export_open(const struct opts *o);
+/* export_close - flush and close; Return: 0, or -1 after one error line (write failed) */
+int export_close(FILE *f, const struct opts *o);
+/* export_thread - index of the thread --thread selects (-1 = all), or -2 after an error line */
+int export_thread(const struct trace *t, const struct opts *o);
+
+#endif /* PERFSHIM_EXPORT_H */

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `chrome` report: Chrome trace-event JSON ({"traceEvents": [...]}) as Perfetto and
+ * chrome://tracing read it. One complete event ("X") per call, thread and process names as
+ * metadata ("M"), marks as instant events ("i") and the live heap as a counter track ("C"),
+ * sampled to at most about 4000 points.
+ *
+ * Size guard: viewers choke on huge files (500 MB of uftrace JSON crashes them), so at most
+ * --limit calls (default 1,000,000; 0 = all) are written: the longest ones. A first walk
+ * histograms the call durations, which gives the shortest duration kept; the second writes
+ * every call at least that long. Keeping by duration keeps the nesting whole: a caller lasts
+ * at least as long as its callees. What was left out is said on stderr.
+ */
+#define PR_FMT "chrome"
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/export.h"
+
+#define CHROME_DEFAULT_LIMIT 1000000
+#define COUNTER_BUCKETS 2000	/* live-heap samples: at most 2 points per bucket */
+
+struct chrome {
+	struct trace *t;
+	FILE *f;
+	uint32_t pid;
+	bool first;			/* no event written yet (comma placement) */
+	/* calls */
+	uint64_t *hist;			/* pass 1: duration histogram */
+	uint64_t ncalls;
+	uint64_t min_keep_ns;		/* pass 2: calls at least this long are written */
+	uint64_t written;
+	char **names;			/* per func: its JSON-escaped name, quoted */
+	struct symbols *sym;
+	/* live heap counter */
+	uint64_t bucket_ns, cur_bucket;
+	bool have_bucket;
+	uint64_t max_v, max_ns, last_v, last_ns, prev_ts;
+	uint64_t points;
+};
+
+static void sep(struct chrome *c)
+{
+	fputs(c->first ? "\n" : ",\n", c->f);
+	c->first = false;
+}
+
+/* microseconds with the nanoseconds as three decimals: exact, and the same on every run */
+static void put_us(FILE *f, const char *key, uint64_t ns)
+{
+	fprintf(f, ",\"%s\":%" PRIu64 ".%03u", key, ns / 1000, (unsigned)(ns % 1000));
+}
+
+static int hist_event(const struct trace_event *ev, void *ctx)
+{
+	struct chrome *c = ctx;
+
+	if (ev->type == EV_EXIT) {
+		c->hist[hist_bucket(ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0)]++;
+		c->ncalls++;
+	}
+	return 0;
+}
+
+static const char *func_name(struct chrome *c, uint32_t func)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (func >= c->t->nfuncs)
+		return "\"[unknown]\"";
+	if (c->names[func])
+		return c->names[func];
+	m = open_memstream(&buf, &len);
+	if (!m)
+		pr_err("out of memory");
+	fput_json(sym_name(c->sym, c->t->funcs[func], false), m);
+	fclose(m);
+	c->names[func] = buf;
+	return buf;
+}
+
+static int call_event(const struct trace_event *ev, void *ctx)
+{
+	struct chrome *c = ctx;
+	uint64_t dur;
+
+	if (ev->type != EV_EXIT)
+		return 0;
+	dur = ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0;
+	if (dur < c->min_keep_ns)
+		return 0;
+	sep(c);
+	fprintf(c->f, "{\"ph\":\"X\",\"name\":%s,\"pid\":%u,\"tid\":%u", func_name(c, ev->func),
+		c->pid, ev->tid);
+	put_us(c->f, "ts", ev->entry_ns);
+	put_us(c->f, "dur", dur);
+	fputc('}', c->f);
+	c->written++;
+	return 0;
+}
+
+static void counter_point(struct chrome *c, uint64_t ns, uint64_t v)
+{
+	if (ns < c->prev_ts)	/* keep the track in time order */
+		ns = c->prev_ts;
+	c->prev_ts = ns;
+	sep(c);
+	fprintf(c->f, "{\"ph\":\"C\",\"name\":\"live heap\",\"pid\":%u", c->pid);
+	put_us(c->f, "ts", ns);
+	fprintf(c->f, ",\"args\":{\"bytes\":%" PRIu64 "}}", v);
+	c->points++;
+}
+
+/* close the current bucket: its highest value (the peak stays visible), then its last one */
+static void counter_flush(struct chrome *c)
+{
+	if (!c->have_bucket)
+		return;
+	counter_point(c, c->max_ns, c->max_v);
+	if (c->last_ns != c->max_ns || c->last_v != c->max_v)
+		counter_point(c, c->last_ns, c->last_v);
+	c->have_bucket = false;
+}
+
+static void live_changed(void *ctx, uint64_t ns, uint64_t live)
+{
+	struct chrome *c = ctx;
+	uint64_t b = ns / c->bucket_ns;
+
+	if (c->have_bucket && b != c->cur_bucket)
+		counter_flush(c);
+	if (!c->have_bucket) {
+		c->have_bucket = true;
+		c->cur_bucket = b;
+		c->max_v = live;
+		c->max_ns = ns;
+	} else if (live > c->max_v) {
+		c->max_v = live;
+		c->max_ns = ns;
+	}
+	c->last_v = live;
+	c->last_ns = ns;
+}
+
+static void metadata(struct chrome *c, const char *name, uint32_t tid, const char *value)
+{
+	sep(c);
+	fprintf(c->f, "{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":",
+		name, c->pid, tid);
+	fput_json(value, c->f);
+	fputs("}}", c->f);
+}
+
+/* the shortest duration to keep so that at most @limit calls are written */
+static uint64_t pick_min_duration(const struct chrome *c, uint64_t limit)
+{
+	uint64_t kept = 0, width;
+	unsigned b;
+
+	if (!limit || c->ncalls <= limit)
+		return 0;
+	for (b = HIST_BUCKETS; b > 0; b--) {
+		if (kept + c->hist[b - 1] > limit)
+			break;
+		kept += c->hist[b - 1];
+	}
+	/* buckets b.. fit; a bucket is never split (its calls cannot be told apart) */
+	return b == HIST_BUCKETS ? UINT64_MAX : hist_low(b, &width);
+}
+
+/*
+ * report_chrome - `perfshim-analyze chrome [--limit N] [--thread TID] [-o FILE] TRACE`.
+ * Events: metadata, calls (per thread, in exit order), the live-heap counter, marks.
+ * Return: 0, or -1 after one error line.
+ */
+int report_chrome(struct trace *t, const struct opts *o)
+{
+	struct chrome c = { .t = t, .first = true };
+	struct mem_replay m = { .on_change = live_changed, .ctx = &c };
+	uint64_t limit = o->limit < 0 ? CHROME_DEFAULT_LIMIT : (uint64_t)o->limit;
+	const char *prog;
+	char a[64], b[64], d[64];
+	int thread, ret = -1;
+	uint32_t i;
+
+	thread = export_thread(t, o);
+	if (thread == -2)
+		return -1;
+	c.hist = xcalloc(HIST_BUCKETS, sizeof(*c.hist));
+	if (trace_walk(t, WALK_CALLS, thread, hist_event, &c) < 0)
+		goto out;
+	c.min_keep_ns = pick_min_duration(&c, limit);
+	c.sym = sym_open(t);
+	sym_set_demangle(c.sym, o->demangle);
+	c.names = xcalloc(t->nfuncs + 1, sizeof(*c.names));
+	c.pid = t->pid ? t->pid : t->hdr.pid;
+
+	c.f = export_open(o);
+	if (!c.f)
+		goto out;
+	fputs("{\"traceEvents\":[", c.f);
+	prog = t->exe ? t->exe : t->path;
+	if (strrchr(prog, '/') && strrchr(prog, '/')[1])
+		prog = strrchr(prog, '/') + 1;
+	metadata(&c, "process_name", c.pid, prog);
+	for (i = 0; i < t->nthreads; i++) {
+		const struct trace_thread *th = &t->threads[i];
+
+		if (thread >= 0 && (uint32_t)thread != i)
+			continue;
+		if (th->name[0]) {
+			metadata(&c, "thread_name", th->tid, th->name);
+		} else {
+			snprintf(a, sizeof(a), "thread %u", th->tid);
+			metadata(&c, "thread_name", th->tid, a);
+		}
+	}
+	if (c.ncalls && trace_walk(t, WALK_CALLS, thread, call_event, &c) < 0)
+		goto out_close;
+
+	c.bucket_ns = t->duration_ns / COUNTER_BUCKETS + 1;
+	if (mem_replay(t, thread, &m) < 0)
+		goto out_close;
+	counter_flush(&c);
+
+	for (i = 0; i < t->nmarks; i++) {
+		const struct trace_mark *mk = &t->marks[i];
+
+		if (thread >= 0 && mk->tid && mk->tid != t->threads[thread].tid)
+			continue;
+		sep(&c);
+		fputs("{\"ph\":\"i\",\"name\":", c.f);
+		fput_json(mk->label, c.f);
+		/* a mark from outside (signal, tid 0) belongs to the process, not a thread */
+		fprintf(c.f, ",\"pid\":%u,\"tid\":%u,\"s\":\"%s\"", c.pid, mk->tid,
+			mk->tid ? "t" : "p");
+		put_us(c.f, "ts", mk->ns);
+		fputc('}', c.f);
+	}
+	fprintf(c.f, "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
+	fput_json(t->path, c.f);
+	fprintf(c.f, ",\"calls\":%" PRIu64 ",\"calls_written\":%" PRIu64
+		     ",\"min_duration_ns\":%" PRIu64 ",\"heap_points\":%" PRIu64 "}}\n",
+		c.ncalls, c.written, c.min_keep_ns == UINT64_MAX ? 0 : c.min_keep_ns, c.points);
+	ret = 0;
+	if (c.written < c.ncalls)
+		pr_warn("chrome: wrote the %s longest of %s calls (%s left out: those shorter than "
+			"%s); --limit N changes the cap of %s, --limit 0 writes all",
+			fmt_value(a, sizeof(a), c.written, NULL),
+			fmt_value(b, sizeof(b), c.ncalls, NULL),
+			fmt_value(d, sizeof(d), c.ncalls - c.written, NULL),
+			c.min_keep_ns == UINT64_MAX ? "any" :
+			fmt_value((char[64]){ 0 }, 64, c.min_keep_ns, "ns"),
+			fmt_value((char[64]){ 0 }, 64, limit, NULL));
+out_close:
+	if (export_close(c.f, o) < 0)
+		ret = -1;
+out:
+	mem_replay_free(&m);
+	if (c.names)
+		for (i = 0; i <= t->nfuncs; i++)
+			free(c.names[i]);
+	free(c.names);
+	sym_close(c.sym);
+	free(c.hist);
+	return ret;
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `flamegraph` report: folded stacks (as Brendan Gregg's flamegraph.pl reads them) or a
+ * self-contained SVG, for one of four metrics:
+ *   time         self time per call path, from ENTRY/EXIT (all threads summed, or one root
+ *                per thread with --per-thread);
+ *   alloc-bytes  bytes allocated per allocation stack (realloc to a new block included);
+ *   alloc-count  allocations per allocation stack;
+ *   leaked       bytes of blocks never freed, per allocation stack, after the suppressions
+ *                of the `leaks` report (unless --no-suppress).
+ * The walks are in export.c, the tree and the SVG in svg.c.
+ */
+#define PR_FMT "flame"
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/export.h"
+
+static const char *const metric_names[] = { "time", "alloc-bytes", "alloc-count", "leaked" };
+static const char *const metric_units[] = { "ns", "bytes", "allocations", "bytes" };
+static const char *const metric_titles[] = {
+	"Flame graph: self time per call path",
+	"Flame graph: bytes allocated per stack",
+	"Flame graph: allocations per stack",
+	"Flame graph: bytes leaked per stack",
+};
+
+/* thread_root - name of a per-thread root frame: "[thread NAME TID]" in @buf */
+const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_t len)
+{
+	const struct trace_thread *th = &t->threads[thread];
+
+	if (th->name[0])
+		snprintf(buf, len, "[thread %s %u]", th->name, th->tid);
+	else
+		snprintf(buf, len, "[thread %u]", th->tid);
+	return buf;
+}
+
+/*
+ * flame_of_ctree - @fl gets one path per call-tree node with self time. A call-tree node
+ * always comes after its parent, so one forward pass maps each to its flame node.
+ */
+void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbols *sym,
+		    struct flame *fl)
+{
+	uint32_t *map, *fname, i;
+
+	fname = xmalloc((ct->nfuncs + 1) * sizeof(*fname));
+	for (i = 0; i < ct->nfuncs; i++)
+		fname[i] = UINT32_MAX;
+	map = xmalloc((ct->nnodes + 1) * sizeof(*map));
+	map[0] = 0;
+	for (i = 1; i < ct->nnodes; i++) {
+		const struct ctree_node *n = &ct->nodes[i];
+		uint32_t name;
+		char buf[128];
+
+		if (n->func & CTREE_THREAD) {
+			name = flame_name(fl, thread_root(t, n->func & ~CTREE_THREAD, buf,
+							  sizeof(buf)));
+		} else if (n->func < ct->nfuncs && n->func < t->nfuncs) {
+			if (fname[n->func] == UINT32_MAX)
+				fname[n->func] = flame_name(fl, sym_name(sym, t->funcs[n->func],
+									 false));
+			name = fname[n->func];
+		} else {
+			name = flame_name(fl, "[unknown]");
+		}
+		map[i] = flame_child(fl, map[n->parent], name);
+		fl->nodes[map[i]].self += n->self_ns;
+	}
+	free(map);
+	free(fname);
+}
+
+/*
+ * flame_of_sites - one path per allocation stack of @m (frames reversed: outermost first),
+ * valued by @metric (1 bytes, 2 allocations, 3 leaked bytes); stacks that @supp (may be
+ * NULL) suppresses are left out. Stack 0 (none recorded) becomes the frame "[no stack]".
+ */
+void flame_of_sites(const struct trace *t, const struct mem_replay *m, int metric,
+		    struct symbols *sym, const struct suppressions *supp, struct flame *fl)
+{
+	uint32_t *names = NULL, cap = 0, id;
+
+	for (id = 0; id < m->nsites; id++) {
+		const struct mem_site *s = &m->sites[id];
+		uint64_t v = metric == M_ALLOC_BYTES ? s->bytes :
+			     metric == M_ALLOC_COUNT ? s->allocs : s->leaked_bytes;
+		struct trace_stack st = { 0 };
+		uint32_t i;
+
+		if (!v)
+			continue;
+		if (supp && supp_match(supp, sym, t, id) >= 0)
+			continue;
+		if (id)
+			st = trace_stack_get(t, id);
+		if (st.nframes + 1 > cap) {
+			cap = st.nframes + 16;
+			names = xrealloc(names, cap * sizeof(*names));
+		}
+		for (i = 0; i < st.nframes; i++)
+			names[st.nframes - 1 - i] = flame_name(fl, sym_name(sym, st.frames[i].ip,
+									  st.frames[i].is_ra));
+		if (!st.nframes)
+			names[0] = flame_name(fl, "[no stack]");
+		flame_add(fl, names, st.nframes ? st.nframes : 1, v);
+	}
+	free(names);
+}
+
+/*
+ * export_flame - build the flame tree of @metric_name for @t (as the flamegraph report
+ * does; report-html.c uses it too). On success @fl is finished (flame_finish) and must be
+ * freed by the caller; *unit is the metric's unit.
+ * Return: 0, -1 (walk failed, reported), or -2 for an unknown metric (reported).
+ */
+int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
+		 struct flame *fl, const char **unit)
+{
+	struct suppressions *supp = NULL;
+	struct symbols *sym = NULL;
+	struct mem_replay m = { 0 };
+	enum metric metric;
+	struct ctree ct;
+	int thread, ret;
+
+	for (metric = M_TIME; metric <= M_LEAKED; metric++)
+		if (!strcmp(metric_name, metric_names[metric]))
+			break;
+	if (metric > M_LEAKED) {
+		__pr_log("error: ", "unknown metric '%s' (time, alloc-bytes, alloc-count, leaked)",
+			 metric_name);
+		return -2;
+	}
+	thread = export_thread(t, o);
+	if (thread == -2)
+		return -2;
+	flame_init(fl);
+	*unit = metric_units[metric];
+	if (metric == M_TIME) {
+		ret = ctree_build(t, thread, o->per_thread, &ct);
+		if (!ret) {
+			sym = sym_open(t);
+			sym_set_demangle(sym, o->demangle);
+			flame_of_ctree(t, &ct, sym, fl);
+		}
+		ctree_free(&ct);
+	} else {
+		ret = mem_replay(t, thread, &m);
+		if (!ret && metric == M_LEAKED && !o->no_suppress) {
+			supp = supp_load(o->suppressions, true);
+			if (!supp)
+				ret = -1;
+		}
+		if (!ret) {
+			sym = sym_open(t);
+			sym_set_demangle(sym, o->demangle);
+			flame_of_sites(t, &m, metric, sym, supp, fl);
+		}
+		if (supp)
+			supp_free(supp);
+		mem_replay_free(&m);
+	}
+	sym_close(sym);
+	if (ret < 0) {
+		flame_free(fl);
+		return -1;
+	}
+	flame_finish(fl);
+	return 0;
+}
+
+/*
+ * report_flamegraph - `perfshim-analyze flamegraph [--folded] [--metric=M] [-o FILE] TRACE`.
+ * Folded lines are sorted by path (depth first, names in byte order), one per call path or
+ * stack with a non-zero value. Return: 0, or -1 after one error line.
+ */
+int report_flamegraph(struct trace *t, const struct opts *o)
+{
+	const char *metric = o->metric && *o->metric ? o->metric : "time";
+	const char *unit;
+	struct flame fl;
+	FILE *f;
+	int ret;
+
+	ret = export_flame(t, o, metric, &fl, &unit);
+	if (ret < 0)
+		return -1;
+	if (!fl.nodes[0].total) {
+		if (!strcmp(metric, "time"))
+			pr_warn("%s: no function calls recorded (was the program built with "
+				"-finstrument-functions?)", t->path);
+		else if (!strcmp(metric, "leaked"))
+			pr_warn("%s: no leaked blocks", t->path);
+		else
+			pr_warn("%s: no allocations recorded", t->path);
+	}
+	f = export_open(o);
+	if (!f) {
+		flame_free(&fl);
+		return -1;
+	}
+	if (o->folded) {
+		flame_folded(&fl, f);
+	} else {
+		struct svg_opts so = {
+			.title = metric_titles[0],
+			.unit = unit,
+			.subtitle = t->exe ? t->exe : t->path,
+			.standalone = true,
+			.width = 1200,
+		};
+		unsigned i;
+
+		for (i = 0; i < 4; i++)
+			if (!strcmp(metric, metric_names[i]))
+				so.title = metric_titles[i];
+		flame_svg(&fl, &so, f);
+	}
+	flame_free(&fl);
+	return export_close(f, o);
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flame tree (a trie of frame names with values) and its two renderings: folded stacks as
+ * flamegraph.pl reads them, and a self-contained SVG flame graph (static layout that renders
+ * without scripts; a small inline script adds click-to-zoom). Used by report-flame.c and
+ * report-html.c; analyzer/export.h declares it.
+ */
+#define PR_FMT "svg"
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/export.h"
+
+#define NONE UINT32_MAX
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+	return h ? h : 1;	/* 0 is the map's "empty" key */
+}
+
+static uint32_t node_new(struct flame *fl, uint32_t parent, uint32_t name)
+{
+	struct flame_node *n;
+
+	if (fl->nnodes == fl->cap) {
+		fl->cap = fl->cap ? fl->cap * 2 : 256;
+		fl->nodes = xrealloc(fl->nodes, fl->cap * sizeof(*fl->nodes));
+	}
+	n = &fl->nodes[fl->nnodes];
+	memset(n, 0, sizeof(*n));
+	n->parent = parent;
+	n->name = name;
+	n->first_child = n->next = NONE;
+	return fl->nnodes++;
+}
+
+void flame_init(struct flame *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	node_new(fl, 0, flame_name(fl, "all"));
+}
+
+void flame_free(struct flame *fl)
+{
+	uint32_t i;
+
+	for (i = 0; i < fl->nnames; i++)
+		free(fl->names[i]);
+	free(fl->names);
+	free(fl->name_next);
+	free(fl->nodes);
+	xmap_free(&fl->index);
+	xmap_free(&fl->name_index);
+	memset(fl, 0, sizeof(*fl));
+}
+
+/* flame_name - the id of name @s, interned (copied) on first use. */
+uint32_t flame_name(struct flame *fl, const char *s)
+{
+	struct xmap_val *v;
+	uint32_t id;
+	bool created;
+
+	s = s ? s : "[unknown]";
+	v = xmap_put(&fl->name_index, str_hash(s), &created);
+	if (!created) {
+		for (id = v->w; id != NONE; id = fl->name_next[id])
+			if (!strcmp(fl->names[id], s))
+				return id;
+	}
+	if (fl->nnames == fl->names_cap) {
+		fl->names_cap = fl->names_cap ? fl->names_cap * 2 : 256;
+		fl->names = xrealloc(fl->names, fl->names_cap * sizeof(*fl->names));
+		fl->name_next = xrealloc(fl->name_next, fl->names_cap * sizeof(*fl->name_next));
+	}
+	id = fl->nnames++;
+	fl->names[id] = xstrdup(s);
+	fl->name_next[id] = created ? NONE : v->w;
+	v->w = id;
+	return id;
+}
+
+/* flame_child - the child of node @parent named @name, created if new. */
+uint32_t flame_child(struct flame *fl, uint32_t parent, uint32_t name)
+{
+	uint64_t key = (uint64_t)parent << 32 | ((uint64_t)name + 1);
+	struct xmap_val *v;
+	bool created;
+
+	v = xmap_put(&fl->index, key, &created);
+	if (created)
+		v->w = node_new(fl, parent, name);
+	return v->w;
+}
+
+void flame_add(struct flame *fl, const uint32_t *names, unsigned n, uint64_t value)
+{
+	uint32_t node = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		node = flame_child(fl, node, names[i]);
+	fl->nodes[node].self += value;
+}
+
+static int by_parent_name(const void *a, const void *b, void *arg)
+{
+	const struct flame *fl = arg;
+	const struct flame_node *x = &fl->nodes[*(const uint32_t *)a];
+	const struct flame_node *y = &fl->nodes[*(const uint32_t *)b];
+	int c;
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	c = strcmp(fl->names[x->name], fl->names[y->name]);
+	return c ? c : (*(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1);
+}
+
+void flame_finish(struct flame *fl)
+{
+	uint32_t *order, i;
+
+	for (i = 0; i < fl->nnodes; i++) {
+		fl->nodes[i].total = fl->nodes[i].self;
+		fl->nodes[i].first_child = fl->nodes[i].next = NONE;
+	}
+	/* a child is always created after its parent: one backward pass sums the subtrees */
+	for (i = fl->nnodes - 1; i > 0; i--)
+		fl->nodes[fl->nodes[i].parent].total += fl->nodes[i].total;
+	if (fl->nnodes < 2)
+		return;
+	order = xmalloc((fl->nnodes - 1) * sizeof(*order));
+	for (i = 1; i < fl->nnodes; i++)
+		order[i - 1] = i;
+	qsort_r(order, fl->nnodes - 1, sizeof(*order), by_parent_name, fl);
+	/* link backwards so each child list ends up in name order */
+	for (i = fl->nnodes - 1; i > 0; i--) {
+		struct flame_node *n = &fl->nodes[order[i - 1]];
+
+		n->next = fl->nodes[n->parent].first_child;
+		fl->nodes[n->parent].first_child = order[i - 1];
+	}
+	free(order);
+}
+
+/* folded frames: ';' separates frames and the last space the value, so keep them out */
+static void fput_frame(const char *s, FILE *f)
+{
+	for (; *s; s++)
+		fputc(*s == ';' ? ':' : *s == '\n' || *s == '\r' ? ' ' : *s, f);
+}
+
+/*
+ * flame_folded - one line per node with a non-zero self value, depth first in name order:
+ * "outer;...;inner VALUE". Iterative: recursion as deep as the traced program's could
+ * overflow the analyzer's stack.
+ */
+void flame_folded(const struct flame *fl, FILE *f)
+{
+	uint32_t *path = xmalloc(fl->nnodes * sizeof(*path));
+	uint32_t depth = 0, n, i;
+
+	n = fl->nnodes > 1 ? fl->nodes[0].first_child : NONE;
+	while (n != NONE) {
+		const struct flame_node *nd = &fl->nodes[n];
+
+		path[depth++] = n;
+		if (nd->self) {
+			for (i = 0; i < depth; i++) {
+				if (i)
+					fputc(';', f);
+				fput_frame(fl->names[fl->nodes[path[i]].name], f);
+			}
+			fprintf(f, " %" PRIu64 "\n", nd->self);
+		}
+		if (nd->first_child != NONE) {
+			n = nd->first_child;
+			continue;
+		}
+		/* climb until a node has a next sibling */
+		while (depth && fl->nodes[path[depth - 1]].next == NONE)
+			depth--;
+		if (!depth)
+			break;
+		n = fl->nodes[path[--depth]].next;
+	}
+	free(path);
+}
+
+/* ---- SVG ---- */
+
+#define FRAME_H 16
+#define FONT_SIZE 12
+#define FONT_W 0.59		/* average glyph width / font size (Verdana-like) */
+#define XPAD 10
+#define TOP 54			/* title, subtitle, hint */
+#define BOTTOM 28		/* details line */
+#define MIN_PX 0.1		/* narrower frames are not drawn (flamegraph.pl does the same) */
+
+static void colour(const char *name, bool mem, char *buf, size_t len)
+{
+	uint64_t h = str_hash(name);
+	unsigned a = h & 0xff, b = (h >> 8) & 0xff, c = (h >> 16) & 0xff;
+
+	if (mem)	/* greens and blues for memory, as flamegraph.pl's "mem" palette */
+		snprintf(buf, len, "rgb(%u,%u,%u)", c * 30 / 255, 160 + a * 80 / 255,
+			 b * 60 / 255 + 40);
+	else		/* warm reds, oranges and yellows for time */
+		snprintf(buf, len, "rgb(%u,%u,%u)", 205 + a * 50 / 255, b * 230 / 255,
+			 c * 55 / 255);
+}
+
+static void fput_fit(const char *name, double width, FILE *f)
+{
+	size_t fit = (size_t)((width - 6) / (FONT_SIZE * FONT_W));
+	size_t len = strlen(name);
+	char *cut;
+
+	if (fit < 3)
+		return;
+	if (len <= fit) {
+		fput_xml(name, f);
+		return;
+	}
+	cut = xstrdup(name);
+	len = fit - 2;
+	while (len && ((unsigned char)cut[len] & 0xc0) == 0x80)	/* whole UTF-8 characters */
+		len--;
+	cut[len] = 0;
+	fput_xml(cut, f);
+	fputs("..", f);
+	free(cut);
+}
+
+/* The zoom script: reads the static layout, so the picture is complete without it. */
+static const char zoom_js[] =
+	"(function(){\n"
+	"function fit(g,w){var t=g.querySelector('text'),n=g.getAttribute('data-n');\n"
+	" var k=Math.floor((w-6)/(" "12*0.59" "));t.textContent=k<3?'':n.length<=k?n:n.slice(0,k-2)+'..';}\n"
+	"function setup(svg){\n"
+	" var W=+svg.getAttribute('data-w'),P=" "10" ",gs=svg.querySelectorAll('g.f'),det=svg.querySelector('.details');\n"
+	" gs.forEach(function(g){var r=g.querySelector('rect');g.ox=+r.getAttribute('x');g.ow=+r.getAttribute('width');g.oy=+r.getAttribute('y');\n"
+	"  g.onmouseover=function(){if(det)det.textContent=g.querySelector('title').textContent.replace('\\n',' ');};\n"
+	"  g.onmouseout=function(){if(det)det.textContent=' ';};\n"
+	"  g.onclick=function(){zoom(g);};});\n"
+	" function zoom(z){var x0=z.ox,w0=z.ow,s=(W-2*P)/w0;\n"
+	"  gs.forEach(function(g){var r=g.querySelector('rect'),x,w;\n"
+	"   if(g.oy>z.oy){if(g.ox<=x0+0.01&&g.ox+g.ow>=x0+w0-0.01){x=P;w=W-2*P;g.style.opacity=0.6;}else{g.style.display='none';return;}}\n"
+	"   else if(g.ox>=x0-0.01&&g.ox+g.ow<=x0+w0+0.01){x=P+(g.ox-x0)*s;w=g.ow*s;g.style.opacity='';}\n"
+	"   else{g.style.display='none';return;}\n"
+	"   g.style.display='';r.setAttribute('x',x.toFixed(1));r.setAttribute('width',w.toFixed(1));\n"
+	"   g.querySelector('text').setAttribute('x',(x+3).toFixed(1));fit(g,w);});}\n"
+	"}\n"
+	"document.querySelectorAll('svg.flame').forEach(setup);\n"
+	"})();\n";
+
+/* flame_svg_script - the zoom script text (report-html.c embeds it once per page). */
+const char *flame_svg_script(void)
+{
+	return zoom_js;
+}
+
+/*
+ * flame_svg - render @fl (after flame_finish) as a flame graph: root at the bottom, children
+ * left to right in name order, widths proportional to values. Every frame is a <g> with a
+ * <title> (full name, value, share) so tooltips work without the script.
+ */
+void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
+{
+	unsigned W = so->width ? so->width : 1200;
+	uint64_t root_total = fl->nodes[0].total;
+	double scale = root_total ? (W - 2.0 * XPAD) / (double)root_total : 0;
+	uint32_t *path, *stack, maxdepth = 0, depth, n, i, sp;
+	double *xs;
+	uint64_t omitted = 0;
+	unsigned H;
+	const char *id = so->id ? so->id : "flame";
+	bool mem = so->unit && strcmp(so->unit, "ns");
+	char val[64], fill[32];
+
+	/* depth of the visible tree (frames of at least MIN_PX) */
+	stack = xmalloc((fl->nnodes + 1) * sizeof(*stack));
+	path = xmalloc((fl->nnodes + 1) * sizeof(*path));
+	xs = xmalloc((fl->nnodes + 1) * sizeof(*xs));
+	for (i = 0; i < fl->nnodes; i++)
+		path[i] = 0;			/* reused below as per-node depth */
+	for (i = 1; i < fl->nnodes; i++) {
+		path[i] = path[fl->nodes[i].parent] + 1;
+		if ((double)fl->nodes[i].total * scale >= MIN_PX && path[i] > maxdepth)
+			maxdepth = path[i];
+	}
+	H = TOP + (maxdepth + 1) * FRAME_H + BOTTOM;
+
+	if (so->standalone)
+		fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" class=\"flame\" "
+		   "id=\"%s\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" data-w=\"%u\" "
+		   "font-family=\"Verdana, DejaVu Sans, sans-serif\" font-size=\"%d\">\n",
+		id, W, H, W, H, W, FONT_SIZE);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"#f8f8f0\"/>\n", W, H);
+	fprintf(f, "<text x=\"%u\" y=\"20\" text-anchor=\"middle\" font-size=\"16\">", W / 2);
+	fput_xml(so->title ? so->title : "Flame graph", f);
+	fputs("</text>\n", f);
+	fprintf(f, "<text x=\"%u\" y=\"36\" text-anchor=\"middle\" fill=\"#555\">", W / 2);
+	fmt_value(val, sizeof(val), root_total, so->unit);
+	if (so->subtitle) {
+		fput_xml(so->subtitle, f);
+		fputs(" - ", f);
+	}
+	fprintf(f, "total %s", val);
+	fputs("</text>\n", f);
+	fprintf(f, "<text x=\"%d\" y=\"50\" fill=\"#777\" font-size=\"10\">"
+		   "click a frame to zoom, the bottom frame to reset</text>\n", XPAD);
+	if (!root_total)
+		fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">no data</text>\n",
+			W / 2, TOP + FRAME_H);
+
+	/* pre-order walk; xs[n] = left edge of node n */
+	sp = 0;
+	xs[0] = XPAD;
+	if (root_total)
+		stack[sp++] = 0;
+	while (sp) {
+		const struct flame_node *nd;
+		double x, w;
+		uint32_t c;
+
+		n = stack[--sp];
+		nd = &fl->nodes[n];
+		depth = path[n];
+		x = xs[n];
+		w = (double)nd->total * scale;
+		colour(fl->names[nd->name], mem, fill, sizeof(fill));
+		fmt_value(val, sizeof(val), nd->total, so->unit);
+		fprintf(f, "<g class=\"f\" data-n=\"");
+		fput_xml(fl->names[nd->name], f);
+		fprintf(f, "\"><title>");
+		fput_xml(fl->names[nd->name], f);
+		fprintf(f, "\n(%s, %.2f%%)</title><rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" "
+			   "height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%u\">",
+			val, 100.0 * (double)nd->total / (double)root_total, x,
+			TOP + (maxdepth - depth) * FRAME_H, w, FRAME_H - 1, n ? fill : "#e0e0e0",
+			x + 3, TOP + (maxdepth - depth) * FRAME_H + FRAME_H - 4);
+		fput_fit(fl->names[nd->name], w, f);
+		fputs("</text></g>\n", f);
+
+		/* children: lay out left to right, push in reverse for name order output */
+		x = xs[n];
+		for (c = nd->first_child; c != NONE; c = fl->nodes[c].next) {
+			xs[c] = x;
+			x += (double)fl->nodes[c].total * scale;
+		}
+		i = sp;
+		for (c = nd->first_child; c != NONE; c = fl->nodes[c].next) {
+			if ((double)fl->nodes[c].total * scale < MIN_PX) {
+				omitted++;
+				continue;
+			}
+			stack[sp++] = c;
+		}
+		/* reverse the pushed run so the first child is popped first */
+		if (sp > i) {
+			for (c = sp - 1; i < c; i++, c--) {
+				uint32_t tmp = stack[i];
+
+				stack[i] = stack[c];
+				stack[c] = tmp;
+			}
+		}
+	}
+	fprintf(f, "<text class=\"details\" x=\"%d\" y=\"%u\" fill=\"#333\"> </text>\n", XPAD,
+		H - 10);
+	if (omitted)
+		fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"end\" fill=\"#777\" "
+			   "font-size=\"10\">%" PRIu64 " frames narrower than %.1f px not drawn</text>\n",
+			W - XPAD, H - 10, omitted, MIN_PX);
+	if (so->standalone)
+		fprintf(f, "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n", zoom_js);
+	fputs("</svg>\n", f);
+	free(stack);
+	free(path);
+	free(xs);
+}
