@@ -8,6 +8,7 @@
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -378,6 +379,118 @@ static void after_open(void *handle)
 }
 
 /*
+ * The caller's search path. glibc's dlopen searches the DT_RPATH/DT_RUNPATH of the object
+ * that called it (and expands $ORIGIN against that object), found from its return address.
+ * Through this wrapper that object would be libperfshim.so, which has neither, so a program
+ * that finds its plugins through its own RUNPATH would fail to load them. The caller's
+ * search list (dlinfo RTLD_DI_SERINFO: RPATH, LD_LIBRARY_PATH, RUNPATH, system dirs, in the
+ * loader's order) is walked here instead, and the first directory holding the file decides:
+ * one of the caller's own directories is opened by full path, any other one by the bare
+ * name (the same search from here, ld.so.cache included). Every dl* call made here succeeds
+ * or is followed by the real dlopen, so dlerror() reports what the real call left.
+ */
+static Dl_serinfo *search_list(void *map)
+{
+	Dl_serinfo size, *si;
+
+	if (dlinfo(map, RTLD_DI_SERINFOSIZE, &size) != 0 || size.dls_size > (1U << 20))
+		return NULL;
+	si = mmap(NULL, size.dls_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		  0);
+	if (si == MAP_FAILED)
+		return NULL;
+	*si = size;
+	if (dlinfo(map, RTLD_DI_SERINFO, si) != 0) {
+		munmap(si, size.dls_size);
+		return NULL;
+	}
+	return si;
+}
+
+static int in_list(const Dl_serinfo *si, const char *dir)
+{
+	unsigned i;
+
+	for (i = 0; si && i < si->dls_cnt; i++)
+		if (!strcmp(si->dls_serpath[i].dls_name, dir))
+			return 1;
+	return 0;
+}
+
+/* The real dlopen, seeing the errno the program had: our look-ups before it may fail. */
+static void *real_open(int saved, const char *file, int flags)
+{
+	errno = saved;
+	return real_dlopen(file, flags);
+}
+
+static void *open_as_caller(const char *file, int flags, void *ra)
+{
+	struct link_map *caller = NULL, *self = NULL;
+	Dl_serinfo *theirs = NULL, *ours = NULL;
+	char path[PATH_MAX];
+	Dl_info info;
+	void *h = NULL;
+	unsigned i;
+	int saved = errno;
+
+	if (!dladdr1(ra, &info, (void **)&caller, RTLD_DL_LINKMAP) || !caller ||
+	    !dladdr1((void *)open_as_caller, &info, (void **)&self, RTLD_DL_LINKMAP) ||
+	    caller == self)
+		return real_open(saved, file, flags);
+	if (strncmp(file, "$ORIGIN/", 8) == 0 || strncmp(file, "${ORIGIN}/", 10) == 0) {
+		/* the DST names the caller's directory (dlinfo RTLD_DI_ORIGIN is not safe to ask:
+		 * glibc fills it lazily and copies it unchecked) */
+		const char *name = caller->l_name && caller->l_name[0] ? caller->l_name : NULL;
+		const char *slash, *rest = strchr(file, '/');
+		char cwd[PATH_MAX];
+		int n;
+
+		if (!name) {
+			if (!exe_len)
+				read_exe();
+			name = exe_path;
+		}
+		slash = strrchr(name, '/');
+		if (!slash)
+			return real_open(saved, file, flags);
+		if (name[0] == '/')
+			n = snprintf(path, sizeof(path), "%.*s%s", (int)(slash - name), name, rest);
+		else if (getcwd(cwd, sizeof(cwd)))
+			n = snprintf(path, sizeof(path), "%s/%.*s%s", cwd, (int)(slash - name), name,
+				     rest);
+		else
+			return real_open(saved, file, flags);
+		return real_open(saved, n > 0 && (size_t)n < sizeof(path) ? path : file, flags);
+	}
+	if (strchr(file, '/'))
+		return real_open(saved, file, flags);
+
+	/* already loaded (by name or soname): the loader returns it without a search */
+	h = real_open(saved, file, flags | RTLD_NOLOAD);
+	if (h)
+		return h;
+	theirs = search_list(caller);
+	ours = search_list(self);
+	for (i = 0; theirs && i < theirs->dls_cnt; i++) {
+		const char *dir = theirs->dls_serpath[i].dls_name;
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path) ||
+		    access(path, F_OK) != 0)
+			continue;
+		if (!in_list(ours, dir))
+			h = real_open(saved, path, flags);
+		break;
+	}
+	if (theirs)
+		munmap(theirs, theirs->dls_size);
+	if (ours)
+		munmap(ours, ours->dls_size);
+	/* not in one of the caller's own directories, or unusable there: the plain search */
+	return h ? h : real_open(saved, file, flags);
+}
+
+/*
  * RTLD_DEEPBIND makes the library resolve its own and its dependencies' symbols first, which
  * binds it to libc's malloc instead of ours: its allocations would vanish from the trace and
  * its frees of our blocks would reach the real free. Dropping it is what other interposers do.
@@ -388,7 +501,10 @@ PS_EXPORT void *dlopen(const char *file, int flags)
 
 	if (unlikely(!real_dlopen))
 		real_dlopen = (dlopen_fn)dlsym(RTLD_NEXT, "dlopen");
-	h = real_dlopen(file, flags & ~RTLD_DEEPBIND);
+	flags &= ~RTLD_DEEPBIND;
+	if (!file)
+		return real_dlopen(file, flags);
+	h = open_as_caller(file, flags, __builtin_return_address(0));
 	after_open(h);
 	return h;
 }

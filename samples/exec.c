@@ -1,0 +1,86 @@
+// exec: the first image allocates 2 blocks of 111 (keeps one) and calls stage1(), tries an exec
+// that fails, then execs itself ("stage2", by the exec function named in argv[1]); the new image
+// allocates 4 blocks of 444 and calls stage2() and is traced into PATH.exec.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void *volatile kept;
+
+static int stage1(void)
+{
+	char *a = malloc(111), *b = malloc(111);
+
+	strcpy(a, "a");
+	strcpy(b, "b");
+	free(a);
+	kept = b;
+	return 1;
+}
+
+static int stage2(void)
+{
+	void *p[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = malloc(444);
+	for (i = 0; i < 4; i++)
+		free(p[i]);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *how = argc > 1 ? argv[1] : "v";
+	char self[4096];
+	ssize_t n;
+	int r;
+
+	if (argc > 2 && !strcmp(argv[2], "stage2")) {
+		printf("stage2 (%s): %d\n", how, stage2());
+		return 5;
+	}
+	printf("stage1: %d\n", stage1());
+	errno = 0;
+	r = execl("/nonexistent/program", "x", (char *)NULL);
+	printf("failed exec: %d, %s\n", r, strerror(errno));
+	printf("environ untouched: %s\n", getenv("PERFSHIM_PARENT") ? "no" : "yes");
+	fflush(stdout);
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return 1;
+	self[n] = '\0';
+	{
+		char *args[] = { argv[0], (char *)how, (char *)"stage2", NULL };
+
+		if (!strcmp(how, "v"))
+			execv(self, args);
+		else if (!strcmp(how, "ve"))
+			execve(self, args, environ);
+		else if (!strcmp(how, "vp"))
+			execvp(self, args);
+		else if (!strcmp(how, "vpe"))
+			execvpe(self, args, environ);
+		else if (!strcmp(how, "l"))
+			execl(self, argv[0], how, "stage2", (char *)NULL);
+		else if (!strcmp(how, "lp"))
+			execlp(self, argv[0], how, "stage2", (char *)NULL);
+		else if (!strcmp(how, "le"))
+			execle(self, argv[0], how, "stage2", (char *)NULL, environ);
+		else if (!strcmp(how, "f")) {
+			int fd = open(self, O_RDONLY);
+
+			fexecve(fd, args, environ);
+		}
+	}
+	perror("exec");
+	return 1;
+}
