@@ -297,6 +297,46 @@ int report_flamegraph(struct trace *t, const struct opts *o);
 int report_chrome(struct trace *t, const struct opts *o);
 int report_html(struct trace *t, const struct opts *o);
 
+/* ---- hot functions (report-hot.c; summary uses them too) ---- */
+
+#define HOT_EDGES (1U << 0)		/* hot_collect: caller -> callee edges */
+#define HOT_TREE (1U << 1)		/* hot_collect: the call tree */
+#define HOT_ROOT UINT32_MAX		/* edge caller / tree node func of "no caller" */
+
+struct hot_func {			/* indexed like trace->funcs */
+	uint64_t calls;
+	uint64_t total_ns;		/* inclusive, recursive activations counted once */
+	uint64_t self_ns;
+	uint64_t sum_ns;		/* every call's inclusive time (avg = sum / calls) */
+	uint64_t min_ns, max_ns;
+	uint64_t *samp;			/* exact durations while calls <= 256 */
+	uint32_t nsamp;
+	bool sorted;
+	uint32_t *hist;			/* log-linear histogram beyond that */
+};
+struct hot_edge {
+	uint32_t caller, callee;	/* function indices; caller HOT_ROOT = outermost */
+	uint64_t calls, total_ns, self_ns;
+};
+struct hot_node {			/* call tree node; [0] is the root */
+	uint32_t parent, func;
+	uint64_t calls, total_ns, self_ns;
+};
+struct hot {
+	struct hot_func *funcs;
+	uint32_t nfuncs, cap;
+	struct hot_edge *edges;
+	uint32_t nedges, edges_cap;
+	struct hot_node *nodes;
+	uint32_t nnodes, nodes_cap;
+	uint64_t ncalls;		/* calls closed (EXIT events) */
+	unsigned want;
+};
+int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h);
+void hot_free(struct hot *h);
+uint64_t hot_percentile(struct hot_func *f, double pct);	/* nearest rank */
+uint32_t hot_threads(const struct trace *t, const struct opts *o, int *idx);
+
 /* ---- memory replay (report-mem.c) and leak suppressions (suppress.c) ---- */
 
 #define MEM_SUMMARY_TOP 5

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perfshim-analyze: options and command dispatch. `perfshim-analyze [COMMAND] [OPTIONS]
+ * TRACE...`; the commands are in ../shared/CONTRACT.md and `--help`. Exit status: 0 success,
+ * 1 bad input or failed analysis, 2 bad usage. Only this file exits (and pr_err).
+ */
+#define PR_FMT "main"
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/analyze.h"
+
+typedef int (*report_fn)(struct trace *t, const struct opts *o);
+
+/*
+ * Reports written by other parts of the team are referenced weakly: a build without one of
+ * them still links, and that command then says it is missing (exit 2) instead of the build
+ * failing. A linked report is always used.
+ */
+int report_flamegraph(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_chrome(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_html(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_diff(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_timeline(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_marks(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_memory(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_leaks(struct trace *t, const struct opts *o) __attribute__((weak));
+
+struct command {
+	const char *name;
+	report_fn fn;
+	int ntraces;			/* traces it takes: 1 = one (each in turn when many),
+					 * 0 = it opens them itself (diff BASE NEW) */
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "summary", report_summary, 1, "program, duration, threads, events, top functions, memory, leaks" },
+	{ "functions", report_functions, 1, "hot functions: calls, total, self, avg, min, max, p50, p99" },
+	{ "callgraph", report_callgraph, 1, "call tree, or one function's callers and callees (--function)" },
+	{ "memory", report_memory, 1, "allocation totals, peak, temporaries, size histogram, top sites" },
+	{ "leaks", report_leaks, 1, "memory never freed, by allocation stack" },
+	{ "diff", report_diff, 0, "--from MARK --to MARK TRACE, or BASE NEW: what changed" },
+	{ "timeline", report_timeline, 1, "live heap (and RSS) over time" },
+	{ "marks", report_marks, 1, "the marks recorded, with their times" },
+	{ "flamegraph", report_flamegraph, 1, "folded stacks (--folded) or an SVG flame graph" },
+	{ "chrome", report_chrome, 1, "Chrome trace-event JSON (Perfetto, chrome://tracing)" },
+	{ "html", report_html, 1, "one self-contained HTML report" },
+	{ "dump", report_dump, 1, "every event, one line each (see below)" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"usage: perfshim-analyze [COMMAND] [OPTIONS] TRACE...\n"
+		"\n"
+		"Commands (default: summary):\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-11s %s%s\n", commands[i].name, commands[i].help,
+			commands[i].fn ? "" : " [not in this build]");
+	fprintf(f,
+		"\n"
+		"Options:\n"
+		"  --format=text|json|csv   output format (default text; csv where a report has it)\n"
+		"  --sort=COLUMN            functions: calls total self avg min max p50 p99 name\n"
+		"                           (default total); memory: the report's columns\n"
+		"  -n, --limit=N            rows to show (0 = all)\n"
+		"  --filter=REGEX           only functions whose name matches (POSIX extended)\n"
+		"  --thread=TID             only this thread\n"
+		"  --per-thread             functions: one table per thread\n"
+		"  --function=NAME          callgraph: callers and callees of NAME\n"
+		"  --depth=N                callgraph: tree depth (default unlimited)\n"
+		"  --min-percent=P          callgraph: hide subtrees under P%% of the total time\n"
+		"  --suppressions=FILE      leaks: extra suppression rules\n"
+		"  --no-suppress            leaks: no suppressions, not even the built-in ones\n"
+		"  --from=MARK --to=MARK    diff: between two marks (start, end or a label)\n"
+		"  --threshold=PCT          diff: hide changes under PCT%%\n"
+		"  --metric=M               flamegraph: time, alloc-bytes, alloc-count, leaked\n"
+		"  --folded                 flamegraph: folded stacks instead of SVG\n"
+		"  -o, --output=FILE        write the report to FILE (default stdout)\n"
+		"  --merged                 dump: all threads in one time order\n"
+		"  --color=auto|always|never, --no-color, --no-progress, --no-demangle\n"
+		"  -v, --verbose            debug messages (repeat for more)\n"
+		"  -h, --help               this text\n"
+		"\n"
+		"dump prints one line per event (times in ns since the trace start, pointers and\n"
+		"addresses in hex, stacks as global stack ids):\n"
+		"  NS TID entry FUNC ADDR depth=D\n"
+		"  NS TID exit FUNC ADDR depth=D dur=NS\n"
+		"  NS TID alloc KIND size=N ptr=PTR stack=S\n"
+		"  NS TID free ptr=PTR\n"
+		"  NS TID realloc size=N old=PTR new=PTR stack=S at=NS2\n"
+		"  NS TID mark LABEL | module PATH base=A lo=A hi=A | unload PATH base=A\n"
+		"  NS TID thread-name NAME | lost count=N | process EXE pid=N | rss bytes=N\n"
+		"followed by a \"stack S: FRAME <- FRAME ...\" line for each stack used (innermost\n"
+		"first). Without --merged each thread's events come together, threads in file order.\n"
+		"\n"
+		"Exit status: 0 success, 1 bad input or failed analysis, 2 bad usage.\n");
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see perfshim-analyze --help)\n");
+	exit(2);
+}
+
+static long parse_long(const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		usage_err("--%s: bad value '%s' (a number from %ld to %ld)", opt, s, lo, hi);
+	return v;
+}
+
+static double parse_double(const char *opt, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 1e9)
+		usage_err("--%s: bad value '%s'", opt, s);
+	return v;
+}
+
+enum {
+	OPT_FORMAT = 256, OPT_SORT, OPT_FILTER, OPT_THREAD, OPT_PER_THREAD, OPT_FUNCTION,
+	OPT_DEPTH, OPT_MIN_PERCENT, OPT_SUPP, OPT_NO_SUPP, OPT_FROM, OPT_TO, OPT_THRESHOLD,
+	OPT_METRIC, OPT_FOLDED, OPT_COLOR, OPT_NO_COLOR, OPT_PROGRESS, OPT_NO_PROGRESS,
+	OPT_NO_DEMANGLE, OPT_MERGED,
+};
+
+static const struct option longopts[] = {
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "limit", required_argument, NULL, 'n' },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "thread", required_argument, NULL, OPT_THREAD },
+	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
+	{ "function", required_argument, NULL, OPT_FUNCTION },
+	{ "depth", required_argument, NULL, OPT_DEPTH },
+	{ "min-percent", required_argument, NULL, OPT_MIN_PERCENT },
+	{ "suppressions", required_argument, NULL, OPT_SUPP },
+	{ "no-suppress", no_argument, NULL, OPT_NO_SUPP },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "metric", required_argument, NULL, OPT_METRIC },
+	{ "folded", no_argument, NULL, OPT_FOLDED },
+	{ "output", required_argument, NULL, 'o' },
+	{ "color", optional_argument, NULL, OPT_COLOR },
+	{ "colour", optional_argument, NULL, OPT_COLOR },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
+	{ "merged", no_argument, NULL, OPT_MERGED },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * parse_args - fill @o from argv. A first argument that names a command selects it; other
+ * positional arguments are traces. Usage errors exit 2.
+ */
+static const struct command *parse_args(int argc, char **argv, struct opts *o)
+{
+	const struct command *cmd = NULL;
+	int c, color = -1;
+
+	memset(o, 0, sizeof(*o));
+	o->limit = -1;
+	o->depth = -1;
+	o->demangle = 1;
+	o->progress = 1;
+	if (argc > 1 && argv[1][0] != '-') {
+		cmd = find_command(argv[1]);
+		if (cmd) {
+			argv++;
+			argc--;
+		} else if (access(argv[1], F_OK) != 0) {
+			usage_err("unknown command '%s'", argv[1]);
+		}
+	}
+	if (!cmd)
+		cmd = find_command("summary");
+	o->command = cmd->name;
+
+	opterr = 0;	/* one line per usage error: ours */
+	while ((c = getopt_long(argc, argv, ":n:o:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "text"))
+				o->format = FMT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				o->format = FMT_JSON;
+			else if (!strcmp(optarg, "csv"))
+				o->format = FMT_CSV;
+			else
+				usage_err("--format: '%s' is not text, json or csv", optarg);
+			break;
+		case OPT_SORT: o->sort = optarg; break;
+		case 'n': o->limit = parse_long("limit", optarg, 0, 1L << 40); break;
+		case OPT_FILTER: o->filter = optarg; break;
+		case OPT_THREAD:
+			o->thread_set = 1;
+			o->thread_tid = (uint32_t)parse_long("thread", optarg, 0, UINT32_MAX);
+			break;
+		case OPT_PER_THREAD: o->per_thread = 1; break;
+		case OPT_FUNCTION: o->function = optarg; break;
+		case OPT_DEPTH: o->depth = (int)parse_long("depth", optarg, 0, 1 << 30); break;
+		case OPT_MIN_PERCENT:
+			o->min_percent = parse_double("min-percent", optarg);
+			if (o->min_percent > 100)
+				usage_err("--min-percent: %s is over 100", optarg);
+			break;
+		case OPT_SUPP: o->suppressions = optarg; break;
+		case OPT_NO_SUPP: o->no_suppress = 1; break;
+		case OPT_FROM: o->from = optarg; break;
+		case OPT_TO: o->to = optarg; break;
+		case OPT_THRESHOLD: o->threshold = parse_double("threshold", optarg); break;
+		case OPT_METRIC: o->metric = optarg; break;
+		case OPT_FOLDED: o->folded = 1; break;
+		case 'o': o->output = optarg; break;
+		case OPT_COLOR:
+			if (!optarg || !strcmp(optarg, "always"))
+				color = 1;
+			else if (!strcmp(optarg, "never"))
+				color = 0;
+			else if (!strcmp(optarg, "auto"))
+				color = -1;
+			else
+				usage_err("--color: '%s' is not auto, always or never", optarg);
+			break;
+		case OPT_NO_COLOR: color = 0; break;
+		case OPT_PROGRESS: o->progress = 1; break;
+		case OPT_NO_PROGRESS: o->progress = 0; break;
+		case OPT_NO_DEMANGLE: o->demangle = 0; break;
+		case OPT_MERGED: o->merged = 1; break;
+		case 'v': debug_level++; break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			usage_err("%s: missing value", argv[optind - 1]);
+		default:
+			usage_err("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	/* colour: only on a terminal unless asked, never when NO_COLOR is set */
+	if (color < 0)
+		color = isatty(1) && !getenv("NO_COLOR") && !o->output;
+	o->color = color;
+	if (o->progress && !isatty(2))
+		o->progress = 0;
+
+	/* a command named after options: perfshim-analyze --format=json functions t.bin */
+	if (optind < argc && cmd == find_command("summary") && find_command(argv[optind]) &&
+	    access(argv[optind], F_OK) != 0) {
+		cmd = find_command(argv[optind++]);
+		o->command = cmd->name;
+	}
+	o->traces = (const char **)argv + optind;
+	o->ntraces = argc - optind;
+	if (!o->ntraces)
+		usage_err("%s: no trace file given", cmd->name);
+	return cmd;
+}
+
+static int run_one(const struct command *cmd, const char *path, const struct opts *o)
+{
+	struct trace *t;
+	int rc;
+
+	if (trace_open(path, &t) < 0)
+		return 1;
+	trace_set_progress(t, o);
+	rc = cmd->fn(t, o);
+	trace_close(t);
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+	struct opts o;
+	int i, rc = 0;
+
+	cmd = parse_args(argc, argv, &o);
+	if (!cmd->fn) {
+		fprintf(stderr, "%s: %s: this report is not part of this build\n", progname,
+			cmd->name);
+		return 2;
+	}
+	if (o.output && !freopen(o.output, "w", stdout)) {
+		fprintf(stderr, "%s: %s: %s\n", progname, o.output, strerror(errno));
+		return 1;
+	}
+	if (cmd->ntraces == 0) {
+		struct opts one = o;
+
+		one.ntraces = o.ntraces;
+		rc = run_one(cmd, o.traces[0], &one);
+	} else {
+		for (i = 0; i < o.ntraces; i++) {
+			struct opts one = o;
+			int r;
+
+			one.traces = o.traces + i;
+			one.ntraces = 1;
+			if (o.ntraces > 1 && o.format == FMT_TEXT)
+				printf("%s== %s ==\n", i ? "\n" : "", o.traces[i]);
+			fflush(stdout);
+			r = run_one(cmd, o.traces[i], &one);
+			if (r)
+				rc = r;
+		}
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: error writing the output: %s\n", progname, strerror(errno));
+		return 1;
+	}
+	return rc;
+}

@@ -1,0 +1,896 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `functions` (eprof-like hot-function table) and `callgraph` (fprof-like callers/callees
+ * and call tree), from one per-thread walk of ENTRY/EXIT events. hot_collect() is also what
+ * `summary` uses for its top functions.
+ *
+ * Definitions (per function, over the threads walked):
+ *   calls    ENTRY events (every activation, recursive ones too)
+ *   total    inclusive time, a recursive activation nested in another activation of the same
+ *            function counted once (the outermost one), as uftrace does
+ *   self     inclusive time less the inclusive time of its recorded callees, per call
+ *   avg, min, max, p50, p99   over every call's inclusive time (nested activations too)
+ * Percentiles use nearest rank (the value at rank ceil(p/100 * calls)). They are exact for a
+ * function of up to HOT_EXACT calls; beyond that a log-linear histogram (16 sub-buckets per
+ * power of two) gives the bucket's midpoint, clamped to [min, max]: the relative error is
+ * at most 1/32 (3.2%).
+ */
+#define PR_FMT "hot"
+#include <inttypes.h>
+#include <math.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/analyze.h"
+
+#define HOT_EXACT 256
+#define HIST_SUB 16			/* sub-buckets per power of two */
+#define HIST_SHIFT 4			/* log2(HIST_SUB) */
+#define HIST_N (HIST_SUB + (64 - HIST_SHIFT) * HIST_SUB)
+
+/* hist_bucket - bucket of @v: exact below HIST_SUB, then HIST_SUB per power of two */
+static inline uint32_t hist_bucket(uint64_t v)
+{
+	uint32_t e;
+
+	if (v < HIST_SUB)
+		return (uint32_t)v;
+	e = 63 - (uint32_t)__builtin_clzll(v);			/* >= HIST_SHIFT */
+	return HIST_SUB + (e - HIST_SHIFT) * HIST_SUB +
+	       (uint32_t)((v >> (e - HIST_SHIFT)) & (HIST_SUB - 1));
+}
+
+/* lower bound and width of bucket @b */
+static void hist_range(uint32_t b, uint64_t *lo, uint64_t *w)
+{
+	uint32_t e, sub;
+
+	if (b < HIST_SUB) {
+		*lo = b;
+		*w = 1;
+		return;
+	}
+	e = (b - HIST_SUB) / HIST_SUB + HIST_SHIFT;
+	sub = (b - HIST_SUB) % HIST_SUB;
+	*w = 1ULL << (e - HIST_SHIFT);
+	*lo = (1ULL << e) + sub * *w;
+}
+
+static void stat_add(struct hot_func *f, uint64_t dur)
+{
+	if (f->hist) {
+		f->hist[hist_bucket(dur)]++;
+		return;
+	}
+	if (f->nsamp == HOT_EXACT) {
+		uint32_t i;
+
+		f->hist = xcalloc(HIST_N, sizeof(*f->hist));
+		for (i = 0; i < f->nsamp; i++)
+			f->hist[hist_bucket(f->samp[i])]++;
+		free(f->samp);
+		f->samp = NULL;
+		f->hist[hist_bucket(dur)]++;
+		return;
+	}
+	if (!f->samp)
+		f->samp = xmalloc(HOT_EXACT * sizeof(*f->samp));
+	f->samp[f->nsamp++] = dur;
+	f->sorted = false;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * hot_percentile - the @pct percentile (nearest rank) of @f's call durations.
+ * Exact with the samples, else from the histogram (error bound in the file header).
+ */
+uint64_t hot_percentile(struct hot_func *f, double pct)
+{
+	uint64_t rank, seen = 0, lo, w, v;
+	uint32_t b;
+
+	if (!f->calls)
+		return 0;
+	rank = (uint64_t)ceil(pct / 100.0 * (double)f->calls);
+	if (rank < 1)
+		rank = 1;
+	if (rank > f->calls)
+		rank = f->calls;
+	if (!f->hist) {
+		if (!f->sorted) {
+			qsort(f->samp, f->nsamp, sizeof(*f->samp), cmp_u64);
+			f->sorted = true;
+		}
+		return f->samp[rank - 1];
+	}
+	for (b = 0; b < HIST_N; b++) {
+		seen += f->hist[b];
+		if (seen >= rank)
+			break;
+	}
+	if (b == HIST_N)
+		return f->max_ns;
+	hist_range(b, &lo, &w);
+	v = lo + w / 2;
+	return v < f->min_ns ? f->min_ns : v > f->max_ns ? f->max_ns : v;
+}
+
+/* ---- small hash map: u64 key -> u32 value ---- */
+
+struct map {
+	uint64_t *keys;			/* key + 1 (0 = empty) */
+	uint32_t *vals;
+	uint32_t mask, n;
+};
+
+static inline uint32_t mix64(uint64_t v)
+{
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdULL;
+	v ^= v >> 33;
+	return (uint32_t)v;
+}
+
+static void map_grow(struct map *m)
+{
+	uint32_t cap = m->mask ? (m->mask + 1) * 2 : 1024, i;
+	uint64_t *ok = m->keys;
+	uint32_t *ov = m->vals, omask = m->mask;
+
+	m->keys = xcalloc(cap, sizeof(*m->keys));
+	m->vals = xmalloc(cap * sizeof(*m->vals));
+	m->mask = cap - 1;
+	if (ok)
+		for (i = 0; i <= omask; i++) {
+			uint32_t h;
+
+			if (!ok[i])
+				continue;
+			h = mix64(ok[i]) & m->mask;
+			while (m->keys[h])
+				h = (h + 1) & m->mask;
+			m->keys[h] = ok[i];
+			m->vals[h] = ov[i];
+		}
+	free(ok);
+	free(ov);
+}
+
+/* map_get - the value of @key; a new key gets @next and *@created is set */
+static inline uint32_t map_get(struct map *m, uint64_t key, uint32_t next, bool *created)
+{
+	uint32_t h;
+
+	if (m->n * 2 >= m->mask)
+		map_grow(m);
+	key++;
+	h = mix64(key) & m->mask;
+	while (m->keys[h]) {
+		if (m->keys[h] == key) {
+			*created = false;
+			return m->vals[h];
+		}
+		h = (h + 1) & m->mask;
+	}
+	m->keys[h] = key;
+	m->vals[h] = next;
+	m->n++;
+	*created = true;
+	return next;
+}
+
+static void map_free(struct map *m)
+{
+	free(m->keys);
+	free(m->vals);
+}
+
+/* ---- the walk ---- */
+
+struct frame {
+	uint64_t child_ns;		/* inclusive time of its finished callees */
+	uint32_t node;			/* call tree node */
+	uint32_t func;
+};
+
+struct collect {
+	struct hot *h;
+	struct frame *stack;
+	uint32_t cap;
+	uint32_t *active;		/* open activations per function (this thread) */
+	uint32_t nactive;
+	struct map edge_map, node_map;
+};
+
+static void grow_funcs(struct hot *h, uint32_t n)
+{
+	uint32_t cap = h->cap ? h->cap : 64;
+
+	while (cap < n)
+		cap *= 2;
+	h->funcs = xrealloc(h->funcs, cap * sizeof(*h->funcs));
+	memset(h->funcs + h->cap, 0, (cap - h->cap) * sizeof(*h->funcs));
+	h->cap = cap;
+}
+
+static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
+{
+	struct hot *h = c->h;
+	bool created;
+	uint32_t id = map_get(&c->edge_map, (uint64_t)caller << 32 | callee, h->nedges, &created);
+
+	if (created) {
+		if (h->nedges == h->edges_cap) {
+			h->edges_cap = h->edges_cap ? h->edges_cap * 2 : 256;
+			h->edges = xrealloc(h->edges, h->edges_cap * sizeof(*h->edges));
+		}
+		h->edges[id] = (struct hot_edge){ .caller = caller, .callee = callee };
+		h->nedges++;
+	}
+	return id;
+}
+
+static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
+{
+	struct hot *h = c->h;
+	bool created;
+	uint32_t id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
+
+	if (created) {
+		if (h->nnodes == h->nodes_cap) {
+			h->nodes_cap = h->nodes_cap * 2;
+			h->nodes = xrealloc(h->nodes, h->nodes_cap * sizeof(*h->nodes));
+		}
+		h->nodes[id] = (struct hot_node){ .parent = parent, .func = func };
+		h->nnodes++;
+	}
+	return id;
+}
+
+static int on_call(const struct trace_event *ev, void *ctx)
+{
+	struct collect *c = ctx;
+	struct hot *h = c->h;
+	uint32_t d = ev->depth;
+
+	if (ev->type == EV_ENTRY) {
+		struct frame *fr;
+
+		if (__builtin_expect(d >= c->cap, 0)) {
+			c->cap = (d + 1) * 2;
+			c->stack = xrealloc(c->stack, c->cap * sizeof(*c->stack));
+		}
+		if (__builtin_expect(ev->func >= c->nactive, 0)) {
+			uint32_t n = (ev->func + 1) * 2;
+
+			c->active = xrealloc(c->active, n * sizeof(*c->active));
+			memset(c->active + c->nactive, 0, (n - c->nactive) * sizeof(*c->active));
+			c->nactive = n;
+		}
+		fr = &c->stack[d];
+		fr->child_ns = 0;
+		fr->func = ev->func;
+		if (h->want & HOT_TREE)
+			fr->node = node_of(c, d ? c->stack[d - 1].node : 0, ev->func);
+		c->active[ev->func]++;
+		return 0;
+	}
+	if (ev->type == EV_EXIT) {
+		uint64_t dur = ev->ns - ev->entry_ns, self;
+		struct hot_func *f;
+		struct frame *fr = &c->stack[d];
+
+		if (__builtin_expect(ev->func >= h->cap, 0))
+			grow_funcs(h, ev->func + 1);
+		f = &h->funcs[ev->func];
+		self = dur > fr->child_ns ? dur - fr->child_ns : 0;
+		if (d)
+			c->stack[d - 1].child_ns += dur;
+		if (!f->calls++) {
+			f->min_ns = f->max_ns = dur;
+		} else {
+			if (dur < f->min_ns)
+				f->min_ns = dur;
+			if (dur > f->max_ns)
+				f->max_ns = dur;
+		}
+		f->self_ns += self;
+		f->sum_ns += dur;
+		if (--c->active[ev->func] == 0)
+			f->total_ns += dur;
+		stat_add(f, dur);
+		if (h->want & HOT_EDGES) {
+			/* edge_of may move h->edges: index after the call */
+			uint32_t id = edge_of(c, d ? c->stack[d - 1].func : HOT_ROOT, ev->func);
+			struct hot_edge *e = &h->edges[id];
+
+			e->calls++;
+			e->total_ns += dur;
+			e->self_ns += self;
+		}
+		if (h->want & HOT_TREE) {
+			struct hot_node *n = &h->nodes[fr->node];
+
+			n->calls++;
+			n->total_ns += dur;
+			n->self_ns += self;
+		}
+		h->ncalls++;
+	}
+	return 0;
+}
+
+/**
+ * hot_collect - walk the calls of thread @thread of @t (-1: every thread) into @h, adding
+ * to what @h holds (zero it first; free with hot_free). @want: HOT_EDGES, HOT_TREE.
+ * Return: 0, or -1 when the walk failed (reported by the reader).
+ */
+int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
+{
+	struct collect c = { .h = h };
+	int rc;
+
+	h->want = want;
+	if (!h->nodes) {
+		h->nodes_cap = 256;
+		h->nodes = xmalloc(h->nodes_cap * sizeof(*h->nodes));
+		h->nodes[0] = (struct hot_node){ .parent = 0, .func = HOT_ROOT };
+		h->nnodes = 1;
+	}
+	if (t->nfuncs > h->cap)
+		grow_funcs(h, t->nfuncs);
+	rc = trace_walk(t, WALK_CALLS, thread, on_call, &c);
+	if (t->nfuncs > h->cap)
+		grow_funcs(h, t->nfuncs);
+	h->nfuncs = t->nfuncs;
+	free(c.stack);
+	free(c.active);
+	map_free(&c.edge_map);
+	map_free(&c.node_map);
+	return rc ? -1 : 0;
+}
+
+void hot_free(struct hot *h)
+{
+	uint32_t i;
+
+	for (i = 0; i < h->cap; i++) {
+		free(h->funcs[i].samp);
+		free(h->funcs[i].hist);
+	}
+	free(h->funcs);
+	free(h->edges);
+	free(h->nodes);
+	memset(h, 0, sizeof(*h));
+}
+
+/**
+ * hot_threads - indices of the thread instances that --thread selects (all when it is not
+ * given) into @idx (t->nthreads entries). Return: how many; 0 when --thread names none.
+ */
+uint32_t hot_threads(const struct trace *t, const struct opts *o, int *idx)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < t->nthreads; i++)
+		if (!o->thread_set || t->threads[i].tid == o->thread_tid)
+			idx[n++] = (int)i;
+	return n;
+}
+
+/* collect over the threads --thread selects; -1 (reported) when it names none */
+static int collect_selected(struct trace *t, const struct opts *o, unsigned want,
+			    struct hot *h)
+{
+	int *idx, rc = 0;
+	uint32_t i, n;
+
+	if (!o->thread_set)
+		return hot_collect(t, -1, want, h);
+	idx = xmalloc((t->nthreads + 1) * sizeof(*idx));
+	n = hot_threads(t, o, idx);
+	if (!n) {
+		pr_warn("%s: no thread %u in the trace", t->path, o->thread_tid);
+		rc = -1;
+	}
+	for (i = 0; i < n && !rc; i++)
+		rc = hot_collect(t, idx[i], want, h);
+	free(idx);
+	return rc;
+}
+
+/* ---- functions ---- */
+
+enum col { C_TOTAL, C_SELF, C_CALLS, C_AVG, C_MIN, C_MAX, C_P50, C_P99, C_NAME };
+static const char *const col_names[] = { "total", "self", "calls", "avg", "min", "max",
+					 "p50", "p99", "name" };
+
+struct row {
+	uint32_t func;
+	const char *name, *module;
+	uint64_t v[8];			/* by enum col */
+};
+
+static int sort_col;
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (sort_col == C_NAME) {
+		int c = strcmp(x->name, y->name);
+
+		if (c)
+			return c;
+	} else if (x->v[sort_col] != y->v[sort_col]) {
+		return x->v[sort_col] > y->v[sort_col] ? -1 : 1;
+	}
+	if (x->v[C_TOTAL] != y->v[C_TOTAL])
+		return x->v[C_TOTAL] > y->v[C_TOTAL] ? -1 : 1;
+	return x->func < y->func ? -1 : x->func > y->func;
+}
+
+/* parse_sort - column index of --sort (default total); -1 with a message if unknown */
+static int parse_sort(const char *s)
+{
+	size_t i;
+
+	if (!s)
+		return C_TOTAL;
+	for (i = 0; i < sizeof(col_names) / sizeof(col_names[0]); i++)
+		if (!strcmp(s, col_names[i]) || (!strncmp(s, col_names[i], strlen(col_names[i])) &&
+						 !strcmp(s + strlen(col_names[i]), "_ns")))
+			return (int)i;
+	if (!strcmp(s, "function"))
+		return C_NAME;
+	pr_warn("--sort: unknown column '%s' (calls total self avg min max p50 p99 name)", s);
+	return -1;
+}
+
+/**
+ * hot_rows - the table rows of @h: functions with calls, names from @sym, filtered by
+ * @re (may be NULL), sorted by column @col. Return: the rows (free them), count in *@n.
+ */
+static struct row *hot_rows(struct hot *h, const struct trace *t, struct symbols *sym,
+			    const regex_t *re, int col, uint32_t *n)
+{
+	struct row *rows = xmalloc((h->nfuncs + 1) * sizeof(*rows));
+	uint32_t i, k = 0;
+
+	for (i = 0; i < h->nfuncs; i++) {
+		struct hot_func *f = &h->funcs[i];
+		struct row *r = &rows[k];
+
+		if (!f->calls)
+			continue;
+		r->func = i;
+		r->name = sym_name(sym, t->funcs[i], false);
+		if (re && regexec(re, r->name, 0, NULL, 0) != 0)
+			continue;
+		r->module = sym_module_name(sym, t->funcs[i]);
+		r->v[C_TOTAL] = f->total_ns;
+		r->v[C_SELF] = f->self_ns;
+		r->v[C_CALLS] = f->calls;
+		r->v[C_AVG] = f->sum_ns / f->calls;
+		r->v[C_MIN] = f->min_ns;
+		r->v[C_MAX] = f->max_ns;
+		r->v[C_P50] = hot_percentile(f, 50);
+		r->v[C_P99] = hot_percentile(f, 99);
+		k++;
+	}
+	sort_col = col;
+	qsort(rows, k, sizeof(*rows), cmp_row);
+	*n = k;
+	return rows;
+}
+
+static void rows_json(struct json *j, const struct row *rows, uint32_t n, const struct trace *t)
+{
+	uint32_t i;
+	char buf[32];
+
+	json_arr_begin(j, "functions");
+	for (i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+
+		json_obj_begin(j, NULL);
+		json_str(j, "name", r->name);
+		json_str(j, "module", r->module);
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, t->funcs[r->func]);
+		json_str(j, "addr", buf);
+		json_u64(j, "calls", r->v[C_CALLS]);
+		json_u64(j, "total_ns", r->v[C_TOTAL]);
+		json_u64(j, "self_ns", r->v[C_SELF]);
+		json_u64(j, "avg_ns", r->v[C_AVG]);
+		json_u64(j, "min_ns", r->v[C_MIN]);
+		json_u64(j, "max_ns", r->v[C_MAX]);
+		json_u64(j, "p50_ns", r->v[C_P50]);
+		json_u64(j, "p99_ns", r->v[C_P99]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void rows_text(FILE *f, const struct row *rows, uint32_t n)
+{
+	static const char *const hdr[] = { "Total", "Self", "Calls", "Avg", "Min", "Max",
+					   "P50", "P99", "Function" };
+	struct table *tb = table_new(9, hdr, "rrrrrrrrl");
+	char b[8][32], nb[256];
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+
+		table_add(tb, fmt_ns(b[0], 32, r->v[C_TOTAL]), fmt_ns(b[1], 32, r->v[C_SELF]),
+			  fmt_count(b[2], 32, r->v[C_CALLS]), fmt_ns(b[3], 32, r->v[C_AVG]),
+			  fmt_ns(b[4], 32, r->v[C_MIN]), fmt_ns(b[5], 32, r->v[C_MAX]),
+			  fmt_ns(b[6], 32, r->v[C_P50]), fmt_ns(b[7], 32, r->v[C_P99]),
+			  short_name(r->name, nb, sizeof(nb), 100));
+	}
+	table_print(tb, f);
+	table_free(tb);
+}
+
+static int compile_filter(const struct opts *o, regex_t *re)
+{
+	int e;
+
+	if (!o->filter)
+		return 0;
+	e = regcomp(re, o->filter, REG_EXTENDED | REG_NOSUB);
+	if (e) {
+		char msg[128];
+
+		regerror(e, re, msg, sizeof(msg));
+		pr_warn("--filter: bad regular expression '%s': %s", o->filter, msg);
+		return -1;
+	}
+	return 1;
+}
+
+/* one table (text) or array (JSON) of @h */
+static void functions_out(struct hot *h, struct trace *t, struct symbols *sym,
+			  const regex_t *re, int col, const struct opts *o, struct json *j)
+{
+	uint32_t n;
+	struct row *rows = hot_rows(h, t, sym, re, col, &n);
+
+	if (o->limit > 0 && (uint64_t)o->limit < n)
+		n = (uint32_t)o->limit;
+	if (j)
+		rows_json(j, rows, n, t);
+	else
+		rows_text(stdout, rows, n);
+	free(rows);
+}
+
+/**
+ * report_functions - the hot-function table (see the definitions at the top of this file):
+ * all threads summed, --thread TID, or --per-thread; --sort, --limit, --filter.
+ * Return: 0, or -1 on bad input (reported).
+ */
+int report_functions(struct trace *t, const struct opts *o)
+{
+	int col = parse_sort(o->sort), have_re, rc = 0;
+	struct symbols *sym = NULL;
+	struct hot all = { 0 };
+	struct json j;
+	regex_t re;
+	uint32_t i;
+
+	if (col < 0)
+		return -1;
+	have_re = compile_filter(o, &re);
+	if (have_re < 0)
+		return -1;
+	if (collect_selected(t, o, 0, &all) < 0) {
+		rc = -1;
+		goto out;
+	}
+	sym = sym_open(t);
+	sym_set_demangle(sym, o->demangle);
+	if (o->format == FMT_JSON) {
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		functions_out(&all, t, sym, have_re ? &re : NULL, col, o, &j);
+	} else if (!(t->hdr.flags & TRACE_F_CALLS) || !t->ncalls) {
+		printf("No function calls in %s (%s).\n", t->path,
+		       t->hdr.flags & TRACE_F_CALLS ? "was the program built with "
+						      "-finstrument-functions?"
+						    : "calls were not recorded");
+	} else if (!o->per_thread) {
+		functions_out(&all, t, sym, have_re ? &re : NULL, col, o, NULL);
+	}
+	if (o->per_thread) {
+		if (o->format == FMT_JSON)
+			json_arr_begin(&j, "threads");
+		for (i = 0; i < t->nthreads; i++) {
+			struct hot h = { 0 };
+
+			if (o->thread_set && t->threads[i].tid != o->thread_tid)
+				continue;
+			if (hot_collect(t, (int)i, 0, &h) < 0) {
+				hot_free(&h);
+				rc = -1;
+				break;
+			}
+			if (o->format == FMT_JSON) {
+				json_obj_begin(&j, NULL);
+				json_u64(&j, "tid", t->threads[i].tid);
+				json_str(&j, "name", t->threads[i].name);
+				functions_out(&h, t, sym, have_re ? &re : NULL, col, o, &j);
+				json_obj_end(&j);
+			} else if (h.ncalls) {
+				printf("%sThread %u%s%s%s:\n", i ? "\n" : "", t->threads[i].tid,
+				       *t->threads[i].name ? " (" : "", t->threads[i].name,
+				       *t->threads[i].name ? ")" : "");
+				functions_out(&h, t, sym, have_re ? &re : NULL, col, o, NULL);
+			}
+			hot_free(&h);
+		}
+		if (o->format == FMT_JSON)
+			json_arr_end(&j);
+	}
+	if (o->format == FMT_JSON) {
+		json_obj_end(&j);
+		json_finish(&j);
+	}
+out:
+	hot_free(&all);
+	sym_close(sym);
+	if (have_re > 0)
+		regfree(&re);
+	return rc;
+}
+
+/* ---- callgraph ---- */
+
+static int cmp_edge_total(const void *a, const void *b)
+{
+	const struct hot_edge *x = *(const struct hot_edge *const *)a;
+	const struct hot_edge *y = *(const struct hot_edge *const *)b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	return x->callee != y->callee ? (x->callee < y->callee ? -1 : 1)
+				      : (x->caller < y->caller ? -1 : x->caller > y->caller);
+}
+
+static const char *fname(struct symbols *sym, const struct trace *t, uint32_t func)
+{
+	return func == HOT_ROOT ? "<root>" : sym_name(sym, t->funcs[func], false);
+}
+
+static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint32_t func,
+		      bool callers, struct json *j)
+{
+	struct hot_edge **v = xmalloc((h->nedges + 1) * sizeof(*v));
+	uint32_t i, n = 0;
+	char b[3][32];
+
+	for (i = 0; i < h->nedges; i++)
+		if ((callers ? h->edges[i].callee : h->edges[i].caller) == func)
+			v[n++] = &h->edges[i];
+	qsort(v, n, sizeof(*v), cmp_edge_total);
+	if (j) {
+		json_arr_begin(j, callers ? "callers" : "callees");
+		for (i = 0; i < n; i++) {
+			json_obj_begin(j, NULL);
+			json_str(j, "name", fname(sym, t, callers ? v[i]->caller : v[i]->callee));
+			json_u64(j, "calls", v[i]->calls);
+			json_u64(j, "total_ns", v[i]->total_ns);
+			json_u64(j, "self_ns", v[i]->self_ns);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+	} else {
+		static const char *const hdr[] = { "Calls", "Total", "Self", "Function" };
+		struct table *tb = table_new(4, hdr, "rrrl");
+
+		printf("\n%s:\n", callers ? "Called by" : "Calls");
+		for (i = 0; i < n; i++)
+			table_add(tb, fmt_count(b[0], 32, v[i]->calls),
+				  fmt_ns(b[1], 32, v[i]->total_ns), fmt_ns(b[2], 32, v[i]->self_ns),
+				  fname(sym, t, callers ? v[i]->caller : v[i]->callee));
+		if (n)
+			table_print(tb, stdout);
+		else
+			printf("  (none)\n");
+		table_free(tb);
+	}
+	free(v);
+}
+
+/* callgraph --function NAME */
+static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sym,
+			      const struct opts *o)
+{
+	uint32_t i, nfound = 0;
+	struct json j;
+	char b[4][32];
+
+	if (o->format == FMT_JSON) {
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		json_arr_begin(&j, "functions");
+	}
+	for (i = 0; i < h->nfuncs; i++) {
+		struct hot_func *f = &h->funcs[i];
+		const char *name = sym_name(sym, t->funcs[i], false);
+
+		if (strcmp(name, o->function))
+			continue;
+		nfound++;
+		if (o->format == FMT_JSON) {
+			json_obj_begin(&j, NULL);
+			json_str(&j, "name", name);
+			json_str(&j, "module", sym_module_name(sym, t->funcs[i]));
+			json_u64(&j, "calls", f->calls);
+			json_u64(&j, "total_ns", f->total_ns);
+			json_u64(&j, "self_ns", f->self_ns);
+			edges_out(h, t, sym, i, true, &j);
+			edges_out(h, t, sym, i, false, &j);
+			json_obj_end(&j);
+		} else {
+			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, self %s\n",
+			       nfound > 1 ? "\n" : "", name, t->funcs[i],
+			       fmt_count(b[0], 32, f->calls), fmt_ns(b[1], 32, f->total_ns),
+			       fmt_ns(b[2], 32, f->self_ns));
+			edges_out(h, t, sym, i, true, NULL);
+			edges_out(h, t, sym, i, false, NULL);
+		}
+	}
+	if (o->format == FMT_JSON) {
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_finish(&j);
+	}
+	if (!nfound) {
+		pr_warn("%s: no function named '%s' was called", t->path, o->function);
+		return -1;
+	}
+	return 0;
+}
+
+static struct hot *cmp_nodes_h;
+
+static int cmp_node(const void *a, const void *b)
+{
+	const struct hot_node *x = &cmp_nodes_h->nodes[*(const uint32_t *)a];
+	const struct hot_node *y = &cmp_nodes_h->nodes[*(const uint32_t *)b];
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* the whole call tree, depth first, children by total time; no recursion (deep trees) */
+static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
+			  const struct opts *o)
+{
+	uint32_t *order, *start, *cnt, *depth, *todo, ntodo = 0, i, n = h->nnodes;
+	uint64_t grand = 0, min_ns;
+	struct table *tb = NULL;
+	struct json j;
+	char b[4][32], line[512];
+
+	/* children of each node, contiguous in `order`, sorted by total */
+	cnt = xcalloc(n + 1, sizeof(*cnt));
+	start = xcalloc(n + 1, sizeof(*start));
+	order = xmalloc((n + 1) * sizeof(*order));
+	depth = xcalloc(n + 1, sizeof(*depth));
+	for (i = 1; i < n; i++)
+		cnt[h->nodes[i].parent]++;
+	for (i = 1; i <= n; i++)
+		start[i] = start[i - 1] + cnt[i - 1];
+	memset(cnt, 0, (n + 1) * sizeof(*cnt));
+	for (i = 1; i < n; i++) {
+		uint32_t p = h->nodes[i].parent;
+
+		order[start[p] + cnt[p]++] = i;
+		if (!p)
+			grand += h->nodes[i].total_ns;
+	}
+	cmp_nodes_h = h;
+	for (i = 0; i < n; i++)
+		qsort(order + start[i], cnt[i], sizeof(*order), cmp_node);
+	min_ns = (uint64_t)((double)grand * o->min_percent / 100.0);
+
+	if (o->format == FMT_JSON) {
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		json_u64(&j, "total_ns", grand);
+		json_arr_begin(&j, "nodes");
+	} else {
+		static const char *const hdr[] = { "Total", "%", "Self", "Calls", "Function" };
+
+		tb = table_new(5, hdr, "rrrrl");
+	}
+	/* explicit DFS stack: push children in reverse so the largest comes out first */
+	todo = xmalloc((n + 1) * sizeof(*todo));
+	for (i = cnt[0]; i-- > 0;)
+		todo[ntodo++] = order[start[0] + i];
+	while (ntodo) {
+		uint32_t id = todo[--ntodo], p = h->nodes[id].parent;
+		struct hot_node *nd = &h->nodes[id];
+
+		depth[id] = p ? depth[p] + 1 : 0;
+		if (nd->total_ns < min_ns && o->min_percent > 0)
+			continue;
+		if (o->format == FMT_JSON) {
+			json_obj_begin(&j, NULL);
+			json_u64(&j, "id", id);
+			json_u64(&j, "parent", p);
+			json_u64(&j, "depth", depth[id]);
+			json_str(&j, "name", fname(sym, t, nd->func));
+			json_u64(&j, "calls", nd->calls);
+			json_u64(&j, "total_ns", nd->total_ns);
+			json_u64(&j, "self_ns", nd->self_ns);
+			json_obj_end(&j);
+		} else {
+			int ind = depth[id] < 60 ? (int)depth[id] * 2 : 120;
+
+			snprintf(line, sizeof(line), "%*s%s", ind, "", fname(sym, t, nd->func));
+			snprintf(b[3], sizeof(b[3]), "%.1f",
+				 grand ? 100.0 * (double)nd->total_ns / (double)grand : 0.0);
+			table_add(tb, fmt_ns(b[0], 32, nd->total_ns), b[3],
+				  fmt_ns(b[1], 32, nd->self_ns), fmt_count(b[2], 32, nd->calls), line);
+		}
+		if (o->depth >= 0 && depth[id] + 1 >= (uint32_t)o->depth)
+			continue;
+		for (i = cnt[id]; i-- > 0;)
+			todo[ntodo++] = order[start[id] + i];
+	}
+	if (o->format == FMT_JSON) {
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_finish(&j);
+	} else {
+		if (n > 1)
+			table_print(tb, stdout);
+		else
+			printf("No function calls in %s.\n", t->path);
+		table_free(tb);
+	}
+	free(todo);
+	free(order);
+	free(start);
+	free(cnt);
+	free(depth);
+	return 0;
+}
+
+/**
+ * report_callgraph - with --function NAME: that function's callers and callees (calls,
+ * total and self time of each edge); without: the whole call tree (threads summed) with
+ * inclusive and self times, --depth N levels, subtrees under --min-percent hidden.
+ * Return: 0, or -1 on bad input (reported).
+ */
+int report_callgraph(struct trace *t, const struct opts *o)
+{
+	struct hot h = { 0 };
+	struct symbols *sym;
+	int rc;
+
+	if (collect_selected(t, o, o->function ? HOT_EDGES : HOT_TREE, &h) < 0) {
+		hot_free(&h);
+		return -1;
+	}
+	sym = sym_open(t);
+	sym_set_demangle(sym, o->demangle);
+	if (o->function)
+		rc = callgraph_function(&h, t, sym, o);
+	else
+		rc = callgraph_tree(&h, t, sym, o);
+	hot_free(&h);
+	sym_close(sym);
+	return rc;
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `summary` (the default command): what was recorded (program, command line, duration,
+ * threads, event counts, damage), the top functions by total time (report-hot.c) and the
+ * memory totals with the largest leaks (report-mem.c's mem_summarize).
+ */
+#define PR_FMT "summary"
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/analyze.h"
+
+#define TOP_FUNCS 10
+
+struct top {
+	uint32_t func;
+	uint64_t total_ns;
+};
+
+static int cmp_top(const void *a, const void *b)
+{
+	const struct top *x = a, *y = b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	return x->func < y->func ? -1 : x->func > y->func;
+}
+
+/* the functions of @h by total time, largest first; count in *@n (at most TOP_FUNCS) */
+static struct top *top_funcs(const struct hot *h, uint32_t *n)
+{
+	struct top *v = xmalloc((h->nfuncs + 1) * sizeof(*v));
+	uint32_t i, k = 0;
+
+	for (i = 0; i < h->nfuncs; i++)
+		if (h->funcs[i].calls)
+			v[k++] = (struct top){ i, h->funcs[i].total_ns };
+	qsort(v, k, sizeof(*v), cmp_top);
+	*n = k < TOP_FUNCS ? k : TOP_FUNCS;
+	return v;
+}
+
+static const char *stack_top(struct symbols *sym, const struct trace *t, uint32_t id)
+{
+	struct trace_stack st = trace_stack_get(t, id);
+
+	if (!st.nframes)
+		return "(no stack)";
+	return sym_name(sym, st.frames[0].ip, st.frames[0].is_ra);
+}
+
+static void json_stack(struct json *j, const char *key, struct symbols *sym,
+		       const struct trace *t, uint32_t id)
+{
+	struct trace_stack st = trace_stack_get(t, id);
+	uint32_t i;
+
+	json_arr_begin(j, key);
+	for (i = 0; i < st.nframes; i++)
+		json_str(j, NULL, sym_name(sym, st.frames[i].ip, st.frames[i].is_ra));
+	json_arr_end(j);
+}
+
+static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
+			 struct mem_summary *ms, bool have_mem)
+{
+	struct json j;
+	uint32_t i, n;
+	struct top *top;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "trace", t->path);
+	json_str(&j, "program", t->exe);
+	json_str(&j, "cmdline", t->cmdline);
+	json_u64(&j, "pid", t->pid);
+	json_u64(&j, "ppid", t->ppid);
+	json_u64(&j, "start_real_ns", t->hdr.start_real_ns);
+	json_u64(&j, "duration_ns", t->duration_ns);
+	json_bool(&j, "calls_recorded", t->hdr.flags & TRACE_F_CALLS);
+	json_bool(&j, "malloc_recorded", t->hdr.flags & TRACE_F_MALLOC);
+	json_u64(&j, "min_duration_ns", t->hdr.min_duration_ns);
+	json_arr_begin(&j, "threads");
+	for (i = 0; i < t->nthreads; i++) {
+		const struct trace_thread *th = &t->threads[i];
+
+		json_obj_begin(&j, NULL);
+		json_u64(&j, "tid", th->tid);
+		json_str(&j, "name", th->name);
+		json_u64(&j, "first_ns", th->first_ns);
+		json_u64(&j, "last_ns", th->last_ns);
+		json_u64(&j, "chunks", th->nchunks);
+		json_u64(&j, "bytes", th->bytes);
+		json_bool(&j, "complete", th->complete);
+		json_bool(&j, "damaged", th->damaged);
+		json_bool(&j, "cut", th->cut);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_begin(&j, "events");
+	json_u64(&j, "total", t->nevents);
+	json_u64(&j, "calls", t->ncalls);
+	json_u64(&j, "allocs", t->nallocs);
+	json_u64(&j, "frees", t->nfrees);
+	json_u64(&j, "reallocs", t->nreallocs);
+	json_u64(&j, "lost", t->nlost);
+	json_u64(&j, "unmatched_exits", trace_unmatched_exits(t));
+	json_u64(&j, "marks", t->nmarks);
+	json_u64(&j, "modules", t->nmodules);
+	json_obj_end(&j);
+	json_obj_begin(&j, "damage");
+	json_u64(&j, "damaged_chunks", t->damaged_chunks);
+	json_u64(&j, "damaged_bytes", t->damaged_bytes);
+	json_bool(&j, "truncated", t->truncated);
+	json_obj_end(&j);
+	top = top_funcs(h, &n);
+	json_arr_begin(&j, "functions");
+	for (i = 0; i < n; i++) {
+		struct hot_func *f = &h->funcs[top[i].func];
+
+		json_obj_begin(&j, NULL);
+		json_str(&j, "name", sym_name(sym, t->funcs[top[i].func], false));
+		json_str(&j, "module", sym_module_name(sym, t->funcs[top[i].func]));
+		json_u64(&j, "calls", f->calls);
+		json_u64(&j, "total_ns", f->total_ns);
+		json_u64(&j, "self_ns", f->self_ns);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	free(top);
+	if (have_mem) {
+		json_obj_begin(&j, "memory");
+		json_u64(&j, "allocations", ms->allocations);
+		json_u64(&j, "frees", ms->frees);
+		json_u64(&j, "bytes_allocated", ms->bytes_allocated);
+		json_u64(&j, "bytes_freed", ms->bytes_freed);
+		json_u64(&j, "peak_bytes", ms->peak_bytes);
+		json_u64(&j, "peak_time_ns", ms->peak_time_ns);
+		json_u64(&j, "temporary_allocations", ms->temporary);
+		json_u64(&j, "leaked_bytes", ms->leaked_bytes);
+		json_u64(&j, "leaked_blocks", ms->leaked_blocks);
+		json_obj_end(&j);
+		json_arr_begin(&j, "leaks");
+		for (i = 0; i < ms->ntop; i++) {
+			json_obj_begin(&j, NULL);
+			json_stack(&j, "stack", sym, t, ms->top[i].stack);
+			json_u64(&j, "bytes", ms->top[i].bytes);
+			json_u64(&j, "blocks", ms->top[i].blocks);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+	} else {
+		json_null(&j, "memory");
+	}
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+static void summary_text(struct trace *t, struct hot *h, struct symbols *sym,
+			 struct mem_summary *ms, bool have_mem)
+{
+	char a[32], b[32], c[32], nb[256];
+	uint32_t i, n, named = 0;
+	struct top *top;
+
+	printf("Trace:      %s\n", t->path);
+	printf("Program:    %s\n", t->exe ? t->exe : "(unknown)");
+	if (t->cmdline)
+		printf("Command:    %s\n", t->cmdline);
+	printf("Process:    pid %u, parent %u%s%s\n", t->pid, t->ppid,
+	       t->hdr.flags & TRACE_F_CHILD ? ", forked child" : "",
+	       t->hdr.flags & TRACE_F_EXEC ? ", after exec" : "");
+	printf("Duration:   %s\n", fmt_ns(a, sizeof(a), t->duration_ns));
+	printf("Recorded:   %s%s%s\n", t->hdr.flags & TRACE_F_CALLS ? "calls" : "",
+	       (t->hdr.flags & TRACE_F_CALLS) && (t->hdr.flags & TRACE_F_MALLOC) ? ", " : "",
+	       t->hdr.flags & TRACE_F_MALLOC ? "malloc" : "");
+	if (t->hdr.min_duration_ns)
+		printf("            calls shorter than %s were not recorded\n",
+		       fmt_ns(a, sizeof(a), t->hdr.min_duration_ns));
+	printf("Threads:    %u", t->nthreads);
+	for (i = 0; i < t->nthreads && named < 8; i++)
+		if (*t->threads[i].name)
+			printf("%s%u %s", named++ ? ", " : " (", t->threads[i].tid,
+			       t->threads[i].name);
+	printf("%s\n", named ? (named < t->nthreads ? ", ...)" : ")") : "");
+	printf("Events:     %s (%s calls, %s allocations, %s frees, %s reallocs)\n",
+	       fmt_count(a, sizeof(a), t->nevents), fmt_count(b, sizeof(b), t->ncalls),
+	       fmt_count(c, sizeof(c), t->nallocs), fmt_count(nb, 32, t->nfrees),
+	       fmt_count(nb + 32, 32, t->nreallocs));
+	if (t->nlost)
+		printf("Lost:       %s events dropped by the recorder\n",
+		       fmt_count(a, sizeof(a), t->nlost));
+	if (trace_unmatched_exits(t))
+		printf("Unmatched:  %s exits without an entry\n",
+		       fmt_count(a, sizeof(a), trace_unmatched_exits(t)));
+	if (t->damaged_chunks || t->truncated)
+		printf("Damage:     %" PRIu64 " damaged chunks, %s lost%s\n", t->damaged_chunks,
+		       fmt_bytes(a, sizeof(a), t->damaged_bytes),
+		       t->truncated ? ", file cut short" : "");
+
+	top = top_funcs(h, &n);
+	if (n) {
+		static const char *const hdr[] = { "Total", "Self", "Calls", "Function" };
+		struct table *tb = table_new(4, hdr, "rrrl");
+
+		printf("\nTop functions by total time:\n");
+		for (i = 0; i < n; i++) {
+			struct hot_func *f = &h->funcs[top[i].func];
+
+			table_add(tb, fmt_ns(a, sizeof(a), f->total_ns),
+				  fmt_ns(b, sizeof(b), f->self_ns), fmt_count(c, sizeof(c), f->calls),
+				  short_name(sym_name(sym, t->funcs[top[i].func], false), nb,
+					     sizeof(nb), 90));
+		}
+		table_print(tb, stdout);
+		table_free(tb);
+	}
+	free(top);
+
+	if (!have_mem)
+		return;
+	printf("\nMemory:\n");
+	printf("  allocations  %s (%s), frees %s\n", fmt_count(a, sizeof(a), ms->allocations),
+	       fmt_bytes(b, sizeof(b), ms->bytes_allocated), fmt_count(c, sizeof(c), ms->frees));
+	printf("  peak         %s at %s\n", fmt_bytes(a, sizeof(a), ms->peak_bytes),
+	       fmt_ns(b, sizeof(b), ms->peak_time_ns));
+	printf("  temporary    %s allocations\n", fmt_count(a, sizeof(a), ms->temporary));
+	printf("  leaked       %s in %s blocks\n", fmt_bytes(a, sizeof(a), ms->leaked_bytes),
+	       fmt_count(b, sizeof(b), ms->leaked_blocks));
+	if (ms->ntop) {
+		printf("\nTop leaks:\n");
+		for (i = 0; i < ms->ntop; i++)
+			printf("  %10s in %6s blocks  from %s\n",
+			       fmt_bytes(a, sizeof(a), ms->top[i].bytes),
+			       fmt_count(b, sizeof(b), ms->top[i].blocks),
+			       stack_top(sym, t, ms->top[i].stack));
+	}
+}
+
+/**
+ * report_summary - the overview of @t (text or JSON, see summary_json for the keys).
+ * Return: 0, or -1 when the trace could not be read.
+ */
+int report_summary(struct trace *t, const struct opts *o)
+{
+	struct mem_summary ms;
+	struct hot h = { 0 };
+	struct symbols *sym;
+	bool have_mem = false;
+
+	/* the calls walk also collects modules, marks, names and the totals */
+	if (hot_collect(t, -1, 0, &h) < 0) {
+		hot_free(&h);
+		return -1;
+	}
+	memset(&ms, 0, sizeof(ms));
+	if (t->hdr.flags & TRACE_F_MALLOC) {
+		if (mem_summarize(t, o, &ms) < 0) {
+			hot_free(&h);
+			return -1;
+		}
+		have_mem = true;
+	}
+	sym = sym_open(t);
+	sym_set_demangle(sym, o->demangle);
+	if (o->format == FMT_JSON)
+		summary_json(t, &h, sym, &ms, have_mem);
+	else
+		summary_text(t, &h, sym, &ms, have_mem);
+	hot_free(&h);
+	sym_close(sym);
+	return 0;
+}
