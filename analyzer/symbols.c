@@ -320,6 +320,28 @@ static struct sym_cent *entry(struct symbols *s, uint64_t addr, bool is_ra, bool
 	return e;
 }
 
+/*
+ * Whether the build-id warning for @path was already given by this process: reports that
+ * open their own struct symbols (summary, html) must not repeat it. FNV-1a hashes of the
+ * paths, in a fixed array (no allocation to leak at exit).
+ */
+static bool warned_before(const char *path)
+{
+	static uint64_t seen[256];
+	static unsigned nseen;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	unsigned i;
+
+	for (; *path; path++)
+		h = (h ^ (uint8_t)*path) * 0x100000001b3ULL;
+	for (i = 0; i < nseen; i++)
+		if (seen[i] == h)
+			return true;
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = h;
+	return false;
+}
+
 /* Read module @mi's file on first use and check it is the one that was recorded. */
 static struct sym_fslot *mod_file(struct symbols *s, uint32_t mi)
 {
@@ -341,8 +363,9 @@ static struct sym_fslot *mod_file(struct symbols *s, uint32_t mi)
 	    (fs->f.build_id_len != idlen || memcmp(fs->f.build_id, m->build_id, idlen))) {
 		/* the file was rebuilt or replaced since recording: names may be off */
 		fs->warned = true;
-		pr_warn("%s: build-id differs from the recorded one (file changed since the "
-			"trace was recorded); its symbols may be wrong\n", fs->f.path);
+		if (!warned_before(fs->f.path))
+			pr_warn("%s: build-id differs from the recorded one (file changed since the "
+				"trace was recorded); its symbols may be wrong\n", fs->f.path);
 	}
 	return fs;
 }
