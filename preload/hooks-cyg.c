@@ -21,13 +21,13 @@
 #define SHADOW_MAX (1U << 22)
 
 /*
- * The frame address of the instrumented function that called the hook: the hook's own frame
- * holds the caller's saved frame pointer (the library is built with -fno-omit-frame-pointer,
- * so the hook always has a frame; reading slot 0 avoids -Wframe-address). It orders frames
- * on the stack for the longjmp repair; it is only meaningful when the program keeps frame
- * pointers, and is only compared, never dereferenced.
+ * The stack pointer of the instrumented function that called the hook, as it was at the
+ * call: the hook's canonical frame address (its frame pointer + 16; the library is built
+ * with -fno-omit-frame-pointer). It needs no frame pointer in the program, and it orders
+ * activations: a callee's is always below its caller's, and a copy of a function inlined
+ * into its caller has the caller's. Only compared, never dereferenced.
  */
-#define CALLER_FRAME() (*(uintptr_t *)__builtin_frame_address(0))
+#define HOOK_SP() ((uintptr_t)__builtin_frame_address(0) + 16)
 
 /*
  * The delta from the time base to @now; the base becomes @now. As ps_put_dt(), but with one
@@ -123,35 +123,48 @@ static void close_frames(struct ps_thread *t, uint32_t keep, uint64_t now)
 }
 
 /*
- * The depth to keep after a longjmp, seen from a hook whose caller's frame address is @cur:
- * frames recorded at or below @cur (@inclusive, an entry: the new call takes the place of
- * the skipped ones) or strictly below it (an exit: the frame at @cur is the one returning)
- * are gone, as the stack grows down. A signal handler on an alternate stack must not close
- * the frames it interrupted, whose addresses are unrelated to its own: while on the
- * alternate stack only frames on it are candidates; off it, frames left on it are gone (a
- * handler jumped out). sigaltstack(2) tells both with one async-signal-safe system call,
- * which is paid only here, on the slow path.
+ * The depth to keep after a jump that resumed the program with stack pointer @to (longjmp
+ * target, or the catching frame: longjmp.c). Frames opened below it are gone, as the stack
+ * grows down; the frame that called setjmp (or catches) and its inlined copies were opened
+ * at or above it. A signal handler on an alternate stack must not close the frames it
+ * interrupted, whose addresses are unrelated to its own: when @to is on the alternate
+ * stack only frames on it are candidates; when it is off it, frames left on it are gone
+ * too (the handler jumped out). sigaltstack(2) gives the range with one async-signal-safe
+ * system call, paid only here, on the slow path.
  */
-static uint32_t jump_keep(struct ps_thread *t, uintptr_t cur, int inclusive)
+static uint32_t jump_keep(struct ps_thread *t, uintptr_t to)
 {
 	uintptr_t lo = 0, size = 0, sp;
 	uint32_t d = t->depth;
-	int on = 0, alt, below;
+	int on, alt;
 	stack_t ss;
 
 	if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE)) {
 		lo = (uintptr_t)ss.ss_sp;
 		size = ss.ss_size;
-		on = !!(ss.ss_flags & SS_ONSTACK);
 	}
+	on = to - lo < size;
 	for (; d > 0; d--) {
 		sp = t->shadow[d - 1].sp;
 		alt = sp - lo < size;
-		below = inclusive ? sp <= cur : sp < cur;
-		if (on ? !(alt && below) : !(alt || below))
+		if (on ? !(alt && sp < to) : !(alt || sp < to))
 			break;
 	}
 	return d;
+}
+
+/*
+ * Repair after a jump (PS_CYG_JUMPED), from a hook of the function at stack pointer @sp.
+ * When the target is unknown (longjmp.c could not read it) the hook's own position stands
+ * in: at an entry, frames at or below the new call's are gone; at an exit, those below.
+ */
+static void jump_repair(struct ps_thread *t, uintptr_t sp, int entry)
+{
+	uintptr_t to = t->jump_sp ? t->jump_sp : sp + (entry ? 1 : 0);
+
+	t->cyg &= ~PS_CYG_JUMPED;
+	t->jump_sp = 0;
+	close_frames(t, jump_keep(t, to), ps_now());
 }
 
 /*
@@ -232,7 +245,7 @@ static void enter_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
 }
 
 /*
- * The frame an exit of @fn (frame address @sp) closes, when it is not simply the top: an
+ * The frame an exit of @fn (stack pointer @sp) closes, when it is not simply the top: an
  * exception or longjmp left frames above it. The frame with both the function and the frame
  * address is exact; without frame pointers in the program only the function can match.
  * Return: its index + 1, or 0 when the call was never opened here.
@@ -252,7 +265,7 @@ static uint32_t find_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
 	return by_fn;
 }
 
-/* Close the call of @fn (frame address @sp), in any mode. Runs under the guard. */
+/* Close the call of @fn (stack pointer @sp), in any mode. Runs under the guard. */
 static void exit_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
 {
 	struct ps_frame *f;
@@ -337,10 +350,8 @@ static PS_NOINLINE PS_NOINSTR void enter_slow(uintptr_t fn, uintptr_t sp)
 	struct ps_thread *t = slow_begin();
 
 	if (t) {
-		if (t->cyg & PS_CYG_JUMPED) {
-			t->cyg &= ~PS_CYG_JUMPED;
-			close_frames(t, jump_keep(t, sp, 1), ps_now());
-		}
+		if (t->cyg & PS_CYG_JUMPED)
+			jump_repair(t, sp, 1);
 		enter_frame(t, fn, sp);
 		slow_end(t);
 	}
@@ -354,10 +365,8 @@ static PS_NOINLINE PS_NOINSTR void exit_slow(uintptr_t fn, uintptr_t sp)
 	struct ps_thread *t = slow_begin();
 
 	if (t) {
-		if (t->cyg & PS_CYG_JUMPED) {
-			t->cyg &= ~PS_CYG_JUMPED;
-			close_frames(t, jump_keep(t, sp, 0), ps_now());
-		}
+		if (t->cyg & PS_CYG_JUMPED)
+			jump_repair(t, sp, 0);
 		exit_frame(t, fn, sp);
 		slow_end(t);
 	}
@@ -375,7 +384,7 @@ static PS_NOINLINE PS_NOINSTR void exit_slow(uintptr_t fn, uintptr_t sp)
 PS_EXPORT PS_NOINSTR void __cyg_profile_func_enter(void *fn, void *call_site)
 {
 	struct ps_thread *t = &ps_self;
-	uintptr_t sp = CALLER_FRAME();
+	uintptr_t sp = HOOK_SP();
 	struct ps_fid_slot *s;
 	struct ps_frame *f;
 	uint32_t d, fid;
@@ -423,7 +432,7 @@ slow:
 PS_EXPORT PS_NOINSTR void __cyg_profile_func_exit(void *fn, void *call_site)
 {
 	struct ps_thread *t = &ps_self;
-	uintptr_t sp = CALLER_FRAME();
+	uintptr_t sp = HOOK_SP();
 	uint32_t d;
 	uint8_t *p;
 
