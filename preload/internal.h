@@ -59,7 +59,7 @@ extern int ps_use_tsc;			/* trace clock is the TSC */
 /* A frame of the shadow call stack kept by the enter/exit hooks (hooks-cyg.c). */
 struct ps_frame {
 	uintptr_t fn;			/* function entry address */
-	uintptr_t sp;			/* caller's frame address at entry, for longjmp repair */
+	uintptr_t sp;			/* stack pointer of fn at its entry hook, for repairs */
 	uint64_t ticks;			/* entry time */
 	uint32_t fid;			/* function id in this thread */
 	uint32_t node;			/* stack node of this frame's call path, 0 = not interned */
@@ -129,6 +129,8 @@ struct ps_thread {
 	struct ps_thread *next;		/* ps_threads list */
 	uint32_t cyg;			/* calls side: PS_CYG_* mode and repair flags (hooks-cyg.c);
 					 * 0 = not set up for calls yet */
+	uintptr_t jump_sp;		/* with PS_CYG_JUMPED: stack pointer the program resumed
+					 * at (longjmp target, catch); 0 = unknown (longjmp.c) */
 	/* stack.c scratch, one mmap made at the first unwind (stack.c: scratch_size()) */
 	void **unw_buf;			/* unw_backtrace output, stack_depth + 8 entries */
 	uint32_t *last_nodes;		/* last_nodes[i]: node of last_stack[i..len) */
@@ -272,7 +274,7 @@ void ps_malloc_resolve(void);
 /* hooks-cyg.c: t->cyg is PS_CYG_READY when the enter/exit fast path may run; any other
  * bit sends the hooks to their slow path. longjmp.c sets PS_CYG_JUMPED. */
 #define PS_CYG_READY (1U << 0)		/* set up for calls (mode bits below read from ps_cfg) */
-#define PS_CYG_JUMPED (1U << 1)		/* a longjmp left frames: repair at the next hook */
+#define PS_CYG_JUMPED (1U << 1)		/* longjmp or catch left frames: repair at next hook */
 #define PS_CYG_OVERFLOW (1U << 2)	/* t->overflow > 0: exits of unrecorded calls pending */
 #define PS_CYG_MINDUR (1U << 3)		/* PERFSHIM_MIN_DURATION: entries written lazily */
 #define PS_CYG_OFF (1U << 4)		/* PERFSHIM_EVENTS without calls */
