@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -410,4 +411,38 @@ PS_EXPORT int system(const char *line)
 	if (!line)
 		return do_system("exit 0") == 0;
 	return do_system(line);
+}
+
+/*
+ * _exit and _Exit end the image without the destructors that write the buffers: forked
+ * children (and shells) often leave that way, and their whole trace would be lost. exit()
+ * does not come here (glibc calls its own _exit directly, after our destructor ran). A vfork
+ * child leaving after a failed exec is not the trace's owner and writes nothing.
+ */
+typedef void (*exit_fn)(int);
+
+static void __attribute__((noreturn)) exit_common(exit_fn *real, const char *name, int status)
+{
+	if (ps_recording && getpid() == ps_pid)
+		ps_flush_all(1);
+	if (unlikely(!*real))
+		*real = (exit_fn)dlsym(RTLD_NEXT, name);
+	if (*real)
+		(*real)(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+PS_EXPORT void _exit(int status)
+{
+	static exit_fn real;
+
+	exit_common(&real, "_exit", status);
+}
+
+PS_EXPORT void _Exit(int status)
+{
+	static exit_fn real;
+
+	exit_common(&real, "_Exit", status);
 }

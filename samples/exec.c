@@ -15,7 +15,8 @@ static void *volatile kept;
 
 static int stage1(void)
 {
-	char *a = malloc(111), *b = malloc(111);
+	char *volatile a = malloc(111);
+	char *volatile b = malloc(111);
 
 	strcpy(a, "a");
 	strcpy(b, "b");
@@ -26,7 +27,7 @@ static int stage1(void)
 
 static int stage2(void)
 {
-	void *p[4];
+	void *volatile p[4];	/* volatile: -O2 may not drop a malloc/free pair */
 	int i;
 
 	for (i = 0; i < 4; i++)

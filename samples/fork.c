@@ -14,7 +14,7 @@ static int leaf(int x)
 /* n blocks of size bytes, all freed; n calls of leaf() */
 static int work(int n, size_t size)
 {
-	void *blocks[8];
+	void *volatile blocks[8];	/* volatile: -O2 may not drop a malloc/free pair */
 	int i, sum = 0;
 
 	for (i = 0; i < n; i++) {
@@ -45,7 +45,7 @@ static int parent_work(void)
 
 int main(void)
 {
-	char *before = malloc(100);
+	char *volatile before = malloc(100);
 	int status;
 	pid_t pid;
 

@@ -11,10 +11,13 @@ extern char **environ;
 
 static int kid(int n)
 {
+	void *volatile p;	/* volatile: -O2 may not drop a malloc/free pair */
 	int i;
 
-	for (i = 0; i < n; i++)
-		free(malloc(1000 + n));
+	for (i = 0; i < n; i++) {
+		p = malloc(1000 + n);
+		free(p);
+	}
 	return 10 + n;
 }
 
@@ -32,7 +35,7 @@ int main(int argc, char **argv)
 	char self[4096], cmd[4200];
 	char *kid1[] = { argv[0], (char *)"kid", (char *)"1", NULL };
 	char *kid2[] = { argv[0], (char *)"kid", (char *)"2", NULL };
-	void *mine;
+	void *volatile mine;
 	ssize_t n;
 	pid_t pid;
 	int r;

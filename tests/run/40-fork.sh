@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# fork: the child writes a trace of its own (PATH.<pid> without %p, its own pid with %p) that
+# holds only what it did after fork (plus the calls it inherited), the parent's trace only its
+# own events; the program prints and exits as without the shim.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/4lib.sh"
+cd "$TMP"
+
+for variant in "" O2/; do
+	prog="$S/${variant}fork"
+	plain ref "$prog"
+	rm -f t.bin*
+	traced "$TMP/t.bin" "$prog"
+	same_behaviour ref t.bin
+	files=$(ls t.bin.* | grep -v -E '\.(stdout|stderr|rc)$')
+	assert_eq 1 "$(echo "$files" | wc -l)" "${variant}fork: child files"
+	dumpf t.bin
+	dumpf "$files"
+	ppid=$(header pid t.bin.dump)
+	cpid=$(header pid "$files.dump")
+	assert_eq "t.bin.$cpid" "$files" "${variant}fork: child file name"
+	assert_eq "$ppid" "$(header ppid "$files.dump")" "${variant}fork: child's parent"
+	assert_eq 1 "$(flag_set $TRACE_F_CHILD "$files.dump")" "${variant}fork: CHILD flag"
+	assert_eq 0 "$(flag_set $TRACE_F_CHILD t.bin.dump)" "${variant}fork: parent has no CHILD flag"
+
+	# the parent: 100 before fork, 2 x 300 after; the child: 3 x 200 only
+	assert_eq 1 "$(allocs 100 t.bin.dump)" "${variant}parent: 100-byte block"
+	assert_eq 2 "$(allocs 300 t.bin.dump)" "${variant}parent: 300-byte blocks"
+	assert_eq 0 "$(allocs 200 t.bin.dump)" "${variant}parent: child's blocks"
+	assert_eq 3 "$(allocs 200 "$files.dump")" "${variant}child: 200-byte blocks"
+	assert_eq 0 "$(allocs 300 "$files.dump")" "${variant}child: parent's blocks"
+	assert_eq 0 "$(allocs 100 "$files.dump")" "${variant}child: block from before fork"
+	assert_eq 3 "$(nlines ' free ptr=' "$files.dump")" "${variant}child: frees"
+	# every trace describes its modules: the program itself is there in both
+	assert_eq 1 "$(nlines " module .* $(realpath "$prog")\$" t.bin.dump)" "${variant}parent: program module"
+	assert_eq 1 "$(nlines " module .* $(realpath "$prog")\$" "$files.dump")" "${variant}child: program module"
+
+	# calls (at -O0 nothing is inlined): leaf() 4 times in the parent, 5 in the child;
+	# the child re-opens main, which it inherited
+	if [ -z "$variant" ]; then
+		assert_eq 4 "$(calls t.bin.dump "$prog" leaf)" "parent: leaf() calls"
+		assert_eq 1 "$(calls t.bin.dump "$prog" parent_work)" "parent: parent_work() calls"
+		assert_eq 0 "$(calls t.bin.dump "$prog" child_work)" "parent: child_work() calls"
+		assert_eq 5 "$(calls "$files.dump" "$prog" leaf)" "child: leaf() calls"
+		assert_eq 1 "$(calls "$files.dump" "$prog" child_work)" "child: child_work() calls"
+		assert_eq 0 "$(calls "$files.dump" "$prog" parent_work)" "child: parent_work() calls"
+		assert_eq 1 "$(calls "$files.dump" "$prog" main)" "child: inherited main()"
+	fi
+done
+
+# with %p each process expands it to its own pid
+prog="$S/fork"
+mkdir p && cd p
+PERFSHIM_OUTPUT="$PWD/t.%p.bin" LD_PRELOAD="$LIB" "$prog" >out & pid=$!
+wait $pid
+assert_eq 2 "$(ls | grep -c '^t\.[0-9]*\.bin$')" "%p: trace files"
+[ -f "t.$pid.bin" ] || fail "%p: no t.$pid.bin"
+child=$(ls | grep '^t\.[0-9]*\.bin$' | grep -v "^t\.$pid\.bin$")
+dumpf "$child"
+assert_eq "$child" "t.$(header pid "$child.dump").bin" "%p: child file name"
+assert_eq 3 "$(allocs 200 "$child.dump")" "%p: child's blocks"

@@ -1,0 +1,41 @@
+# Helpers for the process tests (tests/run/4*.sh), sourced after lib.sh. Function calls are
+# matched by address (module base from the trace + the symbol's offset from nm), so the
+# counts do not depend on the symbolizer.
+
+# dumpf TRACE : TRACE.dump holds `perfshim-analyze dump TRACE`
+dumpf() {
+	"$ANALYZE" dump "$1" >"$1.dump" || fail "perfshim-analyze dump $1 exited $?"
+}
+
+# nlines REGEX FILE : how many lines of FILE match the extended REGEX
+nlines() { grep -c -E -- "$1" "$2" || true; }
+
+# allocs SIZE DUMP : malloc records of SIZE bytes
+allocs() { nlines " alloc kind=malloc size=$1 " "$2"; }
+
+# header FIELD DUMP : pid, ppid or flags from the dump's first line
+header() { sed -n "1s/.* $1=\([0-9a-fx]*\).*/\1/p" "$2"; }
+
+# fn_addrs DUMP BINARY FUNC : the run-time addresses of FUNC, one per load of BINARY
+fn_addrs() {
+	local off
+	off=$(nm "$2" | awk -v f="$3" '$3 == f && ($2 == "t" || $2 == "T") { print $1; exit }')
+	[ -n "$off" ] || fail "no symbol $3 in $2"
+	grep -E " module base=0x[0-9a-f]+ .* $(realpath "$2")\$" "$1" |
+		sed 's/.* module base=\(0x[0-9a-f]*\) .*/\1/' |
+		while read -r base; do printf '0x%x\n' $((base + 0x$off)); done
+}
+
+# calls DUMP BINARY FUNC : entries of FUNC
+calls() {
+	local n=0 a
+	for a in $(fn_addrs "$1" "$2" "$3"); do
+		n=$((n + $(nlines " entry depth=[0-9]+ addr=$a( |\$)" "$1")))
+	done
+	echo $n
+}
+
+# flag_set BIT DUMP : 1 when the header's flags have BIT (a number)
+flag_set() { echo $(( ($(header flags "$2") & $1) != 0 )); }
+TRACE_F_CHILD=16
+TRACE_F_EXEC=32
