@@ -149,6 +149,9 @@ struct trace_event {
 	uint64_t entry_ns;		/* EXIT: when the closed call started */
 	const char *str;		/* MARK/THREAD_NAME/PROCESS; valid during the callback */
 	size_t len;
+	uint64_t child_ns;		/* EXIT: inclusive time of the closed call's callees */
+	bool nested;			/* EXIT: an outer activation of the same function is
+					 * still open (recursion; count its time once) */
 };
 
 /*
@@ -162,6 +165,8 @@ typedef int (*trace_event_fn)(const struct trace_event *ev, void *ctx);
 #define WALK_CALLS (1U << 1)	/* deliver ENTRY/EXIT */
 #define WALK_MEMORY (1U << 2)	/* deliver ALLOC/FREE/REALLOC/RSS */
 #define WALK_OTHER (1U << 3)	/* deliver MARK/MODULE/UNLOAD/THREAD_NAME/LOST/PROCESS */
+#define WALK_EXITS (1U << 4)	/* deliver EXIT only (with child_ns, nested): the cheapest
+				 * pass for per-function times */
 #define WALK_ALL (WALK_CALLS | WALK_MEMORY | WALK_OTHER)
 
 /*

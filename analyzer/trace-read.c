@@ -47,6 +47,7 @@ struct tnode {
 struct open_call {
 	uint32_t func;
 	uint64_t ns;			/* entry time */
+	uint64_t child_ns;		/* inclusive time of its finished callees */
 };
 
 /* Per-thread reader state (trace_thread.priv). */
@@ -73,6 +74,8 @@ struct tstate {
 	uint32_t nnodes, nodes_cap;
 	struct open_call *calls;	/* open calls, outermost first */
 	uint32_t depth, calls_cap;
+	uint32_t *active;		/* open activations by function index */
+	uint32_t active_cap;
 	uint64_t pending_exits;		/* EXIT events still owed by an EXITS record */
 	uint64_t pending_ns;
 	bool finished;			/* stream decoded to its end (open calls being closed) */
@@ -104,7 +107,9 @@ struct reader {
 	uint32_t nchunks;
 	struct tstate **ts;		/* parallel to trace->threads */
 	uint32_t ts_cap;
-	bool exact;			/* ticks are ns (no TSC): integer conversion */
+	bool exact;			/* ticks are ns (no TSC) */
+	uint64_t start_ticks;		/* header start_ticks */
+	uint64_t mult;			/* ns_per_tick in 32.32 fixed point */
 	uint32_t stack_cap;		/* frames kept per stack (header stack_depth, 0 = all) */
 
 	/* functions: address -> index into trace->funcs (open addressing) */
@@ -132,13 +137,16 @@ static inline struct reader *R(const struct trace *t)
 
 /* ---- time ---- */
 
+/*
+ * to_ns - ns since the trace start of trace clock @ticks: (ticks - start_ticks) * ns_per_tick
+ * in 32.32 fixed point (one multiply per event instead of two int/double conversions;
+ * exact when ticks are ns, within 2^-32 relative otherwise).
+ */
 static inline uint64_t to_ns(const struct trace *t, const struct reader *r, uint64_t ticks)
 {
-	if (unlikely(ticks <= t->hdr.start_ticks))
+	if (unlikely(ticks <= r->start_ticks))
 		return 0;
-	if (likely(r->exact))
-		return ticks - t->hdr.start_ticks;
-	return (uint64_t)((double)(ticks - t->hdr.start_ticks) * t->ns_per_tick);
+	return (uint64_t)((unsigned __int128)(ticks - r->start_ticks) * r->mult >> 32);
 }
 
 /*
@@ -154,6 +162,8 @@ static void fit_clock(struct trace *t, struct reader *r)
 
 	r->exact = !(t->hdr.flags & TRACE_F_TSC);
 	t->ns_per_tick = 1.0;
+	r->start_ticks = t->hdr.start_ticks;
+	r->mult = 1ULL << 32;
 	if (r->exact)
 		return;
 	for (i = 0; i < r->nchunks; i++)
@@ -166,13 +176,15 @@ static void fit_clock(struct trace *t, struct reader *r)
 
 		if (s > 1e-4 && s < 1e4) {
 			t->ns_per_tick = s;
-			return;
+			goto out;
 		}
 	}
-	if (t->hdr.tick_hz)
+	if (t->hdr.tick_hz && 1e9 / (double)t->hdr.tick_hz < 1e4)
 		t->ns_per_tick = 1e9 / (double)t->hdr.tick_hz;
 	else
 		pr_warn("%s: no clock rate in the trace: times are in ticks", t->path);
+out:
+	r->mult = (uint64_t)(t->ns_per_tick * 4294967296.0 + 0.5);
 }
 
 /* ---- functions and stacks ---- */
@@ -569,6 +581,9 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 		}
 	}
 
+	/* the clock, from the intact chunk headers: the notes below give times */
+	fit_clock(t, r);
+
 	/* group by thread instance, in order of first appearance */
 	tmask = 1023;
 	tmap = xcalloc(tmask + 1, sizeof(*tmap));
@@ -704,11 +719,7 @@ int trace_open(const char *path, struct trace **out)
 	r->ghash_mask = 511;
 	r->ghash = xcalloc(512, sizeof(*r->ghash));
 
-	/* the clock first (loss notes give times), from the chunks found by a first scan */
-	r->exact = !(t->hdr.flags & TRACE_F_TSC);
-	t->ns_per_tick = 1.0;
 	index_chunks(t, r, &ln);
-	fit_clock(t, r);
 	if (!r->nchunks && t->file_size > t->hdr.header_size && !ln.n)
 		note(&ln, "no intact chunk");
 	if (ln.n)
@@ -758,6 +769,7 @@ void trace_close(struct trace *t)
 		free(ts->fid_func);
 		free(ts->nodes);
 		free(ts->calls);
+		free(ts->active);
 		free(ts);
 	}
 	for (i = 0; i < t->nmodules; i++)
@@ -801,6 +813,8 @@ static void walk_reset(struct tstate *ts, bool calls)
 	ts->finished = false;
 	ts->done = false;
 	ts->calls_on = calls;
+	if (ts->active)
+		memset(ts->active, 0, ts->active_cap * sizeof(*ts->active));
 	ts->unmatched_exits = 0;
 	ts->cnt_events = ts->cnt_calls = ts->cnt_allocs = ts->cnt_frees = 0;
 	ts->cnt_reallocs = ts->cnt_lost = 0;
@@ -897,9 +911,9 @@ static int load_chunk(struct trace *t, struct tstate *ts)
 }
 
 /* info records are collected into struct trace the first time the decoder passes them */
-static bool first_pass(struct tstate *ts)
+static bool first_pass(struct tstate *ts, const uint8_t *p)
 {
-	size_t off = (size_t)(ts->p - ts->chunk_start);
+	size_t off = (size_t)(p - ts->chunk_start);
 
 	if (ts->k > ts->seen_k || (ts->k == ts->seen_k && off >= ts->seen_off)) {
 		ts->seen_k = ts->k;
@@ -1005,7 +1019,31 @@ static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns)
 		ts->calls_cap = ts->calls_cap ? ts->calls_cap * 2 : 256;
 		ts->calls = xrealloc(ts->calls, ts->calls_cap * sizeof(*ts->calls));
 	}
-	ts->calls[ts->depth++] = (struct open_call){ func, ns };
+	ts->calls[ts->depth++] = (struct open_call){ func, ns, 0 };
+	ts->active[func]++;		/* sized when the fid was defined */
+}
+
+/*
+ * pop_call - close the innermost open call at @ns into @ev (an EXIT event): its callees'
+ * time goes to ev->child_ns, its own to its caller's, and ev->nested says whether an outer
+ * activation of the same function is still open.
+ */
+static inline void pop_call(const struct trace *t, struct tstate *ts, uint64_t ns,
+			    struct trace_event *ev)
+{
+	struct open_call *c = &ts->calls[--ts->depth];
+	uint64_t dur = ns > c->ns ? ns - c->ns : 0;
+
+	if (ts->depth)
+		c[-1].child_ns += dur;
+	ev->type = EV_EXIT;
+	ev->ns = ns;
+	ev->func = c->func;
+	ev->addr = t->funcs[c->func];
+	ev->entry_ns = c->ns;
+	ev->depth = ts->depth;
+	ev->child_ns = c->child_ns;
+	ev->nested = --ts->active[c->func] != 0;
 }
 
 /*
@@ -1027,13 +1065,9 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				ts->pending_exits = 0;
 				continue;
 			}
-			ts->depth--;
-			ev->type = EV_EXIT;
-			ev->ns = ts->pending_ns;
-			ev->func = ts->calls[ts->depth].func;
-			ev->addr = t->funcs[ev->func];
-			ev->entry_ns = ts->calls[ts->depth].ns;
-			ev->depth = ts->depth;
+			pop_call(t, ts, ts->pending_ns, ev);
+			if (!(flags & (WALK_CALLS | WALK_EXITS)))
+				continue;
 			ts->p = p;
 			return 1;
 		}
@@ -1077,15 +1111,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				ts->unmatched_exits++;
 				continue;
 			}
-			ts->depth--;
-			if (!(flags & WALK_CALLS))
-				continue;
-			ev->type = EV_EXIT;
-			ev->ns = ts->last_ns;
-			ev->func = ts->calls[ts->depth].func;
-			ev->addr = t->funcs[ev->func];
-			ev->entry_ns = ts->calls[ts->depth].ns;
-			ev->depth = ts->depth;
+			pop_call(t, ts, ts->last_ns, ev);
 			ts->p = p;
 			return 1;
 		}
@@ -1122,7 +1148,16 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				ts->fid_func = xrealloc(ts->fid_func,
 							ts->fids_cap * sizeof(*ts->fid_func));
 			}
-			ts->fid_func[ts->nfids++] = func_index(t, r, a);
+			b = func_index(t, r, a);
+			ts->fid_func[ts->nfids++] = (uint32_t)b;
+			if (b >= ts->active_cap) {
+				uint32_t n = (uint32_t)b * 2 + 64;
+
+				ts->active = xrealloc(ts->active, n * sizeof(*ts->active));
+				memset(ts->active + ts->active_cap, 0,
+				       (n - ts->active_cap) * sizeof(*ts->active));
+				ts->active_cap = n;
+			}
 			continue;
 		case TRACE_OP_NODE_RA:
 		case TRACE_OP_NODE_FN: {
@@ -1239,10 +1274,6 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				ts->unmatched_exits += a - ts->depth;
 				a = ts->depth;
 			}
-			if (!(flags & WALK_CALLS)) {
-				ts->depth -= (uint32_t)a;
-				continue;
-			}
 			ts->pending_exits = a;
 			ts->pending_ns = ts->last_ns;
 			continue;
@@ -1254,7 +1285,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETDT();
 			ts->cnt_events++;
 			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (first_pass(ts))
+			if (first_pass(ts, p))
 				add_mark(t, ts, s, len, ts->last_ns);
 			if (!(flags & WALK_OTHER))
 				continue;
@@ -1278,7 +1309,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETDT();
 			ts->cnt_events++;
 			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (first_pass(ts))
+			if (first_pass(ts, p))
 				m = add_module(t, a, b, c, bid, blen, path, plen, ts->last_ns);
 			else if ((m = find_module(t, a)) == UINT32_MAX)
 				continue;
@@ -1300,7 +1331,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->cnt_events++;
 			ts->last_ns = to_ns(t, r, ts->ticks);
 			m = find_module(t, a);
-			if (m != UINT32_MAX && first_pass(ts))
+			if (m != UINT32_MAX && first_pass(ts, p))
 				t->modules[m].unload_ns = ts->last_ns;
 			if (!(flags & WALK_OTHER) || m == UINT32_MAX)
 				continue;
@@ -1317,7 +1348,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			struct trace_thread *th = &t->threads[ts->index];
 
 			GETSTR(s, len);
-			if (first_pass(ts)) {
+			if (first_pass(ts, p)) {
 				size_t n = len < sizeof(th->name) - 1 ? len : sizeof(th->name) - 1;
 
 				memcpy(th->name, s, n);
@@ -1350,7 +1381,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETV(b);
 			GETSTR(exe, elen);
 			GETSTR(cmd, clen);
-			if (first_pass(ts)) {
+			if (first_pass(ts, p)) {
 				t->pid = (uint32_t)a;
 				t->ppid = (uint32_t)b;
 				free(t->exe);
@@ -1504,7 +1535,7 @@ static void thread_times(struct trace *t, struct tstate *ts)
 int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, void *ctx)
 {
 	struct reader *r = R(t);
-	bool calls = (flags & WALK_CALLS) != 0;
+	bool calls = (flags & (WALK_CALLS | WALK_EXITS)) != 0;
 	uint32_t i, lo = 0, hi = t->nthreads;
 	int rc = 0;
 
