@@ -136,6 +136,7 @@ struct cwalk {
 	uint32_t *active;		/* per func: activations on the current thread's stack */
 	uint32_t nactive;
 	const bool *want;		/* ctree_hist_fill: functions to histogram */
+	int only;			/* thread index, or -1 for all */
 };
 
 static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
@@ -219,9 +220,12 @@ static int ctree_event(const struct trace_event *ev, void *ctx)
 {
 	struct cwalk *w = ctx;
 	struct ctree *ct = w->ct;
-	struct cstack *st = cstack_of(w, ev->thread);
+	struct cstack *st;
 	struct cframe *fr;
 
+	if (w->only >= 0 && ev->thread != (uint32_t)w->only)
+		return 0;
+	st = cstack_of(w, ev->thread);
 	if (ev->type == EV_ENTRY) {
 		uint32_t parent;
 
@@ -281,7 +285,12 @@ static int cwalk_run(struct trace *t, int thread, struct cwalk *w)
 	uint32_t i;
 	int ret;
 
-	ret = trace_walk(t, WALK_CALLS, thread, ctree_event, w);
+	/*
+	 * Every thread is decoded even for one: modules and names are learned from whichever
+	 * thread's chunks hold them, and a walk of one thread would miss the others'.
+	 */
+	w->only = thread;
+	ret = trace_walk(t, WALK_CALLS, -1, ctree_event, w);
 	for (i = 0; i < w->nstacks; i++)
 		free(w->stacks[i].f);
 	free(w->stacks);
@@ -428,6 +437,7 @@ struct pend {
 
 struct mwalk {
 	struct mem_replay *m;
+	int only;			/* thread index, or -1 for all */
 	struct pend *pend;
 	uint32_t npend, pcap;
 };
@@ -480,6 +490,8 @@ static int mem_event(const struct trace_event *ev, void *ctx)
 	struct mwalk *w = ctx;
 	struct mem_replay *m = w->m;
 
+	if (w->only >= 0 && ev->thread != (uint32_t)w->only)
+		return 0;
 	if (w->npend)
 		pend_drain(w, ev->ns, ev->thread);
 	switch (ev->type) {
@@ -533,7 +545,7 @@ int mem_replay(struct trace *t, int thread, struct mem_replay *m)
 {
 	void (*on_change)(void *, uint64_t, uint64_t) = m->on_change;
 	void *ctx = m->ctx;
-	struct mwalk w = { .m = m };
+	struct mwalk w = { .m = m, .only = thread };
 	size_t i;
 	int ret;
 
@@ -541,7 +553,7 @@ int mem_replay(struct trace *t, int thread, struct mem_replay *m)
 	m->on_change = on_change;
 	m->ctx = ctx;
 	site_of(m, 0);
-	ret = trace_walk(t, WALK_MEMORY | WALK_MERGED, thread, mem_event, &w);
+	ret = trace_walk(t, WALK_MEMORY | WALK_MERGED, -1, mem_event, &w);
 	if (w.npend)
 		pend_drain(&w, UINT64_MAX, UINT32_MAX);
 	free(w.pend);

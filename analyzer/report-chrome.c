@@ -33,12 +33,18 @@ struct chrome {
 	uint64_t min_keep_ns;		/* pass 2: calls at least this long are written */
 	uint64_t written;
 	char **names;			/* per func: its JSON-escaped name, quoted */
+	/* pass 1 also collects marks and thread names from the events themselves */
+	struct trace_mark *marks;
+	uint32_t nmarks, marks_cap;
+	char **tnames;			/* per thread index, or NULL */
+	uint32_t ntnames;
 	struct symbols *sym;
 	/* live heap counter */
 	uint64_t bucket_ns, cur_bucket;
 	bool have_bucket;
 	uint64_t max_v, max_ns, last_v, last_ns, prev_ts;
 	uint64_t points;
+	int only;			/* thread index, or -1 for all */
 };
 
 static void sep(struct chrome *c)
@@ -53,11 +59,39 @@ static void put_us(FILE *f, const char *key, uint64_t ns)
 	fprintf(f, ",\"%s\":%" PRIu64 ".%03u", key, ns / 1000, (unsigned)(ns % 1000));
 }
 
+static char *dup_str(const char *s, size_t len)
+{
+	char *p = xmalloc(len + 1);
+
+	memcpy(p, s, len);
+	p[len] = 0;
+	return p;
+}
+
 static int hist_event(const struct trace_event *ev, void *ctx)
 {
 	struct chrome *c = ctx;
 
-	if (ev->type == EV_EXIT) {
+	if (c->only >= 0 && ev->thread != (uint32_t)c->only && ev->tid)
+		return 0;
+	if (ev->type == EV_MARK) {
+		if (c->nmarks == c->marks_cap) {
+			c->marks_cap = c->marks_cap ? c->marks_cap * 2 : 16;
+			c->marks = xrealloc(c->marks, c->marks_cap * sizeof(*c->marks));
+		}
+		c->marks[c->nmarks++] = (struct trace_mark){ dup_str(ev->str, ev->len), ev->ns,
+							    ev->tid };
+	} else if (ev->type == EV_THREAD_NAME) {
+		if (ev->thread >= c->ntnames) {
+			uint32_t n = ev->thread + 8;
+
+			c->tnames = xrealloc(c->tnames, n * sizeof(*c->tnames));
+			memset(c->tnames + c->ntnames, 0, (n - c->ntnames) * sizeof(*c->tnames));
+			c->ntnames = n;
+		}
+		free(c->tnames[ev->thread]);
+		c->tnames[ev->thread] = dup_str(ev->str, ev->len);
+	} else if (ev->type == EV_EXIT) {
 		c->hist[hist_bucket(ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0)]++;
 		c->ncalls++;
 	}
@@ -88,7 +122,7 @@ static int call_event(const struct trace_event *ev, void *ctx)
 	struct chrome *c = ctx;
 	uint64_t dur;
 
-	if (ev->type != EV_EXIT)
+	if (ev->type != EV_EXIT || (c->only >= 0 && ev->thread != (uint32_t)c->only))
 		return 0;
 	dur = ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0;
 	if (dur < c->min_keep_ns)
@@ -159,7 +193,7 @@ static void metadata(struct chrome *c, const char *name, uint32_t tid, const cha
 static uint64_t pick_min_duration(const struct chrome *c, uint64_t limit)
 {
 	uint64_t kept = 0, width;
-	unsigned b;
+	unsigned b, low = HIST_BUCKETS;
 
 	if (!limit || c->ncalls <= limit)
 		return 0;
@@ -167,9 +201,11 @@ static uint64_t pick_min_duration(const struct chrome *c, uint64_t limit)
 		if (kept + c->hist[b - 1] > limit)
 			break;
 		kept += c->hist[b - 1];
+		if (c->hist[b - 1])
+			low = b - 1;
 	}
-	/* buckets b.. fit; a bucket is never split (its calls cannot be told apart) */
-	return b == HIST_BUCKETS ? UINT64_MAX : hist_low(b, &width);
+	/* the lowest bucket that fits whole (calls in one bucket cannot be told apart) */
+	return low == HIST_BUCKETS ? UINT64_MAX : hist_low(low, &width);
 }
 
 /*
@@ -191,7 +227,9 @@ int report_chrome(struct trace *t, const struct opts *o)
 	if (thread == -2)
 		return -1;
 	c.hist = xcalloc(HIST_BUCKETS, sizeof(*c.hist));
-	if (trace_walk(t, WALK_CALLS, thread, hist_event, &c) < 0)
+	/* all threads are decoded (modules may be in any), events of others skipped */
+	c.only = thread;
+	if (trace_walk(t, WALK_CALLS | WALK_OTHER, -1, hist_event, &c) < 0)
 		goto out;
 	c.min_keep_ns = pick_min_duration(&c, limit);
 	c.sym = sym_open(t);
@@ -212,14 +250,16 @@ int report_chrome(struct trace *t, const struct opts *o)
 
 		if (thread >= 0 && (uint32_t)thread != i)
 			continue;
-		if (th->name[0]) {
+		if (i < c.ntnames && c.tnames[i]) {
+			metadata(&c, "thread_name", th->tid, c.tnames[i]);
+		} else if (th->name[0]) {
 			metadata(&c, "thread_name", th->tid, th->name);
 		} else {
 			snprintf(a, sizeof(a), "thread %u", th->tid);
 			metadata(&c, "thread_name", th->tid, a);
 		}
 	}
-	if (c.ncalls && trace_walk(t, WALK_CALLS, thread, call_event, &c) < 0)
+	if (c.ncalls && trace_walk(t, WALK_CALLS, -1, call_event, &c) < 0)
 		goto out_close;
 
 	c.bucket_ns = t->duration_ns / COUNTER_BUCKETS + 1;
@@ -227,11 +267,9 @@ int report_chrome(struct trace *t, const struct opts *o)
 		goto out_close;
 	counter_flush(&c);
 
-	for (i = 0; i < t->nmarks; i++) {
-		const struct trace_mark *mk = &t->marks[i];
+	for (i = 0; i < c.nmarks; i++) {
+		const struct trace_mark *mk = &c.marks[i];
 
-		if (thread >= 0 && mk->tid && mk->tid != t->threads[thread].tid)
-			continue;
 		sep(&c);
 		fputs("{\"ph\":\"i\",\"name\":", c.f);
 		fput_json(mk->label, c.f);
@@ -265,6 +303,12 @@ out:
 		for (i = 0; i <= t->nfuncs; i++)
 			free(c.names[i]);
 	free(c.names);
+	for (i = 0; i < c.nmarks; i++)
+		free(c.marks[i].label);
+	free(c.marks);
+	for (i = 0; i < c.ntnames; i++)
+		free(c.tnames[i]);
+	free(c.tnames);
 	sym_close(c.sym);
 	free(c.hist);
 	return ret;
