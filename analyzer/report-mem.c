@@ -929,7 +929,8 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 }
 
 /**
- * report_memory - the `memory` report of @t on stdout, text or JSON per @o.
+ * report_memory - the `memory` report of @t on stdout, text or JSON per @o. --limit N
+ * (0 = all) cuts each table; JSON lists every site unless --limit is given.
  * Return: 0, or -1 after an error line (bad --sort, unreadable trace).
  */
 int report_memory(struct trace *t, const struct opts *o)
@@ -945,12 +946,12 @@ int report_memory(struct trace *t, const struct opts *o)
 		goto out;
 	if (o->format == FMT_JSON) {
 		idx = sorted_sites(&m, by, NULL, &n);
-		if (o->limit >= 0 && (uint64_t)o->limit < n)
+		if (o->limit > 0 && (uint64_t)o->limit < n)
 			n = (uint32_t)o->limit;
 		memory_json(&m, stdout, idx, n);
 		free(idx);
 	} else {
-		limit = o->limit >= 0 ? (uint32_t)o->limit : TEXT_LIMIT;
+		limit = o->limit > 0 ? (uint32_t)o->limit : o->limit == 0 ? UINT32_MAX : TEXT_LIMIT;
 		memory_text(&m, stdout, limit);
 	}
 	fflush(stdout);
@@ -1014,7 +1015,7 @@ int report_leaks(struct trace *t, const struct opts *o)
 	if (o->format == FMT_JSON) {
 		struct json j;
 
-		if (o->limit >= 0 && (uint64_t)o->limit < n)
+		if (o->limit > 0 && (uint64_t)o->limit < n)
 			n = (uint32_t)o->limit;
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
@@ -1053,7 +1054,7 @@ int report_leaks(struct trace *t, const struct opts *o)
 		static const char *const shdr[] = { "bytes", "blocks", "rule" };
 		struct table *tb = table_new(3, hdr, "rrl");
 
-		limit = o->limit >= 0 ? (uint32_t)o->limit : UINT32_MAX;
+		limit = o->limit > 0 ? (uint32_t)o->limit : UINT32_MAX;
 		fprintf(stdout, "Leaks: %s bytes in %s blocks from %u stacks\n",
 			fmt_count(a, sizeof(a), bytes), fmt_count(b, sizeof(b), blocks), n);
 		for (i = 0; i < n && i < limit; i++) {
