@@ -16,14 +16,18 @@ allocs() { nlines " alloc kind=malloc size=$1 " "$2"; }
 # header FIELD DUMP : pid, ppid or flags from the dump's first line
 header() { sed -n "1s/.* $1=\([0-9a-fx]*\).*/\1/p" "$2"; }
 
-# fn_addrs DUMP BINARY FUNC : the run-time addresses of FUNC, one per load of BINARY
+# build_id FILE : the GNU build-id of an ELF file, in hex (modules are matched by it: the
+# loader's path of a module may hold "..")
+build_id() { readelf -n "$1" | sed -n 's/.*Build ID: //p'; }
+
+# fn_addrs DUMP BINARY FUNC : the run-time addresses of FUNC in the loads of BINARY (each once)
 fn_addrs() {
 	local off
 	off=$(nm "$2" | awk -v f="$3" '$3 == f && ($2 == "t" || $2 == "T") { print $1; exit }')
 	[ -n "$off" ] || fail "no symbol $3 in $2"
-	grep -E " module base=0x[0-9a-f]+ .* $(realpath "$2")\$" "$1" |
+	grep -E " module base=0x[0-9a-f]+ .* build_id=$(build_id "$2") " "$1" |
 		sed 's/.* module base=\(0x[0-9a-f]*\) .*/\1/' |
-		while read -r base; do printf '0x%x\n' $((base + 0x$off)); done
+		while read -r base; do printf '0x%x\n' $((base + 0x$off)); done | sort -u
 }
 
 # calls DUMP BINARY FUNC : entries of FUNC

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# exec: every exec function hands the new image PERFSHIM_PARENT, so it writes PATH.exec (same
+# pid, EXEC flag) with only its own events, while PATH keeps the first image's; a failed exec
+# changes nothing; the program's own environment is untouched (the sample prints it); a
+# taken PATH.exec is not replaced.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/4lib.sh"
+cd "$TMP"
+
+for variant in "" O2/; do
+	prog="$S/${variant}exec"
+	for how in v ve vp vpe l lp le f; do
+		w="${variant}exec $how"
+		plain ref "$prog" "$how"
+		rm -f t.bin t.bin.*
+		traced "$TMP/t.bin" "$prog" "$how"
+		same_behaviour ref t.bin
+		assert_eq "t.bin t.bin.exec" "$(ls t.bin t.bin.* | grep -v -E '\.(stdout|stderr|rc)$' | tr '\n' ' ' | sed 's/ $//')" "$w: files"
+		dumpf t.bin
+		dumpf t.bin.exec
+		assert_eq "$(header pid t.bin.dump)" "$(header pid t.bin.exec.dump)" "$w: same pid"
+		assert_eq 1 "$(flag_set $TRACE_F_EXEC t.bin.exec.dump)" "$w: EXEC flag"
+		assert_eq 0 "$(flag_set $TRACE_F_EXEC t.bin.dump)" "$w: first image has no EXEC flag"
+		assert_eq 2 "$(allocs 111 t.bin.dump)" "$w: first image's blocks"
+		assert_eq 0 "$(allocs 444 t.bin.dump)" "$w: first image has none of the second's"
+		assert_eq 4 "$(allocs 444 t.bin.exec.dump)" "$w: second image's blocks"
+		assert_eq 0 "$(allocs 111 t.bin.exec.dump)" "$w: second image has none of the first's"
+		assert_eq 4 "$(nlines ' free ptr=' t.bin.exec.dump)" "$w: second image's frees"
+		# the first image's buffer was written before exec, and nothing after it
+		assert_eq 1 "$(nlines ' free ptr=' t.bin.dump)" "$w: first image's frees"
+		if [ -z "$variant" ]; then
+			assert_eq 1 "$(calls t.bin.dump "$prog" stage1)" "$w: stage1() in the first"
+			assert_eq 0 "$(calls t.bin.dump "$prog" stage2)" "$w: stage2() not in the first"
+			assert_eq 1 "$(calls t.bin.exec.dump "$prog" stage2)" "$w: stage2() in the second"
+		fi
+		assert_eq 1 "$(nlines " process pid=[0-9]+ $(realpath "$prog")\$" t.bin.exec.dump)" "$w: PROCESS record"
+		assert_eq 1 "$(nlines " module .* $(realpath "$prog")\$" t.bin.exec.dump)" "$w: program module"
+	done
+done
+
+# a taken PATH.exec is kept: the next free name is used
+prog="$S/exec"
+rm -f t.bin t.bin.*
+echo keep >t.bin.exec
+traced "$TMP/t.bin" "$prog" v
+assert_eq keep "$(cat t.bin.exec)" "existing PATH.exec"
+dumpf t.bin.exec.1
+assert_eq 4 "$(allocs 444 t.bin.exec.1.dump)" "PATH.exec.1: second image's blocks"
+
+# an exec'd image that execs again: PATH.exec.exec
+rm -f t.bin t.bin.*
+printf '#!/bin/sh\nexec "$@"\n' >again.sh
+chmod +x again.sh
+PERFSHIM_OUTPUT="$TMP/t.bin" LD_PRELOAD="$LIB" "$TMP/again.sh" "$prog" v >out
+grep -q "^stage2 (v): 2$" out || fail "exec chain: $(cat out)"
+dumpf t.bin.exec
+dumpf t.bin.exec.exec
+assert_eq 4 "$(allocs 444 t.bin.exec.exec.dump)" "exec chain: blocks of the third image"
+assert_eq 2 "$(allocs 111 t.bin.exec.dump)" "exec chain: blocks of the second image"
