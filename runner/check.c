@@ -96,6 +96,16 @@ static int shebang(const char *buf, size_t n, char *out, size_t len)
 	return j ? 0 : -1;
 }
 
+/* One line: which file cannot be preloaded (and whose interpreter it is), and why. */
+static int refuse(const char *prog, const char *path, int depth, const char *why)
+{
+	if (depth)
+		fprintf(stderr, "%s: %s, the interpreter of %s, %s\n", progname, path, prog, why);
+	else
+		fprintf(stderr, "%s: %s %s\n", progname, path, why);
+	return -1;
+}
+
 /* Check one file; @depth counts the "#!" levels followed. */
 static int check_file(const char *prog, const char *path, int depth)
 {
@@ -114,19 +124,15 @@ static int check_file(const char *prog, const char *path, int depth)
 	}
 	if (st.st_mode & (S_ISUID | S_ISGID)) {
 		close(fd);
-		fprintf(stderr,
-			"%s: %s%s%s is set-user-ID or set-group-ID: the loader ignores LD_PRELOAD "
-			"for it, so it cannot be recorded\n",
-			progname, path, depth ? ", the interpreter of " : "", depth ? prog : "");
-		return -1;
+		return refuse(prog, path, depth,
+			      "is set-user-ID or set-group-ID: the loader ignores LD_PRELOAD for it, "
+			      "so it cannot be recorded");
 	}
 	if (fgetxattr(fd, "security.capability", NULL, 0) > 0) {
 		close(fd);
-		fprintf(stderr,
-			"%s: %s%s%s has file capabilities: the loader ignores LD_PRELOAD for it, "
-			"so it cannot be recorded\n",
-			progname, path, depth ? ", the interpreter of " : "", depth ? prog : "");
-		return -1;
+		return refuse(prog, path, depth,
+			      "has file capabilities: the loader ignores LD_PRELOAD for it, so it "
+			      "cannot be recorded");
 	}
 	n = pread(fd, buf, sizeof(buf), 0);
 	if (n >= 2 && buf[0] == '#' && buf[1] == '!') {
@@ -143,13 +149,10 @@ static int check_file(const char *prog, const char *path, int depth)
 	memcpy(ident, buf, sizeof(ident));
 	r = has_interp(fd, ident);
 	close(fd);
-	if (r == 0) {
-		fprintf(stderr,
-			"%s: %s%s%s is statically linked: no dynamic loader reads LD_PRELOAD, so it "
-			"cannot be recorded\n",
-			progname, path, depth ? ", the interpreter of " : "", depth ? prog : "");
-		return -1;
-	}
+	if (r == 0)
+		return refuse(prog, path, depth,
+			      "is statically linked: no dynamic loader reads LD_PRELOAD, so it "
+			      "cannot be recorded");
 	return 0;
 }
 
