@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Cross-thread frees with address reuse, recorded: samples/handoff.c mallocs on one thread and
+# frees on another 20000 times, and glibc hands the freed addresses back to the producer.
+# In the merged time order every free must meet the block live at its address: no unknown
+# frees, no block replaced without a free, all 20000 of producer()'s blocks freed.
+. "$(dirname "$0")/lib.sh"
+need_jq
+
+for v in "" O2/ plain/; do
+	prog="$S/${v}handoff"
+	[ -x "$prog" ] || fail "$prog is missing (make samples)"
+	traced "$TMP/t" "$prog" 20000
+	plain "$TMP/p" "$prog" 20000
+	same_behaviour "$TMP/t" "$TMP/p"
+	grep -q "addresses reused" "$TMP/t.stdout" || fail "${v}: no address was reused: nothing tested"
+
+	json memory "$TMP/t" >"$TMP/m.json"
+	m() { jq -c "$1" "$TMP/m.json"; }
+	assert_eq 0 "$(m .unknown_frees)" "${v}handoff: unknown frees"
+	assert_eq 0 "$(m .lost_frees)" "${v}handoff: blocks replaced without a free"
+	assert_eq 0 "$(m .lost_events)" "${v}handoff: events lost by the recorder"
+	# 64 + (i & 3) * 16 bytes for i < 20000
+	assert_eq '[20000,1760000,20000,0,0]' \
+		"$(m '[.sites[] | select(.stack[0] == "producer")] | if length == 1 then .[0] else error("sites: \(length)") end | [.allocations, .bytes, .frees, .leaked_bytes, .leaked_blocks]')" \
+		"${v}handoff: producer's blocks"
+	assert_eq "$(m .leaked_blocks)" "$(m '.allocations - .frees')" "${v}handoff: live = allocations - frees"
+done
+
+# with libunwind stacks, what stays live is only glibc's (thread DTVs): no leaks remain
+json leaks "$TMP/t" >"$TMP/l.json"
+assert_eq 0 "$(jq .leaked_bytes "$TMP/l.json")" "plain handoff: leaks after suppressions"
