@@ -24,6 +24,9 @@
 
 #include "analyzer/analyze.h"
 
+/* one "perfshim-analyze: error: ..." line; main exits 1 after it */
+#define pr_error(fmt, ...) __pr_log("error: ", fmt, ##__VA_ARGS__)
+
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -58,7 +61,9 @@ struct tstate {
 	uint32_t nchunks, chunks_cap;
 	uint32_t maxsize;		/* largest payload among them */
 	uint32_t lost_seq;		/* first seq missing (stream ends before it) or UINT32_MAX */
-	bool ended;			/* LAST/CUT chunk seen in the index: a new instance follows */
+	bool ended;			/* LAST/CUT chunk seen in the index */
+	uint8_t *seen;			/* seqs indexed so far (bitmap of seen_bits bytes) */
+	uint32_t seen_bits;
 
 	/* decoding state, reset by each walk */
 	uint32_t k;			/* next chunk to load */
@@ -139,14 +144,14 @@ static inline struct reader *R(const struct trace *t)
 
 /*
  * to_ns - ns since the trace start of trace clock @ticks: (ticks - start_ticks) * ns_per_tick
- * in 32.32 fixed point (one multiply per event instead of two int/double conversions;
- * exact when ticks are ns, within 2^-32 relative otherwise).
+ * in 32.32 fixed point, rounded (one multiply per event instead of two int/double
+ * conversions; exact when ticks are ns, within 2^-32 relative otherwise).
  */
 static inline uint64_t to_ns(const struct trace *t, const struct reader *r, uint64_t ticks)
 {
 	if (unlikely(ticks <= r->start_ticks))
 		return 0;
-	return (uint64_t)((unsigned __int128)(ticks - r->start_ticks) * r->mult >> 32);
+	return (uint64_t)(((unsigned __int128)(ticks - r->start_ticks) * r->mult + (1U << 31)) >> 32);
 }
 
 /*
@@ -362,41 +367,41 @@ static int check_header(struct trace *t, const uint8_t *raw, size_t n)
 	const struct trace_file_header *h = &t->hdr;
 
 	if (n == 0) {
-		pr_warn("%s: empty file, not a perfshim trace", t->path);
+		pr_error("%s: empty file, not a perfshim trace", t->path);
 		return -1;
 	}
 	if (n < 8 || memcmp(raw, TRACE_MAGIC, 8)) {
-		pr_warn("%s: not a perfshim trace (bad magic)%s", t->path, magic_name(raw, n));
+		pr_error("%s: not a perfshim trace (bad magic)%s", t->path, magic_name(raw, n));
 		return -1;
 	}
 	if (n < offsetof(struct trace_file_header, header_size) + 2) {
-		pr_warn("%s: file cut inside its header (%zu bytes)", t->path, n);
+		pr_error("%s: file cut inside its header (%zu bytes)", t->path, n);
 		return -1;
 	}
 	if (h->version != TRACE_VERSION) {
-		pr_warn("%s: trace format version %u, this perfshim-analyze reads version %u",
+		pr_error("%s: trace format version %u, this perfshim-analyze reads version %u",
 			t->path, h->version, TRACE_VERSION);
 		return -1;
 	}
 	if (n < sizeof(*h)) {
-		pr_warn("%s: file cut inside its header (%zu bytes)", t->path, n);
+		pr_error("%s: file cut inside its header (%zu bytes)", t->path, n);
 		return -1;
 	}
 	if (h->endian != TRACE_ENDIAN) {
-		pr_warn("%s: trace written with another byte order (endian mark 0x%08x)", t->path,
+		pr_error("%s: trace written with another byte order (endian mark 0x%08x)", t->path,
 			h->endian);
 		return -1;
 	}
 	if (h->checksum != trace_checksum(h, TRACE_FILE_HEADER_CKLEN)) {
-		pr_warn("%s: damaged header (checksum mismatch)", t->path);
+		pr_error("%s: damaged header (checksum mismatch)", t->path);
 		return -1;
 	}
 	if (h->header_size != sizeof(*h)) {
-		pr_warn("%s: header size %u, expected %zu", t->path, h->header_size, sizeof(*h));
+		pr_error("%s: header size %u, expected %zu", t->path, h->header_size, sizeof(*h));
 		return -1;
 	}
 	if (h->max_chunk == 0 || h->max_chunk > TRACE_MAX_CHUNK) {
-		pr_warn("%s: bad maximum chunk size %u in the header", t->path, h->max_chunk);
+		pr_error("%s: bad maximum chunk size %u in the header", t->path, h->max_chunk);
 		return -1;
 	}
 	return 0;
@@ -599,7 +604,8 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			ts = last_ts;
 		else if (tmap[h])
 			ts = r->ts[tmap[h] - 1];
-		if (ts && (ts->ended || (c->seq == 0 && ts->nchunks)))
+		/* a seq the instance already has: the tid was reused by a new thread */
+		if (ts && c->seq < ts->seen_bits * 8U && (ts->seen[c->seq / 8] >> (c->seq % 8) & 1))
 			ts = NULL;
 		if (!ts) {
 			ts = thread_new(t, r, c->tid);
@@ -624,6 +630,18 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			ts->chunks = xrealloc(ts->chunks, ts->chunks_cap * sizeof(*ts->chunks));
 		}
 		ts->chunks[ts->nchunks++] = i;
+		/* a seq >= the number of chunks can never be reached: no bit (bounded memory) */
+		if (c->seq >= r->nchunks)
+			goto next;
+		if (c->seq >= ts->seen_bits * 8U) {
+			uint32_t nb = c->seq / 8 + 1 < (1U << 20) ? (c->seq / 8 + 1) * 2 : c->seq / 8 + 1;
+
+			ts->seen = xrealloc(ts->seen, nb);
+			memset(ts->seen + ts->seen_bits, 0, nb - ts->seen_bits);
+			ts->seen_bits = nb;
+		}
+		ts->seen[c->seq / 8] |= (uint8_t)(1U << (c->seq % 8));
+next:
 		if (c->flags & (TRACE_CHUNK_LAST | TRACE_CHUNK_CUT))
 			ts->ended = true;
 		last_ts = ts;
@@ -689,17 +707,17 @@ int trace_open(const char *path, struct trace **out)
 	t->priv = r;
 	t->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (t->fd < 0) {
-		pr_warn("%s: %s", path, strerror(errno));
+		pr_error("%s: %s", path, strerror(errno));
 		goto err;
 	}
 	if (fstat(t->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		pr_warn("%s: not a regular file", path);
+		pr_error("%s: not a regular file", path);
 		goto err;
 	}
 	t->file_size = (uint64_t)st.st_size;
 	n = pread(t->fd, raw, sizeof(raw), 0);
 	if (n < 0) {
-		pr_warn("%s: %s", path, strerror(errno));
+		pr_error("%s: %s", path, strerror(errno));
 		goto err;
 	}
 	memset(&t->hdr, 0, sizeof(t->hdr));
@@ -725,7 +743,7 @@ int trace_open(const char *path, struct trace **out)
 	if (ln.n)
 		pr_warn("%s: %s", path, ln.buf);
 	if (!r->nchunks && t->file_size > t->hdr.header_size) {
-		pr_warn("%s: no intact data in the trace", path);
+		pr_error("%s: no intact data in the trace", path);
 		goto err;
 	}
 	{
@@ -765,6 +783,7 @@ void trace_close(struct trace *t)
 		struct tstate *ts = r->ts[i];
 
 		free(ts->chunks);
+		free(ts->seen);
 		free(ts->buf);
 		free(ts->fid_func);
 		free(ts->nodes);
