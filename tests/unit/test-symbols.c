@@ -22,6 +22,7 @@
 #include <elfutils/libdw.h>
 
 #include "analyzer/analyze.h"
+#include "tests/unit/tracegen.h"
 
 #define BIAS 0x7f1200000000ULL		/* fake load bias of the compiled programs */
 #define SPAN 0x200000ULL		/* their mapped range from the bias */
@@ -626,6 +627,77 @@ START_TEST(reused_range_by_time)
 }
 END_TEST
 
+/* ---- through a trace file: the reader's modules[] feed the symbolizer ---- */
+
+struct seen_call {
+	uint64_t addr, ns;
+};
+
+static int on_entry(const struct trace_event *ev, void *ctx)
+{
+	struct seen_call *calls = ctx;
+	int i;
+
+	if (ev->type != EV_ENTRY)
+		return 0;
+	for (i = 0; calls[i].addr; i++)
+		;
+	if (i < 7)
+		calls[i] = (struct seen_call){ ev->addr, ev->ns };
+	return 0;
+}
+
+/*
+ * A synthetic trace: the main program recorded with an empty path (named through the PROCESS
+ * record's exe), and a library range reused: prog's copy dlclosed, then progxx at the same
+ * base. Each call is named from the module loaded when it happened.
+ */
+START_TEST(synthetic_trace_reloads)
+{
+	const uint64_t lib = 0x7f3400000000ULL;
+	uint64_t va = nm_addr(in_dir("prog"), "local_helper", NULL);
+	uint64_t vg = nm_addr(in_dir("prog"), "global_fn", NULL);
+	uint64_t vx = nm_addr(in_dir("progxx"), "_ZN2ns6Widget6methodEi", NULL);
+	struct seen_call calls[8] = { { 0 } };
+	const char *path = in_dir("reload.bin");
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 77);
+	struct trace *t;
+	struct symbols *s;
+	int i;
+
+	tg_process(th, 77, 1, in_dir("prog"), "prog", 5);
+	tg_module(th, BIAS, BIAS, BIAS + SPAN, NULL, 0, "", 10);
+	tg_module(th, lib, lib, lib + SPAN, NULL, 0, in_dir("prog"), 20);
+	tg_enter(th, BIAS + vg, 100);			/* main program */
+	tg_enter(th, lib + va, 110);			/* prog's copy at lib */
+	tg_exit(th, 120);
+	tg_exit(th, 130);
+	tg_unload(th, lib, 200);
+	tg_module(th, lib, lib, lib + SPAN, NULL, 0, in_dir("progxx"), 300);
+	tg_enter(th, lib + vx, 400);			/* progxx at lib */
+	tg_exit(th, 410);
+	tg_close(g);
+
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	ck_assert_int_eq(trace_walk(t, WALK_CALLS, -1, on_entry, calls), 0);
+	ck_assert_uint_eq(t->nmodules, 3);
+	s = sym_open(t);
+	for (i = 0; i < 3; i++)
+		ck_assert_uint_ne(calls[i].addr, 0);
+	ck_assert_str_eq(sym_name_at(s, calls[0].addr, false, calls[0].ns), "global_fn");
+	ck_assert_str_eq(sym_module_name(s, calls[0].addr), "prog");
+	ck_assert_str_eq(sym_name_at(s, calls[1].addr, false, calls[1].ns), "local_helper");
+	ck_assert_str_eq(sym_name_at(s, calls[2].addr, false, calls[2].ns),
+			 "ns::Widget::method(int)");
+	/* the same address seen while prog's copy was loaded is not progxx's method */
+	ck_assert_str_ne(sym_name_at(s, calls[2].addr, false, calls[1].ns),
+			 "ns::Widget::method(int)");
+	sym_close(s);
+	trace_close(t);
+}
+END_TEST
+
 /* ---- the test binary itself, at its real addresses ---- */
 
 static int collect_mod(struct dl_phdr_info *info, size_t size, void *arg)
@@ -753,6 +825,7 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tc, garbage_files);
 	tcase_add_test(tc, fuzzed_elf);
 	tcase_add_test(tc, reused_range_by_time);
+	tcase_add_test(tc, synthetic_trace_reloads);
 	tcase_add_test(tc, self_real_addresses);
 	tcase_add_test(tc, cache_and_speed);
 	suite_add_tcase(su, tc);
