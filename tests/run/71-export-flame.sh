@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# flamegraph: folded stacks of samples with known calls and allocations agree with the other
+# reports exactly (time: the sum per function of folded self time = the functions report's
+# self_ns; alloc-bytes/alloc-count = memory's totals; leaked = leaks' total), the call paths
+# are the known ones, and the SVG is well-formed XML with C++ names escaped.
+. "$(dirname "$0")/lib.sh"
+need_jq
+command -v xmllint >/dev/null || fail "xmllint is missing (libxml2-utils)"
+
+# self_by_func FOLDED: "name|sum of self" per innermost frame, sorted
+self_by_func() {
+	awk '{ v = $NF; sub(/ [0-9]+$/, ""); n = split($0, f, ";"); s[f[n]] += v }
+	     END { for (k in s) print k "|" s[k] }' "$1" | LC_ALL=C sort
+}
+folded_total() { awk '{ s += $NF } END { print s + 0 }' "$1"; }
+
+for v in "" O2/; do
+	prog="$S/${v}calls"
+	[ -x "$prog" ] || fail "$prog is missing (make samples)"
+	traced "$TMP/c" "$prog"
+	"$ANALYZE" flamegraph --folded -o "$TMP/c.folded" "$TMP/c" || fail "flamegraph exited $?"
+	assert_eq 'main
+main;other
+main;top
+main;top;middle
+main;top;middle;leaf' "$(sed 's/ [0-9]*$//' "$TMP/c.folded")" "${v}calls: folded call paths"
+	json functions "$TMP/c" >"$TMP/c.json"
+	assert_eq "$(jq '[.functions[].self_ns] | add' "$TMP/c.json")" "$(folded_total "$TMP/c.folded")" \
+		"${v}calls: folded total = functions' self time"
+	assert_eq "$(jq -r '.functions[] | "\(.name)|\(.self_ns)"' "$TMP/c.json" | LC_ALL=C sort)" \
+		"$(self_by_func "$TMP/c.folded")" "${v}calls: self time per function"
+	# main's total time is everything (one thread, main is the root)
+	assert_eq "$(jq '.functions[] | select(.name == "main") | .total_ns' "$TMP/c.json")" \
+		"$(folded_total "$TMP/c.folded")" "${v}calls: folded total = main's total"
+done
+
+# C++ names: demangled in folded output, escaped in the SVG, totals as the functions report
+prog="$S/cxxnames"
+[ -x "$prog" ] || fail "$prog is missing (make samples)"
+traced "$TMP/x" "$prog"
+"$ANALYZE" flamegraph --folded "$TMP/x" >"$TMP/x.folded" || fail "flamegraph exited $?"
+grep -qx 'main;int ns::twice<int>(int) [0-9]*' "$TMP/x.folded" || fail "no twice<int> path in folded output"
+grep -qx 'main;ns::Widget::make();ns::Widget::Widget(int) [0-9]*' "$TMP/x.folded" || fail "no make -> Widget path"
+assert_eq "$(json functions "$TMP/x" | jq '[.functions[].self_ns] | add')" "$(folded_total "$TMP/x.folded")" \
+	"cxxnames: folded total = functions' self time"
+"$ANALYZE" flamegraph -o "$TMP/x.svg" "$TMP/x" || fail "flamegraph (svg) exited $?"
+xmllint --noout "$TMP/x.svg" || fail "cxxnames: the SVG is not well-formed XML"
+grep -q '<title>int ns::twice&lt;int&gt;(int)' "$TMP/x.svg" || fail "cxxnames: escaped name missing in the SVG"
+grep -q 'twice<int>' "$TMP/x.svg" && fail "cxxnames: unescaped name in the SVG"
+# one frame per call path (every prefix of a folded path) plus the root, less those under 0.1 px
+nodes=$(sed 's/ [0-9]*$//' "$TMP/x.folded" | awk -F';' '{ p = ""; for (i = 1; i <= NF; i++) { p = p ";" $i; print p } }' | sort -u | wc -l)
+frames=$(grep -c '<g class="f"' "$TMP/x.svg")
+omitted=$(sed -n 's/.*>\([0-9]*\) frames narrower than.*/\1/p' "$TMP/x.svg")
+assert_eq "$((nodes + 1))" "$((frames + ${omitted:-0}))" "cxxnames: SVG frames (drawn + omitted) = call paths + root"
+grep -q 'src=\|href=' "$TMP/x.svg" && fail "the SVG refers to something outside it"
+
+# threads: one root per thread with --per-thread; the same total either way
+prog="$S/threads-calls"
+[ -x "$prog" ] || fail "$prog is missing (make samples)"
+traced "$TMP/t" "$prog"
+"$ANALYZE" flamegraph --folded "$TMP/t" >"$TMP/t.folded" || fail "flamegraph exited $?"
+"$ANALYZE" flamegraph --folded --per-thread "$TMP/t" >"$TMP/tp.folded" || fail "flamegraph --per-thread exited $?"
+assert_eq 17 "$(cut -d';' -f1 "$TMP/tp.folded" | sort -u | grep -c '^\[thread ')" "threads-calls: thread roots"
+assert_eq "$(folded_total "$TMP/t.folded")" "$(folded_total "$TMP/tp.folded")" "threads-calls: per-thread total"
+assert_eq "$(json functions "$TMP/t" | jq '[.functions[].self_ns] | add')" "$(folded_total "$TMP/t.folded")" \
+	"threads-calls: folded total = functions' self time"
+
+# allocations and leaks of samples/leaky.c (7 x 1000 bytes leaked from leak_here)
+for v in "" plain/; do
+	prog="$S/${v}leaky"
+	[ -x "$prog" ] || fail "$prog is missing (make samples)"
+	traced "$TMP/k" "$prog"
+	json memory "$TMP/k" >"$TMP/k.mem"
+	"$ANALYZE" flamegraph --folded --metric=alloc-bytes "$TMP/k" >"$TMP/k.ab" || fail "alloc-bytes exited $?"
+	"$ANALYZE" flamegraph --folded --metric=alloc-count "$TMP/k" >"$TMP/k.ac" || fail "alloc-count exited $?"
+	"$ANALYZE" flamegraph --folded --metric=leaked "$TMP/k" >"$TMP/k.lk" || fail "leaked exited $?"
+	assert_eq "$(jq .bytes_allocated "$TMP/k.mem")" "$(folded_total "$TMP/k.ab")" "${v}leaky: alloc-bytes total"
+	assert_eq "$(jq .allocations "$TMP/k.mem")" "$(folded_total "$TMP/k.ac")" "${v}leaky: alloc-count total"
+	assert_eq "$(json leaks "$TMP/k" | jq .leaked_bytes)" "$(folded_total "$TMP/k.lk")" "${v}leaky: leaked total"
+	assert_eq "leak_here|7000" "$(self_by_func "$TMP/k.lk")" "${v}leaky: leaked by function"
+	grep -q '^\(.*;\)\?main;leak_here 7000$' "$TMP/k.lk" || fail "${v}leaky: leak path is not main;leak_here"
+	"$ANALYZE" flamegraph --metric=leaked -o "$TMP/k.svg" "$TMP/k" || fail "leaked svg exited $?"
+	xmllint --noout "$TMP/k.svg" || fail "${v}leaky: the SVG is not well-formed XML"
+done
+
+# bad metric: one line, non-zero exit
+"$ANALYZE" flamegraph --metric=cycles "$TMP/k" >/dev/null 2>"$TMP/bad.err" && fail "--metric=cycles succeeded"
+assert_eq 1 "$(wc -l <"$TMP/bad.err")" "bad metric: one line on stderr"
