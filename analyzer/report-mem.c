@@ -398,6 +398,10 @@ static int replay_run(struct replay *r, struct trace *t)
 	ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | WALK_OTHER, -1, replay_event, r);
 	if (r->npend)
 		pend_drain(r, UINT64_MAX, UINT32_MAX);
+	pr_dbg(1, "replay: %" PRIu64 " events, at most %" PRIu64 " live blocks (table: %" PRIu64
+	       " slots, %" PRIu64 " KiB), %u stack slots (%zu KiB)\n", r->events, r->live_max,
+	       r->live.mask + 1, (r->live.mask + 1) * sizeof(struct blk) >> 10, r->naggs,
+	       (size_t)r->naggs * sizeof(struct agg) >> 10);
 	if (ret)
 		return -1;
 	return 0;

@@ -50,10 +50,16 @@ static void setup(void)
 	close(fd);
 }
 
+struct jv;
+static void jfree(struct jv *v);
+static struct jv *last_json;	/* freed by the next run_json and the teardown */
+
 static void teardown(void)
 {
 	unlink(trace_path);
 	unlink(out_path);
+	jfree(last_json);
+	last_json = NULL;
 }
 
 /* ---- modules: this binary and libc, at their real addresses ---- */
@@ -325,16 +331,34 @@ static char *run(int (*fn)(struct trace *, const struct opts *), const struct op
 	return slurp(out_path);
 }
 
+static void jfree(struct jv *v)
+{
+	int i;
+
+	if (!v)
+		return;
+	for (i = 0; i < v->n; i++) {
+		free(v->keys[i]);
+		jfree(v->kids[i]);
+	}
+	free(v->keys);
+	free(v->kids);
+	free(v->s);
+	free(v);
+}
+
+
 static struct jv *run_json(int (*fn)(struct trace *, const struct opts *), const struct opts *o)
 {
 	char *s = run(fn, o);
-	struct jv *v;
 
+	jfree(last_json);
 	jp = s;
-	v = jparse();
+	last_json = jparse();
 	jws();
 	ck_assert_msg(*jp == '\0', "trailing bytes after JSON: %.40s", jp);
-	return v;
+	free(s);
+	return last_json;
 }
 
 static struct jv *memory_json(void)
@@ -513,6 +537,7 @@ START_TEST(test_text)
 	ck_assert_ptr_nonnull(strstr(out, "leakfn_b < leakfn_main"));
 	ck_assert_ptr_nonnull(strstr(out, "a realloc counts as one allocation of its new size"));
 	ck_assert_ptr_nonnull(strstr(out, "Held at the peak (exact)"));
+	free(out);
 }
 END_TEST
 
@@ -857,6 +882,8 @@ END_TEST
 
 START_TEST(test_suppression_errors)
 {
+	struct suppressions *s;
+
 	ck_assert_ptr_null(supp_load("/nonexistent/supp.txt", true));
 	{
 		char supp[] = "/tmp/test-report-mem-supp.XXXXXX";
@@ -868,7 +895,13 @@ START_TEST(test_suppression_errors)
 		write_file(supp, "leak:\n");
 		ck_assert_ptr_null(supp_load(supp, false));
 		write_file(supp, "# only comments\n\n");
-		ck_assert_ptr_nonnull(supp_load(supp, false));
+		s = supp_load(supp, false);
+		ck_assert_ptr_nonnull(s);
+		ck_assert_uint_eq(supp_count(s), 0);
+		supp_free(s);
+		s = supp_load(NULL, true);
+		ck_assert_uint_eq(supp_count(s), 5);
+		supp_free(s);
 		unlink(supp);
 	}
 }
@@ -915,6 +948,7 @@ START_TEST(test_leaks_text)
 	ck_assert_ptr_nonnull(strstr(out, "leakfn_a < leakfn_main"));
 	/* largest first */
 	ck_assert(strstr(out, "leakfn_a < leakfn_main") < strstr(out, "leakfn_b"));
+	free(out);
 }
 END_TEST
 
@@ -949,6 +983,183 @@ START_TEST(test_summary)
 	ck_assert_uint_eq(ms.top[3].bytes, 5);
 	ck_assert_uint_eq(ms.peak_bytes, 3525 + 4096 + 77);
 	trace_close(t);
+}
+END_TEST
+
+/*
+ * A model check: random traces (3 threads, 5 stacks, 24 reused addresses, cross-thread frees,
+ * reallocs of every kind, unknown frees) against a straightforward model of the accounting
+ * in report-mem.c's header that recomputes every stack's live bytes at each new peak.
+ */
+#define M_ADDRS 24
+#define M_STACKS 5
+#define M_THREADS 3
+
+struct mblk {
+	bool live;
+	uint64_t size, seq;
+	int stack, thread;
+};
+
+struct model {
+	struct mblk b[M_ADDRS];
+	uint64_t seq[M_THREADS];
+	uint64_t allocs, frees, bytes, unknown, temporary, live, peak, peak_ns;
+	uint64_t stack_live[M_STACKS], stack_peak[M_STACKS], at_peak[M_STACKS];
+};
+
+static uint64_t rnd_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(rnd_state >> 33) % n;
+}
+
+static void m_alloc(struct model *m, int a, uint64_t size, int stack, int th, uint64_t ns)
+{
+	int i;
+
+	m->seq[th]++;
+	m->allocs++;
+	m->bytes += size;
+	m->b[a] = (struct mblk){ true, size, m->seq[th], stack, th };
+	m->live += size;
+	m->stack_live[stack] += size;
+	if (m->stack_live[stack] > m->stack_peak[stack])
+		m->stack_peak[stack] = m->stack_live[stack];
+	if (m->live > m->peak) {
+		m->peak = m->live;
+		m->peak_ns = ns;
+		for (i = 0; i < M_STACKS; i++)
+			m->at_peak[i] = m->stack_live[i];
+	}
+}
+
+static void m_release(struct model *m, int a, int th, bool as_free)
+{
+	struct mblk *b = &m->b[a];
+
+	if (!b->live) {
+		m->unknown++;
+		return;
+	}
+	m->frees++;
+	if (as_free && b->thread == th && m->seq[th] == b->seq)
+		m->temporary++;
+	b->live = false;
+	m->live -= b->size;
+	m->stack_live[b->stack] -= b->size;
+}
+
+static int m_pick(const struct model *m, bool live)
+{
+	int i, start = (int)rnd(M_ADDRS);
+
+	for (i = 0; i < M_ADDRS; i++)
+		if (m->b[(start + i) % M_ADDRS].live == live)
+			return (start + i) % M_ADDRS;
+	return -1;
+}
+
+#define M_ADDR(a) (0x100000ULL + (uint64_t)(a) * 0x40)
+#define M_IP(s) (0x7700000ULL + (uint64_t)(s) * 0x100)
+
+static void model_run(uint64_t seed)
+{
+	struct model m;
+	struct tg *g = tg_open(trace_path);
+	struct tg_thread *th[M_THREADS];
+	uint32_t node[M_THREADS][M_STACKS];
+	uint64_t ns = 10, leaked = 0, leaked_blocks = 0;
+	struct jv *v, *sites, *h;
+	char name[32];
+	int i, j, k;
+
+	memset(&m, 0, sizeof(m));
+	rnd_state = seed;
+	for (i = 0; i < M_THREADS; i++) {
+		th[i] = tg_thread(g, 100 + i);
+		for (j = 0; j < M_STACKS; j++) {
+			uint64_t ip = M_IP(j);
+
+			node[i][j] = tg_stack(th[i], false, &ip, 1);
+		}
+	}
+	for (k = 0; k < 400; k++, ns += 3) {
+		int t = (int)rnd(M_THREADS), st = (int)rnd(M_STACKS), op = (int)rnd(10), a, b;
+		uint64_t size = 1 + rnd(5000);
+
+		if (op < 4 && (a = m_pick(&m, false)) >= 0) {		/* malloc */
+			tg_alloc(th[t], TRACE_ALLOC_MALLOC, size, M_ADDR(a), node[t][st], ns);
+			m_alloc(&m, a, size, st, t, ns);
+		} else if (op < 7 && (a = m_pick(&m, true)) >= 0) {	/* free, any thread's */
+			tg_free(th[t], M_ADDR(a), ns);
+			m_release(&m, a, t, true);
+		} else if (op == 7) {					/* unknown free */
+			tg_free(th[t], 0x900000 + rnd(100) * 16, ns);
+			m.unknown++;
+		} else if ((a = m_pick(&m, true)) >= 0) {		/* realloc */
+			int kind = (int)rnd(3);
+
+			if (kind == 0) {				/* to 0 */
+				tg_realloc(th[t], M_ADDR(a), 0, 0, node[t][st], ns, ns + 1);
+				m_release(&m, a, t, true);
+			} else {
+				b = kind == 1 ? a : m_pick(&m, false);
+				if (b < 0)
+					b = a;
+				tg_realloc(th[t], M_ADDR(a), M_ADDR(b), size, node[t][st], ns,
+					   ns + 1);
+				m_release(&m, a, t, false);
+				m_alloc(&m, b, size, st, t, ns + 1);
+			}
+		}
+	}
+	tg_close(g);
+	for (i = 0; i < M_ADDRS; i++)
+		if (m.b[i].live) {
+			leaked += m.b[i].size;
+			leaked_blocks++;
+		}
+
+	v = memory_json();
+	ck_assert_uint_eq(ju(v, "allocations"), m.allocs);
+	ck_assert_uint_eq(ju(v, "frees"), m.frees);
+	ck_assert_uint_eq(ju(v, "bytes_allocated"), m.bytes);
+	ck_assert_uint_eq(ju(v, "unknown_frees"), m.unknown);
+	ck_assert_uint_eq(ju(v, "temporary_allocations"), m.temporary);
+	ck_assert_uint_eq(ju(v, "peak_bytes"), m.peak);
+	ck_assert_uint_eq(ju(v, "peak_time_ns"), m.peak_ns);
+	ck_assert_uint_eq(ju(v, "leaked_bytes"), leaked);
+	ck_assert_uint_eq(ju(v, "leaked_blocks"), leaked_blocks);
+	ck_assert_uint_eq(ju(v, "lost_frees"), 0);
+	sites = jget(v, "sites");
+	h = jget(jget(v, "peak"), "holders");
+	for (j = 0, k = 0; j < M_STACKS; j++) {
+		uint64_t got = 0;
+
+		snprintf(name, sizeof(name), "0x%llx", (unsigned long long)M_IP(j));
+		for (i = 0; i < h->n; i++)
+			if (!strcmp(jstack(jat(h, i)), name))
+				got = ju(jat(h, i), "bytes");
+		ck_assert_msg(got == m.at_peak[j], "seed %llu: %s held %llu at the peak, not %llu",
+			      (unsigned long long)seed, name, (unsigned long long)got,
+			      (unsigned long long)m.at_peak[j]);
+		k += m.at_peak[j] > 0;
+		for (i = 0; i < sites->n; i++)
+			if (!strcmp(jstack(jat(sites, i)), name))
+				ck_assert_uint_eq(ju(jat(sites, i), "peak_bytes"), m.stack_peak[j]);
+	}
+	ck_assert_int_eq(h->n, k);
+}
+
+START_TEST(test_model_random)
+{
+	uint64_t seed;
+
+	for (seed = 1; seed <= 40; seed++)
+		model_run(seed);
 }
 END_TEST
 
@@ -999,6 +1210,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_leaks_text);
 	tcase_add_test(tc, test_summary);
 	tcase_add_test(tc, test_many_blocks);
+	tcase_add_test(tc, test_model_random);
 	suite_add_tcase(s, tc);
 	return s;
 }
