@@ -103,6 +103,11 @@ uint64_t hot_percentile(struct hot_func *f, double pct)
 		rank = 1;
 	if (rank > f->calls)
 		rank = f->calls;
+	/* the extremes are known exactly */
+	if (rank == 1)
+		return f->min_ns;
+	if (rank == f->calls)
+		return f->max_ns;
 	if (!f->hist) {
 		if (!f->sorted) {
 			qsort(f->samp, f->nsamp, sizeof(*f->samp), cmp_u64);

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of analyzer/report-hot.c (`functions`, `callgraph`) over synthetic traces with
+ * a known answer for every column: self against total, recursion counted once in total,
+ * percentiles (exact and from the histogram, within its stated bound), exits closed by
+ * EXITS (longjmp), --thread, --per-thread, --sort, --limit, --filter. Functions have no
+ * module in these traces, so their names are "0xADDR".
+ */
+#define PR_FMT "test"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/analyze.h"
+#include "tests/unit/tracegen.h"
+
+static char path[64], out[64];
+
+static void setup(void)
+{
+	int fd;
+
+	strcpy(path, "/tmp/test-report-hot.XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	strcpy(out, "/tmp/test-report-hot-out.XXXXXX");
+	fd = mkstemp(out);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+static void teardown(void)
+{
+	unlink(path);
+	unlink(out);
+}
+
+static struct opts default_opts(void)
+{
+	struct opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.limit = -1;
+	o.depth = -1;
+	o.demangle = 1;
+	return o;
+}
+
+static char *output;
+
+/* run @fn on the trace with stdout captured; the text is in `output` */
+static int run(int (*fn)(struct trace *, const struct opts *), const struct opts *o)
+{
+	struct trace *t;
+	FILE *f;
+	long n;
+	int rc, saved;
+
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	fflush(stdout);
+	saved = dup(1);
+	ck_assert_ptr_nonnull(freopen(out, "w", stdout));
+	rc = fn(t, o);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	trace_close(t);
+	f = fopen(out, "r");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	free(output);
+	output = calloc(1, (size_t)n + 1);
+	ck_assert_int_eq(fread(output, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return rc;
+}
+
+static void has(const char *needle)
+{
+	ck_assert_msg(strstr(output, needle) != NULL, "missing\n  %s\nin\n%s", needle, output);
+}
+
+static void hasnt(const char *needle)
+{
+	ck_assert_msg(strstr(output, needle) == NULL, "unexpected\n  %s\nin\n%s", needle, output);
+}
+
+/* the row of function 0xADDR in functions --format=json */
+#define ROW(addr, calls, total, self, avg, min, max, p50, p99)                             \
+	"{\"name\":\"" addr "\",\"module\":\"?\",\"addr\":\"" addr "\",\"calls\":" #calls     \
+	",\"total_ns\":" #total ",\"self_ns\":" #self ",\"avg_ns\":" #avg ",\"min_ns\":" #min \
+	",\"max_ns\":" #max ",\"p50_ns\":" #p50 ",\"p99_ns\":" #p99 "}"
+
+/* main 0..1000 { a 100..400 { b 150..350 }, b 500..600 } */
+static void nested_trace(void)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+
+	tg_enter(th, 0x1000, 0);
+	tg_enter(th, 0x2000, 100);
+	tg_enter(th, 0x3000, 150);
+	tg_exit(th, 350);
+	tg_exit(th, 400);
+	tg_enter(th, 0x3000, 500);
+	tg_exit(th, 600);
+	tg_exit(th, 1000);
+	tg_close(g);
+}
+
+START_TEST(test_self_total)
+{
+	struct opts o = default_opts();
+
+	nested_trace();
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has(ROW("0x1000", 1, 1000, 600, 1000, 1000, 1000, 1000, 1000));
+	has(ROW("0x2000", 1, 300, 100, 300, 300, 300, 300, 300));
+	/* b: 200 and 100; p50 = rank 1 of 2, p99 = rank 2 */
+	has(ROW("0x3000", 2, 300, 300, 150, 100, 200, 100, 200));
+	/* default sort: total, largest first; ties by address */
+	ck_assert(strstr(output, "\"0x1000\"") < strstr(output, "\"0x2000\""));
+	ck_assert(strstr(output, "\"0x2000\"") < strstr(output, "\"0x3000\""));
+}
+END_TEST
+
+START_TEST(test_recursion_once)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+	struct opts o = default_opts();
+
+	/* f 0..100 { f 10..60 { g 20..50 { f 30..40 } } } */
+	tg_enter(th, 0xf000, 0);
+	tg_enter(th, 0xf000, 10);
+	tg_enter(th, 0x6000, 20);
+	tg_enter(th, 0xf000, 30);
+	tg_exit(th, 40);
+	tg_exit(th, 50);
+	tg_exit(th, 60);
+	tg_exit(th, 100);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	/* f: total 100 (outermost only), self 50 + 20 + 10, calls 10, 50, 100 */
+	has(ROW("0xf000", 3, 100, 80, 53, 10, 100, 50, 100));
+	has(ROW("0x6000", 1, 30, 20, 30, 30, 30, 30, 30));
+}
+END_TEST
+
+START_TEST(test_longjmp_exits)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+	struct opts o = default_opts();
+
+	/* main 0..100 { a 10..50 { b 20..50 } }: a and b closed by one EXITS (longjmp) */
+	tg_enter(th, 0x1000, 0);
+	tg_enter(th, 0x2000, 10);
+	tg_enter(th, 0x3000, 20);
+	tg_exits(th, 2, 50);
+	tg_exit(th, 100);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has(ROW("0x1000", 1, 100, 60, 100, 100, 100, 100, 100));
+	has(ROW("0x2000", 1, 40, 10, 40, 40, 40, 40, 40));
+	has(ROW("0x3000", 1, 30, 30, 30, 30, 30, 30, 30));
+}
+END_TEST
+
+START_TEST(test_percentiles_exact)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+	struct opts o = default_opts();
+	uint64_t i, now = 0;
+
+	/* 100 calls lasting 1..100 ns, in a scrambled order */
+	for (i = 0; i < 100; i++) {
+		uint64_t d = (i * 37) % 100 + 1;
+
+		tg_enter(th, 0x1000, now);
+		tg_exit(th, now + d);
+		now += d + 5;
+	}
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	/* sum 5050; p50 = rank 50, p99 = rank 99 */
+	has(ROW("0x1000", 100, 5050, 5050, 50, 1, 100, 50, 99));
+}
+END_TEST
+
+START_TEST(test_percentiles_histogram)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+	struct trace *t;
+	struct hot h = { 0 };
+	uint64_t i, now = 0, p50, p99, p1;
+
+	/* 10000 calls lasting 1..10000 ns: beyond the exact samples */
+	for (i = 0; i < 10000; i++) {
+		uint64_t d = (i * 7919) % 10000 + 1;
+
+		tg_enter(th, 0x1000, now);
+		tg_exit(th, now + d);
+		now += d;
+	}
+	tg_close(g);
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	ck_assert_int_eq(hot_collect(t, -1, 0, &h), 0);
+	ck_assert_ptr_nonnull(h.funcs[0].hist);
+	ck_assert_uint_eq(h.funcs[0].calls, 10000);
+	ck_assert_uint_eq(h.funcs[0].min_ns, 1);
+	ck_assert_uint_eq(h.funcs[0].max_ns, 10000);
+	ck_assert_uint_eq(h.funcs[0].total_ns, 50005000);
+	p50 = hot_percentile(&h.funcs[0], 50);
+	p99 = hot_percentile(&h.funcs[0], 99);
+	p1 = hot_percentile(&h.funcs[0], 1);
+	/* the stated bound: within 1/32 of the exact values 5000, 9900, 100 */
+	ck_assert_msg(p50 * 32 >= 5000 * 31 && p50 * 32 <= 5000 * 33, "p50 %lu", p50);
+	ck_assert_msg(p99 * 32 >= 9900 * 31 && p99 * 32 <= 9900 * 33, "p99 %lu", p99);
+	ck_assert_msg(p1 * 32 >= 100 * 31 && p1 * 32 <= 100 * 33, "p1 %lu", p1);
+	ck_assert_uint_eq(hot_percentile(&h.funcs[0], 100), 10000);
+	hot_free(&h);
+	trace_close(t);
+}
+END_TEST
+
+/* thread 10: main { a }, thread 20: c, c */
+static void two_threads(void)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *x = tg_thread(g, 10), *y = tg_thread(g, 20);
+
+	tg_enter(x, 0x1000, 0);
+	tg_enter(x, 0x2000, 10);
+	tg_exit(x, 30);
+	tg_exit(x, 100);
+	tg_enter(y, 0x4000, 5);
+	tg_exit(y, 15);
+	tg_enter(y, 0x4000, 20);
+	tg_exit(y, 50);
+	tg_thread_name(y, "worker");
+	tg_close(g);
+}
+
+START_TEST(test_thread_select)
+{
+	struct opts o = default_opts();
+
+	two_threads();
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has(ROW("0x4000", 2, 40, 40, 20, 10, 30, 10, 30));
+	has(ROW("0x1000", 1, 100, 80, 100, 100, 100, 100, 100));
+	o.thread_set = 1;
+	o.thread_tid = 20;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has(ROW("0x4000", 2, 40, 40, 20, 10, 30, 10, 30));
+	hasnt("0x1000");
+	o.thread_tid = 99;
+	ck_assert_int_eq(run(report_functions, &o), -1);
+	o.thread_set = 0;
+	o.per_thread = 1;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has("\"threads\":[{\"tid\":10,\"name\":\"\",\"functions\":[" ROW("0x1000", 1, 100, 80, 100,
+									  100, 100, 100, 100));
+	has("{\"tid\":20,\"name\":\"worker\",\"functions\":[" ROW("0x4000", 2, 40, 40, 20, 10, 30,
+								 10, 30) "]}");
+}
+END_TEST
+
+START_TEST(test_sort_limit_filter)
+{
+	struct opts o = default_opts();
+
+	two_threads();
+	o.format = FMT_JSON;
+	o.sort = "calls";
+	o.limit = 1;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	ck_assert_str_eq(output, "{\"functions\":[" ROW("0x4000", 2, 40, 40, 20, 10, 30, 10, 30)
+				 "]}\n");
+	o.sort = "self_ns";
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has("\"0x1000\"");
+	hasnt("\"0x4000\"");
+	o.sort = "name";
+	o.limit = -1;
+	o.filter = "^0x[24]";
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	ck_assert_str_eq(output, "{\"functions\":[" ROW("0x2000", 1, 20, 20, 20, 20, 20, 20, 20)
+				 "," ROW("0x4000", 2, 40, 40, 20, 10, 30, 10, 30) "]}\n");
+	o.filter = "([";
+	ck_assert_int_eq(run(report_functions, &o), -1);
+	o.filter = NULL;
+	o.sort = "bogus";
+	ck_assert_int_eq(run(report_functions, &o), -1);
+}
+END_TEST
+
+START_TEST(test_text_table)
+{
+	struct opts o = default_opts();
+
+	nested_trace();
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	ck_assert_str_eq(output,
+			 "  Total    Self  Calls      Avg      Min      Max      P50      P99  Function\n"
+			 "1.00 us  600 ns      1  1.00 us  1.00 us  1.00 us  1.00 us  1.00 us  0x1000\n"
+			 " 300 ns  100 ns      1   300 ns   300 ns   300 ns   300 ns   300 ns  0x2000\n"
+			 " 300 ns  300 ns      2   150 ns   100 ns   200 ns   100 ns   200 ns  0x3000\n");
+}
+END_TEST
+
+START_TEST(test_callgraph_function)
+{
+	struct opts o = default_opts();
+
+	nested_trace();
+	o.format = FMT_JSON;
+	o.function = "0x3000";
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	ck_assert_str_eq(output,
+			 "{\"functions\":[{\"name\":\"0x3000\",\"module\":\"?\",\"calls\":2,"
+			 "\"total_ns\":300,\"self_ns\":300,\"callers\":["
+			 "{\"name\":\"0x2000\",\"calls\":1,\"total_ns\":200,\"self_ns\":200},"
+			 "{\"name\":\"0x1000\",\"calls\":1,\"total_ns\":100,\"self_ns\":100}],"
+			 "\"callees\":[]}]}\n");
+	o.function = "0x1000";
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	has("\"callers\":[{\"name\":\"<root>\",\"calls\":1,\"total_ns\":1000,\"self_ns\":600}]");
+	has("\"callees\":[{\"name\":\"0x2000\",\"calls\":1,\"total_ns\":300,\"self_ns\":100},"
+	    "{\"name\":\"0x3000\",\"calls\":1,\"total_ns\":100,\"self_ns\":100}]");
+	o.function = "nosuch";
+	ck_assert_int_eq(run(report_callgraph, &o), -1);
+}
+END_TEST
+
+START_TEST(test_callgraph_tree)
+{
+	struct opts o = default_opts();
+
+	nested_trace();
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	ck_assert_str_eq(output,
+			 "{\"total_ns\":1000,\"nodes\":["
+			 "{\"id\":1,\"parent\":0,\"depth\":0,\"name\":\"0x1000\",\"calls\":1,"
+			 "\"total_ns\":1000,\"self_ns\":600},"
+			 "{\"id\":2,\"parent\":1,\"depth\":1,\"name\":\"0x2000\",\"calls\":1,"
+			 "\"total_ns\":300,\"self_ns\":100},"
+			 "{\"id\":3,\"parent\":2,\"depth\":2,\"name\":\"0x3000\",\"calls\":1,"
+			 "\"total_ns\":200,\"self_ns\":200},"
+			 "{\"id\":4,\"parent\":1,\"depth\":1,\"name\":\"0x3000\",\"calls\":1,"
+			 "\"total_ns\":100,\"self_ns\":100}]}\n");
+	o.depth = 2;
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	hasnt("\"id\":3");
+	has("\"id\":4");
+	o.depth = -1;
+	o.min_percent = 15;	/* hides the 100 ns node (10%) */
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	has("\"id\":3");
+	hasnt("\"id\":4");
+	o.format = FMT_TEXT;
+	o.min_percent = 0;
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	ck_assert_str_eq(output,
+			 "  Total      %    Self  Calls  Function\n"
+			 "1.00 us  100.0  600 ns      1  0x1000\n"
+			 " 300 ns   30.0  100 ns      1    0x2000\n"
+			 " 200 ns   20.0  200 ns      1      0x3000\n"
+			 " 100 ns   10.0  100 ns      1    0x3000\n");
+}
+END_TEST
+
+START_TEST(test_no_calls)
+{
+	struct tg *g = tg_open(path);
+	struct opts o = default_opts();
+
+	tg_alloc(tg_thread(g, 1), 0, 10, 0x100, 0, 5);
+	tg_close(g);
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has("No function calls");
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	ck_assert_str_eq(output, "{\"functions\":[]}\n");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("report-hot");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_self_total);
+	tcase_add_test(tc, test_recursion_once);
+	tcase_add_test(tc, test_longjmp_exits);
+	tcase_add_test(tc, test_percentiles_exact);
+	tcase_add_test(tc, test_percentiles_histogram);
+	tcase_add_test(tc, test_thread_select);
+	tcase_add_test(tc, test_sort_limit_filter);
+	tcase_add_test(tc, test_text_table);
+	tcase_add_test(tc, test_callgraph_function);
+	tcase_add_test(tc, test_callgraph_tree);
+	tcase_add_test(tc, test_no_calls);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	free(output);
+	return failed ? 1 : 0;
+}
