@@ -879,8 +879,9 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 	fprintf(f, "  temporary       %s (%.1f%% of allocations)\n",
 		fmt_count(a, sizeof(a), r->temporary),
 		r->allocs ? 100.0 * (double)r->temporary / (double)r->allocs : 0.0);
-	fprintf(f, "  peak            %s in %s blocks at %s\n", fmt_bytes(a, sizeof(a), r->peak_bytes),
+	fprintf(f, "  peak            %s in %s blocks at %s", fmt_bytes(a, sizeof(a), r->peak_bytes),
 		fmt_count(b, sizeof(b), r->peak_blocks), fmt_ns(c, sizeof(c), r->peak_ns));
+	fprintf(f, " (%s bytes)\n", fmt_count(a, sizeof(a), r->peak_bytes));
 	fprintf(f, "  live at end     %s in %s blocks (see `leaks` for suppressions)\n",
 		fmt_bytes(a, sizeof(a), r->live_bytes), fmt_count(b, sizeof(b), r->live_blocks));
 	if (r->overlaps || m->t->nlost)
@@ -1059,8 +1060,9 @@ int report_leaks(struct trace *t, const struct opts *o)
 		struct table *tb = table_new(3, hdr, "rrl");
 
 		limit = o->limit > 0 ? (uint32_t)o->limit : UINT32_MAX;
-		fprintf(stdout, "Leaks: %s bytes in %s blocks from %u stacks\n",
-			fmt_count(a, sizeof(a), bytes), fmt_count(b, sizeof(b), blocks), n);
+		fprintf(stdout, "Leaks: %s bytes in %s blocks from %u stack%s\n",
+			fmt_count(a, sizeof(a), bytes), fmt_count(b, sizeof(b), blocks), n,
+			n == 1 ? "" : "s");
 		for (i = 0; i < n && i < limit; i++) {
 			const struct site *l = &m.sites[idx[i]];
 			char c[32];

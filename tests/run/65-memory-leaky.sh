@@ -54,7 +54,7 @@ for v in "" O2/ plain/; do
 
 	# the text reports agree
 	"$ANALYZE" leaks "$TMP/t" >"$TMP/l.txt" || fail "leaks text exited $?"
-	grep -q '^Leaks: 7,000 bytes in 7 blocks from 1 stacks$' "$TMP/l.txt" ||
+	grep -q '^Leaks: 7,000 bytes in 7 blocks from 1 stack$' "$TMP/l.txt" ||
 		{ cat "$TMP/l.txt"; fail "${v}leaky: leaks text header"; }
 	"$ANALYZE" memory "$TMP/t" >"$TMP/m.txt" || fail "memory text exited $?"
 	grep -q '^  allocations     15 ' "$TMP/m.txt" || { cat "$TMP/m.txt"; fail "${v}leaky: memory text"; }

@@ -528,7 +528,7 @@ START_TEST(test_text)
 	snprintf(line, sizeof(line), "  frees           %s (%s)\n", fmt_count(a, sizeof(a), 5),
 		 fmt_bytes(b, sizeof(b), 658));
 	ck_assert_msg(strstr(out, line), "missing [%s]", line);
-	snprintf(line, sizeof(line), "  peak            %s in %s blocks at %s\n",
+	snprintf(line, sizeof(line), "  peak            %s in %s blocks at %s (750 bytes)\n",
 		 fmt_bytes(a, sizeof(a), 750), fmt_count(b, sizeof(b), 3), fmt_ns(c, sizeof(c), 700));
 	ck_assert_msg(strstr(out, line), "missing [%s]", line);
 	snprintf(line, sizeof(line), "  temporary       %s (16.7%% of allocations)\n",
