@@ -248,6 +248,7 @@ struct sym_file {
 	int fd, dbg_fd;
 	struct Elf *elf, *dbg_elf;	/* the file, its separate debug file (or NULL) */
 	char *dbg_path;
+	void *mem;			/* in-memory image (the vDSO), or NULL */
 	struct Dwarf *dw;		/* opened on the first line lookup */
 	bool dw_tried;
 	uint8_t build_id[64];		/* of the file on disk */

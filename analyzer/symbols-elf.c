@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -366,6 +367,44 @@ static void find_debug(struct sym_file *f, const char *root, const uint8_t *rec_
 	try_debug(f, path, NULL, 0, true, crc);
 }
 
+/*
+ * The vDSO has no file: when the module is one ("[vdso]", "linux-vdso.so.1") and this process's
+ * own vDSO carries the recorded build-id (the trace comes from this kernel), read that copy.
+ */
+static bool is_vdso(const char *path)
+{
+	return !strcmp(path, "[vdso]") || !strncmp(path, "linux-vdso.so", 13) ||
+	       !strncmp(path, "linux-gate.so", 13);
+}
+
+static void open_own_vdso(struct sym_file *f, const uint8_t *rec_id, size_t rec_len)
+{
+	const uint8_t *img = (const uint8_t *)getauxval(AT_SYSINFO_EHDR), *id = NULL;
+	const GElf_Ehdr *eh = (const GElf_Ehdr *)img;
+	size_t size;
+
+	if (!img || memcmp(img, ELFMAG, SELFMAG) || img[EI_CLASS] != ELFCLASS64)
+		return;
+	/* the section headers come last in the image: they bound its size */
+	size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	if (size < sizeof(*eh) || size > (1U << 20))
+		return;
+	f->mem = xmalloc(size);
+	memcpy(f->mem, img, size);
+	f->elf = elf_memory(f->mem, size);
+	if (f->elf && elf_kind(f->elf) == ELF_K_ELF && rec_len &&
+	    elf_build_id(f->elf, &id) == rec_len && !memcmp(id, rec_id, rec_len))
+		return;
+	if (f->elf && !rec_len)
+		return;
+	/* another kernel's vDSO: module+offset rather than wrong names */
+	if (f->elf)
+		elf_end(f->elf);
+	f->elf = NULL;
+	free(f->mem);
+	f->mem = NULL;
+}
+
 /**
  * symf_load - open the ELF file of @f (and its debug file) and read its symbol tables.
  * @f: the file; f->path set, the rest zeroed by the caller
@@ -386,6 +425,8 @@ int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_
 	}
 	f->fd = f->dbg_fd = -1;
 	f->elf = elf_open_file(f->path, &f->fd);
+	if (!f->elf && is_vdso(f->path))
+		open_own_vdso(f, rec_id, rec_len);
 	if (f->elf) {
 		const uint8_t *id = NULL;
 
@@ -494,6 +535,7 @@ void symf_free(struct sym_file *f)
 		dwarf_end(f->dw);
 	elf_close_file(&f->dbg_elf, &f->dbg_fd);
 	elf_close_file(&f->elf, &f->fd);
+	free(f->mem);
 	free(f->syms);
 	free(f->dbg_path);
 	free(f->path);

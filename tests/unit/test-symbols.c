@@ -504,9 +504,11 @@ START_TEST(outside_every_module)
 	ck_assert_str_eq(sym_module_name(s, 0x1234), "?");
 	ck_assert_int_eq(sym_resolve(s, BIAS + SPAN, false, &si), -1);
 	ck_assert_ptr_null(si.module);
-	/* a module that is only a name (vdso): module+offset */
+	/* another kernel's vDSO (build-id not ours): module+offset, and no warning */
 	sym_close(s);
 	s = open1(&f, "linux-vdso.so.1");
+	memcpy(f.m[0].build_id, "\xde\xad\xbe\xef", 4);
+	f.m[0].build_id_len = 4;
 	ck_assert_str_eq(sym_name(s, BIAS + 0x9a0, true), "linux-vdso.so.1+0x9a0");
 	ck_assert_str_eq(sym_module_name(s, BIAS + 0x9a0), "linux-vdso.so.1");
 	sym_close(s);
@@ -757,6 +759,7 @@ START_TEST(self_real_addresses)
 	struct symbols *s;
 	struct sym_info si;
 	uint64_t ra = (uintptr_t)ra_caller();
+	void *vdso;
 
 	memset(&f, 0, sizeof(f));
 	dl_iterate_phdr(collect_mod, &f);
@@ -769,6 +772,14 @@ START_TEST(self_real_addresses)
 	ck_assert_str_eq(strrchr(si.file, '/') ? strrchr(si.file, '/') + 1 : si.file,
 			 "test-symbols.c");
 	ck_assert_uint_eq(si.line, ra_line);
+	/* this kernel's vDSO, read from memory */
+	vdso = dlopen("linux-vdso.so.1", RTLD_LAZY | RTLD_NOLOAD);
+	ck_assert_ptr_nonnull(vdso);
+	ck_assert_ptr_nonnull(dlsym(vdso, "__vdso_clock_gettime"));
+	ck_assert_str_eq(sym_name(s, (uintptr_t)dlsym(vdso, "__vdso_clock_gettime"), false),
+			 "__vdso_clock_gettime");
+	ck_assert_str_eq(sym_module_name(s, (uintptr_t)dlsym(vdso, "__vdso_clock_gettime")),
+			 "linux-vdso.so.1");
 	/* a shared library's exported function */
 	ck_assert_str_eq(sym_name(s, (uintptr_t)dwarf_begin_elf, false), "dwarf_begin_elf");
 	ck_assert_str_eq(sym_module_name(s, (uintptr_t)dwarf_begin_elf), "libdw.so.1");
