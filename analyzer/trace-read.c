@@ -738,14 +738,14 @@ int trace_open(const char *path, struct trace **out)
 	r->ghash = xcalloc(512, sizeof(*r->ghash));
 
 	index_chunks(t, r, &ln);
-	if (!r->nchunks && t->file_size > t->hdr.header_size && !ln.n)
-		note(&ln, "no intact chunk");
-	if (ln.n)
-		pr_warn("%s: %s", path, ln.buf);
 	if (!r->nchunks && t->file_size > t->hdr.header_size) {
-		pr_error("%s: no intact data in the trace", path);
+		/* hopeless: one error line, not the details */
+		pr_error("%s: no intact chunk in the %llu bytes after the header", path,
+			 (unsigned long long)(t->file_size - t->hdr.header_size));
 		goto err;
 	}
+	if (ln.n)
+		pr_warn("%s: %s", path, ln.buf);
 	{
 		uint64_t lo = UINT64_MAX, hi = 0;
 		uint32_t i;

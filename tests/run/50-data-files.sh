@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The committed traces of tests/data/ (valid, cut, flipped, zeroed, wrong version, foreign,
+# random, empty...): each NAME.bin gets exactly what NAME.expect says from `dump` (exit
+# status, number of event lines, the one stderr line or none), and every other command
+# must agree on the exit status and never crash (no status above 2).
+. "$(dirname "$0")/lib.sh"
+D="$TOP/tests/data"
+n=0
+for exp in "$D"/*.expect; do
+	name=$(basename "$exp" .expect)
+	bin="$D/$name.bin"
+	[ -f "$bin" ] || fail "$name: no $name.bin next to $name.expect"
+	want_rc=$(sed -n 's/^exit //p' "$exp")
+	want_lines=$(sed -n 's/^dump-lines //p' "$exp")
+	want_err=$(sed -n 's/^stderr //p' "$exp")
+
+	"$ANALYZE" dump "$bin" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	assert_eq "$want_rc" "$rc" "$name: dump exit status"
+	lines=$(grep -vc -e '^#' -e '^stack ' "$TMP/out")
+	assert_eq "$want_lines" "$lines" "$name: dump event lines"
+	if [ -z "$want_err" ]; then
+		assert_eq 0 "$(wc -l <"$TMP/err")" "$name: stderr lines"
+	else
+		assert_eq 1 "$(wc -l <"$TMP/err")" "$name: stderr lines"
+		grep -Eq -- "$want_err" "$TMP/err" || fail "$name: stderr '$(cat "$TMP/err")' does not match '$want_err'"
+	fi
+	for cmd in summary functions callgraph memory leaks; do
+		"$ANALYZE" $cmd "$bin" --format=json >"$TMP/out" 2>"$TMP/err"
+		rc=$?
+		assert_eq "$want_rc" "$rc" "$name: $cmd exit status"
+		if [ "$rc" = 0 ] && command -v jq >/dev/null; then
+			jq -e . "$TMP/out" >/dev/null || fail "$name: $cmd printed invalid JSON"
+		fi
+	done
+	n=$((n + 1))
+done
+[ $n -ge 10 ] || fail "only $n data files"
+echo "ok: $n data files"
