@@ -31,6 +31,14 @@
 #define RANK_FUNC 8
 #define RANK_SIZED 4
 
+/*
+ * Descriptors kept open for lazy reads. Past SYMF_MAX_FDS (a trace touching hundreds of
+ * libraries) a file is read into memory whole and its descriptor closed, so that analysis
+ * never fails with EMFILE against the usual limit of 1024.
+ */
+#define SYMF_MAX_FDS 200
+static unsigned open_fds;
+
 /* Open @path read-only as an ELF (regular files only). Return: the Elf, or NULL (fd closed). */
 static Elf *elf_open_file(const char *path, int *fdp)
 {
@@ -57,6 +65,12 @@ static Elf *elf_open_file(const char *path, int *fdp)
 		elf_end(elf);
 		goto fail;
 	}
+	if (open_fds >= SYMF_MAX_FDS && elf_cntl(elf, ELF_C_FDREAD) == 0) {
+		elf_cntl(elf, ELF_C_FDDONE);
+		close(fd);
+		return elf;
+	}
+	open_fds++;
 	*fdp = fd;
 	return elf;
 fail:
@@ -68,8 +82,10 @@ static void elf_close_file(Elf **elf, int *fd)
 {
 	if (*elf)
 		elf_end(*elf);
-	if (*fd >= 0)
+	if (*fd >= 0) {
 		close(*fd);
+		open_fds--;
+	}
 	*elf = NULL;
 	*fd = -1;
 }

@@ -601,6 +601,54 @@ START_TEST(fuzzed_elf)
 }
 END_TEST
 
+static int count_fds(void)
+{
+	char path[64];
+	int fd, n = 0;
+
+	for (fd = 0; fd < 4096; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+/* Hundreds of modules in use at once: names for all, without running out of descriptors. */
+START_TEST(many_modules_bounded_fds)
+{
+	static struct trace_module mods[300];
+	static char paths[300][300];
+	uint64_t va = nm_addr(in_dir("prog"), "local_helper", NULL);
+	struct trace t;
+	struct symbols *s;
+	int i, before = count_fds();
+
+	memset(&t, 0, sizeof(t));
+	sh("mkdir -p %s/many && for i in $(seq 0 299); do ln -f %s/prog %s/many/lib$i.so; done",
+	   dir, dir, dir);
+	for (i = 0; i < 300; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "%s/many/lib%d.so", dir, i);
+		mods[i] = (struct trace_module){ .base = BIAS + (uint64_t)i * SPAN,
+						 .lo = BIAS + (uint64_t)i * SPAN,
+						 .hi = BIAS + (uint64_t)(i + 1) * SPAN,
+						 .path = paths[i], .unload_ns = UINT64_MAX };
+	}
+	t.modules = mods;
+	t.nmodules = 300;
+	s = sym_open(&t);
+	for (i = 0; i < 300; i++) {
+		struct sym_info si;
+
+		if (sym_resolve(s, BIAS + (uint64_t)i * SPAN + va, false, &si) != 0 ||
+		    strcmp(si.name, "local_helper") || si.line != LINE_LOCAL_HELPER)
+			ck_abort_msg("module %d: %s line %u", i, si.name ? si.name : "-", si.line);
+	}
+	ck_assert_int_le(count_fds() - before, 210);
+	sym_close(s);
+	ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
 /* One range, two modules over time (dlclose, then another library at the same address). */
 START_TEST(reused_range_by_time)
 {
@@ -836,6 +884,7 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tc, garbage_files);
 	tcase_add_test(tc, fuzzed_elf);
 	tcase_add_test(tc, reused_range_by_time);
+	tcase_add_test(tc, many_modules_bounded_fds);
 	tcase_add_test(tc, synthetic_trace_reloads);
 	tcase_add_test(tc, self_real_addresses);
 	tcase_add_test(tc, cache_and_speed);
