@@ -29,6 +29,10 @@
 
 /* ---------------------------------------------------------------- memory */
 
+/* Calls of xmalloc/xcalloc/xrealloc, printed at exit when TOY_STATS is set (tests compare
+ * it with what a memory profiler saw at those three sites). */
+static unsigned long nallocs;
+
 static void oom(void)
 {
 	fputs("interp: out of memory\n", stderr);
@@ -39,6 +43,7 @@ static void *xmalloc(size_t n)
 {
 	void *p = malloc(n);
 
+	nallocs++;
 	if (!p)
 		oom();
 	return p;
@@ -48,6 +53,7 @@ static void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n, size);
 
+	nallocs++;
 	if (!p)
 		oom();
 	return p;
@@ -57,6 +63,7 @@ static void *xrealloc(void *old, size_t n)
 {
 	void *p = realloc(old, n);
 
+	nallocs++;
 	if (!p)
 		oom();
 	return p;
@@ -1933,5 +1940,7 @@ int main(int argc, char **argv)
 	value_decref(I.ret);
 	node_free(prog);
 	fflush(stdout);
+	if (getenv("TOY_STATS"))
+		fprintf(stderr, "interp: %lu allocations by xmalloc, xcalloc, xrealloc\n", nallocs);
 	return 0;
 }
