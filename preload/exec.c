@@ -31,12 +31,14 @@ typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int)
 typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 			const posix_spawnattr_t *, char *const[], char *const[]);
 typedef int (*system_fn)(const char *);
+typedef FILE *(*popen_fn)(const char *, const char *);
 
 static execve_fn real_execve, real_execvpe;
 static fexecve_fn real_fexecve;
 static execveat_fn real_execveat;
 static spawn_fn real_posix_spawn, real_posix_spawnp;
 static system_fn real_system;
+static popen_fn real_popen;
 
 /*
  * Resolved in a constructor, after init.c's (101) has the malloc hooks ready: dlsym may
@@ -52,6 +54,7 @@ static void resolve(void)
 	real_posix_spawn = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
 	real_posix_spawnp = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
 	real_system = (system_fn)dlsym(RTLD_NEXT, "system");
+	real_popen = (popen_fn)dlsym(RTLD_NEXT, "popen");
 }
 
 __attribute__((constructor(102))) static void ps_exec_init(void)
@@ -70,7 +73,7 @@ __attribute__((constructor(102))) static void ps_exec_init(void)
 	} while (0)
 
 /* What to run once the environment is ready: one of the wrapped calls. */
-enum call_kind { C_EXECVE, C_EXECVPE, C_FEXECVE, C_EXECVEAT, C_SPAWN, C_SPAWNP };
+enum call_kind { C_EXECVE, C_EXECVPE, C_FEXECVE, C_EXECVEAT, C_SPAWN, C_SPAWNP, C_POPEN };
 
 struct call {
 	enum call_kind kind;
@@ -80,9 +83,11 @@ struct call {
 	pid_t *pid;
 	const posix_spawn_file_actions_t *fa;
 	const posix_spawnattr_t *attr;
+	const char *mode;		/* popen */
+	FILE *fp;			/* popen's result */
 };
 
-static int do_call(const struct call *c, char *const env[])
+static int do_call(struct call *c, char *const env[])
 {
 	switch (c->kind) {
 	case C_EXECVE:
@@ -97,6 +102,20 @@ static int do_call(const struct call *c, char *const env[])
 		return real_posix_spawn(c->pid, c->path, c->fa, c->attr, c->argv, env);
 	case C_SPAWNP:
 		return real_posix_spawnp(c->pid, c->path, c->fa, c->attr, c->argv, env);
+	case C_POPEN: {
+		/*
+		 * glibc's popen spawns with the global environ, read at that moment: it points
+		 * at our copy for the duration of the call (the strings are the program's own;
+		 * only a setenv racing with popen in another thread, unsafe anyway, would see
+		 * it).
+		 */
+		char **saved = environ;
+
+		environ = (char **)env;
+		c->fp = real_popen(c->path, c->mode);
+		environ = saved;
+		return c->fp ? 0 : -1;
+	}
 	}
 	errno = EINVAL;
 	return -1;
@@ -131,7 +150,7 @@ static void fill_env(char **env, char *const envp[], size_t n, char *var, size_t
  * (no malloc: a vfork child must not touch the shared heap, and a failed exec leaks
  * nothing), in an mmap otherwise. Return and errno: the real call's.
  */
-static int with_env(const struct call *c, char *const envp[])
+static int with_env(struct call *c, char *const envp[])
 {
 	size_t n = 0, bytes, varlen;
 	int ret, saved;
@@ -165,7 +184,7 @@ static int with_env(const struct call *c, char *const envp[])
  * image ends, even once recording stopped (disk full, final flush): the new image must then
  * still be told it follows one, or an explicit PERFSHIM_OUTPUT would truncate this file.
  */
-static int exec_common(const struct call *c, char *const envp[])
+static int exec_common(struct call *c, char *const envp[])
 {
 	if (!ps_trace_path[0] || !envp)
 		return do_call(c, envp);
@@ -292,7 +311,7 @@ PS_EXPORT int execle(const char *path, const char *arg0, ...)
  * posix_spawn[p]: another process, so nothing is flushed; its image learns our pid and path
  * and follows the fork rule (a file of its own, "<path>.<pid>" or %p).
  */
-static int spawn_common(const struct call *c, char *const envp[])
+static int spawn_common(struct call *c, char *const envp[])
 {
 	if (!ps_trace_path[0] || !envp)
 		return do_call(c, envp);
@@ -400,6 +419,21 @@ static int do_system(const char *line)
 	if (ret != 0)
 		errno = ret;
 	return status;
+}
+
+/*
+ * popen: the same problem as system() (glibc spawns the shell with an internal call), solved
+ * by handing it an environment that holds PERFSHIM_PARENT.
+ */
+PS_EXPORT FILE *popen(const char *command, const char *mode)
+{
+	struct call c = { .kind = C_POPEN, .path = command, .mode = mode };
+
+	NEED(real_popen);
+	if (!ps_trace_path[0] || !environ)
+		return real_popen(command, mode);
+	with_env(&c, environ);
+	return c.fp;
 }
 
 PS_EXPORT int system(const char *line)

@@ -1,5 +1,5 @@
-// posix_spawn, posix_spawnp and system(): each child runs this program as "kid N", which
-// allocates N blocks of 1000+N bytes and exits 10+N; the parent allocates one block of 999.
+// posix_spawn, posix_spawnp, system() and popen(): each child runs this program as "kid N",
+// which allocates N blocks of 1000+N bytes and exits 10+N; the parent allocates one of 999.
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 	char *kid1[] = { argv[0], (char *)"kid", (char *)"1", NULL };
 	char *kid2[] = { argv[0], (char *)"kid", (char *)"2", NULL };
 	void *volatile mine;
+	FILE *f;
 	ssize_t n;
 	pid_t pid;
 	int r;
@@ -61,6 +62,13 @@ int main(int argc, char **argv)
 	printf("system(NULL): %d\n", system(NULL) != 0);
 	r = system("exit 4");
 	printf("system(exit 4): %d\n", WEXITSTATUS(r));
+	snprintf(cmd, sizeof(cmd), "'%s' kid 4", self);
+	f = popen(cmd, "r");
+	if (f) {
+		printf("popen: read %zu bytes", fread(cmd, 1, sizeof(cmd), f));
+		r = pclose(f);
+		printf(", kid exited %d\n", WIFEXITED(r) ? WEXITSTATUS(r) : -1);
+	}
 	printf("environ untouched: %s\n", getenv("PERFSHIM_PARENT") ? "no" : "yes");
 	free(mine);
 	return 0;

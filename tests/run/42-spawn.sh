@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# posix_spawn, posix_spawnp and system(): each spawned program writes its own file by the fork
+# posix_spawn, posix_spawnp, system() and popen(): each spawned program writes its own file by the fork
 # rule (PATH.<pid>, CHILD flag, its parent's pid), with exactly its own allocations; the
 # shells that system() runs do as well; the parent prints and exits as without the shim.
 . "$(dirname "$0")/lib.sh"
@@ -18,14 +18,14 @@ for variant in "" O2/; do
 	assert_eq 1 "$(allocs 999 t.bin.dump)" "$w: parent's block"
 	children=$(ls t.bin.* | grep -E '^t\.bin\.[0-9]+$')
 	# kid 1 (posix_spawn), kid 2 (posix_spawnp), the shells of system(cmd), system(NULL),
-	# system("exit 4"), and kid 3 run by the first of them
-	assert_eq 6 "$(echo "$children" | wc -l)" "$w: child files"
+	# system("exit 4") and popen(cmd), kid 3 run by the first of them, kid 4 by the last
+	assert_eq 8 "$(echo "$children" | wc -l)" "$w: child files"
 	for f in $children; do
 		dumpf "$f"
 		assert_eq "$f" "t.bin.$(header pid "$f.dump")" "$w: name of $f"
 		assert_eq 1 "$(flag_set $TRACE_F_CHILD "$f.dump")" "$w: CHILD flag of $f"
 	done
-	for n in 1 2 3; do
+	for n in 1 2 3 4; do
 		size=$((1000 + n))
 		holder=$(grep -l -E " alloc kind=malloc size=$size " t.bin.*.dump)
 		assert_eq 1 "$(echo "$holder" | wc -l)" "$w: files with kid $n's blocks"
@@ -36,8 +36,8 @@ for variant in "" O2/; do
 		if [ $n -lt 3 ]; then
 			assert_eq "$ppid" "$kidppid" "$w: kid $n's parent"
 		else
-			# run by the shell of system(): that shell is a child of the program
-			assert_eq "$ppid" "$(header ppid "t.bin.$kidppid.dump")" "$w: kid 3's shell's parent"
+			# run by the shell of system() or popen(): a child of the program
+			assert_eq "$ppid" "$(header ppid "t.bin.$kidppid.dump")" "$w: kid $n's shell's parent"
 		fi
 	done
 done
