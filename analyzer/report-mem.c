@@ -18,9 +18,14 @@
  *
  * Time order: the recorder reads a free's time before the real free and an allocation's
  * after the real allocator returns, so a block freed on one thread and handed out again on
- * another pairs correctly in the merged order. A realloc's new block is held back in a small
- * pending list until the replay reaches its time ns2, so that a free of the same address by
- * another thread between ns and ns2 still releases the older block.
+ * another pairs correctly in the merged order. A realloc has two times, and whichever one
+ * the reader orders it by, both of its halves pair exactly: its new block is held back in a
+ * small pending list until the replay reaches ns2 (so a free of that address by another
+ * thread before ns2 still releases the older block), and when its old address was allocated
+ * again by another thread between ns and the realloc's delivery, the old block (set aside
+ * at that allocation) is the one it releases. The live total follows the delivery order:
+ * with reallocs delivered at ns2, bytes another thread allocates during a realloc's own
+ * (ns, ns2) window count with the old block still live.
  *
  * The peak and its holders are exact in one pass: when the live total reaches a new maximum
  * the "peak epoch" advances; each stack aggregate saves its live bytes/blocks the first time
@@ -71,6 +76,16 @@ struct agg {
 	uint64_t snap_epoch;
 };
 
+/*
+ * A block still live when its address was allocated again: its release was lost, or is a
+ * realloc's that the reader delivers late (a realloc may be ordered by ns2 while its old
+ * block left at ns). Kept aside until such a realloc claims it; the rest are lost frees.
+ */
+struct displaced {
+	struct blk b;
+	uint64_t ns;			/* when the address was allocated again */
+};
+
 /* A realloc's new block waiting for its time (ns2) in the merged order. */
 struct pend {
 	uint64_t ns2, ptr, size;
@@ -88,6 +103,8 @@ struct replay {
 	uint32_t nthreads;
 	struct pend *pend;
 	uint32_t npend, pcap;
+	struct displaced *disp;
+	uint32_t ndisp, dcap;
 	uint64_t epoch;			/* advances at each new peak */
 
 	uint64_t allocs, frees, bytes_alloc, bytes_freed, reallocs;
@@ -242,9 +259,14 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 
 	b = live_slot(&r->live, ptr);
 	if (b->ptr) {
-		/* still live: its free was lost. Drop it quietly, count the anomaly. */
+		/* still live: set it aside (see struct displaced) */
 		unlive(r, b);
-		r->overlaps++;
+		if (r->ndisp == r->dcap) {
+			r->dcap = r->dcap ? 2 * r->dcap : 16;
+			r->disp = xrealloc(r->disp, r->dcap * sizeof(*r->disp));
+		}
+		r->disp[r->ndisp].b = *b;
+		r->disp[r->ndisp++].ns = ns;
 	} else {
 		if (2 * (r->live.n + 1) > r->live.mask + 1) {
 			live_grow(&r->live);
@@ -273,6 +295,29 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 		r->peak_ns = ns;
 		r->epoch++;
 	}
+}
+
+/*
+ * A realloc released @ptr at @ns: if a block at @ptr was set aside because the address was
+ * allocated again after @ns, that block is the one this realloc released.
+ * Return: true when it was claimed (and counted as freed).
+ */
+static bool claim_displaced(struct replay *r, uint64_t ptr, uint64_t ns)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->ndisp; i++) {
+		const struct blk *b = &r->disp[i].b;
+
+		if (b->ptr != ptr || r->disp[i].ns < ns)
+			continue;
+		r->frees++;
+		r->bytes_freed += b->size;
+		r->aggs[b->agg].frees++;
+		r->disp[i] = r->disp[--r->ndisp];
+		return true;
+	}
+	return false;
 }
 
 /* Release @ptr freed by @thread; @as_free: a free (or realloc to 0), may be temporary. */
@@ -367,7 +412,8 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 		if (ev->old_ptr) {
 			if (r->npend)
 				pend_take(r, ev->old_ptr);
-			do_release(r, ev->thread, ev->old_ptr, !ev->ptr);
+			if (!r->ndisp || !claim_displaced(r, ev->old_ptr, ev->ns))
+				do_release(r, ev->thread, ev->old_ptr, !ev->ptr);
 		}
 		if (ev->ptr) {
 			if (r->npend == r->pcap) {
@@ -398,6 +444,7 @@ static int replay_run(struct replay *r, struct trace *t)
 	ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | WALK_OTHER, -1, replay_event, r);
 	if (r->npend)
 		pend_drain(r, UINT64_MAX, UINT32_MAX);
+	r->overlaps = r->ndisp;		/* never claimed: their frees were lost */
 	pr_dbg(1, "replay: %" PRIu64 " events, at most %" PRIu64 " live blocks (table: %" PRIu64
 	       " slots, %" PRIu64 " KiB), %u stack slots (%zu KiB)\n", r->events, r->live_max,
 	       r->live.mask + 1, (r->live.mask + 1) * sizeof(struct blk) >> 10, r->naggs,
@@ -413,6 +460,7 @@ static void replay_free(struct replay *r)
 	free(r->aggs);
 	free(r->tseq);
 	free(r->pend);
+	free(r->disp);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -709,6 +709,69 @@ START_TEST(test_realloc_window)
 }
 END_TEST
 
+/*
+ * The other half: thread 1 reallocs p -> q (p gone at 100, q at 110) and thread 2 mallocs p
+ * at 105 and keeps it. Whatever time the reader orders the realloc by, it releases thread
+ * 1's p and thread 2's p stays live.
+ */
+START_TEST(test_realloc_window_old)
+{
+	struct tg *g = tg_open(trace_path);
+	struct tg_thread *t1 = tg_thread(g, 1), *t2 = tg_thread(g, 2);
+	struct jv *v, *s;
+	uint32_t a, b;
+
+	module_of(t1, FA, 1);
+	a = fn1(t1, FA);
+	b = fn1(t2, FB);
+	tg_alloc(t1, TRACE_ALLOC_MALLOC, 10, 0x1000, a, 20);
+	tg_realloc(t1, 0x1000, 0x3000, 70, a, 100, 110);
+	tg_alloc(t2, TRACE_ALLOC_MALLOC, 30, 0x1000, b, 105);
+	tg_alloc(t2, TRACE_ALLOC_MALLOC, 1, 0x5000, b, 120);
+	tg_free(t2, 0x5000, 130);
+	tg_close(g);
+
+	v = memory_json();
+	ck_assert_uint_eq(ju(v, "unknown_frees"), 0);
+	ck_assert_uint_eq(ju(v, "lost_frees"), 0);
+	ck_assert_uint_eq(ju(v, "allocations"), 4);
+	ck_assert_uint_eq(ju(v, "frees"), 2);
+	ck_assert_uint_eq(ju(v, "leaked_bytes"), 100);
+	ck_assert_uint_eq(ju(v, "leaked_blocks"), 2);
+	ck_assert_uint_eq(ju(v, "peak_bytes"), 101);
+	ck_assert_uint_eq(ju(v, "peak_time_ns"), 120);
+	s = jget(v, "sites");
+	ck_assert_uint_eq(ju(site(s, "leakfn_a"), "leaked_bytes"), 70);
+	ck_assert_uint_eq(ju(site(s, "leakfn_a"), "frees"), 1);
+	ck_assert_uint_eq(ju(site(s, "leakfn_b"), "leaked_bytes"), 30);
+	ck_assert_uint_eq(ju(site(s, "leakfn_b"), "leaked_blocks"), 1);
+	ck_assert_uint_eq(ju(site(s, "leakfn_b"), "temporary_allocations"), 1);
+}
+END_TEST
+
+/* A block allocated again at its address without a free in between: a lost free. */
+START_TEST(test_lost_free)
+{
+	struct tg *g = tg_open(trace_path);
+	struct tg_thread *th = tg_thread(g, 1);
+	struct jv *v;
+	uint32_t a;
+
+	module_of(th, FA, 1);
+	a = fn1(th, FA);
+	tg_alloc(th, TRACE_ALLOC_MALLOC, 10, 0x1000, a, 10);
+	tg_alloc(th, TRACE_ALLOC_MALLOC, 20, 0x1000, a, 20);
+	tg_close(g);
+	v = memory_json();
+	ck_assert_uint_eq(ju(v, "lost_frees"), 1);
+	ck_assert_uint_eq(ju(v, "allocations"), 2);
+	ck_assert_uint_eq(ju(v, "frees"), 0);
+	ck_assert_uint_eq(ju(v, "leaked_bytes"), 20);
+	ck_assert_uint_eq(ju(v, "leaked_blocks"), 1);
+	ck_assert_uint_eq(ju(v, "peak_bytes"), 20);
+}
+END_TEST
+
 /* The address of an exported libc function (for a system frame). */
 static uint64_t libc_fn(const char *name)
 {
@@ -1202,6 +1265,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_unknown_frees);
 	tcase_add_test(tc, test_realloc);
 	tcase_add_test(tc, test_realloc_window);
+	tcase_add_test(tc, test_realloc_window_old);
+	tcase_add_test(tc, test_lost_free);
 	tcase_add_test(tc, test_leaks_sorted);
 	tcase_add_test(tc, test_merged_site_peak);
 	tcase_add_test(tc, test_suppression_file);
