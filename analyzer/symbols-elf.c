@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Symbol tables and source lines of one ELF file on disk: .symtab and .dynsym (also those of
  * a separate debug file), DWARF line tables through libdw, the debug file found by build-id
@@ -102,22 +102,14 @@ static size_t elf_build_id(Elf *elf, const uint8_t **id)
 	return (size_t)n;
 }
 
-static bool elf_has_section(Elf *elf, uint32_t type, const char *name)
+static bool elf_has_section(Elf *elf, uint32_t type)
 {
 	Elf_Scn *scn = NULL;
-	size_t shstrndx;
 
-	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
-		return false;
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
-		const char *n;
 
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (type && sh.sh_type == type)
-			return true;
-		if (name && (n = elf_strptr(elf, shstrndx, sh.sh_name)) && !strcmp(n, name))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == type)
 			return true;
 	}
 	return false;
@@ -460,7 +452,7 @@ int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_
 		collect_syms(f->elf, SHT_DYNSYM, &v, &n, &cap);
 	}
 	/* a stripped file's full table lives in its debug file (objcopy --only-keep-debug) */
-	if (f->dbg_elf && (!f->elf || !elf_has_section(f->elf, SHT_SYMTAB, NULL)))
+	if (f->dbg_elf && (!f->elf || !elf_has_section(f->elf, SHT_SYMTAB)))
 		collect_syms(f->dbg_elf, SHT_SYMTAB, &v, &n, &cap);
 	finish_table(f, v, n);
 	free(v);
@@ -528,7 +520,8 @@ int symf_line(struct sym_file *f, uint64_t va, const char **file, unsigned *line
 		f->dw_tried = true;
 		if (f->dbg_elf)
 			f->dw = dwarf_begin_elf(f->dbg_elf, DWARF_C_READ, NULL);
-		if (!f->dw && f->elf && elf_has_section(f->elf, 0, ".debug_info"))
+		/* NULL (DWARF_E_NO_DWARF) when the file has none: then no lines */
+		if (!f->dw && f->elf)
 			f->dw = dwarf_begin_elf(f->elf, DWARF_C_READ, NULL);
 		pr_dbg(2, "%s: %s\n", f->path, f->dw ? "DWARF" : "no DWARF");
 	}

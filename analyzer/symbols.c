@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Symbols: trace addresses -> module, function name (demangled), source file:line, through
  * the module maps the trace recorded and the ELF files on disk (symbols-elf.c). Lazy and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of analyzer/symbols*.c: small programs are compiled at test time (C, C++, a
  * stripped copy, a split debug file, damaged copies) and their addresses, taken from nm,
