@@ -143,7 +143,8 @@ int report_traces(const char *tmpl, pid_t pid, uint64_t since_ns)
 		}
 	} while (grew);
 
-	qsort(files, nfiles, sizeof(*files), by_name);
+	if (nfiles)
+		qsort(files, nfiles, sizeof(*files), by_name);
 	/* the program's own file first, then its exec'd images and children by name */
 	for (int pass = 0; pass < 2; pass++) {
 		for (i = 0; i < nfiles; i++) {

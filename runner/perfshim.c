@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 	};
 	static const char *const duration_units[] = { "ns", "us", "ms", "s", NULL };
 	const char *output = NULL, *events = NULL, *depth = NULL, *mindur = NULL, *old;
-	char lib[PATH_MAX], *preload;
+	char lib[PATH_MAX], *preload, *abs = NULL;
 	const char *tmpl;
 	struct sigaction sa = { .sa_handler = forward }, ign = { .sa_handler = SIG_IGN };
 	sigset_t block, omask;
@@ -276,17 +276,19 @@ int main(int argc, char **argv)
 		preload = lib;
 	}
 	setenv_or_die("LD_PRELOAD", preload);
+	if (preload != lib)
+		free(preload);
 	if (output) {
-		char *abs = absolute(output);
-
+		abs = absolute(output);
 		if (!abs)
 			return 1;
 		setenv_or_die("PERFSHIM_OUTPUT", abs);
 		tmpl = abs;
 	} else if ((old = getenv("PERFSHIM_OUTPUT")) && *old) {
-		tmpl = absolute(old);
-		if (!tmpl)
+		abs = absolute(old);
+		if (!abs)
 			return 1;
+		tmpl = abs;
 	} else {
 		/* unset: the library's default, which never replaces an existing file */
 		tmpl = DEFAULT_OUTPUT;
@@ -346,6 +348,7 @@ int main(int argc, char **argv)
 
 	if (!quiet && report_traces(tmpl, pid, since) == 0)
 		fprintf(stderr, "%s: no trace was written\n", progname);
+	free(abs);
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 
