@@ -115,28 +115,31 @@ void flame_free(struct flame *fl);
 uint32_t flame_name(struct flame *fl, const char *s);
 /* flame_child - the child of node @parent named @name (created if new) */
 uint32_t flame_child(struct flame *fl, uint32_t parent, uint32_t name);
-/* flame_add - add @value to the path @names[0..n) (outermost first) */
-void flame_add(struct flame *fl, const uint32_t *names, unsigned n, uint64_t value);
+/* flame_add - add @value to the path @names[0..n) (outermost first) below node @node */
+void flame_add(struct flame *fl, uint32_t node, const uint32_t *names, unsigned n,
+	       uint64_t value);
 /* flame_finish - compute totals and sort children by name (deterministic output) */
 void flame_finish(struct flame *fl);
 /* flame_folded - "a;b;c VALUE" per node with self > 0, in depth-first name order */
 void flame_folded(const struct flame *fl, FILE *f);
 
 /*
- * export_flame - the flame tree of metric @metric (time, alloc-bytes, alloc-count, leaked)
- * as `flamegraph` draws it, finished; *unit gets the metric's unit (report-flame.c).
- * Return: 0 (free @fl with flame_free), -1 (walk failed) or -2 (bad metric or thread),
- * after one error line.
+ * export_flame - add the paths of metric @metric (time, alloc-bytes, alloc-count, leaked) of
+ * @t to @fl, as `flamegraph` draws them, under a root frame "[process NAME PID]" if @root;
+ * *unit gets the metric's unit (report-flame.c). The caller runs flame_finish.
+ * Return: 0, -1 (walk failed, reported), -2 (bad metric, reported) or -3 (the --thread of
+ * @o is not in @t; not reported).
  */
-int export_flame(struct trace *t, const struct opts *o, const char *metric, struct flame *fl,
-		 const char **unit);
+int export_flame(struct trace *t, const struct opts *o, const char *metric, bool root,
+		 struct flame *fl, const char **unit);
 
 enum metric { M_TIME, M_ALLOC_BYTES, M_ALLOC_COUNT, M_LEAKED };
 /* flame trees from the walks' results (report-flame.c); names through @sym */
 void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbols *sym,
-		    struct flame *fl);
+		    struct flame *fl, uint32_t base);
 void flame_of_sites(const struct trace *t, const struct mem_replay *m, int metric,
-		    struct symbols *sym, const struct suppressions *supp, struct flame *fl);
+		    struct symbols *sym, const struct suppressions *supp, struct flame *fl,
+		    uint32_t base);
 const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_t len);
 
 struct svg_opts {

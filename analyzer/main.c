@@ -46,9 +46,9 @@ static const struct command commands[] = {
 	{ "diff", report_diff, 0, "--from MARK --to MARK TRACE, or BASE NEW: what changed" },
 	{ "timeline", report_timeline, 1, "live heap (and RSS) over time" },
 	{ "marks", report_marks, 1, "the marks recorded, with their times" },
-	{ "flamegraph", report_flamegraph, 1, "folded stacks (--folded) or an SVG flame graph" },
-	{ "chrome", report_chrome, 1, "Chrome trace-event JSON (Perfetto, chrome://tracing)" },
-	{ "html", report_html, 1, "one self-contained HTML report" },
+	{ "flamegraph", report_flamegraph, 0, "folded stacks (--folded) or an SVG flame graph" },
+	{ "chrome", report_chrome, 0, "Chrome trace-event JSON (Perfetto, chrome://tracing)" },
+	{ "html", report_html, 0, "one self-contained HTML report" },
 	{ "dump", report_dump, 1, "every event, one line each (see below)" },
 };
 

@@ -10,6 +10,9 @@
  * histograms the call durations, which gives the shortest duration kept; the second writes
  * every call at least that long. Keeping by duration keeps the nesting whole: a caller lasts
  * at least as long as its callees. What was left out is said on stderr.
+ *
+ * Several traces (a process and its forked or exec'd children) make one timeline: each
+ * process is its own pid, times aligned by the traces' CLOCK_MONOTONIC start.
  */
 #define PR_FMT "chrome"
 #include <errno.h>
@@ -22,29 +25,36 @@
 #define CHROME_DEFAULT_LIMIT 1000000
 #define COUNTER_BUCKETS 2000	/* live-heap samples: at most 2 points per bucket */
 
-struct chrome {
+/* One trace (one process image). Several are merged into one timeline, one pid each. */
+struct ctrace {
 	struct trace *t;
-	FILE *f;
+	bool owned;			/* opened here, not the caller's */
+	int only;			/* thread index (--thread), or -1 for all */
 	uint32_t pid;
-	bool first;			/* no event written yet (comma placement) */
-	/* calls */
-	uint64_t *hist;			/* pass 1: duration histogram */
-	uint64_t ncalls;
-	uint64_t min_keep_ns;		/* pass 2: calls at least this long are written */
-	uint64_t written;
+	uint64_t off_ns;		/* its start after the earliest trace's (CLOCK_MONOTONIC) */
+	struct symbols *sym;
 	char **names;			/* per func: its JSON-escaped name, quoted */
-	/* pass 1 also collects marks and thread names from the events themselves */
+	/* pass 1 collects marks and thread names from the events themselves */
 	struct trace_mark *marks;
 	uint32_t nmarks, marks_cap;
 	char **tnames;			/* per thread index, or NULL */
 	uint32_t ntnames;
-	struct symbols *sym;
-	/* live heap counter */
+};
+
+struct chrome {
+	FILE *f;
+	bool first;			/* no event written yet (comma placement) */
+	struct ctrace *cur;		/* the trace being walked */
+	/* calls */
+	uint64_t *hist;			/* pass 1: duration histogram, all traces */
+	uint64_t ncalls;
+	uint64_t min_keep_ns;		/* pass 2: calls at least this long are written */
+	uint64_t written;
+	/* live heap counter (per trace) */
 	uint64_t bucket_ns, cur_bucket;
 	bool have_bucket;
 	uint64_t max_v, max_ns, last_v, last_ns, prev_ts;
 	uint64_t points;
-	int only;			/* thread index, or -1 for all */
 };
 
 static void sep(struct chrome *c)
@@ -68,29 +78,36 @@ static char *dup_str(const char *s, size_t len)
 	return p;
 }
 
+static bool other_thread(const struct ctrace *ct, const struct trace_event *ev)
+{
+	return ct->only >= 0 && ev->thread != (uint32_t)ct->only;
+}
+
 static int hist_event(const struct trace_event *ev, void *ctx)
 {
 	struct chrome *c = ctx;
+	struct ctrace *ct = c->cur;
 
-	if (c->only >= 0 && ev->thread != (uint32_t)c->only && ev->tid)
+	/* a mark from outside the threads (signal, tid 0) belongs to every selection */
+	if (other_thread(ct, ev) && !(ev->type == EV_MARK && !ev->tid))
 		return 0;
 	if (ev->type == EV_MARK) {
-		if (c->nmarks == c->marks_cap) {
-			c->marks_cap = c->marks_cap ? c->marks_cap * 2 : 16;
-			c->marks = xrealloc(c->marks, c->marks_cap * sizeof(*c->marks));
+		if (ct->nmarks == ct->marks_cap) {
+			ct->marks_cap = ct->marks_cap ? ct->marks_cap * 2 : 16;
+			ct->marks = xrealloc(ct->marks, ct->marks_cap * sizeof(*ct->marks));
 		}
-		c->marks[c->nmarks++] = (struct trace_mark){ dup_str(ev->str, ev->len), ev->ns,
-							    ev->tid };
+		ct->marks[ct->nmarks++] = (struct trace_mark){ dup_str(ev->str, ev->len), ev->ns,
+							      ev->tid };
 	} else if (ev->type == EV_THREAD_NAME) {
-		if (ev->thread >= c->ntnames) {
+		if (ev->thread >= ct->ntnames) {
 			uint32_t n = ev->thread + 8;
 
-			c->tnames = xrealloc(c->tnames, n * sizeof(*c->tnames));
-			memset(c->tnames + c->ntnames, 0, (n - c->ntnames) * sizeof(*c->tnames));
-			c->ntnames = n;
+			ct->tnames = xrealloc(ct->tnames, n * sizeof(*ct->tnames));
+			memset(ct->tnames + ct->ntnames, 0, (n - ct->ntnames) * sizeof(*ct->tnames));
+			ct->ntnames = n;
 		}
-		free(c->tnames[ev->thread]);
-		c->tnames[ev->thread] = dup_str(ev->str, ev->len);
+		free(ct->tnames[ev->thread]);
+		ct->tnames[ev->thread] = dup_str(ev->str, ev->len);
 	} else if (ev->type == EV_EXIT) {
 		c->hist[hist_bucket(ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0)]++;
 		c->ncalls++;
@@ -98,39 +115,40 @@ static int hist_event(const struct trace_event *ev, void *ctx)
 	return 0;
 }
 
-static const char *func_name(struct chrome *c, uint32_t func)
+static const char *func_name(struct ctrace *ct, uint32_t func)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m;
 
-	if (func >= c->t->nfuncs)
+	if (func >= ct->t->nfuncs)
 		return "\"[unknown]\"";
-	if (c->names[func])
-		return c->names[func];
+	if (ct->names[func])
+		return ct->names[func];
 	m = open_memstream(&buf, &len);
 	if (!m)
 		pr_err("out of memory");
-	fput_json(sym_name(c->sym, c->t->funcs[func], false), m);
+	fput_json(sym_name(ct->sym, ct->t->funcs[func], false), m);
 	fclose(m);
-	c->names[func] = buf;
+	ct->names[func] = buf;
 	return buf;
 }
 
 static int call_event(const struct trace_event *ev, void *ctx)
 {
 	struct chrome *c = ctx;
+	struct ctrace *ct = c->cur;
 	uint64_t dur;
 
-	if (ev->type != EV_EXIT || (c->only >= 0 && ev->thread != (uint32_t)c->only))
+	if (ev->type != EV_EXIT || other_thread(ct, ev))
 		return 0;
 	dur = ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0;
 	if (dur < c->min_keep_ns)
 		return 0;
 	sep(c);
-	fprintf(c->f, "{\"ph\":\"X\",\"name\":%s,\"pid\":%u,\"tid\":%u", func_name(c, ev->func),
-		c->pid, ev->tid);
-	put_us(c->f, "ts", ev->entry_ns);
+	fprintf(c->f, "{\"ph\":\"X\",\"name\":%s,\"pid\":%u,\"tid\":%u", func_name(ct, ev->func),
+		ct->pid, ev->tid);
+	put_us(c->f, "ts", ev->entry_ns + ct->off_ns);
 	put_us(c->f, "dur", dur);
 	fputc('}', c->f);
 	c->written++;
@@ -143,8 +161,8 @@ static void counter_point(struct chrome *c, uint64_t ns, uint64_t v)
 		ns = c->prev_ts;
 	c->prev_ts = ns;
 	sep(c);
-	fprintf(c->f, "{\"ph\":\"C\",\"name\":\"live heap\",\"pid\":%u", c->pid);
-	put_us(c->f, "ts", ns);
+	fprintf(c->f, "{\"ph\":\"C\",\"name\":\"live heap\",\"pid\":%u", c->cur->pid);
+	put_us(c->f, "ts", ns + c->cur->off_ns);
 	fprintf(c->f, ",\"args\":{\"bytes\":%" PRIu64 "}}", v);
 	c->points++;
 }
@@ -184,7 +202,7 @@ static void metadata(struct chrome *c, const char *name, uint32_t tid, const cha
 {
 	sep(c);
 	fprintf(c->f, "{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":",
-		name, c->pid, tid);
+		name, c->cur->pid, tid);
 	fput_json(value, c->f);
 	fputs("}}", c->f);
 }
@@ -208,82 +226,164 @@ static uint64_t pick_min_duration(const struct chrome *c, uint64_t limit)
 	return low == HIST_BUCKETS ? UINT64_MAX : hist_low(low, &width);
 }
 
+/* Everything of one trace after pass 1: names, calls, heap counter, marks. */
+static int write_trace(struct chrome *c, struct ctrace *ct)
+{
+	struct mem_replay m = { .on_change = live_changed, .ctx = c };
+	const struct trace *t = ct->t;
+	const char *prog;
+	char a[64];
+	uint32_t i;
+	int ret = -1;
+
+	c->cur = ct;
+	prog = t->exe ? t->exe : t->path;
+	if (strrchr(prog, '/') && strrchr(prog, '/')[1])
+		prog = strrchr(prog, '/') + 1;
+	metadata(c, "process_name", ct->pid, prog);
+	for (i = 0; i < t->nthreads; i++) {
+		const struct trace_thread *th = &t->threads[i];
+
+		if (ct->only >= 0 && (uint32_t)ct->only != i)
+			continue;
+		if (i < ct->ntnames && ct->tnames[i]) {
+			metadata(c, "thread_name", th->tid, ct->tnames[i]);
+		} else if (th->name[0]) {
+			metadata(c, "thread_name", th->tid, th->name);
+		} else {
+			snprintf(a, sizeof(a), "thread %u", th->tid);
+			metadata(c, "thread_name", th->tid, a);
+		}
+	}
+	if (c->ncalls && trace_walk(ct->t, WALK_CALLS, -1, call_event, c) < 0)
+		goto out;
+
+	c->bucket_ns = t->duration_ns / COUNTER_BUCKETS + 1;
+	c->have_bucket = false;
+	c->prev_ts = 0;
+	if (mem_replay(ct->t, ct->only, &m) < 0)
+		goto out;
+	counter_flush(c);
+
+	for (i = 0; i < ct->nmarks; i++) {
+		const struct trace_mark *mk = &ct->marks[i];
+
+		sep(c);
+		fputs("{\"ph\":\"i\",\"name\":", c->f);
+		fput_json(mk->label, c->f);
+		/* a mark from outside (signal, tid 0) belongs to the process, not a thread */
+		fprintf(c->f, ",\"pid\":%u,\"tid\":%u,\"s\":\"%s\"", ct->pid, mk->tid,
+			mk->tid ? "t" : "p");
+		put_us(c->f, "ts", mk->ns + ct->off_ns);
+		fputc('}', c->f);
+	}
+	ret = 0;
+out:
+	mem_replay_free(&m);
+	return ret;
+}
+
+static void ctrace_free(struct ctrace *ct)
+{
+	uint32_t i;
+
+	if (ct->names && ct->t)
+		for (i = 0; i < ct->t->nfuncs; i++)
+			free(ct->names[i]);
+	free(ct->names);
+	for (i = 0; i < ct->nmarks; i++)
+		free(ct->marks[i].label);
+	free(ct->marks);
+	for (i = 0; i < ct->ntnames; i++)
+		free(ct->tnames[i]);
+	free(ct->tnames);
+	sym_close(ct->sym);
+	if (ct->owned && ct->t)
+		trace_close(ct->t);
+}
+
+/* the trace's thread that --thread names: index, -1 (none asked or absent) */
+static int find_thread(const struct trace *t, const struct opts *o)
+{
+	uint32_t i;
+
+	if (!o->thread_set)
+		return -1;
+	for (i = 0; i < t->nthreads; i++)
+		if (t->threads[i].tid == o->thread_tid)
+			return (int)i;
+	return -2;
+}
+
 /*
- * report_chrome - `perfshim-analyze chrome [--limit N] [--thread TID] [-o FILE] TRACE`.
- * Events: metadata, calls (per thread, in exit order), the live-heap counter, marks.
+ * report_chrome - `perfshim-analyze chrome [--limit N] [--thread TID] [-o FILE] TRACE...`.
+ * @t is the first trace; further ones in o->traces (a fork or exec tree) are opened here and
+ * merged into the same timeline, each process under its pid, aligned by CLOCK_MONOTONIC.
+ * Events per trace: metadata, calls (per thread, in exit order), live-heap counter, marks.
  * Return: 0, or -1 after one error line.
  */
 int report_chrome(struct trace *t, const struct opts *o)
 {
-	struct chrome c = { .t = t, .first = true };
-	struct mem_replay m = { .on_change = live_changed, .ctx = &c };
+	struct chrome c = { .first = true };
 	uint64_t limit = o->limit < 0 ? CHROME_DEFAULT_LIMIT : (uint64_t)o->limit;
-	const char *prog;
+	uint64_t start = UINT64_MAX;
+	int n = o->ntraces > 1 ? o->ntraces : 1, i, found = 0, ret = -1;
+	struct ctrace *cts = xcalloc(n, sizeof(*cts));
 	char a[64], b[64], d[64];
-	int thread, ret = -1;
-	uint32_t i;
 
-	thread = export_thread(t, o);
-	if (thread == -2)
-		return -1;
-	c.hist = xcalloc(HIST_BUCKETS, sizeof(*c.hist));
-	/* all threads are decoded (modules may be in any), events of others skipped */
-	c.only = thread;
-	if (trace_walk(t, WALK_CALLS | WALK_OTHER, -1, hist_event, &c) < 0)
+	for (i = 0; i < n; i++) {
+		struct ctrace *ct = &cts[i];
+
+		ct->t = t;
+		if (i) {
+			if (trace_open(o->traces[i], &ct->t) < 0) {
+				ct->t = NULL;
+				goto out;
+			}
+			ct->owned = true;
+		}
+		ct->only = find_thread(ct->t, o);
+		found += ct->only != -2;
+		ct->pid = ct->t->pid ? ct->t->pid : ct->t->hdr.pid;
+		if (ct->t->hdr.start_mono_ns < start)
+			start = ct->t->hdr.start_mono_ns;
+	}
+	if (!found) {
+		__pr_log("error: ", "no thread %u in %s", o->thread_tid,
+			 n > 1 ? "these traces" : t->path);
 		goto out;
+	}
+
+	/* pass 1: durations of every call, marks and thread names; all threads are decoded
+	 * (modules may be in any), the events of others skipped */
+	c.hist = xcalloc(HIST_BUCKETS, sizeof(*c.hist));
+	for (i = 0; i < n; i++) {
+		struct ctrace *ct = &cts[i];
+
+		ct->off_ns = ct->t->hdr.start_mono_ns - start;
+		if (ct->only == -2)
+			continue;
+		c.cur = ct;
+		if (trace_walk(ct->t, WALK_CALLS | WALK_OTHER, -1, hist_event, &c) < 0)
+			goto out;
+		ct->sym = sym_open(ct->t);
+		sym_set_demangle(ct->sym, o->demangle);
+		ct->names = xcalloc(ct->t->nfuncs + 1, sizeof(*ct->names));
+	}
 	c.min_keep_ns = pick_min_duration(&c, limit);
-	c.sym = sym_open(t);
-	sym_set_demangle(c.sym, o->demangle);
-	c.names = xcalloc(t->nfuncs + 1, sizeof(*c.names));
-	c.pid = t->pid ? t->pid : t->hdr.pid;
 
 	c.f = export_open(o);
 	if (!c.f)
 		goto out;
 	fputs("{\"traceEvents\":[", c.f);
-	prog = t->exe ? t->exe : t->path;
-	if (strrchr(prog, '/') && strrchr(prog, '/')[1])
-		prog = strrchr(prog, '/') + 1;
-	metadata(&c, "process_name", c.pid, prog);
-	for (i = 0; i < t->nthreads; i++) {
-		const struct trace_thread *th = &t->threads[i];
-
-		if (thread >= 0 && (uint32_t)thread != i)
-			continue;
-		if (i < c.ntnames && c.tnames[i]) {
-			metadata(&c, "thread_name", th->tid, c.tnames[i]);
-		} else if (th->name[0]) {
-			metadata(&c, "thread_name", th->tid, th->name);
-		} else {
-			snprintf(a, sizeof(a), "thread %u", th->tid);
-			metadata(&c, "thread_name", th->tid, a);
-		}
-	}
-	if (c.ncalls && trace_walk(t, WALK_CALLS, -1, call_event, &c) < 0)
-		goto out_close;
-
-	c.bucket_ns = t->duration_ns / COUNTER_BUCKETS + 1;
-	if (mem_replay(t, thread, &m) < 0)
-		goto out_close;
-	counter_flush(&c);
-
-	for (i = 0; i < c.nmarks; i++) {
-		const struct trace_mark *mk = &c.marks[i];
-
-		sep(&c);
-		fputs("{\"ph\":\"i\",\"name\":", c.f);
-		fput_json(mk->label, c.f);
-		/* a mark from outside (signal, tid 0) belongs to the process, not a thread */
-		fprintf(c.f, ",\"pid\":%u,\"tid\":%u,\"s\":\"%s\"", c.pid, mk->tid,
-			mk->tid ? "t" : "p");
-		put_us(c.f, "ts", mk->ns);
-		fputc('}', c.f);
-	}
+	for (i = 0; i < n; i++)
+		if (cts[i].only != -2 && write_trace(&c, &cts[i]) < 0)
+			goto out_close;
 	fprintf(c.f, "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
 	fput_json(t->path, c.f);
-	fprintf(c.f, ",\"calls\":%" PRIu64 ",\"calls_written\":%" PRIu64
+	fprintf(c.f, ",\"processes\":%d,\"calls\":%" PRIu64 ",\"calls_written\":%" PRIu64
 		     ",\"min_duration_ns\":%" PRIu64 ",\"heap_points\":%" PRIu64 "}}\n",
-		c.ncalls, c.written, c.min_keep_ns == UINT64_MAX ? 0 : c.min_keep_ns, c.points);
+		n, c.ncalls, c.written, c.min_keep_ns == UINT64_MAX ? 0 : c.min_keep_ns, c.points);
 	ret = 0;
 	if (c.written < c.ncalls)
 		pr_warn("chrome: wrote the %s longest of %s calls (%s left out: those shorter than "
@@ -298,18 +398,9 @@ out_close:
 	if (export_close(c.f, o) < 0)
 		ret = -1;
 out:
-	mem_replay_free(&m);
-	if (c.names)
-		for (i = 0; i <= t->nfuncs; i++)
-			free(c.names[i]);
-	free(c.names);
-	for (i = 0; i < c.nmarks; i++)
-		free(c.marks[i].label);
-	free(c.marks);
-	for (i = 0; i < c.ntnames; i++)
-		free(c.tnames[i]);
-	free(c.tnames);
-	sym_close(c.sym);
+	for (i = 0; i < n; i++)
+		ctrace_free(&cts[i]);
+	free(cts);
 	free(c.hist);
 	return ret;
 }

@@ -39,11 +39,12 @@ const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_
 }
 
 /*
- * flame_of_ctree - @fl gets one path per call-tree node with self time. A call-tree node
- * always comes after its parent, so one forward pass maps each to its flame node.
+ * flame_of_ctree - @fl gets one path per call-tree node with self time, below flame node
+ * @base. A call-tree node always comes after its parent, so one forward pass maps each to
+ * its flame node.
  */
 void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbols *sym,
-		    struct flame *fl)
+		    struct flame *fl, uint32_t base)
 {
 	uint32_t *map, *fname, i;
 
@@ -51,7 +52,7 @@ void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbol
 	for (i = 0; i < ct->nfuncs; i++)
 		fname[i] = UINT32_MAX;
 	map = xmalloc((ct->nnodes + 1) * sizeof(*map));
-	map[0] = 0;
+	map[0] = base;
 	for (i = 1; i < ct->nnodes; i++) {
 		const struct ctree_node *n = &ct->nodes[i];
 		uint32_t name;
@@ -79,9 +80,11 @@ void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbol
  * flame_of_sites - one path per allocation stack of @m (frames reversed: outermost first),
  * valued by @metric (1 bytes, 2 allocations, 3 leaked bytes); stacks that @supp (may be
  * NULL) suppresses are left out. Stack 0 (none recorded) becomes the frame "[no stack]".
+ * The paths start below flame node @base.
  */
 void flame_of_sites(const struct trace *t, const struct mem_replay *m, int metric,
-		    struct symbols *sym, const struct suppressions *supp, struct flame *fl)
+		    struct symbols *sym, const struct suppressions *supp, struct flame *fl,
+		    uint32_t base)
 {
 	uint32_t *names = NULL, cap = 0, id;
 
@@ -107,26 +110,34 @@ void flame_of_sites(const struct trace *t, const struct mem_replay *m, int metri
 									  st.frames[i].is_ra));
 		if (!st.nframes)
 			names[0] = flame_name(fl, "[no stack]");
-		flame_add(fl, names, st.nframes ? st.nframes : 1, v);
+		flame_add(fl, base, names, st.nframes ? st.nframes : 1, v);
 	}
 	free(names);
 }
 
-/*
- * export_flame - build the flame tree of @metric_name for @t (as the flamegraph report
- * does; report-html.c uses it too). On success @fl is finished (flame_finish) and must be
- * freed by the caller; *unit is the metric's unit.
- * Return: 0, -1 (walk failed, reported), or -2 for an unknown metric (reported).
- */
+/* export_flame - see export.h */
+/* "[process NAME PID]": NAME from the PROCESS record (known after a walk), else the file */
+static uint32_t process_root(struct flame *fl, const struct trace *t)
+{
+	const char *exe = t->exe && *t->exe ? t->exe : t->path;
+	char buf[256];
+
+	if (strrchr(exe, '/') && strrchr(exe, '/')[1])
+		exe = strrchr(exe, '/') + 1;
+	snprintf(buf, sizeof(buf), "[process %s %u]", exe, t->pid ? t->pid : t->hdr.pid);
+	return flame_child(fl, 0, flame_name(fl, buf));
+}
+
 int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
-		 struct flame *fl, const char **unit)
+		 bool root, struct flame *fl, const char **unit)
 {
 	struct suppressions *supp = NULL;
 	struct symbols *sym = NULL;
 	struct mem_replay m = { 0 };
 	enum metric metric;
 	struct ctree ct;
-	int thread, ret;
+	uint32_t base = 0, i;
+	int thread = -1, ret;
 
 	for (metric = M_TIME; metric <= M_LEAKED; metric++)
 		if (!strcmp(metric_name, metric_names[metric]))
@@ -136,17 +147,22 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 			 metric_name);
 		return -2;
 	}
-	thread = export_thread(t, o);
-	if (thread == -2)
-		return -2;
-	flame_init(fl);
 	*unit = metric_units[metric];
+	if (o->thread_set) {
+		for (i = 0; i < t->nthreads; i++)
+			if (t->threads[i].tid == o->thread_tid)
+				break;
+		if (i == t->nthreads)
+			return -3;
+		thread = (int)i;
+	}
 	if (metric == M_TIME) {
 		ret = ctree_build(t, thread, o->per_thread, &ct);
 		if (!ret) {
+			base = root ? process_root(fl, t) : 0;
 			sym = sym_open(t);
 			sym_set_demangle(sym, o->demangle);
-			flame_of_ctree(t, &ct, sym, fl);
+			flame_of_ctree(t, &ct, sym, fl, base);
 		}
 		ctree_free(&ct);
 	} else {
@@ -157,39 +173,60 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 				ret = -1;
 		}
 		if (!ret) {
+			base = root ? process_root(fl, t) : 0;
 			sym = sym_open(t);
 			sym_set_demangle(sym, o->demangle);
-			flame_of_sites(t, &m, metric, sym, supp, fl);
+			flame_of_sites(t, &m, metric, sym, supp, fl, base);
 		}
 		if (supp)
 			supp_free(supp);
 		mem_replay_free(&m);
 	}
 	sym_close(sym);
-	if (ret < 0) {
-		flame_free(fl);
-		return -1;
-	}
-	flame_finish(fl);
-	return 0;
+	return ret < 0 ? -1 : 0;
 }
 
 /*
- * report_flamegraph - `perfshim-analyze flamegraph [--folded] [--metric=M] [-o FILE] TRACE`.
- * Folded lines are sorted by path (depth first, names in byte order), one per call path or
- * stack with a non-zero value. Return: 0, or -1 after one error line.
+ * report_flamegraph - `perfshim-analyze flamegraph [--folded] [--metric=M] [-o FILE]
+ * TRACE...`. Folded lines are sorted by path (depth first, names in byte order), one per
+ * call path or stack with a non-zero value. @t is the first trace; with several (a process
+ * and its children) each gets a root frame "[process NAME PID]" in the same graph.
+ * Return: 0, or -1 after one error line.
  */
 int report_flamegraph(struct trace *t, const struct opts *o)
 {
 	const char *metric = o->metric && *o->metric ? o->metric : "time";
-	const char *unit;
+	int n = o->ntraces > 1 ? o->ntraces : 1, i, found = 0, ret = 0;
+	const char *unit = "ns";
 	struct flame fl;
 	FILE *f;
-	int ret;
 
-	ret = export_flame(t, o, metric, &fl, &unit);
-	if (ret < 0)
+	flame_init(&fl);
+	for (i = 0; i < n && !ret; i++) {
+		struct trace *ti = t;
+
+		if (i && trace_open(o->traces[i], &ti) < 0) {
+			ret = -1;
+			break;
+		}
+		ret = export_flame(ti, o, metric, n > 1, &fl, &unit);
+		if (ret == -3)	/* --thread names a thread of another trace */
+			ret = 0;
+		else if (!ret)
+			found++;
+		if (i)
+			trace_close(ti);
+	}
+	if (!ret && !found) {
+		__pr_log("error: ", "no thread %u in %s", o->thread_tid,
+			 n > 1 ? "these traces" : t->path);
+		ret = -1;
+	}
+	if (ret < 0) {
+		flame_free(&fl);
 		return -1;
+	}
+	flame_finish(&fl);
 	if (!fl.nodes[0].total) {
 		if (!strcmp(metric, "time"))
 			pr_warn("%s: no function calls recorded (was the program built with "
@@ -214,11 +251,11 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 			.standalone = true,
 			.width = 1200,
 		};
-		unsigned i;
+		unsigned k;
 
-		for (i = 0; i < 4; i++)
-			if (!strcmp(metric, metric_names[i]))
-				so.title = metric_titles[i];
+		for (k = 0; k < 4; k++)
+			if (!strcmp(metric, metric_names[k]))
+				so.title = metric_titles[k];
 		flame_svg(&fl, &so, f);
 	}
 	flame_free(&fl);

@@ -53,6 +53,7 @@ struct html {
 	struct mem_replay m;
 	struct suppressions *supp;
 	unsigned rows;
+	int thread;			/* --thread's index in this trace, or -1 */
 };
 
 static void fig(FILE *f, const char *label, const char *value, const char *note)
@@ -330,75 +331,124 @@ static void sites(struct html *h, bool leaks)
 	free(order);
 }
 
-/*
- * report_html - `perfshim-analyze html [-o FILE] [--limit N] [--thread TID] TRACE`.
- * Return: 0, or -1 after one error line.
- */
-int report_html(struct trace *t, const struct opts *o)
+/* The sections of one trace; the page head is written before the first one. */
+static int html_trace(struct html *h, int index, int ntraces)
 {
-	struct html h = { .t = t, .o = o, .rows = o->limit > 0 ? (unsigned)o->limit : HTML_ROWS };
+	const struct trace *t = h->t;
 	struct flame fl;
 	const char *prog;
-	int thread, ret = -1;
+	char id[32];
+	int ret = -1;
 
-	thread = export_thread(t, o);
-	if (thread == -2)
+	if (ctree_build(h->t, h->thread, false, &h->ct) < 0)
 		return -1;
-	if (ctree_build(t, thread, false, &h.ct) < 0)
-		goto out;
-	if (mem_replay(t, thread, &h.m) < 0)
-		goto out;
-	if (!o->no_suppress) {
-		h.supp = supp_load(o->suppressions, true);
-		if (!h.supp)
-			goto out;
+	if (mem_replay(h->t, h->thread, &h->m) < 0)
+		return -1;
+	h->sym = sym_open(t);
+	sym_set_demangle(h->sym, h->o->demangle);
+
+	prog = t->exe && *t->exe ? t->exe : t->path;
+	if (!index) {
+		fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+		      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+		      "<title>perfshim: ", h->f);
+		fput_xml(prog, h->f);
+		fprintf(h->f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", css);
 	}
-	h.sym = sym_open(t);
-	sym_set_demangle(h.sym, o->demangle);
-	h.f = export_open(o);
-	if (!h.f)
-		goto out;
+	fputs("<h1>perfshim report: ", h->f);
+	fput_xml(prog, h->f);
+	if (ntraces > 1)
+		fprintf(h->f, " (pid %u)", t->pid ? t->pid : t->hdr.pid);
+	fputs("</h1>\n<p class=\"cmd\">", h->f);
+	fput_xml(t->cmdline ? t->cmdline : "", h->f);
+	fputs("</p>\n<p class=\"note\">trace ", h->f);
+	fput_xml(t->path, h->f);
+	if (h->thread >= 0)
+		fprintf(h->f, ", thread %u only", t->threads[h->thread].tid);
+	fputs("</p>\n", h->f);
 
-	prog = t->exe ? t->exe : t->path;
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
-	      "<title>perfshim: ", h.f);
-	fput_xml(prog, h.f);
-	fprintf(h.f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>perfshim report: ", css);
-	fput_xml(prog, h.f);
-	fputs("</h1>\n<p class=\"cmd\">", h.f);
-	fput_xml(t->cmdline ? t->cmdline : "", h.f);
-	fputs("</p>\n<p class=\"note\">trace ", h.f);
-	fput_xml(t->path, h.f);
-	if (thread >= 0)
-		fprintf(h.f, ", thread %u only", t->threads[thread].tid);
-	fputs("</p>\n", h.f);
-
-	summary(&h);
-	ret = hot_functions(&h, thread);
+	summary(h);
+	ret = hot_functions(h, h->thread);
 
 	flame_init(&fl);
-	flame_of_ctree(t, &h.ct, h.sym, &fl);
-	flame_section(&h, &fl, "Time flame graph (self time per call path)", "flame-time", "ns",
+	flame_of_ctree(t, &h->ct, h->sym, &fl, 0);
+	snprintf(id, sizeof(id), index ? "flame-time-%d" : "flame-time", index);
+	flame_section(h, &fl, "Time flame graph (self time per call path)", id, "ns",
 		      "No function calls were recorded.");
 	flame_free(&fl);
 	flame_init(&fl);
-	flame_of_sites(t, &h.m, M_ALLOC_BYTES, h.sym, NULL, &fl);
-	flame_section(&h, &fl, "Allocation flame graph (bytes allocated per stack)",
-		      "flame-alloc", "bytes", "No allocations were recorded.");
+	flame_of_sites(t, &h->m, M_ALLOC_BYTES, h->sym, NULL, &fl, 0);
+	snprintf(id, sizeof(id), index ? "flame-alloc-%d" : "flame-alloc", index);
+	flame_section(h, &fl, "Allocation flame graph (bytes allocated per stack)", id, "bytes",
+		      "No allocations were recorded.");
 	flame_free(&fl);
 
-	sites(&h, false);
-	sites(&h, true);
-	fprintf(h.f, "<script>//<![CDATA[\n%s%s//]]>\n</script>\n</body>\n</html>\n", sort_js,
-		flame_svg_script());
+	sites(h, false);
+	sites(h, true);
+	return ret;
+}
+
+/*
+ * report_html - `perfshim-analyze html [-o FILE] [--limit N] [--thread TID] TRACE...`.
+ * @t is the first trace; with several (a process and its children) the page has the
+ * sections of each in turn. Return: 0, or -1 after one error line.
+ */
+int report_html(struct trace *t, const struct opts *o)
+{
+	struct html h = { .o = o, .rows = o->limit > 0 ? (unsigned)o->limit : HTML_ROWS };
+	int n = o->ntraces > 1 ? o->ntraces : 1, i, done = 0, ret = 0;
+	struct suppressions *supp = NULL;
+
+	if (!o->no_suppress) {
+		supp = supp_load(o->suppressions, true);
+		if (!supp)
+			return -1;
+	}
+	h.f = export_open(o);
+	if (!h.f) {
+		ret = -1;
+		goto out;
+	}
+	for (i = 0; i < n && !ret; i++) {
+		struct trace *ti = t;
+		uint32_t k;
+
+		if (i && trace_open(o->traces[i], &ti) < 0) {
+			ret = -1;
+			break;
+		}
+		h.t = ti;
+		h.supp = supp;
+		h.thread = -1;
+		if (o->thread_set) {
+			for (k = 0; k < ti->nthreads; k++)
+				if (ti->threads[k].tid == o->thread_tid)
+					break;
+			h.thread = k < ti->nthreads ? (int)k : -2;
+		}
+		if (h.thread != -2) {
+			ret = html_trace(&h, done, n);
+			done++;
+		}
+		sym_close(h.sym);
+		h.sym = NULL;
+		ctree_free(&h.ct);
+		mem_replay_free(&h.m);
+		if (i)
+			trace_close(ti);
+	}
+	if (!ret && !done) {
+		__pr_log("error: ", "no thread %u in %s", o->thread_tid,
+			 n > 1 ? "these traces" : t->path);
+		ret = -1;
+	}
+	if (done)
+		fprintf(h.f, "<script>//<![CDATA[\n%s%s//]]>\n</script>\n</body>\n</html>\n",
+			sort_js, flame_svg_script());
 	if (export_close(h.f, o) < 0)
 		ret = -1;
 out:
-	if (h.supp)
-		supp_free(h.supp);
-	sym_close(h.sym);
-	ctree_free(&h.ct);
-	mem_replay_free(&h.m);
+	if (supp)
+		supp_free(supp);
 	return ret;
 }

@@ -98,9 +98,9 @@ uint32_t flame_child(struct flame *fl, uint32_t parent, uint32_t name)
 	return v->w;
 }
 
-void flame_add(struct flame *fl, const uint32_t *names, unsigned n, uint64_t value)
+void flame_add(struct flame *fl, uint32_t node, const uint32_t *names, unsigned n,
+	       uint64_t value)
 {
-	uint32_t node = 0;
 	unsigned i;
 
 	for (i = 0; i < n; i++)

@@ -33,7 +33,7 @@ void __attribute__((noinline)) exfn_rec(void) { __asm__ volatile("nop; nop; nop;
 #define FB ((uint64_t)(uintptr_t)exfn_b)
 #define FREC ((uint64_t)(uintptr_t)exfn_rec)
 
-static char trace_path[64], out_path[64];
+static char trace_path[64], out_path[64], trace2_path[64];
 
 static void setup(void)
 {
@@ -47,6 +47,10 @@ static void setup(void)
 	fd = mkstemp(out_path);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+	strcpy(trace2_path, "/tmp/test-report-export-2.XXXXXX");
+	fd = mkstemp(trace2_path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
 }
 
 static void teardown(void)
@@ -54,6 +58,7 @@ static void teardown(void)
 	if (!getenv("KEEP")) {
 		unlink(trace_path);
 		unlink(out_path);
+		unlink(trace2_path);
 	}
 }
 
@@ -614,6 +619,74 @@ START_TEST(test_empty)
 }
 END_TEST
 
+/*
+ * Two traces (a process and its forked child, pid 2000, started 1500 ns later): one chrome
+ * timeline with both pids and aligned times, one flame graph with a root per process.
+ */
+static void write_two(void)
+{
+	struct tg *g = tg_open(trace_path);
+	struct tg_thread *th = tg_thread(g, 1000);
+
+	module_self(th, 0);
+	tg_enter(th, FMAIN, 100);
+	tg_enter(th, FA, 200);
+	tg_exit(th, 300);
+	tg_exit(th, 400);
+	tg_close(g);
+
+	g = tg_open(trace2_path);
+	g->hdr.pid = 2000;
+	g->hdr.ppid = 1000;
+	g->hdr.flags |= TRACE_F_CHILD;
+	g->hdr.start_mono_ns += 1500;
+	th = tg_thread(g, 2000);
+	module_self(th, 0);
+	tg_enter(th, FB, 10);
+	tg_exit(th, 70);
+	tg_alloc(th, TRACE_ALLOC_MALLOC, 5, 0x100, 0, 80);
+	tg_close(g);
+}
+
+START_TEST(test_several_traces)
+{
+	const char *paths[2] = { trace_path, trace2_path };
+	struct opts o = default_opts();
+	char *out;
+
+	write_two();
+	o.traces = paths;
+	o.ntraces = 2;
+	out = run(report_chrome, &o);
+	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_a\",\"pid\":1000,\"tid\":1000,"
+		    "\"ts\":0.200,\"dur\":0.100}");
+	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_b\",\"pid\":2000,\"tid\":2000,"
+		    "\"ts\":1.510,\"dur\":0.060}");
+	ck_has(out, "{\"ph\":\"C\",\"name\":\"live heap\",\"pid\":2000,\"ts\":1.580,"
+		    "\"args\":{\"bytes\":5}}");
+	ck_assert_uint_eq(count(out, "\"name\":\"process_name\""), 2);
+	ck_has(out, "\"processes\":2,\"calls\":3,\"calls_written\":3,");
+	free(out);
+
+	o.folded = 1;
+	out = run(report_flamegraph, &o);
+	ck_assert_msg(strstr(out, "[process ") == out, "no process root: %s", out);
+	ck_assert_uint_eq(count(out, "\n"), 3);
+	ck_has(out, " 1000];exfn_main 200\n");
+	ck_has(out, " 1000];exfn_main;exfn_a 100\n");
+	ck_has(out, " 2000];exfn_b 60\n");
+	free(out);
+
+	o.folded = 0;
+	out = run(report_html, &o);
+	ck_assert_uint_eq(count(out, "<h1>"), 2);
+	ck_assert_uint_eq(count(out, "<!DOCTYPE html>"), 1);
+	ck_assert_uint_eq(count(out, "</html>"), 1);
+	ck_has(out, "id=\"flame-time-1\"");
+	free(out);
+}
+END_TEST
+
 /* escaping of C++ names and of bytes that are not UTF-8 */
 START_TEST(test_escape)
 {
@@ -697,6 +770,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_html);
 	tcase_add_test(tc, test_html_memory);
 	tcase_add_test(tc, test_empty);
+	tcase_add_test(tc, test_several_traces);
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_xmap);
 	suite_add_tcase(s, tc);
