@@ -74,3 +74,27 @@ assert_eq "$(json memory "$TMP/k" | jq .leaked_bytes)" \
 assert_eq "$(json memory "$TMP/k" | jq .peak_bytes)" \
 	"$(jq '[.traceEvents[] | select(.ph == "C") | .args.bytes] | max' "$TMP/k.json")" \
 	"leaky: highest live-heap point = peak"
+
+# a process and its forked child in one timeline: two pids, leaf() 4 times in the parent and
+# 5 in the child (samples/fork.c), the child's events after the parent's start
+prog="$S/fork"
+[ -x "$prog" ] || fail "$prog is missing (make samples)"
+rm -f "$TMP"/f.*
+PERFSHIM_OUTPUT="$TMP/f.%p.bin" LD_PRELOAD="$LIB" "$prog" >/dev/null 2>&1 || fail "fork failed"
+set -- "$TMP"/f.*.bin
+assert_eq 2 "$#" "fork: traces"
+"$ANALYZE" chrome -o "$TMP/f.json" "$@" || fail "chrome of two traces exited $?"
+assert_eq 2 "$(jq '[.traceEvents[] | select(.ph == "M" and .name == "process_name")] | length' "$TMP/f.json")" \
+	"fork: process_name events"
+hdr() { "$ANALYZE" dump "$1" | sed -n "1s/.* $2=\([0-9]*\).*/\1/p"; }
+ppid=$(hdr "$1" pid) cpid=$(hdr "$2" pid)
+# the child is the trace whose ppid is the other's pid
+[ "$(hdr "$2" ppid)" = "$ppid" ] || { t=$ppid; ppid=$cpid; cpid=$t; }
+assert_eq "$ppid" "$(hdr "$([ "$(hdr "$2" pid)" = "$cpid" ] && echo "$2" || echo "$1")" ppid)" "fork: child's ppid
+leaf_of() { jq --argjson p "$1" '[.traceEvents[] | select(.ph == "X" and .name == "leaf" and .pid == $p)] | length' "$TMP/f.json"; }
+assert_eq 4 "$(leaf_of "$ppid")" "fork: parent's leaf events"
+assert_eq 5 "$(leaf_of "$cpid")" "fork: child's leaf events"
+jq -e --argjson p "$ppid" --argjson c "$cpid" '
+	([.traceEvents[] | select(.ph == "X" and .pid == $p) | .ts] | min) as $p0
+	| ([.traceEvents[] | select(.ph == "X" and .pid == $c and .name != "main") | .ts] | min) > $p0' \
+	"$TMP/f.json" >/dev/null || fail "fork: child events not after the parent's start"
