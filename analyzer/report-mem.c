@@ -634,6 +634,9 @@ static int mem_load(struct mem *m, struct trace *t, const struct opts *o)
 	memset(m, 0, sizeof(*m));
 	m->t = t;
 	m->o = o;
+	if (!(t->hdr.flags & TRACE_F_MALLOC))
+		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
+			t->path);
 	if (replay_run(&m->r, t) < 0)
 		return -1;
 	m->sym = sym_open(t);
@@ -845,7 +848,7 @@ static void memory_json(struct mem *m, FILE *f, const uint32_t *idx, uint32_t n)
 	json_u64(&j, "time_ns", r->peak_ns);
 	json_u64(&j, "bytes", r->peak_bytes);
 	json_u64(&j, "blocks", r->peak_blocks);
-	json_str(&j, "method", "exact: lazy per-stack snapshot at the peak instant, one replay");
+	json_str(&j, "method", "exact: per-stack live bytes saved lazily at the peak instant during the replay");
 	json_arr_begin(&j, "holders");
 	for (i = 0; i < nh; i++) {
 		const struct site *s = &m->sites[holders[i]];
@@ -936,6 +939,8 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 		fprintf(f, "  warning: %s events lost by the recorder, %s blocks replaced "
 			"without a free: figures may be short\n",
 			fmt_count(a, sizeof(a), m->t->nlost), fmt_count(b, sizeof(b), r->overlaps));
+	if (!r->allocs)
+		return;
 
 	fprintf(f, "\nHeld at the peak (exact)\n");
 	holders = sorted_sites(m, BY_AT_PEAK, at_peak, &nh);
