@@ -87,10 +87,10 @@ assert_eq 2 "$#" "fork: traces"
 assert_eq 2 "$(jq '[.traceEvents[] | select(.ph == "M" and .name == "process_name")] | length' "$TMP/f.json")" \
 	"fork: process_name events"
 hdr() { "$ANALYZE" dump "$1" | sed -n "1s/.* $2=\([0-9]*\).*/\1/p"; }
-ppid=$(hdr "$1" pid) cpid=$(hdr "$2" pid)
 # the child is the trace whose ppid is the other's pid
-[ "$(hdr "$2" ppid)" = "$ppid" ] || { t=$ppid; ppid=$cpid; cpid=$t; }
-assert_eq "$ppid" "$(hdr "$([ "$(hdr "$2" pid)" = "$cpid" ] && echo "$2" || echo "$1")" ppid)" "fork: child's ppid
+if [ "$(hdr "$2" ppid)" = "$(hdr "$1" pid)" ]; then pf=$1 cf=$2; else pf=$2 cf=$1; fi
+ppid=$(hdr "$pf" pid) cpid=$(hdr "$cf" pid)
+assert_eq "$ppid" "$(hdr "$cf" ppid)" "fork: child's ppid"
 leaf_of() { jq --argjson p "$1" '[.traceEvents[] | select(.ph == "X" and .name == "leaf" and .pid == $p)] | length' "$TMP/f.json"; }
 assert_eq 4 "$(leaf_of "$ppid")" "fork: parent's leaf events"
 assert_eq 5 "$(leaf_of "$cpid")" "fork: child's leaf events"
