@@ -1,12 +1,14 @@
 // exec: the first image allocates 2 blocks of 111 (keeps one) and calls stage1(), tries an exec
 // that fails, then execs itself ("stage2", by the exec function named in argv[1]); the new image
-// allocates 4 blocks of 444 and calls stage2() and is traced into PATH.exec.
+// allocates 4 blocks of 444 and calls stage2() and is traced into PATH.exec. "vfork": a vfork
+// child execs stage2 (a new process: PATH.<pid>) and the first image goes on and exits 6.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -76,7 +78,19 @@ int main(int argc, char **argv)
 			execlp(self, argv[0], how, "stage2", (char *)NULL);
 		else if (!strcmp(how, "le"))
 			execle(self, argv[0], how, "stage2", (char *)NULL, environ);
-		else if (!strcmp(how, "f")) {
+		else if (!strcmp(how, "vfork")) {
+			int status;
+			pid_t pid = vfork();
+
+			if (pid == 0) {
+				execv(self, args);
+				_exit(127);
+			}
+			if (pid < 0 || waitpid(pid, &status, 0) != pid)
+				return 1;
+			printf("vfork child exited %d\n", WEXITSTATUS(status));
+			return 6;
+		} else if (!strcmp(how, "f")) {
 			int fd = open(self, O_RDONLY);
 
 			fexecve(fd, args, environ);

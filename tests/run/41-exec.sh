@@ -38,6 +38,31 @@ for variant in "" O2/; do
 	done
 done
 
+# vfork + exec: the child is a new process (PATH.<pid>, CHILD flag); the parent's trace is
+# whole (a vfork child shares its memory and must write nothing of it)
+for variant in "" O2/; do
+	prog="$S/${variant}exec"
+	w="${variant}exec vfork"
+	plain ref "$prog" vfork
+	rm -f t.bin t.bin.*
+	traced "$TMP/t.bin" "$prog" vfork
+	same_behaviour ref t.bin
+	assert_eq 6 "$(cat t.bin.rc)" "$w: status"
+	child=$(ls t.bin.* | grep -E '^t\.bin\.[0-9]+$')
+	assert_eq 1 "$(echo "$child" | wc -l)" "$w: child files"
+	dumpf t.bin
+	dumpf "$child"
+	assert_eq "$child" "t.bin.$(header pid "$child.dump")" "$w: child file name"
+	assert_eq "$(header pid t.bin.dump)" "$(header ppid "$child.dump")" "$w: child's parent"
+	assert_eq 1 "$(flag_set $TRACE_F_CHILD "$child.dump")" "$w: CHILD flag"
+	assert_eq 4 "$(allocs 444 "$child.dump")" "$w: child's blocks"
+	assert_eq 0 "$(allocs 111 "$child.dump")" "$w: child has none of the parent's"
+	assert_eq 2 "$(allocs 111 t.bin.dump)" "$w: parent's blocks"
+	assert_eq 0 "$(allocs 444 t.bin.dump)" "$w: parent has none of the child's"
+	assert_eq 1 "$(nlines ' free ptr=' t.bin.dump)" "$w: parent's frees"
+	assert_eq 1 "$(nlines ' thread-name ' t.bin.dump)" "$w: parent's trace ends once"
+done
+
 # a taken PATH.exec is kept: the next free name is used
 prog="$S/exec"
 rm -f t.bin t.bin.*
