@@ -39,7 +39,6 @@
  */
 #define PR_FMT "memory"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +92,6 @@ struct pend {
 };
 
 struct replay {
-	const struct trace *t;
 	const uint32_t *map;		/* pass 2: stack id -> site; NULL: aggregate by stack */
 	uint32_t nmap;
 	struct agg *aggs;
@@ -438,7 +436,6 @@ static int replay_run(struct replay *r, struct trace *t)
 {
 	int ret;
 
-	r->t = t;
 	live_init(&r->live);
 	/* WALK_OTHER too: the reader then records every MODULE as it goes (symbols need them) */
 	ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | WALK_OTHER, -1, replay_event, r);
@@ -659,7 +656,7 @@ static void mem_free(struct mem *m)
 	free(m->map);
 }
 
-/* Apply suppressions (unless --no-suppress) to the leaking sites; per-rule totals to @per. */
+/* Match the leaking sites against the suppressions (none with --no-suppress); *@out: the set. */
 static int mem_suppress(struct mem *m, struct suppressions **out)
 {
 	struct suppressions *s = NULL;
@@ -695,13 +692,17 @@ static uint64_t site_val(const struct site *s, enum site_order by)
 	return 0;
 }
 
-static enum site_order sort_by;
-static const struct site *sort_sites;
+struct sort_ctx {
+	const struct site *sites;
+	enum site_order by;
+};
 
-static int cmp_site(const void *pa, const void *pb)
+static int cmp_site(const void *pa, const void *pb, void *arg)
 {
-	const struct site *a = &sort_sites[*(const uint32_t *)pa];
-	const struct site *b = &sort_sites[*(const uint32_t *)pb];
+	const struct sort_ctx *c = arg;
+	const struct site *a = &c->sites[*(const uint32_t *)pa];
+	const struct site *b = &c->sites[*(const uint32_t *)pb];
+	enum site_order sort_by = c->by;
 	uint64_t va = site_val(a, sort_by), vb = site_val(b, sort_by);
 
 	if (va != vb)
@@ -718,14 +719,13 @@ static uint32_t *sorted_sites(struct mem *m, enum site_order by,
 			      bool (*keep)(const struct site *), uint32_t *n)
 {
 	uint32_t *idx = xmalloc((m->nsites + 1) * sizeof(*idx)), i;
+	struct sort_ctx c = { m->sites, by };
 
 	*n = 0;
 	for (i = 0; i < m->nsites; i++)
 		if (!keep || keep(&m->sites[i]))
 			idx[(*n)++] = i;
-	sort_by = by;
-	sort_sites = m->sites;
-	qsort(idx, *n, sizeof(*idx), cmp_site);
+	qsort_r(idx, *n, sizeof(*idx), cmp_site, &c);
 	return idx;
 }
 
