@@ -33,11 +33,12 @@ static const char css[] =
 	"tr:hover td{background:#fafbe6}.note{color:#666;font-size:12px}\n"
 	"svg.flame{max-width:100%;height:auto}svg.flame g.f{cursor:pointer}\n";
 
+/* Sort on a header click: numbers by data-v (largest first), text alphabetically; again flips. */
 static const char sort_js[] =
 	"document.querySelectorAll('table.sort').forEach(function(tb){\n"
 	" tb.querySelectorAll('th').forEach(function(th,col){th.onclick=function(){\n"
 	"  var body=tb.tBodies[0],rows=Array.prototype.slice.call(body.rows),"
-	"num=th.className!='l',asc=th.getAttribute('data-asc')!='1';\n"
+	"num=th.className!='l',was=th.getAttribute('data-asc'),asc=num?was=='0':was!='1';\n"
 	"  rows.sort(function(a,b){var x=a.cells[col],y=b.cells[col];\n"
 	"   var c=num?(+x.getAttribute('data-v'))-(+y.getAttribute('data-v')):"
 	"x.textContent.localeCompare(y.textContent);return asc?c:-c;});\n"
@@ -106,7 +107,7 @@ static void summary(struct html *h)
 	snprintf(c, sizeof(c), "at %s", b);
 	fig(f, "peak live heap", fmt_value(a, sizeof(a), h->m.peak, "bytes"), h->m.peak ? c : NULL);
 	snprintf(c, sizeof(c), "%s blocks", fmt_value(b, sizeof(b), h->m.leaked_blocks, NULL));
-	fig(f, "live at exit", fmt_value(a, sizeof(a), h->m.leaked_bytes, "bytes"), c);
+	fig(f, "still live at exit", fmt_value(a, sizeof(a), h->m.leaked_bytes, "bytes"), c);
 	if (t->nlost)
 		fig(f, "events lost by the recorder", fmt_value(a, sizeof(a), t->nlost, NULL), NULL);
 	if (t->damaged_chunks || t->truncated) {
