@@ -427,7 +427,8 @@ static int chunk_ok(const struct trace *t, const struct trace_chunk_header *c, u
  */
 static uint64_t resync(struct trace *t, uint64_t off)
 {
-	const size_t win = 1 << 20, hs = sizeof(struct trace_chunk_header);
+	const size_t hs = sizeof(struct trace_chunk_header);
+	size_t win = t->file_size - off < (1 << 20) ? (size_t)(t->file_size - off) : 1 << 20;
 	uint8_t *buf = xmalloc(win + hs);
 	uint64_t pos = off + 1, found = t->file_size;
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "analyzer/analyze.h"
+#include "tests/fuzz/fuzz-common.h"
 #include "tests/unit/tracegen.h"
 
 static char path[64];
@@ -976,6 +977,231 @@ START_TEST(test_stop_walk)
 }
 END_TEST
 
+/* ---- deterministic mutations (the fuzz harness's loop for `make check`) ---- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* a seed with every record kind, 3 threads, many small chunks */
+static uint8_t *seed_trace(size_t *size)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th[3];
+	static const uint64_t st[] = { 0x401010, 0x402020, 0x403030, 0x404040 };
+	uint8_t *buf;
+	FILE *f;
+	uint64_t i;
+	int k;
+
+	g->chunk_limit = 120;
+	g->hdr.stack_depth = 3;
+	for (k = 0; k < 3; k++)
+		th[k] = tg_thread(g, 10 + (uint32_t)k);
+	tg_process(th[0], 1, 0, "/bin/x", "x\0y\0", 4);
+	tg_module(th[0], 0x400000, 0x400000, 0x500000, "\1\2", 2, "/bin/x", 1);
+	for (i = 0; i < 60; i++) {
+		struct tg_thread *t = th[i % 3];
+		uint64_t now = 10 + i * 100;
+		uint32_t node = tg_stack(t, i & 1, st + (i % 2), 2 + (uint32_t)(i % 3));
+
+		tg_enter(t, 0x401000 + (i % 5) * 0x10, now);
+		tg_alloc(t, (unsigned)(i % TRACE_ALLOC_KIND_MAX), i * 8, 0x10000 + i * 64, node,
+			 now + 1);
+		if (i % 4 == 0)
+			tg_realloc(t, 0x10000 + i * 64, 0x90000 + i * 64, i, node, now + 2, now + 3);
+		if (i % 7 == 0)
+			tg_mark(t, "m", now + 4);
+		if (i % 11 == 0)
+			tg_entry_at(t, tg_func(t, 0x409000), now);
+		if (i % 9 == 0)
+			tg_exits(t, 2, now + 5);
+		else
+			tg_exit(t, now + 5);
+		tg_free(t, 0x10000 + i * 64, now + 6);
+		if (i % 13 == 0) {
+			tg_rss(t, i << 20, now + 7);
+			tg_lost(t, i);
+			tg_unload(t, 0x400000, now + 8);
+		}
+	}
+	tg_thread_name(th[1], "worker");
+	tg_close(g);
+	*size = tg_file_size(path);
+	buf = malloc(*size);
+	f = fopen(path, "rb");
+	ck_assert_int_eq(fread(buf, 1, *size, f), *size);
+	fclose(f);
+	return buf;
+}
+
+/* offsets of the chunk headers of a valid trace in memory */
+static unsigned chunk_offs(const uint8_t *b, size_t size, size_t *offs, unsigned max)
+{
+	size_t off = sizeof(struct trace_file_header);
+	unsigned n = 0;
+
+	while (off + sizeof(struct trace_chunk_header) <= size && n < max) {
+		struct trace_chunk_header h;
+
+		memcpy(&h, b + off, sizeof(h));
+		offs[n++] = off;
+		off += sizeof(h) + h.size;
+	}
+	return n;
+}
+
+static void fix_chunk(uint8_t *b, size_t off, bool payload)
+{
+	struct trace_chunk_header h;
+
+	memcpy(&h, b + off, sizeof(h));
+	if (payload)
+		h.payload_checksum = trace_checksum(b + off + sizeof(h), h.size);
+	h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
+	memcpy(b + off, &h, sizeof(h));
+}
+
+static size_t mutate(uint8_t *b, size_t size, size_t cap, const size_t *offs, unsigned nch)
+{
+	unsigned kind = (unsigned)(rnd() % 8), i, n;
+	size_t off, len;
+
+	switch (kind) {
+	case 0:		/* flip bits */
+		for (i = 0, n = 1 + (unsigned)(rnd() % 4); i < n; i++)
+			b[rnd() % size] ^= (uint8_t)(1U << (rnd() % 8));
+		break;
+	case 1:		/* zero a range */
+		off = rnd() % size;
+		len = rnd() % 200;
+		memset(b + off, 0, off + len > size ? size - off : len);
+		break;
+	case 2:		/* cut */
+		return rnd() % size;
+	case 3:		/* random bytes */
+		off = rnd() % size;
+		len = rnd() % 64;
+		for (i = 0; i < len && off + i < size; i++)
+			b[off + i] = (uint8_t)rnd();
+		break;
+	case 4: {	/* payload bytes changed, checksums fixed: the decoder must cope */
+		size_t c = offs[rnd() % nch];
+		struct trace_chunk_header h;
+
+		/* an earlier round may have cut the file or changed the size */
+		if (c + sizeof(h) > size)
+			break;
+		memcpy(&h, b + c, sizeof(h));
+		if (!h.size || c + sizeof(h) + h.size > size)
+			break;
+		for (i = 0, n = 1 + (unsigned)(rnd() % 3); i < n; i++) {
+			uint8_t *p = b + c + sizeof(h) + rnd() % h.size;
+
+			*p = rnd() & 1 ? (uint8_t)rnd() : (uint8_t)(*p ^ (1U << (rnd() % 8)));
+		}
+		fix_chunk(b, c, true);
+		break;
+	}
+	case 5: {	/* chunk header fields changed, checksum fixed */
+		size_t c = offs[rnd() % nch];
+		struct trace_chunk_header h;
+		static const uint32_t edges[] = { 0, 1, 2, 0x7fffffff, 0xffffffff, 1U << 20 };
+
+		if (c + sizeof(h) > size)
+			break;
+		memcpy(&h, b + c, sizeof(h));
+		switch (rnd() % 6) {
+		case 0: h.tid = (uint32_t)(rnd() % 3 ? 10 + rnd() % 3 : rnd()); break;
+		case 1: h.seq = rnd() & 1 ? edges[rnd() % 6] : (uint32_t)(rnd() % 20); break;
+		case 2: h.size = rnd() & 1 ? edges[rnd() % 6] : (uint32_t)(h.size + rnd() % 9 - 4); break;
+		case 3: h.flags = (uint32_t)rnd(); break;
+		case 4: h.base_ticks = rnd() & 1 ? rnd() : UINT64_MAX - rnd() % 100; break;
+		case 5: h.end_ticks = rnd(); h.end_mono_ns = rnd(); break;
+		}
+		memcpy(b + c, &h, sizeof(h));
+		fix_chunk(b, c, false);
+		break;
+	}
+	case 6: {	/* a chunk written twice (duplicate seq), appended */
+		size_t c = offs[rnd() % nch];
+		struct trace_chunk_header h;
+
+		if (c + sizeof(h) > size)
+			break;
+		memcpy(&h, b + c, sizeof(h));
+		len = sizeof(h) + h.size;
+		if (size + len <= cap && c + len <= size) {
+			memmove(b + size, b + c, len);
+			return size + len;
+		}
+		break;
+	}
+	case 7: {	/* file header fields changed, checksum fixed */
+		struct trace_file_header h;
+
+		if (size < sizeof(h))
+			break;
+		memcpy(&h, b, sizeof(h));
+		switch (rnd() % 5) {
+		case 0: h.stack_depth = (uint32_t)(rnd() % 5); break;
+		case 1: h.max_chunk = (uint32_t)(rnd() % 300); break;
+		case 2: h.start_ticks = rnd(); break;
+		case 3: h.tick_hz = rnd() & 1 ? 0 : rnd(); h.flags |= TRACE_F_TSC; break;
+		case 4: h.flags = (uint32_t)rnd(); break;
+		}
+		h.checksum = trace_checksum(&h, TRACE_FILE_HEADER_CKLEN);
+		memcpy(b, &h, sizeof(h));
+		break;
+	}
+	}
+	return size;
+}
+
+START_TEST(test_mutations)
+{
+	size_t size, offs[512], cap;
+	uint8_t *seed = seed_trace(&size), *b;
+	unsigned nch = chunk_offs(seed, size, offs, 512), iter, opened = 0;
+	int saved = dup(2);
+
+	ck_assert_uint_gt(nch, 20);
+	ck_assert_int_eq(fuzz_bytes(seed, size), 0);
+	cap = size * 3;
+	b = malloc(cap);
+	/* the reader's damage warnings would be thousands of lines */
+	{
+		int nul = open("/dev/null", O_WRONLY);
+
+		ck_assert_int_ge(nul, 0);
+		dup2(nul, 2);
+		close(nul);
+	}
+	for (iter = 0; iter < 4000; iter++) {
+		size_t n = size;
+		unsigned k, rounds = 1 + (unsigned)(rnd() % 3);
+
+		memcpy(b, seed, size);
+		for (k = 0; k < rounds && n > 0; k++)
+			n = mutate(b, n, cap, offs, nch);
+		if (fuzz_bytes(b, n) == 0)
+			opened++;
+	}
+	dup2(saved, 2);
+	close(saved);
+	/* most mutants keep a good header: the walks really ran */
+	ck_assert_uint_gt(opened, 2000);
+	free(b);
+	free(seed);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("trace-read");
@@ -1005,6 +1231,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_stacks);
 	tcase_add_test(tc, test_merged_realloc);
 	tcase_add_test(tc, test_stop_walk);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fuzz");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_mutations);
 	suite_add_tcase(s, tc);
 	return s;
 }
