@@ -181,6 +181,21 @@ static int with_env(struct call *c, char *const envp[])
 }
 
 /*
+ * Modules glibc loaded behind the dlopen wrapper (modules.c) go into the trace before it
+ * ends. Never in a vfork child: it would write into the parent's buffer.
+ */
+static void record_late_modules(void)
+{
+	struct ps_thread *t;
+
+	if (!ps_recording || getpid() != ps_pid)
+		return;
+	t = ps_thread_get();
+	if (t && !t->guard)
+		ps_modules_record(t);
+}
+
+/*
  * The common path of the exec family. A trace exists from the constructor's start until the
  * image ends, even once recording stopped (disk full, final flush): the new image must then
  * still be told it follows one, or an explicit PERFSHIM_OUTPUT would truncate this file.
@@ -189,6 +204,7 @@ static int exec_common(struct call *c, char *const envp[])
 {
 	if (!ps_trace_path[0] || !envp)
 		return do_call(c, envp);
+	record_late_modules();
 	/* tbuf.c writes nothing when this is a vfork child or recording is off */
 	ps_exec_prepare();
 	return with_env(c, envp);
@@ -458,8 +474,10 @@ typedef void (*exit_fn)(int);
 
 static void __attribute__((noreturn)) exit_common(exit_fn *real, const char *name, int status)
 {
-	if (ps_recording && getpid() == ps_pid)
+	if (ps_recording && getpid() == ps_pid) {
+		record_late_modules();
 		ps_flush_all(1);
+	}
 	if (unlikely(!*real))
 		*real = (exit_fn)dlsym(RTLD_NEXT, name);
 	if (*real)

@@ -379,6 +379,22 @@ static void after_open(void *handle)
 }
 
 /*
+ * glibc loads some modules itself (iconv's gconv modules, NSS services) through an internal
+ * dlopen that bypasses the wrapper. One more look at the end, before init.c's destructor
+ * (priority 101, which runs after this one) writes the last chunks, records them, so that
+ * addresses in them can still be named. The exec and _exit wrappers look once more as well.
+ */
+__attribute__((destructor(102))) static void ps_modules_fini(void)
+{
+	struct ps_thread *t;
+	int saved = errno;
+
+	if ((t = self_if_recording()) != NULL)
+		ps_modules_record(t);
+	errno = saved;
+}
+
+/*
  * The caller's search path. glibc's dlopen searches the DT_RPATH/DT_RUNPATH of the object
  * that called it (and expands $ORIGIN against that object), found from its return address.
  * Through this wrapper that object would be libperfshim.so, which has neither, so a program

@@ -1,8 +1,10 @@
 // dlopen: loads libplugin.so by bare name through this program's RUNPATH ($ORIGIN), once with
 // RTLD_DEEPBIND (stripped by the shim), runs plugin_work(3), dlcloses, loads it again, runs
 // plugin_work(2), dlcloses; the plugin keeps one 2222-byte block per run (released by main).
+// Then iconv, for which glibc loads its gconv modules itself (no dlopen the shim sees).
 // LDLIBS: -Wl,--enable-new-dtags -Wl,-rpath,\$ORIGIN:\$ORIGIN/..
 #include <dlfcn.h>
+#include <iconv.h>
 #include <stdio.h>
 
 typedef int (*work_fn)(int);
@@ -30,6 +32,20 @@ static int run(int flags, int n)
 	return r;
 }
 
+/* ISO-8859-2 to UTF-16: bytes written (2 for the BOM, 2 per character) */
+static int convert(void)
+{
+	char in[] = "abc", out[64], *ip = in, *op = out;
+	size_t il = 3, ol = sizeof(out);
+	iconv_t c = iconv_open("UTF-16", "ISO-8859-2");
+
+	if (c == (iconv_t)-1)
+		return -1;
+	iconv(c, &ip, &il, &op, &ol);
+	iconv_close(c);
+	return (int)(sizeof(out) - ol);
+}
+
 int main(void)
 {
 	void *none;
@@ -39,5 +55,6 @@ int main(void)
 	none = dlopen("libnot-there.so", RTLD_NOW);
 	printf("missing: %s, %s\n", none ? "loaded" : "NULL", dlerror() ? "error set" : "no error");
 	printf("after: %s\n", dlerror() ? "error" : "clear");
+	printf("iconv: %d\n", convert());
 	return 0;
 }

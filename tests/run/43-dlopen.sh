@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # dlopen/dlclose: the plugin found through the program's RUNPATH ($ORIGIN) loads under the
-# shim as without it; each load writes a MODULE record and each dlclose an UNLOAD for the same
+# shim as without it (and glibc's own loads are recorded too); each load writes a MODULE record and each dlclose an UNLOAD for the same
 # base; the plugin's allocations are recorded even when opened with RTLD_DEEPBIND; dlerror()
 # and the output are as without the shim.
 . "$(dirname "$0")/lib.sh"
@@ -40,6 +40,12 @@ for variant in "" O2/; do
 	     END { exit n != 0 }' $d || fail "$w: plugin blocks not freed before dlclose"
 	assert_eq 2 "$(calls $d "$plugin" plugin_work)" "$w: plugin_work() calls"
 	assert_eq 5 "$(calls $d "$plugin" plugin_leaf)" "$w: plugin_leaf() calls"
+done
+
+# modules glibc loads by itself (iconv's gconv modules) are recorded before the trace ends
+grep -q "^iconv: 8$" ref.stdout || fail "iconv does not work here: $(cat ref.stdout)"
+for m in ISO8859-2 UTF-16; do
+	assert_eq 1 "$(nlines " module .*/gconv/$m\.so\$" t.bin.dump)" "gconv module $m"
 done
 
 # no shim, no change: LD_PRELOAD set by hand with recording impossible (unwritable path)
