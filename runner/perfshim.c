@@ -299,8 +299,11 @@ int main(int argc, char **argv)
 		setenv_or_die("PERFSHIM_STACK_DEPTH", depth);
 	if (mindur)
 		setenv_or_die("PERFSHIM_MIN_DURATION", mindur);
+	/* PERFSHIM_QUIET=1 in the environment quiets the runner as well as the library */
 	if (quiet)
 		setenv_or_die("PERFSHIM_QUIET", "1");
+	else if ((old = getenv("PERFSHIM_QUIET")) && !strcmp(old, "1"))
+		quiet = 1;
 	/* the program starts a trace of its own, whoever ran the runner */
 	unsetenv("PERFSHIM_PARENT");
 

@@ -104,6 +104,9 @@ grep -q "^perfshim: no trace was written$" w.stderr || fail "unwritable: runner'
 "$RUNNER" --quiet -o /nonexistent/dir/t.bin "$S/fork" >w.stdout 2>w.stderr
 assert_eq 0 "$(wc -c <w.stderr)" "unwritable, --quiet: bytes on stderr"
 cmp -s ref.stdout w.stdout || fail "unwritable, --quiet: stdout differs"
+PERFSHIM_QUIET=1 "$RUNNER" -o /nonexistent/dir/t.bin "$S/fork" >w.stdout 2>w.stderr
+assert_eq 0 "$(wc -c <w.stderr)" "unwritable, PERFSHIM_QUIET=1: bytes on stderr"
+cmp -s ref.stdout w.stdout || fail "unwritable, PERFSHIM_QUIET=1: stdout differs"
 
 # a symlink at the output path is not followed
 echo keep >precious
