@@ -134,6 +134,8 @@ struct ps_thread {
 	/* stack.c scratch, one mmap made at the first unwind (stack.c: scratch_size()) */
 	void **unw_buf;			/* unw_backtrace output, stack_depth + 8 entries */
 	uint32_t *last_nodes;		/* last_nodes[i]: node of last_stack[i..len) */
+	struct ps_stack_memo *stack_memo; /* per shadow depth: last (parent, fn) -> node */
+	uint32_t nodes_seen;		/* nnodes after stack.c's last call: less = tables reset */
 };
 
 extern __thread struct ps_thread ps_self PS_TLS;

@@ -147,15 +147,29 @@ static PS_NOINSTR uint32_t intern(struct ps_thread *t, uint32_t parent, uintptr_
 }
 
 /*
+ * Per shadow-stack depth, the last frame interned there: hooks-cyg.c zeroes a frame's node
+ * on every push, so a loop that calls the same 10-deep chain to allocate pushes 10 frames
+ * with no node each time; this memo turns each of them into one compare instead of a hash
+ * lookup. stack_depth entries, in the scratch mapping.
+ */
+struct ps_stack_memo {
+	uintptr_t fn;
+	uint32_t parent;
+	uint32_t node;			/* 0 = empty */
+};
+
+/*
  * Shadow stack (instrumented programs): shadow[i].node caches the node of the call path
  * shadow[0..i]; hooks-cyg.c zeroes it on push. Walk down from the top to the deepest frame
- * with a cached node and intern the frames above it: an allocation usually costs one load.
- * Deeper than stack_depth, the innermost stack_depth frames are interned from their own root
- * on every call (their paths differ from the cached ones, so nothing is cached).
+ * with a cached node and intern the frames above it (memo first): an allocation from a frame
+ * that allocated before costs one load. Deeper than stack_depth, the innermost stack_depth
+ * frames are interned from their own root each time (their paths differ from the cached
+ * ones, so nothing is cached).
  */
 static PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uint8_t **pp)
 {
 	uint32_t d = t->depth, max = ps_cfg.stack_depth, i, node = 0;
+	struct ps_stack_memo *memo = t->stack_memo;
 	struct ps_frame *s = t->shadow;
 	uintptr_t pip = 0;
 
@@ -171,9 +185,20 @@ static PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uint8_t **pp)
 			pip = s[i - 1].fn;
 		}
 		for (; i < d; i++) {
-			node = intern(t, node, s[i].fn, KEY_FN, pip, pp);
-			if (!node || !*pp)
-				return 0;
+			struct ps_stack_memo *m = &memo[i];
+
+			if (likely(m->fn == s[i].fn && m->parent == node && m->node)) {
+				node = m->node;
+			} else {
+				uint32_t id = intern(t, node, s[i].fn, KEY_FN, pip, pp);
+
+				if (!id || !*pp)
+					return 0;
+				m->fn = s[i].fn;
+				m->parent = node;
+				m->node = id;
+				node = id;
+			}
 			s[i].node = node;
 			pip = s[i].fn;
 		}
@@ -188,10 +213,15 @@ static PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uint8_t **pp)
 	return node;
 }
 
-/* The scratch of unwind_node: unw_buf[stack_depth + SKIP_MAX], last_nodes[stack_depth]. */
+/*
+ * The thread's scratch, one mapping made on its first stack: stack_memo[stack_depth],
+ * unw_buf[stack_depth + SKIP_MAX], last_nodes[stack_depth]. Never unmapped (a page or two
+ * per thread that ever allocated).
+ */
 static PS_NOINSTR size_t scratch_size(void)
 {
-	return ((size_t)ps_cfg.stack_depth + SKIP_MAX) * sizeof(void *) +
+	return (size_t)ps_cfg.stack_depth * sizeof(struct ps_stack_memo) +
+	       ((size_t)ps_cfg.stack_depth + SKIP_MAX) * sizeof(void *) +
 	       (size_t)ps_cfg.stack_depth * sizeof(uint32_t);
 }
 
@@ -202,7 +232,8 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 
 	if (m == MAP_FAILED)
 		return -1;
-	t->unw_buf = m;
+	t->stack_memo = m;
+	t->unw_buf = (void **)(t->stack_memo + ps_cfg.stack_depth);
 	t->last_nodes = (uint32_t *)(t->unw_buf + ps_cfg.stack_depth + SKIP_MAX);
 	return 0;
 }
@@ -264,8 +295,6 @@ static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
 	const uintptr_t *f;
 	int got;
 
-	if (unlikely(!t->unw_buf) && scratch_setup(t))
-		return 0;
 	t->guard += PS_GUARD_INTERNAL;
 	got = unw_backtrace(t->unw_buf, (int)(max + SKIP_MAX));
 	t->guard -= PS_GUARD_INTERNAL;
@@ -303,14 +332,29 @@ static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
  */
 PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uint8_t **pp)
 {
+	uint32_t node;
+
 	if (ps_cfg.stack_depth == 0)
 		return 0;
+	if (unlikely(!t->stack_memo || t->nnodes < t->nodes_seen)) {
+		/* first stack of the thread, or its tables were emptied (fork child: only this
+		 * file defines nodes, so fewer than last time means a reset): drop the memo */
+		if (!t->stack_memo && scratch_setup(t))
+			return 0;
+		memset(t->stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stack_memo));
+		t->last_stack_len = 0;
+	}
 	switch (ps_cfg.stack_source) {
 	case PS_STACK_SHADOW:
-		return shadow_node(t, pp);
+		node = shadow_node(t, pp);
+		break;
 	case PS_STACK_UNWIND:
-		return unwind_node(t, pp);
+		node = unwind_node(t, pp);
+		break;
 	default:
-		return t->depth ? shadow_node(t, pp) : unwind_node(t, pp);
+		node = t->depth ? shadow_node(t, pp) : unwind_node(t, pp);
+		break;
 	}
+	t->nodes_seen = t->nnodes;
+	return node;
 }
