@@ -26,6 +26,11 @@ static inline size_t hash64(uint64_t k)
 	return (size_t)k;
 }
 
+/*
+ * xmap_get - the value stored for @key, or NULL. The pointer is valid until the next put
+ * or delete (both may move entries). Linear probing: keys live in one array, so a lookup
+ * of a live block touches one or two cache lines.
+ */
 struct xmap_val *xmap_get(const struct xmap *m, uint64_t key)
 {
 	size_t mask, i;
@@ -59,6 +64,10 @@ static void xmap_grow(struct xmap *m)
 	free(old.vals);
 }
 
+/*
+ * xmap_put - the value of @key, inserted zeroed (and *created set) when it is new. @key must
+ * not be 0. Grows the table (dies on OOM, as xmalloc) before it is 3/4 full.
+ */
 struct xmap_val *xmap_put(struct xmap *m, uint64_t key, bool *created)
 {
 	size_t mask, i;
@@ -79,6 +88,7 @@ struct xmap_val *xmap_put(struct xmap *m, uint64_t key, bool *created)
 	return &m->vals[i];
 }
 
+/* xmap_del - remove @key, copying its value to @old (may be NULL). Return: false if absent. */
 bool xmap_del(struct xmap *m, uint64_t key, struct xmap_val *old)
 {
 	size_t mask, i, j;
@@ -107,6 +117,7 @@ bool xmap_del(struct xmap *m, uint64_t key, struct xmap_val *old)
 	return true;
 }
 
+/* xmap_free - release the table; @m is empty and reusable afterwards. */
 void xmap_free(struct xmap *m)
 {
 	free(m->keys);
@@ -127,6 +138,11 @@ struct cstack {
 	uint32_t n, cap;
 };
 
+/*
+ * State of a calls walk. Each thread has its own shadow of the call stack (the reader
+ * delivers ENTRY/EXIT paired up); a frame accumulates its callees' inclusive time so that
+ * self time = duration - callees at its EXIT.
+ */
 struct cwalk {
 	struct trace *t;
 	struct ctree *ct;
@@ -216,6 +232,7 @@ uint64_t hist_low(unsigned b, uint64_t *width)
 	return ((uint64_t)((b - HIST_SUB) % HIST_SUB) + HIST_SUB) << (e - 6);
 }
 
+/* ENTRY pushes a frame on the node of (caller's node, function); EXIT settles its times. */
 static int ctree_event(const struct trace_event *ev, void *ctx)
 {
 	struct cwalk *w = ctx;
@@ -358,6 +375,7 @@ uint64_t ctree_percentile(const struct func_stat *fs, double pct)
 	return v;
 }
 
+/* ctree_free - release everything ctree_build and ctree_hist_fill allocated. */
 void ctree_free(struct ctree *ct)
 {
 	uint32_t i;
@@ -394,6 +412,7 @@ static void changed(struct mem_replay *m, uint64_t ns)
 		m->on_change(m->ctx, ns, m->live);
 }
 
+/* A block appears: counted on its stack's site, and live until freed (leaked if never). */
 static void block_new(struct mem_replay *m, uint64_t ptr, uint64_t size, uint32_t stack,
 		      uint64_t ns)
 {
@@ -416,6 +435,7 @@ static void block_new(struct mem_replay *m, uint64_t ptr, uint64_t size, uint32_
 	changed(m, ns);
 }
 
+/* A block is released; false (an unknown free) when it was never seen allocated. */
 static bool block_gone(struct mem_replay *m, uint64_t ptr, uint64_t ns)
 {
 	struct xmap_val old;
@@ -571,6 +591,7 @@ int mem_replay(struct trace *t, int thread, struct mem_replay *m)
 	return ret < 0 ? -1 : 0;
 }
 
+/* mem_replay_free - release the sites and the live-block table (a zeroed @m is fine). */
 void mem_replay_free(struct mem_replay *m)
 {
 	free(m->sites);

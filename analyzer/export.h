@@ -37,7 +37,7 @@ uint64_t hist_low(unsigned b, uint64_t *width);
 
 struct ctree_node {
 	uint32_t parent;		/* 0 = the (virtual) root */
-	uint32_t func;			/* index into trace->funcs, or CTREE_THREAD | thread index */
+	uint32_t func;			/* index into trace->funcs, or CTREE_THREAD | thread */
 	uint64_t calls;
 	uint64_t self_ns;		/* time in this path not spent in recorded callees */
 };

@@ -103,7 +103,8 @@ static int hist_event(const struct trace_event *ev, void *ctx)
 			uint32_t n = ev->thread + 8;
 
 			ct->tnames = xrealloc(ct->tnames, n * sizeof(*ct->tnames));
-			memset(ct->tnames + ct->ntnames, 0, (n - ct->ntnames) * sizeof(*ct->tnames));
+			memset(ct->tnames + ct->ntnames, 0,
+			       (n - ct->ntnames) * sizeof(*ct->tnames));
 			ct->ntnames = n;
 		}
 		free(ct->tnames[ev->thread]);

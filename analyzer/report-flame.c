@@ -115,7 +115,11 @@ void flame_of_sites(const struct trace *t, const struct mem_replay *m, int metri
 	free(names);
 }
 
-/* export_flame - see export.h */
+/*
+ * export_flame - add one trace's paths to @fl (see export.h): time from the call tree,
+ * allocation metrics from the heap replay; symbols are opened after the walk, when the
+ * trace's modules are known. --thread selects one thread of this trace (-3 if it has none).
+ */
 /* "[process NAME PID]": NAME from the PROCESS record (known after a walk), else the file */
 static uint32_t process_root(struct flame *fl, const struct trace *t)
 {

@@ -42,7 +42,8 @@ static const char sort_js[] =
 	"  rows.sort(function(a,b){var x=a.cells[col],y=b.cells[col];\n"
 	"   var c=num?(+x.getAttribute('data-v'))-(+y.getAttribute('data-v')):"
 	"x.textContent.localeCompare(y.textContent);return asc?c:-c;});\n"
-	"  th.setAttribute('data-asc',asc?'1':'0');rows.forEach(function(r){body.appendChild(r);});};});\n"
+	"  th.setAttribute('data-asc',asc?'1':'0');\n"
+	"  rows.forEach(function(r){body.appendChild(r);});};});\n"
 	"});\n";
 
 struct html {
@@ -57,6 +58,7 @@ struct html {
 	int thread;			/* --thread's index in this trace, or -1 */
 };
 
+/* a summary figure: a label, a value, an optional note below */
 static void fig(FILE *f, const char *label, const char *value, const char *note)
 {
 	fputs("<div class=\"fig\"><span>", f);
@@ -80,6 +82,7 @@ static void num(FILE *f, uint64_t v, const char *unit)
 	fprintf(f, "<td data-v=\"%" PRIu64 "\">%s</td>", v, fmt_value(buf, sizeof(buf), v, unit));
 }
 
+/* the summary figures: duration, threads, calls, allocations, peak, what stayed live */
 static void summary(struct html *h)
 {
 	const struct trace *t = h->t;
@@ -109,7 +112,8 @@ static void summary(struct html *h)
 	snprintf(c, sizeof(c), "%s blocks", fmt_value(b, sizeof(b), h->m.leaked_blocks, NULL));
 	fig(f, "still live at exit", fmt_value(a, sizeof(a), h->m.leaked_bytes, "bytes"), c);
 	if (t->nlost)
-		fig(f, "events lost by the recorder", fmt_value(a, sizeof(a), t->nlost, NULL), NULL);
+		fig(f, "events lost by the recorder", fmt_value(a, sizeof(a), t->nlost, NULL),
+		    NULL);
 	if (t->damaged_chunks || t->truncated) {
 		snprintf(c, sizeof(c), "%s bytes", fmt_value(b, sizeof(b), t->damaged_bytes, NULL));
 		fig(f, "damaged chunks", fmt_value(a, sizeof(a), t->damaged_chunks, NULL), c);
@@ -120,6 +124,7 @@ static void summary(struct html *h)
 	fputs("</div>\n", f);
 }
 
+/* qsort has no context argument: the tables being sorted (one report at a time) */
 static const struct ctree *sort_ct;
 
 static int by_self(const void *a, const void *b)
@@ -134,6 +139,11 @@ static int by_self(const void *a, const void *b)
 	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
+/*
+ * The hot-function table: the functions with the most self time (h->rows of them). Totals
+ * come from the call tree; p50/p99 from a second walk that histograms only the listed
+ * functions' call durations (bounded memory whatever the number of calls).
+ */
 static int hot_functions(struct html *h, int thread)
 {
 	struct ctree *ct = &h->ct;
@@ -156,7 +166,8 @@ static int hot_functions(struct html *h, int thread)
 	sort_ct = ct;
 	qsort(order, n, sizeof(*order), by_self);
 	if (n > h->rows) {
-		fprintf(f, "<p class=\"note\">The %u functions with the most self time of %u.</p>\n",
+		fprintf(f, "<p class=\"note\">The %u functions with the most self time "
+			   "of %u.</p>\n",
 			h->rows, n);
 		n = h->rows;
 	}
@@ -200,6 +211,7 @@ static int hot_functions(struct html *h, int thread)
 	return ret;
 }
 
+/* one flame graph, inline (the page's script adds the zoom), or a note when it is empty */
 static void flame_section(struct html *h, struct flame *fl, const char *title, const char *id,
 			  const char *unit, const char *empty)
 {
@@ -259,6 +271,10 @@ static int by_site(const void *a, const void *b)
 	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
+/*
+ * Top allocation sites (by bytes) or leaks (by leaked bytes, after the suppressions of the
+ * `leaks` report, whose total is said below the table). One row per allocation stack.
+ */
 static void sites(struct html *h, bool leaks)
 {
 	const struct mem_replay *m = &h->m;
@@ -296,10 +312,11 @@ static void sites(struct html *h, bool leaks)
 		if (n > h->rows)
 			n = h->rows;
 		fprintf(f, "<p class=\"note\">%s in %s blocks from %u stacks%s.</p>\n",
-			fmt_value(a, sizeof(a), bytes, "bytes"), fmt_value(b, sizeof(b), blocks, NULL),
+			fmt_value(a, sizeof(a), bytes, "bytes"),
+			fmt_value(b, sizeof(b), blocks, NULL),
 			total, n < total ? " (the largest are listed)" : "");
-		fputs("<table class=\"sort\"><thead><tr><th class=\"l\">stack (innermost first)</th>",
-		      f);
+		fputs("<table class=\"sort\"><thead><tr>"
+		      "<th class=\"l\">stack (innermost first)</th>", f);
 		fputs(leaks ? "<th>bytes</th><th>blocks</th>" :
 			      "<th>bytes</th><th>allocations</th><th>avg</th><th>leaked</th>", f);
 		fputs("</tr></thead><tbody>\n", f);

@@ -23,6 +23,7 @@ static uint64_t str_hash(const char *s)
 	return h ? h : 1;	/* 0 is the map's "empty" key */
 }
 
+/* a new node below @parent; ids grow, so a child's id is always above its parent's */
 static uint32_t node_new(struct flame *fl, uint32_t parent, uint32_t name)
 {
 	struct flame_node *n;
@@ -39,12 +40,14 @@ static uint32_t node_new(struct flame *fl, uint32_t parent, uint32_t name)
 	return fl->nnodes++;
 }
 
+/* flame_init - an empty tree: only the root frame "all". */
 void flame_init(struct flame *fl)
 {
 	memset(fl, 0, sizeof(*fl));
 	node_new(fl, 0, flame_name(fl, "all"));
 }
 
+/* flame_free - release the nodes and the interned names. */
 void flame_free(struct flame *fl)
 {
 	uint32_t i;
@@ -98,6 +101,7 @@ uint32_t flame_child(struct flame *fl, uint32_t parent, uint32_t name)
 	return v->w;
 }
 
+/* flame_add - add @value to the self value of path @names[0..n) (outermost first) below @node. */
 void flame_add(struct flame *fl, uint32_t node, const uint32_t *names, unsigned n,
 	       uint64_t value)
 {
@@ -121,6 +125,11 @@ static int by_parent_name(const void *a, const void *b, void *arg)
 	return c ? c : (*(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1);
 }
 
+/*
+ * flame_finish - compute every node's total (self plus its subtree) and link each node's
+ * children in name order (byte order, as flamegraph.pl sorts), so both renderings are the
+ * same for the same trace. May be called again after more flame_add calls.
+ */
 void flame_finish(struct flame *fl)
 {
 	uint32_t *order, i;
@@ -202,6 +211,7 @@ void flame_folded(const struct flame *fl, FILE *f)
 #define BOTTOM 28		/* details line */
 #define MIN_PX 0.1		/* narrower frames are not drawn (flamegraph.pl does the same) */
 
+/* a fill colour from the name's hash: the same function has the same colour everywhere */
 static void colour(const char *name, bool mem, char *buf, size_t len)
 {
 	uint64_t h = str_hash(name);
@@ -215,6 +225,7 @@ static void colour(const char *name, bool mem, char *buf, size_t len)
 			 c * 55 / 255);
 }
 
+/* the frame's label: the name if it fits @width px, else its start and "..", or nothing */
 static void fput_fit(const char *name, double width, FILE *f)
 {
 	size_t fit = (size_t)((width - 6) / (FONT_SIZE * FONT_W));
@@ -240,20 +251,31 @@ static void fput_fit(const char *name, double width, FILE *f)
 /* The zoom script: reads the static layout, so the picture is complete without it. */
 static const char zoom_js[] =
 	"(function(){\n"
-	"function fit(g,w){var t=g.querySelector('text'),n=g.getAttribute('data-n');\n"
-	" var k=Math.floor((w-6)/(" "12*0.59" "));t.textContent=k<3?'':n.length<=k?n:n.slice(0,k-2)+'..';}\n"
+	"function fit(g,w){\n"
+	" var t=g.querySelector('text'),n=g.getAttribute('data-n');\n"
+	" var k=Math.floor((w-6)/(12*0.59));\n"	/* FONT_SIZE * FONT_W */
+	" t.textContent=k<3?'':n.length<=k?n:n.slice(0,k-2)+'..';}\n"
 	"function setup(svg){\n"
-	" var W=+svg.getAttribute('data-w'),P=" "10" ",gs=svg.querySelectorAll('g.f'),det=svg.querySelector('.details');\n"
-	" gs.forEach(function(g){var r=g.querySelector('rect');g.ox=+r.getAttribute('x');g.ow=+r.getAttribute('width');g.oy=+r.getAttribute('y');\n"
-	"  g.onmouseover=function(){if(det)det.textContent=g.querySelector('title').textContent.replace('\\n',' ');};\n"
+	" var W=+svg.getAttribute('data-w'),P=10,gs=svg.querySelectorAll('g.f'),\n" /* XPAD */
+	"  det=svg.querySelector('.details');\n"
+	" gs.forEach(function(g){var r=g.querySelector('rect');\n"
+	"  g.ox=+r.getAttribute('x');g.ow=+r.getAttribute('width');g.oy=+r.getAttribute('y');\n"
+	"  g.onmouseover=function(){if(det)\n"
+	"   det.textContent=g.querySelector('title').textContent.replace('\\n',' ');};\n"
 	"  g.onmouseout=function(){if(det)det.textContent=' ';};\n"
 	"  g.onclick=function(){zoom(g);};});\n"
+	/* frames below the clicked one (its callers) span the width, dimmed; frames above it
+	 * inside its range scale up; everything else hides. The bottom frame resets. */
 	" function zoom(z){var x0=z.ox,w0=z.ow,s=(W-2*P)/w0;\n"
 	"  gs.forEach(function(g){var r=g.querySelector('rect'),x,w;\n"
-	"   if(g.oy>z.oy){if(g.ox<=x0+0.01&&g.ox+g.ow>=x0+w0-0.01){x=P;w=W-2*P;g.style.opacity=0.6;}else{g.style.display='none';return;}}\n"
-	"   else if(g.ox>=x0-0.01&&g.ox+g.ow<=x0+w0+0.01){x=P+(g.ox-x0)*s;w=g.ow*s;g.style.opacity='';}\n"
+	"   if(g.oy>z.oy){\n"
+	"    if(g.ox<=x0+0.01&&g.ox+g.ow>=x0+w0-0.01){x=P;w=W-2*P;g.style.opacity=0.6;}\n"
+	"    else{g.style.display='none';return;}}\n"
+	"   else if(g.ox>=x0-0.01&&g.ox+g.ow<=x0+w0+0.01)\n"
+	"    {x=P+(g.ox-x0)*s;w=g.ow*s;g.style.opacity='';}\n"
 	"   else{g.style.display='none';return;}\n"
-	"   g.style.display='';r.setAttribute('x',x.toFixed(1));r.setAttribute('width',w.toFixed(1));\n"
+	"   g.style.display='';r.setAttribute('x',x.toFixed(1));\n"
+	"   r.setAttribute('width',w.toFixed(1));\n"
 	"   g.querySelector('text').setAttribute('x',(x+3).toFixed(1));fit(g,w);});}\n"
 	"}\n"
 	"document.querySelectorAll('svg.flame').forEach(setup);\n"
@@ -377,7 +399,8 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 		H - 10);
 	if (omitted)
 		fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"end\" fill=\"#777\" "
-			   "font-size=\"10\">%" PRIu64 " frames narrower than %.1f px not drawn</text>\n",
+			   "font-size=\"10\">%" PRIu64
+			   " frames narrower than %.1f px not drawn</text>\n",
 			W - XPAD, H - 10, omitted, MIN_PX);
 	if (so->standalone)
 		fprintf(f, "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n", zoom_js);
