@@ -11,5 +11,9 @@ got=$(jq -r '.functions[] | select(.module == "libplugin.so") | "\(.name)|\(.cal
 assert_eq "plugin_leaf|5
 plugin_release|2
 plugin_work|2" "$got" "plugin functions"
-assert_eq "main|1 run|2" "$(jq -r '.functions[] | select(.module == "dlopen") | "\(.name)|\(.calls)"' \
+# the program's own (a static function among them), named from the executable
+assert_eq "main|1 run|2" "$(jq -r '.functions[] | select(.module == "dlopen") |
+	select(.name == "main" or .name == "run") | "\(.name)|\(.calls)"' \
 	"$TMP/f.json" | sort | tr '\n' ' ' | sed 's/ $//')" "program functions"
+assert_eq 0 "$(jq '[.functions[] | select(.name | test("\\+0x"))] | length' "$TMP/f.json")" \
+	"functions without a name"
