@@ -205,7 +205,8 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 		if (cmd) {
 			argv++;
 			argc--;
-		} else if (access(argv[1], F_OK) != 0) {
+		} else if (access(argv[1], F_OK) != 0 && !strpbrk(argv[1], "/.")) {
+			/* neither a command nor a file; a path-like name is a missing trace */
 			usage_err("unknown command '%s'", argv[1]);
 		}
 	}
