@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cputime - run a command and write its CPU time (user+sys, all waited-for descendants, in
+ * seconds with microsecond resolution) and peak RSS (KiB) to a file: /usr/bin/time's %U+%S
+ * are rounded to 10 ms, too coarse for runs of a few hundred ms. Used by bench/run.sh.
+ *
+ *	cputime FILE CMD [ARGS...]	writes "SECONDS MAXRSS_KIB" to FILE, exits as CMD did
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	struct rusage ru;
+	FILE *f;
+	pid_t pid;
+	int status;
+
+	if (argc < 3) {
+		fputs("usage: cputime FILE CMD [ARGS...]\n", stderr);
+		return 125;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("cputime: fork");
+		return 125;
+	}
+	if (pid == 0) {
+		execvp(argv[2], argv + 2);
+		fprintf(stderr, "cputime: %s: %s\n", argv[2], strerror(errno));
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0) {
+		perror("cputime: waitpid");
+		return 125;
+	}
+	/* RUSAGE_CHILDREN: the command and every descendant it waited for (uftrace's and
+	 * heaptrack's helper processes included). */
+	getrusage(RUSAGE_CHILDREN, &ru);
+	f = fopen(argv[1], "w");
+	if (!f) {
+		perror(argv[1]);
+		return 125;
+	}
+	fprintf(f, "%.6f %ld\n",
+		ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+			(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+		ru.ru_maxrss);
+	fclose(f);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
