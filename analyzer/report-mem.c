@@ -500,6 +500,8 @@ struct mem {
 	uint32_t *map;			/* stack id -> site */
 	uint32_t nmap;
 	bool merged;			/* some site has several stacks */
+	struct suppressions *supp;	/* NULL with --no-suppress */
+	uint64_t supp_bytes, supp_blocks; /* live at the end but suppressed */
 };
 
 static bool shim_frame(struct symbols *sym, const struct trace_frame *f)
@@ -649,6 +651,7 @@ static int mem_load(struct mem *m, struct trace *t, const struct opts *o)
 
 static void mem_free(struct mem *m)
 {
+	supp_free(m->supp);
 	replay_free(&m->r);
 	if (m->sym)
 		sym_close(m->sym);
@@ -656,22 +659,30 @@ static void mem_free(struct mem *m)
 	free(m->map);
 }
 
-/* Match the leaking sites against the suppressions (none with --no-suppress); *@out: the set. */
-static int mem_suppress(struct mem *m, struct suppressions **out)
+/*
+ * Match the sites still holding blocks at the end against the suppressions (built-in and
+ * --suppressions FILE; none with --no-suppress). Return: 0, or -1 after an error line.
+ */
+static int mem_suppress(struct mem *m)
 {
-	struct suppressions *s = NULL;
 	uint32_t i;
 
-	*out = NULL;
 	if (m->o && m->o->no_suppress)
 		return 0;
-	s = supp_load(m->o ? m->o->suppressions : NULL, true);
-	if (!s)
+	m->supp = supp_load(m->o ? m->o->suppressions : NULL, true);
+	if (!m->supp)
 		return -1;
-	for (i = 0; i < m->nsites; i++)
-		if (m->sites[i].leaked_blocks)
-			m->sites[i].supp = supp_match(s, m->sym, m->t, m->sites[i].stack);
-	*out = s;
+	for (i = 0; i < m->nsites; i++) {
+		struct site *st = &m->sites[i];
+
+		if (!st->leaked_blocks)
+			continue;
+		st->supp = supp_match(m->supp, m->sym, m->t, st->stack);
+		if (st->supp >= 0) {
+			m->supp_bytes += st->leaked_bytes;
+			m->supp_blocks += st->leaked_blocks;
+		}
+	}
 	return 0;
 }
 
@@ -811,6 +822,8 @@ static void json_site(struct mem *m, struct json *j, const struct site *s)
 	json_u64(j, "temporary_allocations", s->temporary);
 	json_u64(j, "bytes_at_peak", s->at_peak_bytes);
 	json_u64(j, "blocks_at_peak", s->at_peak_blocks);
+	if (s->supp >= 0)
+		json_str(j, "suppressed_by", supp_rule(m->supp, (unsigned)s->supp));
 	json_obj_end(j);
 }
 
@@ -837,9 +850,13 @@ static void memory_json(struct mem *m, FILE *f, const uint32_t *idx, uint32_t n)
 	json_u64(&j, "peak_bytes", r->peak_bytes);
 	json_u64(&j, "peak_time_ns", r->peak_ns);
 	json_u64(&j, "peak_blocks", r->peak_blocks);
-	json_u64(&j, "leaked_bytes", r->live_bytes);
-	json_u64(&j, "leaked_blocks", r->live_blocks);
+	json_u64(&j, "leaked_bytes", r->live_bytes - m->supp_bytes);
+	json_u64(&j, "leaked_blocks", r->live_blocks - m->supp_blocks);
 	json_u64(&j, "temporary_allocations", r->temporary);
+	json_u64(&j, "live_at_end_bytes", r->live_bytes);
+	json_u64(&j, "live_at_end_blocks", r->live_blocks);
+	json_u64(&j, "suppressed_bytes", m->supp_bytes);
+	json_u64(&j, "suppressed_blocks", m->supp_blocks);
 	json_u64(&j, "unknown_frees", r->unknown_frees);
 	json_u64(&j, "reallocs", r->reallocs);
 	json_u64(&j, "lost_frees", r->overlaps);
@@ -933,8 +950,12 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 	fprintf(f, "  peak            %s in %s blocks at %s", fmt_bytes(a, sizeof(a), r->peak_bytes),
 		fmt_count(b, sizeof(b), r->peak_blocks), fmt_ns(c, sizeof(c), r->peak_ns));
 	fprintf(f, " (%s bytes)\n", fmt_count(a, sizeof(a), r->peak_bytes));
-	fprintf(f, "  live at end     %s in %s blocks (see `leaks` for suppressions)\n",
-		fmt_bytes(a, sizeof(a), r->live_bytes), fmt_count(b, sizeof(b), r->live_blocks));
+	fprintf(f, "  leaked          %s in %s blocks (as `leaks`: after suppressions)\n",
+		fmt_bytes(a, sizeof(a), r->live_bytes - m->supp_bytes),
+		fmt_count(b, sizeof(b), r->live_blocks - m->supp_blocks));
+	fprintf(f, "  live at end     %s in %s blocks, %s of them suppressed\n",
+		fmt_bytes(a, sizeof(a), r->live_bytes), fmt_count(b, sizeof(b), r->live_blocks),
+		fmt_bytes(c, sizeof(c), m->supp_bytes));
 	if (r->overlaps || m->t->nlost)
 		fprintf(f, "  warning: %s events lost by the recorder, %s blocks replaced "
 			"without a free: figures may be short\n",
@@ -1000,7 +1021,7 @@ int report_memory(struct trace *t, const struct opts *o)
 
 	if (parse_sort(o->sort, &by) < 0)
 		return -1;
-	if (mem_load(&m, t, o) < 0 || site_peaks(&m) < 0)
+	if (mem_load(&m, t, o) < 0 || site_peaks(&m) < 0 || mem_suppress(&m) < 0)
 		goto out;
 	if (o->format == FMT_JSON) {
 		idx = sorted_sites(&m, by, NULL, &n);
@@ -1024,13 +1045,11 @@ struct supp_tot {
 	uint64_t bytes, blocks, stacks;
 };
 
-static struct supp_tot *supp_totals(struct mem *m, const struct suppressions *s,
-				    struct supp_tot *all)
+static struct supp_tot *supp_totals(struct mem *m)
 {
-	struct supp_tot *tot = xcalloc(supp_count(s) + 1, sizeof(*tot));
+	struct supp_tot *tot = xcalloc(supp_count(m->supp) + 1, sizeof(*tot));
 	uint32_t i;
 
-	memset(all, 0, sizeof(*all));
 	for (i = 0; i < m->nsites; i++) {
 		const struct site *st = &m->sites[i];
 
@@ -1039,9 +1058,6 @@ static struct supp_tot *supp_totals(struct mem *m, const struct suppressions *s,
 		tot[st->supp].bytes += st->leaked_bytes;
 		tot[st->supp].blocks += st->leaked_blocks;
 		tot[st->supp].stacks++;
-		all->bytes += st->leaked_bytes;
-		all->blocks += st->leaked_blocks;
-		all->stacks++;
 	}
 	return tot;
 }
@@ -1055,16 +1071,17 @@ static struct supp_tot *supp_totals(struct mem *m, const struct suppressions *s,
 int report_leaks(struct trace *t, const struct opts *o)
 {
 	struct mem m;
-	struct suppressions *s = NULL;
-	struct supp_tot *tot = NULL, all;
+	const struct suppressions *s;
+	struct supp_tot *tot = NULL;
 	uint64_t bytes = 0, blocks = 0;
 	uint32_t i, n, *idx = NULL, limit;
 	char a[32], b[32], st[1024];
 	int ret = -1;
 
-	if (mem_load(&m, t, o) < 0 || mem_suppress(&m, &s) < 0)
+	if (mem_load(&m, t, o) < 0 || mem_suppress(&m) < 0)
 		goto out;
-	tot = supp_totals(&m, s, &all);
+	s = m.supp;
+	tot = supp_totals(&m);
 	idx = sorted_sites(&m, BY_LEAKED, is_leak, &n);
 	for (i = 0; i < n; i++) {
 		bytes += m.sites[idx[i]].leaked_bytes;
@@ -1090,8 +1107,8 @@ int report_leaks(struct trace *t, const struct opts *o)
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
-		json_u64(&j, "suppressed_bytes", all.bytes);
-		json_u64(&j, "suppressed_blocks", all.blocks);
+		json_u64(&j, "suppressed_bytes", m.supp_bytes);
+		json_u64(&j, "suppressed_blocks", m.supp_blocks);
 		json_arr_begin(&j, "suppressed");
 		for (i = 0; i < supp_count(s); i++) {
 			if (!tot[i].blocks)
@@ -1131,8 +1148,8 @@ int report_leaks(struct trace *t, const struct opts *o)
 			fprintf(stdout, "\nSuppressions off (--no-suppress): everything is shown.\n");
 		} else {
 			fprintf(stdout, "\nSuppressed: %s bytes in %s blocks",
-				fmt_count(a, sizeof(a), all.bytes), fmt_count(b, sizeof(b), all.blocks));
-			fprintf(stdout, all.blocks ? " (--no-suppress shows them)\n" : "\n");
+				fmt_count(a, sizeof(a), m.supp_bytes), fmt_count(b, sizeof(b), m.supp_blocks));
+			fprintf(stdout, m.supp_blocks ? " (--no-suppress shows them)\n" : "\n");
 			tb = table_new(3, shdr, "rrl");
 			for (i = 0; i < supp_count(s); i++) {
 				if (!tot[i].blocks)
@@ -1140,7 +1157,7 @@ int report_leaks(struct trace *t, const struct opts *o)
 				table_add(tb, fmt_count(a, sizeof(a), tot[i].bytes),
 					  fmt_count(b, sizeof(b), tot[i].blocks), supp_rule(s, i));
 			}
-			if (all.blocks)
+			if (m.supp_blocks)
 				table_print(tb, stdout);
 			table_free(tb);
 		}
@@ -1153,7 +1170,6 @@ int report_leaks(struct trace *t, const struct opts *o)
 out:
 	free(idx);
 	free(tot);
-	supp_free(s);
 	mem_free(&m);
 	return ret;
 }
@@ -1167,13 +1183,11 @@ out:
 int mem_summarize(struct trace *t, const struct opts *o, struct mem_summary *out)
 {
 	struct mem m;
-	struct suppressions *s = NULL;
-	struct supp_tot *tot, all;
 	uint32_t i, n, *idx;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (mem_load(&m, t, o) < 0 || mem_suppress(&m, &s) < 0)
+	if (mem_load(&m, t, o) < 0 || mem_suppress(&m) < 0)
 		goto out;
 	out->allocations = m.r.allocs;
 	out->frees = m.r.frees;
@@ -1185,10 +1199,8 @@ int mem_summarize(struct trace *t, const struct opts *o, struct mem_summary *out
 	out->unknown_frees = m.r.unknown_frees;
 	out->live_bytes = m.r.live_bytes;
 	out->live_blocks = m.r.live_blocks;
-	tot = supp_totals(&m, s, &all);
-	free(tot);
-	out->suppressed_bytes = all.bytes;
-	out->suppressed_blocks = all.blocks;
+	out->suppressed_bytes = m.supp_bytes;
+	out->suppressed_blocks = m.supp_blocks;
 	idx = sorted_sites(&m, BY_LEAKED, is_leak, &n);
 	for (i = 0; i < n; i++) {
 		const struct site *l = &m.sites[idx[i]];
@@ -1206,7 +1218,6 @@ int mem_summarize(struct trace *t, const struct opts *o, struct mem_summary *out
 	free(idx);
 	ret = 0;
 out:
-	supp_free(s);
 	mem_free(&m);
 	return ret;
 }

@@ -23,7 +23,7 @@ for v in "" O2/ plain/; do
 	assert_eq '[20000,1760000,20000,0,0]' \
 		"$(m '[.sites[] | select(.stack[0] == "producer")] | if length == 1 then .[0] else error("sites: \(length)") end | [.allocations, .bytes, .frees, .leaked_bytes, .leaked_blocks]')" \
 		"${v}handoff: producer's blocks"
-	assert_eq "$(m .leaked_blocks)" "$(m '.allocations - .frees')" "${v}handoff: live = allocations - frees"
+	assert_eq "$(m .live_at_end_blocks)" "$(m '.allocations - .frees')" "${v}handoff: live at end = allocations - frees"
 done
 
 # with libunwind stacks, what stays live is only glibc's (thread DTVs): no leaks remain
