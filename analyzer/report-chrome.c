@@ -41,6 +41,12 @@ struct ctrace {
 	uint32_t ntnames;
 };
 
+/* A call to write: collected at its exit, written in start order after the walk. */
+struct kept {
+	uint64_t entry_ns, dur;
+	uint32_t func, tid, depth;
+};
+
 struct chrome {
 	FILE *f;
 	bool first;			/* no event written yet (comma placement) */
@@ -50,6 +56,8 @@ struct chrome {
 	uint64_t ncalls;
 	uint64_t min_keep_ns;		/* pass 2: calls at least this long are written */
 	uint64_t written;
+	struct kept *kept;		/* pass 2: the kept calls of the current trace */
+	size_t nkept, kept_cap;
 	/* live heap counter (per trace) */
 	uint64_t bucket_ns, cur_bucket;
 	bool have_bucket;
@@ -146,14 +154,51 @@ static int call_event(const struct trace_event *ev, void *ctx)
 	dur = ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0;
 	if (dur < c->min_keep_ns)
 		return 0;
-	sep(c);
-	fprintf(c->f, "{\"ph\":\"X\",\"name\":%s,\"pid\":%u,\"tid\":%u", func_name(ct, ev->func),
-		ct->pid, ev->tid);
-	put_us(c->f, "ts", ev->entry_ns + ct->off_ns);
-	put_us(c->f, "dur", dur);
-	fputc('}', c->f);
-	c->written++;
+	if (c->nkept == c->kept_cap) {
+		c->kept_cap = c->kept_cap ? c->kept_cap * 2 : 4096;
+		c->kept = xrealloc(c->kept, c->kept_cap * sizeof(*c->kept));
+	}
+	c->kept[c->nkept++] = (struct kept){ ev->entry_ns, dur, ev->func, ev->tid, ev->depth };
 	return 0;
+}
+
+/*
+ * Start order: by start time, then the longer (the caller) first, then the outer. Viewers
+ * that nest events with equal timestamps in file order (speedscope, a stable sort) then get
+ * the caller around its callee even when both began in the same nanosecond.
+ */
+static int by_start(const void *a, const void *b)
+{
+	const struct kept *x = a, *y = b;
+
+	if (x->entry_ns != y->entry_ns)
+		return x->entry_ns < y->entry_ns ? -1 : 1;
+	if (x->dur != y->dur)
+		return x->dur > y->dur ? -1 : 1;
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+/* the kept calls of one trace, in start order: one "X" event each */
+static void write_calls(struct chrome *c, struct ctrace *ct)
+{
+	size_t i;
+
+	if (c->nkept)
+		qsort(c->kept, c->nkept, sizeof(*c->kept), by_start);
+	for (i = 0; i < c->nkept; i++) {
+		const struct kept *k = &c->kept[i];
+
+		sep(c);
+		fprintf(c->f, "{\"ph\":\"X\",\"name\":%s,\"pid\":%u,\"tid\":%u",
+			func_name(ct, k->func), ct->pid, k->tid);
+		put_us(c->f, "ts", k->entry_ns + ct->off_ns);
+		put_us(c->f, "dur", k->dur);
+		fputc('}', c->f);
+	}
+	c->written += c->nkept;
+	c->nkept = 0;
 }
 
 static void counter_point(struct chrome *c, uint64_t ns, uint64_t v)
@@ -258,6 +303,7 @@ static int write_trace(struct chrome *c, struct ctrace *ct)
 	}
 	if (c->ncalls && trace_walk(ct->t, WALK_CALLS, -1, call_event, c) < 0)
 		goto out;
+	write_calls(c, ct);
 
 	c->bucket_ns = t->duration_ns / COUNTER_BUCKETS + 1;
 	c->have_bucket = false;
@@ -320,7 +366,8 @@ static int find_thread(const struct trace *t, const struct opts *o)
  * report_chrome - `perfshim-analyze chrome [--limit N] [--thread TID] [-o FILE] TRACE...`.
  * @t is the first trace; further ones in o->traces (a fork or exec tree) are opened here and
  * merged into the same timeline, each process under its pid, aligned by CLOCK_MONOTONIC.
- * Events per trace: metadata, calls (per thread, in exit order), live-heap counter, marks.
+ * Events per trace: metadata, calls (in start order), live-heap counter, marks. The kept
+ * calls are held in memory to be sorted: 32 bytes each, at most --limit of them.
  * Return: 0, or -1 after one error line.
  */
 int report_chrome(struct trace *t, const struct opts *o)
@@ -402,6 +449,7 @@ out:
 	for (i = 0; i < n; i++)
 		ctrace_free(&cts[i]);
 	free(cts);
+	free(c.kept);
 	free(c.hist);
 	return ret;
 }

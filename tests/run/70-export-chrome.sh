@@ -68,7 +68,7 @@ traced "$TMP/k" "$prog"
 "$ANALYZE" chrome -o "$TMP/k.json" "$TMP/k" || fail "chrome exited $?"
 pts=$(jq '[.traceEvents[] | select(.ph == "C")] | length' "$TMP/k.json")
 [ "$pts" -ge 2 ] && [ "$pts" -le 4000 ] || fail "leaky: $pts counter points"
-assert_eq "$(json memory "$TMP/k" | jq .leaked_bytes)" \
+assert_eq "$(json memory "$TMP/k" | jq ".bytes_allocated - .bytes_freed")" \
 	"$(jq '[.traceEvents[] | select(.ph == "C")] | last | .args.bytes' "$TMP/k.json")" \
 	"leaky: last live-heap point = bytes live at exit"
 assert_eq "$(json memory "$TMP/k" | jq .peak_bytes)" \

@@ -487,6 +487,8 @@ START_TEST(test_chrome)
 	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_main\",\"pid\":1000,\"tid\":1,"
 		    "\"ts\":0.000,\"dur\":2.001}");
 	ck_assert_uint_eq(count(out, "\"ph\":\"X\""), 2);
+	/* in start order: the caller first */
+	ck_assert(strstr(out, "\"name\":\"exfn_main\"") < strstr(out, "\"name\":\"exfn_a\""));
 	/* live heap: 64, 100, 36 (few events: every change is a point) */
 	ck_has(out, "{\"ph\":\"C\",\"name\":\"live heap\",\"pid\":1000,\"ts\":0.050,"
 		    "\"args\":{\"bytes\":64}}");
