@@ -249,6 +249,7 @@ struct sym_file {
 	struct Elf *elf, *dbg_elf;	/* the file, its separate debug file (or NULL) */
 	char *dbg_path;
 	void *mem;			/* in-memory image (the vDSO), or NULL */
+	bool dbg_only;			/* file changed: names from the recorded build's debug file */
 	struct Dwarf *dw;		/* opened on the first line lookup */
 	bool dw_tried;
 	uint8_t build_id[64];		/* of the file on disk */

@@ -102,6 +102,13 @@ static size_t elf_build_id(Elf *elf, const uint8_t **id)
 	return (size_t)n;
 }
 
+static bool same_id(Elf *elf, const uint8_t *id, size_t len)
+{
+	const uint8_t *mine = NULL;
+
+	return elf_build_id(elf, &mine) == len && !memcmp(mine, id, len);
+}
+
 static bool elf_has_section(Elf *elf, uint32_t type)
 {
 	Elf_Scn *scn = NULL;
@@ -447,6 +454,16 @@ int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_
 	/* a missing module can still be named from a debug file found by its build-id */
 	find_debug(f, root, rec_id, rec_len);
 
+	/*
+	 * The file changed since recording but the recorded build's debug file is here: that
+	 * one describes the code that ran, the file on disk does not.
+	 */
+	if (f->elf && f->dbg_elf && rec_len && same_id(f->dbg_elf, rec_id, rec_len) &&
+	    !same_id(f->elf, rec_id, rec_len)) {
+		collect_syms(f->dbg_elf, SHT_SYMTAB, &v, &n, &cap);
+		f->dbg_only = true;
+		goto done;
+	}
 	if (f->elf) {
 		collect_syms(f->elf, SHT_SYMTAB, &v, &n, &cap);
 		collect_syms(f->elf, SHT_DYNSYM, &v, &n, &cap);
@@ -454,6 +471,7 @@ int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_
 	/* a stripped file's full table lives in its debug file (objcopy --only-keep-debug) */
 	if (f->dbg_elf && (!f->elf || !elf_has_section(f->elf, SHT_SYMTAB)))
 		collect_syms(f->dbg_elf, SHT_SYMTAB, &v, &n, &cap);
+done:
 	finish_table(f, v, n);
 	free(v);
 	pr_dbg(2, "%s: %zu symbols%s\n", f->path, f->nsyms, f->dbg_elf ? " (+debug file)" : "");

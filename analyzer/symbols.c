@@ -365,7 +365,9 @@ static struct sym_fslot *mod_file(struct symbols *s, uint32_t mi)
 		fs->warned = true;
 		if (!warned_before(fs->f.path))
 			pr_warn("%s: build-id differs from the recorded one (file changed since the "
-				"trace was recorded); its symbols may be wrong\n", fs->f.path);
+				"trace was recorded); %s%s\n", fs->f.path,
+				fs->f.dbg_only ? "names come from " : "its symbols may be wrong",
+				fs->f.dbg_only ? fs->f.dbg_path : "");
 	}
 	return fs;
 }

@@ -430,6 +430,30 @@ START_TEST(missing_file_debug_by_recorded_id)
 }
 END_TEST
 
+/*
+ * The file at the recorded path is now another program, but the recorded build's debug file
+ * is in the build-id directory: names come from it (the code that ran), with the warning.
+ */
+START_TEST(changed_file_named_from_recorded_debug)
+{
+	uint64_t va = nm_addr(in_dir("prog"), "local_helper", NULL);
+	struct trace_module *m;
+	struct sym_info si;
+	struct fake f;
+	struct symbols *s;
+
+	setenv("PERFSHIM_DEBUG_ROOT", in_dir("root"), 1);
+	memset(&f, 0, sizeof(f));
+	m = add_mod(&f, in_dir("progxx"), BIAS);
+	m->build_id_len = (uint32_t)build_id_of(in_dir("prog"), m->build_id);
+	s = sym_open(&f.t);
+	ck_assert_int_eq(sym_resolve(s, BIAS + va, false, &si), 0);
+	ck_assert_str_eq(si.name, "local_helper");
+	ck_assert_uint_eq(si.line, LINE_LOCAL_HELPER);
+	sym_close(s);
+}
+END_TEST
+
 /* Count lines of @path containing @needle. */
 static int count_lines(const char *path, const char *needle)
 {
@@ -880,6 +904,7 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tc, debug_by_build_id);
 	tcase_add_test(tc, missing_file_debug_by_recorded_id);
 	tcase_add_test(tc, build_id_mismatch_warns_once);
+	tcase_add_test(tc, changed_file_named_from_recorded_debug);
 	tcase_add_test(tc, outside_every_module);
 	tcase_add_test(tc, garbage_files);
 	tcase_add_test(tc, fuzzed_elf);
