@@ -303,9 +303,32 @@ static bool file_match(const char *glob, const struct sym_info *info, uint32_t n
 	return false;
 }
 
+/* Path of the module holding @ip (the one loaded last), or NULL. No symbol files read. */
+static const char *module_path(const struct trace *t, uint64_t ip)
+{
+	uint32_t i;
+
+	for (i = t->nmodules; i-- > 0;)
+		if (t->modules[i].lo <= ip && ip < t->modules[i].hi)
+			return t->modules[i].path;
+	return NULL;
+}
+
+static bool have_file_rules(const struct suppressions *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->rules[i].kind == SUPP_FILE)
+			return true;
+	return false;
+}
+
 /*
  * supp_match - the first rule of @s that suppresses global stack @id of @t (symbolized
- * through @sym). Frames of the shim itself are not looked at.
+ * through @sym). Frames of the shim itself are not looked at. Built-in rules need only
+ * names and modules; source files (DWARF lines, costly to load) are looked up only when
+ * the set has rules from a file.
  * Return: the rule's index, or -1 when no rule matches (or @s is NULL).
  */
 int supp_match(const struct suppressions *s, struct symbols *sym, const struct trace *t,
@@ -313,22 +336,31 @@ int supp_match(const struct suppressions *s, struct symbols *sym, const struct t
 {
 	struct trace_stack st;
 	struct sym_info *info;
+	bool files;
 	uint32_t i, n = 0, nsys;
 	int ret = -1;
 
 	if (!s || !s->n || !id)
 		return -1;
+	files = have_file_rules(s);
 	st = trace_stack_get(t, id);
 	info = xcalloc(st.nframes + 1, sizeof(*info));
 	for (i = 0; i < st.nframes; i++) {
-		struct sym_info si;
+		const struct trace_frame *f = &st.frames[i];
+		struct sym_info *si = &info[n];
 
-		memset(&si, 0, sizeof(si));
-		if (sym_resolve(sym, st.frames[i].ip, st.frames[i].is_ra, &si) < 0)
-			si.name = NULL;
-		if (si.module && !strncmp(base_name(si.module), "libperfshim", 11))
+		si->module = module_path(t, f->ip);
+		if (si->module && !strncmp(base_name(si->module), "libperfshim", 11))
 			continue;
-		info[n++] = si;
+		if (files) {
+			/* its module: the path as symbols know it (the exe's for the main one) */
+			if (sym_resolve(sym, f->ip, f->is_ra, si) < 0)
+				si->name = NULL;
+		} else {
+			/* "module+0xOFF" for an unknown symbol matches no built-in name */
+			si->name = sym_name(sym, f->ip, f->is_ra);
+		}
+		n++;
 	}
 	for (nsys = 0; nsys < n && system_module(info[nsys].module); nsys++)
 		;
