@@ -74,7 +74,7 @@ __attribute__((constructor(102))) static void ps_exec_init(void)
 	} while (0)
 
 /* What to run once the environment is ready: one of the wrapped calls. */
-enum call_kind { C_EXECVE, C_EXECVPE, C_FEXECVE, C_EXECVEAT, C_SPAWN, C_SPAWNP, C_POPEN };
+enum call_kind { C_EXECVE, C_EXECVPE, C_FEXECVE, C_EXECVEAT, C_SPAWN, C_SPAWNP };
 
 struct call {
 	enum call_kind kind;
@@ -84,11 +84,9 @@ struct call {
 	pid_t *pid;
 	const posix_spawn_file_actions_t *fa;
 	const posix_spawnattr_t *attr;
-	const char *mode;		/* popen */
-	FILE *fp;			/* popen's result */
 };
 
-static int do_call(struct call *c, char *const env[])
+static int do_call(const struct call *c, char *const env[])
 {
 	switch (c->kind) {
 	case C_EXECVE:
@@ -103,20 +101,6 @@ static int do_call(struct call *c, char *const env[])
 		return real_posix_spawn(c->pid, c->path, c->fa, c->attr, c->argv, env);
 	case C_SPAWNP:
 		return real_posix_spawnp(c->pid, c->path, c->fa, c->attr, c->argv, env);
-	case C_POPEN: {
-		/*
-		 * glibc's popen spawns with the global environ, read at that moment: it points
-		 * at our copy for the duration of the call (the strings are the program's own;
-		 * only a setenv racing with popen in another thread, unsafe anyway, would see
-		 * it).
-		 */
-		char **saved = environ;
-
-		environ = (char **)env;
-		c->fp = real_popen(c->path, c->mode);
-		environ = saved;
-		return c->fp ? 0 : -1;
-	}
 	}
 	errno = EINVAL;
 	return -1;
@@ -151,7 +135,7 @@ static void fill_env(char **env, char *const envp[], size_t n, char *var, size_t
  * (no malloc: a vfork child must not touch the shared heap, and a failed exec leaks
  * nothing), in an mmap otherwise. Return and errno: the real call's.
  */
-static int with_env(struct call *c, char *const envp[])
+static int with_env(const struct call *c, char *const envp[])
 {
 	size_t n = 0, bytes, varlen;
 	int ret, saved;
@@ -200,7 +184,7 @@ static void record_late_modules(void)
  * image ends, even once recording stopped (disk full, final flush): the new image must then
  * still be told it follows one, or an explicit PERFSHIM_OUTPUT would truncate this file.
  */
-static int exec_common(struct call *c, char *const envp[])
+static int exec_common(const struct call *c, char *const envp[])
 {
 	if (!ps_trace_path[0] || !envp)
 		return do_call(c, envp);
@@ -328,7 +312,7 @@ PS_EXPORT int execle(const char *path, const char *arg0, ...)
  * posix_spawn[p]: another process, so nothing is flushed; its image learns our pid and path
  * and follows the fork rule (a file of its own, "<path>.<pid>" or %p).
  */
-static int spawn_common(struct call *c, char *const envp[])
+static int spawn_common(const struct call *c, char *const envp[])
 {
 	if (!ps_trace_path[0] || !envp)
 		return do_call(c, envp);
@@ -439,18 +423,59 @@ static int do_system(const char *line)
 }
 
 /*
- * popen: the same problem as system() (glibc spawns the shell with an internal call), solved
- * by handing it an environment that holds PERFSHIM_PARENT.
+ * popen: the same problem as system() (glibc spawns the shell with an internal call and the
+ * global environ), solved by pointing environ at a copy that holds PERFSHIM_PARENT for the
+ * duration of the call. Concurrent popens are serialised (each restores what it saw), and
+ * the copy outlives the call until the next popen: a getenv() running meanwhile in another
+ * thread may still walk it. The lock is made anew in a fork child.
  */
+static pthread_mutex_t popen_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **popen_env;		/* the last copy, mmap'd */
+static size_t popen_env_bytes;
+
+static void popen_atfork_child(void)
+{
+	pthread_mutex_init(&popen_lock, NULL);
+}
+
 PS_EXPORT FILE *popen(const char *command, const char *mode)
 {
-	struct call c = { .kind = C_POPEN, .path = command, .mode = mode };
+	static int atfork_done;
+	size_t n = 0, bytes, varlen;
+	char **env, **saved_env;
+	int saved;
+	FILE *f;
 
 	NEED(real_popen);
 	if (!ps_trace_path[0] || !environ)
 		return real_popen(command, mode);
-	with_env(&c, environ);
-	return c.fp;
+	pthread_mutex_lock(&popen_lock);
+	if (!atfork_done) {
+		atfork_done = 1;
+		pthread_atfork(NULL, NULL, popen_atfork_child);
+	}
+	while (environ[n])
+		n++;
+	varlen = PARENT_LEN + 24 + strlen(ps_trace_path) + 1;
+	bytes = (n + 2) * sizeof(char *) + varlen;
+	env = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (env == MAP_FAILED) {
+		pthread_mutex_unlock(&popen_lock);
+		return real_popen(command, mode);
+	}
+	fill_env(env, environ, n, (char *)&env[n + 2], varlen);
+	saved_env = environ;
+	environ = env;
+	f = real_popen(command, mode);
+	saved = errno;
+	environ = saved_env;
+	if (popen_env)
+		munmap(popen_env, popen_env_bytes);
+	popen_env = env;
+	popen_env_bytes = bytes;
+	pthread_mutex_unlock(&popen_lock);
+	errno = saved;
+	return f;
 }
 
 PS_EXPORT int system(const char *line)
