@@ -14,7 +14,8 @@ traced "$TMP/t" "$TMP/app/cxxnames"
 assert_eq 0 "$(cat "$TMP/t.rc")" "exit status"
 
 # module+0xOFFSET for each of the 13 functions, offsets as nm gives them (no load bias)
-json functions --limit=0 "$TMP/t" >"$TMP/f.json" 2>"$TMP/err"
+"$ANALYZE" functions --limit=0 --format=json "$TMP/t" >"$TMP/f.json" 2>"$TMP/err" ||
+	fail "functions exited $?: $(cat "$TMP/err")"
 want=$(nm "$S/cxxnames" | while read -r a k _; do
 	case $k in [TtWw]) printf 'cxxnames+0x%x\n' $((16#$a)) ;; esac
 done | sort -u)
