@@ -214,10 +214,19 @@ static PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uint8_t **pp)
 }
 
 /*
- * The thread's scratch, one mapping made on its first stack: stack_memo[stack_depth],
- * unw_buf[stack_depth + SKIP_MAX], last_nodes[stack_depth]. Never unmapped (a page or two
- * per thread that ever allocated).
+ * The thread's scratch: stack_memo[stack_depth], unw_buf[stack_depth + SKIP_MAX],
+ * last_nodes[stack_depth]. Up to the default depth it lives in TLS (1856 bytes per thread,
+ * gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it on the thread's first stack
+ * and ps_stack_thread_free() unmaps it.
  */
+#define TLS_DEPTH 64
+
+static __thread struct {
+	struct ps_stack_memo memo[TLS_DEPTH];
+	void *unw[TLS_DEPTH + SKIP_MAX];
+	uint32_t nodes[TLS_DEPTH];
+} tls_scratch PS_TLS;
+
 static PS_NOINSTR size_t scratch_size(void)
 {
 	return (size_t)ps_cfg.stack_depth * sizeof(struct ps_stack_memo) +
@@ -227,15 +236,35 @@ static PS_NOINSTR size_t scratch_size(void)
 
 static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 {
-	void *m = mmap(NULL, scratch_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	void *m;
 
+	if (ps_cfg.stack_depth <= TLS_DEPTH) {
+		t->stack_memo = tls_scratch.memo;
+		t->unw_buf = tls_scratch.unw;
+		t->last_nodes = tls_scratch.nodes;
+		return 0;
+	}
+	m = mmap(NULL, scratch_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return -1;
 	t->stack_memo = m;
 	t->unw_buf = (void **)(t->stack_memo + ps_cfg.stack_depth);
 	t->last_nodes = (uint32_t *)(t->unw_buf + ps_cfg.stack_depth + SKIP_MAX);
 	return 0;
+}
+
+/*
+ * ps_stack_thread_free - release the stack scratch of a thread whose tables are being
+ * unmapped (tbuf.c, thread finish). A no-op for the TLS scratch.
+ */
+PS_NOINSTR void ps_stack_thread_free(struct ps_thread *t)
+{
+	/* by the depth, not the address: @t may be another thread (its TLS is not ours) */
+	if (t->stack_memo && ps_cfg.stack_depth > TLS_DEPTH)
+		munmap(t->stack_memo, scratch_size());
+	t->stack_memo = NULL;
+	t->unw_buf = NULL;
+	t->last_nodes = NULL;
 }
 
 /*
