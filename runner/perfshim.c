@@ -136,9 +136,16 @@ static int find_library(char *out, size_t len)
 		}
 	}
 	for (i = 0; i < 3; i++) {
-		if (cand[i] && access(cand[i], R_OK) == 0 && realpath(cand[i], out) &&
-		    strlen(out) < len)
-			return 0;
+		if (!cand[i] || access(cand[i], R_OK) != 0 || !realpath(cand[i], out) ||
+		    strlen(out) >= len)
+			continue;
+		/* the loader splits LD_PRELOAD at spaces and colons */
+		if (strpbrk(out, " :")) {
+			fprintf(stderr, "%s: %s: LD_PRELOAD cannot name a path with a space or colon\n",
+				progname, out);
+			return -1;
+		}
+		return 0;
 	}
 	fprintf(stderr, "%s: cannot find %s (looked next to %s and in %s/lib)\n", progname,
 		LIBNAME, n > 0 ? self : "the runner", PS_PREFIX);

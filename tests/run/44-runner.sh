@@ -138,3 +138,17 @@ printf '#!/bin/sh\necho script ran "$@"\n' >ok.sh
 chmod +x ok.sh
 assert_eq "script ran x" "$("$RUNNER" -q -o sh.bin ./ok.sh x)" "a #!/bin/sh script runs"
 [ -s sh.bin ] || fail "the script's shell wrote no trace"
+
+# a library path that LD_PRELOAD cannot carry is refused with one line
+mkdir "a b"
+cp "$RUNNER" "$LIB" "a b/"
+"./a b/perfshim" -o sp.bin true >sp.stdout 2>sp.stderr
+assert_eq 1 "$?" "library path with a space: status"
+assert_eq 1 "$(wc -l <sp.stderr)" "library path with a space: lines"
+grep -q "^perfshim: $TMP/a b/libperfshim.so: LD_PRELOAD cannot name a path with a space or colon$" sp.stderr ||
+	fail "library path with a space: $(cat sp.stderr)"
+# found next to the runner otherwise: a copy elsewhere uses its own library
+mkdir other
+cp "$RUNNER" "$LIB" other/
+out=$(./other/perfshim -q -o o3.bin sh -c 'echo "$LD_PRELOAD"')
+assert_eq "$TMP/other/libperfshim.so" "$out" "library next to the runner"
