@@ -145,10 +145,10 @@ cp "$RUNNER" "$LIB" "a b/"
 "./a b/perfshim" -o sp.bin true >sp.stdout 2>sp.stderr
 assert_eq 1 "$?" "library path with a space: status"
 assert_eq 1 "$(wc -l <sp.stderr)" "library path with a space: lines"
-grep -q "^perfshim: $TMP/a b/libperfshim.so: LD_PRELOAD cannot name a path with a space or colon$" sp.stderr ||
+grep -q "^perfshim: $(pwd -P)/a b/libperfshim.so: LD_PRELOAD cannot name a path with a space or colon$" sp.stderr ||
 	fail "library path with a space: $(cat sp.stderr)"
 # found next to the runner otherwise: a copy elsewhere uses its own library
 mkdir other
 cp "$RUNNER" "$LIB" other/
 out=$(./other/perfshim -q -o o3.bin sh -c 'echo "$LD_PRELOAD"')
-assert_eq "$TMP/other/libperfshim.so" "$out" "library next to the runner"
+assert_eq "$(pwd -P)/other/libperfshim.so" "$out" "library next to the runner"
