@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/4lib.sh"
 cd "$TMP"
+TMP=$(pwd -P)	# the runner reports physical paths
 [ -x "$RUNNER" ] || fail "no $RUNNER"
 
 # exit status, output, and the report: -o relative to the working directory
