@@ -994,7 +994,7 @@ static uint8_t *seed_trace(size_t *size)
 {
 	struct tg *g = tg_open(path);
 	struct tg_thread *th[3];
-	static const uint64_t st[] = { 0x401010, 0x402020, 0x403030, 0x404040 };
+	static const uint64_t st[] = { 0x401010, 0x402020, 0x403030, 0x404040, 0x405050, 0x406060 };
 	uint8_t *buf;
 	FILE *f;
 	uint64_t i;
