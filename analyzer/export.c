@@ -510,7 +510,8 @@ static int mem_event(const struct trace_event *ev, void *ctx)
 	struct mwalk *w = ctx;
 	struct mem_replay *m = w->m;
 
-	if (w->only >= 0 && ev->thread != (uint32_t)w->only)
+	/* the RSS is the process's, whichever thread sampled it */
+	if (w->only >= 0 && ev->thread != (uint32_t)w->only && ev->type != EV_RSS)
 		return 0;
 	if (w->npend)
 		pend_drain(w, ev->ns, ev->thread);
@@ -524,6 +525,10 @@ static int mem_event(const struct trace_event *ev, void *ctx)
 		pend_take(w, ev->ptr);
 		if (block_gone(m, ev->ptr, ev->ns))
 			m->frees++;
+		break;
+	case EV_RSS:
+		if (m->on_rss)
+			m->on_rss(m->ctx, ev->ns, ev->size);
 		break;
 	case EV_REALLOC:
 		/*
@@ -564,6 +569,7 @@ static int mem_event(const struct trace_event *ev, void *ctx)
 int mem_replay(struct trace *t, int thread, struct mem_replay *m)
 {
 	void (*on_change)(void *, uint64_t, uint64_t) = m->on_change;
+	void (*on_rss)(void *, uint64_t, uint64_t) = m->on_rss;
 	void *ctx = m->ctx;
 	struct mwalk w = { .m = m, .only = thread };
 	size_t i;
@@ -571,6 +577,7 @@ int mem_replay(struct trace *t, int thread, struct mem_replay *m)
 
 	memset(m, 0, sizeof(*m));
 	m->on_change = on_change;
+	m->on_rss = on_rss;
 	m->ctx = ctx;
 	site_of(m, 0);
 	ret = trace_walk(t, WALK_MEMORY | WALK_MERGED, -1, mem_event, &w);

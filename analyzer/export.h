@@ -81,6 +81,8 @@ struct mem_site {			/* per allocation stack */
 struct mem_replay {
 	/* optional: called after every change of the live byte count */
 	void (*on_change)(void *ctx, uint64_t ns, uint64_t live);
+	/* optional: called for each RSS sample the recorder wrote */
+	void (*on_rss)(void *ctx, uint64_t ns, uint64_t rss);
 	void *ctx;
 	/* results */
 	struct mem_site *sites;		/* indexed by stack id; [0] = allocations without stack */

@@ -2,8 +2,8 @@
 /*
  * The `chrome` report: Chrome trace-event JSON ({"traceEvents": [...]}) as Perfetto and
  * chrome://tracing read it. One complete event ("X") per call, thread and process names as
- * metadata ("M"), marks as instant events ("i") and the live heap as a counter track ("C"),
- * sampled to at most about 4000 points.
+ * metadata ("M"), marks as instant events ("i"), and the live heap and the RSS (as far as the
+ * recorder sampled it) as counter tracks ("C"), at most about 4000 points each.
  *
  * Size guard: viewers choke on huge files (500 MB of uftrace JSON crashes them), so at most
  * --limit calls (default 1,000,000; 0 = all) are written: the longest ones. A first walk
@@ -47,6 +47,18 @@ struct kept {
 	uint32_t func, tid, depth;
 };
 
+/*
+ * A counter track, sampled: time is cut into COUNTER_BUCKETS buckets and each bucket with
+ * changes gives its highest value (so peaks stay visible) and its last one.
+ */
+struct track {
+	const char *name;		/* counter name in the viewer */
+	uint64_t bucket_ns, cur_bucket;
+	bool have_bucket;
+	uint64_t max_v, max_ns, last_v, last_ns, prev_ts;
+	uint64_t points;
+};
+
 struct chrome {
 	FILE *f;
 	bool first;			/* no event written yet (comma placement) */
@@ -58,11 +70,8 @@ struct chrome {
 	uint64_t written;
 	struct kept *kept;		/* pass 2: the kept calls of the current trace */
 	size_t nkept, kept_cap;
-	/* live heap counter (per trace) */
-	uint64_t bucket_ns, cur_bucket;
-	bool have_bucket;
-	uint64_t max_v, max_ns, last_v, last_ns, prev_ts;
-	uint64_t points;
+	/* counter tracks (per trace): live heap, and RSS when the recorder sampled it */
+	struct track heap, rss;
 };
 
 static void sep(struct chrome *c)
@@ -201,47 +210,69 @@ static void write_calls(struct chrome *c, struct ctrace *ct)
 	c->nkept = 0;
 }
 
-static void counter_point(struct chrome *c, uint64_t ns, uint64_t v)
+static void counter_point(struct chrome *c, struct track *tr, uint64_t ns, uint64_t v)
 {
-	if (ns < c->prev_ts)	/* keep the track in time order */
-		ns = c->prev_ts;
-	c->prev_ts = ns;
+	if (ns < tr->prev_ts)	/* keep the track in time order */
+		ns = tr->prev_ts;
+	tr->prev_ts = ns;
 	sep(c);
-	fprintf(c->f, "{\"ph\":\"C\",\"name\":\"live heap\",\"pid\":%u", c->cur->pid);
+	fprintf(c->f, "{\"ph\":\"C\",\"name\":\"%s\",\"pid\":%u", tr->name, c->cur->pid);
 	put_us(c->f, "ts", ns + c->cur->off_ns);
 	fprintf(c->f, ",\"args\":{\"bytes\":%" PRIu64 "}}", v);
-	c->points++;
+	tr->points++;
 }
 
 /* close the current bucket: its highest value (the peak stays visible), then its last one */
-static void counter_flush(struct chrome *c)
+static void counter_flush(struct chrome *c, struct track *tr)
 {
-	if (!c->have_bucket)
+	if (!tr->have_bucket)
 		return;
-	counter_point(c, c->max_ns, c->max_v);
-	if (c->last_ns != c->max_ns || c->last_v != c->max_v)
-		counter_point(c, c->last_ns, c->last_v);
-	c->have_bucket = false;
+	counter_point(c, tr, tr->max_ns, tr->max_v);
+	if (tr->last_ns != tr->max_ns || tr->last_v != tr->max_v)
+		counter_point(c, tr, tr->last_ns, tr->last_v);
+	tr->have_bucket = false;
+}
+
+static void track_value(struct chrome *c, struct track *tr, uint64_t ns, uint64_t v)
+{
+	uint64_t b = ns / tr->bucket_ns;
+
+	if (tr->have_bucket && b != tr->cur_bucket)
+		counter_flush(c, tr);
+	if (!tr->have_bucket) {
+		tr->have_bucket = true;
+		tr->cur_bucket = b;
+		tr->max_v = v;
+		tr->max_ns = ns;
+	} else if (v > tr->max_v) {
+		tr->max_v = v;
+		tr->max_ns = ns;
+	}
+	tr->last_v = v;
+	tr->last_ns = ns;
 }
 
 static void live_changed(void *ctx, uint64_t ns, uint64_t live)
 {
 	struct chrome *c = ctx;
-	uint64_t b = ns / c->bucket_ns;
 
-	if (c->have_bucket && b != c->cur_bucket)
-		counter_flush(c);
-	if (!c->have_bucket) {
-		c->have_bucket = true;
-		c->cur_bucket = b;
-		c->max_v = live;
-		c->max_ns = ns;
-	} else if (live > c->max_v) {
-		c->max_v = live;
-		c->max_ns = ns;
-	}
-	c->last_v = live;
-	c->last_ns = ns;
+	track_value(c, &c->heap, ns, live);
+}
+
+static void rss_seen(void *ctx, uint64_t ns, uint64_t rss)
+{
+	struct chrome *c = ctx;
+
+	track_value(c, &c->rss, ns, rss);
+}
+
+/* start a track for the current trace */
+static void track_reset(struct track *tr, const char *name, uint64_t duration_ns)
+{
+	tr->name = name;
+	tr->bucket_ns = duration_ns / COUNTER_BUCKETS + 1;
+	tr->have_bucket = false;
+	tr->prev_ts = 0;
 }
 
 static void metadata(struct chrome *c, const char *name, uint32_t tid, const char *value)
@@ -275,7 +306,7 @@ static uint64_t pick_min_duration(const struct chrome *c, uint64_t limit)
 /* Everything of one trace after pass 1: names, calls, heap counter, marks. */
 static int write_trace(struct chrome *c, struct ctrace *ct)
 {
-	struct mem_replay m = { .on_change = live_changed, .ctx = c };
+	struct mem_replay m = { .on_change = live_changed, .on_rss = rss_seen, .ctx = c };
 	const struct trace *t = ct->t;
 	const char *prog;
 	char a[64];
@@ -305,12 +336,12 @@ static int write_trace(struct chrome *c, struct ctrace *ct)
 		goto out;
 	write_calls(c, ct);
 
-	c->bucket_ns = t->duration_ns / COUNTER_BUCKETS + 1;
-	c->have_bucket = false;
-	c->prev_ts = 0;
+	track_reset(&c->heap, "live heap", t->duration_ns);
+	track_reset(&c->rss, "rss", t->duration_ns);
 	if (mem_replay(ct->t, ct->only, &m) < 0)
 		goto out;
-	counter_flush(c);
+	counter_flush(c, &c->heap);
+	counter_flush(c, &c->rss);
 
 	for (i = 0; i < ct->nmarks; i++) {
 		const struct trace_mark *mk = &ct->marks[i];
@@ -430,8 +461,10 @@ int report_chrome(struct trace *t, const struct opts *o)
 	fprintf(c.f, "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
 	fput_json(t->path, c.f);
 	fprintf(c.f, ",\"processes\":%d,\"calls\":%" PRIu64 ",\"calls_written\":%" PRIu64
-		     ",\"min_duration_ns\":%" PRIu64 ",\"heap_points\":%" PRIu64 "}}\n",
-		n, c.ncalls, c.written, c.min_keep_ns == UINT64_MAX ? 0 : c.min_keep_ns, c.points);
+		     ",\"min_duration_ns\":%" PRIu64 ",\"heap_points\":%" PRIu64
+		     ",\"rss_points\":%" PRIu64 "}}\n",
+		n, c.ncalls, c.written, c.min_keep_ns == UINT64_MAX ? 0 : c.min_keep_ns,
+		c.heap.points, c.rss.points);
 	ret = 0;
 	if (c.written < c.ncalls)
 		pr_warn("chrome: wrote the %s longest of %s calls (%s left out: those shorter than "

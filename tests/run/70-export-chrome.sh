@@ -66,13 +66,13 @@ prog="$S/leaky"
 [ -x "$prog" ] || fail "$prog is missing (make samples)"
 traced "$TMP/k" "$prog"
 "$ANALYZE" chrome -o "$TMP/k.json" "$TMP/k" || fail "chrome exited $?"
-pts=$(jq '[.traceEvents[] | select(.ph == "C")] | length' "$TMP/k.json")
+pts=$(jq '[.traceEvents[] | select(.ph == "C" and .name == "live heap")] | length' "$TMP/k.json")
 [ "$pts" -ge 2 ] && [ "$pts" -le 4000 ] || fail "leaky: $pts counter points"
 assert_eq "$(json memory "$TMP/k" | jq ".bytes_allocated - .bytes_freed")" \
-	"$(jq '[.traceEvents[] | select(.ph == "C")] | last | .args.bytes' "$TMP/k.json")" \
+	"$(jq '[.traceEvents[] | select(.ph == "C" and .name == "live heap")] | last | .args.bytes' "$TMP/k.json")" \
 	"leaky: last live-heap point = bytes live at exit"
 assert_eq "$(json memory "$TMP/k" | jq .peak_bytes)" \
-	"$(jq '[.traceEvents[] | select(.ph == "C") | .args.bytes] | max' "$TMP/k.json")" \
+	"$(jq '[.traceEvents[] | select(.ph == "C" and .name == "live heap") | .args.bytes] | max' "$TMP/k.json")" \
 	"leaky: highest live-heap point = peak"
 
 # a process and its forked child in one timeline: two pids, leaf() 4 times in the parent and
@@ -98,3 +98,8 @@ jq -e --argjson p "$ppid" --argjson c "$cpid" '
 	([.traceEvents[] | select(.ph == "X" and .pid == $p) | .ts] | min) as $p0
 	| ([.traceEvents[] | select(.ph == "X" and .pid == $c and .name != "main") | .ts] | min) > $p0' \
 	"$TMP/f.json" >/dev/null || fail "fork: child events not after the parent's start"
+
+# the RSS track: one point per sample the recorder wrote (few: one per chunk)
+nrss=$("$ANALYZE" dump "$TMP/k" | grep -c ' rss bytes=')
+assert_eq "$nrss" "$(jq '[.traceEvents[] | select(.ph == "C" and .name == "rss")] | length' "$TMP/k.json")" \
+	"leaky: rss points = rss samples"

@@ -474,6 +474,7 @@ START_TEST(test_chrome)
 		tg_alloc(t1, TRACE_ALLOC_MALLOC, 36, 0x2000, 0, 120);
 		tg_mark(t1, "phase<1>&\"q\"", 300);
 		tg_free(t1, 0x1000, 350);
+		tg_rss(t1, 4096000, 500);
 		tg_exit(t1, 1400);
 		tg_exit(t1, 2001);
 		tg_close(g);
@@ -494,10 +495,13 @@ START_TEST(test_chrome)
 		    "\"args\":{\"bytes\":64}}");
 	ck_has(out, "\"ts\":0.120,\"args\":{\"bytes\":100}}");
 	ck_has(out, "\"ts\":0.350,\"args\":{\"bytes\":36}}");
-	ck_assert_uint_eq(count(out, "\"ph\":\"C\""), 3);
+	ck_assert_uint_eq(count(out, "\"name\":\"live heap\""), 3);
 	ck_has(out, "{\"ph\":\"i\",\"name\":\"phase\\u003c1>&\\\"q\\\"\",\"pid\":1000,\"tid\":1,"
 		    "\"s\":\"t\",\"ts\":0.300}");
-	ck_has(out, "\"calls\":2,\"calls_written\":2,\"min_duration_ns\":0,\"heap_points\":3}}\n");
+	ck_has(out, "{\"ph\":\"C\",\"name\":\"rss\",\"pid\":1000,\"ts\":0.500,"
+		    "\"args\":{\"bytes\":4096000}}");
+	ck_has(out, "\"calls\":2,\"calls_written\":2,\"min_duration_ns\":0,\"heap_points\":3,"
+		    "\"rss_points\":1}}\n");
 	free(out);
 }
 END_TEST
