@@ -1,7 +1,8 @@
 // dlopen: loads libplugin.so by bare name through this program's RUNPATH ($ORIGIN), once with
 // RTLD_DEEPBIND (stripped by the shim), runs plugin_work(3), dlcloses, loads it again, runs
-// plugin_work(2), dlcloses; the plugin keeps one 2222-byte block per run (released by main).
-// Then iconv, for which glibc loads its gconv modules itself (no dlopen the shim sees).
+// plugin_work(2), dlcloses, then loads it as "$ORIGIN/[../]libplugin.so" for plugin_work(1);
+// the plugin keeps one 2222-byte block per run (released before dlclose). Then iconv, for
+// which glibc loads its gconv modules itself (no dlopen the shim sees).
 // LDLIBS: -Wl,--enable-new-dtags -Wl,-rpath,\$ORIGIN:\$ORIGIN/..
 #include <dlfcn.h>
 #include <iconv.h>
@@ -9,9 +10,9 @@
 
 typedef int (*work_fn)(int);
 
-static int run(int flags, int n)
+/* plugin_work(n) in the plugin opened as @h, then dlclose. Return: its result, -1 on error. */
+static int run(void *h, int n)
 {
-	void *h = dlopen("libplugin.so", flags);
 	work_fn work;
 	void (*release)(void);
 	int r;
@@ -48,12 +49,17 @@ static int convert(void)
 
 int main(void)
 {
-	void *none;
+	void *h;
 
-	printf("first: %d\n", run(RTLD_NOW | RTLD_DEEPBIND, 3));
-	printf("second: %d\n", run(RTLD_LAZY, 2));
-	none = dlopen("libnot-there.so", RTLD_NOW);
-	printf("missing: %s, %s\n", none ? "loaded" : "NULL", dlerror() ? "error set" : "no error");
+	printf("first: %d\n", run(dlopen("libplugin.so", RTLD_NOW | RTLD_DEEPBIND), 3));
+	printf("second: %d\n", run(dlopen("libplugin.so", RTLD_LAZY), 2));
+	/* $ORIGIN is this program's directory: build/samples, or build/samples/O2 */
+	h = dlopen("$ORIGIN/libplugin.so", RTLD_NOW);
+	if (!h)
+		h = dlopen("$ORIGIN/../libplugin.so", RTLD_NOW);
+	printf("third: %d\n", run(h, 1));
+	h = dlopen("libnot-there.so", RTLD_NOW);
+	printf("missing: %s, %s\n", h ? "loaded" : "NULL", dlerror() ? "error set" : "no error");
 	printf("after: %s\n", dlerror() ? "error" : "clear");
 	printf("iconv: %d\n", convert());
 	return 0;
