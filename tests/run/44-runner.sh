@@ -153,3 +153,14 @@ mkdir other
 cp "$RUNNER" "$LIB" other/
 out=$(./other/perfshim -q -o o3.bin sh -c 'echo "$LD_PRELOAD"')
 assert_eq "$(pwd -P)/other/libperfshim.so" "$out" "library next to the runner"
+
+# signals sent to the runner reach the program: SIGUSR2 sets a mark (the library's handler is
+# in place once the trace file exists)
+"$RUNNER" -q -o m.bin sleep 3 & rpid=$!
+for _ in $(seq 100); do [ -s m.bin ] && break; sleep 0.05; done
+sleep 0.2
+kill -USR2 $rpid
+wait $rpid
+assert_eq 0 "$?" "SIGUSR2 forwarded: status"
+dumpf m.bin
+assert_eq 1 "$(nlines ' mark signal-' m.bin.dump)" "SIGUSR2 forwarded: mark"
