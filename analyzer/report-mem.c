@@ -437,8 +437,7 @@ static int replay_run(struct replay *r, struct trace *t)
 	int ret;
 
 	live_init(&r->live);
-	/* WALK_OTHER too: the reader then records every MODULE as it goes (symbols need them) */
-	ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | WALK_OTHER, -1, replay_event, r);
+	ret = trace_walk(t, WALK_MERGED | WALK_MEMORY, -1, replay_event, r);
 	if (r->npend)
 		pend_drain(r, UINT64_MAX, UINT32_MAX);
 	r->overlaps = r->ndisp;		/* never claimed: their frees were lost */
