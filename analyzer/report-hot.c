@@ -557,6 +557,49 @@ static void rows_json(struct json *j, const struct row *rows, uint32_t n, const 
 	json_arr_end(j);
 }
 
+/* a CSV field: quoted when it holds a comma, quote or newline */
+static void csv_str(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* CSV: a header line, then one line per function; @tid >= 0 adds a first "tid" column */
+static void rows_csv(FILE *f, const struct row *rows, uint32_t n, const struct trace *t,
+		     long tid, bool header)
+{
+	uint32_t i;
+	int c;
+
+	if (header)
+		fprintf(f, "%sname,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,"
+			"p99_ns\n", tid >= 0 ? "tid," : "");
+	for (i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		static const int order[] = { C_CALLS, C_TOTAL, C_SELF, C_AVG, C_MIN, C_MAX,
+					     C_P50, C_P99 };
+
+		if (tid >= 0)
+			fprintf(f, "%ld,", tid);
+		csv_str(f, r->name);
+		fputc(',', f);
+		csv_str(f, r->module);
+		fprintf(f, ",0x%" PRIx64, t->funcs[r->func]);
+		for (c = 0; c < 8; c++)
+			fprintf(f, ",%" PRIu64, r->v[order[c]]);
+		fputc('\n', f);
+	}
+}
+
 static void rows_text(FILE *f, const struct row *rows, uint32_t n)
 {
 	static const char *const hdr[] = { "Total", "Self", "Calls", "Avg", "Min", "Max",
@@ -595,9 +638,10 @@ static int compile_filter(const struct opts *o, regex_t *re)
 	return 1;
 }
 
-/* one table (text) or array (JSON) of @h */
+/* one table (text, CSV) or array (JSON) of @h; @tid: the thread of a --per-thread CSV */
 static void functions_out(struct hot *h, struct trace *t, struct symbols *sym,
-			  const regex_t *re, int col, const struct opts *o, struct json *j)
+			  const regex_t *re, int col, const struct opts *o, struct json *j,
+			  long tid, bool header)
 {
 	uint32_t n;
 	struct row *rows = hot_rows(h, t, sym, re, col, &n);
@@ -606,6 +650,8 @@ static void functions_out(struct hot *h, struct trace *t, struct symbols *sym,
 		n = (uint32_t)o->limit;
 	if (j)
 		rows_json(j, rows, n, t);
+	else if (o->format == FMT_CSV)
+		rows_csv(stdout, rows, n, t, tid, header);
 	else
 		rows_text(stdout, rows, n);
 	free(rows);
@@ -621,6 +667,7 @@ int report_functions(struct trace *t, const struct opts *o)
 	int col = parse_sort(o->sort), have_re, rc = 0;
 	struct symbols *sym = NULL;
 	struct hot all = { 0 };
+	bool csv_header_done = false;
 	struct json j;
 	regex_t re;
 	uint32_t i;
@@ -639,14 +686,17 @@ int report_functions(struct trace *t, const struct opts *o)
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
-		functions_out(&all, t, sym, have_re ? &re : NULL, col, o, &j);
+		functions_out(&all, t, sym, have_re ? &re : NULL, col, o, &j, -1, true);
+	} else if (o->format == FMT_CSV) {
+		if (!o->per_thread)
+			functions_out(&all, t, sym, have_re ? &re : NULL, col, o, NULL, -1, true);
 	} else if (!(t->hdr.flags & TRACE_F_CALLS) || !t->ncalls) {
 		printf("No function calls in %s (%s).\n", t->path,
 		       t->hdr.flags & TRACE_F_CALLS ? "was the program built with "
 						      "-finstrument-functions?"
 						    : "calls were not recorded");
 	} else if (!o->per_thread) {
-		functions_out(&all, t, sym, have_re ? &re : NULL, col, o, NULL);
+		functions_out(&all, t, sym, have_re ? &re : NULL, col, o, NULL, -1, true);
 	}
 	if (o->per_thread) {
 		if (o->format == FMT_JSON)
@@ -665,13 +715,19 @@ int report_functions(struct trace *t, const struct opts *o)
 				json_obj_begin(&j, NULL);
 				json_u64(&j, "tid", t->threads[i].tid);
 				json_str(&j, "name", t->threads[i].name);
-				functions_out(&h, t, sym, have_re ? &re : NULL, col, o, &j);
+				functions_out(&h, t, sym, have_re ? &re : NULL, col, o, &j, -1,
+					      true);
 				json_obj_end(&j);
+			} else if (o->format == FMT_CSV) {
+				functions_out(&h, t, sym, have_re ? &re : NULL, col, o, NULL,
+					      t->threads[i].tid, !csv_header_done);
+				csv_header_done = true;
 			} else if (h.ncalls) {
 				printf("%sThread %u%s%s%s:\n", i ? "\n" : "", t->threads[i].tid,
 				       *t->threads[i].name ? " (" : "", t->threads[i].name,
 				       *t->threads[i].name ? ")" : "");
-				functions_out(&h, t, sym, have_re ? &re : NULL, col, o, NULL);
+				functions_out(&h, t, sym, have_re ? &re : NULL, col, o, NULL, -1,
+					      true);
 			}
 			hot_free(&h);
 		}

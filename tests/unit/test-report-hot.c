@@ -321,6 +321,29 @@ START_TEST(test_text_table)
 }
 END_TEST
 
+START_TEST(test_csv)
+{
+	struct opts o = default_opts();
+
+	two_threads();
+	o.format = FMT_CSV;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	ck_assert_str_eq(output,
+			 "name,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,p99_ns\n"
+			 "0x1000,?,0x1000,1,100,80,100,100,100,100,100\n"
+			 "0x4000,?,0x4000,2,40,40,20,10,30,10,30\n"
+			 "0x2000,?,0x2000,1,20,20,20,20,20,20,20\n");
+	o.per_thread = 1;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	ck_assert_str_eq(output,
+			 "tid,name,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,"
+			 "p99_ns\n"
+			 "10,0x1000,?,0x1000,1,100,80,100,100,100,100,100\n"
+			 "10,0x2000,?,0x2000,1,20,20,20,20,20,20,20\n"
+			 "20,0x4000,?,0x4000,2,40,40,20,10,30,10,30\n");
+}
+END_TEST
+
 START_TEST(test_callgraph_function)
 {
 	struct opts o = default_opts();
@@ -412,6 +435,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_thread_select);
 	tcase_add_test(tc, test_sort_limit_filter);
 	tcase_add_test(tc, test_text_table);
+	tcase_add_test(tc, test_csv);
 	tcase_add_test(tc, test_callgraph_function);
 	tcase_add_test(tc, test_callgraph_tree);
 	tcase_add_test(tc, test_no_calls);
