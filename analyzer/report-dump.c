@@ -96,7 +96,8 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 		break;
 	case EV_EXIT:
 		fprintf(f, "exit depth=%u addr=0x%" PRIx64 " dur=%" PRIu64 " %s\n", ev->depth,
-			ev->addr, ev->ns - ev->entry_ns, func_name(d, ev->func));
+			ev->addr, ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0,
+			func_name(d, ev->func));
 		break;
 	case EV_ALLOC:
 		fprintf(f, "alloc kind=%s size=%" PRIu64 " ptr=0x%" PRIx64 " stack=%u\n",

@@ -288,7 +288,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		return 0;
 	}
 	if (ev->type == EV_EXIT) {
-		uint64_t dur = ev->ns - ev->entry_ns, self;
+		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self;
 		struct hot_func *f;
 		struct frame *fr = &c->stack[d];
 
@@ -340,7 +340,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 static int on_exit_ev(const struct trace_event *ev, void *ctx)
 {
 	struct hot *h = ctx;
-	uint64_t dur = ev->ns - ev->entry_ns;
+	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0;
 	struct hot_func *f;
 
 	if (__builtin_expect(ev->func >= h->cap, 0))
