@@ -65,6 +65,7 @@ struct symbols {
 	struct sym_mod *mods;
 	uint32_t nmods;
 	uint32_t *by_lo;		/* module indices sorted by lo (for binary search) */
+	uint64_t *max_hi;		/* max_hi[k]: highest hi of by_lo[0..k] */
 	bool overlap;			/* some modules share addresses (unload, then reload) */
 	struct sym_fslot **files;
 	uint32_t nfiles;
@@ -111,6 +112,16 @@ static const char *basename_of(const char *path)
 	return sl && sl[1] ? sl + 1 : path;
 }
 
+/* FNV-1a */
+static uint64_t str_hash(const char *str)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *str; str++)
+		h = (h ^ (uint8_t)*str) * 0x100000001b3ULL;
+	return h;
+}
+
 static int lo_cmp(const void *a, const void *b, void *arg)
 {
 	const struct sym_mod *mods = arg;
@@ -129,7 +140,7 @@ struct symbols *sym_open(const struct trace *t)
 {
 	struct symbols *s = xcalloc(1, sizeof(*s));
 	const char *root = getenv("PERFSHIM_DEBUG_ROOT");
-	uint32_t i, j;
+	uint32_t i, j, hcap = 16, *fh;
 
 	s->t = t;
 	s->demangle = true;
@@ -138,6 +149,13 @@ struct symbols *sym_open(const struct trace *t)
 	s->mods = xcalloc(s->nmods ? s->nmods : 1, sizeof(*s->mods));
 	s->files = xcalloc(s->nmods ? s->nmods : 1, sizeof(*s->files));
 	s->by_lo = xcalloc(s->nmods ? s->nmods : 1, sizeof(*s->by_lo));
+	/*
+	 * Files by path (a program that dlopens and dlcloses in a loop records one library
+	 * thousands of times): open addressing over indices into s->files, 0 = empty.
+	 */
+	while (hcap < 2 * s->nmods)
+		hcap *= 2;
+	fh = xcalloc(hcap, sizeof(*fh));
 	for (i = 0; i < s->nmods; i++) {
 		struct sym_mod *sm = &s->mods[i];
 		const char *path = t->modules[i].path;
@@ -151,20 +169,26 @@ struct symbols *sym_open(const struct trace *t)
 		s->by_lo[i] = i;
 		if (!sm->path)
 			continue;
-		for (j = 0; j < s->nfiles; j++)
-			if (!strcmp(s->files[j]->f.path, sm->path))
+		for (j = str_hash(sm->path) & (hcap - 1); fh[j]; j = (j + 1) & (hcap - 1))
+			if (!strcmp(s->files[fh[j] - 1]->f.path, sm->path))
 				break;
-		if (j == s->nfiles) {
-			s->files[j] = xcalloc(1, sizeof(*s->files[j]));
-			s->files[j]->f.path = xstrdup(sm->path);
-			s->nfiles++;
+		if (!fh[j]) {
+			s->files[s->nfiles] = xcalloc(1, sizeof(*s->files[0]));
+			s->files[s->nfiles]->f.path = xstrdup(sm->path);
+			fh[j] = ++s->nfiles;
 		}
-		sm->file = s->files[j];
+		sm->file = s->files[fh[j] - 1];
 	}
+	free(fh);
 	qsort_r(s->by_lo, s->nmods, sizeof(*s->by_lo), lo_cmp, s->mods);
-	for (i = 1; i < s->nmods; i++)
-		if (s->mods[s->by_lo[i]].m->lo < s->mods[s->by_lo[i - 1]].m->hi)
+	s->max_hi = xcalloc(s->nmods ? s->nmods : 1, sizeof(*s->max_hi));
+	for (i = 0; i < s->nmods; i++) {
+		uint64_t h = s->mods[s->by_lo[i]].m->hi;
+
+		if (i && s->mods[s->by_lo[i]].m->lo < s->max_hi[i - 1])
 			s->overlap = true;
+		s->max_hi[i] = i && s->max_hi[i - 1] > h ? s->max_hi[i - 1] : h;
+	}
 	s->cap = 1024;
 	s->tab = xcalloc(s->cap, sizeof(*s->tab));
 	return s;
@@ -195,6 +219,7 @@ void sym_close(struct symbols *s)
 	free(s->files);
 	free(s->mods);
 	free(s->by_lo);
+	free(s->max_hi);
 	free(s->tab);
 	free(s);
 }
@@ -210,42 +235,47 @@ void sym_set_demangle(struct symbols *s, bool on)
  */
 static uint32_t find_module(const struct symbols *s, uint64_t a, bool timed, uint64_t ns)
 {
-	uint32_t i, best = NO_MOD, lo = 0, hi = s->nmods;
+	uint32_t live = NO_MOD, before = NO_MOD, after = NO_MOD, best = NO_MOD;
+	uint32_t lo = 0, hi = s->nmods, k;
 
-	if (!s->overlap) {
-		/* disjoint ranges: the last module starting at or below a */
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
+	/* k = how many modules start at or below a (in lo order) */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
 
-			if (s->mods[s->by_lo[mid]].m->lo <= a)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo && a < s->mods[s->by_lo[lo - 1]].m->hi)
-			return s->by_lo[lo - 1];
-		return NO_MOD;
+		if (s->mods[s->by_lo[mid]].m->lo <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	k = lo;
+	if (!s->overlap)	/* disjoint ranges: only the last of them can hold a */
+		return k && a < s->mods[s->by_lo[k - 1]].m->hi ? s->by_lo[k - 1] : NO_MOD;
 	/*
-	 * Reused ranges, in load order. With a time: the module live at ns, else the last one
-	 * loaded before ns (an address seen after its unload), else the first loaded after.
+	 * Reused ranges. Candidates start at or below a; walking down, stop once no earlier
+	 * module reaches a (max_hi is the running maximum of hi in lo order). Among those
+	 * holding a, by load order (the index): without a time the last loaded; with one the
+	 * module live at ns, else the last loaded before ns (an address seen after its unload),
+	 * else the first loaded after.
 	 */
-	uint32_t live = NO_MOD, before = NO_MOD, after = NO_MOD;
-
-	for (i = 0; i < s->nmods; i++) {
+	while (k-- > 0 && s->max_hi[k] > a) {
+		uint32_t i = s->by_lo[k];
 		const struct trace_module *m = s->mods[i].m;
 
-		if (a < m->lo || a >= m->hi)
+		if (a >= m->hi)
 			continue;
-		best = i;
+		if (best == NO_MOD || i > best)
+			best = i;
 		if (!timed)
 			continue;
-		if (m->load_ns <= ns && ns < m->unload_ns)
-			live = i;
-		else if (m->load_ns <= ns)
-			before = i;
-		else if (after == NO_MOD)
+		if (m->load_ns <= ns && ns < m->unload_ns) {
+			if (live == NO_MOD || i > live)
+				live = i;
+		} else if (m->load_ns <= ns) {
+			if (before == NO_MOD || i > before)
+				before = i;
+		} else if (after == NO_MOD || i < after) {
 			after = i;
+		}
 	}
 	if (!timed)
 		return best;
@@ -322,18 +352,16 @@ static struct sym_cent *entry(struct symbols *s, uint64_t addr, bool is_ra, bool
 
 /*
  * Whether the build-id warning for @path was already given by this process: reports that
- * open their own struct symbols (summary, html) must not repeat it. FNV-1a hashes of the
- * paths, in a fixed array (no allocation to leak at exit).
+ * open their own struct symbols (summary, html) must not repeat it. Hashes of the paths,
+ * in a fixed array (no allocation to leak at exit).
  */
 static bool warned_before(const char *path)
 {
 	static uint64_t seen[256];
 	static unsigned nseen;
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = str_hash(path);
 	unsigned i;
 
-	for (; *path; path++)
-		h = (h ^ (uint8_t)*path) * 0x100000001b3ULL;
 	for (i = 0; i < nseen; i++)
 		if (seen[i] == h)
 			return true;

@@ -701,6 +701,54 @@ START_TEST(reused_range_by_time)
 }
 END_TEST
 
+/*
+ * A library dlopened and dlclosed in a loop: 50,000 MODULE records over one range, two files
+ * taking turns. Each time picks its own module, and set-up and lookups stay linear.
+ */
+START_TEST(reload_loop_many_records)
+{
+	enum { N = 50000 };
+	struct trace_module *mods = calloc(N, sizeof(*mods));
+	uint64_t va = nm_addr(in_dir("prog"), "local_helper", NULL);
+	char *pa = strdup(in_dir("prog")), *px = strdup(in_dir("progxx"));
+	struct timespec t0, t1;
+	struct trace t;
+	struct symbols *s;
+	double cpu;
+	int i;
+
+	for (i = 0; i < N; i++)
+		mods[i] = (struct trace_module){ .base = BIAS, .lo = BIAS, .hi = BIAS + SPAN,
+						 .path = i % 2 ? px : pa,
+						 .load_ns = (uint64_t)i * 10,
+						 .unload_ns = (uint64_t)i * 10 + 5 };
+	memset(&t, 0, sizeof(t));
+	t.modules = mods;
+	t.nmodules = N;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	s = sym_open(&t);
+	for (i = 0; i < N; i += 249) {
+		/* while loaded, and between its unload and the next load */
+		const char *n = sym_name_at(s, BIAS + va, false, (uint64_t)i * 10 + 1);
+		const char *m = sym_name_at(s, BIAS + va, false, (uint64_t)i * 10 + 7);
+
+		if (i % 2 == 0 && (strcmp(n, "local_helper") || strcmp(m, "local_helper")))
+			ck_abort_msg("load %d: %s, then %s", i, n, m);
+		if (i % 2 == 1 && (!strcmp(n, "local_helper") || !strcmp(m, "local_helper")))
+			ck_abort_msg("load %d: prog's name in progxx's time", i);
+	}
+	/* without a time: the last loaded (progxx, index N - 1) */
+	ck_assert_str_eq(sym_module_name(s, BIAS + va), "progxx");
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	cpu = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(cpu < 1.0, "%.2f s of CPU for %d module records", cpu, N);
+	sym_close(s);
+	free(mods);
+	free(pa);
+	free(px);
+}
+END_TEST
+
 /* ---- through a trace file: the reader's modules[] feed the symbolizer ---- */
 
 struct seen_call {
@@ -911,6 +959,7 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tc, reused_range_by_time);
 	tcase_add_test(tc, many_modules_bounded_fds);
 	tcase_add_test(tc, synthetic_trace_reloads);
+	tcase_add_test(tc, reload_loop_many_records);
 	tcase_add_test(tc, self_real_addresses);
 	tcase_add_test(tc, cache_and_speed);
 	suite_add_tcase(su, tc);
