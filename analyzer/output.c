@@ -311,6 +311,14 @@ const char *short_name(const char *name, char *buf, size_t len, size_t width_)
 	for (i = 0; i < n && o + 6 < len; i++) {
 		char ch = name[i];
 
+		if (paren) {
+			/* inside the argument list (already written as "(...)") */
+			if (ch == '(')
+				paren++;
+			else if (ch == ')' && --paren == 0 && name[i - 1] == '(')
+				buf[o++] = ')';
+			continue;
+		}
 		if (ch == '<') {
 			if (angle++ == 0) {
 				memcpy(buf + o, "<...>", 5);
@@ -334,13 +342,6 @@ const char *short_name(const char *name, char *buf, size_t len, size_t width_)
 			o += 5;
 			continue;
 		}
-		if (ch == ')' && paren) {
-			if (--paren == 0 && name[i - 1] == '(')
-				buf[o++] = ')';
-			continue;
-		}
-		if (paren)
-			continue;
 		buf[o++] = ch;
 	}
 	buf[o] = 0;

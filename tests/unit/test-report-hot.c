@@ -421,6 +421,97 @@ START_TEST(test_no_calls)
 }
 END_TEST
 
+/* ---- output helpers (output.c) ---- */
+
+START_TEST(test_units)
+{
+	char b[64];
+
+	ck_assert_str_eq(fmt_ns(b, sizeof(b), 0), "0 ns");
+	ck_assert_str_eq(fmt_ns(b, sizeof(b), 999), "999 ns");
+	ck_assert_str_eq(fmt_ns(b, sizeof(b), 1250), "1.25 us");
+	ck_assert_str_eq(fmt_ns(b, sizeof(b), 3400000), "3.40 ms");
+	ck_assert_str_eq(fmt_ns(b, sizeof(b), 2000000000), "2.00 s");
+	ck_assert_str_eq(fmt_bytes(b, sizeof(b), 512), "512 B");
+	ck_assert_str_eq(fmt_bytes(b, sizeof(b), 1536), "1.5 KiB");
+	ck_assert_str_eq(fmt_bytes(b, sizeof(b), 3355443), "3.2 MiB");
+	ck_assert_str_eq(fmt_bytes(b, sizeof(b), UINT64_MAX), "16.0 EiB");
+	ck_assert_str_eq(fmt_count(b, sizeof(b), 0), "0");
+	ck_assert_str_eq(fmt_count(b, sizeof(b), 999), "999");
+	ck_assert_str_eq(fmt_count(b, sizeof(b), 1234567), "1,234,567");
+	ck_assert_str_eq(fmt_count(b, sizeof(b), UINT64_MAX), "18,446,744,073,709,551,615");
+	ck_assert_str_eq(fmt_count(b, 4, 1234567), "1,2");	/* cut, still terminated */
+}
+END_TEST
+
+START_TEST(test_short_name)
+{
+	char b[128];
+	const char *n = "std::vector<std::pair<int, long>, std::allocator<std::pair<int, long> > >"
+			"::push_back(std::pair<int, long> const&)";
+
+	ck_assert_str_eq(short_name("main", b, sizeof(b), 40), "main");
+	ck_assert_str_eq(short_name(n, b, sizeof(b), 60), "std::vector<...>::push_back(...)");
+	ck_assert_str_eq(short_name("ns::Widget<int>::run()", b, sizeof(b), 10),
+			 "...::run()");
+	ck_assert_str_eq(short_name(NULL, b, sizeof(b), 10), "?");
+}
+END_TEST
+
+START_TEST(test_json_writer)
+{
+	struct json j;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "s", "a\"b\\c\n\x01");
+	json_u64(&j, "u", UINT64_MAX);
+	json_i64(&j, "i", -5);
+	json_dbl(&j, "d", 0.5);
+	json_dbl(&j, "nan", 0.0 / 0.0);
+	json_bool(&j, "b", true);
+	json_null(&j, "n");
+	json_str(&j, "null", NULL);
+	json_arr_begin(&j, "a");
+	json_u64(&j, NULL, 1);
+	json_obj_begin(&j, NULL);
+	json_obj_end(&j);
+	json_arr_begin(&j, NULL);
+	json_arr_end(&j);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+	fclose(f);
+	ck_assert_str_eq(buf, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"u\":18446744073709551615,"
+			      "\"i\":-5,\"d\":0.5,\"nan\":null,\"b\":true,\"n\":null,\"null\":null,"
+			      "\"a\":[1,{},[]]}\n");
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_table)
+{
+	static const char *const hdr[] = { "Name", "Count", "Last" };
+	struct table *tb = table_new(3, hdr, "lrl");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	table_add(tb, "a", "1", "x");
+	table_add(tb, "longer", "12345", "the end");
+	table_print(tb, f);
+	table_free(tb);
+	fclose(f);
+	ck_assert_str_eq(buf, "Name    Count  Last\n"
+			      "a           1  x\n"
+			      "longer  12345  the end\n");
+	free(buf);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("report-hot");
@@ -439,6 +530,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_callgraph_function);
 	tcase_add_test(tc, test_callgraph_tree);
 	tcase_add_test(tc, test_no_calls);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("output");
+	tcase_add_test(tc, test_units);
+	tcase_add_test(tc, test_short_name);
+	tcase_add_test(tc, test_json_writer);
+	tcase_add_test(tc, test_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
