@@ -499,7 +499,11 @@ typedef void (*exit_fn)(int);
 
 static void __attribute__((noreturn)) exit_common(exit_fn *real, const char *name, int status)
 {
-	if (ps_recording && getpid() == ps_pid) {
+	/*
+	 * Not from a signal handler that interrupted one of our hooks (guard set): the
+	 * interrupted code may hold the locks the flush takes, and waiting would hang the exit.
+	 */
+	if (ps_recording && getpid() == ps_pid && !ps_self.guard) {
 		record_late_modules();
 		ps_flush_all(1);
 	}
