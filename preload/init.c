@@ -5,6 +5,7 @@
  * the program's own constructors and its destructor after theirs and after the atexit
  * handlers, so allocations before main and after exit begins are recorded.
  */
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,18 @@ static void read_config(void)
 		else
 			bad("PERFSHIM_STACK_SOURCE", v, "auto");
 	}
+}
+
+void *ps_dlsym_next(const char *name)
+{
+	void *p;
+
+	ps_self.guard += PS_GUARD_INTERNAL;
+	ps_signal_fence();
+	p = dlsym(RTLD_NEXT, name);
+	ps_signal_fence();
+	ps_self.guard -= PS_GUARD_INTERNAL;
+	return p;
 }
 
 /*

@@ -271,6 +271,12 @@ void ps_stack_thread_free(struct ps_thread *t); /* with the thread's tables (tbu
  */
 #define ps_signal_fence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 
+/*
+ * init.c: dlsym(RTLD_NEXT, @name) under the calling thread's guard. A failed lookup makes
+ * glibc allocate its dlerror state and message: those are the shim's, not the program's.
+ */
+void *ps_dlsym_next(const char *name);
+
 /* hooks-malloc.c: resolve the real allocator (constructor, or lazily on first use) */
 void ps_malloc_resolve(void);
 

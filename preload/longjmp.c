@@ -24,7 +24,7 @@ static catch_fn real_begin_catch;
 
 static void *resolve(const char *name)
 {
-	return dlsym(RTLD_NEXT, name);
+	return ps_dlsym_next(name);
 }
 
 __attribute__((constructor)) static void longjmp_init(void)

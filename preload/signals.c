@@ -24,9 +24,9 @@ static unsigned nmarks;
 static void resolve(void)
 {
 	if (!real_sigaction)
-		real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+		real_sigaction = (sigaction_fn)ps_dlsym_next("sigaction");
 	if (!real_signal)
-		real_signal = (signal_fn)dlsym(RTLD_NEXT, "signal");
+		real_signal = (signal_fn)ps_dlsym_next("signal");
 }
 
 /* Decimal digits of @v at @p (async-signal-safe). Return: the end. */

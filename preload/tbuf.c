@@ -98,7 +98,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	t->limit = t->end - TRACE_MAX_RECORD;
 	reset_tables(t);
 
-	t->guard++;
+	t->guard += PS_GUARD_INTERNAL;
 	if (key_ok)
 		pthread_setspecific(thread_key, t);
 	pthread_mutex_lock(&threads_lock);
@@ -106,7 +106,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	threads = t;
 	t->registered = 1;
 	pthread_mutex_unlock(&threads_lock);
-	t->guard--;
+	t->guard -= PS_GUARD_INTERNAL;
 
 	t->state = PS_T_ACTIVE;
 	errno = saved;
@@ -211,7 +211,7 @@ void ps_thread_finish(struct ps_thread *t)
 {
 	if (t->state != PS_T_ACTIVE)
 		return;
-	t->guard++;
+	t->guard += PS_GUARD_INTERNAL;
 	ps_emit_thread_name(t);
 	if (t->lost)
 		ps_emit_lost(t);
@@ -222,7 +222,7 @@ void ps_thread_finish(struct ps_thread *t)
 	t->state = PS_T_OFF;
 	flush_unlock(t);
 	unmap_tables(t);
-	t->guard--;
+	t->guard -= PS_GUARD_INTERNAL;
 }
 
 /*
@@ -238,9 +238,9 @@ static void thread_dtor(void *arg)
 	if (t != &ps_self)
 		return;
 	if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
-		t->guard++;
+		t->guard += PS_GUARD_INTERNAL;
 		pthread_setspecific(thread_key, t);
-		t->guard--;
+		t->guard -= PS_GUARD_INTERNAL;
 	} else {
 		ps_thread_finish(t);
 	}
@@ -276,7 +276,7 @@ void ps_flush_all(int final)
 
 	if (!ps_recording)
 		return;
-	self->guard++;
+	self->guard += PS_GUARD_INTERNAL;
 	pthread_mutex_lock(&threads_lock);
 	for (t = threads; t; t = t->next)
 		if (t != self)
@@ -300,7 +300,7 @@ void ps_flush_all(int final)
 	}
 	if (final)
 		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
-	self->guard--;
+	self->guard -= PS_GUARD_INTERNAL;
 	errno = saved;
 }
 
@@ -318,14 +318,14 @@ void ps_exec_prepare(void)
 
 static void atfork_prepare(void)
 {
-	ps_self.guard++;
+	ps_self.guard += PS_GUARD_INTERNAL;
 	pthread_mutex_lock(&threads_lock);
 }
 
 static void atfork_parent(void)
 {
 	pthread_mutex_unlock(&threads_lock);
-	ps_self.guard--;
+	ps_self.guard -= PS_GUARD_INTERNAL;
 }
 
 /*
@@ -340,7 +340,7 @@ static void atfork_child(void)
 	pthread_mutex_init(&threads_lock, NULL);
 	threads = NULL;
 	if (!ps_recording) {
-		ps_self.guard--;
+		ps_self.guard -= PS_GUARD_INTERNAL;
 		return;
 	}
 	if (self->state == PS_T_ACTIVE) {
@@ -353,7 +353,7 @@ static void atfork_child(void)
 	if (ps_output_open(1) < 0) {
 		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
 		self->state = PS_T_OFF;
-		ps_self.guard--;
+		ps_self.guard -= PS_GUARD_INTERNAL;
 		return;
 	}
 	if (self->state == PS_T_ACTIVE) {
@@ -361,7 +361,7 @@ static void atfork_child(void)
 		ps_modules_record(self);
 		ps_cyg_fork_child(self);
 	}
-	ps_self.guard--;
+	ps_self.guard -= PS_GUARD_INTERNAL;
 }
 
 /* ps_tbuf_init - the thread key and fork handlers; called once by the constructor. */
