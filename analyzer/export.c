@@ -772,17 +772,3 @@ int export_close(FILE *f, const struct opts *o)
 	}
 	return 0;
 }
-
-/* export_thread - the thread index --thread names, -1 for all, -2 after an error line. */
-int export_thread(const struct trace *t, const struct opts *o)
-{
-	uint32_t i;
-
-	if (!o->thread_set)
-		return -1;
-	for (i = 0; i < t->nthreads; i++)
-		if (t->threads[i].tid == o->thread_tid)
-			return (int)i;
-	__pr_log("error: ", "no thread %u in %s", o->thread_tid, t->path);
-	return -2;
-}

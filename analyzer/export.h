@@ -165,7 +165,5 @@ char *fmt_value(char *buf, size_t len, uint64_t v, const char *unit);
 FILE *export_open(const struct opts *o);
 /* export_close - flush and close; Return: 0, or -1 after one error line (write failed) */
 int export_close(FILE *f, const struct opts *o);
-/* export_thread - index of the thread --thread selects (-1 = all), or -2 after an error line */
-int export_thread(const struct trace *t, const struct opts *o);
 
 #endif /* PERFSHIM_EXPORT_H */
