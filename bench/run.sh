@@ -17,7 +17,7 @@
 # Traces and peers' data go to build/bench/work (on disk); the table goes to stdout and to
 # build/bench/results.txt. A missing peer gives "n/a" and the reason, never a failure.
 #
-# Knobs: BENCH_RUNS=N, BENCH_FIB=N (fib argument), BENCH_INTERP=N (bench.toy argument),
+# Knobs: BENCH_NO_INSTALL=1 (do not install missing peers), BENCH_RUNS=N, BENCH_FIB=N (fib argument), BENCH_INTERP=N (bench.toy argument),
 #        BENCH_MALLOC=N (mallocbench pairs), BENCH_QUICK=1 (small sizes, 3 runs: a smoke run).
 set -uo pipefail
 
@@ -45,6 +45,12 @@ mkdir -p "$work"
 notes=()
 note() { notes+=("$*"); echo "  note: $*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
+
+# The peers: installed when missing and possible (root or sudo); otherwise their rows say n/a.
+if [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
+	"$top/misc/install-deps.sh" --bench >&2 ||
+		note "misc/install-deps.sh --bench failed: missing peers are reported as n/a"
+fi
 
 CPUTIME="$out/cputime"
 if ! ${CC:-cc} -O2 -o "$CPUTIME" "$top/bench/cputime.c" 2>"$work/cputime.err"; then
