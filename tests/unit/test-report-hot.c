@@ -421,6 +421,45 @@ START_TEST(test_no_calls)
 }
 END_TEST
 
+START_TEST(test_summary)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *x = tg_thread(g, 10), *y = tg_thread(g, 20);
+	struct opts o = default_opts();
+
+	tg_process(x, 1000, 1, "/bin/prog", "prog\0-x\0", 8);
+	tg_enter(x, 0x1000, 0);
+	tg_alloc(x, 0, 100, 0x5000, 0, 10);
+	tg_alloc(x, 0, 50, 0x6000, 0, 20);
+	tg_free(x, 0x5000, 30);
+	tg_lost(x, 4);
+	tg_exit(x, 1000);
+	tg_enter(y, 0x2000, 100);
+	tg_exit(y, 300);
+	tg_thread_name(y, "worker");
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_summary, &o), 0);
+	has("\"program\":\"/bin/prog\",\"cmdline\":\"prog -x\",\"pid\":1000,\"ppid\":1,");
+	has("\"duration_ns\":1000,");
+	has("{\"tid\":20,\"name\":\"worker\",\"first_ns\":0,\"last_ns\":300,\"chunks\":1,");
+	has("\"events\":{\"total\":7,\"calls\":2,\"allocs\":2,\"frees\":1,\"reallocs\":0,"
+	    "\"lost\":4,\"unmatched_exits\":0,\"marks\":0,\"modules\":0}");
+	has("\"functions\":[{\"name\":\"0x1000\",\"module\":\"?\",\"calls\":1,\"total_ns\":1000,"
+	    "\"self_ns\":1000},{\"name\":\"0x2000\",\"module\":\"?\",\"calls\":1,"
+	    "\"total_ns\":200,\"self_ns\":200}]");
+	has("\"memory\":{\"allocations\":2,\"frees\":1,\"bytes_allocated\":150,");
+	has("\"leaked_bytes\":50,\"leaked_blocks\":1}");
+	has("\"leaks\":[{\"stack\":[],\"bytes\":50,\"blocks\":1}]");
+	o.format = FMT_TEXT;
+	ck_assert_int_eq(run(report_summary, &o), 0);
+	has("Program:    /bin/prog\nCommand:    prog -x\n");
+	has("Threads:    2 (20 worker, ...)\n");	/* thread 10 has no name */
+	has("Events:     7 (2 calls, 2 allocations, 1 frees, 0 reallocs)\n");
+	has("Lost:       4 events dropped by the recorder\n");
+}
+END_TEST
+
 /* ---- output helpers (output.c) ---- */
 
 START_TEST(test_units)
@@ -530,6 +569,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_callgraph_function);
 	tcase_add_test(tc, test_callgraph_tree);
 	tcase_add_test(tc, test_no_calls);
+	tcase_add_test(tc, test_summary);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("output");
 	tcase_add_test(tc, test_units);
