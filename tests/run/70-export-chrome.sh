@@ -29,6 +29,16 @@ for v in "" O2/; do
 		| all($x[]; (.ts | type) == "number" and .dur >= 0 and (.tid | type) == "number"
 			and (.pid | type) == "number" and .ts >= $m.ts and .ts + .dur <= $m.ts + $m.dur + 0.002)' \
 		"$TMP/c.json" >/dev/null || fail "${v}calls: X events malformed or outside main"
+	# marks (when the sample sets them): instant events at the right place in the timeline
+	if grep -q 'PERFSHIM_MARK("after-top")' "$TOP/samples/calls.c"; then
+		assert_eq '["after-top","end"]' \
+			"$(jq -c '[.traceEvents[] | select(.ph == "i") | .name]' "$TMP/c.json")" "${v}calls: marks"
+		jq -e '(.traceEvents | map(select(.ph == "i" and .name == "after-top"))[0].ts) as $m
+			| (.traceEvents | map(select(.ph == "X" and .name == "top"))[0]) as $t
+			| (.traceEvents | map(select(.ph == "X" and .name == "other") | .ts) | min) as $o
+			| $m >= $t.ts + $t.dur and $m <= $o' "$TMP/c.json" >/dev/null ||
+			fail "${v}calls: mark after-top is not between top() and the first other()"
+	fi
 	# stdout without -o is the same document
 	"$ANALYZE" chrome "$TMP/c" >"$TMP/c2.json" || fail "chrome to stdout exited $?"
 	cmp -s "$TMP/c.json" "$TMP/c2.json" || fail "${v}calls: -o and stdout differ"
