@@ -140,9 +140,14 @@ static unsigned sym_rank(const GElf_Sym *sym, bool func)
 	if (sym->st_size)
 		r += RANK_SIZED;
 	switch (GELF_ST_BIND(sym->st_info)) {
-	case STB_GLOBAL: r += 2; break;
-	case STB_WEAK: r += 1; break;
-	default: break;
+	case STB_GLOBAL:
+		r += 2;
+		break;
+	case STB_WEAK:
+		r += 1;
+		break;
+	default:
+		break;
 	}
 	return r;
 }
