@@ -307,11 +307,13 @@ void ps_flush_all(int final)
 /*
  * ps_exec_prepare - exec may replace the image: write everything now. A vfork child
  * (posix_spawn, vfork) shares the parent's memory and file: it must not write the parent's
- * buffers, and is recognised by its pid.
+ * buffers, and is recognised by its pid. An exec from a handler that interrupted a hook
+ * loses the unwritten buffers rather than write half a record.
  */
 void ps_exec_prepare(void)
 {
-	if (!ps_recording || getpid() != ps_pid)
+	/* From a signal handler that interrupted a hook, the buffer is mid-record: leave it. */
+	if (!ps_recording || getpid() != ps_pid || ps_self.guard)
 		return;
 	ps_flush_all(0);
 }

@@ -53,6 +53,8 @@ static void help(void)
 	       "      --events LIST      comma list of calls, malloc (default: both)\n"
 	       "      --stack-depth N    frames kept per allocation stack, 0 to 1024 (default 64)\n"
 	       "      --min-duration D   drop calls shorter than D: 500ns, 2us, 1ms (default 0)\n"
+	       "      --mark-every D     set a mark every D (10s, 500ms): named t10s, t20s, ...\n"
+	       "                         (sent as the mark signal, SIGUSR2 by default)\n"
 	       "  -q, --quiet            print nothing, not even where the trace went\n"
 	       "  -h, --help             this text\n"
 	       "      --version          the version\n\n"
@@ -198,6 +200,104 @@ static void die_of(int sig)
 	exit(128 + sig);
 }
 
+/* "500ms", "10s", "2m"-less: a duration in ms, at least 1 ms. Return: 0, or -1. */
+static int parse_ms(const char *s, long *ms)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || v <= 0 || v > 86400000L)
+		return -1;
+	if (!strcmp(end, "ms"))
+		*ms = v;
+	else if (!strcmp(end, "s") && v <= 86400)
+		*ms = v * 1000;
+	else
+		return -1;
+	return 0;
+}
+
+/* The mark signal the library listens to (PERFSHIM_MARK_SIGNAL as preload/init.c reads it). */
+static int mark_signal(void)
+{
+	const char *v = getenv("PERFSHIM_MARK_SIGNAL");
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return SIGUSR2;
+	if (!strcmp(v, "none") || !strcmp(v, "0"))
+		return 0;
+	if (!strncmp(v, "SIG", 3))
+		v += 3;
+	if (!strcmp(v, "USR1"))
+		return SIGUSR1;
+	if (!strcmp(v, "USR2"))
+		return SIGUSR2;
+	n = strtol(v, &end, 10);
+	return (*end || n < 1 || n >= NSIG) ? SIGUSR2 : (int)n;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void no_op(int sig)
+{
+}
+
+/*
+ * Wait for the program; with --mark-every, send it the mark signal every @every_ms with the
+ * elapsed time in ms as the sigqueue value, which the library turns into t10s, t20s, ...
+ * SIGCHLD interrupts the sleep so the runner notices the end at once.
+ * Return: 0 with *status set, or -1 after an error line.
+ */
+static int wait_program(pid_t pid, int *status, long every_ms)
+{
+	struct sigaction sa = { .sa_handler = no_op };
+	uint64_t start = mono_ms(), next = start + every_ms;
+	unsigned long k = 1;
+	pid_t r;
+
+	if (every_ms) {
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGCHLD, &sa, NULL);
+	}
+	for (;;) {
+		r = waitpid(pid, status, every_ms ? WNOHANG : 0);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR) {
+			fprintf(stderr, "%s: waitpid: %s\n", progname, strerror(errno));
+			return -1;
+		}
+		if (every_ms && r == 0) {
+			uint64_t now = mono_ms();
+
+			if (now >= next) {
+				union sigval v = { .sival_int = (int)(k * every_ms) };
+
+				sigqueue(pid, mark_signal(), v);
+				k++;
+				next = start + k * every_ms;
+			} else {
+				struct timespec ts = { (next - now) / 1000,
+						       (long)((next - now) % 1000) * 1000000 };
+
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -205,6 +305,7 @@ int main(int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "stack-depth", required_argument, NULL, 'd' },
 		{ "min-duration", required_argument, NULL, 'm' },
+		{ "mark-every", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -219,6 +320,7 @@ int main(int argc, char **argv)
 	struct timespec now;
 	uint64_t since;
 	int quiet = 0, c, status;
+	long mark_every_ms = 0;
 	size_t i;
 	pid_t pid;
 
@@ -249,6 +351,12 @@ int main(int argc, char **argv)
 					  optarg);
 			mindur = optarg;
 			break;
+		case 'M':
+			if (parse_ms(optarg, &mark_every_ms) < 0)
+				bad_usage("--mark-every '%s': expected a duration of at least 1ms "
+					  "such as 500ms or 10s",
+					  optarg);
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -269,6 +377,8 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		bad_usage("no program to run");
 
+	if (mark_every_ms && mark_signal() == 0)
+		bad_usage("--mark-every needs a mark signal, but PERFSHIM_MARK_SIGNAL is none");
 	if (find_library(lib, sizeof(lib)) < 0)
 		return 1;
 	if (check_program(argv[optind]) < 0)
@@ -348,12 +458,8 @@ int main(int argc, char **argv)
 	sigaction(SIGQUIT, &ign, NULL);
 	sigprocmask(SIG_SETMASK, &omask, NULL);
 
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			fprintf(stderr, "%s: waitpid: %s\n", progname, strerror(errno));
-			return 1;
-		}
-	}
+	if (wait_program(pid, &status, mark_every_ms) < 0)
+		return 1;
 	child_pid = 0;
 
 	if (!quiet && report_traces(tmpl, pid, since) == 0)
