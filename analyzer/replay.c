@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The memory replay (replay.h): the malloc-family events of a trace in global time order
+ * (WALK_MERGED), keeping only live blocks and per-stack aggregates, with stops where a report
+ * looks at the state between events (`diff` at two marks, `timeline` at time steps).
+ *
+ * Accounting (the text output's legend says the same):
+ *   - malloc/calloc/memalign/... and realloc(NULL, n): one allocation of its size;
+ *   - realloc(p, n) -> q: one allocation of n (block q, appearing at ev.ns2) and one free of
+ *     p (leaving at ev.ns), also when q == p (resized in place);
+ *   - realloc(p, 0) that returned NULL: one free of p, no allocation;
+ *   - a free (or a realloc's old block) of a pointer with no live block is an unknown free
+ *     (allocated before recording started, or its allocation was lost): counted, never
+ *     matched, not in `frees`. So allocations - frees == blocks still live at the end.
+ *   - temporary allocation (heaptrack's definition, per thread): a block freed by the thread
+ *     that allocated it before that thread allocated anything else. A realloc's old block is
+ *     not temporary (its contents live on); realloc(p, 0) is a free and may be.
+ *
+ * Time order: the recorder reads a free's time before the real free and an allocation's
+ * after the real allocator returns, so a block freed on one thread and handed out again on
+ * another pairs correctly in the merged order. A realloc has two times, and whichever one
+ * the reader orders it by, both of its halves pair exactly: its new block is held back in a
+ * small pending list until the replay reaches ns2 (so a free of that address by another
+ * thread before ns2 still releases the older block), and when its old address was allocated
+ * again by another thread between ns and the realloc's delivery, the old block (set aside
+ * at that allocation) is the one it releases. The live total follows the delivery order:
+ * with reallocs delivered at ns2, bytes another thread allocates during a realloc's own
+ * (ns, ns2) window count with the old block still live.
+ *
+ * The peak and its holders are exact in one pass: when the live total reaches a new maximum
+ * the "peak epoch" advances; each stack aggregate saves its live bytes/blocks the first time
+ * it changes after that (a lazy snapshot), so its value at the last peak is either the saved
+ * one or, if unchanged since, its current one. No per-event storage: memory is the live block
+ * table (40 bytes per slot, at most half full) plus one aggregate per distinct stack.
+ *
+ * Stops: before delivering an event later than the next stop, the pending realloc blocks due
+ * by the stop are applied and the stop's callback runs; events at the stop's own time come
+ * before it. docs/memory-diff.md shows how `diff` and `timeline` use them.
+ */
+#define PR_FMT "replay"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/replay.h"
+
+/*
+ * A block still live when its address was allocated again: its release was lost, or is a
+ * realloc's that the reader delivers late (a realloc may be ordered by ns2 while its old
+ * block left at ns). Kept aside until such a realloc claims it; the rest are lost frees.
+ */
+struct replay_displaced {
+	struct replay_blk b;
+	uint64_t ns;			/* when the address was allocated again */
+};
+
+/* A realloc's new block waiting for its time (ns2) in the merged order. */
+struct replay_pend {
+	uint64_t ns2, ptr, size;
+	uint32_t stack, thread;
+};
+
+/* ---- the live block table ---- */
+
+static inline uint64_t ptr_hash(uint64_t p)
+{
+	p ^= p >> 29;
+	p *= 0xbf58476d1ce4e5b9ULL;
+	return p ^ (p >> 32);
+}
+
+static void live_init(struct replay_live *l)
+{
+	l->mask = 1023;
+	l->n = 0;
+	l->v = xcalloc(l->mask + 1, sizeof(*l->v));
+}
+
+static void live_grow(struct replay_live *l)
+{
+	struct replay_blk *old = l->v;
+	uint64_t i, j, oldcap = l->mask + 1;
+
+	l->mask = oldcap * 2 - 1;
+	l->v = xcalloc(l->mask + 1, sizeof(*l->v));
+	for (i = 0; i < oldcap; i++) {
+		if (!old[i].ptr)
+			continue;
+		for (j = ptr_hash(old[i].ptr) & l->mask; l->v[j].ptr; j = (j + 1) & l->mask)
+			;
+		l->v[j] = old[i];
+	}
+	free(old);
+}
+
+/* The slot of @ptr, or of the empty slot where it would go. */
+static inline struct replay_blk *live_slot(const struct replay_live *l, uint64_t ptr)
+{
+	uint64_t i = ptr_hash(ptr) & l->mask;
+
+	while (l->v[i].ptr && l->v[i].ptr != ptr)
+		i = (i + 1) & l->mask;
+	return &l->v[i];
+}
+
+static void live_del(struct replay_live *l, struct replay_blk *b)
+{
+	uint64_t i = (uint64_t)(b - l->v), j = i, k;
+
+	/* backward shift: move later entries of the probe run into the hole */
+	for (;;) {
+		j = (j + 1) & l->mask;
+		if (!l->v[j].ptr)
+			break;
+		k = ptr_hash(l->v[j].ptr) & l->mask;
+		/* leave v[j] where it is if its home k lies cyclically in (i, j] */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		l->v[i] = l->v[j];
+		i = j;
+	}
+	l->v[i].ptr = 0;
+	l->n--;
+}
+
+/* ---- the replay ---- */
+
+static struct replay_agg *agg_get(struct replay *r, uint32_t stack)
+{
+	uint32_t id = stack;
+
+	if (r->map)
+		id = stack < r->nmap ? r->map[stack] : 0;
+	if (id >= r->naggs) {
+		uint32_t n = r->naggs ? r->naggs : 64;
+
+		while (n <= id)
+			n *= 2;
+		r->aggs = xrealloc(r->aggs, n * sizeof(*r->aggs));
+		memset(r->aggs + r->naggs, 0, (n - r->naggs) * sizeof(*r->aggs));
+		r->naggs = n;
+	}
+	return &r->aggs[id];
+}
+
+static uint64_t *thread_seq(struct replay *r, uint32_t thread)
+{
+	if (thread >= r->nthreads) {
+		uint32_t n = r->nthreads ? r->nthreads : 8;
+
+		while (n <= thread)
+			n *= 2;
+		r->tseq = xrealloc(r->tseq, n * sizeof(*r->tseq));
+		memset(r->tseq + r->nthreads, 0, (n - r->nthreads) * sizeof(*r->tseq));
+		r->nthreads = n;
+	}
+	return &r->tseq[thread];
+}
+
+/* Save @a's live values for the last peak before the first change since it (see top). */
+static inline void touch(struct replay *r, struct replay_agg *a)
+{
+	if (a->snap_epoch != r->epoch) {
+		a->snap_bytes = a->live_bytes;
+		a->snap_blocks = a->live_blocks;
+		a->snap_epoch = r->epoch;
+	}
+}
+
+static inline unsigned bucket(uint64_t size)
+{
+	return size ? 64 - (unsigned)__builtin_clzll(size) : 0;
+}
+
+/* Take block @b out of the live state (not counted as a free). */
+static void unlive(struct replay *r, const struct replay_blk *b)
+{
+	struct replay_agg *a = &r->aggs[b->agg];
+
+	touch(r, a);
+	a->live_bytes -= b->size;
+	a->live_blocks--;
+	r->live_bytes -= b->size;
+	r->live_blocks--;
+}
+
+static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t size,
+		     uint32_t stack, uint64_t ns)
+{
+	struct replay_agg *a = agg_get(r, stack);
+	uint64_t *seq = thread_seq(r, thread);
+	struct replay_blk *b;
+	unsigned k = bucket(size);
+
+	if (!ptr)
+		return;
+	++*seq;
+	r->allocs++;
+	r->bytes_alloc += size;
+	r->hist_count[k]++;
+	r->hist_bytes[k] += size;
+	a->allocs++;
+	a->bytes += size;
+
+	b = live_slot(&r->live, ptr);
+	if (b->ptr) {
+		/* still live: set it aside (see struct replay_displaced) */
+		unlive(r, b);
+		if (r->ndisp == r->dcap) {
+			r->dcap = r->dcap ? 2 * r->dcap : 16;
+			r->disp = xrealloc(r->disp, r->dcap * sizeof(*r->disp));
+		}
+		r->disp[r->ndisp].b = *b;
+		r->disp[r->ndisp++].ns = ns;
+	} else {
+		if (2 * (r->live.n + 1) > r->live.mask + 1) {
+			live_grow(&r->live);
+			b = live_slot(&r->live, ptr);
+		}
+		r->live.n++;
+	}
+	b->ptr = ptr;
+	b->size = size;
+	b->seq = *seq;
+	b->ns = ns;
+	b->agg = (uint32_t)(a - r->aggs);
+	b->thread = thread;
+
+	touch(r, a);
+	a->live_bytes += size;
+	a->live_blocks++;
+	if (a->live_bytes > a->peak_bytes)
+		a->peak_bytes = a->live_bytes;
+	r->live_bytes += size;
+	r->live_blocks++;
+	if (r->live_blocks > r->live_max)
+		r->live_max = r->live_blocks;
+	if (r->live_bytes > r->peak_bytes) {
+		r->peak_bytes = r->live_bytes;
+		r->peak_blocks = r->live_blocks;
+		r->peak_ns = ns;
+		r->epoch++;
+	}
+}
+
+/*
+ * A realloc released @ptr at @ns: if a block at @ptr was set aside because the address was
+ * allocated again after @ns, that block is the one this realloc released.
+ * Return: true when it was claimed (and counted as freed).
+ */
+static bool claim_displaced(struct replay *r, uint64_t ptr, uint64_t ns)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->ndisp; i++) {
+		const struct replay_blk *b = &r->disp[i].b;
+
+		if (b->ptr != ptr || r->disp[i].ns < ns)
+			continue;
+		r->frees++;
+		r->bytes_freed += b->size;
+		r->aggs[b->agg].frees++;
+		r->aggs[b->agg].freed_bytes += b->size;
+		r->disp[i] = r->disp[--r->ndisp];
+		return true;
+	}
+	return false;
+}
+
+/* Release @ptr freed by @thread; @as_free: a free (or realloc to 0), may be temporary. */
+static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, bool as_free)
+{
+	struct replay_blk *b = live_slot(&r->live, ptr);
+	struct replay_agg *a;
+
+	if (!b->ptr) {
+		r->unknown_frees++;
+		return;
+	}
+	a = &r->aggs[b->agg];
+	r->frees++;
+	r->bytes_freed += b->size;
+	a->frees++;
+	a->freed_bytes += b->size;
+	if (as_free && b->thread == thread && *thread_seq(r, thread) == b->seq) {
+		r->temporary++;
+		a->temporary++;
+	}
+	unlive(r, b);
+	live_del(&r->live, b);
+}
+
+static void pend_apply(struct replay *r, uint32_t i)
+{
+	struct replay_pend p = r->pend[i];
+
+	r->pend[i] = r->pend[--r->npend];
+	do_alloc(r, p.thread, p.ptr, p.size, p.stack, p.ns2);
+}
+
+/*
+ * Apply the pending realloc blocks due before an event at @ns of @thread, oldest first:
+ * those from before @ns, and those of the same thread at @ns (its own order is known).
+ */
+static void pend_drain(struct replay *r, uint64_t ns, uint32_t thread)
+{
+	for (;;) {
+		uint32_t i, best = UINT32_MAX;
+
+		for (i = 0; i < r->npend; i++) {
+			const struct replay_pend *p = &r->pend[i];
+
+			if (p->ns2 > ns || (p->ns2 == ns && p->thread != thread))
+				continue;
+			if (best == UINT32_MAX || p->ns2 < r->pend[best].ns2)
+				best = i;
+		}
+		if (best == UINT32_MAX)
+			return;
+		pend_apply(r, best);
+	}
+}
+
+/* A free of @ptr found no live block: if a pending realloc made it (same time), apply it. */
+static void pend_take(struct replay *r, uint64_t ptr)
+{
+	uint32_t i;
+
+	if (live_slot(&r->live, ptr)->ptr)
+		return;
+	for (i = 0; i < r->npend; i++)
+		if (r->pend[i].ptr == ptr) {
+			pend_apply(r, i);
+			return;
+		}
+}
+
+/* Reach the stops due before time @ns: apply what is due at each, then call it. */
+static void run_stops(struct replay *r, uint64_t ns)
+{
+	while (r->next_stop < ns) {
+		uint64_t at = r->next_stop;
+
+		if (r->npend)
+			pend_drain(r, at + 1, UINT32_MAX);
+		r->next_stop = r->stop(r, at, r->arg);
+		if (r->next_stop <= at && r->next_stop != UINT64_MAX)
+			r->next_stop = at + 1;	/* a stop goes forward, never twice at one time */
+	}
+}
+
+static int replay_event(const struct trace_event *ev, void *ctx)
+{
+	struct replay *r = ctx;
+
+	if (ev->ns > r->next_stop)
+		run_stops(r, ev->ns);
+	if (r->npend)
+		pend_drain(r, ev->ns, ev->thread);
+	switch (ev->type) {
+	case EV_ALLOC:
+		r->events++;
+		do_alloc(r, ev->thread, ev->ptr, ev->size, ev->stack, ev->ns);
+		break;
+	case EV_FREE:
+		r->events++;
+		if (!ev->ptr)
+			break;
+		if (r->npend)
+			pend_take(r, ev->ptr);
+		do_release(r, ev->thread, ev->ptr, true);
+		break;
+	case EV_REALLOC:
+		r->events++;
+		r->reallocs++;
+		if (ev->old_ptr) {
+			if (r->npend)
+				pend_take(r, ev->old_ptr);
+			if (!r->ndisp || !claim_displaced(r, ev->old_ptr, ev->ns))
+				do_release(r, ev->thread, ev->old_ptr, !ev->ptr);
+		}
+		if (ev->ptr) {
+			if (r->npend == r->pcap) {
+				r->pcap = r->pcap ? 2 * r->pcap : 16;
+				r->pend = xrealloc(r->pend, r->pcap * sizeof(*r->pend));
+			}
+			r->pend[r->npend++] = (struct replay_pend){
+				.ns2 = ev->ns2 > ev->ns ? ev->ns2 : ev->ns,
+				.ptr = ev->ptr, .size = ev->size,
+				.stack = ev->stack, .thread = ev->thread,
+			};
+		}
+		break;
+	default:
+		if (r->other)
+			r->other(r, ev, r->arg);
+		break;
+	}
+	return 0;
+}
+
+/**
+ * replay_run - replay the memory events of @t into @r. The caller zeroes @r and may set map,
+ * stop/next_stop, other, arg and walk_flags first (see replay.h). Stops not reached by the
+ * last event are called at the end, with the final state. Free @r with replay_free.
+ * Return: 0, or -1 when the trace could not be decoded (reported by the reader).
+ */
+int replay_run(struct replay *r, struct trace *t)
+{
+	int ret;
+
+	if (!r->stop)
+		r->next_stop = UINT64_MAX;
+	live_init(&r->live);
+	ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | r->walk_flags, -1, replay_event, r);
+	if (r->npend)
+		pend_drain(r, UINT64_MAX, UINT32_MAX);
+	while (!ret && r->next_stop != UINT64_MAX) {
+		uint64_t at = r->next_stop;
+
+		r->next_stop = r->stop(r, at, r->arg);
+		if (r->next_stop <= at && r->next_stop != UINT64_MAX)
+			r->next_stop = at + 1;
+	}
+	r->overlaps = r->ndisp;		/* never claimed: their frees were lost */
+	pr_dbg(1, "replay: %" PRIu64 " events, at most %" PRIu64 " live blocks (table: %" PRIu64
+	       " slots, %" PRIu64 " KiB), %u stack slots (%zu KiB)\n", r->events, r->live_max,
+	       r->live.mask + 1, (r->live.mask + 1) * sizeof(struct replay_blk) >> 10, r->naggs,
+	       (size_t)r->naggs * sizeof(struct replay_agg) >> 10);
+	if (ret)
+		return -1;
+	return 0;
+}
+
+/* replay_free - release what replay_run allocated and zero @r. */
+void replay_free(struct replay *r)
+{
+	free(r->live.v);
+	free(r->aggs);
+	free(r->tseq);
+	free(r->pend);
+	free(r->disp);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- sites ---- */
+
+static bool shim_frame(struct symbols *sym, const struct trace_frame *f)
+{
+	return !strncmp(sym_module_name(sym, f->ip), "libperfshim", 11);
+}
+
+/*
+ * replay_stack_names - frame names of stack @id, innermost first, without the shim's own
+ * frames, into @names (up to @max; strings owned by @sym).
+ * Return: how many frames the stack has (may exceed @max); 0 for stack 0.
+ */
+uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t id,
+			    const char **names, uint32_t max)
+{
+	struct trace_stack st;
+	uint32_t i, n = 0;
+
+	if (!id)
+		return 0;
+	st = trace_stack_get(t, id);
+	for (i = 0; i < st.nframes; i++) {
+		if (shim_frame(sym, &st.frames[i]))
+			continue;
+		if (n < max)
+			names[n] = sym_name(sym, st.frames[i].ip, st.frames[i].is_ra);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * replay_stack_key - the site key of stack @id: its frame names joined by newlines. Stacks
+ * with the same function chain share a key, whatever their addresses, files or lines (two
+ * call sites in one function, or one site in two builds). The caller frees it.
+ */
+char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id)
+{
+	const char *names[256];
+	uint32_t i, n = replay_stack_names(t, sym, id, names, 256);
+	size_t len = 1;
+	char *key, *p;
+
+	if (n > 256) {			/* deeper than the buffer: compare by id */
+		if (asprintf(&key, "#%u", id) < 0)
+			pr_err("out of memory");
+		return key;
+	}
+	for (i = 0; i < n; i++)
+		len += strlen(names[i]) + 1;
+	p = key = xmalloc(len);
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(names[i]);
+
+		memcpy(p, names[i], l);
+		p += l;
+		*p++ = '\n';
+	}
+	*p = '\0';
+	return key;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory replay shared by `memory`/`leaks` (report-mem.c), `diff` (report-diff.c) and
+ * `timeline` (report-timeline.c): ALLOC/FREE/REALLOC of a trace in global time order, keeping
+ * only live blocks and per-stack aggregates. replay.c explains the accounting; stops (a
+ * callback at chosen times) let a report look at the live state between two events.
+ */
+#ifndef PERFSHIM_REPLAY_H
+#define PERFSHIM_REPLAY_H
+
+#include "analyzer/analyze.h"
+
+#define REPLAY_NBUCKETS 65		/* size 0, then [2^(k-1), 2^k - 1] for k = 1..64 */
+
+/* A live block. ptr 0 marks an empty slot (no allocation returns NULL and is recorded). */
+struct replay_blk {
+	uint64_t ptr;
+	uint64_t size;			/* bytes requested */
+	uint64_t seq;			/* allocating thread's allocation count when made */
+	uint64_t ns;			/* when it was allocated (ns since trace start) */
+	uint32_t agg;			/* index into replay.aggs: stack id, or site with a map */
+	uint32_t thread;		/* index into trace->threads */
+};
+
+/* Open addressing, linear probing, backward-shift deletion; at most half full. */
+struct replay_live {
+	struct replay_blk *v;		/* mask + 1 slots; ptr 0 = empty */
+	uint64_t mask;			/* capacity - 1 (capacity is a power of two) */
+	uint64_t n;
+};
+
+/* What one stack (or one site, with a map) did. */
+struct replay_agg {
+	uint64_t allocs, bytes, frees, freed_bytes, temporary;
+	uint64_t live_bytes, live_blocks;
+	uint64_t peak_bytes;		/* the most this stack held at once */
+	uint64_t snap_bytes, snap_blocks; /* live at the last peak, when snap_epoch == epoch */
+	uint64_t snap_epoch;
+};
+
+struct replay_displaced;
+struct replay_pend;
+struct replay;
+
+/*
+ * A stop: called once the replay has applied every event up to time @at (ns since trace
+ * start) and none after it. Return: the next stop's time, UINT64_MAX for none. Stops not
+ * reached by the last event are called after it (the state is then the final one).
+ */
+typedef uint64_t (*replay_stop_fn)(struct replay *r, uint64_t at, void *arg);
+/* Events the replay does not use (RSS; MARK etc. when walk_flags has WALK_OTHER). */
+typedef void (*replay_other_fn)(struct replay *r, const struct trace_event *ev, void *arg);
+
+struct replay {
+	/* set by the caller before replay_run (the rest zeroed) */
+	const uint32_t *map;		/* stack id -> agg index; NULL: aggregate by stack id */
+	uint32_t nmap;
+	replay_stop_fn stop;		/* NULL: no stops */
+	uint64_t next_stop;		/* first stop time (with stop) */
+	replay_other_fn other;		/* NULL: ignore */
+	void *arg;			/* for stop and other */
+	unsigned walk_flags;		/* added to WALK_MERGED | WALK_MEMORY */
+
+	/* results, valid during stops and after replay_run */
+	struct replay_agg *aggs;	/* naggs slots, indexed by stack id (or site) */
+	uint32_t naggs;
+	struct replay_live live;
+	uint64_t allocs, frees, bytes_alloc, bytes_freed, reallocs;
+	uint64_t unknown_frees, temporary, overlaps;
+	uint64_t live_bytes, live_blocks;
+	uint64_t peak_bytes, peak_blocks, peak_ns;
+	uint64_t events, live_max;	/* memory events seen; most live blocks at once */
+	uint64_t hist_count[REPLAY_NBUCKETS], hist_bytes[REPLAY_NBUCKETS];
+	uint64_t epoch;			/* advances at each new peak */
+
+	/* private */
+	uint64_t *tseq;			/* per thread: allocations made so far */
+	uint32_t nthreads;
+	struct replay_pend *pend;
+	uint32_t npend, pcap;
+	struct replay_displaced *disp;
+	uint32_t ndisp, dcap;
+};
+
+int replay_run(struct replay *r, struct trace *t);
+void replay_free(struct replay *r);
+
+/* Value of @a at the last peak (see the lazy snapshot in replay.c). */
+static inline uint64_t replay_peak_bytes(const struct replay *r, const struct replay_agg *a)
+{
+	return a->snap_epoch == r->epoch ? a->snap_bytes : a->live_bytes;
+}
+
+static inline uint64_t replay_peak_blocks(const struct replay *r, const struct replay_agg *a)
+{
+	return a->snap_epoch == r->epoch ? a->snap_blocks : a->live_blocks;
+}
+
+/* ---- naming stacks as sites (the same key wherever sites are grouped) ---- */
+
+uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t id,
+			    const char **names, uint32_t max);
+char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id);
+
+#endif /* PERFSHIM_REPLAY_H */
