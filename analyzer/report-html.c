@@ -124,6 +124,53 @@ static void summary(struct html *h)
 	fputs("</div>\n", f);
 }
 
+/* the threads (start, end, how their stream ended) and the marks, in trace order */
+static void threads_marks(struct html *h)
+{
+	const struct trace *t = h->t;
+	FILE *f = h->f;
+	char a[64];
+	uint32_t i;
+
+	fputs("<h2>Threads</h2>\n<table class=\"sort\"><thead><tr><th>tid</th>"
+	      "<th class=\"l\">name</th><th>first event</th><th>last event</th><th>span</th>"
+	      "<th class=\"l\">end</th></tr></thead><tbody>\n", f);
+	for (i = 0; i < t->nthreads; i++) {
+		const struct trace_thread *th = &t->threads[i];
+
+		if (h->thread >= 0 && (uint32_t)h->thread != i)
+			continue;
+		fprintf(f, "<tr><td data-v=\"%u\">%u</td><td class=\"l\">", th->tid, th->tid);
+		fput_xml(th->name, f);
+		fputs("</td>", f);
+		num(f, th->first_ns, "ns");
+		num(f, th->last_ns, "ns");
+		num(f, th->last_ns >= th->first_ns ? th->last_ns - th->first_ns : 0, "ns");
+		fprintf(f, "<td class=\"l\">%s</td></tr>\n",
+			th->damaged ? "damaged chunk: cut short" :
+			th->cut ? "cut at process exit" : th->complete ? "exited" : "no last chunk");
+	}
+	fputs("</tbody></table>\n", f);
+	if (!t->nmarks)
+		return;
+	fputs("<h2>Marks</h2>\n<table class=\"sort\"><thead><tr><th class=\"l\">label</th>"
+	      "<th>time</th><th>tid</th></tr></thead><tbody>\n", f);
+	for (i = 0; i < t->nmarks; i++) {
+		if (h->thread >= 0 && t->marks[i].tid &&
+		    t->marks[i].tid != t->threads[h->thread].tid)
+			continue;
+		fputs("<tr><td class=\"l\">", f);
+		fput_xml(t->marks[i].label, f);
+		fputs("</td>", f);
+		num(f, t->marks[i].ns, "ns");
+		snprintf(a, sizeof(a), "%u", t->marks[i].tid);
+		/* tid 0: a mark set from outside (SIGUSR2), not by a thread of the program */
+		fprintf(f, "<td data-v=\"%u\">%s</td></tr>\n", t->marks[i].tid,
+			t->marks[i].tid ? a : "signal");
+	}
+	fputs("</tbody></table>\n", f);
+}
+
 /* qsort has no context argument: the tables being sorted (one report at a time) */
 static const struct ctree *sort_ct;
 
@@ -403,6 +450,7 @@ static int html_trace(struct html *h, int index, int ntraces)
 
 	sites(h, false);
 	sites(h, true);
+	threads_marks(h);
 	return ret;
 }
 

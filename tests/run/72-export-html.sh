@@ -44,3 +44,15 @@ traced "$TMP/p" "$S/plain/leaky"
 "$ANALYZE" html "$TMP/p" >"$TMP/p.html" || fail "html exited $?"
 xmllint --noout "$TMP/p.html" || fail "plain/leaky: the page is not well-formed"
 grep -q 'No function calls were recorded' "$TMP/p.html" || fail "plain/leaky: no note about calls"
+
+# threads and marks of samples/calls (marks when the sample sets them)
+traced "$TMP/c" "$S/calls"
+"$ANALYZE" html -o "$TMP/c.html" "$TMP/c" || fail "html exited $?"
+xmllint --noout "$TMP/c.html" || fail "calls: the page is not well-formed"
+tid=$("$ANALYZE" dump "$TMP/c" | sed -n '1s/.* pid=\([0-9]*\).*/\1/p')
+grep -q "^<tr><td data-v=\"$tid\">$tid</td><td class=\"l\">calls</td>.*<td class=\"l\">exited</td></tr>\$" "$TMP/c.html" ||
+	fail "calls: the main thread's row is missing"
+if grep -q 'PERFSHIM_MARK("after-top")' "$TOP/samples/calls.c"; then
+	assert_eq "after-top end" "$(sed -n 's|^<tr><td class="l">\([a-z-]*\)</td><td data-v="[0-9]*">[^<]*</td><td data-v="'"$tid"'">'"$tid"'</td></tr>$|\1|p' "$TMP/c.html" | xargs)" \
+		"calls: marks"
+fi
