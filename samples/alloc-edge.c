@@ -29,7 +29,7 @@ static volatile size_t half = SIZE_MAX / 2 + 1;
 static void *volatile null;	/* volatile: realloc(NULL, n) must not become malloc(n) */
 static void *volatile hold;	/* a block kept across a call that fails on purpose */
 
-static void *leak_one(size_t n)
+static __attribute__((noinline)) void *leak_one(size_t n)
 {
 	char *p = malloc(n);
 
