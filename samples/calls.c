@@ -1,6 +1,9 @@
-// Calls of exactly known counts and nesting: leaf 30x from middle (3x) and 0x elsewhere,
-// middle 3x from top, top once from main; other() 7x from main. Prints the sum it computes.
+// Calls of exact known counts and nesting: leaf 30x from middle (3x), middle 3x from top, top
+// once from main, other() 7x from main; marks "after-top" and "end"; errno kept across both.
+#include <errno.h>
 #include <stdio.h>
+
+#include "include/perfshim.h"
 
 static volatile int sink;
 
@@ -31,10 +34,15 @@ int other(int x)
 
 int main(void)
 {
-	int s = top();
+	int s = top(), e1, e2;
 
+	PERFSHIM_MARK("after-top");
+	errno = 1234;			/* hooks and marks must leave errno alone */
 	for (int i = 0; i < 7; i++)
 		s += other(i);
-	printf("sum %d\n", s);
+	e1 = errno;
+	PERFSHIM_MARK("end");
+	e2 = errno;
+	printf("sum %d errno %d %d\n", s, e1, e2);
 	return 0;
 }

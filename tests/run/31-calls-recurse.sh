@@ -9,6 +9,7 @@ for v in "" O2/; do
 	echo "== build/samples/${v}recurse"
 	both "$TMP/t" "$S/${v}recurse" 100000
 	funcs "$TMP/t"
+	clean "$TMP/t"
 	expect_lines "$TMP/t.f" "${v}recurse: functions and calls" 'main|1
 run|1
 down|100001
@@ -22,3 +23,16 @@ after|1'
 	assert_eq 100001 "$(jq '[.nodes[] | select(.name == "down")] | length' "$TMP/t.cjson")" \
 		"${v}recurse: levels of down in the call tree"
 done
+
+# Past the shadow stack's hard cap (4 Mi frames) calls are counted, not recorded, and their
+# exits skipped: run() + 4194303 down() recorded; the other 805698 down() and 3 bottom() calls
+# lost (entry and exit each). (No callgraph here: 4 Mi nested nodes make a 445 MB report.)
+echo "== build/samples/O2/recurse 5000000"
+both "$TMP/c" "$S/O2/recurse" 5000000
+funcs "$TMP/c"
+expect_lines "$TMP/c.f" "recurse past the cap: functions and calls" 'main|1
+run|1
+down|4194303
+after|1'
+assert_eq "1611402 0" "$(json summary "$TMP/c" | jq -r '"\(.events.lost) \(.events.unmatched_exits)"')" \
+	"recurse past the cap: lost events and unmatched exits"

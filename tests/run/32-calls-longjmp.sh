@@ -10,6 +10,7 @@ for v in "" O2/; do
 	echo "== build/samples/${v}longjmp"
 	both "$TMP/t" "$S/${v}longjmp"
 	funcs "$TMP/t"
+	clean "$TMP/t"
 	expect_lines "$TMP/t.f" "${v}longjmp: functions and calls" 'main|1
 a|8
 b|8

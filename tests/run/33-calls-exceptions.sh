@@ -10,6 +10,7 @@ for v in "" O2/; do
 	echo "== build/samples/${v}exceptions"
 	both "$TMP/t" "$S/${v}exceptions"
 	funcs "$TMP/t"
+	clean "$TMP/t"
 	expect_lines "$TMP/t.f" "${v}exceptions: functions and calls" 'main|1
 level1(int)|8
 level2(int)|8

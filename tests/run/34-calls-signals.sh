@@ -11,6 +11,7 @@ for v in "" O2/; do
 	echo "== build/samples/${v}signals"
 	both "$TMP/t" "$S/${v}signals"
 	paths "$TMP/t"
+	clean "$TMP/t"
 	expect_lines "$TMP/t.p" "${v}signals: call paths" 'main|1
 thread_main|1
 thread_main;work|9

@@ -39,6 +39,7 @@ for v in "" O2/; do
 	# without the threshold every call is there
 	traced "$TMP/all" "$S/${v}minduration"
 	funcs "$TMP/all"
+	clean "$TMP/all"
 	expect_lines "$TMP/all.f" "${v}minduration without a threshold" 'main|1
 mixed|1
 quick|23

@@ -9,6 +9,7 @@ for v in "" O2/; do
 	echo "== build/samples/${v}threads-calls"
 	both "$TMP/t" "$S/${v}threads-calls"
 	funcs "$TMP/t"
+	clean "$TMP/t"
 	expect_lines "$TMP/t.f" "${v}threads-calls: functions and calls" 'main|1
 thread_main|16
 work|16005

@@ -41,3 +41,9 @@ paths() {
 expect_lines() {
 	assert_eq "$(sort <<<"$3")" "$(cat "$1")" "$2"
 }
+
+# clean TRACE : nothing lost, no exit without its entry (summary's event counts)
+clean() {
+	assert_eq "0 0" "$(json summary "$1" | jq -r '"\(.events.lost) \(.events.unmatched_exits)"')" \
+		"lost events and unmatched exits"
+}
