@@ -148,7 +148,8 @@ static void threads_marks(struct html *h)
 		num(f, th->last_ns >= th->first_ns ? th->last_ns - th->first_ns : 0, "ns");
 		fprintf(f, "<td class=\"l\">%s</td></tr>\n",
 			th->damaged ? "damaged chunk: cut short" :
-			th->cut ? "cut at process exit" : th->complete ? "exited" : "no last chunk");
+			th->cut ? "cut at process exit" :
+			th->complete ? "exited" : "no last chunk");
 	}
 	fputs("</tbody></table>\n", f);
 	if (!t->nmarks)
