@@ -33,7 +33,7 @@ grep -q "error: .*nonexistent: No such file or directory" <("$ANALYZE" "$TMP/non
 	fail "missing file message"
 
 "$ANALYZE" --help >"$TMP/help" || fail "--help exit status"
-grep -q "NS TID entry FUNC ADDR depth=D" "$TMP/help" && grep -q "^  dump " "$TMP/help" ||
+grep -q "NS TID entry depth=D addr=0xA NAME" "$TMP/help" && grep -q "^  dump " "$TMP/help" ||
 	fail "--help does not document dump"
 
 # the command after the options; two traces in turn (text: a header per trace)
