@@ -43,6 +43,7 @@ static unsigned open_fds;
 static Elf *elf_open_file(const char *path, int *fdp)
 {
 	struct stat st;
+	GElf_Ehdr eh;
 	Elf *elf;
 	int fd;
 
@@ -61,7 +62,9 @@ static Elf *elf_open_file(const char *path, int *fdp)
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf)
 		goto fail;
-	if (elf_kind(elf) != ELF_K_ELF) {
+	/* only loadable images: a relocatable .o (or a core) at the path has no vaddrs to map */
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)) {
 		elf_end(elf);
 		goto fail;
 	}
