@@ -155,16 +155,32 @@ static uint32_t jump_keep(struct ps_thread *t, uintptr_t to)
 
 /*
  * Repair after a jump (PS_CYG_JUMPED), from a hook of the function at stack pointer @sp.
- * When the target is unknown (longjmp.c could not read it) the hook's own position stands
- * in: at an entry, frames at or below the new call's are gone; at an exit, those below.
+ * A longjmp whose setjmp was noted (longjmp.c) returns to exactly the depth of that setjmp:
+ * this also closes copies of functions inlined into the setjmp's caller, which share its
+ * stack pointer. The note is trusted only if the frames it keeps lie at or above the target
+ * (a stale note is then ignored); otherwise the stack pointer decides. When the target is
+ * unknown as well, the hook's own position stands in: at an entry, frames at or below the
+ * new call's are gone; at an exit, those below.
  */
 static void jump_repair(struct ps_thread *t, uintptr_t sp, int entry)
 {
 	uintptr_t to = t->jump_sp ? t->jump_sp : sp + (entry ? 1 : 0);
+	uint32_t keep = jump_keep(t, to), noted = t->jump_depth - 1;
 
+	if (t->jump_depth && noted <= t->depth &&
+	    (noted == 0 || !t->jump_sp || t->shadow[noted - 1].sp >= t->jump_sp)) {
+		keep = noted;
+		if (t->overflow > t->jump_overflow && keep == t->depth) {
+			/* the jump left calls that were past the cap (counted when entered) */
+			t->overflow = t->jump_overflow;
+			if (!t->overflow)
+				t->cyg &= ~PS_CYG_OVERFLOW;
+		}
+	}
 	t->cyg &= ~PS_CYG_JUMPED;
 	t->jump_sp = 0;
-	close_frames(t, jump_keep(t, to), ps_now());
+	t->jump_depth = 0;
+	close_frames(t, keep, ps_now());
 }
 
 /*

@@ -131,11 +131,18 @@ struct ps_thread {
 					 * 0 = not set up for calls yet */
 	uintptr_t jump_sp;		/* with PS_CYG_JUMPED: stack pointer the program resumed
 					 * at (longjmp target, catch); 0 = unknown (longjmp.c) */
+	uint32_t jump_depth;		/* with PS_CYG_JUMPED: shadow depth + 1 at the target's
+					 * setjmp; 0 = unknown (longjmp.c) */
+	uint64_t jump_overflow;		/* t->overflow at that setjmp */
 	/* stack.c scratch, one mmap made at the first unwind (stack.c: scratch_size()) */
 	void **unw_buf;			/* unw_backtrace output, stack_depth + 8 entries */
 	uint32_t *last_nodes;		/* last_nodes[i]: node of last_stack[i..len) */
 	struct ps_stack_memo *stack_memo; /* per shadow depth: last (parent, fn) -> node */
 	uint32_t nodes_seen;		/* nnodes after stack.c's last call: less = tables reset */
+	struct ps_unw_rule *unw_rules;	/* stack.c: learned unwind rules per return address */
+	uintptr_t unw_stack_hi;		/* highest stack address a checked unwind reached */
+	uint32_t unw_nrules;
+	uint32_t unw_walks;		/* fast walks, every 1024th is checked by libunwind */
 };
 
 extern __thread struct ps_thread ps_self PS_TLS;

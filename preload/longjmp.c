@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Non-local exits that skip exit hooks: longjmp and friends, and C++ catches (an exception
- * that crossed frames without cleanup pads, such as C code, skipped their exits). Each
- * wrapper records where the program resumes (the stack pointer of the longjmp target, or
- * of the catching frame) and flags the thread; its next hook closes the shadow frames
- * opened below that point (hooks-cyg.c, jump_keep). docs/design.md "Calls". The wrappers
- * then go on to the next definition, so glibc's checks (__longjmp_chk) and signal-mask
+ * that crossed frames without cleanup pads, such as C code, skipped their exits). The setjmp
+ * family is wrapped to note the shadow stack's depth per jmp_buf, so a longjmp knows exactly
+ * which calls it leaves; each longjmp or catch also records where the program resumes (the
+ * stack pointer of the target or of the catching frame). The thread is flagged, and its next
+ * hook closes the frames left (hooks-cyg.c, jump_repair). docs/design.md "Calls". Every
+ * wrapper goes on to the next definition, so glibc's checks (__longjmp_chk) and signal-mask
  * handling are kept.
  */
 #include <dlfcn.h>
@@ -22,6 +23,27 @@ typedef void *(*catch_fn)(void *exc);
 static jump_fn real_longjmp, real_ulongjmp, real_siglongjmp, real_longjmp_chk;
 static catch_fn real_begin_catch;
 
+/* The real setjmp family, jumped to from the assembly wrappers below (hidden: no GOT). */
+__attribute__((visibility("hidden"))) void *ps_real_setjmp, *ps_real_usetjmp, *ps_real_sigsetjmp;
+
+/*
+ * Depth of the shadow stack at the last setjmp on each jmp_buf of the thread: a small
+ * direct-mapped table (a program rarely has more than a few live jmp_bufs; an evicted one
+ * falls back to the stack-pointer repair). Initial-exec TLS, like ps_self.
+ */
+#define SETJMP_SLOTS 16
+struct setjmp_note {
+	uintptr_t env;			/* jmp_buf address, 0 = free */
+	uint32_t depth;			/* t->depth at the setjmp */
+	uint64_t overflow;		/* t->overflow at the setjmp */
+};
+static __thread struct setjmp_note setjmp_notes[SETJMP_SLOTS] PS_TLS;
+
+static inline struct setjmp_note *note_slot(const void *env)
+{
+	return &setjmp_notes[((uintptr_t)env >> 4) * 0x9E3779B1U % SETJMP_SLOTS];
+}
+
 static void *resolve(const char *name)
 {
 	return ps_dlsym_next(name);
@@ -34,7 +56,80 @@ __attribute__((constructor)) static void longjmp_init(void)
 	real_siglongjmp = (jump_fn)resolve("siglongjmp");
 	real_longjmp_chk = (jump_fn)resolve("__longjmp_chk");
 	real_begin_catch = (catch_fn)resolve("__cxa_begin_catch");	/* C++ programs only */
+	ps_real_setjmp = resolve("setjmp");
+	ps_real_usetjmp = resolve("_setjmp");
+	ps_real_sigsetjmp = resolve("__sigsetjmp");
 }
+
+void ps_setjmp_note(void *env);
+
+/*
+ * ps_setjmp_note - called by the setjmp wrappers before the real setjmp: remember the
+ * thread's shadow depth for @env (the calls open now are those a longjmp to it returns to).
+ * A thread that does not record forgets @env instead. Also resolves the real functions when
+ * a setjmp comes before the constructor.
+ */
+PS_NOINSTR void ps_setjmp_note(void *env)
+{
+	struct ps_thread *t = &ps_self;
+	struct setjmp_note *n = note_slot(env);
+
+	if (unlikely(!ps_real_setjmp || !ps_real_usetjmp || !ps_real_sigsetjmp)) {
+		int saved = errno;
+
+		longjmp_init();
+		errno = saved;
+		if (!ps_real_setjmp || !ps_real_usetjmp || !ps_real_sigsetjmp)
+			abort();	/* no setjmp in the process: nothing sane to do */
+	}
+	if (t->state != PS_T_ACTIVE) {
+		if (n->env == (uintptr_t)env)
+			n->env = 0;
+		return;
+	}
+	n->env = 0;		/* a handler between these stores finds no half-written note */
+	ps_signal_fence();
+	n->depth = t->depth;
+	n->overflow = t->overflow;
+	ps_signal_fence();
+	n->env = (uintptr_t)env;
+}
+
+/*
+ * setjmp, _setjmp (what the setjmp macro calls) and __sigsetjmp (sigsetjmp): they return
+ * twice, so the wrapper may not keep a frame of its own under the real one: it calls the
+ * note with the arguments saved and the stack realigned, restores them, and tail-jumps to
+ * the real function with the caller's stack and return address as they were.
+ */
+__asm__(".text\n"
+	".globl setjmp\n"
+	".type setjmp, @function\n"
+	"setjmp:\n"
+	"	push %rdi\n"
+	"	call ps_setjmp_note\n"
+	"	pop %rdi\n"
+	"	jmp *ps_real_setjmp(%rip)\n"
+	".size setjmp, .-setjmp\n"
+	".globl _setjmp\n"
+	".type _setjmp, @function\n"
+	"_setjmp:\n"
+	"	push %rdi\n"
+	"	call ps_setjmp_note\n"
+	"	pop %rdi\n"
+	"	jmp *ps_real_usetjmp(%rip)\n"
+	".size _setjmp, .-_setjmp\n"
+	".globl __sigsetjmp\n"
+	".type __sigsetjmp, @function\n"
+	"__sigsetjmp:\n"
+	"	push %rdi\n"
+	"	push %rsi\n"
+	"	sub $8, %rsp\n"
+	"	call ps_setjmp_note\n"
+	"	add $8, %rsp\n"
+	"	pop %rsi\n"
+	"	pop %rdi\n"
+	"	jmp *ps_real_sigsetjmp(%rip)\n"
+	".size __sigsetjmp, .-__sigsetjmp\n");
 
 /*
  * The stack pointer a longjmp to @env resumes at. glibc (x86-64) keeps it in __jmpbuf[6]
@@ -52,23 +147,32 @@ static uintptr_t jump_target_sp(struct __jmp_buf_tag *env)
 }
 
 /*
- * Flag the calling thread: frames opened below stack pointer @to lose their exits (0 =
- * unknown: the next hook uses its own position). A jump out of a signal handler that
- * interrupted one of our hooks also leaves that hook for good, with its guard held: drop
- * the guard, or the thread would record nothing more.
+ * Flag the calling thread: the calls opened since the setjmp on @env (when noted) or below
+ * stack pointer @to (0 = unknown: the next hook uses its own position) lose their exits.
+ * A jump out of a signal handler that interrupted one of our hooks also leaves that hook
+ * for good, with its guard held: drop the guard, or the thread would record nothing more.
  */
-static void jump_flag(uintptr_t to, int from_jump)
+static void jump_flag(const void *env, uintptr_t to)
 {
 	struct ps_thread *t = &ps_self;
+	struct setjmp_note *n;
 
 	if (t->state != PS_T_ACTIVE)
 		return;
 	t->jump_sp = to;
-	t->cyg |= PS_CYG_JUMPED;
-	if (from_jump && t->guard) {
-		ps_signal_fence();
-		t->guard = 0;
+	t->jump_depth = 0;
+	if (env) {
+		n = note_slot(env);
+		if (n->env == (uintptr_t)env) {
+			t->jump_depth = n->depth + 1;
+			t->jump_overflow = n->overflow;
+		}
+		if (t->guard) {
+			ps_signal_fence();
+			t->guard = 0;
+		}
 	}
+	t->cyg |= PS_CYG_JUMPED;
 }
 
 /* Jump through @real, resolving it now if a jump came before the constructor. */
@@ -83,7 +187,7 @@ static __attribute__((noreturn)) void jump(jump_fn *real, const char *name,
 			abort();	/* no longjmp in the process: nothing sane to do */
 		__atomic_store_n(real, f, __ATOMIC_RELAXED);
 	}
-	jump_flag(jump_target_sp(env), 1);
+	jump_flag(env, jump_target_sp(env));
 	f(env, val);
 }
 
@@ -131,6 +235,6 @@ PS_EXPORT PS_NOINSTR void *__cxa_begin_catch(void *exc)
 			abort();	/* called, so libstdc++ (or libc++abi) is loaded */
 		__atomic_store_n(&real_begin_catch, f, __ATOMIC_RELAXED);
 	}
-	jump_flag((uintptr_t)__builtin_frame_address(0) + 16, 0);
+	jump_flag(NULL, (uintptr_t)__builtin_frame_address(0) + 16);
 	return f(exc);
 }
