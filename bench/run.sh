@@ -42,6 +42,7 @@ SQL_ROWS=${BENCH_SQL_ROWS:-60000}
 
 rm -rf "$work"
 mkdir -p "$work"
+load0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)
 notes=()
 note() { notes+=("$*"); echo "  note: $*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -362,7 +363,8 @@ done
 # ------------------------------------------------------------------ report
 
 {
-	echo "perfshim bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r)"
+	echo "perfshim bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r)," \
+		"load average $load0 at start, $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) at end"
 	echo "medians of $RUNS runs ($SLOW_RUNS for allocation and analyzer runs), side by side;" \
 		"CPU = user+sys; ratio = peer / perfshim (higher is better for perfshim, except" \
 		"events/s: perfshim / peer)"
