@@ -412,41 +412,52 @@ static void changed(struct mem_replay *m, uint64_t ns)
 		m->on_change(m->ctx, ns, m->live);
 }
 
+/*
+ * Blocks of threads other than the one --thread selects are still tracked (another thread
+ * may free the selected one's blocks, and the live heap is the process's) but flagged so
+ * that they count in no site, total or leak.
+ */
+#define OTHER_THREAD (1U << 31)
+
 /* A block appears: counted on its stack's site, and live until freed (leaked if never). */
 static void block_new(struct mem_replay *m, uint64_t ptr, uint64_t size, uint32_t stack,
-		      uint64_t ns)
+		      uint64_t ns, bool mine)
 {
-	struct mem_site *s = site_of(m, stack);
 	struct xmap_val *v;
 	bool created;
 
-	s->allocs++;
-	s->bytes += size;
-	m->allocs++;
-	m->bytes += size;
+	if (mine) {
+		struct mem_site *s = site_of(m, stack);
+
+		s->allocs++;
+		s->bytes += size;
+		m->allocs++;
+		m->bytes += size;
+	}
 	if (!ptr)
 		return;
 	v = xmap_put(&m->blocks, ptr, &created);
 	if (!created)		/* a free we never saw: the old block is gone */
 		m->live -= v->v;
 	v->v = size;
-	v->w = stack;
+	v->w = mine ? stack : stack | OTHER_THREAD;
 	m->live += size;
 	changed(m, ns);
 }
 
-/* A block is released; false (an unknown free) when it was never seen allocated. */
-static bool block_gone(struct mem_replay *m, uint64_t ptr, uint64_t ns)
+/* A block is released (by a selected thread if @mine); counts frees of selected blocks. */
+static void block_gone(struct mem_replay *m, uint64_t ptr, uint64_t ns, bool mine)
 {
 	struct xmap_val old;
 
 	if (!xmap_del(&m->blocks, ptr, &old)) {
-		m->unknown_frees++;
-		return false;
+		m->unknown_frees += mine;
+		return;
 	}
+	if (!(old.w & OTHER_THREAD))
+		m->frees++;
 	m->live -= old.v;
 	changed(m, ns);
-	return true;
 }
 
 /* A realloc's new block, held back until the replay reaches its time (ns2). */
@@ -467,7 +478,8 @@ static void pend_apply(struct mwalk *w, uint32_t i)
 	struct pend p = w->pend[i];
 
 	w->pend[i] = w->pend[--w->npend];
-	block_new(w->m, p.ptr, p.size, p.stack, p.ns2);
+	block_new(w->m, p.ptr, p.size, p.stack, p.ns2,
+		  w->only < 0 || p.thread == (uint32_t)w->only);
 }
 
 /* apply the held-back blocks due before an event of @thread at @ns, oldest first */
@@ -509,24 +521,21 @@ static int mem_event(const struct trace_event *ev, void *ctx)
 {
 	struct mwalk *w = ctx;
 	struct mem_replay *m = w->m;
+	bool mine = w->only < 0 || ev->thread == (uint32_t)w->only;
 
-	/* the RSS is the process's, whichever thread sampled it */
-	if (w->only >= 0 && ev->thread != (uint32_t)w->only && ev->type != EV_RSS)
-		return 0;
 	if (w->npend)
 		pend_drain(w, ev->ns, ev->thread);
 	switch (ev->type) {
 	case EV_ALLOC:
-		block_new(m, ev->ptr, ev->size, ev->stack, ev->ns);
+		block_new(m, ev->ptr, ev->size, ev->stack, ev->ns, mine);
 		break;
 	case EV_FREE:
 		if (!ev->ptr)
 			break;
 		pend_take(w, ev->ptr);
-		if (block_gone(m, ev->ptr, ev->ns))
-			m->frees++;
+		block_gone(m, ev->ptr, ev->ns, mine);
 		break;
-	case EV_RSS:
+	case EV_RSS:		/* the process's RSS, whichever thread sampled it */
 		if (m->on_rss)
 			m->on_rss(m->ctx, ev->ns, ev->size);
 		break;
@@ -536,11 +545,10 @@ static int mem_event(const struct trace_event *ev, void *ctx)
 		 * p). The new block waits for ns2 so that another thread's free of the same
 		 * address in between still releases the older block (as report-mem.c does).
 		 */
-		m->reallocs++;
+		m->reallocs += mine;
 		if (ev->old_ptr) {
 			pend_take(w, ev->old_ptr);
-			if (block_gone(m, ev->old_ptr, ev->ns))
-				m->frees++;
+			block_gone(m, ev->old_ptr, ev->ns, mine);
 		}
 		if (ev->ptr) {
 			if (w->npend == w->pcap) {
@@ -587,7 +595,7 @@ int mem_replay(struct trace *t, int thread, struct mem_replay *m)
 	for (i = 0; i < m->blocks.cap; i++) {
 		struct mem_site *s;
 
-		if (!m->blocks.keys[i])
+		if (!m->blocks.keys[i] || (m->blocks.vals[i].w & OTHER_THREAD))
 			continue;
 		s = site_of(m, m->blocks.vals[i].w);
 		s->leaked_blocks++;

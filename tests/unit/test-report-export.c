@@ -413,6 +413,50 @@ START_TEST(test_leaked_many)
 }
 END_TEST
 
+/* --thread: the selected thread's allocations, even when another thread frees them */
+START_TEST(test_leaked_one_thread)
+{
+	struct tg *g = tg_open(trace_path);
+	struct tg_thread *t1 = tg_thread(g, 1), *t2 = tg_thread(g, 2);
+	uint64_t ia[1] = { FA };
+	struct opts o = default_opts();
+	uint32_t a;
+	char *out;
+
+	module_self(t1, 0);
+	a = tg_stack(t1, false, ia, 1);
+	tg_alloc(t1, TRACE_ALLOC_MALLOC, 100, 0x1000, a, 10);
+	tg_free(t2, 0x1000, 20);			/* freed by the other thread */
+	tg_alloc(t1, TRACE_ALLOC_MALLOC, 50, 0x2000, a, 30);
+	tg_alloc(t2, TRACE_ALLOC_MALLOC, 7, 0x3000, 0, 40);
+	tg_free(t2, 0x7777, 50);			/* unknown */
+	tg_close(g);
+
+	o.folded = 1;
+	o.metric = "leaked";
+	out = run(report_flamegraph, &o);
+	ck_assert_str_eq(out, "[no stack] 7\nexfn_a 50\n");
+	free(out);
+	o.thread_set = 1;
+	o.thread_tid = 1;
+	out = run(report_flamegraph, &o);
+	ck_assert_str_eq(out, "exfn_a 50\n");
+	free(out);
+	o.metric = "alloc-bytes";
+	out = run(report_flamegraph, &o);
+	ck_assert_str_eq(out, "exfn_a 150\n");
+	free(out);
+	o.thread_tid = 2;
+	out = run(report_flamegraph, &o);
+	ck_assert_str_eq(out, "[no stack] 7\n");
+	free(out);
+	o.metric = "leaked";
+	out = run(report_flamegraph, &o);
+	ck_assert_str_eq(out, "[no stack] 7\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(test_bad_metric)
 {
 	struct opts o = default_opts();
@@ -769,6 +813,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_folded_recursion);
 	tcase_add_test(tc, test_folded_alloc);
 	tcase_add_test(tc, test_leaked_many);
+	tcase_add_test(tc, test_leaked_one_thread);
 	tcase_add_test(tc, test_bad_metric);
 	tcase_add_test(tc, test_svg);
 	tcase_add_test(tc, test_chrome);
