@@ -14,7 +14,7 @@ declare -A ARGS=(
 )
 must=(fib mallocbench interp)
 
-cd "$TMP"
+cd "$TMP" || fail "cannot cd to $TMP"
 compared=0 varying=() differ=()
 for dir in "$S" "$S/O2"; do
 	for prog in "$dir"/*; do

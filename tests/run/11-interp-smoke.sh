@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need_jq
 [ -x "$RUNNER" ] || fail "missing $RUNNER"
-cd "$TMP"
+cd "$TMP" || fail "cannot cd to $TMP"
 fibprog='fn f(n) { if n < 2 { return n; } return f(n - 1) + f(n - 2); } print(f(15));'
 
 for v in "" O2/; do
