@@ -299,6 +299,10 @@ int report_callgraph(struct trace *t, const struct opts *o);
 int report_memory(struct trace *t, const struct opts *o);
 int report_leaks(struct trace *t, const struct opts *o);
 int report_dump(struct trace *t, const struct opts *o);
+/* marks, diff and timeline (report-marks.c, report-diff.c, report-timeline.c; replay.h) */
+int report_marks(struct trace *t, const struct opts *o);
+int report_diff(struct trace *t, const struct opts *o);
+int report_timeline(struct trace *t, const struct opts *o);
 /* export (report-flame.c, report-chrome.c, report-html.c): write to o->output or stdout */
 int report_flamegraph(struct trace *t, const struct opts *o);
 int report_chrome(struct trace *t, const struct opts *o);
