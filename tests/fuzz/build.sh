@@ -9,5 +9,6 @@ cp "$top"/tests/data/*.bin "$out/corpus/"
 clang -std=gnu11 -D_GNU_SOURCE -g -O1 -iquote "$top" \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-o "$out/fuzz-trace" "$top/tests/fuzz/fuzz-trace.c" \
-	"$top/analyzer/trace-read.c" "$top/analyzer/util.c" "$top/analyzer/output.c"
+	"$top/analyzer/trace-read.c" "$top/analyzer/trace-walk.c" "$top/analyzer/util.c" \
+	"$top/analyzer/output.c"
 echo "built $out/fuzz-trace; run: $out/fuzz-trace -close_fd_mask=2 -max_total_time=60 $out/corpus"

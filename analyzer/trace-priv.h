@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the trace reader: trace-read.c (opening, the chunk index, clock, stacks) and
+ * trace-walk.c (decoding and walks) share these structures. Everyone else uses analyze.h.
+ */
+#ifndef PERFSHIM_TRACE_PRIV_H
+#define PERFSHIM_TRACE_PRIV_H
+
+#include "analyzer/analyze.h"
+
+/* one "perfshim-analyze: error: ..." line; main exits 1 after it */
+#define pr_error(fmt, ...) __pr_log("error: ", fmt, ##__VA_ARGS__)
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* An intact chunk header, as indexed by trace_open. */
+struct chunk {
+	uint64_t off;			/* of its header in the file */
+	uint64_t base_ticks, end_ticks, end_mono_ns;
+	uint32_t tid, seq, size, flags;
+	uint32_t payload_checksum;
+	bool bad;			/* payload checksum failed (found while decoding) */
+};
+
+struct tnode {
+	uint64_t ip;
+	uint32_t depth;			/* frames from the root, 1 for a root child */
+	uint32_t gstack;		/* global stack id */
+	uint32_t parent;		/* thread node id */
+	bool is_ra;
+};
+
+struct open_call {
+	uint32_t func;
+	uint64_t ns;			/* entry time */
+	uint64_t child_ns;		/* inclusive time of its finished callees */
+};
+
+/* Per-thread reader state (trace_thread.priv). */
+struct tstate {
+	struct trace_thread *th;
+	uint32_t index;			/* in trace->threads */
+	uint32_t *chunks;		/* indices into reader.chunks, in seq order, usable ones */
+	uint32_t nchunks, chunks_cap;
+	uint32_t maxsize;		/* largest payload among them */
+	uint32_t lost_seq;		/* first seq missing (stream ends before it) or UINT32_MAX */
+	bool ended;			/* LAST/CUT chunk seen in the index */
+	uint8_t *seen;			/* seqs indexed so far (bitmap of seen_bits bytes) */
+	uint32_t seen_bits;
+
+	/* decoding state, reset by each walk */
+	uint32_t k;			/* next chunk to load */
+	uint8_t *buf;
+	const uint8_t *p, *end, *chunk_start;
+	uint64_t ticks;			/* time base */
+	uint64_t ptr;			/* pointer base */
+	uint64_t last_ns;		/* of the last timed record */
+	bool any_time;
+	uint32_t *fid_func;		/* fid -> global function index */
+	uint32_t nfids, fids_cap;
+	struct tnode *nodes;		/* node id -> node; [0] is the root */
+	uint32_t nnodes, nodes_cap;
+	struct open_call *calls;	/* open calls, outermost first */
+	uint32_t depth, calls_cap;
+	uint32_t *active;		/* open activations by function index */
+	uint32_t active_cap;
+	uint64_t pending_exits;		/* EXIT events still owed by an EXITS record */
+	uint64_t pending_ns;
+	bool finished;			/* stream decoded to its end (open calls being closed) */
+	bool done;			/* nothing more to deliver */
+	bool calls_on;			/* this walk tracks calls */
+
+	/* what was already collected into struct trace (once, whatever the walk) */
+	uint32_t counted_k;		/* chunks below this one were counted in the totals */
+	uint64_t cnt_events, cnt_calls, cnt_allocs, cnt_frees, cnt_reallocs, cnt_lost;
+	uint32_t seen_k;		/* info records before (seen_k, seen_off) were collected */
+	size_t seen_off;
+	bool warned;			/* this thread's damage was reported */
+	uint64_t unmatched_exits;
+
+	struct trace_event ev;		/* merged walk: the next event of this thread */
+	char str[TRACE_MAX_STRING + 1];	/* ev.str, NUL-terminated */
+};
+
+/* Global stack table: a prefix tree of (parent id, frame); id 0 is the empty stack. */
+struct gstack {
+	uint64_t ip;
+	uint32_t parent;
+	uint32_t depth;
+	bool is_ra;
+};
+
+struct reader {
+	struct chunk *chunks;
+	uint32_t nchunks;
+	struct tstate **ts;		/* parallel to trace->threads */
+	uint32_t ts_cap;
+	bool exact;			/* ticks are ns (no TSC) */
+	uint64_t start_ticks;		/* header start_ticks */
+	uint64_t mult;			/* ns_per_tick in 32.32 fixed point */
+	uint32_t stack_cap;		/* frames kept per stack (header stack_depth, 0 = all) */
+
+	/* functions: address -> index into trace->funcs (open addressing) */
+	uint32_t *fhash;		/* index + 1, 0 = empty */
+	uint32_t fhash_mask;
+	uint32_t funcs_cap;
+
+	struct gstack *gs;		/* [0] = empty stack */
+	uint32_t ngs, gs_cap;
+	uint32_t *ghash;		/* gstack id, 0 = empty */
+	uint32_t ghash_mask;
+	const struct trace_frame **gframes; /* materialized frames, by id (lazy) */
+
+	uint32_t modules_cap, marks_cap;
+	const struct opts *progress;	/* trace_set_progress */
+	uint64_t bytes_read;		/* by this walk, for the progress line */
+	uint64_t bytes_total;
+	bool info_complete;		/* a walk went over every thread to its end */
+};
+
+static inline struct reader *R(const struct trace *t)
+{
+	return t->priv;
+}
+
+/*
+ * to_ns - ns since the trace start of trace clock @ticks: (ticks - start_ticks) * ns_per_tick
+ * in 32.32 fixed point, rounded (one multiply per event instead of two int/double
+ * conversions; exact when ticks are ns, within 2^-32 relative otherwise).
+ */
+static inline uint64_t to_ns(const struct trace *t, const struct reader *r, uint64_t ticks)
+{
+	if (unlikely(ticks <= r->start_ticks))
+		return 0;
+	return (uint64_t)(((unsigned __int128)(ticks - r->start_ticks) * r->mult + (1U << 31)) >> 32);
+}
+
+/* trace-read.c, for the decoder: dense function index of @addr (added on first sight), and
+ * the global stack of thread node @n just defined */
+uint32_t trace_func_index(struct trace *t, struct reader *r, uint64_t addr);
+void trace_node_define(struct reader *r, struct tstate *ts, uint32_t n);
+
+#endif /* PERFSHIM_TRACE_PRIV_H */

@@ -1,0 +1,892 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trace reader, part 2: decoding. Each thread's chunks are read (pread, one buffer per
+ * thread) and decoded in seq order by next_event(), a tight loop that returns only the
+ * events a walk selected; trace_walk() runs it per thread or merges threads by time with a
+ * binary heap. Damage found here (payload checksum, malformed record) ends that thread's
+ * stream with one warning. trace-read.c opened and indexed the file; trace-priv.h has the
+ * shared state.
+ */
+#define PR_FMT "read"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/trace-priv.h"
+
+/* ---- decoding ---- */
+
+static void walk_reset(struct tstate *ts, bool calls)
+{
+	ts->k = 0;
+	ts->p = ts->end = ts->chunk_start = NULL;
+	ts->ticks = 0;
+	ts->ptr = 0;
+	ts->any_time = false;
+	ts->last_ns = 0;
+	ts->nfids = 0;
+	ts->nnodes = 0;
+	ts->depth = 0;
+	ts->pending_exits = 0;
+	ts->finished = false;
+	ts->done = false;
+	ts->calls_on = calls;
+	if (ts->active)
+		memset(ts->active, 0, ts->active_cap * sizeof(*ts->active));
+	ts->unmatched_exits = 0;
+	ts->cnt_events = ts->cnt_calls = ts->cnt_allocs = ts->cnt_frees = 0;
+	ts->cnt_reallocs = ts->cnt_lost = 0;
+	if (!ts->nodes) {
+		ts->nodes_cap = 64;
+		ts->nodes = xmalloc(ts->nodes_cap * sizeof(*ts->nodes));
+	}
+	ts->nodes[0] = (struct tnode){ 0, 0, 0, 0, false };
+}
+
+/* flush the per-chunk counters of chunk ts->k - 1 into the trace totals, once per chunk */
+static void count_chunk(struct trace *t, struct tstate *ts)
+{
+	if (ts->k > ts->counted_k) {
+		t->nevents += ts->cnt_events;
+		t->ncalls += ts->cnt_calls;
+		t->nallocs += ts->cnt_allocs;
+		t->nfrees += ts->cnt_frees;
+		t->nreallocs += ts->cnt_reallocs;
+		t->nlost += ts->cnt_lost;
+		ts->counted_k = ts->k;
+	}
+	ts->cnt_events = ts->cnt_calls = ts->cnt_allocs = ts->cnt_frees = 0;
+	ts->cnt_reallocs = ts->cnt_lost = 0;
+}
+
+/* stream_end - the thread's stream stopped (normally, or at damage described by @why) */
+static void stream_end(struct trace *t, struct tstate *ts, const char *why, uint64_t off)
+{
+	struct trace_thread *th = &t->threads[ts->index];
+	char tb[32];
+
+	/* the time base is the last timed record's time (walks skip converting some) */
+	if (ts->k)
+		ts->last_ns = to_ns(t, R(t), ts->ticks);
+	if (why) {
+		th->damaged = true;
+		if (!ts->warned) {
+			const struct chunk *c = &R(t)->chunks[ts->chunks[ts->k - 1]];
+
+			t->damaged_chunks++;
+			t->damaged_bytes += c->size;
+			pr_warn("%s: %s in the chunk at offset %llu (thread %u, seq %u): that "
+				"thread's events after %s are lost", t->path, why,
+				(unsigned long long)off, th->tid, c->seq,
+				fmt_ns(tb, sizeof(tb), ts->last_ns));
+		}
+		ts->warned = true;
+	}
+	count_chunk(t, ts);
+	ts->p = ts->end = NULL;
+	ts->k = ts->nchunks;
+	ts->finished = true;
+	free(ts->buf);
+	ts->buf = NULL;
+}
+
+/* load_chunk - read chunk ts->k into the thread's buffer. Return: 1, 0 at the end, -1 I/O */
+static int load_chunk(struct trace *t, struct tstate *ts)
+{
+	struct reader *r = R(t);
+	struct chunk *c;
+	ssize_t n;
+
+	if (ts->k)
+		count_chunk(t, ts);
+	if (ts->k >= ts->nchunks) {
+		stream_end(t, ts, NULL, 0);
+		return 0;
+	}
+	c = &r->chunks[ts->chunks[ts->k++]];
+	if (unlikely(r->progress)) {
+		r->bytes_read += c->size;
+		progress_update(r->progress, r->bytes_read, r->bytes_total);
+	}
+	if (!ts->buf)
+		ts->buf = xmalloc(ts->maxsize + 16);
+	n = pread(t->fd, ts->buf, c->size, (off_t)(c->off + sizeof(struct trace_chunk_header)));
+	if (n != (ssize_t)c->size) {
+		pr_warn("%s: read error at offset %llu: %s", t->path, (unsigned long long)c->off,
+			n < 0 ? strerror(errno) : "short read");
+		stream_end(t, ts, "read error", c->off);
+		return -1;
+	}
+	if (c->bad || trace_checksum(ts->buf, c->size) != c->payload_checksum) {
+		c->bad = true;
+		stream_end(t, ts, "damaged payload (checksum mismatch)", c->off);
+		return 0;
+	}
+	ts->chunk_start = ts->p = ts->buf;
+	ts->end = ts->buf + c->size;
+	ts->ticks = c->base_ticks;
+	return 1;
+}
+
+/* info records are collected into struct trace the first time the decoder passes them */
+static bool first_pass(struct tstate *ts, const uint8_t *p)
+{
+	size_t off = (size_t)(p - ts->chunk_start);
+
+	if (ts->k > ts->seen_k || (ts->k == ts->seen_k && off >= ts->seen_off)) {
+		ts->seen_k = ts->k;
+		ts->seen_off = off + 1;
+		return true;
+	}
+	return false;
+}
+
+static void add_mark(struct trace *t, struct tstate *ts, const uint8_t *s, size_t len,
+		     uint64_t ns)
+{
+	struct reader *r = R(t);
+	char *label = xmalloc(len + 1);
+
+	memcpy(label, s, len);
+	label[len] = 0;
+	if (t->nmarks == r->marks_cap) {
+		r->marks_cap = r->marks_cap ? r->marks_cap * 2 : 16;
+		t->marks = xrealloc(t->marks, r->marks_cap * sizeof(*t->marks));
+	}
+	t->marks[t->nmarks++] = (struct trace_mark){ label, ns, ts->th->tid };
+}
+
+static uint32_t add_module(struct trace *t, uint64_t base, uint64_t lo, uint64_t hi,
+			   const uint8_t *bid, size_t bidlen, const uint8_t *path, size_t plen,
+			   uint64_t ns)
+{
+	struct reader *r = R(t);
+	struct trace_module *m;
+
+	if (t->nmodules == r->modules_cap) {
+		r->modules_cap = r->modules_cap ? r->modules_cap * 2 : 16;
+		t->modules = xrealloc(t->modules, r->modules_cap * sizeof(*t->modules));
+	}
+	m = &t->modules[t->nmodules];
+	memset(m, 0, sizeof(*m));
+	m->base = base;
+	m->lo = lo;
+	m->hi = hi;
+	m->build_id_len = (uint32_t)(bidlen > sizeof(m->build_id) ? sizeof(m->build_id) : bidlen);
+	memcpy(m->build_id, bid, m->build_id_len);
+	m->path = xmalloc(plen + 1);
+	memcpy(m->path, path, plen);
+	m->path[plen] = 0;
+	m->load_ns = ns;
+	m->unload_ns = UINT64_MAX;
+	return t->nmodules++;
+}
+
+/* the module loaded at @base and still loaded, most recent first; UINT32_MAX if none */
+static uint32_t find_module(const struct trace *t, uint64_t base)
+{
+	uint32_t i;
+
+	for (i = t->nmodules; i-- > 0;)
+		if (t->modules[i].base == base && t->modules[i].unload_ns == UINT64_MAX)
+			return i;
+	for (i = t->nmodules; i-- > 0;)
+		if (t->modules[i].base == base)
+			return i;
+	return UINT32_MAX;
+}
+
+#define GETV(v)                                                                            \
+	do {                                                                               \
+		if (unlikely(trace_get_varint(&p, end, &(v)) < 0))                         \
+			goto bad_record;                                                   \
+	} while (0)
+
+/* a time delta: the new time base, guarded against wrapping */
+#define GETDT()                                                                            \
+	do {                                                                               \
+		uint64_t dt_;                                                              \
+		GETV(dt_);                                                                 \
+		if (unlikely(ts->ticks + dt_ < ts->ticks))                                 \
+			goto bad_record;                                                   \
+		ts->ticks += dt_;                                                          \
+	} while (0)
+
+#define GETSTR(s, len)                                                                     \
+	do {                                                                               \
+		uint64_t l_;                                                               \
+		GETV(l_);                                                                  \
+		if (unlikely(l_ > (uint64_t)(end - p) || l_ > TRACE_MAX_STRING))           \
+			goto bad_record;                                                   \
+		(s) = p;                                                                   \
+		(len) = (size_t)l_;                                                        \
+		p += l_;                                                                   \
+	} while (0)
+
+/* cstr - a NUL-terminated copy of a str field, valid until the thread's next event */
+static const char *cstr(struct tstate *ts, const uint8_t *s, size_t len)
+{
+	memcpy(ts->str, s, len);
+	ts->str[len] = 0;
+	return ts->str;
+}
+
+static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns)
+{
+	if (unlikely(ts->depth == ts->calls_cap)) {
+		ts->calls_cap = ts->calls_cap ? ts->calls_cap * 2 : 256;
+		ts->calls = xrealloc(ts->calls, ts->calls_cap * sizeof(*ts->calls));
+	}
+	ts->calls[ts->depth++] = (struct open_call){ func, ns, 0 };
+	ts->active[func]++;		/* sized when the fid was defined */
+}
+
+/*
+ * pop_call - close the innermost open call at @ns into @ev (an EXIT event): its callees'
+ * time goes to ev->child_ns, its own to its caller's, and ev->nested says whether an outer
+ * activation of the same function is still open.
+ */
+static inline void pop_call(const struct trace *t, struct tstate *ts, uint64_t ns,
+			    struct trace_event *ev)
+{
+	struct open_call *c = &ts->calls[--ts->depth];
+	uint64_t dur = ns > c->ns ? ns - c->ns : 0;
+
+	if (ts->depth)
+		c[-1].child_ns += dur;
+	ev->type = EV_EXIT;
+	ev->ns = ns;
+	ev->func = c->func;
+	ev->addr = t->funcs[c->func];
+	ev->entry_ns = c->ns;
+	ev->depth = ts->depth;
+	ev->child_ns = c->child_ns;
+	ev->nested = --ts->active[c->func] != 0;
+}
+
+/*
+ * next_event - decode @ts up to its next event selected by @flags into @ev.
+ * Return: 1 with an event, 0 when the thread has nothing more, -1 on an I/O error.
+ */
+static inline __attribute__((always_inline)) int
+next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	   struct trace_event *ev)
+{
+	const uint8_t *p = ts->p, *end = ts->end;
+	uint64_t h, a, b, c, d;
+
+	for (;;) {
+		if (unlikely(ts->pending_exits)) {
+			/* EXITS n, or the calls left open at the stream's end */
+			ts->pending_exits--;
+			if (!ts->depth) {
+				ts->pending_exits = 0;
+				continue;
+			}
+			pop_call(t, ts, ts->pending_ns, ev);
+			if (!(flags & (WALK_CALLS | WALK_EXITS)))
+				continue;
+			ts->p = p;
+			return 1;
+		}
+		if (unlikely(p >= end)) {
+			int rc;
+
+			if (ts->finished) {
+				ts->done = true;
+				return 0;
+			}
+			ts->p = p;
+			rc = load_chunk(t, ts);
+			if (rc < 0)
+				return -1;
+			if (rc == 0) {
+				if (ts->calls_on && ts->depth) {
+					ts->pending_exits = ts->depth;
+					ts->pending_ns = ts->last_ns;
+				}
+				p = end = NULL;
+				continue;
+			}
+			p = ts->p;
+			end = ts->end;
+			continue;
+		}
+		h = *p;
+		if (likely(h < 0x80))
+			p++;
+		else
+			GETV(h);
+
+		if (!(h & 1)) {
+			/* EXIT */
+			ts->ticks += h >> 1;
+			ts->cnt_events++;
+			if (!ts->calls_on)
+				continue;
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (unlikely(!ts->depth)) {
+				ts->unmatched_exits++;
+				continue;
+			}
+			pop_call(t, ts, ts->last_ns, ev);
+			ts->p = p;
+			return 1;
+		}
+		if (!(h & 2)) {
+			/* ENTRY */
+			uint64_t fid = h >> 2;
+
+			GETV(a);
+			ts->ticks += a;
+			ts->cnt_events++;
+			ts->cnt_calls++;
+			if (unlikely(fid >= ts->nfids))
+				goto bad_record;
+			if (!ts->calls_on)
+				continue;
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			push_call(ts, ts->fid_func[fid], ts->last_ns);
+			if (!(flags & WALK_CALLS))
+				continue;
+			ev->type = EV_ENTRY;
+			ev->ns = ts->last_ns;
+			ev->func = ts->fid_func[fid];
+			ev->addr = t->funcs[ev->func];
+			ev->depth = ts->depth - 1;
+			ts->p = p;
+			return 1;
+		}
+
+		switch (h >> 2) {
+		case TRACE_OP_FUNC:
+			GETV(a);
+			if (ts->nfids == ts->fids_cap) {
+				ts->fids_cap = ts->fids_cap ? ts->fids_cap * 2 : 256;
+				ts->fid_func = xrealloc(ts->fid_func,
+							ts->fids_cap * sizeof(*ts->fid_func));
+			}
+			b = trace_func_index(t, r, a);
+			ts->fid_func[ts->nfids++] = (uint32_t)b;
+			if (b >= ts->active_cap) {
+				uint32_t n = (uint32_t)b * 2 + 64;
+
+				ts->active = xrealloc(ts->active, n * sizeof(*ts->active));
+				memset(ts->active + ts->active_cap, 0,
+				       (n - ts->active_cap) * sizeof(*ts->active));
+				ts->active_cap = n;
+			}
+			continue;
+		case TRACE_OP_NODE_RA:
+		case TRACE_OP_NODE_FN: {
+			struct tnode *nd;
+
+			GETV(a);
+			GETV(b);
+			if (a > ts->nnodes)
+				goto bad_record;
+			if (ts->nnodes + 1 >= ts->nodes_cap) {
+				ts->nodes_cap *= 2;
+				ts->nodes = xrealloc(ts->nodes, ts->nodes_cap * sizeof(*ts->nodes));
+			}
+			nd = &ts->nodes[++ts->nnodes];
+			nd->parent = (uint32_t)a;
+			nd->ip = ts->nodes[a].ip + (uint64_t)trace_unzigzag(b);
+			nd->depth = ts->nodes[a].depth + 1;
+			nd->is_ra = (h >> 2) == TRACE_OP_NODE_RA;
+			trace_node_define(r, ts, ts->nnodes);
+			continue;
+		}
+		case TRACE_OP_ALLOC:
+			GETV(a);	/* kind */
+			GETV(b);	/* size */
+			GETV(c);	/* zz ptr delta */
+			GETV(d);	/* node */
+			GETDT();
+			ts->cnt_events++;
+			ts->cnt_allocs++;
+			ts->ptr += (uint64_t)trace_unzigzag(c);
+			if (unlikely(d > ts->nnodes || a >= TRACE_ALLOC_KIND_MAX))
+				goto bad_record;
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (!(flags & WALK_MEMORY))
+				continue;
+			ev->type = EV_ALLOC;
+			ev->ns = ts->last_ns;
+			ev->kind = (uint32_t)a;
+			ev->size = b;
+			ev->ptr = ts->ptr;
+			ev->stack = d ? ts->nodes[d].gstack : 0;
+			ts->p = p;
+			return 1;
+		case TRACE_OP_FREE:
+			GETV(a);
+			GETDT();
+			ts->cnt_events++;
+			ts->cnt_frees++;
+			ts->ptr += (uint64_t)trace_unzigzag(a);
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (!(flags & WALK_MEMORY))
+				continue;
+			ev->type = EV_FREE;
+			ev->ns = ts->last_ns;
+			ev->ptr = ts->ptr;
+			ts->p = p;
+			return 1;
+		case TRACE_OP_REALLOC: {
+			uint64_t old;
+
+			GETV(a);	/* zz old - base */
+			GETV(b);	/* zz new - old */
+			GETV(c);	/* size */
+			GETV(d);	/* node */
+			old = ts->ptr + (uint64_t)trace_unzigzag(a);
+			ts->ptr = old + (uint64_t)trace_unzigzag(b);
+			if (unlikely(d > ts->nnodes))
+				goto bad_record;
+			GETDT();
+			ev->ns = to_ns(t, r, ts->ticks);
+			GETDT();
+			ts->cnt_events++;
+			ts->cnt_reallocs++;
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (!(flags & WALK_MEMORY))
+				continue;
+			ev->type = EV_REALLOC;
+			ev->ns2 = ts->last_ns;
+			ev->old_ptr = old;
+			ev->ptr = ts->ptr;
+			ev->size = c;
+			ev->stack = d ? ts->nodes[d].gstack : 0;
+			ts->p = p;
+			return 1;
+		}
+		case TRACE_OP_ENTRY_AT:
+			GETV(a);	/* fid */
+			GETV(b);	/* back */
+			ts->cnt_events++;
+			ts->cnt_calls++;
+			if (unlikely(a >= ts->nfids))
+				goto bad_record;
+			if (!ts->calls_on)
+				continue;
+			c = b > ts->ticks ? 0 : ts->ticks - b;
+			push_call(ts, ts->fid_func[a], to_ns(t, r, c));
+			if (!(flags & WALK_CALLS))
+				continue;
+			ev->type = EV_ENTRY;
+			ev->ns = ts->calls[ts->depth - 1].ns;
+			ev->func = ts->fid_func[a];
+			ev->addr = t->funcs[ev->func];
+			ev->depth = ts->depth - 1;
+			ts->p = p;
+			return 1;
+		case TRACE_OP_EXITS:
+			GETV(a);
+			GETDT();
+			ts->cnt_events++;
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (!ts->calls_on)
+				continue;
+			if (a > ts->depth) {
+				ts->unmatched_exits += a - ts->depth;
+				a = ts->depth;
+			}
+			ts->pending_exits = a;
+			ts->pending_ns = ts->last_ns;
+			continue;
+		case TRACE_OP_MARK: {
+			const uint8_t *s;
+			size_t len;
+
+			GETSTR(s, len);
+			GETDT();
+			ts->cnt_events++;
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (first_pass(ts, p))
+				add_mark(t, ts, s, len, ts->last_ns);
+			if (!(flags & WALK_OTHER))
+				continue;
+			ev->type = EV_MARK;
+			ev->ns = ts->last_ns;
+			ev->str = cstr(ts, s, len);
+			ev->len = len;
+			ts->p = p;
+			return 1;
+		}
+		case TRACE_OP_MODULE: {
+			const uint8_t *bid, *path;
+			size_t blen, plen;
+			uint32_t m;
+
+			GETV(a);
+			GETV(b);
+			GETV(c);
+			GETSTR(bid, blen);
+			GETSTR(path, plen);
+			GETDT();
+			ts->cnt_events++;
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (first_pass(ts, p))
+				m = add_module(t, a, b, c, bid, blen, path, plen, ts->last_ns);
+			else if ((m = find_module(t, a)) == UINT32_MAX)
+				continue;
+			if (!(flags & WALK_OTHER))
+				continue;
+			ev->type = EV_MODULE;
+			ev->ns = ts->last_ns;
+			ev->module = m;
+			ev->str = cstr(ts, path, plen);
+			ev->len = plen;
+			ts->p = p;
+			return 1;
+		}
+		case TRACE_OP_UNLOAD: {
+			uint32_t m;
+
+			GETV(a);
+			GETDT();
+			ts->cnt_events++;
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			m = find_module(t, a);
+			if (m != UINT32_MAX && first_pass(ts, p))
+				t->modules[m].unload_ns = ts->last_ns;
+			if (!(flags & WALK_OTHER) || m == UINT32_MAX)
+				continue;
+			ev->type = EV_UNLOAD;
+			ev->ns = ts->last_ns;
+			ev->module = m;
+			ev->addr = a;
+			ts->p = p;
+			return 1;
+		}
+		case TRACE_OP_THREAD_NAME: {
+			const uint8_t *s;
+			size_t len;
+			struct trace_thread *th = &t->threads[ts->index];
+
+			GETSTR(s, len);
+			if (first_pass(ts, p)) {
+				size_t n = len < sizeof(th->name) - 1 ? len : sizeof(th->name) - 1;
+
+				memcpy(th->name, s, n);
+				th->name[n] = 0;
+			}
+			if (!(flags & WALK_OTHER))
+				continue;
+			ev->type = EV_THREAD_NAME;
+			ev->ns = to_ns(t, r, ts->ticks);
+			ev->str = cstr(ts, s, len);
+			ev->len = len;
+			ts->p = p;
+			return 1;
+		}
+		case TRACE_OP_LOST:
+			GETV(a);
+			ts->cnt_lost += a;
+			if (!(flags & WALK_OTHER))
+				continue;
+			ev->type = EV_LOST;
+			ev->ns = to_ns(t, r, ts->ticks);
+			ev->size = a;
+			ts->p = p;
+			return 1;
+		case TRACE_OP_PROCESS: {
+			const uint8_t *exe, *cmd;
+			size_t elen, clen, i;
+
+			GETV(a);
+			GETV(b);
+			GETSTR(exe, elen);
+			GETSTR(cmd, clen);
+			if (first_pass(ts, p)) {
+				t->pid = (uint32_t)a;
+				t->ppid = (uint32_t)b;
+				free(t->exe);
+				t->exe = xmalloc(elen + 1);
+				memcpy(t->exe, exe, elen);
+				t->exe[elen] = 0;
+				free(t->cmdline);
+				while (clen && !cmd[clen - 1])
+					clen--;
+				t->cmdline = xmalloc(clen + 1);
+				for (i = 0; i < clen; i++)
+					t->cmdline[i] = cmd[i] ? (char)cmd[i] : ' ';
+				t->cmdline[clen] = 0;
+			}
+			if (!(flags & WALK_OTHER))
+				continue;
+			ev->type = EV_PROCESS;
+			ev->ns = to_ns(t, r, ts->ticks);
+			ev->str = cstr(ts, exe, elen);
+			ev->len = elen;
+			ev->size = a;
+			ts->p = p;
+			return 1;
+		}
+		case TRACE_OP_RSS:
+			GETV(a);
+			GETDT();
+			ts->cnt_events++;
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (!(flags & WALK_MEMORY))
+				continue;
+			ev->type = EV_RSS;
+			ev->ns = ts->last_ns;
+			ev->size = a;
+			ts->p = p;
+			return 1;
+		default:
+			goto bad_record;
+		}
+bad_record:
+		stream_end(t, ts, "malformed record", r->chunks[ts->chunks[ts->k - 1]].off +
+			   sizeof(struct trace_chunk_header) + (uint64_t)(p - ts->chunk_start));
+		if (ts->calls_on && ts->depth) {
+			ts->pending_exits = ts->depth;
+			ts->pending_ns = ts->last_ns;
+		}
+		p = end = NULL;
+	}
+}
+
+/* after a thread's stream was decoded to its end: its exact first/last times */
+static void thread_done(struct trace *t, struct reader *r, struct tstate *ts)
+{
+	free(ts->buf);
+	ts->buf = NULL;
+	ts->done = true;
+	if (ts->unmatched_exits && !ts->warned)
+		pr_dbg(1, "thread %u: %llu exits without an open call", ts->th->tid,
+		       (unsigned long long)ts->unmatched_exits);
+}
+
+/* key of a pending event in the merged order: a realloc sorts by when the new block
+ * appeared (ns2), every other event by ns */
+static inline uint64_t ev_key(const struct trace_event *ev)
+{
+	return ev->type == EV_REALLOC ? ev->ns2 : ev->ns;
+}
+
+static inline bool heap_less(struct tstate **h, uint32_t a, uint32_t b)
+{
+	uint64_t x = ev_key(&h[a]->ev), y = ev_key(&h[b]->ev);
+
+	return x < y || (x == y && h[a]->index < h[b]->index);
+}
+
+static void heap_down(struct tstate **h, uint32_t n, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+		struct tstate *tmp;
+
+		if (l < n && heap_less(h, l, m))
+			m = l;
+		if (l + 1 < n && heap_less(h, l + 1, m))
+			m = l + 1;
+		if (m == i)
+			return;
+		tmp = h[i];
+		h[i] = h[m];
+		h[m] = tmp;
+		i = m;
+	}
+}
+
+static void fill_ev(struct tstate *ts, struct trace_event *ev)
+{
+	ev->thread = ts->index;
+	ev->tid = ts->th->tid;
+}
+
+/* collect per-walk results once every thread reached its end */
+static void walk_finished(struct trace *t, struct reader *r, bool all)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	uint32_t i;
+
+	if (!all)
+		return;
+	r->info_complete = true;
+	for (i = 0; i < t->nthreads; i++) {
+		struct tstate *ts = r->ts[i];
+		struct trace_thread *th = &t->threads[i];
+
+		if (!ts->any_time)
+			continue;
+		if (th->first_ns < lo)
+			lo = th->first_ns;
+		if (th->last_ns > hi)
+			hi = th->last_ns;
+	}
+	if (lo != UINT64_MAX)
+		t->duration_ns = hi - lo;
+}
+
+/*
+ * Record a thread's exact first and last times: first_ns from the first delivered or
+ * skipped timed record is not tracked in the hot loop; the chunk headers give the first
+ * chunk's base and the walk's last record gives the end.
+ */
+static void thread_times(struct trace *t, struct tstate *ts)
+{
+	struct trace_thread *th = &t->threads[ts->index];
+
+	if (!ts->nchunks)
+		return;
+	th->first_ns = to_ns(t, R(t), R(t)->chunks[ts->chunks[0]].base_ticks);
+	th->last_ns = ts->last_ns > th->first_ns ? ts->last_ns : th->first_ns;
+	ts->any_time = true;
+}
+
+/**
+ * trace_walk - decode the trace and call @fn for each event selected by @flags.
+ * @thread: index into t->threads, or -1 for all threads.
+ * Without WALK_MERGED each thread is walked in its own order, one after another; with it,
+ * all threads in one time order (a binary heap of threads keyed by their next event; a
+ * REALLOC is keyed by ns2, when its new block appeared; ENTRY_AT events written late under
+ * PERFSHIM_MIN_DURATION are delivered when read, so they may come after later events of
+ * other threads).
+ * Return: 0, the callback's non-zero value, or -1 on a read error (reported).
+ */
+int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, void *ctx)
+{
+	struct reader *r = R(t);
+	bool calls = (flags & (WALK_CALLS | WALK_EXITS)) != 0;
+	uint32_t i, lo = 0, hi = t->nthreads;
+	int rc = 0;
+
+	if (thread >= 0) {
+		if ((uint32_t)thread >= t->nthreads)
+			return 0;
+		lo = (uint32_t)thread;
+		hi = lo + 1;
+	}
+	/* call stacks are tracked only when calls are delivered: faster memory walks */
+	r->bytes_read = r->bytes_total = 0;
+	for (i = lo; i < hi; i++) {
+		walk_reset(r->ts[i], calls);
+		r->bytes_total += t->threads[i].bytes;
+	}
+
+	if (!(flags & WALK_MERGED)) {
+		for (i = lo; i < hi && !rc; i++) {
+			struct tstate *ts = r->ts[i];
+			struct trace_event *ev = &ts->ev;
+			int n;
+
+			fill_ev(ts, ev);
+			while ((n = next_event(t, r, ts, flags, ev)) > 0) {
+				rc = fn(ev, ctx);
+				if (unlikely(rc))
+					break;
+			}
+			if (n < 0)
+				rc = -1;
+			if (!rc) {
+				thread_times(t, ts);
+				thread_done(t, r, ts);
+			}
+		}
+	} else {
+		struct tstate **heap = xmalloc((hi - lo + 1) * sizeof(*heap));
+		uint32_t n = 0;
+
+		for (i = lo; i < hi; i++) {
+			struct tstate *ts = r->ts[i];
+			int k;
+
+			fill_ev(ts, &ts->ev);
+			k = next_event(t, r, ts, flags, &ts->ev);
+			if (k > 0)
+				heap[n++] = ts;
+			else if (k < 0)
+				rc = -1;
+			else {
+				thread_times(t, ts);
+				thread_done(t, r, ts);
+			}
+		}
+		for (i = n / 2; i-- > 0;)
+			heap_down(heap, n, i);
+		while (n && !rc) {
+			struct tstate *ts = heap[0];
+			int k;
+
+			rc = fn(&ts->ev, ctx);
+			if (unlikely(rc))
+				break;
+			k = next_event(t, r, ts, flags, &ts->ev);
+			if (k <= 0) {
+				if (k < 0)
+					rc = -1;
+				thread_times(t, ts);
+				thread_done(t, r, ts);
+				heap[0] = heap[--n];
+			}
+			heap_down(heap, n, 0);
+		}
+		free(heap);
+	}
+	walk_finished(t, r, !rc && lo == 0 && hi == t->nthreads);
+	if (r->progress)
+		progress_done(r->progress);
+	return rc;
+}
+
+/* walk callback that does nothing: trace_find_mark's info walk */
+static int no_event(const struct trace_event *ev, void *ctx)
+{
+	return 0;
+}
+
+/**
+ * trace_find_mark - time of mark @label: "start" (0), "end" (the last record) or the first
+ * recorded mark of that name. Decodes the trace once if no walk did yet.
+ * Return: 0 with *@ns set, -1 when there is no such mark.
+ */
+int trace_find_mark(const struct trace *t, const char *label, uint64_t *ns)
+{
+	struct trace *tw = (struct trace *)t;
+	uint64_t end = 0;
+	uint32_t i;
+
+	if (!strcmp(label, "start")) {
+		*ns = 0;
+		return 0;
+	}
+	if (!R(t)->info_complete)
+		trace_walk(tw, 0, -1, no_event, NULL);
+	for (i = 0; i < t->nmarks; i++)
+		if (!strcmp(t->marks[i].label, label)) {
+			*ns = t->marks[i].ns;
+			return 0;
+		}
+	if (!strcmp(label, "end")) {
+		for (i = 0; i < t->nthreads; i++)
+			if (t->threads[i].last_ns > end)
+				end = t->threads[i].last_ns;
+		*ns = end;
+		return 0;
+	}
+	return -1;
+}
+
+/* trace_unmatched_exits - EXIT records with no open call, seen by walks that track calls */
+uint64_t trace_unmatched_exits(const struct trace *t)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < t->nthreads; i++)
+		n += R(t)->ts[i]->unmatched_exits;
+	return n;
+}
+
+/** trace_set_progress - let walks of @t draw a progress line for @o (NULL: none). */
+void trace_set_progress(struct trace *t, const struct opts *o)
+{
+	R(t)->progress = o;
+}
