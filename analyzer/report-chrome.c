@@ -23,6 +23,9 @@
 #include "analyzer/export.h"
 
 #define CHROME_DEFAULT_LIMIT 1000000
+#ifndef CHROME_SORT_MAX
+#define CHROME_SORT_MAX 4000000	/* more calls than this are written unsorted (memory) */
+#endif
 #define COUNTER_BUCKETS 2000	/* live-heap samples: at most 2 points per bucket */
 
 /* One trace (one process image). Several are merged into one timeline, one pid each. */
@@ -70,6 +73,7 @@ struct chrome {
 	uint64_t written;
 	struct kept *kept;		/* pass 2: the kept calls of the current trace */
 	size_t nkept, kept_cap;
+	bool stream;			/* too many to sort: write them as they exit */
 	/* counter tracks (per trace): live heap, and RSS when the recorder sampled it */
 	struct track heap, rss;
 };
@@ -163,6 +167,16 @@ static int call_event(const struct trace_event *ev, void *ctx)
 	dur = ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0;
 	if (dur < c->min_keep_ns)
 		return 0;
+	if (c->stream) {
+		sep(c);
+		fprintf(c->f, "{\"ph\":\"X\",\"name\":%s,\"pid\":%u,\"tid\":%u",
+			func_name(ct, ev->func), ct->pid, ev->tid);
+		put_us(c->f, "ts", ev->entry_ns + ct->off_ns);
+		put_us(c->f, "dur", dur);
+		fputc('}', c->f);
+		c->written++;
+		return 0;
+	}
 	if (c->nkept == c->kept_cap) {
 		c->kept_cap = c->kept_cap ? c->kept_cap * 2 : 4096;
 		c->kept = xrealloc(c->kept, c->kept_cap * sizeof(*c->kept));
@@ -282,6 +296,19 @@ static void metadata(struct chrome *c, const char *name, uint32_t tid, const cha
 		name, c->cur->pid, tid);
 	fput_json(value, c->f);
 	fputs("}}", c->f);
+}
+
+/* how many calls pass 2 keeps (all those in buckets from min_keep_ns's up) */
+static uint64_t kept_count(const struct chrome *c)
+{
+	uint64_t n = 0;
+	unsigned b;
+
+	if (c->min_keep_ns == UINT64_MAX)
+		return 0;
+	for (b = c->min_keep_ns ? hist_bucket(c->min_keep_ns) : 0; b < HIST_BUCKETS; b++)
+		n += c->hist[b];
+	return n;
 }
 
 /* the shortest duration to keep so that at most @limit calls are written */
@@ -450,6 +477,12 @@ int report_chrome(struct trace *t, const struct opts *o)
 		ct->names = xcalloc(ct->t->nfuncs + 1, sizeof(*ct->names));
 	}
 	c.min_keep_ns = pick_min_duration(&c, limit);
+	/*
+	 * Calls are sorted into start order in memory (32 bytes each); past CHROME_SORT_MAX
+	 * (only with a --limit above it, or 0) they are written in exit order instead, which
+	 * the format allows ("events do not have to be in timestamp-sorted order").
+	 */
+	c.stream = kept_count(&c) > CHROME_SORT_MAX;
 
 	c.f = export_open(o);
 	if (!c.f)
