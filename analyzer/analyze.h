@@ -412,6 +412,8 @@ struct table *table_new(int ncols, const char *const *headers, const char *align
 void table_add(struct table *tb, ...);			/* ncols const char * cells */
 void table_print(struct table *tb, FILE *f);
 void table_free(struct table *tb);
+/* output_set_color - bold table headers from now on (main: only when stdout is a terminal) */
+void output_set_color(bool on);
 
 /* Shorten a long C++ name for text output (templates and argument lists elided). */
 const char *short_name(const char *name, char *buf, size_t len, size_t width);

@@ -325,6 +325,7 @@ int main(int argc, char **argv)
 			cmd->name);
 		return 2;
 	}
+	output_set_color(o.color);
 	if (o.output && !freopen(o.output, "w", stdout)) {
 		fprintf(stderr, "%s: %s: %s\n", progname, o.output, strerror(errno));
 		return 1;

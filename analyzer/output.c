@@ -188,6 +188,13 @@ void json_finish(struct json *j)
 
 /* ---- text tables ---- */
 
+static bool color;
+
+void output_set_color(bool on)
+{
+	color = on;
+}
+
 struct table {
 	int ncols;
 	char **cells;			/* rows * ncols, row 0 = headers */
@@ -260,6 +267,8 @@ void table_print(struct table *tb, FILE *f)
 				w[c] = x;
 		}
 	for (r = 0; r < tb->nrows; r++) {
+		if (r == 0 && color)
+			fputs("\033[1m", f);
 		for (c = 0; c < tb->ncols; c++) {
 			const char *s = tb->cells[r * (size_t)tb->ncols + (size_t)c];
 			size_t pad = w[c] - width(s);
@@ -274,6 +283,8 @@ void table_print(struct table *tb, FILE *f)
 			else
 				fprintf(f, "%s%*s", s, (int)pad, "");
 		}
+		if (r == 0 && color)
+			fputs("\033[0m", f);
 		fputc('\n', f);
 	}
 	free(w);

@@ -59,3 +59,5 @@ grep -q " fib$" "$TMP/o.txt" || fail "-o file lacks the table"
 # colour only when asked (stdout is not a terminal here)
 "$ANALYZE" functions "$TMP/f" | grep -q $'\033' && fail "colour codes on a pipe"
 echo "ok: no colour on a pipe"
+"$ANALYZE" functions --color=always "$TMP/f" | head -1 | grep -q $'^\033\[1m' || fail "--color=always: no bold header"
+echo "ok: --color=always makes the header bold"
