@@ -484,15 +484,15 @@ static int load_run(struct runs_diff *d, int k, const struct opts *o)
 	bool merged = false;
 	struct replay r2;
 
-	R->sym = sym_open(R->t);
+	if (hot_collect(R->t, -1, 0, &R->h) < 0 || replay_run(&R->r, R->t) < 0)
+		return -1;
+	R->sym = sym_open(R->t);	/* after a walk: the modules are known then */
 	if (!R->sym) {
 		__pr_log("error: ", "cannot read symbols for %s\n", R->t->path);
 		return -1;
 	}
 	if (!o->demangle)
 		sym_set_demangle(R->sym, false);
-	if (hot_collect(R->t, -1, 0, &R->h) < 0 || replay_run(&R->r, R->t) < 0)
-		return -1;
 	for (i = 0; i < R->h.nfuncs; i++) {
 		const struct hot_func *hf = &R->h.funcs[i];
 		struct frow *f;
@@ -584,8 +584,8 @@ static bool changed(uint64_t base, uint64_t new, double thr)
 
 /*
  * Time is noisy: a function's self time counts as changed when it moved by --threshold % of
- * its base and by at least 1% of the larger run's total self time (a 2 us function that took
- * 3 us is not news).
+ * its base and by at least 5% of the larger run's total self time (a 2 us function that took
+ * 3 us, or a first call that met a page fault or a preemption, is not news).
  */
 static bool time_changed(const struct runs_diff *d, const struct frow *f, double thr)
 {
@@ -593,7 +593,7 @@ static bool time_changed(const struct runs_diff *d, const struct frow *f, double
 			       d->run[BASE].self_total : d->run[NEW].self_total;
 
 	return changed(f->self[BASE], f->self[NEW], thr) &&
-	       absdiff(f->self[BASE], f->self[NEW]) * 100 >= big;
+	       absdiff(f->self[BASE], f->self[NEW]) * 20 >= big;
 }
 
 static bool frow_shown(const struct runs_diff *d, const struct frow *f, double thr)
@@ -860,7 +860,7 @@ static void runs_text(const struct runs_diff *d, const uint32_t *fi, uint32_t nf
 	printf("  leaked     %s -> %s (%s)\n", fmt_bytes(c[0], 48, rb->live_bytes),
 	       fmt_bytes(c[1], 48, rn->live_bytes), fmt_pct(c[2], 48, rb->live_bytes, rn->live_bytes));
 
-	printf("\nFunctions (largest change first; %u unchanged under %g%% hidden)\n", d->nf - nf,
+	printf("\nFunctions (largest change first; %u under --threshold %g%% hidden)\n", d->nf - nf,
 	       o->threshold);
 	tb = table_new(8, fhdr, "lrrrrrrl");
 	for (i = 0; i < nf && i < limit; i++) {
@@ -879,8 +879,8 @@ static void runs_text(const struct runs_diff *d, const uint32_t *fi, uint32_t nf
 		printf("  (no change)\n");
 	table_free(tb);
 
-	printf("\nAllocation sites, matched by function chain (largest change first; %u unchanged "
-	       "hidden)\n", d->ns - ns);
+	printf("\nAllocation sites, matched by function chain (largest change first; %u hidden)\n",
+	       d->ns - ns);
 	tb = table_new(10, shdr, "rrrrrrrrll");
 	for (i = 0; i < ns && i < limit; i++) {
 		const struct srow *s = &d->s[si[i]];
@@ -899,7 +899,7 @@ static void runs_text(const struct runs_diff *d, const uint32_t *fi, uint32_t nf
 	else
 		printf("  (no change)\n");
 	table_free(tb);
-	printf("\nTimes are self times unless named total; a self-time change under 1%% of the "
+	printf("\nTimes are self times unless named total; a self-time change under 5%% of the "
 	       "run's total is noise.\n");
 }
 
@@ -920,11 +920,12 @@ static int diff_runs(struct trace *base, const struct opts *o)
 
 	fi = xmalloc((d.nf + 1) * sizeof(*fi));
 	si = xmalloc((d.ns + 1) * sizeof(*si));
+	/* without --threshold every row is shown; with it, rows whose changes are under it hide */
 	for (i = 0; i < d.nf; i++)
-		if (frow_shown(&d, &d.f[i], o->threshold))
+		if (o->threshold <= 0 || frow_shown(&d, &d.f[i], o->threshold))
 			fi[nf++] = i;
 	for (i = 0; i < d.ns; i++)
-		if (srow_shown(&d.s[i], o->threshold))
+		if (o->threshold <= 0 || srow_shown(&d.s[i], o->threshold))
 			si[ns++] = i;
 	sort_d = &d;
 	qsort(fi, nf, sizeof(*fi), cmp_frow);

@@ -175,7 +175,8 @@ static void judge(struct timeline *tl, const struct trace *t, struct symbols *sy
 	v->sus = xcalloc(HASH_COUNT(map) + 1, sizeof(*v->sus));
 	HASH_ITER(hh, map, s, tmp) {
 		HASH_DEL(map, s);
-		if (s->rate > 0 && s->last > s->first) {
+		/* a suspect grows, and carries at least 1% of the heap's growth */
+		if (s->rate > 0 && s->last > s->first && s->rate >= v->rate / 100) {
 			v->sus[v->nsus++] = s;
 		} else {
 			free(s->key);

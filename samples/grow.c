@@ -21,19 +21,19 @@ static void *kept[GROW_N];
 static void *setup_block;
 void *volatile sink;
 
-static void setup(void)
+static __attribute__((noinline)) void setup(void)
 {
 	setup_block = malloc(1000);
 	memset(setup_block, 1, 1000);
 }
 
-static void grow_one(int i)
+static __attribute__((noinline)) void grow_one(int i)
 {
 	kept[i] = malloc(GROW_SIZE);
 	memset(kept[i], 2, GROW_SIZE);
 }
 
-static void churn(int i)
+static __attribute__((noinline)) void churn(int i)
 {
 	char *p = malloc((size_t)i + 1);
 
@@ -42,7 +42,7 @@ static void churn(int i)
 	free(p);
 }
 
-static void churn_realloc(void)
+static __attribute__((noinline)) void churn_realloc(void)
 {
 	char *p = malloc(16), *q;
 

@@ -28,7 +28,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static void remember_session(void)
+static __attribute__((noinline)) void remember_session(void)
 {
 	struct session *s = malloc(sizeof(*s));
 
@@ -37,7 +37,7 @@ static void remember_session(void)
 	sessions = s;
 }
 
-static void handle_request(int leak)
+static __attribute__((noinline)) void handle_request(int leak)
 {
 	char *req = malloc(REQ_SIZE);
 

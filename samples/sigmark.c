@@ -40,13 +40,13 @@ static void announce(int k)
 		exit(4);
 }
 
-static void hold(int i)
+static __attribute__((noinline)) void hold(int i)
 {
 	held[i] = malloc(SIG_SIZE);
 	memset(held[i], 1, SIG_SIZE);
 }
 
-static void temp(void)
+static __attribute__((noinline)) void temp(void)
 {
 	char *p = malloc(256);
 
