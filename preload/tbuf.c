@@ -349,6 +349,7 @@ static void atfork_child(void)
 		threads = self;
 		self->next = NULL;
 		self->flush_lock = 0;
+		self->tid = syscall(SYS_gettid);	/* the child's thread is a new one */
 		reset_tables(self);
 	}
 	ps_modules_forget();
