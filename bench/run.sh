@@ -4,7 +4,8 @@
 # bench/run.sh - `make bench`: perfshim beside its peers on the same binaries, in one run.
 #
 #   call-heavy:       fib and the toy interpreter (instrumented, -O2): plain, perfshim, uftrace
-#   allocation-heavy: mallocbench and sqlite3 (not instrumented): plain, perfshim, heaptrack
+#   allocation-heavy: mallocbench (1 and 2 threads) and sqlite3 (not instrumented): plain,
+#                     perfshim, heaptrack
 #   analyzer:         perfshim-analyze functions/memory vs uftrace report / heaptrack_print
 #
 # CPU time is user+sys of the command and all its waited-for children (bench/cputime.c, a
@@ -301,6 +302,9 @@ declare -A HTFILE
 
 bench_alloc mallocbench "mallocbench $MALLOC_N" "$B/samples/plain/mallocbench $MALLOC_N" \
 	"$B/samples/plain/mallocbench 1"
+# two threads: perfshim's threads never share a lock; heaptrack's take one global mutex
+bench_alloc mallocbench2 "mallocbench $MALLOC_N, 2 threads" \
+	"$B/samples/plain/mallocbench $MALLOC_N 2" "$B/samples/plain/mallocbench 2 2"
 
 # A real, uninstrumented program from Debian with a fixed workload: sqlite3 building, indexing
 # and grouping a table in memory (python3 when sqlite3 is missing).
