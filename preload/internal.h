@@ -139,10 +139,8 @@ struct ps_thread {
 	uint32_t *last_nodes;		/* last_nodes[i]: node of last_stack[i..len) */
 	struct ps_stack_memo *stack_memo; /* per shadow depth: last (parent, fn) -> node */
 	uint32_t nodes_seen;		/* nnodes after stack.c's last call: less = tables reset */
-	struct ps_unw_rule *unw_rules;	/* stack.c: learned unwind rules per return address */
-	uintptr_t unw_stack_hi;		/* highest stack address a checked unwind reached */
-	uint32_t unw_nrules;
-	uint32_t unw_walks;		/* fast walks, every 1024th is checked by libunwind */
+	uintptr_t unw_stack_hi;		/* stack.c: highest stack address libunwind reached */
+	uint32_t unw_walks;		/* stack.c: fast walks, every 1024th checked */
 };
 
 extern __thread struct ps_thread ps_self PS_TLS;
