@@ -344,7 +344,7 @@ bench_analyzer() { # NAME LABEL OURS_CMD PEER PEER_CMD EVENTS
 	local ratio
 	ratio=$(per "$ours_rate" "$theirs_rate")
 	row "$label" "events/s (CPU)" "$(fmt "$ours_rate")" "$peer" "$(fmt "$theirs_rate")" \
-		"$(fmt "$ratio")x" ">= 10x, >= 80M" "$(met "$ratio" ">=" 10)/$(met "$ours_rate" ">=" 80e6)"
+		"$(xfmt "$ratio")" ">= 10x, >= 80M" "$(met "$ratio" ">=" 10)/$(met "$ours_rate" ">=" 80e6)"
 	row "$label" "peak RSS (MiB)" "$(fmt "$(calc "${RSS[$name.ana]} / 1024")")" "$peer" \
 		"$(fmt "$(calc "${RSS[$name.peer]:-n/a} / 1024")")" "" "" ""
 }
