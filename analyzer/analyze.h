@@ -195,6 +195,10 @@ uint32_t trace_stack_parent(const struct trace *t, uint32_t id);
 
 /* trace_find_mark - time of mark @label ("start", "end" or a recorded label); -1 if none. */
 int trace_find_mark(const struct trace *t, const char *label, uint64_t *ns);
+/* trace_info - decode the whole trace once, if no complete walk did yet, so that modules,
+ * marks, names and totals are complete (before symbolizing after a one-thread walk).
+ * Return: 0, or -1 on a read error. */
+int trace_info(struct trace *t);
 /* trace_unmatched_exits - EXIT/EXITS beyond the open calls, seen by the last calls walk */
 uint64_t trace_unmatched_exits(const struct trace *t);
 struct opts;

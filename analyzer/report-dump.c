@@ -147,10 +147,6 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 	return 0;
 }
 
-static int no_event(const struct trace_event *ev, void *ctx)
-{
-	return 0;
-}
 
 /* thread index of --thread TID: the first instance with that tid, or -2 if none */
 static int thread_arg(const struct trace *t, const struct opts *o)
@@ -181,7 +177,7 @@ int report_dump(struct trace *t, const struct opts *o)
 		return -1;
 	}
 	/* modules first, so that names are known from the first line */
-	if (trace_walk(t, 0, -1, no_event, NULL) < 0)
+	if (trace_info(t) < 0)
 		return -1;
 	d.sym = sym_open(t);
 	if (d.sym)

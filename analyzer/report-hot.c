@@ -433,6 +433,9 @@ static int collect_selected(struct trace *t, const struct opts *o, unsigned want
 
 	if (!o->thread_set)
 		return hot_collect(t, -1, want, h);
+	/* one thread's walk does not see the modules other threads recorded */
+	if (trace_info(t) < 0)
+		return -1;
 	idx = xmalloc((t->nthreads + 1) * sizeof(*idx));
 	n = hot_threads(t, o, idx);
 	if (!n) {

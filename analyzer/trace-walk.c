@@ -710,7 +710,7 @@ static void walk_finished(struct trace *t, struct reader *r, bool all)
 	if (!all)
 		return;
 	r->info_complete = true;
-	for (i = 0; i < t->nthreads; i++) {
+	for (i = 0; i < t->nthreads + r->npseudo; i++) {
 		struct tstate *ts = r->ts[i];
 		struct trace_thread *th = &t->threads[i];
 
@@ -755,7 +755,7 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 {
 	struct reader *r = R(t);
 	bool calls = (flags & (WALK_CALLS | WALK_EXITS)) != 0;
-	uint32_t i, lo = 0, hi = t->nthreads;
+	uint32_t i, lo = 0, hi = t->nthreads + r->npseudo;	/* with the signal marks */
 	int rc = 0;
 
 	if (thread >= 0) {
@@ -830,7 +830,7 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 		}
 		free(heap);
 	}
-	walk_finished(t, r, !rc && lo == 0 && hi == t->nthreads);
+	walk_finished(t, r, !rc && lo == 0 && hi == t->nthreads + r->npseudo);
 	if (r->progress)
 		progress_done(r->progress);
 	return rc;
@@ -858,20 +858,28 @@ int trace_find_mark(const struct trace *t, const char *label, uint64_t *ns)
 		return 0;
 	}
 	if (!R(t)->info_complete)
-		trace_walk(tw, 0, -1, no_event, NULL);
+		trace_info(tw);
 	for (i = 0; i < t->nmarks; i++)
 		if (!strcmp(t->marks[i].label, label)) {
 			*ns = t->marks[i].ns;
 			return 0;
 		}
 	if (!strcmp(label, "end")) {
-		for (i = 0; i < t->nthreads; i++)
+		for (i = 0; i < t->nthreads + R(t)->npseudo; i++)
 			if (t->threads[i].last_ns > end)
 				end = t->threads[i].last_ns;
 		*ns = end;
 		return 0;
 	}
 	return -1;
+}
+
+/** trace_info - one walk of every thread when none completed yet (modules, marks...). */
+int trace_info(struct trace *t)
+{
+	if (R(t)->info_complete)
+		return 0;
+	return trace_walk(t, 0, -1, no_event, NULL) < 0 ? -1 : 0;
 }
 
 /* trace_unmatched_exits - EXIT records with no open call, seen by walks that track calls */

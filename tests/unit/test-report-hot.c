@@ -9,6 +9,7 @@
 #define PR_FMT "test"
 
 #include <check.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -421,6 +422,63 @@ START_TEST(test_no_calls)
 }
 END_TEST
 
+/* ---- names when one thread is walked: the modules come from another thread ---- */
+
+void hot_fn_b(void);
+void __attribute__((noinline)) hot_fn_b(void) { __asm__ volatile("nop; nop; nop; nop"); }
+
+struct self_mod {
+	uint64_t addr, base, lo, hi;
+};
+
+static int self_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct self_mod *m = arg;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	int i;
+
+	for (i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_LOAD) {
+			uint64_t a = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+
+			lo = a < lo ? a : lo;
+			hi = a + info->dlpi_phdr[i].p_memsz > hi ? a + info->dlpi_phdr[i].p_memsz : hi;
+		}
+	if (m->addr < lo || m->addr >= hi)
+		return 0;
+	m->base = info->dlpi_addr;
+	m->lo = lo;
+	m->hi = hi;
+	return 1;
+}
+
+START_TEST(test_thread_names)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *x = tg_thread(g, 10), *y = tg_thread(g, 20);
+	struct self_mod m = { .addr = (uint64_t)(uintptr_t)hot_fn_b };
+	struct opts o = default_opts();
+	char exe[512];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	ck_assert_int_gt(n, 0);
+	exe[n] = 0;
+	ck_assert_int_eq(dl_iterate_phdr(self_cb, &m), 1);
+	tg_module(x, m.base, m.lo, m.hi, "", 0, exe, 1);	/* the main thread records it */
+	tg_enter(y, m.addr, 10);
+	tg_exit(y, 30);
+	tg_close(g);
+	o.format = FMT_JSON;
+	o.thread_set = 1;
+	o.thread_tid = 20;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has("{\"name\":\"hot_fn_b\",\"module\":\"test-report-hot\",");
+	o.function = "hot_fn_b";
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	has("\"name\":\"hot_fn_b\"");
+}
+END_TEST
+
 START_TEST(test_summary)
 {
 	struct tg *g = tg_open(path);
@@ -570,6 +628,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_callgraph_tree);
 	tcase_add_test(tc, test_no_calls);
 	tcase_add_test(tc, test_summary);
+	tcase_add_test(tc, test_thread_names);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("output");
 	tcase_add_test(tc, test_units);
