@@ -96,6 +96,7 @@ struct reader {
 	uint32_t nchunks;
 	struct tstate **ts;		/* parallel to trace->threads */
 	uint32_t ts_cap;
+	uint32_t npseudo;		/* tid 0 streams (signal marks), after the nthreads threads */
 	bool exact;			/* ticks are ns (no TSC) */
 	uint64_t start_ticks;		/* header start_ticks */
 	uint64_t mult;			/* ns_per_tick in 32.32 fixed point */

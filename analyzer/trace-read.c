@@ -330,6 +330,42 @@ out:
 	return found;
 }
 
+/*
+ * tid 0 is not a thread: its chunks each carry one mark set by the mark signal (trace.h).
+ * Its stream moves after the threads, out of t->nthreads (so reports count only threads);
+ * walks of every thread (thread -1) still decode it, so its marks are delivered and known.
+ */
+static void split_pseudo(struct trace *t, struct reader *r)
+{
+	uint32_t n = t->nthreads, i, k = 0, pass;
+	struct trace_thread *th;
+	struct tstate **ts;
+
+	for (i = 0; i < n && t->threads[i].tid; i++)
+		;
+	if (i == n)
+		return;
+	th = xmalloc(n * sizeof(*th));
+	ts = xmalloc(n * sizeof(*ts));
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++) {
+			if ((t->threads[i].tid == 0) != (pass == 1))
+				continue;
+			th[k] = t->threads[i];
+			ts[k] = r->ts[i];
+			ts[k]->index = k;
+			r->npseudo += pass;
+			k++;
+		}
+	memcpy(t->threads, th, n * sizeof(*th));
+	memcpy(r->ts, ts, n * sizeof(*ts));
+	for (i = 0; i < n; i++)
+		t->threads[i].priv = r->ts[i];
+	t->nthreads = n - r->npseudo;
+	free(th);
+	free(ts);
+}
+
 static struct tstate *thread_new(struct trace *t, struct reader *r, uint32_t tid)
 {
 	struct tstate *ts = xcalloc(1, sizeof(*ts));
@@ -514,8 +550,9 @@ next:
 		last_ts = ts;
 	}
 	free(tmap);
+	split_pseudo(t, r);
 
-	for (i = 0; i < t->nthreads; i++) {
+	for (i = 0; i < t->nthreads + r->npseudo; i++) {
 		struct tstate *ts = r->ts[i];
 		struct trace_thread *th = &t->threads[i];
 
@@ -617,7 +654,7 @@ int trace_open(const char *path, struct trace **out)
 		uint64_t lo = UINT64_MAX, hi = 0;
 		uint32_t i;
 
-		for (i = 0; i < t->nthreads; i++) {
+		for (i = 0; i < t->nthreads + R(t)->npseudo; i++) {
 			if (!t->threads[i].nchunks)
 				continue;
 			if (t->threads[i].first_ns < lo)
@@ -646,7 +683,7 @@ void trace_close(struct trace *t)
 	r = R(t);
 	if (t->fd >= 0)
 		close(t->fd);
-	for (i = 0; i < t->nthreads; i++) {
+	for (i = 0; i < t->nthreads + r->npseudo; i++) {
 		struct tstate *ts = r->ts[i];
 
 		free(ts->chunks);
