@@ -49,4 +49,7 @@ assert_eq '[["temp",2560,2560,0]]' \
 	"$(d '[.sites[1:][] | [.stack[0], .allocated_bytes, .freed_bytes, .net_bytes]]')" \
 	"signal-1..signal-2: temp nets zero, nothing else"
 
+# the pseudo thread (tid 0) that carries signal marks is not a thread of the program
+assert_eq "[$pid]" "$("$ANALYZE" summary --format=json "$TMP/t" | jq -c '[.threads[].tid]')" \
+	"summary: the program's one thread only"
 echo "81-diff-signal: ok"
