@@ -193,6 +193,9 @@ bench_calls() { # NAME LABEL TINY_ARGS PROG ARGS...
 	specs+=("$name.ps|rm -f $trace|$ps $args" "$name.ps0|rm -f $trace|$ps $tiny")
 	[ $uftrace_ok = 1 ] &&
 		specs+=("$name.uft|rm -rf $ud|$uft $args" "$name.uft0|rm -rf $ud|$uft $tiny")
+	# the realistic program also with the default events: calls and allocations with stacks
+	[ "$name" = interp ] &&
+		specs+=("$name.all|rm -f $trace.all|env PERFSHIM_OUTPUT=$trace.all LD_PRELOAD=$LIB $prog $args")
 	echo "== $label: ${#specs[@]} variants x $RUNS runs" >&2
 	group "$RUNS" "${specs[@]}"
 	# the last run of each variant was the tiny one: record the full-size trace once more
@@ -234,6 +237,9 @@ bench_calls() { # NAME LABEL TINY_ARGS PROG ARGS...
 		"$(xfmt "$(per "$uft_ns" "$ps_ns")")" "<= 25 ns" "$(met "$ps_ns" "<=" 25)"
 	row "$label" "  startup excluded" "$(fmt "$ps_m")" uftrace "$(fmt "$uft_m")" \
 		"$(xfmt "$(per "$uft_m" "$ps_m")")" "<= 25 ns" "$(met "$ps_m" "<=" 25)"
+	[ "$name" = interp ] &&
+		row "$label" "CPU, calls+malloc (s)" "${CPU[$name.all]}" "" "" \
+			"$(xfmt "$(per "${CPU[$name.all]}" "${CPU[$name.plain]}")") plain" "" ""
 	row "$label" "trace bytes per call" "$(fmt "$ps_b")" uftrace "$(fmt "$uft_b")" \
 		"$(xfmt "$(per "$uft_b" "$ps_b")")" "<= 6 B" "$(met "$ps_b" "<=" 6)"
 	EVENTS[$name]=$(calc "2 * $calls")	# entry + exit records, for both tools
