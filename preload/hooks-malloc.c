@@ -100,8 +100,9 @@ static PS_NOINSTR void die_no_malloc(void)
  * ps_malloc_resolve - find the next definitions of the malloc family (glibc's). Called by
  * the constructor, and lazily by the first hook that finds its pointer unset. Calls made by
  * dlsym itself meanwhile are served from the bootstrap area. Aborts with one message when
- * malloc, free or realloc cannot be found (nothing can work without them); the others fall
- * back to equivalents built on those (glibc has them all).
+ * the core of the allocator (malloc, free, realloc, calloc, posix_memalign,
+ * malloc_usable_size: any libc with a malloc has them all) cannot be found; aligned_alloc,
+ * memalign, valloc and pvalloc fall back to posix_memalign forms when missing.
  */
 PS_NOINSTR void ps_malloc_resolve(void)
 {
@@ -123,7 +124,6 @@ PS_NOINSTR void ps_malloc_resolve(void)
 	if (!m || !f || !real_realloc || !real_calloc || !real_posix_memalign ||
 	    !real_usable_size)
 		die_no_malloc();
-	/* The rare ones exist in every glibc since 2.26; others get posix_memalign forms. */
 	/* reallocarray is not resolved: glibc's calls realloc through the PLT, which would
 	 * record it twice; it is the overflow check plus realloc, done here. */
 	__atomic_store_n(&ps_real_free, (free_fn)f, __ATOMIC_RELEASE);
@@ -143,7 +143,7 @@ static inline PS_NOINSTR int unresolved(void)
 }
 
 /*
- * Recording. rec_begin returns the thread state with the guard taken, or NULL when the event
+ * Recording. rec_thread returns the thread state (guard not taken yet), or NULL when the event
  * is not recorded: malloc events off, the thread does not record, or we are nested inside a
  * hook (libunwind's or the shim's own allocations, or a signal handler that interrupted a
  * hook). Nested events of the program are counted in ->lost; the shim's own are not: stack.c
