@@ -788,13 +788,13 @@ static struct token *lex(const char *src, size_t *ntoks)
 		} else if (c == '\0') {
 			break;
 		} else if (c >= '0' && c <= '9') {
-			int64_t v = 0;
+			uint64_t v = 0;	/* wraps like the arithmetic: no undefined overflow */
 
 			while (*lx.p >= '0' && *lx.p <= '9') {
-				v = v * 10 + (*lx.p - '0');
+				v = v * 10 + (uint64_t)(*lx.p - '0');
 				lx.p++;
 			}
-			lex_push(&lx, T_INT)->ival = v;
+			lex_push(&lx, T_INT)->ival = (int64_t)v;
 		} else if (c == '"') {
 			lex_string(&lx);
 		} else if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
