@@ -8,7 +8,10 @@ need_jq
 
 flags="-g -fno-omit-frame-pointer -pthread -iquote $TOP -Wall -Wextra -Wno-unused-parameter -O0 -fno-inline -finstrument-functions"
 cc $flags "$TOP/samples/variant.c" -o "$TMP/base" || fail "cannot build the base variant"
-cc $flags -DVARIANT "$TOP/samples/variant.c" -o "$TMP/new" || fail "cannot build the new variant"
+# the new build is also moved: another file name, every line 7 lines lower (heaptrack would
+# see every site as removed and added; sites here are matched by function chain)
+{ printf '// moved\n%.0s' 1 2 3 4 5 6 7; cat "$TOP/samples/variant.c"; } >"$TMP/variant-moved.c"
+cc $flags -DVARIANT "$TMP/variant-moved.c" -o "$TMP/new" || fail "cannot build the new variant"
 # Times are wall-clock on a shared machine: a preemption can make any function look slower.
 # The timing checks (which functions changed, crunch about 2x) get three tries of the pair of
 # runs; everything else is exact and checked on the last pair.
@@ -53,6 +56,11 @@ assert_eq '[2048,2048,"same"]' \
 "$ANALYZE" diff --threshold 25 "$TMP/b" "$TMP/n" >"$TMP/d.txt" || fail "text diff failed"
 grep -q 'x slower' "$TMP/d.txt" || fail "text: no 'x slower' verdict"
 grep -q 'allocates 8.0 KiB more' "$TMP/d.txt" || fail "text: no allocation verdict"
+
+# the same site in both builds although its file and lines moved: one row, not +N and -N
+assert_eq 3 "$(jq '.sites | length' "$TMP/all.json")" "sites of both builds, matched"
+assert_eq 0 "$(jq '[.sites[] | select(.verdict == "new" or .verdict == "gone")] | length' "$TMP/all.json")" \
+	"no site new or gone"
 
 # usage: three traces, or --from with two, is one error line and exit 1
 "$ANALYZE" diff --from start "$TMP/b" "$TMP/n" >/dev/null 2>"$TMP/e"
