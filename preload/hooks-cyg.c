@@ -222,7 +222,7 @@ static void cyg_setup(struct ps_thread *t)
 }
 
 /*
- * Open a call of @fn whose frame address is @sp, in any mode. Runs under the guard.
+ * Open a call of @fn whose stack pointer is @sp, in any mode. Runs under the guard.
  * Past the hard cap the call is counted (t->overflow, t->lost) and its exit skipped later.
  */
 static void enter_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
@@ -262,8 +262,9 @@ static void enter_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
 
 /*
  * The frame an exit of @fn (stack pointer @sp) closes, when it is not simply the top: an
- * exception or longjmp left frames above it. The frame with both the function and the frame
- * address is exact; without frame pointers in the program only the function can match.
+ * exception or longjmp left frames above it. The frame with both the function and the stack
+ * pointer is exact; where the function's stack pointer moved between its entry and exit
+ * hooks (alloca, pushed arguments) only the function can match, the innermost such frame.
  * Return: its index + 1, or 0 when the call was never opened here.
  */
 static uint32_t find_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
