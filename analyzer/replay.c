@@ -505,3 +505,41 @@ char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id)
 	*p = '\0';
 	return key;
 }
+
+/* replay_json_stack - "stack": [frame names, innermost first] of stack @id into @j. */
+void replay_json_stack(struct json *j, const struct trace *t, struct symbols *sym, uint32_t id)
+{
+	const char *names[1024];
+	uint32_t i, n = replay_stack_names(t, sym, id, names, 1024);
+
+	json_arr_begin(j, "stack");
+	for (i = 0; i < n && i < 1024; i++)
+		json_str(j, NULL, names[i]);
+	json_arr_end(j);
+}
+
+/*
+ * replay_text_stack - "f0 < f1 < f2 < f3 < ..." (innermost first, at most REPLAY_TEXT_FRAMES
+ * frames, long names shortened) for text tables, into @buf; "(no stack)" for stack 0.
+ * Return: @buf.
+ */
+const char *replay_text_stack(const struct trace *t, struct symbols *sym, uint32_t id,
+			      char *buf, size_t len)
+{
+	const char *names[REPLAY_TEXT_FRAMES];
+	char sb[128];
+	uint32_t i, n = replay_stack_names(t, sym, id, names, REPLAY_TEXT_FRAMES);
+	size_t off = 0;
+
+	if (!n) {
+		snprintf(buf, len, "(no stack)");
+		return buf;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < n && i < REPLAY_TEXT_FRAMES && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " < " : "",
+					short_name(names[i], sb, sizeof(sb), 60));
+	if (n > REPLAY_TEXT_FRAMES && off < len)
+		snprintf(buf + off, len - off, " < ...");
+	return buf;
+}

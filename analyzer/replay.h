@@ -96,10 +96,15 @@ static inline uint64_t replay_peak_blocks(const struct replay *r, const struct r
 	return a->snap_epoch == r->epoch ? a->snap_blocks : a->live_blocks;
 }
 
-/* ---- naming stacks as sites (the same key wherever sites are grouped) ---- */
+/* ---- naming stacks: site keys (the same wherever sites are grouped) and output ---- */
 
 uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t id,
 			    const char **names, uint32_t max);
 char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id);
+
+#define REPLAY_TEXT_FRAMES 4		/* frames shown per stack in text tables */
+void replay_json_stack(struct json *j, const struct trace *t, struct symbols *sym, uint32_t id);
+const char *replay_text_stack(const struct trace *t, struct symbols *sym, uint32_t id,
+			      char *buf, size_t len);
 
 #endif /* PERFSHIM_REPLAY_H */

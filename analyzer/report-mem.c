@@ -21,7 +21,6 @@
 
 #define NBUCKETS REPLAY_NBUCKETS
 #define TEXT_LIMIT 10		/* rows per text table without --limit */
-#define TEXT_FRAMES 4		/* frames shown per stack in text tables */
 
 /* ---- sites: stacks merged by their symbolized frames ---- */
 
@@ -54,12 +53,6 @@ struct mem {
 	struct suppressions *supp;	/* NULL with --no-suppress */
 	uint64_t supp_bytes, supp_blocks; /* live at the end but suppressed */
 };
-
-/* Frame names of stack @id (see replay_stack_names). */
-static uint32_t stack_names(struct mem *m, uint32_t id, const char **names, uint32_t max)
-{
-	return replay_stack_names(m->t, m->sym, id, names, max);
-}
 
 /* Group the stacks of pass 1 into sites. */
 static void build_sites(struct mem *m)
@@ -283,34 +276,12 @@ static int parse_sort(const char *name, enum site_order *by)
 
 static void json_stack(struct mem *m, struct json *j, uint32_t id)
 {
-	const char *names[1024];
-	uint32_t i, n = stack_names(m, id, names, 1024);
-
-	json_arr_begin(j, "stack");
-	for (i = 0; i < n && i < 1024; i++)
-		json_str(j, NULL, names[i]);
-	json_arr_end(j);
+	replay_json_stack(j, m->t, m->sym, id);
 }
 
-/* "f0 < f1 < f2 < ..." for text tables, at most TEXT_FRAMES frames. */
 static const char *text_stack(struct mem *m, uint32_t id, char *buf, size_t len)
 {
-	const char *names[TEXT_FRAMES];
-	char sb[128];
-	uint32_t i, n = stack_names(m, id, names, TEXT_FRAMES);
-	size_t off = 0;
-
-	if (!n) {
-		snprintf(buf, len, "(no stack)");
-		return buf;
-	}
-	buf[0] = '\0';
-	for (i = 0; i < n && i < TEXT_FRAMES && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " < " : "",
-					short_name(names[i], sb, sizeof(sb), 60));
-	if (n > TEXT_FRAMES && off < len)
-		snprintf(buf + off, len - off, " < ...");
-	return buf;
+	return replay_text_stack(m->t, m->sym, id, buf, len);
 }
 
 static void json_site(struct mem *m, struct json *j, const struct site *s)

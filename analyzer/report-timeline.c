@@ -188,17 +188,6 @@ static void judge(struct timeline *tl, const struct trace *t, struct symbols *sy
 	free(y);
 }
 
-static void json_stack(struct json *j, const struct trace *t, struct symbols *sym, uint32_t id)
-{
-	const char *names[1024];
-	uint32_t i, n = replay_stack_names(t, sym, id, names, 1024);
-
-	json_arr_begin(j, "stack");
-	for (i = 0; i < n && i < 1024; i++)
-		json_str(j, NULL, names[i]);
-	json_arr_end(j);
-}
-
 static const char *verdict_text(const struct verdict *v, char *buf, size_t len)
 {
 	char b[32];
@@ -234,7 +223,7 @@ static void timeline_json(const struct timeline *tl, const struct trace *t, stru
 	json_arr_begin(&j, "suspects");
 	for (i = 0; i < v->nsus && v->grows; i++) {
 		json_obj_begin(&j, NULL);
-		json_stack(&j, t, sym, v->sus[i]->stack);
+		replay_json_stack(&j, t, sym, v->sus[i]->stack);
 		json_dbl(&j, "bytes_per_s", v->sus[i]->rate);
 		json_i64(&j, "growth_bytes", (int64_t)(v->sus[i]->last - v->sus[i]->first));
 		json_obj_end(&j);
@@ -325,9 +314,8 @@ static void chart(const struct timeline *tl, const char *title, int which)
 static void timeline_text(const struct timeline *tl, const struct trace *t, struct symbols *sym,
 			  const struct verdict *v)
 {
-	char a[32], b[32], line[CHART_W + 1], st[1024], sb[128];
-	const char *names[4];
-	uint32_t i, m, n;
+	char a[32], b[32], line[CHART_W + 1], st[1024];
+	uint32_t i, m;
 	bool rss = false;
 
 	printf("Timeline of %s: %s, sampled every %s\n", t->path, fmt_ns(a, sizeof(a), tl->end_ns),
@@ -355,19 +343,9 @@ static void timeline_text(const struct timeline *tl, const struct trace *t, stru
 	printf("Growth (least squares, second half): %+.0f B/s (residual %.0f B)\n", v->rate,
 	       v->resid);
 	printf("Verdict: %s%s\n", verdict_text(v, a, sizeof(a)), v->grows ? "; suspects:" : "");
-	for (i = 0; v->grows && i < v->nsus && i < NSUSPECTS; i++) {
-		uint32_t k, off = 0;
-
-		n = replay_stack_names(t, sym, v->sus[i]->stack, names, 4);
-		st[0] = 0;
-		for (k = 0; k < n && k < 4 && off < sizeof(st); k++)
-			off += (uint32_t)snprintf(st + off, sizeof(st) - off, "%s%s", k ? " < " : "",
-						  short_name(names[k], sb, sizeof(sb), 60));
-		if (!n)
-			snprintf(st, sizeof(st), "(no stack)");
+	for (i = 0; v->grows && i < v->nsus && i < NSUSPECTS; i++)
 		printf("  %12s/s  %s\n", fmt_bytes(a, sizeof(a), (uint64_t)llround(v->sus[i]->rate)),
-		       st);
-	}
+		       replay_text_stack(t, sym, v->sus[i]->stack, st, sizeof(st)));
 }
 
 /**
