@@ -948,6 +948,48 @@ START_TEST(test_merged_realloc)
 }
 END_TEST
 
+/* tid 0: marks set from a signal handler, one chunk each; not a thread */
+START_TEST(test_signal_marks)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *a = tg_thread(g, 10), *z = tg_thread(g, 0);
+	struct tg_chunk *m0, *m1;
+	struct trace *t;
+	struct evs e = { 0 };
+	uint64_t ns;
+
+	tg_enter(a, 0x10, 100);
+	tg_mark(z, "signal-12", 150);
+	m0 = tg_take(z, 0);
+	tg_mark(z, "signal-12b", 250);
+	m1 = tg_take(z, 0);
+	tg_put(g, m1);			/* handlers in two threads: written out of seq order */
+	tg_flush(a, 0);
+	tg_put(g, m0);
+	tg_exit(a, 300);
+	tg_flush(a, TRACE_CHUNK_LAST);
+	tg_close_raw(g);		/* tid 0 never writes a LAST chunk */
+
+	t = open_ok();
+	ck_assert_uint_eq(t->nthreads, 1);
+	ck_assert_uint_eq(t->threads[0].tid, 10);
+	walk(t, WALK_OTHER | WALK_CALLS | WALK_MERGED, -1, &e);
+	ck_assert_uint_eq(e.n, 4);
+	ck_assert_int_eq(e.v[1].type, EV_MARK);
+	ck_assert_uint_eq(e.v[1].tid, 0);
+	ck_assert_uint_eq(e.v[1].ns, 150);
+	ck_assert_str_eq(e.str[2], "signal-12b");
+	ck_assert_uint_eq(e.v[2].ns, 250);
+	evs_free(&e);
+	ck_assert_int_eq(trace_find_mark(t, "signal-12b", &ns), 0);
+	ck_assert_uint_eq(ns, 250);
+	ck_assert_uint_eq(t->nmarks, 2);
+	walk(t, WALK_OTHER, 0, &e);	/* thread 0 is tid 10: no marks of its own */
+	ck_assert_uint_eq(e.n, 0);
+	trace_close(t);
+}
+END_TEST
+
 static int stop_at_3(const struct trace_event *ev, void *ctx)
 {
 	return ++*(int *)ctx == 3 ? 42 : 0;
@@ -1231,6 +1273,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_stacks);
 	tcase_add_test(tc, test_merged_realloc);
 	tcase_add_test(tc, test_stop_walk);
+	tcase_add_test(tc, test_signal_marks);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fuzz");
 	tcase_add_checked_fixture(tc, setup, teardown);
