@@ -2,11 +2,15 @@
 /*
  * Unit tests of the replay's stops (analyzer/replay.c), which `diff --from/--to` and
  * `timeline` read: the live state at a stop holds exactly the events up to its time, blocks
- * keep their allocation time, stacks their freed bytes; and report_diff's error paths.
+ * keep their allocation time, stacks their freed bytes; report_diff between two marks and
+ * of two runs (sites matched by function chain, not address), and its error paths.
  */
 #define PR_FMT "test"
 
 #include <check.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,21 +18,130 @@
 #include "analyzer/replay.h"
 #include "tests/unit/tracegen.h"
 
-static char trace_path[64];
+/* functions whose addresses are the test's frames (8 bytes each at least) */
+void difffn_a(void);
+void difffn_main(void);
+void __attribute__((noinline)) difffn_a(void) { __asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop"); }
+void __attribute__((noinline)) difffn_main(void) { __asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop"); }
+#define FA ((uint64_t)(uintptr_t)difffn_a)
+#define FMAIN ((uint64_t)(uintptr_t)difffn_main)
 
-static void setup(void)
+static char trace_path[64], trace2_path[64], out_path[64];
+
+static void tmpname(char *buf, const char *name)
 {
 	int fd;
 
-	strcpy(trace_path, "/tmp/test-report-diff.XXXXXX");
-	fd = mkstemp(trace_path);
+	snprintf(buf, 64, "/tmp/test-report-diff-%s.XXXXXX", name);
+	fd = mkstemp(buf);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+}
+
+static void setup(void)
+{
+	tmpname(trace_path, "a");
+	tmpname(trace2_path, "b");
+	tmpname(out_path, "out");
 }
 
 static void teardown(void)
 {
 	unlink(trace_path);
+	unlink(trace2_path);
+	unlink(out_path);
+}
+
+static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uint64_t *m = arg;			/* in: addr; out: base, lo, hi */
+	uint64_t lo = UINT64_MAX, hi = 0;
+	int i;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (info->dlpi_addr + ph->p_vaddr < lo)
+			lo = info->dlpi_addr + ph->p_vaddr;
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
+			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+	}
+	if (m[0] < lo || m[0] >= hi)
+		return 0;
+	m[1] = info->dlpi_addr;
+	m[2] = lo;
+	m[3] = hi;
+	return 1;
+}
+
+/* MODULE record of this test binary, as the shim would write it. */
+static void module_self(struct tg_thread *th, uint64_t ticks)
+{
+	uint64_t m[4] = { FA };
+	char path[512];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	ck_assert_int_gt(n, 0);
+	path[n] = '\0';
+	ck_assert_int_eq(dl_iterate_phdr(find_cb, m), 1);
+	tg_module(th, m[1], m[2], m[3], "", 0, path, ticks);
+}
+
+/* Run @fn with stdout into out_path. Return: what it printed (free it); *@rc its result. */
+static char *capture(int (*fn)(struct trace *, const struct opts *), struct trace *t,
+		     const struct opts *o, int *rc)
+{
+	int save, fd;
+	FILE *f;
+	char *buf;
+	long len;
+
+	fflush(stdout);
+	save = dup(1);
+	fd = open(out_path, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	dup2(fd, 1);
+	close(fd);
+	*rc = fn(t, o);
+	fflush(stdout);
+	dup2(save, 1);
+	close(save);
+	f = fopen(out_path, "r");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = xcalloc(1, (size_t)len + 1);
+	ck_assert_int_eq(fread(buf, 1, (size_t)len, f), len);
+	fclose(f);
+	return buf;
+}
+
+static struct opts json_opts(const char **traces, int n)
+{
+	struct opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.traces = traces;
+	o.ntraces = n;
+	o.format = FMT_JSON;
+	o.limit = -1;
+	o.demangle = 1;
+	return o;
+}
+
+/* how many times @needle occurs in @hay */
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
 }
 
 /*
@@ -143,6 +256,109 @@ START_TEST(test_diff_marks_errors)
 }
 END_TEST
 
+/*
+ * diff --from A --to B of write_trace(): at A (200) 0x1000 (stack 1) is live; by B (600)
+ * it was freed, 0x2000 allocated and moved by the realloc to 0x3000 (stack 2, 50 B live).
+ */
+START_TEST(test_diff_marks_json)
+{
+	const char *traces[1] = { trace_path };
+	struct opts o = json_opts(traces, 1);
+	struct trace *t;
+	char *out;
+	int rc;
+
+	write_trace();
+	ck_assert_int_eq(trace_open(trace_path, &t), 0);
+	o.from = "A";
+	o.to = "B";
+	out = capture(report_diff, t, &o, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(strstr(out, "{\"from\":\"A\",\"to\":\"B\",\"from_ns\":200,\"to_ns\":600,"
+				  "\"net_bytes\":-50,\"net_blocks\":0,\"allocated_bytes\":250,"
+				  "\"allocations\":2,\"freed_bytes\":300,\"frees\":2,"
+				  "\"new_live_bytes\":50,\"new_live_blocks\":1,"
+				  "\"live_at_from_bytes\":100,\"live_at_from_blocks\":1,"
+				  "\"live_at_to_bytes\":50,\"live_at_to_blocks\":1,"), "%s", out);
+	/* the growth suspect (stack 2) first, then stack 1 which only freed */
+	ck_assert_msg(strstr(out, "\"allocated_bytes\":250,\"freed_bytes\":200,\"net_bytes\":50,"
+				  "\"net_blocks\":1,\"allocations\":2,\"frees\":1,"
+				  "\"new_live_bytes\":50,\"new_live_blocks\":1},{"), "%s", out);
+	ck_assert_msg(strstr(out, "\"allocated_bytes\":0,\"freed_bytes\":100,\"net_bytes\":-100,"
+				  "\"net_blocks\":-1,\"allocations\":0,\"frees\":1,"
+				  "\"new_live_bytes\":0,\"new_live_blocks\":0}]}"), "%s", out);
+	free(out);
+	trace_close(t);
+}
+END_TEST
+
+/*
+ * One run of a program: difffn_main calls difffn_a (from @enter to @exit ns), which
+ * allocates the sizes of @sizes from the return addresses FA + @ras[i] (other addresses in
+ * one function: two call sites, or another build) and never frees them.
+ */
+static void write_run(const char *path, uint64_t exit_ns, const uint64_t *sizes,
+		      const unsigned *ras, unsigned n)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 9);
+	unsigned i;
+
+	module_self(th, 1);
+	tg_enter(th, FMAIN, 10);
+	tg_enter(th, FA, 100);
+	for (i = 0; i < n; i++) {
+		uint64_t ips[2] = { FA + ras[i], FMAIN + 4 };
+		uint32_t node = tg_stack(th, true, ips, 2);
+
+		tg_alloc(th, TRACE_ALLOC_MALLOC, sizes[i], 0x1000 + 0x100 * i, node, 110 + i);
+	}
+	tg_exit(th, exit_ns);
+	tg_exit(th, exit_ns + 10);
+	tg_close(g);
+}
+
+/* Two runs: one site (by function chain) whatever its addresses; 3x slower; exact peak. */
+START_TEST(test_diff_runs_json)
+{
+	static const uint64_t base_sizes[] = { 100 }, new_sizes[] = { 100, 200 };
+	static const unsigned base_ras[] = { 1 }, new_ras[] = { 5, 3 };
+	const char *traces[2] = { trace_path, trace2_path };
+	struct opts o = json_opts(traces, 2);
+	struct trace *t;
+	char *out;
+	int rc;
+
+	write_run(trace_path, 200, base_sizes, base_ras, 1);		/* a: 100 ns */
+	write_run(trace2_path, 400, new_sizes, new_ras, 2);		/* a: 300 ns */
+	ck_assert_int_eq(trace_open(trace_path, &t), 0);
+	out = capture(report_diff, t, &o, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(strstr(out, "{\"name\":\"difffn_a\",\"base_calls\":1,\"new_calls\":1,"
+				  "\"base_self_ns\":100,\"new_self_ns\":300,\"base_total_ns\":100,"
+				  "\"new_total_ns\":300,\"base_alloc_bytes\":100,"
+				  "\"new_alloc_bytes\":300,"), "%s", out);
+	ck_assert_msg(strstr(out, "\"verdict\":\"3.00x slower, allocates 200 B more\"}"), "%s", out);
+	/* one site in both runs: three stacks (addresses FA+1, FA+5, FA+3) share the chain */
+	ck_assert_int_eq(count(out, "\"stack\":"), 1);
+	ck_assert_msg(strstr(out, "{\"stack\":[\"difffn_a\",\"difffn_main\"],\"base_bytes\":100,"
+				  "\"new_bytes\":300,\"base_leaked_bytes\":100,"
+				  "\"new_leaked_bytes\":300,\"base_allocations\":1,"
+				  "\"new_allocations\":2,\"base_peak_bytes\":100,"
+				  "\"new_peak_bytes\":300,"), "%s", out);
+	free(out);
+
+	/* --threshold 300: the site's +200% and a's +200% are under it, both hidden */
+	o.threshold = 300;
+	out = capture(report_diff, t, &o, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(count(out, "\"stack\":"), 0);
+	ck_assert_msg(strstr(out, "\"functions\":[],\"hidden_functions\":2,"), "%s", out);
+	free(out);
+	trace_close(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("report-diff");
@@ -152,6 +368,8 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_stops);
 	tcase_add_test(tc, test_diff_marks_errors);
+	tcase_add_test(tc, test_diff_marks_json);
+	tcase_add_test(tc, test_diff_runs_json);
 	suite_add_tcase(s, tc);
 	return s;
 }
