@@ -569,7 +569,9 @@ static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **
 		}
 	}
 	t->guard += PS_GUARD_INTERNAL;
-	if (likely(!fast_off))
+	/* learning walks step frame by frame (slower than unw_backtrace): only while useful */
+	if (likely(!fast_off) &&
+	    __atomic_load_n(&nrules, __ATOMIC_RELAXED) < RULE_SLOTS / 4 * 3)
 		got = learn_walk(t, f, (int)(max + SKIP_MAX));
 	else
 		got = unw_backtrace(t->unw_buf, (int)(max + SKIP_MAX));
