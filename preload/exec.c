@@ -48,14 +48,14 @@ static popen_fn real_popen;
  */
 static void resolve(void)
 {
-	real_execve = (execve_fn)dlsym(RTLD_NEXT, "execve");
-	real_execvpe = (execve_fn)dlsym(RTLD_NEXT, "execvpe");
-	real_fexecve = (fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
-	real_execveat = (execveat_fn)dlsym(RTLD_NEXT, "execveat");
-	real_posix_spawn = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
-	real_posix_spawnp = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
-	real_system = (system_fn)dlsym(RTLD_NEXT, "system");
-	real_popen = (popen_fn)dlsym(RTLD_NEXT, "popen");
+	real_execve = (execve_fn)ps_dlsym_next("execve");
+	real_execvpe = (execve_fn)ps_dlsym_next("execvpe");
+	real_fexecve = (fexecve_fn)ps_dlsym_next("fexecve");
+	real_execveat = (execveat_fn)ps_dlsym_next("execveat");
+	real_posix_spawn = (spawn_fn)ps_dlsym_next("posix_spawn");
+	real_posix_spawnp = (spawn_fn)ps_dlsym_next("posix_spawnp");
+	real_system = (system_fn)ps_dlsym_next("system");
+	real_popen = (popen_fn)ps_dlsym_next("popen");
 }
 
 __attribute__((constructor(102))) static void ps_exec_init(void)
@@ -508,7 +508,7 @@ static void __attribute__((noreturn)) exit_common(exit_fn *real, const char *nam
 		ps_flush_all(1);
 	}
 	if (unlikely(!*real))
-		*real = (exit_fn)dlsym(RTLD_NEXT, name);
+		*real = (exit_fn)ps_dlsym_next(name);
 	if (*real)
 		(*real)(status);
 	for (;;)

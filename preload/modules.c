@@ -24,6 +24,7 @@
  */
 struct mod_entry {
 	uintptr_t base;			/* dlpi_addr */
+	uintptr_t lo, hi;		/* range of its PT_LOAD segments */
 	uint64_t path_hash;		/* FNV-1a of the recorded path */
 	uint64_t seen;			/* generation of the last dl_iterate_phdr that saw it */
 };
@@ -173,14 +174,10 @@ static uint8_t *reserve_big(struct ps_thread *t, size_t n)
 	return ps_reserve_slow(t, n);
 }
 
-/* Write one MODULE record. Return: 0, or -1 when recording stopped. */
-static int emit_module(struct ps_thread *t, const struct dl_phdr_info *info, const char *path,
-		       size_t plen)
+/* The absolute range of @info's PT_LOAD segments in *lo, *hi. */
+static void load_range(const struct dl_phdr_info *info, uintptr_t *plo, uintptr_t *phi)
 {
 	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	const uint8_t *id = NULL;
-	size_t idlen = build_id(info, &id);
-	uint8_t *p;
 	int i;
 
 	for (i = 0; i < info->dlpi_phnum; i++) {
@@ -195,6 +192,18 @@ static int emit_module(struct ps_thread *t, const struct dl_phdr_info *info, con
 	}
 	if (lo > hi)
 		lo = hi = info->dlpi_addr;
+	*plo = lo;
+	*phi = hi;
+}
+
+/* Write one MODULE record. Return: 0, or -1 when recording stopped. */
+static int emit_module(struct ps_thread *t, const struct dl_phdr_info *info, const char *path,
+		       size_t plen, uintptr_t lo, uintptr_t hi)
+{
+	const uint8_t *id = NULL;
+	size_t idlen = build_id(info, &id);
+	uint8_t *p;
+
 	if (idlen > TRACE_MAX_STRING)
 		idlen = TRACE_MAX_STRING;
 	if (plen > TRACE_MAX_STRING)
@@ -221,6 +230,7 @@ static int walk_record(struct dl_phdr_info *info, size_t size, void *arg)
 	struct walk *w = arg;
 	struct mod_entry *e;
 	const char *path;
+	uintptr_t lo, hi;
 	size_t plen;
 	uint64_t h;
 
@@ -233,13 +243,16 @@ static int walk_record(struct dl_phdr_info *info, size_t size, void *arg)
 	}
 	if (!w->t)
 		return 0;
-	if (emit_module(w->t, info, path, plen) < 0) {
+	load_range(info, &lo, &hi);
+	if (emit_module(w->t, info, path, plen, lo, hi) < 0) {
 		w->stopped = 1;
 		return 1;
 	}
 	if (nmods == mods_cap && grow() < 0)
 		return 0;
 	mods[nmods].base = info->dlpi_addr;
+	mods[nmods].lo = lo;
+	mods[nmods].hi = hi;
 	mods[nmods].path_hash = h;
 	mods[nmods].seen = mods_gen;
 	nmods++;
@@ -335,6 +348,8 @@ static void modules_unload(struct ps_thread *t)
 		p = trace_put_varint(p, mods[i].base);
 		p = ps_put_dt(t, p, ps_now());
 		ps_commit(t, p);
+		/* other code may be mapped there next: its unwind rules are not these */
+		ps_stack_code_gone(mods[i].lo, mods[i].hi);
 		mods[i] = mods[--nmods];
 	}
 	pthread_mutex_unlock(&mods_lock);
@@ -516,7 +531,7 @@ PS_EXPORT void *dlopen(const char *file, int flags)
 	void *h;
 
 	if (unlikely(!real_dlopen))
-		real_dlopen = (dlopen_fn)dlsym(RTLD_NEXT, "dlopen");
+		real_dlopen = (dlopen_fn)ps_dlsym_next("dlopen");
 	flags &= ~RTLD_DEEPBIND;
 	if (!file)
 		return real_dlopen(file, flags);
@@ -530,7 +545,7 @@ PS_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int flags)
 	void *h;
 
 	if (unlikely(!real_dlmopen))
-		real_dlmopen = (dlmopen_fn)dlsym(RTLD_NEXT, "dlmopen");
+		real_dlmopen = (dlmopen_fn)ps_dlsym_next("dlmopen");
 	h = real_dlmopen(lmid, file, flags & ~RTLD_DEEPBIND);
 	after_open(h);
 	return h;
@@ -542,7 +557,7 @@ PS_EXPORT int dlclose(void *handle)
 	int ret, saved;
 
 	if (unlikely(!real_dlclose))
-		real_dlclose = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
+		real_dlclose = (dlclose_fn)ps_dlsym_next("dlclose");
 	ret = real_dlclose(handle);
 	saved = errno;
 	if (ret == 0 && (t = self_if_recording()) != NULL)

@@ -400,6 +400,33 @@ out:
 	__atomic_store_n(&rules_lock, 0, __ATOMIC_RELEASE);
 }
 
+/*
+ * ps_stack_code_gone - code in [lo, hi) was unmapped (dlclose): its learned rules no longer
+ * describe what may be mapped there next. They become RULE_BAD, which sends walks through
+ * that range to libunwind (slower, never wrong); slots are not emptied, so probe chains of
+ * lock-free readers stay intact.
+ */
+PS_NOINSTR void ps_stack_code_gone(uintptr_t lo, uintptr_t hi)
+{
+	uint32_t i;
+
+	while (__atomic_exchange_n(&rules_lock, 1, __ATOMIC_ACQUIRE))
+		;
+	for (i = 0; i < RULE_SLOTS; i++) {
+		uintptr_t ip = __atomic_load_n(&rules[i].ip, __ATOMIC_RELAXED);
+
+		if (ip >= lo && ip < hi)
+			__atomic_store_n(&rules[i].kind, (uint8_t)RULE_BAD, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&rules_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* ps_stack_fork_child - the child is single-threaded: a lock held at fork is nobody's. */
+PS_NOINSTR void ps_stack_fork_child(void)
+{
+	rules_lock = 0;
+}
+
 static inline PS_NOINSTR int same_loc(const unw_save_loc_t *a, const unw_save_loc_t *b)
 {
 	if (a->type != b->type)

@@ -44,6 +44,7 @@ static void unmap_tables(struct ps_thread *t)
 	unmap(t->fids, ((size_t)t->fid_mask + 1) * sizeof(*t->fids));
 	unmap(t->nodes, ((size_t)t->node_mask + 1) * sizeof(*t->nodes));
 	unmap(t->last_stack, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
+	ps_stack_thread_free(t);
 	t->buf = NULL;
 	t->shadow = NULL;
 	t->fids = NULL;
@@ -341,6 +342,7 @@ static void atfork_child(void)
 
 	pthread_mutex_init(&threads_lock, NULL);
 	threads = NULL;
+	ps_stack_fork_child();
 	if (!ps_recording) {
 		ps_self.guard -= PS_GUARD_INTERNAL;
 		return;
