@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared walks of the export reports: the call tree (self time per call path, per-function
- * totals and duration histograms) and the heap replay (live blocks, per-stack sites, leaks),
- * plus a small hash map, escaping and the output file. analyzer/export.h lists them.
+ * totals and duration histograms) and the heap (replay.c, for one thread or all), plus a
+ * small hash map, escaping and the output file. analyzer/export.h lists them.
  */
 #define PR_FMT "export"
 #include <errno.h>
@@ -388,231 +388,30 @@ void ctree_free(struct ctree *ct)
 	memset(ct, 0, sizeof(*ct));
 }
 
-/* ---- memory replay ---- */
-
-static struct mem_site *site_of(struct mem_replay *m, uint32_t stack)
-{
-	if (stack >= m->nsites) {
-		uint32_t n = stack + 1 > m->nsites * 2 ? stack + 1 : m->nsites * 2;
-
-		m->sites = xrealloc(m->sites, n * sizeof(*m->sites));
-		memset(m->sites + m->nsites, 0, (n - m->nsites) * sizeof(*m->sites));
-		m->nsites = n;
-	}
-	return &m->sites[stack];
-}
-
-static void changed(struct mem_replay *m, uint64_t ns)
-{
-	if (m->live > m->peak) {
-		m->peak = m->live;
-		m->peak_ns = ns;
-	}
-	if (m->on_change)
-		m->on_change(m->ctx, ns, m->live);
-}
+/* ---- the heap ---- */
 
 /*
- * Blocks of threads other than the one --thread selects are still tracked (another thread
- * may free the selected one's blocks, and the live heap is the process's) but flagged so
- * that they count in no site, total or leak.
+ * export_replay - replay the heap of @t into @r (zeroed by the caller, which may set its
+ * change, other and arg): every thread's blocks, counting only thread index @thread's when
+ * @thread >= 0. Return: 0, or -1 when the walk failed; free @r with replay_free either way.
  */
-#define OTHER_THREAD (1U << 31)
-
-/* A block appears: counted on its stack's site, and live until freed (leaked if never). */
-static void block_new(struct mem_replay *m, uint64_t ptr, uint64_t size, uint32_t stack,
-		      uint64_t ns, bool mine)
+int export_replay(struct trace *t, int thread, struct replay *r)
 {
-	struct xmap_val *v;
-	bool created;
-
-	if (mine) {
-		struct mem_site *s = site_of(m, stack);
-
-		s->allocs++;
-		s->bytes += size;
-		m->allocs++;
-		m->bytes += size;
-	}
-	if (!ptr)
-		return;
-	v = xmap_put(&m->blocks, ptr, &created);
-	if (!created)		/* a free we never saw: the old block is gone */
-		m->live -= v->v;
-	v->v = size;
-	v->w = mine ? stack : stack | OTHER_THREAD;
-	m->live += size;
-	changed(m, ns);
+	r->one_thread = thread >= 0;
+	r->thread = thread >= 0 ? (uint32_t)thread : 0;
+	return replay_run(r, t);
 }
 
-/* A block is released (by a selected thread if @mine); counts frees of selected blocks. */
-static void block_gone(struct mem_replay *m, uint64_t ptr, uint64_t ns, bool mine)
-{
-	struct xmap_val old;
-
-	if (!xmap_del(&m->blocks, ptr, &old)) {
-		m->unknown_frees += mine;
-		return;
-	}
-	if (!(old.w & OTHER_THREAD))
-		m->frees++;
-	m->live -= old.v;
-	changed(m, ns);
-}
-
-/* A realloc's new block, held back until the replay reaches its time (ns2). */
-struct pend {
-	uint64_t ns2, ptr, size;
-	uint32_t stack, thread;
-};
-
-struct mwalk {
-	struct mem_replay *m;
-	int only;			/* thread index, or -1 for all */
-	struct pend *pend;
-	uint32_t npend, pcap;
-};
-
-static void pend_apply(struct mwalk *w, uint32_t i)
-{
-	struct pend p = w->pend[i];
-
-	w->pend[i] = w->pend[--w->npend];
-	block_new(w->m, p.ptr, p.size, p.stack, p.ns2,
-		  w->only < 0 || p.thread == (uint32_t)w->only);
-}
-
-/* apply the held-back blocks due before an event of @thread at @ns, oldest first */
-static void pend_drain(struct mwalk *w, uint64_t ns, uint32_t thread)
-{
-	for (;;) {
-		uint32_t i, best = UINT32_MAX;
-
-		for (i = 0; i < w->npend; i++) {
-			const struct pend *p = &w->pend[i];
-
-			if (p->ns2 > ns || (p->ns2 == ns && p->thread != thread))
-				continue;
-			if (best == UINT32_MAX || p->ns2 < w->pend[best].ns2)
-				best = i;
-		}
-		if (best == UINT32_MAX)
-			return;
-		pend_apply(w, best);
-	}
-}
-
-/* a release of @ptr with no live block: a held-back block of the same time may be it */
-static void pend_take(struct mwalk *w, uint64_t ptr)
+/* export_leaked - bytes and blocks still live at the end in @r's counted stacks. */
+void export_leaked(const struct replay *r, uint64_t *bytes, uint64_t *blocks)
 {
 	uint32_t i;
 
-	if (xmap_get(&w->m->blocks, ptr))
-		return;
-	for (i = 0; i < w->npend; i++) {
-		if (w->pend[i].ptr == ptr) {
-			pend_apply(w, i);
-			return;
-		}
+	*bytes = *blocks = 0;
+	for (i = 0; i < r->naggs; i++) {
+		*bytes += r->aggs[i].live_bytes;
+		*blocks += r->aggs[i].live_blocks;
 	}
-}
-
-static int mem_event(const struct trace_event *ev, void *ctx)
-{
-	struct mwalk *w = ctx;
-	struct mem_replay *m = w->m;
-	bool mine = w->only < 0 || ev->thread == (uint32_t)w->only;
-
-	if (w->npend)
-		pend_drain(w, ev->ns, ev->thread);
-	switch (ev->type) {
-	case EV_ALLOC:
-		block_new(m, ev->ptr, ev->size, ev->stack, ev->ns, mine);
-		break;
-	case EV_FREE:
-		if (!ev->ptr)
-			break;
-		pend_take(w, ev->ptr);
-		block_gone(m, ev->ptr, ev->ns, mine);
-		break;
-	case EV_RSS:		/* the process's RSS, whichever thread sampled it */
-		if (m->on_rss)
-			m->on_rss(m->ctx, ev->ns, ev->size);
-		break;
-	case EV_REALLOC:
-		/*
-		 * Old block released at ns, new one obtained at ns2 (ptr 0: realloc(p, 0) freed
-		 * p). The new block waits for ns2 so that another thread's free of the same
-		 * address in between still releases the older block (as report-mem.c does).
-		 */
-		m->reallocs += mine;
-		if (ev->old_ptr) {
-			pend_take(w, ev->old_ptr);
-			block_gone(m, ev->old_ptr, ev->ns, mine);
-		}
-		if (ev->ptr) {
-			if (w->npend == w->pcap) {
-				w->pcap = w->pcap ? 2 * w->pcap : 16;
-				w->pend = xrealloc(w->pend, w->pcap * sizeof(*w->pend));
-			}
-			w->pend[w->npend++] = (struct pend){
-				.ns2 = ev->ns2 > ev->ns ? ev->ns2 : ev->ns,
-				.ptr = ev->ptr, .size = ev->size,
-				.stack = ev->stack, .thread = ev->thread,
-			};
-		}
-		break;
-	default:
-		break;
-	}
-	return 0;
-}
-
-/*
- * mem_replay - replay every allocation of @t in global time order (or of one thread) and
- * fill the totals, the per-stack sites and the leaks (blocks still live at the end).
- * @m's on_change/ctx may be set by the caller; everything else is zeroed here.
- * Return: 0, or -1 when the walk failed; free @m with mem_replay_free either way.
- */
-int mem_replay(struct trace *t, int thread, struct mem_replay *m)
-{
-	void (*on_change)(void *, uint64_t, uint64_t) = m->on_change;
-	void (*on_rss)(void *, uint64_t, uint64_t) = m->on_rss;
-	void *ctx = m->ctx;
-	struct mwalk w = { .m = m, .only = thread };
-	size_t i;
-	int ret;
-
-	memset(m, 0, sizeof(*m));
-	m->on_change = on_change;
-	m->on_rss = on_rss;
-	m->ctx = ctx;
-	site_of(m, 0);
-	ret = trace_walk(t, WALK_MEMORY | WALK_MERGED, -1, mem_event, &w);
-	if (w.npend)
-		pend_drain(&w, UINT64_MAX, UINT32_MAX);
-	free(w.pend);
-	for (i = 0; i < m->blocks.cap; i++) {
-		struct mem_site *s;
-
-		if (!m->blocks.keys[i] || (m->blocks.vals[i].w & OTHER_THREAD))
-			continue;
-		s = site_of(m, m->blocks.vals[i].w);
-		s->leaked_blocks++;
-		s->leaked_bytes += m->blocks.vals[i].v;
-		m->leaked_blocks++;
-		m->leaked_bytes += m->blocks.vals[i].v;
-	}
-	return ret < 0 ? -1 : 0;
-}
-
-/* mem_replay_free - release the sites and the live-block table (a zeroed @m is fine). */
-void mem_replay_free(struct mem_replay *m)
-{
-	free(m->sites);
-	xmap_free(&m->blocks);
-	m->sites = NULL;
-	m->nsites = 0;
 }
 
 /* ---- escaping ---- */

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared pieces of the export reports (report-flame.c, report-chrome.c, report-html.c): a small
- * hash map, the call-tree and memory-replay walks, the flame tree and its SVG rendering
+ * hash map, the call-tree walk, the heap replay (replay.c), the flame tree and its SVG rendering
  * (svg.c), and text escaping. Implemented in export.c and svg.c; private to those files.
  */
 #ifndef PERFSHIM_EXPORT_H
 #define PERFSHIM_EXPORT_H
 
 #include "analyzer/analyze.h"
+#include "analyzer/replay.h"
 
 /* ---- xmap: u64 key -> small value, open addressing; key 0 means "empty" (export.c) ---- */
 struct xmap_val {
@@ -72,30 +73,13 @@ int ctree_hist_fill(struct trace *t, int thread, struct ctree *ct, const bool *w
 /* ctree_percentile - duration below which @pct percent of the calls fall (from the hist) */
 uint64_t ctree_percentile(const struct func_stat *fs, double pct);
 
-/* ---- memory replay: ALLOC/FREE/REALLOC in merged time order (export.c) ---- */
-struct mem_site {			/* per allocation stack */
-	uint64_t allocs, bytes;		/* allocations (reallocs to a new block count) */
-	uint64_t leaked_blocks, leaked_bytes;
-};
-
-struct mem_replay {
-	/* optional: called after every change of the live byte count */
-	void (*on_change)(void *ctx, uint64_t ns, uint64_t live);
-	/* optional: called for each RSS sample the recorder wrote */
-	void (*on_rss)(void *ctx, uint64_t ns, uint64_t rss);
-	void *ctx;
-	/* results */
-	struct mem_site *sites;		/* indexed by stack id; [0] = allocations without stack */
-	uint32_t nsites;
-	uint64_t allocs, frees, reallocs, bytes;
-	uint64_t live, peak, peak_ns;
-	uint64_t leaked_blocks, leaked_bytes;
-	uint64_t unknown_frees;		/* frees of pointers never seen allocated */
-	struct xmap blocks;		/* live blocks: ptr -> (size, stack) */
-};
-/* mem_replay - replay the heap of @t (@thread or -1 for all). Return: 0 or -1. */
-int mem_replay(struct trace *t, int thread, struct mem_replay *m);
-void mem_replay_free(struct mem_replay *m);
+/*
+ * The heap: replay.h's replay (as `memory` and `leaks` count), one aggregate per stack id;
+ * export_replay runs it for one thread index @thread (>= 0) or all (-1): see one_thread.
+ * Blocks still live at the end (per stack: aggs[id].live_bytes/live_blocks) are the leaks.
+ */
+int export_replay(struct trace *t, int thread, struct replay *r);
+void export_leaked(const struct replay *r, uint64_t *bytes, uint64_t *blocks);
 
 /* ---- flame tree: a trie of frame names with values (svg.c) ---- */
 struct flame_node {
@@ -139,7 +123,7 @@ enum metric { M_TIME, M_ALLOC_BYTES, M_ALLOC_COUNT, M_LEAKED };
 /* flame trees from the walks' results (report-flame.c); names through @sym */
 void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbols *sym,
 		    struct flame *fl, uint32_t base);
-void flame_of_sites(const struct trace *t, const struct mem_replay *m, int metric,
+void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
 		    struct symbols *sym, const struct suppressions *supp, struct flame *fl,
 		    uint32_t base);
 const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_t len);

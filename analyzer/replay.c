@@ -126,6 +126,15 @@ static void live_del(struct replay_live *l, struct replay_blk *b)
 
 /* ---- the replay ---- */
 
+/* agg of a block that counts nowhere (another thread's, with one_thread) */
+#define AGG_NONE UINT32_MAX
+
+/* Do the blocks @thread allocates (its reallocs, unknown frees) count? */
+static inline bool counted(const struct replay *r, uint32_t thread)
+{
+	return !r->one_thread || thread == r->thread;
+}
+
 static struct replay_agg *agg_get(struct replay *r, uint32_t stack)
 {
 	uint32_t id = stack;
@@ -176,11 +185,13 @@ static inline unsigned bucket(uint64_t size)
 /* Take block @b out of the live state (not counted as a free). */
 static void unlive(struct replay *r, const struct replay_blk *b)
 {
-	struct replay_agg *a = &r->aggs[b->agg];
+	if (b->agg != AGG_NONE) {
+		struct replay_agg *a = &r->aggs[b->agg];
 
-	touch(r, a);
-	a->live_bytes -= b->size;
-	a->live_blocks--;
+		touch(r, a);
+		a->live_bytes -= b->size;
+		a->live_blocks--;
+	}
 	r->live_bytes -= b->size;
 	r->live_blocks--;
 }
@@ -188,7 +199,7 @@ static void unlive(struct replay *r, const struct replay_blk *b)
 static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t size,
 		     uint32_t stack, uint64_t ns)
 {
-	struct replay_agg *a = agg_get(r, stack);
+	struct replay_agg *a = NULL;
 	uint64_t *seq = thread_seq(r, thread);
 	struct replay_blk *b;
 	unsigned k = bucket(size);
@@ -196,12 +207,15 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	if (!ptr)
 		return;
 	++*seq;
-	r->allocs++;
-	r->bytes_alloc += size;
-	r->hist_count[k]++;
-	r->hist_bytes[k] += size;
-	a->allocs++;
-	a->bytes += size;
+	if (counted(r, thread)) {
+		a = agg_get(r, stack);
+		r->allocs++;
+		r->bytes_alloc += size;
+		r->hist_count[k]++;
+		r->hist_bytes[k] += size;
+		a->allocs++;
+		a->bytes += size;
+	}
 
 	b = live_slot(&r->live, ptr);
 	if (b->ptr) {
@@ -224,14 +238,16 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	b->size = size;
 	b->seq = *seq;
 	b->ns = ns;
-	b->agg = (uint32_t)(a - r->aggs);
+	b->agg = a ? (uint32_t)(a - r->aggs) : AGG_NONE;
 	b->thread = thread;
 
-	touch(r, a);
-	a->live_bytes += size;
-	a->live_blocks++;
-	if (a->live_bytes > a->peak_bytes)
-		a->peak_bytes = a->live_bytes;
+	if (a) {
+		touch(r, a);
+		a->live_bytes += size;
+		a->live_blocks++;
+		if (a->live_bytes > a->peak_bytes)
+			a->peak_bytes = a->live_bytes;
+	}
 	r->live_bytes += size;
 	r->live_blocks++;
 	if (r->live_blocks > r->live_max)
@@ -242,6 +258,8 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 		r->peak_ns = ns;
 		r->epoch++;
 	}
+	if (r->change)
+		r->change(r, ns, r->arg);
 }
 
 /*
@@ -258,37 +276,47 @@ static bool claim_displaced(struct replay *r, uint64_t ptr, uint64_t ns)
 
 		if (b->ptr != ptr || r->disp[i].ns < ns)
 			continue;
-		r->frees++;
-		r->bytes_freed += b->size;
-		r->aggs[b->agg].frees++;
-		r->aggs[b->agg].freed_bytes += b->size;
+		if (b->agg != AGG_NONE) {
+			r->frees++;
+			r->bytes_freed += b->size;
+			r->aggs[b->agg].frees++;
+			r->aggs[b->agg].freed_bytes += b->size;
+		}
 		r->disp[i] = r->disp[--r->ndisp];
 		return true;
 	}
 	return false;
 }
 
-/* Release @ptr freed by @thread; @as_free: a free (or realloc to 0), may be temporary. */
-static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, bool as_free)
+/*
+ * Release @ptr freed by @thread at @ns; @as_free: a free (or realloc to 0), may be
+ * temporary.
+ */
+static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t ns,
+		       bool as_free)
 {
 	struct replay_blk *b = live_slot(&r->live, ptr);
-	struct replay_agg *a;
 
 	if (!b->ptr) {
-		r->unknown_frees++;
+		r->unknown_frees += counted(r, thread);
 		return;
 	}
-	a = &r->aggs[b->agg];
-	r->frees++;
-	r->bytes_freed += b->size;
-	a->frees++;
-	a->freed_bytes += b->size;
-	if (as_free && b->thread == thread && *thread_seq(r, thread) == b->seq) {
-		r->temporary++;
-		a->temporary++;
+	if (b->agg != AGG_NONE) {
+		struct replay_agg *a = &r->aggs[b->agg];
+
+		r->frees++;
+		r->bytes_freed += b->size;
+		a->frees++;
+		a->freed_bytes += b->size;
+		if (as_free && b->thread == thread && *thread_seq(r, thread) == b->seq) {
+			r->temporary++;
+			a->temporary++;
+		}
 	}
 	unlive(r, b);
 	live_del(&r->live, b);
+	if (r->change)
+		r->change(r, ns, r->arg);
 }
 
 static void pend_apply(struct replay *r, uint32_t i)
@@ -369,16 +397,16 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 			break;
 		if (r->npend)
 			pend_take(r, ev->ptr);
-		do_release(r, ev->thread, ev->ptr, true);
+		do_release(r, ev->thread, ev->ptr, ev->ns, true);
 		break;
 	case EV_REALLOC:
 		r->events++;
-		r->reallocs++;
+		r->reallocs += counted(r, ev->thread);
 		if (ev->old_ptr) {
 			if (r->npend)
 				pend_take(r, ev->old_ptr);
 			if (!r->ndisp || !claim_displaced(r, ev->old_ptr, ev->ns))
-				do_release(r, ev->thread, ev->old_ptr, !ev->ptr);
+				do_release(r, ev->thread, ev->old_ptr, ev->ns, !ev->ptr);
 		}
 		if (ev->ptr) {
 			if (r->npend == r->pcap) {
@@ -402,7 +430,7 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 
 /**
  * replay_run - replay the memory events of @t into @r. The caller zeroes @r and may set map,
- * stop/next_stop, other, arg and walk_flags first (see replay.h). Stops not reached by the
+ * stop/next_stop, other, change, arg, walk_flags and one_thread/thread first (see replay.h). Stops not reached by the
  * last event are called at the end, with the final state. Free @r with replay_free.
  * Return: 0, or -1 when the trace could not be decoded (reported by the reader).
  */

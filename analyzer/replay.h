@@ -50,6 +50,8 @@ struct replay;
 typedef uint64_t (*replay_stop_fn)(struct replay *r, uint64_t at, void *arg);
 /* Events the replay does not use (RSS; MARK etc. when walk_flags has WALK_OTHER). */
 typedef void (*replay_other_fn)(struct replay *r, const struct trace_event *ev, void *arg);
+/* Called after each event that changed the live blocks (live_bytes may be unchanged). */
+typedef void (*replay_change_fn)(struct replay *r, uint64_t ns, void *arg);
 
 struct replay {
 	/* set by the caller before replay_run (the rest zeroed) */
@@ -58,8 +60,17 @@ struct replay {
 	replay_stop_fn stop;		/* NULL: no stops */
 	uint64_t next_stop;		/* first stop time (with stop) */
 	replay_other_fn other;		/* NULL: ignore */
-	void *arg;			/* for stop and other */
+	replay_change_fn change;	/* NULL: none */
+	void *arg;			/* for stop, other and change */
 	unsigned walk_flags;		/* added to WALK_MERGED | WALK_MEMORY */
+	/*
+	 * one_thread: only the blocks that thread index @thread allocates count (aggs, allocs,
+	 * frees, temporary; its own reallocs and unknown frees). The others' blocks are still
+	 * replayed, as another thread may free the selected one's blocks: the live and peak
+	 * totals stay the process's.
+	 */
+	bool one_thread;
+	uint32_t thread;
 
 	/* results, valid during stops and after replay_run */
 	struct replay_agg *aggs;	/* naggs slots, indexed by stack id (or site) */

@@ -266,18 +266,20 @@ static void track_value(struct chrome *c, struct track *tr, uint64_t ns, uint64_
 	tr->last_ns = ns;
 }
 
-static void live_changed(void *ctx, uint64_t ns, uint64_t live)
+static void live_changed(struct replay *r, uint64_t ns, void *arg)
 {
-	struct chrome *c = ctx;
+	struct chrome *c = arg;
 
-	track_value(c, &c->heap, ns, live);
+	track_value(c, &c->heap, ns, r->live_bytes);
 }
 
-static void rss_seen(void *ctx, uint64_t ns, uint64_t rss)
+/* the process's RSS, whichever thread sampled it */
+static void rss_seen(struct replay *r, const struct trace_event *ev, void *arg)
 {
-	struct chrome *c = ctx;
+	struct chrome *c = arg;
 
-	track_value(c, &c->rss, ns, rss);
+	if (ev->type == EV_RSS)
+		track_value(c, &c->rss, ev->ns, ev->size);
 }
 
 /* start a track for the current trace */
@@ -333,7 +335,8 @@ static uint64_t pick_min_duration(const struct chrome *c, uint64_t limit)
 /* Everything of one trace after pass 1: names, calls, heap counter, marks. */
 static int write_trace(struct chrome *c, struct ctrace *ct)
 {
-	struct mem_replay m = { .on_change = live_changed, .on_rss = rss_seen, .ctx = c };
+	/* the live heap is the process's, also with --thread: all threads' blocks */
+	struct replay m = { .change = live_changed, .other = rss_seen, .arg = c };
 	const struct trace *t = ct->t;
 	const char *prog;
 	char a[64];
@@ -365,7 +368,7 @@ static int write_trace(struct chrome *c, struct ctrace *ct)
 
 	track_reset(&c->heap, "live heap", t->duration_ns);
 	track_reset(&c->rss, "rss", t->duration_ns);
-	if (mem_replay(ct->t, ct->only, &m) < 0)
+	if (replay_run(&m, ct->t) < 0)
 		goto out;
 	counter_flush(c, &c->heap);
 	counter_flush(c, &c->rss);
@@ -384,7 +387,7 @@ static int write_trace(struct chrome *c, struct ctrace *ct)
 	}
 	ret = 0;
 out:
-	mem_replay_free(&m);
+	replay_free(&m);
 	return ret;
 }
 

@@ -77,21 +77,21 @@ void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbol
 }
 
 /*
- * flame_of_sites - one path per allocation stack of @m (frames reversed: outermost first),
+ * flame_of_sites - one path per allocation stack of @r (frames reversed: outermost first),
  * valued by @metric (1 bytes, 2 allocations, 3 leaked bytes); stacks that @supp (may be
  * NULL) suppresses are left out. Stack 0 (none recorded) becomes the frame "[no stack]".
  * The paths start below flame node @base.
  */
-void flame_of_sites(const struct trace *t, const struct mem_replay *m, int metric,
+void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
 		    struct symbols *sym, const struct suppressions *supp, struct flame *fl,
 		    uint32_t base)
 {
 	uint32_t *names = NULL, cap = 0, id;
 
-	for (id = 0; id < m->nsites; id++) {
-		const struct mem_site *s = &m->sites[id];
+	for (id = 0; id < r->naggs; id++) {
+		const struct replay_agg *s = &r->aggs[id];
 		uint64_t v = metric == M_ALLOC_BYTES ? s->bytes :
-			     metric == M_ALLOC_COUNT ? s->allocs : s->leaked_bytes;
+			     metric == M_ALLOC_COUNT ? s->allocs : s->live_bytes;
 		struct trace_stack st = { 0 };
 		uint32_t i;
 
@@ -137,7 +137,7 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 {
 	struct suppressions *supp = NULL;
 	struct symbols *sym = NULL;
-	struct mem_replay m = { 0 };
+	struct replay r = { 0 };
 	enum metric metric;
 	struct ctree ct;
 	uint32_t base = 0, i;
@@ -170,7 +170,7 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 		}
 		ctree_free(&ct);
 	} else {
-		ret = mem_replay(t, thread, &m);
+		ret = export_replay(t, thread, &r);
 		if (!ret && metric == M_LEAKED && !o->no_suppress) {
 			supp = supp_load(o->suppressions, true);
 			if (!supp)
@@ -180,11 +180,11 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 			base = root ? process_root(fl, t) : 0;
 			sym = sym_open(t);
 			sym_set_demangle(sym, o->demangle);
-			flame_of_sites(t, &m, metric, sym, supp, fl, base);
+			flame_of_sites(t, &r, metric, sym, supp, fl, base);
 		}
 		if (supp)
 			supp_free(supp);
-		mem_replay_free(&m);
+		replay_free(&r);
 	}
 	sym_close(sym);
 	return ret < 0 ? -1 : 0;

@@ -52,7 +52,7 @@ struct html {
 	FILE *f;
 	struct symbols *sym;
 	struct ctree ct;
-	struct mem_replay m;
+	struct replay m;
 	struct suppressions *supp;
 	unsigned rows;
 	int thread;			/* --thread's index in this trace, or -1 */
@@ -89,7 +89,9 @@ static void summary(struct html *h)
 	FILE *f = h->f;
 	char a[64], b[64], c[96];
 	uint32_t i, named = 0;
+	uint64_t leaked_bytes, leaked_blocks;
 
+	export_leaked(&h->m, &leaked_bytes, &leaked_blocks);
 	fputs("<h2>Summary</h2>\n<div class=\"figs\">\n", f);
 	fig(f, "duration", fmt_value(a, sizeof(a), t->duration_ns, "ns"), NULL);
 	snprintf(a, sizeof(a), "%u", t->pid ? t->pid : t->hdr.pid);
@@ -104,13 +106,14 @@ static void summary(struct html *h)
 	snprintf(a, sizeof(a), "%u", named);
 	fig(f, "functions called", a, NULL);
 	fig(f, "allocations", fmt_value(a, sizeof(a), h->m.allocs, NULL),
-	    fmt_value(b, sizeof(b), h->m.bytes, "bytes"));
+	    fmt_value(b, sizeof(b), h->m.bytes_alloc, "bytes"));
 	fig(f, "frees", fmt_value(a, sizeof(a), h->m.frees, NULL), NULL);
 	fmt_value(b, sizeof(b), h->m.peak_ns, "ns");
 	snprintf(c, sizeof(c), "at %s", b);
-	fig(f, "peak live heap", fmt_value(a, sizeof(a), h->m.peak, "bytes"), h->m.peak ? c : NULL);
-	snprintf(c, sizeof(c), "%s blocks", fmt_value(b, sizeof(b), h->m.leaked_blocks, NULL));
-	fig(f, "still live at exit", fmt_value(a, sizeof(a), h->m.leaked_bytes, "bytes"), c);
+	fig(f, "peak live heap", fmt_value(a, sizeof(a), h->m.peak_bytes, "bytes"),
+	    h->m.peak_bytes ? c : NULL);
+	snprintf(c, sizeof(c), "%s blocks", fmt_value(b, sizeof(b), leaked_blocks, NULL));
+	fig(f, "still live at exit", fmt_value(a, sizeof(a), leaked_bytes, "bytes"), c);
 	if (t->nlost)
 		fig(f, "events lost by the recorder", fmt_value(a, sizeof(a), t->nlost, NULL),
 		    NULL);
@@ -304,15 +307,15 @@ static void stack_cell(struct html *h, uint32_t id)
 	fputs("</td>", f);
 }
 
-static const struct mem_replay *sort_m;
+static const struct replay *sort_m;
 static int sort_by_leak;
 
 static int by_site(const void *a, const void *b)
 {
-	const struct mem_site *x = &sort_m->sites[*(const uint32_t *)a];
-	const struct mem_site *y = &sort_m->sites[*(const uint32_t *)b];
-	uint64_t vx = sort_by_leak ? x->leaked_bytes : x->bytes;
-	uint64_t vy = sort_by_leak ? y->leaked_bytes : y->bytes;
+	const struct replay_agg *x = &sort_m->aggs[*(const uint32_t *)a];
+	const struct replay_agg *y = &sort_m->aggs[*(const uint32_t *)b];
+	uint64_t vx = sort_by_leak ? x->live_bytes : x->bytes;
+	uint64_t vy = sort_by_leak ? y->live_bytes : y->bytes;
 
 	if (vx != vy)
 		return vx > vy ? -1 : 1;
@@ -325,25 +328,25 @@ static int by_site(const void *a, const void *b)
  */
 static void sites(struct html *h, bool leaks)
 {
-	const struct mem_replay *m = &h->m;
+	const struct replay *m = &h->m;
 	uint32_t *order, n = 0, i, total;
 	uint64_t bytes = 0, blocks = 0, sup_bytes = 0, sup_blocks = 0;
 	FILE *f = h->f;
 
 	fputs(leaks ? "<h2>Leaks</h2>\n" : "<h2>Top allocation sites</h2>\n", f);
-	order = xmalloc((m->nsites + 1) * sizeof(*order));
-	for (i = 0; i < m->nsites; i++) {
-		const struct mem_site *s = &m->sites[i];
+	order = xmalloc((m->naggs + 1) * sizeof(*order));
+	for (i = 0; i < m->naggs; i++) {
+		const struct replay_agg *s = &m->aggs[i];
 
-		if (leaks ? !s->leaked_blocks : !s->allocs)
+		if (leaks ? !s->live_blocks : !s->allocs)
 			continue;
 		if (leaks && h->supp && supp_match(h->supp, h->sym, h->t, i) >= 0) {
-			sup_bytes += s->leaked_bytes;
-			sup_blocks += s->leaked_blocks;
+			sup_bytes += s->live_bytes;
+			sup_blocks += s->live_blocks;
 			continue;
 		}
-		bytes += leaks ? s->leaked_bytes : s->bytes;
-		blocks += leaks ? s->leaked_blocks : s->allocs;
+		bytes += leaks ? s->live_bytes : s->bytes;
+		blocks += leaks ? s->live_blocks : s->allocs;
 		order[n++] = i;
 	}
 	total = n;
@@ -369,18 +372,18 @@ static void sites(struct html *h, bool leaks)
 			      "<th>bytes</th><th>allocations</th><th>avg</th><th>leaked</th>", f);
 		fputs("</tr></thead><tbody>\n", f);
 		for (i = 0; i < n; i++) {
-			const struct mem_site *s = &m->sites[order[i]];
+			const struct replay_agg *s = &m->aggs[order[i]];
 
 			fputs("<tr>", f);
 			stack_cell(h, order[i]);
 			if (leaks) {
-				num(f, s->leaked_bytes, "bytes");
-				num(f, s->leaked_blocks, NULL);
+				num(f, s->live_bytes, "bytes");
+				num(f, s->live_blocks, NULL);
 			} else {
 				num(f, s->bytes, "bytes");
 				num(f, s->allocs, NULL);
 				num(f, s->allocs ? s->bytes / s->allocs : 0, "bytes");
-				num(f, s->leaked_bytes, "bytes");
+				num(f, s->live_bytes, "bytes");
 			}
 			fputs("</tr>\n", f);
 		}
@@ -408,7 +411,7 @@ static int html_trace(struct html *h, int index, int ntraces)
 
 	if (ctree_build(h->t, h->thread, false, &h->ct) < 0)
 		return -1;
-	if (mem_replay(h->t, h->thread, &h->m) < 0)
+	if (export_replay(h->t, h->thread, &h->m) < 0)
 		return -1;
 	h->sym = sym_open(t);
 	sym_set_demangle(h->sym, h->o->demangle);
@@ -500,7 +503,7 @@ int report_html(struct trace *t, const struct opts *o)
 		sym_close(h.sym);
 		h.sym = NULL;
 		ctree_free(&h.ct);
-		mem_replay_free(&h.m);
+		replay_free(&h.m);
 		if (i)
 			trace_close(ti);
 	}

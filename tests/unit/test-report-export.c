@@ -343,7 +343,8 @@ static void write_heap(void)
 
 START_TEST(test_folded_alloc)
 {
-	struct mem_replay m = { 0 };
+	struct replay m = { 0 };
+	uint64_t leaked_bytes, leaked_blocks;
 	struct trace *t;
 	char *out;
 
@@ -365,16 +366,17 @@ START_TEST(test_folded_alloc)
 	free(out);
 
 	ck_assert_int_eq(trace_open(trace_path, &t), 0);
-	ck_assert_int_eq(mem_replay(t, -1, &m), 0);
+	ck_assert_int_eq(export_replay(t, -1, &m), 0);
 	ck_assert_uint_eq(m.allocs, 5);		/* realloc to a new block counts */
-	ck_assert_uint_eq(m.bytes, 657);
+	ck_assert_uint_eq(m.bytes_alloc, 657);
 	ck_assert_uint_eq(m.frees, 3);		/* 0x1000, old 0x3000, 0x2000 by realloc(p, 0) */
 	ck_assert_uint_eq(m.unknown_frees, 1);
-	ck_assert_uint_eq(m.peak, 507);		/* 200 + 300 + 7, at 600 */
+	ck_assert_uint_eq(m.peak_bytes, 507);	/* 200 + 300 + 7, at 600 */
 	ck_assert_uint_eq(m.peak_ns, 600);
-	ck_assert_uint_eq(m.leaked_blocks, 2);
-	ck_assert_uint_eq(m.leaked_bytes, 307);
-	mem_replay_free(&m);
+	export_leaked(&m, &leaked_bytes, &leaked_blocks);
+	ck_assert_uint_eq(leaked_blocks, 2);
+	ck_assert_uint_eq(leaked_bytes, 307);
+	replay_free(&m);
 	trace_close(t);
 }
 END_TEST
