@@ -10,13 +10,12 @@
 #include <check.h>
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "analyzer/replay.h"
-#include "tests/unit/tracegen.h"
+#include "tests/unit/testutil.h"
 
 /* functions whose addresses are the test's frames (8 bytes each at least) */
 void difffn_a(void);
@@ -28,21 +27,11 @@ void __attribute__((noinline)) difffn_main(void) { __asm__ volatile("nop; nop; n
 
 static char trace_path[64], trace2_path[64], out_path[64];
 
-static void tmpname(char *buf, const char *name)
-{
-	int fd;
-
-	snprintf(buf, 64, "/tmp/test-report-diff-%s.XXXXXX", name);
-	fd = mkstemp(buf);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-}
-
 static void setup(void)
 {
-	tmpname(trace_path, "a");
-	tmpname(trace2_path, "b");
-	tmpname(out_path, "out");
+	tu_tmpfile(trace_path, "test-report-diff-a");
+	tu_tmpfile(trace2_path, "test-report-diff-b");
+	tu_tmpfile(out_path, "test-report-diff-out");
 }
 
 static void teardown(void)
@@ -50,73 +39,6 @@ static void teardown(void)
 	unlink(trace_path);
 	unlink(trace2_path);
 	unlink(out_path);
-}
-
-static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	uint64_t *m = arg;			/* in: addr; out: base, lo, hi */
-	uint64_t lo = UINT64_MAX, hi = 0;
-	int i;
-
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (info->dlpi_addr + ph->p_vaddr < lo)
-			lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
-	if (m[0] < lo || m[0] >= hi)
-		return 0;
-	m[1] = info->dlpi_addr;
-	m[2] = lo;
-	m[3] = hi;
-	return 1;
-}
-
-/* MODULE record of this test binary, as the shim would write it. */
-static void module_self(struct tg_thread *th, uint64_t ticks)
-{
-	uint64_t m[4] = { FA };
-	char path[512];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-
-	ck_assert_int_gt(n, 0);
-	path[n] = '\0';
-	ck_assert_int_eq(dl_iterate_phdr(find_cb, m), 1);
-	tg_module(th, m[1], m[2], m[3], "", 0, path, ticks);
-}
-
-/* Run @fn with stdout into out_path. Return: what it printed (free it); *@rc its result. */
-static char *capture(int (*fn)(struct trace *, const struct opts *), struct trace *t,
-		     const struct opts *o, int *rc)
-{
-	int save, fd;
-	FILE *f;
-	char *buf;
-	long len;
-
-	fflush(stdout);
-	save = dup(1);
-	fd = open(out_path, O_WRONLY | O_TRUNC);
-	ck_assert_int_ge(fd, 0);
-	dup2(fd, 1);
-	close(fd);
-	*rc = fn(t, o);
-	fflush(stdout);
-	dup2(save, 1);
-	close(save);
-	f = fopen(out_path, "r");
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	buf = xcalloc(1, (size_t)len + 1);
-	ck_assert_int_eq(fread(buf, 1, (size_t)len, f), len);
-	fclose(f);
-	return buf;
 }
 
 static struct opts json_opts(const char **traces, int n)
@@ -272,7 +194,7 @@ START_TEST(test_diff_marks_json)
 	ck_assert_int_eq(trace_open(trace_path, &t), 0);
 	o.from = "A";
 	o.to = "B";
-	out = capture(report_diff, t, &o, &rc);
+	out = tu_capture(report_diff, t, &o, out_path, &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_msg(strstr(out, "{\"from\":\"A\",\"to\":\"B\",\"from_ns\":200,\"to_ns\":600,"
 				  "\"net_bytes\":-50,\"net_blocks\":0,\"allocated_bytes\":250,"
@@ -304,7 +226,7 @@ static void write_run(const char *path, uint64_t exit_ns, const uint64_t *sizes,
 	struct tg_thread *th = tg_thread(g, 9);
 	unsigned i;
 
-	module_self(th, 1);
+	tu_module_of(th, FA, 1);
 	tg_enter(th, FMAIN, 10);
 	tg_enter(th, FA, 100);
 	for (i = 0; i < n; i++) {
@@ -332,7 +254,7 @@ START_TEST(test_diff_runs_json)
 	write_run(trace_path, 200, base_sizes, base_ras, 1);		/* a: 100 ns */
 	write_run(trace2_path, 400, new_sizes, new_ras, 2);		/* a: 300 ns */
 	ck_assert_int_eq(trace_open(trace_path, &t), 0);
-	out = capture(report_diff, t, &o, &rc);
+	out = tu_capture(report_diff, t, &o, out_path, &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_msg(strstr(out, "{\"name\":\"difffn_a\",\"base_calls\":1,\"new_calls\":1,"
 				  "\"base_self_ns\":100,\"new_self_ns\":300,\"base_total_ns\":100,"
@@ -350,7 +272,7 @@ START_TEST(test_diff_runs_json)
 
 	/* --threshold 300: the site's +200% and a's +200% are under it, both hidden */
 	o.threshold = 300;
-	out = capture(report_diff, t, &o, &rc);
+	out = tu_capture(report_diff, t, &o, out_path, &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(count(out, "\"stack\":"), 0);
 	ck_assert_msg(strstr(out, "\"functions\":[],\"hidden_functions\":2,"), "%s", out);
@@ -376,12 +298,7 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
+	int failed = tu_run(suite());
 
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -9,14 +9,13 @@
 #define PR_FMT "test"
 
 #include <check.h>
-#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "analyzer/analyze.h"
 #include "analyzer/export.h"
-#include "tests/unit/tracegen.h"
+#include "tests/unit/testutil.h"
 
 /* ---- functions whose addresses are the test's calls and frames ---- */
 void exfn_main(void);
@@ -37,20 +36,9 @@ static char trace_path[64], out_path[64], trace2_path[64];
 
 static void setup(void)
 {
-	int fd;
-
-	strcpy(trace_path, "/tmp/test-report-export.XXXXXX");
-	fd = mkstemp(trace_path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	strcpy(out_path, "/tmp/test-report-export-out.XXXXXX");
-	fd = mkstemp(out_path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	strcpy(trace2_path, "/tmp/test-report-export-2.XXXXXX");
-	fd = mkstemp(trace2_path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	tu_tmpfile(trace_path, "test-report-export");
+	tu_tmpfile(out_path, "test-report-export-out");
+	tu_tmpfile(trace2_path, "test-report-export-2");
 }
 
 static void teardown(void)
@@ -64,77 +52,17 @@ static void teardown(void)
 
 /* ---- this binary as a MODULE record, at its real address ---- */
 
-struct mod_find {
-	uint64_t addr, base, lo, hi;
-	char path[512];
-};
-
-static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct mod_find *m = arg;
-	uint64_t lo = UINT64_MAX, hi = 0;
-	int i;
-
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (info->dlpi_addr + ph->p_vaddr < lo)
-			lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
-	if (m->addr < lo || m->addr >= hi)
-		return 0;
-	m->base = info->dlpi_addr;
-	m->lo = lo;
-	m->hi = hi;
-	if (info->dlpi_name && info->dlpi_name[0]) {
-		snprintf(m->path, sizeof(m->path), "%s", info->dlpi_name);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", m->path, sizeof(m->path) - 1);
-
-		ck_assert_int_gt(n, 0);
-		m->path[n] = '\0';
-	}
-	return 1;
-}
-
 static void module_self(struct tg_thread *th, uint64_t ticks)
 {
-	struct mod_find m = { .addr = FMAIN };
-
-	ck_assert_int_eq(dl_iterate_phdr(find_cb, &m), 1);
-	tg_module(th, m.base, m.lo, m.hi, "", 0, m.path, ticks);
+	tu_module_of(th, FMAIN, ticks);
 }
 
 /* ---- running reports ---- */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, n + 1);
-	ck_assert_int_eq(fread(buf, 1, n, f), n);
-	fclose(f);
-	return buf;
-}
-
 static struct opts default_opts(void)
 {
-	struct opts o;
+	struct opts o = tu_opts();
 
-	memset(&o, 0, sizeof(o));
-	o.limit = -1;
-	o.depth = -1;
-	o.demangle = 1;
 	o.output = out_path;
 	return o;
 }
@@ -149,7 +77,7 @@ static char *run(int (*fn)(struct trace *, const struct opts *), const struct op
 	rc = fn(t, o);
 	ck_assert_int_eq(rc, 0);
 	trace_close(t);
-	return slurp(out_path);
+	return tu_slurp(out_path);
 }
 
 static char *folded(const char *metric, bool per_thread)
@@ -832,12 +760,7 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
+	int failed = tu_run(suite());
 
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -9,28 +9,19 @@
 #define PR_FMT "test"
 
 #include <check.h>
-#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "analyzer/analyze.h"
-#include "tests/unit/tracegen.h"
+#include "tests/unit/testutil.h"
 
 static char path[64], out[64];
 
 static void setup(void)
 {
-	int fd;
-
-	strcpy(path, "/tmp/test-report-hot.XXXXXX");
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	strcpy(out, "/tmp/test-report-hot-out.XXXXXX");
-	fd = mkstemp(out);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	tu_tmpfile(path, "test-report-hot");
+	tu_tmpfile(out, "test-report-hot-out");
 }
 
 static void teardown(void)
@@ -41,13 +32,7 @@ static void teardown(void)
 
 static struct opts default_opts(void)
 {
-	struct opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.limit = -1;
-	o.depth = -1;
-	o.demangle = 1;
-	return o;
+	return tu_opts();
 }
 
 static char *output;
@@ -56,27 +41,12 @@ static char *output;
 static int run(int (*fn)(struct trace *, const struct opts *), const struct opts *o)
 {
 	struct trace *t;
-	FILE *f;
-	long n;
-	int rc, saved;
+	int rc;
 
 	ck_assert_int_eq(trace_open(path, &t), 0);
-	fflush(stdout);
-	saved = dup(1);
-	ck_assert_ptr_nonnull(freopen(out, "w", stdout));
-	rc = fn(t, o);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	trace_close(t);
-	f = fopen(out, "r");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
 	free(output);
-	output = calloc(1, (size_t)n + 1);
-	ck_assert_int_eq(fread(output, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
+	output = tu_capture(fn, t, o, out, &rc);
+	trace_close(t);
 	return rc;
 }
 
@@ -427,45 +397,15 @@ END_TEST
 void hot_fn_b(void);
 void __attribute__((noinline)) hot_fn_b(void) { __asm__ volatile("nop; nop; nop; nop"); }
 
-struct self_mod {
-	uint64_t addr, base, lo, hi;
-};
-
-static int self_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct self_mod *m = arg;
-	uint64_t lo = UINT64_MAX, hi = 0;
-	int i;
-
-	for (i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_LOAD) {
-			uint64_t a = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
-
-			lo = a < lo ? a : lo;
-			hi = a + info->dlpi_phdr[i].p_memsz > hi ? a + info->dlpi_phdr[i].p_memsz : hi;
-		}
-	if (m->addr < lo || m->addr >= hi)
-		return 0;
-	m->base = info->dlpi_addr;
-	m->lo = lo;
-	m->hi = hi;
-	return 1;
-}
-
 START_TEST(test_thread_names)
 {
 	struct tg *g = tg_open(path);
 	struct tg_thread *x = tg_thread(g, 10), *y = tg_thread(g, 20);
-	struct self_mod m = { .addr = (uint64_t)(uintptr_t)hot_fn_b };
+	uint64_t fn = (uint64_t)(uintptr_t)hot_fn_b;
 	struct opts o = default_opts();
-	char exe[512];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	ck_assert_int_gt(n, 0);
-	exe[n] = 0;
-	ck_assert_int_eq(dl_iterate_phdr(self_cb, &m), 1);
-	tg_module(x, m.base, m.lo, m.hi, "", 0, exe, 1);	/* the main thread records it */
-	tg_enter(y, m.addr, 10);
+	tu_module_of(x, fn, 1);		/* the main thread records it */
+	tg_enter(y, fn, 10);
 	tg_exit(y, 30);
 	tg_close(g);
 	o.format = FMT_JSON;
@@ -641,13 +581,8 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
+	int failed = tu_run(suite());
 
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	free(output);
 	return failed ? 1 : 0;
 }

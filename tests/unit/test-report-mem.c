@@ -11,13 +11,12 @@
 #include <check.h>
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "analyzer/analyze.h"
-#include "tests/unit/tracegen.h"
+#include "tests/unit/testutil.h"
 
 /* ---- functions whose addresses are the test's stack frames ---- */
 void leakfn_a(void);
@@ -38,16 +37,8 @@ static char trace_path[64], out_path[64];
 
 static void setup(void)
 {
-	int fd;
-
-	strcpy(trace_path, "/tmp/test-report-mem.XXXXXX");
-	fd = mkstemp(trace_path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	strcpy(out_path, "/tmp/test-report-mem-out.XXXXXX");
-	fd = mkstemp(out_path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	tu_tmpfile(trace_path, "test-report-mem");
+	tu_tmpfile(out_path, "test-report-mem-out");
 }
 
 struct jv;
@@ -63,53 +54,6 @@ static void teardown(void)
 }
 
 /* ---- modules: this binary and libc, at their real addresses ---- */
-
-struct mod_find {
-	uint64_t addr;
-	uint64_t base, lo, hi;
-	char path[512];
-};
-
-static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct mod_find *m = arg;
-	uint64_t lo = UINT64_MAX, hi = 0;
-	int i;
-
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (info->dlpi_addr + ph->p_vaddr < lo)
-			lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
-	if (m->addr < lo || m->addr >= hi)
-		return 0;
-	m->base = info->dlpi_addr;
-	m->lo = lo;
-	m->hi = hi;
-	if (info->dlpi_name && info->dlpi_name[0]) {
-		snprintf(m->path, sizeof(m->path), "%s", info->dlpi_name);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", m->path, sizeof(m->path) - 1);
-
-		ck_assert_int_gt(n, 0);
-		m->path[n] = '\0';
-	}
-	return 1;
-}
-
-/* MODULE record of the object holding @addr, as the shim would write it. */
-static void module_of(struct tg_thread *th, uint64_t addr, uint64_t ticks)
-{
-	struct mod_find m = { .addr = addr };
-
-	ck_assert_int_eq(dl_iterate_phdr(find_cb, &m), 1);
-	tg_module(th, m.base, m.lo, m.hi, "", 0, m.path, ticks);
-}
 
 /* One-frame stack of a function entry (NODE_FN). */
 static uint32_t fn1(struct tg_thread *th, uint64_t f)
@@ -281,31 +225,11 @@ static const char *jstack(const struct jv *o)
 
 /* ---- running reports ---- */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, n + 1);
-	ck_assert_int_eq(fread(buf, 1, n, f), n);
-	fclose(f);
-	return buf;
-}
-
 static struct opts default_opts(enum out_format fmt)
 {
-	struct opts o;
+	struct opts o = tu_opts();
 
-	memset(&o, 0, sizeof(o));
 	o.format = fmt;
-	o.limit = -1;
-	o.depth = -1;
-	o.demangle = 1;
 	return o;
 }
 
@@ -313,22 +237,14 @@ static struct opts default_opts(enum out_format fmt)
 static char *run(int (*fn)(struct trace *, const struct opts *), const struct opts *o)
 {
 	struct trace *t;
-	int saved, fd, rc;
+	char *out;
+	int rc;
 
 	ck_assert_int_eq(trace_open(trace_path, &t), 0);
-	fflush(stdout);
-	saved = dup(1);
-	fd = open(out_path, O_WRONLY | O_TRUNC);
-	ck_assert_int_ge(fd, 0);
-	dup2(fd, 1);
-	close(fd);
-	rc = fn(t, o);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
+	out = tu_capture(fn, t, o, out_path, &rc);
 	ck_assert_int_eq(rc, 0);
 	trace_close(t);
-	return slurp(out_path);
+	return out;
 }
 
 static void jfree(struct jv *v)
@@ -404,7 +320,7 @@ static void write_basic(void)
 	struct tg_thread *th = tg_thread(g, 100);
 	uint32_t a, b;
 
-	module_of(th, FA, 1);
+	tu_module_of(th, FA, 1);
 	a = fn1(th, FA);
 	b = fn2(th, FB, FMAIN);
 	tg_alloc(th, TRACE_ALLOC_MALLOC, 100, 0x1000, a, 100);
@@ -559,7 +475,7 @@ START_TEST(test_cross_thread_reuse)
 	struct jv *v, *s;
 	uint32_t a, b;
 
-	module_of(t1, FA, 1);
+	tu_module_of(t1, FA, 1);
 	a = fn1(t1, FA);
 	b = fn1(t2, FB);
 	tg_alloc(t1, TRACE_ALLOC_MALLOC, 10, 0x7000, a, 5);
@@ -601,7 +517,7 @@ START_TEST(test_unknown_frees)
 	struct jv *v;
 	uint32_t a;
 
-	module_of(th, FA, 1);
+	tu_module_of(th, FA, 1);
 	a = fn1(th, FA);
 	tg_free(th, 0xdead0, 10);
 	tg_alloc(th, TRACE_ALLOC_MALLOC, 16, 0x1000, a, 20);
@@ -639,7 +555,7 @@ START_TEST(test_realloc)
 	struct jv *v, *s, *h;
 	uint32_t a, b, c;
 
-	module_of(th, FA, 1);
+	tu_module_of(th, FA, 1);
 	a = fn1(th, FA);
 	b = fn1(th, FB);
 	c = fn1(th, FC);
@@ -689,7 +605,7 @@ START_TEST(test_realloc_window)
 	struct jv *v;
 	uint32_t a, b;
 
-	module_of(t1, FA, 1);
+	tu_module_of(t1, FA, 1);
 	a = fn1(t1, FA);
 	b = fn1(t2, FB);
 	tg_alloc(t1, TRACE_ALLOC_MALLOC, 10, 0x1000, a, 20);
@@ -724,7 +640,7 @@ START_TEST(test_realloc_window_old)
 	struct jv *v, *s;
 	uint32_t a, b;
 
-	module_of(t1, FA, 1);
+	tu_module_of(t1, FA, 1);
 	a = fn1(t1, FA);
 	b = fn1(t2, FB);
 	tg_alloc(t1, TRACE_ALLOC_MALLOC, 10, 0x1000, a, 20);
@@ -760,7 +676,7 @@ START_TEST(test_lost_free)
 	struct jv *v;
 	uint32_t a;
 
-	module_of(th, FA, 1);
+	tu_module_of(th, FA, 1);
 	a = fn1(th, FA);
 	tg_alloc(th, TRACE_ALLOC_MALLOC, 10, 0x1000, a, 10);
 	tg_alloc(th, TRACE_ALLOC_MALLOC, 20, 0x1000, a, 20);
@@ -806,8 +722,8 @@ static void write_leaks(void)
 	uint64_t t = 10, p = 0x10000;
 	int i;
 
-	module_of(th, FA, 1);
-	module_of(th, io, 2);
+	tu_module_of(th, FA, 1);
+	tu_module_of(th, io, 2);
 	a1 = tg_stack(th, true, ra1, 2);
 	a2 = tg_stack(th, true, ra2, 2);
 	b = fn1(th, FB);
@@ -1247,7 +1163,7 @@ START_TEST(test_many_blocks)
 	uint64_t t = 1, i, n = 50000;
 	uint32_t a;
 
-	module_of(th, FA, 1);
+	tu_module_of(th, FA, 1);
 	a = fn1(th, FA);
 	for (i = 1; i <= n; i++)
 		tg_alloc(th, TRACE_ALLOC_MALLOC, i % 97, i * 16, a, t++);
@@ -1294,12 +1210,7 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
+	int failed = tu_run(suite());
 
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -22,7 +22,7 @@
 #include <elfutils/libdw.h>
 
 #include "analyzer/analyze.h"
-#include "tests/unit/tracegen.h"
+#include "tests/unit/testutil.h"
 
 #define BIAS 0x7f1200000000ULL		/* fake load bias of the compiled programs */
 #define SPAN 0x200000ULL		/* their mapped range from the bias */
@@ -974,12 +974,7 @@ static Suite *symbols_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(symbols_suite());
-	int failed;
+	int failed = tu_run(symbols_suite());
 
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

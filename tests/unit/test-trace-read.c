@@ -15,18 +15,13 @@
 
 #include "analyzer/analyze.h"
 #include "tests/fuzz/fuzz-common.h"
-#include "tests/unit/tracegen.h"
+#include "tests/unit/testutil.h"
 
 static char path[64];
 
 static void setup(void)
 {
-	int fd;
-
-	strcpy(path, "/tmp/test-trace-read.XXXXXX");
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	tu_tmpfile(path, "test-trace-read");
 }
 
 static void teardown(void)
@@ -1285,12 +1280,7 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
+	int failed = tu_run(suite());
 
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	return failed ? 1 : 0;
 }
