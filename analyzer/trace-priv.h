@@ -112,6 +112,12 @@ struct reader {
 	uint32_t *ghash;		/* gstack id, 0 = empty */
 	uint32_t ghash_mask;
 	const struct trace_frame **gframes; /* materialized frames, by id (lazy) */
+	uint32_t *gnframes;		/* their number (trace_stack_get: not always depth) */
+
+	/* known function entry addresses (FUNC records, NODE_FN frames), for the shadow-stack
+	 * caller rule: [0, nsorted) sorted and unique, then unsorted ones as they came */
+	uint64_t *entries;
+	uint32_t nentries, nsorted, entries_cap;
 
 	uint32_t modules_cap, marks_cap;
 	const struct opts *progress;	/* trace_set_progress */
@@ -140,6 +146,6 @@ static inline uint64_t to_ns(const struct trace *t, const struct reader *r, uint
 /* trace-read.c, for the decoder: dense function index of @addr (added on first sight), and
  * the global stack of thread node @n just defined */
 uint32_t trace_func_index(struct trace *t, struct reader *r, uint64_t addr);
-void trace_node_define(struct reader *r, struct tstate *ts, uint32_t n);
+void trace_node_define(struct trace *t, struct reader *r, struct tstate *ts, uint32_t n);
 
 #endif /* PERFSHIM_TRACE_PRIV_H */

@@ -89,6 +89,48 @@ static void fhash_grow(struct trace *t, struct reader *r)
 	}
 }
 
+/* Known function entries (for ra_in_func): @addr noted, sorted in later by entries_sort. */
+static void entry_note(struct reader *r, uint64_t addr)
+{
+	if (r->nentries == r->entries_cap) {
+		r->entries_cap = r->entries_cap ? r->entries_cap * 2 : 256;
+		r->entries = xrealloc(r->entries, r->entries_cap * sizeof(*r->entries));
+	}
+	r->entries[r->nentries++] = addr;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort and unique all entries (the unsorted tail grew past a quarter of the sorted part). */
+static void entries_sort(struct reader *r)
+{
+	uint32_t i, n = 0;
+
+	qsort(r->entries, r->nentries, sizeof(*r->entries), cmp_u64);
+	for (i = 0; i < r->nentries; i++)
+		if (!n || r->entries[i] != r->entries[n - 1])
+			r->entries[n++] = r->entries[i];
+	r->nentries = r->nsorted = n;
+}
+
+/* Whether a function address was defined by a FUNC record (no insertion). */
+static bool func_known(const struct trace *t, const struct reader *r, uint64_t addr)
+{
+	uint32_t h = hash64(addr) & r->fhash_mask, i;
+
+	while ((i = r->fhash[h])) {
+		if (t->funcs[i - 1] == addr)
+			return true;
+		h = (h + 1) & r->fhash_mask;
+	}
+	return false;
+}
+
 /* trace_func_index - dense index of function address @addr, added on first sight */
 uint32_t trace_func_index(struct trace *t, struct reader *r, uint64_t addr)
 {
@@ -105,6 +147,7 @@ uint32_t trace_func_index(struct trace *t, struct reader *r, uint64_t addr)
 	}
 	t->funcs[t->nfuncs] = addr;
 	r->fhash[h] = ++t->nfuncs;
+	entry_note(r, addr);
 	if (t->nfuncs * 2 > r->fhash_mask)
 		fhash_grow(t, r);
 	return t->nfuncs - 1;
@@ -147,6 +190,7 @@ static uint32_t gstack_intern(struct reader *r, uint32_t parent, uint64_t ip, bo
 		r->gs_cap *= 2;
 		r->gs = xrealloc(r->gs, r->gs_cap * sizeof(*r->gs));
 		r->gframes = xrealloc(r->gframes, r->gs_cap * sizeof(*r->gframes));
+		r->gnframes = xrealloc(r->gnframes, r->gs_cap * sizeof(*r->gnframes));
 	}
 	id = r->ngs++;
 	r->gs[id] = (struct gstack){ ip, parent, r->gs[parent].depth + 1, is_ra };
@@ -158,18 +202,61 @@ static uint32_t gstack_intern(struct reader *r, uint32_t parent, uint64_t ip, bo
 }
 
 /*
+ * ra_in_func - whether return address @ra lies inside the function that starts at @fn: ra - 1
+ * is at or above fn, in the same recorded module (the latest MODULE whose range holds fn),
+ * and no other known function entry (FUNC records, NODE_FN frames) lies in (fn, ra - 1].
+ * Without symbols this is what the trace can tell; a call from a function that is neither
+ * instrumented nor known, placed right after fn, would pass for fn (docs/stacks.md).
+ */
+static bool ra_in_func(const struct trace *t, struct reader *r, uint64_t fn, uint64_t ra)
+{
+	uint64_t a = ra - 1;
+	uint32_t i, lo, hi;
+
+	if (!ra || a < fn)
+		return false;
+	for (i = t->nmodules; i-- > 0;)
+		if (fn >= t->modules[i].lo && fn < t->modules[i].hi)
+			break;
+	if (i == UINT32_MAX || a >= t->modules[i].hi)
+		return false;
+	if (r->nentries - r->nsorted > 64 && r->nentries - r->nsorted > r->nsorted / 4)
+		entries_sort(r);
+	for (i = r->nsorted; i < r->nentries; i++)
+		if (r->entries[i] > fn && r->entries[i] <= a)
+			return false;
+	/* the first sorted entry above fn */
+	lo = 0;
+	hi = r->nsorted;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (r->entries[mid] <= fn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == r->nsorted || r->entries[lo] > a;
+}
+
+/*
  * trace_node_define - thread node @n was just appended: give it a global stack. Stacks deeper
  * than the header's stack_depth keep their innermost stack_depth frames (the tree of the
- * thread may be deeper: shadow stacks of deep recursion).
+ * thread may be deeper: shadow stacks of deep recursion). The return address the recorder
+ * puts under a shadow stack's top function (a NODE_RA child of a NODE_FN) is interned on top
+ * of its parent's stack as it is: trace_stack_get decides whether it stays, and then cuts
+ * the stack to stack_depth frames.
  */
-void trace_node_define(struct reader *r, struct tstate *ts, uint32_t n)
+void trace_node_define(struct trace *t, struct reader *r, struct tstate *ts, uint32_t n)
 {
-	struct tnode *nd = &ts->nodes[n];
+	struct tnode *nd = &ts->nodes[n], *pa = &ts->nodes[nd->parent];
 	uint32_t cap = r->stack_cap, g = 0, i, m;
 	uint32_t idx[256], *ix = idx;
 
-	if (!cap || nd->depth <= cap) {
-		nd->gstack = gstack_intern(r, ts->nodes[nd->parent].gstack, nd->ip, nd->is_ra);
+	if (!nd->is_ra && !func_known(t, r, nd->ip))
+		entry_note(r, nd->ip);
+	if (!cap || nd->depth <= cap || (nd->is_ra && nd->parent && !pa->is_ra)) {
+		nd->gstack = gstack_intern(r, pa->gstack, nd->ip, nd->is_ra);
 		return;
 	}
 	if (cap > 256)
@@ -197,6 +284,29 @@ uint32_t trace_stack_parent(const struct trace *t, uint32_t id)
 	return id && id < r->ngs ? r->gs[id].parent : 0;
 }
 
+/*
+ * The shadow-stack caller rule. A shadow stack's innermost frame is the return address of the
+ * malloc-family call, the real caller (libc's stdio buffer, strdup), under the entry of the
+ * instrumented function on top. When that address lies inside the top function itself (main
+ * calling malloc), it is dropped: the stack reads ["main"], as the call reports name it, not
+ * ["main", "main"]. The same when it lies inside one of the function entries below the top:
+ * -finstrument-functions also enters inlined copies, so an xmalloc inlined into its caller
+ * calls malloc from the caller's code, under the frames [xmalloc, caller]. Decided when the
+ * stack is first materialized, after the walk that delivered it, so the modules and
+ * functions that walk met are known. Return: whether stack @id starts with such a frame.
+ */
+static bool drop_caller(const struct trace *t, struct reader *r, uint32_t id)
+{
+	const struct gstack *g = &r->gs[id], *p;
+
+	if (!g->is_ra)
+		return false;
+	for (p = &r->gs[g->parent]; p != r->gs && !p->is_ra; p = &r->gs[p->parent])
+		if (ra_in_func(t, r, p->ip, g->ip))
+			return true;
+	return false;
+}
+
 /**
  * trace_stack_get - frames of stack @id, innermost first. The array is built on first use
  * and owned by the trace. An unknown id gives an empty stack.
@@ -209,14 +319,23 @@ struct trace_stack trace_stack_get(const struct trace *t, uint32_t id)
 
 	if (!id || id >= r->ngs)
 		return (struct trace_stack){ 0, NULL };
-	n = r->gs[id].depth;
 	if (!r->gframes[id]) {
+		g = id;
+		n = r->gs[id].depth;
+		if (drop_caller(t, r, id)) {
+			g = r->gs[id].parent;
+			n--;
+		}
+		/* only a kept caller frame can pass the cap (trace_node_define) */
+		if (r->stack_cap && n > r->stack_cap)
+			n = r->stack_cap;
 		f = xmalloc(n * sizeof(*f));
-		for (i = 0, g = id; i < n; i++, g = r->gs[g].parent)
+		for (i = 0; i < n; i++, g = r->gs[g].parent)
 			f[i] = (struct trace_frame){ r->gs[g].ip, r->gs[g].is_ra };
 		r->gframes[id] = f;
+		r->gnframes[id] = n;
 	}
-	return (struct trace_stack){ n, r->gframes[id] };
+	return (struct trace_stack){ r->gnframes[id], r->gframes[id] };
 }
 
 /* ---- opening: header and chunk index ---- */
@@ -637,6 +756,7 @@ int trace_open(const char *path, struct trace **out)
 	r->gs_cap = 256;
 	r->gs = xcalloc(r->gs_cap, sizeof(*r->gs));
 	r->gframes = xcalloc(r->gs_cap, sizeof(*r->gframes));
+	r->gnframes = xcalloc(r->gs_cap, sizeof(*r->gnframes));
 	r->ngs = 1;
 	r->ghash_mask = 511;
 	r->ghash = xcalloc(512, sizeof(*r->ghash));
@@ -703,9 +823,11 @@ void trace_close(struct trace *t)
 		for (i = 0; i < r->ngs; i++)
 			free((void *)r->gframes[i]);
 		free(r->gframes);
+		free(r->gnframes);
 		free(r->gs);
 		free(r->ghash);
 		free(r->fhash);
+		free(r->entries);
 		free(r->chunks);
 		free(r->ts);
 		free(r);

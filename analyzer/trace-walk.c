@@ -395,7 +395,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			nd->ip = ts->nodes[a].ip + (uint64_t)trace_unzigzag(b);
 			nd->depth = ts->nodes[a].depth + 1;
 			nd->is_ra = (h >> 2) == TRACE_OP_NODE_RA;
-			trace_node_define(r, ts, ts->nnodes);
+			trace_node_define(t, r, ts, ts->nnodes);
 			continue;
 		}
 		case TRACE_OP_ALLOC:

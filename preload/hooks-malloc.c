@@ -189,10 +189,12 @@ static inline PS_NOINSTR void rss_check(struct ps_thread *t, uint64_t now)
 
 /*
  * ALLOC: op, kind, size, zz ptr, node, dt. The stack node comes first: NODE records it
- * appends must precede the ALLOC that names them. @now was read after the real call.
+ * appends must precede the ALLOC that names them. @now was read after the real call; @ra is
+ * the exported entry point's return address (into the program or libc, never into the
+ * shim: each exported function takes it itself and passes it down, whatever gets inlined).
  */
 static inline PS_NOINSTR void rec_alloc(struct ps_thread *t, unsigned kind, size_t size, void *ptr,
-					uint64_t now)
+					uint64_t now, uintptr_t ra)
 {
 	int saved_errno = errno;
 	uint32_t node;
@@ -202,7 +204,7 @@ static inline PS_NOINSTR void rec_alloc(struct ps_thread *t, unsigned kind, size
 	p = ps_reserve(t, TRACE_MAX_RECORD);
 	if (unlikely(!p))
 		goto out;
-	node = ps_stack_node(t, &p);
+	node = ps_stack_node(t, ra, &p);
 	if (unlikely(!p))
 		goto out;
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_ALLOC));
@@ -238,10 +240,10 @@ static inline PS_NOINSTR void rec_free(struct ps_thread *t, void *ptr, uint64_t 
 /*
  * REALLOC: op, zz (old - base), zz (new - old), size, node, dt (old released, @t0 read before
  * the real call), dt (new obtained, @t1 read after it). The pointer base becomes @nptr.
- * @nptr == NULL: realloc(p, 0) freed p; no stack is taken for it (node 0).
+ * @nptr == NULL: realloc(p, 0) freed p; no stack is taken for it (node 0). @ra as rec_alloc.
  */
 static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, size_t size,
-				   uint64_t t0, uint64_t t1)
+				   uint64_t t0, uint64_t t1, uintptr_t ra)
 {
 	int saved_errno = errno;
 	uint32_t node = 0;
@@ -252,7 +254,7 @@ static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, s
 	if (unlikely(!p))
 		goto out;
 	if (nptr) {
-		node = ps_stack_node(t, &p);
+		node = ps_stack_node(t, ra, &p);
 		if (unlikely(!p))
 			goto out;
 	}
@@ -270,6 +272,9 @@ out:
 	rec_leave(t, saved_errno);
 }
 
+/* The caller's return address, taken by each exported function (see rec_alloc). */
+#define CALLER_RA() ((uintptr_t)__builtin_return_address(0))
+
 PS_EXPORT PS_NOINSTR void *malloc(size_t size)
 {
 	struct ps_thread *t;
@@ -279,7 +284,7 @@ PS_EXPORT PS_NOINSTR void *malloc(size_t size)
 		return boot_alloc(size, 16);
 	p = ps_real_malloc(size);
 	if (likely(p) && (t = rec_thread()))
-		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered());
+		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), CALLER_RA());
 	return p;
 }
 
@@ -324,7 +329,7 @@ PS_EXPORT PS_NOINSTR void *calloc(size_t n, size_t size)
 	}
 	p = real_calloc(n, size);
 	if (likely(p) && (t = rec_thread()))
-		rec_alloc(t, TRACE_ALLOC_CALLOC, n * size, p, ps_now_ordered());
+		rec_alloc(t, TRACE_ALLOC_CALLOC, n * size, p, ps_now_ordered(), CALLER_RA());
 	return p;
 }
 
@@ -333,20 +338,20 @@ PS_EXPORT PS_NOINSTR void *calloc(size_t n, size_t size)
  * and returns NULL (REALLOC to 0), a failed realloc leaves p alone and records nothing.
  */
 static inline PS_NOINSTR void *do_realloc(void *old, size_t size, void *nptr, uint64_t t0,
-					  unsigned kind)
+					  unsigned kind, uintptr_t ra)
 {
 	struct ps_thread *t;
 
 	if (!old) {
 		if (likely(nptr) && (t = rec_thread()))
-			rec_alloc(t, kind, size, nptr, ps_now_ordered());
+			rec_alloc(t, kind, size, nptr, ps_now_ordered(), ra);
 		return nptr;
 	}
 	/* failed: nothing changed (size 0 frees in glibc and returns NULL: that changed) */
 	if (unlikely(!nptr) && size != 0)
 		return nptr;
 	if ((t = rec_thread()))
-		rec_realloc(t, old, nptr, nptr ? size : 0, t0, ps_now_ordered());
+		rec_realloc(t, old, nptr, nptr ? size : 0, t0, ps_now_ordered(), ra);
 	return nptr;
 }
 
@@ -354,7 +359,8 @@ static inline PS_NOINSTR void *do_realloc(void *old, size_t size, void *nptr, ui
  * realloc of a bootstrap block: a new block with the old contents; the bootstrap block stays
  * where it is. It was never recorded, so the new block is recorded as a fresh allocation.
  */
-static PS_NOINSTR PS_NOINLINE void *boot_realloc(void *old, size_t size, unsigned kind)
+static PS_NOINSTR PS_NOINLINE void *boot_realloc(void *old, size_t size, unsigned kind,
+						  uintptr_t ra)
 {
 	size_t n = boot_size(old);
 	void *p;
@@ -365,7 +371,7 @@ static PS_NOINSTR PS_NOINLINE void *boot_realloc(void *old, size_t size, unsigne
 	if (!p)
 		return NULL;
 	memcpy(p, old, n < size ? n : size);
-	return unresolved() ? p : do_realloc(NULL, size, p, 0, kind);
+	return unresolved() ? p : do_realloc(NULL, size, p, 0, kind, ra);
 }
 
 PS_EXPORT PS_NOINSTR void *realloc(void *old, size_t size)
@@ -374,13 +380,13 @@ PS_EXPORT PS_NOINSTR void *realloc(void *old, size_t size)
 	void *p;
 
 	if (unlikely(old && in_boot(old)))
-		return boot_realloc(old, size, TRACE_ALLOC_REALLOC);
+		return boot_realloc(old, size, TRACE_ALLOC_REALLOC, CALLER_RA());
 	if (unlikely(unresolved()))
 		return boot_alloc(size, 16);
 	if (old && (ps_cfg.events & PS_EV_MALLOC))
 		t0 = ps_now();	/* before the release: as in free, no fence */
 	p = real_realloc(old, size);
-	return do_realloc(old, size, p, t0, TRACE_ALLOC_REALLOC);
+	return do_realloc(old, size, p, t0, TRACE_ALLOC_REALLOC, CALLER_RA());
 }
 
 PS_EXPORT PS_NOINSTR void *reallocarray(void *old, size_t n, size_t size)
@@ -394,13 +400,13 @@ PS_EXPORT PS_NOINSTR void *reallocarray(void *old, size_t n, size_t size)
 		return NULL;
 	}
 	if (unlikely(old && in_boot(old)))
-		return boot_realloc(old, total, TRACE_ALLOC_REALLOCARRAY);
+		return boot_realloc(old, total, TRACE_ALLOC_REALLOCARRAY, CALLER_RA());
 	if (unlikely(unresolved()))
 		return boot_alloc(total, 16);
 	if (old && (ps_cfg.events & PS_EV_MALLOC))
 		t0 = ps_now();	/* before the release: as in free, no fence */
 	p = real_realloc(old, total);	/* glibc's reallocarray, without its PLT call */
-	return do_realloc(old, total, p, t0, TRACE_ALLOC_REALLOCARRAY);
+	return do_realloc(old, total, p, t0, TRACE_ALLOC_REALLOCARRAY, CALLER_RA());
 }
 
 PS_EXPORT PS_NOINSTR int posix_memalign(void **memptr, size_t align, size_t size)
@@ -421,13 +427,14 @@ PS_EXPORT PS_NOINSTR int posix_memalign(void **memptr, size_t align, size_t size
 	}
 	ret = real_posix_memalign(memptr, align, size);
 	if (likely(ret == 0) && (t = rec_thread()))
-		rec_alloc(t, TRACE_ALLOC_POSIX_MEMALIGN, size, *memptr, ps_now_ordered());
+		rec_alloc(t, TRACE_ALLOC_POSIX_MEMALIGN, size, *memptr, ps_now_ordered(),
+			  CALLER_RA());
 	return ret;
 }
 
 /* The memalign-like ones: (alignment, size) -> pointer, errno on failure. */
 static inline PS_NOINSTR void *aligned_common(memalign_fn fn, size_t align, size_t size,
-					      unsigned kind)
+					      unsigned kind, uintptr_t ra)
 {
 	struct ps_thread *t;
 	void *p;
@@ -447,7 +454,7 @@ static inline PS_NOINSTR void *aligned_common(memalign_fn fn, size_t align, size
 		}
 	}
 	if (likely(p) && (t = rec_thread()))
-		rec_alloc(t, kind, size, p, ps_now_ordered());
+		rec_alloc(t, kind, size, p, ps_now_ordered(), ra);
 	return p;
 }
 
@@ -455,14 +462,15 @@ PS_EXPORT PS_NOINSTR void *aligned_alloc(size_t align, size_t size)
 {
 	if (unlikely(unresolved()))
 		return (align & (align - 1)) ? (errno = EINVAL, NULL) : boot_alloc(size, align);
-	return aligned_common(real_aligned_alloc, align, size, TRACE_ALLOC_ALIGNED_ALLOC);
+	return aligned_common(real_aligned_alloc, align, size, TRACE_ALLOC_ALIGNED_ALLOC,
+			      CALLER_RA());
 }
 
 PS_EXPORT PS_NOINSTR void *memalign(size_t align, size_t size)
 {
 	if (unlikely(unresolved()))
 		return (align & (align - 1)) ? (errno = EINVAL, NULL) : boot_alloc(size, align);
-	return aligned_common(real_memalign, align, size, TRACE_ALLOC_MEMALIGN);
+	return aligned_common(real_memalign, align, size, TRACE_ALLOC_MEMALIGN, CALLER_RA());
 }
 
 PS_EXPORT PS_NOINSTR void *valloc(size_t size)
@@ -474,10 +482,10 @@ PS_EXPORT PS_NOINSTR void *valloc(size_t size)
 	if (unlikely(unresolved()))
 		return boot_alloc(size, page);
 	if (unlikely(!real_valloc))
-		return aligned_common(NULL, page, size, TRACE_ALLOC_VALLOC);
+		return aligned_common(NULL, page, size, TRACE_ALLOC_VALLOC, CALLER_RA());
 	p = real_valloc(size);
 	if (likely(p) && (t = rec_thread()))
-		rec_alloc(t, TRACE_ALLOC_VALLOC, size, p, ps_now_ordered());
+		rec_alloc(t, TRACE_ALLOC_VALLOC, size, p, ps_now_ordered(), CALLER_RA());
 	return p;
 }
 
@@ -498,10 +506,11 @@ PS_EXPORT PS_NOINSTR void *pvalloc(size_t size)
 	if (unlikely(unresolved()))
 		return boot_alloc(rounded, page);
 	if (unlikely(!real_pvalloc))
-		return aligned_common(NULL, page, rounded, TRACE_ALLOC_PVALLOC);
+		return aligned_common(NULL, page, rounded, TRACE_ALLOC_PVALLOC, CALLER_RA());
 	p = real_pvalloc(size);
 	if (likely(p) && (t = rec_thread()))
-		rec_alloc(t, TRACE_ALLOC_PVALLOC, rounded, p, ps_now_ordered());
+		rec_alloc(t, TRACE_ALLOC_PVALLOC, rounded, p, ps_now_ordered(),
+			  CALLER_RA());
 	return p;
 }
 

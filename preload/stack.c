@@ -164,9 +164,9 @@ struct ps_stack_memo {
  * with a cached node and intern the frames above it (memo first): an allocation from a frame
  * that allocated before costs one load. Deeper than stack_depth, the innermost stack_depth
  * frames are interned from their own root each time (their paths differ from the cached
- * ones, so nothing is cached).
+ * ones, so nothing is cached). Return: the node of the top frame's path, 0 = none.
  */
-static PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uint8_t **pp)
+static PS_NOINSTR uint32_t shadow_top(struct ps_thread *t, uint8_t **pp)
 {
 	uint32_t d = t->depth, max = ps_cfg.stack_depth, i, node = 0;
 	struct ps_stack_memo *memo = t->stack_memo;
@@ -211,6 +211,46 @@ static PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uint8_t **pp)
 		pip = s[i].fn;
 	}
 	return node;
+}
+
+/*
+ * The real caller under the shadow stack. The shadow stack holds instrumented functions
+ * only, so a block that libc allocates for one of them (stdio's buffer, strdup's copy) would
+ * be charged to that function, and the leak suppressions could not see libc's frame. So the
+ * return address of the malloc-family call is interned as a NODE_RA child of the top frame's
+ * node. When the caller is the top function itself (main calling malloc), that frame says
+ * nothing new: the reader drops it (docs/stacks.md has the rule), since telling where a
+ * function ends needs symbols or the loader, and a malloc hook may not take the loader lock.
+ *
+ * A direct-mapped memo per thread, (top node, ra) -> node, makes a loop that allocates from
+ * one call site a hash and a compare. Emptied with the node tables (ps_stack_node).
+ */
+#define RA_MEMO 64
+
+static __thread struct ps_ra_memo {
+	uintptr_t ra;
+	uint32_t parent;
+	uint32_t node;			/* 0 = empty */
+} ra_memo[RA_MEMO] PS_TLS;
+
+static PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uintptr_t ra, uint8_t **pp)
+{
+	uint32_t top = shadow_top(t, pp), id;
+	struct ps_ra_memo *m;
+
+	if (unlikely(!top || !*pp))
+		return 0;
+	m = &ra_memo[((ra ^ top) * 0x9E3779B97F4A7C15ULL) >> 58];
+	if (likely(m->ra == ra && m->parent == top && m->node))
+		return m->node;
+	/* the top frame's entry address is the parent's ip (shadow_top: depth >= 1) */
+	id = intern(t, top, ra, 0, t->shadow[t->depth - 1].fn, pp);
+	if (!id || !*pp)
+		return 0;
+	m->ra = ra;
+	m->parent = top;
+	m->node = id;
+	return id;
 }
 
 /*
@@ -638,6 +678,8 @@ static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
 /*
  * ps_stack_node - the innermost stack node of the allocation being recorded.
  * @t: the calling thread, guard held
+ * @ra: the return address of the malloc-family call (the exported hook's own); the shadow
+ *      stack's innermost frame (shadow_node), unused by the unwinder (which finds it)
  * @pp: on entry, a cursor from ps_reserve(t, TRACE_MAX_RECORD) at which nothing has been
  *      written yet (== t->pos). NODE records for frames not seen before are written there,
  *      outermost first, each committed at once (they may be more than one reservation
@@ -649,7 +691,7 @@ static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
  * thread has instrumented frames open), else libunwind.
  * Return: the node id, 0 for "no stack" (stack_depth 0, nothing to record, or no memory).
  */
-PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uint8_t **pp)
+PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **pp)
 {
 	uint32_t node;
 
@@ -661,17 +703,18 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uint8_t **pp)
 		if (!t->stack_memo && scratch_setup(t))
 			return 0;
 		memset(t->stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stack_memo));
+		memset(ra_memo, 0, sizeof(ra_memo));
 		t->last_stack_len = 0;
 	}
 	switch (ps_cfg.stack_source) {
 	case PS_STACK_SHADOW:
-		node = shadow_node(t, pp);
+		node = shadow_node(t, ra, pp);
 		break;
 	case PS_STACK_UNWIND:
 		node = unwind_node(t, pp);
 		break;
 	default:
-		node = t->depth ? shadow_node(t, pp) : unwind_node(t, pp);
+		node = t->depth ? shadow_node(t, ra, pp) : unwind_node(t, pp);
 		break;
 	}
 	t->nodes_seen = t->nnodes;
