@@ -348,6 +348,36 @@ struct hot {
 	unsigned want;
 };
 int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h);
+
+/*
+ * Log-linear histogram of durations (hot_func.hist; chrome's call-size guard): values below
+ * 2^@shift have a bucket each, then 2^@shift buckets per power of two (width / low value
+ * <= 2^-@shift). HIST_NBUCKETS(@shift) buckets hold any uint64_t.
+ */
+#define HIST_NBUCKETS(shift) ((65U - (shift)) << (shift))
+static inline unsigned hist_bucket(uint64_t v, unsigned shift)
+{
+	unsigned e;
+
+	if (v < (1ULL << shift))
+		return (unsigned)v;
+	e = 63 - (unsigned)__builtin_clzll(v);			/* >= shift */
+	return ((e - shift + 1) << shift) + (unsigned)((v >> (e - shift)) & ((1U << shift) - 1));
+}
+/* hist_low - lowest value of bucket @b, and its *@width */
+static inline uint64_t hist_low(unsigned b, unsigned shift, uint64_t *width)
+{
+	unsigned e;
+
+	if (b < (1U << shift)) {
+		*width = 1;
+		return b;
+	}
+	e = (b >> shift) - 1 + shift;
+	*width = 1ULL << (e - shift);
+	return (1ULL << e) + (uint64_t)(b & ((1U << shift) - 1)) * *width;
+}
+
 void hot_free(struct hot *h);
 uint64_t hot_percentile(struct hot_func *f, double pct);	/* nearest rank */
 uint32_t hot_threads(const struct trace *t, const struct opts *o, int *idx);

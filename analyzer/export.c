@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared walks of the export reports: the call tree (self time per call path, per-function
- * totals and duration histograms) and the heap (replay.c, for one thread or all), plus a
+ * totals) and the heap (replay.c, for one thread or all), plus a
  * small hash map, escaping and the output file. analyzer/export.h lists them.
  */
 #define PR_FMT "export"
@@ -151,7 +151,6 @@ struct cwalk {
 	uint32_t nstacks;
 	uint32_t *active;		/* per func: activations on the current thread's stack */
 	uint32_t nactive;
-	const bool *want;		/* ctree_hist_fill: functions to histogram */
 	int only;			/* thread index, or -1 for all */
 };
 
@@ -207,31 +206,6 @@ static void grow_funcs(struct cwalk *w, uint32_t func)
 	}
 }
 
-/* hist_bucket - the bucket of @v (see HIST_BUCKETS) */
-unsigned hist_bucket(uint64_t v)
-{
-	unsigned e;
-
-	if (v < HIST_SUB)
-		return (unsigned)v;
-	e = 63 - (unsigned)__builtin_clzll(v);	/* >= 6 */
-	return HIST_SUB + (e - 6) * HIST_SUB + (unsigned)((v >> (e - 6)) - HIST_SUB);
-}
-
-/* hist_low - lowest value of bucket @b, and its width */
-uint64_t hist_low(unsigned b, uint64_t *width)
-{
-	unsigned e;
-
-	if (b < HIST_SUB) {
-		*width = 1;
-		return b;
-	}
-	e = (b - HIST_SUB) / HIST_SUB + 6;
-	*width = 1ULL << (e - 6);
-	return ((uint64_t)((b - HIST_SUB) % HIST_SUB) + HIST_SUB) << (e - 6);
-}
-
 /* ENTRY pushes a frame on the node of (caller's node, function); EXIT settles its times. */
 static int ctree_event(const struct trace_event *ev, void *ctx)
 {
@@ -258,7 +232,7 @@ static int ctree_event(const struct trace_event *ev, void *ctx)
 			parent = 0;
 		fr = &st->f[st->n++];
 		fr->func = ev->func;
-		fr->node = w->want ? 0 : ctree_child(ct, parent, ev->func);
+		fr->node = ctree_child(ct, parent, ev->func);
 		fr->entry_ns = ev->ns;
 		fr->child_ns = 0;
 		grow_funcs(w, ev->func);
@@ -276,11 +250,6 @@ static int ctree_event(const struct trace_event *ev, void *ctx)
 			st->f[st->n - 1].child_ns += dur;
 		fs = &ct->funcs[fr->func];
 		w->active[fr->func]--;
-		if (w->want) {
-			if (w->want[fr->func] && fs->hist)
-				fs->hist[hist_bucket(dur)]++;
-			return 0;
-		}
 		ct->nodes[fr->node].calls++;
 		ct->nodes[fr->node].self_ns += self;
 		ct->self_sum_ns += self;
@@ -331,57 +300,9 @@ int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct)
 	return cwalk_run(t, thread, &w);
 }
 
-/*
- * ctree_hist_fill - walk the calls again and histogram the durations of each function i
- * with @want[i] (allocating its hist). Return: 0 or -1.
- */
-int ctree_hist_fill(struct trace *t, int thread, struct ctree *ct, const bool *want)
-{
-	struct cwalk w = { .t = t, .ct = ct, .want = want };
-	uint32_t i;
-
-	for (i = 0; i < ct->nfuncs; i++)
-		if (want[i] && !ct->funcs[i].hist)
-			ct->funcs[i].hist = xcalloc(HIST_BUCKETS, sizeof(uint64_t));
-	return cwalk_run(t, thread, &w);
-}
-
-/*
- * ctree_percentile - the duration at rank ceil(@pct% of calls) from the histogram: exact
- * below 128 ns, else the middle of its bucket, always within [min, max]. 0 without data.
- */
-uint64_t ctree_percentile(const struct func_stat *fs, double pct)
-{
-	uint64_t rank, seen = 0, width, v;
-	unsigned b;
-
-	if (!fs->hist || !fs->calls)
-		return 0;
-	rank = (uint64_t)((double)fs->calls * pct / 100.0 + 0.999999);
-	if (rank < 1)
-		rank = 1;
-	for (b = 0; b < HIST_BUCKETS; b++) {
-		seen += fs->hist[b];
-		if (seen >= rank)
-			break;
-	}
-	if (b == HIST_BUCKETS)
-		return fs->max_ns;
-	v = hist_low(b, &width) + width / 2;
-	if (v < fs->min_ns)
-		v = fs->min_ns;
-	if (v > fs->max_ns)
-		v = fs->max_ns;
-	return v;
-}
-
-/* ctree_free - release everything ctree_build and ctree_hist_fill allocated. */
+/* ctree_free - release everything ctree_build allocated. */
 void ctree_free(struct ctree *ct)
 {
-	uint32_t i;
-
-	for (i = 0; i < ct->nfuncs; i++)
-		free(ct->funcs[i].hist);
 	free(ct->funcs);
 	free(ct->nodes);
 	xmap_free(&ct->index);

@@ -27,11 +27,9 @@ struct xmap_val *xmap_put(struct xmap *m, uint64_t key, bool *created);
 bool xmap_del(struct xmap *m, uint64_t key, struct xmap_val *old);
 void xmap_free(struct xmap *m);
 
-/* Log-linear duration histogram: exact below 64, then 64 buckets per power of two (< 1.6 %) */
-#define HIST_SUB 64
-#define HIST_BUCKETS (HIST_SUB + (64 - 6) * HIST_SUB)
-unsigned hist_bucket(uint64_t v);
-uint64_t hist_low(unsigned b, uint64_t *width);
+/* chrome's duration histogram (analyze.h): exact below 64, then 64 buckets per power of two */
+#define EXPORT_HIST_SHIFT 6
+#define HIST_BUCKETS HIST_NBUCKETS(EXPORT_HIST_SHIFT)
 
 /* ---- call tree: self time per call path, from ENTRY/EXIT (export.c) ---- */
 #define CTREE_THREAD (1U << 31)		/* node.func for a per-thread root: CTREE_THREAD | thread */
@@ -43,12 +41,11 @@ struct ctree_node {
 	uint64_t self_ns;		/* time in this path not spent in recorded callees */
 };
 
-struct func_stat {
+struct func_stat {			/* percentiles: hot_collect (analyze.h) */
 	uint64_t calls;
 	uint64_t total_ns;		/* inclusive; recursive activations counted once */
 	uint64_t self_ns;
 	uint64_t min_ns, max_ns;
-	uint64_t *hist;			/* duration histogram (ctree_hist_fill), or NULL */
 };
 
 struct ctree {
@@ -68,10 +65,6 @@ struct ctree {
  */
 int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct);
 void ctree_free(struct ctree *ct);
-/* ctree_hist_fill - second walk filling the duration histograms of the functions in @want */
-int ctree_hist_fill(struct trace *t, int thread, struct ctree *ct, const bool *want);
-/* ctree_percentile - duration below which @pct percent of the calls fall (from the hist) */
-uint64_t ctree_percentile(const struct func_stat *fs, double pct);
 
 /*
  * The heap: replay.h's replay (as `memory` and `leaks` count), one aggregate per stack id;

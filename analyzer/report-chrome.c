@@ -131,7 +131,8 @@ static int hist_event(const struct trace_event *ev, void *ctx)
 		free(ct->tnames[ev->thread]);
 		ct->tnames[ev->thread] = dup_str(ev->str, ev->len);
 	} else if (ev->type == EV_EXIT) {
-		c->hist[hist_bucket(ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0)]++;
+		c->hist[hist_bucket(ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0,
+				    EXPORT_HIST_SHIFT)]++;
 		c->ncalls++;
 	}
 	return 0;
@@ -308,7 +309,8 @@ static uint64_t kept_count(const struct chrome *c)
 
 	if (c->min_keep_ns == UINT64_MAX)
 		return 0;
-	for (b = c->min_keep_ns ? hist_bucket(c->min_keep_ns) : 0; b < HIST_BUCKETS; b++)
+	for (b = c->min_keep_ns ? hist_bucket(c->min_keep_ns, EXPORT_HIST_SHIFT) : 0;
+	     b < HIST_BUCKETS; b++)
 		n += c->hist[b];
 	return n;
 }
@@ -329,7 +331,7 @@ static uint64_t pick_min_duration(const struct chrome *c, uint64_t limit)
 			low = b - 1;
 	}
 	/* the lowest bucket that fits whole (calls in one bucket cannot be told apart) */
-	return low == HIST_BUCKETS ? UINT64_MAX : hist_low(low, &width);
+	return low == HIST_BUCKETS ? UINT64_MAX : hist_low(low, EXPORT_HIST_SHIFT, &width);
 }
 
 /* Everything of one trace after pass 1: names, calls, heap counter, marks. */

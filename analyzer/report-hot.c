@@ -25,53 +25,24 @@
 #include "analyzer/analyze.h"
 
 #define HOT_EXACT 256
-#define HIST_SUB 16			/* sub-buckets per power of two */
-#define HIST_SHIFT 4			/* log2(HIST_SUB) */
-#define HIST_N (HIST_SUB + (64 - HIST_SHIFT) * HIST_SUB)
-
-/* hist_bucket - bucket of @v: exact below HIST_SUB, then HIST_SUB per power of two */
-static inline uint32_t hist_bucket(uint64_t v)
-{
-	uint32_t e;
-
-	if (v < HIST_SUB)
-		return (uint32_t)v;
-	e = 63 - (uint32_t)__builtin_clzll(v);			/* >= HIST_SHIFT */
-	return HIST_SUB + (e - HIST_SHIFT) * HIST_SUB +
-	       (uint32_t)((v >> (e - HIST_SHIFT)) & (HIST_SUB - 1));
-}
-
-/* lower bound and width of bucket @b */
-static void hist_range(uint32_t b, uint64_t *lo, uint64_t *w)
-{
-	uint32_t e, sub;
-
-	if (b < HIST_SUB) {
-		*lo = b;
-		*w = 1;
-		return;
-	}
-	e = (b - HIST_SUB) / HIST_SUB + HIST_SHIFT;
-	sub = (b - HIST_SUB) % HIST_SUB;
-	*w = 1ULL << (e - HIST_SHIFT);
-	*lo = (1ULL << e) + sub * *w;
-}
+#define HOT_HIST_SHIFT 4		/* 16 histogram buckets per power of two */
+#define HOT_HIST_N HIST_NBUCKETS(HOT_HIST_SHIFT)
 
 static void stat_add(struct hot_func *f, uint64_t dur)
 {
 	if (f->hist) {
-		f->hist[hist_bucket(dur)]++;
+		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
 		return;
 	}
 	if (f->nsamp == HOT_EXACT) {
 		uint32_t i;
 
-		f->hist = xcalloc(HIST_N, sizeof(*f->hist));
+		f->hist = xcalloc(HOT_HIST_N, sizeof(*f->hist));
 		for (i = 0; i < f->nsamp; i++)
-			f->hist[hist_bucket(f->samp[i])]++;
+			f->hist[hist_bucket(f->samp[i], HOT_HIST_SHIFT)]++;
 		free(f->samp);
 		f->samp = NULL;
-		f->hist[hist_bucket(dur)]++;
+		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
 		return;
 	}
 	if (!f->samp)
@@ -115,14 +86,14 @@ uint64_t hot_percentile(struct hot_func *f, double pct)
 		}
 		return f->samp[rank - 1];
 	}
-	for (b = 0; b < HIST_N; b++) {
+	for (b = 0; b < HOT_HIST_N; b++) {
 		seen += f->hist[b];
 		if (seen >= rank)
 			break;
 	}
-	if (b == HIST_N)
+	if (b == HOT_HIST_N)
 		return f->max_ns;
-	hist_range(b, &lo, &w);
+	lo = hist_low(b, HOT_HIST_SHIFT, &w);
 	v = lo + w / 2;
 	return v < f->min_ns ? f->min_ns : v > f->max_ns ? f->max_ns : v;
 }

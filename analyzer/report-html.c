@@ -3,8 +3,8 @@
  * The `html` report: one self-contained page (inline CSS, SVG and a little JS; nothing is
  * fetched) with the summary figures, the hot-function table, time and allocation flame
  * graphs, the top allocation sites and the leaks. Three walks: calls (call tree and
- * per-function totals), calls again (duration histograms of the listed functions, for p50
- * and p99), and the heap replay. The page reads fine without JS; with it, tables sort on a
+ * per-function totals), calls again (hot_collect, as `functions`, for p50 and p99), and the
+ * heap replay. The page reads fine without JS; with it, tables sort on a
  * header click and flame graphs zoom.
  */
 #define PR_FMT "html"
@@ -192,14 +192,14 @@ static int by_self(const void *a, const void *b)
 
 /*
  * The hot-function table: the functions with the most self time (h->rows of them). Totals
- * come from the call tree; p50/p99 from a second walk that histograms only the listed
- * functions' call durations (bounded memory whatever the number of calls).
+ * come from the call tree; p50/p99 from hot_collect's pass over the exits, the percentiles
+ * of the `functions` report (exact up to 256 calls, within 3.2% beyond).
  */
 static int hot_functions(struct html *h, int thread)
 {
 	struct ctree *ct = &h->ct;
+	struct hot hot = { 0 };
 	uint32_t *order, n = 0, i;
-	bool *want;
 	FILE *f = h->f;
 	int ret = 0;
 
@@ -222,12 +222,8 @@ static int hot_functions(struct html *h, int thread)
 			h->rows, n);
 		n = h->rows;
 	}
-	want = xcalloc(ct->nfuncs + 1, sizeof(*want));
-	for (i = 0; i < n; i++)
-		want[order[i]] = true;
-	if (ctree_hist_fill(h->t, thread, ct, want) < 0)
+	if (hot_collect(h->t, thread, 0, &hot) < 0)
 		ret = -1;
-	free(want);
 
 	fputs("<table class=\"sort\"><thead><tr><th class=\"l\">function</th>"
 	      "<th class=\"l\">module</th><th>calls</th><th>total</th><th>self</th>"
@@ -251,13 +247,16 @@ static int hot_functions(struct html *h, int thread)
 		num(f, fs->calls ? fs->total_ns / fs->calls : 0, "ns");
 		num(f, fs->min_ns, "ns");
 		num(f, fs->max_ns, "ns");
-		num(f, ctree_percentile(fs, 50), "ns");
-		num(f, ctree_percentile(fs, 99), "ns");
+		/* order[i] < t->nfuncs <= hot.cap: hot_collect sized funcs for every function */
+		num(f, hot_percentile(&hot.funcs[order[i]], 50), "ns");
+		num(f, hot_percentile(&hot.funcs[order[i]], 99), "ns");
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n<p class=\"note\">total: inclusive time (a recursive function's "
 	      "inner calls are not counted twice); self: time not spent in recorded callees; "
-	      "p50/p99 from a histogram with buckets under 1.6% wide.</p>\n", f);
+	      "p50/p99 exact for functions of up to 256 calls, beyond that within 3.2%.</p>\n",
+	      f);
+	hot_free(&hot);
 	free(order);
 	return ret;
 }
