@@ -381,6 +381,7 @@ static inline uint64_t hist_low(unsigned b, unsigned shift, uint64_t *width)
 void hot_free(struct hot *h);
 uint64_t hot_percentile(struct hot_func *f, double pct);	/* nearest rank */
 uint32_t hot_threads(const struct trace *t, const struct opts *o, int *idx);
+int opts_thread(const struct trace *t, const struct opts *o);	/* -1 all, -2 none */
 
 /* ---- memory replay (report-mem.c) and leak suppressions (suppress.c) ---- */
 

@@ -412,19 +412,6 @@ static void ctrace_free(struct ctrace *ct)
 		trace_close(ct->t);
 }
 
-/* the trace's thread that --thread names: index, -1 (none asked or absent) */
-static int find_thread(const struct trace *t, const struct opts *o)
-{
-	uint32_t i;
-
-	if (!o->thread_set)
-		return -1;
-	for (i = 0; i < t->nthreads; i++)
-		if (t->threads[i].tid == o->thread_tid)
-			return (int)i;
-	return -2;
-}
-
 /*
  * report_chrome - `perfshim-analyze chrome [--limit N] [--thread TID] [-o FILE] TRACE...`.
  * @t is the first trace; further ones in o->traces (a fork or exec tree) are opened here and
@@ -453,7 +440,7 @@ int report_chrome(struct trace *t, const struct opts *o)
 			}
 			ct->owned = true;
 		}
-		ct->only = find_thread(ct->t, o);
+		ct->only = opts_thread(ct->t, o);
 		found += ct->only != -2;
 		ct->pid = ct->t->pid ? ct->t->pid : ct->t->hdr.pid;
 		if (ct->t->hdr.start_mono_ns < start)

@@ -148,19 +148,6 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 }
 
 
-/* thread index of --thread TID: the first instance with that tid, or -2 if none */
-static int thread_arg(const struct trace *t, const struct opts *o)
-{
-	uint32_t i;
-
-	if (!o->thread_set)
-		return -1;
-	for (i = 0; i < t->nthreads; i++)
-		if (t->threads[i].tid == o->thread_tid)
-			return (int)i;
-	return -2;
-}
-
 /**
  * report_dump - print every event of @t (see the format at the top of this file).
  * Return: 0, or -1 when the trace could not be read or --thread names no thread.
@@ -169,7 +156,7 @@ int report_dump(struct trace *t, const struct opts *o)
 {
 	struct dump d = { .t = t, .f = stdout };
 	unsigned flags = WALK_ALL | (o->merged ? WALK_MERGED : 0);
-	int thread = thread_arg(t, o), rc = 0;
+	int thread = opts_thread(t, o), rc = 0;
 	uint32_t i, id;
 
 	if (thread == -2) {

@@ -140,8 +140,8 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 	struct replay r = { 0 };
 	enum metric metric;
 	struct ctree ct;
-	uint32_t base = 0, i;
-	int thread = -1, ret;
+	uint32_t base = 0;
+	int thread, ret;
 
 	for (metric = M_TIME; metric <= M_LEAKED; metric++)
 		if (!strcmp(metric_name, metric_names[metric]))
@@ -152,14 +152,9 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 		return -2;
 	}
 	*unit = metric_units[metric];
-	if (o->thread_set) {
-		for (i = 0; i < t->nthreads; i++)
-			if (t->threads[i].tid == o->thread_tid)
-				break;
-		if (i == t->nthreads)
-			return -3;
-		thread = (int)i;
-	}
+	thread = opts_thread(t, o);
+	if (thread == -2)
+		return -3;
 	if (metric == M_TIME) {
 		ret = ctree_build(t, thread, o->per_thread, &ct);
 		if (!ret) {

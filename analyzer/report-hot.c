@@ -395,6 +395,23 @@ uint32_t hot_threads(const struct trace *t, const struct opts *o, int *idx)
 	return n;
 }
 
+/*
+ * opts_thread - the thread --thread names in @t (its first instance with that tid), for the
+ * reports that walk one thread. Return: its index; -1 when --thread is not given; -2 when
+ * @t has no such thread.
+ */
+int opts_thread(const struct trace *t, const struct opts *o)
+{
+	uint32_t i;
+
+	if (!o->thread_set)
+		return -1;
+	for (i = 0; i < t->nthreads; i++)
+		if (t->threads[i].tid == o->thread_tid)
+			return (int)i;
+	return -2;
+}
+
 /* collect over the threads --thread selects; -1 (reported) when it names none */
 static int collect_selected(struct trace *t, const struct opts *o, unsigned want,
 			    struct hot *h)

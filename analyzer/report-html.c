@@ -480,7 +480,6 @@ int report_html(struct trace *t, const struct opts *o)
 	}
 	for (i = 0; i < n && !ret; i++) {
 		struct trace *ti = t;
-		uint32_t k;
 
 		if (i && trace_open(o->traces[i], &ti) < 0) {
 			ret = -1;
@@ -488,13 +487,7 @@ int report_html(struct trace *t, const struct opts *o)
 		}
 		h.t = ti;
 		h.supp = supp;
-		h.thread = -1;
-		if (o->thread_set) {
-			for (k = 0; k < ti->nthreads; k++)
-				if (ti->threads[k].tid == o->thread_tid)
-					break;
-			h.thread = k < ti->nthreads ? (int)k : -2;
-		}
+		h.thread = opts_thread(ti, o);
 		if (h.thread != -2) {
 			ret = html_trace(&h, done, n);
 			done++;
