@@ -33,48 +33,43 @@ static int read_at(int fd, void *buf, size_t len, off_t off)
  */
 static int has_interp(int fd, const unsigned char *ident)
 {
+	union {				/* p_type is the first field of both */
+		Elf32_Phdr p32;
+		Elf64_Phdr p64;
+	} ph;
 	uint64_t phoff;
-	unsigned phnum, phentsize, i;
+	unsigned phnum, phentsize, phsize, i;
 
 	if (ident[EI_CLASS] == ELFCLASS64) {
 		Elf64_Ehdr eh;
-		Elf64_Phdr ph;
 
 		if (read_at(fd, &eh, sizeof(eh), 0) < 0)
 			return -1;
 		phoff = eh.e_phoff;
 		phnum = eh.e_phnum;
 		phentsize = eh.e_phentsize;
-		if (phentsize < sizeof(ph) || phnum > MAX_PHNUM)
-			return -1;
-		for (i = 0; i < phnum; i++) {
-			if (read_at(fd, &ph, sizeof(ph), (off_t)(phoff + (uint64_t)i * phentsize)))
-				return -1;
-			if (ph.p_type == PT_INTERP)
-				return 1;
-		}
-		return 0;
-	}
-	if (ident[EI_CLASS] == ELFCLASS32) {
+		phsize = sizeof(ph.p64);
+	} else if (ident[EI_CLASS] == ELFCLASS32) {
 		Elf32_Ehdr eh;
-		Elf32_Phdr ph;
 
 		if (read_at(fd, &eh, sizeof(eh), 0) < 0)
 			return -1;
 		phoff = eh.e_phoff;
 		phnum = eh.e_phnum;
 		phentsize = eh.e_phentsize;
-		if (phentsize < sizeof(ph) || phnum > MAX_PHNUM)
-			return -1;
-		for (i = 0; i < phnum; i++) {
-			if (read_at(fd, &ph, sizeof(ph), (off_t)(phoff + (uint64_t)i * phentsize)))
-				return -1;
-			if (ph.p_type == PT_INTERP)
-				return 1;
-		}
-		return 0;
+		phsize = sizeof(ph.p32);
+	} else {
+		return -1;
 	}
-	return -1;
+	if (phentsize < phsize || phnum > MAX_PHNUM)
+		return -1;
+	for (i = 0; i < phnum; i++) {
+		if (read_at(fd, &ph, phsize, (off_t)(phoff + (uint64_t)i * phentsize)))
+			return -1;
+		if (ph.p32.p_type == PT_INTERP)
+			return 1;
+	}
+	return 0;
 }
 
 /*
