@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,73 +240,65 @@ PS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
 	return exec_common(&c, envp);
 }
 
-/* Count the variadic arguments of execl* up to the NULL (included). */
-#define COUNT_ARGS(n, arg0, ap)                                                             \
-	do {                                                                                \
-		va_start(ap, arg0);                                                         \
-		for (n = 1; va_arg(ap, const char *); n++)                                  \
-			;                                                                   \
-		va_end(ap);                                                                 \
-	} while (0)
-
-/* Copy them into @argv (n + 1 slots); leaves @ap just past the NULL. */
-static void collect_args(char **argv, size_t n, const char *arg0, va_list ap)
+/*
+ * execl, execlp, execle: the arguments after @arg0 (@ap, up to the NULL) become an argv on
+ * the stack (no malloc: a vfork child may call these), then the hooked execve or execvpe
+ * (@search) runs it. @has_envp: the environment follows the NULL (execle), else environ.
+ */
+static int exec_list(const char *path, bool search, bool has_envp, const char *arg0,
+		     va_list ap)
 {
-	size_t i;
+	char *const *envp = environ;
+	va_list aq;
+	size_t n, i;
 
-	argv[0] = (char *)arg0;
-	for (i = 1; i <= n; i++)
-		argv[i] = va_arg(ap, char *);
+	va_copy(aq, ap);
+	for (n = 1; va_arg(aq, const char *); n++)
+		;
+	va_end(aq);
+	{
+		char *argv[n + 1];
+
+		argv[0] = (char *)arg0;
+		for (i = 1; i <= n; i++)	/* argv[n] = the NULL */
+			argv[i] = va_arg(ap, char *);
+		if (has_envp)
+			envp = va_arg(ap, char *const *);
+		return search ? execvpe(path, argv, envp) : execve(path, argv, envp);
+	}
 }
 
 PS_EXPORT int execl(const char *path, const char *arg0, ...)
 {
-	size_t n;
 	va_list ap;
+	int ret;
 
-	COUNT_ARGS(n, arg0, ap);
-	{
-		char *argv[n + 1];
-
-		va_start(ap, arg0);
-		collect_args(argv, n, arg0, ap);
-		va_end(ap);
-		return execve(path, argv, environ);
-	}
+	va_start(ap, arg0);
+	ret = exec_list(path, false, false, arg0, ap);
+	va_end(ap);
+	return ret;
 }
 
 PS_EXPORT int execlp(const char *file, const char *arg0, ...)
 {
-	size_t n;
 	va_list ap;
+	int ret;
 
-	COUNT_ARGS(n, arg0, ap);
-	{
-		char *argv[n + 1];
-
-		va_start(ap, arg0);
-		collect_args(argv, n, arg0, ap);
-		va_end(ap);
-		return execvpe(file, argv, environ);
-	}
+	va_start(ap, arg0);
+	ret = exec_list(file, true, false, arg0, ap);
+	va_end(ap);
+	return ret;
 }
 
 PS_EXPORT int execle(const char *path, const char *arg0, ...)
 {
-	char *const *envp;
-	size_t n;
 	va_list ap;
+	int ret;
 
-	COUNT_ARGS(n, arg0, ap);
-	{
-		char *argv[n + 1];
-
-		va_start(ap, arg0);
-		collect_args(argv, n, arg0, ap);
-		envp = va_arg(ap, char *const *);
-		va_end(ap);
-		return execve(path, argv, envp);
-	}
+	va_start(ap, arg0);
+	ret = exec_list(path, false, true, arg0, ap);
+	va_end(ap);
+	return ret;
 }
 
 /*
