@@ -474,6 +474,24 @@ void replay_free(struct replay *r)
 
 /* ---- sites ---- */
 
+/*
+ * replay_symbols - the symbols of @t, opened after a walk (the modules are known then), with
+ * names mangled when @o (may be NULL) has demangle 0. Close with sym_close.
+ * Return: NULL after one error line.
+ */
+struct symbols *replay_symbols(const struct trace *t, const struct opts *o)
+{
+	struct symbols *sym = sym_open(t);
+
+	if (!sym) {
+		__pr_log("error: ", "cannot read symbols for %s\n", t->path);
+		return NULL;
+	}
+	if (o && o->demangle == 0)
+		sym_set_demangle(sym, false);
+	return sym;
+}
+
 static bool shim_frame(struct symbols *sym, const struct trace_frame *f)
 {
 	return !strncmp(sym_module_name(sym, f->ip), "libperfshim", 11);

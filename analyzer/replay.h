@@ -109,6 +109,9 @@ static inline uint64_t replay_peak_blocks(const struct replay *r, const struct r
 
 /* ---- naming stacks: site keys (the same wherever sites are grouped) and output ---- */
 
+/* replay_symbols - sym_open(@t) after the replay, demangling unless @o (may be NULL) says
+ * --no-demangle. Return: NULL after one error line. */
+struct symbols *replay_symbols(const struct trace *t, const struct opts *o);
 uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t id,
 			    const char **names, uint32_t max);
 char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id);

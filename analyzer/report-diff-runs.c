@@ -74,13 +74,9 @@ static int load_run(struct runs_diff *d, int k, const struct opts *o)
 
 	if (hot_collect(R->t, -1, 0, &R->h) < 0 || replay_run(&R->r, R->t) < 0)
 		return -1;
-	R->sym = sym_open(R->t);	/* after a walk: the modules are known then */
-	if (!R->sym) {
-		__pr_log("error: ", "cannot read symbols for %s\n", R->t->path);
+	R->sym = replay_symbols(R->t, o);
+	if (!R->sym)
 		return -1;
-	}
-	if (!o->demangle)
-		sym_set_demangle(R->sym, false);
 	for (i = 0; i < R->h.nfuncs; i++) {
 		const struct hot_func *hf = &R->h.funcs[i];
 		struct frow *f;

@@ -327,13 +327,9 @@ static int diff_marks(struct trace *t, const struct opts *o)
 	r.arg = &d;
 	if (replay_run(&r, t) < 0 || d.taken != 2)
 		goto out;
-	sym = sym_open(t);
-	if (!sym) {
-		__pr_log("error: ", "cannot read symbols for %s\n", t->path);
+	sym = replay_symbols(t, o);
+	if (!sym)
 		goto out;
-	}
-	if (!o->demangle)
-		sym_set_demangle(sym, false);
 
 	/* stacks active between the marks, grouped by function chain */
 	rows = xcalloc(d.nto + 1, sizeof(*rows));

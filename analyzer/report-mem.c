@@ -135,13 +135,9 @@ static int mem_load(struct mem *m, struct trace *t, const struct opts *o)
 			t->path);
 	if (replay_run(&m->r, t) < 0)
 		return -1;
-	m->sym = sym_open(t);
-	if (!m->sym) {
-		__pr_log("error: ", "cannot read symbols for %s\n", t->path);
+	m->sym = replay_symbols(t, o);
+	if (!m->sym)
 		return -1;
-	}
-	if (o && o->demangle == 0)
-		sym_set_demangle(m->sym, false);
 	build_sites(m);
 	return 0;
 }

@@ -375,13 +375,9 @@ int report_timeline(struct trace *t, const struct opts *o)
 	r.arg = tl;
 	if (replay_run(&r, t) < 0)
 		goto out;
-	sym = sym_open(t);
-	if (!sym) {
-		__pr_log("error: ", "cannot read symbols for %s\n", t->path);
+	sym = replay_symbols(t, o);
+	if (!sym)
 		goto out;
-	}
-	if (!o->demangle)
-		sym_set_demangle(sym, false);
 	judge(tl, t, sym, &v);
 	if (o->format == FMT_JSON)
 		timeline_json(tl, t, sym, &v);
