@@ -166,7 +166,7 @@ struct ps_stack_memo {
  * frames are interned from their own root each time (their paths differ from the cached
  * ones, so nothing is cached). Return: the node of the top frame's path, 0 = none.
  */
-static PS_NOINSTR uint32_t shadow_top(struct ps_thread *t, uint8_t **pp)
+static PS_NOINSTR PS_NOINLINE uint32_t shadow_top(struct ps_thread *t, uint8_t **pp)
 {
 	uint32_t d = t->depth, max = ps_cfg.stack_depth, i, node = 0;
 	struct ps_stack_memo *memo = t->stack_memo;
@@ -230,18 +230,19 @@ static PS_NOINSTR uint32_t shadow_top(struct ps_thread *t, uint8_t **pp)
 static __thread struct ps_ra_memo {
 	uintptr_t ra;
 	uint32_t parent;
-	uint32_t node;			/* 0 = empty */
+	uint32_t node;
 } ra_memo[RA_MEMO] PS_TLS;
 
-static PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uintptr_t ra, uint8_t **pp)
+static inline PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uintptr_t ra, uint8_t **pp)
 {
 	uint32_t top = shadow_top(t, pp), id;
 	struct ps_ra_memo *m;
 
-	if (unlikely(!top || !*pp))
-		return 0;
+	if (unlikely(!top))
+		return 0;	/* none, or recording stopped (shadow_top checked *pp) */
+	/* an empty slot has ra 0, which no call returns to */
 	m = &ra_memo[((ra ^ top) * 0x9E3779B97F4A7C15ULL) >> 58];
-	if (likely(m->ra == ra && m->parent == top && m->node))
+	if (likely(m->ra == ra && m->parent == top))
 		return m->node;
 	/* the top frame's entry address is the parent's ip (shadow_top: depth >= 1) */
 	id = intern(t, top, ra, 0, t->shadow[t->depth - 1].fn, pp);

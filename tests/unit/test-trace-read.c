@@ -909,6 +909,98 @@ START_TEST(test_stacks)
 }
 END_TEST
 
+/*
+ * The shadow-stack caller rule (trace-read.c, drop_caller): a return address under function
+ * entries is dropped when it lies inside one of them (same module, at or above the entry, no
+ * known entry between), kept otherwise.
+ */
+static void ck_frames(struct trace *t, uint32_t id, const uint64_t *ips, const bool *ra,
+		      uint32_t n)
+{
+	struct trace_stack st = trace_stack_get(t, id);
+	uint32_t i;
+
+	ck_assert_uint_eq(st.nframes, n);
+	for (i = 0; i < n; i++) {
+		ck_assert_uint_eq(st.frames[i].ip, ips[i]);
+		ck_assert_int_eq(st.frames[i].is_ra, ra[i]);
+	}
+}
+
+enum { MAIN = 0x401000, F = 0x401100, G = 0x401200, H = 0x401400, LIBC = 0x7f0000001234 };
+
+START_TEST(test_shadow_caller)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *a = tg_thread(g, 1), *b = tg_thread(g, 2);
+	static const bool R1[] = { false }, R2[] = { true, false }, R3[] = { true, false, false },
+			  F2[] = { false, false };
+	uint32_t nm, nf, nh, n[8], i;
+	struct trace *t;
+	struct evs e = { 0 };
+
+	tg_module(a, 0x400000, 0x400000, 0x480000, "\x01", 1, "/prog", 1);
+	tg_module(a, 0x7f0000000000, 0x7f0000000000, 0x7f0000200000, "\x02", 1, "/libc.so", 2);
+	tg_enter(a, MAIN, 10);
+	tg_enter(a, F, 11);
+	tg_exit(a, 12);
+	tg_enter(a, G, 13);
+	tg_exit(a, 14);
+	/* h is known only from another thread's NODE_FN (no FUNC record anywhere) */
+	nh = tg_node_fn(b, 0, H);
+	n[7] = tg_node_ra(b, nh, H + 0x10);
+	nm = tg_node_fn(a, 0, MAIN);
+	nf = tg_node_fn(a, nm, F);
+	n[0] = tg_node_ra(a, nm, MAIN + 0x50);	/* inside main: dropped */
+	n[1] = tg_node_ra(a, nf, LIBC);		/* libc's strdup under f: kept */
+	n[2] = tg_node_ra(a, nf, G + 0x30);	/* g's entry lies between f and it: kept */
+	n[3] = tg_node_ra(a, nm, H + 0x10);	/* h (a NODE_FN) between main and it: kept */
+	n[4] = tg_node_ra(a, nf, MAIN + 0x60);	/* f inlined into main: inside main, dropped */
+	n[5] = tg_node_ra(a, nm, 0x900000);	/* in no recorded module: kept */
+	n[6] = tg_node_ra(a, nf, F);		/* ra - 1 below f's entry, in main: dropped */
+	for (i = 0; i < 7; i++)
+		tg_alloc(a, 0, 1, 0x1000 + i * 16, n[i], 20 + i);
+	tg_alloc(b, 0, 1, 0x2000, n[7], 30);
+	tg_close(g);
+
+	t = open_ok();
+	walk(t, WALK_MEMORY, -1, &e);
+	ck_assert_uint_eq(e.n, 8);
+	ck_frames(t, e.v[0].stack, (const uint64_t[]){ MAIN }, R1, 1);
+	ck_frames(t, e.v[1].stack, (const uint64_t[]){ LIBC, F, MAIN }, R3, 3);
+	ck_frames(t, e.v[2].stack, (const uint64_t[]){ G + 0x30, F, MAIN }, R3, 3);
+	ck_frames(t, e.v[3].stack, (const uint64_t[]){ H + 0x10, MAIN }, R2, 2);
+	ck_frames(t, e.v[4].stack, (const uint64_t[]){ F, MAIN }, F2, 2);
+	ck_frames(t, e.v[5].stack, (const uint64_t[]){ 0x900000, MAIN }, R2, 2);
+	ck_frames(t, e.v[6].stack, (const uint64_t[]){ F, MAIN }, F2, 2);
+	/* thread b: the return address inside h, its only frame */
+	ck_frames(t, e.v[7].stack, (const uint64_t[]){ H }, R1, 1);
+	evs_free(&e);
+	trace_close(t);
+
+	/* stack_depth 2: a kept caller frame counts, a dropped one leaves 2 function frames */
+	g = tg_open(path);
+	g->hdr.stack_depth = 2;
+	a = tg_thread(g, 1);
+	tg_module(a, 0x400000, 0x400000, 0x480000, "\x01", 1, "/prog", 1);
+	tg_enter(a, MAIN, 10);
+	tg_enter(a, F, 11);
+	nm = tg_node_fn(a, 0, MAIN);
+	nf = tg_node_fn(a, nm, F);
+	tg_alloc(a, 0, 1, 0x1000, tg_node_ra(a, nf, F + 0x20), 20);	/* dropped */
+	tg_alloc(a, 0, 1, 0x1010, tg_node_ra(a, nf, LIBC), 21);	/* kept, cut */
+	tg_close(g);
+	t = open_ok();
+	memset(&e, 0, sizeof(e));
+	walk(t, WALK_MEMORY, -1, &e);
+	ck_assert_uint_eq(e.n, 2);
+	ck_frames(t, e.v[0].stack, (const uint64_t[]){ F, MAIN }, F2, 2);
+	ck_frames(t, e.v[1].stack, (const uint64_t[]){ LIBC, F }, R2, 2);
+	evs_free(&e);
+	trace_close(t);
+}
+END_TEST
+
 /* ---- merged order and marks ---- */
 
 START_TEST(test_merged_realloc)
@@ -1266,6 +1358,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_clock_tsc);
 	tcase_add_test(tc, test_clock_ns);
 	tcase_add_test(tc, test_stacks);
+	tcase_add_test(tc, test_shadow_caller);
 	tcase_add_test(tc, test_merged_realloc);
 	tcase_add_test(tc, test_stop_walk);
 	tcase_add_test(tc, test_signal_marks);
