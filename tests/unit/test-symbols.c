@@ -832,22 +832,12 @@ static int collect_mod(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct fake *f = arg;
 	struct trace_module *m;
-	uint64_t lo = UINT64_MAX, hi = 0;
+	uint64_t lo, hi;
 	static char exe[512];
-	int i;
 
 	if (f->t.nmodules == 16)
 		return 1;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (info->dlpi_addr + ph->p_vaddr < lo)
-			lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
+	tu_load_range(info, &lo, &hi);
 	if (!info->dlpi_name[0]) {
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 

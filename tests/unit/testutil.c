@@ -75,22 +75,30 @@ struct mod_find {
 	char path[512];
 };
 
-static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
+void tu_load_range(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi)
 {
-	struct mod_find *m = arg;
-	uint64_t lo = UINT64_MAX, hi = 0;
 	int i;
 
+	*lo = UINT64_MAX;
+	*hi = 0;
 	for (i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
 		if (ph->p_type != PT_LOAD)
 			continue;
-		if (info->dlpi_addr + ph->p_vaddr < lo)
-			lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+		if (info->dlpi_addr + ph->p_vaddr < *lo)
+			*lo = info->dlpi_addr + ph->p_vaddr;
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > *hi)
+			*hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
 	}
+}
+
+static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct mod_find *m = arg;
+	uint64_t lo, hi;
+
+	tu_load_range(info, &lo, &hi);
 	if (m->addr < lo || m->addr >= hi)
 		return 0;
 	m->base = info->dlpi_addr;

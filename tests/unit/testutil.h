@@ -28,6 +28,9 @@ struct opts tu_opts(void);
  */
 char *tu_capture(tu_report_fn fn, struct trace *t, const struct opts *o, const char *path,
 		 int *rc);
+struct dl_phdr_info;
+/* tu_load_range - the address range [*@lo, *@hi) of @info's PT_LOAD segments */
+void tu_load_range(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi);
 /* tu_module_of - the MODULE record of the loaded object holding @addr, as the shim writes it */
 void tu_module_of(struct tg_thread *th, uint64_t addr, uint64_t ticks);
 /* tu_run - run @s in fork mode (a crash is one failure). Return: how many tests failed. */
