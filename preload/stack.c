@@ -2,8 +2,8 @@
 /*
  * Allocation stacks: the innermost stack node of the current allocation, interned per thread
  * in a prefix tree of (parent node, ip) pairs. Each new node is written once as a NODE_RA
- * (libunwind return addresses) or NODE_FN (shadow stack function entries) record; an ALLOC
- * names only its innermost node. docs/design.md "Allocations" and docs/stacks.md explain the
+ * (libunwind return addresses) or NODE_FN (shadow stack function entries, with the caller's
+ * return address as a NODE_RA under them) record; an ALLOC names only its innermost node. docs/design.md "Allocations" and docs/stacks.md explain the
  * two sources and their measured costs.
  */
 #define UNW_LOCAL_ONLY

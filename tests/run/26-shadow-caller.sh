@@ -24,14 +24,16 @@ for v in "" O2/; do
 	assert_eq '[[["__strdup","f","main"],14,1],[["g","main"],100,1]]' \
 		"$(l '[.leaks[] | [.stack, .bytes, .blocks]] | sort_by(.[1])')" \
 		"${v}shadowcaller: leaks (stacks, bytes, blocks)"
-	assert_eq 0 "$(l '[.leaks[] | select(.stack | index("_IO_file_doallocate")) | .bytes] | add // 0')" \
+	assert_eq 0 "$(l '[.leaks[] | select(.stack | index("_IO_file_doallocate")) | .bytes]
+		| add // 0')" \
 		"${v}shadowcaller: bytes of the stdout buffer reported as leaked"
 	assert_eq 1 "$(l '[.suppressed[] | select(.rule | test("stdio buffer")) | .blocks] | add')" \
 		"${v}shadowcaller: stdout buffer suppressed (blocks)"
 
 	json leaks --no-suppress "$TMP/t" >"$TMP/n.json"
 	assert_eq '[["_IO_file_doallocate","main"],1]' \
-		"$(jq -c '[.leaks[] | select(.stack[0] == "_IO_file_doallocate") | [.stack, .blocks]] | .[0]' "$TMP/n.json")" \
+		"$(jq -c '[.leaks[] | select(.stack[0] == "_IO_file_doallocate") | [.stack, .blocks]]
+			| .[0]' "$TMP/n.json")" \
 		"${v}shadowcaller: --no-suppress shows the stdout buffer under libc's frame"
 	assert_eq 3 "$(jq '.leaks | length' "$TMP/n.json")" "${v}shadowcaller: --no-suppress sites"
 

@@ -955,7 +955,7 @@ START_TEST(test_shadow_caller)
 	n[1] = tg_node_ra(a, nf, LIBC);		/* libc's strdup under f: kept */
 	n[2] = tg_node_ra(a, nf, G + 0x30);	/* g's entry lies between f and it: kept */
 	n[3] = tg_node_ra(a, nm, H + 0x10);	/* h (a NODE_FN) between main and it: kept */
-	n[4] = tg_node_ra(a, nf, MAIN + 0x60);	/* f inlined into main: inside main, dropped */
+	n[4] = tg_node_ra(a, nf, MAIN + 0x60);	/* f inlined into main: in main, dropped */
 	n[5] = tg_node_ra(a, nm, 0x900000);	/* in no recorded module: kept */
 	n[6] = tg_node_ra(a, nf, F);		/* ra - 1 below f's entry, in main: dropped */
 	for (i = 0; i < 7; i++)
