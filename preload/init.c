@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <unistd.h>
 
 #include "preload/internal.h"
 
@@ -186,6 +187,26 @@ void *ps_dlsym_next(const char *name)
 }
 
 /*
+ * A relative PERFSHIM_OUTPUT (and the default) is taken from the working directory at
+ * start: a program that changes directory still writes there, and so do its forked and
+ * exec'd children (their names derive from this one).
+ */
+static void absolute_output(void)
+{
+	char cwd[PATH_MAX];
+	size_t n;
+
+	if (ps_cfg.output[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return;
+	n = strlen(cwd);
+	if (n + 1 + strlen(ps_cfg.output) >= sizeof(ps_cfg.output) - 16)
+		return;
+	memmove(ps_cfg.output + n + 1, ps_cfg.output, strlen(ps_cfg.output) + 1);
+	memcpy(ps_cfg.output, cwd, n);
+	ps_cfg.output[n] = '/';
+}
+
+/*
  * The constructor. In secure-execution mode (setuid and the like) nothing is recorded and
  * no file is created: the environment of such a program is not to be trusted.
  */
@@ -198,6 +219,7 @@ __attribute__((constructor(101))) static void ps_init(void)
 	if (getauxval(AT_SECURE))
 		goto out;
 	read_config();
+	absolute_output();
 	ps_clock_init();
 	ps_cfg.min_duration_ticks = ps_ns_to_ticks(ps_cfg.min_duration_ns);
 	ps_tbuf_init();

@@ -123,10 +123,9 @@ struct ps_thread {
 	uint32_t seq;			/* next chunk's sequence number */
 	pid_t tid;
 	int flush_lock;			/* taken by whoever writes this thread's buffer */
-	int registered;			/* on the ps_threads list */
+	int registered;			/* in tbuf.c's registry */
 	int dtor_rounds;		/* pthread key destructor rounds seen */
 	uint64_t next_rss_ticks;	/* next RSS sample (issue 4) */
-	struct ps_thread *next;		/* ps_threads list */
 	uint32_t cyg;			/* calls side: PS_CYG_* mode and repair flags (hooks-cyg.c);
 					 * 0 = not set up for calls yet */
 	uintptr_t jump_sp;		/* with PS_CYG_JUMPED: stack pointer the program resumed

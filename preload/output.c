@@ -4,9 +4,11 @@
  * docs/design.md "Processes"), creating it safely, writing the header and chunks.
  */
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -16,6 +18,9 @@
 
 int ps_trace_fd = -1;
 char ps_trace_path[PATH_MAX];
+static dev_t trace_dev;			/* identity of the trace file, to notice a program */
+static ino_t trace_ino;			/* that closed or dup2'ed over our descriptor */
+static int reopen_lock;
 pid_t ps_pid;
 uint64_t ps_start_ticks;
 
@@ -58,11 +63,24 @@ static int create(char *path, size_t len, int clobber)
 	if (clobber) {
 		struct stat st;
 
-		/* Replace a regular file only; a FIFO or device given on purpose is written to. */
-		fd = open(path, flags | O_TRUNC, 0600);
-		if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/*
+		 * Replace a regular file only. O_NONBLOCK: opening a FIFO without a reader
+		 * would block the program's start; O_TRUNC is applied only to what fstat says
+		 * is a regular file.
+		 */
+		fd = open(path, (flags & ~O_APPEND) | O_NONBLOCK, 0600);
+		if (fd < 0)
+			return -1;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			close(fd);
 			errno = EINVAL;
+			return -1;
+		}
+		if (ftruncate(fd, 0) < 0 || fcntl(fd, F_SETFL, O_APPEND) < 0) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
 			return -1;
 		}
 		return fd;
@@ -77,6 +95,64 @@ static int create(char *path, size_t len, int clobber)
 	path[base] = '\0';
 	errno = EEXIST;
 	return -1;
+}
+
+/*
+ * Move @fd out of the program's way: to the top of its descriptor range (the program's own
+ * open() then returns the numbers it would without the shim), and note the file's identity.
+ * Return: the descriptor to use.
+ */
+static int settle_fd(int fd)
+{
+	struct rlimit rl;
+	struct stat st;
+	int hi;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur > 64) {
+		hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)(rl.rlim_cur > 4096 ? 4096 : rl.rlim_cur) - 32);
+		if (hi >= 0) {
+			close(fd);
+			fd = hi;
+		}
+	}
+	if (fstat(fd, &st) == 0) {
+		trace_dev = st.st_dev;
+		trace_ino = st.st_ino;
+	}
+	return fd;
+}
+
+/*
+ * The program closed our descriptor or put another file under its number (closefrom,
+ * dup2): open the trace again by path (never creating it, never through a symlink) when it
+ * is still the same file. Return: 0, or -1 (recording must stop).
+ */
+static int check_fd(void)
+{
+	struct stat st;
+	int fd, r = -1;
+
+	if (fstat(ps_trace_fd, &st) == 0 && st.st_dev == trace_dev && st.st_ino == trace_ino)
+		return 0;
+	while (__atomic_exchange_n(&reopen_lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+	if (fstat(ps_trace_fd, &st) == 0 && st.st_dev == trace_dev && st.st_ino == trace_ino) {
+		r = 0;
+		goto out;
+	}
+	fd = open(ps_trace_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		goto out;
+	if (fstat(fd, &st) < 0 || st.st_dev != trace_dev || st.st_ino != trace_ino) {
+		close(fd);
+		goto out;
+	}
+	ps_trace_fd = settle_fd(fd);
+	r = 0;
+out:
+	__atomic_store_n(&reopen_lock, 0, __ATOMIC_RELEASE);
+	return r;
 }
 
 /*
@@ -172,7 +248,7 @@ int ps_output_open(int child)
 	h.tick_hz = ps_clock_rate();
 	h.checksum = trace_checksum(&h, TRACE_FILE_HEADER_CKLEN);
 
-	ps_trace_fd = fd;
+	ps_trace_fd = settle_fd(fd);
 	ps_pid = h.pid;
 	ps_start_ticks = h.start_ticks;
 	memcpy(ps_trace_path, path, sizeof(path));
@@ -204,6 +280,13 @@ int ps_output_write(const void *hdr, size_t hlen, const void *payload, size_t pl
 
 	if (ps_trace_fd < 0)
 		return -1;
+	if (check_fd() < 0) {
+		ps_warn_once("trace file %s was closed by the program and cannot be reopened; "
+			     "recording stopped", ps_trace_path);
+		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
+		errno = saved;
+		return -1;
+	}
 	do
 		n = writev(ps_trace_fd, iov, plen ? 2 : 1);
 	while (n < 0 && errno == EINTR);

@@ -14,8 +14,22 @@
 
 __thread struct ps_thread ps_self PS_TLS;
 
+/*
+ * The registered threads, under threads_lock. Entries live outside TLS and carry the tid:
+ * a thread whose first event comes after its TSD destructors ran (glibc frees cached stacks
+ * with our free() while a detached thread exits) is never unregistered, and its TLS may be
+ * gone or reused. So an entry is dereferenced only while its thread is alive (tgkill 0), a
+ * new registration drops an entry with the same TLS address, and dead entries are swept
+ * when the array would grow.
+ */
+struct reg {
+	struct ps_thread *t;
+	pid_t tid;
+};
+
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ps_thread *threads;	/* registered threads, under threads_lock */
+static struct reg *regs;
+static size_t nregs, regcap;
 static pthread_key_t thread_key;
 static int key_ok;
 
@@ -28,6 +42,54 @@ static void *map(size_t len)
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+static int alive(pid_t tid)
+{
+	return syscall(SYS_tgkill, getpid(), tid, 0) == 0 || errno != ESRCH;
+}
+
+static void reg_remove(size_t i)
+{
+	regs[i] = regs[--nregs];
+}
+
+/* Add @t (caller holds threads_lock). Return: 0, or -1 without memory. */
+static int reg_add(struct ps_thread *t)
+{
+	size_t i;
+
+	for (i = 0; i < nregs; i++)
+		if (regs[i].t == t) {
+			reg_remove(i);
+			break;
+		}
+	if (nregs == regcap) {
+		int saved = errno;
+
+		for (i = 0; i < nregs;)
+			if (regs[i].t != &ps_self && !alive(regs[i].tid))
+				reg_remove(i);
+			else
+				i++;
+		errno = saved;
+	}
+	if (nregs == regcap) {
+		size_t cap = regcap ? regcap * 2 : 256;
+		void *p = regs ? mremap(regs, regcap * sizeof(*regs), cap * sizeof(*regs),
+					MREMAP_MAYMOVE)
+			       : mmap(NULL, cap * sizeof(*regs), PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return -1;
+		regs = p;
+		regcap = cap;
+	}
+	regs[nregs].t = t;
+	regs[nregs].tid = t->tid;
+	nregs++;
+	return 0;
 }
 
 static void unmap(void *p, size_t len)
@@ -103,9 +165,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	if (key_ok)
 		pthread_setspecific(thread_key, t);
 	pthread_mutex_lock(&threads_lock);
-	t->next = threads;
-	threads = t;
-	t->registered = 1;
+	t->registered = reg_add(t) == 0;
 	pthread_mutex_unlock(&threads_lock);
 	t->guard -= PS_GUARD_INTERNAL;
 
@@ -191,15 +251,14 @@ PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
 /* Take @t off the thread list. */
 static void unregister(struct ps_thread *t)
 {
-	struct ps_thread **pp;
+	size_t i;
 
 	pthread_mutex_lock(&threads_lock);
-	for (pp = &threads; *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
+	for (i = 0; i < nregs; i++)
+		if (regs[i].t == t) {
+			reg_remove(i);
 			break;
 		}
-	}
 	t->registered = 0;
 	pthread_mutex_unlock(&threads_lock);
 }
@@ -216,12 +275,17 @@ void ps_thread_finish(struct ps_thread *t)
 	ps_emit_thread_name(t);
 	if (t->lost)
 		ps_emit_lost(t);
-	unregister(t);
+	/*
+	 * Still registered while the last chunk is written, under the flush lock: an exit
+	 * flush meanwhile waits for the write, then finds the thread OFF, so the chunk is
+	 * neither written twice nor cut short by exit_group.
+	 */
 	flush_lock(t);
-	if (ps_recording)
+	if (t->state == PS_T_ACTIVE && ps_recording)
 		write_chunk(t, t->pos, TRACE_CHUNK_LAST);
 	t->state = PS_T_OFF;
 	flush_unlock(t);
+	unregister(t);
 	unmap_tables(t);
 	t->guard -= PS_GUARD_INTERNAL;
 }
@@ -272,21 +336,34 @@ static void cut_thread(struct ps_thread *t)
  */
 void ps_flush_all(int final)
 {
-	struct ps_thread *self = &ps_self, *t;
-	int saved = errno;
+	struct ps_thread *self = &ps_self;
+	int saved = errno, locked, busy;
+	size_t i;
 
 	if (!ps_recording)
 		return;
+	/*
+	 * exit() from a signal handler may have interrupted this thread inside the shim, even
+	 * in the middle of writing its own chunk or holding threads_lock: then it must not wait
+	 * for itself. Its own buffer is left (half a record may be in it); others are cut.
+	 */
+	busy = self->guard != 0;
 	self->guard += PS_GUARD_INTERNAL;
-	pthread_mutex_lock(&threads_lock);
-	for (t = threads; t; t = t->next)
-		if (t != self)
-			cut_thread(t);
-	threads = self->registered ? self : NULL;
-	if (self->registered)
-		self->next = NULL;
-	pthread_mutex_unlock(&threads_lock);
-	if (self->state == PS_T_ACTIVE) {
+	locked = busy ? pthread_mutex_trylock(&threads_lock) == 0
+		      : pthread_mutex_lock(&threads_lock) == 0;
+	if (locked) {
+		for (i = 0; i < nregs;) {
+			if (regs[i].t == self) {
+				i++;
+				continue;
+			}
+			if (alive(regs[i].tid))
+				cut_thread(regs[i].t);
+			reg_remove(i);
+		}
+		pthread_mutex_unlock(&threads_lock);
+	}
+	if (self->state == PS_T_ACTIVE && !busy) {
 		if (final) {
 			ps_emit_thread_name(self);
 			if (self->lost)
@@ -341,17 +418,17 @@ static void atfork_child(void)
 	struct ps_thread *self = &ps_self;
 
 	pthread_mutex_init(&threads_lock, NULL);
-	threads = NULL;
+	nregs = 0;
 	ps_stack_fork_child();
 	if (!ps_recording) {
 		ps_self.guard -= PS_GUARD_INTERNAL;
 		return;
 	}
 	if (self->state == PS_T_ACTIVE) {
-		threads = self;
-		self->next = NULL;
 		self->flush_lock = 0;
 		self->tid = syscall(SYS_gettid);	/* the child's thread is a new one */
+		if (self->registered)
+			self->registered = reg_add(self) == 0;
 		reset_tables(self);
 	}
 	ps_modules_forget();
