@@ -229,7 +229,13 @@ PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
  */
 PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
 {
-	if (t->state != PS_T_ACTIVE || !ps_recording || t->limit == t->buf) {
+	/*
+	 * Cut by the exit flush (limit == buf): stop here, but leave ->state to the cutter,
+	 * which checks it under the flush lock to decide whether to write this buffer.
+	 */
+	if (t->limit == t->buf)
+		return NULL;
+	if (t->state != PS_T_ACTIVE || !ps_recording) {
 		t->state = PS_T_OFF;
 		return NULL;
 	}
