@@ -267,6 +267,7 @@ void ps_stack_init(void);	/* once, after the real malloc is known: shim text ran
 void ps_stack_thread_free(struct ps_thread *t); /* with the thread's tables (tbuf.c) */
 void ps_stack_code_gone(uintptr_t lo, uintptr_t hi);	/* dlclose unmapped [lo, hi) */
 void ps_stack_fork_child(void);			/* atfork child: reset the rules' lock */
+void ps_stack_unwinder_start(void);		/* libunwind's set-up (its pipe), now */
 /* added to ->guard around code of the shim that may allocate (libunwind): nested events
  * seen with a guard this high are the shim's own, not the program's lost ones */
 #define PS_GUARD_INTERNAL 0x100

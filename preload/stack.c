@@ -70,7 +70,6 @@ PS_NOINSTR void ps_stack_init(void)
 	/* a cross-check that costs nothing later: our own code must be inside */
 	if (!in_shim((uintptr_t)ps_stack_init))
 		ps_dbg(1, "stack: shim text range not found, shim frames may show");
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
 static inline PS_NOINSTR uint32_t node_hash(uint32_t parent, uintptr_t ip)
@@ -439,6 +438,23 @@ static PS_NOINSTR void rule_add(uintptr_t ip, unsigned kind, int64_t cfa_off, in
 	nrules++;
 out:
 	__atomic_store_n(&rules_lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * ps_stack_unwinder_start - make libunwind set itself up now, in the constructor: its
+ * set-up opens a pipe (it validates memory through it), and init.c arranges for that pipe
+ * to land at the top of the descriptor range, out of the program's way.
+ */
+PS_NOINSTR void ps_stack_unwinder_start(void)
+{
+	unw_context_t uc;
+	unw_cursor_t c;
+
+	ps_self.guard += PS_GUARD_INTERNAL;
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	if (unw_getcontext(&uc) == 0)
+		unw_init_local(&c, &uc);
+	ps_self.guard -= PS_GUARD_INTERNAL;
 }
 
 /*

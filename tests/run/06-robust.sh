@@ -98,3 +98,23 @@ if [ -s fd.err ]; then
 else
 	assert_eq 800000 "$(grep -c ' \(alloc\|free\) ' f.dump)" "descriptors: every event recorded"
 fi
+
+# the program's descriptors are its own: its first open() returns 3 under the shim too
+# (libunwind's pipe and the trace sit at the top of the range)
+cat >fdnum.c <<'C'
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+int main(void)
+{
+	void *volatile p = malloc(100);
+	free(p);
+	printf("first fd %d\n", open("/dev/null", O_RDONLY));
+	return 0;
+}
+C
+cc -O1 fdnum.c -o fdnum
+plain fdp ./fdnum
+traced fdt.bin ./fdnum
+same_behaviour fdp fdt.bin
+assert_eq "first fd 3" "$(cat fdt.bin.stdout)" "first descriptor under the shim"
