@@ -118,14 +118,12 @@ struct ps_thread {
 
 	uint8_t *buf;			/* mmap'd buffer of ps_cfg.bufsize bytes */
 	uint8_t *end;			/* buf + bufsize */
-	uint8_t *chunk_start;		/* first byte of the chunk being filled */
-	uint64_t chunk_base_ticks;	/* time base at chunk_start */
+	uint64_t chunk_base_ticks;	/* time base at buf: the chunk being filled starts there */
 	uint32_t seq;			/* next chunk's sequence number */
 	pid_t tid;
 	int flush_lock;			/* taken by whoever writes this thread's buffer */
 	int registered;			/* in tbuf.c's registry */
 	int dtor_rounds;		/* pthread key destructor rounds seen */
-	uint64_t next_rss_ticks;	/* next RSS sample (issue 4) */
 	uint32_t cyg;			/* calls side: PS_CYG_* mode and repair flags (hooks-cyg.c);
 					 * 0 = not set up for calls yet */
 	uintptr_t jump_sp;		/* with PS_CYG_JUMPED: stack pointer the program resumed

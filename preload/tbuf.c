@@ -126,7 +126,7 @@ static void reset_tables(struct ps_thread *t)
 	t->last_ptr = 0;
 	t->lost = 0;
 	t->seq = 0;
-	t->pos = t->chunk_start = t->buf;
+	t->pos = t->buf;
 	t->last_ticks = t->chunk_base_ticks = ps_now();
 }
 
@@ -185,24 +185,24 @@ static void flush_unlock(struct ps_thread *t)
 	__atomic_store_n(&t->flush_lock, 0, __ATOMIC_RELEASE);
 }
 
-/* Write bytes [chunk_start, upto) of @t as one chunk. Caller holds t->flush_lock. */
+/* Write bytes [buf, upto) of @t as one chunk. Caller holds t->flush_lock. */
 static void write_chunk(struct ps_thread *t, uint8_t *upto, unsigned flags)
 {
 	struct trace_chunk_header h;
-	size_t size = upto - t->chunk_start;
+	size_t size = upto - t->buf;
 
 	h.magic = TRACE_CHUNK_MAGIC;
 	h.tid = t->tid;
 	h.seq = t->seq++;
 	h.size = size;
 	h.flags = flags;
-	h.payload_checksum = trace_checksum(t->chunk_start, size);
+	h.payload_checksum = trace_checksum(t->buf, size);
 	h.base_ticks = t->chunk_base_ticks;
 	h.end_ticks = ps_now();
 	h.end_mono_ns = ps_mono_ns();
 	h.reserved = 0;
 	h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
-	ps_output_write(&h, sizeof(h), t->chunk_start, size);
+	ps_output_write(&h, sizeof(h), t->buf, size);
 }
 
 /*
@@ -214,9 +214,9 @@ PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
 	int saved = errno;
 
 	flush_lock(t);
-	if (t->state == PS_T_ACTIVE && t->pos > t->chunk_start && ps_recording)
+	if (t->state == PS_T_ACTIVE && t->pos > t->buf && ps_recording)
 		write_chunk(t, t->pos, 0);
-	t->pos = t->chunk_start = t->buf;
+	t->pos = t->buf;
 	t->chunk_base_ticks = t->last_ticks;
 	flush_unlock(t);
 	errno = saved;
