@@ -75,10 +75,12 @@ if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 
-cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+# apt-get's own arguments, without the command name: the operation comes after the options,
+# so the same list serves the message and the real call (apt-get -o ... install -y ...).
+install_args=(install -y --no-install-recommends "${missing[@]}")
 echo "install-deps.sh: missing: ${missing[*]}"
 if [ $print_only -eq 1 ]; then
-	echo "  install with: ${cmd[*]}"
+	echo "  install with: apt-get ${install_args[*]}"
 	exit 1
 fi
 
@@ -88,7 +90,7 @@ elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
 	sudo=(sudo)
 else
 	echo "install-deps.sh: not root and no usable sudo; as root run:" >&2
-	echo "  apt-get update && DEBIAN_FRONTEND=noninteractive ${cmd[*]}" >&2
+	echo "  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get ${install_args[*]}" >&2
 	exit 1
 fi
 
@@ -97,7 +99,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Options::=--force-confdef \
-	-o Dpkg::Options::=--force-confold "${cmd[@]}"
+	-o Dpkg::Options::=--force-confold "${install_args[@]}"
 
 # Verify: a package that apt-get could not install is an error here, not later in make.
 still=()
