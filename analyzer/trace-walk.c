@@ -662,16 +662,16 @@ static void thread_done(struct trace *t, struct reader *r, struct tstate *ts)
 		       (unsigned long long)ts->unmatched_exits);
 }
 
-/* key of a pending event in the merged order: a realloc sorts by when the new block
- * appeared (ns2), every other event by ns */
-static inline uint64_t ev_key(const struct trace_event *ev)
-{
-	return ev->type == EV_REALLOC ? ev->ns2 : ev->ns;
-}
-
+/*
+ * Key of a thread's pending event in the merged order: the trace clock at its record (the
+ * thread's time base after it: a realloc's is when the new block appeared, ns2), in ticks,
+ * not in ns. A tick is shorter than a ns with the TSC, so two events of different threads
+ * that round to the same ns keep the order the clock gave them (an allocation, and the
+ * free of that block by the thread it was handed to, a few ticks later).
+ */
 static inline bool heap_less(struct tstate **h, uint32_t a, uint32_t b)
 {
-	uint64_t x = ev_key(&h[a]->ev), y = ev_key(&h[b]->ev);
+	uint64_t x = h[a]->key, y = h[b]->key;
 
 	return x < y || (x == y && h[a]->index < h[b]->index);
 }
@@ -800,6 +800,7 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 
 			fill_ev(ts, &ts->ev);
 			k = next_event(t, r, ts, flags, &ts->ev);
+			ts->key = ts->ticks;
 			if (k > 0)
 				heap[n++] = ts;
 			else if (k < 0)
@@ -819,6 +820,7 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 			if (unlikely(rc))
 				break;
 			k = next_event(t, r, ts, flags, &ts->ev);
+			ts->key = ts->ticks;
 			if (k <= 0) {
 				if (k < 0)
 					rc = -1;

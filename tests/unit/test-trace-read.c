@@ -1035,6 +1035,37 @@ START_TEST(test_merged_realloc)
 }
 END_TEST
 
+/*
+ * The merged order is the clock's, not the rounded ns: at 0.25 ns per tick, thread 2 mallocs
+ * at tick 4000 and thread 1 (first in the file) frees that block at tick 4001; both are
+ * 1000 ns, and the allocation must still come first.
+ */
+START_TEST(test_merged_ticks)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *b = tg_thread(g, 1), *a = tg_thread(g, 2);
+	struct trace *t;
+	struct evs e = { 0 };
+
+	g->hdr.flags |= TRACE_F_TSC;
+	g->hdr.tick_hz = 4000000000ULL;
+	g->ns_per_tick = 0.25;
+	tg_free(b, 0x100, 4001);
+	tg_flush(b, TRACE_CHUNK_LAST);
+	tg_alloc(a, 0, 8, 0x100, 0, 4000);
+	tg_close(g);
+	t = open_ok();
+	walk(t, WALK_MEMORY | WALK_MERGED, -1, &e);
+	ck_assert_uint_eq(e.n, 2);
+	ck_assert_int_eq(e.v[0].type, EV_ALLOC);
+	ck_assert_int_eq(e.v[1].type, EV_FREE);
+	ck_assert_uint_eq(e.v[0].ns, 1000);
+	ck_assert_uint_eq(e.v[1].ns, 1000);
+	evs_free(&e);
+	trace_close(t);
+}
+END_TEST
+
 /* tid 0: marks set from a signal handler, one chunk each; not a thread */
 START_TEST(test_signal_marks)
 {
@@ -1360,6 +1391,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_stacks);
 	tcase_add_test(tc, test_shadow_caller);
 	tcase_add_test(tc, test_merged_realloc);
+	tcase_add_test(tc, test_merged_ticks);
 	tcase_add_test(tc, test_stop_walk);
 	tcase_add_test(tc, test_signal_marks);
 	suite_add_tcase(s, tc);
