@@ -152,6 +152,8 @@ struct trace_event {
 	uint64_t child_ns;		/* EXIT: inclusive time of the closed call's callees */
 	bool nested;			/* EXIT: an outer activation of the same function is
 					 * still open (recursion; count its time once) */
+	bool inherited;			/* ENTRY/EXIT, with WALK_INHERITED: a call a fork child
+					 * inherited from its parent (not a call of this trace) */
 };
 
 /*
@@ -167,6 +169,9 @@ typedef int (*trace_event_fn)(const struct trace_event *ev, void *ctx);
 #define WALK_OTHER (1U << 3)	/* deliver MARK/MODULE/UNLOAD/THREAD_NAME/LOST/PROCESS */
 #define WALK_EXITS (1U << 4)	/* deliver EXIT only (with child_ns, nested): the cheapest
 				 * pass for per-function times */
+#define WALK_INHERITED (1U << 5) /* with WALK_CALLS: also the calls a fork child inherited
+				 * (ev->inherited; depths then count them); without it they
+				 * are left out and the child's own calls start at depth 0 */
 #define WALK_ALL (WALK_CALLS | WALK_MEMORY | WALK_OTHER)
 
 /*
@@ -210,6 +215,7 @@ void trace_set_progress(struct trace *t, const struct opts *o);
 struct sym_info {
 	const char *name;		/* demangled function name, NULL if unknown */
 	const char *module;		/* module path (as recorded), NULL if outside any */
+	const char *module_id;		/* its GNU build-id in hex, NULL if it has none */
 	uint64_t module_off;		/* addr - module base */
 	const char *file;		/* source file from DWARF, or NULL */
 	unsigned line;			/* 0 if unknown */
@@ -237,6 +243,14 @@ const char *sym_module_name(struct symbols *s, uint64_t addr);
 int sym_resolve_at(struct symbols *s, uint64_t addr, bool is_ra, uint64_t ns,
 		   struct sym_info *out);
 const char *sym_name_at(struct symbols *s, uint64_t addr, bool is_ra, uint64_t ns);
+/*
+ * The same for function @func of the trace (an index into t->funcs): its address, in the
+ * module it was called in. Strings owned by @s.
+ */
+int sym_resolve_func(struct symbols *s, uint32_t func, struct sym_info *out);
+const char *sym_func_name(struct symbols *s, uint32_t func);
+const char *sym_func_module(struct symbols *s, uint32_t func);	/* basename, or "?" */
+uint64_t sym_func_addr(struct symbols *s, uint32_t func);
 /* sym_set_demangle - show C++ names mangled (--no-demangle) or demangled (the default). */
 void sym_set_demangle(struct symbols *s, bool on);
 
@@ -295,6 +309,7 @@ struct opts {
 	int progress;			/* progress line on stderr */
 	int demangle;			/* 1 by default */
 	int merged;			/* dump --merged: all threads in time order */
+	int tree;			/* functions --tree: the traces as one process tree */
 };
 
 int report_summary(struct trace *t, const struct opts *o);
@@ -379,6 +394,19 @@ static inline uint64_t hist_low(unsigned b, unsigned shift, uint64_t *width)
 }
 
 void hot_free(struct hot *h);
+void hot_func_add(struct hot_func *dst, const struct hot_func *src);
+struct json;
+/* What the rows of a hot table are called: a trace's functions (t and sym), or arrays */
+struct hot_names {
+	const struct trace *t;		/* names of t->funcs through sym, when set */
+	struct symbols *sym;
+	const char *const *name, *const *module;	/* else these, by function index */
+	const uint64_t *addr;
+};
+int hot_print_functions(struct hot *h, const struct hot_names *nm, const struct opts *o,
+			struct json *j);
+/* `functions --tree`: the traces of @o reported as one process tree (report-tree.c) */
+int report_functions_tree(const struct opts *o);
 uint64_t hot_percentile(struct hot_func *f, double pct);	/* nearest rank */
 uint32_t hot_threads(const struct trace *t, const struct opts *o, int *idx);
 int opts_thread(const struct trace *t, const struct opts *o);	/* -1 all, -2 none */

@@ -10,6 +10,8 @@
  *
  *   # perfshim dump: PATH pid=N ppid=N threads=N flags=0xF
  *   NS TID entry depth=D addr=0xA NAME
+ *   NS TID inherited depth=D addr=0xA NAME	(a call a fork child inherited from its
+ *					 parent: not a call of this trace; NS is 0)
  *   NS TID exit depth=D addr=0xA dur=NS NAME
  *   NS TID alloc kind=K size=N ptr=0xP stack=S
  *   NS TID free ptr=0xP
@@ -91,7 +93,8 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 	fprintf(f, "%" PRIu64 " %u ", ev->ns, ev->tid);
 	switch (ev->type) {
 	case EV_ENTRY:
-		fprintf(f, "entry depth=%u addr=0x%" PRIx64 " %s\n", ev->depth, ev->addr,
+		fprintf(f, "%s depth=%u addr=0x%" PRIx64 " %s\n",
+			ev->inherited ? "inherited" : "entry", ev->depth, ev->addr,
 			func_name(d, ev->func));
 		break;
 	case EV_EXIT:
@@ -155,7 +158,7 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 int report_dump(struct trace *t, const struct opts *o)
 {
 	struct dump d = { .t = t, .f = stdout };
-	unsigned flags = WALK_ALL | (o->merged ? WALK_MERGED : 0);
+	unsigned flags = WALK_ALL | WALK_INHERITED | (o->merged ? WALK_MERGED : 0);
 	int thread = opts_thread(t, o), rc = 0;
 	uint32_t i, id;
 

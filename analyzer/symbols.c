@@ -39,6 +39,7 @@ struct sym_mod {
 	struct sym_fslot *file;
 	const char *path;		/* as recorded (the exe's for an unnamed main module) */
 	const char *base;		/* basename, for "module+0xOFF" */
+	const char *id;			/* build-id in hex (made on first use), "" if none */
 };
 
 /* One answer: key (addr, is_ra, module choice) -> what sym_resolve returns. */
@@ -476,6 +477,23 @@ static void resolve_line(struct symbols *s, struct sym_cent *e)
 	}
 }
 
+/* Module @mi's build-id in hex, "" when it has none. */
+static const char *mod_id(struct symbols *s, uint32_t mi)
+{
+	struct sym_mod *sm = &s->mods[mi];
+	uint32_t i, n = sm->m->build_id_len <= sizeof(sm->m->build_id) ? sm->m->build_id_len : 0;
+	char *p;
+
+	if (!sm->id) {
+		p = arena_alloc(s, 2 * n + 1);
+		for (i = 0; i < n; i++)
+			snprintf(p + 2 * i, 3, "%02x", sm->m->build_id[i]);
+		p[2 * n] = '\0';
+		sm->id = p;
+	}
+	return sm->id;
+}
+
 static int fill(struct symbols *s, struct sym_cent *e, struct sym_info *out)
 {
 	if (!(e->flags & CE_NAME))
@@ -484,6 +502,7 @@ static int fill(struct symbols *s, struct sym_cent *e, struct sym_info *out)
 		resolve_line(s, e);
 	out->name = e->name;
 	out->module = e->mod != NO_MOD ? s->mods[e->mod].path : NULL;
+	out->module_id = e->mod != NO_MOD && *mod_id(s, e->mod) ? mod_id(s, e->mod) : NULL;
 	out->module_off = e->mod != NO_MOD ? e->addr - s->mods[e->mod].m->base : 0;
 	out->file = e->file;
 	out->line = e->line;
@@ -542,4 +561,36 @@ const char *sym_module_name(struct symbols *s, uint64_t addr)
 	struct sym_cent *e = entry(s, addr, false, false, 0);
 
 	return e->mod != NO_MOD ? s->mods[e->mod].base : "?";
+}
+
+/* The cache entry of function @func of the trace: its address in its module. */
+static struct sym_cent *func_entry(struct symbols *s, uint32_t func)
+{
+	return entry(s, s->t->funcs[func], false, false, 0);
+}
+
+/** sym_resolve_func - sym_resolve for function @func of the trace (see analyze.h). */
+int sym_resolve_func(struct symbols *s, uint32_t func, struct sym_info *out)
+{
+	return fill(s, func_entry(s, func), out);
+}
+
+/** sym_func_name - sym_name for function @func of the trace. */
+const char *sym_func_name(struct symbols *s, uint32_t func)
+{
+	return name_of(s, func_entry(s, func));
+}
+
+/** sym_func_module - basename of the module function @func was called in, or "?". */
+const char *sym_func_module(struct symbols *s, uint32_t func)
+{
+	struct sym_cent *e = func_entry(s, func);
+
+	return e->mod != NO_MOD ? s->mods[e->mod].base : "?";
+}
+
+/** sym_func_addr - the address of function @func (in the process that was traced). */
+uint64_t sym_func_addr(struct symbols *s, uint32_t func)
+{
+	return s->t->funcs[func];
 }

@@ -33,6 +33,7 @@ struct tnode {
 
 struct open_call {
 	uint32_t func;
+	bool inherited;			/* re-opened by a fork child: not its call */
 	uint64_t ns;			/* entry time */
 	uint64_t child_ns;		/* inclusive time of its finished callees */
 };
@@ -63,6 +64,7 @@ struct tstate {
 	uint32_t nnodes, nodes_cap;
 	struct open_call *calls;	/* open calls, outermost first */
 	uint32_t depth, calls_cap;
+	uint32_t ninherited;		/* open calls inherited at fork (the outermost ones) */
 	uint32_t *active;		/* open activations by function index */
 	uint32_t active_cap;
 	uint64_t pending_exits;		/* EXIT events still owed by an EXITS record */

@@ -28,6 +28,7 @@ static void walk_reset(struct tstate *ts, bool calls)
 	ts->nfids = 0;
 	ts->nnodes = 0;
 	ts->depth = 0;
+	ts->ninherited = 0;
 	ts->pending_exits = 0;
 	ts->finished = false;
 	ts->done = false;
@@ -232,23 +233,37 @@ static const char *cstr(struct tstate *ts, const uint8_t *s, size_t len)
 	return ts->str;
 }
 
-static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns)
+/* push_call - open a call; @inherited: re-opened by a fork child (not counted, not active) */
+static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns, bool inherited)
 {
 	if (unlikely(ts->depth == ts->calls_cap)) {
 		ts->calls_cap = ts->calls_cap ? ts->calls_cap * 2 : 256;
 		ts->calls = xrealloc(ts->calls, ts->calls_cap * sizeof(*ts->calls));
 	}
-	ts->calls[ts->depth++] = (struct open_call){ func, ns, 0 };
-	ts->active[func]++;		/* sized when the fid was defined */
+	ts->calls[ts->depth++] = (struct open_call){ func, inherited, ns, 0 };
+	if (unlikely(inherited))
+		ts->ninherited++;
+	else
+		ts->active[func]++;	/* sized when the fid was defined */
+}
+
+/*
+ * Depth of an event of this thread as delivered: inherited calls (always the outermost
+ * ones) are left out unless the walk asked for them, so the child's own calls start at 0.
+ */
+static inline uint32_t shown_depth(const struct tstate *ts, uint32_t depth, unsigned flags)
+{
+	return flags & WALK_INHERITED ? depth : depth - ts->ninherited;
 }
 
 /*
  * pop_call - close the innermost open call at @ns into @ev (an EXIT event): its callees'
  * time goes to ev->child_ns, its own to its caller's, and ev->nested says whether an outer
- * activation of the same function is still open.
+ * activation of the same function is still open. Return: false when the walk does not
+ * deliver it (a call inherited at fork, without WALK_INHERITED).
  */
-static inline void pop_call(const struct trace *t, struct tstate *ts, uint64_t ns,
-			    struct trace_event *ev)
+static inline bool pop_call(const struct trace *t, struct tstate *ts, uint64_t ns,
+			    struct trace_event *ev, unsigned flags)
 {
 	struct open_call *c = &ts->calls[--ts->depth];
 	uint64_t dur = ns > c->ns ? ns - c->ns : 0;
@@ -260,9 +275,17 @@ static inline void pop_call(const struct trace *t, struct tstate *ts, uint64_t n
 	ev->func = c->func;
 	ev->addr = t->funcs[c->func];
 	ev->entry_ns = c->ns;
-	ev->depth = ts->depth;
 	ev->child_ns = c->child_ns;
+	ev->inherited = c->inherited;
+	if (unlikely(c->inherited)) {
+		ts->ninherited--;
+		ev->depth = ts->depth;
+		ev->nested = false;
+		return flags & WALK_INHERITED;
+	}
+	ev->depth = shown_depth(ts, ts->depth, flags);
 	ev->nested = --ts->active[c->func] != 0;
+	return true;
 }
 
 /*
@@ -284,8 +307,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				ts->pending_exits = 0;
 				continue;
 			}
-			pop_call(t, ts, ts->pending_ns, ev);
-			if (!(flags & (WALK_CALLS | WALK_EXITS)))
+			if (!pop_call(t, ts, ts->pending_ns, ev, flags) ||
+			    !(flags & (WALK_CALLS | WALK_EXITS)))
 				continue;
 			ts->p = p;
 			return 1;
@@ -330,7 +353,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				ts->unmatched_exits++;
 				continue;
 			}
-			pop_call(t, ts, ts->last_ns, ev);
+			if (!pop_call(t, ts, ts->last_ns, ev, flags))
+				continue;
 			ts->p = p;
 			return 1;
 		}
@@ -347,14 +371,15 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			if (!ts->calls_on)
 				continue;
 			ts->last_ns = to_ns(t, r, ts->ticks);
-			push_call(ts, ts->fid_func[fid], ts->last_ns);
+			push_call(ts, ts->fid_func[fid], ts->last_ns, false);
 			if (!(flags & WALK_CALLS))
 				continue;
 			ev->type = EV_ENTRY;
 			ev->ns = ts->last_ns;
 			ev->func = ts->fid_func[fid];
 			ev->addr = t->funcs[ev->func];
-			ev->depth = ts->depth - 1;
+			ev->depth = shown_depth(ts, ts->depth - 1, flags);
+			ev->inherited = false;
 			ts->p = p;
 			return 1;
 		}
@@ -462,26 +487,32 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->p = p;
 			return 1;
 		}
-		case TRACE_OP_ENTRY_AT:
+		case TRACE_OP_ENTRY_AT: {
+			bool inh;
+
 			GETV(a);	/* fid */
 			GETV(b);	/* back */
+			c = b > ts->ticks ? 0 : ts->ticks - b;
+			/* before the trace began: a call a fork child inherited (trace-format.md) */
+			inh = c < r->start_ticks && (t->hdr.flags & TRACE_F_CHILD);
 			ts->cnt_events++;
-			ts->cnt_calls++;
+			ts->cnt_calls += !inh;
 			if (unlikely(a >= ts->nfids))
 				goto bad_record;
 			if (!ts->calls_on)
 				continue;
-			c = b > ts->ticks ? 0 : ts->ticks - b;
-			push_call(ts, ts->fid_func[a], to_ns(t, r, c));
-			if (!(flags & WALK_CALLS))
+			push_call(ts, ts->fid_func[a], to_ns(t, r, c), inh);
+			if (!(flags & WALK_CALLS) || (inh && !(flags & WALK_INHERITED)))
 				continue;
 			ev->type = EV_ENTRY;
 			ev->ns = ts->calls[ts->depth - 1].ns;
 			ev->func = ts->fid_func[a];
 			ev->addr = t->funcs[ev->func];
-			ev->depth = ts->depth - 1;
+			ev->depth = inh ? ts->depth - 1 : shown_depth(ts, ts->depth - 1, flags);
+			ev->inherited = inh;
 			ts->p = p;
 			return 1;
+		}
 		case TRACE_OP_EXITS:
 			GETV(a);
 			GETDT();

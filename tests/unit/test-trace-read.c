@@ -415,6 +415,62 @@ START_TEST(test_entry_at)
 }
 END_TEST
 
+/*
+ * A fork child's trace (CHILD flag) re-opens the calls it inherited as ENTRY_ATs before its
+ * start: main (entered at 100, the trace starts at 1000) is not a call of the child. Walks
+ * leave it out (the child's own call is at depth 0) unless asked with WALK_INHERITED; the
+ * totals do not count it. Without the CHILD flag the same record is an ordinary call.
+ */
+START_TEST(test_inherited)
+{
+	struct trace *t;
+	struct evs e = { 0 };
+	int child;
+
+	for (child = 0; child < 2; child++) {
+		struct tg *g = tg_open(path);
+		struct tg_thread *a = tg_thread(g, 7);
+		uint32_t fm;
+
+		g->hdr.start_ticks = 1000;
+		if (child)
+			g->hdr.flags |= TRACE_F_CHILD;
+		fm = tg_func(a, 0xa0);
+		tg_rss(a, 1, 1000);
+		tg_entry_at(a, fm, 100);
+		tg_enter(a, 0xb0, 1100);
+		tg_exit(a, 1200);
+		tg_exit(a, 1300);
+		tg_close(g);
+		t = open_ok();
+		walk(t, WALK_CALLS, -1, &e);
+		ck_assert_uint_eq(e.n, child ? 2 : 4);
+		ck_assert_uint_eq(t->ncalls, child ? 1 : 2);
+		ck_assert_int_eq(e.v[0].type, EV_ENTRY);
+		ck_assert_uint_eq(e.v[0].addr, child ? 0xb0 : 0xa0);
+		ck_assert_uint_eq(e.v[0].depth, 0);
+		ck_assert(!e.v[0].inherited);
+		ck_assert_int_eq(e.v[1].type, child ? EV_EXIT : EV_ENTRY);
+		ck_assert_uint_eq(e.v[1].depth, child ? 0 : 1);
+		evs_free(&e);
+		walk(t, WALK_CALLS | WALK_INHERITED, -1, &e);
+		ck_assert_uint_eq(e.n, 4);
+		ck_assert(e.v[0].inherited == child);
+		ck_assert_uint_eq(e.v[0].ns, 0);	/* before the start: shown at the start */
+		ck_assert_uint_eq(e.v[1].depth, 1);
+		ck_assert(!e.v[1].inherited);
+		ck_assert_int_eq(e.v[3].type, EV_EXIT);
+		ck_assert(e.v[3].inherited == child);
+		ck_assert_uint_eq(e.v[3].depth, 0);
+		evs_free(&e);
+		walk(t, WALK_EXITS, -1, &e);
+		ck_assert_uint_eq(e.n, child ? 1 : 2);
+		evs_free(&e);
+		trace_close(t);
+	}
+}
+END_TEST
+
 START_TEST(test_recursion_nested)
 {
 	struct tg *g = tg_open(path);
@@ -1392,6 +1448,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_shadow_caller);
 	tcase_add_test(tc, test_merged_realloc);
 	tcase_add_test(tc, test_merged_ticks);
+	tcase_add_test(tc, test_inherited);
 	tcase_add_test(tc, test_stop_walk);
 	tcase_add_test(tc, test_signal_marks);
 	suite_add_tcase(s, tc);
