@@ -62,9 +62,13 @@ struct trace_thread {
 	void *priv;
 };
 
+#define TRACE_NO_MODULE UINT32_MAX	/* an address outside every recorded module */
+
 /* A frame of an allocation stack: innermost first. */
 struct trace_frame {
 	uint64_t ip;			/* address in the traced process */
+	uint32_t module;		/* the module it was in then (trace->modules), or
+					 * TRACE_NO_MODULE */
 	bool is_ra;			/* a return address (symbolize ip - 1), else a function entry */
 };
 
@@ -86,17 +90,25 @@ struct trace {
 
 	struct trace_thread *threads;	/* in order of first appearance in the file */
 	uint32_t nthreads;
-	struct trace_module *modules;	/* every MODULE record, in load order */
+	struct trace_module *modules;	/* every MODULE record, in load (time) order: complete
+					 * from trace_open */
 	uint32_t nmodules;
 
-	/* Distinct function addresses seen in ENTRY records (dense ids for reports). */
+	/*
+	 * Functions called (dense ids for reports): a function is code, the same module file
+	 * (build-id and name, or path) at the same offset, wherever and however often it was
+	 * loaded; an address outside every module is a function by itself. funcs[i] is an
+	 * address of it, in module func_module[i] (TRACE_NO_MODULE: none): symbolize with
+	 * sym_func_name(), which knows the module. Grows as walks meet functions.
+	 */
 	uint64_t *funcs;
+	uint32_t *func_module;
 	uint32_t nfuncs;
 
 	/*
-	 * What walks learn: modules, funcs, marks, process info, thread names and the totals
-	 * below are filled as records are decoded (whatever the walk's flags) and are complete
-	 * after any complete walk. Reports symbolize after their walk.
+	 * What walks learn: funcs, marks, process info, thread names and the totals below are
+	 * filled as records are decoded (whatever the walk's flags) and are complete after any
+	 * complete walk. Reports symbolize after their walk.
 	 */
 	/* Marks seen: label and time. start/end are implicit (see trace_find_mark). */
 	struct trace_mark {
@@ -140,7 +152,7 @@ struct trace_event {
 					 * EXIT: depth of the call being closed */
 	uint64_t ns;			/* ns since trace start */
 	uint64_t ns2;			/* REALLOC only */
-	uint64_t addr;			/* ENTRY/EXIT: function entry address */
+	uint64_t addr;			/* ENTRY/EXIT: function entry address (as recorded) */
 	uint32_t func;			/* ENTRY/EXIT: index into trace->funcs */
 	uint32_t stack;			/* ALLOC/REALLOC: global stack id, 0 = no stack */
 	uint32_t kind;			/* ALLOC: enum trace_alloc_kind */
@@ -198,6 +210,12 @@ uint32_t trace_nstacks(const struct trace *t);
 /* trace_stack_parent - the stack without its innermost frame (0 when it has one frame). */
 uint32_t trace_stack_parent(const struct trace *t, uint32_t id);
 
+/* trace_module_at - the module holding @addr at @ns (trace-modules.c), TRACE_NO_MODULE */
+uint32_t trace_module_at(const struct trace *t, uint64_t addr, uint64_t ns);
+/* the rule behind it, over any index of modules (symbols.c has its own) */
+uint32_t trace_module_pick(const struct trace_module *mods, const uint32_t *by_lo,
+			   const uint64_t *max_hi, uint32_t n, bool overlap, uint64_t a, uint64_t ns);
+
 /* trace_find_mark - time of mark @label ("start", "end" or a recorded label); -1 if none. */
 int trace_find_mark(const struct trace *t, const char *label, uint64_t *ns);
 /* trace_info - decode the whole trace once, if no complete walk did yet, so that modules,
@@ -251,6 +269,10 @@ int sym_resolve_func(struct symbols *s, uint32_t func, struct sym_info *out);
 const char *sym_func_name(struct symbols *s, uint32_t func);
 const char *sym_func_module(struct symbols *s, uint32_t func);	/* basename, or "?" */
 uint64_t sym_func_addr(struct symbols *s, uint32_t func);
+/* The same for a frame of a stack (trace_stack_get): its address, in the module it was in. */
+int sym_resolve_frame(struct symbols *s, const struct trace_frame *f, struct sym_info *out);
+const char *sym_frame_name(struct symbols *s, const struct trace_frame *f);
+const char *sym_frame_module(struct symbols *s, const struct trace_frame *f); /* or "?" */
 /* sym_set_demangle - show C++ names mangled (--no-demangle) or demangled (the default). */
 void sym_set_demangle(struct symbols *s, bool on);
 
@@ -333,6 +355,10 @@ int report_html(struct trace *t, const struct opts *o);
 #define HOT_TREE (1U << 1)		/* hot_collect: the call tree */
 #define HOT_ROOT UINT32_MAX		/* edge caller / tree node func of "no caller" */
 
+#define HOT_EXACT 256			/* hot_func.samp holds this many durations */
+#define HOT_HIST_SHIFT 4		/* then hist: 16 buckets per power of two */
+#define HOT_HIST_N HIST_NBUCKETS(HOT_HIST_SHIFT)
+
 struct hot_func {			/* indexed like trace->funcs */
 	uint64_t calls;
 	uint64_t total_ns;		/* inclusive, recursive activations counted once */
@@ -394,7 +420,8 @@ static inline uint64_t hist_low(unsigned b, unsigned shift, uint64_t *width)
 }
 
 void hot_free(struct hot *h);
-void hot_func_add(struct hot_func *dst, const struct hot_func *src);
+void hot_stat_add(struct hot_func *f, uint64_t dur);
+void hot_func_add(struct hot_func *dst, const struct hot_func *src);	/* report-tree.c */
 struct json;
 /* What the rows of a hot table are called: a trace's functions (t and sym), or arrays */
 struct hot_names {

@@ -597,7 +597,7 @@ struct symbols *replay_symbols(const struct trace *t, const struct opts *o)
 
 static bool shim_frame(struct symbols *sym, const struct trace_frame *f)
 {
-	return !strncmp(sym_module_name(sym, f->ip), "libperfshim", 11);
+	return !strncmp(sym_frame_module(sym, f), "libperfshim", 11);
 }
 
 /*
@@ -618,7 +618,7 @@ uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t
 		if (shim_frame(sym, &st.frames[i]))
 			continue;
 		if (n < max)
-			names[n] = sym_name(sym, st.frames[i].ip, st.frames[i].is_ra);
+			names[n] = sym_frame_name(sym, &st.frames[i]);
 		n++;
 	}
 	return n;

@@ -65,7 +65,7 @@ static const char *func_name(struct dump *d, uint32_t func)
 		d->nfname = n;
 	}
 	if (!d->fname[func])
-		d->fname[func] = sym_name(d->sym, d->t->funcs[func], false);
+		d->fname[func] = sym_func_name(d->sym, func);
 	return d->fname[func];
 }
 
@@ -191,7 +191,7 @@ int report_dump(struct trace *t, const struct opts *o)
 		fprintf(d.f, "stack %u:", id);
 		for (i = 0; i < st.nframes; i++)
 			fprintf(d.f, "%s %s", i ? " <-" : "",
-				sym_name(d.sym, st.frames[i].ip, st.frames[i].is_ra));
+				sym_frame_name(d.sym, &st.frames[i]));
 		fputc('\n', d.f);
 	}
 	free(d.fname);

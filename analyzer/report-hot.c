@@ -24,10 +24,6 @@
 
 #include "analyzer/analyze.h"
 
-#define HOT_EXACT 256
-#define HOT_HIST_SHIFT 4		/* 16 histogram buckets per power of two */
-#define HOT_HIST_N HIST_NBUCKETS(HOT_HIST_SHIFT)
-
 static void stat_add(struct hot_func *f, uint64_t dur)
 {
 	if (f->hist) {
@@ -51,40 +47,10 @@ static void stat_add(struct hot_func *f, uint64_t dur)
 	f->sorted = false;
 }
 
-/**
- * hot_func_add - add the calls of @src to @dst (the same function in two tables: traces of
- * one process tree). Percentiles stay exact while both have samples and the sum fits
- * HOT_EXACT; beyond that they come from the merged histogram.
- */
-void hot_func_add(struct hot_func *dst, const struct hot_func *src)
+/* hot_stat_add - one call of @dur ns into @f's percentile samples (hot_func_add) */
+void hot_stat_add(struct hot_func *f, uint64_t dur)
 {
-	uint32_t i;
-
-	if (!src->calls)
-		return;
-	if (!dst->calls || src->min_ns < dst->min_ns)
-		dst->min_ns = src->min_ns;
-	if (!dst->calls || src->max_ns > dst->max_ns)
-		dst->max_ns = src->max_ns;
-	dst->calls += src->calls;
-	dst->total_ns += src->total_ns;
-	dst->self_ns += src->self_ns;
-	dst->sum_ns += src->sum_ns;
-	if (src->hist) {
-		if (!dst->hist) {
-			dst->hist = xcalloc(HOT_HIST_N, sizeof(*dst->hist));
-			for (i = 0; i < dst->nsamp; i++)
-				dst->hist[hist_bucket(dst->samp[i], HOT_HIST_SHIFT)]++;
-			free(dst->samp);
-			dst->samp = NULL;
-			dst->nsamp = 0;
-		}
-		for (i = 0; i < HOT_HIST_N; i++)
-			dst->hist[i] += src->hist[i];
-		return;
-	}
-	for (i = 0; i < src->nsamp; i++)
-		stat_add(dst, src->samp[i]);
+	stat_add(f, dur);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -525,8 +491,8 @@ static int parse_sort(const char *s)
 static void row_names(const struct hot_names *nm, uint32_t i, struct row *r)
 {
 	if (nm->t) {
-		r->name = sym_name(nm->sym, nm->t->funcs[i], false);
-		r->module = sym_module_name(nm->sym, nm->t->funcs[i]);
+		r->name = sym_func_name(nm->sym, i);
+		r->module = sym_func_module(nm->sym, i);
 		r->addr = nm->t->funcs[i];
 	} else {
 		r->name = nm->name[i];
@@ -824,7 +790,7 @@ static int cmp_edge_total(const void *a, const void *b)
 
 static const char *fname(struct symbols *sym, const struct trace *t, uint32_t func)
 {
-	return func == HOT_ROOT ? "<root>" : sym_name(sym, t->funcs[func], false);
+	return func == HOT_ROOT ? "<root>" : sym_func_name(sym, func);
 }
 
 static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint32_t func,
@@ -882,7 +848,7 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 	}
 	for (i = 0; i < h->nfuncs; i++) {
 		struct hot_func *f = &h->funcs[i];
-		const char *name = sym_name(sym, t->funcs[i], false);
+		const char *name = sym_func_name(sym, i);
 
 		if (strcmp(name, o->function))
 			continue;
@@ -890,7 +856,7 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 		if (o->format == FMT_JSON) {
 			json_obj_begin(&j, NULL);
 			json_str(&j, "name", name);
-			json_str(&j, "module", sym_module_name(sym, t->funcs[i]));
+			json_str(&j, "module", sym_func_module(sym, i));
 			json_u64(&j, "calls", f->calls);
 			json_u64(&j, "total_ns", f->total_ns);
 			json_u64(&j, "self_ns", f->self_ns);

@@ -231,14 +231,13 @@ static int hot_functions(struct html *h, int thread)
 	      "</tr></thead><tbody>\n", f);
 	for (i = 0; i < n; i++) {
 		const struct func_stat *fs = &ct->funcs[order[i]];
-		uint64_t addr = h->t->funcs[order[i]];
 		double pct = ct->self_sum_ns ? 100.0 * (double)fs->self_ns /
 						   (double)ct->self_sum_ns : 0;
 
 		fputs("<tr><td class=\"l\">", f);
-		fput_xml(sym_name(h->sym, addr, false), f);
+		fput_xml(sym_func_name(h->sym, order[i]), f);
 		fputs("</td><td class=\"l\">", f);
-		fput_xml(sym_module_name(h->sym, addr), f);
+		fput_xml(sym_func_module(h->sym, order[i]), f);
 		fputs("</td>", f);
 		num(f, fs->calls, NULL);
 		num(f, fs->total_ns, "ns");
@@ -291,7 +290,7 @@ static void stack_cell(struct html *h, uint32_t id)
 	for (i = 0; i < st.nframes; i++) {
 		if (i)
 			fputs("&#10;", f);
-		fput_xml(sym_name(h->sym, st.frames[i].ip, st.frames[i].is_ra), f);
+		fput_xml(sym_frame_name(h->sym, &st.frames[i]), f);
 	}
 	fputs("\">", f);
 	if (!st.nframes)
@@ -299,7 +298,7 @@ static void stack_cell(struct html *h, uint32_t id)
 	for (i = 0; i < st.nframes && i < STACK_SHOWN; i++) {
 		if (i)
 			fputs("<br/>&#8592; ", f);
-		fput_xml(sym_name(h->sym, st.frames[i].ip, st.frames[i].is_ra), f);
+		fput_xml(sym_frame_name(h->sym, &st.frames[i]), f);
 	}
 	if (st.nframes > STACK_SHOWN)
 		fprintf(f, "<br/>&#8592; &#8230; %u more", st.nframes - STACK_SHOWN);

@@ -1122,6 +1122,94 @@ START_TEST(test_merged_ticks)
 }
 END_TEST
 
+/*
+ * An address means the module loaded there when its event happened. Thread 1 loads /a at
+ * 0x7f00 (build-id 1), calls fa (+0x10) and allocates from it, unloads it, loads /b (build-id
+ * 2) at the same place and calls and allocates from b's code at that very address: new FUNC
+ * and NODE records, as the recorder writes after a dlclose. Thread 2 (first in the file)
+ * defined its fid of that address while /a was there and keeps using it after /b came:
+ * a stale id, named by time. Thread 1 then loads /a again elsewhere: the same function.
+ * A call between /a's unload and /b's MODULE record (a constructor) is /b's.
+ */
+START_TEST(test_module_time)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *b = tg_thread(g, 2), *a = tg_thread(g, 1);
+	const uint64_t lo = 0x7f0000000000ULL, hi = lo + 0x4000, fn = lo + 0x10;
+	const uint64_t lo2 = 0x7e0000000000ULL;
+	uint32_t fb, ids[8] = { 0 }, mods[8] = { 0 };
+	struct trace *t;
+	struct evs e = { 0 };
+	size_t i, k = 0, nm = 0;
+
+	fb = tg_func(b, fn);
+	tg_entry(b, fb, 150);			/* /a's */
+	tg_exit(b, 160);
+	tg_entry(b, fb, 450);			/* /b's */
+	tg_exit(b, 460);
+	tg_flush(b, TRACE_CHUNK_LAST);
+	tg_module(a, lo, lo, hi, "\x01", 1, "/a", 100);
+	tg_enter(a, fn, 110);
+	tg_alloc(a, 0, 8, 0x1000, tg_node_fn(a, 0, fn), 120);
+	tg_exit(a, 130);
+	tg_unload(a, lo, 200);
+	tg_func(a, fn);				/* fid 1: a new one after the unload */
+	tg_entry(a, 1, 250);			/* before /b's MODULE record: /b's constructor */
+	tg_exit(a, 260);
+	tg_module(a, lo, lo, hi, "\x02", 1, "/b", 300);
+	tg_entry(a, 1, 310);
+	tg_alloc(a, 0, 8, 0x2000, tg_node_fn(a, 0, fn), 320);
+	tg_exit(a, 330);
+	tg_unload(a, lo, 400);
+	tg_module(a, lo2, lo2, lo2 + 0x4000, "\x01", 1, "/a", 500);
+	tg_enter(a, lo2 + 0x10, 510);
+	tg_alloc(a, 0, 8, 0x3000, tg_node_fn(a, 0, lo2 + 0x10), 520);
+	tg_exit(a, 530);
+	tg_close(g);
+
+	t = open_ok();
+	/* the module map is complete before any walk */
+	ck_assert_uint_eq(t->nmodules, 3);
+	ck_assert_str_eq(t->modules[0].path, "/a");
+	ck_assert_str_eq(t->modules[1].path, "/b");
+	ck_assert_uint_eq(t->modules[0].unload_ns, 200);
+	ck_assert_uint_eq(t->modules[1].unload_ns, 400);
+	ck_assert_uint_eq(trace_module_at(t, fn, 150), 0);
+	ck_assert_uint_eq(trace_module_at(t, fn, 250), 1);	/* after the unload: the next */
+	ck_assert_uint_eq(trace_module_at(t, fn, 450), 1);	/* after the last: that one */
+	walk(t, WALK_ALL, -1, &e);
+	for (i = 0; i < e.n; i++) {
+		if (e.v[i].type == EV_ENTRY && k < 8)
+			ids[k++] = e.v[i].func;
+		if (e.v[i].type == EV_MODULE && nm < 8)
+			mods[nm++] = e.v[i].module;
+		if (e.v[i].type == EV_ALLOC) {
+			struct trace_stack st = trace_stack_get(t, e.v[i].stack);
+
+			ck_assert_uint_eq(st.nframes, 1);
+			ck_assert_uint_eq(st.frames[0].module, e.v[i].ptr == 0x2000 ? 1 : 0);
+		}
+	}
+	/* thread 2: /a's, /b's; thread 1: /a's, /b's (constructor), /b's, /a's elsewhere */
+	ck_assert_uint_eq(k, 6);
+	ck_assert_uint_eq(ids[0], ids[2]);
+	ck_assert_uint_eq(ids[0], ids[5]);
+	ck_assert_uint_eq(ids[1], ids[3]);
+	ck_assert_uint_eq(ids[1], ids[4]);
+	ck_assert_uint_ne(ids[0], ids[1]);
+	ck_assert_uint_eq(t->func_module[ids[0]], 0);
+	ck_assert_uint_eq(t->func_module[ids[1]], 1);
+	ck_assert_uint_eq(t->nfuncs, 2);
+	/* MODULE events name the module each record made */
+	ck_assert_uint_eq(nm, 3);
+	ck_assert_uint_eq(mods[0], 0);
+	ck_assert_uint_eq(mods[1], 1);
+	ck_assert_uint_eq(mods[2], 2);
+	evs_free(&e);
+	trace_close(t);
+}
+END_TEST
+
 /* tid 0: marks set from a signal handler, one chunk each; not a thread */
 START_TEST(test_signal_marks)
 {
@@ -1449,6 +1537,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_merged_realloc);
 	tcase_add_test(tc, test_merged_ticks);
 	tcase_add_test(tc, test_inherited);
+	tcase_add_test(tc, test_module_time);
 	tcase_add_test(tc, test_stop_walk);
 	tcase_add_test(tc, test_signal_marks);
 	suite_add_tcase(s, tc);
