@@ -373,7 +373,8 @@ void trace_modules_scan(struct trace *t, struct reader *r)
 
 	for (i = 0; i < t->nthreads + r->npseudo; i++)
 		scan_thread(t, r, &sc, r->ts[i], all);
-	qsort(sc.v, sc.n, sizeof(*sc.v), cmp_found);
+	if (sc.n)
+		qsort(sc.v, sc.n, sizeof(*sc.v), cmp_found);
 	for (i = 0; i < sc.n; i++)
 		k += !sc.v[i].unload;
 	t->modules = xcalloc(k + 1, sizeof(*t->modules));
