@@ -195,7 +195,6 @@ static const char *cstr(struct tstate *ts, const uint8_t *s, size_t len)
 	return ts->str;
 }
 
-/* push_call - open a call; @inherited: re-opened by a fork child (not counted, not active) */
 /* The global stack of thread node @d (0: none) for an allocation at @ns. */
 static inline uint32_t node_stack(struct trace *t, struct reader *r, struct tstate *ts,
 				  uint32_t d, uint64_t ns)
@@ -220,6 +219,7 @@ static inline void first_use(struct trace *t, struct reader *r, struct tstate *t
 		node_stack(t, r, ts, d, ts->last_ns);
 }
 
+/* push_call - open a call; @inherited: re-opened by a fork child (not counted, not active) */
 static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns, bool inherited,
 			     uint64_t addr)
 {
@@ -231,7 +231,7 @@ static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns, bool
 	if (unlikely(inherited))
 		ts->ninherited++;
 	else
-		ts->active[func]++;	/* sized when the fid was defined */
+		ts->active[func]++;	/* sized when the fid was resolved */
 }
 
 /*

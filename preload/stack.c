@@ -758,6 +758,7 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **p
 		memset(t->stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stack_memo));
 		memset(ra_memo, 0, sizeof(ra_memo));
 		t->last_stack_len = 0;
+		t->nodes_seen = 0;
 	}
 	switch (ps_cfg.stack_source) {
 	case PS_STACK_SHADOW:
@@ -770,6 +771,9 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **p
 		node = t->depth ? shadow_node(t, ra, pp) : unwind_node(t, pp);
 		break;
 	}
-	t->nodes_seen = t->nnodes;
+	/* a chunk written meanwhile may have forgotten nodes (ps_stack_forget): the memos
+	 * are emptied at the next call, then */
+	if (t->nodes_seen != UINT32_MAX)
+		t->nodes_seen = t->nnodes;
 	return node;
 }
