@@ -23,16 +23,15 @@ struct found {
 	uint64_t order;			/* file offset of its chunk, then its place: ties */
 	uint64_t at;			/* chunk index << 32 | offset after it (trace_module_of) */
 	uint64_t base, lo, hi;
-	const uint8_t *bid, *path;	/* MODULE: in the scan's copy of the payload */
-	size_t blen, plen;
+	uint8_t bid[64];		/* MODULE: the build-id (as much as a module keeps) */
+	uint32_t blen;
+	char *path;			/* MODULE: its path, owned (then by the module) */
 	bool unload;
 };
 
 struct scan {
 	struct found *v;
 	uint32_t n, cap;
-	uint8_t **bufs;			/* payload copies the found records point into */
-	uint32_t nbufs, bufs_cap;
 };
 
 static int get_str(const uint8_t **pp, const uint8_t *end, const uint8_t **s, size_t *len)
@@ -123,10 +122,17 @@ static int scan_payload(const struct trace *t, const struct reader *r, struct sc
 			if (!f.unload) {
 				V(f.lo);
 				V(f.hi);
-				STR(f.bid, f.blen);
-				STR(f.path, f.plen);
+				STR(s1, l1);
+				STR(s2, l2);
+				f.blen = (uint32_t)(l1 < sizeof(f.bid) ? l1 : sizeof(f.bid));
+				memcpy(f.bid, s1, f.blen);
 			}
 			DT();
+			if (!f.unload) {
+				f.path = xmalloc(l2 + 1);
+				memcpy(f.path, s2, l2);
+				f.path[l2] = 0;
+			}
 			f.ns = to_ns(t, r, ticks);
 			f.order = r->chunks[ci].off + (uint64_t)(p - buf);
 			f.at = (uint64_t)ci << 32 | (uint32_t)(p - buf);
@@ -161,7 +167,7 @@ static void scan_thread(const struct trace *t, struct reader *r, struct scan *sc
 		uint32_t ci = ts->chunks[j];
 		struct chunk *c = &r->chunks[ci];
 		uint8_t *buf;
-		uint32_t had = sc->n;
+		int bad;
 
 		if (!all && !(c->flags & TRACE_CHUNK_MODULES))
 			continue;
@@ -173,17 +179,10 @@ static void scan_thread(const struct trace *t, struct reader *r, struct scan *sc
 			free(buf);
 			return;
 		}
-		if (scan_payload(t, r, sc, ci, buf, c->size) < 0)
-			j = ts->nchunks;	/* malformed: the stream ends here */
-		if (sc->n == had) {
-			free(buf);
-			continue;
-		}
-		if (sc->nbufs == sc->bufs_cap) {
-			sc->bufs_cap = sc->bufs_cap ? sc->bufs_cap * 2 : 16;
-			sc->bufs = xrealloc(sc->bufs, sc->bufs_cap * sizeof(*sc->bufs));
-		}
-		sc->bufs[sc->nbufs++] = buf;
+		bad = scan_payload(t, r, sc, ci, buf, c->size) < 0;
+		free(buf);
+		if (bad)
+			return;		/* malformed: the stream ends here */
 	}
 }
 
@@ -396,20 +395,14 @@ void trace_modules_scan(struct trace *t, struct reader *r)
 		m->base = f->base;
 		m->lo = f->lo;
 		m->hi = f->hi;
-		m->build_id_len = (uint32_t)(f->blen > sizeof(m->build_id) ? sizeof(m->build_id)
-									 : f->blen);
-		memcpy(m->build_id, f->bid, m->build_id_len);
-		m->path = xmalloc(f->plen + 1);
-		memcpy(m->path, f->path, f->plen);
-		m->path[f->plen] = 0;
+		m->build_id_len = f->blen;
+		memcpy(m->build_id, f->bid, f->blen);
+		m->path = f->path;		/* now the module's */
 		m->load_ns = f->ns;
 		m->unload_ns = UINT64_MAX;
 		r->msrc[r->nmsrc++] = (struct modsrc){ f->at, mi };
 	}
 	qsort(r->msrc, r->nmsrc, sizeof(*r->msrc), cmp_src);
-	for (i = 0; i < sc.nbufs; i++)
-		free(sc.bufs[i]);
-	free(sc.bufs);
 	free(sc.v);
 	file_ids(t, r);
 	index_modules(t, r);
