@@ -202,12 +202,17 @@ static int cmp_src(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* by lo, then hi, then load order: the loads of one range come together, oldest first */
 static int cmp_lo(const void *a, const void *b, void *arg)
 {
 	const struct trace_module *m = arg;
-	uint64_t x = m[*(const uint32_t *)a].lo, y = m[*(const uint32_t *)b].lo;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
 
-	return x < y ? -1 : x > y;
+	if (m[i].lo != m[j].lo)
+		return m[i].lo < m[j].lo ? -1 : 1;
+	if (m[i].hi != m[j].hi)
+		return m[i].hi < m[j].hi ? -1 : 1;
+	return i < j ? -1 : i > j;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -305,6 +310,19 @@ static void index_modules(struct trace *t, struct reader *r)
 
 		r->max_hi[i] = i && r->max_hi[i - 1] > hi ? r->max_hi[i - 1] : hi;
 	}
+	/* the distinct ranges, each with its loads (a stretch of by_lo, in load order) */
+	r->rng = xcalloc(n + 1, sizeof(*r->rng));
+	for (i = 0; i < n; i++) {
+		const struct trace_module *m = &t->modules[r->by_lo[i]];
+		struct mrange *g = r->nrng ? &r->rng[r->nrng - 1] : NULL;
+		uint64_t top = g ? g->max_hi : 0;
+
+		if (g && g->lo == m->lo && g->hi == m->hi) {
+			g->n++;
+			continue;
+		}
+		r->rng[r->nrng++] = (struct mrange){ m->lo, m->hi, i, 1, m->hi > top ? m->hi : top };
+	}
 	act = xcalloc(n + 1, sizeof(*act));
 	over = xcalloc(n + 1, sizeof(*over));
 	for (i = 0; i < n; i++) {
@@ -315,9 +333,11 @@ static void index_modules(struct trace *t, struct reader *r)
 				act[k] = act[--nact];
 			else
 				k++;
-		if (nact > 4096)		/* a crowd: every time counts */
+		if (nact > 4096) {		/* a crowd: every time counts, and that is all */
 			memset(over, 1, n * sizeof(*over));
-		for (k = 0; k < nact && nact <= 4096; k++)
+			break;
+		}
+		for (k = 0; k < nact; k++)
 			over[act[k]] = over[r->by_lo[i]] = true;
 		if (m->hi > m->lo)
 			act[nact++] = r->by_lo[i];
@@ -428,6 +448,21 @@ uint32_t trace_module_of(const struct reader *r, uint32_t ci, uint32_t off)
 	return lo < r->nmsrc && r->msrc[lo].at == at ? r->msrc[lo].module : TRACE_NO_MODULE;
 }
 
+/* Sort module @i (holding the address) into the three kinds of trace_module_pick. */
+static inline void consider(const struct trace_module *m, uint32_t i, uint64_t ns,
+			    uint32_t *live, uint32_t *after, uint32_t *before)
+{
+	if (m->load_ns <= ns && ns < m->unload_ns) {
+		if (*live == TRACE_NO_MODULE || i > *live)
+			*live = i;
+	} else if (m->load_ns > ns) {
+		if (*after == TRACE_NO_MODULE || i < *after)
+			*after = i;
+	} else if (*before == TRACE_NO_MODULE || i > *before) {
+		*before = i;
+	}
+}
+
 /**
  * trace_module_pick - the module holding address @a at time @ns (ns since the trace start),
  * given the @n modules @mods (in load order) indexed by lo (@by_lo, with @max_hi the running
@@ -435,7 +470,8 @@ uint32_t trace_module_of(const struct reader *r, uint32_t ci, uint32_t off)
  * it, the one loaded then (the latest of them, should two be), else the first loaded after
  * @ns (its MODULE record is written when dlopen returns, after its constructors ran), else
  * the last loaded before it (an address seen after its unload: the name it had). Without
- * ranges used twice the time changes nothing. The one rule of the reader and the symbols.
+ * ranges used twice the time changes nothing. The one rule of the reader and the symbols;
+ * this form looks at every module that holds @a (trace_module_at, at a few per range).
  * Return: an index into @mods, or TRACE_NO_MODULE.
  */
 uint32_t trace_module_pick(const struct trace_module *mods, const uint32_t *by_lo,
@@ -455,31 +491,55 @@ uint32_t trace_module_pick(const struct trace_module *mods, const uint32_t *by_l
 	k = lo;
 	if (!overlap)
 		return k && a < mods[by_lo[k - 1]].hi ? by_lo[k - 1] : TRACE_NO_MODULE;
-	while (k-- > 0 && max_hi[k] > a) {
-		uint32_t i = by_lo[k];
-		const struct trace_module *m = &mods[i];
-
-		if (a >= m->hi)
-			continue;
-		if (m->load_ns <= ns && ns < m->unload_ns) {
-			if (live == TRACE_NO_MODULE || i > live)
-				live = i;
-		} else if (m->load_ns > ns) {
-			if (after == TRACE_NO_MODULE || i < after)
-				after = i;
-		} else if (before == TRACE_NO_MODULE || i > before) {
-			before = i;
-		}
-	}
+	while (k-- > 0 && max_hi[k] > a)
+		if (a < mods[by_lo[k]].hi)
+			consider(&mods[by_lo[k]], by_lo[k], ns, &live, &after, &before);
 	return live != TRACE_NO_MODULE ? live : after != TRACE_NO_MODULE ? after : before;
 }
 
-/** trace_module_at - trace_module_pick over the modules of @t. */
+/**
+ * trace_module_at - trace_module_pick over the modules of @t, by range: the loads of one
+ * range are in load order, so only the last loaded by @ns and the next one can be picked
+ * (a binary search); a program that dlopens a library a million times costs a few steps
+ * per range holding @a, not a million.
+ */
 uint32_t trace_module_at(const struct trace *t, uint64_t a, uint64_t ns)
 {
 	const struct reader *r = R(t);
+	uint32_t live = TRACE_NO_MODULE, after = TRACE_NO_MODULE, before = TRACE_NO_MODULE;
+	uint32_t lo = 0, hi = r->nrng, k;
 
-	return trace_module_pick(t->modules, r->by_lo, r->max_hi, t->nmodules, r->overlap, a, ns);
+	if (!r->overlap)
+		return trace_module_pick(t->modules, r->by_lo, r->max_hi, t->nmodules, false, a, ns);
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (r->rng[mid].lo <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (k = lo; k-- > 0 && r->rng[k].max_hi > a;) {
+		const struct mrange *g = &r->rng[k];
+		const uint32_t *v = r->by_lo + g->first;
+		uint32_t l = 0, h = g->n;
+
+		if (a >= g->hi)
+			continue;
+		while (l < h) {		/* l = how many of its loads came by ns */
+			uint32_t mid = l + (h - l) / 2;
+
+			if (t->modules[v[mid]].load_ns <= ns)
+				l = mid + 1;
+			else
+				h = mid;
+		}
+		if (l)
+			consider(&t->modules[v[l - 1]], v[l - 1], ns, &live, &after, &before);
+		if (l < g->n)
+			consider(&t->modules[v[l]], v[l], ns, &live, &after, &before);
+	}
+	return live != TRACE_NO_MODULE ? live : after != TRACE_NO_MODULE ? after : before;
 }
 
 /**

@@ -47,6 +47,13 @@ struct open_call {
 	uint64_t child_ns;		/* inclusive time of its finished callees */
 };
 
+/* A range some modules were loaded at: their indices are by_lo[first .. first + n). */
+struct mrange {
+	uint64_t lo, hi;
+	uint32_t first, n;
+	uint64_t max_hi;		/* highest hi of this range and those before it */
+};
+
 /* The place of a MODULE or UNLOAD record in the file, and its module (trace-modules.c). */
 struct modsrc {
 	uint64_t at;			/* chunk index << 32 | offset after the record */
@@ -148,6 +155,8 @@ struct reader {
 	uint32_t nfiles;
 	uint32_t *by_lo;		/* module indices sorted by lo */
 	uint64_t *max_hi;		/* max_hi[k]: highest hi of by_lo[0..k] */
+	struct mrange *rng;		/* the distinct ranges, by lo */
+	uint32_t nrng;
 	bool overlap;			/* some ranges were used by two modules */
 	uint64_t *bounds;		/* epoch boundaries, ns, sorted (see index_modules) */
 	uint32_t nbounds;

@@ -981,6 +981,7 @@ void trace_close(struct trace *t)
 		free(r->mod_file);
 		free(r->by_lo);
 		free(r->max_hi);
+		free(r->rng);
 		free(r->bounds);
 		free(r->chunks);
 		free(r->ts);
