@@ -1210,6 +1210,40 @@ START_TEST(test_module_time)
 }
 END_TEST
 
+/*
+ * Ranges that overlap without being equal: /x [0x1000, 0x5000) from 10 to 20, /y
+ * [0x2000, 0x8000) from 30 to 40, /x again from 50 on. Each address and time gets the module
+ * loaded there then, else the next one loaded there, else the last one.
+ */
+START_TEST(test_module_ranges)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *a = tg_thread(g, 1);
+	struct trace *t;
+	static const struct { uint64_t addr, ns; uint32_t want; } q[] = {
+		{ 0x3000, 15, 0 }, { 0x3000, 25, 1 }, { 0x3000, 35, 1 }, { 0x3000, 45, 2 },
+		{ 0x3000, 60, 2 }, { 0x6000, 15, 1 }, { 0x6000, 60, 1 }, { 0x1500, 25, 2 },
+		{ 0x1500, 5, 0 }, { 0x9000, 35, TRACE_NO_MODULE }, { 0x800, 35, TRACE_NO_MODULE },
+	};
+	size_t i;
+
+	tg_module(a, 0x1000, 0x1000, 0x5000, "\x01", 1, "/x", 10);
+	tg_unload(a, 0x1000, 20);
+	tg_module(a, 0x2000, 0x2000, 0x8000, "\x02", 1, "/y", 30);
+	tg_unload(a, 0x2000, 40);
+	tg_module(a, 0x1000, 0x1000, 0x5000, "\x01", 1, "/x", 50);
+	tg_close(g);
+	t = open_ok();
+	ck_assert_uint_eq(t->nmodules, 3);
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		ck_assert_msg(trace_module_at(t, q[i].addr, q[i].ns) == q[i].want,
+			      "0x%llx at %llu: module %u, not %u", (unsigned long long)q[i].addr,
+			      (unsigned long long)q[i].ns, trace_module_at(t, q[i].addr, q[i].ns),
+			      q[i].want);
+	trace_close(t);
+}
+END_TEST
+
 /* tid 0: marks set from a signal handler, one chunk each; not a thread */
 START_TEST(test_signal_marks)
 {
@@ -1538,6 +1572,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_merged_ticks);
 	tcase_add_test(tc, test_inherited);
 	tcase_add_test(tc, test_module_time);
+	tcase_add_test(tc, test_module_ranges);
 	tcase_add_test(tc, test_stop_walk);
 	tcase_add_test(tc, test_signal_marks);
 	suite_add_tcase(s, tc);
