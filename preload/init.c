@@ -115,9 +115,10 @@ static int parse_signal(const char *s, int *sig)
 	return 0;
 }
 
+/* One line per bad setting: the settings are read once, so each is told once. */
 static void bad(const char *var, const char *val, const char *dflt)
 {
-	ps_warn_once("%s=%s is not valid; using %s", var, val, dflt);
+	ps_warn("%s=%s is not valid; using %s", var, val, dflt);
 }
 
 /* Read the PERFSHIM_* variables once. A bad value gets one line and the default. */

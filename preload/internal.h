@@ -158,7 +158,8 @@ uint64_t ps_clock_rate(void);		/* ticks per second, 0 if not measured yet */
 
 /* log.c: stack buffer + write(2); no stdio, no malloc, errno kept */
 void ps_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void ps_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ps_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ps_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* per message */
 #define ps_dbg(lvl, ...)                                                                    \
 	do {                                                                                \
 		if (unlikely(ps_cfg.debug >= (lvl)))                                        \
