@@ -181,11 +181,9 @@ void *ps_dlsym_next(const char *name)
 {
 	void *p;
 
-	ps_self.guard += PS_GUARD_INTERNAL;
-	ps_signal_fence();
+	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
 	p = dlsym(RTLD_NEXT, name);
-	ps_signal_fence();
-	ps_self.guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 	return p;
 }
 

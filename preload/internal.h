@@ -97,6 +97,8 @@ struct ps_thread {
 	uintptr_t last_ptr;		/* pointer base for zz-encoded pointers */
 	int guard;			/* > 0 while inside a hook: nested events pass through */
 	int state;			/* enum ps_thread_state */
+	uint64_t sig_held;		/* signals.c: signals held back while guard > 0, bit n-1
+					 * for signal n; delivered when the guard drops to 0 */
 
 	struct ps_frame *shadow;	/* shadow call stack (mmap'd, shadow_cap frames) */
 	uint32_t depth;			/* open frames in shadow[] */
@@ -277,6 +279,36 @@ void ps_stack_unwinder_start(void);		/* libunwind's set-up (its pipe), now */
  * the guard is set, never cached from before it.
  */
 #define ps_signal_fence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+/*
+ * signals.c: no signal handler of the program runs while its thread is inside the shim. The
+ * handlers are called through a trampoline that, when the thread's guard is held, blocks
+ * the signal, queues it again and returns; the thread delivers what it held back when its
+ * guard drops to 0 (ps_guard_drop). So a handler that leaves by siglongjmp, or exits, never
+ * leaves a lock held or a record, table or count half-done (docs/design.md "Signals").
+ */
+void ps_signals_release(struct ps_thread *t);	/* noinline: unblock what was held back */
+
+/* ps_guard_take - raise @t's guard (the calling thread's) by @n before shim work. */
+static inline void ps_guard_take(struct ps_thread *t, int n)
+{
+	t->guard += n;
+	ps_signal_fence();
+}
+
+/*
+ * ps_guard_drop - lower the guard by @n; at 0, deliver the signals held back meanwhile. The
+ * fences order the store before the test: a signal before it is held and seen here, one
+ * after it runs its handler at once.
+ */
+static inline void ps_guard_drop(struct ps_thread *t, int n)
+{
+	ps_signal_fence();
+	t->guard -= n;
+	ps_signal_fence();
+	if (unlikely(t->sig_held) && !t->guard)
+		ps_signals_release(t);
+}
 
 /*
  * init.c: dlsym(RTLD_NEXT, @name) under the calling thread's guard. A failed lookup makes
