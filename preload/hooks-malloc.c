@@ -154,13 +154,17 @@ static inline PS_NOINSTR int unresolved(void)
  */
 static inline PS_NOINSTR struct ps_thread *rec_thread(void)
 {
-	struct ps_thread *t;
+	struct ps_thread *t = &ps_self;
 
 	if (!(ps_cfg.events & PS_EV_MALLOC))
 		return NULL;
-	t = ps_thread_get();
-	if (unlikely(!t))
-		return NULL;
+	if (unlikely(t->state != PS_T_ACTIVE)) {
+		/* the first event of the thread, maybe of the process: that starts recording,
+		 * and only then are the settings known (malloc events may be off) */
+		t = ps_thread_get();
+		if (!t || !(ps_cfg.events & PS_EV_MALLOC))
+			return NULL;
+	}
 	if (unlikely(t->guard)) {
 		if (t->guard < PS_GUARD_INTERNAL)
 			t->lost++;

@@ -172,10 +172,15 @@ void ps_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /
 extern void *(*ps_real_malloc)(size_t);
 extern void (*ps_real_free)(void *);
 
+/* init.c: recording starts at the first event of the process or in the constructor */
+extern int ps_started;				/* the start was made (recording or not) */
+struct ps_thread *ps_start_lazy(void);		/* noinline: start from a first event */
+
 /*
  * ps_thread_get - the calling thread's state, ready to append, or NULL when this thread does
  * not record (recording off, thread finished, or inside a hook already). The guard test is
- * the caller's: hooks increment ->guard themselves around their work.
+ * the caller's: hooks increment ->guard themselves around their work. The first event of
+ * the process starts recording (another library's constructor may allocate before ours runs).
  */
 static inline struct ps_thread *ps_thread_get(void)
 {
@@ -183,8 +188,12 @@ static inline struct ps_thread *ps_thread_get(void)
 
 	if (likely(t->state == PS_T_ACTIVE))
 		return t;
-	if (t->state == PS_T_NEW && ps_recording)
-		return ps_thread_setup();
+	if (t->state == PS_T_NEW) {
+		if (ps_recording)
+			return ps_thread_setup();
+		if (!__atomic_load_n(&ps_started, __ATOMIC_ACQUIRE))
+			return ps_start_lazy();
+	}
 	return NULL;
 }
 
