@@ -290,7 +290,8 @@ static void collect_lost(struct ps_thread *t)
  * process: it uses no stdio and no lock a malloc caller could hold (ld.so's locks are
  * recursive), and allocates only through the hooks' nested (unrecorded) path.
  * In secure-execution mode (setuid and the like) nothing is recorded and no file is created:
- * the environment of such a program is not to be trusted.
+ * the environment of such a program is not to be trusted; nor when the library itself runs
+ * as a program (entry.c).
  */
 static void start(void)
 {
@@ -299,7 +300,7 @@ static void start(void)
 
 	ps_guard_take(t, PS_GUARD_INTERNAL);
 	ps_malloc_resolve();
-	if (getauxval(AT_SECURE))
+	if (getauxval(AT_SECURE) || ps_run_as_program())
 		goto out;
 	read_config();
 	absolute_output();

@@ -175,6 +175,8 @@ extern void (*ps_real_free)(void *);
 /* init.c: recording starts at the first event of the process or in the constructor */
 extern int ps_started;				/* the start was made (recording or not) */
 struct ps_thread *ps_start_lazy(void);		/* noinline: start from a first event */
+/* entry.c: libperfshim.so was run as a program (it prints its usage; nothing is recorded) */
+int ps_run_as_program(void);
 
 /*
  * ps_thread_get - the calling thread's state, ready to append, or NULL when this thread does
