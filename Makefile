@@ -50,7 +50,7 @@ DW_LIBS := $(shell $(PKG_CONFIG) --libs libdw 2>/dev/null || echo -ldw -lelf)
 LIB_CFLAGS := $(COMMON_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
 	-ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc \
 	-fno-builtin-realloc -fno-stack-protector $(UNWIND_CFLAGS) $(CFLAGS)
-LIB_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,nodelete $(UNWIND_LIBS) -ldl -pthread $(LDFLAGS)
+LIB_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,nodelete -Wl,-e,ps_entry $(UNWIND_LIBS) -ldl -pthread $(LDFLAGS)
 
 ANA_CFLAGS := $(COMMON_CFLAGS) $(OPT) $(SANFLAGS) $(DW_CFLAGS) $(CFLAGS)
 ANA_LDFLAGS := $(SANFLAGS) $(DW_LIBS) -lstdc++ -lm -pthread $(LDFLAGS)
