@@ -7,13 +7,12 @@
 #   floor-malloc-record.so  + 16-byte record per event                 (bench/floor-malloc.c)
 #   floor-malloc-stack.so   + unw_backtrace into a stack cache         (bench/floor-malloc.c)
 #   decode-floor          naive varint walk of a trace                 (bench/decode-floor.c)
-#   threads-fib[.plain]   the thread scaling rows' call-heavy program  (bench/threads-fib.c)
+#   threads-fib           the thread scaling rows' call-heavy program  (bench/threads-fib.c)
 
 BENCH_DIR := $(BUILD)/bench
 BENCH_FLOORS := $(addprefix $(BENCH_DIR)/,floor-cyg-noop.so floor-cyg-record.so \
 	floor-malloc-count.so floor-malloc-record.so floor-malloc-stack.so)
-BENCH_TOOLS := $(BENCH_FLOORS) $(BENCH_DIR)/decode-floor $(BENCH_DIR)/threads-fib \
-	$(BENCH_DIR)/threads-fib.plain
+BENCH_TOOLS := $(BENCH_FLOORS) $(BENCH_DIR)/decode-floor $(BENCH_DIR)/threads-fib
 
 # As the preload library: optimised, never instrumented or sanitized, initial-exec TLS.
 FLOOR_CFLAGS := $(COMMON_CFLAGS) -O2 -fPIC -fno-omit-frame-pointer -ftls-model=initial-exec \
@@ -48,13 +47,11 @@ $(BENCH_DIR)/decode-floor: bench/decode-floor.c include/perfshim/trace.h $(FLAGS
 	@$(if $(Q),echo "  CC(bench) $@")
 	$(Q)$(CC) $(COMMON_CFLAGS) -O2 $(CFLAGS) $< -o $@ $(LDFLAGS)
 
-# As samples/O2 and samples/plain (samples/samples.mk): -O2, with and without the hooks.
+# As samples/O2 (samples/samples.mk): -O2 -finstrument-functions. Its plain run is this
+# binary without a preload (glibc's empty hooks), as for the other call-heavy rows.
 $(BENCH_DIR)/threads-fib: bench/threads-fib.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC(bench) $@")
 	$(Q)$(CC) $(SAMPLE_FLAGS) -O2 $(SAMPLE_INSTR) $< -o $@
-$(BENCH_DIR)/threads-fib.plain: bench/threads-fib.c $(FLAGS_STAMP)
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(SAMPLE_FLAGS) -O2 $< -o $@
 
 bench-tools: $(BENCH_TOOLS)

@@ -4,7 +4,7 @@
  * ROUNDS computations of fib(N) (each 2 fib(N+1) - 1 calls of fib) split evenly over T
  * threads, so that the work, and the number of calls, is the same for every T. With T = 1
  * the main thread does it all (no thread is created). Built by bench/bench.mk -O2 with
- * -finstrument-functions (build/bench/threads-fib) and without (threads-fib.plain).
+ * -finstrument-functions (build/bench/threads-fib).
  *
  *	threads-fib T ROUNDS [N]	prints the total of the results and the calls of fib
  */
