@@ -76,7 +76,8 @@ floor_calls() {
 # of the instrumentation itself, which every such tracer pays).
 floor_rows_calls() {
 	row "$1" "  vs uninstrumented" "$(fmt "${FL[ps_uninst]}")" "" "" "" "" "" \
-		"$(fmt "${FL[noop]}") no-op" "$(x_of "${FL[ps_uninst]}" "${FL[noop]}")"
+		"$(isnum "${FL[noop]}" && echo "$(fmt "${FL[noop]}") no-op" || echo n/a)" \
+		"$(x_of "${FL[ps_uninst]}" "${FL[noop]}")"
 }
 
 # ------------------------------------------------------------------ allocations
