@@ -6,8 +6,9 @@
  *
  * Each thread appends fixed 16-byte records to its own 1 MiB buffer (mmap'd on its first
  * event: no malloc) and writes it with one write(2) when full, at thread exit (a pthread key
- * destructor) and at process exit (a destructor). All threads write to one O_APPEND file,
- * $BENCH_FLOOR_OUTPUT, or /dev/null when it is unset. Nothing is decoded from these files:
+ * destructor) and at process exit (a destructor). All threads append to one file,
+ * $BENCH_FLOOR_OUTPUT (never truncated: the call and allocation floors may be preloaded
+ * together into one file; the bench removes it before each run), or /dev/null when unset. Nothing is decoded from these files:
  * their size is the record count, which tests/run/55-bench-floors.sh checks exactly.
  * Events after the process destructor are not written; a floor needs no more.
  */
@@ -81,7 +82,7 @@ static FLOOR_HOT void floor_global_init(void)
 	const char *path = getenv("BENCH_FLOOR_OUTPUT");
 
 	floor_fd = open(path && *path ? path : "/dev/null",
-			O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+			O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	pthread_key_create(&floor_key, floor_thread_exit);
 }
 

@@ -37,8 +37,9 @@ x_of() { xfmt "$(per "$1" "$2")"; }
 # ------------------------------------------------------------------ calls
 
 # floor_specs_calls NAME PROG "ARGS" "TINY": append the call floors' variants to the caller's
-# specs: the record floor (full and tiny run), the no-op hooks, and the program built without
-# -finstrument-functions (samples/plain/), which the no-op row needs.
+# specs: the record floor (full and tiny run), the no-op hooks, the program built without
+# -finstrument-functions (samples/plain/), which the no-op row needs, and for interp the
+# call and allocation record floors together (its calls+malloc row).
 floor_specs_calls() {
 	local name=$1 prog=$2 args=$3 tiny=$4 out="$work/$name.floor"
 	local uninst=${prog/\/O2\//\/plain\/}
@@ -47,6 +48,9 @@ floor_specs_calls() {
 		specs+=("$name.fl0|rm -f $out.0|env BENCH_FLOOR_OUTPUT=$out.0 LD_PRELOAD=$FL_CYG_RECORD $prog $tiny")
 	fi
 	[ -n "$FL_CYG_NOOP" ] && specs+=("$name.noop||env LD_PRELOAD=$FL_CYG_NOOP $prog $args")
+	# interp's calls+malloc row: both record floors preloaded together
+	[ "$name" = interp ] && [ -n "$FL_CYG_RECORD" ] && [ -n "$FL_MALLOC_RECORD" ] &&
+		specs+=("$name.flall|rm -f $out.all|env BENCH_FLOOR_OUTPUT=$out.all LD_PRELOAD=$FL_CYG_RECORD:$FL_MALLOC_RECORD $prog $args")
 	[ -x "$uninst" ] && [ "$uninst" != "$prog" ] && specs+=("$name.uninst||$uninst $args")
 }
 

@@ -270,7 +270,8 @@ bench_calls() { # NAME LABEL TINY_ARGS PROG ARGS...
 	[ "$name" = fib ] && callgrind_rows_calls "$label"
 	[ "$name" = interp ] &&
 		row "$label" "CPU, calls+malloc (s)" "${CPU[$name.all]}" "" "" \
-			"$(xfmt "$(per "${CPU[$name.all]}" "${CPU[$name.plain]}")") plain" "" ""
+			"$(xfmt "$(per "${CPU[$name.all]}" "${CPU[$name.plain]}")") plain" "" "" \
+			"${CPU[$name.flall]:-n/a}" "$(x_of "${CPU[$name.all]}" "${CPU[$name.flall]:-n/a}")"
 	row "$label" "trace bytes per call" "$(fmt "$ps_b")" uftrace "$(fmt "$uft_b")" \
 		"$(xfmt "$(per "$uft_b" "$ps_b")")" "<= 6 B" "$(met "$ps_b" "<=" 6)" \
 		"$(fmt "${FL[b]}")" "$(x_of "$ps_b" "${FL[b]}")"
