@@ -471,7 +471,7 @@ EOF
 {
 	echo "perfshim bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r)," \
 		"load average $load0 at start, $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) at end"
-	echo "medians of $RUNS runs ($SLOW_RUNS for allocation and analyzer runs), side by side;" \
+	echo "medians of $RUNS runs ($SLOW_RUNS for allocation, thread and analyzer runs), side by side;" \
 		"CPU = user+sys; ratio = peer / perfshim (higher is better for perfshim, except" \
 		"events/s: perfshim / peer)"
 	echo
