@@ -82,7 +82,7 @@ ANALYZE := $(BUILD)/perfshim-analyze
 RUNNER := $(BUILD)/perfshim
 TARGETS := $(LIB) $(ANALYZE) $(RUNNER)
 
-.PHONY: all check test unit runtests bench demo install uninstall clean help deps samples fuzz
+.PHONY: all check test unit runtests bench bench-tools demo install uninstall clean help deps samples fuzz
 all: $(TARGETS)
 
 $(LIB_OBJS): $(BUILD)/%.op: %.c $(FLAGS_STAMP)
@@ -119,6 +119,8 @@ $(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(UNIT_H
 # Samples: programs of known behaviour, built as tests and the benchmark need them.
 # samples/samples.mk lists them and their flags.
 -include samples/samples.mk
+# The benchmark's floor recorders, decode floor and programs (`make bench-tools`).
+include bench/bench.mk
 
 deps:
 	$(Q)misc/install-deps.sh
@@ -130,13 +132,15 @@ runtests: all samples
 	$(Q)tests/run/run-all.sh
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all samples $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all samples bench-tools $(UNIT_BINS)
 	$(Q)$(MAKE) --no-print-directory unit runtests
 
 test: check
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all samples
+	@# a bench tool that does not build makes its rows say n/a, not the bench fail
+	-$(Q)$(MAKE) --no-print-directory -k bench-tools
 	$(Q)bench/run.sh
 
 demo: deps
@@ -164,7 +168,7 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@echo "targets: all check(test) bench demo install uninstall clean help"
+	@echo "targets: all check(test) bench bench-tools demo install uninstall clean help"
 	@echo "knobs:   V=1 (show commands)  DEBUG=1 (-O0, -Werror)  WERROR=1"
 	@echo "         SAN=1 or SAN=address,undefined (analyzer and tests only, never the preload)"
 	@echo "         PREFIX=/usr/local DESTDIR=  CC= CFLAGS= LDFLAGS="
