@@ -196,7 +196,7 @@ static int by_total(const void *a, const void *b)
 /*
  * Which nodes of @ct stay: all, or the HTML_TREE_NODES with the most inclusive time. A
  * parent's total is at least its child's and its id smaller, so the kept set holds every
- * kept node's ancestors. Thread roots always stay. Return: new ids (NONE: left out).
+ * kept node's ancestors. Thread roots always stay, beside the budget's call paths. Return: new ids (NONE: left out).
  */
 static uint32_t *tree_keep(struct html *h, const struct ctree *ct, const uint64_t *total,
 			   uint32_t *nkept)
@@ -212,8 +212,13 @@ static uint32_t *tree_keep(struct html *h, const struct ctree *ct, const uint64_
 			order[i - 1] = i;
 		sort_total = total;
 		qsort(order, ct->nnodes - 1, sizeof(*order), by_total);
-		for (i = 0; i < ct->nnodes - 1; i++)
-			id[order[i]] = i < cap || (ct->nodes[order[i]].func & CTREE_THREAD);
+		for (i = 0, n = 0; i < ct->nnodes - 1; i++) {
+			bool root = ct->nodes[order[i]].func & CTREE_THREAD;
+
+			id[order[i]] = root || n < cap;
+			n += !root;
+		}
+		n = 0;
 		free(order);
 	} else {
 		for (i = 1; i < ct->nnodes; i++)
@@ -237,7 +242,7 @@ static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 	static const char *const ccols[] = { "node", "nodes", "total_ns", NULL };
 	uint64_t *total = xcalloc(ct->nnodes + 1, sizeof(*total));
 	uint64_t *cut_ns, *cut_n, cut_all = 0;
-	uint32_t *id, *anc, nkept, i;
+	uint32_t *id, *anc, nkept, i, roots;
 	struct json *j = &h->j;
 
 	/* a child's id is above its parent's: one backward pass sums the subtrees */
@@ -309,10 +314,14 @@ static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 	}
 	json_arr_end(j);
 	json_obj_end(j);
-	json_u64(j, "total_nodes", ct->nnodes);
+	/* call paths: the nodes but the root and the thread roots (which always stay) */
+	for (i = 1, roots = 0; i < ct->nnodes; i++)
+		roots += !!(ct->nodes[i].func & CTREE_THREAD);
+	json_u64(j, "total_paths", ct->nnodes - 1 - roots);
 	json_obj_end(j);
 	if (nkept < ct->nnodes)
-		html_note(h, "call_tree_nodes", -1, nkept, ct->nnodes, cut_all, "ns");
+		html_note(h, "call_tree_nodes", -1, nkept - 1 - roots, ct->nnodes - 1 - roots, cut_all,
+			  "ns");
 	free(anc);
 	free(cut_n);
 	free(cut_ns);

@@ -343,23 +343,24 @@
 				m.threadLabel(T.thread_filter) + " is shown (the heap timeline is the process's)." }));
 		if (L.length)
 			b.appendChild(h("div", { class: "banner", id: "left-out" }, [
-				"This page keeps a bounded part of a large trace (the budget in docs/html-data.md); left out:",
+				"This page keeps a bounded part of a large trace (its budget: docs/html-data.md):",
 				h("ul", {}, L.map(function (n) { return h("li", { text: leftOutText(m, n) }); }))]));
 	}
 
 	function leftOutText(m, n) {
 		var who = n.thread === undefined ? "" : " (thread " + m.threadLabel(n.thread) + ")";
-		var rest = n.unit ? "; they carry " + fmtUnit(n.value, n.unit) : "";
+		var v = n.unit ? fmtUnit(n.value, n.unit) : "";
 		var what = {
-			call_tree_nodes: ["call paths", "with the most time; in the flame graph the rest are hatched"],
-			functions: ["functions" + who, "with the most total time (rest: self time)"],
-			edges: ["caller/callee edges" + who, "with the most time"],
-			sites: ["allocation sites" + who, "largest by bytes, leaks and peak (rest: bytes allocated)"],
+			call_tree_nodes: ["call paths", "with the most time; the rest (" + v + ") are hatched in the flame graph"],
+			functions: ["functions" + who, "with the most total time; the rest had " + v + " of self time"],
+			edges: ["caller/callee edges" + who, "with the most time; the rest carried " + v],
+			sites: ["allocation sites" + who, "largest by bytes, leaks and peak; the rest allocated " + v],
 			thread_views: ["threads with views of their own", "busiest; the others are in 'all threads'"],
-			memory_thread_views: ["threads with memory views of their own", "that allocated most"]
-		}[n.what] || [n.what, ""];
-		return fmtCount(n.total - n.kept) + " of " + fmtCount(n.total) + " " + what[0] + " (kept the " +
-			fmtCount(n.kept) + " " + what[1] + ")" + rest + ".";
+			memory_thread_views: ["threads with memory views of their own",
+				"that allocated most; the others are in 'all threads'"]
+		}[n.what] || [n.what, v];
+		return fmtCount(n.total - n.kept) + " of " + fmtCount(n.total) + " " + what[0] + " left out: kept the " +
+			fmtCount(n.kept) + " " + what[1] + ".";
 	}
 
 	function render() {
@@ -560,7 +561,7 @@
 		for (n = z; n; n = t.parent[n]) anc.unshift(t.parent[n]);
 		function add(id, x, w, d, cls) {
 			var name = t.name[id], el = document.createElement("div"), hit = q && id && name.toLowerCase().indexOf(q) >= 0;
-			el.className = "fr" + (cls ? " " + cls : "") + (hit ? " match" : "");
+			el.className = "fr" + (cls ? " " + cls : "") + (hit ? " match" : "") + (w > 22 ? "" : " thin");
 			el.style.left = x.toFixed(1) + "px";
 			el.style.width = Math.max(w - 0.5, 0.5).toFixed(1) + "px";
 			el.style.top = (d * ROW_H) + "px";
@@ -586,7 +587,7 @@
 			});
 			if (t.cutN[id] && t.cutT[id] * scale >= MIN_W) {
 				var el = document.createElement("div"), w = t.cutT[id] * scale;
-				el.className = "fr cut";
+				el.className = "fr cut" + (w > 22 ? "" : " thin");
 				el.style.left = x.toFixed(1) + "px";
 				el.style.width = Math.max(w - 0.5, 0.5).toFixed(1) + "px";
 				el.style.top = ((d + 1) * ROW_H) + "px";
@@ -601,9 +602,14 @@
 		fl.style.height = ((depth + 1) * ROW_H + 2) + "px";
 		fl.appendChild(frag);
 		fl.dataset.zoom = z;
+		fl.dataset.total = t.total[0];
 		fl.dataset.drawn = drawn;
-		crumb.textContent = z ? "Zoomed to " + t.name[z] + " (" + fmtUnit(t.total[z], t.unit) + ", " +
-			fmtPct(t.total[z], t.total[0]) + " of all)" : "Whole graph: " + fmtUnit(t.total[0], t.unit);
+		var cuts = 0, cs = [z];
+		while (cs.length) { var c0 = cs.pop(); cuts += t.cutN[c0]; cs.push.apply(cs, t.kids[c0]); }
+		crumb.textContent = (z ? "Zoomed to " + t.name[z] + " (" + fmtUnit(t.total[z], t.unit) + ", " +
+			fmtPct(t.total[z], t.total[0]) + " of all)" : "Whole graph: " + fmtUnit(t.total[0], t.unit)) +
+			(cuts ? "; " + fmtCount(cuts) + " call paths below are left out by the budget (hatched where wide enough)" : "");
+		crumb.dataset.cut = cuts;
 		// matches over the whole tree: count, and their share without counting nested ones twice
 		var count = 0, share = 0;
 		if (q) {
@@ -664,7 +670,7 @@
 				var tog = h("span", { class: "tog", text: has ? (open ? "\u25BE" : "\u25B8") : "" });
 				var fx = t.func[n] !== null && m.funcs ? m.funcs[t.func[n]] : null;
 				body.appendChild(h("tr", { "data-n": n, "data-depth": d }, [h("td", { class: "name",
-					style: "padding-left:" + (6 + d * 14) + "px" }, [tog, t.name[n],
+					style: "padding-left:" + (6 + d * 14) + "px" }, [tog, h("span", { class: "nm", text: t.name[n] }),
 						fx && fx.file ? h("span", { class: "src", text: base(fx.file) + ":" + fx.line, title: fx.file }) : null,
 						t.cutN[n] ? h("span", { class: "src", text: "(" + fmtCount(t.cutN[n]) + " paths below left out)" }) : null])]
 					.concat(numCells(t, t.total[n], t.self[n], t.calls[n], t.total[0]))));
@@ -716,7 +722,7 @@
 				var x = todo.pop(), r = x[0], d = x[1];
 				var tog = h("span", { class: "tog", text: r.open ? "\u25BE" : "\u25B8" });
 				body.appendChild(h("tr", { "data-depth": d }, [h("td", { class: "name",
-					style: "padding-left:" + (6 + d * 14) + "px" }, [tog, r.name]),
+					style: "padding-left:" + (6 + d * 14) + "px" }, [tog, h("span", { class: "nm", text: r.name })]),
 					h("td", { text: fmtUnit(r.self, t.unit) }), h("td", { text: fmtPct(r.self, t.total[0]) }),
 					h("td", { text: fmtCount(r.calls) })]));
 				tog.onclick = (function (r) {
@@ -945,21 +951,33 @@
 		}))]));
 	}
 
-	// the live heap (and RSS) over time with the marks and the growth verdict
+	// a round axis maximum at or above @v: 1, 2, 2.5 or 5 times a power of ten of a binary unit
+	function niceMax(v) {
+		var u = 1, steps = [1, 2, 2.5, 5], p = 1, i;
+		if (v <= 0) return 1024;
+		while (v / u >= 1024) u *= 1024;
+		while (p * 10 <= v / u / 4) p *= 10;
+		for (i = 0; i < steps.length; i++)
+			if (steps[i] * p * 4 >= v / u) return steps[i] * p * 4 * u;
+		return 40 * p * u;
+	}
+
+	// the live heap (and RSS, on its own axis at the right) over time with the marks and the growth verdict
 	function timeline(m, box, TL) {
 		var S = TL.samples, W = Math.min(1100, Math.max(600, (box.clientWidth || 1100) - 20)), H = 260;
-		var L = 70, R = 14, TOP = 24, B = 30, M0 = m.T.memory, end = TL.duration_ns || 1;
-		var ymax = Math.max(1, M0.peak_bytes);
-		var rss = S.some(function (s) { return s.rss_bytes > 0; });
-		S.forEach(function (s) { ymax = Math.max(ymax, s.live_bytes, rss ? s.rss_bytes : 0); });
+		var L = 70, R = 70, TOP = 24, B = 30, M0 = m.T.memory, end = TL.duration_ns || 1;
+		var rss = S.some(function (s) { return s.rss_bytes > 0; }), ymax = M0.peak_bytes, rmax = 0;
+		S.forEach(function (s) { ymax = Math.max(ymax, s.live_bytes); rmax = Math.max(rmax, s.rss_bytes); });
+		ymax = niceMax(ymax);
+		rmax = niceMax(rmax);
 		function X(ns) { return L + (W - L - R) * ns / end; }
-		function Y(v) { return TOP + (H - TOP - B) * (1 - v / ymax); }
+		function Y(v, max) { return TOP + (H - TOP - B) * (1 - v / (max || ymax)); }
 		var g = svg("svg", { id: "heap-chart", width: W, height: H, viewBox: "0 0 " + W + " " + H });
 		box.appendChild(h("h2", { text: "Live heap over time" }));
 		var v = h("p", { id: "verdict", class: "verdict " + TL.verdict, "data-verdict": TL.verdict,
 			text: "Verdict: " + TL.summary });
 		box.appendChild(v);
-		if (TL.verdict === "grows" || TL.growth)
+		if (TL.growth)
 			box.appendChild(note("Least squares over the second half (" + fmtNs(TL.growth.window_from_ns) + " to " +
 				fmtNs(TL.growth.window_to_ns) + "): " + (TL.growth.bytes_per_s >= 0 ? "+" : "") +
 				Math.round(TL.growth.bytes_per_s) + " B/s, residual " + Math.round(TL.growth.residual_bytes) +
@@ -972,21 +990,25 @@
 			var y = Y(ymax * k / 4);
 			g.appendChild(svg("line", { class: "grid", x1: L, x2: W - R, y1: y, y2: y }));
 			g.appendChild(svg("text", { x: L - 6, y: y + 3, "text-anchor": "end", text: fmtBytes(Math.round(ymax * k / 4)) }));
+			if (rss)
+				g.appendChild(svg("text", { x: W - R + 6, y: y + 3, fill: "#d9822b", text: fmtBytes(Math.round(rmax * k / 4)) }));
 			g.appendChild(svg("text", { x: X(end * k / 4), y: H - B + 14, "text-anchor": "middle", text: fmtNs(Math.round(end * k / 4)) }));
 		}
+		g.appendChild(svg("text", { x: L - 6, y: TOP - 12, "text-anchor": "end", text: "live heap" }));
+		if (rss) g.appendChild(svg("text", { x: W - R + 6, y: TOP - 12, text: "RSS" }));
 		g.appendChild(svg("line", { class: "axis", x1: L, x2: W - R, y1: H - B, y2: H - B }));
 		g.appendChild(svg("line", { class: "axis", x1: L, x2: L, y1: TOP, y2: H - B }));
 		m.T.marks.forEach(function (mk, i) {
 			var x = X(mk.time_ns);
 			g.appendChild(svg("line", { class: "mark", x1: x, x2: x, y1: TOP - 4, y2: H - B, "data-label": mk.label }));
-			g.appendChild(svg("text", { x: x + 2, y: TOP - 8 + (i % 2) * 9, text: mk.label }));
+			g.appendChild(svg("text", { x: x + 2, y: TOP - 2 + (i % 3) * 9, text: mk.label }));
 		});
-		function line(cls, get) {
+		function line(cls, get, max) {
 			g.appendChild(svg("polyline", { class: cls, "data-points": S.length, points: S.map(function (s) {
-				return X(s.time_ns).toFixed(1) + "," + Y(get(s)).toFixed(1); }).join(" ") }));
+				return X(s.time_ns).toFixed(1) + "," + Y(get(s), max).toFixed(1); }).join(" ") }));
 		}
-		line("live", function (s) { return s.live_bytes; });
-		if (rss) line("rss", function (s) { return s.rss_bytes; });
+		if (rss) line("rss", function (s) { return s.rss_bytes; }, rmax);
+		line("live", function (s) { return s.live_bytes; }, ymax);
 		if (M0.peak_bytes)
 			g.appendChild(svg("circle", { cx: X(M0.peak_time_ns), cy: Y(M0.peak_bytes), r: 3.5, fill: "#b3261e",
 				id: "peak-dot" }));
