@@ -301,8 +301,9 @@
 	// the header (program, banners, thread list, tabs) of the current trace
 	function frame() {
 		var m = M(), T = m.T, sel = $("thread");
-		$("program").textContent = T.program;
-		$("command").textContent = T.command || "";
+		$("program").textContent = base(T.program);
+		$("program").title = T.program;
+		$("command").textContent = T.command || T.program;
 		banners(m);
 		sel.textContent = "";
 		sel.appendChild(h("option", { value: "all",
