@@ -71,7 +71,8 @@ ANA_SRCS := $(wildcard analyzer/*.c)
 ANA_OBJS := $(ANA_SRCS:%.c=$(BUILD)/%.o)
 ANA_LIBOBJS := $(filter-out $(BUILD)/analyzer/main.o,$(ANA_OBJS))
 # The html report's application (analyzer/html/), embedded as C strings at build time.
-HTML_ASSETS := analyzer/html/page.html analyzer/html/app.css analyzer/html/app.js
+HTML_ASSETS := analyzer/html/page.html analyzer/html/app.css analyzer/html/app.js \
+	analyzer/html/app-memory.js
 HTML_ASSET_OBJ := $(BUILD)/analyzer/html-assets.o
 RUN_SRCS := $(wildcard runner/*.c)
 RUN_OBJS := $(RUN_SRCS:%.c=$(BUILD)/%.o)
