@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The `html` report: one self-contained page, an application (analyzer/html/page.html,
- * app.css, app.js, embedded at build time) that renders the JSON data object written here:
+ * app.css, app.js, app-memory.js, embedded at build time) that renders the JSON data object written here:
  * flame graphs, top-down, bottom-up, callers/callees, the function table, the heap over
  * time, sites and leaks, per thread and merged. docs/html-data.md is the data's schema and
  * budget. This file writes the page and the time side (call tree, hot_collect's functions
