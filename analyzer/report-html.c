@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The `html` report: one self-contained page, an application (analyzer/html/page.html,
- * app.css, app.js, app-memory.js, embedded at build time) that renders the JSON data object written here:
- * flame graphs, top-down, bottom-up, callers/callees, the function table, the heap over
- * time, sites and leaks, per thread and merged. docs/html-data.md is the data's schema and
+ * app.css, app.js, app-memory.js, embedded at build time) that renders the JSON data object
+ * written here: flame graphs, top-down, bottom-up, callers/callees, the function table, the
+ * heap over time, sites and leaks, per thread and merged. docs/html-data.md is the data's schema and
  * budget. This file writes the page and the time side (call tree, hot_collect's functions
  * and edges); report-html-mem.c the memory side. Walks: the call tree (per-thread roots),
  * hot_collect for all threads and once per thread, the heap replays, the timeline.
