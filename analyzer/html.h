@@ -46,12 +46,12 @@ struct html {
 	struct trace *t;
 	const struct opts *o;
 	FILE *page;			/* the output file */
-	FILE *f;			/* the page through the script-safe filter (JSON goes here) */
+	FILE *f;			/* the page through the script-safe filter (the JSON) */
 	struct json j;
 	struct symbols *sym;
 	struct suppressions *supp;	/* NULL with --no-suppress */
 	int thread;			/* --thread's index in this trace, or -1 */
-	uint32_t rows;			/* rows per table: --limit, capped by the budget (0 = budget) */
+	uint32_t rows;			/* rows per table: --limit (0: the budget's) */
 	struct html_strs strs;
 	struct html_frame *frames;
 	uint32_t nframes, frames_cap;

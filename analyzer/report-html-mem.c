@@ -201,7 +201,8 @@ static void scope_json(struct html *h, struct hmem *m, int thread, const struct 
 {
 	static const char *const cols[] = { "stack", "allocations", "bytes", "frees",
 					    "temporary", "peak_bytes", "leaked_bytes",
-					    "leaked_blocks", "bytes_at_peak", "blocks_at_peak", NULL };
+					    "leaked_blocks", "bytes_at_peak", "blocks_at_peak",
+					    NULL };
 	uint32_t *pick = xmalloc((m->nsites + 1) * sizeof(*pick)), n, total, i, c;
 	struct json *j = &h->j;
 	uint64_t left;

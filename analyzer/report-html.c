@@ -3,8 +3,8 @@
  * The `html` report: one self-contained page, an application (analyzer/html/page.html,
  * app.css, app.js, app-memory.js, embedded at build time) that renders the JSON data object
  * written here: flame graphs, top-down, bottom-up, callers/callees, the function table, the
- * heap over time, sites and leaks, per thread and merged. docs/html-data.md is the data's schema and
- * budget. This file writes the page and the time side (call tree, hot_collect's functions
+ * heap over time, sites and leaks, per thread and merged. docs/html-data.md is the data's
+ * schema and budget. This file writes the page and the time side (call tree, hot_collect's functions
  * and edges); report-html-mem.c the memory side. Walks: the call tree (per-thread roots),
  * hot_collect for all threads and once per thread, the heap replays, the timeline.
  */
@@ -196,7 +196,8 @@ static int by_total(const void *a, const void *b)
 /*
  * Which nodes of @ct stay: all, or the HTML_TREE_NODES with the most inclusive time. A
  * parent's total is at least its child's and its id smaller, so the kept set holds every
- * kept node's ancestors. Thread roots always stay, beside the budget's call paths. Return: new ids (NONE: left out).
+ * kept node's ancestors. Thread roots always stay, beside the budget's call paths.
+ * Return: new ids (NONE: left out).
  */
 static uint32_t *tree_keep(struct html *h, const struct ctree *ct, const uint64_t *total,
 			   uint32_t *nkept)
@@ -238,7 +239,8 @@ static uint32_t *tree_keep(struct html *h, const struct ctree *ct, const uint64_
  */
 static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 {
-	static const char *const cols[] = { "parent", "func", "calls", "total_ns", "self_ns", NULL };
+	static const char *const cols[] = { "parent", "func", "calls", "total_ns", "self_ns",
+					    NULL };
 	static const char *const ccols[] = { "node", "nodes", "total_ns", NULL };
 	uint64_t *total = xcalloc(ct->nnodes + 1, sizeof(*total));
 	uint64_t *cut_ns, *cut_n, cut_all = 0;
@@ -320,8 +322,8 @@ static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 	json_u64(j, "total_paths", ct->nnodes - 1 - roots);
 	json_obj_end(j);
 	if (nkept < ct->nnodes)
-		html_note(h, "call_tree_nodes", -1, nkept - 1 - roots, ct->nnodes - 1 - roots, cut_all,
-			  "ns");
+		html_note(h, "call_tree_nodes", -1, nkept - 1 - roots, ct->nnodes - 1 - roots,
+			  cut_all, "ns");
 	free(anc);
 	free(cut_n);
 	free(cut_ns);
@@ -476,8 +478,10 @@ static uint32_t busy_threads(struct html *h, const struct ctree *ct, uint8_t *pi
 	for (i = 1; i < ct->nnodes; i++) {
 		const struct ctree_node *nd = &ct->nodes[i];
 
+		uint32_t th = nd->func & ~CTREE_THREAD;
+
 		if (nd->func & CTREE_THREAD)
-			root[i] = (nd->func & ~CTREE_THREAD) < nt ? (nd->func & ~CTREE_THREAD) + 1 : 0;
+			root[i] = th < nt ? th + 1 : 0;
 		else
 			root[i] = root[nd->parent];
 		if (root[i])	/* + 1: a thread of calls that took no time still counts */

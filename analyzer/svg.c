@@ -2,8 +2,8 @@
 /*
  * The flame tree (a trie of frame names with values) and its two renderings: folded stacks as
  * flamegraph.pl reads them, and a self-contained SVG flame graph (static layout that renders
- * without scripts; a small inline script adds click-to-zoom, reset and search). Used by report-flame.c and
- * report-html.c; analyzer/export.h declares it.
+ * without scripts; a small inline script adds click-to-zoom, reset and search). Used by
+ * report-flame.c; analyzer/export.h declares it.
  */
 #define PR_FMT "svg"
 #include <inttypes.h>
@@ -291,8 +291,10 @@ static const char zoom_js[] =
 	"  hit.sort(function(a,b){return b.oy-a.oy;});\n"
 	"  hit.forEach(function(g){if(got.some(function(a){return g.ox>=a.ox-0.01&&\n"
 	"   g.ox+g.ow<=a.ox+a.ow+0.01;}))return;got.push(g);sum+=+g.getAttribute('data-v');});\n"
-	"  if(m)m.textContent=q?'Matched: '+(100*sum/(+root.getAttribute('data-v')||1)).toFixed(2)+'%':'';}\n"
-	" function ask(){var q=prompt('Highlight frames whose name contains (case-sensitive):','');\n"
+	"  if(m)m.textContent=q?'Matched: '+\n"
+	"   (100*sum/(+root.getAttribute('data-v')||1)).toFixed(2)+'%':'';}\n"
+	" function ask(){\n"
+	"  var q=prompt('Highlight frames whose name contains (case-sensitive):','');\n"
 	"  if(q!==null)search(q);}\n"
 	" var b=svg.querySelector('.search'),c=svg.querySelector('.reset');\n"
 	" if(b)b.onclick=ask;if(c)c.onclick=function(){zoom(root);};\n"
