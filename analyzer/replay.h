@@ -121,4 +121,7 @@ void replay_json_stack(struct json *j, const struct trace *t, struct symbols *sy
 const char *replay_text_stack(const struct trace *t, struct symbols *sym, uint32_t id,
 			      char *buf, size_t len);
 
+/* timeline_emit - `timeline --format=json`'s object under @key of @j (report-timeline.c) */
+int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key);
+
 #endif /* PERFSHIM_REPLAY_H */

@@ -20,7 +20,7 @@
 static const char *const metric_names[] = { "time", "alloc-bytes", "alloc-count", "leaked" };
 static const char *const metric_units[] = { "ns", "bytes", "allocations", "bytes" };
 static const char *const metric_titles[] = {
-	"Flame graph: self time per call path",
+	"Flame graph: time per call path (width = inclusive time)",
 	"Flame graph: bytes allocated per stack",
 	"Flame graph: allocations per stack",
 	"Flame graph: bytes leaked per stack",

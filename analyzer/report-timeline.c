@@ -200,15 +200,15 @@ static const char *verdict_text(const struct verdict *v, char *buf, size_t len)
 	return buf;
 }
 
-static void timeline_json(const struct timeline *tl, const struct trace *t, struct symbols *sym,
-			  const struct verdict *v)
+/* the JSON object (under @key, or a top-level value when NULL) into @jw */
+static void timeline_json(struct json *jw, const char *key, const struct timeline *tl,
+			  const struct trace *t, struct symbols *sym, const struct verdict *v)
 {
-	struct json j;
+	struct json j = *jw;
 	char buf[64];
 	uint32_t i;
 
-	json_init(&j, stdout);
-	json_obj_begin(&j, NULL);
+	json_obj_begin(&j, key);
 	json_u64(&j, "duration_ns", tl->end_ns);
 	json_u64(&j, "interval_ns", tl->end_ns / NSTEPS);
 	json_str(&j, "verdict", v->grows ? "grows" : "steady");
@@ -248,7 +248,7 @@ static void timeline_json(const struct timeline *tl, const struct trace *t, stru
 	}
 	json_arr_end(&j);
 	json_obj_end(&j);
-	json_finish(&j);
+	*jw = j;
 }
 
 /* CSV: one row per sample; "mark" names the marks since the previous sample. */
@@ -348,6 +348,45 @@ static void timeline_text(const struct timeline *tl, const struct trace *t, stru
 		       replay_text_stack(t, sym, v->sus[i]->stack, st, sizeof(st)));
 }
 
+/* The replay stopped at the sample times, the symbols and the verdict. Return: 0 or -1. */
+static int timeline_load(struct trace *t, const struct opts *o, struct timeline *tl,
+			 struct replay *r, struct symbols **sym, struct verdict *v)
+{
+	memset(r, 0, sizeof(*r));
+	if (trace_find_mark(t, "end", &tl->end_ns) < 0)
+		return -1;
+	tl->half = NSTEPS / 2;
+	r->stop = tl_stop;
+	r->next_stop = 0;
+	r->other = tl_other;
+	r->arg = tl;
+	if (replay_run(r, t) < 0)
+		return -1;
+	*sym = replay_symbols(t, o);
+	if (!*sym)
+		return -1;
+	judge(tl, t, *sym, v);
+	return 0;
+}
+
+static void timeline_drop(struct timeline *tl, struct replay *r, struct symbols *sym,
+			  struct verdict *v)
+{
+	uint32_t i;
+
+	for (i = 0; i < v->nsus; i++) {
+		free(v->sus[i]->key);
+		free(v->sus[i]);
+	}
+	free(v->sus);
+	for (i = 0; i <= NSTEPS; i++)
+		free(tl->snap[i]);
+	free(tl);
+	if (sym)
+		sym_close(sym);
+	replay_free(r);
+}
+
 /**
  * report_timeline - live heap, blocks and RSS of @t over time on stdout (a text chart,
  * --format=json or --format=csv series), a growth rate and the steady/grows verdict.
@@ -359,45 +398,47 @@ int report_timeline(struct trace *t, const struct opts *o)
 	struct symbols *sym = NULL;
 	struct verdict v = { 0 };
 	struct replay r;
-	uint32_t i;
 	int ret = -1;
 
-	memset(&r, 0, sizeof(r));
-	if (trace_find_mark(t, "end", &tl->end_ns) < 0)
-		goto out;
 	if (!(t->hdr.flags & TRACE_F_MALLOC))
 		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
 			t->path);
-	tl->half = NSTEPS / 2;
-	r.stop = tl_stop;
-	r.next_stop = 0;
-	r.other = tl_other;
-	r.arg = tl;
-	if (replay_run(&r, t) < 0)
+	if (timeline_load(t, o, tl, &r, &sym, &v) < 0)
 		goto out;
-	sym = replay_symbols(t, o);
-	if (!sym)
-		goto out;
-	judge(tl, t, sym, &v);
-	if (o->format == FMT_JSON)
-		timeline_json(tl, t, sym, &v);
-	else if (o->format == FMT_CSV)
+	if (o->format == FMT_JSON) {
+		struct json j;
+
+		json_init(&j, stdout);
+		timeline_json(&j, NULL, tl, t, sym, &v);
+		json_finish(&j);
+	} else if (o->format == FMT_CSV) {
 		timeline_csv(tl, t);
-	else
+	} else {
 		timeline_text(tl, t, sym, &v);
+	}
 	fflush(stdout);
 	ret = 0;
 out:
-	for (i = 0; i < v.nsus; i++) {
-		free(v.sus[i]->key);
-		free(v.sus[i]);
+	timeline_drop(tl, &r, sym, &v);
+	return ret;
+}
+
+/**
+ * timeline_emit - the object `timeline --format=json` prints for @t, under @key of @j (the
+ * html report embeds it). Return: 0, or -1 when the trace could not be decoded (reported).
+ */
+int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key)
+{
+	struct timeline *tl = xcalloc(1, sizeof(*tl));
+	struct symbols *sym = NULL;
+	struct verdict v = { 0 };
+	struct replay r;
+	int ret = -1;
+
+	if (timeline_load(t, o, tl, &r, &sym, &v) == 0) {
+		timeline_json(j, key, tl, t, sym, &v);
+		ret = 0;
 	}
-	free(v.sus);
-	for (i = 0; i <= NSTEPS; i++)
-		free(tl->snap[i]);
-	free(tl);
-	if (sym)
-		sym_close(sym);
-	replay_free(&r);
+	timeline_drop(tl, &r, sym, &v);
 	return ret;
 }

@@ -2,8 +2,8 @@
 /*
  * The flame tree (a trie of frame names with values) and its two renderings: folded stacks as
  * flamegraph.pl reads them, and a self-contained SVG flame graph (static layout that renders
- * without scripts; a small inline script adds click-to-zoom). Used by report-flame.c and
- * report-html.c; analyzer/export.h declares it.
+ * without scripts; a small inline script adds click-to-zoom, reset and search). Used by
+ * report-flame.c; analyzer/export.h declares it.
  */
 #define PR_FMT "svg"
 #include <inttypes.h>
@@ -248,7 +248,12 @@ static void fput_fit(const char *name, double width, FILE *f)
 	free(cut);
 }
 
-/* The zoom script: reads the static layout, so the picture is complete without it. */
+/*
+ * The script: reads the static layout, so the picture is complete without it. Click a frame
+ * to zoom, "Reset zoom" (or the bottom frame) to go back; "Search" (or Ctrl-F) highlights
+ * the frames whose name holds a text and says what share of the whole they cover, each
+ * matched frame counted once with the matched frames above it (data-v: a frame's value).
+ */
 static const char zoom_js[] =
 	"(function(){\n"
 	"function fit(g,w){\n"
@@ -257,16 +262,17 @@ static const char zoom_js[] =
 	" t.textContent=k<3?'':n.length<=k?n:n.slice(0,k-2)+'..';}\n"
 	"function setup(svg){\n"
 	" var W=+svg.getAttribute('data-w'),P=10,gs=svg.querySelectorAll('g.f'),\n" /* XPAD */
-	"  det=svg.querySelector('.details');\n"
+	"  det=svg.querySelector('.details'),root=gs[0];\n"
 	" gs.forEach(function(g){var r=g.querySelector('rect');\n"
 	"  g.ox=+r.getAttribute('x');g.ow=+r.getAttribute('width');g.oy=+r.getAttribute('y');\n"
+	"  g.of=r.getAttribute('fill');\n"
 	"  g.onmouseover=function(){if(det)\n"
 	"   det.textContent=g.querySelector('title').textContent.replace('\\n',' ');};\n"
 	"  g.onmouseout=function(){if(det)det.textContent=' ';};\n"
 	"  g.onclick=function(){zoom(g);};});\n"
 	/* frames below the clicked one (its callers) span the width, dimmed; frames above it
 	 * inside its range scale up; everything else hides. The bottom frame resets. */
-	" function zoom(z){var x0=z.ox,w0=z.ow,s=(W-2*P)/w0;\n"
+	" function zoom(z){if(!z)return;var x0=z.ox,w0=z.ow,s=(W-2*P)/w0;\n"
 	"  gs.forEach(function(g){var r=g.querySelector('rect'),x,w;\n"
 	"   if(g.oy>z.oy){\n"
 	"    if(g.ox<=x0+0.01&&g.ox+g.ow>=x0+w0-0.01){x=P;w=W-2*P;g.style.opacity=0.6;}\n"
@@ -277,6 +283,23 @@ static const char zoom_js[] =
 	"   g.style.display='';r.setAttribute('x',x.toFixed(1));\n"
 	"   r.setAttribute('width',w.toFixed(1));\n"
 	"   g.querySelector('text').setAttribute('x',(x+3).toFixed(1));fit(g,w);});}\n"
+	/* outer frames first (larger y), so a frame inside an accepted one is not counted again */
+	" function search(q){var hit=[],got=[],sum=0,m=svg.querySelector('.matched');\n"
+	"  gs.forEach(function(g){var on=!!q&&g!==root&&g.getAttribute('data-n').indexOf(q)>=0;\n"
+	"   g.classList.toggle('match',on);\n"
+	"   g.querySelector('rect').setAttribute('fill',on?'#b04ce0':g.of);if(on)hit.push(g);});\n"
+	"  hit.sort(function(a,b){return b.oy-a.oy;});\n"
+	"  hit.forEach(function(g){if(got.some(function(a){return g.ox>=a.ox-0.01&&\n"
+	"   g.ox+g.ow<=a.ox+a.ow+0.01;}))return;got.push(g);sum+=+g.getAttribute('data-v');});\n"
+	"  if(m)m.textContent=q?'Matched: '+\n"
+	"   (100*sum/(+root.getAttribute('data-v')||1)).toFixed(2)+'%':'';}\n"
+	" function ask(){\n"
+	"  var q=prompt('Highlight frames whose name contains (case-sensitive):','');\n"
+	"  if(q!==null)search(q);}\n"
+	" var b=svg.querySelector('.search'),c=svg.querySelector('.reset');\n"
+	" if(b)b.onclick=ask;if(c)c.onclick=function(){zoom(root);};\n"
+	" if(svg.parentNode===document)window.addEventListener('keydown',function(e){\n"
+	"  if((e.ctrlKey||e.metaKey)&&e.key==='f'){e.preventDefault();ask();}});\n"
 	"}\n"
 	"document.querySelectorAll('svg.flame').forEach(setup);\n"
 	"})();\n";
@@ -337,7 +360,16 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 	fprintf(f, "total %s", val);
 	fputs("</text>\n", f);
 	fprintf(f, "<text x=\"%d\" y=\"50\" fill=\"#777\" font-size=\"10\">"
-		   "click a frame to zoom, the bottom frame to reset</text>\n", XPAD);
+		   "click a frame to zoom; Reset zoom or the bottom frame to go back; Search (or "
+		   "Ctrl-F) to highlight</text>\n", XPAD);
+	/* buttons the script serves; without it they do nothing and the picture stays whole */
+	fprintf(f, "<text class=\"reset\" id=\"%s-reset\" x=\"%d\" y=\"20\" fill=\"#1f6feb\" "
+		   "style=\"cursor:pointer\">Reset zoom</text>\n", id, XPAD);
+	fprintf(f, "<text class=\"search\" id=\"%s-search\" x=\"%u\" y=\"20\" "
+		   "text-anchor=\"end\" fill=\"#1f6feb\" style=\"cursor:pointer\">Search</text>\n",
+		id, W - XPAD);
+	fprintf(f, "<text class=\"matched\" id=\"%s-matched\" x=\"%u\" y=\"36\" "
+		   "text-anchor=\"end\" fill=\"#b04ce0\"></text>\n", id, W - XPAD);
 	if (!root_total)
 		fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">no data</text>\n",
 			W / 2, TOP + FRAME_H);
@@ -359,7 +391,7 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 		w = (double)nd->total * scale;
 		colour(fl->names[nd->name], mem, fill, sizeof(fill));
 		fmt_value(val, sizeof(val), nd->total, so->unit);
-		fprintf(f, "<g class=\"f\" data-n=\"");
+		fprintf(f, "<g class=\"f\" data-v=\"%" PRIu64 "\" data-n=\"", nd->total);
 		fput_xml(fl->names[nd->name], f);
 		fprintf(f, "\"><title>");
 		fput_xml(fl->names[nd->name], f);
