@@ -7,6 +7,7 @@
 #define PR_FMT "export"
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -333,6 +334,54 @@ void export_leaked(const struct replay *r, uint64_t *bytes, uint64_t *blocks)
 		*bytes += r->aggs[i].live_bytes;
 		*blocks += r->aggs[i].live_blocks;
 	}
+}
+
+/* ---- notes ---- */
+
+/* strv_add - append a formatted line (copied) to @sv. */
+void strv_add(struct strv *sv, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sv->n == sv->cap) {
+		sv->cap = sv->cap ? sv->cap * 2 : 8;
+		sv->v = xrealloc(sv->v, sv->cap * sizeof(*sv->v));
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&sv->v[sv->n], fmt, ap) < 0)
+		pr_err("out of memory");
+	va_end(ap);
+	sv->n++;
+}
+
+void strv_free(struct strv *sv)
+{
+	unsigned i;
+
+	for (i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof(*sv));
+}
+
+/* export_notes - see export.h */
+bool export_notes(struct trace *t, struct strv *sv, bool path, bool leaks)
+{
+	const char *p = path ? t->path : "", *sep = path ? ": " : "";
+	struct notes n;
+	unsigned i;
+	bool complete;
+
+	notes_get(t, &n);
+	for (i = 0; i < n.nmissing; i++)
+		strv_add(sv, "%s%sincomplete trace: %s", p, sep, n.missing[i]);
+	for (i = 0; i < n.nwarn; i++)
+		strv_add(sv, "%s%swarning: %s", p, sep, n.warn[i]);
+	if (leaks && !n.finished)
+		strv_add(sv, "%s%s%s", p, sep, NOTES_UNFINISHED);
+	complete = n.complete;
+	notes_free(&n);
+	return complete;
 }
 
 /* ---- escaping ---- */

@@ -171,6 +171,7 @@ int report_dump(struct trace *t, const struct opts *o)
 		sym_set_demangle(d.sym, o->demangle);
 	fprintf(d.f, "# perfshim dump: %s pid=%u ppid=%u threads=%u flags=0x%x\n", t->path,
 		t->pid, t->ppid, t->nthreads, t->hdr.flags);
+	notes_comment(t, d.f, "# ");
 	if (thread >= 0) {
 		/* every instance of a reused tid */
 		for (i = 0; i < t->nthreads && !rc; i++)
@@ -189,6 +190,8 @@ int report_dump(struct trace *t, const struct opts *o)
 		for (i = 0; i < st.nframes; i++)
 			fprintf(d.f, "%s %s", i ? " <-" : "",
 				sym_name(d.sym, st.frames[i].ip, st.frames[i].is_ra));
+		if (trace_stack_truncated(t, id))	/* reached PERFSHIM_STACK_DEPTH */
+			fprintf(d.f, " <- " TRACE_TRUNCATED_FRAME);
 		fputc('\n', d.f);
 	}
 	free(d.fname);

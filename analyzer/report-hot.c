@@ -674,14 +674,19 @@ int report_functions(struct trace *t, const struct opts *o)
 	}
 	sym = sym_open(t);
 	sym_set_demangle(sym, o->demangle);
+	if (o->format == FMT_TEXT)
+		notes_text(t, stdout);
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
+		notes_json(t, &j);
 		functions_out(&all, t, sym, have_re ? &re : NULL, col, o, &j, -1, true);
 	} else if (o->format == FMT_CSV) {
+		notes_comment(t, stdout, "# ");
 		if (!o->per_thread)
 			functions_out(&all, t, sym, have_re ? &re : NULL, col, o, NULL, -1, true);
-	} else if (!(t->hdr.flags & TRACE_F_CALLS) || !t->ncalls) {
+	} else if (!t->ncalls) {
+		/* the contents decide: a header whose flags say otherwise is warned about */
 		printf("No function calls in %s (%s).\n", t->path,
 		       t->hdr.flags & TRACE_F_CALLS ? "was the program built with "
 						      "-finstrument-functions?"
@@ -806,7 +811,10 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
+		notes_json(t, &j);
 		json_arr_begin(&j, "functions");
+	} else {
+		notes_text(t, stdout);
 	}
 	for (i = 0; i < h->nfuncs; i++) {
 		struct hot_func *f = &h->funcs[i];
@@ -893,11 +901,13 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
+		notes_json(t, &j);
 		json_u64(&j, "total_ns", grand);
 		json_arr_begin(&j, "nodes");
 	} else {
 		static const char *const hdr[] = { "Total", "%", "Self", "Calls", "Function" };
 
+		notes_text(t, stdout);
 		tb = table_new(5, hdr, "rrrrl");
 	}
 	/* explicit DFS stack: push children in reverse so the largest comes out first */

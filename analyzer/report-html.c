@@ -31,7 +31,9 @@ static const char css[] =
 	"th{background:#f4f5f7;cursor:pointer;user-select:none}th.l,td.l{text-align:left}\n"
 	"td.l{font-family:monospace;max-width:720px;word-break:break-all}\n"
 	"tr:hover td{background:#fafbe6}.note{color:#666;font-size:12px}\n"
-	"svg.flame{max-width:100%;height:auto}svg.flame g.f{cursor:pointer}\n";
+	"svg.flame{max-width:100%;height:auto}svg.flame g.f{cursor:pointer}\n"
+	".warn{background:#fff1f0;border:1px solid #d33;border-radius:6px;padding:8px 12px;"
+	"margin:12px 0;color:#700}.warn ul{margin:4px 0 0 18px;padding:0}\n";
 
 /* Sort on a header click: numbers by data-v (largest first), text alphabetically; again flips. */
 static const char sort_js[] =
@@ -56,6 +58,7 @@ struct html {
 	struct suppressions *supp;
 	unsigned rows;
 	int thread;			/* --thread's index in this trace, or -1 */
+	bool truncated_shown;		/* a stack cell said "[truncated]" */
 };
 
 /* a summary figure: a label, a value, an optional note below */
@@ -80,6 +83,35 @@ static void num(FILE *f, uint64_t v, const char *unit)
 	char buf[64];
 
 	fprintf(f, "<td data-v=\"%" PRIu64 "\">%s</td>", v, fmt_value(buf, sizeof(buf), v, unit));
+}
+
+/* the banner: what the trace lacks and what was found wrong (notes.c), in plain sight */
+static void banner(struct html *h)
+{
+	struct notes n;
+	unsigned i;
+
+	notes_get(h->t, &n);
+	if (n.nmissing) {
+		fputs("<div class=\"warn\" id=\"incomplete\"><b>Incomplete trace: the figures "
+		      "below cover only what was recorded.</b><ul>\n", h->f);
+		for (i = 0; i < n.nmissing; i++) {
+			fputs("<li>", h->f);
+			fput_xml(n.missing[i], h->f);
+			fputs("</li>\n", h->f);
+		}
+		fputs("</ul></div>\n", h->f);
+	}
+	if (n.nwarn) {
+		fputs("<div class=\"warn\"><b>Warnings</b><ul>\n", h->f);
+		for (i = 0; i < n.nwarn; i++) {
+			fputs("<li>", h->f);
+			fput_xml(n.warn[i], h->f);
+			fputs("</li>\n", h->f);
+		}
+		fputs("</ul></div>\n", h->f);
+	}
+	notes_free(&n);
 }
 
 /* the summary figures: duration, threads, calls, allocations, peak, what stayed live */
@@ -113,7 +145,8 @@ static void summary(struct html *h)
 	fig(f, "peak live heap", fmt_value(a, sizeof(a), h->m.peak_bytes, "bytes"),
 	    h->m.peak_bytes ? c : NULL);
 	snprintf(c, sizeof(c), "%s blocks", fmt_value(b, sizeof(b), leaked_blocks, NULL));
-	fig(f, "still live at exit", fmt_value(a, sizeof(a), leaked_bytes, "bytes"), c);
+	fig(f, t->end_seen ? "still live at exit" : "live when recording stopped",
+	    fmt_value(a, sizeof(a), leaked_bytes, "bytes"), c);
 	if (t->nlost)
 		fig(f, "events lost by the recorder", fmt_value(a, sizeof(a), t->nlost, NULL),
 		    NULL);
@@ -303,6 +336,10 @@ static void stack_cell(struct html *h, uint32_t id)
 	}
 	if (st.nframes > STACK_SHOWN)
 		fprintf(f, "<br/>&#8592; &#8230; %u more", st.nframes - STACK_SHOWN);
+	if (trace_stack_truncated(h->t, id)) {
+		fputs("<br/>&#8592; " TRACE_TRUNCATED_FRAME, f);
+		h->truncated_shown = true;
+	}
 	fputs("</td>", f);
 }
 
@@ -332,7 +369,11 @@ static void sites(struct html *h, bool leaks)
 	uint64_t bytes = 0, blocks = 0, sup_bytes = 0, sup_blocks = 0;
 	FILE *f = h->f;
 
-	fputs(leaks ? "<h2>Leaks</h2>\n" : "<h2>Top allocation sites</h2>\n", f);
+	if (leaks && !h->t->end_seen)
+		fputs("<h2>Live when recording stopped</h2>\n<p class=\"warn\">Note: " NOTES_UNFINISHED
+		      ".</p>\n", f);
+	else
+		fputs(leaks ? "<h2>Leaks</h2>\n" : "<h2>Top allocation sites</h2>\n", f);
 	order = xmalloc((m->naggs + 1) * sizeof(*order));
 	for (i = 0; i < m->naggs; i++) {
 		const struct replay_agg *s = &m->aggs[i];
@@ -387,6 +428,9 @@ static void sites(struct html *h, bool leaks)
 			fputs("</tr>\n", f);
 		}
 		fputs("</tbody></table>\n", f);
+		if (h->truncated_shown)
+			fputs("<p class=\"note\">" TRACE_TRUNCATED_LEGEND ".</p>\n", f);
+		h->truncated_shown = false;
 	}
 	if (leaks && sup_blocks) {
 		char a[64], b[64];
@@ -435,6 +479,7 @@ static int html_trace(struct html *h, int index, int ntraces)
 		fprintf(h->f, ", thread %u only", t->threads[h->thread].tid);
 	fputs("</p>\n", h->f);
 
+	banner(h);
 	summary(h);
 	ret = hot_functions(h, h->thread);
 

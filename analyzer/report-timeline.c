@@ -209,6 +209,7 @@ static void timeline_json(const struct timeline *tl, const struct trace *t, stru
 
 	json_init(&j, stdout);
 	json_obj_begin(&j, NULL);
+	notes_json((struct trace *)t, &j);
 	json_u64(&j, "duration_ns", tl->end_ns);
 	json_u64(&j, "interval_ns", tl->end_ns / NSTEPS);
 	json_str(&j, "verdict", v->grows ? "grows" : "steady");
@@ -256,6 +257,7 @@ static void timeline_csv(const struct timeline *tl, const struct trace *t)
 {
 	uint32_t i, m;
 
+	notes_comment((struct trace *)t, stdout, "# ");
 	printf("time_ns,live_bytes,live_blocks,rss_bytes,mark\n");
 	for (i = 0; i < tl->n; i++) {
 		const struct sample *s = &tl->s[i];
@@ -318,6 +320,7 @@ static void timeline_text(const struct timeline *tl, const struct trace *t, stru
 	uint32_t i, m;
 	bool rss = false;
 
+	notes_text((struct trace *)t, stdout);
 	printf("Timeline of %s: %s, sampled every %s\n", t->path, fmt_ns(a, sizeof(a), tl->end_ns),
 	       fmt_ns(b, sizeof(b), tl->end_ns / NSTEPS));
 	for (i = 0; i < tl->n; i++)
@@ -346,6 +349,8 @@ static void timeline_text(const struct timeline *tl, const struct trace *t, stru
 	for (i = 0; v->grows && i < v->nsus && i < NSUSPECTS; i++)
 		printf("  %12s/s  %s\n", fmt_bytes(a, sizeof(a), (uint64_t)llround(v->sus[i]->rate)),
 		       replay_text_stack(t, sym, v->sus[i]->stack, st, sizeof(st)));
+	if (replay_truncated_shown())
+		printf("%s.\n", TRACE_TRUNCATED_LEGEND);
 }
 
 /**
@@ -365,7 +370,7 @@ int report_timeline(struct trace *t, const struct opts *o)
 	memset(&r, 0, sizeof(r));
 	if (trace_find_mark(t, "end", &tl->end_ns) < 0)
 		goto out;
-	if (!(t->hdr.flags & TRACE_F_MALLOC))
+	if (!(t->hdr.flags & TRACE_F_MALLOC) && !t->nallocs && !t->nfrees && !t->nreallocs)
 		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
 			t->path);
 	tl->half = NSTEPS / 2;

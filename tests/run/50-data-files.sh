@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The committed traces of tests/data/ (valid, cut, flipped, zeroed, wrong version, foreign,
-# random, empty...): each NAME.bin gets exactly what NAME.expect says from `dump` (exit
-# status, number of event lines, the one stderr line or none), and every other command
-# must agree on the exit status and never crash (no status above 2).
+# random, empty, repeated chunks, crafted values...): each NAME.bin gets exactly what
+# NAME.expect says from `dump` (exit status, number of event lines, the one stderr line or
+# none) and from its "json CMD FILTER VALUE" lines (jq FILTER of CMD's JSON is VALUE), every
+# other command must agree on the exit status and never crash (no status above 2), and an
+# incomplete trace starts every text report with the warning block.
 . "$(dirname "$0")/lib.sh"
+need_jq
 D="$TOP/tests/data"
 n=0
 for exp in "$D"/*.expect; do
@@ -29,10 +32,25 @@ for exp in "$D"/*.expect; do
 		"$ANALYZE" $cmd "$bin" --format=json >"$TMP/out" 2>"$TMP/err"
 		rc=$?
 		assert_eq "$want_rc" "$rc" "$name: $cmd exit status"
-		if [ "$rc" = 0 ] && command -v jq >/dev/null; then
+		if [ "$rc" = 0 ]; then
 			jq -e . "$TMP/out" >/dev/null || fail "$name: $cmd printed invalid JSON"
 		fi
 	done
+	while read -r cmd filter value; do
+		assert_eq "$value" "$("$ANALYZE" $cmd --format=json "$bin" 2>/dev/null | jq -r "$filter")" \
+			"$name: $cmd $filter"
+	done < <(sed -n 's/^json //p' "$exp")
+	# incomplete: every text report says so first, on stdout
+	if [ "$want_rc" = 0 ] &&
+	   [ "$("$ANALYZE" summary --format=json "$bin" 2>/dev/null | jq .complete)" = false ]; then
+		for cmd in summary functions callgraph memory leaks timeline marks dump diff; do
+			"$ANALYZE" $cmd "$bin" >"$TMP/out" 2>/dev/null || fail "$name: $cmd exited $?"
+			[ $cmd = dump ] && sed -i 1d "$TMP/out"	# after dump's own header line
+			grep -q '^Warning: incomplete trace\|^# incomplete trace' <(head -1 "$TMP/out") ||
+				fail "$name: $cmd does not start with the warning: $(head -1 "$TMP/out")"
+		done
+		echo "ok: $name: every text report starts with the warning"
+	fi
 	n=$((n + 1))
 done
 [ $n -ge 10 ] || fail "only $n data files"
