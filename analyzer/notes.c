@@ -115,11 +115,13 @@ static void warnings(const struct trace *t, struct notes *n)
 		    "(impossible): times count from the first chunk");
 	if (t->bad_flags_calls)
 		add(n->warn, &n->nwarn, "the header says calls were not recorded, yet the trace "
-		    "holds %s calls: the header is wrong", fmt_count(a, sizeof(a), t->ncalls));
+		    "holds %s call%s: the header is wrong", fmt_count(a, sizeof(a), t->ncalls),
+		    t->ncalls == 1 ? "" : "s");
 	if (t->bad_flags_malloc)
 		add(n->warn, &n->nwarn, "the header says the malloc family was not recorded, yet "
-		    "the trace holds %s allocation events: the header is wrong",
-		    fmt_count(a, sizeof(a), t->nallocs + t->nfrees + t->nreallocs));
+		    "the trace holds %s allocation event%s: the header is wrong",
+		    fmt_count(a, sizeof(a), t->nallocs + t->nfrees + t->nreallocs),
+		    t->nallocs + t->nfrees + t->nreallocs == 1 ? "" : "s");
 	if (t->nlost)
 		add(n->warn, &n->nwarn, "%s events were dropped by the recorder (LOST records: "
 		    "it could not record them): counts may be short",

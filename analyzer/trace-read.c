@@ -877,12 +877,14 @@ void trace_check_flags(struct trace *t)
 	char a[32];
 
 	if (calls && !t->bad_flags_calls)
-		pr_warn("%s: the header says calls were not recorded, yet the trace holds %s calls: "
-			"the header is wrong", t->path, fmt_count(a, sizeof(a), t->ncalls));
+		pr_warn("%s: the header says calls were not recorded, yet the trace holds %s call%s: "
+			"the header is wrong", t->path, fmt_count(a, sizeof(a), t->ncalls),
+			t->ncalls == 1 ? "" : "s");
 	if (mem && !t->bad_flags_malloc)
 		pr_warn("%s: the header says the malloc family was not recorded, yet the trace holds "
-			"%s allocation events: the header is wrong", t->path,
-			fmt_count(a, sizeof(a), t->nallocs + t->nfrees + t->nreallocs));
+			"%s allocation event%s: the header is wrong", t->path,
+			fmt_count(a, sizeof(a), t->nallocs + t->nfrees + t->nreallocs),
+			t->nallocs + t->nfrees + t->nreallocs == 1 ? "" : "s");
 	t->bad_flags_calls |= calls;
 	t->bad_flags_malloc |= mem;
 }
