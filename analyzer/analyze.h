@@ -300,6 +300,7 @@ enum out_format { FMT_TEXT = 0, FMT_JSON = 1, FMT_CSV = 2 };
 struct opts {
 	const char *command;
 	enum out_format format;
+	int format_set;			/* --format was given */
 	const char **traces;		/* positional trace files */
 	int ntraces;
 	const char *sort;		/* column name for functions/memory tables */
@@ -323,6 +324,14 @@ struct opts {
 	int demangle;			/* 1 by default */
 	int merged;			/* dump --merged: all threads in time order */
 };
+
+/* option values a report takes, checked by main.c before any trace is opened */
+#define HOT_SORT_COLUMNS "calls total self avg min max p50 p99 name"
+#define MEM_SORT_KEYS "bytes count peak leaked temporary"
+#define FLAME_METRICS "time alloc-bytes alloc-count leaked"
+bool hot_sort_ok(const char *s);
+bool mem_sort_ok(const char *s);
+bool flame_metric_ok(const char *m);
 
 int report_summary(struct trace *t, const struct opts *o);
 int report_functions(struct trace *t, const struct opts *o);
@@ -502,6 +511,12 @@ void table_print(struct table *tb, FILE *f);
 void table_free(struct table *tb);
 /* output_set_color - bold table headers from now on (main: only when stdout is a terminal) */
 void output_set_color(bool on);
+
+/* utf8_len - bytes of the valid UTF-8 sequence at @s (1..4), 0 when it is not one */
+int utf8_len(const unsigned char *s);
+/* text_filter_open - a stream onto @under escaping control characters and bad UTF-8 as \xNN */
+FILE *text_filter_open(FILE *under);
+void fput_text(const char *s, FILE *f);
 
 /* Shorten a long C++ name for text output (templates and argument lists elided). */
 const char *short_name(const char *name, char *buf, size_t len, size_t width);

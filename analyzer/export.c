@@ -386,34 +386,6 @@ bool export_notes(struct trace *t, struct strv *sv, bool path, bool leaks)
 
 /* ---- escaping ---- */
 
-/* length of the valid UTF-8 sequence at @s (1..4), or 0 if the bytes are not one */
-static int utf8_len(const unsigned char *s)
-{
-	int n, i;
-	uint32_t c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, c = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, c = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF are not text */
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	return n;
-}
-
 /* fput_xml - write @s as XML/HTML text or attribute value. */
 void fput_xml(const char *s, FILE *f)
 {

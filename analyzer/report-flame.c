@@ -26,6 +26,17 @@ static const char *const metric_titles[] = {
 	"Flame graph: bytes leaked per stack",
 };
 
+/** flame_metric_ok - whether flamegraph takes --metric=@m (main.c says bad usage otherwise). */
+bool flame_metric_ok(const char *m)
+{
+	unsigned k;
+
+	for (k = 0; k < 4; k++)
+		if (!strcmp(m, metric_names[k]))
+			return true;
+	return false;
+}
+
 /* thread_root - name of a per-thread root frame: "[thread NAME TID]" in @buf */
 const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_t len)
 {
@@ -255,10 +266,14 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 		return -1;
 	}
 	if (o->folded) {
+		/* text: names and labels from the trace reach a terminal escaped */
+		FILE *tf = text_filter_open(f);
+
 		/* flamegraph.pl and speedscope skip lines that do not end in a number */
 		for (k = 0; k < notes.n; k++)
-			fprintf(f, "# %s\n", notes.v[k]);
-		flame_folded(&fl, f);
+			fprintf(tf, "# %s\n", notes.v[k]);
+		flame_folded(&fl, tf);
+		fclose(tf);
 	} else {
 		struct svg_opts so = {
 			.title = metric_titles[0],

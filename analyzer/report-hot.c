@@ -467,8 +467,8 @@ static int cmp_row(const void *a, const void *b)
 	return x->func < y->func ? -1 : x->func > y->func;
 }
 
-/* parse_sort - column index of --sort (default total); -1 with a message if unknown */
-static int parse_sort(const char *s)
+/* sort_column - column index of --sort @s (default total), -1 if unknown */
+static int sort_column(const char *s)
 {
 	size_t i;
 
@@ -480,8 +480,23 @@ static int parse_sort(const char *s)
 			return (int)i;
 	if (!strcmp(s, "function"))
 		return C_NAME;
-	pr_warn("--sort: unknown column '%s' (calls total self avg min max p50 p99 name)", s);
 	return -1;
+}
+
+/** hot_sort_ok - whether functions takes --sort=@s (main.c says bad usage otherwise). */
+bool hot_sort_ok(const char *s)
+{
+	return sort_column(s) >= 0;
+}
+
+/* parse_sort - column index of --sort (default total); -1 with a message if unknown */
+static int parse_sort(const char *s)
+{
+	int c = sort_column(s);
+
+	if (c < 0)
+		pr_warn("--sort: unknown column '%s' (%s)", s, HOT_SORT_COLUMNS);
+	return c;
 }
 
 /**

@@ -244,7 +244,7 @@ static bool at_peak(const struct site *s)
 	return s->at_peak_bytes > 0;
 }
 
-static int parse_sort(const char *name, enum site_order *by)
+static int sort_key(const char *name, enum site_order *by)
 {
 	static const struct {
 		const char *name;
@@ -264,8 +264,22 @@ static int parse_sort(const char *name, enum site_order *by)
 			*by = keys[i].by;
 			return 0;
 		}
-	__pr_log("error: ", "unknown --sort %s for memory (bytes, count, peak, leaked, temporary)\n",
-		 name);
+	return -1;
+}
+
+/** mem_sort_ok - whether memory takes --sort=@name (main.c says bad usage otherwise). */
+bool mem_sort_ok(const char *name)
+{
+	enum site_order by;
+
+	return sort_key(name, &by) == 0;
+}
+
+static int parse_sort(const char *name, enum site_order *by)
+{
+	if (sort_key(name, by) == 0)
+		return 0;
+	__pr_log("error: ", "unknown --sort %s for memory (%s)\n", name, MEM_SORT_KEYS);
 	return -1;
 }
 

@@ -131,6 +131,26 @@ static void crafted(const char *name, const char *what)
 	tg_close(g);
 }
 
+/*
+ * escapes: strings that would drive a terminal or break JSON if printed raw: the program's
+ * path, a mark label and a thread name with escape sequences (clear screen, set the window
+ * title, red), a BEL, a C1 control (U+009B, CSI) and bytes that are not UTF-8.
+ */
+static void escapes(const char *name)
+{
+	struct tg *g = tg_open(at(name));
+	struct tg_thread *a = tg_thread(g, 100);
+
+	tg_process(a, 4242, 1, "/usr/bin/\x1b]0;pwned\x07prog\xff", "prog\0\x1b[2J\0", 10);
+	tg_enter(a, 0x401000, 1000);
+	tg_mark(a, "phase\x1b[2J\x1b]0;title\x07\xff\xfe\xc2\x9b", 2000);
+	tg_alloc(a, TRACE_ALLOC_MALLOC, 10, 0x1000, 0, 2500);
+	tg_exit(a, 3000);
+	tg_thread_name(a, "th\x1b[31mred\r");
+	tg_flush(a, TRACE_CHUNK_LAST);
+	tg_close(g);
+}
+
 static void late_start(struct trace_file_header *h)
 {
 	h->start_ticks = UINT64_MAX;
@@ -211,6 +231,9 @@ int main(int argc, char **argv)
 	tg_patch_header(at("late-start.bin"), late_start, false);
 	valid("no-calls-flag.bin", offs);
 	tg_patch_header(at("no-calls-flag.bin"), no_calls_flag, false);
+
+	/* escapes: control characters and bytes that are not UTF-8 in its strings */
+	escapes("escapes.bin");
 
 	/* header-only: a trace whose process died before writing any chunk */
 	{
