@@ -158,4 +158,18 @@ void trace_node_define(struct trace *t, struct reader *r, struct tstate *ts, uin
 void trace_impossible(struct trace *t, struct tstate *ts, const char *what, uint64_t v);
 void trace_check_flags(struct trace *t);
 
+/* A message about lost events, collected while indexing, printed as one warning. */
+struct loss_note {
+	char buf[1024];
+	size_t len;
+	unsigned n;
+};
+void trace_note(struct loss_note *ln, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* trace-check.c, for the index (trace-read.c): a (tid, seq) seen again (Return: 1 to skip a
+ * copy of a chunk), impossible times, and which threads and the process ended unseen */
+int chunk_again(struct trace *t, struct reader *r, struct tstate *ts, uint32_t i,
+		struct loss_note *ln);
+void check_times(struct trace *t, struct reader *r, struct loss_note *ln);
+void check_ends(struct trace *t, struct reader *r, struct loss_note *ln);
+
 #endif /* PERFSHIM_TRACE_PRIV_H */

@@ -308,28 +308,6 @@ static bool drop_caller(const struct trace *t, struct reader *r, uint32_t id)
 }
 
 /**
- * trace_stack_truncated - whether stack @id reached the header's stack_depth: the recorder
- * stops its walk there (and the reader cuts deeper stacks to it), so the frames outside it
- * are not in the trace. The real caller's frame on top of a shadow stack (trace_node_define)
- * is not counted. The recorder does not say whether a walk that filled the limit had more
- * frames: a stack of exactly stack_depth frames counts as cut.
- */
-bool trace_stack_truncated(const struct trace *t, uint32_t id)
-{
-	const struct reader *r = R(t);
-	const struct gstack *g;
-	uint32_t n;
-
-	if (!r->stack_cap || !id || id >= r->ngs)
-		return false;
-	g = &r->gs[id];
-	n = g->depth;
-	if (g->is_ra && g->parent && !r->gs[g->parent].is_ra)
-		n--;
-	return n >= r->stack_cap;
-}
-
-/**
  * trace_stack_get - frames of stack @id, innermost first. The array is built on first use
  * and owned by the trace. An unknown id gives an empty stack.
  */
@@ -535,137 +513,6 @@ static int cmp_seq(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
-/* A message about lost events, collected while indexing, printed as one warning. */
-struct loss_note {
-	char buf[1024];
-	size_t len;
-	unsigned n;
-};
-
-static void __attribute__((format(printf, 2, 3))) note(struct loss_note *ln, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	ln->n++;
-	if (ln->n > 4) {
-		if (ln->n == 5 && ln->len + 8 < sizeof(ln->buf))
-			ln->len += (size_t)snprintf(ln->buf + ln->len, sizeof(ln->buf) - ln->len,
-						    "; ...");
-		return;
-	}
-	if (ln->len && ln->len + 2 < sizeof(ln->buf))
-		ln->len += (size_t)snprintf(ln->buf + ln->len, sizeof(ln->buf) - ln->len, "; ");
-	va_start(ap, fmt);
-	w = vsnprintf(ln->buf + ln->len, sizeof(ln->buf) - ln->len, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		ln->len = ln->len + (size_t)w < sizeof(ln->buf) ? ln->len + (size_t)w
-							      : sizeof(ln->buf) - 1;
-}
-
-/*
- * chunk_again - chunk @i names a (tid, seq) that instance @ts already has. An exact copy of
- * that chunk's header (the same bytes written twice, or a file concatenated with itself) is
- * counted and skipped, so its events are not read twice. Any other chunk starts a new
- * thread instance: seq 0 after the first instance ended is the kernel reusing the tid;
- * anything else is noted as a conflict. Return: 1 when chunk @i is a copy to skip.
- */
-static int chunk_again(struct trace *t, struct reader *r, struct tstate *ts, uint32_t i,
-		       struct loss_note *ln)
-{
-	const struct chunk *c = &r->chunks[i], *o = NULL;
-	uint32_t k;
-	bool ended = false;
-
-	for (k = 0; k < ts->nchunks; k++) {
-		const struct chunk *x = &r->chunks[ts->chunks[k]];
-
-		if (x->seq == c->seq)
-			o = x;
-		ended |= (x->flags & (TRACE_CHUNK_LAST | TRACE_CHUNK_CUT)) != 0;
-	}
-	if (o && o->size == c->size && o->flags == c->flags &&
-	    o->payload_checksum == c->payload_checksum && o->base_ticks == c->base_ticks &&
-	    o->end_ticks == c->end_ticks && o->end_mono_ns == c->end_mono_ns) {
-		t->repeated_chunks++;
-		note(ln, "the chunk at offset %llu repeats the one at offset %llu (thread %u, seq %u): "
-		     "read once", (unsigned long long)c->off, (unsigned long long)o->off, c->tid,
-		     c->seq);
-		return 1;
-	}
-	if (c->seq != 0 || !ended) {
-		t->conflicting_chunks++;
-		note(ln, "thread %u has two different chunks of seq %u (offsets %llu and %llu): read "
-		     "as two threads", c->tid, c->seq, (unsigned long long)(o ? o->off : 0),
-		     (unsigned long long)c->off);
-	}
-	return 0;
-}
-
-/*
- * check_times - times no recorder writes. A header start time after the end of every chunk
- * (which would make every time 0) is ignored: times count from the earliest chunk. Every
- * record lies before its chunk's end (the chunk is written after its records): the decoder
- * ends a stream at a record later than its chunk's end plus tick_slack (1 s; a chunk cut by
- * another thread at exit reads the clock on another CPU).
- */
-static void check_times(struct trace *t, struct reader *r, struct loss_note *ln)
-{
-	uint64_t max_end = 0, min_base = UINT64_MAX;
-	double slack = 1e9 / t->ns_per_tick;
-	uint32_t i;
-
-	r->tick_slack = slack >= 1 && slack < 1e18 ? (uint64_t)slack : 1000000000ULL;
-	for (i = 0; i < r->nchunks; i++) {
-		if (r->chunks[i].end_ticks > max_end)
-			max_end = r->chunks[i].end_ticks;
-		if (r->chunks[i].base_ticks < min_base)
-			min_base = r->chunks[i].base_ticks;
-	}
-	if (r->nchunks && t->hdr.start_ticks > max_end) {
-		t->bad_start = true;
-		r->start_ticks = min_base;
-		note(ln, "the header's start time is after the end of every chunk (impossible): "
-		     "times count from the first chunk instead");
-	}
-}
-
-/*
- * check_ends - whether the recorder saw the process end (a thread's last intact chunk
- * flagged TRACE_CHUNK_PROCESS_END; a failed exec's chunk of that flag is followed by more),
- * and which threads stop without a last chunk (killed, or the file cut at a chunk boundary).
- * Threads already noted as damaged are not repeated.
- */
-static void check_ends(struct trace *t, struct reader *r, struct loss_note *ln)
-{
-	uint64_t stop = 0;
-	uint32_t i;
-	char tb[32];
-
-	for (i = 0; i < t->nthreads; i++) {
-		struct trace_thread *th = &t->threads[i];
-		struct tstate *ts = r->ts[i];
-		const struct chunk *c;
-
-		if (th->written_ns > stop)
-			stop = th->written_ns;
-		if (ts->end_flags & TRACE_CHUNK_PROCESS_END)
-			t->end_seen = true;
-		if (!ts->nchunks)
-			continue;
-		c = &r->chunks[ts->chunks[ts->nchunks - 1]];
-		th->complete = (c->flags & TRACE_CHUNK_LAST) != 0;
-		if (!th->complete && !th->damaged)
-			note(ln, "thread %u has no last chunk: its events after %s are missing",
-			     th->tid, fmt_ns(tb, sizeof(tb), th->written_ns));
-	}
-	if (!t->end_seen && !r->nchunks)
-		note(ln, "the process's end was not recorded: the file holds no chunk");
-	else if (!t->end_seen)
-		note(ln, NOTES_NO_END, fmt_ns(tb, sizeof(tb), stop));
-}
-
 /*
  * index_chunks - read every chunk header in file order, skip damaged regions, group the
  * intact chunks into thread instances (a tid seen again after its LAST/CUT chunk, or with
@@ -709,12 +556,12 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			t->truncated = true;
 			t->damaged_bytes += t->file_size - off;
 			if (ok == -1)
-				note(ln, "file cut at offset %llu inside a chunk of thread %u (seq %u, "
+				trace_note(ln, "file cut at offset %llu inside a chunk of thread %u (seq %u, "
 				     "%llu of %u payload bytes)", (unsigned long long)off, c.tid,
 				     c.seq, (unsigned long long)(t->file_size - off - sizeof(c)),
 				     c.size);
 			else
-				note(ln, "file cut at offset %llu (%llu stray bytes at the end)",
+				trace_note(ln, "file cut at offset %llu (%llu stray bytes at the end)",
 				     (unsigned long long)off,
 				     (unsigned long long)(t->file_size - off));
 			break;
@@ -724,7 +571,7 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 
 			t->damaged_chunks++;
 			t->damaged_bytes += next - off;
-			note(ln, "damaged data at offset %llu (%llu bytes skipped)",
+			trace_note(ln, "damaged data at offset %llu (%llu bytes skipped)",
 			     (unsigned long long)off, (unsigned long long)(next - off));
 			if (next >= t->file_size)
 				t->truncated = true;
@@ -815,7 +662,7 @@ next:
 
 			ts->lost_seq = j;
 			th->damaged = true;
-			note(ln, "thread %u: chunk %u missing or damaged: its events after %s are "
+			trace_note(ln, "thread %u: chunk %u missing or damaged: its events after %s are "
 			     "lost (%llu later chunk%s unused)", th->tid, j,
 			     fmt_ns(tb, sizeof(tb), j ? to_ns(t, r, r->chunks[ts->chunks[j - 1]].end_ticks)
 						: 0),
@@ -841,52 +688,6 @@ next:
 		}
 	}
 	check_ends(t, r, ln);
-}
-
-/*
- * trace_impossible - a record of @ts held a value no real program gives (@what of @v): an
- * allocation or RSS beyond the address space, a count beyond TRACE_COUNT_MAX. The decoder
- * leaves the record out of every total; the first one is warned about.
- */
-void trace_impossible(struct trace *t, struct tstate *ts, const char *what, uint64_t v)
-{
-	char tb[32];
-
-	if (!strcmp(what, "lost-event count"))
-		ts->cnt_bad_counts++;
-	else
-		ts->cnt_bad_sizes++;
-	if (R(t)->warned_impossible)
-		return;
-	R(t)->warned_impossible = true;
-	pr_warn("%s: thread %u: %s of %llu at %s is impossible (beyond %s): left out of every "
-		"total", t->path, ts->th->tid, what, (unsigned long long)v,
-		fmt_ns(tb, sizeof(tb), ts->last_ns),
-		strcmp(what, "lost-event count") ? "the address space" : "any real count");
-}
-
-/*
- * trace_check_flags - after a walk of every thread: calls or allocations decoded although
- * the header says they were not recorded. The contents win (they passed their checksums);
- * the header is said to be wrong, once.
- */
-void trace_check_flags(struct trace *t)
-{
-	bool calls = t->ncalls && !(t->hdr.flags & TRACE_F_CALLS);
-	bool mem = (t->nallocs || t->nfrees || t->nreallocs) && !(t->hdr.flags & TRACE_F_MALLOC);
-	char a[32];
-
-	if (calls && !t->bad_flags_calls)
-		pr_warn("%s: the header says calls were not recorded, yet the trace holds %s call%s: "
-			"the header is wrong", t->path, fmt_count(a, sizeof(a), t->ncalls),
-			t->ncalls == 1 ? "" : "s");
-	if (mem && !t->bad_flags_malloc)
-		pr_warn("%s: the header says the malloc family was not recorded, yet the trace holds "
-			"%s allocation event%s: the header is wrong", t->path,
-			fmt_count(a, sizeof(a), t->nallocs + t->nfrees + t->nreallocs),
-			t->nallocs + t->nfrees + t->nreallocs == 1 ? "" : "s");
-	t->bad_flags_calls |= calls;
-	t->bad_flags_malloc |= mem;
 }
 
 /**

@@ -29,20 +29,19 @@ for exp in "$D"/*.expect; do
 		grep -Eq -- "$want_err" "$TMP/err" || fail "$name: stderr '$(cat "$TMP/err")' does not match '$want_err'"
 	fi
 	for cmd in summary functions callgraph memory leaks; do
-		"$ANALYZE" $cmd "$bin" --format=json >"$TMP/out" 2>"$TMP/err"
+		"$ANALYZE" $cmd "$bin" --format=json >"$TMP/$cmd.json" 2>"$TMP/err"
 		rc=$?
 		assert_eq "$want_rc" "$rc" "$name: $cmd exit status"
 		if [ "$rc" = 0 ]; then
-			jq -e . "$TMP/out" >/dev/null || fail "$name: $cmd printed invalid JSON"
+			jq -e . "$TMP/$cmd.json" >/dev/null || fail "$name: $cmd printed invalid JSON"
 		fi
 	done
 	while read -r cmd filter value; do
-		assert_eq "$value" "$("$ANALYZE" $cmd --format=json "$bin" 2>/dev/null | jq -r "$filter")" \
-			"$name: $cmd $filter"
+		[ -f "$TMP/$cmd.json" ] || "$ANALYZE" $cmd --format=json "$bin" >"$TMP/$cmd.json" 2>/dev/null
+		assert_eq "$value" "$(jq -r "$filter" "$TMP/$cmd.json")" "$name: $cmd $filter"
 	done < <(sed -n 's/^json //p' "$exp")
 	# incomplete: every text report says so first, on stdout
-	if [ "$want_rc" = 0 ] &&
-	   [ "$("$ANALYZE" summary --format=json "$bin" 2>/dev/null | jq .complete)" = false ]; then
+	if [ "$want_rc" = 0 ] && [ "$(jq .complete "$TMP/summary.json")" = false ]; then
 		for cmd in summary functions callgraph memory leaks timeline marks dump diff; do
 			"$ANALYZE" $cmd "$bin" >"$TMP/out" 2>/dev/null || fail "$name: $cmd exited $?"
 			[ $cmd = dump ] && sed -i 1d "$TMP/out"	# after dump's own header line
@@ -51,6 +50,7 @@ for exp in "$D"/*.expect; do
 		done
 		echo "ok: $name: every text report starts with the warning"
 	fi
+	rm -f "$TMP"/*.json
 	n=$((n + 1))
 done
 [ $n -ge 10 ] || fail "only $n data files"
