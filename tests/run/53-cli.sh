@@ -124,12 +124,16 @@ for cmd in marks dump timeline; do
 		fail "$cmd: the label is not shown escaped"
 done
 for cmd in summary functions callgraph memory leaks timeline marks diff; do
-	json $cmd "$E" | jq -e . >/dev/null || fail "$cmd --format=json: does not parse"
+	json $cmd "$E" >"$TMP/out"
+	jq -e . "$TMP/out" >/dev/null || fail "$cmd --format=json: does not parse"
+	# jq takes bad UTF-8 silently; JSON must be UTF-8 (RFC 8259)
+	iconv -f UTF-8 -t UTF-8 "$TMP/out" >/dev/null || fail "$cmd --format=json: not UTF-8"
 done
 # argv: a trace path that is not UTF-8, and one with an escape sequence in an error
 bad=$(printf '%s/v\377\033[2J.bin' "$TMP")
 cp "$TMP/f" "$bad"
 "$ANALYZE" summary --format=json "$bad" >"$TMP/out" || fail "summary of $bad exited $?"
+iconv -f UTF-8 -t UTF-8 "$TMP/out" >/dev/null || fail "a non-UTF-8 path: JSON not UTF-8"
 assert_eq "true" "$(jq '.trace | endswith("/v\ufffd\u001b[2J.bin")' "$TMP/out")" "a non-UTF-8 path in JSON"
 "$ANALYZE" summary "$bad.missing" >/dev/null 2>"$TMP/err"
 assert_eq 1 "$?" "missing file with escapes: exit status"
