@@ -125,7 +125,9 @@ static void usage(FILE *f)
 		"  NS TID lost count=N\n"
 		"  NS TID process pid=N EXE\n"
 		"  NS TID rss bytes=N\n"
-		"then \"stack S: FRAME <- FRAME ...\" (innermost first) for each stack named above.\n"
+		"then \"stack S: FRAME <- FRAME ...\" (innermost first; \"<- [truncated]\": cut at\n"
+		"PERFSHIM_STACK_DEPTH) for each stack named above. \"#\" lines after the first say\n"
+		"what the trace lacks (\"# incomplete trace ...\") or what was found wrong.\n"
 		"Without --merged each thread's events come together, threads in file order.\n"
 		"\n"
 		"Exit status: 0 success, 1 bad input or failed analysis, 2 bad usage.\n");

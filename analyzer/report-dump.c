@@ -9,6 +9,8 @@
  * PATH run to the end of the line and may hold spaces):
  *
  *   # perfshim dump: PATH pid=N ppid=N threads=N flags=0xF
+ *   # incomplete trace PATH: WHAT IS MISSING	(notes.c: what the figures lack, if
+ *   # warning: PATH: WHAT WAS FOUND		 anything, one line each)
  *   NS TID entry depth=D addr=0xA NAME
  *   NS TID exit depth=D addr=0xA dur=NS NAME
  *   NS TID alloc kind=K size=N ptr=0xP stack=S
@@ -23,7 +25,8 @@
  *   NS TID rss bytes=N
  *   stack S: FRAME <- FRAME <- ...		(after the events: every stack named above,
  *					 innermost frame first; FRAME is a function name,
- *					 module+0xOFF or 0xADDR)
+ *					 module+0xOFF or 0xADDR; "<- [truncated]" ends a
+ *					 stack that reached PERFSHIM_STACK_DEPTH)
  *
  * K is malloc, calloc, realloc, reallocarray, memalign, posix_memalign, aligned_alloc,
  * valloc or pvalloc. depth is 0 for an outermost call; an exit's dur is its ns minus its
