@@ -129,6 +129,12 @@ struct reader {
 	uint64_t bytes_total;
 	bool info_complete;		/* a walk went over every thread to its end */
 	bool warned_impossible;		/* trace_impossible said it once */
+	/* (thread instance, seq) -> chunk index + 1, for chunk_again (open addressing) */
+	struct seq_slot {
+		uint64_t key;		/* instance << 32 | seq, + 1 (0 = empty) */
+		uint32_t chunk;
+	} *seq_index;
+	uint32_t seq_mask, nseq;
 };
 
 static inline struct reader *R(const struct trace *t)
@@ -170,6 +176,7 @@ void trace_note(struct loss_note *ln, const char *fmt, ...) __attribute__((forma
 int chunk_again(struct trace *t, struct reader *r, struct tstate *ts, uint32_t i,
 		struct loss_note *ln);
 void check_times(struct trace *t, struct reader *r, struct loss_note *ln);
+void seq_index_add(struct reader *r, const struct tstate *ts, uint32_t i);
 void check_ends(struct trace *t, struct reader *r, struct loss_note *ln);
 
 #endif /* PERFSHIM_TRACE_PRIV_H */

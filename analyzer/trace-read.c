@@ -627,6 +627,7 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			ts->chunks = xrealloc(ts->chunks, ts->chunks_cap * sizeof(*ts->chunks));
 		}
 		ts->chunks[ts->nchunks++] = i;
+		seq_index_add(r, ts, i);
 		/* a seq >= the number of chunks can never be reached: no bit (bounded memory) */
 		if (c->seq >= r->nchunks)
 			goto next;
@@ -644,6 +645,9 @@ next:
 		last_ts = ts;
 	}
 	free(tmap);
+	free(r->seq_index);	/* only the index needs it (chunk_again) */
+	r->seq_index = NULL;
+	r->seq_mask = r->nseq = 0;
 	split_pseudo(t, r);
 
 	for (i = 0; i < t->nthreads + r->npseudo; i++) {
@@ -809,6 +813,7 @@ void trace_close(struct trace *t)
 		free(r->fhash);
 		free(r->entries);
 		free(r->chunks);
+		free(r->seq_index);
 		free(r->ts);
 		free(r);
 	}
