@@ -62,6 +62,7 @@ struct html {
 
 uint32_t html_str(struct html *h, const char *s);
 /* html_frame - id of the frame at @ip (a return address when @is_ra), symbolized once */
+uint32_t html_frame_truncated(struct html *h);
 uint32_t html_frame_of(struct html *h, uint64_t ip, bool is_ra);
 void html_note(struct html *h, const char *what, int thread, uint64_t kept, uint64_t total,
 	       uint64_t value, const char *unit);

@@ -279,6 +279,8 @@ static void stacks_json(struct html *h, struct hmem *m)
 			if (!shim_frame(h, &st.frames[k]))
 				json_u64(j, NULL, html_frame_of(h, st.frames[k].ip,
 								 st.frames[k].is_ra));
+		if (s->stack && trace_stack_truncated(h->t, s->stack))
+			json_u64(j, NULL, html_frame_truncated(h));
 		json_arr_end(j);
 		if (s->supp >= 0 && s->leaked_blocks)
 			json_u64(j, NULL, html_str(h, supp_rule(h->supp, (unsigned)s->supp)));

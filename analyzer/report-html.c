@@ -85,6 +85,33 @@ uint32_t html_frame_of(struct html *h, uint64_t ip, bool is_ra)
 	return h->nframes++;
 }
 
+/*
+ * html_frame_truncated - the id of the "[truncated]" frame (no module, no line): the outermost
+ * frame of a stack cut at PERFSHIM_STACK_DEPTH, so flame graphs hang it below a root of its
+ * own instead of beside main. Keyed by ip 0, which no real frame has.
+ */
+uint32_t html_frame_truncated(struct html *h)
+{
+	struct html_frame *fr;
+	struct xmap_val *v;
+	bool created;
+
+	v = xmap_put(&h->frame_ix, 1ULL << 62, &created);
+	if (!created)
+		return v->w;
+	if (h->nframes == h->frames_cap) {
+		h->frames_cap = h->frames_cap ? h->frames_cap * 2 : 256;
+		h->frames = xrealloc(h->frames, h->frames_cap * sizeof(*h->frames));
+	}
+	fr = &h->frames[h->nframes];
+	fr->name = html_str(h, TRACE_TRUNCATED_FRAME);
+	fr->module = html_str(h, "");
+	fr->file = NONE;
+	fr->line = 0;
+	v->w = h->nframes;
+	return h->nframes++;
+}
+
 /* html_note - what a capped table left out (the page shows one line per note) */
 void html_note(struct html *h, const char *what, int thread, uint64_t kept, uint64_t total,
 	       uint64_t value, const char *unit)
@@ -609,6 +636,9 @@ static void header_json(struct html *h)
 	}
 	if (t->hdr.min_duration_ns)
 		json_u64(j, "min_duration_ns", t->hdr.min_duration_ns);
+	/* complete, incomplete, warnings (notes.c): the page's banners */
+	notes_json((struct trace *)t, j);
+	json_bool(j, "process_finished", t->end_seen);
 	if (h->thread >= 0)
 		json_u64(j, "thread_filter", (uint64_t)h->thread);
 }

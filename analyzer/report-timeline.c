@@ -209,6 +209,8 @@ static void timeline_json(struct json *jw, const char *key, const struct timelin
 	uint32_t i;
 
 	json_obj_begin(&j, key);
+	if (!key)	/* a document of its own (html embeds the object and says it itself) */
+		notes_json((struct trace *)t, &j);
 	json_u64(&j, "duration_ns", tl->end_ns);
 	json_u64(&j, "interval_ns", tl->end_ns / NSTEPS);
 	json_str(&j, "verdict", v->grows ? "grows" : "steady");
@@ -256,6 +258,7 @@ static void timeline_csv(const struct timeline *tl, const struct trace *t)
 {
 	uint32_t i, m;
 
+	notes_comment((struct trace *)t, stdout, "# ");
 	printf("time_ns,live_bytes,live_blocks,rss_bytes,mark\n");
 	for (i = 0; i < tl->n; i++) {
 		const struct sample *s = &tl->s[i];
@@ -318,6 +321,7 @@ static void timeline_text(const struct timeline *tl, const struct trace *t, stru
 	uint32_t i, m;
 	bool rss = false;
 
+	notes_text((struct trace *)t, stdout);
 	printf("Timeline of %s: %s, sampled every %s\n", t->path, fmt_ns(a, sizeof(a), tl->end_ns),
 	       fmt_ns(b, sizeof(b), tl->end_ns / NSTEPS));
 	for (i = 0; i < tl->n; i++)
@@ -346,6 +350,8 @@ static void timeline_text(const struct timeline *tl, const struct trace *t, stru
 	for (i = 0; v->grows && i < v->nsus && i < NSUSPECTS; i++)
 		printf("  %12s/s  %s\n", fmt_bytes(a, sizeof(a), (uint64_t)llround(v->sus[i]->rate)),
 		       replay_text_stack(t, sym, v->sus[i]->stack, st, sizeof(st)));
+	if (replay_truncated_shown())
+		printf("%s.\n", TRACE_TRUNCATED_LEGEND);
 }
 
 /* The replay stopped at the sample times, the symbols and the verdict. Return: 0 or -1. */
@@ -400,7 +406,7 @@ int report_timeline(struct trace *t, const struct opts *o)
 	struct replay r;
 	int ret = -1;
 
-	if (!(t->hdr.flags & TRACE_F_MALLOC))
+	if (!(t->hdr.flags & TRACE_F_MALLOC) && !t->nallocs && !t->nfrees && !t->nreallocs)
 		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
 			t->path);
 	if (timeline_load(t, o, tl, &r, &sym, &v) < 0)

@@ -37,6 +37,7 @@ static uint32_t node_new(struct flame *fl, uint32_t parent, uint32_t name)
 	n->parent = parent;
 	n->name = name;
 	n->first_child = n->next = NONE;
+	n->depth = fl->nnodes ? fl->nodes[parent].depth + 1 : 0;
 	return fl->nnodes++;
 }
 
@@ -101,6 +102,26 @@ uint32_t flame_child(struct flame *fl, uint32_t parent, uint32_t name)
 	return v->w;
 }
 
+/*
+ * flame_step - the node a frame named @name gets below @parent: its child of that name
+ * (created if new), except on a path already FLAME_FOLD_DEPTH frames deep, where a function
+ * that is on the path folds back into its nearest activation (export.h). The walk up ends
+ * at the first match, so direct recursion costs one step.
+ */
+uint32_t flame_step(struct flame *fl, uint32_t parent, uint32_t name)
+{
+	uint32_t a;
+
+	if (fl->nodes[parent].depth >= FLAME_FOLD_DEPTH) {
+		for (a = parent; a; a = fl->nodes[a].parent)
+			if (fl->nodes[a].name == name) {
+				fl->folded++;
+				return a;
+			}
+	}
+	return flame_child(fl, parent, name);
+}
+
 /* flame_add - add @value to the self value of path @names[0..n) (outermost first) below @node. */
 void flame_add(struct flame *fl, uint32_t node, const uint32_t *names, unsigned n,
 	       uint64_t value)
@@ -108,7 +129,7 @@ void flame_add(struct flame *fl, uint32_t node, const uint32_t *names, unsigned 
 	unsigned i;
 
 	for (i = 0; i < n; i++)
-		node = flame_child(fl, node, names[i]);
+		node = flame_step(fl, node, names[i]);
 	fl->nodes[node].self += value;
 }
 
@@ -207,7 +228,8 @@ void flame_folded(const struct flame *fl, FILE *f)
 #define FONT_SIZE 12
 #define FONT_W 0.59		/* average glyph width / font size (Verdana-like) */
 #define XPAD 10
-#define TOP 54			/* title, subtitle, hint */
+#define TOP0 54			/* title, subtitle, hint */
+#define NOTE_H 14		/* a warning line under them (svg_opts.notes) */
 #define BOTTOM 28		/* details line */
 #define MIN_PX 0.1		/* narrower frames are not drawn (flamegraph.pl does the same) */
 
@@ -323,7 +345,7 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 	uint32_t *path, *stack, maxdepth = 0, depth, n, i, sp;
 	double *xs;
 	uint64_t omitted = 0;
-	unsigned H;
+	unsigned H, top, k;
 	const char *id = so->id ? so->id : "flame";
 	bool mem = so->unit && strcmp(so->unit, "ns");
 	char val[64], fill[32];
@@ -339,7 +361,8 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 		if ((double)fl->nodes[i].total * scale >= MIN_PX && path[i] > maxdepth)
 			maxdepth = path[i];
 	}
-	H = TOP + (maxdepth + 1) * FRAME_H + BOTTOM;
+	top = TOP0 + so->nnotes * NOTE_H;
+	H = top + (maxdepth + 1) * FRAME_H + BOTTOM;
 
 	if (so->standalone)
 		fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
@@ -370,9 +393,16 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 		id, W - XPAD);
 	fprintf(f, "<text class=\"matched\" id=\"%s-matched\" x=\"%u\" y=\"36\" "
 		   "text-anchor=\"end\" fill=\"#b04ce0\"></text>\n", id, W - XPAD);
+	/* what the picture lacks or leaves out (incomplete trace, folded recursion): visible */
+	for (k = 0; k < so->nnotes; k++) {
+		fprintf(f, "<text class=\"warning\" x=\"%d\" y=\"%u\" fill=\"#b00000\" "
+			   "font-size=\"11\">", XPAD, TOP0 + (k + 1) * NOTE_H - 3);
+		fput_xml(so->notes[k], f);
+		fputs("</text>\n", f);
+	}
 	if (!root_total)
 		fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">no data</text>\n",
-			W / 2, TOP + FRAME_H);
+			W / 2, top + FRAME_H);
 
 	/* pre-order walk; xs[n] = left edge of node n */
 	sp = 0;
@@ -398,8 +428,8 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 		fprintf(f, "\n(%s, %.2f%%)</title><rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" "
 			   "height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%u\">",
 			val, 100.0 * (double)nd->total / (double)root_total, x,
-			TOP + (maxdepth - depth) * FRAME_H, w, FRAME_H - 1, n ? fill : "#e0e0e0",
-			x + 3, TOP + (maxdepth - depth) * FRAME_H + FRAME_H - 4);
+			top + (maxdepth - depth) * FRAME_H, w, FRAME_H - 1, n ? fill : "#e0e0e0",
+			x + 3, top + (maxdepth - depth) * FRAME_H + FRAME_H - 4);
 		fput_fit(fl->names[nd->name], w, f);
 		fputs("</text></g>\n", f);
 

@@ -241,6 +241,9 @@
 			box.appendChild(note("No memory view of its own for this thread; 'all threads' has every leak."));
 			return;
 		}
+		if (m.T.process_finished === false)
+			box.appendChild(h("p", { class: "banner bad", id: "unfinished", text: "The process did not finish: " +
+				"these blocks were live when recording stopped, not necessarily leaked." }));
 		var L = leakRows(m, st.thread), bytes = 0, blocks = 0;
 		L.forEach(function (s) { bytes += s.leaked_bytes; blocks += s.leaked_blocks; });
 		box.appendChild(h("p", { id: "leak-total", text: fmtCount(bytes) + " bytes in " + fmtCount(blocks) +

@@ -331,6 +331,10 @@
 				h("ul", {}, T.incomplete.map(function (x) {
 					return h("li", { text: typeof x === "string" ? x : x.message || JSON.stringify(x) });
 				}))]));
+		if (T.warnings && T.warnings.length)
+			b.appendChild(h("div", { class: "banner bad", id: "warnings" }, [
+				"Found wrong in this trace, and left out of the figures:",
+				h("ul", {}, T.warnings.map(function (x) { return h("li", { text: x }); }))]));
 		if (T.damaged)
 			b.appendChild(h("div", { class: "banner bad", text: "Damaged trace: " + fmtCount(T.damaged.chunks) +
 				" chunks (" + fmtBytes(T.damaged.bytes) + ") could not be read" +
