@@ -21,12 +21,13 @@
 # samples went, the commands) go to build/bench/accuracy.txt. perf, uftrace or jq missing or
 # refused gives n/a and the reason, never a failure.
 #
-# Knobs: BENCH_ACC_RUNS (5: perf and perfshim runs each), BENCH_ACC_UFT_RUNS (3),
-#        BENCH_ACC_FREQ (20000 Hz), BENCH_ACC_STACK (8192: bytes of stack per sample),
+# Knobs: BENCH_ACC_PERF_RUNS (8), BENCH_ACC_RUNS (5: perfshim), BENCH_ACC_UFT_RUNS (3),
+#        BENCH_ACC_FREQ (20000 Hz), BENCH_ACC_STACK (4096: bytes of user stack per sample),
 #        BENCH_ACC_LOAD (2 busy loops), BENCH_ACC_PIN=1 (pin loop i to CPU i mod nproc),
 #        BENCH_ACC_INTERP (22: bench.toy argument), BENCH_ACC_MINIDB (3: bench.sql SIZE),
 #        BENCH_ACC_EVENTS (perfshim's PERFSHIM_EVENTS; default: unset, calls and malloc),
-#        BENCH_ACC_LOADS ("quiet loaded"), BENCH_QUICK=1 (2 runs, smaller sizes),
+#        BENCH_ACC_LOADS ("quiet loaded"), BENCH_ACC_PERF / BENCH_ACC_UFTRACE (the commands),
+#        BENCH_QUICK=1 (2 runs, smaller sizes),
 #        BENCH_NO_INSTALL=1 (do not run misc/install-deps.sh --bench).
 set -uo pipefail
 
@@ -39,17 +40,21 @@ work="$out/accuracy"
 details="$out/accuracy.txt"
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	: "${BENCH_ACC_RUNS:=2}" "${BENCH_ACC_UFT_RUNS:=1}" "${BENCH_ACC_INTERP:=20}"
+	: "${BENCH_ACC_PERF_RUNS:=2}" "${BENCH_ACC_RUNS:=2}" "${BENCH_ACC_UFT_RUNS:=1}"
+	: "${BENCH_ACC_INTERP:=20}"
 	: "${BENCH_ACC_MINIDB:=1}"
 fi
+PERF_RUNS=${BENCH_ACC_PERF_RUNS:-8}
 RUNS=${BENCH_ACC_RUNS:-5}
 UFT_RUNS=${BENCH_ACC_UFT_RUNS:-3}
 FREQ=${BENCH_ACC_FREQ:-20000}
-STACK=${BENCH_ACC_STACK:-8192}
+STACK=${BENCH_ACC_STACK:-4096}
 NLOAD=${BENCH_ACC_LOAD:-2}
 INTERP_N=${BENCH_ACC_INTERP:-22}
 MINIDB_N=${BENCH_ACC_MINIDB:-3}
 LOADS=${BENCH_ACC_LOADS:-quiet loaded}
+PERF=${BENCH_ACC_PERF:-perf}
+UFTRACE=${BENCH_ACC_UFTRACE:-uftrace}
 # issue 8's targets
 T_OVERLAP=9 T_MEAN=1 T_MAX=3
 
@@ -81,16 +86,16 @@ fi
 # container's seccomp profile or a missing kernel feature can each refuse it).
 perf_ok=1 perf_why=
 paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo '?')
-if ! have perf; then
+if ! have "$PERF"; then
 	perf_ok=0 perf_why="perf not installed (Debian: linux-perf; misc/install-deps.sh --bench)"
-elif ! perf record -q -e cpu-clock -F 1000 --call-graph "dwarf,$STACK" -o "$work/probe.data" \
+elif ! "$PERF" record -q -e cpu-clock -F 1000 --call-graph "dwarf,$STACK" -o "$work/probe.data" \
 	-- true >/dev/null 2>"$work/probe.err"; then
 	perf_ok=0
 	perf_why="perf record refused: $(grep -v '^ *$' "$work/probe.err" | head -n 1)"
 	perf_why+=" (kernel.perf_event_paranoid=$paranoid)"
 fi
 uft_ok=1 uft_why=
-have uftrace || { uft_ok=0 uft_why="uftrace not installed (misc/install-deps.sh --bench)"; }
+have "$UFTRACE" || { uft_ok=0 uft_why="uftrace not installed (misc/install-deps.sh --bench)"; }
 ps_ok=1 ps_why=
 have jq || { ps_ok=0 ps_why="jq missing (misc/install-deps.sh)"; }
 for f in "$LIB" "$ANALYZE"; do
@@ -120,7 +125,7 @@ instrumented() {
 perf_self() {
 	local data=$1 prog instr=$3
 	prog=$(basename "$2")
-	perf script -i "$data" -F ip,sym,dso --no-demangle 2>>"$work/perf-script.err" |
+	"$PERF" script -i "$data" -F ip,sym,dso --no-demangle 2>>"$work/perf-script.err" |
 		awk -v prog="$prog" -v instr="$instr" "$base_awk"'
 		BEGIN { while ((getline f < instr) > 0) ok[f] = 1; RS = ""; FS = "\n" }
 		function dso_of(line,   p) {
@@ -177,7 +182,7 @@ ps_self() {
 # uft_self DIR: "name<TAB>ns" from uftrace report's self column; its "linux:..." rows
 # (schedule events it records itself) are not program functions and are left out.
 uft_self() {
-	uftrace report -d "$1" --no-pager -s self 2>>"$work/uftrace.err" | awk "$base_awk"'
+	"$UFTRACE" report -d "$1" --no-pager -s self 2>>"$work/uftrace.err" | awk "$base_awk"'
 		function ns(v, u) {
 			if (u == "ns") return v; if (u == "us") return v * 1e3
 			if (u == "ms") return v * 1e6; if (u == "s") return v * 1e9
@@ -261,24 +266,27 @@ start_load() {
 declare -A NA LOADAVG
 field_used=
 
-# measure NAME LOAD BIN ARGS...: RUNS interleaved rounds of perf, perfshim and uftrace
+# measure NAME LOAD BIN ARGS...: interleaved rounds of perf, perfshim and uftrace runs (each
+# round runs every tool that has runs left), so that all see the same machine
 measure() {
 	local name=$1 load=$2 bin=$3
 	shift 3
-	local tag="$name.$load" r instr="$work/$name.instr"
+	local tag="$name.$load" r instr="$work/$name.instr" rounds=$PERF_RUNS
 	local pd="$work/$tag.perf.data" tr="$work/$tag.bin" ud="$work/$tag.uftrace"
-	echo "== accuracy: $name, $load: $RUNS rounds (uftrace $UFT_RUNS)" >&2
+	[ "$RUNS" -gt "$rounds" ] && rounds=$RUNS
+	[ "$UFT_RUNS" -gt "$rounds" ] && rounds=$UFT_RUNS
+	echo "== accuracy: $name, $load: perf $PERF_RUNS, perfshim $RUNS, uftrace $UFT_RUNS runs" >&2
 	[ -s "$instr" ] || instrumented "$bin" >"$instr"
-	for ((r = 1; r <= RUNS; r++)); do
-		if [ $perf_ok = 1 ]; then
+	for ((r = 1; r <= rounds; r++)); do
+		if [ $perf_ok = 1 ] && [ "$r" -le "$PERF_RUNS" ]; then
 			rm -f "$pd"
-			if perf record -q -e cpu-clock -F "$FREQ" --call-graph "dwarf,$STACK" -o "$pd" \
+			if "$PERF" record -q -e cpu-clock -F "$FREQ" --call-graph "dwarf,$STACK" -o "$pd" \
 				-- "$bin" "$@" >/dev/null 2>>"$work/$tag.perf.err"; then
 				perf_self "$pd" "$bin" "$instr" >"$work/$tag.perf.$r"
 			fi
 			rm -f "$pd"
 		fi
-		if [ $ps_ok = 1 ]; then
+		if [ $ps_ok = 1 ] && [ "$r" -le "$RUNS" ]; then
 			rm -f "$tr"
 			if env PERFSHIM_OUTPUT="$tr" ${BENCH_ACC_EVENTS:+PERFSHIM_EVENTS=$BENCH_ACC_EVENTS} \
 				LD_PRELOAD="$LIB" "$bin" "$@" >/dev/null 2>>"$work/$tag.ps.err"; then
@@ -290,7 +298,7 @@ measure() {
 		fi
 		if [ $uft_ok = 1 ] && [ "$r" -le "$UFT_RUNS" ]; then
 			rm -rf "$ud"
-			if uftrace record --no-libcall -d "$ud" "$bin" "$@" >/dev/null \
+			if "$UFTRACE" record --no-libcall -d "$ud" "$bin" "$@" >/dev/null \
 				2>>"$work/$tag.uft.err"; then
 				uft_self "$ud" >"$work/$tag.uft.$r"
 			fi
@@ -309,7 +317,7 @@ verdict() {
 # report NAME LOAD: the figures of one program under one load (rows, details, one line)
 report() {
 	local name=$1 load=$2 tag="$1.$2" label="accuracy $1, $2"
-	local -a pf psf uf
+	local -a pf=() psf=() uf=()
 	local f
 	for f in "$work/$tag".perf.[0-9]*; do [ -s "$f" ] && pf+=("$f"); done
 	for f in "$work/$tag".ps.[0-9]*; do [ -s "$f" ] && psf+=("$f"); done
@@ -348,11 +356,16 @@ report() {
 	local ovs="n/a" uovs="n/a"
 	[ "$ov" != n/a ] && ovs="$ov/10"
 	[ "$uov" != n/a ] && uovs="$uov/10"
+	local ps_txt uf_txt
+	ps_txt=$(printf 'overlap %-5s mean %4s pp  max %4s pp' "$ovs" "$me" "$mx")
+	uf_txt=$(printf '%-5s %4s pp %4s pp' "$uovs" "$ume" "$umx")
+	[ "$ov" = n/a ] && ps_txt="n/a ($why_ps)"
+	[ "$uov" = n/a ] && uf_txt="n/a ($why_uf)"
 	if [ -n "$why_ref" ]; then
 		printf 'accuracy: %-7s %-7s n/a: %s\n' "$name" "$load" "$why_ref"
 	else
-		printf 'accuracy: %-7s %-7s perfshim  overlap %-5s mean %4s pp  max %4s pp   uftrace %-5s %4s pp %4s pp   target %d/10, %s pp, %s pp: %s\n' \
-			"$name" "$load" "$ovs" "$me" "$mx" "$uovs" "$ume" "$umx" $T_OVERLAP $T_MEAN $T_MAX "$met"
+		printf 'accuracy: %-7s %-7s perfshim  %s   uftrace %s   target %d/10, %s pp, %s pp: %s\n' \
+			"$name" "$load" "$ps_txt" "$uf_txt" $T_OVERLAP $T_MEAN $T_MAX "$met"
 	fi
 	if [ -n "$rows_file" ]; then
 		local mo mm mxx
@@ -363,7 +376,8 @@ report() {
 			"$label" "top-10 overlap vs perf" "$ovs" uftrace "$uovs" "" ">= $T_OVERLAP/10" "$mo" \
 			"$label" "mean share error (pp)" "$me" uftrace "$ume" "" "<= $T_MEAN pp" "$mm" \
 			"$label" "max share error (pp)" "$mx" uftrace "$umx" "" "<= $T_MAX pp" "$mxx" >>"$rows_file"
-		[ -n "$why_ref" ] && printf 'note\t%s: %s\n' "$label" "$why_ref" >>"$rows_file"
+		[ -n "$why_ref" ] && [ "$why_ref" != "${perf_why:-}" ] &&
+			printf 'note\t%s: %s\n' "$label" "$why_ref" >>"$rows_file"
 	fi
 
 	# details: where perf's samples went, the noise floor, and the shares side by side
@@ -374,7 +388,7 @@ report() {
 	read -r tot hook outs lib kern dir <<<"$stats"
 	detail "perf: ${#pf[@]} runs, $tot samples: $hook in the hooks (left out), $outs outside program functions (left out),"
 	detail "      $dir in program functions, $lib in libraries and $kern in the kernel (charged to their program caller)"
-	detail "perf noise floor (each perf run against the others pooled, median): $(noise_floor "${pf[@]}")"
+	detail "perf's own noise: $(noise_floor "$work/$tag.pooled" "${pf[@]}")"
 	detail "perfshim: ${#psf[@]} runs (field ${field_used:-n/a})${why_ps:+; $why_ps}; uftrace: ${#uf[@]} runs${why_uf:+; $why_uf}"
 	detail "$(printf '%-28s %9s %9s %9s' function 'perf %' 'perfshim %' 'uftrace %')"
 	{ top10 "$ref"; [ -s "$psm" ] && top10 "$psm"; [ -s "$ufm" ] && top10 "$ufm"; } 2>/dev/null |
@@ -386,11 +400,22 @@ report() {
 		"$work/union" "$ref" "$psm" "$ufm" 2>/dev/null | sort -k2,2gr >>"$work/details"
 }
 
-# noise_floor PERF_RUN...: how far one perf run's shares are from the others' pooled (the
-# error a perfect tool would still show against a reference of this many samples)
+# noise_floor POOLED PERF_RUN...: how much of an error is the reference's own sampling noise.
+# Binomial over the pooled samples: E|error| = sqrt(2/pi) sigma, sigma = sqrt(p (1 - p) / N),
+# averaged over perf's top 10, and the largest 2 sigma; then, measured, one perf run against
+# the other runs pooled (the median over runs: the noise of a reference of one run).
 noise_floor() {
-	[ $# -ge 2 ] || { echo "n/a (one run)"; return; }
-	local i j means=() maxes=() e
+	local pooled=$1
+	shift
+	local binom i j means=() maxes=() e mm mx
+	binom=$(sort -t"$(printf '\t')" -k2,2gr "$pooled" | awk -F'\t' '{ v[NR] = $2; n += $2 }
+		END { for (i = 1; i <= 10 && i <= NR; i++) { p = v[i] / n; s = 100 * sqrt(p * (1 - p) / n)
+			sum += 0.7979 * s; if (2 * s > mx) mx = 2 * s; k++ }
+			printf "mean %.2f pp, max (2 sigma) %.2f pp", k ? sum / k : 0, mx }')
+	if [ $# -lt 2 ]; then
+		echo "binomial over the pooled samples: $binom"
+		return
+	fi
 	for ((i = 1; i <= $#; i++)); do
 		local others=()
 		for ((j = 1; j <= $#; j++)); do [ $j = $i ] || others+=("${!j}"); done
@@ -402,10 +427,9 @@ noise_floor() {
 		means+=("$(cut -d' ' -f2 <<<"$e")")
 		maxes+=("$(cut -d' ' -f3 <<<"$e")")
 	done
-	local mm mx
 	mm=$(printf '%s\n' "${means[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	mx=$(printf '%s\n' "${maxes[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	echo "mean $mm pp, max $mx pp"
+	echo "binomial over the pooled samples: $binom; one run against the others: mean $mm pp, max $mx pp"
 }
 
 # ------------------------------------------------------------------ run
@@ -430,6 +454,7 @@ for load in $LOADS; do
 			NA[$name]="missing $bin (make samples)"
 			continue
 		fi
+		[ $perf_ok = 1 ] || continue	# no reference: nothing to compare with
 		# shellcheck disable=SC2086 # the arguments are words
 		measure "$name" "$load" "$bin" ${PROG_ARGS[$name]}
 	done
@@ -451,12 +476,12 @@ done)
 	echo "perfshim accuracy, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r)"
 	echo "$summary"
 	echo
-	echo "reference: $(perf --version 2>/dev/null || echo 'perf: n/a'), perf record -e cpu-clock -F $FREQ" \
-		"--call-graph dwarf,$STACK (no tracer: glibc's empty hooks), $RUNS runs pooled"
+	echo "reference: $("$PERF" --version 2>/dev/null || echo 'perf: n/a'), perf record -e cpu-clock -F $FREQ" \
+		"--call-graph dwarf,$STACK (no tracer: glibc's empty hooks), $PERF_RUNS runs pooled"
 	echo "perfshim:  LD_PRELOAD=build/libperfshim.so${BENCH_ACC_EVENTS:+ PERFSHIM_EVENTS=$BENCH_ACC_EVENTS}," \
 		"perfshim-analyze functions --format=json: ${field_used:-n/a}" \
 		"$( [ "${field_used:-}" = self_ns ] && echo '(wall clock)' ), median of $RUNS runs"
-	echo "uftrace:   $(uftrace --version 2>/dev/null | head -n 1 || echo n/a), uftrace record --no-libcall + report -s self," \
+	echo "uftrace:   $("$UFTRACE" --version 2>/dev/null | head -n 1 || echo n/a), uftrace record --no-libcall + report -s self," \
 		"median of $UFT_RUNS runs"
 	echo "programs:  build/samples/O2/interp samples/interp/bench.toy $INTERP_N;" \
 		"build/samples/O2/minidb samples/minidb/bench.sql $MINIDB_N (gcc -O2 -g -finstrument-functions)"
@@ -468,9 +493,14 @@ done)
 echo "$summary"
 echo "(details in ${details#"$top"/})"
 if [ -n "$rows_file" ]; then
-	printf 'note\taccuracy: perfshim self time from %s%s; perf %s Hz, %s runs pooled; details in %s\n' \
-		"${field_used:-n/a}" "$( [ "${field_used:-}" = self_ns ] && echo ' (wall clock)')" "$FREQ" "$RUNS" \
-		"${details#"$top"/}" >>"$rows_file"
+	[ -n "$field_used" ] &&
+		printf 'note\taccuracy: perfshim (%s) self time from %s%s; perf %s Hz, %s runs pooled; details in %s\n' \
+			"${BENCH_ACC_EVENTS:-default events: calls and malloc}" "$field_used" \
+			"$( [ "$field_used" = self_ns ] && echo ' (wall clock)')" "$FREQ" \
+			"$PERF_RUNS" "${details#"$top"/}" >>"$rows_file"
+	for why in "$perf_why" "$ps_why" "$uft_why"; do
+		[ -n "$why" ] && printf 'note\taccuracy: n/a: %s\n' "$why" >>"$rows_file"
+	done
 	for n in "${notes[@]}"; do printf 'note\t%s\n' "$n" >>"$rows_file"; done
 fi
 exit 0

@@ -7,6 +7,7 @@
 #   allocation-heavy: mallocbench (1 and 2 threads) and sqlite3 (not instrumented): plain,
 #                     perfshim, heaptrack
 #   analyzer:         perfshim-analyze functions/memory vs uftrace report / heaptrack_print
+#   accuracy:         bench/accuracy.sh: self time shares against perf sampling (docs/accuracy.md)
 #
 # CPU time is user+sys of the command and all its waited-for children (bench/cputime.c, a
 # getrusage wrapper: /usr/bin/time rounds to 10 ms), so a shared, busy machine skews it far
@@ -19,7 +20,8 @@
 # build/bench/results.txt. A missing peer gives "n/a" and the reason, never a failure.
 #
 # Knobs: BENCH_NO_INSTALL=1 (do not install missing peers), BENCH_RUNS=N, BENCH_FIB=N (fib argument), BENCH_INTERP=N (bench.toy argument),
-#        BENCH_MALLOC=N (mallocbench pairs), BENCH_QUICK=1 (small sizes, 3 runs: a smoke run).
+#        BENCH_MALLOC=N (mallocbench pairs), BENCH_QUICK=1 (small sizes, 3 runs: a smoke run),
+#        BENCH_ACCURACY=0 (no accuracy rows; bench/accuracy.sh lists its own BENCH_ACC_* knobs).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -369,6 +371,23 @@ for w in mallocbench sqlite; do
 	bench_analyzer "ana-$w" "analyze memory: $w" "$ANALYZE memory $work/$w.bin" \
 		"heaptrack_print" "$peer_cmd" "${EVENTS[$w]:-n/a}"
 done
+
+# ------------------------------------------------------------------ accuracy
+
+# Self times against perf sampling of the same binaries (bench/accuracy.sh, issue 8): its rows
+# join the table, its notes the notes. BENCH_ACCURACY=0 leaves it out.
+if [ "${BENCH_ACCURACY:-1}" = 1 ]; then
+	echo "== accuracy: bench/accuracy.sh" >&2
+	: >"$work/accuracy.rows"
+	BENCH_NO_INSTALL=1 "$top/bench/accuracy.sh" --rows "$work/accuracy.rows" >&2 ||
+		note "bench/accuracy.sh exited $?"
+	while IFS= read -r line; do
+		case $line in
+		row$'\t'*) rows+=("${line#row$'\t'}") ;;
+		note$'\t'*) note "${line#note$'\t'}" ;;
+		esac
+	done <"$work/accuracy.rows"
+fi
 
 # ------------------------------------------------------------------ report
 
