@@ -96,7 +96,9 @@ elif ! "$PERF" record -q -e cpu-clock -F 1000 --call-graph "dwarf,$STACK" -o "$w
 fi
 uft_ok=1 uft_why=
 have "$UFTRACE" || { uft_ok=0 uft_why="uftrace not installed (misc/install-deps.sh --bench)"; }
+[ "$UFT_RUNS" -gt 0 ] || { uft_ok=0 uft_why="no uftrace runs (BENCH_ACC_UFT_RUNS=0)"; }
 ps_ok=1 ps_why=
+[ "$RUNS" -gt 0 ] || { ps_ok=0 ps_why="no perfshim runs (BENCH_ACC_RUNS=0)"; }
 have jq || { ps_ok=0 ps_why="jq missing (misc/install-deps.sh)"; }
 for f in "$LIB" "$ANALYZE"; do
 	[ -e "$f" ] || { ps_ok=0 ps_why="missing $f (make all)"; }
@@ -205,7 +207,8 @@ pool() { cat "$@" 2>/dev/null | grep -v '^#' | awk -F'\t' '{ s[$1] += $2 } END {
 shares() { awk -F'\t' '{ v[$1] = $2; t += $2 } END { for (f in v) printf "%s\t%.6f\n", f, (t > 0 ? 100 * v[f] / t : 0) }' "$1"; }
 
 # median_shares FILE...: per function, the median over the runs of its share (0 in a run
-# where it does not appear): one slow run moves no figure.
+# where it does not appear; the mean of the middle two for an even number of runs), then
+# scaled so that the medians add up to 100% again: one disturbed run moves no figure.
 median_shares() {
 	local f i=0
 	for f in "$@"; do
@@ -215,7 +218,8 @@ median_shares() {
 		END { for (f in name) for (r = 1; r <= runs; r++) printf "%s\t%.6f\n", f, ((f, r) in v) ? v[f, r] : 0 }' |
 		sort -t"$(printf '\t')" -k1,1 -k2,2g |
 		awk -F'\t' -v runs=$# '{ v[$1, ++n[$1]] = $2 }
-		END { for (f in n) printf "%s\t%.6f\n", f, v[f, int((runs + 1) / 2)] }'
+		END { for (f in n) { m[f] = (v[f, int((runs + 1) / 2)] + v[f, int(runs / 2) + 1]) / 2; t += m[f] }
+			for (f in m) printf "%s\t%.6f\n", f, (t > 0 ? 100 * m[f] / t : 0) }'
 }
 
 top10() { sort -t"$(printf '\t')" -k2,2gr -k1,1 "$1" | head -n 10; }
@@ -391,6 +395,8 @@ report() {
 	detail "perf's own noise: $(noise_floor "$work/$tag.pooled" "${pf[@]}")"
 	detail "perfshim: ${#psf[@]} runs (field ${field_used:-n/a})${why_ps:+; $why_ps}; uftrace: ${#uf[@]} runs${why_uf:+; $why_uf}"
 	detail "$(printf '%-28s %9s %9s %9s' function 'perf %' 'perfshim %' 'uftrace %')"
+	[ -e "$psm" ] || : >"$psm"	# a tool without runs: an empty column ("-")
+	[ -e "$ufm" ] || : >"$ufm"
 	{ top10 "$ref"; [ -s "$psm" ] && top10 "$psm"; [ -s "$ufm" ] && top10 "$ufm"; } 2>/dev/null |
 		cut -f1 | sort -u >"$work/union"
 	awk -F'\t' 'FILENAME == ARGV[1] { u[$1] = 1; next } FILENAME == ARGV[2] { r[$1] = $2; next }
