@@ -62,7 +62,7 @@ rows_file=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rows) rows_file=${2:?--rows needs a file}; shift 2 ;;
-	-h | --help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "accuracy.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done

@@ -14,7 +14,7 @@
 
 /* Deliberately small and fixed: sized for the small dimension tables the hash join was
  * written for. With a big inner table every probe walks a long chain (hj_probe), which is
- * what a profile of the orders x customers queries shows. */
+ * what a profile of bench.sql's hash join of customers and orders shows. */
 #define HJ_BUCKETS 64
 
 /* ---------------------------------------------------------------- tuples */
