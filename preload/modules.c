@@ -297,15 +297,13 @@ void ps_modules_record(struct ps_thread *t)
 
 	if (!t)
 		return;
-	t->guard++;
-	ps_signal_fence();
+	ps_guard_take(t, 1);
 	pthread_mutex_lock(&mods_lock);
 	check_process();
 	mods_gen++;
 	dl_iterate_phdr(walk_record, &w);
 	pthread_mutex_unlock(&mods_lock);
-	ps_signal_fence();
-	t->guard--;
+	ps_guard_drop(t, 1);
 	errno = saved;
 }
 
@@ -332,8 +330,7 @@ static void modules_unload(struct ps_thread *t)
 	size_t i;
 	uint8_t *p;
 
-	t->guard++;
-	ps_signal_fence();
+	ps_guard_take(t, 1);
 	pthread_mutex_lock(&mods_lock);
 	check_process();
 	mods_gen++;
@@ -359,8 +356,7 @@ static void modules_unload(struct ps_thread *t)
 	}
 	pthread_mutex_unlock(&mods_lock);
 	ps_code_check(t);
-	ps_signal_fence();
-	t->guard--;
+	ps_guard_drop(t, 1);
 }
 
 /*

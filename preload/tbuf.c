@@ -133,7 +133,8 @@ static void reset_tables(struct ps_thread *t)
 /*
  * ps_thread_setup - first event of a thread: map its buffer and tables, register it.
  * Runs with the thread marked OFF so that allocations made here (pthread_setspecific may
- * calloc) pass through unrecorded instead of recursing into the set-up.
+ * calloc) pass through unrecorded instead of recursing into the set-up, and under the guard,
+ * so that no handler runs (and jumps out) half-way: the thread would stay OFF.
  * Return: the thread, or NULL when it cannot record (no memory: told once).
  */
 PS_NOINLINE struct ps_thread *ps_thread_setup(void)
@@ -141,6 +142,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	struct ps_thread *t = &ps_self;
 	int saved = errno;
 
+	ps_guard_take(t, PS_GUARD_INTERNAL);
 	t->state = PS_T_OFF;
 	t->buf = map(ps_cfg.bufsize);
 	t->shadow_cap = SHADOW_FRAMES;
@@ -153,6 +155,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	if (!t->buf || !t->shadow || !t->fids || !t->nodes || !t->last_stack) {
 		unmap_tables(t);
 		ps_warn_once("out of memory for a thread's trace buffer; thread not recorded");
+		ps_guard_drop(t, PS_GUARD_INTERNAL);
 		errno = saved;
 		return NULL;
 	}
@@ -161,15 +164,14 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	t->limit = t->end - TRACE_MAX_RECORD;
 	reset_tables(t);
 
-	t->guard += PS_GUARD_INTERNAL;
 	if (key_ok)
 		pthread_setspecific(thread_key, t);
 	pthread_mutex_lock(&threads_lock);
 	t->registered = reg_add(t) == 0;
 	pthread_mutex_unlock(&threads_lock);
-	t->guard -= PS_GUARD_INTERNAL;
 
 	t->state = PS_T_ACTIVE;
+	ps_guard_drop(t, PS_GUARD_INTERNAL);
 	errno = saved;
 	return t;
 }
@@ -279,7 +281,7 @@ void ps_thread_finish(struct ps_thread *t)
 {
 	if (t->state != PS_T_ACTIVE)
 		return;
-	t->guard += PS_GUARD_INTERNAL;
+	ps_guard_take(t, PS_GUARD_INTERNAL);
 	ps_emit_thread_name(t);
 	if (t->lost)
 		ps_emit_lost(t);
@@ -295,7 +297,7 @@ void ps_thread_finish(struct ps_thread *t)
 	flush_unlock(t);
 	unregister(t);
 	unmap_tables(t);
-	t->guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(t, PS_GUARD_INTERNAL);
 }
 
 /*
@@ -311,9 +313,9 @@ static void thread_dtor(void *arg)
 	if (t != &ps_self)
 		return;
 	if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
-		t->guard += PS_GUARD_INTERNAL;
+		ps_guard_take(t, PS_GUARD_INTERNAL);
 		pthread_setspecific(thread_key, t);
-		t->guard -= PS_GUARD_INTERNAL;
+		ps_guard_drop(t, PS_GUARD_INTERNAL);
 	} else {
 		ps_thread_finish(t);
 	}
@@ -333,14 +335,16 @@ static void cut_thread(struct ps_thread *t)
 	flush_lock(t);
 	upto = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
 	if (t->state == PS_T_ACTIVE && ps_recording)
-		write_chunk(t, upto, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT);
+		write_chunk(t, upto, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END);
 	t->state = PS_T_OFF;
 	flush_unlock(t);
 }
 
 /*
- * ps_flush_all - write every thread's buffer: the caller's own (flagged LAST when @final),
- * and the others cut. @final: the process is ending and recording stops here.
+ * ps_flush_all - write every thread's buffer: the caller's own (flagged LAST), and the
+ * others cut; every chunk of this flush says PROCESS_END (the recorder saw the end).
+ * @final: the process is ending and recording stops here; else an exec is about to replace
+ * the image, and the caller records on if it fails.
  */
 void ps_flush_all(int final)
 {
@@ -356,7 +360,7 @@ void ps_flush_all(int final)
 	 * for itself. Its own buffer is left (half a record may be in it); others are cut.
 	 */
 	busy = self->guard != 0;
-	self->guard += PS_GUARD_INTERNAL;
+	ps_guard_take(self, PS_GUARD_INTERNAL);
 	locked = busy ? pthread_mutex_trylock(&threads_lock) == 0
 		      : pthread_mutex_lock(&threads_lock) == 0;
 	if (locked) {
@@ -377,16 +381,23 @@ void ps_flush_all(int final)
 			if (self->lost)
 				ps_emit_lost(self);
 			flush_lock(self);
-			write_chunk(self, self->pos, TRACE_CHUNK_LAST);
+			write_chunk(self, self->pos, TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
 			self->state = PS_T_OFF;
 			flush_unlock(self);
 		} else {
-			ps_tbuf_flush(self);
+			/* exec: this image's end, unless the exec fails (later chunks follow) */
+			flush_lock(self);
+			if (self->state == PS_T_ACTIVE)
+				write_chunk(self, self->pos,
+					    TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
+			self->pos = self->buf;
+			self->chunk_base_ticks = self->last_ticks;
+			flush_unlock(self);
 		}
 	}
 	if (final)
 		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
-	self->guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(self, PS_GUARD_INTERNAL);
 	errno = saved;
 }
 
@@ -406,14 +417,14 @@ void ps_exec_prepare(void)
 
 static void atfork_prepare(void)
 {
-	ps_self.guard += PS_GUARD_INTERNAL;
+	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
 	pthread_mutex_lock(&threads_lock);
 }
 
 static void atfork_parent(void)
 {
 	pthread_mutex_unlock(&threads_lock);
-	ps_self.guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 }
 
 /*
@@ -429,7 +440,7 @@ static void atfork_child(void)
 	nregs = 0;
 	ps_stack_fork_child();
 	if (!ps_recording) {
-		ps_self.guard -= PS_GUARD_INTERNAL;
+		ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 		return;
 	}
 	if (self->state == PS_T_ACTIVE) {
@@ -443,7 +454,7 @@ static void atfork_child(void)
 	if (ps_output_open(1) < 0) {
 		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
 		self->state = PS_T_OFF;
-		ps_self.guard -= PS_GUARD_INTERNAL;
+		ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 		return;
 	}
 	if (self->state == PS_T_ACTIVE) {
@@ -451,7 +462,7 @@ static void atfork_child(void)
 		ps_modules_record(self);
 		ps_cyg_fork_child(self);
 	}
-	ps_self.guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 }
 
 /* ps_tbuf_init - the thread key and fork handlers; called once by the constructor. */
