@@ -68,9 +68,13 @@ struct trace_thread {
 	void *priv;
 };
 
+#define TRACE_NO_MODULE UINT32_MAX	/* an address outside every recorded module */
+
 /* A frame of an allocation stack: innermost first. */
 struct trace_frame {
 	uint64_t ip;			/* address in the traced process */
+	uint32_t module;		/* the module it was in then (trace->modules), or
+					 * TRACE_NO_MODULE */
 	bool is_ra;			/* a return address (symbolize ip - 1), else a function entry */
 };
 
@@ -92,17 +96,25 @@ struct trace {
 
 	struct trace_thread *threads;	/* in order of first appearance in the file */
 	uint32_t nthreads;
-	struct trace_module *modules;	/* every MODULE record, in load order */
+	struct trace_module *modules;	/* every MODULE record, in load (time) order: complete
+					 * from trace_open */
 	uint32_t nmodules;
 
-	/* Distinct function addresses seen in ENTRY records (dense ids for reports). */
+	/*
+	 * Functions called (dense ids for reports): a function is code, the same module file
+	 * (build-id and name, or path) at the same offset, wherever and however often it was
+	 * loaded; an address outside every module is a function by itself. funcs[i] is an
+	 * address of it, in module func_module[i] (TRACE_NO_MODULE: none): symbolize with
+	 * sym_func_name(), which knows the module. Grows as walks meet functions.
+	 */
 	uint64_t *funcs;
+	uint32_t *func_module;
 	uint32_t nfuncs;
 
 	/*
-	 * What walks learn: modules, funcs, marks, process info, thread names and the totals
-	 * below are filled as records are decoded (whatever the walk's flags) and are complete
-	 * after any complete walk. Reports symbolize after their walk.
+	 * What walks learn: funcs, marks, process info, thread names and the totals below are
+	 * filled as records are decoded (whatever the walk's flags) and are complete after any
+	 * complete walk. Reports symbolize after their walk.
 	 */
 	/* Marks seen: label and time. start/end are implicit (see trace_find_mark). */
 	struct trace_mark {
@@ -160,7 +172,7 @@ struct trace_event {
 					 * EXIT: depth of the call being closed */
 	uint64_t ns;			/* ns since trace start */
 	uint64_t ns2;			/* REALLOC only */
-	uint64_t addr;			/* ENTRY/EXIT: function entry address */
+	uint64_t addr;			/* ENTRY/EXIT: function entry address (as recorded) */
 	uint32_t func;			/* ENTRY/EXIT: index into trace->funcs */
 	uint32_t stack;			/* ALLOC/REALLOC: global stack id, 0 = no stack */
 	uint32_t kind;			/* ALLOC: enum trace_alloc_kind */
@@ -172,6 +184,8 @@ struct trace_event {
 	uint64_t child_ns;		/* EXIT: inclusive time of the closed call's callees */
 	bool nested;			/* EXIT: an outer activation of the same function is
 					 * still open (recursion; count its time once) */
+	bool inherited;			/* ENTRY/EXIT, with WALK_INHERITED: a call a fork child
+					 * inherited from its parent (not a call of this trace) */
 };
 
 /*
@@ -187,6 +201,9 @@ typedef int (*trace_event_fn)(const struct trace_event *ev, void *ctx);
 #define WALK_OTHER (1U << 3)	/* deliver MARK/MODULE/UNLOAD/THREAD_NAME/LOST/PROCESS */
 #define WALK_EXITS (1U << 4)	/* deliver EXIT only (with child_ns, nested): the cheapest
 				 * pass for per-function times */
+#define WALK_INHERITED (1U << 5) /* with WALK_CALLS: also the calls a fork child inherited
+				 * (ev->inherited; depths then count them); without it they
+				 * are left out and the child's own calls start at depth 0 */
 #define WALK_ALL (WALK_CALLS | WALK_MEMORY | WALK_OTHER)
 
 /*
@@ -220,6 +237,12 @@ bool trace_stack_truncated(const struct trace *t, uint32_t id);
 	"its outer frames were not recorded"
 
 
+/* trace_module_at - the module holding @addr at @ns (trace-modules.c), TRACE_NO_MODULE */
+uint32_t trace_module_at(const struct trace *t, uint64_t addr, uint64_t ns);
+/* the rule behind it, over any index of modules (symbols.c has its own) */
+uint32_t trace_module_pick(const struct trace_module *mods, const uint32_t *by_lo,
+			   const uint64_t *max_hi, uint32_t n, bool overlap, uint64_t a, uint64_t ns);
+
 /* trace_find_mark - time of mark @label ("start", "end" or a recorded label); -1 if none. */
 int trace_find_mark(const struct trace *t, const char *label, uint64_t *ns);
 /* trace_info - decode the whole trace once, if no complete walk did yet, so that modules,
@@ -237,6 +260,7 @@ void trace_set_progress(struct trace *t, const struct opts *o);
 struct sym_info {
 	const char *name;		/* demangled function name, NULL if unknown */
 	const char *module;		/* module path (as recorded), NULL if outside any */
+	const char *module_id;		/* its GNU build-id in hex, NULL if it has none */
 	uint64_t module_off;		/* addr - module base */
 	const char *file;		/* source file from DWARF, or NULL */
 	unsigned line;			/* 0 if unknown */
@@ -264,6 +288,18 @@ const char *sym_module_name(struct symbols *s, uint64_t addr);
 int sym_resolve_at(struct symbols *s, uint64_t addr, bool is_ra, uint64_t ns,
 		   struct sym_info *out);
 const char *sym_name_at(struct symbols *s, uint64_t addr, bool is_ra, uint64_t ns);
+/*
+ * The same for function @func of the trace (an index into t->funcs): its address, in the
+ * module it was called in. Strings owned by @s.
+ */
+int sym_resolve_func(struct symbols *s, uint32_t func, struct sym_info *out);
+const char *sym_func_name(struct symbols *s, uint32_t func);
+const char *sym_func_module(struct symbols *s, uint32_t func);	/* basename, or "?" */
+uint64_t sym_func_addr(struct symbols *s, uint32_t func);
+/* The same for a frame of a stack (trace_stack_get): its address, in the module it was in. */
+int sym_resolve_frame(struct symbols *s, const struct trace_frame *f, struct sym_info *out);
+const char *sym_frame_name(struct symbols *s, const struct trace_frame *f);
+const char *sym_frame_module(struct symbols *s, const struct trace_frame *f); /* or "?" */
 /* sym_set_demangle - show C++ names mangled (--no-demangle) or demangled (the default). */
 void sym_set_demangle(struct symbols *s, bool on);
 
@@ -323,6 +359,7 @@ struct opts {
 	int progress;			/* progress line on stderr */
 	int demangle;			/* 1 by default */
 	int merged;			/* dump --merged: all threads in time order */
+	int tree;			/* functions --tree: the traces as one process tree */
 };
 
 /* option values a report takes, checked by main.c before any trace is opened */
@@ -353,6 +390,10 @@ int report_html(struct trace *t, const struct opts *o);
 #define HOT_EDGES (1U << 0)		/* hot_collect: caller -> callee edges */
 #define HOT_TREE (1U << 1)		/* hot_collect: the call tree */
 #define HOT_ROOT UINT32_MAX		/* edge caller / tree node func of "no caller" */
+
+#define HOT_EXACT 256			/* hot_func.samp holds this many durations */
+#define HOT_HIST_SHIFT 4		/* then hist: 16 buckets per power of two */
+#define HOT_HIST_N HIST_NBUCKETS(HOT_HIST_SHIFT)
 
 struct hot_func {			/* indexed like trace->funcs */
 	uint64_t calls;
@@ -415,6 +456,20 @@ static inline uint64_t hist_low(unsigned b, unsigned shift, uint64_t *width)
 }
 
 void hot_free(struct hot *h);
+void hot_stat_add(struct hot_func *f, uint64_t dur);
+void hot_func_add(struct hot_func *dst, const struct hot_func *src);	/* report-tree.c */
+struct json;
+/* What the rows of a hot table are called: a trace's functions (t and sym), or arrays */
+struct hot_names {
+	const struct trace *t;		/* names of t->funcs through sym, when set */
+	struct symbols *sym;
+	const char *const *name, *const *module;	/* else these, by function index */
+	const uint64_t *addr;
+};
+int hot_print_functions(struct hot *h, const struct hot_names *nm, const struct opts *o,
+			struct json *j);
+/* `functions --tree`: the traces of @o reported as one process tree (report-tree.c) */
+int report_functions_tree(const struct opts *o);
 uint64_t hot_percentile(struct hot_func *f, double pct);	/* nearest rank */
 uint32_t hot_threads(const struct trace *t, const struct opts *o, int *idx);
 int opts_thread(const struct trace *t, const struct opts *o);	/* -1 all, -2 none */

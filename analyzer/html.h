@@ -55,7 +55,7 @@ struct html {
 	struct html_strs strs;
 	struct html_frame *frames;
 	uint32_t nframes, frames_cap;
-	struct xmap frame_ix;		/* ip << 1 | is_ra -> frame id + 1 */
+	struct xmap frame_ix;		/* ip << 1 | is_ra | module + 1 << 48 -> frame id */
 	struct html_note notes[HTML_NOTES];
 	uint32_t nnotes;
 };
@@ -63,7 +63,7 @@ struct html {
 uint32_t html_str(struct html *h, const char *s);
 /* html_frame - id of the frame at @ip (a return address when @is_ra), symbolized once */
 uint32_t html_frame_truncated(struct html *h);
-uint32_t html_frame_of(struct html *h, uint64_t ip, bool is_ra);
+uint32_t html_frame_of(struct html *h, const struct trace_frame *f);
 void html_note(struct html *h, const char *what, int thread, uint64_t kept, uint64_t total,
 	       uint64_t value, const char *unit);
 uint32_t html_cap(const struct html *h, uint32_t budget);

@@ -107,6 +107,9 @@ static void usage(FILE *f)
 		"  --folded                 flamegraph: folded stacks instead of SVG\n"
 		"  -o, --output=FILE        write the report to FILE (default stdout)\n"
 		"  --merged                 dump: all threads in one time order\n"
+		"  --tree                   functions: the traces given as one process tree (a\n"
+		"                           program and the children it forked, spawned or\n"
+		"                           exec'd): one table, each call counted once\n"
 		"  --color=auto|always|never, --no-color, --no-progress, --no-demangle\n"
 		"  -v, --verbose            debug messages (repeat for more)\n"
 		"  -h, --help               this text\n"
@@ -114,6 +117,7 @@ static void usage(FILE *f)
 		"dump prints one line per event: NS (ns since the trace start) TID TYPE FIELDS;\n"
 		"pointers and addresses in hex; NAME, LABEL, PATH last (they may hold spaces):\n"
 		"  NS TID entry depth=D addr=0xA NAME\n"
+		"  NS TID inherited depth=D addr=0xA NAME   (a fork child's inherited call)\n"
 		"  NS TID exit depth=D addr=0xA dur=NS NAME\n"
 		"  NS TID alloc kind=K size=N ptr=0xP stack=S\n"
 		"  NS TID free ptr=0xP\n"
@@ -177,7 +181,7 @@ enum {
 	OPT_FORMAT = 256, OPT_SORT, OPT_FILTER, OPT_THREAD, OPT_PER_THREAD, OPT_FUNCTION,
 	OPT_DEPTH, OPT_MIN_PERCENT, OPT_SUPP, OPT_NO_SUPP, OPT_FROM, OPT_TO, OPT_THRESHOLD,
 	OPT_METRIC, OPT_FOLDED, OPT_COLOR, OPT_NO_COLOR, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_NO_DEMANGLE, OPT_MERGED,
+	OPT_NO_DEMANGLE, OPT_MERGED, OPT_TREE,
 };
 
 static const struct option longopts[] = {
@@ -205,6 +209,7 @@ static const struct option longopts[] = {
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "merged", no_argument, NULL, OPT_MERGED },
+	{ "tree", no_argument, NULL, OPT_TREE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -300,6 +305,7 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 		case OPT_NO_PROGRESS: o->progress = 0; break;
 		case OPT_NO_DEMANGLE: o->demangle = 0; break;
 		case OPT_MERGED: o->merged = 1; break;
+		case OPT_TREE: o->tree = 1; break;
 		case 'v': debug_level++; break;
 		case 'h':
 			usage(stdout);
@@ -327,6 +333,10 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 	o->ntraces = argc - optind;
 	if (!o->ntraces)
 		usage_err("%s: no trace file given", cmd->name);
+	if (o->tree && strcmp(cmd->name, "functions"))
+		usage_err("--tree: only functions reports several traces as one process tree");
+	if (o->tree && o->per_thread)
+		usage_err("--tree and --per-thread: choose one");
 	return cmd;
 }
 
@@ -415,7 +425,9 @@ int main(int argc, char **argv)
 		real_stdout = stdout;
 		stdout = text_filter_open(real_stdout);
 	}
-	if (cmd->ntraces == 0) {
+	if (o.tree) {
+		rc = report_functions_tree(&o) ? 1 : 0;
+	} else if (cmd->ntraces == 0) {
 		struct opts one = o;
 
 		one.ntraces = o.ntraces;

@@ -17,8 +17,16 @@
  *     not temporary (its contents live on); realloc(p, 0) is a free and may be.
  *
  * Time order: the recorder reads a free's time before the real free and an allocation's
- * after the real allocator returns, so a block freed on one thread and handed out again on
- * another pairs correctly in the merged order. A realloc has two times, and whichever one
+ * after the real allocator returns, both fenced, so a block freed on one thread and handed
+ * out again on another, or allocated on one and freed on another, pairs correctly in the
+ * merged order (the reader merges by clock ticks, not by rounded ns). What remains is the
+ * clock's error across cores (REPLAY_PAIR_NS, docs/design.md "Clock"), and within it the
+ * replay pairs by causality: a free of an address that is not live is held back that long,
+ * and an allocation of that address by another thread meanwhile is the block it freed
+ * (pair_defer); a free that comes that soon after its address was allocated again while
+ * still live, from another thread than the new block's, releases the older block (the
+ * displaced one), not the new one. Only a free still unmatched after the window is an
+ * unknown free. A realloc has two times, and whichever one
  * the reader orders it by, both of its halves pair exactly: its new block is held back in a
  * small pending list until the replay reaches ns2 (so a free of that address by another
  * thread before ns2 still releases the older block), and when its old address was allocated
@@ -53,6 +61,13 @@
 struct replay_displaced {
 	struct replay_blk b;
 	uint64_t ns;			/* when the address was allocated again */
+};
+
+/* A free (or a realloc's release) of an address with no live block, within the window. */
+struct replay_defer {
+	uint64_t ptr, ns;
+	uint32_t thread;
+	bool as_free;
 };
 
 /* A realloc's new block waiting for its time (ns2) in the merged order. */
@@ -196,6 +211,55 @@ static void unlive(struct replay *r, const struct replay_blk *b)
 	r->live_blocks--;
 }
 
+static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t ns,
+		       bool as_free);
+
+/*
+ * An allocation of @ptr by @thread at @ns: a free of @ptr held back (pair_defer) from
+ * another thread, less than REPLAY_PAIR_NS before, was in fact after it (the clocks of two
+ * cores disagree by up to that much): it releases the new block now.
+ */
+static void pair_defer(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t ns)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->ndefer; i++) {
+		struct replay_defer d = r->defer[i];
+
+		if (d.ptr != ptr || d.thread == thread || d.ns + REPLAY_PAIR_NS < ns)
+			continue;
+		r->defer[i] = r->defer[--r->ndefer];
+		do_release(r, d.thread, ptr, ns, d.as_free);
+		return;
+	}
+}
+
+/*
+ * Held-back frees older than the window before @ns (all of them: UINT64_MAX) are unknown
+ * frees. Called before each event while some are held: the oldest one's time (defer_min)
+ * makes that one compare.
+ */
+static void defer_expire(struct replay *r, uint64_t ns)
+{
+	uint64_t min = UINT64_MAX;
+	uint32_t i;
+
+	if (ns != UINT64_MAX && r->defer_min + REPLAY_PAIR_NS >= ns)
+		return;
+	for (i = 0; i < r->ndefer;) {
+		const struct replay_defer *d = &r->defer[i];
+
+		if (ns != UINT64_MAX && d->ns + REPLAY_PAIR_NS >= ns) {
+			min = d->ns < min ? d->ns : min;
+			i++;
+			continue;
+		}
+		r->unknown_frees += counted(r, d->thread);
+		r->defer[i] = r->defer[--r->ndefer];
+	}
+	r->defer_min = min;
+}
+
 /*
  * An allocation no process can make: all its live blocks must fit in the address space,
  * and no run allocates 2^64 bytes. Crafted values that pass the checksums reach here (each
@@ -235,12 +299,22 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	if (b->ptr) {
 		/* still live: set it aside (see struct replay_displaced) */
 		unlive(r, b);
+		if (r->ndisp == r->dcap && r->ndisp_live * 2 < r->ndisp) {
+			/* drop the claimed ones, keeping the order */
+			uint32_t i, n = 0;
+
+			for (i = 0; i < r->ndisp; i++)
+				if (r->disp[i].b.ptr)
+					r->disp[n++] = r->disp[i];
+			r->ndisp = n;
+		}
 		if (r->ndisp == r->dcap) {
 			r->dcap = r->dcap ? 2 * r->dcap : 16;
 			r->disp = xrealloc(r->disp, r->dcap * sizeof(*r->disp));
 		}
 		r->disp[r->ndisp].b = *b;
 		r->disp[r->ndisp++].ns = ns;
+		r->ndisp_live++;
 	} else {
 		if (2 * (r->live.n + 1) > r->live.mask + 1) {
 			live_grow(&r->live);
@@ -274,29 +348,45 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	}
 	if (r->change)
 		r->change(r, ns, r->arg);
+	if (r->ndefer)
+		pair_defer(r, thread, ptr, ns);
 }
 
 /*
- * A realloc released @ptr at @ns: if a block at @ptr was set aside because the address was
- * allocated again after @ns, that block is the one this realloc released.
+ * @thread released @ptr at @ns: if a block at @ptr was set aside because the address was
+ * allocated again, that block is the one released when the address was allocated again
+ * after @ns (a realloc delivered at its ns2), or less than REPLAY_PAIR_NS before @ns by
+ * another thread than @thread (its clock ran ahead of ours: see the file header).
  * Return: true when it was claimed (and counted as freed).
  */
-static bool claim_displaced(struct replay *r, uint64_t ptr, uint64_t ns)
+static bool claim_displaced(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t ns)
 {
+	const struct replay_blk *now = NULL;
 	uint32_t i;
 
-	for (i = 0; i < r->ndisp; i++) {
-		const struct replay_blk *b = &r->disp[i].b;
+	/* newest first: the list is in the order of the allocations that displaced them */
+	for (i = r->ndisp; i-- > 0;) {
+		struct replay_blk *b = &r->disp[i].b;
+		uint64_t at = r->disp[i].ns;
 
-		if (b->ptr != ptr || r->disp[i].ns < ns)
+		if (at + REPLAY_PAIR_NS < ns)
+			break;
+		if (b->ptr != ptr)
 			continue;
+		if (at < ns) {
+			if (!now)
+				now = live_slot(&r->live, ptr);
+			if (!now->ptr || now->thread == thread)
+				continue;
+		}
 		if (b->agg != AGG_NONE) {
 			r->frees++;
 			r->bytes_freed += b->size;
 			r->aggs[b->agg].frees++;
 			r->aggs[b->agg].freed_bytes += b->size;
 		}
-		r->disp[i] = r->disp[--r->ndisp];
+		b->ptr = 0;		/* claimed: the order of the others stays */
+		r->ndisp_live--;
 		return true;
 	}
 	return false;
@@ -312,7 +402,14 @@ static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t
 	struct replay_blk *b = live_slot(&r->live, ptr);
 
 	if (!b->ptr) {
-		r->unknown_frees += counted(r, thread);
+		/* not live (yet): held back for an allocation within the window (pair_defer) */
+		if (r->ndefer == r->fcap) {
+			r->fcap = r->fcap ? 2 * r->fcap : 16;
+			r->defer = xrealloc(r->defer, r->fcap * sizeof(*r->defer));
+		}
+		r->defer[r->ndefer++] = (struct replay_defer){ ptr, ns, thread, as_free };
+		if (r->ndefer == 1 || ns < r->defer_min)
+			r->defer_min = ns;
 		return;
 	}
 	if (b->agg != AGG_NONE) {
@@ -398,6 +495,8 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 
 	if (ev->ns > r->next_stop)
 		run_stops(r, ev->ns);
+	if (r->ndefer)
+		defer_expire(r, ev->ns);
 	if (r->npend)
 		pend_drain(r, ev->ns, ev->thread);
 	switch (ev->type) {
@@ -411,7 +510,8 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 			break;
 		if (r->npend)
 			pend_take(r, ev->ptr);
-		do_release(r, ev->thread, ev->ptr, ev->ns, true);
+		if (!r->ndisp_live || !claim_displaced(r, ev->thread, ev->ptr, ev->ns))
+			do_release(r, ev->thread, ev->ptr, ev->ns, true);
 		break;
 	case EV_REALLOC:
 		r->events++;
@@ -419,7 +519,7 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 		if (ev->old_ptr) {
 			if (r->npend)
 				pend_take(r, ev->old_ptr);
-			if (!r->ndisp || !claim_displaced(r, ev->old_ptr, ev->ns))
+			if (!r->ndisp_live || !claim_displaced(r, ev->thread, ev->old_ptr, ev->ns))
 				do_release(r, ev->thread, ev->old_ptr, ev->ns, !ev->ptr);
 		}
 		if (ev->ptr) {
@@ -458,6 +558,8 @@ int replay_run(struct replay *r, struct trace *t)
 	ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | r->walk_flags, -1, replay_event, r);
 	if (r->npend)
 		pend_drain(r, UINT64_MAX, UINT32_MAX);
+	if (r->ndefer)
+		defer_expire(r, UINT64_MAX);
 	while (!ret && r->next_stop != UINT64_MAX) {
 		uint64_t at = r->next_stop;
 
@@ -465,7 +567,7 @@ int replay_run(struct replay *r, struct trace *t)
 		if (r->next_stop <= at && r->next_stop != UINT64_MAX)
 			r->next_stop = at + 1;
 	}
-	r->overlaps = r->ndisp;		/* never claimed: their frees were lost */
+	r->overlaps = r->ndisp_live;	/* never claimed: their frees were lost */
 	if (r->impossible && !t->bad_live) {	/* said once per trace (notes.c repeats it) */
 		t->bad_live = r->impossible;
 		pr_warn("%s: %" PRIu64 " allocation%s left out: the live heap would pass the "
@@ -489,6 +591,7 @@ void replay_free(struct replay *r)
 	free(r->tseq);
 	free(r->pend);
 	free(r->disp);
+	free(r->defer);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -514,7 +617,7 @@ struct symbols *replay_symbols(const struct trace *t, const struct opts *o)
 
 static bool shim_frame(struct symbols *sym, const struct trace_frame *f)
 {
-	return !strncmp(sym_module_name(sym, f->ip), "libperfshim", 11);
+	return !strncmp(sym_frame_module(sym, f), "libperfshim", 11);
 }
 
 /*
@@ -535,7 +638,7 @@ uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t
 		if (shim_frame(sym, &st.frames[i]))
 			continue;
 		if (n < max)
-			names[n] = sym_name(sym, st.frames[i].ip, st.frames[i].is_ra);
+			names[n] = sym_frame_name(sym, &st.frames[i]);
 		n++;
 	}
 	return n;

@@ -40,7 +40,15 @@ struct replay_agg {
 
 struct replay_displaced;
 struct replay_pend;
+struct replay_defer;
 struct replay;
+
+/*
+ * The clock's error bound across threads, ns: two events of different threads whose times
+ * differ by less than this may have happened in either order (replay.c pairs a free with an
+ * allocation of another thread that far after it; docs/design.md "Clock" derives it).
+ */
+#define REPLAY_PAIR_NS 1000
 
 /*
  * A stop: called once the replay has applied every event up to time @at (ns since trace
@@ -90,8 +98,11 @@ struct replay {
 	uint32_t nthreads;
 	struct replay_pend *pend;
 	uint32_t npend, pcap;
-	struct replay_displaced *disp;
-	uint32_t ndisp, dcap;
+	struct replay_displaced *disp;	/* in the order they were displaced; ptr 0: claimed */
+	uint32_t ndisp, dcap, ndisp_live;
+	struct replay_defer *defer;	/* frees of blocks not live yet (see pair_defer) */
+	uint32_t ndefer, fcap;
+	uint64_t defer_min;		/* the oldest one's time */
 };
 
 int replay_run(struct replay *r, struct trace *t);

@@ -152,7 +152,7 @@ static const char *func_name(struct ctrace *ct, uint32_t func)
 	m = open_memstream(&buf, &len);
 	if (!m)
 		pr_err("out of memory");
-	fput_json(sym_name(ct->sym, ct->t->funcs[func], false), m);
+	fput_json(sym_func_name(ct->sym, func), m);
 	fclose(m);
 	ct->names[func] = buf;
 	return buf;

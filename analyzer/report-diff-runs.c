@@ -83,7 +83,7 @@ static int load_run(struct runs_diff *d, int k, const struct opts *o)
 
 		if (!hf->calls)
 			continue;
-		f = frow_get(d, sym_name(R->sym, R->t->funcs[i], false));
+		f = frow_get(d, sym_func_name(R->sym, i));
 		f->calls[k] += hf->calls;
 		f->self[k] += hf->self_ns;
 		f->total[k] += hf->total_ns;

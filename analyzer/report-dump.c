@@ -12,6 +12,8 @@
  *   # incomplete trace PATH: WHAT IS MISSING	(notes.c: what the figures lack, if
  *   # warning: PATH: WHAT WAS FOUND		 anything, one line each)
  *   NS TID entry depth=D addr=0xA NAME
+ *   NS TID inherited depth=D addr=0xA NAME	(a call a fork child inherited from its
+ *					 parent: not a call of this trace; NS is 0)
  *   NS TID exit depth=D addr=0xA dur=NS NAME
  *   NS TID alloc kind=K size=N ptr=0xP stack=S
  *   NS TID free ptr=0xP
@@ -66,7 +68,7 @@ static const char *func_name(struct dump *d, uint32_t func)
 		d->nfname = n;
 	}
 	if (!d->fname[func])
-		d->fname[func] = sym_name(d->sym, d->t->funcs[func], false);
+		d->fname[func] = sym_func_name(d->sym, func);
 	return d->fname[func];
 }
 
@@ -94,7 +96,8 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 	fprintf(f, "%" PRIu64 " %u ", ev->ns, ev->tid);
 	switch (ev->type) {
 	case EV_ENTRY:
-		fprintf(f, "entry depth=%u addr=0x%" PRIx64 " %s\n", ev->depth, ev->addr,
+		fprintf(f, "%s depth=%u addr=0x%" PRIx64 " %s\n",
+			ev->inherited ? "inherited" : "entry", ev->depth, ev->addr,
 			func_name(d, ev->func));
 		break;
 	case EV_EXIT:
@@ -158,7 +161,7 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 int report_dump(struct trace *t, const struct opts *o)
 {
 	struct dump d = { .t = t, .f = stdout };
-	unsigned flags = WALK_ALL | (o->merged ? WALK_MERGED : 0);
+	unsigned flags = WALK_ALL | WALK_INHERITED | (o->merged ? WALK_MERGED : 0);
 	int thread = opts_thread(t, o), rc = 0;
 	uint32_t i, id;
 
@@ -192,7 +195,7 @@ int report_dump(struct trace *t, const struct opts *o)
 		fprintf(d.f, "stack %u:", id);
 		for (i = 0; i < st.nframes; i++)
 			fprintf(d.f, "%s %s", i ? " <-" : "",
-				sym_name(d.sym, st.frames[i].ip, st.frames[i].is_ra));
+				sym_frame_name(d.sym, &st.frames[i]));
 		if (trace_stack_truncated(t, id))	/* reached PERFSHIM_STACK_DEPTH */
 			fprintf(d.f, " <- " TRACE_TRUNCATED_FRAME);
 		fputc('\n', d.f);

@@ -74,8 +74,7 @@ void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbol
 							  sizeof(buf)));
 		} else if (n->func < ct->nfuncs && n->func < t->nfuncs) {
 			if (fname[n->func] == UINT32_MAX)
-				fname[n->func] = flame_name(fl, sym_name(sym, t->funcs[n->func],
-									 false));
+				fname[n->func] = flame_name(fl, sym_func_name(sym, n->func));
 			name = fname[n->func];
 		} else {
 			name = flame_name(fl, "[unknown]");
@@ -121,8 +120,8 @@ void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
 		if (cut)
 			names[0] = flame_name(fl, TRACE_TRUNCATED_FRAME);
 		for (i = 0; i < st.nframes; i++)
-			names[cut + st.nframes - 1 - i] = flame_name(fl, sym_name(sym, st.frames[i].ip,
-									  st.frames[i].is_ra));
+			names[cut + st.nframes - 1 - i] = flame_name(fl, sym_frame_name(sym,
+											     &st.frames[i]));
 		if (!st.nframes)
 			names[0] = flame_name(fl, "[no stack]");
 		flame_add(fl, base, names, st.nframes ? st.nframes + cut : 1, v);

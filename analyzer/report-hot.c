@@ -24,10 +24,6 @@
 
 #include "analyzer/analyze.h"
 
-#define HOT_EXACT 256
-#define HOT_HIST_SHIFT 4		/* 16 histogram buckets per power of two */
-#define HOT_HIST_N HIST_NBUCKETS(HOT_HIST_SHIFT)
-
 static void stat_add(struct hot_func *f, uint64_t dur)
 {
 	if (f->hist) {
@@ -49,6 +45,12 @@ static void stat_add(struct hot_func *f, uint64_t dur)
 		f->samp = xmalloc(HOT_EXACT * sizeof(*f->samp));
 	f->samp[f->nsamp++] = dur;
 	f->sorted = false;
+}
+
+/* hot_stat_add - one call of @dur ns into @f's percentile samples (hot_func_add) */
+void hot_stat_add(struct hot_func *f, uint64_t dur)
+{
+	stat_add(f, dur);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -445,6 +447,7 @@ static const char *const col_names[] = { "total", "self", "calls", "avg", "min",
 struct row {
 	uint32_t func;
 	const char *name, *module;
+	uint64_t addr;
 	uint64_t v[8];			/* by enum col */
 };
 
@@ -499,12 +502,26 @@ static int parse_sort(const char *s)
 	return c;
 }
 
+/* The name, module and address of function @i of a table named by @nm. */
+static void row_names(const struct hot_names *nm, uint32_t i, struct row *r)
+{
+	if (nm->t) {
+		r->name = sym_func_name(nm->sym, i);
+		r->module = sym_func_module(nm->sym, i);
+		r->addr = nm->t->funcs[i];
+	} else {
+		r->name = nm->name[i];
+		r->module = nm->module[i];
+		r->addr = nm->addr[i];
+	}
+}
+
 /**
- * hot_rows - the table rows of @h: functions with calls, names from @sym, filtered by
+ * hot_rows - the table rows of @h: functions with calls, named by @nm, filtered by
  * @re (may be NULL), sorted by column @col. Return: the rows (free them), count in *@n.
  */
-static struct row *hot_rows(struct hot *h, const struct trace *t, struct symbols *sym,
-			    const regex_t *re, int col, uint32_t *n)
+static struct row *hot_rows(struct hot *h, const struct hot_names *nm, const regex_t *re,
+			    int col, uint32_t *n)
 {
 	struct row *rows = xmalloc((h->nfuncs + 1) * sizeof(*rows));
 	uint32_t i, k = 0;
@@ -516,10 +533,9 @@ static struct row *hot_rows(struct hot *h, const struct trace *t, struct symbols
 		if (!f->calls)
 			continue;
 		r->func = i;
-		r->name = sym_name(sym, t->funcs[i], false);
+		row_names(nm, i, r);
 		if (re && regexec(re, r->name, 0, NULL, 0) != 0)
 			continue;
-		r->module = sym_module_name(sym, t->funcs[i]);
 		r->v[C_TOTAL] = f->total_ns;
 		r->v[C_SELF] = f->self_ns;
 		r->v[C_CALLS] = f->calls;
@@ -536,7 +552,7 @@ static struct row *hot_rows(struct hot *h, const struct trace *t, struct symbols
 	return rows;
 }
 
-static void rows_json(struct json *j, const struct row *rows, uint32_t n, const struct trace *t)
+static void rows_json(struct json *j, const struct row *rows, uint32_t n)
 {
 	uint32_t i;
 	char buf[32];
@@ -548,7 +564,7 @@ static void rows_json(struct json *j, const struct row *rows, uint32_t n, const 
 		json_obj_begin(j, NULL);
 		json_str(j, "name", r->name);
 		json_str(j, "module", r->module);
-		snprintf(buf, sizeof(buf), "0x%" PRIx64, t->funcs[r->func]);
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, r->addr);
 		json_str(j, "addr", buf);
 		json_u64(j, "calls", r->v[C_CALLS]);
 		json_u64(j, "total_ns", r->v[C_TOTAL]);
@@ -580,8 +596,7 @@ static void csv_str(FILE *f, const char *s)
 }
 
 /* CSV: a header line, then one line per function; @tid >= 0 adds a first "tid" column */
-static void rows_csv(FILE *f, const struct row *rows, uint32_t n, const struct trace *t,
-		     long tid, bool header)
+static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool header)
 {
 	uint32_t i;
 	int c;
@@ -599,7 +614,7 @@ static void rows_csv(FILE *f, const struct row *rows, uint32_t n, const struct t
 		csv_str(f, r->name);
 		fputc(',', f);
 		csv_str(f, r->module);
-		fprintf(f, ",0x%" PRIx64, t->funcs[r->func]);
+		fprintf(f, ",0x%" PRIx64, r->addr);
 		for (c = 0; c < 8; c++)
 			fprintf(f, ",%" PRIu64, r->v[order[c]]);
 		fputc('\n', f);
@@ -645,22 +660,43 @@ static int compile_filter(const struct opts *o, regex_t *re)
 }
 
 /* one table (text, CSV) or array (JSON) of @h; @tid: the thread of a --per-thread CSV */
-static void functions_out(struct hot *h, struct trace *t, struct symbols *sym,
-			  const regex_t *re, int col, const struct opts *o, struct json *j,
-			  long tid, bool header)
+static void functions_out(struct hot *h, const struct hot_names *nm, const regex_t *re,
+			  int col, const struct opts *o, struct json *j, long tid, bool header)
 {
 	uint32_t n;
-	struct row *rows = hot_rows(h, t, sym, re, col, &n);
+	struct row *rows = hot_rows(h, nm, re, col, &n);
 
 	if (o->limit > 0 && (uint64_t)o->limit < n)
 		n = (uint32_t)o->limit;
 	if (j)
-		rows_json(j, rows, n, t);
+		rows_json(j, rows, n);
 	else if (o->format == FMT_CSV)
-		rows_csv(stdout, rows, n, t, tid, header);
+		rows_csv(stdout, rows, n, tid, header);
 	else
 		rows_text(stdout, rows, n);
 	free(rows);
+}
+
+/**
+ * hot_print_functions - the hot-function table of @h named by @nm, as `functions` prints
+ * it (--sort, --limit, --filter, --format of @o): into @j (the "functions" array) when
+ * given, else text or CSV on stdout. Return: 0, or -1 on a bad --sort or --filter (told).
+ */
+int hot_print_functions(struct hot *h, const struct hot_names *nm, const struct opts *o,
+			struct json *j)
+{
+	int col = parse_sort(o->sort), have_re;
+	regex_t re;
+
+	if (col < 0)
+		return -1;
+	have_re = compile_filter(o, &re);
+	if (have_re < 0)
+		return -1;
+	functions_out(h, nm, have_re ? &re : NULL, col, o, j, -1, true);
+	if (have_re > 0)
+		regfree(&re);
+	return 0;
 }
 
 /**
@@ -672,6 +708,7 @@ int report_functions(struct trace *t, const struct opts *o)
 {
 	int col = parse_sort(o->sort), have_re, rc = 0;
 	struct symbols *sym = NULL;
+	struct hot_names nm = { .t = t };
 	struct hot all = { 0 };
 	bool csv_header_done = false;
 	struct json j;
@@ -689,17 +726,18 @@ int report_functions(struct trace *t, const struct opts *o)
 	}
 	sym = sym_open(t);
 	sym_set_demangle(sym, o->demangle);
+	nm.sym = sym;
 	if (o->format == FMT_TEXT)
 		notes_text(t, stdout);
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
 		notes_json(t, &j);
-		functions_out(&all, t, sym, have_re ? &re : NULL, col, o, &j, -1, true);
+		functions_out(&all, &nm, have_re ? &re : NULL, col, o, &j, -1, true);
 	} else if (o->format == FMT_CSV) {
 		notes_comment(t, stdout, "# ");
 		if (!o->per_thread)
-			functions_out(&all, t, sym, have_re ? &re : NULL, col, o, NULL, -1, true);
+			functions_out(&all, &nm, have_re ? &re : NULL, col, o, NULL, -1, true);
 	} else if (!t->ncalls) {
 		/* the contents decide: a header whose flags say otherwise is warned about */
 		printf("No function calls in %s (%s).\n", t->path,
@@ -707,7 +745,7 @@ int report_functions(struct trace *t, const struct opts *o)
 						      "-finstrument-functions?"
 						    : "calls were not recorded");
 	} else if (!o->per_thread) {
-		functions_out(&all, t, sym, have_re ? &re : NULL, col, o, NULL, -1, true);
+		functions_out(&all, &nm, have_re ? &re : NULL, col, o, NULL, -1, true);
 	}
 	if (o->per_thread) {
 		if (o->format == FMT_JSON)
@@ -726,18 +764,18 @@ int report_functions(struct trace *t, const struct opts *o)
 				json_obj_begin(&j, NULL);
 				json_u64(&j, "tid", t->threads[i].tid);
 				json_str(&j, "name", t->threads[i].name);
-				functions_out(&h, t, sym, have_re ? &re : NULL, col, o, &j, -1,
+				functions_out(&h, &nm, have_re ? &re : NULL, col, o, &j, -1,
 					      true);
 				json_obj_end(&j);
 			} else if (o->format == FMT_CSV) {
-				functions_out(&h, t, sym, have_re ? &re : NULL, col, o, NULL,
+				functions_out(&h, &nm, have_re ? &re : NULL, col, o, NULL,
 					      t->threads[i].tid, !csv_header_done);
 				csv_header_done = true;
 			} else if (h.ncalls) {
 				printf("%sThread %u%s%s%s:\n", i ? "\n" : "", t->threads[i].tid,
 				       *t->threads[i].name ? " (" : "", t->threads[i].name,
 				       *t->threads[i].name ? ")" : "");
-				functions_out(&h, t, sym, have_re ? &re : NULL, col, o, NULL, -1,
+				functions_out(&h, &nm, have_re ? &re : NULL, col, o, NULL, -1,
 					      true);
 			}
 			hot_free(&h);
@@ -772,7 +810,7 @@ static int cmp_edge_total(const void *a, const void *b)
 
 static const char *fname(struct symbols *sym, const struct trace *t, uint32_t func)
 {
-	return func == HOT_ROOT ? "<root>" : sym_name(sym, t->funcs[func], false);
+	return func == HOT_ROOT ? "<root>" : sym_func_name(sym, func);
 }
 
 static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint32_t func,
@@ -833,7 +871,7 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 	}
 	for (i = 0; i < h->nfuncs; i++) {
 		struct hot_func *f = &h->funcs[i];
-		const char *name = sym_name(sym, t->funcs[i], false);
+		const char *name = sym_func_name(sym, i);
 
 		if (strcmp(name, o->function))
 			continue;
@@ -841,7 +879,7 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 		if (o->format == FMT_JSON) {
 			json_obj_begin(&j, NULL);
 			json_str(&j, "name", name);
-			json_str(&j, "module", sym_module_name(sym, t->funcs[i]));
+			json_str(&j, "module", sym_func_module(sym, i));
 			json_u64(&j, "calls", f->calls);
 			json_u64(&j, "total_ns", f->total_ns);
 			json_u64(&j, "self_ns", f->self_ns);

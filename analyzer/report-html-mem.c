@@ -250,7 +250,7 @@ static void scope_json(struct html *h, struct hmem *m, int thread, const struct 
 
 static bool shim_frame(struct html *h, const struct trace_frame *f)
 {
-	return !strncmp(sym_module_name(h->sym, f->ip), "libperfshim", 11);
+	return !strncmp(sym_frame_module(h->sym, f), "libperfshim", 11);
 }
 
 /* "stacks": the listed sites' stacks (frames innermost first, without the shim's own) */
@@ -277,8 +277,7 @@ static void stacks_json(struct html *h, struct hmem *m)
 		json_arr_begin(j, NULL);
 		for (k = 0; k < st.nframes; k++)
 			if (!shim_frame(h, &st.frames[k]))
-				json_u64(j, NULL, html_frame_of(h, st.frames[k].ip,
-								 st.frames[k].is_ra));
+				json_u64(j, NULL, html_frame_of(h, &st.frames[k]));
 		if (s->stack && trace_stack_truncated(h->t, s->stack))
 			json_u64(j, NULL, html_frame_truncated(h));
 		json_arr_end(j);

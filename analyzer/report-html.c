@@ -58,17 +58,21 @@ uint32_t html_str(struct html *h, const char *s)
 }
 
 /*
- * html_frame_of - the id of the stack frame at @ip in the data's "frames" table: name,
- * module, and the file:line of the call site (of the entry for a function address).
+ * html_frame_of - the id of stack frame @f in the data's "frames" table: name, module (the
+ * one it was in when its stack was taken), and the file:line of the call site (of the
+ * entry for a function address). Frames of the first 16382 modules are kept once each.
  */
-uint32_t html_frame_of(struct html *h, uint64_t ip, bool is_ra)
+uint32_t html_frame_of(struct html *h, const struct trace_frame *f)
 {
+	uint64_t mod = f->module == TRACE_NO_MODULE ? 0 : (uint64_t)f->module + 1;
 	struct sym_info si = { 0 };
 	struct html_frame *fr;
-	struct xmap_val *v;
-	bool created;
+	struct xmap_val *v, fresh = { 0 };
+	bool created = true;
 
-	v = xmap_put(&h->frame_ix, ip << 1 | is_ra | (1ULL << 63), &created);
+	v = mod < 0x3fff ? xmap_put(&h->frame_ix, f->ip << 1 | f->is_ra | mod << 48 | 1ULL << 63,
+				    &created)
+			 : &fresh;
 	if (!created)
 		return v->w;
 	if (h->nframes == h->frames_cap) {
@@ -76,9 +80,9 @@ uint32_t html_frame_of(struct html *h, uint64_t ip, bool is_ra)
 		h->frames = xrealloc(h->frames, h->frames_cap * sizeof(*h->frames));
 	}
 	fr = &h->frames[h->nframes];
-	fr->name = html_str(h, sym_name(h->sym, ip, is_ra));
-	fr->module = html_str(h, sym_module_name(h->sym, ip));
-	sym_resolve(h->sym, ip, is_ra, &si);
+	fr->name = html_str(h, sym_frame_name(h->sym, f));
+	fr->module = html_str(h, sym_frame_module(h->sym, f));
+	sym_resolve_frame(h->sym, f, &si);
 	fr->file = si.file ? html_str(h, si.file) : NONE;
 	fr->line = si.file ? si.line : 0;
 	v->w = h->nframes;
@@ -543,7 +547,6 @@ static void funcs_json(struct html *h, const uint8_t *used)
 	columns(j, cols);
 	json_arr_begin(j, "rows");
 	for (i = 0; i < h->t->nfuncs; i++) {
-		uint64_t addr = h->t->funcs[i];
 		struct sym_info si = { 0 };
 
 		if (!used[i]) {
@@ -551,9 +554,9 @@ static void funcs_json(struct html *h, const uint8_t *used)
 			continue;
 		}
 		json_arr_begin(j, NULL);
-		json_u64(j, NULL, html_str(h, sym_name(h->sym, addr, false)));
-		json_u64(j, NULL, html_str(h, sym_module_name(h->sym, addr)));
-		sym_resolve(h->sym, addr, false, &si);
+		json_u64(j, NULL, html_str(h, sym_func_name(h->sym, i)));
+		json_u64(j, NULL, html_str(h, sym_func_module(h->sym, i)));
+		sym_resolve_func(h->sym, i, &si);
 		if (si.file) {
 			json_u64(j, NULL, html_str(h, si.file));
 			json_u64(j, NULL, si.line);

@@ -414,6 +414,22 @@ static void site_table(struct mem *m, FILE *f, const char *title, enum site_orde
 	free(idx);
 }
 
+/*
+ * What unknown frees are: blocks allocated before recording started only when nothing of
+ * the trace is missing; otherwise their allocations may be among what was lost.
+ */
+static const char *unknown_why(const struct trace *t)
+{
+	uint32_t i;
+	bool whole = !t->nlost && !t->damaged_chunks && !t->truncated;
+
+	for (i = 0; i < t->nthreads && whole; i++)
+		whole = t->threads[i].complete && !t->threads[i].cut && !t->threads[i].damaged;
+	return whole ? "blocks allocated before recording started"
+		     : "blocks never seen allocated: allocated before recording started, or "
+		       "their allocation is in what the trace lost";
+}
+
 static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 {
 	const struct replay *r = &m->r;
@@ -430,8 +446,8 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 		fmt_bytes(b, sizeof(b), r->bytes_alloc));
 	fprintf(f, "  frees           %s (%s)\n", fmt_count(a, sizeof(a), r->frees),
 		fmt_bytes(b, sizeof(b), r->bytes_freed));
-	fprintf(f, "  unknown frees   %s (blocks allocated before recording started)\n",
-		fmt_count(a, sizeof(a), r->unknown_frees));
+	fprintf(f, "  unknown frees   %s (%s)\n", fmt_count(a, sizeof(a), r->unknown_frees),
+		r->unknown_frees ? unknown_why(m->t) : "frees of blocks never seen allocated");
 	fprintf(f, "  reallocs        %s\n", fmt_count(a, sizeof(a), r->reallocs));
 	fprintf(f, "  temporary       %s (%.1f%% of allocations)\n",
 		fmt_count(a, sizeof(a), r->temporary),
@@ -669,7 +685,7 @@ int report_leaks(struct trace *t, const struct opts *o)
 			table_free(tb);
 		}
 		if (m.r.unknown_frees)
-			fprintf(stdout, "Unknown frees (blocks allocated before recording): %s\n",
+			fprintf(stdout, "Unknown frees (%s): %s\n", unknown_why(t),
 				fmt_count(a, sizeof(a), m.r.unknown_frees));
 		if (replay_truncated_shown())
 			fprintf(stdout, "%s.\n", TRACE_TRUNCATED_LEGEND);

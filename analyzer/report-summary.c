@@ -47,7 +47,7 @@ static const char *stack_top(struct symbols *sym, const struct trace *t, uint32_
 
 	if (!st.nframes)
 		return "(no stack)";
-	return sym_name(sym, st.frames[0].ip, st.frames[0].is_ra);
+	return sym_frame_name(sym, &st.frames[0]);
 }
 
 static void json_stack(struct json *j, const char *key, struct symbols *sym,
@@ -58,7 +58,7 @@ static void json_stack(struct json *j, const char *key, struct symbols *sym,
 
 	json_arr_begin(j, key);
 	for (i = 0; i < st.nframes; i++)
-		json_str(j, NULL, sym_name(sym, st.frames[i].ip, st.frames[i].is_ra));
+		json_str(j, NULL, sym_frame_name(sym, &st.frames[i]));
 	json_arr_end(j);
 	json_bool(j, "truncated", trace_stack_truncated(t, id));
 }
@@ -123,8 +123,8 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 		struct hot_func *f = &h->funcs[top[i].func];
 
 		json_obj_begin(&j, NULL);
-		json_str(&j, "name", sym_name(sym, t->funcs[top[i].func], false));
-		json_str(&j, "module", sym_module_name(sym, t->funcs[top[i].func]));
+		json_str(&j, "name", sym_func_name(sym, top[i].func));
+		json_str(&j, "module", sym_func_module(sym, top[i].func));
 		json_u64(&j, "calls", f->calls);
 		json_u64(&j, "total_ns", f->total_ns);
 		json_u64(&j, "self_ns", f->self_ns);
@@ -214,7 +214,7 @@ static void summary_text(struct trace *t, struct hot *h, struct symbols *sym,
 
 			table_add(tb, fmt_ns(a, sizeof(a), f->total_ns),
 				  fmt_ns(b, sizeof(b), f->self_ns), fmt_count(c, sizeof(c), f->calls),
-				  short_name(sym_name(sym, t->funcs[top[i].func], false), nb,
+				  short_name(sym_func_name(sym, top[i].func), nb,
 					     sizeof(nb), 90));
 		}
 		table_print(tb, stdout);

@@ -331,15 +331,10 @@ static bool file_match(const char *glob, const struct sym_info *info, uint32_t n
 	return false;
 }
 
-/* Path of the module holding @ip (the one loaded last), or NULL. No symbol files read. */
-static const char *module_path(const struct trace *t, uint64_t ip)
+/* Path of the module frame @f was in, or NULL. No symbol files read. */
+static const char *module_path(const struct trace *t, const struct trace_frame *f)
 {
-	uint32_t i;
-
-	for (i = t->nmodules; i-- > 0;)
-		if (t->modules[i].lo <= ip && ip < t->modules[i].hi)
-			return t->modules[i].path;
-	return NULL;
+	return f->module < t->nmodules ? t->modules[f->module].path : NULL;
 }
 
 static bool have_file_rules(const struct suppressions *s)
@@ -377,16 +372,16 @@ int supp_match(const struct suppressions *s, struct symbols *sym, const struct t
 		const struct trace_frame *f = &st.frames[i];
 		struct sym_info *si = &info[n];
 
-		si->module = module_path(t, f->ip);
+		si->module = module_path(t, f);
 		if (si->module && !strncmp(base_name(si->module), "libperfshim", 11))
 			continue;
 		if (files) {
 			/* its module: the path as symbols know it (the exe's for the main one) */
-			if (sym_resolve(sym, f->ip, f->is_ra, si) < 0)
+			if (sym_resolve_frame(sym, f, si) < 0)
 				si->name = NULL;
 		} else {
 			/* "module+0xOFF" for an unknown symbol matches no built-in name */
-			si->name = sym_name(sym, f->ip, f->is_ra);
+			si->name = sym_frame_name(sym, f);
 		}
 		n++;
 	}

@@ -18,8 +18,8 @@
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 #define SYM_DEBUG_ROOT "/usr/lib/debug"
-#define NO_MOD UINT32_MAX		/* address outside every module */
-#define ANY_MOD UINT32_MAX		/* cache key: module chosen without a time */
+#define NO_MOD TRACE_NO_MODULE	/* address outside every module */
+#define ANY_MOD (UINT32_MAX - 1)	/* cache key: module chosen without a time */
 
 /* cache entry flags */
 #define CE_USED (1U << 0)
@@ -39,6 +39,7 @@ struct sym_mod {
 	struct sym_fslot *file;
 	const char *path;		/* as recorded (the exe's for an unnamed main module) */
 	const char *base;		/* basename, for "module+0xOFF" */
+	const char *id;			/* build-id in hex (made on first use), "" if none */
 };
 
 /* One answer: key (addr, is_ra, module choice) -> what sym_resolve returns. */
@@ -230,13 +231,18 @@ void sym_set_demangle(struct symbols *s, bool on)
 }
 
 /*
- * The module holding @a: at time @ns when @timed, else the one loaded last (the latest
- * MODULE record wins where address ranges were reused). Return: index or NO_MOD.
+ * The module holding @a: at time @ns when @timed (the reader's rule: trace_module_at), else
+ * the one loaded last (the latest MODULE record wins where address ranges were reused).
+ * Return: index or NO_MOD.
  */
 static uint32_t find_module(const struct symbols *s, uint64_t a, bool timed, uint64_t ns)
 {
-	uint32_t live = NO_MOD, before = NO_MOD, after = NO_MOD, best = NO_MOD;
+	uint32_t best = NO_MOD;
 	uint32_t lo = 0, hi = s->nmods, k;
+
+	if (timed)
+		return trace_module_pick(s->t->modules, s->by_lo, s->max_hi, s->nmods, s->overlap, a,
+					 ns);
 
 	/* k = how many modules start at or below a (in lo order) */
 	while (lo < hi) {
@@ -253,33 +259,15 @@ static uint32_t find_module(const struct symbols *s, uint64_t a, bool timed, uin
 	/*
 	 * Reused ranges. Candidates start at or below a; walking down, stop once no earlier
 	 * module reaches a (max_hi is the running maximum of hi in lo order). Among those
-	 * holding a, by load order (the index): without a time the last loaded; with one the
-	 * module live at ns, else the last loaded before ns (an address seen after its unload),
-	 * else the first loaded after.
+	 * holding a, the last loaded (the index is the load order).
 	 */
 	while (k-- > 0 && s->max_hi[k] > a) {
 		uint32_t i = s->by_lo[k];
-		const struct trace_module *m = s->mods[i].m;
 
-		if (a >= m->hi)
-			continue;
-		if (best == NO_MOD || i > best)
+		if (a < s->mods[i].m->hi && (best == NO_MOD || i > best))
 			best = i;
-		if (!timed)
-			continue;
-		if (m->load_ns <= ns && ns < m->unload_ns) {
-			if (live == NO_MOD || i > live)
-				live = i;
-		} else if (m->load_ns <= ns) {
-			if (before == NO_MOD || i > before)
-				before = i;
-		} else if (after == NO_MOD || i < after) {
-			after = i;
-		}
 	}
-	if (!timed)
-		return best;
-	return live != NO_MOD ? live : before != NO_MOD ? before : after;
+	return best;
 }
 
 static uint64_t hash_key(uint64_t addr, uint32_t key_mod, bool is_ra)
@@ -315,9 +303,13 @@ static void grow(struct symbols *s)
 	free(old);
 }
 
-/* The cache entry of (addr, is_ra, module choice), created with its module on a miss. */
-static struct sym_cent *entry(struct symbols *s, uint64_t addr, bool is_ra, bool timed,
-			      uint64_t ns)
+/*
+ * The cache entry of (addr, is_ra, module choice), created with its module on a miss. The
+ * module is @known when it is not ANY_MOD (the reader's answer for a function or frame),
+ * else the one at time @ns when @timed, else the one loaded last.
+ */
+static struct sym_cent *entry_in(struct symbols *s, uint64_t addr, bool is_ra, bool timed,
+				 uint64_t ns, uint32_t known)
 {
 	uint64_t a = is_ra && addr ? addr - 1 : addr;
 	uint32_t key_mod = ANY_MOD, mod = NO_MOD;
@@ -325,7 +317,12 @@ static struct sym_cent *entry(struct symbols *s, uint64_t addr, bool is_ra, bool
 	size_t j;
 
 	s->lookups++;
-	if (timed && s->overlap) {
+	if (known != ANY_MOD && known != NO_MOD && known >= s->nmods)
+		known = NO_MOD;		/* not one of this trace's modules */
+	if (known != ANY_MOD) {
+		mod = known;
+		key_mod = mod;
+	} else if (timed && s->overlap) {
 		/* only here does the time change the answer: key by the module it picks */
 		mod = find_module(s, a, true, ns);
 		key_mod = mod;
@@ -345,9 +342,15 @@ static struct sym_cent *entry(struct symbols *s, uint64_t addr, bool is_ra, bool
 				.flags = CE_USED | (is_ra ? CE_RA : 0) };
 	if (++s->used * 10 > s->cap * 7) {
 		grow(s);
-		return entry(s, addr, is_ra, timed, ns);
+		return entry_in(s, addr, is_ra, timed, ns, known);
 	}
 	return e;
+}
+
+static struct sym_cent *entry(struct symbols *s, uint64_t addr, bool is_ra, bool timed,
+			      uint64_t ns)
+{
+	return entry_in(s, addr, is_ra, timed, ns, ANY_MOD);
 }
 
 /*
@@ -511,6 +514,23 @@ static void resolve_line(struct symbols *s, struct sym_cent *e)
 	}
 }
 
+/* Module @mi's build-id in hex, "" when it has none. */
+static const char *mod_id(struct symbols *s, uint32_t mi)
+{
+	struct sym_mod *sm = &s->mods[mi];
+	uint32_t i, n = sm->m->build_id_len <= sizeof(sm->m->build_id) ? sm->m->build_id_len : 0;
+	char *p;
+
+	if (!sm->id) {
+		p = arena_alloc(s, 2 * n + 1);
+		for (i = 0; i < n; i++)
+			snprintf(p + 2 * i, 3, "%02x", sm->m->build_id[i]);
+		p[2 * n] = '\0';
+		sm->id = p;
+	}
+	return sm->id;
+}
+
 static int fill(struct symbols *s, struct sym_cent *e, struct sym_info *out)
 {
 	if (!(e->flags & CE_NAME))
@@ -519,6 +539,7 @@ static int fill(struct symbols *s, struct sym_cent *e, struct sym_info *out)
 		resolve_line(s, e);
 	out->name = e->name;
 	out->module = e->mod != NO_MOD ? s->mods[e->mod].path : NULL;
+	out->module_id = e->mod != NO_MOD && *mod_id(s, e->mod) ? mod_id(s, e->mod) : NULL;
 	out->module_off = e->mod != NO_MOD ? e->addr - s->mods[e->mod].m->base : 0;
 	out->file = e->file;
 	out->line = e->line;
@@ -575,6 +596,66 @@ const char *sym_name_at(struct symbols *s, uint64_t addr, bool is_ra, uint64_t n
 const char *sym_module_name(struct symbols *s, uint64_t addr)
 {
 	struct sym_cent *e = entry(s, addr, false, false, 0);
+
+	return e->mod != NO_MOD ? s->mods[e->mod].base : "?";
+}
+
+/* The cache entry of function @func of the trace: its address in its module. */
+static struct sym_cent *func_entry(struct symbols *s, uint32_t func)
+{
+	if (func >= s->t->nfuncs)
+		return entry_in(s, 0, false, false, 0, NO_MOD);
+	return entry_in(s, s->t->funcs[func], false, false, 0, s->t->func_module[func]);
+}
+
+/** sym_resolve_func - sym_resolve for function @func of the trace (see analyze.h). */
+int sym_resolve_func(struct symbols *s, uint32_t func, struct sym_info *out)
+{
+	return fill(s, func_entry(s, func), out);
+}
+
+/** sym_func_name - sym_name for function @func of the trace. */
+const char *sym_func_name(struct symbols *s, uint32_t func)
+{
+	return name_of(s, func_entry(s, func));
+}
+
+/** sym_func_module - basename of the module function @func was called in, or "?". */
+const char *sym_func_module(struct symbols *s, uint32_t func)
+{
+	struct sym_cent *e = func_entry(s, func);
+
+	return e->mod != NO_MOD ? s->mods[e->mod].base : "?";
+}
+
+/** sym_func_addr - the address of function @func (in the process that was traced). */
+uint64_t sym_func_addr(struct symbols *s, uint32_t func)
+{
+	return func < s->t->nfuncs ? s->t->funcs[func] : 0;
+}
+
+/* The cache entry of a stack frame: its address in the module it was in. */
+static struct sym_cent *frame_entry(struct symbols *s, const struct trace_frame *f)
+{
+	return entry_in(s, f->ip, f->is_ra, false, 0, f->module);
+}
+
+/** sym_resolve_frame - sym_resolve for a frame of a stack (trace_stack_get). */
+int sym_resolve_frame(struct symbols *s, const struct trace_frame *f, struct sym_info *out)
+{
+	return fill(s, frame_entry(s, f), out);
+}
+
+/** sym_frame_name - sym_name for a frame of a stack, in the module it was in. */
+const char *sym_frame_name(struct symbols *s, const struct trace_frame *f)
+{
+	return name_of(s, frame_entry(s, f));
+}
+
+/** sym_frame_module - basename of the module a frame was in, or "?". */
+const char *sym_frame_module(struct symbols *s, const struct trace_frame *f)
+{
+	struct sym_cent *e = frame_entry(s, f);
 
 	return e->mod != NO_MOD ? s->mods[e->mod].base : "?";
 }

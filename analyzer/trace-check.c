@@ -231,7 +231,7 @@ void trace_check_flags(struct trace *t)
 /**
  * trace_stack_truncated - whether stack @id reached the header's stack_depth: the recorder
  * stops its walk there (and the reader cuts deeper stacks to it), so the frames outside it
- * are not in the trace. The real caller's frame on top of a shadow stack (trace_node_define)
+ * are not in the trace. The real caller's frame on top of a shadow stack (node_on_parent)
  * is not counted. The recorder does not say whether a walk that filled the limit had more
  * frames: a stack of exactly stack_depth frames counts as cut.
  */

@@ -26,15 +26,38 @@ struct chunk {
 struct tnode {
 	uint64_t ip;
 	uint32_t depth;			/* frames from the root, 1 for a root child */
-	uint32_t gstack;		/* global stack id */
+	uint32_t gstack;		/* global stack id, when gen == the thread's gen */
 	uint32_t parent;		/* thread node id */
+	uint32_t gen;			/* 0: not resolved (trace_node_resolve) */
 	bool is_ra;
+};
+
+/* A thread's function id: the address its FUNC record gave, and the function it is. */
+struct fidref {
+	uint64_t addr;
+	uint32_t func;			/* index into trace->funcs, when gen == the thread's gen */
+	uint32_t gen;			/* 0: not resolved (trace_func_resolve) */
 };
 
 struct open_call {
 	uint32_t func;
+	bool inherited;			/* re-opened by a fork child: not its call */
+	uint64_t addr;			/* the address entered (its FUNC record's) */
 	uint64_t ns;			/* entry time */
 	uint64_t child_ns;		/* inclusive time of its finished callees */
+};
+
+/* A range some modules were loaded at: their indices are by_lo[first .. first + n). */
+struct mrange {
+	uint64_t lo, hi;
+	uint32_t first, n;
+	uint64_t max_hi;		/* highest hi of this range and those before it */
+};
+
+/* The place of a MODULE or UNLOAD record in the file, and its module (trace-modules.c). */
+struct modsrc {
+	uint64_t at;			/* chunk index << 32 | offset after the record */
+	uint32_t module;		/* TRACE_NO_MODULE: an UNLOAD of nothing recorded */
 };
 
 /* Per-thread reader state (trace_thread.priv). */
@@ -59,12 +82,17 @@ struct tstate {
 	uint64_t ptr;			/* pointer base */
 	uint64_t last_ns;		/* of the last timed record */
 	bool any_time;
-	uint32_t *fid_func;		/* fid -> global function index */
+	struct fidref *fids;		/* by fid */
 	uint32_t nfids, fids_cap;
+	uint32_t gen;			/* what is resolved now; bumped at each epoch change */
+	uint64_t ep_lo, ep_hi;		/* the current epoch: no module changed in [lo, hi) */
+	uint32_t *rstack;		/* trace_node_resolve's scratch */
+	uint32_t rstack_cap;
 	struct tnode *nodes;		/* node id -> node; [0] is the root */
 	uint32_t nnodes, nodes_cap;
 	struct open_call *calls;	/* open calls, outermost first */
 	uint32_t depth, calls_cap;
+	uint32_t ninherited;		/* open calls inherited at fork (the outermost ones) */
 	uint32_t *active;		/* open activations by function index */
 	uint32_t active_cap;
 	uint64_t pending_exits;		/* EXIT events still owed by an EXITS record */
@@ -83,16 +111,26 @@ struct tstate {
 	uint64_t unmatched_exits;
 
 	struct trace_event ev;		/* merged walk: the next event of this thread */
+	uint64_t key;			/* merged walk: ev's place in the order (ticks) */
 	char str[TRACE_MAX_STRING + 1];	/* ev.str, NUL-terminated */
 };
 
-/* Global stack table: a prefix tree of (parent id, frame); id 0 is the empty stack. */
+/*
+ * Global stack table: a prefix tree of (parent id, frame); id 0 is the empty stack. A frame
+ * is code: (file, key), its module's file and its offset from that load's bias, or
+ * (TRACE_NO_FILE, address) outside every module; ip and module are where it was first seen.
+ */
 struct gstack {
 	uint64_t ip;
+	uint64_t key;
 	uint32_t parent;
 	uint32_t depth;
+	uint32_t module;		/* index into trace->modules, or TRACE_NO_MODULE */
+	uint32_t file;
 	bool is_ra;
 };
+
+#define TRACE_NO_FILE UINT32_MAX
 
 struct reader {
 	struct chunk *chunks;
@@ -106,10 +144,26 @@ struct reader {
 	uint64_t mult;			/* ns_per_tick in 32.32 fixed point */
 	uint32_t stack_cap;		/* frames kept per stack (header stack_depth, 0 = all) */
 
-	/* functions: address -> index into trace->funcs (open addressing) */
+	/* functions: (file, key) -> index into trace->funcs (open addressing); a function is
+	 * code, like a stack frame (struct gstack) */
 	uint32_t *fhash;		/* index + 1, 0 = empty */
 	uint32_t fhash_mask;
 	uint32_t funcs_cap;
+	uint32_t *func_file;		/* parallel to trace->funcs */
+	uint64_t *func_key;
+
+	/* the module map, complete from trace_open (trace-modules.c) */
+	struct modsrc *msrc;		/* sorted by at */
+	uint32_t nmsrc;
+	uint32_t *mod_file;		/* per module: its file identity */
+	uint32_t nfiles;
+	uint32_t *by_lo;		/* module indices sorted by lo */
+	uint64_t *max_hi;		/* max_hi[k]: highest hi of by_lo[0..k] */
+	struct mrange *rng;		/* the distinct ranges, by lo */
+	uint32_t nrng;
+	bool overlap;			/* some ranges were used by two modules */
+	uint64_t *bounds;		/* epoch boundaries, ns, sorted (see index_modules) */
+	uint32_t nbounds;
 
 	struct gstack *gs;		/* [0] = empty stack */
 	uint32_t ngs, gs_cap;
@@ -118,12 +172,15 @@ struct reader {
 	const struct trace_frame **gframes; /* materialized frames, by id (lazy) */
 	uint32_t *gnframes;		/* their number (trace_stack_get: not always depth) */
 
-	/* known function entry addresses (FUNC records, NODE_FN frames), for the shadow-stack
-	 * caller rule: [0, nsorted) sorted and unique, then unsorted ones as they came */
+	/* known function entries (FUNC records, NODE_FN frames) as ENTRY_KEY(file, offset), for
+	 * the shadow-stack caller rule: [0, nsorted) sorted and unique, then unsorted ones as
+	 * they came, each once (ehash: key + 1, 0 = empty) */
 	uint64_t *entries;
 	uint32_t nentries, nsorted, entries_cap;
+	uint64_t *ehash;
+	uint32_t ehash_mask;
 
-	uint32_t modules_cap, marks_cap;
+	uint32_t marks_cap;
 	const struct opts *progress;	/* trace_set_progress */
 	uint64_t bytes_read;		/* by this walk, for the progress line */
 	uint64_t bytes_total;
@@ -154,10 +211,33 @@ static inline uint64_t to_ns(const struct trace *t, const struct reader *r, uint
 	return (uint64_t)(((unsigned __int128)(ticks - r->start_ticks) * r->mult + (1U << 31)) >> 32);
 }
 
-/* trace-read.c, for the decoder: dense function index of @addr (added on first sight), and
- * the global stack of thread node @n just defined */
-uint32_t trace_func_index(struct trace *t, struct reader *r, uint64_t addr);
-void trace_node_define(struct trace *t, struct reader *r, struct tstate *ts, uint32_t n);
+/* trace-read.c, for the decoder: the function of fid @fid and the global stack of thread
+ * node @n, for an event at @ns (module by time: trace_module_at) */
+uint32_t trace_func_resolve(struct trace *t, struct reader *r, struct tstate *ts, uint32_t fid,
+			    uint64_t ns);
+uint32_t trace_node_resolve(struct trace *t, struct reader *r, struct tstate *ts, uint32_t n,
+			    uint64_t ns);
+/* trace-read.c: a FUNC record of @addr was read at @ns (known entries) */
+void trace_func_defined(struct trace *t, struct reader *r, uint64_t addr, uint64_t ns);
+
+/* trace-modules.c */
+void trace_modules_scan(struct trace *t, struct reader *r);
+uint32_t trace_module_of(const struct reader *r, uint32_t ci, uint32_t off);
+void trace_epoch_enter(const struct reader *r, struct tstate *ts, uint64_t ns);
+
+/*
+ * The function @fr stands for at @ns, resolved when it is not yet (or not in this epoch):
+ * the test every ENTRY makes. ENTRY_AT may go back before the epoch: @back says so.
+ */
+static inline uint32_t fid_func(struct trace *t, struct reader *r, struct tstate *ts,
+				uint32_t fid, uint64_t ns, bool back)
+{
+	const struct fidref *fr = &ts->fids[fid];
+
+	if (likely(fr->gen == ts->gen && ns < ts->ep_hi && (!back || ns >= ts->ep_lo)))
+		return fr->func;
+	return trace_func_resolve(t, r, ts, fid, ns);
+}
 /* trace-read.c, for the decoder: a record of thread @ts held an impossible @what (@v), left
  * out (warned once); and, after a walk of every thread, the header's flags checked against
  * what was decoded */

@@ -73,6 +73,28 @@ static inline uint32_t hash64(uint64_t v)
 	return (uint32_t)v;
 }
 
+/*
+ * The identity of the code at @addr in module load @m: its file (trace-modules.c: one per
+ * library however often and wherever it was loaded) and its offset from that load's bias;
+ * outside every module, (TRACE_NO_FILE, the address).
+ */
+static inline void code_id(const struct trace *t, const struct reader *r, uint64_t addr,
+			   uint32_t m, uint32_t *file, uint64_t *key)
+{
+	if (m == TRACE_NO_MODULE) {
+		*file = TRACE_NO_FILE;
+		*key = addr;
+		return;
+	}
+	*file = r->mod_file[m];
+	*key = addr - t->modules[m].base;
+}
+
+static inline uint32_t code_hash(uint32_t file, uint64_t key)
+{
+	return hash64(key ^ ((uint64_t)file << 43) ^ file);
+}
+
 static void fhash_grow(struct trace *t, struct reader *r)
 {
 	uint32_t i, n = (r->fhash_mask + 1) * 2;
@@ -81,7 +103,7 @@ static void fhash_grow(struct trace *t, struct reader *r)
 	r->fhash = xcalloc(n, sizeof(*r->fhash));
 	r->fhash_mask = n - 1;
 	for (i = 0; i < t->nfuncs; i++) {
-		uint32_t h = hash64(t->funcs[i]) & r->fhash_mask;
+		uint32_t h = code_hash(r->func_file[i], r->func_key[i]) & r->fhash_mask;
 
 		while (r->fhash[h])
 			h = (h + 1) & r->fhash_mask;
@@ -89,14 +111,37 @@ static void fhash_grow(struct trace *t, struct reader *r)
 	}
 }
 
-/* Known function entries (for ra_in_func): @addr noted, sorted in later by entries_sort. */
-static void entry_note(struct reader *r, uint64_t addr)
+/* The key of a known function entry: its file and offset (trace_frame.module's file). */
+#define ENTRY_KEY(file, off) ((uint64_t)(file) << 40 | ((off) & ((1ULL << 40) - 1)))
+
+/* Known function entries (for ra_in_func): noted once each, sorted in later by entries_sort. */
+static void entry_note(struct reader *r, uint32_t file, uint64_t off)
 {
+	uint64_t k = ENTRY_KEY(file, off) + 1;
+	uint32_t h, i, n;
+
+	if (file == TRACE_NO_FILE)
+		return;
+	if (r->nentries * 2 >= r->ehash_mask) {
+		n = r->ehash_mask ? (r->ehash_mask + 1) * 2 : 512;
+		free(r->ehash);
+		r->ehash = xcalloc(n, sizeof(*r->ehash));
+		r->ehash_mask = n - 1;
+		for (i = 0; i < r->nentries; i++) {
+			for (h = hash64(r->entries[i] + 1) & r->ehash_mask; r->ehash[h];)
+				h = (h + 1) & r->ehash_mask;
+			r->ehash[h] = r->entries[i] + 1;
+		}
+	}
+	for (h = hash64(k) & r->ehash_mask; r->ehash[h]; h = (h + 1) & r->ehash_mask)
+		if (r->ehash[h] == k)
+			return;
+	r->ehash[h] = k;
 	if (r->nentries == r->entries_cap) {
 		r->entries_cap = r->entries_cap ? r->entries_cap * 2 : 256;
 		r->entries = xrealloc(r->entries, r->entries_cap * sizeof(*r->entries));
 	}
-	r->entries[r->nentries++] = addr;
+	r->entries[r->nentries++] = k - 1;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -106,56 +151,81 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Sort and unique all entries (the unsorted tail grew past a quarter of the sorted part). */
+/* Sort all entries (the unsorted tail grew past a quarter of the sorted part). */
 static void entries_sort(struct reader *r)
 {
-	uint32_t i, n = 0;
-
 	qsort(r->entries, r->nentries, sizeof(*r->entries), cmp_u64);
-	for (i = 0; i < r->nentries; i++)
-		if (!n || r->entries[i] != r->entries[n - 1])
-			r->entries[n++] = r->entries[i];
-	r->nentries = r->nsorted = n;
+	r->nsorted = r->nentries;
 }
 
-/* Whether a function address was defined by a FUNC record (no insertion). */
-static bool func_known(const struct trace *t, const struct reader *r, uint64_t addr)
+/* func_intern - the index of the function at @addr of module load @m, added on first sight */
+static uint32_t func_intern(struct trace *t, struct reader *r, uint64_t addr, uint32_t m)
 {
-	uint32_t h = hash64(addr) & r->fhash_mask, i;
+	uint32_t file, h, i;
+	uint64_t key;
 
-	while ((i = r->fhash[h])) {
-		if (t->funcs[i - 1] == addr)
-			return true;
-		h = (h + 1) & r->fhash_mask;
-	}
-	return false;
-}
-
-/* trace_func_index - dense index of function address @addr, added on first sight */
-uint32_t trace_func_index(struct trace *t, struct reader *r, uint64_t addr)
-{
-	uint32_t h = hash64(addr) & r->fhash_mask, i;
-
-	while ((i = r->fhash[h])) {
-		if (t->funcs[i - 1] == addr)
+	code_id(t, r, addr, m, &file, &key);
+	for (h = code_hash(file, key) & r->fhash_mask; (i = r->fhash[h]); h = (h + 1) & r->fhash_mask)
+		if (r->func_key[i - 1] == key && r->func_file[i - 1] == file)
 			return i - 1;
-		h = (h + 1) & r->fhash_mask;
-	}
 	if (t->nfuncs == r->funcs_cap) {
 		r->funcs_cap = r->funcs_cap ? r->funcs_cap * 2 : 256;
 		t->funcs = xrealloc(t->funcs, r->funcs_cap * sizeof(*t->funcs));
+		t->func_module = xrealloc(t->func_module, r->funcs_cap * sizeof(*t->func_module));
+		r->func_file = xrealloc(r->func_file, r->funcs_cap * sizeof(*r->func_file));
+		r->func_key = xrealloc(r->func_key, r->funcs_cap * sizeof(*r->func_key));
 	}
 	t->funcs[t->nfuncs] = addr;
+	t->func_module[t->nfuncs] = m;
+	r->func_file[t->nfuncs] = file;
+	r->func_key[t->nfuncs] = key;
 	r->fhash[h] = ++t->nfuncs;
-	entry_note(r, addr);
 	if (t->nfuncs * 2 > r->fhash_mask)
 		fhash_grow(t, r);
 	return t->nfuncs - 1;
 }
 
-static inline uint32_t ghash_of(uint32_t parent, uint64_t ip, bool is_ra)
+/* trace_func_defined - a FUNC record of @addr at @ns: a known function entry */
+void trace_func_defined(struct trace *t, struct reader *r, uint64_t addr, uint64_t ns)
 {
-	return hash64(ip * 2 + is_ra + ((uint64_t)parent << 40) + parent);
+	uint32_t m = trace_module_at(t, addr, ns);
+
+	if (m != TRACE_NO_MODULE)
+		entry_note(r, r->mod_file[m], addr - t->modules[m].base);
+}
+
+/**
+ * trace_func_resolve - the function fid @fid of thread @ts stands for in an event at @ns:
+ * its FUNC record's address in the module loaded there at that time. Kept in ts->fids until
+ * the thread's epoch changes (a module that shared addresses came or went).
+ */
+uint32_t trace_func_resolve(struct trace *t, struct reader *r, struct tstate *ts, uint32_t fid,
+			    uint64_t ns)
+{
+	struct fidref *f = &ts->fids[fid];
+	uint32_t m, func;
+
+	if (ns < ts->ep_lo || ns >= ts->ep_hi)
+		trace_epoch_enter(r, ts, ns);
+	if (f->gen == ts->gen)
+		return f->func;
+	m = trace_module_at(t, f->addr, ns);
+	func = func_intern(t, r, f->addr, m);
+	f->func = func;
+	f->gen = ts->gen;
+	if (func >= ts->active_cap) {
+		uint32_t n = func * 2 + 64;
+
+		ts->active = xrealloc(ts->active, n * sizeof(*ts->active));
+		memset(ts->active + ts->active_cap, 0, (n - ts->active_cap) * sizeof(*ts->active));
+		ts->active_cap = n;
+	}
+	return func;
+}
+
+static inline uint32_t ghash_of(uint32_t parent, uint32_t file, uint64_t key, bool is_ra)
+{
+	return hash64(key * 2 + is_ra + ((uint64_t)parent << 40) + parent + ((uint64_t)file << 20));
 }
 
 static void ghash_grow(struct reader *r)
@@ -166,7 +236,8 @@ static void ghash_grow(struct reader *r)
 	r->ghash = xcalloc(n, sizeof(*r->ghash));
 	r->ghash_mask = n - 1;
 	for (i = 1; i < r->ngs; i++) {
-		uint32_t h = ghash_of(r->gs[i].parent, r->gs[i].ip, r->gs[i].is_ra) & r->ghash_mask;
+		const struct gstack *g = &r->gs[i];
+		uint32_t h = ghash_of(g->parent, g->file, g->key, g->is_ra) & r->ghash_mask;
 
 		while (r->ghash[h])
 			h = (h + 1) & r->ghash_mask;
@@ -174,17 +245,23 @@ static void ghash_grow(struct reader *r)
 	}
 }
 
-/* gstack_intern - id of the stack @parent with frame (@ip, @is_ra) pushed inside it */
-static uint32_t gstack_intern(struct reader *r, uint32_t parent, uint64_t ip, bool is_ra)
+/*
+ * gstack_intern - id of the stack @parent with the frame (@ip, @is_ra) in module load @m
+ * pushed inside it: the same code (file and offset) is the same frame in every load.
+ */
+static uint32_t gstack_intern(const struct trace *t, struct reader *r, uint32_t parent,
+			      uint64_t ip, bool is_ra, uint32_t m)
 {
-	uint32_t h = ghash_of(parent, ip, is_ra) & r->ghash_mask, id;
+	uint32_t file, h, id;
+	uint64_t key;
 
-	while ((id = r->ghash[h])) {
+	code_id(t, r, ip, m, &file, &key);
+	for (h = ghash_of(parent, file, key, is_ra) & r->ghash_mask; (id = r->ghash[h]);
+	     h = (h + 1) & r->ghash_mask) {
 		struct gstack *g = &r->gs[id];
 
-		if (g->parent == parent && g->ip == ip && g->is_ra == is_ra)
+		if (g->parent == parent && g->key == key && g->file == file && g->is_ra == is_ra)
 			return id;
-		h = (h + 1) & r->ghash_mask;
 	}
 	if (r->ngs == r->gs_cap) {
 		r->gs_cap *= 2;
@@ -193,7 +270,9 @@ static uint32_t gstack_intern(struct reader *r, uint32_t parent, uint64_t ip, bo
 		r->gnframes = xrealloc(r->gnframes, r->gs_cap * sizeof(*r->gnframes));
 	}
 	id = r->ngs++;
-	r->gs[id] = (struct gstack){ ip, parent, r->gs[parent].depth + 1, is_ra };
+	r->gs[id] = (struct gstack){ .ip = ip, .key = key, .parent = parent,
+				     .depth = r->gs[parent].depth + 1, .module = m, .file = file,
+				     .is_ra = is_ra };
 	r->gframes[id] = NULL;
 	r->ghash[h] = id;
 	if (r->ngs * 2 > r->ghash_mask)
@@ -202,28 +281,30 @@ static uint32_t gstack_intern(struct reader *r, uint32_t parent, uint64_t ip, bo
 }
 
 /*
- * ra_in_func - whether return address @ra lies inside the function that starts at @fn: ra - 1
- * is at or above fn, in the same recorded module (the latest MODULE whose range holds fn),
- * and no other known function entry (FUNC records, NODE_FN frames) lies in (fn, ra - 1].
- * Without symbols this is what the trace can tell; a call from a function that is neither
- * instrumented nor known, placed right after fn, would pass for fn (docs/stacks.md).
+ * ra_in_func - whether return address frame @g lies inside the function whose entry frame is
+ * @p: the same module file, ra - 1 at or above the entry and inside the module, and no other
+ * known function entry (FUNC records, NODE_FN frames) in (entry, ra - 1]. Without symbols
+ * this is what the trace can tell; a call from a function that is neither instrumented nor
+ * known, placed right after the entry, would pass for it (docs/stacks.md).
  */
-static bool ra_in_func(const struct trace *t, struct reader *r, uint64_t fn, uint64_t ra)
+static bool ra_in_func(const struct trace *t, struct reader *r, const struct gstack *p,
+		       const struct gstack *g)
 {
-	uint64_t a = ra - 1;
+	uint64_t fn, a, lo_k, a_k;
 	uint32_t i, lo, hi;
 
-	if (!ra || a < fn)
+	if (g->file == TRACE_NO_FILE || p->file != g->file || !g->key)
 		return false;
-	for (i = t->nmodules; i-- > 0;)
-		if (fn >= t->modules[i].lo && fn < t->modules[i].hi)
-			break;
-	if (i == UINT32_MAX || a >= t->modules[i].hi)
+	fn = p->key;
+	a = g->key - 1;
+	if (a < fn || a >= t->modules[g->module].hi - t->modules[g->module].base)
 		return false;
+	lo_k = ENTRY_KEY(g->file, fn);
+	a_k = ENTRY_KEY(g->file, a);
 	if (r->nentries - r->nsorted > 64 && r->nentries - r->nsorted > r->nsorted / 4)
 		entries_sort(r);
 	for (i = r->nsorted; i < r->nentries; i++)
-		if (r->entries[i] > fn && r->entries[i] <= a)
+		if (r->entries[i] > lo_k && r->entries[i] <= a_k)
 			return false;
 	/* the first sorted entry above fn */
 	lo = 0;
@@ -231,43 +312,104 @@ static bool ra_in_func(const struct trace *t, struct reader *r, uint64_t fn, uin
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (r->entries[mid] <= fn)
+		if (r->entries[mid] <= lo_k)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo == r->nsorted || r->entries[lo] > a;
+	return lo == r->nsorted || r->entries[lo] > a_k;
+}
+
+/* The module of a frame at @ns: a return address is looked up as ra - 1 (the call). */
+static inline uint32_t frame_module(const struct trace *t, uint64_t ip, bool is_ra, uint64_t ns)
+{
+	return trace_module_at(t, is_ra && ip ? ip - 1 : ip, ns);
+}
+
+/* The global stack of node @nd at @ns, one frame pushed on @parent's; a known entry noted. */
+static uint32_t node_push(struct trace *t, struct reader *r, uint32_t parent,
+			  const struct tnode *nd, uint64_t ns)
+{
+	uint32_t m = frame_module(t, nd->ip, nd->is_ra, ns), id;
+
+	id = gstack_intern(t, r, parent, nd->ip, nd->is_ra, m);
+	if (!nd->is_ra)
+		entry_note(r, r->gs[id].file, r->gs[id].key);
+	return id;
 }
 
 /*
- * trace_node_define - thread node @n was just appended: give it a global stack. Stacks deeper
- * than the header's stack_depth keep their innermost stack_depth frames (the tree of the
- * thread may be deeper: shadow stacks of deep recursion). The return address the recorder
- * puts under a shadow stack's top function (a NODE_RA child of a NODE_FN) is interned on top
- * of its parent's stack as it is: trace_stack_get decides whether it stays, and then cuts
- * the stack to stack_depth frames.
+ * A node whose stack is its parent's plus its own frame. The others are deeper than the
+ * header's stack_depth: they keep their innermost stack_depth frames (the tree of the thread
+ * may be deeper: shadow stacks of deep recursion). The return address the recorder puts
+ * under a shadow stack's top function (a NODE_RA child of a NODE_FN) always goes on its
+ * parent's stack: trace_stack_get decides whether it stays, and then cuts the stack.
  */
-void trace_node_define(struct trace *t, struct reader *r, struct tstate *ts, uint32_t n)
+static inline bool node_on_parent(const struct reader *r, const struct tstate *ts,
+				  const struct tnode *nd)
 {
-	struct tnode *nd = &ts->nodes[n], *pa = &ts->nodes[nd->parent];
+	return !r->stack_cap || nd->depth <= r->stack_cap ||
+	       (nd->is_ra && nd->parent && !ts->nodes[nd->parent].is_ra);
+}
+
+/* A node deeper than the cap: its innermost stack_depth frames interned from the root. */
+static uint32_t node_cut(struct trace *t, struct reader *r, struct tstate *ts, uint32_t n,
+			 uint64_t ns)
+{
 	uint32_t cap = r->stack_cap, g = 0, i, m;
 	uint32_t idx[256], *ix = idx;
 
-	if (!nd->is_ra && !func_known(t, r, nd->ip))
-		entry_note(r, nd->ip);
-	if (!cap || nd->depth <= cap || (nd->is_ra && nd->parent && !pa->is_ra)) {
-		nd->gstack = gstack_intern(r, pa->gstack, nd->ip, nd->is_ra);
-		return;
-	}
 	if (cap > 256)
 		ix = xmalloc(cap * sizeof(*ix));
 	for (i = 0, m = n; i < cap; i++, m = ts->nodes[m].parent)
 		ix[i] = m;
 	while (i-- > 0)
-		g = gstack_intern(r, g, ts->nodes[ix[i]].ip, ts->nodes[ix[i]].is_ra);
-	nd->gstack = g;
+		g = node_push(t, r, g, &ts->nodes[ix[i]], ns);
 	if (ix != idx)
 		free(ix);
+	return g;
+}
+
+/**
+ * trace_node_resolve - the global stack of thread node @n for an allocation at @ns: every
+ * frame in the module loaded at its address at that time. The nodes of the chain that were
+ * not resolved yet in the thread's epoch are resolved from the outermost one in; each keeps
+ * its stack until the epoch changes. Return: the stack id (0 for node 0).
+ */
+uint32_t trace_node_resolve(struct trace *t, struct reader *r, struct tstate *ts, uint32_t n,
+			    uint64_t ns)
+{
+	uint32_t k = 0, m, g;
+
+	if (!n)
+		return 0;
+	if (ns < ts->ep_lo || ns >= ts->ep_hi)
+		trace_epoch_enter(r, ts, ns);
+	for (m = n; m && ts->nodes[m].gen != ts->gen && node_on_parent(r, ts, &ts->nodes[m]);
+	     m = ts->nodes[m].parent) {
+		if (k == ts->rstack_cap) {
+			ts->rstack_cap = ts->rstack_cap ? ts->rstack_cap * 2 : 64;
+			ts->rstack = xrealloc(ts->rstack, ts->rstack_cap * sizeof(*ts->rstack));
+		}
+		ts->rstack[k++] = m;
+	}
+	if (!m) {
+		g = 0;
+	} else if (ts->nodes[m].gen == ts->gen) {
+		g = ts->nodes[m].gstack;
+	} else {
+		g = node_cut(t, r, ts, m, ns);
+		ts->nodes[m].gstack = g;
+		ts->nodes[m].gen = ts->gen;
+	}
+	while (k-- > 0) {
+		struct tnode *nd = &ts->nodes[ts->rstack[k]];
+
+		g = node_push(t, r, g, nd, ns);
+		nd->gstack = g;
+		nd->gen = ts->gen;
+	}
+	return g;
 }
 
 /** trace_nstacks - number of global stacks; ids run 1..trace_nstacks(). */
@@ -292,8 +434,8 @@ uint32_t trace_stack_parent(const struct trace *t, uint32_t id)
  * ["main", "main"]. The same when it lies inside one of the function entries below the top:
  * -finstrument-functions also enters inlined copies, so an xmalloc inlined into its caller
  * calls malloc from the caller's code, under the frames [xmalloc, caller]. Decided when the
- * stack is first materialized, after the walk that delivered it, so the modules and
- * functions that walk met are known. Return: whether stack @id starts with such a frame.
+ * stack is first materialized, after the walk that delivered it, so the functions that walk
+ * met are known. Return: whether stack @id starts with such a frame.
  */
 static bool drop_caller(const struct trace *t, struct reader *r, uint32_t id)
 {
@@ -302,7 +444,7 @@ static bool drop_caller(const struct trace *t, struct reader *r, uint32_t id)
 	if (!g->is_ra)
 		return false;
 	for (p = &r->gs[g->parent]; p != r->gs && !p->is_ra; p = &r->gs[p->parent])
-		if (ra_in_func(t, r, p->ip, g->ip))
+		if (ra_in_func(t, r, p, g))
 			return true;
 	return false;
 }
@@ -326,12 +468,13 @@ struct trace_stack trace_stack_get(const struct trace *t, uint32_t id)
 			g = r->gs[id].parent;
 			n--;
 		}
-		/* only a kept caller frame can pass the cap (trace_node_define) */
+		/* only a kept caller frame can pass the cap (node_on_parent) */
 		if (r->stack_cap && n > r->stack_cap)
 			n = r->stack_cap;
-		f = xmalloc(n * sizeof(*f));
+		f = xmalloc((n ? n : 1) * sizeof(*f));
 		for (i = 0; i < n; i++, g = r->gs[g].parent)
-			f[i] = (struct trace_frame){ r->gs[g].ip, r->gs[g].is_ra };
+			f[i] = (struct trace_frame){ .ip = r->gs[g].ip, .module = r->gs[g].module,
+						     .is_ra = r->gs[g].is_ra };
 		r->gframes[id] = f;
 		r->gnframes[id] = n;
 	}
@@ -752,6 +895,8 @@ int trace_open(const char *path, struct trace **out)
 			 (unsigned long long)(t->file_size - t->hdr.header_size));
 		goto err;
 	}
+	/* the whole module map, before any walk: addresses are named by time */
+	trace_modules_scan(t, r);
 	if (ln.n)
 		pr_warn("%s: %s", path, ln.buf);
 	{
@@ -793,7 +938,8 @@ void trace_close(struct trace *t)
 		free(ts->chunks);
 		free(ts->seen);
 		free(ts->buf);
-		free(ts->fid_func);
+		free(ts->fids);
+		free(ts->rstack);
 		free(ts->nodes);
 		free(ts->calls);
 		free(ts->active);
@@ -811,7 +957,16 @@ void trace_close(struct trace *t)
 		free(r->gs);
 		free(r->ghash);
 		free(r->fhash);
+		free(r->func_file);
+		free(r->func_key);
 		free(r->entries);
+		free(r->ehash);
+		free(r->msrc);
+		free(r->mod_file);
+		free(r->by_lo);
+		free(r->max_hi);
+		free(r->rng);
+		free(r->bounds);
 		free(r->chunks);
 		free(r->seq_index);
 		free(r->ts);
@@ -821,6 +976,7 @@ void trace_close(struct trace *t)
 	free(t->marks);
 	free(t->threads);
 	free(t->funcs);
+	free(t->func_module);
 	free(t->exe);
 	free(t->cmdline);
 	free(t);

@@ -17,7 +17,7 @@
 
 /* ---- decoding ---- */
 
-static void walk_reset(struct tstate *ts, bool calls)
+static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 {
 	ts->k = 0;
 	ts->p = ts->end = ts->chunk_start = NULL;
@@ -27,7 +27,10 @@ static void walk_reset(struct tstate *ts, bool calls)
 	ts->last_ns = 0;
 	ts->nfids = 0;
 	ts->nnodes = 0;
+	/* nothing resolved yet in this walk: a new generation, the epoch of the start */
+	trace_epoch_enter(r, ts, 0);
 	ts->depth = 0;
+	ts->ninherited = 0;
 	ts->pending_exits = 0;
 	ts->finished = false;
 	ts->done = false;
@@ -42,7 +45,7 @@ static void walk_reset(struct tstate *ts, bool calls)
 		ts->nodes_cap = 64;
 		ts->nodes = xmalloc(ts->nodes_cap * sizeof(*ts->nodes));
 	}
-	ts->nodes[0] = (struct tnode){ 0, 0, 0, 0, false };
+	ts->nodes[0] = (struct tnode){ .ip = 0 };
 }
 
 /* flush the per-chunk counters of chunk ts->k - 1 into the trace totals, once per chunk */
@@ -173,46 +176,6 @@ static void add_mark(struct trace *t, struct tstate *ts, const uint8_t *s, size_
 	t->marks[t->nmarks++] = (struct trace_mark){ label, ns, ts->th->tid };
 }
 
-static uint32_t add_module(struct trace *t, uint64_t base, uint64_t lo, uint64_t hi,
-			   const uint8_t *bid, size_t bidlen, const uint8_t *path, size_t plen,
-			   uint64_t ns)
-{
-	struct reader *r = R(t);
-	struct trace_module *m;
-
-	if (t->nmodules == r->modules_cap) {
-		r->modules_cap = r->modules_cap ? r->modules_cap * 2 : 16;
-		t->modules = xrealloc(t->modules, r->modules_cap * sizeof(*t->modules));
-	}
-	m = &t->modules[t->nmodules];
-	memset(m, 0, sizeof(*m));
-	m->base = base;
-	m->lo = lo;
-	m->hi = hi;
-	m->build_id_len = (uint32_t)(bidlen > sizeof(m->build_id) ? sizeof(m->build_id) : bidlen);
-	memcpy(m->build_id, bid, m->build_id_len);
-	m->path = xmalloc(plen + 1);
-	memcpy(m->path, path, plen);
-	m->path[plen] = 0;
-	m->load_ns = ns;
-	m->unload_ns = UINT64_MAX;
-	return t->nmodules++;
-}
-
-/* the module loaded at @base and still loaded, most recent first; UINT32_MAX if none */
-static uint32_t find_module(const struct trace *t, uint64_t base)
-{
-	uint32_t i;
-
-	for (i = t->nmodules; i-- > 0;)
-		if (t->modules[i].base == base && t->modules[i].unload_ns == UINT64_MAX)
-			return i;
-	for (i = t->nmodules; i-- > 0;)
-		if (t->modules[i].base == base)
-			return i;
-	return UINT32_MAX;
-}
-
 #define GETV(v)                                                                            \
 	do {                                                                               \
 		if (unlikely(trace_get_varint(&p, end, &(v)) < 0))                         \
@@ -248,23 +211,62 @@ static const char *cstr(struct tstate *ts, const uint8_t *s, size_t len)
 	return ts->str;
 }
 
-static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns)
+/* The global stack of thread node @d (0: none) for an allocation at @ns. */
+static inline uint32_t node_stack(struct trace *t, struct reader *r, struct tstate *ts,
+				  uint32_t d, uint64_t ns)
+{
+	const struct tnode *nd = &ts->nodes[d];
+
+	if (!d)
+		return 0;
+	if (likely(nd->gen == ts->gen && ns < ts->ep_hi))
+		return nd->gstack;
+	return trace_node_resolve(t, r, ts, d, ns);
+}
+
+/*
+ * An allocation a walk does not deliver: its stack is still made by the first complete walk
+ * (trace_info), so that stack ids come in the order of that walk (per thread), whichever
+ * walk (per thread or merged) a report makes next.
+ */
+static inline void first_use(struct trace *t, struct reader *r, struct tstate *ts, uint32_t d)
+{
+	if (unlikely(r->nbounds && !r->info_complete && d))
+		node_stack(t, r, ts, d, ts->last_ns);
+}
+
+/* push_call - open a call; @inherited: re-opened by a fork child (not counted, not active) */
+static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns, bool inherited,
+			     uint64_t addr)
 {
 	if (unlikely(ts->depth == ts->calls_cap)) {
 		ts->calls_cap = ts->calls_cap ? ts->calls_cap * 2 : 256;
 		ts->calls = xrealloc(ts->calls, ts->calls_cap * sizeof(*ts->calls));
 	}
-	ts->calls[ts->depth++] = (struct open_call){ func, ns, 0 };
-	ts->active[func]++;		/* sized when the fid was defined */
+	ts->calls[ts->depth++] = (struct open_call){ func, inherited, addr, ns, 0 };
+	if (unlikely(inherited))
+		ts->ninherited++;
+	else
+		ts->active[func]++;	/* sized when the fid was resolved */
+}
+
+/*
+ * Depth of an event of this thread as delivered: inherited calls (always the outermost
+ * ones) are left out unless the walk asked for them, so the child's own calls start at 0.
+ */
+static inline uint32_t shown_depth(const struct tstate *ts, uint32_t depth, unsigned flags)
+{
+	return flags & WALK_INHERITED ? depth : depth - ts->ninherited;
 }
 
 /*
  * pop_call - close the innermost open call at @ns into @ev (an EXIT event): its callees'
  * time goes to ev->child_ns, its own to its caller's, and ev->nested says whether an outer
- * activation of the same function is still open.
+ * activation of the same function is still open. Return: false when the walk does not
+ * deliver it (a call inherited at fork, without WALK_INHERITED).
  */
-static inline void pop_call(const struct trace *t, struct tstate *ts, uint64_t ns,
-			    struct trace_event *ev)
+static inline bool pop_call(const struct trace *t, struct tstate *ts, uint64_t ns,
+			    struct trace_event *ev, unsigned flags)
 {
 	struct open_call *c = &ts->calls[--ts->depth];
 	uint64_t dur = ns > c->ns ? ns - c->ns : 0;
@@ -274,11 +276,19 @@ static inline void pop_call(const struct trace *t, struct tstate *ts, uint64_t n
 	ev->type = EV_EXIT;
 	ev->ns = ns;
 	ev->func = c->func;
-	ev->addr = t->funcs[c->func];
+	ev->addr = c->addr;
 	ev->entry_ns = c->ns;
-	ev->depth = ts->depth;
 	ev->child_ns = c->child_ns;
+	ev->inherited = c->inherited;
+	if (unlikely(c->inherited)) {
+		ts->ninherited--;
+		ev->depth = ts->depth;
+		ev->nested = false;
+		return flags & WALK_INHERITED;
+	}
+	ev->depth = shown_depth(ts, ts->depth, flags);
 	ev->nested = --ts->active[c->func] != 0;
+	return true;
 }
 
 /* file offset of the record at @p of the chunk being decoded */
@@ -307,8 +317,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				ts->pending_exits = 0;
 				continue;
 			}
-			pop_call(t, ts, ts->pending_ns, ev);
-			if (!(flags & (WALK_CALLS | WALK_EXITS)))
+			if (!pop_call(t, ts, ts->pending_ns, ev, flags) ||
+			    !(flags & (WALK_CALLS | WALK_EXITS)))
 				continue;
 			ts->p = p;
 			return 1;
@@ -355,7 +365,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				ts->unmatched_exits++;
 				continue;
 			}
-			pop_call(t, ts, ts->last_ns, ev);
+			if (!pop_call(t, ts, ts->last_ns, ev, flags))
+				continue;
 			ts->p = p;
 			return 1;
 		}
@@ -374,14 +385,16 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			if (!ts->calls_on)
 				continue;
 			ts->last_ns = to_ns(t, r, ts->ticks);
-			push_call(ts, ts->fid_func[fid], ts->last_ns);
+			a = fid_func(t, r, ts, (uint32_t)fid, ts->last_ns, false);
+			push_call(ts, (uint32_t)a, ts->last_ns, false, ts->fids[fid].addr);
 			if (!(flags & WALK_CALLS))
 				continue;
 			ev->type = EV_ENTRY;
 			ev->ns = ts->last_ns;
-			ev->func = ts->fid_func[fid];
-			ev->addr = t->funcs[ev->func];
-			ev->depth = ts->depth - 1;
+			ev->func = (uint32_t)a;
+			ev->addr = ts->fids[fid].addr;
+			ev->depth = shown_depth(ts, ts->depth - 1, flags);
+			ev->inherited = false;
 			ts->p = p;
 			return 1;
 		}
@@ -391,19 +404,15 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETV(a);
 			if (ts->nfids == ts->fids_cap) {
 				ts->fids_cap = ts->fids_cap ? ts->fids_cap * 2 : 256;
-				ts->fid_func = xrealloc(ts->fid_func,
-							ts->fids_cap * sizeof(*ts->fid_func));
+				ts->fids = xrealloc(ts->fids, ts->fids_cap * sizeof(*ts->fids));
 			}
-			b = trace_func_index(t, r, a);
-			ts->fid_func[ts->nfids++] = (uint32_t)b;
-			if (b >= ts->active_cap) {
-				uint32_t n = (uint32_t)b * 2 + 64;
-
-				ts->active = xrealloc(ts->active, n * sizeof(*ts->active));
-				memset(ts->active + ts->active_cap, 0,
-				       (n - ts->active_cap) * sizeof(*ts->active));
-				ts->active_cap = n;
-			}
+			/* the function it is may depend on the time of its calls: resolved at
+			 * them; when no module shared addresses with another, at once (in the
+			 * order of definition, which then orders the functions) */
+			ts->fids[ts->nfids++] = (struct fidref){ .addr = a };
+			trace_func_defined(t, r, a, to_ns(t, r, ts->ticks));
+			if (!r->nbounds)
+				trace_func_resolve(t, r, ts, ts->nfids - 1, 0);
 			continue;
 		case TRACE_OP_NODE_RA:
 		case TRACE_OP_NODE_FN: {
@@ -422,7 +431,9 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			nd->ip = ts->nodes[a].ip + (uint64_t)trace_unzigzag(b);
 			nd->depth = ts->nodes[a].depth + 1;
 			nd->is_ra = (h >> 2) == TRACE_OP_NODE_RA;
-			trace_node_define(t, r, ts, ts->nnodes);
+			nd->gen = 0;	/* its stack: at its first allocation (node_stack) */
+			if (!r->nbounds)	/* or at once: as for FUNC */
+				trace_node_resolve(t, r, ts, ts->nnodes, 0);
 			continue;
 		}
 		case TRACE_OP_ALLOC:
@@ -441,14 +452,16 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			}
 			ts->cnt_events++;
 			ts->cnt_allocs++;
-			if (!(flags & WALK_MEMORY))
+			if (!(flags & WALK_MEMORY)) {
+				first_use(t, r, ts, (uint32_t)d);
 				continue;
+			}
 			ev->type = EV_ALLOC;
 			ev->ns = ts->last_ns;
 			ev->kind = (uint32_t)a;
 			ev->size = b;
 			ev->ptr = ts->ptr;
-			ev->stack = d ? ts->nodes[d].gstack : 0;
+			ev->stack = node_stack(t, r, ts, (uint32_t)d, ts->last_ns);
 			ts->p = p;
 			return 1;
 		case TRACE_OP_FREE:
@@ -487,37 +500,47 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			}
 			ts->cnt_events++;
 			ts->cnt_reallocs++;
-			if (!(flags & WALK_MEMORY))
+			if (!(flags & WALK_MEMORY)) {
+				first_use(t, r, ts, (uint32_t)d);
 				continue;
+			}
 			ev->type = EV_REALLOC;
 			ev->ns2 = ts->last_ns;
 			ev->old_ptr = old;
 			ev->ptr = ts->ptr;
 			ev->size = c;
-			ev->stack = d ? ts->nodes[d].gstack : 0;
+			ev->stack = node_stack(t, r, ts, (uint32_t)d, ts->last_ns);
 			ts->p = p;
 			return 1;
 		}
-		case TRACE_OP_ENTRY_AT:
+		case TRACE_OP_ENTRY_AT: {
+			bool inh;
+
 			GETV(a);	/* fid */
 			GETV(b);	/* back */
+			c = b > ts->ticks ? 0 : ts->ticks - b;
+			/* before the trace began: a call a fork child inherited (trace-format.md) */
+			inh = c < r->start_ticks && (t->hdr.flags & TRACE_F_CHILD);
 			ts->cnt_events++;
-			ts->cnt_calls++;
+			ts->cnt_calls += !inh;
 			if (unlikely(a >= ts->nfids))
 				goto bad_record;
 			if (!ts->calls_on)
 				continue;
-			c = b > ts->ticks ? 0 : ts->ticks - b;
-			push_call(ts, ts->fid_func[a], to_ns(t, r, c));
-			if (!(flags & WALK_CALLS))
+			b = to_ns(t, r, c);
+			c = fid_func(t, r, ts, (uint32_t)a, b, true);
+			push_call(ts, (uint32_t)c, b, inh, ts->fids[a].addr);
+			if (!(flags & WALK_CALLS) || (inh && !(flags & WALK_INHERITED)))
 				continue;
 			ev->type = EV_ENTRY;
-			ev->ns = ts->calls[ts->depth - 1].ns;
-			ev->func = ts->fid_func[a];
-			ev->addr = t->funcs[ev->func];
-			ev->depth = ts->depth - 1;
+			ev->ns = b;
+			ev->func = (uint32_t)c;
+			ev->addr = ts->fids[a].addr;
+			ev->depth = inh ? ts->depth - 1 : shown_depth(ts, ts->depth - 1, flags);
+			ev->inherited = inh;
 			ts->p = p;
 			return 1;
+		}
 		case TRACE_OP_EXITS:
 			GETV(a);
 			GETDT();
@@ -564,12 +587,13 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETDT();
 			ts->cnt_events++;
 			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (first_pass(ts, p))
-				m = add_module(t, a, b, c, bid, blen, path, plen, ts->last_ns);
-			else if ((m = find_module(t, a)) == UINT32_MAX)
-				continue;
 			if (!(flags & WALK_OTHER))
 				continue;
+			/* the map is known since trace_open: which module this record made */
+			m = trace_module_of(r, ts->chunks[ts->k - 1], (uint32_t)(p - ts->chunk_start));
+			if (m == TRACE_NO_MODULE)
+				continue;
+			(void)bid, (void)blen;
 			ev->type = EV_MODULE;
 			ev->ns = ts->last_ns;
 			ev->module = m;
@@ -585,10 +609,10 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETDT();
 			ts->cnt_events++;
 			ts->last_ns = to_ns(t, r, ts->ticks);
-			m = find_module(t, a);
-			if (m != UINT32_MAX && first_pass(ts, p))
-				t->modules[m].unload_ns = ts->last_ns;
-			if (!(flags & WALK_OTHER) || m == UINT32_MAX)
+			if (!(flags & WALK_OTHER))
+				continue;
+			m = trace_module_of(r, ts->chunks[ts->k - 1], (uint32_t)(p - ts->chunk_start));
+			if (m == TRACE_NO_MODULE)
 				continue;
 			ev->type = EV_UNLOAD;
 			ev->ns = ts->last_ns;
@@ -708,18 +732,20 @@ static void thread_done(struct trace *t, struct reader *r, struct tstate *ts)
 	if (ts->unmatched_exits && !ts->warned)
 		pr_dbg(1, "thread %u: %llu exits without an open call", ts->th->tid,
 		       (unsigned long long)ts->unmatched_exits);
+	pr_dbg(1, "thread %u: %u function ids, %u stack nodes defined", ts->th->tid, ts->nfids,
+	       ts->nnodes);
 }
 
-/* key of a pending event in the merged order: a realloc sorts by when the new block
- * appeared (ns2), every other event by ns */
-static inline uint64_t ev_key(const struct trace_event *ev)
-{
-	return ev->type == EV_REALLOC ? ev->ns2 : ev->ns;
-}
-
+/*
+ * Key of a thread's pending event in the merged order: the trace clock at its record (the
+ * thread's time base after it: a realloc's is when the new block appeared, ns2), in ticks,
+ * not in ns. A tick is shorter than a ns with the TSC, so two events of different threads
+ * that round to the same ns keep the order the clock gave them (an allocation, and the
+ * free of that block by the thread it was handed to, a few ticks later).
+ */
 static inline bool heap_less(struct tstate **h, uint32_t a, uint32_t b)
 {
-	uint64_t x = ev_key(&h[a]->ev), y = ev_key(&h[b]->ev);
+	uint64_t x = h[a]->key, y = h[b]->key;
 
 	return x < y || (x == y && h[a]->index < h[b]->index);
 }
@@ -816,7 +842,7 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 	/* call stacks are tracked only when calls are delivered: faster memory walks */
 	r->bytes_read = r->bytes_total = 0;
 	for (i = lo; i < hi; i++) {
-		walk_reset(r->ts[i], calls);
+		walk_reset(r, r->ts[i], calls);
 		r->bytes_total += t->threads[i].bytes;
 	}
 
@@ -849,6 +875,7 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 
 			fill_ev(ts, &ts->ev);
 			k = next_event(t, r, ts, flags, &ts->ev);
+			ts->key = ts->ticks;
 			if (k > 0)
 				heap[n++] = ts;
 			else if (k < 0)
@@ -868,6 +895,7 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 			if (unlikely(rc))
 				break;
 			k = next_event(t, r, ts, flags, &ts->ev);
+			ts->key = ts->ticks;
 			if (k <= 0) {
 				if (k < 0)
 					rc = -1;

@@ -479,15 +479,22 @@ slow:
 
 /*
  * ps_cyg_fork_child - in a forked child, with empty tables and buffer: re-open every call
- * inherited on the shadow stack (FUNC records as needed, ENTRY at the current time, all
- * written even under min-duration) so that their exits pair up in the child's trace, and
- * drop the stack nodes cached in the frames (the node table is new). Calls past the cap
- * stay counted in t->overflow. Runs under the guard taken by the fork handler.
+ * inherited on the shadow stack (FUNC records as needed, all written even under
+ * min-duration) so that their exits pair up in the child's trace, and drop the stack nodes
+ * cached in the frames (the node table is new). Calls past the cap stay counted in
+ * t->overflow. Runs under the guard taken by the fork handler, after the child's trace was
+ * opened (ps_start_ticks is its start).
+ *
+ * Each is an ENTRY_AT at its entry time in the parent, which is before the child's trace
+ * started: that is what tells a reader the call was inherited, not made by the child
+ * (docs/trace-format.md "Inherited calls"), so that a parent's and its children's traces
+ * summed count each call once. A frame whose time would not be before the start (clocks of
+ * two cores) is put just before it.
  */
 void ps_cyg_fork_child(struct ps_thread *t)
 {
-	uint64_t now = ps_now();
 	struct ps_frame *f;
+	uint64_t at;
 	uint32_t i;
 	uint8_t *p;
 
@@ -497,10 +504,13 @@ void ps_cyg_fork_child(struct ps_thread *t)
 		if (!(p = ps_reserve(t, TRACE_MAX_RECORD)))
 			continue;
 		f->fid = ps_fid(t, f->fn, &p);
-		f->ticks = now;
 		f->written = 1;
-		p = trace_put_varint(p, (uint64_t)f->fid << 2 | 1);
-		p = ps_put_dt(t, p, now);
+		at = f->ticks < ps_start_ticks ? f->ticks : ps_start_ticks - 1;
+		if (at > t->last_ticks)
+			at = t->last_ticks;
+		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_ENTRY_AT));
+		p = trace_put_varint(p, f->fid);
+		p = trace_put_varint(p, t->last_ticks - at);
 		ps_commit(t, p);
 	}
 	t->unwritten = 0;

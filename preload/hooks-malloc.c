@@ -309,13 +309,15 @@ PS_EXPORT PS_NOINSTR void free(void *ptr)
 		return;
 	}
 	/*
-	 * Read before the real free, so a block reused by another thread is freed "earlier".
-	 * No lfence needed on this side (it costs 10-17 ns per free here): rdtsc executes
-	 * before it retires, and the free's stores that could hand the block to another thread
-	 * become visible only after they retire, in order, after it. The allocation side is
-	 * the one that needs the fence (its rdtsc must not run ahead of the allocator's loads).
+	 * Read before the real free, so a block reused by another thread is freed "earlier":
+	 * the free's stores that hand the block on become visible only after they retire, in
+	 * order, after the clock read. And fenced, so that the read is not made before the
+	 * program had the pointer: a block handed over by another thread (an atomic exchange
+	 * on a contended line) arrives hundreds of ns after an unfenced rdtsc behind it has
+	 * already run, which stamped such frees before the malloc that made the block.
+	 * docs/design.md "Clock" has the whole argument and the error bound.
 	 */
-	now = ps_now();
+	now = ps_now_ordered();
 	ps_real_free(ptr);
 	rec_free(t, ptr, now);
 }
@@ -390,7 +392,7 @@ PS_EXPORT PS_NOINSTR void *realloc(void *old, size_t size)
 	if (unlikely(unresolved()))
 		return boot_alloc(size, 16);
 	if (old && (ps_cfg.events & PS_EV_MALLOC))
-		t0 = ps_now();	/* before the release: as in free, no fence */
+		t0 = ps_now_ordered();	/* before the release, after @old arrived: as in free */
 	p = real_realloc(old, size);
 	return do_realloc(old, size, p, t0, TRACE_ALLOC_REALLOC, CALLER_RA());
 }
@@ -410,7 +412,7 @@ PS_EXPORT PS_NOINSTR void *reallocarray(void *old, size_t n, size_t size)
 	if (unlikely(unresolved()))
 		return boot_alloc(total, 16);
 	if (old && (ps_cfg.events & PS_EV_MALLOC))
-		t0 = ps_now();	/* before the release: as in free, no fence */
+		t0 = ps_now_ordered();	/* before the release, after @old arrived: as in free */
 	p = real_realloc(old, total);	/* glibc's reallocarray, without its PLT call */
 	return do_realloc(old, total, p, t0, TRACE_ALLOC_REALLOCARRAY, CALLER_RA());
 }

@@ -2,8 +2,10 @@
 /*
  * Function ids: a per-thread open-addressing table from function address to fid. The first
  * probe is inline in internal.h (ps_fid); this is the rest: probing, defining a new fid with
- * its FUNC record, and growing the table. docs/design.md "Calls".
+ * its FUNC record, growing the table, and forgetting the ids (and stack nodes) of code that
+ * dlclose unmapped. docs/design.md "Calls" and "Modules, marks, names".
  */
+#include <string.h>
 #include <sys/mman.h>
 
 #include "preload/internal.h"
@@ -31,7 +33,7 @@ static int fid_rehash(struct ps_thread *t, uint32_t slots)
 	if (tab == MAP_FAILED)
 		return -1;
 	for (i = 0; i < oldn; i++) {
-		if (!old[i].addr)
+		if (!old[i].addr || old[i].addr == PS_FID_GONE)
 			continue;
 		for (j = fid_home(old[i].addr, mask); tab[j].addr; j = (j + 1) & mask)
 			;
@@ -95,4 +97,80 @@ uint32_t ps_fid_slow(struct ps_thread *t, uintptr_t fn, uint8_t **pp)
 	t->fids[i].fid = fid;
 	t->fids[i].addr = fn;
 	return fid;
+}
+
+/*
+ * Code unloaded: the ranges dlclose unmapped, in a ring of GONE_LOG. ps_code_gone appends
+ * one (under modules.c's lock: one writer) and then moves ps_code_gen on; a thread that is
+ * behind copies the ranges since its own code_gen. A thread more than GONE_LOG behind, or
+ * lapped while copying, forgets all its ids: always correct, only more records.
+ */
+#define GONE_LOG 64
+
+static struct ps_code_range gone[GONE_LOG];
+uint32_t ps_code_gen;
+
+/* ps_code_gone - [lo, hi) was unmapped (modules.c, with its lock held). */
+void ps_code_gone(uintptr_t lo, uintptr_t hi)
+{
+	uint32_t g = ps_code_gen;
+
+	__atomic_store_n(&gone[g % GONE_LOG].lo, lo, __ATOMIC_RELAXED);
+	__atomic_store_n(&gone[g % GONE_LOG].hi, hi, __ATOMIC_RELAXED);
+	__atomic_store_n(&ps_code_gen, g + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Drop the fids of functions in @r[0..n) (all of them when @r is NULL) from @t's table. The
+ * slots become tombstones (PS_FID_GONE, never a function's address), so probe runs stay
+ * whole and nothing is mapped: a new mapping here could take the very range dlclose just
+ * freed, and the loader would put the next library elsewhere. The fids stay defined in the
+ * trace; the next call of a function there defines a new one. Rehashing drops tombstones.
+ */
+static void fids_forget(struct ps_thread *t, const struct ps_code_range *r, uint32_t n)
+{
+	uint32_t slots = t->fid_mask + 1, i, k;
+	struct ps_fid_slot *tab = t->fids;
+
+	if (!tab)
+		return;
+	if (!r) {
+		memset(tab, 0, (size_t)slots * sizeof(*tab));
+		return;
+	}
+	for (i = 0; i < slots; i++) {
+		if (!tab[i].addr || tab[i].addr == PS_FID_GONE)
+			continue;
+		for (k = 0; k < n && tab[i].addr - r[k].lo >= r[k].hi - r[k].lo; k++)
+			;
+		if (k < n)
+			tab[i].addr = PS_FID_GONE;
+	}
+}
+
+/*
+ * ps_code_forget - @t (the calling thread, guard held or in the shim's slow path) forgets
+ * its function ids and stack nodes of the code unloaded since it last looked. errno kept.
+ */
+PS_NOINLINE void ps_code_forget(struct ps_thread *t)
+{
+	uint32_t now = __atomic_load_n(&ps_code_gen, __ATOMIC_ACQUIRE), from = t->code_gen, i, n;
+	struct ps_code_range r[GONE_LOG];
+	int saved = errno, all;
+
+	t->code_gen = now;
+	if (!t->nfids && !t->nnodes)
+		return;			/* nothing defined yet: nothing to forget */
+	n = now - from;
+	all = n >= GONE_LOG;
+	for (i = 0; i < n && !all; i++) {
+		r[i].lo = __atomic_load_n(&gone[(from + i) % GONE_LOG].lo, __ATOMIC_RELAXED);
+		r[i].hi = __atomic_load_n(&gone[(from + i) % GONE_LOG].hi, __ATOMIC_RELAXED);
+	}
+	/* a writer that moved on by the whole ring meanwhile may have changed what we read */
+	if (!all && __atomic_load_n(&ps_code_gen, __ATOMIC_ACQUIRE) - from >= GONE_LOG)
+		all = 1;
+	fids_forget(t, all ? NULL : r, n);
+	ps_stack_forget(t, all ? NULL : r, n);
+	errno = saved;
 }

@@ -68,14 +68,16 @@ struct ps_frame {
 };
 
 /* Open-addressing tables, mmap'd, owned by the thread (see ids.c / stack.c). */
+#define PS_FID_GONE UINTPTR_MAX		/* addr of a forgotten slot (code dlclosed) */
+#define PS_NODE_GONE UINTPTR_MAX	/* ip of a forgotten node slot */
 struct ps_fid_slot {
-	uintptr_t addr;			/* 0 = empty */
+	uintptr_t addr;			/* 0 = empty, PS_FID_GONE = forgotten */
 	uint32_t fid;
 	uint32_t pad;
 };
 
 struct ps_node_slot {
-	uintptr_t ip;			/* 0 = empty slot */
+	uintptr_t ip;			/* 0 = empty slot, PS_NODE_GONE = forgotten */
 	uint32_t parent;		/* parent node id, 0 = root */
 	uint32_t id;			/* node id, from 1 */
 };
@@ -140,6 +142,8 @@ struct ps_thread {
 	uint32_t nodes_seen;		/* nnodes after stack.c's last call: less = tables reset */
 	uintptr_t unw_stack_hi;		/* stack.c: highest stack address libunwind reached */
 	uint32_t unw_walks;		/* stack.c: fast walks, every 1024th checked */
+	uint32_t chunk_flags;		/* TRACE_CHUNK_* the chunk being filled needs (modules.c) */
+	uint32_t code_gen;		/* ids.c: code unloads this thread's ids have forgotten */
 };
 
 extern __thread struct ps_thread ps_self PS_TLS;
@@ -262,6 +266,25 @@ static inline uint8_t *ps_put_ptr(struct ps_thread *t, uint8_t *p, uintptr_t ptr
 /* ids.c: function ids; the FUNC record is appended at *pp on first sight */
 uint32_t ps_fid_slow(struct ps_thread *t, uintptr_t fn, uint8_t **pp);
 
+/*
+ * ids.c: code that dlclose unmapped. Function ids and stack nodes are keyed by address, and
+ * another library may be mapped there next: each thread forgets the ones in unloaded
+ * ranges, so the new code gets FUNC and NODE records of its own (the thread that dlclosed
+ * at once, every other one at its next chunk; readers name addresses by time anyway).
+ */
+struct ps_code_range {
+	uintptr_t lo, hi;
+};
+extern uint32_t ps_code_gen;			/* ranges unloaded so far */
+void ps_code_gone(uintptr_t lo, uintptr_t hi);	/* modules.c, under its lock */
+void ps_code_forget(struct ps_thread *t);	/* noinline: the ranges since t->code_gen */
+
+static inline void ps_code_check(struct ps_thread *t)
+{
+	if (unlikely(t->code_gen != __atomic_load_n(&ps_code_gen, __ATOMIC_ACQUIRE)))
+		ps_code_forget(t);
+}
+
 /* First probe inline: a hit costs a hash, a load and a compare. */
 static inline uint32_t ps_fid(struct ps_thread *t, uintptr_t fn, uint8_t **pp)
 {
@@ -278,6 +301,8 @@ uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **pp);
 void ps_stack_init(void);	/* once, after the real malloc is known: shim text range */
 void ps_stack_thread_free(struct ps_thread *t); /* with the thread's tables (tbuf.c) */
 void ps_stack_code_gone(uintptr_t lo, uintptr_t hi);	/* dlclose unmapped [lo, hi) */
+/* forget the thread's nodes with frames in @r[0..n) (every node when @r is NULL) */
+void ps_stack_forget(struct ps_thread *t, const struct ps_code_range *r, uint32_t n);
 void ps_stack_fork_child(void);			/* atfork child: reset the rules' lock */
 void ps_stack_unwinder_start(void);		/* libunwind's set-up (its pipe), now */
 /* added to ->guard around code of the shim that may allocate (libunwind): nested events

@@ -213,6 +213,8 @@ static int emit_module(struct ps_thread *t, const struct dl_phdr_info *info, con
 	p = reserve_big(t, 1 + 3 * 10 + 10 + idlen + 10 + plen + 10);
 	if (!p)
 		return -1;
+	/* after the reservation, which may have written the chunk before: this one has it */
+	t->chunk_flags |= TRACE_CHUNK_MODULES;
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_MODULE));
 	p = trace_put_varint(p, info->dlpi_addr);
 	p = trace_put_varint(p, lo);
@@ -341,15 +343,19 @@ static void modules_unload(struct ps_thread *t)
 		p = ps_reserve(t, TRACE_MAX_RECORD);
 		if (!p)
 			break;
+		t->chunk_flags |= TRACE_CHUNK_MODULES;
 		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_UNLOAD));
 		p = trace_put_varint(p, mods[i].base);
 		p = ps_put_dt(t, p, ps_now());
 		ps_commit(t, p);
-		/* other code may be mapped there next: its unwind rules are not these */
+		/* other code may be mapped there next: its unwind rules, function ids and stack
+		 * nodes are not these */
 		ps_stack_code_gone(mods[i].lo, mods[i].hi);
+		ps_code_gone(mods[i].lo, mods[i].hi);
 		mods[i] = mods[--nmods];
 	}
 	pthread_mutex_unlock(&mods_lock);
+	ps_code_check(t);
 	ps_guard_drop(t, 1);
 }
 

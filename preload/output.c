@@ -235,7 +235,8 @@ int ps_output_open(int child)
 	h.flags = flags | (ps_use_tsc ? TRACE_F_TSC : 0) |
 		  (ps_cfg.events & PS_EV_CALLS ? TRACE_F_CALLS : 0) |
 		  (ps_cfg.events & PS_EV_MALLOC ? TRACE_F_MALLOC : 0) |
-		  (ps_cfg.stack_source != PS_STACK_UNWIND ? TRACE_F_SHADOW_STACKS : 0);
+		  (ps_cfg.stack_source != PS_STACK_UNWIND ? TRACE_F_SHADOW_STACKS : 0) |
+		  TRACE_F_MODULE_CHUNKS;	/* modules.c flags those chunks */
 	h.pid = getpid();
 	h.ppid = getppid();
 	h.stack_depth = ps_cfg.stack_depth;

@@ -93,7 +93,7 @@ static PS_NOINSTR PS_NOINLINE int grow_nodes(struct ps_thread *t)
 	for (i = 0; i < old_n; i++) {
 		uint32_t j;
 
-		if (!old[i].ip)
+		if (!old[i].ip || old[i].ip == PS_NODE_GONE)
 			continue;
 		j = node_hash(old[i].parent, old[i].ip) & mask;
 		while (tab[j].ip)
@@ -115,7 +115,7 @@ static PS_NOINSTR PS_NOINLINE int grow_nodes(struct ps_thread *t)
 static PS_NOINSTR uint32_t intern(struct ps_thread *t, uint32_t parent, uintptr_t ip, uint32_t fn,
 				  uintptr_t pip, uint8_t **pp)
 {
-	uint32_t key = parent | fn, i = node_hash(key, ip) & t->node_mask;
+	uint32_t key = parent | fn, i = node_hash(key, ip) & t->node_mask, id;
 	struct ps_node_slot *s;
 	uint8_t *p;
 
@@ -138,11 +138,12 @@ static PS_NOINSTR uint32_t intern(struct ps_thread *t, uint32_t parent, uintptr_
 	p = trace_put_varint(p, trace_zigzag((int64_t)(ip - pip)));
 	ps_commit(t, p);
 	s->parent = key;
-	s->id = ++t->nnodes;
+	s->id = id = ++t->nnodes;
 	s->ip = ip;
-	/* the next record (a NODE, or the caller's ALLOC) gets a whole reservation */
+	/* the next record (a NODE, or the caller's ALLOC) gets a whole reservation; it may
+	 * write the chunk, and then forget code dlclosed meanwhile, replacing the table */
 	*pp = ps_reserve(t, TRACE_MAX_RECORD);
-	return s->id;
+	return id;
 }
 
 /*
@@ -478,6 +479,40 @@ PS_NOINSTR void ps_stack_code_gone(uintptr_t lo, uintptr_t hi)
 	__atomic_store_n(&rules_lock, 0, __ATOMIC_RELEASE);
 }
 
+/*
+ * ps_stack_forget - code in @r[0..n) was unloaded (ids.c, on the thread itself): its nodes
+ * are dropped from @t's table (all of them when @r is NULL), so that code mapped there next
+ * gets NODE records of its own; their descendants are never reached again (no lookup starts
+ * from a dropped node). Dropped slots become tombstones, in place (see ids.c: no mapping may
+ * take the range just freed). The caches of nodes go too: the shadow frames', and the memos,
+ * which ps_stack_node empties at its next call (nodes_seen says the table changed).
+ */
+PS_NOINSTR void ps_stack_forget(struct ps_thread *t, const struct ps_code_range *r, uint32_t n)
+{
+	size_t slots = (size_t)t->node_mask + 1, i;
+	struct ps_node_slot *tab = t->nodes;
+	uint32_t k;
+
+	if (!tab)
+		return;
+	for (i = 0; i < slots; i++) {
+		/* a return address belongs to the call before it */
+		uintptr_t a = tab[i].parent & KEY_FN ? tab[i].ip : tab[i].ip - 1;
+
+		if (!tab[i].ip || tab[i].ip == PS_NODE_GONE)
+			continue;
+		for (k = 0; r && k < n && a - r[k].lo >= r[k].hi - r[k].lo; k++)
+			;
+		if (!r || k < n)
+			tab[i].ip = PS_NODE_GONE;
+	}
+	for (k = 0; k < t->depth; k++)
+		t->shadow[k].node = 0;
+	t->last_stack_len = 0;
+	t->last_stack_node = 0;
+	t->nodes_seen = UINT32_MAX;
+}
+
 /* ps_stack_fork_child - the child is single-threaded: a lock held at fork is nobody's. */
 PS_NOINSTR void ps_stack_fork_child(void)
 {
@@ -716,12 +751,14 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **p
 		return 0;
 	if (unlikely(!t->stack_memo || t->nnodes < t->nodes_seen)) {
 		/* first stack of the thread, or its tables were emptied (fork child: only this
-		 * file defines nodes, so fewer than last time means a reset): drop the memo */
+		 * file defines nodes, so fewer than last time means a reset) or lost the nodes
+		 * of unloaded code (ps_stack_forget): drop the memos */
 		if (!t->stack_memo && scratch_setup(t))
 			return 0;
 		memset(t->stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stack_memo));
 		memset(ra_memo, 0, sizeof(ra_memo));
 		t->last_stack_len = 0;
+		t->nodes_seen = 0;
 	}
 	switch (ps_cfg.stack_source) {
 	case PS_STACK_SHADOW:
@@ -734,6 +771,9 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **p
 		node = t->depth ? shadow_node(t, ra, pp) : unwind_node(t, pp);
 		break;
 	}
-	t->nodes_seen = t->nnodes;
+	/* a chunk written meanwhile may have forgotten nodes (ps_stack_forget): the memos
+	 * are emptied at the next call, then */
+	if (t->nodes_seen != UINT32_MAX)
+		t->nodes_seen = t->nnodes;
 	return node;
 }

@@ -197,7 +197,8 @@ static void write_chunk(struct ps_thread *t, uint8_t *upto, unsigned flags)
 	h.tid = t->tid;
 	h.seq = t->seq++;
 	h.size = size;
-	h.flags = flags;
+	h.flags = flags | t->chunk_flags;	/* modules.c: MODULE/UNLOAD records in it */
+	t->chunk_flags = 0;
 	h.payload_checksum = trace_checksum(t->buf, size);
 	h.base_ticks = t->chunk_base_ticks;
 	h.end_ticks = ps_now();
@@ -245,6 +246,7 @@ PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
 		return NULL;
 	if (t->pos >= t->limit || (size_t)(t->end - t->pos) < n) {
 		ps_tbuf_flush(t);
+		ps_code_check(t);	/* ids.c: forget ids of code dlclosed meanwhile */
 		if (t->lost) {
 			uint8_t *p = trace_put_varint(t->pos, TRACE_OP_H(TRACE_OP_LOST));
 

@@ -1,6 +1,10 @@
 // handoff: a producer thread mallocs N blocks and hands each to a consumer thread that frees
 // it, so freed addresses come back to the producer: the same address is freed on one thread
 // and allocated again on the other, thousands of times. Usage: handoff [N] (default 20000).
+// "handoff swap [N]": 32 threads each malloc N blocks of 48 bytes and swap each into one of
+// 4 shared slots with an atomic exchange, freeing what they took out (another thread's block,
+// or one the slot's previous taker freed and glibc handed out again); main frees the 4 left.
+// Every block is freed exactly once, whatever the interleaving: 32 * N mallocs and frees.
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +69,42 @@ static void *consumer(void *arg)
 	return arg;
 }
 
+#define SWAP_THREADS 32
+#define SWAP_SLOTS 4
+
+static void *swap_slot[SWAP_SLOTS];	/* one cache line: every exchange contends */
+static pthread_barrier_t swap_start;
+
+static void *__attribute__((noinline)) swapper(void *arg)
+{
+	long id = (long)(intptr_t)arg, i;
+
+	pthread_barrier_wait(&swap_start);
+	for (i = 0; i < n; i++) {
+		char *p = malloc(48), *q;
+
+		p[0] = (char)i;
+		q = __atomic_exchange_n(&swap_slot[(id + i) % SWAP_SLOTS], p, __ATOMIC_ACQ_REL);
+		free(q);
+	}
+	return arg;
+}
+
+static int swap(void)
+{
+	pthread_t t[SWAP_THREADS];
+	long i;
+
+	pthread_barrier_init(&swap_start, NULL, SWAP_THREADS);
+	for (i = 0; i < SWAP_THREADS; i++)
+		pthread_create(&t[i], NULL, swapper, (void *)(intptr_t)i);
+	for (i = 0; i < SWAP_THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < SWAP_SLOTS; i++)
+		free(swap_slot[i]);
+	return 0;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
@@ -79,6 +119,10 @@ int main(int argc, char **argv)
 	char line[64];
 	int len;
 
+	if (argc > 1 && !strcmp(argv[1], "swap")) {
+		n = argc > 2 ? atol(argv[2]) : 5000;
+		return n < 1 || n > MAXN ? 2 : swap();
+	}
 	if (argc > 1)
 		n = atol(argv[1]);
 	if (n < 1 || n > MAXN)

@@ -2,17 +2,20 @@
 #   build/samples/NAME      -O0 -finstrument-functions (what the tests read)
 #   build/samples/O2/NAME   -O2 -finstrument-functions (tests run both where it matters)
 #   build/samples/plain/NAME -O2, not instrumented (the benchmark's "plain run")
-# samples/lib*.c become shared objects build/samples/lib*.so (dlopen tests), instrumented.
+# samples/lib*.c and lib*.cc become shared objects build/samples/lib*.so (dlopen tests),
+# instrumented.
 # A sample needing more link flags lists them in a comment line: "// LDLIBS: -lfoo".
 
 SAMPLE_C := $(filter-out samples/lib%.c,$(wildcard samples/*.c))
-SAMPLE_CXX := $(wildcard samples/*.cc)
+SAMPLE_CXX := $(filter-out samples/lib%.cc,$(wildcard samples/*.cc))
 SAMPLE_LIBS := $(wildcard samples/lib*.c)
+SAMPLE_CXXLIBS := $(wildcard samples/lib*.cc)
 SAMPLE_NAMES := $(basename $(notdir $(SAMPLE_C) $(SAMPLE_CXX)))
 SAMPLE_BINS := $(addprefix $(BUILD)/samples/,$(SAMPLE_NAMES)) \
 	$(addprefix $(BUILD)/samples/O2/,$(SAMPLE_NAMES)) \
 	$(addprefix $(BUILD)/samples/plain/,$(SAMPLE_NAMES)) \
-	$(SAMPLE_LIBS:samples/%.c=$(BUILD)/samples/%.so)
+	$(SAMPLE_LIBS:samples/%.c=$(BUILD)/samples/%.so) \
+	$(SAMPLE_CXXLIBS:samples/%.cc=$(BUILD)/samples/%.so)
 
 SAMPLE_FLAGS := -g -fno-omit-frame-pointer -pthread -iquote . -Wall -Wextra -Wno-unused-parameter
 SAMPLE_INSTR := -finstrument-functions
@@ -45,6 +48,9 @@ $(BUILD)/samples/plain/%: samples/%.cc include/perfshim.h
 $(BUILD)/samples/lib%.so: samples/lib%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAMPLE_FLAGS) -O0 -fno-inline $(SAMPLE_INSTR) -fPIC -shared $< -o $@
+$(BUILD)/samples/lib%.so: samples/lib%.cc
+	@mkdir -p $(dir $@)
+	$(Q)$(CXX) $(SAMPLE_FLAGS) -O0 -fno-inline $(SAMPLE_INSTR) -fPIC -shared $< -o $@
 
 # samples/minidb/: the multi-file realistic sample (a small in-memory SQL database), built the
 # same three ways from all its sources in one compiler call.

@@ -34,6 +34,9 @@
 #define TRACE_F_SHADOW_STACKS (1U << 3) /* allocation stacks may come from the shadow stack */
 #define TRACE_F_CHILD (1U << 4)		/* written by a forked or spawned child */
 #define TRACE_F_EXEC (1U << 5)		/* written by an image that replaced a traced one by exec */
+#define TRACE_F_MODULE_CHUNKS (1U << 6)	/* every chunk with MODULE/UNLOAD records is flagged
+					 * TRACE_CHUNK_MODULES (readers read only those for the
+					 * module map; without this flag, every chunk) */
 
 /*
  * File header: at offset 0, once. All integers little-endian.
@@ -83,6 +86,7 @@ struct trace_chunk_header {
 #define TRACE_CHUNK_LAST (1U << 0)	/* the thread's final chunk (thread or process exit) */
 #define TRACE_CHUNK_CUT (1U << 1)	/* written by another thread at exit/exec: thread cut short */
 #define TRACE_CHUNK_PROCESS_END (1U << 2)
+#define TRACE_CHUNK_MODULES (1U << 3)	/* may hold MODULE or UNLOAD records */
 
 _Static_assert(sizeof(struct trace_file_header) == 88, "file header layout");
 _Static_assert(sizeof(struct trace_chunk_header) == 56, "chunk header layout");

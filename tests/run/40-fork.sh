@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # fork: the child writes a trace of its own (PATH.<pid> without %p, its own pid with %p) that
-# holds only what it did after fork (plus the calls it inherited), the parent's trace only its
-# own events; the program prints and exits as without the shim.
+# holds only what it did after fork (plus the calls it inherited, marked as such: not its
+# calls), the parent's trace only its own events; the program prints and exits as without the
+# shim. `functions --tree` over the traces of one process tree counts each call once, also
+# with an exec in the child (samples/forkexec.c).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/4lib.sh"
+need_jq
 cd "$TMP"
+
+# calls per function, sorted by name: "name:calls ..." from functions JSON
+fcalls() { jq -r '[.functions[] | "\(.name):\(.calls)"] | sort | join(" ")'; }
 
 for variant in "" O2/; do
 	prog="$S/${variant}fork"
@@ -35,8 +41,20 @@ for variant in "" O2/; do
 	assert_eq 1 "$(nlines " module .* $(realpath "$prog")\$" t.bin.dump)" "${variant}parent: program module"
 	assert_eq 1 "$(nlines " module .* $(realpath "$prog")\$" "$files.dump")" "${variant}child: program module"
 
+	# each trace's calls are its process's own; the tree's, each call once: main 1 (not 2),
+	# work 2, leaf 4 + 5
+	assert_eq "leaf:4 main:1 parent_work:1 work:1" "$(json functions t.bin | fcalls)" \
+		"${variant}fork: the parent's calls"
+	assert_eq "child_work:1 leaf:5 work:1" "$(json functions "$files" | fcalls)" \
+		"${variant}fork: the child's calls (main inherited)"
+	assert_eq "child_work:1 leaf:9 main:1 parent_work:1 work:2" \
+		"$(json functions --tree t.bin "$files" | fcalls)" "${variant}fork: the tree's calls"
+	assert_eq "t.bin:null $files:t.bin" \
+		"$(json functions --tree t.bin "$files" | jq -r '[.tree[] | "\(.trace):\(.parent)"] | join(" ")')" \
+		"${variant}fork: the tree"
+
 	# calls (at -O0 nothing is inlined): leaf() 4 times in the parent, 5 in the child;
-	# the child re-opens main, which it inherited
+	# the child re-opens main, which it inherited, as an inherited call
 	if [ -z "$variant" ]; then
 		assert_eq 4 "$(calls t.bin.dump "$prog" leaf)" "parent: leaf() calls"
 		assert_eq 1 "$(calls t.bin.dump "$prog" parent_work)" "parent: parent_work() calls"
@@ -44,8 +62,41 @@ for variant in "" O2/; do
 		assert_eq 5 "$(calls "$files.dump" "$prog" leaf)" "child: leaf() calls"
 		assert_eq 1 "$(calls "$files.dump" "$prog" child_work)" "child: child_work() calls"
 		assert_eq 0 "$(calls "$files.dump" "$prog" parent_work)" "child: parent_work() calls"
-		assert_eq 1 "$(calls "$files.dump" "$prog" main)" "child: inherited main()"
+		assert_eq 0 "$(calls "$files.dump" "$prog" main)" "child: main() is not its call"
+		assert_eq 1 "$(nlines "^0 [0-9]+ inherited depth=0 addr=$(fn_addrs "$files.dump" "$prog" main) main\$" "$files.dump")" \
+			"child: main() inherited"
+		assert_eq 1 "$(nlines " exit depth=0 addr=$(fn_addrs "$files.dump" "$prog" main) " "$files.dump")" \
+			"child: the inherited main() closed"
 	fi
+done
+
+# fork, then exec in the child: three traces (parent, child up to its exec, the new image);
+# main was called twice (the parent's, the new image's), every other function once per call
+for variant in "" O2/; do
+	prog="$S/${variant}forkexec"
+	plain ref "$prog"
+	rm -f t.bin*
+	traced "$TMP/t.bin" "$prog"
+	same_behaviour ref t.bin
+	child=$(ls t.bin.* | grep -E '^t\.bin\.[0-9]+$')
+	assert_eq "t.bin $child $child.exec" "$(ls t.bin t.bin.* | grep -v -E '\.(stdout|stderr|rc)$' | tr '\n' ' ' | sed 's/ $//')" \
+		"${variant}forkexec: files"
+	assert_eq "leaf:2 main:1 parent_work:1" "$(json functions t.bin | fcalls)" \
+		"${variant}forkexec: the parent's calls"
+	assert_eq "child_pre:1" "$(json functions "$child" | fcalls)" \
+		"${variant}forkexec: the child's calls before its exec"
+	assert_eq "leaf:3 main:1 stage2:1" "$(json functions "$child.exec" | fcalls)" \
+		"${variant}forkexec: the new image's calls"
+	assert_eq "child_pre:1 leaf:5 main:2 parent_work:1 stage2:1" \
+		"$(json functions --tree t.bin "$child" "$child.exec" | fcalls)" "${variant}forkexec: the tree's calls"
+	assert_eq "t.bin:null $child:t.bin $child.exec:$child" \
+		"$(json functions --tree t.bin "$child" "$child.exec" | jq -r '[.tree[] | "\(.trace):\(.parent)"] | join(" ")')" \
+		"${variant}forkexec: the tree"
+	# text: one table, the tree above it
+	"$ANALYZE" functions --tree t.bin "$child" "$child.exec" >tree.txt || fail "functions --tree exited $?"
+	assert_eq 1 "$(nlines '^Process tree of 3 traces:$' tree.txt)" "${variant}forkexec: text tree header"
+	assert_eq 1 "$(nlines '^ +Total ' tree.txt)" "${variant}forkexec: one table"
+	assert_eq 1 "$(nlines ' 2 .* main$' tree.txt)" "${variant}forkexec: main 2 in the text table"
 done
 
 # with %p each process expands it to its own pid

@@ -205,6 +205,53 @@ START_TEST(test_percentiles_histogram)
 }
 END_TEST
 
+/*
+ * hot_func_add (functions --tree): calls, times, min and max add up; percentiles stay exact
+ * while the samples fit, and come from the merged histogram beyond (within its bound).
+ */
+START_TEST(test_func_add)
+{
+	struct hot_func a = { 0 }, b = { 0 }, big = { 0 };
+	uint64_t i, p50;
+
+	for (i = 1; i <= 3; i++) {
+		a.calls++;
+		a.sum_ns += i;
+		hot_stat_add(&a, i);
+	}
+	a.min_ns = 1, a.max_ns = 3, a.total_ns = a.self_ns = 6;
+	b.calls = 2, b.sum_ns = b.total_ns = 30, b.self_ns = 25, b.min_ns = 10, b.max_ns = 20;
+	hot_stat_add(&b, 10);
+	hot_stat_add(&b, 20);
+	hot_func_add(&a, &b);
+	ck_assert_uint_eq(a.calls, 5);
+	ck_assert_uint_eq(a.total_ns, 36);
+	ck_assert_uint_eq(a.self_ns, 31);
+	ck_assert_uint_eq(a.min_ns, 1);
+	ck_assert_uint_eq(a.max_ns, 20);
+	ck_assert_uint_eq(hot_percentile(&a, 50), 3);	/* 1 2 3 10 20: rank 3 */
+	ck_assert_uint_eq(hot_percentile(&a, 80), 10);
+	/* 1000 calls of 1000..1999 ns (a histogram) plus those five */
+	for (i = 0; i < 1000; i++) {
+		big.calls++;
+		hot_stat_add(&big, 1000 + i);
+	}
+	big.min_ns = 1000, big.max_ns = 1999;
+	ck_assert_ptr_nonnull(big.hist);
+	hot_func_add(&big, &a);
+	ck_assert_uint_eq(big.calls, 1005);
+	ck_assert_uint_eq(big.min_ns, 1);
+	ck_assert_uint_eq(big.max_ns, 1999);
+	p50 = hot_percentile(&big, 50);		/* rank 503: 1497 exactly */
+	ck_assert_msg(p50 * 32 >= 1497 * 31 && p50 * 32 <= 1497 * 33, "p50 %lu", p50);
+	free(a.samp);
+	free(a.hist);
+	free(b.samp);
+	free(big.samp);
+	free(big.hist);
+}
+END_TEST
+
 /* thread 10: main { a }, thread 20: c, c */
 static void two_threads(void)
 {
@@ -562,6 +609,7 @@ static Suite *suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_self_total);
+	tcase_add_test(tc, test_func_add);
 	tcase_add_test(tc, test_recursion_once);
 	tcase_add_test(tc, test_longjmp_exits);
 	tcase_add_test(tc, test_percentiles_exact);

@@ -415,6 +415,62 @@ START_TEST(test_entry_at)
 }
 END_TEST
 
+/*
+ * A fork child's trace (CHILD flag) re-opens the calls it inherited as ENTRY_ATs before its
+ * start: main (entered at 100, the trace starts at 1000) is not a call of the child. Walks
+ * leave it out (the child's own call is at depth 0) unless asked with WALK_INHERITED; the
+ * totals do not count it. Without the CHILD flag the same record is an ordinary call.
+ */
+START_TEST(test_inherited)
+{
+	struct trace *t;
+	struct evs e = { 0 };
+	int child;
+
+	for (child = 0; child < 2; child++) {
+		struct tg *g = tg_open(path);
+		struct tg_thread *a = tg_thread(g, 7);
+		uint32_t fm;
+
+		g->hdr.start_ticks = 1000;
+		if (child)
+			g->hdr.flags |= TRACE_F_CHILD;
+		fm = tg_func(a, 0xa0);
+		tg_rss(a, 1, 1000);
+		tg_entry_at(a, fm, 100);
+		tg_enter(a, 0xb0, 1100);
+		tg_exit(a, 1200);
+		tg_exit(a, 1300);
+		tg_close(g);
+		t = open_ok();
+		walk(t, WALK_CALLS, -1, &e);
+		ck_assert_uint_eq(e.n, child ? 2 : 4);
+		ck_assert_uint_eq(t->ncalls, child ? 1 : 2);
+		ck_assert_int_eq(e.v[0].type, EV_ENTRY);
+		ck_assert_uint_eq(e.v[0].addr, child ? 0xb0 : 0xa0);
+		ck_assert_uint_eq(e.v[0].depth, 0);
+		ck_assert(!e.v[0].inherited);
+		ck_assert_int_eq(e.v[1].type, child ? EV_EXIT : EV_ENTRY);
+		ck_assert_uint_eq(e.v[1].depth, child ? 0 : 1);
+		evs_free(&e);
+		walk(t, WALK_CALLS | WALK_INHERITED, -1, &e);
+		ck_assert_uint_eq(e.n, 4);
+		ck_assert(e.v[0].inherited == child);
+		ck_assert_uint_eq(e.v[0].ns, 0);	/* before the start: shown at the start */
+		ck_assert_uint_eq(e.v[1].depth, 1);
+		ck_assert(!e.v[1].inherited);
+		ck_assert_int_eq(e.v[3].type, EV_EXIT);
+		ck_assert(e.v[3].inherited == child);
+		ck_assert_uint_eq(e.v[3].depth, 0);
+		evs_free(&e);
+		walk(t, WALK_EXITS, -1, &e);
+		ck_assert_uint_eq(e.n, child ? 1 : 2);
+		evs_free(&e);
+		trace_close(t);
+	}
+}
+END_TEST
+
 START_TEST(test_recursion_nested)
 {
 	struct tg *g = tg_open(path);
@@ -1035,6 +1091,159 @@ START_TEST(test_merged_realloc)
 }
 END_TEST
 
+/*
+ * The merged order is the clock's, not the rounded ns: at 0.25 ns per tick, thread 2 mallocs
+ * at tick 4000 and thread 1 (first in the file) frees that block at tick 4001; both are
+ * 1000 ns, and the allocation must still come first.
+ */
+START_TEST(test_merged_ticks)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *b = tg_thread(g, 1), *a = tg_thread(g, 2);
+	struct trace *t;
+	struct evs e = { 0 };
+
+	g->hdr.flags |= TRACE_F_TSC;
+	g->hdr.tick_hz = 4000000000ULL;
+	g->ns_per_tick = 0.25;
+	tg_free(b, 0x100, 4001);
+	tg_flush(b, TRACE_CHUNK_LAST);
+	tg_alloc(a, 0, 8, 0x100, 0, 4000);
+	tg_close(g);
+	t = open_ok();
+	walk(t, WALK_MEMORY | WALK_MERGED, -1, &e);
+	ck_assert_uint_eq(e.n, 2);
+	ck_assert_int_eq(e.v[0].type, EV_ALLOC);
+	ck_assert_int_eq(e.v[1].type, EV_FREE);
+	ck_assert_uint_eq(e.v[0].ns, 1000);
+	ck_assert_uint_eq(e.v[1].ns, 1000);
+	evs_free(&e);
+	trace_close(t);
+}
+END_TEST
+
+/*
+ * An address means the module loaded there when its event happened. Thread 1 loads /a at
+ * 0x7f00 (build-id 1), calls fa (+0x10) and allocates from it, unloads it, loads /b (build-id
+ * 2) at the same place and calls and allocates from b's code at that very address: new FUNC
+ * and NODE records, as the recorder writes after a dlclose. Thread 2 (first in the file)
+ * defined its fid of that address while /a was there and keeps using it after /b came:
+ * a stale id, named by time. Thread 1 then loads /a again elsewhere: the same function.
+ * A call between /a's unload and /b's MODULE record (a constructor) is /b's.
+ */
+START_TEST(test_module_time)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *b = tg_thread(g, 2), *a = tg_thread(g, 1);
+	const uint64_t lo = 0x7f0000000000ULL, hi = lo + 0x4000, fn = lo + 0x10;
+	const uint64_t lo2 = 0x7e0000000000ULL;
+	uint32_t fb, ids[8] = { 0 }, mods[8] = { 0 };
+	struct trace *t;
+	struct evs e = { 0 };
+	size_t i, k = 0, nm = 0;
+
+	fb = tg_func(b, fn);
+	tg_entry(b, fb, 150);			/* /a's */
+	tg_exit(b, 160);
+	tg_entry(b, fb, 450);			/* /b's */
+	tg_exit(b, 460);
+	tg_flush(b, TRACE_CHUNK_LAST);
+	tg_module(a, lo, lo, hi, "\x01", 1, "/a", 100);
+	tg_enter(a, fn, 110);
+	tg_alloc(a, 0, 8, 0x1000, tg_node_fn(a, 0, fn), 120);
+	tg_exit(a, 130);
+	tg_unload(a, lo, 200);
+	tg_func(a, fn);				/* fid 1: a new one after the unload */
+	tg_entry(a, 1, 250);			/* before /b's MODULE record: /b's constructor */
+	tg_exit(a, 260);
+	tg_module(a, lo, lo, hi, "\x02", 1, "/b", 300);
+	tg_entry(a, 1, 310);
+	tg_alloc(a, 0, 8, 0x2000, tg_node_fn(a, 0, fn), 320);
+	tg_exit(a, 330);
+	tg_unload(a, lo, 400);
+	tg_module(a, lo2, lo2, lo2 + 0x4000, "\x01", 1, "/a", 500);
+	tg_enter(a, lo2 + 0x10, 510);
+	tg_alloc(a, 0, 8, 0x3000, tg_node_fn(a, 0, lo2 + 0x10), 520);
+	tg_exit(a, 530);
+	tg_close(g);
+
+	t = open_ok();
+	/* the module map is complete before any walk */
+	ck_assert_uint_eq(t->nmodules, 3);
+	ck_assert_str_eq(t->modules[0].path, "/a");
+	ck_assert_str_eq(t->modules[1].path, "/b");
+	ck_assert_uint_eq(t->modules[0].unload_ns, 200);
+	ck_assert_uint_eq(t->modules[1].unload_ns, 400);
+	ck_assert_uint_eq(trace_module_at(t, fn, 150), 0);
+	ck_assert_uint_eq(trace_module_at(t, fn, 250), 1);	/* after the unload: the next */
+	ck_assert_uint_eq(trace_module_at(t, fn, 450), 1);	/* after the last: that one */
+	walk(t, WALK_ALL, -1, &e);
+	for (i = 0; i < e.n; i++) {
+		if (e.v[i].type == EV_ENTRY && k < 8)
+			ids[k++] = e.v[i].func;
+		if (e.v[i].type == EV_MODULE && nm < 8)
+			mods[nm++] = e.v[i].module;
+		if (e.v[i].type == EV_ALLOC) {
+			struct trace_stack st = trace_stack_get(t, e.v[i].stack);
+
+			ck_assert_uint_eq(st.nframes, 1);
+			ck_assert_uint_eq(st.frames[0].module, e.v[i].ptr == 0x2000 ? 1 : 0);
+		}
+	}
+	/* thread 2: /a's, /b's; thread 1: /a's, /b's (constructor), /b's, /a's elsewhere */
+	ck_assert_uint_eq(k, 6);
+	ck_assert_uint_eq(ids[0], ids[2]);
+	ck_assert_uint_eq(ids[0], ids[5]);
+	ck_assert_uint_eq(ids[1], ids[3]);
+	ck_assert_uint_eq(ids[1], ids[4]);
+	ck_assert_uint_ne(ids[0], ids[1]);
+	ck_assert_uint_eq(t->func_module[ids[0]], 0);
+	ck_assert_uint_eq(t->func_module[ids[1]], 1);
+	ck_assert_uint_eq(t->nfuncs, 2);
+	/* MODULE events name the module each record made */
+	ck_assert_uint_eq(nm, 3);
+	ck_assert_uint_eq(mods[0], 0);
+	ck_assert_uint_eq(mods[1], 1);
+	ck_assert_uint_eq(mods[2], 2);
+	evs_free(&e);
+	trace_close(t);
+}
+END_TEST
+
+/*
+ * Ranges that overlap without being equal: /x [0x1000, 0x5000) from 10 to 20, /y
+ * [0x2000, 0x8000) from 30 to 40, /x again from 50 on. Each address and time gets the module
+ * loaded there then, else the next one loaded there, else the last one.
+ */
+START_TEST(test_module_ranges)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *a = tg_thread(g, 1);
+	struct trace *t;
+	static const struct { uint64_t addr, ns; uint32_t want; } q[] = {
+		{ 0x3000, 15, 0 }, { 0x3000, 25, 1 }, { 0x3000, 35, 1 }, { 0x3000, 45, 2 },
+		{ 0x3000, 60, 2 }, { 0x6000, 15, 1 }, { 0x6000, 60, 1 }, { 0x1500, 25, 2 },
+		{ 0x1500, 5, 0 }, { 0x9000, 35, TRACE_NO_MODULE }, { 0x800, 35, TRACE_NO_MODULE },
+	};
+	size_t i;
+
+	tg_module(a, 0x1000, 0x1000, 0x5000, "\x01", 1, "/x", 10);
+	tg_unload(a, 0x1000, 20);
+	tg_module(a, 0x2000, 0x2000, 0x8000, "\x02", 1, "/y", 30);
+	tg_unload(a, 0x2000, 40);
+	tg_module(a, 0x1000, 0x1000, 0x5000, "\x01", 1, "/x", 50);
+	tg_close(g);
+	t = open_ok();
+	ck_assert_uint_eq(t->nmodules, 3);
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		ck_assert_msg(trace_module_at(t, q[i].addr, q[i].ns) == q[i].want,
+			      "0x%llx at %llu: module %u, not %u", (unsigned long long)q[i].addr,
+			      (unsigned long long)q[i].ns, trace_module_at(t, q[i].addr, q[i].ns),
+			      q[i].want);
+	trace_close(t);
+}
+END_TEST
+
 /* tid 0: marks set from a signal handler, one chunk each; not a thread */
 START_TEST(test_signal_marks)
 {
@@ -1360,6 +1569,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_stacks);
 	tcase_add_test(tc, test_shadow_caller);
 	tcase_add_test(tc, test_merged_realloc);
+	tcase_add_test(tc, test_merged_ticks);
+	tcase_add_test(tc, test_inherited);
+	tcase_add_test(tc, test_module_time);
+	tcase_add_test(tc, test_module_ranges);
 	tcase_add_test(tc, test_stop_walk);
 	tcase_add_test(tc, test_signal_marks);
 	suite_add_tcase(s, tc);
