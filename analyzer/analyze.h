@@ -57,7 +57,10 @@ struct trace_thread {
 	uint64_t bytes;			/* payload bytes of those chunks */
 	bool complete;			/* its LAST chunk was read */
 	bool damaged;			/* a damaged chunk ended its stream early */
-	bool cut;			/* stopped by another thread at exit (CHUNK_CUT) */
+	bool cut;			/* stopped by another thread at exit (CHUNK_CUT), or still
+					 * running in an unfinished chunk when the process ended */
+	bool unfinished;		/* its final chunk was never closed (TRACE_CHUNK_OPEN): read
+					 * up to its writer's last committed record */
 	/* private to the reader */
 	void *priv;
 };
@@ -112,6 +115,18 @@ struct trace {
 	/* chunks that were damaged or missing: for the warning and reports */
 	uint64_t damaged_chunks, damaged_bytes;
 	bool truncated;
+
+	/*
+	 * How the recording ended. process_end: some thread's final chunk carries
+	 * TRACE_CHUNK_PROCESS_END (exit, _exit, exit_group, exec); when false the end of the
+	 * process was not recorded (killed, a raw exit_group, still running, or recording
+	 * stopped). unfinished_chunks: chunks read up to their writer's last committed record
+	 * (TRACE_CHUNK_OPEN). cut_fsize / cut_write: the recorder stopped early at the
+	 * file-size limit / because writing failed (file header flags).
+	 */
+	bool process_end;
+	uint32_t unfinished_chunks;
+	bool cut_fsize, cut_write;
 
 	void *priv;			/* reader state */
 };

@@ -21,6 +21,9 @@ struct chunk {
 	uint32_t tid, seq, size, flags;
 	uint32_t payload_checksum;
 	bool bad;			/* payload checksum failed (found while decoding) */
+	bool open;			/* TRACE_CHUNK_OPEN: size = the bytes its writer committed,
+					 * no payload checksum */
+	uint64_t last_ticks;		/* open: time of its last timed record (else end_ticks) */
 };
 
 struct tnode {
@@ -142,6 +145,10 @@ static inline uint64_t to_ns(const struct trace *t, const struct reader *r, uint
 		return 0;
 	return (uint64_t)(((unsigned __int128)(ticks - r->start_ticks) * r->mult + (1U << 31)) >> 32);
 }
+
+/* trace-walk.c: the time of the last timed record of the payload @p..@p+@n, decoded from
+ * @base (records only skipped: no ids); stops at the first malformed record */
+uint64_t trace_scan_ticks(const uint8_t *p, size_t n, uint64_t base);
 
 /* trace-read.c, for the decoder: dense function index of @addr (added on first sight), and
  * the global stack of thread node @n just defined */

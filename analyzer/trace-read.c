@@ -368,9 +368,9 @@ static int check_header(struct trace *t, const uint8_t *raw, size_t n)
 		pr_error("%s: file cut inside its header (%zu bytes)", t->path, n);
 		return -1;
 	}
-	if (h->version != TRACE_VERSION) {
-		pr_error("%s: trace format version %u, this perfshim-analyze reads version %u",
-			t->path, h->version, TRACE_VERSION);
+	if (h->version < TRACE_VERSION_MIN || h->version > TRACE_VERSION) {
+		pr_error("%s: trace format version %u, this perfshim-analyze reads versions %u to %u",
+			t->path, h->version, TRACE_VERSION_MIN, TRACE_VERSION);
 		return -1;
 	}
 	if (n < sizeof(*h)) {
@@ -397,13 +397,18 @@ static int check_header(struct trace *t, const uint8_t *raw, size_t n)
 	return 0;
 }
 
-/* chunk_ok - the header at @off is intact and its payload lies inside the file */
+/*
+ * chunk_ok - the header at @off is intact and its payload lies inside the file (its pad may
+ * run past the end: nothing is lost there). An open chunk's payload area ends in its trailer.
+ */
 static int chunk_ok(const struct trace *t, const struct trace_chunk_header *c, uint64_t off)
 {
 	if (c->magic != TRACE_CHUNK_MAGIC ||
 	    c->header_checksum != trace_checksum(c, TRACE_CHUNK_HEADER_CKLEN))
 		return 0;
-	if (c->size > t->hdr.max_chunk)
+	if (c->size > t->hdr.max_chunk || (uint64_t)c->size + c->pad > t->hdr.max_chunk)
+		return 0;
+	if ((c->flags & TRACE_CHUNK_OPEN) && (c->size < TRACE_CHUNK_TRAILER || c->pad))
 		return 0;
 	if (off + sizeof(*c) + c->size > t->file_size)
 		return -1;	/* intact header, payload cut: the file ends here */
@@ -543,6 +548,37 @@ static void __attribute__((format(printf, 2, 3))) note(struct loss_note *ln, con
 }
 
 /*
+ * open_chunk - a chunk its writer never closed (TRACE_CHUNK_OPEN): its records are the bytes
+ * up to the commit cursor in the trailer at the end of its payload area; their last time
+ * comes from a scan (the header's pair is from when the chunk was opened). Return: 0 with
+ * @k->size set to the committed bytes, or -1 when the trailer is not believable (noted).
+ */
+static int open_chunk(struct trace *t, struct chunk *k, struct loss_note *ln)
+{
+	struct trace_chunk_trailer tr;
+	uint64_t toff = k->off + sizeof(struct trace_chunk_header) + k->size - sizeof(tr);
+	uint8_t *buf;
+
+	if (pread(t->fd, &tr, sizeof(tr), (off_t)toff) != (ssize_t)sizeof(tr) ||
+	    tr.cursor < tr.base || tr.cursor - tr.base > k->size - sizeof(tr)) {
+		note(ln, "unfinished chunk at offset %llu (thread %u, seq %u) with a damaged "
+		     "commit cursor", (unsigned long long)k->off, k->tid, k->seq);
+		return -1;
+	}
+	k->open = true;
+	k->size = (uint32_t)(tr.cursor - tr.base);
+	k->payload_checksum = 0;
+	buf = xmalloc(k->size + 1);
+	if (pread(t->fd, buf, k->size, (off_t)(k->off + sizeof(struct trace_chunk_header))) ==
+	    (ssize_t)k->size)
+		k->last_ticks = trace_scan_ticks(buf, k->size, k->base_ticks);
+	else
+		k->last_ticks = k->base_ticks;
+	free(buf);
+	return 0;
+}
+
+/*
  * index_chunks - read every chunk header in file order, skip damaged regions, group the
  * intact chunks into thread instances (a tid seen again after its LAST/CUT chunk, or with
  * seq 0 again, is a new thread: the kernel reuses tids), order each by seq, and cut each
@@ -567,17 +603,26 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 		else if (off + sizeof(c) > t->file_size)
 			ok = -2;
 		if (ok == 1) {
+			uint64_t next = off + sizeof(c) + c.size + c.pad;
+			struct chunk k = {
+				.off = off, .base_ticks = c.base_ticks, .end_ticks = c.end_ticks,
+				.end_mono_ns = c.end_mono_ns, .tid = c.tid, .seq = c.seq,
+				.size = c.size, .flags = c.flags,
+				.payload_checksum = c.payload_checksum, .last_ticks = c.end_ticks,
+			};
+
+			if ((c.flags & TRACE_CHUNK_OPEN) && open_chunk(t, &k, ln) < 0) {
+				t->damaged_chunks++;
+				t->damaged_bytes += sizeof(c) + c.size;
+				off = next;
+				continue;
+			}
 			if (r->nchunks == cap) {
 				cap = cap ? cap * 2 : 256;
 				r->chunks = xrealloc(r->chunks, cap * sizeof(*r->chunks));
 			}
-			r->chunks[r->nchunks++] = (struct chunk){
-				.off = off, .base_ticks = c.base_ticks, .end_ticks = c.end_ticks,
-				.end_mono_ns = c.end_mono_ns, .tid = c.tid, .seq = c.seq,
-				.size = c.size, .flags = c.flags,
-				.payload_checksum = c.payload_checksum,
-			};
-			off += sizeof(c) + c.size;
+			r->chunks[r->nchunks++] = k;
+			off = next;
 			continue;
 		}
 		if (ok == -1 || ok == -2) {
@@ -677,6 +722,15 @@ next:
 
 		ts->th = th;
 		qsort_r(ts->chunks, ts->nchunks, sizeof(*ts->chunks), cmp_seq, r->chunks);
+		if (ts->nchunks && th->tid) {
+			const struct chunk *fin = &r->chunks[ts->chunks[ts->nchunks - 1]];
+
+			th->unfinished = fin->open;
+			if ((fin->flags & TRACE_CHUNK_PROCESS_END) && !fin->open) {
+				t->process_end = true;
+				th->complete = true;
+			}
+		}
 		for (j = 0; j < ts->nchunks; j++)
 			if (r->chunks[ts->chunks[j]].seq != j)
 				break;
@@ -699,6 +753,10 @@ next:
 			th->bytes += c->size;
 			if (c->size > ts->maxsize)
 				ts->maxsize = c->size;
+			if (c->open) {
+				t->unfinished_chunks++;
+				continue;
+			}
 			if (c->flags & TRACE_CHUNK_LAST)
 				th->complete = true;
 			if (c->flags & TRACE_CHUNK_CUT)
@@ -706,9 +764,13 @@ next:
 		}
 		if (ts->nchunks) {
 			th->first_ns = to_ns(t, r, r->chunks[ts->chunks[0]].base_ticks);
-			th->last_ns = to_ns(t, r, r->chunks[ts->chunks[ts->nchunks - 1]].end_ticks);
+			th->last_ns = to_ns(t, r, r->chunks[ts->chunks[ts->nchunks - 1]].last_ticks);
 		}
 	}
+	/* threads still running in an unfinished chunk when the recorded end came: cut */
+	for (i = 0; i < t->nthreads && t->process_end; i++)
+		if (t->threads[i].unfinished)
+			t->threads[i].cut = true;
 }
 
 /**
@@ -761,6 +823,14 @@ int trace_open(const char *path, struct trace **out)
 	r->ghash_mask = 511;
 	r->ghash = xcalloc(512, sizeof(*r->ghash));
 
+	t->cut_fsize = t->hdr.flags & TRACE_F_CUT_FSIZE;
+	t->cut_write = t->hdr.flags & TRACE_F_CUT_WRITE;
+	if (t->cut_fsize)
+		note(&ln, "recording stopped early: the trace reached the file-size limit "
+		     "(RLIMIT_FSIZE); later events are not in it");
+	if (t->cut_write)
+		note(&ln, "recording stopped early: writing the trace failed (disk full?); later "
+		     "events are not in it");
 	index_chunks(t, r, &ln);
 	if (!r->nchunks && t->file_size > t->hdr.header_size) {
 		/* hopeless: one error line, not the details */

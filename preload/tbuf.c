@@ -200,7 +200,7 @@ static void write_chunk(struct ps_thread *t, uint8_t *upto, unsigned flags)
 	h.base_ticks = t->chunk_base_ticks;
 	h.end_ticks = ps_now();
 	h.end_mono_ns = ps_mono_ns();
-	h.reserved = 0;
+	h.pad = 0;
 	h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
 	ps_output_write(&h, sizeof(h), t->buf, size);
 }
