@@ -14,8 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +44,8 @@ static execveat_fn real_execveat;
 static spawn_fn real_posix_spawn, real_posix_spawnp;
 static system_fn real_system;
 static popen_fn real_popen;
+typedef long (*syscall_fn)(long, ...);
+static syscall_fn real_syscall;
 
 /*
  * Resolved in a constructor, after init.c's (101) has the malloc hooks ready: dlsym may
@@ -57,6 +62,7 @@ static void resolve(void)
 	real_posix_spawnp = (spawn_fn)ps_dlsym_next("posix_spawnp");
 	real_system = (system_fn)ps_dlsym_next("system");
 	real_popen = (popen_fn)ps_dlsym_next("popen");
+	real_syscall = (syscall_fn)ps_dlsym_next("syscall");
 }
 
 __attribute__((constructor(102))) static void ps_exec_init(void)
@@ -496,7 +502,7 @@ static void __attribute__((noreturn)) exit_common(exit_fn *real, const char *nam
 	 * Not from a signal handler that interrupted one of our hooks (guard set): the
 	 * interrupted code may hold the locks the flush takes, and waiting would hang the exit.
 	 */
-	if (ps_recording && getpid() == ps_pid && !ps_self.guard) {
+	if (ps_trace_live && getpid() == ps_pid && !ps_self.guard) {
 		record_late_modules();
 		ps_flush_all(1);
 	}
@@ -520,4 +526,84 @@ PS_EXPORT void _Exit(int status)
 	static exit_fn real;
 
 	exit_common(&real, "_Exit", status);
+}
+
+/*
+ * syscall(): a program that leaves through syscall(SYS_exit_group) skips exit() and _exit()
+ * alike; its trace is finished here as by _exit. syscall(SYS_exit) ends only the calling
+ * thread (its last chunk, as at pthread_exit). Everything else goes straight through. An
+ * exit_group made without glibc (inline assembly) is not seen: the mapped chunks still keep
+ * every committed record, but the trace has no PROCESS_END (readers say so).
+ */
+PS_EXPORT long syscall(long nr, ...)
+{
+	long a[6];
+	va_list ap;
+	int i;
+
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);	/* unused ones are whatever the registers held */
+	va_end(ap);
+	if ((nr == SYS_exit_group || nr == SYS_exit) && ps_trace_live && getpid() == ps_pid &&
+	    !ps_self.guard) {
+		int saved = errno;
+
+		if (nr == SYS_exit_group) {
+			record_late_modules();
+			ps_flush_all(1);
+		} else {
+			ps_thread_finish(&ps_self);
+		}
+		errno = saved;
+	}
+	NEED(real_syscall);
+	if (!real_syscall) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/*
+ * daemon(): glibc's parent leaves through its internal _exit, which no wrapper sees. This is
+ * glibc's daemon() (misc/daemon.c) with the parent leaving through the _exit above, so its
+ * trace ends like any other; the child, a fork child, gets its own.
+ */
+PS_EXPORT int daemon(int nochdir, int noclose)
+{
+	struct stat st;
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (!nochdir && chdir("/") < 0) {
+		/* as glibc: the result is not checked */
+	}
+	if (noclose)
+		return 0;
+	fd = open("/dev/null", O_RDWR, 0);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		close(fd);
+		errno = ENODEV;		/* no call failed: glibc says this */
+		return -1;
+	}
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > 2)
+		close(fd);
+	return 0;
 }
