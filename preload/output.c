@@ -161,6 +161,30 @@ out:
 }
 
 /*
+ * The name of an exec'd image's trace, from the trace it follows: PATH.exec for the first
+ * exec, PATH.exec2, PATH.exec3, ... after it (a chain of execs stays short, never PATH.exec.exec
+ * until NAME_MAX). Return: 0, or -1 when it does not fit.
+ */
+static int exec_name(char *path, size_t len, const char *prev)
+{
+	size_t n = strlen(prev), i = n;
+	unsigned long k = 0;		/* the exec number of @prev (0: not an exec'd image's) */
+	int w;
+
+	while (i > 0 && prev[i - 1] >= '0' && prev[i - 1] <= '9')
+		i--;
+	if (i >= 5 && !strncmp(prev + i - 5, ".exec", 5) && (i == n || prev[i] != '0')) {
+		k = i == n ? 1 : strtoul(prev + i, NULL, 10);
+		n = i - 5;
+	}
+	if (++k == 1)
+		w = snprintf(path, len, "%.*s.exec", (int)n, prev);
+	else
+		w = snprintf(path, len, "%.*s.exec%lu", (int)n, prev, k);
+	return w < 0 || (size_t)w >= len ? -1 : 0;
+}
+
+/*
  * The file name for this image. @child: set by the fork handler. PERFSHIM_PARENT, put in
  * the environment by the exec wrappers (exec.c) as "<pid>:<trace path>", tells an exec'd
  * image (same pid) and a spawned child (other pid) apart from the first traced process.
@@ -180,9 +204,7 @@ static int choose_path(char *path, size_t len, int child, unsigned *flags)
 
 		if (*end == ':' && end[1] && ppid == pid) {
 			*flags |= TRACE_F_EXEC;
-			if (snprintf(path, len, "%s.exec", end + 1) >= (int)len)
-				return -1;
-			return 0;
+			return exec_name(path, len, end + 1);
 		}
 		child = 1;
 	}

@@ -49,7 +49,7 @@ static void help(void)
 	       "recorded into a trace file.\n\n"
 	       "  -o, --output FILE      trace file; %%p becomes the pid (default %s in the\n"
 	       "                         working directory; children write FILE.<pid>, exec'd\n"
-	       "                         images FILE.exec)\n"
+	       "                         images FILE.exec, FILE.exec2, ...)\n"
 	       "      --events LIST      comma list of calls, malloc (default: both)\n"
 	       "      --stack-depth N    frames kept per allocation stack, 0 to 1024 (default 64)\n"
 	       "      --min-duration D   drop calls shorter than D: 500ns, 2us, 1ms (default 0)\n"
