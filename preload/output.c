@@ -51,41 +51,56 @@ static int expand(char *out, size_t len, const char *tmpl, pid_t pid)
 }
 
 /*
- * Create @path for writing: never through a symlink (O_NOFOLLOW), mode 0600, and only
- * replacing an existing file when @clobber (an explicit PERFSHIM_OUTPUT). A taken name that
- * may not be replaced moves on to NAME.1, NAME.2, ... (@path is updated). Read and write:
- * the regions of the file are mapped (chunk.c).
+ * An explicit path names a file that exists: use it only when it is a regular file the
+ * writer owns with no other name (never another user's file in a sticky /tmp, nor a hard
+ * link to something else), emptied and made 0600 like a new one. O_NONBLOCK: opening a
+ * FIFO without a reader would block the program's start; nothing is truncated before
+ * fstat said it may be. Return: the descriptor, or -1 with errno set.
  */
-static int create(char *path, size_t len, int clobber)
+static int replace(const char *path, int flags, const char **why)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = open(path, flags | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	else if (st.st_uid != geteuid()) {
+		e = EPERM;
+		*why = "it exists and belongs to another user";
+	} else if (st.st_nlink != 1) {
+		e = EMLINK;
+		*why = "it exists and has other names (hard links)";
+	} else if (ftruncate(fd, 0) < 0 || fchmod(fd, 0600) < 0 || fcntl(fd, F_SETFL, 0) < 0)
+		e = errno;
+	else
+		return fd;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/*
+ * Create @path for writing: never through a symlink (O_NOFOLLOW), mode 0600, and only
+ * replacing an existing file when @clobber (an explicit PERFSHIM_OUTPUT; see replace). A
+ * taken name that may not be replaced moves on to NAME.1, NAME.2, ... (@path is updated).
+ * Read and write: the regions of the file are mapped (chunk.c).
+ */
+static int create(char *path, size_t len, int clobber, const char **why)
 {
 	int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW;
 	size_t base = strlen(path);
 	int i, fd;
 
 	if (clobber) {
-		struct stat st;
-
-		/*
-		 * Replace a regular file only. O_NONBLOCK: opening a FIFO without a reader
-		 * would block the program's start; O_TRUNC is applied only to what fstat says
-		 * is a regular file.
-		 */
-		fd = open(path, flags | O_CREAT | O_NONBLOCK, 0600);
-		if (fd < 0)
-			return -1;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			errno = EINVAL;
-			return -1;
-		}
-		if (ftruncate(fd, 0) < 0 || fcntl(fd, F_SETFL, 0) < 0) {
-			int e = errno;
-
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		return fd;
+		fd = open(path, flags | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+		return replace(path, flags, why);
 	}
 	for (i = 0; i < 1000; i++) {
 		if (i && snprintf(path + base, len - base, ".%d", i) >= (int)(len - base))
@@ -301,6 +316,7 @@ int ps_output_open(int child)
 	unsigned flags = 0;
 	char path[PATH_MAX];
 	int saved = errno, clobber, fd;
+	const char *why = NULL;
 	struct timespec rt;
 
 	ps_trace_live = 0;
@@ -320,10 +336,10 @@ int ps_output_open(int child)
 		errno = saved;
 		return -1;
 	}
-	fd = create(path, sizeof(path), clobber);
+	fd = create(path, sizeof(path), clobber, &why);
 	if (fd < 0) {
 		ps_warn_once("cannot create trace file %s: %s; not recording", path,
-			     strerror(errno));
+			     why ? why : strerror(errno));
 		errno = saved;
 		return -1;
 	}
