@@ -24,8 +24,6 @@
 
 #include "preload/internal.h"
 
-#define PARENT_VAR "PERFSHIM_PARENT="
-#define PARENT_LEN (sizeof(PARENT_VAR) - 1)
 #define ENV_ON_STACK 65536		/* bytes: larger environments go to an mmap */
 
 extern char **environ;
@@ -63,6 +61,7 @@ static void resolve(void)
 	real_system = (system_fn)ps_dlsym_next("system");
 	real_popen = (popen_fn)ps_dlsym_next("popen");
 	real_syscall = (syscall_fn)ps_dlsym_next("syscall");
+	ps_env_init();
 }
 
 __attribute__((constructor(102))) static void ps_exec_init(void)
@@ -113,59 +112,34 @@ static int do_call(const struct call *c, char *const env[])
 	return -1;
 }
 
-/* Format "PERFSHIM_PARENT=<pid>:<path>" into @buf. Return: its length with the NUL. */
-static size_t parent_var(char *buf, size_t len)
-{
-	int n = snprintf(buf, len, PARENT_VAR "%d:%s", (int)ps_pid, ps_trace_path);
-
-	return n < 0 ? 0 : (size_t)n + 1;
-}
-
 /*
- * Fill @env (room for @n + 2 pointers, then the variable) with @envp less any
- * PERFSHIM_PARENT, plus ours. The strings of @envp are shared, not copied.
- */
-static void fill_env(char **env, char *const envp[], size_t n, char *var, size_t varlen)
-{
-	size_t i, j = 0;
-
-	parent_var(var, varlen);
-	for (i = 0; i < n; i++)
-		if (strncmp(envp[i], PARENT_VAR, PARENT_LEN) != 0)
-			env[j++] = envp[i];
-	env[j++] = var;
-	env[j] = NULL;
-}
-
-/*
- * Run @c with @envp plus PERFSHIM_PARENT. The copy lives on this frame's stack when small
- * (no malloc: a vfork child must not touch the shared heap, and a failed exec leaks
- * nothing), in an mmap otherwise. Return and errno: the real call's.
+ * Run @c with the environment childenv.c builds from @envp (LD_PRELOAD, the settings,
+ * PERFSHIM_PARENT). It lives on this frame's stack when small (no malloc: a vfork child
+ * must not touch the shared heap, and a failed exec leaks nothing), in an mmap otherwise.
+ * Return and errno: the real call's.
  */
 static int with_env(const struct call *c, char *const envp[])
 {
-	size_t n = 0, bytes, varlen;
+	static char *const empty[] = { NULL };
+	size_t bytes;
 	int ret, saved;
 
-	while (envp[n])
-		n++;
-	varlen = PARENT_LEN + 24 + strlen(ps_trace_path) + 1;
-	bytes = (n + 2) * sizeof(char *) + varlen;
+	if (!envp)
+		envp = empty;		/* Linux takes a NULL environment as an empty one */
+	bytes = ps_env_size(envp);
 	if (bytes <= ENV_ON_STACK) {
-		char *env[n + 2 + (varlen + sizeof(char *) - 1) / sizeof(char *)];
+		uint64_t mem[bytes / sizeof(uint64_t)];
 
-		fill_env(env, envp, n, (char *)&env[n + 2], varlen);
-		return do_call(c, env);
+		return do_call(c, ps_env_build(mem, envp));
 	} else {
-		char **env = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-				  -1, 0);
+		void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				 -1, 0);
 
-		if (env == MAP_FAILED)
+		if (mem == MAP_FAILED)
 			return do_call(c, envp);
-		fill_env(env, envp, n, (char *)&env[n + 2], varlen);
-		ret = do_call(c, env);
+		ret = do_call(c, ps_env_build(mem, envp));
 		saved = errno;
-		munmap(env, bytes);
+		munmap(mem, bytes);
 		errno = saved;
 		return ret;
 	}
@@ -193,7 +167,7 @@ static void record_late_modules(void)
  */
 static int exec_common(const struct call *c, char *const envp[])
 {
-	if (!ps_trace_path[0] || !envp)
+	if (!ps_trace_path[0])
 		return do_call(c, envp);
 	record_late_modules();
 	/* tbuf.c writes nothing when this is a vfork child or recording is off */
@@ -313,7 +287,7 @@ PS_EXPORT int execle(const char *path, const char *arg0, ...)
  */
 static int spawn_common(const struct call *c, char *const envp[])
 {
-	if (!ps_trace_path[0] || !envp)
+	if (!ps_trace_path[0])
 		return do_call(c, envp);
 	return with_env(c, envp);
 }
@@ -440,7 +414,7 @@ static void popen_atfork_child(void)
 PS_EXPORT FILE *popen(const char *command, const char *mode)
 {
 	static int atfork_done;
-	size_t n = 0, bytes, varlen;
+	size_t bytes;
 	char **env, **saved_env;
 	int saved;
 	FILE *f;
@@ -453,16 +427,13 @@ PS_EXPORT FILE *popen(const char *command, const char *mode)
 		atfork_done = 1;
 		pthread_atfork(NULL, NULL, popen_atfork_child);
 	}
-	while (environ[n])
-		n++;
-	varlen = PARENT_LEN + 24 + strlen(ps_trace_path) + 1;
-	bytes = (n + 2) * sizeof(char *) + varlen;
+	bytes = ps_env_size(environ);
 	env = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (env == MAP_FAILED) {
 		pthread_mutex_unlock(&popen_lock);
 		return real_popen(command, mode);
 	}
-	fill_env(env, environ, n, (char *)&env[n + 2], varlen);
+	env = ps_env_build(env, environ);
 	saved_env = environ;
 	environ = env;
 	f = real_popen(command, mode);

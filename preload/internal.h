@@ -39,6 +39,7 @@ struct ps_config {
 	size_t bufsize;			/* per-thread buffer bytes (PERFSHIM_BUFSIZE) */
 	int mark_signal;		/* PERFSHIM_MARK_SIGNAL, 0 = none */
 	int stack_source;		/* PS_STACK_* (PERFSHIM_STACK_SOURCE) */
+	int follow;			/* PERFSHIM_FOLLOW: trace forked, spawned, exec'd children */
 };
 
 enum ps_stack_source {
@@ -320,6 +321,11 @@ void ps_cyg_fork_child(struct ps_thread *t);
  * PROCESS_END); other threads go on (their mapped records survive the exec); the calling
  * thread opens a new chunk at its next event if exec fails. */
 void ps_exec_prepare(void);
+
+/* childenv.c: the environment of a new image (exec.c) */
+void ps_env_init(void);				/* settings and library path, once */
+size_t ps_env_size(char *const envp[]);		/* bytes ps_env_build needs */
+char **ps_env_build(void *mem, char *const envp[]); /* no malloc: vfork children use it */
 
 /* records.c: rare records with strings; each takes the guard and reserves room itself */
 void ps_emit_mark(struct ps_thread *t, const char *label);

@@ -324,6 +324,11 @@ int ps_output_open(int child)
 		close(ps_trace_fd);
 		ps_trace_fd = -1;
 	}
+	/* PERFSHIM_FOLLOW=0 reached a child anyway (LD_PRELOAD inherited): no trace, no word */
+	if (!child && !ps_cfg.follow && getenv("PERFSHIM_PARENT")) {
+		errno = saved;
+		return -1;
+	}
 	clobber = choose_path(path, sizeof(path), child, &flags);
 	if (clobber < 0) {
 		ps_warn_once("trace path too long: %s; not recording", ps_cfg.output);

@@ -496,7 +496,15 @@ static void atfork_child(void)
 	ps_chunk_forget(self);
 	self->flush_lock = 0;
 	finished = 0;
-	if (!ps_recording) {
+	if (!ps_recording || !ps_cfg.follow) {
+		/* PERFSHIM_FOLLOW=0: the child is not traced (and writes nothing of the parent's) */
+		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
+		ps_trace_live = 0;
+		if (ps_trace_fd >= 0)
+			close(ps_trace_fd);
+		ps_trace_fd = -1;
+		if (self->state == PS_T_ACTIVE)
+			self->state = PS_T_OFF;
 		ps_self.guard -= PS_GUARD_INTERNAL;
 		return;
 	}
