@@ -578,3 +578,53 @@ PS_EXPORT int daemon(int nochdir, int noclose)
 		close(fd);
 	return 0;
 }
+
+/*
+ * vfork(): the child runs on this thread's stack and TLS until it execs or exits, so any hook
+ * it calls would write into the parent's buffer. The thread's state is PS_T_VFORK from just
+ * before the system call until it returns in the parent: the child's calls before its exec
+ * are not recorded (its exec'd image has a trace of its own). Assembly: the child may reuse
+ * the stack below the caller's frame, so nothing is kept there across the system call (as in
+ * glibc's vfork, the return address waits in a register).
+ */
+static __thread int vfork_saved PS_TLS;
+
+__attribute__((visibility("hidden"))) void ps_vfork_enter(void);
+__attribute__((visibility("hidden"))) pid_t ps_vfork_leave(long ret);
+
+PS_NOINSTR void ps_vfork_enter(void)
+{
+	vfork_saved = ps_self.state;
+	ps_signal_fence();
+	ps_self.state = PS_T_VFORK;
+}
+
+/* In the parent (or after a failure): the state back, glibc's errno convention. */
+PS_NOINSTR pid_t ps_vfork_leave(long ret)
+{
+	if (ps_self.state == PS_T_VFORK)	/* not if the exit flush cut the thread meanwhile */
+		ps_self.state = vfork_saved;
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return (pid_t)ret;
+}
+
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	sub $8, %rsp\n"
+	"	call ps_vfork_enter\n"
+	"	add $8, %rsp\n"
+	"	pop %rsi\n"		/* the return address, kept in a register */
+	"	mov $58, %eax\n"	/* SYS_vfork */
+	"	syscall\n"
+	"	push %rsi\n"
+	"	test %rax, %rax\n"
+	"	jz 1f\n"
+	"	mov %rax, %rdi\n"
+	"	jmp ps_vfork_leave\n"
+	"1:	ret\n"
+	".size vfork, .-vfork\n");

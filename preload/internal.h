@@ -85,6 +85,8 @@ enum ps_thread_state {
 	PS_T_NEW = 0,			/* TLS zero-initialised: not set up yet */
 	PS_T_ACTIVE = 1,
 	PS_T_OFF = 2,			/* recording off for this thread (failed, finished, dead) */
+	PS_T_VFORK = 3,			/* a vfork child runs on this thread's TLS (exec.c): record
+					 * nothing until the parent resumes */
 };
 
 /*

@@ -315,8 +315,8 @@ int ps_output_open(int child)
 	struct trace_file_header h;
 	unsigned flags = 0;
 	char path[PATH_MAX];
-	int saved = errno, clobber, fd;
 	const char *why = NULL;
+	int saved = errno, clobber, fd;
 	struct timespec rt;
 
 	ps_trace_live = 0;

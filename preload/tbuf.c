@@ -337,7 +337,8 @@ static void thread_dtor(void *arg)
  * Another thread's buffer at process exit: take what it committed, stop it from recording
  * (->cut, and its limit drops so that its next reservation takes the slow path, which sees
  * the cut), and close its chunk flagged LAST|CUT|PROCESS_END. Its region stays mapped: the
- * thread may be in the middle of a record, whose bytes then fall in the chunk's pad.
+ * thread may be in the middle of a record, whose bytes then fall in the chunk's pad. A
+ * thread lent to a vfork child (PS_T_VFORK) has its chunk closed too.
  */
 static void cut_thread(struct ps_thread *t)
 {
@@ -347,7 +348,7 @@ static void cut_thread(struct ps_thread *t)
 	t->limit = NULL;
 	flush_lock(t);
 	upto = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
-	if (t->state == PS_T_ACTIVE && t->buf && ps_trace_live)
+	if ((t->state == PS_T_ACTIVE || t->state == PS_T_VFORK) && t->buf && ps_trace_live)
 		ps_chunk_close(t, upto, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END);
 	t->limit = NULL;
 	t->state = PS_T_OFF;
@@ -423,7 +424,9 @@ void ps_flush_all(int final)
 	struct ps_thread *self = &ps_self;
 	int saved = errno, busy;
 
-	if (!ps_trace_live || (final && __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL)))
+	/* a vfork child (on this thread's TLS) calling exit() must not end its parent's trace */
+	if (!ps_trace_live || self->state == PS_T_VFORK ||
+	    (final && __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL)))
 		return;
 	/*
 	 * exit() from a signal handler may have interrupted this thread inside the shim, even

@@ -39,7 +39,8 @@ for variant in "" O2/; do
 done
 
 # vfork + exec: the child is a new process (PATH.<pid>, CHILD flag); the parent's trace is
-# whole (a vfork child shares its memory and must write nothing of it)
+# whole (a vfork child shares its memory and must write nothing of it): the 500 calls of
+# inchild() the child makes before its exec are in no trace (not recorded, never the parent's)
 for variant in "" O2/; do
 	prog="$S/${variant}exec"
 	w="${variant}exec vfork"
@@ -61,6 +62,12 @@ for variant in "" O2/; do
 	assert_eq 0 "$(allocs 444 t.bin.dump)" "$w: parent has none of the child's"
 	assert_eq 1 "$(nlines ' free ptr=' t.bin.dump)" "$w: parent's frees"
 	assert_eq 1 "$(nlines ' thread-name ' t.bin.dump)" "$w: parent's trace ends once"
+	if [ -z "$variant" ]; then
+		assert_eq 0 "$(calls t.bin.dump "$prog" inchild)" "$w: the child's calls in the parent's trace"
+		assert_eq 0 "$(calls "$child.dump" "$prog" inchild)" "$w: the child's calls before exec"
+		assert_eq 1 "$(calls "$child.dump" "$prog" stage2)" "$w: stage2() in the child's trace"
+		assert_eq 1 "$(calls t.bin.dump "$prog" stage1)" "$w: stage1() in the parent's trace"
+	fi
 done
 
 # a taken PATH.exec is kept: the next free name is used
