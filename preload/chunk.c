@@ -175,7 +175,11 @@ int ps_chunk_open(struct ps_thread *t)
 	ps_signal_fence();
 	if (t->map) {
 		t->limit = t->buf;
-		ps_chunk_more(t);		/* sets the limit: it opens the fast path */
+		if (!ps_chunk_more(t)) {	/* sets the limit: it opens the fast path */
+			t->region_closed = 0;
+			ps_chunk_release(t);
+			return -1;
+		}
 	} else {
 		t->limit = t->end - TRACE_MAX_RECORD;
 	}
@@ -184,25 +188,41 @@ int ps_chunk_open(struct ps_thread *t)
 
 /*
  * ps_chunk_more - the fast path reached the end of the part of a mapped region made ready:
- * the next WINDOW bytes get their pages at once (MADV_POPULATE_WRITE: one call instead of a
- * write fault per page, several microseconds each here) and the limit moves past them. The
- * pages a short-lived thread never reaches are never touched. Return: 1 when the limit
- * moved, 0 at the region's end.
+ * the next WINDOW bytes after the records are made ready and the limit moves past them.
+ * Ready: written with zeros first (then the pages are in the page cache already: a file
+ * system mapping an allocated but unwritten range reads each page in, zero-filled, which
+ * costs about twice as much here) and mapped at once (MADV_POPULATE_WRITE: one call instead
+ * of a write fault per page, which also finds a page the file system would refuse before a
+ * store does). The pages a short-lived thread never reaches are never touched. Return: 1
+ * when the limit moved, 0 at the region's end (or when its pages are refused: stopped).
  */
 int ps_chunk_more(struct ps_thread *t)
 {
-	uint8_t *last = t->end - TRACE_MAX_RECORD, *from = t->limit, *to;
+	static const uint8_t zeros[WINDOW + TRACE_MAX_RECORD];
+	/* from ->pos, not ->limit: the last record may reach up to TRACE_MAX_RECORD past it */
+	uint8_t *last = t->end - TRACE_MAX_RECORD, *from = t->pos, *to;
+	uintptr_t lo, hi;
 
 	if (!t->map || from >= last)
 		return 0;
 	to = from + WINDOW < last ? from + WINDOW : last;
-	{
-		uintptr_t lo = (uintptr_t)from & ~(uintptr_t)page_mask;
-		uintptr_t hi = ((uintptr_t)to + TRACE_MAX_RECORD + page_mask) & ~(uintptr_t)page_mask;
-
-		if (hi > (uintptr_t)t->map + t->map_len)
-			hi = (uintptr_t)t->map + t->map_len;
-		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);	/* only a speed-up */
+	/* [from, to + TRACE_MAX_RECORD) ends at t->end at most: the trailer is after it */
+	if (pwrite(ps_trace_fd, zeros, (size_t)(to + TRACE_MAX_RECORD - from),
+		   (off_t)(t->region_off + HDR + (uint64_t)(from - t->buf))) < 0) {
+		/* the pages come from the file system instead */
+	}
+	lo = (uintptr_t)from & ~(uintptr_t)page_mask;
+	hi = ((uintptr_t)to + TRACE_MAX_RECORD + page_mask) & ~(uintptr_t)page_mask;
+	if (hi > (uintptr_t)t->map + t->map_len)
+		hi = (uintptr_t)t->map + t->map_len;
+	/*
+	 * EFAULT: a store would get SIGBUS (a file system that allocates at write time and is
+	 * full, despite fallocate): stop before writing there. EINVAL: a kernel before 5.14.
+	 */
+	if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) < 0 && errno == EFAULT) {
+		ps_output_stopped(TRACE_F_CUT_WRITE, "the file system refused the pages of a "
+				  "chunk (disk full?)");
+		return 0;
 	}
 	t->limit = to;
 	return 1;
