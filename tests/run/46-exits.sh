@@ -46,6 +46,7 @@ for v in "" O2/; do
 		abort) assert_eq 134 "$(cat t.bin.rc)" "$w: status" ;;
 		segv) assert_eq 139 "$(cat t.bin.rc)" "$w: status" ;;
 		esac
+		clean t.bin
 		"$ANALYZE" dump t.bin >/dev/null 2>dump.err || fail "$w: dump exited $?"
 		assert_eq 0 "$(wc -c <dump.err)" "$w: bytes on the analyzer's stderr (no damage)"
 	done
@@ -67,6 +68,7 @@ for v in "" O2/; do
 	assert_eq 1 "$(calls_of t.bin main)" "$w: main() calls"
 	assert_eq false "$(complete t.bin)" "$w: thread complete"
 	assert_eq 1 "$(nchunks_with $TRACE_CHUNK_OPEN t.bin)" "$w: unfinished chunks"
+	clean t.bin
 
 	# daemon(): the command substitution waits for the daemon child too (it keeps stdout)
 	w="${v}exits daemon"
