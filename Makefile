@@ -50,7 +50,7 @@ DW_LIBS := $(shell $(PKG_CONFIG) --libs libdw 2>/dev/null || echo -ldw -lelf)
 LIB_CFLAGS := $(COMMON_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
 	-ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc \
 	-fno-builtin-realloc -fno-stack-protector $(UNWIND_CFLAGS) $(CFLAGS)
-LIB_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,nodelete $(UNWIND_LIBS) -ldl -pthread $(LDFLAGS)
+LIB_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,nodelete -Wl,-e,ps_entry $(UNWIND_LIBS) -ldl -pthread $(LDFLAGS)
 
 ANA_CFLAGS := $(COMMON_CFLAGS) $(OPT) $(SANFLAGS) $(DW_CFLAGS) $(CFLAGS)
 ANA_LDFLAGS := $(SANFLAGS) $(DW_LIBS) -lstdc++ -lm -pthread $(LDFLAGS)
@@ -70,6 +70,10 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.op)
 ANA_SRCS := $(wildcard analyzer/*.c)
 ANA_OBJS := $(ANA_SRCS:%.c=$(BUILD)/%.o)
 ANA_LIBOBJS := $(filter-out $(BUILD)/analyzer/main.o,$(ANA_OBJS))
+# The html report's application (analyzer/html/), embedded as C strings at build time.
+HTML_ASSETS := analyzer/html/page.html analyzer/html/app.css analyzer/html/app.js \
+	analyzer/html/app-memory.js
+HTML_ASSET_OBJ := $(BUILD)/analyzer/html-assets.o
 RUN_SRCS := $(wildcard runner/*.c)
 RUN_OBJS := $(RUN_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
@@ -82,7 +86,7 @@ ANALYZE := $(BUILD)/perfshim-analyze
 RUNNER := $(BUILD)/perfshim
 TARGETS := $(LIB) $(ANALYZE) $(RUNNER)
 
-.PHONY: all check test unit runtests bench demo install uninstall clean help deps samples fuzz
+.PHONY: all check test unit runtests bench bench-tools demo install uninstall clean help deps samples fuzz
 all: $(TARGETS)
 
 $(LIB_OBJS): $(BUILD)/%.op: %.c $(FLAGS_STAMP)
@@ -100,11 +104,20 @@ $(BUILD)/tests/%.ot: tests/%.c $(FLAGS_STAMP)
 	@$(if $(Q),echo "  CC(test) $<")
 	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/analyzer/html-assets.c: analyzer/html/embed.sh $(HTML_ASSETS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)sh analyzer/html/embed.sh $@ $(HTML_ASSETS)
+
+$(HTML_ASSET_OBJ): $(BUILD)/analyzer/html-assets.c $(FLAGS_STAMP)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ANA_CFLAGS) -c $< -o $@
+
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(LIB_LDFLAGS)
 
-$(ANALYZE): $(ANA_OBJS)
+$(ANALYZE): $(ANA_OBJS) $(HTML_ASSET_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(ANA_LDFLAGS)
 
@@ -112,13 +125,16 @@ $(RUNNER): $(RUN_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(ANA_LDFLAGS)
 
-$(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(UNIT_HELPER_OBJS)
+$(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(HTML_ASSET_OBJ) \
+		$(UNIT_HELPER_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(TEST_LDFLAGS)
 
 # Samples: programs of known behaviour, built as tests and the benchmark need them.
 # samples/samples.mk lists them and their flags.
 -include samples/samples.mk
+# The benchmark's floor recorders, decode floor and programs (`make bench-tools`).
+include bench/bench.mk
 
 deps:
 	$(Q)misc/install-deps.sh
@@ -130,13 +146,15 @@ runtests: all samples
 	$(Q)tests/run/run-all.sh
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all samples $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all samples bench-tools $(UNIT_BINS)
 	$(Q)$(MAKE) --no-print-directory unit runtests
 
 test: check
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all samples
+	@# a bench tool that does not build makes its rows say n/a, not the bench fail
+	-$(Q)$(MAKE) --no-print-directory -k bench-tools
 	$(Q)bench/run.sh
 
 demo: deps
@@ -164,7 +182,7 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@echo "targets: all check(test) bench demo install uninstall clean help"
+	@echo "targets: all check(test) bench bench-tools demo install uninstall clean help"
 	@echo "knobs:   V=1 (show commands)  DEBUG=1 (-O0, -Werror)  WERROR=1"
 	@echo "         SAN=1 or SAN=address,undefined (analyzer and tests only, never the preload)"
 	@echo "         PREFIX=/usr/local DESTDIR=  CC= CFLAGS= LDFLAGS="

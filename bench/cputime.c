@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cputime - run a command and write its CPU time (user+sys, all waited-for descendants, in
- * seconds with microsecond resolution) and peak RSS (KiB) to a file: /usr/bin/time's %U+%S
- * are rounded to 10 ms, too coarse for runs of a few hundred ms. Used by bench/run.sh.
+ * seconds with microsecond resolution), peak RSS (KiB) and wall time (seconds, for the
+ * parallel analysis row) to a file: /usr/bin/time's %U+%S are rounded to 10 ms, too coarse
+ * for runs of a few hundred ms. Used by bench/run.sh.
  *
- *	cputime FILE CMD [ARGS...]	writes "SECONDS MAXRSS_KIB" to FILE, exits as CMD did
+ *	cputime FILE CMD [ARGS...]	writes "SECONDS MAXRSS_KIB WALL_SECONDS" to FILE, exits
+ *					as CMD did
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,10 +14,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
+	struct timespec t0, t1;
 	struct rusage ru;
 	FILE *f;
 	pid_t pid;
@@ -25,6 +29,7 @@ int main(int argc, char **argv)
 		fputs("usage: cputime FILE CMD [ARGS...]\n", stderr);
 		return 125;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid = fork();
 	if (pid < 0) {
 		perror("cputime: fork");
@@ -39,6 +44,7 @@ int main(int argc, char **argv)
 		perror("cputime: waitpid");
 		return 125;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* RUSAGE_CHILDREN: the command and every descendant it waited for (uftrace's and
 	 * heaptrack's helper processes included). */
 	getrusage(RUSAGE_CHILDREN, &ru);
@@ -47,10 +53,10 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 125;
 	}
-	fprintf(f, "%.6f %ld\n",
+	fprintf(f, "%.6f %ld %.6f\n",
 		ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 			(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
-		ru.ru_maxrss);
+		ru.ru_maxrss, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	fclose(f);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);

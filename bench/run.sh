@@ -6,7 +6,15 @@
 #   call-heavy:       fib and the toy interpreter (instrumented, -O2): plain, perfshim, uftrace
 #   allocation-heavy: mallocbench (1 and 2 threads) and sqlite3 (not instrumented): plain,
 #                     perfshim, heaptrack
-#   analyzer:         perfshim-analyze functions/memory vs uftrace report / heaptrack_print
+#   analyzer:         perfshim-analyze functions/callgraph/memory/leaks vs uftrace report/graph
+#                     and heaptrack_print, beside a naive varint decode of the same trace;
+#                     the -j N scaling row (bench/analyzer.sh)
+#   floors:           on every call and allocation row, the floor recorders of build/bench/
+#                     measured in the same groups, and "x fl" = perfshim / floor (bench/floors.sh)
+#   threads:          calls and allocations with 1..16 threads (bench/threads.sh)
+#   instructions:     instructions per event from callgrind on fib and mallocbench
+#                     (bench/callgrind.sh), beside the CPU figures
+#   accuracy:         bench/accuracy.sh: self time shares against perf sampling (docs/accuracy.md)
 #
 # CPU time is user+sys of the command and all its waited-for children (bench/cputime.c, a
 # getrusage wrapper: /usr/bin/time rounds to 10 ms), so a shared, busy machine skews it far
@@ -19,7 +27,11 @@
 # build/bench/results.txt. A missing peer gives "n/a" and the reason, never a failure.
 #
 # Knobs: BENCH_NO_INSTALL=1 (do not install missing peers), BENCH_RUNS=N, BENCH_FIB=N (fib argument), BENCH_INTERP=N (bench.toy argument),
-#        BENCH_MALLOC=N (mallocbench pairs), BENCH_QUICK=1 (small sizes, 3 runs: a smoke run).
+#        BENCH_MALLOC=N (mallocbench pairs), BENCH_QUICK=1 (small sizes, 3 runs: a smoke run),
+#        BENCH_THREADS="1 2 4 8 16", BENCH_THREADS_ROUNDS=N (fib(20) rounds), BENCH_THREADS_MALLOC=N
+#        (pairs), BENCH_CALLGRIND=0 (skip the instruction counts), BENCH_CG_FIB=N, BENCH_CG_MALLOC=N.
+#        BENCH_ACCURACY=0 (no accuracy rows; bench/accuracy.sh lists its own BENCH_ACC_* knobs).
+# docs/bench.md says what every row measures.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +45,8 @@ TIME=/usr/bin/time
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	: "${BENCH_RUNS:=3}" "${BENCH_FIB:=25}" "${BENCH_INTERP:=8}" "${BENCH_MALLOC:=200000}"
+	: "${BENCH_THREADS_ROUNDS:=16}" "${BENCH_THREADS_MALLOC:=100000}" "${BENCH_CG_FIB:=18}"
+	: "${BENCH_CG_MALLOC:=10000}"
 fi
 RUNS=${BENCH_RUNS:-5}
 SLOW_RUNS=$(( RUNS < 3 ? RUNS : 3 ))
@@ -69,7 +83,7 @@ done
 
 # ------------------------------------------------------------------ measuring
 
-declare -A CPU RSS FAILED
+declare -A CPU RSS WALL FAILED
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "" }'; }
 
@@ -80,7 +94,7 @@ run_once() {
 	if [ -n "$CPUTIME" ]; then
 		eval "'$CPUTIME' '$work/$key.time' $cmd" </dev/null >"$work/$key.out" 2>"$work/$key.err"
 	else
-		eval "$TIME -f '%U %S %M' -o '$work/$key.time' $cmd" \
+		eval "$TIME -f '%U %S %M %e' -o '$work/$key.time' $cmd" \
 			</dev/null >"$work/$key.out" 2>"$work/$key.err"
 	fi
 	rc=$?
@@ -91,7 +105,7 @@ run_once() {
 	if [ -n "$CPUTIME" ]; then
 		tail -n 1 "$work/$key.time" >>"$work/$key.samples"
 	else
-		tail -n 1 "$work/$key.time" | awk '{ printf "%.3f %d\n", $1 + $2, $3 }' >>"$work/$key.samples"
+		tail -n 1 "$work/$key.time" | awk '{ printf "%.3f %d %s\n", $1 + $2, $3, $4 }' >>"$work/$key.samples"
 	fi
 }
 
@@ -118,20 +132,23 @@ group() {
 		if [ -n "${FAILED[$key]:-}" ] || [ ! -s "$work/$key.samples" ]; then
 			CPU[$key]=n/a
 			RSS[$key]=n/a
+			WALL[$key]=n/a
 			note "$key failed (${FAILED[$key]:-no samples})"
 			continue
 		fi
 		CPU[$key]=$(cut -d' ' -f1 "$work/$key.samples" | median)
 		RSS[$key]=$(cut -d' ' -f2 "$work/$key.samples" | median)
+		WALL[$key]=$(cut -d' ' -f3 "$work/$key.samples" | median)
 	done
 }
 
 isnum() { [[ ${1:-} =~ ^[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
-# calc EXPR with numbers: prints n/a when any operand is n/a or the result is undefined
+# calc EXPR with numbers: prints n/a when any operand is n/a or the result is undefined;
+# 10 significant digits, so event counts stay exact
 calc() {
 	local expr=$1
 	[[ $expr == *n/a* ]] && { echo n/a; return; }
-	awk "BEGIN { d = $expr; if (d != d) print \"n/a\"; else printf \"%.6g\n\", d }" 2>/dev/null ||
+	awk "BEGIN { d = $expr; if (d != d) print \"n/a\"; else printf \"%.10g\n\", d }" 2>/dev/null ||
 		echo n/a
 }
 overhead_ns() { # CPU_S PLAIN_S EVENTS
@@ -157,11 +174,12 @@ json_get() { jq -r "$1 // \"n/a\"" 2>/dev/null || echo n/a; }
 # ------------------------------------------------------------------ table
 
 rows=()
-# row WORKLOAD FIGURE PERFSHIM PEER PEER_VALUE RATIO TARGET MET
-row() { rows+=("$(printf '%s\t' "$@")"); }
+# row WORKLOAD FIGURE PERFSHIM PEER PEER_VALUE RATIO TARGET MET [FLOOR X_FLOOR]: the floor's
+# figure and perfshim / floor are printed beside perfshim's (bench/floors.sh)
+row() { rows+=("$(printf '%s\t' "$1" "$2" "$3" "${9:-}" "${10:-}" "$4" "$5" "$6" "$7" "$8")"); }
 xfmt() { isnum "$1" && echo "$(fmt "$1")x" || echo n/a; } # a ratio
-fmt() { # number formatting: 3 significant digits, thousands kept readable
-	isnum "$1" || { echo "${1:-n/a}"; return; }
+fmt() { # number formatting: 3 significant digits, thousands kept readable (negatives too)
+	isnum "${1#-}" || { echo "${1:-n/a}"; return; }
 	awk -v v="$1" 'BEGIN {
 		a = v < 0 ? -v : v
 		if (a >= 1e9) printf "%.2fG", v / 1e9
@@ -176,6 +194,11 @@ met() { # VALUE OP LIMIT -> yes/no/n/a
 	awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
 		ok = (op == "<=") ? (a <= b) : (a >= b); print ok ? "yes" : "NO" }'
 }
+
+# The floors, thread scaling, instruction counts and analyzer extras: functions only here.
+for f in floors threads callgrind analyzer; do
+	. "$top/bench/$f.sh"
+done
 
 # ------------------------------------------------------------------ call-heavy
 
@@ -196,6 +219,7 @@ bench_calls() { # NAME LABEL TINY_ARGS PROG ARGS...
 	# the realistic program also with the default events: calls and allocations with stacks
 	[ "$name" = interp ] &&
 		specs+=("$name.all|rm -f $trace.all|env PERFSHIM_OUTPUT=$trace.all LD_PRELOAD=$LIB $prog $args")
+	floor_specs_calls "$name" "$prog" "$args" "$tiny"
 	echo "== $label: ${#specs[@]} variants x $RUNS runs" >&2
 	group "$RUNS" "${specs[@]}"
 	# the last run of each variant was the tiny one: record the full-size trace once more
@@ -230,18 +254,29 @@ bench_calls() { # NAME LABEL TINY_ARGS PROG ARGS...
 		[ -d "$ud" ] && datb=$(cat "$ud"/*.dat 2>/dev/null | wc -c)
 		uft_b=$(per "$datb" "$calls")
 	fi
-	row "$label" "calls traced" "$(fmt "$calls")" "" "" "" "" ""
+	floor_calls "$name" "$calls"
+	local xfl xfm
+	xfl=$(per "$ps_ns" "${FL[ns]}")
+	xfm=$(per "$ps_m" "${FL[m]}")
+	row "$label" "calls traced" "$(fmt "$calls")" "" "" "" "" "" "$(fmt "${FL[calls]}")"
 	row "$label" "CPU plain run (s)" "${CPU[$name.plain]}" "" "" "" "" ""
-	row "$label" "CPU traced run (s)" "${CPU[$name.ps]}" uftrace "${CPU[$name.uft]:-n/a}" "" "" ""
+	row "$label" "CPU traced run (s)" "${CPU[$name.ps]}" uftrace "${CPU[$name.uft]:-n/a}" "" "" "" \
+		"${FL[cpu]}" "$(x_of "${CPU[$name.ps]}" "${FL[cpu]}")"
 	row "$label" "CPU ns per call" "$(fmt "$ps_ns")" uftrace "$(fmt "$uft_ns")" \
-		"$(xfmt "$(per "$uft_ns" "$ps_ns")")" "<= 25 ns" "$(met "$ps_ns" "<=" 25)"
+		"$(xfmt "$(per "$uft_ns" "$ps_ns")")" "<= 25 ns, <= 1.25x fl" \
+		"$(met "$ps_ns" "<=" 25)/$(met "$xfl" "<=" 1.25)" "$(fmt "${FL[ns]}")" "$(xfmt "$xfl")"
 	row "$label" "  startup excluded" "$(fmt "$ps_m")" uftrace "$(fmt "$uft_m")" \
-		"$(xfmt "$(per "$uft_m" "$ps_m")")" "<= 25 ns" "$(met "$ps_m" "<=" 25)"
+		"$(xfmt "$(per "$uft_m" "$ps_m")")" "<= 25 ns, <= 1.25x fl" \
+		"$(met "$ps_m" "<=" 25)/$(met "$xfm" "<=" 1.25)" "$(fmt "${FL[m]}")" "$(xfmt "$xfm")"
+	floor_rows_calls "$label"
+	[ "$name" = fib ] && callgrind_rows_calls "$label"
 	[ "$name" = interp ] &&
 		row "$label" "CPU, calls+malloc (s)" "${CPU[$name.all]}" "" "" \
-			"$(xfmt "$(per "${CPU[$name.all]}" "${CPU[$name.plain]}")") plain" "" ""
+			"$(xfmt "$(per "${CPU[$name.all]}" "${CPU[$name.plain]}")") plain" "" "" \
+			"${CPU[$name.flall]:-n/a}" "$(x_of "${CPU[$name.all]}" "${CPU[$name.flall]:-n/a}")"
 	row "$label" "trace bytes per call" "$(fmt "$ps_b")" uftrace "$(fmt "$uft_b")" \
-		"$(xfmt "$(per "$uft_b" "$ps_b")")" "<= 6 B" "$(met "$ps_b" "<=" 6)"
+		"$(xfmt "$(per "$uft_b" "$ps_b")")" "<= 6 B" "$(met "$ps_b" "<=" 6)" \
+		"$(fmt "${FL[b]}")" "$(x_of "$ps_b" "${FL[b]}")"
 	EVENTS[$name]=$(calc "2 * $calls")	# entry + exit records, for both tools
 }
 declare -A EVENTS
@@ -263,6 +298,7 @@ bench_alloc() { # NAME LABEL CMD TINY_CMD
 	specs+=("$name.ps|rm -f $trace|$ps $cmd" "$name.ps0|rm -f $trace|$ps $tiny")
 	[ $heaptrack_ok = 1 ] &&
 		specs+=("$name.ht|rm -f $ht.*|heaptrack -o $ht $cmd" "$name.ht0|rm -f $ht.*|heaptrack -o $ht $tiny")
+	floor_specs_alloc "$name" "$cmd" "$tiny"
 	echo "== $label: ${#specs[@]} variants x $SLOW_RUNS runs" >&2
 	group "$SLOW_RUNS" "${specs[@]}"
 	rm -f "$trace" "$ht".*
@@ -292,17 +328,27 @@ bench_alloc() { # NAME LABEL CMD TINY_CMD
 	fi
 	HTFILE[$name]=$htfile
 	EVENTS[$name]=$events
-	local ratio
-	ratio=$(per "$ps_ns" "$ht_ns")
-	row "$label" "malloc+free events" "$(fmt "$events")" "" "" "" "" ""
+	floor_alloc "$name" "$events"
+	local xfl xfm xht xhm tgt mt
+	xfl=$(per "$ps_ns" "${FL[fl]}")
+	xfm=$(per "$ps_m" "${FL[fl.m]}")
+	xht=$(per "$ht_ns" "$ps_ns")
+	xhm=$(per "$ht_m" "$ps_m")
+	row "$label" "malloc+free events" "$(fmt "$events")" "" "" "" "" "" "$(fmt "${FL[events]}")"
 	row "$label" "CPU plain run (s)" "${CPU[$name.plain]}" "" "" "" "" ""
-	row "$label" "CPU traced run (s)" "${CPU[$name.ps]}" heaptrack "${CPU[$name.ht]:-n/a}" "" "" ""
+	row "$label" "CPU traced run (s)" "${CPU[$name.ps]}" heaptrack "${CPU[$name.ht]:-n/a}" "" "" "" \
+		"${FL[fl.cpu]}" "$(x_of "${CPU[$name.ps]}" "${FL[fl.cpu]}")"
+	IFS=$'\t' read -r tgt mt <<<"$(alloc_target "$name" ns "$ps_ns" "$xfl" "$xht")"
 	row "$label" "CPU ns per event" "$(fmt "$ps_ns")" heaptrack "$(fmt "$ht_ns")" \
-		"$(xfmt "$(per "$ht_ns" "$ps_ns")")" "<= 1/5 peer" "$(met "$ratio" "<=" 0.2)"
+		"$(xfmt "$xht")" "$tgt" "$mt" "$(fmt "${FL[fl]}")" "$(xfmt "$xfl")"
+	IFS=$'\t' read -r tgt mt <<<"$(alloc_target "$name" m "$ps_m" "$xfm" "$xhm")"
 	row "$label" "  startup excluded" "$(fmt "$ps_m")" heaptrack "$(fmt "$ht_m")" \
-		"$(xfmt "$(per "$ht_m" "$ps_m")")" "<= 1/5 peer" "$(met "$(per "$ps_m" "$ht_m")" "<=" 0.2)"
+		"$(xfmt "$xhm")" "$tgt" "$mt" "$(fmt "${FL[fl.m]}")" "$(xfmt "$xfm")"
+	floor_rows_alloc "$label" "$ps_ns" "$ps_m"
+	[ "$name" = mallocbench ] && callgrind_rows_alloc "$label"
 	row "$label" "trace bytes per event" "$(fmt "$ps_b")" heaptrack "$(fmt "$ht_b")" \
-		"$(xfmt "$(per "$ht_b" "$ps_b")")" "" ""
+		"$(xfmt "$(per "$ht_b" "$ps_b")")" "<= 4 B" "$(met "$ps_b" "<=" 4)" \
+		"$(fmt "${FL[b]}")" "$(x_of "$ps_b" "${FL[b]}")"
 }
 declare -A HTFILE
 
@@ -336,51 +382,120 @@ else
 	note "sqlite3 and python3 missing: no real-program allocation benchmark"
 fi
 
+# ------------------------------------------------------------------ threads (bench/threads.sh)
+
+bench_threads_calls
+bench_threads_alloc
+
 # ------------------------------------------------------------------ analyzers
 
-bench_analyzer() { # NAME LABEL OURS_CMD PEER PEER_CMD EVENTS
-	local name=$1 label=$2 ours=$3 peer=$4 theirs=$5 events=$6
+# bench_analyzer NAME LABEL OURS_CMD PEER PEER_CMD EVENTS MIN_X [MIN_RATE] TRACE: the goals are
+# >= MIN_X times the peer's events/s and, when given, >= MIN_RATE events/s; the decode floor
+# (bench/analyzer.sh) reads TRACE in the same group
+bench_analyzer() {
+	local name=$1 label=$2 ours=$3 peer=$4 theirs=$5 events=$6 min_x=$7 min_rate=$8 trace=$9
 	local -a specs=("$name.ana|| $ours")
 	[ -n "$theirs" ] && specs+=("$name.peer|| $theirs")
+	decode_floor_spec "$name" "$trace"
 	echo "== analyzer: $label" >&2
 	group "$SLOW_RUNS" "${specs[@]}"
-	local ours_rate theirs_rate=n/a
+	local ours_rate theirs_rate=n/a floor_rate
 	ours_rate=$(per "$events" "${CPU[$name.ana]}")
 	[ -n "$theirs" ] && theirs_rate=$(per "$events" "${CPU[$name.peer]}")
-	local ratio
+	floor_rate=$(decode_floor_rate "$name" "$events")
+	local ratio tgt=">= ${min_x}x" mt
 	ratio=$(per "$ours_rate" "$theirs_rate")
+	mt=$(met "$ratio" ">=" "$min_x")
+	if [ -n "$min_rate" ]; then
+		tgt+=", >= $(fmt "$min_rate")"
+		mt+="/$(met "$ours_rate" ">=" "$min_rate")"
+	fi
 	row "$label" "events/s (CPU)" "$(fmt "$ours_rate")" "$peer" "$(fmt "$theirs_rate")" \
-		"$(xfmt "$ratio")" ">= 10x, >= 80M" "$(met "$ratio" ">=" 10)/$(met "$ours_rate" ">=" 80e6)"
+		"$(xfmt "$ratio")" "$tgt" "$mt" "$(fmt "$floor_rate")" "$(x_of "$ours_rate" "$floor_rate")"
 	row "$label" "peak RSS (MiB)" "$(fmt "$(calc "${RSS[$name.ana]} / 1024")")" "$peer" \
-		"$(fmt "$(calc "${RSS[$name.peer]:-n/a} / 1024")")" "" "" ""
+		"$(fmt "$(calc "${RSS[$name.peer]:-n/a} / 1024")")" "" "" "" \
+		"$(fmt "$(calc "${RSS[$name.dfl]:-n/a} / 1024")")" ""
 }
 
+# goals (issue 11): functions >= 100 M events/s (and 10x uftrace report); callgraph >= 20x
+# uftrace graph; memory and leaks >= 10x heaptrack_print and >= 50 M events/s
 for w in fib interp; do
 	[ -s "$work/$w.bin" ] || continue
-	peer_cmd=
-	[ $uftrace_ok = 1 ] && [ -d "$work/$w.uftrace" ] && peer_cmd="uftrace report -d $work/$w.uftrace"
+	peer_cmd= graph_cmd=
+	if [ $uftrace_ok = 1 ] && [ -d "$work/$w.uftrace" ]; then
+		peer_cmd="uftrace report -d $work/$w.uftrace"
+		graph_cmd="uftrace graph -d $work/$w.uftrace"
+	fi
 	bench_analyzer "ana-$w" "analyze functions: $w" "$ANALYZE functions $work/$w.bin" \
-		"uftrace report" "$peer_cmd" "${EVENTS[$w]:-n/a}"
+		"uftrace report" "$peer_cmd" "${EVENTS[$w]:-n/a}" 10 100e6 "$work/$w.bin"
+	bench_analyzer "anacg-$w" "analyze callgraph: $w" "$ANALYZE callgraph $work/$w.bin" \
+		"uftrace graph" "$graph_cmd" "${EVENTS[$w]:-n/a}" 20 "" "$work/$w.bin"
 done
 for w in mallocbench sqlite; do
 	[ -s "$work/$w.bin" ] || continue
-	peer_cmd=
-	[ -n "${HTFILE[$w]:-}" ] && peer_cmd="heaptrack_print -f ${HTFILE[$w]}"
+	peer_cmd= leaks_cmd=
+	if [ -n "${HTFILE[$w]:-}" ]; then
+		peer_cmd="heaptrack_print -f ${HTFILE[$w]}"
+		leaks_cmd="heaptrack_print -p 0 -a 0 -T 0 -l 1 -f ${HTFILE[$w]}"
+	fi
 	bench_analyzer "ana-$w" "analyze memory: $w" "$ANALYZE memory $work/$w.bin" \
-		"heaptrack_print" "$peer_cmd" "${EVENTS[$w]:-n/a}"
+		"heaptrack_print" "$peer_cmd" "${EVENTS[$w]:-n/a}" 10 50e6 "$work/$w.bin"
+	bench_analyzer "analk-$w" "analyze leaks: $w" "$ANALYZE leaks $work/$w.bin" \
+		"heaptrack_print -l" "$leaks_cmd" "${EVENTS[$w]:-n/a}" 10 50e6 "$work/$w.bin"
 done
+bench_jobs "analyze memory -j: mallocbench" memory "$work/mallocbench.bin" "${EVENTS[mallocbench]:-n/a}"
+bench_jobs "analyze functions -j: fib" functions "$work/fib.bin" "${EVENTS[fib]:-n/a}"
+
+# ------------------------------------------------------------------ accuracy
+
+# Self times against perf sampling of the same binaries (bench/accuracy.sh, issue 8): its rows
+# join the table, its notes the notes. BENCH_ACCURACY=0 leaves it out.
+if [ "${BENCH_ACCURACY:-1}" = 1 ]; then
+	echo "== accuracy: bench/accuracy.sh" >&2
+	: >"$work/accuracy.rows"
+	BENCH_NO_INSTALL=1 "$top/bench/accuracy.sh" --rows "$work/accuracy.rows" >&2 ||
+		note "bench/accuracy.sh exited $?"
+	while IFS= read -r line; do
+		case $line in
+		row$'\t'*) rows+=("${line#row$'\t'}") ;;
+		note$'\t'*) note "${line#note$'\t'}" ;;
+		esac
+	done <"$work/accuracy.rows"
+fi
 
 # ------------------------------------------------------------------ report
+
+# The legend of the floor, thread, instruction and analyzer columns (docs/bench.md).
+bench_legend() {
+	cat <<'EOF'
+floor: the same figure for the floor of the row (built from bench/*.c, measured in the same
+  group): call rows: rdtsc + 16-byte {tsc, address} record per event into a thread-local
+  buffer written in 1 MiB chunks; allocation rows: malloc forwarder + 16-byte {tsc, ptr|size}
+  record; "vs stack floor": + unw_backtrace into a per-thread stack cache; "vs forwarding
+  only": the forwarder counting; "at stack depth 0": perfshim with PERFSHIM_STACK_DEPTH=0;
+  "vs uninstrumented": cost over the program built without -finstrument-functions, beside
+  empty hooks' (no-op); analyzer rows: a naive byte-at-a-time varint walk of the same trace.
+x fl = perfshim / floor: for costs (ns, bytes, instructions) how many times the floor's
+  cost; for events/s the share of the naive loop's rate reached (1x = as fast).
+met: one yes/NO per target, in the target's order; "fl" = the floor, "peer >= 5x" = the
+  peer's cost at least 5 times perfshim's (the ratio column).
+threads: the same total work on 1..16 threads, all counts interleaved in one group, per
+  event with each tool's tiny run at the same thread count subtracted; "N vs 1": the ratio
+  of the two (flat = 1.00x).
+instructions/event: valgrind callgrind, ((N run - tiny run) - the same for plain) / events.
+-j rows: events per second of wall time at -j 1 and -j N, their ratio, and cmp of the outputs.
+EOF
+}
 
 {
 	echo "perfshim bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r)," \
 		"load average $load0 at start, $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) at end"
-	echo "medians of $RUNS runs ($SLOW_RUNS for allocation and analyzer runs), side by side;" \
+	echo "medians of $RUNS runs ($SLOW_RUNS for allocation, thread and analyzer runs), side by side;" \
 		"CPU = user+sys; ratio = peer / perfshim (higher is better for perfshim, except" \
 		"events/s: perfshim / peer)"
 	echo
 	{
-		printf 'workload\tfigure\tperfshim\tpeer\tpeer value\tratio\ttarget\tmet\t\n'
+		printf 'workload\tfigure\tperfshim\tfloor\tx fl\tpeer\tpeer value\tratio\ttarget\tmet\t\n'
 		printf '%s\n' "${rows[@]}"
 	} | awk -F'\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) }
 		if (NF > nf) nf = NF } END { for (r = 1; r <= NR; r++) { line = ""
@@ -390,6 +505,7 @@ done
 	echo "uftrace: record --no-libcall (the same calls perfshim sees); bytes = its *.dat files."
 	echo "perfshim on call-heavy runs: PERFSHIM_EVENTS=calls; on allocation-heavy: defaults (stacks by libunwind)."
 	echo "events of call traces = 2 x calls (entry and exit records) for both analyzers."
+	bench_legend
 	for n in "${notes[@]}"; do echo "note: $n"; done
 } | tee "$results"
 echo "(written to ${results#"$top"/})"

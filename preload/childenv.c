@@ -77,7 +77,7 @@ void ps_env_init(void)
 		else
 			keep_setting(*e, (size_t)(eq - *e), eq + 1);
 	}
-	ps_self.guard += PS_GUARD_INTERNAL;	/* realpath may allocate: ours, not the program's */
+	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);	/* realpath may allocate: ours */
 	if (dladdr((void *)ps_env_init, &info) && info.dli_fname &&
 	    realpath(info.dli_fname, lib_path) && stat(lib_path, &st) == 0) {
 		lib_dev = st.st_dev;
@@ -85,7 +85,7 @@ void ps_env_init(void)
 	} else {
 		lib_path[0] = '\0';
 	}
-	ps_self.guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 	__atomic_store_n(&env_ready, 1, __ATOMIC_RELEASE);
 }
 

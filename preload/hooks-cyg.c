@@ -342,13 +342,11 @@ static struct ps_thread *slow_begin(void)
 		t->lost++;
 		return NULL;
 	}
-	t->guard++;
-	ps_signal_fence();
+	ps_guard_take(t, 1);
 	if (unlikely(!(t->cyg & PS_CYG_READY)))
 		cyg_setup(t);
 	if (t->cyg & PS_CYG_OFF) {
-		ps_signal_fence();
-		t->guard--;
+		ps_guard_drop(t, 1);
 		return NULL;
 	}
 	return t;
@@ -356,8 +354,7 @@ static struct ps_thread *slow_begin(void)
 
 static void slow_end(struct ps_thread *t)
 {
-	ps_signal_fence();
-	t->guard--;
+	ps_guard_drop(t, 1);
 }
 
 /* Every enter that is not the plain case. errno is kept here, not in the fast path. */
@@ -418,7 +415,7 @@ PS_EXPORT PS_NOINSTR void __cyg_profile_func_enter(void *fn, void *call_site)
 	s = &t->fids[((uintptr_t)fn >> 4) * 0x9E3779B1U & t->fid_mask];	/* as ps_fid() */
 	if (unlikely(p >= t->limit || d >= t->shadow_cap || s->addr != (uintptr_t)fn)) {
 		ps_signal_fence();
-		t->guard = 0;
+		t->guard = 0;	/* a signal held meanwhile: the slow path delivers it */
 		goto slow;
 	}
 	fid = s->fid;
@@ -436,6 +433,10 @@ PS_EXPORT PS_NOINSTR void __cyg_profile_func_enter(void *fn, void *call_site)
 	ps_commit(t, p);
 	ps_signal_fence();
 	t->guard = 0;
+	ps_signal_fence();
+	/* a signal that came while the guard was held waits for this (internal.h) */
+	if (unlikely(t->sig_held))
+		ps_signals_release(t);
 	return;
 slow:
 	enter_slow((uintptr_t)fn, sp);
@@ -461,13 +462,16 @@ PS_EXPORT PS_NOINSTR void __cyg_profile_func_exit(void *fn, void *call_site)
 	d = t->depth;
 	if (unlikely(p >= t->limit || d == 0 || t->shadow[d - 1].fn != (uintptr_t)fn)) {
 		ps_signal_fence();
-		t->guard = 0;
+		t->guard = 0;	/* a signal held meanwhile: the slow path delivers it */
 		goto slow;
 	}
 	t->depth = d - 1;
 	ps_commit(t, put_exit(t, p, __builtin_ia32_rdtsc()));
 	ps_signal_fence();
 	t->guard = 0;
+	ps_signal_fence();
+	if (unlikely(t->sig_held))
+		ps_signals_release(t);
 	return;
 slow:
 	exit_slow((uintptr_t)fn, sp);

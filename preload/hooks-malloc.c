@@ -110,6 +110,8 @@ PS_NOINSTR void ps_malloc_resolve(void)
 
 	if (__atomic_load_n(&ps_real_malloc, __ATOMIC_ACQUIRE) || resolving)
 		return;
+	/* under the guard: a handler that jumped out of here would leave resolving set */
+	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
 	resolving = 1;
 	m = dlsym(RTLD_NEXT, "malloc");
 	f = dlsym(RTLD_NEXT, "free");
@@ -131,6 +133,7 @@ PS_NOINSTR void ps_malloc_resolve(void)
 	__atomic_store_n(&ps_real_malloc, (malloc_fn)m, __ATOMIC_RELEASE);
 	resolving = 0;
 	ps_stack_init();
+	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 }
 
 /* The hooks' guard for a missing pointer: resolve, or say the bootstrap area must serve. */
@@ -151,13 +154,17 @@ static inline PS_NOINSTR int unresolved(void)
  */
 static inline PS_NOINSTR struct ps_thread *rec_thread(void)
 {
-	struct ps_thread *t;
+	struct ps_thread *t = &ps_self;
 
 	if (!(ps_cfg.events & PS_EV_MALLOC))
 		return NULL;
-	t = ps_thread_get();
-	if (unlikely(!t))
-		return NULL;
+	if (unlikely(t->state != PS_T_ACTIVE)) {
+		/* the first event of the thread, maybe of the process: that starts recording,
+		 * and only then are the settings known (malloc events may be off) */
+		t = ps_thread_get();
+		if (!t || !(ps_cfg.events & PS_EV_MALLOC))
+			return NULL;
+	}
 	if (unlikely(t->guard)) {
 		if (t->guard < PS_GUARD_INTERNAL)
 			t->lost++;
@@ -169,14 +176,13 @@ static inline PS_NOINSTR struct ps_thread *rec_thread(void)
 /* Take the guard; the fence makes the reservation re-read ->pos after it (see internal.h). */
 static inline PS_NOINSTR void rec_enter(struct ps_thread *t)
 {
-	t->guard++;
-	ps_signal_fence();
+	ps_guard_take(t, 1);
 }
 
+/* Drop the guard (delivering held-back signals), then errno as the real call left it. */
 static inline PS_NOINSTR void rec_leave(struct ps_thread *t, int saved_errno)
 {
-	ps_signal_fence();
-	t->guard--;
+	ps_guard_drop(t, 1);
 	errno = saved_errno;
 }
 

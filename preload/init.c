@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Start and end of recording: PERFSHIM_* settings (read once, here), the trace file, the
- * first records, and the final flush. The constructor of a preloaded library runs before
- * the program's own constructors and its destructor after theirs and after the atexit
- * handlers, so allocations before main and after exit begins are recorded.
+ * first records, and the final flush. Recording starts at the first event of the process
+ * (ld.so runs the constructors of the other libraries, which may allocate, before ours) or
+ * in the constructor, whichever comes first; the destructor runs after the program's and
+ * after the atexit handlers, so allocations before main and after exit begins are recorded.
  */
 #include <dlfcn.h>
 #include <signal.h>
@@ -116,9 +117,10 @@ static int parse_signal(const char *s, int *sig)
 	return 0;
 }
 
+/* One line per bad setting: the settings are read once, so each is told once. */
 static void bad(const char *var, const char *val, const char *dflt)
 {
-	ps_warn_once("%s=%s is not valid; using %s", var, val, dflt);
+	ps_warn("%s=%s is not valid; using %s", var, val, dflt);
 }
 
 /*
@@ -198,11 +200,9 @@ void *ps_dlsym_next(const char *name)
 {
 	void *p;
 
-	ps_self.guard += PS_GUARD_INTERNAL;
-	ps_signal_fence();
+	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
 	p = dlsym(RTLD_NEXT, name);
-	ps_signal_fence();
-	ps_self.guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 	return p;
 }
 
@@ -278,16 +278,47 @@ PS_EXPORT int pipe2(int fds[2], int flags)
 }
 
 /*
- * The constructor. In secure-execution mode (setuid and the like) nothing is recorded and
- * no file is created: the environment of such a program is not to be trusted.
+ * Start of recording, once per process, by whichever comes first: the first event (a malloc
+ * made by another library's constructor, which ld.so runs before ours, or by ld.so itself)
+ * or the constructor. So the trace holds every allocation of the process from its first one.
+ * start_state: 0 = not started, 1 = under way (one thread), 2 = done (recording or not).
+ * Nothing here waits: a thread whose first event comes while another thread starts (a
+ * library constructor that made threads) does not record that event and counts it in
+ * start_lost, which goes into a LOST record; waiting could deadlock on the loader lock,
+ * which the starting thread may need (dlsym) while the waiting one holds it (dlopen).
  */
-__attribute__((constructor(101))) static void ps_init(void)
+extern char **environ;
+
+static int start_state;
+static uint64_t start_lost;
+int ps_started;
+
+/* The events of other threads dropped while the start was under way go to @t's LOST count. */
+static void collect_lost(struct ps_thread *t)
 {
-	struct ps_thread *t;
+	uint64_t n = __atomic_exchange_n(&start_lost, 0, __ATOMIC_RELAXED);
+
+	if (n && t && t->state == PS_T_ACTIVE)
+		t->lost += n;
+}
+
+/*
+ * Everything the start does, under the calling thread's guard (the allocations made here,
+ * by dlsym, libunwind or libc, are the shim's). It may run inside the first malloc of the
+ * process: it uses no stdio and no lock a malloc caller could hold (ld.so's locks are
+ * recursive), and allocates only through the hooks' nested (unrecorded) path.
+ * In secure-execution mode (setuid and the like) nothing is recorded and no file is created:
+ * the environment of such a program is not to be trusted; nor when the library itself runs
+ * as a program (entry.c).
+ */
+static void start(void)
+{
+	struct ps_thread *t = &ps_self;
 	int saved = errno;
 
+	ps_guard_take(t, PS_GUARD_INTERNAL);
 	ps_malloc_resolve();
-	if (getauxval(AT_SECURE))
+	if (getauxval(AT_SECURE) || ps_run_as_program())
 		goto out;
 	read_config();
 	absolute_output();
@@ -306,7 +337,53 @@ __attribute__((constructor(101))) static void ps_init(void)
 	}
 	ps_signals_init();
 out:
+	__atomic_store_n(&start_state, 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&ps_started, 1, __ATOMIC_RELEASE);
+	collect_lost(t);
+	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 	errno = saved;
+}
+
+/*
+ * ps_start_lazy - the first event of a thread that has no state yet, before recording
+ * started (internal.h, ps_thread_get): start now. Return: the thread, ready to append, or
+ * NULL when this event is not recorded (the start failed or is not wanted, another thread
+ * is starting, or the event is the shim's own, nested in the start or in the resolver).
+ */
+PS_NOINLINE struct ps_thread *ps_start_lazy(void)
+{
+	int expect = 0;
+
+	if (ps_self.guard)
+		return NULL;		/* nested in the shim: not the program's event */
+	if (unlikely(!environ)) {
+		/* before libc's own set-up (never seen: ld.so allocates through libc only after
+		 * it, in the constructors), the settings cannot be read yet: wait, counted */
+		__atomic_add_fetch(&start_lost, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	if (!__atomic_compare_exchange_n(&start_state, &expect, 1, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		if (expect == 1) {
+			__atomic_add_fetch(&start_lost, 1, __ATOMIC_RELAXED);
+			return NULL;
+		}
+	} else {
+		start();
+	}
+	return ps_recording ? ps_thread_get() : NULL;
+}
+
+/* The constructor: start, unless the first event did already. */
+__attribute__((constructor(101))) static void ps_init(void)
+{
+	int expect = 0;
+
+	if (__atomic_compare_exchange_n(&start_state, &expect, 1, 0, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		start();
+	else if (ps_recording)
+		collect_lost(&ps_self);
 }
 
 __attribute__((destructor(101))) static void ps_fini(void)

@@ -103,6 +103,8 @@ struct ps_thread {
 	uintptr_t last_ptr;		/* pointer base for zz-encoded pointers */
 	int guard;			/* > 0 while inside a hook: nested events pass through */
 	int state;			/* enum ps_thread_state */
+	uint64_t sig_held;		/* signals.c: signals held back while guard > 0, bit n-1
+					 * for signal n; delivered when the guard drops to 0 */
 
 	struct ps_frame *shadow;	/* shadow call stack (mmap'd, shadow_cap frames) */
 	uint32_t depth;			/* open frames in shadow[] */
@@ -175,7 +177,8 @@ uint64_t ps_clock_rate(void);		/* ticks per second, 0 if not measured yet */
 
 /* log.c: stack buffer + write(2); no stdio, no malloc, errno kept */
 void ps_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void ps_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ps_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ps_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* per message */
 #define ps_dbg(lvl, ...)                                                                    \
 	do {                                                                                \
 		if (unlikely(ps_cfg.debug >= (lvl)))                                        \
@@ -186,10 +189,17 @@ void ps_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern void *(*ps_real_malloc)(size_t);
 extern void (*ps_real_free)(void *);
 
+/* init.c: recording starts at the first event of the process or in the constructor */
+extern int ps_started;				/* the start was made (recording or not) */
+struct ps_thread *ps_start_lazy(void);		/* noinline: start from a first event */
+/* entry.c: libperfshim.so was run as a program (it prints its usage; nothing is recorded) */
+int ps_run_as_program(void);
+
 /*
  * ps_thread_get - the calling thread's state, ready to append, or NULL when this thread does
  * not record (recording off, thread finished, or inside a hook already). The guard test is
- * the caller's: hooks increment ->guard themselves around their work.
+ * the caller's: hooks increment ->guard themselves around their work. The first event of
+ * the process starts recording (another library's constructor may allocate before ours runs).
  */
 static inline struct ps_thread *ps_thread_get(void)
 {
@@ -197,8 +207,12 @@ static inline struct ps_thread *ps_thread_get(void)
 
 	if (likely(t->state == PS_T_ACTIVE))
 		return t;
-	if (t->state == PS_T_NEW && ps_recording)
-		return ps_thread_setup();
+	if (t->state == PS_T_NEW) {
+		if (ps_recording)
+			return ps_thread_setup();
+		if (!__atomic_load_n(&ps_started, __ATOMIC_ACQUIRE))
+			return ps_start_lazy();
+	}
 	return NULL;
 }
 
@@ -295,6 +309,36 @@ void ps_stack_unwinder_start(void);		/* libunwind's set-up (its pipe), now */
  * the guard is set, never cached from before it.
  */
 #define ps_signal_fence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+/*
+ * signals.c: no signal handler of the program runs while its thread is inside the shim. The
+ * handlers are called through a trampoline that, when the thread's guard is held, blocks
+ * the signal, queues it again and returns; the thread delivers what it held back when its
+ * guard drops to 0 (ps_guard_drop). So a handler that leaves by siglongjmp, or exits, never
+ * leaves a lock held or a record, table or count half-done (docs/design.md "Signals").
+ */
+void ps_signals_release(struct ps_thread *t);	/* noinline: unblock what was held back */
+
+/* ps_guard_take - raise @t's guard (the calling thread's) by @n before shim work. */
+static inline void ps_guard_take(struct ps_thread *t, int n)
+{
+	t->guard += n;
+	ps_signal_fence();
+}
+
+/*
+ * ps_guard_drop - lower the guard by @n; at 0, deliver the signals held back meanwhile. The
+ * fences order the store before the test: a signal before it is held and seen here, one
+ * after it runs its handler at once.
+ */
+static inline void ps_guard_drop(struct ps_thread *t, int n)
+{
+	ps_signal_fence();
+	t->guard -= n;
+	ps_signal_fence();
+	if (unlikely(t->sig_held) && !t->guard)
+		ps_signals_release(t);
+}
 
 /*
  * init.c: dlsym(RTLD_NEXT, @name) under the calling thread's guard. A failed lookup makes

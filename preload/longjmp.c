@@ -82,17 +82,20 @@ PS_NOINSTR void ps_setjmp_note(void *env)
 		if (!ps_real_setjmp || !ps_real_usetjmp || !ps_real_sigsetjmp)
 			abort();	/* no setjmp in the process: nothing sane to do */
 	}
+	/* under the guard: a handler that would set or use a note of its own waits */
+	ps_guard_take(t, 1);
 	if (t->state != PS_T_ACTIVE) {
 		if (n->env == (uintptr_t)env)
 			n->env = 0;
-		return;
+	} else {
+		n->env = 0;	/* a raw handler between these finds no half-written note */
+		ps_signal_fence();
+		n->depth = t->depth;
+		n->overflow = t->overflow;
+		ps_signal_fence();
+		n->env = (uintptr_t)env;
 	}
-	n->env = 0;		/* a handler between these stores finds no half-written note */
-	ps_signal_fence();
-	n->depth = t->depth;
-	n->overflow = t->overflow;
-	ps_signal_fence();
-	n->env = (uintptr_t)env;
+	ps_guard_drop(t, 1);
 }
 
 /*
@@ -149,30 +152,36 @@ static uintptr_t jump_target_sp(struct __jmp_buf_tag *env)
 /*
  * Flag the calling thread: the calls opened since the setjmp on @env (when noted) or below
  * stack pointer @to (0 = unknown: the next hook uses its own position) lose their exits.
- * A jump out of a signal handler that interrupted one of our hooks also leaves that hook
- * for good, with its guard held: drop the guard, or the thread would record nothing more.
+ * Handlers installed through libc never run inside a hook (signals.c holds them back), so
+ * a jump finds the guard down. A handler installed behind libc's back (the raw system call)
+ * may still interrupt a hook and jump out of it: the hook is then left for good with its
+ * guard held; drop it, or the thread would record nothing more (such a jump out of a chunk
+ * write or a lock is not repaired: docs/design.md "Signals").
  */
 static void jump_flag(const void *env, uintptr_t to)
 {
 	struct ps_thread *t = &ps_self;
 	struct setjmp_note *n;
 
-	if (t->state != PS_T_ACTIVE)
-		return;
-	t->jump_sp = to;
-	t->jump_depth = 0;
-	if (env) {
-		n = note_slot(env);
-		if (n->env == (uintptr_t)env) {
-			t->jump_depth = n->depth + 1;
-			t->jump_overflow = n->overflow;
-		}
-		if (t->guard) {
-			ps_signal_fence();
-			t->guard = 0;
-		}
+	if (env && t->guard) {
+		ps_signal_fence();
+		t->guard = 0;
 	}
-	t->cyg |= PS_CYG_JUMPED;
+	/* the fields below go together: a handler waits until they are all set */
+	ps_guard_take(t, 1);
+	if (t->state == PS_T_ACTIVE) {
+		t->jump_sp = to;
+		t->jump_depth = 0;
+		if (env) {
+			n = note_slot(env);
+			if (n->env == (uintptr_t)env) {
+				t->jump_depth = n->depth + 1;
+				t->jump_overflow = n->overflow;
+			}
+		}
+		t->cyg |= PS_CYG_JUMPED;
+	}
+	ps_guard_drop(t, 1);
 }
 
 /* Jump through @real, resolving it now if a jump came before the constructor. */

@@ -295,15 +295,13 @@ void ps_modules_record(struct ps_thread *t)
 
 	if (!t)
 		return;
-	t->guard++;
-	ps_signal_fence();
+	ps_guard_take(t, 1);
 	pthread_mutex_lock(&mods_lock);
 	check_process();
 	mods_gen++;
 	dl_iterate_phdr(walk_record, &w);
 	pthread_mutex_unlock(&mods_lock);
-	ps_signal_fence();
-	t->guard--;
+	ps_guard_drop(t, 1);
 	errno = saved;
 }
 
@@ -330,8 +328,7 @@ static void modules_unload(struct ps_thread *t)
 	size_t i;
 	uint8_t *p;
 
-	t->guard++;
-	ps_signal_fence();
+	ps_guard_take(t, 1);
 	pthread_mutex_lock(&mods_lock);
 	check_process();
 	mods_gen++;
@@ -353,8 +350,7 @@ static void modules_unload(struct ps_thread *t)
 		mods[i] = mods[--nmods];
 	}
 	pthread_mutex_unlock(&mods_lock);
-	ps_signal_fence();
-	t->guard--;
+	ps_guard_drop(t, 1);
 }
 
 /*

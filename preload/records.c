@@ -39,8 +39,7 @@ void ps_emit_mark(struct ps_thread *t, const char *label)
 	size_t len = strnlen(label, TRACE_MAX_STRING);
 	uint8_t *p;
 
-	t->guard += PS_GUARD_INTERNAL;
-	ps_signal_fence();
+	ps_guard_take(t, PS_GUARD_INTERNAL);
 	p = ps_reserve_slow(t, len + TRACE_MAX_RECORD);
 	if (p) {
 		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_MARK));
@@ -48,8 +47,7 @@ void ps_emit_mark(struct ps_thread *t, const char *label)
 		p = ps_put_dt(t, p, ps_now());
 		ps_commit(t, p);
 	}
-	ps_signal_fence();
-	t->guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(t, PS_GUARD_INTERNAL);
 }
 
 /* ps_emit_lost - report the events this thread dropped since the last report. */
@@ -57,7 +55,7 @@ void ps_emit_lost(struct ps_thread *t)
 {
 	uint8_t *p;
 
-	t->guard += PS_GUARD_INTERNAL;
+	ps_guard_take(t, PS_GUARD_INTERNAL);
 	p = ps_reserve_slow(t, TRACE_MAX_RECORD);
 	if (p && t->lost) {
 		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_LOST));
@@ -65,7 +63,7 @@ void ps_emit_lost(struct ps_thread *t)
 		t->lost = 0;
 		ps_commit(t, p);
 	}
-	t->guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(t, PS_GUARD_INTERNAL);
 }
 
 /* ps_emit_thread_name - the thread's name as the kernel knows it (pthread_setname_np). */
@@ -75,7 +73,7 @@ void ps_emit_thread_name(struct ps_thread *t)
 	ssize_t n;
 	uint8_t *p;
 
-	t->guard += PS_GUARD_INTERNAL;
+	ps_guard_take(t, PS_GUARD_INTERNAL);
 	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
 	n = read_file(path, name, sizeof(name));
 	while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == '\0'))
@@ -85,7 +83,7 @@ void ps_emit_thread_name(struct ps_thread *t)
 		p = trace_put_str(p, name, n);
 		ps_commit(t, p);
 	}
-	t->guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(t, PS_GUARD_INTERNAL);
 }
 
 /* ps_emit_process - pid, parent, executable and command line, from /proc/self. */
@@ -95,7 +93,7 @@ void ps_emit_process(struct ps_thread *t)
 	ssize_t nexe, ncmd;
 	uint8_t *p;
 
-	t->guard += PS_GUARD_INTERNAL;
+	ps_guard_take(t, PS_GUARD_INTERNAL);
 	nexe = readlink("/proc/self/exe", exe, sizeof(exe));
 	if (nexe < 0)
 		nexe = 0;
@@ -113,7 +111,7 @@ void ps_emit_process(struct ps_thread *t)
 		p = trace_put_str(p, cmd, ncmd);
 		ps_commit(t, p);
 	}
-	t->guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(t, PS_GUARD_INTERNAL);
 }
 
 /*

@@ -450,11 +450,11 @@ PS_NOINSTR void ps_stack_unwinder_start(void)
 	unw_context_t uc;
 	unw_cursor_t c;
 
-	ps_self.guard += PS_GUARD_INTERNAL;
+	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	if (unw_getcontext(&uc) == 0)
 		unw_init_local(&c, &uc);
-	ps_self.guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 }
 
 /*
@@ -652,14 +652,14 @@ static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **
 			}
 		}
 	}
-	t->guard += PS_GUARD_INTERNAL;
+	ps_guard_take(t, PS_GUARD_INTERNAL);
 	/* learning walks step frame by frame (slower than unw_backtrace): only while useful */
 	if (likely(!fast_off) &&
 	    __atomic_load_n(&nrules, __ATOMIC_RELAXED) < RULE_SLOTS / 4 * 3)
 		got = learn_walk(t, f, (int)(max + SKIP_MAX));
 	else
 		got = unw_backtrace(t->unw_buf, (int)(max + SKIP_MAX));
-	t->guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(t, PS_GUARD_INTERNAL);
 	if (got <= 0)
 		return 0;
 	for (i = 0; i < (uint32_t)got && i < SKIP_MAX; i++)

@@ -133,7 +133,8 @@ static void reset_tables(struct ps_thread *t)
  * ps_thread_setup - first event of a thread: map its tables, register it (its first chunk
  * is opened by its first reservation).
  * Runs with the thread marked OFF so that allocations made here (pthread_setspecific may
- * calloc) pass through unrecorded instead of recursing into the set-up.
+ * calloc) pass through unrecorded instead of recursing into the set-up, and under the guard,
+ * so that no handler runs (and jumps out) half-way: the thread would stay OFF.
  * Return: the thread, or NULL when it cannot record (no memory: told once).
  */
 PS_NOINLINE struct ps_thread *ps_thread_setup(void)
@@ -141,6 +142,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	struct ps_thread *t = &ps_self;
 	int saved = errno;
 
+	ps_guard_take(t, PS_GUARD_INTERNAL);
 	t->state = PS_T_OFF;
 	ps_chunk_forget(t);
 	t->shadow_cap = SHADOW_FRAMES;
@@ -153,21 +155,21 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	if (!t->shadow || !t->fids || !t->nodes || !t->last_stack) {
 		unmap_tables(t);
 		ps_warn_once("out of memory for a thread's trace buffer; thread not recorded");
+		ps_guard_drop(t, PS_GUARD_INTERNAL);
 		errno = saved;
 		return NULL;
 	}
 	t->tid = syscall(SYS_gettid);
 	reset_tables(t);
 
-	t->guard += PS_GUARD_INTERNAL;
 	if (key_ok)
 		pthread_setspecific(thread_key, t);
 	pthread_mutex_lock(&threads_lock);
 	t->registered = reg_add(t) == 0;
 	pthread_mutex_unlock(&threads_lock);
-	t->guard -= PS_GUARD_INTERNAL;
 
 	t->state = PS_T_ACTIVE;
+	ps_guard_drop(t, PS_GUARD_INTERNAL);
 	errno = saved;
 	return t;
 }
@@ -288,7 +290,7 @@ void ps_thread_finish(struct ps_thread *t)
 {
 	if (t->state != PS_T_ACTIVE)
 		return;
-	t->guard += PS_GUARD_INTERNAL;
+	ps_guard_take(t, PS_GUARD_INTERNAL);
 	ps_emit_thread_name(t);
 	if (t->lost)
 		ps_emit_lost(t);
@@ -308,7 +310,7 @@ void ps_thread_finish(struct ps_thread *t)
 	flush_unlock(t);
 	unregister(t);
 	unmap_tables(t);
-	t->guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(t, PS_GUARD_INTERNAL);
 }
 
 /*
@@ -324,9 +326,9 @@ static void thread_dtor(void *arg)
 	if (t != &ps_self)
 		return;
 	if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
-		t->guard += PS_GUARD_INTERNAL;
+		ps_guard_take(t, PS_GUARD_INTERNAL);
 		pthread_setspecific(thread_key, t);
-		t->guard -= PS_GUARD_INTERNAL;
+		ps_guard_drop(t, PS_GUARD_INTERNAL);
 	} else {
 		ps_thread_finish(t);
 	}
@@ -434,7 +436,7 @@ void ps_flush_all(int final)
 	 * for itself.
 	 */
 	busy = self->guard != 0;
-	self->guard += PS_GUARD_INTERNAL;
+	ps_guard_take(self, PS_GUARD_INTERNAL);
 	if (final) {
 		cut_others(self, busy);
 		finish_self(self, busy);
@@ -452,7 +454,7 @@ void ps_flush_all(int final)
 		}
 		flush_unlock(self);
 	}
-	self->guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(self, PS_GUARD_INTERNAL);
 	errno = saved;
 }
 
@@ -473,14 +475,14 @@ void ps_exec_prepare(void)
 
 static void atfork_prepare(void)
 {
-	ps_self.guard += PS_GUARD_INTERNAL;
+	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
 	pthread_mutex_lock(&threads_lock);
 }
 
 static void atfork_parent(void)
 {
 	pthread_mutex_unlock(&threads_lock);
-	ps_self.guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 }
 
 /*
@@ -508,7 +510,7 @@ static void atfork_child(void)
 		ps_trace_fd = -1;
 		if (self->state == PS_T_ACTIVE)
 			self->state = PS_T_OFF;
-		ps_self.guard -= PS_GUARD_INTERNAL;
+		ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 		return;
 	}
 	if (self->state == PS_T_ACTIVE) {
@@ -521,7 +523,7 @@ static void atfork_child(void)
 	if (ps_output_open(1) < 0) {
 		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
 		self->state = PS_T_OFF;
-		ps_self.guard -= PS_GUARD_INTERNAL;
+		ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 		return;
 	}
 	if (self->state == PS_T_ACTIVE) {
@@ -529,7 +531,7 @@ static void atfork_child(void)
 		ps_modules_record(self);
 		ps_cyg_fork_child(self);
 	}
-	ps_self.guard -= PS_GUARD_INTERNAL;
+	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 }
 
 /* ps_tbuf_init - the thread key and fork handlers; called once by the constructor. */

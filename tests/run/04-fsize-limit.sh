@@ -2,7 +2,8 @@
 # A file-size limit (ulimit -f) smaller than one chunk: the program never gets SIGXFSZ and
 # behaves as without the shim; the library says once that the trace reached the limit; the
 # trace fits the limit, reads up to what fit (all 1000 fa() calls, part of the fb() calls
-# after them) and the analyzer warns that it was cut by the limit. With the default 1 MiB
+# after them) and the analyzer warns that it was cut by the limit (and the reports say it is
+# incomplete because of the limit). With the default 1 MiB
 # buffers and 64 KiB ones, and on a file system that cannot map the trace (ramfs: the write
 # path), when one can be mounted.
 . "$(dirname "$0")/lib.sh"
@@ -44,6 +45,10 @@ for d in "${dirs[@]}"; do
 		grep -q "warning: .*t.bin: recording stopped early: the trace reached the file-size limit (RLIMIT_FSIZE)" an.err ||
 			fail "$w: analyzer warning: $(cat an.err)"
 		cp f.json "$d/t.bin.fjson"
+		json summary "$d/t.bin" 2>/dev/null >s.json
+		assert_eq false "$(jq .complete s.json)" "$w: the reports say the trace is incomplete"
+		jq -e '.incomplete | map(select(test("file-size limit"))) | length == 1' s.json >/dev/null ||
+			fail "$w: incomplete: $(jq -c .incomplete s.json)"
 		assert_eq 1000 "$(calls_of "$d/t.bin" fa)" "$w: fa() calls (all that fit)"
 		assert_eq 1 "$(calls_of "$d/t.bin" main)" "$w: main() calls"
 		fb=$(calls_of "$d/t.bin" fb)
