@@ -402,14 +402,17 @@ void ps_chunk_end_file(struct ps_thread *t)
 {
 	uint64_t top = __atomic_load_n(&next_off, __ATOMIC_ACQUIRE);
 
-	do {
-		while (top == REGIONS_BUSY) {
+	for (;;) {
+		if (top == REGIONS_BUSY) {	/* another thread's give_back: one ftruncate */
 			sched_yield();
 			top = __atomic_load_n(&next_off, __ATOMIC_ACQUIRE);
+			continue;
 		}
-	} while (top < REGIONS_CLOSED &&
-		 !__atomic_compare_exchange_n(&next_off, &top, REGIONS_CLOSED, 0,
-					      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+		if (top >= REGIONS_CLOSED ||
+		    __atomic_compare_exchange_n(&next_off, &top, REGIONS_CLOSED, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+	}
 	if (t->buf && t->region_closed && top == t->region_off + HDR + t->region_cap) {
 		if (ftruncate(ps_trace_fd, (off_t)used_end(t)) < 0) {
 			/* the padding stays: readers skip it */
