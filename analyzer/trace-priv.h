@@ -157,10 +157,6 @@ static inline uint64_t to_ns(const struct trace *t, const struct reader *r, uint
 	return (uint64_t)(((unsigned __int128)(ticks - r->start_ticks) * r->mult + (1U << 31)) >> 32);
 }
 
-/* trace-walk.c: the time of the last timed record of the payload @p..@p+@n, decoded from
- * @base (records only skipped: no ids); stops at the first malformed record */
-uint64_t trace_scan_ticks(const uint8_t *p, size_t n, uint64_t base);
-
 /* trace-read.c, for the decoder: dense function index of @addr (added on first sight), and
  * the global stack of thread node @n just defined */
 uint32_t trace_func_index(struct trace *t, struct reader *r, uint64_t addr);

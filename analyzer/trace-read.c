@@ -519,6 +519,67 @@ static int cmp_seq(const void *a, const void *b, void *arg)
 }
 
 /*
+ * scan_ticks - skip the records of @p..@p+@n (from time base @base) and return the
+ * time of the last timed one: an unfinished chunk's end, which its header does not have.
+ * Ids are not checked here; the walk that decodes the chunk does that (trace-walk.c has the
+ * decoder; this only needs each record's length and its time deltas).
+ */
+static uint64_t scan_ticks(const uint8_t *p, size_t n, uint64_t base)
+{
+	/* varints after h of each op (a string counts as one, its bytes skipped), and timed */
+	static const uint8_t nfields[TRACE_OP_MAX] = {
+		[TRACE_OP_FUNC] = 1, [TRACE_OP_NODE_RA] = 2, [TRACE_OP_NODE_FN] = 2,
+		[TRACE_OP_ALLOC] = 5, [TRACE_OP_FREE] = 2, [TRACE_OP_REALLOC] = 6,
+		[TRACE_OP_ENTRY_AT] = 2, [TRACE_OP_MARK] = 2, [TRACE_OP_MODULE] = 6,
+		[TRACE_OP_UNLOAD] = 2, [TRACE_OP_THREAD_NAME] = 1, [TRACE_OP_LOST] = 1,
+		[TRACE_OP_PROCESS] = 4, [TRACE_OP_RSS] = 2, [TRACE_OP_EXITS] = 2,
+	};
+	/* bit i: field i is a str / a dt */
+	static const uint8_t strs[TRACE_OP_MAX] = {
+		[TRACE_OP_MARK] = 0x01, [TRACE_OP_MODULE] = 0x18, [TRACE_OP_THREAD_NAME] = 0x01,
+		[TRACE_OP_PROCESS] = 0x0c,
+	};
+	static const uint8_t dts[TRACE_OP_MAX] = {
+		[TRACE_OP_ALLOC] = 0x10, [TRACE_OP_FREE] = 0x02, [TRACE_OP_REALLOC] = 0x30,
+		[TRACE_OP_MARK] = 0x02, [TRACE_OP_MODULE] = 0x20, [TRACE_OP_UNLOAD] = 0x02,
+		[TRACE_OP_RSS] = 0x02, [TRACE_OP_EXITS] = 0x02,
+	};
+	const uint8_t *end = p + n;
+	uint64_t ticks = base, h, v;
+	unsigned op, i;
+
+	while (p < end) {
+		if (trace_get_varint(&p, end, &h) < 0)
+			break;
+		if (!(h & 1)) {
+			ticks += h >> 1;		/* EXIT */
+			continue;
+		}
+		if ((h & 3) == 1) {			/* ENTRY */
+			if (trace_get_varint(&p, end, &v) < 0)
+				break;
+			ticks += v;
+			continue;
+		}
+		op = (unsigned)(h >> 2);
+		if (!op || op >= TRACE_OP_MAX)
+			break;
+		for (i = 0; i < nfields[op]; i++) {
+			if (trace_get_varint(&p, end, &v) < 0)
+				return ticks;
+			if (strs[op] >> i & 1) {
+				if (v > (uint64_t)(end - p) || v > TRACE_MAX_STRING)
+					return ticks;
+				p += v;
+			}
+			if (dts[op] >> i & 1)
+				ticks += v;
+		}
+	}
+	return ticks;
+}
+
+/*
  * open_chunk - a chunk its writer never closed (TRACE_CHUNK_OPEN): its records are the bytes
  * up to the commit cursor in the trailer at the end of its payload area; their last time
  * comes from a scan (the header's pair is from when the chunk was opened). Return: 0 with
@@ -542,7 +603,7 @@ static int open_chunk(struct trace *t, struct chunk *k, struct loss_note *ln)
 	buf = xmalloc(k->size + 1);
 	if (pread(t->fd, buf, k->size, (off_t)(k->off + sizeof(struct trace_chunk_header))) ==
 	    (ssize_t)k->size)
-		k->last_ticks = trace_scan_ticks(buf, k->size, k->base_ticks);
+		k->last_ticks = scan_ticks(buf, k->size, k->base_ticks);
 	else
 		k->last_ticks = k->base_ticks;
 	free(buf);
