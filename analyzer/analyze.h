@@ -61,9 +61,13 @@ struct trace_thread {
 	uint64_t written_ns;		/* when its last usable chunk was written */
 	uint64_t nchunks;		/* intact chunks used */
 	uint64_t bytes;			/* payload bytes of those chunks */
-	bool complete;			/* its last usable chunk is flagged LAST */
+	bool complete;			/* its last usable chunk is flagged LAST (or is PROCESS_END,
+					 * or it was cut by the recorded end: check_ends) */
 	bool damaged;			/* a damaged chunk ended its stream early */
-	bool cut;			/* stopped by another thread at exit (CHUNK_CUT) */
+	bool cut;			/* stopped by another thread at exit (CHUNK_CUT), or still
+					 * running in an unfinished chunk when the process ended */
+	bool unfinished;		/* its final chunk was never closed (TRACE_CHUNK_OPEN): read
+					 * up to its writer's last committed record */
 	/* private to the reader */
 	void *priv;
 };
@@ -144,6 +148,15 @@ struct trace {
 	uint64_t bad_live;		/* allocations the replay left out (replay.c impossible()) */
 	bool bad_start;			/* the header's start time is after every chunk: ignored */
 	bool bad_flags_calls, bad_flags_malloc;	/* calls/allocations the header says were off */
+
+	/*
+	 * How the recording ended (besides end_seen). unfinished_chunks: chunks read up to
+	 * their writer's last committed record (TRACE_CHUNK_OPEN: it never closed them).
+	 * cut_fsize / cut_write: the recorder stopped early at the file-size limit / because
+	 * writing failed (file header flags TRACE_F_CUT_FSIZE, TRACE_F_CUT_WRITE).
+	 */
+	uint32_t unfinished_chunks;
+	bool cut_fsize, cut_write;
 
 	void *priv;			/* reader state */
 };

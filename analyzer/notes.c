@@ -78,6 +78,12 @@ static void missing(const struct trace *t, struct notes *n)
 	if (more)
 		add(n->missing, &n->nmissing, "%" PRIu64 " more threads end early the same way",
 		    more);
+	if (t->cut_fsize)
+		add(n->missing, &n->nmissing, "recording stopped early: the trace reached the "
+		    "file-size limit (RLIMIT_FSIZE); later events are not in it");
+	if (t->cut_write)
+		add(n->missing, &n->nmissing, "recording stopped early: writing the trace failed "
+		    "(disk full?); later events are not in it");
 	if (t->truncated)
 		add(n->missing, &n->nmissing, "the file is cut short: its last chunk is not whole");
 	if (t->damaged_chunks)

@@ -151,7 +151,10 @@ void check_times(struct trace *t, struct reader *r, struct loss_note *ln)
  * check_ends - whether the recorder saw the process end (a thread's last intact chunk
  * flagged TRACE_CHUNK_PROCESS_END; a failed exec's chunk of that flag is followed by more),
  * and which threads stop without a last chunk (killed, or the file cut at a chunk boundary).
- * Threads already noted as damaged are not repeated.
+ * A thread is complete when its last chunk is LAST, or PROCESS_END (the one written before
+ * an exec that worked); a thread whose last chunk is unfinished (OPEN) was still running: cut
+ * by the process's end when that was recorded (the exec), else its end is missing. Threads
+ * already noted as damaged are not repeated.
  */
 void check_ends(struct trace *t, struct reader *r, struct loss_note *ln)
 {
@@ -159,6 +162,9 @@ void check_ends(struct trace *t, struct reader *r, struct loss_note *ln)
 	uint32_t i;
 	char tb[32];
 
+	for (i = 0; i < t->nthreads; i++)
+		if (r->ts[i]->end_flags & TRACE_CHUNK_PROCESS_END)
+			t->end_seen = true;
 	for (i = 0; i < t->nthreads; i++) {
 		struct trace_thread *th = &t->threads[i];
 		struct tstate *ts = r->ts[i];
@@ -166,12 +172,14 @@ void check_ends(struct trace *t, struct reader *r, struct loss_note *ln)
 
 		if (th->written_ns > stop)
 			stop = th->written_ns;
-		if (ts->end_flags & TRACE_CHUNK_PROCESS_END)
-			t->end_seen = true;
 		if (!ts->nchunks)
 			continue;
 		c = &r->chunks[ts->chunks[ts->nchunks - 1]];
-		th->complete = (c->flags & TRACE_CHUNK_LAST) != 0;
+		if (c->open) {
+			th->complete = th->cut = t->end_seen && th->unfinished;
+		} else {
+			th->complete = (c->flags & (TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END)) != 0;
+		}
 		if (!th->complete && !th->damaged)
 			trace_note(ln, "thread %u has no last chunk: its events after %s are missing",
 			     th->tid, fmt_ns(tb, sizeof(tb), th->written_ns));

@@ -169,12 +169,13 @@ static void scan_thread(const struct trace *t, struct reader *r, struct scan *sc
 		uint8_t *buf;
 		int bad;
 
-		if (!all && !(c->flags & TRACE_CHUNK_MODULES))
+		/* an unfinished chunk was never flagged (its header is the open one): read it */
+		if (!all && !(c->flags & TRACE_CHUNK_MODULES) && !c->open)
 			continue;
 		buf = xmalloc(c->size + 1);
 		if (pread(t->fd, buf, c->size, (off_t)(c->off + sizeof(struct trace_chunk_header))) !=
 			    (ssize_t)c->size ||
-		    trace_checksum(buf, c->size) != c->payload_checksum) {
+		    (!c->open && trace_checksum(buf, c->size) != c->payload_checksum)) {
 			c->bad = true;
 			free(buf);
 			return;

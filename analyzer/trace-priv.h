@@ -21,6 +21,9 @@ struct chunk {
 	uint32_t tid, seq, size, flags;
 	uint32_t payload_checksum;
 	bool bad;			/* payload checksum failed (found while decoding) */
+	bool open;			/* TRACE_CHUNK_OPEN: size = the bytes its writer committed,
+					 * no payload checksum */
+	uint64_t last_ticks;		/* open: time of its last timed record (else end_ticks) */
 };
 
 struct tnode {

@@ -511,9 +511,9 @@ static int check_header(struct trace *t, const uint8_t *raw, size_t n)
 		pr_error("%s: file cut inside its header (%zu bytes)", t->path, n);
 		return -1;
 	}
-	if (h->version != TRACE_VERSION) {
-		pr_error("%s: trace format version %u, this perfshim-analyze reads version %u",
-			t->path, h->version, TRACE_VERSION);
+	if (h->version < TRACE_VERSION_MIN || h->version > TRACE_VERSION) {
+		pr_error("%s: trace format version %u, this perfshim-analyze reads versions %u to %u",
+			t->path, h->version, TRACE_VERSION_MIN, TRACE_VERSION);
 		return -1;
 	}
 	if (n < sizeof(*h)) {
@@ -540,13 +540,18 @@ static int check_header(struct trace *t, const uint8_t *raw, size_t n)
 	return 0;
 }
 
-/* chunk_ok - the header at @off is intact and its payload lies inside the file */
+/*
+ * chunk_ok - the header at @off is intact and its payload lies inside the file (its pad may
+ * run past the end: nothing is lost there). An open chunk's payload area ends in its trailer.
+ */
 static int chunk_ok(const struct trace *t, const struct trace_chunk_header *c, uint64_t off)
 {
 	if (c->magic != TRACE_CHUNK_MAGIC ||
 	    c->header_checksum != trace_checksum(c, TRACE_CHUNK_HEADER_CKLEN))
 		return 0;
-	if (c->size > t->hdr.max_chunk)
+	if (c->size > t->hdr.max_chunk || (uint64_t)c->size + c->pad > t->hdr.max_chunk)
+		return 0;
+	if ((c->flags & TRACE_CHUNK_OPEN) && (c->size < TRACE_CHUNK_TRAILER || c->pad))
 		return 0;
 	if (off + sizeof(*c) + c->size > t->file_size)
 		return -1;	/* intact header, payload cut: the file ends here */
@@ -657,6 +662,98 @@ static int cmp_seq(const void *a, const void *b, void *arg)
 }
 
 /*
+ * scan_ticks - skip the records of @p..@p+@n (from time base @base) and return the
+ * time of the last timed one: an unfinished chunk's end, which its header does not have.
+ * Ids are not checked here; the walk that decodes the chunk does that (trace-walk.c has the
+ * decoder; this only needs each record's length and its time deltas).
+ */
+static uint64_t scan_ticks(const uint8_t *p, size_t n, uint64_t base)
+{
+	/* varints after h of each op (a string counts as one, its bytes skipped), and timed */
+	static const uint8_t nfields[TRACE_OP_MAX] = {
+		[TRACE_OP_FUNC] = 1, [TRACE_OP_NODE_RA] = 2, [TRACE_OP_NODE_FN] = 2,
+		[TRACE_OP_ALLOC] = 5, [TRACE_OP_FREE] = 2, [TRACE_OP_REALLOC] = 6,
+		[TRACE_OP_ENTRY_AT] = 2, [TRACE_OP_MARK] = 2, [TRACE_OP_MODULE] = 6,
+		[TRACE_OP_UNLOAD] = 2, [TRACE_OP_THREAD_NAME] = 1, [TRACE_OP_LOST] = 1,
+		[TRACE_OP_PROCESS] = 4, [TRACE_OP_RSS] = 2, [TRACE_OP_EXITS] = 2,
+	};
+	/* bit i: field i is a str / a dt */
+	static const uint8_t strs[TRACE_OP_MAX] = {
+		[TRACE_OP_MARK] = 0x01, [TRACE_OP_MODULE] = 0x18, [TRACE_OP_THREAD_NAME] = 0x01,
+		[TRACE_OP_PROCESS] = 0x0c,
+	};
+	static const uint8_t dts[TRACE_OP_MAX] = {
+		[TRACE_OP_ALLOC] = 0x10, [TRACE_OP_FREE] = 0x02, [TRACE_OP_REALLOC] = 0x30,
+		[TRACE_OP_MARK] = 0x02, [TRACE_OP_MODULE] = 0x20, [TRACE_OP_UNLOAD] = 0x02,
+		[TRACE_OP_RSS] = 0x02, [TRACE_OP_EXITS] = 0x02,
+	};
+	const uint8_t *end = p + n;
+	uint64_t ticks = base, h, v;
+	unsigned op, i;
+
+	while (p < end) {
+		if (trace_get_varint(&p, end, &h) < 0)
+			break;
+		if (!(h & 1)) {
+			ticks += h >> 1;		/* EXIT */
+			continue;
+		}
+		if ((h & 3) == 1) {			/* ENTRY */
+			if (trace_get_varint(&p, end, &v) < 0)
+				break;
+			ticks += v;
+			continue;
+		}
+		op = (unsigned)(h >> 2);
+		if (!op || op >= TRACE_OP_MAX)
+			break;
+		for (i = 0; i < nfields[op]; i++) {
+			if (trace_get_varint(&p, end, &v) < 0)
+				return ticks;
+			if (strs[op] >> i & 1) {
+				if (v > (uint64_t)(end - p) || v > TRACE_MAX_STRING)
+					return ticks;
+				p += v;
+			}
+			if (dts[op] >> i & 1)
+				ticks += v;
+		}
+	}
+	return ticks;
+}
+
+/*
+ * open_chunk - a chunk its writer never closed (TRACE_CHUNK_OPEN): its records are the bytes
+ * up to the commit cursor in the trailer at the end of its payload area; their last time
+ * comes from a scan (the header's pair is from when the chunk was opened). Return: 0 with
+ * @k->size set to the committed bytes, or -1 when the trailer is not believable (noted).
+ */
+static int open_chunk(struct trace *t, struct chunk *k, struct loss_note *ln)
+{
+	struct trace_chunk_trailer tr;
+	uint64_t toff = k->off + sizeof(struct trace_chunk_header) + k->size - sizeof(tr);
+	uint8_t *buf;
+
+	if (pread(t->fd, &tr, sizeof(tr), (off_t)toff) != (ssize_t)sizeof(tr) ||
+	    tr.cursor < tr.base || tr.cursor - tr.base > k->size - sizeof(tr)) {
+		trace_note(ln, "unfinished chunk at offset %llu (thread %u, seq %u) with a damaged "
+		     "commit cursor", (unsigned long long)k->off, k->tid, k->seq);
+		return -1;
+	}
+	k->open = true;
+	k->size = (uint32_t)(tr.cursor - tr.base);
+	k->payload_checksum = 0;
+	buf = xmalloc(k->size + 1);
+	if (pread(t->fd, buf, k->size, (off_t)(k->off + sizeof(struct trace_chunk_header))) ==
+	    (ssize_t)k->size)
+		k->last_ticks = scan_ticks(buf, k->size, k->base_ticks);
+	else
+		k->last_ticks = k->base_ticks;
+	free(buf);
+	return 0;
+}
+
+/*
  * index_chunks - read every chunk header in file order, skip damaged regions, group the
  * intact chunks into thread instances (a tid seen again after its LAST/CUT chunk, or with
  * seq 0 again, is a new thread: the kernel reuses tids), order each by seq, and cut each
@@ -681,17 +778,26 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 		else if (off + sizeof(c) > t->file_size)
 			ok = -2;
 		if (ok == 1) {
+			uint64_t next = off + sizeof(c) + c.size + c.pad;
+			struct chunk k = {
+				.off = off, .base_ticks = c.base_ticks, .end_ticks = c.end_ticks,
+				.end_mono_ns = c.end_mono_ns, .tid = c.tid, .seq = c.seq,
+				.size = c.size, .flags = c.flags,
+				.payload_checksum = c.payload_checksum, .last_ticks = c.end_ticks,
+			};
+
+			if ((c.flags & TRACE_CHUNK_OPEN) && open_chunk(t, &k, ln) < 0) {
+				t->damaged_chunks++;
+				t->damaged_bytes += sizeof(c) + c.size;
+				off = next;
+				continue;
+			}
 			if (r->nchunks == cap) {
 				cap = cap ? cap * 2 : 256;
 				r->chunks = xrealloc(r->chunks, cap * sizeof(*r->chunks));
 			}
-			r->chunks[r->nchunks++] = (struct chunk){
-				.off = off, .base_ticks = c.base_ticks, .end_ticks = c.end_ticks,
-				.end_mono_ns = c.end_mono_ns, .tid = c.tid, .seq = c.seq,
-				.size = c.size, .flags = c.flags,
-				.payload_checksum = c.payload_checksum,
-			};
-			off += sizeof(c) + c.size;
+			r->chunks[r->nchunks++] = k;
+			off = next;
 			continue;
 		}
 		if (ok == -1 || ok == -2) {
@@ -799,8 +905,10 @@ next:
 
 		ts->th = th;
 		qsort_r(ts->chunks, ts->nchunks, sizeof(*ts->chunks), cmp_seq, r->chunks);
-		if (ts->nchunks)	/* of its last intact chunk, usable or not (check_ends) */
+		if (ts->nchunks) {	/* of its last intact chunk, usable or not (check_ends) */
 			ts->end_flags = r->chunks[ts->chunks[ts->nchunks - 1]].flags;
+			th->unfinished = r->chunks[ts->chunks[ts->nchunks - 1]].open;
+		}
 		for (j = 0; j < ts->nchunks; j++)
 			if (r->chunks[ts->chunks[j]].seq != j)
 				break;
@@ -823,6 +931,10 @@ next:
 			th->bytes += c->size;
 			if (c->size > ts->maxsize)
 				ts->maxsize = c->size;
+			if (c->open) {
+				t->unfinished_chunks++;
+				continue;
+			}
 			if (c->flags & TRACE_CHUNK_LAST)
 				th->complete = true;
 			if (c->flags & TRACE_CHUNK_CUT)
@@ -830,7 +942,8 @@ next:
 		}
 		if (ts->nchunks) {
 			th->first_ns = to_ns(t, r, r->chunks[ts->chunks[0]].base_ticks);
-			th->last_ns = to_ns(t, r, r->chunks[ts->chunks[ts->nchunks - 1]].end_ticks);
+			/* an unfinished chunk: its last record's time, not when it was opened */
+			th->last_ns = to_ns(t, r, r->chunks[ts->chunks[ts->nchunks - 1]].last_ticks);
 			th->written_ns = th->last_ns;
 		}
 	}
@@ -888,6 +1001,14 @@ int trace_open(const char *path, struct trace **out)
 	r->ghash_mask = 511;
 	r->ghash = xcalloc(512, sizeof(*r->ghash));
 
+	t->cut_fsize = t->hdr.flags & TRACE_F_CUT_FSIZE;
+	t->cut_write = t->hdr.flags & TRACE_F_CUT_WRITE;
+	if (t->cut_fsize)
+		trace_note(&ln, "recording stopped early: the trace reached the file-size limit "
+		     "(RLIMIT_FSIZE); later events are not in it");
+	if (t->cut_write)
+		trace_note(&ln, "recording stopped early: writing the trace failed (disk full?); later "
+		     "events are not in it");
 	index_chunks(t, r, &ln);
 	if (!r->nchunks && t->file_size > t->hdr.header_size) {
 		/* hopeless: one error line, not the details */

@@ -108,6 +108,7 @@ static int load_chunk(struct trace *t, struct tstate *ts)
 {
 	struct reader *r = R(t);
 	struct chunk *c;
+	uint64_t lim;
 	ssize_t n;
 
 	if (ts->k)
@@ -130,7 +131,7 @@ static int load_chunk(struct trace *t, struct tstate *ts)
 		stream_end(t, ts, "read error", c->off);
 		return -1;
 	}
-	if (c->bad || trace_checksum(ts->buf, c->size) != c->payload_checksum) {
+	if (c->bad || (!c->open && trace_checksum(ts->buf, c->size) != c->payload_checksum)) {
 		c->bad = true;
 		stream_end(t, ts, "damaged payload (checksum mismatch)", c->off);
 		return 0;
@@ -138,9 +139,13 @@ static int load_chunk(struct trace *t, struct tstate *ts)
 	ts->chunk_start = ts->p = ts->buf;
 	ts->end = ts->buf + c->size;
 	ts->ticks = c->base_ticks;
-	/* no record is later than its chunk's end (check_times); the limit never wraps */
-	ts->tick_limit = c->end_ticks > UINT64_MAX - r->tick_slack ? UINT64_MAX
-								     : c->end_ticks + r->tick_slack;
+	/*
+	 * no record is later than its chunk's end (check_times); the limit never wraps. An
+	 * unfinished chunk's header was written when it was opened: its records end at the
+	 * last one the index found (last_ticks).
+	 */
+	lim = c->open ? c->last_ticks : c->end_ticks;
+	ts->tick_limit = lim > UINT64_MAX - r->tick_slack ? UINT64_MAX : lim + r->tick_slack;
 	if (unlikely(ts->ticks > ts->tick_limit)) {
 		stream_end(t, ts, "a chunk that starts after its end (impossible times)", c->off);
 		return 0;

@@ -14,15 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "preload/internal.h"
 
-#define PARENT_VAR "PERFSHIM_PARENT="
-#define PARENT_LEN (sizeof(PARENT_VAR) - 1)
 #define ENV_ON_STACK 65536		/* bytes: larger environments go to an mmap */
 
 extern char **environ;
@@ -41,6 +42,8 @@ static execveat_fn real_execveat;
 static spawn_fn real_posix_spawn, real_posix_spawnp;
 static system_fn real_system;
 static popen_fn real_popen;
+typedef long (*syscall_fn)(long, ...);
+static syscall_fn real_syscall;
 
 /*
  * Resolved in a constructor, after init.c's (101) has the malloc hooks ready: dlsym may
@@ -57,6 +60,8 @@ static void resolve(void)
 	real_posix_spawnp = (spawn_fn)ps_dlsym_next("posix_spawnp");
 	real_system = (system_fn)ps_dlsym_next("system");
 	real_popen = (popen_fn)ps_dlsym_next("popen");
+	real_syscall = (syscall_fn)ps_dlsym_next("syscall");
+	ps_env_init();
 }
 
 __attribute__((constructor(102))) static void ps_exec_init(void)
@@ -107,59 +112,34 @@ static int do_call(const struct call *c, char *const env[])
 	return -1;
 }
 
-/* Format "PERFSHIM_PARENT=<pid>:<path>" into @buf. Return: its length with the NUL. */
-static size_t parent_var(char *buf, size_t len)
-{
-	int n = snprintf(buf, len, PARENT_VAR "%d:%s", (int)ps_pid, ps_trace_path);
-
-	return n < 0 ? 0 : (size_t)n + 1;
-}
-
 /*
- * Fill @env (room for @n + 2 pointers, then the variable) with @envp less any
- * PERFSHIM_PARENT, plus ours. The strings of @envp are shared, not copied.
- */
-static void fill_env(char **env, char *const envp[], size_t n, char *var, size_t varlen)
-{
-	size_t i, j = 0;
-
-	parent_var(var, varlen);
-	for (i = 0; i < n; i++)
-		if (strncmp(envp[i], PARENT_VAR, PARENT_LEN) != 0)
-			env[j++] = envp[i];
-	env[j++] = var;
-	env[j] = NULL;
-}
-
-/*
- * Run @c with @envp plus PERFSHIM_PARENT. The copy lives on this frame's stack when small
- * (no malloc: a vfork child must not touch the shared heap, and a failed exec leaks
- * nothing), in an mmap otherwise. Return and errno: the real call's.
+ * Run @c with the environment childenv.c builds from @envp (LD_PRELOAD, the settings,
+ * PERFSHIM_PARENT). It lives on this frame's stack when small (no malloc: a vfork child
+ * must not touch the shared heap, and a failed exec leaks nothing), in an mmap otherwise.
+ * Return and errno: the real call's.
  */
 static int with_env(const struct call *c, char *const envp[])
 {
-	size_t n = 0, bytes, varlen;
+	static char *const empty[] = { NULL };
+	size_t bytes;
 	int ret, saved;
 
-	while (envp[n])
-		n++;
-	varlen = PARENT_LEN + 24 + strlen(ps_trace_path) + 1;
-	bytes = (n + 2) * sizeof(char *) + varlen;
+	if (!envp)
+		envp = empty;		/* Linux takes a NULL environment as an empty one */
+	bytes = ps_env_size(envp);
 	if (bytes <= ENV_ON_STACK) {
-		char *env[n + 2 + (varlen + sizeof(char *) - 1) / sizeof(char *)];
+		uint64_t mem[bytes / sizeof(uint64_t)];
 
-		fill_env(env, envp, n, (char *)&env[n + 2], varlen);
-		return do_call(c, env);
+		return do_call(c, ps_env_build(mem, envp));
 	} else {
-		char **env = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-				  -1, 0);
+		void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				 -1, 0);
 
-		if (env == MAP_FAILED)
+		if (mem == MAP_FAILED)
 			return do_call(c, envp);
-		fill_env(env, envp, n, (char *)&env[n + 2], varlen);
-		ret = do_call(c, env);
+		ret = do_call(c, ps_env_build(mem, envp));
 		saved = errno;
-		munmap(env, bytes);
+		munmap(mem, bytes);
 		errno = saved;
 		return ret;
 	}
@@ -187,7 +167,7 @@ static void record_late_modules(void)
  */
 static int exec_common(const struct call *c, char *const envp[])
 {
-	if (!ps_trace_path[0] || !envp)
+	if (!ps_trace_path[0])
 		return do_call(c, envp);
 	record_late_modules();
 	/* tbuf.c writes nothing when this is a vfork child or recording is off */
@@ -307,7 +287,7 @@ PS_EXPORT int execle(const char *path, const char *arg0, ...)
  */
 static int spawn_common(const struct call *c, char *const envp[])
 {
-	if (!ps_trace_path[0] || !envp)
+	if (!ps_trace_path[0])
 		return do_call(c, envp);
 	return with_env(c, envp);
 }
@@ -434,7 +414,7 @@ static void popen_atfork_child(void)
 PS_EXPORT FILE *popen(const char *command, const char *mode)
 {
 	static int atfork_done;
-	size_t n = 0, bytes, varlen;
+	size_t bytes;
 	char **env, **saved_env;
 	int saved;
 	FILE *f;
@@ -447,16 +427,13 @@ PS_EXPORT FILE *popen(const char *command, const char *mode)
 		atfork_done = 1;
 		pthread_atfork(NULL, NULL, popen_atfork_child);
 	}
-	while (environ[n])
-		n++;
-	varlen = PARENT_LEN + 24 + strlen(ps_trace_path) + 1;
-	bytes = (n + 2) * sizeof(char *) + varlen;
+	bytes = ps_env_size(environ);
 	env = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (env == MAP_FAILED) {
 		pthread_mutex_unlock(&popen_lock);
 		return real_popen(command, mode);
 	}
-	fill_env(env, environ, n, (char *)&env[n + 2], varlen);
+	env = ps_env_build(env, environ);
 	saved_env = environ;
 	environ = env;
 	f = real_popen(command, mode);
@@ -496,7 +473,7 @@ static void __attribute__((noreturn)) exit_common(exit_fn *real, const char *nam
 	 * Not from a signal handler that interrupted one of our hooks (guard set): the
 	 * interrupted code may hold the locks the flush takes, and waiting would hang the exit.
 	 */
-	if (ps_recording && getpid() == ps_pid && !ps_self.guard) {
+	if (ps_trace_live && getpid() == ps_pid && !ps_self.guard) {
 		record_late_modules();
 		ps_flush_all(1);
 	}
@@ -521,3 +498,133 @@ PS_EXPORT void _Exit(int status)
 
 	exit_common(&real, "_Exit", status);
 }
+
+/*
+ * syscall(): a program that leaves through syscall(SYS_exit_group) skips exit() and _exit()
+ * alike; its trace is finished here as by _exit. syscall(SYS_exit) ends only the calling
+ * thread (its last chunk, as at pthread_exit). Everything else goes straight through. An
+ * exit_group made without glibc (inline assembly) is not seen: the mapped chunks still keep
+ * every committed record, but the trace has no PROCESS_END (readers say so).
+ */
+PS_EXPORT long syscall(long nr, ...)
+{
+	long a[6];
+	va_list ap;
+	int i;
+
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);	/* unused ones are whatever the registers held */
+	va_end(ap);
+	if ((nr == SYS_exit_group || nr == SYS_exit) && ps_trace_live && getpid() == ps_pid &&
+	    !ps_self.guard) {
+		int saved = errno;
+
+		if (nr == SYS_exit_group) {
+			record_late_modules();
+			ps_flush_all(1);
+		} else {
+			ps_thread_finish(&ps_self);
+		}
+		errno = saved;
+	}
+	NEED(real_syscall);
+	if (!real_syscall) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/*
+ * daemon(): glibc's parent leaves through its internal _exit, which no wrapper sees. This is
+ * glibc's daemon() (misc/daemon.c) with the parent leaving through the _exit above, so its
+ * trace ends like any other; the child, a fork child, gets its own.
+ */
+PS_EXPORT int daemon(int nochdir, int noclose)
+{
+	struct stat st;
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (!nochdir && chdir("/") < 0) {
+		/* as glibc: the result is not checked */
+	}
+	if (noclose)
+		return 0;
+	fd = open("/dev/null", O_RDWR, 0);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		close(fd);
+		errno = ENODEV;		/* no call failed: glibc says this */
+		return -1;
+	}
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+/*
+ * vfork(): the child runs on this thread's stack and TLS until it execs or exits, so any hook
+ * it calls would write into the parent's buffer. The thread's state is PS_T_VFORK from just
+ * before the system call until it returns in the parent: the child's calls before its exec
+ * are not recorded (its exec'd image has a trace of its own). Assembly: the child may reuse
+ * the stack below the caller's frame, so nothing is kept there across the system call (as in
+ * glibc's vfork, the return address waits in a register).
+ */
+static __thread int vfork_saved PS_TLS;
+
+__attribute__((visibility("hidden"))) void ps_vfork_enter(void);
+__attribute__((visibility("hidden"))) pid_t ps_vfork_leave(long ret);
+
+PS_NOINSTR void ps_vfork_enter(void)
+{
+	vfork_saved = ps_self.state;
+	ps_signal_fence();
+	ps_self.state = PS_T_VFORK;
+}
+
+/* In the parent (or after a failure): the state back, glibc's errno convention. */
+PS_NOINSTR pid_t ps_vfork_leave(long ret)
+{
+	if (ps_self.state == PS_T_VFORK)	/* not if the exit flush cut the thread meanwhile */
+		ps_self.state = vfork_saved;
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return (pid_t)ret;
+}
+
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	sub $8, %rsp\n"
+	"	call ps_vfork_enter\n"
+	"	add $8, %rsp\n"
+	"	pop %rsi\n"		/* the return address, kept in a register */
+	"	mov $58, %eax\n"	/* SYS_vfork */
+	"	syscall\n"
+	"	push %rsi\n"
+	"	test %rax, %rax\n"
+	"	jz 1f\n"
+	"	mov %rax, %rdi\n"
+	"	jmp ps_vfork_leave\n"
+	"1:	ret\n"
+	".size vfork, .-vfork\n");

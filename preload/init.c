@@ -23,6 +23,7 @@ struct ps_config ps_cfg = {
 	.stack_depth = 64,
 	.bufsize = 1 << 20,
 	.mark_signal = SIGUSR2,
+	.follow = 1,
 };
 int ps_recording;
 
@@ -122,6 +123,22 @@ static void bad(const char *var, const char *val, const char *dflt)
 	ps_warn("%s=%s is not valid; using %s", var, val, dflt);
 }
 
+/*
+ * PERFSHIM_FOLLOW: 0 leaves forked, spawned and exec'd children untraced (output.c and
+ * childenv.c act on it), 1 (the default) traces them whatever environment they get.
+ */
+static void read_follow(void)
+{
+	const char *v = getenv("PERFSHIM_FOLLOW");
+
+	if (!v)
+		return;
+	if (!strcmp(v, "0") || !strcmp(v, "1"))
+		ps_cfg.follow = *v == '1';
+	else
+		bad("PERFSHIM_FOLLOW", v, "1");
+}
+
 /* Read the PERFSHIM_* variables once. A bad value gets one line and the default. */
 static void read_config(void)
 {
@@ -176,6 +193,7 @@ static void read_config(void)
 		else
 			bad("PERFSHIM_STACK_SOURCE", v, "auto");
 	}
+	read_follow();
 }
 
 void *ps_dlsym_next(const char *name)

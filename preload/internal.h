@@ -39,6 +39,7 @@ struct ps_config {
 	size_t bufsize;			/* per-thread buffer bytes (PERFSHIM_BUFSIZE) */
 	int mark_signal;		/* PERFSHIM_MARK_SIGNAL, 0 = none */
 	int stack_source;		/* PS_STACK_* (PERFSHIM_STACK_SOURCE) */
+	int follow;			/* PERFSHIM_FOLLOW: trace forked, spawned, exec'd children */
 };
 
 enum ps_stack_source {
@@ -86,6 +87,8 @@ enum ps_thread_state {
 	PS_T_NEW = 0,			/* TLS zero-initialised: not set up yet */
 	PS_T_ACTIVE = 1,
 	PS_T_OFF = 2,			/* recording off for this thread (failed, finished, dead) */
+	PS_T_VFORK = 3,			/* a vfork child runs on this thread's TLS (exec.c): record
+					 * nothing until the parent resumes */
 };
 
 /*
@@ -94,7 +97,10 @@ enum ps_thread_state {
  */
 struct ps_thread {
 	uint8_t *pos;			/* next free byte of the buffer */
-	uint8_t *limit;			/* slow path when pos >= limit (end - TRACE_MAX_RECORD) */
+	uint8_t *limit;			/* slow path when pos >= limit (end - TRACE_MAX_RECORD);
+					 * NULL while the thread has no chunk open (chunk.c) */
+	uint64_t *cursor;		/* ps_commit publishes pos here too: the open chunk's
+					 * trailer in the mapped file, else &cursor_sink */
 	uint64_t last_ticks;		/* time base: ticks of the last timed record */
 	uintptr_t last_ptr;		/* pointer base for zz-encoded pointers */
 	int guard;			/* > 0 while inside a hook: nested events pass through */
@@ -120,10 +126,21 @@ struct ps_thread {
 
 	uint64_t lost;			/* events dropped, not yet reported in a LOST record */
 
-	uint8_t *buf;			/* mmap'd buffer of ps_cfg.bufsize bytes */
-	uint8_t *end;			/* buf + bufsize */
+	uint8_t *buf;			/* payload of the open chunk (chunk.c), NULL when none */
+	uint8_t *end;			/* end of its room for records */
 	uint64_t chunk_base_ticks;	/* time base at buf: the chunk being filled starts there */
 	uint32_t seq;			/* next chunk's sequence number */
+	/* chunk.c: the file region of the open chunk */
+	uint64_t region_off;		/* file offset of its chunk header */
+	uint32_t region_cap;		/* payload bytes reserved after the header */
+	uint32_t region_used;		/* payload bytes of its chunk once closed */
+	int region_closed;		/* its chunk's header is the final one */
+	int cut;			/* closed by the exit flush of another thread: stop */
+	struct trace_chunk_header *map_hdr; /* the header in the mapping (mapped region) */
+	void *map;			/* mapping of the region's pages, NULL: write path */
+	size_t map_len;
+	uint8_t *wbuf;			/* write path: private buffer of ps_cfg.bufsize bytes */
+	uint64_t cursor_sink;		/* ->cursor when no mapped trailer takes it */
 	pid_t tid;
 	int flush_lock;			/* taken by whoever writes this thread's buffer */
 	int registered;			/* in tbuf.c's registry */
@@ -244,6 +261,8 @@ static inline uint8_t *ps_reserve(struct ps_thread *t, size_t n)
 static inline void ps_commit(struct ps_thread *t, uint8_t *p)
 {
 	__atomic_store_n(&t->pos, p, __ATOMIC_RELEASE);
+	/* the same in the mapped trailer: what a process that dies without a word keeps */
+	__atomic_store_n(t->cursor, (uint64_t)(uintptr_t)p, __ATOMIC_RELEASE);
 }
 
 /* ps_put_dt - the delta from the time base; the base becomes @now. Never negative. */
@@ -369,9 +388,15 @@ void ps_malloc_resolve(void);
  * and forget their cached stack nodes. */
 void ps_cyg_fork_child(struct ps_thread *t);
 
-/* tbuf.c: exec is about to replace the image: write every thread's buffer (other threads
- * are cut as at exit); the calling thread keeps recording if exec fails. */
+/* tbuf.c: exec is about to replace the image: close the calling thread's chunk (flagged
+ * PROCESS_END); other threads go on (their mapped records survive the exec); the calling
+ * thread opens a new chunk at its next event if exec fails. */
 void ps_exec_prepare(void);
+
+/* childenv.c: the environment of a new image (exec.c) */
+void ps_env_init(void);				/* settings and library path, once */
+size_t ps_env_size(char *const envp[]);		/* bytes ps_env_build needs */
+char **ps_env_build(void *mem, char *const envp[]); /* no malloc: vfork children use it */
 
 /* records.c: rare records with strings; each takes the guard and reserves room itself */
 void ps_emit_mark(struct ps_thread *t, const char *label);
@@ -392,10 +417,29 @@ void ps_modules_forget(void);			/* after fork, in the child: none recorded */
 
 /* output.c */
 int ps_output_open(int child);			/* create the trace file and its header */
-int ps_output_write(const void *hdr, size_t hlen, const void *payload, size_t plen);
+int ps_output_check_fd(void);			/* reopen the trace if the program closed it */
+void ps_output_stopped(unsigned why, const char *what); /* TRACE_F_CUT_*: stop, say so once */
+uint64_t ps_output_fsize_limit(void);		/* RLIMIT_FSIZE in bytes, UINT64_MAX if none */
 extern int ps_trace_fd;
 extern char ps_trace_path[PATH_MAX];		/* the file being written */
 extern pid_t ps_pid;				/* the process that owns ps_trace_fd */
 extern uint64_t ps_start_ticks;			/* trace clock at start (header) */
+extern int ps_trace_live;			/* a trace file is open and not finished */
+
+/*
+ * chunk.c: a thread's chunk lives in a region of the trace file reserved when it is opened:
+ * mapped (MAP_SHARED, fallocate'd first) where the file system allows, so committed records
+ * are in the page cache whatever becomes of the process; else a private buffer written with
+ * pwrite when the chunk closes. The caller holds t->flush_lock except where noted.
+ */
+void ps_chunk_reset(void);			/* a new file: regions start after its header */
+int ps_chunk_open(struct ps_thread *t);		/* reserve a region: 0, or -1 (stopped) */
+int ps_chunk_more(struct ps_thread *t);		/* owner: raise the limit within the region */
+void ps_chunk_close(struct ps_thread *t, uint8_t *upto, unsigned flags); /* header written */
+void ps_chunk_release(struct ps_thread *t);	/* owner: give the region up (unmap) */
+void ps_chunk_forget(struct ps_thread *t);	/* fork child: the region is the parent's */
+void ps_chunk_free(struct ps_thread *t);	/* thread gone: release + free the buffer */
+void ps_chunk_end_file(struct ps_thread *t);	/* final flush: no more regions; trim */
+int ps_chunk_write_small(struct trace_chunk_header *h, const void *payload); /* signal-safe */
 
 #endif /* PERFSHIM_PRELOAD_INTERNAL_H */

@@ -158,7 +158,7 @@ void ps_rss_sample(struct ps_thread *t, uint64_t now)
 
 /*
  * Marks set from a signal handler go to a chunk of their own, written at once with one
- * write (async-signal-safe), under the pseudo thread id 0: a handler may interrupt a hook in
+ * pwrite (async-signal-safe), under the pseudo thread id 0: a handler may interrupt a hook in
  * the middle of a record, so it cannot append to the thread's buffer, and deferring the mark
  * would move it in time. Chunks of tid 0 hold only MARK records.
  */
@@ -182,6 +182,5 @@ void ps_emit_signal_mark(const char *label)
 	h.base_ticks = now;
 	h.end_ticks = now;
 	h.end_mono_ns = ps_mono_ns();
-	h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
-	ps_output_write(&h, sizeof(h), payload, h.size);
+	ps_chunk_write_small(&h, payload);	/* pad and header checksum set there */
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Per-thread buffers: lazy set-up, chunk writing, the thread list, and the flushes at
- * thread exit, process exit, fork and exec. docs/design.md "Threads, buffers and the file"
- * explains the protocol between a thread and the one that cuts it at exit.
+ * Per-thread buffers: lazy set-up, the thread list, and the flushes at thread exit, process
+ * exit, fork and exec (chunk.c holds the chunks themselves, in regions of the trace file).
+ * docs/design.md "Threads, buffers and the file" explains the protocol between a thread and
+ * the one that cuts it at exit.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -101,13 +102,12 @@ static void unmap(void *p, size_t len)
 /* The tables of a thread, sized as set up here or as the owners grew them since. */
 static void unmap_tables(struct ps_thread *t)
 {
-	unmap(t->buf, ps_cfg.bufsize);
+	ps_chunk_free(t);
 	unmap(t->shadow, (size_t)t->shadow_cap * sizeof(*t->shadow));
 	unmap(t->fids, ((size_t)t->fid_mask + 1) * sizeof(*t->fids));
 	unmap(t->nodes, ((size_t)t->node_mask + 1) * sizeof(*t->nodes));
 	unmap(t->last_stack, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
 	ps_stack_thread_free(t);
-	t->buf = NULL;
 	t->shadow = NULL;
 	t->fids = NULL;
 	t->nodes = NULL;
@@ -126,12 +126,12 @@ static void reset_tables(struct ps_thread *t)
 	t->last_ptr = 0;
 	t->lost = 0;
 	t->seq = 0;
-	t->pos = t->buf;
 	t->last_ticks = t->chunk_base_ticks = ps_now();
 }
 
 /*
- * ps_thread_setup - first event of a thread: map its buffer and tables, register it.
+ * ps_thread_setup - first event of a thread: map its tables, register it (its first chunk
+ * is opened by its first reservation).
  * Runs with the thread marked OFF so that allocations made here (pthread_setspecific may
  * calloc) pass through unrecorded instead of recursing into the set-up, and under the guard,
  * so that no handler runs (and jumps out) half-way: the thread would stay OFF.
@@ -144,7 +144,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 
 	ps_guard_take(t, PS_GUARD_INTERNAL);
 	t->state = PS_T_OFF;
-	t->buf = map(ps_cfg.bufsize);
+	ps_chunk_forget(t);
 	t->shadow_cap = SHADOW_FRAMES;
 	t->shadow = map(SHADOW_FRAMES * sizeof(*t->shadow));
 	t->fid_mask = FID_SLOTS - 1;
@@ -152,7 +152,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	t->node_mask = NODE_SLOTS - 1;
 	t->nodes = map(NODE_SLOTS * sizeof(*t->nodes));
 	t->last_stack = map(((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
-	if (!t->buf || !t->shadow || !t->fids || !t->nodes || !t->last_stack) {
+	if (!t->shadow || !t->fids || !t->nodes || !t->last_stack) {
 		unmap_tables(t);
 		ps_warn_once("out of memory for a thread's trace buffer; thread not recorded");
 		ps_guard_drop(t, PS_GUARD_INTERNAL);
@@ -160,8 +160,6 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 		return NULL;
 	}
 	t->tid = syscall(SYS_gettid);
-	t->end = t->buf + ps_cfg.bufsize;
-	t->limit = t->end - TRACE_MAX_RECORD;
 	reset_tables(t);
 
 	if (key_ok)
@@ -187,73 +185,85 @@ static void flush_unlock(struct ps_thread *t)
 	__atomic_store_n(&t->flush_lock, 0, __ATOMIC_RELEASE);
 }
 
-/* Write bytes [buf, upto) of @t as one chunk. Caller holds t->flush_lock. */
-static void write_chunk(struct ps_thread *t, uint8_t *upto, unsigned flags)
+static int flush_trylock(struct ps_thread *t)
 {
-	struct trace_chunk_header h;
-	size_t size = upto - t->buf;
-
-	h.magic = TRACE_CHUNK_MAGIC;
-	h.tid = t->tid;
-	h.seq = t->seq++;
-	h.size = size;
-	h.flags = flags | t->chunk_flags;	/* modules.c: MODULE/UNLOAD records in it */
-	t->chunk_flags = 0;
-	h.payload_checksum = trace_checksum(t->buf, size);
-	h.base_ticks = t->chunk_base_ticks;
-	h.end_ticks = ps_now();
-	h.end_mono_ns = ps_mono_ns();
-	h.reserved = 0;
-	h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
-	ps_output_write(&h, sizeof(h), t->buf, size);
+	return !__atomic_exchange_n(&t->flush_lock, 1, __ATOMIC_ACQUIRE);
 }
 
 /*
- * ps_tbuf_flush - write the calling thread's buffer as a chunk and start a new one. The
- * new chunk's time base is the last record's time, so deltas run on across chunks.
+ * The thread stops recording (the trace stopped: disk full, size limit, final flush): what
+ * it committed becomes a closed chunk, and its region goes. Caller holds t->flush_lock.
+ */
+static void stop_locked(struct ps_thread *t)
+{
+	if (t->buf && !t->cut) {
+		if (ps_trace_live)
+			ps_chunk_close(t, t->pos, 0);
+		ps_chunk_release(t);
+	}
+	t->state = PS_T_OFF;
+}
+
+/*
+ * ps_tbuf_flush - the calling thread's chunk is full (or not open yet): close it and open
+ * the next, whose time base is the last record's time, so deltas run on across chunks. When
+ * no chunk can be opened any more the thread stops recording.
  */
 PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
 {
 	int saved = errno;
 
 	flush_lock(t);
-	if (t->state == PS_T_ACTIVE && t->pos > t->buf && ps_recording)
-		write_chunk(t, t->pos, 0);
-	t->pos = t->buf;
-	t->chunk_base_ticks = t->last_ticks;
+	if (t->state == PS_T_ACTIVE && !t->cut) {
+		if (!ps_recording) {
+			stop_locked(t);
+		} else if (t->buf && t->pos == t->buf && t->limit) {
+			/* empty and open: nothing to write */
+		} else {
+			if (t->buf) {
+				ps_chunk_close(t, t->pos, 0);
+				ps_chunk_release(t);
+			}
+			if (ps_chunk_open(t) < 0)
+				t->state = PS_T_OFF;
+		}
+	}
 	flush_unlock(t);
 	errno = saved;
 }
 
 /*
- * ps_reserve_slow - make room for @n bytes: write the full buffer, then report events the
- * thread dropped since the last chunk. Return: the write cursor, or NULL when this thread
- * no longer records (recording stopped, or the thread was cut at process exit).
+ * ps_reserve_slow - make room for @n bytes: open the first chunk, or close the full one and
+ * open the next, then report events the thread dropped since the last chunk. Return: the
+ * write cursor, or NULL when this thread no longer records (recording stopped, the thread
+ * was cut at process exit, or a record this big does not fit).
  */
 PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
 {
 	/*
-	 * Cut by the exit flush (limit == buf): stop here, but leave ->state to the cutter,
-	 * which checks it under the flush lock to decide whether to write this buffer.
+	 * Cut by the exit flush: stop here, but leave ->state to the cutter, which checks it
+	 * under the flush lock to decide whether to write this buffer.
 	 */
-	if (t->limit == t->buf)
+	if (t->cut || t->state != PS_T_ACTIVE)
 		return NULL;
-	if (t->state != PS_T_ACTIVE || !ps_recording) {
-		t->state = PS_T_OFF;
-		return NULL;
-	}
 	if (n > ps_cfg.bufsize / 2)
 		return NULL;
-	if (t->pos >= t->limit || (size_t)(t->end - t->pos) < n) {
-		ps_tbuf_flush(t);
-		ps_code_check(t);	/* ids.c: forget ids of code dlclosed meanwhile */
-		if (t->lost) {
-			uint8_t *p = trace_put_varint(t->pos, TRACE_OP_H(TRACE_OP_LOST));
+	if (t->limit && t->pos < t->limit && (size_t)(t->end - t->pos) >= n && ps_recording)
+		return t->pos;
+	/* the mapped region has room the limit did not open yet: no chunk ends here */
+	if (t->limit && (size_t)(t->end - t->pos) >= n && ps_recording && ps_chunk_more(t) &&
+	    t->pos < t->limit)
+		return t->pos;
+	ps_tbuf_flush(t);
+	ps_code_check(t);	/* ids.c: forget ids of code dlclosed meanwhile */
+	if (t->state != PS_T_ACTIVE || !t->limit || (size_t)(t->end - t->pos) < n)
+		return NULL;
+	if (t->lost) {
+		uint8_t *p = trace_put_varint(t->pos, TRACE_OP_H(TRACE_OP_LOST));
 
-			p = trace_put_varint(p, t->lost);
-			t->lost = 0;
-			ps_commit(t, p);
-		}
+		p = trace_put_varint(p, t->lost);
+		t->lost = 0;
+		ps_commit(t, p);
 	}
 	return t->pos;
 }
@@ -291,8 +301,12 @@ void ps_thread_finish(struct ps_thread *t)
 	 * neither written twice nor cut short by exit_group.
 	 */
 	flush_lock(t);
-	if (t->state == PS_T_ACTIVE && ps_recording)
-		write_chunk(t, t->pos, TRACE_CHUNK_LAST);
+	if (t->state == PS_T_ACTIVE && !t->cut && ps_trace_live) {
+		if (!t->buf && ps_recording)
+			ps_chunk_open(t);	/* a thread that wrote nothing yet ends in a chunk */
+		if (t->buf)
+			ps_chunk_close(t, t->pos, TRACE_CHUNK_LAST);
+	}
 	t->state = PS_T_OFF;
 	flush_unlock(t);
 	unregister(t);
@@ -323,95 +337,140 @@ static void thread_dtor(void *arg)
 }
 
 /*
- * Another thread's buffer at process exit or exec: take what it committed, stop it from
- * recording (its limit drops to the buffer start, so its next reservation takes the slow
- * path, which sees the cut), and write it flagged LAST|CUT.
+ * Another thread's buffer at process exit: take what it committed, stop it from recording
+ * (->cut, and its limit drops so that its next reservation takes the slow path, which sees
+ * the cut), and close its chunk flagged LAST|CUT|PROCESS_END. Its region stays mapped: the
+ * thread may be in the middle of a record, whose bytes then fall in the chunk's pad. A
+ * thread lent to a vfork child (PS_T_VFORK) has its chunk closed too.
  */
 static void cut_thread(struct ps_thread *t)
 {
 	uint8_t *upto;
 
-	t->limit = t->buf;
+	t->cut = 1;
+	t->limit = NULL;
 	flush_lock(t);
 	upto = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
-	if (t->state == PS_T_ACTIVE && ps_recording)
-		write_chunk(t, upto, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END);
+	if ((t->state == PS_T_ACTIVE || t->state == PS_T_VFORK) && t->buf && ps_trace_live)
+		ps_chunk_close(t, upto, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END);
+	t->limit = NULL;
 	t->state = PS_T_OFF;
 	flush_unlock(t);
 }
 
+/* Cut every other registered thread (final flush). @busy: this thread may hold the lock. */
+static void cut_others(struct ps_thread *self, int busy)
+{
+	size_t i;
+
+	if (busy ? pthread_mutex_trylock(&threads_lock) : pthread_mutex_lock(&threads_lock))
+		return;
+	for (i = 0; i < nregs;) {
+		if (regs[i].t == self) {
+			i++;
+			continue;
+		}
+		if (alive(regs[i].tid))
+			cut_thread(regs[i].t);
+		reg_remove(i);
+	}
+	pthread_mutex_unlock(&threads_lock);
+}
+
 /*
- * ps_flush_all - write every thread's buffer: the caller's own (flagged LAST), and the
- * others cut; every chunk of this flush says PROCESS_END (the recorder saw the end).
- * @final: the process is ending and recording stops here; else an exec is about to replace
- * the image, and the caller records on if it fails.
+ * The caller's own last chunk at the process's end, flagged LAST|PROCESS_END. @busy: exit()
+ * came from a signal handler that interrupted this thread inside the shim: the thread name
+ * is not read, and when the interrupted code holds this thread's flush lock (opening or
+ * closing a chunk) the chunk is left as it is (open, mapped: still read up to its last
+ * committed record). Otherwise the committed bytes are whole records even if a hook was
+ * interrupted mid-record: its bytes lie past ->pos.
  */
+static void finish_self(struct ps_thread *self, int busy)
+{
+	if (self->state == PS_T_NEW && ps_recording && !busy)
+		ps_thread_get();	/* a thread that never recorded still carries the end */
+	if (self->state != PS_T_ACTIVE)
+		return;
+	if (!busy) {
+		ps_emit_thread_name(self);
+		if (self->lost)
+			ps_emit_lost(self);
+	}
+	if (!busy)
+		flush_lock(self);
+	else if (!flush_trylock(self))
+		return;
+	if (self->state == PS_T_ACTIVE && !self->cut) {
+		if (!self->buf && ps_recording && !busy)
+			ps_chunk_open(self);
+		if (self->buf) {
+			ps_chunk_close(self, self->pos, TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
+			ps_chunk_end_file(self);
+		}
+	}
+	self->state = PS_T_OFF;
+	flush_unlock(self);
+}
+
+/*
+ * ps_flush_all - the process ends (@final: exit, _exit, exit_group, the destructor) or is
+ * about to exec (!@final). At the end every other thread is cut and the caller's chunk is
+ * the last, all flagged PROCESS_END, and the trace is finished. Before an exec only the
+ * caller's chunk is closed (PROCESS_END: if the exec works, that is where the image ended):
+ * the other threads' chunks are regions of the mapped file, which keep what they commit
+ * until the kernel stops them, and they go on recording if the exec fails.
+ */
+static int finished;			/* the final flush ran (or runs) */
+
 void ps_flush_all(int final)
 {
 	struct ps_thread *self = &ps_self;
-	int saved = errno, locked, busy;
-	size_t i;
+	int saved = errno, busy;
 
-	if (!ps_recording)
+	/* a vfork child (on this thread's TLS) calling exit() must not end its parent's trace */
+	if (!ps_trace_live || self->state == PS_T_VFORK ||
+	    (final && __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL)))
 		return;
 	/*
 	 * exit() from a signal handler may have interrupted this thread inside the shim, even
 	 * in the middle of writing its own chunk or holding threads_lock: then it must not wait
-	 * for itself. Its own buffer is left (half a record may be in it); others are cut.
+	 * for itself.
 	 */
 	busy = self->guard != 0;
 	ps_guard_take(self, PS_GUARD_INTERNAL);
-	locked = busy ? pthread_mutex_trylock(&threads_lock) == 0
-		      : pthread_mutex_lock(&threads_lock) == 0;
-	if (locked) {
-		for (i = 0; i < nregs;) {
-			if (regs[i].t == self) {
-				i++;
-				continue;
-			}
-			if (alive(regs[i].tid))
-				cut_thread(regs[i].t);
-			reg_remove(i);
-		}
-		pthread_mutex_unlock(&threads_lock);
-	}
-	if (self->state == PS_T_ACTIVE && !busy) {
-		if (final) {
-			ps_emit_thread_name(self);
-			if (self->lost)
-				ps_emit_lost(self);
-			flush_lock(self);
-			write_chunk(self, self->pos, TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
-			self->state = PS_T_OFF;
-			flush_unlock(self);
-		} else {
-			/* exec: this image's end, unless the exec fails (later chunks follow) */
-			flush_lock(self);
-			if (self->state == PS_T_ACTIVE)
-				write_chunk(self, self->pos,
-					    TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
-			self->pos = self->buf;
-			self->chunk_base_ticks = self->last_ticks;
-			flush_unlock(self);
-		}
-	}
-	if (final)
+	if (final) {
+		cut_others(self, busy);
+		finish_self(self, busy);
 		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&ps_trace_live, 0, __ATOMIC_RELEASE);
+	} else if (self->state == PS_T_ACTIVE && !busy) {
+		flush_lock(self);
+		if (self->state == PS_T_ACTIVE && !self->cut && ps_trace_live) {
+			if (!self->buf && ps_recording)
+				ps_chunk_open(self);	/* the end must be in the trace */
+			if (self->buf) {
+				ps_chunk_close(self, self->pos, TRACE_CHUNK_PROCESS_END);
+				ps_chunk_release(self);
+			}
+		}
+		flush_unlock(self);
+	}
 	ps_guard_drop(self, PS_GUARD_INTERNAL);
 	errno = saved;
 }
 
 /*
- * ps_exec_prepare - exec may replace the image: write everything now. A vfork child
- * (posix_spawn, vfork) shares the parent's memory and file: it must not write the parent's
- * buffers, and is recognised by its pid. An exec from a handler that interrupted a hook
- * loses the unwritten buffers rather than write half a record.
+ * ps_exec_prepare - exec may replace the image: close this thread's chunk now. A vfork
+ * child (posix_spawn, vfork) shares the parent's memory and file: it must not write the
+ * parent's buffers, and is recognised by its pid. From a signal handler that interrupted a
+ * hook the buffer is mid-record: it is left (mapped, it keeps its committed records).
  */
 void ps_exec_prepare(void)
 {
-	/* From a signal handler that interrupted a hook, the buffer is mid-record: leave it. */
-	if (!ps_recording || getpid() != ps_pid || ps_self.guard)
+	if (!ps_trace_live || getpid() != ps_pid || ps_self.guard)
 		return;
+	if (ps_self.state == PS_T_NEW && ps_recording)
+		ps_thread_get();
 	ps_flush_all(0);
 }
 
@@ -439,12 +498,23 @@ static void atfork_child(void)
 	pthread_mutex_init(&threads_lock, NULL);
 	nregs = 0;
 	ps_stack_fork_child();
-	if (!ps_recording) {
+	/* the parent's regions are not mapped here (MADV_DONTFORK): never touch them */
+	ps_chunk_forget(self);
+	self->flush_lock = 0;
+	finished = 0;
+	if (!ps_recording || !ps_cfg.follow) {
+		/* PERFSHIM_FOLLOW=0: the child is not traced (and writes nothing of the parent's) */
+		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
+		ps_trace_live = 0;
+		if (ps_trace_fd >= 0)
+			close(ps_trace_fd);
+		ps_trace_fd = -1;
+		if (self->state == PS_T_ACTIVE)
+			self->state = PS_T_OFF;
 		ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 		return;
 	}
 	if (self->state == PS_T_ACTIVE) {
-		self->flush_lock = 0;
 		self->tid = syscall(SYS_gettid);	/* the child's thread is a new one */
 		if (self->registered)
 			self->registered = reg_add(self) == 0;

@@ -37,7 +37,7 @@ static volatile sig_atomic_t child_pid;
 static void usage_line(FILE *f)
 {
 	fprintf(f, "usage: %s [-o FILE] [--events LIST] [--stack-depth N] [--min-duration D] "
-		   "[--quiet] [--] PROGRAM [ARGS...]\n",
+		   "[--no-follow] [--quiet] [--] PROGRAM [ARGS...]\n",
 		progname);
 }
 
@@ -49,12 +49,13 @@ static void help(void)
 	       "recorded into a trace file.\n\n"
 	       "  -o, --output FILE      trace file; %%p becomes the pid (default %s in the\n"
 	       "                         working directory; children write FILE.<pid>, exec'd\n"
-	       "                         images FILE.exec)\n"
+	       "                         images FILE.exec, FILE.exec2, ...)\n"
 	       "      --events LIST      comma list of calls, malloc (default: both)\n"
 	       "      --stack-depth N    frames kept per allocation stack, 0 to 1024 (default 64)\n"
 	       "      --min-duration D   drop calls shorter than D: 500ns, 2us, 1ms (default 0)\n"
 	       "      --mark-every D     set a mark every D (10s, 500ms): named t10s, t20s, ...\n"
 	       "                         (sent as the mark signal, SIGUSR2 by default)\n"
+	       "      --no-follow        do not trace forked, spawned or exec'd children\n"
 	       "  -q, --quiet            print nothing, not even where the trace went\n"
 	       "  -h, --help             this text\n"
 	       "      --version          the version\n\n"
@@ -306,6 +307,7 @@ int main(int argc, char **argv)
 		{ "stack-depth", required_argument, NULL, 'd' },
 		{ "min-duration", required_argument, NULL, 'm' },
 		{ "mark-every", required_argument, NULL, 'M' },
+		{ "no-follow", no_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -319,7 +321,7 @@ int main(int argc, char **argv)
 	sigset_t block, omask;
 	struct timespec now;
 	uint64_t since;
-	int quiet = 0, c, status;
+	int quiet = 0, no_follow = 0, c, status;
 	long mark_every_ms = 0;
 	size_t i;
 	pid_t pid;
@@ -356,6 +358,9 @@ int main(int argc, char **argv)
 				bad_usage("--mark-every '%s': expected a duration of at least 1ms "
 					  "such as 500ms or 10s",
 					  optarg);
+			break;
+		case 'F':
+			no_follow = 1;
 			break;
 		case 'q':
 			quiet = 1;
@@ -416,6 +421,8 @@ int main(int argc, char **argv)
 		setenv_or_die("PERFSHIM_STACK_DEPTH", depth);
 	if (mindur)
 		setenv_or_die("PERFSHIM_MIN_DURATION", mindur);
+	if (no_follow)
+		setenv_or_die("PERFSHIM_FOLLOW", "0");
 	/* PERFSHIM_QUIET=1 in the environment quiets the runner as well as the library */
 	if (quiet)
 		setenv_or_die("PERFSHIM_QUIET", "1");

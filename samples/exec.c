@@ -1,7 +1,8 @@
 // exec: the first image allocates 2 blocks of 111 (keeps one) and calls stage1(), tries an exec
 // that fails, then execs itself ("stage2", by the exec function named in argv[1]); the new image
 // allocates 4 blocks of 444 and calls stage2() and is traced into PATH.exec. "vfork": a vfork
-// child execs stage2 (a new process: PATH.<pid>) and the first image goes on and exits 6.
+// child calls inchild() 500 times, then execs stage2 (a new process: PATH.<pid>), and the first
+// image goes on and exits 6.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,13 @@ static int stage1(void)
 	free(a);
 	kept = b;
 	return 1;
+}
+
+static volatile int in_child_calls;
+
+static void inchild(void)
+{
+	in_child_calls++;
 }
 
 static int stage2(void)
@@ -86,6 +94,10 @@ int main(int argc, char **argv)
 			pid_t pid = vfork();
 
 			if (pid == 0) {
+				int i;
+
+				for (i = 0; i < 500; i++)
+					inchild();
 				execv(self, args);
 				_exit(127);
 			}

@@ -20,7 +20,8 @@
 #include <string.h>
 
 #define TRACE_MAGIC "PERFSHIM"		/* 8 bytes, no NUL */
-#define TRACE_VERSION 1
+#define TRACE_VERSION 2		/* written; readers also read version 1 (no pad, no OPEN chunks) */
+#define TRACE_VERSION_MIN 1		/* oldest version readers accept */
 #define TRACE_ENDIAN 0x01020304U	/* as written by a little-endian host */
 #define TRACE_CHUNK_MAGIC 0x4b4e4843U	/* "CHNK" little-endian */
 #define TRACE_MAX_CHUNK (64U << 20)	/* no valid chunk payload is larger */
@@ -37,6 +38,9 @@
 #define TRACE_F_MODULE_CHUNKS (1U << 6)	/* every chunk with MODULE/UNLOAD records is flagged
 					 * TRACE_CHUNK_MODULES (readers read only those for the
 					 * module map; without this flag, every chunk) */
+#define TRACE_F_CUT_FSIZE (1U << 7)	/* recording stopped early: the file-size limit (RLIMIT_FSIZE) */
+#define TRACE_F_CUT_WRITE (1U << 8)	/* recording stopped early: the trace could not be written
+					 * (disk full, I/O error, file closed by the program) */
 
 /*
  * File header: at offset 0, once. All integers little-endian.
@@ -62,7 +66,9 @@ struct trace_file_header {
 };
 
 /*
- * Chunk header: each chunk is this header followed by `size` payload bytes. A thread's chunks
+ * Chunk header: each chunk is this header followed by `size` payload bytes and `pad` bytes
+ * of nothing (the rest of the file region the writer reserved for the chunk); the next chunk
+ * header follows them. A thread's chunks
  * carry consecutive `seq` numbers from 0; chunks of different threads interleave in the file.
  * Record decoding state (fids, nodes, pointer base, time base) carries over from one chunk of
  * a thread to its next, so a thread's chunks are decoded in `seq` order.
@@ -79,17 +85,36 @@ struct trace_chunk_header {
 	uint64_t base_ticks;		/* time base: the first record's delta is from this */
 	uint64_t end_ticks;		/* trace clock at write time ... */
 	uint64_t end_mono_ns;		/* ... and CLOCK_MONOTONIC read right after it */
-	uint32_t reserved;		/* 0 */
+	uint32_t pad;			/* bytes after the payload before the next chunk (version 1: 0) */
 	uint32_t header_checksum;	/* trace_checksum() of the 52 bytes before this field */
 };
 
 #define TRACE_CHUNK_LAST (1U << 0)	/* the thread's final chunk (thread or process exit) */
-#define TRACE_CHUNK_CUT (1U << 1)	/* written by another thread at exit/exec: thread cut short */
-#define TRACE_CHUNK_PROCESS_END (1U << 2)
-#define TRACE_CHUNK_MODULES (1U << 3)	/* may hold MODULE or UNLOAD records */
+#define TRACE_CHUNK_CUT (1U << 1)	/* written by another thread at exit: thread cut short */
+#define TRACE_CHUNK_PROCESS_END (1U << 2) /* written by the flush that saw the process end
+					 * (exit, _exit, exit_group, exec): set on the final
+					 * flush's chunks, and on the chunk written before an exec */
+#define TRACE_CHUNK_OPEN (1U << 3)	/* unfinished: the writer set the region up and never closed
+					 * it (killed, or still running). `size` is the whole
+					 * payload area, ending in a struct trace_chunk_trailer; the
+					 * records are the first (cursor - base) bytes; no payload
+					 * checksum (0); end_ticks/end_mono_ns = when it was opened */
+
+/*
+ * The last TRACE_CHUNK_TRAILER bytes of an OPEN chunk's payload area: the writer's own
+ * addresses of the payload start and of the end of its last committed record, updated with
+ * every record (so records survive a process that dies without a word: SIGKILL, exit_group).
+ */
+struct trace_chunk_trailer {
+	uint64_t base;			/* writer's address of payload byte 0 */
+	uint64_t cursor;		/* writer's address past the last committed record */
+};
+#define TRACE_CHUNK_TRAILER 16U
+#define TRACE_CHUNK_MODULES (1U << 4)	/* may hold MODULE or UNLOAD records */
 
 _Static_assert(sizeof(struct trace_file_header) == 88, "file header layout");
 _Static_assert(sizeof(struct trace_chunk_header) == 56, "chunk header layout");
+_Static_assert(sizeof(struct trace_chunk_trailer) == TRACE_CHUNK_TRAILER, "trailer layout");
 
 /*
  * Records. Each starts with an unsigned LEB128 varint h:

@@ -2,7 +2,7 @@
 # exec: every exec function hands the new image PERFSHIM_PARENT, so it writes PATH.exec (same
 # pid, EXEC flag) with only its own events, while PATH keeps the first image's; a failed exec
 # changes nothing; the program's own environment is untouched (the sample prints it); a
-# taken PATH.exec is not replaced.
+# taken PATH.exec is not replaced; the next exec of a chain writes PATH.exec2.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/4lib.sh"
 cd "$TMP"
@@ -39,7 +39,8 @@ for variant in "" O2/; do
 done
 
 # vfork + exec: the child is a new process (PATH.<pid>, CHILD flag); the parent's trace is
-# whole (a vfork child shares its memory and must write nothing of it)
+# whole (a vfork child shares its memory and must write nothing of it): the 500 calls of
+# inchild() the child makes before its exec are in no trace (not recorded, never the parent's)
 for variant in "" O2/; do
 	prog="$S/${variant}exec"
 	w="${variant}exec vfork"
@@ -61,6 +62,12 @@ for variant in "" O2/; do
 	assert_eq 0 "$(allocs 444 t.bin.dump)" "$w: parent has none of the child's"
 	assert_eq 1 "$(nlines ' free ptr=' t.bin.dump)" "$w: parent's frees"
 	assert_eq 1 "$(nlines ' thread-name ' t.bin.dump)" "$w: parent's trace ends once"
+	if [ -z "$variant" ]; then
+		assert_eq 0 "$(calls t.bin.dump "$prog" inchild)" "$w: the child's calls in the parent's trace"
+		assert_eq 0 "$(calls "$child.dump" "$prog" inchild)" "$w: the child's calls before exec"
+		assert_eq 1 "$(calls "$child.dump" "$prog" stage2)" "$w: stage2() in the child's trace"
+		assert_eq 1 "$(calls t.bin.dump "$prog" stage1)" "$w: stage1() in the parent's trace"
+	fi
 done
 
 # a taken PATH.exec is kept: the next free name is used
@@ -72,13 +79,13 @@ assert_eq keep "$(cat t.bin.exec)" "existing PATH.exec"
 dumpf t.bin.exec.1
 assert_eq 4 "$(allocs 444 t.bin.exec.1.dump)" "PATH.exec.1: second image's blocks"
 
-# an exec'd image that execs again: PATH.exec.exec
+# an exec'd image that execs again: PATH.exec2 (numbered, not PATH.exec.exec)
 rm -f t.bin t.bin.*
 printf '#!/bin/sh\nexec "$@"\n' >again.sh
 chmod +x again.sh
 PERFSHIM_OUTPUT="$TMP/t.bin" LD_PRELOAD="$LIB" "$TMP/again.sh" "$prog" v >out
 grep -q "^stage2 (v): 2$" out || fail "exec chain: $(cat out)"
 dumpf t.bin.exec
-dumpf t.bin.exec.exec
-assert_eq 4 "$(allocs 444 t.bin.exec.exec.dump)" "exec chain: blocks of the third image"
+dumpf t.bin.exec2
+assert_eq 4 "$(allocs 444 t.bin.exec2.dump)" "exec chain: blocks of the third image"
 assert_eq 2 "$(allocs 111 t.bin.exec.dump)" "exec chain: blocks of the second image"

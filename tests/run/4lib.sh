@@ -43,3 +43,25 @@ calls() {
 flag_set() { echo $(( ($(header flags "$2") & $1) != 0 )); }
 TRACE_F_CHILD=16
 TRACE_F_EXEC=32
+
+# chunks TRACE : one line per chunk header, in file order: "tid seq flags size" (the file is
+# walked by each header's size and pad, as the format says; an unfinished chunk's size is its
+# whole payload area)
+chunks() {
+	local off=88 end h
+	end=$(stat -c %s "$1")
+	while [ $((off + 56)) -le "$end" ]; do
+		read -r -a h <<<"$(od -An -tu4 -w56 -j "$off" -N 56 "$1")"
+		[ "${h[0]}" = 1263421507 ] || break		# "CHNK"
+		local tid=${h[1]} seq=${h[2]} size=${h[3]} flags=${h[4]} pad=${h[12]}
+		echo "$tid $seq $flags $size"
+		off=$((off + 56 + size + pad))
+	done
+}
+TRACE_CHUNK_LAST=1
+TRACE_CHUNK_CUT=2
+TRACE_CHUNK_PROCESS_END=4
+TRACE_CHUNK_OPEN=8
+
+# nchunks_with BIT TRACE : chunks whose flags have BIT
+nchunks_with() { chunks "$2" | awk -v b="$1" 'int($3 / b) % 2 == 1' | wc -l; }

@@ -816,7 +816,7 @@ START_TEST(test_header_checks)
 	uint64_t offs[4];
 
 	three_chunks(offs);
-	tg_set_version(path, 2);
+	tg_set_version(path, TRACE_VERSION + 1);
 	ck_assert_int_eq(open_fails(), -1);
 	tg_set_version(path, 0);
 	ck_assert_int_eq(open_fails(), -1);
