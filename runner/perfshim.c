@@ -116,7 +116,7 @@ static int valid_scaled(const char *s, const char *const *units, unsigned long l
  * The library: next to the runner (the build tree, or PREFIX/bin with PREFIX/lib beside
  * it), else under the compiled-in prefix. Return: 0 with @out filled, -1.
  */
-static int find_library(char *out, size_t len)
+int find_library(char *out, size_t len)
 {
 	char self[PATH_MAX], *slash;
 	const char *cand[3];
@@ -324,6 +324,8 @@ int main(int argc, char **argv)
 	size_t i;
 	pid_t pid;
 
+	if (argc > 1 && !strcmp(argv[1], "compare"))	/* runner/compare.c */
+		return compare_main(argc - 1, argv + 1);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:o:qh", longopts, NULL)) != -1) {
 		switch (c) {

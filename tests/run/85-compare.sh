@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# perfshim compare over the two builds of samples/variant.c (as in 82-diff-runs.sh): the new
+# build's crunch() does twice the work (its self time ratio is 2 by construction) and its
+# buffers() allocates 8 x 2 KiB instead of 8 x 1 KiB (exactly +8192 bytes, no variance).
+# Identical variants must show nothing significant. Timing rows are decided at --alpha 0.001
+# so that a test of a true null fails at most once in a thousand runs (the 95% property
+# itself is checked on synthetic data in tests/unit/test-stats.c).
+. "$(dirname "$0")/lib.sh"
+need_jq
+
+flags="-g -fno-omit-frame-pointer -pthread -iquote $TOP -Wall -Wextra -Wno-unused-parameter -O0 -fno-inline -finstrument-functions"
+cc $flags "$TOP/samples/variant.c" -o "$TMP/base" || fail "cannot build the base variant"
+cc $flags -DVARIANT "$TOP/samples/variant.c" -o "$TMP/new" || fail "cannot build the new variant"
+
+# --- the two builds, 10 runs each -------------------------------------------------------
+"$RUNNER" compare --format=json --runs 10 --alpha 0.001 base="$TMP/base" new="$TMP/new" \
+	>"$TMP/c.json" 2>"$TMP/c.err" || { cat "$TMP/c.err"; fail "compare exited $?"; }
+c() { jq -c "$1" "$TMP/c.json"; }
+assert_eq '[["base",10],["new",10]]' "$(c '[.variants[] | [.name, .runs]]')" "variants and runs"
+assert_eq '' "$(cat "$TMP/c.err")" "nothing on stderr"
+
+# exactly two significant changes: crunch's time and buffers' bytes
+assert_eq '[["function","crunch","self_ns"],["site","buffers","bytes"]]' \
+	"$(c '[.changes[] | select(.significant) | [.kind, .name, .metric]]')" "significant changes"
+# crunch: significantly slower, and the interval of the ratio holds the true 2
+crunch=$(c '.changes[] | select(.kind == "function" and .name == "crunch" and .metric == "self_ns")')
+echo "crunch: $crunch"
+jq -e '.ci_low <= 2 and 2 <= .ci_high and .ci_low > 1 and .p_adjusted <= 0.001' <<<"$crunch" >/dev/null ||
+	fail "crunch: the ratio's interval does not hold 2 or is not significant"
+jq -r .verdict <<<"$crunch" | grep -Eq '^[0-9]+\.[0-9]{2}x slower ± [0-9.]+%$' ||
+	fail "crunch verdict: $(jq -r .verdict <<<"$crunch")"
+# buffers: +8192 bytes, exact (no variance on either side), p = 0
+assert_eq '[["buffers","main"],8192,16384,8192,2,true,0,true,"allocates +8.0 KiB (exact)"]' \
+	"$(c '.changes[] | select(.kind == "site" and .name == "buffers" and .metric == "bytes") | [.stack, .base, .new, .difference, .ratio, .exact, .p_value, .significant, .verdict]')" \
+	"buffers site"
+assert_eq '[8,8,true,false]' \
+	"$(c '.changes[] | select(.kind == "site" and .name == "buffers" and .metric == "allocations") | [.base, .new, .exact, .significant]')" \
+	"buffers allocations: unchanged"
+# every other function: no significant difference; calls exactly 1 and 1
+assert_eq '["no significant difference","no significant difference"]' \
+	"$(c '[.changes[] | select(.kind == "function" and .metric == "self_ns" and (.name == "main" or .name == "tables_alloc")) | .verdict]')" \
+	"main and tables_alloc"
+assert_eq '[[1,1,true],[1,1,true],[1,1,true],[1,1,true]]' \
+	"$(c '[.changes[] | select(.metric == "calls") | [.base, .new, .exact]]')" "calls"
+assert_eq '[2048,2048,false]' \
+	"$(c '.changes[] | select(.kind == "site" and .name == "tables_alloc" and .metric == "bytes") | [.base, .new, .significant]')" \
+	"tables_alloc site"
+# the whole runs: memory exact (+8 KiB allocated, peak 8 KiB -> 16 KiB), time slower
+assert_eq '[0,0,8192,16384]' "$(c '[.variants[0].allocated_bytes.stddev, .variants[1].allocated_bytes.stddev, .variants[0].peak_bytes.median, .variants[1].peak_bytes.median]')" \
+	"allocated and peak of the variants"
+assert_eq '[8192,true,true,8192,true]' \
+	"$(c '.variants[1].versus_base | [.allocated_bytes.difference, .allocated_bytes.exact, .allocated_bytes.significant, .peak_bytes.difference, .peak_bytes.exact]')" \
+	"new against base: memory"
+assert_eq '[true,true]' "$(c '.variants[1].versus_base | [.time_ns.significant, .time_ns.ratio > 1]')" \
+	"new against base: time"
+assert_eq 'null' "$(c '.variants[0].versus_base')" "the base has no comparison"
+c '.variants[0].time_ns | [.mean, .stddev, .median, .p99]' | jq -e 'all(. > 0)' >/dev/null ||
+	fail "time summary: $(c '.variants[0].time_ns')"
+
+# --- text: the same verdicts, in the table layout ----------------------------------------
+"$RUNNER" compare --runs 6 --warmup 0 base="$TMP/base" new="$TMP/new" >"$TMP/c.txt" 2>&1 ||
+	fail "text compare failed"
+cat "$TMP/c.txt"
+grep -Eq '^  function  crunch +self time +[0-9.]+x slower ± [0-9.]+%  \(p = ' "$TMP/c.txt" ||
+	fail "text: no crunch line"
+grep -Eq '^  site +buffers <- main +bytes +allocates \+8\.0 KiB \(exact\)$' "$TMP/c.txt" ||
+	fail "text: no buffers line"
+grep -Eq '^  allocated +\+8\.0 KiB \(exact\)$' "$TMP/c.txt" || fail "text: no allocated line"
+grep -Eq '^  base +6 ' "$TMP/c.txt" || fail "text: no base row in the table"
+grep -q 'no significant difference (--all shows them)' "$TMP/c.txt" || fail "text: no hidden-rows line"
+
+# --- identical variants: nothing significant ---------------------------------------------
+"$RUNNER" compare --format=json --runs 10 --warmup 0 --alpha 0.001 a="$TMP/base" b="$TMP/base" \
+	>"$TMP/same.json" || fail "identical compare failed"
+assert_eq '[]' "$(jq -c '[.changes[] | select(.significant) | .name]' "$TMP/same.json")" \
+	"identical variants: no significant change"
+assert_eq '[false,false,false,false]' \
+	"$(jq -c '[.variants[1].versus_base[] | .significant]' "$TMP/same.json")" \
+	"identical variants: no whole-run change"
+assert_eq 14 "$(jq '.changes | length' "$TMP/same.json")" "identical variants: every row there"
+
+# --- HTML, and a command split into words ------------------------------------------------
+mkdir -p "$TMP/w"
+TMPDIR="$TMP/w" "$RUNNER" compare --format=html -o "$TMP/c.html" --runs 2 --warmup 0 \
+	base="$TMP/base" q="$TMP/new 'x y' \"z\\\"\"" 2>"$TMP/h.err" || fail "html compare failed"
+grep -q 'smallest p-value' "$TMP/h.err" || fail "2 runs: no warning that nothing can be significant"
+head -c 15 "$TMP/c.html" | grep -q '<!DOCTYPE html>' || fail "html: no doctype"
+grep -q '<svg' "$TMP/c.html" || fail "html: no chart"
+grep -q 'allocates +8.0 KiB (exact)' "$TMP/c.html" || fail "html: no buffers verdict"
+assert_eq 0 "$(grep -Ec '(src|href)=|https?:' "$TMP/c.html")" "html: nothing fetched from outside"
+"$RUNNER" compare --format=json --runs 2 --warmup 0 q="$TMP/new 'x y' \"z\\\"\"" 2>/dev/null >"$TMP/q.json"
+assert_eq "[\"$TMP/new\",\"x y\",\"z\\\"\"]" "$(jq -c '.variants[0].command' "$TMP/q.json")" \
+	"command split into words"
+
+# --- errors ------------------------------------------------------------------------------
+usage() { "$RUNNER" compare "$@" >/dev/null 2>"$TMP/e"; echo "$? $(head -n 1 "$TMP/e")"; }
+assert_eq "2 perfshim compare: no variant to run" "$(usage)" "no variant"
+assert_eq "2 perfshim compare: 'x': expected NAME=COMMAND" "$(usage x)" "no NAME="
+assert_eq "2 perfshim compare: two variants named 'a'" "$(usage a=true a=true)" "same name twice"
+assert_eq "2 perfshim compare: --runs '1': expected a number from 2 to 1000" "$(usage --runs 1 a=true)" \
+	"--runs 1"
+assert_eq "2 perfshim compare: a: the command has an unclosed quote" "$(usage "a=true 'x")" "open quote"
+assert_eq "2 perfshim compare: 'a/b': a variant name is letters, digits, '.', '_' or '-'" \
+	"$(usage a/b=true)" "bad name"
+TMPDIR="$TMP/w" "$RUNNER" compare --runs 2 --warmup 0 f="sh -c 'echo oops >&2; exit 3'" >/dev/null 2>"$TMP/e"
+assert_eq 1 $? "a failing variant: exit status"
+grep -q "^perfshim compare: f: sh exited with status 3$" "$TMP/e" || { cat "$TMP/e"; fail "failing variant: no line"; }
+grep -q "oops" "$TMP/e" || fail "failing variant: its stderr is not shown"
+assert_eq '' "$(ls "$TMP/w")" "the work directories are removed, after a failure too"
+
+# --- a program called compare is run with --
+mkdir -p "$TMP/bin"
+printf '#!/bin/sh\necho "I am compare $*"\n' >"$TMP/bin/compare"
+chmod +x "$TMP/bin/compare"
+assert_eq "I am compare x" "$(PATH="$TMP/bin:$PATH" "$RUNNER" -q -o "$TMP/p.bin" -- compare x)" \
+	"perfshim -- compare runs the program"
+echo "85-compare: ok"
