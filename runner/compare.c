@@ -32,7 +32,8 @@
 static void usage_line(FILE *f)
 {
 	fprintf(f, "usage: %s compare [--runs N] [--warmup N] [--format text|json|html] [-o FILE] "
-		   "[--alpha A] [--test rank|welch] [--floor PCT] [--all] [--show-output] [--keep DIR] "
+		   "[--export-json FILE] [--export-html FILE] [--alpha A] [--test rank|welch] [--floor PCT] "
+		   "[--all] [--show-output] [--keep DIR] "
 		   "NAME=COMMAND ...\n", progname);
 }
 
@@ -48,6 +49,8 @@ static void help(void)
 	       "  -w, --warmup N       runs per variant before those, not measured (default 1)\n"
 	       "      --format F       text (default), json or html (one self-contained page)\n"
 	       "  -o, --output FILE    write the report to FILE (default stdout)\n"
+	       "      --export-json FILE, --export-html FILE\n"
+	       "                       also write the report as JSON, HTML to FILE\n"
 	       "      --alpha A        family-wise significance level, 0 < A < 1 (default 0.05)\n"
 	       "      --test T         rank: Mann-Whitney and Hodges-Lehmann (default);\n"
 	       "                       welch: Welch's t on the logarithms\n"
@@ -212,6 +215,8 @@ static void parse_args(struct compare *c, int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "show-output", no_argument, NULL, 'S' },
 		{ "keep", required_argument, NULL, 'K' },
+		{ "export-json", required_argument, NULL, 'J' },
+		{ "export-html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -266,6 +271,8 @@ static void parse_args(struct compare *c, int argc, char **argv)
 		case 'a': c->all = true; break;
 		case 'S': c->show_output = true; break;
 		case 'K': c->keep = optarg; break;
+		case 'J': c->export[CMP_JSON] = optarg; break;
+		case 'H': c->export[CMP_HTML] = optarg; break;
 		case 'h':
 			help();
 			exit(0);
@@ -706,11 +713,11 @@ static int make_dir(struct compare *c)
 	return 0;
 }
 
-static int write_report(struct compare *c, FILE *f)
+static int write_report(const struct compare *c, FILE *f, enum cmp_format format)
 {
-	if (c->format == CMP_JSON)
+	if (format == CMP_JSON)
 		cmp_report_json(c, f);
-	else if (c->format == CMP_HTML)
+	else if (format == CMP_HTML)
 		cmp_report_html(c, f);
 	else
 		cmp_report_text(c, f);
@@ -718,6 +725,24 @@ static int write_report(struct compare *c, FILE *f)
 		err_line("error writing the report: %s", strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* The report's files, opened before the runs (a typo in a name should not cost them). */
+static int open_outputs(const struct compare *c, FILE *out[3], FILE **main_out)
+{
+	int k;
+
+	*main_out = stdout;
+	if (c->output && !(*main_out = fopen(c->output, "w"))) {
+		err_line("%s: %s", c->output, strerror(errno));
+		return -1;
+	}
+	for (k = 0; k < 3; k++)
+		if (c->export[k] && !(out[k] = fopen(c->export[k], "w"))) {
+			err_line("%s: %s", c->export[k], strerror(errno));
+			return -1;
+		}
 	return 0;
 }
 
@@ -729,11 +754,11 @@ int compare_main(int argc, char **argv)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	char errfile[PATH_MAX + 16];
+	FILE *out, *exp[3] = { NULL, NULL, NULL };
 	struct compare c;
 	struct stat st;
-	FILE *out = stdout;
 	uint32_t i;
-	int ret = 1;
+	int ret = 1, k;
 
 	memset(&c, 0, sizeof(c));
 	parse_args(&c, argc, argv);
@@ -750,19 +775,18 @@ int compare_main(int argc, char **argv)
 		c.v[i].peak = xcalloc(c.runs, sizeof(double));
 	}
 	c.progress = isatty(2) && !c.show_output;
-	/* the report's file first: a typo in -o should not cost the runs */
-	if (c.output && !(out = fopen(c.output, "w"))) {
-		err_line("%s: %s", c.output, strerror(errno));
-		return 1;
-	}
-	if (make_dir(&c) < 0)
+	if (open_outputs(&c, exp, &out) < 0 || make_dir(&c) < 0)
 		return 1;
 	/* ^C reaches the running program too: it dies of it, and we clean up and say so */
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGINT, &ign, NULL);
 	sigaction(SIGQUIT, &ign, NULL);
-	if (run_all(&c) == 0 && cmp_analyze(&c) == 0 && write_report(&c, out) == 0)
-		ret = 0;
+	if (run_all(&c) == 0 && cmp_analyze(&c) == 0) {
+		ret = write_report(&c, out, c.format) ? 1 : 0;
+		for (k = 0; k < 3; k++)
+			if (exp[k] && write_report(&c, exp[k], (enum cmp_format)k) < 0)
+				ret = 1;
+	}
 	snprintf(errfile, sizeof(errfile), "%s/analyze.err", c.dir);
 	unlink(errfile);
 	if (rmdir(c.dir) < 0)

@@ -64,6 +64,7 @@ struct compare {
 	enum stats_test test;
 	enum cmp_format format;
 	const char *output, *keep;
+	const char *export[3];		/* --export-json/--export-html FILE, by format */
 	bool all, show_output, progress;
 	char lib[PATH_MAX], analyzer[PATH_MAX], dir[PATH_MAX];
 	struct cmp_entity *ents;	/* hash by key */

@@ -12,11 +12,15 @@ flags="-g -fno-omit-frame-pointer -pthread -iquote $TOP -Wall -Wextra -Wno-unuse
 cc $flags "$TOP/samples/variant.c" -o "$TMP/base" || fail "cannot build the base variant"
 cc $flags -DVARIANT "$TOP/samples/variant.c" -o "$TMP/new" || fail "cannot build the new variant"
 
-# --- the two builds, 10 runs each -------------------------------------------------------
-"$RUNNER" compare --format=json --runs 10 --alpha 0.001 base="$TMP/base" new="$TMP/new" \
-	>"$TMP/c.json" 2>"$TMP/c.err" || { cat "$TMP/c.err"; fail "compare exited $?"; }
+# --- the two builds: text on stdout, JSON and HTML exported from the same runs -------------
+# 15 runs each: a rank test then tolerates a loaded machine's outliers (a base run of
+# crunch slowed past a new one) by the dozen and still decides at 0.001.
+"$RUNNER" compare --runs 15 --alpha 0.001 --export-json "$TMP/c.json" --export-html "$TMP/c.html" \
+	base="$TMP/base" new="$TMP/new" >"$TMP/c.txt" 2>"$TMP/c.err" ||
+	{ cat "$TMP/c.err"; fail "compare exited $?"; }
+cat "$TMP/c.txt"
 c() { jq -c "$1" "$TMP/c.json"; }
-assert_eq '[["base",10],["new",10]]' "$(c '[.variants[] | [.name, .runs]]')" "variants and runs"
+assert_eq '[["base",15],["new",15]]' "$(c '[.variants[] | [.name, .runs]]')" "variants and runs"
 assert_eq '' "$(cat "$TMP/c.err")" "nothing on stderr"
 
 # exactly two significant changes: crunch's time and buffers' bytes
@@ -57,17 +61,20 @@ assert_eq 'null' "$(c '.variants[0].versus_base')" "the base has no comparison"
 c '.variants[0].time_ns | [.mean, .stddev, .median, .p99]' | jq -e 'all(. > 0)' >/dev/null ||
 	fail "time summary: $(c '.variants[0].time_ns')"
 
-# --- text: the same verdicts, in the table layout ----------------------------------------
-"$RUNNER" compare --runs 6 --warmup 0 base="$TMP/base" new="$TMP/new" >"$TMP/c.txt" 2>&1 ||
-	fail "text compare failed"
-cat "$TMP/c.txt"
+# text: the same verdicts, in the table layout
 grep -Eq '^  function  crunch +self time +[0-9.]+x slower ± [0-9.]+%  \(p = ' "$TMP/c.txt" ||
 	fail "text: no crunch line"
 grep -Eq '^  site +buffers <- main +bytes +allocates \+8\.0 KiB \(exact\)$' "$TMP/c.txt" ||
 	fail "text: no buffers line"
 grep -Eq '^  allocated +\+8\.0 KiB \(exact\)$' "$TMP/c.txt" || fail "text: no allocated line"
-grep -Eq '^  base +6 ' "$TMP/c.txt" || fail "text: no base row in the table"
+grep -Eq '^  base +15 ' "$TMP/c.txt" || fail "text: no base row in the table"
 grep -q 'no significant difference (--all shows them)' "$TMP/c.txt" || fail "text: no hidden-rows line"
+
+# HTML: one page, nothing fetched, the charts inline
+head -c 15 "$TMP/c.html" | grep -q '<!DOCTYPE html>' || fail "html: no doctype"
+assert_eq 2 "$(grep -c '<svg' "$TMP/c.html")" "html: the box plot and the ratio chart"
+grep -q 'allocates +8.0 KiB (exact)' "$TMP/c.html" || fail "html: no buffers verdict"
+assert_eq 0 "$(grep -Ec '(src|href)=|https?:' "$TMP/c.html")" "html: nothing fetched from outside"
 
 # --- identical variants: nothing significant ---------------------------------------------
 "$RUNNER" compare --format=json --runs 10 --warmup 0 --alpha 0.001 a="$TMP/base" b="$TMP/base" \
@@ -79,18 +86,16 @@ assert_eq '[false,false,false,false]' \
 	"identical variants: no whole-run change"
 assert_eq 14 "$(jq '.changes | length' "$TMP/same.json")" "identical variants: every row there"
 
-# --- HTML, and a command split into words ------------------------------------------------
+# --- a command split into words; too few runs -------------------------------------------
 mkdir -p "$TMP/w"
-TMPDIR="$TMP/w" "$RUNNER" compare --format=html -o "$TMP/c.html" --runs 2 --warmup 0 \
-	base="$TMP/base" q="$TMP/new 'x y' \"z\\\"\"" 2>"$TMP/h.err" || fail "html compare failed"
-grep -q 'smallest p-value' "$TMP/h.err" || fail "2 runs: no warning that nothing can be significant"
-head -c 15 "$TMP/c.html" | grep -q '<!DOCTYPE html>' || fail "html: no doctype"
-grep -q '<svg' "$TMP/c.html" || fail "html: no chart"
-grep -q 'allocates +8.0 KiB (exact)' "$TMP/c.html" || fail "html: no buffers verdict"
-assert_eq 0 "$(grep -Ec '(src|href)=|https?:' "$TMP/c.html")" "html: nothing fetched from outside"
-"$RUNNER" compare --format=json --runs 2 --warmup 0 q="$TMP/new 'x y' \"z\\\"\"" 2>/dev/null >"$TMP/q.json"
+TMPDIR="$TMP/w" "$RUNNER" compare --format=json --runs 2 --warmup 0 q="$TMP/new 'x y' \"z\\\"\"" \
+	2>"$TMP/q.err" >"$TMP/q.json" || fail "compare of one variant failed"
 assert_eq "[\"$TMP/new\",\"x y\",\"z\\\"\"]" "$(jq -c '.variants[0].command' "$TMP/q.json")" \
 	"command split into words"
+assert_eq '[]' "$(jq -c '.changes' "$TMP/q.json")" "one variant: no changes"
+"$RUNNER" compare --runs 2 --warmup 0 a="$TMP/base" b="$TMP/base" 2>"$TMP/q.err" >/dev/null
+grep -q 'smallest p-value is 0.33: among 6 tests at alpha 0.05 no measured change can be significant (--runs 5 or more would do)' \
+	"$TMP/q.err" || { cat "$TMP/q.err"; fail "2 runs: no warning that nothing can be significant"; }
 
 # --- errors ------------------------------------------------------------------------------
 usage() { "$RUNNER" compare "$@" >/dev/null 2>"$TMP/e"; echo "$? $(head -n 1 "$TMP/e")"; }
