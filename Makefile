@@ -70,6 +70,10 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.op)
 ANA_SRCS := $(wildcard analyzer/*.c)
 ANA_OBJS := $(ANA_SRCS:%.c=$(BUILD)/%.o)
 ANA_LIBOBJS := $(filter-out $(BUILD)/analyzer/main.o,$(ANA_OBJS))
+# The html report's application (analyzer/html/), embedded as C strings at build time.
+HTML_ASSETS := analyzer/html/page.html analyzer/html/app.css analyzer/html/app.js \
+	analyzer/html/app-memory.js
+HTML_ASSET_OBJ := $(BUILD)/analyzer/html-assets.o
 RUN_SRCS := $(wildcard runner/*.c)
 RUN_OBJS := $(RUN_SRCS:%.c=$(BUILD)/%.o)
 # common/: code built into both the analyzer and the runner (the statistics of compare)
@@ -103,11 +107,20 @@ $(BUILD)/tests/%.ot: tests/%.c $(FLAGS_STAMP)
 	@$(if $(Q),echo "  CC(test) $<")
 	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/analyzer/html-assets.c: analyzer/html/embed.sh $(HTML_ASSETS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)sh analyzer/html/embed.sh $@ $(HTML_ASSETS)
+
+$(HTML_ASSET_OBJ): $(BUILD)/analyzer/html-assets.c $(FLAGS_STAMP)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ANA_CFLAGS) -c $< -o $@
+
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(LIB_LDFLAGS)
 
-$(ANALYZE): $(ANA_OBJS) $(COMMON_OBJS)
+$(ANALYZE): $(ANA_OBJS) $(HTML_ASSET_OBJ) $(COMMON_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(ANA_LDFLAGS)
 
@@ -115,8 +128,8 @@ $(RUNNER): $(RUN_OBJS) $(COMMON_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(ANA_LDFLAGS)
 
-$(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(UNIT_HELPER_OBJS) \
-		$(COMMON_OBJS) $(BUILD)/runner/json-read.o
+$(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(HTML_ASSET_OBJ) \
+		$(UNIT_HELPER_OBJS) $(COMMON_OBJS) $(BUILD)/runner/json-read.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(TEST_LDFLAGS)
 

@@ -49,13 +49,19 @@ struct trace_module {
 	uint64_t unload_ns;		/* UINT64_MAX while loaded */
 };
 
+/* Largest plausible values: sizes beyond the x86-64 user address space (4-level paging) and
+ * counts beyond this are impossible, and left out of every total (trace-read.c). */
+#define TRACE_SIZE_MAX (1ULL << 47)
+#define TRACE_COUNT_MAX (1ULL << 48)
+
 struct trace_thread {
 	uint32_t tid;
 	char name[64];			/* THREAD_NAME, or "" */
 	uint64_t first_ns, last_ns;	/* first and last timed record */
+	uint64_t written_ns;		/* when its last usable chunk was written */
 	uint64_t nchunks;		/* intact chunks used */
 	uint64_t bytes;			/* payload bytes of those chunks */
-	bool complete;			/* its LAST chunk was read */
+	bool complete;			/* its last usable chunk is flagged LAST */
 	bool damaged;			/* a damaged chunk ended its stream early */
 	bool cut;			/* stopped by another thread at exit (CHUNK_CUT) */
 	/* private to the reader */
@@ -112,6 +118,20 @@ struct trace {
 	/* chunks that were damaged or missing: for the warning and reports */
 	uint64_t damaged_chunks, damaged_bytes;
 	bool truncated;
+
+	/*
+	 * What the reader's trust checks found (trace-read.c; notes.c says it in every report):
+	 * whether the recorder saw the process end, chunks read twice, values no real program
+	 * gives (left out of the totals), headers that contradict the contents.
+	 */
+	bool end_seen;			/* a thread's last chunk has TRACE_CHUNK_PROCESS_END */
+	uint64_t repeated_chunks;	/* exact copies of a chunk (same tid, seq, header): read once */
+	uint64_t conflicting_chunks;	/* a tid's seq again with another header: a new thread */
+	uint64_t bad_sizes;		/* ALLOC/REALLOC/RSS records beyond the address space */
+	uint64_t bad_counts;		/* LOST counts beyond TRACE_COUNT_MAX, or sums that overflow */
+	uint64_t bad_live;		/* allocations the replay left out (replay.c impossible()) */
+	bool bad_start;			/* the header's start time is after every chunk: ignored */
+	bool bad_flags_calls, bad_flags_malloc;	/* calls/allocations the header says were off */
 
 	void *priv;			/* reader state */
 };
@@ -192,6 +212,13 @@ struct trace_stack trace_stack_get(const struct trace *t, uint32_t id);
 uint32_t trace_nstacks(const struct trace *t);
 /* trace_stack_parent - the stack without its innermost frame (0 when it has one frame). */
 uint32_t trace_stack_parent(const struct trace *t, uint32_t id);
+/* trace_stack_truncated - stack @id reached PERFSHIM_STACK_DEPTH: its outer frames are not
+ * in the trace (reports show a "[truncated]" outermost frame) */
+bool trace_stack_truncated(const struct trace *t, uint32_t id);
+#define TRACE_TRUNCATED_FRAME "[truncated]"
+#define TRACE_TRUNCATED_LEGEND "[truncated]: the stack reached PERFSHIM_STACK_DEPTH; " \
+	"its outer frames were not recorded"
+
 
 /* trace_find_mark - time of mark @label ("start", "end" or a recorded label); -1 if none. */
 int trace_find_mark(const struct trace *t, const char *label, uint64_t *ns);
@@ -273,6 +300,7 @@ enum out_format { FMT_TEXT = 0, FMT_JSON = 1, FMT_CSV = 2 };
 struct opts {
 	const char *command;
 	enum out_format format;
+	int format_set;			/* --format was given */
 	const char **traces;		/* positional trace files */
 	int ntraces;
 	const char *sort;		/* column name for functions/memory tables */
@@ -298,6 +326,14 @@ struct opts {
 	int demangle;			/* 1 by default */
 	int merged;			/* dump --merged: all threads in time order */
 };
+
+/* option values a report takes, checked by main.c before any trace is opened */
+#define HOT_SORT_COLUMNS "calls total self avg min max p50 p99 name"
+#define MEM_SORT_KEYS "bytes count peak leaked temporary"
+#define FLAME_METRICS "time alloc-bytes alloc-count leaked"
+bool hot_sort_ok(const char *s);
+bool mem_sort_ok(const char *s);
+bool flame_metric_ok(const char *m);
 
 int report_summary(struct trace *t, const struct opts *o);
 int report_functions(struct trace *t, const struct opts *o);
@@ -416,6 +452,32 @@ int supp_match(const struct suppressions *s, struct symbols *sym, const struct t
 	       uint32_t id);
 bool supp_glob(const char *pat, const char *str);
 
+/* ---- notes: what every report says about its trace (notes.c) ---- */
+
+#define NOTES_MAX 40
+struct notes {
+	char *missing[NOTES_MAX];	/* what the trace lacks (it is incomplete) */
+	unsigned nmissing;
+	char *warn[NOTES_MAX];		/* what was found wrong, and left out */
+	unsigned nwarn;
+	bool complete;			/* nothing missing */
+	bool finished;			/* the recorder saw the process end */
+};
+void notes_get(struct trace *t, struct notes *n);
+void notes_free(struct notes *n);
+bool notes_text(struct trace *t, FILE *f);
+bool notes_text_named(struct trace *t, FILE *f, const char *who);
+void notes_comment(struct trace *t, FILE *f, const char *prefix);
+struct json;
+void notes_json(struct trace *t, struct json *j);
+void notes_json_many(struct json *j, struct trace *const *t, const char *const *who, unsigned n);
+/* the reader's warning (trace-read.c) and the reports' note (notes.c) say it alike */
+#define NOTES_NO_END "the process's end was not recorded (it was killed, crashed, or " \
+	"exited where the recorder could not see it): what it did after %s is missing"
+/* leaks of a process whose end was not seen: what the reports say instead of "leaked" */
+#define NOTES_UNFINISHED "the process did not finish: these blocks were live when " \
+	"recording stopped, not necessarily leaked"
+
 /* ---- output helpers (output.c) ---- */
 
 /* Scaled units: "812 ns", "1.25 us", "3.40 ms", "2.00 s"; "512 B", "1.5 KiB", "3.2 MiB". */
@@ -451,6 +513,12 @@ void table_print(struct table *tb, FILE *f);
 void table_free(struct table *tb);
 /* output_set_color - bold table headers from now on (main: only when stdout is a terminal) */
 void output_set_color(bool on);
+
+/* utf8_len - bytes of the valid UTF-8 sequence at @s (1..4), 0 when it is not one */
+int utf8_len(const unsigned char *s);
+/* text_filter_open - a stream onto @under escaping control characters and bad UTF-8 as \xNN */
+FILE *text_filter_open(FILE *under);
+void fput_text(const char *s, FILE *f);
 
 /* Shorten a long C++ name for text output (templates and argument lists elided). */
 const char *short_name(const char *name, char *buf, size_t len, size_t width);

@@ -7,6 +7,7 @@
 #define PR_FMT "export"
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -335,35 +336,55 @@ void export_leaked(const struct replay *r, uint64_t *bytes, uint64_t *blocks)
 	}
 }
 
-/* ---- escaping ---- */
+/* ---- notes ---- */
 
-/* length of the valid UTF-8 sequence at @s (1..4), or 0 if the bytes are not one */
-static int utf8_len(const unsigned char *s)
+/* strv_add - append a formatted line (copied) to @sv. */
+void strv_add(struct strv *sv, const char *fmt, ...)
 {
-	int n, i;
-	uint32_t c;
+	va_list ap;
 
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, c = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, c = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
+	if (sv->n == sv->cap) {
+		sv->cap = sv->cap ? sv->cap * 2 : 8;
+		sv->v = xrealloc(sv->v, sv->cap * sizeof(*sv->v));
 	}
-	/* overlong forms, surrogates and values past U+10FFFF are not text */
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	return n;
+	va_start(ap, fmt);
+	if (vasprintf(&sv->v[sv->n], fmt, ap) < 0)
+		pr_err("out of memory");
+	va_end(ap);
+	sv->n++;
 }
+
+void strv_free(struct strv *sv)
+{
+	unsigned i;
+
+	for (i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof(*sv));
+}
+
+/* export_notes - see export.h */
+bool export_notes(struct trace *t, struct strv *sv, bool path, bool leaks)
+{
+	const char *p = path ? t->path : "", *sep = path ? ": " : "";
+	struct notes n;
+	unsigned i;
+	bool complete;
+
+	notes_get(t, &n);
+	for (i = 0; i < n.nmissing; i++)
+		strv_add(sv, "%s%sincomplete trace: %s", p, sep, n.missing[i]);
+	for (i = 0; i < n.nwarn; i++)
+		strv_add(sv, "%s%swarning: %s", p, sep, n.warn[i]);
+	if (leaks && !n.finished)
+		strv_add(sv, "%s%s%s", p, sep, NOTES_UNFINISHED);
+	complete = n.complete;
+	notes_free(&n);
+	return complete;
+}
+
+/* ---- escaping ---- */
 
 /* fput_xml - write @s as XML/HTML text or attribute value. */
 void fput_xml(const char *s, FILE *f)

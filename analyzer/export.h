@@ -78,11 +78,21 @@ void export_leaked(const struct replay *r, uint64_t *bytes, uint64_t *blocks);
 struct flame_node {
 	uint32_t parent, name;		/* name: index into flame.names */
 	uint32_t first_child, next;	/* children, sorted by name before rendering */
+	uint32_t depth;			/* frames from the root "all" (0) */
 	uint64_t self, total;
 };
+/*
+ * Recursion folding keeps a flame tree (and folded output, which prints every path whole)
+ * proportional to the trace: below FLAME_FOLD_DEPTH frames a function already on the path
+ * is not pushed again but merged into its nearest activation there (flame_step), so a path
+ * never grows past FLAME_FOLD_DEPTH plus the number of distinct functions. Values (self
+ * time, bytes) stay with their function: totals and per-function sums are unchanged.
+ */
+#define FLAME_FOLD_DEPTH 128
 struct flame {
 	struct flame_node *nodes;	/* [0] = root "all" */
 	uint32_t nnodes, cap;
+	uint64_t folded;		/* frames merged by recursion folding */
 	struct xmap index;		/* (parent << 32 | name + 1) -> node */
 	char **names;			/* interned frame names */
 	uint32_t nnames, names_cap;
@@ -94,6 +104,8 @@ void flame_free(struct flame *fl);
 uint32_t flame_name(struct flame *fl, const char *s);
 /* flame_child - the child of node @parent named @name (created if new) */
 uint32_t flame_child(struct flame *fl, uint32_t parent, uint32_t name);
+/* flame_step - flame_child, or beyond FLAME_FOLD_DEPTH the nearest ancestor named @name */
+uint32_t flame_step(struct flame *fl, uint32_t parent, uint32_t name);
 /* flame_add - add @value to the path @names[0..n) (outermost first) below node @node */
 void flame_add(struct flame *fl, uint32_t node, const uint32_t *names, unsigned n,
 	       uint64_t value);
@@ -128,10 +140,26 @@ struct svg_opts {
 	const char *id;			/* element id prefix (several graphs in one HTML page) */
 	unsigned width;			/* px */
 	bool standalone;		/* full SVG document with <?xml?>; else inline <svg> */
+	const char *const *notes;	/* warning lines drawn under the title (notes.c) */
+	unsigned nnotes;
 };
 void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f);
 /* flame_svg_script - the click-to-zoom script (standalone SVGs embed it themselves) */
 const char *flame_svg_script(void);
+
+/* ---- lines of text: the notes an export carries in its own format (export.c) ---- */
+struct strv {
+	char **v;
+	unsigned n, cap;
+};
+void strv_add(struct strv *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strv_free(struct strv *sv);
+/*
+ * export_notes - @t's notes (notes.c) as lines "incomplete trace: ..." / "warning: ...",
+ * prefixed by the trace's path when @path; with @leaks, also what its live blocks are when
+ * the process did not finish. Return: whether @t is complete.
+ */
+bool export_notes(struct trace *t, struct strv *sv, bool path, bool leaks);
 
 /* ---- escaping and output (export.c) ---- */
 void fput_xml(const char *s, FILE *f);	/* &<>"' escaped, bad UTF-8 and controls replaced */

@@ -7,6 +7,7 @@
 #define PR_FMT "main"
 #include <errno.h>
 #include <getopt.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,28 +30,47 @@ int report_marks(struct trace *t, const struct opts *o) __attribute__((weak));
 int report_memory(struct trace *t, const struct opts *o) __attribute__((weak));
 int report_leaks(struct trace *t, const struct opts *o) __attribute__((weak));
 
+/* --format values a command takes (the table in README.md and the man page) */
+#define F_TEXT (1U << FMT_TEXT)
+#define F_JSON (1U << FMT_JSON)
+#define F_CSV (1U << FMT_CSV)
+
 struct command {
 	const char *name;
 	report_fn fn;
 	int ntraces;			/* traces it takes: 1 = one (each in turn when many),
 					 * 0 = it opens them itself (diff BASE NEW) */
+	unsigned formats;		/* F_*; 0: its own format, --format does not apply */
+	const char *writes;		/* what it writes, for the usage error */
 	const char *help;
 };
 
 static const struct command commands[] = {
-	{ "summary", report_summary, 1, "program, duration, threads, events, top functions, memory, leaks" },
-	{ "functions", report_functions, 1, "hot functions: calls, total, self, avg, min, max, p50, p99" },
-	{ "callgraph", report_callgraph, 1, "call tree, or one function's callers and callees (--function)" },
-	{ "memory", report_memory, 1, "allocation totals, peak, temporaries, size histogram, top sites" },
-	{ "leaks", report_leaks, 1, "memory never freed, by allocation stack" },
-	{ "diff", report_diff, 0, "--from MARK --to MARK TRACE, or BASE NEW: what changed" },
-	{ "timeline", report_timeline, 1, "live heap (and RSS) over time" },
-	{ "marks", report_marks, 1, "the marks recorded, with their times" },
-	{ "flamegraph", report_flamegraph, 0, "folded stacks (--folded) or an SVG flame graph" },
-	{ "chrome", report_chrome, 0, "Chrome trace-event JSON (Perfetto, chrome://tracing)" },
-	{ "html", report_html, 0, "one self-contained HTML report" },
-	{ "dump", report_dump, 1, "every event, one line each (see below)" },
+	{ "summary", report_summary, 1, F_TEXT | F_JSON, "text or json",
+	  "program, duration, threads, events, top functions, memory, leaks" },
+	{ "functions", report_functions, 1, F_TEXT | F_JSON | F_CSV, "text, json or csv",
+	  "hot functions: calls, total, self, avg, min, max, p50, p99" },
+	{ "callgraph", report_callgraph, 1, F_TEXT | F_JSON, "text or json",
+	  "call tree, or one function's callers and callees (--function)" },
+	{ "memory", report_memory, 1, F_TEXT | F_JSON, "text or json",
+	  "allocation totals, peak, temporaries, size histogram, top sites" },
+	{ "leaks", report_leaks, 1, F_TEXT | F_JSON, "text or json",
+	  "memory never freed, by allocation stack" },
+	{ "diff", report_diff, 0, F_TEXT | F_JSON, "text or json",
+	  "--from MARK --to MARK TRACE, or BASE NEW: what changed" },
+	{ "timeline", report_timeline, 1, F_TEXT | F_JSON | F_CSV, "text, json or csv",
+	  "live heap (and RSS) over time" },
+	{ "marks", report_marks, 1, F_TEXT | F_JSON | F_CSV, "text, json or csv",
+	  "the marks recorded, with their times" },
+	{ "flamegraph", report_flamegraph, 0, 0, "an SVG, or folded stacks with --folded",
+	  "folded stacks (--folded) or an SVG flame graph" },
+	{ "chrome", report_chrome, 0, 0, "Chrome trace-event JSON",
+	  "Chrome trace-event JSON (Perfetto, chrome://tracing)" },
+	{ "html", report_html, 0, 0, "one HTML page", "one self-contained HTML report" },
+	{ "dump", report_dump, 1, F_TEXT, "text", "every event, one line each (see below)" },
 };
+
+static const char *const format_names[] = { "text", "json", "csv" };
 
 static void usage(FILE *f)
 {
@@ -66,7 +86,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"Options:\n"
-		"  --format=text|json|csv   output format (default text; csv where a report has it)\n"
+		"  --format=text|json|csv   output format (default text): text and json for summary,\n"
+		"                           callgraph, memory, leaks, diff; csv too for functions,\n"
+		"                           timeline, marks; dump: text only; flamegraph, chrome,\n"
+		"                           html write their own format (no --format)\n"
 		"  --sort=COLUMN            functions: calls total self avg min max p50 p99 name\n"
 		"                           (default total); memory: the report's columns\n"
 		"  -n, --limit=N            rows to show (0 = all)\n"
@@ -105,7 +128,9 @@ static void usage(FILE *f)
 		"  NS TID lost count=N\n"
 		"  NS TID process pid=N EXE\n"
 		"  NS TID rss bytes=N\n"
-		"then \"stack S: FRAME <- FRAME ...\" (innermost first) for each stack named above.\n"
+		"then \"stack S: FRAME <- FRAME ...\" (innermost first; \"<- [truncated]\": cut at\n"
+		"PERFSHIM_STACK_DEPTH) for each stack named above. \"#\" lines after the first say\n"
+		"what the trace lacks (\"# incomplete trace ...\") or what was found wrong.\n"
 		"Without --merged each thread's events come together, threads in file order.\n"
 		"\n"
 		"Exit status: 0 success, 1 bad input or failed analysis, 2 bad usage.\n");
@@ -114,12 +139,16 @@ static void usage(FILE *f)
 static void __attribute__((noreturn, format(printf, 1, 2))) usage_err(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
 
-	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
+	fprintf(stderr, "%s: ", progname);
+	fput_text(msg ? msg : "bad usage", stderr);	/* argv may hold escape sequences */
 	fprintf(stderr, " (see perfshim-analyze --help)\n");
+	free(msg);
 	exit(2);
 }
 
@@ -274,6 +303,7 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 				o->format = FMT_CSV;
 			else
 				usage_err("--format: '%s' is not text, json or csv", optarg);
+			o->format_set = 1;
 			break;
 		case OPT_SORT: o->sort = optarg; break;
 		case 'n': o->limit = parse_long("limit", optarg, 0, 1L << 40); break;
@@ -351,6 +381,49 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 	return cmd;
 }
 
+/*
+ * check_usage - what a command cannot do with these options is bad usage (exit 2, one line),
+ * said before any trace is opened: a format it does not write, a --sort column or --metric
+ * it does not know, a --filter that is no regular expression, diff's number of traces.
+ */
+static void check_usage(const struct command *cmd, const struct opts *o)
+{
+	bool functions = !strcmp(cmd->name, "functions"), memory = !strcmp(cmd->name, "memory");
+	regex_t re;
+	int e;
+
+	if (o->format_set && !cmd->formats)
+		usage_err("%s: --format does not apply (it writes %s)", cmd->name, cmd->writes);
+	if (o->format_set && !(cmd->formats & (1U << o->format)))
+		usage_err("%s: --format=%s is not supported (it writes %s)", cmd->name,
+			  format_names[o->format], cmd->writes);
+	if (o->sort && functions && !hot_sort_ok(o->sort))
+		usage_err("--sort: unknown column '%s' for functions (%s)", o->sort,
+			  HOT_SORT_COLUMNS);
+	if (o->sort && memory && !mem_sort_ok(o->sort))
+		usage_err("--sort: unknown column '%s' for memory (%s)", o->sort, MEM_SORT_KEYS);
+	if (o->metric && !strcmp(cmd->name, "flamegraph") && !flame_metric_ok(o->metric))
+		usage_err("--metric: unknown metric '%s' (%s)", o->metric, FLAME_METRICS);
+	if (o->filter) {
+		e = regcomp(&re, o->filter, REG_EXTENDED | REG_NOSUB);
+		if (e) {
+			char msg[128];
+
+			regerror(e, &re, msg, sizeof(msg));
+			usage_err("--filter: bad regular expression '%s': %s", o->filter, msg);
+		}
+		regfree(&re);
+	}
+	if (!strcmp(cmd->name, "diff")) {
+		if (o->ntraces > 1 && (o->from || o->to))
+			usage_err("diff: --from/--to compare marks of one trace, %d were given",
+				  o->ntraces);
+		if (o->ntraces > 2)
+			usage_err("diff: give one trace with --from/--to, or two (BASE NEW), not %d",
+				  o->ntraces);
+	}
+}
+
 static int run_one(const struct command *cmd, const char *path, const struct opts *o)
 {
 	struct trace *t;
@@ -367,10 +440,13 @@ static int run_one(const struct command *cmd, const char *path, const struct opt
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
+	FILE *real_stdout = NULL;
+	bool bad = false;
 	struct opts o;
 	int i, rc = 0;
 
 	cmd = parse_args(argc, argv, &o);
+	check_usage(cmd, &o);
 	if (!cmd->fn) {
 		fprintf(stderr, "%s: %s: this report is not part of this build\n", progname,
 			cmd->name);
@@ -378,8 +454,17 @@ int main(int argc, char **argv)
 	}
 	output_set_color(o.color);
 	if (o.output && !freopen(o.output, "w", stdout)) {
-		fprintf(stderr, "%s: %s: %s\n", progname, o.output, strerror(errno));
+		__pr_log("", "%s: %s", o.output, strerror(errno));
 		return 1;
+	}
+	/*
+	 * Text and CSV reports print labels, names and paths from the trace and argv: through
+	 * the text filter nothing in them reaches the terminal as a control character. JSON
+	 * escapes its own; flamegraph, chrome and html write their own formats.
+	 */
+	if (cmd->formats && o.format != FMT_JSON) {
+		real_stdout = stdout;
+		stdout = text_filter_open(real_stdout);
 	}
 	if (cmd->ntraces == 0) {
 		struct opts one = o;
@@ -401,7 +486,11 @@ int main(int argc, char **argv)
 				rc = r;
 		}
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	if (real_stdout) {
+		bad = fclose(stdout) != 0;
+		stdout = real_stdout;
+	}
+	if (bad || fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: error writing the output: %s\n", progname, strerror(errno));
 		return 1;
 	}

@@ -77,12 +77,53 @@ void json_init(struct json *j, FILE *f)
 	j->pretty = false;
 }
 
+/*
+ * utf8_len - length of the valid UTF-8 sequence at @s (1..4), or 0 when the bytes are not
+ * one (overlong forms, surrogates, values past U+10FFFF, a sequence cut by the NUL).
+ */
+int utf8_len(const unsigned char *s)
+{
+	int n, i;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2, c = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, c = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string. Bytes that are not UTF-8 (argv, paths and labels are bytes) become U+FFFD,
+ * so that the document always parses; control characters, C1 ones too, are escaped.
+ */
 static void json_escape(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	fputc('"', f);
-	for (; *p; p++) {
+	while (*p) {
+		int n = utf8_len(p);
+
+		if (!n) {
+			fputs("\\ufffd", f);
+			p++;
+			continue;
+		}
 		switch (*p) {
 		case '"': fputs("\\\"", f); break;
 		case '\\': fputs("\\\\", f); break;
@@ -92,9 +133,12 @@ static void json_escape(FILE *f, const char *s)
 		default:
 			if (*p < 0x20 || *p == 0x7f)
 				fprintf(f, "\\u%04x", *p);
+			else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)	/* U+0080..U+009F */
+				fprintf(f, "\\u%04x", p[1]);
 			else
-				fputc(*p, f);
+				fwrite(p, 1, (size_t)n, f);
 		}
+		p += n;
 	}
 	fputc('"', f);
 }
@@ -186,6 +230,142 @@ void json_finish(struct json *j)
 	fflush(j->f);
 }
 
+/* ---- text safe for a terminal ---- */
+
+/*
+ * The text filter: what text reports write reaches the terminal with every control
+ * character (C0 but newline and tab, DEL, C1) and every byte that is not UTF-8 written as
+ * \xNN, so that a mark label, thread name, path or symbol holding escape sequences cannot
+ * drive the terminal. A sequence split across two writes is held until its end arrives.
+ */
+struct text_filter {
+	FILE *under;
+	unsigned char held[4];
+	size_t nheld;
+};
+
+static FILE *filter_stream, *filter_under;	/* the open filter (output_raw goes around) */
+
+static void put_escaped(FILE *f, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "\\x%02x", p[i]);
+}
+
+/* bytes of the UTF-8 sequence that @c starts (1 for ASCII and stray bytes) */
+static size_t seq_len(unsigned char c)
+{
+	return c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/*
+ * filter_bytes - write [p, end) to @f, escaped. Unless @last, a sequence cut by @end is not
+ * written: Return: how many bytes at the end were kept back for the next write (0..3).
+ */
+static size_t filter_bytes(FILE *f, const unsigned char *p, const unsigned char *end, bool last)
+{
+	const unsigned char *run = p;
+
+	while (p < end) {
+		unsigned char c = *p, tmp[5] = { 0 };
+		size_t want, have = (size_t)(end - p), k;
+
+		if ((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t') {
+			p++;
+			continue;
+		}
+		fwrite(run, 1, (size_t)(p - run), f);
+		want = seq_len(c);
+		if (have < want && !last)
+			return have;
+		memcpy(tmp, p, want < have ? want : have);
+		k = c >= 0x80 ? (size_t)utf8_len(tmp) : 0;
+		if (k && !(tmp[0] == 0xc2 && tmp[1] < 0xa0))	/* text, not a C1 control */
+			fwrite(p, 1, k, f);
+		else
+			put_escaped(f, p, k ? k : 1);
+		p += k ? k : 1;
+		run = p;
+	}
+	fwrite(run, 1, (size_t)(p - run), f);
+	return 0;
+}
+
+static ssize_t filter_write(void *cookie, const char *buf, size_t size)
+{
+	struct text_filter *tf = cookie;
+	const unsigned char *b = (const unsigned char *)buf;
+	size_t used = 0, keep;
+
+	if (tf->nheld) {	/* a sequence cut by the last write: its rest comes first */
+		size_t want = seq_len(tf->held[0]);
+
+		while (tf->nheld < want && used < size && (b[used] & 0xc0) == 0x80)
+			tf->held[tf->nheld++] = b[used++];
+		if (tf->nheld < want && used == size)
+			return (ssize_t)size;
+		filter_bytes(tf->under, tf->held, tf->held + tf->nheld, true);
+		tf->nheld = 0;
+	}
+	keep = filter_bytes(tf->under, b + used, b + size, false);
+	memcpy(tf->held, b + size - keep, keep);
+	tf->nheld = keep;
+	return ferror(tf->under) ? -1 : (ssize_t)size;
+}
+
+static int filter_close(void *cookie)
+{
+	struct text_filter *tf = cookie;
+
+	filter_bytes(tf->under, tf->held, tf->held + tf->nheld, true);
+	filter_stream = filter_under = NULL;
+	free(tf);
+	return 0;
+}
+
+/** fput_text - @s to @f with control characters and bad UTF-8 escaped as \xNN. */
+void fput_text(const char *s, FILE *f)
+{
+	filter_bytes(f, (const unsigned char *)s, (const unsigned char *)s + strlen(s), true);
+}
+
+/**
+ * text_filter_open - a stream that writes to @under (left open when the stream is closed)
+ * with the control characters and non-UTF-8 bytes of what it gets escaped (see above).
+ * Text reports write through it (main.c; report-flame.c for folded stacks).
+ * Return: the stream (dies on OOM, as xmalloc).
+ */
+FILE *text_filter_open(FILE *under)
+{
+	struct text_filter *tf = xcalloc(1, sizeof(*tf));
+	cookie_io_functions_t io = { .write = filter_write, .close = filter_close };
+	FILE *f;
+
+	tf->under = under;
+	f = fopencookie(tf, "w", io);
+	if (!f)
+		pr_err("out of memory");
+	filter_stream = f;
+	filter_under = under;
+	return f;
+}
+
+/*
+ * output_raw - our own escape sequence @s (bold headers) to @f: around the text filter when
+ * @f is it, after what it holds.
+ */
+static void output_raw(FILE *f, const char *s)
+{
+	if (f != filter_stream) {
+		fputs(s, f);
+		return;
+	}
+	fflush(f);
+	fputs(s, filter_under);
+}
+
 /* ---- text tables ---- */
 
 static bool color;
@@ -224,7 +404,25 @@ struct table *table_new(int ncols, const char *const *headers, const char *align
 	return tb;
 }
 
-/* table_add - a row of ncols strings (copied) */
+/* a copy of @s as fput_text writes it */
+static char *text_dup(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!s)
+		return xstrdup("");
+	f = open_memstream(&buf, &len);
+	if (!f)
+		pr_err("out of memory");
+	fput_text(s, f);
+	if (fclose(f))
+		pr_err("out of memory");
+	return buf;
+}
+
+/* table_add - a row of ncols strings (copied, control characters escaped) */
 void table_add(struct table *tb, ...)
 {
 	va_list ap;
@@ -235,8 +433,8 @@ void table_add(struct table *tb, ...)
 		tb->cells = xrealloc(tb->cells, tb->cap * (size_t)tb->ncols * sizeof(char *));
 	}
 	va_start(ap, tb);
-	for (i = 0; i < tb->ncols; i++)
-		tb->cells[tb->nrows * (size_t)tb->ncols + (size_t)i] = xstrdup(va_arg(ap, const char *));
+	for (i = 0; i < tb->ncols; i++)	/* escaped here, so that columns stay aligned */
+		tb->cells[tb->nrows * (size_t)tb->ncols + (size_t)i] = text_dup(va_arg(ap, const char *));
 	va_end(ap);
 	tb->nrows++;
 }
@@ -268,7 +466,7 @@ void table_print(struct table *tb, FILE *f)
 		}
 	for (r = 0; r < tb->nrows; r++) {
 		if (r == 0 && color)
-			fputs("\033[1m", f);
+			output_raw(f, "\033[1m");
 		for (c = 0; c < tb->ncols; c++) {
 			const char *s = tb->cells[r * (size_t)tb->ncols + (size_t)c];
 			size_t pad = w[c] - width(s);
@@ -284,7 +482,7 @@ void table_print(struct table *tb, FILE *f)
 				fprintf(f, "%s%*s", s, (int)pad, "");
 		}
 		if (r == 0 && color)
-			fputs("\033[0m", f);
+			output_raw(f, "\033[0m");
 		fputc('\n', f);
 	}
 	free(w);

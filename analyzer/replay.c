@@ -196,6 +196,20 @@ static void unlive(struct replay *r, const struct replay_blk *b)
 	r->live_blocks--;
 }
 
+/*
+ * An allocation no process can make: all its live blocks must fit in the address space,
+ * and no run allocates 2^64 bytes. Crafted values that pass the checksums reach here (each
+ * size is checked by the reader): such an allocation is counted and left out, so that no
+ * total wraps. Return: true when @size must be left out.
+ */
+static bool impossible(struct replay *r, uint64_t size)
+{
+	if (r->live_bytes + size <= TRACE_SIZE_MAX && r->bytes_alloc + size >= r->bytes_alloc)
+		return false;
+	r->impossible++;
+	return true;
+}
+
 static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t size,
 		     uint32_t stack, uint64_t ns)
 {
@@ -204,7 +218,7 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	struct replay_blk *b;
 	unsigned k = bucket(size);
 
-	if (!ptr)
+	if (!ptr || impossible(r, size))
 		return;
 	++*seq;
 	if (counted(r, thread)) {
@@ -452,6 +466,12 @@ int replay_run(struct replay *r, struct trace *t)
 			r->next_stop = at + 1;
 	}
 	r->overlaps = r->ndisp;		/* never claimed: their frees were lost */
+	if (r->impossible && !t->bad_live) {	/* said once per trace (notes.c repeats it) */
+		t->bad_live = r->impossible;
+		pr_warn("%s: %" PRIu64 " allocation%s left out: the live heap would pass the "
+			"2^47-byte address space or a total would overflow (impossible)", t->path,
+			r->impossible, r->impossible == 1 ? "" : "s");
+	}
 	pr_dbg(1, "replay: %" PRIu64 " events, at most %" PRIu64 " live blocks (table: %" PRIu64
 	       " slots, %" PRIu64 " KiB), %u stack slots (%zu KiB)\n", r->events, r->live_max,
 	       r->live.mask + 1, (r->live.mask + 1) * sizeof(struct replay_blk) >> 10, r->naggs,
@@ -552,7 +572,10 @@ char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id)
 	return key;
 }
 
-/* replay_json_stack - "stack": [frame names, innermost first] of stack @id into @j. */
+/*
+ * replay_json_stack - "stack": [frame names, innermost first] of stack @id into @j, and
+ * "truncated": whether it reached PERFSHIM_STACK_DEPTH (its outer frames are unknown).
+ */
 void replay_json_stack(struct json *j, const struct trace *t, struct symbols *sym, uint32_t id)
 {
 	const char *names[1024];
@@ -562,6 +585,21 @@ void replay_json_stack(struct json *j, const struct trace *t, struct symbols *sy
 	for (i = 0; i < n && i < 1024; i++)
 		json_str(j, NULL, names[i]);
 	json_arr_end(j);
+	json_bool(j, "truncated", trace_stack_truncated(t, id));
+}
+
+static bool text_truncated;
+
+/*
+ * replay_truncated_shown - whether replay_text_stack marked a stack "[truncated]" since the
+ * last call (text reports then print TRACE_TRUNCATED_LEGEND); resets it.
+ */
+bool replay_truncated_shown(void)
+{
+	bool v = text_truncated;
+
+	text_truncated = false;
+	return v;
 }
 
 /*
@@ -586,6 +624,10 @@ const char *replay_text_stack(const struct trace *t, struct symbols *sym, uint32
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " < " : "",
 					short_name(names[i], sb, sizeof(sb), 60));
 	if (n > REPLAY_TEXT_FRAMES && off < len)
-		snprintf(buf + off, len - off, " < ...");
+		off += (size_t)snprintf(buf + off, len - off, " < ...");
+	if (trace_stack_truncated(t, id) && off < len) {
+		snprintf(buf + off, len - off, " < " TRACE_TRUNCATED_FRAME);
+		text_truncated = true;
+	}
 	return buf;
 }

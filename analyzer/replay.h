@@ -78,6 +78,7 @@ struct replay {
 	struct replay_live live;
 	uint64_t allocs, frees, bytes_alloc, bytes_freed, reallocs;
 	uint64_t unknown_frees, temporary, overlaps;
+	uint64_t impossible;		/* allocations left out: see replay.c's impossible() */
 	uint64_t live_bytes, live_blocks;
 	uint64_t peak_bytes, peak_blocks, peak_ns;
 	uint64_t events, live_max;	/* memory events seen; most live blocks at once */
@@ -120,5 +121,9 @@ char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id);
 void replay_json_stack(struct json *j, const struct trace *t, struct symbols *sym, uint32_t id);
 const char *replay_text_stack(const struct trace *t, struct symbols *sym, uint32_t id,
 			      char *buf, size_t len);
+bool replay_truncated_shown(void);
+
+/* timeline_emit - `timeline --format=json`'s object under @key of @j (report-timeline.c) */
+int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key);
 
 #endif /* PERFSHIM_REPLAY_H */

@@ -36,6 +36,7 @@ struct ctrace {
 	uint32_t pid;
 	uint64_t off_ns;		/* its start after the earliest trace's (CLOCK_MONOTONIC) */
 	struct symbols *sym;
+	bool complete;			/* notes.c: nothing missing */
 	char **names;			/* per func: its JSON-escaped name, quoted */
 	/* pass 1 collects marks and thread names from the events themselves */
 	struct trace_mark *marks;
@@ -350,6 +351,11 @@ static int write_trace(struct chrome *c, struct ctrace *ct)
 	if (strrchr(prog, '/') && strrchr(prog, '/')[1])
 		prog = strrchr(prog, '/') + 1;
 	metadata(c, "process_name", ct->pid, prog);
+	if (!ct->complete) {	/* shown beside the process name in the viewers */
+		sep(c);
+		fprintf(c->f, "{\"ph\":\"M\",\"name\":\"process_labels\",\"pid\":%u,\"tid\":0,"
+			      "\"args\":{\"labels\":\"incomplete trace\"}}", ct->pid);
+	}
 	for (i = 0; i < t->nthreads; i++) {
 		const struct trace_thread *th = &t->threads[i];
 
@@ -393,6 +399,24 @@ out:
 	return ret;
 }
 
+/* @t's notes (notes.c) into @inc and @warn, after its path when there are @several traces.
+ * Return: whether @t is complete. */
+static bool chrome_notes(struct trace *t, struct strv *inc, struct strv *warn, bool several)
+{
+	struct notes nt;
+	unsigned i;
+	bool complete;
+
+	notes_get(t, &nt);
+	for (i = 0; i < nt.nmissing; i++)
+		strv_add(inc, "%s%s%s", several ? t->path : "", several ? ": " : "", nt.missing[i]);
+	for (i = 0; i < nt.nwarn; i++)
+		strv_add(warn, "%s%s%s", several ? t->path : "", several ? ": " : "", nt.warn[i]);
+	complete = nt.complete;
+	notes_free(&nt);
+	return complete;
+}
+
 static void ctrace_free(struct ctrace *ct)
 {
 	uint32_t i;
@@ -427,7 +451,9 @@ int report_chrome(struct trace *t, const struct opts *o)
 	uint64_t start = UINT64_MAX;
 	int n = o->ntraces > 1 ? o->ntraces : 1, i, found = 0, ret = -1;
 	struct ctrace *cts = xcalloc(n, sizeof(*cts));
+	struct strv inc = { 0 }, warn = { 0 };
 	char a[64], b[64], d[64];
+	unsigned k;
 
 	for (i = 0; i < n; i++) {
 		struct ctrace *ct = &cts[i];
@@ -467,6 +493,7 @@ int report_chrome(struct trace *t, const struct opts *o)
 		ct->sym = sym_open(ct->t);
 		sym_set_demangle(ct->sym, o->demangle);
 		ct->names = xcalloc(ct->t->nfuncs + 1, sizeof(*ct->names));
+		ct->complete = chrome_notes(ct->t, &inc, &warn, n > 1);
 	}
 	c.min_keep_ns = pick_min_duration(&c, limit);
 	/*
@@ -485,6 +512,24 @@ int report_chrome(struct trace *t, const struct opts *o)
 			goto out_close;
 	fprintf(c.f, "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
 	fput_json(t->path, c.f);
+	/* notes.c: what the traces lack ("incomplete trace: ...") and what was found wrong */
+	fputs(",\"complete\":", c.f);
+	for (i = 0, found = 1; i < n; i++)
+		found &= cts[i].only == -2 || cts[i].complete;
+	fputs(found ? "true" : "false", c.f);
+	fputs(",\"incomplete\":[", c.f);
+	for (k = 0; k < inc.n; k++) {
+		if (k)
+			fputc(',', c.f);
+		fput_json(inc.v[k], c.f);
+	}
+	fputs("],\"warnings\":[", c.f);
+	for (k = 0; k < warn.n; k++) {
+		if (k)
+			fputc(',', c.f);
+		fput_json(warn.v[k], c.f);
+	}
+	fputc(']', c.f);
 	fprintf(c.f, ",\"processes\":%d,\"calls\":%" PRIu64 ",\"calls_written\":%" PRIu64
 		     ",\"min_duration_ns\":%" PRIu64 ",\"heap_points\":%" PRIu64
 		     ",\"rss_points\":%" PRIu64 "}}\n",
@@ -509,5 +554,7 @@ out:
 	free(cts);
 	free(c.kept);
 	free(c.hist);
+	strv_free(&inc);
+	strv_free(&warn);
 	return ret;
 }

@@ -208,11 +208,12 @@ static const char *frow_verdict(const struct runs_diff *d, const struct frow *f,
 	char p[96], b[32];
 
 	buf[0] = '\0';
-	if (!f->calls[BASE]) {
+	/* in a run: called there, or allocating there (a function not instrumented) */
+	if (!f->calls[BASE] && !f->alloc[BASE]) {
 		snprintf(buf, len, "new");
 		return buf;
 	}
-	if (!f->calls[NEW]) {
+	if (!f->calls[NEW] && !f->alloc[NEW]) {
 		snprintf(buf, len, "gone");
 		return buf;
 	}
@@ -335,18 +336,68 @@ static void json_pct(struct json *j, const char *key, uint64_t base, uint64_t ne
 		json_dbl(j, key, p);
 }
 
+/* the program of a run: its executable's file name (NULL when the trace does not say) */
+static const char *program(const struct trace *t)
+{
+	const char *s;
+
+	if (!t->exe || !*t->exe)
+		return NULL;
+	s = strrchr(t->exe, '/');
+	return s && s[1] ? s + 1 : t->exe;
+}
+
+/* functions present (called, or allocating) in both runs, and in either: in *@either */
+static uint32_t shared_functions(const struct runs_diff *d, uint32_t *either)
+{
+	uint32_t i, both = 0;
+
+	*either = 0;
+	for (i = 0; i < d->nf; i++) {
+		const struct frow *f = &d->f[i];
+		bool b = f->calls[BASE] || f->alloc[BASE], n = f->calls[NEW] || f->alloc[NEW];
+
+		*either += b || n;
+		both += b && n;
+	}
+	return both;
+}
+
+/*
+ * Two unrelated programs: matching their functions by name compares things that have
+ * nothing to do with each other ("main 849.87x slower"). Two builds of one program may have
+ * other file names (base, new) but share most functions; so the runs are called different
+ * programs when their executables' names differ and they share under half of the functions
+ * either one has. Return: whether they are.
+ */
+static bool programs_differ(const struct runs_diff *d)
+{
+	const char *a = program(d->run[BASE].t), *b = program(d->run[NEW].t);
+	uint32_t either, both = shared_functions(d, &either);
+
+	return a && b && strcmp(a, b) && both * 2 < either;
+}
+
 static void runs_json(const struct runs_diff *d, const uint32_t *fi, uint32_t nf,
 		      const uint32_t *si, uint32_t ns, const struct opts *o)
 {
 	const struct replay *rb = &d->run[BASE].r, *rn = &d->run[NEW].r;
+	struct trace *const tv[2] = { d->run[BASE].t, d->run[NEW].t };
+	static const char *const who[2] = { "base", "new" };
 	struct json j;
 	char v[256];
-	uint32_t i;
+	uint32_t i, either;
 
 	json_init(&j, stdout);
 	json_obj_begin(&j, NULL);
+	notes_json_many(&j, tv, who, 2);
 	json_str(&j, "base", d->run[BASE].t->path);
 	json_str(&j, "new", d->run[NEW].t->path);
+	json_str(&j, "base_program", d->run[BASE].t->exe);
+	json_str(&j, "new_program", d->run[NEW].t->exe);
+	json_bool(&j, "programs_differ", programs_differ(d));
+	json_u64(&j, "shared_functions", shared_functions(d, &either));
+	json_u64(&j, "functions_in_either", either);
 	json_dbl(&j, "threshold_pct", o->threshold);
 	json_obj_begin(&j, "totals");
 	json_u64(&j, "base_duration_ns", d->run[BASE].t->duration_ns);
@@ -433,7 +484,17 @@ static void runs_text(const struct runs_diff *d, const uint32_t *fi, uint32_t nf
 	uint32_t i, limit = diff_text_limit(o);
 	struct table *tb;
 
+	notes_text_named(d->run[BASE].t, stdout, "base");
+	notes_text_named(d->run[NEW].t, stdout, "new");
 	printf("Base: %s\nNew:  %s\n", d->run[BASE].t->path, d->run[NEW].t->path);
+	if (programs_differ(d)) {
+		uint32_t either, both = shared_functions(d, &either);
+
+		printf("Note: these are different programs (%s and %s, sharing %u of %u "
+		       "functions): functions and allocation sites are matched by name only, so the "
+		       "changes below compare unrelated code\n", program(d->run[BASE].t),
+		       program(d->run[NEW].t), both, either);
+	}
 	printf("  duration   %s -> %s (%s)\n", fmt_ns(c[0], 48, d->run[BASE].t->duration_ns),
 	       fmt_ns(c[1], 48, d->run[NEW].t->duration_ns),
 	       fmt_pct(c[2], 48, d->run[BASE].t->duration_ns, d->run[NEW].t->duration_ns));
@@ -485,6 +546,8 @@ static void runs_text(const struct runs_diff *d, const uint32_t *fi, uint32_t nf
 	table_free(tb);
 	printf("\nTimes are self times unless named total; a self-time change under 5%% of the "
 	       "run's total is noise.\n");
+	if (replay_truncated_shown())
+		printf("%s.\n", TRACE_TRUNCATED_LEGEND);
 }
 
 /**

@@ -187,6 +187,7 @@ static void marks_json(const struct trace *t, struct symbols *sym, const struct 
 
 	json_init(&j, stdout);
 	json_obj_begin(&j, NULL);
+	notes_json((struct trace *)t, &j);
 	json_str(&j, "from", o->from);
 	json_str(&j, "to", o->to);
 	json_u64(&j, "from_ns", d->from_ns);
@@ -237,6 +238,7 @@ static void marks_text(const struct trace *t, struct symbols *sym, const struct 
 	int w;
 	struct table *tb;
 
+	notes_text((struct trace *)t, stdout);
 	printf("Memory from '%s' (%s) to '%s' (%s): %s\n", o->from, fmt_ns(a, sizeof(a), d->from_ns),
 	       o->to, fmt_ns(b, sizeof(b), d->to_ns), fmt_ns(c, sizeof(c), d->to_ns - d->from_ns));
 	snprintf(la, sizeof(la), "live at '%s'", o->from);
@@ -287,6 +289,8 @@ static void marks_text(const struct trace *t, struct symbols *sym, const struct 
 		printf("  ... %u more (--limit 0 shows all)\n", n - limit);
 	printf("\nFreed: blocks released between the marks, by the stack that allocated them.\n"
 	       "Net: live at '%s' minus live at '%s'. Stacks are innermost first.\n", o->to, o->from);
+	if (replay_truncated_shown())
+		printf("%s.\n", TRACE_TRUNCATED_LEGEND);
 }
 
 static int diff_marks(struct trace *t, const struct opts *o)
@@ -319,7 +323,7 @@ static int diff_marks(struct trace *t, const struct opts *o)
 			 " ns): swap --from and --to\n", t->path, oo.from, d.from_ns, oo.to, d.to_ns);
 		return -1;
 	}
-	if (!(t->hdr.flags & TRACE_F_MALLOC))
+	if (!(t->hdr.flags & TRACE_F_MALLOC) && !t->nallocs && !t->nfrees && !t->nreallocs)
 		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
 			t->path);
 	r.stop = marks_stop;

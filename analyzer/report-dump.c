@@ -9,6 +9,8 @@
  * PATH run to the end of the line and may hold spaces):
  *
  *   # perfshim dump: PATH pid=N ppid=N threads=N flags=0xF
+ *   # incomplete trace PATH: WHAT IS MISSING	(notes.c: what the figures lack, if
+ *   # warning: PATH: WHAT WAS FOUND		 anything, one line each)
  *   NS TID entry depth=D addr=0xA NAME
  *   NS TID exit depth=D addr=0xA dur=NS NAME
  *   NS TID alloc kind=K size=N ptr=0xP stack=S
@@ -23,7 +25,8 @@
  *   NS TID rss bytes=N
  *   stack S: FRAME <- FRAME <- ...		(after the events: every stack named above,
  *					 innermost frame first; FRAME is a function name,
- *					 module+0xOFF or 0xADDR)
+ *					 module+0xOFF or 0xADDR; "<- [truncated]" ends a
+ *					 stack that reached PERFSHIM_STACK_DEPTH)
  *
  * K is malloc, calloc, realloc, reallocarray, memalign, posix_memalign, aligned_alloc,
  * valloc or pvalloc. depth is 0 for an outermost call; an exit's dur is its ns minus its
@@ -171,6 +174,7 @@ int report_dump(struct trace *t, const struct opts *o)
 		sym_set_demangle(d.sym, o->demangle);
 	fprintf(d.f, "# perfshim dump: %s pid=%u ppid=%u threads=%u flags=0x%x\n", t->path,
 		t->pid, t->ppid, t->nthreads, t->hdr.flags);
+	notes_comment(t, d.f, "# ");
 	if (thread >= 0) {
 		/* every instance of a reused tid */
 		for (i = 0; i < t->nthreads && !rc; i++)
@@ -189,6 +193,8 @@ int report_dump(struct trace *t, const struct opts *o)
 		for (i = 0; i < st.nframes; i++)
 			fprintf(d.f, "%s %s", i ? " <-" : "",
 				sym_name(d.sym, st.frames[i].ip, st.frames[i].is_ra));
+		if (trace_stack_truncated(t, id))	/* reached PERFSHIM_STACK_DEPTH */
+			fprintf(d.f, " <- " TRACE_TRUNCATED_FRAME);
 		fputc('\n', d.f);
 	}
 	free(d.fname);

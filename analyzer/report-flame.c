@@ -20,11 +20,22 @@
 static const char *const metric_names[] = { "time", "alloc-bytes", "alloc-count", "leaked" };
 static const char *const metric_units[] = { "ns", "bytes", "allocations", "bytes" };
 static const char *const metric_titles[] = {
-	"Flame graph: self time per call path",
+	"Flame graph: time per call path (width = inclusive time)",
 	"Flame graph: bytes allocated per stack",
 	"Flame graph: allocations per stack",
 	"Flame graph: bytes leaked per stack",
 };
+
+/** flame_metric_ok - whether flamegraph takes --metric=@m (main.c says bad usage otherwise). */
+bool flame_metric_ok(const char *m)
+{
+	unsigned k;
+
+	for (k = 0; k < 4; k++)
+		if (!strcmp(m, metric_names[k]))
+			return true;
+	return false;
+}
 
 /* thread_root - name of a per-thread root frame: "[thread NAME TID]" in @buf */
 const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_t len)
@@ -69,7 +80,7 @@ void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbol
 		} else {
 			name = flame_name(fl, "[unknown]");
 		}
-		map[i] = flame_child(fl, map[n->parent], name);
+		map[i] = flame_step(fl, map[n->parent], name);
 		fl->nodes[map[i]].self += n->self_ns;
 	}
 	free(map);
@@ -86,7 +97,7 @@ void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
 		    struct symbols *sym, const struct suppressions *supp, struct flame *fl,
 		    uint32_t base)
 {
-	uint32_t *names = NULL, cap = 0, id;
+	uint32_t *names = NULL, cap = 0, id, cut;
 
 	for (id = 0; id < r->naggs; id++) {
 		const struct replay_agg *s = &r->aggs[id];
@@ -101,16 +112,20 @@ void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
 			continue;
 		if (id)
 			st = trace_stack_get(t, id);
-		if (st.nframes + 1 > cap) {
+		cut = trace_stack_truncated(t, id);
+		if (st.nframes + 2 > cap) {
 			cap = st.nframes + 16;
 			names = xrealloc(names, cap * sizeof(*names));
 		}
+		/* a cut stack hangs below a "[truncated]" root, not beside main as if complete */
+		if (cut)
+			names[0] = flame_name(fl, TRACE_TRUNCATED_FRAME);
 		for (i = 0; i < st.nframes; i++)
-			names[st.nframes - 1 - i] = flame_name(fl, sym_name(sym, st.frames[i].ip,
+			names[cut + st.nframes - 1 - i] = flame_name(fl, sym_name(sym, st.frames[i].ip,
 									  st.frames[i].is_ra));
 		if (!st.nframes)
 			names[0] = flame_name(fl, "[no stack]");
-		flame_add(fl, base, names, st.nframes ? st.nframes : 1, v);
+		flame_add(fl, base, names, st.nframes ? st.nframes + cut : 1, v);
 	}
 	free(names);
 }
@@ -197,7 +212,9 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 	const char *metric = o->metric && *o->metric ? o->metric : "time";
 	int n = o->ntraces > 1 ? o->ntraces : 1, i, found = 0, ret = 0;
 	const char *unit = "ns";
+	struct strv notes = { 0 };
 	struct flame fl;
+	unsigned k;
 	FILE *f;
 
 	flame_init(&fl);
@@ -213,9 +230,15 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 			ret = 0;
 		else if (!ret)
 			found++;
+		if (!ret)
+			export_notes(ti, &notes, n > 1, !strcmp(metric, "leaked"));
 		if (i)
 			trace_close(ti);
 	}
+	if (fl.folded)
+		strv_add(&notes, "recursion folded: on paths deeper than %d frames, %" PRIu64
+			 " frames of functions already on the path were merged into their nearest "
+			 "activation", FLAME_FOLD_DEPTH, fl.folded);
 	if (!ret && !found) {
 		__pr_log("error: ", "no thread %u in %s", o->thread_tid,
 			 n > 1 ? "these traces" : t->path);
@@ -223,6 +246,7 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 	}
 	if (ret < 0) {
 		flame_free(&fl);
+		strv_free(&notes);
 		return -1;
 	}
 	flame_finish(&fl);
@@ -238,10 +262,18 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 	f = export_open(o);
 	if (!f) {
 		flame_free(&fl);
+		strv_free(&notes);
 		return -1;
 	}
 	if (o->folded) {
-		flame_folded(&fl, f);
+		/* text: names and labels from the trace reach a terminal escaped */
+		FILE *tf = text_filter_open(f);
+
+		/* flamegraph.pl and speedscope skip lines that do not end in a number */
+		for (k = 0; k < notes.n; k++)
+			fprintf(tf, "# %s\n", notes.v[k]);
+		flame_folded(&fl, tf);
+		fclose(tf);
 	} else {
 		struct svg_opts so = {
 			.title = metric_titles[0],
@@ -249,8 +281,9 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 			.subtitle = t->exe ? t->exe : t->path,
 			.standalone = true,
 			.width = 1200,
+			.notes = (const char *const *)notes.v,
+			.nnotes = notes.n,
 		};
-		unsigned k;
 
 		for (k = 0; k < 4; k++)
 			if (!strcmp(metric, metric_names[k]))
@@ -258,5 +291,6 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 		flame_svg(&fl, &so, f);
 	}
 	flame_free(&fl);
+	strv_free(&notes);
 	return export_close(f, o);
 }

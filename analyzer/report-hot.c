@@ -467,8 +467,8 @@ static int cmp_row(const void *a, const void *b)
 	return x->func < y->func ? -1 : x->func > y->func;
 }
 
-/* parse_sort - column index of --sort (default total); -1 with a message if unknown */
-static int parse_sort(const char *s)
+/* sort_column - column index of --sort @s (default total), -1 if unknown */
+static int sort_column(const char *s)
 {
 	size_t i;
 
@@ -480,8 +480,23 @@ static int parse_sort(const char *s)
 			return (int)i;
 	if (!strcmp(s, "function"))
 		return C_NAME;
-	pr_warn("--sort: unknown column '%s' (calls total self avg min max p50 p99 name)", s);
 	return -1;
+}
+
+/** hot_sort_ok - whether functions takes --sort=@s (main.c says bad usage otherwise). */
+bool hot_sort_ok(const char *s)
+{
+	return sort_column(s) >= 0;
+}
+
+/* parse_sort - column index of --sort (default total); -1 with a message if unknown */
+static int parse_sort(const char *s)
+{
+	int c = sort_column(s);
+
+	if (c < 0)
+		pr_warn("--sort: unknown column '%s' (%s)", s, HOT_SORT_COLUMNS);
+	return c;
 }
 
 /**
@@ -674,14 +689,19 @@ int report_functions(struct trace *t, const struct opts *o)
 	}
 	sym = sym_open(t);
 	sym_set_demangle(sym, o->demangle);
+	if (o->format == FMT_TEXT)
+		notes_text(t, stdout);
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
+		notes_json(t, &j);
 		functions_out(&all, t, sym, have_re ? &re : NULL, col, o, &j, -1, true);
 	} else if (o->format == FMT_CSV) {
+		notes_comment(t, stdout, "# ");
 		if (!o->per_thread)
 			functions_out(&all, t, sym, have_re ? &re : NULL, col, o, NULL, -1, true);
-	} else if (!(t->hdr.flags & TRACE_F_CALLS) || !t->ncalls) {
+	} else if (!t->ncalls) {
+		/* the contents decide: a header whose flags say otherwise is warned about */
 		printf("No function calls in %s (%s).\n", t->path,
 		       t->hdr.flags & TRACE_F_CALLS ? "was the program built with "
 						      "-finstrument-functions?"
@@ -806,7 +826,10 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
+		notes_json(t, &j);
 		json_arr_begin(&j, "functions");
+	} else {
+		notes_text(t, stdout);
 	}
 	for (i = 0; i < h->nfuncs; i++) {
 		struct hot_func *f = &h->funcs[i];
@@ -893,11 +916,13 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
+		notes_json(t, &j);
 		json_u64(&j, "total_ns", grand);
 		json_arr_begin(&j, "nodes");
 	} else {
 		static const char *const hdr[] = { "Total", "%", "Self", "Calls", "Function" };
 
+		notes_text(t, stdout);
 		tb = table_new(5, hdr, "rrrrl");
 	}
 	/* explicit DFS stack: push children in reverse so the largest comes out first */

@@ -1,483 +1,793 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The `html` report: one self-contained page (inline CSS, SVG and a little JS; nothing is
- * fetched) with the summary figures, the hot-function table, time and allocation flame
- * graphs, the top allocation sites and the leaks. Three walks: calls (call tree and
- * per-function totals), calls again (hot_collect, as `functions`, for p50 and p99), and the
- * heap replay. The page reads fine without JS; with it, tables sort on a
- * header click and flame graphs zoom.
+ * The `html` report: one self-contained page, an application (analyzer/html/page.html,
+ * app.css, app.js, app-memory.js, embedded at build time) that renders the JSON data object
+ * written here: flame graphs, top-down, bottom-up, callers/callees, the function table, the
+ * heap over time, sites and leaks, per thread and merged. docs/html-data.md is the data's
+ * schema and budget. This file writes the page and the time side (call tree, hot_collect's functions
+ * and edges); report-html-mem.c the memory side. Walks: the call tree (per-thread roots),
+ * hot_collect for all threads and once per thread, the heap replays, the timeline.
  */
 #define PR_FMT "html"
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/export.h"
+#include "analyzer/html.h"
 
-#define HTML_ROWS 50		/* rows per table unless --limit says otherwise */
-#define STACK_SHOWN 6		/* frames shown per stack cell (all in its tooltip) */
+/* the embedded application (build/analyzer/html-assets.c, made by analyzer/html/embed.sh) */
+extern const char html_asset_page[], html_asset_css[], html_asset_js[];
 
-static const char css[] =
-	"body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;"
-	"color:#222;background:#fff}\n"
-	"h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;"
-	"border-bottom:1px solid #ddd;padding-bottom:4px}\n"
-	".cmd{font-family:monospace;color:#555;word-break:break-all}\n"
-	".figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:8px}\n"
-	".fig{background:#f4f5f7;border-radius:6px;padding:8px 10px}"
-	".fig b{display:block;font-size:18px}.fig span{color:#666;font-size:12px}\n"
-	"table{border-collapse:collapse;font-size:13px}th,td{padding:3px 8px;"
-	"border-bottom:1px solid #eee;text-align:right;vertical-align:top}\n"
-	"th{background:#f4f5f7;cursor:pointer;user-select:none}th.l,td.l{text-align:left}\n"
-	"td.l{font-family:monospace;max-width:720px;word-break:break-all}\n"
-	"tr:hover td{background:#fafbe6}.note{color:#666;font-size:12px}\n"
-	"svg.flame{max-width:100%;height:auto}svg.flame g.f{cursor:pointer}\n";
+#define NONE UINT32_MAX
 
-/* Sort on a header click: numbers by data-v (largest first), text alphabetically; again flips. */
-static const char sort_js[] =
-	"document.querySelectorAll('table.sort').forEach(function(tb){\n"
-	" tb.querySelectorAll('th').forEach(function(th,col){th.onclick=function(){\n"
-	"  var body=tb.tBodies[0],rows=Array.prototype.slice.call(body.rows),"
-	"num=th.className!='l',was=th.getAttribute('data-asc'),asc=num?was=='0':was!='1';\n"
-	"  rows.sort(function(a,b){var x=a.cells[col],y=b.cells[col];\n"
-	"   var c=num?(+x.getAttribute('data-v'))-(+y.getAttribute('data-v')):"
-	"x.textContent.localeCompare(y.textContent);return asc?c:-c;});\n"
-	"  th.setAttribute('data-asc',asc?'1':'0');\n"
-	"  rows.forEach(function(r){body.appendChild(r);});};});\n"
-	"});\n";
+/* ---- strings, frames and notes: the tables every section refers to ---- */
 
-struct html {
-	struct trace *t;
-	const struct opts *o;
-	FILE *f;
-	struct symbols *sym;
-	struct ctree ct;
-	struct replay m;
-	struct suppressions *supp;
-	unsigned rows;
-	int thread;			/* --thread's index in this trace, or -1 */
-};
-
-/* a summary figure: a label, a value, an optional note below */
-static void fig(FILE *f, const char *label, const char *value, const char *note)
+static uint64_t str_hash(const char *s)
 {
-	fputs("<div class=\"fig\"><span>", f);
-	fput_xml(label, f);
-	fputs("</span><b>", f);
-	fput_xml(value, f);
-	fputs("</b>", f);
-	if (note) {
-		fputs("<span>", f);
-		fput_xml(note, f);
-		fputs("</span>", f);
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+	return h ? h : 1;	/* 0 is the map's "empty" key */
+}
+
+/* html_str - the id of @s in the data's "strings" table, interned (copied) on first use. */
+uint32_t html_str(struct html *h, const char *s)
+{
+	struct html_strs *st = &h->strs;
+	struct xmap_val *v;
+	bool created;
+	uint32_t id;
+
+	s = s ? s : "";
+	v = xmap_put(&st->ix, str_hash(s), &created);
+	if (!created)
+		for (id = v->w; id != NONE; id = st->next[id])
+			if (!strcmp(st->v[id], s))
+				return id;
+	if (st->n == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 256;
+		st->v = xrealloc(st->v, st->cap * sizeof(*st->v));
+		st->next = xrealloc(st->next, st->cap * sizeof(*st->next));
 	}
-	fputs("</div>\n", f);
+	id = st->n++;
+	st->v[id] = xstrdup(s);
+	st->next[id] = created ? NONE : v->w;
+	v->w = id;
+	return id;
 }
 
-/* a numeric cell: scaled text, raw value for sorting */
-static void num(FILE *f, uint64_t v, const char *unit)
+/*
+ * html_frame_of - the id of the stack frame at @ip in the data's "frames" table: name,
+ * module, and the file:line of the call site (of the entry for a function address).
+ */
+uint32_t html_frame_of(struct html *h, uint64_t ip, bool is_ra)
 {
-	char buf[64];
+	struct sym_info si = { 0 };
+	struct html_frame *fr;
+	struct xmap_val *v;
+	bool created;
 
-	fprintf(f, "<td data-v=\"%" PRIu64 "\">%s</td>", v, fmt_value(buf, sizeof(buf), v, unit));
-}
-
-/* the summary figures: duration, threads, calls, allocations, peak, what stayed live */
-static void summary(struct html *h)
-{
-	const struct trace *t = h->t;
-	FILE *f = h->f;
-	char a[64], b[64], c[96];
-	uint32_t i, named = 0;
-	uint64_t leaked_bytes, leaked_blocks;
-
-	export_leaked(&h->m, &leaked_bytes, &leaked_blocks);
-	fputs("<h2>Summary</h2>\n<div class=\"figs\">\n", f);
-	fig(f, "duration", fmt_value(a, sizeof(a), t->duration_ns, "ns"), NULL);
-	snprintf(a, sizeof(a), "%u", t->pid ? t->pid : t->hdr.pid);
-	fig(f, "pid", a, NULL);
-	for (i = 0; i < t->nthreads; i++)
-		named += t->threads[i].name[0] != 0;
-	snprintf(a, sizeof(a), "%u", t->nthreads);
-	fig(f, "threads", a, NULL);
-	fig(f, "calls", fmt_value(a, sizeof(a), h->ct.ncalls, NULL), NULL);
-	for (i = 0, named = 0; i < h->ct.nfuncs; i++)
-		named += h->ct.funcs[i].calls != 0;
-	snprintf(a, sizeof(a), "%u", named);
-	fig(f, "functions called", a, NULL);
-	fig(f, "allocations", fmt_value(a, sizeof(a), h->m.allocs, NULL),
-	    fmt_value(b, sizeof(b), h->m.bytes_alloc, "bytes"));
-	fig(f, "frees", fmt_value(a, sizeof(a), h->m.frees, NULL), NULL);
-	fmt_value(b, sizeof(b), h->m.peak_ns, "ns");
-	snprintf(c, sizeof(c), "at %s", b);
-	fig(f, "peak live heap", fmt_value(a, sizeof(a), h->m.peak_bytes, "bytes"),
-	    h->m.peak_bytes ? c : NULL);
-	snprintf(c, sizeof(c), "%s blocks", fmt_value(b, sizeof(b), leaked_blocks, NULL));
-	fig(f, "still live at exit", fmt_value(a, sizeof(a), leaked_bytes, "bytes"), c);
-	if (t->nlost)
-		fig(f, "events lost by the recorder", fmt_value(a, sizeof(a), t->nlost, NULL),
-		    NULL);
-	if (t->damaged_chunks || t->truncated) {
-		snprintf(c, sizeof(c), "%s bytes", fmt_value(b, sizeof(b), t->damaged_bytes, NULL));
-		fig(f, "damaged chunks", fmt_value(a, sizeof(a), t->damaged_chunks, NULL), c);
+	v = xmap_put(&h->frame_ix, ip << 1 | is_ra | (1ULL << 63), &created);
+	if (!created)
+		return v->w;
+	if (h->nframes == h->frames_cap) {
+		h->frames_cap = h->frames_cap ? h->frames_cap * 2 : 256;
+		h->frames = xrealloc(h->frames, h->frames_cap * sizeof(*h->frames));
 	}
-	if (t->hdr.min_duration_ns)
-		fig(f, "calls shorter than this were not recorded",
-		    fmt_value(a, sizeof(a), t->hdr.min_duration_ns, "ns"), NULL);
-	fputs("</div>\n", f);
+	fr = &h->frames[h->nframes];
+	fr->name = html_str(h, sym_name(h->sym, ip, is_ra));
+	fr->module = html_str(h, sym_module_name(h->sym, ip));
+	sym_resolve(h->sym, ip, is_ra, &si);
+	fr->file = si.file ? html_str(h, si.file) : NONE;
+	fr->line = si.file ? si.line : 0;
+	v->w = h->nframes;
+	return h->nframes++;
 }
 
-/* the threads (start, end, how their stream ended) and the marks, in trace order */
-static void threads_marks(struct html *h)
+/*
+ * html_frame_truncated - the id of the "[truncated]" frame (no module, no line): the outermost
+ * frame of a stack cut at PERFSHIM_STACK_DEPTH, so flame graphs hang it below a root of its
+ * own instead of beside main. Keyed by ip 0, which no real frame has.
+ */
+uint32_t html_frame_truncated(struct html *h)
 {
-	const struct trace *t = h->t;
-	FILE *f = h->f;
-	char a[64];
+	struct html_frame *fr;
+	struct xmap_val *v;
+	bool created;
+
+	v = xmap_put(&h->frame_ix, 1ULL << 62, &created);
+	if (!created)
+		return v->w;
+	if (h->nframes == h->frames_cap) {
+		h->frames_cap = h->frames_cap ? h->frames_cap * 2 : 256;
+		h->frames = xrealloc(h->frames, h->frames_cap * sizeof(*h->frames));
+	}
+	fr = &h->frames[h->nframes];
+	fr->name = html_str(h, TRACE_TRUNCATED_FRAME);
+	fr->module = html_str(h, "");
+	fr->file = NONE;
+	fr->line = 0;
+	v->w = h->nframes;
+	return h->nframes++;
+}
+
+/* html_note - what a capped table left out (the page shows one line per note) */
+void html_note(struct html *h, const char *what, int thread, uint64_t kept, uint64_t total,
+	       uint64_t value, const char *unit)
+{
+	if (h->nnotes == HTML_NOTES)
+		return;
+	h->notes[h->nnotes++] = (struct html_note){ what, thread, kept, total, value, unit };
+}
+
+/* html_cap - rows a table of budget @budget keeps: --limit when it is smaller */
+uint32_t html_cap(const struct html *h, uint32_t budget)
+{
+	return h->rows && h->rows < budget ? h->rows : budget;
+}
+
+/* a column list: "columns": ["a", "b", ...] from a NULL-terminated array */
+static void columns(struct json *j, const char *const *names)
+{
+	json_arr_begin(j, "columns");
+	for (; *names; names++)
+		json_str(j, NULL, *names);
+	json_arr_end(j);
+}
+
+static void tables_json(struct html *h)
+{
+	static const char *const fcols[] = { "name", "module", "file", "line", NULL };
+	struct json *j = &h->j;
 	uint32_t i;
 
-	fputs("<h2>Threads</h2>\n<table class=\"sort\"><thead><tr><th>tid</th>"
-	      "<th class=\"l\">name</th><th>first event</th><th>last event</th><th>span</th>"
-	      "<th class=\"l\">end</th></tr></thead><tbody>\n", f);
+	json_obj_begin(j, "frames");
+	columns(j, fcols);
+	json_arr_begin(j, "rows");
+	for (i = 0; i < h->nframes; i++) {
+		const struct html_frame *fr = &h->frames[i];
+
+		json_arr_begin(j, NULL);
+		json_u64(j, NULL, fr->name);
+		json_u64(j, NULL, fr->module);
+		if (fr->file == NONE) {
+			json_null(j, NULL);
+			json_null(j, NULL);
+		} else {
+			json_u64(j, NULL, fr->file);
+			json_u64(j, NULL, fr->line);
+		}
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	json_arr_begin(j, "left_out");
+	for (i = 0; i < h->nnotes; i++) {
+		const struct html_note *n = &h->notes[i];
+
+		json_obj_begin(j, NULL);
+		json_str(j, "what", n->what);
+		if (n->thread >= 0)
+			json_u64(j, "thread", (uint64_t)n->thread);
+		json_u64(j, "kept", n->kept);
+		json_u64(j, "total", n->total);
+		if (n->unit) {
+			json_u64(j, "value", n->value);
+			json_str(j, "unit", n->unit);
+		}
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	/* last: every section above interned its strings */
+	json_arr_begin(j, "strings");
+	for (i = 0; i < h->strs.n; i++) {
+		if (i)		/* fput_json: bad UTF-8 becomes U+FFFD, as in every page */
+			fputc(',', h->f);
+		fput_json(h->strs.v[i], h->f);
+	}
+	json_arr_end(j);
+}
+
+static void tables_free(struct html *h)
+{
+	uint32_t i;
+
+	for (i = 0; i < h->strs.n; i++)
+		free(h->strs.v[i]);
+	free(h->strs.v);
+	free(h->strs.next);
+	xmap_free(&h->strs.ix);
+	free(h->frames);
+	xmap_free(&h->frame_ix);
+	memset(&h->strs, 0, sizeof(h->strs));
+	h->frames = NULL;
+	h->nframes = h->frames_cap = 0;
+	h->nnotes = 0;
+}
+
+/* ---- the time side ---- */
+
+/* order of call-tree nodes for the cut: inclusive time, then id (a parent before its child) */
+static const uint64_t *sort_total;
+
+static int by_total(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (sort_total[x] != sort_total[y])
+		return sort_total[x] > sort_total[y] ? -1 : 1;
+	return x < y ? -1 : 1;
+}
+
+/*
+ * Which nodes of @ct stay: all, or the HTML_TREE_NODES with the most inclusive time. A
+ * parent's total is at least its child's and its id smaller, so the kept set holds every
+ * kept node's ancestors. Thread roots always stay, beside the budget's call paths.
+ * Return: new ids (NONE: left out).
+ */
+static uint32_t *tree_keep(struct html *h, const struct ctree *ct, const uint64_t *total,
+			   uint32_t *nkept)
+{
+	uint32_t *id = xmalloc((ct->nnodes + 1) * sizeof(*id)), *order, i, n = 0;
+	uint32_t cap = HTML_TREE_NODES;
+
+	for (i = 0; i < ct->nnodes; i++)
+		id[i] = 0;
+	if (ct->nnodes - 1 > cap) {
+		order = xmalloc(ct->nnodes * sizeof(*order));
+		for (i = 1; i < ct->nnodes; i++)
+			order[i - 1] = i;
+		sort_total = total;
+		qsort(order, ct->nnodes - 1, sizeof(*order), by_total);
+		for (i = 0, n = 0; i < ct->nnodes - 1; i++) {
+			bool root = ct->nodes[order[i]].func & CTREE_THREAD;
+
+			id[order[i]] = root || n < cap;
+			n += !root;
+		}
+		n = 0;
+		free(order);
+	} else {
+		for (i = 1; i < ct->nnodes; i++)
+			id[i] = 1;
+	}
+	id[0] = 1;
+	for (i = 0; i < ct->nnodes; i++)
+		id[i] = id[i] ? n++ : NONE;
+	*nkept = n;
+	return id;
+}
+
+/*
+ * "tree": the call tree with one root per thread, columns parent, func, calls, total_ns,
+ * self_ns (thread roots: func null, listed in "roots"); "cut": per kept node, the nodes
+ * below it that the budget left out and their inclusive time.
+ */
+static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
+{
+	static const char *const cols[] = { "parent", "func", "calls", "total_ns", "self_ns",
+					    NULL };
+	static const char *const ccols[] = { "node", "nodes", "total_ns", NULL };
+	uint64_t *total = xcalloc(ct->nnodes + 1, sizeof(*total));
+	uint64_t *cut_ns, *cut_n, cut_all = 0;
+	uint32_t *id, *anc, nkept, i, roots;
+	struct json *j = &h->j;
+
+	/* a child's id is above its parent's: one backward pass sums the subtrees */
+	for (i = ct->nnodes; i-- > 1;) {
+		total[i] += ct->nodes[i].self_ns;
+		total[ct->nodes[i].parent] += total[i];
+	}
+	id = tree_keep(h, ct, total, &nkept);
+	cut_ns = xcalloc(ct->nnodes + 1, sizeof(*cut_ns));
+	cut_n = xcalloc(ct->nnodes + 1, sizeof(*cut_n));
+	anc = xmalloc((ct->nnodes + 1) * sizeof(*anc));	/* nearest kept ancestor-or-self */
+	anc[0] = 0;
+	for (i = 1; i < ct->nnodes; i++) {
+		uint32_t p = ct->nodes[i].parent;
+
+		anc[i] = id[i] != NONE ? i : anc[p];
+		if (id[i] == NONE) {
+			cut_n[anc[p]]++;
+			if (id[p] != NONE) {
+				cut_ns[p] += total[i];
+				cut_all += total[i];
+			}
+		}
+	}
+	json_obj_begin(j, "tree");
+	columns(j, cols);
+	json_arr_begin(j, "rows");
+	for (i = 0; i < ct->nnodes; i++) {
+		const struct ctree_node *n = &ct->nodes[i];
+
+		if (id[i] == NONE)
+			continue;
+		json_arr_begin(j, NULL);
+		json_u64(j, NULL, i ? id[n->parent] : 0);
+		if (!i || (n->func & CTREE_THREAD)) {
+			json_null(j, NULL);
+		} else {
+			json_u64(j, NULL, n->func);
+			if (n->func < h->t->nfuncs)
+				used[n->func] = 1;
+		}
+		json_u64(j, NULL, n->calls);
+		json_u64(j, NULL, total[i]);
+		json_u64(j, NULL, n->self_ns);
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_arr_begin(j, "roots");		/* [thread index, node] */
+	for (i = 1; i < ct->nnodes; i++) {
+		if (!(ct->nodes[i].func & CTREE_THREAD) || id[i] == NONE)
+			continue;
+		json_arr_begin(j, NULL);
+		json_u64(j, NULL, ct->nodes[i].func & ~CTREE_THREAD);
+		json_u64(j, NULL, id[i]);
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_obj_begin(j, "cut");
+	columns(j, ccols);
+	json_arr_begin(j, "rows");
+	for (i = 0; i < ct->nnodes; i++) {
+		if (id[i] == NONE || !cut_n[i])
+			continue;
+		json_arr_begin(j, NULL);
+		json_u64(j, NULL, id[i]);
+		json_u64(j, NULL, cut_n[i]);
+		json_u64(j, NULL, cut_ns[i]);
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	/* call paths: the nodes but the root and the thread roots (which always stay) */
+	for (i = 1, roots = 0; i < ct->nnodes; i++)
+		roots += !!(ct->nodes[i].func & CTREE_THREAD);
+	json_u64(j, "total_paths", ct->nnodes - 1 - roots);
+	json_obj_end(j);
+	if (nkept < ct->nnodes)
+		html_note(h, "call_tree_nodes", -1, nkept - 1 - roots, ct->nnodes - 1 - roots,
+			  cut_all, "ns");
+	free(anc);
+	free(cut_n);
+	free(cut_ns);
+	free(id);
+	free(total);
+}
+
+static const struct hot *sort_hot;
+
+static int by_func_total(const void *a, const void *b)
+{
+	const struct hot_func *x = &sort_hot->funcs[*(const uint32_t *)a];
+	const struct hot_func *y = &sort_hot->funcs[*(const uint32_t *)b];
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+static int by_edge_total(const void *a, const void *b)
+{
+	const struct hot_edge *x = &sort_hot->edges[*(const uint32_t *)a];
+	const struct hot_edge *y = &sort_hot->edges[*(const uint32_t *)b];
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* "functions" of a scope: the `functions` report's numbers, by total time, capped */
+static void scope_funcs(struct html *h, struct hot *hot, int thread, uint8_t *used)
+{
+	static const char *const cols[] = { "func", "calls", "total_ns", "self_ns", "avg_ns",
+					    "min_ns", "max_ns", "p50_ns", "p99_ns", NULL };
+	uint32_t *order = xmalloc((hot->nfuncs + 1) * sizeof(*order)), n = 0, i, cap;
+	uint64_t left = 0;
+	struct json *j = &h->j;
+
+	for (i = 0; i < hot->nfuncs; i++)
+		if (hot->funcs[i].calls)
+			order[n++] = i;
+	sort_hot = hot;
+	qsort(order, n, sizeof(*order), by_func_total);
+	cap = html_cap(h, HTML_FUNCS);
+	json_obj_begin(j, "functions");
+	columns(j, cols);
+	json_arr_begin(j, "rows");
+	for (i = 0; i < n; i++) {
+		struct hot_func *f = &hot->funcs[order[i]];
+
+		if (i >= cap) {
+			left += f->self_ns;
+			continue;
+		}
+		used[order[i]] = 1;
+		json_arr_begin(j, NULL);
+		json_u64(j, NULL, order[i]);
+		json_u64(j, NULL, f->calls);
+		json_u64(j, NULL, f->total_ns);
+		json_u64(j, NULL, f->self_ns);
+		json_u64(j, NULL, f->sum_ns / f->calls);
+		json_u64(j, NULL, f->min_ns);
+		json_u64(j, NULL, f->max_ns);
+		json_u64(j, NULL, hot_percentile(f, 50));
+		json_u64(j, NULL, hot_percentile(f, 99));
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_u64(j, "total_rows", n);
+	json_obj_end(j);
+	if (n > cap)
+		html_note(h, "functions", thread, cap, n, left, "ns");
+	free(order);
+}
+
+/* "edges" of a scope: caller -> callee (caller null: called from no recorded function) */
+static void scope_edges(struct html *h, struct hot *hot, int thread, uint8_t *used)
+{
+	static const char *const cols[] = { "caller", "callee", "calls", "total_ns", "self_ns",
+					    NULL };
+	uint32_t *order = xmalloc((hot->nedges + 1) * sizeof(*order)), i, cap;
+	uint64_t left = 0;
+	struct json *j = &h->j;
+
+	for (i = 0; i < hot->nedges; i++)
+		order[i] = i;
+	sort_hot = hot;
+	qsort(order, hot->nedges, sizeof(*order), by_edge_total);
+	cap = html_cap(h, HTML_EDGES);
+	json_obj_begin(j, "edges");
+	columns(j, cols);
+	json_arr_begin(j, "rows");
+	for (i = 0; i < hot->nedges; i++) {
+		const struct hot_edge *e = &hot->edges[order[i]];
+
+		if (i >= cap) {
+			left += e->total_ns;
+			continue;
+		}
+		json_arr_begin(j, NULL);
+		if (e->caller == HOT_ROOT)
+			json_null(j, NULL);
+		else
+			json_u64(j, NULL, e->caller);
+		json_u64(j, NULL, e->callee);
+		json_u64(j, NULL, e->calls);
+		json_u64(j, NULL, e->total_ns);
+		json_u64(j, NULL, e->self_ns);
+		json_arr_end(j);
+		if (e->caller != HOT_ROOT && e->caller < h->t->nfuncs)
+			used[e->caller] = 1;
+		if (e->callee < h->t->nfuncs)
+			used[e->callee] = 1;
+	}
+	json_arr_end(j);
+	json_u64(j, "total_rows", hot->nedges);
+	json_obj_end(j);
+	if (hot->nedges > cap)
+		html_note(h, "edges", thread, cap, hot->nedges, left, "ns");
+	free(order);
+}
+
+/* one scope: all threads (@thread -1, or the --thread one) or one thread index */
+static int scope_json(struct html *h, int thread, uint8_t *used)
+{
+	struct hot hot = { 0 };
+	struct json *j = &h->j;
+	int ret;
+
+	ret = hot_collect(h->t, thread >= 0 ? thread : h->thread, HOT_EDGES, &hot);
+	json_obj_begin(j, NULL);
+	if (thread >= 0)
+		json_u64(j, "thread", (uint64_t)thread);
+	else
+		json_null(j, "thread");
+	json_u64(j, "calls", hot.ncalls);
+	scope_funcs(h, &hot, thread, used);
+	scope_edges(h, &hot, thread, used);
+	json_obj_end(j);
+	hot_free(&hot);
+	return ret;
+}
+
+/* the threads that get their own scope: the HTML_THREADS with the most time */
+static uint32_t busy_threads(struct html *h, const struct ctree *ct, uint8_t *pick)
+{
+	uint32_t nt = h->t->nthreads, *order = xmalloc((nt + 1) * sizeof(*order)), i, n = 0, k;
+	uint64_t *busy = xcalloc(nt + 1, sizeof(*busy));
+	uint32_t *root = xcalloc(ct->nnodes + 1, sizeof(*root));
+
+	/* root[i]: thread index + 1 of node i's thread root (parents come first) */
+	for (i = 1; i < ct->nnodes; i++) {
+		const struct ctree_node *nd = &ct->nodes[i];
+
+		uint32_t th = nd->func & ~CTREE_THREAD;
+
+		if (nd->func & CTREE_THREAD)
+			root[i] = th < nt ? th + 1 : 0;
+		else
+			root[i] = root[nd->parent];
+		if (root[i])	/* + 1: a thread of calls that took no time still counts */
+			busy[root[i] - 1] += nd->self_ns + !!(nd->func & CTREE_THREAD);
+	}
+	for (i = 0; i < nt; i++)
+		if (busy[i])
+			order[n++] = i;
+	k = n;
+	sort_total = busy;
+	qsort(order, n, sizeof(*order), by_total);	/* the most time first, then index */
+	if (n > HTML_THREADS)
+		n = HTML_THREADS;
+	for (i = 0; i < n; i++)
+		pick[order[i]] = 1;
+	if (k > n)
+		html_note(h, "thread_views", -1, n, k, 0, NULL);
+	free(root);
+	free(order);
+	free(busy);
+	return n;
+}
+
+/* the functions the sections name: name, module, file and line of the definition */
+static void funcs_json(struct html *h, const uint8_t *used)
+{
+	static const char *const cols[] = { "name", "module", "file", "line", NULL };
+	struct json *j = &h->j;
+	uint32_t i;
+
+	json_obj_begin(j, "functions");
+	columns(j, cols);
+	json_arr_begin(j, "rows");
+	for (i = 0; i < h->t->nfuncs; i++) {
+		uint64_t addr = h->t->funcs[i];
+		struct sym_info si = { 0 };
+
+		if (!used[i]) {
+			json_null(j, NULL);
+			continue;
+		}
+		json_arr_begin(j, NULL);
+		json_u64(j, NULL, html_str(h, sym_name(h->sym, addr, false)));
+		json_u64(j, NULL, html_str(h, sym_module_name(h->sym, addr)));
+		sym_resolve(h->sym, addr, false, &si);
+		if (si.file) {
+			json_u64(j, NULL, html_str(h, si.file));
+			json_u64(j, NULL, si.line);
+		} else {
+			json_null(j, NULL);
+			json_null(j, NULL);
+		}
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+/*
+ * "time": the call tree (per-thread roots: the page merges them for "all threads"), and
+ * per scope the functions and edges from hot_collect. Absent when no call was recorded.
+ * Return: 0, or -1 when a walk failed (reported).
+ */
+static int time_json(struct html *h, const struct ctree *ct)
+{
+	uint8_t *used, *pick;
+	uint32_t i;
+	int ret = 0;
+
+	if (!ct->ncalls)
+		return 0;
+	used = xcalloc(h->t->nfuncs + 1, 1);
+	pick = xcalloc(h->t->nthreads + 1, 1);
+	json_obj_begin(&h->j, "time");
+	json_u64(&h->j, "calls", ct->ncalls);
+	json_u64(&h->j, "self_sum_ns", ct->self_sum_ns);
+	tree_json(h, ct, used);
+	json_arr_begin(&h->j, "scopes");
+	ret = scope_json(h, -1, used);
+	if (h->thread < 0 && h->t->nthreads > 1 && busy_threads(h, ct, pick) > 1)
+		for (i = 0; i < h->t->nthreads && !ret; i++)
+			if (pick[i])
+				ret = scope_json(h, (int)i, used);
+	json_arr_end(&h->j);
+	funcs_json(h, used);
+	json_obj_end(&h->j);
+	free(pick);
+	free(used);
+	return ret;
+}
+
+/* ---- the trace's header, threads and marks ---- */
+
+static void header_json(struct html *h)
+{
+	const struct trace *t = h->t;
+	struct json *j = &h->j;
+
+	json_str(j, "path", t->path);
+	json_str(j, "program", t->exe && *t->exe ? t->exe : t->path);
+	json_str(j, "command", t->cmdline);
+	json_u64(j, "pid", t->pid ? t->pid : t->hdr.pid);
+	json_u64(j, "ppid", t->ppid);
+	json_u64(j, "duration_ns", t->duration_ns);
+	json_arr_begin(j, "recorded");
+	if (t->hdr.flags & TRACE_F_CALLS)
+		json_str(j, NULL, "calls");
+	if (t->hdr.flags & TRACE_F_MALLOC)
+		json_str(j, NULL, "malloc");
+	json_arr_end(j);
+	json_obj_begin(j, "events");
+	json_u64(j, "total", t->nevents);
+	json_u64(j, "calls", t->ncalls);
+	json_u64(j, "allocations", t->nallocs);
+	json_u64(j, "frees", t->nfrees);
+	json_u64(j, "reallocs", t->nreallocs);
+	json_u64(j, "lost", t->nlost);
+	json_obj_end(j);
+	if (t->damaged_chunks || t->truncated) {
+		json_obj_begin(j, "damaged");
+		json_u64(j, "chunks", t->damaged_chunks);
+		json_u64(j, "bytes", t->damaged_bytes);
+		json_bool(j, "truncated", t->truncated);
+		json_obj_end(j);
+	}
+	if (t->hdr.min_duration_ns)
+		json_u64(j, "min_duration_ns", t->hdr.min_duration_ns);
+	/* complete, incomplete, warnings (notes.c): the page's banners */
+	notes_json((struct trace *)t, j);
+	json_bool(j, "process_finished", t->end_seen);
+	if (h->thread >= 0)
+		json_u64(j, "thread_filter", (uint64_t)h->thread);
+}
+
+static void threads_json(struct html *h)
+{
+	const struct trace *t = h->t;
+	struct json *j = &h->j;
+	uint32_t i;
+
+	json_arr_begin(j, "threads");
 	for (i = 0; i < t->nthreads; i++) {
 		const struct trace_thread *th = &t->threads[i];
 
-		if (h->thread >= 0 && (uint32_t)h->thread != i)
-			continue;
-		fprintf(f, "<tr><td data-v=\"%u\">%u</td><td class=\"l\">", th->tid, th->tid);
-		fput_xml(th->name, f);
-		fputs("</td>", f);
-		num(f, th->first_ns, "ns");
-		num(f, th->last_ns, "ns");
-		num(f, th->last_ns >= th->first_ns ? th->last_ns - th->first_ns : 0, "ns");
-		fprintf(f, "<td class=\"l\">%s</td></tr>\n",
-			th->damaged ? "damaged chunk: cut short" :
-			th->cut ? "cut at process exit" :
-			th->complete ? "exited" : "no last chunk");
+		json_obj_begin(j, NULL);
+		json_u64(j, "index", i);
+		json_u64(j, "tid", th->tid);
+		json_str(j, "name", th->name);
+		json_u64(j, "first_ns", th->first_ns);
+		json_u64(j, "last_ns", th->last_ns);
+		json_str(j, "end", th->damaged ? "damaged chunk: cut short" :
+				   th->cut ? "cut at process exit" :
+				   th->complete ? "exited" : "no last chunk");
+		json_obj_end(j);
 	}
-	fputs("</tbody></table>\n", f);
-	if (!t->nmarks)
-		return;
-	fputs("<h2>Marks</h2>\n<table class=\"sort\"><thead><tr><th class=\"l\">label</th>"
-	      "<th>time</th><th>tid</th></tr></thead><tbody>\n", f);
+	json_arr_end(j);
+	json_arr_begin(j, "marks");
 	for (i = 0; i < t->nmarks; i++) {
-		if (h->thread >= 0 && t->marks[i].tid &&
-		    t->marks[i].tid != t->threads[h->thread].tid)
-			continue;
-		fputs("<tr><td class=\"l\">", f);
-		fput_xml(t->marks[i].label, f);
-		fputs("</td>", f);
-		num(f, t->marks[i].ns, "ns");
-		snprintf(a, sizeof(a), "%u", t->marks[i].tid);
-		/* tid 0: a mark set from outside (SIGUSR2), not by a thread of the program */
-		fprintf(f, "<td data-v=\"%u\">%s</td></tr>\n", t->marks[i].tid,
-			t->marks[i].tid ? a : "signal");
+		json_obj_begin(j, NULL);
+		json_str(j, "label", t->marks[i].label);
+		json_u64(j, "time_ns", t->marks[i].ns);
+		json_u64(j, "tid", t->marks[i].tid);	/* 0: set from outside (the mark signal) */
+		json_obj_end(j);
 	}
-	fputs("</tbody></table>\n", f);
+	json_arr_end(j);
 }
 
-/* qsort has no context argument: the tables being sorted (one report at a time) */
-static const struct ctree *sort_ct;
-
-static int by_self(const void *a, const void *b)
+/* One trace's object in "traces". Return: 0, or -1 when a walk failed (reported). */
+static int html_trace(struct html *h)
 {
-	const struct func_stat *x = &sort_ct->funcs[*(const uint32_t *)a];
-	const struct func_stat *y = &sort_ct->funcs[*(const uint32_t *)b];
+	struct ctree ct;
+	int ret;
 
-	if (x->self_ns != y->self_ns)
-		return x->self_ns > y->self_ns ? -1 : 1;
-	if (x->calls != y->calls)
-		return x->calls > y->calls ? -1 : 1;
-	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
-}
-
-/*
- * The hot-function table: the functions with the most self time (h->rows of them). Totals
- * come from the call tree; p50/p99 from hot_collect's pass over the exits, the percentiles
- * of the `functions` report (exact up to 256 calls, within 3.2% beyond).
- */
-static int hot_functions(struct html *h, int thread)
-{
-	struct ctree *ct = &h->ct;
-	struct hot hot = { 0 };
-	uint32_t *order, n = 0, i;
-	FILE *f = h->f;
-	int ret = 0;
-
-	fputs("<h2>Hot functions</h2>\n", f);
-	order = xmalloc((ct->nfuncs + 1) * sizeof(*order));
-	for (i = 0; i < ct->nfuncs; i++)
-		if (ct->funcs[i].calls && i < h->t->nfuncs)
-			order[n++] = i;
-	if (!n) {
-		fputs("<p class=\"note\">No function calls were recorded (the program was not "
-		      "built with -finstrument-functions, or calls were not recorded).</p>\n", f);
-		free(order);
-		return 0;
-	}
-	sort_ct = ct;
-	qsort(order, n, sizeof(*order), by_self);
-	if (n > h->rows) {
-		fprintf(f, "<p class=\"note\">The %u functions with the most self time "
-			   "of %u.</p>\n",
-			h->rows, n);
-		n = h->rows;
-	}
-	if (hot_collect(h->t, thread, 0, &hot) < 0)
-		ret = -1;
-
-	fputs("<table class=\"sort\"><thead><tr><th class=\"l\">function</th>"
-	      "<th class=\"l\">module</th><th>calls</th><th>total</th><th>self</th>"
-	      "<th>self %</th><th>avg</th><th>min</th><th>max</th><th>p50</th><th>p99</th>"
-	      "</tr></thead><tbody>\n", f);
-	for (i = 0; i < n; i++) {
-		const struct func_stat *fs = &ct->funcs[order[i]];
-		uint64_t addr = h->t->funcs[order[i]];
-		double pct = ct->self_sum_ns ? 100.0 * (double)fs->self_ns /
-						   (double)ct->self_sum_ns : 0;
-
-		fputs("<tr><td class=\"l\">", f);
-		fput_xml(sym_name(h->sym, addr, false), f);
-		fputs("</td><td class=\"l\">", f);
-		fput_xml(sym_module_name(h->sym, addr), f);
-		fputs("</td>", f);
-		num(f, fs->calls, NULL);
-		num(f, fs->total_ns, "ns");
-		num(f, fs->self_ns, "ns");
-		fprintf(f, "<td data-v=\"%.4f\">%.2f%%</td>", pct, pct);
-		num(f, fs->calls ? fs->total_ns / fs->calls : 0, "ns");
-		num(f, fs->min_ns, "ns");
-		num(f, fs->max_ns, "ns");
-		/* order[i] < t->nfuncs <= hot.cap: hot_collect sized funcs for every function */
-		num(f, hot_percentile(&hot.funcs[order[i]], 50), "ns");
-		num(f, hot_percentile(&hot.funcs[order[i]], 99), "ns");
-		fputs("</tr>\n", f);
-	}
-	fputs("</tbody></table>\n<p class=\"note\">total: inclusive time (a recursive function's "
-	      "inner calls are not counted twice); self: time not spent in recorded callees; "
-	      "p50/p99 exact for functions of up to 256 calls, beyond that within 3.2%.</p>\n",
-	      f);
-	hot_free(&hot);
-	free(order);
-	return ret;
-}
-
-/* one flame graph, inline (the page's script adds the zoom), or a note when it is empty */
-static void flame_section(struct html *h, struct flame *fl, const char *title, const char *id,
-			  const char *unit, const char *empty)
-{
-	struct svg_opts so = { .title = title, .unit = unit, .id = id, .width = 1200 };
-
-	fprintf(h->f, "<h2>");
-	fput_xml(title, h->f);
-	fprintf(h->f, "</h2>\n");
-	flame_finish(fl);
-	if (!fl->nodes[0].total) {
-		fprintf(h->f, "<p class=\"note\">%s</p>\n", empty);
-		return;
-	}
-	flame_svg(fl, &so, h->f);
-}
-
-/* a stack cell: the innermost frames, the whole stack in the tooltip */
-static void stack_cell(struct html *h, uint32_t id)
-{
-	struct trace_stack st = { 0 };
-	FILE *f = h->f;
-	uint32_t i;
-
-	if (id)
-		st = trace_stack_get(h->t, id);
-	fputs("<td class=\"l\" title=\"", f);
-	for (i = 0; i < st.nframes; i++) {
-		if (i)
-			fputs("&#10;", f);
-		fput_xml(sym_name(h->sym, st.frames[i].ip, st.frames[i].is_ra), f);
-	}
-	fputs("\">", f);
-	if (!st.nframes)
-		fputs("[no stack]", f);
-	for (i = 0; i < st.nframes && i < STACK_SHOWN; i++) {
-		if (i)
-			fputs("<br/>&#8592; ", f);
-		fput_xml(sym_name(h->sym, st.frames[i].ip, st.frames[i].is_ra), f);
-	}
-	if (st.nframes > STACK_SHOWN)
-		fprintf(f, "<br/>&#8592; &#8230; %u more", st.nframes - STACK_SHOWN);
-	fputs("</td>", f);
-}
-
-static const struct replay *sort_m;
-static int sort_by_leak;
-
-static int by_site(const void *a, const void *b)
-{
-	const struct replay_agg *x = &sort_m->aggs[*(const uint32_t *)a];
-	const struct replay_agg *y = &sort_m->aggs[*(const uint32_t *)b];
-	uint64_t vx = sort_by_leak ? x->live_bytes : x->bytes;
-	uint64_t vy = sort_by_leak ? y->live_bytes : y->bytes;
-
-	if (vx != vy)
-		return vx > vy ? -1 : 1;
-	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
-}
-
-/*
- * Top allocation sites (by bytes) or leaks (by leaked bytes, after the suppressions of the
- * `leaks` report, whose total is said below the table). One row per allocation stack.
- */
-static void sites(struct html *h, bool leaks)
-{
-	const struct replay *m = &h->m;
-	uint32_t *order, n = 0, i, total;
-	uint64_t bytes = 0, blocks = 0, sup_bytes = 0, sup_blocks = 0;
-	FILE *f = h->f;
-
-	fputs(leaks ? "<h2>Leaks</h2>\n" : "<h2>Top allocation sites</h2>\n", f);
-	order = xmalloc((m->naggs + 1) * sizeof(*order));
-	for (i = 0; i < m->naggs; i++) {
-		const struct replay_agg *s = &m->aggs[i];
-
-		if (leaks ? !s->live_blocks : !s->allocs)
-			continue;
-		if (leaks && h->supp && supp_match(h->supp, h->sym, h->t, i) >= 0) {
-			sup_bytes += s->live_bytes;
-			sup_blocks += s->live_blocks;
-			continue;
-		}
-		bytes += leaks ? s->live_bytes : s->bytes;
-		blocks += leaks ? s->live_blocks : s->allocs;
-		order[n++] = i;
-	}
-	total = n;
-	if (!n) {
-		fprintf(f, "<p class=\"note\">%s</p>\n",
-			leaks ? "No leaks: every block was freed (or suppressed)." :
-				"No allocations were recorded.");
-	} else {
-		char a[64], b[64];
-
-		sort_m = m;
-		sort_by_leak = leaks;
-		qsort(order, n, sizeof(*order), by_site);
-		if (n > h->rows)
-			n = h->rows;
-		fprintf(f, "<p class=\"note\">%s in %s blocks from %u stacks%s.</p>\n",
-			fmt_value(a, sizeof(a), bytes, "bytes"),
-			fmt_value(b, sizeof(b), blocks, NULL),
-			total, n < total ? " (the largest are listed)" : "");
-		fputs("<table class=\"sort\"><thead><tr>"
-		      "<th class=\"l\">stack (innermost first)</th>", f);
-		fputs(leaks ? "<th>bytes</th><th>blocks</th>" :
-			      "<th>bytes</th><th>allocations</th><th>avg</th><th>leaked</th>", f);
-		fputs("</tr></thead><tbody>\n", f);
-		for (i = 0; i < n; i++) {
-			const struct replay_agg *s = &m->aggs[order[i]];
-
-			fputs("<tr>", f);
-			stack_cell(h, order[i]);
-			if (leaks) {
-				num(f, s->live_bytes, "bytes");
-				num(f, s->live_blocks, NULL);
-			} else {
-				num(f, s->bytes, "bytes");
-				num(f, s->allocs, NULL);
-				num(f, s->allocs ? s->bytes / s->allocs : 0, "bytes");
-				num(f, s->live_bytes, "bytes");
-			}
-			fputs("</tr>\n", f);
-		}
-		fputs("</tbody></table>\n", f);
-	}
-	if (leaks && sup_blocks) {
-		char a[64], b[64];
-
-		fprintf(f, "<p class=\"note\">Suppressed (C library and loader allocations that "
-			   "live until exit by design, or --suppressions): %s in %s blocks.</p>\n",
-			fmt_value(a, sizeof(a), sup_bytes, "bytes"),
-			fmt_value(b, sizeof(b), sup_blocks, NULL));
-	}
-	free(order);
-}
-
-/* The sections of one trace; the page head is written before the first one. */
-static int html_trace(struct html *h, int index, int ntraces)
-{
-	const struct trace *t = h->t;
-	struct flame fl;
-	const char *prog;
-	char id[32];
-	int ret = -1;
-
-	if (ctree_build(h->t, h->thread, false, &h->ct) < 0)
-		return -1;
-	if (export_replay(h->t, h->thread, &h->m) < 0)
-		return -1;
-	h->sym = sym_open(t);
-	sym_set_demangle(h->sym, h->o->demangle);
-
-	prog = t->exe && *t->exe ? t->exe : t->path;
-	if (!index) {
-		fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-		      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
-		      "<title>perfshim: ", h->f);
-		fput_xml(prog, h->f);
-		fprintf(h->f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", css);
-	}
-	fputs("<h1>perfshim report: ", h->f);
-	fput_xml(prog, h->f);
-	if (ntraces > 1)
-		fprintf(h->f, " (pid %u)", t->pid ? t->pid : t->hdr.pid);
-	fputs("</h1>\n<p class=\"cmd\">", h->f);
-	fput_xml(t->cmdline ? t->cmdline : "", h->f);
-	fputs("</p>\n<p class=\"note\">trace ", h->f);
-	fput_xml(t->path, h->f);
-	if (h->thread >= 0)
-		fprintf(h->f, ", thread %u only", t->threads[h->thread].tid);
-	fputs("</p>\n", h->f);
-
-	summary(h);
-	ret = hot_functions(h, h->thread);
-
-	flame_init(&fl);
-	flame_of_ctree(t, &h->ct, h->sym, &fl, 0);
-	snprintf(id, sizeof(id), index ? "flame-time-%d" : "flame-time", index);
-	flame_section(h, &fl, "Time flame graph (self time per call path)", id, "ns",
-		      "No function calls were recorded.");
-	flame_free(&fl);
-	flame_init(&fl);
-	flame_of_sites(t, &h->m, M_ALLOC_BYTES, h->sym, NULL, &fl, 0);
-	snprintf(id, sizeof(id), index ? "flame-alloc-%d" : "flame-alloc", index);
-	flame_section(h, &fl, "Allocation flame graph (bytes allocated per stack)", id, "bytes",
-		      "No allocations were recorded.");
-	flame_free(&fl);
-
-	sites(h, false);
-	sites(h, true);
-	threads_marks(h);
-	return ret;
-}
-
-/*
- * report_html - `perfshim-analyze html [-o FILE] [--limit N] [--thread TID] TRACE...`.
- * @t is the first trace; with several (a process and its children) the page has the
- * sections of each in turn. Return: 0, or -1 after one error line.
- */
-int report_html(struct trace *t, const struct opts *o)
-{
-	struct html h = { .o = o, .rows = o->limit > 0 ? (unsigned)o->limit : HTML_ROWS };
-	int n = o->ntraces > 1 ? o->ntraces : 1, i, done = 0, ret = 0;
-	struct suppressions *supp = NULL;
-
-	if (!o->no_suppress) {
-		supp = supp_load(o->suppressions, true);
-		if (!supp)
-			return -1;
-	}
-	h.f = export_open(o);
-	if (!h.f) {
-		ret = -1;
+	ret = ctree_build(h->t, h->thread, true, &ct);
+	if (ret < 0)
 		goto out;
+	h->sym = sym_open(h->t);
+	sym_set_demangle(h->sym, h->o->demangle);
+	json_obj_begin(&h->j, NULL);
+	header_json(h);
+	ret = time_json(h, &ct);
+	if (!ret)
+		ret = html_memory(h);
+	threads_json(h);
+	tables_json(h);
+	json_obj_end(&h->j);
+out:
+	ctree_free(&ct);
+	return ret;
+}
+
+/* ---- the page ---- */
+
+/*
+ * The data goes into <script type="application/json">: '<', '>' and '&' can only be inside
+ * JSON strings, where \u003c and the like mean the same. So no "</script>", no markup and
+ * no "]]>" can appear, and the page stays well-formed XML as well as HTML.
+ */
+static ssize_t safe_write(void *cookie, const char *buf, size_t n)
+{
+	FILE *out = cookie;
+	size_t i, from = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *rep = buf[i] == '<' ? "\\u003c" : buf[i] == '>' ? "\\u003e" :
+				  buf[i] == '&' ? "\\u0026" : NULL;
+
+		if (!rep)
+			continue;
+		fwrite(buf + from, 1, i - from, out);
+		fputs(rep, out);
+		from = i + 1;
 	}
+	fwrite(buf + from, 1, n - from, out);
+	return ferror(out) ? -1 : (ssize_t)n;
+}
+
+static FILE *safe_open(FILE *out)
+{
+	cookie_io_functions_t io = { .write = safe_write };
+	FILE *f = fopencookie(out, "w", io);
+
+	if (!f)
+		pr_err("out of memory");
+	return f;
+}
+
+/*
+ * Write the page template up to its next "@NAME@" marker; return NAME's index in @names
+ * (and move *@p past the marker), or -1 at the end of the template.
+ */
+static int page_until(FILE *f, const char **p, const char *const *names)
+{
+	const char *s = *p, *at;
+	int k;
+
+	while ((at = strchr(s, '@'))) {
+		for (k = 0; names[k]; k++) {
+			size_t l = strlen(names[k]);
+
+			if (!strncmp(at + 1, names[k], l) && at[l + 1] == '@') {
+				fwrite(*p, 1, (size_t)(at - *p), f);
+				*p = at + l + 2;
+				return k;
+			}
+		}
+		s = at + 1;
+	}
+	fputs(*p, f);
+	*p += strlen(*p);
+	return -1;
+}
+
+static const char *const markers[] = { "TITLE", "CSS", "DATA", "JS", NULL };
+enum { MK_TITLE, MK_CSS, MK_DATA, MK_JS };
+
+static void budget_json(struct json *j)
+{
+	json_obj_begin(j, "budget");
+	json_u64(j, "call_tree_nodes", HTML_TREE_NODES);
+	json_u64(j, "functions", HTML_FUNCS);
+	json_u64(j, "edges", HTML_EDGES);
+	json_u64(j, "sites", HTML_SITES);
+	json_u64(j, "thread_views", HTML_THREADS);
+	json_u64(j, "memory_thread_views", HTML_MEM_THREADS);
+	json_obj_end(j);
+}
+
+/* The traces of the page, each as an object of "traces". Return: 0 or -1 (reported). */
+static int traces_json(struct html *h, struct trace *t, int *done)
+{
+	const struct opts *o = h->o;
+	int n = o->ntraces > 1 ? o->ntraces : 1, i, ret = 0;
+
+	json_init(&h->j, h->f);
+	json_obj_begin(&h->j, NULL);
+	json_str(&h->j, "schema", "perfshim-html/1");
+	budget_json(&h->j);
+	json_arr_begin(&h->j, "traces");
 	for (i = 0; i < n && !ret; i++) {
 		struct trace *ti = t;
 
@@ -485,32 +795,68 @@ int report_html(struct trace *t, const struct opts *o)
 			ret = -1;
 			break;
 		}
-		h.t = ti;
-		h.supp = supp;
-		h.thread = opts_thread(ti, o);
-		if (h.thread != -2) {
-			ret = html_trace(&h, done, n);
-			done++;
+		h->t = ti;
+		h->thread = opts_thread(ti, o);
+		if (h->thread != -2) {
+			ret = html_trace(h);
+			(*done)++;
 		}
-		sym_close(h.sym);
-		h.sym = NULL;
-		ctree_free(&h.ct);
-		replay_free(&h.m);
+		sym_close(h->sym);
+		h->sym = NULL;
+		tables_free(h);
 		if (i)
 			trace_close(ti);
 	}
+	json_arr_end(&h->j);
+	json_obj_end(&h->j);
+	return ret;
+}
+
+/*
+ * report_html - `perfshim-analyze html [-o FILE] [--limit N] [--thread TID] TRACE...`.
+ * @t is the first trace; with several (a process and its children) the page has a trace
+ * selector. Return: 0, or -1 after one error line.
+ */
+int report_html(struct trace *t, const struct opts *o)
+{
+	struct html h = { .o = o, .rows = o->limit > 0 ? (uint32_t)o->limit : 0 };
+	const char *p = html_asset_page;
+	int done = 0, ret = 0, k;
+
+	if (!o->no_suppress) {
+		h.supp = supp_load(o->suppressions, true);
+		if (!h.supp)
+			return -1;
+	}
+	h.page = export_open(o);
+	if (!h.page) {
+		ret = -1;
+		goto out;
+	}
+	while ((k = page_until(h.page, &p, markers)) >= 0) {
+		if (k == MK_TITLE) {
+			fput_xml(t->exe && *t->exe ? t->exe : t->path, h.page);
+		} else if (k == MK_CSS) {
+			fputs(html_asset_css, h.page);
+		} else if (k == MK_JS) {
+			fputs(html_asset_js, h.page);
+		} else if (k == MK_DATA) {
+			fflush(h.page);
+			h.f = safe_open(h.page);
+			ret = traces_json(&h, t, &done);
+			fclose(h.f);
+			h.f = NULL;
+		}
+	}
 	if (!ret && !done) {
 		__pr_log("error: ", "no thread %u in %s", o->thread_tid,
-			 n > 1 ? "these traces" : t->path);
+			 o->ntraces > 1 ? "these traces" : t->path);
 		ret = -1;
 	}
-	if (done)
-		fprintf(h.f, "<script>//<![CDATA[\n%s%s//]]>\n</script>\n</body>\n</html>\n",
-			sort_js, flame_svg_script());
-	if (export_close(h.f, o) < 0)
+	if (export_close(h.page, o) < 0)
 		ret = -1;
 out:
-	if (supp)
-		supp_free(supp);
+	if (h.supp)
+		supp_free(h.supp);
 	return ret;
 }

@@ -52,6 +52,7 @@ int report_marks(struct trace *t, const struct opts *o)
 
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
+		notes_json(t, &j);
 		json_u64(&j, "duration_ns", end.ns);
 		json_arr_begin(&j, "marks");
 		for (i = 0; i < n; i++) {
@@ -65,6 +66,7 @@ int report_marks(struct trace *t, const struct opts *o)
 		json_obj_end(&j);
 		json_finish(&j);
 	} else if (o->format == FMT_CSV) {
+		notes_comment(t, stdout, "# ");
 		printf("label,time_ns,tid\n");
 		for (i = 0; i < n; i++) {
 			const char *s;
@@ -93,6 +95,7 @@ int report_marks(struct trace *t, const struct opts *o)
 			table_add(tb, v[i]->label, fmt_ns(a, sizeof(a), v[i]->ns),
 				  i ? fmt_ns(b, sizeof(b), v[i]->ns - v[i - 1]->ns) : "", who);
 		}
+		notes_text(t, stdout);
 		printf("Marks of %s (%u recorded; start and end are implicit)\n", t->path,
 		       t->nmarks);
 		table_print(tb, stdout);

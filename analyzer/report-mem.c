@@ -130,11 +130,12 @@ static int mem_load(struct mem *m, struct trace *t, const struct opts *o)
 	memset(m, 0, sizeof(*m));
 	m->t = t;
 	m->o = o;
-	if (!(t->hdr.flags & TRACE_F_MALLOC))
-		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
-			t->path);
 	if (replay_run(&m->r, t) < 0)
 		return -1;
+	/* after the walk: the contents decide (a header that says otherwise is warned about) */
+	if (!(t->hdr.flags & TRACE_F_MALLOC) && !t->nallocs && !t->nfrees && !t->nreallocs)
+		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
+			t->path);
 	m->sym = replay_symbols(t, o);
 	if (!m->sym)
 		return -1;
@@ -243,7 +244,7 @@ static bool at_peak(const struct site *s)
 	return s->at_peak_bytes > 0;
 }
 
-static int parse_sort(const char *name, enum site_order *by)
+static int sort_key(const char *name, enum site_order *by)
 {
 	static const struct {
 		const char *name;
@@ -263,8 +264,22 @@ static int parse_sort(const char *name, enum site_order *by)
 			*by = keys[i].by;
 			return 0;
 		}
-	__pr_log("error: ", "unknown --sort %s for memory (bytes, count, peak, leaked, temporary)\n",
-		 name);
+	return -1;
+}
+
+/** mem_sort_ok - whether memory takes --sort=@name (main.c says bad usage otherwise). */
+bool mem_sort_ok(const char *name)
+{
+	enum site_order by;
+
+	return sort_key(name, &by) == 0;
+}
+
+static int parse_sort(const char *name, enum site_order *by)
+{
+	if (sort_key(name, by) == 0)
+		return 0;
+	__pr_log("error: ", "unknown --sort %s for memory (%s)\n", name, MEM_SORT_KEYS);
 	return -1;
 }
 
@@ -314,6 +329,8 @@ static void memory_json(struct mem *m, FILE *f, const uint32_t *idx, uint32_t n)
 
 	json_init(&j, f);
 	json_obj_begin(&j, NULL);
+	notes_json(m->t, &j);
+	json_bool(&j, "process_finished", m->t->end_seen);
 	json_u64(&j, "allocations", r->allocs);
 	json_u64(&j, "frees", r->frees);
 	json_u64(&j, "bytes_allocated", r->bytes_alloc);
@@ -407,6 +424,7 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 	uint32_t i, nh, *holders;
 	unsigned k;
 
+	notes_text(m->t, f);
 	fprintf(f, "Memory\n");
 	fprintf(f, "  allocations     %s (%s)\n", fmt_count(a, sizeof(a), r->allocs),
 		fmt_bytes(b, sizeof(b), r->bytes_alloc));
@@ -421,12 +439,18 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 	fprintf(f, "  peak            %s in %s blocks at %s", fmt_bytes(a, sizeof(a), r->peak_bytes),
 		fmt_count(b, sizeof(b), r->peak_blocks), fmt_ns(c, sizeof(c), r->peak_ns));
 	fprintf(f, " (%s bytes)\n", fmt_count(a, sizeof(a), r->peak_bytes));
-	fprintf(f, "  leaked          %s in %s blocks (as `leaks`: after suppressions)\n",
-		fmt_bytes(a, sizeof(a), r->live_bytes - m->supp_bytes),
-		fmt_count(b, sizeof(b), r->live_blocks - m->supp_blocks));
+	if (m->t->end_seen)
+		fprintf(f, "  leaked          %s in %s blocks (as `leaks`: after suppressions)\n",
+			fmt_bytes(a, sizeof(a), r->live_bytes - m->supp_bytes),
+			fmt_count(b, sizeof(b), r->live_blocks - m->supp_blocks));
+	else
+		fprintf(f, "  live at stop    %s in %s blocks after suppressions (%s)\n",
+			fmt_bytes(a, sizeof(a), r->live_bytes - m->supp_bytes),
+			fmt_count(b, sizeof(b), r->live_blocks - m->supp_blocks), NOTES_UNFINISHED);
 	fprintf(f, "  live at end     %s in %s blocks, %s of them suppressed\n",
 		fmt_bytes(a, sizeof(a), r->live_bytes), fmt_count(b, sizeof(b), r->live_blocks),
 		fmt_bytes(c, sizeof(c), m->supp_bytes));
+
 	if (r->overlaps || m->t->nlost)
 		fprintf(f, "  warning: %s events lost by the recorder, %s blocks replaced "
 			"without a free: figures may be short\n",
@@ -476,6 +500,8 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 		"allocation). Unknown frees release\nblocks never seen allocated; they are counted, "
 		"not matched. Temporary: freed by its own\nthread before that thread allocated "
 		"again. Stacks are innermost first (a < its caller).\n");
+	if (replay_truncated_shown())
+		fprintf(f, "%s.\n", TRACE_TRUNCATED_LEGEND);
 }
 
 /**
@@ -565,6 +591,9 @@ int report_leaks(struct trace *t, const struct opts *o)
 			n = (uint32_t)o->limit;
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
+		notes_json(t, &j);
+		/* false: the blocks were live when recording stopped, not necessarily leaked */
+		json_bool(&j, "process_finished", t->end_seen);
 		json_u64(&j, "leaked_bytes", bytes);
 		json_u64(&j, "leaked_blocks", blocks);
 		json_arr_begin(&j, "leaks");
@@ -601,9 +630,16 @@ int report_leaks(struct trace *t, const struct opts *o)
 		struct table *tb = table_new(3, hdr, "rrl");
 
 		limit = o->limit > 0 ? (uint32_t)o->limit : UINT32_MAX;
-		fprintf(stdout, "Leaks: %s bytes in %s blocks from %u stack%s\n",
-			fmt_count(a, sizeof(a), bytes), fmt_count(b, sizeof(b), blocks), n,
-			n == 1 ? "" : "s");
+		notes_text(t, stdout);
+		if (!t->end_seen)
+			fprintf(stdout, "Note: %s.\nLive when recording stopped: %s bytes in %s "
+				"blocks from %u stack%s\n", NOTES_UNFINISHED,
+				fmt_count(a, sizeof(a), bytes), fmt_count(b, sizeof(b), blocks), n,
+				n == 1 ? "" : "s");
+		else
+			fprintf(stdout, "Leaks: %s bytes in %s blocks from %u stack%s\n",
+				fmt_count(a, sizeof(a), bytes), fmt_count(b, sizeof(b), blocks), n,
+				n == 1 ? "" : "s");
 		for (i = 0; i < n && i < limit; i++) {
 			const struct site *l = &m.sites[idx[i]];
 			char c[32];
@@ -635,6 +671,8 @@ int report_leaks(struct trace *t, const struct opts *o)
 		if (m.r.unknown_frees)
 			fprintf(stdout, "Unknown frees (blocks allocated before recording): %s\n",
 				fmt_count(a, sizeof(a), m.r.unknown_frees));
+		if (replay_truncated_shown())
+			fprintf(stdout, "%s.\n", TRACE_TRUNCATED_LEGEND);
 	}
 	fflush(stdout);
 	ret = 0;

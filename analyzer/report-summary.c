@@ -60,6 +60,7 @@ static void json_stack(struct json *j, const char *key, struct symbols *sym,
 	for (i = 0; i < st.nframes; i++)
 		json_str(j, NULL, sym_name(sym, st.frames[i].ip, st.frames[i].is_ra));
 	json_arr_end(j);
+	json_bool(j, "truncated", trace_stack_truncated(t, id));
 }
 
 static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
@@ -72,6 +73,8 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 	json_init(&j, stdout);
 	json_obj_begin(&j, NULL);
 	json_str(&j, "trace", t->path);
+	notes_json(t, &j);
+	json_bool(&j, "process_finished", t->end_seen);
 	json_str(&j, "program", t->exe);
 	json_str(&j, "cmdline", t->cmdline);
 	json_u64(&j, "pid", t->pid);
@@ -164,6 +167,7 @@ static void summary_text(struct trace *t, struct hot *h, struct symbols *sym,
 	uint32_t i, n, named = 0;
 	struct top *top;
 
+	notes_text(t, stdout);
 	printf("Trace:      %s\n", t->path);
 	printf("Program:    %s\n", t->exe ? t->exe : "(unknown)");
 	if (t->cmdline)
@@ -226,15 +230,18 @@ static void summary_text(struct trace *t, struct hot *h, struct symbols *sym,
 	printf("  peak         %s at %s\n", fmt_bytes(a, sizeof(a), ms->peak_bytes),
 	       fmt_ns(b, sizeof(b), ms->peak_time_ns));
 	printf("  temporary    %s allocations\n", fmt_count(a, sizeof(a), ms->temporary));
-	printf("  leaked       %s in %s blocks\n", fmt_bytes(a, sizeof(a), ms->leaked_bytes),
-	       fmt_count(b, sizeof(b), ms->leaked_blocks));
+	printf("  %s %s in %s blocks%s\n", t->end_seen ? "leaked      " : "live at stop",
+	       fmt_bytes(a, sizeof(a), ms->leaked_bytes), fmt_count(b, sizeof(b), ms->leaked_blocks),
+	       t->end_seen ? "" : " (" NOTES_UNFINISHED ")");
 	if (ms->ntop) {
-		printf("\nTop leaks:\n");
+		printf("\n%s:\n", t->end_seen ? "Top leaks" : "Top blocks live when recording stopped");
 		for (i = 0; i < ms->ntop; i++)
-			printf("  %10s in %6s blocks  from %s\n",
+			printf("  %10s in %6s blocks  from %s%s\n",
 			       fmt_bytes(a, sizeof(a), ms->top[i].bytes),
 			       fmt_count(b, sizeof(b), ms->top[i].blocks),
-			       stack_top(sym, t, ms->top[i].stack));
+			       stack_top(sym, t, ms->top[i].stack),
+			       trace_stack_truncated(t, ms->top[i].stack) ?
+			       " (stack " TRACE_TRUNCATED_FRAME ")" : "");
 	}
 }
 
@@ -255,7 +262,8 @@ int report_summary(struct trace *t, const struct opts *o)
 		return -1;
 	}
 	memset(&ms, 0, sizeof(ms));
-	if (t->hdr.flags & TRACE_F_MALLOC) {
+	/* the contents decide (a header that says otherwise is warned about) */
+	if ((t->hdr.flags & TRACE_F_MALLOC) || t->nallocs || t->nfrees || t->nreallocs) {
 		if (mem_summarize(t, o, &ms) < 0) {
 			hot_free(&h);
 			return -1;

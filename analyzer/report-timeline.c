@@ -200,15 +200,17 @@ static const char *verdict_text(const struct verdict *v, char *buf, size_t len)
 	return buf;
 }
 
-static void timeline_json(const struct timeline *tl, const struct trace *t, struct symbols *sym,
-			  const struct verdict *v)
+/* the JSON object (under @key, or a top-level value when NULL) into @jw */
+static void timeline_json(struct json *jw, const char *key, const struct timeline *tl,
+			  const struct trace *t, struct symbols *sym, const struct verdict *v)
 {
-	struct json j;
+	struct json j = *jw;
 	char buf[64];
 	uint32_t i;
 
-	json_init(&j, stdout);
-	json_obj_begin(&j, NULL);
+	json_obj_begin(&j, key);
+	if (!key)	/* a document of its own (html embeds the object and says it itself) */
+		notes_json((struct trace *)t, &j);
 	json_u64(&j, "duration_ns", tl->end_ns);
 	json_u64(&j, "interval_ns", tl->end_ns / NSTEPS);
 	json_str(&j, "verdict", v->grows ? "grows" : "steady");
@@ -248,7 +250,7 @@ static void timeline_json(const struct timeline *tl, const struct trace *t, stru
 	}
 	json_arr_end(&j);
 	json_obj_end(&j);
-	json_finish(&j);
+	*jw = j;
 }
 
 /* CSV: one row per sample; "mark" names the marks since the previous sample. */
@@ -256,6 +258,7 @@ static void timeline_csv(const struct timeline *tl, const struct trace *t)
 {
 	uint32_t i, m;
 
+	notes_comment((struct trace *)t, stdout, "# ");
 	printf("time_ns,live_bytes,live_blocks,rss_bytes,mark\n");
 	for (i = 0; i < tl->n; i++) {
 		const struct sample *s = &tl->s[i];
@@ -318,6 +321,7 @@ static void timeline_text(const struct timeline *tl, const struct trace *t, stru
 	uint32_t i, m;
 	bool rss = false;
 
+	notes_text((struct trace *)t, stdout);
 	printf("Timeline of %s: %s, sampled every %s\n", t->path, fmt_ns(a, sizeof(a), tl->end_ns),
 	       fmt_ns(b, sizeof(b), tl->end_ns / NSTEPS));
 	for (i = 0; i < tl->n; i++)
@@ -346,6 +350,47 @@ static void timeline_text(const struct timeline *tl, const struct trace *t, stru
 	for (i = 0; v->grows && i < v->nsus && i < NSUSPECTS; i++)
 		printf("  %12s/s  %s\n", fmt_bytes(a, sizeof(a), (uint64_t)llround(v->sus[i]->rate)),
 		       replay_text_stack(t, sym, v->sus[i]->stack, st, sizeof(st)));
+	if (replay_truncated_shown())
+		printf("%s.\n", TRACE_TRUNCATED_LEGEND);
+}
+
+/* The replay stopped at the sample times, the symbols and the verdict. Return: 0 or -1. */
+static int timeline_load(struct trace *t, const struct opts *o, struct timeline *tl,
+			 struct replay *r, struct symbols **sym, struct verdict *v)
+{
+	memset(r, 0, sizeof(*r));
+	if (trace_find_mark(t, "end", &tl->end_ns) < 0)
+		return -1;
+	tl->half = NSTEPS / 2;
+	r->stop = tl_stop;
+	r->next_stop = 0;
+	r->other = tl_other;
+	r->arg = tl;
+	if (replay_run(r, t) < 0)
+		return -1;
+	*sym = replay_symbols(t, o);
+	if (!*sym)
+		return -1;
+	judge(tl, t, *sym, v);
+	return 0;
+}
+
+static void timeline_drop(struct timeline *tl, struct replay *r, struct symbols *sym,
+			  struct verdict *v)
+{
+	uint32_t i;
+
+	for (i = 0; i < v->nsus; i++) {
+		free(v->sus[i]->key);
+		free(v->sus[i]);
+	}
+	free(v->sus);
+	for (i = 0; i <= NSTEPS; i++)
+		free(tl->snap[i]);
+	free(tl);
+	if (sym)
+		sym_close(sym);
+	replay_free(r);
 }
 
 /**
@@ -359,45 +404,47 @@ int report_timeline(struct trace *t, const struct opts *o)
 	struct symbols *sym = NULL;
 	struct verdict v = { 0 };
 	struct replay r;
-	uint32_t i;
 	int ret = -1;
 
-	memset(&r, 0, sizeof(r));
-	if (trace_find_mark(t, "end", &tl->end_ns) < 0)
-		goto out;
-	if (!(t->hdr.flags & TRACE_F_MALLOC))
+	if (!(t->hdr.flags & TRACE_F_MALLOC) && !t->nallocs && !t->nfrees && !t->nreallocs)
 		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
 			t->path);
-	tl->half = NSTEPS / 2;
-	r.stop = tl_stop;
-	r.next_stop = 0;
-	r.other = tl_other;
-	r.arg = tl;
-	if (replay_run(&r, t) < 0)
+	if (timeline_load(t, o, tl, &r, &sym, &v) < 0)
 		goto out;
-	sym = replay_symbols(t, o);
-	if (!sym)
-		goto out;
-	judge(tl, t, sym, &v);
-	if (o->format == FMT_JSON)
-		timeline_json(tl, t, sym, &v);
-	else if (o->format == FMT_CSV)
+	if (o->format == FMT_JSON) {
+		struct json j;
+
+		json_init(&j, stdout);
+		timeline_json(&j, NULL, tl, t, sym, &v);
+		json_finish(&j);
+	} else if (o->format == FMT_CSV) {
 		timeline_csv(tl, t);
-	else
+	} else {
 		timeline_text(tl, t, sym, &v);
+	}
 	fflush(stdout);
 	ret = 0;
 out:
-	for (i = 0; i < v.nsus; i++) {
-		free(v.sus[i]->key);
-		free(v.sus[i]);
+	timeline_drop(tl, &r, sym, &v);
+	return ret;
+}
+
+/**
+ * timeline_emit - the object `timeline --format=json` prints for @t, under @key of @j (the
+ * html report embeds it). Return: 0, or -1 when the trace could not be decoded (reported).
+ */
+int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key)
+{
+	struct timeline *tl = xcalloc(1, sizeof(*tl));
+	struct symbols *sym = NULL;
+	struct verdict v = { 0 };
+	struct replay r;
+	int ret = -1;
+
+	if (timeline_load(t, o, tl, &r, &sym, &v) == 0) {
+		timeline_json(j, key, tl, t, sym, &v);
+		ret = 0;
 	}
-	free(v.sus);
-	for (i = 0; i <= NSTEPS; i++)
-		free(tl->snap[i]);
-	free(tl);
-	if (sym)
-		sym_close(sym);
-	replay_free(&r);
+	timeline_drop(tl, &r, sym, &v);
 	return ret;
 }

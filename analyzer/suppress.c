@@ -22,8 +22,11 @@
 #define PR_FMT "suppress"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "analyzer/analyze.h"
 
@@ -134,19 +137,44 @@ static char *trim(char *p)
 	return p;
 }
 
+/*
+ * open_regular - @path for reading, refused unless it is a regular file. O_NONBLOCK: opening
+ * a FIFO must not wait for a writer. Return: the stream, or NULL after one error line.
+ */
+static FILE *open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0) {
+		__pr_log("error: ", "cannot read suppressions %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		__pr_log("error: ", "cannot read suppressions %s: not a regular file\n", path);
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		__pr_log("error: ", "cannot read suppressions %s: %s\n", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 /* Read LSan rules from @path. Return: 0, or -1 after one error line. */
 static int load_file(struct suppressions *s, const char *path)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = open_regular(path);
 	char *line = NULL, *p, text[TRACE_MAX_STRING + 64];
 	size_t cap = 0;
 	unsigned lineno = 0;
 	int ret = -1;
 
-	if (!f) {
-		__pr_log("error: ", "cannot read suppressions %s: %s\n", path, strerror(errno));
+	if (!f)
 		return -1;
-	}
 	while (getline(&line, &cap, f) >= 0) {
 		lineno++;
 		p = trim(line);

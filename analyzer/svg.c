@@ -2,8 +2,8 @@
 /*
  * The flame tree (a trie of frame names with values) and its two renderings: folded stacks as
  * flamegraph.pl reads them, and a self-contained SVG flame graph (static layout that renders
- * without scripts; a small inline script adds click-to-zoom). Used by report-flame.c and
- * report-html.c; analyzer/export.h declares it.
+ * without scripts; a small inline script adds click-to-zoom, reset and search). Used by
+ * report-flame.c; analyzer/export.h declares it.
  */
 #define PR_FMT "svg"
 #include <inttypes.h>
@@ -37,6 +37,7 @@ static uint32_t node_new(struct flame *fl, uint32_t parent, uint32_t name)
 	n->parent = parent;
 	n->name = name;
 	n->first_child = n->next = NONE;
+	n->depth = fl->nnodes ? fl->nodes[parent].depth + 1 : 0;
 	return fl->nnodes++;
 }
 
@@ -101,6 +102,26 @@ uint32_t flame_child(struct flame *fl, uint32_t parent, uint32_t name)
 	return v->w;
 }
 
+/*
+ * flame_step - the node a frame named @name gets below @parent: its child of that name
+ * (created if new), except on a path already FLAME_FOLD_DEPTH frames deep, where a function
+ * that is on the path folds back into its nearest activation (export.h). The walk up ends
+ * at the first match, so direct recursion costs one step.
+ */
+uint32_t flame_step(struct flame *fl, uint32_t parent, uint32_t name)
+{
+	uint32_t a;
+
+	if (fl->nodes[parent].depth >= FLAME_FOLD_DEPTH) {
+		for (a = parent; a; a = fl->nodes[a].parent)
+			if (fl->nodes[a].name == name) {
+				fl->folded++;
+				return a;
+			}
+	}
+	return flame_child(fl, parent, name);
+}
+
 /* flame_add - add @value to the self value of path @names[0..n) (outermost first) below @node. */
 void flame_add(struct flame *fl, uint32_t node, const uint32_t *names, unsigned n,
 	       uint64_t value)
@@ -108,7 +129,7 @@ void flame_add(struct flame *fl, uint32_t node, const uint32_t *names, unsigned 
 	unsigned i;
 
 	for (i = 0; i < n; i++)
-		node = flame_child(fl, node, names[i]);
+		node = flame_step(fl, node, names[i]);
 	fl->nodes[node].self += value;
 }
 
@@ -207,7 +228,8 @@ void flame_folded(const struct flame *fl, FILE *f)
 #define FONT_SIZE 12
 #define FONT_W 0.59		/* average glyph width / font size (Verdana-like) */
 #define XPAD 10
-#define TOP 54			/* title, subtitle, hint */
+#define TOP0 54			/* title, subtitle, hint */
+#define NOTE_H 14		/* a warning line under them (svg_opts.notes) */
 #define BOTTOM 28		/* details line */
 #define MIN_PX 0.1		/* narrower frames are not drawn (flamegraph.pl does the same) */
 
@@ -248,7 +270,12 @@ static void fput_fit(const char *name, double width, FILE *f)
 	free(cut);
 }
 
-/* The zoom script: reads the static layout, so the picture is complete without it. */
+/*
+ * The script: reads the static layout, so the picture is complete without it. Click a frame
+ * to zoom, "Reset zoom" (or the bottom frame) to go back; "Search" (or Ctrl-F) highlights
+ * the frames whose name holds a text and says what share of the whole they cover, each
+ * matched frame counted once with the matched frames above it (data-v: a frame's value).
+ */
 static const char zoom_js[] =
 	"(function(){\n"
 	"function fit(g,w){\n"
@@ -257,16 +284,17 @@ static const char zoom_js[] =
 	" t.textContent=k<3?'':n.length<=k?n:n.slice(0,k-2)+'..';}\n"
 	"function setup(svg){\n"
 	" var W=+svg.getAttribute('data-w'),P=10,gs=svg.querySelectorAll('g.f'),\n" /* XPAD */
-	"  det=svg.querySelector('.details');\n"
+	"  det=svg.querySelector('.details'),root=gs[0];\n"
 	" gs.forEach(function(g){var r=g.querySelector('rect');\n"
 	"  g.ox=+r.getAttribute('x');g.ow=+r.getAttribute('width');g.oy=+r.getAttribute('y');\n"
+	"  g.of=r.getAttribute('fill');\n"
 	"  g.onmouseover=function(){if(det)\n"
 	"   det.textContent=g.querySelector('title').textContent.replace('\\n',' ');};\n"
 	"  g.onmouseout=function(){if(det)det.textContent=' ';};\n"
 	"  g.onclick=function(){zoom(g);};});\n"
 	/* frames below the clicked one (its callers) span the width, dimmed; frames above it
 	 * inside its range scale up; everything else hides. The bottom frame resets. */
-	" function zoom(z){var x0=z.ox,w0=z.ow,s=(W-2*P)/w0;\n"
+	" function zoom(z){if(!z)return;var x0=z.ox,w0=z.ow,s=(W-2*P)/w0;\n"
 	"  gs.forEach(function(g){var r=g.querySelector('rect'),x,w;\n"
 	"   if(g.oy>z.oy){\n"
 	"    if(g.ox<=x0+0.01&&g.ox+g.ow>=x0+w0-0.01){x=P;w=W-2*P;g.style.opacity=0.6;}\n"
@@ -277,6 +305,23 @@ static const char zoom_js[] =
 	"   g.style.display='';r.setAttribute('x',x.toFixed(1));\n"
 	"   r.setAttribute('width',w.toFixed(1));\n"
 	"   g.querySelector('text').setAttribute('x',(x+3).toFixed(1));fit(g,w);});}\n"
+	/* outer frames first (larger y), so a frame inside an accepted one is not counted again */
+	" function search(q){var hit=[],got=[],sum=0,m=svg.querySelector('.matched');\n"
+	"  gs.forEach(function(g){var on=!!q&&g!==root&&g.getAttribute('data-n').indexOf(q)>=0;\n"
+	"   g.classList.toggle('match',on);\n"
+	"   g.querySelector('rect').setAttribute('fill',on?'#b04ce0':g.of);if(on)hit.push(g);});\n"
+	"  hit.sort(function(a,b){return b.oy-a.oy;});\n"
+	"  hit.forEach(function(g){if(got.some(function(a){return g.ox>=a.ox-0.01&&\n"
+	"   g.ox+g.ow<=a.ox+a.ow+0.01;}))return;got.push(g);sum+=+g.getAttribute('data-v');});\n"
+	"  if(m)m.textContent=q?'Matched: '+\n"
+	"   (100*sum/(+root.getAttribute('data-v')||1)).toFixed(2)+'%':'';}\n"
+	" function ask(){\n"
+	"  var q=prompt('Highlight frames whose name contains (case-sensitive):','');\n"
+	"  if(q!==null)search(q);}\n"
+	" var b=svg.querySelector('.search'),c=svg.querySelector('.reset');\n"
+	" if(b)b.onclick=ask;if(c)c.onclick=function(){zoom(root);};\n"
+	" if(svg.parentNode===document)window.addEventListener('keydown',function(e){\n"
+	"  if((e.ctrlKey||e.metaKey)&&e.key==='f'){e.preventDefault();ask();}});\n"
 	"}\n"
 	"document.querySelectorAll('svg.flame').forEach(setup);\n"
 	"})();\n";
@@ -300,7 +345,7 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 	uint32_t *path, *stack, maxdepth = 0, depth, n, i, sp;
 	double *xs;
 	uint64_t omitted = 0;
-	unsigned H;
+	unsigned H, top, k;
 	const char *id = so->id ? so->id : "flame";
 	bool mem = so->unit && strcmp(so->unit, "ns");
 	char val[64], fill[32];
@@ -316,7 +361,8 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 		if ((double)fl->nodes[i].total * scale >= MIN_PX && path[i] > maxdepth)
 			maxdepth = path[i];
 	}
-	H = TOP + (maxdepth + 1) * FRAME_H + BOTTOM;
+	top = TOP0 + so->nnotes * NOTE_H;
+	H = top + (maxdepth + 1) * FRAME_H + BOTTOM;
 
 	if (so->standalone)
 		fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
@@ -337,10 +383,26 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 	fprintf(f, "total %s", val);
 	fputs("</text>\n", f);
 	fprintf(f, "<text x=\"%d\" y=\"50\" fill=\"#777\" font-size=\"10\">"
-		   "click a frame to zoom, the bottom frame to reset</text>\n", XPAD);
+		   "click a frame to zoom; Reset zoom or the bottom frame to go back; Search (or "
+		   "Ctrl-F) to highlight</text>\n", XPAD);
+	/* buttons the script serves; without it they do nothing and the picture stays whole */
+	fprintf(f, "<text class=\"reset\" id=\"%s-reset\" x=\"%d\" y=\"20\" fill=\"#1f6feb\" "
+		   "style=\"cursor:pointer\">Reset zoom</text>\n", id, XPAD);
+	fprintf(f, "<text class=\"search\" id=\"%s-search\" x=\"%u\" y=\"20\" "
+		   "text-anchor=\"end\" fill=\"#1f6feb\" style=\"cursor:pointer\">Search</text>\n",
+		id, W - XPAD);
+	fprintf(f, "<text class=\"matched\" id=\"%s-matched\" x=\"%u\" y=\"36\" "
+		   "text-anchor=\"end\" fill=\"#b04ce0\"></text>\n", id, W - XPAD);
+	/* what the picture lacks or leaves out (incomplete trace, folded recursion): visible */
+	for (k = 0; k < so->nnotes; k++) {
+		fprintf(f, "<text class=\"warning\" x=\"%d\" y=\"%u\" fill=\"#b00000\" "
+			   "font-size=\"11\">", XPAD, TOP0 + (k + 1) * NOTE_H - 3);
+		fput_xml(so->notes[k], f);
+		fputs("</text>\n", f);
+	}
 	if (!root_total)
 		fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">no data</text>\n",
-			W / 2, TOP + FRAME_H);
+			W / 2, top + FRAME_H);
 
 	/* pre-order walk; xs[n] = left edge of node n */
 	sp = 0;
@@ -359,15 +421,15 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 		w = (double)nd->total * scale;
 		colour(fl->names[nd->name], mem, fill, sizeof(fill));
 		fmt_value(val, sizeof(val), nd->total, so->unit);
-		fprintf(f, "<g class=\"f\" data-n=\"");
+		fprintf(f, "<g class=\"f\" data-v=\"%" PRIu64 "\" data-n=\"", nd->total);
 		fput_xml(fl->names[nd->name], f);
 		fprintf(f, "\"><title>");
 		fput_xml(fl->names[nd->name], f);
 		fprintf(f, "\n(%s, %.2f%%)</title><rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" "
 			   "height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%u\">",
 			val, 100.0 * (double)nd->total / (double)root_total, x,
-			TOP + (maxdepth - depth) * FRAME_H, w, FRAME_H - 1, n ? fill : "#e0e0e0",
-			x + 3, TOP + (maxdepth - depth) * FRAME_H + FRAME_H - 4);
+			top + (maxdepth - depth) * FRAME_H, w, FRAME_H - 1, n ? fill : "#e0e0e0",
+			x + 3, top + (maxdepth - depth) * FRAME_H + FRAME_H - 4);
 		fput_fit(fl->names[nd->name], w, f);
 		fputs("</text></g>\n", f);
 

@@ -400,6 +400,39 @@ static struct sym_fslot *mod_file(struct symbols *s, uint32_t mi)
 	return fs;
 }
 
+/*
+ * gcc names a translation unit's static initializer and finalizer after the first symbol it
+ * defines: _GLOBAL__sub_I__ZN3ABC3fooEv. __cxa_demangle takes only names that start with
+ * _Z, so the mangled part is demangled on its own, as c++filt does with each name inside a
+ * word: _GLOBAL__sub_I_ABC::foo(). Anything else stays as it is.
+ */
+static const char *static_init_name(struct symbols *s, const char *name, size_t n)
+{
+	static const char *const prefixes[] = { "_GLOBAL__sub_I_", "_GLOBAL__sub_D_" };
+	char *dem, *full;
+	const char *r;
+	size_t i, pl;
+	int status = -1;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		pl = strlen(prefixes[i]);
+		if (n > pl + 2 && !strncmp(name, prefixes[i], pl) && name[pl] == '_' &&
+		    name[pl + 1] == 'Z')
+			break;
+	}
+	if (i == sizeof(prefixes) / sizeof(prefixes[0]))
+		return arena_strndup(s, name, n);
+	dem = __cxa_demangle(name + pl, NULL, NULL, &status);
+	if (!dem || status != 0 || asprintf(&full, "%.*s%s", (int)pl, name, dem) < 0) {
+		free(dem);
+		return arena_strndup(s, name, n);
+	}
+	r = arena_strndup(s, full, strlen(full));
+	free(full);
+	free(dem);
+	return r;
+}
+
 /* Display form of a raw symbol name: version suffix cut, C++ demangled. */
 static const char *pretty_name(struct symbols *s, const char *raw)
 {
@@ -426,6 +459,8 @@ static const char *pretty_name(struct symbols *s, const char *raw)
 		}
 		free(dem);
 	}
+	if (s->demangle)
+		return static_init_name(s, name, n);
 	return arena_strndup(s, name, n);
 }
 

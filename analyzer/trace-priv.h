@@ -46,6 +46,7 @@ struct tstate {
 	uint32_t maxsize;		/* largest payload among them */
 	uint32_t lost_seq;		/* first seq missing (stream ends before it) or UINT32_MAX */
 	bool ended;			/* LAST/CUT chunk seen in the index */
+	uint32_t end_flags;		/* flags of its last intact chunk (the highest seq) */
 	uint8_t *seen;			/* seqs indexed so far (bitmap of seen_bits bytes) */
 	uint32_t seen_bits;
 
@@ -54,6 +55,7 @@ struct tstate {
 	uint8_t *buf;
 	const uint8_t *p, *end, *chunk_start;
 	uint64_t ticks;			/* time base */
+	uint64_t tick_limit;		/* no record of this chunk is later (its end + slack) */
 	uint64_t ptr;			/* pointer base */
 	uint64_t last_ns;		/* of the last timed record */
 	bool any_time;
@@ -74,6 +76,7 @@ struct tstate {
 	/* what was already collected into struct trace (once, whatever the walk) */
 	uint32_t counted_k;		/* chunks below this one were counted in the totals */
 	uint64_t cnt_events, cnt_calls, cnt_allocs, cnt_frees, cnt_reallocs, cnt_lost;
+	uint64_t cnt_bad_sizes, cnt_bad_counts; /* impossible values skipped (trace_impossible) */
 	uint32_t seen_k;		/* info records before (seen_k, seen_off) were collected */
 	size_t seen_off;
 	bool warned;			/* this thread's damage was reported */
@@ -98,7 +101,8 @@ struct reader {
 	uint32_t ts_cap;
 	uint32_t npseudo;		/* tid 0 streams (signal marks), after the nthreads threads */
 	bool exact;			/* ticks are ns (no TSC) */
-	uint64_t start_ticks;		/* header start_ticks */
+	uint64_t start_ticks;		/* header start_ticks (the first chunk's if impossible) */
+	uint64_t tick_slack;		/* how far past its chunk's end a record may be (1 s) */
 	uint64_t mult;			/* ns_per_tick in 32.32 fixed point */
 	uint32_t stack_cap;		/* frames kept per stack (header stack_depth, 0 = all) */
 
@@ -124,6 +128,13 @@ struct reader {
 	uint64_t bytes_read;		/* by this walk, for the progress line */
 	uint64_t bytes_total;
 	bool info_complete;		/* a walk went over every thread to its end */
+	bool warned_impossible;		/* trace_impossible said it once */
+	/* (thread instance, seq) -> chunk index + 1, for chunk_again (open addressing) */
+	struct seq_slot {
+		uint64_t key;		/* instance << 32 | seq, + 1 (0 = empty) */
+		uint32_t chunk;
+	} *seq_index;
+	uint32_t seq_mask, nseq;
 };
 
 static inline struct reader *R(const struct trace *t)
@@ -147,5 +158,25 @@ static inline uint64_t to_ns(const struct trace *t, const struct reader *r, uint
  * the global stack of thread node @n just defined */
 uint32_t trace_func_index(struct trace *t, struct reader *r, uint64_t addr);
 void trace_node_define(struct trace *t, struct reader *r, struct tstate *ts, uint32_t n);
+/* trace-read.c, for the decoder: a record of thread @ts held an impossible @what (@v), left
+ * out (warned once); and, after a walk of every thread, the header's flags checked against
+ * what was decoded */
+void trace_impossible(struct trace *t, struct tstate *ts, const char *what, uint64_t v);
+void trace_check_flags(struct trace *t);
+
+/* A message about lost events, collected while indexing, printed as one warning. */
+struct loss_note {
+	char buf[1024];
+	size_t len;
+	unsigned n;
+};
+void trace_note(struct loss_note *ln, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* trace-check.c, for the index (trace-read.c): a (tid, seq) seen again (Return: 1 to skip a
+ * copy of a chunk), impossible times, and which threads and the process ended unseen */
+int chunk_again(struct trace *t, struct reader *r, struct tstate *ts, uint32_t i,
+		struct loss_note *ln);
+void check_times(struct trace *t, struct reader *r, struct loss_note *ln);
+void seq_index_add(struct reader *r, const struct tstate *ts, uint32_t i);
+void check_ends(struct trace *t, struct reader *r, struct loss_note *ln);
 
 #endif /* PERFSHIM_TRACE_PRIV_H */

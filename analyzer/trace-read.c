@@ -513,35 +513,6 @@ static int cmp_seq(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
-/* A message about lost events, collected while indexing, printed as one warning. */
-struct loss_note {
-	char buf[1024];
-	size_t len;
-	unsigned n;
-};
-
-static void __attribute__((format(printf, 2, 3))) note(struct loss_note *ln, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	ln->n++;
-	if (ln->n > 4) {
-		if (ln->n == 5 && ln->len + 8 < sizeof(ln->buf))
-			ln->len += (size_t)snprintf(ln->buf + ln->len, sizeof(ln->buf) - ln->len,
-						    "; ...");
-		return;
-	}
-	if (ln->len && ln->len + 2 < sizeof(ln->buf))
-		ln->len += (size_t)snprintf(ln->buf + ln->len, sizeof(ln->buf) - ln->len, "; ");
-	va_start(ap, fmt);
-	w = vsnprintf(ln->buf + ln->len, sizeof(ln->buf) - ln->len, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		ln->len = ln->len + (size_t)w < sizeof(ln->buf) ? ln->len + (size_t)w
-							      : sizeof(ln->buf) - 1;
-}
-
 /*
  * index_chunks - read every chunk header in file order, skip damaged regions, group the
  * intact chunks into thread instances (a tid seen again after its LAST/CUT chunk, or with
@@ -585,12 +556,12 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			t->truncated = true;
 			t->damaged_bytes += t->file_size - off;
 			if (ok == -1)
-				note(ln, "file cut at offset %llu inside a chunk of thread %u (seq %u, "
+				trace_note(ln, "file cut at offset %llu inside a chunk of thread %u (seq %u, "
 				     "%llu of %u payload bytes)", (unsigned long long)off, c.tid,
 				     c.seq, (unsigned long long)(t->file_size - off - sizeof(c)),
 				     c.size);
 			else
-				note(ln, "file cut at offset %llu (%llu stray bytes at the end)",
+				trace_note(ln, "file cut at offset %llu (%llu stray bytes at the end)",
 				     (unsigned long long)off,
 				     (unsigned long long)(t->file_size - off));
 			break;
@@ -600,7 +571,7 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 
 			t->damaged_chunks++;
 			t->damaged_bytes += next - off;
-			note(ln, "damaged data at offset %llu (%llu bytes skipped)",
+			trace_note(ln, "damaged data at offset %llu (%llu bytes skipped)",
 			     (unsigned long long)off, (unsigned long long)(next - off));
 			if (next >= t->file_size)
 				t->truncated = true;
@@ -610,6 +581,7 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 
 	/* the clock, from the intact chunk headers: the notes below give times */
 	fit_clock(t, r);
+	check_times(t, r, ln);
 
 	/* group by thread instance, in order of first appearance */
 	tmask = 1023;
@@ -626,9 +598,12 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			ts = last_ts;
 		else if (tmap[h])
 			ts = r->ts[tmap[h] - 1];
-		/* a seq the instance already has: the tid was reused by a new thread */
-		if (ts && c->seq < ts->seen_bits * 8U && (ts->seen[c->seq / 8] >> (c->seq % 8) & 1))
+		/* a seq the instance already has: a copy of a chunk, or a new thread (tid reuse) */
+		if (ts && c->seq < ts->seen_bits * 8U && (ts->seen[c->seq / 8] >> (c->seq % 8) & 1)) {
+			if (chunk_again(t, r, ts, i, ln))
+				continue;
 			ts = NULL;
+		}
 		if (!ts) {
 			ts = thread_new(t, r, c->tid);
 			if (!tmap[h] && t->nthreads * 2 > tmask) {
@@ -652,6 +627,7 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			ts->chunks = xrealloc(ts->chunks, ts->chunks_cap * sizeof(*ts->chunks));
 		}
 		ts->chunks[ts->nchunks++] = i;
+		seq_index_add(r, ts, i);
 		/* a seq >= the number of chunks can never be reached: no bit (bounded memory) */
 		if (c->seq >= r->nchunks)
 			goto next;
@@ -669,6 +645,9 @@ next:
 		last_ts = ts;
 	}
 	free(tmap);
+	free(r->seq_index);	/* only the index needs it (chunk_again) */
+	r->seq_index = NULL;
+	r->seq_mask = r->nseq = 0;
 	split_pseudo(t, r);
 
 	for (i = 0; i < t->nthreads + r->npseudo; i++) {
@@ -677,6 +656,8 @@ next:
 
 		ts->th = th;
 		qsort_r(ts->chunks, ts->nchunks, sizeof(*ts->chunks), cmp_seq, r->chunks);
+		if (ts->nchunks)	/* of its last intact chunk, usable or not (check_ends) */
+			ts->end_flags = r->chunks[ts->chunks[ts->nchunks - 1]].flags;
 		for (j = 0; j < ts->nchunks; j++)
 			if (r->chunks[ts->chunks[j]].seq != j)
 				break;
@@ -685,7 +666,7 @@ next:
 
 			ts->lost_seq = j;
 			th->damaged = true;
-			note(ln, "thread %u: chunk %u missing or damaged: its events after %s are "
+			trace_note(ln, "thread %u: chunk %u missing or damaged: its events after %s are "
 			     "lost (%llu later chunk%s unused)", th->tid, j,
 			     fmt_ns(tb, sizeof(tb), j ? to_ns(t, r, r->chunks[ts->chunks[j - 1]].end_ticks)
 						: 0),
@@ -707,8 +688,10 @@ next:
 		if (ts->nchunks) {
 			th->first_ns = to_ns(t, r, r->chunks[ts->chunks[0]].base_ticks);
 			th->last_ns = to_ns(t, r, r->chunks[ts->chunks[ts->nchunks - 1]].end_ticks);
+			th->written_ns = th->last_ns;
 		}
 	}
+	check_ends(t, r, ln);
 }
 
 /**
@@ -728,7 +711,8 @@ int trace_open(const char *path, struct trace **out)
 
 	t->path = path;
 	t->priv = r;
-	t->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below */
+	t->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (t->fd < 0) {
 		pr_error("%s: %s", path, strerror(errno));
 		goto err;
@@ -829,6 +813,7 @@ void trace_close(struct trace *t)
 		free(r->fhash);
 		free(r->entries);
 		free(r->chunks);
+		free(r->seq_index);
 		free(r->ts);
 		free(r);
 	}

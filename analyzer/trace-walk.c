@@ -37,6 +37,7 @@ static void walk_reset(struct tstate *ts, bool calls)
 	ts->unmatched_exits = 0;
 	ts->cnt_events = ts->cnt_calls = ts->cnt_allocs = ts->cnt_frees = 0;
 	ts->cnt_reallocs = ts->cnt_lost = 0;
+	ts->cnt_bad_sizes = ts->cnt_bad_counts = 0;
 	if (!ts->nodes) {
 		ts->nodes_cap = 64;
 		ts->nodes = xmalloc(ts->nodes_cap * sizeof(*ts->nodes));
@@ -53,11 +54,19 @@ static void count_chunk(struct trace *t, struct tstate *ts)
 		t->nallocs += ts->cnt_allocs;
 		t->nfrees += ts->cnt_frees;
 		t->nreallocs += ts->cnt_reallocs;
-		t->nlost += ts->cnt_lost;
+		if (t->nlost + ts->cnt_lost < t->nlost) {	/* crafted counts: saturate */
+			t->nlost = UINT64_MAX;
+			t->bad_counts++;
+		} else {
+			t->nlost += ts->cnt_lost;
+		}
+		t->bad_sizes += ts->cnt_bad_sizes;
+		t->bad_counts += ts->cnt_bad_counts;
 		ts->counted_k = ts->k;
 	}
 	ts->cnt_events = ts->cnt_calls = ts->cnt_allocs = ts->cnt_frees = 0;
 	ts->cnt_reallocs = ts->cnt_lost = 0;
+	ts->cnt_bad_sizes = ts->cnt_bad_counts = 0;
 }
 
 /* stream_end - the thread's stream stopped (normally, or at damage described by @why) */
@@ -126,6 +135,13 @@ static int load_chunk(struct trace *t, struct tstate *ts)
 	ts->chunk_start = ts->p = ts->buf;
 	ts->end = ts->buf + c->size;
 	ts->ticks = c->base_ticks;
+	/* no record is later than its chunk's end (check_times); the limit never wraps */
+	ts->tick_limit = c->end_ticks > UINT64_MAX - r->tick_slack ? UINT64_MAX
+								     : c->end_ticks + r->tick_slack;
+	if (unlikely(ts->ticks > ts->tick_limit)) {
+		stream_end(t, ts, "a chunk that starts after its end (impossible times)", c->off);
+		return 0;
+	}
 	return 1;
 }
 
@@ -208,8 +224,8 @@ static uint32_t find_module(const struct trace *t, uint64_t base)
 	do {                                                                               \
 		uint64_t dt_;                                                              \
 		GETV(dt_);                                                                 \
-		if (unlikely(ts->ticks + dt_ < ts->ticks))                                 \
-			goto bad_record;                                                   \
+		if (unlikely(dt_ > ts->tick_limit - ts->ticks))                            \
+			goto bad_time;                                                     \
 		ts->ticks += dt_;                                                          \
 	} while (0)
 
@@ -263,6 +279,13 @@ static inline void pop_call(const struct trace *t, struct tstate *ts, uint64_t n
 	ev->depth = ts->depth;
 	ev->child_ns = c->child_ns;
 	ev->nested = --ts->active[c->func] != 0;
+}
+
+/* file offset of the record at @p of the chunk being decoded */
+static uint64_t record_off(const struct reader *r, const struct tstate *ts, const uint8_t *p)
+{
+	return r->chunks[ts->chunks[ts->k - 1]].off + sizeof(struct trace_chunk_header) +
+	       (uint64_t)(p - ts->chunk_start);
 }
 
 /*
@@ -321,6 +344,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 
 		if (!(h & 1)) {
 			/* EXIT */
+			if (unlikely((h >> 1) > ts->tick_limit - ts->ticks))
+				goto bad_time;
 			ts->ticks += h >> 1;
 			ts->cnt_events++;
 			if (!ts->calls_on)
@@ -339,6 +364,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			uint64_t fid = h >> 2;
 
 			GETV(a);
+			if (unlikely(a > ts->tick_limit - ts->ticks))
+				goto bad_time;
 			ts->ticks += a;
 			ts->cnt_events++;
 			ts->cnt_calls++;
@@ -404,12 +431,16 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETV(c);	/* zz ptr delta */
 			GETV(d);	/* node */
 			GETDT();
-			ts->cnt_events++;
-			ts->cnt_allocs++;
 			ts->ptr += (uint64_t)trace_unzigzag(c);
 			if (unlikely(d > ts->nnodes || a >= TRACE_ALLOC_KIND_MAX))
 				goto bad_record;
 			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (unlikely(b > TRACE_SIZE_MAX)) {
+				trace_impossible(t, ts, "an allocation size", b);
+				continue;
+			}
+			ts->cnt_events++;
+			ts->cnt_allocs++;
 			if (!(flags & WALK_MEMORY))
 				continue;
 			ev->type = EV_ALLOC;
@@ -448,9 +479,14 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETDT();
 			ev->ns = to_ns(t, r, ts->ticks);
 			GETDT();
+			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (unlikely(ts->ptr && c > TRACE_SIZE_MAX)) {
+				/* such a realloc fails: the old block stays */
+				trace_impossible(t, ts, "a realloc size", c);
+				continue;
+			}
 			ts->cnt_events++;
 			ts->cnt_reallocs++;
-			ts->last_ns = to_ns(t, r, ts->ticks);
 			if (!(flags & WALK_MEMORY))
 				continue;
 			ev->type = EV_REALLOC;
@@ -584,6 +620,10 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		}
 		case TRACE_OP_LOST:
 			GETV(a);
+			if (unlikely(a > TRACE_COUNT_MAX)) {
+				trace_impossible(t, ts, "lost-event count", a);
+				continue;
+			}
 			ts->cnt_lost += a;
 			if (!(flags & WALK_OTHER))
 				continue;
@@ -628,8 +668,12 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		case TRACE_OP_RSS:
 			GETV(a);
 			GETDT();
-			ts->cnt_events++;
 			ts->last_ns = to_ns(t, r, ts->ticks);
+			if (unlikely(a > TRACE_SIZE_MAX)) {
+				trace_impossible(t, ts, "an RSS", a);
+				continue;
+			}
+			ts->cnt_events++;
 			if (!(flags & WALK_MEMORY))
 				continue;
 			ev->type = EV_RSS;
@@ -640,9 +684,13 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		default:
 			goto bad_record;
 		}
+bad_time:
+		stream_end(t, ts, "a time later than its chunk's end (impossible)",
+			   record_off(r, ts, p));
+		goto ended;
 bad_record:
-		stream_end(t, ts, "malformed record", r->chunks[ts->chunks[ts->k - 1]].off +
-			   sizeof(struct trace_chunk_header) + (uint64_t)(p - ts->chunk_start));
+		stream_end(t, ts, "malformed record", record_off(r, ts, p));
+ended:
 		if (ts->calls_on && ts->depth) {
 			ts->pending_exits = ts->depth;
 			ts->pending_ns = ts->last_ns;
@@ -710,6 +758,7 @@ static void walk_finished(struct trace *t, struct reader *r, bool all)
 	if (!all)
 		return;
 	r->info_complete = true;
+	trace_check_flags(t);
 	for (i = 0; i < t->nthreads + r->npseudo; i++) {
 		struct tstate *ts = r->ts[i];
 		struct trace_thread *th = &t->threads[i];

@@ -5,6 +5,8 @@
  */
 #define PR_FMT "util"
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,19 +15,38 @@
 int debug_level;
 const char *progname = "perfshim-analyze";
 
+/*
+ * The message to stderr as one line: paths, labels and names in it may hold escape
+ * sequences or bytes that are not UTF-8, written escaped (fput_text).
+ */
+static void log_line(const char *prefix, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	size_t n;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	fprintf(stderr, "%s: %s", progname, prefix);
+	if (msg) {
+		n = strlen(msg);
+		if (n && msg[n - 1] == '\n')
+			msg[n - 1] = '\0';
+		fput_text(msg, stderr);
+	}
+	fputc('\n', stderr);
+	free(msg);
+}
+
 /* __pr_log - one line "perfshim-analyze: PREFIXmessage" on stderr. */
 void __pr_log(const char *prefix, const char *fmt, ...)
 {
 	va_list ap;
 	int saved = errno;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: %s", progname, prefix);
+	fflush(NULL);	/* the report so far first (stdout may be a filter onto stdout) */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_line(prefix, fmt, ap);
 	va_end(ap);
-	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
-		fputc('\n', stderr);
 	errno = saved;
 }
 
@@ -34,13 +55,10 @@ void __pr_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: error: ", progname);
+	fflush(NULL);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_line("error: ", fmt, ap);
 	va_end(ap);
-	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
-		fputc('\n', stderr);
 	exit(1);
 }
 

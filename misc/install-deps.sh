@@ -7,7 +7,9 @@
 #   misc/install-deps.sh --bench   also the benchmark's peers (uftrace, heaptrack, ...)
 #   misc/install-deps.sh --print   only print what is missing, install nothing
 #
-# When everything is present it returns at once (dpkg-query only, no apt-get update).
+# The browser tests also need playwright-core from npm, installed into tests/browser/node_modules
+# (PERFSHIM_BROWSER_DIR overrides the folder) at the version tests/browser/package.json pins.
+# When everything is present it returns at once (dpkg-query only, no apt-get update, no npm).
 # As root it uses apt-get; otherwise sudo when available; else it prints the command and
 # exits 1. Debian's libunwind-dev conflicts with llvm's libunwind-14-dev: apt-get -y removes
 # the latter without asking (it is not an essential package), so no prompt can block CI.
@@ -24,6 +26,9 @@ build_pkgs=(
 	jq			# integration tests read the analyzer's JSON
 	binutils		# nm/objdump/readelf used by tests
 	time			# /usr/bin/time for the benchmark's CPU times
+	libxml2-utils		# xmllint: the html and SVG reports are well-formed XML
+	chromium		# the browser tests drive Debian's chromium, headless
+	nodejs			# ... through playwright-core (tests/browser)
 )
 bench_pkgs=(
 	uftrace			# function-tracing peer
@@ -60,6 +65,35 @@ for p in "${want[@]}"; do
 	fi
 done
 
+# npm comes with nodesource's nodejs but is a package of its own in Debian
+if ! command -v npm >/dev/null; then
+	missing+=(npm)
+fi
+
+# playwright-core for tests/browser: missing unless node_modules has the pinned version
+browser_dir=${PERFSHIM_BROWSER_DIR:-$(cd "$(dirname "$0")/.." && pwd)/tests/browser}
+pw_version() { { sed -n 's/.*"'"$2"'": *"\([^"]*\)".*/\1/p' "$1" 2>/dev/null || true; } | head -n 1; }
+pw_want=$(pw_version "$browser_dir/package.json" playwright-core)
+pw_missing=0
+if [ -n "$pw_want" ] &&
+	[ "$(pw_version "$browser_dir/node_modules/playwright-core/package.json" version)" != "$pw_want" ]; then
+	pw_missing=1
+fi
+
+# npm install in the browser tests' folder: only the pinned playwright-core, no lock file
+npm_step() {
+	[ $pw_missing -eq 1 ] || return 0
+	echo "install-deps.sh: installing playwright-core@$pw_want into $browser_dir/node_modules"
+	(cd "$browser_dir" && npm install --no-audit --no-fund --no-package-lock) || {
+		echo "install-deps.sh: npm install of playwright-core@$pw_want failed" >&2
+		exit 1
+	}
+	if [ "$(pw_version "$browser_dir/node_modules/playwright-core/package.json" version)" != "$pw_want" ]; then
+		echo "install-deps.sh: playwright-core@$pw_want is still missing after npm install" >&2
+		exit 1
+	fi
+}
+
 # uthash has no .pc file; the others must also be visible to pkg-config, or the Makefile's
 # flags come out empty. A package can be installed while its .pc is not (foreign arch).
 if [ ${#missing[@]} -eq 0 ] && command -v pkg-config >/dev/null; then
@@ -72,6 +106,12 @@ if [ ${#missing[@]} -eq 0 ] && command -v pkg-config >/dev/null; then
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
+	if [ $pw_missing -eq 1 ] && [ $print_only -eq 1 ]; then
+		echo "install-deps.sh: missing: playwright-core@$pw_want (npm)"
+		echo "  install with: (cd $browser_dir && npm install --no-audit --no-fund --no-package-lock)"
+		exit 1
+	fi
+	npm_step
 	exit 0
 fi
 
@@ -81,6 +121,7 @@ install_args=(install -y --no-install-recommends "${missing[@]}")
 echo "install-deps.sh: missing: ${missing[*]}"
 if [ $print_only -eq 1 ]; then
 	echo "  install with: apt-get ${install_args[*]}"
+	[ $pw_missing -eq 0 ] || echo "  then: (cd $browser_dir && npm install --no-audit --no-fund --no-package-lock)"
 	exit 1
 fi
 
@@ -112,3 +153,4 @@ if [ ${#still[@]} -gt 0 ]; then
 	exit 1
 fi
 echo "install-deps.sh: installed ${missing[*]}"
+npm_step

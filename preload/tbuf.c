@@ -333,14 +333,16 @@ static void cut_thread(struct ps_thread *t)
 	flush_lock(t);
 	upto = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
 	if (t->state == PS_T_ACTIVE && ps_recording)
-		write_chunk(t, upto, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT);
+		write_chunk(t, upto, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END);
 	t->state = PS_T_OFF;
 	flush_unlock(t);
 }
 
 /*
- * ps_flush_all - write every thread's buffer: the caller's own (flagged LAST when @final),
- * and the others cut. @final: the process is ending and recording stops here.
+ * ps_flush_all - write every thread's buffer: the caller's own (flagged LAST), and the
+ * others cut; every chunk of this flush says PROCESS_END (the recorder saw the end).
+ * @final: the process is ending and recording stops here; else an exec is about to replace
+ * the image, and the caller records on if it fails.
  */
 void ps_flush_all(int final)
 {
@@ -377,11 +379,18 @@ void ps_flush_all(int final)
 			if (self->lost)
 				ps_emit_lost(self);
 			flush_lock(self);
-			write_chunk(self, self->pos, TRACE_CHUNK_LAST);
+			write_chunk(self, self->pos, TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
 			self->state = PS_T_OFF;
 			flush_unlock(self);
 		} else {
-			ps_tbuf_flush(self);
+			/* exec: this image's end, unless the exec fails (later chunks follow) */
+			flush_lock(self);
+			if (self->state == PS_T_ACTIVE)
+				write_chunk(self, self->pos,
+					    TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
+			self->pos = self->buf;
+			self->chunk_base_ticks = self->last_ticks;
+			flush_unlock(self);
 		}
 	}
 	if (final)

@@ -82,6 +82,7 @@ struct trace_chunk_header {
 
 #define TRACE_CHUNK_LAST (1U << 0)	/* the thread's final chunk (thread or process exit) */
 #define TRACE_CHUNK_CUT (1U << 1)	/* written by another thread at exit/exec: thread cut short */
+#define TRACE_CHUNK_PROCESS_END (1U << 2)
 
 _Static_assert(sizeof(struct trace_file_header) == 88, "file header layout");
 _Static_assert(sizeof(struct trace_chunk_header) == 56, "chunk header layout");

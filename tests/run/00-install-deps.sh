@@ -4,7 +4,9 @@
 # does (options, then one operation, then packages) and records each call, so a command line the
 # real apt-get would refuse ("E: Invalid operation apt-get") fails here too, on a machine that
 # already has every package. Also: nothing installed twice, no apt at all when nothing is
-# missing, the non-root paths, and a package apt-get could not install.
+# missing, the non-root paths, a package apt-get could not install, and the npm step of the
+# browser tests (a stand-in npm, in a copy of tests/browser): once when playwright-core is
+# missing, never when it is there.
 . "$(dirname "$0")/lib.sh"
 
 script="$TOP/misc/install-deps.sh"
@@ -79,6 +81,28 @@ exec "$@"
 EOF
 printf '#!/bin/sh\nexit 0\n' >"$fake/pkg-config"
 chmod +x "$fake"/*
+
+# npm install in the browser folder: records the call and its folder, and "installs" the
+# version package.json pins, as the real one would (no registry is asked here).
+cat >"$fake/npm" <<'EOF'
+#!/usr/bin/env bash
+echo "npm $* [in $PWD]" >>"$FAKE_STATE/calls"
+[ "$1" = install ] || { echo "fake npm: expected install" >&2; exit 1; }
+v=$(sed -n 's/.*"playwright-core": *"\([^"]*\)".*/\1/p' package.json)
+mkdir -p node_modules/playwright-core
+printf '{\n  "name": "playwright-core",\n  "version": "%s"\n}\n' "$v" >node_modules/playwright-core/package.json
+EOF
+chmod +x "$fake/npm"
+
+# A copy of tests/browser with playwright-core already there: the apt cases below see no npm
+# step. The npm cases at the end remove it.
+browser="$TMP/browser"
+mkdir -p "$browser"
+cp "$TOP/tests/browser/package.json" "$browser/"
+pw=$(sed -n 's/.*"playwright-core": *"\([^"]*\)".*/\1/p' "$browser/package.json")
+[ -n "$pw" ] || fail "tests/browser/package.json pins no playwright-core version"
+(cd "$browser" && FAKE_STATE=$state "$fake/npm" install) || fail "the stand-in npm"
+export PERFSHIM_BROWSER_DIR=$browser
 
 # The package list of the script itself (dpkg-query's arguments when nothing is installed).
 all_pkgs() {
@@ -161,3 +185,26 @@ FAKE_APT_REFUSE=check run refused
 [ "$(cat "$TMP/refused.rc")" != 0 ] || fail "a package apt-get could not install: exit 0"
 grep -q "check" "$TMP/refused.out" || fail "the failure does not name the package"
 echo "ok: a refused package fails the script"
+
+# 7. playwright-core missing, every Debian package there: one npm install in the browser folder,
+#    no apt-get; then a second run does nothing at all (returns at once, prints nothing).
+for p in $pkgs; do touch "$state/installed/$p"; done
+rm -rf "$browser/node_modules"
+run npm
+assert_eq 0 "$(cat "$TMP/npm.rc")" "playwright-core missing: exit status"
+assert_eq 0 "$(grep -c '^apt-get ' "$state/calls")" "apt-get calls when only playwright-core is missing"
+assert_eq 1 "$(grep -c '^npm ' "$state/calls")" "npm calls when playwright-core is missing"
+grep -q "^npm install .*\[in $browser\]\$" "$state/calls" || fail "npm install not in the browser folder: $(grep '^npm' "$state/calls")"
+assert_eq "$pw" "$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$browser/node_modules/playwright-core/package.json")" \
+	"playwright-core version installed"
+run npm-again
+assert_eq 0 "$(cat "$TMP/npm-again.rc")" "playwright-core there: exit status"
+assert_eq 0 "$(grep -c -v '^dpkg-query ' "$state/calls")" "calls other than dpkg-query once playwright-core is there"
+assert_eq 0 "$(wc -c <"$TMP/npm-again.out")" "output once playwright-core is there"
+
+# 8. --print with only playwright-core missing: says so and how, runs no npm, exit 1.
+rm -rf "$browser/node_modules"
+run npm-print --print
+assert_eq 1 "$(cat "$TMP/npm-print.rc")" "--print with playwright-core missing: exit status"
+assert_eq 0 "$(grep -c '^npm ' "$state/calls")" "npm calls with --print"
+grep -q "playwright-core@$pw" "$TMP/npm-print.out" || fail "--print does not name playwright-core"

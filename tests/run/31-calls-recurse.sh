@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Recursion 100000 deep (samples/recurse.c): every call recorded, no depth field that wraps
-# (uftrace's wraps at 1024): bottom() sits 100002 levels below run(), after() right under it.
+# (uftrace's wraps at 1024): bottom() sits 100002 levels below run(), after() right under it;
+# flame graphs fold the recursion and stay small.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/3lib.sh"
 need_jq
@@ -22,6 +23,24 @@ after|1'
 		"\(.[0].depth) \(.[0].calls)"' "$TMP/t.cjson")" "${v}recurse: depth and calls of after"
 	assert_eq 100001 "$(jq '[.nodes[] | select(.name == "down")] | length' "$TMP/t.cjson")" \
 		"${v}recurse: levels of down in the call tree"
+	# folded stacks: recursion past 128 frames folds into the nearest activation, so the
+	# output stays small (not 100001 paths of up to 100003 frames: 25 GB) and the totals
+	# still equal the functions report's, per function
+	"$ANALYZE" flamegraph --folded "$TMP/t" >"$TMP/t.folded" || fail "flamegraph exited $?"
+	assert_eq "# recursion folded: on paths deeper than 128 frames, 99874 frames of functions already on the path were merged into their nearest activation" \
+		"$(sed -n 1p "$TMP/t.folded")" "${v}recurse: folding said"
+	size=$(wc -c <"$TMP/t.folded")
+	[ "$size" -lt 65536 ] || fail "${v}recurse: folded output of $size bytes"
+	echo "ok: ${v}recurse: folded output of $size bytes"
+	assert_eq 129 "$(grep -v '^#' "$TMP/t.folded" | awk -F';' '{ if (NF > m) m = NF } END { print m }')" \
+		"${v}recurse: longest folded path"
+	grep -v '^#' "$TMP/t.folded" >"$TMP/t.fd"
+	assert_eq "$(jq '[.functions[].self_ns] | add' "$TMP/t.fjson")" \
+		"$(awk '{ s += $NF } END { print s }' "$TMP/t.fd")" "${v}recurse: folded total = functions' self time"
+	assert_eq "$(jq -r '.functions[] | "\(.name)|\(.self_ns)"' "$TMP/t.fjson" | LC_ALL=C sort)" \
+		"$(awk '{ v = $NF; sub(/ [0-9]+$/, ""); n = split($0, f, ";"); s[f[n]] += v }
+		     END { for (k in s) print k "|" s[k] }' "$TMP/t.fd" | LC_ALL=C sort)" \
+		"${v}recurse: folded self time per function"
 done
 
 # Past the shadow stack's hard cap (4 Mi frames) calls are counted, not recorded, and their

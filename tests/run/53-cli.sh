@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# perfshim-analyze's command line: exit 0 on success, 1 on bad input, 2 on bad usage, each
-# error in one line on stderr; --help documents the dump format; the command may follow the
-# options; several traces are analyzed in turn; JSON output is valid.
+# perfshim-analyze's command line: exit 0 on success, 1 on bad input, 2 on bad usage (bad
+# option values and formats a command does not write included), each error in one line on
+# stderr; --help documents the dump format; the command may follow the options; several
+# traces are analyzed in turn; JSON output is valid, also for bytes that are not UTF-8; text
+# output escapes control characters; a FIFO is refused without blocking.
 . "$(dirname "$0")/lib.sh"
 need_jq
 
@@ -25,8 +27,14 @@ rc_err 2 "bad --limit" functions --limit=many "$TMP/f"
 rc_err 2 "missing value" functions "$TMP/f" --sort
 rc_err 1 "missing file" functions "$TMP/nonexistent"
 rc_err 1 "a directory" functions "$TMP"
-rc_err 1 "unknown --sort column" functions --sort=colour "$TMP/f"
-rc_err 1 "bad --filter" functions --filter='([' "$TMP/f"
+# a bad option value is bad usage, exit 2 like --limit=many (it was 1 for --sort and
+# --filter, said by the report after it had read the trace): checked before any trace is read
+rc_err 2 "unknown --sort column" functions --sort=colour "$TMP/f"
+rc_err 2 "unknown memory --sort column" memory --sort=colour "$TMP/f"
+rc_err 2 "bad --filter" functions --filter='([' "$TMP/f"
+rc_err 2 "unknown --metric" flamegraph --metric=cycles "$TMP/f"
+rc_err 2 "diff --from with two traces" diff --from=start "$TMP/f" "$TMP/f"
+rc_err 2 "diff of three traces" diff "$TMP/f" "$TMP/f" "$TMP/f"
 rc_err 1 "unknown --function" callgraph --function=nosuch "$TMP/f"
 rc_err 1 "no such --thread" functions --thread=1 "$TMP/f"
 grep -q "error: .*nonexistent: No such file or directory" <("$ANALYZE" "$TMP/nonexistent" 2>&1) ||
@@ -61,3 +69,73 @@ grep -q " fib$" "$TMP/o.txt" || fail "-o file lacks the table"
 echo "ok: no colour on a pipe"
 "$ANALYZE" functions --color=always "$TMP/f" | head -1 | grep -q $'^\033\[1m' || fail "--color=always: no bold header"
 echo "ok: --color=always makes the header bold"
+
+# --format: which command writes which (README.md and the man page have the table); every
+# other pair is bad usage, one line, exit 2, before the trace is read
+formats='summary text json
+functions text json csv
+callgraph text json
+memory text json
+leaks text json
+diff text json
+timeline text json csv
+marks text json csv
+dump text
+flamegraph
+chrome
+html'
+while read -r cmd supported; do
+	for f in text json csv; do
+		case " $supported " in
+		*" $f "*)
+			"$ANALYZE" $cmd --format=$f "$TMP/f" >"$TMP/out" 2>"$TMP/err"
+			assert_eq 0 "$?" "$cmd --format=$f: exit status"
+			assert_eq 0 "$(wc -c <"$TMP/err")" "$cmd --format=$f: stderr" ;;
+		*) rc_err 2 "$cmd --format=$f" $cmd --format=$f "$TMP/f" ;;
+		esac
+	done
+done <<<"$formats"
+grep -qx 'perfshim-analyze: summary: --format=csv is not supported (it writes text or json) (see perfshim-analyze --help)' \
+	<("$ANALYZE" summary --format=csv "$TMP/f" 2>&1) || fail "the --format message"
+
+# a FIFO (or any file that is not a regular one) is refused before any open that can block
+mkfifo "$TMP/fifo"
+for args in "summary $TMP/fifo" "diff $TMP/f $TMP/fifo" "leaks --suppressions=$TMP/fifo $TMP/f"; do
+	timeout 10 "$ANALYZE" $args >"$TMP/out" 2>"$TMP/err"
+	assert_eq 1 "$?" "$args: exit status (124: it blocked)"
+	assert_eq 1 "$(wc -l <"$TMP/err")" "$args: stderr lines"
+	grep -q 'not a regular file$' "$TMP/err" || fail "$args: $(cat "$TMP/err")"
+done
+
+# labels, names and paths with escape sequences, BEL, CR, C1 controls and bytes that are not
+# UTF-8 (tests/data/escapes.bin): no text output passes one on raw, every JSON parses
+E="$TOP/tests/data/escapes.bin"
+raw() { LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]' "$1"; }
+for args in summary functions callgraph memory leaks timeline marks diff dump \
+	"functions --format=csv" "timeline --format=csv" "marks --format=csv" "flamegraph --folded --metric=alloc-count"; do
+	"$ANALYZE" $args "$E" >"$TMP/out" 2>"$TMP/err" || fail "$args exited $?"
+	assert_eq 0 "$(raw "$TMP/out")" "$args: lines with raw control characters"
+	iconv -f UTF-8 -t UTF-8 "$TMP/out" >/dev/null || fail "$args: output is not UTF-8"
+done
+grep -qx 'Program:    /usr/bin/\\x1b\]0;pwned\\x07prog\\xff' <("$ANALYZE" summary "$E") ||
+	fail "summary: the program is not shown escaped"
+for cmd in marks dump timeline; do
+	"$ANALYZE" $cmd "$E" | grep -q 'phase\\x1b\[2J\\x1b\]0;title\\x07\\xff\\xfe\\xc2\\x9b' ||
+		fail "$cmd: the label is not shown escaped"
+done
+for cmd in summary functions callgraph memory leaks timeline marks diff; do
+	json $cmd "$E" >"$TMP/out"
+	jq -e . "$TMP/out" >/dev/null || fail "$cmd --format=json: does not parse"
+	# jq takes bad UTF-8 silently; JSON must be UTF-8 (RFC 8259)
+	iconv -f UTF-8 -t UTF-8 "$TMP/out" >/dev/null || fail "$cmd --format=json: not UTF-8"
+done
+# argv: a trace path that is not UTF-8, and one with an escape sequence in an error
+bad=$(printf '%s/v\377\033[2J.bin' "$TMP")
+cp "$TMP/f" "$bad"
+"$ANALYZE" summary --format=json "$bad" >"$TMP/out" || fail "summary of $bad exited $?"
+iconv -f UTF-8 -t UTF-8 "$TMP/out" >/dev/null || fail "a non-UTF-8 path: JSON not UTF-8"
+assert_eq "true" "$(jq '.trace | endswith("/v\ufffd\u001b[2J.bin")' "$TMP/out")" "a non-UTF-8 path in JSON"
+"$ANALYZE" summary "$bad.missing" >/dev/null 2>"$TMP/err"
+assert_eq 1 "$?" "missing file with escapes: exit status"
+assert_eq 0 "$(raw "$TMP/err")" "missing file with escapes: raw control characters on stderr"
+grep -q 'v\\xff\\x1b\[2J\.bin\.missing: No such file or directory$' "$TMP/err" || fail "stderr: $(cat -v "$TMP/err")"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # C++ names in the functions report: demangled (ns::Widget::method(int)), one row per function,
-# the module's basename, exact call counts; -O0 and -O2 builds of samples/cxxnames.cc.
+# the module's basename, exact call counts; -O0 and -O2 builds of samples/cxxnames.cc; and a
+# static initializer's name (samples/cxxinit.cc).
 . "$(dirname "$0")/lib.sh"
 need_jq
 
@@ -30,4 +31,19 @@ for v in "" O2/; do
 	# no mangled or unknown names anywhere in the program's rows
 	assert_eq 0 "$(jq '[.functions[] | select(.module == "cxxnames") | .name |
 		select(startswith("_Z") or test("\\+0x"))] | length' "$TMP/f.json")" "raw names"
+done
+
+# A static initializer (samples/cxxinit.cc): gcc names it _GLOBAL__sub_I__ZN3ABC3fooEv, and its
+# mangled part is demangled as c++filt demangles a name inside a word; --no-demangle keeps it.
+expect='main|1
+_GLOBAL__sub_I_ABC::foo()|1
+__static_initialization_and_destruction_0(int, int)|1
+ABC::foo()|3'
+for v in "" O2/; do
+	traced "$TMP/i" "$S/${v}cxxinit"
+	assert_eq "cxxinit 7 14" "$(cat "$TMP/i.stdout")" "${v}cxxinit output"
+	got=$(json functions --limit=0 "$TMP/i" | jq -r '.functions[] | select(.module == "cxxinit") | "\(.name)|\(.calls)"' | sort)
+	assert_eq "$(sort <<<"$expect")" "$got" "${v}cxxinit: static initializer demangled"
+	got=$(json functions --no-demangle "$TMP/i" | jq -r '.functions[] | select(.module == "cxxinit") | .name' | grep GLOBAL)
+	assert_eq "_GLOBAL__sub_I__ZN3ABC3fooEv" "$got" "${v}cxxinit: --no-demangle keeps it"
 done

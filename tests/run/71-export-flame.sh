@@ -2,7 +2,8 @@
 # flamegraph: folded stacks of samples with known calls and allocations agree with the other
 # reports exactly (time: the sum per function of folded self time = the functions report's
 # self_ns; alloc-bytes/alloc-count = memory's totals; leaked = leaks' total), the call paths
-# are the known ones, and the SVG is well-formed XML with C++ names escaped.
+# are the known ones, the SVG is well-formed XML with C++ names escaped, and stacks cut at
+# PERFSHIM_STACK_DEPTH hang below a "[truncated]" frame.
 . "$(dirname "$0")/lib.sh"
 need_jq
 command -v xmllint >/dev/null || fail "xmllint is missing (libxml2-utils)"
@@ -86,3 +87,29 @@ done
 # bad metric: one line, non-zero exit
 "$ANALYZE" flamegraph --metric=cycles "$TMP/k" >/dev/null 2>"$TMP/bad.err" && fail "--metric=cycles succeeded"
 assert_eq 1 "$(wc -l <"$TMP/bad.err")" "bad metric: one line on stderr"
+
+# stacks cut at PERFSHIM_STACK_DEPTH=4 (the interpreter allocates deep in its recursion):
+# they hang below a "[truncated]" root instead of standing beside main as roots of their
+# own, and every report that shows stacks marks them
+for v in "" plain/; do
+	PERFSHIM_STACK_DEPTH=4 traced "$TMP/d" "$S/${v}interp" "$TOP/samples/interp/demo.toy"
+	assert_eq 0 "$(cat "$TMP/d.rc")" "${v}interp exit status"
+	"$ANALYZE" flamegraph --folded --metric=alloc-bytes "$TMP/d" >"$TMP/d.ab" || fail "alloc-bytes exited $?"
+	roots=$(cut -d';' -f1 "$TMP/d.ab" | sort -u | tr '\n' ' ')
+	case $v in
+	"") assert_eq "[truncated] main " "$roots" "interp, depth 4: flame graph roots" ;;
+	*) assert_eq "[truncated] " "$roots" "plain/interp, depth 4: flame graph roots" ;;
+	esac
+	json memory --limit=0 "$TMP/d" >"$TMP/d.mem"
+	assert_eq "$(jq .bytes_allocated "$TMP/d.mem")" "$(folded_total "$TMP/d.ab")" "${v}interp, depth 4: alloc-bytes total"
+	# every site whose stack is cut says so; the others have fewer than 4 frames
+	assert_eq 0 "$(jq '[.sites[] | select(.truncated == false and (.stack | length) >= 4)] | length' "$TMP/d.mem")" \
+		"${v}interp, depth 4: 4-frame sites not marked"
+	[ "$(jq '[.sites[] | select(.truncated)] | length' "$TMP/d.mem")" -gt 0 ] || fail "${v}interp: no truncated site"
+	"$ANALYZE" leaks "$TMP/d" >"$TMP/d.leaks"
+	grep -q ' < \[truncated\]$' "$TMP/d.leaks" || fail "${v}interp, depth 4: leaks rows not marked"
+	grep -qx '\[truncated\]: the stack reached PERFSHIM_STACK_DEPTH; its outer frames were not recorded.' "$TMP/d.leaks" ||
+		fail "${v}interp, depth 4: no legend"
+	"$ANALYZE" flamegraph --metric=alloc-bytes -o "$TMP/d.svg" "$TMP/d" || fail "svg exited $?"
+	grep -q '<title>\[truncated\]' "$TMP/d.svg" || fail "${v}interp, depth 4: no [truncated] frame in the SVG"
+done

@@ -2,7 +2,8 @@
 # diff BASE NEW over two builds of samples/variant.c (cc with the flags of samples/samples.mk,
 # with and without -DVARIANT): crunch() does twice the work and buffers() allocates 8 x 2 KiB
 # instead of 8 x 1 KiB (all 8 live at once: the peak doubles too). With --threshold the diff names exactly those: functions matched by
-# name, sites by function chain (the builds' addresses differ).
+# name, sites by function chain (the builds' addresses differ). A trace against itself shows
+# no change at all; two unrelated programs are said to be unrelated.
 . "$(dirname "$0")/lib.sh"
 need_jq
 
@@ -62,8 +63,35 @@ assert_eq 3 "$(jq '.sites | length' "$TMP/all.json")" "sites of both builds, mat
 assert_eq 0 "$(jq '[.sites[] | select(.verdict == "new" or .verdict == "gone")] | length' "$TMP/all.json")" \
 	"no site new or gone"
 
-# usage: three traces, or --from with two, is one error line and exit 1
+# usage: three traces, or --from with two, is one error line and exit 2 (bad usage, as the
+# README says; it was 1 when the report found it after opening the traces)
 "$ANALYZE" diff --from start "$TMP/b" "$TMP/n" >/dev/null 2>"$TMP/e"
-assert_eq 1 $? "--from with two traces: exit status"
+assert_eq 2 $? "--from with two traces: exit status"
 assert_eq 1 "$(wc -l <"$TMP/e")" "--from with two traces: one error line"
+
+# a trace against itself: nothing is new or gone, also for functions that only allocate (an
+# uninstrumented program's functions have no calls: they were called "new" at "0 -> 0")
+traced "$TMP/p" "$S/plain/leaky"
+"$ANALYZE" diff "$TMP/p" "$TMP/p" >"$TMP/self.txt" || fail "self diff exited $?"
+assert_eq 'function      calls  self base  self new  self %  total base  total new  verdict
+leak_here    0 -> 0       0 ns      0 ns   +0.0%        0 ns       0 ns  same
+temporaries  0 -> 0       0 ns      0 ns   +0.0%        0 ns       0 ns  same
+work         0 -> 0       0 ns      0 ns   +0.0%        0 ns       0 ns  same' \
+	"$(sed -n '/^Functions/,/^$/p' "$TMP/self.txt" | sed '1d;$d')" "self diff: functions"
+assert_eq '["same","same","same","same","same","same"]' \
+	"$(json diff "$TMP/p" "$TMP/p" | jq -c '[.functions[].verdict, .sites[].verdict]')" "self diff: verdicts"
+grep -q '^Note: these are different programs' "$TMP/self.txt" && fail "self diff: called different programs"
+# two builds of one program under other names (base, new) are not different programs
+assert_eq '[false,5,5]' "$(jq -c '[.programs_differ, .shared_functions, .functions_in_either]' "$TMP/all.json")" \
+	"variant builds: the same program"
+
+# two unrelated programs (leaky: main, work, leak_here, temporaries; fib: main, fib, and
+# stdout's buffer from _IO_file_doallocate): said before any verdict
+traced "$TMP/k" "$S/leaky"
+traced "$TMP/f" "$S/fib" 10
+"$ANALYZE" diff "$TMP/k" "$TMP/f" >"$TMP/unrel.txt" || fail "unrelated diff exited $?"
+assert_eq "Note: these are different programs (leaky and fib, sharing 1 of 6 functions): functions and allocation sites are matched by name only, so the changes below compare unrelated code" \
+	"$(sed -n 3p "$TMP/unrel.txt")" "unrelated programs: the note"
+assert_eq '[true,1,6]' "$(json diff "$TMP/k" "$TMP/f" | jq -c '[.programs_differ, .shared_functions, .functions_in_either]')" \
+	"unrelated programs: JSON"
 echo "82-diff-runs: ok"

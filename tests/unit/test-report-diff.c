@@ -196,7 +196,7 @@ START_TEST(test_diff_marks_json)
 	o.to = "B";
 	out = tu_capture(report_diff, t, &o, out_path, &rc);
 	ck_assert_int_eq(rc, 0);
-	ck_assert_msg(strstr(out, "{\"from\":\"A\",\"to\":\"B\",\"from_ns\":200,\"to_ns\":600,"
+	ck_assert_msg(strstr(out, "{\"complete\":true,\"incomplete\":[],\"warnings\":[],\"from\":\"A\",\"to\":\"B\",\"from_ns\":200,\"to_ns\":600,"
 				  "\"net_bytes\":-50,\"net_blocks\":0,\"allocated_bytes\":250,"
 				  "\"allocations\":2,\"freed_bytes\":300,\"frees\":2,"
 				  "\"new_live_bytes\":50,\"new_live_blocks\":1,"
@@ -263,7 +263,7 @@ START_TEST(test_diff_runs_json)
 	ck_assert_msg(strstr(out, "\"verdict\":\"3.00x slower, allocates 200 B more\"}"), "%s", out);
 	/* one site in both runs: three stacks (addresses FA+1, FA+5, FA+3) share the chain */
 	ck_assert_int_eq(count(out, "\"stack\":"), 1);
-	ck_assert_msg(strstr(out, "{\"stack\":[\"difffn_a\",\"difffn_main\"],\"base_bytes\":100,"
+	ck_assert_msg(strstr(out, "{\"stack\":[\"difffn_a\",\"difffn_main\"],\"truncated\":false,\"base_bytes\":100,"
 				  "\"new_bytes\":300,\"base_leaked_bytes\":100,"
 				  "\"new_leaked_bytes\":300,\"base_allocations\":1,"
 				  "\"new_allocations\":2,\"base_peak_bytes\":100,"

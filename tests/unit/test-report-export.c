@@ -506,47 +506,56 @@ START_TEST(test_chrome_limit)
 }
 END_TEST
 
-/* basename of this binary: the module column of its functions */
-static const char *self_base(void)
+/* the html page's data object (docs/html-data.md): the one line of its JSON script */
+static const char *page_data(const char *out)
 {
-	static char path[512];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	const char *d = strstr(out, "<script type=\"application/json\" id=\"perfshim-data\">"), *end;
 
-	ck_assert_int_gt(n, 0);
-	path[n] = '\0';
-	return strrchr(path, '/') + 1;
+	ck_assert_ptr_nonnull(d);
+	d = strchr(d, '>') + 1;
+	end = strstr(d, "</script>");
+	ck_assert_ptr_nonnull(end);
+	ck_assert_msg(!memchr(d, '<', (size_t)(end - d)), "markup inside the data");
+	return d;
 }
 
 START_TEST(test_html)
 {
 	struct opts o = default_opts();
-	char *out, want[512];
+	const char *d;
+	char *out;
 
 	write_calls();
 	out = run(report_html, &o);
 	ck_assert_msg(!strncmp(out, "<!DOCTYPE html>", 15), "no doctype");
 	ck_assert_str_eq(out + strlen(out) - 8, "</html>\n");
-	/* self-contained: the only URL is the SVG namespace */
-	ck_assert_uint_eq(count(out, "http"), count(out, "xmlns=\"http://www.w3.org/2000/svg\""));
+	/* self-contained: the only URL is the SVG namespace (the script draws SVG charts) */
+	ck_assert_uint_eq(count(out, "http"), count(out, "http://www.w3.org/2000/svg"));
 	ck_assert_ptr_null(strstr(out, " src="));
-	/* hot functions, by self time: main 630, a 300, b 160 */
-	snprintf(want, sizeof(want), "<tr><td class=\"l\">exfn_main</td><td class=\"l\">%s</td>"
-		 "<td data-v=\"2\">2</td><td data-v=\"1090\">1.09 us</td>"
-		 "<td data-v=\"630\">630 ns</td>", self_base());
-	ck_has(out, want);
-	/* a: 300, 50, 50: avg 133, min 50, max 300, p50 50, p99 300 */
-	snprintf(want, sizeof(want), "<tr><td class=\"l\">exfn_a</td><td class=\"l\">%s</td>",
-		 self_base());
-	ck_has(out, want);
-	ck_has(out, "</td><td data-v=\"3\">3</td><td data-v=\"400\">400 ns</td>"
-		    "<td data-v=\"300\">300 ns</td><td data-v=\"27.5229\">27.52%</td>"
-		    "<td data-v=\"133\">133 ns</td><td data-v=\"50\">50 ns</td>"
-		    "<td data-v=\"300\">300 ns</td><td data-v=\"50\">50 ns</td>"
-		    "<td data-v=\"300\">300 ns</td></tr>");
-	ck_assert(strstr(out, ">exfn_main</td>") < strstr(out, ">exfn_a</td>"));
-	ck_assert(strstr(out, ">exfn_a</td>") < strstr(out, ">exfn_b</td>"));
-	ck_assert_uint_eq(count(out, "<svg "), 1);	/* no allocations: no second graph */
-	ck_has(out, "No allocations were recorded.");
+	d = page_data(out);
+	ck_has(d, "{\"schema\":\"perfshim-html/1\",");
+	/*
+	 * All threads, by total: main (2 calls, 1090 ns, self 630, min 90, max 1000), a (300,
+	 * 50, 50: avg 133, p50 50, p99 300), b (100, 60); functions are ids in trace order.
+	 */
+	ck_has(d, "\"scopes\":[{\"thread\":null,\"calls\":7,\"functions\":{\"columns\":[\"func\","
+		  "\"calls\",\"total_ns\",\"self_ns\",\"avg_ns\",\"min_ns\",\"max_ns\",\"p50_ns\","
+		  "\"p99_ns\"],\"rows\":[[0,2,1090,630,545,90,1000,90,1000],"
+		  "[1,3,400,300,133,50,300,50,300],[2,2,160,160,80,60,100,60,100]],\"total_rows\":3}");
+	/* thread 0 alone: main 1000 (self 590), a 350 (300 + 50), b 160 */
+	ck_has(d, "{\"thread\":0,\"calls\":5,\"functions\":{\"columns\":[\"func\",\"calls\","
+		  "\"total_ns\",\"self_ns\",\"avg_ns\",\"min_ns\",\"max_ns\",\"p50_ns\",\"p99_ns\"],"
+		  "\"rows\":[[0,1,1000,590,1000,1000,1000,1000,1000],[1,2,350,250,175,50,300,50,300],"
+		  "[2,2,160,160,80,60,100,60,100]],\"total_rows\":3}");
+	/* caller -> callee edges of all threads, by total: null is "called from no function" */
+	ck_has(d, "\"edges\":{\"columns\":[\"caller\",\"callee\",\"calls\",\"total_ns\","
+		  "\"self_ns\"],\"rows\":[[null,0,2,1090,630],[0,1,3,400,300],[1,2,1,100,100],"
+		  "[0,2,1,60,60]],\"total_rows\":4}");
+	/* names escaped for the page: no markup can end the script */
+	ck_has(d, "\"exfn_main\"");
+	ck_has(d, "\"name\":\"worker\\u003c1\\u003e\\u0026'x'\"");
+	ck_has(d, "\"label\":\"phase\\u003c1\\u003e\\u0026\\\"q\\\"\"");
+	ck_has(d, "\"left_out\":[]");
 	free(out);
 }
 END_TEST
@@ -554,18 +563,23 @@ END_TEST
 START_TEST(test_html_memory)
 {
 	struct opts o = default_opts();
+	const char *d;
 	char *out;
 
 	write_heap();
 	out = run(report_html, &o);
-	ck_has(out, "No function calls were recorded");
-	ck_assert_uint_eq(count(out, "<svg "), 1);
-	/* sites by bytes: A 300 (2), C 300 (1), B 50, none 7; ties by stack id */
-	ck_has(out, "<td class=\"l\" title=\"exfn_a&#10;exfn_main\">exfn_a<br/>&#8592; exfn_main"
-		    "</td><td data-v=\"300\">300 B</td><td data-v=\"2\">2</td>"
-		    "<td data-v=\"150\">150 B</td><td data-v=\"0\">0 B</td>");
-	/* leaks: C 300 then no stack 7 */
-	ck_has(out, "<p class=\"note\">307 B in 2 blocks from 2 stacks.</p>");
+	d = page_data(out);
+	ck_assert_ptr_null(strstr(d, "\"time\":"));	/* no calls: no time side */
+	ck_has(d, "\"memory\":{\"allocations\":");
+	/* leaks: C 300 and 7 bytes of no stack */
+	ck_has(d, "\"leaked_bytes\":307,\"leaked_blocks\":2,");
+	/*
+	 * sites by bytes (stack row, allocations, bytes, frees, temporary, peak, leaked bytes and
+	 * blocks, at the peak): A 300 in 2, C 300, B 50, none 7; ties by stack id
+	 */
+	ck_has(d, "\"sites\":{\"columns\":[\"stack\",\"allocations\",\"bytes\",\"frees\","
+		  "\"temporary\",\"peak_bytes\",\"leaked_bytes\",\"leaked_blocks\",\"bytes_at_peak\","
+		  "\"blocks_at_peak\"],\"rows\":[[0,2,300,2,");
 	free(out);
 }
 END_TEST
@@ -659,10 +673,12 @@ START_TEST(test_several_traces)
 
 	o.folded = 0;
 	out = run(report_html, &o);
-	ck_assert_uint_eq(count(out, "<h1>"), 2);
 	ck_assert_uint_eq(count(out, "<!DOCTYPE html>"), 1);
 	ck_assert_uint_eq(count(out, "</html>"), 1);
-	ck_has(out, "id=\"flame-time-1\"");
+	/* one page, one data object, one entry per trace (the page's trace selector) */
+	ck_assert_uint_eq(count(page_data(out), "{\"path\":"), 2);
+	ck_has(page_data(out), "\"pid\":1000,\"ppid\":");
+	ck_has(page_data(out), "\"pid\":2000,\"ppid\":1000,");
 	free(out);
 }
 END_TEST

@@ -258,7 +258,7 @@ START_TEST(test_sort_limit_filter)
 	o.sort = "calls";
 	o.limit = 1;
 	ck_assert_int_eq(run(report_functions, &o), 0);
-	ck_assert_str_eq(output, "{\"functions\":[" ROW("0x4000", 2, 40, 40, 20, 10, 30, 10, 30)
+	ck_assert_str_eq(output, "{\"complete\":true,\"incomplete\":[],\"warnings\":[],\"functions\":[" ROW("0x4000", 2, 40, 40, 20, 10, 30, 10, 30)
 				 "]}\n");
 	o.sort = "self_ns";
 	ck_assert_int_eq(run(report_functions, &o), 0);
@@ -268,7 +268,7 @@ START_TEST(test_sort_limit_filter)
 	o.limit = -1;
 	o.filter = "^0x[24]";
 	ck_assert_int_eq(run(report_functions, &o), 0);
-	ck_assert_str_eq(output, "{\"functions\":[" ROW("0x2000", 1, 20, 20, 20, 20, 20, 20, 20)
+	ck_assert_str_eq(output, "{\"complete\":true,\"incomplete\":[],\"warnings\":[],\"functions\":[" ROW("0x2000", 1, 20, 20, 20, 20, 20, 20, 20)
 				 "," ROW("0x4000", 2, 40, 40, 20, 10, 30, 10, 30) "]}\n");
 	o.filter = "([";
 	ck_assert_int_eq(run(report_functions, &o), -1);
@@ -324,7 +324,7 @@ START_TEST(test_callgraph_function)
 	o.function = "0x3000";
 	ck_assert_int_eq(run(report_callgraph, &o), 0);
 	ck_assert_str_eq(output,
-			 "{\"functions\":[{\"name\":\"0x3000\",\"module\":\"?\",\"calls\":2,"
+			 "{\"complete\":true,\"incomplete\":[],\"warnings\":[],\"functions\":[{\"name\":\"0x3000\",\"module\":\"?\",\"calls\":2,"
 			 "\"total_ns\":300,\"self_ns\":300,\"callers\":["
 			 "{\"name\":\"0x2000\",\"calls\":1,\"total_ns\":200,\"self_ns\":200},"
 			 "{\"name\":\"0x1000\",\"calls\":1,\"total_ns\":100,\"self_ns\":100}],"
@@ -347,7 +347,7 @@ START_TEST(test_callgraph_tree)
 	o.format = FMT_JSON;
 	ck_assert_int_eq(run(report_callgraph, &o), 0);
 	ck_assert_str_eq(output,
-			 "{\"total_ns\":1000,\"nodes\":["
+			 "{\"complete\":true,\"incomplete\":[],\"warnings\":[],\"total_ns\":1000,\"nodes\":["
 			 "{\"id\":1,\"parent\":0,\"depth\":0,\"name\":\"0x1000\",\"calls\":1,"
 			 "\"total_ns\":1000,\"self_ns\":600},"
 			 "{\"id\":2,\"parent\":1,\"depth\":1,\"name\":\"0x2000\",\"calls\":1,"
@@ -388,7 +388,7 @@ START_TEST(test_no_calls)
 	has("No function calls");
 	o.format = FMT_JSON;
 	ck_assert_int_eq(run(report_functions, &o), 0);
-	ck_assert_str_eq(output, "{\"functions\":[]}\n");
+	ck_assert_str_eq(output, "{\"complete\":true,\"incomplete\":[],\"warnings\":[],\"functions\":[]}\n");
 }
 END_TEST
 
@@ -438,7 +438,10 @@ START_TEST(test_summary)
 	tg_close(g);
 	o.format = FMT_JSON;
 	ck_assert_int_eq(run(report_summary, &o), 0);
-	has("\"program\":\"/bin/prog\",\"cmdline\":\"prog -x\",\"pid\":1000,\"ppid\":1,");
+	has("\"complete\":true,\"incomplete\":[],\"warnings\":[\"4 events were dropped by the "
+	    "recorder (LOST records: it could not record them): counts may be short\"],"
+	    "\"process_finished\":true,\"program\":\"/bin/prog\",\"cmdline\":\"prog -x\","
+	    "\"pid\":1000,\"ppid\":1,");
 	has("\"duration_ns\":1000,");
 	has("{\"tid\":20,\"name\":\"worker\",\"first_ns\":0,\"last_ns\":300,\"chunks\":1,");
 	has("\"events\":{\"total\":7,\"calls\":2,\"allocs\":2,\"frees\":1,\"reallocs\":0,"
@@ -448,13 +451,16 @@ START_TEST(test_summary)
 	    "\"total_ns\":200,\"self_ns\":200}]");
 	has("\"memory\":{\"allocations\":2,\"frees\":1,\"bytes_allocated\":150,");
 	has("\"leaked_bytes\":50,\"leaked_blocks\":1}");
-	has("\"leaks\":[{\"stack\":[],\"bytes\":50,\"blocks\":1}]");
+	has("\"leaks\":[{\"stack\":[],\"truncated\":false,\"bytes\":50,\"blocks\":1}]");
 	o.format = FMT_TEXT;
 	ck_assert_int_eq(run(report_summary, &o), 0);
 	has("Program:    /bin/prog\nCommand:    prog -x\n");
 	has("Threads:    2 (20 worker, ...)\n");	/* thread 10 has no name */
 	has("Events:     7 (2 calls, 2 allocations, 1 frees, 0 reallocs)\n");
 	has("Lost:       4 events dropped by the recorder\n");
+	/* the warning block first, on stdout */
+	ck_assert_msg(!strncmp(output, "Warning: 4 events were dropped by the recorder", 46), "%s",
+		      output);
 }
 END_TEST
 

@@ -169,6 +169,9 @@ uint64_t tg_put(struct tg *g, struct tg_chunk *c)
 	if (c->size)
 		pwrite_all(g->fd, c->payload, c->size, off + sizeof(c->hdr));
 	g->off += sizeof(c->hdr) + c->size;
+	if (c->hdr.tid)		/* tid 0 (signal marks) is not a thread */
+		g->last_chunk = off + 1;
+	g->end_written |= (c->hdr.flags & TRACE_CHUNK_PROCESS_END) != 0;
 	free(c->payload);
 	free(c);
 	return off;
@@ -192,6 +195,16 @@ static void finish(struct tg *g, bool flush)
 		free(th->fids);
 		free(th->nodes);
 		free(th);
+	}
+	if (flush && !g->no_process_end && !g->end_written && g->last_chunk) {
+		/* the exit flush: the last chunk written says the recorder saw the process end */
+		struct trace_chunk_header h;
+
+		if (pread(g->fd, &h, sizeof(h), (off_t)(g->last_chunk - 1)) != (ssize_t)sizeof(h))
+			die("cannot read back the last chunk");
+		h.flags |= TRACE_CHUNK_PROCESS_END;
+		h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
+		pwrite_all(g->fd, &h, sizeof(h), g->last_chunk - 1);
 	}
 	if (!g->no_header_fix) {
 		header_fix(&g->hdr);

@@ -42,10 +42,19 @@ struct tg {
 	size_t chunk_limit;		/* auto-flush a thread when its payload would pass this
 					 * (bytes; default hdr.max_chunk) */
 	bool no_header_fix;		/* tg_close does not rewrite the header */
+	/*
+	 * tg_close is the process's exit as the recorder sees it: unless this is set (or no
+	 * chunk in the file has TRACE_CHUNK_PROCESS_END yet), it adds that flag to the last
+	 * chunk written (checksum fixed), as the recorder's exit flush does. tg_close_raw (a
+	 * crash) never adds it.
+	 */
+	bool no_process_end;
 	/* private */
 	int fd;
 	char *path;
 	uint64_t off;			/* file size so far */
+	uint64_t last_chunk;		/* offset of the last chunk written + 1, 0 = none */
+	bool end_written;		/* a chunk with TRACE_CHUNK_PROCESS_END was written */
 	struct tg_thread **threads;
 	unsigned nthreads;
 };

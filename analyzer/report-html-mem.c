@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory side of the `html` report's data (docs/html-data.md, "memory"): totals, sites
+ * (stacks grouped by their symbolized frames, as `memory` and `leaks` group them, with
+ * replay_stack_key) for all threads and per thread, leaks after the suppressions, the size
+ * histogram and the `timeline` object. One heap replay for all threads, a second keyed by
+ * site when stacks were merged (exact per-site peaks, as `memory`), one per thread view.
+ */
+#define PR_FMT "html"
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "analyzer/html.h"
+
+#define NONE UINT32_MAX
+
+struct hsite {
+	uint32_t stack;			/* a representative global stack id (0: no stack) */
+	int supp;			/* suppression rule, -1 none */
+	uint64_t allocs, bytes, frees, temporary, peak_bytes;
+	uint64_t leaked_bytes, leaked_blocks, at_peak_bytes, at_peak_blocks;
+};
+
+struct hmem {
+	struct replay r;		/* by stack id */
+	uint32_t *map;			/* stack id -> site */
+	uint32_t nmap, nsites;
+	bool merged;			/* some site has several stacks */
+	struct hsite *all;		/* the whole scope's sites */
+	uint32_t *row;			/* site -> row of "stacks", NONE until a scope lists it */
+	uint32_t *rows;			/* rows of "stacks": site ids */
+	uint32_t nrows;
+	uint64_t supp_bytes, supp_blocks;
+};
+
+struct skey {
+	char *key;
+	uint32_t site;
+	UT_hash_handle hh;
+};
+
+/* stack id -> site, by the stacks' symbolized frames (the sites of `memory`) */
+static void build_map(struct html *h, struct hmem *m)
+{
+	struct skey *keys = NULL, *k, *tmp;
+	uint32_t id;
+
+	m->nmap = m->r.naggs;
+	m->map = xcalloc(m->nmap + 1, sizeof(*m->map));
+	m->all = xcalloc(m->nmap + 1, sizeof(*m->all));
+	for (id = 0; id < m->r.naggs; id++) {
+		char *key;
+
+		if (!m->r.aggs[id].allocs)
+			continue;
+		key = replay_stack_key(h->t, h->sym, id);
+		HASH_FIND_STR(keys, key, k);
+		if (k) {
+			free(key);
+			m->merged = true;
+		} else {
+			k = xcalloc(1, sizeof(*k));
+			k->key = key;
+			k->site = m->nsites++;
+			m->all[k->site].stack = id;
+			HASH_ADD_KEYPTR(hh, keys, k->key, strlen(k->key), k);
+		}
+		m->map[id] = k->site;
+	}
+	HASH_ITER(hh, keys, k, tmp) {
+		HASH_DEL(keys, k);
+		free(k->key);
+		free(k);
+	}
+	m->row = xmalloc((m->nsites + 1) * sizeof(*m->row));
+	for (id = 0; id < m->nsites; id++)
+		m->row[id] = NONE;
+	m->rows = xmalloc((m->nsites + 1) * sizeof(*m->rows));
+}
+
+/* site values from @r: aggregated by stack id through the map, or by site (@by_site) */
+static void site_values(struct hmem *m, const struct replay *r, bool by_site, struct hsite *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nsites; i++) {
+		uint32_t stack = m->all[i].stack;
+
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].stack = stack;
+		s[i].supp = -1;
+	}
+	for (i = 0; i < r->naggs; i++) {
+		const struct replay_agg *a = &r->aggs[i];
+		struct hsite *x;
+
+		if (!a->allocs || (!by_site && i >= m->nmap) || (by_site && i >= m->nsites))
+			continue;
+		x = &s[by_site ? i : m->map[i]];
+		x->allocs += a->allocs;
+		x->bytes += a->bytes;
+		x->frees += a->frees;
+		x->temporary += a->temporary;
+		x->leaked_bytes += a->live_bytes;
+		x->leaked_blocks += a->live_blocks;
+		x->peak_bytes = a->peak_bytes;	/* one stack per site, or keyed by site */
+		x->at_peak_bytes += replay_peak_bytes(r, a);
+		x->at_peak_blocks += replay_peak_blocks(r, a);
+	}
+}
+
+/* a replay keyed by site: every thread's blocks, counting thread @thread's (-1: all) */
+static int site_replay(struct html *h, struct hmem *m, int thread, struct hsite *s)
+{
+	struct replay r;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.map = m->map;
+	r.nmap = m->nmap;
+	ret = export_replay(h->t, thread, &r);
+	if (!ret)
+		site_values(m, &r, true, s);
+	replay_free(&r);
+	return ret;
+}
+
+static const struct hsite *sort_sites;
+static int sort_by;			/* 0 bytes, 1 leaked (then blocks), 2 held at the peak */
+
+static uint64_t site_key(const struct hsite *s)
+{
+	return sort_by == 0 ? s->bytes : sort_by == 1 ? s->leaked_bytes : s->at_peak_bytes;
+}
+
+/* as `memory` sorts: the value, leaked blocks for leaks, bytes, then the stack id */
+static int by_value(const void *pa, const void *pb)
+{
+	const struct hsite *a = &sort_sites[*(const uint32_t *)pa];
+	const struct hsite *b = &sort_sites[*(const uint32_t *)pb];
+
+	if (site_key(a) != site_key(b))
+		return site_key(a) > site_key(b) ? -1 : 1;
+	if (sort_by == 1 && a->leaked_blocks != b->leaked_blocks)
+		return a->leaked_blocks > b->leaked_blocks ? -1 : 1;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return a->stack < b->stack ? -1 : a->stack > b->stack;
+}
+
+/*
+ * The sites a scope lists: the largest html_cap(HTML_SITES) by bytes allocated, by bytes
+ * leaked (unsuppressed leaks) and by bytes held at the peak, together, in order of bytes.
+ * Return: their number; *@total and *@left_bytes say what the others were.
+ */
+static uint32_t pick_sites(struct html *h, struct hmem *m, const struct hsite *s,
+			   uint32_t *out, uint32_t *total, uint64_t *left_bytes)
+{
+	uint32_t *order = xmalloc((m->nsites + 1) * sizeof(*order)), n, i, k, cap, got = 0;
+	uint8_t *take = xcalloc(m->nsites + 1, 1);
+
+	cap = html_cap(h, HTML_SITES);
+	sort_sites = s;
+	*total = 0;
+	*left_bytes = 0;
+	for (sort_by = 2; sort_by >= 0; sort_by--) {
+		for (i = 0, n = 0; i < m->nsites; i++) {
+			bool leak = s[i].leaked_blocks && m->all[i].supp < 0;
+
+			if (!s[i].allocs || (sort_by == 1 && !leak) || (sort_by == 2 &&
+									!s[i].at_peak_bytes))
+				continue;
+			order[n++] = i;
+		}
+		qsort(order, n, sizeof(*order), by_value);
+		for (k = 0; k < n && k < cap; k++)
+			take[order[k]] = 1;
+	}
+	/* sort_by is 0 (bytes) again: list in that order */
+	sort_by = 0;
+	for (i = 0, n = 0; i < m->nsites; i++)
+		if (s[i].allocs)
+			order[n++] = i;
+	qsort(order, n, sizeof(*order), by_value);
+	for (k = 0; k < n; k++) {
+		if (take[order[k]])
+			out[got++] = order[k];
+		else
+			*left_bytes += s[order[k]].bytes;
+	}
+	*total = n;
+	free(take);
+	free(order);
+	return got;
+}
+
+/* one scope's "sites" table; its sites get rows in "stacks" */
+static void scope_json(struct html *h, struct hmem *m, int thread, const struct hsite *s)
+{
+	static const char *const cols[] = { "stack", "allocations", "bytes", "frees",
+					    "temporary", "peak_bytes", "leaked_bytes",
+					    "leaked_blocks", "bytes_at_peak", "blocks_at_peak",
+					    NULL };
+	uint32_t *pick = xmalloc((m->nsites + 1) * sizeof(*pick)), n, total, i, c;
+	struct json *j = &h->j;
+	uint64_t left;
+
+	n = pick_sites(h, m, s, pick, &total, &left);
+	json_obj_begin(j, NULL);
+	if (thread >= 0)
+		json_u64(j, "thread", (uint64_t)thread);
+	else
+		json_null(j, "thread");
+	json_obj_begin(j, "sites");
+	json_arr_begin(j, "columns");
+	for (c = 0; cols[c]; c++)
+		json_str(j, NULL, cols[c]);
+	json_arr_end(j);
+	json_arr_begin(j, "rows");
+	for (i = 0; i < n; i++) {
+		const struct hsite *x = &s[pick[i]];
+
+		if (m->row[pick[i]] == NONE) {
+			m->row[pick[i]] = m->nrows;
+			m->rows[m->nrows++] = pick[i];
+		}
+		json_arr_begin(j, NULL);
+		json_u64(j, NULL, m->row[pick[i]]);
+		json_u64(j, NULL, x->allocs);
+		json_u64(j, NULL, x->bytes);
+		json_u64(j, NULL, x->frees);
+		json_u64(j, NULL, x->temporary);
+		json_u64(j, NULL, x->peak_bytes);
+		json_u64(j, NULL, x->leaked_bytes);
+		json_u64(j, NULL, x->leaked_blocks);
+		json_u64(j, NULL, x->at_peak_bytes);
+		json_u64(j, NULL, x->at_peak_blocks);
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_u64(j, "total_rows", total);
+	json_obj_end(j);
+	json_obj_end(j);
+	if (n < total)
+		html_note(h, "sites", thread, n, total, left, "bytes");
+	free(pick);
+}
+
+static bool shim_frame(struct html *h, const struct trace_frame *f)
+{
+	return !strncmp(sym_module_name(h->sym, f->ip), "libperfshim", 11);
+}
+
+/* "stacks": the listed sites' stacks (frames innermost first, without the shim's own) */
+static void stacks_json(struct html *h, struct hmem *m)
+{
+	static const char *const cols[] = { "id", "frames", "suppressed_by", NULL };
+	struct json *j = &h->j;
+	uint32_t i, k, c;
+
+	json_obj_begin(j, "stacks");
+	json_arr_begin(j, "columns");
+	for (c = 0; cols[c]; c++)
+		json_str(j, NULL, cols[c]);
+	json_arr_end(j);
+	json_arr_begin(j, "rows");
+	for (i = 0; i < m->nrows; i++) {
+		const struct hsite *s = &m->all[m->rows[i]];
+		struct trace_stack st = { 0 };
+
+		if (s->stack)
+			st = trace_stack_get(h->t, s->stack);
+		json_arr_begin(j, NULL);
+		json_u64(j, NULL, s->stack);
+		json_arr_begin(j, NULL);
+		for (k = 0; k < st.nframes; k++)
+			if (!shim_frame(h, &st.frames[k]))
+				json_u64(j, NULL, html_frame_of(h, st.frames[k].ip,
+								 st.frames[k].is_ra));
+		if (s->stack && trace_stack_truncated(h->t, s->stack))
+			json_u64(j, NULL, html_frame_truncated(h));
+		json_arr_end(j);
+		if (s->supp >= 0 && s->leaked_blocks)
+			json_u64(j, NULL, html_str(h, supp_rule(h->supp, (unsigned)s->supp)));
+		else
+			json_null(j, NULL);
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+/* leaks left to the suppressions, per rule (as `leaks` lists them) */
+static void suppressed_json(struct html *h, struct hmem *m)
+{
+	unsigned nrules = h->supp ? supp_count(h->supp) : 0, r;
+	uint64_t(*tot)[3] = xcalloc(nrules + 1, sizeof(*tot));
+	struct json *j = &h->j;
+	uint32_t i;
+
+	for (i = 0; i < m->nsites; i++) {
+		const struct hsite *s = &m->all[i];
+
+		if (!s->leaked_blocks || s->supp < 0)
+			continue;
+		tot[s->supp][0] += s->leaked_bytes;
+		tot[s->supp][1] += s->leaked_blocks;
+		tot[s->supp][2]++;
+	}
+	json_arr_begin(j, "suppressed");
+	for (r = 0; r < nrules; r++) {
+		if (!tot[r][1])
+			continue;
+		json_obj_begin(j, NULL);
+		json_str(j, "rule", supp_rule(h->supp, r));
+		json_u64(j, "bytes", tot[r][0]);
+		json_u64(j, "blocks", tot[r][1]);
+		json_u64(j, "stacks", tot[r][2]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	free(tot);
+}
+
+static void totals_json(struct html *h, const struct hmem *m)
+{
+	const struct replay *r = &m->r;
+	struct json *j = &h->j;
+	unsigned k;
+
+	json_u64(j, "allocations", r->allocs);
+	json_u64(j, "frees", r->frees);
+	json_u64(j, "bytes_allocated", r->bytes_alloc);
+	json_u64(j, "bytes_freed", r->bytes_freed);
+	json_u64(j, "peak_bytes", r->peak_bytes);
+	json_u64(j, "peak_time_ns", r->peak_ns);
+	json_u64(j, "peak_blocks", r->peak_blocks);
+	json_u64(j, "leaked_bytes", r->live_bytes - m->supp_bytes);
+	json_u64(j, "leaked_blocks", r->live_blocks - m->supp_blocks);
+	json_u64(j, "temporary_allocations", r->temporary);
+	json_u64(j, "live_at_end_bytes", r->live_bytes);
+	json_u64(j, "live_at_end_blocks", r->live_blocks);
+	json_u64(j, "suppressed_bytes", m->supp_bytes);
+	json_u64(j, "suppressed_blocks", m->supp_blocks);
+	json_u64(j, "unknown_frees", r->unknown_frees);
+	json_u64(j, "reallocs", r->reallocs);
+	json_bool(j, "suppressions", h->supp != NULL);
+	json_arr_begin(j, "histogram");		/* size 0, then [2^(k-1), 2^k - 1] */
+	for (k = 0; k < REPLAY_NBUCKETS; k++) {
+		if (!r->hist_count[k])
+			continue;
+		json_obj_begin(j, NULL);
+		json_u64(j, "min", k ? 1ULL << (k - 1) : 0);
+		json_u64(j, "max", k ? (k == 64 ? UINT64_MAX : (1ULL << k) - 1) : 0);
+		json_u64(j, "allocations", r->hist_count[k]);
+		json_u64(j, "bytes", r->hist_bytes[k]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static const uint64_t *sort_allocs;
+
+static int by_allocs(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (sort_allocs[x] != sort_allocs[y])
+		return sort_allocs[x] > sort_allocs[y] ? -1 : 1;
+	return x < y ? -1 : 1;
+}
+
+static int by_index(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Per-thread scopes: the HTML_MEM_THREADS threads that allocated most, each a replay that
+ * counts only the blocks it allocated. None with --thread, or when one thread allocated.
+ */
+static int thread_scopes(struct html *h, struct hmem *m)
+{
+	const struct trace *t = h->t;
+	uint32_t *order = xmalloc((t->nthreads + 1) * sizeof(*order)), n = 0, i, nt;
+	struct hsite *s = xcalloc(m->nsites + 1, sizeof(*s));
+	int ret = 0;
+
+	/* the replay's own count of each thread's allocations (its temporary-block clock) */
+	for (i = 0; h->thread < 0 && i < t->nthreads && i < m->r.nthreads; i++)
+		if (m->r.tseq[i])
+			order[n++] = i;
+	sort_allocs = m->r.tseq;
+	qsort(order, n, sizeof(*order), by_allocs);
+	nt = n;
+	if (n > HTML_MEM_THREADS)
+		n = HTML_MEM_THREADS;
+	if (nt > n)
+		html_note(h, "memory_thread_views", -1, n, nt, 0, NULL);
+	/* in thread order, as the time side lists them */
+	qsort(order, n, sizeof(*order), by_index);
+	for (i = 0; n > 1 && i < n && !ret; i++) {
+		ret = site_replay(h, m, (int)order[i], s);
+		if (!ret)
+			scope_json(h, m, (int)order[i], s);
+	}
+	free(s);
+	free(order);
+	return ret;
+}
+
+/*
+ * html_memory - the "memory" object of the trace (absent when the malloc family was not
+ * recorded). Return: 0, or -1 when a replay failed (reported by the reader).
+ */
+int html_memory(struct html *h)
+{
+	struct hmem m;
+	uint32_t i;
+	int ret;
+
+	if (!(h->t->hdr.flags & TRACE_F_MALLOC))
+		return 0;
+	memset(&m, 0, sizeof(m));
+	ret = export_replay(h->t, h->thread, &m.r);
+	if (ret < 0)
+		goto out;
+	build_map(h, &m);
+	if (m.merged)
+		ret = site_replay(h, &m, h->thread, m.all);
+	else
+		site_values(&m, &m.r, false, m.all);
+	if (ret < 0)
+		goto out;
+	for (i = 0; h->supp && i < m.nsites; i++) {
+		struct hsite *s = &m.all[i];
+
+		if (!s->leaked_blocks)
+			continue;
+		s->supp = supp_match(h->supp, h->sym, h->t, s->stack);
+		if (s->supp >= 0) {
+			m.supp_bytes += s->leaked_bytes;
+			m.supp_blocks += s->leaked_blocks;
+		}
+	}
+	json_obj_begin(&h->j, "memory");
+	totals_json(h, &m);
+	json_arr_begin(&h->j, "scopes");
+	scope_json(h, &m, -1, m.all);
+	ret = thread_scopes(h, &m);
+	json_arr_end(&h->j);
+	stacks_json(h, &m);
+	suppressed_json(h, &m);
+	if (!ret)
+		ret = timeline_emit(h->t, h->o, &h->j, "timeline");
+	json_obj_end(&h->j);
+out:
+	replay_free(&m.r);
+	free(m.map);
+	free(m.all);
+	free(m.row);
+	free(m.rows);
+	return ret;
+}
