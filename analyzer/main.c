@@ -245,6 +245,8 @@ static void base_new(struct opts *o, const struct command *cmd)
 		usage_err("diff: give the traces as BASE NEW or with --base and --new, not both");
 	if (!side[0].n || !side[1].n)
 		usage_err("diff: --base and --new go together");
+	if (o->from || o->to)
+		usage_err("diff: --from/--to compare marks of one trace, --base/--new runs");
 	all = xcalloc((size_t)(side[0].n + side[1].n + 1), sizeof(*all));
 	memcpy(all, side[0].v, (size_t)side[0].n * sizeof(*all));
 	memcpy(all + side[0].n, side[1].v, (size_t)side[1].n * sizeof(*all));
@@ -414,7 +416,7 @@ static void check_usage(const struct command *cmd, const struct opts *o)
 		}
 		regfree(&re);
 	}
-	if (!strcmp(cmd->name, "diff")) {
+	if (!strcmp(cmd->name, "diff") && !o->nbase) {	/* --base/--new: any number */
 		if (o->ntraces > 1 && (o->from || o->to))
 			usage_err("diff: --from/--to compare marks of one trace, %d were given",
 				  o->ntraces);

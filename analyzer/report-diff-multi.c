@@ -188,6 +188,61 @@ out:
 	return ret;
 }
 
+/* "base 1", .. "new 3": how notes name each trace */
+static char **labels(const struct multi *m)
+{
+	char **who = xcalloc(m->n, sizeof(*who));
+	uint32_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (asprintf(&who[i], "%s %u", i < m->nb ? "base" : "new",
+			     i < m->nb ? i + 1 : i - m->nb + 1) < 0)
+			pr_err("out of memory");
+	return who;
+}
+
+static const char *program(const struct trace *t)
+{
+	const char *s;
+
+	if (!t->exe || !*t->exe)
+		return NULL;
+	s = strrchr(t->exe, '/');
+	return s && s[1] ? s + 1 : t->exe;
+}
+
+/* Functions called on both sides, and on either (*@either); as diff BASE NEW counts them. */
+static uint32_t shared_functions(const struct multi *m, uint32_t *either)
+{
+	uint32_t i, both = 0;
+
+	*either = 0;
+	for (i = 0; i < m->nrows; i++) {
+		const struct mrow *r = m->list[i];
+		bool b = false, n = false;
+		uint32_t k;
+
+		if (r->site)
+			continue;
+		for (k = 0; k < m->n; k++) {
+			b |= k < m->nb && r->v[1][k] > 0;
+			n |= k >= m->nb && r->v[1][k] > 0;
+		}
+		*either += b || n;
+		both += b && n;
+	}
+	return both;
+}
+
+/* Two unrelated programs (diff BASE NEW's rule): other file names, under half shared. */
+static bool programs_differ(const struct multi *m)
+{
+	const char *a = program(m->t[0]), *b = program(m->t[m->nb]);
+	uint32_t either, both = shared_functions(m, &either);
+
+	return a && b && strcmp(a, b) && both * 2 < either;
+}
+
 static bool row_significant(const struct mrow *r)
 {
 	int k;
@@ -289,13 +344,17 @@ static void multi_json(const struct multi *m, struct mrow **rows, uint32_t n, ui
 		       double alpha)
 {
 	static const char *const tot[3] = { "duration_ns", "bytes", "peak_bytes" };
+	char v[512], **who = labels(m);
+	uint32_t i, k, count, either;
 	struct json j;
-	char v[512];
-	uint32_t i, k, count;
 	int s;
 
 	json_init(&j, stdout);
 	json_obj_begin(&j, NULL);
+	notes_json_many(&j, m->t, (const char *const *)who, m->n);
+	for (i = 0; i < m->n; i++)
+		free(who[i]);
+	free(who);
 	json_arr_begin(&j, "base");
 	for (i = 0; i < m->nb; i++)
 		json_str(&j, NULL, m->t[i]->path);
@@ -304,6 +363,11 @@ static void multi_json(const struct multi *m, struct mrow **rows, uint32_t n, ui
 	for (i = m->nb; i < m->n; i++)
 		json_str(&j, NULL, m->t[i]->path);
 	json_arr_end(&j);
+	json_str(&j, "base_program", m->t[0]->exe);
+	json_str(&j, "new_program", m->t[m->nb]->exe);
+	json_bool(&j, "programs_differ", programs_differ(m));
+	json_u64(&j, "shared_functions", shared_functions(m, &either));
+	json_u64(&j, "functions_in_either", either);
 	json_dbl(&j, "alpha", alpha);
 	json_u64(&j, "tests", m->ntested);
 	json_obj_begin(&j, "totals");
@@ -355,12 +419,25 @@ static void multi_text(const struct multi *m, struct mrow **rows, uint32_t n,
 	static const char *const tname[3] = { "duration", "allocated", "peak" };
 	static const enum stats_unit tunit[3] = { STATS_NS, STATS_BYTES, STATS_BYTES };
 	uint32_t i, shown[2] = { 0, 0 }, limit = diff_text_limit(o);
-	char c[4][48], v[512], st[1024], nm[128];
+	char c[4][48], v[512], st[1024], nm[128], **who = labels(m);
+	uint32_t either, both;
 	struct table *tb[2];
 	int k;
 
+	for (i = 0; i < m->n; i++) {
+		notes_text_named(m->t[i], stdout, who[i]);
+		free(who[i]);
+	}
+	free(who);
 	printf("Base: %u traces (%s, ...)\nNew:  %u traces (%s, ...)\n", m->nb, m->t[0]->path,
 	       m->n - m->nb, m->t[m->nb]->path);
+	if (programs_differ(m)) {
+		both = shared_functions(m, &either);
+		printf("Note: these are different programs (%s and %s, sharing %u of %u functions): "
+		       "functions and allocation sites are matched by name only, so the changes "
+		       "below compare unrelated code\n", program(m->t[0]), program(m->t[m->nb]),
+		       both, either);
+	}
 	for (k = 0; k < 3; k++)
 		printf("  %-10s %s -> %s: %s\n", tname[k],
 		       stats_fmt_value(c[0], 48, m->tot[k].base, tunit[k]),
@@ -399,6 +476,10 @@ static void multi_text(const struct multi *m, struct mrow **rows, uint32_t n,
 		printf("  (none)\n");
 	table_free(tb[0]);
 	table_free(tb[1]);
+	printf("\nMedians of each side; a self-time shift under %g%% of the base's run is no change.\n",
+	       FLOOR_PCT);
+	if (replay_truncated_shown())
+		printf("%s.\n", TRACE_TRUNCATED_LEGEND);
 }
 
 /**

@@ -364,7 +364,7 @@ double stats_mw_min_p(uint32_t n, uint32_t m)
  * median of the n*m differences y - x) and its distribution-free confidence interval of
  * level 1 - @alpha (Moses): the differences of rank c + 1 and n*m - c, where c is the lower
  * alpha/2 critical value of U. The interval excludes 0 exactly when the Mann-Whitney test
- * rejects at @alpha. *@lo/*@hi are -INF/INF when the samples are too small for the level.
+ * rejects at @alpha. The bounds are -INF and INF when the samples are too small for the level.
  * Return: 0, -EINVAL for an empty side, -ENOMEM.
  */
 int stats_hodges_lehmann(const double *x, uint32_t n, const double *y, uint32_t m,
@@ -684,13 +684,15 @@ static void fmt_pm(char *buf, size_t len, double f, double lo, double hi)
 /*
  * stats_verdict - the verdict on @c in words, Benchee-style: "no significant difference";
  * times "2.03x slower ± 4%", "1.50x faster ± 2%", "new (1.20 ms)", "gone (was 1.20 ms)";
- * bytes and counts "@what +8.0 KiB (exact)" or "@what +8.0 KiB (2.00x ± 3%)". The ± is half
+ * bytes and counts "@what +8.0 KiB (exact)" or "@what +8.0 KiB (2.00x ± 3%)" (no word when
+ * @what is NULL or empty). The ± is half
  * the confidence interval, relative to the factor. Return: @buf.
  */
 char *stats_verdict(const struct stats_change *c, enum stats_unit unit, const char *what,
 		    char *buf, size_t len)
 {
 	char v[48], pm[32];
+	const char *sp;
 	double f, lo, hi;
 
 	if (!c->significant) {
@@ -719,13 +721,15 @@ char *stats_verdict(const struct stats_change *c, enum stats_unit unit, const ch
 	}
 	stats_fmt_value(v + 1, sizeof(v) - 1, fabs(c->difference), unit);
 	v[0] = c->difference < 0 ? '-' : '+';
+	sp = what && *what ? " " : "";
+	what = what ? what : "";
 	if (c->exact) {
-		snprintf(buf, len, "%s %s (exact)", what, v);
+		snprintf(buf, len, "%s%s%s (exact)", what, sp, v);
 	} else if (isnan(c->ratio)) {
-		snprintf(buf, len, "%s %s", what, v);
+		snprintf(buf, len, "%s%s%s", what, sp, v);
 	} else {
 		fmt_pm(pm, sizeof(pm), c->ratio, c->ci_low, c->ci_high);
-		snprintf(buf, len, "%s %s (%.2fx%s)", what, v, c->ratio, pm);
+		snprintf(buf, len, "%s%s%s (%.2fx%s)", what, sp, v, c->ratio, pm);
 	}
 	return buf;
 }

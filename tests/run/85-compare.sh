@@ -14,18 +14,29 @@ cc $flags -DVARIANT "$TOP/samples/variant.c" -o "$TMP/new" || fail "cannot build
 
 # --- the two builds: text on stdout, JSON and HTML exported from the same runs -------------
 # 15 runs each: a rank test then tolerates a loaded machine's outliers (a base run of
-# crunch slowed past a new one) by the dozen and still decides at 0.001.
-"$RUNNER" compare --runs 15 --alpha 0.001 --export-json "$TMP/c.json" --export-html "$TMP/c.html" \
-	base="$TMP/base" new="$TMP/new" >"$TMP/c.txt" 2>"$TMP/c.err" ||
-	{ cat "$TMP/c.err"; fail "compare exited $?"; }
-cat "$TMP/c.txt"
+# crunch slowed past a new one) by the dozen and still decides at 0.001. Times are wall
+# clock, though: on a machine loaded several times over (wall 5x the CPU time) the noise can
+# hide even a 2x change, and the honest answer is then "no significant difference". Such a
+# try is made again, up to three times; a change found where there is none fails at once.
 c() { jq -c "$1" "$TMP/c.json"; }
+for try in 1 2 3; do
+	rm -rf "$TMP/keep" && mkdir "$TMP/keep"
+	"$RUNNER" compare --runs 15 --alpha 0.001 --keep "$TMP/keep" --export-json "$TMP/c.json" \
+		--export-html "$TMP/c.html" base="$TMP/base" new="$TMP/new" >"$TMP/c.txt" 2>"$TMP/c.err" ||
+		{ cat "$TMP/c.err"; fail "compare exited $?"; }
+	cat "$TMP/c.txt"
+	sig=$(c '[.changes[] | select(.significant) | [.kind, .name, .metric]]')
+	case "$sig" in
+	'[["function","crunch","self_ns"],["site","buffers","bytes"]]') break ;;
+	'[["site","buffers","bytes"]]') echo "try $try: crunch not significant; load: $(c '[.variants[] | .time_ns.median / .cpu_ns.median]') wall/cpu" ;;
+	*) fail "significant changes: $sig" ;;
+	esac
+done
 assert_eq '[["base",15],["new",15]]' "$(c '[.variants[] | [.name, .runs]]')" "variants and runs"
 assert_eq '' "$(cat "$TMP/c.err")" "nothing on stderr"
 
 # exactly two significant changes: crunch's time and buffers' bytes
-assert_eq '[["function","crunch","self_ns"],["site","buffers","bytes"]]' \
-	"$(c '[.changes[] | select(.significant) | [.kind, .name, .metric]]')" "significant changes"
+assert_eq '[["function","crunch","self_ns"],["site","buffers","bytes"]]' "$sig" "significant changes"
 # crunch: significantly slower, and the interval of the ratio holds the true 2
 crunch=$(c '.changes[] | select(.kind == "function" and .name == "crunch" and .metric == "self_ns")')
 echo "crunch: $crunch"
@@ -55,8 +66,8 @@ assert_eq '[0,0,8192,16384]' "$(c '[.variants[0].allocated_bytes.stddev, .varian
 assert_eq '[8192,true,true,8192,true]' \
 	"$(c '.variants[1].versus_base | [.allocated_bytes.difference, .allocated_bytes.exact, .allocated_bytes.significant, .peak_bytes.difference, .peak_bytes.exact]')" \
 	"new against base: memory"
-assert_eq '[true,true]' "$(c '.variants[1].versus_base | [.time_ns.significant, .time_ns.ratio > 1]')" \
-	"new against base: time"
+assert_eq '[true,true]' "$(c '.variants[1].versus_base | [.cpu_ns.significant, .cpu_ns.ratio > 1]')" \
+	"new against base: CPU time"
 assert_eq 'null' "$(c '.variants[0].versus_base')" "the base has no comparison"
 c '.variants[0].time_ns | [.mean, .stddev, .median, .p99]' | jq -e 'all(. > 0)' >/dev/null ||
 	fail "time summary: $(c '.variants[0].time_ns')"
@@ -77,14 +88,59 @@ grep -q 'allocates +8.0 KiB (exact)' "$TMP/c.html" || fail "html: no buffers ver
 assert_eq 0 "$(grep -Ec '(src|href)=|https?:' "$TMP/c.html")" "html: nothing fetched from outside"
 
 # --- identical variants: nothing significant ---------------------------------------------
-"$RUNNER" compare --format=json --runs 10 --warmup 0 --alpha 0.001 a="$TMP/base" b="$TMP/base" \
-	>"$TMP/same.json" || fail "identical compare failed"
+mkdir "$TMP/same"
+"$RUNNER" compare --format=json --runs 10 --warmup 0 --alpha 0.001 --keep "$TMP/same" \
+	a="$TMP/base" b="$TMP/base" >"$TMP/same.json" || fail "identical compare failed"
 assert_eq '[]' "$(jq -c '[.changes[] | select(.significant) | .name]' "$TMP/same.json")" \
 	"identical variants: no significant change"
 assert_eq '[false,false,false,false]' \
 	"$(jq -c '[.variants[1].versus_base[] | .significant]' "$TMP/same.json")" \
 	"identical variants: no whole-run change"
 assert_eq 14 "$(jq '.changes | length' "$TMP/same.json")" "identical variants: every row there"
+la=$(ls "$TMP"/same/a-*.bin | paste -sd,) lb=$(ls "$TMP"/same/b-*.bin | paste -sd,)
+json diff --alpha 0.001 --base "$la" --new "$lb" >"$TMP/dsame.json"
+assert_eq '[[],[],false]' \
+	"$(jq -c '[[.functions[] | select(.significant)], [.sites[] | select(.significant)], .totals.duration_ns.significant]' "$TMP/dsame.json")" \
+	"identical variants: diff finds nothing either"
+
+# --- diff --base/--new over the kept traces: the same statistics give the same rows -------
+ls "$TMP/keep" | sort >"$TMP/kept"
+assert_eq 30 "$(wc -l <"$TMP/kept")" "--keep: every measured run's trace"
+list() { local k l=; for k in $(seq 1 15); do l+="${l:+,}$TMP/keep/$1-$k.bin"; done; echo "$l"; }
+json diff --alpha 0.001 --base "$(list base)" --new "$(list new)" >"$TMP/d.json"
+d() { jq -c "$1" "$TMP/d.json"; }
+assert_eq '[15,15]' "$(d '[(.base | length), (.new | length)]')" "diff: traces a side"
+# crunch: the numbers compare computed from the same runs (the analyzer prints 6 digits)
+for k in ratio ci_low ci_high p_value; do
+	a=$(jq ".$k" <<<"$crunch") b=$(d ".functions[] | select(.name == \"crunch\") | .self.$k")
+	awk -v a="$a" -v b="$b" 'BEGIN { exit !(a != "" && b != "" && (a - b) ^ 2 <= (1e-5 * a) ^ 2) }' ||
+		fail "diff and compare differ on crunch's $k: $b and $a"
+done
+assert_eq '[true,true,"1 -> 1"]' \
+	"$(d '.functions[] | select(.name == "crunch") | [.significant, .self.significant, "\(.base_calls) -> \(.new_calls)"]')" \
+	"diff: crunch significant, calls unchanged"
+assert_eq '[["crunch"]]' "$(d '[[.functions[] | select(.significant) | .name]]')" \
+	"diff: the only function changed"
+assert_eq '[[["buffers","main"],8192,16384,"allocates +8.0 KiB (exact)"]]' \
+	"$(d '[.sites[] | select(.significant) | [.stack, .base_bytes, .new_bytes, .verdict]]')" \
+	"diff: the only site changed"
+assert_eq '[8192,true,true]' "$(d '.totals.bytes | [.difference, .exact, .significant]')" \
+	"diff: bytes allocated in total"
+"$ANALYZE" diff --base "$(list base)" --new "$(list new)" >"$TMP/d.txt" || fail "diff text failed"
+grep -Eq '^crunch +1 -> 1 .* [0-9.]+x slower ± [0-9.]+%$' "$TMP/d.txt" || { cat "$TMP/d.txt"; fail "diff text: crunch"; }
+# one trace a side is diff BASE NEW, as before
+"$ANALYZE" diff --format=json --base "$TMP/keep/base-1.bin" --new "$TMP/keep/new-1.bin" >"$TMP/one.json"
+"$ANALYZE" diff --format=json "$TMP/keep/base-1.bin" "$TMP/keep/new-1.bin" >"$TMP/two.json"
+cmp -s "$TMP/one.json" "$TMP/two.json" || fail "--base A --new B is not diff A B"
+# usage
+ana() { "$ANALYZE" "$@" >/dev/null 2>"$TMP/e"; echo "$? $(head -n 1 "$TMP/e")"; }
+assert_eq "2 perfshim-analyze: diff: --base and --new go together (see perfshim-analyze --help)" \
+	"$(ana diff --base "$TMP/keep/base-1.bin")" "--base alone"
+assert_eq "2 perfshim-analyze: diff: give the traces as BASE NEW or with --base and --new, not both (see perfshim-analyze --help)" \
+	"$(ana diff --base "$TMP/keep/base-1.bin" --new "$TMP/keep/new-1.bin" "$TMP/keep/new-2.bin")" \
+	"--base with positional traces"
+assert_eq "2 perfshim-analyze: --base/--new: only diff compares traces (see perfshim-analyze --help)" \
+	"$(ana functions --base "$TMP/keep/base-1.bin" --new "$TMP/keep/new-1.bin")" "--base elsewhere"
 
 # --- a command split into words; too few runs -------------------------------------------
 mkdir -p "$TMP/w"
