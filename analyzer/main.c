@@ -235,7 +235,7 @@ static void add_traces(int k, const char *list)
 /* The traces of --base and --new, base first; several on a side: the statistics. */
 static void base_new(struct opts *o, const struct command *cmd)
 {
-	const char **all;
+	int nb = side[0].n;
 
 	if (!side[0].n && !side[1].n)
 		return;
@@ -247,12 +247,12 @@ static void base_new(struct opts *o, const struct command *cmd)
 		usage_err("diff: --base and --new go together");
 	if (o->from || o->to)
 		usage_err("diff: --from/--to compare marks of one trace, --base/--new runs");
-	all = xcalloc((size_t)(side[0].n + side[1].n + 1), sizeof(*all));
-	memcpy(all, side[0].v, (size_t)side[0].n * sizeof(*all));
-	memcpy(all + side[0].n, side[1].v, (size_t)side[1].n * sizeof(*all));
-	o->traces = all;
-	o->ntraces = side[0].n + side[1].n;
-	o->nbase = side[0].n > 1 || side[1].n > 1 ? side[0].n : 0;	/* one each: BASE NEW */
+	/* the new traces after the base ones, in side[0] (which stays reachable: no leak) */
+	side[0].v = xrealloc(side[0].v, (size_t)(nb + side[1].n) * sizeof(*side[0].v));
+	memcpy(side[0].v + nb, side[1].v, (size_t)side[1].n * sizeof(*side[0].v));
+	o->traces = side[0].v;
+	o->ntraces = nb + side[1].n;
+	o->nbase = nb > 1 || side[1].n > 1 ? nb : 0;	/* one each: BASE NEW */
 }
 
 static const struct command *find_command(const char *name)
