@@ -270,6 +270,13 @@ void cmp_report_html(const struct compare *c, FILE *f)
 		c->runs, c->warmup, c->test == STATS_WELCH ? "Welch's t on logs" : "Mann-Whitney U",
 		c->ntested, c->alpha, 1 - c->alpha);
 	variants_table(c, f);
+	for (var = 0; var < c->nv; var++)
+		if (c->v[var].incomplete) {
+			fprintf(f, "<p>Note: %u of ", c->v[var].incomplete);
+			esc(f, c->v[var].name);
+			fputs("'s runs left an incomplete trace: their figures may lack the end of the "
+			      "run.</p>\n", f);
+		}
 	fputs("<h2>Run times</h2>\n", f);
 	box_plot(c, f);
 	if (idx)

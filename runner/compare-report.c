@@ -239,6 +239,11 @@ void cmp_report_text(const struct compare *c, FILE *f)
 	fprintf(f, "%u variant%s, %u runs each after %u warmup run%s, interleaved, under perfshim\n\n",
 		c->nv, c->nv == 1 ? "" : "s", c->runs, c->warmup, c->warmup == 1 ? "" : "s");
 	variants_text(c, f);
+	for (var = 0; var < c->nv; var++)
+		if (c->v[var].incomplete)
+			fprintf(f, "  Note: %u of %s's runs left an incomplete trace (see the warnings "
+				"above): their figures may lack the end of the run\n",
+				c->v[var].incomplete, c->v[var].name);
 	if (!idx)
 		return;
 	n = cmp_sorted_rows(c, idx);
@@ -319,7 +324,7 @@ static void variant_json(const struct compare *c, uint32_t var, FILE *f)
 			fputc(',', f);
 		jr_write_string(f, v->argv[k]);
 	}
-	fprintf(f, "],\"runs\":%u,", c->runs);
+	fprintf(f, "],\"runs\":%u,\"incomplete_runs\":%u,", c->runs, v->incomplete);
 	summary_json(f, "time_ns", &v->s[0]);
 	fputc(',', f);
 	summary_json(f, "cpu_ns", &v->s[1]);

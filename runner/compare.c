@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -341,32 +342,40 @@ static void remove_run_files(const struct compare *c, const char *prefix)
 	closedir(d);
 }
 
-/* Up to the last five lines of @path on stderr, indented: why a run failed. */
-static void show_tail(const char *path)
+/* Up to the last five lines of @buf[@n] on stderr, indented: why a run failed. */
+static void show_tail_buf(const char *buf, size_t n)
 {
-	char buf[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY), lines = 0;
-	off_t size;
-	char *p;
+	const char *p;
+	int lines = 0;
 
-	if (fd < 0)
+	if (!n)
 		return;
-	size = lseek(fd, 0, SEEK_END);
-	lseek(fd, size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0, SEEK_SET);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
 	for (p = buf + n; p > buf && lines < 6; p--)
 		if (p[-1] == '\n')
 			lines++;
 	if (lines >= 6)
 		p++;
-	fprintf(stderr, "  | %s", p);
+	fprintf(stderr, "  | %.*s", (int)(buf + n - p), p);
 	if (buf[n - 1] != '\n')
 		fputc('\n', stderr);
+}
+
+/* The same for the end of the file @path (a run's stderr). */
+static void show_tail(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+	off_t size;
+
+	if (fd < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	lseek(fd, size > (off_t)sizeof(buf) ? size - (off_t)sizeof(buf) : 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n > 0)
+		show_tail_buf(buf, (size_t)n);
 }
 
 /*
@@ -434,95 +443,125 @@ static int run_program(const struct compare *c, const struct cmp_variant *v, con
 }
 
 /* Lines the analyzer printed on stderr, each distinct one shown once for the whole compare. */
-static void pass_warnings(const char *path)
+static void pass_warnings(const char *buf, size_t n)
 {
 	static char **seen;
 	static size_t nseen;
-	char line[1024];
-	size_t i;
-	FILE *f = fopen(path, "r");
+	const char *line, *end;
+	size_t i, len;
 
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		for (i = 0; i < nseen && strcmp(seen[i], line); i++)
+	for (line = buf; line < buf + n; line = end + 1) {
+		end = memchr(line, '\n', (size_t)(buf + n - line));
+		if (!end)
+			end = buf + n;
+		len = (size_t)(end - line);
+		for (i = 0; i < nseen && (strlen(seen[i]) != len || memcmp(seen[i], line, len)); i++)
 			;
-		if (i < nseen || nseen >= 64)
+		if (i < nseen || nseen >= 64 || !len)
 			continue;
-		fputs(line, stderr);
+		fprintf(stderr, "%.*s\n", (int)len, line);
 		seen = realloc(seen, (nseen + 1) * sizeof(*seen));
 		if (!seen)
 			exit(1);
-		seen[nseen++] = strdup(line);
+		seen[nseen++] = strndup(line, len);
 	}
-	fclose(f);
+}
+
+/* A growable buffer filled from a pipe. */
+struct pbuf {
+	char *b;
+	size_t n, cap;
+};
+
+/* Read what is there on @fd into @pb. Return: 1 more may come, 0 at its end. */
+static int pbuf_read(int fd, struct pbuf *pb)
+{
+	ssize_t n;
+
+	if (pb->n + 65536 > pb->cap) {
+		pb->cap = pb->cap ? pb->cap * 2 : 1 << 16;
+		pb->b = realloc(pb->b, pb->cap);
+		if (!pb->b)
+			exit(1);
+	}
+	n = read(fd, pb->b + pb->n, pb->cap - pb->n);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	pb->n += (size_t)n;
+	return n > 0;
 }
 
 /*
  * Run `perfshim-analyze @cmd --format=json --limit=0 @trace` without the shim and parse
- * what it printed. Return: the tree (jr_free it), or NULL after an error line.
+ * what it printed; its stderr comes through a pipe too (the work directory may be full).
+ * Return: the tree (jr_free it), or NULL after an error line.
  */
 static struct jv *analyze(const struct compare *c, const char *cmd, const char *trace)
 {
-	char errpath[PATH_MAX + 16], msg[256], *buf = NULL;
-	size_t len = 0, cap = 0;
+	struct pbuf out = { NULL, 0, 0 }, err = { NULL, 0, 0 };
+	struct pollfd pf[2];
 	struct jv *doc = NULL;
-	int fds[2], status;
-	ssize_t n;
+	int o[2], e[2], status, open_fds = 2, k;
+	char msg[256];
 	pid_t pid;
 
-	snprintf(errpath, sizeof(errpath), "%s/analyze.err", c->dir);
-	if (pipe(fds) < 0) {
+	if (pipe(o) < 0 || pipe(e) < 0) {
 		err_line("pipe: %s", strerror(errno));
 		return NULL;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		int er = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		close(fds[0]);
+		close(o[0]);
+		close(e[0]);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGQUIT, SIG_DFL);
-		if (er < 0 || dup2(fds[1], 1) < 0 || dup2(er, 2) < 0)
+		if (dup2(o[1], 1) < 0 || dup2(e[1], 2) < 0)
 			_exit(126);
 		unsetenv("LD_PRELOAD");
 		execl(c->analyzer, "perfshim-analyze", cmd, "--format=json", "--limit=0",
 		      "--no-progress", trace, (char *)NULL);
 		_exit(127);
 	}
-	close(fds[1]);
+	close(o[1]);
+	close(e[1]);
 	if (pid < 0) {
-		close(fds[0]);
+		close(o[0]);
+		close(e[0]);
 		err_line("fork: %s", strerror(errno));
 		return NULL;
 	}
-	for (;;) {
-		if (len + 65536 > cap) {
-			cap = cap ? cap * 2 : 1 << 20;
-			buf = realloc(buf, cap);
-			if (!buf)
-				exit(1);
-		}
-		n = read(fds[0], buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+	pf[0] = (struct pollfd){ .fd = o[0], .events = POLLIN };
+	pf[1] = (struct pollfd){ .fd = e[0], .events = POLLIN };
+	while (open_fds) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
 			break;
-		len += (size_t)n;
+		}
+		for (k = 0; k < 2; k++)
+			if (pf[k].fd >= 0 && (pf[k].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    !pbuf_read(pf[k].fd, k ? &err : &out)) {
+				close(pf[k].fd);
+				pf[k].fd = -1;
+				open_fds--;
+			}
 	}
-	close(fds[0]);
+	for (k = 0; k < 2; k++)		/* after a poll error: the child gets EPIPE */
+		if (pf[k].fd >= 0)
+			close(pf[k].fd);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		err_line("perfshim-analyze %s %s failed:", cmd, trace);
-		show_tail(errpath);
-	} else if (jr_parse(buf, len, &doc, msg, sizeof(msg)) < 0) {
+		show_tail_buf(err.b, err.n);
+	} else if (jr_parse(out.b ? out.b : "", out.n, &doc, msg, sizeof(msg)) < 0) {
 		err_line("perfshim-analyze %s %s: not the JSON expected: %s", cmd, trace, msg);
 	} else {
-		pass_warnings(errpath);
+		pass_warnings(err.b, err.n);
 	}
-	free(buf);
+	free(out.b);
+	free(err.b);
 	return doc;
 }
 
@@ -634,6 +673,7 @@ static int measure(struct compare *c, uint32_t vi, int run)
 {
 	struct cmp_variant *v = &c->v[vi];
 	char prefix[64], trace[PATH_MAX + 80], errpath[PATH_MAX + 80], kept[PATH_MAX + 300];
+	const struct jv *comp;
 	double wall, cpu;
 	struct jv *doc;
 	int ret = -1;
@@ -656,6 +696,9 @@ static int measure(struct compare *c, uint32_t vi, int run)
 	doc = analyze(c, "functions", trace);
 	if (!doc || take_functions(c, doc, vi * c->runs + (uint32_t)run) < 0)
 		goto free_doc;
+	comp = jr_get(doc, "complete");		/* the analyzer's notes (CONTRACT.md summary) */
+	if (comp && comp->type == JV_BOOL && !comp->b)
+		v->incomplete++;
 	jr_free(doc);
 	doc = analyze(c, "memory", trace);
 	if (!doc || take_memory(c, doc, v, (uint32_t)run, vi * c->runs + (uint32_t)run) < 0)
@@ -753,7 +796,6 @@ static int open_outputs(const struct compare *c, FILE *out[3], FILE **main_out)
 int compare_main(int argc, char **argv)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN };
-	char errfile[PATH_MAX + 16];
 	FILE *out, *exp[3] = { NULL, NULL, NULL };
 	struct compare c;
 	struct stat st;
@@ -764,19 +806,20 @@ int compare_main(int argc, char **argv)
 	parse_args(&c, argc, argv);
 	if (c.keep && (stat(c.keep, &st) < 0 || !S_ISDIR(st.st_mode)))
 		bad_usage("--keep %s: not a directory", c.keep);
-	if (find_library(c.lib, sizeof(c.lib)) < 0 || find_analyzer(c.analyzer, sizeof(c.analyzer)) < 0)
-		return 1;
 	for (i = 0; i < c.nv; i++) {
-		if (check_program(c.v[i].argv[0]) < 0)
-			return 1;
 		c.v[i].wall = xcalloc(c.runs, sizeof(double));
 		c.v[i].cpu = xcalloc(c.runs, sizeof(double));
 		c.v[i].allocated = xcalloc(c.runs, sizeof(double));
 		c.v[i].peak = xcalloc(c.runs, sizeof(double));
 	}
+	if (find_library(c.lib, sizeof(c.lib)) < 0 || find_analyzer(c.analyzer, sizeof(c.analyzer)) < 0)
+		goto out;
+	for (i = 0; i < c.nv; i++)
+		if (check_program(c.v[i].argv[0]) < 0)
+			goto out;
 	c.progress = isatty(2) && !c.show_output;
 	if (open_outputs(&c, exp, &out) < 0 || make_dir(&c) < 0)
-		return 1;
+		goto out;
 	/* ^C reaches the running program too: it dies of it, and we clean up and say so */
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGINT, &ign, NULL);
@@ -787,10 +830,9 @@ int compare_main(int argc, char **argv)
 			if (exp[k] && write_report(&c, exp[k], (enum cmp_format)k) < 0)
 				ret = 1;
 	}
-	snprintf(errfile, sizeof(errfile), "%s/analyze.err", c.dir);
-	unlink(errfile);
 	if (rmdir(c.dir) < 0)
 		err_line("could not remove the work directory %s: %s", c.dir, strerror(errno));
+out:
 	cmp_free(&c);
 	return ret;
 }

@@ -43,6 +43,7 @@ struct cmp_variant {
 	double *wall, *cpu;		/* ns, per measured run */
 	double *allocated, *peak;	/* bytes, per measured run */
 	struct stats_summary s[4];	/* of wall, cpu, allocated, peak */
+	uint32_t incomplete;		/* runs whose trace the analyzer called incomplete */
 };
 
 /* One change: a metric of an entity (or of the whole run), variant @var against the base. */

@@ -163,11 +163,32 @@ assert_eq "2 perfshim compare: --runs '1': expected a number from 2 to 1000" "$(
 assert_eq "2 perfshim compare: a: the command has an unclosed quote" "$(usage "a=true 'x")" "open quote"
 assert_eq "2 perfshim compare: 'a/b': a variant name is letters, digits, '.', '_' or '-'" \
 	"$(usage a/b=true)" "bad name"
+assert_eq "1 perfshim compare: /nonexistent/x: No such file or directory" \
+	"$(usage -o /nonexistent/x a=true)" "an output that cannot be written: before any run"
+assert_eq "2 perfshim compare: --keep /nonexistent: not a directory" "$(usage --keep /nonexistent a=true)" \
+	"--keep: not a directory"
 TMPDIR="$TMP/w" "$RUNNER" compare --runs 2 --warmup 0 f="sh -c 'echo oops >&2; exit 3'" >/dev/null 2>"$TMP/e"
 assert_eq 1 $? "a failing variant: exit status"
 grep -q "^perfshim compare: f: sh exited with status 3$" "$TMP/e" || { cat "$TMP/e"; fail "failing variant: no line"; }
 grep -q "oops" "$TMP/e" || fail "failing variant: its stderr is not shown"
 assert_eq '' "$(ls "$TMP/w")" "the work directories are removed, after a failure too"
+
+# --- runs whose traces are cut (a full disk): compare says so, the analyzer's warning once
+mnt="$TMP/small"
+mkdir -p "$mnt"
+if mount -t tmpfs -o size=256k tmpfs "$mnt" 2>/dev/null; then
+	PERFSHIM_BUFSIZE=64K TMPDIR="$mnt" "$RUNNER" compare --format=json --runs 3 --warmup 0 \
+		a="$S/fib 24" >"$TMP/cut.json" 2>"$TMP/cut.err"
+	rc=$?
+	umount "$mnt"
+	assert_eq 0 $rc "cut traces: compare exit status"
+	assert_eq 3 "$(jq '.variants[0].incomplete_runs' "$TMP/cut.json")" "cut traces: every run said incomplete"
+	sort "$TMP/cut.err" | uniq -d >"$TMP/dups"
+	assert_eq '' "$(cat "$TMP/dups")" "cut traces: each warning once"
+	grep -q "warning" "$TMP/cut.err" || fail "cut traces: no warning passed on"
+else
+	echo "skipped the cut traces (cannot mount a small tmpfs)"
+fi
 
 # --- a program called compare is run with --
 mkdir -p "$TMP/bin"
