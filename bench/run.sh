@@ -14,6 +14,7 @@
 #   threads:          calls and allocations with 1..16 threads (bench/threads.sh)
 #   instructions:     instructions per event from callgrind on fib and mallocbench
 #                     (bench/callgrind.sh), beside the CPU figures
+#   accuracy:         bench/accuracy.sh: self time shares against perf sampling (docs/accuracy.md)
 #
 # CPU time is user+sys of the command and all its waited-for children (bench/cputime.c, a
 # getrusage wrapper: /usr/bin/time rounds to 10 ms), so a shared, busy machine skews it far
@@ -29,6 +30,7 @@
 #        BENCH_MALLOC=N (mallocbench pairs), BENCH_QUICK=1 (small sizes, 3 runs: a smoke run),
 #        BENCH_THREADS="1 2 4 8 16", BENCH_THREADS_ROUNDS=N (fib(20) rounds), BENCH_THREADS_MALLOC=N
 #        (pairs), BENCH_CALLGRIND=0 (skip the instruction counts), BENCH_CG_FIB=N, BENCH_CG_MALLOC=N.
+#        BENCH_ACCURACY=0 (no accuracy rows; bench/accuracy.sh lists its own BENCH_ACC_* knobs).
 # docs/bench.md says what every row measures.
 set -uo pipefail
 
@@ -443,6 +445,23 @@ for w in mallocbench sqlite; do
 done
 bench_jobs "analyze memory -j: mallocbench" memory "$work/mallocbench.bin" "${EVENTS[mallocbench]:-n/a}"
 bench_jobs "analyze functions -j: fib" functions "$work/fib.bin" "${EVENTS[fib]:-n/a}"
+
+# ------------------------------------------------------------------ accuracy
+
+# Self times against perf sampling of the same binaries (bench/accuracy.sh, issue 8): its rows
+# join the table, its notes the notes. BENCH_ACCURACY=0 leaves it out.
+if [ "${BENCH_ACCURACY:-1}" = 1 ]; then
+	echo "== accuracy: bench/accuracy.sh" >&2
+	: >"$work/accuracy.rows"
+	BENCH_NO_INSTALL=1 "$top/bench/accuracy.sh" --rows "$work/accuracy.rows" >&2 ||
+		note "bench/accuracy.sh exited $?"
+	while IFS= read -r line; do
+		case $line in
+		row$'\t'*) rows+=("${line#row$'\t'}") ;;
+		note$'\t'*) note "${line#note$'\t'}" ;;
+		esac
+	done <"$work/accuracy.rows"
+fi
 
 # ------------------------------------------------------------------ report
 

@@ -37,6 +37,7 @@ bench_pkgs=(
 	sqlite3			# an uninstrumented real program for the allocation benchmark
 	python3			# the harness's arithmetic and a second real program
 	valgrind		# callgrind instruction counts where wall time is noisy
+	linux-perf		# perf record: the sampling reference of bench/accuracy.sh
 )
 
 want=("${build_pkgs[@]}")

@@ -45,3 +45,21 @@ $(BUILD)/samples/plain/%: samples/%.cc include/perfshim.h
 $(BUILD)/samples/lib%.so: samples/lib%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAMPLE_FLAGS) -O0 -fno-inline $(SAMPLE_INSTR) -fPIC -shared $< -o $@
+
+# samples/minidb/: the multi-file realistic sample (a small in-memory SQL database), built the
+# same three ways from all its sources in one compiler call.
+MINIDB_SRCS := $(wildcard samples/minidb/*.c)
+MINIDB_DEPS := $(MINIDB_SRCS) $(wildcard samples/minidb/*.h)
+
+samples: $(BUILD)/samples/minidb $(BUILD)/samples/O2/minidb $(BUILD)/samples/plain/minidb
+
+$(BUILD)/samples/minidb: $(MINIDB_DEPS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SAMPLE  $@")
+	$(Q)$(CC) $(SAMPLE_FLAGS) -O0 -fno-inline $(SAMPLE_INSTR) $(MINIDB_SRCS) -o $@ -lm
+$(BUILD)/samples/O2/minidb: $(MINIDB_DEPS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(SAMPLE_FLAGS) -O2 $(SAMPLE_INSTR) $(MINIDB_SRCS) -o $@ -lm
+$(BUILD)/samples/plain/minidb: $(MINIDB_DEPS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(SAMPLE_FLAGS) -O2 $(MINIDB_SRCS) -o $@ -lm
