@@ -76,6 +76,9 @@ HTML_ASSETS := analyzer/html/page.html analyzer/html/app.css analyzer/html/app.j
 HTML_ASSET_OBJ := $(BUILD)/analyzer/html-assets.o
 RUN_SRCS := $(wildcard runner/*.c)
 RUN_OBJS := $(RUN_SRCS:%.c=$(BUILD)/%.o)
+# common/: code built into both the analyzer and the runner (the statistics of compare)
+COMMON_SRCS := $(wildcard common/*.c)
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
@@ -94,7 +97,7 @@ $(LIB_OBJS): $(BUILD)/%.op: %.c $(FLAGS_STAMP)
 	@$(if $(Q),echo "  CC(pic) $<")
 	$(Q)$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
-$(ANA_OBJS) $(RUN_OBJS): $(BUILD)/%.o: %.c $(FLAGS_STAMP)
+$(ANA_OBJS) $(RUN_OBJS) $(COMMON_OBJS): $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ANA_CFLAGS) -MMD -MP -c $< -o $@
@@ -117,16 +120,16 @@ $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(LIB_LDFLAGS)
 
-$(ANALYZE): $(ANA_OBJS) $(HTML_ASSET_OBJ)
+$(ANALYZE): $(ANA_OBJS) $(HTML_ASSET_OBJ) $(COMMON_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(ANA_LDFLAGS)
 
-$(RUNNER): $(RUN_OBJS)
+$(RUNNER): $(RUN_OBJS) $(COMMON_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(ANA_LDFLAGS)
 
 $(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(HTML_ASSET_OBJ) \
-		$(UNIT_HELPER_OBJS)
+		$(UNIT_HELPER_OBJS) $(COMMON_OBJS) $(BUILD)/runner/json-read.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(TEST_LDFLAGS)
 

@@ -365,6 +365,8 @@ struct opts {
 	int no_suppress;		/* leaks --no-suppress */
 	const char *from, *to;		/* diff marks */
 	double threshold;		/* diff --threshold PCT */
+	int nbase;			/* diff --base/--new: traces[0..nbase) are BASE, 0 = not */
+	double alpha;			/* diff --alpha, 0 = 0.05 (docs/compare.md) */
 	const char *metric;		/* flamegraph --metric */
 	int folded;			/* flamegraph --folded */
 	const char *output;		/* -o FILE for html/svg/chrome, NULL = stdout */

@@ -26,5 +26,6 @@ char *diff_fmt_scount(char *buf, size_t len, int64_t v);
 uint32_t diff_text_limit(const struct opts *o);
 
 int diff_runs(struct trace *base, const struct opts *o);
+int diff_multi(struct trace *first, const struct opts *o);
 
 #endif /* PERFSHIM_DIFF_H */

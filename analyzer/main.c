@@ -103,6 +103,9 @@ static void usage(FILE *f)
 		"  --no-suppress            leaks: no suppressions, not even the built-in ones\n"
 		"  --from=MARK --to=MARK    diff: between two marks (start, end or a label)\n"
 		"  --threshold=PCT          diff: hide changes under PCT%%\n"
+		"  --base=LIST --new=LIST   diff: comma lists of traces, several runs a side, decided\n"
+		"                           by the statistics of perfshim compare (docs/compare.md)\n"
+		"  --alpha=A                diff --base/--new: family-wise level (default 0.05)\n"
 		"  --metric=M               flamegraph: time, alloc-bytes, alloc-count, leaked\n"
 		"  --folded                 flamegraph: folded stacks instead of SVG\n"
 		"  -o, --output=FILE        write the report to FILE (default stdout)\n"
@@ -181,7 +184,7 @@ enum {
 	OPT_FORMAT = 256, OPT_SORT, OPT_FILTER, OPT_THREAD, OPT_PER_THREAD, OPT_FUNCTION,
 	OPT_DEPTH, OPT_MIN_PERCENT, OPT_SUPP, OPT_NO_SUPP, OPT_FROM, OPT_TO, OPT_THRESHOLD,
 	OPT_METRIC, OPT_FOLDED, OPT_COLOR, OPT_NO_COLOR, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_NO_DEMANGLE, OPT_MERGED, OPT_TREE,
+	OPT_NO_DEMANGLE, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA,
 };
 
 static const struct option longopts[] = {
@@ -210,10 +213,52 @@ static const struct option longopts[] = {
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "merged", no_argument, NULL, OPT_MERGED },
 	{ "tree", no_argument, NULL, OPT_TREE },
+	{ "base", required_argument, NULL, OPT_BASE },
+	{ "new", required_argument, NULL, OPT_NEW },
+	{ "alpha", required_argument, NULL, OPT_ALPHA },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* diff --base/--new: comma lists of traces, options repeatable (report-diff-multi.c) */
+static struct {
+	const char **v;
+	int n;
+} side[2];
+
+static void add_traces(int k, const char *list)
+{
+	char *copy = xstrdup(list), *tok, *save;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		side[k].v = xrealloc(side[k].v, (size_t)(side[k].n + 1) * sizeof(*side[k].v));
+		side[k].v[side[k].n++] = tok;
+	}
+}
+
+/* The traces of --base and --new, base first; several on a side: the statistics. */
+static void base_new(struct opts *o, const struct command *cmd)
+{
+	int nb = side[0].n;
+
+	if (!side[0].n && !side[1].n)
+		return;
+	if (strcmp(cmd->name, "diff"))
+		usage_err("--base/--new: only diff compares traces");
+	if (o->ntraces)
+		usage_err("diff: give the traces as BASE NEW or with --base and --new, not both");
+	if (!side[0].n || !side[1].n)
+		usage_err("diff: --base and --new go together");
+	if (o->from || o->to)
+		usage_err("diff: --from/--to compare marks of one trace, --base/--new runs");
+	/* the new traces after the base ones, in side[0] (which stays reachable: no leak) */
+	side[0].v = xrealloc(side[0].v, (size_t)(nb + side[1].n) * sizeof(*side[0].v));
+	memcpy(side[0].v + nb, side[1].v, (size_t)side[1].n * sizeof(*side[0].v));
+	o->traces = side[0].v;
+	o->ntraces = nb + side[1].n;
+	o->nbase = nb > 1 || side[1].n > 1 ? nb : 0;	/* one each: BASE NEW */
+}
 
 static const struct command *find_command(const char *name)
 {
@@ -306,6 +351,13 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 		case OPT_NO_DEMANGLE: o->demangle = 0; break;
 		case OPT_MERGED: o->merged = 1; break;
 		case OPT_TREE: o->tree = 1; break;
+		case OPT_BASE: add_traces(0, optarg); break;
+		case OPT_NEW: add_traces(1, optarg); break;
+		case OPT_ALPHA:
+			o->alpha = parse_double("alpha", optarg);
+			if (!(o->alpha > 0 && o->alpha < 1))
+				usage_err("--alpha: %s is not between 0 and 1", optarg);
+			break;
 		case 'v': debug_level++; break;
 		case 'h':
 			usage(stdout);
@@ -331,6 +383,7 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 	}
 	o->traces = (const char **)argv + optind;
 	o->ntraces = argc - optind;
+	base_new(o, cmd);
 	if (!o->ntraces)
 		usage_err("%s: no trace file given", cmd->name);
 	if (o->tree && strcmp(cmd->name, "functions"))
@@ -373,7 +426,7 @@ static void check_usage(const struct command *cmd, const struct opts *o)
 		}
 		regfree(&re);
 	}
-	if (!strcmp(cmd->name, "diff")) {
+	if (!strcmp(cmd->name, "diff") && !o->nbase) {	/* --base/--new: any number */
 		if (o->ntraces > 1 && (o->from || o->to))
 			usage_err("diff: --from/--to compare marks of one trace, %d were given",
 				  o->ntraces);

@@ -401,6 +401,8 @@ out:
  */
 int report_diff(struct trace *t, const struct opts *o)
 {
+	if (o->nbase)
+		return diff_multi(t, o);	/* --base/--new: report-diff-multi.c */
 	if (o->ntraces == 1)
 		return diff_marks(t, o);
 	if (o->from || o->to) {

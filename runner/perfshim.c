@@ -60,7 +60,8 @@ static void help(void)
 	       "  -h, --help             this text\n"
 	       "      --version          the version\n\n"
 	       "The exit status is PROGRAM's; a PROGRAM killed by a signal kills the runner with "
-	       "the same one.\nAnalyze the trace with perfshim-analyze(1).\n",
+	       "the same one.\nAnalyze the trace with perfshim-analyze(1). `perfshim compare "
+	       "--help`: compare variants.\n",
 	       DEFAULT_OUTPUT);
 }
 
@@ -117,7 +118,7 @@ static int valid_scaled(const char *s, const char *const *units, unsigned long l
  * The library: next to the runner (the build tree, or PREFIX/bin with PREFIX/lib beside
  * it), else under the compiled-in prefix. Return: 0 with @out filled, -1.
  */
-static int find_library(char *out, size_t len)
+int find_library(char *out, size_t len)
 {
 	char self[PATH_MAX], *slash;
 	const char *cand[3];
@@ -326,6 +327,8 @@ int main(int argc, char **argv)
 	size_t i;
 	pid_t pid;
 
+	if (argc > 1 && !strcmp(argv[1], "compare"))	/* runner/compare.c */
+		return compare_main(argc - 1, argv + 1);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:o:qh", longopts, NULL)) != -1) {
 		switch (c) {

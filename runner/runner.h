@@ -34,4 +34,10 @@ int find_in_path(const char *prog, char *out, size_t len);
  */
 int report_traces(const char *tmpl, pid_t pid, uint64_t since_ns);
 
+/* find_library - libperfshim.so, as the runner preloads it (perfshim.c). Return: 0 or -1. */
+int find_library(char *out, size_t len);
+
+/* compare_main - `perfshim compare ...`, @argv[0] being "compare" (compare.c). Return: exit status. */
+int compare_main(int argc, char **argv);
+
 #endif /* PERFSHIM_RUNNER_H */
