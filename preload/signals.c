@@ -18,8 +18,9 @@
  * named signal-N (N = 1, 2, ...); the runner's --mark-every sends it with sigqueue and a
  * value in ms, which names the mark t10s, t500ms, ... The program must not notice: the
  * handler is installed only when the signal has its default action, sigaction() and
- * signal() report that default action while ours is in place, and a program that installs
- * a handler of its own simply replaces ours (its handler is then the one that runs).
+ * signal() report that default action while ours is in place, a program that installs a
+ * handler of its own simply replaces ours, and the signal the program sends itself (or a
+ * timer sends it) gets the default action.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -365,12 +366,51 @@ static char *put_uint(char *p, unsigned long v)
 	return p;
 }
 
+/*
+ * The mark signal that was not sent from outside: the program's own kill(), raise(),
+ * sigqueue() or pthread_kill(), a timer, SIGIO. Without the shim the signal has its default
+ * action, so it gets that: SIG_DFL in the kernel, the same siginfo queued again and let in
+ * now, which ends the process (or is ignored, or stops it until SIGCONT, as the signal's
+ * default says); then the mark handler comes back if the program installed nothing since.
+ */
+static void mark_default(int sig, siginfo_t *si)
+{
+	struct sigaction dfl;
+	sigset_t set, old;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	if (do_sigaction(sig, &dfl, NULL, 0) != 0)
+		return;
+	if (syscall(SYS_rt_tgsigqueueinfo, (long)getpid(), (long)syscall(SYS_gettid), sig,
+		    si) == 0) {
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		pthread_sigmask(SIG_UNBLOCK, &set, &old);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	ps_signals_init();
+}
+
+/* A mark is asked for from outside: kill or sigqueue by another process (the runner). */
+static int from_outside(const siginfo_t *si)
+{
+	return si && (si->si_code == SI_USER || si->si_code == SI_QUEUE ||
+		      si->si_code == SI_TKILL) && si->si_pid != getpid();
+}
+
 static void mark_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	char label[48], *p = label;
 
-	if (si && si->si_code == SI_QUEUE && si->si_value.sival_int > 0) {
+	if (!from_outside(si)) {
+		mark_default(sig, si);
+		errno = saved;
+		return;
+	}
+	if (si->si_code == SI_QUEUE && si->si_value.sival_int > 0) {
 		unsigned long ms = (unsigned)si->si_value.sival_int;
 
 		*p++ = 't';
