@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -21,6 +22,7 @@ sighandler_t bsd_signal(int sig, sighandler_t handler);
 
 static volatile int hits, depth, max_depth, nested_ok;
 static char report[512];
+static char early[128];
 
 static void on_sig(int sig)
 {
@@ -123,6 +125,24 @@ static void on_replace(int sig)
 	nested_ok = old.sa_handler == on_replace;
 }
 
+/*
+ * Before any constructor, the shim's included (preinit_array): the shim may not have
+ * started yet (its start is the first malloc), and the handler installed here must stay.
+ */
+static void before_constructors(int argc, char **argv, char **envp)
+{
+	struct sigaction o;
+
+	signal(SIGXCPU, on_sig);
+	sigaction(SIGUSR2, NULL, &o);
+	snprintf(early, sizeof(early), "before constructors: SIGUSR2 %s",
+		 name_of((void *)o.sa_handler));
+}
+
+__attribute__((section(".preinit_array"), used)) static void (*preinit)(int, char **,
+								    char **) =
+	before_constructors;
+
 static void views(void)
 {
 	static char alt[65536];
@@ -134,6 +154,11 @@ static void views(void)
 
 	backtrace(warm, 2);	/* libgcc's unwinder loaded now, not in a handler */
 	memset(&sa, 0, sizeof(sa));
+	printf("%s\n", early);
+	show(SIGXCPU, "installed before constructors");
+	hits = 0;
+	raise(SIGXCPU);
+	printf("its handler ran %d times\n", hits);
 	show(SIGUSR2, "SIGUSR2 at start");
 	show(SIGWINCH, "SIGWINCH at start");
 
@@ -219,6 +244,28 @@ static void views(void)
 	hits = max_depth = 0;
 	raise(SIGURG);
 	printf("deferred: %d handler calls, depth %d\n", hits, max_depth);
+
+	/* a handler installed, the signal blocked and read from a signalfd: no handler runs */
+	{
+		struct signalfd_siginfo fdsi;
+		sigset_t prof;
+		int fd;
+
+		signal(SIGPROF, on_sig);
+		sigemptyset(&prof);
+		sigaddset(&prof, SIGPROF);
+		sigprocmask(SIG_BLOCK, &prof, NULL);
+		hits = 0;
+		raise(SIGPROF);
+		fd = signalfd(-1, &prof, SFD_CLOEXEC);
+		if (fd >= 0 && read(fd, &fdsi, sizeof(fdsi)) == sizeof(fdsi))
+			printf("signalfd: signal %u code %d pid_is_mine %d, handler ran %d times\n",
+			       fdsi.ssi_signo, fdsi.ssi_code, fdsi.ssi_pid == (unsigned)getpid(),
+			       hits);
+		if (fd >= 0)
+			close(fd);
+		sigprocmask(SIG_UNBLOCK, &prof, NULL);
+	}
 
 	/* sigaction called from a handler */
 	signal(SIGCHLD, on_replace);

@@ -1,13 +1,15 @@
 // Signals that come while the program allocates and calls, so that under the shim many come
 // inside its hooks and are held back until the hook ends (preload/signals.c): what each
 // handler sees must be what it sees without the shim. Usage: sigheld PART [FILE], PART one
-// of rt chld timer oneshot threads restart. Prints what the handlers saw (no counts that
+// of rt chld timer oneshot threads fork restart. Prints what the handlers saw (no counts that
 // vary); FILE gets "PART held N": the deliveries whose context was inside libperfshim.so,
 // that is, held back and let in by the shim (0 without it; varies from run to run).
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fenv.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -126,7 +128,8 @@ static void on_rt(int sig, siginfo_t *si, void *uc)
 	    sigismember(&((ucontext_t *)uc)->uc_sigmask, SIGRTMIN) ||
 	    sigismember(&((ucontext_t *)uc)->uc_sigmask, SIGUSR1) ||
 	    !sigismember(&((ucontext_t *)uc)->uc_sigmask, SIGHUP) || !(ss.ss_flags & SS_ONSTACK) ||
-	    &here < altstack || &here >= altstack + sizeof(altstack))
+	    &here < altstack || &here >= altstack + sizeof(altstack) ||
+	    fegetround() != FE_TONEAREST)	/* a handler starts with the default FP state */
 		bad++;
 	note_where(uc);
 	got++;
@@ -144,15 +147,17 @@ static void part_rt(void)
 	sigaddset(&hup, SIGHUP);
 	sigprocmask(SIG_BLOCK, &hup, NULL);	/* the program's own mask, seen in the context */
 	rt_sender = child(go, send_rt, RT_N);
+	fesetround(FE_UPWARD);
 	start(go);
 	while (got < RT_N)
 		busy();
+	fesetround(FE_TONEAREST);
 	waitpid(rt_sender, NULL, 0);
 	printf("rt: %d signals in order, %d with a wrong siginfo, mask or stack\n", got, bad);
 }
 
-/* chld: 60 children exit one after another; the handler reaps each */
-#define CHLD_N 60
+/* chld: 40 children exit one after another; the handler reaps each */
+#define CHLD_N 40
 static volatile int reaped;
 
 static void on_chld(int sig, siginfo_t *si, void *uc)
@@ -189,14 +194,14 @@ static void part_chld(void)
 	printf("chld: %d children reaped in the handler, %d with a wrong siginfo\n", reaped, bad);
 }
 
-/* timer: a 30 us POSIX timer on SIGRTMIN+1, 2000 signals */
-#define TIMER_N 2000
+/* timer: a 30 us POSIX timer on SIGRTMIN+1, 1500 signals */
+#define TIMER_N 1500
 static timer_t timer;
 static int timer_cookie;
 
 static void on_timer(int sig, siginfo_t *si, void *uc)
 {
-	if (si->si_code != SI_TIMER || si->si_timerid != *(int *)&timer ||
+	if (si->si_code != SI_TIMER || si->si_timerid != (int)(intptr_t)timer ||
 	    si->si_value.sival_ptr != &timer_cookie || si->si_overrun < 0 ||
 	    timer_getoverrun(timer) != si->si_overrun)
 		bad++;
@@ -226,8 +231,8 @@ static void part_timer(void)
 	printf("timer: %d signals or more, %d with a wrong siginfo or overrun\n", TIMER_N, bad);
 }
 
-/* oneshot: 40 rounds of a SA_RESETHAND handler and one signal from another process */
-#define ONESHOT_N 40
+/* oneshot: 25 rounds of a SA_RESETHAND handler and one signal from another process */
+#define ONESHOT_N 25
 
 static void on_once(int sig, siginfo_t *si, void *uc)
 {
@@ -334,6 +339,62 @@ static void part_threads(void)
 }
 
 /*
+ * fork: 1500 SIGRTMIN+6 from another process while this one forks 100 children that
+ * allocate and exit: every signal is handled here once, and none in a child (a signal held
+ * back in the parent when it forked is not the child's: pending signals are not inherited).
+ */
+#define FORK_N 1500
+
+static void on_fork_sig(int sig, siginfo_t *si, void *uc)
+{
+	if (si->si_value.sival_int != got || si->si_code != SI_QUEUE)
+		bad++;
+	note_where(uc);
+	got++;
+}
+
+static void send_fork_sigs(pid_t to, long n)
+{
+	union sigval v;
+
+	for (v.sival_int = 0; v.sival_int < n; v.sival_int++) {
+		while (sigqueue(to, SIGRTMIN + 6, v) < 0)
+			usleep(100);
+		usleep(20);
+	}
+}
+
+static void part_fork(void)
+{
+	int i, status, go[2], forked = 0;
+	pid_t sender, pid;
+
+	install(SIGRTMIN + 6, on_fork_sig, SA_RESTART, 0);
+	sender = child(go, send_fork_sigs, FORK_N);
+	start(go);
+	for (i = 0; got < FORK_N || forked < 100; i++) {
+		busy();
+		if (i % 50 || forked == 100)
+			continue;
+		pid = fork();
+		if (pid == 0) {
+			int before = got;
+
+			for (i = 0; i < 200; i++)
+				busy();
+			_exit(got == before ? 0 : 1);
+		}
+		forked++;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			bad++;
+	}
+	waitpid(sender, NULL, 0);
+	printf("fork: %d signals in order, %d children, %d wrong\n", got, forked, bad);
+}
+
+/*
  * restart: a read from a pipe, blocked, when a signal comes: with SA_RESTART it goes on and
  * returns the data, without it fails with EINTR. The signal is sent once the reader sleeps
  * in read (its /proc/PID/syscall says system call 0).
@@ -400,7 +461,7 @@ int main(int argc, char **argv)
 		void (*fn)(void);
 	} parts[] = { { "rt", part_rt }, { "chld", part_chld }, { "timer", part_timer },
 		      { "oneshot", part_oneshot }, { "threads", part_threads },
-		      { "restart", part_restart } };
+		      { "fork", part_fork }, { "restart", part_restart } };
 	const char *want = argc > 1 ? argv[1] : "rt";
 	FILE *f;
 	size_t i;

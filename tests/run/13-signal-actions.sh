@@ -2,13 +2,15 @@
 # sigaction() and the other libc calls under the shim (which installs its trampoline in the
 # kernel in place of every handler: preload/signals.c) report and behave exactly as without
 # it (samples/sigactions.c, at -O0 and -O2, the same stdout, stderr and exit status):
-#  views  SA_RESETHAND's reset keeps the flags and the mask, as the kernel's does, and the
+#  views  a handler installed before any constructor (preinit_array) stays and runs;
+#         SA_RESETHAND's reset keeps the flags and the mask, as the kernel's does, and the
 #         second signal kills (status 138); signal/bsd_signal/ssignal/sysv_signal/sigset/
 #         siginterrupt flags and masks; SIG_IGN/SIG_DFL round trips; the handler pointer
 #         compared; a handler without SA_SIGINFO reading the context through its third
 #         argument (the interrupted mask, a pc in libc, on the alternate stack, libc's signal
 #         frame right under it: the trampoline is gone by a tail call); SA_NODEFER; sigaction
-#         from a handler; SIGUSR2 (the mark signal) shown as SIG_DFL.
+#         from a handler; a blocked signal read from a signalfd (no handler runs); SIGUSR2
+#         (the mark signal) shown as SIG_DFL.
 #  vfork  a vfork child's signal(SIG_DFL) before exec does not take the parent's handler away
 #         (it did: the parent died of its next SIGUSR1).
 #  fork   fork while another thread is in sigaction: every child installs a handler (it
@@ -38,6 +40,11 @@ for v in "" O2/; do
 	three="sig=28 uc_mask(HUP,TERM,self)=100 mask(HUP,TERM,self)=111 pc_in=libc.so.6"
 	assert_eq "$three onstack=1 caller_in=libc.so.6" \
 		"$(grep '^sig=28' "$TMP/views.stdout")" "${v}views: three-argument handler"
+	assert_eq "before constructors: SIGUSR2 SIG_DFL|its handler ran 1 times" \
+		"$(sed -n 1p "$TMP/views.stdout")|$(sed -n 3p "$TMP/views.stdout")" \
+		"${v}views: installed before the constructors"
+	assert_eq "signalfd: signal 27 code -6 pid_is_mine 1, handler ran 0 times" \
+		"$(grep '^signalfd' "$TMP/views.stdout")" "${v}views: signalfd"
 	assert_eq "SIGUSR2 at start             SIG_DFL  flags=0 mask=" \
 		"$(grep '^SIGUSR2 at start' "$TMP/views.stdout")" "${v}views: the mark signal"
 	assert_eq "parent's handler ran 2 times" "$(grep '^parent.s handler' "$TMP/vfork.stdout")" \

@@ -5,18 +5,21 @@
 # shim, and the sample checks it against what the kernel promises (the runs must agree,
 # and the sample exits 1 on any mismatch):
 #  rt       3000 SIGRTMIN from another process, with values: in order, siginfo (code, pid,
-#           uid), the mask in the handler and in its context, on the alternate stack;
-#  chld     60 children: each SIGCHLD's si_status, reaped in the handler;
+#           uid), the mask in the handler and in its context, on the alternate stack, the
+#           default rounding mode while the program rounds upward;
+#  chld     40 children: each SIGCHLD's si_status, reaped in the handler;
 #  timer    a 30 us POSIX timer: SI_TIMER, si_timerid, si_value, timer_getoverrun;
-#  oneshot  SA_RESETHAND: reset before the handler, flags and mask kept, 40 rounds;
+#  oneshot  SA_RESETHAND: reset before the handler, flags and mask kept, 25 rounds;
 #  threads  400 signals queued to each of 3 threads: each to its thread, in order (they
 #           came out of order when a held signal was queued again behind later ones);
+#  fork     1500 signals while the program forks 100 children: all handled in the parent,
+#           in order, none in a child;
 #  restart  a blocking read interrupted: restarted with SA_RESTART, EINTR without.
 # Every part but restart must have had signals held back (counted by the sample from the
 # context's pc), or the test did not test anything.
 . "$(dirname "$0")/lib.sh"
 
-for part in rt chld timer oneshot threads restart; do
+for part in rt chld timer oneshot threads fork restart; do
 	held=0
 	for v in "" O2/ plain/; do
 		prog="$S/${v}sigheld"
@@ -40,9 +43,10 @@ for part in rt chld timer oneshot threads restart; do
 done
 expect() { assert_eq "$2" "$(cat "$TMP/$1.stdout")" "$1: what the handlers saw"; }
 expect rt "rt: 3000 signals in order, 0 with a wrong siginfo, mask or stack"
-expect chld "chld: 60 children reaped in the handler, 0 with a wrong siginfo"
-expect timer "timer: 2000 signals or more, 0 with a wrong siginfo or overrun"
-expect oneshot "oneshot: 40 handler runs, 0 wrong actions"
+expect chld "chld: 40 children reaped in the handler, 0 with a wrong siginfo"
+expect timer "timer: 1500 signals or more, 0 with a wrong siginfo or overrun"
+expect oneshot "oneshot: 25 handler runs, 0 wrong actions"
 expect threads "threads: 3 x 400 signals to their thread in order, 0 wrong"
+expect fork "fork: 1500 signals in order, 100 children, 0 wrong"
 expect restart "restart: SA_RESTART: read returned 1 (data), handler ran 1 times
 restart: no SA_RESTART: read returned -1 (Interrupted system call), handler ran 1 times"
