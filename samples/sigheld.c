@@ -1,7 +1,7 @@
 // Signals that come while the program allocates and calls, so that under the shim many come
 // inside its hooks and are held back until the hook ends (preload/signals.c): what each
 // handler sees must be what it sees without the shim. Usage: sigheld PART [FILE], PART one
-// of rt chld timer oneshot threads fork restart. Prints what the handlers saw (no counts that
+// of rt chld timer oneshot nodefer threads fork restart. Prints what the handlers saw (no counts that
 // vary); FILE gets "PART held N": the deliveries whose context was inside libperfshim.so,
 // that is, held back and let in by the shim (0 without it; varies from run to run).
 #define _GNU_SOURCE
@@ -279,6 +279,55 @@ static void part_oneshot(void)
 	printf("oneshot: %d handler runs, %d wrong actions\n", got, bad);
 }
 
+/*
+ * nodefer: 300 SIGRTMIN+7 with SA_NODEFER, each sent once the previous one was handled
+ * (the handler answers through a pipe): the signal is not blocked in its own handler.
+ */
+#define NODEFER_N 300
+static int ack[2];
+
+static void on_nodefer(int sig, siginfo_t *si, void *uc)
+{
+	sigset_t cur;
+
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	if (sigismember(&cur, sig) || !sigismember(&cur, SIGUSR1) ||
+	    si->si_value.sival_int != got)
+		bad++;
+	note_where(uc);
+	got++;
+	if (write(ack[1], "a", 1) != 1)
+		bad++;
+}
+
+static void send_acked(pid_t to, long n)
+{
+	union sigval v;
+	char c;
+
+	for (v.sival_int = 0; v.sival_int < n; v.sival_int++) {
+		sigqueue(to, SIGRTMIN + 7, v);
+		if (read(ack[0], &c, 1) != 1)
+			_exit(7);
+	}
+}
+
+static void part_nodefer(void)
+{
+	int go[2];
+	pid_t pid;
+
+	if (pipe(ack) < 0)
+		exit(3);
+	install(SIGRTMIN + 7, on_nodefer, SA_NODEFER, SIGUSR1);
+	pid = child(go, send_acked, NODEFER_N);
+	start(go);
+	while (got < NODEFER_N)
+		busy();
+	waitpid(pid, NULL, 0);
+	printf("nodefer: %d signals, %d blocked in their handler or out of order\n", got, bad);
+}
+
 /* threads: 3 threads allocate; 400 signals with values are queued to each */
 #define TH_N 3
 #define TH_SIGS 400
@@ -460,7 +509,8 @@ int main(int argc, char **argv)
 		const char *name;
 		void (*fn)(void);
 	} parts[] = { { "rt", part_rt }, { "chld", part_chld }, { "timer", part_timer },
-		      { "oneshot", part_oneshot }, { "threads", part_threads },
+		      { "oneshot", part_oneshot }, { "nodefer", part_nodefer },
+		      { "threads", part_threads },
 		      { "fork", part_fork }, { "restart", part_restart } };
 	const char *want = argc > 1 ? argv[1] : "rt";
 	FILE *f;

@@ -10,6 +10,7 @@
 #  chld     40 children: each SIGCHLD's si_status, reaped in the handler;
 #  timer    a 30 us POSIX timer: SI_TIMER, si_timerid, si_value, timer_getoverrun;
 #  oneshot  SA_RESETHAND: reset before the handler, flags and mask kept, 25 rounds;
+#  nodefer  SA_NODEFER: the signal is not blocked in its handler, its sa_mask is;
 #  threads  400 signals queued to each of 3 threads: each to its thread, in order (they
 #           came out of order when a held signal was queued again behind later ones);
 #  fork     1500 signals while the program forks 100 children: all handled in the parent,
@@ -19,7 +20,7 @@
 # context's pc), or the test did not test anything.
 . "$(dirname "$0")/lib.sh"
 
-for part in rt chld timer oneshot threads fork restart; do
+for part in rt chld timer oneshot nodefer threads fork restart; do
 	held=0
 	for v in "" O2/ plain/; do
 		prog="$S/${v}sigheld"
@@ -46,6 +47,7 @@ expect rt "rt: 3000 signals in order, 0 with a wrong siginfo, mask or stack"
 expect chld "chld: 40 children reaped in the handler, 0 with a wrong siginfo"
 expect timer "timer: 1500 signals or more, 0 with a wrong siginfo or overrun"
 expect oneshot "oneshot: 25 handler runs, 0 wrong actions"
+expect nodefer "nodefer: 300 signals, 0 blocked in their handler or out of order"
 expect threads "threads: 3 x 400 signals to their thread in order, 0 wrong"
 expect fork "fork: 1500 signals in order, 100 children, 0 wrong"
 expect restart "restart: SA_RESTART: read returned 1 (data), handler ran 1 times
