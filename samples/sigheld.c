@@ -306,6 +306,7 @@ static void send_acked(pid_t to, long n)
 	char c;
 
 	for (v.sival_int = 0; v.sival_int < n; v.sival_int++) {
+		usleep(30);	/* the receiver is back at work, not in its handler's write */
 		sigqueue(to, SIGRTMIN + 7, v);
 		if (read(ack[0], &c, 1) != 1)
 			_exit(7);
