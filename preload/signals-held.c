@@ -60,15 +60,20 @@ extern int getcontext(ucontext_t *uc) __attribute__((returns_twice));
 static int keep(int sig, const siginfo_t *si)
 {
 	struct held_queue *q = &held;
-	unsigned tail = q->tail;
+	pid_t pid = getpid();
 	struct held_sig *e;
 	struct sigaction k;
+	unsigned tail;
 
-	if (tail - __atomic_load_n(&q->head, __ATOMIC_RELAXED) >= HELD_MAX ||
-	    ps_sig_query(sig, &k) != 0)
+	if (q->pid != pid) {
+		/* a fork child holding a signal before its first release (in the shim's own
+		 * atfork handler): the parent's entries go, not this one with them */
+		q->head = q->tail;
+		q->pid = pid;
+	}
+	tail = q->tail;
+	if (tail - q->head >= HELD_MAX || ps_sig_query(sig, &k) != 0)
 		return 0;
-	if (tail == q->head)
-		q->pid = getpid();
 	e = &q->e[tail % HELD_MAX];
 	memcpy(e->info, si, INFO_BYTES);
 	e->sig = sig;
