@@ -77,19 +77,24 @@ static void resolve(void)
  * SIGINT). Nor a child of _Fork() or the raw system call. Those install as given, as libc
  * would, and read the table only.
  */
-static int own_table(void)
+static pid_t own_table(void)
 {
 	pid_t pid = getpid(), owner = __atomic_load_n(&actions_pid, __ATOMIC_ACQUIRE);
 
 	if (!owner && __atomic_compare_exchange_n(&actions_pid, &owner, pid, 0, __ATOMIC_ACQ_REL,
 						  __ATOMIC_ACQUIRE))
-		return 1;
-	return owner == pid;
+		return pid;
+	return owner == pid ? pid : 0;
 }
 
-static uint64_t self_id(void)
+/* The calling thread's id, kept (atfork_child forgets it: the child's thread is new). */
+static __thread pid_t self_tid PS_TLS;
+
+static uint64_t self_id(pid_t pid)
 {
-	return (uint64_t)getpid() << 32 | (uint32_t)syscall(SYS_gettid);
+	if (!self_tid)
+		self_tid = syscall(SYS_gettid);
+	return (uint64_t)pid << 32 | (uint32_t)self_tid;
 }
 
 /* A writer that stopped half-way exists only in a parent (fork): its entries are whole. */
@@ -102,17 +107,17 @@ static void settle_gens(void)
 
 /*
  * Take the writer's lock with every signal blocked (a handler on this thread may call
- * sigaction). Held by a thread of another process, it was taken in the parent before a
- * fork and nobody here will let it go: take it over.
+ * sigaction); @pid is own_table()'s. Held by a thread of another process, it was taken in
+ * the parent before a fork and nobody here will let it go: take it over.
  */
-static void lock_actions(sigset_t *old)
+static void lock_actions(sigset_t *old, pid_t pid)
 {
 	uint64_t me, cur;
 	sigset_t all;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, old);
-	me = self_id();
+	me = self_id(pid);
 	for (;;) {
 		cur = 0;
 		if (__atomic_compare_exchange_n(&actions_owner, &cur, me, 0, __ATOMIC_ACQUIRE,
@@ -137,6 +142,7 @@ static void unlock_actions(const sigset_t *old)
 /* fork's child: its memory is its own now, and the parent's writer is not in it. */
 static void atfork_child(void)
 {
+	self_tid = 0;
 	__atomic_store_n(&actions_pid, getpid(), __ATOMIC_RELEASE);
 	__atomic_store_n(&actions_owner, 0, __ATOMIC_RELEASE);
 	settle_gens();
@@ -202,10 +208,11 @@ static void one_shot(int sig, unsigned gen, uint64_t w)
 {
 	struct sigaction k;
 	sigset_t mask;
-	int saved = errno, own = own_table();
+	int saved = errno;
+	pid_t own = own_table();
 
 	if (own)
-		lock_actions(&mask);
+		lock_actions(&mask, own);
 	if ((!own || (!(gen & 1) && __atomic_load_n(&action_gen[sig], __ATOMIC_ACQUIRE) == gen)) &&
 	    real_sigaction(sig, NULL, &k) == 0 && k.sa_sigaction == trampoline) {
 		k.sa_handler = SIG_DFL;
@@ -309,6 +316,7 @@ static int do_sigaction(int sig, const struct sigaction *act, struct sigaction *
 	struct sigaction want, k, kold;
 	uint64_t prev, w = 0;
 	sigset_t mask;
+	pid_t own;
 	int r;
 
 	resolve();
@@ -322,11 +330,11 @@ static int do_sigaction(int sig, const struct sigaction *act, struct sigaction *
 		want = *act;		/* @act and @old may be the same */
 		w = pack(&want, ours);
 	}
-	if (!own_table()) {
+	if (!(own = own_table())) {
 		r = real_sigaction(sig, act ? &want : NULL, &kold);
 		prev = __atomic_load_n(&actions[sig], __ATOMIC_ACQUIRE);
 	} else {
-		lock_actions(&mask);
+		lock_actions(&mask, own);
 		prev = actions[sig];
 		if (w) {
 			set_action(sig, w);
@@ -569,7 +577,8 @@ PS_EXPORT int siginterrupt(int sig, int flag)
 {
 	struct sigaction sa;
 	sigset_t mask;
-	int r, own;
+	pid_t own;
+	int r;
 
 	if (sig < 1 || sig >= NSIG) {
 		errno = EINVAL;
@@ -582,7 +591,7 @@ PS_EXPORT int siginterrupt(int sig, int flag)
 	}
 	own = own_table();
 	if (own)
-		lock_actions(&mask);
+		lock_actions(&mask, own);
 	r = real_sigaction(sig, NULL, &sa);
 	if (r == 0) {
 		/* glibc's set is in memory a vfork child shares too: so is this one */
