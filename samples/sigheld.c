@@ -1,9 +1,10 @@
 // Signals that come while the program allocates and calls, so that under the shim many come
 // inside its hooks and are held back until the hook ends (preload/signals.c): what each
 // handler sees must be what it sees without the shim. Usage: sigheld PART [FILE], PART one
-// of rt chld timer oneshot nodefer threads fork restart. Prints what the handlers saw (no counts that
-// vary); FILE gets "PART held N": the deliveries whose context was inside libperfshim.so,
-// that is, held back and let in by the shim (0 without it; varies from run to run).
+// of rt disarm chld timer oneshot nodefer threads fork restart. Prints what the handlers
+// saw (no counts that vary); FILE gets "PART held N": the deliveries whose context was
+// inside libperfshim.so, that is, held back and let in by the shim (0 without it; varies
+// from run to run). The held signals are let in by preload/signals-held.c.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -102,12 +103,14 @@ static void start(int *go)
 #define RT_N 3000
 static pid_t rt_sender;
 
+static int rt_sig;		/* SIGRTMIN, or disarm's */
+
 static void send_rt(pid_t to, long n)
 {
 	union sigval v;
 
 	for (v.sival_int = 0; v.sival_int < n; v.sival_int++) {
-		while (sigqueue(to, SIGRTMIN, v) < 0)
+		while (sigqueue(to, rt_sig, v) < 0)
 			usleep(100);
 		if (v.sival_int % 4 == 0)
 			usleep(20);
@@ -143,6 +146,7 @@ static void part_rt(void)
 
 	sigaltstack(&ss, NULL);
 	install(SIGRTMIN, on_rt, SA_ONSTACK | SA_RESTART, SIGUSR1);
+	rt_sig = SIGRTMIN;
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
 	sigprocmask(SIG_BLOCK, &hup, NULL);	/* the program's own mask, seen in the context */
@@ -154,6 +158,48 @@ static void part_rt(void)
 	fesetround(FE_TONEAREST);
 	waitpid(rt_sender, NULL, 0);
 	printf("rt: %d signals in order, %d with a wrong siginfo, mask or stack\n", got, bad);
+}
+
+/*
+ * disarm: 1500 SIGRTMIN+2 on an alternate stack set up with SS_AUTODISARM: the handler runs
+ * on it, and sees it disarmed (SS_DISABLE) meanwhile; it is armed again after.
+ */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)	/* linux/signal.h */
+#endif
+#define DISARM_N 1500
+
+static void on_disarm(int sig, siginfo_t *si, void *uc)
+{
+	stack_t ss;
+	char here;
+
+	sigaltstack(NULL, &ss);
+	if (!(ss.ss_flags & SS_DISABLE) || &here < altstack ||
+	    &here >= altstack + sizeof(altstack) || si->si_value.sival_int != got)
+		bad++;
+	note_where(uc);
+	got++;
+}
+
+static void part_disarm(void)
+{
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = SS_AUTODISARM };
+	int go[2];
+	pid_t pid;
+
+	if (sigaltstack(&ss, NULL) != 0)
+		exit(3);
+	install(SIGRTMIN + 2, on_disarm, SA_ONSTACK, 0);
+	rt_sig = SIGRTMIN + 2;
+	pid = child(go, send_rt, DISARM_N);
+	start(go);
+	while (got < DISARM_N)
+		busy();
+	waitpid(pid, NULL, 0);
+	sigaltstack(NULL, &ss);
+	printf("disarm: %d signals, %d not on the disarmed stack or out of order; after: %s\n", got,
+	       bad, ss.ss_flags == (int)SS_AUTODISARM ? "armed" : "not armed");
 }
 
 /* chld: 40 children exit one after another; the handler reaps each */
@@ -509,10 +555,11 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		void (*fn)(void);
-	} parts[] = { { "rt", part_rt }, { "chld", part_chld }, { "timer", part_timer },
+	} parts[] = { { "rt", part_rt },	   { "disarm", part_disarm },
+		      { "chld", part_chld },	   { "timer", part_timer },
 		      { "oneshot", part_oneshot }, { "nodefer", part_nodefer },
-		      { "threads", part_threads },
-		      { "fork", part_fork }, { "restart", part_restart } };
+		      { "threads", part_threads }, { "fork", part_fork },
+		      { "restart", part_restart } };
 	const char *want = argc > 1 ? argv[1] : "rt";
 	FILE *f;
 	size_t i;

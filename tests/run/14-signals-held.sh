@@ -7,6 +7,7 @@
 #  rt       3000 SIGRTMIN from another process, with values: in order, siginfo (code, pid,
 #           uid), the mask in the handler and in its context, on the alternate stack, the
 #           default rounding mode while the program rounds upward;
+#  disarm   an alternate stack with SS_AUTODISARM: used, disarmed meanwhile, armed again;
 #  chld     40 children: each SIGCHLD's si_status, reaped in the handler;
 #  timer    a 30 us POSIX timer: SI_TIMER, si_timerid, si_value, timer_getoverrun;
 #  oneshot  SA_RESETHAND: reset before the handler, flags and mask kept, 25 rounds;
@@ -20,7 +21,7 @@
 # context's pc), or the test did not test anything.
 . "$(dirname "$0")/lib.sh"
 
-for part in rt chld timer oneshot nodefer threads fork restart; do
+for part in rt disarm chld timer oneshot nodefer threads fork restart; do
 	held=0
 	for v in "" O2/ plain/; do
 		prog="$S/${v}sigheld"
@@ -44,6 +45,7 @@ for part in rt chld timer oneshot nodefer threads fork restart; do
 done
 expect() { assert_eq "$2" "$(cat "$TMP/$1.stdout")" "$1: what the handlers saw"; }
 expect rt "rt: 3000 signals in order, 0 with a wrong siginfo, mask or stack"
+expect disarm "disarm: 1500 signals, 0 not on the disarmed stack or out of order; after: armed"
 expect chld "chld: 40 children reaped in the handler, 0 with a wrong siginfo"
 expect timer "timer: 1500 signals or more, 0 with a wrong siginfo or overrun"
 expect oneshot "oneshot: 25 handler runs, 0 wrong actions"
