@@ -141,6 +141,7 @@ static void on_rt(int sig, siginfo_t *si, void *uc)
 static void part_rt(void)
 {
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	unsigned long long mask;
 	sigset_t hup;
 	int go[2];
 
@@ -157,6 +158,9 @@ static void part_rt(void)
 		busy();
 	fesetround(FE_TONEAREST);
 	waitpid(rt_sender, NULL, 0);
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &mask, sizeof(mask)) != 0 ||
+	    mask != 1ULL << (SIGHUP - 1))
+		bad++;		/* the program's mask is its own again, nothing left blocked */
 	printf("rt: %d signals in order, %d with a wrong siginfo, mask or stack\n", got, bad);
 }
 
