@@ -27,6 +27,7 @@ build_pkgs=(
 	binutils		# nm/objdump/readelf used by tests
 	time			# /usr/bin/time for the benchmark's CPU times
 	libxml2-utils		# xmllint: the html and SVG reports are well-formed XML
+	python3			# a real program with signal handlers under the shim (tests/run/16)
 	chromium		# the browser tests drive Debian's chromium, headless
 	nodejs			# ... through playwright-core (tests/browser)
 )
@@ -35,7 +36,6 @@ bench_pkgs=(
 	heaptrack		# heap-profiling peer
 	hyperfine		# wall-clock cross-check
 	sqlite3			# an uninstrumented real program for the allocation benchmark
-	python3			# the harness's arithmetic and a second real program
 	valgrind		# callgrind instruction counts where wall time is noisy
 	linux-perf		# perf record: the sampling reference of bench/accuracy.sh
 )

@@ -153,7 +153,8 @@ static uintptr_t jump_target_sp(struct __jmp_buf_tag *env)
  * Flag the calling thread: the calls opened since the setjmp on @env (when noted) or below
  * stack pointer @to (0 = unknown: the next hook uses its own position) lose their exits.
  * Handlers installed through libc never run inside a hook (signals.c holds them back), so
- * a jump finds the guard down. A handler installed behind libc's back (the raw system call)
+ * a jump finds the guard down; the guard's drop here also delivers what is still held back
+ * (a jump out of one held handler leaves the others: signals-held.c), before the jump. A handler installed behind libc's back (the raw system call)
  * may still interrupt a hook and jump out of it: the hook is then left for good with its
  * guard held; drop it, or the thread would record nothing more (such a jump out of a chunk
  * write or a lock is not repaired: docs/design.md "Signals").

@@ -10,15 +10,17 @@
  * context, queues it again to the thread (same siginfo) and returns; ps_guard_drop()
  * unblocks it when the guard drops to 0 (internal.h), and the kernel delivers it then, to a
  * thread that is out of the shim. Otherwise the trampoline tail-calls the handler with the
- * kernel's arguments. The program sees its own handler and flags in sigaction()'s old
- * action. docs/design.md "Signals" has the details and the limits.
+ * kernel's arguments. The program sees its own handler, flags and mask in sigaction()'s old
+ * action, SA_RESETHAND's reset included. docs/design.md "Signals" says what this keeps
+ * exactly and what it cannot.
  *
  * The mark signal (PERFSHIM_MARK_SIGNAL, SIGUSR2 by default): `kill -USR2 PID` sets a mark
  * named signal-N (N = 1, 2, ...); the runner's --mark-every sends it with sigqueue and a
  * value in ms, which names the mark t10s, t500ms, ... The program must not notice: the
  * handler is installed only when the signal has its default action, sigaction() and
- * signal() report that default action while ours is in place, and a program that installs
- * a handler of its own simply replaces ours (its handler is then the one that runs).
+ * signal() report that default action while ours is in place, a program that installs a
+ * handler of its own simply replaces ours, and the signal the program sends itself (or a
+ * timer sends it) gets the default action.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -29,7 +31,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/signals.h"
 
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef void (*info_handler_fn)(int, siginfo_t *, void *);
@@ -38,79 +40,222 @@ static sigaction_fn real_sigaction;
 static unsigned nmarks;
 
 /*
- * What the program installed, per signal, while the kernel holds trampoline() for it: the
- * handler and the two flags the trampoline carries out itself (SA_SIGINFO: how to call it;
- * SA_RESETHAND: the kernel's one-shot reset would also drop a signal being held back).
- * Written under actions_lock with the writer's signals blocked, read lock-free by the
- * trampoline through a sequence count (odd while being written).
+ * The program's actions while the kernel holds trampoline() for them (signals.h has the
+ * word). SIG_DFL and SIG_IGN go to the kernel only: the word keeps the last handler, which
+ * a delivery already under way when they came still runs (as the kernel would have run it).
+ * Written under actions_owner with the writer's signals blocked, so a handler can call
+ * sigaction too.
  */
-struct user_action {
-	void *handler;			/* SIG_DFL, SIG_IGN or the program's function */
-	int flags;			/* its SA_SIGINFO | SA_RESETHAND */
-	int ours;			/* the mark handler: shown to the program as SIG_DFL */
-};
-
-#define USER_FLAGS (SA_SIGINFO | SA_RESETHAND)
-
-static struct user_action actions[NSIG];
-static unsigned action_seq[NSIG];
-static int actions_lock;
+static uint64_t actions[NSIG];
+/* +2 per change the wrappers make to a signal's action (odd while being made): a one-shot
+ * reset checks that nothing was installed since its delivery began */
+static unsigned action_gen[NSIG];
+/* the writer: pid << 32 | tid, 0 = nobody (a lock, taken with every signal blocked) */
+static uint64_t actions_owner;
+/* the process that owns actions[]: another pid is a vfork child, which shares this memory
+ * but has kernel actions of its own (or a child made without fork()'s handlers) */
+static pid_t actions_pid;
 static sigset_t intr_set;		/* siginterrupt(sig, 1): signal() without SA_RESTART */
+
+static void trampoline(int sig, siginfo_t *si, void *uc);
 
 static void resolve(void)
 {
+	int saved = errno;
+
 	if (!__atomic_load_n(&real_sigaction, __ATOMIC_ACQUIRE))
 		__atomic_store_n(&real_sigaction, (sigaction_fn)ps_dlsym_next("sigaction"),
 				 __ATOMIC_RELEASE);
+	errno = saved;
 }
 
-/* Take actions_lock with every signal blocked (a handler on this thread may call sigaction). */
-static void lock_actions(sigset_t *old)
+/*
+ * Whether this process owns actions[] (the first caller's process does; a fork child takes
+ * them over in atfork_child). Not a vfork child: what it installs is its own, in its kernel
+ * actions only, and written into the parent's table it would run the child's choice in the
+ * parent (a child's signal(SIGINT, SIG_DFL) before exec killed the parent at its next
+ * SIGINT). Nor a child of _Fork() or the raw system call. Those install as given, as libc
+ * would, and read the table only.
+ */
+static pid_t own_table(void)
 {
+	pid_t pid = getpid(), owner = __atomic_load_n(&actions_pid, __ATOMIC_ACQUIRE);
+
+	if (!owner && __atomic_compare_exchange_n(&actions_pid, &owner, pid, 0, __ATOMIC_ACQ_REL,
+						  __ATOMIC_ACQUIRE))
+		return pid;
+	return owner == pid ? pid : 0;
+}
+
+/* The calling thread's id, kept (atfork_child forgets it: the child's thread is new). */
+static __thread pid_t self_tid PS_TLS;
+
+static uint64_t self_id(pid_t pid)
+{
+	if (!self_tid)
+		self_tid = syscall(SYS_gettid);
+	return (uint64_t)pid << 32 | (uint32_t)self_tid;
+}
+
+/* A writer that stopped half-way exists only in a parent (fork): its entries are whole. */
+static void settle_gens(void)
+{
+	for (int sig = 1; sig < NSIG; sig++)
+		if (action_gen[sig] & 1)
+			action_gen[sig]++;
+}
+
+/*
+ * Take the writer's lock with every signal blocked (a handler on this thread may call
+ * sigaction); @pid is own_table()'s. Held by a thread of another process, it was taken in
+ * the parent before a fork and nobody here will let it go: take it over.
+ */
+static void lock_actions(sigset_t *old, pid_t pid)
+{
+	uint64_t me, cur;
 	sigset_t all;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, old);
-	while (__atomic_exchange_n(&actions_lock, 1, __ATOMIC_ACQUIRE))
+	me = self_id(pid);
+	for (;;) {
+		cur = 0;
+		if (__atomic_compare_exchange_n(&actions_owner, &cur, me, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
+		if (cur >> 32 != me >> 32 &&
+		    __atomic_compare_exchange_n(&actions_owner, &cur, me, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			settle_gens();
+			return;
+		}
 		sched_yield();
+	}
 }
 
 static void unlock_actions(const sigset_t *old)
 {
-	__atomic_store_n(&actions_lock, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&actions_owner, 0, __ATOMIC_RELEASE);
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-/* Caller holds actions_lock. */
-static void set_action(int sig, void *handler, int flags, int ours)
+/* fork's child: its memory is its own now, and the parent's writer is not in it. */
+static void atfork_child(void)
 {
-	__atomic_add_fetch(&action_seq[sig], 1, __ATOMIC_ACQ_REL);
-	__atomic_store_n(&actions[sig].handler, handler, __ATOMIC_RELAXED);
-	__atomic_store_n(&actions[sig].flags, flags & USER_FLAGS, __ATOMIC_RELAXED);
-	__atomic_store_n(&actions[sig].ours, ours, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&action_seq[sig], 1, __ATOMIC_ACQ_REL);
+	self_tid = 0;
+	__atomic_store_n(&actions_pid, getpid(), __ATOMIC_RELEASE);
+	__atomic_store_n(&actions_owner, 0, __ATOMIC_RELEASE);
+	settle_gens();
 }
 
-/* A consistent copy of actions[sig]; the writer is never interrupted, so this ends. */
-static inline struct user_action get_action(int sig)
+__attribute__((constructor)) static void signals_ctor(void)
 {
-	struct user_action a;
-	unsigned s;
+	int saved = errno;
 
-	for (;;) {
-		s = __atomic_load_n(&action_seq[sig], __ATOMIC_ACQUIRE);
-		a.handler = __atomic_load_n(&actions[sig].handler, __ATOMIC_RELAXED);
-		a.flags = __atomic_load_n(&actions[sig].flags, __ATOMIC_RELAXED);
-		a.ours = __atomic_load_n(&actions[sig].ours, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (!(s & 1) && __atomic_load_n(&action_seq[sig], __ATOMIC_RELAXED) == s)
-			return a;
+	own_table();		/* before any vfork: this process owns the table */
+	pthread_atfork(NULL, NULL, atfork_child);
+	errno = saved;
+}
+
+/* Caller holds the lock. */
+static void set_action(int sig, uint64_t w)
+{
+	__atomic_add_fetch(&action_gen[sig], 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&actions[sig], w, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&action_gen[sig], 1, __ATOMIC_ACQ_REL);
+}
+
+/* Caller holds the lock: the kernel's action changed without the table. */
+static void bump_action(int sig)
+{
+	__atomic_add_fetch(&action_gen[sig], 2, __ATOMIC_ACQ_REL);
+}
+
+static int is_function(const void *h)
+{
+	return h != (void *)SIG_DFL && h != (void *)SIG_IGN && h != (void *)SIG_ERR;
+}
+
+/*
+ * The table word for @act, or 0 when it is installed as given: SIG_DFL, SIG_IGN, the
+ * trampoline itself (copied from a raw query), an address the word cannot hold.
+ */
+static uint64_t pack(const struct sigaction *act, int ours)
+{
+	uintptr_t h = (uintptr_t)act->sa_handler;
+
+	if (!is_function((void *)h) || h == (uintptr_t)trampoline || (h & PS_ACT_FLAGS))
+		return 0;
+	return h | (act->sa_flags & SA_SIGINFO ? PS_ACT_SIGINFO : 0) |
+	       (act->sa_flags & SA_RESETHAND ? PS_ACT_RESETHAND : 0) | (ours ? PS_ACT_OURS : 0);
+}
+
+/* The flags the program gave, from the trampoline's in the kernel and the table word. */
+static int user_flags(int kflags, uint64_t w)
+{
+	return (kflags & ~(SA_SIGINFO | SA_RESETHAND)) | (w & PS_ACT_SIGINFO ? SA_SIGINFO : 0) |
+	       (w & PS_ACT_RESETHAND ? SA_RESETHAND : 0);
+}
+
+/*
+ * SA_RESETHAND, done when the handler is called rather than by the kernel (whose reset, at
+ * a delivery that is held back, would give the held signal to SIG_DFL): the action becomes
+ * SIG_DFL with the program's flags and mask kept, as the kernel leaves them, unless the
+ * program installed another action since the signal came (@gen, read before @w) or this is
+ * a vfork child (its own kernel action only).
+ */
+static void one_shot(int sig, unsigned gen, uint64_t w)
+{
+	struct sigaction k;
+	sigset_t mask;
+	int saved = errno;
+	pid_t own = own_table();
+
+	if (own)
+		lock_actions(&mask, own);
+	if ((!own || (!(gen & 1) && __atomic_load_n(&action_gen[sig], __ATOMIC_ACQUIRE) == gen)) &&
+	    real_sigaction(sig, NULL, &k) == 0 && k.sa_sigaction == trampoline) {
+		k.sa_handler = SIG_DFL;
+		k.sa_flags = user_flags(k.sa_flags, w);
+		if (real_sigaction(sig, &k, NULL) == 0 && own)
+			bump_action(sig);
 	}
+	if (own)
+		unlock_actions(&mask);
+	errno = saved;
 }
 
-static inline uint64_t sig_bit(int sig)
+/* ps_sig_word - the table's word for @sig; *@gen gets its generation, read before it. */
+uint64_t ps_sig_word(int sig, unsigned *gen)
 {
-	return 1ULL << (sig - 1);
+	*gen = __atomic_load_n(&action_gen[sig], __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&actions[sig], __ATOMIC_ACQUIRE);
+}
+
+/* ps_sig_query - the kernel's action for @sig (trampoline and all). Return: sigaction's. */
+int ps_sig_query(int sig, struct sigaction *k)
+{
+	return real_sigaction(sig, NULL, k);
+}
+
+/*
+ * Run the handler of table word @w (generation @gen) for @sig, SA_RESETHAND's reset first.
+ * All three arguments whatever the flags: a handler installed without SA_SIGINFO gets them
+ * from the kernel too, and old code reads the context through the third.
+ */
+static inline void call_handler(int sig, siginfo_t *si, void *uc, uint64_t w, unsigned gen)
+{
+	if (unlikely(!(w & ~PS_ACT_FLAGS)))
+		return;		/* no handler known (the trampoline copied by a raw query) */
+	if (unlikely(w & PS_ACT_RESETHAND))
+		one_shot(sig, gen, w);
+	((info_handler_fn)(uintptr_t)(w & ~PS_ACT_FLAGS))(sig, si, uc);
+}
+
+/* ps_sig_call - call_handler() for signals-held.c. */
+void ps_sig_call(int sig, siginfo_t *si, void *uc, uint64_t w, unsigned gen)
+{
+	call_handler(sig, si, uc, w, gen);
 }
 
 /* Faults the kernel raises at the faulting instruction: they cannot wait (they would recur). */
@@ -122,97 +267,23 @@ static int synchronous(int sig, const siginfo_t *si)
 }
 
 /*
- * Hold @sig back: blocked in the context the trampoline returns to (and now, for a handler
- * with SA_NODEFER), and queued again to this thread with the same siginfo; ps_guard_drop()
- * unblocks it. Return: 1, or 0 when it cannot be queued again (queue limit): then the
- * handler runs now, as it would without the trampoline.
+ * What the kernel calls for every handler installed through libc. Inside the shim (guard
+ * held) the signal is held back (signals-held.c), unless it is a fault of the instruction
+ * being run; otherwise the program's handler is tail-called with the kernel's three
+ * arguments, so that its frame sits on the signal frame as without the shim (backtrace()
+ * from it sees the same frames), and the context it reads or changes is the interrupted
+ * code's.
  */
-static int hold(struct ps_thread *t, int sig, siginfo_t *si, void *uc)
-{
-	uint64_t bit = sig_bit(sig), old;
-	int saved = errno, ok;
-
-	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &bit, &old, sizeof(bit)) != 0) {
-		errno = saved;
-		return 0;
-	}
-	ok = syscall(SYS_rt_tgsigqueueinfo, (long)getpid(), (long)syscall(SYS_gettid), sig,
-		     si) == 0;
-	if (ok) {
-		__atomic_fetch_or(&t->sig_held, bit, __ATOMIC_RELAXED);
-		sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
-	} else {
-		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(old));
-	}
-	errno = saved;
-	return ok;
-}
-
-/*
- * ps_signals_release - the calling thread's guard dropped to 0 with signals held back: let
- * them in. They are delivered as this system call returns, to their handlers, outside the
- * shim (a handler may siglongjmp from here: the shim's state is whole).
- */
-PS_NOINLINE void ps_signals_release(struct ps_thread *t)
-{
-	uint64_t set = __atomic_exchange_n(&t->sig_held, 0, __ATOMIC_RELAXED);
-	int saved = errno;
-
-	if (set)
-		syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, NULL, sizeof(set));
-	errno = saved;
-}
-
-/* SA_RESETHAND, or a disposition that became SIG_DFL: the kernel's default from now on. */
-static void to_default(int sig)
-{
-	struct sigaction dfl;
-	sigset_t old;
-
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	lock_actions(&old);
-	real_sigaction(sig, &dfl, NULL);
-	set_action(sig, SIG_DFL, 0, 0);
-	unlock_actions(&old);
-}
-
 static void trampoline(int sig, siginfo_t *si, void *uc)
 {
 	struct ps_thread *t = &ps_self;
-	struct user_action a;
+	unsigned gen;
+	uint64_t w;
 
-	if (unlikely(t->guard) && !synchronous(sig, si) && hold(t, sig, si, uc))
+	if (unlikely(t->guard) && !synchronous(sig, si) && ps_sig_hold(t, sig, si, uc))
 		return;
-	a = get_action(sig);
-	if (unlikely(a.handler == SIG_DFL || a.handler == SIG_IGN)) {
-		/* changed while this one was on its way: do what the new disposition says */
-		if (a.handler == SIG_DFL) {
-			int saved = errno;
-
-			to_default(sig);
-			syscall(SYS_rt_tgsigqueueinfo, (long)getpid(), (long)syscall(SYS_gettid),
-				sig, si);
-			errno = saved;
-		}
-		return;
-	}
-	if (a.flags & SA_RESETHAND) {
-		int saved = errno;
-
-		to_default(sig);
-		errno = saved;
-	}
-	/* tail calls: the handler's frame replaces this one, as if the kernel had called it */
-	if (a.flags & SA_SIGINFO)
-		((info_handler_fn)a.handler)(sig, si, uc);
-	else
-		((sighandler_t)a.handler)(sig);
-}
-
-static int is_function(const void *h)
-{
-	return h != (void *)SIG_DFL && h != (void *)SIG_IGN && h != (void *)SIG_ERR;
+	w = ps_sig_word(sig, &gen);
+	call_handler(sig, si, uc, w, gen);	/* a tail call */
 }
 
 /* The action the program sees for the mark handler: the default one. */
@@ -223,6 +294,19 @@ static void default_view(struct sigaction *old)
 	sigemptyset(&old->sa_mask);
 }
 
+/* The kernel's old action @old as the program sees it: its handler and flags (table @w). */
+static void program_view(struct sigaction *old, uint64_t w)
+{
+	if (old->sa_sigaction != trampoline || !(w & ~PS_ACT_FLAGS))
+		return;
+	if (w & PS_ACT_OURS) {
+		default_view(old);
+		return;
+	}
+	old->sa_sigaction = (info_handler_fn)(uintptr_t)(w & ~PS_ACT_FLAGS);
+	old->sa_flags = user_flags(old->sa_flags, w);
+}
+
 /*
  * sigaction as the program asked, with trampoline() in the kernel in place of a handler.
  * @ours: the mark handler. The old action is the program's view: its handler and flags.
@@ -230,8 +314,9 @@ static void default_view(struct sigaction *old)
 static int do_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int ours)
 {
 	struct sigaction want, k, kold;
-	struct user_action prev;
+	uint64_t prev, w = 0;
 	sigset_t mask;
+	pid_t own;
 	int r;
 
 	resolve();
@@ -241,34 +326,34 @@ static int do_sigaction(int sig, const struct sigaction *act, struct sigaction *
 	}
 	if (sig < 1 || sig >= NSIG)
 		return real_sigaction(sig, act, old);
-	if (act)
+	if (act) {
 		want = *act;		/* @act and @old may be the same */
-	lock_actions(&mask);
-	prev = actions[sig];
-	if (act && is_function((void *)want.sa_handler)) {
-		set_action(sig, (void *)want.sa_handler, want.sa_flags, ours);
-		k = want;
-		k.sa_sigaction = trampoline;
-		k.sa_flags = (want.sa_flags | SA_SIGINFO) & ~SA_RESETHAND;
-		r = real_sigaction(sig, &k, &kold);
-		if (r != 0)
-			set_action(sig, prev.handler, prev.flags, prev.ours);
-	} else {
-		r = real_sigaction(sig, act ? &want : NULL, &kold);
-		if (r == 0 && act)
-			set_action(sig, (void *)want.sa_handler, 0, 0);
+		w = pack(&want, ours);
 	}
-	unlock_actions(&mask);
+	if (!(own = own_table())) {
+		r = real_sigaction(sig, act ? &want : NULL, &kold);
+		prev = __atomic_load_n(&actions[sig], __ATOMIC_ACQUIRE);
+	} else {
+		lock_actions(&mask, own);
+		prev = actions[sig];
+		if (w) {
+			set_action(sig, w);
+			k = want;
+			k.sa_sigaction = trampoline;
+			k.sa_flags = (want.sa_flags | SA_SIGINFO) & ~SA_RESETHAND;
+			r = real_sigaction(sig, &k, &kold);
+			if (r != 0)
+				set_action(sig, prev);
+		} else {
+			r = real_sigaction(sig, act ? &want : NULL, &kold);
+			if (r == 0 && act)
+				bump_action(sig);
+		}
+		unlock_actions(&mask);
+	}
 	if (r == 0 && old) {
 		*old = kold;
-		if (kold.sa_sigaction == trampoline) {
-			if (prev.ours) {
-				default_view(old);
-			} else {
-				old->sa_sigaction = (info_handler_fn)prev.handler;
-				old->sa_flags = (kold.sa_flags & ~USER_FLAGS) | prev.flags;
-			}
-		}
+		program_view(old, prev);
 	}
 	return r;
 }
@@ -289,12 +374,51 @@ static char *put_uint(char *p, unsigned long v)
 	return p;
 }
 
+/*
+ * The mark signal that was not sent from outside: the program's own kill(), raise(),
+ * sigqueue() or pthread_kill(), a timer, SIGIO. Without the shim the signal has its default
+ * action, so it gets that: SIG_DFL in the kernel, the same siginfo queued again and let in
+ * now, which ends the process (or is ignored, or stops it until SIGCONT, as the signal's
+ * default says); then the mark handler comes back if the program installed nothing since.
+ */
+static void mark_default(int sig, siginfo_t *si)
+{
+	struct sigaction dfl;
+	sigset_t set, old;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	if (do_sigaction(sig, &dfl, NULL, 0) != 0)
+		return;
+	if (syscall(SYS_rt_tgsigqueueinfo, (long)getpid(), (long)syscall(SYS_gettid), sig,
+		    si) == 0) {
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		pthread_sigmask(SIG_UNBLOCK, &set, &old);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	ps_signals_init();
+}
+
+/* A mark is asked for from outside: kill or sigqueue by another process (the runner). */
+static int from_outside(const siginfo_t *si)
+{
+	return si && (si->si_code == SI_USER || si->si_code == SI_QUEUE ||
+		      si->si_code == SI_TKILL) && si->si_pid != getpid();
+}
+
 static void mark_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	char label[48], *p = label;
 
-	if (si && si->si_code == SI_QUEUE && si->si_value.sival_int > 0) {
+	if (!from_outside(si)) {
+		mark_default(sig, si);
+		errno = saved;
+		return;
+	}
+	if (si->si_code == SI_QUEUE && si->si_value.sival_int > 0) {
 		unsigned long ms = (unsigned)si->si_value.sival_int;
 
 		*p++ = 't';
@@ -444,11 +568,17 @@ PS_EXPORT sighandler_t sigset(int sig, sighandler_t disp)
 	return sigismember(&oset, sig) ? SIG_HOLD : old.sa_handler;
 }
 
-/* siginterrupt - as glibc's (on the kernel's action), noting the choice for signal(). */
+/*
+ * siginterrupt - as glibc's: SA_RESTART taken from or given to the kernel's action (the
+ * trampoline's flags are the program's), the choice noted for signal(). Under the lock, so
+ * that it cannot undo half of a concurrent sigaction.
+ */
 PS_EXPORT int siginterrupt(int sig, int flag)
 {
 	struct sigaction sa;
 	sigset_t mask;
+	pid_t own;
+	int r;
 
 	if (sig < 1 || sig >= NSIG) {
 		errno = EINVAL;
@@ -459,17 +589,24 @@ PS_EXPORT int siginterrupt(int sig, int flag)
 		errno = ENOSYS;
 		return -1;
 	}
-	lock_actions(&mask);
-	if (flag)
-		sigaddset(&intr_set, sig);
-	else
-		sigdelset(&intr_set, sig);
-	unlock_actions(&mask);
-	if (real_sigaction(sig, NULL, &sa) < 0)
-		return -1;
-	if (flag)
-		sa.sa_flags &= ~SA_RESTART;
-	else
-		sa.sa_flags |= SA_RESTART;
-	return real_sigaction(sig, &sa, NULL);
+	own = own_table();
+	if (own)
+		lock_actions(&mask, own);
+	r = real_sigaction(sig, NULL, &sa);
+	if (r == 0) {
+		/* glibc's set is in memory a vfork child shares too: so is this one */
+		if (flag) {
+			sigaddset(&intr_set, sig);
+			sa.sa_flags &= ~SA_RESTART;
+		} else {
+			sigdelset(&intr_set, sig);
+			sa.sa_flags |= SA_RESTART;
+		}
+		r = real_sigaction(sig, &sa, NULL);
+		if (r == 0 && own)
+			bump_action(sig);
+	}
+	if (own)
+		unlock_actions(&mask);
+	return r;
 }

@@ -1,11 +1,16 @@
 /*
  * The mark signal: "query" prints SIGUSR2's disposition as the program sees it, "own" installs
- * a handler of its own and raises the signal, "marks" raises it twice (marks under the shim).
+ * a handler of its own and raises the signal, "marks" has a child process send it twice
+ * (marks under the shim, the default action without it), "self" raises it (the default
+ * action, with or without the shim), "timer" has a timer send it (the same).
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t handled;
 
@@ -17,6 +22,26 @@ static void on_usr2(int sig)
 static int work(int n)
 {
 	return n < 2 ? n : work(n - 1) + work(n - 2);
+}
+
+/* SIGUSR2 from another process, taken here and nowhere else (it is blocked until then). */
+static void usr2_from_child(void)
+{
+	sigset_t usr2, old;
+	pid_t pid;
+
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr2, &old);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		kill(getppid(), SIGUSR2);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	sigsuspend(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 int main(int argc, char **argv)
@@ -36,10 +61,26 @@ int main(int argc, char **argv)
 		printf("handled: %d\n", (int)handled);
 	} else if (!strcmp(mode, "marks")) {
 		printf("work: %d\n", work(10));
-		raise(SIGUSR2);
+		usr2_from_child();
 		printf("work: %d\n", work(12));
-		raise(SIGUSR2);
+		usr2_from_child();
 		printf("work: %d\n", work(8));
+	} else if (!strcmp(mode, "self")) {
+		printf("work: %d\n", work(10));
+		fflush(stdout);
+		raise(SIGUSR2);
+		printf("not reached: %d\n", work(12));
+	} else if (!strcmp(mode, "timer")) {
+		struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2 };
+		struct itimerspec its = { .it_value = { 0, 1000000 } };
+		timer_t timer;
+
+		printf("work: %d\n", work(10));
+		fflush(stdout);
+		timer_create(CLOCK_MONOTONIC, &ev, &timer);
+		timer_settime(timer, 0, &its, NULL);
+		for (;;)
+			pause();
 	}
 	return 0;
 }

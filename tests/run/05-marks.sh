@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Marks from outside the program: SIGUSR2 names them signal-1, signal-2, ...; the runner's
 # --mark-every sends them as t200ms, t400ms, ...; a program that looks at or handles SIGUSR2
-# itself sees exactly what it would without the shim.
+# itself, raises it or has a timer send it sees exactly what it would without the shim (the
+# default action kills it: signals.c's mark_default).
 . "$(dirname "$0")/lib.sh"
 cd "$TMP"
-for mode in query own; do
+for mode in query own self timer; do
 	plain "p$mode" "$S/usr2" $mode
 	traced "t$mode.bin" "$S/usr2" $mode
 	same_behaviour "p$mode" "t$mode.bin"
 done
 assert_eq "handled: 2" "$(grep handled town.bin.stdout)" "the program's own handler ran each time"
-# PERFSHIM_MARK_SIGNAL=none leaves SIGUSR2 alone: raise kills the program as without the shim.
+assert_eq "140|140" "$(cat pself.rc)|$(cat tself.bin.rc)" "raise(SIGUSR2): killed by it"
+assert_eq "140|140" "$(cat ptimer.rc)|$(cat ttimer.bin.rc)" "a SIGUSR2 timer: killed by it"
+for mode in self timer; do
+	assert_eq "" "$("$ANALYZE" dump t$mode.bin | awk '$3 == "mark"')" "$mode: no mark"
+done
+# PERFSHIM_MARK_SIGNAL=none leaves SIGUSR2 alone: a SIGUSR2 from another process kills the
+# program as without the shim. With the mark handler it sets marks and the program runs on.
 plain pm "$S/usr2" marks
 PERFSHIM_MARK_SIGNAL=none PERFSHIM_OUTPUT=n.bin LD_PRELOAD="$LIB" "$S/usr2" marks >n.out 2>&1
 rc=$?
