@@ -20,8 +20,15 @@
 
 #include "runner/runner.h"
 
+/* the Makefile's PREFIX, BINDIR and LIBDIR (make install) */
 #ifndef PS_PREFIX
 #define PS_PREFIX "/usr/local"
+#endif
+#ifndef PS_BINDIR
+#define PS_BINDIR PS_PREFIX "/bin"
+#endif
+#ifndef PS_LIBDIR
+#define PS_LIBDIR PS_PREFIX "/lib"
 #endif
 #ifndef PS_VERSION
 #define PS_VERSION "0.1.0"
@@ -113,33 +120,69 @@ static int valid_scaled(const char *s, const char *const *units, unsigned long l
 }
 
 /*
- * The library: next to the runner (the build tree, or PREFIX/bin with PREFIX/lib beside
- * it), else under the compiled-in prefix. Return: 0 with @out filled, -1.
+ * rel_path - the way from directory @from to @to, both absolute ("/opt/x/bin" to
+ * "/opt/x/lib64": "../lib64"), into @out. Return: 0, or -1 when they are not absolute.
+ */
+static int rel_path(const char *from, const char *to, char *out, size_t len)
+{
+	const char *f = from, *t = to;
+	size_t o = 0;
+
+	if (*from != '/' || *to != '/' || !len)
+		return -1;
+	/* the common leading components */
+	for (;;) {
+		size_t nf, nt;
+
+		f += strspn(f, "/");
+		t += strspn(t, "/");
+		nf = strcspn(f, "/");
+		nt = strcspn(t, "/");
+		if (!nf || nf != nt || strncmp(f, t, nf))
+			break;
+		f += nf;
+		t += nt;
+	}
+	for (; *f; f += strcspn(f, "/"), f += strspn(f, "/")) {
+		if (o + 3 >= len)
+			return -1;
+		memcpy(out + o, "../", 3);
+		o += 3;
+	}
+	if (!*t)
+		t = ".";
+	if (o + strlen(t) >= len)
+		return -1;
+	memcpy(out + o, t, strlen(t) + 1);
+	return 0;
+}
+
+/*
+ * The library: next to the runner (the build tree), then where LIBDIR lies from BINDIR seen
+ * from the runner's own directory (an installed tree, moved or under a DESTDIR: PREFIX/bin
+ * and PREFIX/lib64 beside it), then LIBDIR itself. Return: 0 with @out filled, -1.
  */
 static int find_library(char *out, size_t len)
 {
-	char self[PATH_MAX], *slash;
-	const char *cand[3];
-	char c0[PATH_MAX + 32], c1[PATH_MAX + 32];
+	char self[PATH_MAX], *slash, rel[PATH_MAX];
+	char cand[3][2 * PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int i;
+	int i, ncand = 0;
 
-	cand[0] = cand[1] = NULL;
-	cand[2] = PS_PREFIX "/lib/" LIBNAME;
 	if (n > 0) {
 		self[n] = '\0';
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(c0, sizeof(c0), "%s/%s", self, LIBNAME);
-			snprintf(c1, sizeof(c1), "%s/../lib/%s", self, LIBNAME);
-			cand[0] = c0;
-			cand[1] = c1;
+			snprintf(cand[ncand++], sizeof(cand[0]), "%s/%s", self, LIBNAME);
+			if (rel_path(PS_BINDIR, PS_LIBDIR, rel, sizeof(rel)) == 0)
+				snprintf(cand[ncand++], sizeof(cand[0]), "%s/%s/%s", self, rel,
+					 LIBNAME);
 		}
 	}
-	for (i = 0; i < 3; i++) {
-		if (!cand[i] || access(cand[i], R_OK) != 0 || !realpath(cand[i], out) ||
-		    strlen(out) >= len)
+	snprintf(cand[ncand++], sizeof(cand[0]), "%s/%s", PS_LIBDIR, LIBNAME);
+	for (i = 0; i < ncand; i++) {
+		if (access(cand[i], R_OK) != 0 || !realpath(cand[i], out) || strlen(out) >= len)
 			continue;
 		/* the loader splits LD_PRELOAD at spaces and colons */
 		if (strpbrk(out, " :")) {
@@ -149,8 +192,10 @@ static int find_library(char *out, size_t len)
 		}
 		return 0;
 	}
-	fprintf(stderr, "%s: cannot find %s (looked next to %s and in %s/lib)\n", progname,
-		LIBNAME, n > 0 ? self : "the runner", PS_PREFIX);
+	fprintf(stderr, "%s: cannot find %s (looked for", progname, LIBNAME);
+	for (i = 0; i < ncand; i++)
+		fprintf(stderr, "%s %s", i == 0 ? "" : i == ncand - 1 ? " and" : ",", cand[i]);
+	fprintf(stderr, ")\n");
 	return -1;
 }
 
