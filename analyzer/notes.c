@@ -78,6 +78,8 @@ static void missing(const struct trace *t, struct notes *n)
 	if (more)
 		add(n->missing, &n->nmissing, "%" PRIu64 " more threads end early the same way",
 		    more);
+	if (t->read_note)
+		add(n->missing, &n->nmissing, "%s", t->read_note);
 	if (t->truncated)
 		add(n->missing, &n->nmissing, "the file is cut short: its last chunk is not whole");
 	if (t->damaged_chunks)
