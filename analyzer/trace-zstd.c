@@ -55,7 +55,7 @@ static const char *tmp_dir(void)
  * An unnamed file to decompress into: O_TMPFILE, else a mkstemp name removed at once, else
  * (no writable temporary directory) a memfd. Return: the descriptor, or -1 (errno set).
  */
-static int tmp_file(void)
+static int tmp_file(bool *memfd)
 {
 	const char *dir = tmp_dir();
 	char *name;
@@ -72,6 +72,7 @@ static int tmp_file(void)
 		if (fd >= 0)
 			return fd;
 	}
+	*memfd = true;
 	return memfd_create("perfshim-trace", MFD_CLOEXEC);
 }
 
@@ -102,6 +103,7 @@ struct inflate {
 	uint8_t *in, *out;
 	size_t out_size;
 	int fd;				/* the temporary file */
+	bool memfd;			/* ... a memfd: no file system's free space to check */
 	uint64_t total;			/* bytes of trace written to it */
 	uint64_t in_off;		/* compressed bytes consumed */
 };
@@ -124,7 +126,7 @@ static int check_size(struct inflate *z, size_t n)
 			 fmt_bytes(b, sizeof(b), decompress_limit));
 		return -1;
 	}
-	if (fstatvfs(z->fd, &vfs) == 0 && vfs.f_frsize &&
+	if (!z->memfd && fstatvfs(z->fd, &vfs) == 0 && vfs.f_frsize &&
 	    size > (unsigned long long)vfs.f_bavail * vfs.f_frsize) {
 		pr_error("%s: the trace in it is %s, more than the %s free in %s to decompress "
 			 "it into (set TMPDIR)", z->t->path, fmt_bytes(a, sizeof(a), size),
@@ -178,6 +180,25 @@ static int decompress(struct inflate *z)
 			ZSTD_outBuffer out = { z->out, z->out_size, 0 };
 
 			ret = ZSTD_decompressStream(z->dctx, &out, &in);
+			if (decompress_limit && z->total + out.pos > decompress_limit) {
+				pr_error("%s: the trace in it is over the limit of %s "
+					 "(--decompress-limit)", z->t->path,
+					 fmt_bytes(a, sizeof(a), decompress_limit));
+				return -1;
+			}
+			/* what came before an error is kept (the chunks' checksums judge it) */
+			if (write_all(z->fd, z->out, out.pos) < 0) {
+				pr_error("%s: cannot decompress into %s: %s (after %s; set TMPDIR)",
+					 z->t->path, tmp_dir(), strerror(errno),
+					 fmt_bytes(a, sizeof(a), z->total));
+				return -1;
+			}
+			z->total += out.pos;
+			/* zstd holds a frame's last block back until its checksum holds */
+			if (ZSTD_isError(ret) &&
+			    ZSTD_getErrorCode(ret) == ZSTD_error_checksum_wrong)
+				return stop_early(z, "the compressed data does not match its "
+						  "checksum (the frame's last block is lost)");
 			if (ZSTD_isError(ret) &&
 			    ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge) {
 				pr_error("%s: its zstd window needs more memory than 128 MiB "
@@ -193,19 +214,6 @@ static int decompress(struct inflate *z)
 					 (unsigned long long)(z->in_off + in.pos));
 				return stop_early(z, why);
 			}
-			if (decompress_limit && z->total + out.pos > decompress_limit) {
-				pr_error("%s: the trace in it is over the limit of %s "
-					 "(--decompress-limit)", z->t->path,
-					 fmt_bytes(a, sizeof(a), decompress_limit));
-				return -1;
-			}
-			if (write_all(z->fd, z->out, out.pos) < 0) {
-				pr_error("%s: cannot decompress into %s: %s (after %s; set TMPDIR)",
-					 z->t->path, tmp_dir(), strerror(errno),
-					 fmt_bytes(a, sizeof(a), z->total));
-				return -1;
-			}
-			z->total += out.pos;
 		}
 		z->in_off += (uint64_t)n;
 	}
@@ -233,7 +241,7 @@ int trace_zstd_inflate(struct trace *t)
 	z.out = malloc(z.out_size);
 	if (!z.dctx || !z.in || !z.out)
 		pr_err("out of memory");
-	z.fd = tmp_file();
+	z.fd = tmp_file(&z.memfd);
 	if (z.fd < 0) {
 		pr_error("%s: cannot create a temporary file in %s to decompress it into: %s",
 			 t->path, tmp_dir(), strerror(errno));
