@@ -44,7 +44,7 @@ static volatile sig_atomic_t child_pid;
 static void usage_line(FILE *f)
 {
 	fprintf(f, "usage: %s [-o FILE] [--events LIST] [--stack-depth N] [--min-duration D] "
-		   "[--quiet] [--] PROGRAM [ARGS...]\n",
+		   "[--compress] [--quiet] [--] PROGRAM [ARGS...]\n",
 		progname);
 }
 
@@ -62,6 +62,8 @@ static void help(void)
 	       "      --min-duration D   drop calls shorter than D: 500ns, 2us, 1ms (default 0)\n"
 	       "      --mark-every D     set a mark every D (10s, 500ms): named t10s, t20s, ...\n"
 	       "                         (sent as the mark signal, SIGUSR2 by default)\n"
+	       "  -z, --compress         when PROGRAM has ended, compress each trace it left\n"
+	       "                         into FILE.zst (zstd; perfshim-analyze reads it as is)\n"
 	       "  -q, --quiet            print nothing, not even where the trace went\n"
 	       "  -h, --help             this text\n"
 	       "      --version          the version\n\n"
@@ -352,6 +354,7 @@ int main(int argc, char **argv)
 		{ "min-duration", required_argument, NULL, 'm' },
 		{ "mark-every", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "compress", no_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -364,13 +367,13 @@ int main(int argc, char **argv)
 	sigset_t block, omask;
 	struct timespec now;
 	uint64_t since;
-	int quiet = 0, c, status;
+	int quiet = 0, compress = 0, c, status;
 	long mark_every_ms = 0;
 	size_t i;
 	pid_t pid;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:qzh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			if (!*optarg)
@@ -404,6 +407,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'z':
+			compress = 1;
 			break;
 		case 'h':
 			help();
@@ -507,7 +513,7 @@ int main(int argc, char **argv)
 		return 1;
 	child_pid = 0;
 
-	if (!quiet && report_traces(tmpl, pid, since) == 0)
+	if (finish_traces(tmpl, pid, since, compress, quiet) == 0 && !quiet)
 		fprintf(stderr, "%s: no trace was written\n", progname);
 	free(abs);
 	if (WIFSIGNALED(status)) {
