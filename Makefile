@@ -205,18 +205,21 @@ demo: deps
 # Installs into $(DESTDIR) with the paths above; tests/run/46-install.sh checks it.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(ANALYZE) $(RUNNER) $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/perfshim.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(PC_FILE) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 misc/perfshim.bash-completion $(DESTDIR)$(BASHCOMPDIR)/perfshim
+	ln -sf perfshim $(DESTDIR)$(BASHCOMPDIR)/perfshim-analyze
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/perfshim-analyze $(DESTDIR)$(BINDIR)/perfshim \
 		$(DESTDIR)$(LIBDIR)/libperfshim.so $(DESTDIR)$(INCLUDEDIR)/perfshim.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/perfshim.pc \
-		$(MAN_SRCS:docs/man/%=$(DESTDIR)$(MANDIR)/man1/%)
+		$(MAN_SRCS:docs/man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+		$(DESTDIR)$(BASHCOMPDIR)/perfshim $(DESTDIR)$(BASHCOMPDIR)/perfshim-analyze
 
 clean:
 	rm -rf $(BUILD)

@@ -24,6 +24,8 @@ build_pkgs=(
 	libdw-dev libelf-dev	# symbols and DWARF lines (analyzer)
 	libzstd-dev		# .zst traces: the analyzer reads them, perfshim --compress writes them
 	zstd			# tests compress and check .zst traces with the zstd tool
+	bash-completion		# the completion test loads misc/perfshim.bash-completion as it does
+	groff-base		# the install test renders the man pages (groff -ww)
 	check			# unit tests (Check framework)
 	jq			# integration tests read the analyzer's JSON
 	binutils		# nm/objdump/readelf used by tests
