@@ -68,7 +68,8 @@ static void help(void)
 	       "  -h, --help             this text\n"
 	       "      --version          the version\n\n"
 	       "The exit status is PROGRAM's; a PROGRAM killed by a signal kills the runner with "
-	       "the same one.\nAnalyze the trace with perfshim-analyze(1).\n",
+	       "the same one.\nAnalyze the trace with perfshim-analyze(1), which reads the newest "
+	       "perfshim.*.bin\n(or .bin.zst) of the working directory when given none.\n",
 	       DEFAULT_OUTPUT);
 }
 

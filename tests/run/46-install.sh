@@ -33,9 +33,9 @@ share/man/man1/perfshim.1" \
 assert_eq 0 "$(find "$d" ! -path "$x*" ! -type d | wc -l)" "files outside PREFIX"
 
 # the installed runner, still under DESTDIR: the installed library (LIBDIR seen from BINDIR)
-preload=$("$x/bin/perfshim" -q sh -c 'echo $LD_PRELOAD')
-assert_eq "$x/lib64/libperfshim.so" "$preload" "the installed runner's library"
 cd "$TMP"
+preload=$("$x/bin/perfshim" -q -o sh.bin sh -c 'echo $LD_PRELOAD')
+assert_eq "$x/lib64/libperfshim.so" "$preload" "the installed runner's library"
 "$x/bin/perfshim" -o t.bin "$S/fib" 10 >t.stdout 2>t.stderr || fail "the installed runner: exit $?"
 grep -qx "perfshim: trace written to $(pwd -P)/t.bin ([0-9.]* [KMGi]*B\(ytes\)\?)" t.stderr ||
 	fail "the installed runner's report: $(cat t.stderr)"
@@ -45,7 +45,7 @@ assert_eq "$("$ANALYZE" --version)" "$("$x/bin/perfshim-analyze" --version)" "th
 assert_eq "perfshim $("$ANALYZE" --version | cut -d' ' -f2)" "$("$x/bin/perfshim" --version)" "the runner's version"
 # a moved tree still finds its library; a runner alone says where it looked
 mv "$d/opt/x" "$TMP/moved"
-assert_eq "$TMP/moved/lib64/libperfshim.so" "$("$TMP/moved/bin/perfshim" -q sh -c 'echo $LD_PRELOAD')" \
+assert_eq "$TMP/moved/lib64/libperfshim.so" "$("$TMP/moved/bin/perfshim" -q -o sh.bin sh -c 'echo $LD_PRELOAD')" \
 	"a moved tree's library"
 mkdir "$TMP/lone" && cp "$TMP/moved/bin/perfshim" "$TMP/lone/"
 "$TMP/lone/perfshim" true >out 2>err

@@ -22,9 +22,12 @@ rc_err() {
 }
 # no trace given: the newest perfshim.*.bin (or .bin.zst) of the working directory is read
 # (as uftrace reads uftrace.data); it was "no trace file given", exit 2, which is still the
-# answer where there is none (here: the top of the tree, which holds no trace)
+# answer where there is none
+mkdir "$TMP/empty"
+cd "$TMP/empty"
 rc_err 2 "no argument, no trace here"
 rc_err 2 "no trace here" functions
+cd "$TOP"
 grep -qx 'perfshim-analyze: functions: no trace given, and no perfshim.*.bin in the working directory (see perfshim-analyze --help)' \
 	"$TMP/err" || fail "no trace here: $(cat "$TMP/err")"
 rc_err 2 "unknown command" frobnicate "$TMP/f"
