@@ -1,7 +1,17 @@
 # perfshim: one non-recursive Makefile. `make help` lists targets and knobs.
 # Objects: build/<dir>/*.o (analyzer, runner), *.op (PIC preload), *.ot (tests).
 
+VERSION := 0.1.0
+# Install paths (make install; the runner looks for the library relative to BINDIR -> LIBDIR,
+# then in LIBDIR; the man pages and perfshim.pc name them).
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 CC ?= cc
@@ -45,6 +55,8 @@ CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck)
 DW_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdw 2>/dev/null)
 DW_LIBS := $(shell $(PKG_CONFIG) --libs libdw 2>/dev/null || echo -ldw -lelf)
+ZSTD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libzstd 2>/dev/null)
+ZSTD_LIBS := $(shell $(PKG_CONFIG) --libs libzstd 2>/dev/null || echo -lzstd)
 
 # The preload library: never sanitized, never instrumented (its hooks would call themselves).
 LIB_CFLAGS := $(COMMON_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
@@ -52,8 +64,8 @@ LIB_CFLAGS := $(COMMON_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -fno-omit-frame-
 	-fno-builtin-realloc -fno-stack-protector $(UNWIND_CFLAGS) $(CFLAGS)
 LIB_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,nodelete -Wl,-e,ps_entry $(UNWIND_LIBS) -ldl -pthread $(LDFLAGS)
 
-ANA_CFLAGS := $(COMMON_CFLAGS) $(OPT) $(SANFLAGS) $(DW_CFLAGS) $(CFLAGS)
-ANA_LDFLAGS := $(SANFLAGS) $(DW_LIBS) -lstdc++ -lm -pthread $(LDFLAGS)
+ANA_CFLAGS := $(COMMON_CFLAGS) $(OPT) $(SANFLAGS) $(DW_CFLAGS) $(ZSTD_CFLAGS) $(CFLAGS)
+ANA_LDFLAGS := $(SANFLAGS) $(DW_LIBS) $(ZSTD_LIBS) -lstdc++ -lm -pthread $(LDFLAGS)
 
 TEST_CFLAGS := $(ANA_CFLAGS) $(CHECK_CFLAGS)
 TEST_LDFLAGS := $(ANA_LDFLAGS) $(CHECK_LIBS)
@@ -64,6 +76,22 @@ FLAGS_NOW := $(CC) $(LIB_CFLAGS) | $(ANA_CFLAGS) | $(TEST_CFLAGS) | $(ANA_LDFLAG
 ifneq ($(FLAGS_NOW),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
 $(shell mkdir -p $(BUILD) && echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 endif
+
+# The version and install paths compiled into the runner and the analyzer (PS_*), the man
+# pages and perfshim.pc: rebuilt when they change (make install PREFIX=... after make).
+PATHS_STAMP := $(BUILD)/.paths
+PATHS_NOW := $(VERSION) $(PREFIX) $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(DATADIR) $(MANDIR)
+ifneq ($(PATHS_NOW),$(shell cat $(PATHS_STAMP) 2>/dev/null))
+$(shell mkdir -p $(BUILD) && echo '$(PATHS_NOW)' > $(PATHS_STAMP))
+endif
+PATH_DEFS := -DPS_VERSION='"$(VERSION)"' -DPS_PREFIX='"$(PREFIX)"' -DPS_BINDIR='"$(BINDIR)"' \
+	-DPS_LIBDIR='"$(LIBDIR)"'
+SUBST := sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
+	-e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@MANDIR@|$(MANDIR)|g' -e 's|@BASHCOMPDIR@|$(BASHCOMPDIR)|g'
+MAN_SRCS := $(wildcard docs/man/*.1)
+MAN_PAGES := $(MAN_SRCS:docs/man/%=$(BUILD)/man/%)
+PC_FILE := $(BUILD)/perfshim.pc
 
 LIB_SRCS := $(wildcard preload/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.op)
@@ -87,7 +115,7 @@ UNIT_HELPER_OBJS := $(UNIT_HELPERS:%.c=$(BUILD)/%.ot)
 LIB := $(BUILD)/libperfshim.so
 ANALYZE := $(BUILD)/perfshim-analyze
 RUNNER := $(BUILD)/perfshim
-TARGETS := $(LIB) $(ANALYZE) $(RUNNER)
+TARGETS := $(LIB) $(ANALYZE) $(RUNNER) $(MAN_PAGES) $(PC_FILE)
 
 .PHONY: all check test unit runtests bench bench-tools demo install uninstall clean help deps samples fuzz
 all: $(TARGETS)
@@ -100,7 +128,20 @@ $(LIB_OBJS): $(BUILD)/%.op: %.c $(FLAGS_STAMP)
 $(ANA_OBJS) $(RUN_OBJS) $(COMMON_OBJS): $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ANA_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ANA_CFLAGS) $(if $(filter $@,$(PATH_OBJS)),$(PATH_DEFS)) -MMD -MP -c $< -o $@
+
+# the objects that hold the version or the install paths
+PATH_OBJS := $(BUILD)/analyzer/main.o $(BUILD)/runner/perfshim.o
+$(PATH_OBJS): $(PATHS_STAMP)
+
+# man pages and perfshim.pc with the real paths (docs/man/*.1 say @LIBDIR@ and the like)
+$(MAN_PAGES): $(BUILD)/man/%: docs/man/% $(PATHS_STAMP)
+	@mkdir -p $(dir $@)
+	$(Q)$(SUBST) $< > $@
+
+$(PC_FILE): misc/perfshim.pc.in $(PATHS_STAMP)
+	@mkdir -p $(dir $@)
+	$(Q)$(SUBST) $< > $@
 
 $(BUILD)/tests/%.ot: tests/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -164,22 +205,24 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all samples
 	$(Q)misc/demo.sh
 
+# Installs into $(DESTDIR) with the paths above; tests/run/46-install.sh checks it.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(ANALYZE) $(RUNNER) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 include/perfshim.h $(DESTDIR)$(PREFIX)/include/
-	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' misc/perfshim.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/perfshim.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(ANALYZE) $(RUNNER) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 include/perfshim.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(PC_FILE) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 misc/perfshim.bash-completion $(DESTDIR)$(BASHCOMPDIR)/perfshim
+	ln -sf perfshim $(DESTDIR)$(BASHCOMPDIR)/perfshim-analyze
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/perfshim-analyze $(DESTDIR)$(PREFIX)/bin/perfshim \
-		$(DESTDIR)$(PREFIX)/lib/libperfshim.so $(DESTDIR)$(PREFIX)/include/perfshim.h \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig/perfshim.pc \
-		$(DESTDIR)$(PREFIX)/share/man/man1/perfshim.1 \
-		$(DESTDIR)$(PREFIX)/share/man/man1/perfshim-analyze.1 \
-		$(DESTDIR)$(PREFIX)/share/man/man1/libperfshim.1
+	rm -f $(DESTDIR)$(BINDIR)/perfshim-analyze $(DESTDIR)$(BINDIR)/perfshim \
+		$(DESTDIR)$(LIBDIR)/libperfshim.so $(DESTDIR)$(INCLUDEDIR)/perfshim.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/perfshim.pc \
+		$(MAN_SRCS:docs/man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+		$(DESTDIR)$(BASHCOMPDIR)/perfshim $(DESTDIR)$(BASHCOMPDIR)/perfshim-analyze
 
 clean:
 	rm -rf $(BUILD)
@@ -188,6 +231,7 @@ help:
 	@echo "targets: all check(test) bench bench-tools demo install uninstall clean help"
 	@echo "knobs:   V=1 (show commands)  DEBUG=1 (-O0, -Werror)  WERROR=1"
 	@echo "         SAN=1 or SAN=address,undefined (analyzer and tests only, never the preload)"
-	@echo "         PREFIX=/usr/local DESTDIR=  CC= CFLAGS= LDFLAGS="
+	@echo "         PREFIX=/usr/local BINDIR= LIBDIR= INCLUDEDIR= DATADIR= MANDIR= PKGCONFIGDIR="
+	@echo "         BASHCOMPDIR= DESTDIR=  CC= CFLAGS= LDFLAGS="
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

@@ -32,6 +32,10 @@ void __pr_err(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2
 /* pr_err: one line "perfshim-analyze: error: ..." and exit(1) (bad input) */
 #define pr_err(fmt, ...) __pr_err(fmt, ##__VA_ARGS__)
 
+/* the last "error: " line's message (main.c: a failed trace's "error" key in JSON) */
+const char *pr_last_error(void);
+void pr_last_error_clear(void);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
@@ -148,6 +152,8 @@ struct trace {
 	uint64_t bad_live;		/* allocations the replay left out (replay.c impossible()) */
 	bool bad_start;			/* the header's start time is after every chunk: ignored */
 	bool bad_flags_calls, bad_flags_malloc;	/* calls/allocations the header says were off */
+	char *read_note;		/* the file's compressed stream was cut or damaged:
+					 * what was lost (trace-zstd.c), or NULL */
 
 	/*
 	 * How the recording ended (besides end_seen). unfinished_chunks: chunks read up to
@@ -227,6 +233,8 @@ typedef int (*trace_event_fn)(const struct trace_event *ev, void *ctx);
  */
 int trace_open(const char *path, struct trace **out);
 void trace_close(struct trace *t);
+/* trace_set_decompress_limit - most bytes a .zst trace may decompress to (0: no limit) */
+void trace_set_decompress_limit(uint64_t bytes);
 
 /*
  * trace_walk - decode the trace and call @fn for each event selected by @flags.
@@ -546,6 +554,11 @@ void notes_json_many(struct json *j, struct trace *const *t, const char *const *
 #define NOTES_UNFINISHED "the process did not finish: these blocks were live when " \
 	"recording stopped, not necessarily leaked"
 
+/* ---- command line (cli.c) ---- */
+
+/* the newest perfshim.*.bin or perfshim.*.bin.zst of the working directory, or NULL */
+const char *cli_newest_trace(void);
+
 /* ---- output helpers (output.c) ---- */
 
 /* Scaled units: "812 ns", "1.25 us", "3.40 ms", "2.00 s"; "512 B", "1.5 KiB", "3.2 MiB". */
@@ -572,6 +585,9 @@ void json_str(struct json *j, const char *key, const char *s);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
 void json_finish(struct json *j);			/* newline at the end */
+/* one entry of {"traces": [...]}: a report's document @doc with "trace": @path first */
+void json_trace_entry(FILE *f, const char *path, const char *doc, size_t len,
+		      const char *error);
 
 /* Text tables: aligned columns, numbers right-aligned, last column may be long. */
 struct table;

@@ -14,6 +14,10 @@
 
 #include "analyzer/analyze.h"
 
+#ifndef PS_VERSION
+#define PS_VERSION "0.1.0"		/* the Makefile's VERSION */
+#endif
+
 typedef int (*report_fn)(struct trace *t, const struct opts *o);
 
 /*
@@ -35,6 +39,12 @@ int report_leaks(struct trace *t, const struct opts *o) __attribute__((weak));
 #define F_JSON (1U << FMT_JSON)
 #define F_CSV (1U << FMT_CSV)
 
+/*
+ * One command. The fields after `help` are its own `--help` (command_help): the options it
+ * reads (keys of opt_docs[] below), what it takes after its name, examples and notes. The
+ * bash completion (misc/perfshim.bash-completion) reads the options and their values from
+ * that output, so a command added here is completed without touching the script.
+ */
 struct command {
 	const char *name;
 	report_fn fn;
@@ -42,48 +52,249 @@ struct command {
 					 * 0 = it opens them itself (diff BASE NEW) */
 	unsigned formats;		/* F_*; 0: its own format, --format does not apply */
 	const char *writes;		/* what it writes, for the usage error */
-	const char *help;
+	const char *help;		/* one line, for the list of commands */
+	const char *opts;		/* its own options: opt_docs[] keys, space-separated */
+	const char *args;		/* after "COMMAND [OPTIONS]"; NULL: "[TRACE...]" */
+	const char *examples;		/* lines "perfshim-analyze ..." */
+	const char *more;		/* a paragraph after the options, or NULL */
 };
+
+/* dump's line format: in `dump --help` and the global help (tests/run/51-dump-format.sh) */
+#define DUMP_FORMAT                                                                        \
+	"dump prints one line per event: NS (ns since the trace start) TID TYPE FIELDS;\n"  \
+	"pointers and addresses in hex; NAME, LABEL, PATH last (they may hold spaces):\n"   \
+	"  NS TID entry depth=D addr=0xA NAME\n"                                            \
+	"  NS TID inherited depth=D addr=0xA NAME   (a fork child's inherited call)\n"     \
+	"  NS TID exit depth=D addr=0xA dur=NS NAME\n"                                      \
+	"  NS TID alloc kind=K size=N ptr=0xP stack=S\n"                                    \
+	"  NS TID free ptr=0xP\n"                                                           \
+	"  NS TID realloc size=N old=0xP new=0xP stack=S new_ns=NS\n"                       \
+	"  NS TID mark LABEL\n"                                                             \
+	"  NS TID module base=0xA lo=0xA hi=0xA build_id=HEX|- PATH\n"                      \
+	"  NS TID unload base=0xA PATH\n"                                                   \
+	"  NS TID thread-name NAME\n"                                                       \
+	"  NS TID lost count=N\n"                                                           \
+	"  NS TID process pid=N EXE\n"                                                      \
+	"  NS TID rss bytes=N\n"                                                            \
+	"then \"stack S: FRAME <- FRAME ...\" (innermost first; \"<- [truncated]\": cut at\n" \
+	"PERFSHIM_STACK_DEPTH) for each stack named above. \"#\" lines after the first say\n" \
+	"what the trace lacks (\"# incomplete trace ...\") or what was found wrong.\n"       \
+	"Without --merged each thread's events come together, threads in file order.\n"
 
 static const struct command commands[] = {
 	{ "summary", report_summary, 1, F_TEXT | F_JSON, "text or json",
-	  "program, duration, threads, events, top functions, memory, leaks" },
+	  "program, duration, threads, events, top functions, memory, leaks",
+	  "", NULL,
+	  "perfshim-analyze summary app.bin\n"
+	  "perfshim-analyze --format=json                 (the newest perfshim.*.bin here)\n",
+	  "The default command: `perfshim-analyze app.bin` is `perfshim-analyze summary app.bin`.\n" },
 	{ "functions", report_functions, 1, F_TEXT | F_JSON | F_CSV, "text, json or csv",
-	  "hot functions: calls, total, self, avg, min, max, p50, p99" },
+	  "hot functions: calls, total, self, avg, min, max, p50, p99",
+	  "sort-functions limit filter thread per-thread tree", NULL,
+	  "perfshim-analyze functions --sort=self --limit=20 app.bin\n"
+	  "perfshim-analyze functions --filter='^json_' --format=csv app.bin\n",
+	  "Total is inclusive (a recursive function's outer activation counted once), self\n"
+	  "excludes the callees; all threads are summed unless --thread or --per-thread.\n" },
 	{ "callgraph", report_callgraph, 1, F_TEXT | F_JSON, "text or json",
-	  "call tree, or one function's callers and callees (--function)" },
+	  "call tree, or one function's callers and callees (--function)",
+	  "function depth min-percent thread", NULL,
+	  "perfshim-analyze callgraph --depth=4 --min-percent=1 app.bin\n"
+	  "perfshim-analyze callgraph --function=parse_expr app.bin\n",
+	  NULL },
 	{ "memory", report_memory, 1, F_TEXT | F_JSON, "text or json",
-	  "allocation totals, peak, temporaries, size histogram, top sites" },
+	  "allocation totals, peak, temporaries, size histogram, top sites",
+	  "sort-memory limit suppressions no-suppress", NULL,
+	  "perfshim-analyze memory --limit=10 app.bin\n"
+	  "perfshim-analyze memory --sort=peak --format=json app.bin\n",
+	  NULL },
 	{ "leaks", report_leaks, 1, F_TEXT | F_JSON, "text or json",
-	  "memory never freed, by allocation stack" },
+	  "memory never freed, by allocation stack",
+	  "limit suppressions no-suppress", NULL,
+	  "perfshim-analyze leaks app.bin\n"
+	  "perfshim-analyze leaks --suppressions=lsan.supp --format=json app.bin\n",
+	  "Suppression files use LeakSanitizer's format (leak:PATTERN lines).\n" },
 	{ "diff", report_diff, 0, F_TEXT | F_JSON, "text or json",
-	  "--from MARK --to MARK TRACE, or BASE NEW: what changed" },
+	  "--from MARK --to MARK TRACE, or BASE NEW: what changed",
+	  "from to threshold limit base new alpha",
+	  "--from=MARK --to=MARK [TRACE]  |  BASE NEW  |  --base=LIST --new=LIST",
+	  "perfshim-analyze diff --from=before-load --to=after-load app.bin\n"
+	  "perfshim-analyze diff old.bin new.bin\n",
+	  "With --from/--to: what each allocation stack allocated, freed and still holds\n"
+	  "between two marks of one trace (start and end are marks too). With two traces:\n"
+	  "the runs compared per function and per allocation stack.\n" },
 	{ "timeline", report_timeline, 1, F_TEXT | F_JSON | F_CSV, "text, json or csv",
-	  "live heap (and RSS) over time" },
+	  "live heap (and RSS) over time",
+	  "", NULL,
+	  "perfshim-analyze timeline server.bin\n"
+	  "perfshim-analyze timeline --format=csv server.bin > heap.csv\n",
+	  NULL },
 	{ "marks", report_marks, 1, F_TEXT | F_JSON | F_CSV, "text, json or csv",
-	  "the marks recorded, with their times" },
+	  "the marks recorded, with their times",
+	  "", NULL,
+	  "perfshim-analyze marks app.bin\n",
+	  NULL },
 	{ "flamegraph", report_flamegraph, 0, 0, "an SVG, or folded stacks with --folded",
-	  "folded stacks (--folded) or an SVG flame graph" },
+	  "folded stacks (--folded) or an SVG flame graph",
+	  "metric folded thread per-thread-flame suppressions no-suppress", NULL,
+	  "perfshim-analyze flamegraph -o app.svg app.bin\n"
+	  "perfshim-analyze flamegraph --folded --metric=alloc-bytes app.bin | flamegraph.pl\n",
+	  "Several traces make one graph. It writes its own format (no --format).\n" },
 	{ "chrome", report_chrome, 0, 0, "Chrome trace-event JSON",
-	  "Chrome trace-event JSON (Perfetto, chrome://tracing)" },
-	{ "html", report_html, 0, 0, "one HTML page", "one self-contained HTML report" },
-	{ "dump", report_dump, 1, F_TEXT, "text", "every event, one line each (see below)" },
+	  "Chrome trace-event JSON (Perfetto, chrome://tracing)",
+	  "limit-chrome thread", NULL,
+	  "perfshim-analyze chrome -o app.json app.bin\n",
+	  "Several traces make one timeline. It writes its own format (no --format).\n" },
+	{ "html", report_html, 0, 0, "one HTML page", "one self-contained HTML report",
+	  "limit thread suppressions no-suppress", NULL,
+	  "perfshim-analyze html -o report.html app.bin\n",
+	  "The page needs no network. It writes its own format (no --format).\n" },
+	{ "dump", report_dump, 1, F_TEXT, "text", "every event, one line each (see below)",
+	  "merged thread", NULL,
+	  "perfshim-analyze dump --merged app.bin | less\n",
+	  DUMP_FORMAT },
 };
 
 static const char *const format_names[] = { "text", "json", "csv" };
+
+/*
+ * Options as `COMMAND --help` shows them: the spelling, its values (space-separated, shown
+ * as a|b|c, which the completion offers) or an argument name, and one line of meaning.
+ */
+struct opt_doc {
+	const char *key;		/* in struct command's opts */
+	const char *spelling;		/* "-n, --limit" */
+	const char *values;		/* "a b c", or NULL */
+	const char *arg;		/* "N", or NULL (no argument) */
+	const char *text;
+};
+
+static const struct opt_doc opt_docs[] = {
+	{ "sort-functions", "--sort", HOT_SORT_COLUMNS, NULL, "sort by this column (default total)" },
+	{ "sort-memory", "--sort", MEM_SORT_KEYS, NULL, "sort the sites by this (default bytes)" },
+	{ "limit", "-n, --limit", NULL, "N", "rows to show (0 = all)" },
+	{ "limit-chrome", "-n, --limit", NULL, "N", "calls to write, the longest (default "
+	  "1000000; 0 = all)" },
+	{ "filter", "--filter", NULL, "REGEX", "only functions whose name matches (POSIX extended)" },
+	{ "thread", "--thread", NULL, "TID", "only this thread" },
+	{ "per-thread", "--per-thread", NULL, NULL, "one table per thread" },
+	{ "per-thread-flame", "--per-thread", NULL, NULL, "one tower per thread under the root" },
+	{ "function", "--function", NULL, "NAME", "the callers and callees of NAME" },
+	{ "depth", "--depth", NULL, "N", "tree depth (default unlimited)" },
+	{ "min-percent", "--min-percent", NULL, "P", "hide subtrees under P% of the total time" },
+	{ "suppressions", "--suppressions", NULL, "FILE", "extra leak suppression rules" },
+	{ "no-suppress", "--no-suppress", NULL, NULL, "no suppressions, not even the built-in ones" },
+	{ "from", "--from", NULL, "MARK", "from this mark (start, end or a label)" },
+	{ "to", "--to", NULL, "MARK", "to this mark" },
+	{ "threshold", "--threshold", NULL, "PCT", "hide changes under PCT%" },
+	{ "metric", "--metric", FLAME_METRICS, NULL, "what widths measure (default time)" },
+	{ "folded", "--folded", NULL, NULL, "folded stacks instead of SVG" },
+	{ "merged", "--merged", NULL, NULL, "all threads in one time order" },
+	{ "tree", "--tree", NULL, NULL, "the traces as one process tree: one table, each call "
+	  "counted once" },
+	{ "base", "--base", NULL, "LIST", "comma list of the base runs' traces" },
+	{ "new", "--new", NULL, "LIST", "comma list of the new runs' traces" },
+	{ "alpha", "--alpha", NULL, "A", "--base/--new: family-wise level (default 0.05)" },
+};
+
+/* options every command takes, after its own in `COMMAND --help` */
+static const struct opt_doc common_docs[] = {
+	{ "", "-o, --output", NULL, "FILE", "write the report to FILE (default stdout)" },
+	{ "", "--color", "auto always never", NULL, "bold table headers (auto: on a terminal "
+	  "but\n                              not with NO_COLOR set or TERM=dumb)" },
+	{ "", "--no-color", NULL, NULL, "as --color=never" },
+	{ "", "--no-progress", NULL, NULL, "no progress line on stderr" },
+	{ "", "--no-demangle", NULL, NULL, "C++ names as the linker sees them" },
+	{ "", "--decompress-limit", NULL, "SIZE", "largest trace a .zst may hold (default 32G; "
+	  "0 = none)" },
+	{ "", "-v, --verbose", NULL, NULL, "debug messages (repeat for more)" },
+	{ "", "-h, --help", NULL, NULL, "this text" },
+	{ "", "--version", NULL, NULL, "the version" },
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* one option line: "  --sort=a|b|c   text" */
+static void opt_line(FILE *f, const struct opt_doc *d)
+{
+	char buf[160];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "%s", d->spelling), i;
+
+	if (d->values) {
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "=%s", d->values);
+		for (i = strlen(d->spelling) + 1; i < n && i < sizeof(buf); i++)
+			if (buf[i] == ' ')
+				buf[i] = '|';
+	} else if (d->arg) {
+		snprintf(buf + n, sizeof(buf) - n, "=%s", d->arg);
+	}
+	if (strlen(buf) > 26)
+		fprintf(f, "  %s\n  %-26s  %s\n", buf, "", d->text);
+	else
+		fprintf(f, "  %-26s  %s\n", buf, d->text);
+}
+
+/* command_help - `perfshim-analyze COMMAND --help`: its usage, options, formats, examples */
+static void command_help(const struct command *c, FILE *f)
+{
+	const char *p = c->opts;
+	size_t i;
+
+	fprintf(f, "usage: perfshim-analyze %s [OPTIONS] %s\n\n%s%s.\n", c->name,
+		c->args ? c->args : "[TRACE...]", c->help,
+		c->fn ? "" : " [not in this build]");
+	fprintf(f, "\nOptions:\n");
+	if (c->formats) {
+		char v[32] = "";
+
+		for (i = 0; i < NELEM(format_names); i++)
+			if (c->formats & (1U << i))
+				snprintf(v + strlen(v), sizeof(v) - strlen(v), "%s%s", *v ? " " : "",
+					 format_names[i]);
+		opt_line(f, &(struct opt_doc){ "", "--format", v, NULL, "output format (default text)" });
+	}
+	while (p && *p) {
+		size_t len = strcspn(p, " ");
+
+		for (i = 0; i < NELEM(opt_docs); i++)
+			if (strlen(opt_docs[i].key) == len && !strncmp(opt_docs[i].key, p, len))
+				opt_line(f, &opt_docs[i]);
+		p += len;
+		p += strspn(p, " ");
+	}
+	fprintf(f, "\nCommon options:\n");
+	for (i = 0; i < NELEM(common_docs); i++)
+		opt_line(f, &common_docs[i]);
+	if (c->more)
+		fprintf(f, "\n%s", c->more);
+	fprintf(f, "\nWithout a TRACE, the newest perfshim.*.bin (or .bin.zst) of the working "
+		   "directory\nis read, and stderr says which. Traces compressed with zstd are "
+		   "read as they are.\n");
+	if (c->ntraces == 1 && (c->formats & F_JSON))
+		fprintf(f, "Several traces: each in turn (JSON: one document, "
+			   "{\"traces\": [{\"trace\": PATH, ...}]}).\n");
+	if (c->examples) {
+		fprintf(f, "\nExamples:\n");
+		for (p = c->examples; *p; p += strcspn(p, "\n"), p += *p == '\n')
+			fprintf(f, "  %.*s\n", (int)strcspn(p, "\n"), p);
+	}
+	fprintf(f, "\nExit status: 0 success, 1 bad input or failed analysis, 2 bad usage.\n");
+}
 
 static void usage(FILE *f)
 {
 	size_t i;
 
 	fprintf(f,
-		"usage: perfshim-analyze [COMMAND] [OPTIONS] TRACE...\n"
+		"usage: perfshim-analyze [COMMAND] [OPTIONS] [TRACE...]\n"
 		"\n"
 		"Commands (default: summary):\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < NELEM(commands); i++)
 		fprintf(f, "  %-11s %s%s\n", commands[i].name, commands[i].help,
 			commands[i].fn ? "" : " [not in this build]");
 	fprintf(f,
+		"\n"
+		"perfshim-analyze COMMAND --help shows a command's own options and examples.\n"
+		"Without a TRACE, the newest perfshim.*.bin (or .bin.zst) of the working directory.\n"
 		"\n"
 		"Options:\n"
 		"  --format=text|json|csv   output format (default text): text and json for summary,\n"
@@ -114,28 +325,12 @@ static void usage(FILE *f)
 		"                           program and the children it forked, spawned or\n"
 		"                           exec'd): one table, each call counted once\n"
 		"  --color=auto|always|never, --no-color, --no-progress, --no-demangle\n"
+		"  --decompress-limit=SIZE  largest trace a .zst may hold (default 32G, 0 = none)\n"
 		"  -v, --verbose            debug messages (repeat for more)\n"
-		"  -h, --help               this text\n"
+		"  -h, --help               this text (with a COMMAND: that command's)\n"
+		"  --version                the version\n"
 		"\n"
-		"dump prints one line per event: NS (ns since the trace start) TID TYPE FIELDS;\n"
-		"pointers and addresses in hex; NAME, LABEL, PATH last (they may hold spaces):\n"
-		"  NS TID entry depth=D addr=0xA NAME\n"
-		"  NS TID inherited depth=D addr=0xA NAME   (a fork child's inherited call)\n"
-		"  NS TID exit depth=D addr=0xA dur=NS NAME\n"
-		"  NS TID alloc kind=K size=N ptr=0xP stack=S\n"
-		"  NS TID free ptr=0xP\n"
-		"  NS TID realloc size=N old=0xP new=0xP stack=S new_ns=NS\n"
-		"  NS TID mark LABEL\n"
-		"  NS TID module base=0xA lo=0xA hi=0xA build_id=HEX|- PATH\n"
-		"  NS TID unload base=0xA PATH\n"
-		"  NS TID thread-name NAME\n"
-		"  NS TID lost count=N\n"
-		"  NS TID process pid=N EXE\n"
-		"  NS TID rss bytes=N\n"
-		"then \"stack S: FRAME <- FRAME ...\" (innermost first; \"<- [truncated]\": cut at\n"
-		"PERFSHIM_STACK_DEPTH) for each stack named above. \"#\" lines after the first say\n"
-		"what the trace lacks (\"# incomplete trace ...\") or what was found wrong.\n"
-		"Without --merged each thread's events come together, threads in file order.\n"
+		DUMP_FORMAT
 		"\n"
 		"Exit status: 0 success, 1 bad input or failed analysis, 2 bad usage.\n");
 }
@@ -184,7 +379,7 @@ enum {
 	OPT_FORMAT = 256, OPT_SORT, OPT_FILTER, OPT_THREAD, OPT_PER_THREAD, OPT_FUNCTION,
 	OPT_DEPTH, OPT_MIN_PERCENT, OPT_SUPP, OPT_NO_SUPP, OPT_FROM, OPT_TO, OPT_THRESHOLD,
 	OPT_METRIC, OPT_FOLDED, OPT_COLOR, OPT_NO_COLOR, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_NO_DEMANGLE, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA,
+	OPT_NO_DEMANGLE, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA, OPT_VERSION, OPT_DECOMPRESS_LIMIT,
 };
 
 static const struct option longopts[] = {
@@ -218,6 +413,8 @@ static const struct option longopts[] = {
 	{ "alpha", required_argument, NULL, OPT_ALPHA },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "decompress-limit", required_argument, NULL, OPT_DECOMPRESS_LIMIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -264,19 +461,126 @@ static const struct command *find_command(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < NELEM(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
 }
 
+/* "64M", "32G", "1048576": bytes, K/M/G/T (or KiB...) binary; 0 = no limit */
+static uint64_t parse_size(const char *opt, const char *s)
+{
+	static const char *const units[] = { "", "K", "M", "G", "T" };
+	unsigned long long v;
+	char *end;
+	size_t u;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		usage_err("--%s: bad size '%s' (bytes, or with K, M, G, T)", opt, s);
+	for (u = 0; u < NELEM(units); u++)
+		if (!strcmp(end, units[u]) || (u && end[0] == units[u][0] && !strcmp(end + 1, "iB")))
+			break;
+	if (u == NELEM(units) || (u && v > (UINT64_MAX >> (10 * u))))
+		usage_err("--%s: bad size '%s' (bytes, or with K, M, G, T)", opt, s);
+	return (uint64_t)v << (10 * u);
+}
+
+/* TERM unset or "dumb": a terminal that shows no colour and cannot redraw a line */
+static bool dumb_terminal(void)
+{
+	const char *term = getenv("TERM");
+
+	return !term || !*term || !strcmp(term, "dumb");
+}
+
+/* parse_opt - one option @c of getopt_long into @o (or *@color, *@help). Usage errors exit 2. */
+static void parse_opt(int c, char **argv, struct opts *o, int *color, bool *help)
+{
+	switch (c) {
+	case OPT_FORMAT:
+		if (!strcmp(optarg, "text"))
+			o->format = FMT_TEXT;
+		else if (!strcmp(optarg, "json"))
+			o->format = FMT_JSON;
+		else if (!strcmp(optarg, "csv"))
+			o->format = FMT_CSV;
+		else
+			usage_err("--format: '%s' is not text, json or csv", optarg);
+		o->format_set = 1;
+		break;
+	case OPT_SORT: o->sort = optarg; break;
+	case 'n': o->limit = parse_long("limit", optarg, 0, 1L << 40); break;
+	case OPT_FILTER: o->filter = optarg; break;
+	case OPT_THREAD:
+		o->thread_set = 1;
+		o->thread_tid = (uint32_t)parse_long("thread", optarg, 0, UINT32_MAX);
+		break;
+	case OPT_PER_THREAD: o->per_thread = 1; break;
+	case OPT_FUNCTION: o->function = optarg; break;
+	case OPT_DEPTH: o->depth = (int)parse_long("depth", optarg, 0, 1 << 30); break;
+	case OPT_MIN_PERCENT:
+		o->min_percent = parse_double("min-percent", optarg);
+		if (o->min_percent > 100)
+			usage_err("--min-percent: %s is over 100", optarg);
+		break;
+	case OPT_SUPP: o->suppressions = optarg; break;
+	case OPT_NO_SUPP: o->no_suppress = 1; break;
+	case OPT_FROM: o->from = optarg; break;
+	case OPT_TO: o->to = optarg; break;
+	case OPT_THRESHOLD: o->threshold = parse_double("threshold", optarg); break;
+	case OPT_METRIC: o->metric = optarg; break;
+	case OPT_FOLDED: o->folded = 1; break;
+	case 'o': o->output = optarg; break;
+	case OPT_COLOR:
+		if (!optarg || !strcmp(optarg, "always"))
+			*color = 1;
+		else if (!strcmp(optarg, "never"))
+			*color = 0;
+		else if (!strcmp(optarg, "auto"))
+			*color = -1;
+		else
+			usage_err("--color: '%s' is not auto, always or never", optarg);
+		break;
+	case OPT_NO_COLOR: *color = 0; break;
+	case OPT_PROGRESS: o->progress = 1; break;
+	case OPT_NO_PROGRESS: o->progress = 0; break;
+	case OPT_NO_DEMANGLE: o->demangle = 0; break;
+	case OPT_MERGED: o->merged = 1; break;
+	case OPT_TREE: o->tree = 1; break;
+	case OPT_BASE: add_traces(0, optarg); break;
+	case OPT_NEW: add_traces(1, optarg); break;
+	case OPT_ALPHA:
+		o->alpha = parse_double("alpha", optarg);
+		if (!(o->alpha > 0 && o->alpha < 1))
+			usage_err("--alpha: %s is not between 0 and 1", optarg);
+		break;
+	case OPT_DECOMPRESS_LIMIT:
+		trace_set_decompress_limit(parse_size("decompress-limit", optarg));
+		break;
+	case 'v': debug_level++; break;
+	case 'h': *help = true; break;
+	case OPT_VERSION:
+		printf("perfshim-analyze %s\n", PS_VERSION);
+		exit(0);
+	case ':':
+		usage_err("%s: missing value", argv[optind - 1]);
+	default:
+		usage_err("unknown option '%s'", argv[optind - 1]);
+	}
+}
+
 /*
  * parse_args - fill @o from argv. A first argument that names a command selects it; other
- * positional arguments are traces. Usage errors exit 2.
+ * positional arguments are traces (none: the newest perfshim.*.bin here, said on stderr).
+ * --help shows the command's own help when a command is named, anywhere on the line.
+ * Usage errors exit 2.
  */
 static const struct command *parse_args(int argc, char **argv, struct opts *o)
 {
 	const struct command *cmd = NULL;
+	bool named = false, help = false;
 	int c, color = -1;
 
 	memset(o, 0, sizeof(*o));
@@ -289,6 +593,7 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 		if (cmd) {
 			argv++;
 			argc--;
+			named = true;
 		} else if (access(argv[1], F_OK) != 0 && !strpbrk(argv[1], "/.")) {
 			/* neither a command nor a file; a path-like name is a missing trace */
 			usage_err("unknown command '%s'", argv[1]);
@@ -296,96 +601,50 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (!cmd)
 		cmd = find_command("summary");
-	o->command = cmd->name;
 
 	opterr = 0;	/* one line per usage error: ours */
-	while ((c = getopt_long(argc, argv, ":n:o:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_FORMAT:
-			if (!strcmp(optarg, "text"))
-				o->format = FMT_TEXT;
-			else if (!strcmp(optarg, "json"))
-				o->format = FMT_JSON;
-			else if (!strcmp(optarg, "csv"))
-				o->format = FMT_CSV;
-			else
-				usage_err("--format: '%s' is not text, json or csv", optarg);
-			o->format_set = 1;
-			break;
-		case OPT_SORT: o->sort = optarg; break;
-		case 'n': o->limit = parse_long("limit", optarg, 0, 1L << 40); break;
-		case OPT_FILTER: o->filter = optarg; break;
-		case OPT_THREAD:
-			o->thread_set = 1;
-			o->thread_tid = (uint32_t)parse_long("thread", optarg, 0, UINT32_MAX);
-			break;
-		case OPT_PER_THREAD: o->per_thread = 1; break;
-		case OPT_FUNCTION: o->function = optarg; break;
-		case OPT_DEPTH: o->depth = (int)parse_long("depth", optarg, 0, 1 << 30); break;
-		case OPT_MIN_PERCENT:
-			o->min_percent = parse_double("min-percent", optarg);
-			if (o->min_percent > 100)
-				usage_err("--min-percent: %s is over 100", optarg);
-			break;
-		case OPT_SUPP: o->suppressions = optarg; break;
-		case OPT_NO_SUPP: o->no_suppress = 1; break;
-		case OPT_FROM: o->from = optarg; break;
-		case OPT_TO: o->to = optarg; break;
-		case OPT_THRESHOLD: o->threshold = parse_double("threshold", optarg); break;
-		case OPT_METRIC: o->metric = optarg; break;
-		case OPT_FOLDED: o->folded = 1; break;
-		case 'o': o->output = optarg; break;
-		case OPT_COLOR:
-			if (!optarg || !strcmp(optarg, "always"))
-				color = 1;
-			else if (!strcmp(optarg, "never"))
-				color = 0;
-			else if (!strcmp(optarg, "auto"))
-				color = -1;
-			else
-				usage_err("--color: '%s' is not auto, always or never", optarg);
-			break;
-		case OPT_NO_COLOR: color = 0; break;
-		case OPT_PROGRESS: o->progress = 1; break;
-		case OPT_NO_PROGRESS: o->progress = 0; break;
-		case OPT_NO_DEMANGLE: o->demangle = 0; break;
-		case OPT_MERGED: o->merged = 1; break;
-		case OPT_TREE: o->tree = 1; break;
-		case OPT_BASE: add_traces(0, optarg); break;
-		case OPT_NEW: add_traces(1, optarg); break;
-		case OPT_ALPHA:
-			o->alpha = parse_double("alpha", optarg);
-			if (!(o->alpha > 0 && o->alpha < 1))
-				usage_err("--alpha: %s is not between 0 and 1", optarg);
-			break;
-		case 'v': debug_level++; break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case ':':
-			usage_err("%s: missing value", argv[optind - 1]);
-		default:
-			usage_err("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	/* colour: only on a terminal unless asked, never when NO_COLOR is set */
-	if (color < 0)
-		color = isatty(1) && !getenv("NO_COLOR") && !o->output;
-	o->color = color;
-	if (o->progress && !isatty(2))
-		o->progress = 0;
+	while ((c = getopt_long(argc, argv, ":n:o:vh", longopts, NULL)) != -1)
+		parse_opt(c, argv, o, &color, &help);
 
 	/* a command named after options: perfshim-analyze --format=json functions t.bin */
-	if (optind < argc && cmd == find_command("summary") && find_command(argv[optind]) &&
+	if (optind < argc && !named && find_command(argv[optind]) &&
 	    access(argv[optind], F_OK) != 0) {
 		cmd = find_command(argv[optind++]);
-		o->command = cmd->name;
+		named = true;
 	}
+	if (help) {
+		if (named)
+			command_help(cmd, stdout);
+		else
+			usage(stdout);
+		exit(0);
+	}
+	o->command = cmd->name;
+	/* colour: asked for, or on a terminal that shows it, never when NO_COLOR is set */
+	if (color < 0) {
+		const char *nc = getenv("NO_COLOR");
+
+		color = isatty(1) && !o->output && !(nc && *nc) && !dumb_terminal();
+	}
+	o->color = color;
+	if (o->progress && (!isatty(2) || dumb_terminal()))
+		o->progress = 0;
+
 	o->traces = (const char **)argv + optind;
 	o->ntraces = argc - optind;
 	base_new(o, cmd);
-	if (!o->ntraces)
-		usage_err("%s: no trace file given", cmd->name);
+	if (!o->ntraces) {
+		static const char *newest[1];
+
+		newest[0] = cli_newest_trace();
+		if (!newest[0])
+			usage_err("%s: no trace given, and no perfshim.*.bin in the working directory",
+				  cmd->name);
+		__pr_log("", "no trace given: reading %s, the newest perfshim.*.bin here",
+			 newest[0]);
+		o->traces = newest;
+		o->ntraces = 1;
+	}
 	if (o->tree && strcmp(cmd->name, "functions"))
 		usage_err("--tree: only functions reports several traces as one process tree");
 	if (o->tree && o->per_thread)
@@ -449,13 +708,62 @@ static int run_one(const struct command *cmd, const char *path, const struct opt
 	return rc ? 1 : 0;
 }
 
+/*
+ * run_each - a one-trace command over several traces, each in turn. Text: a "== PATH =="
+ * header before each; JSON: one document {"traces": [{"trace": PATH, ...}]}, each report's
+ * document captured and given its trace's key (json_trace_entry), a trace that failed as
+ * {"trace": PATH, "error": MESSAGE}. Return: 0, or 1 when any trace failed.
+ */
+static int run_each(const struct command *cmd, const struct opts *o)
+{
+	bool many_json = o->ntraces > 1 && o->format == FMT_JSON;
+	int i, rc = 0;
+
+	if (many_json)
+		fputs("{\"traces\":[", stdout);
+	for (i = 0; i < o->ntraces; i++) {
+		struct opts one = *o;
+		FILE *real = stdout;
+		char *doc = NULL;
+		size_t len = 0;
+		int r;
+
+		one.traces = o->traces + i;
+		one.ntraces = 1;
+		if (o->ntraces > 1 && o->format == FMT_TEXT)
+			printf("%s== %s ==\n", i ? "\n" : "", o->traces[i]);
+		fflush(stdout);
+		if (many_json) {
+			pr_last_error_clear();
+			stdout = open_memstream(&doc, &len);
+			if (!stdout)
+				pr_err("out of memory");
+		}
+		r = run_one(cmd, o->traces[i], &one);
+		if (many_json) {
+			if (fclose(stdout))
+				pr_err("out of memory");
+			stdout = real;
+			if (i)
+				fputc(',', stdout);
+			json_trace_entry(stdout, o->traces[i], doc, len, r ? pr_last_error() : NULL);
+			free(doc);
+		}
+		if (r)
+			rc = r;
+	}
+	if (many_json)
+		fputs("]}\n", stdout);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
 	FILE *real_stdout = NULL;
 	bool bad = false;
 	struct opts o;
-	int i, rc = 0;
+	int rc = 0;
 
 	cmd = parse_args(argc, argv, &o);
 	check_usage(cmd, &o);
@@ -478,28 +786,12 @@ int main(int argc, char **argv)
 		real_stdout = stdout;
 		stdout = text_filter_open(real_stdout);
 	}
-	if (o.tree) {
+	if (o.tree)
 		rc = report_functions_tree(&o) ? 1 : 0;
-	} else if (cmd->ntraces == 0) {
-		struct opts one = o;
-
-		one.ntraces = o.ntraces;
-		rc = run_one(cmd, o.traces[0], &one);
-	} else {
-		for (i = 0; i < o.ntraces; i++) {
-			struct opts one = o;
-			int r;
-
-			one.traces = o.traces + i;
-			one.ntraces = 1;
-			if (o.ntraces > 1 && o.format == FMT_TEXT)
-				printf("%s== %s ==\n", i ? "\n" : "", o.traces[i]);
-			fflush(stdout);
-			r = run_one(cmd, o.traces[i], &one);
-			if (r)
-				rc = r;
-		}
-	}
+	else if (cmd->ntraces == 0)
+		rc = run_one(cmd, o.traces[0], &o);
+	else
+		rc = run_each(cmd, &o);
 	if (real_stdout) {
 		bad = fclose(stdout) != 0;
 		stdout = real_stdout;

@@ -84,6 +84,8 @@ static void missing(const struct trace *t, struct notes *n)
 	if (t->cut_write)
 		add(n->missing, &n->nmissing, "recording stopped early: writing the trace failed "
 		    "(disk full?); later events are not in it");
+	if (t->read_note)
+		add(n->missing, &n->nmissing, "%s", t->read_note);
 	if (t->truncated)
 		add(n->missing, &n->nmissing, "the file is cut short: its last chunk is not whole");
 	if (t->damaged_chunks)

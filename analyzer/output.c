@@ -230,6 +230,42 @@ void json_finish(struct json *j)
 	fflush(j->f);
 }
 
+/*
+ * json_trace_entry - one trace's entry of a several-trace document (main.c run_each):
+ * @doc (@len bytes) is the one JSON object the report wrote for @path; it is written to @f
+ * with "trace": @path as its first key (a report that writes "trace" itself, as summary
+ * does, keeps its own), and "error": @error last when the analysis failed. What is not a
+ * whole object (a report that failed before writing) leaves only "trace" and "error".
+ */
+void json_trace_entry(FILE *f, const char *path, const char *doc, size_t len,
+		      const char *error)
+{
+	static const char own[] = "\"trace\":";
+	size_t b = 0, e = len;
+
+	while (b < e && (doc[b] == ' ' || doc[b] == '\n'))
+		b++;
+	while (e > b && (doc[e - 1] == ' ' || doc[e - 1] == '\n'))
+		e--;
+	if (e - b < 2 || doc[b] != '{' || doc[e - 1] != '}')
+		b = e = 0;		/* no document: none of it */
+	else
+		b++, e--;		/* its keys, between the braces */
+	fputc('{', f);
+	if (e - b < sizeof(own) - 1 || memcmp(doc + b, own, sizeof(own) - 1)) {
+		fputs(own, f);
+		json_escape(f, path);
+		if (e > b)
+			fputc(',', f);
+	}
+	fwrite(doc + b, 1, e - b, f);
+	if (error) {
+		fputs(",\"error\":", f);
+		json_escape(f, error);
+	}
+	fputc('}', f);
+}
+
 /* ---- text safe for a terminal ---- */
 
 /*
@@ -567,7 +603,8 @@ const char *short_name(const char *name, char *buf, size_t len, size_t width_)
 /* ---- progress ---- */
 
 static struct timespec progress_t0;
-static bool progress_on, progress_shown;
+static bool progress_on;
+static int progress_width;		/* of the line drawn, 0 when none is */
 
 static double since_start(void)
 {
@@ -588,6 +625,7 @@ void progress_update(const struct opts *o, uint64_t done, uint64_t total)
 	static double last;
 	double s;
 	char a[32], b[32];
+	int n;
 
 	if (!o || !o->progress)
 		return;
@@ -604,16 +642,18 @@ void progress_update(const struct opts *o, uint64_t done, uint64_t total)
 	if (s < 1.0 || s - last < 0.2)
 		return;
 	last = s;
-	fprintf(stderr, "\r%s: %3d%% (%s of %s)  ", progname,
-		total ? (int)(done * 100 / total) : 0, fmt_bytes(a, sizeof(a), done),
-		fmt_bytes(b, sizeof(b), total));
-	progress_shown = true;
+	/* redrawn over itself with a carriage return: no escape sequence (TERM=dumb has none) */
+	n = fprintf(stderr, "\r%s: %3d%% (%s of %s)  ", progname,
+		    total ? (int)(done * 100 / total) : 0, fmt_bytes(a, sizeof(a), done),
+		    fmt_bytes(b, sizeof(b), total));
+	if (n > progress_width)
+		progress_width = n;
 }
 
-/* progress_done - erase the progress line, if one was drawn */
+/* progress_done - erase the progress line, if one was drawn: spaces over it */
 void progress_done(const struct opts *o)
 {
-	if (progress_shown)
-		fprintf(stderr, "\r\033[K");
-	progress_shown = false;
+	if (progress_width)
+		fprintf(stderr, "\r%*s\r", progress_width, "");
+	progress_width = 0;
 }

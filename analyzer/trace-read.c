@@ -979,6 +979,12 @@ int trace_open(const char *path, struct trace **out)
 	}
 	t->file_size = (uint64_t)st.st_size;
 	n = pread(t->fd, raw, sizeof(raw), 0);
+	/* compressed (by its magic, whatever its name): read the trace it holds (trace-zstd.c) */
+	if (n > 0 && trace_zstd_magic(raw, (size_t)n)) {
+		if (trace_zstd_inflate(t) < 0)
+			goto err;
+		n = pread(t->fd, raw, sizeof(raw), 0);
+	}
 	if (n < 0) {
 		pr_error("%s: %s", path, strerror(errno));
 		goto err;
@@ -1100,5 +1106,6 @@ void trace_close(struct trace *t)
 	free(t->func_module);
 	free(t->exe);
 	free(t->cmdline);
+	free(t->read_note);
 	free(t);
 }

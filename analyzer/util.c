@@ -15,6 +15,8 @@
 int debug_level;
 const char *progname = "perfshim-analyze";
 
+static char *last_error;		/* the last "error: " line, for pr_last_error */
+
 /*
  * The message to stderr as one line: paths, labels and names in it may hold escape
  * sequences or bytes that are not UTF-8, written escaped (fput_text).
@@ -32,6 +34,10 @@ static void log_line(const char *prefix, const char *fmt, va_list ap)
 		if (n && msg[n - 1] == '\n')
 			msg[n - 1] = '\0';
 		fput_text(msg, stderr);
+		if (!strcmp(prefix, "error: ")) {
+			free(last_error);
+			last_error = strdup(msg);
+		}
 	}
 	fputc('\n', stderr);
 	free(msg);
@@ -48,6 +54,18 @@ void __pr_log(const char *prefix, const char *fmt, ...)
 	log_line(prefix, fmt, ap);
 	va_end(ap);
 	errno = saved;
+}
+
+/* pr_last_error - the message of the last error line since pr_last_error_clear, or NULL */
+const char *pr_last_error(void)
+{
+	return last_error;
+}
+
+void pr_last_error_clear(void)
+{
+	free(last_error);
+	last_error = NULL;
 }
 
 /* __pr_err - one line "perfshim-analyze: error: message" and exit(1) (bad input). */

@@ -22,6 +22,10 @@ build_pkgs=(
 	libunwind-dev		# allocation stacks (preload)
 	uthash-dev		# hash tables (header-only, no .pc)
 	libdw-dev libelf-dev	# symbols and DWARF lines (analyzer)
+	libzstd-dev		# .zst traces: the analyzer reads them, perfshim --compress writes them
+	zstd			# tests compress and check .zst traces with the zstd tool
+	bash-completion		# the completion test loads misc/perfshim.bash-completion as it does
+	groff-base		# the install test renders the man pages (groff -ww)
 	check			# unit tests (Check framework)
 	jq			# integration tests read the analyzer's JSON
 	binutils		# nm/objdump/readelf used by tests
@@ -98,7 +102,7 @@ npm_step() {
 # uthash has no .pc file; the others must also be visible to pkg-config, or the Makefile's
 # flags come out empty. A package can be installed while its .pc is not (foreign arch).
 if [ ${#missing[@]} -eq 0 ] && command -v pkg-config >/dev/null; then
-	for pc in libunwind check libdw; do
+	for pc in libunwind check libdw libzstd; do
 		if ! pkg-config --exists "$pc"; then
 			echo "install-deps.sh: packages are installed but pkg-config cannot find '$pc'" >&2
 			exit 1

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +85,44 @@ static int in_set(const uint32_t *set, size_t n, uint32_t pid)
 	return 0;
 }
 
+/*
+ * One trace of the run, compressed first with --compress (unless its process is still
+ * running: a daemon the program left behind may still write to it), then said on stderr.
+ */
+static void finish_one(int dfd, const char *dir, struct found *f, pid_t pid, bool compress,
+		       bool quiet)
+{
+	char size[32], raw[32], what[64] = "", name[sizeof(f->name) + 4];
+	uint64_t zsize = 0;
+	bool zst = false;
+
+	if (f->flags & TRACE_F_EXEC)
+		snprintf(what, sizeof(what), ", pid %u after exec", f->pid);
+	else if (f->flags & TRACE_F_CHILD)
+		snprintf(what, sizeof(what), ", child %u", f->pid);
+	if (compress && f->pid != (uint32_t)pid && (kill((pid_t)f->pid, 0) == 0 || errno == EPERM))
+		fprintf(stderr, "%s: %s: left uncompressed: process %u is still running\n",
+			progname, f->name, f->pid);
+	else if (compress)
+		zst = compress_trace(dfd, f->name, &zsize) == 0;
+	if (quiet)
+		return;
+	snprintf(name, sizeof(name), "%s%s", f->name, zst ? ".zst" : "");
+	human(size, sizeof(size), zst ? zsize : f->size);
+	human(raw, sizeof(raw), f->size);
+	fprintf(stderr, "%s: trace written to %s%s%s (%s%s%s%s)\n", progname,
+		strcmp(dir, ".") ? dir : "", strcmp(dir, ".") && strcmp(dir, "/") ? "/" : "", name,
+		size, zst ? ", compressed from " : "", zst ? raw : "", what);
+}
+
 int report_traces(const char *tmpl, pid_t pid, uint64_t since_ns)
 {
-	char dir[4096], prefix[256], size[32];
+	return finish_traces(tmpl, pid, since_ns, false, false);
+}
+
+int finish_traces(const char *tmpl, pid_t pid, uint64_t since_ns, bool compress, bool quiet)
+{
+	char dir[4096], prefix[256];
 	const char *base = strrchr(tmpl, '/');
 	struct found *files = NULL, *tmp;
 	size_t nfiles = 0, cap = 0, npids = 1, i, plen;
@@ -124,11 +160,11 @@ int report_traces(const char *tmpl, pid_t pid, uint64_t since_ns)
 		if (read_header(dfd, de->d_name, &files[nfiles], since_ns) == 0)
 			nfiles++;
 	}
-	closedir(d);
 
 	/* the program, then every process whose parent is in the set, to a fixed point */
 	pids = calloc(nfiles + 1, sizeof(*pids));
 	if (!pids) {
+		closedir(d);
 		free(files);
 		return 0;
 	}
@@ -151,21 +187,14 @@ int report_traces(const char *tmpl, pid_t pid, uint64_t since_ns)
 			struct found *f = &files[i];
 			int first = f->pid == (uint32_t)pid && !(f->flags & TRACE_F_EXEC) &&
 				    !(f->flags & TRACE_F_CHILD);
-			char what[64] = "";
 
 			if (!in_set(pids, npids, f->pid) || first != (pass == 0))
 				continue;
-			if (f->flags & TRACE_F_EXEC)
-				snprintf(what, sizeof(what), ", pid %u after exec", f->pid);
-			else if (f->flags & TRACE_F_CHILD)
-				snprintf(what, sizeof(what), ", child %u", f->pid);
-			human(size, sizeof(size), f->size);
-			fprintf(stderr, "%s: trace written to %s%s%s (%s%s)\n", progname,
-				strcmp(dir, ".") ? dir : "", strcmp(dir, ".") && strcmp(dir, "/") ? "/" : "",
-				f->name, size, what);
+			finish_one(dfd, dir, f, pid, compress, quiet);
 			shown++;
 		}
 	}
+	closedir(d);
 	free(pids);
 	free(files);
 	return shown;

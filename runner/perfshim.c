@@ -20,8 +20,15 @@
 
 #include "runner/runner.h"
 
+/* the Makefile's PREFIX, BINDIR and LIBDIR (make install) */
 #ifndef PS_PREFIX
 #define PS_PREFIX "/usr/local"
+#endif
+#ifndef PS_BINDIR
+#define PS_BINDIR PS_PREFIX "/bin"
+#endif
+#ifndef PS_LIBDIR
+#define PS_LIBDIR PS_PREFIX "/lib"
 #endif
 #ifndef PS_VERSION
 #define PS_VERSION "0.1.0"
@@ -37,7 +44,7 @@ static volatile sig_atomic_t child_pid;
 static void usage_line(FILE *f)
 {
 	fprintf(f, "usage: %s [-o FILE] [--events LIST] [--stack-depth N] [--min-duration D] "
-		   "[--no-follow] [--quiet] [--] PROGRAM [ARGS...]\n",
+		   "[--no-follow] [--compress] [--quiet] [--] PROGRAM [ARGS...]\n",
 		progname);
 }
 
@@ -56,12 +63,15 @@ static void help(void)
 	       "      --mark-every D     set a mark every D (10s, 500ms): named t10s, t20s, ...\n"
 	       "                         (sent as the mark signal, SIGUSR2 by default)\n"
 	       "      --no-follow        do not trace forked, spawned or exec'd children\n"
+	       "  -z, --compress         when PROGRAM has ended, compress each trace it left\n"
+	       "                         into FILE.zst (zstd; perfshim-analyze reads it as is)\n"
 	       "  -q, --quiet            print nothing, not even where the trace went\n"
 	       "  -h, --help             this text\n"
 	       "      --version          the version\n\n"
 	       "The exit status is PROGRAM's; a PROGRAM killed by a signal kills the runner with "
-	       "the same one.\nAnalyze the trace with perfshim-analyze(1). `perfshim compare "
-	       "--help`: compare variants.\n",
+	       "the same one.\nAnalyze the trace with perfshim-analyze(1), which reads the newest "
+	       "perfshim.*.bin\n(or .bin.zst) of the working directory when given none.\n"
+	       "`perfshim compare --help`: compare variants.\n",
 	       DEFAULT_OUTPUT);
 }
 
@@ -115,33 +125,69 @@ static int valid_scaled(const char *s, const char *const *units, unsigned long l
 }
 
 /*
- * The library: next to the runner (the build tree, or PREFIX/bin with PREFIX/lib beside
- * it), else under the compiled-in prefix. Return: 0 with @out filled, -1.
+ * rel_path - the way from directory @from to @to, both absolute ("/opt/x/bin" to
+ * "/opt/x/lib64": "../lib64"), into @out. Return: 0, or -1 when they are not absolute.
+ */
+static int rel_path(const char *from, const char *to, char *out, size_t len)
+{
+	const char *f = from, *t = to;
+	size_t o = 0;
+
+	if (*from != '/' || *to != '/' || !len)
+		return -1;
+	/* the common leading components */
+	for (;;) {
+		size_t nf, nt;
+
+		f += strspn(f, "/");
+		t += strspn(t, "/");
+		nf = strcspn(f, "/");
+		nt = strcspn(t, "/");
+		if (!nf || nf != nt || strncmp(f, t, nf))
+			break;
+		f += nf;
+		t += nt;
+	}
+	for (; *f; f += strcspn(f, "/"), f += strspn(f, "/")) {
+		if (o + 3 >= len)
+			return -1;
+		memcpy(out + o, "../", 3);
+		o += 3;
+	}
+	if (!*t)
+		t = ".";
+	if (o + strlen(t) >= len)
+		return -1;
+	memcpy(out + o, t, strlen(t) + 1);
+	return 0;
+}
+
+/*
+ * The library: next to the runner (the build tree), then where LIBDIR lies from BINDIR seen
+ * from the runner's own directory (an installed tree, moved or under a DESTDIR: PREFIX/bin
+ * and PREFIX/lib64 beside it), then LIBDIR itself. Return: 0 with @out filled, -1.
  */
 int find_library(char *out, size_t len)
 {
-	char self[PATH_MAX], *slash;
-	const char *cand[3];
-	char c0[PATH_MAX + 32], c1[PATH_MAX + 32];
+	char self[PATH_MAX], *slash, rel[PATH_MAX];
+	char cand[3][2 * PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int i;
+	int i, ncand = 0;
 
-	cand[0] = cand[1] = NULL;
-	cand[2] = PS_PREFIX "/lib/" LIBNAME;
 	if (n > 0) {
 		self[n] = '\0';
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(c0, sizeof(c0), "%s/%s", self, LIBNAME);
-			snprintf(c1, sizeof(c1), "%s/../lib/%s", self, LIBNAME);
-			cand[0] = c0;
-			cand[1] = c1;
+			snprintf(cand[ncand++], sizeof(cand[0]), "%s/%s", self, LIBNAME);
+			if (rel_path(PS_BINDIR, PS_LIBDIR, rel, sizeof(rel)) == 0)
+				snprintf(cand[ncand++], sizeof(cand[0]), "%s/%s/%s", self, rel,
+					 LIBNAME);
 		}
 	}
-	for (i = 0; i < 3; i++) {
-		if (!cand[i] || access(cand[i], R_OK) != 0 || !realpath(cand[i], out) ||
-		    strlen(out) >= len)
+	snprintf(cand[ncand++], sizeof(cand[0]), "%s/%s", PS_LIBDIR, LIBNAME);
+	for (i = 0; i < ncand; i++) {
+		if (access(cand[i], R_OK) != 0 || !realpath(cand[i], out) || strlen(out) >= len)
 			continue;
 		/* the loader splits LD_PRELOAD at spaces and colons */
 		if (strpbrk(out, " :")) {
@@ -151,8 +197,10 @@ int find_library(char *out, size_t len)
 		}
 		return 0;
 	}
-	fprintf(stderr, "%s: cannot find %s (looked next to %s and in %s/lib)\n", progname,
-		LIBNAME, n > 0 ? self : "the runner", PS_PREFIX);
+	fprintf(stderr, "%s: cannot find %s (looked for", progname, LIBNAME);
+	for (i = 0; i < ncand; i++)
+		fprintf(stderr, "%s %s", i == 0 ? "" : i == ncand - 1 ? " and" : ",", cand[i]);
+	fprintf(stderr, ")\n");
 	return -1;
 }
 
@@ -310,6 +358,7 @@ int main(int argc, char **argv)
 		{ "mark-every", required_argument, NULL, 'M' },
 		{ "no-follow", no_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "compress", no_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -322,7 +371,7 @@ int main(int argc, char **argv)
 	sigset_t block, omask;
 	struct timespec now;
 	uint64_t since;
-	int quiet = 0, no_follow = 0, c, status;
+	int quiet = 0, no_follow = 0, compress = 0, c, status;
 	long mark_every_ms = 0;
 	size_t i;
 	pid_t pid;
@@ -330,7 +379,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "compare"))	/* runner/compare.c */
 		return compare_main(argc - 1, argv + 1);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:qzh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			if (!*optarg)
@@ -367,6 +416,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'z':
+			compress = 1;
 			break;
 		case 'h':
 			help();
@@ -472,7 +524,7 @@ int main(int argc, char **argv)
 		return 1;
 	child_pid = 0;
 
-	if (!quiet && report_traces(tmpl, pid, since) == 0)
+	if (finish_traces(tmpl, pid, since, compress, quiet) == 0 && !quiet)
 		fprintf(stderr, "%s: no trace was written\n", progname);
 	free(abs);
 	if (WIFSIGNALED(status)) {

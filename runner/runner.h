@@ -6,6 +6,7 @@
 #ifndef PERFSHIM_RUNNER_H
 #define PERFSHIM_RUNNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,6 +34,18 @@ int find_in_path(const char *prog, char *out, size_t len);
  * directory of @tmpl (a PERFSHIM_OUTPUT template). Return: how many files were found.
  */
 int report_traces(const char *tmpl, pid_t pid, uint64_t since_ns);
+/*
+ * finish_traces - the same, and with @compress each trace becomes FILE.zst first (but one
+ * whose process still runs); @quiet: say nothing but problems. Return: the files found.
+ */
+int finish_traces(const char *tmpl, pid_t pid, uint64_t since_ns, bool compress, bool quiet);
+
+/*
+ * compress_trace - @name in directory @dirfd becomes @name.zst (zstd level 3, with its
+ * size and a checksum), and @name is removed only once @name.zst is whole and synced.
+ * Return: 0 with *@zsize its size, or -1 after one line on stderr (@name left as it was).
+ */
+int compress_trace(int dirfd, const char *name, uint64_t *zsize);
 
 /* find_library - libperfshim.so, as the runner preloads it (perfshim.c). Return: 0 or -1. */
 int find_library(char *out, size_t len);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # perfshim-analyze's command line: exit 0 on success, 1 on bad input, 2 on bad usage (bad
 # option values and formats a command does not write included), each error in one line on
-# stderr; --help documents the dump format; the command may follow the options; several
-# traces are analyzed in turn; JSON output is valid, also for bytes that are not UTF-8; text
-# output escapes control characters; a FIFO is refused without blocking.
+# stderr; --help documents the dump format, COMMAND --help the command's own options;
+# --version everywhere; no trace: the newest perfshim.*.bin here; the command may follow the
+# options; several traces are analyzed in turn (one JSON document, a key per trace); colour
+# only on a terminal that shows it; JSON output is valid, also for bytes that are not UTF-8;
+# text output escapes control characters; a FIFO is refused without blocking.
 . "$(dirname "$0")/lib.sh"
 need_jq
 
@@ -18,8 +20,16 @@ rc_err() {
 	assert_eq 1 "$(wc -l <"$TMP/err")" "$what: stderr lines"
 	grep -q '^perfshim-analyze: ' "$TMP/err" || fail "$what: stderr '$(cat "$TMP/err")'"
 }
-rc_err 2 "no argument"
-rc_err 2 "no trace" functions
+# no trace given: the newest perfshim.*.bin (or .bin.zst) of the working directory is read
+# (as uftrace reads uftrace.data); it was "no trace file given", exit 2, which is still the
+# answer where there is none
+mkdir "$TMP/empty"
+cd "$TMP/empty"
+rc_err 2 "no argument, no trace here"
+rc_err 2 "no trace here" functions
+cd "$TOP"
+grep -qx 'perfshim-analyze: functions: no trace given, and no perfshim.*.bin in the working directory (see perfshim-analyze --help)' \
+	"$TMP/err" || fail "no trace here: $(cat "$TMP/err")"
 rc_err 2 "unknown command" frobnicate "$TMP/f"
 rc_err 2 "unknown option" functions --frobnicate "$TMP/f"
 rc_err 2 "bad --format" functions --format=xml "$TMP/f"
@@ -47,15 +57,81 @@ grep -q "NS TID entry depth=D addr=0xA NAME" "$TMP/help" && grep -q "^  dump " "
 # the command after the options; two traces in turn (text: a header per trace)
 "$ANALYZE" --format=json functions "$TMP/f" | jq -e '.functions | length == 2' >/dev/null ||
 	fail "command after the options"
-cp "$TMP/f" "$TMP/g"
+traced "$TMP/g" "$S/fib" 12
+assert_eq "calls of fib: 465" "$(grep calls "$TMP/g.stdout")" "fib(12)"
 "$ANALYZE" functions "$TMP/f" "$TMP/g" >"$TMP/two" || fail "two traces"
 assert_eq 2 "$(grep -c '^== ' "$TMP/two")" "one header per trace"
-assert_eq 2 "$(jq -s length <("$ANALYZE" functions --format=json "$TMP/f" "$TMP/g"))" \
-	"one JSON document per trace"
-# one bad trace among good ones: the good ones are analyzed, exit 1
+# several traces in JSON: one document {"traces": [{"trace": PATH, ...}]}, each entry the
+# single trace's document with its path (it was one document per trace, which said not
+# which trace each was; CONTRACT.md); one trace keeps its shape
+"$ANALYZE" functions --format=json "$TMP/f" "$TMP/g" >"$TMP/two.json" || fail "two traces, JSON"
+assert_eq 1 "$(jq -s length "$TMP/two.json")" "JSON documents for two traces"
+assert_eq "$TMP/f $TMP/g" "$(jq -r '[.traces[].trace] | join(" ")' "$TMP/two.json")" "the traces' keys"
+assert_eq "177 465" "$(jq -r '[.traces[].functions[] | select(.name == "fib") | .calls] | join(" ")' "$TMP/two.json")" \
+	"fib calls of each trace"
+assert_eq "$(json functions "$TMP/g" | jq -cS .)" "$(jq -cS '.traces[1] | del(.trace)' "$TMP/two.json")" \
+	"an entry is the single trace's document"
+assert_eq '["functions"]' "$(json functions "$TMP/f" | jq -c 'keys - ["complete", "incomplete", "warnings"]')" \
+	"one trace: today's shape"
+# summary has a "trace" key of its own: once per entry
+"$ANALYZE" summary --format=json "$TMP/f" "$TMP/g" >"$TMP/two.json" || fail "two summaries"
+assert_eq "$TMP/f $TMP/g" "$(jq -r '[.traces[].trace] | join(" ")' "$TMP/two.json")" "summary: the traces' keys"
+assert_eq 2 "$(grep -o '"trace":' "$TMP/two.json" | wc -l)" "summary: \"trace\" keys in two entries"
+# one bad trace among good ones: the good ones are analyzed, exit 1; in JSON its entry
+# says why
 "$ANALYZE" functions "$TMP/f" "$TMP/nonexistent" >"$TMP/out" 2>/dev/null
 assert_eq 1 "$?" "a bad trace among good ones"
 grep -q " fib$" "$TMP/out" || fail "the good trace was not analyzed"
+"$ANALYZE" functions --format=json "$TMP/f" "$TMP/nonexistent" >"$TMP/out" 2>/dev/null
+assert_eq 1 "$?" "a bad trace among good ones, JSON"
+assert_eq "null|$TMP/nonexistent: No such file or directory" \
+	"$(jq -r '"\(.traces[0].error)|\(.traces[1].error)"' "$TMP/out")" "the bad trace's error in JSON"
+
+# the newest perfshim.*.bin or perfshim.*.bin.zst here when no trace is given, said on
+# stderr; other names are not traces the library writes by default
+mkdir "$TMP/cwd"
+cp "$TMP/f" "$TMP/cwd/perfshim.100.bin"
+cp "$TMP/g" "$TMP/cwd/perfshim.200.bin"
+cp "$TMP/f" "$TMP/cwd/other.bin"
+touch -d '2020-01-01 00:00:01' "$TMP/cwd/perfshim.100.bin"
+touch -d '2020-01-01 00:00:02' "$TMP/cwd/perfshim.200.bin"
+newest() { (cd "$TMP/cwd" && "$ANALYZE" "$@" 2>"$TMP/err"); }
+assert_eq 465 "$(newest functions --format=json | jq '.functions[] | select(.name == "fib") | .calls')" \
+	"no trace: the newest is read"
+assert_eq "perfshim-analyze: no trace given: reading perfshim.200.bin, the newest perfshim.*.bin here" \
+	"$(cat "$TMP/err")" "no trace: stderr says which"
+touch -d '2020-01-01 00:00:03' "$TMP/cwd/perfshim.100.bin"
+assert_eq 177 "$(newest --format=json functions | jq '.functions[] | select(.name == "fib") | .calls')" \
+	"no trace: the newest by time, not by name"
+newest >"$TMP/out" || fail "no argument at all: exit $?"
+grep -q '^Trace: *perfshim.100.bin$' "$TMP/out" || fail "no argument: not the summary of the newest"
+if command -v zstd >/dev/null; then
+	zstd -q "$TMP/g" -o "$TMP/cwd/perfshim.300.bin.zst"
+	assert_eq 465 "$(newest functions --format=json | jq '.functions[] | select(.name == "fib") | .calls')" \
+		"no trace: a newer perfshim.*.bin.zst"
+fi
+
+# every command answers --help with its own usage (its options, formats and examples) and
+# --version; --help after the command or before it (it printed the global help, and
+# --version was an unknown option)
+version=$("$ANALYZE" --version)
+[[ $version =~ ^perfshim-analyze\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "--version: '$version'"
+for cmd in $("$ANALYZE" --help | sed -n '/^Commands/,/^$/s/^  \([a-z]*\) .*/\1/p'); do
+	assert_eq "$version" "$("$ANALYZE" $cmd --version)" "$cmd --version"
+	"$ANALYZE" $cmd --help >"$TMP/h" || fail "$cmd --help: exit $?"
+	assert_eq "usage: perfshim-analyze $cmd [OPTIONS]" "$(head -1 "$TMP/h" | cut -d' ' -f1-4)" "$cmd --help: usage line"
+	grep -q "^Examples:" "$TMP/h" && grep -q "^  perfshim-analyze $cmd " "$TMP/h" || fail "$cmd --help: no example"
+	cmp -s "$TMP/h" <("$ANALYZE" --help $cmd) || fail "--help $cmd differs from $cmd --help"
+	grep -q "NS TID entry depth" "$TMP/h" && [ $cmd != dump ] && fail "$cmd --help is the global help"
+done
+"$ANALYZE" functions --help >"$TMP/h"
+grep -qx '  --sort=calls|total|self|avg|min|max|p50|p99|name' "$TMP/h" || fail "functions --help: --sort"
+grep -q '^  --filter=REGEX ' "$TMP/h" && grep -q '^  --per-thread ' "$TMP/h" || fail "functions --help: options"
+grep -q -- '--function=' "$TMP/h" && fail "functions --help shows callgraph's --function"
+"$ANALYZE" memory --help | grep -qx '  --sort=bytes|count|peak|leaked|temporary' || fail "memory --help: --sort"
+"$ANALYZE" diff --help | grep -q '^usage: perfshim-analyze diff \[OPTIONS\] --from=MARK --to=MARK \[TRACE\]  |  BASE NEW$' ||
+	fail "diff --help: usage"
+"$ANALYZE" dump --help | grep -q "NS TID entry depth=D addr=0xA NAME" || fail "dump --help: the line format"
 
 # every command's JSON parses; -o writes the file, not stdout
 for cmd in summary functions callgraph; do
@@ -69,6 +145,20 @@ grep -q " fib$" "$TMP/o.txt" || fail "-o file lacks the table"
 echo "ok: no colour on a pipe"
 "$ANALYZE" functions --color=always "$TMP/f" | head -1 | grep -q $'^\033\[1m' || fail "--color=always: no bold header"
 echo "ok: --color=always makes the header bold"
+# on a terminal (script(1) gives one): bold headers, but not with NO_COLOR (any non-empty
+# value, no-color.org) or TERM=dumb (both got bold before); --color=always still wins
+onterm() { env "$@" script -qec "'$ANALYZE' functions '$TMP/f'" /dev/null | grep -c $'\033'; }
+assert_eq 1 "$(onterm TERM=xterm)" "escape sequences on a terminal"
+assert_eq 0 "$(onterm TERM=xterm NO_COLOR=1)" "escape sequences with NO_COLOR=1"
+assert_eq 0 "$(onterm TERM=xterm NO_COLOR=no)" "escape sequences with NO_COLOR=no"
+assert_eq 1 "$(onterm TERM=xterm NO_COLOR=)" "escape sequences with an empty NO_COLOR"
+assert_eq 0 "$(onterm TERM=dumb)" "escape sequences with TERM=dumb"
+assert_eq 0 "$(onterm -u TERM)" "escape sequences without TERM"
+assert_eq 1 "$(env TERM=dumb NO_COLOR=1 script -qec "'$ANALYZE' functions --color=always '$TMP/f'" /dev/null | grep -c $'\033')" \
+	"--color=always over NO_COLOR and TERM=dumb"
+# the progress line is redrawn with carriage returns and erased with spaces: the analyzer
+# holds no erase-line sequence (it wrote ESC [ K, which a dumb terminal shows as is)
+assert_eq 0 "$(grep -c $'\033\\[K' "$ANALYZE")" "erase-line sequences in the analyzer"
 
 # --format: which command writes which (README.md and the man page have the table); every
 # other pair is bad usage, one line, exit 2, before the trace is read
@@ -94,6 +184,12 @@ while read -r cmd supported; do
 		*) rc_err 2 "$cmd --format=$f" $cmd --format=$f "$TMP/f" ;;
 		esac
 	done
+done <<<"$formats"
+# ... and each command's --help names exactly those formats
+while read -r cmd supported; do
+	want=${supported// /|}
+	got=$("$ANALYZE" $cmd --help | sed -n 's/^  --format=\([a-z|]*\) .*/\1/p')
+	assert_eq "$want" "$got" "$cmd --help: --format values"
 done <<<"$formats"
 grep -qx 'perfshim-analyze: summary: --format=csv is not supported (it writes text or json) (see perfshim-analyze --help)' \
 	<("$ANALYZE" summary --format=csv "$TMP/f" 2>&1) || fail "the --format message"
