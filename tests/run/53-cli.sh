@@ -129,7 +129,7 @@ grep -qx '  --sort=calls|total|self|avg|min|max|p50|p99|name' "$TMP/h" || fail "
 grep -q '^  --filter=REGEX ' "$TMP/h" && grep -q '^  --per-thread ' "$TMP/h" || fail "functions --help: options"
 grep -q -- '--function=' "$TMP/h" && fail "functions --help shows callgraph's --function"
 "$ANALYZE" memory --help | grep -qx '  --sort=bytes|count|peak|leaked|temporary' || fail "memory --help: --sort"
-"$ANALYZE" diff --help | grep -q '^usage: perfshim-analyze diff \[OPTIONS\] --from=MARK --to=MARK \[TRACE\]  |  BASE NEW$' ||
+"$ANALYZE" diff --help | grep -q '^usage: perfshim-analyze diff \[OPTIONS\] --from=MARK --to=MARK \[TRACE\]  |  BASE NEW  |  --base=LIST --new=LIST$' ||
 	fail "diff --help: usage"
 "$ANALYZE" dump --help | grep -q "NS TID entry depth=D addr=0xA NAME" || fail "dump --help: the line format"
 
