@@ -88,20 +88,29 @@ grep -q 'allocates +8.0 KiB (exact)' "$TMP/c.html" || fail "html: no buffers ver
 assert_eq 0 "$(grep -Ec '(src|href)=|https?:' "$TMP/c.html")" "html: nothing fetched from outside"
 
 # --- identical variants: nothing significant ---------------------------------------------
-mkdir "$TMP/same"
-"$RUNNER" compare --format=json --runs 10 --warmup 0 --alpha 0.001 --keep "$TMP/same" \
-	a="$TMP/base" b="$TMP/base" >"$TMP/same.json" || fail "identical compare failed"
-assert_eq '[]' "$(jq -c '[.changes[] | select(.significant) | .name]' "$TMP/same.json")" \
-	"identical variants: no significant change"
-assert_eq '[false,false,false,false]' \
-	"$(jq -c '[.variants[1].versus_base[] | .significant]' "$TMP/same.json")" \
-	"identical variants: no whole-run change"
+# A true null, decided at 0.001 by compare (Holm over its rows) and by diff: each family is
+# wrong at most once in a thousand comparisons. One such false alarm is shown and the whole
+# comparison made once more; two in a row (at most once in a million) fail.
+same_once() {
+	rm -rf "$TMP/same" && mkdir "$TMP/same"
+	"$RUNNER" compare --format=json --runs 10 --warmup 0 --alpha 0.001 --keep "$TMP/same" \
+		a="$TMP/base" b="$TMP/base" >"$TMP/same.json" || fail "identical compare failed"
+	la=$(ls "$TMP"/same/a-*.bin | paste -sd,) lb=$(ls "$TMP"/same/b-*.bin | paste -sd,)
+	json diff --alpha 0.001 --base "$la" --new "$lb" >"$TMP/dsame.json"
+	same_rows=$(jq -c '[.changes[] | select(.significant) | .name]' "$TMP/same.json")
+	same_whole=$(jq -c '[.variants[1].versus_base[] | .significant]' "$TMP/same.json")
+	same_diff=$(jq -c '[[.functions[] | select(.significant)], [.sites[] | select(.significant)], .totals.duration_ns.significant]' "$TMP/dsame.json")
+	[ "$same_rows $same_whole $same_diff" = '[] [false,false,false,false] [[],[],false]' ]
+}
+if ! same_once; then
+	echo "identical variants, a false alarm at 0.001: $same_rows $same_whole $same_diff"
+	jq -c '[.changes[] | select(.significant)], .variants[1].versus_base' "$TMP/same.json"
+	same_once
+fi
+assert_eq '[]' "$same_rows" "identical variants: no significant change"
+assert_eq '[false,false,false,false]' "$same_whole" "identical variants: no whole-run change"
 assert_eq 14 "$(jq '.changes | length' "$TMP/same.json")" "identical variants: every row there"
-la=$(ls "$TMP"/same/a-*.bin | paste -sd,) lb=$(ls "$TMP"/same/b-*.bin | paste -sd,)
-json diff --alpha 0.001 --base "$la" --new "$lb" >"$TMP/dsame.json"
-assert_eq '[[],[],false]' \
-	"$(jq -c '[[.functions[] | select(.significant)], [.sites[] | select(.significant)], .totals.duration_ns.significant]' "$TMP/dsame.json")" \
-	"identical variants: diff finds nothing either"
+assert_eq '[[],[],false]' "$same_diff" "identical variants: diff finds nothing either"
 
 # --- diff --base/--new over the kept traces: the same statistics give the same rows -------
 ls "$TMP/keep" | sort >"$TMP/kept"
