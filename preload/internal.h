@@ -16,6 +16,19 @@
 
 #include "include/perfshim/trace.h"
 
+/*
+ * The recorder targets x86-64 Linux with glibc: it reads the clock with rdtsc, finds its
+ * thread state through initial-exec TLS (%fs), and wraps glibc's setjmp/longjmp family and
+ * internal exit paths by their glibc names. Initial-exec TLS also means the library must be
+ * loaded at start (LD_PRELOAD), not dlopen'd. Elsewhere it must not build silently.
+ */
+#if !defined(__x86_64__) || !defined(__linux__)
+#error "libperfshim.so targets x86-64 Linux (rdtsc, initial-exec TLS through %fs)"
+#endif
+#if !defined(__GLIBC__)
+#error "libperfshim.so targets glibc (it wraps glibc's setjmp/longjmp and exit paths)"
+#endif
+
 #define PS_EXPORT __attribute__((visibility("default")))
 #define PS_NOINLINE __attribute__((noinline))
 #define PS_NOINSTR __attribute__((no_instrument_function))
