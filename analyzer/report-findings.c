@@ -677,7 +677,8 @@ int findings_collect(struct trace *t, const struct opts *o, const struct finding
 	rule_tiny(f, &ti);
 	rule_recursion(f, &ti, depth);
 	tree_info_free(&ti);
-	qsort(f->v, f->n, sizeof(*f->v), cmp_finding);
+	if (f->n)
+		qsort(f->v, f->n, sizeof(*f->v), cmp_finding);
 	ret = 0;
 out:
 	mem_pass_free(&m);
