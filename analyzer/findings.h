@@ -38,8 +38,6 @@
 #define FINDINGS_RECURSION_DEPTH 1000	/* deep-recursion: activations of one function on
 					 * one call path (--recursion-depth=N) */
 
-#define FINDINGS_RULES "churn realloc-growth n-plus-one leak growth high-memory blocking " \
-	"tiny-hot deep-recursion"
 #define FINDINGS_MAX_EVIDENCE 8
 #define FINDINGS_SUMMARY_TOP 5		/* findings `summary` lists */
 
@@ -60,7 +58,8 @@ struct findings_waits {
 };
 
 struct finding {
-	const char *rule;		/* one of FINDINGS_RULES */
+	const char *rule;		/* churn, realloc-growth, n-plus-one, leak, growth,
+					 * high-memory, blocking, tiny-hot, deep-recursion */
 	char *name;			/* the function (or the site's innermost frame) */
 	char *message;			/* what was seen, with its numbers */
 	const char *advice;		/* the change suggested */

@@ -150,7 +150,7 @@ static const struct command commands[] = {
 	  "perfshim-analyze html -o report.html app.bin\n",
 	  "The page needs no network. It writes its own format (no --format).\n" },
 	{ "findings", report_findings, 1, F_TEXT | F_JSON, "text or json",
-	  "the automatic advice: churn, realloc growth, N+1, leaks, growth, ...",
+	  "the automatic advice: churn, realloc growth, N+1, leaks, growth and more",
 	  "limit high-memory recursion-depth", NULL,
 	  "perfshim-analyze findings app.bin\n"
 	  "perfshim-analyze findings --high-memory=64M --format=json app.bin\n",
@@ -312,9 +312,9 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  --format=text|json|csv   output format (default text): text and json for summary,\n"
-		"                           callgraph, memory, leaks, diff; csv too for functions,\n"
-		"                           timeline, marks; dump: text only; flamegraph, chrome,\n"
-		"                           html write their own format (no --format)\n"
+		"                           callgraph, memory, leaks, diff, findings; csv too for\n"
+		"                           functions, timeline, marks; dump: text only; flamegraph,\n"
+		"                           chrome, html write their own format (no --format)\n"
 		"  --sort=COLUMN            functions: calls total self avg min max p50 p99 name\n"
 		"                           (default total); memory: the report's columns\n"
 		"  -n, --limit=N            rows to show (0 = all)\n"
@@ -335,6 +335,8 @@ static void usage(FILE *f)
 		"  --folded                 flamegraph: folded stacks instead of SVG\n"
 		"  -o, --output=FILE        write the report to FILE (default stdout)\n"
 		"  --merged                 dump: all threads in one time order\n"
+		"  --high-memory=BYTES      findings: the peak heap that is high (default 512M)\n"
+		"  --recursion-depth=N      findings: deep recursion from N activations (default 1000)\n"
 		"  --tree                   functions: the traces given as one process tree (a\n"
 		"                           program and the children it forked, spawned or\n"
 		"                           exec'd): one table, each call counted once\n"

@@ -474,12 +474,9 @@ static void tree_info(struct findings *f, struct tree_info *ti)
 			ti->deepest[fn] = id;
 		}
 		todo[ntodo++] = id | 1U << 31;
-		for (c = ti->first[id]; c != NONE; c = ti->next[c]) {
-			if (ntodo >= (h->nnodes + 1) * 2) {
-				todo = xrealloc(todo, (size_t)ntodo * 2 * sizeof(*todo));
-			}
+		/* each node is pushed once, then its leaving mark: 2 per node at most */
+		for (c = ti->first[id]; c != NONE; c = ti->next[c])
 			todo[ntodo++] = c;
-		}
 	}
 	free(todo);
 	free(active);
