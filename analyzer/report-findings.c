@@ -425,6 +425,8 @@ static void rule_high(struct findings *f, struct mem_pass *m, uint64_t limit)
 struct tree_info {
 	uint32_t *first, *next;		/* children lists */
 	bool *has_child;		/* node has children */
+	bool *reentered;		/* node: a call below it re-enters a function of its
+					 * callers' path (a loop of an interpreter, not a service) */
 	bool *func_calls;		/* function calls a recorded function */
 	uint32_t *top_node;		/* per function: its node with the most calls */
 	uint32_t *depth, *deepest;	/* per function: most activations on one path, where */
@@ -439,6 +441,7 @@ static void tree_info(struct findings *f, struct tree_info *ti)
 	ti->first = xmalloc((h->nnodes + 1) * sizeof(uint32_t));
 	ti->next = xmalloc((h->nnodes + 1) * sizeof(uint32_t));
 	ti->has_child = xcalloc(h->nnodes + 1, sizeof(bool));
+	ti->reentered = xcalloc(h->nnodes + 1, sizeof(bool));
 	ti->func_calls = xcalloc(nf, sizeof(bool));
 	ti->top_node = xcalloc(nf, sizeof(uint32_t));
 	ti->depth = xcalloc(nf, sizeof(uint32_t));
@@ -469,6 +472,14 @@ static void tree_info(struct findings *f, struct tree_info *ti)
 			continue;
 		}
 		fn = h->nodes[id].func;
+		if (active[fn]) {
+			uint32_t up;
+
+			/* the nodes between its previous activation and here re-enter it */
+			for (up = h->nodes[id].parent; up && h->nodes[up].func != fn;
+			     up = h->nodes[up].parent)
+				ti->reentered[up] = true;
+		}
 		if (++active[fn] > ti->depth[fn]) {
 			ti->depth[fn] = active[fn];
 			ti->deepest[fn] = id;
@@ -487,12 +498,18 @@ static void tree_info_free(struct tree_info *ti)
 	free(ti->first);
 	free(ti->next);
 	free(ti->has_child);
+	free(ti->reentered);
 	free(ti->func_calls);
 	free(ti->top_node);
 	free(ti->depth);
 	free(ti->deepest);
 }
 
+/*
+ * n-plus-one, calls: on one call path, a callee called FINDINGS_N1_PER_CALL times per call
+ * of its caller, that does work (it calls others, FINDINGS_N1_MIN_NS a call on average)
+ * and is a service, not a loop's body: nothing below it re-enters its callers' functions.
+ */
 static void rule_n1_calls(struct findings *f, const struct tree_info *ti)
 {
 	const struct hot *h = &f->h;
@@ -504,7 +521,8 @@ static void rule_n1_calls(struct findings *f, const struct tree_info *ti)
 		uint64_t avg;
 
 		if (!c->parent || p->func == c->func || !p->calls || !c->calls ||
-		    !ti->has_child[i] || c->calls < (uint64_t)FINDINGS_N1_PER_CALL * p->calls)
+		    !ti->has_child[i] || ti->reentered[i] ||
+		    c->calls < (uint64_t)FINDINGS_N1_PER_CALL * p->calls)
 			continue;
 		avg = c->total_ns / c->calls;
 		if (avg < FINDINGS_N1_MIN_NS)

@@ -196,8 +196,8 @@ START_TEST(realloc_boundary)
 END_TEST
 
 /* n-plus-one, calls: @parents calls of mid, each calling leaf @per times, each call of leaf
- * taking @ns and calling loader once (so it is not a leaf) */
-static void n1_trace(unsigned parents, unsigned per, uint64_t dur)
+ * taking @dur ns and calling @inner once (so it is not a leaf) */
+static void n1_trace_in(unsigned parents, unsigned per, uint64_t dur, uint64_t inner)
 {
 	struct tg_thread *th;
 	struct tg *g = start(&th);
@@ -208,7 +208,7 @@ static void n1_trace(unsigned parents, unsigned per, uint64_t dur)
 		tg_enter(th, FMID, ns++);
 		for (k = 0; k < per; k++) {
 			tg_enter(th, FLEAF, ns);
-			tg_enter(th, FLOADER, ns + 1);
+			tg_enter(th, inner, ns + 1);
 			tg_exit(th, ns + 2);
 			tg_exit(th, ns + dur);
 			ns += dur + 1;
@@ -217,6 +217,11 @@ static void n1_trace(unsigned parents, unsigned per, uint64_t dur)
 	}
 	tg_exit(th, ns + 10);
 	tg_close(g);
+}
+
+static void n1_trace(unsigned parents, unsigned per, uint64_t dur)
+{
+	n1_trace_in(parents, per, dur, FLOADER);
 }
 
 START_TEST(n1_calls_boundary)
@@ -231,6 +236,9 @@ START_TEST(n1_calls_boundary)
 	ck_assert_uint_eq(evidence("n-plus-one", "per_call"), 20);
 	ck_assert_uint_eq(evidence("n-plus-one", "avg_ns"), FINDINGS_N1_MIN_NS);
 	n1_trace(3, 20, FINDINGS_N1_MIN_NS - 1);
+	ck_assert_uint_eq(count("n-plus-one"), 0);
+	/* leaf calls mid again (an interpreter's loop body re-entering it): not N+1 */
+	n1_trace_in(3, 40, FINDINGS_N1_MIN_NS * 2, FMID);
 	ck_assert_uint_eq(count("n-plus-one"), 0);
 }
 END_TEST
