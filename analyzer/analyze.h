@@ -383,6 +383,8 @@ struct opts {
 	int demangle;			/* 1 by default */
 	int merged;			/* dump --merged: all threads in time order */
 	int tree;			/* functions --tree: the traces as one process tree */
+	uint64_t high_memory;		/* findings --high-memory=BYTES, 0 = the default */
+	long recursion_depth;		/* findings --recursion-depth=N, 0 = the default */
 };
 
 /* option values a report takes, checked by main.c before any trace is opened */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "analyzer/analyze.h"
+#include "analyzer/findings.h"
 
 #ifndef PS_VERSION
 #define PS_VERSION "0.1.0"		/* the Makefile's VERSION */
@@ -148,6 +149,15 @@ static const struct command commands[] = {
 	  "limit thread suppressions no-suppress", NULL,
 	  "perfshim-analyze html -o report.html app.bin\n",
 	  "The page needs no network. It writes its own format (no --format).\n" },
+	{ "findings", report_findings, 1, F_TEXT | F_JSON, "text or json",
+	  "the automatic advice: churn, realloc growth, N+1, leaks, growth and more",
+	  "limit high-memory recursion-depth", NULL,
+	  "perfshim-analyze findings app.bin\n"
+	  "perfshim-analyze findings --high-memory=64M --format=json app.bin\n",
+	  "Rules (thresholds in docs/findings.md): churn, realloc-growth, n-plus-one, leak,\n"
+	  "growth, high-memory, blocking (with off-CPU data), tiny-hot, deep-recursion. Each\n"
+	  "finding gives its numbers, its stack and the change to make. `summary` lists the\n"
+	  "first 5 findings too.\n" },
 	{ "dump", report_dump, 1, F_TEXT, "text", "every event, one line each (see below)",
 	  "merged thread", NULL,
 	  "perfshim-analyze dump --merged app.bin | less\n",
@@ -194,6 +204,10 @@ static const struct opt_doc opt_docs[] = {
 	{ "base", "--base", NULL, "LIST", "comma list of the base runs' traces" },
 	{ "new", "--new", NULL, "LIST", "comma list of the new runs' traces" },
 	{ "alpha", "--alpha", NULL, "A", "--base/--new: family-wise level (default 0.05)" },
+	{ "high-memory", "--high-memory", NULL, "BYTES", "high-memory: the peak heap limit "
+	  "(default 512M; K, M, G, T)" },
+	{ "recursion-depth", "--recursion-depth", NULL, "N", "deep-recursion: activations of one "
+	  "function on a path (default 1000)" },
 };
 
 /* options every command takes, after its own in `COMMAND --help` */
@@ -298,9 +312,9 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  --format=text|json|csv   output format (default text): text and json for summary,\n"
-		"                           callgraph, memory, leaks, diff; csv too for functions,\n"
-		"                           timeline, marks; dump: text only; flamegraph, chrome,\n"
-		"                           html write their own format (no --format)\n"
+		"                           callgraph, memory, leaks, diff, findings; csv too for\n"
+		"                           functions, timeline, marks; dump: text only; flamegraph,\n"
+		"                           chrome, html write their own format (no --format)\n"
 		"  --sort=COLUMN            functions: calls total self avg min max p50 p99 name\n"
 		"                           (default total); memory: the report's columns\n"
 		"  -n, --limit=N            rows to show (0 = all)\n"
@@ -321,6 +335,8 @@ static void usage(FILE *f)
 		"  --folded                 flamegraph: folded stacks instead of SVG\n"
 		"  -o, --output=FILE        write the report to FILE (default stdout)\n"
 		"  --merged                 dump: all threads in one time order\n"
+		"  --high-memory=BYTES      findings: the peak heap that is high (default 512M)\n"
+		"  --recursion-depth=N      findings: deep recursion from N activations (default 1000)\n"
 		"  --tree                   functions: the traces given as one process tree (a\n"
 		"                           program and the children it forked, spawned or\n"
 		"                           exec'd): one table, each call counted once\n"
@@ -380,6 +396,7 @@ enum {
 	OPT_DEPTH, OPT_MIN_PERCENT, OPT_SUPP, OPT_NO_SUPP, OPT_FROM, OPT_TO, OPT_THRESHOLD,
 	OPT_METRIC, OPT_FOLDED, OPT_COLOR, OPT_NO_COLOR, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_NO_DEMANGLE, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA, OPT_VERSION, OPT_DECOMPRESS_LIMIT,
+	OPT_HIGH_MEMORY, OPT_RECURSION_DEPTH,
 };
 
 static const struct option longopts[] = {
@@ -415,6 +432,8 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "decompress-limit", required_argument, NULL, OPT_DECOMPRESS_LIMIT },
+	{ "high-memory", required_argument, NULL, OPT_HIGH_MEMORY },
+	{ "recursion-depth", required_argument, NULL, OPT_RECURSION_DEPTH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -558,6 +577,14 @@ static void parse_opt(int c, char **argv, struct opts *o, int *color, bool *help
 		break;
 	case OPT_DECOMPRESS_LIMIT:
 		trace_set_decompress_limit(parse_size("decompress-limit", optarg));
+		break;
+	case OPT_HIGH_MEMORY:
+		o->high_memory = parse_size("high-memory", optarg);
+		if (!o->high_memory)
+			usage_err("--high-memory: 0 is no limit; give at least 1 byte");
+		break;
+	case OPT_RECURSION_DEPTH:
+		o->recursion_depth = parse_long("recursion-depth", optarg, 1, 1L << 30);
 		break;
 	case 'v': debug_level++; break;
 	case 'h': *help = true; break;

@@ -502,6 +502,8 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 	switch (ev->type) {
 	case EV_ALLOC:
 		r->events++;
+		if (r->mem)
+			r->mem(r, ev, 0, r->arg);
 		do_alloc(r, ev->thread, ev->ptr, ev->size, ev->stack, ev->ns);
 		break;
 	case EV_FREE:
@@ -516,6 +518,12 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 	case EV_REALLOC:
 		r->events++;
 		r->reallocs += counted(r, ev->thread);
+		if (r->mem) {
+			const struct replay_blk *ob = ev->old_ptr ? live_slot(&r->live, ev->old_ptr)
+							      : NULL;
+
+			r->mem(r, ev, ob && ob->ptr ? ob->size : 0, r->arg);
+		}
 		if (ev->old_ptr) {
 			if (r->npend)
 				pend_take(r, ev->old_ptr);
@@ -615,7 +623,8 @@ struct symbols *replay_symbols(const struct trace *t, const struct opts *o)
 	return sym;
 }
 
-static bool shim_frame(struct symbols *sym, const struct trace_frame *f)
+/** replay_shim_frame - whether frame @f is one of the shim's own (left out of stacks). */
+bool replay_shim_frame(struct symbols *sym, const struct trace_frame *f)
 {
 	return !strncmp(sym_frame_module(sym, f), "libperfshim", 11);
 }
@@ -635,7 +644,7 @@ uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t
 		return 0;
 	st = trace_stack_get(t, id);
 	for (i = 0; i < st.nframes; i++) {
-		if (shim_frame(sym, &st.frames[i]))
+		if (replay_shim_frame(sym, &st.frames[i]))
 			continue;
 		if (n < max)
 			names[n] = sym_frame_name(sym, &st.frames[i]);

@@ -60,6 +60,12 @@ typedef uint64_t (*replay_stop_fn)(struct replay *r, uint64_t at, void *arg);
 typedef void (*replay_other_fn)(struct replay *r, const struct trace_event *ev, void *arg);
 /* Called after each event that changed the live blocks (live_bytes may be unchanged). */
 typedef void (*replay_change_fn)(struct replay *r, uint64_t ns, void *arg);
+/*
+ * Called for each ALLOC and REALLOC event before the replay applies it; @old_size: the size
+ * of the live block a realloc releases (0 when none is live at old_ptr).
+ */
+typedef void (*replay_mem_fn)(struct replay *r, const struct trace_event *ev, uint64_t old_size,
+			      void *arg);
 
 struct replay {
 	/* set by the caller before replay_run (the rest zeroed) */
@@ -69,7 +75,8 @@ struct replay {
 	uint64_t next_stop;		/* first stop time (with stop) */
 	replay_other_fn other;		/* NULL: ignore */
 	replay_change_fn change;	/* NULL: none */
-	void *arg;			/* for stop, other and change */
+	replay_mem_fn mem;		/* NULL: none */
+	void *arg;			/* for stop, other, change and mem */
 	unsigned walk_flags;		/* added to WALK_MERGED | WALK_MEMORY */
 	/*
 	 * one_thread: only the blocks that thread index @thread allocates count (aggs, allocs,
@@ -133,6 +140,19 @@ void replay_json_stack(struct json *j, const struct trace *t, struct symbols *sy
 const char *replay_text_stack(const struct trace *t, struct symbols *sym, uint32_t id,
 			      char *buf, size_t len);
 bool replay_truncated_shown(void);
+/* replay_shim_frame - frame @f is in the shim itself (reports leave it out) */
+bool replay_shim_frame(struct symbols *sym, const struct trace_frame *f);
+
+/* The timeline's verdict (report-timeline.c) and its fastest growing stack, for findings */
+struct timeline_growth {
+	bool grows;
+	double rate;			/* bytes/s over the second half */
+	uint64_t from_ns, to_ns;	/* the fitted window */
+	uint32_t suspect;		/* stack id of the fastest growing site, 0: none */
+	double suspect_rate;		/* its bytes/s */
+	int64_t suspect_growth;		/* its live bytes, last less first sample of the window */
+};
+int timeline_growth(struct trace *t, const struct opts *o, struct timeline_growth *g);
 
 /* timeline_emit - `timeline --format=json`'s object under @key of @j (report-timeline.c) */
 int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key);

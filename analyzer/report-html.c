@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/findings.h"
 #include "analyzer/html.h"
 
 /* the embedded application (build/analyzer/html-assets.c, made by analyzer/html/embed.sh) */
@@ -680,6 +681,18 @@ static void threads_json(struct html *h)
 }
 
 /* One trace's object in "traces". Return: 0, or -1 when a walk failed (reported). */
+/* "findings": what `findings --format=json` lists, for the page's Findings tab */
+static int findings_emit(struct html *h)
+{
+	struct findings f;
+	int ret = findings_collect(h->t, h->o, NULL, &f);
+
+	if (!ret)
+		findings_json(&f, &h->j, 0);
+	findings_free(&f);
+	return ret;
+}
+
 static int html_trace(struct html *h)
 {
 	struct ctree ct;
@@ -695,6 +708,8 @@ static int html_trace(struct html *h)
 	ret = time_json(h, &ct);
 	if (!ret)
 		ret = html_memory(h);
+	if (!ret)
+		ret = findings_emit(h);
 	threads_json(h);
 	tables_json(h);
 	json_obj_end(&h->j);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `summary` (the default command): what was recorded (program, command line, duration,
- * threads, event counts, damage), the top functions by total time (report-hot.c) and the
- * memory totals with the largest leaks (report-mem.c's mem_summarize).
+ * threads, event counts, damage), the top functions by total time (report-hot.c), the
+ * memory totals with the largest leaks (report-mem.c's mem_summarize) and the first
+ * findings (report-findings.c).
  */
 #define PR_FMT "summary"
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "analyzer/analyze.h"
+#include "analyzer/findings.h"
 
 #define TOP_FUNCS 10
 
@@ -64,7 +66,7 @@ static void json_stack(struct json *j, const char *key, struct symbols *sym,
 }
 
 static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
-			 struct mem_summary *ms, bool have_mem)
+			 struct mem_summary *ms, bool have_mem, struct findings *fnd)
 {
 	struct json j;
 	uint32_t i, n;
@@ -156,6 +158,8 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 	} else {
 		json_null(&j, "memory");
 	}
+	findings_json(fnd, &j, FINDINGS_SUMMARY_TOP);
+	json_u64(&j, "findings_total", fnd->n);
 	json_obj_end(&j);
 	json_finish(&j);
 }
@@ -253,6 +257,7 @@ int report_summary(struct trace *t, const struct opts *o)
 {
 	struct mem_summary ms;
 	struct hot h = { 0 };
+	struct findings fnd;
 	struct symbols *sym;
 	bool have_mem = false;
 
@@ -270,12 +275,21 @@ int report_summary(struct trace *t, const struct opts *o)
 		}
 		have_mem = true;
 	}
+	if (findings_collect(t, o, NULL, &fnd) < 0) {
+		findings_free(&fnd);
+		hot_free(&h);
+		return -1;
+	}
 	sym = sym_open(t);
 	sym_set_demangle(sym, o->demangle);
-	if (o->format == FMT_JSON)
-		summary_json(t, &h, sym, &ms, have_mem);
-	else
+	if (o->format == FMT_JSON) {
+		summary_json(t, &h, sym, &ms, have_mem, &fnd);
+	} else {
 		summary_text(t, &h, sym, &ms, have_mem);
+		printf("\nFindings: %u\n", fnd.n);
+		findings_text(&fnd, stdout, FINDINGS_SUMMARY_TOP);
+	}
+	findings_free(&fnd);
 	hot_free(&h);
 	sym_close(sym);
 	return 0;

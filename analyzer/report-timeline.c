@@ -448,3 +448,32 @@ int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const c
 	timeline_drop(tl, &r, sym, &v);
 	return ret;
 }
+
+/**
+ * timeline_growth - the verdict `timeline` gives for @t and its fastest growing stack (the
+ * first suspect), into @g. Return: 0, or -1 when the trace could not be decoded (reported).
+ */
+int timeline_growth(struct trace *t, const struct opts *o, struct timeline_growth *g)
+{
+	struct timeline *tl = xcalloc(1, sizeof(*tl));
+	struct symbols *sym = NULL;
+	struct verdict v = { 0 };
+	struct replay r;
+	int ret = -1;
+
+	memset(g, 0, sizeof(*g));
+	if (timeline_load(t, o, tl, &r, &sym, &v) == 0) {
+		g->grows = v.grows;
+		g->rate = v.rate;
+		g->from_ns = v.from_ns;
+		g->to_ns = v.to_ns;
+		if (v.grows && v.nsus) {
+			g->suspect = v.sus[0]->stack;
+			g->suspect_rate = v.sus[0]->rate;
+			g->suspect_growth = (int64_t)(v.sus[0]->last - v.sus[0]->first);
+		}
+		ret = 0;
+	}
+	timeline_drop(tl, &r, sym, &v);
+	return ret;
+}

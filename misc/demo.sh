@@ -25,7 +25,7 @@ else
 	PERFSHIM_OUTPUT="$trace" LD_PRELOAD=build/libperfshim.so "${prog[@]}"
 fi
 
-for report in summary "functions --limit=15" "memory --limit=8" "leaks --limit=8"; do
+for report in summary "functions --limit=15" "memory --limit=8" "leaks --limit=8" findings; do
 	echo
 	echo "\$ build/perfshim-analyze $report $trace"
 	# shellcheck disable=SC2086 # the report's options are meant to split

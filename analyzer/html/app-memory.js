@@ -287,6 +287,7 @@
 				Object.keys(ev).length ? h("p", { class: "note", text: Object.keys(ev).map(function (k) {
 					return k + ": " + (typeof ev[k] === "number" ? fmtUnit(ev[k], unitOf(k)) : JSON.stringify(ev[k]));
 				}).join("; ") }) : null,
+				f.advice ? h("p", { class: "advice", text: "advice: " + f.advice }) : null,
 				framesOf(f).length ? h("ol", { class: "stack" }, framesOf(f).map(frameItem)) : null]));
 		});
 	}

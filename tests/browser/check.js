@@ -146,6 +146,16 @@ async function interp() {
 	await page.click("#leaks tbody tr .tog");
 	eq(leaks.leaks[0].stack, await texts(page, "#leaks ol.stack li .fname"), "leaks: the first stack opened");
 	await shot(page, "interp-leaks");
+
+	// the findings tab: one card per finding of `findings`, with its rule and stack
+	const fnd = J("findings.json").findings;
+	truthy(fnd.length > 0, "findings: the interpreter demo has findings");
+	await tab(page, "findings");
+	eq(fnd.length, (await page.$$("#view-findings .card")).length, "findings: one card each");
+	eq(fnd.map((f) => f.rule), await texts(page, "#view-findings .card .rule"), "findings: the rules");
+	eq(fnd[0].stack, await page.$$eval("#view-findings .card:first-of-type ol.stack li .fname",
+		(es) => es.map((e) => e.textContent)), "findings: the first finding's stack");
+	await shot(page, "interp-findings");
 	await page.close();
 
 	// --limit=2: a budget of two rows per table, and the page says what it left out

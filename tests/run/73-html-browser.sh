@@ -34,6 +34,7 @@ json functions --sort=self --filter='^eval|lookup$' "$TMP/i.bin" >"$TMP/interp/f
 json callgraph "$TMP/i.bin" >"$TMP/interp/callgraph.json"
 json callgraph --function=env_lookup "$TMP/i.bin" >"$TMP/interp/cc.json"
 json leaks "$TMP/i.bin" >"$TMP/interp/leaks.json"
+json findings "$TMP/i.bin" >"$TMP/interp/findings.json"
 [ "$(jq '.functions | length' "$TMP/interp/functions-filter.json")" -ge 2 ] || fail "the filter matches too little"
 
 # the leaking server with a mark every 300 ms: the heap chart, its marks and the verdict

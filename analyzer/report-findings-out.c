@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The findings' output (report-findings.c computes them): `findings` as text or JSON, and
+ * the sections `summary` and `html` embed. A finding's place is an allocation stack or a
+ * call path of the call tree; both become "stack" (names, innermost first) and "frames".
+ */
+#define PR_FMT "findings"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/findings.h"
+#include "analyzer/replay.h"
+
+#define MAX_FRAMES 1024
+#define TEXT_FRAMES 4			/* frames the text shows per finding */
+
+struct fframe {
+	const char *name, *module;
+	struct sym_info si;		/* what the symbolizer knows (file/line may be unknown) */
+};
+
+/* the frames of @x's place, innermost first, into @out; Return: how many (at most @max) */
+static uint32_t frames_of(struct findings *f, const struct finding *x, struct fframe *out,
+			  uint32_t max)
+{
+	uint32_t n = 0, i;
+
+	if (x->stack) {
+		struct trace_stack st = trace_stack_get(f->t, x->stack);
+
+		for (i = 0; i < st.nframes && n < max; i++) {
+			const struct trace_frame *fr = &st.frames[i];
+
+			if (replay_shim_frame(f->sym, fr))
+				continue;
+			memset(&out[n].si, 0, sizeof(out[n].si));
+			sym_resolve_frame(f->sym, fr, &out[n].si);
+			out[n].name = sym_frame_name(f->sym, fr);
+			out[n++].module = sym_frame_module(f->sym, fr);
+		}
+		return n;
+	}
+	if (x->node) {
+		for (i = x->node; i && n < max; i = f->h.nodes[i].parent) {
+			uint32_t fn = f->h.nodes[i].func;
+
+			memset(&out[n].si, 0, sizeof(out[n].si));
+			sym_resolve_func(f->sym, fn, &out[n].si);
+			out[n].name = sym_func_name(f->sym, fn);
+			out[n++].module = sym_func_module(f->sym, fn);
+		}
+		return n;
+	}
+	if (x->func != UINT32_MAX && f->sym && max) {
+		memset(&out[0].si, 0, sizeof(out[0].si));
+		sym_resolve_func(f->sym, x->func, &out[0].si);
+		out[0].name = sym_func_name(f->sym, x->func);
+		out[0].module = sym_func_module(f->sym, x->func);
+		return 1;
+	}
+	if (max) {			/* a name only (a wait without a function) */
+		memset(&out[0], 0, sizeof(out[0]));
+		out[0].name = x->name;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * frame_json - one "frames" entry from what the symbolizer gives: file and line are null
+ * where it knows none, "inlined" is true for a frame it expanded from inline information
+ * (this symbolizer reports none yet).
+ */
+static void frame_json(struct json *j, const struct fframe *fr)
+{
+	json_obj_begin(j, NULL);
+	json_str(j, "name", fr->name);
+	json_str(j, "module", fr->module && strcmp(fr->module, "?") ? fr->module : NULL);
+	json_str(j, "file", fr->si.file);
+	if (fr->si.file && fr->si.line)
+		json_u64(j, "line", fr->si.line);
+	else
+		json_null(j, "line");
+	json_bool(j, "inlined", false);
+	json_obj_end(j);
+}
+
+/** findings_json - "findings": [...] of @f into @j, at most @limit (0: all). */
+void findings_json(struct findings *f, struct json *j, uint32_t limit)
+{
+	struct fframe *fr = xmalloc(MAX_FRAMES * sizeof(*fr));
+	uint32_t i, k, n;
+
+	json_arr_begin(j, "findings");
+	for (i = 0; i < f->n && (!limit || i < limit); i++) {
+		const struct finding *x = &f->v[i];
+
+		n = frames_of(f, x, fr, MAX_FRAMES);
+		json_obj_begin(j, NULL);
+		json_str(j, "rule", x->rule);
+		json_str(j, "message", x->message);
+		json_str(j, "advice", x->advice);
+		json_str(j, "name", x->name);
+		json_arr_begin(j, "stack");
+		for (k = 0; k < n; k++)
+			json_str(j, NULL, fr[k].name);
+		json_arr_end(j);
+		json_arr_begin(j, "frames");
+		for (k = 0; k < n; k++)
+			frame_json(j, &fr[k]);
+		json_arr_end(j);
+		json_obj_begin(j, "evidence");
+		for (k = 0; k < x->nev; k++)
+			json_u64(j, x->ev[k].key, x->ev[k].v);
+		json_obj_end(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	free(fr);
+}
+
+/** findings_text - @f as text on @out, at most @limit (0: all); "none" when there are none. */
+void findings_text(struct findings *f, FILE *out, uint32_t limit)
+{
+	struct fframe fr[TEXT_FRAMES + 1];
+	char sb[128];
+	uint32_t i, k, n;
+
+	if (!f->n) {
+		fprintf(out, "  none: no rule's threshold was reached (docs/findings.md)\n");
+		return;
+	}
+	for (i = 0; i < f->n && (!limit || i < limit); i++) {
+		const struct finding *x = &f->v[i];
+
+		n = frames_of(f, x, fr, TEXT_FRAMES + 1);
+		fprintf(out, "%s%-14s %s\n", i ? "\n" : "", x->rule,
+			short_name(x->name, sb, sizeof(sb), 90));
+		fprintf(out, "  %s\n", x->message);
+		fprintf(out, "  at ");
+		for (k = 0; k < n && k < TEXT_FRAMES; k++) {
+			fprintf(out, "%s%s", k ? " < " : "", short_name(fr[k].name, sb, sizeof(sb), 60));
+			if (fr[k].si.file && fr[k].si.line) {
+				const char *base = strrchr(fr[k].si.file, '/');
+
+				fprintf(out, " (%s:%u)", base ? base + 1 : fr[k].si.file, fr[k].si.line);
+			}
+		}
+		fprintf(out, "%s\n", n > TEXT_FRAMES ? " < ..." : "");
+		fprintf(out, "  evidence:");
+		for (k = 0; k < x->nev; k++)
+			fprintf(out, " %s=%" PRIu64, x->ev[k].key, x->ev[k].v);
+		fprintf(out, "\n  advice: %s\n", x->advice);
+	}
+	if (limit && f->n > limit)
+		fprintf(out, "\n  (%u more: perfshim-analyze findings)\n", f->n - limit);
+}
+
+/**
+ * report_findings - `findings`: the advice of every rule for @t, text or JSON (see
+ * findings.h, docs/findings.md). Return: 0, or -1 when the trace could not be read.
+ */
+int report_findings(struct trace *t, const struct opts *o)
+{
+	uint32_t limit = o->limit > 0 ? (uint32_t)o->limit : 0;
+	struct findings f;
+
+	if (findings_collect(t, o, NULL, &f) < 0) {
+		findings_free(&f);
+		return -1;
+	}
+	if (o->format == FMT_JSON) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		notes_json(t, &j);
+		findings_json(&f, &j, limit);
+		json_obj_end(&j);
+		json_finish(&j);
+	} else {
+		notes_text(t, stdout);
+		printf("Findings of %s: %u\n\n", t->path, f.n);
+		findings_text(&f, stdout, limit);
+	}
+	findings_free(&f);
+	return 0;
+}
