@@ -33,6 +33,9 @@ int report_timeline(struct trace *t, const struct opts *o) __attribute__((weak))
 int report_marks(struct trace *t, const struct opts *o) __attribute__((weak));
 int report_memory(struct trace *t, const struct opts *o) __attribute__((weak));
 int report_leaks(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_pprof(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_callgrind(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_massif(struct trace *t, const struct opts *o) __attribute__((weak));
 
 /* --format values a command takes (the table in README.md and the man page) */
 #define F_TEXT (1U << FMT_TEXT)
@@ -148,6 +151,37 @@ static const struct command commands[] = {
 	  "limit thread suppressions no-suppress", NULL,
 	  "perfshim-analyze html -o report.html app.bin\n",
 	  "The page needs no network. It writes its own format (no --format).\n" },
+	{ "pprof", report_pprof, 0, 0, "a gzipped pprof profile (profile.proto)",
+	  "pprof profile: go tool pprof, Pyroscope, Parca",
+	  "", "[-o FILE] [TRACE]",
+	  "perfshim-analyze pprof -o app.pb.gz app.bin\n"
+	  "go tool pprof -top -sample_index=alloc_space app.pb.gz\n",
+	  "Writes FILE (default perfshim.pb.gz; - for stdout), a gzipped profile.proto with the\n"
+	  "sample types calls, wall (self time per call path), alloc_objects, alloc_space,\n"
+	  "inuse_objects and inuse_space (blocks live at the end), locations with function,\n"
+	  "file and line, and one mapping per module with its build-id. What the trace lacks\n"
+	  "is in the profile's comments (go tool pprof -comments). One trace at a time.\n" },
+	{ "callgrind", report_callgrind, 0, 0, "a callgrind profile",
+	  "callgrind profile: kcachegrind, callgrind_annotate",
+	  "", "[-o FILE] [TRACE]",
+	  "perfshim-analyze callgrind app.bin\n"
+	  "callgrind_annotate --inclusive=yes callgrind.out.perfshim\n",
+	  "Writes FILE (default callgrind.out.perfshim; - for stdout) in the callgrind format:\n"
+	  "per function its self cost and per call edge the calls and inclusive cost, for the\n"
+	  "events ns (time), allocs and bytes (allocations made while the function ran, or by\n"
+	  "the stack's innermost function when no calls were recorded). A recursive call\n"
+	  "nested in an activation of the same function adds calls but no inclusive cost, so\n"
+	  "inclusive totals are those of `functions`. What the trace lacks is in desc: lines.\n"
+	  "One trace at a time.\n" },
+	{ "massif", report_massif, 0, 0, "a massif profile",
+	  "massif profile: ms_print, massif-visualizer",
+	  "threshold-massif time-unit", "[-o FILE] [TRACE]",
+	  "perfshim-analyze massif app.bin\n"
+	  "ms_print massif.out.perfshim\n",
+	  "Writes FILE (default massif.out.perfshim; - for stdout) in massif's out-file format:\n"
+	  "the live heap in about 50 snapshots, every tenth and the peak with the tree of\n"
+	  "allocation stacks holding it. What the trace lacks is in desc: lines.\n"
+	  "One trace at a time.\n" },
 	{ "dump", report_dump, 1, F_TEXT, "text", "every event, one line each (see below)",
 	  "merged thread", NULL,
 	  "perfshim-analyze dump --merged app.bin | less\n",
@@ -194,6 +228,10 @@ static const struct opt_doc opt_docs[] = {
 	{ "base", "--base", NULL, "LIST", "comma list of the base runs' traces" },
 	{ "new", "--new", NULL, "LIST", "comma list of the new runs' traces" },
 	{ "alpha", "--alpha", NULL, "A", "--base/--new: family-wise level (default 0.05)" },
+	{ "threshold-massif", "--threshold", NULL, "PCT", "trees: stacks under PCT% of a snapshot "
+	  "are\n                              summed into one line (default 1)" },
+	{ "time-unit", "--time-unit", "ms B", NULL, "snapshot times: ms since the start, or B "
+	  "(bytes\n                              allocated and freed so far; default ms)" },
 };
 
 /* options every command takes, after its own in `COMMAND --help` */
@@ -300,7 +338,8 @@ static void usage(FILE *f)
 		"  --format=text|json|csv   output format (default text): text and json for summary,\n"
 		"                           callgraph, memory, leaks, diff; csv too for functions,\n"
 		"                           timeline, marks; dump: text only; flamegraph, chrome,\n"
-		"                           html write their own format (no --format)\n"
+		"                           html, pprof, callgrind, massif write their own format\n"
+		"                           (no --format)\n"
 		"  --sort=COLUMN            functions: calls total self avg min max p50 p99 name\n"
 		"                           (default total); memory: the report's columns\n"
 		"  -n, --limit=N            rows to show (0 = all)\n"
@@ -313,13 +352,18 @@ static void usage(FILE *f)
 		"  --suppressions=FILE      leaks: extra suppression rules\n"
 		"  --no-suppress            leaks: no suppressions, not even the built-in ones\n"
 		"  --from=MARK --to=MARK    diff: between two marks (start, end or a label)\n"
-		"  --threshold=PCT          diff: hide changes under PCT%%\n"
+		"  --threshold=PCT          diff: hide changes under PCT%%; massif: stacks under\n"
+		"                           PCT%% of a snapshot summed into one line (default 1)\n"
+		"  --time-unit=ms|B         massif: snapshot times in ms, or in bytes allocated\n"
+		"                           and freed so far\n"
 		"  --base=LIST --new=LIST   diff: comma lists of traces, several runs a side, decided\n"
 		"                           by the statistics of perfshim compare (docs/compare.md)\n"
 		"  --alpha=A                diff --base/--new: family-wise level (default 0.05)\n"
 		"  --metric=M               flamegraph: time, alloc-bytes, alloc-count, leaked\n"
 		"  --folded                 flamegraph: folded stacks instead of SVG\n"
-		"  -o, --output=FILE        write the report to FILE (default stdout)\n"
+		"  -o, --output=FILE        write the report to FILE (default stdout; pprof,\n"
+		"                           callgrind and massif: perfshim.pb.gz,\n"
+		"                           callgrind.out.perfshim, massif.out.perfshim)\n"
 		"  --merged                 dump: all threads in one time order\n"
 		"  --tree                   functions: the traces given as one process tree (a\n"
 		"                           program and the children it forked, spawned or\n"
@@ -380,6 +424,7 @@ enum {
 	OPT_DEPTH, OPT_MIN_PERCENT, OPT_SUPP, OPT_NO_SUPP, OPT_FROM, OPT_TO, OPT_THRESHOLD,
 	OPT_METRIC, OPT_FOLDED, OPT_COLOR, OPT_NO_COLOR, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_NO_DEMANGLE, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA, OPT_VERSION, OPT_DECOMPRESS_LIMIT,
+	OPT_TIME_UNIT,
 };
 
 static const struct option longopts[] = {
@@ -415,6 +460,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "decompress-limit", required_argument, NULL, OPT_DECOMPRESS_LIMIT },
+	{ "time-unit", required_argument, NULL, OPT_TIME_UNIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -529,7 +575,15 @@ static void parse_opt(int c, char **argv, struct opts *o, int *color, bool *help
 	case OPT_NO_SUPP: o->no_suppress = 1; break;
 	case OPT_FROM: o->from = optarg; break;
 	case OPT_TO: o->to = optarg; break;
-	case OPT_THRESHOLD: o->threshold = parse_double("threshold", optarg); break;
+	case OPT_THRESHOLD:
+		o->threshold = parse_double("threshold", optarg);
+		o->threshold_set = 1;
+		break;
+	case OPT_TIME_UNIT:
+		if (strcmp(optarg, "ms") && strcmp(optarg, "B"))
+			usage_err("--time-unit: '%s' is not ms or B", optarg);
+		o->time_unit = optarg;
+		break;
 	case OPT_METRIC: o->metric = optarg; break;
 	case OPT_FOLDED: o->folded = 1; break;
 	case 'o': o->output = optarg; break;
@@ -685,6 +739,13 @@ static void check_usage(const struct command *cmd, const struct opts *o)
 		}
 		regfree(&re);
 	}
+	if ((!strcmp(cmd->name, "pprof") || !strcmp(cmd->name, "callgrind") ||
+	     !strcmp(cmd->name, "massif")) && o->ntraces > 1)
+		usage_err("%s: one trace at a time (%d were given)", cmd->name, o->ntraces);
+	if (o->time_unit && strcmp(cmd->name, "massif"))
+		usage_err("--time-unit: only massif takes it");
+	if (o->threshold_set && !strcmp(cmd->name, "massif") && o->threshold > 100)
+		usage_err("--threshold: %g is over 100", o->threshold);
 	if (!strcmp(cmd->name, "diff") && !o->nbase) {	/* --base/--new: any number */
 		if (o->ntraces > 1 && (o->from || o->to))
 			usage_err("diff: --from/--to compare marks of one trace, %d were given",
