@@ -834,7 +834,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	output_set_color(o.color);
-	if (o.output && !freopen(o.output, "w", stdout)) {
+	/* -o - is standard output (export_open says so too), not a file named "-" */
+	if (o.output && strcmp(o.output, "-") && !freopen(o.output, "w", stdout)) {
 		__pr_log("", "%s: %s", o.output, strerror(errno));
 		return 1;
 	}
