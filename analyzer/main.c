@@ -60,6 +60,7 @@ struct command {
 	const char *args;		/* after "COMMAND [OPTIONS]"; NULL: "[TRACE...]" */
 	const char *examples;		/* lines "perfshim-analyze ..." */
 	const char *more;		/* a paragraph after the options, or NULL */
+	const char *outfile;		/* the file it writes without -o (NULL: stdout) */
 };
 
 /* dump's line format: in `dump --help` and the global help (tests/run/51-dump-format.sh) */
@@ -153,35 +154,37 @@ static const struct command commands[] = {
 	  "The page needs no network. It writes its own format (no --format).\n" },
 	{ "pprof", report_pprof, 0, 0, "a gzipped pprof profile (profile.proto)",
 	  "pprof profile: go tool pprof, Pyroscope, Parca",
-	  "", "[-o FILE] [TRACE]",
+	  "", "[TRACE]",
 	  "perfshim-analyze pprof -o app.pb.gz app.bin\n"
 	  "go tool pprof -top -sample_index=alloc_space app.pb.gz\n",
-	  "Writes FILE (default perfshim.pb.gz; - for stdout), a gzipped profile.proto with the\n"
-	  "sample types calls, wall (self time per call path), alloc_objects, alloc_space,\n"
-	  "inuse_objects and inuse_space (blocks live at the end), locations with function,\n"
-	  "file and line, and one mapping per module with its build-id. What the trace lacks\n"
-	  "is in the profile's comments (go tool pprof -comments). One trace at a time.\n" },
+	  "A gzipped profile.proto with the sample types calls, wall (self time per call\n"
+	  "path), alloc_objects, alloc_space, inuse_objects and inuse_space (blocks live at\n"
+	  "the end); locations with function, file and line; one mapping per module with its\n"
+	  "build-id. What the trace lacks is in the profile's comments (go tool pprof\n"
+	  "-comments). One trace at a time.\n",
+	  "perfshim.pb.gz" },
 	{ "callgrind", report_callgrind, 0, 0, "a callgrind profile",
 	  "callgrind profile: kcachegrind, callgrind_annotate",
-	  "", "[-o FILE] [TRACE]",
+	  "", "[TRACE]",
 	  "perfshim-analyze callgrind app.bin\n"
 	  "callgrind_annotate --inclusive=yes callgrind.out.perfshim\n",
-	  "Writes FILE (default callgrind.out.perfshim; - for stdout) in the callgrind format:\n"
-	  "per function its self cost and per call edge the calls and inclusive cost, for the\n"
+	  "Per function its self cost and per call edge the calls and inclusive cost, for the\n"
 	  "events ns (time), allocs and bytes (allocations made while the function ran, or by\n"
 	  "the stack's innermost function when no calls were recorded). A recursive call\n"
 	  "nested in an activation of the same function adds calls but no inclusive cost, so\n"
 	  "inclusive totals are those of `functions`. What the trace lacks is in desc: lines.\n"
-	  "One trace at a time.\n" },
+	  "One trace at a time.\n",
+	  "callgrind.out.perfshim" },
 	{ "massif", report_massif, 0, 0, "a massif profile",
 	  "massif profile: ms_print, massif-visualizer",
-	  "threshold-massif time-unit", "[-o FILE] [TRACE]",
+	  "threshold-massif time-unit", "[TRACE]",
 	  "perfshim-analyze massif app.bin\n"
 	  "ms_print massif.out.perfshim\n",
-	  "Writes FILE (default massif.out.perfshim; - for stdout) in massif's out-file format:\n"
-	  "the live heap in about 50 snapshots, every tenth and the peak with the tree of\n"
-	  "allocation stacks holding it. What the trace lacks is in desc: lines.\n"
-	  "One trace at a time.\n" },
+	  "The live heap in about 50 snapshots, every tenth and the peak with the tree of\n"
+	  "allocation stacks holding it, one node per code address. What the trace lacks is\n"
+	  "in desc: lines.\n"
+	  "One trace at a time.\n",
+	  "massif.out.perfshim" },
 	{ "dump", report_dump, 1, F_TEXT, "text", "every event, one line each (see below)",
 	  "merged thread", NULL,
 	  "perfshim-analyze dump --merged app.bin | less\n",
@@ -300,8 +303,17 @@ static void command_help(const struct command *c, FILE *f)
 		p += strspn(p, " ");
 	}
 	fprintf(f, "\nCommon options:\n");
-	for (i = 0; i < NELEM(common_docs); i++)
-		opt_line(f, &common_docs[i]);
+	for (i = 0; i < NELEM(common_docs); i++) {
+		char text[128];
+		struct opt_doc d = common_docs[i];
+
+		if (c->outfile && !strcmp(d.spelling, "-o, --output")) {
+			snprintf(text, sizeof(text), "write to FILE (default %s; - is stdout)",
+				 c->outfile);
+			d.text = text;
+		}
+		opt_line(f, &d);
+	}
 	if (c->more)
 		fprintf(f, "\n%s", c->more);
 	fprintf(f, "\nWithout a TRACE, the newest perfshim.*.bin (or .bin.zst) of the working "
