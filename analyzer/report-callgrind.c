@@ -300,7 +300,8 @@ static void to_fns(struct cg *c, struct symbols *sym)
 		e->callee = map[e->callee] != UINT32_MAX ? map[e->callee]
 			    : (map[e->callee] = func_fn(c, sym, e->callee));
 	}
-	qsort(c->edges, c->nedges, sizeof(*c->edges), cmp_edge);
+	if (c->nedges)			/* none: edges is NULL, which qsort may not get */
+		qsort(c->edges, c->nedges, sizeof(*c->edges), cmp_edge);
 	for (i = 0, n = 0; i < c->nedges; i++) {	/* merge edges that now have one name */
 		if (n && c->edges[n - 1].caller == c->edges[i].caller &&
 		    c->edges[n - 1].callee == c->edges[i].callee) {
