@@ -12,7 +12,8 @@
  * Call samples come from the ENTRY/EXIT call tree (report-hot.c's hot_collect), one per call
  * path; their locations are the functions' entry addresses. Allocation samples come from
  * the heap replay (replay.c), one per recorded stack; their locations are the frames' return
- * addresses. A sample of one kind has zeros in the other kind's values. Locations carry the
+ * addresses. A sample of one kind has zeros in the other kind's values; call samples have
+ * their thread's labels (tid, and thread: its name). Locations carry the
  * function, file and line (export_where) and their module's mapping with its build-id, and
  * the mappings say functions and lines are known, so pprof does not symbolize again.
  * What the trace lacks (notes.c) goes into the profile's comments.
@@ -221,13 +222,30 @@ static uint32_t frame_location(struct pprof *p, const struct trace_frame *f)
 	return pl->id;
 }
 
+/* a Sample: its locations (leaf first), values, and with @th its thread's labels */
 static void put_sample(struct pprof *p, const uint64_t *locs, size_t nlocs,
-		       const uint64_t *values)
+		       const uint64_t *values, const struct trace_thread *th)
 {
-	struct pbuf m = { 0 };
+	struct pbuf m = { 0 }, l = { 0 };
 
 	pb_packed(&m, 1, locs, nlocs);
 	pb_packed(&m, 2, values, NVALUES);
+	if (th) {
+		/* tid: a number label; thread: its name, when it has one */
+		pb_uint(&l, 1, str_id(p, "tid"));
+		pb_uint(&l, 3, th->tid);
+		pb_bytes(&m, 3, l.p, l.n);
+		pb_free(&l);
+		if (th->name[0]) {
+			char name[sizeof(th->name) + 1];
+
+			snprintf(name, sizeof(name), "%s", th->name);
+			pb_uint(&l, 1, str_id(p, "thread"));
+			pb_uint(&l, 2, str_id(p, name));
+			pb_bytes(&m, 3, l.p, l.n);
+			pb_free(&l);
+		}
+	}
 	pb_bytes(&p->samples, P_SAMPLE, m.p, m.n);
 	pb_free(&m);
 	p->nsamples++;
@@ -265,8 +283,11 @@ static uint32_t fold_step(struct pprof *p, struct pnode **nodes, uint32_t *n, ui
 	return (*n)++;
 }
 
-/* call_samples - one sample per call path of @h with calls: [calls, self ns, 0, 0, 0, 0] */
-static void call_samples(struct pprof *p, const struct hot *h)
+/*
+ * call_samples - one sample per call path of @h (the calls of thread @th) with calls:
+ * [calls, self ns, 0, 0, 0, 0], labelled with the thread.
+ */
+static void call_samples(struct pprof *p, const struct hot *h, const struct trace_thread *th)
 {
 	uint32_t n = 1, cap = 256, i, k, *map, nl;
 	struct pnode *nodes = xcalloc(cap, sizeof(*nodes));
@@ -293,7 +314,7 @@ static void call_samples(struct pprof *p, const struct hot *h)
 			locs[nl++] = func_location(p, nodes[k].func);
 		values[0] = nodes[i].calls;
 		values[1] = nodes[i].self_ns;
-		put_sample(p, locs, nl, values);
+		put_sample(p, locs, nl, values, th);
 	}
 	free(locs);
 	free(map);
@@ -330,7 +351,7 @@ static void alloc_samples(struct pprof *p, const struct replay *r)
 		values[3] = a->bytes;
 		values[4] = a->live_blocks;
 		values[5] = a->live_bytes;
-		put_sample(p, locs, nl, values);
+		put_sample(p, locs, nl, values, NULL);
 	}
 	free(locs);
 }
@@ -454,13 +475,14 @@ int report_pprof(struct trace *t, const struct opts *o)
 	struct pprof p = { .t = t, .nstrs = 0 };
 	struct strv notes = { 0 };
 	struct replay r = { 0 };
-	struct hot h = { 0 };
 	struct pbuf out = { 0 };
 	struct opts wo = *o;
 	int ret = -1;
+	uint32_t i;
 	FILE *f;
 
-	if (hot_collect(t, -1, HOT_TREE, &h) < 0 || export_replay(t, -1, &r) < 0)
+	/* modules complete first: the calls are walked a thread at a time (their labels) */
+	if (trace_info(t) < 0 || export_replay(t, -1, &r) < 0)
 		goto out;
 	p.sym = replay_symbols(t, o);
 	if (!p.sym)
@@ -472,7 +494,16 @@ int report_pprof(struct trace *t, const struct opts *o)
 	p.strs[p.nstrs] = xstrdup("");
 	p.str_next[p.nstrs++] = 0;
 	mappings(&p);
-	call_samples(&p, &h);
+	for (i = 0; i < t->nthreads; i++) {
+		struct hot h = { 0 };
+		int rc = hot_collect(t, (int)i, HOT_TREE, &h);
+
+		if (!rc)
+			call_samples(&p, &h, &t->threads[i]);
+		hot_free(&h);
+		if (rc < 0)
+			goto out;
+	}
 	alloc_samples(&p, &r);
 	export_notes(t, &notes, false, true);
 	if (p.folded)
@@ -505,6 +536,5 @@ out:
 	pb_free(&out);
 	pprof_free(&p);
 	replay_free(&r);
-	hot_free(&h);
 	return ret;
 }

@@ -44,6 +44,20 @@ for v in "" O2/; do
 	assert_eq 465 "$(top "$TMP/perfshim.pb.gz" calls count | awk '$1 == "fib" { print $2 }')" "${v}fib: calls of fib"
 done
 
+# 17 threads: each thread's call samples carry its tid label; the sums stay functions'
+prog="$S/threads-calls"
+[ -x "$prog" ] || fail "$prog is missing (make samples)"
+traced "$TMP/h" "$prog"
+assert_eq 0 "$(cat "$TMP/h.rc")" "threads-calls: exit status"
+"$ANALYZE" pprof -o "$TMP/h.pb.gz" "$TMP/h" || fail "pprof exited $?"
+json functions "$TMP/h" >"$TMP/f.json"
+assert_eq "$(jq -r '.functions[] | "\(.name) \(.calls)"' "$TMP/f.json" | LC_ALL=C sort)" \
+	"$(top "$TMP/h.pb.gz" calls count | cut -d' ' -f1,2)" "threads-calls: pprof calls = functions' calls"
+gopprof -tags -sample_index=calls "$TMP/h.pb.gz" >"$TMP/tags"
+assert_eq 17 "$(sed -n '/^ tid: /,/^$/p' "$TMP/tags" | grep -c '): [0-9][0-9]*$')" "threads-calls: tid labels"
+# each worker thread: thread_main, 1000 work, 3000 leaf: 4001 calls (the main thread 21)
+assert_eq 16 "$(sed -n '/^ tid: /,/^$/p' "$TMP/tags" | grep -c '^ *4001.0 ')" "threads-calls: calls per worker tid"
+
 # leaky: 7 x 1000 B leaked from leak_here, 15 allocations of 7977 B in all (samples/leaky.c)
 for v in "" O2/ plain/; do
 	prog="$S/${v}leaky"
