@@ -40,9 +40,17 @@ struct cg_edge {
 /* A function as callgrind shows it: name and file (equal ones are merged). */
 struct cg_fn {
 	const char *name, *file;
+	const char *module;		/* path of its module ("ob="), or NULL */
 	unsigned line;
 	uint64_t self[NEV];
 	bool named;			/* its "(id) name" was written */
+};
+
+/* compressed names of one kind: "fl=(1) name" the first time, "fl=(1)" after */
+struct names {
+	struct xmap ids;		/* hash of a name -> its id */
+	const char **v;
+	uint32_t n;
 };
 
 struct cg_site {			/* allocations outside every recorded call, per stack */
@@ -69,9 +77,7 @@ struct cg {
 	uint32_t nfns, fns_cap;
 	struct xmap fn_index;		/* hash of name and file -> chain */
 	uint32_t *fn_next;
-	struct xmap file_ids;		/* hash of a file name -> its "fl" id */
-	const char **files;
-	uint32_t nfiles;
+	struct names files, objs;	/* "fl" and "ob" ids (two name spaces) */
 	uint64_t total[NEV];
 };
 
@@ -212,7 +218,8 @@ static bool same(const char *a, const char *b)
 }
 
 /* fn_id - the callgrind function (@name, @file), added when new */
-static uint32_t fn_id(struct cg *c, const char *name, const char *file, unsigned line)
+static uint32_t fn_id(struct cg *c, const char *name, const char *file, unsigned line,
+		      const char *module)
 {
 	uint64_t h = hash_str(hash_str(0xcbf29ce484222325ULL, name) ^ 0xff, file);
 	struct xmap_val *v;
@@ -224,6 +231,8 @@ static uint32_t fn_id(struct cg *c, const char *name, const char *file, unsigned
 		if (same(c->fns[i - 1].name, name) && same(c->fns[i - 1].file, file)) {
 			if (!c->fns[i - 1].line)
 				c->fns[i - 1].line = line;
+			if (!c->fns[i - 1].module)
+				c->fns[i - 1].module = module;
 			return i - 1;
 		}
 	if (c->nfns == c->fns_cap) {
@@ -231,7 +240,8 @@ static uint32_t fn_id(struct cg *c, const char *name, const char *file, unsigned
 		c->fns = xrealloc(c->fns, c->fns_cap * sizeof(*c->fns));
 		c->fn_next = xrealloc(c->fn_next, c->fns_cap * sizeof(*c->fn_next));
 	}
-	c->fns[c->nfns] = (struct cg_fn){ .name = name, .file = file, .line = line };
+	c->fns[c->nfns] = (struct cg_fn){ .name = name, .file = file, .line = line,
+					  .module = module };
 	c->fn_next[c->nfns] = created ? 0 : v->w;
 	v->w = ++c->nfns;
 	return c->nfns - 1;
@@ -243,9 +253,10 @@ static uint32_t func_fn(struct cg *c, struct symbols *sym, uint32_t func)
 	struct where w;
 
 	if (func == CG_ROOT)
-		return fn_id(c, "[root]", NULL, 0);
+		return fn_id(c, "[root]", NULL, 0, NULL);
 	export_where(sym, NULL, func, &w);
-	return fn_id(c, w.line[w.n - 1].name, w.line[w.n - 1].file, w.line[w.n - 1].line);
+	return fn_id(c, w.line[w.n - 1].name, w.line[w.n - 1].file, w.line[w.n - 1].line,
+		     w.module);
 }
 
 static int cmp_edge(const void *a, const void *b)
@@ -283,10 +294,10 @@ static void to_fns(struct cg *c, struct symbols *sym)
 		if (s->stack)
 			st = trace_stack_get(c->t, s->stack);
 		if (!st.nframes) {
-			id = fn_id(c, "[no stack]", NULL, 0);
+			id = fn_id(c, "[no stack]", NULL, 0, NULL);
 		} else {
 			export_where(sym, &st.frames[0], 0, &w);
-			id = fn_id(c, w.line[0].name, w.line[0].file, 0);
+			id = fn_id(c, w.line[0].name, w.line[0].file, 0, w.module);
 		}
 		c->fns[id].self[E_ALLOCS] += s->allocs;
 		c->fns[id].self[E_BYTES] += s->bytes;
@@ -327,31 +338,32 @@ static void put_name(FILE *f, const char *s)
 	fputs(export_flat(s, NULL, buf, sizeof(buf)), f);
 }
 
-/* "fl=(id) name" the first time, "fl=(id)" after; @key "fl", "cfl", "fn" or "cfn" */
-static void put_file(struct cg *c, FILE *f, const char *key, const char *file)
+/* "KEY=(id) name" the first time a name of @ns is written, "KEY=(id)" after; NULL: ??? */
+static void put_id(struct names *ns, FILE *f, const char *key, const char *name)
 {
-	const char *name = file ? file : "???";
-	uint64_t h = hash_str(0xcbf29ce484222325ULL, name);
+	uint64_t h;
 	struct xmap_val *v;
 	uint32_t i;
 	bool created;
 
-	v = xmap_put(&c->file_ids, h ? h : 1, &created);
-	if (!created && !strcmp(c->files[v->w - 1], name)) {
+	name = name ? name : "???";
+	h = hash_str(0xcbf29ce484222325ULL, name);
+	v = xmap_put(&ns->ids, h ? h : 1, &created);
+	if (!created && !strcmp(ns->v[v->w - 1], name)) {
 		fprintf(f, "%s=(%u)\n", key, v->w);
 		return;
 	}
-	for (i = 0; !created && i < c->nfiles; i++) {	/* another name of that hash */
-		if (!strcmp(c->files[i], name)) {
+	for (i = 0; !created && i < ns->n; i++) {	/* another name of that hash */
+		if (!strcmp(ns->v[i], name)) {
 			fprintf(f, "%s=(%u)\n", key, i + 1);
 			return;
 		}
 	}
-	c->files = xrealloc(c->files, (c->nfiles + 1) * sizeof(*c->files));
-	c->files[c->nfiles++] = name;
+	ns->v = xrealloc(ns->v, (ns->n + 1) * sizeof(*ns->v));
+	ns->v[ns->n++] = name;
 	if (created)
-		v->w = c->nfiles;
-	fprintf(f, "%s=(%u) ", key, c->nfiles);
+		v->w = ns->n;
+	fprintf(f, "%s=(%u) ", key, ns->n);
 	put_name(f, name);
 	fputc('\n', f);
 }
@@ -396,14 +408,16 @@ static void write_profile(struct cg *c, FILE *f, const struct strv *notes)
 		struct cg_fn *fn = &c->fns[i];
 
 		fputc('\n', f);
-		put_file(c, f, "fl", fn->file);
+		put_id(&c->objs, f, "ob", fn->module);
+		put_id(&c->files, f, "fl", fn->file);
 		put_fn(c, f, "fn", i);
 		fprintf(f, "%u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", fn->line, fn->self[E_NS],
 			fn->self[E_ALLOCS], fn->self[E_BYTES]);
 		for (; e < c->nedges && c->edges[e].caller == i; e++) {
 			const struct cg_edge *ce = &c->edges[e];
 
-			put_file(c, f, "cfl", c->fns[ce->callee].file);
+			put_id(&c->objs, f, "cob", c->fns[ce->callee].module);
+			put_id(&c->files, f, "cfl", c->fns[ce->callee].file);
 			put_fn(c, f, "cfn", ce->callee);
 			fprintf(f, "calls=%" PRIu64 " %u\n", ce->calls, c->fns[ce->callee].line);
 			fprintf(f, "%u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", fn->line,
@@ -429,11 +443,13 @@ static void cg_free(struct cg *c)
 	free(c->sites);
 	free(c->fns);
 	free(c->fn_next);
-	free(c->files);
+	free(c->files.v);
+	free(c->objs.v);
 	xmap_free(&c->edge_index);
 	xmap_free(&c->site_index);
 	xmap_free(&c->fn_index);
-	xmap_free(&c->file_ids);
+	xmap_free(&c->files.ids);
+	xmap_free(&c->objs.ids);
 }
 
 /*

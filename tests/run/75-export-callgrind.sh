@@ -3,31 +3,34 @@
 # what it prints is exactly perfshim's own numbers: per function the self time (exclusive)
 # and the inclusive total of `functions` (recursion counted once), per call edge the calls of
 # `callgraph --function`, and the allocations and bytes of `memory` as the second and third
-# events, for calls, fib (recursion) and leaky, instrumented (-O0, -O2) and plain.
+# events, for calls, fib (recursion) and leaky, instrumented (-O0, -O2) and plain; each
+# function in its object (ob=, the module's path).
 . "$(dirname "$0")/lib.sh"
 need_jq
 command -v callgrind_annotate >/dev/null ||
 	fail "callgrind_annotate is missing (misc/install-deps.sh installs valgrind)"
 
 # table FILE [OPTIONS]: "function ns allocs bytes" per function, from callgrind_annotate's
-# function table (percentages and thousands separators taken out), sorted by name
+# function table (percentages, thousands separators and the [object] taken out), by name
 table() {
 	local file=$1; shift
 	(cd "$TMP" && callgrind_annotate --auto=no --threshold=100 "$@" "$file") >"$TMP/ann" ||
 		fail "callgrind_annotate $* $file exited $?"
 	awk 'f && NF { print } /file:function/ { f = 1 }' "$TMP/ann" | grep -v '^-*$' |
 		sed 's/( *[0-9.]*%)//g; s/,//g' |
-		awk '{ n = $4; for (i = 5; i <= NF; i++) n = n " " $i; sub(/^[^:]*:/, "", n); print n, $1, $2, $3 }' |
+		awk '{ n = $4; for (i = 5; i <= NF; i++) n = n " " $i; sub(/^[^:]*:/, "", n)
+		       sub(/ \[[^]]*\]$/, "", n); print n, $1, $2, $3 }' |
 		LC_ALL=C sort
 }
 # callers FILE: "callee caller calls" per call edge, from --tree=caller
+# ("< file:caller (Nx) [object]" lines above "*  file:callee [object]")
 callers() {
 	(cd "$TMP" && callgrind_annotate --auto=no --threshold=100 --tree=caller "$1") >"$TMP/tree" ||
 		fail "callgrind_annotate --tree=caller exited $?"
 	sed 's/( *[0-9.]*%)//g; s/,//g' "$TMP/tree" | awk '
 		/ < / { sub(/.* < [^:]*:/, ""); c = $0; sub(/ \([0-9]+x\).*/, "", c);
 			n = $0; sub(/.*\(/, "", n); sub(/x\).*/, "", n); l[++k] = c " " n; next }
-		/ \* / { sub(/.* \*  [^:]*:/, ""); for (i = 1; i <= k; i++) print $0, l[i]; k = 0; next }
+		/ \* / { sub(/.* \*  [^:]*:/, ""); sub(/ \[[^]]*\]$/, ""); for (i = 1; i <= k; i++) print $0, l[i]; k = 0; next }
 		{ k = 0 }' | LC_ALL=C sort
 }
 
@@ -55,6 +58,8 @@ for v in "" O2/; do
 		assert_eq "$(cat "$TMP/edges")" "$(callers "$TMP/callgrind.out.perfshim")" \
 			"${v}$p: calls per edge = callgraph's"
 	done
+	grep -q "^samples/$p.c:main \[$prog\]\$" <(sed 's/([0-9. ]*%)//g; s/,//g' "$TMP/ann" | awk '{ print $4, $5 }') ||
+		{ cat "$TMP/ann"; fail "${v}$p: main is not in its object $prog"; }
 	# fib(12): 465 calls, main -> fib once, fib -> fib 464 times
 	assert_eq "fib fib 464" "$(callers "$TMP/callgrind.out.perfshim" | grep '^fib fib ')" "${v}fib: recursive edge"
 done
