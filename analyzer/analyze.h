@@ -372,7 +372,9 @@ struct opts {
 	const char *suppressions;	/* leaks --suppressions FILE */
 	int no_suppress;		/* leaks --no-suppress */
 	const char *from, *to;		/* diff marks */
-	double threshold;		/* diff --threshold PCT */
+	double threshold;		/* diff, massif --threshold PCT */
+	int threshold_set;		/* --threshold given */
+	const char *time_unit;		/* massif --time-unit: "ms" or "B"; NULL = ms */
 	int nbase;			/* diff --base/--new: traces[0..nbase) are BASE, 0 = not */
 	double alpha;			/* diff --alpha, 0 = 0.05 (docs/compare.md) */
 	const char *metric;		/* flamegraph --metric */
@@ -409,6 +411,10 @@ int report_timeline(struct trace *t, const struct opts *o);
 int report_flamegraph(struct trace *t, const struct opts *o);
 int report_chrome(struct trace *t, const struct opts *o);
 int report_html(struct trace *t, const struct opts *o);
+/* pprof, callgrind and massif files (report-pprof.c, report-callgrind.c, report-massif.c) */
+int report_pprof(struct trace *t, const struct opts *o);
+int report_callgrind(struct trace *t, const struct opts *o);
+int report_massif(struct trace *t, const struct opts *o);
 
 /* ---- hot functions (report-hot.c; summary uses them too) ---- */
 

@@ -521,3 +521,59 @@ int export_close(FILE *f, const struct opts *o)
 	}
 	return 0;
 }
+
+/* ---- where a location is ---- */
+
+/*
+ * export_where - name, file:line and inlined frames of a stack frame @f (or of function @func
+ * when @f is NULL), for the exports that carry source positions (pprof, callgrind, massif).
+ * Today the symbolizer gives one line per address (the DWARF line table: sym_info.file and
+ * .line) and no inlined frames, so @w holds one line; a symbolizer that knows the inline
+ * chain fills w->line[0..n-1] here, innermost first, and every export follows.
+ */
+void export_where(struct symbols *sym, const struct trace_frame *f, uint32_t func,
+		  struct where *w)
+{
+	struct sym_info si;
+	const char *name;
+
+	memset(w, 0, sizeof(*w));
+	if (f) {
+		sym_resolve_frame(sym, f, &si);
+		name = sym_frame_name(sym, f);
+	} else {
+		sym_resolve_func(sym, func, &si);
+		name = sym_func_name(sym, func);
+	}
+	w->module = si.module;
+	w->module_id = si.module_id;
+	w->module_off = si.module_off;
+	w->line[0] = (struct where_line){ name, si.file, si.line };
+	w->n = 1;
+}
+
+/*
+ * export_output - where an export with a default file name goes: o->output ("-" is stdout;
+ * main.c has already pointed stdout at it), else a new file @def in the working directory.
+ * Return: the stream, or NULL after one error line.
+ */
+FILE *export_output(const struct opts *o, const char *def)
+{
+	struct opts one = *o;
+
+	if (!one.output)
+		one.output = def;
+	return export_open(&one);
+}
+
+/* export_flat - @s on one line: controls, and the bytes of @bad, become '?' (in @buf). */
+const char *export_flat(const char *s, const char *bad, char *buf, size_t len)
+{
+	size_t i;
+
+	snprintf(buf, len, "%s", s ? s : "");
+	for (i = 0; buf[i]; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f || (bad && strchr(bad, buf[i])))
+			buf[i] = '?';
+	return buf;
+}

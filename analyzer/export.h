@@ -161,6 +161,56 @@ void strv_free(struct strv *sv);
  */
 bool export_notes(struct trace *t, struct strv *sv, bool path, bool leaks);
 
+/*
+ * ---- where a location is (export.c): the one place pprof, callgrind and massif ask the
+ * symbolizer for names, source lines and inlined frames ----
+ */
+#define WHERE_MAX 16			/* lines per location: inlined frames + the function */
+struct where_line {
+	const char *name;		/* function name, or "module+0xOFF" / "0xADDR" */
+	const char *file;		/* source file, or NULL */
+	unsigned line;			/* 0 if unknown */
+};
+struct where {
+	const char *module;		/* module path as recorded, or NULL */
+	const char *module_id;		/* its build-id in hex, or NULL */
+	uint64_t module_off;
+	struct where_line line[WHERE_MAX];	/* innermost (inlined callee) first; the last
+						 * is the function that holds the code */
+	unsigned n;			/* >= 1 */
+};
+/*
+ * export_where - @w for stack frame @f, or (when @f is NULL) for function @func of the
+ * trace. Strings are owned by @sym.
+ */
+void export_where(struct symbols *sym, const struct trace_frame *f, uint32_t func,
+		  struct where *w);
+
+/*
+ * export_output - the file an export writes: o->output, else @def (its default name).
+ * Return: the stream (export_close it), or NULL after one error line.
+ */
+FILE *export_output(const struct opts *o, const char *def);
+/* export_flat - @s on one line: control characters and the bytes of @bad as ?, in @buf */
+const char *export_flat(const char *s, const char *bad, char *buf, size_t len);
+
+/* ---- protocol buffers, written by hand, and gzip (pbuf.c): what pprof reads ---- */
+struct pbuf {
+	uint8_t *p;
+	size_t n, cap;
+};
+void pb_varint(struct pbuf *b, uint64_t v);
+/* pb_uint - field @field = @v (varint); proto3 leaves zero out, so 0 writes nothing */
+void pb_uint(struct pbuf *b, unsigned field, uint64_t v);
+/* pb_bytes - field @field, length-delimited: @len bytes of @data (a string or a message) */
+void pb_bytes(struct pbuf *b, unsigned field, const void *data, size_t len);
+/* pb_packed - repeated varint field @field, packed; nothing when @n is 0 */
+void pb_packed(struct pbuf *b, unsigned field, const uint64_t *v, size_t n);
+void pb_raw(struct pbuf *b, const void *data, size_t len);	/* encoded fields */
+void pb_free(struct pbuf *b);
+/* pb_gzip - @b gzip-compressed onto @f. Return: 0, or -1 (zlib failed; not reported) */
+int pb_gzip(const struct pbuf *b, FILE *f);
+
 /* ---- escaping and output (export.c) ---- */
 void fput_xml(const char *s, FILE *f);	/* &<>"' escaped, bad UTF-8 and controls replaced */
 void fput_json(const char *s, FILE *f);	/* a quoted JSON string */

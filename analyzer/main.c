@@ -34,6 +34,9 @@ int report_timeline(struct trace *t, const struct opts *o) __attribute__((weak))
 int report_marks(struct trace *t, const struct opts *o) __attribute__((weak));
 int report_memory(struct trace *t, const struct opts *o) __attribute__((weak));
 int report_leaks(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_pprof(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_callgrind(struct trace *t, const struct opts *o) __attribute__((weak));
+int report_massif(struct trace *t, const struct opts *o) __attribute__((weak));
 
 /* --format values a command takes (the table in README.md and the man page) */
 #define F_TEXT (1U << FMT_TEXT)
@@ -58,6 +61,7 @@ struct command {
 	const char *args;		/* after "COMMAND [OPTIONS]"; NULL: "[TRACE...]" */
 	const char *examples;		/* lines "perfshim-analyze ..." */
 	const char *more;		/* a paragraph after the options, or NULL */
+	const char *outfile;		/* the file it writes without -o (NULL: stdout) */
 };
 
 /* dump's line format: in `dump --help` and the global help (tests/run/51-dump-format.sh) */
@@ -158,6 +162,39 @@ static const struct command commands[] = {
 	  "growth, high-memory, blocking (with off-CPU data), tiny-hot, deep-recursion. Each\n"
 	  "finding gives its numbers, its stack and the change to make. `summary` lists the\n"
 	  "first 5 findings too.\n" },
+	{ "pprof", report_pprof, 0, 0, "a gzipped pprof profile (profile.proto)",
+	  "pprof profile: go tool pprof, Pyroscope, Parca",
+	  "", "[TRACE]",
+	  "perfshim-analyze pprof -o app.pb.gz app.bin\n"
+	  "go tool pprof -top -sample_index=alloc_space app.pb.gz\n",
+	  "A gzipped profile.proto with the sample types calls, wall (self time per call\n"
+	  "path), alloc_objects, alloc_space, inuse_objects and inuse_space (blocks live at\n"
+	  "the end); locations with function, file and line; one mapping per module with its\n"
+	  "build-id. What the trace lacks is in the profile's comments (go tool pprof\n"
+	  "-comments). One trace at a time.\n",
+	  "perfshim.pb.gz" },
+	{ "callgrind", report_callgrind, 0, 0, "a callgrind profile",
+	  "callgrind profile: kcachegrind, callgrind_annotate",
+	  "", "[TRACE]",
+	  "perfshim-analyze callgrind app.bin\n"
+	  "callgrind_annotate --inclusive=yes callgrind.out.perfshim\n",
+	  "Per function its self cost and per call edge the calls and inclusive cost, for the\n"
+	  "events ns (time), allocs and bytes (allocations made while the function ran, or by\n"
+	  "the stack's innermost function when no calls were recorded). A recursive call\n"
+	  "nested in an activation of the same function adds calls but no inclusive cost, so\n"
+	  "inclusive totals are those of `functions`. What the trace lacks is in desc: lines.\n"
+	  "One trace at a time.\n",
+	  "callgrind.out.perfshim" },
+	{ "massif", report_massif, 0, 0, "a massif profile",
+	  "massif profile: ms_print, massif-visualizer",
+	  "threshold-massif time-unit", "[TRACE]",
+	  "perfshim-analyze massif app.bin\n"
+	  "ms_print massif.out.perfshim\n",
+	  "The live heap in about 50 snapshots, every tenth and the peak with the tree of\n"
+	  "allocation stacks holding it, one node per code address. What the trace lacks is\n"
+	  "in desc: lines.\n"
+	  "One trace at a time.\n",
+	  "massif.out.perfshim" },
 	{ "dump", report_dump, 1, F_TEXT, "text", "every event, one line each (see below)",
 	  "merged thread", NULL,
 	  "perfshim-analyze dump --merged app.bin | less\n",
@@ -208,6 +245,10 @@ static const struct opt_doc opt_docs[] = {
 	  "(default 512M; K, M, G, T)" },
 	{ "recursion-depth", "--recursion-depth", NULL, "N", "deep-recursion: activations of one "
 	  "function on a path (default 1000)" },
+	{ "threshold-massif", "--threshold", NULL, "PCT", "trees: stacks under PCT% of a snapshot "
+	  "are\n                              summed into one line (default 1)" },
+	{ "time-unit", "--time-unit", "ms B", NULL, "snapshot times: ms since the start, or B "
+	  "(bytes\n                              allocated and freed so far; default ms)" },
 };
 
 /* options every command takes, after its own in `COMMAND --help` */
@@ -276,8 +317,17 @@ static void command_help(const struct command *c, FILE *f)
 		p += strspn(p, " ");
 	}
 	fprintf(f, "\nCommon options:\n");
-	for (i = 0; i < NELEM(common_docs); i++)
-		opt_line(f, &common_docs[i]);
+	for (i = 0; i < NELEM(common_docs); i++) {
+		char text[128];
+		struct opt_doc d = common_docs[i];
+
+		if (c->outfile && !strcmp(d.spelling, "-o, --output")) {
+			snprintf(text, sizeof(text), "write to FILE (default %s; - is stdout)",
+				 c->outfile);
+			d.text = text;
+		}
+		opt_line(f, &d);
+	}
 	if (c->more)
 		fprintf(f, "\n%s", c->more);
 	fprintf(f, "\nWithout a TRACE, the newest perfshim.*.bin (or .bin.zst) of the working "
@@ -314,7 +364,8 @@ static void usage(FILE *f)
 		"  --format=text|json|csv   output format (default text): text and json for summary,\n"
 		"                           callgraph, memory, leaks, diff, findings; csv too for\n"
 		"                           functions, timeline, marks; dump: text only; flamegraph,\n"
-		"                           chrome, html write their own format (no --format)\n"
+		"                           chrome, html, pprof, callgrind, massif write their own\n"
+		"                           format (no --format)\n"
 		"  --sort=COLUMN            functions: calls total self avg min max p50 p99 name\n"
 		"                           (default total); memory: the report's columns\n"
 		"  -n, --limit=N            rows to show (0 = all)\n"
@@ -327,13 +378,18 @@ static void usage(FILE *f)
 		"  --suppressions=FILE      leaks: extra suppression rules\n"
 		"  --no-suppress            leaks: no suppressions, not even the built-in ones\n"
 		"  --from=MARK --to=MARK    diff: between two marks (start, end or a label)\n"
-		"  --threshold=PCT          diff: hide changes under PCT%%\n"
+		"  --threshold=PCT          diff: hide changes under PCT%%; massif: stacks under\n"
+		"                           PCT%% of a snapshot summed into one line (default 1)\n"
+		"  --time-unit=ms|B         massif: snapshot times in ms, or in bytes allocated\n"
+		"                           and freed so far\n"
 		"  --base=LIST --new=LIST   diff: comma lists of traces, several runs a side, decided\n"
 		"                           by the statistics of perfshim compare (docs/compare.md)\n"
 		"  --alpha=A                diff --base/--new: family-wise level (default 0.05)\n"
 		"  --metric=M               flamegraph: time, alloc-bytes, alloc-count, leaked\n"
 		"  --folded                 flamegraph: folded stacks instead of SVG\n"
-		"  -o, --output=FILE        write the report to FILE (default stdout)\n"
+		"  -o, --output=FILE        write the report to FILE (default stdout; pprof,\n"
+		"                           callgrind and massif: perfshim.pb.gz,\n"
+		"                           callgrind.out.perfshim, massif.out.perfshim)\n"
 		"  --merged                 dump: all threads in one time order\n"
 		"  --high-memory=BYTES      findings: the peak heap that is high (default 512M)\n"
 		"  --recursion-depth=N      findings: deep recursion from N activations (default 1000)\n"
@@ -397,6 +453,7 @@ enum {
 	OPT_METRIC, OPT_FOLDED, OPT_COLOR, OPT_NO_COLOR, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_NO_DEMANGLE, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA, OPT_VERSION, OPT_DECOMPRESS_LIMIT,
 	OPT_HIGH_MEMORY, OPT_RECURSION_DEPTH,
+	OPT_TIME_UNIT,
 };
 
 static const struct option longopts[] = {
@@ -434,6 +491,7 @@ static const struct option longopts[] = {
 	{ "decompress-limit", required_argument, NULL, OPT_DECOMPRESS_LIMIT },
 	{ "high-memory", required_argument, NULL, OPT_HIGH_MEMORY },
 	{ "recursion-depth", required_argument, NULL, OPT_RECURSION_DEPTH },
+	{ "time-unit", required_argument, NULL, OPT_TIME_UNIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -548,7 +606,15 @@ static void parse_opt(int c, char **argv, struct opts *o, int *color, bool *help
 	case OPT_NO_SUPP: o->no_suppress = 1; break;
 	case OPT_FROM: o->from = optarg; break;
 	case OPT_TO: o->to = optarg; break;
-	case OPT_THRESHOLD: o->threshold = parse_double("threshold", optarg); break;
+	case OPT_THRESHOLD:
+		o->threshold = parse_double("threshold", optarg);
+		o->threshold_set = 1;
+		break;
+	case OPT_TIME_UNIT:
+		if (strcmp(optarg, "ms") && strcmp(optarg, "B"))
+			usage_err("--time-unit: '%s' is not ms or B", optarg);
+		o->time_unit = optarg;
+		break;
 	case OPT_METRIC: o->metric = optarg; break;
 	case OPT_FOLDED: o->folded = 1; break;
 	case 'o': o->output = optarg; break;
@@ -712,6 +778,13 @@ static void check_usage(const struct command *cmd, const struct opts *o)
 		}
 		regfree(&re);
 	}
+	if ((!strcmp(cmd->name, "pprof") || !strcmp(cmd->name, "callgrind") ||
+	     !strcmp(cmd->name, "massif")) && o->ntraces > 1)
+		usage_err("%s: one trace at a time (%d were given)", cmd->name, o->ntraces);
+	if (o->time_unit && strcmp(cmd->name, "massif"))
+		usage_err("--time-unit: only massif takes it");
+	if (o->threshold_set && !strcmp(cmd->name, "massif") && o->threshold > 100)
+		usage_err("--threshold: %g is over 100", o->threshold);
 	if (!strcmp(cmd->name, "diff") && !o->nbase) {	/* --base/--new: any number */
 		if (o->ntraces > 1 && (o->from || o->to))
 			usage_err("diff: --from/--to compare marks of one trace, %d were given",
@@ -800,7 +873,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	output_set_color(o.color);
-	if (o.output && !freopen(o.output, "w", stdout)) {
+	/* -o - is standard output (export_open says so too), not a file named "-" */
+	if (o.output && strcmp(o.output, "-") && !freopen(o.output, "w", stdout)) {
 		__pr_log("", "%s: %s", o.output, strerror(errno));
 		return 1;
 	}

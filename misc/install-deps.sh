@@ -23,6 +23,7 @@ build_pkgs=(
 	uthash-dev		# hash tables (header-only, no .pc)
 	libdw-dev libelf-dev	# symbols and DWARF lines (analyzer)
 	libzstd-dev		# .zst traces: the analyzer reads them, perfshim --compress writes them
+	zlib1g-dev		# the pprof export is gzipped (analyzer/pbuf.c)
 	zstd			# tests compress and check .zst traces with the zstd tool
 	bash-completion		# the completion test loads misc/perfshim.bash-completion as it does
 	groff-base		# the install test renders the man pages (groff -ww)
@@ -32,6 +33,9 @@ build_pkgs=(
 	time			# /usr/bin/time for the benchmark's CPU times
 	libxml2-utils		# xmllint: the html and SVG reports are well-formed XML
 	python3			# a real program with signal handlers under the shim (tests/run/16)
+	golang-go		# go tool pprof reads the pprof export (tests/run/74, 77)
+	valgrind		# callgrind_annotate and ms_print read the callgrind and massif
+				# exports (tests/run/75-77); callgrind's counts for the benchmark
 	chromium		# the browser tests drive Debian's chromium, headless
 	nodejs			# ... through playwright-core (tests/browser)
 )
@@ -40,7 +44,6 @@ bench_pkgs=(
 	heaptrack		# heap-profiling peer
 	hyperfine		# wall-clock cross-check
 	sqlite3			# an uninstrumented real program for the allocation benchmark
-	valgrind		# callgrind instruction counts where wall time is noisy
 	linux-perf		# perf record: the sampling reference of bench/accuracy.sh
 )
 

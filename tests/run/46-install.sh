@@ -105,14 +105,15 @@ bash --norc --noprofile -c ". '$TMP/comp.sh'" >"$TMP/loaded" 2>&1
 cat "$TMP/loaded"
 grep -qx 'complete -F _perfshim_analyze perfshim-analyze' "$TMP/loaded" || fail "complete -p perfshim-analyze"
 grep -qx 'complete -F _perfshim perfshim' "$TMP/loaded" || fail "complete -p perfshim"
-assert_eq "callgraph chrome" "$(comp 't perfshim-analyze c')" "commands"
-assert_eq "a.bin b.bin.zst callgraph chrome diff dump findings flamegraph functions html leaks marks memory perfshim.1.bin sub/ summary timeline" \
+assert_eq "callgraph callgrind chrome" "$(comp 't perfshim-analyze c')" "commands"
+assert_eq "a.bin b.bin.zst callgraph callgrind chrome diff dump findings flamegraph functions html leaks marks massif memory perfshim.1.bin pprof sub/ summary timeline" \
 	"$(comp 't perfshim-analyze ""')" "commands and trace files"
 assert_eq "a.bin b.bin.zst perfshim.1.bin sub/" "$(comp 't perfshim-analyze leaks ""')" "trace files after a command"
 assert_eq "--sort=" "$(comp 't perfshim-analyze functions --so')" "functions --so"
 assert_eq "p50 p99" "$(comp 't perfshim-analyze functions --sort = p')" "functions --sort=p"
 assert_eq "bytes count leaked peak temporary" "$(comp 't perfshim-analyze memory --sort = ""')" "memory --sort="
 assert_eq "alloc-bytes alloc-count leaked time" "$(comp 't perfshim-analyze flamegraph --metric = ""')" "flamegraph --metric="
+assert_eq "B ms" "$(comp 't perfshim-analyze massif --time-unit = ""')" "massif --time-unit="
 assert_eq "--filter=" "$(comp 't perfshim-analyze functions --fi')" "functions --fi"
 assert_eq "" "$(comp 't perfshim-analyze memory --fi')" "memory has no --filter"
 assert_eq "a.bin b.bin.zst c.txt perfshim.1.bin sub/" "$(comp 't perfshim-analyze functions -o ""')" "-o: any file"

@@ -173,7 +173,10 @@ marks text json csv
 dump text
 flamegraph
 chrome
-html'
+html
+pprof
+callgrind
+massif'
 while read -r cmd supported; do
 	for f in text json csv; do
 		case " $supported " in

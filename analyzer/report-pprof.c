@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `pprof` report: a gzipped profile.proto (github.com/google/pprof, proto/profile.proto),
+ * what `go tool pprof`, Pyroscope and Parca read. Six sample types in every profile:
+ *   calls/count            calls of the sample's leaf function along that call path
+ *   wall/nanoseconds       their self time (so pprof's flat is `functions`' self, and its
+ *                          cum the inclusive total, recursion counted once)
+ *   alloc_objects/count    allocations made by the sample's allocation stack
+ *   alloc_space/bytes      bytes they asked for (a realloc to a new size counts its size)
+ *   inuse_objects/count    of those, blocks still live at the end (as `leaks --no-suppress`)
+ *   inuse_space/bytes      and their bytes
+ * Call samples come from the ENTRY/EXIT call tree (report-hot.c's hot_collect), one per call
+ * path; their locations are the functions' entry addresses. Allocation samples come from
+ * the heap replay (replay.c), one per recorded stack; their locations are the frames' return
+ * addresses. A sample of one kind has zeros in the other kind's values; call samples have
+ * their thread's labels (tid, and thread: its name). Locations carry the
+ * function, file and line (export_where) and their module's mapping with its build-id, and
+ * the mappings say functions and lines are known, so pprof does not symbolize again.
+ * What the trace lacks (notes.c) goes into the profile's comments.
+ */
+#define PR_FMT "pprof"
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/export.h"
+
+#define PPROF_DEFAULT_FILE "perfshim.pb.gz"
+#define PPROF_FOLD_DEPTH FLAME_FOLD_DEPTH	/* recursion folding, as the flame graph */
+
+/* profile.proto field numbers */
+enum {
+	P_SAMPLE_TYPE = 1, P_SAMPLE, P_MAPPING, P_LOCATION, P_FUNCTION, P_STRING_TABLE,
+	P_TIME_NANOS = 9, P_DURATION_NANOS, P_COMMENT = 13, P_DEFAULT_SAMPLE_TYPE,
+};
+enum { NVALUES = 6 };
+static const char *const value_types[NVALUES][2] = {
+	{ "calls", "count" }, { "wall", "nanoseconds" }, { "alloc_objects", "count" },
+	{ "alloc_space", "bytes" }, { "inuse_objects", "count" }, { "inuse_space", "bytes" },
+};
+
+/* A call path of the (recursion-folded) call tree. */
+struct pnode {
+	uint32_t parent, func, depth;
+	uint64_t calls, self_ns;
+};
+
+/* A frame location's identity: address, module and whether it is a return address. */
+struct ploc {
+	uint64_t ip;
+	uint32_t module;
+	bool is_ra;
+	uint32_t id, next;		/* location id; next with the same hash (0: none) */
+};
+
+struct pprof {
+	struct trace *t;
+	struct symbols *sym;
+	struct pbuf samples, mappings, locations, functions;
+	/* the string table: index 0 is "" */
+	char **strs;
+	uint32_t nstrs, strs_cap;
+	uint32_t *str_next;		/* chain of strings with the same hash */
+	struct xmap str_index;		/* hash -> first string + 1 */
+	struct xmap func_index;		/* (name << 32 | file) + 1 -> function id */
+	uint32_t nfunctions;
+	struct xmap loc_index;		/* func + 1 | 1 << 63 -> location id; hash -> ploc + 1 */
+	struct ploc *plocs;
+	uint32_t nplocs, plocs_cap;
+	uint32_t nlocations;
+	uint32_t *mapping_of;		/* module index -> mapping id */
+	uint32_t no_stack, truncated;	/* pseudo locations, 0 until made */
+	bool inline_frames;
+	uint64_t folded, nsamples;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h ? h : 1;
+}
+
+/* str_id - the string table index of @s (added when new); NULL is "" */
+static uint32_t str_id(struct pprof *p, const char *s)
+{
+	struct xmap_val *v;
+	uint64_t h;
+	uint32_t i;
+	bool created;
+
+	if (!s || !*s)
+		return 0;
+	h = str_hash(s);
+	v = xmap_put(&p->str_index, h, &created);
+	for (i = created ? 0 : v->w; i; i = p->str_next[i - 1])
+		if (!strcmp(p->strs[i - 1], s))
+			return i - 1;
+	if (p->nstrs == p->strs_cap) {
+		p->strs_cap = p->strs_cap ? p->strs_cap * 2 : 256;
+		p->strs = xrealloc(p->strs, p->strs_cap * sizeof(*p->strs));
+		p->str_next = xrealloc(p->str_next, p->strs_cap * sizeof(*p->str_next));
+	}
+	p->strs[p->nstrs] = xstrdup(s);
+	p->str_next[p->nstrs] = created ? 0 : v->w;
+	v->w = ++p->nstrs;
+	return p->nstrs - 1;
+}
+
+/* function_id - the Function of (@name, @file), written when new */
+static uint32_t function_id(struct pprof *p, const char *name, const char *file,
+			    unsigned start_line)
+{
+	uint32_t n = str_id(p, name), f = str_id(p, file);
+	struct xmap_val *v;
+	struct pbuf m = { 0 };
+	bool created;
+
+	v = xmap_put(&p->func_index, ((uint64_t)n << 32 | f) + 1, &created);
+	if (!created)
+		return v->w;
+	v->w = ++p->nfunctions;
+	pb_uint(&m, 1, v->w);
+	pb_uint(&m, 2, n);
+	pb_uint(&m, 3, n);		/* system_name: the name as shown (--no-demangle: raw) */
+	pb_uint(&m, 4, f);
+	pb_uint(&m, 5, start_line);
+	pb_bytes(&p->functions, P_FUNCTION, m.p, m.n);
+	pb_free(&m);
+	return v->w;
+}
+
+/* write a Location: @id, its module's mapping, @addr, and the lines of @w (innermost first) */
+static void put_location(struct pprof *p, uint32_t id, uint32_t module, uint64_t addr,
+			 const struct where *w, bool start_line)
+{
+	struct pbuf m = { 0 }, l;
+	unsigned i;
+
+	pb_uint(&m, 1, id);
+	if (module != TRACE_NO_MODULE && module < p->t->nmodules)
+		pb_uint(&m, 2, p->mapping_of[module]);
+	pb_uint(&m, 3, addr);
+	for (i = 0; i < w->n; i++) {
+		const struct where_line *wl = &w->line[i];
+		/* a function's entry line is where it starts (its definition) */
+		unsigned sl = start_line && i == w->n - 1 ? wl->line : 0;
+
+		memset(&l, 0, sizeof(l));
+		pb_uint(&l, 1, function_id(p, wl->name, wl->file, sl));
+		pb_uint(&l, 2, wl->line);
+		pb_bytes(&m, 4, l.p, l.n);
+		pb_free(&l);
+	}
+	if (w->n > 1)
+		p->inline_frames = true;
+	pb_bytes(&p->locations, P_LOCATION, m.p, m.n);
+	pb_free(&m);
+}
+
+/* func_location - the location of function @func of the trace (its entry address) */
+static uint32_t func_location(struct pprof *p, uint32_t func)
+{
+	struct xmap_val *v;
+	struct where w;
+	bool created;
+
+	v = xmap_put(&p->loc_index, ((uint64_t)func + 1) | 1ULL << 63, &created);
+	if (!created)
+		return v->w;
+	v->w = ++p->nlocations;
+	if (func < p->t->nfuncs) {
+		export_where(p->sym, NULL, func, &w);
+		put_location(p, v->w, p->t->func_module[func], p->t->funcs[func], &w, true);
+	} else {
+		w = (struct where){ .n = 1, .line[0].name = "[unknown]" };
+		put_location(p, v->w, TRACE_NO_MODULE, 0, &w, false);
+	}
+	return v->w;
+}
+
+/* pseudo_location - a location that is only a name ("[no stack]", "[truncated]") */
+static uint32_t pseudo_location(struct pprof *p, uint32_t *slot, const char *name)
+{
+	struct where w = { .n = 1, .line[0].name = name };
+
+	if (!*slot) {
+		*slot = ++p->nlocations;
+		put_location(p, *slot, TRACE_NO_MODULE, 0, &w, false);
+	}
+	return *slot;
+}
+
+/* frame_location - the location of a stack frame: one per (address, module, is_ra) */
+static uint32_t frame_location(struct pprof *p, const struct trace_frame *f)
+{
+	uint64_t h = (f->ip * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)f->module << 1) ^ f->is_ra;
+	struct xmap_val *v;
+	struct where w;
+	struct ploc *pl;
+	uint32_t i;
+	bool created;
+
+	h &= ~(1ULL << 63);		/* apart from the function locations' keys */
+	v = xmap_put(&p->loc_index, h ? h : 1, &created);
+	for (i = created ? 0 : v->w; i; i = p->plocs[i - 1].next) {
+		pl = &p->plocs[i - 1];
+		if (pl->ip == f->ip && pl->module == f->module && pl->is_ra == f->is_ra)
+			return pl->id;
+	}
+	if (p->nplocs == p->plocs_cap) {
+		p->plocs_cap = p->plocs_cap ? p->plocs_cap * 2 : 256;
+		p->plocs = xrealloc(p->plocs, p->plocs_cap * sizeof(*p->plocs));
+	}
+	pl = &p->plocs[p->nplocs];
+	*pl = (struct ploc){ f->ip, f->module, f->is_ra, ++p->nlocations, created ? 0 : v->w };
+	v->w = ++p->nplocs;
+	export_where(p->sym, f, 0, &w);
+	put_location(p, pl->id, f->module, f->ip, &w, false);
+	return pl->id;
+}
+
+/* a Sample: its locations (leaf first), values, and with @th its thread's labels */
+static void put_sample(struct pprof *p, const uint64_t *locs, size_t nlocs,
+		       const uint64_t *values, const struct trace_thread *th)
+{
+	struct pbuf m = { 0 }, l = { 0 };
+
+	pb_packed(&m, 1, locs, nlocs);
+	pb_packed(&m, 2, values, NVALUES);
+	if (th) {
+		/* tid: a number label; thread: its name, when it has one */
+		pb_uint(&l, 1, str_id(p, "tid"));
+		pb_uint(&l, 3, th->tid);
+		pb_bytes(&m, 3, l.p, l.n);
+		pb_free(&l);
+		if (th->name[0]) {
+			char name[sizeof(th->name) + 1];
+
+			snprintf(name, sizeof(name), "%s", th->name);
+			pb_uint(&l, 1, str_id(p, "thread"));
+			pb_uint(&l, 2, str_id(p, name));
+			pb_bytes(&m, 3, l.p, l.n);
+			pb_free(&l);
+		}
+	}
+	pb_bytes(&p->samples, P_SAMPLE, m.p, m.n);
+	pb_free(&m);
+	p->nsamples++;
+}
+
+/*
+ * fold_step - the path of @func below pnode @parent: a child, or below PPROF_FOLD_DEPTH
+ * frames the nearest activation of @func already on the path (flame_step's rule: a deep
+ * recursion stays as long as the functions it holds, and each value keeps its function,
+ * so flat and cum totals do not change).
+ */
+static uint32_t fold_step(struct pprof *p, struct pnode **nodes, uint32_t *n, uint32_t *cap,
+			  struct xmap *index, uint32_t parent, uint32_t func)
+{
+	struct xmap_val *v;
+	uint32_t k;
+	bool created;
+
+	if ((*nodes)[parent].depth >= PPROF_FOLD_DEPTH) {
+		for (k = parent; k; k = (*nodes)[k].parent)
+			if ((*nodes)[k].func == func) {
+				p->folded++;
+				return k;
+			}
+	}
+	v = xmap_put(index, ((uint64_t)parent << 32 | func) + 1, &created);
+	if (!created)
+		return v->w;
+	if (*n == *cap) {
+		*cap *= 2;
+		*nodes = xrealloc(*nodes, *cap * sizeof(**nodes));
+	}
+	(*nodes)[*n] = (struct pnode){ parent, func, (*nodes)[parent].depth + 1, 0, 0 };
+	v->w = *n;
+	return (*n)++;
+}
+
+/*
+ * call_samples - one sample per call path of @h (the calls of thread @th) with calls:
+ * [calls, self ns, 0, 0, 0, 0], labelled with the thread.
+ */
+static void call_samples(struct pprof *p, const struct hot *h, const struct trace_thread *th)
+{
+	uint32_t n = 1, cap = 256, i, k, *map, nl;
+	struct pnode *nodes = xcalloc(cap, sizeof(*nodes));
+	struct xmap index = { 0 };
+	uint64_t *locs = NULL, values[NVALUES] = { 0 };
+	uint32_t locs_cap = 0;
+
+	map = xcalloc(h->nnodes + 1, sizeof(*map));
+	for (i = 1; i < h->nnodes; i++) {
+		const struct hot_node *hn = &h->nodes[i];
+
+		map[i] = fold_step(p, &nodes, &n, &cap, &index, map[hn->parent], hn->func);
+		nodes[map[i]].calls += hn->calls;
+		nodes[map[i]].self_ns += hn->self_ns;
+	}
+	for (i = 1; i < n; i++) {
+		if (!nodes[i].calls && !nodes[i].self_ns)
+			continue;
+		if (nodes[i].depth > locs_cap) {
+			locs_cap = nodes[i].depth + 64;
+			locs = xrealloc(locs, locs_cap * sizeof(*locs));
+		}
+		for (k = i, nl = 0; k; k = nodes[k].parent)	/* leaf first */
+			locs[nl++] = func_location(p, nodes[k].func);
+		values[0] = nodes[i].calls;
+		values[1] = nodes[i].self_ns;
+		put_sample(p, locs, nl, values, th);
+	}
+	free(locs);
+	free(map);
+	free(nodes);
+	xmap_free(&index);
+}
+
+/* alloc_samples - one sample per allocation stack: [0, 0, allocs, bytes, live, live bytes] */
+static void alloc_samples(struct pprof *p, const struct replay *r)
+{
+	uint64_t *locs = NULL, values[NVALUES] = { 0 };
+	uint32_t id, i, cap = 0;
+
+	for (id = 0; id < r->naggs; id++) {
+		const struct replay_agg *a = &r->aggs[id];
+		struct trace_stack st = { 0 };
+		size_t nl = 0;
+
+		if (!a->allocs && !a->live_blocks)
+			continue;
+		if (id)
+			st = trace_stack_get(p->t, id);
+		if (st.nframes + 2 > cap) {
+			cap = st.nframes + 16;
+			locs = xrealloc(locs, cap * sizeof(*locs));
+		}
+		for (i = 0; i < st.nframes; i++)
+			locs[nl++] = frame_location(p, &st.frames[i]);
+		if (!st.nframes)
+			locs[nl++] = pseudo_location(p, &p->no_stack, "[no stack]");
+		else if (trace_stack_truncated(p->t, id))
+			locs[nl++] = pseudo_location(p, &p->truncated, TRACE_TRUNCATED_FRAME);
+		values[2] = a->allocs;
+		values[3] = a->bytes;
+		values[4] = a->live_blocks;
+		values[5] = a->live_bytes;
+		put_sample(p, locs, nl, values, NULL);
+	}
+	free(locs);
+}
+
+/*
+ * mappings - one Mapping per module of the trace, the program's own first (pprof takes the
+ * first mapping for the main binary): address range, path, build-id, and what is known.
+ */
+static void mappings(struct pprof *p)
+{
+	const struct trace *t = p->t;
+	uint32_t i, pass, id = 0;
+
+	p->mapping_of = xcalloc(t->nmodules + 1, sizeof(*p->mapping_of));
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < t->nmodules; i++) {
+			const struct trace_module *m = &t->modules[i];
+			bool main_exe = t->exe && m->path && !strcmp(m->path, t->exe);
+
+			if (main_exe != !pass)
+				continue;
+			p->mapping_of[i] = ++id;
+		}
+	}
+}
+
+static void put_mappings(struct pprof *p)
+{
+	const struct trace *t = p->t;
+	uint32_t id, i, k;
+
+	for (id = 1; id <= t->nmodules; id++) {
+		const struct trace_module *m = NULL;
+		struct pbuf b = { 0 };
+		char hex[2 * sizeof(m->build_id) + 1] = "";
+		uint32_t n;
+
+		for (i = 0; i < t->nmodules && !m; i++)
+			if (p->mapping_of[i] == id)
+				m = &t->modules[i];
+		if (!m)
+			continue;
+		n = m->build_id_len <= sizeof(m->build_id) ? m->build_id_len : 0;
+		for (k = 0; k < n; k++)
+			snprintf(hex + 2 * k, 3, "%02x", m->build_id[k]);
+		pb_uint(&b, 1, id);
+		pb_uint(&b, 2, m->lo);
+		pb_uint(&b, 3, m->hi);
+		pb_uint(&b, 5, str_id(p, m->path));
+		pb_uint(&b, 6, str_id(p, hex));
+		pb_uint(&b, 7, 1);	/* has_functions: names are in the profile */
+		pb_uint(&b, 8, 1);	/* has_filenames and has_line_numbers: what DWARF gave */
+		pb_uint(&b, 9, 1);
+		pb_uint(&b, 10, p->inline_frames);
+		pb_bytes(&p->mappings, P_MAPPING, b.p, b.n);
+		pb_free(&b);
+	}
+}
+
+static void pprof_free(struct pprof *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->nstrs; i++)
+		free(p->strs[i]);
+	free(p->strs);
+	free(p->str_next);
+	free(p->plocs);
+	free(p->mapping_of);
+	xmap_free(&p->str_index);
+	xmap_free(&p->func_index);
+	xmap_free(&p->loc_index);
+	pb_free(&p->samples);
+	pb_free(&p->mappings);
+	pb_free(&p->locations);
+	pb_free(&p->functions);
+}
+
+/* assemble - the Profile message: sample types, samples, mappings, ..., strings, comments */
+static void assemble(struct pprof *p, struct pbuf *out, const struct strv *notes)
+{
+	uint32_t *comments = xcalloc(notes->n + 1, sizeof(*comments)), def, ty, un;
+	struct pbuf vt;
+	unsigned i;
+
+	for (i = 0; i < NVALUES; i++) {
+		ty = str_id(p, value_types[i][0]);
+		un = str_id(p, value_types[i][1]);
+		memset(&vt, 0, sizeof(vt));
+		pb_uint(&vt, 1, ty);
+		pb_uint(&vt, 2, un);
+		pb_bytes(out, P_SAMPLE_TYPE, vt.p, vt.n);
+		pb_free(&vt);
+	}
+	for (i = 0; i < notes->n; i++)
+		comments[i] = str_id(p, notes->v[i]);
+	/* what `go tool pprof` shows without -sample_index: time, else the bytes allocated */
+	def = str_id(p, p->t->ncalls ? "wall" : "alloc_space");
+	put_mappings(p);
+	/* the repeated fields are whole messages already: append them as they are */
+	pb_raw(out, p->samples.p, p->samples.n);
+	pb_raw(out, p->mappings.p, p->mappings.n);
+	pb_raw(out, p->locations.p, p->locations.n);
+	pb_raw(out, p->functions.p, p->functions.n);
+	for (i = 0; i < p->nstrs; i++)
+		pb_bytes(out, P_STRING_TABLE, p->strs[i], strlen(p->strs[i]));
+	pb_uint(out, P_TIME_NANOS, p->t->hdr.start_real_ns);
+	pb_uint(out, P_DURATION_NANOS, p->t->duration_ns);
+	for (i = 0; i < notes->n; i++)
+		pb_uint(out, P_COMMENT, comments[i]);
+	pb_uint(out, P_DEFAULT_SAMPLE_TYPE, def);
+	free(comments);
+}
+
+/*
+ * report_pprof - `perfshim-analyze pprof [-o FILE] TRACE`: the profile of one trace, written
+ * to FILE (default perfshim.pb.gz; "-" is stdout). Return: 0, or -1 after one error line.
+ */
+int report_pprof(struct trace *t, const struct opts *o)
+{
+	struct pprof p = { .t = t, .nstrs = 0 };
+	struct strv notes = { 0 };
+	struct replay r = { 0 };
+	struct pbuf out = { 0 };
+	struct opts wo = *o;
+	int ret = -1;
+	uint32_t i;
+	FILE *f;
+
+	/* modules complete first: the calls are walked a thread at a time (their labels) */
+	if (trace_info(t) < 0 || export_replay(t, -1, &r) < 0)
+		goto out;
+	p.sym = replay_symbols(t, o);
+	if (!p.sym)
+		goto out;
+	/* the string table starts with "" (index 0: what unset string fields mean) */
+	p.strs_cap = 256;
+	p.strs = xmalloc(p.strs_cap * sizeof(*p.strs));
+	p.str_next = xmalloc(p.strs_cap * sizeof(*p.str_next));
+	p.strs[p.nstrs] = xstrdup("");
+	p.str_next[p.nstrs++] = 0;
+	mappings(&p);
+	for (i = 0; i < t->nthreads; i++) {
+		struct hot h = { 0 };
+		int rc = hot_collect(t, (int)i, HOT_TREE, &h);
+
+		if (!rc)
+			call_samples(&p, &h, &t->threads[i]);
+		hot_free(&h);
+		if (rc < 0)
+			goto out;
+	}
+	alloc_samples(&p, &r);
+	export_notes(t, &notes, false, true);
+	if (p.folded)
+		strv_add(&notes, "recursion folded: on paths deeper than %d frames, %" PRIu64
+			 " frames of functions already on the path were merged into their nearest "
+			 "activation", PPROF_FOLD_DEPTH, p.folded);
+	if (!t->ncalls)
+		strv_add(&notes, "no function calls recorded (the program was not built with "
+			 "-finstrument-functions): calls and wall are 0");
+	if (!t->nallocs && !t->nreallocs)
+		strv_add(&notes, "no allocations recorded: the alloc_ and inuse_ values are 0");
+	assemble(&p, &out, &notes);
+	wo.output = o->output ? o->output : PPROF_DEFAULT_FILE;
+	f = export_open(&wo);
+	if (!f)
+		goto out;
+	if (pb_gzip(&out, f) < 0) {
+		__pr_log("error: ", "compressing the profile failed");
+		if (f != stdout)
+			fclose(f);
+		goto out;
+	}
+	ret = export_close(f, &wo);
+	if (!ret && !o->output)
+		__pr_log("", "wrote %s (%" PRIu64 " samples): go tool pprof -top %s",
+			 wo.output, p.nsamples, wo.output);
+out:
+	sym_close(p.sym);
+	strv_free(&notes);
+	pb_free(&out);
+	pprof_free(&p);
+	replay_free(&r);
+	return ret;
+}
