@@ -57,6 +57,9 @@ DW_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdw 2>/dev/null)
 DW_LIBS := $(shell $(PKG_CONFIG) --libs libdw 2>/dev/null || echo -ldw -lelf)
 ZSTD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libzstd 2>/dev/null)
 ZSTD_LIBS := $(shell $(PKG_CONFIG) --libs libzstd 2>/dev/null || echo -lzstd)
+# debuginfod client (elfutils): debug files fetched by build-id when DEBUGINFOD_URLS is set
+DEBUGINFOD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdebuginfod 2>/dev/null)
+DEBUGINFOD_LIBS := $(shell $(PKG_CONFIG) --libs libdebuginfod 2>/dev/null || echo -ldebuginfod)
 
 # The preload library: never sanitized, never instrumented (its hooks would call themselves).
 LIB_CFLAGS := $(COMMON_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
@@ -64,8 +67,8 @@ LIB_CFLAGS := $(COMMON_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -fno-omit-frame-
 	-fno-builtin-realloc -fno-stack-protector $(UNWIND_CFLAGS) $(CFLAGS)
 LIB_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,nodelete -Wl,-e,ps_entry $(UNWIND_LIBS) -ldl -pthread $(LDFLAGS)
 
-ANA_CFLAGS := $(COMMON_CFLAGS) $(OPT) $(SANFLAGS) $(DW_CFLAGS) $(ZSTD_CFLAGS) $(CFLAGS)
-ANA_LDFLAGS := $(SANFLAGS) $(DW_LIBS) $(ZSTD_LIBS) -lstdc++ -lm -pthread $(LDFLAGS)
+ANA_CFLAGS := $(COMMON_CFLAGS) $(OPT) $(SANFLAGS) $(DW_CFLAGS) $(DEBUGINFOD_CFLAGS) $(ZSTD_CFLAGS) $(CFLAGS)
+ANA_LDFLAGS := $(SANFLAGS) $(DW_LIBS) $(DEBUGINFOD_LIBS) $(ZSTD_LIBS) -lstdc++ -lm -pthread $(LDFLAGS)
 
 TEST_CFLAGS := $(ANA_CFLAGS) $(CHECK_CFLAGS)
 TEST_LDFLAGS := $(ANA_LDFLAGS) $(CHECK_LIBS)

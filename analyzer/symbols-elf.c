@@ -21,6 +21,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
+#include <elfutils/debuginfod.h>
 
 #include "analyzer/analyze.h"
 
@@ -120,6 +121,26 @@ static bool elf_has_section(Elf *elf, uint32_t type)
 		GElf_Shdr sh;
 
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == type)
+			return true;
+	}
+	return false;
+}
+
+/* Whether @elf carries DWARF of its own (a .debug_info section with contents). */
+static bool has_dwarf(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
+		    (n = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    (!strcmp(n, ".debug_info") || !strcmp(n, ".zdebug_info")))
 			return true;
 	}
 	return false;
@@ -345,9 +366,57 @@ no:
 }
 
 /*
+ * The debuginfod client, made on first use and only when DEBUGINFOD_URLS names a server (the
+ * library itself would do nothing without it, but an unset variable must not even cost the
+ * client's set-up). It lives until exit: one per process, like its cache.
+ */
+static debuginfod_client *debuginfod(void)
+{
+	static debuginfod_client *client;
+	static bool tried;
+	const char *urls = getenv("DEBUGINFOD_URLS");
+
+	if (!tried) {
+		tried = true;
+		if (urls && *urls)
+			client = debuginfod_begin();
+		if (urls && *urls && !client)
+			pr_dbg(1, "debuginfod: cannot start the client\n");
+	}
+	return client;
+}
+
+/*
+ * Ask the DEBUGINFOD_URLS servers for the debug file of build-id @id (the client caches it
+ * under $DEBUGINFOD_CACHE_PATH, by default ~/.cache/debuginfod_client) and try it.
+ */
+static bool find_debuginfod(struct sym_file *f, const uint8_t *id, size_t idlen)
+{
+	debuginfod_client *c = debuginfod();
+	char *path = NULL;
+	bool ok;
+	int fd;
+
+	if (!c || idlen < 2)
+		return false;
+	fd = debuginfod_find_debuginfo(c, id, (int)idlen, &path);
+	if (fd < 0) {
+		pr_dbg(1, "%s: debuginfod: %s\n", f->path, strerror(-fd));
+		return false;
+	}
+	close(fd);
+	ok = try_debug(f, path, id, idlen, false, 0);
+	if (ok)
+		pr_dbg(1, "%s: debug info from debuginfod (%s)\n", f->path, path);
+	free(path);
+	return ok;
+}
+
+/*
  * Find the separate debug file: ROOT/.build-id/xx/rest.debug (by the recorded build-id, then
  * the file's), then the .gnu_debuglink name next to the file, in .debug/ beside it and under
- * ROOT/<dir>/ (gdb's order).
+ * ROOT/<dir>/ (gdb's order); last, when DEBUGINFOD_URLS is set, a debuginfod server by
+ * build-id. Only a file without DWARF of its own asks the network.
  */
 static void find_debug(struct sym_file *f, const char *root, const uint8_t *rec_id,
 		       size_t rec_len)
@@ -374,7 +443,7 @@ static void find_debug(struct sym_file *f, const char *root, const uint8_t *rec_
 	}
 	if (!f->elf || !(link = dwelf_elf_gnu_debuglink(f->elf, &crc)) || !*link ||
 	    strchr(link, '/'))
-		return;
+		goto net;
 	slash = strrchr(f->path, '/');
 	if (slash)
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - f->path), f->path);
@@ -387,7 +456,14 @@ static void find_debug(struct sym_file *f, const char *root, const uint8_t *rec_
 	if (try_debug(f, path, NULL, 0, true, crc))
 		return;
 	snprintf(path, sizeof(path), "%s%s%s/%s", root, dir[0] == '/' ? "" : "/", dir, link);
-	try_debug(f, path, NULL, 0, true, crc);
+	if (try_debug(f, path, NULL, 0, true, crc))
+		return;
+net:
+	if (f->elf && has_dwarf(f->elf))
+		return;
+	for (i = 0; i < 2; i++)
+		if (lens[i] >= 2 && find_debuginfod(f, ids[i], lens[i]))
+			return;
 }
 
 /*
@@ -530,18 +606,9 @@ static bool scan_units(Dwarf *dw, uint64_t va, Dwarf_Die *out)
 	return false;
 }
 
-/**
- * symf_line - source file and line of ELF vaddr @va from DWARF (the debug file's, else the
- * file's own). The Dwarf handle is opened on first use. Return: 0 and *file (owned by libdw,
- * valid until symf_free) and *line, or -1 when unknown.
- */
-int symf_line(struct sym_file *f, uint64_t va, const char **file, unsigned *line)
+/* The Dwarf handle of @f (the debug file's, else the file's own), opened on first use. */
+static Dwarf *dw_of(struct sym_file *f)
 {
-	Dwarf_Die cudie;
-	Dwarf_Line *l;
-	const char *src;
-	int ln = 0;
-
 	if (!f->dw_tried) {
 		f->dw_tried = true;
 		if (f->dbg_elf)
@@ -551,11 +618,24 @@ int symf_line(struct sym_file *f, uint64_t va, const char **file, unsigned *line
 			f->dw = dwarf_begin_elf(f->elf, DWARF_C_READ, NULL);
 		pr_dbg(2, "%s: %s\n", f->path, f->dw ? "DWARF" : "no DWARF");
 	}
-	if (!f->dw)
-		return -1;
-	if (!dwarf_addrdie(f->dw, va, &cudie) && !scan_units(f->dw, va, &cudie))
-		return -1;
-	l = dwarf_getsrc_die(&cudie, va);
+	return f->dw;
+}
+
+/* The compile unit holding @va into @cudie. Return: false when no unit does. */
+static bool cu_of(struct sym_file *f, uint64_t va, Dwarf_Die *cudie)
+{
+	Dwarf *dw = dw_of(f);
+
+	return dw && (dwarf_addrdie(dw, va, cudie) || scan_units(dw, va, cudie));
+}
+
+/* Line-table row of @va in @cudie. Return: 0 and *file (owned by libdw), *line, or -1. */
+static int cu_line(Dwarf_Die *cudie, uint64_t va, const char **file, unsigned *line)
+{
+	Dwarf_Line *l = dwarf_getsrc_die(cudie, va);
+	const char *src;
+	int ln = 0;
+
 	if (!l || !(src = dwarf_linesrc(l, NULL, NULL)) || dwarf_lineno(l, &ln) || ln <= 0)
 		return -1;
 	*file = src;
@@ -563,9 +643,185 @@ int symf_line(struct sym_file *f, uint64_t va, const char **file, unsigned *line
 	return 0;
 }
 
+/**
+ * symf_line - source file and line of ELF vaddr @va from DWARF (the debug file's, else the
+ * file's own). The Dwarf handle is opened on first use. Return: 0 and *file (owned by libdw,
+ * valid until symf_free) and *line, or -1 when unknown.
+ */
+int symf_line(struct sym_file *f, uint64_t va, const char **file, unsigned *line)
+{
+	Dwarf_Die cudie;
+
+	if (!cu_of(f, va, &cudie))
+		return -1;
+	return cu_line(&cudie, va, file, line);
+}
+
+/* A source path made absolute: the DWARF name @raw under the unit's directory @dir. */
+struct symf_path {
+	const char *raw, *dir;		/* owned by libdw */
+	struct symf_path *next;
+	char full[];
+};
+
+/*
+ * @raw as an absolute path: relative names (DWARF 5 keeps "samples/a.c" under the unit's
+ * DW_AT_comp_dir) joined to @dir, made once per name and kept until symf_free.
+ */
+static const char *abs_path(struct sym_file *f, const char *raw, const char *dir)
+{
+	size_t h = ((uintptr_t)raw >> 3) & 63, lr, ld;
+	struct symf_path *p = f->pcache[h];
+
+	if (!raw || raw[0] == '/' || !dir || !*dir)
+		return raw;
+	if (p && p->raw == raw && p->dir == dir)
+		return p->full;
+	lr = strlen(raw);
+	ld = strlen(dir);
+	p = xmalloc(sizeof(*p) + ld + lr + 2);
+	p->raw = raw;
+	p->dir = dir;
+	memcpy(p->full, dir, ld);
+	p->full[ld] = '/';
+	memcpy(p->full + ld + 1, raw, lr + 1);
+	p->next = f->paths;
+	f->paths = p;
+	f->pcache[h] = p;
+	return p->full;
+}
+
+static const char *comp_dir(Dwarf_Die *cudie)
+{
+	Dwarf_Attribute a;
+
+	return dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &a));
+}
+
+/* Raw (mangled when C++) name of a subprogram or inlined_subroutine DIE, or NULL. */
+static const char *die_name(Dwarf_Die *die)
+{
+	static const unsigned attrs[] = { DW_AT_linkage_name, DW_AT_MIPS_linkage_name, DW_AT_name };
+	Dwarf_Attribute a;
+	const char *n;
+	size_t i;
+
+	/* _integrate: the names live on the abstract origin (or the declaration it specifies) */
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (dwarf_attr_integrate(die, attrs[i], &a) && (n = dwarf_formstring(&a)) && *n)
+			return n;
+	return NULL;
+}
+
+/**
+ * symf_frames - the inline chain at ELF vaddr @va, innermost first, into @out (up to @max).
+ * Each entry but the last is a function inlined into the next one: its DWARF name (raw, as
+ * die_name), and the source line the code at @va (for the first) or the call of the inner
+ * one (DW_AT_call_file/line) is at. The last is the real function: name NULL (the caller
+ * names it from the symbol table) and its own line. Strings are owned by libdw.
+ * Return: how many entries the chain has (may exceed @max), 0 when DWARF does not know @va.
+ */
+int symf_frames(struct sym_file *f, uint64_t va, struct symf_frame *out, int max)
+{
+	Dwarf_Die cudie, *scopes = NULL, *chain = NULL;
+	Dwarf_Files *files = NULL;
+	const char *file = NULL;
+	unsigned line = 0;
+	int n = 0, nscopes, i;
+
+	if (!cu_of(f, va, &cudie))
+		return 0;
+	cu_line(&cudie, va, &file, &line);
+	nscopes = dwarf_getscopes(&cudie, va, &scopes);
+	/*
+	 * dwarf_getscopes may follow an inlined subroutine into its abstract definition;
+	 * dwarf_getscopes_die from the innermost scope gives the concrete nesting only (as
+	 * eu-addr2line -i does).
+	 */
+	if (nscopes > 0)
+		nscopes = dwarf_getscopes_die(&scopes[0], &chain);
+	free(scopes);
+	if (nscopes <= 0)
+		goto out;
+	dwarf_getsrcfiles(&cudie, &files, NULL);
+	for (i = 0; i < nscopes; i++) {
+		Dwarf_Die *d = &chain[i];
+		Dwarf_Attribute a;
+		Dwarf_Word v;
+		int tag = dwarf_tag(d);
+
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		if (n < max)
+			out[n] = (struct symf_frame){
+				.name = tag == DW_TAG_subprogram ? NULL : die_name(d),
+				.file = file, .line = line };
+		n++;
+		if (tag == DW_TAG_subprogram)
+			break;
+		/* the enclosing function's line: where it called (inlined) this one */
+		file = NULL;
+		line = 0;
+		if (files && dwarf_formudata(dwarf_attr(d, DW_AT_call_file, &a), &v) == 0)
+			file = dwarf_filesrc(files, v, NULL, NULL);
+		if (dwarf_formudata(dwarf_attr(d, DW_AT_call_line, &a), &v) == 0)
+			line = (unsigned)v;
+		if (!file || !line) {
+			file = NULL;
+			line = 0;
+		}
+	}
+	if (n && (i == nscopes))	/* no enclosing subprogram: DWARF we do not understand */
+		n = 0;
+out:
+	free(chain);
+	if (!n && file && max > 0) {	/* lines but no scopes (assembly units) */
+		out[0] = (struct symf_frame){ .name = NULL, .file = file, .line = line };
+		n = 1;
+	}
+	for (i = 0; i < n && i < max; i++)
+		out[i].file = abs_path(f, out[i].file, comp_dir(&cudie));
+	return n;
+}
+
+/**
+ * symf_decl - where the function holding ELF vaddr @va is defined (DW_AT_decl_file/line of
+ * its subprogram, through its specification or abstract origin). Return: 0 and *file (owned
+ * by libdw) and *line, or -1 when unknown.
+ */
+int symf_decl(struct sym_file *f, uint64_t va, const char **file, unsigned *line)
+{
+	Dwarf_Die cudie, *scopes = NULL;
+	int nscopes, i, ln = 0, rc = -1;
+	const char *src;
+
+	if (!cu_of(f, va, &cudie))
+		return -1;
+	nscopes = dwarf_getscopes(&cudie, va, &scopes);
+	for (i = 0; i < nscopes; i++) {
+		if (dwarf_tag(&scopes[i]) != DW_TAG_subprogram)
+			continue;
+		if ((src = dwarf_decl_file(&scopes[i])) && dwarf_decl_line(&scopes[i], &ln) == 0 &&
+		    ln > 0) {
+			*file = abs_path(f, src, comp_dir(&cudie));
+			*line = (unsigned)ln;
+			rc = 0;
+		}
+		break;
+	}
+	free(scopes);
+	return rc;
+}
+
 /* symf_free - release everything symf_load and symf_line acquired (not @f itself). */
 void symf_free(struct sym_file *f)
 {
+	while (f->paths) {
+		struct symf_path *p = f->paths;
+
+		f->paths = p->next;
+		free(p);
+	}
 	if (f->dw)
 		dwarf_end(f->dw);
 	elf_close_file(&f->dbg_elf, &f->dbg_fd);
