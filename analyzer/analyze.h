@@ -415,6 +415,7 @@ struct opts {
 	int thread_set;			/* --thread given */
 	uint32_t thread_tid;
 	int per_thread;			/* --per-thread */
+	int lines;			/* functions --lines: a "Defined at" column */
 	const char *function;		/* callgraph --function */
 	int depth;			/* callgraph --depth, -1 = unlimited */
 	double min_percent;		/* callgraph --min-percent */
@@ -537,6 +538,8 @@ struct hot_names {
 	struct symbols *sym;
 	const char *const *name, *const *module;	/* else these, by function index */
 	const uint64_t *addr;
+	const char *const *file;	/* ... and definitions (NULL: none known) */
+	const unsigned *line;
 };
 int hot_print_functions(struct hot *h, const struct hot_names *nm, const struct opts *o,
 			struct json *j);
