@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analyzer/analyze.h"
+#include "analyzer/replay.h"
 
 #define TOP_FUNCS 10
 
@@ -48,19 +49,6 @@ static const char *stack_top(struct symbols *sym, const struct trace *t, uint32_
 	if (!st.nframes)
 		return "(no stack)";
 	return sym_frame_name(sym, &st.frames[0]);
-}
-
-static void json_stack(struct json *j, const char *key, struct symbols *sym,
-		       const struct trace *t, uint32_t id)
-{
-	struct trace_stack st = trace_stack_get(t, id);
-	uint32_t i;
-
-	json_arr_begin(j, key);
-	for (i = 0; i < st.nframes; i++)
-		json_str(j, NULL, sym_frame_name(sym, &st.frames[i]));
-	json_arr_end(j);
-	json_bool(j, "truncated", trace_stack_truncated(t, id));
 }
 
 static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
@@ -147,7 +135,7 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 		json_arr_begin(&j, "leaks");
 		for (i = 0; i < ms->ntop; i++) {
 			json_obj_begin(&j, NULL);
-			json_stack(&j, "stack", sym, t, ms->top[i].stack);
+			replay_json_stack(&j, t, sym, ms->top[i].stack);
 			json_u64(&j, "bytes", ms->top[i].bytes);
 			json_u64(&j, "blocks", ms->top[i].blocks);
 			json_obj_end(&j);
