@@ -62,7 +62,7 @@ static void hasnt(const char *needle)
 
 /* the row of function 0xADDR in functions --format=json */
 #define ROW(addr, calls, total, self, avg, min, max, p50, p99)                             \
-	"{\"name\":\"" addr "\",\"module\":\"?\",\"addr\":\"" addr "\",\"calls\":" #calls     \
+	"{\"name\":\"" addr "\",\"module\":\"?\",\"addr\":\"" addr "\",\"file\":null,\"line\":null,\"calls\":" #calls     \
 	",\"total_ns\":" #total ",\"self_ns\":" #self ",\"avg_ns\":" #avg ",\"min_ns\":" #min \
 	",\"max_ns\":" #max ",\"p50_ns\":" #p50 ",\"p99_ns\":" #p99 "}"
 
@@ -498,7 +498,7 @@ START_TEST(test_summary)
 	    "\"total_ns\":200,\"self_ns\":200}]");
 	has("\"memory\":{\"allocations\":2,\"frees\":1,\"bytes_allocated\":150,");
 	has("\"leaked_bytes\":50,\"leaked_blocks\":1}");
-	has("\"leaks\":[{\"stack\":[],\"truncated\":false,\"bytes\":50,\"blocks\":1}]");
+	has("\"leaks\":[{\"stack\":[],\"frames\":[],\"truncated\":false,\"bytes\":50,\"blocks\":1}]");
 	o.format = FMT_TEXT;
 	ck_assert_int_eq(run(report_summary, &o), 0);
 	has("Program:    /bin/prog\nCommand:    prog -x\n");
