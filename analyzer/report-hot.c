@@ -843,6 +843,21 @@ static const char *fname(struct symbols *sym, const struct trace *t, uint32_t fu
 	return func == HOT_ROOT ? "<root>" : sym_func_name(sym, func);
 }
 
+/* "file", "line": where function @fn is defined, null when unknown (or the root) */
+static void json_decl(struct json *j, struct symbols *sym, uint32_t fn)
+{
+	const char *file;
+	unsigned line;
+
+	if (fn != HOT_ROOT && sym_func_decl(sym, fn, &file, &line) == 0) {
+		json_str(j, "file", file);
+		json_u64(j, "line", line);
+	} else {
+		json_null(j, "file");
+		json_null(j, "line");
+	}
+}
+
 static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint32_t func,
 		      bool callers, struct json *j)
 {
@@ -857,8 +872,11 @@ static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint3
 	if (j) {
 		json_arr_begin(j, callers ? "callers" : "callees");
 		for (i = 0; i < n; i++) {
+			uint32_t fn = callers ? v[i]->caller : v[i]->callee;
+
 			json_obj_begin(j, NULL);
-			json_str(j, "name", fname(sym, t, callers ? v[i]->caller : v[i]->callee));
+			json_str(j, "name", fname(sym, t, fn));
+			json_decl(j, sym, fn);	/* the edges carry no call site */
 			json_u64(j, "calls", v[i]->calls);
 			json_u64(j, "total_ns", v[i]->total_ns);
 			json_u64(j, "self_ns", v[i]->self_ns);
@@ -910,6 +928,7 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			json_obj_begin(&j, NULL);
 			json_str(&j, "name", name);
 			json_str(&j, "module", sym_func_module(sym, i));
+			json_decl(&j, sym, i);
 			json_u64(&j, "calls", f->calls);
 			json_u64(&j, "total_ns", f->total_ns);
 			json_u64(&j, "self_ns", f->self_ns);

@@ -109,10 +109,19 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 	json_arr_begin(&j, "functions");
 	for (i = 0; i < n; i++) {
 		struct hot_func *f = &h->funcs[top[i].func];
+		const char *file;
+		unsigned line;
 
 		json_obj_begin(&j, NULL);
 		json_str(&j, "name", sym_func_name(sym, top[i].func));
 		json_str(&j, "module", sym_func_module(sym, top[i].func));
+		if (sym_func_decl(sym, top[i].func, &file, &line) == 0) {	/* the definition */
+			json_str(&j, "file", file);
+			json_u64(&j, "line", line);
+		} else {
+			json_null(&j, "file");
+			json_null(&j, "line");
+		}
 		json_u64(&j, "calls", f->calls);
 		json_u64(&j, "total_ns", f->total_ns);
 		json_u64(&j, "self_ns", f->self_ns);
