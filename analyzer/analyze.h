@@ -363,7 +363,8 @@ void sym_set_lines(struct symbols *s, bool on);
 /* sym_set_lines_default - the setting sym_open gives new handles (main.c: --no-lines) */
 void sym_set_lines_default(bool on);
 
-/* symbols internals (symbols.c <-> symbols-elf.c): one ELF file and its code symbols */
+/* symbols internals (symbols.c <-> symbols-elf.c, symbols-dwarf.c): one ELF file, its code
+ * symbols and its DWARF */
 struct sym_ent {
 	uint64_t addr, end;		/* ELF vaddr range [addr, end) */
 	const char *name;		/* raw (mangled) name, owned by libelf */
@@ -385,6 +386,7 @@ struct sym_file {
 	size_t nsyms;
 	struct symf_path *paths;	/* source paths made absolute (symf_frames), a list */
 	struct symf_path *pcache[64];	/* ... direct-mapped by the DWARF name's address */
+	struct symf_cu *cus;		/* per-unit function index (symbols-dwarf.c), a uthash */
 };
 int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_t rec_len);
 struct sym_ent *symf_lookup(const struct sym_file *f, uint64_t va);
@@ -395,8 +397,10 @@ struct symf_frame {
 	const char *file;		/* source file, or NULL */
 	unsigned line;			/* 0 if unknown */
 };
+#define SYMF_MAX_CHAIN 64		/* inlined levels followed at one address */
 int symf_frames(struct sym_file *f, uint64_t va, struct symf_frame *out, int max);
 int symf_decl(struct sym_file *f, uint64_t va, const char **file, unsigned *line);
+void symf_dwarf_free(struct sym_file *f);
 void symf_free(struct sym_file *f);
 
 /* ---- options and reports ---- */
