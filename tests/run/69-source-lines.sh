@@ -90,6 +90,12 @@ assert_eq '["grab","fill","main"]' "$(jq -c '.leaks[0].stack[0:3]' "$TMP/i.leaks
 echo "ok: inlined text"
 assert_eq '["fill","main"]' "$(json leaks --no-lines "$TMP/i" | jq -c '.leaks[0].stack[0:2]')" \
 	"inlined --no-lines: no inlined frame"
+# a suppression names the inlined function, as LeakSanitizer's do (not with --no-lines: not expanded)
+printf 'leak:grab\n' >"$TMP/grab.supp"
+assert_eq "0 300" "$(json leaks --suppressions="$TMP/grab.supp" "$TMP/i" |
+	jq -r '"\(.leaked_bytes) \(.suppressed_bytes)"')" "inlined: leak:grab suppresses"
+assert_eq "300 0" "$(json leaks --no-lines --suppressions="$TMP/grab.supp" "$TMP/i" |
+	jq -r '"\(.leaked_bytes) \(.suppressed_bytes)"')" "inlined --no-lines: leak:grab does not"
 # the flame graph and the html page show the inlined frame as well
 "$ANALYZE" flamegraph --folded --metric=leaked "$TMP/i" >"$TMP/i.folded" || fail "flamegraph exited $?"
 grep -q ';main;fill;grab 300$' "$TMP/i.folded" || fail "folded: $(cat "$TMP/i.folded")"
