@@ -62,6 +62,12 @@ assert_eq "leak_here leaky.c:22" "$(awk '$(NF-1) == "leak_here" { print $(NF-1),
 assert_eq "leak_here:24 main:81" "$(json summary "$TMP/k" |
 	jq -r '[.leaks[0].frames[] | "\(.name):\(.line)"] | join(" ")')" "summary: the top leak's frames"
 
+# functions --tree (a forked child's trace with its parent's): the same definitions
+traced "$TMP/fk" "$S/fork"
+main_line=$(grep -n '^int main' "$TOP/samples/fork.c" | cut -d: -f1)
+assert_eq "$TOP/samples/fork.c:$main_line" "$(json functions --tree "$TMP/fk" "$TMP"/fk.[0-9]* |
+	jq -r '.functions[] | select(.name == "main") | "\(.file):\(.line)"')" "functions --tree: main's definition"
+
 # --no-lines: no DWARF read, nulls (and names as before)
 json leaks --no-lines "$TMP/k" >"$TMP/k.nol"
 assert_eq "leak_here|null|null|false
