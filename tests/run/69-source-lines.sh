@@ -68,6 +68,11 @@ main_line=$(grep -n '^int main' "$TOP/samples/fork.c" | cut -d: -f1)
 assert_eq "$TOP/samples/fork.c:$main_line" "$(json functions --tree "$TMP/fk" "$TMP"/fk.[0-9]* |
 	jq -r '.functions[] | select(.name == "main") | "\(.file):\(.line)"')" "functions --tree: main's definition"
 
+# chrome: each call's event carries its function's definition in args
+"$ANALYZE" chrome -o "$TMP/k.chrome" "$TMP/k" || fail "chrome exited $?"
+assert_eq "$leaky:22" "$(jq -r '[.traceEvents[] | select(.ph == "X" and .name == "leak_here")] |
+	map("\(.args.file):\(.args.line)") | unique | join(" ")' "$TMP/k.chrome")" "chrome: leak_here's args"
+
 # --no-lines: no DWARF read, nulls (and names as before)
 json leaks --no-lines "$TMP/k" >"$TMP/k.nol"
 assert_eq "leak_here|null|null|false
