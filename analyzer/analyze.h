@@ -84,6 +84,8 @@ struct trace_frame {
 	uint32_t module;		/* the module it was in then (trace->modules), or
 					 * TRACE_NO_MODULE */
 	bool is_ra;			/* a return address (symbolize ip - 1), else a function entry */
+	uint64_t site;			/* a function entry's call out of it (a return address in
+					 * the same module, for its source line), or 0 */
 };
 
 struct trace_stack {
@@ -324,7 +326,45 @@ const char *sym_frame_module(struct symbols *s, const struct trace_frame *f); /*
 /* sym_set_demangle - show C++ names mangled (--no-demangle) or demangled (the default). */
 void sym_set_demangle(struct symbols *s, bool on);
 
-/* symbols internals (symbols.c <-> symbols-elf.c): one ELF file and its code symbols */
+/*
+ * A frame as reports show it: one address can stand for several frames, the functions the
+ * compiler inlined there (innermost first) and the real function holding the code.
+ */
+struct sym_frame {
+	const char *name;		/* as sym_name: demangled name, else module+0xOFF, else 0xADDR */
+	const char *module;		/* module basename, NULL outside every module */
+	const char *file;		/* source file from DWARF (path as the compiler gave it, made
+					 * absolute with the unit's directory), NULL if unknown */
+	unsigned line;			/* 0 if unknown */
+	bool inlined;			/* inlined into the next frame (the same address) */
+};
+#define SYM_MAX_INLINE 16		/* most frames sym_frames gives for one address */
+/*
+ * sym_frames - THE frame lookup for reports and exports: frame @f of a stack (trace_stack_get)
+ * as @out[0..n-1], innermost first: the functions inlined at its address, each with the
+ * source line inside it (the code itself for the first, the call of the inner one for the
+ * others; marked inlined), then the real function (not inlined) with the line of the call
+ * it made (or, for the innermost frame of a stack, of the code itself). Without DWARF, or
+ * with lines off (sym_set_lines), one frame: the name, file NULL, line 0. Cached per
+ * address; strings owned by @s until sym_close.
+ * Return: n, 1..@max (deeper chains keep their innermost @max - 1 and the real function).
+ */
+int sym_frames(struct symbols *s, const struct trace_frame *f, struct sym_frame *out, int max);
+/* sym_frames_addr - sym_frames for a bare address (@is_ra: a return address, see sym_resolve) */
+int sym_frames_addr(struct symbols *s, uint64_t addr, bool is_ra, struct sym_frame *out,
+		    int max);
+/*
+ * sym_func_decl - where function @func of the trace is defined (DW_AT_decl_file/line).
+ * Return: 0 and *file (owned by @s) and *line, or -1 when unknown or lines are off.
+ */
+int sym_func_decl(struct symbols *s, uint32_t func, const char **file, unsigned *line);
+/* sym_set_lines - file:line and inlined frames on (default) or off (--no-lines: no DWARF read) */
+void sym_set_lines(struct symbols *s, bool on);
+/* sym_set_lines_default - the setting sym_open gives new handles (main.c: --no-lines) */
+void sym_set_lines_default(bool on);
+
+/* symbols internals (symbols.c <-> symbols-elf.c, symbols-dwarf.c): one ELF file, its code
+ * symbols and its DWARF */
 struct sym_ent {
 	uint64_t addr, end;		/* ELF vaddr range [addr, end) */
 	const char *name;		/* raw (mangled) name, owned by libelf */
@@ -344,10 +384,23 @@ struct sym_file {
 	size_t build_id_len;
 	struct sym_ent *syms;		/* sorted by addr */
 	size_t nsyms;
+	struct symf_path *paths;	/* source paths made absolute (symf_frames), a list */
+	struct symf_path *pcache[64];	/* ... direct-mapped by the DWARF name's address */
+	struct symf_cu *cus;		/* per-unit function index (symbols-dwarf.c), a uthash */
 };
 int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_t rec_len);
 struct sym_ent *symf_lookup(const struct sym_file *f, uint64_t va);
 int symf_line(struct sym_file *f, uint64_t va, const char **file, unsigned *line);
+/* one entry of symf_frames: an inlined function (name from DWARF) or the real one (NULL) */
+struct symf_frame {
+	const char *name;		/* raw DWARF name; NULL for the outermost (real) function */
+	const char *file;		/* source file, or NULL */
+	unsigned line;			/* 0 if unknown */
+};
+#define SYMF_MAX_CHAIN 64		/* inlined levels followed at one address */
+int symf_frames(struct sym_file *f, uint64_t va, struct symf_frame *out, int max);
+int symf_decl(struct sym_file *f, uint64_t va, const char **file, unsigned *line);
+void symf_dwarf_free(struct sym_file *f);
 void symf_free(struct sym_file *f);
 
 /* ---- options and reports ---- */
@@ -366,6 +419,7 @@ struct opts {
 	int thread_set;			/* --thread given */
 	uint32_t thread_tid;
 	int per_thread;			/* --per-thread */
+	int lines;			/* functions --lines: a "Defined at" column */
 	const char *function;		/* callgraph --function */
 	int depth;			/* callgraph --depth, -1 = unlimited */
 	double min_percent;		/* callgraph --min-percent */
@@ -496,6 +550,8 @@ struct hot_names {
 	struct symbols *sym;
 	const char *const *name, *const *module;	/* else these, by function index */
 	const uint64_t *addr;
+	const char *const *file;	/* ... and definitions (NULL: none known) */
+	const unsigned *line;
 };
 int hot_print_functions(struct hot *h, const struct hot_names *nm, const struct opts *o,
 			struct json *j);

@@ -527,9 +527,10 @@ int export_close(FILE *f, const struct opts *o)
 /*
  * export_where - name, file:line and inlined frames of a stack frame @f (or of function @func
  * when @f is NULL), for the exports that carry source positions (pprof, callgrind, massif).
- * Today the symbolizer gives one line per address (the DWARF line table: sym_info.file and
- * .line) and no inlined frames, so @w holds one line; a symbolizer that knows the inline
- * chain fills w->line[0..n-1] here, innermost first, and every export follows.
+ * A stack frame's lines are sym_frames' chain: the functions inlined at its address,
+ * innermost first, then the function that holds the code, each with its file:line; pprof
+ * gives each its Line, callgrind and massif name the frame by them. A function alone has
+ * one line, its definition.
  */
 void export_where(struct symbols *sym, const struct trace_frame *f, uint32_t func,
 		  struct where *w)
@@ -539,7 +540,14 @@ void export_where(struct symbols *sym, const struct trace_frame *f, uint32_t fun
 
 	memset(w, 0, sizeof(*w));
 	if (f) {
+		struct sym_frame fr[WHERE_MAX];
+		int i, n;
+
 		sym_resolve_frame(sym, f, &si);
+		n = sym_frames(sym, f, fr, WHERE_MAX);
+		for (i = 0; i < n; i++)
+			w->line[i] = (struct where_line){ fr[i].name, fr[i].file, fr[i].line };
+		w->n = n > 0 ? (unsigned)n : 0;
 		name = sym_frame_name(sym, f);
 	} else {
 		sym_resolve_func(sym, func, &si);
@@ -548,8 +556,10 @@ void export_where(struct symbols *sym, const struct trace_frame *f, uint32_t fun
 	w->module = si.module;
 	w->module_id = si.module_id;
 	w->module_off = si.module_off;
-	w->line[0] = (struct where_line){ name, si.file, si.line };
-	w->n = 1;
+	if (!w->n) {
+		w->line[0] = (struct where_line){ name, si.file, si.line };
+		w->n = 1;
+	}
 }
 
 /*

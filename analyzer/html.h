@@ -32,6 +32,7 @@ struct html_strs {
 struct html_frame {
 	uint32_t name, module, file;	/* string ids; file UINT32_MAX = unknown */
 	uint32_t line;			/* 0 = unknown */
+	bool inlined;			/* inlined into the next frame of its stack */
 };
 
 struct html_note {
@@ -63,7 +64,7 @@ struct html {
 uint32_t html_str(struct html *h, const char *s);
 /* html_frame - id of the frame at @ip (a return address when @is_ra), symbolized once */
 uint32_t html_frame_truncated(struct html *h);
-uint32_t html_frame_of(struct html *h, const struct trace_frame *f);
+int html_frames_of(struct html *h, const struct trace_frame *f, uint32_t *ids, int max);
 void html_note(struct html *h, const char *what, int thread, uint64_t kept, uint64_t total,
 	       uint64_t value, const char *unit);
 uint32_t html_cap(const struct html *h, uint32_t budget);

@@ -95,7 +95,7 @@ static const struct command commands[] = {
 	  "The default command: `perfshim-analyze app.bin` is `perfshim-analyze summary app.bin`.\n" },
 	{ "functions", report_functions, 1, F_TEXT | F_JSON | F_CSV, "text, json or csv",
 	  "hot functions: calls, total, self, avg, min, max, p50, p99",
-	  "sort-functions limit filter thread per-thread tree", NULL,
+	  "sort-functions limit filter thread per-thread tree lines", NULL,
 	  "perfshim-analyze functions --sort=self --limit=20 app.bin\n"
 	  "perfshim-analyze functions --filter='^json_' --format=csv app.bin\n",
 	  "Total is inclusive (a recursive function's outer activation counted once), self\n"
@@ -224,6 +224,8 @@ static const struct opt_doc opt_docs[] = {
 	{ "filter", "--filter", NULL, "REGEX", "only functions whose name matches (POSIX extended)" },
 	{ "thread", "--thread", NULL, "TID", "only this thread" },
 	{ "per-thread", "--per-thread", NULL, NULL, "one table per thread" },
+	{ "lines", "--lines", NULL, NULL, "text: a last column, where each function is defined "
+	  "(file:line)" },
 	{ "per-thread-flame", "--per-thread", NULL, NULL, "one tower per thread under the root" },
 	{ "function", "--function", NULL, "NAME", "the callers and callees of NAME" },
 	{ "depth", "--depth", NULL, "N", "tree depth (default unlimited)" },
@@ -259,6 +261,8 @@ static const struct opt_doc common_docs[] = {
 	{ "", "--no-color", NULL, NULL, "as --color=never" },
 	{ "", "--no-progress", NULL, NULL, "no progress line on stderr" },
 	{ "", "--no-demangle", NULL, NULL, "C++ names as the linker sees them" },
+	{ "", "--no-lines", NULL, NULL, "no source file:line and no inlined frames (reads no "
+	  "DWARF: faster)" },
 	{ "", "--decompress-limit", NULL, "SIZE", "largest trace a .zst may hold (default 32G; "
 	  "0 = none)" },
 	{ "", "-v, --verbose", NULL, NULL, "debug messages (repeat for more)" },
@@ -372,6 +376,7 @@ static void usage(FILE *f)
 		"  --filter=REGEX           only functions whose name matches (POSIX extended)\n"
 		"  --thread=TID             only this thread\n"
 		"  --per-thread             functions: one table per thread\n"
+		"  --lines                  functions: a column of where each one is defined\n"
 		"  --function=NAME          callgraph: callers and callees of NAME\n"
 		"  --depth=N                callgraph: tree depth (default unlimited)\n"
 		"  --min-percent=P          callgraph: hide subtrees under P%% of the total time\n"
@@ -397,6 +402,7 @@ static void usage(FILE *f)
 		"                           program and the children it forked, spawned or\n"
 		"                           exec'd): one table, each call counted once\n"
 		"  --color=auto|always|never, --no-color, --no-progress, --no-demangle\n"
+		"  --no-lines               no source file:line, no inlined frames (faster)\n"
 		"  --decompress-limit=SIZE  largest trace a .zst may hold (default 32G, 0 = none)\n"
 		"  -v, --verbose            debug messages (repeat for more)\n"
 		"  -h, --help               this text (with a COMMAND: that command's)\n"
@@ -451,9 +457,8 @@ enum {
 	OPT_FORMAT = 256, OPT_SORT, OPT_FILTER, OPT_THREAD, OPT_PER_THREAD, OPT_FUNCTION,
 	OPT_DEPTH, OPT_MIN_PERCENT, OPT_SUPP, OPT_NO_SUPP, OPT_FROM, OPT_TO, OPT_THRESHOLD,
 	OPT_METRIC, OPT_FOLDED, OPT_COLOR, OPT_NO_COLOR, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_NO_DEMANGLE, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA, OPT_VERSION, OPT_DECOMPRESS_LIMIT,
-	OPT_HIGH_MEMORY, OPT_RECURSION_DEPTH,
-	OPT_TIME_UNIT,
+	OPT_NO_DEMANGLE, OPT_NO_LINES, OPT_LINES, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA,
+	OPT_VERSION, OPT_DECOMPRESS_LIMIT, OPT_HIGH_MEMORY, OPT_RECURSION_DEPTH, OPT_TIME_UNIT,
 };
 
 static const struct option longopts[] = {
@@ -480,6 +485,8 @@ static const struct option longopts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
+	{ "no-lines", no_argument, NULL, OPT_NO_LINES },
+	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "merged", no_argument, NULL, OPT_MERGED },
 	{ "tree", no_argument, NULL, OPT_TREE },
 	{ "base", required_argument, NULL, OPT_BASE },
@@ -632,6 +639,8 @@ static void parse_opt(int c, char **argv, struct opts *o, int *color, bool *help
 	case OPT_PROGRESS: o->progress = 1; break;
 	case OPT_NO_PROGRESS: o->progress = 0; break;
 	case OPT_NO_DEMANGLE: o->demangle = 0; break;
+	case OPT_NO_LINES: sym_set_lines_default(false); break;
+	case OPT_LINES: o->lines = 1; break;
 	case OPT_MERGED: o->merged = 1; break;
 	case OPT_TREE: o->tree = 1; break;
 	case OPT_BASE: add_traces(0, optarg); break;

@@ -630,15 +630,17 @@ bool replay_shim_frame(struct symbols *sym, const struct trace_frame *f)
 }
 
 /*
- * replay_stack_names - frame names of stack @id, innermost first, without the shim's own
- * frames, into @names (up to @max; strings owned by @sym).
- * Return: how many frames the stack has (may exceed @max); 0 for stack 0.
+ * Walk the frames of stack @id as reports show them: the shim's own frames left out, every
+ * address expanded into its inlined functions (sym_frames). Fills @names or @frames (either
+ * may be NULL) up to @max. Return: how many frames the stack shows (may exceed @max).
  */
-uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t id,
-			    const char **names, uint32_t max)
+static uint32_t stack_walk(const struct trace *t, struct symbols *sym, uint32_t id,
+			   const char **names, struct sym_frame *frames, uint32_t max)
 {
+	struct sym_frame chain[SYM_MAX_INLINE];
 	struct trace_stack st;
 	uint32_t i, n = 0;
+	int k, nc;
 
 	if (!id)
 		return 0;
@@ -646,11 +648,83 @@ uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t
 	for (i = 0; i < st.nframes; i++) {
 		if (replay_shim_frame(sym, &st.frames[i]))
 			continue;
-		if (n < max)
-			names[n] = sym_frame_name(sym, &st.frames[i]);
-		n++;
+		nc = sym_frames(sym, &st.frames[i], chain, SYM_MAX_INLINE);
+		for (k = 0; k < nc; k++, n++) {
+			if (n >= max)
+				continue;
+			if (names)
+				names[n] = chain[k].name;
+			if (frames)
+				frames[n] = chain[k];
+		}
 	}
 	return n;
+}
+
+/*
+ * replay_stack_names - frame names of stack @id, innermost first, without the shim's own
+ * frames and with inlined functions as frames of their own (sym_frames), into @names (up
+ * to @max; strings owned by @sym).
+ * Return: how many frames the stack has (may exceed @max); 0 for stack 0.
+ */
+uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t id,
+			    const char **names, uint32_t max)
+{
+	return stack_walk(t, sym, id, names, NULL, max);
+}
+
+/*
+ * replay_stack_frames - the frames of stack @id as replay_stack_names names them, with
+ * module, file, line and whether inlined, into @out (up to @max).
+ * Return: how many frames the stack has (may exceed @max); 0 for stack 0.
+ */
+uint32_t replay_stack_frames(const struct trace *t, struct symbols *sym, uint32_t id,
+			     struct sym_frame *out, uint32_t max)
+{
+	return stack_walk(t, sym, id, NULL, out, max);
+}
+
+/*
+ * replay_json_frame - one element of "frames": {"name", "module", "file", "line",
+ * "inlined"}, null for what is unknown (the contract's shape; every exporter uses it).
+ */
+void replay_json_frame(struct json *j, const struct sym_frame *f)
+{
+	json_obj_begin(j, NULL);
+	json_str(j, "name", f->name);
+	if (f->module)
+		json_str(j, "module", f->module);
+	else
+		json_null(j, "module");
+	if (f->file && f->line) {
+		json_str(j, "file", f->file);
+		json_u64(j, "line", f->line);
+	} else {
+		json_null(j, "file");
+		json_null(j, "line");
+	}
+	json_bool(j, "inlined", f->inlined);
+	json_obj_end(j);
+}
+
+/*
+ * replay_frame_text - "name at file:line" (the file's basename, as heaptrack prints it;
+ * "name (inlined) at ..." for an inlined frame), or the name alone without a line, with
+ * the name shortened to @width. Return: @buf.
+ */
+const char *replay_frame_text(const struct sym_frame *f, char *buf, size_t len, size_t width)
+{
+	char sb[256];
+	const char *name = short_name(f->name, sb, sizeof(sb), width), *base;
+
+	if (!f->file || !f->line) {
+		snprintf(buf, len, "%s%s", name, f->inlined ? " (inlined)" : "");
+		return buf;
+	}
+	base = strrchr(f->file, '/');
+	base = base && base[1] ? base + 1 : f->file;
+	snprintf(buf, len, "%s%s at %s:%u", name, f->inlined ? " (inlined)" : "", base, f->line);
+	return buf;
 }
 
 /*
@@ -685,19 +759,26 @@ char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id)
 }
 
 /*
- * replay_json_stack - "stack": [frame names, innermost first] of stack @id into @j, and
+ * replay_json_stack - "stack": [frame names, innermost first] of stack @id into @j,
+ * "frames": the same frames with module, file, line and inlined (replay_json_frame), and
  * "truncated": whether it reached PERFSHIM_STACK_DEPTH (its outer frames are unknown).
  */
 void replay_json_stack(struct json *j, const struct trace *t, struct symbols *sym, uint32_t id)
 {
-	const char *names[1024];
-	uint32_t i, n = replay_stack_names(t, sym, id, names, 1024);
+	enum { MAXF = 1024 };
+	struct sym_frame *fr = xmalloc(MAXF * sizeof(*fr));
+	uint32_t i, n = replay_stack_frames(t, sym, id, fr, MAXF);
 
 	json_arr_begin(j, "stack");
-	for (i = 0; i < n && i < 1024; i++)
-		json_str(j, NULL, names[i]);
+	for (i = 0; i < n && i < MAXF; i++)
+		json_str(j, NULL, fr[i].name);
+	json_arr_end(j);
+	json_arr_begin(j, "frames");
+	for (i = 0; i < n && i < MAXF; i++)
+		replay_json_frame(j, &fr[i]);
 	json_arr_end(j);
 	json_bool(j, "truncated", trace_stack_truncated(t, id));
+	free(fr);
 }
 
 static bool text_truncated;
@@ -715,16 +796,16 @@ bool replay_truncated_shown(void)
 }
 
 /*
- * replay_text_stack - "f0 < f1 < f2 < f3 < ..." (innermost first, at most REPLAY_TEXT_FRAMES
+ * replay_text_stack - "f0 at a.c:3 < f1 at a.c:9 < ..." (replay_frame_text; innermost first, at most REPLAY_TEXT_FRAMES
  * frames, long names shortened) for text tables, into @buf; "(no stack)" for stack 0.
  * Return: @buf.
  */
 const char *replay_text_stack(const struct trace *t, struct symbols *sym, uint32_t id,
 			      char *buf, size_t len)
 {
-	const char *names[REPLAY_TEXT_FRAMES];
-	char sb[128];
-	uint32_t i, n = replay_stack_names(t, sym, id, names, REPLAY_TEXT_FRAMES);
+	struct sym_frame fr[REPLAY_TEXT_FRAMES];
+	char sb[384];
+	uint32_t i, n = replay_stack_frames(t, sym, id, fr, REPLAY_TEXT_FRAMES);
 	size_t off = 0;
 
 	if (!n) {
@@ -734,7 +815,7 @@ const char *replay_text_stack(const struct trace *t, struct symbols *sym, uint32
 	buf[0] = '\0';
 	for (i = 0; i < n && i < REPLAY_TEXT_FRAMES && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " < " : "",
-					short_name(names[i], sb, sizeof(sb), 60));
+					replay_frame_text(&fr[i], sb, sizeof(sb), 60));
 	if (n > REPLAY_TEXT_FRAMES && off < len)
 		off += (size_t)snprintf(buf + off, len - off, " < ...");
 	if (trace_stack_truncated(t, id) && off < len) {

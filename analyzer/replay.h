@@ -133,7 +133,11 @@ static inline uint64_t replay_peak_blocks(const struct replay *r, const struct r
 struct symbols *replay_symbols(const struct trace *t, const struct opts *o);
 uint32_t replay_stack_names(const struct trace *t, struct symbols *sym, uint32_t id,
 			    const char **names, uint32_t max);
+uint32_t replay_stack_frames(const struct trace *t, struct symbols *sym, uint32_t id,
+			     struct sym_frame *out, uint32_t max);
 char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id);
+void replay_json_frame(struct json *j, const struct sym_frame *f);
+const char *replay_frame_text(const struct sym_frame *f, char *buf, size_t len, size_t width);
 
 #define REPLAY_TEXT_FRAMES 4		/* frames shown per stack in text tables */
 void replay_json_stack(struct json *j, const struct trace *t, struct symbols *sym, uint32_t id);

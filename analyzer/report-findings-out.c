@@ -16,48 +16,41 @@
 #define MAX_FRAMES 1024
 #define TEXT_FRAMES 4			/* frames the text shows per finding */
 
-struct fframe {
-	const char *name, *module;
-	struct sym_info si;		/* what the symbolizer knows (file/line may be unknown) */
-};
+/* the frame of function @fn of a call path: its name and module, the line of its definition */
+static void func_frame(struct symbols *sym, uint32_t fn, struct sym_frame *out)
+{
+	struct sym_info si;
 
-/* the frames of @x's place, innermost first, into @out; Return: how many (at most @max) */
-static uint32_t frames_of(struct findings *f, const struct finding *x, struct fframe *out,
+	memset(&si, 0, sizeof(si));
+	sym_resolve_func(sym, fn, &si);
+	*out = (struct sym_frame){ .name = sym_func_name(sym, fn),
+				   .module = sym_func_module(sym, fn) };
+	if (sym_func_decl(sym, fn, &out->file, &out->line) < 0) {
+		out->file = si.file;
+		out->line = si.line;
+	}
+}
+
+/*
+ * frames_of - the frames of @x's place, innermost first, into @out: an allocation stack as
+ * every report shows it (replay_stack_frames: the shim's frames left out, inlined frames
+ * expanded, file:line of each); a call path as its functions with their definitions.
+ * Return: how many (at most @max).
+ */
+static uint32_t frames_of(struct findings *f, const struct finding *x, struct sym_frame *out,
 			  uint32_t max)
 {
 	uint32_t n = 0, i;
 
-	if (x->stack) {
-		struct trace_stack st = trace_stack_get(f->t, x->stack);
-
-		for (i = 0; i < st.nframes && n < max; i++) {
-			const struct trace_frame *fr = &st.frames[i];
-
-			if (replay_shim_frame(f->sym, fr))
-				continue;
-			memset(&out[n].si, 0, sizeof(out[n].si));
-			sym_resolve_frame(f->sym, fr, &out[n].si);
-			out[n].name = sym_frame_name(f->sym, fr);
-			out[n++].module = sym_frame_module(f->sym, fr);
-		}
-		return n;
-	}
+	if (x->stack)
+		return replay_stack_frames(f->t, f->sym, x->stack, out, max);
 	if (x->node) {
-		for (i = x->node; i && n < max; i = f->h.nodes[i].parent) {
-			uint32_t fn = f->h.nodes[i].func;
-
-			memset(&out[n].si, 0, sizeof(out[n].si));
-			sym_resolve_func(f->sym, fn, &out[n].si);
-			out[n].name = sym_func_name(f->sym, fn);
-			out[n++].module = sym_func_module(f->sym, fn);
-		}
+		for (i = x->node; i && n < max; i = f->h.nodes[i].parent)
+			func_frame(f->sym, f->h.nodes[i].func, &out[n++]);
 		return n;
 	}
 	if (x->func != UINT32_MAX && f->sym && max) {
-		memset(&out[0].si, 0, sizeof(out[0].si));
-		sym_resolve_func(f->sym, x->func, &out[0].si);
-		out[0].name = sym_func_name(f->sym, x->func);
-		out[0].module = sym_func_module(f->sym, x->func);
+		func_frame(f->sym, x->func, &out[0]);
 		return 1;
 	}
 	if (max) {			/* a name only (a wait without a function) */
@@ -68,29 +61,10 @@ static uint32_t frames_of(struct findings *f, const struct finding *x, struct ff
 	return 0;
 }
 
-/*
- * frame_json - one "frames" entry from what the symbolizer gives: file and line are null
- * where it knows none, "inlined" is true for a frame it expanded from inline information
- * (this symbolizer reports none yet).
- */
-static void frame_json(struct json *j, const struct fframe *fr)
-{
-	json_obj_begin(j, NULL);
-	json_str(j, "name", fr->name);
-	json_str(j, "module", fr->module && strcmp(fr->module, "?") ? fr->module : NULL);
-	json_str(j, "file", fr->si.file);
-	if (fr->si.file && fr->si.line)
-		json_u64(j, "line", fr->si.line);
-	else
-		json_null(j, "line");
-	json_bool(j, "inlined", false);
-	json_obj_end(j);
-}
-
 /** findings_json - "findings": [...] of @f into @j, at most @limit (0: all). */
 void findings_json(struct findings *f, struct json *j, uint32_t limit)
 {
-	struct fframe *fr = xmalloc(MAX_FRAMES * sizeof(*fr));
+	struct sym_frame *fr = xmalloc(MAX_FRAMES * sizeof(*fr));
 	uint32_t i, k, n;
 
 	json_arr_begin(j, "findings");
@@ -109,7 +83,7 @@ void findings_json(struct findings *f, struct json *j, uint32_t limit)
 		json_arr_end(j);
 		json_arr_begin(j, "frames");
 		for (k = 0; k < n; k++)
-			frame_json(j, &fr[k]);
+			replay_json_frame(j, &fr[k]);
 		json_arr_end(j);
 		json_obj_begin(j, "evidence");
 		for (k = 0; k < x->nev; k++)
@@ -124,7 +98,7 @@ void findings_json(struct findings *f, struct json *j, uint32_t limit)
 /** findings_text - @f as text on @out, at most @limit (0: all); "none" when there are none. */
 void findings_text(struct findings *f, FILE *out, uint32_t limit)
 {
-	struct fframe fr[TEXT_FRAMES + 1];
+	struct sym_frame fr[TEXT_FRAMES + 1];
 	char sb[128];
 	uint32_t i, k, n;
 
@@ -141,11 +115,12 @@ void findings_text(struct findings *f, FILE *out, uint32_t limit)
 		fprintf(out, "  %s\n", x->message);
 		fprintf(out, "  at ");
 		for (k = 0; k < n && k < TEXT_FRAMES; k++) {
-			fprintf(out, "%s%s", k ? " < " : "", short_name(fr[k].name, sb, sizeof(sb), 60));
-			if (fr[k].si.file && fr[k].si.line) {
-				const char *base = strrchr(fr[k].si.file, '/');
+			fprintf(out, "%s%s%s", k ? " < " : "", short_name(fr[k].name, sb, sizeof(sb), 60),
+				fr[k].inlined ? " (inlined)" : "");
+			if (fr[k].file && fr[k].line) {
+				const char *base = strrchr(fr[k].file, '/');
 
-				fprintf(out, " (%s:%u)", base ? base + 1 : fr[k].si.file, fr[k].si.line);
+				fprintf(out, " (%s:%u)", base ? base + 1 : fr[k].file, fr[k].line);
 			}
 		}
 		fprintf(out, "%s\n", n > TEXT_FRAMES ? " < ..." : "");

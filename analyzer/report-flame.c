@@ -102,8 +102,10 @@ void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
 		const struct replay_agg *s = &r->aggs[id];
 		uint64_t v = metric == M_ALLOC_BYTES ? s->bytes :
 			     metric == M_ALLOC_COUNT ? s->allocs : s->live_bytes;
+		struct sym_frame chain[SYM_MAX_INLINE];
 		struct trace_stack st = { 0 };
-		uint32_t i;
+		uint32_t i, nf = 0;
+		int k, nc;
 
 		if (!v)
 			continue;
@@ -112,19 +114,26 @@ void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
 		if (id)
 			st = trace_stack_get(t, id);
 		cut = trace_stack_truncated(t, id);
-		if (st.nframes + 2 > cap) {
-			cap = st.nframes + 16;
+		/* inlined functions are frames of their own (sym_frames): outermost first here */
+		for (i = st.nframes; i-- > 0;) {
+			nc = sym_frames(sym, &st.frames[i], chain, SYM_MAX_INLINE);
+			if (nf + (uint32_t)nc + 2 > cap) {
+				cap = nf + (uint32_t)nc + 64;
+				names = xrealloc(names, cap * sizeof(*names));
+			}
+			for (k = nc; k-- > 0;)
+				names[cut + nf++] = flame_name(fl, chain[k].name);
+		}
+		if (2 > cap) {
+			cap = 64;
 			names = xrealloc(names, cap * sizeof(*names));
 		}
 		/* a cut stack hangs below a "[truncated]" root, not beside main as if complete */
 		if (cut)
 			names[0] = flame_name(fl, TRACE_TRUNCATED_FRAME);
-		for (i = 0; i < st.nframes; i++)
-			names[cut + st.nframes - 1 - i] = flame_name(fl, sym_frame_name(sym,
-											     &st.frames[i]));
-		if (!st.nframes)
+		if (!nf)
 			names[0] = flame_name(fl, "[no stack]");
-		flame_add(fl, base, names, st.nframes ? st.nframes + cut : 1, v);
+		flame_add(fl, base, names, nf ? nf + cut : 1, v);
 	}
 	free(names);
 }

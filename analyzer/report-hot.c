@@ -447,6 +447,8 @@ static const char *const col_names[] = { "total", "self", "calls", "avg", "min",
 struct row {
 	uint32_t func;
 	const char *name, *module;
+	const char *file;		/* definition (DWARF), or NULL */
+	unsigned line;
 	uint64_t addr;
 	uint64_t v[8];			/* by enum col */
 };
@@ -509,10 +511,16 @@ static void row_names(const struct hot_names *nm, uint32_t i, struct row *r)
 		r->name = sym_func_name(nm->sym, i);
 		r->module = sym_func_module(nm->sym, i);
 		r->addr = nm->t->funcs[i];
+		if (sym_func_decl(nm->sym, i, &r->file, &r->line) < 0) {
+			r->file = NULL;
+			r->line = 0;
+		}
 	} else {
 		r->name = nm->name[i];
 		r->module = nm->module[i];
 		r->addr = nm->addr[i];
+		r->file = nm->file ? nm->file[i] : NULL;
+		r->line = nm->file && nm->file[i] ? nm->line[i] : 0;
 	}
 }
 
@@ -566,6 +574,13 @@ static void rows_json(struct json *j, const struct row *rows, uint32_t n)
 		json_str(j, "module", r->module);
 		snprintf(buf, sizeof(buf), "0x%" PRIx64, r->addr);
 		json_str(j, "addr", buf);
+		if (r->file) {
+			json_str(j, "file", r->file);
+			json_u64(j, "line", r->line);
+		} else {
+			json_null(j, "file");
+			json_null(j, "line");
+		}
 		json_u64(j, "calls", r->v[C_CALLS]);
 		json_u64(j, "total_ns", r->v[C_TOTAL]);
 		json_u64(j, "self_ns", r->v[C_SELF]);
@@ -621,12 +636,27 @@ static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool
 	}
 }
 
-static void rows_text(FILE *f, const struct row *rows, uint32_t n)
+/* "file.c:12" (basename) of a row's definition, "" when unknown */
+static const char *def_text(const struct row *r, char *buf, size_t len)
+{
+	const char *base;
+
+	if (!r->file) {
+		buf[0] = '\0';
+		return buf;
+	}
+	base = strrchr(r->file, '/');
+	snprintf(buf, len, "%s:%u", base && base[1] ? base + 1 : r->file, r->line);
+	return buf;
+}
+
+/* The table; @lines (functions --lines) adds a last column: where each one is defined. */
+static void rows_text(FILE *f, const struct row *rows, uint32_t n, bool lines)
 {
 	static const char *const hdr[] = { "Total", "Self", "Calls", "Avg", "Min", "Max",
-					   "P50", "P99", "Function" };
-	struct table *tb = table_new(9, hdr, "rrrrrrrrl");
-	char b[8][32], nb[256];
+					   "P50", "P99", "Function", "Defined at" };
+	struct table *tb = table_new(lines ? 10 : 9, hdr, "rrrrrrrrll");
+	char b[8][32], nb[256], db[256];
 	uint32_t i;
 
 	for (i = 0; i < n; i++) {
@@ -636,7 +666,7 @@ static void rows_text(FILE *f, const struct row *rows, uint32_t n)
 			  fmt_count(b[2], 32, r->v[C_CALLS]), fmt_ns(b[3], 32, r->v[C_AVG]),
 			  fmt_ns(b[4], 32, r->v[C_MIN]), fmt_ns(b[5], 32, r->v[C_MAX]),
 			  fmt_ns(b[6], 32, r->v[C_P50]), fmt_ns(b[7], 32, r->v[C_P99]),
-			  short_name(r->name, nb, sizeof(nb), 100));
+			  short_name(r->name, nb, sizeof(nb), 100), def_text(r, db, sizeof(db)));
 	}
 	table_print(tb, f);
 	table_free(tb);
@@ -673,7 +703,7 @@ static void functions_out(struct hot *h, const struct hot_names *nm, const regex
 	else if (o->format == FMT_CSV)
 		rows_csv(stdout, rows, n, tid, header);
 	else
-		rows_text(stdout, rows, n);
+		rows_text(stdout, rows, n, o->lines);
 	free(rows);
 }
 
@@ -813,6 +843,21 @@ static const char *fname(struct symbols *sym, const struct trace *t, uint32_t fu
 	return func == HOT_ROOT ? "<root>" : sym_func_name(sym, func);
 }
 
+/* "file", "line": where function @fn is defined, null when unknown (or the root) */
+static void json_decl(struct json *j, struct symbols *sym, uint32_t fn)
+{
+	const char *file;
+	unsigned line;
+
+	if (fn != HOT_ROOT && sym_func_decl(sym, fn, &file, &line) == 0) {
+		json_str(j, "file", file);
+		json_u64(j, "line", line);
+	} else {
+		json_null(j, "file");
+		json_null(j, "line");
+	}
+}
+
 static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint32_t func,
 		      bool callers, struct json *j)
 {
@@ -827,8 +872,11 @@ static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint3
 	if (j) {
 		json_arr_begin(j, callers ? "callers" : "callees");
 		for (i = 0; i < n; i++) {
+			uint32_t fn = callers ? v[i]->caller : v[i]->callee;
+
 			json_obj_begin(j, NULL);
-			json_str(j, "name", fname(sym, t, callers ? v[i]->caller : v[i]->callee));
+			json_str(j, "name", fname(sym, t, fn));
+			json_decl(j, sym, fn);	/* the edges carry no call site */
 			json_u64(j, "calls", v[i]->calls);
 			json_u64(j, "total_ns", v[i]->total_ns);
 			json_u64(j, "self_ns", v[i]->self_ns);
@@ -880,6 +928,7 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			json_obj_begin(&j, NULL);
 			json_str(&j, "name", name);
 			json_str(&j, "module", sym_func_module(sym, i));
+			json_decl(&j, sym, i);
 			json_u64(&j, "calls", f->calls);
 			json_u64(&j, "total_ns", f->total_ns);
 			json_u64(&j, "self_ns", f->self_ns);

@@ -275,9 +275,16 @@ static void stacks_json(struct html *h, struct hmem *m)
 		json_arr_begin(j, NULL);
 		json_u64(j, NULL, s->stack);
 		json_arr_begin(j, NULL);
-		for (k = 0; k < st.nframes; k++)
-			if (!shim_frame(h, &st.frames[k]))
-				json_u64(j, NULL, html_frame_of(h, &st.frames[k]));
+		for (k = 0; k < st.nframes; k++) {
+			uint32_t ids[SYM_MAX_INLINE];
+			int n, x;
+
+			if (shim_frame(h, &st.frames[k]))
+				continue;
+			n = html_frames_of(h, &st.frames[k], ids, SYM_MAX_INLINE);
+			for (x = 0; x < n; x++)
+				json_u64(j, NULL, ids[x]);
+		}
 		if (s->stack && trace_stack_truncated(h->t, s->stack))
 			json_u64(j, NULL, html_frame_truncated(h));
 		json_arr_end(j);

@@ -59,35 +59,49 @@ uint32_t html_str(struct html *h, const char *s)
 }
 
 /*
- * html_frame_of - the id of stack frame @f in the data's "frames" table: name, module (the
- * one it was in when its stack was taken), and the file:line of the call site (of the
- * entry for a function address). Frames of the first 16382 modules are kept once each.
+ * html_frames_of - the ids of stack frame @f in the data's "frames" table, into @ids (up to
+ * @max): the functions inlined at its address, innermost first, then the real function
+ * (sym_frames), each with name, module (the one it was in when its stack was taken), the
+ * file:line (of the call site for a return address, of the definition for a function
+ * entry) and whether inlined. One address's frames are kept once, in consecutive ids (for
+ * the first 16382 modules). Return: how many ids (at least 1).
  */
-uint32_t html_frame_of(struct html *h, const struct trace_frame *f)
+int html_frames_of(struct html *h, const struct trace_frame *f, uint32_t *ids, int max)
 {
 	uint64_t mod = f->module == TRACE_NO_MODULE ? 0 : (uint64_t)f->module + 1;
-	struct sym_info si = { 0 };
-	struct html_frame *fr;
+	struct sym_frame chain[SYM_MAX_INLINE];
 	struct xmap_val *v, fresh = { 0 };
 	bool created = true;
+	int n, i;
 
-	v = mod < 0x3fff ? xmap_put(&h->frame_ix, f->ip << 1 | f->is_ra | mod << 48 | 1ULL << 63,
-				    &created)
+	/* an entry that carries its call's address (sym_frames) is keyed by that address */
+	uint64_t key = f->site ? f->site << 1 | 1ULL << 62 : f->ip << 1 | f->is_ra;
+
+	v = mod < 0x3fff ? xmap_put(&h->frame_ix, key | mod << 48 | 1ULL << 63, &created)
 			 : &fresh;
-	if (!created)
-		return v->w;
-	if (h->nframes == h->frames_cap) {
-		h->frames_cap = h->frames_cap ? h->frames_cap * 2 : 256;
-		h->frames = xrealloc(h->frames, h->frames_cap * sizeof(*h->frames));
+	if (created) {
+		n = sym_frames(h->sym, f, chain, SYM_MAX_INLINE);
+		v->w = h->nframes;
+		v->v = (uint64_t)n;
+		for (i = 0; i < n; i++) {
+			struct html_frame *fr;
+
+			if (h->nframes == h->frames_cap) {
+				h->frames_cap = h->frames_cap ? h->frames_cap * 2 : 256;
+				h->frames = xrealloc(h->frames, h->frames_cap * sizeof(*h->frames));
+			}
+			fr = &h->frames[h->nframes++];
+			fr->name = html_str(h, chain[i].name);
+			fr->module = html_str(h, chain[i].module ? chain[i].module : "?");
+			fr->file = chain[i].file && chain[i].line ? html_str(h, chain[i].file) : NONE;
+			fr->line = fr->file != NONE ? chain[i].line : 0;
+			fr->inlined = chain[i].inlined;
+		}
 	}
-	fr = &h->frames[h->nframes];
-	fr->name = html_str(h, sym_frame_name(h->sym, f));
-	fr->module = html_str(h, sym_frame_module(h->sym, f));
-	sym_resolve_frame(h->sym, f, &si);
-	fr->file = si.file ? html_str(h, si.file) : NONE;
-	fr->line = si.file ? si.line : 0;
-	v->w = h->nframes;
-	return h->nframes++;
+	n = (int)v->v < max ? (int)v->v : max;
+	for (i = 0; i < n; i++)
+		ids[i] = v->w + (uint32_t)i;
+	return n;
 }
 
 /*
@@ -143,7 +157,7 @@ static void columns(struct json *j, const char *const *names)
 
 static void tables_json(struct html *h)
 {
-	static const char *const fcols[] = { "name", "module", "file", "line", NULL };
+	static const char *const fcols[] = { "name", "module", "file", "line", "inlined", NULL };
 	struct json *j = &h->j;
 	uint32_t i;
 
@@ -163,6 +177,7 @@ static void tables_json(struct html *h)
 			json_u64(j, NULL, fr->file);
 			json_u64(j, NULL, fr->line);
 		}
+		json_bool(j, NULL, fr->inlined);
 		json_arr_end(j);
 	}
 	json_arr_end(j);

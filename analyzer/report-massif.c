@@ -97,7 +97,7 @@ static const char *frame_text(struct symbols *sym, const struct trace_frame *f, 
 	struct where w;
 
 	export_where(sym, f, 0, &w);
-	export_flat(w.line[w.n - 1].name, "#", name, sizeof(name));
+	export_flat(w.line[0].name, "#", name, sizeof(name));
 	if (w.line[0].file && w.line[0].line)
 		snprintf(buf, len, "0x%" PRIX64 ": %s (%s:%u)", f->ip, name,
 			 export_flat(w.line[0].file, "#", file, sizeof(file)), w.line[0].line);

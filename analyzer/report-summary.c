@@ -12,6 +12,7 @@
 
 #include "analyzer/analyze.h"
 #include "analyzer/findings.h"
+#include "analyzer/replay.h"
 
 #define TOP_FUNCS 10
 
@@ -50,19 +51,6 @@ static const char *stack_top(struct symbols *sym, const struct trace *t, uint32_
 	if (!st.nframes)
 		return "(no stack)";
 	return sym_frame_name(sym, &st.frames[0]);
-}
-
-static void json_stack(struct json *j, const char *key, struct symbols *sym,
-		       const struct trace *t, uint32_t id)
-{
-	struct trace_stack st = trace_stack_get(t, id);
-	uint32_t i;
-
-	json_arr_begin(j, key);
-	for (i = 0; i < st.nframes; i++)
-		json_str(j, NULL, sym_frame_name(sym, &st.frames[i]));
-	json_arr_end(j);
-	json_bool(j, "truncated", trace_stack_truncated(t, id));
 }
 
 static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
@@ -123,10 +111,19 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 	json_arr_begin(&j, "functions");
 	for (i = 0; i < n; i++) {
 		struct hot_func *f = &h->funcs[top[i].func];
+		const char *file;
+		unsigned line;
 
 		json_obj_begin(&j, NULL);
 		json_str(&j, "name", sym_func_name(sym, top[i].func));
 		json_str(&j, "module", sym_func_module(sym, top[i].func));
+		if (sym_func_decl(sym, top[i].func, &file, &line) == 0) {	/* the definition */
+			json_str(&j, "file", file);
+			json_u64(&j, "line", line);
+		} else {
+			json_null(&j, "file");
+			json_null(&j, "line");
+		}
 		json_u64(&j, "calls", f->calls);
 		json_u64(&j, "total_ns", f->total_ns);
 		json_u64(&j, "self_ns", f->self_ns);
@@ -149,7 +146,7 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 		json_arr_begin(&j, "leaks");
 		for (i = 0; i < ms->ntop; i++) {
 			json_obj_begin(&j, NULL);
-			json_stack(&j, "stack", sym, t, ms->top[i].stack);
+			replay_json_stack(&j, t, sym, ms->top[i].stack);
 			json_u64(&j, "bytes", ms->top[i].bytes);
 			json_u64(&j, "blocks", ms->top[i].blocks);
 			json_obj_end(&j);

@@ -19,6 +19,8 @@ struct tree_fn {
 	char *key;			/* module identity and offset (func_key) */
 	const char *name, *module;	/* from the first trace that called it */
 	uint64_t addr;
+	const char *file;		/* its definition (DWARF), or NULL */
+	unsigned line;
 };
 
 struct tree {
@@ -103,7 +105,9 @@ static uint32_t tree_index(struct tree *tr, int k, uint32_t f)
 	}
 	tr->fn[tr->nfn] = (struct tree_fn){ key, sym_func_name(tr->sym[k], f),
 					    sym_func_module(tr->sym[k], f),
-					    sym_func_addr(tr->sym[k], f) };
+					    sym_func_addr(tr->sym[k], f), NULL, 0 };
+	if (sym_func_decl(tr->sym[k], f, &tr->fn[tr->nfn].file, &tr->fn[tr->nfn].line) < 0)
+		tr->fn[tr->nfn].file = NULL;
 	tr->hash[h] = tr->nfn + 1;
 	return tr->nfn++;
 }
@@ -246,7 +250,8 @@ static void tree_describe(const struct tree *tr, const struct opts *o, struct js
 int report_functions_tree(const struct opts *o)
 {
 	struct tree tr = { .n = o->ntraces };
-	const char **name = NULL, **module = NULL;
+	const char **name = NULL, **module = NULL, **file = NULL;
+	unsigned *line = NULL;
 	uint64_t *addr = NULL;
 	struct hot_names nm;
 	struct json j;
@@ -267,13 +272,18 @@ int report_functions_tree(const struct opts *o)
 		goto out;
 	name = xcalloc(tr.nfn + 1, sizeof(*name));
 	module = xcalloc(tr.nfn + 1, sizeof(*module));
+	file = xcalloc(tr.nfn + 1, sizeof(*file));
+	line = xcalloc(tr.nfn + 1, sizeof(*line));
 	addr = xcalloc(tr.nfn + 1, sizeof(*addr));
 	for (i = 0; i < tr.nfn; i++) {
 		name[i] = tr.fn[i].name;
+		file[i] = tr.fn[i].file;
+		line[i] = tr.fn[i].line;
 		module[i] = tr.fn[i].module;
 		addr[i] = tr.fn[i].addr;
 	}
-	nm = (struct hot_names){ .name = name, .module = module, .addr = addr };
+	nm = (struct hot_names){ .name = name, .module = module, .addr = addr, .file = file,
+				 .line = line };
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
@@ -302,6 +312,8 @@ out:
 	free(tr.sym);
 	free(name);
 	free(module);
+	free(file);
+	free(line);
 	free(addr);
 	return rc;
 }

@@ -360,25 +360,46 @@ int supp_match(const struct suppressions *s, struct symbols *sym, const struct t
 	struct trace_stack st;
 	struct sym_info *info;
 	bool files;
-	uint32_t i, n = 0, nsys;
+	uint32_t i, n = 0, nsys, cap;
 	int ret = -1;
 
 	if (!s || !s->n || !id)
 		return -1;
 	files = have_file_rules(s);
 	st = trace_stack_get(t, id);
-	info = xcalloc(st.nframes + 1, sizeof(*info));
+	cap = st.nframes + 1;
+	info = xcalloc(cap, sizeof(*info));
 	for (i = 0; i < st.nframes; i++) {
 		const struct trace_frame *f = &st.frames[i];
-		struct sym_info *si = &info[n];
+		struct sym_frame chain[SYM_MAX_INLINE];
+		struct sym_info *si;
+		int k, nc;
 
+		if (n + SYM_MAX_INLINE + 1 > cap) {
+			cap = 2 * cap + SYM_MAX_INLINE;
+			info = xrealloc(info, cap * sizeof(*info));
+		}
+		si = &info[n];
+		memset(si, 0, sizeof(*si));
 		si->module = module_path(t, f);
 		if (si->module && !strncmp(base_name(si->module), "libperfshim", 11))
 			continue;
 		if (files) {
+			/*
+			 * The functions inlined at the frame's address first (as LSan's symbolizer
+			 * gives them): "leak:helper" also matches a helper the compiler inlined.
+			 */
+			struct sym_info r = { 0 };
+
 			/* its module: the path as symbols know it (the exe's for the main one) */
-			if (sym_resolve_frame(sym, f, si) < 0)
-				si->name = NULL;
+			if (sym_resolve_frame(sym, f, &r) < 0)
+				r.name = NULL;
+			nc = sym_frames(sym, f, chain, SYM_MAX_INLINE);
+			for (k = 0; k < nc - 1; k++, n++)
+				info[n] = (struct sym_info){ .name = chain[k].name, .module = r.module,
+							     .file = chain[k].file,
+							     .line = chain[k].line };
+			info[n] = r;
 		} else {
 			/* "module+0xOFF" for an unknown symbol matches no built-in name */
 			si->name = sym_frame_name(sym, f);

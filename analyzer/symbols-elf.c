@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Symbol tables and source lines of one ELF file on disk: .symtab and .dynsym (also those of
- * a separate debug file), DWARF line tables through libdw, the debug file found by build-id
- * or .gnu_debuglink (CRC checked). Damaged or foreign files give "no symbols", never a crash.
+ * Symbol tables of one ELF file on disk: .symtab and .dynsym (also those of a separate debug
+ * file), the debug file found by build-id, .gnu_debuglink (CRC checked) or a debuginfod
+ * server; its DWARF is read by symbols-dwarf.c. Damaged or foreign files give "no symbols", never a crash.
  * symbols.c maps trace addresses to these files; docs/design.md ("Analyzer") has the picture.
  */
 #define PR_FMT "symbols"
@@ -21,6 +21,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
+#include <elfutils/debuginfod.h>
 
 #include "analyzer/analyze.h"
 
@@ -120,6 +121,26 @@ static bool elf_has_section(Elf *elf, uint32_t type)
 		GElf_Shdr sh;
 
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == type)
+			return true;
+	}
+	return false;
+}
+
+/* Whether @elf carries DWARF of its own (a .debug_info section with contents). */
+static bool has_dwarf(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
+		    (n = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    (!strcmp(n, ".debug_info") || !strcmp(n, ".zdebug_info")))
 			return true;
 	}
 	return false;
@@ -345,9 +366,57 @@ no:
 }
 
 /*
+ * The debuginfod client, made on first use and only when DEBUGINFOD_URLS names a server (the
+ * library itself would do nothing without it, but an unset variable must not even cost the
+ * client's set-up). It lives until exit: one per process, like its cache.
+ */
+static debuginfod_client *debuginfod(void)
+{
+	static debuginfod_client *client;
+	static bool tried;
+	const char *urls = getenv("DEBUGINFOD_URLS");
+
+	if (!tried) {
+		tried = true;
+		if (urls && *urls)
+			client = debuginfod_begin();
+		if (urls && *urls && !client)
+			pr_dbg(1, "debuginfod: cannot start the client\n");
+	}
+	return client;
+}
+
+/*
+ * Ask the DEBUGINFOD_URLS servers for the debug file of build-id @id (the client caches it
+ * under $DEBUGINFOD_CACHE_PATH, by default ~/.cache/debuginfod_client) and try it.
+ */
+static bool find_debuginfod(struct sym_file *f, const uint8_t *id, size_t idlen)
+{
+	debuginfod_client *c = debuginfod();
+	char *path = NULL;
+	bool ok;
+	int fd;
+
+	if (!c || idlen < 2)
+		return false;
+	fd = debuginfod_find_debuginfo(c, id, (int)idlen, &path);
+	if (fd < 0) {
+		pr_dbg(1, "%s: debuginfod: %s\n", f->path, strerror(-fd));
+		return false;
+	}
+	close(fd);
+	ok = try_debug(f, path, id, idlen, false, 0);
+	if (ok)
+		pr_dbg(1, "%s: debug info from debuginfod (%s)\n", f->path, path);
+	free(path);
+	return ok;
+}
+
+/*
  * Find the separate debug file: ROOT/.build-id/xx/rest.debug (by the recorded build-id, then
  * the file's), then the .gnu_debuglink name next to the file, in .debug/ beside it and under
- * ROOT/<dir>/ (gdb's order).
+ * ROOT/<dir>/ (gdb's order); last, when DEBUGINFOD_URLS is set, a debuginfod server by
+ * build-id. Only a file without DWARF of its own asks the network.
  */
 static void find_debug(struct sym_file *f, const char *root, const uint8_t *rec_id,
 		       size_t rec_len)
@@ -374,7 +443,7 @@ static void find_debug(struct sym_file *f, const char *root, const uint8_t *rec_
 	}
 	if (!f->elf || !(link = dwelf_elf_gnu_debuglink(f->elf, &crc)) || !*link ||
 	    strchr(link, '/'))
-		return;
+		goto net;
 	slash = strrchr(f->path, '/');
 	if (slash)
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - f->path), f->path);
@@ -387,7 +456,14 @@ static void find_debug(struct sym_file *f, const char *root, const uint8_t *rec_
 	if (try_debug(f, path, NULL, 0, true, crc))
 		return;
 	snprintf(path, sizeof(path), "%s%s%s/%s", root, dir[0] == '/' ? "" : "/", dir, link);
-	try_debug(f, path, NULL, 0, true, crc);
+	if (try_debug(f, path, NULL, 0, true, crc))
+		return;
+net:
+	if (f->elf && has_dwarf(f->elf))
+		return;
+	for (i = 0; i < 2; i++)
+		if (lens[i] >= 2 && find_debuginfod(f, ids[i], lens[i]))
+			return;
 }
 
 /*
@@ -511,63 +587,10 @@ struct sym_ent *symf_lookup(const struct sym_file *f, uint64_t va)
 	return NULL;
 }
 
-/* Scan every unit for one whose ranges hold @va (no or incomplete .debug_aranges). */
-static bool scan_units(Dwarf *dw, uint64_t va, Dwarf_Die *out)
-{
-	Dwarf_CU *cu = NULL;
-	Dwarf_Die cudie, subdie;
-	Dwarf_Half ver;
-	uint8_t utype;
-
-	while (dwarf_get_units(dw, cu, &cu, &ver, &utype, &cudie, &subdie) == 0) {
-		if (utype != DW_UT_compile && utype != DW_UT_partial && utype != DW_UT_skeleton)
-			continue;
-		if (dwarf_haspc(&cudie, va) > 0) {
-			*out = cudie;
-			return true;
-		}
-	}
-	return false;
-}
-
-/**
- * symf_line - source file and line of ELF vaddr @va from DWARF (the debug file's, else the
- * file's own). The Dwarf handle is opened on first use. Return: 0 and *file (owned by libdw,
- * valid until symf_free) and *line, or -1 when unknown.
- */
-int symf_line(struct sym_file *f, uint64_t va, const char **file, unsigned *line)
-{
-	Dwarf_Die cudie;
-	Dwarf_Line *l;
-	const char *src;
-	int ln = 0;
-
-	if (!f->dw_tried) {
-		f->dw_tried = true;
-		if (f->dbg_elf)
-			f->dw = dwarf_begin_elf(f->dbg_elf, DWARF_C_READ, NULL);
-		/* NULL (DWARF_E_NO_DWARF) when the file has none: then no lines */
-		if (!f->dw && f->elf)
-			f->dw = dwarf_begin_elf(f->elf, DWARF_C_READ, NULL);
-		pr_dbg(2, "%s: %s\n", f->path, f->dw ? "DWARF" : "no DWARF");
-	}
-	if (!f->dw)
-		return -1;
-	if (!dwarf_addrdie(f->dw, va, &cudie) && !scan_units(f->dw, va, &cudie))
-		return -1;
-	l = dwarf_getsrc_die(&cudie, va);
-	if (!l || !(src = dwarf_linesrc(l, NULL, NULL)) || dwarf_lineno(l, &ln) || ln <= 0)
-		return -1;
-	*file = src;
-	*line = (unsigned)ln;
-	return 0;
-}
-
 /* symf_free - release everything symf_load and symf_line acquired (not @f itself). */
 void symf_free(struct sym_file *f)
 {
-	if (f->dw)
-		dwarf_end(f->dw);
+	symf_dwarf_free(f);
 	elf_close_file(&f->dbg_elf, &f->dbg_fd);
 	elf_close_file(&f->elf, &f->fd);
 	free(f->mem);

@@ -26,6 +26,8 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 #define CE_RA (1U << 1)			/* key: looked up as a return address */
 #define CE_NAME (1U << 2)		/* name (and display) resolved */
 #define CE_LINE (1U << 3)		/* file:line resolved */
+#define CE_CHAIN (1U << 4)		/* inline chain (sym_frames) resolved */
+#define CE_DECL (1U << 5)		/* definition (sym_func_decl) resolved */
 
 /* One distinct file, shared by the modules recorded with its path. */
 struct sym_fslot {
@@ -52,6 +54,10 @@ struct sym_cent {
 	const char *name;		/* demangled name or NULL */
 	const char *display;		/* sym_name() */
 	const char *file;
+	const struct sym_frame *chain;	/* sym_frames' answer, nchain entries */
+	uint32_t nchain;
+	unsigned decl_line;		/* sym_func_decl's answer (0: unknown) */
+	const char *decl_file;
 };
 
 /* Strings that live until sym_close: a list of blocks, bump-allocated. */
@@ -75,15 +81,20 @@ struct symbols {
 	struct arena_blk *arena;
 	const char *root;		/* debug directory */
 	bool demangle;
+	bool lines;			/* file:line and inline chains (not --no-lines) */
 	uint64_t lookups, misses;	/* for -v statistics */
 };
+
+static bool lines_default = true;
 
 static char *arena_alloc(struct symbols *s, size_t n)
 {
 	struct arena_blk *b = s->arena;
 	char *p;
 
-	if (!b || b->size - b->used < n) {
+	if (b)			/* keep every block 8-aligned: sym_frames arrays live here too */
+		b->used = (b->used + 7) & ~(size_t)7;
+	if (!b || b->used > b->size || b->size - b->used < n) {
 		size_t size = n > 60000 ? n : 65536 - sizeof(*b);
 
 		b = xmalloc(sizeof(*b) + size);
@@ -145,6 +156,7 @@ struct symbols *sym_open(const struct trace *t)
 
 	s->t = t;
 	s->demangle = true;
+	s->lines = lines_default;
 	s->root = root && *root ? root : SYM_DEBUG_ROOT;
 	s->nmods = t->nmodules;
 	s->mods = xcalloc(s->nmods ? s->nmods : 1, sizeof(*s->mods));
@@ -228,6 +240,18 @@ void sym_close(struct symbols *s)
 void sym_set_demangle(struct symbols *s, bool on)
 {
 	s->demangle = on;
+}
+
+/* sym_set_lines - file:line and inlined frames from DWARF in sym_frames (on by default). */
+void sym_set_lines(struct symbols *s, bool on)
+{
+	s->lines = on;
+}
+
+/* sym_set_lines_default - whether handles opened from now on read lines (--no-lines: off). */
+void sym_set_lines_default(bool on)
+{
+	lines_default = on;
 }
 
 /*
@@ -658,4 +682,126 @@ const char *sym_frame_module(struct symbols *s, const struct trace_frame *f)
 	struct sym_cent *e = frame_entry(s, f);
 
 	return e->mod != NO_MOD ? s->mods[e->mod].base : "?";
+}
+
+/* ---- frames with source lines and inlined functions ---- */
+
+/*
+ * Make e->chain: the inline chain symf_frames reads from DWARF, names demangled, the real
+ * function named as sym_name names it; or that one frame alone.
+ */
+static void resolve_chain(struct symbols *s, struct sym_cent *e)
+{
+	uint64_t a = (e->flags & CE_RA) && e->addr ? e->addr - 1 : e->addr;
+	struct symf_frame raw[SYM_MAX_INLINE];
+	const char *mod = e->mod != NO_MOD ? s->mods[e->mod].base : NULL;
+	struct sym_fslot *fs = NULL;
+	struct sym_frame *v;
+	int n = 0, i;
+
+	e->flags |= CE_CHAIN;
+	name_of(s, e);
+	if (s->lines && e->mod != NO_MOD && (fs = mod_file(s, e->mod)))
+		n = symf_frames(&fs->f, a - s->mods[e->mod].m->base, raw, SYM_MAX_INLINE);
+	/*
+	 * A function entry (a shadow-stack frame: which function, not where it called from):
+	 * its definition's line, as `functions` gives it, rather than its first instruction's.
+	 */
+	if (fs && !(e->flags & CE_RA) && n <= 1 &&
+	    symf_decl(&fs->f, a - s->mods[e->mod].m->base, &raw[0].file, &raw[0].line) == 0)
+		n = 1;
+	if (n > SYM_MAX_INLINE) {
+		/* deeper than kept: the innermost ones, then the real function, its line unknown */
+		n = SYM_MAX_INLINE;
+		raw[n - 1] = (struct symf_frame){ NULL, NULL, 0 };
+	}
+	if (n < 1) {
+		n = 1;
+		raw[0] = (struct symf_frame){ NULL, NULL, 0 };
+	}
+	raw[n - 1].name = NULL;		/* the real function: the symbol table's name */
+	v = (struct sym_frame *)(void *)arena_alloc(s, (size_t)n * sizeof(*v));
+	for (i = 0; i < n; i++) {
+		v[i] = (struct sym_frame){ .module = mod, .file = raw[i].file,
+					   .line = raw[i].file ? raw[i].line : 0,
+					   .inlined = i < n - 1 };
+		if (i == n - 1)
+			v[i].name = e->display;
+		else if (raw[i].name)
+			v[i].name = pretty_name(s, raw[i].name);
+		else
+			v[i].name = "(inlined)";
+	}
+	e->chain = v;
+	e->nchain = (uint32_t)n;
+}
+
+static int frames_of(struct symbols *s, struct sym_cent *e, struct sym_frame *out, int max)
+{
+	int n, i;
+
+	if (!(e->flags & CE_CHAIN))
+		resolve_chain(s, e);
+	if (max < 1)
+		return 0;
+	n = (int)e->nchain < max ? (int)e->nchain : max;
+	for (i = 0; i < n - 1; i++)
+		out[i] = e->chain[i];
+	out[n - 1] = e->chain[e->nchain - 1];	/* the real function always ends the list */
+	return n;
+}
+
+/**
+ * sym_frames - frame @f of a stack with its inlined functions and source lines, innermost
+ * first (see analyze.h). Return: how many entries of @out were filled (1..@max).
+ */
+int sym_frames(struct symbols *s, const struct trace_frame *f, struct sym_frame *out, int max)
+{
+	const char *name;
+	int n;
+
+	if (!f->site || !s->lines)
+		return frames_of(s, frame_entry(s, f), out, max);
+	/*
+	 * An entry that made the stack's malloc call: the lines (and inlined functions) of the
+	 * call's address, the name of the entry (the walk decided the call lies inside it).
+	 */
+	name = name_of(s, frame_entry(s, f));
+	n = frames_of(s, entry_in(s, f->site, true, false, 0, f->module), out, max);
+	if (n > 0)
+		out[n - 1].name = name;
+	return n;
+}
+
+/** sym_frames_addr - sym_frames for address @addr (the module loaded last there). */
+int sym_frames_addr(struct symbols *s, uint64_t addr, bool is_ra, struct sym_frame *out,
+		    int max)
+{
+	return frames_of(s, entry(s, addr, is_ra, false, 0), out, max);
+}
+
+/**
+ * sym_func_decl - the definition of function @func of the trace: its DWARF decl_file and
+ * decl_line. Return: 0 with *file (owned by @s) and *line, or -1 when unknown (no DWARF, or
+ * lines off).
+ */
+int sym_func_decl(struct symbols *s, uint32_t func, const char **file, unsigned *line)
+{
+	struct sym_cent *e = func_entry(s, func);
+	struct sym_fslot *fs;
+
+	if (!s->lines)
+		return -1;
+	if (!(e->flags & CE_DECL)) {
+		e->flags |= CE_DECL;
+		if (e->mod != NO_MOD && (fs = mod_file(s, e->mod)) &&
+		    symf_decl(&fs->f, e->addr - s->mods[e->mod].m->base, &e->decl_file,
+			      &e->decl_line) < 0)
+			e->decl_file = NULL;
+	}
+	if (!e->decl_file)
+		return -1;
+	*file = e->decl_file;
+	*line = e->decl_line;
+	return 0;
 }

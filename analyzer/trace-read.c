@@ -437,15 +437,17 @@ uint32_t trace_stack_parent(const struct trace *t, uint32_t id)
  * stack is first materialized, after the walk that delivered it, so the functions that walk
  * met are known. Return: whether stack @id starts with such a frame.
  */
-static bool drop_caller(const struct trace *t, struct reader *r, uint32_t id)
+static bool drop_caller(const struct trace *t, struct reader *r, uint32_t id, bool *in_top)
 {
 	const struct gstack *g = &r->gs[id], *p;
 
 	if (!g->is_ra)
 		return false;
 	for (p = &r->gs[g->parent]; p != r->gs && !p->is_ra; p = &r->gs[p->parent])
-		if (ra_in_func(t, r, p, g))
+		if (ra_in_func(t, r, p, g)) {
+			*in_top = p == &r->gs[g->parent];
 			return true;
+		}
 	return false;
 }
 
@@ -458,13 +460,18 @@ struct trace_stack trace_stack_get(const struct trace *t, uint32_t id)
 	struct reader *r = R(t);
 	struct trace_frame *f;
 	uint32_t i, n, g;
+	uint64_t site = 0;
+	bool in_top = false;
 
 	if (!id || id >= r->ngs)
 		return (struct trace_stack){ 0, NULL };
 	if (!r->gframes[id]) {
 		g = id;
 		n = r->gs[id].depth;
-		if (drop_caller(t, r, id)) {
+		if (drop_caller(t, r, id, &in_top)) {
+			/* the dropped call's address still tells the top function's source line */
+			if (in_top)
+				site = r->gs[id].ip;
 			g = r->gs[id].parent;
 			n--;
 		}
@@ -474,7 +481,8 @@ struct trace_stack trace_stack_get(const struct trace *t, uint32_t id)
 		f = xmalloc((n ? n : 1) * sizeof(*f));
 		for (i = 0; i < n; i++, g = r->gs[g].parent)
 			f[i] = (struct trace_frame){ .ip = r->gs[g].ip, .module = r->gs[g].module,
-						     .is_ra = r->gs[g].is_ra };
+						     .is_ra = r->gs[g].is_ra,
+						     .site = i ? 0 : site };
 		r->gframes[id] = f;
 		r->gnframes[id] = n;
 	}

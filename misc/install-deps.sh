@@ -22,6 +22,7 @@ build_pkgs=(
 	libunwind-dev		# allocation stacks (preload)
 	uthash-dev		# hash tables (header-only, no .pc)
 	libdw-dev libelf-dev	# symbols and DWARF lines (analyzer)
+	libdebuginfod-dev	# debug files by build-id from DEBUGINFOD_URLS servers (analyzer)
 	libzstd-dev		# .zst traces: the analyzer reads them, perfshim --compress writes them
 	zlib1g-dev		# the pprof export is gzipped (analyzer/pbuf.c)
 	zstd			# tests compress and check .zst traces with the zstd tool

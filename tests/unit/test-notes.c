@@ -22,6 +22,7 @@ void ntfn_main(void);
 void ntfn_a(void);
 void ntfn_b(void);
 void ntfn_rec(void);
+/* the lines of these four are in test_truncated_stacks' expected text (file:line) */
 void __attribute__((noinline)) ntfn_main(void) { __asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop"); }
 void __attribute__((noinline)) ntfn_a(void) { __asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop"); }
 void __attribute__((noinline)) ntfn_b(void) { __asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop"); }
@@ -445,16 +446,24 @@ START_TEST(test_truncated_stacks)
 	free(s);
 	o = tu_opts();
 	s = report(report_leaks, &o);
-	ck_has(s, "  100       1  ntfn_a < ntfn_main < [truncated]\n");
-	ck_has(s, "   50       1  ntfn_b\n");
-	ck_has(s, "    7       1  ntfn_b < ntfn_a < [truncated]\n");
+	ck_has(s, "  100       1  ntfn_a at test-notes.c:27 < ntfn_main at test-notes.c:26 < [truncated]\n");
+	ck_has(s, "   50       1  ntfn_b at test-notes.c:28\n");
+	ck_has(s, "    7       1  ntfn_b at test-notes.c:28 < ntfn_a at test-notes.c:27 < [truncated]\n");
 	ck_has(s, "[truncated]: the stack reached PERFSHIM_STACK_DEPTH; its outer frames were not "
 		  "recorded.\n");
 	free(s);
 	o.format = FMT_JSON;
 	s = report(report_leaks, &o);
-	ck_has(s, "{\"stack\":[\"ntfn_a\",\"ntfn_main\"],\"truncated\":true,\"bytes\":100,");
-	ck_has(s, "{\"stack\":[\"ntfn_b\"],\"truncated\":false,\"bytes\":50,");
+	/* frames: file (the absolute path of this source) and line of each */
+	ck_has(s, "{\"stack\":[\"ntfn_a\",\"ntfn_main\"],\"frames\":[{\"name\":\"ntfn_a\","
+		  "\"module\":\"test-notes\",\"file\":\"/");
+	ck_has(s, "/tests/unit/test-notes.c\",\"line\":27,\"inlined\":false},{\"name\":\"ntfn_main\","
+		  "\"module\":\"test-notes\",\"file\":\"/");
+	ck_has(s, "/tests/unit/test-notes.c\",\"line\":26,\"inlined\":false}],\"truncated\":true,"
+		  "\"bytes\":100,");
+	ck_has(s, "{\"stack\":[\"ntfn_b\"],\"frames\":[{\"name\":\"ntfn_b\",\"module\":\"test-notes\",");
+	ck_has(s, "/tests/unit/test-notes.c\",\"line\":28,\"inlined\":false}],\"truncated\":false,"
+		  "\"bytes\":50,");
 	free(s);
 	o = tu_opts();
 	s = report(report_dump, &o);

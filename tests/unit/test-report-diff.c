@@ -263,7 +263,13 @@ START_TEST(test_diff_runs_json)
 	ck_assert_msg(strstr(out, "\"verdict\":\"3.00x slower, allocates 200 B more\"}"), "%s", out);
 	/* one site in both runs: three stacks (addresses FA+1, FA+5, FA+3) share the chain */
 	ck_assert_int_eq(count(out, "\"stack\":"), 1);
-	ck_assert_msg(strstr(out, "{\"stack\":[\"difffn_a\",\"difffn_main\"],\"truncated\":false,\"base_bytes\":100,"
+	/* frames: this file's lines of the two functions (the return addresses are inside them) */
+	ck_assert_msg(strstr(out, "{\"stack\":[\"difffn_a\",\"difffn_main\"],\"frames\":[{\"name\":"
+				  "\"difffn_a\",\"module\":\"test-report-diff\",\"file\":\"/"), "%s", out);
+	ck_assert_msg(strstr(out, "/tests/unit/test-report-diff.c\",\"line\":23,\"inlined\":false},"
+				  "{\"name\":\"difffn_main\",\"module\":\"test-report-diff\","), "%s", out);
+	ck_assert_msg(strstr(out, "/tests/unit/test-report-diff.c\",\"line\":24,\"inlined\":false}],"
+				  "\"truncated\":false,\"base_bytes\":100,"
 				  "\"new_bytes\":300,\"base_leaked_bytes\":100,"
 				  "\"new_leaked_bytes\":300,\"base_allocations\":1,"
 				  "\"new_allocations\":2,\"base_peak_bytes\":100,"

@@ -28,6 +28,8 @@ void __attribute__((noinline)) exfn_b(void) { __asm__ volatile("nop; nop; nop; n
 void __attribute__((noinline)) exfn_rec(void) { __asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop"); }
 
 #define FMAIN ((uint64_t)(uintptr_t)exfn_main)
+/* a chrome event's args: the definition of the function (lines 25-27 above), absolute path */
+#define SRC_ARGS(line) "/tests/unit/test-report-export.c\",\"line\":" #line "}"
 #define FA ((uint64_t)(uintptr_t)exfn_a)
 #define FB ((uint64_t)(uintptr_t)exfn_b)
 #define FREC ((uint64_t)(uintptr_t)exfn_rec)
@@ -457,10 +459,10 @@ START_TEST(test_chrome)
 	ck_assert_msg(!strncmp(out, "{\"traceEvents\":[", 16), "not a traceEvents object");
 	ck_has(out, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1000,\"tid\":1,"
 		    "\"args\":{\"name\":\"worker\\u003c1>&'x'\"}}");
-	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_a\",\"pid\":1000,\"tid\":1,"
-		    "\"ts\":0.100,\"dur\":1.300}");
-	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_main\",\"pid\":1000,\"tid\":1,"
-		    "\"ts\":0.000,\"dur\":2.001}");
+	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_a\",\"args\":{\"file\":\"/");
+	ck_has(out, SRC_ARGS(26) ",\"pid\":1000,\"tid\":1,\"ts\":0.100,\"dur\":1.300}");
+	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_main\",\"args\":{\"file\":\"/");
+	ck_has(out, SRC_ARGS(25) ",\"pid\":1000,\"tid\":1,\"ts\":0.000,\"dur\":2.001}");
 	ck_assert_uint_eq(count(out, "\"ph\":\"X\""), 2);
 	/* in start order: the caller first */
 	ck_assert(strstr(out, "\"name\":\"exfn_main\"") < strstr(out, "\"name\":\"exfn_a\""));
@@ -490,8 +492,8 @@ START_TEST(test_chrome_limit)
 	o.limit = 2;
 	out = run(report_chrome, &o);
 	ck_assert_uint_eq(count(out, "\"ph\":\"X\""), 2);
-	ck_has(out, "\"name\":\"exfn_main\",\"pid\":1000,\"tid\":1,\"ts\":0.000,\"dur\":1.000}");
-	ck_has(out, "\"name\":\"exfn_a\",\"pid\":1000,\"tid\":1,\"ts\":0.100,\"dur\":0.300}");
+	ck_has(out, SRC_ARGS(25) ",\"pid\":1000,\"tid\":1,\"ts\":0.000,\"dur\":1.000}");
+	ck_has(out, SRC_ARGS(26) ",\"pid\":1000,\"tid\":1,\"ts\":0.100,\"dur\":0.300}");
 	ck_has(out, "\"calls\":7,\"calls_written\":2,\"min_duration_ns\":300,");
 	free(out);
 	o.limit = 5;	/* 1000, 300, 100, 90, 60 */
@@ -652,10 +654,10 @@ START_TEST(test_several_traces)
 	o.traces = paths;
 	o.ntraces = 2;
 	out = run(report_chrome, &o);
-	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_a\",\"pid\":1000,\"tid\":1000,"
-		    "\"ts\":0.200,\"dur\":0.100}");
-	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_b\",\"pid\":2000,\"tid\":2000,"
-		    "\"ts\":1.510,\"dur\":0.060}");
+	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_a\",\"args\":{\"file\":\"/");
+	ck_has(out, SRC_ARGS(26) ",\"pid\":1000,\"tid\":1000,\"ts\":0.200,\"dur\":0.100}");
+	ck_has(out, "{\"ph\":\"X\",\"name\":\"exfn_b\",\"args\":{\"file\":\"/");
+	ck_has(out, SRC_ARGS(27) ",\"pid\":2000,\"tid\":2000,\"ts\":1.510,\"dur\":0.060}");
 	ck_has(out, "{\"ph\":\"C\",\"name\":\"live heap\",\"pid\":2000,\"ts\":1.580,"
 		    "\"args\":{\"bytes\":5}}");
 	ck_assert_uint_eq(count(out, "\"name\":\"process_name\""), 2);

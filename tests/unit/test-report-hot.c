@@ -62,7 +62,7 @@ static void hasnt(const char *needle)
 
 /* the row of function 0xADDR in functions --format=json */
 #define ROW(addr, calls, total, self, avg, min, max, p50, p99)                             \
-	"{\"name\":\"" addr "\",\"module\":\"?\",\"addr\":\"" addr "\",\"calls\":" #calls     \
+	"{\"name\":\"" addr "\",\"module\":\"?\",\"addr\":\"" addr "\",\"file\":null,\"line\":null,\"calls\":" #calls     \
 	",\"total_ns\":" #total ",\"self_ns\":" #self ",\"avg_ns\":" #avg ",\"min_ns\":" #min \
 	",\"max_ns\":" #max ",\"p50_ns\":" #p50 ",\"p99_ns\":" #p99 "}"
 
@@ -371,16 +371,16 @@ START_TEST(test_callgraph_function)
 	o.function = "0x3000";
 	ck_assert_int_eq(run(report_callgraph, &o), 0);
 	ck_assert_str_eq(output,
-			 "{\"complete\":true,\"incomplete\":[],\"warnings\":[],\"functions\":[{\"name\":\"0x3000\",\"module\":\"?\",\"calls\":2,"
+			 "{\"complete\":true,\"incomplete\":[],\"warnings\":[],\"functions\":[{\"name\":\"0x3000\",\"module\":\"?\",\"file\":null,\"line\":null,\"calls\":2,"
 			 "\"total_ns\":300,\"self_ns\":300,\"callers\":["
-			 "{\"name\":\"0x2000\",\"calls\":1,\"total_ns\":200,\"self_ns\":200},"
-			 "{\"name\":\"0x1000\",\"calls\":1,\"total_ns\":100,\"self_ns\":100}],"
+			 "{\"name\":\"0x2000\",\"file\":null,\"line\":null,\"calls\":1,\"total_ns\":200,\"self_ns\":200},"
+			 "{\"name\":\"0x1000\",\"file\":null,\"line\":null,\"calls\":1,\"total_ns\":100,\"self_ns\":100}],"
 			 "\"callees\":[]}]}\n");
 	o.function = "0x1000";
 	ck_assert_int_eq(run(report_callgraph, &o), 0);
-	has("\"callers\":[{\"name\":\"<root>\",\"calls\":1,\"total_ns\":1000,\"self_ns\":600}]");
-	has("\"callees\":[{\"name\":\"0x2000\",\"calls\":1,\"total_ns\":300,\"self_ns\":100},"
-	    "{\"name\":\"0x3000\",\"calls\":1,\"total_ns\":100,\"self_ns\":100}]");
+	has("\"callers\":[{\"name\":\"<root>\",\"file\":null,\"line\":null,\"calls\":1,\"total_ns\":1000,\"self_ns\":600}]");
+	has("\"callees\":[{\"name\":\"0x2000\",\"file\":null,\"line\":null,\"calls\":1,\"total_ns\":300,\"self_ns\":100},"
+	    "{\"name\":\"0x3000\",\"file\":null,\"line\":null,\"calls\":1,\"total_ns\":100,\"self_ns\":100}]");
 	o.function = "nosuch";
 	ck_assert_int_eq(run(report_callgraph, &o), -1);
 }
@@ -493,12 +493,12 @@ START_TEST(test_summary)
 	has("{\"tid\":20,\"name\":\"worker\",\"first_ns\":0,\"last_ns\":300,\"chunks\":1,");
 	has("\"events\":{\"total\":7,\"calls\":2,\"allocs\":2,\"frees\":1,\"reallocs\":0,"
 	    "\"lost\":4,\"unmatched_exits\":0,\"marks\":0,\"modules\":0}");
-	has("\"functions\":[{\"name\":\"0x1000\",\"module\":\"?\",\"calls\":1,\"total_ns\":1000,"
-	    "\"self_ns\":1000},{\"name\":\"0x2000\",\"module\":\"?\",\"calls\":1,"
+	has("\"functions\":[{\"name\":\"0x1000\",\"module\":\"?\",\"file\":null,\"line\":null,\"calls\":1,\"total_ns\":1000,"
+	    "\"self_ns\":1000},{\"name\":\"0x2000\",\"module\":\"?\",\"file\":null,\"line\":null,\"calls\":1,"
 	    "\"total_ns\":200,\"self_ns\":200}]");
 	has("\"memory\":{\"allocations\":2,\"frees\":1,\"bytes_allocated\":150,");
 	has("\"leaked_bytes\":50,\"leaked_blocks\":1}");
-	has("\"leaks\":[{\"stack\":[],\"truncated\":false,\"bytes\":50,\"blocks\":1}]");
+	has("\"leaks\":[{\"stack\":[],\"frames\":[],\"truncated\":false,\"bytes\":50,\"blocks\":1}]");
 	o.format = FMT_TEXT;
 	ck_assert_int_eq(run(report_summary, &o), 0);
 	has("Program:    /bin/prog\nCommand:    prog -x\n");
