@@ -344,6 +344,7 @@ void ps_cost_calibrate(struct ps_thread *own)
 {
 	static struct ps_thread saved;	/* static: the constructor's stack stays small */
 	uint64_t next_rss = ps_next_rss_ticks, total, inside, known, fresh, freed, parent;
+	uint64_t took = ps_mono_ns();
 	sigset_t all, old;
 	int ok;
 
@@ -378,8 +379,10 @@ void ps_cost_calibrate(struct ps_thread *own)
 	ps_cost[TRACE_COST_NODE] = fresh > known ? per_event(fresh - known, 2 * BATCH) : 0;
 	ps_cost[TRACE_COST_FREE] = per_event(freed, BATCH);
 	ps_cost_valid = 1;
-	ps_dbg(1, "cost: per event, in ticks/1024: entry %llu+%llu exit %llu+%llu alloc %llu "
-	       "node %llu free %llu", (unsigned long long)ps_cost[0], (unsigned long long)ps_cost[1],
+	took = ps_mono_ns() - took;
+	ps_dbg(1, "cost: measured in %llu us; per event, in ticks/1024: entry %llu+%llu exit "
+	       "%llu+%llu alloc %llu node %llu free %llu", (unsigned long long)took / 1000,
+	       (unsigned long long)ps_cost[0], (unsigned long long)ps_cost[1],
 	       (unsigned long long)ps_cost[2], (unsigned long long)ps_cost[3],
 	       (unsigned long long)ps_cost[4], (unsigned long long)ps_cost[5],
 	       (unsigned long long)ps_cost[6]);
