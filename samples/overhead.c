@@ -6,6 +6,7 @@
 //   inner   INNER_N                                   (a leaf)
 //   parent  PARENT_N, calls tiny TINY_CALLS times     (the parent of many tiny calls)
 //   tiny    TINY_N                                    (a leaf of a few ns)
+//   allocer ALLOC_N, and ALLOCS malloc/free pairs     (its self holds the allocator's time)
 // Beside them, never instrumented: parent_ref and tiny_ref, the same code with the calls
 // -finstrument-functions adds made by hand to a no-op pair, as the binary runs them without
 // the shim (glibc's hooks do nothing). Right after the instrumented parent calls, main times
@@ -19,6 +20,7 @@
 // so that its times mean what they say on a loaded machine.
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #define NOINSTR __attribute__((no_instrument_function, noinline))
@@ -29,6 +31,9 @@
 #define PARENT_N 100
 #define TINY_N 8
 #define TINY_CALLS 10
+#define ALLOC_N 40
+#define ALLOCS 4
+#define ALLOCER_CALLS 2000
 #define OUTER_CALLS 40
 #define PARENT_CALLS 2000
 #define SPIN_REF_N 20000
@@ -72,6 +77,17 @@ void parent(void)
 	for (int i = 0; i < TINY_CALLS; i++)
 		tiny();
 	sink += x;
+}
+
+void allocer(void)
+{
+	void *p[ALLOCS];
+
+	sink = spin(sink, ALLOC_N);
+	for (int i = 0; i < ALLOCS; i++)
+		p[i] = malloc(32 + 16 * i);
+	for (int i = 0; i < ALLOCS; i++)
+		free(p[i]);
 }
 
 /* ---- the reference copies: hooks by hand, to a no-op pair through a pointer (a PLT call) */
@@ -163,6 +179,8 @@ NOINSTR int main(void)
 		if (t < it)
 			it = t;
 	}
+	for (int i = 0; i < ALLOCER_CALLS; i++)
+		allocer();
 	section_begin(&sec);
 	p = time_calls(parent, PARENT_CALLS);
 	pref = time_calls(parent_ref, PARENT_CALLS);
