@@ -166,6 +166,20 @@ struct trace {
 	uint32_t unfinished_chunks;
 	bool cut_fsize, cut_write;
 
+	/*
+	 * Overhead compensation (trace-comp.c, docs/compensation.md): what the recorder's hooks
+	 * cost, from the trace's COST record, and whether the call times the walks deliver have
+	 * it taken out (recorded and not --no-compensation). Figures in ns per event.
+	 */
+	struct trace_comp {
+		bool recorded;		/* the trace has a COST record */
+		bool applied;		/* walks deliver compensated call times */
+		double entry_before_ns, entry_after_ns, exit_before_ns, exit_after_ns;
+		double alloc_ns, node_ns, free_ns;
+		double call_ns;		/* the four call figures summed: one call's cost */
+		double parent_ns;	/* of it, what lands in the caller (before + after) */
+	} comp;
+
 	void *priv;			/* reader state */
 };
 
@@ -225,6 +239,8 @@ typedef int (*trace_event_fn)(const struct trace_event *ev, void *ctx);
 #define WALK_INHERITED (1U << 5) /* with WALK_CALLS: also the calls a fork child inherited
 				 * (ev->inherited; depths then count them); without it they
 				 * are left out and the child's own calls start at depth 0 */
+#define WALK_RAW (1U << 6)	/* call times as recorded, even when the trace's are
+				 * compensated (dump: the events as the clock read them) */
 #define WALK_ALL (WALK_CALLS | WALK_MEMORY | WALK_OTHER)
 
 /*
@@ -272,6 +288,13 @@ int trace_find_mark(const struct trace *t, const char *label, uint64_t *ns);
  * marks, names and totals are complete (before symbolizing after a one-thread walk).
  * Return: 0, or -1 on a read error. */
 int trace_info(struct trace *t);
+/* trace_set_compensation - take the hooks' cost out of call times (the default) or not
+ * (--no-compensation), for every trace opened afterwards (trace-comp.c) */
+void trace_set_compensation(bool on);
+/* after a walk that delivered calls: the time taken out (ns), and how often a compensated
+ * time would have gone back (it was held instead: a call then lasts 0) */
+uint64_t trace_comp_removed_ns(const struct trace *t);
+uint64_t trace_comp_clamps(const struct trace *t);
 /* trace_unmatched_exits - EXIT/EXITS beyond the open calls, seen by the last calls walk */
 uint64_t trace_unmatched_exits(const struct trace *t);
 struct opts;

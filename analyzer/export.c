@@ -552,6 +552,12 @@ void export_where(struct symbols *sym, const struct trace_frame *f, uint32_t fun
 	} else {
 		sym_resolve_func(sym, func, &si);
 		name = sym_func_name(sym, func);
+		/* the definition, its path spelled as sym_frames spells it (made absolute
+		 * with the compile directory), so a function is one file in every export */
+		if (sym_func_decl(sym, func, &w->line[0].file, &w->line[0].line) == 0) {
+			w->line[0].name = name;
+			w->n = 1;
+		}
 	}
 	w->module = si.module;
 	w->module_id = si.module_id;

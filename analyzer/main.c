@@ -66,7 +66,8 @@ struct command {
 
 /* dump's line format: in `dump --help` and the global help (tests/run/51-dump-format.sh) */
 #define DUMP_FORMAT                                                                        \
-	"dump prints one line per event: NS (ns since the trace start) TID TYPE FIELDS;\n"  \
+	"dump prints one line per event: NS (ns since the trace start, as recorded: the\n"    \
+	"hooks' cost is not taken out here as in the reports) TID TYPE FIELDS;\n"           \
 	"pointers and addresses in hex; NAME, LABEL, PATH last (they may hold spaces):\n"   \
 	"  NS TID entry depth=D addr=0xA NAME\n"                                            \
 	"  NS TID inherited depth=D addr=0xA NAME   (a fork child's inherited call)\n"     \
@@ -89,20 +90,20 @@ struct command {
 static const struct command commands[] = {
 	{ "summary", report_summary, 1, F_TEXT | F_JSON, "text or json",
 	  "program, duration, threads, events, top functions, memory, leaks",
-	  "", NULL,
+	  "no-compensation", NULL,
 	  "perfshim-analyze summary app.bin\n"
 	  "perfshim-analyze --format=json                 (the newest perfshim.*.bin here)\n",
 	  "The default command: `perfshim-analyze app.bin` is `perfshim-analyze summary app.bin`.\n" },
 	{ "functions", report_functions, 1, F_TEXT | F_JSON | F_CSV, "text, json or csv",
 	  "hot functions: calls, total, self, avg, min, max, p50, p99",
-	  "sort-functions limit filter thread per-thread tree lines", NULL,
+	  "sort-functions limit filter thread per-thread tree lines no-compensation", NULL,
 	  "perfshim-analyze functions --sort=self --limit=20 app.bin\n"
 	  "perfshim-analyze functions --filter='^json_' --format=csv app.bin\n",
 	  "Total is inclusive (a recursive function's outer activation counted once), self\n"
 	  "excludes the callees; all threads are summed unless --thread or --per-thread.\n" },
 	{ "callgraph", report_callgraph, 1, F_TEXT | F_JSON, "text or json",
 	  "call tree, or one function's callers and callees (--function)",
-	  "function depth min-percent thread", NULL,
+	  "function depth min-percent thread no-compensation", NULL,
 	  "perfshim-analyze callgraph --depth=4 --min-percent=1 app.bin\n"
 	  "perfshim-analyze callgraph --function=parse_expr app.bin\n",
 	  NULL },
@@ -120,7 +121,7 @@ static const struct command commands[] = {
 	  "Suppression files use LeakSanitizer's format (leak:PATTERN lines).\n" },
 	{ "diff", report_diff, 0, F_TEXT | F_JSON, "text or json",
 	  "--from MARK --to MARK TRACE, or BASE NEW: what changed",
-	  "from to threshold limit base new alpha",
+	  "from to threshold limit base new alpha no-compensation",
 	  "--from=MARK --to=MARK [TRACE]  |  BASE NEW  |  --base=LIST --new=LIST",
 	  "perfshim-analyze diff --from=before-load --to=after-load app.bin\n"
 	  "perfshim-analyze diff old.bin new.bin\n",
@@ -140,17 +141,17 @@ static const struct command commands[] = {
 	  NULL },
 	{ "flamegraph", report_flamegraph, 0, 0, "an SVG, or folded stacks with --folded",
 	  "folded stacks (--folded) or an SVG flame graph",
-	  "metric folded thread per-thread-flame suppressions no-suppress", NULL,
+	  "metric folded thread per-thread-flame suppressions no-suppress no-compensation", NULL,
 	  "perfshim-analyze flamegraph -o app.svg app.bin\n"
 	  "perfshim-analyze flamegraph --folded --metric=alloc-bytes app.bin | flamegraph.pl\n",
 	  "Several traces make one graph. It writes its own format (no --format).\n" },
 	{ "chrome", report_chrome, 0, 0, "Chrome trace-event JSON",
 	  "Chrome trace-event JSON (Perfetto, chrome://tracing)",
-	  "limit-chrome thread", NULL,
+	  "limit-chrome thread no-compensation", NULL,
 	  "perfshim-analyze chrome -o app.json app.bin\n",
 	  "Several traces make one timeline. It writes its own format (no --format).\n" },
 	{ "html", report_html, 0, 0, "one HTML page", "one self-contained HTML report",
-	  "limit thread suppressions no-suppress", NULL,
+	  "limit thread suppressions no-suppress no-compensation", NULL,
 	  "perfshim-analyze html -o report.html app.bin\n",
 	  "The page needs no network. It writes its own format (no --format).\n" },
 	{ "findings", report_findings, 1, F_TEXT | F_JSON, "text or json",
@@ -251,6 +252,8 @@ static const struct opt_doc opt_docs[] = {
 	  "are\n                              summed into one line (default 1)" },
 	{ "time-unit", "--time-unit", "ms B", NULL, "snapshot times: ms since the start, or B "
 	  "(bytes\n                              allocated and freed so far; default ms)" },
+	{ "no-compensation", "--no-compensation", NULL, NULL, "raw call times: the hooks' own "
+	  "cost left in\n                              (docs/compensation.md)" },
 };
 
 /* options every command takes, after its own in `COMMAND --help` */
@@ -459,6 +462,7 @@ enum {
 	OPT_METRIC, OPT_FOLDED, OPT_COLOR, OPT_NO_COLOR, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_NO_DEMANGLE, OPT_NO_LINES, OPT_LINES, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA,
 	OPT_VERSION, OPT_DECOMPRESS_LIMIT, OPT_HIGH_MEMORY, OPT_RECURSION_DEPTH, OPT_TIME_UNIT,
+	OPT_NO_COMP,
 };
 
 static const struct option longopts[] = {
@@ -499,6 +503,7 @@ static const struct option longopts[] = {
 	{ "high-memory", required_argument, NULL, OPT_HIGH_MEMORY },
 	{ "recursion-depth", required_argument, NULL, OPT_RECURSION_DEPTH },
 	{ "time-unit", required_argument, NULL, OPT_TIME_UNIT },
+	{ "no-compensation", no_argument, NULL, OPT_NO_COMP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -641,6 +646,7 @@ static void parse_opt(int c, char **argv, struct opts *o, int *color, bool *help
 	case OPT_NO_DEMANGLE: o->demangle = 0; break;
 	case OPT_NO_LINES: sym_set_lines_default(false); break;
 	case OPT_LINES: o->lines = 1; break;
+	case OPT_NO_COMP: trace_set_compensation(false); break;
 	case OPT_MERGED: o->merged = 1; break;
 	case OPT_TREE: o->tree = 1; break;
 	case OPT_BASE: add_traces(0, optarg); break;

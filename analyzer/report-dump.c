@@ -161,7 +161,8 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 int report_dump(struct trace *t, const struct opts *o)
 {
 	struct dump d = { .t = t, .f = stdout };
-	unsigned flags = WALK_ALL | WALK_INHERITED | (o->merged ? WALK_MERGED : 0);
+	/* the events as the clock read them: dump shows no compensation (docs/compensation.md) */
+	unsigned flags = WALK_ALL | WALK_INHERITED | WALK_RAW | (o->merged ? WALK_MERGED : 0);
 	int thread = opts_thread(t, o), rc = 0;
 	uint32_t i, id;
 

@@ -53,8 +53,68 @@ static const char *stack_top(struct symbols *sym, const struct trace *t, uint32_
 	return sym_frame_name(sym, &st.frames[0]);
 }
 
+/* What the calls walk took out of the times (read before another walk resets it). */
+struct comp_seen {
+	uint64_t removed_ns, clamps;
+};
+
+/* why a trace's times are raw (docs/compensation.md) */
+static const char *comp_why(const struct trace *t)
+{
+	if (t->comp.recorded)
+		return "--no-compensation";
+	if (!(t->hdr.flags & TRACE_F_CALLS))
+		return "calls were not recorded";
+	if (t->hdr.min_duration_ns)
+		return "PERFSHIM_MIN_DURATION drops calls whose hooks ran";
+	return "the recorder did not measure its cost (an older trace)";
+}
+
+/* "compensation": the figures used (ns per event) and what they took out, or null */
+static void comp_json(struct json *j, const struct trace *t, const struct comp_seen *cs)
+{
+	const struct trace_comp *c = &t->comp;
+
+	if (!c->applied) {
+		json_null(j, "compensation");
+		json_str(j, "compensation_off", comp_why(t));
+		return;
+	}
+	json_obj_begin(j, "compensation");
+	json_dbl(j, "call_ns", c->call_ns);
+	json_dbl(j, "alloc_ns", c->alloc_ns);
+	json_dbl(j, "call_caller_ns", c->parent_ns);
+	json_dbl(j, "call_callee_ns", c->call_ns - c->parent_ns);
+	json_dbl(j, "node_ns", c->node_ns);
+	json_dbl(j, "free_ns", c->free_ns);
+	json_u64(j, "removed_ns", cs->removed_ns);
+	json_u64(j, "clamped", cs->clamps);
+	json_obj_end(j);
+}
+
+static void comp_text(const struct trace *t, const struct comp_seen *cs)
+{
+	const struct trace_comp *c = &t->comp;
+	char a[32];
+
+	if (!c->recorded) {
+		printf("Overhead:   raw times (%s)\n", comp_why(t));
+		return;
+	}
+	printf("Overhead:   %s: a call %.1f ns (%.1f in the caller, %.1f in the callee), an "
+	       "allocation %.1f ns\n            (+%.1f per new stack node), a free %.1f ns\n",
+	       c->applied ? "taken out of call times" : "left in (--no-compensation)", c->call_ns,
+	       c->parent_ns, c->call_ns - c->parent_ns, c->alloc_ns, c->node_ns, c->free_ns);
+	if (c->applied)
+		printf("            %s removed in all (%.1f%% of the run), %" PRIu64 " call times "
+		       "held at their limit\n", fmt_ns(a, sizeof(a), cs->removed_ns),
+		       t->duration_ns ? 100.0 * (double)cs->removed_ns / (double)t->duration_ns : 0,
+		       cs->clamps);
+}
+
 static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
-			 struct mem_summary *ms, bool have_mem, struct findings *fnd)
+			 struct mem_summary *ms, bool have_mem, struct findings *fnd,
+			 const struct comp_seen *cs)
 {
 	struct json j;
 	uint32_t i, n;
@@ -107,6 +167,7 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 	json_u64(&j, "damaged_bytes", t->damaged_bytes);
 	json_bool(&j, "truncated", t->truncated);
 	json_obj_end(&j);
+	comp_json(&j, t, cs);
 	top = top_funcs(h, &n);
 	json_arr_begin(&j, "functions");
 	for (i = 0; i < n; i++) {
@@ -162,7 +223,7 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 }
 
 static void summary_text(struct trace *t, struct hot *h, struct symbols *sym,
-			 struct mem_summary *ms, bool have_mem)
+			 struct mem_summary *ms, bool have_mem, const struct comp_seen *cs)
 {
 	char a[32], b[32], c[32], nb[256];
 	uint32_t i, n, named = 0;
@@ -203,6 +264,8 @@ static void summary_text(struct trace *t, struct hot *h, struct symbols *sym,
 		printf("Damage:     %" PRIu64 " damaged chunks, %s lost%s\n", t->damaged_chunks,
 		       fmt_bytes(a, sizeof(a), t->damaged_bytes),
 		       t->truncated ? ", file cut short" : "");
+	if (t->hdr.flags & TRACE_F_CALLS || t->ncalls)
+		comp_text(t, cs);
 
 	top = top_funcs(h, &n);
 	if (n) {
@@ -253,6 +316,7 @@ static void summary_text(struct trace *t, struct hot *h, struct symbols *sym,
 int report_summary(struct trace *t, const struct opts *o)
 {
 	struct mem_summary ms;
+	struct comp_seen cs;
 	struct hot h = { 0 };
 	struct findings fnd;
 	struct symbols *sym;
@@ -263,6 +327,8 @@ int report_summary(struct trace *t, const struct opts *o)
 		hot_free(&h);
 		return -1;
 	}
+	cs.removed_ns = trace_comp_removed_ns(t);
+	cs.clamps = trace_comp_clamps(t);
 	memset(&ms, 0, sizeof(ms));
 	/* the contents decide (a header that says otherwise is warned about) */
 	if ((t->hdr.flags & TRACE_F_MALLOC) || t->nallocs || t->nfrees || t->nreallocs) {
@@ -280,9 +346,9 @@ int report_summary(struct trace *t, const struct opts *o)
 	sym = sym_open(t);
 	sym_set_demangle(sym, o->demangle);
 	if (o->format == FMT_JSON) {
-		summary_json(t, &h, sym, &ms, have_mem, &fnd);
+		summary_json(t, &h, sym, &ms, have_mem, &fnd, &cs);
 	} else {
-		summary_text(t, &h, sym, &ms, have_mem);
+		summary_text(t, &h, sym, &ms, have_mem, &cs);
 		printf("\nFindings: %u\n", fnd.n);
 		findings_text(&fnd, stdout, FINDINGS_SUMMARY_TOP);
 	}

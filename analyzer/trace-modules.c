@@ -32,7 +32,27 @@ struct found {
 struct scan {
 	struct found *v;
 	uint32_t n, cap;
+	uint64_t cost[TRACE_COST_N];	/* the last COST record's figures (trace-comp.c) */
+	bool has_cost;
 };
+
+/* TRACE_OP_COST: n, then n figures; those past the ones this reader knows are skipped */
+static int scan_cost(const uint8_t **pp, const uint8_t *end, struct scan *sc)
+{
+	uint64_t n, v, i;
+
+	if (trace_get_varint(pp, end, &n) < 0 || n > 64)
+		return -1;
+	memset(sc->cost, 0, sizeof(sc->cost));
+	for (i = 0; i < n; i++) {
+		if (trace_get_varint(pp, end, &v) < 0)
+			return -1;
+		if (i < TRACE_COST_N)
+			sc->cost[i] = v;
+	}
+	sc->has_cost = true;
+	return 0;
+}
 
 static int get_str(const uint8_t **pp, const uint8_t *end, const uint8_t **s, size_t *len)
 {
@@ -113,6 +133,10 @@ static int scan_payload(const struct trace *t, const struct reader *r, struct sc
 			SKIP(2);
 			STR(s1, l1);
 			STR(s2, l2);
+			break;
+		case TRACE_OP_COST:
+			if (scan_cost(&p, end, sc) < 0)
+				return -1;
 			break;
 		case TRACE_OP_MODULE:
 		case TRACE_OP_UNLOAD:
@@ -425,6 +449,9 @@ void trace_modules_scan(struct trace *t, struct reader *r)
 	}
 	qsort(r->msrc, r->nmsrc, sizeof(*r->msrc), cmp_src);
 	free(sc.v);
+	memcpy(r->cost, sc.cost, sizeof(r->cost));
+	r->has_cost = sc.has_cost;
+	trace_comp_setup(t, r);
 	file_ids(t, r);
 	index_modules(t, r);
 }

@@ -102,6 +102,9 @@ struct tstate {
 	uint32_t ninherited;		/* open calls inherited at fork (the outermost ones) */
 	uint32_t *active;		/* open activations by function index */
 	uint32_t active_cap;
+	uint64_t ovh;			/* compensation: hook cost so far, ticks << COST_SHIFT */
+	uint64_t vticks;		/* compensated time of the last call event (ticks) */
+	uint64_t clamps;		/* call events held at vticks (the cost overshot) */
 	uint64_t pending_exits;		/* EXIT events still owed by an EXITS record */
 	uint64_t pending_ns;
 	bool finished;			/* stream decoded to its end (open calls being closed) */
@@ -187,6 +190,13 @@ struct reader {
 	uint64_t *ehash;
 	uint32_t ehash_mask;
 
+	/* compensation applied by the walk (trace-comp.c): ticks << TRACE_COST_SHIFT per
+	 * event, all 0 when times are raw; cost[] as the COST record gave them */
+	uint64_t cost[TRACE_COST_N];
+	bool has_cost;
+	uint64_t c_entry_before, c_entry_after, c_exit_before, c_exit_after;
+	uint64_t c_alloc, c_node, c_free;
+
 	uint32_t marks_cap;
 	const struct opts *progress;	/* trace_set_progress */
 	uint64_t bytes_read;		/* by this walk, for the progress line */
@@ -226,6 +236,34 @@ uint32_t trace_node_resolve(struct trace *t, struct reader *r, struct tstate *ts
 			    uint64_t ns);
 /* trace-read.c: a FUNC record of @addr was read at @ns (known entries) */
 void trace_func_defined(struct trace *t, struct reader *r, uint64_t addr, uint64_t ns);
+
+/* trace-comp.c: the figures of the COST record into r->c_* and t->comp (after the scan) */
+void trace_comp_setup(struct trace *t, struct reader *r);
+
+/*
+ * comp_clock - the compensated time of a call event at the thread's time base: real time
+ * less the hooks' cost so far (@before of this event's hook counted, @after not yet). It
+ * never goes back: when the figures overshoot, the event is held at the last one's time
+ * (counted) and the excess forgotten. Without compensation the costs are 0 and it is the
+ * time base itself. Return: ns since the trace start.
+ */
+static inline uint64_t comp_clock(const struct trace *t, const struct reader *r,
+				  struct tstate *ts, uint64_t before, uint64_t after)
+{
+	uint64_t o, d;
+
+	ts->ovh += before;
+	o = ts->ovh >> TRACE_COST_SHIFT;
+	d = ts->ticks - ts->vticks;		/* the base never goes back */
+	if (unlikely(o > d)) {
+		ts->clamps++;
+		ts->ovh = d << TRACE_COST_SHIFT;
+	} else {
+		ts->vticks = ts->ticks - o;
+	}
+	ts->ovh += after;
+	return to_ns(t, r, ts->vticks);
+}
 
 /* trace-modules.c */
 void trace_modules_scan(struct trace *t, struct reader *r);

@@ -715,6 +715,14 @@ static uint64_t scan_ticks(const uint8_t *p, size_t n, uint64_t base)
 		op = (unsigned)(h >> 2);
 		if (!op || op >= TRACE_OP_MAX)
 			break;
+		if (op == TRACE_OP_COST) {		/* n, then n untimed figures */
+			if (trace_get_varint(&p, end, &v) < 0 || v > 64)
+				break;
+			for (i = (unsigned)v; i > 0; i--)
+				if (trace_get_varint(&p, end, &h) < 0)
+					return ticks;
+			continue;
+		}
 		for (i = 0; i < nfields[op]; i++) {
 			if (trace_get_varint(&p, end, &v) < 0)
 				return ticks;

@@ -32,6 +32,7 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->depth = 0;
 	ts->ninherited = 0;
 	ts->pending_exits = 0;
+	ts->ovh = ts->vticks = ts->clamps = 0;
 	ts->finished = false;
 	ts->done = false;
 	ts->calls_on = calls;
@@ -342,7 +343,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			if (rc == 0) {
 				if (ts->calls_on && ts->depth) {
 					ts->pending_exits = ts->depth;
-					ts->pending_ns = ts->last_ns;
+					ts->pending_ns = comp_clock(t, r, ts, 0, 0);
 				}
 				p = end = NULL;
 				continue;
@@ -370,7 +371,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				ts->unmatched_exits++;
 				continue;
 			}
-			if (!pop_call(t, ts, ts->last_ns, ev, flags))
+			if (!pop_call(t, ts, comp_clock(t, r, ts, r->c_exit_before, r->c_exit_after),
+				      ev, flags))
 				continue;
 			ts->p = p;
 			return 1;
@@ -391,11 +393,12 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				continue;
 			ts->last_ns = to_ns(t, r, ts->ticks);
 			a = fid_func(t, r, ts, (uint32_t)fid, ts->last_ns, false);
-			push_call(ts, (uint32_t)a, ts->last_ns, false, ts->fids[fid].addr);
+			b = comp_clock(t, r, ts, r->c_entry_before, r->c_entry_after);
+			push_call(ts, (uint32_t)a, b, false, ts->fids[fid].addr);
 			if (!(flags & WALK_CALLS))
 				continue;
 			ev->type = EV_ENTRY;
-			ev->ns = ts->last_ns;
+			ev->ns = b;
 			ev->func = (uint32_t)a;
 			ev->addr = ts->fids[fid].addr;
 			ev->depth = shown_depth(ts, ts->depth - 1, flags);
@@ -437,6 +440,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			nd->depth = ts->nodes[a].depth + 1;
 			nd->is_ra = (h >> 2) == TRACE_OP_NODE_RA;
 			nd->gen = 0;	/* its stack: at its first allocation (node_stack) */
+			ts->ovh += r->c_node;	/* the hook that made it interned it */
 			if (!r->nbounds)	/* or at once: as for FUNC */
 				trace_node_resolve(t, r, ts, ts->nnodes, 0);
 			continue;
@@ -450,6 +454,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->ptr += (uint64_t)trace_unzigzag(c);
 			if (unlikely(d > ts->nnodes || a >= TRACE_ALLOC_KIND_MAX))
 				goto bad_record;
+			ts->ovh += r->c_alloc;
 			ts->last_ns = to_ns(t, r, ts->ticks);
 			if (unlikely(b > TRACE_SIZE_MAX)) {
 				trace_impossible(t, ts, "an allocation size", b);
@@ -474,6 +479,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETDT();
 			ts->cnt_events++;
 			ts->cnt_frees++;
+			ts->ovh += r->c_free;
 			ts->ptr += (uint64_t)trace_unzigzag(a);
 			ts->last_ns = to_ns(t, r, ts->ticks);
 			if (!(flags & WALK_MEMORY))
@@ -494,6 +500,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->ptr = old + (uint64_t)trace_unzigzag(b);
 			if (unlikely(d > ts->nnodes))
 				goto bad_record;
+			ts->ovh += r->c_alloc;
 			GETDT();
 			ev->ns = to_ns(t, r, ts->ticks);
 			GETDT();
@@ -533,7 +540,11 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			if (!ts->calls_on)
 				continue;
 			b = to_ns(t, r, c);
+			/* back in time: less the compensation so far (0 without it) */
+			d = ts->ovh >> TRACE_COST_SHIFT;
+			d = to_ns(t, r, c > d ? c - d : 0);
 			c = fid_func(t, r, ts, (uint32_t)a, b, true);
+			b = d;
 			push_call(ts, (uint32_t)c, b, inh, ts->fids[a].addr);
 			if (!(flags & WALK_CALLS) || (inh && !(flags & WALK_INHERITED)))
 				continue;
@@ -546,6 +557,13 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->p = p;
 			return 1;
 		}
+		case TRACE_OP_COST:	/* read at open (trace-modules.c): skipped here */
+			GETV(a);
+			if (unlikely(a > 64))
+				goto bad_record;
+			while (a--)
+				GETV(b);
+			continue;
 		case TRACE_OP_EXITS:
 			GETV(a);
 			GETDT();
@@ -558,7 +576,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				a = ts->depth;
 			}
 			ts->pending_exits = a;
-			ts->pending_ns = ts->last_ns;
+			ts->pending_ns = comp_clock(t, r, ts, 0, 0);
 			continue;
 		case TRACE_OP_MARK: {
 			const uint8_t *s;
@@ -573,7 +591,10 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			if (!(flags & WALK_OTHER))
 				continue;
 			ev->type = EV_MARK;
-			ev->ns = ts->last_ns;
+			/* beside the calls, a thread's mark is on its calls' (compensated) clock, so
+			 * it stays between the calls it was set between; the marks table and the
+			 * memory views keep real time, as their allocations do */
+			ev->ns = flags & WALK_CALLS ? comp_clock(t, r, ts, 0, 0) : ts->last_ns;
 			ev->str = cstr(ts, s, len);
 			ev->len = len;
 			ts->p = p;
@@ -722,7 +743,7 @@ bad_record:
 ended:
 		if (ts->calls_on && ts->depth) {
 			ts->pending_exits = ts->depth;
-			ts->pending_ns = ts->last_ns;
+			ts->pending_ns = comp_clock(t, r, ts, 0, 0);
 		}
 		p = end = NULL;
 	}
@@ -836,7 +857,15 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 	struct reader *r = R(t);
 	bool calls = (flags & (WALK_CALLS | WALK_EXITS)) != 0;
 	uint32_t i, lo = 0, hi = t->nthreads + r->npseudo;	/* with the signal marks */
+	struct reader saved;
 	int rc = 0;
+
+	if (flags & WALK_RAW) {
+		/* the figures the decoder applies, off for this walk (trace-comp.c) */
+		saved = *r;
+		r->c_entry_before = r->c_entry_after = r->c_exit_before = r->c_exit_after = 0;
+		r->c_alloc = r->c_node = r->c_free = 0;
+	}
 
 	if (thread >= 0) {
 		if ((uint32_t)thread >= t->nthreads)
@@ -915,6 +944,15 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 	walk_finished(t, r, !rc && lo == 0 && hi == t->nthreads + r->npseudo);
 	if (r->progress)
 		progress_done(r->progress);
+	if (flags & WALK_RAW) {
+		r->c_entry_before = saved.c_entry_before;
+		r->c_entry_after = saved.c_entry_after;
+		r->c_exit_before = saved.c_exit_before;
+		r->c_exit_after = saved.c_exit_after;
+		r->c_alloc = saved.c_alloc;
+		r->c_node = saved.c_node;
+		r->c_free = saved.c_free;
+	}
 	return rc;
 }
 

@@ -123,6 +123,15 @@ static int walk(const uint8_t *p, const uint8_t *end, struct counts *c)
 			c->exits += v;
 			SKIP_VARINTS(1);
 			break;
+		case TRACE_OP_COST: {	/* n, then n figures (untimed) */
+			uint64_t n;
+
+			VARINT(n);
+			if (n > 64)
+				return -1;
+			SKIP_VARINTS((int)n);
+			break;
+		}
 		default:
 			return -1;
 		}

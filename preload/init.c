@@ -333,6 +333,8 @@ static void start(void)
 	t = ps_thread_get();
 	if (t) {
 		ps_emit_process(t);
+		ps_cost_calibrate(t);		/* the hooks' own cost, for the analyzer */
+		ps_emit_cost(t);
 		ps_modules_record(t);
 	}
 	ps_signals_init();

@@ -529,6 +529,7 @@ static void atfork_child(void)
 	}
 	if (self->state == PS_T_ACTIVE) {
 		ps_emit_process(self);
+		ps_emit_cost(self);		/* same code, same machine: the parent's figures */
 		ps_modules_record(self);
 		ps_cyg_fork_child(self);
 	}

@@ -146,8 +146,25 @@ enum trace_op {
 	TRACE_OP_PROCESS = 13,	/* varint pid, varint ppid, str exe, str cmdline (NUL-separated) */
 	TRACE_OP_RSS = 14,	/* varint rss bytes, dt */
 	TRACE_OP_EXITS = 15,	/* varint n, dt: n calls closed at once (longjmp, lost exits) */
+	TRACE_OP_COST = 16,	/* varint n, then n varints: what the recorder's own hooks cost,
+				 * in 1/1024 ticks, as measured in the process at start
+				 * (enum trace_cost; docs/compensation.md). Untimed; in a chunk
+				 * flagged TRACE_CHUNK_MODULES; the last one read holds */
 	TRACE_OP_MAX
 };
+
+/* TRACE_OP_COST fields, in order; a reader takes the first n it knows, ignores the rest */
+enum trace_cost {
+	TRACE_COST_ENTRY_BEFORE = 0,	/* entry hook, before its timestamp: in the caller */
+	TRACE_COST_ENTRY_AFTER = 1,	/* entry hook, after it: in the callee */
+	TRACE_COST_EXIT_BEFORE = 2,	/* exit hook, before its timestamp: in the callee */
+	TRACE_COST_EXIT_AFTER = 3,	/* exit hook, after it: in the caller */
+	TRACE_COST_ALLOC = 4,		/* recording an ALLOC or REALLOC whose stack was known */
+	TRACE_COST_NODE = 5,		/* more for each NODE record a stack defined */
+	TRACE_COST_FREE = 6,		/* recording a FREE */
+	TRACE_COST_N
+};
+#define TRACE_COST_SHIFT 10		/* fields are ticks << TRACE_COST_SHIFT */
 
 /* TRACE_OP_ALLOC kind */
 enum trace_alloc_kind {

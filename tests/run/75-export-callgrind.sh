@@ -58,7 +58,7 @@ for v in "" O2/; do
 		assert_eq "$(cat "$TMP/edges")" "$(callers "$TMP/callgrind.out.perfshim")" \
 			"${v}$p: calls per edge = callgraph's"
 	done
-	grep -q "^samples/$p.c:main \[$prog\]\$" <(sed 's/([0-9. ]*%)//g; s/,//g' "$TMP/ann" | awk '{ print $4, $5 }') ||
+	grep -q "^$TOP/samples/$p.c:main \[$prog\]\$" <(sed 's/([0-9. ]*%)//g; s/,//g' "$TMP/ann" | awk '{ print $4, $5 }') ||
 		{ cat "$TMP/ann"; fail "${v}$p: main is not in its object $prog"; }
 	# fib(12): 465 calls, main -> fib once, fib -> fib 464 times
 	assert_eq "fib fib 464" "$(callers "$TMP/callgrind.out.perfshim" | grep '^fib fib ')" "${v}fib: recursive edge"

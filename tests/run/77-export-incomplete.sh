@@ -51,8 +51,8 @@ calls=$(json functions "$TMP/k" 2>/dev/null | jq '.functions[] | select(.name ==
 [ "$calls" -gt 0 ] || fail "dies kill: no calls of work() in the intact part"
 assert_eq "$calls" "$(go tool pprof -top -nodefraction=0 -sample_index=calls "$TMP/k.pprof" 2>/dev/null | awk '$6 == "work" { print $1 }')" \
 	"pprof: calls of work in the intact part"
-# callers of work: the "< file:main (Nx)" line just above "*  file:work"
-assert_eq "$calls" "$(callgrind_annotate --auto=no --threshold=100 --tree=caller "$TMP/k.callgrind" | tr -d , |
+# callers of work: the "< file:main (Nx)" line just above "*  file:work" (run outside the source tree: callgrind_annotate 3.19 strips its working directory from fl= names but not from cfl= ones, and loses the callers of files under it)
+assert_eq "$calls" "$(cd "$TMP" && callgrind_annotate --auto=no --threshold=100 --tree=caller "$TMP/k.callgrind" | tr -d , |
 	awk '/ < [^ ]*:main \(/ { n = $0; sub(/.*:main \(/, "", n); sub(/x\).*/, "", n) } /\*  [^ ]*:work( |$)/ { print n }')" \
 	"callgrind: calls of work from main in the intact part"
 peak=$(json memory "$TMP/k" 2>/dev/null | jq .peak_bytes)

@@ -492,6 +492,19 @@ void tg_thread_name(struct tg_thread *th, const char *name)
 	free(b);
 }
 
+void tg_cost(struct tg_thread *th, const uint64_t *v, unsigned n)
+{
+	uint8_t *b = sbuf(th, 16 + (size_t)n * 10), *p = b;
+	unsigned i;
+
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_COST));
+	p = trace_put_varint(p, n);
+	for (i = 0; i < n; i++)
+		p = trace_put_varint(p, v[i]);
+	append(th, b, (size_t)(p - b));
+	free(b);
+}
+
 void tg_lost(struct tg_thread *th, uint64_t count)
 {
 	REC(p);

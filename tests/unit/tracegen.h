@@ -103,6 +103,8 @@ void tg_lost(struct tg_thread *th, uint64_t count);
 void tg_process(struct tg_thread *th, uint32_t pid, uint32_t ppid, const char *exe,
 		const char *cmdline, size_t cmdlen);
 void tg_rss(struct tg_thread *th, uint64_t bytes, uint64_t ticks);
+/* COST: @n figures (enum trace_cost order, ticks << TRACE_COST_SHIFT): the hooks' cost */
+void tg_cost(struct tg_thread *th, const uint64_t *v, unsigned n);
 /* tg_raw - append raw payload bytes (malformed records); the time base is not touched */
 void tg_raw(struct tg_thread *th, const void *bytes, size_t n);
 

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the recorder itself costs, measured in the traced process at start: the call hooks
+ * (split at their timestamp into the part that lands in the caller and the part that lands
+ * in the callee) and the allocation hooks (a known stack, and each new stack node). The
+ * figures go into the trace as one COST record; the analyzer takes them out of every time
+ * it reports (docs/compensation.md has the model and its error bound).
+ *
+ * The real exported hooks run here, unchanged, on a private thread state swapped into this
+ * thread's TLS for the measurement (a one-slot function table, a small shadow stack and node
+ * table of its own), with every signal blocked; the thread's own state is put back
+ * afterwards. Its records go where the thread's own would: into the free part of its open
+ * chunk, whose pages the hooks make ready as they go (chunk.c), so that the cost of the
+ * bytes is in the figures as it is in a run. They are never committed: the thread's own
+ * records overwrite them. Batches are long (a few KiB of records each) and the mean is
+ * taken over all but those a preemption hit, so the page work, paid once per 128 KiB, is
+ * spread over the events as in a run.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload/internal.h"
+
+#define CALL_BATCH 512			/* enter/exit pairs per timed batch (~2.5 KiB) */
+#define CALL_BATCHES 96			/* ~240 KiB of records: two of chunk.c's windows */
+#define BATCH 128			/* allocations (and frees) per timed batch */
+#define ALLOC_BATCHES 48		/* of a known stack: ~75 KiB */
+#define NEW_BATCHES 24			/* each allocation from a new stack (two new nodes) */
+#define NODE_SLOTS 16384		/* holds the 2 * NEW_BATCHES * BATCH new nodes */
+#define SCRATCH (512U << 10)		/* where records go when no chunk is open */
+#define REWIND (64U << 10)		/* closer than this to the end: start the area over */
+#define PREEMPTED_NS 300000		/* a batch this much over the median lost the CPU */
+
+uint64_t ps_cost[TRACE_COST_N];		/* ticks << TRACE_COST_SHIFT; all 0: not measured */
+int ps_cost_valid;
+
+typedef void (*hook_fn)(void *, void *);
+typedef void *(*malloc_fn)(size_t);
+typedef void (*free_fn)(void *);
+
+/* What instrumented code calls without the shim: glibc's hooks do nothing either. */
+static PS_NOINSTR PS_NOINLINE void noop_hook(void *fn, void *site)
+{
+	__asm__ volatile("" ::"r"(fn), "r"(site));
+}
+
+/* The "function" whose calls are timed: only its address is used. */
+static PS_NOINSTR PS_NOINLINE void dummy_fn(void)
+{
+	__asm__ volatile("");
+}
+
+/*
+ * Called through volatile pointers, as instrumented code calls through the PLT: the
+ * compiler may neither inline the hooks into the loops nor drop the no-op calls.
+ */
+static hook_fn volatile enter_p = __cyg_profile_func_enter, exit_p = __cyg_profile_func_exit,
+		       noop_p = noop_hook;
+static malloc_fn volatile malloc_p = malloc;
+static free_fn volatile free_p = free;
+
+static uint8_t *scratch;		/* mmap'd when the thread has no chunk open */
+static uint8_t *first;			/* where the measurement's records start */
+static struct ps_fid_slot fid_slot[1];
+static struct ps_frame frames[8];
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The mean of @v[0..n) without the batches that lost the CPU (more than PREEMPTED_NS over
+ * the median: another process ran). What is left keeps the rare costs a run has too (page
+ * work, interrupts), which a median or a low quantile would leave out. @v is sorted.
+ */
+static uint64_t robust_mean(uint64_t *v, size_t n)
+{
+	uint64_t lim, sum = 0;
+	size_t i;
+
+	qsort(v, n, sizeof(*v), cmp_u64);
+	lim = v[n / 2] + ps_ns_to_ticks(PREEMPTED_NS);
+	for (i = 0; i < n && v[i] <= lim; i++)
+		sum += v[i];
+	return sum / i;
+}
+
+/*
+ * Each batch writes on from where the last one stopped, into memory not touched yet, as
+ * the hooks do in a chunk; only near the end of the scratch area does it start over.
+ * Return: where the batch's records start.
+ */
+static uint8_t *batch_start(void)
+{
+	if (ps_self.end - ps_self.pos < (ptrdiff_t)REWIND)
+		ps_self.pos = first;
+	ps_self.last_ticks = ps_now();
+	return ps_self.pos;
+}
+
+static volatile uint64_t body_sink;
+
+/*
+ * CALL_BATCH calls of a tiny function through hooks @en/@ex: its body is BODY dependent
+ * multiply-adds (about 10 ns), the size of callee whose time the hooks' cost swamps, and
+ * which overlaps with their work as a real one does. Return: the ticks they took.
+ */
+#define BODY 8
+static PS_NOINSTR PS_NOINLINE uint64_t call_batch(hook_fn en, hook_fn ex)
+{
+	void *fn = (void *)dummy_fn;
+	uint64_t t0, t1, x = body_sink;
+	int i, k;
+
+	t0 = ps_now();
+	for (i = 0; i < CALL_BATCH; i++) {
+		en(fn, fn);
+		for (k = 0; k < BODY; k++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			__asm__ volatile("" : "+r"(x));
+		}
+		ex(fn, fn);
+	}
+	t1 = ps_now();
+	body_sink = x;
+	return t1 - t0;
+}
+
+/*
+ * The records of one batch of pairs in the scratch buffer: ENTRY (h = 1 for fid 0, dt) then
+ * EXIT (dt << 1). Return: the sum of the exits' deltas, entry to exit of each pair: the part
+ * of the two hooks that lies between their timestamps, inside the callee.
+ */
+static uint64_t inside_ticks(const uint8_t *p)
+{
+	const uint8_t *end = ps_self.pos;
+	uint64_t h, v, sum = 0;
+
+	while (p < end && trace_get_varint(&p, end, &h) == 0) {
+		if (h & 1) {
+			if (trace_get_varint(&p, end, &v) < 0)
+				break;
+		} else {
+			sum += h >> 1;
+		}
+	}
+	return sum;
+}
+
+/* BATCH allocations of 16 bytes through @m into @ptrs (@stacks: each from a new stack). */
+static PS_NOINSTR PS_NOINLINE uint64_t alloc_batch(malloc_fn m, void **ptrs, int stacks,
+						   uintptr_t *next_fn)
+{
+	struct ps_frame *top = &frames[1];
+	uint64_t t0, t1;
+	int i;
+
+	t0 = ps_now();
+	for (i = 0; i < BATCH; i++) {
+		if (stacks) {
+			/* the innermost frame is a function never seen: two new nodes (its own
+			 * and the call site's), as a first allocation from a new path makes */
+			top->fn = *next_fn;
+			top->node = 0;
+			*next_fn += 16;
+		}
+		ptrs[i] = m(16);
+	}
+	t1 = ps_now();
+	return t1 - t0;
+}
+
+static PS_NOINSTR PS_NOINLINE uint64_t free_batch(free_fn f, void **ptrs)
+{
+	uint64_t t0, t1;
+	int i;
+
+	t0 = ps_now();
+	for (i = 0; i < BATCH; i++)
+		f(ptrs[i]);
+	t1 = ps_now();
+	return t1 - t0;
+}
+
+/*
+ * A private thread state in this thread's TLS (@own: what it held), writing where @own's
+ * records go next: its open chunk, or a scratch area when it has none (no map, or not set
+ * up). Its flush lock is held: an exit flush of another thread meanwhile waits for the
+ * thread's own state to be back.
+ */
+static int swap_in(struct ps_thread *t, const struct ps_thread *own)
+{
+	memset(t, 0, sizeof(*t));
+	t->nodes = mmap(NULL, NODE_SLOTS * sizeof(*t->nodes), PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	t->last_stack = mmap(NULL, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t),
+			     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->nodes == MAP_FAILED || t->last_stack == MAP_FAILED)
+		return -1;
+	t->node_mask = NODE_SLOTS - 1;
+	if (own->state == PS_T_ACTIVE && own->buf && own->limit &&
+	    own->end - own->pos >= (ptrdiff_t)(2 * REWIND)) {
+		/* the chunk's free part: its region, its mapping, its limit (chunk.c) */
+		t->buf = own->buf;
+		t->pos = own->pos;
+		t->end = own->end;
+		t->limit = own->limit;
+		t->map = own->map;
+		t->map_len = own->map_len;
+		t->map_hdr = own->map_hdr;
+		t->region_off = own->region_off;
+		t->region_cap = own->region_cap;
+		t->region_used = own->region_used;
+		t->region_closed = own->region_closed;
+		t->wbuf = own->wbuf;
+		t->chunk_base_ticks = own->chunk_base_ticks;
+		t->seq = own->seq;
+		t->registered = own->registered;
+	} else {
+		scratch = mmap(NULL, SCRATCH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		if (scratch == MAP_FAILED)
+			return -1;
+		t->buf = t->pos = scratch;
+		t->end = scratch + SCRATCH;
+		t->limit = t->end - TRACE_MAX_RECORD;
+	}
+	first = t->pos;
+	t->flush_lock = 1;
+	t->cursor = &t->cursor_sink;
+	fid_slot[0].addr = (uintptr_t)dummy_fn;
+	fid_slot[0].fid = 0;
+	t->fids = fid_slot;
+	t->fid_mask = 0;
+	t->nfids = 1;
+	t->shadow = frames;
+	t->shadow_cap = sizeof(frames) / sizeof(frames[0]);
+	t->tid = (pid_t)syscall(SYS_gettid);
+	t->last_ticks = ps_now();
+	t->state = PS_T_ACTIVE;		/* t->cyg 0: the first hook sets the mode up */
+	return 0;
+}
+
+static void swap_out(struct ps_thread *t)
+{
+	if (scratch != MAP_FAILED && scratch)
+		munmap(scratch, SCRATCH);
+	scratch = NULL;
+	if (t->nodes != MAP_FAILED && t->nodes)
+		munmap(t->nodes, ((size_t)t->node_mask + 1) * sizeof(*t->nodes));
+	if (t->last_stack != MAP_FAILED && t->last_stack)
+		munmap(t->last_stack, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
+	ps_stack_thread_free(t);
+}
+
+/*
+ * The call hooks: per batch, the whole extra cost and its part inside the callee. What the
+ * callee's hooks span (exit minus entry timestamp) less what one call of it costs without
+ * the shim is the part in the callee; the rest of the extra cost is the caller's.
+ */
+static void measure_calls(uint64_t *total, uint64_t *inside)
+{
+	static uint64_t hook[CALL_BATCHES], noop[CALL_BATCHES], in[CALL_BATCHES];
+	uint64_t z;
+	int b;
+
+	for (b = 0; b < CALL_BATCHES; b++) {
+		const uint8_t *p = batch_start();
+
+		hook[b] = call_batch(enter_p, exit_p);
+		in[b] = inside_ticks(p);
+		noop[b] = call_batch(noop_p, noop_p);
+	}
+	/* the first batches warm caches and branch predictors: the quartile skips them */
+	*total = robust_mean(hook, CALL_BATCHES);
+	z = robust_mean(noop, CALL_BATCHES);
+	*total = *total > z ? *total - z : 0;
+	*inside = robust_mean(in, CALL_BATCHES);
+	*inside = *inside > z ? *inside - z : 0;
+}
+
+/* The allocation hooks over the real allocator: known stacks, new stacks, frees. */
+static void measure_allocs(uint64_t *known, uint64_t *fresh, uint64_t *freed)
+{
+	static uint64_t hk[ALLOC_BATCHES], bk[ALLOC_BATCHES], hf[ALLOC_BATCHES],
+		bf[ALLOC_BATCHES], hn[NEW_BATCHES], bn[NEW_BATCHES];
+	uintptr_t next_fn = (uintptr_t)dummy_fn + 4096, unused = 0;
+	malloc_fn real_m = ps_real_malloc;
+	free_fn real_f = ps_real_free;
+	void *ptrs[BATCH];
+	uint64_t a, z;
+	int b;
+
+	/* two instrumented frames open, as in a program's function that allocates */
+	frames[0] = (struct ps_frame){ .fn = (uintptr_t)dummy_fn, .written = 1 };
+	frames[1] = (struct ps_frame){ .fn = (uintptr_t)noop_hook, .written = 1 };
+	ps_self.depth = 2;
+	for (b = 0; b < ALLOC_BATCHES; b++) {
+		batch_start();
+		hk[b] = alloc_batch(malloc_p, ptrs, 0, &unused);
+		hf[b] = free_batch(free_p, ptrs);
+		bk[b] = alloc_batch(real_m, ptrs, 0, &unused);
+		bf[b] = free_batch(real_f, ptrs);
+	}
+	for (b = 0; b < NEW_BATCHES; b++) {
+		batch_start();
+		hn[b] = alloc_batch(malloc_p, ptrs, 1, &next_fn);
+		free_batch(real_f, ptrs);
+		bn[b] = alloc_batch(real_m, ptrs, 1, &unused);
+		free_batch(real_f, ptrs);
+	}
+	a = robust_mean(hk, ALLOC_BATCHES);
+	z = robust_mean(bk, ALLOC_BATCHES);
+	*known = a > z ? a - z : 0;
+	a = robust_mean(hf, ALLOC_BATCHES);
+	z = robust_mean(bf, ALLOC_BATCHES);
+	*freed = a > z ? a - z : 0;
+	a = robust_mean(hn, NEW_BATCHES);
+	z = robust_mean(bn, NEW_BATCHES);
+	*fresh = a > z ? a - z : 0;
+	ps_self.depth = 0;
+}
+
+/* per-event figure from a batch total, in ticks << TRACE_COST_SHIFT */
+static uint64_t per_event(uint64_t batch_ticks, unsigned events)
+{
+	return (batch_ticks << TRACE_COST_SHIFT) / events;
+}
+
+/*
+ * ps_cost_calibrate - measure the hooks, at the start of recording, from the thread that
+ * starts it (@own, its guard held, its first chunk open, before its first stack: stack.c's
+ * memos, which the measurement used, are emptied at that). Only when calls are recorded
+ * (other times are not compensated) and every call is (PERFSHIM_MIN_DURATION drops calls
+ * whose hooks still ran: their cost cannot be placed). Sets ps_cost and ps_cost_valid.
+ */
+void ps_cost_calibrate(struct ps_thread *own)
+{
+	static struct ps_thread saved;	/* static: the constructor's stack stays small */
+	uint64_t next_rss = ps_next_rss_ticks, total, inside, known, fresh, freed, parent;
+	uint64_t took = ps_mono_ns();
+	sigset_t all, old;
+	int ok;
+
+	if (!(ps_cfg.events & PS_EV_CALLS) || ps_cfg.min_duration_ns || ps_cost_valid)
+		return;
+	sigfillset(&all);
+	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8) < 0)
+		return;
+	saved = ps_self;
+	/* no RSS sample (a system call) inside the measurement, and none lost after it */
+	__atomic_store_n(&ps_next_rss_ticks, UINT64_MAX, __ATOMIC_RELAXED);
+	ok = own == &ps_self && swap_in(&ps_self, &saved) == 0;
+	if (ok) {
+		measure_calls(&total, &inside);
+		measure_allocs(&known, &fresh, &freed);
+	}
+	swap_out(&ps_self);
+	ps_self = saved;
+	__atomic_store_n(&ps_next_rss_ticks, next_rss, __ATOMIC_RELAXED);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+	if (!ok)
+		return;
+	if (inside > total)
+		inside = total;
+	parent = total - inside;
+	/* each hook's timestamp splits its cost; the halves are the model's (see the docs) */
+	ps_cost[TRACE_COST_ENTRY_BEFORE] = per_event(parent / 2, CALL_BATCH);
+	ps_cost[TRACE_COST_EXIT_AFTER] = per_event(parent - parent / 2, CALL_BATCH);
+	ps_cost[TRACE_COST_ENTRY_AFTER] = per_event(inside / 2, CALL_BATCH);
+	ps_cost[TRACE_COST_EXIT_BEFORE] = per_event(inside - inside / 2, CALL_BATCH);
+	ps_cost[TRACE_COST_ALLOC] = per_event(known, BATCH);
+	ps_cost[TRACE_COST_NODE] = fresh > known ? per_event(fresh - known, 2 * BATCH) : 0;
+	ps_cost[TRACE_COST_FREE] = per_event(freed, BATCH);
+	ps_cost_valid = 1;
+	took = ps_mono_ns() - took;
+	ps_dbg(1, "cost: measured in %llu us; per event, in ticks/1024: entry %llu+%llu exit "
+	       "%llu+%llu alloc %llu node %llu free %llu", (unsigned long long)took / 1000,
+	       (unsigned long long)ps_cost[0], (unsigned long long)ps_cost[1],
+	       (unsigned long long)ps_cost[2], (unsigned long long)ps_cost[3],
+	       (unsigned long long)ps_cost[4], (unsigned long long)ps_cost[5],
+	       (unsigned long long)ps_cost[6]);
+}
+
+/* ps_emit_cost - the COST record, in a chunk the reader scans at open (TRACE_CHUNK_MODULES). */
+void ps_emit_cost(struct ps_thread *t)
+{
+	uint8_t *p;
+	int i;
+
+	if (!ps_cost_valid)
+		return;
+	ps_guard_take(t, PS_GUARD_INTERNAL);
+	p = ps_reserve_slow(t, TRACE_MAX_RECORD + TRACE_COST_N * 10);
+	if (p) {
+		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_COST));
+		p = trace_put_varint(p, TRACE_COST_N);
+		for (i = 0; i < TRACE_COST_N; i++)
+			p = trace_put_varint(p, ps_cost[i]);
+		t->chunk_flags |= TRACE_CHUNK_MODULES;
+		ps_commit(t, p);
+	}
+	ps_guard_drop(t, PS_GUARD_INTERNAL);
+}
