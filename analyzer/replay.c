@@ -253,10 +253,11 @@ uint64_t replay_weight_count(uint64_t mean, uint64_t size)
 /*
  * The count of one sampled block: 1/p is rarely whole (1.58 for 512 KiB at a 512 KiB mean),
  * and rounding each one would bias the total; so floor(1/p) plus one with probability its
- * fraction, drawn from a hash of the block's address and thread sequence: unbiased, and the
- * same on every replay of the trace (the replay is deterministic).
+ * fraction, drawn from a hash of the block's thread, its place in that thread's allocations
+ * and its size: unbiased, the same on every replay of the trace, and the same for two runs
+ * that sampled the same allocations (addresses would differ from run to run).
  */
-static uint64_t sample_count(uint64_t mean, uint64_t size, uint64_t ptr, uint64_t seq)
+static uint64_t sample_count(uint64_t mean, uint64_t size, uint32_t thread, uint64_t seq)
 {
 	double inv, fl;
 	uint64_t h;
@@ -265,7 +266,7 @@ static uint64_t sample_count(uint64_t mean, uint64_t size, uint64_t ptr, uint64_
 		return 1;
 	inv = 1 / sample_p(mean, size);
 	fl = floor(inv);
-	h = ptr * 0x9E3779B97F4A7C15ULL ^ seq * 0xBF58476D1CE4E5B9ULL;
+	h = (seq + ((uint64_t)thread << 40)) * 0x9E3779B97F4A7C15ULL ^ size * 0xBF58476D1CE4E5B9ULL;
 	h ^= h >> 31;
 	h *= 0x94D049BB133111EBULL;
 	h ^= h >> 29;
@@ -355,7 +356,7 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 			raw = TRACE_SIZE_MAX;
 		size = (uint64_t)llround(replay_weight(r->sample_mean, raw));
 		var = replay_weight_var(r->sample_mean, raw);
-		count = sample_count(r->sample_mean, raw, ptr, *seq);
+		count = sample_count(r->sample_mean, raw, thread, *seq);
 	}
 	if (impossible(r, size))
 		return;

@@ -94,8 +94,8 @@ int ps_sample_remember(uintptr_t p)
 		}
 	}
 	filter_sub(ps_sample_filter_index(p));
-	ps_warn_once("the table of sampled blocks is full (%u live samples near one address); "
-		     "further samples there are dropped and counted as lost: use a larger "
+	ps_warn_once("the table of sampled blocks is full (it holds %u live samples); further "
+		     "samples are dropped while it is, counted as lost in the trace: use a larger "
 		     "PERFSHIM_SAMPLE", TABLE_SIZE);
 	return 0;
 }

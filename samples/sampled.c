@@ -5,6 +5,8 @@
 //   site_half    536870912 bytes      site_third   322122547 bytes
 //   site_fifth   214748365 bytes      leak_site     10485760 bytes (never freed)
 // `sampled small` allocates the same totals in blocks of 64 to 4096 bytes (a heavier run).
+// `sampled many N` instead holds N blocks of 64 bytes from many_site() live at once, then
+// frees them all (more live samples than the shim's table holds, with PERFSHIM_SAMPLE=1).
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,10 +80,34 @@ static void __attribute__((noinline)) leak_site(int i)
 	memset(leaked[i], 1, 64);
 }
 
+static void __attribute__((noinline)) many_site(void **v, long i)
+{
+	v[i] = malloc(64);
+	if (!v[i])
+		abort();
+}
+
+static int many(long n)
+{
+	void **v = malloc(n * sizeof(*v));
+	long i;
+
+	if (!v)
+		return 1;
+	for (i = 0; i < n; i++)
+		many_site(v, i);
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i, s, k;
 
+	if (argc > 2 && !strcmp(argv[1], "many"))
+		return many(atol(argv[2]));
 	small = argc > 1 && !strcmp(argv[1], "small");
 	/* interleaved in rounds, as a real program's sites would be */
 	for (i = 0; i < ROUNDS; i++) {
