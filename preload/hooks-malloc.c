@@ -181,13 +181,10 @@ static inline PS_NOINSTR struct ps_thread *rec_thread(void)
  * that is not recorded at all (the shim's own, nested, thread off) gives its bytes back to
  * the countdown, so that only the program's allocations move the sample points.
  */
-static inline PS_NOINSTR struct ps_thread *alloc_thread(size_t size, void *p)
+static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p)
 {
-	struct ps_thread *t;
+	struct ps_thread *t = rec_thread();
 
-	if (likely(!ps_sample_due(size)))
-		return NULL;
-	t = rec_thread();
 	if (unlikely(!t)) {
 		ps_self.sample_left += (int64_t)size;
 		return NULL;
@@ -203,6 +200,13 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread(size_t size, void *p)
 		return NULL;
 	}
 	return t;
+}
+
+static inline PS_NOINSTR struct ps_thread *alloc_thread(size_t size, void *p)
+{
+	if (likely(!ps_sample_due(size)))
+		return NULL;
+	return alloc_thread_due(size, p);
 }
 
 /* Take the guard; the fence makes the reservation re-read ->pos after it (see internal.h). */
@@ -313,24 +317,46 @@ out:
 /* The caller's return address, taken by each exported function (see rec_alloc). */
 #define CALLER_RA() ((uintptr_t)__builtin_return_address(0))
 
+/*
+ * malloc's and free's recording halves, out of line: the exported functions keep only the
+ * countdown (or the filter) and the forward, so their fast path saves no registers beyond
+ * what the real call needs (inlined, the recording made every malloc push six of them).
+ */
+static PS_NOINSTR PS_NOINLINE void malloc_record(size_t size, void *p, uintptr_t ra)
+{
+	struct ps_thread *t = alloc_thread_due(size, p);
+
+	if (t)
+		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), ra);
+}
+
 PS_EXPORT PS_NOINSTR void *malloc(size_t size)
 {
-	struct ps_thread *t;
 	void *p;
 
 	if (unlikely(unresolved()))
 		return boot_alloc(size, 16);
 	p = ps_real_malloc(size);
-	if (likely(p) && (t = alloc_thread(size, p)))
-		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), CALLER_RA());
+	if (likely(p) && ps_sample_due(size))
+		malloc_record(size, p, CALLER_RA());
 	return p;
 }
 
+/* free of a listed (sampled) block, unlisted already: record it as any free */
+static PS_NOINSTR PS_NOINLINE void free_sampled(void *ptr)
+{
+	struct ps_thread *t = rec_thread();
+	uint64_t now = ps_now_ordered();
+
+	ps_real_free(ptr);
+	if (t)
+		rec_free(t, ptr, now);
+}
+
+static PS_NOINSTR PS_NOINLINE void free_record(void *ptr);
+
 PS_EXPORT PS_NOINSTR void free(void *ptr)
 {
-	struct ps_thread *t;
-	uint64_t now;
-
 	if (unlikely(!ptr || in_boot(ptr)))
 		return;
 	if (unlikely(unresolved()))
@@ -338,17 +364,21 @@ PS_EXPORT PS_NOINSTR void free(void *ptr)
 	if (ps_sample_mean) {
 		/* sampled: only a listed block's free is recorded; unlisted before the real
 		 * free, which may hand the address to another thread's sampled malloc */
-		if (likely(!ps_sample_forget((uintptr_t)ptr))) {
+		if (likely(!ps_sample_forget((uintptr_t)ptr)))
 			ps_real_free(ptr);
-			return;
-		}
-		t = rec_thread();
-		now = ps_now_ordered();
-		ps_real_free(ptr);
-		if (t)
-			rec_free(t, ptr, now);
+		else
+			free_sampled(ptr);
 		return;
 	}
+	free_record(ptr);
+}
+
+/* free with every allocation recorded */
+static PS_NOINSTR PS_NOINLINE void free_record(void *ptr)
+{
+	struct ps_thread *t;
+	uint64_t now;
+
 	t = rec_thread();
 	if (!t) {
 		ps_real_free(ptr);
