@@ -186,7 +186,12 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p
 	struct ps_thread *t = rec_thread();
 
 	if (unlikely(!t)) {
-		ps_self.sample_left += (int64_t)size;
+		/* malloc events off for good (PERFSHIM_EVENTS, read once): never come here again */
+		if (__atomic_load_n(&ps_started, __ATOMIC_ACQUIRE) &&
+		    !(ps_cfg.events & PS_EV_MALLOC))
+			ps_self.sample_left = INT64_MAX;
+		else
+			ps_self.sample_left += (int64_t)size;
 		return NULL;
 	}
 	if (likely(!ps_sample_mean)) {
