@@ -15,6 +15,10 @@
 #                                   target <= 5 ns; "startup excluded" subtracts the tiny runs
 #   CPU overhead                    sampled / plain - 1, the whole program; target <= 5%
 #   sampled events, trace bytes per sampled event   file size / events in the sampled trace
+#   instructions per malloc/free over plain (mallocbench, valgrind's callgrind: the load does
+#                                   not move it): ((sampled N - sampled tiny) - (plain N -
+#                                   plain tiny)) / (events N - events tiny); BENCH_CALLGRIND=0
+#                                   skips it
 #
 #   bench/sampling.sh [--rows FILE]    FILE: the rows for bench/run.sh's table
 #
@@ -128,6 +132,31 @@ bench_one() { # NAME LABEL CMD TINY
 
 bench_one mallocbench "mallocbench $MALLOC_N" "$B/samples/plain/mallocbench $MALLOC_N" \
 	"$B/samples/plain/mallocbench 1"
+
+# ir KEY CMD: instructions CMD executed under callgrind (children followed), or n/a
+ir() {
+	valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$work/cg.$1.%p" \
+		"${@:2}" </dev/null >/dev/null 2>"$work/cg.$1.err" || { echo n/a; return; }
+	cat "$work/cg.$1".[0-9]* | awk '/^summary:/ { s += $2; n++ } END { print n ? s : "n/a" }'
+}
+if [ "${BENCH_CALLGRIND:-1}" = 1 ] && have valgrind; then
+	echo "== mallocbench under callgrind" >&2
+	cgn=50000 cg0=1000 mb="$B/samples/plain/mallocbench"
+	senv=(env "PERFSHIM_OUTPUT=$work/cg.bin" PERFSHIM_SAMPLE="$MEAN" PERFSHIM_SAMPLE_SEED=1 "LD_PRELOAD=$LIB")
+	pn=$(ir pn "$mb" $cgn) p0=$(ir p0 "$mb" $cg0)
+	sn=$(ir sn "${senv[@]}" "$mb" $cgn) s0=$(ir s0 "${senv[@]}" "$mb" $cg0)
+	fn=n/a f0=n/a
+	if [ -n "$FLOOR" ]; then
+		fn=$(ir fn env "LD_PRELOAD=$FLOOR" "$mb" $cgn)
+		f0=$(ir f0 env "LD_PRELOAD=$FLOOR" "$mb" $cg0)
+	fi
+	row "mallocbench $cgn (callgrind)" "instructions per malloc/free over plain" \
+		"$(calc "(($sn - $s0) - ($pn - $p0)) / (2 * ($cgn - $cg0))")" \
+		"$(calc "(($fn - $f0) - ($pn - $p0)) / (2 * ($cgn - $cg0))")" "" ""
+	rm -f "$work"/cg.*
+else
+	note "callgrind rows skipped (BENCH_CALLGRIND=0 or valgrind missing)"
+fi
 sql="CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, grp INT, v REAL);
 WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $SQL_ROWS)
 INSERT INTO t SELECT x, printf('name-%08d-%s', (x * 7919) % 100003, substr('abcdefghij', 1 + x % 10)),
