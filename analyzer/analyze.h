@@ -136,6 +136,9 @@ struct trace {
 
 	/* totals over the intact part */
 	uint64_t nevents, ncalls, nallocs, nfrees, nreallocs, nlost;
+	/* sampled traces (hdr.sample_mean): bytes allocated as estimated, and its variance */
+	double sample_bytes, sample_var;
+	uint64_t nsamples;		/* sampled allocations (ALLOC, REALLOC with a new block) */
 
 	/* chunks that were damaged or missing: for the warning and reports */
 	uint64_t damaged_chunks, damaged_bytes;

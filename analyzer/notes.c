@@ -12,6 +12,7 @@
  */
 #define PR_FMT "notes"
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,18 @@ static void warnings(const struct trace *t, struct notes *n)
 		    "the trace holds %s allocation event%s: the header is wrong",
 		    fmt_count(a, sizeof(a), t->nallocs + t->nfrees + t->nreallocs),
 		    t->nallocs + t->nfrees + t->nreallocs == 1 ? "" : "s");
+	if (t->hdr.sample_mean) {
+		char m[32], e[32], sd[32];
+
+		/* not damage: what every memory figure of a sampled trace is (docs/sampling.md) */
+		add(n->warn, &n->nwarn, "sampled trace: memory figures are estimates from %s "
+		    "sampled allocation%s (PERFSHIM_SAMPLE mean %s, seed %u): bytes allocated "
+		    "%s \u00b1%s (one standard deviation); temporary allocations are not counted",
+		    fmt_count(a, sizeof(a), t->nsamples), t->nsamples == 1 ? "" : "s",
+		    fmt_bytes(m, sizeof(m), t->hdr.sample_mean), t->hdr.sample_seed,
+		    fmt_bytes(e, sizeof(e), (uint64_t)(t->sample_bytes + 0.5)),
+		    fmt_bytes(sd, sizeof(sd), (uint64_t)(sqrt(t->sample_var) + 0.5)));
+	}
 	if (t->nlost)
 		add(n->warn, &n->nwarn, "%s events were dropped by the recorder (LOST records: "
 		    "it could not record them): counts may be short",

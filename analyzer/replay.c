@@ -48,6 +48,7 @@
 #define PR_FMT "replay"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,10 +206,71 @@ static void unlive(struct replay *r, const struct replay_blk *b)
 
 		touch(r, a);
 		a->live_bytes -= b->size;
-		a->live_blocks--;
+		a->live_blocks -= b->count;
+		a->live_var -= b->var;
 	}
 	r->live_bytes -= b->size;
-	r->live_blocks--;
+	r->live_blocks -= b->count;
+	r->live_var -= b->var;
+}
+
+/* ---- sampled traces (replay.h, docs/sampling.md) ---- */
+
+/* The probability that an allocation of @size bytes was sampled. */
+static double sample_p(uint64_t mean, uint64_t size)
+{
+	return -expm1(-(double)size / (double)mean);
+}
+
+/** replay_weight - bytes a sampled allocation of @size stands for: size / p (0 for size 0). */
+double replay_weight(uint64_t mean, uint64_t size)
+{
+	if (!mean)
+		return (double)size;
+	return size ? (double)size / sample_p(mean, size) : 0;
+}
+
+/** replay_weight_var - its variance term w(w - size): the estimator's variance, summed. */
+double replay_weight_var(uint64_t mean, uint64_t size)
+{
+	double w = replay_weight(mean, size);
+
+	return w * (w - (double)size);
+}
+
+/**
+ * replay_weight_count - the allocations a sampled one of @size stands for (1/p), rounded to
+ * the nearest whole number: for a consumer that keeps one count per event. The replay's own
+ * counts use the unbiased form below (sample_count).
+ */
+uint64_t replay_weight_count(uint64_t mean, uint64_t size)
+{
+	if (!mean || !size)
+		return 1;
+	return (uint64_t)llround(1 / sample_p(mean, size));
+}
+
+/*
+ * The count of one sampled block: 1/p is rarely whole (1.58 for 512 KiB at a 512 KiB mean),
+ * and rounding each one would bias the total; so floor(1/p) plus one with probability its
+ * fraction, drawn from a hash of the block's thread, its place in that thread's allocations
+ * and its size: unbiased, the same on every replay of the trace, and the same for two runs
+ * that sampled the same allocations (addresses would differ from run to run).
+ */
+static uint64_t sample_count(uint64_t mean, uint64_t size, uint32_t thread, uint64_t seq)
+{
+	double inv, fl;
+	uint64_t h;
+
+	if (!size)
+		return 1;
+	inv = 1 / sample_p(mean, size);
+	fl = floor(inv);
+	h = (seq + ((uint64_t)thread << 40)) * 0x9E3779B97F4A7C15ULL ^ size * 0xBF58476D1CE4E5B9ULL;
+	h ^= h >> 31;
+	h *= 0x94D049BB133111EBULL;
+	h ^= h >> 29;
+	return (uint64_t)fl + ((double)(h >> 11) * (1.0 / 9007199254740992.0) < inv - fl);
 }
 
 static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t ns,
@@ -281,18 +343,35 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	uint64_t *seq = thread_seq(r, thread);
 	struct replay_blk *b;
 	unsigned k = bucket(size);
+	uint64_t count = 1;
+	double var = 0;
 
-	if (!ptr || impossible(r, size))
+	if (!ptr)
+		return;
+	if (r->sample_mean) {
+		/* the block stands for its weight in bytes and blocks (see replay_weight) */
+		uint64_t raw = size;
+
+		if (raw > TRACE_SIZE_MAX)
+			raw = TRACE_SIZE_MAX;
+		size = (uint64_t)llround(replay_weight(r->sample_mean, raw));
+		var = replay_weight_var(r->sample_mean, raw);
+		count = sample_count(r->sample_mean, raw, thread, *seq);
+	}
+	if (impossible(r, size))
 		return;
 	++*seq;
 	if (counted(r, thread)) {
 		a = agg_get(r, stack);
-		r->allocs++;
+		r->allocs += count;
 		r->bytes_alloc += size;
-		r->hist_count[k]++;
+		r->hist_count[k] += count;
 		r->hist_bytes[k] += size;
-		a->allocs++;
+		a->allocs += count;
 		a->bytes += size;
+		a->bytes_var += var;
+		r->bytes_var += var;
+		r->samples += r->sample_mean != 0;
 	}
 
 	b = live_slot(&r->live, ptr);
@@ -328,22 +407,27 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	b->ns = ns;
 	b->agg = a ? (uint32_t)(a - r->aggs) : AGG_NONE;
 	b->thread = thread;
+	b->count = count;
+	b->var = var;
 
 	if (a) {
 		touch(r, a);
 		a->live_bytes += size;
-		a->live_blocks++;
+		a->live_blocks += count;
+		a->live_var += var;
 		if (a->live_bytes > a->peak_bytes)
 			a->peak_bytes = a->live_bytes;
 	}
 	r->live_bytes += size;
-	r->live_blocks++;
+	r->live_blocks += count;
+	r->live_var += var;
 	if (r->live_blocks > r->live_max)
 		r->live_max = r->live_blocks;
 	if (r->live_bytes > r->peak_bytes) {
 		r->peak_bytes = r->live_bytes;
 		r->peak_blocks = r->live_blocks;
 		r->peak_ns = ns;
+		r->peak_var = r->live_var;
 		r->epoch++;
 	}
 	if (r->change)
@@ -380,9 +464,9 @@ static bool claim_displaced(struct replay *r, uint32_t thread, uint64_t ptr, uin
 				continue;
 		}
 		if (b->agg != AGG_NONE) {
-			r->frees++;
+			r->frees += b->count;
 			r->bytes_freed += b->size;
-			r->aggs[b->agg].frees++;
+			r->aggs[b->agg].frees += b->count;
 			r->aggs[b->agg].freed_bytes += b->size;
 		}
 		b->ptr = 0;		/* claimed: the order of the others stays */
@@ -415,11 +499,13 @@ static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t
 	if (b->agg != AGG_NONE) {
 		struct replay_agg *a = &r->aggs[b->agg];
 
-		r->frees++;
+		r->frees += b->count;
 		r->bytes_freed += b->size;
-		a->frees++;
+		a->frees += b->count;
 		a->freed_bytes += b->size;
-		if (as_free && b->thread == thread && *thread_seq(r, thread) == b->seq) {
+		/* under sampling the allocations between two samples are unseen: not counted */
+		if (as_free && !r->sample_mean && b->thread == thread &&
+		    *thread_seq(r, thread) == b->seq) {
 			r->temporary++;
 			a->temporary++;
 		}
@@ -562,6 +648,7 @@ int replay_run(struct replay *r, struct trace *t)
 
 	if (!r->stop)
 		r->next_stop = UINT64_MAX;
+	r->sample_mean = t->hdr.sample_mean;
 	live_init(&r->live);
 	ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | r->walk_flags, -1, replay_event, r);
 	if (r->npend)

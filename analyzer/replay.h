@@ -20,6 +20,8 @@ struct replay_blk {
 	uint64_t ns;			/* when it was allocated (ns since trace start) */
 	uint32_t agg;			/* index into replay.aggs: stack id, or site with a map */
 	uint32_t thread;		/* index into trace->threads */
+	uint64_t count;			/* blocks it stands for: 1, or its weight under sampling */
+	double var;			/* its estimate's variance (bytes^2); 0 unless sampled */
 };
 
 /* Open addressing, linear probing, backward-shift deletion; at most half full. */
@@ -36,6 +38,7 @@ struct replay_agg {
 	uint64_t peak_bytes;		/* the most this stack held at once */
 	uint64_t snap_bytes, snap_blocks; /* live at the last peak, when snap_epoch == epoch */
 	uint64_t snap_epoch;
+	double bytes_var, live_var;	/* sampled traces: variance of bytes and live_bytes */
 };
 
 struct replay_displaced;
@@ -99,6 +102,11 @@ struct replay {
 	uint64_t events, live_max;	/* memory events seen; most live blocks at once */
 	uint64_t hist_count[REPLAY_NBUCKETS], hist_bytes[REPLAY_NBUCKETS];
 	uint64_t epoch;			/* advances at each new peak */
+	/* sampled traces (trace header sample_mean != 0): every byte and block figure above is
+	 * an estimate (replay_weight); these are its sample count and variances (bytes^2) */
+	uint64_t sample_mean;		/* 0: every allocation was recorded, figures exact */
+	uint64_t samples;		/* sampled allocations replayed */
+	double bytes_var, live_var, peak_var;
 
 	/* private */
 	uint64_t *tseq;			/* per thread: allocations made so far */
@@ -113,6 +121,17 @@ struct replay {
 };
 
 int replay_run(struct replay *r, struct trace *t);
+
+/*
+ * Sampled traces (docs/sampling.md): an allocation of @size bytes was recorded with
+ * probability p = 1 - exp(-size/mean), so it stands for size/p bytes (replay_weight) and 1/p
+ * allocations (the Horvitz-Thompson estimator, unbiased); the variance it adds to a byte
+ * estimate is w(w - size) (replay_weight_var). The replay applies them to every figure it
+ * keeps (aggs, totals, live blocks, peak): a report reading them gets estimates.
+ */
+double replay_weight(uint64_t mean, uint64_t size);
+double replay_weight_var(uint64_t mean, uint64_t size);
+uint64_t replay_weight_count(uint64_t mean, uint64_t size);
 void replay_free(struct replay *r);
 
 /* Value of @a at the last peak (see the lazy snapshot in replay.c). */

@@ -15,6 +15,7 @@
  * library's start-up) are the self cost of their stack's innermost frame.
  */
 #define PR_FMT "callgrind"
+#include <math.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ static struct cg_edge *edge_of(struct cg *c, uint32_t caller, uint32_t callee)
 	return &c->edges[v->w];
 }
 
-static void alloc_outside(struct cg *c, uint32_t stack, uint64_t size)
+static void alloc_outside(struct cg *c, uint32_t stack, uint64_t n, uint64_t bytes)
 {
 	struct xmap_val *v;
 	bool created;
@@ -127,8 +128,8 @@ static void alloc_outside(struct cg *c, uint32_t stack, uint64_t size)
 		c->sites[c->nsites] = (struct cg_site){ .stack = stack };
 		v->w = c->nsites++;
 	}
-	c->sites[v->w].allocs++;
-	c->sites[v->w].bytes += size;
+	c->sites[v->w].allocs += n;
+	c->sites[v->w].bytes += bytes;
 }
 
 static int cg_event(const struct trace_event *ev, void *ctx)
@@ -137,7 +138,7 @@ static int cg_event(const struct trace_event *ev, void *ctx)
 	uint32_t th = ev->thread, *d;
 	struct cg_frame *fr, *up;
 	struct cg_edge *e;
-	uint64_t dur, self;
+	uint64_t dur, self, wn, bytes;
 	unsigned k;
 
 	if (th >= c->nthreads) {
@@ -187,14 +188,17 @@ static int cg_event(const struct trace_event *ev, void *ctx)
 	case EV_REALLOC:
 		if (!ev->ptr)		/* a failed allocation, or realloc(p, 0): nothing new */
 			break;
+		/* a sampled trace's allocation stands for 1/p of its kind (replay_weight) */
+		wn = replay_weight_count(c->t->hdr.sample_mean, ev->size);
+		bytes = (uint64_t)llround(replay_weight(c->t->hdr.sample_mean, ev->size));
 		if (*d) {
 			fr = &c->stacks[th][*d - 1];
-			c->self[fr->func][E_ALLOCS]++;
-			c->self[fr->func][E_BYTES] += ev->size;
-			fr->incl[E_ALLOCS]++;
-			fr->incl[E_BYTES] += ev->size;
+			c->self[fr->func][E_ALLOCS] += wn;
+			c->self[fr->func][E_BYTES] += bytes;
+			fr->incl[E_ALLOCS] += wn;
+			fr->incl[E_BYTES] += bytes;
 		} else {
-			alloc_outside(c, ev->stack, ev->size);
+			alloc_outside(c, ev->stack, wn, bytes);
 		}
 		break;
 	default:

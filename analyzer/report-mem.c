@@ -13,6 +13,7 @@
 #define PR_FMT "memory"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -31,6 +32,7 @@ struct site {
 	uint64_t leaked_bytes, leaked_blocks;
 	uint64_t peak_bytes;		/* the most this site held at once */
 	uint64_t at_peak_bytes, at_peak_blocks; /* held at the global peak */
+	double bytes_var, leaked_var;	/* sampled traces: variances of bytes, leaked_bytes */
 	int supp;			/* suppression rule, -1 none */
 };
 
@@ -52,7 +54,14 @@ struct mem {
 	bool merged;			/* some site has several stacks */
 	struct suppressions *supp;	/* NULL with --no-suppress */
 	uint64_t supp_bytes, supp_blocks; /* live at the end but suppressed */
+	double supp_var;		/* sampled traces: the variance of supp_bytes */
 };
+
+/* The variance of the leaked bytes after suppressions (sampled traces). */
+static double live_var_after_supp(const struct mem *m)
+{
+	return m->r.live_var - m->supp_var;
+}
 
 /* Group the stacks of pass 1 into sites. */
 static void build_sites(struct mem *m)
@@ -92,6 +101,8 @@ static void build_sites(struct mem *m)
 		s->temporary += a->temporary;
 		s->leaked_bytes += a->live_bytes;
 		s->leaked_blocks += a->live_blocks;
+		s->bytes_var += a->bytes_var;
+		s->leaked_var += a->live_var;
 		s->peak_bytes = a->peak_bytes;	/* exact unless merged (pass 2 fixes) */
 		s->at_peak_bytes += replay_peak_bytes(&m->r, a);
 		s->at_peak_blocks += replay_peak_blocks(&m->r, a);
@@ -175,6 +186,7 @@ static int mem_suppress(struct mem *m)
 		if (st->supp >= 0) {
 			m->supp_bytes += st->leaked_bytes;
 			m->supp_blocks += st->leaked_blocks;
+			m->supp_var += st->leaked_var;
 		}
 	}
 	return 0;
@@ -295,6 +307,34 @@ static const char *text_stack(struct mem *m, uint32_t id, char *buf, size_t len)
 	return replay_text_stack(m->t, m->sym, id, buf, len);
 }
 
+/* One standard deviation in whole bytes, from a variance (bytes^2; < 0 only by rounding). */
+static uint64_t stddev(double var)
+{
+	return var > 0 ? (uint64_t)(sqrt(var) + 0.5) : 0;
+}
+
+/*
+ * "sampled": what the estimates of a sampled trace rest on (docs/sampling.md): the mean, the
+ * seed, how many allocations were sampled, and one standard deviation of the main totals.
+ * @leaked_var: the variance of the leaked_bytes the report gives (after suppressions).
+ */
+static void json_sampled(struct mem *m, struct json *j, double leaked_var)
+{
+	const struct replay *r = &m->r;
+
+	if (!r->sample_mean)
+		return;
+	json_obj_begin(j, "sampled");
+	json_u64(j, "mean_bytes", r->sample_mean);
+	json_u64(j, "seed", m->t->hdr.sample_seed);
+	json_u64(j, "samples", r->samples);
+	json_u64(j, "bytes_allocated_stddev", stddev(r->bytes_var));
+	json_u64(j, "peak_bytes_stddev", stddev(r->peak_var));
+	json_u64(j, "leaked_bytes_stddev", stddev(leaked_var));
+	json_str(j, "method", "Poisson sampling by bytes; each sample weighted size/(1-exp(-size/mean)) (Horvitz-Thompson); stddev = sqrt(sum w(w-size))");
+	json_obj_end(j);
+}
+
 static void json_site(struct mem *m, struct json *j, const struct site *s)
 {
 	json_obj_begin(j, NULL);
@@ -308,6 +348,10 @@ static void json_site(struct mem *m, struct json *j, const struct site *s)
 	json_u64(j, "temporary_allocations", s->temporary);
 	json_u64(j, "bytes_at_peak", s->at_peak_bytes);
 	json_u64(j, "blocks_at_peak", s->at_peak_blocks);
+	if (m->r.sample_mean) {
+		json_u64(j, "bytes_stddev", stddev(s->bytes_var));
+		json_u64(j, "leaked_bytes_stddev", stddev(s->leaked_var));
+	}
 	if (s->supp >= 0)
 		json_str(j, "suppressed_by", supp_rule(m->supp, (unsigned)s->supp));
 	json_obj_end(j);
@@ -349,11 +393,12 @@ static void memory_json(struct mem *m, FILE *f, const uint32_t *idx, uint32_t n)
 	json_u64(&j, "reallocs", r->reallocs);
 	json_u64(&j, "lost_frees", r->overlaps);
 	json_u64(&j, "lost_events", m->t->nlost);
+	json_sampled(m, &j, live_var_after_supp(m));
 	json_obj_begin(&j, "peak");
 	json_u64(&j, "time_ns", r->peak_ns);
 	json_u64(&j, "bytes", r->peak_bytes);
 	json_u64(&j, "blocks", r->peak_blocks);
-	json_str(&j, "method", "exact: per-stack live bytes saved lazily at the peak instant during the replay");
+	json_str(&j, "method", r->sample_mean ? "estimated from the samples: per-stack live bytes saved lazily at the peak instant of the weighted replay" : "exact: per-stack live bytes saved lazily at the peak instant during the replay");
 	json_arr_begin(&j, "holders");
 	for (i = 0; i < nh; i++) {
 		const struct site *s = &m->sites[holders[i]];
@@ -449,9 +494,12 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 	fprintf(f, "  unknown frees   %s (%s)\n", fmt_count(a, sizeof(a), r->unknown_frees),
 		r->unknown_frees ? unknown_why(m->t) : "frees of blocks never seen allocated");
 	fprintf(f, "  reallocs        %s\n", fmt_count(a, sizeof(a), r->reallocs));
-	fprintf(f, "  temporary       %s (%.1f%% of allocations)\n",
-		fmt_count(a, sizeof(a), r->temporary),
-		r->allocs ? 100.0 * (double)r->temporary / (double)r->allocs : 0.0);
+	if (r->sample_mean)
+		fprintf(f, "  temporary       not counted (sampled trace)\n");
+	else
+		fprintf(f, "  temporary       %s (%.1f%% of allocations)\n",
+			fmt_count(a, sizeof(a), r->temporary),
+			r->allocs ? 100.0 * (double)r->temporary / (double)r->allocs : 0.0);
 	fprintf(f, "  peak            %s in %s blocks at %s", fmt_bytes(a, sizeof(a), r->peak_bytes),
 		fmt_count(b, sizeof(b), r->peak_blocks), fmt_ns(c, sizeof(c), r->peak_ns));
 	fprintf(f, " (%s bytes)\n", fmt_count(a, sizeof(a), r->peak_bytes));
@@ -467,6 +515,12 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 		fmt_bytes(a, sizeof(a), r->live_bytes), fmt_count(b, sizeof(b), r->live_blocks),
 		fmt_bytes(c, sizeof(c), m->supp_bytes));
 
+	if (r->sample_mean)
+		fprintf(f, "  estimate error  \u00b1%s allocated, \u00b1%s peak, \u00b1%s leaked (one "
+			"standard deviation; %s samples)\n", fmt_bytes(a, sizeof(a), stddev(r->bytes_var)),
+			fmt_bytes(b, sizeof(b), stddev(r->peak_var)),
+			fmt_bytes(c, sizeof(c), stddev(live_var_after_supp(m))),
+			fmt_count(st, sizeof(st), r->samples));
 	if (r->overlaps || m->t->nlost)
 		fprintf(f, "  warning: %s events lost by the recorder, %s blocks replaced "
 			"without a free: figures may be short\n",
@@ -474,7 +528,7 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 	if (!r->allocs)
 		return;
 
-	fprintf(f, "\nHeld at the peak (exact)\n");
+	fprintf(f, "\nHeld at the peak (%s)\n", r->sample_mean ? "estimated" : "exact");
 	holders = sorted_sites(m, BY_AT_PEAK, at_peak, &nh);
 	tb = table_new(3, hold_hdr, "rrl");
 	for (i = 0; i < nh && i < limit; i++) {
@@ -587,6 +641,7 @@ int report_leaks(struct trace *t, const struct opts *o)
 	const struct suppressions *s;
 	struct supp_tot *tot = NULL;
 	uint64_t bytes = 0, blocks = 0;
+	double var = 0;
 	uint32_t i, n, *idx = NULL, limit;
 	char a[32], b[32], st[1024];
 	int ret = -1;
@@ -599,6 +654,7 @@ int report_leaks(struct trace *t, const struct opts *o)
 	for (i = 0; i < n; i++) {
 		bytes += m.sites[idx[i]].leaked_bytes;
 		blocks += m.sites[idx[i]].leaked_blocks;
+		var += m.sites[idx[i]].leaked_var;
 	}
 	if (o->format == FMT_JSON) {
 		struct json j;
@@ -612,6 +668,7 @@ int report_leaks(struct trace *t, const struct opts *o)
 		json_bool(&j, "process_finished", t->end_seen);
 		json_u64(&j, "leaked_bytes", bytes);
 		json_u64(&j, "leaked_blocks", blocks);
+		json_sampled(&m, &j, var);
 		json_arr_begin(&j, "leaks");
 		for (i = 0; i < n; i++) {
 			const struct site *l = &m.sites[idx[i]];
@@ -620,6 +677,8 @@ int report_leaks(struct trace *t, const struct opts *o)
 			json_stack(&m, &j, l->stack);
 			json_u64(&j, "bytes", l->leaked_bytes);
 			json_u64(&j, "blocks", l->leaked_blocks);
+			if (m.r.sample_mean)
+				json_u64(&j, "bytes_stddev", stddev(l->leaked_var));
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
@@ -664,6 +723,11 @@ int report_leaks(struct trace *t, const struct opts *o)
 				  fmt_count(a, sizeof(a), l->leaked_blocks),
 				  text_stack(&m, l->stack, st, sizeof(st)));
 		}
+		if (m.r.sample_mean)
+			fprintf(stdout, "(estimated from %s samples, mean %s: \u00b1%s bytes, one standard "
+				"deviation)\n", fmt_count(a, sizeof(a), m.r.samples),
+				fmt_bytes(b, sizeof(b), m.r.sample_mean),
+				fmt_count(st, sizeof(st), stddev(var)));
 		if (n)
 			table_print(tb, stdout);
 		table_free(tb);

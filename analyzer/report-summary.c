@@ -293,7 +293,10 @@ static void summary_text(struct trace *t, struct hot *h, struct symbols *sym,
 	       fmt_bytes(b, sizeof(b), ms->bytes_allocated), fmt_count(c, sizeof(c), ms->frees));
 	printf("  peak         %s at %s\n", fmt_bytes(a, sizeof(a), ms->peak_bytes),
 	       fmt_ns(b, sizeof(b), ms->peak_time_ns));
-	printf("  temporary    %s allocations\n", fmt_count(a, sizeof(a), ms->temporary));
+	if (t->hdr.sample_mean)
+		printf("  temporary    not counted (sampled trace: figures are estimates)\n");
+	else
+		printf("  temporary    %s allocations\n", fmt_count(a, sizeof(a), ms->temporary));
 	printf("  %s %s in %s blocks%s\n", t->end_seen ? "leaked      " : "live at stop",
 	       fmt_bytes(a, sizeof(a), ms->leaked_bytes), fmt_count(b, sizeof(b), ms->leaked_blocks),
 	       t->end_seen ? "" : " (" NOTES_UNFINISHED ")");

@@ -115,6 +115,8 @@ struct tstate {
 	uint32_t counted_k;		/* chunks below this one were counted in the totals */
 	uint64_t cnt_events, cnt_calls, cnt_allocs, cnt_frees, cnt_reallocs, cnt_lost;
 	uint64_t cnt_bad_sizes, cnt_bad_counts; /* impossible values skipped (trace_impossible) */
+	uint64_t cnt_samples;
+	double cnt_sbytes, cnt_svar;	/* sampled traces: estimated bytes, variance (replay.h) */
 	uint32_t seen_k;		/* info records before (seen_k, seen_off) were collected */
 	size_t seen_off;
 	bool warned;			/* this thread's damage was reported */

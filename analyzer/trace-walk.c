@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "analyzer/trace-priv.h"
+#include "analyzer/replay.h"
 
 /* ---- decoding ---- */
 
@@ -42,6 +43,8 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->cnt_events = ts->cnt_calls = ts->cnt_allocs = ts->cnt_frees = 0;
 	ts->cnt_reallocs = ts->cnt_lost = 0;
 	ts->cnt_bad_sizes = ts->cnt_bad_counts = 0;
+	ts->cnt_sbytes = ts->cnt_svar = 0;
+	ts->cnt_samples = 0;
 	if (!ts->nodes) {
 		ts->nodes_cap = 64;
 		ts->nodes = xmalloc(ts->nodes_cap * sizeof(*ts->nodes));
@@ -66,11 +69,16 @@ static void count_chunk(struct trace *t, struct tstate *ts)
 		}
 		t->bad_sizes += ts->cnt_bad_sizes;
 		t->bad_counts += ts->cnt_bad_counts;
+		t->sample_bytes += ts->cnt_sbytes;
+		t->sample_var += ts->cnt_svar;
+		t->nsamples += ts->cnt_samples;
 		ts->counted_k = ts->k;
 	}
 	ts->cnt_events = ts->cnt_calls = ts->cnt_allocs = ts->cnt_frees = 0;
 	ts->cnt_reallocs = ts->cnt_lost = 0;
 	ts->cnt_bad_sizes = ts->cnt_bad_counts = 0;
+	ts->cnt_sbytes = ts->cnt_svar = 0;
+	ts->cnt_samples = 0;
 }
 
 /* stream_end - the thread's stream stopped (normally, or at damage described by @why) */
@@ -462,6 +470,11 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			}
 			ts->cnt_events++;
 			ts->cnt_allocs++;
+			if (t->hdr.sample_mean) {
+				ts->cnt_samples++;
+				ts->cnt_sbytes += replay_weight(t->hdr.sample_mean, b);
+				ts->cnt_svar += replay_weight_var(t->hdr.sample_mean, b);
+			}
 			if (!(flags & WALK_MEMORY)) {
 				first_use(t, r, ts, (uint32_t)d);
 				continue;
@@ -512,6 +525,11 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			}
 			ts->cnt_events++;
 			ts->cnt_reallocs++;
+			if (t->hdr.sample_mean && ts->ptr) {
+				ts->cnt_samples++;
+				ts->cnt_sbytes += replay_weight(t->hdr.sample_mean, c);
+				ts->cnt_svar += replay_weight_var(t->hdr.sample_mean, c);
+			}
 			if (!(flags & WALK_MEMORY)) {
 				first_use(t, r, ts, (uint32_t)d);
 				continue;

@@ -15,6 +15,8 @@
 #   instructions:     instructions per event from callgrind on fib and mallocbench
 #                     (bench/callgrind.sh), beside the CPU figures
 #   accuracy:         bench/accuracy.sh: self time shares against perf sampling (docs/accuracy.md)
+#   sampling:         bench/sampling.sh: PERFSHIM_SAMPLE=512K on mallocbench and sqlite3
+#                     (docs/sampling.md)
 #
 # CPU time is user+sys of the command and all its waited-for children (bench/cputime.c, a
 # getrusage wrapper: /usr/bin/time rounds to 10 ms), so a shared, busy machine skews it far
@@ -31,6 +33,7 @@
 #        BENCH_THREADS="1 2 4 8 16", BENCH_THREADS_ROUNDS=N (fib(20) rounds), BENCH_THREADS_MALLOC=N
 #        (pairs), BENCH_CALLGRIND=0 (skip the instruction counts), BENCH_CG_FIB=N, BENCH_CG_MALLOC=N.
 #        BENCH_ACCURACY=0 (no accuracy rows; bench/accuracy.sh lists its own BENCH_ACC_* knobs).
+#        BENCH_SAMPLING=0 (no sampling rows; bench/sampling.sh, BENCH_SAMPLE=512K).
 # docs/bench.md says what every row measures.
 set -uo pipefail
 
@@ -380,6 +383,22 @@ elif have python3; then
 		"python3 -c '${py/N/1}'"
 else
 	note "sqlite3 and python3 missing: no real-program allocation benchmark"
+fi
+
+# ------------------------------------------------------------------ sampling (bench/sampling.sh)
+
+# PERFSHIM_SAMPLE=512K on mallocbench and sqlite3: ns per unsampled malloc/free, whole-program
+# overhead, bytes per sampled event (docs/sampling.md)
+if [ "${BENCH_SAMPLING:-1}" = 1 ]; then
+	echo "== sampling: bench/sampling.sh" >&2
+	BENCH_RUNS=$RUNS "$top/bench/sampling.sh" --rows "$work/sampling.rows" >&2 ||
+		note "bench/sampling.sh exited $?"
+	while IFS= read -r line; do
+		case $line in
+		row$'\t'*) rows+=("${line#row$'\t'}") ;;
+		note$'\t'*) note "${line#note$'\t'}" ;;
+		esac
+	done <"$work/sampling.rows"
 fi
 
 # ------------------------------------------------------------------ threads (bench/threads.sh)

@@ -54,9 +54,10 @@ static size_t boot_used;	/* bytes handed out, bumped with a CAS */
 /* Set while this thread resolves: its own nested calls must not resolve again. */
 static __thread int resolving PS_TLS;
 
+/* one unsigned compare: below boot_area wraps around to a large difference */
 static PS_NOINSTR int in_boot(const void *p)
 {
-	return (const uint8_t *)p >= boot_area && (const uint8_t *)p < boot_area + BOOT_SIZE;
+	return (uintptr_t)p - (uintptr_t)boot_area < BOOT_SIZE;
 }
 
 static PS_NOINSTR size_t boot_size(const void *p)
@@ -173,6 +174,47 @@ static inline PS_NOINSTR struct ps_thread *rec_thread(void)
 	return t;
 }
 
+/*
+ * alloc_thread - rec_thread for a new block @p of @size bytes: NULL when it is not recorded.
+ * With every allocation recorded (ps_sample_mean 0) the countdown stays 0 and this is
+ * rec_thread. Under sampling the common case is the countdown alone (ps_sample_due); a block
+ * that is sampled is listed in the table (sample.c) so that its free is recorded. An event
+ * that is not recorded at all (the shim's own, nested, thread off) gives its bytes back to
+ * the countdown, so that only the program's allocations move the sample points.
+ */
+static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p)
+{
+	struct ps_thread *t = rec_thread();
+
+	if (unlikely(!t)) {
+		/* malloc events off for good (PERFSHIM_EVENTS, read once): never come here again */
+		if (__atomic_load_n(&ps_started, __ATOMIC_ACQUIRE) &&
+		    !(ps_cfg.events & PS_EV_MALLOC))
+			ps_self.sample_left = INT64_MAX;
+		else
+			ps_self.sample_left += (int64_t)size;
+		return NULL;
+	}
+	if (likely(!ps_sample_mean)) {
+		t->sample_left = 0;
+		return t;
+	}
+	if (!ps_sample_take(t, size))
+		return NULL;
+	if (unlikely(!ps_sample_remember((uintptr_t)p))) {
+		t->lost++;	/* table full: sample.c warned once; LOST says so in the trace */
+		return NULL;
+	}
+	return t;
+}
+
+static inline PS_NOINSTR struct ps_thread *alloc_thread(size_t size, void *p)
+{
+	if (likely(!ps_sample_due(size)))
+		return NULL;
+	return alloc_thread_due(size, p);
+}
+
 /* Take the guard; the fence makes the reservation re-read ->pos after it (see internal.h). */
 static inline PS_NOINSTR void rec_enter(struct ps_thread *t)
 {
@@ -281,28 +323,74 @@ out:
 /* The caller's return address, taken by each exported function (see rec_alloc). */
 #define CALLER_RA() ((uintptr_t)__builtin_return_address(0))
 
+/*
+ * malloc's and free's recording halves, out of line: the exported functions keep only the
+ * countdown (or the filter) and the forward, so their fast path saves no registers beyond
+ * what the real call needs (inlined, the recording made every malloc push six of them).
+ */
+static PS_NOINSTR PS_NOINLINE void malloc_record(size_t size, void *p, uintptr_t ra)
+{
+	struct ps_thread *t = alloc_thread_due(size, p);
+
+	if (t)
+		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), ra);
+}
+
 PS_EXPORT PS_NOINSTR void *malloc(size_t size)
 {
-	struct ps_thread *t;
 	void *p;
 
 	if (unlikely(unresolved()))
 		return boot_alloc(size, 16);
 	p = ps_real_malloc(size);
-	if (likely(p) && (t = rec_thread()))
-		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), CALLER_RA());
+	if (likely(p) && ps_sample_due(size))
+		malloc_record(size, p, CALLER_RA());
 	return p;
 }
 
+/* free of a listed (sampled) block, unlisted already: record it as any free */
+static PS_NOINSTR PS_NOINLINE void free_sampled(void *ptr)
+{
+	struct ps_thread *t = rec_thread();
+	uint64_t now = ps_now_ordered();
+
+	ps_real_free(ptr);
+	if (t)
+		rec_free(t, ptr, now);
+}
+
+static PS_NOINSTR PS_NOINLINE void free_record(void *ptr);
+
 PS_EXPORT PS_NOINSTR void free(void *ptr)
+{
+	if (unlikely(in_boot(ptr)))
+		return;
+	if (ps_sample_mean) {
+		/*
+		 * Sampled: only a listed block's free is recorded; unlisted before the real
+		 * free, which may hand the address to another thread's sampled malloc. The
+		 * real free is known (sampling starts after it is resolved), and free(NULL)
+		 * goes to it too (never listed: a no-op there), one test fewer on this path.
+		 */
+		if (likely(!ps_sample_forget((uintptr_t)ptr)))
+			ps_real_free(ptr);
+		else
+			free_sampled(ptr);
+		return;
+	}
+	if (unlikely(!ptr))
+		return;
+	if (unlikely(unresolved()))
+		return;		/* only bootstrap blocks can exist before malloc is known */
+	free_record(ptr);
+}
+
+/* free with every allocation recorded */
+static PS_NOINSTR PS_NOINLINE void free_record(void *ptr)
 {
 	struct ps_thread *t;
 	uint64_t now;
 
-	if (unlikely(!ptr || in_boot(ptr)))
-		return;
-	if (unlikely(unresolved()))
-		return;		/* only bootstrap blocks can exist before malloc is known */
 	t = rec_thread();
 	if (!t) {
 		ps_real_free(ptr);
@@ -336,7 +424,7 @@ PS_EXPORT PS_NOINSTR void *calloc(size_t n, size_t size)
 		return boot_alloc(total, 16);	/* static, never reused: already zero */
 	}
 	p = real_calloc(n, size);
-	if (likely(p) && (t = rec_thread()))
+	if (likely(p) && (t = alloc_thread(n * size, p)))
 		rec_alloc(t, TRACE_ALLOC_CALLOC, n * size, p, ps_now_ordered(), CALLER_RA());
 	return p;
 }
@@ -351,7 +439,7 @@ static inline PS_NOINSTR void *do_realloc(void *old, size_t size, void *nptr, ui
 	struct ps_thread *t;
 
 	if (!old) {
-		if (likely(nptr) && (t = rec_thread()))
+		if (likely(nptr) && (t = alloc_thread(size, nptr)))
 			rec_alloc(t, kind, size, nptr, ps_now_ordered(), ra);
 		return nptr;
 	}
@@ -361,6 +449,42 @@ static inline PS_NOINSTR void *do_realloc(void *old, size_t size, void *nptr, ui
 	if ((t = rec_thread()))
 		rec_realloc(t, old, nptr, nptr ? size : 0, t0, ps_now_ordered(), ra);
 	return nptr;
+}
+
+/*
+ * realloc under sampling: the old block's part is recorded when it was sampled (it is
+ * unlisted before the real call, which may give its address away, and listed again if the
+ * call fails), the new block's when it is sampled itself (a fresh draw for its size, as for
+ * any allocation). Both: one REALLOC; only the new one: an ALLOC of @kind; only the old one:
+ * a FREE at the time the old block left; neither: nothing.
+ */
+static PS_NOINSTR PS_NOINLINE void *sampled_realloc(void *old, size_t size, unsigned kind,
+						     uintptr_t ra)
+{
+	struct ps_thread *t;
+	uint64_t t0 = 0;
+	int listed = 0;
+	void *p;
+
+	if (old && (listed = ps_sample_forget((uintptr_t)old)))
+		t0 = ps_now_ordered();	/* before the release, as in free */
+	p = real_realloc(old, size);
+	if (unlikely(!p) && (size != 0 || !old)) {
+		/* failed: nothing changed (glibc's realloc(p, 0) frees p: that changed) */
+		if (listed && !ps_sample_remember((uintptr_t)old) && (t = rec_thread()))
+			rec_free(t, old, t0);	/* cannot stay listed: its free would be missed */
+		return p;
+	}
+	t = p ? alloc_thread(size, p) : NULL;
+	if (t) {
+		if (listed)
+			rec_realloc(t, old, p, size, t0, ps_now_ordered(), ra);
+		else
+			rec_alloc(t, kind, size, p, ps_now_ordered(), ra);
+	} else if (listed && (t = rec_thread())) {
+		rec_free(t, old, t0);
+	}
+	return p;
 }
 
 /*
@@ -391,6 +515,8 @@ PS_EXPORT PS_NOINSTR void *realloc(void *old, size_t size)
 		return boot_realloc(old, size, TRACE_ALLOC_REALLOC, CALLER_RA());
 	if (unlikely(unresolved()))
 		return boot_alloc(size, 16);
+	if (ps_sample_mean)
+		return sampled_realloc(old, size, TRACE_ALLOC_REALLOC, CALLER_RA());
 	if (old && (ps_cfg.events & PS_EV_MALLOC))
 		t0 = ps_now_ordered();	/* before the release, after @old arrived: as in free */
 	p = real_realloc(old, size);
@@ -411,6 +537,8 @@ PS_EXPORT PS_NOINSTR void *reallocarray(void *old, size_t n, size_t size)
 		return boot_realloc(old, total, TRACE_ALLOC_REALLOCARRAY, CALLER_RA());
 	if (unlikely(unresolved()))
 		return boot_alloc(total, 16);
+	if (ps_sample_mean)
+		return sampled_realloc(old, total, TRACE_ALLOC_REALLOCARRAY, CALLER_RA());
 	if (old && (ps_cfg.events & PS_EV_MALLOC))
 		t0 = ps_now_ordered();	/* before the release, after @old arrived: as in free */
 	p = real_realloc(old, total);	/* glibc's reallocarray, without its PLT call */
@@ -434,7 +562,7 @@ PS_EXPORT PS_NOINSTR int posix_memalign(void **memptr, size_t align, size_t size
 		return 0;
 	}
 	ret = real_posix_memalign(memptr, align, size);
-	if (likely(ret == 0) && (t = rec_thread()))
+	if (likely(ret == 0) && (t = alloc_thread(size, *memptr)))
 		rec_alloc(t, TRACE_ALLOC_POSIX_MEMALIGN, size, *memptr, ps_now_ordered(),
 			  CALLER_RA());
 	return ret;
@@ -461,7 +589,7 @@ static inline PS_NOINSTR void *aligned_common(memalign_fn fn, size_t align, size
 			p = NULL;
 		}
 	}
-	if (likely(p) && (t = rec_thread()))
+	if (likely(p) && (t = alloc_thread(size, p)))
 		rec_alloc(t, kind, size, p, ps_now_ordered(), ra);
 	return p;
 }
@@ -492,7 +620,7 @@ PS_EXPORT PS_NOINSTR void *valloc(size_t size)
 	if (unlikely(!real_valloc))
 		return aligned_common(NULL, page, size, TRACE_ALLOC_VALLOC, CALLER_RA());
 	p = real_valloc(size);
-	if (likely(p) && (t = rec_thread()))
+	if (likely(p) && (t = alloc_thread(size, p)))
 		rec_alloc(t, TRACE_ALLOC_VALLOC, size, p, ps_now_ordered(), CALLER_RA());
 	return p;
 }
@@ -516,7 +644,7 @@ PS_EXPORT PS_NOINSTR void *pvalloc(size_t size)
 	if (unlikely(!real_pvalloc))
 		return aligned_common(NULL, page, rounded, TRACE_ALLOC_PVALLOC, CALLER_RA());
 	p = real_pvalloc(size);
-	if (likely(p) && (t = rec_thread()))
+	if (likely(p) && (t = alloc_thread(rounded, p)))
 		rec_alloc(t, TRACE_ALLOC_PVALLOC, rounded, p, ps_now_ordered(),
 			  CALLER_RA());
 	return p;

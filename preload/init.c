@@ -139,6 +139,34 @@ static void read_follow(void)
 		bad("PERFSHIM_FOLLOW", v, "1");
 }
 
+/*
+ * PERFSHIM_SAMPLE (a size: bytes, K, M, G; 0 = record every allocation; at most 4 GiB - 1,
+ * the header's field) and PERFSHIM_SAMPLE_SEED (0 to 2^32 - 1; default from the clock).
+ * sample.c takes them; docs/sampling.md explains them.
+ */
+static void read_sample(void)
+{
+	static const char *const units[] = { "K", "KiB", "M", "MiB", "G", "GiB", NULL };
+	static const uint64_t scale[] = { 1024, 1024, 1 << 20, 1 << 20, 1 << 30, 1 << 30 };
+	const char *v = getenv("PERFSHIM_SAMPLE"), *s = getenv("PERFSHIM_SAMPLE_SEED");
+	uint64_t mean = 0, seed = 0;
+	int seed_set = 0;
+
+	if (v && (parse_scaled(v, units, scale, &mean) || mean > UINT32_MAX)) {
+		bad("PERFSHIM_SAMPLE", v, "0 (every allocation recorded; at most 4G - 1)");
+		mean = 0;
+	}
+	if (s) {
+		if (parse_scaled(s, (const char *const[]){ NULL }, NULL, &seed) ||
+		    seed > UINT32_MAX)
+			bad("PERFSHIM_SAMPLE_SEED", s, "a seed from the clock (0 to 4294967295)");
+		else
+			seed_set = 1;
+	}
+	if (mean)
+		ps_sample_init(mean, seed_set, (uint32_t)seed);
+}
+
 /* Read the PERFSHIM_* variables once. A bad value gets one line and the default. */
 static void read_config(void)
 {
@@ -194,6 +222,7 @@ static void read_config(void)
 			bad("PERFSHIM_STACK_SOURCE", v, "auto");
 	}
 	read_follow();
+	read_sample();
 }
 
 void *ps_dlsym_next(const char *name)

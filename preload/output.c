@@ -364,6 +364,8 @@ int ps_output_open(int child)
 	h.stack_depth = ps_cfg.stack_depth;
 	h.max_chunk = ps_cfg.bufsize;
 	h.min_duration_ns = ps_cfg.min_duration_ns;
+	h.sample_mean = (uint32_t)ps_sample_mean;
+	h.sample_seed = ps_sample_mean ? ps_sample_seed : 0;
 	h.start_ticks = ps_now();
 	h.start_mono_ns = ps_mono_ns();
 	clock_gettime(CLOCK_REALTIME, &rt);

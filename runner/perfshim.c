@@ -44,7 +44,8 @@ static volatile sig_atomic_t child_pid;
 static void usage_line(FILE *f)
 {
 	fprintf(f, "usage: %s [-o FILE] [--events LIST] [--stack-depth N] [--min-duration D] "
-		   "[--no-follow] [--compress] [--quiet] [--] PROGRAM [ARGS...]\n",
+		   "[--sample BYTES] [--sample-seed N] [--no-follow] [--compress] [--quiet] [--] "
+		   "PROGRAM [ARGS...]\n",
 		progname);
 }
 
@@ -62,6 +63,11 @@ static void help(void)
 	       "      --min-duration D   drop calls shorter than D: 500ns, 2us, 1ms (default 0)\n"
 	       "      --mark-every D     set a mark every D (10s, 500ms): named t10s, t20s, ...\n"
 	       "                         (sent as the mark signal, SIGUSR2 by default)\n"
+	       "      --sample BYTES     sample allocations: one per BYTES allocated on average\n"
+	       "                         (512K, 1M; 0 records every allocation); reports give\n"
+	       "                         estimates with their error (PERFSHIM_SAMPLE)\n"
+	       "      --sample-seed N    seed of the sampler, 0 to 4294967295, for reproducible\n"
+	       "                         runs (default: from the clock; PERFSHIM_SAMPLE_SEED)\n"
 	       "      --no-follow        do not trace forked, spawned or exec'd children\n"
 	       "  -z, --compress         when PROGRAM has ended, compress each trace it left\n"
 	       "                         into FILE.zst (zstd; perfshim-analyze reads it as is)\n"
@@ -121,6 +127,30 @@ static int valid_scaled(const char *s, const char *const *units, unsigned long l
 	for (i = 0; units && units[i]; i++)
 		if (!strcmp(end, units[i]))
 			return 1;
+	return 0;
+}
+
+/*
+ * A PERFSHIM_SAMPLE value: bytes, or with K/KiB, M/MiB, G/GiB; at most 4 GiB - 1 (the trace
+ * header keeps it in 32 bits). Return: 1 when valid.
+ */
+static int valid_sample(const char *s)
+{
+	static const char *const units[] = { "", "K", "KiB", "M", "MiB", "G", "GiB", NULL };
+	static const unsigned shift[] = { 0, 10, 10, 20, 20, 30, 30 };
+	unsigned long long v;
+	char *end;
+	int i;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return 0;
+	for (i = 0; units[i]; i++)
+		if (!strcmp(end, units[i]))
+			return v <= (0xffffffffULL >> shift[i]) && (v << shift[i]) <= 0xffffffffULL;
 	return 0;
 }
 
@@ -357,6 +387,8 @@ int main(int argc, char **argv)
 		{ "min-duration", required_argument, NULL, 'm' },
 		{ "mark-every", required_argument, NULL, 'M' },
 		{ "no-follow", no_argument, NULL, 'F' },
+		{ "sample", required_argument, NULL, 'S' },
+		{ "sample-seed", required_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "compress", no_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
@@ -365,6 +397,7 @@ int main(int argc, char **argv)
 	};
 	static const char *const duration_units[] = { "ns", "us", "ms", "s", NULL };
 	const char *output = NULL, *events = NULL, *depth = NULL, *mindur = NULL, *old;
+	const char *sample = NULL, *seed = NULL;
 	char lib[PATH_MAX], *preload, *abs = NULL;
 	const char *tmpl;
 	struct sigaction sa = { .sa_handler = forward }, ign = { .sa_handler = SIG_IGN };
@@ -413,6 +446,18 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			no_follow = 1;
+			break;
+		case 'S':
+			if (!valid_sample(optarg))
+				bad_usage("--sample '%s': expected bytes such as 512K, 1M or 0 "
+					  "(every allocation), at most 4G - 1", optarg);
+			sample = optarg;
+			break;
+		case 'R':
+			if (!valid_scaled(optarg, NULL, 0xffffffffULL))
+				bad_usage("--sample-seed '%s': expected a number from 0 to "
+					  "4294967295", optarg);
+			seed = optarg;
 			break;
 		case 'q':
 			quiet = 1;
@@ -478,6 +523,10 @@ int main(int argc, char **argv)
 		setenv_or_die("PERFSHIM_MIN_DURATION", mindur);
 	if (no_follow)
 		setenv_or_die("PERFSHIM_FOLLOW", "0");
+	if (sample)
+		setenv_or_die("PERFSHIM_SAMPLE", sample);
+	if (seed)
+		setenv_or_die("PERFSHIM_SAMPLE_SEED", seed);
 	/* PERFSHIM_QUIET=1 in the environment quiets the runner as well as the library */
 	if (quiet)
 		setenv_or_die("PERFSHIM_QUIET", "1");

@@ -55,13 +55,15 @@ struct trace_file_header {
 	uint32_t ppid;
 	uint32_t stack_depth;		/* PERFSHIM_STACK_DEPTH in force */
 	uint32_t max_chunk;		/* no chunk payload in this file is larger (bytes) */
-	uint32_t reserved;		/* 0 */
+	uint32_t sample_mean;		/* PERFSHIM_SAMPLE: mean bytes between sampled allocations
+					 * (docs/sampling.md); 0 = every allocation recorded.
+					 * Version-2 files written before sampling existed have 0 */
 	uint64_t min_duration_ns;	/* PERFSHIM_MIN_DURATION in force; 0 = all calls kept */
 	uint64_t start_ticks;		/* trace clock at start, paired with start_mono_ns */
 	uint64_t start_mono_ns;		/* CLOCK_MONOTONIC at start, ns */
 	uint64_t start_real_ns;		/* CLOCK_REALTIME at start, ns since the epoch */
 	uint64_t tick_hz;		/* rough clock rate measured at start; chunk pairs refine it */
-	uint32_t reserved2;		/* 0 */
+	uint32_t sample_seed;		/* PERFSHIM_SAMPLE_SEED of the sampler (with sample_mean) */
 	uint32_t checksum;		/* trace_checksum() of the bytes before this field */
 };
 
