@@ -90,11 +90,14 @@ static const struct command commands[] = {
 	  "The default command: `perfshim-analyze app.bin` is `perfshim-analyze summary app.bin`.\n" },
 	{ "functions", report_functions, 1, F_TEXT | F_JSON | F_CSV, "text, json or csv",
 	  "hot functions: calls, total, self, avg, min, max, p50, p99",
-	  "sort-functions limit filter thread per-thread tree", NULL,
+	  "sort-functions limit filter thread per-thread tree wall", NULL,
 	  "perfshim-analyze functions --sort=self --limit=20 app.bin\n"
 	  "perfshim-analyze functions --filter='^json_' --format=csv app.bin\n",
 	  "Total is inclusive (a recursive function's outer activation counted once), self\n"
-	  "excludes the callees; all threads are summed unless --thread or --per-thread.\n" },
+	  "excludes the callees; all threads are summed unless --thread or --per-thread.\n"
+	  "When the trace has context switches, self is CPU self (on-CPU time) and Wait the\n"
+	  "off-CPU time within it; JSON keeps self_ns (wall-clock) and adds cpu_self_ns,\n"
+	  "wait_ns, voluntary_ns, involuntary_ns. Without them, times are wall-clock.\n" },
 	{ "callgraph", report_callgraph, 1, F_TEXT | F_JSON, "text or json",
 	  "call tree, or one function's callers and callees (--function)",
 	  "function depth min-percent thread", NULL,
@@ -148,6 +151,15 @@ static const struct command commands[] = {
 	  "limit thread suppressions no-suppress", NULL,
 	  "perfshim-analyze html -o report.html app.bin\n",
 	  "The page needs no network. It writes its own format (no --format).\n" },
+	{ "waits", report_waits, 1, F_TEXT | F_JSON, "text or json",
+	  "where threads waited (off-CPU time by call stack)",
+	  "limit-waits thread", NULL,
+	  "perfshim-analyze waits app.bin\n"
+	  "perfshim-analyze waits --thread=4242 --format=json app.bin\n",
+	  "Each time a thread was switched out, its off-CPU time goes to the call stack it had:\n"
+	  "blocked (voluntary: a system call, a lock, a sleep) or preempted (involuntary).\n"
+	  "Needs a trace with context switches (the recorder takes them where the kernel\n"
+	  "allows perf_event_open; otherwise it says so once and times are wall-clock).\n" },
 	{ "dump", report_dump, 1, F_TEXT, "text", "every event, one line each (see below)",
 	  "merged thread", NULL,
 	  "perfshim-analyze dump --merged app.bin | less\n",
@@ -174,6 +186,9 @@ static const struct opt_doc opt_docs[] = {
 	{ "limit", "-n, --limit", NULL, "N", "rows to show (0 = all)" },
 	{ "limit-chrome", "-n, --limit", NULL, "N", "calls to write, the longest (default "
 	  "1000000; 0 = all)" },
+	{ "limit-waits", "-n, --limit", NULL, "N", "stacks to show, longest wait first (default "
+	  "20; 0 = all)" },
+	{ "wall", "--wall", NULL, NULL, "wall-clock self time even when the trace has CPU time" },
 	{ "filter", "--filter", NULL, "REGEX", "only functions whose name matches (POSIX extended)" },
 	{ "thread", "--thread", NULL, "TID", "only this thread" },
 	{ "per-thread", "--per-thread", NULL, NULL, "one table per thread" },
@@ -301,8 +316,8 @@ static void usage(FILE *f)
 		"                           callgraph, memory, leaks, diff; csv too for functions,\n"
 		"                           timeline, marks; dump: text only; flamegraph, chrome,\n"
 		"                           html write their own format (no --format)\n"
-		"  --sort=COLUMN            functions: calls total self avg min max p50 p99 name\n"
-		"                           (default total); memory: the report's columns\n"
+		"  --sort=COLUMN            functions: calls total self wait avg min max p50 p99\n"
+		"                           name (default total); memory: the report's columns\n"
 		"  -n, --limit=N            rows to show (0 = all)\n"
 		"  --filter=REGEX           only functions whose name matches (POSIX extended)\n"
 		"  --thread=TID             only this thread\n"
@@ -321,6 +336,8 @@ static void usage(FILE *f)
 		"  --folded                 flamegraph: folded stacks instead of SVG\n"
 		"  -o, --output=FILE        write the report to FILE (default stdout)\n"
 		"  --merged                 dump: all threads in one time order\n"
+		"  --wall                   functions: wall-clock self time (CPU self is the\n"
+		"                           default when the trace has context switches)\n"
 		"  --tree                   functions: the traces given as one process tree (a\n"
 		"                           program and the children it forked, spawned or\n"
 		"                           exec'd): one table, each call counted once\n"
@@ -380,6 +397,7 @@ enum {
 	OPT_DEPTH, OPT_MIN_PERCENT, OPT_SUPP, OPT_NO_SUPP, OPT_FROM, OPT_TO, OPT_THRESHOLD,
 	OPT_METRIC, OPT_FOLDED, OPT_COLOR, OPT_NO_COLOR, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_NO_DEMANGLE, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA, OPT_VERSION, OPT_DECOMPRESS_LIMIT,
+	OPT_WALL,
 };
 
 static const struct option longopts[] = {
@@ -408,6 +426,7 @@ static const struct option longopts[] = {
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "merged", no_argument, NULL, OPT_MERGED },
 	{ "tree", no_argument, NULL, OPT_TREE },
+	{ "wall", no_argument, NULL, OPT_WALL },
 	{ "base", required_argument, NULL, OPT_BASE },
 	{ "new", required_argument, NULL, OPT_NEW },
 	{ "alpha", required_argument, NULL, OPT_ALPHA },
@@ -549,6 +568,7 @@ static void parse_opt(int c, char **argv, struct opts *o, int *color, bool *help
 	case OPT_NO_DEMANGLE: o->demangle = 0; break;
 	case OPT_MERGED: o->merged = 1; break;
 	case OPT_TREE: o->tree = 1; break;
+	case OPT_WALL: o->wall = 1; break;
 	case OPT_BASE: add_traces(0, optarg); break;
 	case OPT_NEW: add_traces(1, optarg); break;
 	case OPT_ALPHA:

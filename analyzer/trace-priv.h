@@ -102,6 +102,7 @@ struct tstate {
 	uint32_t ninherited;		/* open calls inherited at fork (the outermost ones) */
 	uint32_t *active;		/* open activations by function index */
 	uint32_t active_cap;
+	uint64_t sw_base;		/* SWITCH records: the end of the last interval (ticks) */
 	uint64_t pending_exits;		/* EXIT events still owed by an EXITS record */
 	uint64_t pending_ns;
 	bool finished;			/* stream decoded to its end (open calls being closed) */

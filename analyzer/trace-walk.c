@@ -23,6 +23,7 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->p = ts->end = ts->chunk_start = NULL;
 	ts->ticks = 0;
 	ts->ptr = 0;
+	ts->sw_base = 0;
 	ts->any_time = false;
 	ts->last_ns = 0;
 	ts->nfids = 0;
@@ -694,6 +695,35 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->p = p;
 			return 1;
 		}
+		case TRACE_OP_SWITCH:
+			GETV(a);
+			GETV(b);
+			GETV(c);
+			if (a == TRACE_SWITCH_LOST || a == TRACE_SWITCH_ABSENT) {
+				if (!first_pass(ts, p))
+					continue;
+				if (a == TRACE_SWITCH_LOST) {
+					t->switch_lost += b < TRACE_COUNT_MAX ? b : 0;
+				} else {
+					t->switch_absent++;
+					if (!t->switch_errno)
+						t->switch_errno = b < 4096 ? (int)b : EINVAL;
+				}
+				continue;
+			}
+			if (unlikely(a >= TRACE_SWITCH_KIND_MAX || b > UINT64_MAX - ts->sw_base ||
+				     c > UINT64_MAX - ts->sw_base - b))
+				goto bad_record;
+			d = ts->sw_base + b;
+			ts->sw_base = d + c;
+			if (!(flags & WALK_SWITCHES))
+				continue;
+			ev->type = EV_SWITCH;
+			ev->ns = to_ns(t, r, d);
+			ev->ns2 = to_ns(t, r, d + c);
+			ev->kind = (uint32_t)a;
+			ts->p = p;
+			return 1;
 		case TRACE_OP_RSS:
 			GETV(a);
 			GETDT();

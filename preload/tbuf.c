@@ -102,6 +102,7 @@ static void unmap(void *p, size_t len)
 /* The tables of a thread, sized as set up here or as the owners grew them since. */
 static void unmap_tables(struct ps_thread *t)
 {
+	ps_switch_close(t);
 	ps_chunk_free(t);
 	unmap(t->shadow, (size_t)t->shadow_cap * sizeof(*t->shadow));
 	unmap(t->fids, ((size_t)t->fid_mask + 1) * sizeof(*t->fids));
@@ -161,6 +162,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	}
 	t->tid = syscall(SYS_gettid);
 	reset_tables(t);
+	ps_switch_open(t);		/* one system call per thread, none per event */
 
 	if (key_ok)
 		pthread_setspecific(thread_key, t);
@@ -226,10 +228,30 @@ PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
 			}
 			if (ps_chunk_open(t) < 0)
 				t->state = PS_T_OFF;
+			else
+				ps_switch_drain(t);	/* the switches since the last chunk */
 		}
 	}
 	flush_unlock(t);
 	errno = saved;
+}
+
+/*
+ * The switch records still in @t's ring go into its chunks before the last one closes: when
+ * they do not fit the open chunk, it closes and another opens (a few rounds at most: a ring
+ * holds less than a chunk). Caller holds t->flush_lock; t->buf is NULL if no chunk could be
+ * opened.
+ */
+static void drain_switches(struct ps_thread *t)
+{
+	int rounds = 0;
+
+	while (t->buf && ps_switch_drain(t) && rounds++ < 4) {
+		ps_chunk_close(t, t->pos, 0);
+		ps_chunk_release(t);
+		if (ps_chunk_open(t) < 0)
+			return;
+	}
 }
 
 /*
@@ -304,6 +326,7 @@ void ps_thread_finish(struct ps_thread *t)
 	if (t->state == PS_T_ACTIVE && !t->cut && ps_trace_live) {
 		if (!t->buf && ps_recording)
 			ps_chunk_open(t);	/* a thread that wrote nothing yet ends in a chunk */
+		drain_switches(t);
 		if (t->buf)
 			ps_chunk_close(t, t->pos, TRACE_CHUNK_LAST);
 	}
@@ -403,6 +426,8 @@ static void finish_self(struct ps_thread *self, int busy)
 	if (self->state == PS_T_ACTIVE && !self->cut) {
 		if (!self->buf && ps_recording && !busy)
 			ps_chunk_open(self);
+		if (!busy)
+			drain_switches(self);
 		if (self->buf) {
 			ps_chunk_close(self, self->pos, TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
 			ps_chunk_end_file(self);
@@ -448,6 +473,7 @@ void ps_flush_all(int final)
 		if (self->state == PS_T_ACTIVE && !self->cut && ps_trace_live) {
 			if (!self->buf && ps_recording)
 				ps_chunk_open(self);	/* the end must be in the trace */
+			drain_switches(self);
 			if (self->buf) {
 				ps_chunk_close(self, self->pos, TRACE_CHUNK_PROCESS_END);
 				ps_chunk_release(self);
@@ -500,6 +526,7 @@ static void atfork_child(void)
 	ps_stack_fork_child();
 	/* the parent's regions are not mapped here (MADV_DONTFORK): never touch them */
 	ps_chunk_forget(self);
+	self->sw_ring = NULL;		/* perf rings are not copied into a child */
 	self->flush_lock = 0;
 	finished = 0;
 	if (!ps_recording || !ps_cfg.follow) {
@@ -519,6 +546,7 @@ static void atfork_child(void)
 		if (self->registered)
 			self->registered = reg_add(self) == 0;
 		reset_tables(self);
+		ps_switch_fork_child(self);
 	}
 	ps_modules_forget();
 	if (ps_output_open(1) < 0) {

@@ -41,6 +41,9 @@
 #define TRACE_F_CUT_FSIZE (1U << 7)	/* recording stopped early: the file-size limit (RLIMIT_FSIZE) */
 #define TRACE_F_CUT_WRITE (1U << 8)	/* recording stopped early: the trace could not be written
 					 * (disk full, I/O error, file closed by the program) */
+#define TRACE_F_SWITCHES (1U << 9)	/* context switches were recorded: every thread's
+					 * off-CPU time is in SWITCH records (or one says why
+					 * not); without it times are wall-clock only */
 
 /*
  * File header: at offset 0, once. All integers little-endian.
@@ -146,6 +149,14 @@ enum trace_op {
 	TRACE_OP_PROCESS = 13,	/* varint pid, varint ppid, str exe, str cmdline (NUL-separated) */
 	TRACE_OP_RSS = 14,	/* varint rss bytes, dt */
 	TRACE_OP_EXITS = 15,	/* varint n, dt: n calls closed at once (longjmp, lost exits) */
+	TRACE_OP_SWITCH = 16,	/* varint kind (enum trace_switch_kind), varint a, varint b:
+				 * BLOCKED/PREEMPTED: a = start - switch base, b = length: the
+				 * thread was off-CPU over [start, start + b) ticks; the switch
+				 * base (per thread, from 0) becomes start + b.
+				 * LOST: a = switch records the kernel dropped (b = 0).
+				 * ABSENT: a = errno: no switch data for this thread (b = 0).
+				 * Not timed (no dt): written when a chunk opens or the last
+				 * closes, for times before it, in increasing order */
 	TRACE_OP_MAX
 };
 
@@ -161,6 +172,15 @@ enum trace_alloc_kind {
 	TRACE_ALLOC_VALLOC = 7,
 	TRACE_ALLOC_PVALLOC = 8,
 	TRACE_ALLOC_KIND_MAX
+};
+
+/* TRACE_OP_SWITCH kind */
+enum trace_switch_kind {
+	TRACE_SWITCH_BLOCKED = 0,	/* voluntary: it waited (syscall, lock, sleep) */
+	TRACE_SWITCH_PREEMPTED = 1,	/* involuntary: runnable, but another task ran */
+	TRACE_SWITCH_LOST = 2,
+	TRACE_SWITCH_ABSENT = 3,
+	TRACE_SWITCH_KIND_MAX
 };
 
 #define TRACE_OP_H(op) ((uint64_t)(op) << 2 | 3)

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Context switches of each thread, for on-CPU and off-CPU time. Every thread opens, when its
+ * state is set up, a software event of its own (perf_event_open, PERF_COUNT_SW_DUMMY with
+ * context_switch): the kernel then writes a record into a ring mapped here each time the
+ * thread is switched out (blocked, or preempted) and back in. Nothing runs on the hot path:
+ * the ring is read when the thread opens a chunk, and each out/in pair becomes one SWITCH
+ * record (trace.h) in trace ticks. docs/design.md "Off-CPU time" explains the choices.
+ */
+#include <linux/perf_event.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload/internal.h"
+
+#define RING_PAGES 16			/* data pages: 64 KiB, 2730 switch records */
+
+int ps_switch_errno;			/* the probe failed with this (0: switches recorded) */
+static size_t page_size;
+
+/* The event of the calling thread. Return: its descriptor, or -1 with errno. */
+static int open_event(void)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_DUMMY;
+	a.context_switch = 1;
+	a.sample_id_all = 1;
+	a.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME;
+	/* CLOCK_MONOTONIC, read next to the trace clock when the ring is drained: this VM's
+	 * kernel offers no TSC conversion (cap_user_time_zero) for perf's own clock */
+	a.use_clockid = 1;
+	a.clockid = CLOCK_MONOTONIC;
+	/* what perf_event_paranoid 2 still allows a process on its own threads */
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/*
+ * ps_switch_init - whether this process may record context switches: one event opened and
+ * closed for the calling thread. A refusal (EACCES or EPERM from perf_event_paranoid or a
+ * seccomp policy, ENOSYS, ENOENT) is said once; then times stay wall-clock and every
+ * thread's first chunk says why (an ABSENT record).
+ */
+void ps_switch_init(void)
+{
+	int fd;
+
+	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	fd = open_event();
+	if (fd < 0) {
+		ps_switch_errno = errno ? errno : ENOSYS;
+		ps_warn_once("context switches cannot be recorded (perf_event_open: %s); "
+			     "times are wall-clock", strerror(ps_switch_errno));
+		return;
+	}
+	close(fd);
+	ps_switch_errno = 0;
+}
+
+/*
+ * ps_switch_open - the calling thread's ring (thread set-up and a fork child). The descriptor
+ * is closed at once: the mapping keeps the event alive, and the program's descriptor numbers
+ * stay its own (a program that closes "all other" descriptors cannot stop it either).
+ * A thread that cannot have one (the locked-memory limit: perf_event_mlock_kb) gets an
+ * ABSENT record with the reason; told once.
+ */
+void ps_switch_open(struct ps_thread *t)
+{
+	size_t len = (RING_PAGES + 1) * page_size;
+	void *m;
+	int fd;
+
+	t->sw_ring = NULL;
+	t->sw_out = 0;
+	t->sw_base = 0;
+	t->sw_err = ps_switch_errno;
+	if (t->sw_err)
+		return;
+	fd = open_event();
+	if (fd < 0) {
+		t->sw_err = errno ? errno : ENOSYS;
+		goto fail;
+	}
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	t->sw_err = errno;
+	close(fd);
+	if (m == MAP_FAILED)
+		goto fail;
+	t->sw_err = 0;
+	t->sw_ring = m;
+	return;
+fail:
+	if (!t->sw_err)
+		t->sw_err = EINVAL;
+	ps_warn_once("a thread's context switches cannot be recorded (%s); its times are "
+		     "wall-clock", strerror(t->sw_err));
+}
+
+/* ps_switch_close - the thread's ring goes (thread end); the event with it. */
+void ps_switch_close(struct ps_thread *t)
+{
+	if (t->sw_ring)
+		munmap(t->sw_ring, (RING_PAGES + 1) * page_size);
+	t->sw_ring = NULL;
+}
+
+/*
+ * ps_switch_fork_child - the child of fork has no ring (the kernel does not copy perf
+ * mappings) and its thread is a new one: a ring of its own, and a fresh switch base (a new
+ * trace).
+ */
+void ps_switch_fork_child(struct ps_thread *t)
+{
+	t->sw_ring = NULL;
+	ps_switch_open(t);
+}
+
+/* Copy @n bytes at ring offset @pos (the data area wraps) into @dst. */
+static void ring_copy(const struct perf_event_mmap_page *pg, uint64_t pos, void *dst, size_t n)
+{
+	const uint8_t *data = (const uint8_t *)pg + pg->data_offset;
+	uint64_t size = pg->data_size, off = pos & (size - 1);
+	size_t first = n < size - off ? n : (size_t)(size - off);
+
+	memcpy(dst, data + off, first);
+	memcpy((uint8_t *)dst + first, data, n - first);
+}
+
+/* Room for one more record in the open chunk (the owner may widen a mapped window). */
+static int room(struct ps_thread *t)
+{
+	if (!t->buf || !t->limit || t->cut)
+		return 0;
+	if (t->pos < t->limit)
+		return 1;
+	return (size_t)(t->end - t->pos) >= TRACE_MAX_RECORD && ps_chunk_more(t) &&
+	       t->pos < t->limit;
+}
+
+static void put(struct ps_thread *t, uint64_t kind, uint64_t a, uint64_t b)
+{
+	uint8_t *p = t->pos;
+
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_SWITCH));
+	p = trace_put_varint(p, kind);
+	p = trace_put_varint(p, a);
+	p = trace_put_varint(p, b);
+	ps_commit(t, p);
+}
+
+/*
+ * ps_switch_drain - move the thread's switch records from its ring into its open chunk, as
+ * far as the chunk has room (the rest stays in the ring for the next chunk). The owner
+ * calls it under its flush lock, after opening a chunk and before its last one closes.
+ * Times become trace ticks through a (ticks, CLOCK_MONOTONIC) pair read now.
+ * Return: 1 when records are left in the ring, else 0.
+ */
+int ps_switch_drain(struct ps_thread *t)
+{
+	struct perf_event_mmap_page *pg = t->sw_ring;
+	uint64_t head, tail, now_ticks = 0, now_ns = 0;
+	struct {
+		struct perf_event_header h;
+		uint64_t w[4];
+	} rec;
+
+	if (t->sw_err) {
+		if (t->sw_err > 0 && room(t)) {
+			put(t, TRACE_SWITCH_ABSENT, (uint64_t)t->sw_err, 0);
+			t->sw_err = -t->sw_err;		/* said once per trace */
+		}
+		return 0;
+	}
+	if (!pg)
+		return 0;
+	head = __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE);
+	tail = pg->data_tail;
+	if (head != tail && ps_use_tsc) {
+		ps_clock_rate();	/* refines the rate ps_ns_to_ticks uses */
+		now_ticks = ps_now();
+		now_ns = ps_mono_ns();
+	}
+	while (tail < head) {
+		uint64_t ns, at;
+
+		ring_copy(pg, tail, &rec.h, sizeof(rec.h));
+		if (rec.h.size < sizeof(rec.h) || rec.h.size > head - tail)
+			break;			/* never seen: a record the kernel did not finish */
+		if (!room(t))
+			break;
+		ring_copy(pg, tail + sizeof(rec.h), rec.w,
+			  rec.h.size - sizeof(rec.h) < sizeof(rec.w) ? rec.h.size - sizeof(rec.h)
+								      : sizeof(rec.w));
+		tail += rec.h.size;
+		if (rec.h.type == PERF_RECORD_LOST) {
+			/* id, lost, then the sample id: the pending switch-out may be unpaired */
+			t->sw_out = 0;
+			put(t, TRACE_SWITCH_LOST, rec.w[1], 0);
+			continue;
+		}
+		if (rec.h.type != PERF_RECORD_SWITCH || rec.h.size < sizeof(rec.h) + 16)
+			continue;
+		ns = rec.w[1];			/* after {pid, tid} */
+		at = !ps_use_tsc ? ns
+		     : ns >= now_ns ? now_ticks
+				    : now_ticks - ps_ns_to_ticks(now_ns - ns);
+		if (rec.h.misc & PERF_RECORD_MISC_SWITCH_OUT) {
+			t->sw_out = at ? at : 1;
+			t->sw_out_kind = (rec.h.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT)
+						 ? TRACE_SWITCH_PREEMPTED
+						 : TRACE_SWITCH_BLOCKED;
+			continue;
+		}
+		if (!t->sw_out || at < t->sw_out || t->sw_out < t->sw_base) {
+			t->sw_out = 0;		/* an "in" without its "out" */
+			continue;
+		}
+		put(t, t->sw_out_kind, t->sw_out - t->sw_base, at - t->sw_out);
+		t->sw_base = at;
+		t->sw_out = 0;
+	}
+	__atomic_store_n(&pg->data_tail, tail, __ATOMIC_RELEASE);
+	return tail < head;
+}
