@@ -674,8 +674,10 @@ static void rows_text(FILE *f, const struct row *rows, uint32_t n)
 					   "P50", "P99", "Function" };
 	static const char *const hdr_cpu[] = { "Total", "CPU self", "Wait", "Calls", "Avg",
 					       "Min", "Max", "P50", "P99", "Function" };
+	static const char *const hdr_wall[] = { "Total", "Wall self", "Calls", "Avg", "Min",
+						"Max", "P50", "P99", "Function" };
 	struct table *tb = show_cpu ? table_new(10, hdr_cpu, "rrrrrrrrrl")
-				    : table_new(9, hdr, "rrrrrrrrl");
+				    : table_new(9, have_switches ? hdr_wall : hdr, "rrrrrrrrl");
 	char b[9][32], nb[256];
 	uint32_t i;
 
@@ -730,17 +732,8 @@ static void functions_out(struct hot *h, const struct hot_names *nm, const regex
 	rows = hot_rows(h, nm, re, col, &n);
 	if (o->limit > 0 && (uint64_t)o->limit < n)
 		n = (uint32_t)o->limit;
-	if (j) {
-		json_str(j, "self_time", show_cpu ? "cpu" : "wall-clock");
+	if (j)
 		rows_json(j, rows, n);
-	} else if (o->format == FMT_TEXT && show_cpu && header) {
-		printf("CPU self: self time on the CPU; Wait: off-CPU time within it (blocked or "
-		       "preempted; --wall shows wall-clock self).\n");
-		rows_text(stdout, rows, n);
-	} else if (o->format == FMT_TEXT && h->switches && header) {
-		printf("Self: wall-clock (--wall).\n");
-		rows_text(stdout, rows, n);
-	}
 	else if (o->format == FMT_CSV)
 		rows_csv(stdout, rows, n, tid, header);
 	else

@@ -7,7 +7,7 @@
  * first: wait = blocked (voluntary: it waited for something) + preempted (involuntary: it
  * could run but another task did), and how many times it was switched out there.
  * Off-CPU time outside every traced function (before main, in untraced threads' code) is
- * counted in the totals only.
+ * counted in the totals only. A fork child's stacks include the calls it inherited.
  */
 #define PR_FMT "waits"
 #include <inttypes.h>
@@ -290,7 +290,7 @@ int report_waits(struct trace *t, const struct opts *o)
 	w.nnodes = 1;
 	w.done = xcalloc(t->nthreads + 1, sizeof(*w.done));
 	if (offcpu_present(t)) {
-		if (offcpu_load(t) < 0 || trace_walk(t, WALK_CALLS, thread, on_event, &w) < 0)
+		if (offcpu_load(t) < 0 || trace_walk(t, WALK_CALLS | WALK_INHERITED, thread, on_event, &w) < 0)
 			goto out;
 		if (w.in_thread)
 			charge_until(&w, UINT64_MAX);

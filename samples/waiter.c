@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SLEEP_MS 100
@@ -162,6 +163,40 @@ static void run_spin(void)
 		printf("spin %ld %llu\n", spin_tid[k], (unsigned long long)spin_cpu[k]);
 }
 
+/* ---- fork: the child's trace has its own switches ---- */
+
+#define CHILD_MS 50
+
+static void child_sleep(void)
+{
+	pause_ms(CHILD_MS);
+}
+
+static void parent_wait(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		;
+}
+
+static void run_fork(void)
+{
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		t0 = now_ns(CLOCK_MONOTONIC);
+		child_sleep();
+		printf("child_sleep %llu\n", (unsigned long long)(now_ns(CLOCK_MONOTONIC) - t0));
+		exit(0);
+	}
+	parent_wait(pid);
+	printf("parent_wait %llu\n", (unsigned long long)(now_ns(CLOCK_MONOTONIC) - t0));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "block")) {
@@ -173,6 +208,10 @@ int main(int argc, char **argv)
 		run_spin();
 		return 0;
 	}
-	fprintf(stderr, "usage: waiter block | waiter spin ITERATIONS\n");
+	if (argc >= 2 && !strcmp(argv[1], "fork")) {
+		run_fork();
+		return 0;
+	}
+	fprintf(stderr, "usage: waiter block | waiter spin ITERATIONS | waiter fork\n");
 	return 2;
 }
