@@ -298,6 +298,18 @@ static inline bool pop_call(const struct trace *t, struct tstate *ts, uint64_t n
 }
 
 /* file offset of the record at @p of the chunk being decoded */
+/*
+ * When the calls still open at the end of a thread's stream are closed: at its last record,
+ * or at the end of its last off-CPU interval when that is later (a thread cut at exit while
+ * blocked waited in those calls until the end).
+ */
+static uint64_t open_end(const struct trace *t, const struct reader *r, const struct tstate *ts)
+{
+	uint64_t sw = ts->sw_base ? to_ns(t, r, ts->sw_base) : 0;
+
+	return sw > ts->last_ns ? sw : ts->last_ns;
+}
+
 static uint64_t record_off(const struct reader *r, const struct tstate *ts, const uint8_t *p)
 {
 	return r->chunks[ts->chunks[ts->k - 1]].off + sizeof(struct trace_chunk_header) +
@@ -343,7 +355,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			if (rc == 0) {
 				if (ts->calls_on && ts->depth) {
 					ts->pending_exits = ts->depth;
-					ts->pending_ns = ts->last_ns;
+					ts->pending_ns = open_end(t, r, ts);
 				}
 				p = end = NULL;
 				continue;
@@ -752,7 +764,7 @@ bad_record:
 ended:
 		if (ts->calls_on && ts->depth) {
 			ts->pending_exits = ts->depth;
-			ts->pending_ns = ts->last_ns;
+			ts->pending_ns = open_end(t, r, ts);
 		}
 		p = end = NULL;
 	}

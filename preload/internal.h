@@ -187,6 +187,8 @@ void ps_switch_open(struct ps_thread *t);	/* the calling thread's ring (set-up) 
 void ps_switch_close(struct ps_thread *t);
 void ps_switch_fork_child(struct ps_thread *t);
 int ps_switch_drain(struct ps_thread *t);	/* into the open chunk: 1 if some are left */
+int ps_switch_pending(const struct ps_thread *t);
+size_t ps_switch_cut(struct ps_thread *t, uint8_t *buf, size_t len); /* final flush */
 
 /* clock.c */
 void ps_clock_init(void);

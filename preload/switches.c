@@ -132,9 +132,22 @@ static void ring_copy(const struct perf_event_mmap_page *pg, uint64_t pos, void 
 	memcpy((uint8_t *)dst + first, data, n - first);
 }
 
-/* Room for one more record in the open chunk (the owner may widen a mapped window). */
-static int room(struct ps_thread *t)
+/*
+ * Where drained records go: the thread's open chunk (the owner, @buf NULL), or a buffer of
+ * the final flush for a thread it cuts.
+ */
+struct sink {
+	struct ps_thread *t;
+	uint8_t *buf, *p, *end;
+};
+
+/* Room for one more record (in a chunk, the owner may widen a mapped window). */
+static int room(struct sink *k)
 {
+	struct ps_thread *t = k->t;
+
+	if (k->buf)
+		return k->end - k->p >= (ptrdiff_t)TRACE_MAX_RECORD;
 	if (!t->buf || !t->limit || t->cut)
 		return 0;
 	if (t->pos < t->limit)
@@ -143,26 +156,32 @@ static int room(struct ps_thread *t)
 	       t->pos < t->limit;
 }
 
-static void put(struct ps_thread *t, uint64_t kind, uint64_t a, uint64_t b)
+static void put(struct sink *k, uint64_t kind, uint64_t a, uint64_t b)
 {
-	uint8_t *p = t->pos;
+	uint8_t *p = k->buf ? k->p : k->t->pos;
 
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_SWITCH));
 	p = trace_put_varint(p, kind);
 	p = trace_put_varint(p, a);
 	p = trace_put_varint(p, b);
-	ps_commit(t, p);
+	if (k->buf)
+		k->p = p;
+	else
+		ps_commit(k->t, p);
 }
 
-/*
- * ps_switch_drain - move the thread's switch records from its ring into its open chunk, as
- * far as the chunk has room (the rest stays in the ring for the next chunk). The owner
- * calls it under its flush lock, after opening a chunk and before its last one closes.
- * Times become trace ticks through a (ticks, CLOCK_MONOTONIC) pair read now.
- * Return: 1 when records are left in the ring, else 0.
- */
-int ps_switch_drain(struct ps_thread *t)
+/* trace ticks of CLOCK_MONOTONIC @ns, through the pair (@now_ticks, @now_ns) */
+static uint64_t to_ticks(uint64_t ns, uint64_t now_ticks, uint64_t now_ns)
 {
+	if (!ps_use_tsc)
+		return ns;
+	return ns >= now_ns ? now_ticks : now_ticks - ps_ns_to_ticks(now_ns - ns);
+}
+
+/* the ring's records into @k as far as it has room. Return: 1 when some are left. */
+static int drain(struct sink *k)
+{
+	struct ps_thread *t = k->t;
 	struct perf_event_mmap_page *pg = t->sw_ring;
 	uint64_t head, tail, now_ticks = 0, now_ns = 0;
 	struct {
@@ -171,8 +190,8 @@ int ps_switch_drain(struct ps_thread *t)
 	} rec;
 
 	if (t->sw_err) {
-		if (t->sw_err > 0 && room(t)) {
-			put(t, TRACE_SWITCH_ABSENT, (uint64_t)t->sw_err, 0);
+		if (t->sw_err > 0 && room(k)) {
+			put(k, TRACE_SWITCH_ABSENT, (uint64_t)t->sw_err, 0);
 			t->sw_err = -t->sw_err;		/* said once per trace */
 		}
 		return 0;
@@ -187,12 +206,12 @@ int ps_switch_drain(struct ps_thread *t)
 		now_ns = ps_mono_ns();
 	}
 	while (tail < head) {
-		uint64_t ns, at;
+		uint64_t at;
 
 		ring_copy(pg, tail, &rec.h, sizeof(rec.h));
 		if (rec.h.size < sizeof(rec.h) || rec.h.size > head - tail)
 			break;			/* never seen: a record the kernel did not finish */
-		if (!room(t))
+		if (!room(k))
 			break;
 		ring_copy(pg, tail + sizeof(rec.h), rec.w,
 			  rec.h.size - sizeof(rec.h) < sizeof(rec.w) ? rec.h.size - sizeof(rec.h)
@@ -201,15 +220,12 @@ int ps_switch_drain(struct ps_thread *t)
 		if (rec.h.type == PERF_RECORD_LOST) {
 			/* id, lost, then the sample id: the pending switch-out may be unpaired */
 			t->sw_out = 0;
-			put(t, TRACE_SWITCH_LOST, rec.w[1], 0);
+			put(k, TRACE_SWITCH_LOST, rec.w[1], 0);
 			continue;
 		}
 		if (rec.h.type != PERF_RECORD_SWITCH || rec.h.size < sizeof(rec.h) + 16)
 			continue;
-		ns = rec.w[1];			/* after {pid, tid} */
-		at = !ps_use_tsc ? ns
-		     : ns >= now_ns ? now_ticks
-				    : now_ticks - ps_ns_to_ticks(now_ns - ns);
+		at = to_ticks(rec.w[1], now_ticks, now_ns);	/* after {pid, tid} */
 		if (rec.h.misc & PERF_RECORD_MISC_SWITCH_OUT) {
 			t->sw_out = at ? at : 1;
 			t->sw_out_kind = (rec.h.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT)
@@ -221,10 +237,56 @@ int ps_switch_drain(struct ps_thread *t)
 			t->sw_out = 0;		/* an "in" without its "out" */
 			continue;
 		}
-		put(t, t->sw_out_kind, t->sw_out - t->sw_base, at - t->sw_out);
+		put(k, t->sw_out_kind, t->sw_out - t->sw_base, at - t->sw_out);
 		t->sw_base = at;
 		t->sw_out = 0;
 	}
 	__atomic_store_n(&pg->data_tail, tail, __ATOMIC_RELEASE);
 	return tail < head;
+}
+
+/*
+ * ps_switch_drain - move the thread's switch records from its ring into its open chunk, as
+ * far as the chunk has room (the rest stays in the ring for the next chunk). The owner
+ * calls it under its flush lock, after opening a chunk and before its last one closes.
+ * Times become trace ticks through a (ticks, CLOCK_MONOTONIC) pair read now.
+ * Return: 1 when records are left in the ring, else 0.
+ */
+int ps_switch_drain(struct ps_thread *t)
+{
+	struct sink k = { .t = t };
+
+	return drain(&k);
+}
+
+/* ps_switch_pending - whether @t has switch records (or a pending switch-out) to write. */
+int ps_switch_pending(const struct ps_thread *t)
+{
+	const struct perf_event_mmap_page *pg = t->sw_ring;
+
+	return t->sw_err > 0 || t->sw_out ||
+	       (pg && __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE) != pg->data_tail);
+}
+
+/*
+ * ps_switch_cut - the final flush cuts @t, another thread, still alive: its switches since
+ * its last chunk go into @buf (@len bytes; what fits), for a chunk of its own that the
+ * cutter writes at once (it cannot append to the buffer @t may still be writing). A
+ * switch-out without its switch-in is a wait that lasted until now: the thread was blocked
+ * (or preempted) when the process ended. Caller holds t->flush_lock.
+ * Return: the payload bytes written into @buf.
+ */
+size_t ps_switch_cut(struct ps_thread *t, uint8_t *buf, size_t len)
+{
+	struct sink k = { .t = t, .buf = buf, .p = buf, .end = buf + len };
+	uint64_t now = ps_now();
+
+	if (drain(&k))
+		return (size_t)(k.p - buf);	/* no room for all: the rest is lost */
+	if (t->sw_out && t->sw_out >= t->sw_base && now > t->sw_out && room(&k)) {
+		put(&k, t->sw_out_kind, t->sw_out - t->sw_base, now - t->sw_out);
+		t->sw_base = now;
+		t->sw_out = 0;
+	}
+	return (size_t)(k.p - buf);
 }

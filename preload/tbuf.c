@@ -366,6 +366,40 @@ static void thread_dtor(void *arg)
  * thread may be in the middle of a record, whose bytes then fall in the chunk's pad. A
  * thread lent to a vfork child (PS_T_VFORK) has its chunk closed too.
  */
+#define CUT_FLAGS (TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END)
+
+/*
+ * The context switches of a thread being cut, since its last chunk (a worker blocked until
+ * the end is where it waited): its chunk closes as not the last, and one more chunk of
+ * SWITCH records, written at once, ends it. Return: whether that was done (else the caller
+ * closes the chunk as the last one).
+ */
+static int cut_switches(struct ps_thread *t, uint8_t *upto)
+{
+	static uint8_t buf[32768];	/* the final flush runs once, in one thread */
+	struct trace_chunk_header h;
+	size_t n;
+
+	if (t->state != PS_T_ACTIVE || !ps_switch_pending(t))
+		return 0;
+	n = ps_switch_cut(t, buf, sizeof(buf));
+	if (!n)
+		return 0;
+	ps_chunk_close(t, upto, 0);
+	memset(&h, 0, sizeof(h));
+	h.magic = TRACE_CHUNK_MAGIC;
+	h.tid = t->tid;
+	h.seq = t->seq++;
+	h.size = (uint32_t)n;
+	h.flags = CUT_FLAGS;
+	h.payload_checksum = trace_checksum(buf, n);
+	h.base_ticks = t->chunk_base_ticks;
+	h.end_ticks = ps_now();
+	h.end_mono_ns = ps_mono_ns();
+	ps_chunk_write_small(&h, buf);
+	return 1;
+}
+
 static void cut_thread(struct ps_thread *t)
 {
 	uint8_t *upto;
@@ -374,8 +408,9 @@ static void cut_thread(struct ps_thread *t)
 	t->limit = NULL;
 	flush_lock(t);
 	upto = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
-	if ((t->state == PS_T_ACTIVE || t->state == PS_T_VFORK) && t->buf && ps_trace_live)
-		ps_chunk_close(t, upto, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END);
+	if ((t->state == PS_T_ACTIVE || t->state == PS_T_VFORK) && t->buf && ps_trace_live &&
+	    !cut_switches(t, upto))
+		ps_chunk_close(t, upto, CUT_FLAGS);
 	t->limit = NULL;
 	t->state = PS_T_OFF;
 	flush_unlock(t);
@@ -546,7 +581,6 @@ static void atfork_child(void)
 		if (self->registered)
 			self->registered = reg_add(self) == 0;
 		reset_tables(self);
-		ps_switch_fork_child(self);
 	}
 	ps_modules_forget();
 	if (ps_output_open(1) < 0) {
@@ -556,6 +590,7 @@ static void atfork_child(void)
 		return;
 	}
 	if (self->state == PS_T_ACTIVE) {
+		ps_switch_fork_child(self);	/* a ring of its own, before its first chunk */
 		ps_emit_process(self);
 		ps_modules_record(self);
 		ps_cyg_fork_child(self);

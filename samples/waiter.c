@@ -33,7 +33,7 @@ static void pause_ms(int ms)
 
 /* ---- block: three known waits of the main thread, and the helpers' own ---- */
 
-static int pipefd[2], readyfd[2];
+static int pipefd[2], readyfd[2], stuckfd[2];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void sleeper(void)
@@ -95,13 +95,30 @@ static void lock_waiter(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* a worker still blocked when the process exits: its wait lasts to the end */
+static void stuck_reader(void)
+{
+	char c;
+
+	if (read(stuckfd[0], &c, 1) == 1)
+		exit(3);
+}
+
+static void *stuck(void *arg)
+{
+	stuck_reader();
+	return NULL;
+}
+
 static void run_block(void)
 {
-	pthread_t w, h;
-	uint64_t t0;
+	pthread_t w, h, s;
+	uint64_t t0, t_stuck;
 
-	if (pipe(pipefd) || pipe(readyfd))
+	if (pipe(pipefd) || pipe(readyfd) || pipe(stuckfd))
 		exit(2);
+	t_stuck = now_ns(CLOCK_MONOTONIC);
+	pthread_create(&s, NULL, stuck, NULL);
 	t0 = now_ns(CLOCK_MONOTONIC);
 	sleeper();
 	printf("sleeper %llu\n", (unsigned long long)(now_ns(CLOCK_MONOTONIC) - t0));
@@ -118,6 +135,7 @@ static void run_block(void)
 	lock_waiter();
 	printf("lock_waiter %llu\n", (unsigned long long)(now_ns(CLOCK_MONOTONIC) - t0));
 	pthread_join(h, NULL);
+	printf("stuck_reader %llu\n", (unsigned long long)(now_ns(CLOCK_MONOTONIC) - t_stuck));
 }
 
 /* ---- spin: equal loops, one per thread, started together ---- */

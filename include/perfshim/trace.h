@@ -20,7 +20,7 @@
 #include <string.h>
 
 #define TRACE_MAGIC "PERFSHIM"		/* 8 bytes, no NUL */
-#define TRACE_VERSION 2		/* written; readers also read version 1 (no pad, no OPEN chunks) */
+#define TRACE_VERSION 3		/* written; readers also read 1 and 2 (docs/trace-format.md) */
 #define TRACE_VERSION_MIN 1		/* oldest version readers accept */
 #define TRACE_ENDIAN 0x01020304U	/* as written by a little-endian host */
 #define TRACE_CHUNK_MAGIC 0x4b4e4843U	/* "CHNK" little-endian */

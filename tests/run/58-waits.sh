@@ -46,6 +46,11 @@ if [ "$refused" = 0 ]; then
 			within "$vol" "$got" 5 || fail "${v}$name: $vol of $got ns blocked (voluntary)"
 			echo "ok: ${v}$name: $got ns off-CPU at $stack (measured $want), blocked"
 		done
+		# a worker still blocked at exit: cut by the final flush, its wait lasts to the end
+		want=$(measured "$TMP/b.stdout" stuck_reader)
+		got=$(wait_of "$TMP/b.w" "stuck_reader;stuck" wait_ns)
+		within "$got" "$want" 5 || fail "${v}stuck_reader: waited $got ns, blocked for $want"
+		echo "ok: ${v}stuck_reader: $got ns, still blocked at exit (measured $want)"
 		# the other threads' waits: 80 ms and 60 ms sleeps, each under its own caller
 		for row in 80:"pause_ms;writer_delay;writer" 60:"pause_ms;hold_lock;holder"; do
 			ms=${row%%:*} stack=${row#*:}
@@ -125,7 +130,7 @@ echo "== refused: perf_event_open fails (seccomp, as in a container)"
 	>"$TMP/n.stdout" 2>"$TMP/n.stderr" || fail "noperf waiter exited $?"
 assert_eq "perfshim: context switches cannot be recorded (perf_event_open: Permission denied); times are wall-clock" \
 	"$(cat "$TMP/n.stderr")" "refused: one line on stderr"
-assert_eq 3 "$(wc -l <"$TMP/n.stdout")" "refused: the program ran as usual"
+assert_eq 4 "$(wc -l <"$TMP/n.stdout")" "refused: the program ran as usual"
 json waits "$TMP/n" >"$TMP/n.w"
 assert_eq "false 0" "$(jq -r '"\(.switches) \(.waits | length)"' "$TMP/n.w")" "refused: no waits"
 json functions "$TMP/n" >"$TMP/n.f"

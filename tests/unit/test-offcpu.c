@@ -190,6 +190,33 @@ START_TEST(test_waits_threads)
 }
 END_TEST
 
+/* a thread cut at exit while blocked: its open calls last until its wait ended */
+START_TEST(test_cut_blocked)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *m = tg_thread(g, 10), *w = tg_thread(g, 11);
+	struct opts o = tu_opts();
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_enter(m, 0x1000, 0);
+	tg_enter(w, 0x2000, 0);
+	tg_enter(w, 0x3000, 10);
+	tg_flush(w, 0);
+	tg_switch(w, TRACE_SWITCH_BLOCKED, 20, 500);
+	tg_flush(w, TRACE_CHUNK_CUT | TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
+	tg_exit(m, 500);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_waits, &o), 0);
+	has("\"stack\":[\"0x3000\",\"0x2000\"]");
+	has("\"wait_ns\":480,\"voluntary_ns\":480,\"involuntary_ns\":0,\"count\":1}");
+	has("\"outside_ns\":0");
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has(FROW("0x3000", 1, 490, 490, 10, 480, 480, 0));
+	has(FROW("0x2000", 1, 500, 10, 10, 0, 0, 0));
+}
+END_TEST
+
 START_TEST(test_within)
 {
 	struct tg *g = tg_open(path);
@@ -355,6 +382,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_functions_cpu_self, 0, 2);
 	tcase_add_loop_test(tc, test_waits_by_stack, 0, 2);
 	tcase_add_test(tc, test_waits_threads);
+	tcase_add_test(tc, test_cut_blocked);
 	tcase_add_test(tc, test_within);
 	tcase_add_test(tc, test_chrome_slices);
 	tcase_add_test(tc, test_refused);
