@@ -290,7 +290,8 @@ int report_waits(struct trace *t, const struct opts *o)
 	w.nnodes = 1;
 	w.done = xcalloc(t->nthreads + 1, sizeof(*w.done));
 	if (offcpu_present(t)) {
-		if (offcpu_load(t) < 0 || trace_walk(t, WALK_CALLS | WALK_INHERITED, thread, on_event, &w) < 0)
+		if (offcpu_load(t) < 0 ||
+		    trace_walk(t, WALK_CALLS | WALK_INHERITED, thread, on_event, &w) < 0)
 			goto out;
 		if (w.in_thread)
 			charge_until(&w, UINT64_MAX);

@@ -143,9 +143,12 @@ START_TEST(test_waits_by_stack)
 	has("\"name\":\"0x3000\",\"stack\":[\"0x3000\",\"0x2000\",\"0x1000\"]");
 	ck_assert_ptr_nonnull(strstr(r1, "\"wait_ns\":50,\"voluntary_ns\":50,\"involuntary_ns\":0,"
 					 "\"count\":1}"));
-	ck_assert_ptr_nonnull(strstr(r2, "\"wait_ns\":30,\"voluntary_ns\":30,\"involuntary_ns\":0,"));
-	ck_assert_ptr_nonnull(strstr(r3, "\"wait_ns\":20,\"voluntary_ns\":0,\"involuntary_ns\":20,"));
-	ck_assert_ptr_nonnull(strstr(r4, "\"wait_ns\":10,\"voluntary_ns\":0,\"involuntary_ns\":10,"));
+	ck_assert_ptr_nonnull(strstr(r2, "\"wait_ns\":30,\"voluntary_ns\":30,"
+					 "\"involuntary_ns\":0,"));
+	ck_assert_ptr_nonnull(strstr(r3, "\"wait_ns\":20,\"voluntary_ns\":0,"
+					 "\"involuntary_ns\":20,"));
+	ck_assert_ptr_nonnull(strstr(r4, "\"wait_ns\":10,\"voluntary_ns\":0,"
+					 "\"involuntary_ns\":10,"));
 	has("\"frames\":[{\"name\":\"0x3000\",\"module\":\"?\",\"file\":null,\"line\":null,"
 	    "\"inlined\":false}");
 	/* --limit */
