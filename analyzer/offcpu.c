@@ -55,7 +55,8 @@ static void finish_thread(struct offcpu_thread *th)
 {
 	uint32_t i, k = 0;
 
-	qsort(th->iv, th->n, sizeof(*th->iv), cmp_iv);
+	if (th->n)
+		qsort(th->iv, th->n, sizeof(*th->iv), cmp_iv);
 	for (i = 0; i < th->n; i++) {
 		struct offcpu_iv v = th->iv[i];
 
