@@ -183,6 +183,16 @@ struct trace {
 		double parent_ns;	/* of it, what lands in the caller (before + after) */
 	} comp;
 
+	/*
+	 * Context switches (TRACE_F_SWITCHES, SWITCH records; offcpu.c): threads whose switches
+	 * are absent and the first reason (errno) the recorder gave, switch records the kernel
+	 * dropped, and the off-CPU intervals once offcpu_load read them.
+	 */
+	uint32_t switch_absent;
+	int switch_errno;
+	uint64_t switch_lost;
+	struct offcpu *offcpu;
+
 	void *priv;			/* reader state */
 };
 
@@ -200,6 +210,9 @@ enum trace_ev_type {
 	EV_LOST,	/* size = events the recorder dropped */
 	EV_PROCESS,	/* str = exe */
 	EV_RSS,		/* size = RSS bytes */
+	EV_SWITCH,	/* with WALK_SWITCHES: off-CPU over [ns, ns2); kind = enum
+			 * trace_switch_kind, BLOCKED or PREEMPTED (delivered when read: after
+			 * the thread's events of that time) */
 };
 
 struct trace_event {
@@ -244,6 +257,7 @@ typedef int (*trace_event_fn)(const struct trace_event *ev, void *ctx);
 				 * are left out and the child's own calls start at depth 0 */
 #define WALK_RAW (1U << 6)	/* call times as recorded, even when the trace's are
 				 * compensated (dump: the events as the clock read them) */
+#define WALK_SWITCHES (1U << 7) /* deliver SWITCH (off-CPU intervals, offcpu.c) */
 #define WALK_ALL (WALK_CALLS | WALK_MEMORY | WALK_OTHER)
 
 /*
@@ -303,6 +317,28 @@ uint64_t trace_unmatched_exits(const struct trace *t);
 struct opts;
 /* trace_set_progress - walks of @t draw progress_update(@o, ...) as chunks are read */
 void trace_set_progress(struct trace *t, const struct opts *o);
+
+/* ---- off-CPU time (offcpu.c): context switches the recorder read from the kernel ---- */
+
+struct offcpu_iv {
+	uint64_t start, end;		/* ns since trace start: off-CPU over [start, end) */
+	uint32_t kind;			/* 0 blocked (voluntary), 1 preempted (involuntary) */
+};
+struct offcpu_acc {			/* offcpu_exit's callee sums, per depth */
+	uint64_t (*child)[2];
+	uint32_t cap, thread;
+	bool used;
+};
+bool offcpu_present(const struct trace *t);
+int offcpu_load(struct trace *t);
+void offcpu_free(struct trace *t);
+const struct offcpu_iv *offcpu_intervals(const struct trace *t, uint32_t thread, uint32_t *n);
+void offcpu_within(const struct trace *t, uint32_t thread, uint64_t a, uint64_t b,
+		   uint64_t out[2]);
+void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
+		 uint32_t depth, uint64_t a, uint64_t b, uint64_t self[2]);
+void offcpu_acc_free(struct offcpu_acc *acc);
+const char *offcpu_note(const struct trace *t, char *buf, size_t len);
 
 /* ---- symbols (symbols.c) ---- */
 
@@ -467,10 +503,12 @@ struct opts {
 	int tree;			/* functions --tree: the traces as one process tree */
 	uint64_t high_memory;		/* findings --high-memory=BYTES, 0 = the default */
 	long recursion_depth;		/* findings --recursion-depth=N, 0 = the default */
+	int wall;			/* functions --wall: wall-clock self time even with
+					 * off-CPU data */
 };
 
 /* option values a report takes, checked by main.c before any trace is opened */
-#define HOT_SORT_COLUMNS "calls total self avg min max p50 p99 name"
+#define HOT_SORT_COLUMNS "calls total self wait avg min max p50 p99 name"
 #define MEM_SORT_KEYS "bytes count peak leaked temporary"
 #define FLAME_METRICS "time alloc-bytes alloc-count leaked"
 bool hot_sort_ok(const char *s);
@@ -483,6 +521,7 @@ int report_callgraph(struct trace *t, const struct opts *o);
 int report_memory(struct trace *t, const struct opts *o);
 int report_leaks(struct trace *t, const struct opts *o);
 int report_dump(struct trace *t, const struct opts *o);
+int report_waits(struct trace *t, const struct opts *o);	/* report-waits.c */
 /* marks, diff and timeline (report-marks.c, report-diff.c, report-timeline.c; replay.h) */
 int report_marks(struct trace *t, const struct opts *o);
 int report_diff(struct trace *t, const struct opts *o);
@@ -516,6 +555,8 @@ struct hot_func {			/* indexed like trace->funcs */
 	uint32_t nsamp;
 	bool sorted;
 	uint32_t *hist;			/* log-linear histogram beyond that */
+	uint64_t wait_ns[2];		/* off-CPU within self time: blocked, preempted
+					 * (hot.switches; CPU self = self_ns - both) */
 };
 struct hot_edge {
 	uint32_t caller, callee;	/* function indices; caller HOT_ROOT = outermost */
@@ -534,6 +575,7 @@ struct hot {
 	uint32_t nnodes, nodes_cap;
 	uint64_t ncalls;		/* calls closed (EXIT events) */
 	unsigned want;
+	bool switches;			/* the trace has off-CPU time: funcs' wait_ns hold it */
 };
 int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h);
 
@@ -682,7 +724,9 @@ void json_trace_entry(FILE *f, const char *path, const char *doc, size_t len,
 /* Text tables: aligned columns, numbers right-aligned, last column may be long. */
 struct table;
 struct table *table_new(int ncols, const char *const *headers, const char *align /* "lrr..." */);
+#define TABLE_MAX_COLS 16
 void table_add(struct table *tb, ...);			/* ncols const char * cells */
+void table_add_row(struct table *tb, const char *const *cells);	/* the same from an array */
 void table_print(struct table *tb, FILE *f);
 void table_free(struct table *tb);
 /* output_set_color - bold table headers from now on (main: only when stdout is a terminal) */

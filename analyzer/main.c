@@ -96,11 +96,14 @@ static const struct command commands[] = {
 	  "The default command: `perfshim-analyze app.bin` is `perfshim-analyze summary app.bin`.\n" },
 	{ "functions", report_functions, 1, F_TEXT | F_JSON | F_CSV, "text, json or csv",
 	  "hot functions: calls, total, self, avg, min, max, p50, p99",
-	  "sort-functions limit filter thread per-thread tree lines no-compensation", NULL,
+	  "sort-functions limit filter thread per-thread tree lines no-compensation wall", NULL,
 	  "perfshim-analyze functions --sort=self --limit=20 app.bin\n"
 	  "perfshim-analyze functions --filter='^json_' --format=csv app.bin\n",
 	  "Total is inclusive (a recursive function's outer activation counted once), self\n"
-	  "excludes the callees; all threads are summed unless --thread or --per-thread.\n" },
+	  "excludes the callees; all threads are summed unless --thread or --per-thread.\n"
+	  "When the trace has context switches, self is CPU self (on-CPU time) and Wait the\n"
+	  "off-CPU time within it; JSON keeps self_ns (wall-clock) and adds cpu_self_ns,\n"
+	  "wait_ns, voluntary_ns, involuntary_ns. Without them, times are wall-clock.\n" },
 	{ "callgraph", report_callgraph, 1, F_TEXT | F_JSON, "text or json",
 	  "call tree, or one function's callers and callees (--function)",
 	  "function depth min-percent thread no-compensation", NULL,
@@ -196,6 +199,15 @@ static const struct command commands[] = {
 	  "in desc: lines.\n"
 	  "One trace at a time.\n",
 	  "massif.out.perfshim" },
+	{ "waits", report_waits, 1, F_TEXT | F_JSON, "text or json",
+	  "where threads waited (off-CPU time by call stack)",
+	  "limit-waits thread", NULL,
+	  "perfshim-analyze waits app.bin\n"
+	  "perfshim-analyze waits --thread=4242 --format=json app.bin\n",
+	  "Each time a thread was switched out, its off-CPU time goes to the call stack it had:\n"
+	  "blocked (voluntary: a system call, a lock, a sleep) or preempted (involuntary).\n"
+	  "Needs a trace with context switches (the recorder takes them where the kernel\n"
+	  "allows perf_event_open; otherwise it says so once and times are wall-clock).\n" },
 	{ "dump", report_dump, 1, F_TEXT, "text", "every event, one line each (see below)",
 	  "merged thread", NULL,
 	  "perfshim-analyze dump --merged app.bin | less\n",
@@ -222,6 +234,9 @@ static const struct opt_doc opt_docs[] = {
 	{ "limit", "-n, --limit", NULL, "N", "rows to show (0 = all)" },
 	{ "limit-chrome", "-n, --limit", NULL, "N", "calls to write, the longest (default "
 	  "1000000; 0 = all)" },
+	{ "limit-waits", "-n, --limit", NULL, "N", "stacks to show, longest wait first (default "
+	  "20; 0 = all)" },
+	{ "wall", "--wall", NULL, NULL, "wall-clock self time even when the trace has CPU time" },
 	{ "filter", "--filter", NULL, "REGEX", "only functions whose name matches (POSIX extended)" },
 	{ "thread", "--thread", NULL, "TID", "only this thread" },
 	{ "per-thread", "--per-thread", NULL, NULL, "one table per thread" },
@@ -369,12 +384,12 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  --format=text|json|csv   output format (default text): text and json for summary,\n"
-		"                           callgraph, memory, leaks, diff, findings; csv too for\n"
-		"                           functions, timeline, marks; dump: text only; flamegraph,\n"
-		"                           chrome, html, pprof, callgrind, massif write their own\n"
-		"                           format (no --format)\n"
-		"  --sort=COLUMN            functions: calls total self avg min max p50 p99 name\n"
-		"                           (default total); memory: the report's columns\n"
+		"                           callgraph, memory, leaks, diff, findings, waits; csv too\n"
+		"                           for functions, timeline, marks; dump: text only;\n"
+		"                           flamegraph, chrome, html, pprof, callgrind, massif write\n"
+		"                           their own format (no --format)\n"
+		"  --sort=COLUMN            functions: calls total self wait avg min max p50 p99\n"
+		"                           name (default total); memory: the report's columns\n"
 		"  -n, --limit=N            rows to show (0 = all)\n"
 		"  --filter=REGEX           only functions whose name matches (POSIX extended)\n"
 		"  --thread=TID             only this thread\n"
@@ -401,6 +416,8 @@ static void usage(FILE *f)
 		"  --merged                 dump: all threads in one time order\n"
 		"  --high-memory=BYTES      findings: the peak heap that is high (default 512M)\n"
 		"  --recursion-depth=N      findings: deep recursion from N activations (default 1000)\n"
+		"  --wall                   functions: wall-clock self time (CPU self is the\n"
+		"                           default when the trace has context switches)\n"
 		"  --tree                   functions: the traces given as one process tree (a\n"
 		"                           program and the children it forked, spawned or\n"
 		"                           exec'd): one table, each call counted once\n"
@@ -463,6 +480,7 @@ enum {
 	OPT_NO_DEMANGLE, OPT_NO_LINES, OPT_LINES, OPT_MERGED, OPT_TREE, OPT_BASE, OPT_NEW, OPT_ALPHA,
 	OPT_VERSION, OPT_DECOMPRESS_LIMIT, OPT_HIGH_MEMORY, OPT_RECURSION_DEPTH, OPT_TIME_UNIT,
 	OPT_NO_COMP,
+	OPT_WALL,
 };
 
 static const struct option longopts[] = {
@@ -493,6 +511,7 @@ static const struct option longopts[] = {
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "merged", no_argument, NULL, OPT_MERGED },
 	{ "tree", no_argument, NULL, OPT_TREE },
+	{ "wall", no_argument, NULL, OPT_WALL },
 	{ "base", required_argument, NULL, OPT_BASE },
 	{ "new", required_argument, NULL, OPT_NEW },
 	{ "alpha", required_argument, NULL, OPT_ALPHA },
@@ -649,6 +668,7 @@ static void parse_opt(int c, char **argv, struct opts *o, int *color, bool *help
 	case OPT_NO_COMP: trace_set_compensation(false); break;
 	case OPT_MERGED: o->merged = 1; break;
 	case OPT_TREE: o->tree = 1; break;
+	case OPT_WALL: o->wall = 1; break;
 	case OPT_BASE: add_traces(0, optarg); break;
 	case OPT_NEW: add_traces(1, optarg); break;
 	case OPT_ALPHA:

@@ -98,7 +98,7 @@ static void missing(const struct trace *t, struct notes *n)
 /* what was found wrong, and what the figures leave out because of it */
 static void warnings(const struct trace *t, struct notes *n)
 {
-	char a[32];
+	char a[32], sw[256];
 
 	if (t->repeated_chunks)
 		add(n->warn, &n->nwarn, "%" PRIu64 " chunk%s appear%s twice in the file (same "
@@ -147,6 +147,8 @@ static void warnings(const struct trace *t, struct notes *n)
 		add(n->warn, &n->nwarn, "%s events were dropped by the recorder (LOST records: "
 		    "it could not record them): counts may be short",
 		    fmt_count(a, sizeof(a), t->nlost));
+	if (offcpu_note(t, sw, sizeof(sw)))
+		add(n->warn, &n->nwarn, "%s", sw);
 }
 
 /**

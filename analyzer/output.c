@@ -459,20 +459,31 @@ static char *text_dup(const char *s)
 }
 
 /* table_add - a row of ncols strings (copied, control characters escaped) */
-void table_add(struct table *tb, ...)
+/* table_add_row - one row of tb->ncols cells from @cells */
+void table_add_row(struct table *tb, const char *const *cells)
 {
-	va_list ap;
 	int i;
 
 	if (tb->nrows == tb->cap) {
 		tb->cap *= 2;
 		tb->cells = xrealloc(tb->cells, tb->cap * (size_t)tb->ncols * sizeof(char *));
 	}
-	va_start(ap, tb);
 	for (i = 0; i < tb->ncols; i++)	/* escaped here, so that columns stay aligned */
-		tb->cells[tb->nrows * (size_t)tb->ncols + (size_t)i] = text_dup(va_arg(ap, const char *));
-	va_end(ap);
+		tb->cells[tb->nrows * (size_t)tb->ncols + (size_t)i] = text_dup(cells[i]);
 	tb->nrows++;
+}
+
+void table_add(struct table *tb, ...)
+{
+	const char *cells[TABLE_MAX_COLS];
+	va_list ap;
+	int i;
+
+	va_start(ap, tb);
+	for (i = 0; i < tb->ncols && i < TABLE_MAX_COLS; i++)
+		cells[i] = va_arg(ap, const char *);
+	va_end(ap);
+	table_add_row(tb, cells);
 }
 
 /* display width of a UTF-8 string (code points; good enough for names) */

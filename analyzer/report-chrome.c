@@ -348,7 +348,40 @@ static uint64_t pick_min_duration(const struct chrome *c, uint64_t limit)
 	return low == HIST_BUCKETS ? UINT64_MAX : hist_low(low, EXPORT_HIST_SHIFT, &width);
 }
 
-/* Everything of one trace after pass 1: names, calls, heap counter, marks. */
+/*
+ * The off-CPU intervals of each thread (context switches, offcpu.c) as slices on its track,
+ * "off-CPU (blocked)" or "off-CPU (preempted)": they fall between the thread's events, so
+ * each nests in the call it interrupted.
+ */
+static int write_offcpu(struct chrome *c, struct ctrace *ct)
+{
+	static const char *const names[2] = { "off-CPU (blocked)", "off-CPU (preempted)" };
+	struct trace *t = ct->t;
+	uint32_t i, k, n;
+
+	if (!offcpu_present(t))
+		return 0;
+	if (offcpu_load(t) < 0)
+		return -1;
+	for (i = 0; i < t->nthreads; i++) {
+		const struct offcpu_iv *iv = offcpu_intervals(t, i, &n);
+
+		if (ct->only >= 0 && (uint32_t)ct->only != i)
+			continue;
+		for (k = 0; k < n; k++) {
+			sep(c);
+			fprintf(c->f, "{\"ph\":\"X\",\"name\":\"%s\",\"cat\":\"off-cpu\","
+				"\"pid\":%u,\"tid\":%u", names[iv[k].kind & 1], ct->pid,
+				t->threads[i].tid);
+			put_us(c->f, "ts", iv[k].start + ct->off_ns);
+			put_us(c->f, "dur", iv[k].end - iv[k].start);
+			fputc('}', c->f);
+		}
+	}
+	return 0;
+}
+
+/* Everything of one trace after pass 1: names, calls, off-CPU time, heap counter, marks. */
 static int write_trace(struct chrome *c, struct ctrace *ct)
 {
 	/* the live heap is the process's, also with --thread: all threads' blocks */
@@ -386,6 +419,8 @@ static int write_trace(struct chrome *c, struct ctrace *ct)
 	if (c->ncalls && trace_walk(ct->t, WALK_CALLS, -1, call_event, c) < 0)
 		goto out;
 	write_calls(c, ct);
+	if (write_offcpu(c, ct) < 0)
+		goto out;
 
 	track_reset(&c->heap, "live heap", t->duration_ns);
 	track_reset(&c->rss, "rss", t->duration_ns);

@@ -93,6 +93,8 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 	FILE *f = d->f;
 	uint32_t i;
 
+	if (ev->type == EV_SWITCH)
+		return 0;		/* not walked: `waits` and `chrome` show off-CPU time */
 	fprintf(f, "%" PRIu64 " %u ", ev->ns, ev->tid);
 	switch (ev->type) {
 	case EV_ENTRY:
@@ -148,6 +150,8 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 		break;
 	case EV_RSS:
 		fprintf(f, "rss bytes=%" PRIu64 "\n", ev->size);
+		break;
+	case EV_SWITCH:
 		break;
 	}
 	return 0;

@@ -180,6 +180,8 @@ struct frame {
 
 struct collect {
 	struct hot *h;
+	struct trace *t;
+	struct offcpu_acc acc;		/* off-CPU time of callees (h->switches) */
 	struct frame *stack;
 	uint32_t cap;
 	uint32_t *active;		/* open activations per function (this thread) */
@@ -232,6 +234,16 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	return id;
 }
 
+/* the off-CPU part of a closed call's self time (offcpu.c) */
+static void add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+{
+	uint64_t w[2];
+
+	offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
+	f->wait_ns[0] += w[0];
+	f->wait_ns[1] += w[1];
+}
+
 static int on_call(const struct trace_event *ev, void *ctx)
 {
 	struct collect *c = ctx;
@@ -280,6 +292,8 @@ static int on_call(const struct trace_event *ev, void *ctx)
 				f->max_ns = dur;
 		}
 		f->self_ns += self;
+		if (h->switches)
+			add_wait(c, ev, f);
 		f->sum_ns += dur;
 		if (--c->active[ev->func] == 0)
 			f->total_ns += dur;
@@ -312,7 +326,8 @@ static int on_call(const struct trace_event *ev, void *ctx)
  */
 static int on_exit_ev(const struct trace_event *ev, void *ctx)
 {
-	struct hot *h = ctx;
+	struct collect *c = ctx;
+	struct hot *h = c->h;
 	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0;
 	struct hot_func *f;
 
@@ -328,6 +343,8 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 			f->max_ns = dur;
 	}
 	f->self_ns += dur > ev->child_ns ? dur - ev->child_ns : 0;
+	if (h->switches)
+		add_wait(c, ev, f);
 	f->sum_ns += dur;
 	if (!ev->nested)
 		f->total_ns += dur;
@@ -343,10 +360,15 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
  */
 int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 {
-	struct collect c = { .h = h };
+	struct collect c = { .h = h, .t = t };
 	int rc;
 
 	h->want = want;
+	if (offcpu_present(t)) {
+		if (offcpu_load(t) < 0)
+			return -1;
+		h->switches = true;
+	}
 	if (!h->nodes) {
 		h->nodes_cap = 256;
 		h->nodes = xmalloc(h->nodes_cap * sizeof(*h->nodes));
@@ -358,12 +380,13 @@ int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 	if (want & (HOT_EDGES | HOT_TREE))
 		rc = trace_walk(t, WALK_CALLS, thread, on_call, &c);
 	else
-		rc = trace_walk(t, WALK_EXITS, thread, on_exit_ev, h);
+		rc = trace_walk(t, WALK_EXITS, thread, on_exit_ev, &c);
 	if (t->nfuncs > h->cap)
 		grow_funcs(h, t->nfuncs);
 	h->nfuncs = t->nfuncs;
 	free(c.stack);
 	free(c.active);
+	offcpu_acc_free(&c.acc);
 	map_free(&c.edge_map);
 	map_free(&c.node_map);
 	return rc ? -1 : 0;
@@ -440,18 +463,26 @@ static int collect_selected(struct trace *t, const struct opts *o, unsigned want
 
 /* ---- functions ---- */
 
-enum col { C_TOTAL, C_SELF, C_CALLS, C_AVG, C_MIN, C_MAX, C_P50, C_P99, C_NAME };
+enum col { C_TOTAL, C_SELF, C_CALLS, C_AVG, C_MIN, C_MAX, C_P50, C_P99, C_WAIT, C_NAME };
 static const char *const col_names[] = { "total", "self", "calls", "avg", "min", "max",
-					 "p50", "p99", "name" };
+					 "p50", "p99", "wait", "name" };
 
+/*
+ * With off-CPU time (hot.switches) and without --wall, the self column is CPU self: self
+ * time less the off-CPU time inside it, which is the wait column. JSON keeps self_ns as
+ * the wall-clock self time and adds cpu_self_ns and wait_ns.
+ */
 struct row {
 	uint32_t func;
 	const char *name, *module;
 	const char *file;		/* definition (DWARF), or NULL */
 	unsigned line;
 	uint64_t addr;
-	uint64_t v[8];			/* by enum col */
+	uint64_t v[9];			/* by enum col; C_SELF as shown */
+	uint64_t wall_self, wait[2];	/* wall-clock self; blocked, preempted */
 };
+static bool show_cpu;			/* C_SELF is CPU self (hot_rows) */
+static bool have_switches;		/* rows carry wait figures */
 
 static int sort_col;
 
@@ -545,7 +576,12 @@ static struct row *hot_rows(struct hot *h, const struct hot_names *nm, const reg
 		if (re && regexec(re, r->name, 0, NULL, 0) != 0)
 			continue;
 		r->v[C_TOTAL] = f->total_ns;
-		r->v[C_SELF] = f->self_ns;
+		r->wall_self = f->self_ns;
+		r->wait[0] = f->wait_ns[0];
+		r->wait[1] = f->wait_ns[1];
+		r->v[C_WAIT] = f->wait_ns[0] + f->wait_ns[1];
+		r->v[C_SELF] = !show_cpu ? f->self_ns
+			       : f->self_ns > r->v[C_WAIT] ? f->self_ns - r->v[C_WAIT] : 0;
 		r->v[C_CALLS] = f->calls;
 		r->v[C_AVG] = f->sum_ns / f->calls;
 		r->v[C_MIN] = f->min_ns;
@@ -583,7 +619,14 @@ static void rows_json(struct json *j, const struct row *rows, uint32_t n)
 		}
 		json_u64(j, "calls", r->v[C_CALLS]);
 		json_u64(j, "total_ns", r->v[C_TOTAL]);
-		json_u64(j, "self_ns", r->v[C_SELF]);
+		json_u64(j, "self_ns", r->wall_self);
+		if (have_switches) {
+			json_u64(j, "cpu_self_ns", r->wall_self > r->v[C_WAIT]
+							   ? r->wall_self - r->v[C_WAIT] : 0);
+			json_u64(j, "wait_ns", r->v[C_WAIT]);
+			json_u64(j, "voluntary_ns", r->wait[0]);
+			json_u64(j, "involuntary_ns", r->wait[1]);
+		}
 		json_u64(j, "avg_ns", r->v[C_AVG]);
 		json_u64(j, "min_ns", r->v[C_MIN]);
 		json_u64(j, "max_ns", r->v[C_MAX]);
@@ -618,7 +661,8 @@ static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool
 
 	if (header)
 		fprintf(f, "%sname,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,"
-			"p99_ns\n", tid >= 0 ? "tid," : "");
+			"p99_ns%s\n", tid >= 0 ? "tid," : "",
+			have_switches ? ",cpu_self_ns,wait_ns" : "");
 	for (i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		static const int order[] = { C_CALLS, C_TOTAL, C_SELF, C_AVG, C_MIN, C_MAX,
@@ -631,7 +675,10 @@ static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool
 		csv_str(f, r->module);
 		fprintf(f, ",0x%" PRIx64, r->addr);
 		for (c = 0; c < 8; c++)
-			fprintf(f, ",%" PRIu64, r->v[order[c]]);
+			fprintf(f, ",%" PRIu64, order[c] == C_SELF ? r->wall_self : r->v[order[c]]);
+		if (have_switches)
+			fprintf(f, ",%" PRIu64 ",%" PRIu64, r->wall_self > r->v[C_WAIT]
+				? r->wall_self - r->v[C_WAIT] : 0, r->v[C_WAIT]);
 		fputc('\n', f);
 	}
 }
@@ -650,23 +697,53 @@ static const char *def_text(const struct row *r, char *buf, size_t len)
 	return buf;
 }
 
-/* The table; @lines (functions --lines) adds a last column: where each one is defined. */
+/*
+ * The table: Total, Self (CPU self and Wait when the trace has context switches and
+ * --wall is not given; "Wall self" with --wall), Calls, Avg, Min, Max, P50, P99, Function,
+ * and with @lines (functions --lines) a last column: where each one is defined.
+ */
 static void rows_text(FILE *f, const struct row *rows, uint32_t n, bool lines)
 {
-	static const char *const hdr[] = { "Total", "Self", "Calls", "Avg", "Min", "Max",
-					   "P50", "P99", "Function", "Defined at" };
-	struct table *tb = table_new(lines ? 10 : 9, hdr, "rrrrrrrrll");
-	char b[8][32], nb[256], db[256];
-	uint32_t i;
+	const char *hdr[12], *cell[12];
+	char b[9][32], nb[256], db[256], align[13];
+	struct table *tb;
+	uint32_t i, k = 0, c;
 
+	hdr[k++] = "Total";
+	hdr[k++] = show_cpu ? "CPU self" : have_switches ? "Wall self" : "Self";
+	if (show_cpu)
+		hdr[k++] = "Wait";
+	hdr[k++] = "Calls";
+	hdr[k++] = "Avg";
+	hdr[k++] = "Min";
+	hdr[k++] = "Max";
+	hdr[k++] = "P50";
+	hdr[k++] = "P99";
+	hdr[k++] = "Function";
+	if (lines)
+		hdr[k++] = "Defined at";
+	for (c = 0; c < k; c++)
+		align[c] = !strcmp(hdr[c], "Function") || !strcmp(hdr[c], "Defined at") ? 'l' : 'r';
+	align[k] = '\0';
+	tb = table_new(k, hdr, align);
 	for (i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 
-		table_add(tb, fmt_ns(b[0], 32, r->v[C_TOTAL]), fmt_ns(b[1], 32, r->v[C_SELF]),
-			  fmt_count(b[2], 32, r->v[C_CALLS]), fmt_ns(b[3], 32, r->v[C_AVG]),
-			  fmt_ns(b[4], 32, r->v[C_MIN]), fmt_ns(b[5], 32, r->v[C_MAX]),
-			  fmt_ns(b[6], 32, r->v[C_P50]), fmt_ns(b[7], 32, r->v[C_P99]),
-			  short_name(r->name, nb, sizeof(nb), 100), def_text(r, db, sizeof(db)));
+		c = 0;
+		cell[c++] = fmt_ns(b[0], 32, r->v[C_TOTAL]);
+		cell[c++] = fmt_ns(b[1], 32, r->v[C_SELF]);
+		if (show_cpu)
+			cell[c++] = fmt_ns(b[8], 32, r->v[C_WAIT]);
+		cell[c++] = fmt_count(b[2], 32, r->v[C_CALLS]);
+		cell[c++] = fmt_ns(b[3], 32, r->v[C_AVG]);
+		cell[c++] = fmt_ns(b[4], 32, r->v[C_MIN]);
+		cell[c++] = fmt_ns(b[5], 32, r->v[C_MAX]);
+		cell[c++] = fmt_ns(b[6], 32, r->v[C_P50]);
+		cell[c++] = fmt_ns(b[7], 32, r->v[C_P99]);
+		cell[c++] = short_name(r->name, nb, sizeof(nb), 100);
+		if (lines)
+			cell[c++] = def_text(r, db, sizeof(db));
+		table_add_row(tb, cell);
 	}
 	table_print(tb, f);
 	table_free(tb);
@@ -694,8 +771,11 @@ static void functions_out(struct hot *h, const struct hot_names *nm, const regex
 			  int col, const struct opts *o, struct json *j, long tid, bool header)
 {
 	uint32_t n;
-	struct row *rows = hot_rows(h, nm, re, col, &n);
+	struct row *rows;
 
+	have_switches = h->switches;
+	show_cpu = h->switches && !o->wall;
+	rows = hot_rows(h, nm, re, col, &n);
 	if (o->limit > 0 && (uint64_t)o->limit < n)
 		n = (uint32_t)o->limit;
 	if (j)

@@ -188,6 +188,12 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 		json_u64(&j, "calls", f->calls);
 		json_u64(&j, "total_ns", f->total_ns);
 		json_u64(&j, "self_ns", f->self_ns);
+		if (h->switches) {	/* off-CPU time (offcpu.c): as in `functions` */
+			uint64_t w = f->wait_ns[0] + f->wait_ns[1];
+
+			json_u64(&j, "cpu_self_ns", f->self_ns > w ? f->self_ns - w : 0);
+			json_u64(&j, "wait_ns", w);
+		}
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -270,14 +276,17 @@ static void summary_text(struct trace *t, struct hot *h, struct symbols *sym,
 	top = top_funcs(h, &n);
 	if (n) {
 		static const char *const hdr[] = { "Total", "Self", "Calls", "Function" };
-		struct table *tb = table_new(4, hdr, "rrrl");
+		static const char *const hdr_cpu[] = { "Total", "CPU self", "Calls", "Function" };
+		struct table *tb = table_new(4, h->switches ? hdr_cpu : hdr, "rrrl");
 
 		printf("\nTop functions by total time:\n");
 		for (i = 0; i < n; i++) {
 			struct hot_func *f = &h->funcs[top[i].func];
+			uint64_t w = h->switches ? f->wait_ns[0] + f->wait_ns[1] : 0;
 
 			table_add(tb, fmt_ns(a, sizeof(a), f->total_ns),
-				  fmt_ns(b, sizeof(b), f->self_ns), fmt_count(c, sizeof(c), f->calls),
+				  fmt_ns(b, sizeof(b), f->self_ns > w ? f->self_ns - w : 0),
+				  fmt_count(c, sizeof(c), f->calls),
 				  short_name(sym_func_name(sym, top[i].func), nb,
 					     sizeof(nb), 90));
 		}

@@ -130,6 +130,8 @@ void hot_func_add(struct hot_func *dst, const struct hot_func *src)
 	dst->calls += src->calls;
 	dst->total_ns += src->total_ns;
 	dst->self_ns += src->self_ns;
+	dst->wait_ns[0] += src->wait_ns[0];
+	dst->wait_ns[1] += src->wait_ns[1];
 	dst->sum_ns += src->sum_ns;
 	if (src->hist) {
 		if (!dst->hist) {
@@ -181,6 +183,7 @@ static int tree_add(struct tree *tr, int k, const struct opts *o)
 	}
 	tr->all.nfuncs = tr->nfn;
 	tr->all.ncalls += h.ncalls;
+	tr->all.switches |= h.switches;
 	hot_free(&h);
 	return 0;
 }

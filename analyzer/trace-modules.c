@@ -106,6 +106,9 @@ static int scan_payload(const struct trace *t, const struct reader *r, struct sc
 		case TRACE_OP_NODE_RA: case TRACE_OP_NODE_FN: case TRACE_OP_ENTRY_AT:
 			SKIP(2);
 			break;
+		case TRACE_OP_SWITCH:
+			SKIP(3);
+			break;
 		case TRACE_OP_ALLOC:
 			V(n);
 			if (n >= TRACE_ALLOC_KIND_MAX)

@@ -105,6 +105,16 @@ struct tstate {
 	uint64_t ovh;			/* compensation: hook cost so far, ticks << COST_SHIFT */
 	uint64_t vticks;		/* compensated time of the last call event (ticks) */
 	uint64_t clamps;		/* call events held at vticks (the cost overshot) */
+	uint64_t sw_base;		/* SWITCH records: the end of the last interval (ticks) */
+	/*
+	 * With compensation and SWITCH records: (ticks, offset) after each event whose offset
+	 * (hook cost so far, ticks) changed, so an off-CPU interval, written later for times
+	 * before its chunk, is put on the calls' clock with the offset of its moment (no event
+	 * runs while a thread is off-CPU, so one offset holds for the whole interval).
+	 */
+	uint64_t (*cp)[2];
+	uint32_t ncp, cp_head, cp_cap;
+	bool cp_on;
 	uint64_t pending_exits;		/* EXIT events still owed by an EXITS record */
 	uint64_t pending_ns;
 	bool finished;			/* stream decoded to its end (open calls being closed) */

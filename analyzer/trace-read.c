@@ -684,6 +684,7 @@ static uint64_t scan_ticks(const uint8_t *p, size_t n, uint64_t base)
 		[TRACE_OP_ENTRY_AT] = 2, [TRACE_OP_MARK] = 2, [TRACE_OP_MODULE] = 6,
 		[TRACE_OP_UNLOAD] = 2, [TRACE_OP_THREAD_NAME] = 1, [TRACE_OP_LOST] = 1,
 		[TRACE_OP_PROCESS] = 4, [TRACE_OP_RSS] = 2, [TRACE_OP_EXITS] = 2,
+		[TRACE_OP_SWITCH] = 3,
 	};
 	/* bit i: field i is a str / a dt */
 	static const uint8_t strs[TRACE_OP_MAX] = {
@@ -1073,6 +1074,7 @@ void trace_close(struct trace *t)
 	if (!t)
 		return;
 	r = R(t);
+	offcpu_free(t);
 	if (t->fd >= 0)
 		close(t->fd);
 	for (i = 0; i < t->nthreads + r->npseudo; i++) {
@@ -1082,6 +1084,7 @@ void trace_close(struct trace *t)
 		free(ts->seen);
 		free(ts->buf);
 		free(ts->fids);
+		free(ts->cp);
 		free(ts->rstack);
 		free(ts->nodes);
 		free(ts->calls);

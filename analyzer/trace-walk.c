@@ -24,6 +24,7 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->p = ts->end = ts->chunk_start = NULL;
 	ts->ticks = 0;
 	ts->ptr = 0;
+	ts->sw_base = 0;
 	ts->any_time = false;
 	ts->last_ns = 0;
 	ts->nfids = 0;
@@ -34,6 +35,9 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->ninherited = 0;
 	ts->pending_exits = 0;
 	ts->ovh = ts->vticks = ts->clamps = 0;
+	ts->ncp = ts->cp_head = 0;
+	ts->cp_on = calls && (r->c_entry_before | r->c_entry_after | r->c_exit_before |
+			      r->c_exit_after | r->c_alloc | r->c_node | r->c_free);
 	ts->finished = false;
 	ts->done = false;
 	ts->calls_on = calls;
@@ -306,10 +310,69 @@ static inline bool pop_call(const struct trace *t, struct tstate *ts, uint64_t n
 }
 
 /* file offset of the record at @p of the chunk being decoded */
+/*
+ * When the calls still open at the end of a thread's stream are closed: at its last record,
+ * or at the end of its last off-CPU interval when that is later (a thread cut at exit while
+ * blocked waited in those calls until the end).
+ */
+static uint64_t open_end(const struct trace *t, const struct reader *r, struct tstate *ts)
+{
+	uint64_t now = comp_clock(t, r, ts, 0, 0);	/* the calls' (compensated) clock */
+	uint64_t sw = ts->sw_base ? to_ns(t, r, ts->sw_base) : 0;
+
+	return sw > ts->last_ns ? now + (sw - ts->last_ns) : now;
+}
+
 static uint64_t record_off(const struct reader *r, const struct tstate *ts, const uint8_t *p)
 {
 	return r->chunks[ts->chunks[ts->k - 1]].off + sizeof(struct trace_chunk_header) +
 	       (uint64_t)(p - ts->chunk_start);
+}
+
+/* the offset of the calls' clock after the event just decoded, kept when it changed */
+static void cp_note(struct tstate *ts)
+{
+	uint64_t o = ts->ovh >> TRACE_COST_SHIFT;
+
+	if (o > ts->ticks)
+		o = ts->ticks;
+	if (ts->ncp > ts->cp_head && ts->cp[ts->ncp - 1][1] == o)
+		return;
+	if (ts->ncp > ts->cp_head && ts->cp[ts->ncp - 1][0] == ts->ticks) {
+		ts->cp[ts->ncp - 1][1] = o;
+		return;
+	}
+	if (ts->ncp == ts->cp_cap) {
+		if (ts->cp_head > ts->ncp / 2) {	/* drop what is behind the intervals */
+			memmove(ts->cp, ts->cp + ts->cp_head, (ts->ncp - ts->cp_head) * sizeof(*ts->cp));
+			ts->ncp -= ts->cp_head;
+			ts->cp_head = 0;
+		} else {
+			ts->cp_cap = ts->cp_cap ? ts->cp_cap * 2 : 1024;
+			ts->cp = xrealloc(ts->cp, ts->cp_cap * sizeof(*ts->cp));
+		}
+	}
+	ts->cp[ts->ncp][0] = ts->ticks;
+	ts->cp[ts->ncp++][1] = o;
+}
+
+/* the offset at @tick: the last one noted at or before it (0 before the first) */
+static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
+{
+	uint32_t lo = ts->cp_head, hi = ts->ncp;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (ts->cp[mid][0] <= tick)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ts->cp_head)		/* before the first event that cost anything */
+		return 0;
+	ts->cp_head = lo - 1;		/* intervals come in increasing order */
+	return ts->cp[lo - 1][1];
 }
 
 /*
@@ -351,7 +414,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			if (rc == 0) {
 				if (ts->calls_on && ts->depth) {
 					ts->pending_exits = ts->depth;
-					ts->pending_ns = comp_clock(t, r, ts, 0, 0);
+					ts->pending_ns = open_end(t, r, ts);
 				}
 				p = end = NULL;
 				continue;
@@ -360,6 +423,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			end = ts->end;
 			continue;
 		}
+		if (unlikely(ts->cp_on))
+			cp_note(ts);
 		h = *p;
 		if (likely(h < 0x80))
 			p++;
@@ -733,6 +798,38 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->p = p;
 			return 1;
 		}
+		case TRACE_OP_SWITCH:
+			GETV(a);
+			GETV(b);
+			GETV(c);
+			if (a == TRACE_SWITCH_LOST || a == TRACE_SWITCH_ABSENT) {
+				if (!first_pass(ts, p))
+					continue;
+				if (a == TRACE_SWITCH_LOST) {
+					t->switch_lost += b < TRACE_COUNT_MAX ? b : 0;
+				} else {
+					t->switch_absent++;
+					if (!t->switch_errno)
+						t->switch_errno = b < 4096 ? (int)b : EINVAL;
+				}
+				continue;
+			}
+			if (unlikely(a >= TRACE_SWITCH_KIND_MAX || b > UINT64_MAX - ts->sw_base ||
+				     c > UINT64_MAX - ts->sw_base - b))
+				goto bad_record;
+			d = ts->sw_base + b;
+			ts->sw_base = d + c;
+			if (!(flags & WALK_SWITCHES))
+				continue;
+			ev->type = EV_SWITCH;
+			b = ts->cp_on ? cp_offset(ts, d) : 0;	/* on the calls' clock */
+			if (b > d)
+				b = d;
+			ev->ns = to_ns(t, r, d - b);
+			ev->ns2 = to_ns(t, r, d + c - b);
+			ev->kind = (uint32_t)a;
+			ts->p = p;
+			return 1;
 		case TRACE_OP_RSS:
 			GETV(a);
 			GETDT();
@@ -761,7 +858,7 @@ bad_record:
 ended:
 		if (ts->calls_on && ts->depth) {
 			ts->pending_exits = ts->depth;
-			ts->pending_ns = comp_clock(t, r, ts, 0, 0);
+			ts->pending_ns = open_end(t, r, ts);
 		}
 		p = end = NULL;
 	}
@@ -873,7 +970,8 @@ static void thread_times(struct trace *t, struct tstate *ts)
 int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, void *ctx)
 {
 	struct reader *r = R(t);
-	bool calls = (flags & (WALK_CALLS | WALK_EXITS)) != 0;
+	/* switches are put on the calls' clock, which needs the calls (cp_note) */
+	bool calls = (flags & (WALK_CALLS | WALK_EXITS | WALK_SWITCHES)) != 0;
 	uint32_t i, lo = 0, hi = t->nthreads + r->npseudo;	/* with the signal marks */
 	struct reader saved;
 	int rc = 0;
@@ -895,6 +993,7 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 	r->bytes_read = r->bytes_total = 0;
 	for (i = lo; i < hi; i++) {
 		walk_reset(r, r->ts[i], calls);
+		r->ts[i]->cp_on &= (flags & WALK_SWITCHES) && (t->hdr.flags & TRACE_F_SWITCHES);
 		r->bytes_total += t->threads[i].bytes;
 	}
 

@@ -356,6 +356,7 @@ static void start(void)
 	ps_tbuf_init();
 	if ((ps_cfg.events & PS_EV_MALLOC) && ps_cfg.stack_depth)
 		ps_stack_unwinder_start();	/* its pipe, moved high (pipe2 above) */
+	ps_switch_init();			/* the header says whether switches are in */
 	if (ps_output_open(0) < 0)
 		goto out;
 	__atomic_store_n(&ps_recording, 1, __ATOMIC_RELEASE);

@@ -179,6 +179,13 @@ struct ps_thread {
 	uint32_t code_gen;		/* ids.c: code unloads this thread's ids have forgotten */
 	uint64_t sample_rng;		/* sample.c: xorshift64* state of the thread's sampler */
 	int sample_ready;		/* sample.c: seeded, first interval drawn */
+	/* switches.c: the kernel's context-switch records of this thread */
+	void *sw_ring;			/* its perf ring (mapped), NULL when none */
+	uint64_t sw_out;		/* ticks of a switch-out not yet paired, 0 = none */
+	uint64_t sw_base;		/* the end of the last SWITCH interval written (ticks) */
+	uint32_t sw_out_kind;		/* enum trace_switch_kind of sw_out */
+	int sw_err;			/* > 0: no ring (errno), to be said in an ABSENT record;
+					 * < 0: said */
 };
 
 extern __thread struct ps_thread ps_self PS_TLS;
@@ -190,6 +197,16 @@ void ps_tbuf_flush(struct ps_thread *t);	/* noinline: write the current chunk */
 uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n); /* flush; NULL if recording stopped */
 void ps_flush_all(int final);			/* every thread's buffer (exit, exec) */
 void ps_thread_finish(struct ps_thread *t);	/* last chunk of a thread */
+
+/* switches.c: context switches (off-CPU time), read from a per-thread perf ring */
+extern int ps_switch_errno;			/* the kernel refused (0: recorded) */
+void ps_switch_init(void);			/* once, before the file header is written */
+void ps_switch_open(struct ps_thread *t);	/* the calling thread's ring (set-up) */
+void ps_switch_close(struct ps_thread *t);
+void ps_switch_fork_child(struct ps_thread *t);
+int ps_switch_drain(struct ps_thread *t);	/* into the open chunk: 1 if some are left */
+int ps_switch_pending(const struct ps_thread *t);
+size_t ps_switch_cut(struct ps_thread *t, uint8_t *buf, size_t len); /* final flush */
 
 /* clock.c */
 void ps_clock_init(void);

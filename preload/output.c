@@ -358,6 +358,7 @@ int ps_output_open(int child)
 		  (ps_cfg.events & PS_EV_CALLS ? TRACE_F_CALLS : 0) |
 		  (ps_cfg.events & PS_EV_MALLOC ? TRACE_F_MALLOC : 0) |
 		  (ps_cfg.stack_source != PS_STACK_UNWIND ? TRACE_F_SHADOW_STACKS : 0) |
+		  (ps_switch_errno ? 0 : TRACE_F_SWITCHES) |	/* switches.c */
 		  TRACE_F_MODULE_CHUNKS;	/* modules.c flags those chunks */
 	h.pid = getpid();
 	h.ppid = getppid();

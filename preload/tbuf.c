@@ -102,6 +102,7 @@ static void unmap(void *p, size_t len)
 /* The tables of a thread, sized as set up here or as the owners grew them since. */
 static void unmap_tables(struct ps_thread *t)
 {
+	ps_switch_close(t);
 	ps_chunk_free(t);
 	unmap(t->shadow, (size_t)t->shadow_cap * sizeof(*t->shadow));
 	unmap(t->fids, ((size_t)t->fid_mask + 1) * sizeof(*t->fids));
@@ -161,6 +162,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	}
 	t->tid = syscall(SYS_gettid);
 	reset_tables(t);
+	ps_switch_open(t);		/* one system call per thread, none per event */
 
 	if (key_ok)
 		pthread_setspecific(thread_key, t);
@@ -226,10 +228,30 @@ PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
 			}
 			if (ps_chunk_open(t) < 0)
 				t->state = PS_T_OFF;
+			else
+				ps_switch_drain(t);	/* the switches since the last chunk */
 		}
 	}
 	flush_unlock(t);
 	errno = saved;
+}
+
+/*
+ * The switch records still in @t's ring go into its chunks before the last one closes: when
+ * they do not fit the open chunk, it closes and another opens (a few rounds at most: a ring
+ * holds less than a chunk). Caller holds t->flush_lock; t->buf is NULL if no chunk could be
+ * opened.
+ */
+static void drain_switches(struct ps_thread *t)
+{
+	int rounds = 0;
+
+	while (t->buf && ps_switch_drain(t) && rounds++ < 4) {
+		ps_chunk_close(t, t->pos, 0);
+		ps_chunk_release(t);
+		if (ps_chunk_open(t) < 0)
+			return;
+	}
 }
 
 /*
@@ -304,6 +326,7 @@ void ps_thread_finish(struct ps_thread *t)
 	if (t->state == PS_T_ACTIVE && !t->cut && ps_trace_live) {
 		if (!t->buf && ps_recording)
 			ps_chunk_open(t);	/* a thread that wrote nothing yet ends in a chunk */
+		drain_switches(t);
 		if (t->buf)
 			ps_chunk_close(t, t->pos, TRACE_CHUNK_LAST);
 	}
@@ -343,6 +366,40 @@ static void thread_dtor(void *arg)
  * thread may be in the middle of a record, whose bytes then fall in the chunk's pad. A
  * thread lent to a vfork child (PS_T_VFORK) has its chunk closed too.
  */
+#define CUT_FLAGS (TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END)
+
+/*
+ * The context switches of a thread being cut, since its last chunk (a worker blocked until
+ * the end is where it waited): its chunk closes as not the last, and one more chunk of
+ * SWITCH records, written at once, ends it. Return: whether that was done (else the caller
+ * closes the chunk as the last one).
+ */
+static int cut_switches(struct ps_thread *t, uint8_t *upto)
+{
+	static uint8_t buf[32768];	/* the final flush runs once, in one thread */
+	struct trace_chunk_header h;
+	size_t n;
+
+	if (t->state != PS_T_ACTIVE || !ps_switch_pending(t))
+		return 0;
+	n = ps_switch_cut(t, buf, sizeof(buf));
+	if (!n)
+		return 0;
+	ps_chunk_close(t, upto, 0);
+	memset(&h, 0, sizeof(h));
+	h.magic = TRACE_CHUNK_MAGIC;
+	h.tid = t->tid;
+	h.seq = t->seq++;
+	h.size = (uint32_t)n;
+	h.flags = CUT_FLAGS;
+	h.payload_checksum = trace_checksum(buf, n);
+	h.base_ticks = t->chunk_base_ticks;
+	h.end_ticks = ps_now();
+	h.end_mono_ns = ps_mono_ns();
+	ps_chunk_write_small(&h, buf);
+	return 1;
+}
+
 static void cut_thread(struct ps_thread *t)
 {
 	uint8_t *upto;
@@ -351,8 +408,9 @@ static void cut_thread(struct ps_thread *t)
 	t->limit = NULL;
 	flush_lock(t);
 	upto = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
-	if ((t->state == PS_T_ACTIVE || t->state == PS_T_VFORK) && t->buf && ps_trace_live)
-		ps_chunk_close(t, upto, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END);
+	if ((t->state == PS_T_ACTIVE || t->state == PS_T_VFORK) && t->buf && ps_trace_live &&
+	    !cut_switches(t, upto))
+		ps_chunk_close(t, upto, CUT_FLAGS);
 	t->limit = NULL;
 	t->state = PS_T_OFF;
 	flush_unlock(t);
@@ -403,6 +461,8 @@ static void finish_self(struct ps_thread *self, int busy)
 	if (self->state == PS_T_ACTIVE && !self->cut) {
 		if (!self->buf && ps_recording && !busy)
 			ps_chunk_open(self);
+		if (!busy)
+			drain_switches(self);
 		if (self->buf) {
 			ps_chunk_close(self, self->pos, TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
 			ps_chunk_end_file(self);
@@ -448,6 +508,7 @@ void ps_flush_all(int final)
 		if (self->state == PS_T_ACTIVE && !self->cut && ps_trace_live) {
 			if (!self->buf && ps_recording)
 				ps_chunk_open(self);	/* the end must be in the trace */
+			drain_switches(self);
 			if (self->buf) {
 				ps_chunk_close(self, self->pos, TRACE_CHUNK_PROCESS_END);
 				ps_chunk_release(self);
@@ -500,6 +561,7 @@ static void atfork_child(void)
 	ps_stack_fork_child();
 	/* the parent's regions are not mapped here (MADV_DONTFORK): never touch them */
 	ps_chunk_forget(self);
+	self->sw_ring = NULL;		/* perf rings are not copied into a child */
 	self->flush_lock = 0;
 	finished = 0;
 	if (!ps_recording || !ps_cfg.follow) {
@@ -528,6 +590,7 @@ static void atfork_child(void)
 		return;
 	}
 	if (self->state == PS_T_ACTIVE) {
+		ps_switch_fork_child(self);	/* a ring of its own, before its first chunk */
 		ps_emit_process(self);
 		ps_emit_cost(self);		/* same code, same machine: the parent's figures */
 		ps_modules_record(self);

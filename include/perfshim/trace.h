@@ -20,7 +20,7 @@
 #include <string.h>
 
 #define TRACE_MAGIC "PERFSHIM"		/* 8 bytes, no NUL */
-#define TRACE_VERSION 2		/* written; readers also read version 1 (no pad, no OPEN chunks) */
+#define TRACE_VERSION 3		/* written; readers also read 1 and 2 (docs/trace-format.md) */
 #define TRACE_VERSION_MIN 1		/* oldest version readers accept */
 #define TRACE_ENDIAN 0x01020304U	/* as written by a little-endian host */
 #define TRACE_CHUNK_MAGIC 0x4b4e4843U	/* "CHNK" little-endian */
@@ -41,6 +41,9 @@
 #define TRACE_F_CUT_FSIZE (1U << 7)	/* recording stopped early: the file-size limit (RLIMIT_FSIZE) */
 #define TRACE_F_CUT_WRITE (1U << 8)	/* recording stopped early: the trace could not be written
 					 * (disk full, I/O error, file closed by the program) */
+#define TRACE_F_SWITCHES (1U << 9)	/* context switches were recorded: every thread's
+					 * off-CPU time is in SWITCH records (or one says why
+					 * not); without it times are wall-clock only */
 
 /*
  * File header: at offset 0, once. All integers little-endian.
@@ -152,6 +155,14 @@ enum trace_op {
 				 * in 1/1024 ticks, as measured in the process at start
 				 * (enum trace_cost; docs/compensation.md). Untimed; in a chunk
 				 * flagged TRACE_CHUNK_MODULES; the last one read holds */
+	TRACE_OP_SWITCH = 17,	/* varint kind (enum trace_switch_kind), varint a, varint b:
+				 * BLOCKED/PREEMPTED: a = start - switch base, b = length: the
+				 * thread was off-CPU over [start, start + b) ticks; the switch
+				 * base (per thread, from 0) becomes start + b.
+				 * LOST: a = switch records the kernel dropped (b = 0).
+				 * ABSENT: a = errno: no switch data for this thread (b = 0).
+				 * Not timed (no dt): written when a chunk opens or the last
+				 * closes, for times before it, in increasing order */
 	TRACE_OP_MAX
 };
 
@@ -180,6 +191,15 @@ enum trace_alloc_kind {
 	TRACE_ALLOC_VALLOC = 7,
 	TRACE_ALLOC_PVALLOC = 8,
 	TRACE_ALLOC_KIND_MAX
+};
+
+/* TRACE_OP_SWITCH kind */
+enum trace_switch_kind {
+	TRACE_SWITCH_BLOCKED = 0,	/* voluntary: it waited (syscall, lock, sleep) */
+	TRACE_SWITCH_PREEMPTED = 1,	/* involuntary: runnable, but another task ran */
+	TRACE_SWITCH_LOST = 2,
+	TRACE_SWITCH_ABSENT = 3,
+	TRACE_SWITCH_KIND_MAX
 };
 
 #define TRACE_OP_H(op) ((uint64_t)(op) << 2 | 3)

@@ -106,7 +106,7 @@ cat "$TMP/loaded"
 grep -qx 'complete -F _perfshim_analyze perfshim-analyze' "$TMP/loaded" || fail "complete -p perfshim-analyze"
 grep -qx 'complete -F _perfshim perfshim' "$TMP/loaded" || fail "complete -p perfshim"
 assert_eq "callgraph callgrind chrome" "$(comp 't perfshim-analyze c')" "commands"
-assert_eq "a.bin b.bin.zst callgraph callgrind chrome diff dump findings flamegraph functions html leaks marks massif memory perfshim.1.bin pprof sub/ summary timeline" \
+assert_eq "a.bin b.bin.zst callgraph callgrind chrome diff dump findings flamegraph functions html leaks marks massif memory perfshim.1.bin pprof sub/ summary timeline waits" \
 	"$(comp 't perfshim-analyze ""')" "commands and trace files"
 assert_eq "a.bin b.bin.zst perfshim.1.bin sub/" "$(comp 't perfshim-analyze leaks ""')" "trace files after a command"
 assert_eq "--sort=" "$(comp 't perfshim-analyze functions --so')" "functions --so"

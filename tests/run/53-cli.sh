@@ -125,7 +125,7 @@ for cmd in $("$ANALYZE" --help | sed -n '/^Commands/,/^$/s/^  \([a-z]*\) .*/\1/p
 	grep -q "NS TID entry depth" "$TMP/h" && [ $cmd != dump ] && fail "$cmd --help is the global help"
 done
 "$ANALYZE" functions --help >"$TMP/h"
-grep -qx '  --sort=calls|total|self|avg|min|max|p50|p99|name' "$TMP/h" || fail "functions --help: --sort"
+grep -qx '  --sort=calls|total|self|wait|avg|min|max|p50|p99|name' "$TMP/h" || fail "functions --help: --sort"
 grep -q '^  --filter=REGEX ' "$TMP/h" && grep -q '^  --per-thread ' "$TMP/h" || fail "functions --help: options"
 grep -q -- '--function=' "$TMP/h" && fail "functions --help shows callgraph's --function"
 "$ANALYZE" memory --help | grep -qx '  --sort=bytes|count|peak|leaked|temporary' || fail "memory --help: --sort"

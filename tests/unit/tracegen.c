@@ -27,6 +27,7 @@ struct tg_thread {
 	uint64_t base;			/* time base (ticks) */
 	uint64_t chunk_base;		/* time base when the pending chunk started */
 	uint64_t ptr_base;
+	uint64_t sw_base;		/* SWITCH records: end of the last interval */
 	uint8_t *buf;			/* pending payload */
 	size_t len, cap;
 	uint64_t *fids;			/* fid -> address */
@@ -535,6 +536,33 @@ void tg_rss(struct tg_thread *th, uint64_t bytes, uint64_t ticks)
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_RSS));
 	p = trace_put_varint(p, bytes);
 	p = put_dt(th, p, ticks);
+	append(th, rec_, (size_t)(p - rec_));
+}
+
+void tg_switch(struct tg_thread *th, unsigned kind, uint64_t start, uint64_t end)
+{
+	REC(p);
+
+	if (start < th->sw_base || end < start)
+		die("tg_switch: interval [%llu, %llu) before the last one's end %llu",
+		    (unsigned long long)start, (unsigned long long)end,
+		    (unsigned long long)th->sw_base);
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_SWITCH));
+	p = trace_put_varint(p, kind);
+	p = trace_put_varint(p, start - th->sw_base);
+	p = trace_put_varint(p, end - start);
+	th->sw_base = end;
+	append(th, rec_, (size_t)(p - rec_));
+}
+
+void tg_switch_note(struct tg_thread *th, unsigned kind, uint64_t v)
+{
+	REC(p);
+
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_SWITCH));
+	p = trace_put_varint(p, kind);
+	p = trace_put_varint(p, v);
+	p = trace_put_varint(p, 0);
 	append(th, rec_, (size_t)(p - rec_));
 }
 

@@ -105,6 +105,14 @@ void tg_process(struct tg_thread *th, uint32_t pid, uint32_t ppid, const char *e
 void tg_rss(struct tg_thread *th, uint64_t bytes, uint64_t ticks);
 /* COST: @n figures (enum trace_cost order, ticks << TRACE_COST_SHIFT): the hooks' cost */
 void tg_cost(struct tg_thread *th, const uint64_t *v, unsigned n);
+/*
+ * SWITCH: off-CPU over [@start, @end) ticks, @kind TRACE_SWITCH_BLOCKED or _PREEMPTED;
+ * intervals of a thread in increasing order (aborts otherwise), in any chunk (not timed:
+ * the time base does not move). tg_switch_note: LOST (@v records) or ABSENT (@v = errno).
+ * Set TRACE_F_SWITCHES in g->hdr.flags for a trace that recorded switches.
+ */
+void tg_switch(struct tg_thread *th, unsigned kind, uint64_t start, uint64_t end);
+void tg_switch_note(struct tg_thread *th, unsigned kind, uint64_t v);
 /* tg_raw - append raw payload bytes (malformed records); the time base is not touched */
 void tg_raw(struct tg_thread *th, const void *bytes, size_t n);
 

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Off-CPU time: the intervals a thread spent switched out (SWITCH records, from the kernel's
+ * context-switch records; preload/switches.c), read once per trace into sorted arrays with
+ * prefix sums, so that "how long was this thread off-CPU within [a, b)" costs two binary
+ * searches. A call's off-CPU self time is that of its span less that of its callees' spans:
+ * what `functions` subtracts from self time (CPU self) and shows as wait.
+ * The recorder writes the intervals when a chunk is written, after the events of their time,
+ * so they are read in a pass of their own before the reports' walks.
+ */
+#define PR_FMT "offcpu"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/analyze.h"
+
+struct offcpu_thread {
+	struct offcpu_iv *iv;		/* sorted by start, not overlapping */
+	uint32_t n, cap;
+	uint64_t *cum;			/* cum[2 i + k]: kind-k time of iv[0..i) */
+};
+
+struct offcpu {
+	struct offcpu_thread *th;	/* parallel to trace->threads */
+	uint32_t nthreads;
+};
+
+static int on_switch(const struct trace_event *ev, void *ctx)
+{
+	struct offcpu *o = ctx;
+	struct offcpu_thread *th;
+
+	if (ev->type != EV_SWITCH || ev->thread >= o->nthreads || ev->ns2 <= ev->ns)
+		return 0;
+	th = &o->th[ev->thread];
+	if (th->n == th->cap) {
+		th->cap = th->cap ? th->cap * 2 : 64;
+		th->iv = xrealloc(th->iv, th->cap * sizeof(*th->iv));
+	}
+	th->iv[th->n++] = (struct offcpu_iv){ ev->ns, ev->ns2,
+					      ev->kind == TRACE_SWITCH_PREEMPTED };
+	return 0;
+}
+
+static int cmp_iv(const void *a, const void *b)
+{
+	const struct offcpu_iv *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* sorted, overlaps cut (never written so: a damaged or hand-made trace), prefix sums */
+static void finish_thread(struct offcpu_thread *th)
+{
+	uint32_t i, k = 0;
+
+	if (th->n)
+		qsort(th->iv, th->n, sizeof(*th->iv), cmp_iv);
+	for (i = 0; i < th->n; i++) {
+		struct offcpu_iv v = th->iv[i];
+
+		if (k && v.start < th->iv[k - 1].end)
+			v.start = th->iv[k - 1].end;
+		if (v.end > v.start)
+			th->iv[k++] = v;
+	}
+	th->n = k;
+	th->cum = xcalloc(2 * ((size_t)k + 1), sizeof(*th->cum));
+	for (i = 0; i < k; i++) {
+		th->cum[2 * (i + 1)] = th->cum[2 * i];
+		th->cum[2 * (i + 1) + 1] = th->cum[2 * i + 1];
+		th->cum[2 * (i + 1) + th->iv[i].kind] += th->iv[i].end - th->iv[i].start;
+	}
+}
+
+/** offcpu_present - whether @t recorded context switches (its times can be on-CPU). */
+bool offcpu_present(const struct trace *t)
+{
+	return (t->hdr.flags & TRACE_F_SWITCHES) != 0;
+}
+
+/**
+ * offcpu_load - read the off-CPU intervals of every thread of @t, once (a walk of its own).
+ * Return: 0 (also when the trace has none: offcpu_present), -1 when the walk failed
+ * (reported by the reader).
+ */
+int offcpu_load(struct trace *t)
+{
+	struct offcpu *o;
+	uint32_t i;
+
+	if (t->offcpu || !offcpu_present(t))
+		return 0;
+	o = xcalloc(1, sizeof(*o));
+	o->nthreads = t->nthreads;
+	o->th = xcalloc(t->nthreads + 1, sizeof(*o->th));
+	if (trace_walk(t, WALK_SWITCHES, -1, on_switch, o) < 0) {
+		t->offcpu = o;
+		offcpu_free(t);
+		return -1;
+	}
+	for (i = 0; i < o->nthreads; i++)
+		finish_thread(&o->th[i]);
+	t->offcpu = o;
+	return 0;
+}
+
+/** offcpu_free - what offcpu_load read (trace_close calls it). */
+void offcpu_free(struct trace *t)
+{
+	struct offcpu *o = t->offcpu;
+	uint32_t i;
+
+	if (!o)
+		return;
+	for (i = 0; i < o->nthreads; i++) {
+		free(o->th[i].iv);
+		free(o->th[i].cum);
+	}
+	free(o->th);
+	free(o);
+	t->offcpu = NULL;
+}
+
+/**
+ * offcpu_intervals - thread @thread's intervals, sorted (NULL and 0 when none or not loaded).
+ */
+const struct offcpu_iv *offcpu_intervals(const struct trace *t, uint32_t thread, uint32_t *n)
+{
+	const struct offcpu *o = t->offcpu;
+
+	*n = 0;
+	if (!o || thread >= o->nthreads)
+		return NULL;
+	*n = o->th[thread].n;
+	return o->th[thread].iv;
+}
+
+/* first interval of @th ending after @a (ends are sorted as the starts are) */
+static uint32_t first_after(const struct offcpu_thread *th, uint64_t a)
+{
+	uint32_t lo = 0, hi = th->n;
+
+	while (lo < hi) {
+		uint32_t m = lo + (hi - lo) / 2;
+
+		if (th->iv[m].end > a)
+			hi = m;
+		else
+			lo = m + 1;
+	}
+	return lo;
+}
+
+/* first interval of @th starting at or after @b */
+static uint32_t first_from(const struct offcpu_thread *th, uint64_t b)
+{
+	uint32_t lo = 0, hi = th->n;
+
+	while (lo < hi) {
+		uint32_t m = lo + (hi - lo) / 2;
+
+		if (th->iv[m].start >= b)
+			hi = m;
+		else
+			lo = m + 1;
+	}
+	return lo;
+}
+
+/**
+ * offcpu_within - how long thread @thread was off-CPU within [@a, @b): @out[0] blocked
+ * (voluntary), @out[1] preempted (involuntary), in ns. Zero when nothing is loaded.
+ */
+void offcpu_within(const struct trace *t, uint32_t thread, uint64_t a, uint64_t b,
+		   uint64_t out[2])
+{
+	const struct offcpu *o = t->offcpu;
+	const struct offcpu_thread *th;
+	uint32_t lo, hi;
+
+	out[0] = out[1] = 0;
+	if (!o || thread >= o->nthreads || b <= a)
+		return;
+	th = &o->th[thread];
+	lo = first_after(th, a);
+	hi = first_from(th, b);
+	if (lo >= hi)
+		return;
+	out[0] = th->cum[2 * hi] - th->cum[2 * lo];
+	out[1] = th->cum[2 * hi + 1] - th->cum[2 * lo + 1];
+	if (th->iv[lo].start < a)
+		out[th->iv[lo].kind] -= a - th->iv[lo].start;
+	if (th->iv[hi - 1].end > b)
+		out[th->iv[hi - 1].kind] -= th->iv[hi - 1].end - b;
+}
+
+/**
+ * offcpu_exit - a call of thread @thread at @depth over [@a, @b) closed (calls close
+ * innermost first, a thread's calls together): its off-CPU time outside its callees' spans
+ * into @self (blocked, preempted). @acc carries the callees' sums from call to call; zero
+ * it before the first call, offcpu_acc_free it after the last.
+ */
+void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
+		 uint32_t depth, uint64_t a, uint64_t b, uint64_t self[2])
+{
+	uint64_t in[2];
+	int k;
+
+	if (!acc->used || acc->thread != thread) {
+		if (acc->child)
+			memset(acc->child, 0, acc->cap * sizeof(*acc->child));
+		acc->thread = thread;
+		acc->used = true;
+	}
+	if (depth + 2 > acc->cap) {
+		uint32_t cap = (depth + 2) * 2;
+
+		acc->child = xrealloc(acc->child, cap * sizeof(*acc->child));
+		memset(acc->child + acc->cap, 0, (cap - acc->cap) * sizeof(*acc->child));
+		acc->cap = cap;
+	}
+	offcpu_within(t, thread, a, b, in);
+	for (k = 0; k < 2; k++) {
+		uint64_t c = acc->child[depth + 1][k];
+
+		self[k] = in[k] > c ? in[k] - c : 0;
+		acc->child[depth + 1][k] = 0;
+		acc->child[depth][k] += in[k];
+	}
+}
+
+void offcpu_acc_free(struct offcpu_acc *acc)
+{
+	free(acc->child);
+	memset(acc, 0, sizeof(*acc));
+}
+
+/**
+ * offcpu_note - what every report says about @t's times, or NULL when they are on-CPU
+ * times with nothing missing. Written into @buf (@len bytes).
+ */
+const char *offcpu_note(const struct trace *t, char *buf, size_t len)
+{
+	if (!offcpu_present(t)) {
+		if (!t->switch_absent)
+			return NULL;	/* a trace from before context switches: as it was */
+		snprintf(buf, len, "times are wall-clock: the kernel refused context-switch "
+			 "records (perf_event_open: %s)", strerror(t->switch_errno));
+		return buf;
+	}
+	if (t->switch_absent) {
+		snprintf(buf, len, "%u thread%s without context-switch records (%s): %s times "
+			 "are wall-clock", t->switch_absent, t->switch_absent == 1 ? "" : "s",
+			 strerror(t->switch_errno), t->switch_absent == 1 ? "its" : "their");
+		return buf;
+	}
+	if (t->switch_lost) {
+		snprintf(buf, len, "%llu context-switch records were dropped by the kernel (ring "
+			 "full): some off-CPU time is counted as CPU time",
+			 (unsigned long long)t->switch_lost);
+		return buf;
+	}
+	return NULL;
+}

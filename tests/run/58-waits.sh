@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Off-CPU time from context switches (samples/waiter.c): a sleep, a pipe read and a contended
+# mutex are waits of the right function and stack, blocked, within 5% of what the program
+# measured itself; a forked child records its own; three equal busy loops on 2 cores keep
+# their CPU self time within 2% of each thread's own CPU clock while their wall-clock self
+# time grows; chrome shows the waits as off-CPU slices. Where the kernel refuses
+# perf_event_open (samples/noperf.c: a seccomp filter, as in a container) one line says so
+# and every report says its times are wall-clock.
+. "$(dirname "$0")/lib.sh"
+need_jq
+
+# measured FILE NAME: the ns the program printed for NAME
+measured() { awk -v n="$2" '$1 == n { print $2 }' "$1"; }
+# within A B PCT: |A - B| <= PCT% of B
+within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= b * p / 100) }'; }
+# wait_of JSON STACK KEY: KEY of the waits row whose stack (innermost first) is STACK
+wait_of() {
+	jq --arg s "$2" --arg k "$3" '[.waits[] | select((.stack | join(";")) == $s) | .[$k]] | add // 0' "$1"
+}
+
+probe="$TMP/probe"
+traced "$probe" "$S/waiter" fork
+if grep -q "context switches cannot be recorded" "$probe.stderr"; then
+	echo "note: this kernel refuses perf_event_open: only the refusal path is tested"
+	refused=1
+else
+	refused=0
+fi
+
+if [ "$refused" = 0 ]; then
+	for v in "" O2/; do
+		echo "== build/samples/${v}waiter block"
+		traced "$TMP/b" "$S/${v}waiter" block
+		assert_eq 0 "$(cat "$TMP/b.rc")" "${v}block: exit status"
+		assert_eq "" "$(cat "$TMP/b.stderr")" "${v}block: nothing on stderr"
+		json waits --limit=0 "$TMP/b" >"$TMP/b.w"
+		assert_eq true "$(jq .switches "$TMP/b.w")" "${v}block: the trace has switches"
+		for row in "sleeper:pause_ms;sleeper;run_block;main" \
+			   "pipe_reader:pipe_reader;run_block;main" \
+			   "lock_waiter:lock_waiter;run_block;main"; do
+			name=${row%%:*} stack=${row#*:}
+			want=$(measured "$TMP/b.stdout" "$name")
+			got=$(wait_of "$TMP/b.w" "$stack" wait_ns)
+			vol=$(wait_of "$TMP/b.w" "$stack" voluntary_ns)
+			within "$got" "$want" 5 || fail "${v}$name: waited $got ns at $stack, measured $want"
+			within "$vol" "$got" 5 || fail "${v}$name: $vol of $got ns blocked (voluntary)"
+			echo "ok: ${v}$name: $got ns off-CPU at $stack (measured $want), blocked"
+		done
+		# a worker still blocked at exit: cut by the final flush, its wait lasts to the end
+		want=$(measured "$TMP/b.stdout" stuck_reader)
+		got=$(wait_of "$TMP/b.w" "stuck_reader;stuck" wait_ns)
+		within "$got" "$want" 5 || fail "${v}stuck_reader: waited $got ns, blocked for $want"
+		echo "ok: ${v}stuck_reader: $got ns, still blocked at exit (measured $want)"
+		# the other threads' waits: 80 ms and 60 ms sleeps, each under its own caller
+		for row in 80:"pause_ms;writer_delay;writer" 60:"pause_ms;hold_lock;holder"; do
+			ms=${row%%:*} stack=${row#*:}
+			got=$(wait_of "$TMP/b.w" "$stack" wait_ns)
+			[ "$got" -ge $((ms * 950000)) ] && [ "$got" -le $((ms * 2000000)) ] ||
+				fail "${v}$stack: waited $got ns, slept $ms ms"
+			echo "ok: ${v}$stack: $got ns"
+		done
+		# functions: the waits are out of CPU self time, and say so
+		json functions --limit=0 "$TMP/b" >"$TMP/b.f"
+		assert_eq "$(jq '.functions | length' "$TMP/b.f")" \
+			"$(jq '[.functions[] | select(has("cpu_self_ns") and has("wait_ns"))] | length' "$TMP/b.f")" \
+			"${v}functions: every row has cpu_self_ns and wait_ns"
+		f() { jq --arg n "$1" --arg k "$2" '.functions[] | select(.name == $n) | .[$k]' "$TMP/b.f"; }
+		within "$(f pipe_reader wait_ns)" "$(measured "$TMP/b.stdout" pipe_reader)" 5 ||
+			fail "${v}functions: pipe_reader wait_ns $(f pipe_reader wait_ns)"
+		[ "$(f pause_ms cpu_self_ns)" -lt $(( $(f pause_ms self_ns) / 20 )) ] ||
+			fail "${v}functions: pause_ms CPU self $(f pause_ms cpu_self_ns) of $(f pause_ms self_ns)"
+		assert_eq "$(f pause_ms self_ns)" "$(( $(f pause_ms cpu_self_ns) + $(f pause_ms wait_ns) ))" \
+			"${v}functions: pause_ms self = CPU self + wait"
+		"$ANALYZE" functions "$TMP/b" >"$TMP/b.ft" || fail "functions exited $?"
+		grep -q "CPU self" "$TMP/b.ft" || fail "${v}functions: no CPU self column"
+		"$ANALYZE" functions --wall "$TMP/b" | grep -q "Wall self" ||
+			fail "${v}functions --wall: not wall-clock"
+		"$ANALYZE" waits "$TMP/b" >"$TMP/b.wt" || fail "waits exited $?"
+		grep -q "pause_ms <- sleeper <- run_block <- main" "$TMP/b.wt" || fail "${v}waits text"
+		# chrome: the sleep as an off-CPU slice on the main thread's track, inside sleeper()
+		"$ANALYZE" chrome -o "$TMP/b.json" "$TMP/b" || fail "chrome exited $?"
+		jq -e --argjson want "$(measured "$TMP/b.stdout" sleeper)" '
+			(.traceEvents | map(select(.ph == "X" and .name == "sleeper"))[0]) as $s
+			| [.traceEvents[] | select(.ph == "X" and .name == "off-CPU (blocked)"
+				and .tid == $s.tid and .ts >= $s.ts and .ts + .dur <= $s.ts + $s.dur + 0.002
+				and .dur * 1000 >= $want * 0.95)] | length == 1' "$TMP/b.json" >/dev/null ||
+			fail "${v}chrome: no off-CPU slice of the sleep inside sleeper()"
+		echo "ok: ${v}chrome: the sleep is an off-CPU slice inside sleeper()"
+	done
+
+	echo "== fork: the child opens its own"
+	json waits "$probe" >"$probe.w"
+	kid=$(ls "$probe".* | grep -E '\.[0-9]+$' | head -1)
+	[ -n "$kid" ] || fail "fork: no child trace"
+	json waits "$kid" >"$kid.w"
+	within "$(wait_of "$kid.w" "pause_ms;child_sleep;run_fork;main" wait_ns)" \
+		"$(measured "$probe.stdout" child_sleep)" 5 || fail "fork: child's wait"
+	echo "ok: fork: child's sleep, with the calls it inherited"
+	[ "$(wait_of "$probe.w" "parent_wait;run_fork;main" wait_ns)" -ge 47500000 ] ||
+		fail "fork: parent's wait"
+	echo "ok: fork: parent's wait for the child"
+
+	echo "== three busy loops on 2 cores"
+	taskset -c 0,1 true 2>/dev/null && pin="taskset -c 0,1" || pin=""
+	$pin env PERFSHIM_OUTPUT="$TMP/s" LD_PRELOAD="$LIB" "$S/waiter" spin 100000000 >"$TMP/s.stdout" ||
+		fail "spin exited $?"
+	json functions --per-thread --limit=0 "$TMP/s" >"$TMP/s.f"
+	sum_cpu=0 sum_wall=0 max_ratio=0
+	while read -r _ tid cpu; do
+		row=$(jq -c --argjson t "$tid" '.threads[] | select(.tid == $t) | .functions[]
+			| select(.name == "spin")' "$TMP/s.f")
+		c=$(jq .cpu_self_ns <<<"$row") w=$(jq .self_ns <<<"$row")
+		within "$c" "$cpu" 2 || fail "spin thread $tid: CPU self $c ns, its CPU clock $cpu ns"
+		echo "ok: thread $tid: CPU self $c ns, its own CPU clock $cpu ns, wall self $w ns"
+		sum_cpu=$((sum_cpu + c)) sum_wall=$((sum_wall + w))
+		[ $((w * 100 / c)) -le "$max_ratio" ] || max_ratio=$((w * 100 / c))
+	done < <(grep '^spin ' "$TMP/s.stdout")
+	[ "$sum_cpu" -gt 0 ] || fail "spin: no rows"
+	# 3 runnable threads, 2 cores: some are preempted, so wall-clock self grows while CPU
+	# self does not (a fair share gives 1.5x; one thread left alone still gives 1.33x)
+	[ $((sum_wall * 100)) -ge $((sum_cpu * 115)) ] && [ "$max_ratio" -ge 125 ] ||
+		fail "spin: wall self $sum_wall ns against CPU self $sum_cpu ns (most $max_ratio%): no preemption seen?"
+	echo "ok: spin: wall-clock self $sum_wall ns, CPU self $sum_cpu ns; the most preempted thread $max_ratio%"
+	inv=$(jq '[.threads[].functions[] | select(.name == "spin") | .involuntary_ns] | add' "$TMP/s.f")
+	assert_eq "$((sum_wall - sum_cpu))" "$inv" "spin: the difference is preemption"
+fi
+
+echo "== refused: perf_event_open fails (seccomp, as in a container)"
+"$B/samples/plain/noperf" env PERFSHIM_OUTPUT="$TMP/n" LD_PRELOAD="$LIB" "$S/waiter" block \
+	>"$TMP/n.stdout" 2>"$TMP/n.stderr" || fail "noperf waiter exited $?"
+assert_eq "perfshim: context switches cannot be recorded (perf_event_open: Permission denied); times are wall-clock" \
+	"$(cat "$TMP/n.stderr")" "refused: one line on stderr"
+assert_eq 4 "$(wc -l <"$TMP/n.stdout")" "refused: the program ran as usual"
+json waits "$TMP/n" >"$TMP/n.w"
+assert_eq "false 0" "$(jq -r '"\(.switches) \(.waits | length)"' "$TMP/n.w")" "refused: no waits"
+json functions "$TMP/n" >"$TMP/n.f"
+assert_eq 0 "$(jq '[.functions[] | select(has("cpu_self_ns"))] | length' "$TMP/n.f")" \
+	"refused: no cpu_self_ns"
+for cmd in summary functions waits callgraph memory; do
+	"$ANALYZE" $cmd "$TMP/n" | grep -q "times are wall-clock: the kernel refused" ||
+		fail "refused: $cmd does not say times are wall-clock"
+done
+jq -e '.warnings | any(test("times are wall-clock"))' "$TMP/n.f" >/dev/null ||
+	fail "refused: JSON warnings do not say times are wall-clock"
+echo "ok: refused: every report says times are wall-clock"
+"$B/samples/plain/noperf" env PERFSHIM_QUIET=1 PERFSHIM_OUTPUT="$TMP/q" LD_PRELOAD="$LIB" \
+	"$S/waiter" block >/dev/null 2>"$TMP/q.stderr" || fail "quiet noperf exited $?"
+assert_eq "" "$(cat "$TMP/q.stderr")" "refused, PERFSHIM_QUIET=1: nothing on stderr"

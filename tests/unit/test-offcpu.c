@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of off-CPU time (analyzer/offcpu.c, report-waits.c, the SWITCH record in
+ * trace-walk.c) over synthetic traces with exact answers: intervals charged to the function
+ * on top of the stack, CPU self = self - wait in `functions`, the `waits` rows by stack,
+ * intervals written in a later chunk than their events (as the recorder does), chrome's
+ * off-CPU slices, and what reports say when the recorder was refused or the kernel dropped
+ * records. Functions have no module here: their names are "0xADDR".
+ */
+#define PR_FMT "test"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/analyze.h"
+#include "tests/unit/testutil.h"
+
+static char path[64], out[64];
+static char *output;
+
+static void setup(void)
+{
+	tu_tmpfile(path, "test-offcpu");
+	tu_tmpfile(out, "test-offcpu-out");
+}
+
+static void teardown(void)
+{
+	unlink(path);
+	unlink(out);
+	free(output);
+	output = NULL;
+}
+
+static int run(int (*fn)(struct trace *, const struct opts *), const struct opts *o)
+{
+	struct trace *t;
+	int rc;
+
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	free(output);
+	output = tu_capture(fn, t, o, out, &rc);
+	trace_close(t);
+	return rc;
+}
+
+static void has(const char *needle)
+{
+	ck_assert_msg(strstr(output, needle) != NULL, "missing\n  %s\nin\n%s", needle, output);
+}
+
+static void hasnt(const char *needle)
+{
+	ck_assert_msg(strstr(output, needle) == NULL, "unexpected\n  %s\nin\n%s", needle, output);
+}
+
+/*
+ * main 0..1000 { a 100..400 { b 150..350 }, b 500..600 }, off-CPU:
+ *   [120, 140) preempted, in a         [200, 250) blocked, in b (under a)
+ *   [450, 480) blocked, in main        [550, 560) preempted, in b (under main)
+ * The intervals go into the chunk after the events (@late), or with them.
+ */
+static void waits_trace(bool late)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_enter(th, 0x1000, 0);
+	tg_enter(th, 0x2000, 100);
+	tg_enter(th, 0x3000, 150);
+	tg_exit(th, 350);
+	tg_exit(th, 400);
+	if (late)
+		tg_flush(th, 0);
+	tg_switch(th, TRACE_SWITCH_PREEMPTED, 120, 140);
+	tg_switch(th, TRACE_SWITCH_BLOCKED, 200, 250);
+	tg_switch(th, TRACE_SWITCH_BLOCKED, 450, 480);
+	tg_enter(th, 0x3000, 500);
+	tg_exit(th, 600);
+	tg_exit(th, 1000);
+	tg_switch(th, TRACE_SWITCH_PREEMPTED, 550, 560);
+	tg_close(g);
+}
+
+#define FROW(addr, calls, total, self, cpu, wait, vol, inv)                               \
+	"\"addr\":\"" addr "\",\"file\":null,\"line\":null,\"calls\":" #calls ",\"total_ns\":" #total ",\"self_ns\":" #self \
+	",\"cpu_self_ns\":" #cpu ",\"wait_ns\":" #wait ",\"voluntary_ns\":" #vol               \
+	",\"involuntary_ns\":" #inv ","
+
+START_TEST(test_functions_cpu_self)
+{
+	struct opts o = tu_opts();
+
+	waits_trace(_i);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	/* main: self 1000 - 300 - 100 = 600, of which 30 blocked */
+	has(FROW("0x1000", 1, 1000, 600, 570, 30, 30, 0));
+	has(FROW("0x2000", 1, 300, 100, 80, 20, 0, 20));
+	has(FROW("0x3000", 2, 300, 300, 240, 60, 50, 10));
+	hasnt("wall-clock");
+	/* text: the self column is CPU self, and --sort=self sorts by it */
+	o.format = FMT_TEXT;
+	o.sort = "self";
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has("CPU self");
+	has("Wait");
+	ck_assert(strstr(output, "0x1000") < strstr(output, "0x3000"));
+	ck_assert(strstr(output, "0x3000") < strstr(output, "0x2000"));
+	o.wall = 1;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has("Wall self");
+	hasnt("CPU self");
+	/* --sort=wait */
+	o.wall = 0;
+	o.sort = "wait";
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	ck_assert(strstr(output, "\"0x3000\"") < strstr(output, "\"0x1000\""));
+	ck_assert(strstr(output, "\"0x1000\"") < strstr(output, "\"0x2000\""));
+}
+END_TEST
+
+START_TEST(test_waits_by_stack)
+{
+	struct opts o = tu_opts();
+	const char *r1, *r2, *r3, *r4;
+
+	waits_trace(_i);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_waits, &o), 0);
+	has("\"switches\":true,\"total_wait_ns\":110,\"outside_ns\":0");
+	r1 = strstr(output, "\"stack\":[\"0x3000\",\"0x2000\",\"0x1000\"]");
+	r2 = strstr(output, "\"stack\":[\"0x1000\"]");
+	r3 = strstr(output, "\"stack\":[\"0x2000\",\"0x1000\"]");
+	r4 = strstr(output, "\"stack\":[\"0x3000\",\"0x1000\"]");
+	ck_assert_msg(r1 && r2 && r3 && r4, "rows missing in\n%s", output);
+	ck_assert(r1 < r2 && r2 < r3 && r3 < r4);		/* longest wait first */
+	has("\"name\":\"0x3000\",\"stack\":[\"0x3000\",\"0x2000\",\"0x1000\"]");
+	ck_assert_ptr_nonnull(strstr(r1, "\"wait_ns\":50,\"voluntary_ns\":50,\"involuntary_ns\":0,"
+					 "\"count\":1}"));
+	ck_assert_ptr_nonnull(strstr(r2, "\"wait_ns\":30,\"voluntary_ns\":30,"
+					 "\"involuntary_ns\":0,"));
+	ck_assert_ptr_nonnull(strstr(r3, "\"wait_ns\":20,\"voluntary_ns\":0,"
+					 "\"involuntary_ns\":20,"));
+	ck_assert_ptr_nonnull(strstr(r4, "\"wait_ns\":10,\"voluntary_ns\":0,"
+					 "\"involuntary_ns\":10,"));
+	has("\"frames\":[{\"name\":\"0x3000\",\"module\":\"?\",\"file\":null,\"line\":null,"
+	    "\"inlined\":false}");
+	/* --limit */
+	o.limit = 2;
+	ck_assert_int_eq(run(report_waits, &o), 0);
+	hasnt("\"stack\":[\"0x2000\",\"0x1000\"]");
+	has("\"stack\":[\"0x1000\"]");
+	o.limit = -1;
+	o.format = FMT_TEXT;
+	ck_assert_int_eq(run(report_waits, &o), 0);
+	has("Off-CPU time: 110 ns (blocked 80 ns, preempted 30 ns).");
+	has("0x3000 <- 0x2000 <- 0x1000");
+}
+END_TEST
+
+/* two threads: --thread, and waits outside every call (a thread with none) */
+START_TEST(test_waits_threads)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *a = tg_thread(g, 10), *b = tg_thread(g, 11);
+	struct opts o = tu_opts();
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_enter(a, 0x1000, 0);
+	tg_switch(a, TRACE_SWITCH_BLOCKED, 10, 70);
+	tg_exit(a, 100);
+	tg_switch(a, TRACE_SWITCH_BLOCKED, 150, 160);	/* after main: outside */
+	tg_mark(b, "x", 5);
+	tg_switch(b, TRACE_SWITCH_PREEMPTED, 20, 60);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_waits, &o), 0);
+	has("\"total_wait_ns\":110,\"outside_ns\":50");
+	has("\"stack\":[\"0x1000\"]");
+	has("\"wait_ns\":60,\"voluntary_ns\":60,\"involuntary_ns\":0,\"count\":1}");
+	o.thread_set = 1;
+	o.thread_tid = 11;
+	ck_assert_int_eq(run(report_waits, &o), 0);
+	has("\"total_wait_ns\":40,\"outside_ns\":40,\"waits\":[]");
+	o.thread_tid = 12;
+	ck_assert_int_eq(run(report_waits, &o), -1);
+}
+END_TEST
+
+/* a thread cut at exit while blocked: its open calls last until its wait ended */
+START_TEST(test_cut_blocked)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *m = tg_thread(g, 10), *w = tg_thread(g, 11);
+	struct opts o = tu_opts();
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_enter(m, 0x1000, 0);
+	tg_enter(w, 0x2000, 0);
+	tg_enter(w, 0x3000, 10);
+	tg_flush(w, 0);
+	tg_switch(w, TRACE_SWITCH_BLOCKED, 20, 500);
+	tg_flush(w, TRACE_CHUNK_CUT | TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
+	tg_exit(m, 500);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_waits, &o), 0);
+	has("\"stack\":[\"0x3000\",\"0x2000\"]");
+	has("\"wait_ns\":480,\"voluntary_ns\":480,\"involuntary_ns\":0,\"count\":1}");
+	has("\"outside_ns\":0");
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has(FROW("0x3000", 1, 490, 490, 10, 480, 480, 0));
+	has(FROW("0x2000", 1, 500, 10, 10, 0, 0, 0));
+}
+END_TEST
+
+START_TEST(test_within)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+	struct trace *t;
+	uint64_t w[2];
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_enter(th, 0x1000, 0);
+	tg_exit(th, 1000);
+	tg_switch(th, TRACE_SWITCH_BLOCKED, 100, 200);
+	tg_switch(th, TRACE_SWITCH_PREEMPTED, 300, 400);
+	tg_switch(th, TRACE_SWITCH_BLOCKED, 500, 600);
+	tg_close(g);
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	ck_assert(offcpu_present(t));
+	ck_assert_int_eq(offcpu_load(t), 0);
+	offcpu_within(t, 0, 0, 1000, w);
+	ck_assert(w[0] == 200 && w[1] == 100);
+	offcpu_within(t, 0, 150, 350, w);	/* clipped at both ends */
+	ck_assert(w[0] == 50 && w[1] == 50);
+	offcpu_within(t, 0, 120, 180, w);	/* inside one interval */
+	ck_assert(w[0] == 60 && w[1] == 0);
+	offcpu_within(t, 0, 200, 300, w);	/* between two */
+	ck_assert(w[0] == 0 && w[1] == 0);
+	offcpu_within(t, 0, 550, 2000, w);
+	ck_assert(w[0] == 50 && w[1] == 0);
+	offcpu_within(t, 1, 0, 1000, w);	/* no such thread */
+	ck_assert(w[0] == 0 && w[1] == 0);
+	trace_close(t);
+}
+END_TEST
+
+START_TEST(test_chrome_slices)
+{
+	struct opts o = tu_opts();
+
+	waits_trace(false);
+	o.output = NULL;
+	ck_assert_int_eq(run(report_chrome, &o), 0);
+	has("{\"ph\":\"X\",\"name\":\"off-CPU (blocked)\",\"cat\":\"off-cpu\",\"pid\":1000,"
+	    "\"tid\":10,\"ts\":0.200,\"dur\":0.050}");
+	has("{\"ph\":\"X\",\"name\":\"off-CPU (preempted)\",\"cat\":\"off-cpu\",\"pid\":1000,"
+	    "\"tid\":10,\"ts\":0.550,\"dur\":0.010}");
+}
+END_TEST
+
+/* the recorder was refused: one ABSENT record per thread, no header flag */
+START_TEST(test_refused)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+	struct opts o = tu_opts();
+
+	tg_switch_note(th, TRACE_SWITCH_ABSENT, EACCES);
+	tg_enter(th, 0x1000, 0);
+	tg_exit(th, 1000);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has("\"warnings\":[\"times are wall-clock: the kernel refused context-switch records "
+	    "(perf_event_open: Permission denied)\"]");
+	hasnt("cpu_self_ns");
+	o.format = FMT_TEXT;
+	ck_assert_int_eq(run(report_summary, &o), 0);
+	has("times are wall-clock");
+	ck_assert_int_eq(run(report_waits, &o), 0);
+	has("times are wall-clock");
+	has("where threads waited is not known");
+}
+END_TEST
+
+/* a trace from before context switches: read as before, no note */
+START_TEST(test_old_trace)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+	struct opts o = tu_opts();
+
+	tg_enter(th, 0x1000, 0);
+	tg_exit(th, 1000);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has("\"warnings\":[]");
+	hasnt("cpu_self_ns");
+	o.format = FMT_TEXT;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	hasnt("CPU self");
+	hasnt("Wall self");
+}
+END_TEST
+
+/* records the kernel dropped, and a thread that had no ring: said, the rest kept */
+START_TEST(test_lost_and_absent)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *a = tg_thread(g, 10), *b = tg_thread(g, 11);
+	struct opts o = tu_opts();
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_enter(a, 0x1000, 0);
+	tg_switch(a, TRACE_SWITCH_BLOCKED, 10, 30);
+	tg_switch_note(a, TRACE_SWITCH_LOST, 7);
+	tg_exit(a, 100);
+	tg_switch_note(b, TRACE_SWITCH_ABSENT, EPERM);
+	tg_enter(b, 0x2000, 0);
+	tg_exit(b, 50);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has("1 thread without context-switch records (Operation not permitted): its times are "
+	    "wall-clock");
+	has(FROW("0x1000", 1, 100, 100, 80, 20, 20, 0));
+	has(FROW("0x2000", 1, 50, 50, 50, 0, 0, 0));
+	/* the note about dropped records comes when no thread lacks them */
+	g = tg_open(path);
+	a = tg_thread(g, 10);
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_enter(a, 0x1000, 0);
+	tg_switch_note(a, TRACE_SWITCH_LOST, 7);
+	tg_exit(a, 100);
+	tg_close(g);
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has("7 context-switch records were dropped by the kernel");
+}
+END_TEST
+
+/* damaged SWITCH records end the stream with a warning, never a crash */
+START_TEST(test_bad_switch)
+{
+	static const uint8_t bad_kind[] = { (TRACE_OP_SWITCH << 2) | 3, 9, 1, 1 };
+	static const uint8_t cut[] = { (TRACE_OP_SWITCH << 2) | 3, 0, 0x80 };
+	struct opts o = tu_opts();
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		struct tg *g = tg_open(path);
+		struct tg_thread *th = tg_thread(g, 10);
+
+		g->hdr.flags |= TRACE_F_SWITCHES;
+		tg_enter(th, 0x1000, 0);
+		tg_exit(th, 100);
+		if (k)
+			tg_raw(th, cut, sizeof(cut));
+		else
+			tg_raw(th, bad_kind, sizeof(bad_kind));
+		tg_close(g);
+		o.format = FMT_JSON;
+		ck_assert_int_eq(run(report_waits, &o), 0);
+		has("\"complete\":false");
+		has("damage ends its stream");
+	}
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("offcpu");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_functions_cpu_self, 0, 2);
+	tcase_add_loop_test(tc, test_waits_by_stack, 0, 2);
+	tcase_add_test(tc, test_waits_threads);
+	tcase_add_test(tc, test_cut_blocked);
+	tcase_add_test(tc, test_within);
+	tcase_add_test(tc, test_chrome_slices);
+	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_old_trace);
+	tcase_add_test(tc, test_lost_and_absent);
+	tcase_add_test(tc, test_bad_switch);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite()) ? 1 : 0;
+}
