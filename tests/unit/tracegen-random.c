@@ -393,8 +393,9 @@ struct writer {
 	const struct tgr_stream *s;
 	struct tg *g;
 	struct wthread t[TGR_MAX_THREADS];
-	uint64_t *live;			/* live block addresses */
+	struct block *live;		/* live blocks: address and size */
 	size_t nlive;
+	struct tgr_model *m;		/* what was written, or NULL */
 	uint64_t mods[8];
 	unsigned nmods;
 };
@@ -413,18 +414,37 @@ static ssize_t live_find(const struct writer *w, uint64_t ptr)
 	size_t i;
 
 	for (i = 0; i < w->nlive; i++)
-		if (w->live[i] == ptr)
+		if (w->live[i].ptr == ptr)
 			return (ssize_t)i;
 	return -1;
 }
 
-static void live_add(struct writer *w, uint64_t ptr)
+static void live_add(struct writer *w, uint64_t ptr, uint64_t size)
 {
-	w->live = xgrow(w->live, (w->nlive + 1) * sizeof(*w->live));
-	w->live[w->nlive++] = ptr;
+	struct tgr_model *m = w->m;
+
+	add_block(&w->live, &w->nlive, ptr, size);
+	if (m) {
+		m->allocs++;
+		m->bytes_allocated += size;
+		m->live_blocks++;
+		m->live_bytes += size;
+		if (m->live_bytes > m->peak_bytes)
+			m->peak_bytes = m->live_bytes;
+	}
 }
 
-static void live_del(struct writer *w, size_t i) { w->live[i] = w->live[--w->nlive]; }
+static void live_del(struct writer *w, size_t i)
+{
+	struct block b = take_block(w->live, &w->nlive, i);
+
+	if (w->m) {
+		w->m->frees++;
+		w->m->bytes_freed += b.cap;
+		w->m->live_blocks--;
+		w->m->live_bytes -= b.cap;
+	}
+}
 
 /* the allocation stack: the thread's open calls, innermost first, as return addresses */
 static uint32_t stack_of(struct wthread *wt)
@@ -485,7 +505,7 @@ static void write_memory(struct writer *w, struct wthread *wt, const struct tgr_
 	case TGR_ALLOC:
 		if (strict && (e->ptr == 0 || live_find(w, e->ptr) >= 0))
 			return;
-		live_add(w, e->ptr);
+		live_add(w, e->ptr, e->size);
 		tg_alloc(wt->th, e->kind, e->size, e->ptr, stack_of(wt), t);
 		break;
 	case TGR_FREE:
@@ -504,7 +524,7 @@ static void write_memory(struct writer *w, struct wthread *wt, const struct tgr_
 		if (i >= 0)
 			live_del(w, (size_t)i);
 		if (e->ptr)
-			live_add(w, e->ptr);
+			live_add(w, e->ptr, e->size);
 		tg_realloc(wt->th, e->old_ptr, e->ptr, e->ptr ? e->size : 0, stack_of(wt), t,
 			   e->ticks2 > t ? e->ticks2 : t);
 		break;
@@ -568,7 +588,16 @@ static void write_one(struct writer *w, const struct tgr_event *e)
 	case TGR_ALLOC: case TGR_FREE: case TGR_REALLOC:
 		write_memory(w, wt, e, t);
 		break;
-	case TGR_MARK: tg_mark(wt->th, e->label, t); break;
+	case TGR_MARK:
+		if (w->m && w->m->nmarks < TGR_MODEL_MARKS) {
+			struct tgr_model *m = w->m;
+
+			memcpy(m->marks[m->nmarks].label, e->label, TGR_LABEL);
+			m->marks[m->nmarks].live_bytes = m->live_bytes;
+			m->marks[m->nmarks++].live_blocks = m->live_blocks;
+		}
+		tg_mark(wt->th, e->label, t);
+		break;
 	case TGR_MODULE: case TGR_UNLOAD: write_module(w, wt, e, t); break;
 	case TGR_NAME: tg_thread_name(wt->th, e->label); break;
 	case TGR_RSS: tg_rss(wt->th, e->size, t); break;
@@ -591,6 +620,11 @@ static void write_one(struct writer *w, const struct tgr_event *e)
 
 void tgr_write(const struct tgr_stream *s, const char *path)
 {
+	tgr_write_model(s, path, NULL);
+}
+
+void tgr_write_model(const struct tgr_stream *s, const char *path, struct tgr_model *m)
+{
 	static const char cmdline[] = "tgr-prog\0--seed\0";
 	struct writer w;
 	size_t i;
@@ -598,6 +632,9 @@ void tgr_write(const struct tgr_stream *s, const char *path)
 
 	memset(&w, 0, sizeof(w));
 	w.s = s;
+	w.m = m;
+	if (m)
+		memset(m, 0, sizeof(*m));
 	w.g = tg_open(path);
 	w.g->hdr.flags = (w.g->hdr.flags | s->hdr_flags_set) & ~s->hdr_flags_clear;
 	w.g->chunk_limit = s->chunk_limit;

@@ -75,6 +75,25 @@ void tgr_random(struct tgr_stream *s, uint64_t seed, unsigned nevents);
 void tgr_from_bytes(struct tgr_stream *s, const uint8_t *data, size_t size);
 /* tgr_write - the stream as a trace at @path (created or truncated). Aborts on I/O errors. */
 void tgr_write(const struct tgr_stream *s, const char *path);
+
+/*
+ * What the program did with memory, as tgr_write wrote it (the repairs applied): the known
+ * answer of the property tests. A realloc is a free of the old block and an allocation of
+ * the new one (none for realloc(p, 0)), as report-mem.c counts it.
+ */
+#define TGR_MODEL_MARKS 64
+struct tgr_model {
+	uint64_t allocs, frees, bytes_allocated, bytes_freed;
+	uint64_t live_bytes, live_blocks;	/* at the end */
+	uint64_t peak_bytes;			/* the most live at once */
+	uint32_t nmarks;			/* marks written, in time order */
+	struct {
+		char label[TGR_LABEL];
+		uint64_t live_bytes, live_blocks;	/* live when the mark was set */
+	} marks[TGR_MODEL_MARKS];
+};
+/* tgr_write_model - tgr_write, and the model of what was written into *@m */
+void tgr_write_model(const struct tgr_stream *s, const char *path, struct tgr_model *m);
 /* tgr_print - one line per event, as the shrinker's report shows it */
 void tgr_print(const struct tgr_stream *s, FILE *f);
 void tgr_copy(struct tgr_stream *dst, const struct tgr_stream *src);
