@@ -93,6 +93,24 @@ static void fuzz_run(const char *const *args, int nargs)
 	fuzz_stats.ok += rc == 0;
 }
 
+/*
+ * main.c keeps --base/--new lists in its static side[] for the one run of a process: empty
+ * it after each run here. Each --base/--new option was one xstrdup'd list, side[k].v[0] its
+ * start (the runs above give one option a side).
+ */
+static void fuzz_sides_reset(void)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (side[k].n)
+			free((char *)side[k].v[0]);
+		free(side[k].v);
+		side[k].v = NULL;
+		side[k].n = 0;
+	}
+}
+
 static void fuzz_add(const char **v, int *n, const char *a)
 {
 	if (a && *n < 14)
@@ -154,6 +172,18 @@ static void fuzz_reports_file(const char *path, const char *other)
 		const char *v[] = { "functions", "--tree", "--format=json", path, other };
 
 		fuzz_run(v, 5);
+	}
+	if (other && find_command("diff") && find_command("diff")->fn) {
+		char base[160], new[160];
+		const char *v[] = { "diff", base, new, "--format=json" };
+
+		/* several runs a side: the statistics of report-diff-multi.c, text and JSON */
+		snprintf(base, sizeof(base), "--base=%s,%s", path, other);
+		snprintf(new, sizeof(new), "--new=%s,%s", other, path);
+		fuzz_run(v, 4);
+		fuzz_sides_reset();
+		fuzz_run(v, 3);
+		fuzz_sides_reset();
 	}
 }
 

@@ -389,6 +389,81 @@ static bool check_timeline(struct trace *t, const struct tgr_model *m, struct ve
 	return !v->rule;
 }
 
+/* summary: its functions are the table's rows, its memory the model's */
+static bool check_summary(struct trace *t, struct fn_table *ft, const struct tgr_model *m,
+			  struct verdict *v)
+{
+	struct opts o = tu_opts();
+	struct jv *doc = report_json(t, report_summary, &o, v, "summary");
+	const struct jv *fs, *mem;
+	uint32_t i;
+
+	if (!doc)
+		return false;
+	fs = jr_get(doc, "functions");
+	mem = jr_get(doc, "memory");
+	for (i = 0; !v->rule && i < jr_len(fs); i++) {
+		const struct jv *f = jr_at(fs, i);
+		struct fn_row *r = fn_find(ft, jr_str(jr_get(f, "name")));
+
+		if (!r)
+			broke(v, "summary=functions", "%s not in the table", jr_str(jr_get(f, "name")));
+		else if (!EQ("summary=functions", u64_of(f, "calls"), r->calls) ||
+			 !EQ("summary=functions", u64_of(f, "total_ns"), r->total) ||
+			 !EQ("summary=functions", u64_of(f, "self_ns"), r->self))
+			break;
+	}
+	/* the first that differs sets the verdict */
+	(void)(v->rule || !EQ("summary=model", u64_of(mem, "allocations"), m->allocs) ||
+	       !EQ("summary=model", u64_of(mem, "frees"), m->frees) ||
+	       !EQ("summary=model", u64_of(mem, "bytes_allocated"), m->bytes_allocated) ||
+	       !EQ("summary=model", u64_of(mem, "bytes_freed"), m->bytes_freed) ||
+	       !EQ("summary=model", u64_of(mem, "peak_bytes"), m->peak_bytes) ||
+	       !EQ("summary=model", u64_of(mem, "leaked_bytes"), m->live_bytes));
+	jr_free(doc);
+	return !v->rule;
+}
+
+/* functions --thread, each thread: the per-thread rows add up to the all-thread row */
+static bool check_threads(struct trace *t, struct fn_table *ft, struct verdict *v)
+{
+	uint64_t calls[MAX_NAMES] = { 0 }, self[MAX_NAMES] = { 0 }, total[MAX_NAMES] = { 0 };
+	uint32_t k, i;
+
+	for (k = 0; k < t->nthreads; k++) {
+		struct opts o = tu_opts();
+		struct jv *doc;
+		const struct jv *fs;
+
+		o.thread_set = 1;
+		o.thread_tid = t->threads[k].tid;
+		doc = report_json(t, report_functions, &o, v, "functions --thread");
+		if (!doc)
+			return false;
+		fs = jr_get(doc, "functions");
+		for (i = 0; i < jr_len(fs); i++) {
+			const struct jv *f = jr_at(fs, i);
+			struct fn_row *r = fn_find(ft, jr_str(jr_get(f, "name")));
+
+			if (!r) {
+				jr_free(doc);
+				return broke(v, "threads=functions", "%s not in the table",
+					     jr_str(jr_get(f, "name")));
+			}
+			calls[r - ft->r] += u64_of(f, "calls");
+			self[r - ft->r] += u64_of(f, "self_ns");
+			total[r - ft->r] += u64_of(f, "total_ns");
+		}
+		jr_free(doc);
+	}
+	for (i = 0; i < ft->n; i++)
+		if (!EQ("threads=functions", calls[i], ft->r[i].calls) ||
+		    !EQ("threads=functions", self[i], ft->r[i].self) ||
+		    !EQ("threads=functions", total[i], ft->r[i].total))
+			return false;
+	return true;
+}
+
 /* check_stream - write @s, run the reports, check every invariant. Return: true when all hold. */
 static bool check_stream(const struct tgr_stream *s, struct verdict *v)
 {
@@ -433,7 +508,8 @@ static bool check_stream(const struct tgr_stream *s, struct verdict *v)
 				 " (%s)", ft->r[i].name);
 			goto out;
 		}
-	if (!check_chrome(t, ft, v) || !check_memory(t, &m, v) || !check_marks(t, &m, v))
+	if (!check_chrome(t, ft, v) || !check_summary(t, ft, &m, v) || !check_threads(t, ft, v) ||
+	    !check_memory(t, &m, v) || !check_marks(t, &m, v))
 		goto out;
 	check_timeline(t, &m, v);
 out:
