@@ -533,6 +533,10 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			if (!ts->calls_on)
 				continue;
 			b = to_ns(t, r, c);
+			/* no call starts before its caller: a damaged back would make a callee
+			 * longer than its caller (and the caller's self time negative) */
+			if (ts->depth && b < ts->calls[ts->depth - 1].ns)
+				b = ts->calls[ts->depth - 1].ns;
 			c = fid_func(t, r, ts, (uint32_t)a, b, true);
 			push_call(ts, (uint32_t)c, b, inh, ts->fids[a].addr);
 			if (!(flags & WALK_CALLS) || (inh && !(flags & WALK_INHERITED)))

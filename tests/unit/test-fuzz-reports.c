@@ -3,7 +3,7 @@
  * The report fuzzer without libFuzzer (gcc-only machines, `make check`): every input of the
  * seed corpus tests/fuzz/corpus/, then a deterministic mutation loop from a fixed seed, each
  * through every command and format (tests/fuzz/fuzz-reports.h). A crash or a sanitizer report
- * is the failure. PERFSHIM_FUZZ_RUNS=N runs N mutants (default 40); PERFSHIM_FUZZ_SEED the seed.
+ * is the failure. PERFSHIM_FUZZ_RUNS=N runs N mutants (default 100); PERFSHIM_FUZZ_SEED the seed.
  */
 #include <dirent.h>
 
@@ -131,7 +131,7 @@ static size_t mutate(uint8_t *b, size_t n, uint64_t *rng)
 START_TEST(test_mutants)
 {
 	struct input in[64];
-	unsigned n = load_corpus(in, 64), i, runs = 40;
+	unsigned n = load_corpus(in, 64), i, runs = 100;
 	uint64_t seed = 0x5eed, rng;
 	uint8_t *b = malloc(FUZZ_MAX_INPUT);
 

@@ -5,7 +5,7 @@
  * then every report's JSON (and the folded and Chrome exports) checked against invariants and
  * against the program's own memory model, with integer equality. On a failure the seed is
  * printed, the stream is shrunk (tgr_shrink) while the same invariant still fails, and the
- * small stream is printed. PERFSHIM_PROP_RUNS=N checks N seeds (default 40) from
+ * small stream is printed. PERFSHIM_PROP_RUNS=N checks N seeds (default 100) from
  * PERFSHIM_PROP_SEED (default 1). docs/testing.md lists the invariants.
  */
 #include <fcntl.h>
@@ -239,6 +239,39 @@ static bool folded(struct trace *t, const char *metric, struct fn_table *ft, uin
 	return !v->rule;
 }
 
+/* the SVG flame graph of @metric: the value of its root frame "all" (no frame is wider) */
+static bool svg_root(struct trace *t, const char *metric, uint64_t *root, struct verdict *v)
+{
+	static const char tag[] = "<g class=\"f\" data-v=\"", all[] = "\" data-n=\"all\"";
+	struct opts o = tu_opts();
+	char *text, *p;
+	bool first = true;
+	int rc;
+
+	o.metric = metric;
+	o.ntraces = 1;
+	o.traces = (const char **)&t->path;
+	text = tu_capture(report_flamegraph, t, &o, out_path, &rc);
+	*root = 0;
+	if (rc)
+		broke(v, "report-fails", "flamegraph --metric=%s: %d", metric, rc);
+	for (p = text; !v->rule && (p = strstr(p, tag)) != NULL; first = false) {
+		uint64_t val = strtoull(p + sizeof(tag) - 1, &p, 10);
+
+		if (first && strncmp(p, all, sizeof(all) - 1))
+			broke(v, "svg-root", "the first frame is not \"all\"");
+		else if (first)
+			*root = val;
+		else if (val > *root)
+			broke(v, "svg-root", "a frame of %llu is wider than the root's %llu",
+			      (unsigned long long)val, (unsigned long long)*root);
+	}
+	if (!v->rule && first)
+		broke(v, "svg-root", "no frames in the SVG (metric %s)", metric);
+	free(text);
+	return !v->rule;
+}
+
 /* chrome: one X event per call, their durations the table's min and max (ns exactly) */
 static bool check_chrome(struct trace *t, struct fn_table *ft, struct verdict *v)
 {
@@ -303,7 +336,7 @@ static bool check_memory(struct trace *t, const struct tgr_model *m, struct verd
 {
 	struct opts o = tu_opts();
 	struct jv *doc = report_json(t, report_memory, &o, v, "memory");
-	uint64_t alloc, freed, live, blocks, peak, allocs, frees, sum;
+	uint64_t alloc, freed, live, blocks, peak, allocs, frees, sum, lost;
 	bool ok;
 
 	if (!doc)
@@ -315,21 +348,26 @@ static bool check_memory(struct trace *t, const struct tgr_model *m, struct verd
 	peak = u64_of(doc, "peak_bytes");
 	allocs = u64_of(doc, "allocations");
 	frees = u64_of(doc, "frees");
+	/* a block allocated again at its address while live was freed unseen: a lost free,
+	 * counted (lost_frees) but not in bytes_freed */
+	lost = u64_of(doc, "lost_frees");
 	jr_free(doc);
-	ok = EQ("allocated-freed=live", alloc - freed, live) &&
-	     EQ("allocs-frees=live-blocks", allocs - frees, blocks) &&
+	ok = (lost || (EQ("allocated-freed=live", alloc - freed, live) &&
+		       EQ("allocs-frees=live-blocks", allocs - frees, blocks))) &&
 	     (peak >= live || broke(v, "peak>=live", "peak %llu < live %llu",
 				   (unsigned long long)peak, (unsigned long long)live)) &&
-	     EQ("memory=model", alloc, m->bytes_allocated) &&
+	     (!m || (EQ("memory=model", alloc, m->bytes_allocated) &&
 	     EQ("memory=model", freed, m->bytes_freed) &&
 	     EQ("memory=model", allocs, m->allocs) && EQ("memory=model", frees, m->frees) &&
-	     EQ("memory=model", peak, m->peak_bytes) && EQ("memory=model", live, m->live_bytes);
+	     EQ("memory=model", peak, m->peak_bytes) && EQ("memory=model", live, m->live_bytes)));
 	if (!ok)
 		return false;
 	/* the flame graph's memory metrics are the same totals */
 	if (!folded(t, "alloc-bytes", NULL, &sum, v) || !EQ("folded=memory", sum, alloc))
 		return false;
 	if (!folded(t, "alloc-count", NULL, &sum, v) || !EQ("folded=memory", sum, allocs))
+		return false;
+	if (alloc && (!svg_root(t, "alloc-bytes", &sum, v) || !EQ("svg=memory", sum, alloc)))
 		return false;
 	return folded(t, "leaked", NULL, &sum, v) && EQ("folded=memory", sum, live);
 }
@@ -414,7 +452,7 @@ static bool check_summary(struct trace *t, struct fn_table *ft, const struct tgr
 			break;
 	}
 	/* the first that differs sets the verdict */
-	(void)(v->rule || !EQ("summary=model", u64_of(mem, "allocations"), m->allocs) ||
+	(void)(v->rule || !m || !EQ("summary=model", u64_of(mem, "allocations"), m->allocs) ||
 	       !EQ("summary=model", u64_of(mem, "frees"), m->frees) ||
 	       !EQ("summary=model", u64_of(mem, "bytes_allocated"), m->bytes_allocated) ||
 	       !EQ("summary=model", u64_of(mem, "bytes_freed"), m->bytes_freed) ||
@@ -468,7 +506,7 @@ static bool check_threads(struct trace *t, struct fn_table *ft, struct verdict *
 static bool check_stream(const struct tgr_stream *s, struct verdict *v)
 {
 	struct fn_table *ft = calloc(1, sizeof(*ft));
-	struct tgr_model m;
+	struct tgr_model m, *mp;
 	struct trace *t = NULL;
 	struct opts o;
 	struct jv *doc = NULL;		/* the function table: ft's names point into it */
@@ -502,16 +540,21 @@ static bool check_stream(const struct tgr_stream *s, struct verdict *v)
 	/* folded time: each function's leaves sum to its self time, all to the tree's total */
 	if (!folded(t, "time", ft, &sum, v) || !EQ("folded=tree", sum, roots))
 		goto out;
+	if (roots && (!svg_root(t, "time", &sum, v) || !EQ("svg=tree", sum, roots)))
+		goto out;
 	for (i = 0; i < ft->n; i++)
 		if (!EQ("folded=functions", ft->r[i].folded_self, ft->r[i].self)) {
 			snprintf(v->why + strlen(v->why), sizeof(v->why) - strlen(v->why),
 				 " (%s)", ft->r[i].name);
 			goto out;
 		}
-	if (!check_chrome(t, ft, v) || !check_summary(t, ft, &m, v) || !check_threads(t, ft, v) ||
-	    !check_memory(t, &m, v) || !check_marks(t, &m, v))
+	/* a lenient stream (what damage leaves) has no model: the invariants between reports */
+	mp = s->lenient ? NULL : &m;
+	if (!check_chrome(t, ft, v) || !check_summary(t, ft, mp, v) || !check_threads(t, ft, v) ||
+	    !check_memory(t, mp, v) || (mp && !check_marks(t, mp, v)))
 		goto out;
-	check_timeline(t, &m, v);
+	if (mp)
+		check_timeline(t, mp, v);
 out:
 	jr_free(doc);
 	if (t)
@@ -544,7 +587,7 @@ static void teardown(void)
 
 START_TEST(test_invariants)
 {
-	unsigned runs = 40, i, events = 0;
+	unsigned runs = 100, i, events = 0;
 	uint64_t first = 1;
 
 	if (getenv("PERFSHIM_PROP_RUNS"))
@@ -577,6 +620,50 @@ START_TEST(test_invariants)
 	}
 	printf("prop: %u seeds from %llu, %u events, every invariant held\n", runs,
 	       (unsigned long long)first, events);
+}
+END_TEST
+
+/*
+ * The same without the repairs: streams decoded from random bytes as the report fuzzer does
+ * (exits with no call open, frees of unknown blocks, longjmps past the stack, lost events,
+ * cut and ended threads). The reader's repairs must leave reports that agree with each other.
+ */
+START_TEST(test_invariants_lenient)
+{
+	unsigned runs = 100, i, k;
+	uint64_t first = 1;
+	uint8_t buf[2048];
+
+	if (getenv("PERFSHIM_PROP_RUNS"))
+		runs = (unsigned)strtoul(getenv("PERFSHIM_PROP_RUNS"), NULL, 0);
+	if (getenv("PERFSHIM_PROP_SEED"))
+		first = strtoull(getenv("PERFSHIM_PROP_SEED"), NULL, 0);
+	for (i = 0; i < runs; i++) {
+		uint64_t seed = first + i, rng = seed;
+		size_t len = 64 + (size_t)(tgr_rand(&rng) % (sizeof(buf) - 64));
+		struct tgr_stream s;
+		struct verdict v;
+
+		for (k = 0; k < len; k++)
+			buf[k] = (uint8_t)tgr_rand(&rng);
+		buf[0] &= ~1U;			/* lenient */
+		tgr_from_bytes(&s, buf, len);
+		if (!check_stream(&s, &v)) {
+			char rule[64];
+			unsigned asked;
+
+			snprintf(rule, sizeof(rule), "%s", v.rule);
+			fprintf(stderr, "property '%s' fails for lenient seed %llu: %s\n"
+				"shrinking %zu events...\n", rule, (unsigned long long)seed, v.why, s.n);
+			asked = tgr_shrink(&s, same_rule_fails, rule);
+			check_stream(&s, &v);
+			fprintf(stderr, "smallest failing stream (%u tries): %s\n", asked, v.why);
+			tgr_print(&s, stderr);
+			ck_abort_msg("lenient seed %llu: property '%s' fails: %s",
+				     (unsigned long long)seed, rule, v.why);
+		}
+		tgr_free(&s);
+	}
 }
 END_TEST
 
@@ -734,6 +821,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 300);	/* bounded by counts; ASan and PERFSHIM_PROP_RUNS */
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_invariants);
+	tcase_add_test(tc, test_invariants_lenient);
 	tcase_add_test(tc, test_shrink_cross_free);
 	tcase_add_test(tc, test_shrink_calls);
 	tcase_add_test(tc, test_checks_catch);

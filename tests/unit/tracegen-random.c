@@ -684,6 +684,9 @@ void tgr_print(const struct tgr_stream *s, FILE *f)
 		case TGR_ENTER: case TGR_MODULE: case TGR_UNLOAD:
 			fprintf(f, " 0x%llx", (unsigned long long)e->addr);
 			break;
+		case TGR_ENTRY_AT:
+			fprintf(f, " 0x%llx back=%u", (unsigned long long)e->addr, e->n);
+			break;
 		case TGR_ALLOC:
 			fprintf(f, " kind=%u size=%llu ptr=0x%llx", e->kind,
 				(unsigned long long)e->size, (unsigned long long)e->ptr);
