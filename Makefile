@@ -189,6 +189,15 @@ include bench/bench.mk
 deps:
 	$(Q)misc/install-deps.sh
 
+# libFuzzer targets (clang, ASan + UBSan), FUZZ_TIME seconds each; docs/testing.md.
+# `make check` runs the same report fuzzer bounded, without clang (test-fuzz-reports).
+FUZZ_TIME ?= 60
+fuzz:
+	$(Q)misc/install-deps.sh --fuzz
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/analyzer/html-assets.c
+	$(Q)tests/fuzz/build.sh
+	$(Q)tests/fuzz/run.sh $(FUZZ_TIME)
+
 unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
@@ -234,10 +243,11 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@echo "targets: all check(test) bench bench-tools demo install uninstall clean help"
+	@echo "targets: all check(test) fuzz bench bench-tools demo install uninstall clean help"
 	@echo "knobs:   V=1 (show commands)  DEBUG=1 (-O0, -Werror)  WERROR=1"
 	@echo "         SAN=1 or SAN=address,undefined (analyzer and tests only, never the preload)"
 	@echo "         PREFIX=/usr/local BINDIR= LIBDIR= INCLUDEDIR= DATADIR= MANDIR= PKGCONFIGDIR="
 	@echo "         BASHCOMPDIR= DESTDIR=  CC= CFLAGS= LDFLAGS="
+	@echo "         FUZZ_TIME=60 (make fuzz: seconds per libFuzzer target)"
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

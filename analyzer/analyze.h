@@ -676,6 +676,7 @@ void notes_free(struct notes *n);
 bool notes_text(struct trace *t, FILE *f);
 bool notes_text_named(struct trace *t, FILE *f, const char *who);
 void notes_comment(struct trace *t, FILE *f, const char *prefix);
+void notes_comment_line(FILE *f, const char *prefix, const char *msg);	/* one line, always */
 struct json;
 void notes_json(struct trace *t, struct json *j);
 void notes_json_many(struct json *j, struct trace *const *t, const char *const *who, unsigned n);

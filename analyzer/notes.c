@@ -216,13 +216,34 @@ void notes_comment(struct trace *t, FILE *f, const char *prefix)
 {
 	struct notes n;
 	unsigned i;
+	char *line;
 
 	notes_get(t, &n);
-	for (i = 0; i < n.nmissing; i++)
-		fprintf(f, "%sincomplete trace %s: %s\n", prefix, t->path, n.missing[i]);
-	for (i = 0; i < n.nwarn; i++)
-		fprintf(f, "%swarning: %s: %s\n", prefix, t->path, n.warn[i]);
+	for (i = 0; i < n.nmissing + n.nwarn; i++) {
+		if (asprintf(&line, i < n.nmissing ? "incomplete trace %s: %s" : "warning: %s: %s",
+			     t->path, i < n.nmissing ? n.missing[i] : n.warn[i - n.nmissing]) < 0)
+			pr_err("out of memory");
+		notes_comment_line(f, prefix, line);
+		free(line);
+	}
 	notes_free(&n);
+}
+
+/*
+ * notes_comment_line - "@prefix@msg\n" as one line: a newline or carriage return in @msg
+ * (a thread name, a mark, a path from the trace) is written \x0a / \x0d, so that it cannot
+ * end the comment and start a line that readers of CSV or folded stacks take for data.
+ */
+void notes_comment_line(FILE *f, const char *prefix, const char *msg)
+{
+	fputs(prefix, f);
+	for (; *msg; msg++) {
+		if (*msg == '\n' || *msg == '\r')
+			fprintf(f, "\\x%02x", (unsigned char)*msg);
+		else
+			fputc(*msg, f);
+	}
+	fputc('\n', f);
 }
 
 /**

@@ -279,7 +279,7 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 
 		/* flamegraph.pl and speedscope skip lines that do not end in a number */
 		for (k = 0; k < notes.n; k++)
-			fprintf(tf, "# %s\n", notes.v[k]);
+			notes_comment_line(tf, "# ", notes.v[k]);
 		flame_folded(&fl, tf);
 		fclose(tf);
 	} else {

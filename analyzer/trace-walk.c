@@ -626,6 +626,10 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			/* back in time: less the compensation so far (0 without it) */
 			d = ts->ovh >> TRACE_COST_SHIFT;
 			d = to_ns(t, r, c > d ? c - d : 0);
+			/* no call starts before its caller: a damaged back would make a callee
+			 * longer than its caller (and the caller's self time negative) */
+			if (ts->depth && d < ts->calls[ts->depth - 1].ns)
+				d = ts->calls[ts->depth - 1].ns;
 			c = fid_func(t, r, ts, (uint32_t)a, b, true);
 			b = d;
 			push_call(ts, (uint32_t)c, b, inh, ts->fids[a].addr);
