@@ -125,6 +125,44 @@ START_TEST(test_functions_cpu_self)
 }
 END_TEST
 
+/*
+ * Compensation and off-CPU time together: entry 2 + 3 ns, exit 4 + 5 ns (before + after
+ * each timestamp), main 1000..2000 { a 1100..1400, b 1500..1800 }, b blocked over real
+ * [1700, 1790), written in the next chunk. On the calls' clock (trace-comp.c): b runs
+ * 1479..1772 and its wait, taken with the offset of its moment (24 ns, after b's entry),
+ * is [1676, 1766): all inside b. On the real clock it would end 18 ns after b, in main.
+ */
+START_TEST(test_compensated_waits)
+{
+	static const uint64_t cost[TRACE_COST_N] = { 2 << TRACE_COST_SHIFT, 3 << TRACE_COST_SHIFT,
+						     4 << TRACE_COST_SHIFT, 5 << TRACE_COST_SHIFT };
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+	struct opts o = tu_opts();
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_cost(th, cost, TRACE_COST_N);
+	tg_enter(th, 0x1000, 1000);
+	tg_enter(th, 0x2000, 1100);
+	tg_exit(th, 1400);
+	tg_enter(th, 0x3000, 1500);
+	tg_exit(th, 1800);
+	tg_exit(th, 2000);
+	tg_flush(th, 0);
+	tg_switch(th, TRACE_SWITCH_BLOCKED, 1700, 1790);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	/* main 998..1963: 965, less a (1093..1386) and b (1479..1772): self 379, no wait */
+	has(FROW("0x1000", 1, 965, 379, 379, 0, 0, 0));
+	has(FROW("0x3000", 1, 293, 293, 203, 90, 90, 0));
+	ck_assert_int_eq(run(report_waits, &o), 0);
+	has("\"total_wait_ns\":90,\"outside_ns\":0");
+	has("\"stack\":[\"0x3000\",\"0x1000\"]");
+	hasnt("\"stack\":[\"0x1000\"]");
+}
+END_TEST
+
 START_TEST(test_waits_by_stack)
 {
 	struct opts o = tu_opts();
@@ -392,6 +430,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_old_trace);
 	tcase_add_test(tc, test_lost_and_absent);
 	tcase_add_test(tc, test_bad_switch);
+	tcase_add_test(tc, test_compensated_waits);
 	suite_add_tcase(s, tc);
 	return s;
 }
