@@ -557,6 +557,7 @@ struct hot_func {			/* indexed like trace->funcs */
 	uint32_t *hist;			/* log-linear histogram beyond that */
 	uint64_t wait_ns[2];		/* off-CPU within self time: blocked, preempted
 					 * (hot.switches; CPU self = self_ns - both) */
+	uint64_t blocked_calls;		/* calls whose own time held a blocked wait */
 };
 struct hot_edge {
 	uint32_t caller, callee;	/* function indices; caller HOT_ROOT = outermost */

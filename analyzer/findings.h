@@ -50,7 +50,7 @@ struct findings_wait {
 	const char *name;		/* used when func is UINT32_MAX */
 	uint64_t wait_ns;		/* off-CPU time in its calls */
 	uint64_t voluntary_ns;		/* of which it blocked (slept, waited for a lock, I/O) */
-	uint64_t count;			/* times it was switched out */
+	uint64_t count;			/* its calls that blocked (evidence "count") */
 };
 struct findings_waits {
 	const struct findings_wait *v;

@@ -630,7 +630,7 @@ void findings_blocking(struct findings *f, const struct findings_waits *w, uint6
 			x->node = best;
 		}
 		x->message = fmt("its calls blocked %" PRIu64 " ns (%" PRIu64 "%% of the run) in %"
-				 PRIu64 " waits", e->voluntary_ns, pct, e->count);
+				 PRIu64 " calls", e->voluntary_ns, pct, e->count);
 		x->advice = advice_block;
 		ev(x, "wait_ns", e->wait_ns);
 		ev(x, "voluntary_ns", e->voluntary_ns);
@@ -688,7 +688,21 @@ int findings_collect(struct trace *t, const struct opts *o, const struct finding
 	}
 	tree_info(f, &ti);
 	rule_n1_calls(f, &ti);
-	findings_blocking(f, w, t->duration_ns);
+	if (!w && f->h.switches) {	/* the trace's own waits: each function's blocked time */
+		struct findings_wait *v = xcalloc(f->h.nfuncs + 1, sizeof(*v));
+		struct findings_waits own = { v, 0 };
+		uint32_t i;
+
+		for (i = 0; i < f->h.nfuncs; i++)
+			if (f->h.funcs[i].wait_ns[0])
+				v[own.n++] = (struct findings_wait){
+					i, NULL, f->h.funcs[i].wait_ns[0] + f->h.funcs[i].wait_ns[1],
+					f->h.funcs[i].wait_ns[0], f->h.funcs[i].blocked_calls };
+		findings_blocking(f, &own, t->duration_ns);
+		free(v);
+	} else {
+		findings_blocking(f, w, t->duration_ns);
+	}
 	rule_tiny(f, &ti);
 	rule_recursion(f, &ti, depth);
 	tree_info_free(&ti);

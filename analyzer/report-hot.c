@@ -242,6 +242,7 @@ static void add_wait(struct collect *c, const struct trace_event *ev, struct hot
 	offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
 	f->wait_ns[0] += w[0];
 	f->wait_ns[1] += w[1];
+	f->blocked_calls += w[0] != 0;
 }
 
 static int on_call(const struct trace_event *ev, void *ctx)

@@ -132,6 +132,9 @@ static int walk(const uint8_t *p, const uint8_t *end, struct counts *c)
 			SKIP_VARINTS((int)n);
 			break;
 		}
+		case TRACE_OP_SWITCH:	/* kind, a, b (untimed) */
+			SKIP_VARINTS(3);
+			break;
 		default:
 			return -1;
 		}

@@ -59,6 +59,14 @@ if [ "$refused" = 0 ]; then
 				fail "${v}$stack: waited $got ns, slept $ms ms"
 			echo "ok: ${v}$stack: $got ns"
 		done
+		# findings: the blocking rule on the trace's own waits, with the numbers of functions
+		json findings "$TMP/b" >"$TMP/b.find"
+		json functions "$TMP/b" >"$TMP/b.fn"
+		for f in pause_ms pipe_reader stuck_reader; do
+			assert_eq "$(jq -c --arg f "$f" '.functions[] | select(.name == $f) | .voluntary_ns' "$TMP/b.fn")" \
+				"$(jq -c --arg f "$f" '.findings[] | select(.rule == "blocking" and .name == $f) | .evidence.voluntary_ns' "$TMP/b.find")" \
+				"${v}findings: $f blocking, as much as functions says"
+		done
 		# functions: the waits are out of CPU self time, and say so
 		json functions --limit=0 "$TMP/b" >"$TMP/b.f"
 		assert_eq "$(jq '.functions | length' "$TMP/b.f")" \
