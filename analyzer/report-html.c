@@ -127,6 +127,7 @@ uint32_t html_frame_truncated(struct html *h)
 	fr->module = html_str(h, "");
 	fr->file = NONE;
 	fr->line = 0;
+	fr->inlined = false;
 	v->w = h->nframes;
 	return h->nframes++;
 }

@@ -170,8 +170,11 @@ int main(int argc, char **argv)
 		perror("decode-floor: malloc");
 		return 1;
 	}
-	for (off = sizeof(fh); fread(&ch, sizeof(ch), 1, f) == 1; off += sizeof(ch) + ch.size) {
-		if (ch.magic != TRACE_CHUNK_MAGIC || ch.size > fh.max_chunk) {
+	/* the next header follows the payload and the writer's unused tail (pad) */
+	for (off = sizeof(fh); fread(&ch, sizeof(ch), 1, f) == 1;
+	     off += sizeof(ch) + ch.size + ch.pad) {
+		if (ch.magic != TRACE_CHUNK_MAGIC || ch.size > fh.max_chunk ||
+		    ch.pad > fh.max_chunk - ch.size) {
 			fprintf(stderr, "decode-floor: %s: damaged chunk header at offset %llu\n",
 				argv[1], (unsigned long long)off);
 			return 1;
@@ -188,6 +191,10 @@ int main(int argc, char **argv)
 		}
 		c.chunks++;
 		c.bytes += ch.size;
+		if (ch.pad && fseek(f, ch.pad, SEEK_CUR) != 0) {
+			perror("decode-floor: fseek");
+			return 1;
+		}
 	}
 	printf("events=%llu entries=%llu exits=%llu allocs=%llu frees=%llu reallocs=%llu "
 	       "chunks=%llu bytes=%llu sum=%llu\n",

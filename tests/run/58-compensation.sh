@@ -73,12 +73,12 @@ for try in $(seq 1 15); do
 		ct=$(per_call "$t.f" parent total_ns) cs=$(per_call "$t.f" parent self_ns)
 		rt=$(per_call "$t.fr" parent total_ns) rs=$(per_call "$t.fr" parent self_ns)
 		echo "try $try parent: truth total $tt self $ts; compensated $(pct "$ct" "$tt") / $(pct "$cs" "$ts"); raw $(pct "$rt" "$tt") / $(pct "$rs" "$ts")"
-		# the raw times miss by far, whatever the load: the hooks' cost is in them
-		awk -v r="$rs" -v t="$ts" 'BEGIN { exit !(r > 1.6 * t) }' ||
-			fail "try $try: raw self of parent only $(pct "$rs" "$ts") over the truth"
-		awk -v r="$rt" -v t="$tt" 'BEGIN { exit !(r > 1.4 * t) }' ||
-			fail "try $try: raw total of parent only $(pct "$rt" "$tt") over the truth"
-		within "$ct" "$tt" 15 && within "$cs" "$ts" 15 && parent_ok=$try
+		# a try counts when, in the same run, the raw times miss by far (the hooks' cost is
+		# in them) and the compensated ones are within 15%; a loaded machine also slows the
+		# truth, which the program measures in the same run, and such a try is made again
+		awk -v r="$rs" -v t="$ts" 'BEGIN { exit !(r > 1.6 * t) }' &&
+			awk -v r="$rt" -v t="$tt" 'BEGIN { exit !(r > 1.4 * t) }' &&
+			within "$ct" "$tt" 15 && within "$cs" "$ts" 15 && parent_ok=$try
 	fi
 	[ -n "$spin_ok" ] && [ -n "$parent_ok" ] && break
 done
