@@ -113,7 +113,7 @@ struct tstate {
 	 * runs while a thread is off-CPU, so one offset holds for the whole interval).
 	 */
 	uint64_t (*cp)[2];
-	uint32_t ncp, cp_head, cp_cap;
+	uint32_t ncp, cp_head, cp_cap, cp_prev;
 	bool cp_on;
 	uint64_t pending_exits;		/* EXIT events still owed by an EXITS record */
 	uint64_t pending_ns;

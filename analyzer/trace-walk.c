@@ -35,9 +35,9 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->ninherited = 0;
 	ts->pending_exits = 0;
 	ts->ovh = ts->vticks = ts->clamps = 0;
-	ts->ncp = ts->cp_head = 0;
-	ts->cp_on = calls && (r->c_entry_before | r->c_entry_after | r->c_exit_before |
-			      r->c_exit_after | r->c_alloc | r->c_node | r->c_free);
+	ts->ncp = ts->cp_head = ts->cp_prev = 0;
+	ts->cp_on = (r->c_entry_before | r->c_entry_after | r->c_exit_before | r->c_exit_after |
+		     r->c_alloc | r->c_node | r->c_free) != 0;
 	ts->finished = false;
 	ts->done = false;
 	ts->calls_on = calls;
@@ -356,6 +356,25 @@ static void cp_note(struct tstate *ts)
 	ts->cp[ts->ncp++][1] = o;
 }
 
+/*
+ * A new chunk: the SWITCH records at its start cover times since the previous chunk opened
+ * (the recorder drains the ring when it opens a chunk and before its last one closes), so
+ * the offsets noted before the previous chunk began are not needed again: keep two chunks.
+ */
+static void cp_chunk(struct tstate *ts)
+{
+	uint32_t drop = ts->cp_prev > ts->cp_head ? ts->cp_prev : ts->cp_head;
+
+	if (drop > ts->ncp)
+		drop = ts->ncp;
+	if (drop) {
+		memmove(ts->cp, ts->cp + drop, (ts->ncp - drop) * sizeof(*ts->cp));
+		ts->ncp -= drop;
+		ts->cp_head = ts->cp_head > drop ? ts->cp_head - drop : 0;
+	}
+	ts->cp_prev = ts->ncp ? ts->ncp - 1 : 0;	/* the offset at this chunk's start */
+}
+
 /* the offset at @tick: the last one noted at or before it (0 before the first) */
 static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 {
@@ -421,6 +440,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			}
 			p = ts->p;
 			end = ts->end;
+			if (unlikely(ts->cp_on))
+				cp_chunk(ts);
 			continue;
 		}
 		if (unlikely(ts->cp_on))
@@ -437,8 +458,11 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				goto bad_time;
 			ts->ticks += h >> 1;
 			ts->cnt_events++;
-			if (!ts->calls_on)
+			if (!ts->calls_on) {
+				if (unlikely(ts->cp_on))	/* the calls' clock for switches */
+					ts->ovh += r->c_exit_before + r->c_exit_after;
 				continue;
+			}
 			ts->last_ns = to_ns(t, r, ts->ticks);
 			if (unlikely(!ts->depth)) {
 				ts->unmatched_exits++;
@@ -462,8 +486,11 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->cnt_calls++;
 			if (unlikely(fid >= ts->nfids))
 				goto bad_record;
-			if (!ts->calls_on)
+			if (!ts->calls_on) {
+				if (unlikely(ts->cp_on))
+					ts->ovh += r->c_entry_before + r->c_entry_after;
 				continue;
+			}
 			ts->last_ns = to_ns(t, r, ts->ticks);
 			a = fid_func(t, r, ts, (uint32_t)fid, ts->last_ns, false);
 			b = comp_clock(t, r, ts, r->c_entry_before, r->c_entry_after);
@@ -974,8 +1001,7 @@ static void thread_times(struct trace *t, struct tstate *ts)
 int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, void *ctx)
 {
 	struct reader *r = R(t);
-	/* switches are put on the calls' clock, which needs the calls (cp_note) */
-	bool calls = (flags & (WALK_CALLS | WALK_EXITS | WALK_SWITCHES)) != 0;
+	bool calls = (flags & (WALK_CALLS | WALK_EXITS)) != 0;
 	uint32_t i, lo = 0, hi = t->nthreads + r->npseudo;	/* with the signal marks */
 	struct reader saved;
 	int rc = 0;
