@@ -52,8 +52,10 @@ assert_eq '[8,8,true,false]' \
 	"$(c '.changes[] | select(.kind == "site" and .name == "buffers" and .metric == "allocations") | [.base, .new, .exact, .significant]')" \
 	"buffers allocations: unchanged"
 # every other function: no significant difference; calls exactly 1 and 1
-assert_eq '["no significant difference","no significant difference"]' \
-	"$(c '[.changes[] | select(.kind == "function" and .metric == "self_ns" and (.name == "main" or .name == "tables_alloc")) | .verdict]')" \
+# (main's self time can move by a few microseconds between the two builds, sure enough for the
+# test but under the floor: "no significant difference (a shift under the floor)")
+assert_eq '[[false,true],[false,true]]' \
+	"$(c '[.changes[] | select(.kind == "function" and .metric == "self_ns" and (.name == "main" or .name == "tables_alloc")) | [.significant, (.verdict | startswith("no significant difference"))]]')" \
 	"main and tables_alloc"
 assert_eq '[[1,1,true],[1,1,true],[1,1,true],[1,1,true]]' \
 	"$(c '[.changes[] | select(.metric == "calls") | [.base, .new, .exact]]')" "calls"
