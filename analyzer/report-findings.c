@@ -436,7 +436,7 @@ static void tree_info(struct findings *f, struct tree_info *ti)
 {
 	const struct hot *h = &f->h;
 	uint32_t i, nf = h->nfuncs + 1, *active = xcalloc(nf, sizeof(*active));
-	uint32_t *todo = xmalloc((h->nnodes + 1) * 2 * sizeof(*todo)), ntodo = 0;
+	uint32_t *stack = xmalloc((h->nnodes + 1) * 2 * sizeof(*stack)), depth_n = 0;
 
 	ti->first = xmalloc((h->nnodes + 1) * sizeof(uint32_t));
 	ti->next = xmalloc((h->nnodes + 1) * sizeof(uint32_t));
@@ -462,9 +462,9 @@ static void tree_info(struct findings *f, struct tree_info *ti)
 	}
 	/* depth-first: activations of each function on the current path */
 	for (i = ti->first[0]; i != NONE; i = ti->next[i])
-		todo[ntodo++] = i;
-	while (ntodo) {
-		uint32_t id = todo[--ntodo], c;
+		stack[depth_n++] = i;
+	while (depth_n) {
+		uint32_t id = stack[--depth_n], c;
 		uint32_t fn;
 
 		if (id & (1U << 31)) {		/* leaving the node */
@@ -484,12 +484,12 @@ static void tree_info(struct findings *f, struct tree_info *ti)
 			ti->depth[fn] = active[fn];
 			ti->deepest[fn] = id;
 		}
-		todo[ntodo++] = id | 1U << 31;
+		stack[depth_n++] = id | 1U << 31;
 		/* each node is pushed once, then its leaving mark: 2 per node at most */
 		for (c = ti->first[id]; c != NONE; c = ti->next[c])
-			todo[ntodo++] = c;
+			stack[depth_n++] = c;
 	}
-	free(todo);
+	free(stack);
 	free(active);
 }
 
