@@ -35,22 +35,16 @@ static void teardown(void)
 	trace_set_compensation(true);
 }
 
-static int run(int (*fn)(struct trace *, const struct opts *), const struct opts *o)
+static int run(tu_report_fn fn, const struct opts *o)
 {
-	struct trace *t;
 	int rc;
 
-	ck_assert_int_eq(trace_open(path, &t), 0);
 	free(output);
-	output = tu_capture(fn, t, o, out, &rc);
-	trace_close(t);
+	output = tu_report(fn, path, o, out, &rc);
 	return rc;
 }
 
-static void has(const char *needle)
-{
-	ck_assert_msg(strstr(output, needle) != NULL, "missing\n  %s\nin\n%s", needle, output);
-}
+#define has(needle) tu_has(output, needle)
 
 #define NS(x) ((uint64_t)(x) << TRACE_COST_SHIFT)
 

@@ -35,27 +35,18 @@ static void teardown(void)
 	output = NULL;
 }
 
-static int run(int (*fn)(struct trace *, const struct opts *), const struct opts *o)
+static int run(tu_report_fn fn, const struct opts *o)
 {
-	struct trace *t;
 	int rc;
 
-	ck_assert_int_eq(trace_open(path, &t), 0);
 	free(output);
-	output = tu_capture(fn, t, o, out, &rc);
-	trace_close(t);
+	output = tu_report(fn, path, o, out, &rc);
 	return rc;
 }
 
-static void has(const char *needle)
-{
-	ck_assert_msg(strstr(output, needle) != NULL, "missing\n  %s\nin\n%s", needle, output);
-}
+#define has(needle) tu_has(output, needle)
 
-static void hasnt(const char *needle)
-{
-	ck_assert_msg(strstr(output, needle) == NULL, "unexpected\n  %s\nin\n%s", needle, output);
-}
+#define hasnt(needle) tu_hasnt(output, needle)
 
 /*
  * main 0..1000 { a 100..400 { b 150..350 }, b 500..600 }, off-CPU:

@@ -70,6 +70,18 @@ char *tu_capture(tu_report_fn fn, struct trace *t, const struct opts *o, const c
 	return tu_slurp(path);
 }
 
+char *tu_report(tu_report_fn fn, const char *trace, const struct opts *o, const char *path,
+		int *rc)
+{
+	struct trace *t;
+	char *text;
+
+	ck_assert_int_eq(trace_open(trace, &t), 0);
+	text = tu_capture(fn, t, o, path, rc);
+	trace_close(t);
+	return text;
+}
+
 struct mod_find {
 	uint64_t addr, base, lo, hi;
 	char path[512];

@@ -28,6 +28,17 @@ struct opts tu_opts(void);
  */
 char *tu_capture(tu_report_fn fn, struct trace *t, const struct opts *o, const char *path,
 		 int *rc);
+/*
+ * tu_report - tu_capture of @fn over the trace file @trace (opened and closed here).
+ * Return: what it printed (free it).
+ */
+char *tu_report(tu_report_fn fn, const char *trace, const struct opts *o, const char *path,
+		int *rc);
+/* tu_has / tu_hasnt - @needle is (is not) in the report text @text, else the test fails */
+#define tu_has(text, needle)                                                                    \
+	ck_assert_msg(strstr((text), (needle)) != NULL, "missing\n  %s\nin\n%s", (needle), (text))
+#define tu_hasnt(text, needle)                                                                  \
+	ck_assert_msg(strstr((text), (needle)) == NULL, "unexpected\n  %s\nin\n%s", (needle), (text))
 struct dl_phdr_info;
 /* tu_load_range - the address range [*@lo, *@hi) of @info's PT_LOAD segments */
 void tu_load_range(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi);
