@@ -327,6 +327,10 @@ struct offcpu_iv {
 struct offcpu_acc {			/* offcpu_exit's callee sums, per depth */
 	uint64_t (*child)[2];
 	uint32_t cap, thread;
+	uint32_t next;			/* the thread's first interval starting at or after the
+					 * last call's end (calls close in time order: it moves
+					 * forward, so most calls need no search) */
+	uint64_t q_lo, q_hi;		/* the gap between intervals that end is in */
 	bool used;
 };
 bool offcpu_present(const struct trace *t);
@@ -338,6 +342,22 @@ void offcpu_within(const struct trace *t, uint32_t thread, uint64_t a, uint64_t 
 void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 		 uint32_t depth, uint64_t a, uint64_t b, uint64_t self[2]);
 void offcpu_acc_free(struct offcpu_acc *acc);
+
+/*
+ * offcpu_exit_quiet - offcpu_exit's common case, inline: the call [@a, @b) of @thread is
+ * within the gap between two of its intervals that its last call's end was in (no off-CPU
+ * time, so none for its callees either). Return: true when it was (its self off-CPU time is
+ * 0, nothing more to do), false when offcpu_exit must be called.
+ */
+static inline bool offcpu_exit_quiet(struct offcpu_acc *acc, uint32_t thread, uint32_t depth,
+				     uint64_t a, uint64_t b)
+{
+	if (!acc->used || acc->thread != thread || depth + 2 > acc->cap || a < acc->q_lo ||
+	    b > acc->q_hi)
+		return false;
+	acc->child[depth + 1][0] = acc->child[depth + 1][1] = 0;
+	return true;
+}
 const char *offcpu_note(const struct trace *t, char *buf, size_t len);
 
 /* ---- symbols (symbols.c) ---- */

@@ -208,10 +208,15 @@ void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 	uint64_t in[2];
 	int k;
 
+	const struct offcpu *o = t->offcpu;
+	const struct offcpu_thread *th;
+	uint32_t hi;
+
 	if (!acc->used || acc->thread != thread) {
 		if (acc->child)
 			memset(acc->child, 0, acc->cap * sizeof(*acc->child));
 		acc->thread = thread;
+		acc->next = 0;
 		acc->used = true;
 	}
 	if (depth + 2 > acc->cap) {
@@ -221,7 +226,30 @@ void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 		memset(acc->child + acc->cap, 0, (cap - acc->cap) * sizeof(*acc->child));
 		acc->cap = cap;
 	}
-	offcpu_within(t, thread, a, b, in);
+	acc->q_lo = 0;
+	acc->q_hi = UINT64_MAX;
+	if (!o || thread >= o->nthreads) {
+		in[0] = in[1] = 0;
+	} else if (b <= a) {
+		in[0] = in[1] = 0;
+		acc->q_hi = 0;	/* not a gap: the next call searches */
+	} else {
+		/* the intervals starting before @b end at iv[hi - 1]: when that one ended by
+		 * @a, none is within [a, b) (they do not overlap) */
+		th = &o->th[thread];
+		hi = acc->next;
+		while (hi < th->n && th->iv[hi].start < b)
+			hi++;
+		while (hi && th->iv[hi - 1].start >= b)
+			hi--;
+		acc->next = hi;
+		acc->q_lo = hi ? th->iv[hi - 1].end : 0;
+		acc->q_hi = hi < th->n ? th->iv[hi].start : UINT64_MAX;
+		if (!hi || th->iv[hi - 1].end <= a)
+			in[0] = in[1] = 0;
+		else
+			offcpu_within(t, thread, a, b, in);
+	}
 	for (k = 0; k < 2; k++) {
 		uint64_t c = acc->child[depth + 1][k];
 

@@ -239,6 +239,8 @@ static void add_wait(struct collect *c, const struct trace_event *ev, struct hot
 {
 	uint64_t w[2];
 
+	if (offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns))
+		return;
 	offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
 	f->wait_ns[0] += w[0];
 	f->wait_ns[1] += w[1];
