@@ -329,31 +329,45 @@ static uint64_t record_off(const struct reader *r, const struct tstate *ts, cons
 	       (uint64_t)(p - ts->chunk_start);
 }
 
-/* the offset of the calls' clock after the event just decoded, kept when it changed */
-static void cp_note(struct tstate *ts)
+/* cp_note's room for one more checkpoint: what is behind the intervals dropped, or more */
+static void cp_grow(struct tstate *ts)
 {
-	uint64_t o = ts->ovh >> TRACE_COST_SHIFT;
-
-	if (o > ts->ticks)
-		o = ts->ticks;
-	if (ts->ncp > ts->cp_head && ts->cp[ts->ncp - 1][1] == o)
-		return;
-	if (ts->ncp > ts->cp_head && ts->cp[ts->ncp - 1][0] == ts->ticks) {
-		ts->cp[ts->ncp - 1][1] = o;
-		return;
+	if (ts->cp_head > ts->ncp / 2) {	/* drop what is behind the intervals */
+		memmove(ts->cp, ts->cp + ts->cp_head, (ts->ncp - ts->cp_head) * sizeof(*ts->cp));
+		ts->ncp -= ts->cp_head;
+		ts->cp_head = 0;
+	} else {
+		ts->cp_cap = ts->cp_cap ? ts->cp_cap * 2 : 1024;
+		ts->cp = xrealloc(ts->cp, ts->cp_cap * sizeof(*ts->cp));
 	}
-	if (ts->ncp == ts->cp_cap) {
-		if (ts->cp_head > ts->ncp / 2) {	/* drop what is behind the intervals */
-			memmove(ts->cp, ts->cp + ts->cp_head, (ts->ncp - ts->cp_head) * sizeof(*ts->cp));
-			ts->ncp -= ts->cp_head;
-			ts->cp_head = 0;
-		} else {
-			ts->cp_cap = ts->cp_cap ? ts->cp_cap * 2 : 1024;
-			ts->cp = xrealloc(ts->cp, ts->cp_cap * sizeof(*ts->cp));
+}
+
+/* the offset of the calls' clock after the event just decoded, kept when it changed (inline:
+ * with compensation, it is noted at nearly every event of the switches' walk) */
+static inline __attribute__((always_inline)) void cp_note(struct tstate *ts)
+{
+	uint64_t o = ts->ovh >> TRACE_COST_SHIFT, tk = ts->ticks;
+	uint32_t n = ts->ncp;
+
+	if (unlikely(o > tk))
+		o = tk;
+	if (likely(n > ts->cp_head)) {
+		uint64_t *last = ts->cp[n - 1];
+
+		if (last[1] == o)
+			return;
+		if (last[0] == tk) {
+			last[1] = o;
+			return;
 		}
 	}
-	ts->cp[ts->ncp][0] = ts->ticks;
-	ts->cp[ts->ncp++][1] = o;
+	if (unlikely(n == ts->cp_cap)) {
+		cp_grow(ts);
+		n = ts->ncp;
+	}
+	ts->cp[n][0] = tk;
+	ts->cp[n][1] = o;
+	ts->ncp = n + 1;
 }
 
 /*
