@@ -335,6 +335,7 @@ static void cp_grow(struct tstate *ts)
 	if (ts->cp_head > ts->ncp / 2) {	/* drop what is behind the intervals */
 		memmove(ts->cp, ts->cp + ts->cp_head, (ts->ncp - ts->cp_head) * sizeof(*ts->cp));
 		ts->ncp -= ts->cp_head;
+		ts->cp_prev = ts->cp_prev > ts->cp_head ? ts->cp_prev - ts->cp_head : 0;
 		ts->cp_head = 0;
 	} else {
 		ts->cp_cap = ts->cp_cap ? ts->cp_cap * 2 : 1024;
@@ -374,18 +375,14 @@ static inline __attribute__((always_inline)) void cp_note(struct tstate *ts)
  * A new chunk: the SWITCH records at its start cover times since the previous chunk opened
  * (the recorder drains the ring when it opens a chunk and before its last one closes), so
  * the offsets noted before the previous chunk began are not needed again: keep two chunks.
+ * They are only put behind the head here (no copy per chunk); cp_grow drops them when they
+ * are more than half of the array.
  */
 static void cp_chunk(struct tstate *ts)
 {
 	uint32_t drop = ts->cp_prev > ts->cp_head ? ts->cp_prev : ts->cp_head;
 
-	if (drop > ts->ncp)
-		drop = ts->ncp;
-	if (drop) {
-		memmove(ts->cp, ts->cp + drop, (ts->ncp - drop) * sizeof(*ts->cp));
-		ts->ncp -= drop;
-		ts->cp_head = ts->cp_head > drop ? ts->cp_head - drop : 0;
-	}
+	ts->cp_head = drop < ts->ncp ? drop : ts->ncp;
 	ts->cp_prev = ts->ncp ? ts->ncp - 1 : 0;	/* the offset at this chunk's start */
 }
 
@@ -409,6 +406,574 @@ static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 }
 
 /*
+ * The records other than ENTRY and EXIT, one decoder each: it reads the record at *@pp
+ * (which it moves past it) and returns 1 with an event for the walk in @ev, 0 when the walk
+ * takes nothing from it, DEC_BAD for a malformed record, DEC_BAD_TIME for an impossible
+ * time; @h is the record's header.
+ */
+#define DEC_BAD (-1)
+#define DEC_BAD_TIME (-2)
+#define DEC_RET(rc)                                                                        \
+	do {                                                                               \
+		*pp = p;                                                                   \
+		return (rc);                                                               \
+	} while (0)
+
+/* TRACE_OP_FUNC */
+static int
+dec_func(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a;
+
+	GETV(a);
+	if (ts->nfids == ts->fids_cap) {
+		ts->fids_cap = ts->fids_cap ? ts->fids_cap * 2 : 256;
+		ts->fids = xrealloc(ts->fids, ts->fids_cap * sizeof(*ts->fids));
+	}
+	/* the function it is may depend on the time of its calls: resolved at
+	 * them; when no module shared addresses with another, at once (in the
+	 * order of definition, which then orders the functions) */
+	ts->fids[ts->nfids++] = (struct fidref){ .addr = a };
+	trace_func_defined(t, r, a, to_ns(t, r, ts->ticks));
+	if (!r->nbounds)
+		trace_func_resolve(t, r, ts, ts->nfids - 1, 0);
+	DEC_RET(0);
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_NODE_RA, TRACE_OP_NODE_FN */
+static int
+dec_node(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a, b;
+	struct tnode *nd;
+
+	GETV(a);
+	GETV(b);
+	if (a > ts->nnodes)
+		goto bad_record;
+	if (ts->nnodes + 1 >= ts->nodes_cap) {
+		ts->nodes_cap *= 2;
+		ts->nodes = xrealloc(ts->nodes, ts->nodes_cap * sizeof(*ts->nodes));
+	}
+	nd = &ts->nodes[++ts->nnodes];
+	nd->parent = (uint32_t)a;
+	nd->ip = ts->nodes[a].ip + (uint64_t)trace_unzigzag(b);
+	nd->depth = ts->nodes[a].depth + 1;
+	nd->is_ra = (h >> 2) == TRACE_OP_NODE_RA;
+	nd->gen = 0;	/* its stack: at its first allocation (node_stack) */
+	ts->ovh += r->c_node;	/* the hook that made it interned it */
+	if (!r->nbounds)	/* or at once: as for FUNC */
+		trace_node_resolve(t, r, ts, ts->nnodes, 0);
+	DEC_RET(0);
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_ALLOC */
+static inline __attribute__((always_inline)) int
+dec_alloc(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	      struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a, b, c, d;
+
+	GETV(a);	/* kind */
+	GETV(b);	/* size */
+	GETV(c);	/* zz ptr delta */
+	GETV(d);	/* node */
+	GETDT();
+	ts->ptr += (uint64_t)trace_unzigzag(c);
+	if (unlikely(d > ts->nnodes || a >= TRACE_ALLOC_KIND_MAX))
+		goto bad_record;
+	ts->ovh += r->c_alloc;
+	ts->last_ns = to_ns(t, r, ts->ticks);
+	if (unlikely(b > TRACE_SIZE_MAX)) {
+		trace_impossible(t, ts, "an allocation size", b);
+		DEC_RET(0);
+	}
+	ts->cnt_events++;
+	ts->cnt_allocs++;
+	if (t->hdr.sample_mean) {
+		ts->cnt_samples++;
+		ts->cnt_sbytes += replay_weight(t->hdr.sample_mean, b);
+		ts->cnt_svar += replay_weight_var(t->hdr.sample_mean, b);
+	}
+	if (!(flags & WALK_MEMORY)) {
+		first_use(t, r, ts, (uint32_t)d);
+		DEC_RET(0);
+	}
+	ev->type = EV_ALLOC;
+	ev->ns = ts->last_ns;
+	ev->kind = (uint32_t)a;
+	ev->size = b;
+	ev->ptr = ts->ptr;
+	ev->stack = node_stack(t, r, ts, (uint32_t)d, ts->last_ns);
+	DEC_RET(1);
+bad_time:
+	*pp = p;
+	return DEC_BAD_TIME;
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_FREE */
+static inline __attribute__((always_inline)) int
+dec_free(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a;
+
+	GETV(a);
+	GETDT();
+	ts->cnt_events++;
+	ts->cnt_frees++;
+	ts->ovh += r->c_free;
+	ts->ptr += (uint64_t)trace_unzigzag(a);
+	ts->last_ns = to_ns(t, r, ts->ticks);
+	if (!(flags & WALK_MEMORY))
+		DEC_RET(0);
+	ev->type = EV_FREE;
+	ev->ns = ts->last_ns;
+	ev->ptr = ts->ptr;
+	DEC_RET(1);
+bad_time:
+	*pp = p;
+	return DEC_BAD_TIME;
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_REALLOC */
+static inline __attribute__((always_inline)) int
+dec_realloc(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	        struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a, b, c, d;
+	uint64_t old;
+
+	GETV(a);	/* zz old - base */
+	GETV(b);	/* zz new - old */
+	GETV(c);	/* size */
+	GETV(d);	/* node */
+	old = ts->ptr + (uint64_t)trace_unzigzag(a);
+	ts->ptr = old + (uint64_t)trace_unzigzag(b);
+	if (unlikely(d > ts->nnodes))
+		goto bad_record;
+	ts->ovh += r->c_alloc;
+	GETDT();
+	ev->ns = to_ns(t, r, ts->ticks);
+	GETDT();
+	ts->last_ns = to_ns(t, r, ts->ticks);
+	if (unlikely(ts->ptr && c > TRACE_SIZE_MAX)) {
+		/* such a realloc fails: the old block stays */
+		trace_impossible(t, ts, "a realloc size", c);
+		DEC_RET(0);
+	}
+	ts->cnt_events++;
+	ts->cnt_reallocs++;
+	if (t->hdr.sample_mean && ts->ptr) {
+		ts->cnt_samples++;
+		ts->cnt_sbytes += replay_weight(t->hdr.sample_mean, c);
+		ts->cnt_svar += replay_weight_var(t->hdr.sample_mean, c);
+	}
+	if (!(flags & WALK_MEMORY)) {
+		first_use(t, r, ts, (uint32_t)d);
+		DEC_RET(0);
+	}
+	ev->type = EV_REALLOC;
+	ev->ns2 = ts->last_ns;
+	ev->old_ptr = old;
+	ev->ptr = ts->ptr;
+	ev->size = c;
+	ev->stack = node_stack(t, r, ts, (uint32_t)d, ts->last_ns);
+	DEC_RET(1);
+bad_time:
+	*pp = p;
+	return DEC_BAD_TIME;
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_ENTRY_AT */
+static int
+dec_entry_at(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	         struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a, b, c, d;
+	bool inh;
+
+	GETV(a);	/* fid */
+	GETV(b);	/* back */
+	c = b > ts->ticks ? 0 : ts->ticks - b;
+	/* before the trace began: a call a fork child inherited (trace-format.md) */
+	inh = c < r->start_ticks && (t->hdr.flags & TRACE_F_CHILD);
+	ts->cnt_events++;
+	ts->cnt_calls += !inh;
+	if (unlikely(a >= ts->nfids))
+		goto bad_record;
+	if (!ts->calls_on)
+		DEC_RET(0);
+	b = to_ns(t, r, c);
+	/* back in time: less the compensation so far (0 without it) */
+	d = ts->ovh >> TRACE_COST_SHIFT;
+	d = to_ns(t, r, c > d ? c - d : 0);
+	/* no call starts before its caller: a damaged back would make a callee
+	 * longer than its caller (and the caller's self time negative) */
+	if (ts->depth && d < ts->calls[ts->depth - 1].ns)
+		d = ts->calls[ts->depth - 1].ns;
+	c = fid_func(t, r, ts, (uint32_t)a, b, true);
+	b = d;
+	push_call(ts, (uint32_t)c, b, inh, ts->fids[a].addr);
+	if (!(flags & WALK_CALLS) || (inh && !(flags & WALK_INHERITED)))
+		DEC_RET(0);
+	ev->type = EV_ENTRY;
+	ev->ns = b;
+	ev->func = (uint32_t)c;
+	ev->addr = ts->fids[a].addr;
+	ev->depth = inh ? ts->depth - 1 : shown_depth(ts, ts->depth - 1, flags);
+	ev->inherited = inh;
+	DEC_RET(1);
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_COST read at open (trace-modules.c): skipped here */
+static int
+dec_cost(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a, b;
+
+	GETV(a);
+	if (unlikely(a > 64))
+		goto bad_record;
+	while (a--)
+		GETV(b);
+	DEC_RET(0);
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_EXITS */
+static int
+dec_exits(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	      struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a;
+
+	GETV(a);
+	GETDT();
+	ts->cnt_events++;
+	ts->last_ns = to_ns(t, r, ts->ticks);
+	if (!ts->calls_on)
+		DEC_RET(0);
+	if (a > ts->depth) {
+		ts->unmatched_exits += a - ts->depth;
+		a = ts->depth;
+	}
+	ts->pending_exits = a;
+	ts->pending_ns = comp_clock(t, r, ts, 0, 0);
+	DEC_RET(0);
+bad_time:
+	*pp = p;
+	return DEC_BAD_TIME;
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_MARK */
+static int
+dec_mark(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	const uint8_t *s;
+	size_t len;
+
+	GETSTR(s, len);
+	GETDT();
+	ts->cnt_events++;
+	ts->last_ns = to_ns(t, r, ts->ticks);
+	if (first_pass(ts, p))
+		add_mark(t, ts, s, len, ts->last_ns);
+	if (!(flags & WALK_OTHER))
+		DEC_RET(0);
+	ev->type = EV_MARK;
+	/* beside the calls, a thread's mark is on its calls' (compensated) clock, so
+	 * it stays between the calls it was set between; the marks table and the
+	 * memory views keep real time, as their allocations do */
+	ev->ns = flags & WALK_CALLS ? comp_clock(t, r, ts, 0, 0) : ts->last_ns;
+	ev->str = cstr(ts, s, len);
+	ev->len = len;
+	DEC_RET(1);
+bad_time:
+	*pp = p;
+	return DEC_BAD_TIME;
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_MODULE */
+static int
+dec_module(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	       struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a, b, c;
+	const uint8_t *bid, *path;
+	size_t blen, plen;
+	uint32_t m;
+
+	GETV(a);
+	GETV(b);
+	GETV(c);
+	GETSTR(bid, blen);
+	GETSTR(path, plen);
+	GETDT();
+	ts->cnt_events++;
+	ts->last_ns = to_ns(t, r, ts->ticks);
+	if (!(flags & WALK_OTHER))
+		DEC_RET(0);
+	/* the map is known since trace_open: which module this record made */
+	m = trace_module_of(r, ts->chunks[ts->k - 1], (uint32_t)(p - ts->chunk_start));
+	if (m == TRACE_NO_MODULE)
+		DEC_RET(0);
+	(void)bid, (void)blen;
+	ev->type = EV_MODULE;
+	ev->ns = ts->last_ns;
+	ev->module = m;
+	ev->str = cstr(ts, path, plen);
+	ev->len = plen;
+	DEC_RET(1);
+bad_time:
+	*pp = p;
+	return DEC_BAD_TIME;
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_UNLOAD */
+static int
+dec_unload(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	       struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a;
+	uint32_t m;
+
+	GETV(a);
+	GETDT();
+	ts->cnt_events++;
+	ts->last_ns = to_ns(t, r, ts->ticks);
+	if (!(flags & WALK_OTHER))
+		DEC_RET(0);
+	m = trace_module_of(r, ts->chunks[ts->k - 1], (uint32_t)(p - ts->chunk_start));
+	if (m == TRACE_NO_MODULE)
+		DEC_RET(0);
+	ev->type = EV_UNLOAD;
+	ev->ns = ts->last_ns;
+	ev->module = m;
+	ev->addr = a;
+	DEC_RET(1);
+bad_time:
+	*pp = p;
+	return DEC_BAD_TIME;
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_THREAD_NAME */
+static int
+dec_thread_name(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	            struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	const uint8_t *s;
+	size_t len;
+	struct trace_thread *th = &t->threads[ts->index];
+
+	GETSTR(s, len);
+	if (first_pass(ts, p)) {
+		size_t n = len < sizeof(th->name) - 1 ? len : sizeof(th->name) - 1;
+
+		memcpy(th->name, s, n);
+		th->name[n] = 0;
+	}
+	if (!(flags & WALK_OTHER))
+		DEC_RET(0);
+	ev->type = EV_THREAD_NAME;
+	ev->ns = to_ns(t, r, ts->ticks);
+	ev->str = cstr(ts, s, len);
+	ev->len = len;
+	DEC_RET(1);
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_LOST */
+static int
+dec_lost(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a;
+
+	GETV(a);
+	if (unlikely(a > TRACE_COUNT_MAX)) {
+		trace_impossible(t, ts, "lost-event count", a);
+		DEC_RET(0);
+	}
+	ts->cnt_lost += a;
+	if (!(flags & WALK_OTHER))
+		DEC_RET(0);
+	ev->type = EV_LOST;
+	ev->ns = to_ns(t, r, ts->ticks);
+	ev->size = a;
+	DEC_RET(1);
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_PROCESS */
+static int
+dec_process(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	        struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a, b;
+	const uint8_t *exe, *cmd;
+	size_t elen, clen, i;
+
+	GETV(a);
+	GETV(b);
+	GETSTR(exe, elen);
+	GETSTR(cmd, clen);
+	if (first_pass(ts, p)) {
+		t->pid = (uint32_t)a;
+		t->ppid = (uint32_t)b;
+		free(t->exe);
+		t->exe = xmalloc(elen + 1);
+		memcpy(t->exe, exe, elen);
+		t->exe[elen] = 0;
+		free(t->cmdline);
+		while (clen && !cmd[clen - 1])
+			clen--;
+		t->cmdline = xmalloc(clen + 1);
+		for (i = 0; i < clen; i++)
+			t->cmdline[i] = cmd[i] ? (char)cmd[i] : ' ';
+		t->cmdline[clen] = 0;
+	}
+	if (!(flags & WALK_OTHER))
+		DEC_RET(0);
+	ev->type = EV_PROCESS;
+	ev->ns = to_ns(t, r, ts->ticks);
+	ev->str = cstr(ts, exe, elen);
+	ev->len = elen;
+	ev->size = a;
+	DEC_RET(1);
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_SWITCH */
+static int
+dec_switch(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	       struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a, b, c, d;
+
+	GETV(a);
+	GETV(b);
+	GETV(c);
+	if (a == TRACE_SWITCH_LOST || a == TRACE_SWITCH_ABSENT) {
+		if (!first_pass(ts, p))
+			DEC_RET(0);
+		if (a == TRACE_SWITCH_LOST) {
+			t->switch_lost += b < TRACE_COUNT_MAX ? b : 0;
+		} else {
+			t->switch_absent++;
+			if (!t->switch_errno)
+				t->switch_errno = b < 4096 ? (int)b : EINVAL;
+		}
+		DEC_RET(0);
+	}
+	if (unlikely(a >= TRACE_SWITCH_KIND_MAX || b > UINT64_MAX - ts->sw_base ||
+		     c > UINT64_MAX - ts->sw_base - b))
+		goto bad_record;
+	d = ts->sw_base + b;
+	ts->sw_base = d + c;
+	if (!(flags & WALK_SWITCHES))
+		DEC_RET(0);
+	ev->type = EV_SWITCH;
+	b = ts->cp_on ? cp_offset(ts, d) : 0;	/* on the calls' clock */
+	if (b > d)
+		b = d;
+	ev->ns = to_ns(t, r, d - b);
+	ev->ns2 = to_ns(t, r, d + c - b);
+	ev->kind = (uint32_t)a;
+	DEC_RET(1);
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/* TRACE_OP_RSS */
+static int
+dec_rss(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	    struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t a;
+
+	GETV(a);
+	GETDT();
+	ts->last_ns = to_ns(t, r, ts->ticks);
+	if (unlikely(a > TRACE_SIZE_MAX)) {
+		trace_impossible(t, ts, "an RSS", a);
+		DEC_RET(0);
+	}
+	ts->cnt_events++;
+	if (!(flags & WALK_MEMORY))
+		DEC_RET(0);
+	ev->type = EV_RSS;
+	ev->ns = ts->last_ns;
+	ev->size = a;
+	DEC_RET(1);
+bad_time:
+	*pp = p;
+	return DEC_BAD_TIME;
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
+/*
  * next_event - decode @ts up to its next event selected by @flags into @ev.
  * Return: 1 with an event, 0 when the thread has nothing more, -1 on an I/O error.
  */
@@ -417,7 +982,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	   struct trace_event *ev)
 {
 	const uint8_t *p = ts->p, *end = ts->end;
-	uint64_t h, a, b, c, d;
+	uint64_t h, a, b;
+	int rc;
 
 	for (;;) {
 		if (unlikely(ts->pending_exits)) {
@@ -434,8 +1000,6 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			return 1;
 		}
 		if (unlikely(p >= end)) {
-			int rc;
-
 			if (ts->finished) {
 				ts->done = true;
 				return 0;
@@ -523,377 +1087,65 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 
 		switch (h >> 2) {
 		case TRACE_OP_FUNC:
-			GETV(a);
-			if (ts->nfids == ts->fids_cap) {
-				ts->fids_cap = ts->fids_cap ? ts->fids_cap * 2 : 256;
-				ts->fids = xrealloc(ts->fids, ts->fids_cap * sizeof(*ts->fids));
-			}
-			/* the function it is may depend on the time of its calls: resolved at
-			 * them; when no module shared addresses with another, at once (in the
-			 * order of definition, which then orders the functions) */
-			ts->fids[ts->nfids++] = (struct fidref){ .addr = a };
-			trace_func_defined(t, r, a, to_ns(t, r, ts->ticks));
-			if (!r->nbounds)
-				trace_func_resolve(t, r, ts, ts->nfids - 1, 0);
-			continue;
+			rc = dec_func(t, r, ts, flags, ev, h, &p, end);
+			break;
 		case TRACE_OP_NODE_RA:
-		case TRACE_OP_NODE_FN: {
-			struct tnode *nd;
-
-			GETV(a);
-			GETV(b);
-			if (a > ts->nnodes)
-				goto bad_record;
-			if (ts->nnodes + 1 >= ts->nodes_cap) {
-				ts->nodes_cap *= 2;
-				ts->nodes = xrealloc(ts->nodes, ts->nodes_cap * sizeof(*ts->nodes));
-			}
-			nd = &ts->nodes[++ts->nnodes];
-			nd->parent = (uint32_t)a;
-			nd->ip = ts->nodes[a].ip + (uint64_t)trace_unzigzag(b);
-			nd->depth = ts->nodes[a].depth + 1;
-			nd->is_ra = (h >> 2) == TRACE_OP_NODE_RA;
-			nd->gen = 0;	/* its stack: at its first allocation (node_stack) */
-			ts->ovh += r->c_node;	/* the hook that made it interned it */
-			if (!r->nbounds)	/* or at once: as for FUNC */
-				trace_node_resolve(t, r, ts, ts->nnodes, 0);
-			continue;
-		}
+		case TRACE_OP_NODE_FN:
+			rc = dec_node(t, r, ts, flags, ev, h, &p, end);
+			break;
 		case TRACE_OP_ALLOC:
-			GETV(a);	/* kind */
-			GETV(b);	/* size */
-			GETV(c);	/* zz ptr delta */
-			GETV(d);	/* node */
-			GETDT();
-			ts->ptr += (uint64_t)trace_unzigzag(c);
-			if (unlikely(d > ts->nnodes || a >= TRACE_ALLOC_KIND_MAX))
-				goto bad_record;
-			ts->ovh += r->c_alloc;
-			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (unlikely(b > TRACE_SIZE_MAX)) {
-				trace_impossible(t, ts, "an allocation size", b);
-				continue;
-			}
-			ts->cnt_events++;
-			ts->cnt_allocs++;
-			if (t->hdr.sample_mean) {
-				ts->cnt_samples++;
-				ts->cnt_sbytes += replay_weight(t->hdr.sample_mean, b);
-				ts->cnt_svar += replay_weight_var(t->hdr.sample_mean, b);
-			}
-			if (!(flags & WALK_MEMORY)) {
-				first_use(t, r, ts, (uint32_t)d);
-				continue;
-			}
-			ev->type = EV_ALLOC;
-			ev->ns = ts->last_ns;
-			ev->kind = (uint32_t)a;
-			ev->size = b;
-			ev->ptr = ts->ptr;
-			ev->stack = node_stack(t, r, ts, (uint32_t)d, ts->last_ns);
-			ts->p = p;
-			return 1;
+			rc = dec_alloc(t, r, ts, flags, ev, h, &p, end);
+			break;
 		case TRACE_OP_FREE:
-			GETV(a);
-			GETDT();
-			ts->cnt_events++;
-			ts->cnt_frees++;
-			ts->ovh += r->c_free;
-			ts->ptr += (uint64_t)trace_unzigzag(a);
-			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (!(flags & WALK_MEMORY))
-				continue;
-			ev->type = EV_FREE;
-			ev->ns = ts->last_ns;
-			ev->ptr = ts->ptr;
-			ts->p = p;
-			return 1;
-		case TRACE_OP_REALLOC: {
-			uint64_t old;
-
-			GETV(a);	/* zz old - base */
-			GETV(b);	/* zz new - old */
-			GETV(c);	/* size */
-			GETV(d);	/* node */
-			old = ts->ptr + (uint64_t)trace_unzigzag(a);
-			ts->ptr = old + (uint64_t)trace_unzigzag(b);
-			if (unlikely(d > ts->nnodes))
-				goto bad_record;
-			ts->ovh += r->c_alloc;
-			GETDT();
-			ev->ns = to_ns(t, r, ts->ticks);
-			GETDT();
-			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (unlikely(ts->ptr && c > TRACE_SIZE_MAX)) {
-				/* such a realloc fails: the old block stays */
-				trace_impossible(t, ts, "a realloc size", c);
-				continue;
-			}
-			ts->cnt_events++;
-			ts->cnt_reallocs++;
-			if (t->hdr.sample_mean && ts->ptr) {
-				ts->cnt_samples++;
-				ts->cnt_sbytes += replay_weight(t->hdr.sample_mean, c);
-				ts->cnt_svar += replay_weight_var(t->hdr.sample_mean, c);
-			}
-			if (!(flags & WALK_MEMORY)) {
-				first_use(t, r, ts, (uint32_t)d);
-				continue;
-			}
-			ev->type = EV_REALLOC;
-			ev->ns2 = ts->last_ns;
-			ev->old_ptr = old;
-			ev->ptr = ts->ptr;
-			ev->size = c;
-			ev->stack = node_stack(t, r, ts, (uint32_t)d, ts->last_ns);
-			ts->p = p;
-			return 1;
-		}
-		case TRACE_OP_ENTRY_AT: {
-			bool inh;
-
-			GETV(a);	/* fid */
-			GETV(b);	/* back */
-			c = b > ts->ticks ? 0 : ts->ticks - b;
-			/* before the trace began: a call a fork child inherited (trace-format.md) */
-			inh = c < r->start_ticks && (t->hdr.flags & TRACE_F_CHILD);
-			ts->cnt_events++;
-			ts->cnt_calls += !inh;
-			if (unlikely(a >= ts->nfids))
-				goto bad_record;
-			if (!ts->calls_on)
-				continue;
-			b = to_ns(t, r, c);
-			/* back in time: less the compensation so far (0 without it) */
-			d = ts->ovh >> TRACE_COST_SHIFT;
-			d = to_ns(t, r, c > d ? c - d : 0);
-			/* no call starts before its caller: a damaged back would make a callee
-			 * longer than its caller (and the caller's self time negative) */
-			if (ts->depth && d < ts->calls[ts->depth - 1].ns)
-				d = ts->calls[ts->depth - 1].ns;
-			c = fid_func(t, r, ts, (uint32_t)a, b, true);
-			b = d;
-			push_call(ts, (uint32_t)c, b, inh, ts->fids[a].addr);
-			if (!(flags & WALK_CALLS) || (inh && !(flags & WALK_INHERITED)))
-				continue;
-			ev->type = EV_ENTRY;
-			ev->ns = b;
-			ev->func = (uint32_t)c;
-			ev->addr = ts->fids[a].addr;
-			ev->depth = inh ? ts->depth - 1 : shown_depth(ts, ts->depth - 1, flags);
-			ev->inherited = inh;
-			ts->p = p;
-			return 1;
-		}
-		case TRACE_OP_COST:	/* read at open (trace-modules.c): skipped here */
-			GETV(a);
-			if (unlikely(a > 64))
-				goto bad_record;
-			while (a--)
-				GETV(b);
-			continue;
+			rc = dec_free(t, r, ts, flags, ev, h, &p, end);
+			break;
+		case TRACE_OP_REALLOC:
+			rc = dec_realloc(t, r, ts, flags, ev, h, &p, end);
+			break;
+		case TRACE_OP_ENTRY_AT:
+			rc = dec_entry_at(t, r, ts, flags, ev, h, &p, end);
+			break;
+		case TRACE_OP_COST:
+			rc = dec_cost(t, r, ts, flags, ev, h, &p, end);
+			break;
 		case TRACE_OP_EXITS:
-			GETV(a);
-			GETDT();
-			ts->cnt_events++;
-			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (!ts->calls_on)
-				continue;
-			if (a > ts->depth) {
-				ts->unmatched_exits += a - ts->depth;
-				a = ts->depth;
-			}
-			ts->pending_exits = a;
-			ts->pending_ns = comp_clock(t, r, ts, 0, 0);
-			continue;
-		case TRACE_OP_MARK: {
-			const uint8_t *s;
-			size_t len;
-
-			GETSTR(s, len);
-			GETDT();
-			ts->cnt_events++;
-			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (first_pass(ts, p))
-				add_mark(t, ts, s, len, ts->last_ns);
-			if (!(flags & WALK_OTHER))
-				continue;
-			ev->type = EV_MARK;
-			/* beside the calls, a thread's mark is on its calls' (compensated) clock, so
-			 * it stays between the calls it was set between; the marks table and the
-			 * memory views keep real time, as their allocations do */
-			ev->ns = flags & WALK_CALLS ? comp_clock(t, r, ts, 0, 0) : ts->last_ns;
-			ev->str = cstr(ts, s, len);
-			ev->len = len;
-			ts->p = p;
-			return 1;
-		}
-		case TRACE_OP_MODULE: {
-			const uint8_t *bid, *path;
-			size_t blen, plen;
-			uint32_t m;
-
-			GETV(a);
-			GETV(b);
-			GETV(c);
-			GETSTR(bid, blen);
-			GETSTR(path, plen);
-			GETDT();
-			ts->cnt_events++;
-			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (!(flags & WALK_OTHER))
-				continue;
-			/* the map is known since trace_open: which module this record made */
-			m = trace_module_of(r, ts->chunks[ts->k - 1], (uint32_t)(p - ts->chunk_start));
-			if (m == TRACE_NO_MODULE)
-				continue;
-			(void)bid, (void)blen;
-			ev->type = EV_MODULE;
-			ev->ns = ts->last_ns;
-			ev->module = m;
-			ev->str = cstr(ts, path, plen);
-			ev->len = plen;
-			ts->p = p;
-			return 1;
-		}
-		case TRACE_OP_UNLOAD: {
-			uint32_t m;
-
-			GETV(a);
-			GETDT();
-			ts->cnt_events++;
-			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (!(flags & WALK_OTHER))
-				continue;
-			m = trace_module_of(r, ts->chunks[ts->k - 1], (uint32_t)(p - ts->chunk_start));
-			if (m == TRACE_NO_MODULE)
-				continue;
-			ev->type = EV_UNLOAD;
-			ev->ns = ts->last_ns;
-			ev->module = m;
-			ev->addr = a;
-			ts->p = p;
-			return 1;
-		}
-		case TRACE_OP_THREAD_NAME: {
-			const uint8_t *s;
-			size_t len;
-			struct trace_thread *th = &t->threads[ts->index];
-
-			GETSTR(s, len);
-			if (first_pass(ts, p)) {
-				size_t n = len < sizeof(th->name) - 1 ? len : sizeof(th->name) - 1;
-
-				memcpy(th->name, s, n);
-				th->name[n] = 0;
-			}
-			if (!(flags & WALK_OTHER))
-				continue;
-			ev->type = EV_THREAD_NAME;
-			ev->ns = to_ns(t, r, ts->ticks);
-			ev->str = cstr(ts, s, len);
-			ev->len = len;
-			ts->p = p;
-			return 1;
-		}
+			rc = dec_exits(t, r, ts, flags, ev, h, &p, end);
+			break;
+		case TRACE_OP_MARK:
+			rc = dec_mark(t, r, ts, flags, ev, h, &p, end);
+			break;
+		case TRACE_OP_MODULE:
+			rc = dec_module(t, r, ts, flags, ev, h, &p, end);
+			break;
+		case TRACE_OP_UNLOAD:
+			rc = dec_unload(t, r, ts, flags, ev, h, &p, end);
+			break;
+		case TRACE_OP_THREAD_NAME:
+			rc = dec_thread_name(t, r, ts, flags, ev, h, &p, end);
+			break;
 		case TRACE_OP_LOST:
-			GETV(a);
-			if (unlikely(a > TRACE_COUNT_MAX)) {
-				trace_impossible(t, ts, "lost-event count", a);
-				continue;
-			}
-			ts->cnt_lost += a;
-			if (!(flags & WALK_OTHER))
-				continue;
-			ev->type = EV_LOST;
-			ev->ns = to_ns(t, r, ts->ticks);
-			ev->size = a;
-			ts->p = p;
-			return 1;
-		case TRACE_OP_PROCESS: {
-			const uint8_t *exe, *cmd;
-			size_t elen, clen, i;
-
-			GETV(a);
-			GETV(b);
-			GETSTR(exe, elen);
-			GETSTR(cmd, clen);
-			if (first_pass(ts, p)) {
-				t->pid = (uint32_t)a;
-				t->ppid = (uint32_t)b;
-				free(t->exe);
-				t->exe = xmalloc(elen + 1);
-				memcpy(t->exe, exe, elen);
-				t->exe[elen] = 0;
-				free(t->cmdline);
-				while (clen && !cmd[clen - 1])
-					clen--;
-				t->cmdline = xmalloc(clen + 1);
-				for (i = 0; i < clen; i++)
-					t->cmdline[i] = cmd[i] ? (char)cmd[i] : ' ';
-				t->cmdline[clen] = 0;
-			}
-			if (!(flags & WALK_OTHER))
-				continue;
-			ev->type = EV_PROCESS;
-			ev->ns = to_ns(t, r, ts->ticks);
-			ev->str = cstr(ts, exe, elen);
-			ev->len = elen;
-			ev->size = a;
-			ts->p = p;
-			return 1;
-		}
+			rc = dec_lost(t, r, ts, flags, ev, h, &p, end);
+			break;
+		case TRACE_OP_PROCESS:
+			rc = dec_process(t, r, ts, flags, ev, h, &p, end);
+			break;
 		case TRACE_OP_SWITCH:
-			GETV(a);
-			GETV(b);
-			GETV(c);
-			if (a == TRACE_SWITCH_LOST || a == TRACE_SWITCH_ABSENT) {
-				if (!first_pass(ts, p))
-					continue;
-				if (a == TRACE_SWITCH_LOST) {
-					t->switch_lost += b < TRACE_COUNT_MAX ? b : 0;
-				} else {
-					t->switch_absent++;
-					if (!t->switch_errno)
-						t->switch_errno = b < 4096 ? (int)b : EINVAL;
-				}
-				continue;
-			}
-			if (unlikely(a >= TRACE_SWITCH_KIND_MAX || b > UINT64_MAX - ts->sw_base ||
-				     c > UINT64_MAX - ts->sw_base - b))
-				goto bad_record;
-			d = ts->sw_base + b;
-			ts->sw_base = d + c;
-			if (!(flags & WALK_SWITCHES))
-				continue;
-			ev->type = EV_SWITCH;
-			b = ts->cp_on ? cp_offset(ts, d) : 0;	/* on the calls' clock */
-			if (b > d)
-				b = d;
-			ev->ns = to_ns(t, r, d - b);
-			ev->ns2 = to_ns(t, r, d + c - b);
-			ev->kind = (uint32_t)a;
-			ts->p = p;
-			return 1;
+			rc = dec_switch(t, r, ts, flags, ev, h, &p, end);
+			break;
 		case TRACE_OP_RSS:
-			GETV(a);
-			GETDT();
-			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (unlikely(a > TRACE_SIZE_MAX)) {
-				trace_impossible(t, ts, "an RSS", a);
-				continue;
-			}
-			ts->cnt_events++;
-			if (!(flags & WALK_MEMORY))
-				continue;
-			ev->type = EV_RSS;
-			ev->ns = ts->last_ns;
-			ev->size = a;
-			ts->p = p;
-			return 1;
+			rc = dec_rss(t, r, ts, flags, ev, h, &p, end);
+			break;
 		default:
 			goto bad_record;
 		}
+		if (likely(rc > 0)) {
+			ts->p = p;
+			return 1;
+		}
+		if (likely(rc == 0))
+			continue;
+		if (rc == DEC_BAD)
+			goto bad_record;
 bad_time:
 		stream_end(t, ts, "a time later than its chunk's end (impossible)",
 			   record_off(r, ts, p));
