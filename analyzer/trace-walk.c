@@ -329,6 +329,20 @@ static uint64_t record_off(const struct reader *r, const struct tstate *ts, cons
 	       (uint64_t)(p - ts->chunk_start);
 }
 
+/*
+ * The records other than ENTRY and EXIT, one decoder each: it reads the record at *@pp
+ * (which it moves past it) and returns 1 with an event for the walk in @ev, 0 when the walk
+ * takes nothing from it, DEC_BAD for a malformed record, DEC_BAD_TIME for an impossible
+ * time; @h is the record's header.
+ */
+#define DEC_BAD (-1)
+#define DEC_BAD_TIME (-2)
+#define DEC_RET(rc)                                                                        \
+	do {                                                                               \
+		*pp = p;                                                                   \
+		return (rc);                                                               \
+	} while (0)
+
 /* cp_note's room for one more checkpoint: what is behind the intervals dropped, or more */
 static void cp_grow(struct tstate *ts)
 {
@@ -343,11 +357,13 @@ static void cp_grow(struct tstate *ts)
 	}
 }
 
-/* the offset of the calls' clock after the event just decoded, kept when it changed (inline:
- * with compensation, it is noted at nearly every event of the switches' walk) */
-static inline __attribute__((always_inline)) void cp_note(struct tstate *ts)
+/* the offset of the calls' clock after the event just decoded (time base @tk, hook cost so
+ * far @ovh), kept when it changed (inline: with compensation, it is noted at nearly every
+ * event of the switches' walk) */
+static inline __attribute__((always_inline)) void cp_note(struct tstate *ts, uint64_t tk,
+							  uint64_t ovh)
 {
-	uint64_t o = ts->ovh >> TRACE_COST_SHIFT, tk = ts->ticks;
+	uint64_t o = ovh >> TRACE_COST_SHIFT;
 	uint32_t n = ts->ncp;
 
 	if (unlikely(o > tk))
@@ -369,6 +385,78 @@ static inline __attribute__((always_inline)) void cp_note(struct tstate *ts)
 	ts->cp[n][0] = tk;
 	ts->cp[n][1] = o;
 	ts->ncp = n + 1;
+}
+
+/*
+ * skip_calls - a walk that does not track calls passes over the run of ENTRY and EXIT
+ * records at *@pp here, in a loop of its own that keeps the state in registers: counted,
+ * their hooks' cost added to the calls' clock when switches are walked (and noted: cp_note
+ * before each record, as next_event does). *@pp is left at the first other record or the
+ * chunk's end. Return: 0, or DEC_BAD / DEC_BAD_TIME with *@pp at the damage.
+ */
+static inline __attribute__((always_inline)) int
+skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp, *q;
+	uint64_t ticks = ts->ticks, lim = ts->tick_limit, ovh = ts->ovh, nev = 0, ncalls = 0;
+	uint64_t h, a, cx = 0, ce = 0;
+	uint32_t nfids = ts->nfids;
+	bool cp = ts->cp_on;
+	int rc = 0;
+
+	if (cp) {
+		cx = r->c_exit_before + r->c_exit_after;
+		ce = r->c_entry_before + r->c_entry_after;
+	}
+	while (p < end) {
+		q = p;
+		h = *p;
+		if (likely(h < 0x80)) {
+			p++;
+		} else if (unlikely(trace_get_varint(&p, end, &h) < 0)) {
+			rc = DEC_BAD;
+			break;
+		}
+		if ((h & 3) == 3) {		/* another record: next_event decodes it */
+			p = q;
+			break;
+		}
+		if (cp)
+			cp_note(ts, ticks, ovh);
+		if (!(h & 1)) {			/* EXIT */
+			if (unlikely((h >> 1) > lim - ticks)) {
+				rc = DEC_BAD_TIME;
+				break;
+			}
+			ticks += h >> 1;
+			nev++;
+			ovh += cx;
+			continue;
+		}
+		/* ENTRY */
+		if (unlikely(trace_get_varint(&p, end, &a) < 0)) {
+			rc = DEC_BAD;
+			break;
+		}
+		if (unlikely(a > lim - ticks)) {
+			rc = DEC_BAD_TIME;
+			break;
+		}
+		ticks += a;
+		nev++;
+		ncalls++;
+		if (unlikely((h >> 2) >= nfids)) {
+			rc = DEC_BAD;
+			break;
+		}
+		ovh += ce;
+	}
+	ts->ticks = ticks;
+	ts->ovh = ovh;
+	ts->cnt_events += nev;
+	ts->cnt_calls += ncalls;
+	*pp = p;
+	return rc;
 }
 
 /*
@@ -404,20 +492,6 @@ static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 	ts->cp_head = lo - 1;		/* intervals come in increasing order */
 	return ts->cp[lo - 1][1];
 }
-
-/*
- * The records other than ENTRY and EXIT, one decoder each: it reads the record at *@pp
- * (which it moves past it) and returns 1 with an event for the walk in @ev, 0 when the walk
- * takes nothing from it, DEC_BAD for a malformed record, DEC_BAD_TIME for an impossible
- * time; @h is the record's header.
- */
-#define DEC_BAD (-1)
-#define DEC_BAD_TIME (-2)
-#define DEC_RET(rc)                                                                        \
-	do {                                                                               \
-		*pp = p;                                                                   \
-		return (rc);                                                               \
-	} while (0)
 
 /* TRACE_OP_FUNC */
 static int
@@ -973,6 +1047,144 @@ bad_record:
 	return DEC_BAD;
 }
 
+/* dec_record - any record but ENTRY and EXIT (header @h, read), by its decoder */
+static inline __attribute__((always_inline)) int
+dec_record(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	   struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	switch (h >> 2) {
+	case TRACE_OP_FUNC:
+		return dec_func(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_NODE_RA:
+	case TRACE_OP_NODE_FN:
+		return dec_node(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_ALLOC:
+		return dec_alloc(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_FREE:
+		return dec_free(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_REALLOC:
+		return dec_realloc(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_ENTRY_AT:
+		return dec_entry_at(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_COST:
+		return dec_cost(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_EXITS:
+		return dec_exits(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_MARK:
+		return dec_mark(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_MODULE:
+		return dec_module(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_UNLOAD:
+		return dec_unload(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_THREAD_NAME:
+		return dec_thread_name(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_LOST:
+		return dec_lost(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_PROCESS:
+		return dec_process(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_SWITCH:
+		return dec_switch(t, r, ts, flags, ev, h, pp, end);
+	case TRACE_OP_RSS:
+		return dec_rss(t, r, ts, flags, ev, h, pp, end);
+	default:
+		return DEC_BAD;
+	}
+}
+
+/*
+ * next_chunk - the thread's records ran out (@p at the end): its next chunk loaded, or the
+ * end of its stream (the calls still open closed at its end). Return: 1 with a chunk to
+ * decode, 0 at the end, -1 on an I/O error.
+ */
+static int next_chunk(struct trace *t, struct reader *r, struct tstate *ts, const uint8_t *p)
+{
+	int rc;
+
+	ts->p = p;
+	rc = load_chunk(t, ts);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		if (ts->calls_on && ts->depth) {
+			ts->pending_exits = ts->depth;
+			ts->pending_ns = open_end(t, r, ts);
+		}
+		ts->p = ts->end = NULL;
+		return 0;
+	}
+	if (unlikely(ts->cp_on))
+		cp_chunk(ts);
+	return 1;
+}
+
+/* stream_damaged - the record at @p was malformed (@rc DEC_BAD) or impossibly late: the
+ * thread's stream ends there, the calls still open closed */
+static void stream_damaged(struct trace *t, struct reader *r, struct tstate *ts, int rc,
+			   const uint8_t *p)
+{
+	stream_end(t, ts,
+		   rc == DEC_BAD ? "malformed record"
+				 : "a time later than its chunk's end (impossible)",
+		   record_off(r, ts, p));
+	if (ts->calls_on && ts->depth) {
+		ts->pending_exits = ts->depth;
+		ts->pending_ns = open_end(t, r, ts);
+	}
+}
+
+/* dec_exit - an EXIT record (header @h, read) of a walk that tracks calls */
+static inline __attribute__((always_inline)) int
+dec_exit(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	 struct trace_event *ev, uint64_t h)
+{
+	if (unlikely((h >> 1) > ts->tick_limit - ts->ticks))
+		return DEC_BAD_TIME;
+	ts->ticks += h >> 1;
+	ts->cnt_events++;
+	ts->last_ns = to_ns(t, r, ts->ticks);
+	if (unlikely(!ts->depth)) {
+		ts->unmatched_exits++;
+		return 0;
+	}
+	return pop_call(t, ts, comp_clock(t, r, ts, r->c_exit_before, r->c_exit_after), ev,
+			flags);
+}
+
+/* dec_entry - an ENTRY record (header @h, read) of a walk that tracks calls */
+static inline __attribute__((always_inline)) int
+dec_entry(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+	  struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t fid = h >> 2, a, b;
+
+	GETV(a);
+	*pp = p;
+	if (unlikely(a > ts->tick_limit - ts->ticks))
+		return DEC_BAD_TIME;
+	ts->ticks += a;
+	ts->cnt_events++;
+	ts->cnt_calls++;
+	if (unlikely(fid >= ts->nfids))
+		return DEC_BAD;
+	ts->last_ns = to_ns(t, r, ts->ticks);
+	a = fid_func(t, r, ts, (uint32_t)fid, ts->last_ns, false);
+	b = comp_clock(t, r, ts, r->c_entry_before, r->c_entry_after);
+	push_call(ts, (uint32_t)a, b, false, ts->fids[fid].addr);
+	if (!(flags & WALK_CALLS))
+		return 0;
+	ev->type = EV_ENTRY;
+	ev->ns = b;
+	ev->func = (uint32_t)a;
+	ev->addr = ts->fids[fid].addr;
+	ev->depth = shown_depth(ts, ts->depth - 1, flags);
+	ev->inherited = false;
+	return 1;
+bad_record:
+	*pp = p;
+	return DEC_BAD;
+}
+
 /*
  * next_event - decode @ts up to its next event selected by @flags into @ev.
  * Return: 1 with an event, 0 when the thread has nothing more, -1 on an I/O error.
@@ -981,8 +1193,8 @@ static inline __attribute__((always_inline)) int
 next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	   struct trace_event *ev)
 {
-	const uint8_t *p = ts->p, *end = ts->end;
-	uint64_t h, a, b;
+	const uint8_t *p = ts->p, *end = ts->end, *q;
+	uint64_t h;
 	int rc;
 
 	for (;;) {
@@ -1004,139 +1216,33 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 				ts->done = true;
 				return 0;
 			}
-			ts->p = p;
-			rc = load_chunk(t, ts);
+			rc = next_chunk(t, r, ts, p);
 			if (rc < 0)
 				return -1;
-			if (rc == 0) {
-				if (ts->calls_on && ts->depth) {
-					ts->pending_exits = ts->depth;
-					ts->pending_ns = open_end(t, r, ts);
-				}
-				p = end = NULL;
-				continue;
-			}
 			p = ts->p;
 			end = ts->end;
-			if (unlikely(ts->cp_on))
-				cp_chunk(ts);
 			continue;
 		}
 		if (unlikely(ts->cp_on))
-			cp_note(ts);
+			cp_note(ts, ts->ticks, ts->ovh);
+		q = p;
 		h = *p;
-		if (likely(h < 0x80))
+		if (likely(h < 0x80)) {
 			p++;
-		else
-			GETV(h);
-
-		if (!(h & 1)) {
-			/* EXIT */
-			if (unlikely((h >> 1) > ts->tick_limit - ts->ticks))
-				goto bad_time;
-			ts->ticks += h >> 1;
-			ts->cnt_events++;
-			if (!ts->calls_on) {
-				if (unlikely(ts->cp_on))	/* the calls' clock for switches */
-					ts->ovh += r->c_exit_before + r->c_exit_after;
-				continue;
-			}
-			ts->last_ns = to_ns(t, r, ts->ticks);
-			if (unlikely(!ts->depth)) {
-				ts->unmatched_exits++;
-				continue;
-			}
-			if (!pop_call(t, ts, comp_clock(t, r, ts, r->c_exit_before, r->c_exit_after),
-				      ev, flags))
-				continue;
-			ts->p = p;
-			return 1;
+		} else if (unlikely(trace_get_varint(&p, end, &h) < 0)) {
+			rc = DEC_BAD;
+			goto damaged;
 		}
-		if (!(h & 2)) {
-			/* ENTRY */
-			uint64_t fid = h >> 2;
-
-			GETV(a);
-			if (unlikely(a > ts->tick_limit - ts->ticks))
-				goto bad_time;
-			ts->ticks += a;
-			ts->cnt_events++;
-			ts->cnt_calls++;
-			if (unlikely(fid >= ts->nfids))
-				goto bad_record;
-			if (!ts->calls_on) {
-				if (unlikely(ts->cp_on))
-					ts->ovh += r->c_entry_before + r->c_entry_after;
-				continue;
-			}
-			ts->last_ns = to_ns(t, r, ts->ticks);
-			a = fid_func(t, r, ts, (uint32_t)fid, ts->last_ns, false);
-			b = comp_clock(t, r, ts, r->c_entry_before, r->c_entry_after);
-			push_call(ts, (uint32_t)a, b, false, ts->fids[fid].addr);
-			if (!(flags & WALK_CALLS))
-				continue;
-			ev->type = EV_ENTRY;
-			ev->ns = b;
-			ev->func = (uint32_t)a;
-			ev->addr = ts->fids[fid].addr;
-			ev->depth = shown_depth(ts, ts->depth - 1, flags);
-			ev->inherited = false;
-			ts->p = p;
-			return 1;
-		}
-
-		switch (h >> 2) {
-		case TRACE_OP_FUNC:
-			rc = dec_func(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_NODE_RA:
-		case TRACE_OP_NODE_FN:
-			rc = dec_node(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_ALLOC:
-			rc = dec_alloc(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_FREE:
-			rc = dec_free(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_REALLOC:
-			rc = dec_realloc(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_ENTRY_AT:
-			rc = dec_entry_at(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_COST:
-			rc = dec_cost(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_EXITS:
-			rc = dec_exits(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_MARK:
-			rc = dec_mark(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_MODULE:
-			rc = dec_module(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_UNLOAD:
-			rc = dec_unload(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_THREAD_NAME:
-			rc = dec_thread_name(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_LOST:
-			rc = dec_lost(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_PROCESS:
-			rc = dec_process(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_SWITCH:
-			rc = dec_switch(t, r, ts, flags, ev, h, &p, end);
-			break;
-		case TRACE_OP_RSS:
-			rc = dec_rss(t, r, ts, flags, ev, h, &p, end);
-			break;
-		default:
-			goto bad_record;
+		if ((h & 3) != 3 && !ts->calls_on) {
+			/* ENTRY or EXIT, not tracked: the run of them at once */
+			p = q;
+			rc = skip_calls(r, ts, &p, end);
+		} else if (!(h & 1)) {
+			rc = dec_exit(t, r, ts, flags, ev, h);
+		} else if (!(h & 2)) {
+			rc = dec_entry(t, r, ts, flags, ev, h, &p, end);
+		} else {
+			rc = dec_record(t, r, ts, flags, ev, h, &p, end);
 		}
 		if (likely(rc > 0)) {
 			ts->p = p;
@@ -1144,19 +1250,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		}
 		if (likely(rc == 0))
 			continue;
-		if (rc == DEC_BAD)
-			goto bad_record;
-bad_time:
-		stream_end(t, ts, "a time later than its chunk's end (impossible)",
-			   record_off(r, ts, p));
-		goto ended;
-bad_record:
-		stream_end(t, ts, "malformed record", record_off(r, ts, p));
-ended:
-		if (ts->calls_on && ts->depth) {
-			ts->pending_exits = ts->depth;
-			ts->pending_ns = open_end(t, r, ts);
-		}
+damaged:
+		stream_damaged(t, r, ts, rc, p);
 		p = end = NULL;
 	}
 }
