@@ -18,6 +18,45 @@ int trace_zstd_inflate(struct trace *t);
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/*
+ * get_varint - trace_get_varint (same result, same cursor on failure) for the decoder's hot
+ * loops: with 10 bytes left, no bound check per byte and the first bytes unrolled.
+ */
+static inline __attribute__((always_inline)) int get_varint(const uint8_t **pp,
+							    const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t r, b;
+	unsigned shift;
+
+	if (unlikely(end - p < 10))
+		return trace_get_varint(pp, end, v);
+	b = p[0];
+	if (likely(b < 0x80)) {
+		*v = b;
+		*pp = p + 1;
+		return 0;
+	}
+	r = b & 0x7f;
+	b = p[1];
+	if (likely(b < 0x80)) {
+		*v = r | b << 7;
+		*pp = p + 2;
+		return 0;
+	}
+	r |= (b & 0x7f) << 7;
+	for (shift = 14, p += 2; shift < 70; shift += 7) {
+		b = *p++;
+		r |= (b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = r;
+			*pp = p;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* An intact chunk header, as indexed by trace_open. */
 struct chunk {
 	uint64_t off;			/* of its header in the file */

@@ -196,7 +196,7 @@ static void add_mark(struct trace *t, struct tstate *ts, const uint8_t *s, size_
 
 #define GETV(v)                                                                            \
 	do {                                                                               \
-		if (unlikely(trace_get_varint(&p, end, &(v)) < 0))                         \
+		if (unlikely(get_varint(&p, end, &(v)) < 0))                               \
 			goto bad_record;                                                   \
 	} while (0)
 
@@ -413,7 +413,7 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 		h = *p;
 		if (likely(h < 0x80)) {
 			p++;
-		} else if (unlikely(trace_get_varint(&p, end, &h) < 0)) {
+		} else if (unlikely(get_varint(&p, end, &h) < 0)) {
 			rc = DEC_BAD;
 			break;
 		}
@@ -434,7 +434,7 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 			continue;
 		}
 		/* ENTRY */
-		if (unlikely(trace_get_varint(&p, end, &a) < 0)) {
+		if (unlikely(get_varint(&p, end, &a) < 0)) {
 			rc = DEC_BAD;
 			break;
 		}
@@ -1229,7 +1229,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		h = *p;
 		if (likely(h < 0x80)) {
 			p++;
-		} else if (unlikely(trace_get_varint(&p, end, &h) < 0)) {
+		} else if (unlikely(get_varint(&p, end, &h) < 0)) {
 			rc = DEC_BAD;
 			goto damaged;
 		}
