@@ -532,6 +532,7 @@ void ps_chunk_release(struct ps_thread *t);	/* owner: give the region up (unmap)
 void ps_chunk_forget(struct ps_thread *t);	/* fork child: the region is the parent's */
 void ps_chunk_free(struct ps_thread *t);	/* thread gone: release + free the buffer */
 void ps_chunk_end_file(struct ps_thread *t);	/* final flush: no more regions; trim */
+void ps_chunk_ending(pid_t tid, int busy);	/* final flush starts: others open none */
 int ps_chunk_write_small(struct trace_chunk_header *h, const void *payload); /* signal-safe */
 
 #endif /* PERFSHIM_PRELOAD_INTERNAL_H */
