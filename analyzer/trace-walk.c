@@ -34,7 +34,8 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->depth = 0;
 	ts->ninherited = 0;
 	ts->pending_exits = 0;
-	ts->ovh = ts->vticks = ts->clamps = 0;
+	ts->ovh = ts->vticks = ts->clamps = ts->alloc_ovh = ts->alloc_charged = 0;
+	ts->c_alloc = r->c_alloc;
 	ts->ncp = ts->cp_head = ts->cp_prev = 0;
 	ts->cp_on = (r->c_entry_before | r->c_entry_after | r->c_exit_before | r->c_exit_after |
 		     r->c_alloc | r->c_node | r->c_free) != 0;
@@ -496,7 +497,7 @@ static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 /* TRACE_OP_FUNC */
 static int
 dec_func(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -522,7 +523,7 @@ bad_record:
 /* TRACE_OP_NODE_RA, TRACE_OP_NODE_FN */
 static int
 dec_node(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b;
@@ -554,7 +555,7 @@ bad_record:
 /* TRACE_OP_ALLOC */
 static inline __attribute__((always_inline)) int
 dec_alloc(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	      struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	  struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c, d;
@@ -567,7 +568,9 @@ dec_alloc(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ts->ptr += (uint64_t)trace_unzigzag(c);
 	if (unlikely(d > ts->nnodes || a >= TRACE_ALLOC_KIND_MAX))
 		goto bad_record;
-	ts->ovh += r->c_alloc;
+	ts->ovh += ts->c_alloc;
+	ts->alloc_ovh += ts->c_alloc;
+	ts->alloc_charged++;
 	ts->last_ns = to_ns(t, r, ts->ticks);
 	if (unlikely(b > TRACE_SIZE_MAX)) {
 		trace_impossible(t, ts, "an allocation size", b);
@@ -602,7 +605,7 @@ bad_record:
 /* TRACE_OP_FREE */
 static inline __attribute__((always_inline)) int
 dec_free(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -631,7 +634,7 @@ bad_record:
 /* TRACE_OP_REALLOC */
 static inline __attribute__((always_inline)) int
 dec_realloc(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	        struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	    struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c, d;
@@ -645,7 +648,13 @@ dec_realloc(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags
 	ts->ptr = old + (uint64_t)trace_unzigzag(b);
 	if (unlikely(d > ts->nnodes))
 		goto bad_record;
-	ts->ovh += r->c_alloc;
+	if (ts->ptr) {		/* a realloc to 0 only freed: no stack taken */
+		ts->ovh += ts->c_alloc;
+		ts->alloc_ovh += ts->c_alloc;
+		ts->alloc_charged++;
+	} else {
+		ts->ovh += r->c_alloc;
+	}
 	GETDT();
 	ev->ns = to_ns(t, r, ts->ticks);
 	GETDT();
@@ -684,7 +693,7 @@ bad_record:
 /* TRACE_OP_ENTRY_AT */
 static int
 dec_entry_at(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	         struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c, d;
@@ -726,19 +735,25 @@ bad_record:
 	return DEC_BAD;
 }
 
-/* TRACE_OP_COST read at open (trace-modules.c): skipped here */
+/* TRACE_OP_COST: the start's was read at open (trace-modules.c); a thread's own (field
+ * TRACE_COST_RUN set) gives its allocations' cost from here on */
 static int
 dec_cost(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
-	uint64_t a, b;
+	uint64_t a, b, c, d;
 
 	GETV(a);
 	if (unlikely(a > 64))
 		goto bad_record;
-	while (a--)
+	for (c = 0, d = 0; d < a; d++) {
 		GETV(b);
+		if (d == TRACE_COST_ALLOC)
+			c = b;
+		else if (d == TRACE_COST_RUN && b && r->c_alloc)
+			ts->c_alloc = c;	/* this thread's, measured */
+	}
 	DEC_RET(0);
 bad_record:
 	*pp = p;
@@ -748,7 +763,7 @@ bad_record:
 /* TRACE_OP_EXITS */
 static int
 dec_exits(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	      struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	  struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -777,7 +792,7 @@ bad_record:
 /* TRACE_OP_MARK */
 static int
 dec_mark(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	const uint8_t *s;
@@ -810,7 +825,7 @@ bad_record:
 /* TRACE_OP_MODULE */
 static int
 dec_module(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	       struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	   struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c;
@@ -850,7 +865,7 @@ bad_record:
 /* TRACE_OP_UNLOAD */
 static int
 dec_unload(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	       struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	   struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -881,7 +896,7 @@ bad_record:
 /* TRACE_OP_THREAD_NAME */
 static int
 dec_thread_name(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	            struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	        struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	const uint8_t *s;
@@ -910,7 +925,7 @@ bad_record:
 /* TRACE_OP_LOST */
 static int
 dec_lost(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -935,7 +950,7 @@ bad_record:
 /* TRACE_OP_PROCESS */
 static int
 dec_process(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	        struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	    struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b;
@@ -977,7 +992,7 @@ bad_record:
 /* TRACE_OP_SWITCH */
 static int
 dec_switch(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	       struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	   struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c, d;
@@ -1020,7 +1035,7 @@ bad_record:
 /* TRACE_OP_RSS */
 static int
 dec_rss(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	    struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+	struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
