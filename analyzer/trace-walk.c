@@ -932,6 +932,7 @@ dec_lost(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 
 	GETV(a);
 	if (unlikely(a > TRACE_COUNT_MAX)) {
+		trace_last_ns(t, r, ts);	/* the time the warning gives */
 		trace_impossible(t, ts, "lost-event count", a);
 		DEC_RET(0);
 	}
@@ -1156,7 +1157,8 @@ dec_exit(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		return DEC_BAD_TIME;
 	ts->ticks += h >> 1;
 	ts->cnt_events++;
-	ts->last_ns = to_ns(t, r, ts->ticks);
+	ts->last_ns = LAST_NS_EXIT;
+	ts->exit_tk = ts->ticks;
 	if (unlikely(!ts->depth)) {
 		ts->unmatched_exits++;
 		return 0;
