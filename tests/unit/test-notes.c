@@ -342,6 +342,48 @@ START_TEST(test_impossible_values)
 }
 END_TEST
 
+#include <fcntl.h>	/* here: the lines above are checked (test_truncated_stacks) */
+#include <stdio.h>
+
+/*
+ * An impossible LOST count right after an EXIT, read by a calls walk (which keeps an EXIT's
+ * time in ticks): the warning gives the EXIT's time, 1.70 us.
+ */
+START_TEST(test_impossible_after_exit)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *a = tg_thread(g, 100);
+	struct trace *t;
+	struct hot h = { 0 };
+	int fd, saved;
+	char *s;
+
+	tg_enter(a, FMAIN, 1000);
+	tg_enter(a, FA, 1500);
+	tg_exit(a, 1700);
+	tg_lost(a, UINT64_MAX);
+	tg_exit(a, 2000);
+	tg_close(g);
+	t = open_trace();
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	close(fd);
+	ck_assert_int_eq(hot_collect(t, -1, 0, &h), 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ck_assert_uint_eq(h.funcs[1].total_ns, 200);
+	hot_free(&h);
+	trace_close(t);
+	s = tu_slurp(out);
+	tu_has(s, "lost-event count of 18446744073709551615 at 1.70 us is impossible");
+	free(s);
+}
+END_TEST
+
 /* times: a header start after every chunk, a record past its chunk's end */
 static void late_start(struct trace_file_header *h)
 {
@@ -542,6 +584,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_conflicting_chunk);
 	tcase_add_test(tc, test_impossible_values);
 	tcase_add_test(tc, test_impossible_times);
+	tcase_add_test(tc, test_impossible_after_exit);
 	tcase_add_test(tc, test_contradicting_flags);
 	tcase_add_test(tc, test_truncated_stacks);
 	tcase_add_test(tc, test_fold_recursion);
