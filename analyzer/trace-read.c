@@ -771,17 +771,13 @@ static int open_chunk(struct trace *t, struct chunk *k, struct loss_note *ln)
 }
 
 /*
- * index_chunks - read every chunk header in file order, skip damaged regions, group the
- * intact chunks into thread instances (a tid seen again after its LAST/CUT chunk, or with
- * seq 0 again, is a new thread: the kernel reuses tids), order each by seq, and cut each
- * thread's usable list at its first missing seq. Fills @ln with what was lost.
+ * read_chunk_headers - every chunk header in file order into r->chunks (the intact ones),
+ * damaged regions skipped, a cut end noted. Fills @ln with what was lost.
  */
-static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln)
+static void read_chunk_headers(struct trace *t, struct reader *r, struct loss_note *ln)
 {
 	uint64_t off = t->hdr.header_size;
-	uint32_t cap = 0, i, j, tmask, *tmap;
-	struct tstate *last_ts = NULL;
-	char tb[32];
+	uint32_t cap = 0;
 
 	while (off < t->file_size) {
 		struct trace_chunk_header c;
@@ -844,6 +840,76 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			off = next;
 		}
 	}
+}
+
+/*
+ * thread_chunks - thread @i's chunks, grouped: ordered by seq, its usable list cut at its
+ * first missing seq (noted in @ln), its sizes, times and ends.
+ */
+static void thread_chunks(struct trace *t, struct reader *r, uint32_t i, struct loss_note *ln)
+{
+	struct tstate *ts = r->ts[i];
+	struct trace_thread *th = &t->threads[i];
+	char tb[32];
+	uint32_t j;
+
+	ts->th = th;
+	qsort_r(ts->chunks, ts->nchunks, sizeof(*ts->chunks), cmp_seq, r->chunks);
+	if (ts->nchunks) {	/* of its last intact chunk, usable or not (check_ends) */
+		ts->end_flags = r->chunks[ts->chunks[ts->nchunks - 1]].flags;
+		th->unfinished = r->chunks[ts->chunks[ts->nchunks - 1]].open;
+	}
+	for (j = 0; j < ts->nchunks; j++)
+		if (r->chunks[ts->chunks[j]].seq != j)
+			break;
+	if (j < ts->nchunks) {
+		uint64_t dropped = ts->nchunks - j;
+
+		ts->lost_seq = j;
+		th->damaged = true;
+		trace_note(ln, "thread %u: chunk %u missing or damaged: its events after %s are "
+		     "lost (%llu later chunk%s unused)", th->tid, j,
+		     fmt_ns(tb, sizeof(tb), j ? to_ns(t, r, r->chunks[ts->chunks[j - 1]].end_ticks)
+					: 0),
+		     (unsigned long long)dropped, dropped == 1 ? "" : "s");
+		ts->nchunks = j;
+	}
+	th->nchunks = ts->nchunks;
+	for (j = 0; j < ts->nchunks; j++) {
+		struct chunk *c = &r->chunks[ts->chunks[j]];
+
+		th->bytes += c->size;
+		if (c->size > ts->maxsize)
+			ts->maxsize = c->size;
+		if (c->open) {
+			t->unfinished_chunks++;
+			continue;
+		}
+		if (c->flags & TRACE_CHUNK_LAST)
+			th->complete = true;
+		if (c->flags & TRACE_CHUNK_CUT)
+			th->cut = true;
+	}
+	if (ts->nchunks) {
+		th->first_ns = to_ns(t, r, r->chunks[ts->chunks[0]].base_ticks);
+		/* an unfinished chunk: its last record's time, not when it was opened */
+		th->last_ns = to_ns(t, r, r->chunks[ts->chunks[ts->nchunks - 1]].last_ticks);
+		th->written_ns = th->last_ns;
+	}
+}
+
+/*
+ * index_chunks - read every chunk header in file order, skip damaged regions, group the
+ * intact chunks into thread instances (a tid seen again after its LAST/CUT chunk, or with
+ * seq 0 again, is a new thread: the kernel reuses tids), order each by seq, and cut each
+ * thread's usable list at its first missing seq. Fills @ln with what was lost.
+ */
+static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln)
+{
+	uint32_t i, j, tmask, *tmap;
+	struct tstate *last_ts = NULL;
+
+	read_chunk_headers(t, r, ln);
 
 	/* the clock, from the intact chunk headers: the notes below give times */
 	fit_clock(t, r);
@@ -916,54 +982,8 @@ next:
 	r->seq_mask = r->nseq = 0;
 	split_pseudo(t, r);
 
-	for (i = 0; i < t->nthreads + r->npseudo; i++) {
-		struct tstate *ts = r->ts[i];
-		struct trace_thread *th = &t->threads[i];
-
-		ts->th = th;
-		qsort_r(ts->chunks, ts->nchunks, sizeof(*ts->chunks), cmp_seq, r->chunks);
-		if (ts->nchunks) {	/* of its last intact chunk, usable or not (check_ends) */
-			ts->end_flags = r->chunks[ts->chunks[ts->nchunks - 1]].flags;
-			th->unfinished = r->chunks[ts->chunks[ts->nchunks - 1]].open;
-		}
-		for (j = 0; j < ts->nchunks; j++)
-			if (r->chunks[ts->chunks[j]].seq != j)
-				break;
-		if (j < ts->nchunks) {
-			uint64_t dropped = ts->nchunks - j;
-
-			ts->lost_seq = j;
-			th->damaged = true;
-			trace_note(ln, "thread %u: chunk %u missing or damaged: its events after %s are "
-			     "lost (%llu later chunk%s unused)", th->tid, j,
-			     fmt_ns(tb, sizeof(tb), j ? to_ns(t, r, r->chunks[ts->chunks[j - 1]].end_ticks)
-						: 0),
-			     (unsigned long long)dropped, dropped == 1 ? "" : "s");
-			ts->nchunks = j;
-		}
-		th->nchunks = ts->nchunks;
-		for (j = 0; j < ts->nchunks; j++) {
-			struct chunk *c = &r->chunks[ts->chunks[j]];
-
-			th->bytes += c->size;
-			if (c->size > ts->maxsize)
-				ts->maxsize = c->size;
-			if (c->open) {
-				t->unfinished_chunks++;
-				continue;
-			}
-			if (c->flags & TRACE_CHUNK_LAST)
-				th->complete = true;
-			if (c->flags & TRACE_CHUNK_CUT)
-				th->cut = true;
-		}
-		if (ts->nchunks) {
-			th->first_ns = to_ns(t, r, r->chunks[ts->chunks[0]].base_ticks);
-			/* an unfinished chunk: its last record's time, not when it was opened */
-			th->last_ns = to_ns(t, r, r->chunks[ts->chunks[ts->nchunks - 1]].last_ticks);
-			th->written_ns = th->last_ns;
-		}
-	}
+	for (i = 0; i < t->nthreads + r->npseudo; i++)
+		thread_chunks(t, r, i, ln);
 	check_ends(t, r, ln);
 }
 
