@@ -343,6 +343,15 @@ static uint64_t record_off(const struct reader *r, const struct tstate *ts, cons
 		*pp = p;                                                                   \
 		return (rc);                                                               \
 	} while (0)
+/* the label a decoder's GETV/GETDT jump to, returning @rc at the damage */
+#define DEC_FAIL(label, rc)                                                                \
+label:                                                                                     \
+	*pp = p;                                                                           \
+	return (rc)
+/* every decoder's parameters */
+#define DEC_PARAMS                                                                         \
+	struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,              \
+		struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end
 
 /* cp_note's room for one more checkpoint: what is behind the intervals dropped, or more */
 static void cp_grow(struct tstate *ts)
@@ -495,9 +504,7 @@ static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 }
 
 /* TRACE_OP_FUNC */
-static int
-dec_func(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_func(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -515,15 +522,11 @@ dec_func(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	if (!r->nbounds)
 		trace_func_resolve(t, r, ts, ts->nfids - 1, 0);
 	DEC_RET(0);
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_NODE_RA, TRACE_OP_NODE_FN */
-static int
-dec_node(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_node(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b;
@@ -547,15 +550,12 @@ dec_node(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	if (!r->nbounds)	/* or at once: as for FUNC */
 		trace_node_resolve(t, r, ts, ts->nnodes, 0);
 	DEC_RET(0);
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_ALLOC */
 static inline __attribute__((always_inline)) int
-dec_alloc(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	  struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+dec_alloc(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c, d;
@@ -594,18 +594,13 @@ dec_alloc(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ev->ptr = ts->ptr;
 	ev->stack = node_stack(t, r, ts, (uint32_t)d, ts->last_ns);
 	DEC_RET(1);
-bad_time:
-	*pp = p;
-	return DEC_BAD_TIME;
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_time, DEC_BAD_TIME);
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_FREE */
 static inline __attribute__((always_inline)) int
-dec_free(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+dec_free(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -623,18 +618,13 @@ dec_free(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ev->ns = ts->last_ns;
 	ev->ptr = ts->ptr;
 	DEC_RET(1);
-bad_time:
-	*pp = p;
-	return DEC_BAD_TIME;
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_time, DEC_BAD_TIME);
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_REALLOC */
 static inline __attribute__((always_inline)) int
-dec_realloc(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	    struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+dec_realloc(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c, d;
@@ -682,18 +672,12 @@ dec_realloc(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags
 	ev->size = c;
 	ev->stack = node_stack(t, r, ts, (uint32_t)d, ts->last_ns);
 	DEC_RET(1);
-bad_time:
-	*pp = p;
-	return DEC_BAD_TIME;
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_time, DEC_BAD_TIME);
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_ENTRY_AT */
-static int
-dec_entry_at(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	     struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_entry_at(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c, d;
@@ -730,16 +714,12 @@ dec_entry_at(struct trace *t, struct reader *r, struct tstate *ts, unsigned flag
 	ev->depth = inh ? ts->depth - 1 : shown_depth(ts, ts->depth - 1, flags);
 	ev->inherited = inh;
 	DEC_RET(1);
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_COST: the start's was read at open (trace-modules.c); a thread's own (field
  * TRACE_COST_RUN set) gives its allocations' cost from here on */
-static int
-dec_cost(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_cost(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c, d;
@@ -755,15 +735,11 @@ dec_cost(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->c_alloc = c;	/* this thread's, measured */
 	}
 	DEC_RET(0);
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_EXITS */
-static int
-dec_exits(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	  struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_exits(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -781,18 +757,12 @@ dec_exits(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ts->pending_exits = a;
 	ts->pending_ns = comp_clock(t, r, ts, 0, 0);
 	DEC_RET(0);
-bad_time:
-	*pp = p;
-	return DEC_BAD_TIME;
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_time, DEC_BAD_TIME);
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_MARK */
-static int
-dec_mark(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_mark(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	const uint8_t *s;
@@ -814,18 +784,12 @@ dec_mark(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ev->str = cstr(ts, s, len);
 	ev->len = len;
 	DEC_RET(1);
-bad_time:
-	*pp = p;
-	return DEC_BAD_TIME;
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_time, DEC_BAD_TIME);
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_MODULE */
-static int
-dec_module(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	   struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_module(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c;
@@ -854,18 +818,12 @@ dec_module(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ev->str = cstr(ts, path, plen);
 	ev->len = plen;
 	DEC_RET(1);
-bad_time:
-	*pp = p;
-	return DEC_BAD_TIME;
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_time, DEC_BAD_TIME);
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_UNLOAD */
-static int
-dec_unload(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	   struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_unload(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -885,18 +843,12 @@ dec_unload(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ev->module = m;
 	ev->addr = a;
 	DEC_RET(1);
-bad_time:
-	*pp = p;
-	return DEC_BAD_TIME;
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_time, DEC_BAD_TIME);
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_THREAD_NAME */
-static int
-dec_thread_name(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	        struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_thread_name(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	const uint8_t *s;
@@ -917,15 +869,11 @@ dec_thread_name(struct trace *t, struct reader *r, struct tstate *ts, unsigned f
 	ev->str = cstr(ts, s, len);
 	ev->len = len;
 	DEC_RET(1);
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_LOST */
-static int
-dec_lost(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	 struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_lost(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -943,15 +891,11 @@ dec_lost(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ev->ns = to_ns(t, r, ts->ticks);
 	ev->size = a;
 	DEC_RET(1);
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_PROCESS */
-static int
-dec_process(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	    struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_process(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b;
@@ -985,15 +929,11 @@ dec_process(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags
 	ev->len = elen;
 	ev->size = a;
 	DEC_RET(1);
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_SWITCH */
-static int
-dec_switch(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	   struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_switch(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a, b, c, d;
@@ -1028,15 +968,11 @@ dec_switch(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ev->ns2 = to_ns(t, r, d + c - b);
 	ev->kind = (uint32_t)a;
 	DEC_RET(1);
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* TRACE_OP_RSS */
-static int
-dec_rss(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+static int dec_rss(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t a;
@@ -1055,18 +991,13 @@ dec_rss(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ev->ns = ts->last_ns;
 	ev->size = a;
 	DEC_RET(1);
-bad_time:
-	*pp = p;
-	return DEC_BAD_TIME;
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_time, DEC_BAD_TIME);
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /* dec_record - any record but ENTRY and EXIT (header @h, read), by its decoder */
 static inline __attribute__((always_inline)) int
-dec_record(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	   struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+dec_record(DEC_PARAMS)
 {
 	switch (h >> 2) {
 	case TRACE_OP_FUNC:
@@ -1169,8 +1100,7 @@ dec_exit(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 
 /* dec_entry - an ENTRY record (header @h, read) of a walk that tracks calls */
 static inline __attribute__((always_inline)) int
-dec_entry(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	  struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end)
+dec_entry(DEC_PARAMS)
 {
 	const uint8_t *p = *pp;
 	uint64_t fid = h >> 2, a, b;
@@ -1197,9 +1127,7 @@ dec_entry(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ev->depth = shown_depth(ts, ts->depth - 1, flags);
 	ev->inherited = false;
 	return 1;
-bad_record:
-	*pp = p;
-	return DEC_BAD;
+	DEC_FAIL(bad_record, DEC_BAD);
 }
 
 /*
