@@ -234,8 +234,8 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	return id;
 }
 
-/* the off-CPU part of a closed call's self time (offcpu.c) */
-static void add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+/* the off-CPU part of a closed call's self time (offcpu.c). Return: both kinds, summed */
+static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
 {
 	uint64_t w[2];
 
@@ -243,6 +243,16 @@ static void add_wait(struct collect *c, const struct trace_event *ev, struct hot
 	f->wait_ns[0] += w[0];
 	f->wait_ns[1] += w[1];
 	f->blocked_calls += w[0] != 0;
+	return w[0] + w[1];
+}
+
+/* an outermost activation closed: the off-CPU time within all of it, into its total's */
+static void add_wait_total(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+{
+	uint64_t w[2];
+
+	offcpu_within(c->t, ev->thread, ev->entry_ns, ev->ns, w);
+	f->wait_total_ns += w[0] + w[1];
 }
 
 static int on_call(const struct trace_event *ev, void *ctx)
@@ -274,7 +284,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		return 0;
 	}
 	if (ev->type == EV_EXIT) {
-		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self;
+		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
 		struct hot_func *f;
 		struct frame *fr = &c->stack[d];
 
@@ -294,10 +304,13 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		}
 		f->self_ns += self;
 		if (h->switches)
-			add_wait(c, ev, f);
+			wait = add_wait(c, ev, f);
 		f->sum_ns += dur;
-		if (--c->active[ev->func] == 0)
+		if (--c->active[ev->func] == 0) {
 			f->total_ns += dur;
+			if (h->switches)
+				add_wait_total(c, ev, f);
+		}
 		stat_add(f, dur);
 		if (h->want & HOT_EDGES) {
 			/* edge_of may move h->edges: index after the call */
@@ -314,6 +327,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 			n->calls++;
 			n->total_ns += dur;
 			n->self_ns += self;
+			n->wait_ns += wait;
 		}
 		h->ncalls++;
 	}
@@ -347,8 +361,11 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 	if (h->switches)
 		add_wait(c, ev, f);
 	f->sum_ns += dur;
-	if (!ev->nested)
+	if (!ev->nested) {
 		f->total_ns += dur;
+		if (h->switches)
+			add_wait_total(c, ev, f);
+	}
 	stat_add(f, dur);
 	h->ncalls++;
 	return 0;
@@ -471,7 +488,8 @@ static const char *const col_names[] = { "total", "self", "calls", "avg", "min",
 /*
  * With off-CPU time (hot.switches) and without --wall, the self column is CPU self: self
  * time less the off-CPU time inside it, which is the wait column. JSON keeps self_ns as
- * the wall-clock self time and adds cpu_self_ns and wait_ns.
+ * the wall-clock self time and adds cpu_self_ns and wait_ns (and cpu_total_ns: the total
+ * less the off-CPU time within the outermost activations).
  */
 struct row {
 	uint32_t func;
@@ -481,6 +499,7 @@ struct row {
 	uint64_t addr;
 	uint64_t v[9];			/* by enum col; C_SELF as shown */
 	uint64_t wall_self, wait[2];	/* wall-clock self; blocked, preempted */
+	uint64_t cpu_total;		/* total less the off-CPU time within it */
 };
 static bool show_cpu;			/* C_SELF is CPU self (hot_rows) */
 static bool have_switches;		/* rows carry wait figures */
@@ -581,6 +600,7 @@ static struct row *hot_rows(struct hot *h, const struct hot_names *nm, const reg
 		r->wait[0] = f->wait_ns[0];
 		r->wait[1] = f->wait_ns[1];
 		r->v[C_WAIT] = f->wait_ns[0] + f->wait_ns[1];
+		r->cpu_total = f->total_ns > f->wait_total_ns ? f->total_ns - f->wait_total_ns : 0;
 		r->v[C_SELF] = !show_cpu ? f->self_ns
 			       : f->self_ns > r->v[C_WAIT] ? f->self_ns - r->v[C_WAIT] : 0;
 		r->v[C_CALLS] = f->calls;
@@ -627,6 +647,7 @@ static void rows_json(struct json *j, const struct row *rows, uint32_t n)
 			json_u64(j, "wait_ns", r->v[C_WAIT]);
 			json_u64(j, "voluntary_ns", r->wait[0]);
 			json_u64(j, "involuntary_ns", r->wait[1]);
+			json_u64(j, "cpu_total_ns", r->cpu_total);
 		}
 		json_u64(j, "avg_ns", r->v[C_AVG]);
 		json_u64(j, "min_ns", r->v[C_MIN]);
