@@ -83,8 +83,10 @@ struct command {
 	"  NS TID process pid=N EXE\n"                                                      \
 	"  NS TID rss bytes=N\n"                                                            \
 	"then \"stack S: FRAME <- FRAME ...\" (innermost first; \"<- [truncated]\": cut at\n" \
-	"PERFSHIM_STACK_DEPTH) for each stack named above. \"#\" lines after the first say\n" \
-	"what the trace lacks (\"# incomplete trace ...\") or what was found wrong.\n"       \
+	"PERFSHIM_STACK_DEPTH) for each stack named above; FRAME is NAME, \" (inlined)\" when\n" \
+	"inlined into the next frame, \" at FILE:LINE\" when known (not with --no-lines).\n" \
+	"\"#\" lines after the first say what the trace lacks (\"# incomplete trace ...\")\n" \
+	"or what was found wrong.\n"                                                       \
 	"Without --merged each thread's events come together, threads in file order.\n"
 
 static const struct command commands[] = {

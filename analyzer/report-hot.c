@@ -675,7 +675,11 @@ static void csv_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* CSV: a header line, then one line per function; @tid >= 0 adds a first "tid" column */
+/*
+ * CSV: a header line, then one line per function; @tid >= 0 adds a first "tid" column. The
+ * last two columns, file and line, say where it is defined (empty when unknown or with
+ * --no-lines); they come after the others so that old readers' column numbers hold.
+ */
 static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool header)
 {
 	uint32_t i;
@@ -683,7 +687,7 @@ static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool
 
 	if (header)
 		fprintf(f, "%sname,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,"
-			"p99_ns%s\n", tid >= 0 ? "tid," : "",
+			"p99_ns%s,file,line\n", tid >= 0 ? "tid," : "",
 			have_switches ? ",cpu_self_ns,wait_ns" : "");
 	for (i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
@@ -701,21 +705,28 @@ static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool
 		if (have_switches)
 			fprintf(f, ",%" PRIu64 ",%" PRIu64, r->wall_self > r->v[C_WAIT]
 				? r->wall_self - r->v[C_WAIT] : 0, r->v[C_WAIT]);
+		fputc(',', f);
+		if (r->file) {
+			csv_str(f, r->file);
+			fprintf(f, ",%u", r->line);
+		} else {
+			fputc(',', f);
+		}
 		fputc('\n', f);
 	}
 }
 
-/* "file.c:12" (basename) of a row's definition, "" when unknown */
-static const char *def_text(const struct row *r, char *buf, size_t len)
+/* "file.c:12" (basename) of a definition in @file at @line, "" when unknown (NULL) */
+static const char *where_text(const char *file, unsigned line, char *buf, size_t len)
 {
 	const char *base;
 
-	if (!r->file) {
+	if (!file) {
 		buf[0] = '\0';
 		return buf;
 	}
-	base = strrchr(r->file, '/');
-	snprintf(buf, len, "%s:%u", base && base[1] ? base + 1 : r->file, r->line);
+	base = strrchr(file, '/');
+	snprintf(buf, len, "%s:%u", base && base[1] ? base + 1 : file, line);
 	return buf;
 }
 
@@ -764,7 +775,7 @@ static void rows_text(FILE *f, const struct row *rows, uint32_t n, bool lines)
 		cell[c++] = fmt_ns(b[7], 32, r->v[C_P99]);
 		cell[c++] = short_name(r->name, nb, sizeof(nb), 100);
 		if (lines)
-			cell[c++] = def_text(r, db, sizeof(db));
+			cell[c++] = where_text(r->file, r->line, db, sizeof(db));
 		table_add_row(tb, cell);
 	}
 	table_print(tb, f);
@@ -960,8 +971,36 @@ static void json_decl(struct json *j, struct symbols *sym, uint32_t fn)
 	}
 }
 
+/* "file.c:12" where function @fn is defined, "" when unknown (or the root, or --no-lines) */
+static const char *decl_text(struct symbols *sym, uint32_t fn, char *buf, size_t len)
+{
+	const char *file = NULL;
+	unsigned line = 0;
+
+	if (fn == HOT_ROOT || sym_func_decl(sym, fn, &file, &line) < 0)
+		file = NULL;
+	return where_text(file, line, buf, len);
+}
+
+/*
+ * any_decl - whether a function called in @h has a known definition: the callgraph's text
+ * tables then end with a "Defined at" column (none without DWARF or with --no-lines, so
+ * their output stays what it was).
+ */
+static bool any_decl(struct hot *h, struct symbols *sym)
+{
+	const char *file;
+	unsigned line;
+	uint32_t i;
+
+	for (i = 0; i < h->nfuncs; i++)
+		if (h->funcs[i].calls && sym_func_decl(sym, i, &file, &line) == 0)
+			return true;
+	return false;
+}
+
 static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint32_t func,
-		      bool callers, struct json *j)
+		      bool callers, struct json *j, bool lines)
 {
 	struct hot_edge **v = xmalloc((h->nedges + 1) * sizeof(*v));
 	uint32_t i, n = 0;
@@ -986,14 +1025,19 @@ static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint3
 		}
 		json_arr_end(j);
 	} else {
-		static const char *const hdr[] = { "Calls", "Total", "Self", "Function" };
-		struct table *tb = table_new(4, hdr, "rrrl");
+		static const char *const hdr[] = { "Calls", "Total", "Self", "Function",
+						   "Defined at" };
+		struct table *tb = table_new(lines ? 5 : 4, hdr, "rrrll");
+		char db[256];
 
 		printf("\n%s:\n", callers ? "Called by" : "Calls");
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			uint32_t fn = callers ? v[i]->caller : v[i]->callee;
+
 			table_add(tb, fmt_count(b[0], 32, v[i]->calls),
 				  fmt_ns(b[1], 32, v[i]->total_ns), fmt_ns(b[2], 32, v[i]->self_ns),
-				  fname(sym, t, callers ? v[i]->caller : v[i]->callee));
+				  fname(sym, t, fn), decl_text(sym, fn, db, sizeof(db)));
+		}
 		if (n)
 			table_print(tb, stdout);
 		else
@@ -1008,8 +1052,9 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			      const struct opts *o)
 {
 	uint32_t i, nfound = 0;
+	bool lines = o->format != FMT_JSON && any_decl(h, sym);
 	struct json j;
-	char b[4][32];
+	char b[4][32], db[256];
 
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
@@ -1034,16 +1079,19 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			json_u64(&j, "calls", f->calls);
 			json_u64(&j, "total_ns", f->total_ns);
 			json_u64(&j, "self_ns", f->self_ns);
-			edges_out(h, t, sym, i, true, &j);
-			edges_out(h, t, sym, i, false, &j);
+			edges_out(h, t, sym, i, true, &j, false);
+			edges_out(h, t, sym, i, false, &j, false);
 			json_obj_end(&j);
 		} else {
-			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, self %s\n",
+			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, self %s",
 			       nfound > 1 ? "\n" : "", name, t->funcs[i],
 			       fmt_count(b[0], 32, f->calls), fmt_ns(b[1], 32, f->total_ns),
 			       fmt_ns(b[2], 32, f->self_ns));
-			edges_out(h, t, sym, i, true, NULL);
-			edges_out(h, t, sym, i, false, NULL);
+			if (*decl_text(sym, i, db, sizeof(db)))
+				printf(", defined at %s", db);
+			putchar('\n');
+			edges_out(h, t, sym, i, true, NULL, lines);
+			edges_out(h, t, sym, i, false, NULL, lines);
 		}
 	}
 	if (o->format == FMT_JSON) {
@@ -1077,8 +1125,9 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 	uint32_t *order, *start, *cnt, *depth, *todo, ntodo = 0, i, n = h->nnodes;
 	uint64_t grand = 0, min_ns;
 	struct table *tb = NULL;
+	bool lines = o->format != FMT_JSON && any_decl(h, sym);
 	struct json j;
-	char b[4][32], line[512];
+	char b[4][32], line[512], db[256];
 
 	/* children of each node, contiguous in `order`, sorted by total */
 	cnt = xcalloc(n + 1, sizeof(*cnt));
@@ -1109,10 +1158,11 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 		json_u64(&j, "total_ns", grand);
 		json_arr_begin(&j, "nodes");
 	} else {
-		static const char *const hdr[] = { "Total", "%", "Self", "Calls", "Function" };
+		static const char *const hdr[] = { "Total", "%", "Self", "Calls", "Function",
+						   "Defined at" };
 
 		notes_text(t, stdout);
-		tb = table_new(5, hdr, "rrrrl");
+		tb = table_new(lines ? 6 : 5, hdr, "rrrrll");
 	}
 	/* explicit DFS stack: push children in reverse so the largest comes out first */
 	todo = xmalloc((n + 1) * sizeof(*todo));
@@ -1131,6 +1181,7 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 			json_u64(&j, "parent", p);
 			json_u64(&j, "depth", depth[id]);
 			json_str(&j, "name", fname(sym, t, nd->func));
+			json_decl(&j, sym, nd->func);
 			json_u64(&j, "calls", nd->calls);
 			json_u64(&j, "total_ns", nd->total_ns);
 			json_u64(&j, "self_ns", nd->self_ns);
@@ -1142,7 +1193,8 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 			snprintf(b[3], sizeof(b[3]), "%.1f",
 				 grand ? 100.0 * (double)nd->total_ns / (double)grand : 0.0);
 			table_add(tb, fmt_ns(b[0], 32, nd->total_ns), b[3],
-				  fmt_ns(b[1], 32, nd->self_ns), fmt_count(b[2], 32, nd->calls), line);
+				  fmt_ns(b[1], 32, nd->self_ns), fmt_count(b[2], 32, nd->calls), line,
+				  decl_text(sym, nd->func, db, sizeof(db)));
 		}
 		if (o->depth >= 0 && depth[id] + 1 >= (uint32_t)o->depth)
 			continue;
