@@ -3,7 +3,8 @@
 # (Debian's golang-go), and its -top tables give exactly perfshim's own numbers: calls and
 # self/inclusive time per function (`functions`), bytes and allocations per allocating
 # function and what is still live (`memory`), for the call samples calls and fib (recursion)
-# and the malloc sample leaky, instrumented (-O0, -O2) and plain (libunwind stacks). -raw
+# and the malloc sample leaky, instrumented (-O0, -O2) and plain (libunwind stacks); the cpu
+# type (on-CPU self time) of samples/waiter, and none without context switches. -raw
 # shows the mappings with the build-ids of the binaries and locations with file:line.
 . "$(dirname "$0")/lib.sh"
 need_jq
@@ -84,6 +85,10 @@ echo "ok: refused: no cpu sample type"
 gopprof -comments "$TMP/n.pb.gz" | grep -q "^warning: times are wall-clock: the kernel refused context-switch records" ||
 	fail "refused: the comments do not say times are wall-clock: $(gopprof -comments "$TMP/n.pb.gz")"
 echo "ok: refused: the comments say times are wall-clock"
+# a trace written before context switches were recorded (tests/data): the same, said once
+"$ANALYZE" pprof -o "$TMP/e.pb.gz" "$TOP/tests/data/escapes.bin" 2>/dev/null || fail "pprof of escapes.bin exited $?"
+assert_eq 1 "$(gopprof -comments "$TMP/e.pb.gz" | grep -c '^times are wall-clock: the trace holds no context switches, so there is no cpu sample type$')" \
+	"no switches: the comment on wall-clock times"
 
 # 17 threads: each thread's call samples carry its tid label; the sums stay functions'
 prog="$S/threads-calls"
