@@ -526,10 +526,8 @@ int report_pprof(struct trace *t, const struct opts *o)
 		strv_add(&notes, "no function calls recorded (the program was not built with "
 			 "-finstrument-functions): calls and wall%s are 0",
 			 p.nvalues > V_CPU ? ", cpu" : "");
-	else if (p.nvalues > V_CPU)
-		strv_add(&notes, "cpu is on-CPU time: wall less the off-CPU time the kernel's "
-			 "context switches show");
-	else if (!offcpu_note(t, sw, sizeof(sw)))	/* else the notes say why already */
+	/* a complete trace with switches has no comments: its cpu type says itself */
+	if (p.nvalues == V_CPU && !offcpu_note(t, sw, sizeof(sw)))	/* else the notes say why */
 		strv_add(&notes, "times are wall-clock: the trace holds no context switches, so "
 			 "there is no cpu sample type");
 	if (!t->nallocs && !t->nreallocs)
