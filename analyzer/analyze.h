@@ -350,11 +350,18 @@ void offcpu_acc_free(struct offcpu_acc *acc);
  * time, so none for its callees either). Return: true when it was (its self off-CPU time is
  * 0, nothing more to do), false when offcpu_exit must be called.
  */
+/* offcpu_gap - [@a, @b) of @thread is within the gap offcpu_exit last found (no off-CPU
+ * time in it: offcpu_within would give 0) */
+static inline bool offcpu_gap(const struct offcpu_acc *acc, uint32_t thread, uint64_t a,
+			      uint64_t b)
+{
+	return acc->used && acc->thread == thread && a >= acc->q_lo && b <= acc->q_hi;
+}
+
 static inline bool offcpu_exit_quiet(struct offcpu_acc *acc, uint32_t thread, uint32_t depth,
 				     uint64_t a, uint64_t b)
 {
-	if (!acc->used || acc->thread != thread || depth + 2 > acc->cap || a < acc->q_lo ||
-	    b > acc->q_hi)
+	if (depth + 2 > acc->cap || !offcpu_gap(acc, thread, a, b))
 		return false;
 	acc->child[depth + 1][0] = acc->child[depth + 1][1] = 0;
 	return true;

@@ -240,7 +240,7 @@ static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct
 	uint64_t w[2];
 
 	if (offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns))
-		return;
+		return 0;
 	offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
 	f->wait_ns[0] += w[0];
 	f->wait_ns[1] += w[1];
@@ -253,6 +253,8 @@ static void add_wait_total(struct collect *c, const struct trace_event *ev, stru
 {
 	uint64_t w[2];
 
+	if (offcpu_gap(&c->acc, ev->thread, ev->entry_ns, ev->ns))
+		return;		/* none (add_wait just looked: the gap is this call's) */
 	offcpu_within(c->t, ev->thread, ev->entry_ns, ev->ns, w);
 	f->wait_total_ns += w[0] + w[1];
 }
