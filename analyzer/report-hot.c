@@ -176,6 +176,10 @@ struct frame {
 	uint64_t child_ns;		/* inclusive time of its finished callees */
 	uint32_t node;			/* call tree node */
 	uint32_t func;
+	/* its last callee's tree node and edge (node_of and edge_of of the same key again:
+	 * a loop or a recursion calls the same function from one place) */
+	uint32_t kid_func, kid_node;	/* kid_func UINT32_MAX: none yet */
+	uint32_t kid_callee, kid_edge;
 };
 
 struct collect {
@@ -183,6 +187,7 @@ struct collect {
 	struct trace *t;
 	struct offcpu_acc acc;		/* off-CPU time of callees (h->switches) */
 	struct frame *stack;
+	struct frame root;		/* the parent of depth 0: node 0, HOT_ROOT */
 	uint32_t cap;
 	uint32_t *active;		/* open activations per function (this thread) */
 	uint32_t nactive;
@@ -269,8 +274,12 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		struct frame *fr;
 
 		if (__builtin_expect(d >= c->cap, 0)) {
+			uint32_t i = c->cap;
+
 			c->cap = (d + 1) * 2;
 			c->stack = xrealloc(c->stack, c->cap * sizeof(*c->stack));
+			for (; i < c->cap; i++)	/* no callee cached in a frame never entered */
+				c->stack[i].kid_func = c->stack[i].kid_callee = UINT32_MAX;
 		}
 		if (__builtin_expect(ev->func >= c->nactive, 0)) {
 			uint32_t n = (ev->func + 1) * 2;
@@ -282,8 +291,16 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		fr = &c->stack[d];
 		fr->child_ns = 0;
 		fr->func = ev->func;
-		if (h->want & HOT_TREE)
-			fr->node = node_of(c, d ? c->stack[d - 1].node : 0, ev->func);
+		fr->kid_func = fr->kid_callee = UINT32_MAX;
+		if (h->want & HOT_TREE) {
+			struct frame *par = d ? &c->stack[d - 1] : &c->root;
+
+			if (par->kid_func != ev->func) {
+				par->kid_node = node_of(c, par->node, ev->func);
+				par->kid_func = ev->func;
+			}
+			fr->node = par->kid_node;
+		}
 		c->active[ev->func]++;
 		return 0;
 	}
@@ -318,8 +335,14 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		stat_add(f, dur);
 		if (h->want & HOT_EDGES) {
 			/* edge_of may move h->edges: index after the call */
-			uint32_t id = edge_of(c, d ? c->stack[d - 1].func : HOT_ROOT, ev->func);
-			struct hot_edge *e = &h->edges[id];
+			struct frame *par = d ? &c->stack[d - 1] : &c->root;
+			struct hot_edge *e;
+
+			if (par->kid_callee != ev->func) {
+				par->kid_edge = edge_of(c, par->func, ev->func);
+				par->kid_callee = ev->func;
+			}
+			e = &h->edges[par->kid_edge];
 
 			e->calls++;
 			e->total_ns += dur;
@@ -382,7 +405,9 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
  */
 int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 {
-	struct collect c = { .h = h, .t = t };
+	struct collect c = { .h = h, .t = t,
+			     .root = { .node = 0, .func = HOT_ROOT, .kid_func = UINT32_MAX,
+				       .kid_callee = UINT32_MAX } };
 	int rc;
 
 	h->want = want;
