@@ -425,6 +425,43 @@ START_TEST(test_callgraph_tree)
 }
 END_TEST
 
+/*
+ * main 0..1000 { a 100..300 { c 150..250 }, b 400..700 { c 450..650 } }: b's frame is where
+ * a's was, and both call c; each c is its caller's (the frames' last-callee caches).
+ */
+START_TEST(test_callgraph_siblings)
+{
+	struct opts o = default_opts();
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+
+	tg_enter(th, 0x1000, 0);
+	tg_enter(th, 0x2000, 100);
+	tg_enter(th, 0x4000, 150);
+	tg_exit(th, 250);
+	tg_exit(th, 300);
+	tg_enter(th, 0x3000, 400);
+	tg_enter(th, 0x4000, 450);
+	tg_exit(th, 650);
+	tg_exit(th, 700);
+	tg_exit(th, 1000);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	has("{\"id\":3,\"parent\":2,\"depth\":2,\"name\":\"0x4000\",\"file\":null,\"line\":null,"
+	    "\"calls\":1,\"total_ns\":100,\"self_ns\":100}");
+	has("{\"id\":4,\"parent\":1,\"depth\":1,\"name\":\"0x3000\",\"file\":null,\"line\":null,"
+	    "\"calls\":1,\"total_ns\":300,\"self_ns\":100}");
+	has("{\"id\":5,\"parent\":4,\"depth\":2,\"name\":\"0x4000\",\"file\":null,\"line\":null,"
+	    "\"calls\":1,\"total_ns\":200,\"self_ns\":200}");
+	o.function = "0x4000";
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	has("\"callers\":[{\"name\":\"0x3000\",\"file\":null,\"line\":null,\"calls\":1,"
+	    "\"total_ns\":200,\"self_ns\":200},{\"name\":\"0x2000\",\"file\":null,\"line\":null,"
+	    "\"calls\":1,\"total_ns\":100,\"self_ns\":100}]");
+}
+END_TEST
+
 START_TEST(test_no_calls)
 {
 	struct tg *g = tg_open(path);
@@ -621,6 +658,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_csv);
 	tcase_add_test(tc, test_callgraph_function);
 	tcase_add_test(tc, test_callgraph_tree);
+	tcase_add_test(tc, test_callgraph_siblings);
 	tcase_add_test(tc, test_no_calls);
 	tcase_add_test(tc, test_summary);
 	tcase_add_test(tc, test_thread_names);
