@@ -344,12 +344,6 @@ void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 		 uint32_t depth, uint64_t a, uint64_t b, uint64_t self[2]);
 void offcpu_acc_free(struct offcpu_acc *acc);
 
-/*
- * offcpu_exit_quiet - offcpu_exit's common case, inline: the call [@a, @b) of @thread is
- * within the gap between two of its intervals that its last call's end was in (no off-CPU
- * time, so none for its callees either). Return: true when it was (its self off-CPU time is
- * 0, nothing more to do), false when offcpu_exit must be called.
- */
 /* offcpu_gap - [@a, @b) of @thread is within the gap offcpu_exit last found (no off-CPU
  * time in it: offcpu_within would give 0) */
 static inline bool offcpu_gap(const struct offcpu_acc *acc, uint32_t thread, uint64_t a,
@@ -358,6 +352,12 @@ static inline bool offcpu_gap(const struct offcpu_acc *acc, uint32_t thread, uin
 	return acc->used && acc->thread == thread && a >= acc->q_lo && b <= acc->q_hi;
 }
 
+/*
+ * offcpu_exit_quiet - offcpu_exit's common case, inline: the call [@a, @b) of @thread is
+ * within the gap between two of its intervals that its last call's end was in (no off-CPU
+ * time, so none for its callees either). Return: true when it was (its self off-CPU time is
+ * 0, nothing more to do), false when offcpu_exit must be called.
+ */
 static inline bool offcpu_exit_quiet(struct offcpu_acc *acc, uint32_t thread, uint32_t depth,
 				     uint64_t a, uint64_t b)
 {

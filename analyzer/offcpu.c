@@ -205,12 +205,11 @@ void offcpu_within(const struct trace *t, uint32_t thread, uint64_t a, uint64_t 
 void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 		 uint32_t depth, uint64_t a, uint64_t b, uint64_t self[2])
 {
-	uint64_t in[2];
-	int k;
-
 	const struct offcpu *o = t->offcpu;
 	const struct offcpu_thread *th;
+	uint64_t in[2];
 	uint32_t hi;
+	int k;
 
 	if (!acc->used || acc->thread != thread) {
 		if (acc->child)
