@@ -255,42 +255,106 @@ static inline PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uintptr_t ra,
 }
 
 /*
+ * The last rule walk of the thread, frame by frame, for incremental unwinding (rule_walk):
+ * frame i's return address ra[i] sits at cfa[i] - 8, fp[i] is the rbp the walk had there,
+ * fp_at[i] where that rbp was read from (0: not read from memory, or not needed), live[i]
+ * whether a later step of the walk uses fp[i] (a frame-pointer rule, or one that passes rbp
+ * on to such a rule). The f* arrays are a fresh walk's frames before they are merged in.
+ */
+struct ps_walk {
+	uintptr_t *ra, *cfa, *fp, *fp_at;
+	uint8_t *live;
+	uintptr_t *fra, *fcfa, *ffp, *fat;
+	uint8_t *fpass;			/* 0: rbp read or unused, 1: passed on, 2: used */
+	struct ps_walk_read *chk;	/* the reads of frames 1.. to check, in order */
+	uint32_t *chk_from;		/* chk_from[j]: frame j's first, [n]: their end */
+	uint32_t n;			/* frames of the last walk, 0 = none */
+	uint32_t capped;		/* it stopped at the depth cap, not at the outermost frame */
+	uint32_t node;			/* its stack node once interned, 0 = not known */
+	uint32_t gen;			/* rules_gen it was made under */
+	uint32_t same;			/* the last walk gave the stack before it again */
+	uintptr_t hi;			/* t->unw_stack_hi it was made under */
+	uintptr_t min_at;		/* the lowest address a rule read a saved rbp from */
+};
+
+/* A read of the last walk: a return address, or an rbp used later, and what it held. */
+struct ps_walk_read {
+	uintptr_t addr, val;
+};
+
+static __thread struct ps_walk walk PS_TLS;
+
+/*
  * The thread's scratch: stack_memo[stack_depth], unw_buf[stack_depth + SKIP_MAX],
- * last_nodes[stack_depth]. Up to the default depth it lives in TLS (1856 bytes per thread,
- * gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it on the thread's first stack
- * and ps_stack_thread_free() unmaps it.
+ * last_nodes[stack_depth], and the walk's arrays (8 of stack_depth words, 2 of stack_depth
+ * bytes, 2 * stack_depth reads, stack_depth + 1 indexes). Up to the default depth it lives in
+ * TLS (about 8.5 KiB per thread, gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it on the thread's first stack and
+ * ps_stack_thread_free() unmaps it.
  */
 #define TLS_DEPTH 64
+#define WALK_WORDS 8
+#define WALK_BYTES 2
 
 static __thread struct {
 	struct ps_stack_memo memo[TLS_DEPTH];
 	void *unw[TLS_DEPTH + SKIP_MAX];
+	uintptr_t walk[WALK_WORDS][TLS_DEPTH];
+	struct ps_walk_read chk[2 * TLS_DEPTH];
+	uint32_t chk_from[TLS_DEPTH + 1];
 	uint32_t nodes[TLS_DEPTH];
+	uint8_t walk_b[WALK_BYTES][TLS_DEPTH];
 } tls_scratch PS_TLS;
 
 static PS_NOINSTR size_t scratch_size(void)
 {
-	return (size_t)ps_cfg.stack_depth * sizeof(struct ps_stack_memo) +
-	       ((size_t)ps_cfg.stack_depth + SKIP_MAX) * sizeof(void *) +
-	       (size_t)ps_cfg.stack_depth * sizeof(uint32_t);
+	size_t d = ps_cfg.stack_depth;
+
+	return d * sizeof(struct ps_stack_memo) + (d + SKIP_MAX) * sizeof(void *) +
+	       WALK_WORDS * d * sizeof(uintptr_t) + 2 * d * sizeof(struct ps_walk_read) +
+	       (d + 1) * sizeof(uint32_t) + d * sizeof(uint32_t) + WALK_BYTES * d;
 }
 
 static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 {
+	size_t d = ps_cfg.stack_depth;
+	uintptr_t *w;
+	uint8_t *b;
 	void *m;
 
-	if (ps_cfg.stack_depth <= TLS_DEPTH) {
+	if (d <= TLS_DEPTH) {
 		t->stack_memo = tls_scratch.memo;
 		t->unw_buf = tls_scratch.unw;
 		t->last_nodes = tls_scratch.nodes;
-		return 0;
+		w = tls_scratch.walk[0];
+		walk.chk = tls_scratch.chk;
+		walk.chk_from = tls_scratch.chk_from;
+		b = tls_scratch.walk_b[0];
+		d = TLS_DEPTH;
+	} else {
+		m = mmap(NULL, scratch_size(), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return -1;
+		t->stack_memo = m;
+		t->unw_buf = (void **)(t->stack_memo + d);
+		w = (uintptr_t *)(t->unw_buf + d + SKIP_MAX);
+		walk.chk = (struct ps_walk_read *)(w + WALK_WORDS * d);
+		walk.chk_from = (uint32_t *)(walk.chk + 2 * d);
+		t->last_nodes = walk.chk_from + d + 1;
+		b = (uint8_t *)(t->last_nodes + d);
 	}
-	m = mmap(NULL, scratch_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return -1;
-	t->stack_memo = m;
-	t->unw_buf = (void **)(t->stack_memo + ps_cfg.stack_depth);
-	t->last_nodes = (uint32_t *)(t->unw_buf + ps_cfg.stack_depth + SKIP_MAX);
+	walk.ra = w;
+	walk.cfa = w + d;
+	walk.fp = w + 2 * d;
+	walk.fp_at = w + 3 * d;
+	walk.fra = w + 4 * d;
+	walk.fcfa = w + 5 * d;
+	walk.ffp = w + 6 * d;
+	walk.fat = w + 7 * d;
+	walk.live = b;
+	walk.fpass = b + d;
+	walk.n = 0;
+	walk.node = 0;
 	return 0;
 }
 
@@ -391,6 +455,7 @@ struct ps_unw_rule {
 static struct ps_unw_rule rules[RULE_SLOTS];
 static uint32_t nrules;
 static int rules_lock;
+static uint32_t rules_gen;		/* bumped when rules are forgotten (code unloaded) */
 #ifdef PS_NO_FAST_UNWIND
 static int fast_off = 1;		/* a build that compares against libunwind alone */
 #else
@@ -476,6 +541,8 @@ PS_NOINSTR void ps_stack_code_gone(uintptr_t lo, uintptr_t hi)
 		if (ip >= lo && ip < hi)
 			__atomic_store_n(&rules[i].kind, (uint8_t)RULE_BAD, __ATOMIC_RELAXED);
 	}
+	/* the threads' last walks went through rules that may be gone: walk afresh */
+	__atomic_add_fetch(&rules_gen, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&rules_lock, 0, __ATOMIC_RELEASE);
 }
 
@@ -510,6 +577,7 @@ PS_NOINSTR void ps_stack_forget(struct ps_thread *t, const struct ps_code_range 
 		t->shadow[k].node = 0;
 	t->last_stack_len = 0;
 	t->last_stack_node = 0;
+	walk.node = 0;
 	t->nodes_seen = UINT32_MAX;
 }
 
@@ -591,19 +659,119 @@ static PS_NOINSTR PS_NOINLINE int learn_walk(struct ps_thread *t, uintptr_t *out
 	return n;
 }
 
+/* walk_holds - the memory the walk read at frames [j, n) still holds what it read then */
+static PS_NOINSTR int walk_holds(const struct ps_walk *w, uint32_t j)
+{
+	const struct ps_walk_read *c = w->chk + w->chk_from[j], *end = w->chk + w->chk_from[w->n];
+
+	for (; c < end; c++)
+		if (*(const uintptr_t *)c->addr != c->val)
+			return 0;
+	return 1;
+}
+
+/* The reads walk_holds checks, from the walk's frames: each return address from frame 1
+ * on, and each rbp read from memory that a later step uses. */
+static PS_NOINSTR void walk_index(struct ps_walk *w)
+{
+	struct ps_walk_read *c = w->chk;
+	uint32_t j;
+
+	w->chk_from[0] = 0;
+	for (j = 1; j < w->n; j++) {
+		w->chk_from[j] = (uint32_t)(c - w->chk);
+		c->addr = w->cfa[j] - 8;
+		c->val = w->ra[j];
+		c++;
+		if (w->fp_at[j]) {
+			c->addr = w->fp_at[j];
+			c->val = w->fp[j];
+			c++;
+		}
+	}
+	w->chk_from[j] = (uint32_t)(c - w->chk);
+}
+
+/*
+ * The fresh frames fresh[0..m) become frames [0..m) of the walk, whose frame m is already
+ * in place (or m is its end): which rbp values are used later (live), and which reads a
+ * later walk must find unchanged (fp_at: the live ones read from memory).
+ */
+static inline PS_NOINSTR void walk_put_fresh(struct ps_walk *w, uint32_t m, uint32_t n)
+{
+	uint8_t live = m < n ? w->live[m] : 0;
+	int64_t i;
+
+	for (i = (int64_t)m - 1; i >= 0; i--) {
+		live = w->fpass[i] == 2 || (w->fpass[i] == 1 && live);
+		w->ra[i] = w->fra[i];
+		w->cfa[i] = w->fcfa[i];
+		w->fp[i] = w->ffp[i];
+		w->fp_at[i] = live ? w->fat[i] : 0;
+		w->live[i] = live;
+	}
+}
+
+/*
+ * Fresh frames [0..m), then the last walk's frames from k on: the walk reached, at its frame
+ * m, the state the last walk had at its frame k (same CFA, return address, and rbp if that
+ * is used later), and everything the last walk read from there on still holds, so applying
+ * the rules would read the same values and give the same frames. @at: where the walk read
+ * frame m's rbp (0: passed on). Return: frames, at most @max.
+ */
+static PS_NOINSTR PS_NOINLINE uint32_t walk_join(struct ps_walk *w, uint32_t m, uint32_t k,
+						  uintptr_t fp, uintptr_t at, uint32_t max,
+						  uintptr_t hi, uintptr_t min_at)
+{
+	uint32_t n = m + w->n - k, keep;
+
+	if (n > max) {
+		n = max;
+		w->capped = 1;
+	}
+	keep = n - m;
+	if (m != k) {
+		memmove(w->ra + m, w->ra + k, keep * sizeof(*w->ra));
+		memmove(w->cfa + m, w->cfa + k, keep * sizeof(*w->cfa));
+		memmove(w->fp + m, w->fp + k, keep * sizeof(*w->fp));
+		memmove(w->fp_at + m, w->fp_at + k, keep * sizeof(*w->fp_at));
+		memmove(w->live + m, w->live + k, keep * sizeof(*w->live));
+	}
+	if (w->capped) {
+		/* the last frame's rule is not applied: its rbp is not used */
+		w->live[n - 1] = 0;
+		w->fp_at[n - 1] = 0;
+	}
+	if (m < n) {
+		w->fp[m] = fp;
+		w->fp_at[m] = w->live[m] ? at : 0;
+	}
+	walk_put_fresh(w, m, n);
+	w->n = n;
+	w->node = 0;
+	walk_index(w);
+	if (min_at < w->min_at)
+		w->min_at = min_at;
+	w->hi = hi;		/* the fresh frames were read within it */
+	return n;
+}
+
 /*
  * The fast path: frames from the caller of malloc outwards by the learned rules, at most
- * @max. Starts from this function's own frame and follows the shim's frame pointers (the
- * shim is built with them) to the first return address outside it.
- * Return: frames written to out[], or -1 when a rule is missing (use learn_walk).
+ * @max, into walk.ra[]. Starts from this function's own frame and follows the shim's frame
+ * pointers (the shim is built with them) to the first return address outside it, then
+ * applies rules frame by frame, and stops early when it reaches a frame of the last walk
+ * whose state and reads still hold (walk_join): a loop allocating from one place costs the
+ * shim's frames and one compare per frame, with no rule lookup. walk.same says the stack is
+ * the last one again. Return: frames, or -1 when a rule is missing (use learn_walk).
  */
-static PS_NOINSTR PS_NOINLINE int fast_walk(const struct ps_thread *t, uintptr_t *out,
-					    uint32_t max)
+static PS_NOINSTR PS_NOINLINE int rule_walk(const struct ps_thread *t, uint32_t max)
 {
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = fp, hi = t->unw_stack_hi;
-	uintptr_t ra, cfa, rsp, nrbp;
+	uintptr_t ra, cfa, rsp, nrbp, at = 0, min_at = UINTPTR_MAX;
+	struct ps_walk *w = &walk;
 	const struct ps_unw_rule *r;
-	uint32_t n = 0, i;
+	uint32_t m = 0, i, k = 0, n = w->n;
 
 	for (i = 0;; i++) {
 		if (i >= SKIP_MAX || fp < lo || fp + 16 > hi || (fp & 7))
@@ -615,10 +783,33 @@ static PS_NOINSTR PS_NOINLINE int fast_walk(const struct ps_thread *t, uintptr_t
 			break;
 	}
 	rsp = cfa;
+	w->same = 0;
+	if (n && (w->gen != __atomic_load_n(&rules_gen, __ATOMIC_RELAXED) || w->hi > hi ||
+		  w->min_at < lo))
+		n = 0;		/* rules forgotten since, or reads out of this walk's bounds */
 	for (;;) {
-		out[n++] = ra;
-		if (n == max)
-			return (int)n;
+		if (k < n) {
+			while (w->cfa[k] < rsp && ++k < n)
+				;
+			if (k < n && w->cfa[k] == rsp && w->ra[k] == ra &&
+			    (!w->live[k] || w->fp[k] == fp) && (!w->capped || m >= k) &&
+			    (k + 1 >= w->n || walk_holds(w, k + 1))) {
+				if (m == 0 && k == 0) {
+					w->same = 1;
+					return (int)w->n;
+				}
+				return (int)walk_join(w, m, k, fp, at, max, hi, min_at);
+			}
+		}
+		w->fra[m] = ra;
+		w->fcfa[m] = rsp;
+		w->ffp[m] = fp;
+		w->fat[m] = at;
+		if (++m == max) {
+			w->fpass[m - 1] = 0;
+			w->capped = 1;
+			break;
+		}
 		r = rule_find(ra);
 		if (!r)
 			return -1;
@@ -627,18 +818,32 @@ static PS_NOINSTR PS_NOINLINE int fast_walk(const struct ps_thread *t, uintptr_t
 			cfa = fp + 16;
 			if (cfa <= rsp || cfa > hi || (fp & 7))
 				return -1;
-			nrbp = ((const uintptr_t *)cfa)[-2];
+			at = cfa - 16;
+			nrbp = *(const uintptr_t *)at;
+			w->fpass[m - 1] = 2;
 			break;
 		case RULE_RSP:
 			cfa = rsp + (uintptr_t)r->cfa_off;
 			if (cfa > hi)
 				return -1;
-			if (r->rbp_off && cfa - r->rbp_off < lo)
-				return -1;
-			nrbp = r->rbp_off ? *(const uintptr_t *)(cfa - r->rbp_off) : fp;
+			if (r->rbp_off) {
+				at = cfa - r->rbp_off;
+				if (at < lo)
+					return -1;
+				if (at < min_at)
+					min_at = at;
+				nrbp = *(const uintptr_t *)at;
+				w->fpass[m - 1] = 0;
+			} else {
+				at = 0;
+				nrbp = fp;
+				w->fpass[m - 1] = 1;
+			}
 			break;
 		case RULE_LAST:
-			return (int)n;
+			w->fpass[m - 1] = 0;
+			w->capped = 0;
+			goto fresh;
 		default:
 			return -1;
 		}
@@ -646,45 +851,38 @@ static PS_NOINSTR PS_NOINLINE int fast_walk(const struct ps_thread *t, uintptr_t
 		rsp = cfa;
 		fp = nrbp;
 	}
+fresh:
+	/* a walk of its own from end to end: it replaces the last one */
+	walk_put_fresh(w, m, m);
+	w->n = m;
+	w->node = 0;
+	walk_index(w);
+	w->gen = __atomic_load_n(&rules_gen, __ATOMIC_RELAXED);
+	w->hi = hi;
+	w->min_at = min_at;
+	return (int)m;
 }
 
 /*
- * Every CHECK_EVERY-th stack of a thread is taken by libunwind and compared with what the
- * rules give (into the shadow memo's room, which is then cleared: it is only a cache). A
- * difference turns the fast walk off for the whole process.
+ * The unwound stack, shim frames dropped, at most stack_depth frames: the rule walk's
+ * (walk.ra, *walked set), or libunwind's in t->unw_buf. Every CHECK_EVERY-th stack of a
+ * thread is taken by both and compared: a difference turns the rule walk off for the whole
+ * process. The guard is raised around libunwind so that its own allocations (first use of a
+ * cache) are not counted as the program's lost events. Return: frames, *fp the first one.
  */
-static PS_NOINSTR PS_NOINLINE void check_rules(struct ps_thread *t, const uintptr_t *want,
-					       uint32_t n)
-{
-	uintptr_t *got = (uintptr_t *)t->stack_memo;	/* stack_depth * 16 bytes of room */
-	int fast = fast_walk(t, got, ps_cfg.stack_depth);
-
-	if (fast >= 0 && ((uint32_t)fast != n || memcmp(got, want, n * sizeof(*got)))) {
-		fast_off = 1;
-		ps_dbg(1, "stack: learned unwind rules disagree with libunwind: libunwind only");
-	}
-	memset(t->stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stack_memo));
-}
-
-/*
- * The unwound stack, shim frames dropped, at most stack_depth frames, in t->unw_buf.
- * The guard is raised around libunwind so that its own allocations (first use of a cache)
- * are not counted as the program's lost events. Return: frames, *fp the first one.
- */
-static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **fp)
+static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **fp, int *walked)
 {
 	uint32_t max = ps_cfg.stack_depth, skip = 0, i, n;
 	uintptr_t *f = (uintptr_t *)t->unw_buf;
-	int got, check = 0;
+	int got, fast = -1, check = 0;
 
 	if (likely(!fast_off)) {
 		check = !(t->unw_walks++ & (CHECK_EVERY - 1));
-		if (likely(!check)) {
-			got = fast_walk(t, f, max);
-			if (likely(got > 0)) {
-				*fp = f;
-				return (uint32_t)got;
-			}
+		fast = rule_walk(t, max);
+		if (likely(fast > 0 && !check)) {
+			*fp = walk.ra;
+			*walked = 1;
+			return (uint32_t)fast;
 		}
 	}
 	ps_guard_take(t, PS_GUARD_INTERNAL);
@@ -695,6 +893,7 @@ static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **
 	else
 		got = unw_backtrace(t->unw_buf, (int)(max + SKIP_MAX));
 	ps_guard_drop(t, PS_GUARD_INTERNAL);
+	walk.same = 0;
 	if (got <= 0)
 		return 0;
 	for (i = 0; i < (uint32_t)got && i < SKIP_MAX; i++)
@@ -703,28 +902,41 @@ static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **
 	n = (uint32_t)got - skip;
 	if (n > max)
 		n = max;
-	if (unlikely(check))
-		check_rules(t, f + skip, n);
+	if (unlikely(check) && fast > 0 &&
+	    ((uint32_t)fast != n || memcmp(walk.ra, f + skip, n * sizeof(*f)))) {
+		fast_off = 1;
+		walk.n = 0;
+		ps_dbg(1, "stack: learned unwind rules disagree with libunwind: libunwind only");
+	}
 	*fp = f + skip;
+	*walked = 0;
 	return n;
 }
 
 /*
- * libunwind stacks: the frames (above), then the same stack as last time (a loop
- * allocating from one place) costs a compare; otherwise only the frames not shared with the
- * last stack are looked up.
+ * libunwind stacks: the frames (above); the stack of the last rule walk again (a loop
+ * allocating from one place) costs nothing more, the same stack as last time a compare;
+ * otherwise only the frames not shared with the last stack are looked up.
  */
 static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
 {
 	const uintptr_t *f;
-	uint32_t n = unwind_frames(t, &f);
+	uint32_t n, node;
+	int walked;
 
+	n = unwind_frames(t, &f, &walked);
 	if (n == 0)
 		return 0;
-	if (likely(n == t->last_stack_len && t->last_stack_node &&
-		   !memcmp(f, t->last_stack, n * sizeof(*f))))
-		return t->last_stack_node;
-	return intern_unwound(t, f, n, pp);
+	if (likely(walked && walk.same && walk.node))
+		return walk.node;
+	if (n == t->last_stack_len && t->last_stack_node &&
+	    !memcmp(f, t->last_stack, n * sizeof(*f)))
+		node = t->last_stack_node;
+	else
+		node = intern_unwound(t, f, n, pp);
+	if (walked)
+		walk.node = node;
+	return node;
 }
 
 /*
@@ -758,6 +970,7 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **p
 		memset(t->stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stack_memo));
 		memset(ra_memo, 0, sizeof(ra_memo));
 		t->last_stack_len = 0;
+		walk.node = 0;
 		t->nodes_seen = 0;
 	}
 	switch (ps_cfg.stack_source) {
