@@ -450,7 +450,9 @@ struct ps_unw_rule {
  * that inherits the lock held can never wait on it). Full at 3/4: no more learning.
  */
 #define RULE_SLOTS 16384		/* 256 KiB of .bss, touched as it fills */
-#define CHECK_EVERY 1024
+#ifndef CHECK_EVERY
+#define CHECK_EVERY 1024		/* -DCHECK_EVERY=1: every walk checked (testing) */
+#endif
 
 static struct ps_unw_rule rules[RULE_SLOTS];
 static uint32_t nrules;
