@@ -775,15 +775,20 @@ static PS_NOINSTR PS_NOINLINE int rule_walk(const struct ps_thread *t, uint32_t 
 	const struct ps_unw_rule *r;
 	uint32_t m = 0, i, k = 0, n = w->n;
 
+	/* the shim's own frames: each saved rbp is the next frame's, further out */
 	for (i = 0;; i++) {
-		if (i >= SKIP_MAX || fp < lo || fp + 16 > hi || (fp & 7))
-			return -1;
 		ra = ((const uintptr_t *)fp)[1];
-		cfa = fp + 16;
-		fp = ((const uintptr_t *)fp)[0];
+		nrbp = ((const uintptr_t *)fp)[0];
 		if (!in_shim(ra))
 			break;
+		if (i >= SKIP_MAX || nrbp <= fp || (nrbp & 7))
+			return -1;
+		fp = nrbp;
 	}
+	cfa = fp + 16;
+	if (cfa > hi)
+		return -1;
+	fp = nrbp;
 	rsp = cfa;
 	w->same = 0;
 	if (n && (w->gen != __atomic_load_n(&rules_gen, __ATOMIC_RELAXED) || w->hi > hi ||
