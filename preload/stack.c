@@ -269,7 +269,7 @@ struct ps_walk {
 	struct ps_walk_read *chk;	/* the reads of frames 1.. to check, in order */
 	uint32_t *chk_from;		/* chk_from[j]: frame j's first, [n]: their end */
 	uint32_t n;			/* frames of the last walk, 0 = none */
-	uint32_t capped;		/* it stopped at the depth cap, not at the outermost frame */
+	uint32_t capped;		/* it stopped at the depth cap, not at the outermost one */
 	uint32_t node;			/* its stack node once interned, 0 = not known */
 	uint32_t gen;			/* rules_gen it was made under */
 	uint32_t same;			/* the last walk gave the stack before it again */
@@ -288,8 +288,8 @@ static __thread struct ps_walk walk PS_TLS;
  * The thread's scratch: stack_memo[stack_depth], unw_buf[stack_depth + SKIP_MAX],
  * last_nodes[stack_depth], and the walk's arrays (8 of stack_depth words, 2 of stack_depth
  * bytes, 2 * stack_depth reads, stack_depth + 1 indexes). Up to the default depth it lives in
- * TLS (about 8.5 KiB per thread, gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it on the thread's first stack and
- * ps_stack_thread_free() unmaps it.
+ * TLS (about 8.5 KiB per thread, gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it
+ * on the thread's first stack and ps_stack_thread_free() unmaps it.
  */
 #define TLS_DEPTH 64
 #define WALK_WORDS 8
@@ -666,10 +666,12 @@ static PS_NOINSTR int walk_holds(const struct ps_walk *w, uint32_t j)
 {
 	const struct ps_walk_read *c = w->chk + w->chk_from[j], *end = w->chk + w->chk_from[w->n];
 
-	for (; c < end; c++)
-		if (*(const uintptr_t *)c->addr != c->val)
+	/* two at a time: one loop test per frame of a frame-pointer chain */
+	for (; c + 1 < end; c += 2)
+		if ((*(const uintptr_t *)c[0].addr ^ c[0].val) |
+		    (*(const uintptr_t *)c[1].addr ^ c[1].val))
 			return 0;
-	return 1;
+	return c == end || *(const uintptr_t *)c->addr == c->val;
 }
 
 /* The reads walk_holds checks, from the walk's frames: each return address from frame 1
@@ -760,14 +762,16 @@ static PS_NOINSTR PS_NOINLINE uint32_t walk_join(struct ps_walk *w, uint32_t m, 
 
 /*
  * The fast path: frames from the caller of malloc outwards by the learned rules, at most
- * @max, into walk.ra[]. Starts from this function's own frame and follows the shim's frame
- * pointers (the shim is built with them) to the first return address outside it, then
+ * @max, into walk.ra[]. Inlined into unwind_node: one call and one frame fewer to follow.
+ * Starts from the frame of the function it is in and follows the shim's frame pointers
+ * (the shim is built with them) to the first return address outside it, then
  * applies rules frame by frame, and stops early when it reaches a frame of the last walk
  * whose state and reads still hold (walk_join): a loop allocating from one place costs the
  * shim's frames and one compare per frame, with no rule lookup. walk.same says the stack is
  * the last one again. Return: frames, or -1 when a rule is missing (use learn_walk).
  */
-static PS_NOINSTR PS_NOINLINE int rule_walk(const struct ps_thread *t, uint32_t max)
+static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const struct ps_thread *t,
+								    uint32_t max)
 {
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = fp, hi = t->unw_stack_hi;
 	uintptr_t ra, cfa, rsp, nrbp, at = 0, min_at = UINTPTR_MAX;
@@ -793,7 +797,7 @@ static PS_NOINSTR PS_NOINLINE int rule_walk(const struct ps_thread *t, uint32_t 
 	w->same = 0;
 	if (n && (w->gen != __atomic_load_n(&rules_gen, __ATOMIC_RELAXED) || w->hi > hi ||
 		  w->min_at < lo))
-		n = 0;		/* rules forgotten since, or reads out of this walk's bounds */
+		n = 0;	/* rules forgotten since, or reads out of this walk's bounds */
 	for (;;) {
 		if (k < n) {
 			while (w->cfa[k] < rsp && ++k < n)
