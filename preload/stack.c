@@ -970,8 +970,8 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **p
 {
 	uint32_t node;
 
-	if (ps_cfg.stack_depth == 0)
-		return 0;
+	if (unlikely(ps_cfg.stack_depth == 0))
+		return 0;	/* the hooks do not call at depth 0; kept for safety */
 	if (unlikely(!t->stack_memo || t->nnodes < t->nodes_seen)) {
 		/* first stack of the thread, or its tables were emptied (fork child: only this
 		 * file defines nodes, so fewer than last time means a reset) or lost the nodes
