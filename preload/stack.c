@@ -265,44 +265,36 @@ struct ps_walk {
 	uintptr_t *ra, *cfa, *fp, *fp_at;
 	uint8_t *live;
 	uintptr_t *fra, *fcfa, *ffp, *fat;
-	uint8_t *fpass;			/* 0: rbp read or unused, 1: passed on, 2: used */
-	struct ps_walk_read *chk;	/* the reads of frames 1.. to check, in order */
-	uint32_t *chk_from;		/* chk_from[j]: frame j's first, [n]: their end */
+	uint32_t *fpass;		/* 0: rbp read or unused, 1: passed on, 2: used (not a
+					 * byte: a char store would alias every pointer here) */
 	uint32_t n;			/* frames of the last walk, 0 = none */
-	uint32_t capped;		/* it stopped at the depth cap, not at the outermost one */
 	uint32_t node;			/* its stack node once interned, 0 = not known */
 	uint32_t gen;			/* rules_gen it was made under */
 	uint32_t same;			/* the last walk gave the stack before it again */
+	uintptr_t first_cfa, first_ra;	/* the first frame of the walk before */
 	uintptr_t hi;			/* t->unw_stack_hi it was made under */
 	uintptr_t min_at;		/* the lowest address a rule read a saved rbp from */
-};
-
-/* A read of the last walk: a return address, or an rbp used later, and what it held. */
-struct ps_walk_read {
-	uintptr_t addr, val;
 };
 
 static __thread struct ps_walk walk PS_TLS;
 
 /*
  * The thread's scratch: stack_memo[stack_depth], unw_buf[stack_depth + SKIP_MAX],
- * last_nodes[stack_depth], and the walk's arrays (8 of stack_depth words, 2 of stack_depth
- * bytes, 2 * stack_depth reads, stack_depth + 1 indexes). Up to the default depth it lives in
- * TLS (about 8.5 KiB per thread, gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it
- * on the thread's first stack and ps_stack_thread_free() unmaps it.
+ * last_nodes[stack_depth], and the walk's arrays (8 of stack_depth words, stack_depth
+ * 32-bit words and stack_depth bytes). Up to the default depth it lives in TLS (about 6 KiB per thread, gone with the
+ * thread); a larger PERFSHIM_STACK_DEPTH maps it on the thread's first stack and
+ * ps_stack_thread_free() unmaps it.
  */
 #define TLS_DEPTH 64
 #define WALK_WORDS 8
-#define WALK_BYTES 2
 
 static __thread struct {
 	struct ps_stack_memo memo[TLS_DEPTH];
 	void *unw[TLS_DEPTH + SKIP_MAX];
 	uintptr_t walk[WALK_WORDS][TLS_DEPTH];
-	struct ps_walk_read chk[2 * TLS_DEPTH];
-	uint32_t chk_from[TLS_DEPTH + 1];
 	uint32_t nodes[TLS_DEPTH];
-	uint8_t walk_b[WALK_BYTES][TLS_DEPTH];
+	uint32_t pass[TLS_DEPTH];
+	uint8_t live[TLS_DEPTH];
 } tls_scratch PS_TLS;
 
 static PS_NOINSTR size_t scratch_size(void)
@@ -310,13 +302,13 @@ static PS_NOINSTR size_t scratch_size(void)
 	size_t d = ps_cfg.stack_depth;
 
 	return d * sizeof(struct ps_stack_memo) + (d + SKIP_MAX) * sizeof(void *) +
-	       WALK_WORDS * d * sizeof(uintptr_t) + 2 * d * sizeof(struct ps_walk_read) +
-	       (d + 1) * sizeof(uint32_t) + d * sizeof(uint32_t) + WALK_BYTES * d;
+	       WALK_WORDS * d * sizeof(uintptr_t) + 2 * d * sizeof(uint32_t) + d;
 }
 
 static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 {
 	size_t d = ps_cfg.stack_depth;
+	uint32_t *pass;
 	uintptr_t *w;
 	uint8_t *b;
 	void *m;
@@ -326,9 +318,8 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 		t->unw_buf = tls_scratch.unw;
 		t->last_nodes = tls_scratch.nodes;
 		w = tls_scratch.walk[0];
-		walk.chk = tls_scratch.chk;
-		walk.chk_from = tls_scratch.chk_from;
-		b = tls_scratch.walk_b[0];
+		pass = tls_scratch.pass;
+		b = tls_scratch.live;
 		d = TLS_DEPTH;
 	} else {
 		m = mmap(NULL, scratch_size(), PROT_READ | PROT_WRITE,
@@ -338,10 +329,9 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 		t->stack_memo = m;
 		t->unw_buf = (void **)(t->stack_memo + d);
 		w = (uintptr_t *)(t->unw_buf + d + SKIP_MAX);
-		walk.chk = (struct ps_walk_read *)(w + WALK_WORDS * d);
-		walk.chk_from = (uint32_t *)(walk.chk + 2 * d);
-		t->last_nodes = walk.chk_from + d + 1;
-		b = (uint8_t *)(t->last_nodes + d);
+		t->last_nodes = (uint32_t *)(w + WALK_WORDS * d);
+		pass = t->last_nodes + d;
+		b = (uint8_t *)(pass + d);
 	}
 	walk.ra = w;
 	walk.cfa = w + d;
@@ -352,7 +342,7 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 	walk.ffp = w + 6 * d;
 	walk.fat = w + 7 * d;
 	walk.live = b;
-	walk.fpass = b + d;
+	walk.fpass = pass;
 	walk.n = 0;
 	walk.node = 0;
 	return 0;
@@ -661,123 +651,161 @@ static PS_NOINSTR PS_NOINLINE int learn_walk(struct ps_thread *t, uintptr_t *out
 	return n;
 }
 
-/* walk_holds - the memory the walk read at frames [j, n) still holds what it read then */
-static PS_NOINSTR int walk_holds(const struct ps_walk *w, uint32_t j)
+/*
+ * walk_holds - the memory the last walk read at its frames [j, n) still holds what it read
+ * then: each frame's return address, and each rbp read from memory that a later step uses
+ * (fp_at). Out of line, so that the loop keeps its pointers in registers.
+ */
+static PS_NOINSTR PS_NOINLINE int walk_holds(const struct ps_walk *w, uint32_t j)
 {
-	const struct ps_walk_read *c = w->chk + w->chk_from[j], *end = w->chk + w->chk_from[w->n];
+	const uintptr_t *cfa = w->cfa, *ra = w->ra, *fp = w->fp, *fp_at = w->fp_at;
+	uint32_t n = w->n;
 
-	/* two at a time: one loop test per frame of a frame-pointer chain */
-	for (; c + 1 < end; c += 2)
-		if ((*(const uintptr_t *)c[0].addr ^ c[0].val) |
-		    (*(const uintptr_t *)c[1].addr ^ c[1].val))
+	for (; j < n; j++) {
+		if (((const uintptr_t *)cfa[j])[-1] != ra[j])
 			return 0;
-	return c == end || *(const uintptr_t *)c->addr == c->val;
-}
-
-/* The reads walk_holds checks, from the walk's frames: each return address from frame 1
- * on, and each rbp read from memory that a later step uses. */
-static PS_NOINSTR void walk_index(struct ps_walk *w)
-{
-	struct ps_walk_read *c = w->chk;
-	uint32_t j;
-
-	w->chk_from[0] = 0;
-	for (j = 1; j < w->n; j++) {
-		w->chk_from[j] = (uint32_t)(c - w->chk);
-		c->addr = w->cfa[j] - 8;
-		c->val = w->ra[j];
-		c++;
-		if (w->fp_at[j]) {
-			c->addr = w->fp_at[j];
-			c->val = w->fp[j];
-			c++;
-		}
+		if (unlikely(fp_at[j]) && *(const uintptr_t *)fp_at[j] != fp[j])
+			return 0;
 	}
-	w->chk_from[j] = (uint32_t)(c - w->chk);
+	return 1;
 }
+
+/* Swap two arrays of the walk: a fresh walk becomes the last one without a copy. */
+#define WALK_SWAP(a, b)                                                                            \
+	do {                                                                                       \
+		__typeof__(a) tmp_ = (a);                                                          \
+		(a) = (b);                                                                         \
+		(b) = tmp_;                                                                        \
+	} while (0)
 
 /*
- * The fresh frames fresh[0..m) become frames [0..m) of the walk, whose frame m is already
- * in place (or m is its end): which rbp values are used later (live), and which reads a
- * later walk must find unchanged (fp_at: the live ones read from memory).
+ * A recorded fresh walk of @m frames becomes the last walk: which rbp values a later step
+ * uses (live: a frame-pointer rule, or a rule that passes rbp on to one), and which reads a
+ * later walk must find unchanged (fp_at: the live rbp values read from memory).
  */
-static inline PS_NOINSTR void walk_put_fresh(struct ps_walk *w, uint32_t m, uint32_t n)
+static PS_NOINSTR PS_NOINLINE void walk_keep(struct ps_walk *w, uint32_t m)
 {
-	uint8_t live = m < n ? w->live[m] : 0;
+	uint8_t live = 0;
 	int64_t i;
 
+	WALK_SWAP(w->ra, w->fra);
+	WALK_SWAP(w->cfa, w->fcfa);
+	WALK_SWAP(w->fp, w->ffp);
+	WALK_SWAP(w->fp_at, w->fat);
 	for (i = (int64_t)m - 1; i >= 0; i--) {
 		live = w->fpass[i] == 2 || (w->fpass[i] == 1 && live);
-		w->ra[i] = w->fra[i];
-		w->cfa[i] = w->fcfa[i];
-		w->fp[i] = w->ffp[i];
-		w->fp_at[i] = live ? w->fat[i] : 0;
 		w->live[i] = live;
+		if (!live)
+			w->fp_at[i] = 0;
 	}
+	w->n = m;
 }
 
 /*
- * Fresh frames [0..m), then the last walk's frames from k on: the walk reached, at its frame
- * m, the state the last walk had at its frame k (same CFA, return address, and rbp if that
- * is used later), and everything the last walk read from there on still holds, so applying
- * the rules would read the same values and give the same frames. @at: where the walk read
- * frame m's rbp (0: passed on). Return: frames, at most @max.
+ * The rule walk proper, from the caller's frame (@ra at @rsp, rbp @fp): frames into
+ * walk.fra[], and with @REC (a constant: two specialized loops, the plain one as lean as a
+ * walk without reuse) each frame's CFA, rbp, where that rbp was read and how the rule used
+ * it. *@min_at: the lowest address a saved rbp was read from. Return: frames, or -1.
  */
-static PS_NOINSTR PS_NOINLINE uint32_t walk_join(struct ps_walk *w, uint32_t m, uint32_t k,
-						  uintptr_t fp, uintptr_t at, uint32_t max,
-						  uintptr_t hi, uintptr_t min_at)
+static inline __attribute__((always_inline)) PS_NOINSTR int
+walk_rules(struct ps_walk *w, uintptr_t ra, uintptr_t rsp, uintptr_t fp, uintptr_t lo,
+	   uintptr_t hi, uint32_t max, uintptr_t *min_atp, const int REC)
 {
-	uint32_t n = m + w->n - k, keep;
+	uintptr_t *fra = w->fra, *fcfa = w->fcfa, *ffp = w->ffp, *fat = w->fat;
+	uintptr_t cfa, nrbp, at = 0, min_at = UINTPTR_MAX;
+	uint32_t *fpass = w->fpass, m = 0;
+	const struct ps_unw_rule *r;
+	int got;
 
-	if (n > max) {
-		n = max;
-		w->capped = 1;
+	for (;;) {
+		fra[m] = ra;
+		if (REC) {
+			fcfa[m] = rsp;
+			ffp[m] = fp;
+			fat[m] = at;
+		}
+		if (++m == max) {
+			if (REC)
+				fpass[m - 1] = 0;	/* the depth cap: no rule applied */
+			got = (int)m;
+			break;
+		}
+		r = rule_find(ra);
+		if (!r)
+			return -1;
+		switch (r->kind) {
+		case RULE_FP:
+			cfa = fp + 16;
+			if (cfa <= rsp || cfa > hi || (fp & 7))
+				return -1;
+			at = cfa - 16;
+			nrbp = *(const uintptr_t *)at;
+			if (REC)
+				fpass[m - 1] = 2;
+			break;
+		case RULE_RSP:
+			cfa = rsp + (uintptr_t)r->cfa_off;
+			if (cfa > hi)
+				return -1;
+			if (r->rbp_off) {
+				at = cfa - r->rbp_off;
+				if (at < lo)
+					return -1;
+				if (at < min_at)
+					min_at = at;
+				nrbp = *(const uintptr_t *)at;
+				if (REC)
+					fpass[m - 1] = 0;
+			} else {
+				at = 0;
+				nrbp = fp;
+				if (REC)
+					fpass[m - 1] = 1;
+			}
+			break;
+		case RULE_LAST:
+			if (REC)
+				fpass[m - 1] = 0;
+			got = (int)m;
+			goto out;
+		default:
+			return -1;
+		}
+		ra = ((const uintptr_t *)cfa)[-1];
+		rsp = cfa;
+		fp = nrbp;
 	}
-	keep = n - m;
-	if (m != k) {
-		memmove(w->ra + m, w->ra + k, keep * sizeof(*w->ra));
-		memmove(w->cfa + m, w->cfa + k, keep * sizeof(*w->cfa));
-		memmove(w->fp + m, w->fp + k, keep * sizeof(*w->fp));
-		memmove(w->fp_at + m, w->fp_at + k, keep * sizeof(*w->fp_at));
-		memmove(w->live + m, w->live + k, keep * sizeof(*w->live));
-	}
-	if (w->capped) {
-		/* the last frame's rule is not applied: its rbp is not used */
-		w->live[n - 1] = 0;
-		w->fp_at[n - 1] = 0;
-	}
-	if (m < n) {
-		w->fp[m] = fp;
-		w->fp_at[m] = w->live[m] ? at : 0;
-	}
-	walk_put_fresh(w, m, n);
-	w->n = n;
-	w->node = 0;
-	walk_index(w);
-	if (min_at < w->min_at)
-		w->min_at = min_at;
-	w->hi = hi;		/* the fresh frames were read within it */
-	return n;
+out:
+	*min_atp = min_at;
+	return got;
 }
 
 /*
  * The fast path: frames from the caller of malloc outwards by the learned rules, at most
  * @max, into walk.ra[]. Inlined into unwind_node: one call and one frame fewer to follow.
  * Starts from the frame of the function it is in and follows the shim's frame pointers
- * (the shim is built with them) to the first return address outside it, then
- * applies rules frame by frame, and stops early when it reaches a frame of the last walk
- * whose state and reads still hold (walk_join): a loop allocating from one place costs the
- * shim's frames and one compare per frame, with no rule lookup. walk.same says the stack is
- * the last one again. Return: frames, or -1 when a rule is missing (use learn_walk).
+ * (the shim is built with them) to the first return address outside it, then applies the
+ * rules frame by frame.
+ *
+ * Incremental: when the caller's frame is in the state of the last walk's first frame (same
+ * CFA, return address, and rbp if a later step uses it) and every value the last walk read
+ * further out is still there (walk_holds), the rules would read the same values again and
+ * give the same frames: the last walk is the answer (walk.same), one compare per frame and
+ * no rule lookup. A walk is recorded for that (its CFAs, rbp values and where they were
+ * read) only when its first frame repeats the previous walk's, so a program whose stacks
+ * change at every allocation pays for no bookkeeping. Reusing a partly matching walk from
+ * the frame where the two meet was measured too: on sqlite3 the bookkeeping cost more than
+ * the rule lookups it saved (docs/stacks.md).
+ * Return: frames, or -1 when a rule is missing (use learn_walk).
  */
 static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const struct ps_thread *t,
 								    uint32_t max)
 {
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = fp, hi = t->unw_stack_hi;
-	uintptr_t ra, cfa, rsp, nrbp, at = 0, min_at = UINTPTR_MAX;
+	uintptr_t ra, cfa, rsp, nrbp, min_at;
 	struct ps_walk *w = &walk;
-	const struct ps_unw_rule *r;
-	uint32_t m = 0, i, k = 0, n = w->n;
+	uint32_t i;
+	int rec, m;
 
 	/* the shim's own frames: each saved rbp is the next frame's, further out */
 	for (i = 0;; i++) {
@@ -795,83 +823,34 @@ static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const stru
 	fp = nrbp;
 	rsp = cfa;
 	w->same = 0;
-	if (n && (w->gen != __atomic_load_n(&rules_gen, __ATOMIC_RELAXED) || w->hi > hi ||
-		  w->min_at < lo))
-		n = 0;	/* rules forgotten since, or reads out of this walk's bounds */
-	for (;;) {
-		if (k < n) {
-			while (w->cfa[k] < rsp && ++k < n)
-				;
-			if (k < n && w->cfa[k] == rsp && w->ra[k] == ra &&
-			    (!w->live[k] || w->fp[k] == fp) && (!w->capped || m >= k) &&
-			    (k + 1 >= w->n || walk_holds(w, k + 1))) {
-				if (m == 0 && k == 0) {
-					w->same = 1;
-					return (int)w->n;
-				}
-				return (int)walk_join(w, m, k, fp, at, max, hi, min_at);
-			}
-		}
-		w->fra[m] = ra;
-		w->fcfa[m] = rsp;
-		w->ffp[m] = fp;
-		w->fat[m] = at;
-		if (++m == max) {
-			w->fpass[m - 1] = 0;
-			w->capped = 1;
-			break;
-		}
-		r = rule_find(ra);
-		if (!r)
-			return -1;
-		switch (r->kind) {
-		case RULE_FP:
-			cfa = fp + 16;
-			if (cfa <= rsp || cfa > hi || (fp & 7))
-				return -1;
-			at = cfa - 16;
-			nrbp = *(const uintptr_t *)at;
-			w->fpass[m - 1] = 2;
-			break;
-		case RULE_RSP:
-			cfa = rsp + (uintptr_t)r->cfa_off;
-			if (cfa > hi)
-				return -1;
-			if (r->rbp_off) {
-				at = cfa - r->rbp_off;
-				if (at < lo)
-					return -1;
-				if (at < min_at)
-					min_at = at;
-				nrbp = *(const uintptr_t *)at;
-				w->fpass[m - 1] = 0;
-			} else {
-				at = 0;
-				nrbp = fp;
-				w->fpass[m - 1] = 1;
-			}
-			break;
-		case RULE_LAST:
-			w->fpass[m - 1] = 0;
-			w->capped = 0;
-			goto fresh;
-		default:
-			return -1;
-		}
-		ra = ((const uintptr_t *)cfa)[-1];
-		rsp = cfa;
-		fp = nrbp;
+	if (w->n && w->cfa[0] == rsp && w->ra[0] == ra && (!w->live[0] || w->fp[0] == fp) &&
+	    w->gen == __atomic_load_n(&rules_gen, __ATOMIC_RELAXED) && w->hi <= hi &&
+	    w->min_at >= lo && (w->n == 1 || walk_holds(w, 1))) {
+		w->same = 1;
+		return (int)w->n;
 	}
-fresh:
-	/* a walk of its own from end to end: it replaces the last one */
-	walk_put_fresh(w, m, m);
-	w->n = m;
+	/* record this walk when the last one started at the same frame */
+	rec = w->first_cfa == rsp && w->first_ra == ra;
+	w->first_cfa = rsp;
+	w->first_ra = ra;
 	w->node = 0;
-	walk_index(w);
+	if (!rec) {
+		m = walk_rules(w, ra, rsp, fp, lo, hi, max, &min_at, 0);
+		/* the frames only: no later walk may reuse them */
+		WALK_SWAP(w->ra, w->fra);
+		w->n = 0;
+		return m;
+	}
+	m = walk_rules(w, ra, rsp, fp, lo, hi, max, &min_at, 1);
+	if (m < 0) {
+		w->n = 0;
+		return -1;
+	}
+	walk_keep(w, (uint32_t)m);
 	w->gen = __atomic_load_n(&rules_gen, __ATOMIC_RELAXED);
 	w->hi = hi;
 	w->min_at = min_at;
-	return (int)m;
+	return m;
 }
 
 /*

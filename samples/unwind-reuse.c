@@ -1,12 +1,15 @@
 // Allocation stacks that share frames with the one before: the recorder's rule walk reuses
-// the last walk from the first frame whose state and stack contents still hold
-// (docs/stacks.md). Each pattern alternates stacks that a walk reusing too much would mix up:
+// the last walk when the caller's frame and everything the walk read further out still hold
+// (docs/stacks.md). Each stack comes twice in a row (the second reuses the first), next to
+// one that a walk reusing too much would take for it:
 //   sibling: leaf called from a1 or a2, two functions with the same frame (only the return
-//            address one frame out differs), 100 and 101 bytes;
-//   deep:    the same 4-frame chain under o1 or o2 (the difference 5 frames out), 200/201 bytes;
-//   alloca:  leaf under al, whose alloca moves every frame inside it, 300 bytes;
-//   depth:   leaf from run directly or through b1 (one frame more or less), 400/401 bytes.
-// Every block leaks: N iterations give N/2 blocks per stack (N for alloca's). Usage: [N]
+//            address one frame out differs), 100 and 101 bytes, 2N blocks each;
+//   deep:    the same 4-frame chain under o1 or o2 (the difference 5 frames out), 200/201
+//            bytes, 2N blocks each;
+//   alloca:  leaf under al, whose alloca moves every frame inside it, 300 bytes, 2N blocks;
+//   depth:   leaf from run directly or through b1 (one frame more or less), 402/401 bytes,
+//            N/2 blocks each.
+// Every block leaks. Usage: [N]
 #include <alloca.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 
 static volatile int sink;
 static volatile size_t unit = 100;	/* sizes from memory: no constant-propagated clones */
+static volatile int reps = 2;		/* a loop the compiler cannot unroll into two sites */
 
 NOFP static void *leaf(size_t n)
 {
@@ -103,14 +107,24 @@ NOFP static void *b1(size_t n)
 	return p;
 }
 
+/* each stack twice in a row: the second walk of a pair reuses the first, the first of the
+ * next pair must not (a loop, not two calls: both come from one call site) */
 NOINL static void run(int i)
 {
 	size_t u = unit;
+	int j;
 
-	sink += (i & 1) ? a2(u + 1) != NULL : a1(u) != NULL;
-	sink += (i & 1) ? o2(2 * u + 1) != NULL : o1(2 * u) != NULL;
-	sink += al(i % 5, 3 * u) != NULL;
-	sink += (i & 1) ? b1(4 * u + 1) != NULL : leaf(4 * u) != NULL;
+	for (j = 0; j < reps; j++)
+		sink += a1(u) != NULL;
+	for (j = 0; j < reps; j++)
+		sink += a2(u + 1) != NULL;
+	for (j = 0; j < reps; j++)
+		sink += o1(2 * u) != NULL;
+	for (j = 0; j < reps; j++)
+		sink += o2(2 * u + 1) != NULL;
+	for (j = 0; j < reps; j++)
+		sink += al(i % 5, 3 * u) != NULL;
+	sink += (i & 1) ? b1(4 * u + 1) != NULL : leaf(4 * u + 2) != NULL;
 }
 
 int main(int argc, char **argv)
@@ -119,6 +133,6 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < n; i++)
 		run(i);
-	printf("%d blocks leaked\n", 7 * n / 2);
+	printf("%d blocks leaked\n", 11 * n);
 	return 0;
 }

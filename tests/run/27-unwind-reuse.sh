@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Incremental unwinding (preload/stack.c rule_walk): a walk reuses the last walk's frames from
-# the first frame whose state and stack contents still hold. samples/unwind-reuse.c alternates
-# stacks that differ one frame out (a1/a2, same frame size), five frames out (o1/o2 under the
-# same m1 <- m2 <- m3 chain), by an alloca that moves every frame inside it, and by one frame
-# more or less (leaf from run directly or through b1): every one of the 14,000 leaked blocks
-# must be charged to its own stack, and the periodic comparison with libunwind must never
-# disagree. Plain -O2 (frame pointers in most functions, none in leaf, a1, a2, m2, b1), and the
+# Incremental unwinding (preload/stack.c rule_walk): a walk reuses the last one when the
+# caller's frame and everything the last walk read further out still hold.
+# samples/unwind-reuse.c makes each stack twice in a row, next to stacks that differ one frame
+# out (a1/a2, same frame size), five frames out (o1/o2 under the same m1 <- m2 <- m3 chain), by
+# an alloca that moves every frame inside it, and by one frame more or less (leaf from run
+# directly or through b1): every one of the 44,000 leaked blocks must be charged to its own
+# stack, and the periodic comparison with libunwind must never disagree. Plain -O2 (frame pointers in most functions, none in leaf, a1, a2, m2, b1), and the
 # -O0 and -O2 instrumented builds with PERFSHIM_STACK_SOURCE=unwind.
 . "$(dirname "$0")/lib.sh"
 need_jq
 
-want='[[["leaf","a1","run","main"],200000,2000],[["leaf","a2","run","main"],202000,2000],'
-want+='[["leaf","m1","m2","m3","o1","run","main"],400000,2000],'
-want+='[["leaf","m1","m2","m3","o2","run","main"],402000,2000],'
-want+='[["leaf","run","main"],800000,2000],[["leaf","b1","run","main"],802000,2000],'
-want+='[["leaf","al","run","main"],1200000,4000]]'
+want='[[["leaf","a1","run","main"],800000,8000],[["leaf","b1","run","main"],802000,2000],'
+want+='[["leaf","run","main"],804000,2000],[["leaf","a2","run","main"],808000,8000],'
+want+='[["leaf","m1","m2","m3","o1","run","main"],1600000,8000],'
+want+='[["leaf","m1","m2","m3","o2","run","main"],1608000,8000],'
+want+='[["leaf","al","run","main"],2400000,8000]]'
 
 for v in plain/ "" O2/; do
 	prog="$S/${v}unwind-reuse"
