@@ -255,11 +255,12 @@ static inline PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uintptr_t ra,
 }
 
 /*
- * The last rule walk of the thread, frame by frame, for incremental unwinding (rule_walk):
+ * The last recorded rule walk of the thread, frame by frame, for reusing it (rule_walk):
  * frame i's return address ra[i] sits at cfa[i] - 8, fp[i] is the rbp the walk had there,
- * fp_at[i] where that rbp was read from (0: not read from memory, or not needed), live[i]
- * whether a later step of the walk uses fp[i] (a frame-pointer rule, or one that passes rbp
- * on to such a rule). The f* arrays are a fresh walk's frames before they are merged in.
+ * fp_at[i] where that rbp was read from (0: not read from memory, or not used later),
+ * live[i] whether a later step of the walk uses fp[i] (a frame-pointer rule, or one that
+ * passes rbp on to such a rule). The f* arrays take the walk being made; a recorded one
+ * becomes the last walk by swapping the pointers (walk_keep).
  */
 struct ps_walk {
 	uintptr_t *ra, *cfa, *fp, *fp_at;
@@ -281,9 +282,9 @@ static __thread struct ps_walk walk PS_TLS;
 /*
  * The thread's scratch: stack_memo[stack_depth], unw_buf[stack_depth + SKIP_MAX],
  * last_nodes[stack_depth], and the walk's arrays (8 of stack_depth words, stack_depth
- * 32-bit words and stack_depth bytes). Up to the default depth it lives in TLS (about 6 KiB per thread, gone with the
- * thread); a larger PERFSHIM_STACK_DEPTH maps it on the thread's first stack and
- * ps_stack_thread_free() unmaps it.
+ * 32-bit words and stack_depth bytes). Up to the default depth it lives in TLS (about
+ * 6 KiB per thread, gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it on the
+ * thread's first stack and ps_stack_thread_free() unmaps it.
  */
 #define TLS_DEPTH 64
 #define WALK_WORDS 8

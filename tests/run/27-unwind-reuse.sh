@@ -5,7 +5,8 @@
 # out (a1/a2, same frame size), five frames out (o1/o2 under the same m1 <- m2 <- m3 chain), by
 # an alloca that moves every frame inside it, and by one frame more or less (leaf from run
 # directly or through b1): every one of the 44,000 leaked blocks must be charged to its own
-# stack, and the periodic comparison with libunwind must never disagree. Plain -O2 (frame pointers in most functions, none in leaf, a1, a2, m2, b1), and the
+# stack, and the periodic comparison with libunwind must never disagree. Plain -O2 (frame
+# pointers in most functions, none in leaf, a1, a2, m2, b1), and the
 # -O0 and -O2 instrumented builds with PERFSHIM_STACK_SOURCE=unwind.
 . "$(dirname "$0")/lib.sh"
 need_jq
