@@ -359,6 +359,9 @@ static void cp_grow(struct tstate *ts)
 	if (ts->cp_head > ts->ncp / 2) {	/* drop what is behind the intervals */
 		memmove(ts->cp, ts->cp + ts->cp_head, (ts->ncp - ts->cp_head) * sizeof(*ts->cp));
 		ts->ncp -= ts->cp_head;
+		/* the previous chunk's start moves with them, so that the next cp_chunk keeps
+		 * what it should (it used to drop up to the old index: the offsets of the
+		 * chunk before were lost, and intervals in it put at offset 0) */
 		ts->cp_prev = ts->cp_prev > ts->cp_head ? ts->cp_prev - ts->cp_head : 0;
 		ts->cp_head = 0;
 	} else {
