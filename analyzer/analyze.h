@@ -15,31 +15,7 @@
 
 #include "include/perfshim/trace.h"
 
-/* ---- logging (util.c). Every file defines PR_FMT before including this header. ---- */
-#ifndef PR_FMT
-#define PR_FMT "analyze"
-#endif
-extern int debug_level;
-extern const char *progname;
-void __pr_log(const char *prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void __pr_err(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-#define pr_dbg(lvl, fmt, ...)                                                              \
-	do {                                                                               \
-		if (debug_level >= (lvl))                                                  \
-			__pr_log(PR_FMT ": ", fmt, ##__VA_ARGS__);                         \
-	} while (0)
-#define pr_warn(fmt, ...) __pr_log("warning: ", fmt, ##__VA_ARGS__)
-/* pr_err: one line "perfshim-analyze: error: ..." and exit(1) (bad input) */
-#define pr_err(fmt, ...) __pr_err(fmt, ##__VA_ARGS__)
-
-/* the last "error: " line's message (main.c: a failed trace's "error" key in JSON) */
-const char *pr_last_error(void);
-void pr_last_error_clear(void);
-
-void *xmalloc(size_t n);
-void *xcalloc(size_t n, size_t m);
-void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);
+#include "analyzer/util.h"
 
 /* ---- the trace (trace-read.c) ---- */
 

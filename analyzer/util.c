@@ -120,3 +120,23 @@ char *xstrdup(const char *s)
 		oom(strlen(s));
 	return p;
 }
+
+/* array_resize - see util.h: realloc of @n elements of @size, dying on overflow or OOM */
+void *array_resize(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	return xrealloc(p, n * size);
+}
+
+/* array_next_cap - see util.h */
+size_t array_next_cap(size_t cap, size_t need, size_t max)
+{
+	size_t c = cap < 8 ? 16 : cap <= SIZE_MAX / 2 ? cap * 2 : SIZE_MAX;
+
+	if (need > max)
+		pr_err("out of memory (%zu elements do not fit in an array)", need);
+	if (c < need)
+		c = need;
+	return c > max ? max : c;
+}

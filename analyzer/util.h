@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Logging, allocation that dies on OOM, and the one way arrays grow (util.c). Every file of
+ * the analyzer uses these; docs/design.md says where the rest lives.
+ */
+#ifndef PERFSHIM_ANALYZER_UTIL_H
+#define PERFSHIM_ANALYZER_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- logging (util.c). Every file defines PR_FMT before including this header. ---- */
+#ifndef PR_FMT
+#define PR_FMT "analyze"
+#endif
+extern int debug_level;
+extern const char *progname;
+void __pr_log(const char *prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void __pr_err(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+#define pr_dbg(lvl, fmt, ...)                                                              \
+	do {                                                                               \
+		if (debug_level >= (lvl))                                                  \
+			__pr_log(PR_FMT ": ", fmt, ##__VA_ARGS__);                         \
+	} while (0)
+#define pr_warn(fmt, ...) __pr_log("warning: ", fmt, ##__VA_ARGS__)
+/* pr_err: one line "perfshim-analyze: error: ..." and exit(1) (bad input) */
+#define pr_err(fmt, ...) __pr_err(fmt, ##__VA_ARGS__)
+
+/* the last "error: " line's message (main.c: a failed trace's "error" key in JSON) */
+const char *pr_last_error(void);
+void pr_last_error_clear(void);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* ---- growable arrays ---- */
+
+/*
+ * array_resize - @p (NULL or from xmalloc) resized to @n elements of @size bytes; dies when
+ * n * size overflows or memory runs out.
+ */
+void *array_resize(void *p, size_t n, size_t size);
+/* array_next_cap - a capacity for @need elements grown from @cap: at least double (from 16),
+ * at most @max (the capacity variable's type); dies when @need is over @max */
+size_t array_next_cap(size_t cap, size_t need, size_t max);
+
+/* ARRAY_RESIZE(p, n) - p resized to n elements of its type */
+#define ARRAY_RESIZE(p, n) ((p) = array_resize((p), (n), sizeof(*(p))))
+/* ARRAY_NEXT_CAP(cap, need) - array_next_cap bounded by the (unsigned) type of @cap */
+#define ARRAY_NEXT_CAP(cap, need)                                                          \
+	((__typeof__(cap))array_next_cap((cap), (need), (size_t)(__typeof__(cap))-1))
+
+/*
+ * ARRAY_GROW(p, cap, need) - make room for @need elements in the array @p of capacity @cap
+ * (an unsigned lvalue of any width, updated): amortized O(1) appends. ARRAY_GROW_ZERO zeroes
+ * the elements it adds. Arrays sharing one capacity grow with ARRAY_NEXT_CAP and
+ * ARRAY_RESIZE each.
+ */
+#define ARRAY_GROW(p, cap, need)                                                           \
+	do {                                                                               \
+		if (__builtin_expect((size_t)(need) > (size_t)(cap), 0)) {                 \
+			(cap) = ARRAY_NEXT_CAP(cap, need);                                 \
+			ARRAY_RESIZE(p, cap);                                              \
+		}                                                                          \
+	} while (0)
+#define ARRAY_GROW_ZERO(p, cap, need)                                                      \
+	do {                                                                               \
+		if (__builtin_expect((size_t)(need) > (size_t)(cap), 0)) {                 \
+			size_t old_ = (cap);                                               \
+			(cap) = ARRAY_NEXT_CAP(cap, need);                                 \
+			ARRAY_RESIZE(p, cap);                                              \
+			memset((p) + old_, 0, ((size_t)(cap) - old_) * sizeof(*(p)));      \
+		}                                                                          \
+	} while (0)
+
+#endif /* PERFSHIM_ANALYZER_UTIL_H */
