@@ -33,6 +33,15 @@ static inline uint64_t hmap_hash(uint64_t k)
 	return k ^ (k >> 32);
 }
 
+/* hmap_key_u64 - a key for a word that packs several fields (murmur3's mix); never 0 */
+static inline uint64_t hmap_key_u64(uint64_t v)
+{
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdULL;
+	v ^= v >> 33;
+	return v ? v : 1;
+}
+
 /* hmap_key_mem - a key for @n bytes at @p (FNV-1a, then finalized); never 0 */
 static inline uint64_t hmap_key_mem(const void *p, size_t n)
 {
@@ -234,5 +243,16 @@ static inline uint64_t hmap_key_str(const char *s)
 		*created = true;                                                           \
 		return e;                                                                  \
 	}
+
+/*
+ * ixmap - a key -> an index into the caller's array. With keys that are hashes of what the
+ * elements hold, several elements may share a key: look them up with ixmap_get and
+ * ixmap_next, comparing the elements, and add with ixmap_add.
+ */
+struct ixmap_ent {
+	uint64_t key;
+	uint32_t ix;
+};
+HMAP_DEFINE(ixmap, struct ixmap_ent, key)
 
 #endif /* PERFSHIM_ANALYZER_HMAP_H */

@@ -77,67 +77,27 @@ struct replay_pend {
 	uint32_t stack, thread;
 };
 
-/* ---- the live block table ---- */
-
-static inline uint64_t ptr_hash(uint64_t p)
-{
-	p ^= p >> 29;
-	p *= 0xbf58476d1ce4e5b9ULL;
-	return p ^ (p >> 32);
-}
+/* ---- the live block table (replay.h: an hmap keyed by the block's address) ---- */
 
 static void live_init(struct replay_live *l)
 {
-	l->mask = 1023;
-	l->n = 0;
-	l->v = xcalloc(l->mask + 1, sizeof(*l->v));
+	replay_live_init(l, 1024);
 }
 
 static void live_grow(struct replay_live *l)
 {
-	struct replay_blk *old = l->v;
-	uint64_t i, j, oldcap = l->mask + 1;
-
-	l->mask = oldcap * 2 - 1;
-	l->v = xcalloc(l->mask + 1, sizeof(*l->v));
-	for (i = 0; i < oldcap; i++) {
-		if (!old[i].ptr)
-			continue;
-		for (j = ptr_hash(old[i].ptr) & l->mask; l->v[j].ptr; j = (j + 1) & l->mask)
-			;
-		l->v[j] = old[i];
-	}
-	free(old);
+	replay_live_grow(l);
 }
 
 /* The slot of @ptr, or of the empty slot where it would go. */
 static inline struct replay_blk *live_slot(const struct replay_live *l, uint64_t ptr)
 {
-	uint64_t i = ptr_hash(ptr) & l->mask;
-
-	while (l->v[i].ptr && l->v[i].ptr != ptr)
-		i = (i + 1) & l->mask;
-	return &l->v[i];
+	return replay_live_slot(l, ptr);
 }
 
 static void live_del(struct replay_live *l, struct replay_blk *b)
 {
-	uint64_t i = (uint64_t)(b - l->v), j = i, k;
-
-	/* backward shift: move later entries of the probe run into the hole */
-	for (;;) {
-		j = (j + 1) & l->mask;
-		if (!l->v[j].ptr)
-			break;
-		k = ptr_hash(l->v[j].ptr) & l->mask;
-		/* leave v[j] where it is if its home k lies cyclically in (i, j] */
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		l->v[i] = l->v[j];
-		i = j;
-	}
-	l->v[i].ptr = 0;
-	l->n--;
+	replay_live_del(l, b);
 }
 
 /* ---- the replay ---- */

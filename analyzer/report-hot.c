@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "analyzer/analyze.h"
+#include "analyzer/hmap.h"
 
 static void stat_add(struct hot_func *f, uint64_t dur)
 {
@@ -100,74 +101,22 @@ uint64_t hot_percentile(struct hot_func *f, double pct)
 	return v < f->min_ns ? f->min_ns : v > f->max_ns ? f->max_ns : v;
 }
 
-/* ---- small hash map: u64 key -> u32 value ---- */
+/* ---- u64 key -> u32 value: an hmap (analyzer/hmap.h) ---- */
 
-struct map {
-	uint64_t *keys;			/* key + 1 (0 = empty) */
-	uint32_t *vals;
-	uint32_t mask, n;
+struct map_ent {
+	uint64_t key;			/* key + 1 (0 = empty) */
+	uint32_t val;
 };
-
-static inline uint32_t mix64(uint64_t v)
-{
-	v ^= v >> 33;
-	v *= 0xff51afd7ed558ccdULL;
-	v ^= v >> 33;
-	return (uint32_t)v;
-}
-
-static void map_grow(struct map *m)
-{
-	uint32_t cap = m->mask ? (m->mask + 1) * 2 : 1024, i;
-	uint64_t *ok = m->keys;
-	uint32_t *ov = m->vals, omask = m->mask;
-
-	m->keys = xcalloc(cap, sizeof(*m->keys));
-	m->vals = xmalloc(cap * sizeof(*m->vals));
-	m->mask = cap - 1;
-	if (ok)
-		for (i = 0; i <= omask; i++) {
-			uint32_t h;
-
-			if (!ok[i])
-				continue;
-			h = mix64(ok[i]) & m->mask;
-			while (m->keys[h])
-				h = (h + 1) & m->mask;
-			m->keys[h] = ok[i];
-			m->vals[h] = ov[i];
-		}
-	free(ok);
-	free(ov);
-}
+HMAP_DEFINE(idmap, struct map_ent, key)
 
 /* map_get - the value of @key; a new key gets @next and *@created is set */
-static inline uint32_t map_get(struct map *m, uint64_t key, uint32_t next, bool *created)
+static inline uint32_t map_get(struct idmap *m, uint64_t key, uint32_t next, bool *created)
 {
-	uint32_t h;
+	struct map_ent *e = idmap_put(m, key + 1, created);
 
-	if (m->n * 2 >= m->mask)
-		map_grow(m);
-	key++;
-	h = mix64(key) & m->mask;
-	while (m->keys[h]) {
-		if (m->keys[h] == key) {
-			*created = false;
-			return m->vals[h];
-		}
-		h = (h + 1) & m->mask;
-	}
-	m->keys[h] = key;
-	m->vals[h] = next;
-	m->n++;
-	*created = true;
-	return next;
-}
-
-static void map_free(struct map *m)
-{
-	free(m->keys);
-	free(m->vals);
+	if (*created)
+		e->val = next;
+	return e->val;
 }
 
 /* ---- the walk ---- */
@@ -186,7 +135,7 @@ struct collect {
 	uint32_t cap;
 	uint32_t *active;		/* open activations per function (this thread) */
 	uint32_t nactive;
-	struct map edge_map, node_map;
+	struct idmap edge_map, node_map;
 };
 
 static void grow_funcs(struct hot *h, uint32_t n)
@@ -388,8 +337,8 @@ int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 	free(c.stack);
 	free(c.active);
 	offcpu_acc_free(&c.acc);
-	map_free(&c.edge_map);
-	map_free(&c.node_map);
+	idmap_free(&c.edge_map);
+	idmap_free(&c.node_map);
 	return rc ? -1 : 0;
 }
 
