@@ -424,7 +424,7 @@ struct sym_file {
 	size_t nsyms;
 	struct symf_path *paths;	/* source paths made absolute (symf_frames), a list */
 	struct symf_path *pcache[64];	/* ... direct-mapped by the DWARF name's address */
-	struct symf_cu *cus;		/* per-unit function index (symbols-dwarf.c), a uthash */
+	struct symf_cus *cus;		/* per-unit function indexes (symbols-dwarf.c), an hmap */
 };
 int symf_load(struct sym_file *f, const char *root, const uint8_t *rec_id, size_t rec_len);
 struct sym_ent *symf_lookup(const struct sym_file *f, uint64_t va);

@@ -255,4 +255,15 @@ struct ixmap_ent {
 };
 HMAP_DEFINE(ixmap, struct ixmap_ent, key)
 
+/*
+ * strmap - a string -> a u64 value (an index, a count). strmap_intern keeps the caller's
+ * pointer as the name: the caller owns it (and frees it after the map, with strmap_each).
+ */
+struct strmap_ent {
+	uint64_t key;
+	const char *str;
+	uint64_t v;
+};
+HMAP_DEFINE_STR(strmap, struct strmap_ent, key, str)
+
 #endif /* PERFSHIM_ANALYZER_HMAP_H */

@@ -11,7 +11,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "analyzer/diff.h"
 
@@ -46,7 +45,7 @@ struct runs_diff {
 	uint32_t nf, fcap;
 	struct srow *s;
 	uint32_t ns, scap;
-	struct diff_key *fkeys, *skeys;
+	struct strmap fkeys, skeys;
 };
 
 static struct frow *frow_get(struct runs_diff *d, const char *name)

@@ -16,7 +16,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "analyzer/replay.h"
 
@@ -34,12 +33,6 @@ struct site {
 	uint64_t at_peak_bytes, at_peak_blocks; /* held at the global peak */
 	double bytes_var, leaked_var;	/* sampled traces: variances of bytes, leaked_bytes */
 	int supp;			/* suppression rule, -1 none */
-};
-
-struct site_key {
-	char *key;
-	uint32_t site;
-	UT_hash_handle hh;
 };
 
 struct mem {
@@ -66,7 +59,8 @@ static double live_var_after_supp(const struct mem *m)
 /* Group the stacks of pass 1 into sites. */
 static void build_sites(struct mem *m)
 {
-	struct site_key *keys = NULL, *k, *tmp;
+	struct strmap keys = { 0 };
+	struct strmap_ent *k;
 	uint32_t id;
 
 	m->nmap = m->r.naggs;
@@ -75,25 +69,23 @@ static void build_sites(struct mem *m)
 	for (id = 0; id < m->r.naggs; id++) {
 		const struct replay_agg *a = &m->r.aggs[id];
 		struct site *s;
+		bool created;
 		char *key;
 
 		if (!a->allocs)
 			continue;
 		key = replay_stack_key(m->t, m->sym, id);
-		HASH_FIND_STR(keys, key, k);
-		if (k) {
+		k = strmap_intern(&keys, key, &created);	/* site index by key */
+		if (!created) {
 			free(key);
 			m->merged = true;
 		} else {
-			k = xcalloc(1, sizeof(*k));
-			k->key = key;
-			k->site = m->nsites++;
-			m->sites[k->site].stack = id;
-			m->sites[k->site].supp = -1;
-			HASH_ADD_KEYPTR(hh, keys, k->key, strlen(k->key), k);
+			k->v = m->nsites++;
+			m->sites[k->v].stack = id;
+			m->sites[k->v].supp = -1;
 		}
-		m->map[id] = k->site;
-		s = &m->sites[k->site];
+		m->map[id] = (uint32_t)k->v;
+		s = &m->sites[k->v];
 		s->nstacks++;
 		s->allocs += a->allocs;
 		s->bytes += a->bytes;
@@ -107,11 +99,9 @@ static void build_sites(struct mem *m)
 		s->at_peak_bytes += replay_peak_bytes(&m->r, a);
 		s->at_peak_blocks += replay_peak_blocks(&m->r, a);
 	}
-	HASH_ITER(hh, keys, k, tmp) {
-		HASH_DEL(keys, k);
-		free(k->key);
-		free(k);
-	}
+	for (k = strmap_each(&keys, NULL); k; k = strmap_each(&keys, k))
+		free((char *)k->str);
+	strmap_free(&keys);
 }
 
 /* Exact per-site peaks when stacks were merged: replay again keyed by site. */
