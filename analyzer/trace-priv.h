@@ -213,12 +213,9 @@ struct reader {
 	uint64_t bytes_total;
 	bool info_complete;		/* a walk went over every thread to its end */
 	bool warned_impossible;		/* trace_impossible said it once */
-	/* (thread instance, seq) -> chunk index + 1, for chunk_again (open addressing) */
-	struct seq_slot {
-		uint64_t key;		/* instance << 32 | seq, + 1 (0 = empty) */
-		uint32_t chunk;
-	} *seq_index;
-	uint32_t seq_mask, nseq;
+	/* (thread instance, seq) -> chunk index, for chunk_again: an ixmap keyed by
+	 * instance << 32 | seq, + 1 */
+	struct ixmap seq_index;
 };
 
 static inline struct reader *R(const struct trace *t)

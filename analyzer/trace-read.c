@@ -845,9 +845,7 @@ next:
 		last_ts = ts;
 	}
 	ixmap_free(&tmap);
-	free(r->seq_index);	/* only the index needs it (chunk_again) */
-	r->seq_index = NULL;
-	r->seq_mask = r->nseq = 0;
+	ixmap_free(&r->seq_index);	/* only the index needs it (chunk_again) */
 	split_pseudo(t, r);
 
 	for (i = 0; i < t->nthreads + r->npseudo; i++) {
@@ -1046,7 +1044,7 @@ void trace_close(struct trace *t)
 		free(r->rng);
 		free(r->bounds);
 		free(r->chunks);
-		free(r->seq_index);
+		ixmap_free(&r->seq_index);
 		free(r->ts);
 		free(r);
 	}
