@@ -52,10 +52,7 @@ static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
 	v = xmap_put(&ct->index, key, &created);
 	if (!created)
 		return v->w;
-	if (ct->nnodes == ct->cap) {
-		ct->cap = ct->cap ? ct->cap * 2 : 256;
-		ct->nodes = xrealloc(ct->nodes, ct->cap * sizeof(*ct->nodes));
-	}
+	ARRAY_GROW(ct->nodes, ct->cap, ct->nnodes + 1);
 	memset(&ct->nodes[ct->nnodes], 0, sizeof(ct->nodes[0]));
 	ct->nodes[ct->nnodes].parent = parent;
 	ct->nodes[ct->nnodes].func = func;
@@ -65,13 +62,7 @@ static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
 
 static struct cstack *cstack_of(struct cwalk *w, uint32_t thread)
 {
-	if (thread >= w->nstacks) {
-		uint32_t n = thread + 8;
-
-		w->stacks = xrealloc(w->stacks, n * sizeof(*w->stacks));
-		memset(w->stacks + w->nstacks, 0, (n - w->nstacks) * sizeof(*w->stacks));
-		w->nstacks = n;
-	}
+	ARRAY_GROW_ZERO(w->stacks, w->nstacks, thread + 1);
 	return &w->stacks[thread];
 }
 
@@ -79,20 +70,8 @@ static void grow_funcs(struct cwalk *w, uint32_t func)
 {
 	struct ctree *ct = w->ct;
 
-	if (func >= ct->nfuncs) {
-		uint32_t n = func + 1 > ct->nfuncs * 2 ? func + 1 : ct->nfuncs * 2;
-
-		ct->funcs = xrealloc(ct->funcs, n * sizeof(*ct->funcs));
-		memset(ct->funcs + ct->nfuncs, 0, (n - ct->nfuncs) * sizeof(*ct->funcs));
-		ct->nfuncs = n;
-	}
-	if (func >= w->nactive) {
-		uint32_t n = func + 1 > w->nactive * 2 ? func + 1 : w->nactive * 2;
-
-		w->active = xrealloc(w->active, n * sizeof(*w->active));
-		memset(w->active + w->nactive, 0, (n - w->nactive) * sizeof(*w->active));
-		w->nactive = n;
-	}
+	ARRAY_GROW_ZERO(ct->funcs, ct->nfuncs, (size_t)func + 1);
+	ARRAY_GROW_ZERO(w->active, w->nactive, (size_t)func + 1);
 }
 
 /* ENTRY pushes a frame on the node of (caller's node, function); EXIT settles its times. */
@@ -109,10 +88,7 @@ static int ctree_event(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		uint32_t parent;
 
-		if (st->n == st->cap) {
-			st->cap = st->cap ? st->cap * 2 : 64;
-			st->f = xrealloc(st->f, st->cap * sizeof(*st->f));
-		}
+		ARRAY_GROW(st->f, st->cap, st->n + 1);
 		if (st->n)
 			parent = st->f[st->n - 1].node;
 		else if (w->per_thread)
@@ -231,10 +207,7 @@ void strv_add(struct strv *sv, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (sv->n == sv->cap) {
-		sv->cap = sv->cap ? sv->cap * 2 : 8;
-		sv->v = xrealloc(sv->v, sv->cap * sizeof(*sv->v));
-	}
+	ARRAY_GROW(sv->v, sv->cap, sv->n + 1);
 	va_start(ap, fmt);
 	if (vasprintf(&sv->v[sv->n], fmt, ap) < 0)
 		pr_err("out of memory");

@@ -537,7 +537,7 @@ static void add_traces(int k, const char *list)
 	char *copy = xstrdup(list), *tok, *save;
 
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		side[k].v = xrealloc(side[k].v, (size_t)(side[k].n + 1) * sizeof(*side[k].v));
+		ARRAY_RESIZE(side[k].v, (size_t)side[k].n + 1);
 		side[k].v[side[k].n++] = tok;
 	}
 }
@@ -558,7 +558,7 @@ static void base_new(struct opts *o, const struct command *cmd)
 	if (o->from || o->to)
 		usage_err("diff: --from/--to compare marks of one trace, --base/--new runs");
 	/* the new traces after the base ones, in side[0] (which stays reachable: no leak) */
-	side[0].v = xrealloc(side[0].v, (size_t)(nb + side[1].n) * sizeof(*side[0].v));
+	ARRAY_RESIZE(side[0].v, (size_t)nb + side[1].n);
 	memcpy(side[0].v + nb, side[1].v, (size_t)side[1].n * sizeof(*side[0].v));
 	o->traces = side[0].v;
 	o->ntraces = nb + side[1].n;

@@ -464,9 +464,9 @@ void table_add_row(struct table *tb, const char *const *cells)
 {
 	int i;
 
-	if (tb->nrows == tb->cap) {
-		tb->cap *= 2;
-		tb->cells = xrealloc(tb->cells, tb->cap * (size_t)tb->ncols * sizeof(char *));
+	if (tb->nrows == tb->cap) {	/* rows of ncols cells */
+		tb->cap = ARRAY_NEXT_CAP(tb->cap, tb->nrows + 1);
+		tb->cells = array_resize(tb->cells, tb->cap * (size_t)tb->ncols, sizeof(char *));
 	}
 	for (i = 0; i < tb->ncols; i++)	/* escaped here, so that columns stay aligned */
 		tb->cells[tb->nrows * (size_t)tb->ncols + (size_t)i] = text_dup(cells[i]);

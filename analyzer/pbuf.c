@@ -18,11 +18,7 @@
 
 static void reserve(struct pbuf *b, size_t more)
 {
-	if (b->n + more <= b->cap)
-		return;
-	while (b->n + more > b->cap)
-		b->cap = b->cap ? b->cap * 2 : 256;
-	b->p = xrealloc(b->p, b->cap);
+	ARRAY_GROW(b->p, b->cap, b->n + more);
 }
 
 /* pb_varint - append @v as a base-128 varint (at most 10 bytes). */

@@ -117,29 +117,13 @@ static struct replay_agg *agg_get(struct replay *r, uint32_t stack)
 
 	if (r->map)
 		id = stack < r->nmap ? r->map[stack] : 0;
-	if (id >= r->naggs) {
-		uint32_t n = r->naggs ? r->naggs : 64;
-
-		while (n <= id)
-			n *= 2;
-		r->aggs = xrealloc(r->aggs, n * sizeof(*r->aggs));
-		memset(r->aggs + r->naggs, 0, (n - r->naggs) * sizeof(*r->aggs));
-		r->naggs = n;
-	}
+	ARRAY_GROW_ZERO(r->aggs, r->naggs, (size_t)id + 1);
 	return &r->aggs[id];
 }
 
 static uint64_t *thread_seq(struct replay *r, uint32_t thread)
 {
-	if (thread >= r->nthreads) {
-		uint32_t n = r->nthreads ? r->nthreads : 8;
-
-		while (n <= thread)
-			n *= 2;
-		r->tseq = xrealloc(r->tseq, n * sizeof(*r->tseq));
-		memset(r->tseq + r->nthreads, 0, (n - r->nthreads) * sizeof(*r->tseq));
-		r->nthreads = n;
-	}
+	ARRAY_GROW_ZERO(r->tseq, r->nthreads, (size_t)thread + 1);
 	return &r->tseq[thread];
 }
 

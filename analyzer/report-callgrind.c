@@ -88,11 +88,11 @@ static void grow_funcs(struct cg *c, uint32_t func)
 
 	if (func < c->nfuncs)
 		return;
-	n = func + 1 > c->nfuncs * 2 ? func + 1 : c->nfuncs * 2;
-	c->active = xrealloc(c->active, n * sizeof(*c->active));
-	c->self = xrealloc(c->self, n * sizeof(*c->self));
-	memset(c->active + c->nfuncs, 0, (n - c->nfuncs) * sizeof(*c->active));
-	memset(c->self + c->nfuncs, 0, (n - c->nfuncs) * sizeof(*c->self));
+	n = ARRAY_NEXT_CAP(c->nfuncs, (size_t)func + 1);
+	ARRAY_RESIZE(c->active, n);
+	ARRAY_RESIZE(c->self, n);
+	ARRAY_CLEAR(c->active, c->nfuncs, n);
+	ARRAY_CLEAR(c->self, c->nfuncs, n);
 	c->nfuncs = n;
 }
 
@@ -104,10 +104,7 @@ static struct cg_edge *edge_of(struct cg *c, uint32_t caller, uint32_t callee)
 
 	v = xmap_put(&c->edge_index, key, &created);
 	if (created) {
-		if (c->nedges == c->edges_cap) {
-			c->edges_cap = c->edges_cap ? c->edges_cap * 2 : 256;
-			c->edges = xrealloc(c->edges, c->edges_cap * sizeof(*c->edges));
-		}
+		ARRAY_GROW(c->edges, c->edges_cap, c->nedges + 1);
 		c->edges[c->nedges] = (struct cg_edge){ .caller = caller, .callee = callee };
 		v->w = c->nedges++;
 	}
@@ -121,10 +118,7 @@ static void alloc_outside(struct cg *c, uint32_t stack, uint64_t n, uint64_t byt
 
 	v = xmap_put(&c->site_index, (uint64_t)stack + 1, &created);
 	if (created) {
-		if (c->nsites == c->sites_cap) {
-			c->sites_cap = c->sites_cap ? c->sites_cap * 2 : 64;
-			c->sites = xrealloc(c->sites, c->sites_cap * sizeof(*c->sites));
-		}
+		ARRAY_GROW(c->sites, c->sites_cap, c->nsites + 1);
 		c->sites[c->nsites] = (struct cg_site){ .stack = stack };
 		v->w = c->nsites++;
 	}
@@ -142,23 +136,20 @@ static int cg_event(const struct trace_event *ev, void *ctx)
 	unsigned k;
 
 	if (th >= c->nthreads) {
-		uint32_t n = th + 8;
+		uint32_t n = ARRAY_NEXT_CAP(c->nthreads, (size_t)th + 1);
 
-		c->stacks = xrealloc(c->stacks, n * sizeof(*c->stacks));
-		c->depth = xrealloc(c->depth, n * sizeof(*c->depth));
-		c->cap = xrealloc(c->cap, n * sizeof(*c->cap));
-		memset(c->stacks + c->nthreads, 0, (n - c->nthreads) * sizeof(*c->stacks));
-		memset(c->depth + c->nthreads, 0, (n - c->nthreads) * sizeof(*c->depth));
-		memset(c->cap + c->nthreads, 0, (n - c->nthreads) * sizeof(*c->cap));
+		ARRAY_RESIZE(c->stacks, n);
+		ARRAY_RESIZE(c->depth, n);
+		ARRAY_RESIZE(c->cap, n);
+		ARRAY_CLEAR(c->stacks, c->nthreads, n);
+		ARRAY_CLEAR(c->depth, c->nthreads, n);
+		ARRAY_CLEAR(c->cap, c->nthreads, n);
 		c->nthreads = n;
 	}
 	d = &c->depth[th];
 	switch (ev->type) {
 	case EV_ENTRY:
-		if (*d == c->cap[th]) {
-			c->cap[th] = c->cap[th] ? c->cap[th] * 2 : 64;
-			c->stacks[th] = xrealloc(c->stacks[th], c->cap[th] * sizeof(**c->stacks));
-		}
+		ARRAY_GROW(c->stacks[th], c->cap[th], (size_t)*d + 1);
 		grow_funcs(c, ev->func);
 		c->stacks[th][(*d)++] = (struct cg_frame){ .func = ev->func, .entry_ns = ev->ns };
 		c->active[ev->func]++;
@@ -240,9 +231,9 @@ static uint32_t fn_id(struct cg *c, const char *name, const char *file, unsigned
 			return i - 1;
 		}
 	if (c->nfns == c->fns_cap) {
-		c->fns_cap = c->fns_cap ? c->fns_cap * 2 : 256;
-		c->fns = xrealloc(c->fns, c->fns_cap * sizeof(*c->fns));
-		c->fn_next = xrealloc(c->fn_next, c->fns_cap * sizeof(*c->fn_next));
+		c->fns_cap = ARRAY_NEXT_CAP(c->fns_cap, c->nfns + 1);
+		ARRAY_RESIZE(c->fns, c->fns_cap);
+		ARRAY_RESIZE(c->fn_next, c->fns_cap);
 	}
 	c->fns[c->nfns] = (struct cg_fn){ .name = name, .file = file, .line = line,
 					  .module = module };
@@ -363,7 +354,7 @@ static void put_id(struct names *ns, FILE *f, const char *key, const char *name)
 			return;
 		}
 	}
-	ns->v = xrealloc(ns->v, (ns->n + 1) * sizeof(*ns->v));
+	ARRAY_RESIZE(ns->v, (size_t)ns->n + 1);
 	ns->v[ns->n++] = name;
 	if (created)
 		v->w = ns->n;

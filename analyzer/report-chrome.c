@@ -114,10 +114,7 @@ static int hist_event(const struct trace_event *ev, void *ctx)
 	if (other_thread(ct, ev) && !(ev->type == EV_MARK && !ev->tid))
 		return 0;
 	if (ev->type == EV_MARK) {
-		if (ct->nmarks == ct->marks_cap) {
-			ct->marks_cap = ct->marks_cap ? ct->marks_cap * 2 : 16;
-			ct->marks = xrealloc(ct->marks, ct->marks_cap * sizeof(*ct->marks));
-		}
+		ARRAY_GROW(ct->marks, ct->marks_cap, ct->nmarks + 1);
 		ct->marks[ct->nmarks++] = (struct trace_mark){ dup_str(ev->str, ev->len), ev->ns,
 							      ev->tid };
 	} else if (ev->type == EV_THREAD_NAME) {
@@ -192,10 +189,7 @@ static int call_event(const struct trace_event *ev, void *ctx)
 		c->written++;
 		return 0;
 	}
-	if (c->nkept == c->kept_cap) {
-		c->kept_cap = c->kept_cap ? c->kept_cap * 2 : 4096;
-		c->kept = xrealloc(c->kept, c->kept_cap * sizeof(*c->kept));
-	}
+	ARRAY_GROW(c->kept, c->kept_cap, c->nkept + 1);
 	c->kept[c->nkept++] = (struct kept){ ev->entry_ns, dur, ev->func, ev->tid, ev->depth };
 	return 0;
 }

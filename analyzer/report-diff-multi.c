@@ -63,10 +63,7 @@ static struct mrow *row_get(struct multi *m, bool site, const char *key, bool *i
 	r->site = site;
 	for (i = 0; i < NM; i++)
 		r->v[i] = xcalloc(m->n, sizeof(double));
-	if (m->nrows == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 64;
-		m->list = xrealloc(m->list, m->cap * sizeof(*m->list));
-	}
+	ARRAY_GROW(m->list, m->cap, m->nrows + 1);
 	m->list[m->nrows++] = r;
 	return r;
 }

@@ -51,10 +51,7 @@ static struct finding *add(struct findings *f, const char *rule, char *name, uin
 {
 	struct finding *x;
 
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 16;
-		f->v = xrealloc(f->v, f->cap * sizeof(*f->v));
-	}
+	ARRAY_GROW(f->v, f->cap, f->n + 1);
 	x = &f->v[f->n++];
 	memset(x, 0, sizeof(*x));
 	x->rule = rule;
@@ -154,15 +151,7 @@ struct mem_pass {
 
 static struct stack_mem *stack_mem(struct mem_pass *m, uint32_t id)
 {
-	if (id >= m->ns) {
-		uint32_t n = m->ns ? m->ns : 64;
-
-		while (n <= id)
-			n *= 2;
-		m->s = xrealloc(m->s, n * sizeof(*m->s));
-		memset(m->s + m->ns, 0, (n - m->ns) * sizeof(*m->s));
-		m->ns = n;
-	}
+	ARRAY_GROW_ZERO(m->s, m->ns, (size_t)id + 1);
 	return &m->s[id];
 }
 

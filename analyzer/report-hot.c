@@ -140,13 +140,7 @@ struct collect {
 
 static void grow_funcs(struct hot *h, uint32_t n)
 {
-	uint32_t cap = h->cap ? h->cap : 64;
-
-	while (cap < n)
-		cap *= 2;
-	h->funcs = xrealloc(h->funcs, cap * sizeof(*h->funcs));
-	memset(h->funcs + h->cap, 0, (cap - h->cap) * sizeof(*h->funcs));
-	h->cap = cap;
+	ARRAY_GROW_ZERO(h->funcs, h->cap, n);
 }
 
 static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
@@ -156,10 +150,7 @@ static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
 	uint32_t id = map_get(&c->edge_map, (uint64_t)caller << 32 | callee, h->nedges, &created);
 
 	if (created) {
-		if (h->nedges == h->edges_cap) {
-			h->edges_cap = h->edges_cap ? h->edges_cap * 2 : 256;
-			h->edges = xrealloc(h->edges, h->edges_cap * sizeof(*h->edges));
-		}
+		ARRAY_GROW(h->edges, h->edges_cap, h->nedges + 1);
 		h->edges[id] = (struct hot_edge){ .caller = caller, .callee = callee };
 		h->nedges++;
 	}
@@ -173,10 +164,7 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	uint32_t id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
 
 	if (created) {
-		if (h->nnodes == h->nodes_cap) {
-			h->nodes_cap = h->nodes_cap * 2;
-			h->nodes = xrealloc(h->nodes, h->nodes_cap * sizeof(*h->nodes));
-		}
+		ARRAY_GROW(h->nodes, h->nodes_cap, h->nnodes + 1);
 		h->nodes[id] = (struct hot_node){ .parent = parent, .func = func };
 		h->nnodes++;
 	}
@@ -203,17 +191,8 @@ static int on_call(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		struct frame *fr;
 
-		if (__builtin_expect(d >= c->cap, 0)) {
-			c->cap = (d + 1) * 2;
-			c->stack = xrealloc(c->stack, c->cap * sizeof(*c->stack));
-		}
-		if (__builtin_expect(ev->func >= c->nactive, 0)) {
-			uint32_t n = (ev->func + 1) * 2;
-
-			c->active = xrealloc(c->active, n * sizeof(*c->active));
-			memset(c->active + c->nactive, 0, (n - c->nactive) * sizeof(*c->active));
-			c->nactive = n;
-		}
+		ARRAY_GROW(c->stack, c->cap, (size_t)d + 1);
+		ARRAY_GROW_ZERO(c->active, c->nactive, (size_t)ev->func + 1);
 		fr = &c->stack[d];
 		fr->child_ns = 0;
 		fr->func = ev->func;

@@ -47,9 +47,9 @@ uint32_t html_str(struct html *h, const char *s)
 			if (!strcmp(st->v[id], s))
 				return id;
 	if (st->n == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 256;
-		st->v = xrealloc(st->v, st->cap * sizeof(*st->v));
-		st->next = xrealloc(st->next, st->cap * sizeof(*st->next));
+		st->cap = ARRAY_NEXT_CAP(st->cap, st->n + 1);
+		ARRAY_RESIZE(st->v, st->cap);
+		ARRAY_RESIZE(st->next, st->cap);
 	}
 	id = st->n++;
 	st->v[id] = xstrdup(s);
@@ -86,10 +86,7 @@ int html_frames_of(struct html *h, const struct trace_frame *f, uint32_t *ids, i
 		for (i = 0; i < n; i++) {
 			struct html_frame *fr;
 
-			if (h->nframes == h->frames_cap) {
-				h->frames_cap = h->frames_cap ? h->frames_cap * 2 : 256;
-				h->frames = xrealloc(h->frames, h->frames_cap * sizeof(*h->frames));
-			}
+			ARRAY_GROW(h->frames, h->frames_cap, h->nframes + 1);
 			fr = &h->frames[h->nframes++];
 			fr->name = html_str(h, chain[i].name);
 			fr->module = html_str(h, chain[i].module ? chain[i].module : "?");
@@ -118,10 +115,7 @@ uint32_t html_frame_truncated(struct html *h)
 	v = xmap_put(&h->frame_ix, 1ULL << 62, &created);
 	if (!created)
 		return v->w;
-	if (h->nframes == h->frames_cap) {
-		h->frames_cap = h->frames_cap ? h->frames_cap * 2 : 256;
-		h->frames = xrealloc(h->frames, h->frames_cap * sizeof(*h->frames));
-	}
+	ARRAY_GROW(h->frames, h->frames_cap, h->nframes + 1);
 	fr = &h->frames[h->nframes];
 	fr->name = html_str(h, TRACE_TRUNCATED_FRAME);
 	fr->module = html_str(h, "");

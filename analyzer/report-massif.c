@@ -121,10 +121,7 @@ static void build_tree(const struct trace *t, struct symbols *sym, const struct 
 
 		if (s->ids[i])
 			st = trace_stack_get(t, s->ids[i]);
-		if (st.nframes + 2 > cap) {
-			cap = st.nframes + 16;
-			names = xrealloc(names, cap * sizeof(*names));
-		}
+		ARRAY_GROW(names, cap, (size_t)st.nframes + 2);
 		for (k = 0, n = 0; k < st.nframes; k++)
 			names[n++] = flame_name(fl, frame_text(sym, &st.frames[k], buf, sizeof(buf)));
 		if (!st.nframes)

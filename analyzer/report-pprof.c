@@ -99,9 +99,9 @@ static uint32_t str_id(struct pprof *p, const char *s)
 		if (!strcmp(p->strs[i - 1], s))
 			return i - 1;
 	if (p->nstrs == p->strs_cap) {
-		p->strs_cap = p->strs_cap ? p->strs_cap * 2 : 256;
-		p->strs = xrealloc(p->strs, p->strs_cap * sizeof(*p->strs));
-		p->str_next = xrealloc(p->str_next, p->strs_cap * sizeof(*p->str_next));
+		p->strs_cap = ARRAY_NEXT_CAP(p->strs_cap, p->nstrs + 1);
+		ARRAY_RESIZE(p->strs, p->strs_cap);
+		ARRAY_RESIZE(p->str_next, p->strs_cap);
 	}
 	p->strs[p->nstrs] = xstrdup(s);
 	p->str_next[p->nstrs] = created ? 0 : v->w;
@@ -210,10 +210,7 @@ static uint32_t frame_location(struct pprof *p, const struct trace_frame *f)
 		if (pl->ip == f->ip && pl->module == f->module && pl->is_ra == f->is_ra)
 			return pl->id;
 	}
-	if (p->nplocs == p->plocs_cap) {
-		p->plocs_cap = p->plocs_cap ? p->plocs_cap * 2 : 256;
-		p->plocs = xrealloc(p->plocs, p->plocs_cap * sizeof(*p->plocs));
-	}
+	ARRAY_GROW(p->plocs, p->plocs_cap, p->nplocs + 1);
 	pl = &p->plocs[p->nplocs];
 	*pl = (struct ploc){ f->ip, f->module, f->is_ra, ++p->nlocations, created ? 0 : v->w };
 	v->w = ++p->nplocs;
@@ -274,10 +271,7 @@ static uint32_t fold_step(struct pprof *p, struct pnode **nodes, uint32_t *n, ui
 	v = xmap_put(index, ((uint64_t)parent << 32 | func) + 1, &created);
 	if (!created)
 		return v->w;
-	if (*n == *cap) {
-		*cap *= 2;
-		*nodes = xrealloc(*nodes, *cap * sizeof(**nodes));
-	}
+	ARRAY_GROW(*nodes, *cap, *n + 1);
 	(*nodes)[*n] = (struct pnode){ parent, func, (*nodes)[parent].depth + 1, 0, 0 };
 	v->w = *n;
 	return (*n)++;
@@ -306,10 +300,7 @@ static void call_samples(struct pprof *p, const struct hot *h, const struct trac
 	for (i = 1; i < n; i++) {
 		if (!nodes[i].calls && !nodes[i].self_ns)
 			continue;
-		if (nodes[i].depth > locs_cap) {
-			locs_cap = nodes[i].depth + 64;
-			locs = xrealloc(locs, locs_cap * sizeof(*locs));
-		}
+		ARRAY_GROW(locs, locs_cap, nodes[i].depth);
 		for (k = i, nl = 0; k; k = nodes[k].parent)	/* leaf first */
 			locs[nl++] = func_location(p, nodes[k].func);
 		values[0] = nodes[i].calls;
@@ -337,10 +328,7 @@ static void alloc_samples(struct pprof *p, const struct replay *r)
 			continue;
 		if (id)
 			st = trace_stack_get(p->t, id);
-		if (st.nframes + 2 > cap) {
-			cap = st.nframes + 16;
-			locs = xrealloc(locs, cap * sizeof(*locs));
-		}
+		ARRAY_GROW(locs, cap, (size_t)st.nframes + 2);
 		for (i = 0; i < st.nframes; i++)
 			locs[nl++] = frame_location(p, &st.frames[i]);
 		if (!st.nframes)

@@ -71,10 +71,10 @@ static uint32_t tree_index(struct tree *tr, int k, uint32_t f)
 			return e->ix;
 		}
 	if (tr->nfn == tr->cap) {
-		tr->cap = tr->cap ? tr->cap * 2 : 256;
-		tr->fn = xrealloc(tr->fn, tr->cap * sizeof(*tr->fn));
-		tr->all.funcs = xrealloc(tr->all.funcs, tr->cap * sizeof(*tr->all.funcs));
-		memset(tr->all.funcs + tr->nfn, 0, (tr->cap - tr->nfn) * sizeof(*tr->all.funcs));
+		tr->cap = ARRAY_NEXT_CAP(tr->cap, tr->nfn + 1);
+		ARRAY_RESIZE(tr->fn, tr->cap);
+		ARRAY_RESIZE(tr->all.funcs, tr->cap);
+		ARRAY_CLEAR(tr->all.funcs, tr->nfn, tr->cap);
 		tr->all.cap = tr->cap;
 	}
 	tr->fn[tr->nfn] = (struct tree_fn){ key, sym_func_name(tr->sym[k], f),

@@ -28,10 +28,7 @@ static uint32_t node_new(struct flame *fl, uint32_t parent, uint32_t name)
 {
 	struct flame_node *n;
 
-	if (fl->nnodes == fl->cap) {
-		fl->cap = fl->cap ? fl->cap * 2 : 256;
-		fl->nodes = xrealloc(fl->nodes, fl->cap * sizeof(*fl->nodes));
-	}
+	ARRAY_GROW(fl->nodes, fl->cap, fl->nnodes + 1);
 	n = &fl->nodes[fl->nnodes];
 	memset(n, 0, sizeof(*n));
 	n->parent = parent;
@@ -78,9 +75,9 @@ uint32_t flame_name(struct flame *fl, const char *s)
 				return id;
 	}
 	if (fl->nnames == fl->names_cap) {
-		fl->names_cap = fl->names_cap ? fl->names_cap * 2 : 256;
-		fl->names = xrealloc(fl->names, fl->names_cap * sizeof(*fl->names));
-		fl->name_next = xrealloc(fl->name_next, fl->names_cap * sizeof(*fl->name_next));
+		fl->names_cap = ARRAY_NEXT_CAP(fl->names_cap, fl->nnames + 1);
+		ARRAY_RESIZE(fl->names, fl->names_cap);
+		ARRAY_RESIZE(fl->name_next, fl->names_cap);
 	}
 	id = fl->nnames++;
 	fl->names[id] = xstrdup(s);

@@ -238,10 +238,7 @@ static void index_add(struct symf_cu *ci, Dwarf_Die *d)
 	while ((off = dwarf_ranges(d, off, &base, &lo, &hi)) > 0) {
 		if (hi <= lo)
 			continue;
-		if (ci->n == ci->cap) {
-			ci->cap = ci->cap ? ci->cap * 2 : 64;
-			ci->v = xrealloc(ci->v, ci->cap * sizeof(*ci->v));
-		}
+		ARRAY_GROW(ci->v, ci->cap, ci->n + 1);
 		ci->v[ci->n++] = (struct fn_range){ lo, hi, dwarf_dieoffset(d) };
 	}
 }

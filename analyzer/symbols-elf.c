@@ -210,10 +210,7 @@ static void read_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, struct raw_
 		if (!name || !*name || name[0] == '$' || !strncmp(name, ".L", 2))
 			continue;
 		func = type != STT_NOTYPE;
-		if (*n == *cap) {
-			*cap = *cap ? *cap * 2 : 1024;
-			*v = xrealloc(*v, *cap * sizeof(**v));
-		}
+		ARRAY_GROW(*v, *cap, *n + 1);
 		(*v)[*n] = (struct raw_sym){
 			.addr = sym.st_value,
 			.end = sym.st_value + sym.st_size,

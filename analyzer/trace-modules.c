@@ -163,10 +163,7 @@ static int scan_payload(const struct trace *t, const struct reader *r, struct sc
 			f.ns = to_ns(t, r, ticks);
 			f.order = r->chunks[ci].off + (uint64_t)(p - buf);
 			f.at = (uint64_t)ci << 32 | (uint32_t)(p - buf);
-			if (sc->n == sc->cap) {
-				sc->cap = sc->cap ? sc->cap * 2 : 64;
-				sc->v = xrealloc(sc->v, sc->cap * sizeof(*sc->v));
-			}
+			ARRAY_GROW(sc->v, sc->cap, sc->n + 1);
 			sc->v[sc->n++] = f;
 			break;
 		default:

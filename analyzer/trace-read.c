@@ -102,10 +102,7 @@ static void entry_note(struct reader *r, uint32_t file, uint64_t off)
 	ixmap_put(&r->ehash, k, &created);
 	if (!created)
 		return;
-	if (r->nentries == r->entries_cap) {
-		r->entries_cap = r->entries_cap ? r->entries_cap * 2 : 256;
-		r->entries = xrealloc(r->entries, r->entries_cap * sizeof(*r->entries));
-	}
+	ARRAY_GROW(r->entries, r->entries_cap, r->nentries + 1);
 	r->entries[r->nentries++] = k - 1;
 }
 
@@ -136,11 +133,11 @@ static uint32_t func_intern(struct trace *t, struct reader *r, uint64_t addr, ui
 		if (r->func_key[e->ix] == key && r->func_file[e->ix] == file)
 			return e->ix;
 	if (t->nfuncs == r->funcs_cap) {
-		r->funcs_cap = r->funcs_cap ? r->funcs_cap * 2 : 256;
-		t->funcs = xrealloc(t->funcs, r->funcs_cap * sizeof(*t->funcs));
-		t->func_module = xrealloc(t->func_module, r->funcs_cap * sizeof(*t->func_module));
-		r->func_file = xrealloc(r->func_file, r->funcs_cap * sizeof(*r->func_file));
-		r->func_key = xrealloc(r->func_key, r->funcs_cap * sizeof(*r->func_key));
+		r->funcs_cap = ARRAY_NEXT_CAP(r->funcs_cap, t->nfuncs + 1);
+		ARRAY_RESIZE(t->funcs, r->funcs_cap);
+		ARRAY_RESIZE(t->func_module, r->funcs_cap);
+		ARRAY_RESIZE(r->func_file, r->funcs_cap);
+		ARRAY_RESIZE(r->func_key, r->funcs_cap);
 	}
 	t->funcs[t->nfuncs] = addr;
 	t->func_module[t->nfuncs] = m;
@@ -178,13 +175,7 @@ uint32_t trace_func_resolve(struct trace *t, struct reader *r, struct tstate *ts
 	func = func_intern(t, r, f->addr, m);
 	f->func = func;
 	f->gen = ts->gen;
-	if (func >= ts->active_cap) {
-		uint32_t n = func * 2 + 64;
-
-		ts->active = xrealloc(ts->active, n * sizeof(*ts->active));
-		memset(ts->active + ts->active_cap, 0, (n - ts->active_cap) * sizeof(*ts->active));
-		ts->active_cap = n;
-	}
+	ARRAY_GROW_ZERO(ts->active, ts->active_cap, (size_t)func + 1);
 	return func;
 }
 
@@ -215,10 +206,10 @@ static uint32_t gstack_intern(const struct trace *t, struct reader *r, uint32_t 
 			return e->ix;
 	}
 	if (r->ngs == r->gs_cap) {
-		r->gs_cap *= 2;
-		r->gs = xrealloc(r->gs, r->gs_cap * sizeof(*r->gs));
-		r->gframes = xrealloc(r->gframes, r->gs_cap * sizeof(*r->gframes));
-		r->gnframes = xrealloc(r->gnframes, r->gs_cap * sizeof(*r->gnframes));
+		r->gs_cap = ARRAY_NEXT_CAP(r->gs_cap, r->ngs + 1);
+		ARRAY_RESIZE(r->gs, r->gs_cap);
+		ARRAY_RESIZE(r->gframes, r->gs_cap);
+		ARRAY_RESIZE(r->gnframes, r->gs_cap);
 	}
 	id = r->ngs++;
 	r->gs[id] = (struct gstack){ .ip = ip, .key = key, .parent = parent,
@@ -596,9 +587,9 @@ static struct tstate *thread_new(struct trace *t, struct reader *r, uint32_t tid
 	struct trace_thread *th;
 
 	if (t->nthreads == r->ts_cap) {
-		r->ts_cap = r->ts_cap ? r->ts_cap * 2 : 16;
-		t->threads = xrealloc(t->threads, r->ts_cap * sizeof(*t->threads));
-		r->ts = xrealloc(r->ts, r->ts_cap * sizeof(*r->ts));
+		r->ts_cap = ARRAY_NEXT_CAP(r->ts_cap, t->nthreads + 1);
+		ARRAY_RESIZE(t->threads, r->ts_cap);
+		ARRAY_RESIZE(r->ts, r->ts_cap);
 	}
 	ts->index = t->nthreads;
 	th = &t->threads[t->nthreads];
@@ -759,10 +750,7 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 				off = next;
 				continue;
 			}
-			if (r->nchunks == cap) {
-				cap = cap ? cap * 2 : 256;
-				r->chunks = xrealloc(r->chunks, cap * sizeof(*r->chunks));
-			}
+			ARRAY_GROW(r->chunks, cap, r->nchunks + 1);
 			r->chunks[r->nchunks++] = k;
 			off = next;
 			continue;
@@ -822,22 +810,13 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			ts = thread_new(t, r, c->tid);
 			ixmap_put(&tmap, (uint64_t)c->tid + 1, &created)->ix = ts->index;
 		}
-		if (ts->nchunks == ts->chunks_cap) {
-			ts->chunks_cap = ts->chunks_cap ? ts->chunks_cap * 2 : 8;
-			ts->chunks = xrealloc(ts->chunks, ts->chunks_cap * sizeof(*ts->chunks));
-		}
+		ARRAY_GROW(ts->chunks, ts->chunks_cap, ts->nchunks + 1);
 		ts->chunks[ts->nchunks++] = i;
 		seq_index_add(r, ts, i);
 		/* a seq >= the number of chunks can never be reached: no bit (bounded memory) */
 		if (c->seq >= r->nchunks)
 			goto next;
-		if (c->seq >= ts->seen_bits * 8U) {
-			uint32_t nb = c->seq / 8 + 1 < (1U << 20) ? (c->seq / 8 + 1) * 2 : c->seq / 8 + 1;
-
-			ts->seen = xrealloc(ts->seen, nb);
-			memset(ts->seen + ts->seen_bits, 0, nb - ts->seen_bits);
-			ts->seen_bits = nb;
-		}
+		ARRAY_GROW_ZERO(ts->seen, ts->seen_bits, (size_t)c->seq / 8 + 1);
 		ts->seen[c->seq / 8] |= (uint8_t)(1U << (c->seq % 8));
 next:
 		if (c->flags & (TRACE_CHUNK_LAST | TRACE_CHUNK_CUT))

@@ -58,7 +58,7 @@ size_t array_next_cap(size_t cap, size_t need, size_t max);
  * ARRAY_GROW(p, cap, need) - make room for @need elements in the array @p of capacity @cap
  * (an unsigned lvalue of any width, updated): amortized O(1) appends. ARRAY_GROW_ZERO zeroes
  * the elements it adds. Arrays sharing one capacity grow with ARRAY_NEXT_CAP and
- * ARRAY_RESIZE each.
+ * ARRAY_RESIZE (and ARRAY_CLEAR) each.
  */
 #define ARRAY_GROW(p, cap, need)                                                           \
 	do {                                                                               \
@@ -67,13 +67,16 @@ size_t array_next_cap(size_t cap, size_t need, size_t max);
 			ARRAY_RESIZE(p, cap);                                              \
 		}                                                                          \
 	} while (0)
+/* ARRAY_CLEAR(p, from, to) - zero elements [from, to) of p (what ARRAY_RESIZE added) */
+#define ARRAY_CLEAR(p, from, to)                                                           \
+	memset((p) + (from), 0, ((size_t)(to) - (size_t)(from)) * sizeof(*(p)))
 #define ARRAY_GROW_ZERO(p, cap, need)                                                      \
 	do {                                                                               \
 		if (__builtin_expect((size_t)(need) > (size_t)(cap), 0)) {                 \
 			size_t old_ = (cap);                                               \
 			(cap) = ARRAY_NEXT_CAP(cap, need);                                 \
 			ARRAY_RESIZE(p, cap);                                              \
-			memset((p) + old_, 0, ((size_t)(cap) - old_) * sizeof(*(p)));      \
+			ARRAY_CLEAR(p, old_, cap);                                         \
 		}                                                                          \
 	} while (0)
 
