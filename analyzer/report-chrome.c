@@ -118,14 +118,7 @@ static int hist_event(const struct trace_event *ev, void *ctx)
 		ct->marks[ct->nmarks++] = (struct trace_mark){ dup_str(ev->str, ev->len), ev->ns,
 							      ev->tid };
 	} else if (ev->type == EV_THREAD_NAME) {
-		if (ev->thread >= ct->ntnames) {
-			uint32_t n = ev->thread + 8;
-
-			ct->tnames = xrealloc(ct->tnames, n * sizeof(*ct->tnames));
-			memset(ct->tnames + ct->ntnames, 0,
-			       (n - ct->ntnames) * sizeof(*ct->tnames));
-			ct->ntnames = n;
-		}
+		ARRAY_GROW_ZERO(ct->tnames, ct->ntnames, (size_t)ev->thread + 1);
 		free(ct->tnames[ev->thread]);
 		ct->tnames[ev->thread] = dup_str(ev->str, ev->len);
 	} else if (ev->type == EV_EXIT) {
