@@ -34,10 +34,7 @@ static int on_switch(const struct trace_event *ev, void *ctx)
 	if (ev->type != EV_SWITCH || ev->thread >= o->nthreads || ev->ns2 <= ev->ns)
 		return 0;
 	th = &o->th[ev->thread];
-	if (th->n == th->cap) {
-		th->cap = th->cap ? th->cap * 2 : 64;
-		th->iv = xrealloc(th->iv, th->cap * sizeof(*th->iv));
-	}
+	ARRAY_GROW(th->iv, th->cap, th->n + 1);
 	th->iv[th->n++] = (struct offcpu_iv){ ev->ns, ev->ns2,
 					      ev->kind == TRACE_SWITCH_PREEMPTED };
 	return 0;
@@ -214,13 +211,7 @@ void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 		acc->thread = thread;
 		acc->used = true;
 	}
-	if (depth + 2 > acc->cap) {
-		uint32_t cap = (depth + 2) * 2;
-
-		acc->child = xrealloc(acc->child, cap * sizeof(*acc->child));
-		memset(acc->child + acc->cap, 0, (cap - acc->cap) * sizeof(*acc->child));
-		acc->cap = cap;
-	}
+	ARRAY_GROW_ZERO(acc->child, acc->cap, (size_t)depth + 2);
 	offcpu_within(t, thread, a, b, in);
 	for (k = 0; k < 2; k++) {
 		uint64_t c = acc->child[depth + 1][k];

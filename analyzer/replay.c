@@ -331,10 +331,7 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 					r->disp[n++] = r->disp[i];
 			r->ndisp = n;
 		}
-		if (r->ndisp == r->dcap) {
-			r->dcap = r->dcap ? 2 * r->dcap : 16;
-			r->disp = xrealloc(r->disp, r->dcap * sizeof(*r->disp));
-		}
+		ARRAY_GROW(r->disp, r->dcap, r->ndisp + 1);
 		r->disp[r->ndisp].b = *b;
 		r->disp[r->ndisp++].ns = ns;
 		r->ndisp_live++;
@@ -431,10 +428,7 @@ static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t
 
 	if (!b->ptr) {
 		/* not live (yet): held back for an allocation within the window (pair_defer) */
-		if (r->ndefer == r->fcap) {
-			r->fcap = r->fcap ? 2 * r->fcap : 16;
-			r->defer = xrealloc(r->defer, r->fcap * sizeof(*r->defer));
-		}
+		ARRAY_GROW(r->defer, r->fcap, r->ndefer + 1);
 		r->defer[r->ndefer++] = (struct replay_defer){ ptr, ns, thread, as_free };
 		if (r->ndefer == 1 || ns < r->defer_min)
 			r->defer_min = ns;
@@ -561,10 +555,7 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 				do_release(r, ev->thread, ev->old_ptr, ev->ns, !ev->ptr);
 		}
 		if (ev->ptr) {
-			if (r->npend == r->pcap) {
-				r->pcap = r->pcap ? 2 * r->pcap : 16;
-				r->pend = xrealloc(r->pend, r->pcap * sizeof(*r->pend));
-			}
+			ARRAY_GROW(r->pend, r->pcap, r->npend + 1);
 			r->pend[r->npend++] = (struct replay_pend){
 				.ns2 = ev->ns2 > ev->ns ? ev->ns2 : ev->ns,
 				.ptr = ev->ptr, .size = ev->size,

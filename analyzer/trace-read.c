@@ -327,10 +327,7 @@ uint32_t trace_node_resolve(struct trace *t, struct reader *r, struct tstate *ts
 		trace_epoch_enter(r, ts, ns);
 	for (m = n; m && ts->nodes[m].gen != ts->gen && node_on_parent(r, ts, &ts->nodes[m]);
 	     m = ts->nodes[m].parent) {
-		if (k == ts->rstack_cap) {
-			ts->rstack_cap = ts->rstack_cap ? ts->rstack_cap * 2 : 64;
-			ts->rstack = xrealloc(ts->rstack, ts->rstack_cap * sizeof(*ts->rstack));
-		}
+		ARRAY_GROW(ts->rstack, ts->rstack_cap, (size_t)k + 1);
 		ts->rstack[k++] = m;
 	}
 	if (!m) {

@@ -187,10 +187,7 @@ static void add_mark(struct trace *t, struct tstate *ts, const uint8_t *s, size_
 
 	memcpy(label, s, len);
 	label[len] = 0;
-	if (t->nmarks == r->marks_cap) {
-		r->marks_cap = r->marks_cap ? r->marks_cap * 2 : 16;
-		t->marks = xrealloc(t->marks, r->marks_cap * sizeof(*t->marks));
-	}
+	ARRAY_GROW(t->marks, r->marks_cap, t->nmarks + 1);
 	t->marks[t->nmarks++] = (struct trace_mark){ label, ns, ts->th->tid };
 }
 
@@ -257,10 +254,7 @@ static inline void first_use(struct trace *t, struct reader *r, struct tstate *t
 static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns, bool inherited,
 			     uint64_t addr)
 {
-	if (unlikely(ts->depth == ts->calls_cap)) {
-		ts->calls_cap = ts->calls_cap ? ts->calls_cap * 2 : 256;
-		ts->calls = xrealloc(ts->calls, ts->calls_cap * sizeof(*ts->calls));
-	}
+	ARRAY_GROW(ts->calls, ts->calls_cap, ts->depth + 1);
 	ts->calls[ts->depth++] = (struct open_call){ func, inherited, addr, ns, 0 };
 	if (unlikely(inherited))
 		ts->ninherited++;
@@ -348,8 +342,7 @@ static void cp_note(struct tstate *ts)
 			ts->ncp -= ts->cp_head;
 			ts->cp_head = 0;
 		} else {
-			ts->cp_cap = ts->cp_cap ? ts->cp_cap * 2 : 1024;
-			ts->cp = xrealloc(ts->cp, ts->cp_cap * sizeof(*ts->cp));
+			ARRAY_GROW(ts->cp, ts->cp_cap, ts->ncp + 1);
 		}
 	}
 	ts->cp[ts->ncp][0] = ts->ticks;
@@ -510,10 +503,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		switch (h >> 2) {
 		case TRACE_OP_FUNC:
 			GETV(a);
-			if (ts->nfids == ts->fids_cap) {
-				ts->fids_cap = ts->fids_cap ? ts->fids_cap * 2 : 256;
-				ts->fids = xrealloc(ts->fids, ts->fids_cap * sizeof(*ts->fids));
-			}
+			ARRAY_GROW(ts->fids, ts->fids_cap, ts->nfids + 1);
 			/* the function it is may depend on the time of its calls: resolved at
 			 * them; when no module shared addresses with another, at once (in the
 			 * order of definition, which then orders the functions) */
@@ -530,10 +520,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETV(b);
 			if (a > ts->nnodes)
 				goto bad_record;
-			if (ts->nnodes + 1 >= ts->nodes_cap) {
-				ts->nodes_cap *= 2;
-				ts->nodes = xrealloc(ts->nodes, ts->nodes_cap * sizeof(*ts->nodes));
-			}
+			ARRAY_GROW(ts->nodes, ts->nodes_cap, (size_t)ts->nnodes + 2);
 			nd = &ts->nodes[++ts->nnodes];
 			nd->parent = (uint32_t)a;
 			nd->ip = ts->nodes[a].ip + (uint64_t)trace_unzigzag(b);
