@@ -210,7 +210,7 @@ void strv_add(struct strv *sv, const char *fmt, ...)
 	ARRAY_GROW(sv->v, sv->cap, sv->n + 1);
 	va_start(ap, fmt);
 	if (vasprintf(&sv->v[sv->n], fmt, ap) < 0)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	va_end(ap);
 	sv->n++;
 }

@@ -2,7 +2,7 @@
 /*
  * perfshim-analyze: options and command dispatch. `perfshim-analyze [COMMAND] [OPTIONS]
  * TRACE...`; the commands are in ../shared/CONTRACT.md and `--help`. Exit status: 0 success,
- * 1 bad input or failed analysis, 2 bad usage. Only this file exits (and pr_err).
+ * 1 bad input or failed analysis, 2 bad usage. Only this file exits (and pr_fatal).
  */
 #define PR_FMT "main"
 #include <errno.h>
@@ -872,12 +872,12 @@ static int run_each(const struct command *cmd, const struct opts *o)
 			pr_last_error_clear();
 			stdout = open_memstream(&doc, &len);
 			if (!stdout)
-				pr_err("out of memory");
+				pr_fatal("out of memory");
 		}
 		r = run_one(cmd, o->traces[i], &one);
 		if (many_json) {
 			if (fclose(stdout))
-				pr_err("out of memory");
+				pr_fatal("out of memory");
 			stdout = real;
 			if (i)
 				fputc(',', stdout);

@@ -382,7 +382,7 @@ FILE *text_filter_open(FILE *under)
 	tf->under = under;
 	f = fopencookie(tf, "w", io);
 	if (!f)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	filter_stream = f;
 	filter_under = under;
 	return f;
@@ -451,10 +451,10 @@ static char *text_dup(const char *s)
 		return xstrdup("");
 	f = open_memstream(&buf, &len);
 	if (!f)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	fput_text(s, f);
 	if (fclose(f))
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	return buf;
 }
 

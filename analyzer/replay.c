@@ -763,7 +763,7 @@ char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id)
 
 	if (n > 256) {			/* deeper than the buffer: compare by id */
 		if (asprintf(&key, "#%u", id) < 0)
-			pr_err("out of memory");
+			pr_fatal("out of memory");
 		return key;
 	}
 	for (i = 0; i < n; i++)

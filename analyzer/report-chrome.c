@@ -149,7 +149,7 @@ static const char *func_name(struct ctrace *ct, uint32_t func)
 		return ct->names[func];
 	m = open_memstream(&buf, &len);
 	if (!m)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	fput_json(sym_func_name(ct->sym, func), m);
 	if (sym_func_decl(ct->sym, func, &file, &line) == 0) {
 		fputs(",\"args\":{\"file\":", m);

@@ -193,7 +193,7 @@ static char **labels(const struct multi *m)
 	for (i = 0; i < m->n; i++)
 		if (asprintf(&who[i], "%s %u", i < m->nb ? "base" : "new",
 			     i < m->nb ? i + 1 : i - m->nb + 1) < 0)
-			pr_err("out of memory");
+			pr_fatal("out of memory");
 	return who;
 }
 

@@ -75,7 +75,7 @@ static char *fmt(const char *f, ...)
 
 	va_start(ap, f);
 	if (vasprintf(&s, f, ap) < 0)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	va_end(ap);
 	return s;
 }

@@ -760,7 +760,7 @@ static FILE *safe_open(FILE *out)
 	FILE *f = fopencookie(out, "w", io);
 
 	if (!f)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	return f;
 }
 

@@ -54,7 +54,7 @@ static char *func_key(struct symbols *sym, uint32_t f)
 		key = NULL;
 	}
 	if (!key)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	return key;
 }
 

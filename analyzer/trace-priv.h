@@ -9,9 +9,6 @@
 #include "analyzer/analyze.h"
 #include "analyzer/hmap.h"
 
-/* one "perfshim-analyze: error: ..." line; main exits 1 after it */
-#define pr_error(fmt, ...) __pr_log("error: ", fmt, ##__VA_ARGS__)
-
 /* compressed traces (trace-zstd.c): trace_open's hook */
 bool trace_zstd_magic(const uint8_t *b, size_t n);
 int trace_zstd_inflate(struct trace *t);

@@ -147,7 +147,7 @@ static int stop_early(struct inflate *z, const char *why)
 	}
 	if (asprintf(&z->t->read_note, "%s after %s of the trace: the rest of the file "
 		     "could not be decompressed", why, fmt_bytes(a, sizeof(a), z->total)) < 0)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	pr_warn("%s: %s", z->t->path, z->t->read_note);
 	return 0;
 }
@@ -240,7 +240,7 @@ int trace_zstd_inflate(struct trace *t)
 	z.in = malloc(IN_SIZE);
 	z.out = malloc(z.out_size);
 	if (!z.dctx || !z.in || !z.out)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	z.fd = tmp_file(&z.memfd);
 	if (z.fd < 0) {
 		pr_error("%s: cannot create a temporary file in %s to decompress it into: %s",

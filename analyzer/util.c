@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers of perfshim-analyze: logging (pr_warn/pr_err on stderr, prefixed with the program
- * name) and allocation that dies on OOM. Only main.c and pr_err may exit.
+ * Helpers of perfshim-analyze: logging (pr_warn/pr_fatal on stderr, prefixed with the program
+ * name) and allocation that dies on OOM. Only main.c and pr_fatal may exit.
  */
 #define PR_FMT "util"
 #include <errno.h>
@@ -68,8 +68,8 @@ void pr_last_error_clear(void)
 	last_error = NULL;
 }
 
-/* __pr_err - one line "perfshim-analyze: error: message" and exit(1) (bad input). */
-void __pr_err(const char *fmt, ...)
+/* __pr_fatal - one line "perfshim-analyze: error: message" and exit(1) (bad input). */
+void __pr_fatal(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -82,7 +82,7 @@ void __pr_err(const char *fmt, ...)
 
 static void __attribute__((noreturn)) oom(size_t n)
 {
-	pr_err("out of memory (%zu bytes)", n);
+	pr_fatal("out of memory (%zu bytes)", n);
 }
 
 /* xmalloc - malloc that dies on failure; xmalloc(0) returns a unique pointer. */
@@ -135,7 +135,7 @@ size_t array_next_cap(size_t cap, size_t need, size_t max)
 	size_t c = cap < 8 ? 16 : cap <= SIZE_MAX / 2 ? cap * 2 : SIZE_MAX;
 
 	if (need > max)
-		pr_err("out of memory (%zu elements do not fit in an array)", need);
+		pr_fatal("out of memory (%zu elements do not fit in an array)", need);
 	if (c < need)
 		c = need;
 	return c > max ? max : c;

@@ -18,15 +18,17 @@
 extern int debug_level;
 extern const char *progname;
 void __pr_log(const char *prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void __pr_err(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void __pr_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 #define pr_dbg(lvl, fmt, ...)                                                              \
 	do {                                                                               \
 		if (debug_level >= (lvl))                                                  \
 			__pr_log(PR_FMT ": ", fmt, ##__VA_ARGS__);                         \
 	} while (0)
 #define pr_warn(fmt, ...) __pr_log("warning: ", fmt, ##__VA_ARGS__)
-/* pr_err: one line "perfshim-analyze: error: ..." and exit(1) (bad input) */
-#define pr_err(fmt, ...) __pr_err(fmt, ##__VA_ARGS__)
+/* pr_error: one line "perfshim-analyze: error: ..."; the caller returns an error */
+#define pr_error(fmt, ...) __pr_log("error: ", fmt, ##__VA_ARGS__)
+/* pr_fatal: the same line, then exit(1) (bad input, out of memory) */
+#define pr_fatal(fmt, ...) __pr_fatal(fmt, ##__VA_ARGS__)
 
 /* the last "error: " line's message (main.c: a failed trace's "error" key in JSON) */
 const char *pr_last_error(void);
