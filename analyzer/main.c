@@ -21,31 +21,16 @@
 
 typedef int (*report_fn)(struct trace *t, const struct opts *o);
 
-/*
- * Reports written by other parts of the team are referenced weakly: a build without one of
- * them still links, and that command then says it is missing (exit 2) instead of the build
- * failing. A linked report is always used.
- */
-int report_flamegraph(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_chrome(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_html(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_diff(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_timeline(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_marks(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_memory(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_leaks(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_pprof(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_callgrind(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_massif(struct trace *t, const struct opts *o) __attribute__((weak));
-
 /* --format values a command takes (the table in README.md and the man page) */
 #define F_TEXT (1U << FMT_TEXT)
 #define F_JSON (1U << FMT_JSON)
 #define F_CSV (1U << FMT_CSV)
 
 /*
- * One command. The fields after `help` are its own `--help` (command_help): the options it
- * reads (keys of opt_docs[] below), what it takes after its name, examples and notes. The
+ * One command. Its report is referenced directly: a report that is renamed or left out of
+ * the build is a link error, not a command that fails at run time. The fields after `help`
+ * are its own `--help` (command_help): the options it reads (keys of opt_docs[] below), what
+ * it takes after its name, examples and notes. The
  * bash completion (misc/perfshim.bash-completion) reads the options and their values from
  * that output, so a command added here is completed without touching the script.
  */
@@ -316,9 +301,8 @@ static void command_help(const struct command *c, FILE *f)
 	const char *p = c->opts;
 	size_t i;
 
-	fprintf(f, "usage: perfshim-analyze %s [OPTIONS] %s\n\n%s%s.\n", c->name,
-		c->args ? c->args : "[TRACE...]", c->help,
-		c->fn ? "" : " [not in this build]");
+	fprintf(f, "usage: perfshim-analyze %s [OPTIONS] %s\n\n%s.\n", c->name,
+		c->args ? c->args : "[TRACE...]", c->help);
 	fprintf(f, "\nOptions:\n");
 	if (c->formats) {
 		char v[32] = "";
@@ -375,8 +359,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands (default: summary):\n");
 	for (i = 0; i < NELEM(commands); i++)
-		fprintf(f, "  %-11s %s%s\n", commands[i].name, commands[i].help,
-			commands[i].fn ? "" : " [not in this build]");
+		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(f,
 		"\n"
 		"perfshim-analyze COMMAND --help shows a command's own options and examples.\n"
@@ -902,11 +885,6 @@ int main(int argc, char **argv)
 
 	cmd = parse_args(argc, argv, &o);
 	check_usage(cmd, &o);
-	if (!cmd->fn) {
-		fprintf(stderr, "%s: %s: this report is not part of this build\n", progname,
-			cmd->name);
-		return 2;
-	}
 	output_set_color(o.color);
 	/* -o - is standard output (export_open says so too), not a file named "-" */
 	if (o.output && strcmp(o.output, "-") && !freopen(o.output, "w", stdout)) {
