@@ -211,7 +211,7 @@ void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 		acc->thread = thread;
 		acc->used = true;
 	}
-	ARRAY_GROW_ZERO(acc->child, acc->cap, (size_t)depth + 2);
+	ARRAY_GROW_ZERO(acc->child, acc->cap, depth + 2);
 	offcpu_within(t, thread, a, b, in);
 	for (k = 0; k < 2; k++) {
 		uint64_t c = acc->child[depth + 1][k];

@@ -191,8 +191,8 @@ static int on_call(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		struct frame *fr;
 
-		ARRAY_GROW(c->stack, c->cap, (size_t)d + 1);
-		ARRAY_GROW_ZERO(c->active, c->nactive, (size_t)ev->func + 1);
+		ARRAY_GROW(c->stack, c->cap, d + 1);
+		ARRAY_GROW_ZERO(c->active, c->nactive, ev->func + 1);
 		fr = &c->stack[d];
 		fr->child_ns = 0;
 		fr->func = ev->func;

@@ -60,11 +60,12 @@ size_t array_next_cap(size_t cap, size_t need, size_t max);
  * ARRAY_GROW(p, cap, need) - make room for @need elements in the array @p of capacity @cap
  * (an unsigned lvalue of any width, updated): amortized O(1) appends. ARRAY_GROW_ZERO zeroes
  * the elements it adds. Arrays sharing one capacity grow with ARRAY_NEXT_CAP and
- * ARRAY_RESIZE (and ARRAY_CLEAR) each.
+ * ARRAY_RESIZE (and ARRAY_CLEAR) each. @need is compared in its own type (hot loops keep
+ * 32-bit arithmetic): cast it to size_t where it could wrap.
  */
 #define ARRAY_GROW(p, cap, need)                                                           \
 	do {                                                                               \
-		if (__builtin_expect((size_t)(need) > (size_t)(cap), 0)) {                 \
+		if (__builtin_expect((need) > (cap), 0)) {                 \
 			(cap) = ARRAY_NEXT_CAP(cap, need);                                 \
 			ARRAY_RESIZE(p, cap);                                              \
 		}                                                                          \
@@ -74,7 +75,7 @@ size_t array_next_cap(size_t cap, size_t need, size_t max);
 	memset((p) + (from), 0, ((size_t)(to) - (size_t)(from)) * sizeof(*(p)))
 #define ARRAY_GROW_ZERO(p, cap, need)                                                      \
 	do {                                                                               \
-		if (__builtin_expect((size_t)(need) > (size_t)(cap), 0)) {                 \
+		if (__builtin_expect((need) > (cap), 0)) {                 \
 			size_t old_ = (cap);                                               \
 			(cap) = ARRAY_NEXT_CAP(cap, need);                                 \
 			ARRAY_RESIZE(p, cap);                                              \
