@@ -7,7 +7,9 @@
 #define PERFSHIM_DIFF_H
 
 #include "analyzer/hmap.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/trace.h"
 
 #define DIFF_TEXT_LIMIT 20		/* rows per text table without --limit */
 

@@ -8,11 +8,19 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "analyzer/export.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 /* ---- call tree ---- */
 

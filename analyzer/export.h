@@ -7,9 +7,15 @@
 #ifndef PERFSHIM_EXPORT_H
 #define PERFSHIM_EXPORT_H
 
-#include "analyzer/analyze.h"
+#include <stdio.h>
+
+#include "analyzer/hist.h"
 #include "analyzer/hmap.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
 
 /* ---- xmap: u64 key -> a small value, an hmap (analyzer/hmap.h); key 0 means "empty" ---- */
 struct xmap_val {
@@ -49,7 +55,7 @@ static inline void xmap_free(struct xmap *m)
 	xmap_tab_free(&m->t);
 }
 
-/* chrome's duration histogram (analyze.h): exact below 64, then 64 buckets per power of two */
+/* chrome's duration histogram (hist.h): exact below 64, then 64 buckets per power of two */
 #define EXPORT_HIST_SHIFT 6
 #define HIST_BUCKETS HIST_NBUCKETS(EXPORT_HIST_SHIFT)
 
@@ -63,7 +69,7 @@ struct ctree_node {
 	uint64_t self_ns;		/* time in this path not spent in recorded callees */
 };
 
-struct func_stat {			/* percentiles: hot_collect (analyze.h) */
+struct func_stat {			/* percentiles: hot_collect (hot.h) */
 	uint64_t calls;
 	uint64_t total_ns;		/* inclusive; recursive activations counted once */
 	uint64_t self_ns;

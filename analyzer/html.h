@@ -9,7 +9,14 @@
 #ifndef PERFSHIM_HTML_H
 #define PERFSHIM_HTML_H
 
+#include <stdio.h>
+
 #include "analyzer/export.h"
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
 
 /* The budget (docs/html-data.md): beyond it the page gets the largest and says what it left out. */
 #define HTML_TREE_NODES 20000		/* call-tree nodes per trace, all threads */

@@ -8,12 +8,20 @@
 #include <errno.h>
 #include <getopt.h>
 #include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
 #include "analyzer/findings.h"
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #ifndef PS_VERSION
 #define PS_VERSION "0.1.0"		/* the Makefile's VERSION */

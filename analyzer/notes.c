@@ -14,10 +14,16 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define NOTES_THREADS 16		/* threads listed one by one; the rest are counted */
 

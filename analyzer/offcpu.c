@@ -10,10 +10,14 @@
  */
 #define PR_FMT "offcpu"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 struct offcpu_thread {
 	struct offcpu_iv *iv;		/* sorted by start, not overlapping */

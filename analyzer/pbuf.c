@@ -7,11 +7,13 @@
  * is a varint (7 bits a byte, low first, high bit = more), 2 a length and that many bytes.
  */
 #define PR_FMT "pbuf"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "analyzer/export.h"
+#include "analyzer/util.h"
 
 #define WIRE_VARINT 0
 #define WIRE_LEN 2

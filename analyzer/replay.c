@@ -49,10 +49,18 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 /*
  * A block still live when its address was allocated again: its release was lost, or is a

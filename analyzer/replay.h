@@ -8,8 +8,12 @@
 #ifndef PERFSHIM_REPLAY_H
 #define PERFSHIM_REPLAY_H
 
-#include "analyzer/analyze.h"
 #include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/walk.h"
 
 #define REPLAY_NBUCKETS 65		/* size 0, then [2^(k-1), 2^k - 1] for k = 1..64 */
 

@@ -15,12 +15,19 @@
  * library's start-up) are the self cost of their stack's innermost frame.
  */
 #define PR_FMT "callgrind"
-#include <math.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 #define CG_DEFAULT_FILE "callgrind.out.perfshim"
 #define CG_ROOT UINT32_MAX		/* caller of the outermost calls */

@@ -17,10 +17,20 @@
 #define PR_FMT "chrome"
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/hist.h"
+#include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 #define CHROME_DEFAULT_LIMIT 1000000
 #ifndef CHROME_SORT_MAX

@@ -10,10 +10,20 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/diff.h"
+#include "analyzer/hmap.h"
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 #include "common/stats.h"
 
 #define NM 3				/* metrics a row: functions self, calls; sites bytes, allocations, leaked */

@@ -9,10 +9,19 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/diff.h"
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 enum { BASE = 0, NEW = 1 };
 

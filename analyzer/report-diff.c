@@ -9,10 +9,20 @@
 #define PR_FMT "diff"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/diff.h"
+#include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /*
  * diff_key_row - the row of site key @key in @map, a new one (numbered by *@nrows, which it

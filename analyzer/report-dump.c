@@ -38,10 +38,17 @@
  */
 #define PR_FMT "dump"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 static const char *const kind_names[TRACE_ALLOC_KIND_MAX] = {
 	"malloc", "calloc", "realloc", "reallocarray", "memalign", "posix_memalign",

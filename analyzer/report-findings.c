@@ -10,11 +10,21 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/findings.h"
+#include "analyzer/hmap.h"
+#include "analyzer/hot.h"
+#include "analyzer/mem.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 #define NONE UINT32_MAX
 

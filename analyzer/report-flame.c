@@ -12,10 +12,19 @@
  */
 #define PR_FMT "flame"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 static const char *const metric_names[] = { "time", "alloc-bytes", "alloc-count", "leaked" };
 static const char *const metric_units[] = { "ns", "bytes", "allocations", "bytes" };

@@ -19,11 +19,23 @@
 #include <inttypes.h>
 #include <math.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/hist.h"
 #include "analyzer/hmap.h"
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 static void stat_add(struct hot_func *f, uint64_t dur)
 {
@@ -333,37 +345,6 @@ void hot_free(struct hot *h)
 	free(h->edges);
 	free(h->nodes);
 	memset(h, 0, sizeof(*h));
-}
-
-/**
- * hot_threads - indices of the thread instances that --thread selects (all when it is not
- * given) into @idx (t->nthreads entries). Return: how many; 0 when --thread names none.
- */
-uint32_t hot_threads(const struct trace *t, const struct opts *o, int *idx)
-{
-	uint32_t i, n = 0;
-
-	for (i = 0; i < t->nthreads; i++)
-		if (!o->thread_set || t->threads[i].tid == o->thread_tid)
-			idx[n++] = (int)i;
-	return n;
-}
-
-/*
- * opts_thread - the thread --thread names in @t (its first instance with that tid), for the
- * reports that walk one thread. Return: its index; -1 when --thread is not given; -2 when
- * @t has no such thread.
- */
-int opts_thread(const struct trace *t, const struct opts *o)
-{
-	uint32_t i;
-
-	if (!o->thread_set)
-		return -1;
-	for (i = 0; i < t->nthreads; i++)
-		if (t->threads[i].tid == o->thread_tid)
-			return (int)i;
-	return -2;
 }
 
 /* collect over the threads --thread selects; -1 (reported) when it names none */

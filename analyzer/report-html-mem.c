@@ -11,7 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/hmap.h"
 #include "analyzer/html.h"
+#include "analyzer/json.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define NONE UINT32_MAX
 

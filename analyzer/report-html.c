@@ -10,11 +10,21 @@
  */
 #define PR_FMT "html"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/findings.h"
+#include "analyzer/hot.h"
 #include "analyzer/html.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /* the embedded application (build/analyzer/html-assets.c, made by analyzer/html/embed.sh) */
 extern const char html_asset_page[], html_asset_css[], html_asset_js[];

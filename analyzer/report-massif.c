@@ -11,10 +11,16 @@
  */
 #define PR_FMT "massif"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define MASSIF_DEFAULT_FILE "massif.out.perfshim"
 #define MASSIF_SNAPSHOTS 50

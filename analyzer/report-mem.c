@@ -14,10 +14,22 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/mem.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/report.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define NBUCKETS REPLAY_NBUCKETS
 #define TEXT_LIMIT 10		/* rows per text table without --limit */

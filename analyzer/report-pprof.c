@@ -20,10 +20,17 @@
  */
 #define PR_FMT "pprof"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/hot.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define PPROF_DEFAULT_FILE "perfshim.pb.gz"
 #define PPROF_FOLD_DEPTH FLAME_FOLD_DEPTH	/* recursion folding, as the flame graph */

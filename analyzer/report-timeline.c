@@ -9,10 +9,21 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 #define NSTEPS 200			/* intervals: NSTEPS + 1 samples from 0 to the end */
 #define NSUSPECTS 5			/* stacks named in the verdict */

@@ -10,11 +10,19 @@
  */
 #define PR_FMT "tree"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/hist.h"
 #include "analyzer/hmap.h"
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 struct tree_fn {
 	char *key;			/* module identity and offset (func_key) */

@@ -11,11 +11,21 @@
  */
 #define PR_FMT "waits"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
 #include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 #define WAITS_DEFAULT_LIMIT 20
 

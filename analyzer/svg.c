@@ -7,10 +7,12 @@
  */
 #define PR_FMT "svg"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/util.h"
 
 #define NONE UINT32_MAX
 

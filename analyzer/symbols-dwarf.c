@@ -14,8 +14,9 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 
-#include "analyzer/analyze.h"
 #include "analyzer/hmap.h"
+#include "analyzer/symbols-priv.h"
+#include "analyzer/util.h"
 
 /* Scan every unit for one whose ranges hold @va (no or incomplete .debug_aranges). */
 static bool scan_units(Dwarf *dw, uint64_t va, Dwarf_Die *out)

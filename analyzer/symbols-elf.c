@@ -22,8 +22,10 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/debuginfod.h>
+#include <stdio.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/symbols-priv.h"
+#include "analyzer/util.h"
 
 /*
  * Symbol ranks when several symbols start at one address (aliases): a typed function beats a

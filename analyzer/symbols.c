@@ -9,11 +9,15 @@
 #define PR_FMT "symbols"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
 #include "analyzer/hmap.h"
+#include "analyzer/symbols-priv.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /* libstdc++'s demangler (abi::__cxa_demangle); the analyzer links -lstdc++. */
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -536,7 +540,7 @@ static int fill(struct symbols *s, struct sym_cent *e, struct sym_info *out)
 }
 
 /**
- * sym_resolve - symbolize @addr (see analyze.h): name, module, offset, file:line.
+ * sym_resolve - symbolize @addr (see symbols.h): name, module, offset, file:line.
  * The module loaded last at @addr is used when ranges were reused (see sym_resolve_at).
  * Return: 0 when a name was found, -1 otherwise (@out still holds module and offset).
  */
@@ -597,7 +601,7 @@ static struct sym_cent *func_entry(struct symbols *s, uint32_t func)
 	return entry_in(s, s->t->funcs[func], false, false, 0, s->t->func_module[func]);
 }
 
-/** sym_resolve_func - sym_resolve for function @func of the trace (see analyze.h). */
+/** sym_resolve_func - sym_resolve for function @func of the trace (see symbols.h). */
 int sym_resolve_func(struct symbols *s, uint32_t func, struct sym_info *out)
 {
 	return fill(s, func_entry(s, func), out);
@@ -718,7 +722,7 @@ static int frames_of(struct symbols *s, struct sym_cent *e, struct sym_frame *ou
 
 /**
  * sym_frames - frame @f of a stack with its inlined functions and source lines, innermost
- * first (see analyze.h). Return: how many entries of @out were filled (1..@max).
+ * first (see symbols.h). Return: how many entries of @out were filled (1..@max).
  */
 int sym_frames(struct symbols *s, const struct trace_frame *f, struct sym_frame *out, int max)
 {

@@ -13,7 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/hmap.h"
+#include "analyzer/notes.h"
+#include "analyzer/text.h"
 #include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /* trace_note - add one item to @ln (at most 4 are spelled out, then "...") */
 void trace_note(struct loss_note *ln, const char *fmt, ...)

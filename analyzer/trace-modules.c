@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /* A MODULE or UNLOAD record found by the scan. */
 struct found {

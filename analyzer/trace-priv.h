@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private to the trace reader: trace-read.c (opening, the chunk index, clock, stacks) and
- * trace-walk.c (decoding and walks) share these structures. Everyone else uses analyze.h.
+ * trace-walk.c (decoding and walks) share these structures. Everyone else uses trace.h and walk.h.
  */
 #ifndef PERFSHIM_TRACE_PRIV_H
 #define PERFSHIM_TRACE_PRIV_H
 
-#include "analyzer/analyze.h"
+#include <stdio.h>
+
 #include "analyzer/hmap.h"
+#include "analyzer/opts.h"
+#include "analyzer/trace.h"
+#include "analyzer/walk.h"
 
 /* compressed traces (trace-zstd.c): trace_open's hook */
 bool trace_zstd_magic(const uint8_t *b, size_t n);

@@ -23,7 +23,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyzer/hmap.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/text.h"
 #include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /*
  * fit_clock - ns per tick. Without TRACE_F_TSC ticks are CLOCK_MONOTONIC ns: exactly 1.

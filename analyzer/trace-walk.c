@@ -13,8 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/trace-priv.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/text.h"
+#include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 /* ---- decoding ---- */
 

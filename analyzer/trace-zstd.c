@@ -11,6 +11,7 @@
 #define PR_FMT "zstd"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -19,7 +20,10 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "analyzer/text.h"
 #include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define IN_SIZE (1U << 20)		/* compressed bytes read at a time */
 

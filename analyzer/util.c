@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/text.h"
+#include "analyzer/util.h"
 
 int debug_level;
 const char *progname = "perfshim-analyze";

@@ -5,6 +5,7 @@
  * keys, string records whose hashes collide, and arrays whose capacity type is narrow.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
