@@ -2,7 +2,8 @@
 /*
  * Shared pieces of the export reports (report-flame.c, report-chrome.c, report-html.c): a
  * u64 map (an hmap), the call-tree walk, the heap replay (replay.c), the flame tree and its
- * SVG rendering (svg.c), and text escaping. Implemented in export.c and svg.c; private to those files.
+ * SVG rendering (svg.c), and text escaping. Implemented in export.c and svg.c; private to
+ * those files.
  */
 #ifndef PERFSHIM_EXPORT_H
 #define PERFSHIM_EXPORT_H

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * perfshim-analyze: options and command dispatch. `perfshim-analyze [COMMAND] [OPTIONS]
- * TRACE...`; the commands are in ../shared/CONTRACT.md and `--help`. Exit status: 0 success,
- * 1 bad input or failed analysis, 2 bad usage. Only this file exits (and pr_fatal).
+ * TRACE...`; the commands are in `--help` and README.md, their JSON in docs/json.md. Exit
+ * status: 0 success, 1 bad input or failed analysis, 2 bad usage. Only this file exits (and
+ * pr_fatal).
  */
 #define PR_FMT "main"
 #include <errno.h>
