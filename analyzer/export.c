@@ -60,7 +60,7 @@ static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
 	v = xmap_put(&ct->index, key, &created);
 	if (!created)
 		return v->w;
-	ARRAY_GROW(ct->nodes, ct->cap, ct->nnodes + 1);
+	ARRAY_ROOM(ct->nodes, ct->cap, ct->nnodes);
 	memset(&ct->nodes[ct->nnodes], 0, sizeof(ct->nodes[0]));
 	ct->nodes[ct->nnodes].parent = parent;
 	ct->nodes[ct->nnodes].func = func;
@@ -96,7 +96,7 @@ static int ctree_event(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		uint32_t parent;
 
-		ARRAY_GROW(st->f, st->cap, st->n + 1);
+		ARRAY_ROOM(st->f, st->cap, st->n);
 		if (st->n)
 			parent = st->f[st->n - 1].node;
 		else if (w->per_thread)
@@ -215,7 +215,7 @@ void strv_add(struct strv *sv, const char *fmt, ...)
 {
 	va_list ap;
 
-	ARRAY_GROW(sv->v, sv->cap, sv->n + 1);
+	ARRAY_ROOM(sv->v, sv->cap, sv->n);
 	va_start(ap, fmt);
 	if (vasprintf(&sv->v[sv->n], fmt, ap) < 0)
 		pr_fatal("out of memory");

@@ -38,7 +38,7 @@ static int on_switch(const struct trace_event *ev, void *ctx)
 	if (ev->type != EV_SWITCH || ev->thread >= o->nthreads || ev->ns2 <= ev->ns)
 		return 0;
 	th = &o->th[ev->thread];
-	ARRAY_GROW(th->iv, th->cap, th->n + 1);
+	ARRAY_ROOM(th->iv, th->cap, th->n);
 	th->iv[th->n++] = (struct offcpu_iv){ ev->ns, ev->ns2,
 					      ev->kind == TRACE_SWITCH_PREEMPTED };
 	return 0;

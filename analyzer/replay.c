@@ -339,7 +339,7 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 					r->disp[n++] = r->disp[i];
 			r->ndisp = n;
 		}
-		ARRAY_GROW(r->disp, r->dcap, r->ndisp + 1);
+		ARRAY_ROOM(r->disp, r->dcap, r->ndisp);
 		r->disp[r->ndisp].b = *b;
 		r->disp[r->ndisp++].ns = ns;
 		r->ndisp_live++;
@@ -436,7 +436,7 @@ static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t
 
 	if (!b->ptr) {
 		/* not live (yet): held back for an allocation within the window (pair_defer) */
-		ARRAY_GROW(r->defer, r->fcap, r->ndefer + 1);
+		ARRAY_ROOM(r->defer, r->fcap, r->ndefer);
 		r->defer[r->ndefer++] = (struct replay_defer){ ptr, ns, thread, as_free };
 		if (r->ndefer == 1 || ns < r->defer_min)
 			r->defer_min = ns;
@@ -563,7 +563,7 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 				do_release(r, ev->thread, ev->old_ptr, ev->ns, !ev->ptr);
 		}
 		if (ev->ptr) {
-			ARRAY_GROW(r->pend, r->pcap, r->npend + 1);
+			ARRAY_ROOM(r->pend, r->pcap, r->npend);
 			r->pend[r->npend++] = (struct replay_pend){
 				.ns2 = ev->ns2 > ev->ns ? ev->ns2 : ev->ns,
 				.ptr = ev->ptr, .size = ev->size,

@@ -111,7 +111,7 @@ static struct cg_edge *edge_of(struct cg *c, uint32_t caller, uint32_t callee)
 
 	v = xmap_put(&c->edge_index, key, &created);
 	if (created) {
-		ARRAY_GROW(c->edges, c->edges_cap, c->nedges + 1);
+		ARRAY_ROOM(c->edges, c->edges_cap, c->nedges);
 		c->edges[c->nedges] = (struct cg_edge){ .caller = caller, .callee = callee };
 		v->w = c->nedges++;
 	}
@@ -125,7 +125,7 @@ static void alloc_outside(struct cg *c, uint32_t stack, uint64_t n, uint64_t byt
 
 	v = xmap_put(&c->site_index, (uint64_t)stack + 1, &created);
 	if (created) {
-		ARRAY_GROW(c->sites, c->sites_cap, c->nsites + 1);
+		ARRAY_ROOM(c->sites, c->sites_cap, c->nsites);
 		c->sites[c->nsites] = (struct cg_site){ .stack = stack };
 		v->w = c->nsites++;
 	}
@@ -156,7 +156,7 @@ static int cg_event(const struct trace_event *ev, void *ctx)
 	d = &c->depth[th];
 	switch (ev->type) {
 	case EV_ENTRY:
-		ARRAY_GROW(c->stacks[th], c->cap[th], (size_t)*d + 1);
+		ARRAY_ROOM(c->stacks[th], c->cap[th], *d);
 		grow_funcs(c, ev->func);
 		c->stacks[th][(*d)++] = (struct cg_frame){ .func = ev->func, .entry_ns = ev->ns };
 		c->active[ev->func]++;

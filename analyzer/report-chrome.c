@@ -124,7 +124,7 @@ static int hist_event(const struct trace_event *ev, void *ctx)
 	if (other_thread(ct, ev) && !(ev->type == EV_MARK && !ev->tid))
 		return 0;
 	if (ev->type == EV_MARK) {
-		ARRAY_GROW(ct->marks, ct->marks_cap, ct->nmarks + 1);
+		ARRAY_ROOM(ct->marks, ct->marks_cap, ct->nmarks);
 		ct->marks[ct->nmarks++] = (struct trace_mark){ dup_str(ev->str, ev->len), ev->ns,
 							      ev->tid };
 	} else if (ev->type == EV_THREAD_NAME) {
@@ -192,7 +192,7 @@ static int call_event(const struct trace_event *ev, void *ctx)
 		c->written++;
 		return 0;
 	}
-	ARRAY_GROW(c->kept, c->kept_cap, c->nkept + 1);
+	ARRAY_ROOM(c->kept, c->kept_cap, c->nkept);
 	c->kept[c->nkept++] = (struct kept){ ev->entry_ns, dur, ev->func, ev->tid, ev->depth };
 	return 0;
 }

@@ -73,7 +73,7 @@ static struct mrow *row_get(struct multi *m, bool site, const char *key, bool *i
 	r->site = site;
 	for (i = 0; i < NM; i++)
 		r->v[i] = xcalloc(m->n, sizeof(double));
-	ARRAY_GROW(m->list, m->cap, m->nrows + 1);
+	ARRAY_ROOM(m->list, m->cap, m->nrows);
 	m->list[m->nrows++] = r;
 	return r;
 }

@@ -62,7 +62,7 @@ static struct frow *frow_get(struct runs_diff *d, const char *name)
 	bool isnew;
 	uint32_t i = diff_key_row(&d->fkeys, xstrdup(name), &d->nf, &isnew);
 
-	ARRAY_GROW(d->f, d->fcap, (size_t)i + 1);
+	ARRAY_ROOM(d->f, d->fcap, i);
 	if (isnew)
 		memset(&d->f[i], 0, sizeof(d->f[i]));
 	d->f[i].name = name;

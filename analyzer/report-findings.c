@@ -61,7 +61,7 @@ static struct finding *add(struct findings *f, const char *rule, char *name, uin
 {
 	struct finding *x;
 
-	ARRAY_GROW(f->v, f->cap, f->n + 1);
+	ARRAY_ROOM(f->v, f->cap, f->n);
 	x = &f->v[f->n++];
 	memset(x, 0, sizeof(*x));
 	x->rule = rule;

@@ -162,7 +162,7 @@ static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
 	uint32_t id = map_get(&c->edge_map, (uint64_t)caller << 32 | callee, h->nedges, &created);
 
 	if (created) {
-		ARRAY_GROW(h->edges, h->edges_cap, h->nedges + 1);
+		ARRAY_ROOM(h->edges, h->edges_cap, h->nedges);
 		h->edges[id] = (struct hot_edge){ .caller = caller, .callee = callee };
 		h->nedges++;
 	}
@@ -176,7 +176,7 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	uint32_t id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
 
 	if (created) {
-		ARRAY_GROW(h->nodes, h->nodes_cap, h->nnodes + 1);
+		ARRAY_ROOM(h->nodes, h->nodes_cap, h->nnodes);
 		h->nodes[id] = (struct hot_node){ .parent = parent, .func = func };
 		h->nnodes++;
 	}
@@ -203,7 +203,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		struct frame *fr;
 
-		ARRAY_GROW(c->stack, c->cap, d + 1);
+		ARRAY_ROOM(c->stack, c->cap, d);
 		ARRAY_GROW_ZERO(c->active, c->nactive, ev->func + 1);
 		fr = &c->stack[d];
 		fr->child_ns = 0;

@@ -96,7 +96,7 @@ int html_frames_of(struct html *h, const struct trace_frame *f, uint32_t *ids, i
 		for (i = 0; i < n; i++) {
 			struct html_frame *fr;
 
-			ARRAY_GROW(h->frames, h->frames_cap, h->nframes + 1);
+			ARRAY_ROOM(h->frames, h->frames_cap, h->nframes);
 			fr = &h->frames[h->nframes++];
 			fr->name = html_str(h, chain[i].name);
 			fr->module = html_str(h, chain[i].module ? chain[i].module : "?");
@@ -125,7 +125,7 @@ uint32_t html_frame_truncated(struct html *h)
 	v = xmap_put(&h->frame_ix, 1ULL << 62, &created);
 	if (!created)
 		return v->w;
-	ARRAY_GROW(h->frames, h->frames_cap, h->nframes + 1);
+	ARRAY_ROOM(h->frames, h->frames_cap, h->nframes);
 	fr = &h->frames[h->nframes];
 	fr->name = html_str(h, TRACE_TRUNCATED_FRAME);
 	fr->module = html_str(h, "");

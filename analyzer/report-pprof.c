@@ -217,7 +217,7 @@ static uint32_t frame_location(struct pprof *p, const struct trace_frame *f)
 		if (pl->ip == f->ip && pl->module == f->module && pl->is_ra == f->is_ra)
 			return pl->id;
 	}
-	ARRAY_GROW(p->plocs, p->plocs_cap, p->nplocs + 1);
+	ARRAY_ROOM(p->plocs, p->plocs_cap, p->nplocs);
 	pl = &p->plocs[p->nplocs];
 	*pl = (struct ploc){ f->ip, f->module, f->is_ra, ++p->nlocations, created ? 0 : v->w };
 	v->w = ++p->nplocs;
@@ -278,7 +278,7 @@ static uint32_t fold_step(struct pprof *p, struct pnode **nodes, uint32_t *n, ui
 	v = xmap_put(index, ((uint64_t)parent << 32 | func) + 1, &created);
 	if (!created)
 		return v->w;
-	ARRAY_GROW(*nodes, *cap, *n + 1);
+	ARRAY_ROOM(*nodes, *cap, *n);
 	(*nodes)[*n] = (struct pnode){ parent, func, (*nodes)[parent].depth + 1, 0, 0 };
 	v->w = *n;
 	return (*n)++;

@@ -61,7 +61,7 @@ static uint32_t node_of(struct waits *w, uint32_t parent, uint32_t func)
 	if (!created)
 		return e->ix;
 	e->ix = w->nnodes;
-	ARRAY_GROW(w->nodes, w->cap, w->nnodes + 1);
+	ARRAY_ROOM(w->nodes, w->cap, w->nnodes);
 	w->nodes[w->nnodes] = (struct wnode){ .parent = parent, .func = func };
 	return w->nnodes++;
 }
@@ -105,7 +105,7 @@ static int on_event(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		uint32_t parent = w->depth ? w->stack[w->depth - 1] : 0;
 
-		ARRAY_GROW(w->stack, w->stack_cap, w->depth + 1);
+		ARRAY_ROOM(w->stack, w->stack_cap, w->depth);
 		w->stack[w->depth++] = node_of(w, parent, ev->func);
 	} else if (ev->type == EV_EXIT && w->depth) {
 		w->depth--;

@@ -379,7 +379,7 @@ int supp_match(const struct suppressions *s, struct symbols *sym, const struct t
 		struct sym_info *si;
 		int k, nc;
 
-		ARRAY_GROW(info, cap, (size_t)n + SYM_MAX_INLINE + 1);
+		ARRAY_ROOM(info, cap, n + SYM_MAX_INLINE);
 		si = &info[n];
 		memset(si, 0, sizeof(*si));
 		si->module = module_path(t, f);

@@ -30,7 +30,7 @@ static uint32_t node_new(struct flame *fl, uint32_t parent, uint32_t name)
 {
 	struct flame_node *n;
 
-	ARRAY_GROW(fl->nodes, fl->cap, fl->nnodes + 1);
+	ARRAY_ROOM(fl->nodes, fl->cap, fl->nnodes);
 	n = &fl->nodes[fl->nnodes];
 	memset(n, 0, sizeof(*n));
 	n->parent = parent;

@@ -239,7 +239,7 @@ static void index_add(struct symf_cu *ci, Dwarf_Die *d)
 	while ((off = dwarf_ranges(d, off, &base, &lo, &hi)) > 0) {
 		if (hi <= lo)
 			continue;
-		ARRAY_GROW(ci->v, ci->cap, ci->n + 1);
+		ARRAY_ROOM(ci->v, ci->cap, ci->n);
 		ci->v[ci->n++] = (struct fn_range){ lo, hi, dwarf_dieoffset(d) };
 	}
 }

@@ -212,7 +212,7 @@ static void read_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, struct raw_
 		if (!name || !*name || name[0] == '$' || !strncmp(name, ".L", 2))
 			continue;
 		func = type != STT_NOTYPE;
-		ARRAY_GROW(*v, *cap, *n + 1);
+		ARRAY_ROOM(*v, *cap, *n);
 		(*v)[*n] = (struct raw_sym){
 			.addr = sym.st_value,
 			.end = sym.st_value + sym.st_size,

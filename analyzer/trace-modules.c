@@ -165,7 +165,7 @@ static int scan_payload(const struct trace *t, const struct reader *r, struct sc
 			f.ns = to_ns(t, r, ticks);
 			f.order = r->chunks[ci].off + (uint64_t)(p - buf);
 			f.at = (uint64_t)ci << 32 | (uint32_t)(p - buf);
-			ARRAY_GROW(sc->v, sc->cap, sc->n + 1);
+			ARRAY_ROOM(sc->v, sc->cap, sc->n);
 			sc->v[sc->n++] = f;
 			break;
 		default:

@@ -107,7 +107,7 @@ static void entry_note(struct reader *r, uint32_t file, uint64_t off)
 	ixmap_put(&r->ehash, k, &created);
 	if (!created)
 		return;
-	ARRAY_GROW(r->entries, r->entries_cap, r->nentries + 1);
+	ARRAY_ROOM(r->entries, r->entries_cap, r->nentries);
 	r->entries[r->nentries++] = k - 1;
 }
 
@@ -332,7 +332,7 @@ uint32_t trace_node_resolve(struct trace *t, struct reader *r, struct tstate *ts
 		trace_epoch_enter(r, ts, ns);
 	for (m = n; m && ts->nodes[m].gen != ts->gen && node_on_parent(r, ts, &ts->nodes[m]);
 	     m = ts->nodes[m].parent) {
-		ARRAY_GROW(ts->rstack, ts->rstack_cap, (size_t)k + 1);
+		ARRAY_ROOM(ts->rstack, ts->rstack_cap, k);
 		ts->rstack[k++] = m;
 	}
 	if (!m) {
@@ -752,7 +752,7 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 				off = next;
 				continue;
 			}
-			ARRAY_GROW(r->chunks, cap, r->nchunks + 1);
+			ARRAY_ROOM(r->chunks, cap, r->nchunks);
 			r->chunks[r->nchunks++] = k;
 			off = next;
 			continue;
@@ -812,7 +812,7 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			ts = thread_new(t, r, c->tid);
 			ixmap_put(&tmap, (uint64_t)c->tid + 1, &created)->ix = ts->index;
 		}
-		ARRAY_GROW(ts->chunks, ts->chunks_cap, ts->nchunks + 1);
+		ARRAY_ROOM(ts->chunks, ts->chunks_cap, ts->nchunks);
 		ts->chunks[ts->nchunks++] = i;
 		seq_index_add(r, ts, i);
 		/* a seq >= the number of chunks can never be reached: no bit (bounded memory) */

@@ -192,7 +192,7 @@ static void add_mark(struct trace *t, struct tstate *ts, const uint8_t *s, size_
 
 	memcpy(label, s, len);
 	label[len] = 0;
-	ARRAY_GROW(t->marks, r->marks_cap, t->nmarks + 1);
+	ARRAY_ROOM(t->marks, r->marks_cap, t->nmarks);
 	t->marks[t->nmarks++] = (struct trace_mark){ label, ns, ts->th->tid };
 }
 
@@ -259,7 +259,7 @@ static inline void first_use(struct trace *t, struct reader *r, struct tstate *t
 static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns, bool inherited,
 			     uint64_t addr)
 {
-	ARRAY_GROW(ts->calls, ts->calls_cap, ts->depth + 1);
+	ARRAY_ROOM(ts->calls, ts->calls_cap, ts->depth);
 	ts->calls[ts->depth++] = (struct open_call){ func, inherited, addr, ns, 0 };
 	if (unlikely(inherited))
 		ts->ninherited++;
@@ -508,7 +508,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		switch (h >> 2) {
 		case TRACE_OP_FUNC:
 			GETV(a);
-			ARRAY_GROW(ts->fids, ts->fids_cap, ts->nfids + 1);
+			ARRAY_ROOM(ts->fids, ts->fids_cap, ts->nfids);
 			/* the function it is may depend on the time of its calls: resolved at
 			 * them; when no module shared addresses with another, at once (in the
 			 * order of definition, which then orders the functions) */

@@ -70,6 +70,17 @@ size_t array_next_cap(size_t cap, size_t need, size_t max);
 			ARRAY_RESIZE(p, cap);                                              \
 		}                                                                          \
 	} while (0)
+/*
+ * ARRAY_ROOM(p, cap, i) - ARRAY_GROW for storing p[@i] (an append at @i = the count): the same
+ * growth, tested as i >= cap, which costs no addition in the loops that append per event.
+ */
+#define ARRAY_ROOM(p, cap, i)                                                              \
+	do {                                                                               \
+		if (__builtin_expect((i) >= (cap), 0)) {                                   \
+			(cap) = ARRAY_NEXT_CAP(cap, (size_t)(i) + 1);                      \
+			ARRAY_RESIZE(p, cap);                                              \
+		}                                                                          \
+	} while (0)
 /* ARRAY_CLEAR(p, from, to) - zero elements [from, to) of p (what ARRAY_RESIZE added) */
 #define ARRAY_CLEAR(p, from, to)                                                           \
 	memset((p) + (from), 0, ((size_t)(to) - (size_t)(from)) * sizeof(*(p)))
