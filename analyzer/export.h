@@ -125,8 +125,7 @@ struct flame {
 	struct xmap index;		/* (parent << 32 | name + 1) -> node */
 	char **names;			/* interned frame names */
 	uint32_t nnames, names_cap;
-	struct xmap name_index;		/* string hash -> chain of names (w = name, v = next) */
-	uint32_t *name_next;
+	struct strmap name_index;	/* name -> its index into names */
 };
 void flame_init(struct flame *fl);
 void flame_free(struct flame *fl);

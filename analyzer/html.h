@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "analyzer/export.h"
+#include "analyzer/hmap.h"
 #include "analyzer/json.h"
 #include "analyzer/opts.h"
 #include "analyzer/supp.h"
@@ -31,8 +32,7 @@
 struct html_strs {
 	char **v;
 	uint32_t n, cap;
-	uint32_t *next;			/* hash chain */
-	struct xmap ix;			/* string hash -> first id of its chain (w) */
+	struct strmap ix;		/* string -> its id */
 };
 
 /* interned stack frames: the data's "frames" table */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "analyzer/findings.h"
+#include "analyzer/hmap.h"
 #include "analyzer/hot.h"
 #include "analyzer/html.h"
 #include "analyzer/json.h"
@@ -33,39 +34,22 @@ extern const char html_asset_page[], html_asset_css[], html_asset_js[];
 
 /* ---- strings, frames and notes: the tables every section refers to ---- */
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
-	return h ? h : 1;	/* 0 is the map's "empty" key */
-}
-
 /* html_str - the id of @s in the data's "strings" table, interned (copied) on first use. */
 uint32_t html_str(struct html *h, const char *s)
 {
 	struct html_strs *st = &h->strs;
-	struct xmap_val *v;
+	struct strmap_ent *e;
 	bool created;
-	uint32_t id;
 
 	s = s ? s : "";
-	v = xmap_put(&st->ix, str_hash(s), &created);
+	e = strmap_intern(&st->ix, s, &created);
 	if (!created)
-		for (id = v->w; id != NONE; id = st->next[id])
-			if (!strcmp(st->v[id], s))
-				return id;
-	if (st->n == st->cap) {
-		st->cap = ARRAY_NEXT_CAP(st->cap, st->n + 1);
-		ARRAY_RESIZE(st->v, st->cap);
-		ARRAY_RESIZE(st->next, st->cap);
-	}
-	id = st->n++;
-	st->v[id] = xstrdup(s);
-	st->next[id] = created ? NONE : v->w;
-	v->w = id;
-	return id;
+		return (uint32_t)e->v;
+	ARRAY_ROOM(st->v, st->cap, st->n);
+	st->v[st->n] = xstrdup(s);
+	e->str = st->v[st->n];		/* the map keeps the copy, not the caller's */
+	e->v = st->n;
+	return st->n++;
 }
 
 /*
@@ -221,8 +205,7 @@ static void tables_free(struct html *h)
 	for (i = 0; i < h->strs.n; i++)
 		free(h->strs.v[i]);
 	free(h->strs.v);
-	free(h->strs.next);
-	xmap_free(&h->strs.ix);
+	strmap_free(&h->strs.ix);
 	free(h->frames);
 	xmap_free(&h->frame_ix);
 	memset(&h->strs, 0, sizeof(h->strs));

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/hmap.h"
 #include "analyzer/hot.h"
 #include "analyzer/opts.h"
 #include "analyzer/report.h"
@@ -67,8 +68,7 @@ struct pprof {
 	/* the string table: index 0 is "" */
 	char **strs;
 	uint32_t nstrs, strs_cap;
-	uint32_t *str_next;		/* chain of strings with the same hash */
-	struct xmap str_index;		/* hash -> first string + 1 */
+	struct strmap str_index;	/* string -> its index into strs */
 	struct xmap func_index;		/* (name << 32 | file) + 1 -> function id */
 	uint32_t nfunctions;
 	struct xmap loc_index;		/* func + 1 | 1 << 63 -> location id; hash -> ploc + 1 */
@@ -81,39 +81,22 @@ struct pprof {
 	uint64_t folded, nsamples;
 };
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-	return h ? h : 1;
-}
-
 /* str_id - the string table index of @s (added when new); NULL is "" */
 static uint32_t str_id(struct pprof *p, const char *s)
 {
-	struct xmap_val *v;
-	uint64_t h;
-	uint32_t i;
+	struct strmap_ent *e;
 	bool created;
 
 	if (!s || !*s)
 		return 0;
-	h = str_hash(s);
-	v = xmap_put(&p->str_index, h, &created);
-	for (i = created ? 0 : v->w; i; i = p->str_next[i - 1])
-		if (!strcmp(p->strs[i - 1], s))
-			return i - 1;
-	if (p->nstrs == p->strs_cap) {
-		p->strs_cap = ARRAY_NEXT_CAP(p->strs_cap, p->nstrs + 1);
-		ARRAY_RESIZE(p->strs, p->strs_cap);
-		ARRAY_RESIZE(p->str_next, p->strs_cap);
-	}
+	e = strmap_intern(&p->str_index, s, &created);
+	if (!created)
+		return (uint32_t)e->v;
+	ARRAY_ROOM(p->strs, p->strs_cap, p->nstrs);
 	p->strs[p->nstrs] = xstrdup(s);
-	p->str_next[p->nstrs] = created ? 0 : v->w;
-	v->w = ++p->nstrs;
-	return p->nstrs - 1;
+	e->str = p->strs[p->nstrs];	/* the map keeps the copy, not the caller's */
+	e->v = p->nstrs;
+	return p->nstrs++;
 }
 
 /* function_id - the Function of (@name, @file), written when new */
@@ -413,10 +396,9 @@ static void pprof_free(struct pprof *p)
 	for (i = 0; i < p->nstrs; i++)
 		free(p->strs[i]);
 	free(p->strs);
-	free(p->str_next);
 	free(p->plocs);
 	free(p->mapping_of);
-	xmap_free(&p->str_index);
+	strmap_free(&p->str_index);
 	xmap_free(&p->func_index);
 	xmap_free(&p->loc_index);
 	pb_free(&p->samples);
@@ -485,9 +467,7 @@ int report_pprof(struct trace *t, const struct opts *o)
 	/* the string table starts with "" (index 0: what unset string fields mean) */
 	p.strs_cap = 256;
 	p.strs = xmalloc(p.strs_cap * sizeof(*p.strs));
-	p.str_next = xmalloc(p.strs_cap * sizeof(*p.str_next));
-	p.strs[p.nstrs] = xstrdup("");
-	p.str_next[p.nstrs++] = 0;
+	p.strs[p.nstrs++] = xstrdup("");
 	mappings(&p);
 	for (i = 0; i < t->nthreads; i++) {
 		struct hot h = { 0 };

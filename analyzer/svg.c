@@ -12,17 +12,19 @@
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/hmap.h"
 #include "analyzer/util.h"
 
 #define NONE UINT32_MAX
 
+/* FNV-1a of a name: its colour (colour()), the same for a function in every graph */
 static uint64_t str_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t h = 0xcbf29ce484222325ULL;
 
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
-	return h ? h : 1;	/* 0 is the map's "empty" key */
+	return h ? h : 1;
 }
 
 /* a new node below @parent; ids grow, so a child's id is always above its parent's */
@@ -55,37 +57,27 @@ void flame_free(struct flame *fl)
 	for (i = 0; i < fl->nnames; i++)
 		free(fl->names[i]);
 	free(fl->names);
-	free(fl->name_next);
 	free(fl->nodes);
 	xmap_free(&fl->index);
-	xmap_free(&fl->name_index);
+	strmap_free(&fl->name_index);
 	memset(fl, 0, sizeof(*fl));
 }
 
 /* flame_name - the id of name @s, interned (copied) on first use. */
 uint32_t flame_name(struct flame *fl, const char *s)
 {
-	struct xmap_val *v;
-	uint32_t id;
+	struct strmap_ent *e;
 	bool created;
 
 	s = s ? s : "[unknown]";
-	v = xmap_put(&fl->name_index, str_hash(s), &created);
-	if (!created) {
-		for (id = v->w; id != NONE; id = fl->name_next[id])
-			if (!strcmp(fl->names[id], s))
-				return id;
-	}
-	if (fl->nnames == fl->names_cap) {
-		fl->names_cap = ARRAY_NEXT_CAP(fl->names_cap, fl->nnames + 1);
-		ARRAY_RESIZE(fl->names, fl->names_cap);
-		ARRAY_RESIZE(fl->name_next, fl->names_cap);
-	}
-	id = fl->nnames++;
-	fl->names[id] = xstrdup(s);
-	fl->name_next[id] = created ? NONE : v->w;
-	v->w = id;
-	return id;
+	e = strmap_intern(&fl->name_index, s, &created);
+	if (!created)
+		return (uint32_t)e->v;
+	ARRAY_ROOM(fl->names, fl->names_cap, fl->nnames);
+	fl->names[fl->nnames] = xstrdup(s);
+	e->str = fl->names[fl->nnames];	/* the map keeps the copy, not the caller's */
+	e->v = fl->nnames;
+	return fl->nnames++;
 }
 
 /* flame_child - the child of node @parent named @name, created if new. */
