@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/hmap.h"
 #include "analyzer/opts.h"
 #include "analyzer/report.h"
 #include "analyzer/symbols.h"
@@ -56,9 +57,7 @@ struct cg_fn {
 
 /* compressed names of one kind: "fl=(1) name" the first time, "fl=(1)" after */
 struct names {
-	struct xmap ids;		/* hash of a name -> its id */
-	const char **v;
-	uint32_t n;
+	struct strmap ids;		/* name -> its id (1, 2, ... in order of first use) */
 };
 
 struct cg_site {			/* allocations outside every recorded call, per stack */
@@ -83,8 +82,7 @@ struct cg {
 	/* the output */
 	struct cg_fn *fns;
 	uint32_t nfns, fns_cap;
-	struct xmap fn_index;		/* hash of name and file -> chain */
-	uint32_t *fn_next;
+	struct ixmap fn_index;		/* fn_key of name and file -> index into fns */
 	struct names files, objs;	/* "fl" and "ob" ids (two name spaces) */
 	uint64_t total[NEV];
 };
@@ -207,11 +205,11 @@ static int cg_event(const struct trace_event *ev, void *ctx)
 
 /* ---- output: functions by name and file ---- */
 
-static uint64_t hash_str(uint64_t h, const char *s)
+/* the fn_index key of (@name, @file), either NULL: a hash (fn_id compares) */
+static uint64_t fn_key(const char *name, const char *file)
 {
-	for (; s && *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-	return h;
+	return hmap_key_u64(hmap_key_str(name ? name : "") ^
+			    hmap_key_str(file ? file : "") << 1);
 }
 
 static bool same(const char *a, const char *b)
@@ -223,30 +221,25 @@ static bool same(const char *a, const char *b)
 static uint32_t fn_id(struct cg *c, const char *name, const char *file, unsigned line,
 		      const char *module)
 {
-	uint64_t h = hash_str(hash_str(0xcbf29ce484222325ULL, name) ^ 0xff, file);
-	struct xmap_val *v;
-	uint32_t i;
-	bool created;
+	uint64_t k = fn_key(name, file);
+	struct ixmap_ent *e;
 
-	v = xmap_put(&c->fn_index, h ? h : 1, &created);
-	for (i = created ? 0 : v->w; i; i = c->fn_next[i - 1])
-		if (same(c->fns[i - 1].name, name) && same(c->fns[i - 1].file, file)) {
-			if (!c->fns[i - 1].line)
-				c->fns[i - 1].line = line;
-			if (!c->fns[i - 1].module)
-				c->fns[i - 1].module = module;
-			return i - 1;
+	for (e = ixmap_get(&c->fn_index, k); e; e = ixmap_next(&c->fn_index, e)) {
+		struct cg_fn *fn = &c->fns[e->ix];
+
+		if (same(fn->name, name) && same(fn->file, file)) {
+			if (!fn->line)
+				fn->line = line;
+			if (!fn->module)
+				fn->module = module;
+			return e->ix;
 		}
-	if (c->nfns == c->fns_cap) {
-		c->fns_cap = ARRAY_NEXT_CAP(c->fns_cap, c->nfns + 1);
-		ARRAY_RESIZE(c->fns, c->fns_cap);
-		ARRAY_RESIZE(c->fn_next, c->fns_cap);
 	}
+	ARRAY_ROOM(c->fns, c->fns_cap, c->nfns);
 	c->fns[c->nfns] = (struct cg_fn){ .name = name, .file = file, .line = line,
 					  .module = module };
-	c->fn_next[c->nfns] = created ? 0 : v->w;
-	v->w = ++c->nfns;
-	return c->nfns - 1;
+	ixmap_add(&c->fn_index, k)->ix = c->nfns;
+	return c->nfns++;
 }
 
 /* the function of trace function @func (CG_ROOT: "[root]") */
@@ -343,29 +336,17 @@ static void put_name(FILE *f, const char *s)
 /* "KEY=(id) name" the first time a name of @ns is written, "KEY=(id)" after; NULL: ??? */
 static void put_id(struct names *ns, FILE *f, const char *key, const char *name)
 {
-	uint64_t h;
-	struct xmap_val *v;
-	uint32_t i;
+	struct strmap_ent *e;
 	bool created;
 
 	name = name ? name : "???";
-	h = hash_str(0xcbf29ce484222325ULL, name);
-	v = xmap_put(&ns->ids, h ? h : 1, &created);
-	if (!created && !strcmp(ns->v[v->w - 1], name)) {
-		fprintf(f, "%s=(%u)\n", key, v->w);
+	e = strmap_intern(&ns->ids, name, &created);	/* names live as long as @c */
+	if (!created) {
+		fprintf(f, "%s=(%u)\n", key, (unsigned)e->v);
 		return;
 	}
-	for (i = 0; !created && i < ns->n; i++) {	/* another name of that hash */
-		if (!strcmp(ns->v[i], name)) {
-			fprintf(f, "%s=(%u)\n", key, i + 1);
-			return;
-		}
-	}
-	ARRAY_RESIZE(ns->v, (size_t)ns->n + 1);
-	ns->v[ns->n++] = name;
-	if (created)
-		v->w = ns->n;
-	fprintf(f, "%s=(%u) ", key, ns->n);
+	e->v = ns->ids.n;
+	fprintf(f, "%s=(%u) ", key, (unsigned)e->v);
 	put_name(f, name);
 	fputc('\n', f);
 }
@@ -444,14 +425,11 @@ static void cg_free(struct cg *c)
 	free(c->edges);
 	free(c->sites);
 	free(c->fns);
-	free(c->fn_next);
-	free(c->files.v);
-	free(c->objs.v);
 	xmap_free(&c->edge_index);
 	xmap_free(&c->site_index);
-	xmap_free(&c->fn_index);
-	xmap_free(&c->files.ids);
-	xmap_free(&c->objs.ids);
+	ixmap_free(&c->fn_index);
+	strmap_free(&c->files.ids);
+	strmap_free(&c->objs.ids);
 }
 
 /*
