@@ -294,13 +294,8 @@ static uint32_t find_module(const struct symbols *s, uint64_t a, bool timed, uin
 /* the cache key of (addr, module choice, is_ra): a hash, never 0 (entry_in compares) */
 static uint64_t cent_key(uint64_t addr, uint32_t key_mod, bool is_ra)
 {
-	uint64_t h = addr ^ ((uint64_t)key_mod << 40) ^ (is_ra ? 0x9E3779B97F4A7C15ULL : 0);
-
-	/* murmur3's finalizer: every input bit reaches the bits the table uses */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h ? h : 1;
+	return hmap_key_u64(addr ^ ((uint64_t)key_mod << 40) ^
+			    (is_ra ? 0x9E3779B97F4A7C15ULL : 0));
 }
 
 /*
