@@ -39,7 +39,7 @@ for src in "$top"/analyzer/*.c "$top"/common/*.c "$top/build/analyzer/html-asset
 	objs="$objs $o"
 done
 # the reader alone in fuzz-trace: its coverage figures count the reader's code only
-reader="$out/obj/analyzer-trace-*.o $out/obj/analyzer-util.o $out/obj/analyzer-output.o"
+reader="$out/obj/analyzer-trace-*.o $out/obj/analyzer-util.o $out/obj/analyzer-text.o"
 # shellcheck disable=SC2086
 $cc $flags $pc -o "$out/fuzz-trace" "$top/tests/fuzz/fuzz-trace.c" $reader $libs
 # shellcheck disable=SC2086
