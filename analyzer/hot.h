@@ -38,6 +38,8 @@ struct hot_func {			/* indexed like trace->funcs */
 	uint64_t wait_ns[2];		/* off-CPU within self time: blocked, preempted
 					 * (hot.switches; CPU self = self_ns - both) */
 	uint64_t blocked_calls;		/* calls whose own time held a blocked wait */
+	uint64_t wait_total_ns;		/* off-CPU within total_ns, both kinds (CPU total =
+					 * total_ns - it) */
 };
 struct hot_edge {
 	uint32_t caller, callee;	/* function indices; caller HOT_ROOT = outermost */
@@ -46,6 +48,7 @@ struct hot_edge {
 struct hot_node {			/* call tree node; [0] is the root */
 	uint32_t parent, func;
 	uint64_t calls, total_ns, self_ns;
+	uint64_t wait_ns;		/* off-CPU within self_ns, both kinds (hot.switches) */
 };
 struct hot {
 	struct hot_func *funcs;

@@ -212,6 +212,7 @@ void trace_set_compensation(bool on);
  * time would have gone back (it was held instead: a call then lasts 0) */
 uint64_t trace_comp_removed_ns(const struct trace *t);
 uint64_t trace_comp_clamps(const struct trace *t);
+double trace_comp_alloc_ns(const struct trace *t);	/* mean per allocation, last walk */
 /* trace_unmatched_exits - EXIT/EXITS beyond the open calls, seen by the last calls walk */
 uint64_t trace_unmatched_exits(const struct trace *t);
 /* trace_set_progress - walks of @t draw progress_update(@o, ...) as chunks are read */
