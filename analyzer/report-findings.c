@@ -647,11 +647,13 @@ static bool has_memory(const struct trace *t)
 }
 
 /**
- * findings_collect - run every rule over @t into @f (see findings.h).
+ * findings_collect_hot - run every rule over @t into @f (see findings.h), with @given (NULL:
+ * collected here) as the call tree and function table: hot_collect(@t, -1, HOT_TREE)'s,
+ * which @f takes over (*@given is zeroed; findings_free frees it).
  * Return: 0, or -1 when the trace could not be decoded or symbolized (reported).
  */
-int findings_collect(struct trace *t, const struct opts *o, const struct findings_waits *w,
-		     struct findings *f)
+int findings_collect_hot(struct trace *t, const struct opts *o, const struct findings_waits *w,
+			 struct hot *given, struct findings *f)
 {
 	uint64_t high = o->high_memory ? o->high_memory : FINDINGS_HIGH_MEMORY;
 	uint32_t depth = o->recursion_depth ? (uint32_t)o->recursion_depth
@@ -665,8 +667,12 @@ int findings_collect(struct trace *t, const struct opts *o, const struct finding
 
 	memset(f, 0, sizeof(*f));
 	f->t = t;
-	if (hot_collect(t, -1, HOT_TREE, &f->h) < 0)
+	if (given) {
+		f->h = *given;
+		memset(given, 0, sizeof(*given));
+	} else if (hot_collect(t, -1, HOT_TREE, &f->h) < 0) {
 		return -1;
+	}
 	if (has_memory(t)) {
 		m.r.mem = on_mem;
 		m.r.arg = &m;
@@ -712,6 +718,13 @@ int findings_collect(struct trace *t, const struct opts *o, const struct finding
 out:
 	mem_pass_free(&m);
 	return ret;
+}
+
+/** findings_collect - findings_collect_hot collecting its own table. */
+int findings_collect(struct trace *t, const struct opts *o, const struct findings_waits *w,
+		     struct findings *f)
+{
+	return findings_collect_hot(t, o, w, NULL, f);
 }
 
 /** findings_free - release what findings_collect made and zero @f. */

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The profile model (model.c): one walk of a trace's calls, shared by the views that need
+ * both the per-thread call tree and the function table (html, summary), instead of one walk
+ * each. struct hot and struct ctree are declared in analyze.h and export.h.
+ */
+#ifndef PERFSHIM_ANALYZER_MODEL_H
+#define PERFSHIM_ANALYZER_MODEL_H
+
+#include "analyzer/analyze.h"
+#include "analyzer/export.h"
+
+struct model {
+	struct ctree ct;		/* call tree, per-thread roots (ctree_build's) */
+	struct hot hot;			/* functions, edges, tree of .thread (hot_collect's) */
+	int thread;			/* thread index of .hot, or -1: every thread */
+};
+
+int model_build(struct trace *t, int thread, unsigned want, struct model *m);
+void model_free(struct model *m);
+
+#endif
