@@ -179,6 +179,13 @@ struct collect {
 	uint32_t *active;		/* open activations per function (this thread) */
 	uint32_t nactive;
 	struct map edge_map, node_map;
+	/*
+	 * Lookups saved (model_build): hint, a node that may be (parent, func)'s, checked
+	 * before the map is asked; node_edge[node], the edge of a tree node's call (NONE: not
+	 * known yet), since a node's caller and callee never change.
+	 */
+	uint32_t hint;
+	uint32_t *node_edge, nnode_edge;
 };
 
 static void grow_funcs(struct hot *h, uint32_t n)
@@ -213,7 +220,12 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 {
 	struct hot *h = c->h;
 	bool created;
-	uint32_t id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
+	uint32_t id;
+
+	if (c->hint < h->nnodes && h->nodes[c->hint].parent == parent &&
+	    h->nodes[c->hint].func == func && c->hint)
+		return c->hint;
+	id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
 
 	if (created) {
 		if (h->nnodes == h->nodes_cap) {
@@ -223,6 +235,30 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 		h->nodes[id] = (struct hot_node){ .parent = parent, .func = func };
 		h->nnodes++;
 	}
+	return id;
+}
+
+/* edge_of, through the node's cached edge when the walk keeps them (model_build) */
+static uint32_t edge_cached(struct collect *c, const struct frame *fr, uint32_t caller,
+			    uint32_t callee)
+{
+	struct hot *h = c->h;
+	uint32_t id;
+
+	if (!c->node_edge || !(h->want & HOT_TREE))
+		return edge_of(c, caller, callee);
+	if (fr->node >= c->nnode_edge) {
+		uint32_t n = h->nodes_cap > fr->node ? h->nodes_cap : fr->node + 1;
+
+		c->node_edge = xrealloc(c->node_edge, n * sizeof(*c->node_edge));
+		memset(c->node_edge + c->nnode_edge, 0xff, (n - c->nnode_edge) * sizeof(uint32_t));
+		c->nnode_edge = n;
+	}
+	id = c->node_edge[fr->node];
+	if (id < h->nedges && h->edges[id].caller == caller && h->edges[id].callee == callee)
+		return id;
+	id = edge_of(c, caller, callee);
+	c->node_edge[fr->node] = id;
 	return id;
 }
 
@@ -293,7 +329,8 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		stat_add(f, dur);
 		if (h->want & HOT_EDGES) {
 			/* edge_of may move h->edges: index after the call */
-			uint32_t id = edge_of(c, d ? c->stack[d - 1].func : HOT_ROOT, ev->func);
+			uint32_t id = edge_cached(c, fr, d ? c->stack[d - 1].func : HOT_ROOT,
+						  ev->func);
 			struct hot_edge *e = &h->edges[id];
 
 			e->calls++;
@@ -382,6 +419,7 @@ static void collect_end(struct collect *c)
 	offcpu_acc_free(&c->acc);
 	map_free(&c->edge_map);
 	map_free(&c->node_map);
+	free(c->node_edge);
 }
 
 /**
@@ -640,15 +678,35 @@ struct mwalk {
 	struct cwalk cw;
 	struct collect c;
 	int thread;			/* the hot table's thread index, or -1 */
+	uint32_t *hot_of, nhot_of;	/* call tree node -> the hot table's node (a hint) */
 };
 
 static int model_event(const struct trace_event *ev, void *ctx)
 {
 	struct mwalk *w = ctx;
+	struct cstack *st;
+	uint32_t ctn;
 
 	ctree_event(ev, &w->cw);
-	if (w->thread < 0 || ev->thread == (uint32_t)w->thread)
-		on_call(ev, &w->c);
+	if (w->thread >= 0 && ev->thread != (uint32_t)w->thread)
+		return 0;
+	if (ev->type != EV_ENTRY || !(w->c.h->want & HOT_TREE) || ev->thread >= w->cw.nstacks ||
+	    !(st = &w->cw.stacks[ev->thread])->n)
+		return on_call(ev, &w->c);
+	/* the same path from the thread's root is the same node of the hot table's tree */
+	ctn = st->f[st->n - 1].node;
+	if (ctn >= w->nhot_of) {
+		uint32_t n = w->cw.ct->cap > ctn ? w->cw.ct->cap : ctn + 1;
+
+		w->hot_of = xrealloc(w->hot_of, n * sizeof(*w->hot_of));
+		memset(w->hot_of + w->nhot_of, 0, (n - w->nhot_of) * sizeof(*w->hot_of));
+		w->nhot_of = n;
+	}
+	w->c.hint = w->hot_of[ctn];
+	on_call(ev, &w->c);
+	w->c.hint = 0;
+	if (ev->depth < w->c.cap)
+		w->hot_of[ctn] = w->c.stack[ev->depth].node;
 	return 0;
 }
 
@@ -662,7 +720,8 @@ static int model_event(const struct trace_event *ev, void *ctx)
 int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 {
 	struct mwalk w = { .cw = { .t = t, .ct = &m->ct, .per_thread = true, .only = thread },
-			   .c = { .h = &m->hot, .t = t }, .thread = thread };
+			   .c = { .h = &m->hot, .t = t, .node_edge = xmalloc(sizeof(uint32_t)) },
+			   .thread = thread };
 	uint32_t i;
 	int rc;
 
@@ -679,6 +738,7 @@ int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 		free(w.cw.stacks[i].f);
 	free(w.cw.stacks);
 	free(w.cw.active);
+	free(w.hot_of);
 	return rc < 0 ? -1 : 0;
 }
 
