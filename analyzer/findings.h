@@ -89,9 +89,13 @@ struct findings {
  */
 int findings_collect(struct trace *t, const struct opts *o, const struct findings_waits *w,
 		     struct findings *f);
-/* the same with @given (NULL: collect) as hot_collect(@t, -1, HOT_TREE)'s table, taken over */
+/*
+ * the same with @given (NULL: collect) as hot_collect(@t, -1, HOT_TREE)'s table, taken
+ * over, and @given_ms (NULL: computed) as mem_summarize(@t, @o)'s
+ */
 int findings_collect_hot(struct trace *t, const struct opts *o, const struct findings_waits *w,
-			 struct hot *given, struct findings *f);
+			 struct hot *given, const struct mem_summary *given_ms,
+			 struct findings *f);
 void findings_free(struct findings *f);
 /* findings_blocking - the blocking rule alone, over @w and a run of @duration_ns */
 void findings_blocking(struct findings *f, const struct findings_waits *w, uint64_t duration_ns);

@@ -649,11 +649,12 @@ static bool has_memory(const struct trace *t)
 /**
  * findings_collect_hot - run every rule over @t into @f (see findings.h), with @given (NULL:
  * collected here) as the call tree and function table: hot_collect(@t, -1, HOT_TREE)'s,
- * which @f takes over (*@given is zeroed; findings_free frees it).
+ * which @f takes over (*@given is zeroed; findings_free frees it); @given_ms (NULL:
+ * computed here) as mem_summarize(@t, @o)'s.
  * Return: 0, or -1 when the trace could not be decoded or symbolized (reported).
  */
 int findings_collect_hot(struct trace *t, const struct opts *o, const struct findings_waits *w,
-			 struct hot *given, struct findings *f)
+			 struct hot *given, const struct mem_summary *given_ms, struct findings *f)
 {
 	uint64_t high = o->high_memory ? o->high_memory : FINDINGS_HIGH_MEMORY;
 	uint32_t depth = o->recursion_depth ? (uint32_t)o->recursion_depth
@@ -676,7 +677,9 @@ int findings_collect_hot(struct trace *t, const struct opts *o, const struct fin
 	if (has_memory(t)) {
 		m.r.mem = on_mem;
 		m.r.arg = &m;
-		if (replay_run(&m.r, t) < 0 || mem_summarize(t, o, &ms) < 0 ||
+		if (given_ms)
+			ms = *given_ms;
+		if (replay_run(&m.r, t) < 0 || (!given_ms && mem_summarize(t, o, &ms) < 0) ||
 		    timeline_growth(t, o, &g) < 0)
 			goto out;
 		mem = true;
@@ -724,7 +727,7 @@ out:
 int findings_collect(struct trace *t, const struct opts *o, const struct findings_waits *w,
 		     struct findings *f)
 {
-	return findings_collect_hot(t, o, w, NULL, f);
+	return findings_collect_hot(t, o, w, NULL, NULL, f);
 }
 
 /** findings_free - release what findings_collect made and zero @f. */

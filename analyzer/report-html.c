@@ -710,7 +710,8 @@ static int findings_emit(struct html *h, struct model *m)
 {
 	struct findings f;
 	/* the model's table is every thread's (what findings asks for) unless --thread */
-	int ret = findings_collect_hot(h->t, h->o, NULL, h->thread < 0 ? &m->hot : NULL, &f);
+	int ret = findings_collect_hot(h->t, h->o, NULL, h->thread < 0 ? &m->hot : NULL, NULL,
+				       &f);
 
 	if (!ret)
 		findings_json(&f, &h->j, 0);
