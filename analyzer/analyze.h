@@ -562,10 +562,12 @@ struct hot_func {			/* indexed like trace->funcs */
 struct hot_edge {
 	uint32_t caller, callee;	/* function indices; caller HOT_ROOT = outermost */
 	uint64_t calls, total_ns, self_ns;
+	uint64_t wait_ns;		/* off-CPU time within self_ns (hot.switches) */
 };
 struct hot_node {			/* call tree node; [0] is the root */
 	uint32_t parent, func;
 	uint64_t calls, total_ns, self_ns;
+	uint64_t wait_ns;		/* off-CPU time within self_ns (hot.switches) */
 };
 struct hot {
 	struct hot_func *funcs;

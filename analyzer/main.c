@@ -106,10 +106,11 @@ static const struct command commands[] = {
 	  "wait_ns, voluntary_ns, involuntary_ns. Without them, times are wall-clock.\n" },
 	{ "callgraph", report_callgraph, 1, F_TEXT | F_JSON, "text or json",
 	  "call tree, or one function's callers and callees (--function)",
-	  "function depth min-percent thread no-compensation", NULL,
+	  "function depth min-percent thread no-compensation wall", NULL,
 	  "perfshim-analyze callgraph --depth=4 --min-percent=1 app.bin\n"
 	  "perfshim-analyze callgraph --function=parse_expr app.bin\n",
-	  NULL },
+	  "When the trace has context switches, self is CPU self (on-CPU time; --wall: the\n"
+	  "wall-clock self); JSON keeps self_ns (wall-clock) and adds cpu_self_ns, wait_ns.\n" },
 	{ "memory", report_memory, 1, F_TEXT | F_JSON, "text or json",
 	  "allocation totals, peak, temporaries, size histogram, top sites",
 	  "sort-memory limit suppressions no-suppress", NULL,

@@ -263,7 +263,7 @@ static uint32_t edge_cached(struct collect *c, const struct frame *fr, uint32_t 
 }
 
 /* the off-CPU part of a closed call's self time (offcpu.c) */
-static void add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
 {
 	uint64_t w[2];
 
@@ -271,6 +271,7 @@ static void add_wait(struct collect *c, const struct trace_event *ev, struct hot
 	f->wait_ns[0] += w[0];
 	f->wait_ns[1] += w[1];
 	f->blocked_calls += w[0] != 0;
+	return w[0] + w[1];
 }
 
 static int on_call(const struct trace_event *ev, void *ctx)
@@ -302,7 +303,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		return 0;
 	}
 	if (ev->type == EV_EXIT) {
-		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self;
+		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
 		struct hot_func *f;
 		struct frame *fr = &c->stack[d];
 
@@ -322,7 +323,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		}
 		f->self_ns += self;
 		if (h->switches)
-			add_wait(c, ev, f);
+			wait = add_wait(c, ev, f);
 		f->sum_ns += dur;
 		if (--c->active[ev->func] == 0)
 			f->total_ns += dur;
@@ -336,6 +337,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 			e->calls++;
 			e->total_ns += dur;
 			e->self_ns += self;
+			e->wait_ns += wait;
 		}
 		if (h->want & HOT_TREE) {
 			struct hot_node *n = &h->nodes[fr->node];
@@ -343,6 +345,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 			n->calls++;
 			n->total_ns += dur;
 			n->self_ns += self;
+			n->wait_ns += wait;
 		}
 		h->ncalls++;
 	}

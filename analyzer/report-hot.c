@@ -494,6 +494,33 @@ out:
 
 /* ---- callgraph ---- */
 
+/*
+ * As in `functions`: with off-CPU time (hot.switches) and without --wall, the self column
+ * is CPU self (self less the off-CPU time within it) and says so ("CPU self"; "Wall self"
+ * with --wall); JSON keeps self_ns wall-clock and adds cpu_self_ns and wait_ns.
+ */
+static bool cg_switches, cg_cpu;
+
+static uint64_t cg_self(uint64_t self, uint64_t wait)
+{
+	return !cg_cpu ? self : self > wait ? self - wait : 0;
+}
+
+static const char *cg_self_label(void)
+{
+	return cg_cpu ? "CPU self" : cg_switches ? "Wall self" : "Self";
+}
+
+/* "self_ns", and with switches "cpu_self_ns" and "wait_ns" */
+static void cg_self_json(struct json *j, uint64_t self, uint64_t wait)
+{
+	json_u64(j, "self_ns", self);
+	if (cg_switches) {
+		json_u64(j, "cpu_self_ns", self > wait ? self - wait : 0);
+		json_u64(j, "wait_ns", wait);
+	}
+}
+
 static int cmp_edge_total(const void *a, const void *b)
 {
 	const struct hot_edge *x = *(const struct hot_edge *const *)a;
@@ -546,18 +573,19 @@ static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint3
 			json_decl(j, sym, fn);	/* the edges carry no call site */
 			json_u64(j, "calls", v[i]->calls);
 			json_u64(j, "total_ns", v[i]->total_ns);
-			json_u64(j, "self_ns", v[i]->self_ns);
+			cg_self_json(j, v[i]->self_ns, v[i]->wait_ns);
 			json_obj_end(j);
 		}
 		json_arr_end(j);
 	} else {
-		static const char *const hdr[] = { "Calls", "Total", "Self", "Function" };
+		const char *const hdr[] = { "Calls", "Total", cg_self_label(), "Function" };
 		struct table *tb = table_new(4, hdr, "rrrl");
 
 		printf("\n%s:\n", callers ? "Called by" : "Calls");
 		for (i = 0; i < n; i++)
 			table_add(tb, fmt_count(b[0], 32, v[i]->calls),
-				  fmt_ns(b[1], 32, v[i]->total_ns), fmt_ns(b[2], 32, v[i]->self_ns),
+				  fmt_ns(b[1], 32, v[i]->total_ns),
+				  fmt_ns(b[2], 32, cg_self(v[i]->self_ns, v[i]->wait_ns)),
 				  fname(sym, t, callers ? v[i]->caller : v[i]->callee));
 		if (n)
 			table_print(tb, stdout);
@@ -587,6 +615,7 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 	for (i = 0; i < h->nfuncs; i++) {
 		struct hot_func *f = &h->funcs[i];
 		const char *name = sym_func_name(sym, i);
+		uint64_t wait = f->wait_ns[0] + f->wait_ns[1];
 
 		if (strcmp(name, o->function))
 			continue;
@@ -598,15 +627,16 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			json_decl(&j, sym, i);
 			json_u64(&j, "calls", f->calls);
 			json_u64(&j, "total_ns", f->total_ns);
-			json_u64(&j, "self_ns", f->self_ns);
+			cg_self_json(&j, f->self_ns, wait);
 			edges_out(h, t, sym, i, true, &j);
 			edges_out(h, t, sym, i, false, &j);
 			json_obj_end(&j);
 		} else {
-			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, self %s\n",
+			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, %s %s\n",
 			       nfound > 1 ? "\n" : "", name, t->funcs[i],
 			       fmt_count(b[0], 32, f->calls), fmt_ns(b[1], 32, f->total_ns),
-			       fmt_ns(b[2], 32, f->self_ns));
+			       cg_cpu ? "CPU self" : cg_switches ? "wall self" : "self",
+			       fmt_ns(b[2], 32, cg_self(f->self_ns, wait)));
 			edges_out(h, t, sym, i, true, NULL);
 			edges_out(h, t, sym, i, false, NULL);
 		}
@@ -674,7 +704,7 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 		json_u64(&j, "total_ns", grand);
 		json_arr_begin(&j, "nodes");
 	} else {
-		static const char *const hdr[] = { "Total", "%", "Self", "Calls", "Function" };
+		const char *const hdr[] = { "Total", "%", cg_self_label(), "Calls", "Function" };
 
 		notes_text(t, stdout);
 		tb = table_new(5, hdr, "rrrrl");
@@ -698,7 +728,7 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 			json_str(&j, "name", fname(sym, t, nd->func));
 			json_u64(&j, "calls", nd->calls);
 			json_u64(&j, "total_ns", nd->total_ns);
-			json_u64(&j, "self_ns", nd->self_ns);
+			cg_self_json(&j, nd->self_ns, nd->wait_ns);
 			json_obj_end(&j);
 		} else {
 			int ind = depth[id] < 60 ? (int)depth[id] * 2 : 120;
@@ -707,7 +737,8 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 			snprintf(b[3], sizeof(b[3]), "%.1f",
 				 grand ? 100.0 * (double)nd->total_ns / (double)grand : 0.0);
 			table_add(tb, fmt_ns(b[0], 32, nd->total_ns), b[3],
-				  fmt_ns(b[1], 32, nd->self_ns), fmt_count(b[2], 32, nd->calls), line);
+				  fmt_ns(b[1], 32, cg_self(nd->self_ns, nd->wait_ns)),
+				  fmt_count(b[2], 32, nd->calls), line);
 		}
 		if (o->depth >= 0 && depth[id] + 1 >= (uint32_t)o->depth)
 			continue;
@@ -736,7 +767,8 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 /**
  * report_callgraph - with --function NAME: that function's callers and callees (calls,
  * total and self time of each edge); without: the whole call tree (threads summed) with
- * inclusive and self times, --depth N levels, subtrees under --min-percent hidden.
+ * inclusive and self times, --depth N levels, subtrees under --min-percent hidden. Self is
+ * CPU self when the trace has context switches, unless --wall (see cg_switches).
  * Return: 0, or -1 on bad input (reported).
  */
 int report_callgraph(struct trace *t, const struct opts *o)
@@ -749,6 +781,8 @@ int report_callgraph(struct trace *t, const struct opts *o)
 		hot_free(&h);
 		return -1;
 	}
+	cg_switches = h.switches;
+	cg_cpu = h.switches && !o->wall;
 	sym = sym_open(t);
 	sym_set_demangle(sym, o->demangle);
 	if (o->function)
