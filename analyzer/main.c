@@ -125,7 +125,7 @@ static const struct command commands[] = {
 	  "Suppression files use LeakSanitizer's format (leak:PATTERN lines).\n" },
 	{ "diff", report_diff, 0, F_TEXT | F_JSON, "text or json",
 	  "--from MARK --to MARK TRACE, or BASE NEW: what changed",
-	  "from to threshold limit base new alpha no-compensation",
+	  "from to threshold limit base new alpha no-compensation wall",
 	  "--from=MARK --to=MARK [TRACE]  |  BASE NEW  |  --base=LIST --new=LIST",
 	  "perfshim-analyze diff --from=before-load --to=after-load app.bin\n"
 	  "perfshim-analyze diff old.bin new.bin\n",

@@ -16,6 +16,14 @@ struct model {
 	int thread;			/* thread index of .hot, or -1: every thread */
 };
 
+/* model_self - @f's self time: CPU self (its self less the off-CPU time in it) when @cpu */
+static inline uint64_t model_self(const struct hot_func *f, bool cpu)
+{
+	uint64_t wait = f->wait_ns[0] + f->wait_ns[1];
+
+	return !cpu ? f->self_ns : f->self_ns > wait ? f->self_ns - wait : 0;
+}
+
 int model_build(struct trace *t, int thread, unsigned want, struct model *m);
 void model_free(struct model *m);
 

@@ -108,6 +108,15 @@ if [ "$refused" = 0 ]; then
 		"$ANALYZE" callgraph --wall "$TMP/b" | head -1 | grep -q "Wall self" ||
 			fail "${v}callgraph --wall: not wall-clock"
 		echo "ok: ${v}callgraph: CPU self per edge and node, wait of the sleep under sleeper"
+		# diff BASE NEW: CPU self compared (both have switches), wall-clock self_ns kept
+		json diff "$TMP/b" "$TMP/b" >"$TMP/b.df"
+		d() { jq --arg k "$1" '.functions[] | select(.name == "pause_ms") | .[$k]' "$TMP/b.df"; }
+		assert_eq "$(f pause_ms cpu_self_ns)" "$(d base_cpu_self_ns)" "${v}diff: pause_ms CPU self"
+		assert_eq "$(f pause_ms self_ns)" "$(d base_self_ns)" "${v}diff: pause_ms wall self"
+		"$ANALYZE" diff "$TMP/b" "$TMP/b" | grep -q "CPU self base" || fail "${v}diff: not CPU self"
+		"$ANALYZE" diff --wall "$TMP/b" "$TMP/b" | grep -q "wall self base" ||
+			fail "${v}diff --wall: not wall-clock"
+		echo "ok: ${v}diff: CPU self of pause_ms as functions says"
 		"$ANALYZE" waits "$TMP/b" >"$TMP/b.wt" || fail "waits exited $?"
 		grep -q "pause_ms <- sleeper <- run_block <- main" "$TMP/b.wt" || fail "${v}waits text"
 		# chrome: the sleep as an off-CPU slice on the main thread's track, inside sleeper()
