@@ -90,12 +90,17 @@ struct findings {
 int findings_collect(struct trace *t, const struct opts *o, const struct findings_waits *w,
 		     struct findings *f);
 /*
- * the same with @given (NULL: collect) as hot_collect(@t, -1, HOT_TREE)'s table, taken
- * over, and @given_ms (NULL: computed) as mem_summarize(@t, @o)'s
+ * What a caller already has of what findings needs (the model and memory passes its own
+ * view made), so findings does not compute it again; NULL members are computed.
  */
-int findings_collect_hot(struct trace *t, const struct opts *o, const struct findings_waits *w,
-			 struct hot *given, const struct mem_summary *given_ms,
-			 struct findings *f);
+struct findings_given {
+	struct hot *hot;		/* hot_collect(t, -1, HOT_TREE)'s; taken over (zeroed) */
+	const struct mem_summary *ms;	/* mem_summarize(t, o)'s */
+	const struct timeline_growth *growth;	/* timeline_growth(t, o)'s */
+};
+int findings_collect_given(struct trace *t, const struct opts *o,
+			   const struct findings_waits *w, struct findings_given *given,
+			   struct findings *f);
 void findings_free(struct findings *f);
 /* findings_blocking - the blocking rule alone, over @w and a run of @duration_ns */
 void findings_blocking(struct findings *f, const struct findings_waits *w, uint64_t duration_ns);

@@ -710,8 +710,9 @@ static int findings_emit(struct html *h, struct model *m)
 {
 	struct findings f;
 	/* the model's table is every thread's (what findings asks for) unless --thread */
-	int ret = findings_collect_hot(h->t, h->o, NULL, h->thread < 0 ? &m->hot : NULL, NULL,
-				       &f);
+	struct findings_given given = { .hot = h->thread < 0 ? &m->hot : NULL,
+					.growth = h->have_growth ? &h->growth : NULL };
+	int ret = findings_collect_given(h->t, h->o, NULL, &given, &f);
 
 	if (!ret)
 		findings_json(&f, &h->j, 0);

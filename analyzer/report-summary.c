@@ -331,6 +331,7 @@ int report_summary(struct trace *t, const struct opts *o)
 	struct comp_seen cs;
 	struct hot h = { 0 };
 	struct findings fnd;
+	struct findings_given given = { 0 };
 	struct symbols *sym;
 	bool have_mem = false;
 
@@ -353,7 +354,9 @@ int report_summary(struct trace *t, const struct opts *o)
 		}
 		have_mem = true;
 	}
-	if (findings_collect_hot(t, o, NULL, &h, have_mem ? &ms : NULL, &fnd) < 0) {
+	given.hot = &h;
+	given.ms = have_mem ? &ms : NULL;
+	if (findings_collect_given(t, o, NULL, &given, &fnd) < 0) {
 		findings_free(&fnd);
 		hot_free(&h);
 		return -1;
