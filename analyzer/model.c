@@ -262,7 +262,7 @@ static uint32_t edge_cached(struct collect *c, const struct frame *fr, uint32_t 
 	return id;
 }
 
-/* the off-CPU part of a closed call's self time (offcpu.c) */
+/* the off-CPU part of a closed call's self time (offcpu.c). Return: both kinds, summed */
 static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
 {
 	uint64_t w[2];
@@ -272,6 +272,15 @@ static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct
 	f->wait_ns[1] += w[1];
 	f->blocked_calls += w[0] != 0;
 	return w[0] + w[1];
+}
+
+/* an outermost activation closed: the off-CPU time within all of it, into its total's */
+static void add_wait_total(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+{
+	uint64_t w[2];
+
+	offcpu_within(c->t, ev->thread, ev->entry_ns, ev->ns, w);
+	f->wait_total_ns += w[0] + w[1];
 }
 
 static int on_call(const struct trace_event *ev, void *ctx)
@@ -325,8 +334,11 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		if (h->switches)
 			wait = add_wait(c, ev, f);
 		f->sum_ns += dur;
-		if (--c->active[ev->func] == 0)
+		if (--c->active[ev->func] == 0) {
 			f->total_ns += dur;
+			if (h->switches)
+				add_wait_total(c, ev, f);
+		}
 		stat_add(f, dur);
 		if (h->want & HOT_EDGES) {
 			/* edge_of may move h->edges: index after the call */
@@ -379,8 +391,11 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 	if (h->switches)
 		add_wait(c, ev, f);
 	f->sum_ns += dur;
-	if (!ev->nested)
+	if (!ev->nested) {
 		f->total_ns += dur;
+		if (h->switches)
+			add_wait_total(c, ev, f);
+	}
 	stat_add(f, dur);
 	h->ncalls++;
 	return 0;

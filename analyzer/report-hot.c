@@ -57,7 +57,8 @@ static const char *const col_names[] = { "total", "self", "calls", "avg", "min",
 /*
  * With off-CPU time (hot.switches) and without --wall, the self column is CPU self: self
  * time less the off-CPU time inside it, which is the wait column. JSON keeps self_ns as
- * the wall-clock self time and adds cpu_self_ns and wait_ns.
+ * the wall-clock self time and adds cpu_self_ns and wait_ns (and cpu_total_ns: the total
+ * less the off-CPU time within the outermost activations).
  */
 struct row {
 	uint32_t func;
@@ -67,6 +68,7 @@ struct row {
 	uint64_t addr;
 	uint64_t v[9];			/* by enum col; C_SELF as shown */
 	uint64_t wall_self, wait[2];	/* wall-clock self; blocked, preempted */
+	uint64_t cpu_total;		/* total less the off-CPU time within it */
 };
 static bool show_cpu;			/* C_SELF is CPU self (hot_rows) */
 static bool have_switches;		/* rows carry wait figures */
@@ -167,6 +169,7 @@ static struct row *hot_rows(struct hot *h, const struct hot_names *nm, const reg
 		r->wait[0] = f->wait_ns[0];
 		r->wait[1] = f->wait_ns[1];
 		r->v[C_WAIT] = f->wait_ns[0] + f->wait_ns[1];
+		r->cpu_total = f->total_ns > f->wait_total_ns ? f->total_ns - f->wait_total_ns : 0;
 		r->v[C_SELF] = !show_cpu ? f->self_ns
 			       : f->self_ns > r->v[C_WAIT] ? f->self_ns - r->v[C_WAIT] : 0;
 		r->v[C_CALLS] = f->calls;
@@ -213,6 +216,7 @@ static void rows_json(struct json *j, const struct row *rows, uint32_t n)
 			json_u64(j, "wait_ns", r->v[C_WAIT]);
 			json_u64(j, "voluntary_ns", r->wait[0]);
 			json_u64(j, "involuntary_ns", r->wait[1]);
+			json_u64(j, "cpu_total_ns", r->cpu_total);
 		}
 		json_u64(j, "avg_ns", r->v[C_AVG]);
 		json_u64(j, "min_ns", r->v[C_MIN]);
@@ -240,7 +244,11 @@ static void csv_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* CSV: a header line, then one line per function; @tid >= 0 adds a first "tid" column */
+/*
+ * CSV: a header line, then one line per function; @tid >= 0 adds a first "tid" column. The
+ * last two columns, file and line, say where it is defined (empty when unknown or with
+ * --no-lines); they come after the others so that old readers' column numbers hold.
+ */
 static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool header)
 {
 	uint32_t i;
@@ -248,7 +256,7 @@ static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool
 
 	if (header)
 		fprintf(f, "%sname,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,"
-			"p99_ns%s\n", tid >= 0 ? "tid," : "",
+			"p99_ns%s,file,line\n", tid >= 0 ? "tid," : "",
 			have_switches ? ",cpu_self_ns,wait_ns" : "");
 	for (i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
@@ -266,21 +274,28 @@ static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool
 		if (have_switches)
 			fprintf(f, ",%" PRIu64 ",%" PRIu64, r->wall_self > r->v[C_WAIT]
 				? r->wall_self - r->v[C_WAIT] : 0, r->v[C_WAIT]);
+		fputc(',', f);
+		if (r->file) {
+			csv_str(f, r->file);
+			fprintf(f, ",%u", r->line);
+		} else {
+			fputc(',', f);
+		}
 		fputc('\n', f);
 	}
 }
 
-/* "file.c:12" (basename) of a row's definition, "" when unknown */
-static const char *def_text(const struct row *r, char *buf, size_t len)
+/* "file.c:12" (basename) of a definition in @file at @line, "" when unknown (NULL) */
+static const char *where_text(const char *file, unsigned line, char *buf, size_t len)
 {
 	const char *base;
 
-	if (!r->file) {
+	if (!file) {
 		buf[0] = '\0';
 		return buf;
 	}
-	base = strrchr(r->file, '/');
-	snprintf(buf, len, "%s:%u", base && base[1] ? base + 1 : r->file, r->line);
+	base = strrchr(file, '/');
+	snprintf(buf, len, "%s:%u", base && base[1] ? base + 1 : file, line);
 	return buf;
 }
 
@@ -329,7 +344,7 @@ static void rows_text(FILE *f, const struct row *rows, uint32_t n, bool lines)
 		cell[c++] = fmt_ns(b[7], 32, r->v[C_P99]);
 		cell[c++] = short_name(r->name, nb, sizeof(nb), 100);
 		if (lines)
-			cell[c++] = def_text(r, db, sizeof(db));
+			cell[c++] = where_text(r->file, r->line, db, sizeof(db));
 		table_add_row(tb, cell);
 	}
 	table_print(tb, f);
@@ -552,8 +567,36 @@ static void json_decl(struct json *j, struct symbols *sym, uint32_t fn)
 	}
 }
 
+/* "file.c:12" where function @fn is defined, "" when unknown (or the root, or --no-lines) */
+static const char *decl_text(struct symbols *sym, uint32_t fn, char *buf, size_t len)
+{
+	const char *file = NULL;
+	unsigned line = 0;
+
+	if (fn == HOT_ROOT || sym_func_decl(sym, fn, &file, &line) < 0)
+		file = NULL;
+	return where_text(file, line, buf, len);
+}
+
+/*
+ * any_decl - whether a function called in @h has a known definition: the callgraph's text
+ * tables then end with a "Defined at" column (none without DWARF or with --no-lines, so
+ * their output stays what it was).
+ */
+static bool any_decl(struct hot *h, struct symbols *sym)
+{
+	const char *file;
+	unsigned line;
+	uint32_t i;
+
+	for (i = 0; i < h->nfuncs; i++)
+		if (h->funcs[i].calls && sym_func_decl(sym, i, &file, &line) == 0)
+			return true;
+	return false;
+}
+
 static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint32_t func,
-		      bool callers, struct json *j)
+		      bool callers, struct json *j, bool lines)
 {
 	struct hot_edge **v = xmalloc((h->nedges + 1) * sizeof(*v));
 	uint32_t i, n = 0;
@@ -578,15 +621,20 @@ static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint3
 		}
 		json_arr_end(j);
 	} else {
-		const char *const hdr[] = { "Calls", "Total", cg_self_label(), "Function" };
-		struct table *tb = table_new(4, hdr, "rrrl");
+		const char *const hdr[] = { "Calls", "Total", cg_self_label(), "Function",
+					    "Defined at" };
+		struct table *tb = table_new(lines ? 5 : 4, hdr, "rrrll");
+		char db[256];
 
 		printf("\n%s:\n", callers ? "Called by" : "Calls");
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			uint32_t fn = callers ? v[i]->caller : v[i]->callee;
+
 			table_add(tb, fmt_count(b[0], 32, v[i]->calls),
 				  fmt_ns(b[1], 32, v[i]->total_ns),
 				  fmt_ns(b[2], 32, cg_self(v[i]->self_ns, v[i]->wait_ns)),
-				  fname(sym, t, callers ? v[i]->caller : v[i]->callee));
+				  fname(sym, t, fn), decl_text(sym, fn, db, sizeof(db)));
+		}
 		if (n)
 			table_print(tb, stdout);
 		else
@@ -601,8 +649,9 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			      const struct opts *o)
 {
 	uint32_t i, nfound = 0;
+	bool lines = o->format != FMT_JSON && any_decl(h, sym);
 	struct json j;
-	char b[4][32];
+	char b[4][32], db[256];
 
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
@@ -628,17 +677,20 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			json_u64(&j, "calls", f->calls);
 			json_u64(&j, "total_ns", f->total_ns);
 			cg_self_json(&j, f->self_ns, wait);
-			edges_out(h, t, sym, i, true, &j);
-			edges_out(h, t, sym, i, false, &j);
+			edges_out(h, t, sym, i, true, &j, false);
+			edges_out(h, t, sym, i, false, &j, false);
 			json_obj_end(&j);
 		} else {
-			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, %s %s\n",
+			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, %s %s",
 			       nfound > 1 ? "\n" : "", name, t->funcs[i],
 			       fmt_count(b[0], 32, f->calls), fmt_ns(b[1], 32, f->total_ns),
 			       cg_cpu ? "CPU self" : cg_switches ? "wall self" : "self",
 			       fmt_ns(b[2], 32, cg_self(f->self_ns, wait)));
-			edges_out(h, t, sym, i, true, NULL);
-			edges_out(h, t, sym, i, false, NULL);
+			if (*decl_text(sym, i, db, sizeof(db)))
+				printf(", defined at %s", db);
+			putchar('\n');
+			edges_out(h, t, sym, i, true, NULL, lines);
+			edges_out(h, t, sym, i, false, NULL, lines);
 		}
 	}
 	if (o->format == FMT_JSON) {
@@ -672,8 +724,9 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 	uint32_t *order, *start, *cnt, *depth, *todo, ntodo = 0, i, n = h->nnodes;
 	uint64_t grand = 0, min_ns;
 	struct table *tb = NULL;
+	bool lines = o->format != FMT_JSON && any_decl(h, sym);
 	struct json j;
-	char b[4][32], line[512];
+	char b[4][32], line[512], db[256];
 
 	/* children of each node, contiguous in `order`, sorted by total */
 	cnt = xcalloc(n + 1, sizeof(*cnt));
@@ -704,10 +757,11 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 		json_u64(&j, "total_ns", grand);
 		json_arr_begin(&j, "nodes");
 	} else {
-		const char *const hdr[] = { "Total", "%", cg_self_label(), "Calls", "Function" };
+		const char *const hdr[] = { "Total", "%", cg_self_label(), "Calls", "Function",
+					    "Defined at" };
 
 		notes_text(t, stdout);
-		tb = table_new(5, hdr, "rrrrl");
+		tb = table_new(lines ? 6 : 5, hdr, "rrrrll");
 	}
 	/* explicit DFS stack: push children in reverse so the largest comes out first */
 	todo = xmalloc((n + 1) * sizeof(*todo));
@@ -726,6 +780,7 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 			json_u64(&j, "parent", p);
 			json_u64(&j, "depth", depth[id]);
 			json_str(&j, "name", fname(sym, t, nd->func));
+			json_decl(&j, sym, nd->func);
 			json_u64(&j, "calls", nd->calls);
 			json_u64(&j, "total_ns", nd->total_ns);
 			cg_self_json(&j, nd->self_ns, nd->wait_ns);
@@ -738,7 +793,8 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 				 grand ? 100.0 * (double)nd->total_ns / (double)grand : 0.0);
 			table_add(tb, fmt_ns(b[0], 32, nd->total_ns), b[3],
 				  fmt_ns(b[1], 32, cg_self(nd->self_ns, nd->wait_ns)),
-				  fmt_count(b[2], 32, nd->calls), line);
+				  fmt_count(b[2], 32, nd->calls), line,
+				  decl_text(sym, nd->func, db, sizeof(db)));
 		}
 		if (o->depth >= 0 && depth[id] + 1 >= (uint32_t)o->depth)
 			continue;
