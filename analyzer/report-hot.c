@@ -681,11 +681,11 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			edges_out(h, t, sym, i, false, &j, false);
 			json_obj_end(&j);
 		} else {
-			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, %s %s",
+			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, self %s%s",
 			       nfound > 1 ? "\n" : "", name, t->funcs[i],
 			       fmt_count(b[0], 32, f->calls), fmt_ns(b[1], 32, f->total_ns),
-			       cg_cpu ? "CPU self" : cg_switches ? "wall self" : "self",
-			       fmt_ns(b[2], 32, cg_self(f->self_ns, wait)));
+			       fmt_ns(b[2], 32, cg_self(f->self_ns, wait)),
+			       cg_cpu ? " (CPU)" : cg_switches ? " (wall-clock)" : "");
 			if (*decl_text(sym, i, db, sizeof(db)))
 				printf(", defined at %s", db);
 			putchar('\n');

@@ -103,7 +103,7 @@ if [ "$refused" = 0 ]; then
 			"${v}callgraph tree: the node's CPU self is its edge's (one caller)"
 		"$ANALYZE" callgraph "$TMP/b" | head -1 | grep -q "CPU self" ||
 			fail "${v}callgraph: no CPU self column"
-		"$ANALYZE" callgraph --function=pause_ms "$TMP/b" | grep -q "^pause_ms .*, CPU self " ||
+		"$ANALYZE" callgraph --function=pause_ms "$TMP/b" | grep -q "^pause_ms .*, self [0-9.]* [mun]*s (CPU)" ||
 			fail "${v}callgraph --function: not CPU self"
 		"$ANALYZE" callgraph --wall "$TMP/b" | head -1 | grep -q "Wall self" ||
 			fail "${v}callgraph --wall: not wall-clock"
