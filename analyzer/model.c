@@ -3,19 +3,27 @@
  * The profile model: what one walk of a trace's calls gives every view. hot_collect() fills
  * the per-function table (struct hot: calls, total, self, CPU self and waits, percentiles),
  * the caller/callee edges and the call tree; ctree_build() the per-thread call tree that
- * html, flamegraph and the exports draw; model_build() both in one walk (html, summary), so
- * a view renders what the model holds instead of walking the trace again. The definitions
- * of the numbers are in report-hot.c's header comment (the `functions` report).
+ * html, flamegraph and the exports draw; model_build() both in one walk (html), so a view
+ * renders what the model holds instead of walking the trace again. The definitions of the
+ * numbers are in report-hot.c's header comment (the `functions` report).
  */
 #define PR_FMT "model"
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
 #include "analyzer/export.h"
+#include "analyzer/hist.h"
+#include "analyzer/hmap.h"
+#include "analyzer/hot.h"
 #include "analyzer/model.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
+
 static void stat_add(struct hot_func *f, uint64_t dur)
 {
 	if (f->hist) {
@@ -92,74 +100,22 @@ uint64_t hot_percentile(struct hot_func *f, double pct)
 	return v < f->min_ns ? f->min_ns : v > f->max_ns ? f->max_ns : v;
 }
 
-/* ---- small hash map: u64 key -> u32 value ---- */
+/* ---- u64 key -> u32 value: an hmap (analyzer/hmap.h) ---- */
 
-struct map {
-	uint64_t *keys;			/* key + 1 (0 = empty) */
-	uint32_t *vals;
-	uint32_t mask, n;
+struct map_ent {
+	uint64_t key;			/* key + 1 (0 = empty) */
+	uint32_t val;
 };
-
-static inline uint32_t mix64(uint64_t v)
-{
-	v ^= v >> 33;
-	v *= 0xff51afd7ed558ccdULL;
-	v ^= v >> 33;
-	return (uint32_t)v;
-}
-
-static void map_grow(struct map *m)
-{
-	uint32_t cap = m->mask ? (m->mask + 1) * 2 : 1024, i;
-	uint64_t *ok = m->keys;
-	uint32_t *ov = m->vals, omask = m->mask;
-
-	m->keys = xcalloc(cap, sizeof(*m->keys));
-	m->vals = xmalloc(cap * sizeof(*m->vals));
-	m->mask = cap - 1;
-	if (ok)
-		for (i = 0; i <= omask; i++) {
-			uint32_t h;
-
-			if (!ok[i])
-				continue;
-			h = mix64(ok[i]) & m->mask;
-			while (m->keys[h])
-				h = (h + 1) & m->mask;
-			m->keys[h] = ok[i];
-			m->vals[h] = ov[i];
-		}
-	free(ok);
-	free(ov);
-}
+HMAP_DEFINE(idmap, struct map_ent, key)
 
 /* map_get - the value of @key; a new key gets @next and *@created is set */
-static inline uint32_t map_get(struct map *m, uint64_t key, uint32_t next, bool *created)
+static inline uint32_t map_get(struct idmap *m, uint64_t key, uint32_t next, bool *created)
 {
-	uint32_t h;
+	struct map_ent *e = idmap_put(m, key + 1, created);
 
-	if (m->n * 2 >= m->mask)
-		map_grow(m);
-	key++;
-	h = mix64(key) & m->mask;
-	while (m->keys[h]) {
-		if (m->keys[h] == key) {
-			*created = false;
-			return m->vals[h];
-		}
-		h = (h + 1) & m->mask;
-	}
-	m->keys[h] = key;
-	m->vals[h] = next;
-	m->n++;
-	*created = true;
-	return next;
-}
-
-static void map_free(struct map *m)
-{
-	free(m->keys);
-	free(m->vals);
+	if (*created)
+		e->val = next;
+	return e->val;
 }
 
 /* ---- the walk ---- */
@@ -178,7 +134,7 @@ struct collect {
 	uint32_t cap;
 	uint32_t *active;		/* open activations per function (this thread) */
 	uint32_t nactive;
-	struct map edge_map, node_map;
+	struct idmap edge_map, node_map;
 	/*
 	 * Lookups saved (model_build): hint, a node that may be (parent, func)'s, checked
 	 * before the map is asked; node_edge[node], the edge of a tree node's call (NONE: not
@@ -190,13 +146,7 @@ struct collect {
 
 static void grow_funcs(struct hot *h, uint32_t n)
 {
-	uint32_t cap = h->cap ? h->cap : 64;
-
-	while (cap < n)
-		cap *= 2;
-	h->funcs = xrealloc(h->funcs, cap * sizeof(*h->funcs));
-	memset(h->funcs + h->cap, 0, (cap - h->cap) * sizeof(*h->funcs));
-	h->cap = cap;
+	ARRAY_GROW_ZERO(h->funcs, h->cap, n);
 }
 
 static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
@@ -206,10 +156,7 @@ static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
 	uint32_t id = map_get(&c->edge_map, (uint64_t)caller << 32 | callee, h->nedges, &created);
 
 	if (created) {
-		if (h->nedges == h->edges_cap) {
-			h->edges_cap = h->edges_cap ? h->edges_cap * 2 : 256;
-			h->edges = xrealloc(h->edges, h->edges_cap * sizeof(*h->edges));
-		}
+		ARRAY_ROOM(h->edges, h->edges_cap, h->nedges);
 		h->edges[id] = (struct hot_edge){ .caller = caller, .callee = callee };
 		h->nedges++;
 	}
@@ -228,10 +175,7 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
 
 	if (created) {
-		if (h->nnodes == h->nodes_cap) {
-			h->nodes_cap = h->nodes_cap * 2;
-			h->nodes = xrealloc(h->nodes, h->nodes_cap * sizeof(*h->nodes));
-		}
+		ARRAY_ROOM(h->nodes, h->nodes_cap, h->nnodes);
 		h->nodes[id] = (struct hot_node){ .parent = parent, .func = func };
 		h->nnodes++;
 	}
@@ -292,17 +236,8 @@ static int on_call(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		struct frame *fr;
 
-		if (__builtin_expect(d >= c->cap, 0)) {
-			c->cap = (d + 1) * 2;
-			c->stack = xrealloc(c->stack, c->cap * sizeof(*c->stack));
-		}
-		if (__builtin_expect(ev->func >= c->nactive, 0)) {
-			uint32_t n = (ev->func + 1) * 2;
-
-			c->active = xrealloc(c->active, n * sizeof(*c->active));
-			memset(c->active + c->nactive, 0, (n - c->nactive) * sizeof(*c->active));
-			c->nactive = n;
-		}
+		ARRAY_ROOM(c->stack, c->cap, d);
+		ARRAY_GROW_ZERO(c->active, c->nactive, ev->func + 1);
 		fr = &c->stack[d];
 		fr->child_ns = 0;
 		fr->func = ev->func;
@@ -435,8 +370,8 @@ static void collect_end(struct collect *c)
 	free(c->stack);
 	free(c->active);
 	offcpu_acc_free(&c->acc);
-	map_free(&c->edge_map);
-	map_free(&c->node_map);
+	idmap_free(&c->edge_map);
+	idmap_free(&c->node_map);
 	free(c->node_edge);
 }
 
@@ -474,36 +409,6 @@ void hot_free(struct hot *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/**
- * hot_threads - indices of the thread instances that --thread selects (all when it is not
- * given) into @idx (t->nthreads entries). Return: how many; 0 when --thread names none.
- */
-uint32_t hot_threads(const struct trace *t, const struct opts *o, int *idx)
-{
-	uint32_t i, n = 0;
-
-	for (i = 0; i < t->nthreads; i++)
-		if (!o->thread_set || t->threads[i].tid == o->thread_tid)
-			idx[n++] = (int)i;
-	return n;
-}
-
-/*
- * opts_thread - the thread --thread names in @t (its first instance with that tid), for the
- * reports that walk one thread. Return: its index; -1 when --thread is not given; -2 when
- * @t has no such thread.
- */
-int opts_thread(const struct trace *t, const struct opts *o)
-{
-	uint32_t i;
-
-	if (!o->thread_set)
-		return -1;
-	for (i = 0; i < t->nthreads; i++)
-		if (t->threads[i].tid == o->thread_tid)
-			return (int)i;
-	return -2;
-}
 
 /* ---- call tree ---- */
 
@@ -543,10 +448,7 @@ static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
 	v = xmap_put(&ct->index, key, &created);
 	if (!created)
 		return v->w;
-	if (ct->nnodes == ct->cap) {
-		ct->cap = ct->cap ? ct->cap * 2 : 256;
-		ct->nodes = xrealloc(ct->nodes, ct->cap * sizeof(*ct->nodes));
-	}
+	ARRAY_ROOM(ct->nodes, ct->cap, ct->nnodes);
 	memset(&ct->nodes[ct->nnodes], 0, sizeof(ct->nodes[0]));
 	ct->nodes[ct->nnodes].parent = parent;
 	ct->nodes[ct->nnodes].func = func;
@@ -556,13 +458,7 @@ static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
 
 static struct cstack *cstack_of(struct cwalk *w, uint32_t thread)
 {
-	if (thread >= w->nstacks) {
-		uint32_t n = thread + 8;
-
-		w->stacks = xrealloc(w->stacks, n * sizeof(*w->stacks));
-		memset(w->stacks + w->nstacks, 0, (n - w->nstacks) * sizeof(*w->stacks));
-		w->nstacks = n;
-	}
+	ARRAY_GROW_ZERO(w->stacks, w->nstacks, thread + 1);
 	return &w->stacks[thread];
 }
 
@@ -570,20 +466,8 @@ static void ct_grow_funcs(struct cwalk *w, uint32_t func)
 {
 	struct ctree *ct = w->ct;
 
-	if (func >= ct->nfuncs) {
-		uint32_t n = func + 1 > ct->nfuncs * 2 ? func + 1 : ct->nfuncs * 2;
-
-		ct->funcs = xrealloc(ct->funcs, n * sizeof(*ct->funcs));
-		memset(ct->funcs + ct->nfuncs, 0, (n - ct->nfuncs) * sizeof(*ct->funcs));
-		ct->nfuncs = n;
-	}
-	if (func >= w->nactive) {
-		uint32_t n = func + 1 > w->nactive * 2 ? func + 1 : w->nactive * 2;
-
-		w->active = xrealloc(w->active, n * sizeof(*w->active));
-		memset(w->active + w->nactive, 0, (n - w->nactive) * sizeof(*w->active));
-		w->nactive = n;
-	}
+	ARRAY_GROW_ZERO(ct->funcs, ct->nfuncs, (size_t)func + 1);
+	ARRAY_GROW_ZERO(w->active, w->nactive, (size_t)func + 1);
 }
 
 /* ENTRY pushes a frame on the node of (caller's node, function); EXIT settles its times. */
@@ -600,10 +484,7 @@ static int ctree_event(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		uint32_t parent;
 
-		if (st->n == st->cap) {
-			st->cap = st->cap ? st->cap * 2 : 64;
-			st->f = xrealloc(st->f, st->cap * sizeof(*st->f));
-		}
+		ARRAY_ROOM(st->f, st->cap, st->n);
 		if (st->n)
 			parent = st->f[st->n - 1].node;
 		else if (w->per_thread)

@@ -2,13 +2,16 @@
 /*
  * The profile model (model.c): one walk of a trace's calls, shared by the views that need
  * both the per-thread call tree and the function table (html, summary), instead of one walk
- * each. struct hot and struct ctree are declared in analyze.h and export.h.
+ * each. struct hot and struct ctree are declared in hot.h and export.h.
  */
 #ifndef PERFSHIM_ANALYZER_MODEL_H
 #define PERFSHIM_ANALYZER_MODEL_H
 
-#include "analyzer/analyze.h"
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "analyzer/export.h"
+#include "analyzer/hot.h"
 
 struct model {
 	struct ctree ct;		/* call tree, per-thread roots (ctree_build's) */

@@ -35,7 +35,7 @@
 #define PREEMPTED_NS 300000		/* a batch this much over the median lost the CPU */
 #define ACOST_EVERY 16			/* in the run: about one recorded allocation in this many
 					 * timed (a power of 2) */
-#define ACOST_WINDOW 64			/* timed ones per thread COST record (acost_v) */
+#define ACOST_WINDOW 64			/* timed ones per thread COST record */
 #define ACOST_CAP_NS 20000		/* one timed longer than this lost the CPU: left out */
 
 uint64_t ps_cost[TRACE_COST_N];		/* ticks << TRACE_COST_SHIFT; all 0: not measured */
@@ -441,56 +441,30 @@ static void emit_run_cost(struct ps_thread *t, uint64_t alloc)
 	ps_commit(t, p);
 }
 
-/* The median of @v[0..@n) (sorted in place: n is 64, once per 1000 allocations or so). */
-static uint32_t median(uint32_t *v, uint32_t n)
-{
-	uint32_t i, j, x;
-
-	for (i = 1; i < n; i++) {
-		x = v[i];
-		for (j = i; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-	return v[n / 2];
-}
-
 /*
  * ps_cost_time_alloc - a recorded allocation's hook is timed from its timestamp (@since) to
  * here: what it cost after the timestamp, which the stack walk makes grow with the depth
- * (the start's figure had two frames). Every ACOST_WINDOW timed ones the thread gets a COST
- * record of its own: the start's part before the timestamp plus their mean, leaving out
- * those over 16x their median (as the start's figures leave out the batches that lost the
- * CPU: a page made ready, a first sight for the unwinder, a preemption are not what an
- * allocation costs). In the hook, its guard held: no allocation, no lock, no system call.
+ * (the start's figure had two frames) and which is bimodal where stacks repeat (a walk
+ * reused, or made and interned). Every ACOST_WINDOW timed ones the thread gets a COST record
+ * of its own: the start's part before the timestamp plus their mean. One that took over
+ * ACOST_CAP_NS lost the CPU (or made pages ready) and is left out, as the start's figures
+ * leave out batches a preemption hit. In the hook, its guard held: no allocation, no lock,
+ * no system call.
  */
 void ps_cost_time_alloc(struct ps_thread *t, uint64_t since)
 {
-	uint64_t d = ps_now() - since, sum = 0;
-	uint32_t i, n = 0, lim;
+	uint64_t d = ps_now() - since;
 
 	/* the next one 8 to 23 later, from the clock's low bits: a program that allocates in
 	 * a fixed pattern (four blocks a call) must not have the same one of them timed */
 	t->acost_left = ACOST_EVERY / 2 + (int32_t)(d & (ACOST_EVERY - 1));
 	if (d > ps_ns_to_ticks(ACOST_CAP_NS))
 		return;
-	if (!ps_cost_valid) {		/* the measurement at start: the mean of them all */
-		t->acost_sum += d;
-		t->acost_n++;
-		return;
-	}
-	if (t->acost_n >= ACOST_WINDOW)
-		t->acost_n = 0;		/* counted before the start's measurement ended */
-	t->acost_v[t->acost_n++] = (uint32_t)d;
-	if (t->acost_n < ACOST_WINDOW)
-		return;
+	t->acost_sum += d;
+	if (++t->acost_n < ACOST_WINDOW || !ps_cost_valid)
+		return;		/* (the measurement at start sums them all) */
+	if (ps_cost[TRACE_COST_ALLOC])
+		emit_run_cost(t, alloc_pre + (t->acost_sum << TRACE_COST_SHIFT) / t->acost_n);
 	t->acost_n = 0;
-	lim = 16 * median(t->acost_v, ACOST_WINDOW);
-	for (i = 0; i < ACOST_WINDOW; i++)
-		if (t->acost_v[i] <= lim) {
-			sum += t->acost_v[i];
-			n++;
-		}
-	if (ps_cost[TRACE_COST_ALLOC] && n)
-		emit_run_cost(t, alloc_pre + (sum << TRACE_COST_SHIFT) / n);
+	t->acost_sum = 0;
 }

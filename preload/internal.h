@@ -143,8 +143,7 @@ struct ps_thread {
 	uint64_t lost;			/* events dropped, not yet reported in a LOST record */
 	int32_t acost_left;		/* cost.c: recorded allocations to the next timed one */
 	uint32_t acost_n;		/* timed ones in this window */
-	uint32_t acost_v[64];		/* their ticks after the timestamp (ACOST_WINDOW) */
-	uint64_t acost_sum;		/* at start: the sum of all of them */
+	uint64_t acost_sum;		/* their ticks after the timestamp */
 
 	uint8_t *buf;			/* payload of the open chunk (chunk.c), NULL when none */
 	uint8_t *end;			/* end of its room for records */

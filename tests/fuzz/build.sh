@@ -32,14 +32,14 @@ for src in "$top"/analyzer/*.c "$top"/common/*.c "$top/build/analyzer/html-asset
 	"$top/tests/unit/tracegen.c" "$top/tests/unit/tracegen-random.c"; do
 	case $src in */analyzer/main.c) continue ;; esac
 	o="$out/obj/$(basename "$(dirname "$src")")-$(basename "$src" .c).o"
-	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ "$top/analyzer/analyze.h" -nt "$o" ]; then
+	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find "$top/analyzer" -name "*.h" -newer "$o")" ]; then
 		# shellcheck disable=SC2086
 		$cc $flags -fsanitize=fuzzer-no-link $pc -c "$src" -o "$o"
 	fi
 	objs="$objs $o"
 done
 # the reader alone in fuzz-trace: its coverage figures count the reader's code only
-reader="$out/obj/analyzer-trace-*.o $out/obj/analyzer-util.o $out/obj/analyzer-output.o"
+reader="$out/obj/analyzer-trace-*.o $out/obj/analyzer-util.o $out/obj/analyzer-text.o"
 # shellcheck disable=SC2086
 $cc $flags $pc -o "$out/fuzz-trace" "$top/tests/fuzz/fuzz-trace.c" $reader $libs
 # shellcheck disable=SC2086
