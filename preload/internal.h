@@ -120,9 +120,9 @@ struct ps_thread {
 	int state;			/* enum ps_thread_state */
 	uint64_t sig_held;		/* signals.c: signals held back while guard > 0, bit n-1
 					 * for signal n; delivered when the guard drops to 0 */
-	int64_t sample_left;		/* sample.c: bytes to the next sampled allocation; stays
-					 * 0 when every allocation is recorded (in the hot line:
-					 * the unsampled malloc touches only this) */
+	int64_t sample_left;		/* sample.h: bytes to the next sample point, 0 to
+					 * INT64_MAX; 0 sends every allocation to the slow path
+					 * (in the hot line: the unsampled malloc touches only this) */
 
 	struct ps_frame *shadow;	/* shadow call stack (mmap'd, shadow_cap frames) */
 	uint32_t depth;			/* open frames in shadow[] */
@@ -435,54 +435,12 @@ char **ps_env_build(void *mem, char *const envp[]); /* no malloc: vfork children
 
 /*
  * sample.c: sampled allocations (PERFSHIM_SAMPLE, docs/sampling.md). ps_sample_mean is 0
- * unless sampling is on; then an allocation is recorded only when ps_sample_due and
- * ps_sample_take say so, and a free only when its block is in the table of sampled blocks.
+ * unless sampling is on. The hooks' fast half (the countdown, the free filter) and the rest
+ * of the sampler's interface are in preload/sample.h.
  */
 extern uint64_t ps_sample_mean;			/* mean bytes between samples, 0 = off */
 extern uint32_t ps_sample_seed;
-extern uint8_t ps_sample_filter[];		/* per address bucket: live samples in it */
 void ps_sample_init(uint64_t mean, int seed_set, uint32_t seed);
-int ps_sample_take(struct ps_thread *t, size_t size);	/* noinline: a countdown ran out */
-int ps_sample_remember(uintptr_t p);		/* list a sampled block; 0 if the table is full */
-int ps_sample_forget_slow(uintptr_t p);	/* unlist; 1 if it was listed */
-
-static inline uint64_t ps_sample_hash(uintptr_t p)
-{
-	return (uint64_t)(p >> 4) * 0x9E3779B97F4A7C15ULL;
-}
-
-static inline uint32_t ps_sample_filter_index(uintptr_t p)
-{
-	return (uint32_t)(ps_sample_hash(p) >> 48);	/* 16 bits: sample.c FILTER_BITS */
-}
-
-/*
- * ps_sample_due - count @size bytes off the thread's countdown. Return: true when the
- * allocation may be sampled (the countdown ran out, or it is 0 because every allocation is
- * recorded); false for the common unsampled case: one TLS subtract and compare, no record.
- * A signal handler's allocation between the load and the store is lost from the count;
- * that moves the next sample point a little, it never makes a wrong record.
- */
-static inline int ps_sample_due(size_t size)
-{
-	uint64_t left = (uint64_t)ps_self.sample_left - size;
-
-	ps_self.sample_left = (int64_t)left;
-	return (int64_t)left <= 0;
-}
-
-/*
- * ps_sample_forget - the free of @p under sampling: whether it is a sampled block (then it
- * is taken out of the table, before the real free gives the address away). The filter's
- * byte is 0 for almost every unsampled block: one load.
- */
-static inline int ps_sample_forget(uintptr_t p)
-{
-	if (likely(!__atomic_load_n(&ps_sample_filter[ps_sample_filter_index(p)],
-				    __ATOMIC_ACQUIRE)))
-		return 0;
-	return ps_sample_forget_slow(p);
-}
 
 /* records.c: rare records with strings; each takes the guard and reserves room itself */
 void ps_emit_mark(struct ps_thread *t, const char *label);
