@@ -51,9 +51,18 @@ static inline uint32_t ps_sample_filter_index(uintptr_t p)
 static inline int ps_sample_count(size_t size)
 {
 	uint64_t left = (uint64_t)ps_self.sample_left;
+	int reached;
 
-	if (likely(size < left)) {
-		ps_self.sample_left = (int64_t)(left - size);
+	/*
+	 * The subtract's own flags (CF or ZF: size >= left) decide, one compare fewer than
+	 * the compiler's code; the count is stored only when it stays above 0. (A subtract in
+	 * place, undone on the slow path, would be two instructions fewer, but a signal
+	 * handler's malloc between the two would see a wrapped count and be forwarded
+	 * unrecorded: with every allocation recorded, the count is 0 at every malloc.)
+	 */
+	__asm__("subq %2, %0" : "+r"(left), "=@ccbe"(reached) : "r"(size));
+	if (likely(!reached)) {
+		ps_self.sample_left = (int64_t)left;
 		return 1;
 	}
 	return 0;
@@ -66,8 +75,10 @@ static inline int ps_sample_count(size_t size)
  */
 static inline int ps_sample_maybe_listed(const void *p)
 {
-	return __atomic_load_n(&ps_sample_filter[ps_sample_filter_index((uintptr_t)p)],
-			       __ATOMIC_ACQUIRE) != 0;
+	/* a plain load: a byte's load is single-copy atomic and an acquire load on x86, and
+	 * the compiler folds it into one compare with memory, which it does not do for an
+	 * __atomic_load_n or a volatile load (movzbl and test: one instruction more) */
+	return ps_sample_filter[ps_sample_filter_index((uintptr_t)p)] != 0;
 }
 
 /*
