@@ -159,12 +159,23 @@ ir() {
 		"${@:2}" </dev/null >/dev/null 2>"$work/cg.$1.err" || { echo n/a; return; }
 	cat "$work/cg.$1".[0-9]* | awk '/^summary:/ { s += $2; n++ } END { print n ? s : "n/a" }'
 }
+# shim_ir KEY: of ir KEY's instructions, those in the shim's own code (its preload/ sources)
+shim_ir() {
+	local f sum=0 n
+	for f in "$work/cg.$1".[0-9]*; do
+		n=$(callgrind_annotate --auto=no --threshold=100 "$f" 2>/dev/null |
+			awk '$0 ~ /preload\// { gsub(",", "", $1); s += $1 } END { print s + 0 }')
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
 if [ "${BENCH_CALLGRIND:-1}" = 1 ] && have valgrind; then
 	echo "== mallocbench under callgrind" >&2
 	cgn=50000 cg0=1000 mb="$B/samples/plain/mallocbench"
 	senv=(env "PERFSHIM_OUTPUT=$work/cg.bin" PERFSHIM_SAMPLE="$MEAN" PERFSHIM_SAMPLE_SEED=1 "LD_PRELOAD=$LIB")
 	pn=$(ir pn "$mb" $cgn) p0=$(ir p0 "$mb" $cg0)
-	sn=$(ir sn "${senv[@]}" "$mb" $cgn) s0=$(ir s0 "${senv[@]}" "$mb" $cg0)
+	sn=$(ir sn "${senv[@]}" "$mb" $cgn) sn_shim=$(shim_ir sn)
+	s0=$(ir s0 "${senv[@]}" "$mb" $cg0) s0_shim=$(shim_ir s0)
 	fn=n/a f0=n/a cn=n/a c0=n/a
 	if [ -n "$FLOOR" ]; then
 		fn=$(ir fn env "LD_PRELOAD=$FLOOR" "$mb" $cgn)
@@ -177,6 +188,8 @@ if [ "${BENCH_CALLGRIND:-1}" = 1 ] && have valgrind; then
 	row "mallocbench $cgn (callgrind)" "instructions per malloc/free over plain" \
 		"$(calc "(($sn - $s0) - ($pn - $p0)) / (2 * ($cgn - $cg0))")" \
 		"$(calc "(($fn - $f0) - ($pn - $p0)) / (2 * ($cgn - $cg0))")" "" ""
+	row "mallocbench $cgn (callgrind)" "  of which in the shim's own code" \
+		"$(calc "($sn_shim - $s0_shim) / (2 * ($cgn - $cg0))")" "" "" ""
 	row "mallocbench $cgn (callgrind)" "  counting forwarder" \
 		"$(calc "(($cn - $c0) - ($pn - $p0)) / (2 * ($cgn - $cg0))")" "" "" ""
 	row "mallocbench $cgn (callgrind)" "startup instructions plain / sampled" "$p0 / $s0" "$f0" "" ""
