@@ -26,14 +26,16 @@ int ps_sample_forget_slow(uintptr_t p);	/* unlist; 1 if it was listed */
 void ps_sample_filter_raise(uintptr_t p);	/* a block free must never forward (boot area) */
 
 /*
- * The filter's bucket of @p: the top 16 bits (sample.c FILTER_BITS) of a multiplicative hash.
- * The address is multiplied unshifted: its 4 low bits are 0 for any malloc'd block, and bits
- * 48..63 of the product still depend on every address bit below them; one instruction fewer
- * than hashing p >> 4 (movabs, imul, shr).
+ * The filter's bucket of @p: the top 16 bits (sample.c FILTER_BITS) of a 32-bit
+ * multiplicative hash of its low 32 bits (Knuth's 2654435761). Two instructions (imul with
+ * an immediate, shr): a 64-bit constant would need a movabs too. Blocks 4 GiB apart share a
+ * bucket; that can only send a free to the table, never hide a sampled block. The address
+ * is multiplied unshifted: its 4 low bits are 0 for any malloc'd block, and bits 16..31 of
+ * the product still depend on every address bit below them.
  */
 static inline uint32_t ps_sample_filter_index(uintptr_t p)
 {
-	return (uint32_t)(((uint64_t)p * 0x9E3779B97F4A7C15ULL) >> 48);
+	return ((uint32_t)p * 2654435761U) >> 16;
 }
 
 /*
