@@ -225,11 +225,15 @@ static inline PS_NOINSTR void rec_enter(struct ps_thread *t)
 	ps_guard_take(t, 1);
 }
 
-/* Drop the guard (delivering held-back signals), then errno as the real call left it. */
-static inline PS_NOINSTR void rec_leave(struct ps_thread *t, int saved_errno)
+/*
+ * Drop the guard (delivering held-back signals), then errno as the real call left it. The
+ * hooks take errno's address once (@errp, from rec_enter's caller): errno is glibc's
+ * __errno_location(), a call each time it is named.
+ */
+static inline PS_NOINSTR void rec_leave(struct ps_thread *t, int *errp, int saved_errno)
 {
 	ps_guard_drop(t, 1);
-	errno = saved_errno;
+	*errp = saved_errno;
 }
 
 /* RSS samples for the timeline ride on memory events (records.c picks one thread). */
@@ -248,17 +252,20 @@ static inline PS_NOINSTR void rss_check(struct ps_thread *t, uint64_t now)
 static inline PS_NOINSTR void rec_alloc(struct ps_thread *t, unsigned kind, size_t size, void *ptr,
 					uint64_t now, uintptr_t ra)
 {
-	int saved_errno = errno;
-	uint32_t node;
+	int *errp = &errno, saved_errno = *errp;
+	uint32_t node = 0;
 	uint8_t *p;
 
 	rec_enter(t);
 	p = ps_reserve(t, TRACE_MAX_RECORD);
 	if (unlikely(!p))
 		goto out;
-	node = ps_stack_node(t, ra, &p);
-	if (unlikely(!p))
-		goto out;
+	/* PERFSHIM_STACK_DEPTH=0: not even the call */
+	if (ps_cfg.stack_depth) {
+		node = ps_stack_node(t, ra, &p);
+		if (unlikely(!p))
+			goto out;
+	}
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_ALLOC));
 	p = trace_put_varint(p, kind);
 	p = trace_put_varint(p, size);
@@ -267,14 +274,15 @@ static inline PS_NOINSTR void rec_alloc(struct ps_thread *t, unsigned kind, size
 	p = ps_put_dt(t, p, now);
 	ps_commit(t, p);
 	rss_check(t, now);
+	ps_cost_count_alloc(t, now);
 out:
-	rec_leave(t, saved_errno);
+	rec_leave(t, errp, saved_errno);
 }
 
 /* FREE: op, zz ptr, dt. @now was read before the real free. */
 static inline PS_NOINSTR void rec_free(struct ps_thread *t, void *ptr, uint64_t now)
 {
-	int saved_errno = errno;
+	int *errp = &errno, saved_errno = *errp;
 	uint8_t *p;
 
 	rec_enter(t);
@@ -286,7 +294,7 @@ static inline PS_NOINSTR void rec_free(struct ps_thread *t, void *ptr, uint64_t 
 		ps_commit(t, p);
 		rss_check(t, now);
 	}
-	rec_leave(t, saved_errno);
+	rec_leave(t, errp, saved_errno);
 }
 
 /*
@@ -297,7 +305,7 @@ static inline PS_NOINSTR void rec_free(struct ps_thread *t, void *ptr, uint64_t 
 static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, size_t size,
 				   uint64_t t0, uint64_t t1, uintptr_t ra)
 {
-	int saved_errno = errno;
+	int *errp = &errno, saved_errno = *errp;
 	uint32_t node = 0;
 	uint8_t *p;
 
@@ -305,7 +313,7 @@ static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, s
 	p = ps_reserve(t, TRACE_MAX_RECORD);
 	if (unlikely(!p))
 		goto out;
-	if (nptr) {
+	if (nptr && ps_cfg.stack_depth) {
 		node = ps_stack_node(t, ra, &p);
 		if (unlikely(!p))
 			goto out;
@@ -320,8 +328,10 @@ static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, s
 	p = ps_put_dt(t, p, t1);
 	ps_commit(t, p);
 	rss_check(t, t1);
+	if (nptr)
+		ps_cost_count_alloc(t, t1);
 out:
-	rec_leave(t, saved_errno);
+	rec_leave(t, errp, saved_errno);
 }
 
 /* The caller's return address, taken by each exported function (see rec_alloc). */

@@ -124,8 +124,9 @@ static PS_NOINSTR uint32_t intern(struct ps_thread *t, uint32_t parent, uintptr_
 			return s->id;
 		i = (i + 1) & t->node_mask;
 	}
-	/* new node: keep the table at most 3/4 full */
-	if (unlikely((t->nnodes + 1) * 4ULL > ((uint64_t)t->node_mask + 1) * 3)) {
+	/* new node: keep the table at most half full (lookups of known nodes probe about 1.5
+	 * slots, against 2.5 at 3/4: they are most of the work on programs like sqlite3) */
+	if (unlikely((t->nnodes + 1) * 2ULL > (uint64_t)t->node_mask + 1)) {
 		if (grow_nodes(t) || t->nnodes + 1 >= KEY_FN)
 			return 0;
 		for (i = node_hash(key, ip) & t->node_mask; t->nodes[i].ip;)
@@ -255,42 +256,97 @@ static inline PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uintptr_t ra,
 }
 
 /*
+ * The last recorded rule walk of the thread, frame by frame, for reusing it (rule_walk):
+ * frame i's return address ra[i] sits at cfa[i] - 8, fp[i] is the rbp the walk had there,
+ * fp_at[i] where that rbp was read from (0: not read from memory, or not used later),
+ * live[i] whether a later step of the walk uses fp[i] (a frame-pointer rule, or one that
+ * passes rbp on to such a rule). The f* arrays take the walk being made; a recorded one
+ * becomes the last walk by swapping the pointers (walk_keep).
+ */
+struct ps_walk {
+	uintptr_t *ra, *cfa, *fp, *fp_at;
+	uint8_t *live;
+	uintptr_t *fra, *fcfa, *ffp, *fat;
+	uint32_t *fpass;		/* 0: rbp read or unused, 1: passed on, 2: used (not a
+					 * byte: a char store would alias every pointer here) */
+	uint32_t n;			/* frames of the last walk, 0 = none */
+	uint32_t node;			/* its stack node once interned, 0 = not known */
+	uint32_t gen;			/* rules_gen it was made under */
+	uint32_t same;			/* the last walk gave the stack before it again */
+	uintptr_t first_cfa, first_ra;	/* the first frame of the walk before */
+	uintptr_t hi;			/* t->unw_stack_hi it was made under */
+	uintptr_t min_at;		/* the lowest address a rule read a saved rbp from */
+};
+
+static __thread struct ps_walk walk PS_TLS;
+
+/*
  * The thread's scratch: stack_memo[stack_depth], unw_buf[stack_depth + SKIP_MAX],
- * last_nodes[stack_depth]. Up to the default depth it lives in TLS (1856 bytes per thread,
- * gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it on the thread's first stack
- * and ps_stack_thread_free() unmaps it.
+ * last_nodes[stack_depth], and the walk's arrays (8 of stack_depth words, stack_depth
+ * 32-bit words and stack_depth bytes). Up to the default depth it lives in TLS (about
+ * 6 KiB per thread, gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it on the
+ * thread's first stack and ps_stack_thread_free() unmaps it.
  */
 #define TLS_DEPTH 64
+#define WALK_WORDS 8
 
 static __thread struct {
 	struct ps_stack_memo memo[TLS_DEPTH];
 	void *unw[TLS_DEPTH + SKIP_MAX];
+	uintptr_t walk[WALK_WORDS][TLS_DEPTH];
 	uint32_t nodes[TLS_DEPTH];
+	uint32_t pass[TLS_DEPTH];
+	uint8_t live[TLS_DEPTH];
 } tls_scratch PS_TLS;
 
 static PS_NOINSTR size_t scratch_size(void)
 {
-	return (size_t)ps_cfg.stack_depth * sizeof(struct ps_stack_memo) +
-	       ((size_t)ps_cfg.stack_depth + SKIP_MAX) * sizeof(void *) +
-	       (size_t)ps_cfg.stack_depth * sizeof(uint32_t);
+	size_t d = ps_cfg.stack_depth;
+
+	return d * sizeof(struct ps_stack_memo) + (d + SKIP_MAX) * sizeof(void *) +
+	       WALK_WORDS * d * sizeof(uintptr_t) + 2 * d * sizeof(uint32_t) + d;
 }
 
 static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 {
+	size_t d = ps_cfg.stack_depth;
+	uint32_t *pass;
+	uintptr_t *w;
+	uint8_t *b;
 	void *m;
 
-	if (ps_cfg.stack_depth <= TLS_DEPTH) {
+	if (d <= TLS_DEPTH) {
 		t->stack_memo = tls_scratch.memo;
 		t->unw_buf = tls_scratch.unw;
 		t->last_nodes = tls_scratch.nodes;
-		return 0;
+		w = tls_scratch.walk[0];
+		pass = tls_scratch.pass;
+		b = tls_scratch.live;
+		d = TLS_DEPTH;
+	} else {
+		m = mmap(NULL, scratch_size(), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return -1;
+		t->stack_memo = m;
+		t->unw_buf = (void **)(t->stack_memo + d);
+		w = (uintptr_t *)(t->unw_buf + d + SKIP_MAX);
+		t->last_nodes = (uint32_t *)(w + WALK_WORDS * d);
+		pass = t->last_nodes + d;
+		b = (uint8_t *)(pass + d);
 	}
-	m = mmap(NULL, scratch_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return -1;
-	t->stack_memo = m;
-	t->unw_buf = (void **)(t->stack_memo + ps_cfg.stack_depth);
-	t->last_nodes = (uint32_t *)(t->unw_buf + ps_cfg.stack_depth + SKIP_MAX);
+	walk.ra = w;
+	walk.cfa = w + d;
+	walk.fp = w + 2 * d;
+	walk.fp_at = w + 3 * d;
+	walk.fra = w + 4 * d;
+	walk.fcfa = w + 5 * d;
+	walk.ffp = w + 6 * d;
+	walk.fat = w + 7 * d;
+	walk.live = b;
+	walk.fpass = pass;
+	walk.n = 0;
+	walk.node = 0;
 	return 0;
 }
 
@@ -386,11 +442,14 @@ struct ps_unw_rule {
  * that inherits the lock held can never wait on it). Full at 3/4: no more learning.
  */
 #define RULE_SLOTS 16384		/* 256 KiB of .bss, touched as it fills */
-#define CHECK_EVERY 1024
+#ifndef CHECK_EVERY
+#define CHECK_EVERY 1024		/* -DCHECK_EVERY=1: every walk checked (testing) */
+#endif
 
 static struct ps_unw_rule rules[RULE_SLOTS];
 static uint32_t nrules;
 static int rules_lock;
+static uint32_t rules_gen;		/* bumped when rules are forgotten (code unloaded) */
 #ifdef PS_NO_FAST_UNWIND
 static int fast_off = 1;		/* a build that compares against libunwind alone */
 #else
@@ -476,6 +535,8 @@ PS_NOINSTR void ps_stack_code_gone(uintptr_t lo, uintptr_t hi)
 		if (ip >= lo && ip < hi)
 			__atomic_store_n(&rules[i].kind, (uint8_t)RULE_BAD, __ATOMIC_RELAXED);
 	}
+	/* the threads' last walks went through rules that may be gone: walk afresh */
+	__atomic_add_fetch(&rules_gen, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&rules_lock, 0, __ATOMIC_RELEASE);
 }
 
@@ -510,6 +571,7 @@ PS_NOINSTR void ps_stack_forget(struct ps_thread *t, const struct ps_code_range 
 		t->shadow[k].node = 0;
 	t->last_stack_len = 0;
 	t->last_stack_node = 0;
+	walk.node = 0;
 	t->nodes_seen = UINT32_MAX;
 }
 
@@ -592,33 +654,84 @@ static PS_NOINSTR PS_NOINLINE int learn_walk(struct ps_thread *t, uintptr_t *out
 }
 
 /*
- * The fast path: frames from the caller of malloc outwards by the learned rules, at most
- * @max. Starts from this function's own frame and follows the shim's frame pointers (the
- * shim is built with them) to the first return address outside it.
- * Return: frames written to out[], or -1 when a rule is missing (use learn_walk).
+ * walk_holds - the memory the last walk read at its frames [j, n) still holds what it read
+ * then: each frame's return address, and each rbp read from memory that a later step uses
+ * (fp_at). Out of line, so that the loop keeps its pointers in registers.
  */
-static PS_NOINSTR PS_NOINLINE int fast_walk(const struct ps_thread *t, uintptr_t *out,
-					    uint32_t max)
+static PS_NOINSTR PS_NOINLINE int walk_holds(const struct ps_walk *w, uint32_t j)
 {
-	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = fp, hi = t->unw_stack_hi;
-	uintptr_t ra, cfa, rsp, nrbp;
-	const struct ps_unw_rule *r;
-	uint32_t n = 0, i;
+	const uintptr_t *cfa = w->cfa, *ra = w->ra, *fp = w->fp, *fp_at = w->fp_at;
+	uint32_t n = w->n;
 
-	for (i = 0;; i++) {
-		if (i >= SKIP_MAX || fp < lo || fp + 16 > hi || (fp & 7))
-			return -1;
-		ra = ((const uintptr_t *)fp)[1];
-		cfa = fp + 16;
-		fp = ((const uintptr_t *)fp)[0];
-		if (!in_shim(ra))
-			break;
+	for (; j < n; j++) {
+		if (((const uintptr_t *)cfa[j])[-1] != ra[j])
+			return 0;
+		if (unlikely(fp_at[j]) && *(const uintptr_t *)fp_at[j] != fp[j])
+			return 0;
 	}
-	rsp = cfa;
+	return 1;
+}
+
+/* Swap two arrays of the walk: a fresh walk becomes the last one without a copy. */
+#define WALK_SWAP(a, b)                                                                            \
+	do {                                                                                       \
+		__typeof__(a) tmp_ = (a);                                                          \
+		(a) = (b);                                                                         \
+		(b) = tmp_;                                                                        \
+	} while (0)
+
+/*
+ * A recorded fresh walk of @m frames becomes the last walk: which rbp values a later step
+ * uses (live: a frame-pointer rule, or a rule that passes rbp on to one), and which reads a
+ * later walk must find unchanged (fp_at: the live rbp values read from memory).
+ */
+static PS_NOINSTR PS_NOINLINE void walk_keep(struct ps_walk *w, uint32_t m)
+{
+	uint8_t live = 0;
+	int64_t i;
+
+	WALK_SWAP(w->ra, w->fra);
+	WALK_SWAP(w->cfa, w->fcfa);
+	WALK_SWAP(w->fp, w->ffp);
+	WALK_SWAP(w->fp_at, w->fat);
+	for (i = (int64_t)m - 1; i >= 0; i--) {
+		live = w->fpass[i] == 2 || (w->fpass[i] == 1 && live);
+		w->live[i] = live;
+		if (!live)
+			w->fp_at[i] = 0;
+	}
+	w->n = m;
+}
+
+/*
+ * The rule walk proper, from the caller's frame (@ra at @rsp, rbp @fp): frames into
+ * walk.fra[], and with @REC (a constant: two specialized loops, the plain one as lean as a
+ * walk without reuse) each frame's CFA, rbp, where that rbp was read and how the rule used
+ * it. *@min_at: the lowest address a saved rbp was read from. Return: frames, or -1.
+ */
+static inline __attribute__((always_inline)) PS_NOINSTR int
+walk_rules(struct ps_walk *w, uintptr_t ra, uintptr_t rsp, uintptr_t fp, uintptr_t lo,
+	   uintptr_t hi, uint32_t max, uintptr_t *min_atp, const int REC)
+{
+	uintptr_t *fra = w->fra, *fcfa = w->fcfa, *ffp = w->ffp, *fat = w->fat;
+	uintptr_t cfa, nrbp, at = 0, min_at = UINTPTR_MAX;
+	uint32_t *fpass = w->fpass, m = 0;
+	const struct ps_unw_rule *r;
+	int got;
+
 	for (;;) {
-		out[n++] = ra;
-		if (n == max)
-			return (int)n;
+		fra[m] = ra;
+		if (REC) {
+			fcfa[m] = rsp;
+			ffp[m] = fp;
+			fat[m] = at;
+		}
+		if (++m == max) {
+			if (REC)
+				fpass[m - 1] = 0;	/* the depth cap: no rule applied */
+			got = (int)m;
+			break;
+		}
 		r = rule_find(ra);
 		if (!r)
 			return -1;
@@ -627,18 +740,36 @@ static PS_NOINSTR PS_NOINLINE int fast_walk(const struct ps_thread *t, uintptr_t
 			cfa = fp + 16;
 			if (cfa <= rsp || cfa > hi || (fp & 7))
 				return -1;
-			nrbp = ((const uintptr_t *)cfa)[-2];
+			at = cfa - 16;
+			nrbp = *(const uintptr_t *)at;
+			if (REC)
+				fpass[m - 1] = 2;
 			break;
 		case RULE_RSP:
 			cfa = rsp + (uintptr_t)r->cfa_off;
 			if (cfa > hi)
 				return -1;
-			if (r->rbp_off && cfa - r->rbp_off < lo)
-				return -1;
-			nrbp = r->rbp_off ? *(const uintptr_t *)(cfa - r->rbp_off) : fp;
+			if (r->rbp_off) {
+				at = cfa - r->rbp_off;
+				if (at < lo)
+					return -1;
+				if (at < min_at)
+					min_at = at;
+				nrbp = *(const uintptr_t *)at;
+				if (REC)
+					fpass[m - 1] = 0;
+			} else {
+				at = 0;
+				nrbp = fp;
+				if (REC)
+					fpass[m - 1] = 1;
+			}
 			break;
 		case RULE_LAST:
-			return (int)n;
+			if (REC)
+				fpass[m - 1] = 0;
+			got = (int)m;
+			goto out;
 		default:
 			return -1;
 		}
@@ -646,45 +777,104 @@ static PS_NOINSTR PS_NOINLINE int fast_walk(const struct ps_thread *t, uintptr_t
 		rsp = cfa;
 		fp = nrbp;
 	}
+out:
+	*min_atp = min_at;
+	return got;
 }
 
 /*
- * Every CHECK_EVERY-th stack of a thread is taken by libunwind and compared with what the
- * rules give (into the shadow memo's room, which is then cleared: it is only a cache). A
- * difference turns the fast walk off for the whole process.
+ * The fast path: frames from the caller of malloc outwards by the learned rules, at most
+ * @max, into walk.ra[]. Inlined into unwind_node: one call and one frame fewer to follow.
+ * Starts from the frame of the function it is in and follows the shim's frame pointers
+ * (the shim is built with them) to the first return address outside it, then applies the
+ * rules frame by frame.
+ *
+ * Incremental: when the caller's frame is in the state of the last walk's first frame (same
+ * CFA, return address, and rbp if a later step uses it) and every value the last walk read
+ * further out is still there (walk_holds), the rules would read the same values again and
+ * give the same frames: the last walk is the answer (walk.same), one compare per frame and
+ * no rule lookup. A walk is recorded for that (its CFAs, rbp values and where they were
+ * read) only when its first frame repeats the previous walk's, so a program whose stacks
+ * change at every allocation pays for no bookkeeping. Reusing a partly matching walk from
+ * the frame where the two meet was measured too: on sqlite3 the bookkeeping cost more than
+ * the rule lookups it saved (docs/stacks.md).
+ * Return: frames, or -1 when a rule is missing (use learn_walk).
  */
-static PS_NOINSTR PS_NOINLINE void check_rules(struct ps_thread *t, const uintptr_t *want,
-					       uint32_t n)
+static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const struct ps_thread *t,
+								    uint32_t max)
 {
-	uintptr_t *got = (uintptr_t *)t->stack_memo;	/* stack_depth * 16 bytes of room */
-	int fast = fast_walk(t, got, ps_cfg.stack_depth);
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = fp, hi = t->unw_stack_hi;
+	uintptr_t ra, cfa, rsp, nrbp, min_at;
+	struct ps_walk *w = &walk;
+	uint32_t i;
+	int rec, m;
 
-	if (fast >= 0 && ((uint32_t)fast != n || memcmp(got, want, n * sizeof(*got)))) {
-		fast_off = 1;
-		ps_dbg(1, "stack: learned unwind rules disagree with libunwind: libunwind only");
+	/* the shim's own frames: each saved rbp is the next frame's, further out */
+	for (i = 0;; i++) {
+		ra = ((const uintptr_t *)fp)[1];
+		nrbp = ((const uintptr_t *)fp)[0];
+		if (!in_shim(ra))
+			break;
+		if (i >= SKIP_MAX || nrbp <= fp || (nrbp & 7))
+			return -1;
+		fp = nrbp;
 	}
-	memset(t->stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stack_memo));
+	cfa = fp + 16;
+	if (cfa > hi)
+		return -1;
+	fp = nrbp;
+	rsp = cfa;
+	w->same = 0;
+	if (w->n && w->cfa[0] == rsp && w->ra[0] == ra && (!w->live[0] || w->fp[0] == fp) &&
+	    w->gen == __atomic_load_n(&rules_gen, __ATOMIC_RELAXED) && w->hi <= hi &&
+	    w->min_at >= lo && (w->n == 1 || walk_holds(w, 1))) {
+		w->same = 1;
+		return (int)w->n;
+	}
+	/* record this walk when the last one started at the same frame */
+	rec = w->first_cfa == rsp && w->first_ra == ra;
+	w->first_cfa = rsp;
+	w->first_ra = ra;
+	w->node = 0;
+	if (!rec) {
+		m = walk_rules(w, ra, rsp, fp, lo, hi, max, &min_at, 0);
+		/* the frames only: no later walk may reuse them */
+		WALK_SWAP(w->ra, w->fra);
+		w->n = 0;
+		return m;
+	}
+	m = walk_rules(w, ra, rsp, fp, lo, hi, max, &min_at, 1);
+	if (m < 0) {
+		w->n = 0;
+		return -1;
+	}
+	walk_keep(w, (uint32_t)m);
+	w->gen = __atomic_load_n(&rules_gen, __ATOMIC_RELAXED);
+	w->hi = hi;
+	w->min_at = min_at;
+	return m;
 }
 
 /*
- * The unwound stack, shim frames dropped, at most stack_depth frames, in t->unw_buf.
- * The guard is raised around libunwind so that its own allocations (first use of a cache)
- * are not counted as the program's lost events. Return: frames, *fp the first one.
+ * The unwound stack, shim frames dropped, at most stack_depth frames: the rule walk's
+ * (walk.ra, *walked set), or libunwind's in t->unw_buf. Every CHECK_EVERY-th stack of a
+ * thread is taken by both and compared: a difference turns the rule walk off for the whole
+ * process. The guard is raised around libunwind so that its own allocations (first use of a
+ * cache) are not counted as the program's lost events. Return: frames, *fp the first one.
  */
-static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **fp)
+static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **fp, int *walked)
 {
 	uint32_t max = ps_cfg.stack_depth, skip = 0, i, n;
 	uintptr_t *f = (uintptr_t *)t->unw_buf;
-	int got, check = 0;
+	int got, fast = -1, check = 0;
 
 	if (likely(!fast_off)) {
 		check = !(t->unw_walks++ & (CHECK_EVERY - 1));
-		if (likely(!check)) {
-			got = fast_walk(t, f, max);
-			if (likely(got > 0)) {
-				*fp = f;
-				return (uint32_t)got;
-			}
+		fast = rule_walk(t, max);
+		if (likely(fast > 0 && !check)) {
+			*fp = walk.ra;
+			*walked = 1;
+			return (uint32_t)fast;
 		}
 	}
 	ps_guard_take(t, PS_GUARD_INTERNAL);
@@ -695,6 +885,7 @@ static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **
 	else
 		got = unw_backtrace(t->unw_buf, (int)(max + SKIP_MAX));
 	ps_guard_drop(t, PS_GUARD_INTERNAL);
+	walk.same = 0;
 	if (got <= 0)
 		return 0;
 	for (i = 0; i < (uint32_t)got && i < SKIP_MAX; i++)
@@ -703,28 +894,41 @@ static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **
 	n = (uint32_t)got - skip;
 	if (n > max)
 		n = max;
-	if (unlikely(check))
-		check_rules(t, f + skip, n);
+	if (unlikely(check) && fast > 0 &&
+	    ((uint32_t)fast != n || memcmp(walk.ra, f + skip, n * sizeof(*f)))) {
+		fast_off = 1;
+		walk.n = 0;
+		ps_dbg(1, "stack: learned unwind rules disagree with libunwind: libunwind only");
+	}
 	*fp = f + skip;
+	*walked = 0;
 	return n;
 }
 
 /*
- * libunwind stacks: the frames (above), then the same stack as last time (a loop
- * allocating from one place) costs a compare; otherwise only the frames not shared with the
- * last stack are looked up.
+ * libunwind stacks: the frames (above); the stack of the last rule walk again (a loop
+ * allocating from one place) costs nothing more, the same stack as last time a compare;
+ * otherwise only the frames not shared with the last stack are looked up.
  */
 static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
 {
 	const uintptr_t *f;
-	uint32_t n = unwind_frames(t, &f);
+	uint32_t n, node;
+	int walked;
 
+	n = unwind_frames(t, &f, &walked);
 	if (n == 0)
 		return 0;
-	if (likely(n == t->last_stack_len && t->last_stack_node &&
-		   !memcmp(f, t->last_stack, n * sizeof(*f))))
-		return t->last_stack_node;
-	return intern_unwound(t, f, n, pp);
+	if (likely(walked && walk.same && walk.node))
+		return walk.node;
+	if (n == t->last_stack_len && t->last_stack_node &&
+	    !memcmp(f, t->last_stack, n * sizeof(*f)))
+		node = t->last_stack_node;
+	else
+		node = intern_unwound(t, f, n, pp);
+	if (walked)
+		walk.node = node;
+	return node;
 }
 
 /*
@@ -747,8 +951,8 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **p
 {
 	uint32_t node;
 
-	if (ps_cfg.stack_depth == 0)
-		return 0;
+	if (unlikely(ps_cfg.stack_depth == 0))
+		return 0;	/* the hooks do not call at depth 0; kept for safety */
 	if (unlikely(!t->stack_memo || t->nnodes < t->nodes_seen)) {
 		/* first stack of the thread, or its tables were emptied (fork child: only this
 		 * file defines nodes, so fewer than last time means a reset) or lost the nodes
@@ -758,6 +962,7 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **p
 		memset(t->stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stack_memo));
 		memset(ra_memo, 0, sizeof(ra_memo));
 		t->last_stack_len = 0;
+		walk.node = 0;
 		t->nodes_seen = 0;
 	}
 	switch (ps_cfg.stack_source) {

@@ -500,6 +500,12 @@ void ps_flush_all(int final)
 	ps_guard_take(self, PS_GUARD_INTERNAL);
 	if (final) {
 		cut_others(self, busy);
+		/*
+		 * A thread that registered after that round may be opening a chunk: the others
+		 * open no more, those under way finish, and a second round cuts them too.
+		 */
+		ps_chunk_ending((pid_t)syscall(SYS_gettid), busy);
+		cut_others(self, busy);
 		finish_self(self, busy);
 		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&ps_trace_live, 0, __ATOMIC_RELEASE);
