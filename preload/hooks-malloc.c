@@ -191,10 +191,12 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p
 	struct ps_thread *t = rec_thread();
 
 	if (unlikely(!t)) {
-		/* malloc events off for good (PERFSHIM_EVENTS, read once): every later
-		 * allocation of the thread takes the fast path, forwarded */
+		/* malloc events off (PERFSHIM_EVENTS, read once) or recording over (it never
+		 * starts again once the start is made: failed, secure mode, disk full): every
+		 * later allocation of the thread takes the fast path, forwarded */
 		if (__atomic_load_n(&ps_started, __ATOMIC_ACQUIRE) &&
-		    !(ps_cfg.events & PS_EV_MALLOC))
+		    (!(ps_cfg.events & PS_EV_MALLOC) ||
+		     !__atomic_load_n(&ps_recording, __ATOMIC_RELAXED)))
 			ps_self.sample_left = INT64_MAX;
 		return NULL;
 	}
