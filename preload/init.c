@@ -124,7 +124,7 @@ static void bad(const char *var, const char *val, const char *dflt)
 }
 
 /*
- * PERFSHIM_FOLLOW: 0 leaves forked, spawned and exec'd children untraced (output.c and
+ * PERFSHIM_FOLLOW: 0 leaves forked, spawned and exec'd children untraced (tracefile.c and
  * childenv.c act on it), 1 (the default) traces them whatever environment they get.
  */
 static void read_follow(void)

@@ -507,7 +507,7 @@ void ps_signals_init(void);
 void ps_modules_record(struct ps_thread *t);	/* modules not yet recorded */
 void ps_modules_forget(void);			/* after fork, in the child: none recorded */
 
-/* output.c */
+/* tracefile.c: the trace file (the analyzer's output.c is unrelated: report output) */
 int ps_output_open(int child);			/* create the trace file and its header */
 int ps_output_check_fd(void);			/* reopen the trace if the program closed it */
 void ps_output_stopped(unsigned why, const char *what); /* TRACE_F_CUT_*: stop, say so once */
