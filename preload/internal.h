@@ -256,8 +256,9 @@ static inline struct ps_thread *ps_thread_get(void)
 }
 
 /*
- * ps_now - the trace clock. rdtsc is about 11 ns here against 28 ns for clock_gettime; its
- * use is decided once at start (invariant TSC only), so the branch always predicts.
+ * ps_now - the trace clock. rdtsc is several times cheaper than clock_gettime
+ * (docs/measurements.md); its use is decided once at start (invariant TSC only), so the
+ * branch always predicts.
  * rdtsc is not ordered against memory accesses: allocation hooks that must order across
  * threads use ps_now_ordered().
  */
