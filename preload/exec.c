@@ -170,7 +170,7 @@ static int exec_common(const struct call *c, char *const envp[])
 	if (!ps_trace_path[0])
 		return do_call(c, envp);
 	record_late_modules();
-	/* tbuf.c writes nothing when this is a vfork child or recording is off */
+	/* lifecycle.c writes nothing when this is a vfork child or recording is off */
 	ps_exec_prepare();
 	return with_env(c, envp);
 }

@@ -353,7 +353,7 @@ static void start(void)
 	absolute_output();
 	ps_clock_init();
 	ps_cfg.min_duration_ticks = ps_ns_to_ticks(ps_cfg.min_duration_ns);
-	ps_tbuf_init();
+	ps_lifecycle_init();
 	if ((ps_cfg.events & PS_EV_MALLOC) && ps_cfg.stack_depth)
 		ps_stack_unwinder_start();	/* its pipe, moved high (pipe2 above) */
 	ps_switch_init();			/* the header says whether switches are in */
