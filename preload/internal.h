@@ -520,6 +520,12 @@ void ps_signals_init(void);
 void ps_modules_record(struct ps_thread *t);	/* modules not yet recorded */
 void ps_modules_forget(void);			/* after fork, in the child: none recorded */
 
+/* fds.c: the shim's descriptors at the top of the range (top - below), out of the program's
+ * way: the trace file's, and libunwind's pipe (caught by the pipe2 interposer there) */
+#define PS_FD_TRACE_BELOW_TOP 32
+#define PS_FD_PIPE_BELOW_TOP 40
+int ps_fd_move_high(int fd, int below);
+
 /* tracefile.c: the trace file (the analyzer's output.c is unrelated: report output) */
 int ps_output_open(int child);			/* create the trace file and its header */
 int ps_output_check_fd(void);			/* reopen the trace if the program closed it */
