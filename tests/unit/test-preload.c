@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The call hooks' logic (preload/hooks-cyg.c, with ids.c), linked into this program and
+ * The preload's logic (preload/hooks-cyg.c, ids.c, stack.c), linked into this program and
  * called directly, not preloaded: a thread state set up here, a clock that reads a
  * variable (no TSC: every event takes the slow path, where the logic is), and the records
  * the hooks appended decoded into one line of tokens, asserted exactly:
@@ -9,11 +9,15 @@
  *   A<fid>-<back> ENTRY_AT
  *   X+<dt>        EXIT
  *   S<n>+<dt>     EXITS (n calls closed at once)
+ *   N<parent>:<d> NODE_FN (d: zz delta of the function's address from the parent's ip)
+ *   R<parent>:<d> NODE_RA (a return address under a function's node)
  * Cases: plain nesting; frames closed after a longjmp to a noted setjmp depth; an exit that
  * is not the top frame's (an exception left frames above); lazy entries under
  * PERFSHIM_MIN_DURATION (a short call leaves no bytes, a long callee writes its callers'
  * entries, a long caller alone is written at its exit, an entry older than the time base
- * is an ENTRY_AT). Each assertion was checked to fail with the logic it covers broken.
+ * is an ENTRY_AT); allocation stacks from the shadow stack (nodes interned once per path,
+ * a frame's cached node, the caller's return address as a NODE_RA under the top function:
+ * the caller-frame rule). Each assertion was checked to fail with the logic it covers broken.
  */
 #include <check.h>
 #include <stdio.h>
@@ -35,7 +39,7 @@ struct ps_thread *ps_thread_setup(void) { return NULL; }
 struct ps_thread *ps_start_lazy(void) { return NULL; }
 void ps_signals_release(struct ps_thread *t) { t->sig_held = 0; }
 void ps_emit_mark(struct ps_thread *t, const char *label) { }
-void ps_stack_forget(struct ps_thread *t, const struct ps_code_range *r, uint32_t n) { }
+void ps_log(const char *fmt, ...) { }
 
 #define BUF (1 << 20)
 static uint8_t *buf;
@@ -113,6 +117,13 @@ static const char *records(void)
 			b = get(&p);
 			n += sprintf(out + n, "%sS%llu+%llu", n ? " " : "", (unsigned long long)a,
 				     (unsigned long long)b);
+			break;
+		case TRACE_OP_NODE_FN:
+		case TRACE_OP_NODE_RA:
+			b = get(&p);
+			n += sprintf(out + n, "%s%c%llu:%lld", n ? " " : "",
+				     h >> 2 == TRACE_OP_NODE_FN ? 'N' : 'R', (unsigned long long)a,
+				     (long long)trace_unzigzag(b));
 			break;
 		case TRACE_OP_ENTRY_AT:
 			b = get(&p);
@@ -263,9 +274,87 @@ START_TEST(test_lazy_entry_at)
 }
 END_TEST
 
+/* Allocation stacks from the shadow stack (PERFSHIM_STACK_SOURCE=shadow). */
+static uint32_t stack_at(uintptr_t ra)
+{
+	struct ps_thread *t = &ps_self;
+	uint8_t *p = ps_reserve(t, TRACE_MAX_RECORD);
+	uint32_t node;
+
+	ck_assert_ptr_eq(p, t->pos);
+	ps_guard_take(t, 1);
+	node = ps_stack_node(t, ra, &p);
+	ps_guard_drop(t, 1);
+	ck_assert_ptr_eq(p, t->pos);	/* a fresh cursor for the caller's record */
+	return node;
+}
+
+static void stacks_new(unsigned depth)
+{
+	thread_new(0);
+	ps_cfg.stack_depth = depth;
+	ps_cfg.stack_source = PS_STACK_SHADOW;
+	ps_self.last_stack = calloc(ps_cfg.stack_depth + 1, sizeof(uintptr_t));
+}
+
+START_TEST(test_stack_interning)
+{
+	stacks_new(8);
+	enter(0x1000, 100);
+	enter(0x1400, 110);
+	/* each frame of the path once, then the call site under the top function */
+	ck_assert_uint_eq(stack_at(0x1410), 3);
+	ck_assert_str_eq(records(), "F1000 E0+100 F1400 E1+10 N0:4096 N1:1024 R2:16");
+	ck_assert_uint_eq(ps_self.shadow[0].node, 1);
+	ck_assert_uint_eq(ps_self.shadow[1].node, 2);
+	/* the same stack again: no record; another call site: one NODE_RA */
+	ck_assert_uint_eq(stack_at(0x1410), 3);
+	ck_assert_uint_eq(stack_at(0x1420), 4);
+	ck_assert_str_eq(records(), "F1000 E0+100 F1400 E1+10 N0:4096 N1:1024 R2:16 R2:32");
+	/* a sibling path: shares node 1, the new function under it */
+	leave(0x1400, 120);
+	enter(0x1800, 130);
+	ck_assert_uint_eq(stack_at(0x1810), 6);
+	/* back in 1400 from another call: its path is node 2 again, found in the table */
+	leave(0x1800, 140);
+	enter(0x1400, 150);
+	ck_assert_uint_eq(stack_at(0x1410), 3);
+	ck_assert_str_eq(records(), "F1000 E0+100 F1400 E1+10 N0:4096 N1:1024 R2:16 R2:32 X+10 "
+				    "F1800 E2+10 N1:2048 R5:16 X+10 E1+10");
+	ck_assert_uint_eq(ps_self.nnodes, 6);
+}
+END_TEST
+
+/* main calling malloc: the caller is the top function itself; the recorder still writes its
+ * return address as a NODE_RA (the reader drops such a frame: docs/stacks.md), and an
+ * allocation with no instrumented frame open has no shadow stack (node 0). */
+START_TEST(test_stack_caller_frame)
+{
+	stacks_new(8);
+	ck_assert_uint_eq(stack_at(0x1010), 0);
+	ck_assert_str_eq(records(), "");
+	enter(0x1000, 100);
+	ck_assert_uint_eq(stack_at(0x1010), 2);
+	ck_assert_str_eq(records(), "F1000 E0+100 N0:4096 R1:16");
+	/* a return address and a function entry at one address under one parent: two nodes */
+	ck_assert_uint_eq(stack_at(0x2000), 3);
+	enter(0x2000, 110);
+	ck_assert_uint_eq(stack_at(0x2010), 5);
+	ck_assert_str_eq(records(), "F1000 E0+100 N0:4096 R1:16 R1:4096 F2000 E1+10 N1:4096 R4:16");
+	/* deeper than stack_depth: the innermost 2 frames from their own root, uncached */
+	stacks_new(2);
+	enter(0x1000, 100);
+	enter(0x2000, 110);
+	enter(0x3000, 120);
+	ck_assert_uint_eq(stack_at(0x3010), 3);
+	ck_assert_str_eq(records(), "F1000 E0+100 F2000 E1+10 F3000 E2+10 N0:8192 N1:4096 R2:16");
+	ck_assert_uint_eq(ps_self.shadow[2].node, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
-	Suite *s = suite_create("preload-calls");
+	Suite *s = suite_create("preload");
 	TCase *tc = tcase_create("hooks-cyg");
 
 	tcase_add_test(tc, test_nesting);
@@ -276,6 +365,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_lazy_longjmp);
 	tcase_add_test(tc, test_longjmp_noted_depth);
 	tcase_add_test(tc, test_lazy_entry_at);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stack");
+	tcase_add_test(tc, test_stack_interning);
+	tcase_add_test(tc, test_stack_caller_frame);
 	suite_add_tcase(s, tc);
 	return s;
 }
