@@ -312,6 +312,7 @@ void trace_set_compensation(bool on);
  * time would have gone back (it was held instead: a call then lasts 0) */
 uint64_t trace_comp_removed_ns(const struct trace *t);
 uint64_t trace_comp_clamps(const struct trace *t);
+double trace_comp_alloc_ns(const struct trace *t);	/* mean per allocation, last walk */
 /* trace_unmatched_exits - EXIT/EXITS beyond the open calls, seen by the last calls walk */
 uint64_t trace_unmatched_exits(const struct trace *t);
 struct opts;
@@ -558,6 +559,8 @@ struct hot_func {			/* indexed like trace->funcs */
 	uint64_t wait_ns[2];		/* off-CPU within self time: blocked, preempted
 					 * (hot.switches; CPU self = self_ns - both) */
 	uint64_t blocked_calls;		/* calls whose own time held a blocked wait */
+	uint64_t wait_total_ns;		/* off-CPU within total_ns, both kinds (CPU total =
+					 * total_ns - it) */
 };
 struct hot_edge {
 	uint32_t caller, callee;	/* function indices; caller HOT_ROOT = outermost */
@@ -566,6 +569,7 @@ struct hot_edge {
 struct hot_node {			/* call tree node; [0] is the root */
 	uint32_t parent, func;
 	uint64_t calls, total_ns, self_ns;
+	uint64_t wait_ns;		/* off-CPU within self_ns, both kinds (hot.switches) */
 };
 struct hot {
 	struct hot_func *funcs;

@@ -83,8 +83,10 @@ struct command {
 	"  NS TID process pid=N EXE\n"                                                      \
 	"  NS TID rss bytes=N\n"                                                            \
 	"then \"stack S: FRAME <- FRAME ...\" (innermost first; \"<- [truncated]\": cut at\n" \
-	"PERFSHIM_STACK_DEPTH) for each stack named above. \"#\" lines after the first say\n" \
-	"what the trace lacks (\"# incomplete trace ...\") or what was found wrong.\n"       \
+	"PERFSHIM_STACK_DEPTH) for each stack named above; FRAME is NAME, \" (inlined)\" when\n" \
+	"inlined into the next frame, \" at FILE:LINE\" when known (not with --no-lines).\n" \
+	"\"#\" lines after the first say what the trace lacks (\"# incomplete trace ...\")\n" \
+	"or what was found wrong.\n"                                                       \
 	"Without --merged each thread's events come together, threads in file order.\n"
 
 static const struct command commands[] = {
@@ -103,7 +105,8 @@ static const struct command commands[] = {
 	  "excludes the callees; all threads are summed unless --thread or --per-thread.\n"
 	  "When the trace has context switches, self is CPU self (on-CPU time) and Wait the\n"
 	  "off-CPU time within it; JSON keeps self_ns (wall-clock) and adds cpu_self_ns,\n"
-	  "wait_ns, voluntary_ns, involuntary_ns. Without them, times are wall-clock.\n" },
+	  "wait_ns, voluntary_ns, involuntary_ns, cpu_total_ns. Without them, times are\n"
+	  "wall-clock.\n" },
 	{ "callgraph", report_callgraph, 1, F_TEXT | F_JSON, "text or json",
 	  "call tree, or one function's callers and callees (--function)",
 	  "function depth min-percent thread no-compensation", NULL,
@@ -173,9 +176,10 @@ static const struct command commands[] = {
 	  "go tool pprof -top -sample_index=alloc_space app.pb.gz\n",
 	  "A gzipped profile.proto with the sample types calls, wall (self time per call\n"
 	  "path), alloc_objects, alloc_space, inuse_objects and inuse_space (blocks live at\n"
-	  "the end); locations with function, file and line; one mapping per module with its\n"
-	  "build-id. What the trace lacks is in the profile's comments (go tool pprof\n"
-	  "-comments). One trace at a time.\n",
+	  "the end), and cpu (on-CPU self time) when the trace has context switches (else\n"
+	  "times are wall-clock, as a comment says); locations with function, file and line;\n"
+	  "one mapping per module with its build-id. What the trace lacks is in the\n"
+	  "profile's comments (go tool pprof -comments). One trace at a time.\n",
 	  "perfshim.pb.gz" },
 	{ "callgrind", report_callgrind, 0, 0, "a callgrind profile",
 	  "callgrind profile: kcachegrind, callgrind_annotate",

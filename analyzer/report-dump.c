@@ -26,12 +26,17 @@
  *   NS TID process pid=N EXE
  *   NS TID rss bytes=N
  *   stack S: FRAME <- FRAME <- ...		(after the events: every stack named above,
- *					 innermost frame first; FRAME is a function name,
- *					 module+0xOFF or 0xADDR; "<- [truncated]" ends a
- *					 stack that reached PERFSHIM_STACK_DEPTH)
+ *					 innermost frame first; FRAME is NAME, a function
+ *					 name, module+0xOFF or 0xADDR, then " (inlined)"
+ *					 for a function inlined into the next frame, then
+ *					 " at FILE:LINE" (FILE's basename) when DWARF gives
+ *					 it and --no-lines is not given; "<- [truncated]"
+ *					 ends a stack that reached PERFSHIM_STACK_DEPTH)
  *
  * K is malloc, calloc, realloc, reallocarray, memalign, posix_memalign, aligned_alloc,
- * valloc or pvalloc. depth is 0 for an outermost call; an exit's dur is its ns minus its
+ * valloc or pvalloc. A recorded address where the compiler inlined functions is several
+ * frames: the inlined ones innermost first, each marked, then the function holding the code
+ * (sym_frames, as every report shows them). depth is 0 for an outermost call; an exit's dur is its ns minus its
  * entry's. For realloc, NS is when the old block was released and new_ns when the new one
  * appeared (new=0x0: realloc(p, 0) freed p). EXITS records and calls left open at a thread's
  * end appear as plain exit lines (the reader turns them into exits).
@@ -84,6 +89,19 @@ static void use_stack(struct dump *d, uint32_t id)
 		d->nstack_used = n;
 	}
 	d->stack_used[id] = 1;
+}
+
+/* FRAME of a stack line: "NAME[ (inlined)][ at FILE:LINE]" (replay_frame_text's shape, the
+ * name whole: dump shortens nothing) */
+static void put_frame(FILE *f, const struct sym_frame *fr)
+{
+	const char *base;
+
+	fprintf(f, "%s%s", fr->name, fr->inlined ? " (inlined)" : "");
+	if (!fr->file || !fr->line)
+		return;
+	base = strrchr(fr->file, '/');
+	fprintf(f, " at %s:%u", base && base[1] ? base + 1 : fr->file, fr->line);
 }
 
 static int dump_event(const struct trace_event *ev, void *ctx)
@@ -192,15 +210,21 @@ int report_dump(struct trace *t, const struct opts *o)
 		rc = trace_walk(t, flags, -1, dump_event, &d);
 	}
 	for (id = 1; id < d.nstack_used && rc == 0; id++) {
+		struct sym_frame chain[SYM_MAX_INLINE];
 		struct trace_stack st;
+		int k, nc;
 
 		if (!d.stack_used[id])
 			continue;
 		st = trace_stack_get(t, id);
 		fprintf(d.f, "stack %u:", id);
-		for (i = 0; i < st.nframes; i++)
-			fprintf(d.f, "%s %s", i ? " <-" : "",
-				sym_frame_name(d.sym, &st.frames[i]));
+		for (i = 0; i < st.nframes; i++) {
+			nc = sym_frames(d.sym, &st.frames[i], chain, SYM_MAX_INLINE);
+			for (k = 0; k < nc; k++) {
+				fputs(i || k ? " <- " : " ", d.f);
+				put_frame(d.f, &chain[k]);
+			}
+		}
 		if (trace_stack_truncated(t, id))	/* reached PERFSHIM_STACK_DEPTH */
 			fprintf(d.f, " <- " TRACE_TRUNCATED_FRAME);
 		fputc('\n', d.f);

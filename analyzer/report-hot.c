@@ -234,8 +234,8 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	return id;
 }
 
-/* the off-CPU part of a closed call's self time (offcpu.c) */
-static void add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+/* the off-CPU part of a closed call's self time (offcpu.c). Return: both kinds, summed */
+static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
 {
 	uint64_t w[2];
 
@@ -243,6 +243,16 @@ static void add_wait(struct collect *c, const struct trace_event *ev, struct hot
 	f->wait_ns[0] += w[0];
 	f->wait_ns[1] += w[1];
 	f->blocked_calls += w[0] != 0;
+	return w[0] + w[1];
+}
+
+/* an outermost activation closed: the off-CPU time within all of it, into its total's */
+static void add_wait_total(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+{
+	uint64_t w[2];
+
+	offcpu_within(c->t, ev->thread, ev->entry_ns, ev->ns, w);
+	f->wait_total_ns += w[0] + w[1];
 }
 
 static int on_call(const struct trace_event *ev, void *ctx)
@@ -274,7 +284,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		return 0;
 	}
 	if (ev->type == EV_EXIT) {
-		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self;
+		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
 		struct hot_func *f;
 		struct frame *fr = &c->stack[d];
 
@@ -294,10 +304,13 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		}
 		f->self_ns += self;
 		if (h->switches)
-			add_wait(c, ev, f);
+			wait = add_wait(c, ev, f);
 		f->sum_ns += dur;
-		if (--c->active[ev->func] == 0)
+		if (--c->active[ev->func] == 0) {
 			f->total_ns += dur;
+			if (h->switches)
+				add_wait_total(c, ev, f);
+		}
 		stat_add(f, dur);
 		if (h->want & HOT_EDGES) {
 			/* edge_of may move h->edges: index after the call */
@@ -314,6 +327,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 			n->calls++;
 			n->total_ns += dur;
 			n->self_ns += self;
+			n->wait_ns += wait;
 		}
 		h->ncalls++;
 	}
@@ -347,8 +361,11 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 	if (h->switches)
 		add_wait(c, ev, f);
 	f->sum_ns += dur;
-	if (!ev->nested)
+	if (!ev->nested) {
 		f->total_ns += dur;
+		if (h->switches)
+			add_wait_total(c, ev, f);
+	}
 	stat_add(f, dur);
 	h->ncalls++;
 	return 0;
@@ -471,7 +488,8 @@ static const char *const col_names[] = { "total", "self", "calls", "avg", "min",
 /*
  * With off-CPU time (hot.switches) and without --wall, the self column is CPU self: self
  * time less the off-CPU time inside it, which is the wait column. JSON keeps self_ns as
- * the wall-clock self time and adds cpu_self_ns and wait_ns.
+ * the wall-clock self time and adds cpu_self_ns and wait_ns (and cpu_total_ns: the total
+ * less the off-CPU time within the outermost activations).
  */
 struct row {
 	uint32_t func;
@@ -481,6 +499,7 @@ struct row {
 	uint64_t addr;
 	uint64_t v[9];			/* by enum col; C_SELF as shown */
 	uint64_t wall_self, wait[2];	/* wall-clock self; blocked, preempted */
+	uint64_t cpu_total;		/* total less the off-CPU time within it */
 };
 static bool show_cpu;			/* C_SELF is CPU self (hot_rows) */
 static bool have_switches;		/* rows carry wait figures */
@@ -581,6 +600,7 @@ static struct row *hot_rows(struct hot *h, const struct hot_names *nm, const reg
 		r->wait[0] = f->wait_ns[0];
 		r->wait[1] = f->wait_ns[1];
 		r->v[C_WAIT] = f->wait_ns[0] + f->wait_ns[1];
+		r->cpu_total = f->total_ns > f->wait_total_ns ? f->total_ns - f->wait_total_ns : 0;
 		r->v[C_SELF] = !show_cpu ? f->self_ns
 			       : f->self_ns > r->v[C_WAIT] ? f->self_ns - r->v[C_WAIT] : 0;
 		r->v[C_CALLS] = f->calls;
@@ -627,6 +647,7 @@ static void rows_json(struct json *j, const struct row *rows, uint32_t n)
 			json_u64(j, "wait_ns", r->v[C_WAIT]);
 			json_u64(j, "voluntary_ns", r->wait[0]);
 			json_u64(j, "involuntary_ns", r->wait[1]);
+			json_u64(j, "cpu_total_ns", r->cpu_total);
 		}
 		json_u64(j, "avg_ns", r->v[C_AVG]);
 		json_u64(j, "min_ns", r->v[C_MIN]);
@@ -654,7 +675,11 @@ static void csv_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* CSV: a header line, then one line per function; @tid >= 0 adds a first "tid" column */
+/*
+ * CSV: a header line, then one line per function; @tid >= 0 adds a first "tid" column. The
+ * last two columns, file and line, say where it is defined (empty when unknown or with
+ * --no-lines); they come after the others so that old readers' column numbers hold.
+ */
 static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool header)
 {
 	uint32_t i;
@@ -662,7 +687,7 @@ static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool
 
 	if (header)
 		fprintf(f, "%sname,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,"
-			"p99_ns%s\n", tid >= 0 ? "tid," : "",
+			"p99_ns%s,file,line\n", tid >= 0 ? "tid," : "",
 			have_switches ? ",cpu_self_ns,wait_ns" : "");
 	for (i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
@@ -680,21 +705,28 @@ static void rows_csv(FILE *f, const struct row *rows, uint32_t n, long tid, bool
 		if (have_switches)
 			fprintf(f, ",%" PRIu64 ",%" PRIu64, r->wall_self > r->v[C_WAIT]
 				? r->wall_self - r->v[C_WAIT] : 0, r->v[C_WAIT]);
+		fputc(',', f);
+		if (r->file) {
+			csv_str(f, r->file);
+			fprintf(f, ",%u", r->line);
+		} else {
+			fputc(',', f);
+		}
 		fputc('\n', f);
 	}
 }
 
-/* "file.c:12" (basename) of a row's definition, "" when unknown */
-static const char *def_text(const struct row *r, char *buf, size_t len)
+/* "file.c:12" (basename) of a definition in @file at @line, "" when unknown (NULL) */
+static const char *where_text(const char *file, unsigned line, char *buf, size_t len)
 {
 	const char *base;
 
-	if (!r->file) {
+	if (!file) {
 		buf[0] = '\0';
 		return buf;
 	}
-	base = strrchr(r->file, '/');
-	snprintf(buf, len, "%s:%u", base && base[1] ? base + 1 : r->file, r->line);
+	base = strrchr(file, '/');
+	snprintf(buf, len, "%s:%u", base && base[1] ? base + 1 : file, line);
 	return buf;
 }
 
@@ -743,7 +775,7 @@ static void rows_text(FILE *f, const struct row *rows, uint32_t n, bool lines)
 		cell[c++] = fmt_ns(b[7], 32, r->v[C_P99]);
 		cell[c++] = short_name(r->name, nb, sizeof(nb), 100);
 		if (lines)
-			cell[c++] = def_text(r, db, sizeof(db));
+			cell[c++] = where_text(r->file, r->line, db, sizeof(db));
 		table_add_row(tb, cell);
 	}
 	table_print(tb, f);
@@ -939,8 +971,36 @@ static void json_decl(struct json *j, struct symbols *sym, uint32_t fn)
 	}
 }
 
+/* "file.c:12" where function @fn is defined, "" when unknown (or the root, or --no-lines) */
+static const char *decl_text(struct symbols *sym, uint32_t fn, char *buf, size_t len)
+{
+	const char *file = NULL;
+	unsigned line = 0;
+
+	if (fn == HOT_ROOT || sym_func_decl(sym, fn, &file, &line) < 0)
+		file = NULL;
+	return where_text(file, line, buf, len);
+}
+
+/*
+ * any_decl - whether a function called in @h has a known definition: the callgraph's text
+ * tables then end with a "Defined at" column (none without DWARF or with --no-lines, so
+ * their output stays what it was).
+ */
+static bool any_decl(struct hot *h, struct symbols *sym)
+{
+	const char *file;
+	unsigned line;
+	uint32_t i;
+
+	for (i = 0; i < h->nfuncs; i++)
+		if (h->funcs[i].calls && sym_func_decl(sym, i, &file, &line) == 0)
+			return true;
+	return false;
+}
+
 static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint32_t func,
-		      bool callers, struct json *j)
+		      bool callers, struct json *j, bool lines)
 {
 	struct hot_edge **v = xmalloc((h->nedges + 1) * sizeof(*v));
 	uint32_t i, n = 0;
@@ -965,14 +1025,19 @@ static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint3
 		}
 		json_arr_end(j);
 	} else {
-		static const char *const hdr[] = { "Calls", "Total", "Self", "Function" };
-		struct table *tb = table_new(4, hdr, "rrrl");
+		static const char *const hdr[] = { "Calls", "Total", "Self", "Function",
+						   "Defined at" };
+		struct table *tb = table_new(lines ? 5 : 4, hdr, "rrrll");
+		char db[256];
 
 		printf("\n%s:\n", callers ? "Called by" : "Calls");
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			uint32_t fn = callers ? v[i]->caller : v[i]->callee;
+
 			table_add(tb, fmt_count(b[0], 32, v[i]->calls),
 				  fmt_ns(b[1], 32, v[i]->total_ns), fmt_ns(b[2], 32, v[i]->self_ns),
-				  fname(sym, t, callers ? v[i]->caller : v[i]->callee));
+				  fname(sym, t, fn), decl_text(sym, fn, db, sizeof(db)));
+		}
 		if (n)
 			table_print(tb, stdout);
 		else
@@ -987,8 +1052,9 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			      const struct opts *o)
 {
 	uint32_t i, nfound = 0;
+	bool lines = o->format != FMT_JSON && any_decl(h, sym);
 	struct json j;
-	char b[4][32];
+	char b[4][32], db[256];
 
 	if (o->format == FMT_JSON) {
 		json_init(&j, stdout);
@@ -1013,16 +1079,19 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			json_u64(&j, "calls", f->calls);
 			json_u64(&j, "total_ns", f->total_ns);
 			json_u64(&j, "self_ns", f->self_ns);
-			edges_out(h, t, sym, i, true, &j);
-			edges_out(h, t, sym, i, false, &j);
+			edges_out(h, t, sym, i, true, &j, false);
+			edges_out(h, t, sym, i, false, &j, false);
 			json_obj_end(&j);
 		} else {
-			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, self %s\n",
+			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, self %s",
 			       nfound > 1 ? "\n" : "", name, t->funcs[i],
 			       fmt_count(b[0], 32, f->calls), fmt_ns(b[1], 32, f->total_ns),
 			       fmt_ns(b[2], 32, f->self_ns));
-			edges_out(h, t, sym, i, true, NULL);
-			edges_out(h, t, sym, i, false, NULL);
+			if (*decl_text(sym, i, db, sizeof(db)))
+				printf(", defined at %s", db);
+			putchar('\n');
+			edges_out(h, t, sym, i, true, NULL, lines);
+			edges_out(h, t, sym, i, false, NULL, lines);
 		}
 	}
 	if (o->format == FMT_JSON) {
@@ -1056,8 +1125,9 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 	uint32_t *order, *start, *cnt, *depth, *todo, ntodo = 0, i, n = h->nnodes;
 	uint64_t grand = 0, min_ns;
 	struct table *tb = NULL;
+	bool lines = o->format != FMT_JSON && any_decl(h, sym);
 	struct json j;
-	char b[4][32], line[512];
+	char b[4][32], line[512], db[256];
 
 	/* children of each node, contiguous in `order`, sorted by total */
 	cnt = xcalloc(n + 1, sizeof(*cnt));
@@ -1088,10 +1158,11 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 		json_u64(&j, "total_ns", grand);
 		json_arr_begin(&j, "nodes");
 	} else {
-		static const char *const hdr[] = { "Total", "%", "Self", "Calls", "Function" };
+		static const char *const hdr[] = { "Total", "%", "Self", "Calls", "Function",
+						   "Defined at" };
 
 		notes_text(t, stdout);
-		tb = table_new(5, hdr, "rrrrl");
+		tb = table_new(lines ? 6 : 5, hdr, "rrrrll");
 	}
 	/* explicit DFS stack: push children in reverse so the largest comes out first */
 	todo = xmalloc((n + 1) * sizeof(*todo));
@@ -1110,6 +1181,7 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 			json_u64(&j, "parent", p);
 			json_u64(&j, "depth", depth[id]);
 			json_str(&j, "name", fname(sym, t, nd->func));
+			json_decl(&j, sym, nd->func);
 			json_u64(&j, "calls", nd->calls);
 			json_u64(&j, "total_ns", nd->total_ns);
 			json_u64(&j, "self_ns", nd->self_ns);
@@ -1121,7 +1193,8 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 			snprintf(b[3], sizeof(b[3]), "%.1f",
 				 grand ? 100.0 * (double)nd->total_ns / (double)grand : 0.0);
 			table_add(tb, fmt_ns(b[0], 32, nd->total_ns), b[3],
-				  fmt_ns(b[1], 32, nd->self_ns), fmt_count(b[2], 32, nd->calls), line);
+				  fmt_ns(b[1], 32, nd->self_ns), fmt_count(b[2], 32, nd->calls), line,
+				  decl_text(sym, nd->func, db, sizeof(db)));
 		}
 		if (o->depth >= 0 && depth[id] + 1 >= (uint32_t)o->depth)
 			continue;

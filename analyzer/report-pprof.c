@@ -9,6 +9,11 @@
  *   alloc_space/bytes      bytes they asked for (a realloc to a new size counts its size)
  *   inuse_objects/count    of those, blocks still live at the end (as `leaks --no-suppress`)
  *   inuse_space/bytes      and their bytes
+ * and a seventh, last (the others keep their indices), when the trace has context switches
+ * (offcpu.c):
+ *   cpu/nanoseconds        the self time less the off-CPU time within it (flat is
+ *                          `functions`' cpu_self_ns, cum its cpu_total_ns)
+ * Without context switches there is no cpu type and the comments say times are wall-clock.
  * Call samples come from the ENTRY/EXIT call tree (report-hot.c's hot_collect), one per call
  * path; their locations are the functions' entry addresses. Allocation samples come from
  * the heap replay (replay.c), one per recorded stack; their locations are the frames' return
@@ -33,16 +38,18 @@ enum {
 	P_SAMPLE_TYPE = 1, P_SAMPLE, P_MAPPING, P_LOCATION, P_FUNCTION, P_STRING_TABLE,
 	P_TIME_NANOS = 9, P_DURATION_NANOS, P_COMMENT = 13, P_DEFAULT_SAMPLE_TYPE,
 };
-enum { NVALUES = 6 };
+enum { V_CALLS, V_WALL, V_ALLOC_OBJECTS, V_ALLOC_SPACE, V_INUSE_OBJECTS, V_INUSE_SPACE,
+       V_CPU, NVALUES };
 static const char *const value_types[NVALUES][2] = {
 	{ "calls", "count" }, { "wall", "nanoseconds" }, { "alloc_objects", "count" },
 	{ "alloc_space", "bytes" }, { "inuse_objects", "count" }, { "inuse_space", "bytes" },
+	{ "cpu", "nanoseconds" },
 };
 
 /* A call path of the (recursion-folded) call tree. */
 struct pnode {
 	uint32_t parent, func, depth;
-	uint64_t calls, self_ns;
+	uint64_t calls, self_ns, cpu_ns;
 };
 
 /* A frame location's identity: address, module and whether it is a return address. */
@@ -71,6 +78,7 @@ struct pprof {
 	uint32_t *mapping_of;		/* module index -> mapping id */
 	uint32_t no_stack, truncated;	/* pseudo locations, 0 until made */
 	bool inline_frames;
+	unsigned nvalues;		/* V_CPU + 1 with context switches, else V_CPU */
 	uint64_t folded, nsamples;
 };
 
@@ -229,7 +237,7 @@ static void put_sample(struct pprof *p, const uint64_t *locs, size_t nlocs,
 	struct pbuf m = { 0 }, l = { 0 };
 
 	pb_packed(&m, 1, locs, nlocs);
-	pb_packed(&m, 2, values, NVALUES);
+	pb_packed(&m, 2, values, p->nvalues);
 	if (th) {
 		/* tid: a number label; thread: its name, when it has one */
 		pb_uint(&l, 1, str_id(p, "tid"));
@@ -278,14 +286,15 @@ static uint32_t fold_step(struct pprof *p, struct pnode **nodes, uint32_t *n, ui
 		*cap *= 2;
 		*nodes = xrealloc(*nodes, *cap * sizeof(**nodes));
 	}
-	(*nodes)[*n] = (struct pnode){ parent, func, (*nodes)[parent].depth + 1, 0, 0 };
+	(*nodes)[*n] = (struct pnode){ parent, func, (*nodes)[parent].depth + 1, 0, 0, 0 };
 	v->w = *n;
 	return (*n)++;
 }
 
 /*
  * call_samples - one sample per call path of @h (the calls of thread @th) with calls:
- * [calls, self ns, 0, 0, 0, 0], labelled with the thread.
+ * [calls, self ns, 0, 0, 0, 0, CPU self ns], labelled with the thread. A call's off-CPU
+ * time lies within its self time (offcpu_exit): the clamp is for impossible times only.
  */
 static void call_samples(struct pprof *p, const struct hot *h, const struct trace_thread *th)
 {
@@ -302,6 +311,7 @@ static void call_samples(struct pprof *p, const struct hot *h, const struct trac
 		map[i] = fold_step(p, &nodes, &n, &cap, &index, map[hn->parent], hn->func);
 		nodes[map[i]].calls += hn->calls;
 		nodes[map[i]].self_ns += hn->self_ns;
+		nodes[map[i]].cpu_ns += hn->self_ns > hn->wait_ns ? hn->self_ns - hn->wait_ns : 0;
 	}
 	for (i = 1; i < n; i++) {
 		if (!nodes[i].calls && !nodes[i].self_ns)
@@ -312,8 +322,9 @@ static void call_samples(struct pprof *p, const struct hot *h, const struct trac
 		}
 		for (k = i, nl = 0; k; k = nodes[k].parent)	/* leaf first */
 			locs[nl++] = func_location(p, nodes[k].func);
-		values[0] = nodes[i].calls;
-		values[1] = nodes[i].self_ns;
+		values[V_CALLS] = nodes[i].calls;
+		values[V_WALL] = nodes[i].self_ns;
+		values[V_CPU] = nodes[i].cpu_ns;
 		put_sample(p, locs, nl, values, th);
 	}
 	free(locs);
@@ -322,7 +333,7 @@ static void call_samples(struct pprof *p, const struct hot *h, const struct trac
 	xmap_free(&index);
 }
 
-/* alloc_samples - one sample per allocation stack: [0, 0, allocs, bytes, live, live bytes] */
+/* alloc_samples - one sample per allocation stack: [0, 0, allocs, bytes, live, live bytes, 0] */
 static void alloc_samples(struct pprof *p, const struct replay *r)
 {
 	uint64_t *locs = NULL, values[NVALUES] = { 0 };
@@ -347,10 +358,10 @@ static void alloc_samples(struct pprof *p, const struct replay *r)
 			locs[nl++] = pseudo_location(p, &p->no_stack, "[no stack]");
 		else if (trace_stack_truncated(p->t, id))
 			locs[nl++] = pseudo_location(p, &p->truncated, TRACE_TRUNCATED_FRAME);
-		values[2] = a->allocs;
-		values[3] = a->bytes;
-		values[4] = a->live_blocks;
-		values[5] = a->live_bytes;
+		values[V_ALLOC_OBJECTS] = a->allocs;
+		values[V_ALLOC_SPACE] = a->bytes;
+		values[V_INUSE_OBJECTS] = a->live_blocks;
+		values[V_INUSE_SPACE] = a->live_bytes;
 		put_sample(p, locs, nl, values, NULL);
 	}
 	free(locs);
@@ -437,7 +448,7 @@ static void assemble(struct pprof *p, struct pbuf *out, const struct strv *notes
 	struct pbuf vt;
 	unsigned i;
 
-	for (i = 0; i < NVALUES; i++) {
+	for (i = 0; i < p->nvalues; i++) {
 		ty = str_id(p, value_types[i][0]);
 		un = str_id(p, value_types[i][1]);
 		memset(&vt, 0, sizeof(vt));
@@ -472,7 +483,8 @@ static void assemble(struct pprof *p, struct pbuf *out, const struct strv *notes
  */
 int report_pprof(struct trace *t, const struct opts *o)
 {
-	struct pprof p = { .t = t, .nstrs = 0 };
+	struct pprof p = { .t = t, .nstrs = 0, .nvalues = offcpu_present(t) ? V_CPU + 1 : V_CPU };
+	char sw[256];
 	struct strv notes = { 0 };
 	struct replay r = { 0 };
 	struct pbuf out = { 0 };
@@ -512,7 +524,12 @@ int report_pprof(struct trace *t, const struct opts *o)
 			 "activation", PPROF_FOLD_DEPTH, p.folded);
 	if (!t->ncalls)
 		strv_add(&notes, "no function calls recorded (the program was not built with "
-			 "-finstrument-functions): calls and wall are 0");
+			 "-finstrument-functions): calls and wall%s are 0",
+			 p.nvalues > V_CPU ? ", cpu" : "");
+	/* a complete trace with switches has no comments: its cpu type says itself */
+	if (p.nvalues == V_CPU && !offcpu_note(t, sw, sizeof(sw)))	/* else the notes say why */
+		strv_add(&notes, "times are wall-clock: the trace holds no context switches, so "
+			 "there is no cpu sample type");
 	if (!t->nallocs && !t->nreallocs)
 		strv_add(&notes, "no allocations recorded: the alloc_ and inuse_ values are 0");
 	assemble(&p, &out, &notes);

@@ -56,6 +56,7 @@ static const char *stack_top(struct symbols *sym, const struct trace *t, uint32_
 /* What the calls walk took out of the times (read before another walk resets it). */
 struct comp_seen {
 	uint64_t removed_ns, clamps;
+	double alloc_ns;		/* mean per allocation (the run's own figures) */
 };
 
 /* why a trace's times are raw (docs/compensation.md) */
@@ -87,6 +88,7 @@ static void comp_json(struct json *j, const struct trace *t, const struct comp_s
 	json_dbl(j, "call_callee_ns", c->call_ns - c->parent_ns);
 	json_dbl(j, "node_ns", c->node_ns);
 	json_dbl(j, "free_ns", c->free_ns);
+	json_dbl(j, "alloc_run_ns", cs->alloc_ns);
 	json_u64(j, "removed_ns", cs->removed_ns);
 	json_u64(j, "clamped", cs->clamps);
 	json_obj_end(j);
@@ -105,6 +107,9 @@ static void comp_text(const struct trace *t, const struct comp_seen *cs)
 	       "allocation %.1f ns\n            (+%.1f per new stack node), a free %.1f ns\n",
 	       c->applied ? "taken out of call times" : "left in (--no-compensation)", c->call_ns,
 	       c->parent_ns, c->call_ns - c->parent_ns, c->alloc_ns, c->node_ns, c->free_ns);
+	if (c->applied && cs->alloc_ns > 0)
+		printf("            an allocation as timed in the run: %.1f ns on average "
+		       "(its stack walk)\n", cs->alloc_ns);
 	if (c->applied)
 		printf("            %s removed in all (%.1f%% of the run), %" PRIu64 " call times "
 		       "held at their limit\n", fmt_ns(a, sizeof(a), cs->removed_ns),
@@ -341,6 +346,7 @@ int report_summary(struct trace *t, const struct opts *o)
 	}
 	cs.removed_ns = trace_comp_removed_ns(t);
 	cs.clamps = trace_comp_clamps(t);
+	cs.alloc_ns = trace_comp_alloc_ns(t);
 	memset(&ms, 0, sizeof(ms));
 	/* the contents decide (a header that says otherwise is warned about) */
 	if ((t->hdr.flags & TRACE_F_MALLOC) || t->nallocs || t->nfrees || t->nreallocs) {

@@ -132,6 +132,7 @@ void hot_func_add(struct hot_func *dst, const struct hot_func *src)
 	dst->self_ns += src->self_ns;
 	dst->wait_ns[0] += src->wait_ns[0];
 	dst->wait_ns[1] += src->wait_ns[1];
+	dst->wait_total_ns += src->wait_total_ns;
 	dst->sum_ns += src->sum_ns;
 	if (src->hist) {
 		if (!dst->hist) {

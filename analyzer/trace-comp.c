@@ -83,3 +83,19 @@ uint64_t trace_comp_clamps(const struct trace *t)
 		n += R(t)->ts[i]->clamps;
 	return n;
 }
+
+/**
+ * trace_comp_alloc_ns - what the last calls walk took out per allocation, on average: the
+ * start's figure, or the threads' own as the run timed them (TRACE_COST_RUN). 0: none.
+ */
+double trace_comp_alloc_ns(const struct trace *t)
+{
+	uint64_t sum = 0, n = 0;
+	uint32_t i;
+
+	for (i = 0; i < t->nthreads; i++) {
+		sum += R(t)->ts[i]->alloc_ovh;
+		n += R(t)->ts[i]->alloc_charged;
+	}
+	return n ? cost_ns(t, sum) / (double)n : 0;
+}

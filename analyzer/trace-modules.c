@@ -39,17 +39,19 @@ struct scan {
 /* TRACE_OP_COST: n, then n figures; those past the ones this reader knows are skipped */
 static int scan_cost(const uint8_t **pp, const uint8_t *end, struct scan *sc)
 {
-	uint64_t n, v, i;
+	uint64_t n, v, i, cost[TRACE_COST_N] = { 0 };
 
 	if (trace_get_varint(pp, end, &n) < 0 || n > 64)
 		return -1;
-	memset(sc->cost, 0, sizeof(sc->cost));
 	for (i = 0; i < n; i++) {
 		if (trace_get_varint(pp, end, &v) < 0)
 			return -1;
 		if (i < TRACE_COST_N)
-			sc->cost[i] = v;
+			cost[i] = v;
 	}
+	if (cost[TRACE_COST_RUN])
+		return 0;	/* a thread's own, from the run: the walk applies it */
+	memcpy(sc->cost, cost, sizeof(cost));
 	sc->has_cost = true;
 	return 0;
 }

@@ -105,6 +105,10 @@ struct tstate {
 	uint64_t ovh;			/* compensation: hook cost so far, ticks << COST_SHIFT */
 	uint64_t vticks;		/* compensated time of the last call event (ticks) */
 	uint64_t clamps;		/* call events held at vticks (the cost overshot) */
+	uint64_t c_alloc;		/* an allocation's cost on this thread now: r->c_alloc,
+					 * then its own COST records' (TRACE_COST_RUN) */
+	uint64_t alloc_ovh;		/* what its allocations were charged in all */
+	uint64_t alloc_charged;		/* and how many */
 	uint64_t sw_base;		/* SWITCH records: the end of the last interval (ticks) */
 	/*
 	 * With compensation and SWITCH records: (ticks, offset) after each event whose offset

@@ -34,7 +34,8 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->depth = 0;
 	ts->ninherited = 0;
 	ts->pending_exits = 0;
-	ts->ovh = ts->vticks = ts->clamps = 0;
+	ts->ovh = ts->vticks = ts->clamps = ts->alloc_ovh = ts->alloc_charged = 0;
+	ts->c_alloc = r->c_alloc;
 	ts->ncp = ts->cp_head = ts->cp_prev = 0;
 	ts->cp_on = (r->c_entry_before | r->c_entry_after | r->c_exit_before | r->c_exit_after |
 		     r->c_alloc | r->c_node | r->c_free) != 0;
@@ -554,7 +555,9 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->ptr += (uint64_t)trace_unzigzag(c);
 			if (unlikely(d > ts->nnodes || a >= TRACE_ALLOC_KIND_MAX))
 				goto bad_record;
-			ts->ovh += r->c_alloc;
+			ts->ovh += ts->c_alloc;
+			ts->alloc_ovh += ts->c_alloc;
+			ts->alloc_charged++;
 			ts->last_ns = to_ns(t, r, ts->ticks);
 			if (unlikely(b > TRACE_SIZE_MAX)) {
 				trace_impossible(t, ts, "an allocation size", b);
@@ -605,7 +608,13 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->ptr = old + (uint64_t)trace_unzigzag(b);
 			if (unlikely(d > ts->nnodes))
 				goto bad_record;
-			ts->ovh += r->c_alloc;
+			if (ts->ptr) {		/* a realloc to 0 only freed: no stack taken */
+				ts->ovh += ts->c_alloc;
+				ts->alloc_ovh += ts->c_alloc;
+				ts->alloc_charged++;
+			} else {
+				ts->ovh += r->c_alloc;
+			}
 			GETDT();
 			ev->ns = to_ns(t, r, ts->ticks);
 			GETDT();
@@ -671,12 +680,17 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->p = p;
 			return 1;
 		}
-		case TRACE_OP_COST:	/* read at open (trace-modules.c): skipped here */
+		case TRACE_OP_COST:	/* the start's: read at open (trace-modules.c) */
 			GETV(a);
 			if (unlikely(a > 64))
 				goto bad_record;
-			while (a--)
+			for (c = 0, d = 0; d < a; d++) {
 				GETV(b);
+				if (d == TRACE_COST_ALLOC)
+					c = b;
+				else if (d == TRACE_COST_RUN && b && r->c_alloc)
+					ts->c_alloc = c;	/* this thread's, measured */
+			}
 			continue;
 		case TRACE_OP_EXITS:
 			GETV(a);

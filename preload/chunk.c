@@ -31,6 +31,8 @@
 static uint64_t next_off;		/* file offset of the next region (atomic) */
 static int mapped = 1;			/* new regions are mapped; 0: the write path */
 static uint64_t page_mask;
+static int openers;			/* threads between reserve and a readable region */
+static pid_t ending_tid;		/* the final flush's thread: others reserve no more */
 
 /* ps_chunk_reset - a new trace file (start, fork child): regions follow its header. */
 void ps_chunk_reset(void)
@@ -39,6 +41,52 @@ void ps_chunk_reset(void)
 		page_mask = (uint64_t)sysconf(_SC_PAGESIZE) - 1;
 	__atomic_store_n(&next_off, sizeof(struct trace_file_header), __ATOMIC_RELAXED);
 	__atomic_store_n(&mapped, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&openers, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&ending_tid, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * A region is reserved before its header is written: a process that ends in between leaves
+ * a region of zeros, which a reader must call damage. So at the final flush no thread but
+ * the flushing one starts a reservation, and the flush waits for those under way (Dekker:
+ * each side stores, then reads the other's word, both sequentially consistent).
+ * Return: whether @tid may reserve now (then open_leave follows).
+ */
+static int open_enter(pid_t tid)
+{
+	pid_t ending;
+
+	__atomic_add_fetch(&openers, 1, __ATOMIC_SEQ_CST);
+	ending = __atomic_load_n(&ending_tid, __ATOMIC_SEQ_CST);
+	if (ending && ending != tid) {
+		__atomic_sub_fetch(&openers, 1, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return 1;
+}
+
+static void open_leave(void)
+{
+	__atomic_sub_fetch(&openers, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * ps_chunk_ending - the final flush starts on thread @tid: other threads reserve no more
+ * regions, and those reserving now are waited for (a few system calls each; at most about
+ * 200 ms in all, so a stopped thread cannot hold the exit). @busy: this thread interrupted
+ * itself inside the shim (it may be one of the openers): no wait.
+ */
+void ps_chunk_ending(pid_t tid, int busy)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i;
+
+	__atomic_store_n(&ending_tid, tid, __ATOMIC_SEQ_CST);
+	for (i = 0; !busy && i < 200 && __atomic_load_n(&openers, __ATOMIC_SEQ_CST); i++)
+		if (i < 20)
+			sched_yield();
+		else
+			nanosleep(&ms, NULL);
 }
 
 /*
@@ -130,12 +178,8 @@ static int map_region(struct ps_thread *t, uint64_t off, uint64_t cap)
 	return 1;
 }
 
-/*
- * ps_chunk_open - give @t a region and an empty chunk in it, whose time base is the
- * thread's. Return: 0, or -1 when no region can be had (the file is finished, full, at its
- * size limit, or no memory for a private buffer; the first two stop recording).
- */
-int ps_chunk_open(struct ps_thread *t)
+/* Reserve a region for @t and make it a readable, empty chunk (ps_chunk_open). */
+static int open_region(struct ps_thread *t)
 {
 	uint64_t cap, off;
 	int r = 1;
@@ -184,6 +228,23 @@ int ps_chunk_open(struct ps_thread *t)
 		t->limit = t->end - TRACE_MAX_RECORD;
 	}
 	return 0;
+}
+
+/*
+ * ps_chunk_open - give @t a region and an empty chunk in it, whose time base is the
+ * thread's. Return: 0, or -1 when no region can be had (the file is finished, full, at its
+ * size limit, or no memory for a private buffer; the first two stop recording; or the
+ * process is ending on another thread).
+ */
+int ps_chunk_open(struct ps_thread *t)
+{
+	int r;
+
+	if (!open_enter(t->tid))
+		return -1;
+	r = open_region(t);
+	open_leave();
+	return r;
 }
 
 /*
@@ -430,11 +491,16 @@ int ps_chunk_write_small(struct trace_chunk_header *h, const void *payload)
 {
 	uint64_t len = HDR + h->size, want = (len + 7) & ~7ULL, got, off;
 	struct iovec iov[2] = { { h, sizeof(*h) }, { (void *)payload, h->size } };
+	int r = -1;
 
-	off = reserve(want, want, &got);
-	if (off == UINT64_MAX || ps_output_check_fd() < 0)
+	if (!open_enter(ps_self.tid))
 		return -1;
-	h->pad = (uint32_t)(want - len);
-	h->header_checksum = trace_checksum(h, TRACE_CHUNK_HEADER_CKLEN);
-	return write_at(iov, 2, len, off);
+	off = reserve(want, want, &got);
+	if (off != UINT64_MAX && ps_output_check_fd() == 0) {
+		h->pad = (uint32_t)(want - len);
+		h->header_checksum = trace_checksum(h, TRACE_CHUNK_HEADER_CKLEN);
+		r = write_at(iov, 2, len, off);
+	}
+	open_leave();
+	return r;
 }

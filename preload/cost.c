@@ -33,9 +33,14 @@
 #define SCRATCH (512U << 10)		/* where records go when no chunk is open */
 #define REWIND (64U << 10)		/* closer than this to the end: start the area over */
 #define PREEMPTED_NS 300000		/* a batch this much over the median lost the CPU */
+#define ACOST_EVERY 16			/* in the run: about one recorded allocation in this many
+					 * timed (a power of 2) */
+#define ACOST_WINDOW 64			/* timed ones per thread COST record (acost_v) */
+#define ACOST_CAP_NS 20000		/* one timed longer than this lost the CPU: left out */
 
 uint64_t ps_cost[TRACE_COST_N];		/* ticks << TRACE_COST_SHIFT; all 0: not measured */
 int ps_cost_valid;
+static uint64_t alloc_pre;		/* of ps_cost[ALLOC]: the part before the timestamp */
 
 typedef void (*hook_fn)(void *, void *);
 typedef void *(*malloc_fn)(size_t);
@@ -285,8 +290,12 @@ static void measure_calls(uint64_t *total, uint64_t *inside)
 	*inside = *inside > z ? *inside - z : 0;
 }
 
-/* The allocation hooks over the real allocator: known stacks, new stacks, frees. */
-static void measure_allocs(uint64_t *known, uint64_t *fresh, uint64_t *freed)
+/*
+ * The allocation hooks over the real allocator: known stacks, new stacks, frees; and the
+ * part of a known stack's allocation after its timestamp as the run times it (@post, in
+ * ticks << TRACE_COST_SHIFT: ps_cost_time_alloc's figure, here at this shallow depth).
+ */
+static void measure_allocs(uint64_t *known, uint64_t *fresh, uint64_t *freed, uint64_t *post)
 {
 	static uint64_t hk[ALLOC_BATCHES], bk[ALLOC_BATCHES], hf[ALLOC_BATCHES],
 		bf[ALLOC_BATCHES], hn[NEW_BATCHES], bn[NEW_BATCHES];
@@ -301,6 +310,9 @@ static void measure_allocs(uint64_t *known, uint64_t *fresh, uint64_t *freed)
 	frames[0] = (struct ps_frame){ .fn = (uintptr_t)dummy_fn, .written = 1 };
 	frames[1] = (struct ps_frame){ .fn = (uintptr_t)noop_hook, .written = 1 };
 	ps_self.depth = 2;
+	ps_self.acost_left = ACOST_EVERY;
+	ps_self.acost_n = 0;
+	ps_self.acost_sum = 0;
 	for (b = 0; b < ALLOC_BATCHES; b++) {
 		batch_start();
 		hk[b] = alloc_batch(malloc_p, ptrs, 0, &unused);
@@ -308,6 +320,7 @@ static void measure_allocs(uint64_t *known, uint64_t *fresh, uint64_t *freed)
 		bk[b] = alloc_batch(real_m, ptrs, 0, &unused);
 		bf[b] = free_batch(real_f, ptrs);
 	}
+	*post = ps_self.acost_n ? (ps_self.acost_sum << TRACE_COST_SHIFT) / ps_self.acost_n : 0;
 	for (b = 0; b < NEW_BATCHES; b++) {
 		batch_start();
 		hn[b] = alloc_batch(malloc_p, ptrs, 1, &next_fn);
@@ -343,7 +356,7 @@ static uint64_t per_event(uint64_t batch_ticks, unsigned events)
 void ps_cost_calibrate(struct ps_thread *own)
 {
 	static struct ps_thread saved;	/* static: the constructor's stack stays small */
-	uint64_t next_rss = ps_next_rss_ticks, total, inside, known, fresh, freed, parent;
+	uint64_t next_rss = ps_next_rss_ticks, total, inside, known, fresh, freed, parent, post;
 	uint64_t took = ps_mono_ns();
 	sigset_t all, old;
 	int ok;
@@ -359,7 +372,7 @@ void ps_cost_calibrate(struct ps_thread *own)
 	ok = own == &ps_self && swap_in(&ps_self, &saved) == 0;
 	if (ok) {
 		measure_calls(&total, &inside);
-		measure_allocs(&known, &fresh, &freed);
+		measure_allocs(&known, &fresh, &freed, &post);
 	}
 	swap_out(&ps_self);
 	ps_self = saved;
@@ -378,6 +391,9 @@ void ps_cost_calibrate(struct ps_thread *own)
 	ps_cost[TRACE_COST_ALLOC] = per_event(known, BATCH);
 	ps_cost[TRACE_COST_NODE] = fresh > known ? per_event(fresh - known, 2 * BATCH) : 0;
 	ps_cost[TRACE_COST_FREE] = per_event(freed, BATCH);
+	alloc_pre = ps_cost[TRACE_COST_ALLOC] > post ? ps_cost[TRACE_COST_ALLOC] - post : 0;
+	ps_dbg(1, "cost: an allocation's part after its timestamp %llu, before it %llu",
+	       (unsigned long long)post, (unsigned long long)alloc_pre);
 	ps_cost_valid = 1;
 	took = ps_mono_ns() - took;
 	ps_dbg(1, "cost: measured in %llu us; per event, in ticks/1024: entry %llu+%llu exit "
@@ -407,4 +423,74 @@ void ps_emit_cost(struct ps_thread *t)
 		ps_commit(t, p);
 	}
 	ps_guard_drop(t, PS_GUARD_INTERNAL);
+}
+
+/* One COST record with TRACE_COST_RUN set: @alloc holds for this thread's allocations on. */
+static void emit_run_cost(struct ps_thread *t, uint64_t alloc)
+{
+	uint8_t *p = ps_reserve_slow(t, TRACE_MAX_RECORD + TRACE_COST_N * 10);
+	int i;
+
+	if (!p)
+		return;
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_COST));
+	p = trace_put_varint(p, TRACE_COST_N);
+	for (i = 0; i < TRACE_COST_N; i++)
+		p = trace_put_varint(p, i == TRACE_COST_ALLOC ? alloc :
+					i == TRACE_COST_RUN ? 1 : ps_cost[i]);
+	ps_commit(t, p);
+}
+
+/* The median of @v[0..@n) (sorted in place: n is 64, once per 1000 allocations or so). */
+static uint32_t median(uint32_t *v, uint32_t n)
+{
+	uint32_t i, j, x;
+
+	for (i = 1; i < n; i++) {
+		x = v[i];
+		for (j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	return v[n / 2];
+}
+
+/*
+ * ps_cost_time_alloc - a recorded allocation's hook is timed from its timestamp (@since) to
+ * here: what it cost after the timestamp, which the stack walk makes grow with the depth
+ * (the start's figure had two frames). Every ACOST_WINDOW timed ones the thread gets a COST
+ * record of its own: the start's part before the timestamp plus their mean, leaving out
+ * those over 16x their median (as the start's figures leave out the batches that lost the
+ * CPU: a page made ready, a first sight for the unwinder, a preemption are not what an
+ * allocation costs). In the hook, its guard held: no allocation, no lock, no system call.
+ */
+void ps_cost_time_alloc(struct ps_thread *t, uint64_t since)
+{
+	uint64_t d = ps_now() - since, sum = 0;
+	uint32_t i, n = 0, lim;
+
+	/* the next one 8 to 23 later, from the clock's low bits: a program that allocates in
+	 * a fixed pattern (four blocks a call) must not have the same one of them timed */
+	t->acost_left = ACOST_EVERY / 2 + (int32_t)(d & (ACOST_EVERY - 1));
+	if (d > ps_ns_to_ticks(ACOST_CAP_NS))
+		return;
+	if (!ps_cost_valid) {		/* the measurement at start: the mean of them all */
+		t->acost_sum += d;
+		t->acost_n++;
+		return;
+	}
+	if (t->acost_n >= ACOST_WINDOW)
+		t->acost_n = 0;		/* counted before the start's measurement ended */
+	t->acost_v[t->acost_n++] = (uint32_t)d;
+	if (t->acost_n < ACOST_WINDOW)
+		return;
+	t->acost_n = 0;
+	lim = 16 * median(t->acost_v, ACOST_WINDOW);
+	for (i = 0; i < ACOST_WINDOW; i++)
+		if (t->acost_v[i] <= lim) {
+			sum += t->acost_v[i];
+			n++;
+		}
+	if (ps_cost[TRACE_COST_ALLOC] && n)
+		emit_run_cost(t, alloc_pre + (sum << TRACE_COST_SHIFT) / n);
 }

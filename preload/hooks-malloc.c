@@ -263,6 +263,7 @@ static inline PS_NOINSTR void rec_alloc(struct ps_thread *t, unsigned kind, size
 	p = ps_put_dt(t, p, now);
 	ps_commit(t, p);
 	rss_check(t, now);
+	ps_cost_count_alloc(t, now);
 out:
 	rec_leave(t, saved_errno);
 }
@@ -316,6 +317,8 @@ static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, s
 	p = ps_put_dt(t, p, t1);
 	ps_commit(t, p);
 	rss_check(t, t1);
+	if (nptr)
+		ps_cost_count_alloc(t, t1);
 out:
 	rec_leave(t, saved_errno);
 }

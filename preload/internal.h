@@ -141,6 +141,10 @@ struct ps_thread {
 	uint32_t last_stack_node;
 
 	uint64_t lost;			/* events dropped, not yet reported in a LOST record */
+	int32_t acost_left;		/* cost.c: recorded allocations to the next timed one */
+	uint32_t acost_n;		/* timed ones in this window */
+	uint32_t acost_v[64];		/* their ticks after the timestamp (ACOST_WINDOW) */
+	uint64_t acost_sum;		/* at start: the sum of all of them */
 
 	uint8_t *buf;			/* payload of the open chunk (chunk.c), NULL when none */
 	uint8_t *end;			/* end of its room for records */
@@ -512,6 +516,17 @@ extern uint64_t ps_cost[TRACE_COST_N];		/* ticks << TRACE_COST_SHIFT */
 extern int ps_cost_valid;			/* measured (calls recorded, every call kept) */
 void ps_cost_calibrate(struct ps_thread *own);	/* the starting thread, chunk open */
 void ps_emit_cost(struct ps_thread *t);		/* after the PROCESS record */
+void ps_cost_time_alloc(struct ps_thread *t, uint64_t since); /* 1 in ACOST_EVERY allocs */
+
+/*
+ * After an allocation's record is committed (@now: its timestamp): every ACOST_EVERY-th one
+ * is timed to here, for the thread's COST records (cost.c). Inside the hook's guard.
+ */
+static inline void ps_cost_count_alloc(struct ps_thread *t, uint64_t now)
+{
+	if (unlikely(--t->acost_left <= 0))
+		ps_cost_time_alloc(t, now);
+}
 
 /* signals.c: the mark signal (PERFSHIM_MARK_SIGNAL), hidden from the program */
 void ps_signals_init(void);
@@ -551,6 +566,7 @@ void ps_chunk_release(struct ps_thread *t);	/* owner: give the region up (unmap)
 void ps_chunk_forget(struct ps_thread *t);	/* fork child: the region is the parent's */
 void ps_chunk_free(struct ps_thread *t);	/* thread gone: release + free the buffer */
 void ps_chunk_end_file(struct ps_thread *t);	/* final flush: no more regions; trim */
+void ps_chunk_ending(pid_t tid, int busy);	/* final flush starts: others open none */
 int ps_chunk_write_small(struct trace_chunk_header *h, const void *payload); /* signal-safe */
 
 #endif /* PERFSHIM_PRELOAD_INTERNAL_H */

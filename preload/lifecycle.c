@@ -7,6 +7,7 @@
  * below. docs/design.md "Processes" and "Threads, buffers and the file" explain the rules.
  */
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload/internal.h"
@@ -95,6 +96,12 @@ void ps_flush_all(int final)
 	busy = self->guard != 0;
 	ps_guard_take(self, PS_GUARD_INTERNAL);
 	if (final) {
+		ps_tbuf_cut_others(self, busy);
+		/*
+		 * A thread that registered after that round may be opening a chunk: the others
+		 * open no more, those under way finish, and a second round cuts them too.
+		 */
+		ps_chunk_ending((pid_t)syscall(SYS_gettid), busy);
 		ps_tbuf_cut_others(self, busy);
 		finish_self(self, busy);
 		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);

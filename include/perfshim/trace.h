@@ -154,7 +154,9 @@ enum trace_op {
 	TRACE_OP_COST = 16,	/* varint n, then n varints: what the recorder's own hooks cost,
 				 * in 1/1024 ticks, as measured in the process at start
 				 * (enum trace_cost; docs/compensation.md). Untimed; in a chunk
-				 * flagged TRACE_CHUNK_MODULES; the last one read holds */
+				 * flagged TRACE_CHUNK_MODULES; the last one read holds. One
+				 * with TRACE_COST_RUN set sits in a thread's own chunk: the
+				 * figures measured on it since, for its events after it */
 	TRACE_OP_SWITCH = 17,	/* varint kind (enum trace_switch_kind), varint a, varint b:
 				 * BLOCKED/PREEMPTED: a = start - switch base, b = length: the
 				 * thread was off-CPU over [start, start + b) ticks; the switch
@@ -175,6 +177,9 @@ enum trace_cost {
 	TRACE_COST_ALLOC = 4,		/* recording an ALLOC or REALLOC whose stack was known */
 	TRACE_COST_NODE = 5,		/* more for each NODE record a stack defined */
 	TRACE_COST_FREE = 6,		/* recording a FREE */
+	TRACE_COST_RUN = 7,		/* 1: measured in the run, on this thread; from this
+					 * record on, its figures hold for the thread's events
+					 * (so far: ALLOC, whose stack walk grows with depth) */
 	TRACE_COST_N
 };
 #define TRACE_COST_SHIFT 10		/* fields are ticks << TRACE_COST_SHIFT */

@@ -62,6 +62,45 @@ assert_eq "leak_here leaky.c:22" "$(awk '$(NF-1) == "leak_here" { print $(NF-1),
 assert_eq "leak_here:24 main:81" "$(json summary "$TMP/k" |
 	jq -r '[.leaks[0].frames[] | "\(.name):\(.line)"] | join(" ")')" "summary: the top leak's frames"
 
+# functions CSV: file and line, the last two columns (full path, as JSON)
+"$ANALYZE" functions --format=csv "$TMP/k" >"$TMP/k.csv" || fail "functions --format=csv exited $?"
+assert_eq "name,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,p99_ns,file,line" \
+	"$(grep -v '^#' "$TMP/k.csv" | head -1 | sed 's/,cpu_self_ns,wait_ns//')" "functions CSV header"
+assert_eq "leak_here,7,$leaky,22" "$(awk -F, '$1 == "leak_here" { print $1 "," $4 "," $(NF-1) "," $NF }' "$TMP/k.csv")" \
+	"functions CSV: leak_here's row ends with its definition"
+assert_eq "leak_here,7,," "$("$ANALYZE" functions --format=csv --no-lines "$TMP/k" |
+	awk -F, '$1 == "leak_here" { print $1 "," $4 "," $(NF-1) "," $NF }')" "functions CSV --no-lines: empty file, line"
+
+# dump: every frame of its stack lines with file:line (the leak's stack: 24, 81)
+"$ANALYZE" dump "$TMP/k" >"$TMP/k.dump" || fail "dump exited $?"
+assert_eq 7 "$(grep -c ' alloc kind=malloc size=1000 ' "$TMP/k.dump")" "dump: the leak's 7 mallocs"
+leak_stack=$(awk '$3 == "alloc" && $5 == "size=1000" { print substr($7, 7) }' "$TMP/k.dump" | sort -u)
+assert_eq "stack $leak_stack: leak_here at leaky.c:24 <- main at leaky.c:81" \
+	"$(grep "^stack $leak_stack: " "$TMP/k.dump")" "dump: the leak's stack line"
+assert_eq "work:44 work:45 work:47 work:48 work:50" "$(sed -n 's/^stack [0-9]*: \(work\) at leaky.c:\([0-9]*\) <- main at leaky.c:81$/\1:\2/p' "$TMP/k.dump" | tr '\n' ' ' | sed 's/ $//')" \
+	"dump: work's five allocation lines"
+assert_eq 0 "$(grep '^stack ' "$TMP/k.dump" | sed 's/^stack [0-9]*: //; s/ <- /\n/g' | grep -vc ' at leaky.c:[0-9]*$')" \
+	"dump: frames without file:line"
+assert_eq "stack $leak_stack: leak_here <- main" "$("$ANALYZE" dump --no-lines "$TMP/k" | grep "^stack $leak_stack: ")" \
+	"dump --no-lines: names alone, as before"
+
+# callgraph: each function's definition, a last column of the tree and of --function's tables
+"$ANALYZE" callgraph "$TMP/k" >"$TMP/k.cg" || fail "callgraph exited $?"
+assert_eq "Defined at" "$(head -1 "$TMP/k.cg" | sed 's/.*Function *//')" "callgraph: header"
+assert_eq "main leaky.c:81|leak_here leaky.c:22|work leaky.c:40|temporaries leaky.c:29" \
+	"$(tail -n +2 "$TMP/k.cg" | awk '{ print $(NF-1), $NF }' | paste -sd'|')" "callgraph: the tree's definitions"
+assert_eq "leak_here|$leaky|22" "$(json callgraph "$TMP/k" | jq -r '.nodes[] | select(.name == "leak_here") | "\(.name)|\(.file)|\(.line)"')" \
+	"callgraph JSON: a node's definition"
+"$ANALYZE" callgraph --function=work "$TMP/k" >"$TMP/k.cgf" || fail "callgraph --function exited $?"
+grep -q '^work (0x[0-9a-f]*): 1 calls, total .*, self .*, defined at leaky.c:40$' "$TMP/k.cgf" ||
+	fail "callgraph --function: $(head -1 "$TMP/k.cgf")"
+assert_eq "main leaky.c:81" "$(sed -n '/^Called by:/,/^$/p' "$TMP/k.cgf" | awk 'NR == 3 { print $(NF-1), $NF }')" \
+	"callgraph --function: the caller's definition"
+"$ANALYZE" callgraph --no-lines "$TMP/k" | head -1 | grep -q 'Function$' || fail "callgraph --no-lines: a definition column"
+"$ANALYZE" callgraph --no-lines --function=work "$TMP/k" | grep -q 'Function$' || fail "callgraph --no-lines --function: a definition column"
+"$ANALYZE" callgraph --no-lines --function=work "$TMP/k" | grep -q 'defined at' && fail "callgraph --no-lines --function: defined at"
+echo "ok: callgraph --no-lines: no definitions"
+
 # functions --tree (a forked child's trace with its parent's): the same definitions
 traced "$TMP/fk" "$S/fork"
 main_line=$(grep -n '^int main' "$TOP/samples/fork.c" | cut -d: -f1)
@@ -99,6 +138,9 @@ assert_eq '["grab","fill","main"]' "$(jq -c '.leaks[0].stack[0:3]' "$TMP/i.leaks
 "$ANALYZE" leaks "$TMP/i" | grep -q '  grab (inlined) at inlined.c:15 < fill at inlined.c:24 < main at inlined.c:32 <' ||
 	fail "inlined: leaks text"
 echo "ok: inlined text"
+"$ANALYZE" dump "$TMP/i" | grep -q '^stack [0-9]*: grab (inlined) at inlined.c:15 <- fill at inlined.c:24 <- main at inlined.c:32 <- ' ||
+	fail "inlined: dump: $("$ANALYZE" dump "$TMP/i" | grep '^stack ' | head -3)"
+echo "ok: inlined dump: grab (inlined) at inlined.c:15 <- fill at inlined.c:24 <- main at inlined.c:32"
 assert_eq '["fill","main"]' "$(json leaks --no-lines "$TMP/i" | jq -c '.leaks[0].stack[0:2]')" \
 	"inlined --no-lines: no inlined frame"
 # a suppression names the inlined function, as LeakSanitizer's do (not with --no-lines: not expanded)

@@ -3,7 +3,8 @@
 # (Debian's golang-go), and its -top tables give exactly perfshim's own numbers: calls and
 # self/inclusive time per function (`functions`), bytes and allocations per allocating
 # function and what is still live (`memory`), for the call samples calls and fib (recursion)
-# and the malloc sample leaky, instrumented (-O0, -O2) and plain (libunwind stacks). -raw
+# and the malloc sample leaky, instrumented (-O0, -O2) and plain (libunwind stacks); the cpu
+# type (on-CPU self time) of samples/waiter, and none without context switches. -raw
 # shows the mappings with the build-ids of the binaries and locations with file:line.
 . "$(dirname "$0")/lib.sh"
 need_jq
@@ -43,6 +44,51 @@ for v in "" O2/; do
 	# fib(12): 2 * fib(13) - 1 = 465 calls, recursion counted once in cum
 	assert_eq 465 "$(top "$TMP/perfshim.pb.gz" calls count | awk '$1 == "fib" { print $2 }')" "${v}fib: calls of fib"
 done
+
+# waiter block (samples/waiter.c): 240 ms of sleeps, a pipe read and a mutex off-CPU. With
+# context switches the profile has a cpu type whose flat/cum are functions' cpu_self_ns and
+# cpu_total_ns, far from wall; where perf_event_open is refused (samples/noperf.c) there is
+# no cpu type and the comments say the times are wall-clock
+traced "$TMP/probe" "$S/waiter" block
+if grep -q "context switches cannot be recorded" "$TMP/probe.stderr"; then
+	echo "note: this kernel refuses perf_event_open: only the wall-clock profile is tested"
+	waiters=""
+else
+	waiters=". O2/"
+fi
+for v in $waiters; do
+	v=${v#.}
+	traced "$TMP/w" "$S/${v}waiter" block
+	assert_eq 0 "$(cat "$TMP/w.rc")" "${v}waiter: exit status"
+	"$ANALYZE" pprof -o "$TMP/w.pb.gz" "$TMP/w" || fail "pprof exited $?"
+	json functions --limit=0 "$TMP/w" >"$TMP/f.json"
+	assert_eq "$(jq -r '.functions[] | "\(.name) \(.cpu_self_ns) \(.cpu_total_ns)"' "$TMP/f.json" | LC_ALL=C sort)" \
+		"$(top "$TMP/w.pb.gz" cpu ns)" "${v}waiter: pprof cpu flat/cum = functions' cpu_self_ns/cpu_total_ns"
+	assert_eq "$(jq -r '.functions[] | "\(.name) \(.self_ns) \(.total_ns)"' "$TMP/f.json" | LC_ALL=C sort)" \
+		"$(top "$TMP/w.pb.gz" wall ns)" "${v}waiter: pprof wall flat/cum = functions' self/total ns"
+	# the three sleeps of pause_ms: 240 ms wall, almost none of it on a CPU
+	cpu=$(top "$TMP/w.pb.gz" cpu ns | awk '$1 == "pause_ms" { print $2 }')
+	wall=$(top "$TMP/w.pb.gz" wall ns | awk '$1 == "pause_ms" { print $2 }')
+	[ "$wall" -ge 228000000 ] && [ "$cpu" -lt $((wall / 20)) ] ||
+		fail "${v}waiter: pause_ms cpu $cpu ns, wall $wall ns"
+	echo "ok: ${v}waiter: pause_ms cpu $cpu ns of $wall ns wall"
+	gopprof -top "$TMP/w.pb.gz" | grep -qx 'Type: wall' || fail "${v}waiter: default type"
+	assert_eq "" "$(gopprof -comments "$TMP/w.pb.gz")" "${v}waiter: no comments (a complete trace)"
+done
+"$B/samples/plain/noperf" env PERFSHIM_OUTPUT="$TMP/n" LD_PRELOAD="$LIB" "$S/waiter" block \
+	>"$TMP/n.stdout" 2>"$TMP/n.stderr" || fail "noperf waiter exited $?"
+"$ANALYZE" pprof -o "$TMP/n.pb.gz" "$TMP/n" 2>/dev/null || fail "pprof exited $?"
+go tool pprof -sample_index=cpu -top "$TMP/n.pb.gz" >/dev/null 2>&1 && fail "refused: the profile has a cpu type"
+go tool pprof -sample_index=cpu -top "$TMP/n.pb.gz" 2>&1 | grep -q 'sample_index "cpu" must be one of: \[calls wall alloc_objects alloc_space inuse_objects inuse_space\]' ||
+	fail "refused: sample types: $(go tool pprof -sample_index=cpu -top "$TMP/n.pb.gz" 2>&1)"
+echo "ok: refused: no cpu sample type"
+gopprof -comments "$TMP/n.pb.gz" | grep -q "^warning: times are wall-clock: the kernel refused context-switch records" ||
+	fail "refused: the comments do not say times are wall-clock: $(gopprof -comments "$TMP/n.pb.gz")"
+echo "ok: refused: the comments say times are wall-clock"
+# a trace written before context switches were recorded (tests/data): the same, said once
+"$ANALYZE" pprof -o "$TMP/e.pb.gz" "$TOP/tests/data/escapes.bin" 2>/dev/null || fail "pprof of escapes.bin exited $?"
+assert_eq 1 "$(gopprof -comments "$TMP/e.pb.gz" | grep -c '^times are wall-clock: the trace holds no context switches, so there is no cpu sample type$')" \
+	"no switches: the comment on wall-clock times"
 
 # 17 threads: each thread's call samples carry its tid label; the sums stay functions'
 prog="$S/threads-calls"

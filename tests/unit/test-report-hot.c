@@ -347,18 +347,19 @@ START_TEST(test_csv)
 	o.format = FMT_CSV;
 	ck_assert_int_eq(run(report_functions, &o), 0);
 	ck_assert_str_eq(output,
-			 "name,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,p99_ns\n"
-			 "0x1000,?,0x1000,1,100,80,100,100,100,100,100\n"
-			 "0x4000,?,0x4000,2,40,40,20,10,30,10,30\n"
-			 "0x2000,?,0x2000,1,20,20,20,20,20,20,20\n");
+			 "name,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,p99_ns,"
+			 "file,line\n"
+			 "0x1000,?,0x1000,1,100,80,100,100,100,100,100,,\n"
+			 "0x4000,?,0x4000,2,40,40,20,10,30,10,30,,\n"
+			 "0x2000,?,0x2000,1,20,20,20,20,20,20,20,,\n");
 	o.per_thread = 1;
 	ck_assert_int_eq(run(report_functions, &o), 0);
 	ck_assert_str_eq(output,
 			 "tid,name,module,addr,calls,total_ns,self_ns,avg_ns,min_ns,max_ns,p50_ns,"
-			 "p99_ns\n"
-			 "10,0x1000,?,0x1000,1,100,80,100,100,100,100,100\n"
-			 "10,0x2000,?,0x2000,1,20,20,20,20,20,20,20\n"
-			 "20,0x4000,?,0x4000,2,40,40,20,10,30,10,30\n");
+			 "p99_ns,file,line\n"
+			 "10,0x1000,?,0x1000,1,100,80,100,100,100,100,100,,\n"
+			 "10,0x2000,?,0x2000,1,20,20,20,20,20,20,20,,\n"
+			 "20,0x4000,?,0x4000,2,40,40,20,10,30,10,30,,\n");
 }
 END_TEST
 
@@ -395,14 +396,14 @@ START_TEST(test_callgraph_tree)
 	ck_assert_int_eq(run(report_callgraph, &o), 0);
 	ck_assert_str_eq(output,
 			 "{\"complete\":true,\"incomplete\":[],\"warnings\":[],\"total_ns\":1000,\"nodes\":["
-			 "{\"id\":1,\"parent\":0,\"depth\":0,\"name\":\"0x1000\",\"calls\":1,"
-			 "\"total_ns\":1000,\"self_ns\":600},"
-			 "{\"id\":2,\"parent\":1,\"depth\":1,\"name\":\"0x2000\",\"calls\":1,"
-			 "\"total_ns\":300,\"self_ns\":100},"
-			 "{\"id\":3,\"parent\":2,\"depth\":2,\"name\":\"0x3000\",\"calls\":1,"
-			 "\"total_ns\":200,\"self_ns\":200},"
-			 "{\"id\":4,\"parent\":1,\"depth\":1,\"name\":\"0x3000\",\"calls\":1,"
-			 "\"total_ns\":100,\"self_ns\":100}]}\n");
+			 "{\"id\":1,\"parent\":0,\"depth\":0,\"name\":\"0x1000\",\"file\":null,\"line\":null,"
+			 "\"calls\":1,\"total_ns\":1000,\"self_ns\":600},"
+			 "{\"id\":2,\"parent\":1,\"depth\":1,\"name\":\"0x2000\",\"file\":null,\"line\":null,"
+			 "\"calls\":1,\"total_ns\":300,\"self_ns\":100},"
+			 "{\"id\":3,\"parent\":2,\"depth\":2,\"name\":\"0x3000\",\"file\":null,\"line\":null,"
+			 "\"calls\":1,\"total_ns\":200,\"self_ns\":200},"
+			 "{\"id\":4,\"parent\":1,\"depth\":1,\"name\":\"0x3000\",\"file\":null,\"line\":null,"
+			 "\"calls\":1,\"total_ns\":100,\"self_ns\":100}]}\n");
 	o.depth = 2;
 	ck_assert_int_eq(run(report_callgraph, &o), 0);
 	hasnt("\"id\":3");
