@@ -6,21 +6,16 @@
 #ifndef PERFSHIM_DIFF_H
 #define PERFSHIM_DIFF_H
 
-#include <uthash.h>
-
+#include "analyzer/hmap.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/trace.h"
 
 #define DIFF_TEXT_LIMIT 20		/* rows per text table without --limit */
 
-/* A site key (replay_stack_key) -> row index map. */
-struct diff_key {
-	char *key;
-	uint32_t row;
-	UT_hash_handle hh;
-};
-
-uint32_t diff_key_row(struct diff_key **map, char *key, uint32_t *nrows, bool *isnew);
-void diff_key_free(struct diff_key **map);
+/* A site key (replay_stack_key) -> row index map: a strmap owning its keys. */
+uint32_t diff_key_row(struct strmap *map, char *key, uint32_t *nrows, bool *isnew);
+void diff_key_free(struct strmap *map);
 char *diff_fmt_sbytes(char *buf, size_t len, int64_t v);
 char *diff_fmt_scount(char *buf, size_t len, int64_t v);
 uint32_t diff_text_limit(const struct opts *o);

@@ -1,130 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared walks of the export reports: the call tree (self time per call path, per-function
- * totals) and the heap (replay.c, for one thread or all), plus a
- * small hash map, escaping and the output file. analyzer/export.h lists them.
+ * totals) and the heap (replay.c, for one thread or all), plus escaping and the output
+ * file. analyzer/export.h lists them.
  */
 #define PR_FMT "export"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "analyzer/export.h"
-
-/* ---- xmap ---- */
-
-static inline size_t hash64(uint64_t k)
-{
-	/* splitmix64 finalizer: pointers and packed ids are far from uniform */
-	k ^= k >> 30;
-	k *= 0xbf58476d1ce4e5b9ULL;
-	k ^= k >> 27;
-	k *= 0x94d049bb133111ebULL;
-	k ^= k >> 31;
-	return (size_t)k;
-}
-
-/*
- * xmap_get - the value stored for @key, or NULL. The pointer is valid until the next put
- * or delete (both may move entries). Linear probing: keys live in one array, so a lookup
- * of a live block touches one or two cache lines.
- */
-struct xmap_val *xmap_get(const struct xmap *m, uint64_t key)
-{
-	size_t mask, i;
-
-	if (!m->cap || !key)
-		return NULL;
-	mask = m->cap - 1;
-	for (i = hash64(key) & mask; m->keys[i]; i = (i + 1) & mask)
-		if (m->keys[i] == key)
-			return &m->vals[i];
-	return NULL;
-}
-
-static void xmap_grow(struct xmap *m)
-{
-	struct xmap old = *m;
-	size_t i;
-
-	m->cap = old.cap ? old.cap * 2 : 64;
-	m->keys = xcalloc(m->cap, sizeof(*m->keys));
-	m->vals = xcalloc(m->cap, sizeof(*m->vals));
-	m->n = 0;
-	for (i = 0; i < old.cap; i++) {
-		if (old.keys[i]) {
-			bool created;
-
-			*xmap_put(m, old.keys[i], &created) = old.vals[i];
-		}
-	}
-	free(old.keys);
-	free(old.vals);
-}
-
-/*
- * xmap_put - the value of @key, inserted zeroed (and *created set) when it is new. @key must
- * not be 0. Grows the table (dies on OOM, as xmalloc) before it is 3/4 full.
- */
-struct xmap_val *xmap_put(struct xmap *m, uint64_t key, bool *created)
-{
-	size_t mask, i;
-
-	if ((m->n + 1) * 4 > m->cap * 3)	/* load factor at most 3/4 */
-		xmap_grow(m);
-	mask = m->cap - 1;
-	for (i = hash64(key) & mask; m->keys[i]; i = (i + 1) & mask) {
-		if (m->keys[i] == key) {
-			*created = false;
-			return &m->vals[i];
-		}
-	}
-	m->keys[i] = key;
-	memset(&m->vals[i], 0, sizeof(m->vals[i]));
-	m->n++;
-	*created = true;
-	return &m->vals[i];
-}
-
-/* xmap_del - remove @key, copying its value to @old (may be NULL). Return: false if absent. */
-bool xmap_del(struct xmap *m, uint64_t key, struct xmap_val *old)
-{
-	size_t mask, i, j;
-
-	if (!m->cap || !key)
-		return false;
-	mask = m->cap - 1;
-	for (i = hash64(key) & mask; m->keys[i] != key; i = (i + 1) & mask)
-		if (!m->keys[i])
-			return false;
-	if (old)
-		*old = m->vals[i];
-	/* backward-shift deletion: no tombstones, so probes stay short after many frees */
-	for (j = (i + 1) & mask; m->keys[j]; j = (j + 1) & mask) {
-		size_t home = hash64(m->keys[j]) & mask;
-
-		/* move j into the hole i unless its home lies cyclically in (i, j] */
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			m->keys[i] = m->keys[j];
-			m->vals[i] = m->vals[j];
-			i = j;
-		}
-	}
-	m->keys[i] = 0;
-	m->n--;
-	return true;
-}
-
-/* xmap_free - release the table; @m is empty and reusable afterwards. */
-void xmap_free(struct xmap *m)
-{
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 /* ---- call tree ---- */
 
@@ -164,10 +60,7 @@ static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
 	v = xmap_put(&ct->index, key, &created);
 	if (!created)
 		return v->w;
-	if (ct->nnodes == ct->cap) {
-		ct->cap = ct->cap ? ct->cap * 2 : 256;
-		ct->nodes = xrealloc(ct->nodes, ct->cap * sizeof(*ct->nodes));
-	}
+	ARRAY_ROOM(ct->nodes, ct->cap, ct->nnodes);
 	memset(&ct->nodes[ct->nnodes], 0, sizeof(ct->nodes[0]));
 	ct->nodes[ct->nnodes].parent = parent;
 	ct->nodes[ct->nnodes].func = func;
@@ -177,13 +70,7 @@ static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
 
 static struct cstack *cstack_of(struct cwalk *w, uint32_t thread)
 {
-	if (thread >= w->nstacks) {
-		uint32_t n = thread + 8;
-
-		w->stacks = xrealloc(w->stacks, n * sizeof(*w->stacks));
-		memset(w->stacks + w->nstacks, 0, (n - w->nstacks) * sizeof(*w->stacks));
-		w->nstacks = n;
-	}
+	ARRAY_GROW_ZERO(w->stacks, w->nstacks, thread + 1);
 	return &w->stacks[thread];
 }
 
@@ -191,20 +78,8 @@ static void grow_funcs(struct cwalk *w, uint32_t func)
 {
 	struct ctree *ct = w->ct;
 
-	if (func >= ct->nfuncs) {
-		uint32_t n = func + 1 > ct->nfuncs * 2 ? func + 1 : ct->nfuncs * 2;
-
-		ct->funcs = xrealloc(ct->funcs, n * sizeof(*ct->funcs));
-		memset(ct->funcs + ct->nfuncs, 0, (n - ct->nfuncs) * sizeof(*ct->funcs));
-		ct->nfuncs = n;
-	}
-	if (func >= w->nactive) {
-		uint32_t n = func + 1 > w->nactive * 2 ? func + 1 : w->nactive * 2;
-
-		w->active = xrealloc(w->active, n * sizeof(*w->active));
-		memset(w->active + w->nactive, 0, (n - w->nactive) * sizeof(*w->active));
-		w->nactive = n;
-	}
+	ARRAY_GROW_ZERO(ct->funcs, ct->nfuncs, (size_t)func + 1);
+	ARRAY_GROW_ZERO(w->active, w->nactive, (size_t)func + 1);
 }
 
 /* ENTRY pushes a frame on the node of (caller's node, function); EXIT settles its times. */
@@ -221,10 +96,7 @@ static int ctree_event(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		uint32_t parent;
 
-		if (st->n == st->cap) {
-			st->cap = st->cap ? st->cap * 2 : 64;
-			st->f = xrealloc(st->f, st->cap * sizeof(*st->f));
-		}
+		ARRAY_ROOM(st->f, st->cap, st->n);
 		if (st->n)
 			parent = st->f[st->n - 1].node;
 		else if (w->per_thread)
@@ -343,13 +215,10 @@ void strv_add(struct strv *sv, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (sv->n == sv->cap) {
-		sv->cap = sv->cap ? sv->cap * 2 : 8;
-		sv->v = xrealloc(sv->v, sv->cap * sizeof(*sv->v));
-	}
+	ARRAY_ROOM(sv->v, sv->cap, sv->n);
 	va_start(ap, fmt);
 	if (vasprintf(&sv->v[sv->n], fmt, ap) < 0)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	va_end(ap);
 	sv->n++;
 }

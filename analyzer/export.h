@@ -1,33 +1,62 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared pieces of the export reports (report-flame.c, report-chrome.c, report-html.c): a small
- * hash map, the call-tree walk, the heap replay (replay.c), the flame tree and its SVG rendering
- * (svg.c), and text escaping. Implemented in export.c and svg.c; private to those files.
+ * Shared pieces of the export reports (report-flame.c, report-chrome.c, report-html.c): a
+ * u64 map (an hmap), the call-tree walk, the heap replay (replay.c), the flame tree and its
+ * SVG rendering (svg.c), and text escaping. Implemented in export.c and svg.c; private to
+ * those files.
  */
 #ifndef PERFSHIM_EXPORT_H
 #define PERFSHIM_EXPORT_H
 
-#include "analyzer/analyze.h"
-#include "analyzer/replay.h"
+#include <stdio.h>
 
-/* ---- xmap: u64 key -> small value, open addressing; key 0 means "empty" (export.c) ---- */
+#include "analyzer/hist.h"
+#include "analyzer/hmap.h"
+#include "analyzer/opts.h"
+#include "analyzer/replay.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+
+/* ---- xmap: u64 key -> a small value, an hmap (analyzer/hmap.h); key 0 means "empty" ---- */
 struct xmap_val {
+	uint64_t key;
 	uint64_t v;
 	uint32_t w;
 };
+HMAP_DEFINE(xmap_tab, struct xmap_val, key)
 struct xmap {
-	uint64_t *keys;
-	struct xmap_val *vals;
-	size_t cap, n;			/* cap is a power of two (0 before the first put) */
+	struct xmap_tab t;
 };
-struct xmap_val *xmap_get(const struct xmap *m, uint64_t key);
-/* xmap_put - the value of @key, inserted zeroed if new (*created set accordingly) */
-struct xmap_val *xmap_put(struct xmap *m, uint64_t key, bool *created);
-/* xmap_del - remove @key, copying its value to @old; false if it was absent */
-bool xmap_del(struct xmap *m, uint64_t key, struct xmap_val *old);
-void xmap_free(struct xmap *m);
+/* xmap_get - the value stored for @key, or NULL; valid until the next put or delete */
+static inline struct xmap_val *xmap_get(const struct xmap *m, uint64_t key)
+{
+	return key ? xmap_tab_get(&m->t, key) : NULL;
+}
+/* xmap_put - the value of @key (not 0), inserted zeroed if new (*created set accordingly) */
+static inline struct xmap_val *xmap_put(struct xmap *m, uint64_t key, bool *created)
+{
+	return xmap_tab_put(&m->t, key, created);
+}
+/* xmap_del - remove @key, copying its value to @old (may be NULL); false if it was absent */
+static inline bool xmap_del(struct xmap *m, uint64_t key, struct xmap_val *old)
+{
+	struct xmap_val *e = xmap_get(m, key);
 
-/* chrome's duration histogram (analyze.h): exact below 64, then 64 buckets per power of two */
+	if (!e)
+		return false;
+	if (old)
+		*old = *e;
+	xmap_tab_del(&m->t, e);
+	return true;
+}
+/* xmap_free - release the table; @m is empty and reusable afterwards */
+static inline void xmap_free(struct xmap *m)
+{
+	xmap_tab_free(&m->t);
+}
+
+/* chrome's duration histogram (hist.h): exact below 64, then 64 buckets per power of two */
 #define EXPORT_HIST_SHIFT 6
 #define HIST_BUCKETS HIST_NBUCKETS(EXPORT_HIST_SHIFT)
 
@@ -41,7 +70,7 @@ struct ctree_node {
 	uint64_t self_ns;		/* time in this path not spent in recorded callees */
 };
 
-struct func_stat {			/* percentiles: hot_collect (analyze.h) */
+struct func_stat {			/* percentiles: hot_collect (hot.h) */
 	uint64_t calls;
 	uint64_t total_ns;		/* inclusive; recursive activations counted once */
 	uint64_t self_ns;
@@ -96,8 +125,7 @@ struct flame {
 	struct xmap index;		/* (parent << 32 | name + 1) -> node */
 	char **names;			/* interned frame names */
 	uint32_t nnames, names_cap;
-	struct xmap name_index;		/* string hash -> chain of names (w = name, v = next) */
-	uint32_t *name_next;
+	struct strmap name_index;	/* name -> its index into names */
 };
 void flame_init(struct flame *fl);
 void flame_free(struct flame *fl);

@@ -9,7 +9,13 @@
 #ifndef PERFSHIM_FINDINGS_H
 #define PERFSHIM_FINDINGS_H
 
-#include "analyzer/analyze.h"
+#include <stdio.h>
+
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
 
 /*
  * Thresholds. Each is documented in docs/findings.md and README.md; those with an option

@@ -9,7 +9,15 @@
 #ifndef PERFSHIM_HTML_H
 #define PERFSHIM_HTML_H
 
+#include <stdio.h>
+
 #include "analyzer/export.h"
+#include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
 
 /* The budget (docs/html-data.md): beyond it the page gets the largest and says what it left out. */
 #define HTML_TREE_NODES 20000		/* call-tree nodes per trace, all threads */
@@ -24,8 +32,7 @@
 struct html_strs {
 	char **v;
 	uint32_t n, cap;
-	uint32_t *next;			/* hash chain */
-	struct xmap ix;			/* string hash -> first id of its chain (w) */
+	struct strmap ix;		/* string -> its id */
 };
 
 /* interned stack frames: the data's "frames" table */

@@ -1,19 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * perfshim-analyze: options and command dispatch. `perfshim-analyze [COMMAND] [OPTIONS]
- * TRACE...`; the commands are in ../shared/CONTRACT.md and `--help`. Exit status: 0 success,
- * 1 bad input or failed analysis, 2 bad usage. Only this file exits (and pr_err).
+ * TRACE...`; the commands are in `--help` and README.md, their JSON in docs/json.md. Exit
+ * status: 0 success, 1 bad input or failed analysis, 2 bad usage. Only this file exits (and
+ * pr_fatal).
  */
 #define PR_FMT "main"
 #include <errno.h>
 #include <getopt.h>
 #include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
 #include "analyzer/findings.h"
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #ifndef PS_VERSION
 #define PS_VERSION "0.1.0"		/* the Makefile's VERSION */
@@ -21,31 +30,16 @@
 
 typedef int (*report_fn)(struct trace *t, const struct opts *o);
 
-/*
- * Reports written by other parts of the team are referenced weakly: a build without one of
- * them still links, and that command then says it is missing (exit 2) instead of the build
- * failing. A linked report is always used.
- */
-int report_flamegraph(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_chrome(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_html(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_diff(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_timeline(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_marks(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_memory(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_leaks(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_pprof(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_callgrind(struct trace *t, const struct opts *o) __attribute__((weak));
-int report_massif(struct trace *t, const struct opts *o) __attribute__((weak));
-
 /* --format values a command takes (the table in README.md and the man page) */
 #define F_TEXT (1U << FMT_TEXT)
 #define F_JSON (1U << FMT_JSON)
 #define F_CSV (1U << FMT_CSV)
 
 /*
- * One command. The fields after `help` are its own `--help` (command_help): the options it
- * reads (keys of opt_docs[] below), what it takes after its name, examples and notes. The
+ * One command. Its report is referenced directly: a report that is renamed or left out of
+ * the build is a link error, not a command that fails at run time. The fields after `help`
+ * are its own `--help` (command_help): the options it reads (keys of opt_docs[] below), what
+ * it takes after its name, examples and notes. The
  * bash completion (misc/perfshim.bash-completion) reads the options and their values from
  * that output, so a command added here is completed without touching the script.
  */
@@ -320,9 +314,8 @@ static void command_help(const struct command *c, FILE *f)
 	const char *p = c->opts;
 	size_t i;
 
-	fprintf(f, "usage: perfshim-analyze %s [OPTIONS] %s\n\n%s%s.\n", c->name,
-		c->args ? c->args : "[TRACE...]", c->help,
-		c->fn ? "" : " [not in this build]");
+	fprintf(f, "usage: perfshim-analyze %s [OPTIONS] %s\n\n%s.\n", c->name,
+		c->args ? c->args : "[TRACE...]", c->help);
 	fprintf(f, "\nOptions:\n");
 	if (c->formats) {
 		char v[32] = "";
@@ -379,8 +372,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands (default: summary):\n");
 	for (i = 0; i < NELEM(commands); i++)
-		fprintf(f, "  %-11s %s%s\n", commands[i].name, commands[i].help,
-			commands[i].fn ? "" : " [not in this build]");
+		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(f,
 		"\n"
 		"perfshim-analyze COMMAND --help shows a command's own options and examples.\n"
@@ -541,7 +533,7 @@ static void add_traces(int k, const char *list)
 	char *copy = xstrdup(list), *tok, *save;
 
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		side[k].v = xrealloc(side[k].v, (size_t)(side[k].n + 1) * sizeof(*side[k].v));
+		ARRAY_RESIZE(side[k].v, (size_t)side[k].n + 1);
 		side[k].v[side[k].n++] = tok;
 	}
 }
@@ -562,7 +554,7 @@ static void base_new(struct opts *o, const struct command *cmd)
 	if (o->from || o->to)
 		usage_err("diff: --from/--to compare marks of one trace, --base/--new runs");
 	/* the new traces after the base ones, in side[0] (which stays reachable: no leak) */
-	side[0].v = xrealloc(side[0].v, (size_t)(nb + side[1].n) * sizeof(*side[0].v));
+	ARRAY_RESIZE(side[0].v, (size_t)nb + side[1].n);
 	memcpy(side[0].v + nb, side[1].v, (size_t)side[1].n * sizeof(*side[0].v));
 	o->traces = side[0].v;
 	o->ntraces = nb + side[1].n;
@@ -876,12 +868,12 @@ static int run_each(const struct command *cmd, const struct opts *o)
 			pr_last_error_clear();
 			stdout = open_memstream(&doc, &len);
 			if (!stdout)
-				pr_err("out of memory");
+				pr_fatal("out of memory");
 		}
 		r = run_one(cmd, o->traces[i], &one);
 		if (many_json) {
 			if (fclose(stdout))
-				pr_err("out of memory");
+				pr_fatal("out of memory");
 			stdout = real;
 			if (i)
 				fputc(',', stdout);
@@ -906,11 +898,6 @@ int main(int argc, char **argv)
 
 	cmd = parse_args(argc, argv, &o);
 	check_usage(cmd, &o);
-	if (!cmd->fn) {
-		fprintf(stderr, "%s: %s: this report is not part of this build\n", progname,
-			cmd->name);
-		return 2;
-	}
 	output_set_color(o.color);
 	/* -o - is standard output (export_open says so too), not a file named "-" */
 	if (o.output && strcmp(o.output, "-") && !freopen(o.output, "w", stdout)) {

@@ -14,10 +14,16 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define NOTES_THREADS 16		/* threads listed one by one; the rest are counted */
 
@@ -30,7 +36,7 @@ add(char **v, unsigned *n, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	if (vasprintf(&v[*n], fmt, ap) < 0)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	va_end(ap);
 	(*n)++;
 }
@@ -222,7 +228,7 @@ void notes_comment(struct trace *t, FILE *f, const char *prefix)
 	for (i = 0; i < n.nmissing + n.nwarn; i++) {
 		if (asprintf(&line, i < n.nmissing ? "incomplete trace %s: %s" : "warning: %s: %s",
 			     t->path, i < n.nmissing ? n.missing[i] : n.warn[i - n.nmissing]) < 0)
-			pr_err("out of memory");
+			pr_fatal("out of memory");
 		notes_comment_line(f, prefix, line);
 		free(line);
 	}
@@ -277,7 +283,7 @@ void notes_json_many(struct json *j, struct trace *const *t, const char *const *
 					continue;
 				}
 				if (asprintf(&line, "%s: %s", who[k], s) < 0)
-					pr_err("out of memory");
+					pr_fatal("out of memory");
 				json_str(j, NULL, line);
 				free(line);
 			}

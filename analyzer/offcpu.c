@@ -10,10 +10,14 @@
  */
 #define PR_FMT "offcpu"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 struct offcpu_thread {
 	struct offcpu_iv *iv;		/* sorted by start, not overlapping */
@@ -34,10 +38,7 @@ static int on_switch(const struct trace_event *ev, void *ctx)
 	if (ev->type != EV_SWITCH || ev->thread >= o->nthreads || ev->ns2 <= ev->ns)
 		return 0;
 	th = &o->th[ev->thread];
-	if (th->n == th->cap) {
-		th->cap = th->cap ? th->cap * 2 : 64;
-		th->iv = xrealloc(th->iv, th->cap * sizeof(*th->iv));
-	}
+	ARRAY_ROOM(th->iv, th->cap, th->n);
 	th->iv[th->n++] = (struct offcpu_iv){ ev->ns, ev->ns2,
 					      ev->kind == TRACE_SWITCH_PREEMPTED };
 	return 0;
@@ -214,13 +215,7 @@ void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 		acc->thread = thread;
 		acc->used = true;
 	}
-	if (depth + 2 > acc->cap) {
-		uint32_t cap = (depth + 2) * 2;
-
-		acc->child = xrealloc(acc->child, cap * sizeof(*acc->child));
-		memset(acc->child + acc->cap, 0, (cap - acc->cap) * sizeof(*acc->child));
-		acc->cap = cap;
-	}
+	ARRAY_GROW_ZERO(acc->child, acc->cap, depth + 2);
 	offcpu_within(t, thread, a, b, in);
 	for (k = 0; k < 2; k++) {
 		uint64_t c = acc->child[depth + 1][k];

@@ -7,22 +7,20 @@
  * is a varint (7 bits a byte, low first, high bit = more), 2 a length and that many bytes.
  */
 #define PR_FMT "pbuf"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "analyzer/export.h"
+#include "analyzer/util.h"
 
 #define WIRE_VARINT 0
 #define WIRE_LEN 2
 
 static void reserve(struct pbuf *b, size_t more)
 {
-	if (b->n + more <= b->cap)
-		return;
-	while (b->n + more > b->cap)
-		b->cap = b->cap ? b->cap * 2 : 256;
-	b->p = xrealloc(b->p, b->cap);
+	ARRAY_GROW(b->p, b->cap, b->n + more);
 }
 
 /* pb_varint - append @v as a base-128 varint (at most 10 bytes). */

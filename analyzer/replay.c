@@ -49,10 +49,18 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 /*
  * A block still live when its address was allocated again: its release was lost, or is a
@@ -77,67 +85,27 @@ struct replay_pend {
 	uint32_t stack, thread;
 };
 
-/* ---- the live block table ---- */
-
-static inline uint64_t ptr_hash(uint64_t p)
-{
-	p ^= p >> 29;
-	p *= 0xbf58476d1ce4e5b9ULL;
-	return p ^ (p >> 32);
-}
+/* ---- the live block table (replay.h: an hmap keyed by the block's address) ---- */
 
 static void live_init(struct replay_live *l)
 {
-	l->mask = 1023;
-	l->n = 0;
-	l->v = xcalloc(l->mask + 1, sizeof(*l->v));
+	replay_live_init(l, 1024);
 }
 
 static void live_grow(struct replay_live *l)
 {
-	struct replay_blk *old = l->v;
-	uint64_t i, j, oldcap = l->mask + 1;
-
-	l->mask = oldcap * 2 - 1;
-	l->v = xcalloc(l->mask + 1, sizeof(*l->v));
-	for (i = 0; i < oldcap; i++) {
-		if (!old[i].ptr)
-			continue;
-		for (j = ptr_hash(old[i].ptr) & l->mask; l->v[j].ptr; j = (j + 1) & l->mask)
-			;
-		l->v[j] = old[i];
-	}
-	free(old);
+	replay_live_grow(l);
 }
 
 /* The slot of @ptr, or of the empty slot where it would go. */
 static inline struct replay_blk *live_slot(const struct replay_live *l, uint64_t ptr)
 {
-	uint64_t i = ptr_hash(ptr) & l->mask;
-
-	while (l->v[i].ptr && l->v[i].ptr != ptr)
-		i = (i + 1) & l->mask;
-	return &l->v[i];
+	return replay_live_slot(l, ptr);
 }
 
 static void live_del(struct replay_live *l, struct replay_blk *b)
 {
-	uint64_t i = (uint64_t)(b - l->v), j = i, k;
-
-	/* backward shift: move later entries of the probe run into the hole */
-	for (;;) {
-		j = (j + 1) & l->mask;
-		if (!l->v[j].ptr)
-			break;
-		k = ptr_hash(l->v[j].ptr) & l->mask;
-		/* leave v[j] where it is if its home k lies cyclically in (i, j] */
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		l->v[i] = l->v[j];
-		i = j;
-	}
-	l->v[i].ptr = 0;
-	l->n--;
+	replay_live_del(l, b);
 }
 
 /* ---- the replay ---- */
@@ -157,29 +125,13 @@ static struct replay_agg *agg_get(struct replay *r, uint32_t stack)
 
 	if (r->map)
 		id = stack < r->nmap ? r->map[stack] : 0;
-	if (id >= r->naggs) {
-		uint32_t n = r->naggs ? r->naggs : 64;
-
-		while (n <= id)
-			n *= 2;
-		r->aggs = xrealloc(r->aggs, n * sizeof(*r->aggs));
-		memset(r->aggs + r->naggs, 0, (n - r->naggs) * sizeof(*r->aggs));
-		r->naggs = n;
-	}
+	ARRAY_GROW_ZERO(r->aggs, r->naggs, (size_t)id + 1);
 	return &r->aggs[id];
 }
 
 static uint64_t *thread_seq(struct replay *r, uint32_t thread)
 {
-	if (thread >= r->nthreads) {
-		uint32_t n = r->nthreads ? r->nthreads : 8;
-
-		while (n <= thread)
-			n *= 2;
-		r->tseq = xrealloc(r->tseq, n * sizeof(*r->tseq));
-		memset(r->tseq + r->nthreads, 0, (n - r->nthreads) * sizeof(*r->tseq));
-		r->nthreads = n;
-	}
+	ARRAY_GROW_ZERO(r->tseq, r->nthreads, (size_t)thread + 1);
 	return &r->tseq[thread];
 }
 
@@ -387,10 +339,7 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 					r->disp[n++] = r->disp[i];
 			r->ndisp = n;
 		}
-		if (r->ndisp == r->dcap) {
-			r->dcap = r->dcap ? 2 * r->dcap : 16;
-			r->disp = xrealloc(r->disp, r->dcap * sizeof(*r->disp));
-		}
+		ARRAY_ROOM(r->disp, r->dcap, r->ndisp);
 		r->disp[r->ndisp].b = *b;
 		r->disp[r->ndisp++].ns = ns;
 		r->ndisp_live++;
@@ -487,10 +436,7 @@ static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t
 
 	if (!b->ptr) {
 		/* not live (yet): held back for an allocation within the window (pair_defer) */
-		if (r->ndefer == r->fcap) {
-			r->fcap = r->fcap ? 2 * r->fcap : 16;
-			r->defer = xrealloc(r->defer, r->fcap * sizeof(*r->defer));
-		}
+		ARRAY_ROOM(r->defer, r->fcap, r->ndefer);
 		r->defer[r->ndefer++] = (struct replay_defer){ ptr, ns, thread, as_free };
 		if (r->ndefer == 1 || ns < r->defer_min)
 			r->defer_min = ns;
@@ -617,10 +563,7 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 				do_release(r, ev->thread, ev->old_ptr, ev->ns, !ev->ptr);
 		}
 		if (ev->ptr) {
-			if (r->npend == r->pcap) {
-				r->pcap = r->pcap ? 2 * r->pcap : 16;
-				r->pend = xrealloc(r->pend, r->pcap * sizeof(*r->pend));
-			}
+			ARRAY_ROOM(r->pend, r->pcap, r->npend);
 			r->pend[r->npend++] = (struct replay_pend){
 				.ns2 = ev->ns2 > ev->ns ? ev->ns2 : ev->ns,
 				.ptr = ev->ptr, .size = ev->size,
@@ -828,7 +771,7 @@ char *replay_stack_key(const struct trace *t, struct symbols *sym, uint32_t id)
 
 	if (n > 256) {			/* deeper than the buffer: compare by id */
 		if (asprintf(&key, "#%u", id) < 0)
-			pr_err("out of memory");
+			pr_fatal("out of memory");
 		return key;
 	}
 	for (i = 0; i < n; i++)

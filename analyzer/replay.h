@@ -8,7 +8,12 @@
 #ifndef PERFSHIM_REPLAY_H
 #define PERFSHIM_REPLAY_H
 
-#include "analyzer/analyze.h"
+#include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/walk.h"
 
 #define REPLAY_NBUCKETS 65		/* size 0, then [2^(k-1), 2^k - 1] for k = 1..64 */
 
@@ -24,12 +29,8 @@ struct replay_blk {
 	double var;			/* its estimate's variance (bytes^2); 0 unless sampled */
 };
 
-/* Open addressing, linear probing, backward-shift deletion; at most half full. */
-struct replay_live {
-	struct replay_blk *v;		/* mask + 1 slots; ptr 0 = empty */
-	uint64_t mask;			/* capacity - 1 (capacity is a power of two) */
-	uint64_t n;
-};
+/* The live blocks by address: an hmap (analyzer/hmap.h) kept at most half full. */
+HMAP_DEFINE(replay_live, struct replay_blk, ptr)
 
 /* What one stack (or one site, with a map) did. */
 struct replay_agg {

@@ -15,12 +15,20 @@
  * library's start-up) are the self cost of their stack's innermost frame.
  */
 #define PR_FMT "callgrind"
-#include <math.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/hmap.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 #define CG_DEFAULT_FILE "callgrind.out.perfshim"
 #define CG_ROOT UINT32_MAX		/* caller of the outermost calls */
@@ -49,9 +57,7 @@ struct cg_fn {
 
 /* compressed names of one kind: "fl=(1) name" the first time, "fl=(1)" after */
 struct names {
-	struct xmap ids;		/* hash of a name -> its id */
-	const char **v;
-	uint32_t n;
+	struct strmap ids;		/* name -> its id (1, 2, ... in order of first use) */
 };
 
 struct cg_site {			/* allocations outside every recorded call, per stack */
@@ -76,8 +82,7 @@ struct cg {
 	/* the output */
 	struct cg_fn *fns;
 	uint32_t nfns, fns_cap;
-	struct xmap fn_index;		/* hash of name and file -> chain */
-	uint32_t *fn_next;
+	struct ixmap fn_index;		/* fn_key of name and file -> index into fns */
 	struct names files, objs;	/* "fl" and "ob" ids (two name spaces) */
 	uint64_t total[NEV];
 };
@@ -88,11 +93,11 @@ static void grow_funcs(struct cg *c, uint32_t func)
 
 	if (func < c->nfuncs)
 		return;
-	n = func + 1 > c->nfuncs * 2 ? func + 1 : c->nfuncs * 2;
-	c->active = xrealloc(c->active, n * sizeof(*c->active));
-	c->self = xrealloc(c->self, n * sizeof(*c->self));
-	memset(c->active + c->nfuncs, 0, (n - c->nfuncs) * sizeof(*c->active));
-	memset(c->self + c->nfuncs, 0, (n - c->nfuncs) * sizeof(*c->self));
+	n = ARRAY_NEXT_CAP(c->nfuncs, (size_t)func + 1);
+	ARRAY_RESIZE(c->active, n);
+	ARRAY_RESIZE(c->self, n);
+	ARRAY_CLEAR(c->active, c->nfuncs, n);
+	ARRAY_CLEAR(c->self, c->nfuncs, n);
 	c->nfuncs = n;
 }
 
@@ -104,10 +109,7 @@ static struct cg_edge *edge_of(struct cg *c, uint32_t caller, uint32_t callee)
 
 	v = xmap_put(&c->edge_index, key, &created);
 	if (created) {
-		if (c->nedges == c->edges_cap) {
-			c->edges_cap = c->edges_cap ? c->edges_cap * 2 : 256;
-			c->edges = xrealloc(c->edges, c->edges_cap * sizeof(*c->edges));
-		}
+		ARRAY_ROOM(c->edges, c->edges_cap, c->nedges);
 		c->edges[c->nedges] = (struct cg_edge){ .caller = caller, .callee = callee };
 		v->w = c->nedges++;
 	}
@@ -121,10 +123,7 @@ static void alloc_outside(struct cg *c, uint32_t stack, uint64_t n, uint64_t byt
 
 	v = xmap_put(&c->site_index, (uint64_t)stack + 1, &created);
 	if (created) {
-		if (c->nsites == c->sites_cap) {
-			c->sites_cap = c->sites_cap ? c->sites_cap * 2 : 64;
-			c->sites = xrealloc(c->sites, c->sites_cap * sizeof(*c->sites));
-		}
+		ARRAY_ROOM(c->sites, c->sites_cap, c->nsites);
 		c->sites[c->nsites] = (struct cg_site){ .stack = stack };
 		v->w = c->nsites++;
 	}
@@ -142,23 +141,20 @@ static int cg_event(const struct trace_event *ev, void *ctx)
 	unsigned k;
 
 	if (th >= c->nthreads) {
-		uint32_t n = th + 8;
+		uint32_t n = ARRAY_NEXT_CAP(c->nthreads, (size_t)th + 1);
 
-		c->stacks = xrealloc(c->stacks, n * sizeof(*c->stacks));
-		c->depth = xrealloc(c->depth, n * sizeof(*c->depth));
-		c->cap = xrealloc(c->cap, n * sizeof(*c->cap));
-		memset(c->stacks + c->nthreads, 0, (n - c->nthreads) * sizeof(*c->stacks));
-		memset(c->depth + c->nthreads, 0, (n - c->nthreads) * sizeof(*c->depth));
-		memset(c->cap + c->nthreads, 0, (n - c->nthreads) * sizeof(*c->cap));
+		ARRAY_RESIZE(c->stacks, n);
+		ARRAY_RESIZE(c->depth, n);
+		ARRAY_RESIZE(c->cap, n);
+		ARRAY_CLEAR(c->stacks, c->nthreads, n);
+		ARRAY_CLEAR(c->depth, c->nthreads, n);
+		ARRAY_CLEAR(c->cap, c->nthreads, n);
 		c->nthreads = n;
 	}
 	d = &c->depth[th];
 	switch (ev->type) {
 	case EV_ENTRY:
-		if (*d == c->cap[th]) {
-			c->cap[th] = c->cap[th] ? c->cap[th] * 2 : 64;
-			c->stacks[th] = xrealloc(c->stacks[th], c->cap[th] * sizeof(**c->stacks));
-		}
+		ARRAY_ROOM(c->stacks[th], c->cap[th], *d);
 		grow_funcs(c, ev->func);
 		c->stacks[th][(*d)++] = (struct cg_frame){ .func = ev->func, .entry_ns = ev->ns };
 		c->active[ev->func]++;
@@ -209,11 +205,11 @@ static int cg_event(const struct trace_event *ev, void *ctx)
 
 /* ---- output: functions by name and file ---- */
 
-static uint64_t hash_str(uint64_t h, const char *s)
+/* the fn_index key of (@name, @file), either NULL: a hash (fn_id compares) */
+static uint64_t fn_key(const char *name, const char *file)
 {
-	for (; s && *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-	return h;
+	return hmap_key_u64(hmap_key_str(name ? name : "") ^
+			    hmap_key_str(file ? file : "") << 1);
 }
 
 static bool same(const char *a, const char *b)
@@ -225,30 +221,25 @@ static bool same(const char *a, const char *b)
 static uint32_t fn_id(struct cg *c, const char *name, const char *file, unsigned line,
 		      const char *module)
 {
-	uint64_t h = hash_str(hash_str(0xcbf29ce484222325ULL, name) ^ 0xff, file);
-	struct xmap_val *v;
-	uint32_t i;
-	bool created;
+	uint64_t k = fn_key(name, file);
+	struct ixmap_ent *e;
 
-	v = xmap_put(&c->fn_index, h ? h : 1, &created);
-	for (i = created ? 0 : v->w; i; i = c->fn_next[i - 1])
-		if (same(c->fns[i - 1].name, name) && same(c->fns[i - 1].file, file)) {
-			if (!c->fns[i - 1].line)
-				c->fns[i - 1].line = line;
-			if (!c->fns[i - 1].module)
-				c->fns[i - 1].module = module;
-			return i - 1;
+	for (e = ixmap_get(&c->fn_index, k); e; e = ixmap_next(&c->fn_index, e)) {
+		struct cg_fn *fn = &c->fns[e->ix];
+
+		if (same(fn->name, name) && same(fn->file, file)) {
+			if (!fn->line)
+				fn->line = line;
+			if (!fn->module)
+				fn->module = module;
+			return e->ix;
 		}
-	if (c->nfns == c->fns_cap) {
-		c->fns_cap = c->fns_cap ? c->fns_cap * 2 : 256;
-		c->fns = xrealloc(c->fns, c->fns_cap * sizeof(*c->fns));
-		c->fn_next = xrealloc(c->fn_next, c->fns_cap * sizeof(*c->fn_next));
 	}
+	ARRAY_ROOM(c->fns, c->fns_cap, c->nfns);
 	c->fns[c->nfns] = (struct cg_fn){ .name = name, .file = file, .line = line,
 					  .module = module };
-	c->fn_next[c->nfns] = created ? 0 : v->w;
-	v->w = ++c->nfns;
-	return c->nfns - 1;
+	ixmap_add(&c->fn_index, k)->ix = c->nfns;
+	return c->nfns++;
 }
 
 /* the function of trace function @func (CG_ROOT: "[root]") */
@@ -345,29 +336,17 @@ static void put_name(FILE *f, const char *s)
 /* "KEY=(id) name" the first time a name of @ns is written, "KEY=(id)" after; NULL: ??? */
 static void put_id(struct names *ns, FILE *f, const char *key, const char *name)
 {
-	uint64_t h;
-	struct xmap_val *v;
-	uint32_t i;
+	struct strmap_ent *e;
 	bool created;
 
 	name = name ? name : "???";
-	h = hash_str(0xcbf29ce484222325ULL, name);
-	v = xmap_put(&ns->ids, h ? h : 1, &created);
-	if (!created && !strcmp(ns->v[v->w - 1], name)) {
-		fprintf(f, "%s=(%u)\n", key, v->w);
+	e = strmap_intern(&ns->ids, name, &created);	/* names live as long as @c */
+	if (!created) {
+		fprintf(f, "%s=(%u)\n", key, (unsigned)e->v);
 		return;
 	}
-	for (i = 0; !created && i < ns->n; i++) {	/* another name of that hash */
-		if (!strcmp(ns->v[i], name)) {
-			fprintf(f, "%s=(%u)\n", key, i + 1);
-			return;
-		}
-	}
-	ns->v = xrealloc(ns->v, (ns->n + 1) * sizeof(*ns->v));
-	ns->v[ns->n++] = name;
-	if (created)
-		v->w = ns->n;
-	fprintf(f, "%s=(%u) ", key, ns->n);
+	e->v = ns->ids.n;
+	fprintf(f, "%s=(%u) ", key, (unsigned)e->v);
 	put_name(f, name);
 	fputc('\n', f);
 }
@@ -446,14 +425,11 @@ static void cg_free(struct cg *c)
 	free(c->edges);
 	free(c->sites);
 	free(c->fns);
-	free(c->fn_next);
-	free(c->files.v);
-	free(c->objs.v);
 	xmap_free(&c->edge_index);
 	xmap_free(&c->site_index);
-	xmap_free(&c->fn_index);
-	xmap_free(&c->files.ids);
-	xmap_free(&c->objs.ids);
+	ixmap_free(&c->fn_index);
+	strmap_free(&c->files.ids);
+	strmap_free(&c->objs.ids);
 }
 
 /*

@@ -17,10 +17,20 @@
 #define PR_FMT "chrome"
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/hist.h"
+#include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 #define CHROME_DEFAULT_LIMIT 1000000
 #ifndef CHROME_SORT_MAX
@@ -114,21 +124,11 @@ static int hist_event(const struct trace_event *ev, void *ctx)
 	if (other_thread(ct, ev) && !(ev->type == EV_MARK && !ev->tid))
 		return 0;
 	if (ev->type == EV_MARK) {
-		if (ct->nmarks == ct->marks_cap) {
-			ct->marks_cap = ct->marks_cap ? ct->marks_cap * 2 : 16;
-			ct->marks = xrealloc(ct->marks, ct->marks_cap * sizeof(*ct->marks));
-		}
+		ARRAY_ROOM(ct->marks, ct->marks_cap, ct->nmarks);
 		ct->marks[ct->nmarks++] = (struct trace_mark){ dup_str(ev->str, ev->len), ev->ns,
 							      ev->tid };
 	} else if (ev->type == EV_THREAD_NAME) {
-		if (ev->thread >= ct->ntnames) {
-			uint32_t n = ev->thread + 8;
-
-			ct->tnames = xrealloc(ct->tnames, n * sizeof(*ct->tnames));
-			memset(ct->tnames + ct->ntnames, 0,
-			       (n - ct->ntnames) * sizeof(*ct->tnames));
-			ct->ntnames = n;
-		}
+		ARRAY_GROW_ZERO(ct->tnames, ct->ntnames, (size_t)ev->thread + 1);
 		free(ct->tnames[ev->thread]);
 		ct->tnames[ev->thread] = dup_str(ev->str, ev->len);
 	} else if (ev->type == EV_EXIT) {
@@ -159,7 +159,7 @@ static const char *func_name(struct ctrace *ct, uint32_t func)
 		return ct->names[func];
 	m = open_memstream(&buf, &len);
 	if (!m)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	fput_json(sym_func_name(ct->sym, func), m);
 	if (sym_func_decl(ct->sym, func, &file, &line) == 0) {
 		fputs(",\"args\":{\"file\":", m);
@@ -192,10 +192,7 @@ static int call_event(const struct trace_event *ev, void *ctx)
 		c->written++;
 		return 0;
 	}
-	if (c->nkept == c->kept_cap) {
-		c->kept_cap = c->kept_cap ? c->kept_cap * 2 : 4096;
-		c->kept = xrealloc(c->kept, c->kept_cap * sizeof(*c->kept));
-	}
+	ARRAY_ROOM(c->kept, c->kept_cap, c->nkept);
 	c->kept[c->nkept++] = (struct kept){ ev->entry_ns, dur, ev->func, ev->tid, ev->depth };
 	return 0;
 }

@@ -10,11 +10,20 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "analyzer/diff.h"
+#include "analyzer/hmap.h"
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 #include "common/stats.h"
 
 #define NM 3				/* metrics a row: functions self, calls; sites bytes, allocations, leaked */
@@ -30,7 +39,6 @@ struct mrow {
 	double *v[NM];			/* [trace], base traces first */
 	struct stats_change c[NM];
 	bool below_floor;
-	UT_hash_handle hh;
 };
 
 struct multi {
@@ -39,7 +47,8 @@ struct multi {
 	uint32_t n, nb;			/* traces; of them BASE */
 	double *dur, *bytes, *peak;	/* per trace */
 	struct stats_change tot[3];	/* duration, bytes allocated, peak */
-	struct mrow *rows, **list;
+	struct strmap rows;		/* index into list by key */
+	struct mrow **list;
 	uint32_t nrows, cap, ntested;
 };
 
@@ -47,27 +56,24 @@ static struct mrow *row_get(struct multi *m, bool site, const char *key, bool *i
 {
 	size_t len = strlen(key);
 	char *hk = xmalloc(len + 2);
+	struct strmap_ent *e;
 	struct mrow *r;
 	int i;
 
 	hk[0] = site ? 's' : 'f';
 	memcpy(hk + 1, key, len + 1);
-	HASH_FIND_STR(m->rows, hk, r);
-	*isnew = !r;
-	if (r) {
+	e = strmap_intern(&m->rows, hk, isnew);
+	if (!*isnew) {
 		free(hk);
-		return r;
+		return m->list[e->v];
 	}
+	e->v = m->nrows;
 	r = xcalloc(1, sizeof(*r));
 	r->key = hk;
 	r->site = site;
 	for (i = 0; i < NM; i++)
 		r->v[i] = xcalloc(m->n, sizeof(double));
-	HASH_ADD_KEYPTR(hh, m->rows, r->key, strlen(r->key), r);
-	if (m->nrows == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 64;
-		m->list = xrealloc(m->list, m->cap * sizeof(*m->list));
-	}
+	ARRAY_ROOM(m->list, m->cap, m->nrows);
 	m->list[m->nrows++] = r;
 	return r;
 }
@@ -197,7 +203,7 @@ static char **labels(const struct multi *m)
 	for (i = 0; i < m->n; i++)
 		if (asprintf(&who[i], "%s %u", i < m->nb ? "base" : "new",
 			     i < m->nb ? i + 1 : i - m->nb + 1) < 0)
-			pr_err("out of memory");
+			pr_fatal("out of memory");
 	return who;
 }
 
@@ -491,7 +497,7 @@ static void multi_text(const struct multi *m, struct mrow **rows, uint32_t n,
 int diff_multi(struct trace *first, const struct opts *o)
 {
 	double alpha = o->alpha > 0 ? o->alpha : 0.05;
-	struct mrow **shown, *r, *tmp;
+	struct mrow **shown, *r;
 	struct multi m;
 	uint32_t i, ns = 0;
 	int ret = -1, k;
@@ -527,13 +533,14 @@ int diff_multi(struct trace *first, const struct opts *o)
 	free(shown);
 	ret = 0;
 out:
-	HASH_ITER(hh, m.rows, r, tmp) {
-		HASH_DEL(m.rows, r);
+	for (i = 0; i < m.nrows; i++) {
+		r = m.list[i];
 		for (k = 0; k < NM; k++)
 			free(r->v[k]);
 		free(r->key);
 		free(r);
 	}
+	strmap_free(&m.rows);
 	free(m.list);
 	for (i = 0; i < m.n; i++) {
 		if (m.sym[i])

@@ -9,11 +9,19 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "analyzer/diff.h"
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 enum { BASE = 0, NEW = 1 };
 
@@ -46,7 +54,7 @@ struct runs_diff {
 	uint32_t nf, fcap;
 	struct srow *s;
 	uint32_t ns, scap;
-	struct diff_key *fkeys, *skeys;
+	struct strmap fkeys, skeys;
 };
 
 static struct frow *frow_get(struct runs_diff *d, const char *name)
@@ -54,10 +62,7 @@ static struct frow *frow_get(struct runs_diff *d, const char *name)
 	bool isnew;
 	uint32_t i = diff_key_row(&d->fkeys, xstrdup(name), &d->nf, &isnew);
 
-	if (i >= d->fcap) {
-		d->fcap = d->fcap ? d->fcap * 2 : 64;
-		d->f = xrealloc(d->f, d->fcap * sizeof(*d->f));
-	}
+	ARRAY_ROOM(d->f, d->fcap, i);
 	if (isnew)
 		memset(&d->f[i], 0, sizeof(d->f[i]));
 	d->f[i].name = name;
@@ -101,15 +106,7 @@ static int load_run(struct runs_diff *d, int k, const struct opts *o)
 		if (!a->allocs)
 			continue;
 		row = diff_key_row(&d->skeys, replay_stack_key(R->t, R->sym, i), &d->ns, &isnew);
-		if (row >= d->scap) {
-			uint32_t old = d->scap;
-
-			d->scap = d->scap ? d->scap * 2 : 64;
-			while (d->scap <= row)
-				d->scap *= 2;
-			d->s = xrealloc(d->s, d->scap * sizeof(*d->s));
-			memset(d->s + old, 0, (d->scap - old) * sizeof(*d->s));
-		}
+		ARRAY_GROW_ZERO(d->s, d->scap, (size_t)row + 1);
 		s = &d->s[row];
 		if (s->allocs[k])		/* another stack of this run got here first */
 			merged = true;

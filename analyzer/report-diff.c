@@ -9,44 +9,44 @@
 #define PR_FMT "diff"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "analyzer/diff.h"
+#include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /*
  * diff_key_row - the row of site key @key in @map, a new one (numbered by *@nrows, which it
  * increments; *@isnew set) when absent. Takes ownership of @key.
  */
-uint32_t diff_key_row(struct diff_key **map, char *key, uint32_t *nrows, bool *isnew)
+uint32_t diff_key_row(struct strmap *map, char *key, uint32_t *nrows, bool *isnew)
 {
-	struct diff_key *k;
+	struct strmap_ent *k = strmap_intern(map, key, isnew);
 
-	HASH_FIND_STR(*map, key, k);
-	if (k) {
+	if (!*isnew)
 		free(key);
-		*isnew = false;
-		return k->row;
-	}
-	k = xcalloc(1, sizeof(*k));
-	k->key = key;
-	k->row = (*nrows)++;
-	HASH_ADD_KEYPTR(hh, *map, k->key, strlen(k->key), k);
-	*isnew = true;
-	return k->row;
+	else
+		k->v = (*nrows)++;
+	return (uint32_t)k->v;
 }
 
 /* diff_key_free - empty @map. */
-void diff_key_free(struct diff_key **map)
+void diff_key_free(struct strmap *map)
 {
-	struct diff_key *k, *tmp;
+	struct strmap_ent *k;
 
-	HASH_ITER(hh, *map, k, tmp) {
-		HASH_DEL(*map, k);
-		free(k->key);
-		free(k);
-	}
+	for (k = strmap_each(map, NULL); k; k = strmap_each(map, k))
+		free((char *)k->str);
+	strmap_free(map);
 }
 
 /* diff_fmt_sbytes - a signed byte count, scaled: "+1.5 KiB", "-512 B", "0 B". Return: @buf. */
@@ -299,7 +299,7 @@ static int diff_marks(struct trace *t, const struct opts *o)
 	struct marks_diff d;
 	struct replay r;
 	struct symbols *sym = NULL;
-	struct diff_key *keys = NULL;
+	struct strmap keys = { 0 };
 	struct mrow *rows = NULL, tot;
 	uint32_t id, nrows = 0, n;
 	char buf[1024];

@@ -43,10 +43,17 @@
  */
 #define PR_FMT "dump"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 static const char *const kind_names[TRACE_ALLOC_KIND_MAX] = {
 	"malloc", "calloc", "realloc", "reallocarray", "memalign", "posix_memalign",
@@ -65,13 +72,7 @@ struct dump {
 
 static const char *func_name(struct dump *d, uint32_t func)
 {
-	if (func >= d->nfname) {
-		uint32_t n = d->t->nfuncs > func ? d->t->nfuncs : func + 1;
-
-		d->fname = xrealloc(d->fname, n * sizeof(*d->fname));
-		memset(d->fname + d->nfname, 0, (n - d->nfname) * sizeof(*d->fname));
-		d->nfname = n;
-	}
+	ARRAY_GROW_ZERO(d->fname, d->nfname, (size_t)func + 1);
 	if (!d->fname[func])
 		d->fname[func] = sym_func_name(d->sym, func);
 	return d->fname[func];
@@ -81,13 +82,7 @@ static void use_stack(struct dump *d, uint32_t id)
 {
 	if (!id)
 		return;
-	if (id >= d->nstack_used) {
-		uint32_t n = id * 2 + 64;
-
-		d->stack_used = xrealloc(d->stack_used, n);
-		memset(d->stack_used + d->nstack_used, 0, n - d->nstack_used);
-		d->nstack_used = n;
-	}
+	ARRAY_GROW_ZERO(d->stack_used, d->nstack_used, (size_t)id + 1);
 	d->stack_used[id] = 1;
 }
 

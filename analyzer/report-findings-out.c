@@ -7,11 +7,19 @@
 #define PR_FMT "findings"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/findings.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define MAX_FRAMES 1024
 #define TEXT_FRAMES 4			/* frames the text shows per finding */

@@ -10,12 +10,21 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "analyzer/findings.h"
+#include "analyzer/hmap.h"
+#include "analyzer/hot.h"
+#include "analyzer/mem.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 #define NONE UINT32_MAX
 
@@ -52,10 +61,7 @@ static struct finding *add(struct findings *f, const char *rule, char *name, uin
 {
 	struct finding *x;
 
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 16;
-		f->v = xrealloc(f->v, f->cap * sizeof(*f->v));
-	}
+	ARRAY_ROOM(f->v, f->cap, f->n);
 	x = &f->v[f->n++];
 	memset(x, 0, sizeof(*x));
 	x->rule = rule;
@@ -79,7 +85,7 @@ static char *fmt(const char *f, ...)
 
 	va_start(ap, f);
 	if (vasprintf(&s, f, ap) < 0)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	va_end(ap);
 	return s;
 }
@@ -137,8 +143,8 @@ static char *func_name(struct findings *f, uint32_t func)
 struct chain {				/* a block grown by realloc, by its address */
 	uint64_t ptr, size, step;
 	uint32_t run;			/* growths in a row by `step` */
-	UT_hash_handle hh;
 };
+HMAP_DEFINE(chains, struct chain, ptr)
 
 struct stack_mem {			/* per allocation stack, beside the replay's aggregates */
 	uint64_t min_size, max_size;
@@ -150,32 +156,21 @@ struct mem_pass {
 	struct replay r;
 	struct stack_mem *s;
 	uint32_t ns;
-	struct chain *chains;
+	struct chains chains;
 };
 
 static struct stack_mem *stack_mem(struct mem_pass *m, uint32_t id)
 {
-	if (id >= m->ns) {
-		uint32_t n = m->ns ? m->ns : 64;
-
-		while (n <= id)
-			n *= 2;
-		m->s = xrealloc(m->s, n * sizeof(*m->s));
-		memset(m->s + m->ns, 0, (n - m->ns) * sizeof(*m->s));
-		m->ns = n;
-	}
+	ARRAY_GROW_ZERO(m->s, m->ns, (size_t)id + 1);
 	return &m->s[id];
 }
 
 static void chain_drop(struct mem_pass *m, uint64_t ptr)
 {
-	struct chain *c;
+	struct chain *c = chains_get(&m->chains, ptr);
 
-	HASH_FIND(hh, m->chains, &ptr, sizeof(ptr), c);
-	if (c) {
-		HASH_DEL(m->chains, c);
-		free(c);
-	}
+	if (c)
+		chains_del(&m->chains, c);
 }
 
 /* a realloc grew a block from @old to ev->size: continue its chain or start one */
@@ -183,20 +178,17 @@ static void chain_grow(struct mem_pass *m, const struct trace_event *e, uint64_t
 {
 	uint64_t step = e->size - old, ptr = e->ptr;
 	struct stack_mem *sm = stack_mem(m, e->stack);
-	struct chain *c;
+	struct chain *c = chains_get(&m->chains, e->old_ptr);
 	uint32_t run = 1;
+	bool created;
 
-	HASH_FIND(hh, m->chains, &e->old_ptr, sizeof(e->old_ptr), c);
 	if (c) {
 		if (c->size == old && c->step == step)
 			run = c->run + 1;
-		HASH_DEL(m->chains, c);
-	} else {
-		c = xmalloc(sizeof(*c));
+		chains_del(&m->chains, c);
 	}
-	chain_drop(m, ptr);		/* a stale chain of a block freed at that address */
+	c = chains_put(&m->chains, ptr, &created);	/* a stale chain of a block freed there */
 	*c = (struct chain){ .ptr = ptr, .size = e->size, .step = step, .run = run };
-	HASH_ADD(hh, m->chains, ptr, sizeof(c->ptr), c);
 	if (run > sm->run) {
 		sm->run = run;
 		sm->step = step;
@@ -226,12 +218,7 @@ static void on_mem(struct replay *r, const struct trace_event *e, uint64_t old_s
 
 static void mem_pass_free(struct mem_pass *m)
 {
-	struct chain *c, *tmp;
-
-	HASH_ITER(hh, m->chains, c, tmp) {
-		HASH_DEL(m->chains, c);
-		free(c);
-	}
+	chains_free(&m->chains);
 	free(m->s);
 	replay_free(&m->r);
 }
@@ -287,32 +274,23 @@ static void rule_realloc(struct findings *f, struct mem_pass *m)
 	}
 }
 
-struct name_calls {
-	const char *name;
-	uint64_t calls;
-	UT_hash_handle hh;
-};
-
 /* n-plus-one, allocations: one function making many same-size, kept blocks per call */
 static void rule_n1_alloc(struct findings *f, struct mem_pass *m)
 {
-	struct name_calls *map = NULL, *nc, *tmp;
+	struct strmap map = { 0 };		/* calls by function name */
+	struct strmap_ent *nc;
 	uint32_t id;
 
 	for (id = 0; id < f->h.nfuncs; id++) {
 		const char *name = sym_func_name(f->sym, id);
+		bool created;
 
 		if (!f->h.funcs[id].calls)
 			continue;
-		HASH_FIND_STR(map, name, nc);
-		if (!nc) {
-			nc = xcalloc(1, sizeof(*nc));
-			nc->name = name;
-			HASH_ADD_KEYPTR(hh, map, nc->name, strlen(nc->name), nc);
-		}
-		nc->calls += f->h.funcs[id].calls;
+		nc = strmap_intern(&map, name, &created);	/* names live in f->sym */
+		nc->v += f->h.funcs[id].calls;
 	}
-	for (id = 1; map && id < m->r.naggs && id < m->ns; id++) {
+	for (id = 1; map.n && id < m->r.naggs && id < m->ns; id++) {
 		const struct replay_agg *a = &m->r.aggs[id];
 		const struct trace_frame *fr;
 		struct finding *x;
@@ -325,24 +303,21 @@ static void rule_n1_alloc(struct findings *f, struct mem_pass *m)
 		if (!fr)
 			continue;
 		name = sym_frame_name(f->sym, fr);
-		HASH_FIND_STR(map, name, nc);
-		if (!nc || a->allocs < (uint64_t)FINDINGS_N1_PER_CALL * nc->calls)
+		nc = strmap_find(&map, name);
+		if (!nc || a->allocs < (uint64_t)FINDINGS_N1_PER_CALL * nc->v)
 			continue;
 		x = add(f, "n-plus-one", xstrdup(name), a->allocs);
 		x->stack = id;
 		x->message = fmt("%" PRIu64 " allocations of %" PRIu64 " bytes each from one site "
 				 "in %" PRIu64 " calls of %s: %" PRIu64 " per call", a->allocs,
-				 m->s[id].max_size, nc->calls, name, a->allocs / nc->calls);
+				 m->s[id].max_size, nc->v, name, a->allocs / nc->v);
 		x->advice = advice_n1_alloc;
 		ev(x, "allocations", a->allocs);
 		ev(x, "size_bytes", m->s[id].max_size);
-		ev(x, "calls", nc->calls);
-		ev(x, "per_call", a->allocs / nc->calls);
+		ev(x, "calls", nc->v);
+		ev(x, "per_call", a->allocs / nc->v);
 	}
-	HASH_ITER(hh, map, nc, tmp) {
-		HASH_DEL(map, nc);
-		free(nc);
-	}
+	strmap_free(&map);
 }
 
 static void rule_leaks(struct findings *f, const struct mem_summary *ms)

@@ -12,10 +12,19 @@
  */
 #define PR_FMT "flame"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 static const char *const metric_names[] = { "time", "alloc-bytes", "alloc-count", "leaked" };
 static const char *const metric_units[] = { "ns", "bytes", "allocations", "bytes" };
@@ -117,17 +126,11 @@ void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
 		/* inlined functions are frames of their own (sym_frames): outermost first here */
 		for (i = st.nframes; i-- > 0;) {
 			nc = sym_frames(sym, &st.frames[i], chain, SYM_MAX_INLINE);
-			if (nf + (uint32_t)nc + 2 > cap) {
-				cap = nf + (uint32_t)nc + 64;
-				names = xrealloc(names, cap * sizeof(*names));
-			}
+			ARRAY_GROW(names, cap, (size_t)nf + (uint32_t)nc + 2);
 			for (k = nc; k-- > 0;)
 				names[cut + nf++] = flame_name(fl, chain[k].name);
 		}
-		if (2 > cap) {
-			cap = 64;
-			names = xrealloc(names, cap * sizeof(*names));
-		}
+		ARRAY_GROW(names, cap, 2);
 		/* a cut stack hangs below a "[truncated]" root, not beside main as if complete */
 		if (cut)
 			names[0] = flame_name(fl, TRACE_TRUNCATED_FRAME);

@@ -19,10 +19,23 @@
 #include <inttypes.h>
 #include <math.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/hist.h"
+#include "analyzer/hmap.h"
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 static void stat_add(struct hot_func *f, uint64_t dur)
 {
@@ -100,74 +113,22 @@ uint64_t hot_percentile(struct hot_func *f, double pct)
 	return v < f->min_ns ? f->min_ns : v > f->max_ns ? f->max_ns : v;
 }
 
-/* ---- small hash map: u64 key -> u32 value ---- */
+/* ---- u64 key -> u32 value: an hmap (analyzer/hmap.h) ---- */
 
-struct map {
-	uint64_t *keys;			/* key + 1 (0 = empty) */
-	uint32_t *vals;
-	uint32_t mask, n;
+struct map_ent {
+	uint64_t key;			/* key + 1 (0 = empty) */
+	uint32_t val;
 };
-
-static inline uint32_t mix64(uint64_t v)
-{
-	v ^= v >> 33;
-	v *= 0xff51afd7ed558ccdULL;
-	v ^= v >> 33;
-	return (uint32_t)v;
-}
-
-static void map_grow(struct map *m)
-{
-	uint32_t cap = m->mask ? (m->mask + 1) * 2 : 1024, i;
-	uint64_t *ok = m->keys;
-	uint32_t *ov = m->vals, omask = m->mask;
-
-	m->keys = xcalloc(cap, sizeof(*m->keys));
-	m->vals = xmalloc(cap * sizeof(*m->vals));
-	m->mask = cap - 1;
-	if (ok)
-		for (i = 0; i <= omask; i++) {
-			uint32_t h;
-
-			if (!ok[i])
-				continue;
-			h = mix64(ok[i]) & m->mask;
-			while (m->keys[h])
-				h = (h + 1) & m->mask;
-			m->keys[h] = ok[i];
-			m->vals[h] = ov[i];
-		}
-	free(ok);
-	free(ov);
-}
+HMAP_DEFINE(idmap, struct map_ent, key)
 
 /* map_get - the value of @key; a new key gets @next and *@created is set */
-static inline uint32_t map_get(struct map *m, uint64_t key, uint32_t next, bool *created)
+static inline uint32_t map_get(struct idmap *m, uint64_t key, uint32_t next, bool *created)
 {
-	uint32_t h;
+	struct map_ent *e = idmap_put(m, key + 1, created);
 
-	if (m->n * 2 >= m->mask)
-		map_grow(m);
-	key++;
-	h = mix64(key) & m->mask;
-	while (m->keys[h]) {
-		if (m->keys[h] == key) {
-			*created = false;
-			return m->vals[h];
-		}
-		h = (h + 1) & m->mask;
-	}
-	m->keys[h] = key;
-	m->vals[h] = next;
-	m->n++;
-	*created = true;
-	return next;
-}
-
-static void map_free(struct map *m)
-{
-	free(m->keys);
-	free(m->vals);
+	if (*created)
+		e->val = next;
+	return e->val;
 }
 
 /* ---- the walk ---- */
@@ -186,18 +147,12 @@ struct collect {
 	uint32_t cap;
 	uint32_t *active;		/* open activations per function (this thread) */
 	uint32_t nactive;
-	struct map edge_map, node_map;
+	struct idmap edge_map, node_map;
 };
 
 static void grow_funcs(struct hot *h, uint32_t n)
 {
-	uint32_t cap = h->cap ? h->cap : 64;
-
-	while (cap < n)
-		cap *= 2;
-	h->funcs = xrealloc(h->funcs, cap * sizeof(*h->funcs));
-	memset(h->funcs + h->cap, 0, (cap - h->cap) * sizeof(*h->funcs));
-	h->cap = cap;
+	ARRAY_GROW_ZERO(h->funcs, h->cap, n);
 }
 
 static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
@@ -207,10 +162,7 @@ static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
 	uint32_t id = map_get(&c->edge_map, (uint64_t)caller << 32 | callee, h->nedges, &created);
 
 	if (created) {
-		if (h->nedges == h->edges_cap) {
-			h->edges_cap = h->edges_cap ? h->edges_cap * 2 : 256;
-			h->edges = xrealloc(h->edges, h->edges_cap * sizeof(*h->edges));
-		}
+		ARRAY_ROOM(h->edges, h->edges_cap, h->nedges);
 		h->edges[id] = (struct hot_edge){ .caller = caller, .callee = callee };
 		h->nedges++;
 	}
@@ -224,10 +176,7 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	uint32_t id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
 
 	if (created) {
-		if (h->nnodes == h->nodes_cap) {
-			h->nodes_cap = h->nodes_cap * 2;
-			h->nodes = xrealloc(h->nodes, h->nodes_cap * sizeof(*h->nodes));
-		}
+		ARRAY_ROOM(h->nodes, h->nodes_cap, h->nnodes);
 		h->nodes[id] = (struct hot_node){ .parent = parent, .func = func };
 		h->nnodes++;
 	}
@@ -264,17 +213,8 @@ static int on_call(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		struct frame *fr;
 
-		if (__builtin_expect(d >= c->cap, 0)) {
-			c->cap = (d + 1) * 2;
-			c->stack = xrealloc(c->stack, c->cap * sizeof(*c->stack));
-		}
-		if (__builtin_expect(ev->func >= c->nactive, 0)) {
-			uint32_t n = (ev->func + 1) * 2;
-
-			c->active = xrealloc(c->active, n * sizeof(*c->active));
-			memset(c->active + c->nactive, 0, (n - c->nactive) * sizeof(*c->active));
-			c->nactive = n;
-		}
+		ARRAY_ROOM(c->stack, c->cap, d);
+		ARRAY_GROW_ZERO(c->active, c->nactive, ev->func + 1);
 		fr = &c->stack[d];
 		fr->child_ns = 0;
 		fr->func = ev->func;
@@ -405,8 +345,8 @@ int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 	free(c.stack);
 	free(c.active);
 	offcpu_acc_free(&c.acc);
-	map_free(&c.edge_map);
-	map_free(&c.node_map);
+	idmap_free(&c.edge_map);
+	idmap_free(&c.node_map);
 	return rc ? -1 : 0;
 }
 
@@ -422,37 +362,6 @@ void hot_free(struct hot *h)
 	free(h->edges);
 	free(h->nodes);
 	memset(h, 0, sizeof(*h));
-}
-
-/**
- * hot_threads - indices of the thread instances that --thread selects (all when it is not
- * given) into @idx (t->nthreads entries). Return: how many; 0 when --thread names none.
- */
-uint32_t hot_threads(const struct trace *t, const struct opts *o, int *idx)
-{
-	uint32_t i, n = 0;
-
-	for (i = 0; i < t->nthreads; i++)
-		if (!o->thread_set || t->threads[i].tid == o->thread_tid)
-			idx[n++] = (int)i;
-	return n;
-}
-
-/*
- * opts_thread - the thread --thread names in @t (its first instance with that tid), for the
- * reports that walk one thread. Return: its index; -1 when --thread is not given; -2 when
- * @t has no such thread.
- */
-int opts_thread(const struct trace *t, const struct opts *o)
-{
-	uint32_t i;
-
-	if (!o->thread_set)
-		return -1;
-	for (i = 0; i < t->nthreads; i++)
-		if (t->threads[i].tid == o->thread_tid)
-			return (int)i;
-	return -2;
 }
 
 /* collect over the threads --thread selects; -1 (reported) when it names none */

@@ -10,9 +10,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
+#include "analyzer/hmap.h"
 #include "analyzer/html.h"
+#include "analyzer/json.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define NONE UINT32_MAX
 
@@ -35,45 +40,36 @@ struct hmem {
 	uint64_t supp_bytes, supp_blocks;
 };
 
-struct skey {
-	char *key;
-	uint32_t site;
-	UT_hash_handle hh;
-};
-
 /* stack id -> site, by the stacks' symbolized frames (the sites of `memory`) */
 static void build_map(struct html *h, struct hmem *m)
 {
-	struct skey *keys = NULL, *k, *tmp;
+	struct strmap keys = { 0 };		/* site index by key */
+	struct strmap_ent *k;
 	uint32_t id;
 
 	m->nmap = m->r.naggs;
 	m->map = xcalloc(m->nmap + 1, sizeof(*m->map));
 	m->all = xcalloc(m->nmap + 1, sizeof(*m->all));
 	for (id = 0; id < m->r.naggs; id++) {
+		bool created;
 		char *key;
 
 		if (!m->r.aggs[id].allocs)
 			continue;
 		key = replay_stack_key(h->t, h->sym, id);
-		HASH_FIND_STR(keys, key, k);
-		if (k) {
+		k = strmap_intern(&keys, key, &created);
+		if (!created) {
 			free(key);
 			m->merged = true;
 		} else {
-			k = xcalloc(1, sizeof(*k));
-			k->key = key;
-			k->site = m->nsites++;
-			m->all[k->site].stack = id;
-			HASH_ADD_KEYPTR(hh, keys, k->key, strlen(k->key), k);
+			k->v = m->nsites++;
+			m->all[k->v].stack = id;
 		}
-		m->map[id] = k->site;
+		m->map[id] = (uint32_t)k->v;
 	}
-	HASH_ITER(hh, keys, k, tmp) {
-		HASH_DEL(keys, k);
-		free(k->key);
-		free(k);
-	}
+	for (k = strmap_each(&keys, NULL); k; k = strmap_each(&keys, k))
+		free((char *)k->str);
+	strmap_free(&keys);
 	m->row = xmalloc((m->nsites + 1) * sizeof(*m->row));
 	for (id = 0; id < m->nsites; id++)
 		m->row[id] = NONE;

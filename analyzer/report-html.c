@@ -10,11 +10,22 @@
  */
 #define PR_FMT "html"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/findings.h"
+#include "analyzer/hmap.h"
+#include "analyzer/hot.h"
 #include "analyzer/html.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /* the embedded application (build/analyzer/html-assets.c, made by analyzer/html/embed.sh) */
 extern const char html_asset_page[], html_asset_css[], html_asset_js[];
@@ -23,39 +34,22 @@ extern const char html_asset_page[], html_asset_css[], html_asset_js[];
 
 /* ---- strings, frames and notes: the tables every section refers to ---- */
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
-	return h ? h : 1;	/* 0 is the map's "empty" key */
-}
-
 /* html_str - the id of @s in the data's "strings" table, interned (copied) on first use. */
 uint32_t html_str(struct html *h, const char *s)
 {
 	struct html_strs *st = &h->strs;
-	struct xmap_val *v;
+	struct strmap_ent *e;
 	bool created;
-	uint32_t id;
 
 	s = s ? s : "";
-	v = xmap_put(&st->ix, str_hash(s), &created);
+	e = strmap_intern(&st->ix, s, &created);
 	if (!created)
-		for (id = v->w; id != NONE; id = st->next[id])
-			if (!strcmp(st->v[id], s))
-				return id;
-	if (st->n == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 256;
-		st->v = xrealloc(st->v, st->cap * sizeof(*st->v));
-		st->next = xrealloc(st->next, st->cap * sizeof(*st->next));
-	}
-	id = st->n++;
-	st->v[id] = xstrdup(s);
-	st->next[id] = created ? NONE : v->w;
-	v->w = id;
-	return id;
+		return (uint32_t)e->v;
+	ARRAY_ROOM(st->v, st->cap, st->n);
+	st->v[st->n] = xstrdup(s);
+	e->str = st->v[st->n];		/* the map keeps the copy, not the caller's */
+	e->v = st->n;
+	return st->n++;
 }
 
 /*
@@ -86,10 +80,7 @@ int html_frames_of(struct html *h, const struct trace_frame *f, uint32_t *ids, i
 		for (i = 0; i < n; i++) {
 			struct html_frame *fr;
 
-			if (h->nframes == h->frames_cap) {
-				h->frames_cap = h->frames_cap ? h->frames_cap * 2 : 256;
-				h->frames = xrealloc(h->frames, h->frames_cap * sizeof(*h->frames));
-			}
+			ARRAY_ROOM(h->frames, h->frames_cap, h->nframes);
 			fr = &h->frames[h->nframes++];
 			fr->name = html_str(h, chain[i].name);
 			fr->module = html_str(h, chain[i].module ? chain[i].module : "?");
@@ -118,10 +109,7 @@ uint32_t html_frame_truncated(struct html *h)
 	v = xmap_put(&h->frame_ix, 1ULL << 62, &created);
 	if (!created)
 		return v->w;
-	if (h->nframes == h->frames_cap) {
-		h->frames_cap = h->frames_cap ? h->frames_cap * 2 : 256;
-		h->frames = xrealloc(h->frames, h->frames_cap * sizeof(*h->frames));
-	}
+	ARRAY_ROOM(h->frames, h->frames_cap, h->nframes);
 	fr = &h->frames[h->nframes];
 	fr->name = html_str(h, TRACE_TRUNCATED_FRAME);
 	fr->module = html_str(h, "");
@@ -217,8 +205,7 @@ static void tables_free(struct html *h)
 	for (i = 0; i < h->strs.n; i++)
 		free(h->strs.v[i]);
 	free(h->strs.v);
-	free(h->strs.next);
-	xmap_free(&h->strs.ix);
+	strmap_free(&h->strs.ix);
 	free(h->frames);
 	xmap_free(&h->frame_ix);
 	memset(&h->strs, 0, sizeof(h->strs));
@@ -766,7 +753,7 @@ static FILE *safe_open(FILE *out)
 	FILE *f = fopencookie(out, "w", io);
 
 	if (!f)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	return f;
 }
 

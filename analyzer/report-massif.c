@@ -11,10 +11,16 @@
  */
 #define PR_FMT "massif"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define MASSIF_DEFAULT_FILE "massif.out.perfshim"
 #define MASSIF_SNAPSHOTS 50
@@ -121,10 +127,7 @@ static void build_tree(const struct trace *t, struct symbols *sym, const struct 
 
 		if (s->ids[i])
 			st = trace_stack_get(t, s->ids[i]);
-		if (st.nframes + 2 > cap) {
-			cap = st.nframes + 16;
-			names = xrealloc(names, cap * sizeof(*names));
-		}
+		ARRAY_GROW(names, cap, (size_t)st.nframes + 2);
 		for (k = 0, n = 0; k < st.nframes; k++)
 			names[n++] = flame_name(fl, frame_text(sym, &st.frames[k], buf, sizeof(buf)));
 		if (!st.nframes)

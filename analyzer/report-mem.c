@@ -14,11 +14,22 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
+#include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/mem.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/report.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define NBUCKETS REPLAY_NBUCKETS
 #define TEXT_LIMIT 10		/* rows per text table without --limit */
@@ -34,12 +45,6 @@ struct site {
 	uint64_t at_peak_bytes, at_peak_blocks; /* held at the global peak */
 	double bytes_var, leaked_var;	/* sampled traces: variances of bytes, leaked_bytes */
 	int supp;			/* suppression rule, -1 none */
-};
-
-struct site_key {
-	char *key;
-	uint32_t site;
-	UT_hash_handle hh;
 };
 
 struct mem {
@@ -66,7 +71,8 @@ static double live_var_after_supp(const struct mem *m)
 /* Group the stacks of pass 1 into sites. */
 static void build_sites(struct mem *m)
 {
-	struct site_key *keys = NULL, *k, *tmp;
+	struct strmap keys = { 0 };
+	struct strmap_ent *k;
 	uint32_t id;
 
 	m->nmap = m->r.naggs;
@@ -75,25 +81,23 @@ static void build_sites(struct mem *m)
 	for (id = 0; id < m->r.naggs; id++) {
 		const struct replay_agg *a = &m->r.aggs[id];
 		struct site *s;
+		bool created;
 		char *key;
 
 		if (!a->allocs)
 			continue;
 		key = replay_stack_key(m->t, m->sym, id);
-		HASH_FIND_STR(keys, key, k);
-		if (k) {
+		k = strmap_intern(&keys, key, &created);	/* site index by key */
+		if (!created) {
 			free(key);
 			m->merged = true;
 		} else {
-			k = xcalloc(1, sizeof(*k));
-			k->key = key;
-			k->site = m->nsites++;
-			m->sites[k->site].stack = id;
-			m->sites[k->site].supp = -1;
-			HASH_ADD_KEYPTR(hh, keys, k->key, strlen(k->key), k);
+			k->v = m->nsites++;
+			m->sites[k->v].stack = id;
+			m->sites[k->v].supp = -1;
 		}
-		m->map[id] = k->site;
-		s = &m->sites[k->site];
+		m->map[id] = (uint32_t)k->v;
+		s = &m->sites[k->v];
 		s->nstacks++;
 		s->allocs += a->allocs;
 		s->bytes += a->bytes;
@@ -107,11 +111,9 @@ static void build_sites(struct mem *m)
 		s->at_peak_bytes += replay_peak_bytes(&m->r, a);
 		s->at_peak_blocks += replay_peak_blocks(&m->r, a);
 	}
-	HASH_ITER(hh, keys, k, tmp) {
-		HASH_DEL(keys, k);
-		free(k->key);
-		free(k);
-	}
+	for (k = strmap_each(&keys, NULL); k; k = strmap_each(&keys, k))
+		free((char *)k->str);
+	strmap_free(&keys);
 }
 
 /* Exact per-site peaks when stacks were merged: replay again keyed by site. */
@@ -629,6 +631,132 @@ static struct supp_tot *supp_totals(struct mem *m)
 	return tot;
 }
 
+/* what `leaks` shows: the sites with leaks, largest first, and their sums */
+struct leaks {
+	uint32_t *idx, n;		/* into m.sites */
+	uint64_t bytes, blocks;
+	double var;
+	struct supp_tot *tot;		/* per suppression rule */
+};
+
+static void leaks_json(struct mem *m, const struct leaks *L, const struct opts *o)
+{
+	const struct suppressions *s = m->supp;
+	uint32_t i, n = L->n;
+	struct json j;
+
+	if (o->limit > 0 && (uint64_t)o->limit < n)
+		n = (uint32_t)o->limit;
+	json_init(&j, stdout);
+	json_obj_begin(&j, NULL);
+	notes_json(m->t, &j);
+	/* false: the blocks were live when recording stopped, not necessarily leaked */
+	json_bool(&j, "process_finished", m->t->end_seen);
+	json_u64(&j, "leaked_bytes", L->bytes);
+	json_u64(&j, "leaked_blocks", L->blocks);
+	json_sampled(m, &j, L->var);
+	json_arr_begin(&j, "leaks");
+	for (i = 0; i < n; i++) {
+		const struct site *l = &m->sites[L->idx[i]];
+
+		json_obj_begin(&j, NULL);
+		json_stack(m, &j, l->stack);
+		json_u64(&j, "bytes", l->leaked_bytes);
+		json_u64(&j, "blocks", l->leaked_blocks);
+		if (m->r.sample_mean)
+			json_u64(&j, "bytes_stddev", stddev(l->leaked_var));
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_u64(&j, "suppressed_bytes", m->supp_bytes);
+	json_u64(&j, "suppressed_blocks", m->supp_blocks);
+	json_arr_begin(&j, "suppressed");
+	for (i = 0; i < supp_count(s); i++) {
+		if (!L->tot[i].blocks)
+			continue;
+		json_obj_begin(&j, NULL);
+		json_str(&j, "rule", supp_rule(s, i));
+		json_u64(&j, "bytes", L->tot[i].bytes);
+		json_u64(&j, "blocks", L->tot[i].blocks);
+		json_u64(&j, "stacks", L->tot[i].stacks);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_u64(&j, "unknown_frees", m->r.unknown_frees);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+/* the text report's suppressed part: its total and a line per rule that matched */
+static void leaks_text_suppressed(struct mem *m, const struct leaks *L, const struct opts *o)
+{
+	static const char *const shdr[] = { "bytes", "blocks", "rule" };
+	const struct suppressions *s = m->supp;
+	struct table *tb;
+	char a[32], b[32];
+	uint32_t i;
+
+	if (o->no_suppress) {
+		fprintf(stdout, "\nSuppressions off (--no-suppress): everything is shown.\n");
+		return;
+	}
+	fprintf(stdout, "\nSuppressed: %s bytes in %s blocks",
+		fmt_count(a, sizeof(a), m->supp_bytes), fmt_count(b, sizeof(b), m->supp_blocks));
+	fprintf(stdout, m->supp_blocks ? " (--no-suppress shows them)\n" : "\n");
+	tb = table_new(3, shdr, "rrl");
+	for (i = 0; i < supp_count(s); i++) {
+		if (!L->tot[i].blocks)
+			continue;
+		table_add(tb, fmt_count(a, sizeof(a), L->tot[i].bytes),
+			  fmt_count(b, sizeof(b), L->tot[i].blocks), supp_rule(s, i));
+	}
+	if (m->supp_blocks)
+		table_print(tb, stdout);
+	table_free(tb);
+}
+
+static void leaks_text(struct mem *m, const struct leaks *L, const struct opts *o)
+{
+	static const char *const hdr[] = { "bytes", "blocks", "stack" };
+	struct table *tb = table_new(3, hdr, "rrl");
+	uint32_t i, n = L->n, limit = o->limit > 0 ? (uint32_t)o->limit : UINT32_MAX;
+	struct trace *t = m->t;
+	char a[32], b[32], st[1024];
+
+	notes_text(t, stdout);
+	if (!t->end_seen)
+		fprintf(stdout, "Note: %s.\nLive when recording stopped: %s bytes in %s "
+			"blocks from %u stack%s\n", NOTES_UNFINISHED,
+			fmt_count(a, sizeof(a), L->bytes), fmt_count(b, sizeof(b), L->blocks), n,
+			n == 1 ? "" : "s");
+	else
+		fprintf(stdout, "Leaks: %s bytes in %s blocks from %u stack%s\n",
+			fmt_count(a, sizeof(a), L->bytes), fmt_count(b, sizeof(b), L->blocks), n,
+			n == 1 ? "" : "s");
+	for (i = 0; i < n && i < limit; i++) {
+		const struct site *l = &m->sites[L->idx[i]];
+		char c[32];
+
+		table_add(tb, fmt_count(c, sizeof(c), l->leaked_bytes),
+			  fmt_count(a, sizeof(a), l->leaked_blocks),
+			  text_stack(m, l->stack, st, sizeof(st)));
+	}
+	if (m->r.sample_mean)
+		fprintf(stdout, "(estimated from %s samples, mean %s: \u00b1%s bytes, one standard "
+			"deviation)\n", fmt_count(a, sizeof(a), m->r.samples),
+			fmt_bytes(b, sizeof(b), m->r.sample_mean),
+			fmt_count(st, sizeof(st), stddev(L->var)));
+	if (n)
+		table_print(tb, stdout);
+	table_free(tb);
+	leaks_text_suppressed(m, L, o);
+	if (m->r.unknown_frees)
+		fprintf(stdout, "Unknown frees (%s): %s\n", unknown_why(t),
+			fmt_count(a, sizeof(a), m->r.unknown_frees));
+	if (replay_truncated_shown())
+		fprintf(stdout, "%s.\n", TRACE_TRUNCATED_LEGEND);
+}
+
 /**
  * report_leaks - the `leaks` report of @t on stdout: blocks still live at the end, grouped
  * by stack, largest first, after suppressions (built-in and --suppressions FILE) unless
@@ -637,128 +765,29 @@ static struct supp_tot *supp_totals(struct mem *m)
  */
 int report_leaks(struct trace *t, const struct opts *o)
 {
+	struct leaks L = { 0 };
 	struct mem m;
-	const struct suppressions *s;
-	struct supp_tot *tot = NULL;
-	uint64_t bytes = 0, blocks = 0;
-	double var = 0;
-	uint32_t i, n, *idx = NULL, limit;
-	char a[32], b[32], st[1024];
+	uint32_t i;
 	int ret = -1;
 
 	if (mem_load(&m, t, o) < 0 || mem_suppress(&m) < 0)
 		goto out;
-	s = m.supp;
-	tot = supp_totals(&m);
-	idx = sorted_sites(&m, BY_LEAKED, is_leak, &n);
-	for (i = 0; i < n; i++) {
-		bytes += m.sites[idx[i]].leaked_bytes;
-		blocks += m.sites[idx[i]].leaked_blocks;
-		var += m.sites[idx[i]].leaked_var;
+	L.tot = supp_totals(&m);
+	L.idx = sorted_sites(&m, BY_LEAKED, is_leak, &L.n);
+	for (i = 0; i < L.n; i++) {
+		L.bytes += m.sites[L.idx[i]].leaked_bytes;
+		L.blocks += m.sites[L.idx[i]].leaked_blocks;
+		L.var += m.sites[L.idx[i]].leaked_var;
 	}
-	if (o->format == FMT_JSON) {
-		struct json j;
-
-		if (o->limit > 0 && (uint64_t)o->limit < n)
-			n = (uint32_t)o->limit;
-		json_init(&j, stdout);
-		json_obj_begin(&j, NULL);
-		notes_json(t, &j);
-		/* false: the blocks were live when recording stopped, not necessarily leaked */
-		json_bool(&j, "process_finished", t->end_seen);
-		json_u64(&j, "leaked_bytes", bytes);
-		json_u64(&j, "leaked_blocks", blocks);
-		json_sampled(&m, &j, var);
-		json_arr_begin(&j, "leaks");
-		for (i = 0; i < n; i++) {
-			const struct site *l = &m.sites[idx[i]];
-
-			json_obj_begin(&j, NULL);
-			json_stack(&m, &j, l->stack);
-			json_u64(&j, "bytes", l->leaked_bytes);
-			json_u64(&j, "blocks", l->leaked_blocks);
-			if (m.r.sample_mean)
-				json_u64(&j, "bytes_stddev", stddev(l->leaked_var));
-			json_obj_end(&j);
-		}
-		json_arr_end(&j);
-		json_u64(&j, "suppressed_bytes", m.supp_bytes);
-		json_u64(&j, "suppressed_blocks", m.supp_blocks);
-		json_arr_begin(&j, "suppressed");
-		for (i = 0; i < supp_count(s); i++) {
-			if (!tot[i].blocks)
-				continue;
-			json_obj_begin(&j, NULL);
-			json_str(&j, "rule", supp_rule(s, i));
-			json_u64(&j, "bytes", tot[i].bytes);
-			json_u64(&j, "blocks", tot[i].blocks);
-			json_u64(&j, "stacks", tot[i].stacks);
-			json_obj_end(&j);
-		}
-		json_arr_end(&j);
-		json_u64(&j, "unknown_frees", m.r.unknown_frees);
-		json_obj_end(&j);
-		json_finish(&j);
-	} else {
-		static const char *const hdr[] = { "bytes", "blocks", "stack" };
-		static const char *const shdr[] = { "bytes", "blocks", "rule" };
-		struct table *tb = table_new(3, hdr, "rrl");
-
-		limit = o->limit > 0 ? (uint32_t)o->limit : UINT32_MAX;
-		notes_text(t, stdout);
-		if (!t->end_seen)
-			fprintf(stdout, "Note: %s.\nLive when recording stopped: %s bytes in %s "
-				"blocks from %u stack%s\n", NOTES_UNFINISHED,
-				fmt_count(a, sizeof(a), bytes), fmt_count(b, sizeof(b), blocks), n,
-				n == 1 ? "" : "s");
-		else
-			fprintf(stdout, "Leaks: %s bytes in %s blocks from %u stack%s\n",
-				fmt_count(a, sizeof(a), bytes), fmt_count(b, sizeof(b), blocks), n,
-				n == 1 ? "" : "s");
-		for (i = 0; i < n && i < limit; i++) {
-			const struct site *l = &m.sites[idx[i]];
-			char c[32];
-
-			table_add(tb, fmt_count(c, sizeof(c), l->leaked_bytes),
-				  fmt_count(a, sizeof(a), l->leaked_blocks),
-				  text_stack(&m, l->stack, st, sizeof(st)));
-		}
-		if (m.r.sample_mean)
-			fprintf(stdout, "(estimated from %s samples, mean %s: \u00b1%s bytes, one standard "
-				"deviation)\n", fmt_count(a, sizeof(a), m.r.samples),
-				fmt_bytes(b, sizeof(b), m.r.sample_mean),
-				fmt_count(st, sizeof(st), stddev(var)));
-		if (n)
-			table_print(tb, stdout);
-		table_free(tb);
-		if (o->no_suppress) {
-			fprintf(stdout, "\nSuppressions off (--no-suppress): everything is shown.\n");
-		} else {
-			fprintf(stdout, "\nSuppressed: %s bytes in %s blocks",
-				fmt_count(a, sizeof(a), m.supp_bytes), fmt_count(b, sizeof(b), m.supp_blocks));
-			fprintf(stdout, m.supp_blocks ? " (--no-suppress shows them)\n" : "\n");
-			tb = table_new(3, shdr, "rrl");
-			for (i = 0; i < supp_count(s); i++) {
-				if (!tot[i].blocks)
-					continue;
-				table_add(tb, fmt_count(a, sizeof(a), tot[i].bytes),
-					  fmt_count(b, sizeof(b), tot[i].blocks), supp_rule(s, i));
-			}
-			if (m.supp_blocks)
-				table_print(tb, stdout);
-			table_free(tb);
-		}
-		if (m.r.unknown_frees)
-			fprintf(stdout, "Unknown frees (%s): %s\n", unknown_why(t),
-				fmt_count(a, sizeof(a), m.r.unknown_frees));
-		if (replay_truncated_shown())
-			fprintf(stdout, "%s.\n", TRACE_TRUNCATED_LEGEND);
-	}
+	if (o->format == FMT_JSON)
+		leaks_json(&m, &L, o);
+	else
+		leaks_text(&m, &L, o);
 	fflush(stdout);
 	ret = 0;
 out:
-	free(idx);
-	free(tot);
+	free(L.idx);
+	free(L.tot);
 	mem_free(&m);
 	return ret;
 }

@@ -25,10 +25,19 @@
  */
 #define PR_FMT "pprof"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/hmap.h"
+#include "analyzer/hot.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define PPROF_DEFAULT_FILE "perfshim.pb.gz"
 #define PPROF_FOLD_DEPTH FLAME_FOLD_DEPTH	/* recursion folding, as the flame graph */
@@ -67,8 +76,7 @@ struct pprof {
 	/* the string table: index 0 is "" */
 	char **strs;
 	uint32_t nstrs, strs_cap;
-	uint32_t *str_next;		/* chain of strings with the same hash */
-	struct xmap str_index;		/* hash -> first string + 1 */
+	struct strmap str_index;	/* string -> its index into strs */
 	struct xmap func_index;		/* (name << 32 | file) + 1 -> function id */
 	uint32_t nfunctions;
 	struct xmap loc_index;		/* func + 1 | 1 << 63 -> location id; hash -> ploc + 1 */
@@ -82,39 +90,22 @@ struct pprof {
 	uint64_t folded, nsamples;
 };
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-	return h ? h : 1;
-}
-
 /* str_id - the string table index of @s (added when new); NULL is "" */
 static uint32_t str_id(struct pprof *p, const char *s)
 {
-	struct xmap_val *v;
-	uint64_t h;
-	uint32_t i;
+	struct strmap_ent *e;
 	bool created;
 
 	if (!s || !*s)
 		return 0;
-	h = str_hash(s);
-	v = xmap_put(&p->str_index, h, &created);
-	for (i = created ? 0 : v->w; i; i = p->str_next[i - 1])
-		if (!strcmp(p->strs[i - 1], s))
-			return i - 1;
-	if (p->nstrs == p->strs_cap) {
-		p->strs_cap = p->strs_cap ? p->strs_cap * 2 : 256;
-		p->strs = xrealloc(p->strs, p->strs_cap * sizeof(*p->strs));
-		p->str_next = xrealloc(p->str_next, p->strs_cap * sizeof(*p->str_next));
-	}
+	e = strmap_intern(&p->str_index, s, &created);
+	if (!created)
+		return (uint32_t)e->v;
+	ARRAY_ROOM(p->strs, p->strs_cap, p->nstrs);
 	p->strs[p->nstrs] = xstrdup(s);
-	p->str_next[p->nstrs] = created ? 0 : v->w;
-	v->w = ++p->nstrs;
-	return p->nstrs - 1;
+	e->str = p->strs[p->nstrs];	/* the map keeps the copy, not the caller's */
+	e->v = p->nstrs;
+	return p->nstrs++;
 }
 
 /* function_id - the Function of (@name, @file), written when new */
@@ -218,10 +209,7 @@ static uint32_t frame_location(struct pprof *p, const struct trace_frame *f)
 		if (pl->ip == f->ip && pl->module == f->module && pl->is_ra == f->is_ra)
 			return pl->id;
 	}
-	if (p->nplocs == p->plocs_cap) {
-		p->plocs_cap = p->plocs_cap ? p->plocs_cap * 2 : 256;
-		p->plocs = xrealloc(p->plocs, p->plocs_cap * sizeof(*p->plocs));
-	}
+	ARRAY_ROOM(p->plocs, p->plocs_cap, p->nplocs);
 	pl = &p->plocs[p->nplocs];
 	*pl = (struct ploc){ f->ip, f->module, f->is_ra, ++p->nlocations, created ? 0 : v->w };
 	v->w = ++p->nplocs;
@@ -282,10 +270,7 @@ static uint32_t fold_step(struct pprof *p, struct pnode **nodes, uint32_t *n, ui
 	v = xmap_put(index, ((uint64_t)parent << 32 | func) + 1, &created);
 	if (!created)
 		return v->w;
-	if (*n == *cap) {
-		*cap *= 2;
-		*nodes = xrealloc(*nodes, *cap * sizeof(**nodes));
-	}
+	ARRAY_ROOM(*nodes, *cap, *n);
 	(*nodes)[*n] = (struct pnode){ parent, func, (*nodes)[parent].depth + 1, 0, 0, 0 };
 	v->w = *n;
 	return (*n)++;
@@ -316,10 +301,7 @@ static void call_samples(struct pprof *p, const struct hot *h, const struct trac
 	for (i = 1; i < n; i++) {
 		if (!nodes[i].calls && !nodes[i].self_ns)
 			continue;
-		if (nodes[i].depth > locs_cap) {
-			locs_cap = nodes[i].depth + 64;
-			locs = xrealloc(locs, locs_cap * sizeof(*locs));
-		}
+		ARRAY_GROW(locs, locs_cap, nodes[i].depth);
 		for (k = i, nl = 0; k; k = nodes[k].parent)	/* leaf first */
 			locs[nl++] = func_location(p, nodes[k].func);
 		values[V_CALLS] = nodes[i].calls;
@@ -348,10 +330,7 @@ static void alloc_samples(struct pprof *p, const struct replay *r)
 			continue;
 		if (id)
 			st = trace_stack_get(p->t, id);
-		if (st.nframes + 2 > cap) {
-			cap = st.nframes + 16;
-			locs = xrealloc(locs, cap * sizeof(*locs));
-		}
+		ARRAY_GROW(locs, cap, (size_t)st.nframes + 2);
 		for (i = 0; i < st.nframes; i++)
 			locs[nl++] = frame_location(p, &st.frames[i]);
 		if (!st.nframes)
@@ -429,10 +408,9 @@ static void pprof_free(struct pprof *p)
 	for (i = 0; i < p->nstrs; i++)
 		free(p->strs[i]);
 	free(p->strs);
-	free(p->str_next);
 	free(p->plocs);
 	free(p->mapping_of);
-	xmap_free(&p->str_index);
+	strmap_free(&p->str_index);
 	xmap_free(&p->func_index);
 	xmap_free(&p->loc_index);
 	pb_free(&p->samples);
@@ -502,9 +480,7 @@ int report_pprof(struct trace *t, const struct opts *o)
 	/* the string table starts with "" (index 0: what unset string fields mean) */
 	p.strs_cap = 256;
 	p.strs = xmalloc(p.strs_cap * sizeof(*p.strs));
-	p.str_next = xmalloc(p.strs_cap * sizeof(*p.str_next));
-	p.strs[p.nstrs] = xstrdup("");
-	p.str_next[p.nstrs++] = 0;
+	p.strs[p.nstrs++] = xstrdup("");
 	mappings(&p);
 	for (i = 0; i < t->nthreads; i++) {
 		struct hot h = { 0 };

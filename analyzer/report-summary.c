@@ -7,12 +7,22 @@
  */
 #define PR_FMT "summary"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
 #include "analyzer/findings.h"
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/mem.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define TOP_FUNCS 10
 

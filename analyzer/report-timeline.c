@@ -9,11 +9,21 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
+#include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 #define NSTEPS 200			/* intervals: NSTEPS + 1 samples from 0 to the end */
 #define NSUSPECTS 5			/* stacks named in the verdict */
@@ -96,8 +106,15 @@ struct suspect {
 	uint32_t stack;			/* a representative stack */
 	double rate;			/* bytes per second */
 	uint64_t first, last;		/* live bytes at the window's first and last sample */
-	UT_hash_handle hh;
 };
+
+/* the suspects by their key (stacks grouped by function chain) */
+struct suspect_ref {
+	uint64_t key;
+	const char *str;		/* its suspect's key */
+	struct suspect *s;
+};
+HMAP_DEFINE_STR(suspects, struct suspect_ref, key, str)
 
 struct verdict {
 	bool grows;
@@ -129,7 +146,9 @@ static void judge(struct timeline *tl, const struct trace *t, struct symbols *sy
 	uint32_t n = tl->n - tl->half, i, k, nstacks = 0;
 	double *x = xcalloc(n + 1, sizeof(double)), *y = xcalloc(n + 1, sizeof(double));
 	double growth;
-	struct suspect *map = NULL, *s, *tmp;
+	struct suspects map = { 0 };
+	struct suspect_ref *ref;
+	struct suspect *s;
 
 	memset(v, 0, sizeof(*v));
 	for (i = 0; i < n; i++) {
@@ -148,7 +167,7 @@ static void judge(struct timeline *tl, const struct trace *t, struct symbols *sy
 			nstacks = tl->nsnap[k];
 	for (i = 1; v->grows && i < nstacks; i++) {
 		char *key;
-		bool any = false;
+		bool any = false, created;
 
 		for (k = 0; k < n; k++) {
 			uint32_t j = tl->half + k;
@@ -159,22 +178,22 @@ static void judge(struct timeline *tl, const struct trace *t, struct symbols *sy
 		if (!any)
 			continue;
 		key = replay_stack_key(t, sym, i);
-		HASH_FIND_STR(map, key, s);
-		if (s) {
+		ref = suspects_intern(&map, key, &created);
+		if (!created) {
 			free(key);
 		} else {
-			s = xcalloc(1, sizeof(*s));
-			s->key = key;
-			s->stack = i;
-			HASH_ADD_KEYPTR(hh, map, s->key, strlen(s->key), s);
+			ref->s = xcalloc(1, sizeof(*s));
+			ref->s->key = key;
+			ref->s->stack = i;
 		}
+		s = ref->s;
 		s->rate += lsq(x, y, n, NULL);	/* slopes add up like the stacks' bytes */
 		s->first += (uint64_t)y[0];
 		s->last += (uint64_t)y[n - 1];
 	}
-	v->sus = xcalloc(HASH_COUNT(map) + 1, sizeof(*v->sus));
-	HASH_ITER(hh, map, s, tmp) {
-		HASH_DEL(map, s);
+	v->sus = xcalloc(map.n + 1, sizeof(*v->sus));
+	for (ref = suspects_each(&map, NULL); ref; ref = suspects_each(&map, ref)) {
+		s = ref->s;
 		/* a suspect grows, and carries at least 1% of the heap's growth */
 		if (s->rate > 0 && s->last > s->first && s->rate >= v->rate / 100) {
 			v->sus[v->nsus++] = s;
@@ -183,6 +202,7 @@ static void judge(struct timeline *tl, const struct trace *t, struct symbols *sy
 			free(s);
 		}
 	}
+	suspects_free(&map);
 	qsort(v->sus, v->nsus, sizeof(*v->sus), cmp_suspect);
 	free(x);
 	free(y);

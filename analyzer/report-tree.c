@@ -10,10 +10,19 @@
  */
 #define PR_FMT "tree"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/hist.h"
+#include "analyzer/hmap.h"
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 struct tree_fn {
 	char *key;			/* module identity and offset (func_key) */
@@ -30,18 +39,8 @@ struct tree {
 	struct hot all;			/* indexed like fn[] */
 	struct tree_fn *fn;
 	uint32_t nfn, cap;
-	uint32_t *hash;			/* index + 1 into fn[], 0 = empty */
-	uint32_t hmask;
+	struct ixmap index;		/* fn[] by the key's hmap_key_str */
 };
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-	return h;
-}
 
 /*
  * The identity of function @f of @t: its module's build-id (or path when it has none) and
@@ -63,44 +62,27 @@ static char *func_key(struct symbols *sym, uint32_t f)
 		key = NULL;
 	}
 	if (!key)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	return key;
-}
-
-static void hash_grow(struct tree *tr)
-{
-	uint32_t i, n = tr->hmask ? (tr->hmask + 1) * 2 : 1024;
-
-	free(tr->hash);
-	tr->hash = xcalloc(n, sizeof(*tr->hash));
-	tr->hmask = n - 1;
-	for (i = 0; i < tr->nfn; i++) {
-		uint32_t h = (uint32_t)str_hash(tr->fn[i].key) & tr->hmask;
-
-		while (tr->hash[h])
-			h = (h + 1) & tr->hmask;
-		tr->hash[h] = i + 1;
-	}
 }
 
 /* The merged index of function @f of trace @k (added on first sight). */
 static uint32_t tree_index(struct tree *tr, int k, uint32_t f)
 {
 	char *key = func_key(tr->sym[k], f);
-	uint32_t h, i;
+	uint64_t h = hmap_key_str(key);
+	struct ixmap_ent *e;
 
-	if ((tr->nfn + 1) * 2 > tr->hmask)
-		hash_grow(tr);
-	for (h = (uint32_t)str_hash(key) & tr->hmask; (i = tr->hash[h]); h = (h + 1) & tr->hmask)
-		if (!strcmp(tr->fn[i - 1].key, key)) {
+	for (e = ixmap_get(&tr->index, h); e; e = ixmap_next(&tr->index, e))
+		if (!strcmp(tr->fn[e->ix].key, key)) {
 			free(key);
-			return i - 1;
+			return e->ix;
 		}
 	if (tr->nfn == tr->cap) {
-		tr->cap = tr->cap ? tr->cap * 2 : 256;
-		tr->fn = xrealloc(tr->fn, tr->cap * sizeof(*tr->fn));
-		tr->all.funcs = xrealloc(tr->all.funcs, tr->cap * sizeof(*tr->all.funcs));
-		memset(tr->all.funcs + tr->nfn, 0, (tr->cap - tr->nfn) * sizeof(*tr->all.funcs));
+		tr->cap = ARRAY_NEXT_CAP(tr->cap, tr->nfn + 1);
+		ARRAY_RESIZE(tr->fn, tr->cap);
+		ARRAY_RESIZE(tr->all.funcs, tr->cap);
+		ARRAY_CLEAR(tr->all.funcs, tr->nfn, tr->cap);
 		tr->all.cap = tr->cap;
 	}
 	tr->fn[tr->nfn] = (struct tree_fn){ key, sym_func_name(tr->sym[k], f),
@@ -108,7 +90,7 @@ static uint32_t tree_index(struct tree *tr, int k, uint32_t f)
 					    sym_func_addr(tr->sym[k], f), NULL, 0 };
 	if (sym_func_decl(tr->sym[k], f, &tr->fn[tr->nfn].file, &tr->fn[tr->nfn].line) < 0)
 		tr->fn[tr->nfn].file = NULL;
-	tr->hash[h] = tr->nfn + 1;
+	ixmap_add(&tr->index, h)->ix = tr->nfn;
 	return tr->nfn++;
 }
 
@@ -310,7 +292,7 @@ out:
 		trace_close(tr.t[k]);
 	}
 	free(tr.fn);
-	free(tr.hash);
+	ixmap_free(&tr.index);
 	hot_free(&tr.all);
 	free(tr.t);
 	free(tr.sym);

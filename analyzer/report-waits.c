@@ -11,10 +11,21 @@
  */
 #define PR_FMT "waits"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/hmap.h"
+#include "analyzer/json.h"
+#include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/symbols.h"
+#include "analyzer/text.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 #define WAITS_DEFAULT_LIMIT 20
 
@@ -29,8 +40,7 @@ struct waits {
 	struct trace *t;
 	struct wnode *nodes;
 	uint32_t nnodes, cap;
-	uint64_t *keys;			/* (parent << 32 | func) + 1, 0 = empty */
-	uint32_t *vals, mask, nkeys;
+	struct ixmap index;		/* (parent << 32 | func) + 1 -> node */
 	uint32_t *stack;		/* node of each open call of the current thread */
 	uint32_t depth, stack_cap;
 	uint32_t thread;		/* the thread being walked */
@@ -41,56 +51,18 @@ struct waits {
 	uint64_t total[2], outside[2];
 };
 
-static inline uint32_t mix(uint64_t v)
-{
-	v ^= v >> 33;
-	v *= 0xff51afd7ed558ccdULL;
-	v ^= v >> 33;
-	return (uint32_t)v;
-}
-
-static void grow_keys(struct waits *w)
-{
-	uint32_t cap = w->mask ? (w->mask + 1) * 2 : 1024, i, omask = w->mask;
-	uint64_t *ok = w->keys;
-	uint32_t *ov = w->vals;
-
-	w->keys = xcalloc(cap, sizeof(*w->keys));
-	w->vals = xmalloc(cap * sizeof(*w->vals));
-	w->mask = cap - 1;
-	for (i = 0; ok && i <= omask; i++) {
-		uint32_t h;
-
-		if (!ok[i])
-			continue;
-		for (h = mix(ok[i]) & w->mask; w->keys[h]; h = (h + 1) & w->mask)
-			;
-		w->keys[h] = ok[i];
-		w->vals[h] = ov[i];
-	}
-	free(ok);
-	free(ov);
-}
-
 /* the node of @func called from node @parent, made on first sight */
 static uint32_t node_of(struct waits *w, uint32_t parent, uint32_t func)
 {
-	uint64_t key = ((uint64_t)parent << 32 | func) + 1;
-	uint32_t h;
+	struct ixmap_ent *e;
+	bool created;
 
-	if (w->nkeys * 2 >= w->mask)
-		grow_keys(w);
-	for (h = mix(key) & w->mask; w->keys[h]; h = (h + 1) & w->mask)
-		if (w->keys[h] == key)
-			return w->vals[h];
-	if (w->nnodes == w->cap) {
-		w->cap *= 2;
-		w->nodes = xrealloc(w->nodes, w->cap * sizeof(*w->nodes));
-	}
+	e = ixmap_put(&w->index, ((uint64_t)parent << 32 | func) + 1, &created);
+	if (!created)
+		return e->ix;
+	e->ix = w->nnodes;
+	ARRAY_ROOM(w->nodes, w->cap, w->nnodes);
 	w->nodes[w->nnodes] = (struct wnode){ .parent = parent, .func = func };
-	w->keys[h] = key;
-	w->vals[h] = w->nnodes;
-	w->nkeys++;
 	return w->nnodes++;
 }
 
@@ -133,10 +105,7 @@ static int on_event(const struct trace_event *ev, void *ctx)
 	if (ev->type == EV_ENTRY) {
 		uint32_t parent = w->depth ? w->stack[w->depth - 1] : 0;
 
-		if (w->depth == w->stack_cap) {
-			w->stack_cap = w->stack_cap ? w->stack_cap * 2 : 64;
-			w->stack = xrealloc(w->stack, w->stack_cap * sizeof(*w->stack));
-		}
+		ARRAY_ROOM(w->stack, w->stack_cap, w->depth);
 		w->stack[w->depth++] = node_of(w, parent, ev->func);
 	} else if (ev->type == EV_EXIT && w->depth) {
 		w->depth--;
@@ -324,8 +293,7 @@ out:
 	sym_close(sym);
 	free(rows);
 	free(w.nodes);
-	free(w.keys);
-	free(w.vals);
+	ixmap_free(&w.index);
 	free(w.stack);
 	free(w.done);
 	return rc;

@@ -23,12 +23,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/supp.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 enum supp_kind {
 	SUPP_BUILTIN_TLS,
@@ -118,7 +122,7 @@ bool supp_glob(const char *pat, const char *str)
 static void add_rule(struct suppressions *s, enum supp_kind kind, const char *text,
 		     const char *glob)
 {
-	s->rules = xrealloc(s->rules, (s->n + 1) * sizeof(*s->rules));
+	ARRAY_RESIZE(s->rules, (size_t)s->n + 1);
 	s->rules[s->n].kind = kind;
 	s->rules[s->n].text = xstrdup(text);
 	s->rules[s->n].glob = glob ? xstrdup(glob) : NULL;
@@ -375,10 +379,7 @@ int supp_match(const struct suppressions *s, struct symbols *sym, const struct t
 		struct sym_info *si;
 		int k, nc;
 
-		if (n + SYM_MAX_INLINE + 1 > cap) {
-			cap = 2 * cap + SYM_MAX_INLINE;
-			info = xrealloc(info, cap * sizeof(*info));
-		}
+		ARRAY_ROOM(info, cap, n + SYM_MAX_INLINE);
 		si = &info[n];
 		memset(si, 0, sizeof(*si));
 		si->module = module_path(t, f);

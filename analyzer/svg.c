@@ -7,20 +7,24 @@
  */
 #define PR_FMT "svg"
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/export.h"
+#include "analyzer/hmap.h"
+#include "analyzer/util.h"
 
 #define NONE UINT32_MAX
 
+/* FNV-1a of a name: its colour (colour()), the same for a function in every graph */
 static uint64_t str_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t h = 0xcbf29ce484222325ULL;
 
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
-	return h ? h : 1;	/* 0 is the map's "empty" key */
+	return h ? h : 1;
 }
 
 /* a new node below @parent; ids grow, so a child's id is always above its parent's */
@@ -28,10 +32,7 @@ static uint32_t node_new(struct flame *fl, uint32_t parent, uint32_t name)
 {
 	struct flame_node *n;
 
-	if (fl->nnodes == fl->cap) {
-		fl->cap = fl->cap ? fl->cap * 2 : 256;
-		fl->nodes = xrealloc(fl->nodes, fl->cap * sizeof(*fl->nodes));
-	}
+	ARRAY_ROOM(fl->nodes, fl->cap, fl->nnodes);
 	n = &fl->nodes[fl->nnodes];
 	memset(n, 0, sizeof(*n));
 	n->parent = parent;
@@ -56,37 +57,27 @@ void flame_free(struct flame *fl)
 	for (i = 0; i < fl->nnames; i++)
 		free(fl->names[i]);
 	free(fl->names);
-	free(fl->name_next);
 	free(fl->nodes);
 	xmap_free(&fl->index);
-	xmap_free(&fl->name_index);
+	strmap_free(&fl->name_index);
 	memset(fl, 0, sizeof(*fl));
 }
 
 /* flame_name - the id of name @s, interned (copied) on first use. */
 uint32_t flame_name(struct flame *fl, const char *s)
 {
-	struct xmap_val *v;
-	uint32_t id;
+	struct strmap_ent *e;
 	bool created;
 
 	s = s ? s : "[unknown]";
-	v = xmap_put(&fl->name_index, str_hash(s), &created);
-	if (!created) {
-		for (id = v->w; id != NONE; id = fl->name_next[id])
-			if (!strcmp(fl->names[id], s))
-				return id;
-	}
-	if (fl->nnames == fl->names_cap) {
-		fl->names_cap = fl->names_cap ? fl->names_cap * 2 : 256;
-		fl->names = xrealloc(fl->names, fl->names_cap * sizeof(*fl->names));
-		fl->name_next = xrealloc(fl->name_next, fl->names_cap * sizeof(*fl->name_next));
-	}
-	id = fl->nnames++;
-	fl->names[id] = xstrdup(s);
-	fl->name_next[id] = created ? NONE : v->w;
-	v->w = id;
-	return id;
+	e = strmap_intern(&fl->name_index, s, &created);
+	if (!created)
+		return (uint32_t)e->v;
+	ARRAY_ROOM(fl->names, fl->names_cap, fl->nnames);
+	fl->names[fl->nnames] = xstrdup(s);
+	e->str = fl->names[fl->nnames];	/* the map keeps the copy, not the caller's */
+	e->v = fl->nnames;
+	return fl->nnames++;
 }
 
 /* flame_child - the child of node @parent named @name, created if new. */
@@ -332,50 +323,35 @@ const char *flame_svg_script(void)
 	return zoom_js;
 }
 
-/*
- * flame_svg - render @fl (after flame_finish) as a flame graph: root at the bottom, children
- * left to right in name order, widths proportional to values. Every frame is a <g> with a
- * <title> (full name, value, share) so tooltips work without the script.
- */
-void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
-{
-	unsigned W = so->width ? so->width : 1200;
-	uint64_t root_total = fl->nodes[0].total;
-	double scale = root_total ? (W - 2.0 * XPAD) / (double)root_total : 0;
-	uint32_t *path, *stack, maxdepth = 0, depth, n, i, sp;
-	double *xs;
-	uint64_t omitted = 0;
-	unsigned H, top, k;
-	const char *id = so->id ? so->id : "flame";
-	bool mem = so->unit && strcmp(so->unit, "ns");
-	char val[64], fill[32];
+/* the picture's geometry, computed once by flame_svg */
+struct svg_layout {
+	unsigned W, H, top;		/* px */
+	uint32_t maxdepth;		/* depth of the deepest frame drawn */
+	double scale;			/* px per unit of value */
+	uint64_t root_total;
+	bool mem;			/* a memory metric (colours) */
+	const char *id;
+};
 
-	/* depth of the visible tree (frames of at least MIN_PX) */
-	stack = xmalloc((fl->nnodes + 1) * sizeof(*stack));
-	path = xmalloc((fl->nnodes + 1) * sizeof(*path));
-	xs = xmalloc((fl->nnodes + 1) * sizeof(*xs));
-	for (i = 0; i < fl->nnodes; i++)
-		path[i] = 0;			/* reused below as per-node depth */
-	for (i = 1; i < fl->nnodes; i++) {
-		path[i] = path[fl->nodes[i].parent] + 1;
-		if ((double)fl->nodes[i].total * scale >= MIN_PX && path[i] > maxdepth)
-			maxdepth = path[i];
-	}
-	top = TOP0 + so->nnotes * NOTE_H;
-	H = top + (maxdepth + 1) * FRAME_H + BOTTOM;
+/* the frame of the picture: title, subtitle, help line, buttons and notes */
+static void svg_head(const struct svg_layout *L, const struct svg_opts *so, FILE *f)
+{
+	char val[64];
+	unsigned k;
 
 	if (so->standalone)
 		fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" class=\"flame\" "
 		   "id=\"%s\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" data-w=\"%u\" "
 		   "font-family=\"Verdana, DejaVu Sans, sans-serif\" font-size=\"%d\">\n",
-		id, W, H, W, H, W, FONT_SIZE);
-	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"#f8f8f0\"/>\n", W, H);
-	fprintf(f, "<text x=\"%u\" y=\"20\" text-anchor=\"middle\" font-size=\"16\">", W / 2);
+		L->id, L->W, L->H, L->W, L->H, L->W, FONT_SIZE);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"#f8f8f0\"/>\n", L->W,
+		L->H);
+	fprintf(f, "<text x=\"%u\" y=\"20\" text-anchor=\"middle\" font-size=\"16\">", L->W / 2);
 	fput_xml(so->title ? so->title : "Flame graph", f);
 	fputs("</text>\n", f);
-	fprintf(f, "<text x=\"%u\" y=\"36\" text-anchor=\"middle\" fill=\"#555\">", W / 2);
-	fmt_value(val, sizeof(val), root_total, so->unit);
+	fprintf(f, "<text x=\"%u\" y=\"36\" text-anchor=\"middle\" fill=\"#555\">", L->W / 2);
+	fmt_value(val, sizeof(val), L->root_total, so->unit);
 	if (so->subtitle) {
 		fput_xml(so->subtitle, f);
 		fputs(" - ", f);
@@ -387,12 +363,12 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 		   "Ctrl-F) to highlight</text>\n", XPAD);
 	/* buttons the script serves; without it they do nothing and the picture stays whole */
 	fprintf(f, "<text class=\"reset\" id=\"%s-reset\" x=\"%d\" y=\"20\" fill=\"#1f6feb\" "
-		   "style=\"cursor:pointer\">Reset zoom</text>\n", id, XPAD);
+		   "style=\"cursor:pointer\">Reset zoom</text>\n", L->id, XPAD);
 	fprintf(f, "<text class=\"search\" id=\"%s-search\" x=\"%u\" y=\"20\" "
 		   "text-anchor=\"end\" fill=\"#1f6feb\" style=\"cursor:pointer\">Search</text>\n",
-		id, W - XPAD);
+		L->id, L->W - XPAD);
 	fprintf(f, "<text class=\"matched\" id=\"%s-matched\" x=\"%u\" y=\"36\" "
-		   "text-anchor=\"end\" fill=\"#b04ce0\"></text>\n", id, W - XPAD);
+		   "text-anchor=\"end\" fill=\"#b04ce0\"></text>\n", L->id, L->W - XPAD);
 	/* what the picture lacks or leaves out (incomplete trace, folded recursion): visible */
 	for (k = 0; k < so->nnotes; k++) {
 		fprintf(f, "<text class=\"warning\" x=\"%d\" y=\"%u\" fill=\"#b00000\" "
@@ -400,48 +376,67 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 		fput_xml(so->notes[k], f);
 		fputs("</text>\n", f);
 	}
-	if (!root_total)
+	if (!L->root_total)
 		fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">no data</text>\n",
-			W / 2, top + FRAME_H);
+			L->W / 2, L->top + FRAME_H);
+}
+
+/* one frame: node @n at left edge @x, depth @depth */
+static void svg_frame(const struct flame *fl, const struct svg_layout *L,
+		      const struct svg_opts *so, uint32_t n, double x, uint32_t depth, FILE *f)
+{
+	const struct flame_node *nd = &fl->nodes[n];
+	double w = (double)nd->total * L->scale;
+	unsigned y = L->top + (L->maxdepth - depth) * FRAME_H;
+	char val[64], fill[32];
+
+	colour(fl->names[nd->name], L->mem, fill, sizeof(fill));
+	fmt_value(val, sizeof(val), nd->total, so->unit);
+	fprintf(f, "<g class=\"f\" data-v=\"%" PRIu64 "\" data-n=\"", nd->total);
+	fput_xml(fl->names[nd->name], f);
+	fprintf(f, "\"><title>");
+	fput_xml(fl->names[nd->name], f);
+	fprintf(f, "\n(%s, %.2f%%)</title><rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" "
+		   "height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%u\">",
+		val, 100.0 * (double)nd->total / (double)L->root_total, x, y, w, FRAME_H - 1,
+		n ? fill : "#e0e0e0", x + 3, y + FRAME_H - 4);
+	fput_fit(fl->names[nd->name], w, f);
+	fputs("</text></g>\n", f);
+}
+
+/*
+ * Every frame of at least MIN_PX, in pre-order (@depth: each node's depth; @stack, @xs:
+ * scratch of fl->nnodes + 1). Return: how many frames were too narrow to draw.
+ */
+static uint64_t svg_frames(const struct flame *fl, const struct svg_layout *L,
+			   const struct svg_opts *so, const uint32_t *depth, uint32_t *stack,
+			   double *xs, FILE *f)
+{
+	uint64_t omitted = 0;
+	uint32_t sp = 0, n, i;
 
 	/* pre-order walk; xs[n] = left edge of node n */
-	sp = 0;
 	xs[0] = XPAD;
-	if (root_total)
+	if (L->root_total)
 		stack[sp++] = 0;
 	while (sp) {
 		const struct flame_node *nd;
-		double x, w;
+		double x;
 		uint32_t c;
 
 		n = stack[--sp];
 		nd = &fl->nodes[n];
-		depth = path[n];
-		x = xs[n];
-		w = (double)nd->total * scale;
-		colour(fl->names[nd->name], mem, fill, sizeof(fill));
-		fmt_value(val, sizeof(val), nd->total, so->unit);
-		fprintf(f, "<g class=\"f\" data-v=\"%" PRIu64 "\" data-n=\"", nd->total);
-		fput_xml(fl->names[nd->name], f);
-		fprintf(f, "\"><title>");
-		fput_xml(fl->names[nd->name], f);
-		fprintf(f, "\n(%s, %.2f%%)</title><rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" "
-			   "height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%u\">",
-			val, 100.0 * (double)nd->total / (double)root_total, x,
-			top + (maxdepth - depth) * FRAME_H, w, FRAME_H - 1, n ? fill : "#e0e0e0",
-			x + 3, top + (maxdepth - depth) * FRAME_H + FRAME_H - 4);
-		fput_fit(fl->names[nd->name], w, f);
-		fputs("</text></g>\n", f);
+		svg_frame(fl, L, so, n, xs[n], depth[n], f);
 
 		/* children: lay out left to right, push in reverse for name order output */
 		x = xs[n];
 		for (c = nd->first_child; c != NONE; c = fl->nodes[c].next) {
 			xs[c] = x;
-			x += (double)fl->nodes[c].total * scale;
+			x += (double)fl->nodes[c].total * L->scale;
 		}
 		i = sp;
 		for (c = nd->first_child; c != NONE; c = fl->nodes[c].next) {
-			if ((double)fl->nodes[c].total * scale < MIN_PX) {
+			if ((double)fl->nodes[c].total * L->scale < MIN_PX) {
 				omitted++;
 				continue;
 			}
@@ -457,17 +452,52 @@ void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
 			}
 		}
 	}
+	return omitted;
+}
+
+/*
+ * flame_svg - render @fl (after flame_finish) as a flame graph: root at the bottom, children
+ * left to right in name order, widths proportional to values. Every frame is a <g> with a
+ * <title> (full name, value, share) so tooltips work without the script.
+ */
+void flame_svg(const struct flame *fl, const struct svg_opts *so, FILE *f)
+{
+	struct svg_layout L = { .W = so->width ? so->width : 1200 };
+	uint32_t *depth, *stack, i;
+	uint64_t omitted;
+	double *xs;
+
+	L.root_total = fl->nodes[0].total;
+	L.scale = L.root_total ? (L.W - 2.0 * XPAD) / (double)L.root_total : 0;
+	L.id = so->id ? so->id : "flame";
+	L.mem = so->unit && strcmp(so->unit, "ns");
+	/* depth of the visible tree (frames of at least MIN_PX) */
+	stack = xmalloc((fl->nnodes + 1) * sizeof(*stack));
+	depth = xmalloc((fl->nnodes + 1) * sizeof(*depth));
+	xs = xmalloc((fl->nnodes + 1) * sizeof(*xs));
+	for (i = 0; i < fl->nnodes; i++)
+		depth[i] = 0;
+	for (i = 1; i < fl->nnodes; i++) {
+		depth[i] = depth[fl->nodes[i].parent] + 1;
+		if ((double)fl->nodes[i].total * L.scale >= MIN_PX && depth[i] > L.maxdepth)
+			L.maxdepth = depth[i];
+	}
+	L.top = TOP0 + so->nnotes * NOTE_H;
+	L.H = L.top + (L.maxdepth + 1) * FRAME_H + BOTTOM;
+
+	svg_head(&L, so, f);
+	omitted = svg_frames(fl, &L, so, depth, stack, xs, f);
 	fprintf(f, "<text class=\"details\" x=\"%d\" y=\"%u\" fill=\"#333\"> </text>\n", XPAD,
-		H - 10);
+		L.H - 10);
 	if (omitted)
 		fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"end\" fill=\"#777\" "
 			   "font-size=\"10\">%" PRIu64
 			   " frames narrower than %.1f px not drawn</text>\n",
-			W - XPAD, H - 10, omitted, MIN_PX);
+			L.W - XPAD, L.H - 10, omitted, MIN_PX);
 	if (so->standalone)
 		fprintf(f, "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n", zoom_js);
 	fputs("</svg>\n", f);
 	free(stack);
-	free(path);
+	free(depth);
 	free(xs);
 }

@@ -13,9 +13,10 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <uthash.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/hmap.h"
+#include "analyzer/symbols-priv.h"
+#include "analyzer/util.h"
 
 /* Scan every unit for one whose ranges hold @va (no or incomplete .debug_aranges). */
 static bool scan_units(Dwarf *dw, uint64_t va, Dwarf_Die *out)
@@ -223,11 +224,11 @@ struct fn_range {
 };
 
 struct symf_cu {
-	Dwarf_Off cu;			/* key: the unit DIE's offset */
+	uint64_t key;			/* the unit DIE's offset + 1 */
 	struct fn_range *v;		/* sorted by lo */
 	size_t n, cap;
-	UT_hash_handle hh;
 };
+HMAP_DEFINE(symf_cus, struct symf_cu, key)
 
 static void index_add(struct symf_cu *ci, Dwarf_Die *d)
 {
@@ -238,10 +239,7 @@ static void index_add(struct symf_cu *ci, Dwarf_Die *d)
 	while ((off = dwarf_ranges(d, off, &base, &lo, &hi)) > 0) {
 		if (hi <= lo)
 			continue;
-		if (ci->n == ci->cap) {
-			ci->cap = ci->cap ? ci->cap * 2 : 64;
-			ci->v = xrealloc(ci->v, ci->cap * sizeof(*ci->v));
-		}
+		ARRAY_ROOM(ci->v, ci->cap, ci->n);
 		ci->v[ci->n++] = (struct fn_range){ lo, hi, dwarf_dieoffset(d) };
 	}
 }
@@ -275,18 +273,20 @@ static int range_cmp(const void *a, const void *b)
 /* The index of unit @cudie, built on its first lookup. */
 static struct symf_cu *cu_index(struct sym_file *f, Dwarf_Die *cudie)
 {
-	Dwarf_Off key = dwarf_dieoffset(cudie);
-	struct symf_cu *ci;
+	uint64_t key = (uint64_t)dwarf_dieoffset(cudie) + 1;
+	struct symf_cu *ci, built = { .key = key };
+	bool created;
 
-	HASH_FIND(hh, f->cus, &key, sizeof(key), ci);
+	if (!f->cus)
+		f->cus = xcalloc(1, sizeof(*f->cus));
+	ci = symf_cus_get(f->cus, key);
 	if (ci)
 		return ci;
-	ci = xcalloc(1, sizeof(*ci));
-	ci->cu = key;
-	index_walk(ci, cudie, 0);
-	if (ci->n)
-		qsort(ci->v, ci->n, sizeof(*ci->v), range_cmp);
-	HASH_ADD(hh, f->cus, cu, sizeof(ci->cu), ci);
+	index_walk(&built, cudie, 0);
+	if (built.n)
+		qsort(built.v, built.n, sizeof(*built.v), range_cmp);
+	ci = symf_cus_put(f->cus, key, &created);
+	*ci = built;
 	return ci;
 }
 
@@ -422,12 +422,14 @@ int symf_decl(struct sym_file *f, uint64_t va, const char **file, unsigned *line
 /* symf_dwarf_free - release what the functions of this file acquired for @f. */
 void symf_dwarf_free(struct sym_file *f)
 {
-	struct symf_cu *ci, *tmp;
+	struct symf_cu *ci;
 
-	HASH_ITER(hh, f->cus, ci, tmp) {
-		HASH_DEL(f->cus, ci);
-		free(ci->v);
-		free(ci);
+	if (f->cus) {
+		for (ci = symf_cus_each(f->cus, NULL); ci; ci = symf_cus_each(f->cus, ci))
+			free(ci->v);
+		symf_cus_free(f->cus);
+		free(f->cus);
+		f->cus = NULL;
 	}
 	while (f->paths) {
 		struct symf_path *p = f->paths;

@@ -22,8 +22,10 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/debuginfod.h>
+#include <stdio.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/symbols-priv.h"
+#include "analyzer/util.h"
 
 /*
  * Symbol ranks when several symbols start at one address (aliases): a typed function beats a
@@ -210,10 +212,7 @@ static void read_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, struct raw_
 		if (!name || !*name || name[0] == '$' || !strncmp(name, ".L", 2))
 			continue;
 		func = type != STT_NOTYPE;
-		if (*n == *cap) {
-			*cap = *cap ? *cap * 2 : 1024;
-			*v = xrealloc(*v, *cap * sizeof(**v));
-		}
+		ARRAY_ROOM(*v, *cap, *n);
 		(*v)[*n] = (struct raw_sym){
 			.addr = sym.st_value,
 			.end = sym.st_value + sym.st_size,

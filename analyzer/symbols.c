@@ -9,10 +9,15 @@
 #define PR_FMT "symbols"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/hmap.h"
+#include "analyzer/symbols-priv.h"
+#include "analyzer/symbols.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /* libstdc++'s demangler (abi::__cxa_demangle); the analyzer links -lstdc++. */
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -22,7 +27,6 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 #define ANY_MOD (UINT32_MAX - 1)	/* cache key: module chosen without a time */
 
 /* cache entry flags */
-#define CE_USED (1U << 0)
 #define CE_RA (1U << 1)			/* key: looked up as a return address */
 #define CE_NAME (1U << 2)		/* name (and display) resolved */
 #define CE_LINE (1U << 3)		/* file:line resolved */
@@ -46,6 +50,7 @@ struct sym_mod {
 
 /* One answer: key (addr, is_ra, module choice) -> what sym_resolve returns. */
 struct sym_cent {
+	uint64_t key;			/* cent_key of the next three (0: empty slot) */
 	uint64_t addr;
 	uint32_t key_mod;		/* ANY_MOD or the module chosen by time */
 	uint32_t mod;			/* module index, or NO_MOD */
@@ -59,6 +64,8 @@ struct sym_cent {
 	unsigned decl_line;		/* sym_func_decl's answer (0: unknown) */
 	const char *decl_file;
 };
+
+HMAP_DEFINE(sym_cache, struct sym_cent, key)
 
 /* Strings that live until sym_close: a list of blocks, bump-allocated. */
 struct arena_blk {
@@ -76,8 +83,7 @@ struct symbols {
 	bool overlap;			/* some modules share addresses (unload, then reload) */
 	struct sym_fslot **files;
 	uint32_t nfiles;
-	struct sym_cent *tab;		/* open addressing, power-of-two size */
-	size_t cap, used;
+	struct sym_cache tab;		/* the answers */
 	struct arena_blk *arena;
 	const char *root;		/* debug directory */
 	bool demangle;
@@ -124,16 +130,6 @@ static const char *basename_of(const char *path)
 	return sl && sl[1] ? sl + 1 : path;
 }
 
-/* FNV-1a */
-static uint64_t str_hash(const char *str)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *str; str++)
-		h = (h ^ (uint8_t)*str) * 0x100000001b3ULL;
-	return h;
-}
-
 static int lo_cmp(const void *a, const void *b, void *arg)
 {
 	const struct sym_mod *mods = arg;
@@ -152,7 +148,8 @@ struct symbols *sym_open(const struct trace *t)
 {
 	struct symbols *s = xcalloc(1, sizeof(*s));
 	const char *root = getenv("PERFSHIM_DEBUG_ROOT");
-	uint32_t i, j, hcap = 16, *fh;
+	struct ixmap fh = { 0 };
+	uint32_t i;
 
 	s->t = t;
 	s->demangle = true;
@@ -164,14 +161,13 @@ struct symbols *sym_open(const struct trace *t)
 	s->by_lo = xcalloc(s->nmods ? s->nmods : 1, sizeof(*s->by_lo));
 	/*
 	 * Files by path (a program that dlopens and dlcloses in a loop records one library
-	 * thousands of times): open addressing over indices into s->files, 0 = empty.
+	 * thousands of times): indices into s->files by the path's key.
 	 */
-	while (hcap < 2 * s->nmods)
-		hcap *= 2;
-	fh = xcalloc(hcap, sizeof(*fh));
 	for (i = 0; i < s->nmods; i++) {
 		struct sym_mod *sm = &s->mods[i];
 		const char *path = t->modules[i].path;
+		struct ixmap_ent *e;
+		uint64_t k;
 
 		sm->m = &t->modules[i];
 		/* dl_iterate_phdr names the main program "": use the PROCESS record's exe */
@@ -182,17 +178,19 @@ struct symbols *sym_open(const struct trace *t)
 		s->by_lo[i] = i;
 		if (!sm->path)
 			continue;
-		for (j = str_hash(sm->path) & (hcap - 1); fh[j]; j = (j + 1) & (hcap - 1))
-			if (!strcmp(s->files[fh[j] - 1]->f.path, sm->path))
+		k = hmap_key_str(sm->path);
+		for (e = ixmap_get(&fh, k); e; e = ixmap_next(&fh, e))
+			if (!strcmp(s->files[e->ix]->f.path, sm->path))
 				break;
-		if (!fh[j]) {
+		if (!e) {
 			s->files[s->nfiles] = xcalloc(1, sizeof(*s->files[0]));
 			s->files[s->nfiles]->f.path = xstrdup(sm->path);
-			fh[j] = ++s->nfiles;
+			e = ixmap_add(&fh, k);
+			e->ix = s->nfiles++;
 		}
-		sm->file = s->files[fh[j] - 1];
+		sm->file = s->files[e->ix];
 	}
-	free(fh);
+	ixmap_free(&fh);
 	qsort_r(s->by_lo, s->nmods, sizeof(*s->by_lo), lo_cmp, s->mods);
 	s->max_hi = xcalloc(s->nmods ? s->nmods : 1, sizeof(*s->max_hi));
 	for (i = 0; i < s->nmods; i++) {
@@ -202,8 +200,7 @@ struct symbols *sym_open(const struct trace *t)
 			s->overlap = true;
 		s->max_hi[i] = i && s->max_hi[i - 1] > h ? s->max_hi[i - 1] : h;
 	}
-	s->cap = 1024;
-	s->tab = xcalloc(s->cap, sizeof(*s->tab));
+	sym_cache_init(&s->tab, 1024);
 	return s;
 }
 
@@ -233,7 +230,7 @@ void sym_close(struct symbols *s)
 	free(s->mods);
 	free(s->by_lo);
 	free(s->max_hi);
-	free(s->tab);
+	sym_cache_free(&s->tab);
 	free(s);
 }
 
@@ -294,37 +291,11 @@ static uint32_t find_module(const struct symbols *s, uint64_t a, bool timed, uin
 	return best;
 }
 
-static uint64_t hash_key(uint64_t addr, uint32_t key_mod, bool is_ra)
+/* the cache key of (addr, module choice, is_ra): a hash, never 0 (entry_in compares) */
+static uint64_t cent_key(uint64_t addr, uint32_t key_mod, bool is_ra)
 {
-	uint64_t h = addr ^ ((uint64_t)key_mod << 40) ^ (is_ra ? 0x9E3779B97F4A7C15ULL : 0);
-
-	/* murmur3's full finalizer: every input bit reaches the low bits the table uses */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static void grow(struct symbols *s)
-{
-	struct sym_cent *old = s->tab;
-	size_t oldcap = s->cap, i;
-
-	s->cap *= 2;
-	s->tab = xcalloc(s->cap, sizeof(*s->tab));
-	for (i = 0; i < oldcap; i++) {
-		size_t j;
-
-		if (!(old[i].flags & CE_USED))
-			continue;
-		j = hash_key(old[i].addr, old[i].key_mod, old[i].flags & CE_RA) & (s->cap - 1);
-		while (s->tab[j].flags & CE_USED)
-			j = (j + 1) & (s->cap - 1);
-		s->tab[j] = old[i];
-	}
-	free(old);
+	return hmap_key_u64(addr ^ ((uint64_t)key_mod << 40) ^
+			    (is_ra ? 0x9E3779B97F4A7C15ULL : 0));
 }
 
 /*
@@ -338,7 +309,7 @@ static struct sym_cent *entry_in(struct symbols *s, uint64_t addr, bool is_ra, b
 	uint64_t a = is_ra && addr ? addr - 1 : addr;
 	uint32_t key_mod = ANY_MOD, mod = NO_MOD;
 	struct sym_cent *e;
-	size_t j;
+	uint64_t k;
 
 	s->lookups++;
 	if (known != ANY_MOD && known != NO_MOD && known >= s->nmods)
@@ -351,23 +322,16 @@ static struct sym_cent *entry_in(struct symbols *s, uint64_t addr, bool is_ra, b
 		mod = find_module(s, a, true, ns);
 		key_mod = mod;
 	}
-	j = hash_key(addr, key_mod, is_ra) & (s->cap - 1);
-	for (;; j = (j + 1) & (s->cap - 1)) {
-		e = &s->tab[j];
-		if (!(e->flags & CE_USED))
-			break;
+	k = cent_key(addr, key_mod, is_ra);
+	for (e = sym_cache_get(&s->tab, k); e; e = sym_cache_next(&s->tab, e))
 		if (e->addr == addr && e->key_mod == key_mod && !(e->flags & CE_RA) == !is_ra)
 			return e;
-	}
 	s->misses++;
 	if (key_mod == ANY_MOD)
 		mod = find_module(s, a, false, 0);
-	*e = (struct sym_cent){ .addr = addr, .key_mod = key_mod, .mod = mod,
-				.flags = CE_USED | (is_ra ? CE_RA : 0) };
-	if (++s->used * 10 > s->cap * 7) {
-		grow(s);
-		return entry_in(s, addr, is_ra, timed, ns, known);
-	}
+	e = sym_cache_add(&s->tab, k);
+	*e = (struct sym_cent){ .key = k, .addr = addr, .key_mod = key_mod, .mod = mod,
+				.flags = is_ra ? CE_RA : 0 };
 	return e;
 }
 
@@ -386,7 +350,7 @@ static bool warned_before(const char *path)
 {
 	static uint64_t seen[256];
 	static unsigned nseen;
-	uint64_t h = str_hash(path);
+	uint64_t h = hmap_key_str(path);
 	unsigned i;
 
 	for (i = 0; i < nseen; i++)
@@ -571,7 +535,7 @@ static int fill(struct symbols *s, struct sym_cent *e, struct sym_info *out)
 }
 
 /**
- * sym_resolve - symbolize @addr (see analyze.h): name, module, offset, file:line.
+ * sym_resolve - symbolize @addr (see symbols.h): name, module, offset, file:line.
  * The module loaded last at @addr is used when ranges were reused (see sym_resolve_at).
  * Return: 0 when a name was found, -1 otherwise (@out still holds module and offset).
  */
@@ -632,7 +596,7 @@ static struct sym_cent *func_entry(struct symbols *s, uint32_t func)
 	return entry_in(s, s->t->funcs[func], false, false, 0, s->t->func_module[func]);
 }
 
-/** sym_resolve_func - sym_resolve for function @func of the trace (see analyze.h). */
+/** sym_resolve_func - sym_resolve for function @func of the trace (see symbols.h). */
 int sym_resolve_func(struct symbols *s, uint32_t func, struct sym_info *out)
 {
 	return fill(s, func_entry(s, func), out);
@@ -753,7 +717,7 @@ static int frames_of(struct symbols *s, struct sym_cent *e, struct sym_frame *ou
 
 /**
  * sym_frames - frame @f of a stack with its inlined functions and source lines, innermost
- * first (see analyze.h). Return: how many entries of @out were filled (1..@max).
+ * first (see symbols.h). Return: how many entries of @out were filled (1..@max).
  */
 int sym_frames(struct symbols *s, const struct trace_frame *f, struct sym_frame *out, int max)
 {

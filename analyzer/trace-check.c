@@ -13,7 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/hmap.h"
+#include "analyzer/notes.h"
+#include "analyzer/text.h"
 #include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /* trace_note - add one item to @ln (at most 4 are spelled out, then "...") */
 void trace_note(struct loss_note *ln, const char *fmt, ...)
@@ -38,23 +43,6 @@ void trace_note(struct loss_note *ln, const char *fmt, ...)
 							      : sizeof(ln->buf) - 1;
 }
 
-static inline uint32_t seq_hash(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (uint32_t)k;
-}
-
-static struct seq_slot *seq_slot(const struct reader *r, uint64_t key)
-{
-	uint32_t h = seq_hash(key) & r->seq_mask;
-
-	while (r->seq_index[h].key && r->seq_index[h].key != key)
-		h = (h + 1) & r->seq_mask;
-	return &r->seq_index[h];
-}
-
 /*
  * seq_index_add - remember that chunk @i is instance @ts's chunk of its seq (the first one
  * of that seq: a later one is a copy or starts a new instance), so that chunk_again finds
@@ -63,25 +51,12 @@ static struct seq_slot *seq_slot(const struct reader *r, uint64_t key)
 void seq_index_add(struct reader *r, const struct tstate *ts, uint32_t i)
 {
 	uint64_t key = ((uint64_t)ts->index << 32 | r->chunks[i].seq) + 1;
-	struct seq_slot *sl;
+	struct ixmap_ent *sl;
+	bool created;
 
-	if (!r->seq_index || (r->nseq + 1) * 2 > r->seq_mask) {
-		struct seq_slot *old = r->seq_index;
-		uint32_t n = old ? r->seq_mask + 1 : 0, k;
-
-		r->seq_mask = n ? n * 2 - 1 : 255;
-		r->seq_index = xcalloc((size_t)r->seq_mask + 1, sizeof(*r->seq_index));
-		for (k = 0; k < n; k++)
-			if (old[k].key)
-				*seq_slot(r, old[k].key) = old[k];
-		free(old);
-	}
-	sl = seq_slot(r, key);
-	if (sl->key)
-		return;
-	sl->key = key;
-	sl->chunk = i;
-	r->nseq++;
+	sl = ixmap_put(&r->seq_index, key, &created);
+	if (created)
+		sl->ix = i;
 }
 
 /*
@@ -95,12 +70,12 @@ int chunk_again(struct trace *t, struct reader *r, struct tstate *ts, uint32_t i
 		struct loss_note *ln)
 {
 	const struct chunk *c = &r->chunks[i], *o = NULL;
-	const struct seq_slot *sl;
+	const struct ixmap_ent *sl;
 	bool ended = ts->ended;
 
-	sl = r->seq_index ? seq_slot(r, ((uint64_t)ts->index << 32 | c->seq) + 1) : NULL;
-	if (sl && sl->key)
-		o = &r->chunks[sl->chunk];
+	sl = ixmap_get(&r->seq_index, ((uint64_t)ts->index << 32 | c->seq) + 1);
+	if (sl)
+		o = &r->chunks[sl->ix];
 	if (o && o->size == c->size && o->flags == c->flags &&
 	    o->payload_checksum == c->payload_checksum && o->base_ticks == c->base_ticks &&
 	    o->end_ticks == c->end_ticks && o->end_mono_ns == c->end_mono_ns) {

@@ -8,6 +8,8 @@
  */
 #define PR_FMT "comp"
 #include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 static bool comp_on = true;
 

@@ -15,7 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/hmap.h"
 #include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /* A MODULE or UNLOAD record found by the scan. */
 struct found {
@@ -165,10 +168,7 @@ static int scan_payload(const struct trace *t, const struct reader *r, struct sc
 			f.ns = to_ns(t, r, ticks);
 			f.order = r->chunks[ci].off + (uint64_t)(p - buf);
 			f.at = (uint64_t)ci << 32 | (uint32_t)(p - buf);
-			if (sc->n == sc->cap) {
-				sc->cap = sc->cap ? sc->cap * 2 : 64;
-				sc->v = xrealloc(sc->v, sc->cap * sizeof(*sc->v));
-			}
+			ARRAY_ROOM(sc->v, sc->cap, sc->n);
 			sc->v[sc->n++] = f;
 			break;
 		default:
@@ -252,16 +252,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	return h;
-}
-
 /* The name a module's file goes by: the basename of its path. */
 static const char *base_of(const char *path)
 {
@@ -277,46 +267,39 @@ static const char *base_of(const char *path)
  */
 static void file_ids(struct trace *t, struct reader *r)
 {
-	uint32_t i, j, cap = 16, *slot, n = 0;
-	uint64_t *key;
+	struct ixmap files = { 0 };	/* identity's hash -> its first module */
+	uint32_t i, n = 0;
 
-	while (cap < 2 * t->nmodules)
-		cap *= 2;
-	slot = xcalloc(cap, sizeof(*slot));
-	key = xcalloc(t->nmodules + 1, sizeof(*key));
 	r->mod_file = xcalloc(t->nmodules + 1, sizeof(*r->mod_file));
 	for (i = 0; i < t->nmodules; i++) {
 		const struct trace_module *m = &t->modules[i];
-		uint64_t h = 0xcbf29ce484222325ULL;
+		struct ixmap_ent *e;
+		uint64_t h;
 
-		if (m->build_id_len) {
-			h = fnv(h, m->build_id, m->build_id_len);
-			h = fnv(h, "/", 1);
-			h = fnv(h, base_of(m->path), strlen(base_of(m->path)));
-		} else {
-			h = fnv(h, m->path, strlen(m->path) + 1);
-		}
-		key[i] = h;
-		for (j = (uint32_t)h & (cap - 1); slot[j]; j = (j + 1) & (cap - 1)) {
-			const struct trace_module *o = &t->modules[slot[j] - 1];
+		if (m->build_id_len)
+			h = hmap_key_u64(hmap_key_mem(m->build_id, m->build_id_len) * 31 +
+					 hmap_key_str(base_of(m->path)));
+		else
+			h = hmap_key_str(m->path);
+		for (e = ixmap_get(&files, h); e; e = ixmap_next(&files, e)) {
+			const struct trace_module *o = &t->modules[e->ix];
 
-			if (key[slot[j] - 1] != h || o->build_id_len != m->build_id_len)
+			if (o->build_id_len != m->build_id_len)
 				continue;
 			if (m->build_id_len ? !memcmp(o->build_id, m->build_id, m->build_id_len) &&
 						      !strcmp(base_of(o->path), base_of(m->path))
 					    : !strcmp(o->path, m->path))
 				break;
 		}
-		if (!slot[j]) {
-			slot[j] = i + 1;
+		if (!e) {
+			ixmap_add(&files, h)->ix = i;
 			r->mod_file[i] = n++;
 		} else {
-			r->mod_file[i] = r->mod_file[slot[j] - 1];
+			r->mod_file[i] = r->mod_file[e->ix];
 		}
 	}
 	r->nfiles = n;
-	free(slot);
-	free(key);
+	ixmap_free(&files);
 }
 
 /*

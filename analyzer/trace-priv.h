@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private to the trace reader: trace-read.c (opening, the chunk index, clock, stacks) and
- * trace-walk.c (decoding and walks) share these structures. Everyone else uses analyze.h.
+ * trace-walk.c (decoding and walks) share these structures. Everyone else uses trace.h and walk.h.
  */
 #ifndef PERFSHIM_TRACE_PRIV_H
 #define PERFSHIM_TRACE_PRIV_H
 
-#include "analyzer/analyze.h"
+#include <stdio.h>
 
-/* one "perfshim-analyze: error: ..." line; main exits 1 after it */
-#define pr_error(fmt, ...) __pr_log("error: ", fmt, ##__VA_ARGS__)
+#include "analyzer/hmap.h"
+#include "analyzer/opts.h"
+#include "analyzer/trace.h"
+#include "analyzer/walk.h"
 
 /* compressed traces (trace-zstd.c): trace_open's hook */
 bool trace_zstd_magic(const uint8_t *b, size_t n);
@@ -170,10 +172,9 @@ struct reader {
 	uint64_t mult;			/* ns_per_tick in 32.32 fixed point */
 	uint32_t stack_cap;		/* frames kept per stack (header stack_depth, 0 = all) */
 
-	/* functions: (file, key) -> index into trace->funcs (open addressing); a function is
-	 * code, like a stack frame (struct gstack) */
-	uint32_t *fhash;		/* index + 1, 0 = empty */
-	uint32_t fhash_mask;
+	/* functions: (file, key) -> index into trace->funcs; a function is code, like a stack
+	 * frame (struct gstack) */
+	struct ixmap fhash;		/* by code_key: indices into trace->funcs */
 	uint32_t funcs_cap;
 	uint32_t *func_file;		/* parallel to trace->funcs */
 	uint64_t *func_key;
@@ -193,18 +194,16 @@ struct reader {
 
 	struct gstack *gs;		/* [0] = empty stack */
 	uint32_t ngs, gs_cap;
-	uint32_t *ghash;		/* gstack id, 0 = empty */
-	uint32_t ghash_mask;
+	struct ixmap ghash;		/* by gstack_key: gstack ids */
 	const struct trace_frame **gframes; /* materialized frames, by id (lazy) */
 	uint32_t *gnframes;		/* their number (trace_stack_get: not always depth) */
 
 	/* known function entries (FUNC records, NODE_FN frames) as ENTRY_KEY(file, offset), for
 	 * the shadow-stack caller rule: [0, nsorted) sorted and unique, then unsorted ones as
-	 * they came, each once (ehash: key + 1, 0 = empty) */
+	 * they came, each once (ehash: the set of keys + 1) */
 	uint64_t *entries;
 	uint32_t nentries, nsorted, entries_cap;
-	uint64_t *ehash;
-	uint32_t ehash_mask;
+	struct ixmap ehash;
 
 	/* compensation applied by the walk (trace-comp.c): ticks << TRACE_COST_SHIFT per
 	 * event, all 0 when times are raw; cost[] as the COST record gave them */
@@ -219,12 +218,9 @@ struct reader {
 	uint64_t bytes_total;
 	bool info_complete;		/* a walk went over every thread to its end */
 	bool warned_impossible;		/* trace_impossible said it once */
-	/* (thread instance, seq) -> chunk index + 1, for chunk_again (open addressing) */
-	struct seq_slot {
-		uint64_t key;		/* instance << 32 | seq, + 1 (0 = empty) */
-		uint32_t chunk;
-	} *seq_index;
-	uint32_t seq_mask, nseq;
+	/* (thread instance, seq) -> chunk index, for chunk_again: an ixmap keyed by
+	 * instance << 32 | seq, + 1 */
+	struct ixmap seq_index;
 };
 
 static inline struct reader *R(const struct trace *t)

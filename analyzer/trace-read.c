@@ -23,7 +23,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyzer/hmap.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/text.h"
 #include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 /*
  * fit_clock - ns per tick. Without TRACE_F_TSC ticks are CLOCK_MONOTONIC ns: exactly 1.
@@ -65,14 +70,6 @@ out:
 
 /* ---- functions and stacks ---- */
 
-static inline uint32_t hash64(uint64_t v)
-{
-	v ^= v >> 33;
-	v *= 0xff51afd7ed558ccdULL;
-	v ^= v >> 33;
-	return (uint32_t)v;
-}
-
 /*
  * The identity of the code at @addr in module load @m: its file (trace-modules.c: one per
  * library however often and wherever it was loaded) and its offset from that load's bias;
@@ -90,25 +87,10 @@ static inline void code_id(const struct trace *t, const struct reader *r, uint64
 	*key = addr - t->modules[m].base;
 }
 
-static inline uint32_t code_hash(uint32_t file, uint64_t key)
+/* the fhash key of code (@file, @key): a hash (func_intern compares) */
+static inline uint64_t code_key(uint32_t file, uint64_t key)
 {
-	return hash64(key ^ ((uint64_t)file << 43) ^ file);
-}
-
-static void fhash_grow(struct trace *t, struct reader *r)
-{
-	uint32_t i, n = (r->fhash_mask + 1) * 2;
-
-	free(r->fhash);
-	r->fhash = xcalloc(n, sizeof(*r->fhash));
-	r->fhash_mask = n - 1;
-	for (i = 0; i < t->nfuncs; i++) {
-		uint32_t h = code_hash(r->func_file[i], r->func_key[i]) & r->fhash_mask;
-
-		while (r->fhash[h])
-			h = (h + 1) & r->fhash_mask;
-		r->fhash[h] = i + 1;
-	}
+	return hmap_key_u64(key ^ ((uint64_t)file << 43) ^ file);
 }
 
 /* The key of a known function entry: its file and offset (trace_frame.module's file). */
@@ -118,29 +100,14 @@ static void fhash_grow(struct trace *t, struct reader *r)
 static void entry_note(struct reader *r, uint32_t file, uint64_t off)
 {
 	uint64_t k = ENTRY_KEY(file, off) + 1;
-	uint32_t h, i, n;
+	bool created;
 
 	if (file == TRACE_NO_FILE)
 		return;
-	if (r->nentries * 2 >= r->ehash_mask) {
-		n = r->ehash_mask ? (r->ehash_mask + 1) * 2 : 512;
-		free(r->ehash);
-		r->ehash = xcalloc(n, sizeof(*r->ehash));
-		r->ehash_mask = n - 1;
-		for (i = 0; i < r->nentries; i++) {
-			for (h = hash64(r->entries[i] + 1) & r->ehash_mask; r->ehash[h];)
-				h = (h + 1) & r->ehash_mask;
-			r->ehash[h] = r->entries[i] + 1;
-		}
-	}
-	for (h = hash64(k) & r->ehash_mask; r->ehash[h]; h = (h + 1) & r->ehash_mask)
-		if (r->ehash[h] == k)
-			return;
-	r->ehash[h] = k;
-	if (r->nentries == r->entries_cap) {
-		r->entries_cap = r->entries_cap ? r->entries_cap * 2 : 256;
-		r->entries = xrealloc(r->entries, r->entries_cap * sizeof(*r->entries));
-	}
+	ixmap_put(&r->ehash, k, &created);
+	if (!created)
+		return;
+	ARRAY_ROOM(r->entries, r->entries_cap, r->nentries);
 	r->entries[r->nentries++] = k - 1;
 }
 
@@ -161,28 +128,28 @@ static void entries_sort(struct reader *r)
 /* func_intern - the index of the function at @addr of module load @m, added on first sight */
 static uint32_t func_intern(struct trace *t, struct reader *r, uint64_t addr, uint32_t m)
 {
-	uint32_t file, h, i;
-	uint64_t key;
+	struct ixmap_ent *e;
+	uint32_t file;
+	uint64_t key, k;
 
 	code_id(t, r, addr, m, &file, &key);
-	for (h = code_hash(file, key) & r->fhash_mask; (i = r->fhash[h]); h = (h + 1) & r->fhash_mask)
-		if (r->func_key[i - 1] == key && r->func_file[i - 1] == file)
-			return i - 1;
+	k = code_key(file, key);
+	for (e = ixmap_get(&r->fhash, k); e; e = ixmap_next(&r->fhash, e))
+		if (r->func_key[e->ix] == key && r->func_file[e->ix] == file)
+			return e->ix;
 	if (t->nfuncs == r->funcs_cap) {
-		r->funcs_cap = r->funcs_cap ? r->funcs_cap * 2 : 256;
-		t->funcs = xrealloc(t->funcs, r->funcs_cap * sizeof(*t->funcs));
-		t->func_module = xrealloc(t->func_module, r->funcs_cap * sizeof(*t->func_module));
-		r->func_file = xrealloc(r->func_file, r->funcs_cap * sizeof(*r->func_file));
-		r->func_key = xrealloc(r->func_key, r->funcs_cap * sizeof(*r->func_key));
+		r->funcs_cap = ARRAY_NEXT_CAP(r->funcs_cap, t->nfuncs + 1);
+		ARRAY_RESIZE(t->funcs, r->funcs_cap);
+		ARRAY_RESIZE(t->func_module, r->funcs_cap);
+		ARRAY_RESIZE(r->func_file, r->funcs_cap);
+		ARRAY_RESIZE(r->func_key, r->funcs_cap);
 	}
 	t->funcs[t->nfuncs] = addr;
 	t->func_module[t->nfuncs] = m;
 	r->func_file[t->nfuncs] = file;
 	r->func_key[t->nfuncs] = key;
-	r->fhash[h] = ++t->nfuncs;
-	if (t->nfuncs * 2 > r->fhash_mask)
-		fhash_grow(t, r);
-	return t->nfuncs - 1;
+	ixmap_add(&r->fhash, k)->ix = t->nfuncs;
+	return t->nfuncs++;
 }
 
 /* trace_func_defined - a FUNC record of @addr at @ns: a known function entry */
@@ -213,36 +180,15 @@ uint32_t trace_func_resolve(struct trace *t, struct reader *r, struct tstate *ts
 	func = func_intern(t, r, f->addr, m);
 	f->func = func;
 	f->gen = ts->gen;
-	if (func >= ts->active_cap) {
-		uint32_t n = func * 2 + 64;
-
-		ts->active = xrealloc(ts->active, n * sizeof(*ts->active));
-		memset(ts->active + ts->active_cap, 0, (n - ts->active_cap) * sizeof(*ts->active));
-		ts->active_cap = n;
-	}
+	ARRAY_GROW_ZERO(ts->active, ts->active_cap, (size_t)func + 1);
 	return func;
 }
 
-static inline uint32_t ghash_of(uint32_t parent, uint32_t file, uint64_t key, bool is_ra)
+/* the ghash key of a frame: a hash (gstack_intern compares) */
+static inline uint64_t gstack_key(uint32_t parent, uint32_t file, uint64_t key, bool is_ra)
 {
-	return hash64(key * 2 + is_ra + ((uint64_t)parent << 40) + parent + ((uint64_t)file << 20));
-}
-
-static void ghash_grow(struct reader *r)
-{
-	uint32_t i, n = (r->ghash_mask + 1) * 2;
-
-	free(r->ghash);
-	r->ghash = xcalloc(n, sizeof(*r->ghash));
-	r->ghash_mask = n - 1;
-	for (i = 1; i < r->ngs; i++) {
-		const struct gstack *g = &r->gs[i];
-		uint32_t h = ghash_of(g->parent, g->file, g->key, g->is_ra) & r->ghash_mask;
-
-		while (r->ghash[h])
-			h = (h + 1) & r->ghash_mask;
-		r->ghash[h] = i;
-	}
+	return hmap_key_u64(key * 2 + is_ra + ((uint64_t)parent << 40) + parent +
+			    ((uint64_t)file << 20));
 }
 
 /*
@@ -252,31 +198,30 @@ static void ghash_grow(struct reader *r)
 static uint32_t gstack_intern(const struct trace *t, struct reader *r, uint32_t parent,
 			      uint64_t ip, bool is_ra, uint32_t m)
 {
-	uint32_t file, h, id;
-	uint64_t key;
+	struct ixmap_ent *e;
+	uint32_t file, id;
+	uint64_t key, k;
 
 	code_id(t, r, ip, m, &file, &key);
-	for (h = ghash_of(parent, file, key, is_ra) & r->ghash_mask; (id = r->ghash[h]);
-	     h = (h + 1) & r->ghash_mask) {
-		struct gstack *g = &r->gs[id];
+	k = gstack_key(parent, file, key, is_ra);
+	for (e = ixmap_get(&r->ghash, k); e; e = ixmap_next(&r->ghash, e)) {
+		struct gstack *g = &r->gs[e->ix];
 
 		if (g->parent == parent && g->key == key && g->file == file && g->is_ra == is_ra)
-			return id;
+			return e->ix;
 	}
 	if (r->ngs == r->gs_cap) {
-		r->gs_cap *= 2;
-		r->gs = xrealloc(r->gs, r->gs_cap * sizeof(*r->gs));
-		r->gframes = xrealloc(r->gframes, r->gs_cap * sizeof(*r->gframes));
-		r->gnframes = xrealloc(r->gnframes, r->gs_cap * sizeof(*r->gnframes));
+		r->gs_cap = ARRAY_NEXT_CAP(r->gs_cap, r->ngs + 1);
+		ARRAY_RESIZE(r->gs, r->gs_cap);
+		ARRAY_RESIZE(r->gframes, r->gs_cap);
+		ARRAY_RESIZE(r->gnframes, r->gs_cap);
 	}
 	id = r->ngs++;
 	r->gs[id] = (struct gstack){ .ip = ip, .key = key, .parent = parent,
 				     .depth = r->gs[parent].depth + 1, .module = m, .file = file,
 				     .is_ra = is_ra };
 	r->gframes[id] = NULL;
-	r->ghash[h] = id;
-	if (r->ngs * 2 > r->ghash_mask)
-		ghash_grow(r);
+	ixmap_add(&r->ghash, k)->ix = id;
 	return id;
 }
 
@@ -387,10 +332,7 @@ uint32_t trace_node_resolve(struct trace *t, struct reader *r, struct tstate *ts
 		trace_epoch_enter(r, ts, ns);
 	for (m = n; m && ts->nodes[m].gen != ts->gen && node_on_parent(r, ts, &ts->nodes[m]);
 	     m = ts->nodes[m].parent) {
-		if (k == ts->rstack_cap) {
-			ts->rstack_cap = ts->rstack_cap ? ts->rstack_cap * 2 : 64;
-			ts->rstack = xrealloc(ts->rstack, ts->rstack_cap * sizeof(*ts->rstack));
-		}
+		ARRAY_ROOM(ts->rstack, ts->rstack_cap, k);
 		ts->rstack[k++] = m;
 	}
 	if (!m) {
@@ -647,9 +589,9 @@ static struct tstate *thread_new(struct trace *t, struct reader *r, uint32_t tid
 	struct trace_thread *th;
 
 	if (t->nthreads == r->ts_cap) {
-		r->ts_cap = r->ts_cap ? r->ts_cap * 2 : 16;
-		t->threads = xrealloc(t->threads, r->ts_cap * sizeof(*t->threads));
-		r->ts = xrealloc(r->ts, r->ts_cap * sizeof(*r->ts));
+		r->ts_cap = ARRAY_NEXT_CAP(r->ts_cap, t->nthreads + 1);
+		ARRAY_RESIZE(t->threads, r->ts_cap);
+		ARRAY_RESIZE(r->ts, r->ts_cap);
 	}
 	ts->index = t->nthreads;
 	th = &t->threads[t->nthreads];
@@ -779,7 +721,8 @@ static int open_chunk(struct trace *t, struct chunk *k, struct loss_note *ln)
 static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln)
 {
 	uint64_t off = t->hdr.header_size;
-	uint32_t cap = 0, i, j, tmask, *tmap;
+	struct ixmap tmap = { 0 };
+	uint32_t cap = 0, i, j;
 	struct tstate *last_ts = NULL;
 	char tb[32];
 
@@ -809,10 +752,7 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 				off = next;
 				continue;
 			}
-			if (r->nchunks == cap) {
-				cap = cap ? cap * 2 : 256;
-				r->chunks = xrealloc(r->chunks, cap * sizeof(*r->chunks));
-			}
+			ARRAY_ROOM(r->chunks, cap, r->nchunks);
 			r->chunks[r->nchunks++] = k;
 			off = next;
 			continue;
@@ -850,20 +790,16 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 	check_times(t, r, ln);
 
 	/* group by thread instance, in order of first appearance */
-	tmask = 1023;
-	tmap = xcalloc(tmask + 1, sizeof(*tmap));
 	for (i = 0; i < r->nchunks; i++) {
 		struct chunk *c = &r->chunks[i];
 		struct tstate *ts = NULL;
-		uint32_t h = hash64(c->tid) & tmask;
+		/* tmap: tid + 1 -> its latest thread instance */
+		struct ixmap_ent *te = ixmap_get(&tmap, (uint64_t)c->tid + 1);
 
-		/* tmap: tid -> its latest thread instance (index + 1) */
-		while (tmap[h] && t->threads[tmap[h] - 1].tid != c->tid)
-			h = (h + 1) & tmask;
 		if (last_ts && t->threads[last_ts->index].tid == c->tid)
 			ts = last_ts;
-		else if (tmap[h])
-			ts = r->ts[tmap[h] - 1];
+		else if (te)
+			ts = r->ts[te->ix];
 		/* a seq the instance already has: a copy of a chunk, or a new thread (tid reuse) */
 		if (ts && c->seq < ts->seen_bits * 8U && (ts->seen[c->seq / 8] >> (c->seq % 8) & 1)) {
 			if (chunk_again(t, r, ts, i, ln))
@@ -871,49 +807,26 @@ static void index_chunks(struct trace *t, struct reader *r, struct loss_note *ln
 			ts = NULL;
 		}
 		if (!ts) {
+			bool created;
+
 			ts = thread_new(t, r, c->tid);
-			if (!tmap[h] && t->nthreads * 2 > tmask) {
-				/* grow the map: rebuild from the instances, latest last */
-				free(tmap);
-				tmask = tmask * 2 + 1;
-				tmap = xcalloc(tmask + 1, sizeof(*tmap));
-				for (j = 0; j < t->nthreads; j++) {
-					h = hash64(t->threads[j].tid) & tmask;
-					while (tmap[h] && t->threads[tmap[h] - 1].tid !=
-								  t->threads[j].tid)
-						h = (h + 1) & tmask;
-					tmap[h] = j + 1;
-				}
-			} else {
-				tmap[h] = ts->index + 1;
-			}
+			ixmap_put(&tmap, (uint64_t)c->tid + 1, &created)->ix = ts->index;
 		}
-		if (ts->nchunks == ts->chunks_cap) {
-			ts->chunks_cap = ts->chunks_cap ? ts->chunks_cap * 2 : 8;
-			ts->chunks = xrealloc(ts->chunks, ts->chunks_cap * sizeof(*ts->chunks));
-		}
+		ARRAY_ROOM(ts->chunks, ts->chunks_cap, ts->nchunks);
 		ts->chunks[ts->nchunks++] = i;
 		seq_index_add(r, ts, i);
 		/* a seq >= the number of chunks can never be reached: no bit (bounded memory) */
 		if (c->seq >= r->nchunks)
 			goto next;
-		if (c->seq >= ts->seen_bits * 8U) {
-			uint32_t nb = c->seq / 8 + 1 < (1U << 20) ? (c->seq / 8 + 1) * 2 : c->seq / 8 + 1;
-
-			ts->seen = xrealloc(ts->seen, nb);
-			memset(ts->seen + ts->seen_bits, 0, nb - ts->seen_bits);
-			ts->seen_bits = nb;
-		}
+		ARRAY_GROW_ZERO(ts->seen, ts->seen_bits, (size_t)c->seq / 8 + 1);
 		ts->seen[c->seq / 8] |= (uint8_t)(1U << (c->seq % 8));
 next:
 		if (c->flags & (TRACE_CHUNK_LAST | TRACE_CHUNK_CUT))
 			ts->ended = true;
 		last_ts = ts;
 	}
-	free(tmap);
-	free(r->seq_index);	/* only the index needs it (chunk_again) */
-	r->seq_index = NULL;
-	r->seq_mask = r->nseq = 0;
+	ixmap_free(&tmap);
+	ixmap_free(&r->seq_index);	/* only the index needs it (chunk_again) */
 	split_pseudo(t, r);
 
 	for (i = 0; i < t->nthreads + r->npseudo; i++) {
@@ -1014,15 +927,13 @@ int trace_open(const char *path, struct trace **out)
 	t->ppid = t->hdr.ppid;
 	r->stack_cap = t->hdr.stack_depth;
 
-	r->fhash_mask = 255;
-	r->fhash = xcalloc(256, sizeof(*r->fhash));
+	ixmap_init(&r->fhash, 256);
 	r->gs_cap = 256;
 	r->gs = xcalloc(r->gs_cap, sizeof(*r->gs));
 	r->gframes = xcalloc(r->gs_cap, sizeof(*r->gframes));
 	r->gnframes = xcalloc(r->gs_cap, sizeof(*r->gnframes));
 	r->ngs = 1;
-	r->ghash_mask = 511;
-	r->ghash = xcalloc(512, sizeof(*r->ghash));
+	ixmap_init(&r->ghash, 512);
 
 	t->cut_fsize = t->hdr.flags & TRACE_F_CUT_FSIZE;
 	t->cut_write = t->hdr.flags & TRACE_F_CUT_WRITE;
@@ -1101,12 +1012,12 @@ void trace_close(struct trace *t)
 		free(r->gframes);
 		free(r->gnframes);
 		free(r->gs);
-		free(r->ghash);
-		free(r->fhash);
+		ixmap_free(&r->ghash);
+		ixmap_free(&r->fhash);
 		free(r->func_file);
 		free(r->func_key);
 		free(r->entries);
-		free(r->ehash);
+		ixmap_free(&r->ehash);
 		free(r->msrc);
 		free(r->mod_file);
 		free(r->by_lo);
@@ -1114,7 +1025,7 @@ void trace_close(struct trace *t)
 		free(r->rng);
 		free(r->bounds);
 		free(r->chunks);
-		free(r->seq_index);
+		ixmap_free(&r->seq_index);
 		free(r->ts);
 		free(r);
 	}

@@ -13,8 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/trace-priv.h"
+#include "analyzer/opts.h"
 #include "analyzer/replay.h"
+#include "analyzer/text.h"
+#include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 
 /* ---- decoding ---- */
 
@@ -188,10 +193,7 @@ static void add_mark(struct trace *t, struct tstate *ts, const uint8_t *s, size_
 
 	memcpy(label, s, len);
 	label[len] = 0;
-	if (t->nmarks == r->marks_cap) {
-		r->marks_cap = r->marks_cap ? r->marks_cap * 2 : 16;
-		t->marks = xrealloc(t->marks, r->marks_cap * sizeof(*t->marks));
-	}
+	ARRAY_ROOM(t->marks, r->marks_cap, t->nmarks);
 	t->marks[t->nmarks++] = (struct trace_mark){ label, ns, ts->th->tid };
 }
 
@@ -258,10 +260,7 @@ static inline void first_use(struct trace *t, struct reader *r, struct tstate *t
 static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns, bool inherited,
 			     uint64_t addr)
 {
-	if (unlikely(ts->depth == ts->calls_cap)) {
-		ts->calls_cap = ts->calls_cap ? ts->calls_cap * 2 : 256;
-		ts->calls = xrealloc(ts->calls, ts->calls_cap * sizeof(*ts->calls));
-	}
+	ARRAY_ROOM(ts->calls, ts->calls_cap, ts->depth);
 	ts->calls[ts->depth++] = (struct open_call){ func, inherited, addr, ns, 0 };
 	if (unlikely(inherited))
 		ts->ninherited++;
@@ -349,8 +348,7 @@ static void cp_note(struct tstate *ts)
 			ts->ncp -= ts->cp_head;
 			ts->cp_head = 0;
 		} else {
-			ts->cp_cap = ts->cp_cap ? ts->cp_cap * 2 : 1024;
-			ts->cp = xrealloc(ts->cp, ts->cp_cap * sizeof(*ts->cp));
+			ARRAY_GROW(ts->cp, ts->cp_cap, ts->ncp + 1);
 		}
 	}
 	ts->cp[ts->ncp][0] = ts->ticks;
@@ -511,10 +509,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		switch (h >> 2) {
 		case TRACE_OP_FUNC:
 			GETV(a);
-			if (ts->nfids == ts->fids_cap) {
-				ts->fids_cap = ts->fids_cap ? ts->fids_cap * 2 : 256;
-				ts->fids = xrealloc(ts->fids, ts->fids_cap * sizeof(*ts->fids));
-			}
+			ARRAY_ROOM(ts->fids, ts->fids_cap, ts->nfids);
 			/* the function it is may depend on the time of its calls: resolved at
 			 * them; when no module shared addresses with another, at once (in the
 			 * order of definition, which then orders the functions) */
@@ -531,10 +526,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			GETV(b);
 			if (a > ts->nnodes)
 				goto bad_record;
-			if (ts->nnodes + 1 >= ts->nodes_cap) {
-				ts->nodes_cap *= 2;
-				ts->nodes = xrealloc(ts->nodes, ts->nodes_cap * sizeof(*ts->nodes));
-			}
+			ARRAY_GROW(ts->nodes, ts->nodes_cap, (size_t)ts->nnodes + 2);
 			nd = &ts->nodes[++ts->nnodes];
 			nd->parent = (uint32_t)a;
 			nd->ip = ts->nodes[a].ip + (uint64_t)trace_unzigzag(b);

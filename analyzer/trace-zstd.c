@@ -11,6 +11,7 @@
 #define PR_FMT "zstd"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -19,7 +20,10 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "analyzer/text.h"
 #include "analyzer/trace-priv.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
 
 #define IN_SIZE (1U << 20)		/* compressed bytes read at a time */
 
@@ -147,7 +151,7 @@ static int stop_early(struct inflate *z, const char *why)
 	}
 	if (asprintf(&z->t->read_note, "%s after %s of the trace: the rest of the file "
 		     "could not be decompressed", why, fmt_bytes(a, sizeof(a), z->total)) < 0)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	pr_warn("%s: %s", z->t->path, z->t->read_note);
 	return 0;
 }
@@ -240,7 +244,7 @@ int trace_zstd_inflate(struct trace *t)
 	z.in = malloc(IN_SIZE);
 	z.out = malloc(z.out_size);
 	if (!z.dctx || !z.in || !z.out)
-		pr_err("out of memory");
+		pr_fatal("out of memory");
 	z.fd = tmp_file(&z.memfd);
 	if (z.fd < 0) {
 		pr_error("%s: cannot create a temporary file in %s to decompress it into: %s",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers of perfshim-analyze: logging (pr_warn/pr_err on stderr, prefixed with the program
- * name) and allocation that dies on OOM. Only main.c and pr_err may exit.
+ * Helpers of perfshim-analyze: logging (pr_warn/pr_fatal on stderr, prefixed with the program
+ * name) and allocation that dies on OOM. Only main.c and pr_fatal may exit.
  */
 #define PR_FMT "util"
 #include <errno.h>
@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/text.h"
+#include "analyzer/util.h"
 
 int debug_level;
 const char *progname = "perfshim-analyze";
@@ -68,8 +69,8 @@ void pr_last_error_clear(void)
 	last_error = NULL;
 }
 
-/* __pr_err - one line "perfshim-analyze: error: message" and exit(1) (bad input). */
-void __pr_err(const char *fmt, ...)
+/* __pr_fatal - one line "perfshim-analyze: error: message" and exit(1) (bad input). */
+void __pr_fatal(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -82,7 +83,7 @@ void __pr_err(const char *fmt, ...)
 
 static void __attribute__((noreturn)) oom(size_t n)
 {
-	pr_err("out of memory (%zu bytes)", n);
+	pr_fatal("out of memory (%zu bytes)", n);
 }
 
 /* xmalloc - malloc that dies on failure; xmalloc(0) returns a unique pointer. */
@@ -119,4 +120,24 @@ char *xstrdup(const char *s)
 	if (!p)
 		oom(strlen(s));
 	return p;
+}
+
+/* array_resize - see util.h: realloc of @n elements of @size, dying on overflow or OOM */
+void *array_resize(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	return xrealloc(p, n * size);
+}
+
+/* array_next_cap - see util.h */
+size_t array_next_cap(size_t cap, size_t need, size_t max)
+{
+	size_t c = cap < 8 ? 16 : cap <= SIZE_MAX / 2 ? cap * 2 : SIZE_MAX;
+
+	if (need > max)
+		pr_fatal("out of memory (%zu elements do not fit in an array)", need);
+	if (c < need)
+		c = need;
+	return c > max ? max : c;
 }

@@ -114,7 +114,7 @@ static volatile uint64_t body_sink;
 
 /*
  * CALL_BATCH calls of a tiny function through hooks @en/@ex: its body is BODY dependent
- * multiply-adds (about 10 ns), the size of callee whose time the hooks' cost swamps, and
+ * multiply-adds (docs/measurements.md), the size of callee whose time the hooks' cost swamps, and
  * which overlaps with their work as a real one does. Return: the ticks they took.
  */
 #define BODY 8

@@ -455,7 +455,7 @@ static PS_NOINSTR PS_NOINLINE void free_record(void *ptr)
 	 * the free's stores that hand the block on become visible only after they retire, in
 	 * order, after the clock read. And fenced, so that the read is not made before the
 	 * program had the pointer: a block handed over by another thread (an atomic exchange
-	 * on a contended line) arrives hundreds of ns after an unfenced rdtsc behind it has
+	 * on a contended line) arrives long (docs/measurements.md) after an unfenced rdtsc behind it has
 	 * already run, which stamped such frees before the malloc that made the block.
 	 * docs/design.md "Clock" has the whole argument and the error bound.
 	 */

@@ -193,11 +193,23 @@ struct ps_thread {
 
 extern __thread struct ps_thread ps_self PS_TLS;
 
-/* tbuf.c */
-void ps_tbuf_init(void);			/* thread key, fork handlers (constructor) */
+/* tbuf.c: the buffers, the thread list, and the last chunks (when: lifecycle.c) */
 struct ps_thread *ps_thread_setup(void);	/* noinline: lazy per-thread set-up */
 void ps_tbuf_flush(struct ps_thread *t);	/* noinline: write the current chunk */
 uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n); /* flush; NULL if recording stopped */
+void ps_tbuf_end_thread(struct ps_thread *t);	/* last chunk; off the list; buffers freed */
+void ps_tbuf_cut_others(struct ps_thread *self, int busy); /* process end: cut the others */
+void ps_tbuf_end_process(struct ps_thread *self, int busy); /* own last chunk, file's end */
+void ps_tbuf_end_image(struct ps_thread *self);	/* before exec: close own chunk */
+void ps_tbuf_key_create(void (*dtor)(void *));	/* the thread key, with its destructor */
+void ps_tbuf_key_rearm(struct ps_thread *t);	/* destructor round: again in the next */
+void ps_tbuf_lock_list(void);			/* around fork */
+void ps_tbuf_unlock_list(void);
+void ps_tbuf_fork_child(struct ps_thread *self); /* fork child: new list, parent's region gone */
+void ps_tbuf_fork_adopt(struct ps_thread *self); /* fork child: the thread listed anew, no ids */
+
+/* lifecycle.c: thread, process and image ends, and fork (what is written when) */
+void ps_lifecycle_init(void);			/* thread key, fork handlers (constructor) */
 void ps_flush_all(int final);			/* every thread's buffer (exit, exec) */
 void ps_thread_finish(struct ps_thread *t);	/* last chunk of a thread */
 
@@ -259,8 +271,9 @@ static inline struct ps_thread *ps_thread_get(void)
 }
 
 /*
- * ps_now - the trace clock. rdtsc is about 11 ns here against 28 ns for clock_gettime; its
- * use is decided once at start (invariant TSC only), so the branch always predicts.
+ * ps_now - the trace clock. rdtsc is several times cheaper than clock_gettime
+ * (docs/measurements.md); its use is decided once at start (invariant TSC only), so the
+ * branch always predicts.
  * rdtsc is not ordered against memory accesses: allocation hooks that must order across
  * threads use ps_now_ordered().
  */
@@ -426,7 +439,7 @@ void ps_malloc_resolve(void);
  * and forget their cached stack nodes. */
 void ps_cyg_fork_child(struct ps_thread *t);
 
-/* tbuf.c: exec is about to replace the image: close the calling thread's chunk (flagged
+/* lifecycle.c: exec is about to replace the image: close the calling thread's chunk (flagged
  * PROCESS_END); other threads go on (their mapped records survive the exec); the calling
  * thread opens a new chunk at its next event if exec fails. */
 void ps_exec_prepare(void);
@@ -479,7 +492,13 @@ void ps_signals_init(void);
 void ps_modules_record(struct ps_thread *t);	/* modules not yet recorded */
 void ps_modules_forget(void);			/* after fork, in the child: none recorded */
 
-/* output.c */
+/* fds.c: the shim's descriptors at the top of the range (top - below), out of the program's
+ * way: the trace file's, and libunwind's pipe (caught by the pipe2 interposer there) */
+#define PS_FD_TRACE_BELOW_TOP 32
+#define PS_FD_PIPE_BELOW_TOP 40
+int ps_fd_move_high(int fd, int below);
+
+/* tracefile.c: the trace file (the analyzer's output.c is unrelated: report output) */
 int ps_output_open(int child);			/* create the trace file and its header */
 int ps_output_check_fd(void);			/* reopen the trace if the program closed it */
 void ps_output_stopped(unsigned why, const char *what); /* TRACE_F_CUT_*: stop, say so once */

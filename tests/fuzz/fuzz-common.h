@@ -15,7 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/trace.h"
+#include "analyzer/walk.h"
 
 static int fuzz_touch(const struct trace_event *ev, void *ctx)
 {

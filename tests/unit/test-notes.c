@@ -14,12 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
 #include "analyzer/export.h"
+#include "analyzer/hot.h"
+#include "analyzer/notes.h"
 #include "tests/unit/testutil.h"
 
-void ntfn_main(void);
-void ntfn_a(void);
+void ntfn_main(void), ntfn_a(void);
 void ntfn_b(void);
 void ntfn_rec(void);
 /* the lines of these four are in test_truncated_stacks' expected text (file:line) */

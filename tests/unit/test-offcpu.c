@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/offcpu.h"
 #include "tests/unit/testutil.h"
 
 static char path[64], out[64];

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/notes.h"
 #include "analyzer/replay.h"
 #include "tests/unit/testutil.h"
 

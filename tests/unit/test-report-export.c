@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
 #include "analyzer/export.h"
+#include "analyzer/report.h"
 #include "tests/unit/testutil.h"
 
 /* ---- functions whose addresses are the test's calls and frames ---- */

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/hot.h"
+#include "analyzer/json.h"
+#include "analyzer/text.h"
 #include "tests/unit/testutil.h"
 
 static char path[64], out[64];
@@ -512,7 +514,7 @@ START_TEST(test_summary)
 }
 END_TEST
 
-/* ---- output helpers (output.c) ---- */
+/* ---- output helpers (text.c, json.c) ---- */
 
 START_TEST(test_units)
 {

@@ -15,14 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/mem.h"
+#include "analyzer/supp.h"
+#include "analyzer/text.h"
 #include "tests/unit/testutil.h"
 
 /* ---- functions whose addresses are the test's stack frames (their lines: test_text) ---- */
-void leakfn_a(void);
-void leakfn_b(void);
-void leakfn_c(void);
-void leakfn_main(void);
+void leakfn_a(void), leakfn_b(void);
+void leakfn_c(void), leakfn_main(void);
 void __attribute__((noinline)) leakfn_a(void) { __asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop"); }
 void __attribute__((noinline)) leakfn_b(void) { __asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop"); }
 void __attribute__((noinline)) leakfn_c(void) { __asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop"); }

@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "analyzer/analyze.h"
 #include "analyzer/export.h"
+#include "analyzer/report.h"
 #include "tests/unit/testutil.h"
 
 void pffn_main(void);

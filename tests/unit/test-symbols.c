@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <link.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,7 +23,7 @@
 
 #include <elfutils/libdw.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/symbols.h"
 #include "tests/unit/testutil.h"
 
 #define BIAS 0x7f1200000000ULL		/* fake load bias of the compiled programs */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/walk.h"
 #include "tests/unit/testutil.h"
 
 static char path[64], errpath[64];

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/walk.h"
 #include "tests/fuzz/fuzz-common.h"
 #include "tests/unit/testutil.h"
 

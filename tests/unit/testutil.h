@@ -11,7 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analyzer/analyze.h"
+#include "analyzer/opts.h"
+#include "analyzer/report.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
 #include "tests/unit/tracegen.h"
 
 typedef int (*tu_report_fn)(struct trace *t, const struct opts *o);
