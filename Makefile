@@ -115,6 +115,9 @@ COMMON_SRCS := $(wildcard common/*.c)
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Unit tests of the preload's logic (test-preload*): its objects linked in, not preloaded
+PRELOAD_UNIT_BINS := $(filter $(BUILD)/tests/test-preload%,$(UNIT_BINS))
+ANA_UNIT_BINS := $(filter-out $(PRELOAD_UNIT_BINS),$(UNIT_BINS))
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJS := $(UNIT_HELPERS:%.c=$(BUILD)/%.ot)
 
@@ -175,10 +178,17 @@ $(RUNNER): $(RUN_OBJS) $(COMMON_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(ANA_LDFLAGS)
 
-$(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(HTML_ASSET_OBJ) \
+$(ANA_UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(HTML_ASSET_OBJ) \
 		$(UNIT_HELPER_OBJS) $(COMMON_OBJS) $(BUILD)/runner/json-read.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(TEST_LDFLAGS)
+
+# the call hooks, function ids and stacks; the test defines what they need of the rest
+$(BUILD)/tests/test-preload: $(BUILD)/preload/hooks-cyg.op $(BUILD)/preload/ids.op \
+	$(BUILD)/preload/stack.op
+$(PRELOAD_UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(TEST_LDFLAGS) $(UNWIND_LIBS)
 
 # Samples: programs of known behaviour, built as tests and the benchmark need them.
 # samples/samples.mk lists them and their flags.

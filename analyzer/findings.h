@@ -95,6 +95,18 @@ struct findings {
  */
 int findings_collect(struct trace *t, const struct opts *o, const struct findings_waits *w,
 		     struct findings *f);
+/*
+ * What a caller already has of what findings needs (the model and memory passes its own
+ * view made), so findings does not compute it again; NULL members are computed.
+ */
+struct findings_given {
+	struct hot *hot;		/* hot_collect(t, -1, HOT_TREE)'s; taken over (zeroed) */
+	const struct mem_summary *ms;	/* mem_summarize(t, o)'s */
+	const struct timeline_growth *growth;	/* timeline_growth(t, o)'s */
+};
+int findings_collect_given(struct trace *t, const struct opts *o,
+			   const struct findings_waits *w, struct findings_given *given,
+			   struct findings *f);
 void findings_free(struct findings *f);
 /* findings_blocking - the blocking rule alone, over @w and a run of @duration_ns */
 void findings_blocking(struct findings *f, const struct findings_waits *w, uint64_t duration_ns);

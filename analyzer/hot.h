@@ -44,6 +44,7 @@ struct hot_func {			/* indexed like trace->funcs */
 struct hot_edge {
 	uint32_t caller, callee;	/* function indices; caller HOT_ROOT = outermost */
 	uint64_t calls, total_ns, self_ns;
+	uint64_t wait_ns;		/* off-CPU within self_ns, both kinds (hot.switches) */
 };
 struct hot_node {			/* call tree node; [0] is the root */
 	uint32_t parent, func;

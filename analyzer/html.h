@@ -66,6 +66,8 @@ struct html {
 	struct xmap frame_ix;		/* ip << 1 | is_ra | module + 1 << 48 -> frame id */
 	struct html_note notes[HTML_NOTES];
 	uint32_t nnotes;
+	struct timeline_growth growth;	/* the timeline's verdict (html_memory), for findings */
+	bool have_growth;
 };
 
 uint32_t html_str(struct html *h, const char *s);

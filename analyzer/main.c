@@ -103,10 +103,11 @@ static const struct command commands[] = {
 	  "wall-clock.\n" },
 	{ "callgraph", report_callgraph, 1, F_TEXT | F_JSON, "text or json",
 	  "call tree, or one function's callers and callees (--function)",
-	  "function depth min-percent thread no-compensation", NULL,
+	  "function depth min-percent thread no-compensation wall", NULL,
 	  "perfshim-analyze callgraph --depth=4 --min-percent=1 app.bin\n"
 	  "perfshim-analyze callgraph --function=parse_expr app.bin\n",
-	  NULL },
+	  "When the trace has context switches, self is CPU self (on-CPU time; --wall: the\n"
+	  "wall-clock self); JSON keeps self_ns (wall-clock) and adds cpu_self_ns, wait_ns.\n" },
 	{ "memory", report_memory, 1, F_TEXT | F_JSON, "text or json",
 	  "allocation totals, peak, temporaries, size histogram, top sites",
 	  "sort-memory limit suppressions no-suppress", NULL,
@@ -121,7 +122,7 @@ static const struct command commands[] = {
 	  "Suppression files use LeakSanitizer's format (leak:PATTERN lines).\n" },
 	{ "diff", report_diff, 0, F_TEXT | F_JSON, "text or json",
 	  "--from MARK --to MARK TRACE, or BASE NEW: what changed",
-	  "from to threshold limit base new alpha no-compensation",
+	  "from to threshold limit base new alpha no-compensation wall",
 	  "--from=MARK --to=MARK [TRACE]  |  BASE NEW  |  --base=LIST --new=LIST",
 	  "perfshim-analyze diff --from=before-load --to=after-load app.bin\n"
 	  "perfshim-analyze diff old.bin new.bin\n",

@@ -179,6 +179,7 @@ struct timeline_growth {
 int timeline_growth(struct trace *t, const struct opts *o, struct timeline_growth *g);
 
 /* timeline_emit - `timeline --format=json`'s object under @key of @j (report-timeline.c) */
-int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key);
+int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key,
+		  struct timeline_growth *g);
 
 #endif /* PERFSHIM_REPLAY_H */

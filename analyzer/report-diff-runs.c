@@ -17,11 +17,13 @@
 #include "analyzer/hot.h"
 #include "analyzer/json.h"
 #include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
 #include "analyzer/symbols.h"
 #include "analyzer/text.h"
 #include "analyzer/trace.h"
 #include "analyzer/util.h"
+#include "analyzer/model.h"
 
 enum { BASE = 0, NEW = 1 };
 
@@ -29,7 +31,8 @@ enum { BASE = 0, NEW = 1 };
 struct frow {				/* a function, by name */
 	const char *name;		/* owned by the run's symbols */
 	uint64_t calls[2];
-	uint64_t self[2], total[2];	/* ns, all threads summed */
+	uint64_t self[2], total[2];	/* ns, all threads summed; self is CPU self if cpu */
+	uint64_t wall[2];		/* wall-clock self */
 	uint64_t alloc[2];		/* bytes allocated by sites whose innermost frame it is */
 };
 
@@ -55,6 +58,8 @@ struct runs_diff {
 	struct srow *s;
 	uint32_t ns, scap;
 	struct strmap fkeys, skeys;
+	bool cpu;			/* both have context switches, no --wall: CPU self */
+	bool switches;			/* either has them (self is then named for its clock) */
 };
 
 static struct frow *frow_get(struct runs_diff *d, const char *name)
@@ -90,9 +95,10 @@ static int load_run(struct runs_diff *d, int k, const struct opts *o)
 			continue;
 		f = frow_get(d, sym_func_name(R->sym, i));
 		f->calls[k] += hf->calls;
-		f->self[k] += hf->self_ns;
+		f->self[k] += model_self(hf, d->cpu);
+		f->wall[k] += hf->self_ns;
 		f->total[k] += hf->total_ns;
-		R->self_total += hf->self_ns;
+		R->self_total += model_self(hf, d->cpu);
 	}
 
 	/* sites: stacks keyed by function chain; a second replay by site if any merged */
@@ -416,14 +422,20 @@ static void runs_json(const struct runs_diff *d, const uint32_t *fi, uint32_t nf
 		json_str(&j, "name", f->name);
 		json_u64(&j, "base_calls", f->calls[BASE]);
 		json_u64(&j, "new_calls", f->calls[NEW]);
-		json_u64(&j, "base_self_ns", f->self[BASE]);
-		json_u64(&j, "new_self_ns", f->self[NEW]);
+		json_u64(&j, "base_self_ns", f->wall[BASE]);
+		json_u64(&j, "new_self_ns", f->wall[NEW]);
+		if (d->cpu) {	/* as functions: self_ns stays wall-clock */
+			json_u64(&j, "base_cpu_self_ns", f->self[BASE]);
+			json_u64(&j, "new_cpu_self_ns", f->self[NEW]);
+		}
 		json_u64(&j, "base_total_ns", f->total[BASE]);
 		json_u64(&j, "new_total_ns", f->total[NEW]);
 		json_u64(&j, "base_alloc_bytes", f->alloc[BASE]);
 		json_u64(&j, "new_alloc_bytes", f->alloc[NEW]);
 		json_pct(&j, "calls_change_pct", f->calls[BASE], f->calls[NEW]);
-		json_pct(&j, "self_change_pct", f->self[BASE], f->self[NEW]);
+		json_pct(&j, "self_change_pct", f->wall[BASE], f->wall[NEW]);
+		if (d->cpu)
+			json_pct(&j, "cpu_self_change_pct", f->self[BASE], f->self[NEW]);
 		json_pct(&j, "total_change_pct", f->total[BASE], f->total[NEW]);
 		json_str(&j, "verdict", frow_verdict(d, f, v, sizeof(v)));
 		json_obj_end(&j);
@@ -471,8 +483,11 @@ static const char *fmt_pct(char *buf, size_t len, uint64_t base, uint64_t new)
 static void runs_text(const struct runs_diff *d, const uint32_t *fi, uint32_t nf,
 		      const uint32_t *si, uint32_t ns, const struct opts *o)
 {
-	static const char *const fhdr[] = { "function", "calls", "self base", "self new", "self %",
-					    "total base", "total new", "verdict" };
+	const char *const fhdr[] = { "function", "calls",
+				     d->cpu ? "CPU self base" : d->switches ? "wall self base" : "self base",
+				     d->cpu ? "CPU self new" : d->switches ? "wall self new" : "self new",
+				     d->cpu ? "CPU self %" : d->switches ? "wall self %" : "self %",
+				     "total base", "total new", "verdict" };
 	static const char *const shdr[] = { "bytes base", "bytes new", "change", "%", "peak base",
 					    "peak new", "leaked base", "leaked new", "verdict",
 					    "stack" };
@@ -541,6 +556,10 @@ static void runs_text(const struct runs_diff *d, const uint32_t *fi, uint32_t nf
 	else
 		printf("  (no change)\n");
 	table_free(tb);
+	if (d->cpu)
+		printf("\nSelf times are CPU self: the off-CPU time (waits) within them left out.");
+	else if (d->switches)
+		printf("\nSelf times are wall-clock (--wall), waits included.");
 	printf("\nTimes are self times unless named total; a self-time change under 5%% of the "
 	       "run's total is noise.\n");
 	if (replay_truncated_shown())
@@ -563,9 +582,15 @@ int diff_runs(struct trace *base, const struct opts *o)
 	if (trace_open(o->traces[1], &d.run[NEW].t) < 0)
 		return -1;
 	trace_set_progress(d.run[NEW].t, o);
+	/* CPU self is compared only when both runs have it: else wall-clock, said so */
+	d.switches = offcpu_present(base) || offcpu_present(d.run[NEW].t);
+	d.cpu = offcpu_present(base) && offcpu_present(d.run[NEW].t) && !o->wall;
 	for (k = BASE; k <= NEW; k++)
 		if (load_run(&d, k, o) < 0)
 			goto out;
+	/* no calls recorded (an uninstrumented program): no self time to name a clock for */
+	if (!d.run[BASE].h.ncalls && !d.run[NEW].h.ncalls)
+		d.cpu = d.switches = false;
 
 	fi = xmalloc((d.nf + 1) * sizeof(*fi));
 	si = xmalloc((d.ns + 1) * sizeof(*si));

@@ -622,11 +622,13 @@ static bool has_memory(const struct trace *t)
 }
 
 /**
- * findings_collect - run every rule over @t into @f (see findings.h).
+ * findings_collect_given - run every rule over @t into @f (see findings.h), with what
+ * @given holds instead of computing it (its hot table is taken over: findings_free frees it).
  * Return: 0, or -1 when the trace could not be decoded or symbolized (reported).
  */
-int findings_collect(struct trace *t, const struct opts *o, const struct findings_waits *w,
-		     struct findings *f)
+int findings_collect_given(struct trace *t, const struct opts *o,
+			   const struct findings_waits *w, struct findings_given *given,
+			   struct findings *f)
 {
 	uint64_t high = o->high_memory ? o->high_memory : FINDINGS_HIGH_MEMORY;
 	uint32_t depth = o->recursion_depth ? (uint32_t)o->recursion_depth
@@ -640,13 +642,21 @@ int findings_collect(struct trace *t, const struct opts *o, const struct finding
 
 	memset(f, 0, sizeof(*f));
 	f->t = t;
-	if (hot_collect(t, -1, HOT_TREE, &f->h) < 0)
+	if (given->hot) {
+		f->h = *given->hot;
+		memset(given->hot, 0, sizeof(*given->hot));
+	} else if (hot_collect(t, -1, HOT_TREE, &f->h) < 0) {
 		return -1;
+	}
 	if (has_memory(t)) {
 		m.r.mem = on_mem;
 		m.r.arg = &m;
-		if (replay_run(&m.r, t) < 0 || mem_summarize(t, o, &ms) < 0 ||
-		    timeline_growth(t, o, &g) < 0)
+		if (given->ms)
+			ms = *given->ms;
+		if (given->growth)
+			g = *given->growth;
+		if (replay_run(&m.r, t) < 0 || (!given->ms && mem_summarize(t, o, &ms) < 0) ||
+		    (!given->growth && timeline_growth(t, o, &g) < 0))
 			goto out;
 		mem = true;
 	}
@@ -687,6 +697,15 @@ int findings_collect(struct trace *t, const struct opts *o, const struct finding
 out:
 	mem_pass_free(&m);
 	return ret;
+}
+
+/** findings_collect - findings_collect_given computing everything itself. */
+int findings_collect(struct trace *t, const struct opts *o, const struct findings_waits *w,
+		     struct findings *f)
+{
+	struct findings_given none = { 0 };
+
+	return findings_collect_given(t, o, w, &none, f);
 }
 
 /** findings_free - release what findings_collect made and zero @f. */

@@ -37,356 +37,6 @@
 #include "analyzer/util.h"
 #include "analyzer/walk.h"
 
-static void stat_add(struct hot_func *f, uint64_t dur)
-{
-	if (f->hist) {
-		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
-		return;
-	}
-	if (f->nsamp == HOT_EXACT) {
-		uint32_t i;
-
-		f->hist = xcalloc(HOT_HIST_N, sizeof(*f->hist));
-		for (i = 0; i < f->nsamp; i++)
-			f->hist[hist_bucket(f->samp[i], HOT_HIST_SHIFT)]++;
-		free(f->samp);
-		f->samp = NULL;
-		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
-		return;
-	}
-	if (!f->samp)
-		f->samp = xmalloc(HOT_EXACT * sizeof(*f->samp));
-	f->samp[f->nsamp++] = dur;
-	f->sorted = false;
-}
-
-/* hot_stat_add - one call of @dur ns into @f's percentile samples (hot_func_add) */
-void hot_stat_add(struct hot_func *f, uint64_t dur)
-{
-	stat_add(f, dur);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * hot_percentile - the @pct percentile (nearest rank) of @f's call durations.
- * Exact with the samples, else from the histogram (error bound in the file header).
- */
-uint64_t hot_percentile(struct hot_func *f, double pct)
-{
-	uint64_t rank, seen = 0, lo, w, v;
-	uint32_t b;
-
-	if (!f->calls)
-		return 0;
-	rank = (uint64_t)ceil(pct / 100.0 * (double)f->calls);
-	if (rank < 1)
-		rank = 1;
-	if (rank > f->calls)
-		rank = f->calls;
-	/* the extremes are known exactly */
-	if (rank == 1)
-		return f->min_ns;
-	if (rank == f->calls)
-		return f->max_ns;
-	if (!f->hist) {
-		if (!f->sorted) {
-			qsort(f->samp, f->nsamp, sizeof(*f->samp), cmp_u64);
-			f->sorted = true;
-		}
-		return f->samp[rank - 1];
-	}
-	for (b = 0; b < HOT_HIST_N; b++) {
-		seen += f->hist[b];
-		if (seen >= rank)
-			break;
-	}
-	if (b == HOT_HIST_N)
-		return f->max_ns;
-	lo = hist_low(b, HOT_HIST_SHIFT, &w);
-	v = lo + w / 2;
-	return v < f->min_ns ? f->min_ns : v > f->max_ns ? f->max_ns : v;
-}
-
-/* ---- u64 key -> u32 value: an hmap (analyzer/hmap.h) ---- */
-
-struct map_ent {
-	uint64_t key;			/* key + 1 (0 = empty) */
-	uint32_t val;
-};
-HMAP_DEFINE(idmap, struct map_ent, key)
-
-/* map_get - the value of @key; a new key gets @next and *@created is set */
-static inline uint32_t map_get(struct idmap *m, uint64_t key, uint32_t next, bool *created)
-{
-	struct map_ent *e = idmap_put(m, key + 1, created);
-
-	if (*created)
-		e->val = next;
-	return e->val;
-}
-
-/* ---- the walk ---- */
-
-struct frame {
-	uint64_t child_ns;		/* inclusive time of its finished callees */
-	uint32_t node;			/* call tree node */
-	uint32_t func;
-	/* its last callee's tree node and edge (node_of and edge_of of the same key again:
-	 * a loop or a recursion calls the same function from one place) */
-	uint32_t kid_func, kid_node;	/* kid_func: that callee + 1, 0 = none yet */
-	uint32_t kid_callee, kid_edge;	/* the same for the edge */
-};
-
-struct collect {
-	struct hot *h;
-	struct trace *t;
-	struct offcpu_acc acc;		/* off-CPU time of callees (h->switches) */
-	struct frame *stack;
-	struct frame root;		/* the parent of depth 0: node 0, HOT_ROOT */
-	uint32_t cap;
-	uint32_t *active;		/* open activations per function (this thread) */
-	uint32_t nactive;
-	struct idmap edge_map, node_map;
-};
-
-static void grow_funcs(struct hot *h, uint32_t n)
-{
-	ARRAY_GROW_ZERO(h->funcs, h->cap, n);
-}
-
-static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
-{
-	struct hot *h = c->h;
-	bool created;
-	uint32_t id = map_get(&c->edge_map, (uint64_t)caller << 32 | callee, h->nedges, &created);
-
-	if (created) {
-		ARRAY_ROOM(h->edges, h->edges_cap, h->nedges);
-		h->edges[id] = (struct hot_edge){ .caller = caller, .callee = callee };
-		h->nedges++;
-	}
-	return id;
-}
-
-static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
-{
-	struct hot *h = c->h;
-	bool created;
-	uint32_t id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
-
-	if (created) {
-		ARRAY_ROOM(h->nodes, h->nodes_cap, h->nnodes);
-		h->nodes[id] = (struct hot_node){ .parent = parent, .func = func };
-		h->nnodes++;
-	}
-	return id;
-}
-
-/* the off-CPU part of a closed call's self time (offcpu.c). Return: both kinds, summed */
-static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
-{
-	uint64_t w[2];
-
-	if (offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns))
-		return 0;
-	offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
-	f->wait_ns[0] += w[0];
-	f->wait_ns[1] += w[1];
-	f->blocked_calls += w[0] != 0;
-	return w[0] + w[1];
-}
-
-/* an outermost activation closed: the off-CPU time within all of it, into its total's */
-static void add_wait_total(struct collect *c, const struct trace_event *ev, struct hot_func *f)
-{
-	uint64_t w[2];
-
-	if (offcpu_gap(&c->acc, ev->thread, ev->entry_ns, ev->ns))
-		return;		/* none (add_wait just looked: the gap is this call's) */
-	offcpu_within(c->t, ev->thread, ev->entry_ns, ev->ns, w);
-	f->wait_total_ns += w[0] + w[1];
-}
-
-static int on_call(const struct trace_event *ev, void *ctx)
-{
-	struct collect *c = ctx;
-	struct hot *h = c->h;
-	uint32_t d = ev->depth;
-
-	if (ev->type == EV_ENTRY) {
-		struct frame *fr;
-
-		ARRAY_GROW_ZERO(c->stack, c->cap, (size_t)d + 1);	/* no callee cached */
-		ARRAY_GROW_ZERO(c->active, c->nactive, ev->func + 1);
-		fr = &c->stack[d];
-		fr->child_ns = 0;
-		fr->func = ev->func;
-		fr->kid_func = fr->kid_callee = 0;
-		if (h->want & HOT_TREE) {
-			struct frame *par = d ? &c->stack[d - 1] : &c->root;
-
-			if (par->kid_func != ev->func + 1) {
-				par->kid_node = node_of(c, par->node, ev->func);
-				par->kid_func = ev->func + 1;
-			}
-			fr->node = par->kid_node;
-		}
-		c->active[ev->func]++;
-		return 0;
-	}
-	if (ev->type == EV_EXIT) {
-		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
-		struct hot_func *f;
-		struct frame *fr = &c->stack[d];
-
-		if (__builtin_expect(ev->func >= h->cap, 0))
-			grow_funcs(h, ev->func + 1);
-		f = &h->funcs[ev->func];
-		self = dur > fr->child_ns ? dur - fr->child_ns : 0;
-		if (d)
-			c->stack[d - 1].child_ns += dur;
-		if (!f->calls++) {
-			f->min_ns = f->max_ns = dur;
-		} else {
-			if (dur < f->min_ns)
-				f->min_ns = dur;
-			if (dur > f->max_ns)
-				f->max_ns = dur;
-		}
-		f->self_ns += self;
-		if (h->switches)
-			wait = add_wait(c, ev, f);
-		f->sum_ns += dur;
-		if (--c->active[ev->func] == 0) {
-			f->total_ns += dur;
-			if (h->switches)
-				add_wait_total(c, ev, f);
-		}
-		stat_add(f, dur);
-		if (h->want & HOT_EDGES) {
-			/* edge_of may move h->edges: index after the call */
-			struct frame *par = d ? &c->stack[d - 1] : &c->root;
-			struct hot_edge *e;
-
-			if (par->kid_callee != ev->func + 1) {
-				par->kid_edge = edge_of(c, par->func, ev->func);
-				par->kid_callee = ev->func + 1;
-			}
-			e = &h->edges[par->kid_edge];
-
-			e->calls++;
-			e->total_ns += dur;
-			e->self_ns += self;
-		}
-		if (h->want & HOT_TREE) {
-			struct hot_node *n = &h->nodes[fr->node];
-
-			n->calls++;
-			n->total_ns += dur;
-			n->self_ns += self;
-			n->wait_ns += wait;
-		}
-		h->ncalls++;
-	}
-	return 0;
-}
-
-/*
- * on_exit_ev - the per-function numbers from EXIT events alone (WALK_EXITS): the reader gives
- * each closed call's callee time and whether it is nested in an activation of itself, so
- * the pass needs half the callbacks of a full calls walk.
- */
-static int on_exit_ev(const struct trace_event *ev, void *ctx)
-{
-	struct collect *c = ctx;
-	struct hot *h = c->h;
-	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0;
-	struct hot_func *f;
-
-	if (__builtin_expect(ev->func >= h->cap, 0))
-		grow_funcs(h, ev->func + 1);
-	f = &h->funcs[ev->func];
-	if (!f->calls++) {
-		f->min_ns = f->max_ns = dur;
-	} else {
-		if (dur < f->min_ns)
-			f->min_ns = dur;
-		if (dur > f->max_ns)
-			f->max_ns = dur;
-	}
-	f->self_ns += dur > ev->child_ns ? dur - ev->child_ns : 0;
-	if (h->switches)
-		add_wait(c, ev, f);
-	f->sum_ns += dur;
-	if (!ev->nested) {
-		f->total_ns += dur;
-		if (h->switches)
-			add_wait_total(c, ev, f);
-	}
-	stat_add(f, dur);
-	h->ncalls++;
-	return 0;
-}
-
-/**
- * hot_collect - walk the calls of thread @thread of @t (-1: every thread) into @h, adding
- * to what @h holds (zero it first; free with hot_free). @want: HOT_EDGES, HOT_TREE.
- * Return: 0, or -1 when the walk failed (reported by the reader).
- */
-int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
-{
-	struct collect c = { .h = h, .t = t, .root = { .node = 0, .func = HOT_ROOT } };
-	int rc;
-
-	h->want = want;
-	if (offcpu_present(t)) {
-		if (offcpu_load(t) < 0)
-			return -1;
-		h->switches = true;
-	}
-	if (!h->nodes) {
-		h->nodes_cap = 256;
-		h->nodes = xmalloc(h->nodes_cap * sizeof(*h->nodes));
-		h->nodes[0] = (struct hot_node){ .parent = 0, .func = HOT_ROOT };
-		h->nnodes = 1;
-	}
-	if (t->nfuncs > h->cap)
-		grow_funcs(h, t->nfuncs);
-	if (want & (HOT_EDGES | HOT_TREE))
-		rc = trace_walk(t, WALK_CALLS, thread, on_call, &c);
-	else
-		rc = trace_walk(t, WALK_EXITS, thread, on_exit_ev, &c);
-	if (t->nfuncs > h->cap)
-		grow_funcs(h, t->nfuncs);
-	h->nfuncs = t->nfuncs;
-	free(c.stack);
-	free(c.active);
-	offcpu_acc_free(&c.acc);
-	idmap_free(&c.edge_map);
-	idmap_free(&c.node_map);
-	return rc ? -1 : 0;
-}
-
-void hot_free(struct hot *h)
-{
-	uint32_t i;
-
-	for (i = 0; i < h->cap; i++) {
-		free(h->funcs[i].samp);
-		free(h->funcs[i].hist);
-	}
-	free(h->funcs);
-	free(h->edges);
-	free(h->nodes);
-	memset(h, 0, sizeof(*h));
-}
-
 /* collect over the threads --thread selects; -1 (reported) when it names none */
 static int collect_selected(struct trace *t, const struct opts *o, unsigned want,
 			    struct hot *h)
@@ -872,6 +522,33 @@ out:
 
 /* ---- callgraph ---- */
 
+/*
+ * As in `functions`: with off-CPU time (hot.switches) and without --wall, the self column
+ * is CPU self (self less the off-CPU time within it) and says so ("CPU self"; "Wall self"
+ * with --wall); JSON keeps self_ns wall-clock and adds cpu_self_ns and wait_ns.
+ */
+static bool cg_switches, cg_cpu;
+
+static uint64_t cg_self(uint64_t self, uint64_t wait)
+{
+	return !cg_cpu ? self : self > wait ? self - wait : 0;
+}
+
+static const char *cg_self_label(void)
+{
+	return cg_cpu ? "CPU self" : cg_switches ? "Wall self" : "Self";
+}
+
+/* "self_ns", and with switches "cpu_self_ns" and "wait_ns" */
+static void cg_self_json(struct json *j, uint64_t self, uint64_t wait)
+{
+	json_u64(j, "self_ns", self);
+	if (cg_switches) {
+		json_u64(j, "cpu_self_ns", self > wait ? self - wait : 0);
+		json_u64(j, "wait_ns", wait);
+	}
+}
+
 static int cmp_edge_total(const void *a, const void *b)
 {
 	const struct hot_edge *x = *(const struct hot_edge *const *)a;
@@ -952,13 +629,13 @@ static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint3
 			json_decl(j, sym, fn);	/* the edges carry no call site */
 			json_u64(j, "calls", v[i]->calls);
 			json_u64(j, "total_ns", v[i]->total_ns);
-			json_u64(j, "self_ns", v[i]->self_ns);
+			cg_self_json(j, v[i]->self_ns, v[i]->wait_ns);
 			json_obj_end(j);
 		}
 		json_arr_end(j);
 	} else {
-		static const char *const hdr[] = { "Calls", "Total", "Self", "Function",
-						   "Defined at" };
+		const char *const hdr[] = { "Calls", "Total", cg_self_label(), "Function",
+					    "Defined at" };
 		struct table *tb = table_new(lines ? 5 : 4, hdr, "rrrll");
 		char db[256];
 
@@ -967,7 +644,8 @@ static void edges_out(struct hot *h, struct trace *t, struct symbols *sym, uint3
 			uint32_t fn = callers ? v[i]->caller : v[i]->callee;
 
 			table_add(tb, fmt_count(b[0], 32, v[i]->calls),
-				  fmt_ns(b[1], 32, v[i]->total_ns), fmt_ns(b[2], 32, v[i]->self_ns),
+				  fmt_ns(b[1], 32, v[i]->total_ns),
+				  fmt_ns(b[2], 32, cg_self(v[i]->self_ns, v[i]->wait_ns)),
 				  fname(sym, t, fn), decl_text(sym, fn, db, sizeof(db)));
 		}
 		if (n)
@@ -999,6 +677,7 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 	for (i = 0; i < h->nfuncs; i++) {
 		struct hot_func *f = &h->funcs[i];
 		const char *name = sym_func_name(sym, i);
+		uint64_t wait = f->wait_ns[0] + f->wait_ns[1];
 
 		if (strcmp(name, o->function))
 			continue;
@@ -1010,15 +689,16 @@ static int callgraph_function(struct hot *h, struct trace *t, struct symbols *sy
 			json_decl(&j, sym, i);
 			json_u64(&j, "calls", f->calls);
 			json_u64(&j, "total_ns", f->total_ns);
-			json_u64(&j, "self_ns", f->self_ns);
+			cg_self_json(&j, f->self_ns, wait);
 			edges_out(h, t, sym, i, true, &j, false);
 			edges_out(h, t, sym, i, false, &j, false);
 			json_obj_end(&j);
 		} else {
-			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, self %s",
+			printf("%s%s (0x%" PRIx64 "): %s calls, total %s, self %s%s",
 			       nfound > 1 ? "\n" : "", name, t->funcs[i],
 			       fmt_count(b[0], 32, f->calls), fmt_ns(b[1], 32, f->total_ns),
-			       fmt_ns(b[2], 32, f->self_ns));
+			       fmt_ns(b[2], 32, cg_self(f->self_ns, wait)),
+			       cg_cpu ? " (CPU)" : cg_switches ? " (wall-clock)" : "");
 			if (*decl_text(sym, i, db, sizeof(db)))
 				printf(", defined at %s", db);
 			putchar('\n');
@@ -1090,8 +770,8 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 		json_u64(&j, "total_ns", grand);
 		json_arr_begin(&j, "nodes");
 	} else {
-		static const char *const hdr[] = { "Total", "%", "Self", "Calls", "Function",
-						   "Defined at" };
+		const char *const hdr[] = { "Total", "%", cg_self_label(), "Calls", "Function",
+					    "Defined at" };
 
 		notes_text(t, stdout);
 		tb = table_new(lines ? 6 : 5, hdr, "rrrrll");
@@ -1116,7 +796,7 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 			json_decl(&j, sym, nd->func);
 			json_u64(&j, "calls", nd->calls);
 			json_u64(&j, "total_ns", nd->total_ns);
-			json_u64(&j, "self_ns", nd->self_ns);
+			cg_self_json(&j, nd->self_ns, nd->wait_ns);
 			json_obj_end(&j);
 		} else {
 			int ind = depth[id] < 60 ? (int)depth[id] * 2 : 120;
@@ -1125,7 +805,8 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 			snprintf(b[3], sizeof(b[3]), "%.1f",
 				 grand ? 100.0 * (double)nd->total_ns / (double)grand : 0.0);
 			table_add(tb, fmt_ns(b[0], 32, nd->total_ns), b[3],
-				  fmt_ns(b[1], 32, nd->self_ns), fmt_count(b[2], 32, nd->calls), line,
+				  fmt_ns(b[1], 32, cg_self(nd->self_ns, nd->wait_ns)),
+				  fmt_count(b[2], 32, nd->calls), line,
 				  decl_text(sym, nd->func, db, sizeof(db)));
 		}
 		if (o->depth >= 0 && depth[id] + 1 >= (uint32_t)o->depth)
@@ -1155,7 +836,8 @@ static int callgraph_tree(struct hot *h, struct trace *t, struct symbols *sym,
 /**
  * report_callgraph - with --function NAME: that function's callers and callees (calls,
  * total and self time of each edge); without: the whole call tree (threads summed) with
- * inclusive and self times, --depth N levels, subtrees under --min-percent hidden.
+ * inclusive and self times, --depth N levels, subtrees under --min-percent hidden. Self is
+ * CPU self when the trace has context switches, unless --wall (see cg_switches).
  * Return: 0, or -1 on bad input (reported).
  */
 int report_callgraph(struct trace *t, const struct opts *o)
@@ -1168,6 +850,8 @@ int report_callgraph(struct trace *t, const struct opts *o)
 		hot_free(&h);
 		return -1;
 	}
+	cg_switches = h.switches;
+	cg_cpu = h.switches && !o->wall;
 	sym = sym_open(t);
 	sym_set_demangle(sym, o->demangle);
 	if (o->function)

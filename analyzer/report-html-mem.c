@@ -458,7 +458,8 @@ int html_memory(struct html *h)
 	stacks_json(h, &m);
 	suppressed_json(h, &m);
 	if (!ret)
-		ret = timeline_emit(h->t, h->o, &h->j, "timeline");
+		ret = timeline_emit(h->t, h->o, &h->j, "timeline", &h->growth);
+	h->have_growth = !ret;
 	json_obj_end(&h->j);
 out:
 	replay_free(&m.r);

@@ -19,6 +19,7 @@
 #include "analyzer/hot.h"
 #include "analyzer/html.h"
 #include "analyzer/json.h"
+#include "analyzer/model.h"
 #include "analyzer/notes.h"
 #include "analyzer/opts.h"
 #include "analyzer/report.h"
@@ -481,24 +482,30 @@ static void scope_edges(struct html *h, struct hot *hot, int thread, uint8_t *us
 	free(order);
 }
 
-/* one scope: all threads (@thread -1, or the --thread one) or one thread index */
-static int scope_json(struct html *h, int thread, uint8_t *used)
+/*
+ * one scope: all threads (@thread -1, or the --thread one: the model's table, @all) or one
+ * thread index (collected here: only its chunks are walked)
+ */
+static int scope_json(struct html *h, int thread, uint8_t *used, struct hot *all)
 {
-	struct hot hot = { 0 };
+	struct hot own = { 0 }, *hp = all;
 	struct json *j = &h->j;
-	int ret;
+	int ret = 0;
 
-	ret = hot_collect(h->t, thread >= 0 ? thread : h->thread, HOT_EDGES, &hot);
+	if (thread >= 0) {
+		ret = hot_collect(h->t, thread, HOT_EDGES, &own);
+		hp = &own;
+	}
 	json_obj_begin(j, NULL);
 	if (thread >= 0)
 		json_u64(j, "thread", (uint64_t)thread);
 	else
 		json_null(j, "thread");
-	json_u64(j, "calls", hot.ncalls);
-	scope_funcs(h, &hot, thread, used);
-	scope_edges(h, &hot, thread, used);
+	json_u64(j, "calls", hp->ncalls);
+	scope_funcs(h, hp, thread, used);
+	scope_edges(h, hp, thread, used);
 	json_obj_end(j);
-	hot_free(&hot);
+	hot_free(&own);
 	return ret;
 }
 
@@ -579,8 +586,9 @@ static void funcs_json(struct html *h, const uint8_t *used)
  * per scope the functions and edges from hot_collect. Absent when no call was recorded.
  * Return: 0, or -1 when a walk failed (reported).
  */
-static int time_json(struct html *h, const struct ctree *ct)
+static int time_json(struct html *h, struct model *m)
 {
+	const struct ctree *ct = &m->ct;
 	uint8_t *used, *pick;
 	uint32_t i;
 	int ret = 0;
@@ -594,11 +602,11 @@ static int time_json(struct html *h, const struct ctree *ct)
 	json_u64(&h->j, "self_sum_ns", ct->self_sum_ns);
 	tree_json(h, ct, used);
 	json_arr_begin(&h->j, "scopes");
-	ret = scope_json(h, -1, used);
+	ret = scope_json(h, -1, used, &m->hot);
 	if (h->thread < 0 && h->t->nthreads > 1 && busy_threads(h, ct, pick) > 1)
 		for (i = 0; i < h->t->nthreads && !ret; i++)
 			if (pick[i])
-				ret = scope_json(h, (int)i, used);
+				ret = scope_json(h, (int)i, used, NULL);
 	json_arr_end(&h->j);
 	funcs_json(h, used);
 	json_obj_end(&h->j);
@@ -685,10 +693,13 @@ static void threads_json(struct html *h)
 
 /* One trace's object in "traces". Return: 0, or -1 when a walk failed (reported). */
 /* "findings": what `findings --format=json` lists, for the page's Findings tab */
-static int findings_emit(struct html *h)
+static int findings_emit(struct html *h, struct model *m)
 {
 	struct findings f;
-	int ret = findings_collect(h->t, h->o, NULL, &f);
+	/* the model's table is every thread's (what findings asks for) unless --thread */
+	struct findings_given given = { .hot = h->thread < 0 ? &m->hot : NULL,
+					.growth = h->have_growth ? &h->growth : NULL };
+	int ret = findings_collect_given(h->t, h->o, NULL, &given, &f);
 
 	if (!ret)
 		findings_json(&f, &h->j, 0);
@@ -698,26 +709,27 @@ static int findings_emit(struct html *h)
 
 static int html_trace(struct html *h)
 {
-	struct ctree ct;
+	struct model m;
 	int ret;
 
-	ret = ctree_build(h->t, h->thread, true, &ct);
+	/* the call tree and the functions in one walk; findings reuses the functions */
+	ret = model_build(h->t, h->thread, HOT_EDGES | (h->thread < 0 ? HOT_TREE : 0), &m);
 	if (ret < 0)
 		goto out;
 	h->sym = sym_open(h->t);
 	sym_set_demangle(h->sym, h->o->demangle);
 	json_obj_begin(&h->j, NULL);
 	header_json(h);
-	ret = time_json(h, &ct);
+	ret = time_json(h, &m);
 	if (!ret)
 		ret = html_memory(h);
 	if (!ret)
-		ret = findings_emit(h);
+		ret = findings_emit(h, &m);
 	threads_json(h);
 	tables_json(h);
 	json_obj_end(&h->j);
 out:
-	ctree_free(&ct);
+	model_free(&m);
 	return ret;
 }
 

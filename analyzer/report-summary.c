@@ -346,11 +346,15 @@ int report_summary(struct trace *t, const struct opts *o)
 	struct comp_seen cs;
 	struct hot h = { 0 };
 	struct findings fnd;
+	struct findings_given given = { 0 };
 	struct symbols *sym;
 	bool have_mem = false;
 
-	/* the calls walk also collects modules, marks, names and the totals */
-	if (hot_collect(t, -1, 0, &h) < 0) {
+	/*
+	 * the calls walk also collects modules, marks, names and the totals; its call tree
+	 * is what findings needs, which takes the table over (fnd.h) with the memory totals
+	 */
+	if (hot_collect(t, -1, HOT_TREE, &h) < 0) {
 		hot_free(&h);
 		return -1;
 	}
@@ -366,7 +370,9 @@ int report_summary(struct trace *t, const struct opts *o)
 		}
 		have_mem = true;
 	}
-	if (findings_collect(t, o, NULL, &fnd) < 0) {
+	given.hot = &h;
+	given.ms = have_mem ? &ms : NULL;
+	if (findings_collect_given(t, o, NULL, &given, &fnd) < 0) {
 		findings_free(&fnd);
 		hot_free(&h);
 		return -1;
@@ -374,9 +380,9 @@ int report_summary(struct trace *t, const struct opts *o)
 	sym = sym_open(t);
 	sym_set_demangle(sym, o->demangle);
 	if (o->format == FMT_JSON) {
-		summary_json(t, &h, sym, &ms, have_mem, &fnd, &cs);
+		summary_json(t, &fnd.h, sym, &ms, have_mem, &fnd, &cs);
 	} else {
-		summary_text(t, &h, sym, &ms, have_mem, &cs);
+		summary_text(t, &fnd.h, sym, &ms, have_mem, &cs);
 		printf("\nFindings: %u\n", fnd.n);
 		findings_text(&fnd, stdout, FINDINGS_SUMMARY_TOP);
 	}

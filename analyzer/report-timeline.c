@@ -449,11 +449,28 @@ out:
 	return ret;
 }
 
+/* @v's verdict as timeline_growth gives it */
+static void growth_of(const struct verdict *v, struct timeline_growth *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->grows = v->grows;
+	g->rate = v->rate;
+	g->from_ns = v->from_ns;
+	g->to_ns = v->to_ns;
+	if (v->grows && v->nsus) {
+		g->suspect = v->sus[0]->stack;
+		g->suspect_rate = v->sus[0]->rate;
+		g->suspect_growth = (int64_t)(v->sus[0]->last - v->sus[0]->first);
+	}
+}
+
 /**
  * timeline_emit - the object `timeline --format=json` prints for @t, under @key of @j (the
- * html report embeds it). Return: 0, or -1 when the trace could not be decoded (reported).
+ * html report embeds it), and into @g (NULL: not wanted) what timeline_growth gives, from
+ * the same pass. Return: 0, or -1 when the trace could not be decoded (reported).
  */
-int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key)
+int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key,
+		  struct timeline_growth *g)
 {
 	struct timeline *tl = xcalloc(1, sizeof(*tl));
 	struct symbols *sym = NULL;
@@ -463,6 +480,8 @@ int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const c
 
 	if (timeline_load(t, o, tl, &r, &sym, &v) == 0) {
 		timeline_json(j, key, tl, t, sym, &v);
+		if (g)
+			growth_of(&v, g);
 		ret = 0;
 	}
 	timeline_drop(tl, &r, sym, &v);
@@ -483,15 +502,7 @@ int timeline_growth(struct trace *t, const struct opts *o, struct timeline_growt
 
 	memset(g, 0, sizeof(*g));
 	if (timeline_load(t, o, tl, &r, &sym, &v) == 0) {
-		g->grows = v.grows;
-		g->rate = v.rate;
-		g->from_ns = v.from_ns;
-		g->to_ns = v.to_ns;
-		if (v.grows && v.nsus) {
-			g->suspect = v.sus[0]->stack;
-			g->suspect_rate = v.sus[0]->rate;
-			g->suspect_growth = (int64_t)(v.sus[0]->last - v.sus[0]->first);
-		}
+		growth_of(&v, g);
 		ret = 0;
 	}
 	timeline_drop(tl, &r, sym, &v);

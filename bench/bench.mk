@@ -6,12 +6,13 @@
 #   floor-malloc-count.so malloc forwarder, counting                   (bench/floor-malloc.c)
 #   floor-malloc-record.so  + 16-byte record per event                 (bench/floor-malloc.c)
 #   floor-malloc-stack.so   + unw_backtrace into a stack cache         (bench/floor-malloc.c)
+#   floor-malloc-jump.so  malloc/free/calloc/realloc as one tail jump  (bench/floor-malloc-jump.c)
 #   decode-floor          naive varint walk of a trace                 (bench/decode-floor.c)
 #   threads-fib           the thread scaling rows' call-heavy program  (bench/threads-fib.c)
 
 BENCH_DIR := $(BUILD)/bench
 BENCH_FLOORS := $(addprefix $(BENCH_DIR)/,floor-cyg-noop.so floor-cyg-record.so \
-	floor-malloc-count.so floor-malloc-record.so floor-malloc-stack.so)
+	floor-malloc-count.so floor-malloc-record.so floor-malloc-stack.so floor-malloc-jump.so)
 BENCH_TOOLS := $(BENCH_FLOORS) $(BENCH_DIR)/decode-floor $(BENCH_DIR)/threads-fib
 
 # As the preload library: optimised, never instrumented or sanitized, initial-exec TLS.
@@ -40,6 +41,12 @@ $(BENCH_DIR)/floor-malloc-stack.so: bench/floor-malloc.c bench/floor-buf.h $(FLA
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC(bench) $@")
 	$(Q)$(CC) $(FLOOR_CFLAGS) -DFLOOR_MODE=2 $< -o $@ $(FLOOR_LDFLAGS) $(UNWIND_LIBS)
+
+# -fno-plt: its jumps go through the GOT, bound at load time, as the program's PLT jump does
+$(BENCH_DIR)/floor-malloc-jump.so: bench/floor-malloc-jump.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC(bench) $@")
+	$(Q)$(CC) $(FLOOR_CFLAGS) -fno-plt -fvisibility=hidden $< -o $@ $(FLOOR_LDFLAGS)
 
 # The decode floor is optimised as the analyzer is (-O2), without its sanitizers: a floor.
 $(BENCH_DIR)/decode-floor: bench/decode-floor.c include/perfshim/trace.h $(FLAGS_STAMP)

@@ -8,17 +8,23 @@
 # (user+sys, bench/cputime.c):
 #   plain           the program alone
 #   sampled         LD_PRELOAD=libperfshim.so PERFSHIM_SAMPLE=$BENCH_SAMPLE (512K)
-#   forwarder       build/bench/floor-malloc-count.so: the interposition alone (a counting
-#                   malloc forwarder), the floor the sampled shim cannot go below
-# and their tiny runs (the startup: loading, the trace file, the first chunk), and the rows:
+#   floor           build/bench/floor-malloc-jump.so: malloc, free, calloc and realloc
+#                   interposed as one tail jump each, the floor the sampled shim cannot go
+#                   below (the "floor" column)
+#   counting        build/bench/floor-malloc-count.so: a forwarder that counts its events
+# and their tiny runs (the startup: loading, the trace file, the first chunk, the cost
+# calibration), and the rows:
 #   ns per malloc/free over plain   (sampled - plain) / events, events from one full trace;
 #                                   target <= 5 ns; "startup excluded" subtracts the tiny runs
-#   CPU overhead                    sampled / plain - 1, the whole program; target <= 5%
+#   CPU overhead                    sampled / plain - 1, the whole program; target <= 5%;
+#                                   "startup excluded" as above; the counting forwarder's
 #   sampled events, trace bytes per sampled event   file size / events in the sampled trace
 #   instructions per malloc/free over plain (mallocbench, valgrind's callgrind: the load does
 #                                   not move it): ((sampled N - sampled tiny) - (plain N -
 #                                   plain tiny)) / (events N - events tiny); BENCH_CALLGRIND=0
 #                                   skips it
+# and last, one line per workload: "overhead ratio WORKLOAD: sampled/plain R (+P%), floor
+# F, counting C".
 #
 #   bench/sampling.sh [--rows FILE]    FILE: the rows for bench/run.sh's table
 #
@@ -32,7 +38,8 @@ LIB="$B/libperfshim.so"
 ANALYZE="$B/perfshim-analyze"
 out="$B/bench"
 work="$out/sampling"
-FLOOR="$out/floor-malloc-count.so"
+FLOOR="$out/floor-malloc-jump.so"
+COUNT="$out/floor-malloc-count.so"
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	: "${BENCH_RUNS:=3}" "${BENCH_MALLOC:=200000}" "${BENCH_SQL_ROWS:=5000}"
@@ -59,7 +66,8 @@ for f in "$LIB" "$ANALYZE" "$B/samples/plain/mallocbench"; do
 	[ -e "$f" ] || { echo "sampling.sh: $f is missing (make all samples)" >&2; exit 1; }
 done
 have jq || { echo "sampling.sh: jq is missing (misc/install-deps.sh)" >&2; exit 1; }
-[ -e "$FLOOR" ] || { note "build/bench/floor-malloc-count.so missing (make bench-tools): forwarder n/a"; FLOOR=; }
+[ -e "$FLOOR" ] || { note "build/bench/floor-malloc-jump.so missing (make bench-tools): floor n/a"; FLOOR=; }
+[ -e "$COUNT" ] || { note "build/bench/floor-malloc-count.so missing (make bench-tools): counting n/a"; COUNT=; }
 CPUTIME="$out/cputime"
 ${CC:-cc} -O2 -o "$CPUTIME" "$top/bench/cputime.c" || exit 1
 
@@ -93,6 +101,8 @@ events() {
 }
 
 rows=()
+ratios=()
+sign() { [[ $1 == -* || $1 == n/a ]] && echo "$1" || echo "+$1"; }
 row() { # WORKLOAD FIGURE VALUE FLOOR TARGET MET
 	rows+=("$(printf '%s\t%s\t%s\t%s\t%s\t%s' "$1" "$2" "$3" "$4" "$5" "$6")")
 	[ -n "$rows_file" ] && printf 'row\t%s\t%s\t%s\t%s\t\t\t\t\t%s\t%s\t\n' "$1" "$2" "$3" "$4" "$5" "$6" >>"$rows_file"
@@ -103,6 +113,7 @@ bench_one() { # NAME LABEL CMD TINY
 	local name=$1 label=$2 cmd=$3 tiny=$4 s="env PERFSHIM_OUTPUT=$work/t.bin PERFSHIM_SAMPLE=$MEAN PERFSHIM_SAMPLE_SEED=1 LD_PRELOAD=$LIB"
 	local -a specs=("$name.plain|$cmd" "$name.plain0|$tiny" "$name.s|$s $cmd" "$name.s0|$s $tiny")
 	[ -n "$FLOOR" ] && specs+=("$name.fw|env LD_PRELOAD=$FLOOR $cmd" "$name.fw0|env LD_PRELOAD=$FLOOR $tiny")
+	[ -n "$COUNT" ] && specs+=("$name.ct|env LD_PRELOAD=$COUNT $cmd")
 	echo "== $label: ${#specs[@]} variants x $RUNS runs" >&2
 	group "${specs[@]}"
 	# the events, from one full trace; the sampled trace's own size and events
@@ -114,20 +125,29 @@ bench_one() { # NAME LABEL CMD TINY
 	size=$(du -sb "$work/t.bin" | cut -f1)
 	rm -f "$work/$name.full.bin"
 	local p=${CPU[$name.plain]} p0=${CPU[$name.plain0]} c=${CPU[$name.s]} c0=${CPU[$name.s0]}
-	local fw=${CPU[$name.fw]:-n/a} fw0=${CPU[$name.fw0]:-n/a} ns ns_m fns fns_m pct fpct
+	local fw=${CPU[$name.fw]:-n/a} fw0=${CPU[$name.fw0]:-n/a} ct=${CPU[$name.ct]:-n/a}
+	local ns ns_m fns fns_m pct fpct pct_m fpct_m cpct
 	ns=$(calc "($c - $p) * 1e9 / $ev")
 	ns_m=$(calc "(($c - $c0) - ($p - $p0)) * 1e9 / $ev")
 	fns=$(calc "($fw - $p) * 1e9 / $ev")
 	fns_m=$(calc "(($fw - $fw0) - ($p - $p0)) * 1e9 / $ev")
 	pct=$(calc "($c / $p - 1) * 100")
 	fpct=$(calc "($fw / $p - 1) * 100")
+	pct_m=$(calc "(($c - $c0) / ($p - $p0) - 1) * 100")
+	fpct_m=$(calc "(($fw - $fw0) / ($p - $p0) - 1) * 100")
+	cpct=$(calc "($ct / $p - 1) * 100")
 	row "$label" "malloc+free events" "$ev" "" "" ""
 	row "$label" "CPU plain / sampled (s)" "$p / $c" "$fw" "" ""
+	row "$label" "CPU startup plain / sampled (s)" "$p0 / $c0" "$fw0" "" ""
 	row "$label" "ns per malloc/free over plain" "$ns" "$fns" "<= 5 ns" "$(met "$ns" 5)"
 	row "$label" "  startup excluded" "$ns_m" "$fns_m" "<= 5 ns" "$(met "$ns_m" 5)"
 	row "$label" "CPU overhead at $MEAN (%)" "$pct" "$fpct" "<= 5%" "$(met "$pct" 5)"
+	row "$label" "  startup excluded" "$pct_m" "$fpct_m" "" ""
+	row "$label" "  counting forwarder" "$cpct" "" "" ""
 	row "$label" "sampled events" "$sev" "" "" ""
 	row "$label" "trace bytes per sampled event" "$(calc "$size / $sev")" "" "" ""
+	ratios+=("$(printf 'overhead ratio %s: sampled/plain %s (%s%%), floor %s, counting %s' "$label" \
+		"$(calc "$c / $p")" "$(sign "$pct")" "$(calc "$fw / $p")" "$(calc "$ct / $p")")")
 }
 
 bench_one mallocbench "mallocbench $MALLOC_N" "$B/samples/plain/mallocbench $MALLOC_N" \
@@ -139,20 +159,40 @@ ir() {
 		"${@:2}" </dev/null >/dev/null 2>"$work/cg.$1.err" || { echo n/a; return; }
 	cat "$work/cg.$1".[0-9]* | awk '/^summary:/ { s += $2; n++ } END { print n ? s : "n/a" }'
 }
+# shim_ir KEY: of ir KEY's instructions, those in the shim's own code (its preload/ sources)
+shim_ir() {
+	local f sum=0 n
+	for f in "$work/cg.$1".[0-9]*; do
+		n=$(callgrind_annotate --auto=no --threshold=100 "$f" 2>/dev/null |
+			awk '$0 ~ /preload\// { gsub(",", "", $1); s += $1 } END { print s + 0 }')
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
 if [ "${BENCH_CALLGRIND:-1}" = 1 ] && have valgrind; then
 	echo "== mallocbench under callgrind" >&2
 	cgn=50000 cg0=1000 mb="$B/samples/plain/mallocbench"
 	senv=(env "PERFSHIM_OUTPUT=$work/cg.bin" PERFSHIM_SAMPLE="$MEAN" PERFSHIM_SAMPLE_SEED=1 "LD_PRELOAD=$LIB")
 	pn=$(ir pn "$mb" $cgn) p0=$(ir p0 "$mb" $cg0)
-	sn=$(ir sn "${senv[@]}" "$mb" $cgn) s0=$(ir s0 "${senv[@]}" "$mb" $cg0)
-	fn=n/a f0=n/a
+	sn=$(ir sn "${senv[@]}" "$mb" $cgn) sn_shim=$(shim_ir sn)
+	s0=$(ir s0 "${senv[@]}" "$mb" $cg0) s0_shim=$(shim_ir s0)
+	fn=n/a f0=n/a cn=n/a c0=n/a
 	if [ -n "$FLOOR" ]; then
 		fn=$(ir fn env "LD_PRELOAD=$FLOOR" "$mb" $cgn)
 		f0=$(ir f0 env "LD_PRELOAD=$FLOOR" "$mb" $cg0)
 	fi
+	if [ -n "$COUNT" ]; then
+		cn=$(ir cn env "LD_PRELOAD=$COUNT" "$mb" $cgn)
+		c0=$(ir c0 env "LD_PRELOAD=$COUNT" "$mb" $cg0)
+	fi
 	row "mallocbench $cgn (callgrind)" "instructions per malloc/free over plain" \
 		"$(calc "(($sn - $s0) - ($pn - $p0)) / (2 * ($cgn - $cg0))")" \
 		"$(calc "(($fn - $f0) - ($pn - $p0)) / (2 * ($cgn - $cg0))")" "" ""
+	row "mallocbench $cgn (callgrind)" "  of which in the shim's own code" \
+		"$(calc "($sn_shim - $s0_shim) / (2 * ($cgn - $cg0))")" "" "" ""
+	row "mallocbench $cgn (callgrind)" "  counting forwarder" \
+		"$(calc "(($cn - $c0) - ($pn - $p0)) / (2 * ($cgn - $cg0))")" "" "" ""
+	row "mallocbench $cgn (callgrind)" "startup instructions plain / sampled" "$p0 / $s0" "$f0" "" ""
 	rm -f "$work"/cg.*
 else
 	note "callgrind rows skipped (BENCH_CALLGRIND=0 or valgrind missing)"
@@ -177,10 +217,11 @@ fi
 {
 	echo "sampled recording at PERFSHIM_SAMPLE=$MEAN; medians of $RUNS interleaved runs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 	{
-		printf 'workload\tfigure\tperfshim\tforwarder\ttarget\tmet\n'
+		printf 'workload\tfigure\tperfshim\tfloor\ttarget\tmet\n'
 		printf '%s\n' "${rows[@]}"
 	} | column -t -s $'\t'
+	printf '%s\n' "${ratios[@]}"
 } | tee "$out/sampling.txt"
-echo "(forwarder: a counting malloc forwarder, the cost of interposing alone; written to ${out#"$top"/}/sampling.txt)"
+echo "(floor: malloc/free/calloc/realloc interposed as one tail jump each, the cost of interposing alone; counting: a forwarder that counts; written to ${out#"$top"/}/sampling.txt)"
 rm -f "$work/t.bin"
 exit 0

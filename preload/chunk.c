@@ -252,7 +252,7 @@ int ps_chunk_open(struct ps_thread *t)
  * the next WINDOW bytes after the records are made ready and the limit moves past them.
  * Ready: written with zeros first (then the pages are in the page cache already: a file
  * system mapping an allocated but unwritten range reads each page in, zero-filled, which
- * costs about twice as much here) and mapped at once (MADV_POPULATE_WRITE: one call instead
+ * costs more: docs/measurements.md) and mapped at once (MADV_POPULATE_WRITE: one call instead
  * of a write fault per page, which also finds a page the file system would refuse before a
  * store does). The pages a short-lived thread never reaches are never touched. Return: 1
  * when the limit moved, 0 at the region's end (or when its pages are refused: stopped).

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The exec family, posix_spawn[p], system() and popen(): a new image is told which trace it
- * follows (PERFSHIM_PARENT=<pid>:<trace path>, read by output.c to name its own file), and
+ * follows (PERFSHIM_PARENT=<pid>:<trace path>, read by tracefile.c to name its own file), and
  * before an exec in this process every buffer is written; so are they before _exit/_Exit.
  * docs/design.md "Processes" has the rules.
  */
@@ -170,7 +170,7 @@ static int exec_common(const struct call *c, char *const envp[])
 	if (!ps_trace_path[0])
 		return do_call(c, envp);
 	record_late_modules();
-	/* tbuf.c writes nothing when this is a vfork child or recording is off */
+	/* lifecycle.c writes nothing when this is a vfork child or recording is off */
 	ps_exec_prepare();
 	return with_env(c, envp);
 }

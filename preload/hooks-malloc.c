@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/sample.h"
 
 typedef void *(*malloc_fn)(size_t);
 typedef void (*free_fn)(void *);
@@ -85,6 +85,9 @@ static PS_NOINSTR PS_NOINLINE void *boot_alloc(size_t size, size_t align)
 	} while (!__atomic_compare_exchange_n(&boot_used, &old, end, 1, __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
 	memcpy(boot_area + start - BOOT_HDR, &size, sizeof(size));
+	/* free and realloc test the filter first: this block's own test sends it to the slow
+	 * path, which ignores it (the fast one would hand it to the real free) */
+	ps_sample_filter_raise((uintptr_t)(boot_area + start));
 	return boot_area + start;
 }
 
@@ -175,24 +178,26 @@ static inline PS_NOINSTR struct ps_thread *rec_thread(void)
 }
 
 /*
- * alloc_thread - rec_thread for a new block @p of @size bytes: NULL when it is not recorded.
- * With every allocation recorded (ps_sample_mean 0) the countdown stays 0 and this is
- * rec_thread. Under sampling the common case is the countdown alone (ps_sample_due); a block
- * that is sampled is listed in the table (sample.c) so that its free is recorded. An event
- * that is not recorded at all (the shim's own, nested, thread off) gives its bytes back to
- * the countdown, so that only the program's allocations move the sample points.
+ * alloc_thread_due - rec_thread for a new block @p of @size bytes that reached the thread's
+ * countdown (ps_sample_count returned 0, the countdown left as it was): NULL when it is not
+ * recorded. With every allocation recorded (ps_sample_mean 0) the countdown stays 0 and this
+ * is rec_thread. Under sampling ps_sample_take decides; a block that is sampled is listed in
+ * the table (sample.c) so that its free is recorded. An event that is not recorded at all
+ * (the shim's own, nested, thread off) leaves the countdown as it was: its bytes are not
+ * counted, so that only the program's allocations move the sample points.
  */
 static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p)
 {
 	struct ps_thread *t = rec_thread();
 
 	if (unlikely(!t)) {
-		/* malloc events off for good (PERFSHIM_EVENTS, read once): never come here again */
+		/* malloc events off (PERFSHIM_EVENTS, read once) or recording over (it never
+		 * starts again once the start is made: failed, secure mode, disk full): every
+		 * later allocation of the thread takes the fast path, forwarded */
 		if (__atomic_load_n(&ps_started, __ATOMIC_ACQUIRE) &&
-		    !(ps_cfg.events & PS_EV_MALLOC))
+		    (!(ps_cfg.events & PS_EV_MALLOC) ||
+		     !__atomic_load_n(&ps_recording, __ATOMIC_RELAXED)))
 			ps_self.sample_left = INT64_MAX;
-		else
-			ps_self.sample_left += (int64_t)size;
 		return NULL;
 	}
 	if (likely(!ps_sample_mean)) {
@@ -208,9 +213,10 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p
 	return t;
 }
 
+/* alloc_thread - the same for a block not counted yet (the hooks that count after the call) */
 static inline PS_NOINSTR struct ps_thread *alloc_thread(size_t size, void *p)
 {
-	if (likely(!ps_sample_due(size)))
+	if (likely(ps_sample_count(size)))
 		return NULL;
 	return alloc_thread_due(size, p);
 }
@@ -334,29 +340,43 @@ out:
 #define CALLER_RA() ((uintptr_t)__builtin_return_address(0))
 
 /*
- * malloc's and free's recording halves, out of line: the exported functions keep only the
- * countdown (or the filter) and the forward, so their fast path saves no registers beyond
- * what the real call needs (inlined, the recording made every malloc push six of them).
+ * The exported malloc, calloc, realloc and free are a fast path and a tail jump (sample.h):
+ * the countdown (or the filter byte) says the event is not recorded, and the real function
+ * is jumped to with the caller's arguments and return address, so the hook needs no frame
+ * and returns through the real function's ret. No errno, no init test, no clock there: a
+ * thread or process not started yet, an allocator not resolved yet and "every allocation
+ * recorded" all read as a countdown of 0, which fails the test. What follows the test is
+ * out of line, and takes the caller's return address from the hook (see rec_alloc).
  */
-static PS_NOINSTR PS_NOINLINE void malloc_record(size_t size, void *p, uintptr_t ra)
+static PS_NOINSTR PS_NOINLINE void *malloc_due(size_t size, uintptr_t ra)
 {
-	struct ps_thread *t = alloc_thread_due(size, p);
-
-	if (t)
-		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), ra);
-}
-
-PS_EXPORT PS_NOINSTR void *malloc(size_t size)
-{
+	struct ps_thread *t;
 	void *p;
 
 	if (unlikely(unresolved()))
 		return boot_alloc(size, 16);
 	p = ps_real_malloc(size);
-	if (likely(p) && ps_sample_due(size))
-		malloc_record(size, p, CALLER_RA());
+	if (likely(p) && (t = alloc_thread_due(size, p)))
+		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), ra);
 	return p;
 }
+
+PS_EXPORT PS_NOINSTR void *malloc(size_t size)
+{
+	if (likely(ps_sample_count(size)))
+		return ps_real_malloc(size);	/* a countdown above 0: resolved (malloc_due) */
+	return malloc_due(size, CALLER_RA());
+}
+
+/*
+ * free_next - where a free goes when the filter says its block was not sampled: the real
+ * free under sampling (and when malloc events are off), free_record when every allocation
+ * is recorded, and free_early until the settings are known (it sets this from them).
+ * Chosen once, so that free itself tests no mode.
+ */
+static PS_NOINSTR PS_NOINLINE void free_early(void *ptr);
+static PS_NOINSTR PS_NOINLINE void free_record(void *ptr);
+static free_fn free_next = free_early;
 
 /* free of a listed (sampled) block, unlisted already: record it as any free */
 static PS_NOINSTR PS_NOINLINE void free_sampled(void *ptr)
@@ -369,38 +389,62 @@ static PS_NOINSTR PS_NOINLINE void free_sampled(void *ptr)
 		rec_free(t, ptr, now);
 }
 
-static PS_NOINSTR PS_NOINLINE void free_record(void *ptr);
-
-PS_EXPORT PS_NOINSTR void free(void *ptr)
+/*
+ * free of a block whose filter byte is raised: a bootstrap block (ignored), a sampled one
+ * (unlisted before the real free, which may hand the address to another thread's sampled
+ * malloc), or one that shares a bucket with those (forwarded as by the fast path).
+ */
+static PS_NOINSTR PS_NOINLINE void free_slow(void *ptr)
 {
 	if (unlikely(in_boot(ptr)))
 		return;
-	if (ps_sample_mean) {
-		/*
-		 * Sampled: only a listed block's free is recorded; unlisted before the real
-		 * free, which may hand the address to another thread's sampled malloc. The
-		 * real free is known (sampling starts after it is resolved), and free(NULL)
-		 * goes to it too (never listed: a no-op there), one test fewer on this path.
-		 */
-		if (likely(!ps_sample_forget((uintptr_t)ptr)))
-			ps_real_free(ptr);
-		else
-			free_sampled(ptr);
+	if (ps_sample_mean && ps_sample_forget_slow((uintptr_t)ptr)) {
+		free_sampled(ptr);
 		return;
 	}
-	if (unlikely(!ptr))
+	__atomic_load_n(&free_next, __ATOMIC_RELAXED)(ptr);
+}
+
+PS_EXPORT PS_NOINSTR void free(void *ptr)
+{
+	if (likely(!ps_sample_maybe_listed(ptr))) {
+		__atomic_load_n(&free_next, __ATOMIC_RELAXED)(ptr);
 		return;
-	if (unlikely(unresolved()))
+	}
+	free_slow(ptr);
+}
+
+/*
+ * The first frees, before the settings are known, and the choice of free_next once they
+ * are: sampling (its mean is set before any block is sampled) forwards; otherwise, from the
+ * start on, every free is recorded, or none when malloc events are off. Until then a free is
+ * what it always was with every allocation recorded (it may start the recording itself).
+ */
+static PS_NOINSTR PS_NOINLINE void free_early(void *ptr)
+{
+	if (!ptr || in_boot(ptr) || unlikely(unresolved()))
 		return;		/* only bootstrap blocks can exist before malloc is known */
+	if (__atomic_load_n(&ps_sample_mean, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&free_next, ps_real_free, __ATOMIC_RELAXED);
+		ps_real_free(ptr);
+		return;
+	}
+	if (__atomic_load_n(&ps_started, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&free_next,
+				 (ps_cfg.events & PS_EV_MALLOC) && ps_recording ? free_record
+										 : ps_real_free,
+				 __ATOMIC_RELAXED);
 	free_record(ptr);
 }
 
-/* free with every allocation recorded */
+/* free with every allocation recorded (the real free known) */
 static PS_NOINSTR PS_NOINLINE void free_record(void *ptr)
 {
 	struct ps_thread *t;
 	uint64_t now;
 
+	if (unlikely(!ptr))
+		return;
 	t = rec_thread();
 	if (!t) {
 		ps_real_free(ptr);
@@ -411,7 +455,7 @@ static PS_NOINSTR PS_NOINLINE void free_record(void *ptr)
 	 * the free's stores that hand the block on become visible only after they retire, in
 	 * order, after the clock read. And fenced, so that the read is not made before the
 	 * program had the pointer: a block handed over by another thread (an atomic exchange
-	 * on a contended line) arrives hundreds of ns after an unfenced rdtsc behind it has
+	 * on a contended line) arrives long (docs/measurements.md) after an unfenced rdtsc behind it has
 	 * already run, which stamped such frees before the malloc that made the block.
 	 * docs/design.md "Clock" has the whole argument and the error bound.
 	 */
@@ -420,7 +464,7 @@ static PS_NOINSTR PS_NOINLINE void free_record(void *ptr)
 	rec_free(t, ptr, now);
 }
 
-PS_EXPORT PS_NOINSTR void *calloc(size_t n, size_t size)
+static PS_NOINSTR PS_NOINLINE void *calloc_due(size_t n, size_t size, uintptr_t ra)
 {
 	struct ps_thread *t;
 	size_t total;
@@ -434,9 +478,17 @@ PS_EXPORT PS_NOINSTR void *calloc(size_t n, size_t size)
 		return boot_alloc(total, 16);	/* static, never reused: already zero */
 	}
 	p = real_calloc(n, size);
-	if (likely(p) && (t = alloc_thread(n * size, p)))
-		rec_alloc(t, TRACE_ALLOC_CALLOC, n * size, p, ps_now_ordered(), CALLER_RA());
+	if (likely(p) && (t = alloc_thread_due(n * size, p)))
+		rec_alloc(t, TRACE_ALLOC_CALLOC, n * size, p, ps_now_ordered(), ra);
 	return p;
+}
+
+/* n * size may wrap: then the real calloc fails (ENOMEM), and only the countdown moved */
+PS_EXPORT PS_NOINSTR void *calloc(size_t n, size_t size)
+{
+	if (likely(ps_sample_count(n * size)))
+		return real_calloc(n, size);
+	return calloc_due(n, size, CALLER_RA());
 }
 
 /*
@@ -516,43 +568,51 @@ static PS_NOINSTR PS_NOINLINE void *boot_realloc(void *old, size_t size, unsigne
 	return unresolved() ? p : do_realloc(NULL, size, p, 0, kind, ra);
 }
 
-PS_EXPORT PS_NOINSTR void *realloc(void *old, size_t size)
+/*
+ * realloc's and reallocarray's slow path: the old block may be listed (its filter byte is
+ * raised), or the new size reaches the countdown, which is then not counted yet.
+ */
+static PS_NOINSTR PS_NOINLINE void *realloc_slow(void *old, size_t size, unsigned kind,
+						  uintptr_t ra)
 {
 	uint64_t t0 = 0;
 	void *p;
 
 	if (unlikely(old && in_boot(old)))
-		return boot_realloc(old, size, TRACE_ALLOC_REALLOC, CALLER_RA());
+		return boot_realloc(old, size, kind, ra);
 	if (unlikely(unresolved()))
 		return boot_alloc(size, 16);
 	if (ps_sample_mean)
-		return sampled_realloc(old, size, TRACE_ALLOC_REALLOC, CALLER_RA());
+		return sampled_realloc(old, size, kind, ra);
 	if (old && (ps_cfg.events & PS_EV_MALLOC))
 		t0 = ps_now_ordered();	/* before the release, after @old arrived: as in free */
-	p = real_realloc(old, size);
-	return do_realloc(old, size, p, t0, TRACE_ALLOC_REALLOC, CALLER_RA());
+	p = real_realloc(old, size);	/* for reallocarray: glibc's, without its PLT call */
+	return do_realloc(old, size, p, t0, kind, ra);
+}
+
+/*
+ * The fast path of both: the old block not sampled (its filter byte 0; realloc(NULL, n)
+ * tests bucket 0, as free(NULL) does) and the new size counted; the filter first, so that a
+ * listed block's size is counted once, by sampled_realloc.
+ */
+PS_EXPORT PS_NOINSTR void *realloc(void *old, size_t size)
+{
+	if (likely(!ps_sample_maybe_listed(old) && ps_sample_count(size)))
+		return real_realloc(old, size);
+	return realloc_slow(old, size, TRACE_ALLOC_REALLOC, CALLER_RA());
 }
 
 PS_EXPORT PS_NOINSTR void *reallocarray(void *old, size_t n, size_t size)
 {
-	uint64_t t0 = 0;
 	size_t total;
-	void *p;
 
 	if (__builtin_mul_overflow(n, size, &total)) {
 		errno = ENOMEM;		/* glibc: ENOMEM, old block untouched */
 		return NULL;
 	}
-	if (unlikely(old && in_boot(old)))
-		return boot_realloc(old, total, TRACE_ALLOC_REALLOCARRAY, CALLER_RA());
-	if (unlikely(unresolved()))
-		return boot_alloc(total, 16);
-	if (ps_sample_mean)
-		return sampled_realloc(old, total, TRACE_ALLOC_REALLOCARRAY, CALLER_RA());
-	if (old && (ps_cfg.events & PS_EV_MALLOC))
-		t0 = ps_now_ordered();	/* before the release, after @old arrived: as in free */
-	p = real_realloc(old, total);	/* glibc's reallocarray, without its PLT call */
-	return do_realloc(old, total, p, t0, TRACE_ALLOC_REALLOCARRAY, CALLER_RA());
+	if (likely(!ps_sample_maybe_listed(old) && ps_sample_count(total)))
+		return real_realloc(old, total);
+	return realloc_slow(old, total, TRACE_ALLOC_REALLOCARRAY, CALLER_RA());
 }
 
 PS_EXPORT PS_NOINSTR int posix_memalign(void **memptr, size_t align, size_t size)

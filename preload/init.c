@@ -10,9 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/auxv.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "preload/internal.h"
@@ -124,7 +122,7 @@ static void bad(const char *var, const char *val, const char *dflt)
 }
 
 /*
- * PERFSHIM_FOLLOW: 0 leaves forked, spawned and exec'd children untraced (output.c and
+ * PERFSHIM_FOLLOW: 0 leaves forked, spawned and exec'd children untraced (tracefile.c and
  * childenv.c act on it), 1 (the default) traces them whatever environment they get.
  */
 static void read_follow(void)
@@ -256,57 +254,6 @@ static void absolute_output(void)
 }
 
 /*
- * libunwind opens a pipe when it sets itself up, and again when a write to it fails (it
- * validates memory by writing through it). At the lowest free descriptors, that pipe would
- * take 3 and 4, where the program expects its own first files, and a program that closes
- * "all other" descriptors and opens new ones would see libunwind close them under it. So a
- * pipe made from inside the shim (guard at PS_GUARD_INTERNAL or above: libunwind runs only
- * there) moves to the top of the descriptor range, next to the trace descriptor; the
- * program's own pipes pass through untouched.
- */
-#define FD_TOP_MAX 4096
-#define FD_TOP_ROOM 40				/* pipes start at top - 40 */
-
-typedef int (*pipe2_fn)(int[2], int);
-static pipe2_fn real_pipe2;
-
-static int move_high(int fd)
-{
-	struct rlimit rl;
-	int top, hi;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur <= 2 * FD_TOP_ROOM)
-		return fd;
-	top = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FD_TOP_MAX ? FD_TOP_MAX
-									 : (int)rl.rlim_cur;
-	hi = fcntl(fd, F_DUPFD_CLOEXEC, top - FD_TOP_ROOM);
-	if (hi < 0)
-		return fd;
-	close(fd);
-	return hi;
-}
-
-PS_EXPORT int pipe2(int fds[2], int flags)
-{
-	int r, saved;
-
-	if (!real_pipe2)
-		real_pipe2 = (pipe2_fn)ps_dlsym_next("pipe2");
-	if (!real_pipe2) {
-		errno = ENOSYS;
-		return -1;
-	}
-	r = real_pipe2(fds, flags);
-	if (r == 0 && ps_self.guard >= PS_GUARD_INTERNAL && (flags & O_CLOEXEC)) {
-		saved = errno;
-		fds[0] = move_high(fds[0]);
-		fds[1] = move_high(fds[1]);
-		errno = saved;
-	}
-	return r;
-}
-
-/*
  * Start of recording, once per process, by whichever comes first: the first event (a malloc
  * made by another library's constructor, which ld.so runs before ours, or by ld.so itself)
  * or the constructor. So the trace holds every allocation of the process from its first one.
@@ -353,9 +300,9 @@ static void start(void)
 	absolute_output();
 	ps_clock_init();
 	ps_cfg.min_duration_ticks = ps_ns_to_ticks(ps_cfg.min_duration_ns);
-	ps_tbuf_init();
+	ps_lifecycle_init();
 	if ((ps_cfg.events & PS_EV_MALLOC) && ps_cfg.stack_depth)
-		ps_stack_unwinder_start();	/* its pipe, moved high (pipe2 above) */
+		ps_stack_unwinder_start();	/* its pipe, moved high (fds.c) */
 	ps_switch_init();			/* the header says whether switches are in */
 	if (ps_output_open(0) < 0)
 		goto out;

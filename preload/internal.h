@@ -120,9 +120,9 @@ struct ps_thread {
 	int state;			/* enum ps_thread_state */
 	uint64_t sig_held;		/* signals.c: signals held back while guard > 0, bit n-1
 					 * for signal n; delivered when the guard drops to 0 */
-	int64_t sample_left;		/* sample.c: bytes to the next sampled allocation; stays
-					 * 0 when every allocation is recorded (in the hot line:
-					 * the unsampled malloc touches only this) */
+	int64_t sample_left;		/* sample.h: bytes to the next sample point, 0 to
+					 * INT64_MAX; 0 sends every allocation to the slow path
+					 * (in the hot line: the unsampled malloc touches only this) */
 
 	struct ps_frame *shadow;	/* shadow call stack (mmap'd, shadow_cap frames) */
 	uint32_t depth;			/* open frames in shadow[] */
@@ -193,11 +193,23 @@ struct ps_thread {
 
 extern __thread struct ps_thread ps_self PS_TLS;
 
-/* tbuf.c */
-void ps_tbuf_init(void);			/* thread key, fork handlers (constructor) */
+/* tbuf.c: the buffers, the thread list, and the last chunks (when: lifecycle.c) */
 struct ps_thread *ps_thread_setup(void);	/* noinline: lazy per-thread set-up */
 void ps_tbuf_flush(struct ps_thread *t);	/* noinline: write the current chunk */
 uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n); /* flush; NULL if recording stopped */
+void ps_tbuf_end_thread(struct ps_thread *t);	/* last chunk; off the list; buffers freed */
+void ps_tbuf_cut_others(struct ps_thread *self, int busy); /* process end: cut the others */
+void ps_tbuf_end_process(struct ps_thread *self, int busy); /* own last chunk, file's end */
+void ps_tbuf_end_image(struct ps_thread *self);	/* before exec: close own chunk */
+void ps_tbuf_key_create(void (*dtor)(void *));	/* the thread key, with its destructor */
+void ps_tbuf_key_rearm(struct ps_thread *t);	/* destructor round: again in the next */
+void ps_tbuf_lock_list(void);			/* around fork */
+void ps_tbuf_unlock_list(void);
+void ps_tbuf_fork_child(struct ps_thread *self); /* fork child: new list, parent's region gone */
+void ps_tbuf_fork_adopt(struct ps_thread *self); /* fork child: the thread listed anew, no ids */
+
+/* lifecycle.c: thread, process and image ends, and fork (what is written when) */
+void ps_lifecycle_init(void);			/* thread key, fork handlers (constructor) */
 void ps_flush_all(int final);			/* every thread's buffer (exit, exec) */
 void ps_thread_finish(struct ps_thread *t);	/* last chunk of a thread */
 
@@ -259,8 +271,9 @@ static inline struct ps_thread *ps_thread_get(void)
 }
 
 /*
- * ps_now - the trace clock. rdtsc is about 11 ns here against 28 ns for clock_gettime; its
- * use is decided once at start (invariant TSC only), so the branch always predicts.
+ * ps_now - the trace clock. rdtsc is several times cheaper than clock_gettime
+ * (docs/measurements.md); its use is decided once at start (invariant TSC only), so the
+ * branch always predicts.
  * rdtsc is not ordered against memory accesses: allocation hooks that must order across
  * threads use ps_now_ordered().
  */
@@ -426,7 +439,7 @@ void ps_malloc_resolve(void);
  * and forget their cached stack nodes. */
 void ps_cyg_fork_child(struct ps_thread *t);
 
-/* tbuf.c: exec is about to replace the image: close the calling thread's chunk (flagged
+/* lifecycle.c: exec is about to replace the image: close the calling thread's chunk (flagged
  * PROCESS_END); other threads go on (their mapped records survive the exec); the calling
  * thread opens a new chunk at its next event if exec fails. */
 void ps_exec_prepare(void);
@@ -438,54 +451,12 @@ char **ps_env_build(void *mem, char *const envp[]); /* no malloc: vfork children
 
 /*
  * sample.c: sampled allocations (PERFSHIM_SAMPLE, docs/sampling.md). ps_sample_mean is 0
- * unless sampling is on; then an allocation is recorded only when ps_sample_due and
- * ps_sample_take say so, and a free only when its block is in the table of sampled blocks.
+ * unless sampling is on. The hooks' fast half (the countdown, the free filter) and the rest
+ * of the sampler's interface are in preload/sample.h.
  */
 extern uint64_t ps_sample_mean;			/* mean bytes between samples, 0 = off */
 extern uint32_t ps_sample_seed;
-extern uint8_t ps_sample_filter[];		/* per address bucket: live samples in it */
 void ps_sample_init(uint64_t mean, int seed_set, uint32_t seed);
-int ps_sample_take(struct ps_thread *t, size_t size);	/* noinline: a countdown ran out */
-int ps_sample_remember(uintptr_t p);		/* list a sampled block; 0 if the table is full */
-int ps_sample_forget_slow(uintptr_t p);	/* unlist; 1 if it was listed */
-
-static inline uint64_t ps_sample_hash(uintptr_t p)
-{
-	return (uint64_t)(p >> 4) * 0x9E3779B97F4A7C15ULL;
-}
-
-static inline uint32_t ps_sample_filter_index(uintptr_t p)
-{
-	return (uint32_t)(ps_sample_hash(p) >> 48);	/* 16 bits: sample.c FILTER_BITS */
-}
-
-/*
- * ps_sample_due - count @size bytes off the thread's countdown. Return: true when the
- * allocation may be sampled (the countdown ran out, or it is 0 because every allocation is
- * recorded); false for the common unsampled case: one TLS subtract and compare, no record.
- * A signal handler's allocation between the load and the store is lost from the count;
- * that moves the next sample point a little, it never makes a wrong record.
- */
-static inline int ps_sample_due(size_t size)
-{
-	uint64_t left = (uint64_t)ps_self.sample_left - size;
-
-	ps_self.sample_left = (int64_t)left;
-	return (int64_t)left <= 0;
-}
-
-/*
- * ps_sample_forget - the free of @p under sampling: whether it is a sampled block (then it
- * is taken out of the table, before the real free gives the address away). The filter's
- * byte is 0 for almost every unsampled block: one load.
- */
-static inline int ps_sample_forget(uintptr_t p)
-{
-	if (likely(!__atomic_load_n(&ps_sample_filter[ps_sample_filter_index(p)],
-				    __ATOMIC_ACQUIRE)))
-		return 0;
-	return ps_sample_forget_slow(p);
-}
 
 /* records.c: rare records with strings; each takes the guard and reserves room itself */
 void ps_emit_mark(struct ps_thread *t, const char *label);
@@ -521,7 +492,13 @@ void ps_signals_init(void);
 void ps_modules_record(struct ps_thread *t);	/* modules not yet recorded */
 void ps_modules_forget(void);			/* after fork, in the child: none recorded */
 
-/* output.c */
+/* fds.c: the shim's descriptors at the top of the range (top - below), out of the program's
+ * way: the trace file's, and libunwind's pipe (caught by the pipe2 interposer there) */
+#define PS_FD_TRACE_BELOW_TOP 32
+#define PS_FD_PIPE_BELOW_TOP 40
+int ps_fd_move_high(int fd, int below);
+
+/* tracefile.c: the trace file (the analyzer's output.c is unrelated: report output) */
 int ps_output_open(int child);			/* create the trace file and its header */
 int ps_output_check_fd(void);			/* reopen the trace if the program closed it */
 void ps_output_stopped(unsigned why, const char *what); /* TRACE_F_CUT_*: stop, say so once */

@@ -2,7 +2,7 @@
 /*
  * Sampled allocations (PERFSHIM_SAMPLE=BYTES): a Poisson process over allocated bytes, as
  * tcmalloc, jemalloc and Go's heap profiler do. docs/sampling.md has the design and the
- * estimator; this file is the slow half of it (the fast half is ps_sample_due in internal.h):
+ * estimator; this file is the slow half of it (the fast half is in sample.h):
  *
  *   - each thread counts down the bytes to its next sample point; an allocation that takes
  *     the count to 0 or below is sampled (recorded with its stack), and the next interval is
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/sample.h"
 
 uint64_t ps_sample_mean;		/* 0: every allocation is recorded */
 uint32_t ps_sample_seed;
@@ -49,7 +49,7 @@ static uint32_t thread_count;		/* threads that drew their first interval */
 
 static inline uint32_t table_home(uintptr_t p)
 {
-	return (uint32_t)(ps_sample_hash(p) >> 20) & (TABLE_SIZE - 1);
+	return (uint32_t)(((uint64_t)(p >> 4) * 0x9E3779B97F4A7C15ULL) >> 20) & (TABLE_SIZE - 1);
 }
 
 static void filter_add(uint32_t i)
@@ -69,6 +69,16 @@ static void filter_sub(uint32_t i)
 	       !__atomic_compare_exchange_n(&ps_sample_filter[i], &c, c - 1, 1,
 					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 		;
+}
+
+/*
+ * ps_sample_filter_raise - raise @p's filter bucket for good, for a block whose free must not
+ * be forwarded (the bootstrap area's, hooks-malloc.c): its free takes the slow path, which
+ * knows it. A few buckets, for the few blocks dlsym allocates before the allocator is known.
+ */
+void ps_sample_filter_raise(uintptr_t p)
+{
+	filter_add(ps_sample_filter_index(p));
 }
 
 /*
@@ -184,24 +194,28 @@ static int64_t draw_interval(struct ps_thread *t)
 }
 
 /*
- * ps_sample_take - the countdown of recording thread @t went to 0 or below at an allocation
- * of @size bytes (ps_sample_due). The first time in a thread, its generator is seeded from
- * the seed and the thread's index (the order threads first allocate in: one seed gives one
- * run), and its first interval is drawn: the allocation is sampled only if it reaches it.
+ * ps_sample_take - an allocation of @size bytes by recording thread @t reached its next
+ * sample point (ps_sample_count said so: @size >= the bytes left). The first time in a
+ * thread, its generator is seeded from the seed and the thread's index (the order threads
+ * first allocate in: one seed gives one run), and its first interval is drawn: the
+ * allocation is sampled only if it reaches that one.
  * Return: 1 when the allocation is sampled (the next interval is drawn from its end), 0 if not.
  */
 PS_NOINLINE int ps_sample_take(struct ps_thread *t, size_t size)
 {
 	if (unlikely(!t->sample_ready)) {
 		uint32_t idx = __atomic_fetch_add(&thread_count, 1, __ATOMIC_RELAXED);
+		int64_t first;
 
 		t->sample_rng = splitmix64(((uint64_t)ps_sample_seed << 32) ^ idx);
 		if (!t->sample_rng)
 			t->sample_rng = 1;
 		t->sample_ready = 1;
-		t->sample_left = draw_interval(t) - (int64_t)size;
-		if (t->sample_left > 0)
+		first = draw_interval(t);
+		if (size < (uint64_t)first) {
+			t->sample_left = first - (int64_t)size;
 			return 0;
+		}
 	}
 	t->sample_left = draw_interval(t);
 	return 1;

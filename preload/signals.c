@@ -436,7 +436,7 @@ static void mark_handler(int sig, siginfo_t *si, void *uc)
 	}
 	*p = '\0';
 	/* the trampoline runs this outside the shim; the guard keeps another handler out of
-	 * the write (output.c's reopen lock) */
+	 * the write (tracefile.c's reopen lock) */
 	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
 	if (ps_recording)
 		ps_emit_signal_mark(label);

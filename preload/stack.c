@@ -409,10 +409,10 @@ static PS_NOINSTR PS_NOINLINE uint32_t intern_unwound(struct ps_thread *t, const
 }
 
 /*
- * Learned unwind rules. unw_backtrace costs about 175 ns for a 15-frame stack here, mostly
+ * Learned unwind rules. unw_backtrace's cost (docs/measurements.md) is mostly
  * libunwind looking up each frame's DWARF-derived rule in its cache. The same rules, learned
  * from libunwind itself, are kept in one table keyed by return address, and a plain loop
- * applies them (about 40 instructions per frame against libunwind's 130). A rule says how to find the caller of the function
+ * applies them (a third of libunwind's instructions per frame: docs/measurements.md). A rule says how to find the caller of the function
  * a return address is in, at that address:
  *   FP   CFA = rbp + 16, caller's rbp saved at CFA - 16 (a frame-pointer frame);
  *   RSP  CFA = rsp + cfa_off, caller's rbp saved at CFA - rbp_off, or unchanged (0);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Per-thread buffers: lazy set-up, the thread list, and the flushes at thread exit, process
- * exit, fork and exec (chunk.c holds the chunks themselves, in regions of the trace file).
- * docs/design.md "Threads, buffers and the file" explains the protocol between a thread and
- * the one that cuts it at exit.
+ * Per-thread buffers: lazy set-up, the thread list, the flush of a full chunk, and the last
+ * chunk of a thread, of the process (cutting the other threads) and of an image before exec
+ * (chunk.c holds the chunks themselves, in regions of the trace file). When those ends come
+ * and what else they write is lifecycle.c's; this file calls only the layers below it
+ * (chunk.c, switches.c, the tables' owners). docs/design.md "Threads, buffers and the file"
+ * explains the protocol between a thread and the one that cuts it at exit.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -31,7 +33,7 @@ struct reg {
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct reg *regs;
 static size_t nregs, regcap;
-static pthread_key_t thread_key;
+static pthread_key_t thread_key;	/* its destructor is lifecycle.c's thread end */
 static int key_ok;
 
 #define SHADOW_FRAMES 4096		/* initial shadow stack; hooks-cyg.c grows it */
@@ -290,6 +292,7 @@ PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
 	return t->pos;
 }
 
+
 /* Take @t off the thread list. */
 static void unregister(struct ps_thread *t)
 {
@@ -306,17 +309,12 @@ static void unregister(struct ps_thread *t)
 }
 
 /*
- * ps_thread_finish - the calling thread writes its last chunk (with its name and what it
- * dropped), leaves the list and frees its buffers; later events of the thread pass through.
+ * ps_tbuf_end_thread - the calling thread's last chunk (flagged LAST), then it leaves the
+ * list and frees its buffers; later events of the thread pass through. Caller: lifecycle.c,
+ * under the guard, with the thread ACTIVE and its name and losses written.
  */
-void ps_thread_finish(struct ps_thread *t)
+void ps_tbuf_end_thread(struct ps_thread *t)
 {
-	if (t->state != PS_T_ACTIVE)
-		return;
-	ps_guard_take(t, PS_GUARD_INTERNAL);
-	ps_emit_thread_name(t);
-	if (t->lost)
-		ps_emit_lost(t);
 	/*
 	 * Still registered while the last chunk is written, under the flush lock: an exit
 	 * flush meanwhile waits for the write, then finds the thread OFF, so the chunk is
@@ -334,29 +332,6 @@ void ps_thread_finish(struct ps_thread *t)
 	flush_unlock(t);
 	unregister(t);
 	unmap_tables(t);
-	ps_guard_drop(t, PS_GUARD_INTERNAL);
-}
-
-/*
- * Thread exit: the key destructor. Destructors of other keys may still free memory after
- * ours, so it re-arms itself for the later rounds glibc runs (PTHREAD_DESTRUCTOR_ITERATIONS)
- * and writes the last chunk only in the final one.
- */
-static void thread_dtor(void *arg)
-{
-	struct ps_thread *t = arg;
-	int saved = errno;
-
-	if (t != &ps_self)
-		return;
-	if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
-		ps_guard_take(t, PS_GUARD_INTERNAL);
-		pthread_setspecific(thread_key, t);
-		ps_guard_drop(t, PS_GUARD_INTERNAL);
-	} else {
-		ps_thread_finish(t);
-	}
-	errno = saved;
 }
 
 /*
@@ -416,8 +391,11 @@ static void cut_thread(struct ps_thread *t)
 	flush_unlock(t);
 }
 
-/* Cut every other registered thread (final flush). @busy: this thread may hold the lock. */
-static void cut_others(struct ps_thread *self, int busy)
+/*
+ * ps_tbuf_cut_others - cut every other registered thread (final flush) and empty the list
+ * but for @self. @busy: this thread may hold the list's lock (then, if it is held, nothing).
+ */
+void ps_tbuf_cut_others(struct ps_thread *self, int busy)
 {
 	size_t i;
 
@@ -436,24 +414,15 @@ static void cut_others(struct ps_thread *self, int busy)
 }
 
 /*
- * The caller's own last chunk at the process's end, flagged LAST|PROCESS_END. @busy: exit()
- * came from a signal handler that interrupted this thread inside the shim: the thread name
- * is not read, and when the interrupted code holds this thread's flush lock (opening or
- * closing a chunk) the chunk is left as it is (open, mapped: still read up to its last
- * committed record). Otherwise the committed bytes are whole records even if a hook was
- * interrupted mid-record: its bytes lie past ->pos.
+ * ps_tbuf_end_process - the caller's own last chunk at the process's end, flagged
+ * LAST|PROCESS_END, and the file's end. @busy: the thread was interrupted inside the shim:
+ * when the interrupted code holds this thread's flush lock (opening or closing a chunk) the
+ * chunk is left as it is (open, mapped: still read up to its last committed record), and no
+ * chunk is opened nor switches drained. Otherwise the committed bytes are whole records
+ * even if a hook was interrupted mid-record: its bytes lie past ->pos.
  */
-static void finish_self(struct ps_thread *self, int busy)
+void ps_tbuf_end_process(struct ps_thread *self, int busy)
 {
-	if (self->state == PS_T_NEW && ps_recording && !busy)
-		ps_thread_get();	/* a thread that never recorded still carries the end */
-	if (self->state != PS_T_ACTIVE)
-		return;
-	if (!busy) {
-		ps_emit_thread_name(self);
-		if (self->lost)
-			ps_emit_lost(self);
-	}
 	if (!busy)
 		flush_lock(self);
 	else if (!flush_trylock(self))
@@ -473,141 +442,68 @@ static void finish_self(struct ps_thread *self, int busy)
 }
 
 /*
- * ps_flush_all - the process ends (@final: exit, _exit, exit_group, the destructor) or is
- * about to exec (!@final). At the end every other thread is cut and the caller's chunk is
- * the last, all flagged PROCESS_END, and the trace is finished. Before an exec only the
- * caller's chunk is closed (PROCESS_END: if the exec works, that is where the image ended):
- * the other threads' chunks are regions of the mapped file, which keep what they commit
- * until the kernel stops them, and they go on recording if the exec fails.
+ * ps_tbuf_end_image - before an exec: the caller's chunk closes, flagged PROCESS_END (if the
+ * exec works, that is where the image ended); the thread opens a new one at its next event
+ * if the exec fails. Caller: an ACTIVE thread not interrupted inside the shim.
  */
-static int finished;			/* the final flush ran (or runs) */
-
-void ps_flush_all(int final)
+void ps_tbuf_end_image(struct ps_thread *self)
 {
-	struct ps_thread *self = &ps_self;
-	int saved = errno, busy;
-
-	/* a vfork child (on this thread's TLS) calling exit() must not end its parent's trace */
-	if (!ps_trace_live || self->state == PS_T_VFORK ||
-	    (final && __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL)))
-		return;
-	/*
-	 * exit() from a signal handler may have interrupted this thread inside the shim, even
-	 * in the middle of writing its own chunk or holding threads_lock: then it must not wait
-	 * for itself.
-	 */
-	busy = self->guard != 0;
-	ps_guard_take(self, PS_GUARD_INTERNAL);
-	if (final) {
-		cut_others(self, busy);
-		/*
-		 * A thread that registered after that round may be opening a chunk: the others
-		 * open no more, those under way finish, and a second round cuts them too.
-		 */
-		ps_chunk_ending((pid_t)syscall(SYS_gettid), busy);
-		cut_others(self, busy);
-		finish_self(self, busy);
-		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&ps_trace_live, 0, __ATOMIC_RELEASE);
-	} else if (self->state == PS_T_ACTIVE && !busy) {
-		flush_lock(self);
-		if (self->state == PS_T_ACTIVE && !self->cut && ps_trace_live) {
-			if (!self->buf && ps_recording)
-				ps_chunk_open(self);	/* the end must be in the trace */
-			drain_switches(self);
-			if (self->buf) {
-				ps_chunk_close(self, self->pos, TRACE_CHUNK_PROCESS_END);
-				ps_chunk_release(self);
-			}
+	flush_lock(self);
+	if (self->state == PS_T_ACTIVE && !self->cut && ps_trace_live) {
+		if (!self->buf && ps_recording)
+			ps_chunk_open(self);	/* the end must be in the trace */
+		drain_switches(self);
+		if (self->buf) {
+			ps_chunk_close(self, self->pos, TRACE_CHUNK_PROCESS_END);
+			ps_chunk_release(self);
 		}
-		flush_unlock(self);
 	}
-	ps_guard_drop(self, PS_GUARD_INTERNAL);
-	errno = saved;
+	flush_unlock(self);
 }
 
 /*
- * ps_exec_prepare - exec may replace the image: close this thread's chunk now. A vfork
- * child (posix_spawn, vfork) shares the parent's memory and file: it must not write the
- * parent's buffers, and is recognised by its pid. From a signal handler that interrupted a
- * hook the buffer is mid-record: it is left (mapped, it keeps its committed records).
+ * ps_tbuf_key_create - the thread key whose destructor (@dtor, lifecycle.c) ends a thread;
+ * ps_thread_setup arms it for every thread that records. Once, from the constructor.
  */
-void ps_exec_prepare(void)
+void ps_tbuf_key_create(void (*dtor)(void *))
 {
-	if (!ps_trace_live || getpid() != ps_pid || ps_self.guard)
-		return;
-	if (ps_self.state == PS_T_NEW && ps_recording)
-		ps_thread_get();
-	ps_flush_all(0);
+	key_ok = pthread_key_create(&thread_key, dtor) == 0;
 }
 
-static void atfork_prepare(void)
+/* ps_tbuf_key_rearm - a destructor round that is not the last: be called in the next. */
+void ps_tbuf_key_rearm(struct ps_thread *t)
 {
-	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
+	pthread_setspecific(thread_key, t);
+}
+
+/* ps_tbuf_lock_list, ps_tbuf_unlock_list - the thread list around fork (atfork handlers) */
+void ps_tbuf_lock_list(void)
+{
 	pthread_mutex_lock(&threads_lock);
 }
 
-static void atfork_parent(void)
+void ps_tbuf_unlock_list(void)
 {
 	pthread_mutex_unlock(&threads_lock);
-	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 }
 
 /*
- * The child of fork: a trace of its own. The parent writes what its buffers hold, so the
- * child drops that, forgets the other threads (they do not exist here) and every id, and
- * re-opens the calls it inherited so that their exits pair up.
+ * ps_tbuf_fork_child - in the child of fork: the list is new (the other threads do not
+ * exist here) and the parent's regions are not mapped here (MADV_DONTFORK): never touched.
  */
-static void atfork_child(void)
+void ps_tbuf_fork_child(struct ps_thread *self)
 {
-	struct ps_thread *self = &ps_self;
-
 	pthread_mutex_init(&threads_lock, NULL);
 	nregs = 0;
-	ps_stack_fork_child();
-	/* the parent's regions are not mapped here (MADV_DONTFORK): never touch them */
 	ps_chunk_forget(self);
-	self->sw_ring = NULL;		/* perf rings are not copied into a child */
 	self->flush_lock = 0;
-	finished = 0;
-	if (!ps_recording || !ps_cfg.follow) {
-		/* PERFSHIM_FOLLOW=0: the child is not traced (and writes nothing of the parent's) */
-		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
-		ps_trace_live = 0;
-		if (ps_trace_fd >= 0)
-			close(ps_trace_fd);
-		ps_trace_fd = -1;
-		if (self->state == PS_T_ACTIVE)
-			self->state = PS_T_OFF;
-		ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
-		return;
-	}
-	if (self->state == PS_T_ACTIVE) {
-		self->tid = syscall(SYS_gettid);	/* the child's thread is a new one */
-		if (self->registered)
-			self->registered = reg_add(self) == 0;
-		reset_tables(self);
-	}
-	ps_modules_forget();
-	if (ps_output_open(1) < 0) {
-		__atomic_store_n(&ps_recording, 0, __ATOMIC_RELAXED);
-		self->state = PS_T_OFF;
-		ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
-		return;
-	}
-	if (self->state == PS_T_ACTIVE) {
-		ps_switch_fork_child(self);	/* a ring of its own, before its first chunk */
-		ps_emit_process(self);
-		ps_emit_cost(self);		/* same code, same machine: the parent's figures */
-		ps_modules_record(self);
-		ps_cyg_fork_child(self);
-	}
-	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
 }
 
-/* ps_tbuf_init - the thread key and fork handlers; called once by the constructor. */
-void ps_tbuf_init(void)
+/* ps_tbuf_fork_adopt - the child's recording thread, a new one: listed again, no ids. */
+void ps_tbuf_fork_adopt(struct ps_thread *self)
 {
-	key_ok = pthread_key_create(&thread_key, thread_dtor) == 0;
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	self->tid = syscall(SYS_gettid);
+	if (self->registered)
+		self->registered = reg_add(self) == 0;
+	reset_tables(self);
 }

@@ -378,7 +378,19 @@ static int wait_program(pid_t pid, int *status, long every_ms)
 	}
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for: the options the program's environment carries. */
+struct run_opts {
+	const char *output, *events, *depth, *mindur, *sample, *seed;
+	int quiet, no_follow, compress;
+	long mark_every_ms;
+};
+
+/*
+ * parse_args - the runner's options into @o (bad ones end the runner with a usage line).
+ * Return: -1 to go on with the program at argv[optind], else the exit status of --help or
+ * --version.
+ */
+static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -396,74 +408,61 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const duration_units[] = { "ns", "us", "ms", "s", NULL };
-	const char *output = NULL, *events = NULL, *depth = NULL, *mindur = NULL, *old;
-	const char *sample = NULL, *seed = NULL;
-	char lib[PATH_MAX], *preload, *abs = NULL;
-	const char *tmpl;
-	struct sigaction sa = { .sa_handler = forward }, ign = { .sa_handler = SIG_IGN };
-	sigset_t block, omask;
-	struct timespec now;
-	uint64_t since;
-	int quiet = 0, no_follow = 0, compress = 0, c, status;
-	long mark_every_ms = 0;
-	size_t i;
-	pid_t pid;
+	int c;
 
-	if (argc > 1 && !strcmp(argv[1], "compare"))	/* runner/compare.c */
-		return compare_main(argc - 1, argv + 1);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:o:qzh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			if (!*optarg)
 				bad_usage("-o needs a file name");
-			output = optarg;
+			o->output = optarg;
 			break;
 		case 'e':
 			if (!valid_events(optarg))
 				bad_usage("--events '%s': expected a comma list of calls, malloc "
 					  "(or none)", optarg);
-			events = optarg;
+			o->events = optarg;
 			break;
 		case 'd':
 			if (!valid_scaled(optarg, NULL, MAX_STACK_DEPTH))
 				bad_usage("--stack-depth '%s': expected a number from 0 to 1024",
 					  optarg);
-			depth = optarg;
+			o->depth = optarg;
 			break;
 		case 'm':
 			if (!valid_scaled(optarg, duration_units, ULLONG_MAX))
 				bad_usage("--min-duration '%s': expected a duration such as 500ns, "
 					  "2us, 1ms or 1s",
 					  optarg);
-			mindur = optarg;
+			o->mindur = optarg;
 			break;
 		case 'M':
-			if (parse_ms(optarg, &mark_every_ms) < 0)
+			if (parse_ms(optarg, &o->mark_every_ms) < 0)
 				bad_usage("--mark-every '%s': expected a duration of at least 1ms "
 					  "such as 500ms or 10s",
 					  optarg);
 			break;
 		case 'F':
-			no_follow = 1;
+			o->no_follow = 1;
 			break;
 		case 'S':
 			if (!valid_sample(optarg))
 				bad_usage("--sample '%s': expected bytes such as 512K, 1M or 0 "
 					  "(every allocation), at most 4G - 1", optarg);
-			sample = optarg;
+			o->sample = optarg;
 			break;
 		case 'R':
 			if (!valid_scaled(optarg, NULL, 0xffffffffULL))
 				bad_usage("--sample-seed '%s': expected a number from 0 to "
 					  "4294967295", optarg);
-			seed = optarg;
+			o->seed = optarg;
 			break;
 		case 'q':
-			quiet = 1;
+			o->quiet = 1;
 			break;
 		case 'z':
-			compress = 1;
+			o->compress = 1;
 			break;
 		case 'h':
 			help();
@@ -481,59 +480,79 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		bad_usage("no program to run");
+	return -1;
+}
 
-	if (mark_every_ms && mark_signal() == 0)
-		bad_usage("--mark-every needs a mark signal, but PERFSHIM_MARK_SIGNAL is none");
-	if (find_library(lib, sizeof(lib)) < 0)
-		return 1;
-	if (check_program(argv[optind]) < 0)
-		return 1;
+/*
+ * program_env - the environment the program gets: ours, plus the library @lib and the
+ * options. *tmpl is the trace's name template the runner looks for afterwards (*abs: its
+ * allocation, or NULL); o->quiet is also set by PERFSHIM_QUIET=1. Return: 0, or -1.
+ */
+static int program_env(struct run_opts *o, char *lib, const char **tmpl, char **abs)
+{
+	const char *old;
+	char *preload;
 
-	/* The environment the program gets: ours, plus the library and the options. */
 	old = getenv("LD_PRELOAD");
 	if (old && *old) {
 		if (asprintf(&preload, "%s:%s", lib, old) < 0)
-			return 1;
+			return -1;
 	} else {
 		preload = lib;
 	}
 	setenv_or_die("LD_PRELOAD", preload);
 	if (preload != lib)
 		free(preload);
-	if (output) {
-		abs = absolute(output);
-		if (!abs)
-			return 1;
-		setenv_or_die("PERFSHIM_OUTPUT", abs);
-		tmpl = abs;
+	if (o->output) {
+		*abs = absolute(o->output);
+		if (!*abs)
+			return -1;
+		setenv_or_die("PERFSHIM_OUTPUT", *abs);
+		*tmpl = *abs;
 	} else if ((old = getenv("PERFSHIM_OUTPUT")) && *old) {
-		abs = absolute(old);
-		if (!abs)
-			return 1;
-		tmpl = abs;
+		*abs = absolute(old);
+		if (!*abs)
+			return -1;
+		*tmpl = *abs;
 	} else {
 		/* unset: the library's default, which never replaces an existing file */
-		tmpl = DEFAULT_OUTPUT;
+		*tmpl = DEFAULT_OUTPUT;
 	}
-	if (events)
-		setenv_or_die("PERFSHIM_EVENTS", events);
-	if (depth)
-		setenv_or_die("PERFSHIM_STACK_DEPTH", depth);
-	if (mindur)
-		setenv_or_die("PERFSHIM_MIN_DURATION", mindur);
-	if (no_follow)
+	if (o->events)
+		setenv_or_die("PERFSHIM_EVENTS", o->events);
+	if (o->depth)
+		setenv_or_die("PERFSHIM_STACK_DEPTH", o->depth);
+	if (o->mindur)
+		setenv_or_die("PERFSHIM_MIN_DURATION", o->mindur);
+	if (o->no_follow)
 		setenv_or_die("PERFSHIM_FOLLOW", "0");
-	if (sample)
-		setenv_or_die("PERFSHIM_SAMPLE", sample);
-	if (seed)
-		setenv_or_die("PERFSHIM_SAMPLE_SEED", seed);
+	if (o->sample)
+		setenv_or_die("PERFSHIM_SAMPLE", o->sample);
+	if (o->seed)
+		setenv_or_die("PERFSHIM_SAMPLE_SEED", o->seed);
 	/* PERFSHIM_QUIET=1 in the environment quiets the runner as well as the library */
-	if (quiet)
+	if (o->quiet)
 		setenv_or_die("PERFSHIM_QUIET", "1");
 	else if ((old = getenv("PERFSHIM_QUIET")) && !strcmp(old, "1"))
-		quiet = 1;
+		o->quiet = 1;
 	/* the program starts a trace of its own, whoever ran the runner */
 	unsetenv("PERFSHIM_PARENT");
+	return 0;
+}
+
+/*
+ * run_program - start @argv[0] with the forwarded signals handled, and wait for it (*pid).
+ * *since is the wall-clock time (ns) just before the start. Return: 0 with *status set,
+ * or -1.
+ */
+static int run_program(char **argv, long mark_every_ms, int *status, uint64_t *since,
+		       pid_t *pidp)
+{
+	struct sigaction sa = { .sa_handler = forward }, ign = { .sa_handler = SIG_IGN };
+	sigset_t block, omask;
+	struct timespec now;
+	size_t i;
+	pid_t pid;
 
 	/* No forwarded signal may arrive between fork and the handlers: block them till then. */
 	sigemptyset(&block);
@@ -541,20 +560,20 @@ int main(int argc, char **argv)
 		sigaddset(&block, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &block, &omask);
 	clock_gettime(CLOCK_REALTIME, &now);
-	since = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	*since = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 	fflush(NULL);
-	pid = fork();
+	*pidp = pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "%s: fork: %s\n", progname, strerror(errno));
-		return 1;
+		return -1;
 	}
 	if (pid == 0) {
 		int err;
 
 		sigprocmask(SIG_SETMASK, &omask, NULL);
-		execvp(argv[optind], argv + optind);
+		execvp(argv[0], argv);
 		err = errno;
-		fprintf(stderr, "%s: cannot run %s: %s\n", progname, argv[optind], strerror(err));
+		fprintf(stderr, "%s: cannot run %s: %s\n", progname, argv[0], strerror(err));
 		_exit(err == ENOENT ? 127 : 126);
 	}
 
@@ -569,17 +588,44 @@ int main(int argc, char **argv)
 	sigaction(SIGQUIT, &ign, NULL);
 	sigprocmask(SIG_SETMASK, &omask, NULL);
 
-	if (wait_program(pid, &status, mark_every_ms) < 0)
-		return 1;
+	if (wait_program(pid, status, mark_every_ms) < 0)
+		return -1;
 	child_pid = 0;
+	return 0;
+}
 
-	if (finish_traces(tmpl, pid, since, compress, quiet) == 0 && !quiet)
+int main(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	char lib[PATH_MAX], *abs = NULL;
+	const char *tmpl;
+	uint64_t since;
+	int r, status;
+	pid_t pid;
+
+	if (argc > 1 && !strcmp(argv[1], "compare"))	/* runner/compare.c */
+		return compare_main(argc - 1, argv + 1);
+	r = parse_args(argc, argv, &o);
+	if (r >= 0)
+		return r;
+	if (o.mark_every_ms && mark_signal() == 0)
+		bad_usage("--mark-every needs a mark signal, but PERFSHIM_MARK_SIGNAL is none");
+	if (find_library(lib, sizeof(lib)) < 0)
+		return 1;
+	if (check_program(argv[optind]) < 0)
+		return 1;
+	if (program_env(&o, lib, &tmpl, &abs) < 0)
+		return 1;
+	if (run_program(argv + optind, o.mark_every_ms, &status, &since, &pid) < 0)
+		return 1;
+
+	if (finish_traces(tmpl, pid, since, o.compress, o.quiet) == 0 && !o.quiet)
 		fprintf(stderr, "%s: no trace was written\n", progname);
 	free(abs);
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 
-		if (!quiet)
+		if (!o.quiet)
 			fprintf(stderr, "%s: %s killed by signal %d (%s)%s\n", progname,
 				argv[optind], sig, strsignal(sig),
 				WCOREDUMP(status) ? ", core dumped" : "");

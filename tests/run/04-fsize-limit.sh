@@ -7,7 +7,7 @@
 # buffers and 64 KiB ones, and on a file system that cannot map the trace (ramfs: the write
 # path), when one can be mounted.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 cd "$TMP"
 prog="$S/phases"

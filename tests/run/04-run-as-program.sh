@@ -2,7 +2,7 @@
 # libperfshim.so run as a program (as glibc's libc.so.6 can be): it says what it is and how
 # to use it on stdout, exits 0 and records nothing; preloaded, it records as always.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 cd "$TMP"
 usage="libperfshim.so: the perfshim recorder, a library to preload into a program (it is not run by itself).

@@ -7,7 +7,7 @@
 # dies of a fault whose one-shot handler returns (status 139). At -O0, -O2 and uninstrumented,
 # the same output and status as without the shim, and what the kernel says exactly.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 
 for v in "" O2/ plain/; do
 	echo "== ${v}sigfaults"

@@ -7,7 +7,7 @@
 # and popen() with handlers installed (SIGINT and SIGQUIT ignored and SIGCHLD blocked while
 # system() waits, the shell signalling its parent, the actions as they were afterwards).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 py=/usr/bin/python3
 [ -x $py ] || fail "$py is missing (misc/install-deps.sh installs python3)"
 cat >"$TMP/sig.py" <<'PY'

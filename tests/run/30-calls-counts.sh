@@ -3,7 +3,7 @@
 # -O0 and -O2: the trace holds every call, the program behaves the same (errno included);
 # perfshim_mark() labels points between the calls.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 
 for v in "" O2/; do

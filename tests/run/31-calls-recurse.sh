@@ -3,7 +3,7 @@
 # (uftrace's wraps at 1024): bottom() sits 100002 levels below run(), after() right under it;
 # flame graphs fold the recursion and stay small.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 
 for v in "" O2/; do

@@ -3,7 +3,7 @@
 # are closed at the jump, and the calls made after it nest where the program resumed, never
 # under a skipped frame; after() (2 ms each) is charged to main and runner only.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 
 for v in "" O2/; do

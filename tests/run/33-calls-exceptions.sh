@@ -3,7 +3,7 @@
 # close the C++ frames; cframe(), built like C code (no cleanups), is closed at the catch,
 # so the calls after the catch nest in the catching function.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 
 for v in "" O2/; do

@@ -4,7 +4,7 @@
 # longjmp inside the handler closes only the handler's frames, a siglongjmp out of it closes
 # the handler and the interrupted call.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 
 for v in "" O2/; do

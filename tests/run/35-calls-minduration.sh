@@ -3,7 +3,7 @@
 # kept with their true times, the 5 us calls and a parent of only short calls leave nothing.
 # A loaded machine can stretch a 5 us call past 500 us, so a mismatch is retried twice.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 
 check() {

@@ -2,7 +2,7 @@
 # 16 threads calling work() 1000 times each, leaf() 3 times per work() (samples/threads-calls.c):
 # exact counts summed over threads, and per thread.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 
 for v in "" O2/; do

@@ -4,7 +4,7 @@
 # hook is done (signals.c), so every handler call is recorded, none dropped, and each nests
 # where it ran: in main or in work. Every tick is accounted for, every exit has its entry.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 
 for v in "" O2/; do

@@ -2,7 +2,7 @@
 # 600 distinct functions (samples/manyfuncs.c), fN called (N - 100) % 7 + 1 times: every
 # function gets its own id and exact count while the per-thread function table grows.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 
 for v in "" O2/; do

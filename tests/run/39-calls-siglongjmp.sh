@@ -8,7 +8,7 @@
 # entry record and its first statement). With 64 KiB buffers (a chunk every ~0.5 ms) and with
 # the default 1 MiB; a hang is caught by the timeout.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 prog="$S/sigjump"
 [ -x "$prog" ] || fail "$prog is missing (make samples)"

@@ -5,7 +5,7 @@
 # shim. `functions --tree` over the traces of one process tree counts each call once, also
 # with an exec in the child (samples/forkexec.c).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/4lib.sh"
+. "$(dirname "$0")/lib-dump.sh"
 need_jq
 cd "$TMP"
 

@@ -4,7 +4,7 @@
 # changes nothing; the program's own environment is untouched (the sample prints it); a
 # taken PATH.exec is not replaced; the next exec of a chain writes PATH.exec2.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/4lib.sh"
+. "$(dirname "$0")/lib-dump.sh"
 cd "$TMP"
 
 for variant in "" O2/; do

@@ -3,7 +3,7 @@
 # rule (PATH.<pid>, CHILD flag, its parent's pid), with exactly its own allocations; the
 # shells that system() runs do as well; the parent prints and exits as without the shim.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/4lib.sh"
+. "$(dirname "$0")/lib-dump.sh"
 cd "$TMP"
 
 for variant in "" O2/; do

@@ -5,7 +5,7 @@
 # base; the plugin's allocations are recorded even when opened with RTLD_DEEPBIND; dlerror()
 # and the output are as without the shim.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/4lib.sh"
+. "$(dirname "$0")/lib-dump.sh"
 cd "$TMP"
 plugin=$S/libplugin.so
 id=$(build_id "$plugin")

@@ -4,7 +4,7 @@
 # images too), refuses bad options with exit 2, and leaves the program running unchanged
 # when the trace cannot be written (a bad path, a symlink at the path).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/4lib.sh"
+. "$(dirname "$0")/lib-dump.sh"
 cd "$TMP"
 TMP=$(pwd -P)	# the runner reports physical paths
 [ -x "$RUNNER" ] || fail "no $RUNNER"

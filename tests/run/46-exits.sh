@@ -7,8 +7,8 @@
 # so), the same with a second thread mid-run, abort(), SIGSEGV and SIGKILL. Exact call
 # counts; the program prints and exits as without the shim.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
-. "$(dirname "$0")/4lib.sh"
+. "$(dirname "$0")/lib-report.sh"
+. "$(dirname "$0")/lib-dump.sh"
 need_jq
 cd "$TMP"
 

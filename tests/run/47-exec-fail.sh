@@ -4,7 +4,7 @@
 # 1000 calls and main 10 after() calls, and every one of them is in the trace (both threads
 # whole), run 5 times; the program behaves as without the shim.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 cd "$TMP"
 

@@ -3,7 +3,7 @@
 # PATH.exec, PATH.exec2, ... PATH.exec60 (not PATH.exec.exec... past NAME_MAX), each with the
 # EXEC flag but the first, the same pid and exactly one step() call (and its own argv).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/4lib.sh"
+. "$(dirname "$0")/lib-dump.sh"
 need_jq
 cd "$TMP"
 prog="$S/execself"

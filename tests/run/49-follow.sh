@@ -5,7 +5,7 @@
 # as does a fork child. PERFSHIM_FOLLOW=0, and the runner's --no-follow, leave every child
 # untraced (only PATH is written) and the program prints and exits the same.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/3lib.sh"
+. "$(dirname "$0")/lib-report.sh"
 need_jq
 cd "$TMP"
 

@@ -5,7 +5,7 @@
 # size guard (--decompress-limit); `perfshim --compress` leaves only .zst files (the
 # process tree's too) whose contents are the traces, compressed over 3x.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/4lib.sh"
+. "$(dirname "$0")/lib-dump.sh"
 need_jq
 command -v zstd >/dev/null || fail "zstd is missing (misc/install-deps.sh installs it)"
 cd "$TMP"

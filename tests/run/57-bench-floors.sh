@@ -11,12 +11,13 @@
 #   stack once (mallocbench 2000 - 1000: exactly 2000 events more, no new stack);
 # - decode-floor counts the events of perfshim traces as the analyzer does and refuses a
 #   cut or foreign file with one line and exit 1;
+# - floor-malloc-jump (sampling.sh's floor) is one jump per function and nothing else;
 # - every preloaded floor leaves the program's output and exit status alone.
 . "$(dirname "$0")/lib.sh"
 need_jq
 BD="$B/bench"
 for f in floor-cyg-noop.so floor-cyg-record.so floor-malloc-count.so floor-malloc-record.so \
-	floor-malloc-stack.so decode-floor threads-fib; do
+	floor-malloc-stack.so floor-malloc-jump.so decode-floor threads-fib; do
 	[ -e "$BD/$f" ] || fail "$BD/$f is missing (make bench-tools)"
 done
 
@@ -46,7 +47,7 @@ ps_events() {
 	json summary "$TMP/ps" | jq '.events | .allocs + .frees + 2 * .reallocs'
 }
 plain "$TMP/ae" "$S/plain/alloc-edge"
-for lib in floor-malloc-count.so floor-malloc-record.so floor-malloc-stack.so; do
+for lib in floor-malloc-count.so floor-malloc-record.so floor-malloc-stack.so floor-malloc-jump.so; do
 	floored "$TMP/ae.$lib" "$lib" "$S/plain/alloc-edge"
 	same_behaviour "$TMP/ae.$lib" "$TMP/ae"
 done
@@ -64,6 +65,18 @@ done
 assert_eq 5 "$(cat "$TMP/mb0.floor-malloc-count.so")" "floor-malloc-count: mallocbench 0 events"
 assert_eq 2005 "$(cat "$TMP/mb1000.floor-malloc-count.so")" "floor-malloc-count: mallocbench 1000 events"
 assert_eq 2005 "$(ps_events "$S/plain/mallocbench" 1000)" "perfshim: mallocbench 1000 events"
+plain "$TMP/mbp" "$S/plain/mallocbench" 1000 2
+floored "$TMP/mbj" floor-malloc-jump.so "$S/plain/mallocbench" 1000 2
+same_behaviour "$TMP/mbj" "$TMP/mbp"
+# each of the four is a single jump instruction (its disassembly: one line, a jmp)
+if command -v objdump >/dev/null; then
+	for fn in malloc free calloc realloc; do
+		n=$(objdump -d --no-show-raw-insn "$BD/floor-malloc-jump.so" |
+			awk -v f="<$fn>:" '$2 == f { on = 1; next } on && NF == 0 { exit } on { print }' |
+			grep -v 'nop' | awk '{ print $2 }' | tr '\n' ' ')
+		assert_eq "jmp " "$n" "floor-malloc-jump: $fn's instructions"
+	done
+fi
 assert_eq 32080 "$(size "$TMP/mb1000.floor-malloc-record.so")" "floor-malloc-record: mallocbench 1000 bytes"
 st1=$(size "$TMP/mb1000.floor-malloc-stack.so")
 st2=$(size "$TMP/mb2000.floor-malloc-stack.so")

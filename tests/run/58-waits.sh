@@ -83,6 +83,40 @@ if [ "$refused" = 0 ]; then
 		grep -q "CPU self" "$TMP/b.ft" || fail "${v}functions: no CPU self column"
 		"$ANALYZE" functions --wall "$TMP/b" | grep -q "Wall self" ||
 			fail "${v}functions --wall: not wall-clock"
+		# callgraph: the same CPU self, per edge and per call-tree node, labelled as functions
+		json callgraph --function=pause_ms "$TMP/b" >"$TMP/b.cg"
+		assert_eq "$(f pause_ms cpu_self_ns)" "$(jq '.functions[0].cpu_self_ns' "$TMP/b.cg")" \
+			"${v}callgraph --function: pause_ms CPU self as functions says"
+		e() { jq --arg n "$1" --arg k "$2" '.functions[0].callers[] | select(.name == $n) | .[$k]' "$TMP/b.cg"; }
+		within "$(e sleeper wait_ns)" "$(measured "$TMP/b.stdout" sleeper)" 5 ||
+			fail "${v}callgraph: sleeper -> pause_ms wait_ns $(e sleeper wait_ns)"
+		assert_eq "$(e sleeper self_ns)" "$(( $(e sleeper cpu_self_ns) + $(e sleeper wait_ns) ))" \
+			"${v}callgraph: sleeper -> pause_ms self = CPU self + wait"
+		[ "$(e sleeper cpu_self_ns)" -lt $(( $(e sleeper self_ns) / 20 )) ] ||
+			fail "${v}callgraph: sleeper -> pause_ms CPU self $(e sleeper cpu_self_ns)"
+		json callgraph "$TMP/b" >"$TMP/b.cgt"
+		node=$(jq -c '. as $r | .nodes[] | select(.name == "pause_ms" and
+			(.parent as $p | $r.nodes[] | select(.id == $p) | .name) == "sleeper")' "$TMP/b.cgt")
+		within "$(jq .wait_ns <<<"$node")" "$(measured "$TMP/b.stdout" sleeper)" 5 ||
+			fail "${v}callgraph tree: pause_ms under sleeper waited $(jq .wait_ns <<<"$node")"
+		assert_eq "$(e sleeper cpu_self_ns)" "$(jq .cpu_self_ns <<<"$node")" \
+			"${v}callgraph tree: the node's CPU self is its edge's (one caller)"
+		"$ANALYZE" callgraph "$TMP/b" | head -1 | grep -q "CPU self" ||
+			fail "${v}callgraph: no CPU self column"
+		"$ANALYZE" callgraph --function=pause_ms "$TMP/b" | grep -q "^pause_ms .*, self [0-9.]* [mun]*s (CPU)" ||
+			fail "${v}callgraph --function: not CPU self"
+		"$ANALYZE" callgraph --wall "$TMP/b" | head -1 | grep -q "Wall self" ||
+			fail "${v}callgraph --wall: not wall-clock"
+		echo "ok: ${v}callgraph: CPU self per edge and node, wait of the sleep under sleeper"
+		# diff BASE NEW: CPU self compared (both have switches), wall-clock self_ns kept
+		json diff "$TMP/b" "$TMP/b" >"$TMP/b.df"
+		d() { jq --arg k "$1" '.functions[] | select(.name == "pause_ms") | .[$k]' "$TMP/b.df"; }
+		assert_eq "$(f pause_ms cpu_self_ns)" "$(d base_cpu_self_ns)" "${v}diff: pause_ms CPU self"
+		assert_eq "$(f pause_ms self_ns)" "$(d base_self_ns)" "${v}diff: pause_ms wall self"
+		"$ANALYZE" diff "$TMP/b" "$TMP/b" | grep -q "CPU self base" || fail "${v}diff: not CPU self"
+		"$ANALYZE" diff --wall "$TMP/b" "$TMP/b" | grep -q "wall self base" ||
+			fail "${v}diff --wall: not wall-clock"
+		echo "ok: ${v}diff: CPU self of pause_ms as functions says"
 		"$ANALYZE" waits "$TMP/b" >"$TMP/b.wt" || fail "waits exited $?"
 		grep -q "pause_ms <- sleeper <- run_block <- main" "$TMP/b.wt" || fail "${v}waits text"
 		# chrome: the sleep as an off-CPU slice on the main thread's track, inside sleeper()

@@ -22,9 +22,13 @@ for run in "O0 " "O2 O2/" "unwind " "plain-unwind plain/"; do
 	assert_eq 0 "$(cat t.rc)" "$w dlswap exit status"
 	"$ANALYZE" dump t >t.dump || fail "dump exited $?"
 
-	# the two libraries took turns at one address (else this tests nothing)
-	assert_eq 1 "$(grep -E ' module .*/libswap_[fg]\.so$' t.dump | sed 's/.* base=\([^ ]*\) .*/\1/' | sort -u | wc -l)" \
-		"$w: one base for both libraries"
+	# the two libraries took turns at one address (else this tests nothing): each load where
+	# the one before was unloaded; the loader may move the pair once or twice when the
+	# recorder's own mappings (its tables grow) take the space, so up to 3 moves
+	moves=$(grep -E ' module .*/libswap_[fg]\.so$' t.dump | sed 's/.* base=\([^ ]*\) .*/\1/' |
+		awk 'NR > 1 && $1 != prev { n++ } { prev = $1 } END { print n + 0 }')
+	[ "$moves" -le 3 ] || fail "$w: the libraries did not take turns at one address ($moves moves)"
+	echo "ok: $w: both libraries at one address in turn ($moves moves of the pair)"
 	# MODULE and UNLOAD records, in order: f, g, f, g, ... each naming its own library
 	assert_eq "1000 1000 0" "$(awk '/ (module|unload) .*\/libswap_[fg]\.so$/ {
 			k = $3; l = $NF; sub(/.*\/libswap_/, "", l); want = n[k]++ % 2 ? "g.so" : "f.so"

@@ -11,7 +11,10 @@
 #     on other threads) come out of the sampled path, realloc chains and all;
 #   - more live samples than the table holds: one warning line, LOST records, no false leak;
 #   - PERFSHIM_SAMPLE=0 is the unsampled recorder; bad values get one line and the default;
-#   - the runner's --sample and --sample-seed.
+#   - the runner's --sample and --sample-seed;
+#   - the unsampled fast path of malloc, calloc, realloc and free in libperfshim.so is a
+#     few instructions ending in one indirect tail jump, with no call or push before it
+#     (docs/sampling.md "The fast path": 6, 8, 11 and 6 instructions with gcc 12).
 . "$(dirname "$0")/lib.sh"
 need_jq
 
@@ -160,4 +163,21 @@ assert_eq '[1048576,4]' "$(json leaks "$TMP/run.bin" | jq -c '[.sampled.mean_byt
 "$RUNNER" --sample 5G true 2>"$TMP/r.err"
 assert_eq 2 "$?" "perfshim --sample 5G: exit status"
 grep -q "^perfshim: --sample '5G': expected bytes" "$TMP/r.err" || fail "--sample 5G: message"
+# ---- the fast path: instructions from the entry to the first indirect jump ----
+if command -v objdump >/dev/null; then
+	objdump -d --no-show-raw-insn "$LIB" >"$TMP/lib.dis"
+	for f in malloc:6 calloc:8 realloc:11 free:6; do
+		fn=${f%%:*} max=${f#*:}
+		awk -v f="<$fn>:" '$2 == f { on = 1; next } on && NF == 0 { exit } on { print }' \
+			"$TMP/lib.dis" | awk '{ print $2, $3 } $2 == "jmp" && $3 ~ /^\*/ { exit }' \
+			>"$TMP/fast.$fn"
+		n=$(grep -c . "$TMP/fast.$fn")
+		tail -n 1 "$TMP/fast.$fn" | grep -q '^jmp \*' ||
+			fail "$fn: no indirect tail jump on its fast path: $(tr '\n' ';' <"$TMP/fast.$fn")"
+		grep -Eq '^(call|push|pushq) ' "$TMP/fast.$fn" &&
+			fail "$fn: a call or push before its tail jump: $(tr '\n' ';' <"$TMP/fast.$fn")"
+		[ "$n" -le "$max" ] || fail "$fn: $n instructions to its tail jump (at most $max)"
+		echo "ok: $fn's fast path: $n instructions, the last an indirect tail jump"
+	done
+fi
 echo "all sampling checks passed"

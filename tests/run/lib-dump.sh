@@ -1,6 +1,6 @@
-# Helpers for the process tests (tests/run/4*.sh), sourced after lib.sh. Function calls are
-# matched by address (module base from the trace + the symbol's offset from nm), so the
-# counts do not depend on the symbolizer.
+# Helpers that match records of `perfshim-analyze dump` (the process tests, 4*.sh, and others),
+# sourced after lib.sh. Function calls are matched by address (module base from the trace + the
+# symbol's offset from nm), so the counts do not depend on the symbolizer.
 
 # dumpf TRACE : TRACE.dump holds `perfshim-analyze dump TRACE`
 dumpf() {

@@ -1,5 +1,5 @@
-# Helpers for the calls tests (tests/run/3*.sh), sourced after lib.sh. They read the analyzer's
-# functions and callgraph reports, so names are the symbolizer's (demangled for C++).
+# Helpers that read the analyzer's functions and callgraph reports (the calls tests, 3*.sh, and
+# others), sourced after lib.sh. Names are the symbolizer's (demangled for C++).
 
 # both OUT PROG ARGS... : run PROG with and without the shim (trace OUT, runs OUT and OUT.ref)
 # and check that both printed and exited the same

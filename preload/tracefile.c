@@ -121,18 +121,9 @@ static int create(char *path, size_t len, int clobber, const char **why)
  */
 static int settle_fd(int fd)
 {
-	struct rlimit rl;
 	struct stat st;
-	int hi;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur > 64) {
-		hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)(rl.rlim_cur > 4096 ? 4096 : rl.rlim_cur) - 32);
-		if (hi >= 0) {
-			close(fd);
-			fd = hi;
-		}
-	}
+	fd = ps_fd_move_high(fd, PS_FD_TRACE_BELOW_TOP);
 	if (fstat(fd, &st) == 0) {
 		trace_dev = st.st_dev;
 		trace_ino = st.st_ino;

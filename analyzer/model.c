@@ -1,0 +1,654 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The profile model: what one walk of a trace's calls gives every view. hot_collect() fills
+ * the per-function table (struct hot: calls, total, self, CPU self and waits, percentiles),
+ * the caller/callee edges and the call tree; ctree_build() the per-thread call tree that
+ * html, flamegraph and the exports draw; model_build() both in one walk (html), so a view
+ * renders what the model holds instead of walking the trace again. The definitions of the
+ * numbers are in report-hot.c's header comment (the `functions` report).
+ */
+#define PR_FMT "model"
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/export.h"
+#include "analyzer/hist.h"
+#include "analyzer/hmap.h"
+#include "analyzer/hot.h"
+#include "analyzer/model.h"
+#include "analyzer/offcpu.h"
+#include "analyzer/trace.h"
+#include "analyzer/util.h"
+#include "analyzer/walk.h"
+
+static void stat_add(struct hot_func *f, uint64_t dur)
+{
+	if (f->hist) {
+		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
+		return;
+	}
+	if (f->nsamp == HOT_EXACT) {
+		uint32_t i;
+
+		f->hist = xcalloc(HOT_HIST_N, sizeof(*f->hist));
+		for (i = 0; i < f->nsamp; i++)
+			f->hist[hist_bucket(f->samp[i], HOT_HIST_SHIFT)]++;
+		free(f->samp);
+		f->samp = NULL;
+		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
+		return;
+	}
+	if (!f->samp)
+		f->samp = xmalloc(HOT_EXACT * sizeof(*f->samp));
+	f->samp[f->nsamp++] = dur;
+	f->sorted = false;
+}
+
+/* hot_stat_add - one call of @dur ns into @f's percentile samples (hot_func_add) */
+void hot_stat_add(struct hot_func *f, uint64_t dur)
+{
+	stat_add(f, dur);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * hot_percentile - the @pct percentile (nearest rank) of @f's call durations.
+ * Exact with the samples, else from the histogram (error bound in the file header).
+ */
+uint64_t hot_percentile(struct hot_func *f, double pct)
+{
+	uint64_t rank, seen = 0, lo, w, v;
+	uint32_t b;
+
+	if (!f->calls)
+		return 0;
+	rank = (uint64_t)ceil(pct / 100.0 * (double)f->calls);
+	if (rank < 1)
+		rank = 1;
+	if (rank > f->calls)
+		rank = f->calls;
+	/* the extremes are known exactly */
+	if (rank == 1)
+		return f->min_ns;
+	if (rank == f->calls)
+		return f->max_ns;
+	if (!f->hist) {
+		if (!f->sorted) {
+			qsort(f->samp, f->nsamp, sizeof(*f->samp), cmp_u64);
+			f->sorted = true;
+		}
+		return f->samp[rank - 1];
+	}
+	for (b = 0; b < HOT_HIST_N; b++) {
+		seen += f->hist[b];
+		if (seen >= rank)
+			break;
+	}
+	if (b == HOT_HIST_N)
+		return f->max_ns;
+	lo = hist_low(b, HOT_HIST_SHIFT, &w);
+	v = lo + w / 2;
+	return v < f->min_ns ? f->min_ns : v > f->max_ns ? f->max_ns : v;
+}
+
+/* ---- u64 key -> u32 value: an hmap (analyzer/hmap.h) ---- */
+
+struct map_ent {
+	uint64_t key;			/* key + 1 (0 = empty) */
+	uint32_t val;
+};
+HMAP_DEFINE(idmap, struct map_ent, key)
+
+/* map_get - the value of @key; a new key gets @next and *@created is set */
+static inline uint32_t map_get(struct idmap *m, uint64_t key, uint32_t next, bool *created)
+{
+	struct map_ent *e = idmap_put(m, key + 1, created);
+
+	if (*created)
+		e->val = next;
+	return e->val;
+}
+
+/* ---- the walk ---- */
+
+struct frame {
+	uint64_t child_ns;		/* inclusive time of its finished callees */
+	uint32_t node;			/* call tree node */
+	uint32_t func;
+};
+
+struct collect {
+	struct hot *h;
+	struct trace *t;
+	struct offcpu_acc acc;		/* off-CPU time of callees (h->switches) */
+	struct frame *stack;
+	uint32_t cap;
+	uint32_t *active;		/* open activations per function (this thread) */
+	uint32_t nactive;
+	struct idmap edge_map, node_map;
+	/*
+	 * Lookups saved (model_build): hint, a node that may be (parent, func)'s, checked
+	 * before the map is asked; node_edge[node], the edge of a tree node's call (NONE: not
+	 * known yet), since a node's caller and callee never change.
+	 */
+	uint32_t hint;
+	uint32_t *node_edge, nnode_edge;
+};
+
+static void grow_funcs(struct hot *h, uint32_t n)
+{
+	ARRAY_GROW_ZERO(h->funcs, h->cap, n);
+}
+
+static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
+{
+	struct hot *h = c->h;
+	bool created;
+	uint32_t id = map_get(&c->edge_map, (uint64_t)caller << 32 | callee, h->nedges, &created);
+
+	if (created) {
+		ARRAY_ROOM(h->edges, h->edges_cap, h->nedges);
+		h->edges[id] = (struct hot_edge){ .caller = caller, .callee = callee };
+		h->nedges++;
+	}
+	return id;
+}
+
+static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
+{
+	struct hot *h = c->h;
+	bool created;
+	uint32_t id;
+
+	if (c->hint < h->nnodes && h->nodes[c->hint].parent == parent &&
+	    h->nodes[c->hint].func == func && c->hint)
+		return c->hint;
+	id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
+
+	if (created) {
+		ARRAY_ROOM(h->nodes, h->nodes_cap, h->nnodes);
+		h->nodes[id] = (struct hot_node){ .parent = parent, .func = func };
+		h->nnodes++;
+	}
+	return id;
+}
+
+/* edge_of, through the node's cached edge when the walk keeps them (model_build) */
+static uint32_t edge_cached(struct collect *c, const struct frame *fr, uint32_t caller,
+			    uint32_t callee)
+{
+	struct hot *h = c->h;
+	uint32_t id;
+
+	if (!c->node_edge || !(h->want & HOT_TREE))
+		return edge_of(c, caller, callee);
+	if (fr->node >= c->nnode_edge) {
+		uint32_t n = h->nodes_cap > fr->node ? h->nodes_cap : fr->node + 1;
+
+		c->node_edge = xrealloc(c->node_edge, n * sizeof(*c->node_edge));
+		memset(c->node_edge + c->nnode_edge, 0xff, (n - c->nnode_edge) * sizeof(uint32_t));
+		c->nnode_edge = n;
+	}
+	id = c->node_edge[fr->node];
+	if (id < h->nedges && h->edges[id].caller == caller && h->edges[id].callee == callee)
+		return id;
+	id = edge_of(c, caller, callee);
+	c->node_edge[fr->node] = id;
+	return id;
+}
+
+/* the off-CPU part of a closed call's self time (offcpu.c). Return: both kinds, summed */
+static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+{
+	uint64_t w[2];
+
+	if (offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns))
+		return 0;
+	offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
+	f->wait_ns[0] += w[0];
+	f->wait_ns[1] += w[1];
+	f->blocked_calls += w[0] != 0;
+	return w[0] + w[1];
+}
+
+/* an outermost activation closed: the off-CPU time within all of it, into its total's */
+static void add_wait_total(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+{
+	uint64_t w[2];
+
+	if (offcpu_gap(&c->acc, ev->thread, ev->entry_ns, ev->ns))
+		return;		/* none (add_wait just looked: the gap is this call's) */
+	offcpu_within(c->t, ev->thread, ev->entry_ns, ev->ns, w);
+	f->wait_total_ns += w[0] + w[1];
+}
+
+static int on_call(const struct trace_event *ev, void *ctx)
+{
+	struct collect *c = ctx;
+	struct hot *h = c->h;
+	uint32_t d = ev->depth;
+
+	if (ev->type == EV_ENTRY) {
+		struct frame *fr;
+
+		ARRAY_ROOM(c->stack, c->cap, d);
+		ARRAY_GROW_ZERO(c->active, c->nactive, ev->func + 1);
+		fr = &c->stack[d];
+		fr->child_ns = 0;
+		fr->func = ev->func;
+		if (h->want & HOT_TREE)
+			fr->node = node_of(c, d ? c->stack[d - 1].node : 0, ev->func);
+		c->active[ev->func]++;
+		return 0;
+	}
+	if (ev->type == EV_EXIT) {
+		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
+		struct hot_func *f;
+		struct frame *fr = &c->stack[d];
+
+		if (__builtin_expect(ev->func >= h->cap, 0))
+			grow_funcs(h, ev->func + 1);
+		f = &h->funcs[ev->func];
+		self = dur > fr->child_ns ? dur - fr->child_ns : 0;
+		if (d)
+			c->stack[d - 1].child_ns += dur;
+		if (!f->calls++) {
+			f->min_ns = f->max_ns = dur;
+		} else {
+			if (dur < f->min_ns)
+				f->min_ns = dur;
+			if (dur > f->max_ns)
+				f->max_ns = dur;
+		}
+		f->self_ns += self;
+		if (h->switches)
+			wait = add_wait(c, ev, f);
+		f->sum_ns += dur;
+		if (--c->active[ev->func] == 0) {
+			f->total_ns += dur;
+			if (h->switches)
+				add_wait_total(c, ev, f);
+		}
+		stat_add(f, dur);
+		if (h->want & HOT_EDGES) {
+			/* edge_of may move h->edges: index after the call */
+			uint32_t id = edge_cached(c, fr, d ? c->stack[d - 1].func : HOT_ROOT,
+						  ev->func);
+			struct hot_edge *e = &h->edges[id];
+
+			e->calls++;
+			e->total_ns += dur;
+			e->self_ns += self;
+			e->wait_ns += wait;
+		}
+		if (h->want & HOT_TREE) {
+			struct hot_node *n = &h->nodes[fr->node];
+
+			n->calls++;
+			n->total_ns += dur;
+			n->self_ns += self;
+			n->wait_ns += wait;
+		}
+		h->ncalls++;
+	}
+	return 0;
+}
+
+/*
+ * on_exit_ev - the per-function numbers from EXIT events alone (WALK_EXITS): the reader gives
+ * each closed call's callee time and whether it is nested in an activation of itself, so
+ * the pass needs half the callbacks of a full calls walk.
+ */
+static int on_exit_ev(const struct trace_event *ev, void *ctx)
+{
+	struct collect *c = ctx;
+	struct hot *h = c->h;
+	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0;
+	struct hot_func *f;
+
+	if (__builtin_expect(ev->func >= h->cap, 0))
+		grow_funcs(h, ev->func + 1);
+	f = &h->funcs[ev->func];
+	if (!f->calls++) {
+		f->min_ns = f->max_ns = dur;
+	} else {
+		if (dur < f->min_ns)
+			f->min_ns = dur;
+		if (dur > f->max_ns)
+			f->max_ns = dur;
+	}
+	f->self_ns += dur > ev->child_ns ? dur - ev->child_ns : 0;
+	if (h->switches)
+		add_wait(c, ev, f);
+	f->sum_ns += dur;
+	if (!ev->nested) {
+		f->total_ns += dur;
+		if (h->switches)
+			add_wait_total(c, ev, f);
+	}
+	stat_add(f, dur);
+	h->ncalls++;
+	return 0;
+}
+
+/* set up @c's walk into c->h (see hot_collect). Return: 0, or -1 (reported). */
+static int collect_begin(struct collect *c, unsigned want)
+{
+	struct hot *h = c->h;
+	struct trace *t = c->t;
+
+	h->want = want;
+	if (offcpu_present(t)) {
+		if (offcpu_load(t) < 0)
+			return -1;
+		h->switches = true;
+	}
+	if (!h->nodes) {
+		h->nodes_cap = 256;
+		h->nodes = xmalloc(h->nodes_cap * sizeof(*h->nodes));
+		h->nodes[0] = (struct hot_node){ .parent = 0, .func = HOT_ROOT };
+		h->nnodes = 1;
+	}
+	if (t->nfuncs > h->cap)
+		grow_funcs(h, t->nfuncs);
+	return 0;
+}
+
+/* the functions the walk learned, and the walk's state released */
+static void collect_end(struct collect *c)
+{
+	struct hot *h = c->h;
+
+	if (c->t->nfuncs > h->cap)
+		grow_funcs(h, c->t->nfuncs);
+	h->nfuncs = c->t->nfuncs;
+	free(c->stack);
+	free(c->active);
+	offcpu_acc_free(&c->acc);
+	idmap_free(&c->edge_map);
+	idmap_free(&c->node_map);
+	free(c->node_edge);
+}
+
+/**
+ * hot_collect - walk the calls of thread @thread of @t (-1: every thread) into @h, adding
+ * to what @h holds (zero it first; free with hot_free). @want: HOT_EDGES, HOT_TREE.
+ * Return: 0, or -1 when the walk failed (reported by the reader).
+ */
+int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
+{
+	struct collect c = { .h = h, .t = t };
+	int rc;
+
+	if (collect_begin(&c, want) < 0)
+		return -1;
+	if (want & (HOT_EDGES | HOT_TREE))
+		rc = trace_walk(t, WALK_CALLS, thread, on_call, &c);
+	else
+		rc = trace_walk(t, WALK_EXITS, thread, on_exit_ev, &c);
+	collect_end(&c);
+	return rc ? -1 : 0;
+}
+
+void hot_free(struct hot *h)
+{
+	uint32_t i;
+
+	for (i = 0; i < h->cap; i++) {
+		free(h->funcs[i].samp);
+		free(h->funcs[i].hist);
+	}
+	free(h->funcs);
+	free(h->edges);
+	free(h->nodes);
+	memset(h, 0, sizeof(*h));
+}
+
+
+/* ---- call tree ---- */
+
+struct cframe {
+	uint32_t node, func;
+	uint64_t entry_ns;
+	uint64_t child_ns;		/* inclusive time of the recorded callees */
+};
+
+struct cstack {
+	struct cframe *f;
+	uint32_t n, cap;
+};
+
+/*
+ * State of a calls walk. Each thread has its own shadow of the call stack (the reader
+ * delivers ENTRY/EXIT paired up); a frame accumulates its callees' inclusive time so that
+ * self time = duration - callees at its EXIT.
+ */
+struct cwalk {
+	struct trace *t;
+	struct ctree *ct;
+	bool per_thread;
+	struct cstack *stacks;		/* per thread index */
+	uint32_t nstacks;
+	uint32_t *active;		/* per func: activations on the current thread's stack */
+	uint32_t nactive;
+	int only;			/* thread index, or -1 for all */
+};
+
+static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
+{
+	uint64_t key = (uint64_t)parent << 32 | ((uint64_t)func + 1);
+	struct xmap_val *v;
+	bool created;
+
+	v = xmap_put(&ct->index, key, &created);
+	if (!created)
+		return v->w;
+	ARRAY_ROOM(ct->nodes, ct->cap, ct->nnodes);
+	memset(&ct->nodes[ct->nnodes], 0, sizeof(ct->nodes[0]));
+	ct->nodes[ct->nnodes].parent = parent;
+	ct->nodes[ct->nnodes].func = func;
+	v->w = ct->nnodes;
+	return ct->nnodes++;
+}
+
+static struct cstack *cstack_of(struct cwalk *w, uint32_t thread)
+{
+	ARRAY_GROW_ZERO(w->stacks, w->nstacks, thread + 1);
+	return &w->stacks[thread];
+}
+
+static void ct_grow_funcs(struct cwalk *w, uint32_t func)
+{
+	struct ctree *ct = w->ct;
+
+	ARRAY_GROW_ZERO(ct->funcs, ct->nfuncs, (size_t)func + 1);
+	ARRAY_GROW_ZERO(w->active, w->nactive, (size_t)func + 1);
+}
+
+/* ENTRY pushes a frame on the node of (caller's node, function); EXIT settles its times. */
+static int ctree_event(const struct trace_event *ev, void *ctx)
+{
+	struct cwalk *w = ctx;
+	struct ctree *ct = w->ct;
+	struct cstack *st;
+	struct cframe *fr;
+
+	if (w->only >= 0 && ev->thread != (uint32_t)w->only)
+		return 0;
+	st = cstack_of(w, ev->thread);
+	if (ev->type == EV_ENTRY) {
+		uint32_t parent;
+
+		ARRAY_ROOM(st->f, st->cap, st->n);
+		if (st->n)
+			parent = st->f[st->n - 1].node;
+		else if (w->per_thread)
+			parent = ctree_child(ct, 0, CTREE_THREAD | ev->thread);
+		else
+			parent = 0;
+		fr = &st->f[st->n++];
+		fr->func = ev->func;
+		fr->node = ctree_child(ct, parent, ev->func);
+		fr->entry_ns = ev->ns;
+		fr->child_ns = 0;
+		ct_grow_funcs(w, ev->func);
+		w->active[ev->func]++;
+	} else if (ev->type == EV_EXIT) {
+		struct func_stat *fs;
+		uint64_t dur, self;
+
+		if (!st->n)	/* the reader pairs them; never trust it blindly */
+			return 0;
+		fr = &st->f[--st->n];
+		dur = ev->ns >= fr->entry_ns ? ev->ns - fr->entry_ns : 0;
+		self = dur >= fr->child_ns ? dur - fr->child_ns : 0;
+		if (st->n)
+			st->f[st->n - 1].child_ns += dur;
+		fs = &ct->funcs[fr->func];
+		w->active[fr->func]--;
+		ct->nodes[fr->node].calls++;
+		ct->nodes[fr->node].self_ns += self;
+		ct->self_sum_ns += self;
+		ct->ncalls++;
+		if (!fs->calls || dur < fs->min_ns)
+			fs->min_ns = dur;
+		if (dur > fs->max_ns)
+			fs->max_ns = dur;
+		fs->calls++;
+		fs->self_ns += self;
+		if (!w->active[fr->func])	/* outermost activation: recursion counted once */
+			fs->total_ns += dur;
+	}
+	return 0;
+}
+
+static int cwalk_run(struct trace *t, int thread, struct cwalk *w)
+{
+	uint32_t i;
+	int ret;
+
+	/*
+	 * Every thread is decoded even for one: modules and names are learned from whichever
+	 * thread's chunks hold them, and a walk of one thread would miss the others'.
+	 */
+	w->only = thread;
+	ret = trace_walk(t, WALK_CALLS, -1, ctree_event, w);
+	for (i = 0; i < w->nstacks; i++)
+		free(w->stacks[i].f);
+	free(w->stacks);
+	free(w->active);
+	return ret < 0 ? -1 : 0;
+}
+
+/*
+ * ctree_build - fill @ct (zeroed by this function) from the calls of @t. Threads are walked
+ * one after the other, so one per-function activation counter serves them all.
+ * Return: 0, or -1 when the walk failed; @ct is valid (and must be freed) either way.
+ */
+int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct)
+{
+	struct cwalk w = { .t = t, .ct = ct, .per_thread = per_thread };
+
+	memset(ct, 0, sizeof(*ct));
+	ct->cap = 256;
+	ct->nodes = xcalloc(ct->cap, sizeof(*ct->nodes));
+	ct->nnodes = 1;				/* node 0: the root, never looked up */
+	return cwalk_run(t, thread, &w);
+}
+
+/* ctree_free - release everything ctree_build allocated. */
+void ctree_free(struct ctree *ct)
+{
+	free(ct->funcs);
+	free(ct->nodes);
+	xmap_free(&ct->index);
+	memset(ct, 0, sizeof(*ct));
+}
+
+
+/* ---- the model: both in one walk ---- */
+
+struct mwalk {
+	struct cwalk cw;
+	struct collect c;
+	int thread;			/* the hot table's thread index, or -1 */
+	uint32_t *hot_of, nhot_of;	/* call tree node -> the hot table's node (a hint) */
+};
+
+static int model_event(const struct trace_event *ev, void *ctx)
+{
+	struct mwalk *w = ctx;
+	struct cstack *st;
+	uint32_t ctn;
+
+	ctree_event(ev, &w->cw);
+	if (w->thread >= 0 && ev->thread != (uint32_t)w->thread)
+		return 0;
+	if (ev->type != EV_ENTRY || !(w->c.h->want & HOT_TREE) || ev->thread >= w->cw.nstacks ||
+	    !(st = &w->cw.stacks[ev->thread])->n)
+		return on_call(ev, &w->c);
+	/* the same path from the thread's root is the same node of the hot table's tree */
+	ctn = st->f[st->n - 1].node;
+	if (ctn >= w->nhot_of) {
+		uint32_t n = w->cw.ct->cap > ctn ? w->cw.ct->cap : ctn + 1;
+
+		w->hot_of = xrealloc(w->hot_of, n * sizeof(*w->hot_of));
+		memset(w->hot_of + w->nhot_of, 0, (n - w->nhot_of) * sizeof(*w->hot_of));
+		w->nhot_of = n;
+	}
+	w->c.hint = w->hot_of[ctn];
+	on_call(ev, &w->c);
+	w->c.hint = 0;
+	if (ev->depth < w->c.cap)
+		w->hot_of[ctn] = w->c.stack[ev->depth].node;
+	return 0;
+}
+
+/**
+ * model_build - fill @m (zeroed here) in one walk of every thread's calls: the call tree with
+ * per-thread roots (m->ct, as ctree_build(@t, @thread, true)) and the function table, edges
+ * and call tree of thread index @thread, or of all threads when -1 (m->hot, as
+ * hot_collect(@t, @thread, @want)). Return: 0, or -1 when the walk failed (reported); free
+ * @m with model_free either way.
+ */
+int model_build(struct trace *t, int thread, unsigned want, struct model *m)
+{
+	struct mwalk w = { .cw = { .t = t, .ct = &m->ct, .per_thread = true, .only = thread },
+			   .c = { .h = &m->hot, .t = t, .node_edge = xmalloc(sizeof(uint32_t)) },
+			   .thread = thread };
+	uint32_t i;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->thread = thread;
+	m->ct.cap = 256;
+	m->ct.nodes = xcalloc(m->ct.cap, sizeof(*m->ct.nodes));
+	m->ct.nnodes = 1;
+	if (collect_begin(&w.c, want) < 0)
+		return -1;
+	rc = trace_walk(t, WALK_CALLS, -1, model_event, &w);
+	collect_end(&w.c);
+	for (i = 0; i < w.cw.nstacks; i++)
+		free(w.cw.stacks[i].f);
+	free(w.cw.stacks);
+	free(w.cw.active);
+	free(w.hot_of);
+	return rc < 0 ? -1 : 0;
+}
+
+/* model_free - release what model_build made and zero @m. */
+void model_free(struct model *m)
+{
+	ctree_free(&m->ct);
+	hot_free(&m->hot);
+	memset(m, 0, sizeof(*m));
+}

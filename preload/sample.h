@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sampled allocations (PERFSHIM_SAMPLE): the fast half, inlined into the exported hooks of
+ * hooks-malloc.c; sample.c is the slow half. docs/sampling.md ("The fast path") has the
+ * design and the instruction counts it was measured by.
+ *
+ * The unsampled malloc and free must cost about what interposing them costs (one indirect
+ * jump), so each is a test that almost never fails, then a tail jump to the real function:
+ *   - malloc: the thread's countdown (ps_sample_count), before the real call, so that the
+ *     hook needs no frame, saves no register and returns through the real malloc's ret;
+ *   - free: one byte of the filter of sampled blocks (ps_sample_maybe_listed), 0 for almost
+ *     every block.
+ * Every other case (a sample point reached, the thread or the process not started, the
+ * allocator not resolved, every allocation recorded) takes the slow path, because the state
+ * that says so is the same countdown at 0, or a raised filter byte.
+ */
+#ifndef PERFSHIM_PRELOAD_SAMPLE_H
+#define PERFSHIM_PRELOAD_SAMPLE_H
+
+#include "preload/internal.h"
+
+extern uint8_t ps_sample_filter[];		/* per address bucket: live samples in it */
+int ps_sample_take(struct ps_thread *t, size_t size);	/* noinline: a sample point reached */
+int ps_sample_remember(uintptr_t p);		/* list a sampled block; 0 if the table is full */
+int ps_sample_forget_slow(uintptr_t p);	/* unlist; 1 if it was listed */
+void ps_sample_filter_raise(uintptr_t p);	/* a block free must never forward (boot area) */
+
+/*
+ * The filter's bucket of @p: the top 16 bits (sample.c FILTER_BITS) of a 32-bit
+ * multiplicative hash of its low 32 bits (Knuth's 2654435761). Two instructions (imul with
+ * an immediate, shr): a 64-bit constant would need a movabs too. Blocks 4 GiB apart share a
+ * bucket; that can only send a free to the table, never hide a sampled block. The address
+ * is multiplied unshifted: its 4 low bits are 0 for any malloc'd block, and bits 16..31 of
+ * the product still depend on every address bit below them.
+ */
+static inline uint32_t ps_sample_filter_index(uintptr_t p)
+{
+	return ((uint32_t)p * 2654435761U) >> 16;
+}
+
+/*
+ * ps_sample_count - count an allocation of @size bytes off the calling thread's countdown,
+ * if it stays short of the next sample point. Return: 1 when counted (the allocation is not
+ * sampled: forward it and record nothing), 0 when it reaches the point (@size >= the bytes
+ * left) and the countdown is left as it was, for the slow path (alloc_thread_due) to decide.
+ * The countdown is 0 until a thread's first allocation went through that slow path, and it
+ * stays 0 when every allocation is recorded: one unsigned compare decides every case.
+ * Counting before the real call makes a failed allocation count its bytes too; the Poisson
+ * process is memoryless, so that moves the sample points, never the probability of any
+ * allocation being sampled. A signal handler's allocation between the load and the store is
+ * lost from the count, with the same effect.
+ */
+static inline int ps_sample_count(size_t size)
+{
+	uint64_t left = (uint64_t)ps_self.sample_left;
+	int reached;
+
+	/*
+	 * The subtract's own flags (CF or ZF: size >= left) decide, one compare fewer than
+	 * the compiler's code; the count is stored only when it stays above 0. (A subtract in
+	 * place, undone on the slow path, would be two instructions fewer, but a signal
+	 * handler's malloc between the two would see a wrapped count and be forwarded
+	 * unrecorded: with every allocation recorded, the count is 0 at every malloc.)
+	 */
+	__asm__("subq %2, %0" : "+r"(left), "=@ccbe"(reached) : "r"(size));
+	if (likely(!reached)) {
+		ps_self.sample_left = (int64_t)left;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * ps_sample_maybe_listed - whether the free of @p must look further: its filter byte is not
+ * 0 (a live sampled block in the bucket, or a bootstrap block: hooks-malloc.c). One load,
+ * ordered after the store of the malloc that raised it by the program's own hand-over of @p.
+ */
+static inline int ps_sample_maybe_listed(const void *p)
+{
+	/* a plain load: a byte's load is single-copy atomic and an acquire load on x86, and
+	 * the compiler folds it into one compare with memory, which it does not do for an
+	 * __atomic_load_n or a volatile load (movzbl and test: one instruction more) */
+	return ps_sample_filter[ps_sample_filter_index((uintptr_t)p)] != 0;
+}
+
+/*
+ * ps_sample_forget - the free (or realloc) of @p under sampling: whether it is a sampled
+ * block; if so it is taken out of the table, before the real call gives the address away.
+ */
+static inline int ps_sample_forget(uintptr_t p)
+{
+	if (likely(!ps_sample_maybe_listed((const void *)p)))
+		return 0;
+	return ps_sample_forget_slow(p);
+}
+
+#endif /* PERFSHIM_PRELOAD_SAMPLE_H */
