@@ -149,6 +149,19 @@ static void grow_funcs(struct hot *h, uint32_t n)
 	ARRAY_GROW_ZERO(h->funcs, h->cap, n);
 }
 
+/* One more call of @f that lasted @dur: its count and its shortest and longest. */
+static inline void func_count(struct hot_func *f, uint64_t dur)
+{
+	if (!f->calls++) {
+		f->min_ns = f->max_ns = dur;
+	} else {
+		if (dur < f->min_ns)
+			f->min_ns = dur;
+		if (dur > f->max_ns)
+			f->max_ns = dur;
+	}
+}
+
 static uint32_t edge_of(struct collect *c, uint32_t caller, uint32_t callee)
 {
 	struct hot *h = c->h;
@@ -261,14 +274,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		self = dur > fr->child_ns ? dur - fr->child_ns : 0;
 		if (d)
 			c->stack[d - 1].child_ns += dur;
-		if (!f->calls++) {
-			f->min_ns = f->max_ns = dur;
-		} else {
-			if (dur < f->min_ns)
-				f->min_ns = dur;
-			if (dur > f->max_ns)
-				f->max_ns = dur;
-		}
+		func_count(f, dur);
 		f->self_ns += self;
 		if (h->switches)
 			wait = add_wait(c, ev, f);
@@ -318,14 +324,7 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 	if (__builtin_expect(ev->func >= h->cap, 0))
 		grow_funcs(h, ev->func + 1);
 	f = &h->funcs[ev->func];
-	if (!f->calls++) {
-		f->min_ns = f->max_ns = dur;
-	} else {
-		if (dur < f->min_ns)
-			f->min_ns = dur;
-		if (dur > f->max_ns)
-			f->max_ns = dur;
-	}
+	func_count(f, dur);
 	f->self_ns += dur > ev->child_ns ? dur - ev->child_ns : 0;
 	if (h->switches)
 		add_wait(c, ev, f);
