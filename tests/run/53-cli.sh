@@ -63,7 +63,7 @@ assert_eq "calls of fib: 465" "$(grep calls "$TMP/g.stdout")" "fib(12)"
 assert_eq 2 "$(grep -c '^== ' "$TMP/two")" "one header per trace"
 # several traces in JSON: one document {"traces": [{"trace": PATH, ...}]}, each entry the
 # single trace's document with its path (it was one document per trace, which said not
-# which trace each was; CONTRACT.md); one trace keeps its shape
+# which trace each was; docs/json.md); one trace keeps its shape
 "$ANALYZE" functions --format=json "$TMP/f" "$TMP/g" >"$TMP/two.json" || fail "two traces, JSON"
 assert_eq 1 "$(jq -s length "$TMP/two.json")" "JSON documents for two traces"
 assert_eq "$TMP/f $TMP/g" "$(jq -r '[.traces[].trace] | join(" ")' "$TMP/two.json")" "the traces' keys"
