@@ -46,12 +46,27 @@ static uint8_t *buf;
 static uint64_t sink;
 
 /* A fresh recording thread: empty buffer, tables and shadow stack, time base 0. */
+/* The tables thread_new and stacks_new gave the thread (each test's teardown too). */
+static void thread_free(void)
+{
+	struct ps_thread *t = &ps_self;
+
+	free(buf);
+	free(t->fids);
+	free(t->nodes);
+	free(t->last_stack);
+	buf = NULL;
+	t->fids = NULL;
+	t->nodes = NULL;
+	t->last_stack = NULL;
+}
+
 static void thread_new(uint64_t min_duration_ticks)
 {
 	struct ps_thread *t = &ps_self;
 
+	thread_free();
 	memset(t, 0, sizeof(*t));
-	free(buf);
 	buf = calloc(1, BUF);
 	ck_assert_ptr_nonnull(buf);
 	t->buf = t->pos = buf;
@@ -357,6 +372,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("preload");
 	TCase *tc = tcase_create("hooks-cyg");
 
+	tcase_add_checked_fixture(tc, NULL, thread_free);
 	tcase_add_test(tc, test_nesting);
 	tcase_add_test(tc, test_longjmp_closes_frames);
 	tcase_add_test(tc, test_exit_below_top);
@@ -367,6 +383,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_lazy_entry_at);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stack");
+	tcase_add_checked_fixture(tc, NULL, thread_free);
 	tcase_add_test(tc, test_stack_interning);
 	tcase_add_test(tc, test_stack_caller_frame);
 	suite_add_tcase(s, tc);
