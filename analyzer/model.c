@@ -142,6 +142,7 @@ struct collect {
 	 */
 	uint32_t hint;
 	uint32_t *node_edge, nnode_edge;
+	uint64_t last_wait;		/* the off-CPU self time of the last call closed */
 };
 
 static void grow_funcs(struct hot *h, uint32_t n)
@@ -296,6 +297,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 			e->self_ns += self;
 			e->wait_ns += wait;
 		}
+		c->last_wait = wait;
 		if (h->want & HOT_TREE) {
 			struct hot_node *n = &h->nodes[fr->node];
 
@@ -440,6 +442,9 @@ struct cwalk {
 	uint32_t *active;		/* per func: activations on the current thread's stack */
 	uint32_t nactive;
 	int only;			/* thread index, or -1 for all */
+	struct offcpu_acc acc;		/* off-CPU time of callees (ct->switches) */
+	const uint64_t *wait;		/* model_build: the wait its table's walk found for
+					 * this EXIT (collect.last_wait); NULL: found here */
 };
 
 static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
@@ -471,6 +476,19 @@ static void ct_grow_funcs(struct cwalk *w, uint32_t func)
 
 	ARRAY_GROW_ZERO(ct->funcs, ct->nfuncs, (size_t)func + 1);
 	ARRAY_GROW_ZERO(w->active, w->nactive, (size_t)func + 1);
+}
+
+/* the off-CPU part of a closed call's self time (as add_wait), when no table walk gave it */
+static uint64_t ct_wait(struct cwalk *w, const struct trace_event *ev)
+{
+	uint64_t o[2];
+
+	if (w->wait)
+		return *w->wait;
+	if (offcpu_exit_quiet(&w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns))
+		return 0;
+	offcpu_exit(w->t, &w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o);
+	return o[0] + o[1];
 }
 
 /* ENTRY pushes a frame on the node of (caller's node, function); EXIT settles its times. */
@@ -516,6 +534,8 @@ static int ctree_event(const struct trace_event *ev, void *ctx)
 		w->active[fr->func]--;
 		ct->nodes[fr->node].calls++;
 		ct->nodes[fr->node].self_ns += self;
+		if (ct->switches)
+			ct->nodes[fr->node].wait_ns += ct_wait(w, ev);
 		ct->self_sum_ns += self;
 		ct->ncalls++;
 		if (!fs->calls || dur < fs->min_ns)
@@ -545,6 +565,7 @@ static int cwalk_run(struct trace *t, int thread, struct cwalk *w)
 		free(w->stacks[i].f);
 	free(w->stacks);
 	free(w->active);
+	offcpu_acc_free(&w->acc);
 	return ret < 0 ? -1 : 0;
 }
 
@@ -561,6 +582,11 @@ int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct)
 	ct->cap = 256;
 	ct->nodes = xcalloc(ct->cap, sizeof(*ct->nodes));
 	ct->nnodes = 1;				/* node 0: the root, never looked up */
+	if (offcpu_present(t)) {
+		if (offcpu_load(t) < 0)
+			return -1;
+		ct->switches = true;
+	}
 	return cwalk_run(t, thread, &w);
 }
 
@@ -589,6 +615,11 @@ static int model_event(const struct trace_event *ev, void *ctx)
 	struct cstack *st;
 	uint32_t ctn;
 
+	if (ev->type == EV_EXIT) {	/* the table's walk first: the tree takes its wait */
+		if (w->thread < 0 || ev->thread == (uint32_t)w->thread)
+			on_call(ev, &w->c);
+		return ctree_event(ev, &w->cw);
+	}
 	ctree_event(ev, &w->cw);
 	if (w->thread >= 0 && ev->thread != (uint32_t)w->thread)
 		return 0;
@@ -621,7 +652,8 @@ static int model_event(const struct trace_event *ev, void *ctx)
  */
 int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 {
-	struct mwalk w = { .cw = { .t = t, .ct = &m->ct, .per_thread = true, .only = thread },
+	struct mwalk w = { .cw = { .t = t, .ct = &m->ct, .per_thread = true, .only = thread,
+				   .wait = &w.c.last_wait },
 			   .c = { .h = &m->hot, .t = t, .node_edge = xmalloc(sizeof(uint32_t)) },
 			   .thread = thread };
 	uint32_t i;
@@ -634,6 +666,7 @@ int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 	m->ct.nnodes = 1;
 	if (collect_begin(&w.c, want) < 0)
 		return -1;
+	m->ct.switches = m->hot.switches;
 	rc = trace_walk(t, WALK_CALLS, -1, model_event, &w);
 	collect_end(&w.c);
 	for (i = 0; i < w.cw.nstacks; i++)
