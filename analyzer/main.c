@@ -142,19 +142,24 @@ static const struct command commands[] = {
 	  NULL },
 	{ "flamegraph", report_flamegraph, 0, 0, "an SVG, or folded stacks with --folded",
 	  "folded stacks (--folded) or an SVG flame graph",
-	  "metric folded thread per-thread-flame suppressions no-suppress no-compensation", NULL,
+	  "metric folded thread per-thread-flame suppressions no-suppress no-compensation wall",
+	  NULL,
 	  "perfshim-analyze flamegraph -o app.svg app.bin\n"
 	  "perfshim-analyze flamegraph --folded --metric=alloc-bytes app.bin | flamegraph.pl\n",
-	  "Several traces make one graph. It writes its own format (no --format).\n" },
+	  "Several traces make one graph. It writes its own format (no --format). The time\n"
+	  "metric is CPU time (self less the off-CPU time in it) when the trace has context\n"
+	  "switches (--wall: wall-clock), else wall-clock; a note line says which.\n" },
 	{ "chrome", report_chrome, 0, 0, "Chrome trace-event JSON",
 	  "Chrome trace-event JSON (Perfetto, chrome://tracing)",
 	  "limit-chrome thread no-compensation", NULL,
 	  "perfshim-analyze chrome -o app.json app.bin\n",
 	  "Several traces make one timeline. It writes its own format (no --format).\n" },
 	{ "html", report_html, 0, 0, "one HTML page", "one self-contained HTML report",
-	  "limit thread suppressions no-suppress no-compensation", NULL,
+	  "limit thread suppressions no-suppress no-compensation wall", NULL,
 	  "perfshim-analyze html -o report.html app.bin\n",
-	  "The page needs no network. It writes its own format (no --format).\n" },
+	  "The page needs no network. It writes its own format (no --format). Its times are\n"
+	  "CPU time when the trace has context switches (--wall: wall-clock), else\n"
+	  "wall-clock; the page says which.\n" },
 	{ "findings", report_findings, 1, F_TEXT | F_JSON, "text or json",
 	  "the automatic advice: churn, realloc growth, N+1, leaks, growth and more",
 	  "limit high-memory recursion-depth", NULL,
@@ -413,8 +418,9 @@ static void usage(FILE *f)
 		"  --merged                 dump: all threads in one time order\n"
 		"  --high-memory=BYTES      findings: the peak heap that is high (default 512M)\n"
 		"  --recursion-depth=N      findings: deep recursion from N activations (default 1000)\n"
-		"  --wall                   functions: wall-clock self time (CPU self is the\n"
-		"                           default when the trace has context switches)\n"
+		"  --wall                   functions, callgraph, diff, flamegraph, html:\n"
+		"                           wall-clock times (CPU time is the default when the\n"
+		"                           trace has context switches)\n"
 		"  --tree                   functions: the traces given as one process tree (a\n"
 		"                           program and the children it forked, spawned or\n"
 		"                           exec'd): one table, each call counted once\n"

@@ -386,7 +386,6 @@ static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 }
 
 static const struct hot *sort_hot;
-static bool sort_cpu;			/* by_func_total: by CPU total */
 
 /* a function's total: CPU total (the total less the off-CPU time within it) when @cpu */
 static uint64_t func_total(const struct hot_func *f, bool cpu)
@@ -397,11 +396,11 @@ static uint64_t func_total(const struct hot_func *f, bool cpu)
 
 static int by_func_total(const void *a, const void *b)
 {
-	uint64_t x = func_total(&sort_hot->funcs[*(const uint32_t *)a], sort_cpu);
-	uint64_t y = func_total(&sort_hot->funcs[*(const uint32_t *)b], sort_cpu);
+	const struct hot_func *x = &sort_hot->funcs[*(const uint32_t *)a];
+	const struct hot_func *y = &sort_hot->funcs[*(const uint32_t *)b];
 
-	if (x != y)
-		return x > y ? -1 : 1;
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
 	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
@@ -416,8 +415,8 @@ static int by_edge_total(const void *a, const void *b)
 }
 
 /*
- * "functions" of a scope: the `functions` report's numbers, by total time of the page's
- * clock, capped; with context switches also its cpu_self_ns, wait_ns and cpu_total_ns
+ * "functions" of a scope: the `functions` report's numbers, by total time (as `functions`
+ * sorts), capped; with context switches also its cpu_self_ns, wait_ns and cpu_total_ns
  */
 static void scope_funcs(struct html *h, struct hot *hot, int thread, uint8_t *used)
 {
@@ -433,7 +432,6 @@ static void scope_funcs(struct html *h, struct hot *hot, int thread, uint8_t *us
 		if (hot->funcs[i].calls)
 			order[n++] = i;
 	sort_hot = hot;
-	sort_cpu = h->cpu && sw;
 	qsort(order, n, sizeof(*order), by_func_total);
 	cap = html_cap(h, HTML_FUNCS);
 	json_obj_begin(j, "functions");
@@ -443,7 +441,7 @@ static void scope_funcs(struct html *h, struct hot *hot, int thread, uint8_t *us
 		struct hot_func *f = &hot->funcs[order[i]];
 
 		if (i >= cap) {
-			left += model_self(f, sort_cpu);
+			left += model_self(f, h->cpu && sw);
 			continue;
 		}
 		used[order[i]] = 1;
