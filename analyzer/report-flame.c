@@ -3,7 +3,10 @@
  * The `flamegraph` report: folded stacks (as Brendan Gregg's flamegraph.pl reads them) or a
  * self-contained SVG, for one of four metrics:
  *   time         self time per call path, from ENTRY/EXIT (all threads summed, or one root
- *                per thread with --per-thread);
+ *                per thread with --per-thread): CPU self (the off-CPU time in it left out)
+ *                when the trace has context switches and --wall is not given, else
+ *                wall-clock; a note line (a comment of the folded output, a line under the
+ *                SVG's title) says which;
  *   alloc-bytes  bytes allocated per allocation stack (realloc to a new block included);
  *   alloc-count  allocations per allocation stack;
  *   leaked       bytes of blocks never freed, per allocation stack, after the suppressions
@@ -29,7 +32,7 @@
 static const char *const metric_names[] = { "time", "alloc-bytes", "alloc-count", "leaked" };
 static const char *const metric_units[] = { "ns", "bytes", "allocations", "bytes" };
 static const char *const metric_titles[] = {
-	"Flame graph: time per call path (width = inclusive time)",
+	"Flame graph: wall-clock time per call path (width = inclusive wall-clock time)",
 	"Flame graph: bytes allocated per stack",
 	"Flame graph: allocations per stack",
 	"Flame graph: bytes leaked per stack",
@@ -64,7 +67,7 @@ const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_
  * its flame node.
  */
 void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbols *sym,
-		    struct flame *fl, uint32_t base)
+		    struct flame *fl, uint32_t base, bool cpu)
 {
 	uint32_t *map, *fname, i;
 
@@ -89,7 +92,7 @@ void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbol
 			name = flame_name(fl, "[unknown]");
 		}
 		map[i] = flame_step(fl, map[n->parent], name);
-		fl->nodes[map[i]].self += n->self_ns;
+		fl->nodes[map[i]].self += ctree_self(n, cpu);
 	}
 	free(map);
 	free(fname);
@@ -159,7 +162,7 @@ static uint32_t process_root(struct flame *fl, const struct trace *t)
 }
 
 int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
-		 bool root, struct flame *fl, const char **unit)
+		 bool root, struct flame *fl, const char **unit, unsigned *clock)
 {
 	struct suppressions *supp = NULL;
 	struct symbols *sym = NULL;
@@ -187,7 +190,9 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 			base = root ? process_root(fl, t) : 0;
 			sym = sym_open(t);
 			sym_set_demangle(sym, o->demangle);
-			flame_of_ctree(t, &ct, sym, fl, base);
+			flame_of_ctree(t, &ct, sym, fl, base, ct.switches && !o->wall);
+			*clock |= !ct.switches ? FLAME_NO_SWITCHES | (t->switch_absent ? FLAME_REFUSED : 0)
+				  : o->wall ? FLAME_WALL : FLAME_CPU;
 		}
 		ctree_free(&ct);
 	} else {
@@ -211,6 +216,21 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 	return ret < 0 ? -1 : 0;
 }
 
+/* the note that says which clock the time metric's values are (@clock: export_flame's) */
+static void clock_note(struct strv *notes, unsigned clock)
+{
+	if (clock == FLAME_CPU)
+		strv_add(notes, "times are CPU time: self time on a CPU per call path, the off-CPU "
+			 "time in it (waits) left out; --wall for wall-clock time");
+	else if (clock & FLAME_CPU)
+		strv_add(notes, "times are CPU time for the traces with context switches, wall-clock "
+			 "for the others (waits included)");
+	else if (clock & FLAME_WALL)
+		strv_add(notes, "times are wall-clock (--wall): waits included");
+	else if (clock && !(clock & FLAME_REFUSED))	/* else the trace's note says why */
+		strv_add(notes, "times are wall-clock: the trace holds no context switches");
+}
+
 /*
  * report_flamegraph - `perfshim-analyze flamegraph [--folded] [--metric=M] [-o FILE]
  * TRACE...`. Folded lines are sorted by path (depth first, names in byte order), one per
@@ -224,8 +244,8 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 	int n = o->ntraces > 1 ? o->ntraces : 1, i, found = 0, ret = 0;
 	const char *unit = "ns";
 	struct strv notes = { 0 };
+	unsigned k, clock = 0;
 	struct flame fl;
-	unsigned k;
 	FILE *f;
 
 	flame_init(&fl);
@@ -236,7 +256,7 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 			ret = -1;
 			break;
 		}
-		ret = export_flame(ti, o, metric, n > 1, &fl, &unit);
+		ret = export_flame(ti, o, metric, n > 1, &fl, &unit, &clock);
 		if (ret == -3)	/* --thread names a thread of another trace */
 			ret = 0;
 		else if (!ret)
@@ -246,6 +266,7 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 		if (i)
 			trace_close(ti);
 	}
+	clock_note(&notes, clock);
 	if (fl.folded)
 		strv_add(&notes, "recursion folded: on paths deeper than %d frames, %" PRIu64
 			 " frames of functions already on the path were merged into their nearest "
@@ -299,6 +320,8 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 		for (k = 0; k < 4; k++)
 			if (!strcmp(metric, metric_names[k]))
 				so.title = metric_titles[k];
+		if (clock == FLAME_CPU)
+			so.title = "Flame graph: CPU time per call path (width = inclusive CPU time)";
 		flame_svg(&fl, &so, f);
 	}
 	flame_free(&fl);
