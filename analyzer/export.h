@@ -156,8 +156,7 @@ void flame_folded(const struct flame *fl, FILE *f);
  * @t to @fl, as `flamegraph` draws them, under a root frame "[process NAME PID]" if @root;
  * *unit gets the metric's unit (report-flame.c). Time is CPU self time when @t has context
  * switches and @o has no --wall, else wall-clock: *clock gets FLAME_CPU, FLAME_WALL (--wall)
- * or FLAME_NO_SWITCHES (| FLAME_REFUSED: the kernel refused them) or'ed in. The caller runs
- * flame_finish.
+ * or FLAME_NO_SWITCHES or'ed in. The caller runs flame_finish.
  * Return: 0, -1 (walk failed, reported), -2 (bad metric, reported) or -3 (the --thread of
  * @o is not in @t; not reported).
  */
@@ -166,7 +165,6 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric, bool
 #define FLAME_CPU 1U
 #define FLAME_WALL 2U
 #define FLAME_NO_SWITCHES 4U
-#define FLAME_REFUSED 8U
 
 enum metric { M_TIME, M_ALLOC_BYTES, M_ALLOC_COUNT, M_LEAKED };
 /* flame trees from the walks' results (report-flame.c); names through @sym; CPU self if @cpu */

@@ -191,8 +191,7 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 			sym = sym_open(t);
 			sym_set_demangle(sym, o->demangle);
 			flame_of_ctree(t, &ct, sym, fl, base, ct.switches && !o->wall);
-			*clock |= !ct.switches ? FLAME_NO_SWITCHES | (t->switch_absent ? FLAME_REFUSED : 0)
-				  : o->wall ? FLAME_WALL : FLAME_CPU;
+			*clock |= !ct.switches ? FLAME_NO_SWITCHES : o->wall ? FLAME_WALL : FLAME_CPU;
 		}
 		ctree_free(&ct);
 	} else {
@@ -227,8 +226,8 @@ static void clock_note(struct strv *notes, unsigned clock)
 			 "for the others (waits included)");
 	else if (clock & FLAME_WALL)
 		strv_add(notes, "times are wall-clock (--wall): waits included");
-	else if (clock && !(clock & FLAME_REFUSED))	/* else the trace's note says why */
-		strv_add(notes, "times are wall-clock: the trace holds no context switches");
+	/* no switches: a refused trace's note says times are wall-clock; a trace from before
+	 * context switches were recorded says nothing, as in every report (offcpu_note) */
 }
 
 /*
