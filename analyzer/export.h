@@ -98,10 +98,11 @@ static inline uint64_t ctree_self(const struct ctree_node *n, bool cpu)
 /*
  * ctree_build - walk the calls of @t (one thread when @thread >= 0, else all) and build the
  * call tree and per-function totals. @per_thread: each thread gets its own root node. With
- * context switches in @t, each node's off-CPU time too (wait_ns, ct->switches).
+ * @waits and context switches in @t, each node's off-CPU time too (wait_ns, ct->switches;
+ * a pass over the switches and a lookup per call: false when only wall-clock is wanted).
  * Return: 0, or -1 when the walk failed (reported by the reader).
  */
-int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct);
+int ctree_build(struct trace *t, int thread, bool per_thread, bool waits, struct ctree *ct);
 void ctree_free(struct ctree *ct);
 
 /*

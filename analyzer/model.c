@@ -574,7 +574,7 @@ static int cwalk_run(struct trace *t, int thread, struct cwalk *w)
  * one after the other, so one per-function activation counter serves them all.
  * Return: 0, or -1 when the walk failed; @ct is valid (and must be freed) either way.
  */
-int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct)
+int ctree_build(struct trace *t, int thread, bool per_thread, bool waits, struct ctree *ct)
 {
 	struct cwalk w = { .t = t, .ct = ct, .per_thread = per_thread };
 
@@ -582,7 +582,7 @@ int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct)
 	ct->cap = 256;
 	ct->nodes = xcalloc(ct->cap, sizeof(*ct->nodes));
 	ct->nnodes = 1;				/* node 0: the root, never looked up */
-	if (offcpu_present(t)) {
+	if (waits && offcpu_present(t)) {
 		if (offcpu_load(t) < 0)
 			return -1;
 		ct->switches = true;
@@ -645,10 +645,10 @@ static int model_event(const struct trace_event *ev, void *ctx)
 
 /**
  * model_build - fill @m (zeroed here) in one walk of every thread's calls: the call tree with
- * per-thread roots (m->ct, as ctree_build(@t, @thread, true)) and the function table, edges
- * and call tree of thread index @thread, or of all threads when -1 (m->hot, as
- * hot_collect(@t, @thread, @want)). Return: 0, or -1 when the walk failed (reported); free
- * @m with model_free either way.
+ * per-thread roots (m->ct, as ctree_build(@t, @thread, true, true), its waits taken from the
+ * table's walk) and the function table, edges and call tree of thread index @thread, or of
+ * all threads when -1 (m->hot, as hot_collect(@t, @thread, @want)). Return: 0, or -1 when
+ * the walk failed (reported); free @m with model_free either way.
  */
 int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 {

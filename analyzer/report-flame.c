@@ -21,6 +21,7 @@
 
 #include "analyzer/export.h"
 #include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
 #include "analyzer/report.h"
 #include "analyzer/supp.h"
@@ -185,13 +186,14 @@ int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 	if (thread == -2)
 		return -3;
 	if (metric == M_TIME) {
-		ret = ctree_build(t, thread, o->per_thread, &ct);
+		ret = ctree_build(t, thread, o->per_thread, !o->wall, &ct);
 		if (!ret) {
 			base = root ? process_root(fl, t) : 0;
 			sym = sym_open(t);
 			sym_set_demangle(sym, o->demangle);
-			flame_of_ctree(t, &ct, sym, fl, base, ct.switches && !o->wall);
-			*clock |= !ct.switches ? FLAME_NO_SWITCHES : o->wall ? FLAME_WALL : FLAME_CPU;
+			flame_of_ctree(t, &ct, sym, fl, base, ct.switches);
+			*clock |= ct.switches ? FLAME_CPU : !offcpu_present(t) ? FLAME_NO_SWITCHES
+								   : FLAME_WALL;
 		}
 		ctree_free(&ct);
 	} else {
