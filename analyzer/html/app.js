@@ -233,6 +233,7 @@
 				});
 			}
 		});
+		t.clock = this.cpu ? "CPU " : "";	// what its times are, for the headers
 		return (this.trees[key] = t.finish());
 	};
 
@@ -579,7 +580,7 @@
 
 	function frameDetail(m, t, n) {
 		var s = t.name[n] + " - " + fmtUnit(t.total[n], t.unit) + " (" + fmtPct(t.total[n], t.total[0]) + ")";
-		if (t.unit === "ns") s += ", self " + fmtNs(t.self[n]) + ", " + fmtCount(t.calls[n]) + " calls";
+		if (t.unit === "ns") s += ", " + t.clock + "self " + fmtNs(t.self[n]) + ", " + fmtCount(t.calls[n]) + " calls";
 		else s += ", " + fmtCount(t.calls[n]) + " allocations";
 		var fx = t.func[n] !== null && m.funcs ? m.funcs[t.func[n]] : null;
 		if (fx && fx.file) s += " - " + srcOf(fx);
@@ -670,7 +671,8 @@
 	}
 	function treeHead(t, first) {
 		return h("thead", {}, [h("tr", {}, [h("th", { class: "l", text: first }),
-			h("th", { text: "total" }), h("th", { text: "%" }), h("th", { text: "self" }), h("th", { text: "%" }),
+			h("th", { text: (t.clock || "") + "total" }), h("th", { text: "%" }),
+			h("th", { text: (t.clock || "") + "self" }), h("th", { text: "%" }),
 			h("th", { text: t.unit === "ns" ? "calls" : "allocations" })])]);
 	}
 
@@ -744,7 +746,7 @@
 		for (var i = 1; i < t.name.length; i++) all.push([i, i]);
 		var roots = buGroup(t, all, false), body = h("tbody");
 		box.appendChild(h("table", { class: "t", id: "bottomup" }, [h("thead", {}, [h("tr", {}, [
-			h("th", { class: "l", text: "function \u2190 called by" }), h("th", { text: "self" }),
+			h("th", { class: "l", text: "function \u2190 called by" }), h("th", { text: (t.clock || "") + "self" }),
 			h("th", { text: "%" }), h("th", { text: t.unit === "ns" ? "calls" : "allocations" })])]), body]));
 		box.appendChild(note("Each function's own " + (t.unit === "ns" ? "time" : METRICS[st.metric].label) +
 			", opened (\u25B8) into the callers it came through."));
