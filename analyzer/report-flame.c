@@ -267,11 +267,11 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 		if (i)
 			trace_close(ti);
 	}
-	clock_note(&notes, clock);
 	if (fl.folded)
 		strv_add(&notes, "recursion folded: on paths deeper than %d frames, %" PRIu64
 			 " frames of functions already on the path were merged into their nearest "
 			 "activation", FLAME_FOLD_DEPTH, fl.folded);
+	clock_note(&notes, clock);	/* last: what the trace lacks comes first */
 	if (!ret && !found) {
 		__pr_log("error: ", "no thread %u in %s", o->thread_tid,
 			 n > 1 ? "these traces" : t->path);
