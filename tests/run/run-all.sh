@@ -67,7 +67,7 @@ trap 'kill -TERM $(jobs -p) 2>/dev/null; wait; echo "integration: interrupted"; 
 running() { jobs -rp | wc -l; }
 
 if [ "$jobs" -gt 1 ]; then
-	echo "integration: ${#tests[@]} tests, $jobs at a time; ${#alone[@]} marked serial first, alone"
+	echo "integration: ${#tests[@]} test(s), $jobs at a time; ${#alone[@]} marked serial first, alone"
 fi
 for i in "${alone[@]}" "${together[@]}"; do
 	while [ "$(running)" -ge "$jobs" ]; do wait -n; report; done
