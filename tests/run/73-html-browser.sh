@@ -30,7 +30,8 @@ page "$TMP/interp" "$TMP/i.bin"
 "$ANALYZE" html --limit=2 -o "$TMP/interp/page-limit.html" "$TMP/i.bin" || fail "html --limit=2"
 json functions "$TMP/i.bin" >"$TMP/interp/functions.json"
 # the page's self column is CPU self where the trace has context switches (else self_ns,
-# wall-clock), as `--sort=self` ranks
+# wall-clock), as `--sort=self` ranks (the filtered rows too: the page filters its rows
+# sorted by that column)
 json functions --sort=self "$TMP/i.bin" >"$TMP/interp/functions-self.json"
 json functions --sort=self --filter='^eval|lookup$' "$TMP/i.bin" >"$TMP/interp/functions-filter.json"
 json callgraph "$TMP/i.bin" >"$TMP/interp/callgraph.json"
