@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "preload/internal.h"
+#include "preload/interpose.h"
 
 #define CALL_BATCH 512			/* enter/exit pairs per timed batch (~2.5 KiB) */
 #define CALL_BATCHES 96			/* ~240 KiB of records: two of chunk.c's windows */

@@ -223,16 +223,6 @@ static void read_config(void)
 	read_sample();
 }
 
-void *ps_dlsym_next(const char *name)
-{
-	void *p;
-
-	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
-	p = dlsym(RTLD_NEXT, name);
-	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
-	return p;
-}
-
 /*
  * A relative PERFSHIM_OUTPUT (and the default) is taken from the working directory at
  * start: a program that changes directory still writes there, and so do its forked and

@@ -239,10 +239,6 @@ void ps_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /
 			ps_log(__VA_ARGS__);                                                \
 	} while (0)
 
-/* Raw ("real") libc entry points, resolved by hooks-malloc.c with a bootstrap. */
-extern void *(*ps_real_malloc)(size_t);
-extern void (*ps_real_free)(void *);
-
 /* init.c: recording starts at the first event of the process or in the constructor */
 extern int ps_started;				/* the start was made (recording or not) */
 struct ps_thread *ps_start_lazy(void);		/* noinline: start from a first event */
@@ -415,12 +411,6 @@ static inline void ps_guard_drop(struct ps_thread *t, int n)
 	if (unlikely(t->sig_held) && !t->guard)
 		ps_signals_release(t);
 }
-
-/*
- * init.c: dlsym(RTLD_NEXT, @name) under the calling thread's guard. A failed lookup makes
- * glibc allocate its dlerror state and message: those are the shim's, not the program's.
- */
-void *ps_dlsym_next(const char *name);
 
 /* hooks-malloc.c: resolve the real allocator (constructor, or lazily on first use) */
 void ps_malloc_resolve(void);

@@ -31,12 +31,13 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "preload/interpose.h"
 #include "preload/signals.h"
 
-typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef void (*info_handler_fn)(int, siginfo_t *, void *);
 
-static sigaction_fn real_sigaction;
+/* the next sigaction (interpose.c, LAZY): resolved at the first call, from any thread */
+#define real_sigaction ps_real_sigaction
 static unsigned nmarks;
 
 /*
@@ -61,12 +62,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc);
 
 static void resolve(void)
 {
-	int saved = errno;
-
-	if (!__atomic_load_n(&real_sigaction, __ATOMIC_ACQUIRE))
-		__atomic_store_n(&real_sigaction, (sigaction_fn)ps_dlsym_next("sigaction"),
-				 __ATOMIC_RELEASE);
-	errno = saved;
+	(void)ps_real(sigaction);	/* errno kept */
 }
 
 /*
