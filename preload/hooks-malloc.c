@@ -172,11 +172,11 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p
 		if (__atomic_load_n(&ps_started, __ATOMIC_ACQUIRE) &&
 		    (!(ps_cfg.events & PS_EV_MALLOC) ||
 		     !__atomic_load_n(&ps_recording, __ATOMIC_RELAXED)))
-			ps_self.sample_left = INT64_MAX;
+			ps_self.sample.left = INT64_MAX;
 		return NULL;
 	}
 	if (likely(!ps_sample_mean)) {
-		t->sample_left = 0;
+		t->sample.left = 0;
 		return t;
 	}
 	if (!ps_sample_take(t, size))
@@ -196,7 +196,7 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread(size_t size, void *p)
 	return alloc_thread_due(size, p);
 }
 
-/* Take the guard; the fence makes the reservation re-read ->pos after it (see internal.h). */
+/* Take the guard; the fence makes the reservation re-read ->rec.pos after it (see internal.h). */
 static inline PS_NOINSTR void rec_enter(struct ps_thread *t)
 {
 	ps_guard_take(t, 1);
@@ -298,7 +298,7 @@ static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, s
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_REALLOC));
 	p = ps_put_ptr(t, p, (uintptr_t)old);
 	p = trace_put_varint(p, trace_zigzag((int64_t)((uintptr_t)nptr - (uintptr_t)old)));
-	t->last_ptr = (uintptr_t)nptr;
+	t->rec.last_ptr = (uintptr_t)nptr;
 	p = trace_put_varint(p, size);
 	p = trace_put_varint(p, node);
 	p = ps_put_dt(t, p, t0);

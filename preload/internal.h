@@ -105,51 +105,98 @@ enum ps_thread_state {
 };
 
 /*
- * Per-thread state, in initial-exec TLS. Hot fields first so they share a cache line.
- * Another thread touches it only under ps_threads_lock (registry) and ->flush_lock.
+ * Per-thread state, in initial-exec TLS, in parts: each part is written by the file named
+ * at it (others may read it). The first cache line holds what every hook touches (the write
+ * cursor, the guard, the held signals, the allocation countdown); the second what the call
+ * hooks' fast path touches besides (function ids, shadow stack, mode). Another thread
+ * touches a thread's state only under ps_threads_lock (registry) and ->list.flush_lock.
  */
-struct ps_thread {
+
+/* tbuf.c (and the appenders below): where the next record goes, and its bases */
+struct ps_rec {
 	uint8_t *pos;			/* next free byte of the buffer */
 	uint8_t *limit;			/* slow path when pos >= limit (end - TRACE_MAX_RECORD);
 					 * NULL while the thread has no chunk open (chunk.c) */
 	uint64_t *cursor;		/* ps_commit publishes pos here too: the open chunk's
-					 * trailer in the mapped file, else &cursor_sink */
+					 * trailer in the mapped file, else &chunk.cursor_sink */
 	uint64_t last_ticks;		/* time base: ticks of the last timed record */
 	uintptr_t last_ptr;		/* pointer base for zz-encoded pointers */
-	int guard;			/* > 0 while inside a hook: nested events pass through */
-	int state;			/* enum ps_thread_state */
-	uint64_t sig_held;		/* signals.c: signals held back while guard > 0, bit n-1
-					 * for signal n; delivered when the guard drops to 0 */
-	int64_t sample_left;		/* sample.h: bytes to the next sample point, 0 to
-					 * INT64_MAX; 0 sends every allocation to the slow path
-					 * (in the hot line: the unsampled malloc touches only this) */
+};
 
-	struct ps_frame *shadow;	/* shadow call stack (mmap'd, shadow_cap frames) */
-	uint32_t depth;			/* open frames in shadow[] */
-	uint32_t shadow_cap;
-	uint64_t overflow;		/* open calls past shadow_cap, not recorded */
-	uint32_t unwritten;		/* open frames whose entry is not written yet */
+/* signals-held.c: signals held back while guard > 0 */
+struct ps_sig_part {
+	uint64_t held;			/* bit n-1 for signal n; delivered when the guard drops
+					 * to 0 */
+};
 
+/* sample.c / sample.h: the sampler's countdown (hot) */
+struct ps_sample_part {
+	int64_t left;			/* bytes to the next sample point, 0 to INT64_MAX; 0
+					 * sends every allocation to the slow path (in the hot
+					 * line: the unsampled malloc touches only this) */
+};
+
+/* ids.c: function ids */
+struct ps_ids_part {
 	struct ps_fid_slot *fids;	/* function address -> fid */
 	uint32_t fid_mask;		/* table size - 1 */
 	uint32_t nfids;			/* fids defined so far (next fid) */
+	uint32_t code_gen;		/* code unloads this thread's ids have forgotten */
+	uint32_t pad;
+};
+
+/* hooks-cyg.c: the shadow call stack and the calls mode */
+struct ps_calls_part {
+	struct ps_frame *shadow;	/* shadow call stack (mmap'd, shadow_cap frames) */
+	uint32_t depth;			/* open frames in shadow[] */
+	uint32_t shadow_cap;
+	uint32_t cyg;			/* PS_CYG_* mode and repair flags; 0 = not set up for
+					 * calls yet (longjmp.c sets PS_CYG_JUMPED) */
+	uint32_t unwritten;		/* open frames whose entry is not written yet */
+	uint64_t overflow;		/* open calls past shadow_cap, not recorded */
+};
+
+/* longjmp.c: where the program resumed after a jump (with PS_CYG_JUMPED) */
+struct ps_jump_part {
+	uintptr_t sp;			/* stack pointer the program resumed at (longjmp target,
+					 * catch); 0 = unknown */
+	uint32_t depth;			/* shadow depth + 1 at the target's setjmp; 0 = unknown */
+	uint32_t pad;
+	uint64_t overflow;		/* calls.overflow at that setjmp */
+};
+
+/* stack.c: the stack node table and the unwinder's caches */
+struct ps_stack_part {
 	struct ps_node_slot *nodes;	/* (parent, ip) -> node id */
 	uint32_t node_mask;
 	uint32_t nnodes;		/* nodes defined so far (last id) */
 	uintptr_t *last_stack;		/* last unwound stack and its node: a one-entry cache */
 	uint32_t last_stack_len;
 	uint32_t last_stack_node;
+	/* scratch, one mmap made at the first unwind (stack.c: scratch_size()) */
+	void **unw_buf;			/* unw_backtrace output, stack_depth + 8 entries */
+	uint32_t *last_nodes;		/* last_nodes[i]: node of last_stack[i..len) */
+	struct ps_stack_memo *stack_memo; /* per shadow depth: last (parent, fn) -> node */
+	uint32_t nodes_seen;		/* nnodes after stack.c's last call: less = tables reset */
+	uint32_t unw_walks;		/* fast walks, every 1024th checked */
+	uintptr_t unw_stack_hi;		/* highest stack address libunwind reached */
+};
 
-	uint64_t lost;			/* events dropped, not yet reported in a LOST record */
-	int32_t acost_left;		/* cost.c: recorded allocations to the next timed one */
-	uint32_t acost_n;		/* timed ones in this window */
-	uint64_t acost_sum;		/* their ticks after the timestamp */
+/* cost.c: timed allocations, for the thread's COST records */
+struct ps_acost_part {
+	int32_t left;			/* recorded allocations to the next timed one */
+	uint32_t n;			/* timed ones in this window */
+	uint64_t sum;			/* their ticks after the timestamp */
+};
 
-	uint8_t *buf;			/* payload of the open chunk (chunk.c), NULL when none */
+/* chunk.c: the open chunk and the file region it lives in */
+struct ps_chunk_part {
+	uint8_t *buf;			/* payload of the open chunk, NULL when none */
 	uint8_t *end;			/* end of its room for records */
-	uint64_t chunk_base_ticks;	/* time base at buf: the chunk being filled starts there */
+	uint64_t base_ticks;		/* time base at buf: the chunk being filled starts there */
 	uint32_t seq;			/* next chunk's sequence number */
-	/* chunk.c: the file region of the open chunk */
+	uint32_t flags;			/* TRACE_CHUNK_* the chunk being filled needs (modules.c
+					 * sets them) */
 	uint64_t region_off;		/* file offset of its chunk header */
 	uint32_t region_cap;		/* payload bytes reserved after the header */
 	uint32_t region_used;		/* payload bytes of its chunk once closed */
@@ -159,37 +206,61 @@ struct ps_thread {
 	void *map;			/* mapping of the region's pages, NULL: write path */
 	size_t map_len;
 	uint8_t *wbuf;			/* write path: private buffer of ps_cfg.bufsize bytes */
-	uint64_t cursor_sink;		/* ->cursor when no mapped trailer takes it */
-	pid_t tid;
+	uint64_t cursor_sink;		/* rec.cursor when no mapped trailer takes it */
+};
+
+/* tbuf.c: the thread in the registry */
+struct ps_list_part {
 	int flush_lock;			/* taken by whoever writes this thread's buffer */
 	int registered;			/* in tbuf.c's registry */
-	int dtor_rounds;		/* pthread key destructor rounds seen */
-	uint32_t cyg;			/* calls side: PS_CYG_* mode and repair flags (hooks-cyg.c);
-					 * 0 = not set up for calls yet */
-	uintptr_t jump_sp;		/* with PS_CYG_JUMPED: stack pointer the program resumed
-					 * at (longjmp target, catch); 0 = unknown (longjmp.c) */
-	uint32_t jump_depth;		/* with PS_CYG_JUMPED: shadow depth + 1 at the target's
-					 * setjmp; 0 = unknown (longjmp.c) */
-	uint64_t jump_overflow;		/* t->overflow at that setjmp */
-	/* stack.c scratch, one mmap made at the first unwind (stack.c: scratch_size()) */
-	void **unw_buf;			/* unw_backtrace output, stack_depth + 8 entries */
-	uint32_t *last_nodes;		/* last_nodes[i]: node of last_stack[i..len) */
-	struct ps_stack_memo *stack_memo; /* per shadow depth: last (parent, fn) -> node */
-	uint32_t nodes_seen;		/* nnodes after stack.c's last call: less = tables reset */
-	uintptr_t unw_stack_hi;		/* stack.c: highest stack address libunwind reached */
-	uint32_t unw_walks;		/* stack.c: fast walks, every 1024th checked */
-	uint32_t chunk_flags;		/* TRACE_CHUNK_* the chunk being filled needs (modules.c) */
-	uint32_t code_gen;		/* ids.c: code unloads this thread's ids have forgotten */
-	uint64_t sample_rng;		/* sample.c: xorshift64* state of the thread's sampler */
-	int sample_ready;		/* sample.c: seeded, first interval drawn */
-	/* switches.c: the kernel's context-switch records of this thread */
-	void *sw_ring;			/* its perf ring (mapped), NULL when none */
-	uint64_t sw_out;		/* ticks of a switch-out not yet paired, 0 = none */
-	uint64_t sw_base;		/* the end of the last SWITCH interval written (ticks) */
-	uint32_t sw_out_kind;		/* enum trace_switch_kind of sw_out */
-	int sw_err;			/* > 0: no ring (errno), to be said in an ABSENT record;
+	int dtor_rounds;		/* pthread key destructor rounds seen (lifecycle.c) */
+	int pad;
+};
+
+/* sample.c: the sampler's state (cold) */
+struct ps_sampler_part {
+	uint64_t rng;			/* xorshift64* state */
+	int ready;			/* seeded, first interval drawn */
+	int pad;
+};
+
+/* switches.c: the kernel's context-switch records of this thread */
+struct ps_switch_part {
+	void *ring;			/* its perf ring (mapped), NULL when none */
+	uint64_t out;			/* ticks of a switch-out not yet paired, 0 = none */
+	uint64_t base;			/* the end of the last SWITCH interval written (ticks) */
+	uint32_t out_kind;		/* enum trace_switch_kind of out */
+	int err;			/* > 0: no ring (errno), to be said in an ABSENT record;
 					 * < 0: said */
 };
+
+struct ps_thread {
+	/* first cache line: every hook */
+	struct ps_rec rec;
+	int guard;			/* > 0 while inside a hook: nested events pass through
+					 * (ps_guard_take/drop, below) */
+	int state;			/* enum ps_thread_state (tbuf.c, lifecycle.c) */
+	struct ps_sig_part sig;
+	struct ps_sample_part sample;
+	/* second line: the call hooks */
+	struct ps_ids_part ids;
+	struct ps_calls_part calls;
+	/* the rest: slow paths */
+	struct ps_jump_part jump;
+	uint64_t lost;			/* events dropped, not yet reported in a LOST record
+					 * (counted by the hooks, reported by records.c) */
+	pid_t tid;			/* tbuf.c */
+	struct ps_list_part list;
+	struct ps_acost_part acost;
+	struct ps_stack_part stk;
+	struct ps_chunk_part chunk;
+	struct ps_sampler_part sampler;
+	struct ps_switch_part sw;
+};
+/* what the hooks' fast paths touch stays in the first two cache lines */
+_Static_assert(offsetof(struct ps_thread, ids) == 64, "ps_thread: first line");
+_Static_assert(offsetof(struct ps_thread, calls) + sizeof(struct ps_calls_part) <= 128,
+	       "ps_thread: second line");
 
 extern __thread struct ps_thread ps_self PS_TLS;
 
@@ -296,36 +367,36 @@ static inline uint64_t ps_now_ordered(void)
  */
 static inline uint8_t *ps_reserve(struct ps_thread *t, size_t n)
 {
-	if (likely(t->pos < t->limit))
-		return t->pos;
+	if (likely(t->rec.pos < t->rec.limit))
+		return t->rec.pos;
 	return ps_reserve_slow(t, n);
 }
 
 /*
  * ps_commit - publish the bytes written up to @p. The release store pairs with the exit
- * flusher's acquire load of ->pos, so a record is either wholly in a chunk or not at all.
+ * flusher's acquire load of ->rec.pos, so a record is either wholly in a chunk or not at all.
  */
 static inline void ps_commit(struct ps_thread *t, uint8_t *p)
 {
-	__atomic_store_n(&t->pos, p, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->rec.pos, p, __ATOMIC_RELEASE);
 	/* the same in the mapped trailer: what a process that dies without a word keeps */
-	__atomic_store_n(t->cursor, (uint64_t)(uintptr_t)p, __ATOMIC_RELEASE);
+	__atomic_store_n(t->rec.cursor, (uint64_t)(uintptr_t)p, __ATOMIC_RELEASE);
 }
 
 /* ps_put_dt - the delta from the time base; the base becomes @now. Never negative. */
 static inline uint8_t *ps_put_dt(struct ps_thread *t, uint8_t *p, uint64_t now)
 {
-	uint64_t dt = now > t->last_ticks ? now - t->last_ticks : 0;
+	uint64_t dt = now > t->rec.last_ticks ? now - t->rec.last_ticks : 0;
 
-	t->last_ticks = now > t->last_ticks ? now : t->last_ticks;
+	t->rec.last_ticks = now > t->rec.last_ticks ? now : t->rec.last_ticks;
 	return trace_put_varint(p, dt);
 }
 
 /* ps_put_ptr - a pointer as a zz delta from the pointer base; the base becomes @ptr. */
 static inline uint8_t *ps_put_ptr(struct ps_thread *t, uint8_t *p, uintptr_t ptr)
 {
-	p = trace_put_varint(p, trace_zigzag((int64_t)(ptr - t->last_ptr)));
-	t->last_ptr = ptr;
+	p = trace_put_varint(p, trace_zigzag((int64_t)(ptr - t->rec.last_ptr)));
+	t->rec.last_ptr = ptr;
 	return p;
 }
 
@@ -343,18 +414,18 @@ struct ps_code_range {
 };
 extern uint32_t ps_code_gen;			/* ranges unloaded so far */
 void ps_code_gone(uintptr_t lo, uintptr_t hi);	/* modules.c, under its lock */
-void ps_code_forget(struct ps_thread *t);	/* noinline: the ranges since t->code_gen */
+void ps_code_forget(struct ps_thread *t);	/* noinline: the ranges since t->ids.code_gen */
 
 static inline void ps_code_check(struct ps_thread *t)
 {
-	if (unlikely(t->code_gen != __atomic_load_n(&ps_code_gen, __ATOMIC_ACQUIRE)))
+	if (unlikely(t->ids.code_gen != __atomic_load_n(&ps_code_gen, __ATOMIC_ACQUIRE)))
 		ps_code_forget(t);
 }
 
 /* First probe inline: a hit costs a hash, a load and a compare. */
 static inline uint32_t ps_fid(struct ps_thread *t, uintptr_t fn, uint8_t **pp)
 {
-	struct ps_fid_slot *s = &t->fids[(fn >> 4) * 0x9E3779B1U & t->fid_mask];
+	struct ps_fid_slot *s = &t->ids.fids[(fn >> 4) * 0x9E3779B1U & t->ids.fid_mask];
 
 	if (likely(s->addr == fn))
 		return s->fid;
@@ -377,7 +448,7 @@ void ps_stack_unwinder_start(void);		/* libunwind's set-up (its pipe), now */
 
 /*
  * Hooks set ->guard and then need a compiler barrier: a signal handler that runs between the
- * guard test and the reservation appends records of its own, so ->pos must be re-read after
+ * guard test and the reservation appends records of its own, so ->rec.pos must be re-read after
  * the guard is set, never cached from before it.
  */
 #define ps_signal_fence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
@@ -408,18 +479,18 @@ static inline void ps_guard_drop(struct ps_thread *t, int n)
 	ps_signal_fence();
 	t->guard -= n;
 	ps_signal_fence();
-	if (unlikely(t->sig_held) && !t->guard)
+	if (unlikely(t->sig.held) && !t->guard)
 		ps_signals_release(t);
 }
 
 /* hooks-malloc.c: resolve the real allocator (constructor, or lazily on first use) */
 void ps_malloc_resolve(void);
 
-/* hooks-cyg.c: t->cyg is PS_CYG_READY when the enter/exit fast path may run; any other
+/* hooks-cyg.c: t->calls.cyg is PS_CYG_READY when the enter/exit fast path may run; any other
  * bit sends the hooks to their slow path. longjmp.c sets PS_CYG_JUMPED. */
 #define PS_CYG_READY (1U << 0)		/* set up for calls (mode bits below read from ps_cfg) */
 #define PS_CYG_JUMPED (1U << 1)		/* longjmp or catch left frames: repair at next hook */
-#define PS_CYG_OVERFLOW (1U << 2)	/* t->overflow > 0: exits of unrecorded calls pending */
+#define PS_CYG_OVERFLOW (1U << 2)	/* calls.overflow > 0: exits of unrecorded calls pending */
 #define PS_CYG_MINDUR (1U << 3)		/* PERFSHIM_MIN_DURATION: entries written lazily */
 #define PS_CYG_OFF (1U << 4)		/* PERFSHIM_EVENTS without calls */
 #define PS_CYG_NOTSC (1U << 5)		/* no invariant TSC: the clock needs ps_now() */
@@ -471,7 +542,7 @@ void ps_cost_time_alloc(struct ps_thread *t, uint64_t since); /* 1 in ACOST_EVER
  */
 static inline void ps_cost_count_alloc(struct ps_thread *t, uint64_t now)
 {
-	if (unlikely(--t->acost_left <= 0))
+	if (unlikely(--t->acost.left <= 0))
 		ps_cost_time_alloc(t, now);
 }
 
@@ -503,7 +574,7 @@ extern int ps_trace_live;			/* a trace file is open and not finished */
  * chunk.c: a thread's chunk lives in a region of the trace file reserved when it is opened:
  * mapped (MAP_SHARED, fallocate'd first) where the file system allows, so committed records
  * are in the page cache whatever becomes of the process; else a private buffer written with
- * pwrite when the chunk closes. The caller holds t->flush_lock except where noted.
+ * pwrite when the chunk closes. The caller holds t->list.flush_lock except where noted.
  */
 void ps_chunk_reset(void);			/* a new file: regions start after its header */
 int ps_chunk_open(struct ps_thread *t);		/* reserve a region: 0, or -1 (stopped) */

@@ -28,8 +28,8 @@
 #define SETJMP_SLOTS 16
 struct setjmp_note {
 	uintptr_t env;			/* jmp_buf address, 0 = free */
-	uint32_t depth;			/* t->depth at the setjmp */
-	uint64_t overflow;		/* t->overflow at the setjmp */
+	uint32_t depth;			/* t->calls.depth at the setjmp */
+	uint64_t overflow;		/* t->calls.overflow at the setjmp */
 };
 static __thread struct setjmp_note setjmp_notes[SETJMP_SLOTS] PS_TLS;
 
@@ -68,8 +68,8 @@ PS_NOINSTR void ps_setjmp_note(void *env)
 	} else {
 		n->env = 0;	/* a raw handler between these finds no half-written note */
 		ps_signal_fence();
-		n->depth = t->depth;
-		n->overflow = t->overflow;
+		n->depth = t->calls.depth;
+		n->overflow = t->calls.overflow;
 		ps_signal_fence();
 		n->env = (uintptr_t)env;
 	}
@@ -149,16 +149,16 @@ static void jump_flag(const void *env, uintptr_t to)
 	/* the fields below go together: a handler waits until they are all set */
 	ps_guard_take(t, 1);
 	if (t->state == PS_T_ACTIVE) {
-		t->jump_sp = to;
-		t->jump_depth = 0;
+		t->jump.sp = to;
+		t->jump.depth = 0;
 		if (env) {
 			n = note_slot(env);
 			if (n->env == (uintptr_t)env) {
-				t->jump_depth = n->depth + 1;
-				t->jump_overflow = n->overflow;
+				t->jump.depth = n->depth + 1;
+				t->jump.overflow = n->overflow;
 			}
 		}
-		t->cyg |= PS_CYG_JUMPED;
+		t->calls.cyg |= PS_CYG_JUMPED;
 	}
 	ps_guard_drop(t, 1);
 }

@@ -170,8 +170,8 @@ struct walk {
  */
 static uint8_t *reserve_big(struct ps_thread *t, size_t n)
 {
-	if (t->pos < t->limit && (size_t)(t->end - t->pos) >= n)
-		return t->pos;
+	if (t->rec.pos < t->rec.limit && (size_t)(t->chunk.end - t->rec.pos) >= n)
+		return t->rec.pos;
 	return ps_reserve_slow(t, n);
 }
 
@@ -215,7 +215,7 @@ static int emit_module(struct ps_thread *t, const struct dl_phdr_info *info, con
 	if (!p)
 		return -1;
 	/* after the reservation, which may have written the chunk before: this one has it */
-	t->chunk_flags |= TRACE_CHUNK_MODULES;
+	t->chunk.flags |= TRACE_CHUNK_MODULES;
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_MODULE));
 	p = trace_put_varint(p, info->dlpi_addr);
 	p = trace_put_varint(p, lo);
@@ -344,7 +344,7 @@ static void modules_unload(struct ps_thread *t)
 		p = ps_reserve(t, TRACE_MAX_RECORD);
 		if (!p)
 			break;
-		t->chunk_flags |= TRACE_CHUNK_MODULES;
+		t->chunk.flags |= TRACE_CHUNK_MODULES;
 		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_UNLOAD));
 		p = trace_put_varint(p, mods[i].base);
 		p = ps_put_dt(t, p, ps_now());

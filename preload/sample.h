@@ -52,7 +52,7 @@ static inline uint32_t ps_sample_filter_index(uintptr_t p)
  */
 static inline int ps_sample_count(size_t size)
 {
-	uint64_t left = (uint64_t)ps_self.sample_left;
+	uint64_t left = (uint64_t)ps_self.sample.left;
 	int reached;
 
 	/*
@@ -64,7 +64,7 @@ static inline int ps_sample_count(size_t size)
 	 */
 	__asm__("subq %2, %0" : "+r"(left), "=@ccbe"(reached) : "r"(size));
 	if (likely(!reached)) {
-		ps_self.sample_left = (int64_t)left;
+		ps_self.sample.left = (int64_t)left;
 		return 1;
 	}
 	return 0;
