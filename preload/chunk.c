@@ -20,7 +20,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/tracefile.h"
 
 #define HDR ((uint64_t)sizeof(struct trace_chunk_header))
 #define REGIONS_CLOSED (1ULL << 62)	/* next_off at or past this: the file is finished */

@@ -23,8 +23,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
 #include "preload/interpose.h"
+#include "preload/records.h"
 
 #define CALL_BATCH 512			/* enter/exit pairs per timed batch (~2.5 KiB) */
 #define CALL_BATCHES 96			/* ~240 KiB of records: two of chunk.c's windows */

@@ -22,8 +22,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
 #include "preload/interpose.h"
+#include "preload/process.h"
+#include "preload/tracefile.h"
 
 #define ENV_ON_STACK 65536		/* bytes: larger environments go to an mmap */
 

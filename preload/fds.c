@@ -9,8 +9,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
 #include "preload/interpose.h"
+#include "preload/tracefile.h"
 
 #define FD_TOP_MAX 4096			/* the top of the range, at most */
 

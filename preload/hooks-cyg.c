@@ -12,7 +12,10 @@
 #include <signal.h>
 #include <sys/mman.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
+#include "preload/process.h"
+#include "preload/records.h"
+#include "preload/tracefile.h"
 
 /*
  * Hard cap of the shadow stack: 4 Mi frames (160 MiB of address space, touched only as deep
@@ -435,7 +438,7 @@ PS_EXPORT PS_NOINSTR void __cyg_profile_func_enter(void *fn, void *call_site)
 	ps_signal_fence();
 	t->guard = 0;
 	ps_signal_fence();
-	/* a signal that came while the guard was held waits for this (internal.h) */
+	/* a signal that came while the guard was held waits for this (thread.h) */
 	if (unlikely(t->sig.held))
 		ps_signals_release(t);
 	return;

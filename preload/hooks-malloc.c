@@ -17,7 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "preload/ids.h"
 #include "preload/interpose.h"
+#include "preload/process.h"
+#include "preload/records.h"
 #include "preload/sample.h"
 
 typedef void *(*malloc_fn)(size_t);
@@ -196,7 +199,7 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread(size_t size, void *p)
 	return alloc_thread_due(size, p);
 }
 
-/* Take the guard; the fence makes the reservation re-read ->rec.pos after it (see internal.h). */
+/* Take the guard; the fence makes the reservation re-read rec.pos after it (thread.h). */
 static inline PS_NOINSTR void rec_enter(struct ps_thread *t)
 {
 	ps_guard_take(t, 1);

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Function ids: a per-thread open-addressing table from function address to fid. The first
- * probe is inline in internal.h (ps_fid); this is the rest: probing, defining a new fid with
+ * probe is inline in ids.h (ps_fid); this is the rest: probing, defining a new fid with
  * its FUNC record, growing the table, and forgetting the ids (and stack nodes) of code that
  * dlclose unmapped. docs/design.md "Calls" and "Modules, marks, names".
  */
 #include <string.h>
 #include <sys/mman.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
 
 #define FID_MIN_SLOTS 1024U		/* a table that was never mapped starts here */
 #define FID_MAX_SLOTS (1U << 28)	/* 4 GiB of slots: never reached by a real program */

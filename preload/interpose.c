@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "preload/interpose.h"
-#include "preload/internal.h"
+#include "preload/thread.h"
 
 void *(*ps_real_malloc)(size_t);
 void (*ps_real_free)(void *);

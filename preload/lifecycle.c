@@ -10,7 +10,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
+#include "preload/process.h"
+#include "preload/records.h"
+#include "preload/tracefile.h"
 
 /*
  * ps_thread_finish - the calling thread writes its last chunk (with its name and what it

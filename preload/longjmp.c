@@ -13,8 +13,8 @@
 #include <setjmp.h>
 #include <stdlib.h>
 
-#include "preload/internal.h"
 #include "preload/interpose.h"
+#include "preload/thread.h"
 
 /* The real functions are interpose.c's slots, resolved by its constructor (CTOR: dlsym is
  * not async-signal-safe, and siglongjmp is often called from signal handlers). The setjmp

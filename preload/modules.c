@@ -15,8 +15,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
 #include "preload/interpose.h"
+#include "preload/process.h"
 
 /*
  * One module we wrote a MODULE record for. The key is (load bias, path): the same file mapped

@@ -17,7 +17,15 @@
 #ifndef PERFSHIM_PRELOAD_SAMPLE_H
 #define PERFSHIM_PRELOAD_SAMPLE_H
 
-#include "preload/internal.h"
+#include "preload/thread.h"
+
+/*
+ * sample.c: the settings (init.c reads them). ps_sample_mean is 0 unless sampling is on.
+ */
+extern uint64_t ps_sample_mean;			/* mean bytes between samples, 0 = off */
+extern uint32_t ps_sample_seed;
+void ps_sample_init(uint64_t mean, int seed_set, uint32_t seed);
+
 
 extern uint8_t ps_sample_filter[];		/* per address bucket: live samples in it */
 int ps_sample_take(struct ps_thread *t, size_t size);	/* noinline: a sample point reached */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
 
 /*
  * Frames of the shim at the top of an unwound stack (the hook, ps_stack_node, unwind_node):

@@ -12,7 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/process.h"
+#include "preload/tracefile.h"
 
 #define RING_PAGES 16			/* data pages: 64 KiB, 2730 switch records */
 
