@@ -51,19 +51,12 @@ int (*ps_real_pipe2)(int[2], int);
 void (*ps_real__exit)(int);
 void (*ps_real__Exit)(int);
 
-struct entry {
-	const char *name;
-	void **slot;			/* written through void * as POSIX's dlsym example does */
-	unsigned flags;			/* PS_IP_* */
-	int said;			/* a missing required one was said */
-};
-
 #define E(fn, flags) { #fn, (void **)&ps_real_##fn, flags, 0 }
 #define BOOT_REQ (PS_IP_BOOT | PS_IP_REQUIRED)
 #define CTOR_REQ (PS_IP_CTOR | PS_IP_REQUIRED)
 #define LAZY_REQ (PS_IP_LAZY | PS_IP_REQUIRED)
 
-static struct entry table[] = {
+static struct ps_interpose_entry table[] = {
 	/* the malloc family: malloc last (interpose.h, BOOT). aligned_alloc, memalign, valloc
 	 * and pvalloc fall back to posix_memalign forms when missing (hooks-malloc.c). */
 	E(calloc, BOOT_REQ),
@@ -109,6 +102,7 @@ static struct entry table[] = {
 
 #define NENTRIES (sizeof(table) / sizeof(table[0]))
 
+/* ps_dlsym_next - dlsym(RTLD_NEXT): what it allocates (dlerror state) is the shim's. */
 void *ps_dlsym_next(const char *name)
 {
 	void *p;
@@ -119,8 +113,11 @@ void *ps_dlsym_next(const char *name)
 	return p;
 }
 
-/* Resolve @e if its slot is empty. Return: 1 when a required entry is missing, else 0. */
-static int resolve(struct entry *e)
+/*
+ * ps_interpose_entry - the one resolver: every slot is written here, once, with a release
+ * store (racing threads store the same value). Return: 1 for a missing required entry.
+ */
+int ps_interpose_entry(struct ps_interpose_entry *e)
 {
 	void *p = __atomic_load_n(e->slot, __ATOMIC_ACQUIRE);
 	int saved;
@@ -137,22 +134,24 @@ static int resolve(struct entry *e)
 	if (!(e->flags & PS_IP_REQUIRED))
 		return 0;
 	if (!__atomic_exchange_n(&e->said, 1, __ATOMIC_RELAXED))
-		ps_log("unable to find the real %s", e->name);
+		ps_log("unable to find the real %s (no definition after libperfshim.so)", e->name);
 	return 1;
 }
 
+/* ps_interpose_resolve - a wrapper's slot, resolved now: a linear search (first use only). */
 void *ps_interpose_resolve(void **slot)
 {
 	size_t i;
 
 	for (i = 0; i < NENTRIES; i++)
 		if (table[i].slot == slot) {
-			resolve(&table[i]);
+			ps_interpose_entry(&table[i]);
 			return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 		}
 	return NULL;			/* not in the table: a bug */
 }
 
+/* ps_interpose_group - every entry of a group, in the table's order (malloc last in BOOT). */
 int ps_interpose_group(unsigned when)
 {
 	int missing = 0;
@@ -160,10 +159,11 @@ int ps_interpose_group(unsigned when)
 
 	for (i = 0; i < NENTRIES; i++)
 		if (table[i].flags & when)
-			missing += resolve(&table[i]);
+			missing += ps_interpose_entry(&table[i]);
 	return missing;
 }
 
+/* ps_interpose_abort - no sane way on without @name: one line, then abort (the host's end). */
 void ps_interpose_abort(const char *name)
 {
 	ps_log("no %s to forward to: nothing sane is left to do", name);

@@ -90,6 +90,21 @@ extern void *(*ps_real_dlmopen)(Lmid_t, const char *, int) PS_HIDDEN;
 extern int (*ps_real_dlclose)(void *) PS_HIDDEN;
 extern int (*ps_real_pipe2)(int[2], int) PS_HIDDEN;		/* fds.c */
 
+/* An entry of the table (interpose.c) */
+struct ps_interpose_entry {
+	const char *name;
+	void **slot;			/* written through void * as POSIX's dlsym example does */
+	unsigned flags;			/* PS_IP_* */
+	int said;			/* a missing required one was said */
+};
+
+/*
+ * ps_interpose_entry - resolve @e if its slot is empty: dlsym(RTLD_NEXT) under the guard,
+ * errno kept, the slot written with a release store. A missing required entry is said on
+ * stderr the first time. Return: 1 when a required entry is missing, else 0.
+ */
+int ps_interpose_entry(struct ps_interpose_entry *e);
+
 /*
  * ps_interpose_resolve - resolve the table entry whose slot is @slot now, if it is not yet.
  * Safe from any thread (not from a signal handler: dlsym is not async-signal-safe, which is
