@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "analyzer/trace-priv.h"
@@ -179,11 +180,23 @@ struct worker {
 	uint32_t n;
 	unsigned flags;
 	trace_event_fn fn;
+	double cpu_s;			/* its CPU time (-v: the split's figures) */
 };
+
+/* CPU time of the calling thread, s */
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static void *work(void *arg)
 {
 	struct worker *w = arg;
+	double t0 = thread_cpu();
 	uint32_t i;
 
 	for (i = 0; i < w->n; i++) {
@@ -191,6 +204,7 @@ static void *work(void *arg)
 
 		p->rc = trace_walk_streams(&p->t, w->flags, p->stream, p->stream + 1, w->fn, p->ctx);
 	}
+	w->cpu_s += thread_cpu() - t0;
 	return NULL;
 }
 
@@ -257,6 +271,8 @@ static void run_workers(struct worker *w, uint32_t nw)
 		else
 			pthread_join(w[i].id, NULL);
 	}
+	for (i = 0; i < nw; i++)
+		pr_dbg(1, "split walk: worker %u: %u streams, %.3f s CPU", i, w[i].n, w[i].cpu_s);
 }
 
 /**
@@ -272,6 +288,7 @@ int trace_walk_split(struct trace *t, unsigned flags, const struct trace_split *
 	uint32_t n = t->nthreads + R(t)->npseudo, nw = trace_jobs(), i;
 	struct part *parts = xcalloc(n + 1, sizeof(*parts));
 	struct worker *w;
+	double t0;
 	int rc = 0;
 
 	if (nw > n)
@@ -288,6 +305,7 @@ int trace_walk_split(struct trace *t, unsigned flags, const struct trace_split *
 	}
 	deal(t, parts, n, w, nw);
 	run_workers(w, nw);
+	t0 = thread_cpu();
 	for (i = 0; i < n && !rc; i++) {
 		uint32_t *fmap, *smap;
 
@@ -300,6 +318,7 @@ int trace_walk_split(struct trace *t, unsigned flags, const struct trace_split *
 	}
 	if (!rc)
 		trace_walk_complete(t);
+	pr_dbg(1, "split walk: merge of %u streams: %.3f s CPU", n, thread_cpu() - t0);
 	for (i = 0; i < n; i++) {
 		sp->drop(parts[i].ctx, sp->arg);
 		part_free(&parts[i]);
