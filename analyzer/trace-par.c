@@ -10,6 +10,8 @@
  */
 #define PR_FMT "read"
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +39,31 @@ unsigned trace_jobs(void)
 		return jobs;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 1 ? (unsigned)(n < 1024 ? n : 1024) : 1;
+}
+
+/**
+ * trace_walk_warn - a walk's warning: said at once, or on a copy walked by a worker held
+ * until the merge says it, in stream order (so stderr is one core's too).
+ */
+void trace_walk_warn(struct trace *t, bool impossible, const char *fmt, ...)
+{
+	struct reader *r = R(t);
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	if (!r->clog_on) {
+		pr_warn("%s", msg);
+		free(msg);
+		return;
+	}
+	ARRAY_ROOM(r->held, r->held_cap, r->nheld);
+	r->held[r->nheld++] = (struct trace_held){ msg, impossible };
 }
 
 /* One stream's walk: a copy of the trace and its reader whose learning tables start empty. */
@@ -90,6 +117,8 @@ static void part_init(struct part *p, const struct trace *t, uint32_t s)
 	r->clog_on = true;
 	r->clog = NULL;
 	r->nclog = r->clog_cap = 0;
+	r->held = NULL;
+	r->nheld = r->held_cap = 0;
 	p->stream = s;
 }
 
@@ -114,6 +143,9 @@ static void part_free(struct part *p)
 	free(p->r.entries);
 	ixmap_free(&p->r.ehash);
 	free(p->r.clog);
+	for (i = 0; i < p->r.nheld; i++)
+		free(p->r.held[i].msg);
+	free(p->r.held);
 }
 
 /*
@@ -169,7 +201,14 @@ static void part_merge(struct trace *t, struct part *p, uint32_t **fmap, uint32_
 	t->switch_absent += c->switch_absent;
 	if (!t->switch_errno)
 		t->switch_errno = c->switch_errno;
-	r->warned_impossible |= pr->warned_impossible;
+	for (i = 0; i < pr->nheld; i++) {
+		struct trace_held *w = &pr->held[i];
+
+		if (w->impossible && r->warned_impossible)
+			continue;	/* an earlier stream said it: one core says it once */
+		r->warned_impossible |= w->impossible;
+		pr_warn("%s", w->msg);
+	}
 	*fmap = f;
 	*smap = s;
 }

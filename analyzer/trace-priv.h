@@ -275,6 +275,12 @@ struct reader {
 		double sbytes, svar;
 	} *clog;
 	uint32_t nclog, clog_cap;
+	/* and its warnings, held for the merge to say in stream order (trace_walk_warn) */
+	struct trace_held {
+		char *msg;
+		bool impossible;	/* trace_impossible's: said once per trace */
+	} *held;
+	uint32_t nheld, held_cap;
 };
 
 static inline struct reader *R(const struct trace *t)
@@ -315,6 +321,10 @@ void trace_entry_add(struct reader *r, uint64_t key);
 int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi,
 		       trace_event_fn fn, void *ctx);
 void trace_walk_complete(struct trace *t);
+/* trace-par.c: pr_warn for a walk's warnings; a copy walked by a worker holds them for
+ * the merge (@impossible: trace_impossible's, said once per trace) */
+void trace_walk_warn(struct trace *t, bool impossible, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* trace-walk.c: a chunk's lost count and sampled bytes into the totals (the merge replays
  * a copy's log through it) */
 void trace_count_add(struct trace *t, uint64_t lost, double sbytes, double svar);

@@ -125,8 +125,8 @@ static void stream_end(struct trace *t, struct tstate *ts, const char *why, uint
 
 			t->damaged_chunks++;
 			t->damaged_bytes += c->size;
-			pr_warn("%s: %s in the chunk at offset %llu (thread %u, seq %u): that "
-				"thread's events after %s are lost", t->path, why,
+			trace_walk_warn(t, false, "%s: %s in the chunk at offset %llu (thread %u, "
+					"seq %u): that thread's events after %s are lost", t->path, why,
 				(unsigned long long)off, th->tid, c->seq,
 				fmt_ns(tb, sizeof(tb), ts->last_ns));
 		}
@@ -163,8 +163,8 @@ static int load_chunk(struct trace *t, struct tstate *ts)
 		ts->buf = xmalloc(ts->maxsize + 16);
 	n = pread(t->fd, ts->buf, c->size, (off_t)(c->off + sizeof(struct trace_chunk_header)));
 	if (n != (ssize_t)c->size) {
-		pr_warn("%s: read error at offset %llu: %s", t->path, (unsigned long long)c->off,
-			n < 0 ? strerror(errno) : "short read");
+		trace_walk_warn(t, false, "%s: read error at offset %llu: %s", t->path,
+				(unsigned long long)c->off, n < 0 ? strerror(errno) : "short read");
 		stream_end(t, ts, "read error", c->off);
 		return -1;
 	}

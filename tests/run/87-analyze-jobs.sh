@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # perfshim-analyze -j N (issue 11): the threads of a trace decoded on N cores give the bytes
 # one core gives, for the commands that split (functions, callgraph, summary, findings), in
-# text and JSON; the others take -j and run as before; a bad -j is bad usage (one line,
-# exit 2). Traces: samples/threads-calls (17 threads with calls: main and 16 workers) and
-# samples/mallocbench with 2 threads (allocation stacks met by both), samples/fib (one thread).
+# text and JSON, stdout and stderr (a damaged trace's warnings too); the others take -j and
+# run as before; a bad -j is bad usage (one line, exit 2). Traces: samples/threads-calls (17
+# threads with calls: main and 16 workers), samples/mallocbench with 2 threads (allocation
+# stacks met by both), samples/fib (one thread).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-report.sh"
 need_jq
@@ -54,6 +55,30 @@ got=$(jq -r '[.functions[] | "\(.name)=\(.calls)"] | sort | join(" ")' "$TMP/f.j
 assert_eq "leaf=48015 main=1 thread_main=16 work=16005" "$got" "-j 2: calls summed over 17 threads"
 "$ANALYZE" functions -v -j 1 "$TMP/tc" >/dev/null 2>"$TMP/v1.err" || fail "functions -j 1"
 ! grep -q "split walk" "$TMP/v1.err" || fail "-j 1 split the walk"
+
+# damaged streams: the warnings held by the workers are said in stream order at the merge,
+# so stderr is one core's too (2000 bytes changed at fixed places: several threads' chunks)
+py=/usr/bin/python3
+[ -x $py ] || fail "$py is missing (misc/install-deps.sh installs python3)"
+cp "$TMP/tc" "$TMP/dmg"
+$py - "$TMP/dmg" <<'PY' || fail "damaging the trace"
+import os, random, sys
+n = os.path.getsize(sys.argv[1])
+random.seed(1)
+with open(sys.argv[1], "r+b") as f:
+    for _ in range(2000):
+        off = random.randrange(4096, n)
+        f.seek(off)
+        b = f.read(1)
+        f.seek(off)
+        f.write(bytes([b[0] ^ 0x5a]))
+PY
+"$ANALYZE" functions -j 1 "$TMP/dmg" >/dev/null 2>"$TMP/dmg.err" || fail "functions of the damaged trace"
+nw=$(grep -c "warning: .*in the chunk at offset" "$TMP/dmg.err")
+[ "$nw" -ge 2 ] || fail "the damaged trace has $nw damaged streams, not several"
+echo "ok: $nw damaged streams"
+same_jobs "damaged functions" functions --format=json "$TMP/dmg"
+same_jobs "damaged summary" summary "$TMP/dmg"
 
 # one thread: nothing to split (the same output, one core)
 traced "$TMP/fib" "$S/fib" 15
