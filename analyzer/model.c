@@ -472,23 +472,24 @@ static bool hot_empty(const struct hot *h)
 int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 {
 	struct collect c = { .h = h, .t = t };
-	int rc;
-
+	bool calls = want & (HOT_EDGES | HOT_TREE);
+	/* every thread, into a fresh table: on the cores -j gives (one stream each) */
 	bool split = thread < 0 && hot_empty(h) && trace_split_worth(t);
+	int rc;
 
 	if (collect_begin(&c, want) < 0)
 		return -1;
 	if (split) {
-		struct trace_split sp = { .begin = split_begin, .merge = split_merge,
+		struct trace_split sp = { .fn = calls ? on_call : on_exit_ev,
+					  .begin = split_begin, .merge = split_merge,
 					  .drop = split_drop, .arg = &c };
 
-		sp.fn = want & (HOT_EDGES | HOT_TREE) ? on_call : on_exit_ev;
-		rc = trace_walk_split(t, want & (HOT_EDGES | HOT_TREE) ? WALK_CALLS : WALK_EXITS,
-				      &sp);
-	} else if (want & (HOT_EDGES | HOT_TREE))
+		rc = trace_walk_split(t, calls ? WALK_CALLS : WALK_EXITS, &sp);
+	} else if (calls) {
 		rc = trace_walk(t, WALK_CALLS, thread, on_call, &c);
-	else
+	} else {
 		rc = trace_walk(t, WALK_EXITS, thread, on_exit_ev, &c);
+	}
 	collect_end(&c);
 	return rc ? -1 : 0;
 }

@@ -126,9 +126,9 @@ static void stream_end(struct trace *t, struct tstate *ts, const char *why, uint
 			t->damaged_chunks++;
 			t->damaged_bytes += c->size;
 			trace_walk_warn(t, false, "%s: %s in the chunk at offset %llu (thread %u, "
-					"seq %u): that thread's events after %s are lost", t->path, why,
-				(unsigned long long)off, th->tid, c->seq,
-				fmt_ns(tb, sizeof(tb), ts->last_ns));
+					"seq %u): that thread's events after %s are lost", t->path,
+					why, (unsigned long long)off, th->tid, c->seq,
+					fmt_ns(tb, sizeof(tb), ts->last_ns));
 		}
 		ts->warned = true;
 	}
