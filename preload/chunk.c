@@ -27,6 +27,7 @@
 #define REGIONS_BUSY (1ULL << 63)	/* the top region's tail is being cut off: wait */
 #define MIN_CAP 512U			/* a region cut by the size limit must hold this much */
 #define WINDOW (128U << 10)		/* a mapped region is made ready this much at a time */
+#define FIRST_WINDOW (16U << 10)	/* a thread's first chunk: from this much, doubling */
 
 static uint64_t next_off;		/* file offset of the next region (atomic) */
 static int mapped = 1;			/* new regions are mapped; 0: the write path */
@@ -249,7 +250,8 @@ int ps_chunk_open(struct ps_thread *t)
 
 /*
  * ps_chunk_more - the fast path reached the end of the part of a mapped region made ready:
- * the next WINDOW bytes after the records are made ready and the limit moves past them.
+ * the next WINDOW bytes after the records are made ready and the limit moves past them (in
+ * a thread's first chunk FIRST_WINDOW, then as much as is written, up to WINDOW).
  * Ready: written with zeros first (then the pages are in the page cache already: a file
  * system mapping an allocated but unwritten range reads each page in, zero-filled, which
  * costs more: docs/measurements.md) and mapped at once (MADV_POPULATE_WRITE: one call instead
@@ -264,9 +266,14 @@ int ps_chunk_more(struct ps_thread *t)
 	uint8_t *last = t->end - TRACE_MAX_RECORD, *from = t->pos, *to;
 	uintptr_t lo, hi;
 
+	size_t w = WINDOW, done = (size_t)(from - t->buf);
+
 	if (!t->map || from >= last)
 		return 0;
-	to = from + WINDOW < last ? from + WINDOW : last;
+	/* a thread that writes little (a sampled run's, a short one's) makes ready little */
+	if (t->seq == 0 && done < WINDOW)
+		w = done > FIRST_WINDOW ? done : FIRST_WINDOW;
+	to = from + w < last ? from + w : last;
 	/* [from, to + TRACE_MAX_RECORD) ends at t->end at most: the trailer is after it */
 	if (pwrite(ps_trace_fd, zeros, (size_t)(to + TRACE_MAX_RECORD - from),
 		   (off_t)(t->region_off + HDR + (uint64_t)(from - t->buf))) < 0) {
