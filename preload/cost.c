@@ -253,6 +253,8 @@ static int swap_in(struct ps_thread *t, const struct ps_thread *own)
 	t->tid = (pid_t)syscall(SYS_gettid);
 	t->last_ticks = ps_now();
 	t->state = PS_T_ACTIVE;		/* t->cyg 0: the first hook sets the mode up */
+	/* nor may the measurement's first stack reuse the walk the thread's own last one left */
+	ps_stack_drop_memos(t);
 	return 0;
 }
 
@@ -387,9 +389,9 @@ static void calibrate(struct ps_thread *own)
 	}
 	swap_out(&ps_self);
 	ps_self = saved;
-	/* stack.c's memos (TLS) now hold the measurement's nodes: emptied at the next stack,
-	 * as after ps_stack_forget (the thread may have made stacks before its first call) */
-	ps_self.nodes_seen = UINT32_MAX;
+	/* stack.c's memos and last walk (TLS) are the measurement's now: the thread may have
+	 * made stacks before its first call, and its next one must not reuse them */
+	ps_stack_drop_memos(&ps_self);
 	__atomic_store_n(&ps_next_rss_ticks, next_rss, __ATOMIC_RELAXED);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 	if (!ok)
