@@ -211,8 +211,11 @@ fuzz:
 unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
+# The integration tests, TEST_JOBS at a time (empty: as many as CPUs; 1: one after another).
+# Those marked "# serial:" run alone first (tests/run/run-all.sh, docs/testing.md).
+TEST_JOBS ?=
 runtests: all samples
-	$(Q)tests/run/run-all.sh
+	$(Q)TEST_JOBS=$(TEST_JOBS) tests/run/run-all.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all samples bench-tools $(UNIT_BINS)
@@ -259,5 +262,6 @@ help:
 	@echo "         PREFIX=/usr/local BINDIR= LIBDIR= INCLUDEDIR= DATADIR= MANDIR= PKGCONFIGDIR="
 	@echo "         BASHCOMPDIR= DESTDIR=  CC= CFLAGS= LDFLAGS="
 	@echo "         FUZZ_TIME=60 (make fuzz: seconds per libFuzzer target)"
+	@echo "         TEST_JOBS= (make check: integration tests at a time; default nproc, 1: serial)"
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
