@@ -264,9 +264,8 @@ int ps_chunk_more(struct ps_thread *t)
 	static const uint8_t zeros[WINDOW + TRACE_MAX_RECORD];
 	/* from ->pos, not ->limit: the last record may reach up to TRACE_MAX_RECORD past it */
 	uint8_t *last = t->end - TRACE_MAX_RECORD, *from = t->pos, *to;
-	uintptr_t lo, hi;
-
 	size_t w = WINDOW, done = (size_t)(from - t->buf);
+	uintptr_t lo, hi;
 
 	if (!t->map || from >= last)
 		return 0;

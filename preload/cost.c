@@ -360,7 +360,7 @@ static uint64_t per_event(uint64_t batch_ticks, unsigned events)
  */
 static void calibrate(struct ps_thread *own)
 {
-	static struct ps_thread saved;	/* static: the constructor's stack stays small */
+	static struct ps_thread saved;	/* static: the hook's stack stays small */
 	uint64_t next_rss = ps_next_rss_ticks, total, inside, known, fresh, freed, parent, post;
 	uint64_t took = ps_mono_ns();
 	sigset_t all, old;
@@ -498,7 +498,7 @@ void ps_cost_time_alloc(struct ps_thread *t, uint64_t since)
 		return;
 	t->acost_sum += d;
 	if (++t->acost_n < ACOST_WINDOW || !ps_cost_valid)
-		return;		/* (the measurement at start sums them all) */
+		return;		/* (until the measurement, they add up: the first has their mean) */
 	if (ps_cost[TRACE_COST_ALLOC])
 		emit_run_cost(t, alloc_pre + (t->acost_sum << TRACE_COST_SHIFT) / t->acost_n);
 	t->acost_n = 0;
