@@ -186,6 +186,8 @@ $(ANA_UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(HT
 # the call hooks, function ids and stacks; the test defines what they need of the rest
 $(BUILD)/tests/test-preload: $(BUILD)/preload/hooks-cyg.op $(BUILD)/preload/ids.op \
 	$(BUILD)/preload/stack.op
+# the table of interposed functions and its resolver; the test defines ps_log and ps_self
+$(BUILD)/tests/test-preload-interpose: $(BUILD)/preload/interpose.op
 $(PRELOAD_UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(TEST_LDFLAGS) $(UNWIND_LIBS)
