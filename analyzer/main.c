@@ -282,6 +282,9 @@ static const struct opt_doc common_docs[] = {
 	  "DWARF: faster)" },
 	{ "", "--decompress-limit", NULL, "SIZE", "largest trace a .zst may hold (default 32G; "
 	  "0 = none)" },
+	{ "", "-j, --jobs", NULL, "N", "cores to decode on (default all; 1: one): threads\n"
+	  "                              in parallel for functions, callgraph, summary,\n"
+	  "                              findings, diff BASE NEW; the others use one core" },
 	{ "", "-v, --verbose", NULL, NULL, "debug messages (repeat for more)" },
 	{ "", "-h, --help", NULL, NULL, "this text" },
 	{ "", "--version", NULL, NULL, "the version" },
@@ -421,6 +424,10 @@ static void usage(FILE *f)
 		"  --color=auto|always|never, --no-color, --no-progress, --no-demangle\n"
 		"  --no-lines               no source file:line, no inlined frames (faster)\n"
 		"  --decompress-limit=SIZE  largest trace a .zst may hold (default 32G, 0 = none)\n"
+		"  -j, --jobs=N             cores to decode on (default all online ones; 1: one):\n"
+		"                           functions, callgraph, summary, findings and diff\n"
+		"                           BASE NEW decode a trace's threads in parallel (same\n"
+		"                           output); the other commands take -j and use one core\n"
 		"  -v, --verbose            debug messages (repeat for more)\n"
 		"  -h, --help               this text (with a COMMAND: that command's)\n"
 		"  --version                the version\n"
@@ -520,6 +527,7 @@ static const struct option longopts[] = {
 	{ "recursion-depth", required_argument, NULL, OPT_RECURSION_DEPTH },
 	{ "time-unit", required_argument, NULL, OPT_TIME_UNIT },
 	{ "no-compensation", no_argument, NULL, OPT_NO_COMP },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -684,6 +692,7 @@ static void parse_opt(int c, char **argv, struct opts *o, int *color, bool *help
 	case OPT_RECURSION_DEPTH:
 		o->recursion_depth = parse_long("recursion-depth", optarg, 1, 1L << 30);
 		break;
+	case 'j': trace_set_jobs((unsigned)parse_long("jobs", optarg, 1, 1024)); break;
 	case 'v': debug_level++; break;
 	case 'h': *help = true; break;
 	case OPT_VERSION:
@@ -728,7 +737,7 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 		cmd = find_command("summary");
 
 	opterr = 0;	/* one line per usage error: ours */
-	while ((c = getopt_long(argc, argv, ":n:o:vh", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":n:o:vhj:", longopts, NULL)) != -1)
 		parse_opt(c, argv, o, &color, &help);
 
 	/* a command named after options: perfshim-analyze --format=json functions t.bin */

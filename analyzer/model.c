@@ -378,6 +378,92 @@ static void collect_end(struct collect *c)
 	free(c->node_edge);
 }
 
+/*
+ * ---- hot_collect over the cores (-j): a table per stream, merged in stream order ----
+ * A stream's calls are a world of their own (its call stack, its activations): the tables
+ * made apart and added in stream order hold what one walk of every stream gives, with the
+ * edges and tree nodes each stream adds first in the order it met them.
+ */
+struct split_part {
+	struct collect c;		/* the walk's context */
+	struct hot h;
+};
+
+static void *split_begin(struct trace *part, uint32_t stream, void *arg)
+{
+	const struct collect *g = arg;
+	struct split_part *sp = xcalloc(1, sizeof(*sp));
+
+	sp->c.h = &sp->h;
+	sp->c.t = part;
+	/* cannot fail: the off-CPU intervals were loaded into the trace the part copies */
+	collect_begin(&sp->c, g->h->want);
+	return &sp->c;
+}
+
+static inline uint32_t map_func(const uint32_t *fmap, uint32_t f)
+{
+	return f == HOT_ROOT ? HOT_ROOT : fmap[f];
+}
+
+/* the stream's table @ctx into the trace's (@arg's), its function ids mapped by @fmap */
+static int split_merge(void *ctx, struct trace *t, const uint32_t *fmap, const uint32_t *smap,
+		       void *arg)
+{
+	struct split_part *sp = ctx;
+	struct collect *g = arg;
+	struct hot *gh = g->h, *h = &sp->h;
+	uint32_t i, n = sp->c.t->nfuncs < h->cap ? sp->c.t->nfuncs : h->cap, *nmap;
+
+	if (t->nfuncs > gh->cap)
+		grow_funcs(gh, t->nfuncs);
+	for (i = 0; i < n; i++)
+		if (h->funcs[i].calls)
+			hot_func_add(&gh->funcs[fmap[i]], &h->funcs[i]);
+	gh->ncalls += h->ncalls;
+	for (i = 0; i < h->nedges; i++) {
+		const struct hot_edge *e = &h->edges[i];
+		/* edge_of may move gh->edges: index after the call */
+		uint32_t id = edge_of(g, map_func(fmap, e->caller), map_func(fmap, e->callee));
+		struct hot_edge *d = &gh->edges[id];
+
+		d->calls += e->calls;
+		d->total_ns += e->total_ns;
+		d->self_ns += e->self_ns;
+		d->wait_ns += e->wait_ns;
+	}
+	nmap = xmalloc((h->nnodes + 1) * sizeof(*nmap));
+	nmap[0] = 0;
+	for (i = 1; i < h->nnodes; i++) {	/* a node comes after its parent */
+		const struct hot_node *nd = &h->nodes[i];
+		struct hot_node *d;
+
+		nmap[i] = node_of(g, nmap[nd->parent], map_func(fmap, nd->func));
+		d = &gh->nodes[nmap[i]];
+		d->calls += nd->calls;
+		d->total_ns += nd->total_ns;
+		d->self_ns += nd->self_ns;
+		d->wait_ns += nd->wait_ns;
+	}
+	free(nmap);
+	return 0;
+}
+
+static void split_drop(void *ctx, void *arg)
+{
+	struct split_part *sp = ctx;
+
+	collect_end(&sp->c);
+	hot_free(&sp->h);
+	free(sp);
+}
+
+/* whether @h holds nothing yet (a split walk fills a fresh table) */
+static bool hot_empty(const struct hot *h)
+{
+	return !h->ncalls && !h->nedges && h->nnodes <= 1;
+}
+
 /**
  * hot_collect - walk the calls of thread @thread of @t (-1: every thread) into @h, adding
  * to what @h holds (zero it first; free with hot_free). @want: HOT_EDGES, HOT_TREE.
@@ -386,14 +472,24 @@ static void collect_end(struct collect *c)
 int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 {
 	struct collect c = { .h = h, .t = t };
+	bool calls = want & (HOT_EDGES | HOT_TREE);
+	/* every thread, into a fresh table: on the cores -j gives (one stream each) */
+	bool split = thread < 0 && hot_empty(h) && trace_split_worth(t);
 	int rc;
 
 	if (collect_begin(&c, want) < 0)
 		return -1;
-	if (want & (HOT_EDGES | HOT_TREE))
+	if (split) {
+		struct trace_split sp = { .fn = calls ? on_call : on_exit_ev,
+					  .begin = split_begin, .merge = split_merge,
+					  .drop = split_drop, .arg = &c };
+
+		rc = trace_walk_split(t, calls ? WALK_CALLS : WALK_EXITS, &sp);
+	} else if (calls) {
 		rc = trace_walk(t, WALK_CALLS, thread, on_call, &c);
-	else
+	} else {
 		rc = trace_walk(t, WALK_EXITS, thread, on_exit_ev, &c);
+	}
 	collect_end(&c);
 	return rc ? -1 : 0;
 }

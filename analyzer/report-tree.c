@@ -115,6 +115,7 @@ void hot_func_add(struct hot_func *dst, const struct hot_func *src)
 	dst->wait_ns[0] += src->wait_ns[0];
 	dst->wait_ns[1] += src->wait_ns[1];
 	dst->wait_total_ns += src->wait_total_ns;
+	dst->blocked_calls += src->blocked_calls;
 	dst->sum_ns += src->sum_ns;
 	if (src->hist) {
 		if (!dst->hist) {
