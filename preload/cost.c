@@ -27,6 +27,7 @@
 #include "preload/ids.h"
 #include "preload/interpose.h"
 #include "preload/records.h"
+#include "preload/signals.h"
 
 #define CALL_BATCH 512			/* enter/exit pairs per timed batch (~2.5 KiB) */
 #define CALL_BATCHES 96			/* ~240 KiB of records: two of chunk.c's windows */
@@ -366,7 +367,7 @@ static void calibrate(struct ps_thread *own)
 	uint64_t next_rss = ps_next_rss_ticks, total, inside, known, fresh, freed, parent, post;
 	uint64_t took = ps_mono_ns();
 	sigset_t all, old;
-	int ok;
+	int ok, allocs;
 
 	if (!(ps_cfg.events & PS_EV_CALLS) || ps_cfg.min_duration_ns || ps_cost_valid)
 		return;
@@ -377,9 +378,24 @@ static void calibrate(struct ps_thread *own)
 	/* no RSS sample (a system call) inside the measurement, and none lost after it */
 	__atomic_store_n(&ps_next_rss_ticks, UINT64_MAX, __ATOMIC_RELAXED);
 	ok = own == &ps_self && swap_in(&ps_self, &saved) == 0;
+	/*
+	 * The allocation part calls glibc's malloc and malloc_trim. The first call hook may run
+	 * in a signal handler (an uninstrumented main, an instrumented library first called
+	 * from a handler) that interrupted a malloc of the program's outside the guard (the
+	 * unsampled fast path, PERFSHIM_EVENTS=calls): glibc's arena lock would then be held
+	 * and the measurement would wait on it for ever. So it runs only while no handler of
+	 * the program has ever run; otherwise the start's allocation figures stay 0 (the run's
+	 * own COST records still time the allocations, docs/compensation.md).
+	 */
+	allocs = !__atomic_load_n(&ps_handler_ran, __ATOMIC_RELAXED);
+	known = fresh = freed = post = 0;
 	if (ok) {
 		measure_calls(&total, &inside);
-		measure_allocs(&known, &fresh, &freed, &post);
+		if (allocs)
+			measure_allocs(&known, &fresh, &freed, &post);
+		else
+			ps_dbg(1, "cost: a signal handler ran before the first call: allocations "
+			       "not measured at start");
 		/*
 		 * The measurement's blocks of 16 bytes (128 at a time, all freed) stay in
 		 * glibc's fastbins, then as a free region under the program's blocks: that made
@@ -387,7 +403,8 @@ static void calibrate(struct ps_thread *own)
 		 * mallocbench (callgrind, docs/sampling.md "Cost"). Consolidated and trimmed
 		 * here, the program starts on a heap like the one it has without the shim.
 		 */
-		malloc_trim(0);
+		if (allocs)
+			malloc_trim(0);
 	}
 	swap_out(&ps_self);
 	ps_self = saved;

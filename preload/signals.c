@@ -251,8 +251,12 @@ static inline void call_handler(int sig, siginfo_t *si, void *uc, uint64_t w, un
 }
 
 /* ps_sig_call - call_handler() for signals-held.c. */
+int ps_handler_ran;
+
 void ps_sig_call(int sig, siginfo_t *si, void *uc, uint64_t w, unsigned gen)
 {
+	if (unlikely(!__atomic_load_n(&ps_handler_ran, __ATOMIC_RELAXED)))
+		__atomic_store_n(&ps_handler_ran, 1, __ATOMIC_RELAXED);
 	call_handler(sig, si, uc, w, gen);
 }
 
@@ -281,6 +285,8 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
 	if (unlikely(t->guard) && !synchronous(sig, si) && ps_sig_hold(t, sig, si, uc))
 		return;
 	w = ps_sig_word(sig, &gen);
+	if (unlikely(!__atomic_load_n(&ps_handler_ran, __ATOMIC_RELAXED)))
+		__atomic_store_n(&ps_handler_ran, 1, __ATOMIC_RELAXED);
 	call_handler(sig, si, uc, w, gen);	/* a tail call */
 }
 

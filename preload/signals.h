@@ -33,6 +33,9 @@ static inline uint64_t ps_sig_bit(int sig)
 uint64_t ps_sig_word(int sig, unsigned *gen);	/* the table's word, and its generation */
 int ps_sig_query(int sig, struct sigaction *k);	/* the kernel's action, as glibc gives it */
 void ps_sig_call(int sig, siginfo_t *si, void *uc, uint64_t w, unsigned gen);
+/* set (never cleared) before the program's first handler runs: until then no hook can be
+ * running inside one (cost.c: the start's measurement calls malloc only then) */
+extern int ps_handler_ran;
 
 /* signals-held.c: 1 when the signal is held back (the trampoline returns), 0 to run it now */
 int ps_sig_hold(struct ps_thread *t, int sig, siginfo_t *si, void *uc);

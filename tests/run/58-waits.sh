@@ -176,8 +176,8 @@ if [ "$refused" = 0 ]; then
 		"$(jq '.traces[0].time.tree as $tr | [$tr.roots[] | $tr.rows[.[1]][$tr.columns | index("cpu_total_ns")]] | add' "$TMP/b.hj")" \
 		"html: the thread roots' CPU totals = every function's CPU self"
 	# diff with two runs a side: medians of CPU self (self_ns keeps the wall-clock medians)
-	# median2 A B: their median as diff writes it (an integer, else 6 significant digits)
-	median2() { jq -n "$(awk -v a="$1" -v b="$2" 'BEGIN { m = (a + b) / 2; if (m == int(m)) printf "%d\n", m; else printf "%.6g\n", m }')"; }
+	# median2 A B: their median as diff writes it (an integer, else all its digits)
+	median2() { jq -n "$(awk -v a="$1" -v b="$2" 'BEGIN { m = (a + b) / 2; if (m == int(m)) printf "%d\n", m; else printf "%.17g\n", m }')"; }
 	json diff --base="$TMP/b,$TMP/b2" --new="$TMP/b2,$TMP/b" >"$TMP/m.df" 2>/dev/null
 	md() { jq -r --arg k "$1" '.functions[] | select(.name == "pause_ms") | .[$k]' "$TMP/m.df"; }
 	assert_eq cpu "$(jq -r .clock "$TMP/m.df")" "diff --base/--new: the clock"
