@@ -576,54 +576,255 @@ void ctree_free(struct ctree *ct)
 
 /* ---- the model: both in one walk ---- */
 
-struct mwalk {
-	struct cwalk cw;
-	struct collect c;
-	int thread;			/* the hot table's thread index, or -1 */
-	uint32_t *hot_of, nhot_of;	/* call tree node -> the hot table's node (a hint) */
+/*
+ * model_build walks the calls once and keeps one shadow stack per thread: the per-thread
+ * call tree (struct ctree) is the only tree it looks nodes up in. The function table is
+ * counted at each EXIT as hot_collect counts it; the hot table's edges and call tree are
+ * sums over call tree nodes, so they are made from the tree after the walk (merge), not by
+ * a second stack and two more hash lookups per call.
+ */
+struct mframe {
+	uint32_t node, func;		/* call tree node, function */
+	uint64_t child_ns;		/* inclusive time of its finished callees */
 };
+
+struct mstack {
+	struct mframe *f;
+	uint32_t n, cap;
+};
+
+struct mnode {				/* per call tree node, what struct ctree_node lacks */
+	uint64_t total_ns;		/* inclusive time of its calls */
+	uint64_t wait_ns;		/* off-CPU within its self time, both kinds */
+	uint64_t first;			/* ct->ncalls after its first call closed (0: none) */
+};
+
+struct mwalk {
+	struct ctree *ct;
+	struct collect c;		/* the function table (c.h), off-CPU, activations */
+	int thread;			/* thread index walked, or -1 */
+	struct mstack *stacks;		/* per thread index */
+	uint32_t nstacks;
+	struct mnode *mn;		/* per call tree node (mn_cap of them) */
+	uint32_t mn_cap;
+	uint32_t *hint;			/* per node: the child last looked up (0: none) */
+	uint32_t hint_cap;
+};
+
+/* the child of @parent for @func: the one last looked up there, else the tree's index */
+static uint32_t model_child(struct mwalk *w, uint32_t parent, uint32_t func)
+{
+	struct ctree *ct = w->ct;
+	uint32_t id = parent < w->hint_cap ? w->hint[parent] : 0;
+
+	if (id && ct->nodes[id].func == func)
+		return id;
+	id = ctree_child(ct, parent, func);
+	if (ct->cap > w->hint_cap) {
+		w->hint = xrealloc(w->hint, ct->cap * sizeof(*w->hint));
+		memset(w->hint + w->hint_cap, 0, (ct->cap - w->hint_cap) * sizeof(*w->hint));
+		w->mn = xrealloc(w->mn, ct->cap * sizeof(*w->mn));
+		memset(w->mn + w->mn_cap, 0, (ct->cap - w->mn_cap) * sizeof(*w->mn));
+		w->hint_cap = w->mn_cap = ct->cap;
+	}
+	w->hint[parent] = id;
+	return id;
+}
+
+static void model_entry(struct mwalk *w, const struct trace_event *ev, struct mstack *st)
+{
+	uint32_t parent;
+	struct mframe *fr;
+
+	ARRAY_ROOM(st->f, st->cap, st->n);
+	if (st->n)
+		parent = st->f[st->n - 1].node;
+	else
+		parent = model_child(w, 0, CTREE_THREAD | ev->thread);
+	fr = &st->f[st->n++];
+	fr->func = ev->func;
+	fr->node = model_child(w, parent, ev->func);
+	fr->child_ns = 0;
+	ARRAY_GROW_ZERO(w->c.active, w->c.nactive, ev->func + 1);
+	w->c.active[ev->func]++;
+}
+
+/* a call closed: its tree node's and its function's numbers (as on_call counts them) */
+static void model_exit(struct mwalk *w, const struct trace_event *ev, struct mstack *st)
+{
+	struct ctree *ct = w->ct;
+	struct collect *c = &w->c;
+	struct hot *h = c->h;
+	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
+	struct mframe *fr = &st->f[--st->n];
+	struct ctree_node *n = &ct->nodes[fr->node];
+	struct mnode *mn = &w->mn[fr->node];
+	struct hot_func *f;
+
+	self = dur > fr->child_ns ? dur - fr->child_ns : 0;
+	if (st->n)
+		st->f[st->n - 1].child_ns += dur;
+	if (__builtin_expect(fr->func >= h->cap, 0))
+		grow_funcs(h, fr->func + 1);
+	f = &h->funcs[fr->func];
+	func_count(f, dur);
+	f->self_ns += self;
+	if (h->switches)
+		wait = add_wait(c, ev, f);
+	f->sum_ns += dur;
+	if (--c->active[fr->func] == 0) {
+		f->total_ns += dur;
+		if (h->switches)
+			add_wait_total(c, ev, f);
+	}
+	stat_add(f, dur);
+	h->ncalls++;
+	n->calls++;
+	n->self_ns += self;
+	mn->total_ns += dur;
+	mn->wait_ns += wait;
+	ct->self_sum_ns += self;
+	if (!mn->first)
+		mn->first = ct->ncalls + 1;
+	ct->ncalls++;
+}
 
 static int model_event(const struct trace_event *ev, void *ctx)
 {
 	struct mwalk *w = ctx;
-	struct cstack *st;
-	uint32_t ctn;
+	struct mstack *st;
 
-	ctree_event(ev, &w->cw);
 	if (w->thread >= 0 && ev->thread != (uint32_t)w->thread)
 		return 0;
-	if (ev->type != EV_ENTRY || !(w->c.h->want & HOT_TREE) || ev->thread >= w->cw.nstacks ||
-	    !(st = &w->cw.stacks[ev->thread])->n)
-		return on_call(ev, &w->c);
-	/* the same path from the thread's root is the same node of the hot table's tree */
-	ctn = st->f[st->n - 1].node;
-	if (ctn >= w->nhot_of) {
-		uint32_t n = w->cw.ct->cap > ctn ? w->cw.ct->cap : ctn + 1;
-
-		w->hot_of = xrealloc(w->hot_of, n * sizeof(*w->hot_of));
-		memset(w->hot_of + w->nhot_of, 0, (n - w->nhot_of) * sizeof(*w->hot_of));
-		w->nhot_of = n;
-	}
-	w->c.hint = w->hot_of[ctn];
-	on_call(ev, &w->c);
-	w->c.hint = 0;
-	if (ev->depth < w->c.cap)
-		w->hot_of[ctn] = w->c.stack[ev->depth].node;
+	if (ev->type != EV_ENTRY && ev->type != EV_EXIT)
+		return 0;
+	ARRAY_GROW_ZERO(w->stacks, w->nstacks, ev->thread + 1);
+	st = &w->stacks[ev->thread];
+	if (ev->type == EV_ENTRY)
+		model_entry(w, ev, st);
+	else if (st->n)		/* the reader pairs them; never trust it blindly */
+		model_exit(w, ev, st);
 	return 0;
 }
 
+static uint64_t *sort_first;		/* cmp_first's keys */
+
+static int cmp_first(const void *a, const void *b)
+{
+	uint64_t x = sort_first[*(const uint32_t *)a], y = sort_first[*(const uint32_t *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The hot table's edges from the tree: one per (caller, callee) of the nodes that closed a
+ * call, numbered in the order their first call closed (hot_collect makes them at EXITs).
+ */
+static void model_edges(struct mwalk *w)
+{
+	const struct ctree *ct = w->ct;
+	struct hot *h = w->c.h;
+	struct idmap map = { 0 };
+	uint64_t *first = xmalloc((ct->nnodes + 1) * sizeof(*first));
+	struct hot_edge *e, *sorted;
+	uint32_t i, *order;
+
+	for (i = 1; i < ct->nnodes; i++) {
+		const struct ctree_node *nd = &ct->nodes[i];
+		const struct ctree_node *p = &ct->nodes[nd->parent];
+		uint32_t caller = p->func & CTREE_THREAD || !nd->parent ? HOT_ROOT : p->func;
+		uint32_t id;
+		bool created;
+
+		if ((nd->func & CTREE_THREAD) || !nd->calls)
+			continue;
+		id = map_get(&map, (uint64_t)caller << 32 | nd->func, h->nedges, &created);
+		if (created) {
+			ARRAY_ROOM(h->edges, h->edges_cap, h->nedges);
+			h->edges[id] = (struct hot_edge){ .caller = caller, .callee = nd->func };
+			first[id] = w->mn[i].first;
+			h->nedges++;
+		}
+		e = &h->edges[id];
+		e->calls += nd->calls;
+		e->total_ns += w->mn[i].total_ns;
+		e->self_ns += nd->self_ns;
+		e->wait_ns += w->mn[i].wait_ns;
+		if (w->mn[i].first < first[id])
+			first[id] = w->mn[i].first;
+	}
+	order = xmalloc((h->nedges + 1) * sizeof(*order));
+	for (i = 0; i < h->nedges; i++)
+		order[i] = i;
+	sort_first = first;
+	qsort(order, h->nedges, sizeof(*order), cmp_first);
+	sorted = xmalloc((h->nedges + 1) * sizeof(*sorted));
+	for (i = 0; i < h->nedges; i++)
+		sorted[i] = h->edges[order[i]];
+	free(h->edges);
+	h->edges = sorted;
+	h->edges_cap = h->nedges + 1;
+	idmap_free(&map);
+	free(order);
+	free(first);
+}
+
+/*
+ * The hot table's call tree from the per-thread one: the same path below each thread's
+ * root is one node. Nodes are numbered as hot_collect numbers them (in the order their
+ * first call was entered), which is the order of the tree's node ids.
+ */
+static void model_tree(struct mwalk *w)
+{
+	const struct ctree *ct = w->ct;
+	struct collect *c = &w->c;
+	struct hot *h = c->h;
+	uint32_t *to = xcalloc(ct->nnodes + 1, sizeof(*to)), i;
+
+	for (i = 1; i < ct->nnodes; i++) {
+		const struct ctree_node *nd = &ct->nodes[i];
+		struct hot_node *hn;
+
+		if (nd->func & CTREE_THREAD)
+			continue;	/* to[i] = 0: the hot tree's root */
+		to[i] = node_of(c, to[nd->parent], nd->func);
+		hn = &h->nodes[to[i]];
+		hn->calls += nd->calls;
+		hn->total_ns += w->mn[i].total_ns;
+		hn->self_ns += nd->self_ns;
+		hn->wait_ns += w->mn[i].wait_ns;
+	}
+	free(to);
+}
+
+/* ct->funcs, the tree's per-function totals: the function table's (the same calls) */
+static void model_ct_funcs(struct mwalk *w)
+{
+	struct ctree *ct = w->ct;
+	const struct hot *h = w->c.h;
+	uint32_t i;
+
+	ct->nfuncs = h->nfuncs;
+	ct->funcs = xcalloc(ct->nfuncs + 1, sizeof(*ct->funcs));
+	for (i = 0; i < h->nfuncs; i++) {
+		const struct hot_func *f = &h->funcs[i];
+
+		ct->funcs[i] = (struct func_stat){ .calls = f->calls, .total_ns = f->total_ns,
+						   .self_ns = f->self_ns, .min_ns = f->min_ns,
+						   .max_ns = f->max_ns };
+	}
+}
+
 /**
- * model_build - fill @m (zeroed here) in one walk of every thread's calls: the call tree with
- * per-thread roots (m->ct, as ctree_build(@t, @thread, true)) and the function table, edges
- * and call tree of thread index @thread, or of all threads when -1 (m->hot, as
- * hot_collect(@t, @thread, @want)). Return: 0, or -1 when the walk failed (reported); free
- * @m with model_free either way.
+ * model_build - fill @m (zeroed here) in one walk of the calls of thread index @thread (-1:
+ * every thread): the call tree with per-thread roots (m->ct, as ctree_build(@t, @thread,
+ * true)) and the function table, edges and call tree (m->hot, as hot_collect(@t, @thread,
+ * @want)). Return: 0, or -1 when the walk failed (reported); free @m with model_free
+ * either way.
  */
 int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 {
-	struct mwalk w = { .cw = { .t = t, .ct = &m->ct, .per_thread = true, .only = thread },
-			   .c = { .h = &m->hot, .t = t, .node_edge = xmalloc(sizeof(uint32_t)) },
-			   .thread = thread };
+	struct mwalk w = { .ct = &m->ct, .c = { .h = &m->hot, .t = t }, .thread = thread };
 	uint32_t i;
 	int rc;
 
@@ -632,16 +833,29 @@ int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 	m->ct.cap = 256;
 	m->ct.nodes = xcalloc(m->ct.cap, sizeof(*m->ct.nodes));
 	m->ct.nnodes = 1;
-	if (collect_begin(&w.c, want) < 0)
-		return -1;
+	w.hint_cap = w.mn_cap = m->ct.cap;
+	w.hint = xcalloc(w.hint_cap, sizeof(*w.hint));
+	w.mn = xcalloc(w.mn_cap, sizeof(*w.mn));
+	if (collect_begin(&w.c, want) < 0) {
+		rc = -1;
+		goto out;
+	}
+	/* every thread is decoded even for one: modules and names are learned from them all */
 	rc = trace_walk(t, WALK_CALLS, -1, model_event, &w);
+	if (!rc && (want & HOT_EDGES))
+		model_edges(&w);
+	if (!rc && (want & HOT_TREE))
+		model_tree(&w);	/* before collect_end: it numbers nodes through c's map */
 	collect_end(&w.c);
-	for (i = 0; i < w.cw.nstacks; i++)
-		free(w.cw.stacks[i].f);
-	free(w.cw.stacks);
-	free(w.cw.active);
-	free(w.hot_of);
-	return rc < 0 ? -1 : 0;
+	if (!rc)
+		model_ct_funcs(&w);
+out:
+	for (i = 0; i < w.nstacks; i++)
+		free(w.stacks[i].f);
+	free(w.stacks);
+	free(w.hint);
+	free(w.mn);
+	return rc ? -1 : 0;
 }
 
 /* model_free - release what model_build made and zero @m. */
