@@ -583,13 +583,8 @@ void ctree_free(struct ctree *ct)
  * sums over call tree nodes, so they are made from the tree after the walk (merge), not by
  * a second stack and two more hash lookups per call.
  */
-struct mframe {
-	uint32_t node, func;		/* call tree node, function */
-	uint64_t child_ns;		/* inclusive time of its finished callees */
-};
-
-struct mstack {
-	struct mframe *f;
+struct mstack {				/* a thread's open calls: their tree nodes */
+	uint32_t *node;
 	uint32_t n, cap;
 };
 
@@ -599,80 +594,94 @@ struct mnode {				/* per call tree node, what struct ctree_node lacks */
 	uint64_t first;			/* ct->ncalls after its first call closed (0: none) */
 };
 
+/*
+ * Most lookups of a node's child are the same few (parent, function) pairs again: a
+ * direct-mapped cache in front of the tree's index answers them without hashing into it.
+ */
+#define MODEL_CACHE_BITS 15
+struct mcache {
+	uint32_t parent, func, id;	/* id 0: empty */
+};
+
 struct mwalk {
 	struct ctree *ct;
-	struct collect c;		/* the function table (c.h), off-CPU, activations */
+	struct collect c;		/* the function table (c.h) and off-CPU time */
 	int thread;			/* thread index walked, or -1 */
 	struct mstack *stacks;		/* per thread index */
 	uint32_t nstacks;
 	struct mnode *mn;		/* per call tree node (mn_cap of them) */
 	uint32_t mn_cap;
-	uint32_t *hint;			/* per node: the child last looked up (0: none) */
-	uint32_t hint_cap;
+	struct mcache *cache;		/* (parent, func) -> child, direct-mapped */
+	struct mstack *cur;		/* the stack of the thread of the last event */
+	uint32_t cur_thread;		/* ... and its index (UINT32_MAX: none yet) */
 };
 
-/* the child of @parent for @func: the one last looked up there, else the tree's index */
-static uint32_t model_child(struct mwalk *w, uint32_t parent, uint32_t func)
+/* a lookup the cache missed: the tree's index, and the per-node array kept as long */
+static __attribute__((noinline)) uint32_t model_child_slow(struct mwalk *w, uint32_t parent,
+							   uint32_t func, struct mcache *e)
 {
 	struct ctree *ct = w->ct;
-	uint32_t id = parent < w->hint_cap ? w->hint[parent] : 0;
+	uint32_t id = ctree_child(ct, parent, func);
 
-	if (id && ct->nodes[id].func == func)
-		return id;
-	id = ctree_child(ct, parent, func);
-	if (ct->cap > w->hint_cap) {
-		w->hint = xrealloc(w->hint, ct->cap * sizeof(*w->hint));
-		memset(w->hint + w->hint_cap, 0, (ct->cap - w->hint_cap) * sizeof(*w->hint));
+	if (ct->cap > w->mn_cap) {
 		w->mn = xrealloc(w->mn, ct->cap * sizeof(*w->mn));
 		memset(w->mn + w->mn_cap, 0, (ct->cap - w->mn_cap) * sizeof(*w->mn));
-		w->hint_cap = w->mn_cap = ct->cap;
+		w->mn_cap = ct->cap;
 	}
-	w->hint[parent] = id;
+	*e = (struct mcache){ .parent = parent, .func = func, .id = id };
 	return id;
 }
 
-static void model_entry(struct mwalk *w, const struct trace_event *ev, struct mstack *st)
+/* the child of @parent for @func: from the lookup cache, else the tree's index */
+static inline uint32_t model_child(struct mwalk *w, uint32_t parent, uint32_t func)
 {
-	uint32_t parent;
-	struct mframe *fr;
+	uint32_t slot = (parent * 0x9e3779b1U ^ func * 0x85ebca77U) >> (32 - MODEL_CACHE_BITS);
+	struct mcache *e = &w->cache[slot];
 
-	ARRAY_ROOM(st->f, st->cap, st->n);
-	if (st->n)
-		parent = st->f[st->n - 1].node;
-	else
-		parent = model_child(w, 0, CTREE_THREAD | ev->thread);
-	fr = &st->f[st->n++];
-	fr->func = ev->func;
-	fr->node = model_child(w, parent, ev->func);
-	fr->child_ns = 0;
-	ARRAY_GROW_ZERO(w->c.active, w->c.nactive, ev->func + 1);
-	w->c.active[ev->func]++;
+	if (__builtin_expect(e->id && e->parent == parent && e->func == func, 1))
+		return e->id;
+	return model_child_slow(w, parent, func, e);
 }
 
-/* a call closed: its tree node's and its function's numbers (as on_call counts them) */
-static void model_exit(struct mwalk *w, const struct trace_event *ev, struct mstack *st)
+static inline void model_entry(struct mwalk *w, const struct trace_event *ev, struct mstack *st)
+{
+	uint32_t parent;
+
+	ARRAY_ROOM(st->node, st->cap, st->n);
+	if (st->n)
+		parent = st->node[st->n - 1];
+	else
+		parent = model_child(w, 0, CTREE_THREAD | ev->thread);
+	st->node[st->n++] = model_child(w, parent, ev->func);
+}
+
+/*
+ * A call closed: its tree node's and its function's numbers. The reader's EXIT carries
+ * the callees' time and whether an outer activation is open (ev->child_ns, ev->nested),
+ * which is what on_call and ctree_event keep stacks and counters for.
+ */
+static __attribute__((noinline)) void model_exit(struct mwalk *w, const struct trace_event *ev,
+						 struct mstack *st)
 {
 	struct ctree *ct = w->ct;
 	struct collect *c = &w->c;
 	struct hot *h = c->h;
 	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
-	struct mframe *fr = &st->f[--st->n];
-	struct ctree_node *n = &ct->nodes[fr->node];
-	struct mnode *mn = &w->mn[fr->node];
+	uint32_t node = st->node[--st->n];
+	struct ctree_node *n = &ct->nodes[node];
+	struct mnode *mn = &w->mn[node];
 	struct hot_func *f;
 
-	self = dur > fr->child_ns ? dur - fr->child_ns : 0;
-	if (st->n)
-		st->f[st->n - 1].child_ns += dur;
-	if (__builtin_expect(fr->func >= h->cap, 0))
-		grow_funcs(h, fr->func + 1);
-	f = &h->funcs[fr->func];
+	self = dur > ev->child_ns ? dur - ev->child_ns : 0;
+	if (__builtin_expect(ev->func >= h->cap, 0))
+		grow_funcs(h, ev->func + 1);
+	f = &h->funcs[ev->func];
 	func_count(f, dur);
 	f->self_ns += self;
 	if (h->switches)
 		wait = add_wait(c, ev, f);
 	f->sum_ns += dur;
-	if (--c->active[fr->func] == 0) {
+	if (!ev->nested) {
 		f->total_ns += dur;
 		if (h->switches)
 			add_wait_total(c, ev, f);
@@ -696,13 +705,16 @@ static int model_event(const struct trace_event *ev, void *ctx)
 
 	if (w->thread >= 0 && ev->thread != (uint32_t)w->thread)
 		return 0;
-	if (ev->type != EV_ENTRY && ev->type != EV_EXIT)
-		return 0;
-	ARRAY_GROW_ZERO(w->stacks, w->nstacks, ev->thread + 1);
-	st = &w->stacks[ev->thread];
+	if (ev->thread != w->cur_thread) {	/* threads come one after another */
+		ARRAY_GROW_ZERO(w->stacks, w->nstacks, ev->thread + 1);
+		w->cur = &w->stacks[ev->thread];
+		w->cur_thread = ev->thread;
+	}
+	st = w->cur;
 	if (ev->type == EV_ENTRY)
 		model_entry(w, ev, st);
-	else if (st->n)		/* the reader pairs them; never trust it blindly */
+	else if (ev->type == EV_EXIT && st->n)	/* the reader pairs them; never trust it
+						 * blindly */
 		model_exit(w, ev, st);
 	return 0;
 }
@@ -833,8 +845,9 @@ int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 	m->ct.cap = 256;
 	m->ct.nodes = xcalloc(m->ct.cap, sizeof(*m->ct.nodes));
 	m->ct.nnodes = 1;
-	w.hint_cap = w.mn_cap = m->ct.cap;
-	w.hint = xcalloc(w.hint_cap, sizeof(*w.hint));
+	w.mn_cap = m->ct.cap;
+	w.cache = xcalloc(1U << MODEL_CACHE_BITS, sizeof(*w.cache));
+	w.cur_thread = UINT32_MAX;
 	w.mn = xcalloc(w.mn_cap, sizeof(*w.mn));
 	if (collect_begin(&w.c, want) < 0) {
 		rc = -1;
@@ -851,9 +864,9 @@ int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 		model_ct_funcs(&w);
 out:
 	for (i = 0; i < w.nstacks; i++)
-		free(w.stacks[i].f);
+		free(w.stacks[i].node);
 	free(w.stacks);
-	free(w.hint);
+	free(w.cache);
 	free(w.mn);
 	return rc ? -1 : 0;
 }
