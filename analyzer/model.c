@@ -689,7 +689,10 @@ static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
 		if (h->switches)
 			add_wait_total(c, ev, f);
 	}
-	stat_add(f, dur);
+	if (f->hist)		/* stat_add's usual case, without the call */
+		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
+	else
+		stat_add(f, dur);
 	h->ncalls++;		/* ct->ncalls and ct->self_sum_ns: model_ct_funcs */
 	n->calls++;
 	n->self_ns += self;
