@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "analyzer/findings.h"
+#include "analyzer/hot-table.h"
 #include "analyzer/json.h"
 #include "analyzer/opts.h"
 #include "analyzer/report.h"
