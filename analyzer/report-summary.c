@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/findings-out.h"
 #include "analyzer/findings.h"
 #include "analyzer/hot.h"
 #include "analyzer/json.h"

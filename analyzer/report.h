@@ -21,6 +21,7 @@ bool mem_sort_ok(const char *s);
 bool flame_metric_ok(const char *m);
 
 int report_summary(struct trace *t, const struct opts *o);
+int report_findings(struct trace *t, const struct opts *o);
 int report_functions(struct trace *t, const struct opts *o);
 int report_callgraph(struct trace *t, const struct opts *o);
 int report_memory(struct trace *t, const struct opts *o);
