@@ -16,6 +16,7 @@
 #include "analyzer/opts.h"
 #include "analyzer/symbols.h"
 #include "analyzer/trace.h"
+#include "analyzer/timeline.h"
 
 /*
  * Thresholds. Each is documented in docs/findings.md and README.md; those with an option
