@@ -174,13 +174,6 @@ struct collect {
 	uint32_t *active;		/* open activations per function (this thread) */
 	uint32_t nactive;
 	struct idmap edge_map, node_map;
-	/*
-	 * Lookups saved (model_build): hint, a node that may be (parent, func)'s, checked
-	 * before the map is asked; node_edge[node], the edge of a tree node's call (NONE: not
-	 * known yet), since a node's caller and callee never change.
-	 */
-	uint32_t hint;
-	uint32_t *node_edge, nnode_edge;
 };
 
 static void grow_funcs(struct hot *h, uint32_t n)
@@ -221,9 +214,6 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	bool created;
 	uint32_t id;
 
-	if (c->hint < h->nnodes && h->nodes[c->hint].parent == parent &&
-	    h->nodes[c->hint].func == func && c->hint)
-		return c->hint;
 	id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
 
 	if (created) {
@@ -231,30 +221,6 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 		h->nodes[id] = (struct hot_node){ .parent = parent, .func = func };
 		h->nnodes++;
 	}
-	return id;
-}
-
-/* edge_of, through the node's cached edge when the walk keeps them (model_build) */
-static uint32_t edge_cached(struct collect *c, const struct frame *fr, uint32_t caller,
-			    uint32_t callee)
-{
-	struct hot *h = c->h;
-	uint32_t id;
-
-	if (!c->node_edge || !(h->want & HOT_TREE))
-		return edge_of(c, caller, callee);
-	if (fr->node >= c->nnode_edge) {
-		uint32_t n = h->nodes_cap > fr->node ? h->nodes_cap : fr->node + 1;
-
-		c->node_edge = xrealloc(c->node_edge, n * sizeof(*c->node_edge));
-		memset(c->node_edge + c->nnode_edge, 0xff, (n - c->nnode_edge) * sizeof(uint32_t));
-		c->nnode_edge = n;
-	}
-	id = c->node_edge[fr->node];
-	if (id < h->nedges && h->edges[id].caller == caller && h->edges[id].callee == callee)
-		return id;
-	id = edge_of(c, caller, callee);
-	c->node_edge[fr->node] = id;
 	return id;
 }
 
@@ -326,8 +292,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		stat_add(f, dur);
 		if (h->want & HOT_EDGES) {
 			/* edge_of may move h->edges: index after the call */
-			uint32_t id = edge_cached(c, fr, d ? c->stack[d - 1].func : HOT_ROOT,
-						  ev->func);
+			uint32_t id = edge_of(c, d ? c->stack[d - 1].func : HOT_ROOT, ev->func);
 			struct hot_edge *e = &h->edges[id];
 
 			e->calls++;
@@ -414,7 +379,6 @@ static void collect_end(struct collect *c)
 	offcpu_acc_free(&c->acc);
 	idmap_free(&c->edge_map);
 	idmap_free(&c->node_map);
-	free(c->node_edge);
 }
 
 /**
