@@ -186,6 +186,8 @@ $(ANA_UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot $(ANA_LIBOBJS) $(HT
 # the call hooks, function ids and stacks; the test defines what they need of the rest
 $(BUILD)/tests/test-preload: $(BUILD)/preload/hooks-cyg.op $(BUILD)/preload/ids.op \
 	$(BUILD)/preload/stack.op
+# the table of interposed functions and its resolver; the test defines ps_log and ps_self
+$(BUILD)/tests/test-preload-interpose: $(BUILD)/preload/interpose.op
 $(PRELOAD_UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(TEST_LDFLAGS) $(UNWIND_LIBS)
@@ -215,8 +217,11 @@ unit: $(UNIT_BINS)
 layering:
 	$(Q)tests/layering.sh .
 
+# The integration tests, TEST_JOBS at a time (empty: as many as CPUs; 1: one after another).
+# Those marked "# serial:" run alone first (tests/run/run-all.sh, docs/testing.md).
+TEST_JOBS ?=
 runtests: all samples
-	$(Q)tests/run/run-all.sh
+	$(Q)TEST_JOBS=$(TEST_JOBS) tests/run/run-all.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all samples bench-tools $(UNIT_BINS)
@@ -263,5 +268,6 @@ help:
 	@echo "         PREFIX=/usr/local BINDIR= LIBDIR= INCLUDEDIR= DATADIR= MANDIR= PKGCONFIGDIR="
 	@echo "         BASHCOMPDIR= DESTDIR=  CC= CFLAGS= LDFLAGS="
 	@echo "         FUZZ_TIME=60 (make fuzz: seconds per libFuzzer target)"
+	@echo "         TEST_JOBS= (make check: integration tests at a time; default nproc, 1: serial)"
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

@@ -16,7 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/process.h"
+#include "preload/tracefile.h"
 
 #define PARENT_VAR "PERFSHIM_PARENT="
 #define PRELOAD_VAR "LD_PRELOAD="

@@ -20,7 +20,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/tracefile.h"
 
 #define HDR ((uint64_t)sizeof(struct trace_chunk_header))
 #define REGIONS_CLOSED (1ULL << 62)	/* next_off at or past this: the file is finished */
@@ -125,21 +125,22 @@ static void write_open_header(struct ps_thread *t)
 	struct trace_chunk_header h;
 	struct trace_chunk_trailer *tr;
 
-	tr = (struct trace_chunk_trailer *)(t->buf + t->region_cap - TRACE_CHUNK_TRAILER);
-	tr->base = (uintptr_t)t->buf;
-	tr->cursor = (uintptr_t)t->buf;
+	tr = (struct trace_chunk_trailer *)(t->chunk.buf + t->chunk.region_cap -
+					    TRACE_CHUNK_TRAILER);
+	tr->base = (uintptr_t)t->chunk.buf;
+	tr->cursor = (uintptr_t)t->chunk.buf;
 	memset(&h, 0, sizeof(h));
 	h.magic = TRACE_CHUNK_MAGIC;
 	h.tid = t->tid;
-	h.seq = t->seq;
-	h.size = t->region_cap;
+	h.seq = t->chunk.seq;
+	h.size = t->chunk.region_cap;
 	h.flags = TRACE_CHUNK_OPEN;
-	h.base_ticks = t->chunk_base_ticks;
+	h.base_ticks = t->chunk.base_ticks;
 	h.end_ticks = ps_now();
 	h.end_mono_ns = ps_mono_ns();
 	h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
-	memcpy(t->map_hdr, &h, sizeof(h));
-	t->cursor = &tr->cursor;
+	memcpy(t->chunk.map_hdr, &h, sizeof(h));
+	t->rec.cursor = &tr->cursor;
 }
 
 /*
@@ -165,10 +166,10 @@ static int map_region(struct ps_thread *t, uint64_t off, uint64_t cap)
 		if (m != MAP_FAILED) {
 			/* a forked child must never write the parent's file */
 			madvise(m, hi - lo, MADV_DONTFORK);
-			t->map = m;
-			t->map_len = hi - lo;
-			t->map_hdr = (struct trace_chunk_header *)((uint8_t *)m + (off - lo));
-			t->buf = (uint8_t *)t->map_hdr + HDR;
+			t->chunk.map = m;
+			t->chunk.map_len = hi - lo;
+			t->chunk.map_hdr = (struct trace_chunk_header *)((uint8_t *)m + (off - lo));
+			t->chunk.buf = (uint8_t *)t->chunk.map_hdr + HDR;
 			return 0;
 		}
 	}
@@ -188,19 +189,19 @@ static int open_region(struct ps_thread *t)
 	if (off == UINT64_MAX || ps_output_check_fd() < 0)
 		return -1;
 	cap -= HDR;
-	t->region_off = off;
-	t->region_cap = (uint32_t)cap;
-	t->region_closed = 0;
-	t->chunk_base_ticks = t->last_ticks;
+	t->chunk.region_off = off;
+	t->chunk.region_cap = (uint32_t)cap;
+	t->chunk.region_closed = 0;
+	t->chunk.base_ticks = t->rec.last_ticks;
 	if (__atomic_load_n(&mapped, __ATOMIC_RELAXED))
 		r = map_region(t, off, cap);
 	if (r < 0)
 		return -1;
 	if (r == 0) {
 		write_open_header(t);
-		t->end = t->buf + cap - TRACE_CHUNK_TRAILER;
+		t->chunk.end = t->chunk.buf + cap - TRACE_CHUNK_TRAILER;
 	} else {
-		if (!t->wbuf) {
+		if (!t->chunk.wbuf) {
 			void *p = mmap(NULL, ps_cfg.bufsize, PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -209,23 +210,23 @@ static int open_region(struct ps_thread *t)
 					     "thread not recorded");
 				return -1;
 			}
-			t->wbuf = p;
+			t->chunk.wbuf = p;
 		}
-		t->buf = t->wbuf;
-		t->cursor = &t->cursor_sink;
-		t->end = t->buf + cap;
+		t->chunk.buf = t->chunk.wbuf;
+		t->rec.cursor = &t->chunk.cursor_sink;
+		t->chunk.end = t->chunk.buf + cap;
 	}
-	t->pos = t->buf;
+	t->rec.pos = t->chunk.buf;
 	ps_signal_fence();
-	if (t->map) {
-		t->limit = t->buf;
+	if (t->chunk.map) {
+		t->rec.limit = t->chunk.buf;
 		if (!ps_chunk_more(t)) {	/* sets the limit: it opens the fast path */
-			t->region_closed = 0;
+			t->chunk.region_closed = 0;
 			ps_chunk_release(t);
 			return -1;
 		}
 	} else {
-		t->limit = t->end - TRACE_MAX_RECORD;
+		t->rec.limit = t->chunk.end - TRACE_MAX_RECORD;
 	}
 	return 0;
 }
@@ -260,22 +261,22 @@ int ps_chunk_open(struct ps_thread *t)
 int ps_chunk_more(struct ps_thread *t)
 {
 	static const uint8_t zeros[WINDOW + TRACE_MAX_RECORD];
-	/* from ->pos, not ->limit: the last record may reach up to TRACE_MAX_RECORD past it */
-	uint8_t *last = t->end - TRACE_MAX_RECORD, *from = t->pos, *to;
+	/* from rec.pos, not rec.limit: the last record may reach TRACE_MAX_RECORD past it */
+	uint8_t *last = t->chunk.end - TRACE_MAX_RECORD, *from = t->rec.pos, *to;
 	uintptr_t lo, hi;
 
-	if (!t->map || from >= last)
+	if (!t->chunk.map || from >= last)
 		return 0;
 	to = from + WINDOW < last ? from + WINDOW : last;
-	/* [from, to + TRACE_MAX_RECORD) ends at t->end at most: the trailer is after it */
+	/* [from, to + TRACE_MAX_RECORD) ends at t->chunk.end at most: the trailer is after it */
 	if (pwrite(ps_trace_fd, zeros, (size_t)(to + TRACE_MAX_RECORD - from),
-		   (off_t)(t->region_off + HDR + (uint64_t)(from - t->buf))) < 0) {
+		   (off_t)(t->chunk.region_off + HDR + (uint64_t)(from - t->chunk.buf))) < 0) {
 		/* the pages come from the file system instead */
 	}
 	lo = (uintptr_t)from & ~(uintptr_t)page_mask;
 	hi = ((uintptr_t)to + TRACE_MAX_RECORD + page_mask) & ~(uintptr_t)page_mask;
-	if (hi > (uintptr_t)t->map + t->map_len)
-		hi = (uintptr_t)t->map + t->map_len;
+	if (hi > (uintptr_t)t->chunk.map + t->chunk.map_len)
+		hi = (uintptr_t)t->chunk.map + t->chunk.map_len;
 	/*
 	 * EFAULT: a store would get SIGBUS (a file system that allocates at write time and is
 	 * full, despite fallocate): stop before writing there. EINVAL: a kernel before 5.14.
@@ -285,7 +286,7 @@ int ps_chunk_more(struct ps_thread *t)
 				  "chunk (disk full?)");
 		return 0;
 	}
-	t->limit = to;
+	t->rec.limit = to;
 	return 1;
 }
 
@@ -324,38 +325,38 @@ static int write_at(struct iovec *iov, int n, size_t len, uint64_t off)
 void ps_chunk_close(struct ps_thread *t, uint8_t *upto, unsigned flags)
 {
 	struct trace_chunk_header h;
-	size_t size = (size_t)(upto - t->buf);
+	size_t size = (size_t)(upto - t->chunk.buf);
 
 	h.magic = TRACE_CHUNK_MAGIC;
 	h.tid = t->tid;
-	h.seq = t->seq++;
+	h.seq = t->chunk.seq++;
 	h.size = (uint32_t)size;
-	h.flags = flags | t->chunk_flags;	/* modules.c: MODULE/UNLOAD records in it */
-	t->chunk_flags = 0;
-	h.payload_checksum = trace_checksum(t->buf, size);
-	h.base_ticks = t->chunk_base_ticks;
+	h.flags = flags | t->chunk.flags;	/* modules.c: MODULE/UNLOAD records in it */
+	t->chunk.flags = 0;
+	h.payload_checksum = trace_checksum(t->chunk.buf, size);
+	h.base_ticks = t->chunk.base_ticks;
 	h.end_ticks = ps_now();
 	h.end_mono_ns = ps_mono_ns();
-	h.pad = t->region_cap - (uint32_t)size;
-	t->region_used = (uint32_t)size;
-	t->region_closed = 1;
+	h.pad = t->chunk.region_cap - (uint32_t)size;
+	t->chunk.region_used = (uint32_t)size;
+	t->chunk.region_closed = 1;
 	h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
-	if (t->map) {
+	if (t->chunk.map) {
 		ps_signal_fence();
-		memcpy(t->map_hdr, &h, sizeof(h));
+		memcpy(t->chunk.map_hdr, &h, sizeof(h));
 	} else {
-		struct iovec iov[2] = { { &h, sizeof(h) }, { t->buf, size } };
+		struct iovec iov[2] = { { &h, sizeof(h) }, { t->chunk.buf, size } };
 
-		if (write_at(iov, 2, sizeof(h) + size, t->region_off) < 0)
-			t->region_closed = 0;	/* nothing there to shorten (give_back) */
+		if (write_at(iov, 2, sizeof(h) + size, t->chunk.region_off) < 0)
+			t->chunk.region_closed = 0;	/* nothing there to shorten (give_back) */
 	}
-	t->chunk_base_ticks = t->last_ticks;
+	t->chunk.base_ticks = t->rec.last_ticks;
 }
 
 /* The bytes of the region its closed chunk used (header and payload). */
 static uint64_t used_end(const struct ps_thread *t)
 {
-	return t->region_off + HDR + t->region_used;
+	return t->chunk.region_off + HDR + t->chunk.region_used;
 }
 
 /* The closed chunk's header says its pad ends at @pad_end now (give_back). */
@@ -363,15 +364,17 @@ static void set_pad_end(struct ps_thread *t, uint64_t pad_end)
 {
 	struct trace_chunk_header h;
 
-	if (t->map)
-		memcpy(&h, t->map_hdr, sizeof(h));
-	else if (pread(ps_trace_fd, &h, sizeof(h), (off_t)t->region_off) != (ssize_t)sizeof(h))
+	if (t->chunk.map)
+		memcpy(&h, t->chunk.map_hdr, sizeof(h));
+	else if (pread(ps_trace_fd, &h, sizeof(h), (off_t)t->chunk.region_off) !=
+		 (ssize_t)sizeof(h))
 		return;
 	h.pad = (uint32_t)(pad_end - used_end(t));
 	h.header_checksum = trace_checksum(&h, TRACE_CHUNK_HEADER_CKLEN);
-	if (t->map)
-		memcpy(t->map_hdr, &h, sizeof(h));
-	else if (pwrite(ps_trace_fd, &h, sizeof(h), (off_t)t->region_off) != (ssize_t)sizeof(h))
+	if (t->chunk.map)
+		memcpy(t->chunk.map_hdr, &h, sizeof(h));
+	else if (pwrite(ps_trace_fd, &h, sizeof(h), (off_t)t->chunk.region_off) !=
+		 (ssize_t)sizeof(h))
 		return;		/* the header keeps the old pad: the next chunk is then missed */
 }
 
@@ -385,7 +388,7 @@ static void set_pad_end(struct ps_thread *t, uint64_t pad_end)
  */
 static int give_back(struct ps_thread *t)
 {
-	uint64_t top = t->region_off + HDR + t->region_cap, v = top, used = used_end(t);
+	uint64_t top = t->chunk.region_off + HDR + t->chunk.region_cap, v = top, used = used_end(t);
 	sigset_t all, old;
 	int done;
 
@@ -415,44 +418,44 @@ static int give_back(struct ps_thread *t)
  */
 void ps_chunk_release(struct ps_thread *t)
 {
-	uint64_t used = used_end(t), top = t->region_off + HDR + t->region_cap;
+	uint64_t used = used_end(t), top = t->chunk.region_off + HDR + t->chunk.region_cap;
 
-	t->limit = NULL;
+	t->rec.limit = NULL;
 	ps_signal_fence();
-	t->cursor = &t->cursor_sink;
-	if (t->region_closed && !give_back(t) && t->map) {
+	t->rec.cursor = &t->chunk.cursor_sink;
+	if (t->chunk.region_closed && !give_back(t) && t->chunk.map) {
 		uint64_t lo = (used + page_mask) & ~page_mask, hi = top & ~page_mask;
 
 		if (hi > lo)
 			fallocate(ps_trace_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				  (off_t)lo, (off_t)(hi - lo));
 	}
-	if (t->map)
-		munmap(t->map, t->map_len);
-	t->map = NULL;
-	t->map_hdr = NULL;
-	t->buf = t->pos = t->end = NULL;
+	if (t->chunk.map)
+		munmap(t->chunk.map, t->chunk.map_len);
+	t->chunk.map = NULL;
+	t->chunk.map_hdr = NULL;
+	t->chunk.buf = t->rec.pos = t->chunk.end = NULL;
 }
 
 /* ps_chunk_forget - in a fork child: the region was the parent's (and is not mapped here). */
 void ps_chunk_forget(struct ps_thread *t)
 {
-	t->limit = NULL;
-	t->cursor = &t->cursor_sink;
-	t->map = NULL;
-	t->map_hdr = NULL;
-	t->buf = t->pos = t->end = NULL;
-	t->cut = 0;
+	t->rec.limit = NULL;
+	t->rec.cursor = &t->chunk.cursor_sink;
+	t->chunk.map = NULL;
+	t->chunk.map_hdr = NULL;
+	t->chunk.buf = t->rec.pos = t->chunk.end = NULL;
+	t->chunk.cut = 0;
 }
 
 /* ps_chunk_free - the thread is gone: its region and its private buffer. */
 void ps_chunk_free(struct ps_thread *t)
 {
-	if (t->buf)
+	if (t->chunk.buf)
 		ps_chunk_release(t);
-	if (t->wbuf)
-		munmap(t->wbuf, ps_cfg.bufsize);
-	t->wbuf = NULL;
+	if (t->chunk.wbuf)
+		munmap(t->chunk.wbuf, ps_cfg.bufsize);
+	t->chunk.wbuf = NULL;
 }
 
 /*
@@ -475,7 +478,8 @@ void ps_chunk_end_file(struct ps_thread *t)
 						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			break;
 	}
-	if (t->buf && t->region_closed && top == t->region_off + HDR + t->region_cap) {
+	if (t->chunk.buf && t->chunk.region_closed &&
+	    top == t->chunk.region_off + HDR + t->chunk.region_cap) {
 		if (ftruncate(ps_trace_fd, (off_t)used_end(t)) < 0) {
 			/* the padding stays: readers skip it */
 		}

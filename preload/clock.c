@@ -7,7 +7,7 @@
 #include <cpuid.h>
 #include <time.h>
 
-#include "preload/internal.h"
+#include "preload/common.h"
 
 int ps_use_tsc;
 static double ticks_per_ns = 1.0;

@@ -23,7 +23,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
+#include "preload/interpose.h"
+#include "preload/records.h"
 
 #define CALL_BATCH 512			/* enter/exit pairs per timed batch (~2.5 KiB) */
 #define CALL_BATCHES 96			/* ~240 KiB of records: two of chunk.c's windows */
@@ -104,10 +106,10 @@ static uint64_t robust_mean(uint64_t *v, size_t n)
  */
 static uint8_t *batch_start(void)
 {
-	if (ps_self.end - ps_self.pos < (ptrdiff_t)REWIND)
-		ps_self.pos = first;
-	ps_self.last_ticks = ps_now();
-	return ps_self.pos;
+	if (ps_self.chunk.end - ps_self.rec.pos < (ptrdiff_t)REWIND)
+		ps_self.rec.pos = first;
+	ps_self.rec.last_ticks = ps_now();
+	return ps_self.rec.pos;
 }
 
 static volatile uint64_t body_sink;
@@ -145,7 +147,7 @@ static PS_NOINSTR PS_NOINLINE uint64_t call_batch(hook_fn en, hook_fn ex)
  */
 static uint64_t inside_ticks(const uint8_t *p)
 {
-	const uint8_t *end = ps_self.pos;
+	const uint8_t *end = ps_self.rec.pos;
 	uint64_t h, v, sum = 0;
 
 	while (p < end && trace_get_varint(&p, end, &h) == 0) {
@@ -203,53 +205,53 @@ static PS_NOINSTR PS_NOINLINE uint64_t free_batch(free_fn f, void **ptrs)
 static int swap_in(struct ps_thread *t, const struct ps_thread *own)
 {
 	memset(t, 0, sizeof(*t));
-	t->nodes = mmap(NULL, NODE_SLOTS * sizeof(*t->nodes), PROT_READ | PROT_WRITE,
+	t->stk.nodes = mmap(NULL, NODE_SLOTS * sizeof(*t->stk.nodes), PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	t->last_stack = mmap(NULL, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t),
+	t->stk.last_stack = mmap(NULL, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t),
 			     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (t->nodes == MAP_FAILED || t->last_stack == MAP_FAILED)
+	if (t->stk.nodes == MAP_FAILED || t->stk.last_stack == MAP_FAILED)
 		return -1;
-	t->node_mask = NODE_SLOTS - 1;
-	if (own->state == PS_T_ACTIVE && own->buf && own->limit &&
-	    own->end - own->pos >= (ptrdiff_t)(2 * REWIND)) {
+	t->stk.node_mask = NODE_SLOTS - 1;
+	if (own->state == PS_T_ACTIVE && own->chunk.buf && own->rec.limit &&
+	    own->chunk.end - own->rec.pos >= (ptrdiff_t)(2 * REWIND)) {
 		/* the chunk's free part: its region, its mapping, its limit (chunk.c) */
-		t->buf = own->buf;
-		t->pos = own->pos;
-		t->end = own->end;
-		t->limit = own->limit;
-		t->map = own->map;
-		t->map_len = own->map_len;
-		t->map_hdr = own->map_hdr;
-		t->region_off = own->region_off;
-		t->region_cap = own->region_cap;
-		t->region_used = own->region_used;
-		t->region_closed = own->region_closed;
-		t->wbuf = own->wbuf;
-		t->chunk_base_ticks = own->chunk_base_ticks;
-		t->seq = own->seq;
-		t->registered = own->registered;
+		t->chunk.buf = own->chunk.buf;
+		t->rec.pos = own->rec.pos;
+		t->chunk.end = own->chunk.end;
+		t->rec.limit = own->rec.limit;
+		t->chunk.map = own->chunk.map;
+		t->chunk.map_len = own->chunk.map_len;
+		t->chunk.map_hdr = own->chunk.map_hdr;
+		t->chunk.region_off = own->chunk.region_off;
+		t->chunk.region_cap = own->chunk.region_cap;
+		t->chunk.region_used = own->chunk.region_used;
+		t->chunk.region_closed = own->chunk.region_closed;
+		t->chunk.wbuf = own->chunk.wbuf;
+		t->chunk.base_ticks = own->chunk.base_ticks;
+		t->chunk.seq = own->chunk.seq;
+		t->list.registered = own->list.registered;
 	} else {
 		scratch = mmap(NULL, SCRATCH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			       -1, 0);
 		if (scratch == MAP_FAILED)
 			return -1;
-		t->buf = t->pos = scratch;
-		t->end = scratch + SCRATCH;
-		t->limit = t->end - TRACE_MAX_RECORD;
+		t->chunk.buf = t->rec.pos = scratch;
+		t->chunk.end = scratch + SCRATCH;
+		t->rec.limit = t->chunk.end - TRACE_MAX_RECORD;
 	}
-	first = t->pos;
-	t->flush_lock = 1;
-	t->cursor = &t->cursor_sink;
+	first = t->rec.pos;
+	t->list.flush_lock = 1;
+	t->rec.cursor = &t->chunk.cursor_sink;
 	fid_slot[0].addr = (uintptr_t)dummy_fn;
 	fid_slot[0].fid = 0;
-	t->fids = fid_slot;
-	t->fid_mask = 0;
-	t->nfids = 1;
-	t->shadow = frames;
-	t->shadow_cap = sizeof(frames) / sizeof(frames[0]);
+	t->ids.fids = fid_slot;
+	t->ids.fid_mask = 0;
+	t->ids.nfids = 1;
+	t->calls.shadow = frames;
+	t->calls.shadow_cap = sizeof(frames) / sizeof(frames[0]);
 	t->tid = (pid_t)syscall(SYS_gettid);
-	t->last_ticks = ps_now();
-	t->state = PS_T_ACTIVE;		/* t->cyg 0: the first hook sets the mode up */
+	t->rec.last_ticks = ps_now();
+	t->state = PS_T_ACTIVE;		/* t->calls.cyg 0: the first hook sets the mode up */
 	return 0;
 }
 
@@ -258,10 +260,10 @@ static void swap_out(struct ps_thread *t)
 	if (scratch != MAP_FAILED && scratch)
 		munmap(scratch, SCRATCH);
 	scratch = NULL;
-	if (t->nodes != MAP_FAILED && t->nodes)
-		munmap(t->nodes, ((size_t)t->node_mask + 1) * sizeof(*t->nodes));
-	if (t->last_stack != MAP_FAILED && t->last_stack)
-		munmap(t->last_stack, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
+	if (t->stk.nodes != MAP_FAILED && t->stk.nodes)
+		munmap(t->stk.nodes, ((size_t)t->stk.node_mask + 1) * sizeof(*t->stk.nodes));
+	if (t->stk.last_stack != MAP_FAILED && t->stk.last_stack)
+		munmap(t->stk.last_stack, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
 	ps_stack_thread_free(t);
 }
 
@@ -310,10 +312,10 @@ static void measure_allocs(uint64_t *known, uint64_t *fresh, uint64_t *freed, ui
 	/* two instrumented frames open, as in a program's function that allocates */
 	frames[0] = (struct ps_frame){ .fn = (uintptr_t)dummy_fn, .written = 1 };
 	frames[1] = (struct ps_frame){ .fn = (uintptr_t)noop_hook, .written = 1 };
-	ps_self.depth = 2;
-	ps_self.acost_left = ACOST_EVERY;
-	ps_self.acost_n = 0;
-	ps_self.acost_sum = 0;
+	ps_self.calls.depth = 2;
+	ps_self.acost.left = ACOST_EVERY;
+	ps_self.acost.n = 0;
+	ps_self.acost.sum = 0;
 	for (b = 0; b < ALLOC_BATCHES; b++) {
 		batch_start();
 		hk[b] = alloc_batch(malloc_p, ptrs, 0, &unused);
@@ -321,7 +323,7 @@ static void measure_allocs(uint64_t *known, uint64_t *fresh, uint64_t *freed, ui
 		bk[b] = alloc_batch(real_m, ptrs, 0, &unused);
 		bf[b] = free_batch(real_f, ptrs);
 	}
-	*post = ps_self.acost_n ? (ps_self.acost_sum << TRACE_COST_SHIFT) / ps_self.acost_n : 0;
+	*post = ps_self.acost.n ? (ps_self.acost.sum << TRACE_COST_SHIFT) / ps_self.acost.n : 0;
 	for (b = 0; b < NEW_BATCHES; b++) {
 		batch_start();
 		hn[b] = alloc_batch(malloc_p, ptrs, 1, &next_fn);
@@ -338,7 +340,7 @@ static void measure_allocs(uint64_t *known, uint64_t *fresh, uint64_t *freed, ui
 	a = robust_mean(hn, NEW_BATCHES);
 	z = robust_mean(bn, NEW_BATCHES);
 	*fresh = a > z ? a - z : 0;
-	ps_self.depth = 0;
+	ps_self.calls.depth = 0;
 }
 
 /* per-event figure from a batch total, in ticks << TRACE_COST_SHIFT */
@@ -428,7 +430,7 @@ void ps_emit_cost(struct ps_thread *t)
 		p = trace_put_varint(p, TRACE_COST_N);
 		for (i = 0; i < TRACE_COST_N; i++)
 			p = trace_put_varint(p, ps_cost[i]);
-		t->chunk_flags |= TRACE_CHUNK_MODULES;
+		t->chunk.flags |= TRACE_CHUNK_MODULES;
 		ps_commit(t, p);
 	}
 	ps_guard_drop(t, PS_GUARD_INTERNAL);
@@ -466,14 +468,14 @@ void ps_cost_time_alloc(struct ps_thread *t, uint64_t since)
 
 	/* the next one 8 to 23 later, from the clock's low bits: a program that allocates in
 	 * a fixed pattern (four blocks a call) must not have the same one of them timed */
-	t->acost_left = ACOST_EVERY / 2 + (int32_t)(d & (ACOST_EVERY - 1));
+	t->acost.left = ACOST_EVERY / 2 + (int32_t)(d & (ACOST_EVERY - 1));
 	if (d > ps_ns_to_ticks(ACOST_CAP_NS))
 		return;
-	t->acost_sum += d;
-	if (++t->acost_n < ACOST_WINDOW || !ps_cost_valid)
+	t->acost.sum += d;
+	if (++t->acost.n < ACOST_WINDOW || !ps_cost_valid)
 		return;		/* (the measurement at start sums them all) */
 	if (ps_cost[TRACE_COST_ALLOC])
-		emit_run_cost(t, alloc_pre + (t->acost_sum << TRACE_COST_SHIFT) / t->acost_n);
-	t->acost_n = 0;
-	t->acost_sum = 0;
+		emit_run_cost(t, alloc_pre + (t->acost.sum << TRACE_COST_SHIFT) / t->acost.n);
+	t->acost.n = 0;
+	t->acost.sum = 0;
 }

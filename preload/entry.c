@@ -10,7 +10,7 @@
 #include <sys/auxv.h>
 #include <sys/syscall.h>
 
-#include "preload/internal.h"
+#include "preload/process.h"
 
 /* The interpreter of the x86-64 ABI: an object with this section gets a PT_INTERP. */
 __attribute__((section(".interp"), used)) static const char interp[] =

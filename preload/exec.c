@@ -22,61 +22,32 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/interpose.h"
+#include "preload/process.h"
+#include "preload/tracefile.h"
 
 #define ENV_ON_STACK 65536		/* bytes: larger environments go to an mmap */
 
 extern char **environ;
 
-typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*fexecve_fn)(int, char *const[], char *const[]);
-typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
-typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-			const posix_spawnattr_t *, char *const[], char *const[]);
-typedef int (*system_fn)(const char *);
-typedef FILE *(*popen_fn)(const char *, const char *);
-
-static execve_fn real_execve, real_execvpe;
-static fexecve_fn real_fexecve;
-static execveat_fn real_execveat;
-static spawn_fn real_posix_spawn, real_posix_spawnp;
-static system_fn real_system;
-static popen_fn real_popen;
-typedef long (*syscall_fn)(long, ...);
-static syscall_fn real_syscall;
-
-/*
- * Resolved in a constructor, after init.c's (101) has the malloc hooks ready: dlsym may
- * allocate, and a vfork child calling exec must find everything resolved (it shares the
- * parent's heap and must not touch it).
- */
-static void resolve(void)
-{
-	real_execve = (execve_fn)ps_dlsym_next("execve");
-	real_execvpe = (execve_fn)ps_dlsym_next("execvpe");
-	real_fexecve = (fexecve_fn)ps_dlsym_next("fexecve");
-	real_execveat = (execveat_fn)ps_dlsym_next("execveat");
-	real_posix_spawn = (spawn_fn)ps_dlsym_next("posix_spawn");
-	real_posix_spawnp = (spawn_fn)ps_dlsym_next("posix_spawnp");
-	real_system = (system_fn)ps_dlsym_next("system");
-	real_popen = (popen_fn)ps_dlsym_next("popen");
-	real_syscall = (syscall_fn)ps_dlsym_next("syscall");
-	ps_env_init();
-}
-
+/* Before the constructors (another library's constructor), the settings are noted now. */
 __attribute__((constructor(102))) static void ps_exec_init(void)
 {
 	int saved = errno;
 
-	resolve();
+	ps_env_init();
 	errno = saved;
 }
 
-/* Lazily, for a call that comes before the constructors (another library's constructor). */
+/*
+ * Resolve @fn now if a call comes before the constructors (the table, interpose.c, resolves
+ * it in its constructor so that a vfork child finds it set), and note the settings first.
+ * A missing one fails its call with ENOSYS (do_call and the wrappers below).
+ */
 #define NEED(fn)                                                                            \
 	do {                                                                                \
-		if (unlikely(!(fn)))                                                        \
-			resolve();                                                          \
+		ps_env_init();                                                              \
+		(void)ps_real(fn);                                                          \
 	} while (0)
 
 /* What to run once the environment is ready: one of the wrapped calls. */
@@ -92,23 +63,37 @@ struct call {
 	const posix_spawnattr_t *attr;
 };
 
+/* Return and errno: the real call's; -1 and ENOSYS (an error number for the spawns) when the
+ * next definition is missing (said once by the table). */
 static int do_call(const struct call *c, char *const env[])
 {
 	switch (c->kind) {
 	case C_EXECVE:
-		return real_execve(c->path, c->argv, env);
+		if (ps_real_execve)
+			return ps_real_execve(c->path, c->argv, env);
+		break;
 	case C_EXECVPE:
-		return real_execvpe(c->path, c->argv, env);
+		if (ps_real_execvpe)
+			return ps_real_execvpe(c->path, c->argv, env);
+		break;
 	case C_FEXECVE:
-		return real_fexecve(c->fd, c->argv, env);
+		if (ps_real_fexecve)
+			return ps_real_fexecve(c->fd, c->argv, env);
+		break;
 	case C_EXECVEAT:
-		return real_execveat(c->fd, c->path, c->argv, env, c->flags);
+		if (ps_real_execveat)
+			return ps_real_execveat(c->fd, c->path, c->argv, env, c->flags);
+		break;
 	case C_SPAWN:
-		return real_posix_spawn(c->pid, c->path, c->fa, c->attr, c->argv, env);
+		if (ps_real_posix_spawn)
+			return ps_real_posix_spawn(c->pid, c->path, c->fa, c->attr, c->argv, env);
+		return ENOSYS;
 	case C_SPAWNP:
-		return real_posix_spawnp(c->pid, c->path, c->fa, c->attr, c->argv, env);
+		if (ps_real_posix_spawnp)
+			return ps_real_posix_spawnp(c->pid, c->path, c->fa, c->attr, c->argv, env);
+		return ENOSYS;
 	}
-	errno = EINVAL;
+	errno = ENOSYS;
 	return -1;
 }
 
@@ -179,7 +164,7 @@ PS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	struct call c = { .kind = C_EXECVE, .path = path, .argv = argv };
 
-	NEED(real_execve);
+	NEED(execve);
 	return exec_common(&c, envp);
 }
 
@@ -193,7 +178,7 @@ PS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	struct call c = { .kind = C_EXECVPE, .path = file, .argv = argv };
 
-	NEED(real_execvpe);
+	NEED(execvpe);
 	return exec_common(&c, envp);
 }
 
@@ -206,7 +191,7 @@ PS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	struct call c = { .kind = C_FEXECVE, .fd = fd, .argv = argv };
 
-	NEED(real_fexecve);
+	NEED(fexecve);
 	return exec_common(&c, envp);
 }
 
@@ -216,7 +201,7 @@ PS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
 	struct call c = { .kind = C_EXECVEAT, .fd = dirfd, .path = path, .argv = argv,
 			  .flags = flags };
 
-	NEED(real_execveat);
+	NEED(execveat);
 	return exec_common(&c, envp);
 }
 
@@ -298,7 +283,7 @@ PS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
 	struct call c = { .kind = C_SPAWN, .path = path, .argv = argv, .pid = pid, .fa = fa,
 			  .attr = attr };
 
-	NEED(real_posix_spawn);
+	NEED(posix_spawn);
 	return spawn_common(&c, envp);
 }
 
@@ -308,7 +293,7 @@ PS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 	struct call c = { .kind = C_SPAWNP, .path = file, .argv = argv, .pid = pid, .fa = fa,
 			  .attr = attr };
 
-	NEED(real_posix_spawnp);
+	NEED(posix_spawnp);
 	return spawn_common(&c, envp);
 }
 
@@ -371,7 +356,7 @@ static int do_system(const char *line)
 	posix_spawnattr_setsigmask(&attr, &w.omask);
 	posix_spawnattr_setsigdefault(&attr, &reset);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	NEED(real_posix_spawn);
+	NEED(posix_spawn);
 	ret = spawn_common(&(struct call){ .kind = C_SPAWN, .path = "/bin/sh", .argv = argv,
 					  .pid = &pid, .attr = &attr },
 			   environ);
@@ -419,9 +404,13 @@ PS_EXPORT FILE *popen(const char *command, const char *mode)
 	int saved;
 	FILE *f;
 
-	NEED(real_popen);
+	NEED(popen);
+	if (!ps_real_popen) {
+		errno = ENOSYS;
+		return NULL;
+	}
 	if (!ps_trace_path[0] || !environ)
-		return real_popen(command, mode);
+		return ps_real_popen(command, mode);
 	pthread_mutex_lock(&popen_lock);
 	if (!atfork_done) {
 		atfork_done = 1;
@@ -431,12 +420,12 @@ PS_EXPORT FILE *popen(const char *command, const char *mode)
 	env = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (env == MAP_FAILED) {
 		pthread_mutex_unlock(&popen_lock);
-		return real_popen(command, mode);
+		return ps_real_popen(command, mode);
 	}
 	env = ps_env_build(env, environ);
 	saved_env = environ;
 	environ = env;
-	f = real_popen(command, mode);
+	f = ps_real_popen(command, mode);
 	saved = errno;
 	environ = saved_env;
 	if (popen_env)
@@ -450,9 +439,13 @@ PS_EXPORT FILE *popen(const char *command, const char *mode)
 
 PS_EXPORT int system(const char *line)
 {
-	NEED(real_system);
+	NEED(system);
+	if (!ps_real_system) {
+		errno = ENOSYS;
+		return -1;
+	}
 	if (!ps_trace_path[0])
-		return real_system(line);
+		return ps_real_system(line);
 	/* NULL asks whether a shell is there: glibc answers by running "exit 0" */
 	if (!line)
 		return do_system("exit 0") == 0;
@@ -465,9 +458,7 @@ PS_EXPORT int system(const char *line)
  * does not come here (glibc calls its own _exit directly, after our destructor ran). A vfork
  * child leaving after a failed exec is not the trace's owner and writes nothing.
  */
-typedef void (*exit_fn)(int);
-
-static void __attribute__((noreturn)) exit_common(exit_fn *real, const char *name, int status)
+static void __attribute__((noreturn)) exit_common(void (*real)(int), int status)
 {
 	/*
 	 * Not from a signal handler that interrupted one of our hooks (guard set): the
@@ -477,26 +468,20 @@ static void __attribute__((noreturn)) exit_common(exit_fn *real, const char *nam
 		record_late_modules();
 		ps_flush_all(1);
 	}
-	if (unlikely(!*real))
-		*real = (exit_fn)ps_dlsym_next(name);
-	if (*real)
-		(*real)(status);
+	if (real)
+		real(status);
 	for (;;)
 		syscall(SYS_exit_group, status);
 }
 
 PS_EXPORT void _exit(int status)
 {
-	static exit_fn real;
-
-	exit_common(&real, "_exit", status);
+	exit_common(ps_real(_exit), status);
 }
 
 PS_EXPORT void _Exit(int status)
 {
-	static exit_fn real;
-
-	exit_common(&real, "_Exit", status);
+	exit_common(ps_real(_Exit), status);
 }
 
 /*
@@ -528,12 +513,12 @@ PS_EXPORT long syscall(long nr, ...)
 		}
 		errno = saved;
 	}
-	NEED(real_syscall);
-	if (!real_syscall) {
+	NEED(syscall);
+	if (!ps_real_syscall) {
 		errno = ENOSYS;
 		return -1;
 	}
-	return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return ps_real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /*

@@ -9,7 +9,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/interpose.h"
+#include "preload/tracefile.h"
 
 #define FD_TOP_MAX 4096			/* the top of the range, at most */
 
@@ -43,20 +44,16 @@ int ps_fd_move_high(int fd, int below)
  * there) moves to the top of the descriptor range, next to the trace descriptor; the
  * program's own pipes pass through untouched.
  */
-typedef int (*pipe2_fn)(int[2], int);
-static pipe2_fn real_pipe2;
-
 PS_EXPORT int pipe2(int fds[2], int flags)
 {
+	int (*real)(int[2], int) = ps_real(pipe2);
 	int r, saved;
 
-	if (!real_pipe2)
-		real_pipe2 = (pipe2_fn)ps_dlsym_next("pipe2");
-	if (!real_pipe2) {
+	if (!real) {
 		errno = ENOSYS;
 		return -1;
 	}
-	r = real_pipe2(fds, flags);
+	r = real(fds, flags);
 	if (r == 0 && ps_self.guard >= PS_GUARD_INTERNAL && (flags & O_CLOEXEC)) {
 		saved = errno;
 		fds[0] = ps_fd_move_high(fds[0], PS_FD_PIPE_BELOW_TOP);

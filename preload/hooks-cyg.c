@@ -12,11 +12,14 @@
 #include <signal.h>
 #include <sys/mman.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
+#include "preload/process.h"
+#include "preload/records.h"
+#include "preload/tracefile.h"
 
 /*
  * Hard cap of the shadow stack: 4 Mi frames (160 MiB of address space, touched only as deep
- * as the program goes). Deeper calls are counted in t->overflow, not recorded.
+ * as the program goes). Deeper calls are counted in t->calls.overflow, not recorded.
  */
 #define SHADOW_MAX (1U << 22)
 
@@ -36,11 +39,11 @@
  */
 static inline uint64_t take_dt(struct ps_thread *t, uint64_t now)
 {
-	uint64_t dt = now - t->last_ticks;
+	uint64_t dt = now - t->rec.last_ticks;
 
 	if (unlikely((int64_t)dt < 0))
 		return 0;
-	t->last_ticks = now;
+	t->rec.last_ticks = now;
 	return dt;
 }
 
@@ -76,13 +79,13 @@ static int put_lazy_entries(struct ps_thread *t, uint32_t from, uint32_t to)
 	uint8_t *p;
 
 	for (; from < to; from++) {
-		f = &t->shadow[from];
+		f = &t->calls.shadow[from];
 		if (!(p = ps_reserve(t, TRACE_MAX_RECORD)))
 			return -1;
-		if (f->ticks <= t->last_ticks) {
+		if (f->ticks <= t->rec.last_ticks) {
 			p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_ENTRY_AT));
 			p = trace_put_varint(p, f->fid);
-			p = trace_put_varint(p, t->last_ticks - f->ticks);
+			p = trace_put_varint(p, t->rec.last_ticks - f->ticks);
 		} else {
 			p = trace_put_varint(p, (uint64_t)f->fid << 2 | 1);
 			p = ps_put_dt(t, p, f->ticks);
@@ -101,23 +104,24 @@ static int put_lazy_entries(struct ps_thread *t, uint32_t from, uint32_t to)
  */
 static void close_frames(struct ps_thread *t, uint32_t keep, uint64_t now)
 {
-	uint32_t d = t->depth, written, k;
+	uint32_t d = t->calls.depth, written, k;
 
 	if (keep >= d)
 		return;
-	written = d - t->unwritten;		/* entries written: always frames [0, written) */
-	if (t->cyg & PS_CYG_MINDUR) {
-		for (k = d; k > keep && now - t->shadow[k - 1].ticks < ps_cfg.min_duration_ticks;
+	written = d - t->calls.unwritten; /* entries written: always frames [0, written) */
+	if (t->calls.cyg & PS_CYG_MINDUR) {
+		for (k = d;
+		     k > keep && now - t->calls.shadow[k - 1].ticks < ps_cfg.min_duration_ticks;
 		     k--)
 			;
 		if (k > written && put_lazy_entries(t, written, k) == 0)
 			written = k;
 	}
-	t->depth = keep;
-	t->unwritten = keep - (written < keep ? written : keep);
+	t->calls.depth = keep;
+	t->calls.unwritten = keep - (written < keep ? written : keep);
 	/* Calls past the cap were inside the closed frames. */
-	t->overflow = 0;
-	t->cyg &= ~PS_CYG_OVERFLOW;
+	t->calls.overflow = 0;
+	t->calls.cyg &= ~PS_CYG_OVERFLOW;
 	if (written > keep)
 		put_exits(t, written - keep, now);
 }
@@ -135,7 +139,7 @@ static void close_frames(struct ps_thread *t, uint32_t keep, uint64_t now)
 static uint32_t jump_keep(struct ps_thread *t, uintptr_t to)
 {
 	uintptr_t lo = 0, size = 0, sp;
-	uint32_t d = t->depth;
+	uint32_t d = t->calls.depth;
 	int on, alt;
 	stack_t ss;
 
@@ -145,7 +149,7 @@ static uint32_t jump_keep(struct ps_thread *t, uintptr_t to)
 	}
 	on = to - lo < size;
 	for (; d > 0; d--) {
-		sp = t->shadow[d - 1].sp;
+		sp = t->calls.shadow[d - 1].sp;
 		alt = sp - lo < size;
 		if (on ? !(alt && sp < to) : !(alt || sp < to))
 			break;
@@ -164,22 +168,22 @@ static uint32_t jump_keep(struct ps_thread *t, uintptr_t to)
  */
 static void jump_repair(struct ps_thread *t, uintptr_t sp, int entry)
 {
-	uintptr_t to = t->jump_sp ? t->jump_sp : sp + (entry ? 1 : 0);
-	uint32_t keep = jump_keep(t, to), noted = t->jump_depth - 1;
+	uintptr_t to = t->jump.sp ? t->jump.sp : sp + (entry ? 1 : 0);
+	uint32_t keep = jump_keep(t, to), noted = t->jump.depth - 1;
 
-	if (t->jump_depth && noted <= t->depth &&
-	    (noted == 0 || !t->jump_sp || t->shadow[noted - 1].sp >= t->jump_sp)) {
+	if (t->jump.depth && noted <= t->calls.depth &&
+	    (noted == 0 || !t->jump.sp || t->calls.shadow[noted - 1].sp >= t->jump.sp)) {
 		keep = noted;
-		if (t->overflow > t->jump_overflow && keep == t->depth) {
+		if (t->calls.overflow > t->jump.overflow && keep == t->calls.depth) {
 			/* the jump left calls that were past the cap (counted when entered) */
-			t->overflow = t->jump_overflow;
-			if (!t->overflow)
-				t->cyg &= ~PS_CYG_OVERFLOW;
+			t->calls.overflow = t->jump.overflow;
+			if (!t->calls.overflow)
+				t->calls.cyg &= ~PS_CYG_OVERFLOW;
 		}
 	}
-	t->cyg &= ~PS_CYG_JUMPED;
-	t->jump_sp = 0;
-	t->jump_depth = 0;
+	t->calls.cyg &= ~PS_CYG_JUMPED;
+	t->jump.sp = 0;
+	t->jump.depth = 0;
 	close_frames(t, keep, ps_now());
 }
 
@@ -189,28 +193,28 @@ static void jump_repair(struct ps_thread *t, uintptr_t sp, int entry)
  */
 static int shadow_grow(struct ps_thread *t)
 {
-	uint32_t cap = t->shadow_cap ? t->shadow_cap * 2 : 4096;
+	uint32_t cap = t->calls.shadow_cap ? t->calls.shadow_cap * 2 : 4096;
 	void *p;
 
 	if (cap > SHADOW_MAX)
 		return -1;
-	if (t->shadow)
-		p = mremap(t->shadow, (size_t)t->shadow_cap * sizeof(*t->shadow),
-			   (size_t)cap * sizeof(*t->shadow), MREMAP_MAYMOVE);
+	if (t->calls.shadow)
+		p = mremap(t->calls.shadow, (size_t)t->calls.shadow_cap * sizeof(*t->calls.shadow),
+			   (size_t)cap * sizeof(*t->calls.shadow), MREMAP_MAYMOVE);
 	else
-		p = mmap(NULL, (size_t)cap * sizeof(*t->shadow), PROT_READ | PROT_WRITE,
+		p = mmap(NULL, (size_t)cap * sizeof(*t->calls.shadow), PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	t->shadow = p;
-	t->shadow_cap = cap;
+	t->calls.shadow = p;
+	t->calls.shadow_cap = cap;
 	return 0;
 }
 
 /* Set up a thread for calls: the mode bits, from the settings read at start. */
 static void cyg_setup(struct ps_thread *t)
 {
-	unsigned m = PS_CYG_READY | (t->cyg & (PS_CYG_JUMPED | PS_CYG_OVERFLOW));
+	unsigned m = PS_CYG_READY | (t->calls.cyg & (PS_CYG_JUMPED | PS_CYG_OVERFLOW));
 
 	if (!(ps_cfg.events & PS_EV_CALLS))
 		m |= PS_CYG_OFF;
@@ -218,45 +222,45 @@ static void cyg_setup(struct ps_thread *t)
 		m |= PS_CYG_MINDUR;
 	if (!ps_use_tsc)
 		m |= PS_CYG_NOTSC;
-	t->cyg = m;
+	t->calls.cyg = m;
 }
 
 /*
  * Open a call of @fn whose stack pointer is @sp, in any mode. Runs under the guard.
- * Past the hard cap the call is counted (t->overflow, t->lost) and its exit skipped later.
+ * Past the hard cap the call is counted (t->calls.overflow, t->lost) and its exit skipped later.
  */
 static void enter_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
 {
-	uint32_t d = t->depth, fid;
+	uint32_t d = t->calls.depth, fid;
 	struct ps_frame *f;
 	uint8_t *p;
 	uint64_t now;
 
-	if (t->overflow || (d >= t->shadow_cap && shadow_grow(t) < 0)) {
-		t->overflow++;
+	if (t->calls.overflow || (d >= t->calls.shadow_cap && shadow_grow(t) < 0)) {
+		t->calls.overflow++;
 		t->lost++;
-		t->cyg |= PS_CYG_OVERFLOW;
+		t->calls.cyg |= PS_CYG_OVERFLOW;
 		return;
 	}
 	if (!(p = ps_reserve(t, TRACE_MAX_RECORD)))
 		return;
 	fid = ps_fid(t, fn, &p);
 	now = ps_now();
-	f = &t->shadow[d];
+	f = &t->calls.shadow[d];
 	f->fn = fn;
 	f->sp = sp;
 	f->ticks = now;
 	f->fid = fid;
 	f->node = 0;
-	if (t->cyg & PS_CYG_MINDUR) {
+	if (t->calls.cyg & PS_CYG_MINDUR) {
 		f->written = 0;			/* written at exit if the call is kept */
-		t->unwritten++;
+		t->calls.unwritten++;
 	} else {
 		f->written = 1;
 		p = trace_put_varint(p, (uint64_t)fid << 2 | 1);
 		p = ps_put_dt(t, p, now);
 	}
-	t->depth = d + 1;
+	t->calls.depth = d + 1;
 	ps_commit(t, p);			/* a FUNC record may be there even when lazy */
 }
 
@@ -271,10 +275,10 @@ static uint32_t find_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
 {
 	uint32_t d, by_fn = 0;
 
-	for (d = t->depth; d > 0; d--) {
-		if (t->shadow[d - 1].fn != fn)
+	for (d = t->calls.depth; d > 0; d--) {
+		if (t->calls.shadow[d - 1].fn != fn)
 			continue;
-		if (t->shadow[d - 1].sp == sp)
+		if (t->calls.shadow[d - 1].sp == sp)
 			return d;
 		if (!by_fn)
 			by_fn = d;
@@ -286,17 +290,17 @@ static uint32_t find_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
 static void exit_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
 {
 	struct ps_frame *f;
-	uint32_t d = t->depth;
+	uint32_t d = t->calls.depth;
 	uint64_t now;
 	uint8_t *p;
 
-	if (t->overflow) {			/* the exit of a call past the cap */
-		if (!--t->overflow)
-			t->cyg &= ~PS_CYG_OVERFLOW;
+	if (t->calls.overflow) {			/* the exit of a call past the cap */
+		if (!--t->calls.overflow)
+			t->calls.cyg &= ~PS_CYG_OVERFLOW;
 		t->lost++;
 		return;
 	}
-	if (d == 0 || t->shadow[d - 1].fn != fn) {
+	if (d == 0 || t->calls.shadow[d - 1].fn != fn) {
 		d = find_frame(t, fn, sp);
 		if (!d) {			/* entered before recording began */
 			t->lost++;
@@ -304,20 +308,20 @@ static void exit_frame(struct ps_thread *t, uintptr_t fn, uintptr_t sp)
 		}
 		close_frames(t, d, ps_now());
 	}
-	f = &t->shadow[d - 1];
+	f = &t->calls.shadow[d - 1];
 	now = ps_now();
 	if (!f->written) {
 		/* Under min-duration: a short call with no kept callee leaves no bytes. */
 		if (now - f->ticks < ps_cfg.min_duration_ticks) {
-			t->depth = d - 1;
-			t->unwritten--;
+			t->calls.depth = d - 1;
+			t->calls.unwritten--;
 			return;
 		}
-		if (put_lazy_entries(t, d - t->unwritten, d) < 0)
+		if (put_lazy_entries(t, d - t->calls.unwritten, d) < 0)
 			return;
-		t->unwritten = 0;
+		t->calls.unwritten = 0;
 	}
-	t->depth = d - 1;
+	t->calls.depth = d - 1;
 	if (!(p = ps_reserve(t, TRACE_MAX_RECORD)))
 		return;
 	ps_commit(t, put_exit(t, p, now));
@@ -343,9 +347,9 @@ static struct ps_thread *slow_begin(void)
 		return NULL;
 	}
 	ps_guard_take(t, 1);
-	if (unlikely(!(t->cyg & PS_CYG_READY)))
+	if (unlikely(!(t->calls.cyg & PS_CYG_READY)))
 		cyg_setup(t);
-	if (t->cyg & PS_CYG_OFF) {
+	if (t->calls.cyg & PS_CYG_OFF) {
 		ps_guard_drop(t, 1);
 		return NULL;
 	}
@@ -364,7 +368,7 @@ static PS_NOINLINE PS_NOINSTR void enter_slow(uintptr_t fn, uintptr_t sp)
 	struct ps_thread *t = slow_begin();
 
 	if (t) {
-		if (t->cyg & PS_CYG_JUMPED)
+		if (t->calls.cyg & PS_CYG_JUMPED)
 			jump_repair(t, sp, 1);
 		enter_frame(t, fn, sp);
 		slow_end(t);
@@ -379,7 +383,7 @@ static PS_NOINLINE PS_NOINSTR void exit_slow(uintptr_t fn, uintptr_t sp)
 	struct ps_thread *t = slow_begin();
 
 	if (t) {
-		if (t->cyg & PS_CYG_JUMPED)
+		if (t->calls.cyg & PS_CYG_JUMPED)
 			jump_repair(t, sp, 0);
 		exit_frame(t, fn, sp);
 		slow_end(t);
@@ -405,37 +409,37 @@ PS_EXPORT PS_NOINSTR void __cyg_profile_func_enter(void *fn, void *call_site)
 	uint64_t now;
 	uint8_t *p;
 
-	if (unlikely(t->state != PS_T_ACTIVE || t->guard || t->cyg != PS_CYG_READY))
+	if (unlikely(t->state != PS_T_ACTIVE || t->guard || t->calls.cyg != PS_CYG_READY))
 		goto slow;
 	t->guard = 1;
 	/* A handler that ran before the guard was set may have appended: read pos after it. */
 	ps_signal_fence();
-	p = t->pos;
-	d = t->depth;
-	s = &t->fids[((uintptr_t)fn >> 4) * 0x9E3779B1U & t->fid_mask];	/* as ps_fid() */
-	if (unlikely(p >= t->limit || d >= t->shadow_cap || s->addr != (uintptr_t)fn)) {
+	p = t->rec.pos;
+	d = t->calls.depth;
+	s = &t->ids.fids[((uintptr_t)fn >> 4) * 0x9E3779B1U & t->ids.fid_mask];	/* as ps_fid() */
+	if (unlikely(p >= t->rec.limit || d >= t->calls.shadow_cap || s->addr != (uintptr_t)fn)) {
 		ps_signal_fence();
 		t->guard = 0;	/* a signal held meanwhile: the slow path delivers it */
 		goto slow;
 	}
 	fid = s->fid;
 	now = __builtin_ia32_rdtsc();		/* PS_CYG_NOTSC sends TSC-less runs to the slow path */
-	f = &t->shadow[d];
+	f = &t->calls.shadow[d];
 	f->fn = (uintptr_t)fn;
 	f->sp = sp;
 	f->ticks = now;
 	f->fid = fid;
 	f->node = 0;
 	f->written = 1;
-	t->depth = d + 1;
+	t->calls.depth = d + 1;
 	p = trace_put_varint(p, (uint64_t)fid << 2 | 1);
 	p = trace_put_varint(p, take_dt(t, now));
 	ps_commit(t, p);
 	ps_signal_fence();
 	t->guard = 0;
 	ps_signal_fence();
-	/* a signal that came while the guard was held waits for this (internal.h) */
-	if (unlikely(t->sig_held))
+	/* a signal that came while the guard was held waits for this (thread.h) */
+	if (unlikely(t->sig.held))
 		ps_signals_release(t);
 	return;
 slow:
@@ -454,23 +458,23 @@ PS_EXPORT PS_NOINSTR void __cyg_profile_func_exit(void *fn, void *call_site)
 	uint32_t d;
 	uint8_t *p;
 
-	if (unlikely(t->state != PS_T_ACTIVE || t->guard || t->cyg != PS_CYG_READY))
+	if (unlikely(t->state != PS_T_ACTIVE || t->guard || t->calls.cyg != PS_CYG_READY))
 		goto slow;
 	t->guard = 1;
 	ps_signal_fence();
-	p = t->pos;
-	d = t->depth;
-	if (unlikely(p >= t->limit || d == 0 || t->shadow[d - 1].fn != (uintptr_t)fn)) {
+	p = t->rec.pos;
+	d = t->calls.depth;
+	if (unlikely(p >= t->rec.limit || d == 0 || t->calls.shadow[d - 1].fn != (uintptr_t)fn)) {
 		ps_signal_fence();
 		t->guard = 0;	/* a signal held meanwhile: the slow path delivers it */
 		goto slow;
 	}
-	t->depth = d - 1;
+	t->calls.depth = d - 1;
 	ps_commit(t, put_exit(t, p, __builtin_ia32_rdtsc()));
 	ps_signal_fence();
 	t->guard = 0;
 	ps_signal_fence();
-	if (unlikely(t->sig_held))
+	if (unlikely(t->sig.held))
 		ps_signals_release(t);
 	return;
 slow:
@@ -482,7 +486,7 @@ slow:
  * inherited on the shadow stack (FUNC records as needed, all written even under
  * min-duration) so that their exits pair up in the child's trace, and drop the stack nodes
  * cached in the frames (the node table is new). Calls past the cap stay counted in
- * t->overflow. Runs under the guard taken by the fork handler, after the child's trace was
+ * t->calls.overflow. Runs under the guard taken by the fork handler, after the child's trace was
  * opened (ps_start_ticks is its start).
  *
  * Each is an ENTRY_AT at its entry time in the parent, which is before the child's trace
@@ -498,22 +502,22 @@ void ps_cyg_fork_child(struct ps_thread *t)
 	uint32_t i;
 	uint8_t *p;
 
-	for (i = 0; i < t->depth; i++) {
-		f = &t->shadow[i];
+	for (i = 0; i < t->calls.depth; i++) {
+		f = &t->calls.shadow[i];
 		f->node = 0;
 		if (!(p = ps_reserve(t, TRACE_MAX_RECORD)))
 			continue;
 		f->fid = ps_fid(t, f->fn, &p);
 		f->written = 1;
 		at = f->ticks < ps_start_ticks ? f->ticks : ps_start_ticks - 1;
-		if (at > t->last_ticks)
-			at = t->last_ticks;
+		if (at > t->rec.last_ticks)
+			at = t->rec.last_ticks;
 		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_ENTRY_AT));
 		p = trace_put_varint(p, f->fid);
-		p = trace_put_varint(p, t->last_ticks - at);
+		p = trace_put_varint(p, t->rec.last_ticks - at);
 		ps_commit(t, p);
 	}
-	t->unwritten = 0;
+	t->calls.unwritten = 0;
 }
 
 /* Exported for include/perfshim.h, whose declaration is weak on purpose (not included). */

@@ -17,6 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "preload/ids.h"
+#include "preload/interpose.h"
+#include "preload/process.h"
+#include "preload/records.h"
 #include "preload/sample.h"
 
 typedef void *(*malloc_fn)(size_t);
@@ -28,16 +32,15 @@ typedef void *(*memalign_fn)(size_t, size_t);
 typedef void *(*valloc_fn)(size_t);
 typedef size_t (*usable_fn)(void *);
 
-void *(*ps_real_malloc)(size_t);
-void (*ps_real_free)(void *);
-static calloc_fn real_calloc;
-static realloc_fn real_realloc;
-static posix_memalign_fn real_posix_memalign;
-static memalign_fn real_aligned_alloc;
-static memalign_fn real_memalign;
-static valloc_fn real_valloc;
-static valloc_fn real_pvalloc;
-static usable_fn real_usable_size;
+/* The next definitions are interpose.c's slots (BOOT); short names for the ones used here. */
+#define real_calloc ps_real_calloc
+#define real_realloc ps_real_realloc
+#define real_posix_memalign ps_real_posix_memalign
+#define real_aligned_alloc ps_real_aligned_alloc
+#define real_memalign ps_real_memalign
+#define real_valloc ps_real_valloc
+#define real_pvalloc ps_real_pvalloc
+#define real_usable_size ps_real_malloc_usable_size
 
 /*
  * Bootstrap area. dlsym() calls calloc (for its dlerror state) before the real allocator is
@@ -91,15 +94,6 @@ static PS_NOINSTR PS_NOINLINE void *boot_alloc(size_t size, size_t align)
 	return boot_area + start;
 }
 
-static PS_NOINSTR void die_no_malloc(void)
-{
-	static const char msg[] = "perfshim: unable to find the real malloc\n";
-	ssize_t r = write(2, msg, sizeof(msg) - 1);
-
-	(void)r;
-	abort();
-}
-
 /*
  * ps_malloc_resolve - find the next definitions of the malloc family (glibc's). Called by
  * the constructor, and lazily by the first hook that finds its pointer unset. Calls made by
@@ -110,31 +104,15 @@ static PS_NOINSTR void die_no_malloc(void)
  */
 PS_NOINSTR void ps_malloc_resolve(void)
 {
-	void *m, *f;
-
 	if (__atomic_load_n(&ps_real_malloc, __ATOMIC_ACQUIRE) || resolving)
 		return;
 	/* under the guard: a handler that jumped out of here would leave resolving set */
 	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
 	resolving = 1;
-	m = dlsym(RTLD_NEXT, "malloc");
-	f = dlsym(RTLD_NEXT, "free");
-	real_calloc = (calloc_fn)dlsym(RTLD_NEXT, "calloc");
-	real_realloc = (realloc_fn)dlsym(RTLD_NEXT, "realloc");
-	real_posix_memalign = (posix_memalign_fn)dlsym(RTLD_NEXT, "posix_memalign");
-	real_aligned_alloc = (memalign_fn)dlsym(RTLD_NEXT, "aligned_alloc");
-	real_memalign = (memalign_fn)dlsym(RTLD_NEXT, "memalign");
-	real_valloc = (valloc_fn)dlsym(RTLD_NEXT, "valloc");
-	real_pvalloc = (valloc_fn)dlsym(RTLD_NEXT, "pvalloc");
-	real_usable_size = (usable_fn)dlsym(RTLD_NEXT, "malloc_usable_size");
-	if (!m || !f || !real_realloc || !real_calloc || !real_posix_memalign ||
-	    !real_usable_size)
-		die_no_malloc();
-	/* reallocarray is not resolved: glibc's calls realloc through the PLT, which would
-	 * record it twice; it is the overflow check plus realloc, done here. */
-	__atomic_store_n(&ps_real_free, (free_fn)f, __ATOMIC_RELEASE);
-	/* malloc last: a hook that sees it set sees every pointer above */
-	__atomic_store_n(&ps_real_malloc, (malloc_fn)m, __ATOMIC_RELEASE);
+	/* the table's order publishes ps_real_malloc last: a hook that sees it set sees every
+	 * pointer of the family */
+	if (ps_interpose_group(PS_IP_BOOT))
+		abort();		/* said on stderr: no allocator to forward to */
 	resolving = 0;
 	ps_stack_init();
 	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
@@ -197,11 +175,11 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p
 		if (__atomic_load_n(&ps_started, __ATOMIC_ACQUIRE) &&
 		    (!(ps_cfg.events & PS_EV_MALLOC) ||
 		     !__atomic_load_n(&ps_recording, __ATOMIC_RELAXED)))
-			ps_self.sample_left = INT64_MAX;
+			ps_self.sample.left = INT64_MAX;
 		return NULL;
 	}
 	if (likely(!ps_sample_mean)) {
-		t->sample_left = 0;
+		t->sample.left = 0;
 		return t;
 	}
 	if (!ps_sample_take(t, size))
@@ -221,7 +199,7 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread(size_t size, void *p)
 	return alloc_thread_due(size, p);
 }
 
-/* Take the guard; the fence makes the reservation re-read ->pos after it (see internal.h). */
+/* Take the guard; the fence makes the reservation re-read rec.pos after it (thread.h). */
 static inline PS_NOINSTR void rec_enter(struct ps_thread *t)
 {
 	ps_guard_take(t, 1);
@@ -323,7 +301,7 @@ static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, s
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_REALLOC));
 	p = ps_put_ptr(t, p, (uintptr_t)old);
 	p = trace_put_varint(p, trace_zigzag((int64_t)((uintptr_t)nptr - (uintptr_t)old)));
-	t->last_ptr = (uintptr_t)nptr;
+	t->rec.last_ptr = (uintptr_t)nptr;
 	p = trace_put_varint(p, size);
 	p = trace_put_varint(p, node);
 	p = ps_put_dt(t, p, t0);

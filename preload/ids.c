@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Function ids: a per-thread open-addressing table from function address to fid. The first
- * probe is inline in internal.h (ps_fid); this is the rest: probing, defining a new fid with
+ * probe is inline in ids.h (ps_fid); this is the rest: probing, defining a new fid with
  * its FUNC record, growing the table, and forgetting the ids (and stack nodes) of code that
  * dlclose unmapped. docs/design.md "Calls" and "Modules, marks, names".
  */
 #include <string.h>
 #include <sys/mman.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
 
 #define FID_MIN_SLOTS 1024U		/* a table that was never mapped starts here */
 #define FID_MAX_SLOTS (1U << 28)	/* 4 GiB of slots: never reached by a real program */
@@ -25,8 +25,8 @@ static inline uint32_t fid_home(uintptr_t fn, uint32_t mask)
  */
 static int fid_rehash(struct ps_thread *t, uint32_t slots)
 {
-	struct ps_fid_slot *old = t->fids, *tab;
-	uint32_t oldn = old ? t->fid_mask + 1 : 0, mask = slots - 1, i, j;
+	struct ps_fid_slot *old = t->ids.fids, *tab;
+	uint32_t oldn = old ? t->ids.fid_mask + 1 : 0, mask = slots - 1, i, j;
 
 	tab = mmap(NULL, (size_t)slots * sizeof(*tab), PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -44,8 +44,8 @@ static int fid_rehash(struct ps_thread *t, uint32_t slots)
 	 * hooks in between finds the thread guarded and never looks, but stack.c or a later
 	 * hook must not see a dangling pointer.
 	 */
-	t->fids = tab;
-	t->fid_mask = mask;
+	t->ids.fids = tab;
+	t->ids.fid_mask = mask;
 	ps_signal_fence();
 	if (old)
 		munmap(old, (size_t)oldn * sizeof(*old));
@@ -65,9 +65,9 @@ uint32_t ps_fid_slow(struct ps_thread *t, uintptr_t fn, uint8_t **pp)
 	struct ps_fid_slot *s;
 	uint32_t i, fid;
 
-	if (likely(t->fids)) {
-		for (i = fid_home(fn, t->fid_mask);; i = (i + 1) & t->fid_mask) {
-			s = &t->fids[i];
+	if (likely(t->ids.fids)) {
+		for (i = fid_home(fn, t->ids.fid_mask);; i = (i + 1) & t->ids.fid_mask) {
+			s = &t->ids.fids[i];
 			if (s->addr == fn)
 				return s->fid;
 			if (!s->addr)
@@ -75,27 +75,27 @@ uint32_t ps_fid_slow(struct ps_thread *t, uintptr_t fn, uint8_t **pp)
 		}
 	}
 
-	fid = t->nfids++;
+	fid = t->ids.nfids++;
 	*pp = trace_put_varint(*pp, TRACE_OP_H(TRACE_OP_FUNC));
 	*pp = trace_put_varint(*pp, fn);
 
 	/* Grow past a load factor of 1/4 (or map a first table), then insert. */
-	if (!t->fids || (uint64_t)t->nfids * 4 > (uint64_t)t->fid_mask + 1) {
-		uint32_t slots = t->fids ? (t->fid_mask + 1) * 2 : FID_MIN_SLOTS;
+	if (!t->ids.fids || (uint64_t)t->ids.nfids * 4 > (uint64_t)t->ids.fid_mask + 1) {
+		uint32_t slots = t->ids.fids ? (t->ids.fid_mask + 1) * 2 : FID_MIN_SLOTS;
 		int saved = errno;
 
 		if (slots <= FID_MAX_SLOTS)
 			fid_rehash(t, slots);
 		errno = saved;
-		if (!t->fids)
+		if (!t->ids.fids)
 			return fid;
 	}
-	if (t->nfids > t->fid_mask)	/* full (only when growing failed): do not insert */
+	if (t->ids.nfids > t->ids.fid_mask)	/* full (only when growing failed): do not insert */
 		return fid;
-	for (i = fid_home(fn, t->fid_mask); t->fids[i].addr; i = (i + 1) & t->fid_mask)
+	for (i = fid_home(fn, t->ids.fid_mask); t->ids.fids[i].addr; i = (i + 1) & t->ids.fid_mask)
 		;
-	t->fids[i].fid = fid;
-	t->fids[i].addr = fn;
+	t->ids.fids[i].fid = fid;
+	t->ids.fids[i].addr = fn;
 	return fid;
 }
 
@@ -129,8 +129,8 @@ void ps_code_gone(uintptr_t lo, uintptr_t hi)
  */
 static void fids_forget(struct ps_thread *t, const struct ps_code_range *r, uint32_t n)
 {
-	uint32_t slots = t->fid_mask + 1, i, k;
-	struct ps_fid_slot *tab = t->fids;
+	uint32_t slots = t->ids.fid_mask + 1, i, k;
+	struct ps_fid_slot *tab = t->ids.fids;
 
 	if (!tab)
 		return;
@@ -154,12 +154,13 @@ static void fids_forget(struct ps_thread *t, const struct ps_code_range *r, uint
  */
 PS_NOINLINE void ps_code_forget(struct ps_thread *t)
 {
-	uint32_t now = __atomic_load_n(&ps_code_gen, __ATOMIC_ACQUIRE), from = t->code_gen, i, n;
+	uint32_t now = __atomic_load_n(&ps_code_gen, __ATOMIC_ACQUIRE);
+	uint32_t from = t->ids.code_gen, i, n;
 	struct ps_code_range r[GONE_LOG];
 	int saved = errno, all;
 
-	t->code_gen = now;
-	if (!t->nfids && !t->nnodes)
+	t->ids.code_gen = now;
+	if (!t->ids.nfids && !t->stk.nnodes)
 		return;			/* nothing defined yet: nothing to forget */
 	n = now - from;
 	all = n >= GONE_LOG;

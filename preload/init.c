@@ -13,7 +13,11 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
+#include "preload/process.h"
+#include "preload/records.h"
+#include "preload/sample.h"
+#include "preload/tracefile.h"
 
 struct ps_config ps_cfg = {
 	.output = "perfshim.%p.bin",
@@ -223,16 +227,6 @@ static void read_config(void)
 	read_sample();
 }
 
-void *ps_dlsym_next(const char *name)
-{
-	void *p;
-
-	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);
-	p = dlsym(RTLD_NEXT, name);
-	ps_guard_drop(&ps_self, PS_GUARD_INTERNAL);
-	return p;
-}
-
 /*
  * A relative PERFSHIM_OUTPUT (and the default) is taken from the working directory at
  * start: a program that changes directory still writes there, and so do its forked and
@@ -325,7 +319,7 @@ out:
 
 /*
  * ps_start_lazy - the first event of a thread that has no state yet, before recording
- * started (internal.h, ps_thread_get): start now. Return: the thread, ready to append, or
+ * started (thread.h, ps_thread_get): start now. Return: the thread, ready to append, or
  * NULL when this event is not recorded (the start failed or is not wanted, another thread
  * is starting, or the event is the shim's own, nested in the start or in the resolver).
  */

@@ -10,7 +10,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
+#include "preload/process.h"
+#include "preload/records.h"
+#include "preload/tracefile.h"
 
 /*
  * ps_thread_finish - the calling thread writes its last chunk (with its name and what it
@@ -40,7 +43,7 @@ static void thread_dtor(void *arg)
 
 	if (t != &ps_self)
 		return;
-	if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+	if (++t->list.dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
 		ps_guard_take(t, PS_GUARD_INTERNAL);
 		ps_tbuf_key_rearm(t);
 		ps_guard_drop(t, PS_GUARD_INTERNAL);
@@ -151,7 +154,7 @@ static void atfork_child(void)
 
 	ps_tbuf_fork_child(self);
 	ps_stack_fork_child();
-	self->sw_ring = NULL;		/* perf rings are not copied into a child */
+	self->sw.ring = NULL;		/* perf rings are not copied into a child */
 	finished = 0;
 	if (!ps_recording || !ps_cfg.follow) {
 		/* PERFSHIM_FOLLOW=0: the child is not traced (and writes nothing of the parent's) */

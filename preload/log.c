@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/common.h"
 
 static void vlog(const char *fmt, va_list ap)
 {

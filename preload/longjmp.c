@@ -13,18 +13,12 @@
 #include <setjmp.h>
 #include <stdlib.h>
 
-#include "preload/internal.h"
+#include "preload/interpose.h"
+#include "preload/thread.h"
 
-typedef void (*jump_fn)(struct __jmp_buf_tag *env, int val) __attribute__((noreturn));
-typedef void *(*catch_fn)(void *exc);
-
-/* The real functions, resolved by the constructor (dlsym is not async-signal-safe, and
- * siglongjmp is often called from signal handlers). */
-static jump_fn real_longjmp, real_ulongjmp, real_siglongjmp, real_longjmp_chk;
-static catch_fn real_begin_catch;
-
-/* The real setjmp family, jumped to from the assembly wrappers below (hidden: no GOT). */
-__attribute__((visibility("hidden"))) void *ps_real_setjmp, *ps_real_usetjmp, *ps_real_sigsetjmp;
+/* The real functions are interpose.c's slots, resolved by its constructor (CTOR: dlsym is
+ * not async-signal-safe, and siglongjmp is often called from signal handlers). The setjmp
+ * slots are jumped through by the assembly wrappers below (hidden: no GOT). */
 
 /*
  * Depth of the shadow stack at the last setjmp on each jmp_buf of the thread: a small
@@ -34,31 +28,14 @@ __attribute__((visibility("hidden"))) void *ps_real_setjmp, *ps_real_usetjmp, *p
 #define SETJMP_SLOTS 16
 struct setjmp_note {
 	uintptr_t env;			/* jmp_buf address, 0 = free */
-	uint32_t depth;			/* t->depth at the setjmp */
-	uint64_t overflow;		/* t->overflow at the setjmp */
+	uint32_t depth;			/* t->calls.depth at the setjmp */
+	uint64_t overflow;		/* t->calls.overflow at the setjmp */
 };
 static __thread struct setjmp_note setjmp_notes[SETJMP_SLOTS] PS_TLS;
 
 static inline struct setjmp_note *note_slot(const void *env)
 {
 	return &setjmp_notes[((uintptr_t)env >> 4) * 0x9E3779B1U % SETJMP_SLOTS];
-}
-
-static void *resolve(const char *name)
-{
-	return ps_dlsym_next(name);
-}
-
-__attribute__((constructor)) static void longjmp_init(void)
-{
-	real_longjmp = (jump_fn)resolve("longjmp");
-	real_ulongjmp = (jump_fn)resolve("_longjmp");
-	real_siglongjmp = (jump_fn)resolve("siglongjmp");
-	real_longjmp_chk = (jump_fn)resolve("__longjmp_chk");
-	real_begin_catch = (catch_fn)resolve("__cxa_begin_catch");	/* C++ programs only */
-	ps_real_setjmp = resolve("setjmp");
-	ps_real_usetjmp = resolve("_setjmp");
-	ps_real_sigsetjmp = resolve("__sigsetjmp");
 }
 
 void ps_setjmp_note(void *env);
@@ -74,13 +51,14 @@ PS_NOINSTR void ps_setjmp_note(void *env)
 	struct ps_thread *t = &ps_self;
 	struct setjmp_note *n = note_slot(env);
 
-	if (unlikely(!ps_real_setjmp || !ps_real_usetjmp || !ps_real_sigsetjmp)) {
-		int saved = errno;
-
-		longjmp_init();
-		errno = saved;
-		if (!ps_real_setjmp || !ps_real_usetjmp || !ps_real_sigsetjmp)
-			abort();	/* no setjmp in the process: nothing sane to do */
+	if (unlikely(!ps_real_setjmp || !ps_real__setjmp || !ps_real___sigsetjmp)) {
+		/* no setjmp in the process: nothing sane to do */
+		if (!ps_real(setjmp))
+			ps_interpose_abort("setjmp");
+		if (!ps_real(_setjmp))
+			ps_interpose_abort("_setjmp");
+		if (!ps_real(__sigsetjmp))
+			ps_interpose_abort("__sigsetjmp");
 	}
 	/* under the guard: a handler that would set or use a note of its own waits */
 	ps_guard_take(t, 1);
@@ -90,8 +68,8 @@ PS_NOINSTR void ps_setjmp_note(void *env)
 	} else {
 		n->env = 0;	/* a raw handler between these finds no half-written note */
 		ps_signal_fence();
-		n->depth = t->depth;
-		n->overflow = t->overflow;
+		n->depth = t->calls.depth;
+		n->overflow = t->calls.overflow;
 		ps_signal_fence();
 		n->env = (uintptr_t)env;
 	}
@@ -119,7 +97,7 @@ __asm__(".text\n"
 	"	push %rdi\n"
 	"	call ps_setjmp_note\n"
 	"	pop %rdi\n"
-	"	jmp *ps_real_usetjmp(%rip)\n"
+	"	jmp *ps_real__setjmp(%rip)\n"
 	".size _setjmp, .-_setjmp\n"
 	".globl __sigsetjmp\n"
 	".type __sigsetjmp, @function\n"
@@ -131,7 +109,7 @@ __asm__(".text\n"
 	"	add $8, %rsp\n"
 	"	pop %rsi\n"
 	"	pop %rdi\n"
-	"	jmp *ps_real_sigsetjmp(%rip)\n"
+	"	jmp *ps_real___sigsetjmp(%rip)\n"
 	".size __sigsetjmp, .-__sigsetjmp\n");
 
 /*
@@ -171,32 +149,26 @@ static void jump_flag(const void *env, uintptr_t to)
 	/* the fields below go together: a handler waits until they are all set */
 	ps_guard_take(t, 1);
 	if (t->state == PS_T_ACTIVE) {
-		t->jump_sp = to;
-		t->jump_depth = 0;
+		t->jump.sp = to;
+		t->jump.depth = 0;
 		if (env) {
 			n = note_slot(env);
 			if (n->env == (uintptr_t)env) {
-				t->jump_depth = n->depth + 1;
-				t->jump_overflow = n->overflow;
+				t->jump.depth = n->depth + 1;
+				t->jump.overflow = n->overflow;
 			}
 		}
-		t->cyg |= PS_CYG_JUMPED;
+		t->calls.cyg |= PS_CYG_JUMPED;
 	}
 	ps_guard_drop(t, 1);
 }
 
-/* Jump through @real, resolving it now if a jump came before the constructor. */
-static __attribute__((noreturn)) void jump(jump_fn *real, const char *name,
+/* Jump through @f (resolved now if a jump came before the constructor). */
+static __attribute__((noreturn)) void jump(ps_jump_fn f, const char *name,
 					   struct __jmp_buf_tag *env, int val)
 {
-	jump_fn f = __atomic_load_n(real, __ATOMIC_RELAXED);
-
-	if (!f) {
-		f = (jump_fn)resolve(name);
-		if (!f)
-			abort();	/* no longjmp in the process: nothing sane to do */
-		__atomic_store_n(real, f, __ATOMIC_RELAXED);
-	}
+	if (!f)
+		ps_interpose_abort(name);	/* no longjmp in the process */
 	jump_flag(env, jump_target_sp(env));
 	f(env, val);
 }
@@ -206,25 +178,25 @@ void __longjmp_chk(struct __jmp_buf_tag env[1], int val) __attribute__((noreturn
 /* longjmp - flag the thread for a shadow stack repair, then the real longjmp. */
 PS_EXPORT PS_NOINSTR void longjmp(struct __jmp_buf_tag env[1], int val)
 {
-	jump(&real_longjmp, "longjmp", env, val);
+	jump(ps_real(longjmp), "longjmp", env, val);
 }
 
 /* _longjmp - as longjmp (BSD name: the signal mask is left alone). */
 PS_EXPORT PS_NOINSTR void _longjmp(struct __jmp_buf_tag env[1], int val)
 {
-	jump(&real_ulongjmp, "_longjmp", env, val);
+	jump(ps_real(_longjmp), "_longjmp", env, val);
 }
 
 /* siglongjmp - as longjmp; often called from a signal handler. */
 PS_EXPORT PS_NOINSTR void siglongjmp(struct __jmp_buf_tag env[1], int val)
 {
-	jump(&real_siglongjmp, "siglongjmp", env, val);
+	jump(ps_real(siglongjmp), "siglongjmp", env, val);
 }
 
 /* __longjmp_chk - what longjmp becomes under _FORTIFY_SOURCE. */
 PS_EXPORT PS_NOINSTR void __longjmp_chk(struct __jmp_buf_tag env[1], int val)
 {
-	jump(&real_longjmp_chk, "__longjmp_chk", env, val);
+	jump(ps_real(__longjmp_chk), "__longjmp_chk", env, val);
 }
 
 void *__cxa_begin_catch(void *exc);
@@ -237,14 +209,10 @@ void *__cxa_begin_catch(void *exc);
  */
 PS_EXPORT PS_NOINSTR void *__cxa_begin_catch(void *exc)
 {
-	catch_fn f = __atomic_load_n(&real_begin_catch, __ATOMIC_RELAXED);
+	void *(*f)(void *) = ps_real(__cxa_begin_catch);
 
-	if (!f) {
-		f = (catch_fn)resolve("__cxa_begin_catch");
-		if (!f)
-			abort();	/* called, so libstdc++ (or libc++abi) is loaded */
-		__atomic_store_n(&real_begin_catch, f, __ATOMIC_RELAXED);
-	}
+	if (!f)
+		ps_interpose_abort("__cxa_begin_catch");	/* called, so libstdc++ is loaded */
 	jump_flag(NULL, (uintptr_t)__builtin_frame_address(0) + 16);
 	return f(exc);
 }

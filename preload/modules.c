@@ -15,7 +15,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
+#include "preload/interpose.h"
+#include "preload/process.h"
 
 /*
  * One module we wrote a MODULE record for. The key is (load bias, path): the same file mapped
@@ -169,8 +171,8 @@ struct walk {
  */
 static uint8_t *reserve_big(struct ps_thread *t, size_t n)
 {
-	if (t->pos < t->limit && (size_t)(t->end - t->pos) >= n)
-		return t->pos;
+	if (t->rec.pos < t->rec.limit && (size_t)(t->chunk.end - t->rec.pos) >= n)
+		return t->rec.pos;
 	return ps_reserve_slow(t, n);
 }
 
@@ -214,7 +216,7 @@ static int emit_module(struct ps_thread *t, const struct dl_phdr_info *info, con
 	if (!p)
 		return -1;
 	/* after the reservation, which may have written the chunk before: this one has it */
-	t->chunk_flags |= TRACE_CHUNK_MODULES;
+	t->chunk.flags |= TRACE_CHUNK_MODULES;
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_MODULE));
 	p = trace_put_varint(p, info->dlpi_addr);
 	p = trace_put_varint(p, lo);
@@ -343,7 +345,7 @@ static void modules_unload(struct ps_thread *t)
 		p = ps_reserve(t, TRACE_MAX_RECORD);
 		if (!p)
 			break;
-		t->chunk_flags |= TRACE_CHUNK_MODULES;
+		t->chunk.flags |= TRACE_CHUNK_MODULES;
 		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_UNLOAD));
 		p = trace_put_varint(p, mods[i].base);
 		p = ps_put_dt(t, p, ps_now());
@@ -360,17 +362,10 @@ static void modules_unload(struct ps_thread *t)
 }
 
 /*
- * The wrappers. They resolve the next definition on first use (dlsym(RTLD_NEXT) does not
- * allocate through us here: the malloc hooks have their bootstrap) and touch nothing else of
- * the caller's state: errno and the dlerror() result are what the real call left.
+ * The wrappers. They resolve the next definition on first use (interpose.c, LAZY) and touch
+ * nothing else of the caller's state: errno and the dlerror() result are what the real call
+ * left. A missing one (said once) fails its call: NULL, or -1 from dlclose.
  */
-typedef void *(*dlopen_fn)(const char *, int);
-typedef void *(*dlmopen_fn)(Lmid_t, const char *, int);
-typedef int (*dlclose_fn)(void *);
-
-static dlopen_fn real_dlopen;
-static dlmopen_fn real_dlmopen;
-static dlclose_fn real_dlclose;
 
 /* The calling thread, when it records and is not inside a hook of ours. */
 static struct ps_thread *self_if_recording(void)
@@ -454,7 +449,7 @@ static int in_list(const Dl_serinfo *si, const char *dir)
 static void *real_open(int saved, const char *file, int flags)
 {
 	errno = saved;
-	return real_dlopen(file, flags);
+	return ps_real_dlopen(file, flags);
 }
 
 static void *open_as_caller(const char *file, int flags, void *ra)
@@ -532,11 +527,11 @@ PS_EXPORT void *dlopen(const char *file, int flags)
 {
 	void *h;
 
-	if (unlikely(!real_dlopen))
-		real_dlopen = (dlopen_fn)ps_dlsym_next("dlopen");
+	if (unlikely(!ps_real(dlopen)))
+		return NULL;
 	flags &= ~RTLD_DEEPBIND;
 	if (!file)
-		return real_dlopen(file, flags);
+		return ps_real_dlopen(file, flags);
 	h = open_as_caller(file, flags, __builtin_return_address(0));
 	after_open(h);
 	return h;
@@ -544,23 +539,25 @@ PS_EXPORT void *dlopen(const char *file, int flags)
 
 PS_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int flags)
 {
+	void *(*real)(Lmid_t, const char *, int) = ps_real(dlmopen);
 	void *h;
 
-	if (unlikely(!real_dlmopen))
-		real_dlmopen = (dlmopen_fn)ps_dlsym_next("dlmopen");
-	h = real_dlmopen(lmid, file, flags & ~RTLD_DEEPBIND);
+	if (unlikely(!real))
+		return NULL;
+	h = real(lmid, file, flags & ~RTLD_DEEPBIND);
 	after_open(h);
 	return h;
 }
 
 PS_EXPORT int dlclose(void *handle)
 {
+	int (*real)(void *) = ps_real(dlclose);
 	struct ps_thread *t;
 	int ret, saved;
 
-	if (unlikely(!real_dlclose))
-		real_dlclose = (dlclose_fn)ps_dlsym_next("dlclose");
-	ret = real_dlclose(handle);
+	if (unlikely(!real))
+		return -1;
+	ret = real(handle);
 	saved = errno;
 	if (ret == 0 && (t = self_if_recording()) != NULL)
 		modules_unload(t);

@@ -11,7 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/records.h"
+#include "preload/tracefile.h"
 
 /* Read a small /proc file with raw system calls (never stdio: the program may hold its lock). */
 static ssize_t read_file(const char *path, char *buf, size_t len)

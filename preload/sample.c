@@ -164,12 +164,12 @@ static double ln_unit(double x)
 /* xorshift64*: the thread's generator, seeded by splitmix64 (never 0). */
 static uint64_t next_random(struct ps_thread *t)
 {
-	uint64_t x = t->sample_rng;
+	uint64_t x = t->sampler.rng;
 
 	x ^= x >> 12;
 	x ^= x << 25;
 	x ^= x >> 27;
-	t->sample_rng = x;
+	t->sampler.rng = x;
 	return x * 0x2545F4914F6CDD1DULL;
 }
 
@@ -203,21 +203,21 @@ static int64_t draw_interval(struct ps_thread *t)
  */
 PS_NOINLINE int ps_sample_take(struct ps_thread *t, size_t size)
 {
-	if (unlikely(!t->sample_ready)) {
+	if (unlikely(!t->sampler.ready)) {
 		uint32_t idx = __atomic_fetch_add(&thread_count, 1, __ATOMIC_RELAXED);
 		int64_t first;
 
-		t->sample_rng = splitmix64(((uint64_t)ps_sample_seed << 32) ^ idx);
-		if (!t->sample_rng)
-			t->sample_rng = 1;
-		t->sample_ready = 1;
+		t->sampler.rng = splitmix64(((uint64_t)ps_sample_seed << 32) ^ idx);
+		if (!t->sampler.rng)
+			t->sampler.rng = 1;
+		t->sampler.ready = 1;
 		first = draw_interval(t);
 		if (size < (uint64_t)first) {
-			t->sample_left = first - (int64_t)size;
+			t->sample.left = first - (int64_t)size;
 			return 0;
 		}
 	}
-	t->sample_left = draw_interval(t);
+	t->sample.left = draw_interval(t);
 	return 1;
 }
 

@@ -17,7 +17,15 @@
 #ifndef PERFSHIM_PRELOAD_SAMPLE_H
 #define PERFSHIM_PRELOAD_SAMPLE_H
 
-#include "preload/internal.h"
+#include "preload/thread.h"
+
+/*
+ * sample.c: the settings (init.c reads them). ps_sample_mean is 0 unless sampling is on.
+ */
+extern uint64_t ps_sample_mean;			/* mean bytes between samples, 0 = off */
+extern uint32_t ps_sample_seed;
+void ps_sample_init(uint64_t mean, int seed_set, uint32_t seed);
+
 
 extern uint8_t ps_sample_filter[];		/* per address bucket: live samples in it */
 int ps_sample_take(struct ps_thread *t, size_t size);	/* noinline: a sample point reached */
@@ -52,7 +60,7 @@ static inline uint32_t ps_sample_filter_index(uintptr_t p)
  */
 static inline int ps_sample_count(size_t size)
 {
-	uint64_t left = (uint64_t)ps_self.sample_left;
+	uint64_t left = (uint64_t)ps_self.sample.left;
 	int reached;
 
 	/*
@@ -64,7 +72,7 @@ static inline int ps_sample_count(size_t size)
 	 */
 	__asm__("subq %2, %0" : "+r"(left), "=@ccbe"(reached) : "r"(size));
 	if (likely(!reached)) {
-		ps_self.sample_left = (int64_t)left;
+		ps_self.sample.left = (int64_t)left;
 		return 1;
 	}
 	return 0;

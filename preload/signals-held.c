@@ -88,7 +88,7 @@ static int keep(int sig, const siginfo_t *si)
 /*
  * ps_sig_hold - hold @sig back: kept (or, when the queue is full, queued again to this
  * thread with the same siginfo), blocked from now on (the trampoline's return restores the
- * interrupted context's mask, which gets it too), its bit in t->sig_held so that
+ * interrupted context's mask, which gets it too), its bit in t->sig.held so that
  * ps_guard_drop() calls ps_signals_release(). Return: 1, or 0 when it can be neither kept
  * nor queued: then the handler runs now, as it would without the trampoline.
  */
@@ -106,7 +106,7 @@ int ps_sig_hold(struct ps_thread *t, int sig, siginfo_t *si, void *uc)
 	     syscall(SYS_rt_tgsigqueueinfo, (long)getpid(), (long)syscall(SYS_gettid), sig,
 		     si) == 0;
 	if (ok) {
-		__atomic_fetch_or(&t->sig_held, bit, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&t->sig.held, bit, __ATOMIC_RELAXED);
 		sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
 		old |= bit;
 	}
@@ -217,7 +217,7 @@ static void deliver(struct ps_thread *t, const struct held_sig *e)
 		memcpy(&info, e->info, INFO_BYTES);
 		/* its bit leaves the held set: the handler's mask has it, its return lets later
 		 * ones in */
-		prog = cur & ~(__atomic_and_fetch(&t->sig_held, ~bit, __ATOMIC_RELAXED) | bit);
+		prog = cur & ~(__atomic_and_fetch(&t->sig.held, ~bit, __ATOMIC_RELAXED) | bit);
 		hmask = cur | e->mask | bit;
 		if (e->flags & SA_NODEFER) {
 			syscall(SYS_rt_sigpending, &pend, sizeof(pend));
@@ -239,7 +239,7 @@ static void deliver(struct ps_thread *t, const struct held_sig *e)
 	/* as sigreturn: the context's mask (the handler may have changed it), what is still
 	 * held blocked too */
 	memcpy(&back, &uc.uc_sigmask, sizeof(back));
-	set_mask(back | __atomic_load_n(&t->sig_held, __ATOMIC_RELAXED));
+	set_mask(back | __atomic_load_n(&t->sig.held, __ATOMIC_RELAXED));
 }
 
 /* The kept signals, in the order they came; a fork child drops its parent's. */
@@ -280,9 +280,9 @@ PS_NOINLINE void ps_signals_release(struct ps_thread *t)
 	int saved = errno;
 
 	deliver_kept(t);
-	while ((set = __atomic_load_n(&t->sig_held, __ATOMIC_RELAXED)) != 0) {
+	while ((set = __atomic_load_n(&t->sig.held, __ATOMIC_RELAXED)) != 0) {
 		bit = set & -set;
-		__atomic_fetch_and(&t->sig_held, ~bit, __ATOMIC_RELAXED);
+		__atomic_fetch_and(&t->sig.held, ~bit, __ATOMIC_RELAXED);
 		syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &bit, NULL, sizeof(bit));
 	}
 	errno = saved;

@@ -8,7 +8,7 @@
  * program installs through sigaction(), signal() and the other libc calls is called through
  * trampoline(): when the thread's guard is held, it blocks the signal in the interrupted
  * context, queues it again to the thread (same siginfo) and returns; ps_guard_drop()
- * unblocks it when the guard drops to 0 (internal.h), and the kernel delivers it then, to a
+ * unblocks it when the guard drops to 0 (thread.h), and the kernel delivers it then, to a
  * thread that is out of the shim. Otherwise the trampoline tail-calls the handler with the
  * kernel's arguments. The program sees its own handler, flags and mask in sigaction()'s old
  * action, SA_RESETHAND's reset included. docs/design.md "Signals" says what this keeps
@@ -31,12 +31,15 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "preload/interpose.h"
+#include "preload/process.h"
+#include "preload/records.h"
 #include "preload/signals.h"
 
-typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef void (*info_handler_fn)(int, siginfo_t *, void *);
 
-static sigaction_fn real_sigaction;
+/* the next sigaction (interpose.c, LAZY): resolved at the first call, from any thread */
+#define real_sigaction ps_real_sigaction
 static unsigned nmarks;
 
 /*
@@ -61,12 +64,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc);
 
 static void resolve(void)
 {
-	int saved = errno;
-
-	if (!__atomic_load_n(&real_sigaction, __ATOMIC_ACQUIRE))
-		__atomic_store_n(&real_sigaction, (sigaction_fn)ps_dlsym_next("sigaction"),
-				 __ATOMIC_RELEASE);
-	errno = saved;
+	(void)ps_real(sigaction);	/* errno kept */
 }
 
 /*

@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "preload/internal.h"
+#include "preload/thread.h"
 
 /*
  * What the program installed for a signal while the kernel holds the trampoline for it:

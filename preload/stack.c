@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
 
 /*
  * Frames of the shim at the top of an unwound stack (the hook, ps_stack_node, unwind_node):
@@ -82,8 +82,8 @@ static inline PS_NOINSTR uint32_t node_hash(uint32_t parent, uintptr_t ip)
 /* Double the node table (mmap + rehash). Return: 0, or -1 when out of memory. */
 static PS_NOINSTR PS_NOINLINE int grow_nodes(struct ps_thread *t)
 {
-	size_t old_n = (size_t)t->node_mask + 1, n = old_n * 2, i;
-	struct ps_node_slot *old = t->nodes, *tab;
+	size_t old_n = (size_t)t->stk.node_mask + 1, n = old_n * 2, i;
+	struct ps_node_slot *old = t->stk.nodes, *tab;
 	uint32_t mask = (uint32_t)n - 1;
 
 	tab = mmap(NULL, n * sizeof(*tab), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -100,8 +100,8 @@ static PS_NOINSTR PS_NOINLINE int grow_nodes(struct ps_thread *t)
 			j = (j + 1) & mask;
 		tab[j] = old[i];
 	}
-	t->nodes = tab;
-	t->node_mask = mask;
+	t->stk.nodes = tab;
+	t->stk.node_mask = mask;
 	munmap(old, old_n * sizeof(*old));
 	return 0;
 }
@@ -115,23 +115,23 @@ static PS_NOINSTR PS_NOINLINE int grow_nodes(struct ps_thread *t)
 static PS_NOINSTR uint32_t intern(struct ps_thread *t, uint32_t parent, uintptr_t ip, uint32_t fn,
 				  uintptr_t pip, uint8_t **pp)
 {
-	uint32_t key = parent | fn, i = node_hash(key, ip) & t->node_mask, id;
+	uint32_t key = parent | fn, i = node_hash(key, ip) & t->stk.node_mask, id;
 	struct ps_node_slot *s;
 	uint8_t *p;
 
-	for (s = &t->nodes[i]; s->ip; s = &t->nodes[i]) {
+	for (s = &t->stk.nodes[i]; s->ip; s = &t->stk.nodes[i]) {
 		if (s->ip == ip && s->parent == key)
 			return s->id;
-		i = (i + 1) & t->node_mask;
+		i = (i + 1) & t->stk.node_mask;
 	}
 	/* new node: keep the table at most half full (lookups of known nodes probe about 1.5
 	 * slots, against 2.5 at 3/4: they are most of the work on programs like sqlite3) */
-	if (unlikely((t->nnodes + 1) * 2ULL > (uint64_t)t->node_mask + 1)) {
-		if (grow_nodes(t) || t->nnodes + 1 >= KEY_FN)
+	if (unlikely((t->stk.nnodes + 1) * 2ULL > (uint64_t)t->stk.node_mask + 1)) {
+		if (grow_nodes(t) || t->stk.nnodes + 1 >= KEY_FN)
 			return 0;
-		for (i = node_hash(key, ip) & t->node_mask; t->nodes[i].ip;)
-			i = (i + 1) & t->node_mask;
-		s = &t->nodes[i];
+		for (i = node_hash(key, ip) & t->stk.node_mask; t->stk.nodes[i].ip;)
+			i = (i + 1) & t->stk.node_mask;
+		s = &t->stk.nodes[i];
 	}
 	p = *pp;
 	p = trace_put_varint(p, TRACE_OP_H(fn ? TRACE_OP_NODE_FN : TRACE_OP_NODE_RA));
@@ -139,7 +139,7 @@ static PS_NOINSTR uint32_t intern(struct ps_thread *t, uint32_t parent, uintptr_
 	p = trace_put_varint(p, trace_zigzag((int64_t)(ip - pip)));
 	ps_commit(t, p);
 	s->parent = key;
-	s->id = id = ++t->nnodes;
+	s->id = id = ++t->stk.nnodes;
 	s->ip = ip;
 	/* the next record (a NODE, or the caller's ALLOC) gets a whole reservation; it may
 	 * write the chunk, and then forget code dlclosed meanwhile, replacing the table */
@@ -169,9 +169,9 @@ struct ps_stack_memo {
  */
 static PS_NOINSTR PS_NOINLINE uint32_t shadow_top(struct ps_thread *t, uint8_t **pp)
 {
-	uint32_t d = t->depth, max = ps_cfg.stack_depth, i, node = 0;
-	struct ps_stack_memo *memo = t->stack_memo;
-	struct ps_frame *s = t->shadow;
+	uint32_t d = t->calls.depth, max = ps_cfg.stack_depth, i, node = 0;
+	struct ps_stack_memo *memo = t->stk.stack_memo;
+	struct ps_frame *s = t->calls.shadow;
 	uintptr_t pip = 0;
 
 	if (d == 0)
@@ -246,7 +246,7 @@ static inline PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uintptr_t ra,
 	if (likely(m->ra == ra && m->parent == top))
 		return m->node;
 	/* the top frame's entry address is the parent's ip (shadow_top: depth >= 1) */
-	id = intern(t, top, ra, 0, t->shadow[t->depth - 1].fn, pp);
+	id = intern(t, top, ra, 0, t->calls.shadow[t->calls.depth - 1].fn, pp);
 	if (!id || !*pp)
 		return 0;
 	m->ra = ra;
@@ -274,7 +274,7 @@ struct ps_walk {
 	uint32_t gen;			/* rules_gen it was made under */
 	uint32_t same;			/* the last walk gave the stack before it again */
 	uintptr_t first_cfa, first_ra;	/* the first frame of the walk before */
-	uintptr_t hi;			/* t->unw_stack_hi it was made under */
+	uintptr_t hi;			/* t->stk.unw_stack_hi it was made under */
 	uintptr_t min_at;		/* the lowest address a rule read a saved rbp from */
 };
 
@@ -316,9 +316,9 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 	void *m;
 
 	if (d <= TLS_DEPTH) {
-		t->stack_memo = tls_scratch.memo;
-		t->unw_buf = tls_scratch.unw;
-		t->last_nodes = tls_scratch.nodes;
+		t->stk.stack_memo = tls_scratch.memo;
+		t->stk.unw_buf = tls_scratch.unw;
+		t->stk.last_nodes = tls_scratch.nodes;
 		w = tls_scratch.walk[0];
 		pass = tls_scratch.pass;
 		b = tls_scratch.live;
@@ -328,11 +328,11 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			return -1;
-		t->stack_memo = m;
-		t->unw_buf = (void **)(t->stack_memo + d);
-		w = (uintptr_t *)(t->unw_buf + d + SKIP_MAX);
-		t->last_nodes = (uint32_t *)(w + WALK_WORDS * d);
-		pass = t->last_nodes + d;
+		t->stk.stack_memo = m;
+		t->stk.unw_buf = (void **)(t->stk.stack_memo + d);
+		w = (uintptr_t *)(t->stk.unw_buf + d + SKIP_MAX);
+		t->stk.last_nodes = (uint32_t *)(w + WALK_WORDS * d);
+		pass = t->stk.last_nodes + d;
 		b = (uint8_t *)(pass + d);
 	}
 	walk.ra = w;
@@ -357,11 +357,11 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 PS_NOINSTR void ps_stack_thread_free(struct ps_thread *t)
 {
 	/* by the depth, not the address: @t may be another thread (its TLS is not ours) */
-	if (t->stack_memo && ps_cfg.stack_depth > TLS_DEPTH)
-		munmap(t->stack_memo, scratch_size());
-	t->stack_memo = NULL;
-	t->unw_buf = NULL;
-	t->last_nodes = NULL;
+	if (t->stk.stack_memo && ps_cfg.stack_depth > TLS_DEPTH)
+		munmap(t->stk.stack_memo, scratch_size());
+	t->stk.stack_memo = NULL;
+	t->stk.unw_buf = NULL;
+	t->stk.last_nodes = NULL;
 }
 
 /*
@@ -373,9 +373,9 @@ PS_NOINSTR void ps_stack_thread_free(struct ps_thread *t)
 static PS_NOINSTR PS_NOINLINE uint32_t intern_unwound(struct ps_thread *t, const uintptr_t *f,
 						      uint32_t n, uint8_t **pp)
 {
-	uint32_t len = t->last_stack_len, k = 0, node = 0;
-	uintptr_t *last = t->last_stack, pip = 0;
-	uint32_t *nodes = t->last_nodes;
+	uint32_t len = t->stk.last_stack_len, k = 0, node = 0;
+	uintptr_t *last = t->stk.last_stack, pip = 0;
+	uint32_t *nodes = t->stk.last_nodes;
 	int64_t i;
 
 	while (k < n && k < len && f[n - 1 - k] == last[len - 1 - k])
@@ -394,7 +394,7 @@ static PS_NOINSTR PS_NOINLINE uint32_t intern_unwound(struct ps_thread *t, const
 			uint32_t id = intern(t, node, f[i], 0, pip, pp);
 
 			if (!id || !*pp) {
-				t->last_stack_len = 0;	/* cache and nodes[] now partial */
+				t->stk.last_stack_len = 0;	/* cache and nodes[] now partial */
 				return 0;
 			}
 			node = id;
@@ -403,8 +403,8 @@ static PS_NOINSTR PS_NOINLINE uint32_t intern_unwound(struct ps_thread *t, const
 		nodes[i] = node;
 	}
 	memcpy(last, f, n * sizeof(*f));
-	t->last_stack_len = n;
-	t->last_stack_node = node;
+	t->stk.last_stack_len = n;
+	t->stk.last_stack_node = node;
 	return node;
 }
 
@@ -550,8 +550,8 @@ PS_NOINSTR void ps_stack_code_gone(uintptr_t lo, uintptr_t hi)
  */
 PS_NOINSTR void ps_stack_forget(struct ps_thread *t, const struct ps_code_range *r, uint32_t n)
 {
-	size_t slots = (size_t)t->node_mask + 1, i;
-	struct ps_node_slot *tab = t->nodes;
+	size_t slots = (size_t)t->stk.node_mask + 1, i;
+	struct ps_node_slot *tab = t->stk.nodes;
 	uint32_t k;
 
 	if (!tab)
@@ -567,12 +567,12 @@ PS_NOINSTR void ps_stack_forget(struct ps_thread *t, const struct ps_code_range 
 		if (!r || k < n)
 			tab[i].ip = PS_NODE_GONE;
 	}
-	for (k = 0; k < t->depth; k++)
-		t->shadow[k].node = 0;
-	t->last_stack_len = 0;
-	t->last_stack_node = 0;
+	for (k = 0; k < t->calls.depth; k++)
+		t->calls.shadow[k].node = 0;
+	t->stk.last_stack_len = 0;
+	t->stk.last_stack_node = 0;
 	walk.node = 0;
-	t->nodes_seen = UINT32_MAX;
+	t->stk.nodes_seen = UINT32_MAX;
 }
 
 /* ps_stack_fork_child - the child is single-threaded: a lock held at fork is nobody's. */
@@ -636,8 +636,8 @@ static PS_NOINSTR PS_NOINLINE int learn_walk(struct ps_thread *t, uintptr_t *out
 			out[n++] = ip;
 		else
 			break;
-		if (sp > t->unw_stack_hi)
-			t->unw_stack_hi = sp;
+		if (sp > t->stk.unw_stack_hi)
+			t->stk.unw_stack_hi = sp;
 		pip = ip;
 		psp = sp;
 		prbp = rbp;
@@ -803,7 +803,7 @@ out:
 static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const struct ps_thread *t,
 								    uint32_t max)
 {
-	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = fp, hi = t->unw_stack_hi;
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = fp, hi = t->stk.unw_stack_hi;
 	uintptr_t ra, cfa, rsp, nrbp, min_at;
 	struct ps_walk *w = &walk;
 	uint32_t i;
@@ -857,7 +857,7 @@ static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const stru
 
 /*
  * The unwound stack, shim frames dropped, at most stack_depth frames: the rule walk's
- * (walk.ra, *walked set), or libunwind's in t->unw_buf. Every CHECK_EVERY-th stack of a
+ * (walk.ra, *walked set), or libunwind's in t->stk.unw_buf. Every CHECK_EVERY-th stack of a
  * thread is taken by both and compared: a difference turns the rule walk off for the whole
  * process. The guard is raised around libunwind so that its own allocations (first use of a
  * cache) are not counted as the program's lost events. Return: frames, *fp the first one.
@@ -865,11 +865,11 @@ static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const stru
 static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **fp, int *walked)
 {
 	uint32_t max = ps_cfg.stack_depth, skip = 0, i, n;
-	uintptr_t *f = (uintptr_t *)t->unw_buf;
+	uintptr_t *f = (uintptr_t *)t->stk.unw_buf;
 	int got, fast = -1, check = 0;
 
 	if (likely(!fast_off)) {
-		check = !(t->unw_walks++ & (CHECK_EVERY - 1));
+		check = !(t->stk.unw_walks++ & (CHECK_EVERY - 1));
 		fast = rule_walk(t, max);
 		if (likely(fast > 0 && !check)) {
 			*fp = walk.ra;
@@ -883,7 +883,7 @@ static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **
 	    __atomic_load_n(&nrules, __ATOMIC_RELAXED) < RULE_SLOTS / 4 * 3)
 		got = learn_walk(t, f, (int)(max + SKIP_MAX));
 	else
-		got = unw_backtrace(t->unw_buf, (int)(max + SKIP_MAX));
+		got = unw_backtrace(t->stk.unw_buf, (int)(max + SKIP_MAX));
 	ps_guard_drop(t, PS_GUARD_INTERNAL);
 	walk.same = 0;
 	if (got <= 0)
@@ -921,9 +921,9 @@ static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
 		return 0;
 	if (likely(walked && walk.same && walk.node))
 		return walk.node;
-	if (n == t->last_stack_len && t->last_stack_node &&
-	    !memcmp(f, t->last_stack, n * sizeof(*f)))
-		node = t->last_stack_node;
+	if (n == t->stk.last_stack_len && t->stk.last_stack_node &&
+	    !memcmp(f, t->stk.last_stack, n * sizeof(*f)))
+		node = t->stk.last_stack_node;
 	else
 		node = intern_unwound(t, f, n, pp);
 	if (walked)
@@ -937,7 +937,7 @@ static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
  * @ra: the return address of the malloc-family call (the exported hook's own); the shadow
  *      stack's innermost frame (shadow_node), unused by the unwinder (which finds it)
  * @pp: on entry, a cursor from ps_reserve(t, TRACE_MAX_RECORD) at which nothing has been
- *      written yet (== t->pos). NODE records for frames not seen before are written there,
+ *      written yet (== t->rec.pos). NODE records for frames not seen before are written there,
  *      outermost first, each committed at once (they may be more than one reservation
  *      holds, and may span a chunk flush). On return *pp is again a fresh cursor with
  *      TRACE_MAX_RECORD bytes of room for the caller's ALLOC/REALLOC record, or NULL when
@@ -953,17 +953,17 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **p
 
 	if (unlikely(ps_cfg.stack_depth == 0))
 		return 0;	/* the hooks do not call at depth 0; kept for safety */
-	if (unlikely(!t->stack_memo || t->nnodes < t->nodes_seen)) {
+	if (unlikely(!t->stk.stack_memo || t->stk.nnodes < t->stk.nodes_seen)) {
 		/* first stack of the thread, or its tables were emptied (fork child: only this
 		 * file defines nodes, so fewer than last time means a reset) or lost the nodes
 		 * of unloaded code (ps_stack_forget): drop the memos */
-		if (!t->stack_memo && scratch_setup(t))
+		if (!t->stk.stack_memo && scratch_setup(t))
 			return 0;
-		memset(t->stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stack_memo));
+		memset(t->stk.stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stk.stack_memo));
 		memset(ra_memo, 0, sizeof(ra_memo));
-		t->last_stack_len = 0;
+		t->stk.last_stack_len = 0;
 		walk.node = 0;
-		t->nodes_seen = 0;
+		t->stk.nodes_seen = 0;
 	}
 	switch (ps_cfg.stack_source) {
 	case PS_STACK_SHADOW:
@@ -973,12 +973,12 @@ PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **p
 		node = unwind_node(t, pp);
 		break;
 	default:
-		node = t->depth ? shadow_node(t, ra, pp) : unwind_node(t, pp);
+		node = t->calls.depth ? shadow_node(t, ra, pp) : unwind_node(t, pp);
 		break;
 	}
 	/* a chunk written meanwhile may have forgotten nodes (ps_stack_forget): the memos
 	 * are emptied at the next call, then */
-	if (t->nodes_seen != UINT32_MAX)
-		t->nodes_seen = t->nnodes;
+	if (t->stk.nodes_seen != UINT32_MAX)
+		t->stk.nodes_seen = t->stk.nnodes;
 	return node;
 }

@@ -12,7 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/process.h"
+#include "preload/tracefile.h"
 
 #define RING_PAGES 16			/* data pages: 64 KiB, 2730 switch records */
 
@@ -76,38 +77,38 @@ void ps_switch_open(struct ps_thread *t)
 	void *m;
 	int fd;
 
-	t->sw_ring = NULL;
-	t->sw_out = 0;
-	t->sw_base = 0;
-	t->sw_err = ps_switch_errno;
-	if (t->sw_err)
+	t->sw.ring = NULL;
+	t->sw.out = 0;
+	t->sw.base = 0;
+	t->sw.err = ps_switch_errno;
+	if (t->sw.err)
 		return;
 	fd = open_event();
 	if (fd < 0) {
-		t->sw_err = errno ? errno : ENOSYS;
+		t->sw.err = errno ? errno : ENOSYS;
 		goto fail;
 	}
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	t->sw_err = errno;
+	t->sw.err = errno;
 	close(fd);
 	if (m == MAP_FAILED)
 		goto fail;
-	t->sw_err = 0;
-	t->sw_ring = m;
+	t->sw.err = 0;
+	t->sw.ring = m;
 	return;
 fail:
-	if (!t->sw_err)
-		t->sw_err = EINVAL;
+	if (!t->sw.err)
+		t->sw.err = EINVAL;
 	ps_warn_once("a thread's context switches cannot be recorded (%s); its times are "
-		     "wall-clock", strerror(t->sw_err));
+		     "wall-clock", strerror(t->sw.err));
 }
 
 /* ps_switch_close - the thread's ring goes (thread end); the event with it. */
 void ps_switch_close(struct ps_thread *t)
 {
-	if (t->sw_ring)
-		munmap(t->sw_ring, (RING_PAGES + 1) * page_size);
-	t->sw_ring = NULL;
+	if (t->sw.ring)
+		munmap(t->sw.ring, (RING_PAGES + 1) * page_size);
+	t->sw.ring = NULL;
 }
 
 /*
@@ -117,7 +118,7 @@ void ps_switch_close(struct ps_thread *t)
  */
 void ps_switch_fork_child(struct ps_thread *t)
 {
-	t->sw_ring = NULL;
+	t->sw.ring = NULL;
 	ps_switch_open(t);
 }
 
@@ -148,17 +149,17 @@ static int room(struct sink *k)
 
 	if (k->buf)
 		return k->end - k->p >= (ptrdiff_t)TRACE_MAX_RECORD;
-	if (!t->buf || !t->limit || t->cut)
+	if (!t->chunk.buf || !t->rec.limit || t->chunk.cut)
 		return 0;
-	if (t->pos < t->limit)
+	if (t->rec.pos < t->rec.limit)
 		return 1;
-	return (size_t)(t->end - t->pos) >= TRACE_MAX_RECORD && ps_chunk_more(t) &&
-	       t->pos < t->limit;
+	return (size_t)(t->chunk.end - t->rec.pos) >= TRACE_MAX_RECORD && ps_chunk_more(t) &&
+	       t->rec.pos < t->rec.limit;
 }
 
 static void put(struct sink *k, uint64_t kind, uint64_t a, uint64_t b)
 {
-	uint8_t *p = k->buf ? k->p : k->t->pos;
+	uint8_t *p = k->buf ? k->p : k->t->rec.pos;
 
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_SWITCH));
 	p = trace_put_varint(p, kind);
@@ -182,17 +183,17 @@ static uint64_t to_ticks(uint64_t ns, uint64_t now_ticks, uint64_t now_ns)
 static int drain(struct sink *k)
 {
 	struct ps_thread *t = k->t;
-	struct perf_event_mmap_page *pg = t->sw_ring;
+	struct perf_event_mmap_page *pg = t->sw.ring;
 	uint64_t head, tail, now_ticks = 0, now_ns = 0;
 	struct {
 		struct perf_event_header h;
 		uint64_t w[4];
 	} rec;
 
-	if (t->sw_err) {
-		if (t->sw_err > 0 && room(k)) {
-			put(k, TRACE_SWITCH_ABSENT, (uint64_t)t->sw_err, 0);
-			t->sw_err = -t->sw_err;		/* said once per trace */
+	if (t->sw.err) {
+		if (t->sw.err > 0 && room(k)) {
+			put(k, TRACE_SWITCH_ABSENT, (uint64_t)t->sw.err, 0);
+			t->sw.err = -t->sw.err;		/* said once per trace */
 		}
 		return 0;
 	}
@@ -219,7 +220,7 @@ static int drain(struct sink *k)
 		tail += rec.h.size;
 		if (rec.h.type == PERF_RECORD_LOST) {
 			/* id, lost, then the sample id: the pending switch-out may be unpaired */
-			t->sw_out = 0;
+			t->sw.out = 0;
 			put(k, TRACE_SWITCH_LOST, rec.w[1], 0);
 			continue;
 		}
@@ -227,19 +228,19 @@ static int drain(struct sink *k)
 			continue;
 		at = to_ticks(rec.w[1], now_ticks, now_ns);	/* after {pid, tid} */
 		if (rec.h.misc & PERF_RECORD_MISC_SWITCH_OUT) {
-			t->sw_out = at ? at : 1;
-			t->sw_out_kind = (rec.h.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT)
+			t->sw.out = at ? at : 1;
+			t->sw.out_kind = (rec.h.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT)
 						 ? TRACE_SWITCH_PREEMPTED
 						 : TRACE_SWITCH_BLOCKED;
 			continue;
 		}
-		if (!t->sw_out || at < t->sw_out || t->sw_out < t->sw_base) {
-			t->sw_out = 0;		/* an "in" without its "out" */
+		if (!t->sw.out || at < t->sw.out || t->sw.out < t->sw.base) {
+			t->sw.out = 0;		/* an "in" without its "out" */
 			continue;
 		}
-		put(k, t->sw_out_kind, t->sw_out - t->sw_base, at - t->sw_out);
-		t->sw_base = at;
-		t->sw_out = 0;
+		put(k, t->sw.out_kind, t->sw.out - t->sw.base, at - t->sw.out);
+		t->sw.base = at;
+		t->sw.out = 0;
 	}
 	__atomic_store_n(&pg->data_tail, tail, __ATOMIC_RELEASE);
 	return tail < head;
@@ -262,9 +263,9 @@ int ps_switch_drain(struct ps_thread *t)
 /* ps_switch_pending - whether @t has switch records (or a pending switch-out) to write. */
 int ps_switch_pending(const struct ps_thread *t)
 {
-	const struct perf_event_mmap_page *pg = t->sw_ring;
+	const struct perf_event_mmap_page *pg = t->sw.ring;
 
-	return t->sw_err > 0 || t->sw_out ||
+	return t->sw.err > 0 || t->sw.out ||
 	       (pg && __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE) != pg->data_tail);
 }
 
@@ -273,7 +274,7 @@ int ps_switch_pending(const struct ps_thread *t)
  * its last chunk go into @buf (@len bytes; what fits), for a chunk of its own that the
  * cutter writes at once (it cannot append to the buffer @t may still be writing). A
  * switch-out without its switch-in is a wait that lasted until now: the thread was blocked
- * (or preempted) when the process ended. Caller holds t->flush_lock.
+ * (or preempted) when the process ended. Caller holds t->list.flush_lock.
  * Return: the payload bytes written into @buf.
  */
 size_t ps_switch_cut(struct ps_thread *t, uint8_t *buf, size_t len)
@@ -283,10 +284,10 @@ size_t ps_switch_cut(struct ps_thread *t, uint8_t *buf, size_t len)
 
 	if (drain(&k))
 		return (size_t)(k.p - buf);	/* no room for all: the rest is lost */
-	if (t->sw_out && t->sw_out >= t->sw_base && now > t->sw_out && room(&k)) {
-		put(&k, t->sw_out_kind, t->sw_out - t->sw_base, now - t->sw_out);
-		t->sw_base = now;
-		t->sw_out = 0;
+	if (t->sw.out && t->sw.out >= t->sw.base && now > t->sw.out && room(&k)) {
+		put(&k, t->sw.out_kind, t->sw.out - t->sw.base, now - t->sw.out);
+		t->sw.base = now;
+		t->sw.out = 0;
 	}
 	return (size_t)(k.p - buf);
 }

@@ -13,7 +13,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/ids.h"
+#include "preload/process.h"
+#include "preload/tracefile.h"
 
 __thread struct ps_thread ps_self PS_TLS;
 
@@ -106,30 +108,30 @@ static void unmap_tables(struct ps_thread *t)
 {
 	ps_switch_close(t);
 	ps_chunk_free(t);
-	unmap(t->shadow, (size_t)t->shadow_cap * sizeof(*t->shadow));
-	unmap(t->fids, ((size_t)t->fid_mask + 1) * sizeof(*t->fids));
-	unmap(t->nodes, ((size_t)t->node_mask + 1) * sizeof(*t->nodes));
-	unmap(t->last_stack, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
+	unmap(t->calls.shadow, (size_t)t->calls.shadow_cap * sizeof(*t->calls.shadow));
+	unmap(t->ids.fids, ((size_t)t->ids.fid_mask + 1) * sizeof(*t->ids.fids));
+	unmap(t->stk.nodes, ((size_t)t->stk.node_mask + 1) * sizeof(*t->stk.nodes));
+	unmap(t->stk.last_stack, ((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
 	ps_stack_thread_free(t);
-	t->shadow = NULL;
-	t->fids = NULL;
-	t->nodes = NULL;
-	t->last_stack = NULL;
+	t->calls.shadow = NULL;
+	t->ids.fids = NULL;
+	t->stk.nodes = NULL;
+	t->stk.last_stack = NULL;
 }
 
 /* Empty the decoding state: a new trace (fork child) starts with no ids defined. */
 static void reset_tables(struct ps_thread *t)
 {
-	memset(t->fids, 0, ((size_t)t->fid_mask + 1) * sizeof(*t->fids));
-	memset(t->nodes, 0, ((size_t)t->node_mask + 1) * sizeof(*t->nodes));
-	t->nfids = 0;
-	t->nnodes = 0;
-	t->last_stack_len = 0;
-	t->last_stack_node = 0;
-	t->last_ptr = 0;
+	memset(t->ids.fids, 0, ((size_t)t->ids.fid_mask + 1) * sizeof(*t->ids.fids));
+	memset(t->stk.nodes, 0, ((size_t)t->stk.node_mask + 1) * sizeof(*t->stk.nodes));
+	t->ids.nfids = 0;
+	t->stk.nnodes = 0;
+	t->stk.last_stack_len = 0;
+	t->stk.last_stack_node = 0;
+	t->rec.last_ptr = 0;
 	t->lost = 0;
-	t->seq = 0;
-	t->last_ticks = t->chunk_base_ticks = ps_now();
+	t->chunk.seq = 0;
+	t->rec.last_ticks = t->chunk.base_ticks = ps_now();
 }
 
 /*
@@ -148,14 +150,14 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	ps_guard_take(t, PS_GUARD_INTERNAL);
 	t->state = PS_T_OFF;
 	ps_chunk_forget(t);
-	t->shadow_cap = SHADOW_FRAMES;
-	t->shadow = map(SHADOW_FRAMES * sizeof(*t->shadow));
-	t->fid_mask = FID_SLOTS - 1;
-	t->fids = map(FID_SLOTS * sizeof(*t->fids));
-	t->node_mask = NODE_SLOTS - 1;
-	t->nodes = map(NODE_SLOTS * sizeof(*t->nodes));
-	t->last_stack = map(((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
-	if (!t->shadow || !t->fids || !t->nodes || !t->last_stack) {
+	t->calls.shadow_cap = SHADOW_FRAMES;
+	t->calls.shadow = map(SHADOW_FRAMES * sizeof(*t->calls.shadow));
+	t->ids.fid_mask = FID_SLOTS - 1;
+	t->ids.fids = map(FID_SLOTS * sizeof(*t->ids.fids));
+	t->stk.node_mask = NODE_SLOTS - 1;
+	t->stk.nodes = map(NODE_SLOTS * sizeof(*t->stk.nodes));
+	t->stk.last_stack = map(((size_t)ps_cfg.stack_depth + 1) * sizeof(uintptr_t));
+	if (!t->calls.shadow || !t->ids.fids || !t->stk.nodes || !t->stk.last_stack) {
 		unmap_tables(t);
 		ps_warn_once("out of memory for a thread's trace buffer; thread not recorded");
 		ps_guard_drop(t, PS_GUARD_INTERNAL);
@@ -169,7 +171,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 	if (key_ok)
 		pthread_setspecific(thread_key, t);
 	pthread_mutex_lock(&threads_lock);
-	t->registered = reg_add(t) == 0;
+	t->list.registered = reg_add(t) == 0;
 	pthread_mutex_unlock(&threads_lock);
 
 	t->state = PS_T_ACTIVE;
@@ -180,29 +182,29 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 
 static void flush_lock(struct ps_thread *t)
 {
-	while (__atomic_exchange_n(&t->flush_lock, 1, __ATOMIC_ACQUIRE))
+	while (__atomic_exchange_n(&t->list.flush_lock, 1, __ATOMIC_ACQUIRE))
 		sched_yield();
 }
 
 static void flush_unlock(struct ps_thread *t)
 {
-	__atomic_store_n(&t->flush_lock, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->list.flush_lock, 0, __ATOMIC_RELEASE);
 }
 
 static int flush_trylock(struct ps_thread *t)
 {
-	return !__atomic_exchange_n(&t->flush_lock, 1, __ATOMIC_ACQUIRE);
+	return !__atomic_exchange_n(&t->list.flush_lock, 1, __ATOMIC_ACQUIRE);
 }
 
 /*
  * The thread stops recording (the trace stopped: disk full, size limit, final flush): what
- * it committed becomes a closed chunk, and its region goes. Caller holds t->flush_lock.
+ * it committed becomes a closed chunk, and its region goes. Caller holds t->list.flush_lock.
  */
 static void stop_locked(struct ps_thread *t)
 {
-	if (t->buf && !t->cut) {
+	if (t->chunk.buf && !t->chunk.cut) {
 		if (ps_trace_live)
-			ps_chunk_close(t, t->pos, 0);
+			ps_chunk_close(t, t->rec.pos, 0);
 		ps_chunk_release(t);
 	}
 	t->state = PS_T_OFF;
@@ -218,14 +220,14 @@ PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
 	int saved = errno;
 
 	flush_lock(t);
-	if (t->state == PS_T_ACTIVE && !t->cut) {
+	if (t->state == PS_T_ACTIVE && !t->chunk.cut) {
 		if (!ps_recording) {
 			stop_locked(t);
-		} else if (t->buf && t->pos == t->buf && t->limit) {
+		} else if (t->chunk.buf && t->rec.pos == t->chunk.buf && t->rec.limit) {
 			/* empty and open: nothing to write */
 		} else {
-			if (t->buf) {
-				ps_chunk_close(t, t->pos, 0);
+			if (t->chunk.buf) {
+				ps_chunk_close(t, t->rec.pos, 0);
 				ps_chunk_release(t);
 			}
 			if (ps_chunk_open(t) < 0)
@@ -241,15 +243,15 @@ PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
 /*
  * The switch records still in @t's ring go into its chunks before the last one closes: when
  * they do not fit the open chunk, it closes and another opens (a few rounds at most: a ring
- * holds less than a chunk). Caller holds t->flush_lock; t->buf is NULL if no chunk could be
- * opened.
+ * holds less than a chunk). Caller holds t->list.flush_lock; t->chunk.buf is NULL if no chunk
+ * could be opened.
  */
 static void drain_switches(struct ps_thread *t)
 {
 	int rounds = 0;
 
-	while (t->buf && ps_switch_drain(t) && rounds++ < 4) {
-		ps_chunk_close(t, t->pos, 0);
+	while (t->chunk.buf && ps_switch_drain(t) && rounds++ < 4) {
+		ps_chunk_close(t, t->rec.pos, 0);
 		ps_chunk_release(t);
 		if (ps_chunk_open(t) < 0)
 			return;
@@ -268,28 +270,30 @@ PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
 	 * Cut by the exit flush: stop here, but leave ->state to the cutter, which checks it
 	 * under the flush lock to decide whether to write this buffer.
 	 */
-	if (t->cut || t->state != PS_T_ACTIVE)
+	if (t->chunk.cut || t->state != PS_T_ACTIVE)
 		return NULL;
 	if (n > ps_cfg.bufsize / 2)
 		return NULL;
-	if (t->limit && t->pos < t->limit && (size_t)(t->end - t->pos) >= n && ps_recording)
-		return t->pos;
+	if (t->rec.limit && t->rec.pos < t->rec.limit && (size_t)(t->chunk.end - t->rec.pos) >= n &&
+	    ps_recording)
+		return t->rec.pos;
 	/* the mapped region has room the limit did not open yet: no chunk ends here */
-	if (t->limit && (size_t)(t->end - t->pos) >= n && ps_recording && ps_chunk_more(t) &&
-	    t->pos < t->limit)
-		return t->pos;
+	if (t->rec.limit && (size_t)(t->chunk.end - t->rec.pos) >= n && ps_recording &&
+	    ps_chunk_more(t) &&
+	    t->rec.pos < t->rec.limit)
+		return t->rec.pos;
 	ps_tbuf_flush(t);
 	ps_code_check(t);	/* ids.c: forget ids of code dlclosed meanwhile */
-	if (t->state != PS_T_ACTIVE || !t->limit || (size_t)(t->end - t->pos) < n)
+	if (t->state != PS_T_ACTIVE || !t->rec.limit || (size_t)(t->chunk.end - t->rec.pos) < n)
 		return NULL;
 	if (t->lost) {
-		uint8_t *p = trace_put_varint(t->pos, TRACE_OP_H(TRACE_OP_LOST));
+		uint8_t *p = trace_put_varint(t->rec.pos, TRACE_OP_H(TRACE_OP_LOST));
 
 		p = trace_put_varint(p, t->lost);
 		t->lost = 0;
 		ps_commit(t, p);
 	}
-	return t->pos;
+	return t->rec.pos;
 }
 
 
@@ -304,7 +308,7 @@ static void unregister(struct ps_thread *t)
 			reg_remove(i);
 			break;
 		}
-	t->registered = 0;
+	t->list.registered = 0;
 	pthread_mutex_unlock(&threads_lock);
 }
 
@@ -321,12 +325,12 @@ void ps_tbuf_end_thread(struct ps_thread *t)
 	 * neither written twice nor cut short by exit_group.
 	 */
 	flush_lock(t);
-	if (t->state == PS_T_ACTIVE && !t->cut && ps_trace_live) {
-		if (!t->buf && ps_recording)
+	if (t->state == PS_T_ACTIVE && !t->chunk.cut && ps_trace_live) {
+		if (!t->chunk.buf && ps_recording)
 			ps_chunk_open(t);	/* a thread that wrote nothing yet ends in a chunk */
 		drain_switches(t);
-		if (t->buf)
-			ps_chunk_close(t, t->pos, TRACE_CHUNK_LAST);
+		if (t->chunk.buf)
+			ps_chunk_close(t, t->rec.pos, TRACE_CHUNK_LAST);
 	}
 	t->state = PS_T_OFF;
 	flush_unlock(t);
@@ -336,7 +340,7 @@ void ps_tbuf_end_thread(struct ps_thread *t)
 
 /*
  * Another thread's buffer at process exit: take what it committed, stop it from recording
- * (->cut, and its limit drops so that its next reservation takes the slow path, which sees
+ * (->chunk.cut, and its limit drops so that its next reservation takes the slow path, which sees
  * the cut), and close its chunk flagged LAST|CUT|PROCESS_END. Its region stays mapped: the
  * thread may be in the middle of a record, whose bytes then fall in the chunk's pad. A
  * thread lent to a vfork child (PS_T_VFORK) has its chunk closed too.
@@ -364,11 +368,11 @@ static int cut_switches(struct ps_thread *t, uint8_t *upto)
 	memset(&h, 0, sizeof(h));
 	h.magic = TRACE_CHUNK_MAGIC;
 	h.tid = t->tid;
-	h.seq = t->seq++;
+	h.seq = t->chunk.seq++;
 	h.size = (uint32_t)n;
 	h.flags = CUT_FLAGS;
 	h.payload_checksum = trace_checksum(buf, n);
-	h.base_ticks = t->chunk_base_ticks;
+	h.base_ticks = t->chunk.base_ticks;
 	h.end_ticks = ps_now();
 	h.end_mono_ns = ps_mono_ns();
 	ps_chunk_write_small(&h, buf);
@@ -379,14 +383,14 @@ static void cut_thread(struct ps_thread *t)
 {
 	uint8_t *upto;
 
-	t->cut = 1;
-	t->limit = NULL;
+	t->chunk.cut = 1;
+	t->rec.limit = NULL;
 	flush_lock(t);
-	upto = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
-	if ((t->state == PS_T_ACTIVE || t->state == PS_T_VFORK) && t->buf && ps_trace_live &&
+	upto = __atomic_load_n(&t->rec.pos, __ATOMIC_ACQUIRE);
+	if ((t->state == PS_T_ACTIVE || t->state == PS_T_VFORK) && t->chunk.buf && ps_trace_live &&
 	    !cut_switches(t, upto))
 		ps_chunk_close(t, upto, CUT_FLAGS);
-	t->limit = NULL;
+	t->rec.limit = NULL;
 	t->state = PS_T_OFF;
 	flush_unlock(t);
 }
@@ -419,7 +423,7 @@ void ps_tbuf_cut_others(struct ps_thread *self, int busy)
  * when the interrupted code holds this thread's flush lock (opening or closing a chunk) the
  * chunk is left as it is (open, mapped: still read up to its last committed record), and no
  * chunk is opened nor switches drained. Otherwise the committed bytes are whole records
- * even if a hook was interrupted mid-record: its bytes lie past ->pos.
+ * even if a hook was interrupted mid-record: its bytes lie past ->rec.pos.
  */
 void ps_tbuf_end_process(struct ps_thread *self, int busy)
 {
@@ -427,13 +431,14 @@ void ps_tbuf_end_process(struct ps_thread *self, int busy)
 		flush_lock(self);
 	else if (!flush_trylock(self))
 		return;
-	if (self->state == PS_T_ACTIVE && !self->cut) {
-		if (!self->buf && ps_recording && !busy)
+	if (self->state == PS_T_ACTIVE && !self->chunk.cut) {
+		if (!self->chunk.buf && ps_recording && !busy)
 			ps_chunk_open(self);
 		if (!busy)
 			drain_switches(self);
-		if (self->buf) {
-			ps_chunk_close(self, self->pos, TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
+		if (self->chunk.buf) {
+			ps_chunk_close(self, self->rec.pos,
+				       TRACE_CHUNK_LAST | TRACE_CHUNK_PROCESS_END);
 			ps_chunk_end_file(self);
 		}
 	}
@@ -449,12 +454,12 @@ void ps_tbuf_end_process(struct ps_thread *self, int busy)
 void ps_tbuf_end_image(struct ps_thread *self)
 {
 	flush_lock(self);
-	if (self->state == PS_T_ACTIVE && !self->cut && ps_trace_live) {
-		if (!self->buf && ps_recording)
+	if (self->state == PS_T_ACTIVE && !self->chunk.cut && ps_trace_live) {
+		if (!self->chunk.buf && ps_recording)
 			ps_chunk_open(self);	/* the end must be in the trace */
 		drain_switches(self);
-		if (self->buf) {
-			ps_chunk_close(self, self->pos, TRACE_CHUNK_PROCESS_END);
+		if (self->chunk.buf) {
+			ps_chunk_close(self, self->rec.pos, TRACE_CHUNK_PROCESS_END);
 			ps_chunk_release(self);
 		}
 	}
@@ -496,14 +501,14 @@ void ps_tbuf_fork_child(struct ps_thread *self)
 	pthread_mutex_init(&threads_lock, NULL);
 	nregs = 0;
 	ps_chunk_forget(self);
-	self->flush_lock = 0;
+	self->list.flush_lock = 0;
 }
 
 /* ps_tbuf_fork_adopt - the child's recording thread, a new one: listed again, no ids. */
 void ps_tbuf_fork_adopt(struct ps_thread *self)
 {
 	self->tid = syscall(SYS_gettid);
-	if (self->registered)
-		self->registered = reg_add(self) == 0;
+	if (self->list.registered)
+		self->list.registered = reg_add(self) == 0;
 	reset_tables(self);
 }

@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "preload/internal.h"
+#include "preload/process.h"
+#include "preload/sample.h"
+#include "preload/tracefile.h"
 
 int ps_trace_fd = -1;
 int ps_trace_live;

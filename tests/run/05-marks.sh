@@ -3,6 +3,7 @@
 # --mark-every sends them as t200ms, t400ms, ...; a program that looks at or handles SIGUSR2
 # itself, raises it or has a timer send it sees exactly what it would without the shim (the
 # default action kills it: signals.c's mark_default).
+# serial: --mark-every's marks fall at wall-clock times: a run slowed past 800 ms gets a fourth
 . "$(dirname "$0")/lib.sh"
 cd "$TMP"
 for mode in query own self timer; do

@@ -2,6 +2,7 @@
 # PERFSHIM_MIN_DURATION=500us (samples/minduration.c): the 2 ms calls and their callers are
 # kept with their true times, the 5 us calls and a parent of only short calls leave nothing.
 # A loaded machine can stretch a 5 us call past 500 us, so a mismatch is retried twice.
+# serial: a 5 us call stretched past 500 us by another test beside it changes what is kept
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-report.sh"
 need_jq

@@ -8,6 +8,7 @@
 # its sections ran without losing the CPU; a loaded machine gets up to 40 tries, and a try
 # that ran quietly but misses is made again too (the hooks' cost moves with the load of the
 # other core): the test fails when no try passes.
+# serial: wall-clock times within 2% and 15% of the program's own: another test beside it costs tries
 . "$(dirname "$0")/lib.sh"
 need_jq
 prog="$S/O2/overhead"

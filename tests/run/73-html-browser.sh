@@ -30,9 +30,10 @@ page "$TMP/interp" "$TMP/i.bin"
 "$ANALYZE" html --limit=2 -o "$TMP/interp/page-limit.html" "$TMP/i.bin" || fail "html --limit=2"
 json functions "$TMP/i.bin" >"$TMP/interp/functions.json"
 # the page's self column is self_ns, wall-clock: with context switches in the trace,
-# `--sort=self` ranks by CPU self unless --wall says otherwise
+# `--sort=self` ranks by CPU self unless --wall says otherwise (the filtered rows too: the
+# page filters its rows sorted by self)
 json functions --sort=self --wall "$TMP/i.bin" >"$TMP/interp/functions-self.json"
-json functions --sort=self --filter='^eval|lookup$' "$TMP/i.bin" >"$TMP/interp/functions-filter.json"
+json functions --sort=self --wall --filter='^eval|lookup$' "$TMP/i.bin" >"$TMP/interp/functions-filter.json"
 json callgraph "$TMP/i.bin" >"$TMP/interp/callgraph.json"
 json callgraph --function=env_lookup "$TMP/i.bin" >"$TMP/interp/cc.json"
 json leaks "$TMP/i.bin" >"$TMP/interp/leaks.json"

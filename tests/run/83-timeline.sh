@@ -2,6 +2,7 @@
 # timeline over samples/server.c: `server steady` is "steady"; `server leak` keeps 1000 B per
 # 10 ms request (spinning on clock_gettime, so the ticks are exact): "grows", the suspect is
 # remember_session, and the fitted rate is within 10% of the rate the program measured itself.
+# serial: the fitted rate is within 10% of the wall-clock rate the program measured
 . "$(dirname "$0")/lib.sh"
 need_jq
 

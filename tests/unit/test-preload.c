@@ -37,7 +37,7 @@ uint64_t ps_mono_ns(void) { return clock_now; }
 uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n) { return NULL; }
 struct ps_thread *ps_thread_setup(void) { return NULL; }
 struct ps_thread *ps_start_lazy(void) { return NULL; }
-void ps_signals_release(struct ps_thread *t) { t->sig_held = 0; }
+void ps_signals_release(struct ps_thread *t) { t->sig.held = 0; }
 void ps_emit_mark(struct ps_thread *t, const char *label) { }
 void ps_log(const char *fmt, ...) { }
 
@@ -52,13 +52,13 @@ static void thread_free(void)
 	struct ps_thread *t = &ps_self;
 
 	free(buf);
-	free(t->fids);
-	free(t->nodes);
-	free(t->last_stack);
+	free(t->ids.fids);
+	free(t->stk.nodes);
+	free(t->stk.last_stack);
 	buf = NULL;
-	t->fids = NULL;
-	t->nodes = NULL;
-	t->last_stack = NULL;
+	t->ids.fids = NULL;
+	t->stk.nodes = NULL;
+	t->stk.last_stack = NULL;
 }
 
 static void thread_new(uint64_t min_duration_ticks)
@@ -69,14 +69,14 @@ static void thread_new(uint64_t min_duration_ticks)
 	memset(t, 0, sizeof(*t));
 	buf = calloc(1, BUF);
 	ck_assert_ptr_nonnull(buf);
-	t->buf = t->pos = buf;
-	t->end = buf + BUF;
-	t->limit = buf + BUF - TRACE_MAX_RECORD;
-	t->cursor = &sink;
-	t->fid_mask = 1023;
-	t->fids = calloc(1024, sizeof(*t->fids));
-	t->node_mask = 1023;
-	t->nodes = calloc(1024, sizeof(*t->nodes));
+	t->chunk.buf = t->rec.pos = buf;
+	t->chunk.end = buf + BUF;
+	t->rec.limit = buf + BUF - TRACE_MAX_RECORD;
+	t->rec.cursor = &sink;
+	t->ids.fid_mask = 1023;
+	t->ids.fids = calloc(1024, sizeof(*t->ids.fids));
+	t->stk.node_mask = 1023;
+	t->stk.nodes = calloc(1024, sizeof(*t->stk.nodes));
 	t->state = PS_T_ACTIVE;
 	ps_cfg.events = PS_EV_CALLS;
 	ps_cfg.min_duration_ticks = min_duration_ticks;
@@ -98,7 +98,7 @@ static uint64_t get(const uint8_t **p)
 {
 	uint64_t v = 0;
 
-	ck_assert_int_eq(trace_get_varint(p, ps_self.pos, &v), 0);
+	ck_assert_int_eq(trace_get_varint(p, ps_self.rec.pos, &v), 0);
 	return v;
 }
 
@@ -111,7 +111,7 @@ static const char *records(void)
 	uint64_t h, a, b;
 
 	out[0] = 0;
-	while (p < ps_self.pos && n < sizeof(out) - 64) {
+	while (p < ps_self.rec.pos && n < sizeof(out) - 64) {
 		h = get(&p);
 		if (!(h & 1)) {
 			n += sprintf(out + n, "%sX+%llu", n ? " " : "", (unsigned long long)(h >> 1));
@@ -161,7 +161,7 @@ START_TEST(test_nesting)
 	leave(0x2000, 170);
 	leave(0x1000, 200);
 	ck_assert_str_eq(records(), "F1000 E0+100 F2000 E1+50 X+20 X+30");
-	ck_assert_uint_eq(ps_self.depth, 0);
+	ck_assert_uint_eq(ps_self.calls.depth, 0);
 	ck_assert_uint_eq(ps_self.lost, 0);
 }
 END_TEST
@@ -173,13 +173,13 @@ START_TEST(test_longjmp_closes_frames)
 	enter(0x1000, 100);
 	enter(0x2000, 110);
 	enter(0x3000, 120);
-	ps_self.cyg |= PS_CYG_JUMPED;
-	ps_self.jump_depth = 2;
-	ps_self.jump_sp = 0;
+	ps_self.calls.cyg |= PS_CYG_JUMPED;
+	ps_self.jump.depth = 2;
+	ps_self.jump.sp = 0;
 	leave(0x1000, 200);	/* the repair at this hook closes 3000 and 2000 at 200 */
 	ck_assert_str_eq(records(), "F1000 E0+100 F2000 E1+10 F3000 E2+10 S2+80 X+0");
-	ck_assert_uint_eq(ps_self.depth, 0);
-	ck_assert_uint_eq(ps_self.cyg & PS_CYG_JUMPED, 0);
+	ck_assert_uint_eq(ps_self.calls.depth, 0);
+	ck_assert_uint_eq(ps_self.calls.cyg & PS_CYG_JUMPED, 0);
 }
 END_TEST
 
@@ -194,11 +194,11 @@ START_TEST(test_exit_below_top)
 	leave(0x2000, 150);
 	ck_assert_str_eq(records(),
 			 "F1000 E0+100 F2000 E1+10 F3000 E2+10 F4000 E3+10 S2+20 X+0");
-	ck_assert_uint_eq(ps_self.depth, 1);
+	ck_assert_uint_eq(ps_self.calls.depth, 1);
 	/* an exit of a call never opened here is counted, nothing written */
 	leave(0x5000, 160);
 	ck_assert_uint_eq(ps_self.lost, 1);
-	ck_assert_uint_eq(ps_self.depth, 1);
+	ck_assert_uint_eq(ps_self.calls.depth, 1);
 }
 END_TEST
 
@@ -210,11 +210,11 @@ START_TEST(test_lazy_short_callee)
 	enter(0x2000, 1010);
 	leave(0x2000, 1020);
 	ck_assert_str_eq(records(), "F1000 F2000");
-	ck_assert_uint_eq(ps_self.unwritten, 1);
+	ck_assert_uint_eq(ps_self.calls.unwritten, 1);
 	leave(0x1000, 1100);
 	ck_assert_str_eq(records(), "F1000 F2000 E0+1000 X+100");
-	ck_assert_uint_eq(ps_self.unwritten, 0);
-	ck_assert_uint_eq(ps_self.depth, 0);
+	ck_assert_uint_eq(ps_self.calls.unwritten, 0);
+	ck_assert_uint_eq(ps_self.calls.depth, 0);
 	/* a short call alone: nothing at all */
 	enter(0x1000, 2000);
 	leave(0x1000, 2049);
@@ -251,8 +251,8 @@ START_TEST(test_lazy_longjmp)
 	ck_assert_str_eq(records(),
 			 "F1000 F2000 F3000 F4000 E0+1000 E1+10 E2+80 E3+110 X+100 X+1");
 	enter(0x3000, 1310);	/* a new, lazy 3000 under 2000 */
-	ps_self.cyg |= PS_CYG_JUMPED;
-	ps_self.jump_depth = 1 + 1;	/* back to depth 1: 2000 (long) and 3000 (short) close */
+	ps_self.calls.cyg |= PS_CYG_JUMPED;
+	ps_self.jump.depth = 1 + 1;	/* back to depth 1: 2000 (long) and 3000 (short) close */
 	leave(0x1000, 1330);
 	ck_assert_str_eq(records(), "F1000 F2000 F3000 F4000 E0+1000 E1+10 E2+80 E3+110 X+100 "
 				    "X+1 S1+29 X+0");
@@ -267,13 +267,13 @@ START_TEST(test_longjmp_noted_depth)
 	enter(0x1000, 100);
 	enter(0x2000, 110);
 	enter(0x3000, 120);
-	ps_self.cyg |= PS_CYG_JUMPED;
-	ps_self.jump_depth = 2 + 1;	/* setjmp at depth 2: only 3000 closes */
+	ps_self.calls.cyg |= PS_CYG_JUMPED;
+	ps_self.jump.depth = 2 + 1;	/* setjmp at depth 2: only 3000 closes */
 	enter(0x5000, 200);
 	ck_assert_str_eq(records(), "F1000 E0+100 F2000 E1+10 F3000 E2+10 S1+80 F5000 E3+0");
-	ck_assert_uint_eq(ps_self.depth, 3);
-	ck_assert_uint_eq(ps_self.shadow[1].fn, 0x2000);
-	ck_assert_uint_eq(ps_self.shadow[2].fn, 0x5000);
+	ck_assert_uint_eq(ps_self.calls.depth, 3);
+	ck_assert_uint_eq(ps_self.calls.shadow[1].fn, 0x2000);
+	ck_assert_uint_eq(ps_self.calls.shadow[2].fn, 0x5000);
 }
 END_TEST
 
@@ -283,7 +283,7 @@ START_TEST(test_lazy_entry_at)
 {
 	thread_new(50);
 	enter(0x1000, 1000);
-	ps_self.last_ticks = 1050;
+	ps_self.rec.last_ticks = 1050;
 	leave(0x1000, 1100);
 	ck_assert_str_eq(records(), "F1000 A0-50 X+50");
 }
@@ -296,11 +296,11 @@ static uint32_t stack_at(uintptr_t ra)
 	uint8_t *p = ps_reserve(t, TRACE_MAX_RECORD);
 	uint32_t node;
 
-	ck_assert_ptr_eq(p, t->pos);
+	ck_assert_ptr_eq(p, t->rec.pos);
 	ps_guard_take(t, 1);
 	node = ps_stack_node(t, ra, &p);
 	ps_guard_drop(t, 1);
-	ck_assert_ptr_eq(p, t->pos);	/* a fresh cursor for the caller's record */
+	ck_assert_ptr_eq(p, t->rec.pos);	/* a fresh cursor for the caller's record */
 	return node;
 }
 
@@ -309,7 +309,7 @@ static void stacks_new(unsigned depth)
 	thread_new(0);
 	ps_cfg.stack_depth = depth;
 	ps_cfg.stack_source = PS_STACK_SHADOW;
-	ps_self.last_stack = calloc(ps_cfg.stack_depth + 1, sizeof(uintptr_t));
+	ps_self.stk.last_stack = calloc(ps_cfg.stack_depth + 1, sizeof(uintptr_t));
 }
 
 START_TEST(test_stack_interning)
@@ -320,8 +320,8 @@ START_TEST(test_stack_interning)
 	/* each frame of the path once, then the call site under the top function */
 	ck_assert_uint_eq(stack_at(0x1410), 3);
 	ck_assert_str_eq(records(), "F1000 E0+100 F1400 E1+10 N0:4096 N1:1024 R2:16");
-	ck_assert_uint_eq(ps_self.shadow[0].node, 1);
-	ck_assert_uint_eq(ps_self.shadow[1].node, 2);
+	ck_assert_uint_eq(ps_self.calls.shadow[0].node, 1);
+	ck_assert_uint_eq(ps_self.calls.shadow[1].node, 2);
 	/* the same stack again: no record; another call site: one NODE_RA */
 	ck_assert_uint_eq(stack_at(0x1410), 3);
 	ck_assert_uint_eq(stack_at(0x1420), 4);
@@ -336,7 +336,7 @@ START_TEST(test_stack_interning)
 	ck_assert_uint_eq(stack_at(0x1410), 3);
 	ck_assert_str_eq(records(), "F1000 E0+100 F1400 E1+10 N0:4096 N1:1024 R2:16 R2:32 X+10 "
 				    "F1800 E2+10 N1:2048 R5:16 X+10 E1+10");
-	ck_assert_uint_eq(ps_self.nnodes, 6);
+	ck_assert_uint_eq(ps_self.stk.nnodes, 6);
 }
 END_TEST
 
@@ -363,7 +363,7 @@ START_TEST(test_stack_caller_frame)
 	enter(0x3000, 120);
 	ck_assert_uint_eq(stack_at(0x3010), 3);
 	ck_assert_str_eq(records(), "F1000 E0+100 F2000 E1+10 F3000 E2+10 N0:8192 N1:4096 R2:16");
-	ck_assert_uint_eq(ps_self.shadow[2].node, 0);
+	ck_assert_uint_eq(ps_self.calls.shadow[2].node, 0);
 }
 END_TEST
 
