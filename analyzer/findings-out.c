@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The findings' output, an output helper (findings.c computes them): the text and JSON of
- * `findings` (report-findings.c) and of the sections `summary` and `html` embed. A finding's place is an allocation stack or a
- * call path of the call tree; both become "stack" (names, innermost first) and "frames".
+ * `findings` (report-findings.c) and of the sections `summary` and `html` embed. A
+ * finding's place is an allocation stack or a call path of the call tree; both become
+ * "stack" (names, innermost first) and "frames".
  */
 #define PR_FMT "findings"
 

@@ -2,8 +2,9 @@
 /*
  * Findings (findings.c, the model layer): the automatic advice of `findings`, and the
  * findings sections of `summary` and `html` (findings-out.h writes them). Each rule reads
- * the aggregates the other reports use (the call tree of model.c, the memory replay of replay.c, mem_summarize's leaks, the
- * timeline's growth verdict) and names what it saw, where, and the change it suggests.
+ * the aggregates the other reports use (the call tree of model.c, the memory replay of
+ * replay.c, mem.c's leaks, timeline.c's growth verdict) and names what it saw, where, and
+ * the change it suggests.
  * docs/findings.md explains every rule and its threshold.
  */
 #ifndef PERFSHIM_FINDINGS_H

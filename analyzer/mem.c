@@ -81,7 +81,7 @@ static void build_sites(struct mem *m)
 	strmap_free(&keys);
 }
 
-/** mem_site_peaks - exact per-site peaks when stacks were merged: replay again keyed by site. */
+/** mem_site_peaks - exact per-site peaks when stacks merged: replay again keyed by site. */
 int mem_site_peaks(struct mem *m)
 {
 	struct replay r2;
@@ -133,8 +133,9 @@ void mem_free(struct mem *m)
 }
 
 /**
- * mem_suppress - match the sites still holding blocks at the end against the suppressions (built-in and
- * --suppressions FILE; none with --no-suppress). Return: 0, or -1 after an error line.
+ * mem_suppress - match the sites still holding blocks at the end against the suppressions
+ * (built-in and --suppressions FILE; none with --no-suppress). Return: 0, or -1 after an
+ * error line.
  */
 int mem_suppress(struct mem *m)
 {

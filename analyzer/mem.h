@@ -20,7 +20,7 @@
 #define MEM_SUMMARY_TOP 5
 /* What `summary` shows of memory: the `memory` totals and `leaks`' top entries. */
 struct mem_summary {
-	uint64_t allocations, frees;	/* a realloc is one of each (see report-mem.c) */
+	uint64_t allocations, frees;	/* a realloc is one of each (see mem.c) */
 	uint64_t bytes_allocated, bytes_freed;
 	uint64_t peak_bytes, peak_time_ns;
 	uint64_t temporary;		/* freed before its thread allocated again */

@@ -183,7 +183,7 @@ const char *timeline_verdict_text(const struct verdict *v, char *buf, size_t len
 	return buf;
 }
 
-/** timeline_load - the replay stopped at the sample times, the symbols and the verdict (timeline.h). */
+/** timeline_load - the replay stopped at the sample times, the symbols, the verdict. */
 int timeline_load(struct trace *t, const struct opts *o, struct timeline *tl,
 		  struct replay *r, struct symbols **sym, struct verdict *v)
 {
