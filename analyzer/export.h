@@ -68,6 +68,7 @@ struct ctree_node {
 	uint32_t func;			/* index into trace->funcs, or CTREE_THREAD | thread */
 	uint64_t calls;
 	uint64_t self_ns;		/* time in this path not spent in recorded callees */
+	uint64_t wait_ns;		/* off-CPU time within self_ns (ctree.switches; offcpu.c) */
 };
 
 struct func_stat {			/* percentiles: hot_collect (hot.h) */
@@ -85,14 +86,23 @@ struct ctree {
 	uint32_t nfuncs;
 	uint64_t ncalls;
 	uint64_t self_sum_ns;		/* sum of every node's self_ns */
+	bool switches;			/* the trace has off-CPU time: nodes' wait_ns hold it */
 };
+
+/* ctree_self - node @n's self time: CPU self (its self less the off-CPU time in it) if @cpu */
+static inline uint64_t ctree_self(const struct ctree_node *n, bool cpu)
+{
+	return !cpu ? n->self_ns : n->self_ns > n->wait_ns ? n->self_ns - n->wait_ns : 0;
+}
 
 /*
  * ctree_build - walk the calls of @t (one thread when @thread >= 0, else all) and build the
- * call tree and per-function totals. @per_thread: each thread gets its own root node.
+ * call tree and per-function totals. @per_thread: each thread gets its own root node. With
+ * @waits and context switches in @t, each node's off-CPU time too (wait_ns, ct->switches;
+ * a pass over the switches and a lookup per call: false when only wall-clock is wanted).
  * Return: 0, or -1 when the walk failed (reported by the reader).
  */
-int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct);
+int ctree_build(struct trace *t, int thread, bool per_thread, bool waits, struct ctree *ct);
 void ctree_free(struct ctree *ct);
 
 /*

@@ -69,6 +69,8 @@ struct html {
 	uint32_t nnotes;
 	struct timeline_growth growth;	/* the timeline's verdict (html_memory), for findings */
 	bool have_growth;
+	bool cpu;			/* time.clock "cpu": the trace has context switches and
+					 * no --wall, so flame graph and tables rank by CPU time */
 };
 
 uint32_t html_str(struct html *h, const char *s);

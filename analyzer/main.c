@@ -142,19 +142,24 @@ static const struct command commands[] = {
 	  NULL },
 	{ "flamegraph", report_flamegraph, 0, 0, "an SVG, or folded stacks with --folded",
 	  "folded stacks (--folded) or an SVG flame graph",
-	  "metric folded thread per-thread-flame suppressions no-suppress no-compensation", NULL,
+	  "metric folded thread per-thread-flame suppressions no-suppress no-compensation wall",
+	  NULL,
 	  "perfshim-analyze flamegraph -o app.svg app.bin\n"
 	  "perfshim-analyze flamegraph --folded --metric=alloc-bytes app.bin | flamegraph.pl\n",
-	  "Several traces make one graph. It writes its own format (no --format).\n" },
+	  "Several traces make one graph. It writes its own format (no --format). The time\n"
+	  "metric is CPU time (self less the off-CPU time in it) when the trace has context\n"
+	  "switches (--wall: wall-clock), else wall-clock; a note line says which.\n" },
 	{ "chrome", report_chrome, 0, 0, "Chrome trace-event JSON",
 	  "Chrome trace-event JSON (Perfetto, chrome://tracing)",
 	  "limit-chrome thread no-compensation", NULL,
 	  "perfshim-analyze chrome -o app.json app.bin\n",
 	  "Several traces make one timeline. It writes its own format (no --format).\n" },
 	{ "html", report_html, 0, 0, "one HTML page", "one self-contained HTML report",
-	  "limit thread suppressions no-suppress no-compensation", NULL,
+	  "limit thread suppressions no-suppress no-compensation wall", NULL,
 	  "perfshim-analyze html -o report.html app.bin\n",
-	  "The page needs no network. It writes its own format (no --format).\n" },
+	  "The page needs no network. It writes its own format (no --format). Its times are\n"
+	  "CPU time when the trace has context switches (--wall: wall-clock), else\n"
+	  "wall-clock; the page says which.\n" },
 	{ "findings", report_findings, 1, F_TEXT | F_JSON, "text or json",
 	  "the automatic advice: churn, realloc growth, N+1, leaks, growth and more",
 	  "limit high-memory recursion-depth", NULL,
@@ -282,6 +287,9 @@ static const struct opt_doc common_docs[] = {
 	  "DWARF: faster)" },
 	{ "", "--decompress-limit", NULL, "SIZE", "largest trace a .zst may hold (default 32G; "
 	  "0 = none)" },
+	{ "", "-j, --jobs", NULL, "N", "cores to decode on (default all; 1: one): threads\n"
+	  "                              in parallel for functions, callgraph, summary,\n"
+	  "                              findings, diff BASE NEW; the others use one core" },
 	{ "", "-v, --verbose", NULL, NULL, "debug messages (repeat for more)" },
 	{ "", "-h, --help", NULL, NULL, "this text" },
 	{ "", "--version", NULL, NULL, "the version" },
@@ -413,14 +421,19 @@ static void usage(FILE *f)
 		"  --merged                 dump: all threads in one time order\n"
 		"  --high-memory=BYTES      findings: the peak heap that is high (default 512M)\n"
 		"  --recursion-depth=N      findings: deep recursion from N activations (default 1000)\n"
-		"  --wall                   functions: wall-clock self time (CPU self is the\n"
-		"                           default when the trace has context switches)\n"
+		"  --wall                   functions, callgraph, diff, flamegraph, html:\n"
+		"                           wall-clock times (CPU time is the default when the\n"
+		"                           trace has context switches)\n"
 		"  --tree                   functions: the traces given as one process tree (a\n"
 		"                           program and the children it forked, spawned or\n"
 		"                           exec'd): one table, each call counted once\n"
 		"  --color=auto|always|never, --no-color, --no-progress, --no-demangle\n"
 		"  --no-lines               no source file:line, no inlined frames (faster)\n"
 		"  --decompress-limit=SIZE  largest trace a .zst may hold (default 32G, 0 = none)\n"
+		"  -j, --jobs=N             cores to decode on (default all online ones; 1: one):\n"
+		"                           functions, callgraph, summary, findings and diff\n"
+		"                           BASE NEW decode a trace's threads in parallel (same\n"
+		"                           output); the other commands take -j and use one core\n"
 		"  -v, --verbose            debug messages (repeat for more)\n"
 		"  -h, --help               this text (with a COMMAND: that command's)\n"
 		"  --version                the version\n"
@@ -520,6 +533,7 @@ static const struct option longopts[] = {
 	{ "recursion-depth", required_argument, NULL, OPT_RECURSION_DEPTH },
 	{ "time-unit", required_argument, NULL, OPT_TIME_UNIT },
 	{ "no-compensation", no_argument, NULL, OPT_NO_COMP },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -684,6 +698,7 @@ static void parse_opt(int c, char **argv, struct opts *o, int *color, bool *help
 	case OPT_RECURSION_DEPTH:
 		o->recursion_depth = parse_long("recursion-depth", optarg, 1, 1L << 30);
 		break;
+	case 'j': trace_set_jobs((unsigned)parse_long("jobs", optarg, 1, 1024)); break;
 	case 'v': debug_level++; break;
 	case 'h': *help = true; break;
 	case OPT_VERSION:
@@ -728,7 +743,7 @@ static const struct command *parse_args(int argc, char **argv, struct opts *o)
 		cmd = find_command("summary");
 
 	opterr = 0;	/* one line per usage error: ours */
-	while ((c = getopt_long(argc, argv, ":n:o:vh", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":n:o:vhj:", longopts, NULL)) != -1)
 		parse_opt(c, argv, o, &color, &help);
 
 	/* a command named after options: perfshim-analyze --format=json functions t.bin */

@@ -74,6 +74,7 @@ void hot_func_add(struct hot_func *dst, const struct hot_func *src)
 	dst->wait_ns[0] += src->wait_ns[0];
 	dst->wait_ns[1] += src->wait_ns[1];
 	dst->wait_total_ns += src->wait_total_ns;
+	dst->blocked_calls += src->blocked_calls;
 	dst->sum_ns += src->sum_ns;
 	if (src->hist) {
 		if (!dst->hist) {
@@ -381,6 +382,92 @@ static void collect_end(struct collect *c)
 	idmap_free(&c->node_map);
 }
 
+/*
+ * ---- hot_collect over the cores (-j): a table per stream, merged in stream order ----
+ * A stream's calls are a world of their own (its call stack, its activations): the tables
+ * made apart and added in stream order hold what one walk of every stream gives, with the
+ * edges and tree nodes each stream adds first in the order it met them.
+ */
+struct split_part {
+	struct collect c;		/* the walk's context */
+	struct hot h;
+};
+
+static void *split_begin(struct trace *part, uint32_t stream, void *arg)
+{
+	const struct collect *g = arg;
+	struct split_part *sp = xcalloc(1, sizeof(*sp));
+
+	sp->c.h = &sp->h;
+	sp->c.t = part;
+	/* cannot fail: the off-CPU intervals were loaded into the trace the part copies */
+	collect_begin(&sp->c, g->h->want);
+	return &sp->c;
+}
+
+static inline uint32_t map_func(const uint32_t *fmap, uint32_t f)
+{
+	return f == HOT_ROOT ? HOT_ROOT : fmap[f];
+}
+
+/* the stream's table @ctx into the trace's (@arg's), its function ids mapped by @fmap */
+static int split_merge(void *ctx, struct trace *t, const uint32_t *fmap, const uint32_t *smap,
+		       void *arg)
+{
+	struct split_part *sp = ctx;
+	struct collect *g = arg;
+	struct hot *gh = g->h, *h = &sp->h;
+	uint32_t i, n = sp->c.t->nfuncs < h->cap ? sp->c.t->nfuncs : h->cap, *nmap;
+
+	if (t->nfuncs > gh->cap)
+		grow_funcs(gh, t->nfuncs);
+	for (i = 0; i < n; i++)
+		if (h->funcs[i].calls)
+			hot_func_add(&gh->funcs[fmap[i]], &h->funcs[i]);
+	gh->ncalls += h->ncalls;
+	for (i = 0; i < h->nedges; i++) {
+		const struct hot_edge *e = &h->edges[i];
+		/* edge_of may move gh->edges: index after the call */
+		uint32_t id = edge_of(g, map_func(fmap, e->caller), map_func(fmap, e->callee));
+		struct hot_edge *d = &gh->edges[id];
+
+		d->calls += e->calls;
+		d->total_ns += e->total_ns;
+		d->self_ns += e->self_ns;
+		d->wait_ns += e->wait_ns;
+	}
+	nmap = xmalloc((h->nnodes + 1) * sizeof(*nmap));
+	nmap[0] = 0;
+	for (i = 1; i < h->nnodes; i++) {	/* a node comes after its parent */
+		const struct hot_node *nd = &h->nodes[i];
+		struct hot_node *d;
+
+		nmap[i] = node_of(g, nmap[nd->parent], map_func(fmap, nd->func));
+		d = &gh->nodes[nmap[i]];
+		d->calls += nd->calls;
+		d->total_ns += nd->total_ns;
+		d->self_ns += nd->self_ns;
+		d->wait_ns += nd->wait_ns;
+	}
+	free(nmap);
+	return 0;
+}
+
+static void split_drop(void *ctx, void *arg)
+{
+	struct split_part *sp = ctx;
+
+	collect_end(&sp->c);
+	hot_free(&sp->h);
+	free(sp);
+}
+
+/* whether @h holds nothing yet (a split walk fills a fresh table) */
+static bool hot_empty(const struct hot *h)
+{
+	return !h->ncalls && !h->nedges && h->nnodes <= 1;
+}
+
 /**
  * hot_collect - walk the calls of thread @thread of @t (-1: every thread) into @h, adding
  * to what @h holds (zero it first; free with hot_free). @want: HOT_EDGES, HOT_TREE.
@@ -389,14 +476,24 @@ static void collect_end(struct collect *c)
 int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 {
 	struct collect c = { .h = h, .t = t };
+	bool calls = want & (HOT_EDGES | HOT_TREE);
+	/* every thread, into a fresh table: on the cores -j gives (one stream each) */
+	bool split = thread < 0 && hot_empty(h) && trace_split_worth(t);
 	int rc;
 
 	if (collect_begin(&c, want) < 0)
 		return -1;
-	if (want & (HOT_EDGES | HOT_TREE))
+	if (split) {
+		struct trace_split sp = { .fn = calls ? on_call : on_exit_ev,
+					  .begin = split_begin, .merge = split_merge,
+					  .drop = split_drop, .arg = &c };
+
+		rc = trace_walk_split(t, calls ? WALK_CALLS : WALK_EXITS, &sp);
+	} else if (calls) {
 		rc = trace_walk(t, WALK_CALLS, thread, on_call, &c);
-	else
+	} else {
 		rc = trace_walk(t, WALK_EXITS, thread, on_exit_ev, &c);
+	}
 	collect_end(&c);
 	return rc ? -1 : 0;
 }
@@ -443,6 +540,7 @@ struct cwalk {
 	uint32_t *active;		/* per func: activations on the current thread's stack */
 	uint32_t nactive;
 	int only;			/* thread index, or -1 for all */
+	struct offcpu_acc acc;		/* off-CPU time of callees (ct->switches) */
 };
 
 static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
@@ -474,6 +572,17 @@ static void ct_grow_funcs(struct cwalk *w, uint32_t func)
 
 	ARRAY_GROW_ZERO(ct->funcs, ct->nfuncs, (size_t)func + 1);
 	ARRAY_GROW_ZERO(w->active, w->nactive, (size_t)func + 1);
+}
+
+/* the off-CPU part of a closed call's self time (as add_wait) */
+static uint64_t ct_wait(struct cwalk *w, const struct trace_event *ev)
+{
+	uint64_t o[2];
+
+	if (offcpu_exit_quiet(&w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns))
+		return 0;
+	offcpu_exit(w->t, &w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o);
+	return o[0] + o[1];
 }
 
 /* ENTRY pushes a frame on the node of (caller's node, function); EXIT settles its times. */
@@ -519,6 +628,8 @@ static int ctree_event(const struct trace_event *ev, void *ctx)
 		w->active[fr->func]--;
 		ct->nodes[fr->node].calls++;
 		ct->nodes[fr->node].self_ns += self;
+		if (ct->switches)
+			ct->nodes[fr->node].wait_ns += ct_wait(w, ev);
 		ct->self_sum_ns += self;
 		ct->ncalls++;
 		if (!fs->calls || dur < fs->min_ns)
@@ -548,6 +659,7 @@ static int cwalk_run(struct trace *t, int thread, struct cwalk *w)
 		free(w->stacks[i].f);
 	free(w->stacks);
 	free(w->active);
+	offcpu_acc_free(&w->acc);
 	return ret < 0 ? -1 : 0;
 }
 
@@ -556,7 +668,7 @@ static int cwalk_run(struct trace *t, int thread, struct cwalk *w)
  * one after the other, so one per-function activation counter serves them all.
  * Return: 0, or -1 when the walk failed; @ct is valid (and must be freed) either way.
  */
-int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct)
+int ctree_build(struct trace *t, int thread, bool per_thread, bool waits, struct ctree *ct)
 {
 	struct cwalk w = { .t = t, .ct = ct, .per_thread = per_thread };
 
@@ -564,6 +676,11 @@ int ctree_build(struct trace *t, int thread, bool per_thread, struct ctree *ct)
 	ct->cap = 256;
 	ct->nodes = xcalloc(ct->cap, sizeof(*ct->nodes));
 	ct->nnodes = 1;				/* node 0: the root, never looked up */
+	if (waits && offcpu_present(t)) {
+		if (offcpu_load(t) < 0)
+			return -1;
+		ct->switches = true;
+	}
 	return cwalk_run(t, thread, &w);
 }
 
@@ -593,8 +710,7 @@ struct mstack {				/* a thread's open calls: their tree nodes */
 
 struct mnode {				/* per call tree node, what struct ctree_node lacks */
 	uint64_t total_ns;		/* inclusive time of its calls */
-	uint64_t wait_ns;		/* off-CPU within its self time, both kinds */
-	uint64_t first;			/* ct->ncalls after its first call closed (0: none) */
+	uint64_t first;			/* calls closed when its first closed (0: none yet) */
 };
 
 /*
@@ -699,8 +815,8 @@ static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
 	h->ncalls++;		/* ct->ncalls and ct->self_sum_ns: model_ct_funcs */
 	n->calls++;
 	n->self_ns += self;
+	n->wait_ns += wait;
 	mn->total_ns += dur;
-	mn->wait_ns += wait;
 	if (!mn->first)
 		mn->first = h->ncalls;
 }
@@ -790,7 +906,7 @@ static void model_edges(struct mwalk *w)
 		e->calls += nd->calls;
 		e->total_ns += w->mn[i].total_ns;
 		e->self_ns += nd->self_ns;
-		e->wait_ns += w->mn[i].wait_ns;
+		e->wait_ns += nd->wait_ns;
 		if (w->mn[i].first < first[id])
 			first[id] = w->mn[i].first;
 	}
@@ -833,7 +949,7 @@ static void model_tree(struct mwalk *w)
 		hn->calls += nd->calls;
 		hn->total_ns += w->mn[i].total_ns;
 		hn->self_ns += nd->self_ns;
-		hn->wait_ns += w->mn[i].wait_ns;
+		hn->wait_ns += nd->wait_ns;
 	}
 	free(to);
 }
@@ -866,8 +982,8 @@ static void model_ct_funcs(struct mwalk *w)
 /**
  * model_build - fill @m (zeroed here) in one walk of the calls of thread index @thread (-1:
  * every thread): the call tree with per-thread roots (m->ct, as ctree_build(@t, @thread,
- * true)) and the function table, edges and call tree (m->hot, as hot_collect(@t, @thread,
- * @want)). Return: 0, or -1 when the walk failed (reported); free @m with model_free
+ * true, true), off-CPU time in its nodes' wait_ns) and the function table, edges and call
+ * tree (m->hot, as hot_collect(@t, @thread, @want)). Return: 0, or -1 when the walk failed (reported); free @m with model_free
  * either way.
  */
 int model_build(struct trace *t, int thread, unsigned want, struct model *m)
@@ -889,6 +1005,7 @@ int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 		rc = -1;
 		goto out;
 	}
+	m->ct.switches = m->hot.switches;
 	/* every thread is decoded even for one: modules and names are learned from them all */
 	rc = trace_walk(t, WALK_CALLS, -1, model_event, &w);
 	if (!rc && (want & HOT_EDGES))

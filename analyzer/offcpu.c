@@ -81,6 +81,53 @@ bool offcpu_present(const struct trace *t)
 	return (t->hdr.flags & TRACE_F_SWITCHES) != 0;
 }
 
+/* A stream's intervals, read on a worker (-j: trace_walk_split) */
+struct split_th {
+	struct offcpu_thread th;
+	uint32_t stream;
+};
+
+static int on_switch_own(const struct trace_event *ev, void *ctx)
+{
+	struct split_th *s = ctx;
+	struct offcpu one = { &s->th, 1 };	/* its own table of one thread */
+	struct trace_event e = *ev;
+
+	e.thread = 0;
+	return on_switch(&e, &one);
+}
+
+static void *split_begin(struct trace *part, uint32_t stream, void *arg)
+{
+	struct split_th *s = xcalloc(1, sizeof(*s));
+
+	s->stream = stream;
+	return s;
+}
+
+/* the stream's intervals move into the trace's table (@arg), in stream order */
+static int split_merge(void *ctx, struct trace *t, const uint32_t *func, const uint32_t *stack,
+		       void *arg)
+{
+	struct split_th *s = ctx;
+	struct offcpu *o = arg;
+
+	if (s->stream < o->nthreads) {
+		o->th[s->stream] = s->th;
+		memset(&s->th, 0, sizeof(s->th));
+	}
+	return 0;
+}
+
+static void split_drop(void *ctx, void *arg)
+{
+	struct split_th *s = ctx;
+
+	free(s->th.iv);
+	free(s->th.cum);
+	free(s);
+}
+
 /**
  * offcpu_load - read the off-CPU intervals of every thread of @t, once (a walk of its own).
  * Return: 0 (also when the trace has none: offcpu_present), -1 when the walk failed
@@ -90,13 +137,21 @@ int offcpu_load(struct trace *t)
 {
 	struct offcpu *o;
 	uint32_t i;
+	int rc;
 
 	if (t->offcpu || !offcpu_present(t))
 		return 0;
 	o = xcalloc(1, sizeof(*o));
 	o->nthreads = t->nthreads;
 	o->th = xcalloc(t->nthreads + 1, sizeof(*o->th));
-	if (trace_walk(t, WALK_SWITCHES, -1, on_switch, o) < 0) {
+	if (trace_split_worth(t)) {
+		struct trace_split sp = { on_switch_own, split_begin, split_merge, split_drop, o };
+
+		rc = trace_walk_split(t, WALK_SWITCHES, &sp);
+	} else {
+		rc = trace_walk(t, WALK_SWITCHES, -1, on_switch, o);
+	}
+	if (rc < 0) {
 		t->offcpu = o;
 		offcpu_free(t);
 		return -1;

@@ -2,7 +2,8 @@
 /*
  * The `callgrind` report: the callgrind profile format (valgrind's docs/callgrind-format),
  * what kcachegrind, qcachegrind and callgrind_annotate read. Three events:
- *   ns      time: a function's self time; a call edge's inclusive time
+ *   ns      wall-clock time (waits included; a trace with context switches says so in a
+ *           note): a function's self time; a call edge's inclusive time
  *   allocs  allocations made while the function was the innermost recorded call
  *   bytes   the bytes they asked for (a realloc to a new block counts its size)
  * Per function: one self-cost line at its definition line; per call edge: calls=N and the
@@ -23,6 +24,7 @@
 
 #include "analyzer/export.h"
 #include "analyzer/hmap.h"
+#include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
 #include "analyzer/report.h"
 #include "analyzer/symbols.h"
@@ -383,7 +385,7 @@ static void write_profile(struct cg *c, FILE *f, const struct strv *notes)
 	for (k = 0; k < notes->n; k++)
 		fprintf(f, "desc: Note: %s\n", export_flat(notes->v[k], NULL, buf, sizeof(buf)));
 	fprintf(f, "\npositions: line\n"
-		   "event: ns : Time (ns; self, or inclusive on calls)\n"
+		   "event: ns : Wall-clock time (ns; self, or inclusive on calls)\n"
 		   "event: allocs : Allocations\n"
 		   "event: bytes : Bytes allocated\n"
 		   "events: ns allocs bytes\n");
@@ -457,6 +459,10 @@ int report_callgrind(struct trace *t, const struct opts *o)
 		strv_add(&notes, "no function calls recorded (the program was not built with "
 			 "-finstrument-functions): allocations are their stack's innermost "
 			 "function's own cost, and there are no call edges");
+	else if (offcpu_present(t))	/* without switches the trace's notes say wall-clock */
+		strv_add(&notes, "times are wall-clock: ns includes the off-CPU time (waits) "
+			 "within calls; perfshim-analyze functions shows CPU self, pprof a cpu "
+			 "sample type");
 	wo.output = o->output ? o->output : CG_DEFAULT_FILE;
 	f = export_open(&wo);
 	if (!f)

@@ -575,6 +575,13 @@ int report_chrome(struct trace *t, const struct opts *o)
 		fput_json(warn.v[k], c.f);
 	}
 	fputc(']', c.f);
+	/* a timeline: slices span wall-clock time; waits are slices of their own */
+	for (i = 0, k = 0; i < n; i++)
+		k |= cts[i].only != -2 && offcpu_present(cts[i].t);
+	fprintf(c.f, ",\"clock\":\"wall\",\"clock_note\":\"%s\"", k ?
+		"call slices span wall-clock time, waits included; off-CPU intervals are the "
+		"'off-CPU (blocked)' and 'off-CPU (preempted)' slices within them" :
+		"call slices span wall-clock time, waits included (no context switches recorded)");
 	fprintf(c.f, ",\"processes\":%d,\"calls\":%" PRIu64 ",\"calls_written\":%" PRIu64
 		     ",\"min_duration_ns\":%" PRIu64 ",\"heap_points\":%" PRIu64
 		     ",\"rss_points\":%" PRIu64 "}}\n",

@@ -4,7 +4,9 @@
  * `diff BASE NEW` matches two (functions by name, sites by function chain), every row
  * decided by the statistics `perfshim compare` uses (common/stats.c): exact when a figure
  * never varies, else Mann-Whitney with a Hodges-Lehmann ratio, one Holm family at --alpha,
- * and the floor for self times. report_diff (report-diff.c) calls diff_multi.
+ * and the floor for self times. report_diff (report-diff.c) calls diff_multi. Self times are
+ * CPU self (model_self: the off-CPU time within them left out) when every trace has context
+ * switches and --wall is not given, else wall-clock; the output says which.
  */
 #define PR_FMT "diff"
 
@@ -18,7 +20,9 @@
 #include "analyzer/hmap.h"
 #include "analyzer/hot.h"
 #include "analyzer/json.h"
+#include "analyzer/model.h"
 #include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
 #include "analyzer/symbols.h"
 #include "analyzer/text.h"
@@ -29,7 +33,8 @@
 #define NM 3				/* metrics a row: functions self, calls; sites bytes, allocations, leaked */
 #define FLOOR_PCT 1.0			/* as compare's --floor default */
 
-static const char *const fmetric[NM] = { "self", "calls", NULL };
+static const char *const fmetric[NM] = { "self", "calls", NULL };	/* [2]: wall self, kept
+									 * when self is CPU self */
 static const char *const smetric[NM] = { "bytes", "allocations", "leaked" };
 
 struct mrow {
@@ -50,6 +55,9 @@ struct multi {
 	struct strmap rows;		/* index into list by key */
 	struct mrow **list;
 	uint32_t nrows, cap, ntested;
+	bool cpu;			/* every trace has context switches, no --wall: CPU self */
+	bool switches;			/* some have them (self is then named for its clock) */
+	uint64_t ncalls;		/* calls of every trace */
 };
 
 static struct mrow *row_get(struct multi *m, bool site, const char *key, bool *isnew)
@@ -101,8 +109,9 @@ static int load(struct multi *m, uint32_t k, const struct opts *o)
 		if (!h.funcs[i].calls)
 			continue;
 		row = row_get(m, false, sym_name(m->sym[k], t->funcs[i], false), &isnew);
-		row->v[0][k] += (double)h.funcs[i].self_ns;
+		row->v[0][k] += (double)model_self(&h.funcs[i], m->cpu);
 		row->v[1][k] += (double)h.funcs[i].calls;
+		row->v[2][k] += (double)h.funcs[i].self_ns;
 	}
 	for (i = 0; i < r.naggs; i++) {
 		const struct replay_agg *a = &r.aggs[i];
@@ -122,6 +131,7 @@ static int load(struct multi *m, uint32_t k, const struct opts *o)
 		row->v[1][k] += (double)a->allocs;
 		row->v[2][k] += (double)a->live_bytes;
 	}
+	m->ncalls += h.ncalls;
 	m->dur[k] = (double)t->duration_ns;
 	m->bytes[k] = (double)r.bytes_alloc;
 	m->peak[k] = (double)r.peak_bytes;
@@ -346,6 +356,24 @@ static void json_change(struct json *j, const char *key, const struct stats_chan
 	json_obj_end(j);
 }
 
+/* a function's self medians: self_ns wall-clock (as diff BASE NEW), cpu_self_ns if m->cpu */
+static void self_json(struct json *j, const struct multi *m, const struct mrow *r)
+{
+	struct stats_summary b, n;
+
+	if (!m->cpu) {
+		json_fig(j, "base_self_ns", r->c[0].base);
+		json_fig(j, "new_self_ns", r->c[0].new);
+		return;
+	}
+	stats_summarize(r->v[2], m->nb, &b);
+	stats_summarize(r->v[2] + m->nb, m->n - m->nb, &n);
+	json_fig(j, "base_self_ns", b.median);
+	json_fig(j, "new_self_ns", n.median);
+	json_fig(j, "base_cpu_self_ns", r->c[0].base);
+	json_fig(j, "new_cpu_self_ns", r->c[0].new);
+}
+
 static void multi_json(const struct multi *m, struct mrow **rows, uint32_t n, uint32_t limit,
 		       double alpha)
 {
@@ -376,6 +404,7 @@ static void multi_json(const struct multi *m, struct mrow **rows, uint32_t n, ui
 	json_u64(&j, "functions_in_either", either);
 	json_dbl(&j, "alpha", alpha);
 	json_u64(&j, "tests", m->ntested);
+	json_str(&j, "clock", m->cpu ? "cpu" : "wall");	/* of "self" */
 	json_obj_begin(&j, "totals");
 	for (k = 0; k < 3; k++)
 		json_change(&j, tot[k], &m->tot[k]);
@@ -400,8 +429,7 @@ static void multi_json(const struct multi *m, struct mrow **rows, uint32_t n, ui
 				json_str(&j, "name", r->key + 1);
 				json_fig(&j, "base_calls", r->c[1].base);
 				json_fig(&j, "new_calls", r->c[1].new);
-				json_fig(&j, "base_self_ns", r->c[0].base);
-				json_fig(&j, "new_self_ns", r->c[0].new);
+				self_json(&j, m, r);
 			}
 			for (k = 0; k < NM; k++)
 				if (s ? smetric[k] : fmetric[k])
@@ -420,7 +448,10 @@ static void multi_json(const struct multi *m, struct mrow **rows, uint32_t n, ui
 static void multi_text(const struct multi *m, struct mrow **rows, uint32_t n,
 		       const struct opts *o, double alpha)
 {
-	static const char *const fhdr[] = { "function", "calls", "self base", "self new", "verdict" };
+	const char *const fhdr[] = { "function", "calls",
+				     m->cpu ? "CPU self base" : m->switches ? "wall self base" : "self base",
+				     m->cpu ? "CPU self new" : m->switches ? "wall self new" : "self new",
+				     "verdict" };
 	static const char *const shdr[] = { "bytes base", "bytes new", "verdict", "stack" };
 	static const char *const tname[3] = { "duration", "allocated", "peak" };
 	static const enum stats_unit tunit[3] = { STATS_NS, STATS_BYTES, STATS_BYTES };
@@ -482,6 +513,11 @@ static void multi_text(const struct multi *m, struct mrow **rows, uint32_t n,
 		printf("  (none)\n");
 	table_free(tb[0]);
 	table_free(tb[1]);
+	if (m->cpu)
+		printf("\nSelf times are CPU self: the off-CPU time (waits) within them left out.");
+	else if (m->switches)
+		printf("\nSelf times are wall-clock, waits included (%s).", o->wall ? "--wall" :
+		       "not every trace has context switches");
 	printf("\nMedians of each side; a self-time shift under %g%% of the base's run is no change.\n",
 	       FLOOR_PCT);
 	if (replay_truncated_shown())
@@ -511,13 +547,20 @@ int diff_multi(struct trace *first, const struct opts *o)
 	m.bytes = xcalloc(m.n, sizeof(double));
 	m.peak = xcalloc(m.n, sizeof(double));
 	m.t[0] = first;
+	m.cpu = !o->wall;
 	for (i = 0; i < m.n; i++) {
 		if (i && trace_open(o->traces[i], &m.t[i]) < 0)
 			goto out;
 		trace_set_progress(m.t[i], o);
+		m.cpu &= offcpu_present(m.t[i]);
+		m.switches |= offcpu_present(m.t[i]);
+	}
+	m.cpu &= m.switches;
+	for (i = 0; i < m.n; i++)
 		if (load(&m, i, o) < 0)
 			goto out;
-	}
+	if (!m.ncalls)		/* no calls recorded: no self time to name a clock for */
+		m.cpu = m.switches = false;
 	if (decide(&m, alpha) < 0)
 		goto out;
 	shown = xcalloc(m.nrows + 1, sizeof(*shown));

@@ -3,7 +3,10 @@
  * The `flamegraph` report: folded stacks (as Brendan Gregg's flamegraph.pl reads them) or a
  * self-contained SVG, for one of four metrics:
  *   time         self time per call path, from ENTRY/EXIT (all threads summed, or one root
- *                per thread with --per-thread);
+ *                per thread with --per-thread): CPU self (the off-CPU time in it left out)
+ *                when the trace has context switches and --wall is not given, else
+ *                wall-clock; a note line (a comment of the folded output, a line under the
+ *                SVG's title) says which;
  *   alloc-bytes  bytes allocated per allocation stack (realloc to a new block included);
  *   alloc-count  allocations per allocation stack;
  *   leaked       bytes of blocks never freed, per allocation stack, after the suppressions
@@ -18,6 +21,7 @@
 
 #include "analyzer/export.h"
 #include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
 #include "analyzer/report.h"
 #include "analyzer/supp.h"
@@ -27,11 +31,14 @@
 #include "analyzer/util.h"
 
 enum metric { M_TIME, M_ALLOC_BYTES, M_ALLOC_COUNT, M_LEAKED };
+#define FLAME_CPU 1U			/* export_flame's *clock: CPU self time */
+#define FLAME_WALL 2U			/* ... wall-clock, as --wall asked */
+#define FLAME_NO_SWITCHES 4U		/* ... the trace has no context switches */
 
 static const char *const metric_names[] = { "time", "alloc-bytes", "alloc-count", "leaked" };
 static const char *const metric_units[] = { "ns", "bytes", "allocations", "bytes" };
 static const char *const metric_titles[] = {
-	"Flame graph: time per call path (width = inclusive time)",
+	"Flame graph: wall-clock time per call path (width = inclusive wall-clock time)",
 	"Flame graph: bytes allocated per stack",
 	"Flame graph: allocations per stack",
 	"Flame graph: bytes leaked per stack",
@@ -66,7 +73,7 @@ static const char *thread_root(const struct trace *t, uint32_t thread, char *buf
  * its flame node.
  */
 static void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbols *sym,
-		    struct flame *fl, uint32_t base)
+		    struct flame *fl, uint32_t base, bool cpu)
 {
 	uint32_t *map, *fname, i;
 
@@ -91,7 +98,7 @@ static void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct
 			name = flame_name(fl, "[unknown]");
 		}
 		map[i] = flame_step(fl, map[n->parent], name);
-		fl->nodes[map[i]].self += n->self_ns;
+		fl->nodes[map[i]].self += ctree_self(n, cpu);
 	}
 	free(map);
 	free(fname);
@@ -161,7 +168,7 @@ static uint32_t process_root(struct flame *fl, const struct trace *t)
 }
 
 static int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
-		 bool root, struct flame *fl, const char **unit)
+		 bool root, struct flame *fl, const char **unit, unsigned *clock)
 {
 	struct suppressions *supp = NULL;
 	struct symbols *sym = NULL;
@@ -184,12 +191,14 @@ static int export_flame(struct trace *t, const struct opts *o, const char *metri
 	if (thread == -2)
 		return -3;
 	if (metric == M_TIME) {
-		ret = ctree_build(t, thread, o->per_thread, &ct);
+		ret = ctree_build(t, thread, o->per_thread, !o->wall, &ct);
 		if (!ret) {
 			base = root ? process_root(fl, t) : 0;
 			sym = sym_open(t);
 			sym_set_demangle(sym, o->demangle);
-			flame_of_ctree(t, &ct, sym, fl, base);
+			flame_of_ctree(t, &ct, sym, fl, base, ct.switches);
+			*clock |= ct.switches ? FLAME_CPU : !offcpu_present(t) ? FLAME_NO_SWITCHES
+								   : FLAME_WALL;
 		}
 		ctree_free(&ct);
 	} else {
@@ -213,6 +222,21 @@ static int export_flame(struct trace *t, const struct opts *o, const char *metri
 	return ret < 0 ? -1 : 0;
 }
 
+/* the note that says which clock the time metric's values are (@clock: export_flame's) */
+static void clock_note(struct strv *notes, unsigned clock)
+{
+	if (clock == FLAME_CPU)
+		strv_add(notes, "times are CPU time: self time on a CPU per call path, the off-CPU "
+			 "time in it (waits) left out; --wall for wall-clock time");
+	else if (clock & FLAME_CPU)
+		strv_add(notes, "times are CPU time for the traces with context switches, wall-clock "
+			 "for the others (waits included)");
+	else if (clock & FLAME_WALL)
+		strv_add(notes, "times are wall-clock (--wall): waits included");
+	/* no switches: a refused trace's note says times are wall-clock; a trace from before
+	 * context switches were recorded says nothing, as in every report (offcpu_note) */
+}
+
 /*
  * report_flamegraph - `perfshim-analyze flamegraph [--folded] [--metric=M] [-o FILE]
  * TRACE...`. Folded lines are sorted by path (depth first, names in byte order), one per
@@ -226,8 +250,8 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 	int n = o->ntraces > 1 ? o->ntraces : 1, i, found = 0, ret = 0;
 	const char *unit = "ns";
 	struct strv notes = { 0 };
+	unsigned k, clock = 0;
 	struct flame fl;
-	unsigned k;
 	FILE *f;
 
 	flame_init(&fl);
@@ -238,7 +262,7 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 			ret = -1;
 			break;
 		}
-		ret = export_flame(ti, o, metric, n > 1, &fl, &unit);
+		ret = export_flame(ti, o, metric, n > 1, &fl, &unit, &clock);
 		if (ret == -3)	/* --thread names a thread of another trace */
 			ret = 0;
 		else if (!ret)
@@ -252,6 +276,7 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 		strv_add(&notes, "recursion folded: on paths deeper than %d frames, %" PRIu64
 			 " frames of functions already on the path were merged into their nearest "
 			 "activation", FLAME_FOLD_DEPTH, fl.folded);
+	clock_note(&notes, clock);	/* last: what the trace lacks comes first */
 	if (!ret && !found) {
 		__pr_log("error: ", "no thread %u in %s", o->thread_tid,
 			 n > 1 ? "these traces" : t->path);
@@ -301,6 +326,8 @@ int report_flamegraph(struct trace *t, const struct opts *o)
 		for (k = 0; k < 4; k++)
 			if (!strcmp(metric, metric_names[k]))
 				so.title = metric_titles[k];
+		if (clock == FLAME_CPU)
+			so.title = "Flame graph: CPU time per call path (width = inclusive CPU time)";
 		flame_svg(&fl, &so, f);
 	}
 	flame_free(&fl);

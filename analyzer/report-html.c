@@ -137,13 +137,18 @@ uint32_t html_cap(const struct html *h, uint32_t budget)
 	return h->rows && h->rows < budget ? h->rows : budget;
 }
 
-/* a column list: "columns": ["a", "b", ...] from a NULL-terminated array */
-static void columns(struct json *j, const char *const *names)
+/* a column list: "columns": ["a", "b", ...] from a NULL-terminated array, up to @stop */
+static void columns_upto(struct json *j, const char *const *names, const char *stop)
 {
 	json_arr_begin(j, "columns");
-	for (; *names; names++)
+	for (; *names && (!stop || strcmp(*names, stop)); names++)
 		json_str(j, NULL, *names);
 	json_arr_end(j);
+}
+
+static void columns(struct json *j, const char *const *names)
+{
+	columns_upto(j, names, NULL);
 }
 
 static void tables_json(struct html *h)
@@ -271,26 +276,32 @@ static uint32_t *tree_keep(struct html *h, const struct ctree *ct, const uint64_
 
 /*
  * "tree": the call tree with one root per thread, columns parent, func, calls, total_ns,
- * self_ns (thread roots: func null, listed in "roots"); "cut": per kept node, the nodes
- * below it that the budget left out and their inclusive time.
+ * self_ns (thread roots: func null, listed in "roots"), and with context switches
+ * cpu_total_ns and cpu_self_ns (the off-CPU time left out); "cut": per kept node, the nodes
+ * below it that the budget left out and their inclusive time (cpu_total_ns too). The
+ * budget keeps the paths with the most time of the page's clock (h->cpu).
  */
 static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 {
 	static const char *const cols[] = { "parent", "func", "calls", "total_ns", "self_ns",
-					    NULL };
-	static const char *const ccols[] = { "node", "nodes", "total_ns", NULL };
-	uint64_t *total = xcalloc(ct->nnodes + 1, sizeof(*total));
+					    "cpu_total_ns", "cpu_self_ns", NULL };
+	static const char *const ccols[] = { "node", "nodes", "total_ns", "cpu_total_ns", NULL };
+	uint64_t *total = xcalloc(2 * ((size_t)ct->nnodes + 1), sizeof(*total));
+	uint64_t *cpu = total + ct->nnodes + 1;	/* CPU totals: self less the waits */
 	uint64_t *cut_ns, *cut_n, cut_all = 0;
 	uint32_t *id, *anc, nkept, i, roots;
 	struct json *j = &h->j;
+	bool sw = ct->switches;
 
 	/* a child's id is above its parent's: one backward pass sums the subtrees */
 	for (i = ct->nnodes; i-- > 1;) {
 		total[i] += ct->nodes[i].self_ns;
 		total[ct->nodes[i].parent] += total[i];
+		cpu[i] += ctree_self(&ct->nodes[i], true);
+		cpu[ct->nodes[i].parent] += cpu[i];
 	}
-	id = tree_keep(h, ct, total, &nkept);
-	cut_ns = xcalloc(ct->nnodes + 1, sizeof(*cut_ns));
+	id = tree_keep(h, ct, h->cpu ? cpu : total, &nkept);
+	cut_ns = xcalloc(2 * ((size_t)ct->nnodes + 1), sizeof(*cut_ns));
 	cut_n = xcalloc(ct->nnodes + 1, sizeof(*cut_n));
 	anc = xmalloc((ct->nnodes + 1) * sizeof(*anc));	/* nearest kept ancestor-or-self */
 	anc[0] = 0;
@@ -301,13 +312,14 @@ static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 		if (id[i] == NONE) {
 			cut_n[anc[p]]++;
 			if (id[p] != NONE) {
-				cut_ns[p] += total[i];
-				cut_all += total[i];
+				cut_ns[2 * p] += total[i];
+				cut_ns[2 * p + 1] += cpu[i];
+				cut_all += h->cpu ? cpu[i] : total[i];
 			}
 		}
 	}
 	json_obj_begin(j, "tree");
-	columns(j, cols);
+	columns_upto(j, cols, sw ? NULL : "cpu_total_ns");
 	json_arr_begin(j, "rows");
 	for (i = 0; i < ct->nnodes; i++) {
 		const struct ctree_node *n = &ct->nodes[i];
@@ -326,6 +338,10 @@ static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 		json_u64(j, NULL, n->calls);
 		json_u64(j, NULL, total[i]);
 		json_u64(j, NULL, n->self_ns);
+		if (sw) {
+			json_u64(j, NULL, cpu[i]);
+			json_u64(j, NULL, ctree_self(n, true));
+		}
 		json_arr_end(j);
 	}
 	json_arr_end(j);
@@ -340,7 +356,7 @@ static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 	}
 	json_arr_end(j);
 	json_obj_begin(j, "cut");
-	columns(j, ccols);
+	columns_upto(j, ccols, sw ? NULL : "cpu_total_ns");
 	json_arr_begin(j, "rows");
 	for (i = 0; i < ct->nnodes; i++) {
 		if (id[i] == NONE || !cut_n[i])
@@ -348,7 +364,9 @@ static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 		json_arr_begin(j, NULL);
 		json_u64(j, NULL, id[i]);
 		json_u64(j, NULL, cut_n[i]);
-		json_u64(j, NULL, cut_ns[i]);
+		json_u64(j, NULL, cut_ns[2 * i]);
+		if (sw)
+			json_u64(j, NULL, cut_ns[2 * i + 1]);
 		json_arr_end(j);
 	}
 	json_arr_end(j);
@@ -370,6 +388,13 @@ static void tree_json(struct html *h, const struct ctree *ct, uint8_t *used)
 
 static const struct hot *sort_hot;
 
+/* a function's total: CPU total (the total less the off-CPU time within it) when @cpu */
+static uint64_t func_total(const struct hot_func *f, bool cpu)
+{
+	return !cpu ? f->total_ns : f->total_ns > f->wait_total_ns ? f->total_ns - f->wait_total_ns
+								 : 0;
+}
+
 static int by_func_total(const void *a, const void *b)
 {
 	const struct hot_func *x = &sort_hot->funcs[*(const uint32_t *)a];
@@ -390,11 +415,16 @@ static int by_edge_total(const void *a, const void *b)
 	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
-/* "functions" of a scope: the `functions` report's numbers, by total time, capped */
+/*
+ * "functions" of a scope: the `functions` report's numbers, by total time (as `functions`
+ * sorts), capped; with context switches also its cpu_self_ns, wait_ns and cpu_total_ns
+ */
 static void scope_funcs(struct html *h, struct hot *hot, int thread, uint8_t *used)
 {
 	static const char *const cols[] = { "func", "calls", "total_ns", "self_ns", "avg_ns",
-					    "min_ns", "max_ns", "p50_ns", "p99_ns", NULL };
+					    "min_ns", "max_ns", "p50_ns", "p99_ns", "cpu_self_ns",
+					    "wait_ns", "cpu_total_ns", NULL };
+	bool sw = hot->switches;
 	uint32_t *order = xmalloc((hot->nfuncs + 1) * sizeof(*order)), n = 0, i, cap;
 	uint64_t left = 0;
 	struct json *j = &h->j;
@@ -406,13 +436,13 @@ static void scope_funcs(struct html *h, struct hot *hot, int thread, uint8_t *us
 	qsort(order, n, sizeof(*order), by_func_total);
 	cap = html_cap(h, HTML_FUNCS);
 	json_obj_begin(j, "functions");
-	columns(j, cols);
+	columns_upto(j, cols, sw ? NULL : "cpu_self_ns");
 	json_arr_begin(j, "rows");
 	for (i = 0; i < n; i++) {
 		struct hot_func *f = &hot->funcs[order[i]];
 
 		if (i >= cap) {
-			left += f->self_ns;
+			left += model_self(f, h->cpu && sw);
 			continue;
 		}
 		used[order[i]] = 1;
@@ -426,6 +456,11 @@ static void scope_funcs(struct html *h, struct hot *hot, int thread, uint8_t *us
 		json_u64(j, NULL, f->max_ns);
 		json_u64(j, NULL, hot_percentile(f, 50));
 		json_u64(j, NULL, hot_percentile(f, 99));
+		if (sw) {
+			json_u64(j, NULL, model_self(f, true));
+			json_u64(j, NULL, f->wait_ns[0] + f->wait_ns[1]);
+			json_u64(j, NULL, func_total(f, true));
+		}
 		json_arr_end(j);
 	}
 	json_arr_end(j);
@@ -436,11 +471,15 @@ static void scope_funcs(struct html *h, struct hot *hot, int thread, uint8_t *us
 	free(order);
 }
 
-/* "edges" of a scope: caller -> callee (caller null: called from no recorded function) */
+/*
+ * "edges" of a scope: caller -> callee (caller null: called from no recorded function);
+ * with context switches also the callee's CPU self and off-CPU self time in those calls
+ */
 static void scope_edges(struct html *h, struct hot *hot, int thread, uint8_t *used)
 {
 	static const char *const cols[] = { "caller", "callee", "calls", "total_ns", "self_ns",
-					    NULL };
+					    "cpu_self_ns", "wait_ns", NULL };
+	bool sw = hot->switches;
 	uint32_t *order = xmalloc((hot->nedges + 1) * sizeof(*order)), i, cap;
 	uint64_t left = 0;
 	struct json *j = &h->j;
@@ -451,7 +490,7 @@ static void scope_edges(struct html *h, struct hot *hot, int thread, uint8_t *us
 	qsort(order, hot->nedges, sizeof(*order), by_edge_total);
 	cap = html_cap(h, HTML_EDGES);
 	json_obj_begin(j, "edges");
-	columns(j, cols);
+	columns_upto(j, cols, sw ? NULL : "cpu_self_ns");
 	json_arr_begin(j, "rows");
 	for (i = 0; i < hot->nedges; i++) {
 		const struct hot_edge *e = &hot->edges[order[i]];
@@ -469,6 +508,10 @@ static void scope_edges(struct html *h, struct hot *hot, int thread, uint8_t *us
 		json_u64(j, NULL, e->calls);
 		json_u64(j, NULL, e->total_ns);
 		json_u64(j, NULL, e->self_ns);
+		if (sw) {
+			json_u64(j, NULL, e->self_ns > e->wait_ns ? e->self_ns - e->wait_ns : 0);
+			json_u64(j, NULL, e->wait_ns);
+		}
 		json_arr_end(j);
 		if (e->caller != HOT_ROOT && e->caller < h->t->nfuncs)
 			used[e->caller] = 1;
@@ -528,7 +571,7 @@ static uint32_t busy_threads(struct html *h, const struct ctree *ct, uint8_t *pi
 		else
 			root[i] = root[nd->parent];
 		if (root[i])	/* + 1: a thread of calls that took no time still counts */
-			busy[root[i] - 1] += nd->self_ns + !!(nd->func & CTREE_THREAD);
+			busy[root[i] - 1] += ctree_self(nd, h->cpu) + !!(nd->func & CTREE_THREAD);
 	}
 	for (i = 0; i < nt; i++)
 		if (busy[i])
@@ -585,6 +628,8 @@ static void funcs_json(struct html *h, const uint8_t *used)
 /*
  * "time": the call tree (per-thread roots: the page merges them for "all threads"), and
  * per scope the functions and edges from hot_collect. Absent when no call was recorded.
+ * "clock": "cpu" when the trace has context switches and --wall was not given (the page
+ * then shows CPU time: the off-CPU time left out), else "wall".
  * Return: 0, or -1 when a walk failed (reported).
  */
 static int time_json(struct html *h, struct model *m)
@@ -598,7 +643,9 @@ static int time_json(struct html *h, struct model *m)
 		return 0;
 	used = xcalloc(h->t->nfuncs + 1, 1);
 	pick = xcalloc(h->t->nthreads + 1, 1);
+	h->cpu = ct->switches && !h->o->wall;
 	json_obj_begin(&h->j, "time");
+	json_str(&h->j, "clock", h->cpu ? "cpu" : "wall");
 	json_u64(&h->j, "calls", ct->ncalls);
 	json_u64(&h->j, "self_sum_ns", ct->self_sum_ns);
 	tree_json(h, ct, used);

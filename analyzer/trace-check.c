@@ -181,10 +181,10 @@ void trace_impossible(struct trace *t, struct tstate *ts, const char *what, uint
 	if (R(t)->warned_impossible)
 		return;
 	R(t)->warned_impossible = true;
-	pr_warn("%s: thread %u: %s of %llu at %s is impossible (beyond %s): left out of every "
-		"total", t->path, ts->th->tid, what, (unsigned long long)v,
-		fmt_ns(tb, sizeof(tb), ts->last_ns),
-		strcmp(what, "lost-event count") ? "the address space" : "any real count");
+	trace_walk_warn(t, true, "%s: thread %u: %s of %llu at %s is impossible (beyond %s): "
+			"left out of every total", t->path, ts->th->tid, what,
+			(unsigned long long)v, fmt_ns(tb, sizeof(tb), ts->last_ns),
+			strcmp(what, "lost-event count") ? "the address space" : "any real count");
 }
 
 /*

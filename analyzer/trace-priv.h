@@ -262,6 +262,25 @@ struct reader {
 	/* (thread instance, seq) -> chunk index, for chunk_again: an ixmap keyed by
 	 * instance << 32 | seq, + 1 */
 	struct ixmap seq_index;
+
+	/*
+	 * A stream walked on a copy of the tables (trace-par.c): count_chunk logs the chunks'
+	 * lost counts and sampled bytes here instead of summing them, so that the merge adds
+	 * them to the trace's totals chunk by chunk, in the order one core would (floating
+	 * point sums and the saturating lost count depend on it).
+	 */
+	bool clog_on;
+	struct trace_clog {
+		uint64_t lost;
+		double sbytes, svar;
+	} *clog;
+	uint32_t nclog, clog_cap;
+	/* and its warnings, held for the merge to say in stream order (trace_walk_warn) */
+	struct trace_held {
+		char *msg;
+		bool impossible;	/* trace_impossible's: said once per trace */
+	} *held;
+	uint32_t nheld, held_cap;
 };
 
 static inline struct reader *R(const struct trace *t)
@@ -289,6 +308,26 @@ uint32_t trace_node_resolve(struct trace *t, struct reader *r, struct tstate *ts
 			    uint64_t ns);
 /* trace-read.c: a FUNC record of @addr was read at @ns (known entries) */
 void trace_func_defined(struct trace *t, struct reader *r, uint64_t addr, uint64_t ns);
+/* trace-read.c, for the merge of streams walked apart (trace-par.c): the function of @addr
+ * in module load @m, the stack @parent + frame (@ip, @is_ra) in module load @m, and a known
+ * function entry (its ENTRY_KEY), each added on first sight as a walk would */
+uint32_t trace_func_intern(struct trace *t, struct reader *r, uint64_t addr, uint32_t m);
+uint32_t trace_gstack_intern(const struct trace *t, struct reader *r, uint32_t parent,
+			     uint64_t ip, bool is_ra, uint32_t m);
+void trace_entry_add(struct reader *r, uint64_t key);
+/* trace-walk.c, for trace-par.c: streams [@lo, @hi) walked one after another as trace_walk
+ * does (without the bookkeeping of a complete walk, nor the progress line), and that
+ * bookkeeping once every stream was walked */
+int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi,
+		       trace_event_fn fn, void *ctx);
+void trace_walk_complete(struct trace *t);
+/* trace-par.c: pr_warn for a walk's warnings; a copy walked by a worker holds them for
+ * the merge (@impossible: trace_impossible's, said once per trace) */
+void trace_walk_warn(struct trace *t, bool impossible, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* trace-walk.c: a chunk's lost count and sampled bytes into the totals (the merge replays
+ * a copy's log through it) */
+void trace_count_add(struct trace *t, uint64_t lost, double sbytes, double svar);
 
 /* trace-comp.c: the figures of the COST record into r->c_* and t->comp (after the scan) */
 void trace_comp_setup(struct trace *t, struct reader *r);

@@ -152,6 +152,24 @@ static uint32_t func_intern(struct trace *t, struct reader *r, uint64_t addr, ui
 	return t->nfuncs++;
 }
 
+/* trace_func_intern - func_intern for the merge of streams walked apart (trace-par.c) */
+uint32_t trace_func_intern(struct trace *t, struct reader *r, uint64_t addr, uint32_t m)
+{
+	return func_intern(t, r, addr, m);
+}
+
+/* trace_entry_add - known function entry @key (ENTRY_KEY), noted once (trace-par.c) */
+void trace_entry_add(struct reader *r, uint64_t key)
+{
+	bool created;
+
+	ixmap_put(&r->ehash, key + 1, &created);
+	if (!created)
+		return;
+	ARRAY_ROOM(r->entries, r->entries_cap, r->nentries);
+	r->entries[r->nentries++] = key;
+}
+
 /* trace_func_defined - a FUNC record of @addr at @ns: a known function entry */
 void trace_func_defined(struct trace *t, struct reader *r, uint64_t addr, uint64_t ns)
 {
@@ -223,6 +241,13 @@ static uint32_t gstack_intern(const struct trace *t, struct reader *r, uint32_t 
 	r->gframes[id] = NULL;
 	ixmap_add(&r->ghash, k)->ix = id;
 	return id;
+}
+
+/* trace_gstack_intern - gstack_intern for the merge of streams walked apart (trace-par.c) */
+uint32_t trace_gstack_intern(const struct trace *t, struct reader *r, uint32_t parent,
+			     uint64_t ip, bool is_ra, uint32_t m)
+{
+	return gstack_intern(t, r, parent, ip, is_ra, m);
 }
 
 /*

@@ -62,6 +62,28 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->nodes[0] = (struct tnode){ .ip = 0 };
 }
 
+/* trace_count_add - a chunk's lost count and sampled bytes into @t's totals */
+void trace_count_add(struct trace *t, uint64_t lost, double sbytes, double svar)
+{
+	if (t->nlost + lost < t->nlost) {	/* crafted counts: saturate */
+		t->nlost = UINT64_MAX;
+		t->bad_counts++;
+	} else {
+		t->nlost += lost;
+	}
+	t->sample_bytes += sbytes;
+	t->sample_var += svar;
+}
+
+/* the same, logged for the merge (a copy's walk: reader.clog_on) */
+static void count_log(struct reader *r, uint64_t lost, double sbytes, double svar)
+{
+	if (!lost && sbytes == 0 && svar == 0)
+		return;		/* adding nothing leaves the totals as they are */
+	ARRAY_ROOM(r->clog, r->clog_cap, r->nclog);
+	r->clog[r->nclog++] = (struct trace_clog){ lost, sbytes, svar };
+}
+
 /* flush the per-chunk counters of chunk ts->k - 1 into the trace totals, once per chunk */
 static void count_chunk(struct trace *t, struct tstate *ts)
 {
@@ -71,17 +93,13 @@ static void count_chunk(struct trace *t, struct tstate *ts)
 		t->nallocs += ts->cnt_allocs;
 		t->nfrees += ts->cnt_frees;
 		t->nreallocs += ts->cnt_reallocs;
-		if (t->nlost + ts->cnt_lost < t->nlost) {	/* crafted counts: saturate */
-			t->nlost = UINT64_MAX;
-			t->bad_counts++;
-		} else {
-			t->nlost += ts->cnt_lost;
-		}
 		t->bad_sizes += ts->cnt_bad_sizes;
 		t->bad_counts += ts->cnt_bad_counts;
-		t->sample_bytes += ts->cnt_sbytes;
-		t->sample_var += ts->cnt_svar;
 		t->nsamples += ts->cnt_samples;
+		if (unlikely(R(t)->clog_on))
+			count_log(R(t), ts->cnt_lost, ts->cnt_sbytes, ts->cnt_svar);
+		else
+			trace_count_add(t, ts->cnt_lost, ts->cnt_sbytes, ts->cnt_svar);
 		ts->counted_k = ts->k;
 	}
 	ts->cnt_events = ts->cnt_calls = ts->cnt_allocs = ts->cnt_frees = 0;
@@ -107,10 +125,10 @@ static void stream_end(struct trace *t, struct tstate *ts, const char *why, uint
 
 			t->damaged_chunks++;
 			t->damaged_bytes += c->size;
-			pr_warn("%s: %s in the chunk at offset %llu (thread %u, seq %u): that "
-				"thread's events after %s are lost", t->path, why,
-				(unsigned long long)off, th->tid, c->seq,
-				fmt_ns(tb, sizeof(tb), ts->last_ns));
+			trace_walk_warn(t, false, "%s: %s in the chunk at offset %llu (thread %u, "
+					"seq %u): that thread's events after %s are lost", t->path,
+					why, (unsigned long long)off, th->tid, c->seq,
+					fmt_ns(tb, sizeof(tb), ts->last_ns));
 		}
 		ts->warned = true;
 	}
@@ -145,8 +163,8 @@ static int load_chunk(struct trace *t, struct tstate *ts)
 		ts->buf = xmalloc(ts->maxsize + 16);
 	n = pread(t->fd, ts->buf, c->size, (off_t)(c->off + sizeof(struct trace_chunk_header)));
 	if (n != (ssize_t)c->size) {
-		pr_warn("%s: read error at offset %llu: %s", t->path, (unsigned long long)c->off,
-			n < 0 ? strerror(errno) : "short read");
+		trace_walk_warn(t, false, "%s: read error at offset %llu: %s", t->path,
+				(unsigned long long)c->off, n < 0 ? strerror(errno) : "short read");
 		stream_end(t, ts, "read error", c->off);
 		return -1;
 	}
@@ -1302,9 +1320,41 @@ static void thread_times(struct trace *t, struct tstate *ts)
 int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, void *ctx)
 {
 	struct reader *r = R(t);
+	uint32_t lo = 0, hi = t->nthreads + r->npseudo;	/* with the signal marks */
+	int rc;
+
+	if (thread >= 0) {
+		if ((uint32_t)thread >= t->nthreads)
+			return 0;
+		lo = (uint32_t)thread;
+		hi = lo + 1;
+	}
+	rc = trace_walk_streams(t, flags, lo, hi, fn, ctx);
+	if (!rc && lo == 0 && hi == t->nthreads + r->npseudo)
+		walk_finished(t, r, true);
+	if (r->progress)
+		progress_done(r->progress);
+	return rc;
+}
+
+/* trace_walk_complete - what a walk of every stream learns, once they all were walked */
+void trace_walk_complete(struct trace *t)
+{
+	walk_finished(t, R(t), true);
+}
+
+/**
+ * trace_walk_streams - trace_walk of streams [@lo, @hi) (threads, then the signal marks'
+ * streams), without walk_finished's bookkeeping nor the end of the progress line.
+ * Return: as trace_walk.
+ */
+int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi,
+		       trace_event_fn fn, void *ctx)
+{
+	struct reader *r = R(t);
 	bool calls = (flags & (WALK_CALLS | WALK_EXITS)) != 0;
-	uint32_t i, lo = 0, hi = t->nthreads + r->npseudo;	/* with the signal marks */
 	struct reader saved;
+	uint32_t i;
 	int rc = 0;
 
 	if (flags & WALK_RAW) {
@@ -1312,13 +1362,6 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 		saved = *r;
 		r->c_entry_before = r->c_entry_after = r->c_exit_before = r->c_exit_after = 0;
 		r->c_alloc = r->c_node = r->c_free = 0;
-	}
-
-	if (thread >= 0) {
-		if ((uint32_t)thread >= t->nthreads)
-			return 0;
-		lo = (uint32_t)thread;
-		hi = lo + 1;
 	}
 	/* call stacks are tracked only when calls are delivered: faster memory walks */
 	r->bytes_read = r->bytes_total = 0;
@@ -1389,9 +1432,6 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 		}
 		free(heap);
 	}
-	walk_finished(t, r, !rc && lo == 0 && hi == t->nthreads + r->npseudo);
-	if (r->progress)
-		progress_done(r->progress);
 	if (flags & WALK_RAW) {
 		r->c_entry_before = saved.c_entry_before;
 		r->c_entry_after = saved.c_entry_after;

@@ -215,6 +215,10 @@ uint64_t trace_comp_clamps(const struct trace *t);
 double trace_comp_alloc_ns(const struct trace *t);	/* mean per allocation, last walk */
 /* trace_unmatched_exits - EXIT/EXITS beyond the open calls, seen by the last calls walk */
 uint64_t trace_unmatched_exits(const struct trace *t);
+/* trace_set_jobs - walks split over streams (walk.h trace_walk_split) use up to @n cores,
+ * 0: every online core (the default), 1: only the calling thread (trace-par.c) */
+void trace_set_jobs(unsigned n);
+unsigned trace_jobs(void);
 /* trace_set_progress - walks of @t draw progress_update(@o, ...) as chunks are read */
 void trace_set_progress(struct trace *t, const struct opts *o);
 

@@ -81,4 +81,25 @@ typedef int (*trace_event_fn)(const struct trace_event *ev, void *ctx);
  */
 int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, void *ctx);
 
+/*
+ * A walk of every stream split over the cores (trace-par.c, -j): each stream is walked on
+ * a copy of the trace whose function and stack ids are its own, into its own context; the
+ * contexts are then merged in stream order, ids mapped to the trace's. The callbacks:
+ * begin makes a stream's context (@part: the copy its events name ids of), on the calling
+ * thread; fn is called on a worker with only that context; merge and drop run on the
+ * calling thread after every walk: merge in stream order (@func, @stack: copy id -> trace
+ * id; return non-zero to stop), drop for every context.
+ */
+struct trace_split {
+	trace_event_fn fn;
+	void *(*begin)(struct trace *part, uint32_t stream, void *arg);
+	int (*merge)(void *ctx, struct trace *t, const uint32_t *func, const uint32_t *stack,
+		     void *arg);
+	void (*drop)(void *ctx, void *arg);
+	void *arg;
+};
+/* trace_split_worth - more than one core would walk @t's streams (-j and 2+ threads) */
+bool trace_split_worth(const struct trace *t);
+int trace_walk_split(struct trace *t, unsigned flags, const struct trace_split *sp);
+
 #endif /* PERFSHIM_ANALYZER_WALK_H */

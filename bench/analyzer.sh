@@ -36,22 +36,28 @@ analyzer_has_jobs() {
 	"$ANALYZE" --help 2>&1 | grep -Eq -- '(^|[[:space:],])(-j|--jobs)([[:space:]=,]|N|$)'
 }
 
-# bench_jobs LABEL COMMAND TRACE EVENTS: the -j scaling row of one analyzer command
+# bench_jobs LABEL COMMAND TRACE EVENTS [GOAL]: the -j scaling row of one analyzer command.
+# GOAL: the least ratio -j N / -j 1 of events/s (wall), default 1.7; "one" for a trace of one
+# thread or a command that does not split (identical output is the goal, the ratio is shown).
+# Beside it, the CPU seconds (user+sys) of -j 1 and -j N: the work itself, which the load of
+# a shared machine skews far less than wall time, and which splitting should not grow.
 bench_jobs() {
-	local label=$1 cmd=$2 trace=$3 events=$4 n k r1 rn ratio same
+	local label=$1 cmd=$2 trace=$3 events=$4 goal=${5:-1.7} n k r1 rn ratio same target
 	n=$(nproc 2>/dev/null || echo 2)
+	target=">= ${goal}x, identical"
+	[ "$goal" = one ] && target="identical (not split)"
 	if ! analyzer_has_jobs; then
-		row "$label" "events/s (wall) -j 1 -> -j $n" n/a "" "" "" ">= 1.7x, identical" \
+		row "$label" "events/s (wall) -j 1 -> -j $n" n/a "" "" "" "$target" \
 			"n/a (perfshim-analyze --help lists no -j option)"
 		return
 	fi
 	if [ ! -s "$trace" ]; then
-		row "$label" "events/s (wall) -j 1 -> -j $n" n/a "" "" "" ">= 1.7x, identical" \
+		row "$label" "events/s (wall) -j 1 -> -j $n" n/a "" "" "" "$target" \
 			"n/a (no trace: its recording failed)"
 		return
 	fi
-	k="jobs-$cmd"
-	echo "== analyzer: $cmd -j 1 and -j $n" >&2
+	k="jobs-$cmd-$(basename "$trace" .bin)"
+	echo "== analyzer: $cmd -j 1 and -j $n ($(basename "$trace"))" >&2
 	group "$SLOW_RUNS" "$k.j1|| $ANALYZE $cmd -j 1 $trace" "$k.jn|| $ANALYZE $cmd -j $n $trace"
 	r1=$(per "$events" "${WALL[$k.j1]}")
 	rn=$(per "$events" "${WALL[$k.jn]}")
@@ -60,6 +66,25 @@ bench_jobs() {
 	if [ -z "${FAILED[$k.j1]:-}" ] && [ -z "${FAILED[$k.jn]:-}" ]; then
 		if cmp -s "$work/$k.j1.out" "$work/$k.jn.out"; then same=yes; else same=NO; fi
 	fi
-	row "$label" "events/s (wall) -j 1 -> -j $n" "$(fmt "$r1") -> $(fmt "$rn")" "" "" \
-		"$(xfmt "$ratio")" ">= 1.7x, identical" "$(met "$ratio" ">=" 1.7)/$same"
+	if [ "$goal" = one ]; then
+		row "$label" "events/s (wall) -j 1 -> -j $n" "$(fmt "$r1") -> $(fmt "$rn")" \
+			"CPU s -j 1 / -j $n" "$(fmt "${CPU[$k.j1]}") / $(fmt "${CPU[$k.jn]}")" \
+			"$(xfmt "$ratio")" "$target" "$same"
+	else
+		row "$label" "events/s (wall) -j 1 -> -j $n" "$(fmt "$r1") -> $(fmt "$rn")" \
+			"CPU s -j 1 / -j $n" "$(fmt "${CPU[$k.j1]}") / $(fmt "${CPU[$k.jn]}")" \
+			"$(xfmt "$ratio")" "$target" "$(met "$ratio" ">=" "$goal")/$same"
+	fi
+}
+
+# jobs_trace: the -j rows' trace of several threads, build/bench/threads-fib with 4 threads
+# and BENCH_JOBS_ROUNDS (default 4800) rounds of fib(20) each, calls only: about 210 M
+# events, 318 MB (docs/measurements.md). Prints its path (empty when it could not be made).
+jobs_trace() {
+	local tr="$work/jobs-threads-fib.bin" prog="$B/bench/threads-fib"
+	[ -x "$prog" ] || return 0
+	rm -f "$tr"
+	env PERFSHIM_OUTPUT="$tr" PERFSHIM_EVENTS=calls LD_PRELOAD="$LIB" \
+		"$prog" 4 "${BENCH_JOBS_ROUNDS:-4800}" >/dev/null 2>>"$work/analyze.err" || return 0
+	[ -s "$tr" ] && echo "$tr"
 }

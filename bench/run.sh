@@ -462,8 +462,16 @@ for w in mallocbench sqlite; do
 	bench_analyzer "analk-$w" "analyze leaks: $w" "$ANALYZE leaks $work/$w.bin" \
 		"heaptrack_print -l" "$leaks_cmd" "${EVENTS[$w]:-n/a}" 10 50e6 "$work/$w.bin"
 done
-bench_jobs "analyze memory -j: mallocbench" memory "$work/mallocbench.bin" "${EVENTS[mallocbench]:-n/a}"
-bench_jobs "analyze functions -j: fib" functions "$work/fib.bin" "${EVENTS[fib]:-n/a}"
+# -j: functions and callgraph split a trace's threads over the cores (4 threads here); a
+# one-thread trace (fib) and memory (one time order) are not split: identical, about 1x
+jtr=$(jobs_trace)
+jev=n/a
+[ -n "$jtr" ] && jev=$(trace_json "$jtr" | json_get '.events.total')
+bench_jobs "analyze functions -j: threads-fib, 4 threads" functions "${jtr:-$work/none.bin}" "$jev"
+bench_jobs "analyze callgraph -j: threads-fib, 4 threads" callgraph "${jtr:-$work/none.bin}" "$jev"
+bench_jobs "analyze memory -j: mallocbench" memory "$work/mallocbench.bin" "${EVENTS[mallocbench]:-n/a}" one
+bench_jobs "analyze functions -j: fib (one thread)" functions "$work/fib.bin" "${EVENTS[fib]:-n/a}" one
+[ -n "$jtr" ] && rm -f "$jtr"
 
 # ------------------------------------------------------------------ accuracy
 

@@ -117,6 +117,11 @@
 					file: f.file === null || f.file === undefined ? null : S[f.file], line: f.line };
 			});
 			this.raw = T.time.tree;
+			// the page's clock (time.clock): CPU time when the trace has context switches
+			// and --wall was not given, the off-CPU time in calls left out; else wall-clock
+			this.cpu = T.time.clock === "cpu";
+			this.K = this.cpu ? { self: "cpu_self_ns", total: "cpu_total_ns" } :
+				{ self: "self_ns", total: "total_ns" };
 			this.scopes = {};
 			T.time.scopes.forEach(function (s) {
 				m.scopes[s.thread === null ? "all" : String(s.thread)] = s;
@@ -136,6 +141,18 @@
 			});
 		}
 	}
+	// what the page's times are, in one sentence (every time view shows it)
+	Model.prototype.clockText = function () {
+		var sw = this.scopes && this.scopes.all && this.scopes.all.functions.columns.indexOf("cpu_self_ns") >= 0;
+		if (this.cpu)
+			return "Times are CPU time: the off-CPU time within calls (sleeping, waiting for locks or I/O, " +
+				"preempted) is left out; html --wall shows wall-clock time.";
+		return "Times are wall-clock, waits included" + (sw ? " (made with --wall)." :
+			": the trace holds no context switches.");
+	};
+	Model.prototype.clockNote = function () {
+		return h("p", { class: "note", id: "clock", "data-clock": this.cpu ? "cpu" : "wall", text: this.clockText() });
+	};
 	Model.prototype.fname = function (f) {
 		var x = f === null || f === undefined ? null : this.funcs[f];
 		return x ? x.name : "[unknown]";
@@ -197,25 +214,26 @@
 	Model.prototype.timeTree = function (k) {
 		var key = "time:" + k;
 		if (this.trees[key]) return this.trees[key];
-		var R = objs(this.raw), kids = R.map(function () { return []; }), m = this;
+		var R = objs(this.raw), kids = R.map(function () { return []; }), m = this, K = this.K;
 		var cut = {}, t = new Tree("ns");
 		R.forEach(function (r, i) { if (i) kids[r.parent].push(i); });
 		objs(this.raw.cut).forEach(function (c) { cut[c.node] = c; });
 		var roots = this.raw.roots.filter(function (r) { return k === "all" || String(r[0]) === k; });
 		roots.forEach(function (r) {
 			var todo = [[r[1], 0]];
-			t.total[0] += R[r[1]].total_ns;
-			if (cut[r[1]]) { t.cutN[0] += cut[r[1]].nodes; t.cutT[0] += cut[r[1]].total_ns; }
+			t.total[0] += R[r[1]][K.total];
+			if (cut[r[1]]) { t.cutN[0] += cut[r[1]].nodes; t.cutT[0] += cut[r[1]][K.total]; }
 			while (todo.length) {
 				var x = todo.pop(), raw = x[0], to = x[1];
 				kids[raw].forEach(function (c) {
 					var n = t.child(to, R[c].func, m.fname(R[c].func), R[c].func);
-					t.total[n] += R[c].total_ns; t.self[n] += R[c].self_ns; t.calls[n] += R[c].calls;
-					if (cut[c]) { t.cutN[n] += cut[c].nodes; t.cutT[n] += cut[c].total_ns; }
+					t.total[n] += R[c][K.total]; t.self[n] += R[c][K.self]; t.calls[n] += R[c].calls;
+					if (cut[c]) { t.cutN[n] += cut[c].nodes; t.cutT[n] += cut[c][K.total]; }
 					todo.push([c, n]);
 				});
 			}
 		});
+		t.clock = this.cpu ? "CPU " : "";	// what its times are, for the headers
 		return (this.trees[key] = t.finish());
 	};
 
@@ -406,6 +424,7 @@
 			figs.appendChild(fig("calls", fmtCount(T.time.calls)));
 			if (sc) figs.appendChild(fig("functions called", fmtCount(sc.functions.total_rows)));
 		}
+		if (T.time) figs.appendChild(fig("clock", m.cpu ? "CPU time" : "wall-clock"));
 		if (T.compensation)
 			figs.appendChild(fig("time compensation", fmtNs(T.compensation.call_ns) + " per call",
 				T.compensation.alloc_ns !== undefined ? fmtNs(T.compensation.alloc_ns) + " per allocation" : null));
@@ -424,16 +443,18 @@
 		if (!T.time)
 			box.appendChild(note("No function calls were recorded (the program was not built with " +
 				"-finstrument-functions, or calls were not recorded)."));
+		if (T.time) box.appendChild(m.clockNote());
 		if (sc) {
-			var top = objs(sc.functions).sort(function (a, b) { return b.self_ns - a.self_ns || a.func - b.func; })
+			var K = m.K, cpu = m.cpu ? "CPU " : "";
+			var top = objs(sc.functions).sort(function (a, b) { return b[K.self] - a[K.self] || a.func - b.func; })
 				.slice(0, 10);
-			box.appendChild(h("h3", { text: "Top functions by self time" }));
+			box.appendChild(h("h3", { text: "Top functions by " + cpu + "self time" }));
 			box.appendChild(h("table", { class: "t", id: "top-functions" }, [
-				h("thead", {}, [h("tr", {}, [h("th", { class: "l", text: "function" }), h("th", { text: "self" }),
-					h("th", { text: "total" }), h("th", { text: "calls" })])]),
+				h("thead", {}, [h("tr", {}, [h("th", { class: "l", text: "function" }), h("th", { text: cpu + "self" }),
+					h("th", { text: cpu + "total" }), h("th", { text: "calls" })])]),
 				h("tbody", {}, top.map(function (r) {
 					return h("tr", {}, [h("td", { class: "name" }, [fnLink(m, r.func)]),
-						h("td", { text: fmtNs(r.self_ns) }), h("td", { text: fmtNs(r.total_ns) }),
+						h("td", { text: fmtNs(r[K.self]) }), h("td", { text: fmtNs(r[K.total]) }),
 						h("td", { text: fmtCount(r.calls) })]);
 				}))]));
 		}
@@ -461,8 +482,10 @@
 
 	function threadsTable(m, box) {
 		var T = m.T, tot = {};
-		if (T.time)
-			T.time.tree.roots.forEach(function (r) { tot[r[0]] = T.time.tree.rows[r[1]][3]; });
+		if (T.time) {
+			var tc = T.time.tree.columns.indexOf(m.K.total);
+			T.time.tree.roots.forEach(function (r) { tot[r[0]] = T.time.tree.rows[r[1]][tc]; });
+		}
 		box.appendChild(h("h3", { text: "Threads" }));
 		box.appendChild(h("table", { class: "t", id: "threads" }, [
 			h("thead", {}, [h("tr", {}, ["tid", "name", "first event", "last event", "span", "time in calls", "end"]
@@ -534,9 +557,11 @@
 		box.appendChild(fl);
 		box.appendChild(det);
 		box.appendChild(note("Root at the top, callees below their caller; width is the " +
-			(st.metric === "time" ? "inclusive time of the call path (a frame's own part is the " +
-				"space its callees leave free)" : METRICS[st.metric].label + " of the stacks below") +
+			(st.metric === "time" ? "inclusive " + (m.cpu ? "CPU " : "wall-clock ") + "time of the call path " +
+				"(a frame's own part is the space its callees leave free)" : METRICS[st.metric].label +
+				" of the stacks below") +
 			". Click a frame to zoom in, a dimmed frame above to zoom out, Reset (or Esc) for the whole graph."));
+		if (st.metric === "time") box.appendChild(m.clockNote());
 		search.oninput = function () { st.search = search.value; draw(); };
 		fl.onclick = function (e) {
 			var f = e.target.closest(".fr");
@@ -555,7 +580,7 @@
 
 	function frameDetail(m, t, n) {
 		var s = t.name[n] + " - " + fmtUnit(t.total[n], t.unit) + " (" + fmtPct(t.total[n], t.total[0]) + ")";
-		if (t.unit === "ns") s += ", self " + fmtNs(t.self[n]) + ", " + fmtCount(t.calls[n]) + " calls";
+		if (t.unit === "ns") s += ", " + t.clock + "self " + fmtNs(t.self[n]) + ", " + fmtCount(t.calls[n]) + " calls";
 		else s += ", " + fmtCount(t.calls[n]) + " allocations";
 		var fx = t.func[n] !== null && m.funcs ? m.funcs[t.func[n]] : null;
 		if (fx && fx.file) s += " - " + srcOf(fx);
@@ -646,7 +671,8 @@
 	}
 	function treeHead(t, first) {
 		return h("thead", {}, [h("tr", {}, [h("th", { class: "l", text: first }),
-			h("th", { text: "total" }), h("th", { text: "%" }), h("th", { text: "self" }), h("th", { text: "%" }),
+			h("th", { text: (t.clock || "") + "total" }), h("th", { text: "%" }),
+			h("th", { text: (t.clock || "") + "self" }), h("th", { text: "%" }),
 			h("th", { text: t.unit === "ns" ? "calls" : "allocations" })])]);
 	}
 
@@ -670,6 +696,7 @@
 		box.appendChild(h("table", { class: "t", id: "topdown" }, [treeHead(t, "call path"), body]));
 		box.appendChild(note("Inclusive (total) and own (self) " + (t.unit === "ns" ? "time" : METRICS[st.metric].label) +
 			" per call path; click \u25B8 to open a path."));
+		if (t.unit === "ns") box.appendChild(m.clockNote());
 		function fill() {
 			body.textContent = "";
 			var todo = t.kids[0].slice().reverse().map(function (c) { return [c, 0]; });
@@ -719,10 +746,11 @@
 		for (var i = 1; i < t.name.length; i++) all.push([i, i]);
 		var roots = buGroup(t, all, false), body = h("tbody");
 		box.appendChild(h("table", { class: "t", id: "bottomup" }, [h("thead", {}, [h("tr", {}, [
-			h("th", { class: "l", text: "function \u2190 called by" }), h("th", { text: "self" }),
+			h("th", { class: "l", text: "function \u2190 called by" }), h("th", { text: (t.clock || "") + "self" }),
 			h("th", { text: "%" }), h("th", { text: t.unit === "ns" ? "calls" : "allocations" })])]), body]));
 		box.appendChild(note("Each function's own " + (t.unit === "ns" ? "time" : METRICS[st.metric].label) +
 			", opened (\u25B8) into the callers it came through."));
+		if (t.unit === "ns") box.appendChild(m.clockNote());
 		function fill() {
 			body.textContent = "";
 			var todo = roots.slice().reverse().map(function (r) { return [r, 0]; });
@@ -766,24 +794,29 @@
 		var fx = m.funcs[f.func];
 		box.appendChild(h("h2", { id: "cc-title", text: m.fname(f.func) }));
 		box.appendChild(note((fx && fx.module ? fx.module : "") + (fx && fx.file ? ", " + srcOf(fx) : "")));
-		box.appendChild(h("div", { class: "figs" }, [fig("calls", fmtCount(f.calls)), fig("total", fmtNs(f.total_ns)),
-			fig("self", fmtNs(f.self_ns)), fig("avg", fmtNs(f.avg_ns))]));
+		var cpu = m.cpu ? "CPU " : "", es = m.cpu ? "cpu_self_ns" : "self_ns";
+		box.appendChild(h("div", { class: "figs" }, [fig("calls", fmtCount(f.calls)),
+			fig(cpu + "total", fmtNs(f[m.K.total])), fig(cpu + "self", fmtNs(f[m.K.self])),
+			fig("avg", fmtNs(f.avg_ns))]));
 		[["callers", "Called by", "caller"], ["callees", "Calls", "callee"]].forEach(function (w) {
 			var rows = E.filter(function (e) { return w[0] === "callers" ? e.callee === f.func : e.caller === f.func; })
 				.sort(function (a, b) { return b.total_ns - a.total_ns || a[w[2]] - b[w[2]]; });
 			box.appendChild(h("h3", { text: w[1] }));
 			if (!rows.length) { box.appendChild(note("(none)")); return; }
 			box.appendChild(h("table", { class: "t", id: "cc-" + w[0] }, [h("thead", {}, [h("tr", {}, [
-				h("th", { class: "l", text: "function" }), h("th", { text: "calls" }), h("th", { text: "total" }),
-				h("th", { text: "self" })])]), h("tbody", {}, rows.map(function (e) {
+				h("th", { class: "l", text: "function" }), h("th", { text: "calls" }),
+				h("th", { text: m.cpu ? "wall total" : "total" }), h("th", { text: cpu + "self" })])]),
+				h("tbody", {}, rows.map(function (e) {
 				var g = e[w[2]];
 				return h("tr", {}, [h("td", { class: "name" }, [g === null ?
 					h("span", { class: "note", text: "<root>", title: "called from no recorded function" }) :
 					fnLink(m, g)]), h("td", { text: fmtCount(e.calls) }), h("td", { text: fmtNs(e.total_ns) }),
-					h("td", { text: fmtNs(e.self_ns) })]);
+					h("td", { text: fmtNs(e[es]) })]);
 			}))]));
 		});
-		box.appendChild(note("Per edge: calls, inclusive time of those calls, and the callee's self time in them."));
+		box.appendChild(note("Per edge: calls, inclusive " + (m.cpu ? "wall-clock " : "") + "time of those calls, " +
+			"and the callee's " + cpu + "self time in them."));
+		box.appendChild(m.clockNote());
 	}
 
 	function noScope(m) {
@@ -794,27 +827,40 @@
 
 	// ---- functions ----
 	var FN_LABELS = { calls: "calls", total_ns: "total", self_ns: "self", avg_ns: "avg", min_ns: "min",
-		max_ns: "max", p50_ns: "p50", p99_ns: "p99", cpu_self_ns: "CPU self", wait_ns: "waits" };
+		max_ns: "max", p50_ns: "p50", p99_ns: "p99", cpu_self_ns: "CPU self", wait_ns: "waits",
+		cpu_total_ns: "CPU total" };
+	// the columns of a clock: CPU time hides the wall-clock self, wall-clock the CPU columns
+	var FN_ORDER = ["calls", "total_ns", "cpu_total_ns", "self_ns", "cpu_self_ns", "wait_ns", "avg_ns", "min_ns",
+		"max_ns", "p50_ns", "p99_ns"];
+	function fnColumns(m, have) {
+		var hide = m.cpu ? ["self_ns"] : ["cpu_self_ns", "wait_ns", "cpu_total_ns"];
+		return FN_ORDER.filter(function (c) { return have.indexOf(c) >= 0 && hide.indexOf(c) < 0; })
+			.concat(have.filter(function (c) { return c !== "func" && FN_ORDER.indexOf(c) < 0; }));
+	}
 
 	function viewFunctions(m, box) {
 		var sc = m.scope(st.thread);
 		if (!sc) { box.appendChild(note(noScope(m))); return; }
-		var F = objs(sc.functions), self = 0;
-		F.forEach(function (r) { r.name = m.fname(r.func); self += r.self_ns; });
+		var F = objs(sc.functions), self = 0, sk = m.K.self;
+		F.forEach(function (r) { r.name = m.fname(r.func); self += r[sk]; });
 		var filt = h("input", { class: "search", id: "fn-filter", placeholder: "filter (regular expression)",
 			value: st.fnFilter, type: "search" });
 		var count = h("span", { class: "note", id: "fn-count" }), wrap = h("div");
 		box.appendChild(h("div", { class: "tools" }, [filt, count]));
 		box.appendChild(wrap);
 		box.appendChild(note("total: inclusive time (a recursive function's inner calls are not counted " +
-			"twice); self: time not spent in recorded callees; p50/p99 exact for functions of up to 256 " +
+			"twice); self: time not spent in recorded callees; " + (m.cpu ? "CPU total and CPU self leave out " +
+			"the off-CPU time in them (waits), total is wall-clock; avg, min, max, p50 and p99 are wall-clock " +
+			"call durations; " : "") + "p50/p99 exact for functions of up to 256 " +
 			"calls, beyond that within 3.2%. Click a name for its callers and callees."));
+		box.appendChild(m.clockNote());
 		var cols = [{ key: "name", label: "function", left: true }, { key: "module", label: "module", left: true,
 			get: function (r) { var x = m.funcs[r.func]; return x ? x.module : ""; } }]
-			.concat(sc.functions.columns.filter(function (c) { return c !== "func"; }).map(function (c) {
-				return { key: c, label: FN_LABELS[c] || c, unit: unitOf(c) };
+			.concat(fnColumns(m, sc.functions.columns).map(function (c) {
+				return { key: c, label: c === "total_ns" && m.cpu ? "wall total" : FN_LABELS[c] || c, unit: unitOf(c) };
 			}));
-		cols.splice(5, 0, { key: "self_pct", label: "self %", get: function (r) { return r.self_ns; } });
+		cols.splice(cols.map(function (c) { return c.key; }).indexOf(sk) + 1, 0,
+			{ key: "self_pct", label: (m.cpu ? "CPU " : "") + "self %", get: function (r) { return r[sk]; } });
 		function fill() {
 			var re = null, rows;
 			filt.className = "search";
@@ -832,7 +878,7 @@
 					if (c.key === "name") return h("td", { class: "name" }, [fnLink(m, r.func),
 						x && x.file ? h("span", { class: "src", text: base(x.file) + ":" + x.line, title: x.file }) : null]);
 					if (c.key === "module") return h("td", { class: "l", text: x ? x.module : "" });
-					if (c.key === "self_pct") return h("td", { text: fmtPct(r.self_ns, self) });
+					if (c.key === "self_pct") return h("td", { text: fmtPct(r[sk], self) });
 					var v = r[c.key];
 					return h("td", { "data-v": v, text: v === undefined || v === null ? "-" : fmtUnit(v, c.unit) });
 				}));

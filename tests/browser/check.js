@@ -48,16 +48,21 @@ async function tab(page, view) {
 }
 const texts = (page, sel) => page.$$eval(sel, (es) => es.map((e) => e.textContent));
 
-// function table rows: [name, calls, total_ns, self_ns]
+// function table rows: [name, calls, total_ns, self]: the page's self column is CPU self
+// (cpu_self_ns) when the trace has context switches and the page was made without --wall
 async function fnRows(page) {
 	return page.$$eval("#functions tbody tr", (trs) => trs.map((tr) => {
 		const v = (k) => +tr.children[k].dataset.v;
 		const head = Array.from(tr.closest("table").querySelectorAll("th")).map((th) => th.dataset.key);
+		const self = head.includes("cpu_self_ns") ? "cpu_self_ns" : "self_ns";
 		return [tr.querySelector("a.fn").textContent, v(head.indexOf("calls")), v(head.indexOf("total_ns")),
-			v(head.indexOf("self_ns"))];
+			v(head.indexOf(self))];
 	}));
 }
-const jsonRows = (js) => js.functions.map((f) => [f.name, f.calls, f.total_ns, f.self_ns]);
+// a function's self time as the page shows it by default: CPU self where the trace has it
+const selfOf = (f) => f.cpu_self_ns !== undefined ? f.cpu_self_ns : f.self_ns;
+const jsonRows = (js, wall) => js.functions.map((f) => [f.name, f.calls, f.total_ns, wall ? f.self_ns : selfOf(f)]);
+const selfKey = (js) => js.functions.some((f) => f.cpu_self_ns !== undefined) ? "cpu_self_ns" : "self_ns";
 
 // the flame graph: search, then zoom into the first drawn frame named @zoomTo and reset
 async function flameChecks(page, query, want, zoomTo, shotPrefix) {
@@ -101,7 +106,8 @@ async function interp() {
 	const q = "env_lookup";
 	await flameChecks(page, q, cg.nodes.filter((x) => x.name.toLowerCase().includes(q)).length, "exec_for",
 		"interp-flame");
-	eq(cg.total_ns, +(await page.getAttribute("#flame", "data-total")), "flame: the whole graph's time");
+	eq(cg.nodes.reduce((s, x) => s + selfOf(x), 0), +(await page.getAttribute("#flame", "data-total")),
+		"flame: the whole graph's time (CPU time where the trace has it)");
 
 	await tab(page, "topdown");
 	const top = await page.$eval("#topdown tbody tr[data-depth='0']", (tr) =>
@@ -110,10 +116,10 @@ async function interp() {
 	await shot(page, "interp-topdown");
 
 	await tab(page, "bottomup");
-	const most = fns.functions.slice().sort((a, b) => b.self_ns - a.self_ns)[0];
+	const most = fns.functions.slice().sort((a, b) => selfOf(b) - selfOf(a))[0];
 	const bu = await page.$eval("#bottomup tbody tr", (tr) => [tr.querySelector(".nm").textContent,
 		tr.children[1].textContent, tr.children[3].textContent]);
-	eq([most.name, fmtNs(most.self_ns), fmtCount(most.calls)], bu, "bottom-up: the function with the most self time");
+	eq([most.name, fmtNs(selfOf(most)), fmtCount(most.calls)], bu, "bottom-up: the function with the most self time");
 	await page.click("#bottomup tbody tr .tog");
 	truthy((await page.$$("#bottomup tbody tr[data-depth='1']")).length > 0, "bottom-up: its callers open");
 
@@ -129,7 +135,7 @@ async function interp() {
 
 	await tab(page, "functions");
 	eq(jsonRows(fns), await fnRows(page), "functions: every row, by total (as `functions`)");
-	await page.click("#functions th[data-key='self_ns']");
+	await page.click("#functions th[data-key='" + selfKey(fns) + "']");
 	eq(jsonRows(J("functions-self.json")), await fnRows(page), "functions: sorted by self (as --sort=self)");
 	await page.fill("#fn-filter", "^eval|lookup$");
 	eq(jsonRows(J("functions-filter.json")), await fnRows(page),
@@ -167,6 +173,32 @@ async function interp() {
 	await tab(page, "functions");
 	eq(jsonRows(fns).slice(0, 2), await fnRows(page), "--limit=2: the two functions with the most time");
 	await page.close();
+}
+
+// samples/waiter block (context switches): by default the page's times are CPU time, the
+// sleeps left out; made with --wall, wall-clock. Both as `functions` says, to the ns.
+async function waiter() {
+	const fns = J("functions.json");
+	const pause = fns.functions.find((f) => f.name === "pause_ms");
+	for (const wall of [false, true]) {
+		const page = await load(wall ? "page-wall.html" : "page.html"), w = wall ? " (--wall)" : "";
+		eq(wall ? "wall" : "cpu", await page.getAttribute("#clock", "data-clock"), "waiter" + w + ": the clock");
+		truthy((await page.textContent("#clock")).startsWith(wall ? "Times are wall-clock" : "Times are CPU time"),
+			"waiter" + w + ": the summary says which clock");
+		await tab(page, "functions");
+		eq(jsonRows(fns, wall), await fnRows(page), "waiter" + w + ": functions, self as `functions`");
+		truthy((await texts(page, "#functions tbody tr a.fn")).includes("pause_ms"), "waiter" + w + ": pause_ms in the table");
+		await tab(page, "flame");
+		eq(fns.functions.reduce((s, f) => s + (wall ? f.self_ns : f.cpu_self_ns), 0),
+			+(await page.getAttribute("#flame", "data-total")), "waiter" + w + ": the flame graph's time");
+		const d = await page.$$eval(".fr", (es) => es.map((e) => e.dataset.d).filter((x) => x.startsWith("pause_ms - ")));
+		truthy(d.length > 0, "waiter" + w + ": pause_ms frames drawn");
+		await tab(page, "topdown");
+		if (!wall) await shot(page, "waiter-topdown");
+		await page.close();
+	}
+	truthy(pause.self_ns > 200e6 && pause.cpu_self_ns < pause.self_ns / 20,
+		"waiter: pause_ms slept (" + pause.self_ns + " ns wall, " + pause.cpu_self_ns + " ns CPU)");
 }
 
 async function server() {
@@ -208,7 +240,7 @@ async function threads() {
 		await tab(page, "functions");
 		eq(jsonRows(want), await fnRows(page), "thread " + t.tid + ": functions (as --thread " + t.tid + ")");
 		await tab(page, "flame");
-		eq(want.functions.reduce((s, f) => s + f.self_ns, 0), +(await page.getAttribute("#flame", "data-total")),
+		eq(want.functions.reduce((s, f) => s + selfOf(f), 0), +(await page.getAttribute("#flame", "data-total")),
 			"thread " + t.tid + ": the flame graph's time = its functions' self time");
 		if (t === tids[0]) await shot(page, "threads-one-thread");
 	}
@@ -241,7 +273,9 @@ async function large() {
 }
 
 async function svgCheck() {
-	const folded = fs.readFileSync(path.join(dir, "flame.folded"), "utf8").trim().split("\n");
+	// the paths and their values; "# " lines are notes (which clock the times are)
+	const folded = fs.readFileSync(path.join(dir, "flame.folded"), "utf8").trim().split("\n")
+		.filter((l) => !l.startsWith("#"));
 	const page = await browser.open("file://" + path.resolve(dir, "flame.svg"));
 	const q = "le";	/* middle and leaf: leaf's time is inside middle's, counted once */
 	truthy((await page.textContent("svg > text")).includes("inclusive"), "svg: the title says widths are inclusive");
@@ -282,7 +316,7 @@ async function svgCheck() {
 			const [scenario, d] = arg.split("=");
 			dir = d;
 			console.log("== " + scenario);
-			await ({ interp, server, threads, large, svg: svgCheck })[scenario]();
+			await ({ interp, server, threads, large, waiter, svg: svgCheck })[scenario]();
 			eq([], browser.errors, scenario + ": console errors, page errors and requests");
 		}
 	} finally {

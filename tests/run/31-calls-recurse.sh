@@ -35,9 +35,10 @@ after|1'
 	assert_eq 129 "$(grep -v '^#' "$TMP/t.folded" | awk -F';' '{ if (NF > m) m = NF } END { print m }')" \
 		"${v}recurse: longest folded path"
 	grep -v '^#' "$TMP/t.folded" >"$TMP/t.fd"
-	assert_eq "$(jq '[.functions[].self_ns] | add' "$TMP/t.fjson")" \
+	# self time as the time metric has it: CPU self where the trace has context switches
+	assert_eq "$(jq '[.functions[] | .cpu_self_ns // .self_ns] | add' "$TMP/t.fjson")" \
 		"$(awk '{ s += $NF } END { print s }' "$TMP/t.fd")" "${v}recurse: folded total = functions' self time"
-	assert_eq "$(jq -r '.functions[] | "\(.name)|\(.self_ns)"' "$TMP/t.fjson" | LC_ALL=C sort)" \
+	assert_eq "$(jq -r '.functions[] | "\(.name)|\(.cpu_self_ns // .self_ns)"' "$TMP/t.fjson" | LC_ALL=C sort)" \
 		"$(awk '{ v = $NF; sub(/ [0-9]+$/, ""); n = split($0, f, ";"); s[f[n]] += v }
 		     END { for (k in s) print k "|" s[k] }' "$TMP/t.fd" | LC_ALL=C sort)" \
 		"${v}recurse: folded self time per function"

@@ -3,7 +3,9 @@
 # mutex are waits of the right function and stack, blocked, within 5% of what the program
 # measured itself; a forked child records its own; three equal busy loops on 2 cores keep
 # their CPU self time within 2% of each thread's own CPU clock while their wall-clock self
-# time grows; chrome shows the waits as off-CPU slices. Where the kernel refuses
+# time grows; chrome shows the waits as off-CPU slices; html, diff with several runs a side
+# and flamegraph show CPU time (the sleeps left out) to the ns of `functions`, wall-clock
+# with --wall, and every export says its clock. Where the kernel refuses
 # perf_event_open (samples/noperf.c: a seccomp filter, as in a container) one line says so
 # and every report says its times are wall-clock.
 # serial: waits within 5%, CPU self within 2% of the program's clocks; three threads spin on 2 cores
@@ -14,6 +16,24 @@ need_jq
 measured() { awk -v n="$2" '$1 == n { print $2 }' "$1"; }
 # within A B PCT: |A - B| <= PCT% of B
 within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= b * p / 100) }'; }
+# html_data PAGE: the html page's JSON object
+html_data() {
+	sed -n 's|^<script type="application/json" id="perfshim-data">\(.*\)</script>$|\1|p' "$1"
+}
+# html_fn DATA NAME KEY: KEY of function NAME in the all-threads table of the html data
+html_fn() {
+	jq --arg n "$2" --arg k "$3" '.traces[0] as $t | $t.time.scopes[] | select(.thread == null)
+		| .functions as $f | $f.rows[] | select($t.strings[$t.time.functions.rows[.[0]][0]] == $n)
+		| .[$f.columns | index($k)]' "$1"
+}
+# html_tree DATA NAME KEY: KEY summed over the call-tree nodes of NAME in the html data
+html_tree() {
+	jq --arg n "$2" --arg k "$3" '.traces[0] as $t | $t.time.tree as $tr
+		| [$tr.rows[] | select(.[1] != null and $t.strings[$t.time.functions.rows[.[1]][0]] == $n)
+		| .[$tr.columns | index($k)]] | add' "$1"
+}
+# folded_sum FOLDED NAME: the values of the paths ending in NAME
+folded_sum() { awk -v n="$2" '!/^#/ { v = $NF; sub(/ [0-9]+$/, ""); k = split($0, f, ";"); if (f[k] == n) s += v } END { print s + 0 }' "$1"; }
 # wait_of JSON STACK KEY: KEY of the waits row whose stack (innermost first) is STACK
 wait_of() {
 	jq --arg s "$2" --arg k "$3" '[.waits[] | select((.stack | join(";")) == $s) | .[$k]] | add // 0' "$1"
@@ -131,6 +151,69 @@ if [ "$refused" = 0 ]; then
 		echo "ok: ${v}chrome: the sleep is an off-CPU slice inside sleeper()"
 	done
 
+	echo "== html, diff --base/--new, flamegraph, chrome, callgrind: CPU time, and which clock"
+	# $TMP/b is the O2 run above; b2 a second run, for several runs a side
+	traced "$TMP/b2" "$S/O2/waiter" block
+	json functions --limit=0 "$TMP/b2" >"$TMP/b2.f"
+	g() { jq --arg n "$1" --arg k "$2" '.functions[] | select(.name == $n) | .[$k]' "$TMP/b2.f"; }
+	"$ANALYZE" html -o "$TMP/b.html" "$TMP/b" || fail "html exited $?"
+	"$ANALYZE" html --wall -o "$TMP/bw.html" "$TMP/b" || fail "html --wall exited $?"
+	html_data "$TMP/b.html" >"$TMP/b.hj"
+	html_data "$TMP/bw.html" >"$TMP/bw.hj"
+	assert_eq cpu "$(jq -r '.traces[0].time.clock' "$TMP/b.hj")" "html: the clock"
+	assert_eq wall "$(jq -r '.traces[0].time.clock' "$TMP/bw.hj")" "html --wall: the clock"
+	for k in self_ns cpu_self_ns wait_ns total_ns cpu_total_ns; do
+		assert_eq "$(f pause_ms $k)" "$(html_fn "$TMP/b.hj" pause_ms $k)" "html: pause_ms $k as functions"
+	done
+	assert_eq "$(f pause_ms cpu_self_ns)" "$(html_tree "$TMP/b.hj" pause_ms cpu_self_ns)" \
+		"html: pause_ms CPU self over its call paths (the flame graph's)"
+	assert_eq "$(f pause_ms self_ns)" "$(html_tree "$TMP/b.hj" pause_ms self_ns)" \
+		"html: pause_ms wall self over its call paths"
+	[ "$(f pause_ms cpu_self_ns)" -lt $(( $(f pause_ms self_ns) / 20 )) ] ||
+		fail "html: pause_ms CPU self $(f pause_ms cpu_self_ns) holds its sleeps"
+	# the tree's CPU total of a path is the CPU self of its subtree: main's is every CPU self
+	assert_eq "$(jq '[.functions[] | .cpu_self_ns] | add' "$TMP/b.f")" \
+		"$(jq '.traces[0].time.tree as $tr | [$tr.roots[] | $tr.rows[.[1]][$tr.columns | index("cpu_total_ns")]] | add' "$TMP/b.hj")" \
+		"html: the thread roots' CPU totals = every function's CPU self"
+	# diff with two runs a side: medians of CPU self (self_ns keeps the wall-clock medians)
+	# median2 A B: their median as diff writes it (an integer, else 6 significant digits)
+	median2() { jq -n "$(awk -v a="$1" -v b="$2" 'BEGIN { m = (a + b) / 2; if (m == int(m)) printf "%d\n", m; else printf "%.6g\n", m }')"; }
+	json diff --base="$TMP/b,$TMP/b2" --new="$TMP/b2,$TMP/b" >"$TMP/m.df" 2>/dev/null
+	md() { jq -r --arg k "$1" '.functions[] | select(.name == "pause_ms") | .[$k]' "$TMP/m.df"; }
+	assert_eq cpu "$(jq -r .clock "$TMP/m.df")" "diff --base/--new: the clock"
+	assert_eq "$(median2 "$(f pause_ms cpu_self_ns)" "$(g pause_ms cpu_self_ns)")" \
+		"$(jq -r '.functions[] | select(.name == "pause_ms") | .self.base' "$TMP/m.df")" \
+		"diff --base/--new: pause_ms compared on the median CPU self"
+	assert_eq "$(md base_cpu_self_ns)" "$(md new_cpu_self_ns)" "diff --base/--new: the same runs a side"
+	assert_eq "$(median2 "$(f pause_ms self_ns)" "$(g pause_ms self_ns)")" "$(md base_self_ns)" \
+		"diff --base/--new: base_self_ns the wall-clock median"
+	json diff --wall --base="$TMP/b,$TMP/b2" --new="$TMP/b2,$TMP/b" >"$TMP/mw.df" 2>/dev/null
+	assert_eq wall "$(jq -r .clock "$TMP/mw.df")" "diff --base/--new --wall: the clock"
+	assert_eq "$(median2 "$(f pause_ms self_ns)" "$(g pause_ms self_ns)")" \
+		"$(jq -r '.functions[] | select(.name == "pause_ms") | .self.base' "$TMP/mw.df")" \
+		"diff --base/--new --wall: pause_ms compared on the median wall-clock self"
+	"$ANALYZE" diff --base="$TMP/b,$TMP/b2" --new="$TMP/b2,$TMP/b" 2>/dev/null >"$TMP/m.dt"
+	grep -q "CPU self base" "$TMP/m.dt" && grep -q "^Self times are CPU self" "$TMP/m.dt" ||
+		fail "diff --base/--new: the text does not say CPU self"
+	"$ANALYZE" diff --wall --base="$TMP/b,$TMP/b2" --new="$TMP/b2,$TMP/b" 2>/dev/null |
+		grep -q "wall self base" || fail "diff --base/--new --wall: not wall-clock"
+	# flamegraph: CPU self per path, wall-clock with --wall, a note line either way
+	"$ANALYZE" flamegraph --folded "$TMP/b" >"$TMP/b.fold" || fail "flamegraph exited $?"
+	"$ANALYZE" flamegraph --folded --wall "$TMP/b" >"$TMP/bw.fold" || fail "flamegraph --wall exited $?"
+	assert_eq "$(f pause_ms cpu_self_ns)" "$(folded_sum "$TMP/b.fold" pause_ms)" "flamegraph: pause_ms CPU self"
+	assert_eq "$(f pause_ms self_ns)" "$(folded_sum "$TMP/bw.fold" pause_ms)" "flamegraph --wall: pause_ms wall self"
+	grep -q "^# times are CPU time" "$TMP/b.fold" || fail "flamegraph: no note of the clock"
+	grep -q "^# times are wall-clock (--wall)" "$TMP/bw.fold" || fail "flamegraph --wall: no note of the clock"
+	"$ANALYZE" flamegraph -o "$TMP/b.svg" "$TMP/b" || fail "flamegraph (svg) exited $?"
+	grep -q "Flame graph: CPU time per call path" "$TMP/b.svg" || fail "flamegraph: the SVG's title"
+	# the timeline and callgrind exports are wall-clock, and say so
+	"$ANALYZE" chrome -o "$TMP/b.ch" "$TMP/b" || fail "chrome exited $?"
+	assert_eq wall "$(jq -r .otherData.clock "$TMP/b.ch")" "chrome: the clock"
+	"$ANALYZE" callgrind -o "$TMP/b.cg" "$TMP/b" || fail "callgrind exited $?"
+	grep -q "^event: ns : Wall-clock time" "$TMP/b.cg" && grep -q "^desc: Note: times are wall-clock" "$TMP/b.cg" ||
+		fail "callgrind: does not say wall-clock"
+	echo "ok: html, diff, flamegraph show CPU time by default; chrome and callgrind say wall-clock"
+
 	echo "== fork: the child opens its own"
 	json waits "$probe" >"$probe.w"
 	kid=$(ls "$probe".* | grep -E '\.[0-9]+$' | head -1)
@@ -185,6 +268,22 @@ for cmd in summary functions waits callgraph memory; do
 done
 jq -e '.warnings | any(test("times are wall-clock"))' "$TMP/n.f" >/dev/null ||
 	fail "refused: JSON warnings do not say times are wall-clock"
+"$ANALYZE" html -o "$TMP/n.html" "$TMP/n" || fail "refused: html exited $?"
+html_data "$TMP/n.html" >"$TMP/n.hj"
+assert_eq wall "$(jq -r '.traces[0].time.clock' "$TMP/n.hj")" "refused: html's clock"
+jq -e '.traces[0].warnings | any(test("times are wall-clock: the kernel refused"))' "$TMP/n.hj" >/dev/null ||
+	fail "refused: html does not say times are wall-clock"
+assert_eq "$(jq '.functions[] | select(.name == "pause_ms") | .self_ns' "$TMP/n.f")" \
+	"$(html_fn "$TMP/n.hj" pause_ms self_ns)" "refused: html's pause_ms self (wall-clock) as functions"
+"$ANALYZE" flamegraph --folded "$TMP/n" | grep -q "^# warning: times are wall-clock: the kernel refused" ||
+	fail "refused: flamegraph does not say times are wall-clock"
+json diff --base="$TMP/n,$TMP/n" --new="$TMP/n,$TMP/n" >"$TMP/n.df" 2>/dev/null
+assert_eq wall "$(jq -r .clock "$TMP/n.df")" "refused: diff --base/--new's clock"
+"$ANALYZE" diff --base="$TMP/n,$TMP/n" --new="$TMP/n,$TMP/n" 2>/dev/null |
+	grep -q "times are wall-clock: the kernel refused" || fail "refused: diff --base/--new does not say wall-clock"
+"$ANALYZE" chrome -o "$TMP/n.ch" "$TMP/n" || fail "refused: chrome exited $?"
+jq -e '.otherData.warnings | any(test("times are wall-clock"))' "$TMP/n.ch" >/dev/null ||
+	fail "refused: chrome does not say times are wall-clock"
 echo "ok: refused: every report says times are wall-clock"
 "$B/samples/plain/noperf" env PERFSHIM_QUIET=1 PERFSHIM_OUTPUT="$TMP/q" LD_PRELOAD="$LIB" \
 	"$S/waiter" block >/dev/null 2>"$TMP/q.stderr" || fail "quiet noperf exited $?"

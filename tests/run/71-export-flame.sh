@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # flamegraph: folded stacks of samples with known calls and allocations agree with the other
 # reports exactly (time: the sum per function of folded self time = the functions report's
-# self_ns; alloc-bytes/alloc-count = memory's totals; leaked = leaks' total), the call paths
+# self time, CPU self where the trace has context switches; alloc-bytes/alloc-count = memory's totals; leaked = leaks' total), the call paths
 # are the known ones, the SVG is well-formed XML with C++ names escaped, and stacks cut at
 # PERFSHIM_STACK_DEPTH hang below a "[truncated]" frame.
 . "$(dirname "$0")/lib.sh"
 need_jq
 command -v xmllint >/dev/null || fail "xmllint is missing (libxml2-utils)"
 
-# self_by_func FOLDED: "name|sum of self" per innermost frame, sorted
+# self_by_func FOLDED: "name|sum of self" per innermost frame, sorted (notes: # lines)
 self_by_func() {
-	awk '{ v = $NF; sub(/ [0-9]+$/, ""); n = split($0, f, ";"); s[f[n]] += v }
+	awk '/^#/ { next } { v = $NF; sub(/ [0-9]+$/, ""); n = split($0, f, ";"); s[f[n]] += v }
 	     END { for (k in s) print k "|" s[k] }' "$1" | LC_ALL=C sort
 }
-folded_total() { awk '{ s += $NF } END { print s + 0 }' "$1"; }
+folded_total() { awk '/^#/ { next } { s += $NF } END { print s + 0 }' "$1"; }
+folded_paths() { grep -v '^#' "$1" | sed 's/ [0-9]*$//'; }
+# the functions report's self and total as the time metric has them: CPU time where the
+# trace has context switches (flamegraph without --wall), else wall-clock
+SELF='(.cpu_self_ns // .self_ns)' TOTAL='(.cpu_total_ns // .total_ns)'
 
 for v in "" O2/; do
 	prog="$S/${v}calls"
@@ -24,14 +28,14 @@ for v in "" O2/; do
 main;other
 main;top
 main;top;middle
-main;top;middle;leaf' "$(sed 's/ [0-9]*$//' "$TMP/c.folded")" "${v}calls: folded call paths"
+main;top;middle;leaf' "$(folded_paths "$TMP/c.folded")" "${v}calls: folded call paths"
 	json functions "$TMP/c" >"$TMP/c.json"
-	assert_eq "$(jq '[.functions[].self_ns] | add' "$TMP/c.json")" "$(folded_total "$TMP/c.folded")" \
+	assert_eq "$(jq "[.functions[] | $SELF] | add" "$TMP/c.json")" "$(folded_total "$TMP/c.folded")" \
 		"${v}calls: folded total = functions' self time"
-	assert_eq "$(jq -r '.functions[] | "\(.name)|\(.self_ns)"' "$TMP/c.json" | LC_ALL=C sort)" \
+	assert_eq "$(jq -r ".functions[] | \"\\(.name)|\\($SELF)\"" "$TMP/c.json" | LC_ALL=C sort)" \
 		"$(self_by_func "$TMP/c.folded")" "${v}calls: self time per function"
 	# main's total time is everything (one thread, main is the root)
-	assert_eq "$(jq '.functions[] | select(.name == "main") | .total_ns' "$TMP/c.json")" \
+	assert_eq "$(jq ".functions[] | select(.name == \"main\") | $TOTAL" "$TMP/c.json")" \
 		"$(folded_total "$TMP/c.folded")" "${v}calls: folded total = main's total"
 done
 
@@ -42,14 +46,14 @@ traced "$TMP/x" "$prog"
 "$ANALYZE" flamegraph --folded "$TMP/x" >"$TMP/x.folded" || fail "flamegraph exited $?"
 grep -qx 'main;int ns::twice<int>(int) [0-9]*' "$TMP/x.folded" || fail "no twice<int> path in folded output"
 grep -qx 'main;ns::Widget::make();ns::Widget::Widget(int) [0-9]*' "$TMP/x.folded" || fail "no make -> Widget path"
-assert_eq "$(json functions "$TMP/x" | jq '[.functions[].self_ns] | add')" "$(folded_total "$TMP/x.folded")" \
+assert_eq "$(json functions "$TMP/x" | jq "[.functions[] | $SELF] | add")" "$(folded_total "$TMP/x.folded")" \
 	"cxxnames: folded total = functions' self time"
 "$ANALYZE" flamegraph -o "$TMP/x.svg" "$TMP/x" || fail "flamegraph (svg) exited $?"
 xmllint --noout "$TMP/x.svg" || fail "cxxnames: the SVG is not well-formed XML"
 grep -q '<title>int ns::twice&lt;int&gt;(int)' "$TMP/x.svg" || fail "cxxnames: escaped name missing in the SVG"
 grep -q 'twice<int>' "$TMP/x.svg" && fail "cxxnames: unescaped name in the SVG"
 # one frame per call path (every prefix of a folded path) plus the root, less those under 0.1 px
-nodes=$(sed 's/ [0-9]*$//' "$TMP/x.folded" | awk -F';' '{ p = ""; for (i = 1; i <= NF; i++) { p = p ";" $i; print p } }' | sort -u | wc -l)
+nodes=$(folded_paths "$TMP/x.folded" | awk -F';' '{ p = ""; for (i = 1; i <= NF; i++) { p = p ";" $i; print p } }' | sort -u | wc -l)
 frames=$(grep -c '<g class="f"' "$TMP/x.svg")
 omitted=$(sed -n 's/.*>\([0-9]*\) frames narrower than.*/\1/p' "$TMP/x.svg")
 assert_eq "$((nodes + 1))" "$((frames + ${omitted:-0}))" "cxxnames: SVG frames (drawn + omitted) = call paths + root"
@@ -63,7 +67,7 @@ traced "$TMP/t" "$prog"
 "$ANALYZE" flamegraph --folded --per-thread "$TMP/t" >"$TMP/tp.folded" || fail "flamegraph --per-thread exited $?"
 assert_eq 17 "$(cut -d';' -f1 "$TMP/tp.folded" | sort -u | grep -c '^\[thread ')" "threads-calls: thread roots"
 assert_eq "$(folded_total "$TMP/t.folded")" "$(folded_total "$TMP/tp.folded")" "threads-calls: per-thread total"
-assert_eq "$(json functions "$TMP/t" | jq '[.functions[].self_ns] | add')" "$(folded_total "$TMP/t.folded")" \
+assert_eq "$(json functions "$TMP/t" | jq "[.functions[] | $SELF] | add")" "$(folded_total "$TMP/t.folded")" \
 	"threads-calls: folded total = functions' self time"
 
 # allocations and leaks of samples/leaky.c (7 x 1000 bytes leaked from leak_here)

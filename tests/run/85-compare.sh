@@ -119,7 +119,9 @@ assert_eq '[[],[],false]' "$same_diff" "identical variants: diff finds nothing e
 ls "$TMP/keep" | sort >"$TMP/kept"
 assert_eq 30 "$(wc -l <"$TMP/kept")" "--keep: every measured run's trace"
 list() { local k l=; for k in $(seq 1 15); do l+="${l:+,}$TMP/keep/$1-$k.bin"; done; echo "$l"; }
-json diff --alpha 0.001 --base "$(list base)" --new "$(list new)" >"$TMP/d.json"
+# --wall: compare reads functions' self_ns, wall-clock; diff compares CPU self by default
+# where the traces have context switches
+json diff --wall --alpha 0.001 --base "$(list base)" --new "$(list new)" >"$TMP/d.json"
 d() { jq -c "$1" "$TMP/d.json"; }
 assert_eq '[15,15]' "$(d '[(.base | length), (.new | length)]')" "diff: traces a side"
 # crunch: the numbers compare computed from the same runs (the analyzer prints 6 digits)

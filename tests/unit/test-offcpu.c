@@ -4,7 +4,8 @@
  * trace-walk.c) over synthetic traces with exact answers: intervals charged to the function
  * on top of the stack, CPU self = self - wait in `functions`, the `waits` rows by stack,
  * intervals written in a later chunk than their events (as the recorder does), chrome's
- * off-CPU slices, and what reports say when the recorder was refused or the kernel dropped
+ * off-CPU slices, the call tree's off-CPU self time per path (ctree_build and model_build
+ * alike) and the flame graph's CPU time, and what reports say when the recorder was refused or the kernel dropped
  * records. Functions have no module here: their names are "0xADDR".
  */
 #define PR_FMT "test"
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/export.h"
+#include "analyzer/model.h"
 #include "analyzer/offcpu.h"
 #include "tests/unit/testutil.h"
 
@@ -296,6 +299,78 @@ START_TEST(test_chrome_slices)
 }
 END_TEST
 
+/* the off-CPU self time of call path @funcs (outermost first, @n of them) in @ct, below
+ * the thread's root if it has one (model_build's tree) */
+static uint64_t path_wait(const struct trace *t, const struct ctree *ct, const uint64_t *funcs,
+			  unsigned n, uint64_t *self)
+{
+	uint32_t i, node = 0, k;
+
+	for (i = 1; i < ct->nnodes; i++)
+		if (!ct->nodes[i].parent && (ct->nodes[i].func & CTREE_THREAD))
+			node = i;
+
+	for (k = 0; k < n; k++) {
+		for (i = 1; i < ct->nnodes; i++)
+			if (ct->nodes[i].parent == node && !(ct->nodes[i].func & CTREE_THREAD) &&
+			    t->funcs[ct->nodes[i].func] == funcs[k])
+				break;
+		ck_assert_uint_lt(i, ct->nnodes);
+		node = i;
+	}
+	*self = ct->nodes[node].self_ns;
+	return ct->nodes[node].wait_ns;
+}
+
+/*
+ * The call tree's nodes: main waits 30 (blocked), a under main 20 (preempted), b under a 50,
+ * b under main 10, as ctree_build finds them and as model_build takes them from its
+ * function table's walk; the flame graph's time is the CPU self per path (--wall: wall).
+ */
+START_TEST(test_tree_waits)
+{
+	static const uint64_t p_main[] = { 0x1000 }, p_a[] = { 0x1000, 0x2000 },
+			      p_ab[] = { 0x1000, 0x2000, 0x3000 }, p_b[] = { 0x1000, 0x3000 };
+	struct opts o = tu_opts();
+	struct model m;
+	struct ctree ct;
+	struct trace *t;
+	uint64_t self;
+	int k;
+
+	waits_trace(_i);
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	ck_assert_int_eq(ctree_build(t, -1, false, true, &ct), 0);
+	ck_assert_int_eq(model_build(t, -1, HOT_EDGES | HOT_TREE, &m), 0);
+	for (k = 0; k < 2; k++) {
+		const struct ctree *c = k ? &m.ct : &ct;
+
+		ck_assert(c->switches);
+		ck_assert_uint_eq(path_wait(t, c, p_main, 1, &self), 30);
+		ck_assert_uint_eq(self, 600);
+		ck_assert_uint_eq(path_wait(t, c, p_a, 2, &self), 20);
+		ck_assert_uint_eq(self, 100);
+		ck_assert_uint_eq(path_wait(t, c, p_ab, 3, &self), 50);
+		ck_assert_uint_eq(self, 200);
+		ck_assert_uint_eq(path_wait(t, c, p_b, 2, &self), 10);
+		ck_assert_uint_eq(self, 100);
+	}
+	model_free(&m);
+	ctree_free(&ct);
+	trace_close(t);
+
+	o.folded = 1;
+	o.metric = "time";
+	ck_assert_int_eq(run(report_flamegraph, &o), 0);
+	has("\n0x1000 570\n0x1000;0x2000 80\n0x1000;0x2000;0x3000 150\n0x1000;0x3000 90\n");
+	has("# times are CPU time");
+	o.wall = 1;
+	ck_assert_int_eq(run(report_flamegraph, &o), 0);
+	has("\n0x1000 600\n0x1000;0x2000 100\n0x1000;0x2000;0x3000 200\n0x1000;0x3000 100\n");
+	has("# times are wall-clock (--wall)");
+}
+END_TEST
+
 /* the recorder was refused: one ABSENT record per thread, no header flag */
 START_TEST(test_refused)
 {
@@ -413,6 +488,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_functions_cpu_self, 0, 2);
 	tcase_add_loop_test(tc, test_waits_by_stack, 0, 2);
+	tcase_add_loop_test(tc, test_tree_waits, 0, 2);
 	tcase_add_test(tc, test_waits_threads);
 	tcase_add_test(tc, test_cut_blocked);
 	tcase_add_test(tc, test_within);

@@ -218,7 +218,7 @@ START_TEST(test_folded_recursion)
 
 	/* per-function totals: inclusive time counts the outermost activation only */
 	ck_assert_int_eq(trace_open(trace_path, &t), 0);
-	ck_assert_int_eq(ctree_build(t, -1, false, &ct), 0);
+	ck_assert_int_eq(ctree_build(t, -1, false, true, &ct), 0);
 	ck_assert_uint_eq(ct.ncalls, 3);
 	ck_assert_uint_eq(ct.self_sum_ns, 100);
 	for (i = 0; i < t->nfuncs; i++)

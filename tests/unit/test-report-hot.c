@@ -9,6 +9,7 @@
 #define PR_FMT "test"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -251,6 +252,138 @@ START_TEST(test_func_add)
 	free(b.samp);
 	free(big.samp);
 	free(big.hist);
+}
+END_TEST
+
+/*
+ * Three threads that meet the same functions and stacks in different orders: thread 10
+ * calls 0x1000 (200 calls of 10 ns) and 0x2000; thread 20 calls 0x3000 and then 0x1000
+ * (200 calls of 20 ns: the 400 together pass the exact samples, a histogram); thread 30
+ * has the most bytes (dealt first) and calls 0x4000 then 0x2000. Allocation stacks and marks
+ * in each. The walk split over 3 cores gives what one core gives: function ids in the
+ * order one walk meets them, stack ids, marks, totals, and every figure of the table.
+ */
+static void split_trace(void)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *x = tg_thread(g, 10), *y = tg_thread(g, 20), *z = tg_thread(g, 30);
+	const uint64_t s1[] = { 0x9100, 0x9000 }, s2[] = { 0x9200, 0x9000 };
+	uint64_t i, now;
+
+	for (i = 0, now = 0; i < 200; i++, now += 15) {
+		tg_enter(x, 0x1000, now);
+		tg_exit(x, now + 10);
+	}
+	tg_enter(x, 0x2000, now);
+	tg_alloc(x, 0, 64, 0x50000, tg_stack(x, true, s1, 2), now + 1);
+	tg_mark(x, "x-mark", now + 2);
+	tg_exit(x, now + 5);
+	tg_enter(y, 0x3000, 0);
+	tg_alloc(y, 0, 32, 0x60000, tg_stack(y, true, s2, 2), 1);
+	tg_alloc(y, 0, 32, 0x60100, tg_stack(y, true, s1, 2), 2);
+	tg_exit(y, 3);
+	for (i = 0, now = 10; i < 200; i++, now += 25) {
+		tg_enter(y, 0x1000, now);
+		tg_exit(y, now + 20);
+	}
+	tg_mark(y, "y-mark", now);
+	for (i = 0, now = 0; i < 600; i++, now += 10) {
+		tg_enter(z, 0x4000, now);
+		tg_enter(z, 0x2000, now + 1);
+		tg_exit(z, now + 4);
+		tg_exit(z, now + 5);
+	}
+	tg_close(g);
+}
+
+/* the table, tree and trace state of @path with the walk on @jobs cores, as text */
+static char *split_state(unsigned jobs, struct hot *h)
+{
+	struct trace *t;
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+	uint32_t i, k;
+
+	trace_set_jobs(jobs);
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	memset(h, 0, sizeof(*h));
+	ck_assert_int_eq(hot_collect(t, -1, HOT_TREE | HOT_EDGES, h), 0);
+	fprintf(f, "funcs");
+	for (i = 0; i < t->nfuncs; i++)
+		fprintf(f, " %#lx", (unsigned long)t->funcs[i]);
+	fprintf(f, "\nstacks %u:", trace_nstacks(t));
+	for (i = 1; i <= trace_nstacks(t); i++) {
+		struct trace_stack st = trace_stack_get(t, i);
+
+		for (k = 0; k < st.nframes; k++)
+			fprintf(f, " %#lx", (unsigned long)st.frames[k].ip);
+		fprintf(f, ";");
+	}
+	fprintf(f, "\nmarks");
+	for (i = 0; i < t->nmarks; i++)
+		fprintf(f, " %s@%lu/%u", t->marks[i].label, (unsigned long)t->marks[i].ns,
+			t->marks[i].tid);
+	fprintf(f, "\nevents %lu calls %lu allocs %lu duration %lu\n", (unsigned long)t->nevents,
+		(unsigned long)t->ncalls, (unsigned long)t->nallocs,
+		(unsigned long)t->duration_ns);
+	for (i = 0; i < h->nfuncs; i++)
+		fprintf(f, "f%u calls %lu total %lu self %lu sum %lu min %lu max %lu p50 %lu "
+			"p99 %lu\n", i, (unsigned long)h->funcs[i].calls,
+			(unsigned long)h->funcs[i].total_ns, (unsigned long)h->funcs[i].self_ns,
+			(unsigned long)h->funcs[i].sum_ns, (unsigned long)h->funcs[i].min_ns,
+			(unsigned long)h->funcs[i].max_ns,
+			(unsigned long)hot_percentile(&h->funcs[i], 50),
+			(unsigned long)hot_percentile(&h->funcs[i], 99));
+	for (i = 0; i < h->nedges; i++)
+		fprintf(f, "e %u>%u %lu %lu %lu\n", h->edges[i].caller, h->edges[i].callee,
+			(unsigned long)h->edges[i].calls, (unsigned long)h->edges[i].total_ns,
+			(unsigned long)h->edges[i].self_ns);
+	for (i = 0; i < h->nnodes; i++)
+		fprintf(f, "n%u %u:%u %lu %lu %lu\n", i, h->nodes[i].parent, h->nodes[i].func,
+			(unsigned long)h->nodes[i].calls, (unsigned long)h->nodes[i].total_ns,
+			(unsigned long)h->nodes[i].self_ns);
+	fclose(f);
+	trace_close(t);
+	return s;
+}
+
+START_TEST(test_split_walk)
+{
+	struct hot h1, h3;
+	char *one, *three;
+	struct opts o = default_opts();
+	char *out1;
+
+	split_trace();
+	one = split_state(1, &h1);
+	three = split_state(3, &h3);
+	ck_assert_str_eq(three, one);
+	/* what one walk gives, exactly: functions in the order thread 10, 20, 30 meet them */
+	ck_assert_msg(strstr(one, "funcs 0x1000 0x2000 0x3000 0x4000\n"), "%s", one);
+	ck_assert_msg(strstr(one, "stacks 3: 0x9000; 0x9100 0x9000; 0x9200 0x9000;\n"), "%s", one);
+	ck_assert_msg(strstr(one, "marks x-mark@3002/10 y-mark@5010/20\n"), "%s", one);
+	ck_assert_ptr_nonnull(h1.funcs[0].hist);	/* 400 calls: from the histogram */
+	ck_assert_ptr_nonnull(h3.funcs[0].hist);
+	ck_assert_msg(strstr(one, "f0 calls 400 total 6000 self 6000 sum 6000 min 10 max 20 "
+				  "p50 10 p99 20\n"), "%s", one);
+	ck_assert_msg(strstr(one, "f1 calls 601 total 1805 self 1805 sum 1805 min 3 max 5 "
+				  "p50 3 p99 3\n"), "%s", one);
+	hot_free(&h1);
+	hot_free(&h3);
+	free(one);
+	free(three);
+	/* and the reports' bytes */
+	o.format = FMT_JSON;
+	trace_set_jobs(1);
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	out1 = output;
+	output = NULL;
+	trace_set_jobs(3);
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	ck_assert_str_eq(output, out1);
+	free(out1);
+	trace_set_jobs(0);
 }
 END_TEST
 
@@ -655,6 +788,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_percentiles_exact);
 	tcase_add_test(tc, test_percentiles_histogram);
 	tcase_add_test(tc, test_thread_select);
+	tcase_add_test(tc, test_split_walk);
 	tcase_add_test(tc, test_sort_limit_filter);
 	tcase_add_test(tc, test_text_table);
 	tcase_add_test(tc, test_csv);
