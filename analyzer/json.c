@@ -118,6 +118,30 @@ void json_dbl(struct json *j, const char *key, double v)
 		fputs("null", j->f);
 }
 
+/*
+ * json_dbl_exact - a finite number with the digits that read back as the same double (15 to
+ * 17 significant), for figures a reader compares exactly; NaN and infinities become null.
+ */
+void json_dbl_exact(struct json *j, const char *key, double v)
+{
+	char buf[40];
+	int prec;
+
+	json_key(j, key);
+	if (!isfinite(v)) {
+		fputs("null", j->f);
+		return;
+	}
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	if (prec == 17)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	fputs(buf, j->f);
+}
+
 void json_str(struct json *j, const char *key, const char *s)
 {
 	json_key(j, key);

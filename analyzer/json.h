@@ -25,6 +25,7 @@ void json_arr_end(struct json *j);
 void json_u64(struct json *j, const char *key, uint64_t v);
 void json_i64(struct json *j, const char *key, int64_t v);
 void json_dbl(struct json *j, const char *key, double v);
+void json_dbl_exact(struct json *j, const char *key, double v);
 void json_str(struct json *j, const char *key, const char *s);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);

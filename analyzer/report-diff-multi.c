@@ -331,13 +331,14 @@ static const char *row_verdict(const struct mrow *r, char *buf, size_t len)
 	return buf;
 }
 
-/* A median: an integer when it is one (JSON keeps all its digits), else a double. */
+/* A median: an integer when it is one, else a double with all its digits (the mean of the
+ * two middle runs of an even count is often one half off an integer: 262504629.5). */
 static void json_fig(struct json *j, const char *key, double v)
 {
 	if (isfinite(v) && v == floor(v) && fabs(v) < 9e15)
 		json_i64(j, key, (int64_t)v);
 	else
-		json_dbl(j, key, v);
+		json_dbl_exact(j, key, v);
 }
 
 static void json_change(struct json *j, const char *key, const struct stats_change *c)

@@ -79,6 +79,8 @@ static const char *comp_why(const struct trace *t)
 		return "calls were not recorded";
 	if (t->hdr.min_duration_ns)
 		return "PERFSHIM_MIN_DURATION drops calls whose hooks ran";
+	if (!t->ncalls)
+		return "no calls: the recorder measures its cost at the first one";
 	return "the recorder did not measure its cost (an older trace)";
 }
 

@@ -5,15 +5,16 @@
 #
 # On mallocbench (build/samples/plain/mallocbench, not instrumented) and sqlite3 (the same
 # in-memory workload as bench/run.sh's row), interleaved run by run, medians of CPU time
-# (user+sys, bench/cputime.c):
+# (user+sys, bench/cputime.c, which sets each variant's environment itself: no env(1) exec
+# in one variant and not the other):
 #   plain           the program alone
 #   sampled         LD_PRELOAD=libperfshim.so PERFSHIM_SAMPLE=$BENCH_SAMPLE (512K)
 #   floor           build/bench/floor-malloc-jump.so: malloc, free, calloc and realloc
 #                   interposed as one tail jump each, the floor the sampled shim cannot go
 #                   below (the "floor" column)
 #   counting        build/bench/floor-malloc-count.so: a forwarder that counts its events
-# and their tiny runs (the startup: loading, the trace file, the first chunk, the cost
-# calibration), and the rows:
+# and their tiny runs (the startup: loading, the trace file, the first chunk; the cost
+# calibration only in a program with call hooks, which neither has), and the rows:
 #   ns per malloc/free over plain   (sampled - plain) / events, events from one full trace;
 #                                   target <= 5 ns; "startup excluded" subtracts the tiny runs
 #   CPU overhead                    sampled / plain - 1, the whole program; target <= 5%;
@@ -23,6 +24,8 @@
 #                                   not move it): ((sampled N - sampled tiny) - (plain N -
 #                                   plain tiny)) / (events N - events tiny); BENCH_CALLGRIND=0
 #                                   skips it
+#   instruction overhead            (callgrind) sampled / plain - 1 in instructions, the whole
+#                                   program at full size, both workloads; target <= 5%
 # and last, one line per workload: "overhead ratio WORKLOAD: sampled/plain R (+P%), floor
 # F, counting C".
 #
@@ -109,11 +112,14 @@ row() { # WORKLOAD FIGURE VALUE FLOOR TARGET MET
 }
 met() { [[ $1 == n/a ]] && { echo n/a; return; }; awk -v a="$1" -v b="$2" 'BEGIN { print a <= b ? "yes" : "NO" }'; }
 
+# The variants' settings are cputime's VAR=VALUE arguments, not env(1)'s: through env a
+# preloaded variant would pay one exec (about 0.8 ms of CPU) that the plain one does not.
 bench_one() { # NAME LABEL CMD TINY
-	local name=$1 label=$2 cmd=$3 tiny=$4 s="env PERFSHIM_OUTPUT=$work/t.bin PERFSHIM_SAMPLE=$MEAN PERFSHIM_SAMPLE_SEED=1 LD_PRELOAD=$LIB"
-	local -a specs=("$name.plain|$cmd" "$name.plain0|$tiny" "$name.s|$s $cmd" "$name.s0|$s $tiny")
-	[ -n "$FLOOR" ] && specs+=("$name.fw|env LD_PRELOAD=$FLOOR $cmd" "$name.fw0|env LD_PRELOAD=$FLOOR $tiny")
-	[ -n "$COUNT" ] && specs+=("$name.ct|env LD_PRELOAD=$COUNT $cmd")
+	local name=$1 label=$2 cmd=$3 tiny=$4 v="PERFSHIM_OUTPUT=$work/t.bin PERFSHIM_SAMPLE=$MEAN PERFSHIM_SAMPLE_SEED=1 LD_PRELOAD=$LIB"
+	local s="env $v"
+	local -a specs=("$name.plain|$cmd" "$name.plain0|$tiny" "$name.s|$v $cmd" "$name.s0|$v $tiny")
+	[ -n "$FLOOR" ] && specs+=("$name.fw|LD_PRELOAD=$FLOOR $cmd" "$name.fw0|LD_PRELOAD=$FLOOR $tiny")
+	[ -n "$COUNT" ] && specs+=("$name.ct|LD_PRELOAD=$COUNT $cmd")
 	echo "== $label: ${#specs[@]} variants x $RUNS runs" >&2
 	group "${specs[@]}"
 	# the events, from one full trace; the sampled trace's own size and events
@@ -212,6 +218,25 @@ if have sqlite3; then
 		"sqlite3 :memory: '.read $work/tiny.sql'"
 else
 	note "sqlite3: not installed (misc/install-deps.sh --bench): no sqlite rows"
+fi
+
+# whole LABEL CMD...: the whole-program overhead in instructions (both through env(1)) (callgrind: the load, which
+# moves the CPU times above by more than 5% between runs, does not move it); user space only
+# (the kernel's part of the start, the trace file and page faults, is in the CPU rows alone)
+whole() {
+	local label=$1 p s
+	shift
+	p=$(ir wp env "$@") s=$(ir ws env "PERFSHIM_OUTPUT=$work/cg.bin" PERFSHIM_SAMPLE="$MEAN" \
+		PERFSHIM_SAMPLE_SEED=1 "LD_PRELOAD=$LIB" "$@")
+	row "$label (callgrind)" "instructions plain / sampled" "$p / $s" "" "" ""
+	row "$label (callgrind)" "instruction overhead at $MEAN (%)" "$(calc "($s / $p - 1) * 100")" \
+		"" "<= 5%" "$(met "$(calc "($s / $p - 1) * 100")" 5)"
+	rm -f "$work"/cg.*
+}
+if [ "${BENCH_CALLGRIND:-1}" = 1 ] && have valgrind; then
+	echo "== whole programs under callgrind" >&2
+	whole "mallocbench $MALLOC_N" "$B/samples/plain/mallocbench" "$MALLOC_N"
+	have sqlite3 && whole "sqlite3 ($SQL_ROWS rows)" sqlite3 :memory: ".read $work/workload.sql"
 fi
 
 {

@@ -79,8 +79,13 @@ void ps_env_init(void)
 			keep_setting(*e, (size_t)(eq - *e), eq + 1);
 	}
 	ps_guard_take(&ps_self, PS_GUARD_INTERNAL);	/* realpath may allocate: ours */
+	/* an absolute name is used as it is: realpath would cost a readlink per component of
+	 * it at every start, for a name the children's loader takes as well */
 	if (dladdr((void *)ps_env_init, &info) && info.dli_fname &&
-	    realpath(info.dli_fname, lib_path) && stat(lib_path, &st) == 0) {
+	    (info.dli_fname[0] == '/' && strlen(info.dli_fname) < sizeof(lib_path)
+		     ? strcpy(lib_path, info.dli_fname)
+		     : realpath(info.dli_fname, lib_path)) &&
+	    stat(lib_path, &st) == 0) {
 		lib_dev = st.st_dev;
 		lib_ino = st.st_ino;
 	} else {

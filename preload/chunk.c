@@ -27,6 +27,7 @@
 #define REGIONS_BUSY (1ULL << 63)	/* the top region's tail is being cut off: wait */
 #define MIN_CAP 512U			/* a region cut by the size limit must hold this much */
 #define WINDOW (128U << 10)		/* a mapped region is made ready this much at a time */
+#define FIRST_WINDOW (16U << 10)	/* a thread's first chunk: from this much, doubling */
 
 static uint64_t next_off;		/* file offset of the next region (atomic) */
 static int mapped = 1;			/* new regions are mapped; 0: the write path */
@@ -250,7 +251,8 @@ int ps_chunk_open(struct ps_thread *t)
 
 /*
  * ps_chunk_more - the fast path reached the end of the part of a mapped region made ready:
- * the next WINDOW bytes after the records are made ready and the limit moves past them.
+ * the next WINDOW bytes after the records are made ready and the limit moves past them (in
+ * a thread's first chunk FIRST_WINDOW, then as much as is written, up to WINDOW).
  * Ready: written with zeros first (then the pages are in the page cache already: a file
  * system mapping an allocated but unwritten range reads each page in, zero-filled, which
  * costs more: docs/measurements.md) and mapped at once (MADV_POPULATE_WRITE: one call instead
@@ -263,11 +265,15 @@ int ps_chunk_more(struct ps_thread *t)
 	static const uint8_t zeros[WINDOW + TRACE_MAX_RECORD];
 	/* from rec.pos, not rec.limit: the last record may reach TRACE_MAX_RECORD past it */
 	uint8_t *last = t->chunk.end - TRACE_MAX_RECORD, *from = t->rec.pos, *to;
+	size_t w = WINDOW, done = (size_t)(from - t->chunk.buf);
 	uintptr_t lo, hi;
 
 	if (!t->chunk.map || from >= last)
 		return 0;
-	to = from + WINDOW < last ? from + WINDOW : last;
+	/* a thread that writes little (a sampled run's, a short one's) makes ready little */
+	if (t->chunk.seq == 0 && done < WINDOW)
+		w = done > FIRST_WINDOW ? done : FIRST_WINDOW;
+	to = from + w < last ? from + w : last;
 	/* [from, to + TRACE_MAX_RECORD) ends at t->chunk.end at most: the trailer is after it */
 	if (pwrite(ps_trace_fd, zeros, (size_t)(to + TRACE_MAX_RECORD - from),
 		   (off_t)(t->chunk.region_off + HDR + (uint64_t)(from - t->chunk.buf))) < 0) {

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the recorder itself costs, measured in the traced process at start: the call hooks
- * (split at their timestamp into the part that lands in the caller and the part that lands
- * in the callee) and the allocation hooks (a known stack, and each new stack node). The
- * figures go into the trace as one COST record; the analyzer takes them out of every time
- * it reports (docs/compensation.md has the model and its error bound).
+ * What the recorder itself costs, measured in the traced process at its first call hook
+ * (ps_cost_first_call: a program that makes none has no call time to compensate): the call
+ * hooks (split at their timestamp into the part that lands in the caller and the part that
+ * lands in the callee) and the allocation hooks (a known stack, and each new stack node).
+ * The figures go into the trace as one COST record; the analyzer takes them out of every
+ * time it reports (docs/compensation.md has the model and its error bound).
  *
  * The real exported hooks run here, unchanged, on a private thread state swapped into this
  * thread's TLS for the measurement (a one-slot function table, a small shadow stack and node
@@ -249,9 +250,13 @@ static int swap_in(struct ps_thread *t, const struct ps_thread *own)
 	t->ids.nfids = 1;
 	t->calls.shadow = frames;
 	t->calls.shadow_cap = sizeof(frames) / sizeof(frames[0]);
+	t->sampler.ready = 1;	/* not a thread of the program: it takes no sampler index, */
+	t->sampler.rng = 1;	/* which would move the program's samples (sample.c) */
 	t->tid = (pid_t)syscall(SYS_gettid);
 	t->rec.last_ticks = ps_now();
 	t->state = PS_T_ACTIVE;		/* t->calls.cyg 0: the first hook sets the mode up */
+	/* nor may the measurement's first stack reuse the walk the thread's own last one left */
+	ps_stack_drop_memos(t);
 	return 0;
 }
 
@@ -350,15 +355,14 @@ static uint64_t per_event(uint64_t batch_ticks, unsigned events)
 }
 
 /*
- * ps_cost_calibrate - measure the hooks, at the start of recording, from the thread that
- * starts it (@own, its guard held, its first chunk open, before its first stack: stack.c's
- * memos, which the measurement used, are emptied at that). Only when calls are recorded
+ * calibrate - measure the hooks, from the thread that makes the process's first
+ * call (@own, its guard held, recording: ps_cost_first_call). Only when calls are recorded
  * (other times are not compensated) and every call is (PERFSHIM_MIN_DURATION drops calls
  * whose hooks still ran: their cost cannot be placed). Sets ps_cost and ps_cost_valid.
  */
-void ps_cost_calibrate(struct ps_thread *own)
+static void calibrate(struct ps_thread *own)
 {
-	static struct ps_thread saved;	/* static: the constructor's stack stays small */
+	static struct ps_thread saved;	/* static: the hook's stack stays small */
 	uint64_t next_rss = ps_next_rss_ticks, total, inside, known, fresh, freed, parent, post;
 	uint64_t took = ps_mono_ns();
 	sigset_t all, old;
@@ -387,6 +391,9 @@ void ps_cost_calibrate(struct ps_thread *own)
 	}
 	swap_out(&ps_self);
 	ps_self = saved;
+	/* stack.c's memos and last walk (TLS) are the measurement's now: the thread may have
+	 * made stacks before its first call, and its next one must not reuse them */
+	ps_stack_drop_memos(&ps_self);
 	__atomic_store_n(&ps_next_rss_ticks, next_rss, __ATOMIC_RELAXED);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 	if (!ok)
@@ -413,6 +420,26 @@ void ps_cost_calibrate(struct ps_thread *own)
 	       (unsigned long long)ps_cost[2], (unsigned long long)ps_cost[3],
 	       (unsigned long long)ps_cost[4], (unsigned long long)ps_cost[5],
 	       (unsigned long long)ps_cost[6]);
+}
+
+/*
+ * ps_cost_first_call - the first call hook of the process (hooks-cyg.c, a thread's set-up
+ * for calls, its guard held): measure the hooks now and write the COST record, once. Not at
+ * the start: a program without -finstrument-functions never calls a hook and has no call
+ * time to compensate, and the measurement is most of the start's CPU time (about 2 ms,
+ * docs/sampling.md "Cost"). Another thread's first call meanwhile does not wait for it (its
+ * calls are compensated from the same record: the reader takes it at open, wherever it is).
+ */
+void ps_cost_first_call(struct ps_thread *t)
+{
+	static int claimed;
+	int expect = 0;
+
+	if (ps_cost_valid || !__atomic_compare_exchange_n(&claimed, &expect, 1, 0,
+							  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	calibrate(t);
+	ps_emit_cost(t);
 }
 
 /* ps_emit_cost - the COST record, in a chunk the reader scans at open (TRACE_CHUNK_MODULES). */
@@ -473,7 +500,7 @@ void ps_cost_time_alloc(struct ps_thread *t, uint64_t since)
 		return;
 	t->acost.sum += d;
 	if (++t->acost.n < ACOST_WINDOW || !ps_cost_valid)
-		return;		/* (the measurement at start sums them all) */
+		return;		/* (until the measurement, they add up: the first has their mean) */
 	if (ps_cost[TRACE_COST_ALLOC])
 		emit_run_cost(t, alloc_pre + (t->acost.sum << TRACE_COST_SHIFT) / t->acost.n);
 	t->acost.n = 0;

@@ -223,6 +223,8 @@ static void cyg_setup(struct ps_thread *t)
 	if (!ps_use_tsc)
 		m |= PS_CYG_NOTSC;
 	t->calls.cyg = m;
+	if (!(m & PS_CYG_OFF))
+		ps_cost_first_call(t);	/* once per process: what the hooks cost (cost.c) */
 }
 
 /*

@@ -49,6 +49,7 @@ void ps_stack_code_gone(uintptr_t lo, uintptr_t hi);	/* dlclose unmapped [lo, hi
 /* forget the thread's nodes with frames in @r[0..n) (every node when @r is NULL) */
 void ps_stack_forget(struct ps_thread *t, const struct ps_code_range *r, uint32_t n);
 void ps_stack_fork_child(void);			/* atfork child: reset the rules' lock */
+void ps_stack_drop_memos(struct ps_thread *t);	/* cost.c: the TLS memos were another's */
 void ps_stack_unwinder_start(void);		/* libunwind's set-up (its pipe), now */
 
 #endif /* PERFSHIM_PRELOAD_IDS_H */

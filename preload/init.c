@@ -303,9 +303,7 @@ static void start(void)
 	__atomic_store_n(&ps_recording, 1, __ATOMIC_RELEASE);
 	t = ps_thread_get();
 	if (t) {
-		ps_emit_process(t);
-		ps_cost_calibrate(t);		/* the hooks' own cost, for the analyzer */
-		ps_emit_cost(t);
+		ps_emit_process(t);		/* (the COST record: at the first call, cost.c) */
 		ps_modules_record(t);
 	}
 	ps_signals_init();

@@ -17,11 +17,11 @@ void ps_emit_signal_mark(const char *label);	/* async-signal-safe: a chunk of ti
 extern uint64_t ps_next_rss_ticks;
 void ps_rss_sample(struct ps_thread *t, uint64_t now);	/* when now >= ps_next_rss_ticks */
 
-/* cost.c: what the hooks cost, measured at start (constructor), written as a COST record */
+/* cost.c: what the hooks cost, measured at the first call hook, written as a COST record */
 extern uint64_t ps_cost[TRACE_COST_N];		/* ticks << TRACE_COST_SHIFT */
 extern int ps_cost_valid;			/* measured (calls recorded, every call kept) */
-void ps_cost_calibrate(struct ps_thread *own);	/* the starting thread, chunk open */
-void ps_emit_cost(struct ps_thread *t);		/* after the PROCESS record */
+void ps_cost_first_call(struct ps_thread *t);	/* measure, once, at the first call hook */
+void ps_emit_cost(struct ps_thread *t);		/* the COST record, when measured */
 void ps_cost_time_alloc(struct ps_thread *t, uint64_t since); /* 1 in ACOST_EVERY allocs */
 
 /*

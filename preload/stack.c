@@ -575,6 +575,20 @@ PS_NOINSTR void ps_stack_forget(struct ps_thread *t, const struct ps_code_range 
 	t->stk.nodes_seen = UINT32_MAX;
 }
 
+/*
+ * ps_stack_drop_memos - the calling thread's memos and last walk (TLS) no longer describe @t,
+ * its state: cost.c ran the hooks on a private state in this thread's TLS, whose stacks they
+ * now hold. Dropped: the next stack walks in full and empties the memos (nodes_seen).
+ */
+PS_NOINSTR void ps_stack_drop_memos(struct ps_thread *t)
+{
+	walk.n = 0;
+	walk.node = 0;
+	t->stk.last_stack_len = 0;
+	t->stk.last_stack_node = 0;
+	t->stk.nodes_seen = UINT32_MAX;
+}
+
 /* ps_stack_fork_child - the child is single-threaded: a lock held at fork is nobody's. */
 PS_NOINSTR void ps_stack_fork_child(void)
 {
@@ -891,6 +905,11 @@ static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **
 	for (i = 0; i < (uint32_t)got && i < SKIP_MAX; i++)
 		if (in_shim(f[i]))
 			skip = i + 1;
+	/* more than SKIP_MAX of them (cost.c's measurement, inside a call hook): all of them,
+	 * as rule_walk, which follows the shim's frame pointers out, leaves them all out */
+	if (skip == SKIP_MAX)
+		while (skip < (uint32_t)got && in_shim(f[skip]))
+			skip++;
 	n = (uint32_t)got - skip;
 	if (n > max)
 		n = max;

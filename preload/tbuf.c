@@ -120,10 +120,14 @@ static void unmap_tables(struct ps_thread *t)
 }
 
 /* Empty the decoding state: a new trace (fork child) starts with no ids defined. */
-static void reset_tables(struct ps_thread *t)
+static void reset_tables(struct ps_thread *t, int fresh)
 {
-	memset(t->ids.fids, 0, ((size_t)t->ids.fid_mask + 1) * sizeof(*t->ids.fids));
-	memset(t->stk.nodes, 0, ((size_t)t->stk.node_mask + 1) * sizeof(*t->stk.nodes));
+	/* fresh from mmap: zeros already, and untouched: a memset would fault in every page of
+	 * the tables (80 KiB), where a thread touches only the slots it uses */
+	if (!fresh) {
+		memset(t->ids.fids, 0, ((size_t)t->ids.fid_mask + 1) * sizeof(*t->ids.fids));
+		memset(t->stk.nodes, 0, ((size_t)t->stk.node_mask + 1) * sizeof(*t->stk.nodes));
+	}
 	t->ids.nfids = 0;
 	t->stk.nnodes = 0;
 	t->stk.last_stack_len = 0;
@@ -165,7 +169,7 @@ PS_NOINLINE struct ps_thread *ps_thread_setup(void)
 		return NULL;
 	}
 	t->tid = syscall(SYS_gettid);
-	reset_tables(t);
+	reset_tables(t, 1);
 	ps_switch_open(t);		/* one system call per thread, none per event */
 
 	if (key_ok)
@@ -510,5 +514,5 @@ void ps_tbuf_fork_adopt(struct ps_thread *self)
 	self->tid = syscall(SYS_gettid);
 	if (self->list.registered)
 		self->list.registered = reg_add(self) == 0;
-	reset_tables(self);
+	reset_tables(self, 0);
 }

@@ -129,6 +129,55 @@ START_TEST(test_summary_figures)
 }
 END_TEST
 
+/*
+ * The recorder writes its COST record at the process's first call (preload/cost.c), so it
+ * may come after calls of other threads, in a later chunk: the reader takes it at open and
+ * compensates the calls before it as test_calls_exact's. Here: thread 10's calls in a chunk
+ * of their own, thread 11's COST record in a chunk after it.
+ */
+START_TEST(test_late_record)
+{
+	struct opts o = tu_opts();
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10), *late;
+
+	tg_enter(th, 0x1000, 1000);
+	tg_enter(th, 0x2000, 1100);
+	tg_enter(th, 0x3000, 1150);
+	tg_exit(th, 1350);
+	tg_exit(th, 1400);
+	tg_enter(th, 0x3000, 1500);
+	tg_exit(th, 1600);
+	tg_exit(th, 2000);
+	tg_flush(th, TRACE_CHUNK_LAST);
+	late = tg_thread(g, 11);
+	tg_cost(late, call_cost, TRACE_COST_N);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has(ROW("0x1000", 1, 951, 579, 951, 951, 951, 951, 951));
+	has(ROW("0x2000", 1, 279, 86, 279, 279, 279, 279, 279));
+	has(ROW("0x3000", 2, 286, 286, 143, 93, 193, 93, 193));
+}
+END_TEST
+
+/* A trace with no calls has no record (nothing was measured) and says why. */
+START_TEST(test_no_calls)
+{
+	struct opts o = tu_opts();
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+
+	tg_alloc(th, TRACE_ALLOC_MALLOC, 32, 0x9000, 0, 1200);
+	tg_free(th, 0x9000, 1500);
+	tg_close(g);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_summary, &o), 0);
+	has("\"compensation\":null,\"compensation_off\":\"no calls: the recorder measures its "
+	    "cost at the first one\"");
+}
+END_TEST
+
 START_TEST(test_no_record)
 {
 	struct opts o = tu_opts();
@@ -301,6 +350,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_no_compensation);
 	tcase_add_test(tc, test_summary_figures);
 	tcase_add_test(tc, test_no_record);
+	tcase_add_test(tc, test_late_record);
+	tcase_add_test(tc, test_no_calls);
 	tcase_add_test(tc, test_allocs);
 	tcase_add_test(tc, test_alloc_run_figures);
 	tcase_add_test(tc, test_clamp);

@@ -40,6 +40,10 @@ struct ps_thread *ps_start_lazy(void) { return NULL; }
 void ps_signals_release(struct ps_thread *t) { t->sig.held = 0; }
 void ps_emit_mark(struct ps_thread *t, const char *label) { }
 void ps_log(const char *fmt, ...) { }
+/* cost.c measures the hooks at the first call of the process: here, what it was given */
+static int first_calls;
+static uint8_t *first_call_pos;
+void ps_cost_first_call(struct ps_thread *t) { first_calls++; first_call_pos = t->rec.pos; }
 
 #define BUF (1 << 20)
 static uint8_t *buf;
@@ -163,6 +167,34 @@ START_TEST(test_nesting)
 	ck_assert_str_eq(records(), "F1000 E0+100 F2000 E1+50 X+20 X+30");
 	ck_assert_uint_eq(ps_self.calls.depth, 0);
 	ck_assert_uint_eq(ps_self.lost, 0);
+}
+END_TEST
+
+/*
+ * A thread's first hook sets it up for calls, and asks cost.c for the measurement (which
+ * cost.c makes once per process) before the call's own record: no call is open yet, so the
+ * measurement's time lands in no function. Later hooks do not ask again; nor does a thread
+ * whose calls are not recorded.
+ */
+START_TEST(test_first_call_measures)
+{
+	thread_new(0);
+	first_calls = 0;
+	first_call_pos = NULL;
+	enter(0x1000, 100);
+	ck_assert_int_eq(first_calls, 1);
+	ck_assert_ptr_eq(first_call_pos, buf);
+	enter(0x2000, 150);
+	leave(0x2000, 170);
+	leave(0x1000, 200);
+	ck_assert_int_eq(first_calls, 1);
+	ck_assert_str_eq(records(), "F1000 E0+100 F2000 E1+50 X+20 X+30");
+	thread_new(0);
+	ps_cfg.events = PS_EV_MALLOC;
+	enter(0x1000, 100);
+	leave(0x1000, 200);
+	ck_assert_int_eq(first_calls, 1);
+	ck_assert_str_eq(records(), "");
 }
 END_TEST
 
@@ -374,6 +406,7 @@ static Suite *suite(void)
 
 	tcase_add_checked_fixture(tc, NULL, thread_free);
 	tcase_add_test(tc, test_nesting);
+	tcase_add_test(tc, test_first_call_measures);
 	tcase_add_test(tc, test_longjmp_closes_frames);
 	tcase_add_test(tc, test_exit_below_top);
 	tcase_add_test(tc, test_lazy_short_callee);
