@@ -126,7 +126,7 @@ ANALYZE := $(BUILD)/perfshim-analyze
 RUNNER := $(BUILD)/perfshim
 TARGETS := $(LIB) $(ANALYZE) $(RUNNER) $(MAN_PAGES) $(PC_FILE)
 
-.PHONY: all check test unit runtests bench bench-tools demo install uninstall clean help deps samples fuzz
+.PHONY: layering all check test unit runtests bench bench-tools demo install uninstall clean help deps samples fuzz
 all: $(TARGETS)
 
 $(LIB_OBJS): $(BUILD)/%.op: %.c $(FLAGS_STAMP)
@@ -213,6 +213,10 @@ fuzz:
 unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
+# No analyzer view includes another view's header (docs/design.md, "Where things live").
+layering:
+	$(Q)tests/layering.sh .
+
 # The integration tests, TEST_JOBS at a time (empty: as many as CPUs; 1: one after another).
 # Those marked "# serial:" run alone first (tests/run/run-all.sh, docs/testing.md).
 TEST_JOBS ?=
@@ -221,7 +225,7 @@ runtests: all samples
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all samples bench-tools $(UNIT_BINS)
-	$(Q)$(MAKE) --no-print-directory unit runtests
+	$(Q)$(MAKE) --no-print-directory layering unit runtests
 
 test: check
 

@@ -152,30 +152,6 @@ void flame_finish(struct flame *fl);
 /* flame_folded - "a;b;c VALUE" per node with self > 0, in depth-first name order */
 void flame_folded(const struct flame *fl, FILE *f);
 
-/*
- * export_flame - add the paths of metric @metric (time, alloc-bytes, alloc-count, leaked) of
- * @t to @fl, as `flamegraph` draws them, under a root frame "[process NAME PID]" if @root;
- * *unit gets the metric's unit (report-flame.c). Time is CPU self time when @t has context
- * switches and @o has no --wall, else wall-clock: *clock gets FLAME_CPU, FLAME_WALL (--wall)
- * or FLAME_NO_SWITCHES or'ed in. The caller runs flame_finish.
- * Return: 0, -1 (walk failed, reported), -2 (bad metric, reported) or -3 (the --thread of
- * @o is not in @t; not reported).
- */
-int export_flame(struct trace *t, const struct opts *o, const char *metric, bool root,
-		 struct flame *fl, const char **unit, unsigned *clock);
-#define FLAME_CPU 1U
-#define FLAME_WALL 2U
-#define FLAME_NO_SWITCHES 4U
-
-enum metric { M_TIME, M_ALLOC_BYTES, M_ALLOC_COUNT, M_LEAKED };
-/* flame trees from the walks' results (report-flame.c); names through @sym; CPU self if @cpu */
-void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbols *sym,
-		    struct flame *fl, uint32_t base, bool cpu);
-void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
-		    struct symbols *sym, const struct suppressions *supp, struct flame *fl,
-		    uint32_t base);
-const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_t len);
-
 struct svg_opts {
 	const char *title;
 	const char *subtitle;

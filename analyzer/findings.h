@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Findings (report-findings.c): the automatic advice of `findings`, and the findings
- * sections of `summary` and `html`. Each rule reads the aggregates the other reports use (the
- * call tree of report-hot.c, the memory replay of replay.c, mem_summarize's leaks, the
- * timeline's growth verdict) and names what it saw, where, and the change it suggests.
+ * Findings (findings.c, the model layer): the automatic advice of `findings`, and the
+ * findings sections of `summary` and `html` (findings-out.h writes them). Each rule reads
+ * the aggregates the other reports use (the call tree of model.c, the memory replay of
+ * replay.c, mem.c's leaks, timeline.c's growth verdict) and names what it saw, where, and
+ * the change it suggests.
  * docs/findings.md explains every rule and its threshold.
  */
 #ifndef PERFSHIM_FINDINGS_H
@@ -16,6 +17,7 @@
 #include "analyzer/opts.h"
 #include "analyzer/symbols.h"
 #include "analyzer/trace.h"
+#include "analyzer/timeline.h"
 
 /*
  * Thresholds. Each is documented in docs/findings.md and README.md; those with an option
@@ -110,11 +112,5 @@ int findings_collect_given(struct trace *t, const struct opts *o,
 void findings_free(struct findings *f);
 /* findings_blocking - the blocking rule alone, over @w and a run of @duration_ns */
 void findings_blocking(struct findings *f, const struct findings_waits *w, uint64_t duration_ns);
-/* findings_json - "findings": [...] (at most @limit; 0: all) into @j */
-void findings_json(struct findings *f, struct json *j, uint32_t limit);
-/* findings_text - the findings as text on @out (at most @limit; 0: all) */
-void findings_text(struct findings *f, FILE *out, uint32_t limit);
-
-int report_findings(struct trace *t, const struct opts *o);
 
 #endif /* PERFSHIM_FINDINGS_H */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hot functions (report-hot.c): per-function call times, caller edges and the call tree
- * from one walk, for `functions`, `callgraph` and the reports that show top functions.
+ * Hot functions, the model's per-function table (model.c): call times, caller edges and
+ * the call tree from one walk, for `functions`, `callgraph` and every view that shows top
+ * functions. Views render it (hot-table.h prints the `functions` table); none computes it.
  */
 #ifndef PERFSHIM_ANALYZER_HOT_H
 #define PERFSHIM_ANALYZER_HOT_H
@@ -15,7 +16,6 @@
 #include "analyzer/symbols.h"
 #include "analyzer/trace.h"
 
-struct json;
 
 #define HOT_EDGES (1U << 0)		/* hot_collect: caller -> callee edges */
 #define HOT_TREE (1U << 1)		/* hot_collect: the call tree */
@@ -66,19 +66,7 @@ int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h);
 
 void hot_free(struct hot *h);
 void hot_stat_add(struct hot_func *f, uint64_t dur);
-void hot_func_add(struct hot_func *dst, const struct hot_func *src);	/* report-tree.c */
-/* What the rows of a hot table are called: a trace's functions (t and sym), or arrays */
-struct hot_names {
-	const struct trace *t;		/* names of t->funcs through sym, when set */
-	struct symbols *sym;
-	const char *const *name, *const *module;	/* else these, by function index */
-	const uint64_t *addr;
-	const char *const *file;	/* ... and definitions (NULL: none known) */
-	const unsigned *line;
-};
-int hot_print_functions(struct hot *h, const struct hot_names *nm, const struct opts *o,
-			struct json *j);
-
+void hot_func_add(struct hot_func *dst, const struct hot_func *src);
 uint64_t hot_percentile(struct hot_func *f, double pct);	/* nearest rank */
 
 #endif /* PERFSHIM_ANALYZER_HOT_H */

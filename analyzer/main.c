@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/findings.h"
+#include "analyzer/hot-table.h"
 #include "analyzer/json.h"
 #include "analyzer/opts.h"
 #include "analyzer/report.h"

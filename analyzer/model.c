@@ -53,6 +53,46 @@ void hot_stat_add(struct hot_func *f, uint64_t dur)
 	stat_add(f, dur);
 }
 
+/**
+ * hot_func_add - add the calls of @src to @dst (the same function in two tables: traces of
+ * one process tree). Percentiles stay exact while both have samples and the sum fits
+ * HOT_EXACT; beyond that they come from the merged histogram.
+ */
+void hot_func_add(struct hot_func *dst, const struct hot_func *src)
+{
+	uint32_t i;
+
+	if (!src->calls)
+		return;
+	if (!dst->calls || src->min_ns < dst->min_ns)
+		dst->min_ns = src->min_ns;
+	if (!dst->calls || src->max_ns > dst->max_ns)
+		dst->max_ns = src->max_ns;
+	dst->calls += src->calls;
+	dst->total_ns += src->total_ns;
+	dst->self_ns += src->self_ns;
+	dst->wait_ns[0] += src->wait_ns[0];
+	dst->wait_ns[1] += src->wait_ns[1];
+	dst->wait_total_ns += src->wait_total_ns;
+	dst->blocked_calls += src->blocked_calls;
+	dst->sum_ns += src->sum_ns;
+	if (src->hist) {
+		if (!dst->hist) {
+			dst->hist = xcalloc(HOT_HIST_N, sizeof(*dst->hist));
+			for (i = 0; i < dst->nsamp; i++)
+				dst->hist[hist_bucket(dst->samp[i], HOT_HIST_SHIFT)]++;
+			free(dst->samp);
+			dst->samp = NULL;
+			dst->nsamp = 0;
+		}
+		for (i = 0; i < HOT_HIST_N; i++)
+			dst->hist[i] += src->hist[i];
+		return;
+	}
+	for (i = 0; i < src->nsamp; i++)
+		hot_stat_add(dst, src->samp[i]);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -135,14 +175,6 @@ struct collect {
 	uint32_t *active;		/* open activations per function (this thread) */
 	uint32_t nactive;
 	struct idmap edge_map, node_map;
-	/*
-	 * Lookups saved (model_build): hint, a node that may be (parent, func)'s, checked
-	 * before the map is asked; node_edge[node], the edge of a tree node's call (NONE: not
-	 * known yet), since a node's caller and callee never change.
-	 */
-	uint32_t hint;
-	uint32_t *node_edge, nnode_edge;
-	uint64_t last_wait;		/* the off-CPU self time of the last call closed */
 };
 
 static void grow_funcs(struct hot *h, uint32_t n)
@@ -183,9 +215,6 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	bool created;
 	uint32_t id;
 
-	if (c->hint < h->nnodes && h->nodes[c->hint].parent == parent &&
-	    h->nodes[c->hint].func == func && c->hint)
-		return c->hint;
 	id = map_get(&c->node_map, (uint64_t)parent << 32 | func, h->nnodes, &created);
 
 	if (created) {
@@ -193,30 +222,6 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 		h->nodes[id] = (struct hot_node){ .parent = parent, .func = func };
 		h->nnodes++;
 	}
-	return id;
-}
-
-/* edge_of, through the node's cached edge when the walk keeps them (model_build) */
-static uint32_t edge_cached(struct collect *c, const struct frame *fr, uint32_t caller,
-			    uint32_t callee)
-{
-	struct hot *h = c->h;
-	uint32_t id;
-
-	if (!c->node_edge || !(h->want & HOT_TREE))
-		return edge_of(c, caller, callee);
-	if (fr->node >= c->nnode_edge) {
-		uint32_t n = h->nodes_cap > fr->node ? h->nodes_cap : fr->node + 1;
-
-		c->node_edge = xrealloc(c->node_edge, n * sizeof(*c->node_edge));
-		memset(c->node_edge + c->nnode_edge, 0xff, (n - c->nnode_edge) * sizeof(uint32_t));
-		c->nnode_edge = n;
-	}
-	id = c->node_edge[fr->node];
-	if (id < h->nedges && h->edges[id].caller == caller && h->edges[id].callee == callee)
-		return id;
-	id = edge_of(c, caller, callee);
-	c->node_edge[fr->node] = id;
 	return id;
 }
 
@@ -288,8 +293,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		stat_add(f, dur);
 		if (h->want & HOT_EDGES) {
 			/* edge_of may move h->edges: index after the call */
-			uint32_t id = edge_cached(c, fr, d ? c->stack[d - 1].func : HOT_ROOT,
-						  ev->func);
+			uint32_t id = edge_of(c, d ? c->stack[d - 1].func : HOT_ROOT, ev->func);
 			struct hot_edge *e = &h->edges[id];
 
 			e->calls++;
@@ -297,7 +301,6 @@ static int on_call(const struct trace_event *ev, void *ctx)
 			e->self_ns += self;
 			e->wait_ns += wait;
 		}
-		c->last_wait = wait;
 		if (h->want & HOT_TREE) {
 			struct hot_node *n = &h->nodes[fr->node];
 
@@ -377,7 +380,6 @@ static void collect_end(struct collect *c)
 	offcpu_acc_free(&c->acc);
 	idmap_free(&c->edge_map);
 	idmap_free(&c->node_map);
-	free(c->node_edge);
 }
 
 /*
@@ -539,8 +541,6 @@ struct cwalk {
 	uint32_t nactive;
 	int only;			/* thread index, or -1 for all */
 	struct offcpu_acc acc;		/* off-CPU time of callees (ct->switches) */
-	const uint64_t *wait;		/* model_build: the wait its table's walk found for
-					 * this EXIT (collect.last_wait); NULL: found here */
 };
 
 static uint32_t ctree_child(struct ctree *ct, uint32_t parent, uint32_t func)
@@ -574,13 +574,11 @@ static void ct_grow_funcs(struct cwalk *w, uint32_t func)
 	ARRAY_GROW_ZERO(w->active, w->nactive, (size_t)func + 1);
 }
 
-/* the off-CPU part of a closed call's self time (as add_wait), when no table walk gave it */
+/* the off-CPU part of a closed call's self time (as add_wait) */
 static uint64_t ct_wait(struct cwalk *w, const struct trace_event *ev)
 {
 	uint64_t o[2];
 
-	if (w->wait)
-		return *w->wait;
 	if (offcpu_exit_quiet(&w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns))
 		return 0;
 	offcpu_exit(w->t, &w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o);
@@ -698,60 +696,299 @@ void ctree_free(struct ctree *ct)
 
 /* ---- the model: both in one walk ---- */
 
-struct mwalk {
-	struct cwalk cw;
-	struct collect c;
-	int thread;			/* the hot table's thread index, or -1 */
-	uint32_t *hot_of, nhot_of;	/* call tree node -> the hot table's node (a hint) */
+/*
+ * model_build walks the calls once and keeps one shadow stack per thread: the per-thread
+ * call tree (struct ctree) is the only tree it looks nodes up in. The function table is
+ * counted at each EXIT as hot_collect counts it; the hot table's edges and call tree are
+ * sums over call tree nodes, so they are made from the tree after the walk (merge), not by
+ * a second stack and two more hash lookups per call.
+ */
+struct mstack {				/* a thread's open calls: their tree nodes */
+	uint32_t *node;
+	uint32_t n, cap;
 };
 
-static int model_event(const struct trace_event *ev, void *ctx)
-{
-	struct mwalk *w = ctx;
-	struct cstack *st;
-	uint32_t ctn;
+struct mnode {				/* per call tree node, what struct ctree_node lacks */
+	uint64_t total_ns;		/* inclusive time of its calls */
+	uint64_t first;			/* calls closed when its first closed (0: none yet) */
+};
 
-	if (ev->type == EV_EXIT) {	/* the table's walk first: the tree takes its wait */
-		if (w->thread < 0 || ev->thread == (uint32_t)w->thread)
-			on_call(ev, &w->c);
-		return ctree_event(ev, &w->cw);
+/*
+ * Most lookups of a node's child are the same few (parent, function) pairs again: a
+ * direct-mapped cache in front of the tree's index answers them without hashing into it.
+ */
+#define MODEL_CACHE_BITS 15
+struct mcache {
+	uint32_t parent, func, id;	/* id 0: empty */
+};
+
+struct mwalk {
+	struct ctree *ct;
+	struct collect c;		/* the function table (c.h) and off-CPU time */
+	int thread;			/* thread index walked, or -1 */
+	struct mstack *stacks;		/* per thread index */
+	uint32_t nstacks;
+	struct mnode *mn;		/* per call tree node (mn_cap of them) */
+	uint32_t mn_cap;
+	struct mcache *cache;		/* (parent, func) -> child, direct-mapped */
+	struct mstack *cur;		/* the stack of the thread of the last event */
+	uint32_t cur_thread;		/* ... and its index (UINT32_MAX: none yet) */
+};
+
+static inline uint32_t model_slot(uint32_t parent, uint32_t func)
+{
+	return (parent * 0x9e3779b1U ^ func * 0x85ebca77U) >> (32 - MODEL_CACHE_BITS);
+}
+
+/* a lookup the cache missed: the tree's index, and the per-node array kept as long */
+static __attribute__((noinline)) uint32_t model_child_slow(struct mwalk *w, uint32_t parent,
+							   uint32_t func, struct mcache *e)
+{
+	struct ctree *ct = w->ct;
+	uint32_t id = ctree_child(ct, parent, func);
+
+	if (ct->cap > w->mn_cap) {
+		w->mn = xrealloc(w->mn, ct->cap * sizeof(*w->mn));
+		memset(w->mn + w->mn_cap, 0, (ct->cap - w->mn_cap) * sizeof(*w->mn));
+		w->mn_cap = ct->cap;
 	}
-	ctree_event(ev, &w->cw);
+	*e = (struct mcache){ .parent = parent, .func = func, .id = id };
+	return id;
+}
+
+/* the child of @parent for @func: from the lookup cache, else the tree's index */
+static inline uint32_t model_child(struct mwalk *w, uint32_t parent, uint32_t func)
+{
+	struct mcache *e = &w->cache[model_slot(parent, func)];
+
+	if (__builtin_expect(e->id && e->parent == parent && e->func == func, 1))
+		return e->id;
+	return model_child_slow(w, parent, func, e);
+}
+
+static inline void model_entry(struct mwalk *w, const struct trace_event *ev, struct mstack *st)
+{
+	uint32_t parent;
+
+	ARRAY_ROOM(st->node, st->cap, st->n);
+	if (st->n)
+		parent = st->node[st->n - 1];
+	else
+		parent = model_child(w, 0, CTREE_THREAD | ev->thread);
+	st->node[st->n++] = model_child(w, parent, ev->func);
+}
+
+/*
+ * A call closed: its tree node's and its function's numbers. The reader's EXIT carries
+ * the callees' time and whether an outer activation is open (ev->child_ns, ev->nested),
+ * which is what on_call and ctree_event keep stacks and counters for.
+ */
+static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
+						 struct mstack *st)
+{
+	struct collect *c = &w->c;
+	struct hot *h = c->h;
+	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
+	uint32_t node = st->node[--st->n];
+	struct ctree_node *n = &w->ct->nodes[node];
+	struct mnode *mn = &w->mn[node];
+	struct hot_func *f;
+
+	self = dur > ev->child_ns ? dur - ev->child_ns : 0;
+	if (__builtin_expect(ev->func >= h->cap, 0))
+		grow_funcs(h, ev->func + 1);
+	f = &h->funcs[ev->func];
+	func_count(f, dur);
+	f->self_ns += self;
+	if (h->switches)
+		wait = add_wait(c, ev, f);
+	f->sum_ns += dur;
+	if (!ev->nested) {
+		f->total_ns += dur;
+		if (h->switches)
+			add_wait_total(c, ev, f);
+	}
+	if (f->hist)		/* stat_add's usual case, without the call */
+		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
+	else
+		stat_add(f, dur);
+	h->ncalls++;		/* ct->ncalls and ct->self_sum_ns: model_ct_funcs */
+	n->calls++;
+	n->self_ns += self;
+	n->wait_ns += wait;
+	mn->total_ns += dur;
+	if (!mn->first)
+		mn->first = h->ncalls;
+}
+
+/* model_event's every other case: another thread, an EXIT, a lookup the cache missed */
+static __attribute__((noinline)) int model_slow(const struct trace_event *ev, struct mwalk *w)
+{
+	struct mstack *st;
+
 	if (w->thread >= 0 && ev->thread != (uint32_t)w->thread)
 		return 0;
-	if (ev->type != EV_ENTRY || !(w->c.h->want & HOT_TREE) || ev->thread >= w->cw.nstacks ||
-	    !(st = &w->cw.stacks[ev->thread])->n)
-		return on_call(ev, &w->c);
-	/* the same path from the thread's root is the same node of the hot table's tree */
-	ctn = st->f[st->n - 1].node;
-	if (ctn >= w->nhot_of) {
-		uint32_t n = w->cw.ct->cap > ctn ? w->cw.ct->cap : ctn + 1;
-
-		w->hot_of = xrealloc(w->hot_of, n * sizeof(*w->hot_of));
-		memset(w->hot_of + w->nhot_of, 0, (n - w->nhot_of) * sizeof(*w->hot_of));
-		w->nhot_of = n;
+	if (ev->thread != w->cur_thread) {	/* threads come one after another */
+		ARRAY_GROW_ZERO(w->stacks, w->nstacks, ev->thread + 1);
+		w->cur = &w->stacks[ev->thread];
+		w->cur_thread = ev->thread;
 	}
-	w->c.hint = w->hot_of[ctn];
-	on_call(ev, &w->c);
-	w->c.hint = 0;
-	if (ev->depth < w->c.cap)
-		w->hot_of[ctn] = w->c.stack[ev->depth].node;
+	st = w->cur;
+	if (ev->type == EV_ENTRY)
+		model_entry(w, ev, st);
+	else if (ev->type == EV_EXIT && st->n)	/* the reader pairs them; never trust it
+						 * blindly */
+		model_exit(w, ev, st);
 	return 0;
 }
 
+/*
+ * The walk's callback. Half the events are ENTRYs of the thread before, with room on its
+ * stack and their node in the lookup cache: that case is done here with no call and no
+ * register saved (it was a fifth of html's instructions), the rest in model_slow.
+ */
+static int model_event(const struct trace_event *ev, void *ctx)
+{
+	struct mwalk *w = ctx;
+	struct mstack *st = w->cur;
+	uint32_t parent;
+	struct mcache *e;
+
+	if (ev->type != EV_ENTRY || ev->thread != w->cur_thread || !st->n || st->n >= st->cap)
+		return model_slow(ev, w);
+	parent = st->node[st->n - 1];
+	e = &w->cache[model_slot(parent, ev->func)];
+	if (!(e->id && e->parent == parent && e->func == ev->func))
+		return model_slow(ev, w);
+	st->node[st->n++] = e->id;
+	return 0;
+}
+
+static uint64_t *sort_first;		/* cmp_first's keys */
+
+static int cmp_first(const void *a, const void *b)
+{
+	uint64_t x = sort_first[*(const uint32_t *)a], y = sort_first[*(const uint32_t *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The hot table's edges from the tree: one per (caller, callee) of the nodes that closed a
+ * call, numbered in the order their first call closed (hot_collect makes them at EXITs).
+ */
+static void model_edges(struct mwalk *w)
+{
+	const struct ctree *ct = w->ct;
+	struct hot *h = w->c.h;
+	struct idmap map = { 0 };
+	uint64_t *first = xmalloc((ct->nnodes + 1) * sizeof(*first));
+	struct hot_edge *e, *sorted;
+	uint32_t i, *order;
+
+	for (i = 1; i < ct->nnodes; i++) {
+		const struct ctree_node *nd = &ct->nodes[i];
+		const struct ctree_node *p = &ct->nodes[nd->parent];
+		uint32_t caller = p->func & CTREE_THREAD || !nd->parent ? HOT_ROOT : p->func;
+		uint32_t id;
+		bool created;
+
+		if ((nd->func & CTREE_THREAD) || !nd->calls)
+			continue;
+		id = map_get(&map, (uint64_t)caller << 32 | nd->func, h->nedges, &created);
+		if (created) {
+			ARRAY_ROOM(h->edges, h->edges_cap, h->nedges);
+			h->edges[id] = (struct hot_edge){ .caller = caller, .callee = nd->func };
+			first[id] = w->mn[i].first;
+			h->nedges++;
+		}
+		e = &h->edges[id];
+		e->calls += nd->calls;
+		e->total_ns += w->mn[i].total_ns;
+		e->self_ns += nd->self_ns;
+		e->wait_ns += nd->wait_ns;
+		if (w->mn[i].first < first[id])
+			first[id] = w->mn[i].first;
+	}
+	order = xmalloc((h->nedges + 1) * sizeof(*order));
+	for (i = 0; i < h->nedges; i++)
+		order[i] = i;
+	sort_first = first;
+	qsort(order, h->nedges, sizeof(*order), cmp_first);
+	sorted = xmalloc((h->nedges + 1) * sizeof(*sorted));
+	for (i = 0; i < h->nedges; i++)
+		sorted[i] = h->edges[order[i]];
+	free(h->edges);
+	h->edges = sorted;
+	h->edges_cap = h->nedges + 1;
+	idmap_free(&map);
+	free(order);
+	free(first);
+}
+
+/*
+ * The hot table's call tree from the per-thread one: the same path below each thread's
+ * root is one node. Nodes are numbered as hot_collect numbers them (in the order their
+ * first call was entered), which is the order of the tree's node ids.
+ */
+static void model_tree(struct mwalk *w)
+{
+	const struct ctree *ct = w->ct;
+	struct collect *c = &w->c;
+	struct hot *h = c->h;
+	uint32_t *to = xcalloc(ct->nnodes + 1, sizeof(*to)), i;
+
+	for (i = 1; i < ct->nnodes; i++) {
+		const struct ctree_node *nd = &ct->nodes[i];
+		struct hot_node *hn;
+
+		if (nd->func & CTREE_THREAD)
+			continue;	/* to[i] = 0: the hot tree's root */
+		to[i] = node_of(c, to[nd->parent], nd->func);
+		hn = &h->nodes[to[i]];
+		hn->calls += nd->calls;
+		hn->total_ns += w->mn[i].total_ns;
+		hn->self_ns += nd->self_ns;
+		hn->wait_ns += nd->wait_ns;
+	}
+	free(to);
+}
+
+/*
+ * ct->funcs, the tree's per-function totals: the function table's (the same calls); and the
+ * tree's call count and sum of self times.
+ */
+static void model_ct_funcs(struct mwalk *w)
+{
+	struct ctree *ct = w->ct;
+	const struct hot *h = w->c.h;
+	uint32_t i;
+
+	ct->ncalls = h->ncalls;
+	for (i = 1; i < ct->nnodes; i++)
+		ct->self_sum_ns += ct->nodes[i].self_ns;
+
+	ct->nfuncs = h->nfuncs;
+	ct->funcs = xcalloc(ct->nfuncs + 1, sizeof(*ct->funcs));
+	for (i = 0; i < h->nfuncs; i++) {
+		const struct hot_func *f = &h->funcs[i];
+
+		ct->funcs[i] = (struct func_stat){ .calls = f->calls, .total_ns = f->total_ns,
+						   .self_ns = f->self_ns, .min_ns = f->min_ns,
+						   .max_ns = f->max_ns };
+	}
+}
+
 /**
- * model_build - fill @m (zeroed here) in one walk of every thread's calls: the call tree with
- * per-thread roots (m->ct, as ctree_build(@t, @thread, true, true), its waits taken from the
- * table's walk) and the function table, edges and call tree of thread index @thread, or of
- * all threads when -1 (m->hot, as hot_collect(@t, @thread, @want)). Return: 0, or -1 when
- * the walk failed (reported); free @m with model_free either way.
+ * model_build - fill @m (zeroed here) in one walk of the calls of thread index @thread (-1:
+ * every thread): the call tree with per-thread roots (m->ct, as ctree_build(@t, @thread,
+ * true, true), off-CPU time in its nodes' wait_ns) and the function table, edges and call
+ * tree (m->hot, as hot_collect(@t, @thread, @want)). Return: 0, or -1 when the walk failed (reported); free @m with model_free
+ * either way.
  */
 int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 {
-	struct mwalk w = { .cw = { .t = t, .ct = &m->ct, .per_thread = true, .only = thread,
-				   .wait = &w.c.last_wait },
-			   .c = { .h = &m->hot, .t = t, .node_edge = xmalloc(sizeof(uint32_t)) },
-			   .thread = thread };
+	struct mwalk w = { .ct = &m->ct, .c = { .h = &m->hot, .t = t }, .thread = thread };
 	uint32_t i;
 	int rc;
 
@@ -760,17 +997,31 @@ int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 	m->ct.cap = 256;
 	m->ct.nodes = xcalloc(m->ct.cap, sizeof(*m->ct.nodes));
 	m->ct.nnodes = 1;
-	if (collect_begin(&w.c, want) < 0)
-		return -1;
+	w.mn_cap = m->ct.cap;
+	w.cache = xcalloc(1U << MODEL_CACHE_BITS, sizeof(*w.cache));
+	w.cur_thread = UINT32_MAX;
+	w.mn = xcalloc(w.mn_cap, sizeof(*w.mn));
+	if (collect_begin(&w.c, want) < 0) {
+		rc = -1;
+		goto out;
+	}
 	m->ct.switches = m->hot.switches;
+	/* every thread is decoded even for one: modules and names are learned from them all */
 	rc = trace_walk(t, WALK_CALLS, -1, model_event, &w);
+	if (!rc && (want & HOT_EDGES))
+		model_edges(&w);
+	if (!rc && (want & HOT_TREE))
+		model_tree(&w);	/* before collect_end: it numbers nodes through c's map */
 	collect_end(&w.c);
-	for (i = 0; i < w.cw.nstacks; i++)
-		free(w.cw.stacks[i].f);
-	free(w.cw.stacks);
-	free(w.cw.active);
-	free(w.hot_of);
-	return rc < 0 ? -1 : 0;
+	if (!rc)
+		model_ct_funcs(&w);
+out:
+	for (i = 0; i < w.nstacks; i++)
+		free(w.stacks[i].node);
+	free(w.stacks);
+	free(w.cache);
+	free(w.mn);
+	return rc ? -1 : 0;
 }
 
 /* model_free - release what model_build made and zero @m. */

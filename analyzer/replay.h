@@ -167,19 +167,4 @@ bool replay_truncated_shown(void);
 /* replay_shim_frame - frame @f is in the shim itself (reports leave it out) */
 bool replay_shim_frame(struct symbols *sym, const struct trace_frame *f);
 
-/* The timeline's verdict (report-timeline.c) and its fastest growing stack, for findings */
-struct timeline_growth {
-	bool grows;
-	double rate;			/* bytes/s over the second half */
-	uint64_t from_ns, to_ns;	/* the fitted window */
-	uint32_t suspect;		/* stack id of the fastest growing site, 0: none */
-	double suspect_rate;		/* its bytes/s */
-	int64_t suspect_growth;		/* its live bytes, last less first sample of the window */
-};
-int timeline_growth(struct trace *t, const struct opts *o, struct timeline_growth *g);
-
-/* timeline_emit - `timeline --format=json`'s object under @key of @j (report-timeline.c) */
-int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key,
-		  struct timeline_growth *g);
-
 #endif /* PERFSHIM_REPLAY_H */

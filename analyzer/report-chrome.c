@@ -481,6 +481,47 @@ static void ctrace_free(struct ctrace *ct)
 		trace_close(ct->t);
 }
 
+/* the events' end and "otherData": the traces, what they lack, the clock, the counts */
+static void other_data(struct chrome *c, const struct ctrace *cts, int n, const struct trace *t,
+		       const struct strv *inc, const struct strv *warn)
+{
+	unsigned k;
+	int i, found;
+
+	fprintf(c->f, "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
+	fput_json(t->path, c->f);
+	/* notes.c: what the traces lack ("incomplete trace: ...") and what was found wrong */
+	fputs(",\"complete\":", c->f);
+	for (i = 0, found = 1; i < n; i++)
+		found &= cts[i].only == -2 || cts[i].complete;
+	fputs(found ? "true" : "false", c->f);
+	fputs(",\"incomplete\":[", c->f);
+	for (k = 0; k < inc->n; k++) {
+		if (k)
+			fputc(',', c->f);
+		fput_json(inc->v[k], c->f);
+	}
+	fputs("],\"warnings\":[", c->f);
+	for (k = 0; k < warn->n; k++) {
+		if (k)
+			fputc(',', c->f);
+		fput_json(warn->v[k], c->f);
+	}
+	fputc(']', c->f);
+	/* a timeline: slices span wall-clock time; waits are slices of their own */
+	for (i = 0, k = 0; i < n; i++)
+		k |= cts[i].only != -2 && offcpu_present(cts[i].t);
+	fprintf(c->f, ",\"clock\":\"wall\",\"clock_note\":\"%s\"", k ?
+		"call slices span wall-clock time, waits included; off-CPU intervals are the "
+		"'off-CPU (blocked)' and 'off-CPU (preempted)' slices within them" :
+		"call slices span wall-clock time, waits included (no context switches recorded)");
+	fprintf(c->f, ",\"processes\":%d,\"calls\":%" PRIu64 ",\"calls_written\":%" PRIu64
+		     ",\"min_duration_ns\":%" PRIu64 ",\"heap_points\":%" PRIu64
+		     ",\"rss_points\":%" PRIu64 "}}\n",
+		n, c->ncalls, c->written, c->min_keep_ns == UINT64_MAX ? 0 : c->min_keep_ns,
+		c->heap.points, c->rss.points);
+}
+
 /*
  * report_chrome - `perfshim-analyze chrome [--limit N] [--thread TID] [-o FILE] TRACE...`.
  * @t is the first trace; further ones in o->traces (a fork or exec tree) are opened here and
@@ -498,7 +539,6 @@ int report_chrome(struct trace *t, const struct opts *o)
 	struct ctrace *cts = xcalloc(n, sizeof(*cts));
 	struct strv inc = { 0 }, warn = { 0 };
 	char a[64], b[64], d[64];
-	unsigned k;
 
 	for (i = 0; i < n; i++) {
 		struct ctrace *ct = &cts[i];
@@ -555,38 +595,7 @@ int report_chrome(struct trace *t, const struct opts *o)
 	for (i = 0; i < n; i++)
 		if (cts[i].only != -2 && write_trace(&c, &cts[i]) < 0)
 			goto out_close;
-	fprintf(c.f, "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
-	fput_json(t->path, c.f);
-	/* notes.c: what the traces lack ("incomplete trace: ...") and what was found wrong */
-	fputs(",\"complete\":", c.f);
-	for (i = 0, found = 1; i < n; i++)
-		found &= cts[i].only == -2 || cts[i].complete;
-	fputs(found ? "true" : "false", c.f);
-	fputs(",\"incomplete\":[", c.f);
-	for (k = 0; k < inc.n; k++) {
-		if (k)
-			fputc(',', c.f);
-		fput_json(inc.v[k], c.f);
-	}
-	fputs("],\"warnings\":[", c.f);
-	for (k = 0; k < warn.n; k++) {
-		if (k)
-			fputc(',', c.f);
-		fput_json(warn.v[k], c.f);
-	}
-	fputc(']', c.f);
-	/* a timeline: slices span wall-clock time; waits are slices of their own */
-	for (i = 0, k = 0; i < n; i++)
-		k |= cts[i].only != -2 && offcpu_present(cts[i].t);
-	fprintf(c.f, ",\"clock\":\"wall\",\"clock_note\":\"%s\"", k ?
-		"call slices span wall-clock time, waits included; off-CPU intervals are the "
-		"'off-CPU (blocked)' and 'off-CPU (preempted)' slices within them" :
-		"call slices span wall-clock time, waits included (no context switches recorded)");
-	fprintf(c.f, ",\"processes\":%d,\"calls\":%" PRIu64 ",\"calls_written\":%" PRIu64
-		     ",\"min_duration_ns\":%" PRIu64 ",\"heap_points\":%" PRIu64
-		     ",\"rss_points\":%" PRIu64 "}}\n",
-		n, c.ncalls, c.written, c.min_keep_ns == UINT64_MAX ? 0 : c.min_keep_ns,
-		c.heap.points, c.rss.points);
+	other_data(&c, cts, n, t, &inc, &warn);
 	ret = 0;
 	if (c.written < c.ncalls)
 		pr_warn("chrome: wrote the %s longest of %s calls (%s left out: those shorter than "

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * `diff BASE NEW` (docs/memory-diff.md): two traces of one program, other inputs or other
- * builds. Functions are matched by name (hot_collect, report-hot.c), allocation sites by
+ * builds. Functions are matched by name (hot_collect, model.c), allocation sites by
  * their function chain (replay_stack_key), never by address, file or line: a site whose
  * file or line moved is still the same site. report_diff (report-diff.c) calls diff_runs.
  */

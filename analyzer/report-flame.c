@@ -30,6 +30,11 @@
 #include "analyzer/trace.h"
 #include "analyzer/util.h"
 
+enum metric { M_TIME, M_ALLOC_BYTES, M_ALLOC_COUNT, M_LEAKED };
+#define FLAME_CPU 1U			/* export_flame's *clock: CPU self time */
+#define FLAME_WALL 2U			/* ... wall-clock, as --wall asked */
+#define FLAME_NO_SWITCHES 4U		/* ... the trace has no context switches */
+
 static const char *const metric_names[] = { "time", "alloc-bytes", "alloc-count", "leaked" };
 static const char *const metric_units[] = { "ns", "bytes", "allocations", "bytes" };
 static const char *const metric_titles[] = {
@@ -51,7 +56,7 @@ bool flame_metric_ok(const char *m)
 }
 
 /* thread_root - name of a per-thread root frame: "[thread NAME TID]" in @buf */
-const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_t len)
+static const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_t len)
 {
 	const struct trace_thread *th = &t->threads[thread];
 
@@ -67,7 +72,7 @@ const char *thread_root(const struct trace *t, uint32_t thread, char *buf, size_
  * @base. A call-tree node always comes after its parent, so one forward pass maps each to
  * its flame node.
  */
-void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbols *sym,
+static void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbols *sym,
 		    struct flame *fl, uint32_t base, bool cpu)
 {
 	uint32_t *map, *fname, i;
@@ -105,7 +110,7 @@ void flame_of_ctree(const struct trace *t, const struct ctree *ct, struct symbol
  * NULL) suppresses are left out. Stack 0 (none recorded) becomes the frame "[no stack]".
  * The paths start below flame node @base.
  */
-void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
+static void flame_of_sites(const struct trace *t, const struct replay *r, int metric,
 		    struct symbols *sym, const struct suppressions *supp, struct flame *fl,
 		    uint32_t base)
 {
@@ -162,7 +167,7 @@ static uint32_t process_root(struct flame *fl, const struct trace *t)
 	return flame_child(fl, 0, flame_name(fl, buf));
 }
 
-int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
+static int export_flame(struct trace *t, const struct opts *o, const char *metric_name,
 		 bool root, struct flame *fl, const char **unit, unsigned *clock)
 {
 	struct suppressions *supp = NULL;

@@ -18,6 +18,7 @@
 #include "analyzer/symbols.h"
 #include "analyzer/trace.h"
 #include "analyzer/util.h"
+#include "analyzer/timeline-out.h"
 
 #define NONE UINT32_MAX
 

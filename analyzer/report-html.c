@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/findings-out.h"
 #include "analyzer/findings.h"
 #include "analyzer/hmap.h"
 #include "analyzer/hot.h"

@@ -1,14 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The `memory` and `leaks` reports and mem_summarize (for `summary`): one replay of the
- * malloc-family events of a trace in global time order (WALK_MERGED), keeping only live
- * blocks and per-stack aggregates. Leak suppressions are in suppress.c.
- *
- * The replay itself, its accounting rules and time order are in replay.c.
- *
- * Stacks whose symbolized frames are identical (two call sites in one function) are merged
- * into one site for output; their per-site peak is then recomputed exactly by a second replay
- * keyed by site, done only when such merges happened.
+ * The `memory` and `leaks` reports: the memory model of mem.c (the replay, its sites and
+ * suppressions) as text or JSON. Leak suppressions are in suppress.c; the replay itself,
+ * its accounting rules and time order in replay.c.
  */
 #define PR_FMT "memory"
 
@@ -33,230 +27,6 @@
 
 #define NBUCKETS REPLAY_NBUCKETS
 #define TEXT_LIMIT 10		/* rows per text table without --limit */
-
-/* ---- sites: stacks merged by their symbolized frames ---- */
-
-struct site {
-	uint32_t stack;			/* a representative global stack id (0: no stack) */
-	uint32_t nstacks;		/* stacks merged here */
-	uint64_t allocs, bytes, frees, temporary;
-	uint64_t leaked_bytes, leaked_blocks;
-	uint64_t peak_bytes;		/* the most this site held at once */
-	uint64_t at_peak_bytes, at_peak_blocks; /* held at the global peak */
-	double bytes_var, leaked_var;	/* sampled traces: variances of bytes, leaked_bytes */
-	int supp;			/* suppression rule, -1 none */
-};
-
-struct mem {
-	struct trace *t;
-	const struct opts *o;
-	struct symbols *sym;
-	struct replay r;
-	struct site *sites;
-	uint32_t nsites;
-	uint32_t *map;			/* stack id -> site */
-	uint32_t nmap;
-	bool merged;			/* some site has several stacks */
-	struct suppressions *supp;	/* NULL with --no-suppress */
-	uint64_t supp_bytes, supp_blocks; /* live at the end but suppressed */
-	double supp_var;		/* sampled traces: the variance of supp_bytes */
-};
-
-/* The variance of the leaked bytes after suppressions (sampled traces). */
-static double live_var_after_supp(const struct mem *m)
-{
-	return m->r.live_var - m->supp_var;
-}
-
-/* Group the stacks of pass 1 into sites. */
-static void build_sites(struct mem *m)
-{
-	struct strmap keys = { 0 };
-	struct strmap_ent *k;
-	uint32_t id;
-
-	m->nmap = m->r.naggs;
-	m->map = xcalloc(m->nmap ? m->nmap : 1, sizeof(*m->map));
-	m->sites = xcalloc(m->nmap ? m->nmap : 1, sizeof(*m->sites));
-	for (id = 0; id < m->r.naggs; id++) {
-		const struct replay_agg *a = &m->r.aggs[id];
-		struct site *s;
-		bool created;
-		char *key;
-
-		if (!a->allocs)
-			continue;
-		key = replay_stack_key(m->t, m->sym, id);
-		k = strmap_intern(&keys, key, &created);	/* site index by key */
-		if (!created) {
-			free(key);
-			m->merged = true;
-		} else {
-			k->v = m->nsites++;
-			m->sites[k->v].stack = id;
-			m->sites[k->v].supp = -1;
-		}
-		m->map[id] = (uint32_t)k->v;
-		s = &m->sites[k->v];
-		s->nstacks++;
-		s->allocs += a->allocs;
-		s->bytes += a->bytes;
-		s->frees += a->frees;
-		s->temporary += a->temporary;
-		s->leaked_bytes += a->live_bytes;
-		s->leaked_blocks += a->live_blocks;
-		s->bytes_var += a->bytes_var;
-		s->leaked_var += a->live_var;
-		s->peak_bytes = a->peak_bytes;	/* exact unless merged (pass 2 fixes) */
-		s->at_peak_bytes += replay_peak_bytes(&m->r, a);
-		s->at_peak_blocks += replay_peak_blocks(&m->r, a);
-	}
-	for (k = strmap_each(&keys, NULL); k; k = strmap_each(&keys, k))
-		free((char *)k->str);
-	strmap_free(&keys);
-}
-
-/* Exact per-site peaks when stacks were merged: replay again keyed by site. */
-static int site_peaks(struct mem *m)
-{
-	struct replay r2;
-	uint32_t i;
-
-	if (!m->merged)
-		return 0;
-	memset(&r2, 0, sizeof(r2));
-	r2.map = m->map;
-	r2.nmap = m->nmap;
-	if (replay_run(&r2, m->t) < 0) {
-		replay_free(&r2);
-		return -1;
-	}
-	for (i = 0; i < m->nsites && i < r2.naggs; i++)
-		m->sites[i].peak_bytes = r2.aggs[i].peak_bytes;
-	replay_free(&r2);
-	return 0;
-}
-
-/* Replay, symbolize and group. Return: 0 or -1 (message printed). */
-static int mem_load(struct mem *m, struct trace *t, const struct opts *o)
-{
-	memset(m, 0, sizeof(*m));
-	m->t = t;
-	m->o = o;
-	if (replay_run(&m->r, t) < 0)
-		return -1;
-	/* after the walk: the contents decide (a header that says otherwise is warned about) */
-	if (!(t->hdr.flags & TRACE_F_MALLOC) && !t->nallocs && !t->nfrees && !t->nreallocs)
-		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
-			t->path);
-	m->sym = replay_symbols(t, o);
-	if (!m->sym)
-		return -1;
-	build_sites(m);
-	return 0;
-}
-
-static void mem_free(struct mem *m)
-{
-	supp_free(m->supp);
-	replay_free(&m->r);
-	if (m->sym)
-		sym_close(m->sym);
-	free(m->sites);
-	free(m->map);
-}
-
-/*
- * Match the sites still holding blocks at the end against the suppressions (built-in and
- * --suppressions FILE; none with --no-suppress). Return: 0, or -1 after an error line.
- */
-static int mem_suppress(struct mem *m)
-{
-	uint32_t i;
-
-	if (m->o && m->o->no_suppress)
-		return 0;
-	m->supp = supp_load(m->o ? m->o->suppressions : NULL, true);
-	if (!m->supp)
-		return -1;
-	for (i = 0; i < m->nsites; i++) {
-		struct site *st = &m->sites[i];
-
-		if (!st->leaked_blocks)
-			continue;
-		st->supp = supp_match(m->supp, m->sym, m->t, st->stack);
-		if (st->supp >= 0) {
-			m->supp_bytes += st->leaked_bytes;
-			m->supp_blocks += st->leaked_blocks;
-			m->supp_var += st->leaked_var;
-		}
-	}
-	return 0;
-}
-
-/* ---- sorting ---- */
-
-enum site_order { BY_BYTES, BY_COUNT, BY_PEAK, BY_LEAKED, BY_TEMPORARY, BY_AT_PEAK };
-
-static uint64_t site_val(const struct site *s, enum site_order by)
-{
-	switch (by) {
-	case BY_BYTES: return s->bytes;
-	case BY_COUNT: return s->allocs;
-	case BY_PEAK: return s->peak_bytes;
-	case BY_LEAKED: return s->leaked_bytes;
-	case BY_TEMPORARY: return s->temporary;
-	case BY_AT_PEAK: return s->at_peak_bytes;
-	}
-	return 0;
-}
-
-struct sort_ctx {
-	const struct site *sites;
-	enum site_order by;
-};
-
-static int cmp_site(const void *pa, const void *pb, void *arg)
-{
-	const struct sort_ctx *c = arg;
-	const struct site *a = &c->sites[*(const uint32_t *)pa];
-	const struct site *b = &c->sites[*(const uint32_t *)pb];
-	enum site_order sort_by = c->by;
-	uint64_t va = site_val(a, sort_by), vb = site_val(b, sort_by);
-
-	if (va != vb)
-		return va > vb ? -1 : 1;
-	if (sort_by == BY_LEAKED && a->leaked_blocks != b->leaked_blocks)
-		return a->leaked_blocks > b->leaked_blocks ? -1 : 1;
-	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes ? -1 : 1;
-	return a->stack < b->stack ? -1 : a->stack > b->stack;
-}
-
-/* Indices of the sites passing @keep (NULL: all), sorted by @by. Free the result. */
-static uint32_t *sorted_sites(struct mem *m, enum site_order by,
-			      bool (*keep)(const struct site *), uint32_t *n)
-{
-	uint32_t *idx = xmalloc((m->nsites + 1) * sizeof(*idx)), i;
-	struct sort_ctx c = { m->sites, by };
-
-	*n = 0;
-	for (i = 0; i < m->nsites; i++)
-		if (!keep || keep(&m->sites[i]))
-			idx[(*n)++] = i;
-	qsort_r(idx, *n, sizeof(*idx), cmp_site, &c);
-	return idx;
-}
-
-static bool is_leak(const struct site *s)
-{
-	return s->leaked_blocks && s->supp < 0;
-}
-
-static bool at_peak(const struct site *s)
-{
-	return s->at_peak_bytes > 0;
-}
 
 static int sort_key(const char *name, enum site_order *by)
 {
@@ -370,7 +140,7 @@ static void memory_json(struct mem *m, FILE *f, const uint32_t *idx, uint32_t n)
 	const struct replay *r = &m->r;
 	struct json j;
 	uint32_t i, nh;
-	uint32_t *holders = sorted_sites(m, BY_AT_PEAK, at_peak, &nh);
+	uint32_t *holders = mem_sorted_sites(m, BY_AT_PEAK, mem_at_peak, &nh);
 	unsigned k;
 
 	json_init(&j, f);
@@ -395,7 +165,7 @@ static void memory_json(struct mem *m, FILE *f, const uint32_t *idx, uint32_t n)
 	json_u64(&j, "reallocs", r->reallocs);
 	json_u64(&j, "lost_frees", r->overlaps);
 	json_u64(&j, "lost_events", m->t->nlost);
-	json_sampled(m, &j, live_var_after_supp(m));
+	json_sampled(m, &j, mem_live_var(m));
 	json_obj_begin(&j, "peak");
 	json_u64(&j, "time_ns", r->peak_ns);
 	json_u64(&j, "bytes", r->peak_bytes);
@@ -445,7 +215,7 @@ static void site_table(struct mem *m, FILE *f, const char *title, enum site_orde
 {
 	struct table *tb = table_new(6, site_hdr, "rrrrrl");
 	char a[32], b[32], c[32], d[32], e[32], st[1024];
-	uint32_t i, n, *idx = sorted_sites(m, by, NULL, &n);
+	uint32_t i, n, *idx = mem_sorted_sites(m, by, NULL, &n);
 
 	fprintf(f, "\n%s\n", title);
 	for (i = 0; i < n && i < limit; i++) {
@@ -521,7 +291,7 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 		fprintf(f, "  estimate error  \u00b1%s allocated, \u00b1%s peak, \u00b1%s leaked (one "
 			"standard deviation; %s samples)\n", fmt_bytes(a, sizeof(a), stddev(r->bytes_var)),
 			fmt_bytes(b, sizeof(b), stddev(r->peak_var)),
-			fmt_bytes(c, sizeof(c), stddev(live_var_after_supp(m))),
+			fmt_bytes(c, sizeof(c), stddev(mem_live_var(m))),
 			fmt_count(st, sizeof(st), r->samples));
 	if (r->overlaps || m->t->nlost)
 		fprintf(f, "  warning: %s events lost by the recorder, %s blocks replaced "
@@ -531,7 +301,7 @@ static void memory_text(struct mem *m, FILE *f, uint32_t limit)
 		return;
 
 	fprintf(f, "\nHeld at the peak (%s)\n", r->sample_mean ? "estimated" : "exact");
-	holders = sorted_sites(m, BY_AT_PEAK, at_peak, &nh);
+	holders = mem_sorted_sites(m, BY_AT_PEAK, mem_at_peak, &nh);
 	tb = table_new(3, hold_hdr, "rrl");
 	for (i = 0; i < nh && i < limit; i++) {
 		const struct site *s = &m->sites[holders[i]];
@@ -590,10 +360,10 @@ int report_memory(struct trace *t, const struct opts *o)
 
 	if (parse_sort(o->sort, &by) < 0)
 		return -1;
-	if (mem_load(&m, t, o) < 0 || site_peaks(&m) < 0 || mem_suppress(&m) < 0)
+	if (mem_load(&m, t, o) < 0 || mem_site_peaks(&m) < 0 || mem_suppress(&m) < 0)
 		goto out;
 	if (o->format == FMT_JSON) {
-		idx = sorted_sites(&m, by, NULL, &n);
+		idx = mem_sorted_sites(&m, by, NULL, &n);
 		if (o->limit > 0 && (uint64_t)o->limit < n)
 			n = (uint32_t)o->limit;
 		memory_json(&m, stdout, idx, n);
@@ -773,7 +543,7 @@ int report_leaks(struct trace *t, const struct opts *o)
 	if (mem_load(&m, t, o) < 0 || mem_suppress(&m) < 0)
 		goto out;
 	L.tot = supp_totals(&m);
-	L.idx = sorted_sites(&m, BY_LEAKED, is_leak, &L.n);
+	L.idx = mem_sorted_sites(&m, BY_LEAKED, mem_is_leak, &L.n);
 	for (i = 0; i < L.n; i++) {
 		L.bytes += m.sites[L.idx[i]].leaked_bytes;
 		L.blocks += m.sites[L.idx[i]].leaked_blocks;
@@ -792,50 +562,3 @@ out:
 	return ret;
 }
 
-/**
- * mem_summarize - memory totals and the top MEM_SUMMARY_TOP leaks of @t (after suppressions
- * per @o, as `leaks`) for the `summary` report. @o may be NULL (built-in suppressions only).
- * Leak stacks are global stack ids: print them with trace_stack_get and sym_name.
- * Return: 0, or -1 after an error line.
- */
-int mem_summarize(struct trace *t, const struct opts *o, struct mem_summary *out)
-{
-	struct mem m;
-	uint32_t i, n, *idx;
-	int ret = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (mem_load(&m, t, o) < 0 || mem_suppress(&m) < 0)
-		goto out;
-	out->allocations = m.r.allocs;
-	out->frees = m.r.frees;
-	out->bytes_allocated = m.r.bytes_alloc;
-	out->bytes_freed = m.r.bytes_freed;
-	out->peak_bytes = m.r.peak_bytes;
-	out->peak_time_ns = m.r.peak_ns;
-	out->temporary = m.r.temporary;
-	out->unknown_frees = m.r.unknown_frees;
-	out->live_bytes = m.r.live_bytes;
-	out->live_blocks = m.r.live_blocks;
-	out->suppressed_bytes = m.supp_bytes;
-	out->suppressed_blocks = m.supp_blocks;
-	idx = sorted_sites(&m, BY_LEAKED, is_leak, &n);
-	for (i = 0; i < n; i++) {
-		const struct site *l = &m.sites[idx[i]];
-
-		out->leaked_bytes += l->leaked_bytes;
-		out->leaked_blocks += l->leaked_blocks;
-		if (i < MEM_SUMMARY_TOP) {
-			out->top[i].stack = l->stack;
-			out->top[i].bytes = l->leaked_bytes;
-			out->top[i].blocks = l->leaked_blocks;
-			out->ntop++;
-		}
-	}
-	out->leak_stacks = n;
-	free(idx);
-	ret = 0;
-out:
-	mem_free(&m);
-	return ret;
-}

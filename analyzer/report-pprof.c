@@ -14,7 +14,7 @@
  *   cpu/nanoseconds        the self time less the off-CPU time within it (flat is
  *                          `functions`' cpu_self_ns, cum its cpu_total_ns)
  * Without context switches there is no cpu type and the comments say times are wall-clock.
- * Call samples come from the ENTRY/EXIT call tree (report-hot.c's hot_collect), one per call
+ * Call samples come from the ENTRY/EXIT call tree (model.c's hot_collect), one per call
  * path; their locations are the functions' entry addresses. Allocation samples come from
  * the heap replay (replay.c), one per recorded stack; their locations are the frames' return
  * addresses. A sample of one kind has zeros in the other kind's values; call samples have

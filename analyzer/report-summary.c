@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `summary` (the default command): what was recorded (program, command line, duration,
- * threads, event counts, damage), the top functions by total time (report-hot.c), the
- * memory totals with the largest leaks (report-mem.c's mem_summarize) and the first
- * findings (report-findings.c).
+ * threads, event counts, damage), the top functions by total time (model.c's
+ * hot_collect), the memory totals with the largest leaks (mem.c's mem_summarize) and the
+ * first findings (findings.c).
  */
 #define PR_FMT "summary"
 #include <inttypes.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/findings-out.h"
 #include "analyzer/findings.h"
 #include "analyzer/hot.h"
 #include "analyzer/json.h"

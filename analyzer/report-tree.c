@@ -16,6 +16,7 @@
 
 #include "analyzer/hist.h"
 #include "analyzer/hmap.h"
+#include "analyzer/hot-table.h"
 #include "analyzer/hot.h"
 #include "analyzer/json.h"
 #include "analyzer/opts.h"
@@ -92,46 +93,6 @@ static uint32_t tree_index(struct tree *tr, int k, uint32_t f)
 		tr->fn[tr->nfn].file = NULL;
 	ixmap_add(&tr->index, h)->ix = tr->nfn;
 	return tr->nfn++;
-}
-
-/**
- * hot_func_add - add the calls of @src to @dst (the same function in two tables: traces of
- * one process tree). Percentiles stay exact while both have samples and the sum fits
- * HOT_EXACT; beyond that they come from the merged histogram.
- */
-void hot_func_add(struct hot_func *dst, const struct hot_func *src)
-{
-	uint32_t i;
-
-	if (!src->calls)
-		return;
-	if (!dst->calls || src->min_ns < dst->min_ns)
-		dst->min_ns = src->min_ns;
-	if (!dst->calls || src->max_ns > dst->max_ns)
-		dst->max_ns = src->max_ns;
-	dst->calls += src->calls;
-	dst->total_ns += src->total_ns;
-	dst->self_ns += src->self_ns;
-	dst->wait_ns[0] += src->wait_ns[0];
-	dst->wait_ns[1] += src->wait_ns[1];
-	dst->wait_total_ns += src->wait_total_ns;
-	dst->blocked_calls += src->blocked_calls;
-	dst->sum_ns += src->sum_ns;
-	if (src->hist) {
-		if (!dst->hist) {
-			dst->hist = xcalloc(HOT_HIST_N, sizeof(*dst->hist));
-			for (i = 0; i < dst->nsamp; i++)
-				dst->hist[hist_bucket(dst->samp[i], HOT_HIST_SHIFT)]++;
-			free(dst->samp);
-			dst->samp = NULL;
-			dst->nsamp = 0;
-		}
-		for (i = 0; i < HOT_HIST_N; i++)
-			dst->hist[i] += src->hist[i];
-		return;
-	}
-	for (i = 0; i < src->nsamp; i++)
-		hot_stat_add(dst, src->samp[i]);
 }
 
 /* Collect trace @k's calls (the threads --thread selects) and add them to the tree's. */

@@ -15,14 +15,13 @@
 #include "analyzer/trace.h"
 
 /* option values a report takes, checked by main.c before any trace is opened */
-#define HOT_SORT_COLUMNS "calls total self wait avg min max p50 p99 name"
 #define MEM_SORT_KEYS "bytes count peak leaked temporary"
 #define FLAME_METRICS "time alloc-bytes alloc-count leaked"
-bool hot_sort_ok(const char *s);
 bool mem_sort_ok(const char *s);
 bool flame_metric_ok(const char *m);
 
 int report_summary(struct trace *t, const struct opts *o);
+int report_findings(struct trace *t, const struct opts *o);
 int report_functions(struct trace *t, const struct opts *o);
 int report_callgraph(struct trace *t, const struct opts *o);
 int report_memory(struct trace *t, const struct opts *o);

@@ -2,7 +2,7 @@
 /*
  * Leak suppressions: LeakSanitizer's file format (`leak:PATTERN` lines, `#` comments) plus a
  * short built-in list of glibc/loader allocations that stay live by design. Used by the
- * `leaks` report and mem_summarize (report-mem.c).
+ * `leaks` report and mem_summarize (mem.c).
  *
  * A file rule suppresses a stack when its pattern matches the function name, the module path
  * or the source file of any frame (as LSan). Patterns: `*` matches any run of characters,

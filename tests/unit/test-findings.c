@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of analyzer/report-findings.c over synthetic traces: every threshold of
+ * Unit tests of analyzer/findings.c over synthetic traces: every threshold of
  * findings.h exactly at, just below and just above its boundary, and the blocking rule over
  * synthetic per-function waits (the trace format has no waits yet: the rule's input is
  * struct findings_waits, empty for a trace without them).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of analyzer/report-mem.c and analyzer/suppress.c: synthetic traces written with
+ * Unit tests of analyzer/mem.c, analyzer/report-mem.c and analyzer/suppress.c: synthetic traces written with
  * tracegen, each with a known answer for every field. Reports run with stdout sent to a file
  * that is read back (JSON through the small parser below, text by exact lines). Stacks name
  * this test binary's own functions (a MODULE record at its real load bias), so frames
@@ -1054,7 +1054,7 @@ END_TEST
 /*
  * A model check: random traces (3 threads, 5 stacks, 24 reused addresses, cross-thread frees,
  * reallocs of every kind, unknown frees) against a straightforward model of the accounting
- * in report-mem.c's header that recomputes every stack's live bytes at each new peak.
+ * in mem.c's header that recomputes every stack's live bytes at each new peak.
  */
 #define M_ADDRS 24
 #define M_STACKS 5

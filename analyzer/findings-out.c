@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The findings' output (report-findings.c computes them): `findings` as text or JSON, and
- * the sections `summary` and `html` embed. A finding's place is an allocation stack or a
- * call path of the call tree; both become "stack" (names, innermost first) and "frames".
+ * The findings' output, an output helper (findings.c computes them): the text and JSON of
+ * `findings` (report-findings.c) and of the sections `summary` and `html` embed. A
+ * finding's place is an allocation stack or a call path of the call tree; both become
+ * "stack" (names, innermost first) and "frames".
  */
 #define PR_FMT "findings"
 
@@ -11,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/findings-out.h"
 #include "analyzer/findings.h"
 #include "analyzer/json.h"
-#include "analyzer/notes.h"
 #include "analyzer/opts.h"
 #include "analyzer/replay.h"
 #include "analyzer/symbols.h"
@@ -139,35 +140,4 @@ void findings_text(struct findings *f, FILE *out, uint32_t limit)
 	}
 	if (limit && f->n > limit)
 		fprintf(out, "\n  (%u more: perfshim-analyze findings)\n", f->n - limit);
-}
-
-/**
- * report_findings - `findings`: the advice of every rule for @t, text or JSON (see
- * findings.h, docs/findings.md). Return: 0, or -1 when the trace could not be read.
- */
-int report_findings(struct trace *t, const struct opts *o)
-{
-	uint32_t limit = o->limit > 0 ? (uint32_t)o->limit : 0;
-	struct findings f;
-
-	if (findings_collect(t, o, NULL, &f) < 0) {
-		findings_free(&f);
-		return -1;
-	}
-	if (o->format == FMT_JSON) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_obj_begin(&j, NULL);
-		notes_json(t, &j);
-		findings_json(&f, &j, limit);
-		json_obj_end(&j);
-		json_finish(&j);
-	} else {
-		notes_text(t, stdout);
-		printf("Findings of %s: %u\n\n", t->path, f.n);
-		findings_text(&f, stdout, limit);
-	}
-	findings_free(&f);
-	return 0;
 }
