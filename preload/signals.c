@@ -253,10 +253,16 @@ static inline void call_handler(int sig, siginfo_t *si, void *uc, uint64_t w, un
 /* ps_sig_call - call_handler() for signals-held.c. */
 int ps_handler_ran;
 
-void ps_sig_call(int sig, siginfo_t *si, void *uc, uint64_t w, unsigned gen)
+/* A handler of the program is about to run: ps_handler_ran, stored once. */
+static inline void handler_runs(void)
 {
 	if (unlikely(!__atomic_load_n(&ps_handler_ran, __ATOMIC_RELAXED)))
 		__atomic_store_n(&ps_handler_ran, 1, __ATOMIC_RELAXED);
+}
+
+void ps_sig_call(int sig, siginfo_t *si, void *uc, uint64_t w, unsigned gen)
+{
+	handler_runs();
 	call_handler(sig, si, uc, w, gen);
 }
 
@@ -285,8 +291,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
 	if (unlikely(t->guard) && !synchronous(sig, si) && ps_sig_hold(t, sig, si, uc))
 		return;
 	w = ps_sig_word(sig, &gen);
-	if (unlikely(!__atomic_load_n(&ps_handler_ran, __ATOMIC_RELAXED)))
-		__atomic_store_n(&ps_handler_ran, 1, __ATOMIC_RELAXED);
+	handler_runs();
 	call_handler(sig, si, uc, w, gen);	/* a tail call */
 }
 
