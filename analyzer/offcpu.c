@@ -135,19 +135,12 @@ static void finish_steal(struct offcpu_thread *th)
 /* the steal of @th before on-CPU time @o (0 before its first reading, all after its last) */
 static uint64_t steal_at_o(const struct offcpu_thread *th, uint64_t o)
 {
-	uint32_t lo = 0, hi = th->nrd;
+	uint32_t lo;
 	uint64_t s;
 
 	if (!th->o)
 		return 0;
-	while (lo < hi) {		/* the first reading after @o */
-		uint32_t m = lo + (hi - lo) / 2;
-
-		if (th->o[m] <= o)
-			lo = m + 1;
-		else
-			hi = m;
-	}
+	lo = u64_upper(th->o, th->nrd, o);	/* the first reading after @o */
 	if (!lo)
 		return 0;
 	if (lo == th->nrd)
@@ -396,17 +389,9 @@ void offcpu_within(const struct trace *t, uint32_t thread, uint64_t a, uint64_t 
  */
 static void steal_window(const struct offcpu_thread *th, struct offcpu_acc *acc, uint64_t b)
 {
-	uint64_t x = b > acc->q_lo ? b : acc->q_lo, o = x - acc->q_off, lo, hi;
-	uint32_t l = 0, h = th->nrd;
+	uint64_t x = b > acc->q_lo ? b : acc->q_lo, lo, hi;
+	uint32_t l = u64_upper(th->o, th->nrd, x - acc->q_off);
 
-	while (l < h) {			/* the first reading after @o */
-		uint32_t m = l + (h - l) / 2;
-
-		if (th->o[m] <= o)
-			l = m + 1;
-		else
-			h = m;
-	}
 	lo = l ? th->o[l - 1] + acc->q_off : 0;
 	hi = l < th->nrd ? th->o[l] + acc->q_off : UINT64_MAX;
 	if (lo > acc->q_lo)
