@@ -20,6 +20,7 @@
 #include "analyzer/hot.h"
 #include "analyzer/html.h"
 #include "analyzer/json.h"
+#include "analyzer/mem.h"
 #include "analyzer/model.h"
 #include "analyzer/notes.h"
 #include "analyzer/opts.h"
@@ -745,9 +746,19 @@ static int findings_emit(struct html *h, struct model *m)
 {
 	struct findings f;
 	/* the model's table is every thread's (what findings asks for) unless --thread */
-	struct findings_given given = { .hot = h->thread < 0 ? &m->hot : NULL,
-					.growth = h->have_growth ? &h->growth : NULL };
-	int ret = findings_collect_given(h->t, h->o, NULL, &given, &f);
+	struct findings_given given = { .hot = h->thread < 0 ? &m->hot : NULL };
+	struct timeline_growth g;
+	struct mem_summary ms;
+	int ret;
+
+	if (h->have_mem) {	/* the memory model html_memory built */
+		mem_summary_of(&h->mem, &ms);
+		timeline_growth_of(&h->mem.v, &g);
+		given.mem = &h->mem;
+		given.ms = &ms;
+		given.growth = &g;
+	}
+	ret = findings_collect_given(h->t, h->o, NULL, &given, &f);
 
 	if (!ret)
 		findings_json(&f, &h->j, 0);
@@ -777,6 +788,9 @@ static int html_trace(struct html *h)
 	tables_json(h);
 	json_obj_end(&h->j);
 out:
+	if (h->have_mem)
+		mem_free(&h->mem);
+	h->have_mem = false;
 	model_free(&m);
 	return ret;
 }
