@@ -783,11 +783,6 @@ static inline void model_entry(struct mwalk *w, const struct trace_event *ev, st
 }
 
 /*
- * A call closed: its tree node's and its function's numbers. The reader's EXIT carries
- * the callees' time and whether an outer activation is open (ev->child_ns, ev->nested),
- * which is what on_call and ctree_event keep stacks and counters for.
- */
-/*
  * the closed call @ev into the thread's own table @th, as model_exit counts it in the
  * model's (@f: the waits it added there)
  */
@@ -814,8 +809,14 @@ static __attribute__((noinline)) void model_thread_exit(struct hot *th,
 	th->ncalls++;
 }
 
-static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
-						 struct mstack *st)
+/*
+ * A call closed: its tree node's and its function's numbers. The reader's EXIT carries
+ * the callees' time and whether an outer activation is open (ev->child_ns, ev->nested),
+ * which is what on_call and ctree_event keep stacks and counters for. With @threads, also
+ * into the thread's own table (w->tcur).
+ */
+static inline __attribute__((always_inline)) void
+model_exit(struct mwalk *w, const struct trace_event *ev, struct mstack *st, bool threads)
 {
 	struct collect *c = &w->c;
 	struct hot *h = c->h;
@@ -830,7 +831,7 @@ static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
 	if (__builtin_expect(ev->func >= h->cap, 0))
 		grow_funcs(h, ev->func + 1);
 	f = &h->funcs[ev->func];
-	if (w->tcur) {		/* the waits this call adds, for the thread's table */
+	if (threads) {		/* the waits this call adds, for the thread's table */
 		w0 = f->wait_ns[0];
 		w1 = f->wait_ns[1];
 		wb = f->blocked_calls;
@@ -850,7 +851,7 @@ static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
 		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
 	else
 		stat_add(f, dur);
-	if (w->tcur) {
+	if (threads) {
 		struct hot_func add = { .wait_ns = { f->wait_ns[0] - w0, f->wait_ns[1] - w1 },
 					.blocked_calls = f->blocked_calls - wb,
 					.wait_total_ns = f->wait_total_ns - wt };
@@ -892,7 +893,7 @@ static __attribute__((noinline)) int model_slow(const struct trace_event *ev, st
 		model_entry(w, ev, st);
 	else if (ev->type == EV_EXIT && st->n)	/* the reader pairs them; never trust it
 						 * blindly */
-		model_exit(w, ev, st);
+		w->tcur ? model_exit(w, ev, st, true) : model_exit(w, ev, st, false);
 	return 0;
 }
 
