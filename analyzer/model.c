@@ -230,9 +230,8 @@ static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct
 {
 	uint64_t w[2];
 
-	if (offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns))
-		return 0;
-	offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
+	if (!offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w))
+		offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
 	f->wait_ns[0] += w[0];
 	f->wait_ns[1] += w[1];
 	f->blocked_calls += w[0] != 0;
@@ -244,8 +243,11 @@ static void add_wait_total(struct collect *c, const struct trace_event *ev, stru
 {
 	uint64_t w[2];
 
-	if (offcpu_gap(&c->acc, ev->thread, ev->entry_ns, ev->ns))
-		return;		/* none (add_wait just looked: the gap is this call's) */
+	/* add_wait just looked: most often the window is this call's (steal at most) */
+	if (offcpu_quick(&c->acc, ev->thread, ev->entry_ns, ev->ns, &w[1])) {
+		f->wait_total_ns += w[1];
+		return;
+	}
 	offcpu_within(c->t, ev->thread, ev->entry_ns, ev->ns, w);
 	f->wait_total_ns += w[0] + w[1];
 }
@@ -579,9 +581,8 @@ static uint64_t ct_wait(struct cwalk *w, const struct trace_event *ev)
 {
 	uint64_t o[2];
 
-	if (offcpu_exit_quiet(&w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns))
-		return 0;
-	offcpu_exit(w->t, &w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o);
+	if (!offcpu_exit_quiet(&w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o))
+		offcpu_exit(w->t, &w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o);
 	return o[0] + o[1];
 }
 

@@ -19,10 +19,25 @@
 #include "analyzer/util.h"
 #include "analyzer/walk.h"
 
+struct offcpu_reading {		/* a CPUTIME record */
+	uint64_t ns, raw_ns;		/* when: on the calls' clock, and as the clock read it */
+	uint64_t cpu_ns;		/* the thread's CPU clock then */
+};
+
 struct offcpu_thread {
 	struct offcpu_iv *iv;		/* sorted by start, not overlapping */
 	uint32_t n, cap;
 	uint64_t *cum;			/* cum[2 i + k]: kind-k time of iv[0..i) */
+	/*
+	 * Steal, from the CPU clock readings, sorted: between readings j and j + 1 the thread
+	 * was on a CPU for o[j + 1] - o[j] ns (on-CPU time: its time less its intervals, from
+	 * the thread's start), and its CPU clock counted less by steal[j + 1] - steal[j]; that
+	 * is spread evenly over the on-CPU time between them (rate[j]).
+	 */
+	struct offcpu_reading *rd;
+	uint32_t nrd, rd_cap;
+	uint64_t *o, *steal;		/* per reading: on-CPU time before it, steal before it */
+	double *rate;			/* per reading: the steal rate up to the next */
 };
 
 struct offcpu {
@@ -35,9 +50,16 @@ static int on_switch(const struct trace_event *ev, void *ctx)
 	struct offcpu *o = ctx;
 	struct offcpu_thread *th;
 
-	if (ev->type != EV_SWITCH || ev->thread >= o->nthreads || ev->ns2 <= ev->ns)
+	if (ev->type != EV_SWITCH || ev->thread >= o->nthreads)
 		return 0;
 	th = &o->th[ev->thread];
+	if (ev->kind == TRACE_SWITCH_CPUTIME) {
+		ARRAY_ROOM(th->rd, th->rd_cap, th->nrd);
+		th->rd[th->nrd++] = (struct offcpu_reading){ ev->ns, ev->ns2, ev->size };
+		return 0;
+	}
+	if (ev->ns2 <= ev->ns)
+		return 0;
 	ARRAY_ROOM(th->iv, th->cap, th->n);
 	th->iv[th->n++] = (struct offcpu_iv){ ev->ns, ev->ns2,
 					      ev->kind == TRACE_SWITCH_PREEMPTED };
@@ -49,6 +71,83 @@ static int cmp_iv(const void *a, const void *b)
 	const struct offcpu_iv *x = a, *y = b;
 
 	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmp_rd(const void *a, const void *b)
+{
+	const struct offcpu_reading *x = a, *y = b;
+
+	return x->ns < y->ns ? -1 : x->ns > y->ns;
+}
+
+static uint32_t first_after(const struct offcpu_thread *th, uint64_t a);
+
+/* off-CPU time of @th before @x (both kinds) */
+static uint64_t off_before(const struct offcpu_thread *th, uint64_t x)
+{
+	uint32_t i = first_after(th, x);
+	uint64_t off = th->cum[2 * i] + th->cum[2 * i + 1];
+
+	if (i < th->n && th->iv[i].start < x)
+		off += x - th->iv[i].start;
+	return off;
+}
+
+/*
+ * The steal between readings: on-CPU time by the trace's clock less what the CPU clock
+ * counted, scaled from the raw clock to the calls' (compensated) one when they differ (the
+ * hooks' share of it went with their time). Readings that go back, or a CPU clock ahead of
+ * the on-CPU time (the switch times are read a little late), give none.
+ */
+static void finish_steal(struct offcpu_thread *th)
+{
+	uint32_t j, m;
+
+	if (th->nrd < 2)
+		return;
+	qsort(th->rd, th->nrd, sizeof(*th->rd), cmp_rd);
+	m = th->nrd;
+	th->o = xcalloc(m, sizeof(*th->o));
+	th->steal = xcalloc(m, sizeof(*th->steal));
+	th->rate = xcalloc(m, sizeof(*th->rate));
+	for (j = 0; j < m; j++)
+		th->o[j] = th->rd[j].ns - off_before(th, th->rd[j].ns);
+	for (j = 0; j + 1 < m; j++) {
+		const struct offcpu_reading *x = &th->rd[j], *y = &th->rd[j + 1];
+		uint64_t on = th->o[j + 1] > th->o[j] ? th->o[j + 1] - th->o[j] : 0;
+		uint64_t off = (y->ns - x->ns) - on, raw = y->raw_ns - x->raw_ns, u = 0;
+
+		if (th->o[j + 1] < th->o[j])
+			th->o[j + 1] = th->o[j];	/* never: intervals are inside the time */
+		if (on && y->raw_ns >= x->raw_ns && raw > off && y->cpu_ns >= x->cpu_ns &&
+		    raw - off > y->cpu_ns - x->cpu_ns) {
+			u = raw - off - (y->cpu_ns - x->cpu_ns);
+			if (raw - off != on)
+				u = (uint64_t)((double)u * (double)on / (double)(raw - off));
+			if (u > on)
+				u = on;
+			th->rate[j] = (double)u / (double)on;
+		}
+		th->steal[j + 1] = th->steal[j] + u;
+	}
+}
+
+/* the steal of @th before on-CPU time @o (0 before its first reading, all after its last) */
+static uint64_t steal_at_o(const struct offcpu_thread *th, uint64_t o)
+{
+	uint32_t lo;
+	uint64_t s;
+
+	if (!th->o)
+		return 0;
+	lo = u64_upper(th->o, th->nrd, o);	/* the first reading after @o */
+	if (!lo)
+		return 0;
+	if (lo == th->nrd)
+		return th->steal[lo - 1];
+	s = (uint64_t)(th->rate[lo - 1] * (double)(o - th->o[lo - 1]));
+	return th->steal[lo - 1] + (s < th->steal[lo] - th->steal[lo - 1]
+					    ? s : th->steal[lo] - th->steal[lo - 1]);
 }
 
 /* sorted, overlaps cut (never written so: a damaged or hand-made trace), prefix sums */
@@ -73,6 +172,17 @@ static void finish_thread(struct offcpu_thread *th)
 		th->cum[2 * (i + 1) + 1] = th->cum[2 * i + 1];
 		th->cum[2 * (i + 1) + th->iv[i].kind] += th->iv[i].end - th->iv[i].start;
 	}
+	finish_steal(th);
+}
+
+static void free_thread(struct offcpu_thread *th)
+{
+	free(th->iv);
+	free(th->cum);
+	free(th->rd);
+	free(th->o);
+	free(th->steal);
+	free(th->rate);
 }
 
 /** offcpu_present - whether @t recorded context switches (its times can be on-CPU). */
@@ -123,8 +233,7 @@ static void split_drop(void *ctx, void *arg)
 {
 	struct split_th *s = ctx;
 
-	free(s->th.iv);
-	free(s->th.cum);
+	free_thread(&s->th);
 	free(s);
 }
 
@@ -170,10 +279,8 @@ void offcpu_free(struct trace *t)
 
 	if (!o)
 		return;
-	for (i = 0; i < o->nthreads; i++) {
-		free(o->th[i].iv);
-		free(o->th[i].cum);
-	}
+	for (i = 0; i < o->nthreads; i++)
+		free_thread(&o->th[i]);
 	free(o->th);
 	free(o);
 	t->offcpu = NULL;
@@ -226,8 +333,29 @@ static uint32_t first_from(const struct offcpu_thread *th, uint64_t b)
 }
 
 /**
+ * offcpu_steal - the steal of all threads of @t (ns its threads were on a CPU by the trace's
+ * clock beyond what their CPU clocks counted), and in *@readings how many CPU clock readings
+ * it comes from (0: the trace has none, from a recorder before them or without switches).
+ */
+uint64_t offcpu_steal(const struct trace *t, uint64_t *readings)
+{
+	const struct offcpu *o = t->offcpu;
+	uint64_t sum = 0;
+	uint32_t i;
+
+	*readings = 0;
+	for (i = 0; o && i < o->nthreads; i++) {
+		*readings += o->th[i].nrd;
+		if (o->th[i].steal)
+			sum += o->th[i].steal[o->th[i].nrd - 1];
+	}
+	return sum;
+}
+
+/**
  * offcpu_within - how long thread @thread was off-CPU within [@a, @b): @out[0] blocked
- * (voluntary), @out[1] preempted (involuntary), in ns. Zero when nothing is loaded.
+ * (voluntary), @out[1] preempted (involuntary: the kernel's preemptions, and the steal its
+ * CPU clock shows), in ns. Zero when nothing is loaded.
  */
 void offcpu_within(const struct trace *t, uint32_t thread, uint64_t a, uint64_t b,
 		   uint64_t out[2])
@@ -240,16 +368,42 @@ void offcpu_within(const struct trace *t, uint32_t thread, uint64_t a, uint64_t 
 	if (!o || thread >= o->nthreads || b <= a)
 		return;
 	th = &o->th[thread];
+	if (th->o)
+		out[1] = steal_at_o(th, b - off_before(th, b)) - steal_at_o(th, a - off_before(th, a));
 	lo = first_after(th, a);
 	hi = first_from(th, b);
 	if (lo >= hi)
 		return;
 	out[0] = th->cum[2 * hi] - th->cum[2 * lo];
-	out[1] = th->cum[2 * hi + 1] - th->cum[2 * lo + 1];
+	out[1] += th->cum[2 * hi + 1] - th->cum[2 * lo + 1];
 	if (th->iv[lo].start < a)
 		out[th->iv[lo].kind] -= a - th->iv[lo].start;
 	if (th->iv[hi - 1].end > b)
 		out[th->iv[hi - 1].kind] -= th->iv[hi - 1].end - b;
+}
+
+/*
+ * @acc's window [q_lo, q_hi), the gap between intervals that a call's end @b is in (or the
+ * one after the interval it is in), narrowed to one steal rate: on-CPU time there is
+ * x - q_off, in the span between two readings that holds that of max(@b, q_lo).
+ */
+static void steal_window(const struct offcpu_thread *th, struct offcpu_acc *acc, uint64_t b)
+{
+	uint64_t x = b > acc->q_lo ? b : acc->q_lo, lo, hi;
+	uint32_t l = u64_upper(th->o, th->nrd, x - acc->q_off);
+
+	lo = l ? th->o[l - 1] + acc->q_off : 0;
+	hi = l < th->nrd ? th->o[l] + acc->q_off : UINT64_MAX;
+	if (lo > acc->q_lo)
+		acc->q_lo = lo;
+	if (hi < acc->q_hi)
+		acc->q_hi = hi;
+	acc->s_o = l ? th->o[l - 1] : 0;
+	acc->s_base = l ? th->steal[l - 1] : 0;
+	if (l && l < th->nrd) {
+		acc->s_rate = th->rate[l - 1];
+		acc->s_max = th->steal[l] - th->steal[l - 1];
+	}
 }
 
 /**
@@ -277,11 +431,13 @@ void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 	ARRAY_GROW_ZERO(acc->child, acc->cap, depth + 2);
 	acc->q_lo = 0;
 	acc->q_hi = UINT64_MAX;
+	acc->q_off = acc->s_base = acc->s_o = acc->s_max = 0;
+	acc->s_rate = 0;
 	if (!o || thread >= o->nthreads) {
 		in[0] = in[1] = 0;
 	} else if (b <= a) {
 		in[0] = in[1] = 0;
-		acc->q_hi = 0;	/* not a gap: the next call searches */
+		acc->q_hi = 0;	/* not a window: the next call searches */
 	} else {
 		/* the intervals starting before @b end at iv[hi - 1]: when that one ended by
 		 * @a, none is within [a, b) (they do not overlap) */
@@ -294,7 +450,10 @@ void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 		acc->next = hi;
 		acc->q_lo = hi ? th->iv[hi - 1].end : 0;
 		acc->q_hi = hi < th->n ? th->iv[hi].start : UINT64_MAX;
-		if (!hi || th->iv[hi - 1].end <= a)
+		acc->q_off = th->cum[2 * hi] + th->cum[2 * hi + 1];
+		if (th->o)
+			steal_window(th, acc, b);
+		if (!th->o && (!hi || th->iv[hi - 1].end <= a))
 			in[0] = in[1] = 0;
 		else
 			offcpu_within(t, thread, a, b, in);

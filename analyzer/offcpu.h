@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Off-CPU time (offcpu.c): the context switches the recorder read from the kernel, as
- * intervals per thread, and the share of them inside a call.
+ * intervals per thread, and the share of them inside a call; with the steal the thread's CPU
+ * clock shows (time it was on a CPU the hypervisor did not run), as involuntary time.
  */
 #ifndef PERFSHIM_ANALYZER_OFFCPU_H
 #define PERFSHIM_ANALYZER_OFFCPU_H
@@ -22,7 +23,12 @@ struct offcpu_acc {			/* offcpu_exit's callee sums, per depth */
 	uint32_t next;			/* the thread's first interval starting at or after the
 					 * last call's end (calls close in time order: it moves
 					 * forward, so most calls need no search) */
-	uint64_t q_lo, q_hi;		/* the gap between intervals that end is in */
+	uint64_t q_lo, q_hi;		/* the window that end is in: no interval in it, one
+					 * steal rate (between two CPU clock readings) */
+	uint64_t q_off;			/* off-CPU time before the window */
+	uint64_t s_base, s_o;		/* steal before on-CPU time s_o (offcpu_steal_at) */
+	uint64_t s_max;			/* ... and the most at the window's end */
+	double s_rate;			/* steal per ns of on-CPU time in the window, 0 = none */
 	bool used;
 };
 bool offcpu_present(const struct trace *t);
@@ -31,30 +37,50 @@ void offcpu_free(struct trace *t);
 const struct offcpu_iv *offcpu_intervals(const struct trace *t, uint32_t thread, uint32_t *n);
 void offcpu_within(const struct trace *t, uint32_t thread, uint64_t a, uint64_t b,
 		   uint64_t out[2]);
+uint64_t offcpu_steal(const struct trace *t, uint64_t *readings);
 void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 		 uint32_t depth, uint64_t a, uint64_t b, uint64_t self[2]);
 void offcpu_acc_free(struct offcpu_acc *acc);
 
-/* offcpu_gap - [@a, @b) of @thread is within the gap offcpu_exit last found (no off-CPU
- * time in it: offcpu_within would give 0) */
-static inline bool offcpu_gap(const struct offcpu_acc *acc, uint32_t thread, uint64_t a,
-			      uint64_t b)
+/* the steal before time @x in @acc's window (as offcpu.c's steal_at has it) */
+static inline uint64_t offcpu_window_steal(const struct offcpu_acc *acc, uint64_t x)
 {
-	return acc->used && acc->thread == thread && a >= acc->q_lo && b <= acc->q_hi;
+	uint64_t s = (uint64_t)(acc->s_rate * (double)(x - acc->q_off - acc->s_o));
+
+	return acc->s_base + (s < acc->s_max ? s : acc->s_max);
 }
 
 /*
- * offcpu_exit_quiet - offcpu_exit's common case, inline: the call [@a, @b) of @thread is
- * within the gap between two of its intervals that its last call's end was in (no off-CPU
- * time, so none for its callees either). Return: true when it was (its self off-CPU time is
- * 0, nothing more to do), false when offcpu_exit must be called.
+ * offcpu_quick - [@a, @b) of @thread is within the window offcpu_exit last found: no
+ * interval in it, so its off-CPU time is the steal only, into *@steal
+ */
+static inline bool offcpu_quick(const struct offcpu_acc *acc, uint32_t thread, uint64_t a,
+				uint64_t b, uint64_t *steal)
+{
+	if (!acc->used || acc->thread != thread || a < acc->q_lo || b > acc->q_hi || b < a)
+		return false;
+	*steal = acc->s_rate == 0 ? 0 : offcpu_window_steal(acc, b) - offcpu_window_steal(acc, a);
+	return true;
+}
+
+/*
+ * offcpu_exit_quiet - offcpu_exit's common case, inline: the call [@a, @b) of @thread at
+ * @depth is within the window its last call's end was in (no interval, so none for its
+ * callees either; at most steal, at one rate). Return: true when it was, with its self
+ * off-CPU time in @self, false when offcpu_exit must be called.
  */
 static inline bool offcpu_exit_quiet(struct offcpu_acc *acc, uint32_t thread, uint32_t depth,
-				     uint64_t a, uint64_t b)
+				     uint64_t a, uint64_t b, uint64_t self[2])
 {
-	if (depth + 2 > acc->cap || !offcpu_gap(acc, thread, a, b))
+	uint64_t st, c;
+
+	if (depth + 2 > acc->cap || !offcpu_quick(acc, thread, a, b, &st))
 		return false;
+	c = acc->child[depth + 1][1];
+	self[0] = 0;
+	self[1] = st > c ? st - c : 0;
 	acc->child[depth + 1][0] = acc->child[depth + 1][1] = 0;
+	acc->child[depth][1] += st;
 	return true;
 }
 const char *offcpu_note(const struct trace *t, char *buf, size_t len);

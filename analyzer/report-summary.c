@@ -17,6 +17,7 @@
 #include "analyzer/json.h"
 #include "analyzer/mem.h"
 #include "analyzer/notes.h"
+#include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
 #include "analyzer/replay.h"
 #include "analyzer/report.h"
@@ -130,6 +131,18 @@ static void comp_text(const struct trace *t, const struct comp_seen *cs)
 		       cs->clamps);
 }
 
+/* the steal taken out of CPU time (offcpu.c), when the trace read the threads' CPU clocks */
+static void steal_text(const struct trace *t)
+{
+	uint64_t n, steal = offcpu_steal(t, &n);
+	char a[32];
+
+	if (n)
+		printf("Steal:      %s: on a CPU by the trace's clock, not by the threads' CPU clocks "
+		       "(a hypervisor\n            ran something else); taken out of CPU time as "
+		       "involuntary wait\n", fmt_ns(a, sizeof(a), steal));
+}
+
 static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 			 struct mem_summary *ms, bool have_mem, struct findings *fnd,
 			 const struct comp_seen *cs)
@@ -186,6 +199,12 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 	json_bool(&j, "truncated", t->truncated);
 	json_obj_end(&j);
 	comp_json(&j, t, cs);
+	if (h->switches) {
+		uint64_t nrd, steal = offcpu_steal(t, &nrd);
+
+		if (nrd)
+			json_u64(&j, "steal_ns", steal);
+	}
 	top = top_funcs(h, &n);
 	json_arr_begin(&j, "functions");
 	for (i = 0; i < n; i++) {
@@ -290,6 +309,8 @@ static void summary_text(struct trace *t, struct hot *h, struct symbols *sym,
 		       t->truncated ? ", file cut short" : "");
 	if (t->hdr.flags & TRACE_F_CALLS || t->ncalls)
 		comp_text(t, cs);
+	if (h->switches)
+		steal_text(t);
 
 	top = top_funcs(h, &n);
 	if (n) {

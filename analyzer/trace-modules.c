@@ -565,16 +565,8 @@ uint32_t trace_module_at(const struct trace *t, uint64_t a, uint64_t ns)
  */
 void trace_epoch_enter(const struct reader *r, struct tstate *ts, uint64_t ns)
 {
-	uint32_t lo = 0, hi = r->nbounds;
+	uint32_t lo = u64_upper(r->bounds, r->nbounds, ns);
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (r->bounds[mid] <= ns)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	ts->ep_lo = lo ? r->bounds[lo - 1] : 0;
 	ts->ep_hi = lo < r->nbounds ? r->bounds[lo] : UINT64_MAX;
 	ts->gen++;

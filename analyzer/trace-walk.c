@@ -966,6 +966,21 @@ static int dec_switch(DEC_PARAMS)
 		}
 		DEC_RET(0);
 	}
+	if (a == TRACE_SWITCH_CPUTIME) {
+		/* the thread's CPU clock (@c ns) at ticks sw_base + b; the base stays */
+		if (unlikely(b > UINT64_MAX - ts->sw_base))
+			goto bad_record;
+		d = ts->sw_base + b;
+		if (!(flags & WALK_SWITCHES))
+			DEC_RET(0);
+		ev->type = EV_SWITCH;
+		ev->kind = (uint32_t)a;
+		ev->ns2 = to_ns(t, r, d);		/* as the clock read it */
+		b = ts->cp_on ? cp_offset(ts, d) : 0;
+		ev->ns = to_ns(t, r, b < d ? d - b : 0);	/* on the calls' clock */
+		ev->size = c;
+		DEC_RET(1);
+	}
 	if (unlikely(a >= TRACE_SWITCH_KIND_MAX || b > UINT64_MAX - ts->sw_base ||
 		     c > UINT64_MAX - ts->sw_base - b))
 		goto bad_record;

@@ -24,7 +24,8 @@ enum trace_ev_type {
 	EV_RSS,		/* size = RSS bytes */
 	EV_SWITCH,	/* with WALK_SWITCHES: off-CPU over [ns, ns2); kind = enum
 			 * trace_switch_kind, BLOCKED or PREEMPTED (delivered when read: after
-			 * the thread's events of that time) */
+			 * the thread's events of that time). Kind CPUTIME: the thread's CPU
+			 * clock read size ns at ns (the calls' clock; ns2 as the clock read it) */
 };
 
 struct trace_event {

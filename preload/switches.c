@@ -247,34 +247,64 @@ static int drain(struct sink *k)
 }
 
 /*
+ * The thread's CPU clock now, after its switches up to now: a CPUTIME record. Between two of
+ * them the analyzer compares the thread's on-CPU wall-clock time (its time less its SWITCH
+ * intervals) with what its CPU clock counted: the difference is time the thread was
+ * scheduled but its CPU was not running it (a hypervisor's steal, which the guest kernel's
+ * clock leaves out), and comes out of CPU time (docs/design.md "Off-CPU time"). The owner
+ * reads its own clock; the final flush reads a cut thread's through its clock id. One
+ * system call per chunk, none per event.
+ */
+static void put_cputime(struct sink *k)
+{
+	struct ps_thread *t = k->t;
+	/* the kernel's per-thread CPUCLOCK_SCHED id (what pthread_getcpuclockid makes) */
+	clockid_t id = k->buf ? (clockid_t)((~(unsigned)t->tid << 3) | 6) : CLOCK_THREAD_CPUTIME_ID;
+	struct timespec ts;
+	uint64_t now;
+	int saved = errno;
+
+	if (!t->sw.ring || t->sw.err || !room(k))
+		return;
+	if (syscall(SYS_clock_gettime, id, &ts) == 0) {
+		now = ps_now();
+		put(k, TRACE_SWITCH_CPUTIME, now > t->sw.base ? now - t->sw.base : 0,
+		    (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	}
+	errno = saved;
+}
+
+/*
  * ps_switch_drain - move the thread's switch records from its ring into its open chunk, as
- * far as the chunk has room (the rest stays in the ring for the next chunk). The owner
- * calls it under its flush lock, after opening a chunk and before its last one closes.
- * Times become trace ticks through a (ticks, CLOCK_MONOTONIC) pair read now.
+ * far as the chunk has room (the rest stays in the ring for the next chunk), then its CPU
+ * clock. The owner calls it under its flush lock, after opening a chunk and before its last
+ * one closes. Times become trace ticks through a (ticks, CLOCK_MONOTONIC) pair read now.
  * Return: 1 when records are left in the ring, else 0.
  */
 int ps_switch_drain(struct ps_thread *t)
 {
 	struct sink k = { .t = t };
 
-	return drain(&k);
+	if (drain(&k))
+		return 1;
+	put_cputime(&k);
+	return 0;
 }
 
-/* ps_switch_pending - whether @t has switch records (or a pending switch-out) to write. */
+/* ps_switch_pending - whether @t has switch records (or its CPU clock) to write. */
 int ps_switch_pending(const struct ps_thread *t)
 {
 	const struct perf_event_mmap_page *pg = t->sw.ring;
 
-	return t->sw.err > 0 || t->sw.out ||
-	       (pg && __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE) != pg->data_tail);
+	return t->sw.err > 0 || pg;	/* with a ring: its CPU clock at the end, at least */
 }
 
 /*
  * ps_switch_cut - the final flush cuts @t, another thread, still alive: its switches since
  * its last chunk go into @buf (@len bytes; what fits), for a chunk of its own that the
- * cutter writes at once (it cannot append to the buffer @t may still be writing). A
- * switch-out without its switch-in is a wait that lasted until now: the thread was blocked
- * (or preempted) when the process ended. Caller holds t->list.flush_lock.
+ * cutter writes at once (it cannot append to the buffer @t may still be writing), and its CPU
+ * clock. A switch-out without its switch-in is a wait that lasted until now: the thread was
+ * blocked (or preempted) when the process ended. Caller holds t->list.flush_lock.
  * Return: the payload bytes written into @buf.
  */
 size_t ps_switch_cut(struct ps_thread *t, uint8_t *buf, size_t len)
@@ -289,5 +319,6 @@ size_t ps_switch_cut(struct ps_thread *t, uint8_t *buf, size_t len)
 		t->sw.base = now;
 		t->sw.out = 0;
 	}
+	put_cputime(&k);
 	return (size_t)(k.p - buf);
 }

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #define TRACE_MAGIC "PERFSHIM"		/* 8 bytes, no NUL */
-#define TRACE_VERSION 3		/* written; readers also read 1 and 2 (docs/trace-format.md) */
+#define TRACE_VERSION 4		/* written; readers also read 1 to 3 (docs/trace-format.md) */
 #define TRACE_VERSION_MIN 1		/* oldest version readers accept */
 #define TRACE_ENDIAN 0x01020304U	/* as written by a little-endian host */
 #define TRACE_CHUNK_MAGIC 0x4b4e4843U	/* "CHNK" little-endian */
@@ -204,6 +204,7 @@ enum trace_switch_kind {
 	TRACE_SWITCH_PREEMPTED = 1,	/* involuntary: runnable, but another task ran */
 	TRACE_SWITCH_LOST = 2,
 	TRACE_SWITCH_ABSENT = 3,
+	TRACE_SWITCH_CPUTIME = 4,	/* the thread's CPU clock, read at (switch_base + a) ticks */
 	TRACE_SWITCH_KIND_MAX
 };
 

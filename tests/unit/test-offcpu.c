@@ -457,17 +457,21 @@ START_TEST(test_bad_switch)
 {
 	static const uint8_t bad_kind[] = { (TRACE_OP_SWITCH << 2) | 3, 9, 1, 1 };
 	static const uint8_t cut[] = { (TRACE_OP_SWITCH << 2) | 3, 0, 0x80 };
+	static const uint8_t cut_cputime[] = { (TRACE_OP_SWITCH << 2) | 3, TRACE_SWITCH_CPUTIME,
+					       1, 0x80 };
 	struct opts o = tu_opts();
 	int k;
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 3; k++) {
 		struct tg *g = tg_open(path);
 		struct tg_thread *th = tg_thread(g, 10);
 
 		g->hdr.flags |= TRACE_F_SWITCHES;
 		tg_enter(th, 0x1000, 0);
 		tg_exit(th, 100);
-		if (k)
+		if (k == 2)
+			tg_raw(th, cut_cputime, sizeof(cut_cputime));
+		else if (k)
 			tg_raw(th, cut, sizeof(cut));
 		else
 			tg_raw(th, bad_kind, sizeof(bad_kind));
@@ -477,6 +481,90 @@ START_TEST(test_bad_switch)
 		has("\"complete\":false");
 		has("damage ends its stream");
 	}
+}
+END_TEST
+
+/*
+ * Steal: the thread's CPU clock read at 0 (1000 ns), 1000 (1760) and 2000 (2660), with
+ * main 0..2000 { a 100..500 { b 200..300 }, c 1200..1800 { d 1300..1400, e 1500..1600 } }
+ * and a blocked over [400, 450). On-CPU time 0..950 counted 760 (steal 190: 0.2 per on-CPU
+ * ns), 950..1950 counted 900 (steal 100: 0.1 per ns). Involuntary time per call is the steal
+ * of its on-CPU span, less its callees': b 20 of O 200..300; a 70 of O 100..450, less b's;
+ * d and e 10 each, c 60 of O 1150..1750, less theirs; main all 290, less a's and c's. The
+ * CPU self times add up to what the clock counted, 1660 ns. e and c close in the window d's
+ * exit found (offcpu_exit_quiet), the others search.
+ */
+static void steal_trace(uint64_t cpu2)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_cputime(th, 0, 1000);
+	tg_enter(th, 0x1000, 0);
+	tg_enter(th, 0x2000, 100);
+	tg_enter(th, 0x3000, 200);
+	tg_exit(th, 300);
+	tg_exit(th, 500);
+	tg_enter(th, 0x4000, 1200);
+	tg_enter(th, 0x5000, 1300);
+	tg_exit(th, 1400);
+	tg_enter(th, 0x6000, 1500);
+	tg_exit(th, 1600);
+	tg_exit(th, 1800);
+	tg_flush(th, 0);
+	tg_switch(th, TRACE_SWITCH_BLOCKED, 400, 450);
+	tg_cputime(th, 1000, 1760);
+	tg_exit(th, 2000);
+	tg_cputime(th, 2000, cpu2);
+	tg_close(g);
+}
+
+START_TEST(test_steal)
+{
+	struct opts o = tu_opts();
+	struct trace *t;
+	uint64_t w[2], n;
+
+	steal_trace(2660);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has(FROW("0x1000", 1, 2000, 1000, 840, 160, 0, 160));
+	has(FROW("0x2000", 1, 400, 300, 200, 100, 50, 50));
+	has(FROW("0x3000", 1, 100, 100, 80, 20, 0, 20));
+	has(FROW("0x4000", 1, 600, 400, 360, 40, 0, 40));
+	has(FROW("0x5000", 1, 100, 100, 90, 10, 0, 10));
+	has(FROW("0x6000", 1, 100, 100, 90, 10, 0, 10));
+	has("\"cpu_total_ns\":1660");		/* main: 2000 - 50 blocked - 290 steal */
+	/* the call tree's paths alike (its own walk) */
+	ck_assert_int_eq(run(report_callgraph, &o), 0);
+	has("\"calls\":1,\"total_ns\":600,\"self_ns\":400,\"cpu_self_ns\":360,\"wait_ns\":40");
+	has("\"calls\":1,\"total_ns\":2000,\"self_ns\":1000,\"cpu_self_ns\":840,\"wait_ns\":160");
+	ck_assert_int_eq(run(report_summary, &o), 0);
+	has("\"steal_ns\":290");
+	o.format = FMT_TEXT;
+	ck_assert_int_eq(run(report_summary, &o), 0);
+	has("Steal:      290 ns");
+	/* offcpu_within: intervals and steal together, clipped anywhere */
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	ck_assert_int_eq(offcpu_load(t), 0);
+	offcpu_within(t, 0, 0, 2000, w);
+	ck_assert(w[0] == 50 && w[1] == 290);
+	offcpu_within(t, 0, 420, 1100, w);	/* O 400..1050: 0.2 x 550 + 0.1 x 100 */
+	ck_assert(w[0] == 30 && w[1] == 120);
+	offcpu_within(t, 0, 410, 440, w);	/* inside the interval: no on-CPU time */
+	ck_assert(w[0] == 30 && w[1] == 0);
+	ck_assert_uint_eq(offcpu_steal(t, &n), 290);
+	ck_assert_uint_eq(n, 3);
+	trace_close(t);
+	/* a clock that counted more than the on-CPU time (or went back) gives no steal there */
+	steal_trace(1700);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	has(FROW("0x4000", 1, 600, 400, 400, 0, 0, 0));
+	has(FROW("0x3000", 1, 100, 100, 80, 20, 0, 20));
+	ck_assert_int_eq(run(report_summary, &o), 0);
+	has("\"steal_ns\":190");
 }
 END_TEST
 
@@ -498,6 +586,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_lost_and_absent);
 	tcase_add_test(tc, test_bad_switch);
 	tcase_add_test(tc, test_compensated_waits);
+	tcase_add_test(tc, test_steal);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -353,8 +353,8 @@ START_TEST(test_versions)
 	tg_set_version(path, TRACE_VERSION + 1);
 	ck_assert_int_eq(open_quiet(&t), -1);
 	err = tu_slurp(errpath);
-	ck_assert_msg(strstr(err, "trace format version 4, this perfshim-analyze reads versions "
-				  "1 to 3"), "error: %s", err);
+	ck_assert_msg(strstr(err, "trace format version 5, this perfshim-analyze reads versions "
+				  "1 to 4"), "error: %s", err);
 	free(err);
 }
 END_TEST

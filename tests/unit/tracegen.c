@@ -566,6 +566,20 @@ void tg_switch_note(struct tg_thread *th, unsigned kind, uint64_t v)
 	append(th, rec_, (size_t)(p - rec_));
 }
 
+void tg_cputime(struct tg_thread *th, uint64_t at, uint64_t cpu_ns)
+{
+	REC(p);
+
+	if (at < th->sw_base)
+		die("tg_cputime: reading at %llu before the last interval's end %llu",
+		    (unsigned long long)at, (unsigned long long)th->sw_base);
+	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_SWITCH));
+	p = trace_put_varint(p, TRACE_SWITCH_CPUTIME);
+	p = trace_put_varint(p, at - th->sw_base);
+	p = trace_put_varint(p, cpu_ns);
+	append(th, rec_, (size_t)(p - rec_));
+}
+
 void tg_raw(struct tg_thread *th, const void *bytes, size_t n)
 {
 	room(th, n);

@@ -113,6 +113,9 @@ void tg_cost(struct tg_thread *th, const uint64_t *v, unsigned n);
  */
 void tg_switch(struct tg_thread *th, unsigned kind, uint64_t start, uint64_t end);
 void tg_switch_note(struct tg_thread *th, unsigned kind, uint64_t v);
+/* CPUTIME: the thread's CPU clock read @cpu_ns at @at ticks (not before the last interval's
+ * end; the switch base stays) */
+void tg_cputime(struct tg_thread *th, uint64_t at, uint64_t cpu_ns);
 /* tg_raw - append raw payload bytes (malformed records); the time base is not touched */
 void tg_raw(struct tg_thread *th, const void *bytes, size_t n);
 
