@@ -2,8 +2,8 @@
 /*
  * The findings, computed (model layer; findings-out.c writes them, report-findings.c is the
  * `findings` view). Each rule reads an aggregate of the model (the call tree and function
- * table of model.c, the memory replay of replay.c with a hook
- * for sizes and realloc chains, mem_summarize's leaks, the timeline's verdict) and, past its
+ * table of model.c, the memory replay of replay.c with mem.c's shapes (sizes and realloc
+ * chains per stack), mem_summarize's leaks, the timeline's verdict) and, past its
  * threshold (findings.h), names the function or site, the numbers it saw and the change to
  * make. docs/findings.md explains each rule; `summary` and `html` show the same findings.
  */

@@ -28,7 +28,7 @@
 #define HTML_EDGES 20000		/* caller -> callee edges per scope */
 #define HTML_SITES 5000			/* allocation sites per scope and ranking */
 #define HTML_THREADS 64			/* threads with their own time views */
-#define HTML_MEM_THREADS 16		/* threads with their own memory views (a replay each) */
+#define HTML_MEM_THREADS 16		/* threads with their own memory views */
 #define HTML_NOTES 32			/* left-out notes per trace */
 
 /* interned strings: the data's "strings" table */

@@ -8,7 +8,9 @@
  *
  * Stacks whose symbolized frames are identical (two call sites in one function) are merged
  * into one site for output; their per-site peak is then recomputed exactly by a second replay
- * keyed by site, done only when such merges happened.
+ * keyed by site, done only when such merges happened. mem_build (html) keys the stacks as the
+ * replay first meets them instead (its groups: replay.h), so that one replay gives the exact
+ * peaks, and also the per-thread sites, the timeline and the allocation shapes findings reads.
  */
 #define PR_FMT "memory"
 

@@ -623,9 +623,15 @@ static void pend_take(struct replay *r, uint64_t ptr)
 		}
 }
 
-/* Reach the stops due before time @ns: apply what is due at each, then call it. */
+/*
+ * Reach the stops due before an event at @ns: apply what is due at each, then call it. The
+ * held-back frees that event expires expire first, as they do before it without stops: a
+ * stop only looks, the replay's results are the same with or without them.
+ */
 static void run_stops(struct replay *r, uint64_t ns)
 {
+	if (r->ndefer)
+		defer_expire(r, ns);
 	while (r->next_stop < ns) {
 		uint64_t at = r->next_stop;
 
