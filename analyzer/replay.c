@@ -381,12 +381,43 @@ static bool impossible(struct replay *r, uint64_t size)
 	return true;
 }
 
+/*
+ * A counted allocation of @size bytes (@count blocks, variance @var; histogram bucket @k,
+ * of the size recorded) by @thread from stack @stack: the totals, and its aggregates made
+ * where missing. Return: the stack's (or the site's, with a map).
+ */
+static struct replay_agg *count_alloc(struct replay *r, uint32_t thread, uint32_t stack,
+				      uint64_t size, uint64_t count, double var, unsigned k)
+{
+	struct replay_agg *a = agg_get(r, stack);
+	struct replay_counts *tc = tcounts(r, thread);
+
+	if (r->group) {
+		uint32_t g = group_of(r, stack);
+
+		if (r->per_thread)
+			cell_alloc(r, thread, g, stack);
+	}
+	r->allocs += count;
+	r->bytes_alloc += size;
+	r->hist_count[k] += count;
+	r->hist_bytes[k] += size;
+	r->bytes_var += var;
+	r->samples += r->sample_mean != 0;
+	if (tc) {
+		tc->allocs += count;
+		tc->bytes_alloc += size;
+		tc->hist_count[k] += count;
+		tc->hist_bytes[k] += size;
+	}
+	return a;
+}
+
 static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t size,
 		     uint32_t stack, uint64_t ns)
 {
 	struct replay_agg *a = NULL, *as[REPLAY_LEVELS];
 	uint64_t *seq = thread_seq(r, thread);
-	struct replay_counts *tc;
 	struct replay_blk *b;
 	unsigned k = bucket(size), l, nl;
 	uint64_t count = 1;
@@ -407,27 +438,8 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	if (impossible(r, size))
 		return;
 	++*seq;
-	if (counted(r, thread)) {
-		a = agg_get(r, stack);
-		if (r->group) {
-			uint32_t g = group_of(r, stack);
-
-			if (r->per_thread)
-				cell_alloc(r, thread, g, stack);
-		}
-		r->allocs += count;
-		r->bytes_alloc += size;
-		r->hist_count[k] += count;
-		r->hist_bytes[k] += size;
-		r->bytes_var += var;
-		r->samples += r->sample_mean != 0;
-		if ((tc = tcounts(r, thread))) {
-			tc->allocs += count;
-			tc->bytes_alloc += size;
-			tc->hist_count[k] += count;
-			tc->hist_bytes[k] += size;
-		}
-	}
+	if (counted(r, thread))
+		a = count_alloc(r, thread, stack, size, count, var, k);
 
 	b = live_slot(&r->live, ptr);
 	if (b->ptr) {
