@@ -20,7 +20,6 @@
 #include "analyzer/supp.h"
 #include "analyzer/symbols.h"
 #include "analyzer/trace.h"
-#include "analyzer/timeline.h"
 
 /* The budget (docs/html-data.md): beyond it the page gets the largest and says what it left out. */
 #define HTML_TREE_NODES 20000		/* call-tree nodes per trace, all threads */

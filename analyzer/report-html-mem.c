@@ -8,11 +8,9 @@
  * reads; html_trace hands the same model to findings.
  */
 #define PR_FMT "html"
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/hmap.h"
 #include "analyzer/html.h"
 #include "analyzer/json.h"
 #include "analyzer/supp.h"
