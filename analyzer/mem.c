@@ -408,18 +408,25 @@ static int cmp_site(const void *pa, const void *pb, void *arg)
 	return a->stack < b->stack ? -1 : a->stack > b->stack;
 }
 
+/** mem_sort - the indices @idx (@n) of sites in @sites, sorted by @by (see mem.h). */
+void mem_sort(const struct site *sites, uint32_t *idx, uint32_t n, enum site_order by)
+{
+	struct sort_ctx c = { sites, by };
+
+	qsort_r(idx, n, sizeof(*idx), cmp_site, &c);
+}
+
 /** mem_sorted_sites - indices of the sites passing @keep (NULL: all), sorted by @by. Free them. */
 uint32_t *mem_sorted_sites(struct mem *m, enum site_order by,
 			  bool (*keep)(const struct site *), uint32_t *n)
 {
 	uint32_t *idx = xmalloc((m->nsites + 1) * sizeof(*idx)), i;
-	struct sort_ctx c = { m->sites, by };
 
 	*n = 0;
 	for (i = 0; i < m->nsites; i++)
 		if (!keep || keep(&m->sites[i]))
 			idx[(*n)++] = i;
-	qsort_r(idx, *n, sizeof(*idx), cmp_site, &c);
+	mem_sort(m->sites, idx, *n, by);
 	return idx;
 }
 

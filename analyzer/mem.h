@@ -131,6 +131,11 @@ void mem_free(struct mem *m);
 double mem_live_var(const struct mem *m);
 uint32_t *mem_sorted_sites(struct mem *m, enum site_order by, bool (*keep)(const struct site *),
 			  uint32_t *n);
+/*
+ * mem_sort - sort the indices @idx (@n) of sites of @sites (any array of them) as `memory`
+ * does: by @by, then leaked blocks (BY_LEAKED), bytes, and the stack id
+ */
+void mem_sort(const struct site *sites, uint32_t *idx, uint32_t n, enum site_order by);
 bool mem_is_leak(const struct site *s);
 bool mem_at_peak(const struct site *s);
 

@@ -32,29 +32,6 @@ struct hmem {
 	uint64_t supp_bytes, supp_blocks;
 };
 
-static const struct site *sort_sites;
-static int sort_by;			/* 0 bytes, 1 leaked (then blocks), 2 held at the peak */
-
-static uint64_t site_key(const struct site *s)
-{
-	return sort_by == 0 ? s->bytes : sort_by == 1 ? s->leaked_bytes : s->at_peak_bytes;
-}
-
-/* as `memory` sorts: the value, leaked blocks for leaks, bytes, then the stack id */
-static int by_value(const void *pa, const void *pb)
-{
-	const struct site *a = &sort_sites[*(const uint32_t *)pa];
-	const struct site *b = &sort_sites[*(const uint32_t *)pb];
-
-	if (site_key(a) != site_key(b))
-		return site_key(a) > site_key(b) ? -1 : 1;
-	if (sort_by == 1 && a->leaked_blocks != b->leaked_blocks)
-		return a->leaked_blocks > b->leaked_blocks ? -1 : 1;
-	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes ? -1 : 1;
-	return a->stack < b->stack ? -1 : a->stack > b->stack;
-}
-
 /*
  * The sites a scope lists: the largest html_cap(HTML_SITES) by bytes allocated, by bytes
  * leaked (unsuppressed leaks) and by bytes held at the peak, together, in order of bytes.
@@ -63,32 +40,32 @@ static int by_value(const void *pa, const void *pb)
 static uint32_t pick_sites(struct html *h, struct hmem *m, const struct site *s,
 			   uint32_t *out, uint32_t *total, uint64_t *left_bytes)
 {
+	static const enum site_order rank[] = { BY_AT_PEAK, BY_LEAKED, BY_BYTES };
 	uint32_t *order = xmalloc((m->nsites + 1) * sizeof(*order)), n, i, k, cap, got = 0;
 	uint8_t *take = xcalloc(m->nsites + 1, 1);
+	unsigned r;
 
 	cap = html_cap(h, HTML_SITES);
-	sort_sites = s;
 	*total = 0;
 	*left_bytes = 0;
-	for (sort_by = 2; sort_by >= 0; sort_by--) {
+	for (r = 0; r < sizeof(rank) / sizeof(rank[0]); r++) {
 		for (i = 0, n = 0; i < m->nsites; i++) {
 			bool leak = s[i].leaked_blocks && m->all[i].supp < 0;
 
-			if (!s[i].allocs || (sort_by == 1 && !leak) || (sort_by == 2 &&
-									!s[i].at_peak_bytes))
+			if (!s[i].allocs || (rank[r] == BY_LEAKED && !leak) ||
+			    (rank[r] == BY_AT_PEAK && !s[i].at_peak_bytes))
 				continue;
 			order[n++] = i;
 		}
-		qsort(order, n, sizeof(*order), by_value);
+		mem_sort(s, order, n, rank[r]);	/* as `memory` sorts */
 		for (k = 0; k < n && k < cap; k++)
 			take[order[k]] = 1;
 	}
-	/* sort_by is 0 (bytes) again: list in that order */
-	sort_by = 0;
+	/* listed in order of bytes */
 	for (i = 0, n = 0; i < m->nsites; i++)
 		if (s[i].allocs)
 			order[n++] = i;
-	qsort(order, n, sizeof(*order), by_value);
+	mem_sort(s, order, n, BY_BYTES);
 	for (k = 0; k < n; k++) {
 		if (take[order[k]])
 			out[got++] = order[k];
