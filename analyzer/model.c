@@ -1148,8 +1148,9 @@ struct hot *model_thread_hot(struct model *m, uint32_t thread)
  * tree (m->hot, as hot_collect(@t, @thread, @want)); with @keep (and @thread -1), the own
  * function table and edges of the @keep busiest threads (m->threads: as hot_collect(@t,
  * thread index, HOT_EDGES) gives them; busiest by CPU time when the trace has off-CPU time
- * and not @wall). Return: 0, or -1 when the walk failed (reported); free @m with model_free
- * either way.
+ * and not @wall; during the walk every thread with calls has its table, the others are
+ * freed after it). Return: 0, or -1 when the walk failed (reported); free @m with
+ * model_free either way.
  */
 int model_build(struct trace *t, int thread, unsigned want, uint32_t keep, bool wall,
 		struct model *m)
