@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/offcpu.h"
 #include "runner/json-read.h"
 #include "tests/unit/testutil.h"
 #include "tests/unit/tracegen-random.h"
