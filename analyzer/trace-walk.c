@@ -1117,7 +1117,7 @@ dec_exit(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ts->ticks += h >> 1;
 	ts->cnt_events++;
 	ts->last_ns = LAST_NS_EXIT;
-	ts->exit_tk = ts->ticks;
+	ts->call_tk = ts->ticks;
 	if (unlikely(!ts->depth)) {
 		ts->unmatched_exits++;
 		return 0;
@@ -1142,8 +1142,9 @@ dec_entry(DEC_PARAMS)
 	ts->cnt_calls++;
 	if (unlikely(fid >= ts->nfids))
 		return DEC_BAD;
-	ts->last_ns = to_ns(t, r, ts->ticks);
-	a = fid_func(t, r, ts, (uint32_t)fid, ts->last_ns, false);
+	ts->last_ns = LAST_NS_EXIT;	/* converted when read (trace_last_ns) */
+	ts->call_tk = ts->ticks;
+	a = fid_func_tk(t, r, ts, (uint32_t)fid, ts->ticks);
 	b = comp_clock(t, r, ts, r->c_entry_before, r->c_entry_after);
 	push_call(ts, (uint32_t)a, b, false, ts->fids[fid].addr);
 	if (!(flags & WALK_CALLS))
