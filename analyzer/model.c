@@ -164,6 +164,9 @@ struct frame {
 	uint64_t child_ns;		/* inclusive time of its finished callees */
 	uint32_t node;			/* call tree node */
 	uint32_t func;
+	uint32_t last_func, last_node;	/* its last callee's function and tree node
+					 * (HOT_ROOT: none yet): a repeated callee is
+					 * found without node_of's map */
 };
 
 struct collect {
@@ -266,8 +269,20 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		fr = &c->stack[d];
 		fr->child_ns = 0;
 		fr->func = ev->func;
-		if (h->want & HOT_TREE)
-			fr->node = node_of(c, d ? c->stack[d - 1].node : 0, ev->func);
+		fr->last_func = HOT_ROOT;
+		if (h->want & HOT_TREE) {
+			struct frame *up = d ? &c->stack[d - 1] : NULL;
+
+			if (up && up->last_func == ev->func) {
+				fr->node = up->last_node;
+			} else {
+				fr->node = node_of(c, up ? up->node : 0, ev->func);
+				if (up) {
+					up->last_func = ev->func;
+					up->last_node = fr->node;
+				}
+			}
+		}
 		c->active[ev->func]++;
 		return 0;
 	}
