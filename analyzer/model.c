@@ -228,24 +228,37 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	return id;
 }
 
-/* the off-CPU part of a closed call's self time (offcpu.c). Return: both kinds, summed */
-static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+/*
+ * the off-CPU part of a closed call's self time (offcpu.c), and in *@whole that within all
+ * of it when the quiet case knew it (UINT64_MAX: add_wait_total looks). Return: both
+ * kinds, summed
+ */
+static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f,
+			 uint64_t *whole)
 {
 	uint64_t w[2];
 
-	if (!offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w))
+	if (!offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w, whole)) {
 		offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
+		*whole = UINT64_MAX;
+	}
 	f->wait_ns[0] += w[0];
 	f->wait_ns[1] += w[1];
 	f->blocked_calls += w[0] != 0;
 	return w[0] + w[1];
 }
 
-/* an outermost activation closed: the off-CPU time within all of it, into its total's */
-static void add_wait_total(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+/* an outermost activation closed: the off-CPU time within all of it (@whole: add_wait's),
+ * into its total's */
+static void add_wait_total(struct collect *c, const struct trace_event *ev, struct hot_func *f,
+			   uint64_t whole)
 {
 	uint64_t w[2];
 
+	if (whole != UINT64_MAX) {
+		f->wait_total_ns += whole;
+		return;
+	}
 	/* add_wait just looked: most often the window is this call's (steal at most) */
 	if (offcpu_quick(&c->acc, ev->thread, ev->entry_ns, ev->ns, &w[1])) {
 		f->wait_total_ns += w[1];
@@ -288,6 +301,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 	}
 	if (ev->type == EV_EXIT) {
 		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
+		uint64_t whole = UINT64_MAX;	/* add_wait's, for add_wait_total */
 		struct hot_func *f;
 		struct frame *fr = &c->stack[d];
 
@@ -300,12 +314,12 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		func_count(f, dur);
 		f->self_ns += self;
 		if (h->switches)
-			wait = add_wait(c, ev, f);
+			wait = add_wait(c, ev, f, &whole);
 		f->sum_ns += dur;
 		if (--c->active[ev->func] == 0) {
 			f->total_ns += dur;
 			if (h->switches)
-				add_wait_total(c, ev, f);
+				add_wait_total(c, ev, f, whole);
 		}
 		stat_add(f, dur);
 		if (h->want & HOT_EDGES) {
@@ -341,6 +355,7 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 	struct collect *c = ctx;
 	struct hot *h = c->h;
 	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0;
+	uint64_t whole = UINT64_MAX;		/* add_wait's, for add_wait_total */
 	struct hot_func *f;
 
 	if (__builtin_expect(ev->func >= h->cap, 0))
@@ -349,12 +364,12 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 	func_count(f, dur);
 	f->self_ns += dur > ev->child_ns ? dur - ev->child_ns : 0;
 	if (h->switches)
-		add_wait(c, ev, f);
+		add_wait(c, ev, f, &whole);
 	f->sum_ns += dur;
 	if (!ev->nested) {
 		f->total_ns += dur;
 		if (h->switches)
-			add_wait_total(c, ev, f);
+			add_wait_total(c, ev, f, whole);
 	}
 	stat_add(f, dur);
 	h->ncalls++;
@@ -594,9 +609,9 @@ static void ct_grow_funcs(struct cwalk *w, uint32_t func)
 /* the off-CPU part of a closed call's self time (as add_wait) */
 static uint64_t ct_wait(struct cwalk *w, const struct trace_event *ev)
 {
-	uint64_t o[2];
+	uint64_t o[2], whole;
 
-	if (!offcpu_exit_quiet(&w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o))
+	if (!offcpu_exit_quiet(&w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o, &whole))
 		offcpu_exit(w->t, &w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o);
 	return o[0] + o[1];
 }
@@ -805,6 +820,7 @@ static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
 	struct collect *c = &w->c;
 	struct hot *h = c->h;
 	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
+	uint64_t whole = UINT64_MAX;		/* add_wait's, for add_wait_total */
 	uint32_t node = st->node[--st->n];
 	struct ctree_node *n = &w->ct->nodes[node];
 	struct mnode *mn = &w->mn[node];
@@ -817,12 +833,12 @@ static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
 	func_count(f, dur);
 	f->self_ns += self;
 	if (h->switches)
-		wait = add_wait(c, ev, f);
+		wait = add_wait(c, ev, f, &whole);
 	f->sum_ns += dur;
 	if (!ev->nested) {
 		f->total_ns += dur;
 		if (h->switches)
-			add_wait_total(c, ev, f);
+			add_wait_total(c, ev, f, whole);
 	}
 	if (f->hist)		/* stat_add's usual case, without the call */
 		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
