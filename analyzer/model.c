@@ -24,12 +24,9 @@
 #include "analyzer/util.h"
 #include "analyzer/walk.h"
 
-static void stat_add(struct hot_func *f, uint64_t dur)
+/* stat_add's other cases: an exact sample, or the samples moved to the histogram */
+static void stat_add_samp(struct hot_func *f, uint64_t dur)
 {
-	if (f->hist) {
-		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
-		return;
-	}
 	if (f->nsamp == HOT_EXACT) {
 		uint32_t i;
 
@@ -45,6 +42,16 @@ static void stat_add(struct hot_func *f, uint64_t dur)
 		f->samp = xmalloc(HOT_EXACT * sizeof(*f->samp));
 	f->samp[f->nsamp++] = dur;
 	f->sorted = false;
+}
+
+/* one call of @dur ns into @f's percentile samples; inline for a function's usual case, its
+ * histogram */
+static inline void stat_add(struct hot_func *f, uint64_t dur)
+{
+	if (f->hist)
+		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
+	else
+		stat_add_samp(f, dur);
 }
 
 /* hot_stat_add - one call of @dur ns into @f's percentile samples (hot_func_add) */
@@ -233,8 +240,8 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
  * of it when the quiet case knew it (UINT64_MAX: add_wait_total looks). Return: both
  * kinds, summed
  */
-static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f,
-			 uint64_t *whole)
+static inline __attribute__((always_inline)) uint64_t
+add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f, uint64_t *whole)
 {
 	uint64_t w[2];
 
