@@ -171,9 +171,12 @@ struct frame {
 	uint64_t child_ns;		/* inclusive time of its finished callees */
 	uint32_t node;			/* call tree node */
 	uint32_t func;
-	uint32_t last_func, last_node;	/* its last callee's function and tree node
-					 * (HOT_ROOT: none yet): a repeated callee is
-					 * found without node_of's map */
+};
+
+/* a tree node's last child looked up (node 0: none yet): a callee called again from the same
+ * place (fib's two calls, a loop's) is found without node_of's map */
+struct last_child {
+	uint32_t func, node;
 };
 
 struct collect {
@@ -185,6 +188,8 @@ struct collect {
 	uint32_t *active;		/* open activations per function (this thread) */
 	uint32_t nactive;
 	struct idmap edge_map, node_map;
+	struct last_child *last;	/* by tree node (HOT_TREE) */
+	uint32_t last_cap;
 };
 
 static void grow_funcs(struct hot *h, uint32_t n)
@@ -289,19 +294,15 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		fr = &c->stack[d];
 		fr->child_ns = 0;
 		fr->func = ev->func;
-		fr->last_func = HOT_ROOT;
 		if (h->want & HOT_TREE) {
-			struct frame *up = d ? &c->stack[d - 1] : NULL;
+			uint32_t up = d ? c->stack[d - 1].node : 0;
+			struct last_child *lc;
 
-			if (up && up->last_func == ev->func) {
-				fr->node = up->last_node;
-			} else {
-				fr->node = node_of(c, up ? up->node : 0, ev->func);
-				if (up) {
-					up->last_func = ev->func;
-					up->last_node = fr->node;
-				}
-			}
+			ARRAY_GROW_ZERO(c->last, c->last_cap, up + 1);
+			lc = &c->last[up];
+			if (!lc->node || lc->func != ev->func)
+				*lc = (struct last_child){ ev->func, node_of(c, up, ev->func) };
+			fr->node = lc->node;
 		}
 		c->active[ev->func]++;
 		return 0;
@@ -416,6 +417,7 @@ static void collect_end(struct collect *c)
 	h->nfuncs = c->t->nfuncs;
 	free(c->stack);
 	free(c->active);
+	free(c->last);
 	offcpu_acc_free(&c->acc);
 	idmap_free(&c->edge_map);
 	idmap_free(&c->node_map);
