@@ -738,9 +738,12 @@ static int dec_entry_at(DEC_PARAMS)
 	if (!ts->calls_on)
 		DEC_RET(0);
 	b = to_ns(t, r, c);
-	/* back in time: less the compensation so far (0 without it) */
+	/* back in time: less the compensation so far (0 without it), and not before the
+	 * thread's last call event (the calls the recorder dropped came after it): a damaged
+	 * back would overlap the callee with its previous sibling */
 	d = ts->ovh >> TRACE_COST_SHIFT;
-	d = to_ns(t, r, c > d ? c - d : 0);
+	d = c > d ? c - d : 0;
+	d = to_ns(t, r, d > ts->vticks ? d : ts->vticks);
 	/* no call starts before its caller: a damaged back would make a callee
 	 * longer than its caller (and the caller's self time negative) */
 	if (ts->depth && d < ts->calls[ts->depth - 1].ns)
@@ -1001,6 +1004,8 @@ static int dec_switch(DEC_PARAMS)
 		if (unlikely(b > UINT64_MAX - ts->sw_base))
 			goto bad_record;
 		d = ts->sw_base + b;
+		if (unlikely(d > ts->tick_limit))
+			goto bad_time;		/* read after its chunk ended */
 		if (!(flags & WALK_SWITCHES))
 			DEC_RET(0);
 		ev->type = EV_SWITCH;
@@ -1015,6 +1020,8 @@ static int dec_switch(DEC_PARAMS)
 		     c > UINT64_MAX - ts->sw_base - b))
 		goto bad_record;
 	d = ts->sw_base + b;
+	if (unlikely(d + c > ts->tick_limit))
+		goto bad_time;			/* an interval past its chunk's end */
 	ts->sw_base = d + c;
 	if (!(flags & WALK_SWITCHES))
 		DEC_RET(0);
@@ -1026,6 +1033,7 @@ static int dec_switch(DEC_PARAMS)
 	ev->ns2 = to_ns(t, r, d + c - b);
 	ev->kind = (uint32_t)a;
 	DEC_RET(1);
+	DEC_FAIL(bad_time, DEC_BAD_TIME);
 	DEC_FAIL(bad_record, DEC_BAD);
 }
 
@@ -1350,6 +1358,8 @@ static void thread_times(struct trace *t, struct tstate *ts)
 		return;
 	th->first_ns = to_ns(t, R(t), R(t)->chunks[ts->chunks[0]].base_ticks);
 	th->last_ns = ts->last_ns > th->first_ns ? ts->last_ns : th->first_ns;
+	if (ts->sw_base && to_ns(t, R(t), ts->sw_base) > th->last_ns)
+		th->last_ns = to_ns(t, R(t), ts->sw_base);	/* blocked until then (open_end) */
 	ts->any_time = true;
 }
 

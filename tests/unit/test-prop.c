@@ -77,6 +77,7 @@ static uint64_t u64_of(const struct jv *obj, const char *key)
 struct fn_row {
 	const char *name;
 	uint64_t calls, total, self, min, max;
+	uint64_t cpu_self;		/* CPU self where the trace has switches, else self */
 	uint64_t tree_calls, tree_self, tree_total, folded_self;
 	uint64_t chrome_calls, chrome_min, chrome_max;
 };
@@ -112,6 +113,7 @@ static bool check_functions(const struct jv *doc, uint64_t duration, struct fn_t
 		r->calls = u64_of(f, "calls");
 		r->total = u64_of(f, "total_ns");
 		r->self = u64_of(f, "self_ns");
+		r->cpu_self = jr_get(f, "cpu_self_ns") ? u64_of(f, "cpu_self_ns") : r->self;
 		r->min = u64_of(f, "min_ns");
 		r->max = u64_of(f, "max_ns");
 		r->chrome_min = UINT64_MAX;
@@ -299,6 +301,8 @@ static bool check_chrome(struct trace *t, struct fn_table *ft, struct verdict *v
 
 		if (!ph || strcmp(ph, "X"))
 			continue;
+		if (jr_str(jr_get(e, "cat")) && !strcmp(jr_str(jr_get(e, "cat")), "off-cpu"))
+			continue;	/* an off-CPU interval's slice, not a call */
 		r = fn_find(ft, jr_str(jr_get(e, "name")));
 		if (!r) {
 			broke(v, "chrome-names", "%s not in the function table",
@@ -535,15 +539,23 @@ static bool check_stream(const struct tgr_stream *s, struct verdict *v)
 			goto out;
 		}
 		roots = u64_of(cg, "total_ns");
+		if (offcpu_present(t)) {	/* the flame graph's time is CPU time then */
+			const struct jv *nodes = jr_get(cg, "nodes");
+
+			roots = 0;
+			for (i = 0; i < jr_len(nodes); i++)
+				roots += u64_of(jr_at(nodes, i), "cpu_self_ns");
+		}
 		jr_free(cg);
 	}
-	/* folded time: each function's leaves sum to its self time, all to the tree's total */
+	/* folded time: each function's leaves sum to its self time, all to the tree's total
+	 * (CPU time, where the trace has switches) */
 	if (!folded(t, "time", ft, &sum, v) || !EQ("folded=tree", sum, roots))
 		goto out;
 	if (roots && (!svg_root(t, "time", &sum, v) || !EQ("svg=tree", sum, roots)))
 		goto out;
 	for (i = 0; i < ft->n; i++)
-		if (!EQ("folded=functions", ft->r[i].folded_self, ft->r[i].self)) {
+		if (!EQ("folded=functions", ft->r[i].folded_self, ft->r[i].cpu_self)) {
 			snprintf(v->why + strlen(v->why), sizeof(v->why) - strlen(v->why),
 				 " (%s)", ft->r[i].name);
 			goto out;

@@ -339,6 +339,8 @@ void tgr_from_bytes(struct tgr_stream *s, const uint8_t *data, size_t size)
 	if (b0 & 128)
 		s->hdr_flags_set |= TRACE_F_SHADOW_STACKS | TRACE_F_MODULE_CHUNKS;
 	s->nthreads = 1 + b1 % TGR_MAX_THREADS;
+	if (b1 & 128)
+		s->hdr_flags_set |= TRACE_F_SWITCHES;	/* the SWITCH records are read */
 	for (i = 1; i < s->nthreads; i++)
 		s->tid[i] = PROG_TID + i;
 	while (in.p < in.end && s->n < TGR_MAX_EVENTS) {
@@ -374,6 +376,11 @@ void tgr_from_bytes(struct tgr_stream *s, const uint8_t *data, size_t size)
 		case TGR_ENTRY_AT:
 			e.addr = in_func(&in);
 			e.n = in_byte(&in);
+			break;
+		case TGR_SWITCH:
+			e.kind = in_byte(&in) % (TRACE_SWITCH_KIND_MAX + 1);	/* and a bad one */
+			e.ptr = in_size(&in);
+			e.size = in_size(&in);
 			break;
 		}
 		tgr_push(s, &e);
@@ -605,6 +612,16 @@ static void write_one(struct writer *w, const struct tgr_event *e)
 		if (w->s->lenient)
 			tg_lost(wt->th, e->size);
 		break;
+	case TGR_SWITCH: {
+		uint8_t rec[3 * 10 + 2], *p = rec;
+
+		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_SWITCH));
+		p = trace_put_varint(p, e->kind);
+		p = trace_put_varint(p, e->ptr);
+		p = trace_put_varint(p, e->size);
+		tg_raw(wt->th, rec, (size_t)(p - rec));
+		break;
+	}
 	case TGR_FLUSH:
 		if (!w->s->lenient) {
 			tg_flush(wt->th, 0);
@@ -665,7 +682,7 @@ static const char *const type_names[TGR_TYPE_MAX] = {
 	[TGR_ALLOC] = "alloc", [TGR_FREE] = "free", [TGR_REALLOC] = "realloc",
 	[TGR_MARK] = "mark", [TGR_MODULE] = "module", [TGR_UNLOAD] = "unload",
 	[TGR_NAME] = "name", [TGR_RSS] = "rss", [TGR_LOST] = "lost", [TGR_FLUSH] = "flush",
-	[TGR_ENTRY_AT] = "entry-at",
+	[TGR_ENTRY_AT] = "entry-at", [TGR_SWITCH] = "switch",
 };
 
 void tgr_print(const struct tgr_stream *s, FILE *f)
@@ -702,6 +719,10 @@ void tgr_print(const struct tgr_stream *s, FILE *f)
 			fprintf(f, " %llu", (unsigned long long)e->size);
 			break;
 		case TGR_EXITS: case TGR_FLUSH: fprintf(f, " %u", e->n); break;
+		case TGR_SWITCH:
+			fprintf(f, " kind=%u a=%llu b=%llu", e->kind, (unsigned long long)e->ptr,
+				(unsigned long long)e->size);
+			break;
 		}
 		fputc('\n', f);
 	}

@@ -39,6 +39,9 @@ enum tgr_type {
 	TGR_LOST,		/* size: events dropped (lenient streams only) */
 	TGR_FLUSH,		/* n: chunk flags (0: a chunk boundary) */
 	TGR_ENTRY_AT,		/* addr, n = ticks back (lenient streams only) */
+	TGR_SWITCH,		/* a SWITCH record as it is: kind (any, bad ones too), a = ptr
+				 * (ticks from the switch base), b = size (ticks, or the CPU
+				 * clock's ns for CPUTIME); from fuzz bytes only */
 	TGR_TYPE_MAX
 };
 
