@@ -2,8 +2,8 @@
 /*
  * The findings, computed (model layer; findings-out.c writes them, report-findings.c is the
  * `findings` view). Each rule reads an aggregate of the model (the call tree and function
- * table of model.c, the memory replay of replay.c with a hook
- * for sizes and realloc chains, mem_summarize's leaks, the timeline's verdict) and, past its
+ * table of model.c, the memory replay of replay.c with mem.c's shapes (sizes and realloc
+ * chains per stack), mem_summarize's leaks, the timeline's verdict) and, past its
  * threshold (findings.h), names the function or site, the numbers it saw and the change to
  * make. docs/findings.md explains each rule; `summary` and `html` show the same findings.
  */
@@ -139,99 +139,32 @@ static char *func_name(struct findings *f, uint32_t func)
 	return xstrdup(sym_func_name(f->sym, func));
 }
 
-/* ---- memory: the replay with sizes per stack and realloc chains ---- */
-
-struct chain {				/* a block grown by realloc, by its address */
-	uint64_t ptr, size, step;
-	uint32_t run;			/* growths in a row by `step` */
-};
-HMAP_DEFINE(chains, struct chain, ptr)
-
-struct stack_mem {			/* per allocation stack, beside the replay's aggregates */
-	uint64_t min_size, max_size;
-	uint32_t run;			/* longest run of same-step growths of one block */
-	uint64_t step, final;		/* that run's step and the size it reached */
-};
+/* ---- memory: the replay with the shapes of the stacks' allocations (mem.h) ---- */
 
 struct mem_pass {
 	struct replay r;
-	struct stack_mem *s;
-	uint32_t ns;
-	struct chains chains;
+	struct mem_shapes sh;
 };
-
-static struct stack_mem *stack_mem(struct mem_pass *m, uint32_t id)
-{
-	ARRAY_GROW_ZERO(m->s, m->ns, (size_t)id + 1);
-	return &m->s[id];
-}
-
-static void chain_drop(struct mem_pass *m, uint64_t ptr)
-{
-	struct chain *c = chains_get(&m->chains, ptr);
-
-	if (c)
-		chains_del(&m->chains, c);
-}
-
-/* a realloc grew a block from @old to ev->size: continue its chain or start one */
-static void chain_grow(struct mem_pass *m, const struct trace_event *e, uint64_t old)
-{
-	uint64_t step = e->size - old, ptr = e->ptr;
-	struct stack_mem *sm = stack_mem(m, e->stack);
-	struct chain *c = chains_get(&m->chains, e->old_ptr);
-	uint32_t run = 1;
-	bool created;
-
-	if (c) {
-		if (c->size == old && c->step == step)
-			run = c->run + 1;
-		chains_del(&m->chains, c);
-	}
-	c = chains_put(&m->chains, ptr, &created);	/* a stale chain of a block freed there */
-	*c = (struct chain){ .ptr = ptr, .size = e->size, .step = step, .run = run };
-	if (run > sm->run) {
-		sm->run = run;
-		sm->step = step;
-		sm->final = e->size;
-	}
-}
 
 static void on_mem(struct replay *r, const struct trace_event *e, uint64_t old_size, void *arg)
 {
-	struct mem_pass *m = arg;
-	struct stack_mem *sm;
-
-	if (e->type == EV_REALLOC && e->old_ptr) {
-		if (e->ptr && old_size && e->size > old_size)
-			chain_grow(m, e, old_size);
-		else
-			chain_drop(m, e->old_ptr);
-	}
-	if (!e->ptr)
-		return;
-	sm = stack_mem(m, e->stack);
-	if (!sm->max_size || e->size < sm->min_size)
-		sm->min_size = e->size;
-	if (e->size > sm->max_size)
-		sm->max_size = e->size;
+	mem_shapes_event(&((struct mem_pass *)arg)->sh, e, old_size);
 }
 
 static void mem_pass_free(struct mem_pass *m)
 {
-	chains_free(&m->chains);
-	free(m->s);
+	mem_shapes_free(&m->sh);
 	replay_free(&m->r);
 }
 
 /* ---- memory rules ---- */
 
-static void rule_churn(struct findings *f, struct mem_pass *m)
+static void rule_churn(struct findings *f, const struct replay *r)
 {
 	uint32_t id;
 
-	for (id = 1; id < m->r.naggs; id++) {
-		const struct replay_agg *a = &m->r.aggs[id];
+	for (id = 1; id < r->naggs; id++) {
+		const struct replay_agg *a = &r->aggs[id];
 		struct finding *x;
 
 		if (a->temporary < FINDINGS_CHURN_MIN ||
@@ -249,12 +182,12 @@ static void rule_churn(struct findings *f, struct mem_pass *m)
 	}
 }
 
-static void rule_realloc(struct findings *f, struct mem_pass *m)
+static void rule_realloc(struct findings *f, const struct replay *r, const struct mem_shapes *sh)
 {
 	uint32_t id;
 
-	for (id = 1; id < m->ns && id < m->r.naggs; id++) {
-		const struct stack_mem *sm = &m->s[id];
+	for (id = 1; id < sh->ns && id < r->naggs; id++) {
+		const struct mem_shape *sm = &sh->s[id];
 		uint64_t k = sm->run, copied;
 		struct finding *x;
 
@@ -276,7 +209,8 @@ static void rule_realloc(struct findings *f, struct mem_pass *m)
 }
 
 /* n-plus-one, allocations: one function making many same-size, kept blocks per call */
-static void rule_n1_alloc(struct findings *f, struct mem_pass *m)
+static void rule_n1_alloc(struct findings *f, const struct replay *r,
+			  const struct mem_shapes *sh)
 {
 	struct strmap map = { 0 };		/* calls by function name */
 	struct strmap_ent *nc;
@@ -291,13 +225,13 @@ static void rule_n1_alloc(struct findings *f, struct mem_pass *m)
 		nc = strmap_intern(&map, name, &created);	/* names live in f->sym */
 		nc->v += f->h.funcs[id].calls;
 	}
-	for (id = 1; map.n && id < m->r.naggs && id < m->ns; id++) {
-		const struct replay_agg *a = &m->r.aggs[id];
+	for (id = 1; map.n && id < r->naggs && id < sh->ns; id++) {
+		const struct replay_agg *a = &r->aggs[id];
 		const struct trace_frame *fr;
 		struct finding *x;
 		const char *name;
 
-		if (!a->allocs || m->s[id].min_size != m->s[id].max_size ||
+		if (!a->allocs || sh->s[id].min_size != sh->s[id].max_size ||
 		    a->temporary * 100 >= (uint64_t)FINDINGS_N1_TEMP_PCT * a->allocs)
 			continue;
 		fr = top_frame(f, id);
@@ -311,10 +245,10 @@ static void rule_n1_alloc(struct findings *f, struct mem_pass *m)
 		x->stack = id;
 		x->message = fmt("%" PRIu64 " allocations of %" PRIu64 " bytes each from one site "
 				 "in %" PRIu64 " calls of %s: %" PRIu64 " per call", a->allocs,
-				 m->s[id].max_size, nc->v, name, a->allocs / nc->v);
+				 sh->s[id].max_size, nc->v, name, a->allocs / nc->v);
 		x->advice = advice_n1_alloc;
 		ev(x, "allocations", a->allocs);
-		ev(x, "size_bytes", m->s[id].max_size);
+		ev(x, "size_bytes", sh->s[id].max_size);
 		ev(x, "calls", nc->v);
 		ev(x, "per_call", a->allocs / nc->v);
 	}
@@ -342,7 +276,8 @@ static void rule_leaks(struct findings *f, const struct mem_summary *ms)
 	}
 }
 
-static void rule_growth(struct findings *f, struct mem_pass *m, const struct timeline_growth *g)
+static void rule_growth(struct findings *f, const struct replay *r,
+			const struct timeline_growth *g)
 {
 	const struct replay_agg *a;
 	struct finding *x;
@@ -351,7 +286,7 @@ static void rule_growth(struct findings *f, struct mem_pass *m, const struct tim
 	 * A heap that grew and was freed again by the end has no suspect; one that grew by a
 	 * few blocks (a stdio buffer near the end) is a step, not steady growth: no finding.
 	 */
-	a = g->suspect && g->suspect < m->r.naggs ? &m->r.aggs[g->suspect] : NULL;
+	a = g->suspect && g->suspect < r->naggs ? &r->aggs[g->suspect] : NULL;
 	if (!g->grows || !a || a->live_blocks < FINDINGS_GROWTH_BLOCKS)
 		return;
 	x = add(f, "growth", stack_name(f, g->suspect), (uint64_t)llround(g->rate));
@@ -369,30 +304,30 @@ static void rule_growth(struct findings *f, struct mem_pass *m, const struct tim
 	ev(x, "site_live_bytes", a->live_bytes);
 }
 
-static void rule_high(struct findings *f, struct mem_pass *m, uint64_t limit)
+static void rule_high(struct findings *f, const struct replay *r, uint64_t limit)
 {
 	uint64_t best = 0;
 	uint32_t id, who = 0;
 	struct finding *x;
 
-	if (m->r.peak_bytes < limit)
+	if (r->peak_bytes < limit)
 		return;
-	for (id = 1; id < m->r.naggs; id++) {
-		uint64_t b = replay_peak_bytes(&m->r, &m->r.aggs[id]);
+	for (id = 1; id < r->naggs; id++) {
+		uint64_t b = replay_peak_bytes(r, &r->aggs[id]);
 
 		if (b > best) {
 			best = b;
 			who = id;
 		}
 	}
-	x = add(f, "high-memory", who ? stack_name(f, who) : xstrdup("(heap)"), m->r.peak_bytes);
+	x = add(f, "high-memory", who ? stack_name(f, who) : xstrdup("(heap)"), r->peak_bytes);
 	x->stack = who;
 	x->message = fmt("the live heap peaked at %" PRIu64 " bytes (the limit is %" PRIu64
-			 "); this site held %" PRIu64 " of them", m->r.peak_bytes, limit, best);
+			 "); this site held %" PRIu64 " of them", r->peak_bytes, limit, best);
 	x->advice = advice_high;
-	ev(x, "peak_bytes", m->r.peak_bytes);
+	ev(x, "peak_bytes", r->peak_bytes);
 	ev(x, "limit_bytes", limit);
-	ev(x, "peak_time_ns", m->r.peak_ns);
+	ev(x, "peak_time_ns", r->peak_ns);
 	ev(x, "site_bytes_at_peak", best);
 }
 
@@ -635,6 +570,8 @@ int findings_collect_given(struct trace *t, const struct opts *o,
 	uint32_t depth = o->recursion_depth ? (uint32_t)o->recursion_depth
 					     : FINDINGS_RECURSION_DEPTH;
 	struct mem_pass m = { 0 };
+	const struct replay *r = &m.r;
+	const struct mem_shapes *sh = &m.sh;
 	struct timeline_growth g = { 0 };
 	struct mem_summary ms = { 0 };
 	struct tree_info ti = { 0 };
@@ -656,7 +593,13 @@ int findings_collect_given(struct trace *t, const struct opts *o,
 			ms = *given->ms;
 		if (given->growth)
 			g = *given->growth;
-		if (replay_run(&m.r, t) < 0 || (!given->ms && mem_summarize(t, o, &ms) < 0) ||
+		if (given->mem) {
+			r = &given->mem->r;
+			sh = given->mem->shapes;
+		} else if (replay_run(&m.r, t) < 0) {
+			goto out;
+		}
+		if ((!given->ms && mem_summarize(t, o, &ms) < 0) ||
 		    (!given->growth && timeline_growth(t, o, &g) < 0))
 			goto out;
 		mem = true;
@@ -665,12 +608,12 @@ int findings_collect_given(struct trace *t, const struct opts *o,
 	if (!f->sym)
 		goto out;
 	if (mem) {
-		rule_churn(f, &m);
-		rule_realloc(f, &m);
-		rule_n1_alloc(f, &m);
+		rule_churn(f, r);
+		rule_realloc(f, r, sh);
+		rule_n1_alloc(f, r, sh);
 		rule_leaks(f, &ms);
-		rule_growth(f, &m, &g);
-		rule_high(f, &m, high);
+		rule_growth(f, r, &g);
+		rule_high(f, r, high);
 	}
 	tree_info(f, &ti);
 	rule_n1_calls(f, &ti);

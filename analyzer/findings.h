@@ -101,10 +101,12 @@ int findings_collect(struct trace *t, const struct opts *o, const struct finding
  * What a caller already has of what findings needs (the model and memory passes its own
  * view made), so findings does not compute it again; NULL members are computed.
  */
+struct mem;
 struct findings_given {
 	struct hot *hot;		/* hot_collect(t, -1, HOT_TREE)'s; taken over (zeroed) */
 	const struct mem_summary *ms;	/* mem_summarize(t, o)'s */
 	const struct timeline_growth *growth;	/* timeline_growth(t, o)'s */
+	const struct mem *mem;		/* a mem_build(MEM_SHAPES) of t: its replay, shapes */
 };
 int findings_collect_given(struct trace *t, const struct opts *o,
 			   const struct findings_waits *w, struct findings_given *given,

@@ -3,8 +3,9 @@
  * The `html` report's data emitter, private to report-html.c (the page, the time side) and
  * report-html-mem.c (the memory side). The page is the application in analyzer/html/,
  * embedded at build time (analyzer/html/embed.sh); it renders one JSON object whose schema
- * and budget docs/html-data.md defines. The emitter is a thin layer: it takes the walks'
- * aggregates (call tree, hot_collect, the heap replay, the timeline) and writes JSON.
+ * and budget docs/html-data.md defines. The emitter is a thin layer: it takes the models'
+ * aggregates (model.c's call tree and functions, mem.c's sites and timeline from one heap
+ * replay) and writes JSON.
  */
 #ifndef PERFSHIM_HTML_H
 #define PERFSHIM_HTML_H
@@ -14,11 +15,11 @@
 #include "analyzer/export.h"
 #include "analyzer/hmap.h"
 #include "analyzer/json.h"
+#include "analyzer/mem.h"
 #include "analyzer/opts.h"
 #include "analyzer/supp.h"
 #include "analyzer/symbols.h"
 #include "analyzer/trace.h"
-#include "analyzer/timeline.h"
 
 /* The budget (docs/html-data.md): beyond it the page gets the largest and says what it left out. */
 #define HTML_TREE_NODES 20000		/* call-tree nodes per trace, all threads */
@@ -26,7 +27,7 @@
 #define HTML_EDGES 20000		/* caller -> callee edges per scope */
 #define HTML_SITES 5000			/* allocation sites per scope and ranking */
 #define HTML_THREADS 64			/* threads with their own time views */
-#define HTML_MEM_THREADS 16		/* threads with their own memory views (a replay each) */
+#define HTML_MEM_THREADS 16		/* threads with their own memory views */
 #define HTML_NOTES 32			/* left-out notes per trace */
 
 /* interned strings: the data's "strings" table */
@@ -67,8 +68,8 @@ struct html {
 	struct xmap frame_ix;		/* ip << 1 | is_ra | module + 1 << 48 -> frame id */
 	struct html_note notes[HTML_NOTES];
 	uint32_t nnotes;
-	struct timeline_growth growth;	/* the timeline's verdict (html_memory), for findings */
-	bool have_growth;
+	struct mem mem;			/* the memory model (html_memory's), findings reads it */
+	bool have_mem;
 	bool cpu;			/* time.clock "cpu": the trace has context switches and
 					 * no --wall, so flame graph and tables rank by CPU time */
 };
@@ -80,7 +81,7 @@ int html_frames_of(struct html *h, const struct trace_frame *f, uint32_t *ids, i
 void html_note(struct html *h, const char *what, int thread, uint64_t kept, uint64_t total,
 	       uint64_t value, const char *unit);
 uint32_t html_cap(const struct html *h, uint32_t budget);
-/* html_memory - the "memory" key of one trace (report-html-mem.c). Return: 0 or -1. */
+/* html_memory - the "memory" key of one trace and h->mem (report-html-mem.c). Return: 0 or -1. */
 int html_memory(struct html *h);
 
 #endif /* PERFSHIM_HTML_H */

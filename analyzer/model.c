@@ -764,7 +764,11 @@ struct mcache {
 
 struct mwalk {
 	struct ctree *ct;
+	struct model *m;
 	struct collect c;		/* the function table (c.h) and off-CPU time */
+	struct hot **tables;		/* per thread index (m->keep): its own function table */
+	uint32_t ntables;
+	struct hot *tcur;		/* the table of cur_thread, or NULL */
 	int thread;			/* thread index walked, or -1 */
 	struct mstack *stacks;		/* per thread index */
 	uint32_t nstacks;
@@ -819,12 +823,40 @@ static inline void model_entry(struct mwalk *w, const struct trace_event *ev, st
 }
 
 /*
+ * the closed call @ev into the thread's own table @th, as model_exit counts it in the
+ * model's (@f: the waits it added there)
+ */
+static __attribute__((noinline)) void model_thread_exit(struct hot *th,
+							const struct trace_event *ev,
+							const struct hot_func *f, uint64_t dur,
+							uint64_t self)
+{
+	struct hot_func *tf;
+
+	if (ev->func >= th->cap)
+		grow_funcs(th, ev->func + 1);
+	tf = &th->funcs[ev->func];
+	func_count(tf, dur);
+	tf->self_ns += self;
+	tf->sum_ns += dur;
+	if (!ev->nested)
+		tf->total_ns += dur;
+	tf->wait_ns[0] += f->wait_ns[0];	/* f's increments: see model_exit */
+	tf->wait_ns[1] += f->wait_ns[1];
+	tf->blocked_calls += f->blocked_calls;
+	tf->wait_total_ns += f->wait_total_ns;
+	stat_add(tf, dur);
+	th->ncalls++;
+}
+
+/*
  * A call closed: its tree node's and its function's numbers. The reader's EXIT carries
  * the callees' time and whether an outer activation is open (ev->child_ns, ev->nested),
- * which is what on_call and ctree_event keep stacks and counters for.
+ * which is what on_call and ctree_event keep stacks and counters for. With @threads, also
+ * into the thread's own table (w->tcur).
  */
-static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
-						 struct mstack *st)
+static inline __attribute__((always_inline)) void
+model_exit(struct mwalk *w, const struct trace_event *ev, struct mstack *st, bool threads)
 {
 	struct collect *c = &w->c;
 	struct hot *h = c->h;
@@ -834,11 +866,18 @@ static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
 	struct ctree_node *n = &w->ct->nodes[node];
 	struct mnode *mn = &w->mn[node];
 	struct hot_func *f;
+	uint64_t w0 = 0, w1 = 0, wb = 0, wt = 0;
 
 	self = dur > ev->child_ns ? dur - ev->child_ns : 0;
 	if (__builtin_expect(ev->func >= h->cap, 0))
 		grow_funcs(h, ev->func + 1);
 	f = &h->funcs[ev->func];
+	if (threads) {		/* the waits this call adds, for the thread's table */
+		w0 = f->wait_ns[0];
+		w1 = f->wait_ns[1];
+		wb = f->blocked_calls;
+		wt = f->wait_total_ns;
+	}
 	func_count(f, dur);
 	f->self_ns += self;
 	if (h->switches)
@@ -853,6 +892,13 @@ static inline void model_exit(struct mwalk *w, const struct trace_event *ev,
 		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
 	else
 		stat_add(f, dur);
+	if (threads) {
+		struct hot_func add = { .wait_ns = { f->wait_ns[0] - w0, f->wait_ns[1] - w1 },
+					.blocked_calls = f->blocked_calls - wb,
+					.wait_total_ns = f->wait_total_ns - wt };
+
+		model_thread_exit(w->tcur, ev, &add, dur, self);
+	}
 	h->ncalls++;		/* ct->ncalls and ct->self_sum_ns: model_ct_funcs */
 	n->calls++;
 	n->self_ns += self;
@@ -873,13 +919,22 @@ static __attribute__((noinline)) int model_slow(const struct trace_event *ev, st
 		ARRAY_GROW_ZERO(w->stacks, w->nstacks, ev->thread + 1);
 		w->cur = &w->stacks[ev->thread];
 		w->cur_thread = ev->thread;
+		if (w->m->keep) {
+			ARRAY_GROW_ZERO(w->tables, w->ntables, ev->thread + 1);
+			if (!w->tables[ev->thread]) {
+				w->tables[ev->thread] = xcalloc(1, sizeof(struct hot));
+				w->tables[ev->thread]->switches = w->c.h->switches;
+				w->tables[ev->thread]->want = HOT_EDGES;
+			}
+			w->tcur = w->tables[ev->thread];
+		}
 	}
 	st = w->cur;
 	if (ev->type == EV_ENTRY)
 		model_entry(w, ev, st);
 	else if (ev->type == EV_EXIT && st->n)	/* the reader pairs them; never trust it
 						 * blindly */
-		model_exit(w, ev, st);
+		w->tcur ? model_exit(w, ev, st, true) : model_exit(w, ev, st, false);
 	return 0;
 }
 
@@ -915,13 +970,13 @@ static int cmp_first(const void *a, const void *b)
 }
 
 /*
- * The hot table's edges from the tree: one per (caller, callee) of the nodes that closed a
- * call, numbered in the order their first call closed (hot_collect makes them at EXITs).
+ * The hot table @h's edges from the tree: one per (caller, callee) of the nodes that closed
+ * a call (of those under thread root @only when @root, each node's thread root, is given),
+ * numbered in the order their first call closed (hot_collect makes them at EXITs).
  */
-static void model_edges(struct mwalk *w)
+static void model_edges(struct mwalk *w, struct hot *h, const uint32_t *root, uint32_t only)
 {
 	const struct ctree *ct = w->ct;
-	struct hot *h = w->c.h;
 	struct idmap map = { 0 };
 	uint64_t *first = xmalloc((ct->nnodes + 1) * sizeof(*first));
 	struct hot_edge *e, *sorted;
@@ -934,7 +989,7 @@ static void model_edges(struct mwalk *w)
 		uint32_t id;
 		bool created;
 
-		if ((nd->func & CTREE_THREAD) || !nd->calls)
+		if ((nd->func & CTREE_THREAD) || !nd->calls || (root && root[i] != only))
 			continue;
 		id = map_get(&map, (uint64_t)caller << 32 | nd->func, h->nedges, &created);
 		if (created) {
@@ -1020,21 +1075,133 @@ static void model_ct_funcs(struct mwalk *w)
 	}
 }
 
+/* ---- the threads' own function tables ---- */
+
+/** model_busy - see model.h. */
+uint64_t *model_busy(const struct ctree *ct, uint32_t nthreads, bool cpu)
+{
+	uint64_t *busy = xcalloc(nthreads + 1, sizeof(*busy));
+	uint32_t *root = xcalloc(ct->nnodes + 1, sizeof(*root)), i;
+
+	/* root[i]: thread index + 1 of node i's thread root (parents come first) */
+	for (i = 1; i < ct->nnodes; i++) {
+		const struct ctree_node *nd = &ct->nodes[i];
+		uint32_t th = nd->func & ~CTREE_THREAD;
+
+		if (nd->func & CTREE_THREAD)
+			root[i] = th < nthreads ? th + 1 : 0;
+		else
+			root[i] = root[nd->parent];
+		if (root[i])	/* + 1: a thread of calls that took no time still counts */
+			busy[root[i] - 1] += ctree_self(nd, cpu) + !!(nd->func & CTREE_THREAD);
+	}
+	free(root);
+	return busy;
+}
+
+static int by_busy(const void *a, const void *b, void *arg)
+{
+	const uint64_t *busy = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (busy[x] != busy[y])
+		return busy[x] > busy[y] ? -1 : 1;
+	return x < y ? -1 : 1;
+}
+
+/** model_busiest - see model.h. */
+uint32_t model_busiest(const uint64_t *busy, uint32_t nthreads, uint32_t *order)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < nthreads; i++)
+		if (busy[i])
+			order[n++] = i;
+	qsort_r(order, n, sizeof(*order), by_busy, (void *)busy);
+	return n;
+}
+
+/*
+ * After the walk: the tables of the m->keep busiest threads (model_busiest's order) get
+ * their edges from the tree and go to m->threads, in thread order; the others are freed.
+ */
+static void model_keep_threads(struct mwalk *w, struct trace *t, bool cpu)
+{
+	struct model *m = w->m;
+	const struct ctree *ct = w->ct;
+	uint32_t nt = t->nthreads, i, n, k;
+	uint64_t *busy = model_busy(ct, nt, cpu);
+	uint32_t *order = xmalloc((nt + 1) * sizeof(*order));
+	uint32_t *root = xcalloc(ct->nnodes + 1, sizeof(*root));	/* node's thread root */
+	uint32_t *root_of = xcalloc(nt + 1, sizeof(*root_of));	/* thread -> its root */
+	uint8_t *keep = xcalloc(w->ntables + 1, 1);
+
+	for (i = 1; i < ct->nnodes; i++) {
+		const struct ctree_node *nd = &ct->nodes[i];
+		uint32_t th = nd->func & ~CTREE_THREAD;
+
+		root[i] = nd->func & CTREE_THREAD ? i : root[nd->parent];
+		if ((nd->func & CTREE_THREAD) && th < nt)
+			root_of[th] = i;
+	}
+	n = model_busiest(busy, nt, order);
+	for (k = 0; k < n && k < m->keep; k++)
+		if (order[k] < w->ntables && w->tables[order[k]])
+			keep[order[k]] = 1;
+	m->threads = xcalloc(m->keep + 1, sizeof(*m->threads));
+	for (i = 0; i < w->ntables; i++) {
+		struct hot *h = w->tables[i];
+
+		if (h && keep[i]) {
+			model_edges(w, h, root, root_of[i]);
+			if (t->nfuncs > h->cap)
+				grow_funcs(h, t->nfuncs);
+			h->nfuncs = t->nfuncs;
+			m->threads[m->nthreads++] = (struct model_thread){ i, *h };
+		} else if (h) {
+			hot_free(h);
+		}
+		free(h);
+	}
+	free(keep);
+	free(root_of);
+	free(root);
+	free(order);
+	free(busy);
+}
+
+/** model_thread_hot - thread index @thread's own table (model_build's @keep), or NULL */
+struct hot *model_thread_hot(struct model *m, uint32_t thread)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nthreads; i++)
+		if (m->threads[i].thread == thread)
+			return &m->threads[i].hot;
+	return NULL;
+}
+
 /**
  * model_build - fill @m (zeroed here) in one walk of the calls of thread index @thread (-1:
  * every thread): the call tree with per-thread roots (m->ct, as ctree_build(@t, @thread,
  * true, true), off-CPU time in its nodes' wait_ns) and the function table, edges and call
- * tree (m->hot, as hot_collect(@t, @thread, @want)). Return: 0, or -1 when the walk failed (reported); free @m with model_free
- * either way.
+ * tree (m->hot, as hot_collect(@t, @thread, @want)); with @keep (and @thread -1), the own
+ * function table and edges of the @keep busiest threads (m->threads: as hot_collect(@t,
+ * thread index, HOT_EDGES) gives them; busiest by CPU time when the trace has off-CPU time
+ * and not @wall; during the walk every thread with calls has its table, the others are
+ * freed after it). Return: 0, or -1 when the walk failed (reported); free @m with
+ * model_free either way.
  */
-int model_build(struct trace *t, int thread, unsigned want, struct model *m)
+int model_build(struct trace *t, int thread, unsigned want, uint32_t keep, bool wall,
+		struct model *m)
 {
-	struct mwalk w = { .ct = &m->ct, .c = { .h = &m->hot, .t = t }, .thread = thread };
+	struct mwalk w = { .ct = &m->ct, .m = m, .c = { .h = &m->hot, .t = t }, .thread = thread };
 	uint32_t i;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
 	m->thread = thread;
+	m->keep = thread < 0 ? keep : 0;
 	m->ct.cap = 256;
 	m->ct.nodes = xcalloc(m->ct.cap, sizeof(*m->ct.nodes));
 	m->ct.nnodes = 1;
@@ -1050,13 +1217,21 @@ int model_build(struct trace *t, int thread, unsigned want, struct model *m)
 	/* every thread is decoded even for one: modules and names are learned from them all */
 	rc = trace_walk(t, WALK_CALLS, -1, model_event, &w);
 	if (!rc && (want & HOT_EDGES))
-		model_edges(&w);
+		model_edges(&w, &m->hot, NULL, 0);
+	if (!rc && m->keep)
+		model_keep_threads(&w, t, m->hot.switches && !wall);
 	if (!rc && (want & HOT_TREE))
 		model_tree(&w);	/* before collect_end: it numbers nodes through c's map */
 	collect_end(&w.c);
 	if (!rc)
 		model_ct_funcs(&w);
 out:
+	for (i = 0; rc && i < w.ntables; i++) {	/* model_keep_threads took them */
+		if (w.tables[i])
+			hot_free(w.tables[i]);
+		free(w.tables[i]);
+	}
+	free(w.tables);
 	for (i = 0; i < w.nstacks; i++)
 		free(w.stacks[i].node);
 	free(w.stacks);
@@ -1068,6 +1243,11 @@ out:
 /* model_free - release what model_build made and zero @m. */
 void model_free(struct model *m)
 {
+	uint32_t i;
+
+	for (i = 0; i < m->nthreads; i++)
+		hot_free(&m->threads[i].hot);
+	free(m->threads);
 	ctree_free(&m->ct);
 	hot_free(&m->hot);
 	memset(m, 0, sizeof(*m));

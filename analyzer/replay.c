@@ -150,11 +150,94 @@ static inline unsigned bucket(uint64_t size)
 	return size ? 64 - (unsigned)__builtin_clzll(size) : 0;
 }
 
+/* ---- groups (replay.h): a block counts in its stack's, group's and (thread, group)'s ---- */
+
+#define REPLAY_LEVELS 3
+
+/* The group of stack @stack, asked of the caller the first time. */
+static uint32_t group_of(struct replay *r, uint32_t stack)
+{
+	uint32_t g;
+
+	ARRAY_GROW_ZERO(r->sgroup, r->nsgroup, (size_t)stack + 1);
+	if (r->sgroup[stack])
+		return r->sgroup[stack] - 1;
+	g = r->group(r, stack, r->arg);
+	r->sgroup[stack] = g + 1;
+	ARRAY_GROW_ZERO(r->gaggs, r->ngaggs, (size_t)g + 1);
+	return g;
+}
+
+static inline uint64_t cell_key(uint32_t thread, uint32_t group)
+{
+	return (uint64_t)(thread + 1ULL) << 32 | group;
+}
+
+/* The (thread, group) aggregate of a block of stack @stack being allocated: made on first use. */
+static void cell_alloc(struct replay *r, uint32_t thread, uint32_t group, uint32_t stack)
+{
+	struct replay_cell *c;
+	bool created;
+
+	c = replay_cells_put(&r->cells, cell_key(thread, group), &created);
+	if (!created) {
+		if (stack < c->first)
+			c->first = stack;
+		return;
+	}
+	c->agg = r->ntaggs;
+	c->first = stack;
+	ARRAY_ROOM(r->taggs, r->tcap, r->ntaggs);
+	memset(&r->taggs[r->ntaggs++], 0, sizeof(*r->taggs));
+}
+
+/** replay_cell_agg - see replay.h; *@first (may be NULL): the least stack id in it. */
+const struct replay_agg *replay_cell_agg(const struct replay *r, uint32_t thread, uint32_t group,
+					 uint32_t *first)
+{
+	const struct replay_cell *c = replay_cells_get(&r->cells, cell_key(thread, group));
+
+	if (c && first)
+		*first = c->first;
+	return c ? &r->taggs[c->agg] : NULL;
+}
+
+/* The counts of @thread (per_thread), else NULL. */
+static inline struct replay_counts *tcounts(struct replay *r, uint32_t thread)
+{
+	if (!r->per_thread)
+		return NULL;
+	ARRAY_GROW_ZERO(r->tcounts, r->ntcounts, (size_t)thread + 1);
+	return &r->tcounts[thread];
+}
+
+/* The aggregates block @b counts in, into @a. Return: how many (0: it counts nowhere). */
+static inline unsigned blk_aggs(struct replay *r, const struct replay_blk *b,
+				struct replay_agg **a)
+{
+	uint32_t g;
+
+	if (b->agg == AGG_NONE)
+		return 0;
+	a[0] = &r->aggs[b->agg];
+	if (!r->group)
+		return 1;
+	g = r->sgroup[b->agg] - 1;	/* no map with groups: agg is the stack id */
+	a[1] = &r->gaggs[g];
+	if (!r->per_thread)
+		return 2;
+	a[2] = &r->taggs[replay_cells_get(&r->cells, cell_key(b->thread, g))->agg];
+	return 3;
+}
+
 /* Take block @b out of the live state (not counted as a free). */
 static void unlive(struct replay *r, const struct replay_blk *b)
 {
-	if (b->agg != AGG_NONE) {
-		struct replay_agg *a = &r->aggs[b->agg];
+	struct replay_agg *as[REPLAY_LEVELS];
+	unsigned i, n = blk_aggs(r, b, as);
+
+	for (i = 0; i < n; i++) {
+		struct replay_agg *a = as[i];
 
 		touch(r, a);
 		a->live_bytes -= b->size;
@@ -248,6 +331,16 @@ static void pair_defer(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t
 	}
 }
 
+/* A free by @thread of a block never seen allocated. */
+static void count_unknown(struct replay *r, uint32_t thread)
+{
+	struct replay_counts *tc = tcounts(r, thread);
+
+	r->unknown_frees += counted(r, thread);
+	if (tc)
+		tc->unknown_frees++;
+}
+
 /*
  * Held-back frees older than the window before @ns (all of them: UINT64_MAX) are unknown
  * frees. Called before each event while some are held: the oldest one's time (defer_min)
@@ -268,7 +361,7 @@ static void defer_expire(struct replay *r, uint64_t ns)
 			i++;
 			continue;
 		}
-		r->unknown_frees += counted(r, d->thread);
+		count_unknown(r, d->thread);
 		r->defer[i] = r->defer[--r->ndefer];
 	}
 	r->defer_min = min;
@@ -288,13 +381,45 @@ static bool impossible(struct replay *r, uint64_t size)
 	return true;
 }
 
+/*
+ * A counted allocation of @size bytes (@count blocks, variance @var; histogram bucket @k,
+ * of the size recorded) by @thread from stack @stack: the totals, and its aggregates made
+ * where missing. Return: the stack's (or the site's, with a map).
+ */
+static struct replay_agg *count_alloc(struct replay *r, uint32_t thread, uint32_t stack,
+				      uint64_t size, uint64_t count, double var, unsigned k)
+{
+	struct replay_agg *a = agg_get(r, stack);
+	struct replay_counts *tc = tcounts(r, thread);
+
+	if (r->group) {
+		uint32_t g = group_of(r, stack);
+
+		if (r->per_thread)
+			cell_alloc(r, thread, g, stack);
+	}
+	r->allocs += count;
+	r->bytes_alloc += size;
+	r->hist_count[k] += count;
+	r->hist_bytes[k] += size;
+	r->bytes_var += var;
+	r->samples += r->sample_mean != 0;
+	if (tc) {
+		tc->allocs += count;
+		tc->bytes_alloc += size;
+		tc->hist_count[k] += count;
+		tc->hist_bytes[k] += size;
+	}
+	return a;
+}
+
 static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t size,
 		     uint32_t stack, uint64_t ns)
 {
-	struct replay_agg *a = NULL;
+	struct replay_agg *a = NULL, *as[REPLAY_LEVELS];
 	uint64_t *seq = thread_seq(r, thread);
 	struct replay_blk *b;
-	unsigned k = bucket(size);
+	unsigned k = bucket(size), l, nl;
 	uint64_t count = 1;
 	double var = 0;
 
@@ -313,18 +438,8 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	if (impossible(r, size))
 		return;
 	++*seq;
-	if (counted(r, thread)) {
-		a = agg_get(r, stack);
-		r->allocs += count;
-		r->bytes_alloc += size;
-		r->hist_count[k] += count;
-		r->hist_bytes[k] += size;
-		a->allocs += count;
-		a->bytes += size;
-		a->bytes_var += var;
-		r->bytes_var += var;
-		r->samples += r->sample_mean != 0;
-	}
+	if (counted(r, thread))
+		a = count_alloc(r, thread, stack, size, count, var, k);
 
 	b = live_slot(&r->live, ptr);
 	if (b->ptr) {
@@ -359,7 +474,12 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	b->count = count;
 	b->var = var;
 
-	if (a) {
+	nl = blk_aggs(r, b, as);
+	for (l = 0; l < nl; l++) {
+		a = as[l];
+		a->allocs += count;
+		a->bytes += size;
+		a->bytes_var += var;
 		touch(r, a);
 		a->live_bytes += size;
 		a->live_blocks += count;
@@ -383,6 +503,30 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 		r->change(r, ns, r->arg);
 	if (r->ndefer)
 		pair_defer(r, thread, ptr, ns);
+}
+
+/* Block @b was freed (@temporary: before its thread allocated again): count it. */
+static void count_free(struct replay *r, const struct replay_blk *b, bool temporary)
+{
+	struct replay_agg *as[REPLAY_LEVELS];
+	struct replay_counts *tc;
+	unsigned i, n = blk_aggs(r, b, as);
+
+	if (!n)
+		return;
+	r->frees += b->count;
+	r->bytes_freed += b->size;
+	r->temporary += temporary;
+	for (i = 0; i < n; i++) {
+		as[i]->frees += b->count;
+		as[i]->freed_bytes += b->size;
+		as[i]->temporary += temporary;
+	}
+	if ((tc = tcounts(r, b->thread))) {
+		tc->frees += b->count;
+		tc->bytes_freed += b->size;
+		tc->temporary += temporary;
+	}
 }
 
 /*
@@ -412,12 +556,7 @@ static bool claim_displaced(struct replay *r, uint32_t thread, uint64_t ptr, uin
 			if (!now->ptr || now->thread == thread)
 				continue;
 		}
-		if (b->agg != AGG_NONE) {
-			r->frees += b->count;
-			r->bytes_freed += b->size;
-			r->aggs[b->agg].frees += b->count;
-			r->aggs[b->agg].freed_bytes += b->size;
-		}
+		count_free(r, b, false);
 		b->ptr = 0;		/* claimed: the order of the others stays */
 		r->ndisp_live--;
 		return true;
@@ -442,20 +581,9 @@ static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t
 			r->defer_min = ns;
 		return;
 	}
-	if (b->agg != AGG_NONE) {
-		struct replay_agg *a = &r->aggs[b->agg];
-
-		r->frees += b->count;
-		r->bytes_freed += b->size;
-		a->frees += b->count;
-		a->freed_bytes += b->size;
-		/* under sampling the allocations between two samples are unseen: not counted */
-		if (as_free && !r->sample_mean && b->thread == thread &&
-		    *thread_seq(r, thread) == b->seq) {
-			r->temporary++;
-			a->temporary++;
-		}
-	}
+	/* under sampling the allocations between two samples are unseen: not temporary */
+	count_free(r, b, as_free && !r->sample_mean && b->thread == thread &&
+			 *thread_seq(r, thread) == b->seq);
 	unlive(r, b);
 	live_del(&r->live, b);
 	if (r->change)
@@ -507,9 +635,15 @@ static void pend_take(struct replay *r, uint64_t ptr)
 		}
 }
 
-/* Reach the stops due before time @ns: apply what is due at each, then call it. */
+/*
+ * Reach the stops due before an event at @ns: apply what is due at each, then call it. The
+ * held-back frees that event expires expire first, as they do before it without stops: a
+ * stop only looks, the replay's results are the same with or without them.
+ */
 static void run_stops(struct replay *r, uint64_t ns)
 {
+	if (r->ndefer)
+		defer_expire(r, ns);
 	while (r->next_stop < ns) {
 		uint64_t at = r->next_stop;
 
@@ -550,6 +684,8 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 	case EV_REALLOC:
 		r->events++;
 		r->reallocs += counted(r, ev->thread);
+		if (r->per_thread)
+			tcounts(r, ev->thread)->reallocs++;
 		if (r->mem) {
 			const struct replay_blk *ob = ev->old_ptr ? live_slot(&r->live, ev->old_ptr)
 							      : NULL;
@@ -630,6 +766,11 @@ void replay_free(struct replay *r)
 	free(r->pend);
 	free(r->disp);
 	free(r->defer);
+	free(r->gaggs);
+	free(r->sgroup);
+	free(r->taggs);
+	replay_cells_free(&r->cells);
+	free(r->tcounts);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -42,6 +42,20 @@ struct replay_agg {
 	double bytes_var, live_var;	/* sampled traces: variance of bytes and live_bytes */
 };
 
+/* What one thread counted (with per_thread): the totals a one_thread replay of it keeps. */
+struct replay_counts {
+	uint64_t allocs, frees, bytes_alloc, bytes_freed, reallocs, unknown_frees, temporary;
+	uint64_t hist_count[REPLAY_NBUCKETS], hist_bytes[REPLAY_NBUCKETS];
+};
+
+/* A (thread, group) aggregate's index (with per_thread): key (thread + 1) << 32 | group. */
+struct replay_cell {
+	uint64_t key;
+	uint32_t agg;			/* index into replay.taggs */
+	uint32_t first;			/* the least stack id the thread allocated in the group */
+};
+HMAP_DEFINE(replay_cells, struct replay_cell, key)
+
 struct replay_displaced;
 struct replay_pend;
 struct replay_defer;
@@ -70,6 +84,8 @@ typedef void (*replay_change_fn)(struct replay *r, uint64_t ns, void *arg);
  */
 typedef void (*replay_mem_fn)(struct replay *r, const struct trace_event *ev, uint64_t old_size,
 			      void *arg);
+/* With groups: the group (a site) of stack @stack, asked once per stack, on its first block. */
+typedef uint32_t (*replay_group_fn)(struct replay *r, uint32_t stack, void *arg);
 
 struct replay {
 	/* set by the caller before replay_run (the rest zeroed) */
@@ -80,7 +96,8 @@ struct replay {
 	replay_other_fn other;		/* NULL: ignore */
 	replay_change_fn change;	/* NULL: none */
 	replay_mem_fn mem;		/* NULL: none */
-	void *arg;			/* for stop, other, change and mem */
+	replay_group_fn group;		/* NULL: no groups (not with map) */
+	void *arg;			/* for stop, other, change, mem and group */
 	unsigned walk_flags;		/* added to WALK_MERGED | WALK_MEMORY */
 	/*
 	 * one_thread: only the blocks that thread index @thread allocates count (aggs, allocs,
@@ -90,6 +107,12 @@ struct replay {
 	 */
 	bool one_thread;
 	uint32_t thread;
+	/*
+	 * per_thread (with group): what a one_thread replay of each thread would count, in
+	 * one replay: per thread its counts (tcounts) and per (thread, group) an aggregate
+	 * (taggs through cells), the live and peak totals staying the process's.
+	 */
+	bool per_thread;
 
 	/* results, valid during stops and after replay_run */
 	struct replay_agg *aggs;	/* naggs slots, indexed by stack id (or site) */
@@ -108,6 +131,19 @@ struct replay {
 	uint64_t sample_mean;		/* 0: every allocation was recorded, figures exact */
 	uint64_t samples;		/* sampled allocations replayed */
 	double bytes_var, live_var, peak_var;
+	/*
+	 * groups (with group): aggregates of the stacks' groups, exact as a replay keyed by
+	 * group would keep them (peaks too); per_thread adds the (thread, group) ones
+	 */
+	struct replay_agg *gaggs;	/* ngaggs slots, by group */
+	uint32_t ngaggs;
+	uint32_t *sgroup;		/* nsgroup slots: stack id -> group + 1, 0 not asked */
+	uint32_t nsgroup;
+	struct replay_agg *taggs;	/* ntaggs of them: per (thread, group), see cells */
+	uint32_t ntaggs, tcap;
+	struct replay_cells cells;
+	struct replay_counts *tcounts;	/* ntcounts slots, by thread index */
+	uint32_t ntcounts;
 
 	/* private */
 	uint64_t *tseq;			/* per thread: allocations made so far */
@@ -122,6 +158,14 @@ struct replay {
 };
 
 int replay_run(struct replay *r, struct trace *t);
+/* replay_cell_agg - thread index @thread's aggregate of group @group (per_thread), or NULL */
+const struct replay_agg *replay_cell_agg(const struct replay *r, uint32_t thread, uint32_t group,
+					 uint32_t *first);
+/* replay_group - the group of stack @stack (with group), or UINT32_MAX when not asked */
+static inline uint32_t replay_group(const struct replay *r, uint32_t stack)
+{
+	return stack < r->nsgroup ? r->sgroup[stack] - 1 : UINT32_MAX;
+}
 
 /*
  * Sampled traces (docs/sampling.md): an allocation of @size bytes was recorded with

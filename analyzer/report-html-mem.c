@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The memory side of the `html` report's data (docs/html-data.md, "memory"): totals, sites
- * (stacks grouped by their symbolized frames, as `memory` and `leaks` group them, with
- * replay_stack_key) for all threads and per thread, leaks after the suppressions, the size
- * histogram and the `timeline` object. One heap replay for all threads, a second keyed by
- * site when stacks were merged (exact per-site peaks, as `memory`), one per thread view.
+ * (stacks grouped by their symbolized frames, as `memory` and `leaks` group them) for all
+ * threads and per thread, leaks after the suppressions, the size histogram and the
+ * `timeline` object. All of it from the memory model (mem.c's mem_build): one heap replay
+ * that keeps the sites with exact peaks, per thread too, the timeline and what findings
+ * reads; html_trace hands the same model to findings.
  */
 #define PR_FMT "html"
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/hmap.h"
 #include "analyzer/html.h"
 #include "analyzer/json.h"
 #include "analyzer/supp.h"
@@ -22,165 +21,51 @@
 
 #define NONE UINT32_MAX
 
-struct hsite {
-	uint32_t stack;			/* a representative global stack id (0: no stack) */
-	int supp;			/* suppression rule, -1 none */
-	uint64_t allocs, bytes, frees, temporary, peak_bytes;
-	uint64_t leaked_bytes, leaked_blocks, at_peak_bytes, at_peak_blocks;
-};
-
+/* what the page lists of the model: its scope's sites and their rows in "stacks" */
 struct hmem {
-	struct replay r;		/* by stack id */
-	uint32_t *map;			/* stack id -> site */
-	uint32_t nmap, nsites;
-	bool merged;			/* some site has several stacks */
-	struct hsite *all;		/* the whole scope's sites */
+	struct mem *m;
+	struct site *all;		/* the page's sites: the model's, or --thread's own */
+	uint32_t nsites;
 	uint32_t *row;			/* site -> row of "stacks", NONE until a scope lists it */
 	uint32_t *rows;			/* rows of "stacks": site ids */
 	uint32_t nrows;
 	uint64_t supp_bytes, supp_blocks;
 };
 
-/* stack id -> site, by the stacks' symbolized frames (the sites of `memory`) */
-static void build_map(struct html *h, struct hmem *m)
-{
-	struct strmap keys = { 0 };		/* site index by key */
-	struct strmap_ent *k;
-	uint32_t id;
-
-	m->nmap = m->r.naggs;
-	m->map = xcalloc(m->nmap + 1, sizeof(*m->map));
-	m->all = xcalloc(m->nmap + 1, sizeof(*m->all));
-	for (id = 0; id < m->r.naggs; id++) {
-		bool created;
-		char *key;
-
-		if (!m->r.aggs[id].allocs)
-			continue;
-		key = replay_stack_key(h->t, h->sym, id);
-		k = strmap_intern(&keys, key, &created);
-		if (!created) {
-			free(key);
-			m->merged = true;
-		} else {
-			k->v = m->nsites++;
-			m->all[k->v].stack = id;
-		}
-		m->map[id] = (uint32_t)k->v;
-	}
-	for (k = strmap_each(&keys, NULL); k; k = strmap_each(&keys, k))
-		free((char *)k->str);
-	strmap_free(&keys);
-	m->row = xmalloc((m->nsites + 1) * sizeof(*m->row));
-	for (id = 0; id < m->nsites; id++)
-		m->row[id] = NONE;
-	m->rows = xmalloc((m->nsites + 1) * sizeof(*m->rows));
-}
-
-/* site values from @r: aggregated by stack id through the map, or by site (@by_site) */
-static void site_values(struct hmem *m, const struct replay *r, bool by_site, struct hsite *s)
-{
-	uint32_t i;
-
-	for (i = 0; i < m->nsites; i++) {
-		uint32_t stack = m->all[i].stack;
-
-		memset(&s[i], 0, sizeof(s[i]));
-		s[i].stack = stack;
-		s[i].supp = -1;
-	}
-	for (i = 0; i < r->naggs; i++) {
-		const struct replay_agg *a = &r->aggs[i];
-		struct hsite *x;
-
-		if (!a->allocs || (!by_site && i >= m->nmap) || (by_site && i >= m->nsites))
-			continue;
-		x = &s[by_site ? i : m->map[i]];
-		x->allocs += a->allocs;
-		x->bytes += a->bytes;
-		x->frees += a->frees;
-		x->temporary += a->temporary;
-		x->leaked_bytes += a->live_bytes;
-		x->leaked_blocks += a->live_blocks;
-		x->peak_bytes = a->peak_bytes;	/* one stack per site, or keyed by site */
-		x->at_peak_bytes += replay_peak_bytes(r, a);
-		x->at_peak_blocks += replay_peak_blocks(r, a);
-	}
-}
-
-/* a replay keyed by site: every thread's blocks, counting thread @thread's (-1: all) */
-static int site_replay(struct html *h, struct hmem *m, int thread, struct hsite *s)
-{
-	struct replay r;
-	int ret;
-
-	memset(&r, 0, sizeof(r));
-	r.map = m->map;
-	r.nmap = m->nmap;
-	ret = export_replay(h->t, thread, &r);
-	if (!ret)
-		site_values(m, &r, true, s);
-	replay_free(&r);
-	return ret;
-}
-
-static const struct hsite *sort_sites;
-static int sort_by;			/* 0 bytes, 1 leaked (then blocks), 2 held at the peak */
-
-static uint64_t site_key(const struct hsite *s)
-{
-	return sort_by == 0 ? s->bytes : sort_by == 1 ? s->leaked_bytes : s->at_peak_bytes;
-}
-
-/* as `memory` sorts: the value, leaked blocks for leaks, bytes, then the stack id */
-static int by_value(const void *pa, const void *pb)
-{
-	const struct hsite *a = &sort_sites[*(const uint32_t *)pa];
-	const struct hsite *b = &sort_sites[*(const uint32_t *)pb];
-
-	if (site_key(a) != site_key(b))
-		return site_key(a) > site_key(b) ? -1 : 1;
-	if (sort_by == 1 && a->leaked_blocks != b->leaked_blocks)
-		return a->leaked_blocks > b->leaked_blocks ? -1 : 1;
-	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes ? -1 : 1;
-	return a->stack < b->stack ? -1 : a->stack > b->stack;
-}
-
 /*
  * The sites a scope lists: the largest html_cap(HTML_SITES) by bytes allocated, by bytes
  * leaked (unsuppressed leaks) and by bytes held at the peak, together, in order of bytes.
  * Return: their number; *@total and *@left_bytes say what the others were.
  */
-static uint32_t pick_sites(struct html *h, struct hmem *m, const struct hsite *s,
+static uint32_t pick_sites(struct html *h, struct hmem *m, const struct site *s,
 			   uint32_t *out, uint32_t *total, uint64_t *left_bytes)
 {
+	static const enum site_order rank[] = { BY_AT_PEAK, BY_LEAKED, BY_BYTES };
 	uint32_t *order = xmalloc((m->nsites + 1) * sizeof(*order)), n, i, k, cap, got = 0;
 	uint8_t *take = xcalloc(m->nsites + 1, 1);
+	unsigned r;
 
 	cap = html_cap(h, HTML_SITES);
-	sort_sites = s;
 	*total = 0;
 	*left_bytes = 0;
-	for (sort_by = 2; sort_by >= 0; sort_by--) {
+	for (r = 0; r < sizeof(rank) / sizeof(rank[0]); r++) {
 		for (i = 0, n = 0; i < m->nsites; i++) {
 			bool leak = s[i].leaked_blocks && m->all[i].supp < 0;
 
-			if (!s[i].allocs || (sort_by == 1 && !leak) || (sort_by == 2 &&
-									!s[i].at_peak_bytes))
+			if (!s[i].allocs || (rank[r] == BY_LEAKED && !leak) ||
+			    (rank[r] == BY_AT_PEAK && !s[i].at_peak_bytes))
 				continue;
 			order[n++] = i;
 		}
-		qsort(order, n, sizeof(*order), by_value);
+		mem_sort(s, order, n, rank[r]);	/* as `memory` sorts */
 		for (k = 0; k < n && k < cap; k++)
 			take[order[k]] = 1;
 	}
-	/* sort_by is 0 (bytes) again: list in that order */
-	sort_by = 0;
+	/* listed in order of bytes */
 	for (i = 0, n = 0; i < m->nsites; i++)
 		if (s[i].allocs)
 			order[n++] = i;
-	qsort(order, n, sizeof(*order), by_value);
+	mem_sort(s, order, n, BY_BYTES);
 	for (k = 0; k < n; k++) {
 		if (take[order[k]])
 			out[got++] = order[k];
@@ -194,7 +79,7 @@ static uint32_t pick_sites(struct html *h, struct hmem *m, const struct hsite *s
 }
 
 /* one scope's "sites" table; its sites get rows in "stacks" */
-static void scope_json(struct html *h, struct hmem *m, int thread, const struct hsite *s)
+static void scope_json(struct html *h, struct hmem *m, int thread, const struct site *s)
 {
 	static const char *const cols[] = { "stack", "allocations", "bytes", "frees",
 					    "temporary", "peak_bytes", "leaked_bytes",
@@ -217,7 +102,7 @@ static void scope_json(struct html *h, struct hmem *m, int thread, const struct 
 	json_arr_end(j);
 	json_arr_begin(j, "rows");
 	for (i = 0; i < n; i++) {
-		const struct hsite *x = &s[pick[i]];
+		const struct site *x = &s[pick[i]];
 
 		if (m->row[pick[i]] == NONE) {
 			m->row[pick[i]] = m->nrows;
@@ -245,11 +130,6 @@ static void scope_json(struct html *h, struct hmem *m, int thread, const struct 
 	free(pick);
 }
 
-static bool shim_frame(struct html *h, const struct trace_frame *f)
-{
-	return !strncmp(sym_frame_module(h->sym, f), "libperfshim", 11);
-}
-
 /* "stacks": the listed sites' stacks (frames innermost first, without the shim's own) */
 static void stacks_json(struct html *h, struct hmem *m)
 {
@@ -264,7 +144,7 @@ static void stacks_json(struct html *h, struct hmem *m)
 	json_arr_end(j);
 	json_arr_begin(j, "rows");
 	for (i = 0; i < m->nrows; i++) {
-		const struct hsite *s = &m->all[m->rows[i]];
+		const struct site *s = &m->all[m->rows[i]];
 		struct trace_stack st = { 0 };
 
 		if (s->stack)
@@ -276,7 +156,7 @@ static void stacks_json(struct html *h, struct hmem *m)
 			uint32_t ids[SYM_MAX_INLINE];
 			int n, x;
 
-			if (shim_frame(h, &st.frames[k]))
+			if (replay_shim_frame(h->sym, &st.frames[k]))
 				continue;
 			n = html_frames_of(h, &st.frames[k], ids, SYM_MAX_INLINE);
 			for (x = 0; x < n; x++)
@@ -304,7 +184,7 @@ static void suppressed_json(struct html *h, struct hmem *m)
 	uint32_t i;
 
 	for (i = 0; i < m->nsites; i++) {
-		const struct hsite *s = &m->all[i];
+		const struct site *s = &m->all[i];
 
 		if (!s->leaked_blocks || s->supp < 0)
 			continue;
@@ -327,38 +207,59 @@ static void suppressed_json(struct html *h, struct hmem *m)
 	free(tot);
 }
 
+/* the scope's counts: every thread's, or the --thread one's (as a one_thread replay) */
+static void scope_counts(const struct html *h, const struct replay *r, struct replay_counts *c)
+{
+	if (h->thread >= 0) {
+		if ((uint32_t)h->thread < r->ntcounts)
+			*c = r->tcounts[h->thread];
+		else
+			memset(c, 0, sizeof(*c));
+		return;
+	}
+	*c = (struct replay_counts){ .allocs = r->allocs, .frees = r->frees,
+				     .bytes_alloc = r->bytes_alloc, .bytes_freed = r->bytes_freed,
+				     .reallocs = r->reallocs, .unknown_frees = r->unknown_frees,
+				     .temporary = r->temporary };
+	memcpy(c->hist_count, r->hist_count, sizeof(c->hist_count));
+	memcpy(c->hist_bytes, r->hist_bytes, sizeof(c->hist_bytes));
+}
+
+/* the totals: the scope's counts; the live heap and its peak are the process's */
 static void totals_json(struct html *h, const struct hmem *m)
 {
-	const struct replay *r = &m->r;
+	const struct replay *r = &m->m->r;
 	struct json *j = &h->j;
+	struct replay_counts c;
 	unsigned k;
 
-	json_u64(j, "allocations", r->allocs);
-	json_u64(j, "frees", r->frees);
-	json_u64(j, "bytes_allocated", r->bytes_alloc);
-	json_u64(j, "bytes_freed", r->bytes_freed);
+	scope_counts(h, r, &c);
+	json_u64(j, "allocations", c.allocs);
+	json_u64(j, "frees", c.frees);
+	json_u64(j, "bytes_allocated", c.bytes_alloc);
+	json_u64(j, "bytes_freed", c.bytes_freed);
 	json_u64(j, "peak_bytes", r->peak_bytes);
 	json_u64(j, "peak_time_ns", r->peak_ns);
 	json_u64(j, "peak_blocks", r->peak_blocks);
 	json_u64(j, "leaked_bytes", r->live_bytes - m->supp_bytes);
 	json_u64(j, "leaked_blocks", r->live_blocks - m->supp_blocks);
-	json_u64(j, "temporary_allocations", r->temporary);
+	json_u64(j, "temporary_allocations", c.temporary);
 	json_u64(j, "live_at_end_bytes", r->live_bytes);
 	json_u64(j, "live_at_end_blocks", r->live_blocks);
 	json_u64(j, "suppressed_bytes", m->supp_bytes);
 	json_u64(j, "suppressed_blocks", m->supp_blocks);
-	json_u64(j, "unknown_frees", r->unknown_frees);
-	json_u64(j, "reallocs", r->reallocs);
+	json_u64(j, "unknown_frees", c.unknown_frees);
+	json_u64(j, "reallocs", c.reallocs);
 	json_bool(j, "suppressions", h->supp != NULL);
 	json_arr_begin(j, "histogram");		/* size 0, then [2^(k-1), 2^k - 1] */
 	for (k = 0; k < REPLAY_NBUCKETS; k++) {
-		if (!r->hist_count[k])
+		if (!c.hist_count[k])
 			continue;
 		json_obj_begin(j, NULL);
 		json_u64(j, "min", k ? 1ULL << (k - 1) : 0);
 		json_u64(j, "max", k ? (k == 64 ? UINT64_MAX : (1ULL << k) - 1) : 0);
-		json_u64(j, "allocations", r->hist_count[k]);
-		json_u64(j, "bytes", r->hist_bytes[k]);
+		json_u64(j, "allocations", c.hist_count[k]);
+		json_u64(j, "bytes", c.hist_bytes[k]);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -383,21 +284,22 @@ static int by_index(const void *a, const void *b)
 }
 
 /*
- * Per-thread scopes: the HTML_MEM_THREADS threads that allocated most, each a replay that
- * counts only the blocks it allocated. None with --thread, or when one thread allocated.
+ * Per-thread scopes: the HTML_MEM_THREADS threads that allocated most, each counting only
+ * the blocks it allocated (the model's per-thread aggregates). None with --thread, or when
+ * one thread allocated.
  */
-static int thread_scopes(struct html *h, struct hmem *m)
+static void thread_scopes(struct html *h, struct hmem *m)
 {
 	const struct trace *t = h->t;
+	const struct replay *r = &m->m->r;
 	uint32_t *order = xmalloc((t->nthreads + 1) * sizeof(*order)), n = 0, i, nt;
-	struct hsite *s = xcalloc(m->nsites + 1, sizeof(*s));
-	int ret = 0;
+	struct site *s = xcalloc(m->nsites + 1, sizeof(*s));
 
 	/* the replay's own count of each thread's allocations (its temporary-block clock) */
-	for (i = 0; h->thread < 0 && i < t->nthreads && i < m->r.nthreads; i++)
-		if (m->r.tseq[i])
+	for (i = 0; h->thread < 0 && i < t->nthreads && i < r->nthreads; i++)
+		if (r->tseq[i])
 			order[n++] = i;
-	sort_allocs = m->r.tseq;
+	sort_allocs = r->tseq;
 	qsort(order, n, sizeof(*order), by_allocs);
 	nt = n;
 	if (n > HTML_MEM_THREADS)
@@ -406,67 +308,61 @@ static int thread_scopes(struct html *h, struct hmem *m)
 		html_note(h, "memory_thread_views", -1, n, nt, 0, NULL);
 	/* in thread order, as the time side lists them */
 	qsort(order, n, sizeof(*order), by_index);
-	for (i = 0; n > 1 && i < n && !ret; i++) {
-		ret = site_replay(h, m, (int)order[i], s);
-		if (!ret)
-			scope_json(h, m, (int)order[i], s);
+	for (i = 0; n > 1 && i < n; i++) {
+		mem_thread_sites(m->m, order[i], false, s);
+		scope_json(h, m, (int)order[i], s);
 	}
 	free(s);
 	free(order);
-	return ret;
 }
 
 /*
  * html_memory - the "memory" object of the trace (absent when the malloc family was not
- * recorded). Return: 0, or -1 when a replay failed (reported by the reader).
+ * recorded) from the model h->mem, built here (h->have_mem) for findings to read too.
+ * Return: 0, or -1 when the replay failed (reported by the reader).
  */
 int html_memory(struct html *h)
 {
-	struct hmem m;
-	uint32_t i;
-	int ret;
+	struct mem *mm = &h->mem;
+	struct hmem m = { .m = mm };
+	uint32_t id;
 
 	if (!(h->t->hdr.flags & TRACE_F_MALLOC))
 		return 0;
-	memset(&m, 0, sizeof(m));
-	ret = export_replay(h->t, h->thread, &m.r);
-	if (ret < 0)
-		goto out;
-	build_map(h, &m);
-	if (m.merged)
-		ret = site_replay(h, &m, h->thread, m.all);
-	else
-		site_values(&m, &m.r, false, m.all);
-	if (ret < 0)
-		goto out;
-	for (i = 0; h->supp && i < m.nsites; i++) {
-		struct hsite *s = &m.all[i];
-
-		if (!s->leaked_blocks)
-			continue;
-		s->supp = supp_match(h->supp, h->sym, h->t, s->stack);
-		if (s->supp >= 0) {
-			m.supp_bytes += s->leaked_bytes;
-			m.supp_blocks += s->leaked_blocks;
-		}
+	h->have_mem = true;
+	if (mem_build(mm, h->t, h->o, h->sym, MEM_TIMELINE | MEM_SHAPES | MEM_THREADS) < 0)
+		return -1;
+	m.nsites = mm->nsites;
+	m.all = mm->sites;
+	if (h->supp)	/* the model's sites as `leaks` has them: findings reads them */
+		mem_match(mm, h->supp, mm->sites, &mm->supp_bytes, &mm->supp_blocks);
+	if (h->thread >= 0) {	/* the thread's own sites */
+		m.all = xcalloc(m.nsites + 1, sizeof(*m.all));
+		mem_thread_sites(mm, (uint32_t)h->thread, true, m.all);
+		if (h->supp)
+			mem_match(mm, h->supp, m.all, &m.supp_bytes, &m.supp_blocks);
+	} else {
+		m.supp_bytes = mm->supp_bytes;
+		m.supp_blocks = mm->supp_blocks;
 	}
+	m.row = xmalloc((m.nsites + 1) * sizeof(*m.row));
+	for (id = 0; id < m.nsites; id++)
+		m.row[id] = NONE;
+	m.rows = xmalloc((m.nsites + 1) * sizeof(*m.rows));
 	json_obj_begin(&h->j, "memory");
 	totals_json(h, &m);
 	json_arr_begin(&h->j, "scopes");
 	scope_json(h, &m, -1, m.all);
-	ret = thread_scopes(h, &m);
+	thread_scopes(h, &m);
 	json_arr_end(&h->j);
 	stacks_json(h, &m);
 	suppressed_json(h, &m);
-	if (!ret)
-		ret = timeline_emit(h->t, h->o, &h->j, "timeline", &h->growth);
-	h->have_growth = !ret;
+	if (mm->tl)
+		timeline_json(&h->j, "timeline", mm->tl, h->t, h->sym, &mm->v);
 	json_obj_end(&h->j);
-out:
-	replay_free(&m.r);
-	free(m.map);
-	free(m.all);
+	if (m.all != mm->sites)
+		free(m.all);
 	free(m.row);
 	free(m.rows);
-	return ret;
+	return 0;
 }

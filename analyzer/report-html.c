@@ -4,9 +4,10 @@
  * app.css, app.js, app-memory.js, embedded at build time) that renders the JSON data object
  * written here: flame graphs, top-down, bottom-up, callers/callees, the function table, the
  * heap over time, sites and leaks, per thread and merged. docs/html-data.md is the data's
- * schema and budget. This file writes the page and the time side (call tree, hot_collect's functions
- * and edges); report-html-mem.c the memory side. Walks: the call tree (per-thread roots),
- * hot_collect for all threads and once per thread, the heap replays, the timeline.
+ * schema and budget. This file writes the page and the time side (call tree, functions and
+ * edges, per busy thread too); report-html-mem.c the memory side. Walks: one of the calls
+ * (model.c's model_build) and one heap replay (mem.c's mem_build), that every section and
+ * findings read.
  */
 #define PR_FMT "html"
 #include <inttypes.h>
@@ -20,6 +21,7 @@
 #include "analyzer/hot.h"
 #include "analyzer/html.h"
 #include "analyzer/json.h"
+#include "analyzer/mem.h"
 #include "analyzer/model.h"
 #include "analyzer/notes.h"
 #include "analyzer/opts.h"
@@ -527,19 +529,14 @@ static void scope_edges(struct html *h, struct hot *hot, int thread, uint8_t *us
 }
 
 /*
- * one scope: all threads (@thread -1, or the --thread one: the model's table, @all) or one
- * thread index (collected here: only its chunks are walked)
+ * one scope: all threads (@thread -1, or the --thread one: the model's table) or one
+ * thread index (the model's table of that thread's own)
  */
-static int scope_json(struct html *h, int thread, uint8_t *used, struct hot *all)
+static void scope_json(struct html *h, int thread, uint8_t *used, struct model *m)
 {
-	struct hot own = { 0 }, *hp = all;
+	struct hot *hp = thread >= 0 ? model_thread_hot(m, (uint32_t)thread) : &m->hot;
 	struct json *j = &h->j;
-	int ret = 0;
 
-	if (thread >= 0) {
-		ret = hot_collect(h->t, thread, HOT_EDGES, &own);
-		hp = &own;
-	}
 	json_obj_begin(j, NULL);
 	if (thread >= 0)
 		json_u64(j, "thread", (uint64_t)thread);
@@ -549,43 +546,21 @@ static int scope_json(struct html *h, int thread, uint8_t *used, struct hot *all
 	scope_funcs(h, hp, thread, used);
 	scope_edges(h, hp, thread, used);
 	json_obj_end(j);
-	hot_free(&own);
-	return ret;
 }
 
 /* the threads that get their own scope: the HTML_THREADS with the most time */
 static uint32_t busy_threads(struct html *h, const struct ctree *ct, uint8_t *pick)
 {
-	uint32_t nt = h->t->nthreads, *order = xmalloc((nt + 1) * sizeof(*order)), i, n = 0, k;
-	uint64_t *busy = xcalloc(nt + 1, sizeof(*busy));
-	uint32_t *root = xcalloc(ct->nnodes + 1, sizeof(*root));
+	uint32_t nt = h->t->nthreads, *order = xmalloc((nt + 1) * sizeof(*order)), i, n, k;
+	uint64_t *busy = model_busy(ct, nt, h->cpu);
 
-	/* root[i]: thread index + 1 of node i's thread root (parents come first) */
-	for (i = 1; i < ct->nnodes; i++) {
-		const struct ctree_node *nd = &ct->nodes[i];
-
-		uint32_t th = nd->func & ~CTREE_THREAD;
-
-		if (nd->func & CTREE_THREAD)
-			root[i] = th < nt ? th + 1 : 0;
-		else
-			root[i] = root[nd->parent];
-		if (root[i])	/* + 1: a thread of calls that took no time still counts */
-			busy[root[i] - 1] += ctree_self(nd, h->cpu) + !!(nd->func & CTREE_THREAD);
-	}
-	for (i = 0; i < nt; i++)
-		if (busy[i])
-			order[n++] = i;
-	k = n;
-	sort_total = busy;
-	qsort(order, n, sizeof(*order), by_total);	/* the most time first, then index */
+	n = k = model_busiest(busy, nt, order);	/* the most time first, then index */
 	if (n > HTML_THREADS)
 		n = HTML_THREADS;
 	for (i = 0; i < n; i++)
 		pick[order[i]] = 1;
 	if (k > n)
 		html_note(h, "thread_views", -1, n, k, 0, NULL);
-	free(root);
 	free(order);
 	free(busy);
 	return n;
@@ -627,20 +602,18 @@ static void funcs_json(struct html *h, const uint8_t *used)
 
 /*
  * "time": the call tree (per-thread roots: the page merges them for "all threads"), and
- * per scope the functions and edges from hot_collect. Absent when no call was recorded.
- * "clock": "cpu" when the trace has context switches and --wall was not given (the page
- * then shows CPU time: the off-CPU time left out), else "wall".
- * Return: 0, or -1 when a walk failed (reported).
+ * per scope the functions and edges of the model (a busy thread's: its own table). Absent
+ * when no call was recorded. "clock": "cpu" when the trace has context switches and --wall
+ * was not given (the page then shows CPU time: the off-CPU time left out), else "wall".
  */
-static int time_json(struct html *h, struct model *m)
+static void time_json(struct html *h, struct model *m)
 {
 	const struct ctree *ct = &m->ct;
 	uint8_t *used, *pick;
 	uint32_t i;
-	int ret = 0;
 
 	if (!ct->ncalls)
-		return 0;
+		return;
 	used = xcalloc(h->t->nfuncs + 1, 1);
 	pick = xcalloc(h->t->nthreads + 1, 1);
 	h->cpu = ct->switches && !h->o->wall;
@@ -650,17 +623,16 @@ static int time_json(struct html *h, struct model *m)
 	json_u64(&h->j, "self_sum_ns", ct->self_sum_ns);
 	tree_json(h, ct, used);
 	json_arr_begin(&h->j, "scopes");
-	ret = scope_json(h, -1, used, &m->hot);
+	scope_json(h, -1, used, m);
 	if (h->thread < 0 && h->t->nthreads > 1 && busy_threads(h, ct, pick) > 1)
-		for (i = 0; i < h->t->nthreads && !ret; i++)
+		for (i = 0; i < h->t->nthreads; i++)
 			if (pick[i])
-				ret = scope_json(h, (int)i, used, NULL);
+				scope_json(h, (int)i, used, m);
 	json_arr_end(&h->j);
 	funcs_json(h, used);
 	json_obj_end(&h->j);
 	free(pick);
 	free(used);
-	return ret;
 }
 
 /* ---- the trace's header, threads and marks ---- */
@@ -745,9 +717,19 @@ static int findings_emit(struct html *h, struct model *m)
 {
 	struct findings f;
 	/* the model's table is every thread's (what findings asks for) unless --thread */
-	struct findings_given given = { .hot = h->thread < 0 ? &m->hot : NULL,
-					.growth = h->have_growth ? &h->growth : NULL };
-	int ret = findings_collect_given(h->t, h->o, NULL, &given, &f);
+	struct findings_given given = { .hot = h->thread < 0 ? &m->hot : NULL };
+	struct timeline_growth g;
+	struct mem_summary ms;
+	int ret;
+
+	if (h->have_mem) {	/* the memory model html_memory built */
+		mem_summary_of(&h->mem, &ms);
+		timeline_growth_of(&h->mem.v, &g);
+		given.mem = &h->mem;
+		given.ms = &ms;
+		given.growth = &g;
+	}
+	ret = findings_collect_given(h->t, h->o, NULL, &given, &f);
 
 	if (!ret)
 		findings_json(&f, &h->j, 0);
@@ -760,23 +742,27 @@ static int html_trace(struct html *h)
 	struct model m;
 	int ret;
 
-	/* the call tree and the functions in one walk; findings reuses the functions */
-	ret = model_build(h->t, h->thread, HOT_EDGES | (h->thread < 0 ? HOT_TREE : 0), &m);
+	/* the call tree, the functions and each busy thread's own in one walk; findings
+	 * reuses the functions */
+	ret = model_build(h->t, h->thread, HOT_EDGES | (h->thread < 0 ? HOT_TREE : 0),
+			  h->t->nthreads > 1 ? HTML_THREADS : 0, h->o->wall, &m);
 	if (ret < 0)
 		goto out;
 	h->sym = sym_open(h->t);
 	sym_set_demangle(h->sym, h->o->demangle);
 	json_obj_begin(&h->j, NULL);
 	header_json(h);
-	ret = time_json(h, &m);
-	if (!ret)
-		ret = html_memory(h);
+	time_json(h, &m);
+	ret = html_memory(h);
 	if (!ret)
 		ret = findings_emit(h, &m);
 	threads_json(h);
 	tables_json(h);
 	json_obj_end(&h->j);
 out:
+	if (h->have_mem)
+		mem_free(&h->mem);
+	h->have_mem = false;
 	model_free(&m);
 	return ret;
 }

@@ -2,7 +2,7 @@
 /*
  * `summary` (the default command): what was recorded (program, command line, duration,
  * threads, event counts, damage), the top functions by total time (model.c's
- * hot_collect), the memory totals with the largest leaks (mem.c's mem_summarize) and the
+ * hot_collect), the memory totals with the largest leaks (mem.c's mem_build) and the
  * first findings (findings.c).
  */
 #define PR_FMT "summary"
@@ -371,8 +371,11 @@ int report_summary(struct trace *t, const struct opts *o)
 	struct hot h = { 0 };
 	struct findings fnd;
 	struct findings_given given = { 0 };
+	struct timeline_growth g;
 	struct symbols *sym;
+	struct mem m = { 0 };
 	bool have_mem = false;
+	int ret = -1;
 
 	/*
 	 * the calls walk also collects modules, marks, names and the totals; its call tree
@@ -386,23 +389,27 @@ int report_summary(struct trace *t, const struct opts *o)
 	cs.clamps = trace_comp_clamps(t);
 	cs.alloc_ns = trace_comp_alloc_ns(t);
 	memset(&ms, 0, sizeof(ms));
-	/* the contents decide (a header that says otherwise is warned about) */
-	if ((t->hdr.flags & TRACE_F_MALLOC) || t->nallocs || t->nfrees || t->nreallocs) {
-		if (mem_summarize(t, o, &ms) < 0) {
-			hot_free(&h);
-			return -1;
-		}
-		have_mem = true;
-	}
-	given.hot = &h;
-	given.ms = have_mem ? &ms : NULL;
-	if (findings_collect_given(t, o, NULL, &given, &fnd) < 0) {
-		findings_free(&fnd);
-		hot_free(&h);
-		return -1;
-	}
 	sym = sym_open(t);
 	sym_set_demangle(sym, o->demangle);
+	/*
+	 * the contents decide (a header that says otherwise is warned about): one replay for
+	 * the memory totals, the leaks and what findings reads of the heap (mem_build)
+	 */
+	if ((t->hdr.flags & TRACE_F_MALLOC) || t->nallocs || t->nfrees || t->nreallocs) {
+		have_mem = true;
+		if (mem_build(&m, t, o, sym, MEM_TIMELINE | MEM_SHAPES) < 0 || mem_suppress(&m) < 0)
+			goto out;
+		mem_summary_of(&m, &ms);
+		timeline_growth_of(&m.v, &g);
+		given.mem = &m;
+		given.ms = &ms;
+		given.growth = &g;
+	}
+	given.hot = &h;
+	if (findings_collect_given(t, o, NULL, &given, &fnd) < 0) {
+		findings_free(&fnd);
+		goto out;
+	}
 	if (o->format == FMT_JSON) {
 		summary_json(t, &fnd.h, sym, &ms, have_mem, &fnd, &cs);
 	} else {
@@ -411,7 +418,11 @@ int report_summary(struct trace *t, const struct opts *o)
 		findings_text(&fnd, stdout, FINDINGS_SUMMARY_TOP);
 	}
 	findings_free(&fnd);
+	ret = 0;
+out:
+	if (have_mem)
+		mem_free(&m);
 	hot_free(&h);
 	sym_close(sym);
-	return 0;
+	return ret;
 }

@@ -6,11 +6,9 @@
 #define PR_FMT "timeline"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "analyzer/json.h"
 #include "analyzer/notes.h"
-#include "analyzer/opts.h"
 #include "analyzer/replay.h"
 #include "analyzer/symbols.h"
 #include "analyzer/timeline-out.h"
@@ -69,28 +67,4 @@ void timeline_json(struct json *jw, const char *key, const struct timeline *tl,
 	json_arr_end(&j);
 	json_obj_end(&j);
 	*jw = j;
-}
-
-/**
- * timeline_emit - the object `timeline --format=json` prints for @t, under @key of @j (the
- * html report embeds it), and into @g (NULL: not wanted) what timeline_growth gives, from
- * the same pass. Return: 0, or -1 when the trace could not be decoded (reported).
- */
-int timeline_emit(struct trace *t, const struct opts *o, struct json *j, const char *key,
-		  struct timeline_growth *g)
-{
-	struct timeline *tl = xcalloc(1, sizeof(*tl));
-	struct symbols *sym = NULL;
-	struct verdict v = { 0 };
-	struct replay r;
-	int ret = -1;
-
-	if (timeline_load(t, o, tl, &r, &sym, &v) == 0) {
-		timeline_json(j, key, tl, t, sym, &v);
-		if (g)
-			timeline_growth_of(&v, g);
-		ret = 0;
-	}
-	timeline_drop(tl, &r, sym, &v);
-	return ret;
 }

@@ -29,9 +29,9 @@ static uint64_t step_ns(const struct timeline *tl, uint32_t k)
 	return (uint64_t)((double)tl->end_ns * k / NSTEPS);
 }
 
-static uint64_t tl_stop(struct replay *r, uint64_t at, void *arg)
+/** timeline_stop - a sample at @at (a stop of the replay @tl_begin readied). Return: the next. */
+uint64_t timeline_stop(struct replay *r, uint64_t at, struct timeline *tl)
 {
-	struct timeline *tl = arg;
 	uint32_t k = tl->n, i;
 
 	tl->s[k] = (struct sample){ at, r->live_bytes, r->live_blocks, tl->rss };
@@ -47,12 +47,21 @@ static uint64_t tl_stop(struct replay *r, uint64_t at, void *arg)
 	return step_ns(tl, tl->n) > at ? step_ns(tl, tl->n) : at + 1;
 }
 
-static void tl_other(struct replay *r, const struct trace_event *ev, void *arg)
+/** timeline_other - an event the replay does not use: RSS samples. */
+void timeline_other(struct timeline *tl, const struct trace_event *ev)
 {
-	struct timeline *tl = arg;
-
 	if (ev->type == EV_RSS)
 		tl->rss = ev->size;
+}
+
+static uint64_t tl_stop(struct replay *r, uint64_t at, void *arg)
+{
+	return timeline_stop(r, at, arg);
+}
+
+static void tl_other(struct replay *r, const struct trace_event *ev, void *arg)
+{
+	timeline_other(arg, ev);
 }
 
 /* Least squares y = a + b x over @n points; @resid: RMS of the residuals. Return: b. */
@@ -100,10 +109,10 @@ static int cmp_suspect(const void *pa, const void *pb)
 /*
  * The verdict: "grows" when the fitted growth over the window is over three times the RMS
  * residual (a trend, not noise), over 1% of the mean live heap and at least 1 KiB; then the
- * stacks (grouped by function chain) are ranked by their own fitted rate.
+ * stacks (grouped by function chain) are ranked by their own fitted rate. (timeline_judge)
  */
-static void judge(struct timeline *tl, const struct trace *t, struct symbols *sym,
-		  struct verdict *v)
+void timeline_judge(struct timeline *tl, const struct trace *t, struct symbols *sym,
+		    struct verdict *v)
 {
 	uint32_t n = tl->n - tl->half, i, k, nstacks = 0;
 	double *x = xcalloc(n + 1, sizeof(double)), *y = xcalloc(n + 1, sizeof(double));
@@ -183,16 +192,24 @@ const char *timeline_verdict_text(const struct verdict *v, char *buf, size_t len
 	return buf;
 }
 
+/** timeline_begin - ready @tl (zeroed) for a replay @r stopping at its sample times. */
+int timeline_begin(struct trace *t, struct timeline *tl, struct replay *r)
+{
+	if (trace_find_mark(t, "end", &tl->end_ns) < 0)
+		return -1;
+	tl->half = NSTEPS / 2;
+	r->next_stop = 0;
+	return 0;
+}
+
 /** timeline_load - the replay stopped at the sample times, the symbols, the verdict. */
 int timeline_load(struct trace *t, const struct opts *o, struct timeline *tl,
 		  struct replay *r, struct symbols **sym, struct verdict *v)
 {
 	memset(r, 0, sizeof(*r));
-	if (trace_find_mark(t, "end", &tl->end_ns) < 0)
+	if (timeline_begin(t, tl, r) < 0)
 		return -1;
-	tl->half = NSTEPS / 2;
 	r->stop = tl_stop;
-	r->next_stop = 0;
 	r->other = tl_other;
 	r->arg = tl;
 	if (replay_run(r, t) < 0)
@@ -200,12 +217,12 @@ int timeline_load(struct trace *t, const struct opts *o, struct timeline *tl,
 	*sym = replay_symbols(t, o);
 	if (!*sym)
 		return -1;
-	judge(tl, t, *sym, v);
+	timeline_judge(tl, t, *sym, v);
 	return 0;
 }
 
-void timeline_drop(struct timeline *tl, struct replay *r, struct symbols *sym,
-		   struct verdict *v)
+/** timeline_release - free @tl's snapshots and @v's suspects (not @tl itself). */
+void timeline_release(struct timeline *tl, struct verdict *v)
 {
 	uint32_t i;
 
@@ -214,8 +231,18 @@ void timeline_drop(struct timeline *tl, struct replay *r, struct symbols *sym,
 		free(v->sus[i]);
 	}
 	free(v->sus);
-	for (i = 0; i <= NSTEPS; i++)
+	v->sus = NULL;
+	v->nsus = 0;
+	for (i = 0; i <= NSTEPS; i++) {
 		free(tl->snap[i]);
+		tl->snap[i] = NULL;
+	}
+}
+
+void timeline_drop(struct timeline *tl, struct replay *r, struct symbols *sym,
+		   struct verdict *v)
+{
+	timeline_release(tl, v);
 	free(tl);
 	if (sym)
 		sym_close(sym);

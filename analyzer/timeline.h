@@ -70,6 +70,18 @@ struct timeline_growth {
  */
 int timeline_load(struct trace *t, const struct opts *o, struct timeline *tl,
 		  struct replay *r, struct symbols **sym, struct verdict *v);
+/*
+ * The same in parts, for a replay shared with other models: timeline_begin readies @tl
+ * (zeroed by the caller) and @r's first stop (Return: 0, or -1 reported); the replay's
+ * stops call timeline_stop, the events it does not use go to timeline_other; after it,
+ * timeline_judge gives the verdict, and timeline_release frees what they made in @tl, @v.
+ */
+int timeline_begin(struct trace *t, struct timeline *tl, struct replay *r);
+uint64_t timeline_stop(struct replay *r, uint64_t at, struct timeline *tl);
+void timeline_other(struct timeline *tl, const struct trace_event *ev);
+void timeline_judge(struct timeline *tl, const struct trace *t, struct symbols *sym,
+		    struct verdict *v);
+void timeline_release(struct timeline *tl, struct verdict *v);
 /* timeline_drop - free @tl (allocated by the caller), @r, @sym and @v's suspects */
 void timeline_drop(struct timeline *tl, struct replay *r, struct symbols *sym,
 		   struct verdict *v);

@@ -266,11 +266,16 @@ static void put_cputime(struct sink *k)
 
 	if (!t->sw.ring || t->sw.err || !room(k))
 		return;
-	if (syscall(SYS_clock_gettime, id, &ts) == 0) {
-		now = ps_now();
+	/*
+	 * The time first: the clock stands still while the thread is off-CPU, so a preemption
+	 * between the two reads (the return from the system call is where one comes) moves
+	 * neither. Read the other way round, the time would take in a wait the reading did not,
+	 * and whose interval comes only with the next drain.
+	 */
+	now = ps_now();
+	if (syscall(SYS_clock_gettime, id, &ts) == 0)
 		put(k, TRACE_SWITCH_CPUTIME, now > t->sw.base ? now - t->sw.base : 0,
 		    (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-	}
 	errno = saved;
 }
 
@@ -288,7 +293,7 @@ int ps_switch_drain(struct ps_thread *t)
 	if (drain(&k))
 		return 1;
 	put_cputime(&k);
-	return 0;
+	return drain(&k);	/* a preemption since the first: its interval is before the reading */
 }
 
 /* ps_switch_pending - whether @t has switch records (or its CPU clock) to write. */

@@ -341,7 +341,7 @@ START_TEST(test_tree_waits)
 	waits_trace(_i);
 	ck_assert_int_eq(trace_open(path, &t), 0);
 	ck_assert_int_eq(ctree_build(t, -1, false, true, &ct), 0);
-	ck_assert_int_eq(model_build(t, -1, HOT_EDGES | HOT_TREE, &m), 0);
+	ck_assert_int_eq(model_build(t, -1, HOT_EDGES | HOT_TREE, 0, false, &m), 0);
 	for (k = 0; k < 2; k++) {
 		const struct ctree *c = k ? &m.ct : &ct;
 

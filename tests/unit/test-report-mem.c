@@ -1228,6 +1228,114 @@ START_TEST(test_model_random)
 }
 END_TEST
 
+/* here, not at the top: the leak tests above name the lines of the functions they call */
+#include "tests/unit/tracegen-random.h"
+
+/* two aggregates of two replays hold the same, peaks and values at the peak included */
+static void agg_eq(const struct replay *ra, const struct replay_agg *a, const struct replay *rb,
+		   const struct replay_agg *b, const char *what, uint64_t seed, uint32_t i)
+{
+	ck_assert_msg(a->allocs == b->allocs && a->bytes == b->bytes && a->frees == b->frees &&
+		      a->freed_bytes == b->freed_bytes && a->temporary == b->temporary &&
+		      a->live_bytes == b->live_bytes && a->live_blocks == b->live_blocks &&
+		      a->peak_bytes == b->peak_bytes &&
+		      replay_peak_bytes(ra, a) == replay_peak_bytes(rb, b) &&
+		      replay_peak_blocks(ra, a) == replay_peak_blocks(rb, b),
+		      "seed %llu: %s %u: %llu/%llu allocs, %llu/%llu peak bytes",
+		      (unsigned long long)seed, what, i, (unsigned long long)a->allocs,
+		      (unsigned long long)b->allocs, (unsigned long long)a->peak_bytes,
+		      (unsigned long long)b->peak_bytes);
+}
+
+/* the totals a one_thread replay @one counted and what mem_build's kept for its thread */
+static void counts_eq(const struct replay *one, const struct replay_counts *c, uint64_t seed)
+{
+	ck_assert_msg(one->allocs == c->allocs && one->frees == c->frees &&
+		      one->bytes_alloc == c->bytes_alloc && one->bytes_freed == c->bytes_freed &&
+		      one->reallocs == c->reallocs && one->unknown_frees == c->unknown_frees &&
+		      one->temporary == c->temporary &&
+		      !memcmp(one->hist_count, c->hist_count, sizeof(c->hist_count)) &&
+		      !memcmp(one->hist_bytes, c->hist_bytes, sizeof(c->hist_bytes)),
+		      "seed %llu: a thread's counts differ", (unsigned long long)seed);
+}
+
+/*
+ * mem_build's one replay against the replays it stands for, on a random program (threads,
+ * cross-thread frees, reallocs): a plain replay (no stops: the stacks and totals), one keyed
+ * by site (the groups) and one_thread replays keyed by site (the threads' counts and their
+ * sites): every figure equal.
+ */
+static void build_run(uint64_t seed)
+{
+	struct replay plain = { 0 }, bysite = { 0 };
+	struct tgr_stream s = { 0 };
+	struct opts o = tu_opts();
+	struct symbols *sym;
+	struct trace *t;
+	struct mem m;
+	uint32_t *map, i, th;
+
+	tgr_random(&s, seed, 400);
+	tgr_write(&s, trace_path);
+	tgr_free(&s);
+	ck_assert_int_eq(trace_open(trace_path, &t), 0);
+	ck_assert_int_eq(replay_run(&plain, t), 0);	/* also the walk before symbols */
+	sym = replay_symbols(t, &o);
+	ck_assert_int_eq(mem_build(&m, t, &o, sym, MEM_THREADS | MEM_TIMELINE | MEM_SHAPES), 0);
+	ck_assert_uint_eq(m.r.allocs, plain.allocs);
+	ck_assert_uint_eq(m.r.frees, plain.frees);
+	ck_assert_uint_eq(m.r.bytes_alloc, plain.bytes_alloc);
+	ck_assert_uint_eq(m.r.unknown_frees, plain.unknown_frees);
+	ck_assert_uint_eq(m.r.temporary, plain.temporary);
+	ck_assert_uint_eq(m.r.peak_bytes, plain.peak_bytes);
+	ck_assert_uint_eq(m.r.peak_ns, plain.peak_ns);
+	ck_assert_uint_eq(m.r.live_bytes, plain.live_bytes);
+	for (i = 0; i < plain.naggs && i < m.r.naggs; i++)
+		agg_eq(&plain, &plain.aggs[i], &m.r, &m.r.aggs[i], "stack", seed, i);
+	map = xcalloc(m.r.nsgroup + 1, sizeof(*map));
+	for (i = 0; i < m.r.nsgroup; i++)
+		map[i] = m.r.sgroup[i] ? m.r.sgroup[i] - 1 : 0;	/* unasked: never allocated */
+	bysite.map = map;
+	bysite.nmap = m.r.nsgroup;
+	ck_assert_int_eq(replay_run(&bysite, t), 0);
+	for (i = 0; i < bysite.naggs && i < m.r.ngaggs; i++)
+		agg_eq(&bysite, &bysite.aggs[i], &m.r, &m.r.gaggs[i], "site", seed, i);
+	for (th = 0; th < t->nthreads; th++) {
+		struct replay one = { .map = map, .nmap = m.r.nsgroup, .one_thread = true,
+				      .thread = th };
+		struct replay_counts none = { 0 };
+
+		ck_assert_int_eq(replay_run(&one, t), 0);
+		counts_eq(&one, th < m.r.ntcounts ? &m.r.tcounts[th] : &none, seed);
+		for (i = 0; i < one.naggs; i++) {
+			const struct replay_agg *x = replay_cell_agg(&m.r, th, i, NULL);
+
+			if (!one.aggs[i].allocs) {
+				ck_assert(!x || !x->allocs);
+				continue;
+			}
+			ck_assert_ptr_nonnull(x);
+			agg_eq(&one, &one.aggs[i], &m.r, x, "thread's site", seed, i);
+		}
+		replay_free(&one);
+	}
+	free(map);
+	replay_free(&bysite);
+	replay_free(&plain);
+	mem_free(&m);
+	sym_close(sym);
+	trace_close(t);
+}
+
+START_TEST(test_build_random)
+{
+	uint64_t seed;
+
+	for (seed = 1; seed <= 40; seed++)
+		build_run(seed);
+}
+END_TEST
+
 /* Many blocks: the live table grows and deletes with backward shifts; totals stay exact. */
 START_TEST(test_many_blocks)
 {
@@ -1280,6 +1388,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_summary);
 	tcase_add_test(tc, test_many_blocks);
 	tcase_add_test(tc, test_model_random);
+	tcase_add_test(tc, test_build_random);
 	suite_add_tcase(s, tc);
 	return s;
 }
