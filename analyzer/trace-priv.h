@@ -128,8 +128,9 @@ struct tstate {
 	uint64_t ticks;			/* time base */
 	uint64_t tick_limit;		/* no record of this chunk is later (its end + slack) */
 	uint64_t ptr;			/* pointer base */
-	uint64_t last_ns;		/* of the last timed record, or LAST_NS_EXIT: of the ENTRY
-					 * or EXIT at call_tk (converted when read: trace_last_ns) */
+	uint64_t last_ns;		/* of the last timed record, or LAST_NS_EXIT: of the
+					 * ENTRY or EXIT at call_tk (converted when read:
+					 * trace_last_ns) */
 	uint64_t call_tk;
 	bool any_time;
 	struct fidref *fids;		/* by fid */
