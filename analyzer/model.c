@@ -24,12 +24,9 @@
 #include "analyzer/util.h"
 #include "analyzer/walk.h"
 
-static void stat_add(struct hot_func *f, uint64_t dur)
+/* stat_add's other cases: an exact sample, or the samples moved to the histogram */
+static void stat_add_samp(struct hot_func *f, uint64_t dur)
 {
-	if (f->hist) {
-		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
-		return;
-	}
 	if (f->nsamp == HOT_EXACT) {
 		uint32_t i;
 
@@ -45,6 +42,16 @@ static void stat_add(struct hot_func *f, uint64_t dur)
 		f->samp = xmalloc(HOT_EXACT * sizeof(*f->samp));
 	f->samp[f->nsamp++] = dur;
 	f->sorted = false;
+}
+
+/* one call of @dur ns into @f's percentile samples; inline for a function's usual case, its
+ * histogram */
+static inline void stat_add(struct hot_func *f, uint64_t dur)
+{
+	if (f->hist)
+		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
+	else
+		stat_add_samp(f, dur);
 }
 
 /* hot_stat_add - one call of @dur ns into @f's percentile samples (hot_func_add) */
@@ -166,6 +173,12 @@ struct frame {
 	uint32_t func;
 };
 
+/* a tree node's last child looked up (node 0: none yet): a callee called again from the same
+ * place (fib's two calls, a loop's) is found without node_of's map */
+struct last_child {
+	uint32_t func, node;
+};
+
 struct collect {
 	struct hot *h;
 	struct trace *t;
@@ -175,6 +188,8 @@ struct collect {
 	uint32_t *active;		/* open activations per function (this thread) */
 	uint32_t nactive;
 	struct idmap edge_map, node_map;
+	struct last_child *last;	/* by tree node (HOT_TREE) */
+	uint32_t last_cap;
 };
 
 static void grow_funcs(struct hot *h, uint32_t n)
@@ -225,24 +240,37 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 	return id;
 }
 
-/* the off-CPU part of a closed call's self time (offcpu.c). Return: both kinds, summed */
-static uint64_t add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+/*
+ * the off-CPU part of a closed call's self time (offcpu.c), and in *@whole that within all
+ * of it when the quiet case knew it (UINT64_MAX: add_wait_total looks). Return: both
+ * kinds, summed
+ */
+static inline __attribute__((always_inline)) uint64_t
+add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f, uint64_t *whole)
 {
 	uint64_t w[2];
 
-	if (!offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w))
+	if (!offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w, whole)) {
 		offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
+		*whole = UINT64_MAX;
+	}
 	f->wait_ns[0] += w[0];
 	f->wait_ns[1] += w[1];
 	f->blocked_calls += w[0] != 0;
 	return w[0] + w[1];
 }
 
-/* an outermost activation closed: the off-CPU time within all of it, into its total's */
-static void add_wait_total(struct collect *c, const struct trace_event *ev, struct hot_func *f)
+/* an outermost activation closed: the off-CPU time within all of it (@whole: add_wait's),
+ * into its total's */
+static void add_wait_total(struct collect *c, const struct trace_event *ev, struct hot_func *f,
+			   uint64_t whole)
 {
 	uint64_t w[2];
 
+	if (whole != UINT64_MAX) {
+		f->wait_total_ns += whole;
+		return;
+	}
 	/* add_wait just looked: most often the window is this call's (steal at most) */
 	if (offcpu_quick(&c->acc, ev->thread, ev->entry_ns, ev->ns, &w[1])) {
 		f->wait_total_ns += w[1];
@@ -266,13 +294,22 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		fr = &c->stack[d];
 		fr->child_ns = 0;
 		fr->func = ev->func;
-		if (h->want & HOT_TREE)
-			fr->node = node_of(c, d ? c->stack[d - 1].node : 0, ev->func);
+		if (h->want & HOT_TREE) {
+			uint32_t up = d ? c->stack[d - 1].node : 0;
+			struct last_child *lc;
+
+			ARRAY_GROW_ZERO(c->last, c->last_cap, up + 1);
+			lc = &c->last[up];
+			if (!lc->node || lc->func != ev->func)
+				*lc = (struct last_child){ ev->func, node_of(c, up, ev->func) };
+			fr->node = lc->node;
+		}
 		c->active[ev->func]++;
 		return 0;
 	}
 	if (ev->type == EV_EXIT) {
 		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
+		uint64_t whole = UINT64_MAX;	/* add_wait's, for add_wait_total */
 		struct hot_func *f;
 		struct frame *fr = &c->stack[d];
 
@@ -285,12 +322,12 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		func_count(f, dur);
 		f->self_ns += self;
 		if (h->switches)
-			wait = add_wait(c, ev, f);
+			wait = add_wait(c, ev, f, &whole);
 		f->sum_ns += dur;
 		if (--c->active[ev->func] == 0) {
 			f->total_ns += dur;
 			if (h->switches)
-				add_wait_total(c, ev, f);
+				add_wait_total(c, ev, f, whole);
 		}
 		stat_add(f, dur);
 		if (h->want & HOT_EDGES) {
@@ -326,6 +363,7 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 	struct collect *c = ctx;
 	struct hot *h = c->h;
 	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0;
+	uint64_t whole = UINT64_MAX;		/* add_wait's, for add_wait_total */
 	struct hot_func *f;
 
 	if (__builtin_expect(ev->func >= h->cap, 0))
@@ -334,12 +372,12 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 	func_count(f, dur);
 	f->self_ns += dur > ev->child_ns ? dur - ev->child_ns : 0;
 	if (h->switches)
-		add_wait(c, ev, f);
+		add_wait(c, ev, f, &whole);
 	f->sum_ns += dur;
 	if (!ev->nested) {
 		f->total_ns += dur;
 		if (h->switches)
-			add_wait_total(c, ev, f);
+			add_wait_total(c, ev, f, whole);
 	}
 	stat_add(f, dur);
 	h->ncalls++;
@@ -379,6 +417,7 @@ static void collect_end(struct collect *c)
 	h->nfuncs = c->t->nfuncs;
 	free(c->stack);
 	free(c->active);
+	free(c->last);
 	offcpu_acc_free(&c->acc);
 	idmap_free(&c->edge_map);
 	idmap_free(&c->node_map);
@@ -579,9 +618,9 @@ static void ct_grow_funcs(struct cwalk *w, uint32_t func)
 /* the off-CPU part of a closed call's self time (as add_wait) */
 static uint64_t ct_wait(struct cwalk *w, const struct trace_event *ev)
 {
-	uint64_t o[2];
+	uint64_t o[2], whole;
 
-	if (!offcpu_exit_quiet(&w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o))
+	if (!offcpu_exit_quiet(&w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o, &whole))
 		offcpu_exit(w->t, &w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o);
 	return o[0] + o[1];
 }
@@ -822,6 +861,7 @@ model_exit(struct mwalk *w, const struct trace_event *ev, struct mstack *st, boo
 	struct collect *c = &w->c;
 	struct hot *h = c->h;
 	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
+	uint64_t whole = UINT64_MAX;		/* add_wait's, for add_wait_total */
 	uint32_t node = st->node[--st->n];
 	struct ctree_node *n = &w->ct->nodes[node];
 	struct mnode *mn = &w->mn[node];
@@ -841,12 +881,12 @@ model_exit(struct mwalk *w, const struct trace_event *ev, struct mstack *st, boo
 	func_count(f, dur);
 	f->self_ns += self;
 	if (h->switches)
-		wait = add_wait(c, ev, f);
+		wait = add_wait(c, ev, f, &whole);
 	f->sum_ns += dur;
 	if (!ev->nested) {
 		f->total_ns += dur;
 		if (h->switches)
-			add_wait_total(c, ev, f);
+			add_wait_total(c, ev, f, whole);
 	}
 	if (f->hist)		/* stat_add's usual case, without the call */
 		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;

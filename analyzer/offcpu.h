@@ -67,10 +67,11 @@ static inline bool offcpu_quick(const struct offcpu_acc *acc, uint32_t thread, u
  * offcpu_exit_quiet - offcpu_exit's common case, inline: the call [@a, @b) of @thread at
  * @depth is within the window its last call's end was in (no interval, so none for its
  * callees either; at most steal, at one rate). Return: true when it was, with its self
- * off-CPU time in @self, false when offcpu_exit must be called.
+ * off-CPU time in @self and that within all of it in *@whole (what offcpu_quick gives
+ * now), false when offcpu_exit must be called.
  */
 static inline bool offcpu_exit_quiet(struct offcpu_acc *acc, uint32_t thread, uint32_t depth,
-				     uint64_t a, uint64_t b, uint64_t self[2])
+				     uint64_t a, uint64_t b, uint64_t self[2], uint64_t *whole)
 {
 	uint64_t st, c;
 
@@ -81,6 +82,7 @@ static inline bool offcpu_exit_quiet(struct offcpu_acc *acc, uint32_t thread, ui
 	self[1] = st > c ? st - c : 0;
 	acc->child[depth + 1][0] = acc->child[depth + 1][1] = 0;
 	acc->child[depth][1] += st;
+	*whole = st;
 	return true;
 }
 const char *offcpu_note(const struct trace *t, char *buf, size_t len);

@@ -131,6 +131,12 @@ static size_t seq_len(unsigned char c)
 	return c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
 }
 
+/* a byte written as it is: printable ASCII, newline, tab */
+static inline bool plain_byte(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t';
+}
+
 /*
  * filter_bytes - write [p, end) to @f, escaped. Unless @last, a sequence cut by @end is not
  * written: Return: how many bytes at the end were kept back for the next write (0..3).
@@ -143,7 +149,7 @@ static size_t filter_bytes(FILE *f, const unsigned char *p, const unsigned char 
 		unsigned char c = *p, tmp[5] = { 0 };
 		size_t want, have = (size_t)(end - p), k;
 
-		if ((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t') {
+		if (plain_byte(c)) {
 			p++;
 			continue;
 		}
@@ -275,15 +281,20 @@ struct table *table_new(int ncols, const char *const *headers, const char *align
 	return tb;
 }
 
-/* a copy of @s as fput_text writes it */
+/* a copy of @s as fput_text writes it (most often @s itself: no stream needed) */
 static char *text_dup(const char *s)
 {
+	const unsigned char *q = (const unsigned char *)s;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	if (!s)
 		return xstrdup("");
+	while (*q && plain_byte(*q))
+		q++;
+	if (!*q)
+		return xstrdup(s);
 	f = open_memstream(&buf, &len);
 	if (!f)
 		pr_fatal("out of memory");

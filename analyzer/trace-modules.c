@@ -569,5 +569,6 @@ void trace_epoch_enter(const struct reader *r, struct tstate *ts, uint64_t ns)
 
 	ts->ep_lo = lo ? r->bounds[lo - 1] : 0;
 	ts->ep_hi = lo < r->nbounds ? r->bounds[lo] : UINT64_MAX;
+	ts->ep_hi_tk = ns_tick_bound(r, ts->ep_hi);
 	ts->gen++;
 }

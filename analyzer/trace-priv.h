@@ -128,14 +128,16 @@ struct tstate {
 	uint64_t ticks;			/* time base */
 	uint64_t tick_limit;		/* no record of this chunk is later (its end + slack) */
 	uint64_t ptr;			/* pointer base */
-	uint64_t last_ns;		/* of the last timed record, or LAST_NS_EXIT: of the EXIT
-					 * at exit_tk (converted when read: trace_last_ns) */
-	uint64_t exit_tk;
+	uint64_t last_ns;		/* of the last timed record, or LAST_NS_EXIT: of the
+					 * ENTRY or EXIT at call_tk (converted when read:
+					 * trace_last_ns) */
+	uint64_t call_tk;
 	bool any_time;
 	struct fidref *fids;		/* by fid */
 	uint32_t nfids, fids_cap;
 	uint32_t gen;			/* what is resolved now; bumped at each epoch change */
 	uint64_t ep_lo, ep_hi;		/* the current epoch: no module changed in [lo, hi) */
+	uint64_t ep_hi_tk;		/* ns_tick_bound(ep_hi): below it, before ep_hi */
 	uint32_t *rstack;		/* trace_node_resolve's scratch */
 	uint32_t rstack_cap;
 	struct tnode *nodes;		/* node id -> node; [0] is the root */
@@ -300,6 +302,26 @@ static inline uint64_t to_ns(const struct trace *t, const struct reader *r, uint
 	return (uint64_t)(((unsigned __int128)(ticks - r->start_ticks) * r->mult + (1U << 31)) >> 32);
 }
 
+/*
+ * ns_tick_bound - the first trace clock reading whose to_ns is @ns or more (UINT64_MAX when
+ * there is none below it): every x below the result has to_ns(x) < @ns, so a hot loop tests
+ * its ticks against it instead of converting them. A bound only: where a huge product
+ * wraps, to_ns(x) may be < @ns at or above it, and the caller converts to decide.
+ */
+static inline uint64_t ns_tick_bound(const struct reader *r, uint64_t ns)
+{
+	unsigned __int128 q, d;
+
+	if (!ns)
+		return 0;
+	if (!r->mult)
+		return UINT64_MAX;		/* every time is 0 */
+	/* the least d with d * mult + 2^31 >= ns * 2^32 */
+	q = ((unsigned __int128)ns << 32) - (1U << 31);
+	d = (q + r->mult - 1) / r->mult;
+	return d >= UINT64_MAX - r->start_ticks ? UINT64_MAX : r->start_ticks + (uint64_t)d;
+}
+
 /* trace-read.c, for the decoder: the function of fid @fid and the global stack of thread
  * node @n, for an event at @ns (module by time: trace_module_at) */
 uint32_t trace_func_resolve(struct trace *t, struct reader *r, struct tstate *ts, uint32_t fid,
@@ -357,14 +379,14 @@ static inline uint64_t comp_clock(const struct trace *t, const struct reader *r,
 	return to_ns(t, r, ts->vticks);
 }
 
-/* A walk that tracks calls leaves an EXIT's time in ticks (one multiply fewer per call): the
- * readers of last_ns that may come right after one convert it here. */
+/* A walk that tracks calls leaves an ENTRY's or EXIT's time in ticks (one multiply fewer
+ * per event): the readers of last_ns that may come right after one convert it here. */
 #define LAST_NS_EXIT UINT64_MAX
 static inline uint64_t trace_last_ns(const struct trace *t, const struct reader *r,
 				     struct tstate *ts)
 {
 	if (unlikely(ts->last_ns == LAST_NS_EXIT))
-		ts->last_ns = to_ns(t, r, ts->exit_tk);
+		ts->last_ns = to_ns(t, r, ts->call_tk);
 	return ts->last_ns;
 }
 
@@ -385,6 +407,17 @@ static inline uint32_t fid_func(struct trace *t, struct reader *r, struct tstate
 	if (likely(fr->gen == ts->gen && ns < ts->ep_hi && (!back || ns >= ts->ep_lo)))
 		return fr->func;
 	return trace_func_resolve(t, r, ts, fid, ns);
+}
+
+/* fid_func of an ENTRY at trace clock @ticks (converted only when the epoch may end there) */
+static inline uint32_t fid_func_tk(struct trace *t, struct reader *r, struct tstate *ts,
+				   uint32_t fid, uint64_t ticks)
+{
+	const struct fidref *fr = &ts->fids[fid];
+
+	if (likely(fr->gen == ts->gen && ticks < ts->ep_hi_tk))
+		return fr->func;
+	return fid_func(t, r, ts, fid, to_ns(t, r, ticks), false);
 }
 /* trace-read.c, for the decoder: a record of thread @ts held an impossible @what (@v), left
  * out (warned once); and, after a walk of every thread, the header's flags checked against

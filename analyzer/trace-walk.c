@@ -386,34 +386,56 @@ static void cp_grow(struct tstate *ts)
 	}
 }
 
-/* the offset of the calls' clock after the event just decoded (time base @tk, hook cost so
- * far @ovh), kept when it changed (inline: with compensation, it is noted at nearly every
- * event of the switches' walk) */
-static inline __attribute__((always_inline)) void cp_note(struct tstate *ts, uint64_t tk,
-							  uint64_t ovh)
+/*
+ * The checkpoint log's cursor (ts->cp, ncp, cp_head, cp_cap) in locals, for a loop that notes
+ * a checkpoint at every record (skip_calls): its fields stay in registers between records,
+ * and go back to the thread state when the loop ends or the log must grow.
+ */
+struct cp_run {
+	uint64_t (*cp)[2];
+	uint32_t n, head, cap;
+};
+
+static inline struct cp_run cp_run_get(const struct tstate *ts)
+{
+	return (struct cp_run){ ts->cp, ts->ncp, ts->cp_head, ts->cp_cap };
+}
+
+/*
+ * cp_put - the offset of the calls' clock after the event just decoded (time base @tk, hook
+ * cost so far @ovh), kept when it changed, in the log at @c (ts's, in locals: only n moves,
+ * but for cp_grow). Inline: with compensation, it is noted at nearly every event of the
+ * switches' walk. A second offset at one tick is appended, not written over the first:
+ * cp_offset takes the last checkpoint at or before a tick, the later one, and a head on
+ * either has that tick, so every answer is the same and the log needs one test fewer.
+ */
+static inline __attribute__((always_inline)) void cp_put(struct tstate *ts, struct cp_run *c,
+							 uint64_t tk, uint64_t ovh)
 {
 	uint64_t o = ovh >> TRACE_COST_SHIFT;
-	uint32_t n = ts->ncp;
 
 	if (unlikely(o > tk))
 		o = tk;
-	if (likely(n > ts->cp_head)) {
-		uint64_t *last = ts->cp[n - 1];
-
-		if (last[1] == o)
-			return;
-		if (last[0] == tk) {
-			last[1] = o;
-			return;
-		}
-	}
-	if (unlikely(n == ts->cp_cap)) {
+	if (likely(c->n > c->head) && c->cp[c->n - 1][1] == o)
+		return;
+	if (unlikely(c->n == c->cap)) {
+		ts->ncp = c->n;
 		cp_grow(ts);
-		n = ts->ncp;
+		*c = cp_run_get(ts);
 	}
-	ts->cp[n][0] = tk;
-	ts->cp[n][1] = o;
-	ts->ncp = n + 1;
+	c->cp[c->n][0] = tk;
+	c->cp[c->n][1] = o;
+	c->n++;
+}
+
+/* cp_put of one record, on the thread state */
+static inline __attribute__((always_inline)) void cp_note(struct tstate *ts, uint64_t tk,
+							  uint64_t ovh)
+{
+	struct cp_run c = cp_run_get(ts);
+
+	cp_put(ts, &c, tk, ovh);
+	ts->ncp = c.n;
 }
 
 /*
@@ -431,6 +453,7 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 	uint64_t h, a, cx = 0, ce = 0;
 	uint32_t nfids = ts->nfids;
 	bool cp = ts->cp_on;
+	struct cp_run log = cp_run_get(ts);
 	int rc = 0;
 
 	if (cp) {
@@ -451,7 +474,7 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 			break;
 		}
 		if (cp)
-			cp_note(ts, ticks, ovh);
+			cp_put(ts, &log, ticks, ovh);
 		if (!(h & 1)) {			/* EXIT */
 			if (unlikely((h >> 1) > lim - ticks)) {
 				rc = DEC_BAD_TIME;
@@ -480,6 +503,7 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 		}
 		ovh += ce;
 	}
+	ts->ncp = log.n;
 	ts->ticks = ticks;
 	ts->ovh = ovh;
 	ts->cnt_events += nev;
@@ -1125,7 +1149,7 @@ dec_exit(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 	ts->ticks += h >> 1;
 	ts->cnt_events++;
 	ts->last_ns = LAST_NS_EXIT;
-	ts->exit_tk = ts->ticks;
+	ts->call_tk = ts->ticks;
 	if (unlikely(!ts->depth)) {
 		ts->unmatched_exits++;
 		return 0;
@@ -1150,8 +1174,9 @@ dec_entry(DEC_PARAMS)
 	ts->cnt_calls++;
 	if (unlikely(fid >= ts->nfids))
 		return DEC_BAD;
-	ts->last_ns = to_ns(t, r, ts->ticks);
-	a = fid_func(t, r, ts, (uint32_t)fid, ts->last_ns, false);
+	ts->last_ns = LAST_NS_EXIT;	/* converted when read (trace_last_ns) */
+	ts->call_tk = ts->ticks;
+	a = fid_func_tk(t, r, ts, (uint32_t)fid, ts->ticks);
 	b = comp_clock(t, r, ts, r->c_entry_before, r->c_entry_after);
 	push_call(ts, (uint32_t)a, b, false, ts->fids[fid].addr);
 	if (!(flags & WALK_CALLS))
