@@ -296,12 +296,17 @@ int ps_switch_drain(struct ps_thread *t)
 	return drain(&k);	/* a preemption since the first: its interval is before the reading */
 }
 
-/* ps_switch_pending - whether @t has switch records (or its CPU clock) to write. */
+/*
+ * ps_switch_pending - whether @t has switch records (or a pending switch-out) to write. Its
+ * CPU clock alone does not make a cut thread's extra chunk: a thread cut with nothing else
+ * to say ends as before, its last span without a reading (no steal taken out of it).
+ */
 int ps_switch_pending(const struct ps_thread *t)
 {
 	const struct perf_event_mmap_page *pg = t->sw.ring;
 
-	return t->sw.err > 0 || pg;	/* with a ring: its CPU clock at the end, at least */
+	return t->sw.err > 0 || t->sw.out ||
+	       (pg && __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE) != pg->data_tail);
 }
 
 /*
