@@ -242,42 +242,19 @@ static uint32_t node_of(struct collect *c, uint32_t parent, uint32_t func)
 
 /*
  * the off-CPU part of a closed call's self time (offcpu.c), and in *@whole that within all
- * of it when the quiet case knew it (UINT64_MAX: add_wait_total looks). Return: both
- * kinds, summed
+ * of it (an outermost activation's goes into its total's). Return: both kinds, summed
  */
 static inline __attribute__((always_inline)) uint64_t
 add_wait(struct collect *c, const struct trace_event *ev, struct hot_func *f, uint64_t *whole)
 {
 	uint64_t w[2];
 
-	if (!offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w, whole)) {
-		offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w);
-		*whole = UINT64_MAX;
-	}
+	if (!offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w, whole))
+		offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, w, whole);
 	f->wait_ns[0] += w[0];
 	f->wait_ns[1] += w[1];
 	f->blocked_calls += w[0] != 0;
 	return w[0] + w[1];
-}
-
-/* an outermost activation closed: the off-CPU time within all of it (@whole: add_wait's),
- * into its total's */
-static void add_wait_total(struct collect *c, const struct trace_event *ev, struct hot_func *f,
-			   uint64_t whole)
-{
-	uint64_t w[2];
-
-	if (whole != UINT64_MAX) {
-		f->wait_total_ns += whole;
-		return;
-	}
-	/* add_wait just looked: most often the window is this call's (steal at most) */
-	if (offcpu_quick(&c->acc, ev->thread, ev->entry_ns, ev->ns, &w[1])) {
-		f->wait_total_ns += w[1];
-		return;
-	}
-	offcpu_within(c->t, ev->thread, ev->entry_ns, ev->ns, w);
-	f->wait_total_ns += w[0] + w[1];
 }
 
 static int on_call(const struct trace_event *ev, void *ctx)
@@ -309,7 +286,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 	}
 	if (ev->type == EV_EXIT) {
 		uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
-		uint64_t whole = UINT64_MAX;	/* add_wait's, for add_wait_total */
+		uint64_t whole = 0;		/* add_wait's: the off-CPU time within the call */
 		struct hot_func *f;
 		struct frame *fr = &c->stack[d];
 
@@ -327,7 +304,7 @@ static int on_call(const struct trace_event *ev, void *ctx)
 		if (--c->active[ev->func] == 0) {
 			f->total_ns += dur;
 			if (h->switches)
-				add_wait_total(c, ev, f, whole);
+				f->wait_total_ns += whole;
 		}
 		stat_add(f, dur);
 		if (h->want & HOT_EDGES) {
@@ -363,7 +340,7 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 	struct collect *c = ctx;
 	struct hot *h = c->h;
 	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0;
-	uint64_t whole = UINT64_MAX;		/* add_wait's, for add_wait_total */
+	uint64_t whole = 0;			/* add_wait's: the off-CPU time within the call */
 	struct hot_func *f;
 
 	if (__builtin_expect(ev->func >= h->cap, 0))
@@ -377,7 +354,7 @@ static int on_exit_ev(const struct trace_event *ev, void *ctx)
 	if (!ev->nested) {
 		f->total_ns += dur;
 		if (h->switches)
-			add_wait_total(c, ev, f, whole);
+			f->wait_total_ns += whole;
 	}
 	stat_add(f, dur);
 	h->ncalls++;
@@ -621,7 +598,7 @@ static uint64_t ct_wait(struct cwalk *w, const struct trace_event *ev)
 	uint64_t o[2], whole;
 
 	if (!offcpu_exit_quiet(&w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o, &whole))
-		offcpu_exit(w->t, &w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o);
+		offcpu_exit(w->t, &w->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, o, &whole);
 	return o[0] + o[1];
 }
 
@@ -861,7 +838,7 @@ model_exit(struct mwalk *w, const struct trace_event *ev, struct mstack *st, boo
 	struct collect *c = &w->c;
 	struct hot *h = c->h;
 	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
-	uint64_t whole = UINT64_MAX;		/* add_wait's, for add_wait_total */
+	uint64_t whole = 0;			/* add_wait's: the off-CPU time within the call */
 	uint32_t node = st->node[--st->n];
 	struct ctree_node *n = &w->ct->nodes[node];
 	struct mnode *mn = &w->mn[node];
@@ -886,7 +863,7 @@ model_exit(struct mwalk *w, const struct trace_event *ev, struct mstack *st, boo
 	if (!ev->nested) {
 		f->total_ns += dur;
 		if (h->switches)
-			add_wait_total(c, ev, f, whole);
+			f->wait_total_ns += whole;
 	}
 	if (f->hist)		/* stat_add's usual case, without the call */
 		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;

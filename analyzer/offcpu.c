@@ -110,15 +110,14 @@ static void finish_steal(struct offcpu_thread *th)
 	th->o = xcalloc(m, sizeof(*th->o));
 	th->steal = xcalloc(m, sizeof(*th->steal));
 	th->rate = xcalloc(m, sizeof(*th->rate));
+	/* on-CPU time never goes back: off_before grows at most as fast as time */
 	for (j = 0; j < m; j++)
 		th->o[j] = th->rd[j].ns - off_before(th, th->rd[j].ns);
 	for (j = 0; j + 1 < m; j++) {
 		const struct offcpu_reading *x = &th->rd[j], *y = &th->rd[j + 1];
-		uint64_t on = th->o[j + 1] > th->o[j] ? th->o[j + 1] - th->o[j] : 0;
+		uint64_t on = th->o[j + 1] - th->o[j];
 		uint64_t off = (y->ns - x->ns) - on, raw = y->raw_ns - x->raw_ns, u = 0;
 
-		if (th->o[j + 1] < th->o[j])
-			th->o[j + 1] = th->o[j];	/* never: intervals are inside the time */
 		if (on && y->raw_ns >= x->raw_ns && raw > off && y->cpu_ns >= x->cpu_ns &&
 		    raw - off > y->cpu_ns - x->cpu_ns) {
 			u = raw - off - (y->cpu_ns - x->cpu_ns);
@@ -136,7 +135,6 @@ static void finish_steal(struct offcpu_thread *th)
 static uint64_t steal_at_o(const struct offcpu_thread *th, uint64_t o)
 {
 	uint32_t lo;
-	uint64_t s;
 
 	if (!th->o)
 		return 0;
@@ -145,9 +143,8 @@ static uint64_t steal_at_o(const struct offcpu_thread *th, uint64_t o)
 		return 0;
 	if (lo == th->nrd)
 		return th->steal[lo - 1];
-	s = (uint64_t)(th->rate[lo - 1] * (double)(o - th->o[lo - 1]));
-	return th->steal[lo - 1] + (s < th->steal[lo] - th->steal[lo - 1]
-					    ? s : th->steal[lo] - th->steal[lo - 1]);
+	return offcpu_span_steal(th->steal[lo - 1], th->rate[lo - 1], o - th->o[lo - 1],
+				 th->steal[lo] - th->steal[lo - 1]);
 }
 
 /* sorted, overlaps cut (never written so: a damaged or hand-made trace), prefix sums */
@@ -409,11 +406,12 @@ static void steal_window(const struct offcpu_thread *th, struct offcpu_acc *acc,
 /**
  * offcpu_exit - a call of thread @thread at @depth over [@a, @b) closed (calls close
  * innermost first, a thread's calls together): its off-CPU time outside its callees' spans
- * into @self (blocked, preempted). @acc carries the callees' sums from call to call; zero
- * it before the first call, offcpu_acc_free it after the last.
+ * into @self (blocked, preempted), and that within all of [@a, @b) into *@whole (as
+ * offcpu_within gives it, both kinds). @acc carries the callees' sums from call to call;
+ * zero it before the first call, offcpu_acc_free it after the last.
  */
 void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
-		 uint32_t depth, uint64_t a, uint64_t b, uint64_t self[2])
+		 uint32_t depth, uint64_t a, uint64_t b, uint64_t self[2], uint64_t *whole)
 {
 	const struct offcpu *o = t->offcpu;
 	const struct offcpu_thread *th;
@@ -458,6 +456,7 @@ void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
 		else
 			offcpu_within(t, thread, a, b, in);
 	}
+	*whole = in[0] + in[1];
 	for (k = 0; k < 2; k++) {
 		uint64_t c = acc->child[depth + 1][k];
 

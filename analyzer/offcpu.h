@@ -26,7 +26,7 @@ struct offcpu_acc {			/* offcpu_exit's callee sums, per depth */
 	uint64_t q_lo, q_hi;		/* the window that end is in: no interval in it, one
 					 * steal rate (between two CPU clock readings) */
 	uint64_t q_off;			/* off-CPU time before the window */
-	uint64_t s_base, s_o;		/* steal before on-CPU time s_o (offcpu_steal_at) */
+	uint64_t s_base, s_o;		/* steal before on-CPU time s_o (a reading's) */
 	uint64_t s_max;			/* ... and the most at the window's end */
 	double s_rate;			/* steal per ns of on-CPU time in the window, 0 = none */
 	bool used;
@@ -39,15 +39,23 @@ void offcpu_within(const struct trace *t, uint32_t thread, uint64_t a, uint64_t 
 		   uint64_t out[2]);
 uint64_t offcpu_steal(const struct trace *t, uint64_t *readings);
 void offcpu_exit(const struct trace *t, struct offcpu_acc *acc, uint32_t thread,
-		 uint32_t depth, uint64_t a, uint64_t b, uint64_t self[2]);
+		 uint32_t depth, uint64_t a, uint64_t b, uint64_t self[2], uint64_t *whole);
 void offcpu_acc_free(struct offcpu_acc *acc);
 
-/* the steal before time @x in @acc's window (as offcpu.c's steal_at has it) */
+/* the steal @d ns of on-CPU time into a span between two readings: @base before it, at
+ * @rate per ns, never more than the span's @max */
+static inline uint64_t offcpu_span_steal(uint64_t base, double rate, uint64_t d, uint64_t max)
+{
+	uint64_t s = (uint64_t)(rate * (double)d);
+
+	return base + (s < max ? s : max);
+}
+
+/* the steal before time @x in @acc's window (on-CPU time there: x - q_off) */
 static inline uint64_t offcpu_window_steal(const struct offcpu_acc *acc, uint64_t x)
 {
-	uint64_t s = (uint64_t)(acc->s_rate * (double)(x - acc->q_off - acc->s_o));
-
-	return acc->s_base + (s < acc->s_max ? s : acc->s_max);
+	return offcpu_span_steal(acc->s_base, acc->s_rate, x - acc->q_off - acc->s_o,
+				 acc->s_max);
 }
 
 /*

@@ -972,6 +972,14 @@ static int dec_process(DEC_PARAMS)
 	DEC_FAIL(bad_record, DEC_BAD);
 }
 
+/* the calls' clock's offset at switch tick @d (0 without compensation), never past @d */
+static uint64_t sw_offset(struct tstate *ts, uint64_t d)
+{
+	uint64_t b = ts->cp_on ? cp_offset(ts, d) : 0;
+
+	return b < d ? b : d;
+}
+
 /* TRACE_OP_SWITCH */
 static int dec_switch(DEC_PARAMS)
 {
@@ -1005,8 +1013,7 @@ static int dec_switch(DEC_PARAMS)
 		ev->type = EV_SWITCH;
 		ev->kind = (uint32_t)a;
 		ev->ns2 = to_ns(t, r, d);		/* as the clock read it */
-		b = ts->cp_on ? cp_offset(ts, d) : 0;
-		ev->ns = to_ns(t, r, b < d ? d - b : 0);	/* on the calls' clock */
+		ev->ns = to_ns(t, r, d - sw_offset(ts, d));	/* on the calls' clock */
 		ev->size = c;
 		DEC_RET(1);
 	}
@@ -1020,9 +1027,7 @@ static int dec_switch(DEC_PARAMS)
 	if (!(flags & WALK_SWITCHES))
 		DEC_RET(0);
 	ev->type = EV_SWITCH;
-	b = ts->cp_on ? cp_offset(ts, d) : 0;	/* on the calls' clock */
-	if (b > d)
-		b = d;
+	b = sw_offset(ts, d);			/* on the calls' clock */
 	ev->ns = to_ns(t, r, d - b);
 	ev->ns2 = to_ns(t, r, d + c - b);
 	ev->kind = (uint32_t)a;
