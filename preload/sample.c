@@ -93,11 +93,17 @@ int ps_sample_remember(uintptr_t p)
 
 	filter_add(ps_sample_filter_index(p));
 	for (k = 0; k < PROBE_MAX; k++) {
-		uintptr_t cur;
+		/* A compare-and-swap from EMPTY first, not a load: the table's pages are fresh
+		 * .bss, and a load of an untouched one maps the zero page only for the store
+		 * after it to fault again (a second page fault, 1.5 us here, on each of the up
+		 * to 512 pages a run touches). A failed one leaves the slot's value in cur. */
+		uintptr_t cur = 0;
 
 		i = (h + k) & (TABLE_SIZE - 1);
-		cur = __atomic_load_n(&table[i], __ATOMIC_RELAXED);
-		while (cur == 0 || cur == TOMB) {
+		if (__atomic_compare_exchange_n(&table[i], &cur, p, 0, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			return 1;
+		while (cur == TOMB) {
 			if (__atomic_compare_exchange_n(&table[i], &cur, p, 0, __ATOMIC_RELEASE,
 							__ATOMIC_RELAXED))
 				return 1;
