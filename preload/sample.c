@@ -38,9 +38,20 @@ uint8_t ps_sample_filter[FILTER_SIZE] __attribute__((aligned(64)));
  * lookup that stops at EMPTY (or after PROBE_MAX slots) cannot miss a present address; and a
  * live address is in the table once only, so an insert may take the first TOMB it meets.
  * 2^18 slots (2 MiB of .bss) hold 262144 live samples: 128 GiB of live heap at 512 KiB.
+ *
+ * Each address has two windows of PROBE_MAX slots: its hot one, in the first HOT_SIZE slots
+ * (32 KiB, 8 pages), then its home one in the other slots (the two never overlap, so a full
+ * hot region cannot make an address's home window full too). An insert takes the first
+ * EMPTY or TOMB slot of the hot window, or when there is none, of the home window; a lookup
+ * searches the hot window (up to an EMPTY slot), then the home window. Each window keeps the
+ * rule above by itself, so neither search can stop before the address. Most programs hold a
+ * few live samples at a time (mallocbench one or two, at 512K), which then stay in 8 pages
+ * instead of faulting in one page of the 512 per sample until all are touched (a fault is
+ * 1.8 us on this VM: docs/sampling.md "Measuring CPU time on a shared machine").
  */
 #define TABLE_BITS 18
 #define TABLE_SIZE (1U << TABLE_BITS)
+#define HOT_SIZE 4096U
 #define PROBE_MAX 64
 #define TOMB ((uintptr_t)1)
 static uintptr_t table[TABLE_SIZE] __attribute__((aligned(64)));
@@ -81,25 +92,30 @@ void ps_sample_filter_raise(uintptr_t p)
 	filter_add(ps_sample_filter_index(p));
 }
 
-/*
- * ps_sample_remember - list @p, a sampled block just allocated. The filter is raised first:
- * a thread that is given @p (through the program's own synchronisation) sees both.
- * Return: 1, or 0 when PROBE_MAX slots around its home are all live (the table is full
- * there: the block is not sampled, the caller counts it lost; one warning line).
- */
-int ps_sample_remember(uintptr_t p)
+/* the @k-th slot of a window: in the hot region (@hot), or in the slots after it */
+static inline uint32_t window_slot(uint32_t h, uint32_t k, int hot)
 {
-	uint32_t h = table_home(p), i, k;
+	uint32_t j;
 
-	filter_add(ps_sample_filter_index(p));
+	if (hot)
+		return (h + k) & (HOT_SIZE - 1);
+	j = h % (TABLE_SIZE - HOT_SIZE) + k;
+	return HOT_SIZE + (j < TABLE_SIZE - HOT_SIZE ? j : j - (TABLE_SIZE - HOT_SIZE));
+}
+
+/* claim the first EMPTY or TOMB slot of @p's hot (@hot) or home window */
+static int window_insert(uintptr_t p, uint32_t h, int hot)
+{
+	uint32_t i, k;
+
 	for (k = 0; k < PROBE_MAX; k++) {
 		/* A compare-and-swap from EMPTY first, not a load: the table's pages are fresh
 		 * .bss, and a load of an untouched one maps the zero page only for the store
-		 * after it to fault again (a second page fault, 1.5 us here, on each of the up
-		 * to 512 pages a run touches). A failed one leaves the slot's value in cur. */
+		 * after it to fault again (a second page fault, 1.5 us here). A failed one
+		 * leaves the slot's value in cur. */
 		uintptr_t cur = 0;
 
-		i = (h + k) & (TABLE_SIZE - 1);
+		i = window_slot(h, k, hot);
 		if (__atomic_compare_exchange_n(&table[i], &cur, p, 0, __ATOMIC_RELEASE,
 						__ATOMIC_RELAXED))
 			return 1;
@@ -109,6 +125,42 @@ int ps_sample_remember(uintptr_t p)
 				return 1;
 		}
 	}
+	return 0;
+}
+
+/* swap @p for a TOMB in its hot (@hot) or home window, searched up to an EMPTY slot: 1 if
+ * it was there */
+static int window_forget(uintptr_t p, uint32_t h, int hot)
+{
+	uint32_t i, k;
+
+	for (k = 0; k < PROBE_MAX; k++) {
+		uintptr_t cur;
+
+		i = window_slot(h, k, hot);
+		cur = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
+		if (cur == 0)
+			return 0;
+		if (cur == p && __atomic_compare_exchange_n(&table[i], &cur, TOMB, 0,
+							    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * ps_sample_remember - list @p, a sampled block just allocated. The filter is raised first:
+ * a thread that is given @p (through the program's own synchronisation) sees both.
+ * Return: 1, or 0 when the PROBE_MAX slots of both its windows are all live (the table is
+ * full there: the block is not sampled, the caller counts it lost; one warning line).
+ */
+int ps_sample_remember(uintptr_t p)
+{
+	uint32_t h = table_home(p);
+
+	filter_add(ps_sample_filter_index(p));
+	if (window_insert(p, h, 1) || window_insert(p, h, 0))
+		return 1;
 	filter_sub(ps_sample_filter_index(p));
 	ps_warn_once("the table of sampled blocks is full (it holds %u live samples); further "
 		     "samples are dropped while it is, counted as lost in the trace: use a larger "
@@ -122,20 +174,11 @@ int ps_sample_remember(uintptr_t p)
  */
 PS_NOINLINE int ps_sample_forget_slow(uintptr_t p)
 {
-	uint32_t h = table_home(p), i, k;
+	uint32_t h = table_home(p);
 
-	for (k = 0; k < PROBE_MAX; k++) {
-		uintptr_t cur;
-
-		i = (h + k) & (TABLE_SIZE - 1);
-		cur = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
-		if (cur == 0)
-			return 0;
-		if (cur == p && __atomic_compare_exchange_n(&table[i], &cur, TOMB, 0,
-							    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-			filter_sub(ps_sample_filter_index(p));
-			return 1;
-		}
+	if (window_forget(p, h, 1) || window_forget(p, h, 0)) {
+		filter_sub(ps_sample_filter_index(p));
+		return 1;
 	}
 	return 0;
 }
