@@ -76,12 +76,15 @@ struct command {
 	"  NS TID lost count=N\n"                                                           \
 	"  NS TID process pid=N EXE\n"                                                      \
 	"  NS TID rss bytes=N\n"                                                            \
+	"  NS TID switch kind=blocked|preempted end=NS   (off-CPU from NS to end)\n"        \
+	"  NS TID cputime ns=N   (the thread's CPU clock read N ns at NS)\n"              \
 	"then \"stack S: FRAME <- FRAME ...\" (innermost first; \"<- [truncated]\": cut at\n" \
 	"PERFSHIM_STACK_DEPTH) for each stack named above; FRAME is NAME, \" (inlined)\" when\n" \
 	"inlined into the next frame, \" at FILE:LINE\" when known (not with --no-lines).\n" \
 	"\"#\" lines after the first say what the trace lacks (\"# incomplete trace ...\")\n" \
 	"or what was found wrong.\n"                                                       \
-	"Without --merged each thread's events come together, threads in file order.\n"
+	"Without --merged each thread's events come together, threads in file order;\n" \
+	"switch and cputime lines come after the thread's events of their time.\n"
 
 static const struct command commands[] = {
 	{ "summary", report_summary, 1, F_TEXT | F_JSON, "text or json",

@@ -25,6 +25,13 @@
  *   NS TID lost count=N
  *   NS TID process pid=N EXE
  *   NS TID rss bytes=N
+ *   NS TID switch kind=blocked|preempted end=NS	(with switch records: the thread was
+ *					 off-CPU from NS to end; blocked = it waited,
+ *					 preempted = another task ran)
+ *   NS TID cputime ns=N			(the thread's CPU clock read N ns at NS)
+ *					(switch and cputime lines come where the
+ *					 recorder wrote them, after the thread's events
+ *					 of their time: --merged orders the other lines)
  *   stack S: FRAME <- FRAME <- ...		(after the events: every stack named above,
  *					 innermost frame first; FRAME is NAME, a function
  *					 name, module+0xOFF or 0xADDR, then " (inlined)"
@@ -106,8 +113,6 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 	FILE *f = d->f;
 	uint32_t i;
 
-	if (ev->type == EV_SWITCH)
-		return 0;		/* not walked: `waits` and `chrome` show off-CPU time */
 	fprintf(f, "%" PRIu64 " %u ", ev->ns, ev->tid);
 	switch (ev->type) {
 	case EV_ENTRY:
@@ -165,6 +170,11 @@ static int dump_event(const struct trace_event *ev, void *ctx)
 		fprintf(f, "rss bytes=%" PRIu64 "\n", ev->size);
 		break;
 	case EV_SWITCH:
+		if (ev->kind == TRACE_SWITCH_CPUTIME)
+			fprintf(f, "cputime ns=%" PRIu64 "\n", ev->size);
+		else
+			fprintf(f, "switch kind=%s end=%" PRIu64 "\n",
+				ev->kind == TRACE_SWITCH_BLOCKED ? "blocked" : "preempted", ev->ns2);
 		break;
 	}
 	return 0;
@@ -179,7 +189,7 @@ int report_dump(struct trace *t, const struct opts *o)
 {
 	struct dump d = { .t = t, .f = stdout };
 	/* the events as the clock read them: dump shows no compensation (docs/compensation.md) */
-	unsigned flags = WALK_ALL | WALK_INHERITED | WALK_RAW | (o->merged ? WALK_MERGED : 0);
+	unsigned flags = WALK_ALL | WALK_INHERITED | WALK_RAW | WALK_SWITCHES | (o->merged ? WALK_MERGED : 0);
 	int thread = opts_thread(t, o), rc = 0;
 	uint32_t i, id;
 

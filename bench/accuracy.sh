@@ -16,6 +16,8 @@
 # docs/accuracy.md explains the method and its error sources.
 #
 #   bench/accuracy.sh [--rows FILE]    FILE: the rows for bench/run.sh's table
+#   bench/accuracy.sh --rescore        score the traces a BENCH_ACC_KEEP=1 run kept again, with
+#                                      the analyzer as built now, against the same perf runs
 #
 # Prints one "accuracy:" line per program and load; details (per-function shares, where perf's
 # samples went, the commands) go to build/bench/accuracy.txt. perf, uftrace or jq missing or
@@ -28,7 +30,9 @@
 #        BENCH_ACC_EVENTS (perfshim's PERFSHIM_EVENTS; default: unset, calls and malloc),
 #        BENCH_ACC_LOADS ("quiet loaded"), BENCH_ACC_PERF / BENCH_ACC_UFTRACE (the commands),
 #        BENCH_QUICK=1 (2 runs, smaller sizes),
-#        BENCH_NO_INSTALL=1 (do not run misc/install-deps.sh --bench).
+#        BENCH_NO_INSTALL=1 (do not run misc/install-deps.sh --bench),
+#        BENCH_ACC_KEEP=1 (keep perfshim's traces in build/bench/accuracy/ for --rescore: an
+#        analyzer change judged on the same recordings, so that run-to-run noise cannot decide).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,24 +62,33 @@ UFTRACE=${BENCH_ACC_UFTRACE:-uftrace}
 # issue 8's targets
 T_OVERLAP=9 T_MEAN=1 T_MAX=3
 
-rows_file=
+rows_file="" rescore=0
+KEEP=${BENCH_ACC_KEEP:-0}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rows) rows_file=${2:?--rows needs a file}; shift 2 ;;
+	--rescore) rescore=1; shift ;;
 	-h | --help) sed -n '3,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "accuracy.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done
 
-rm -rf "$work"
-mkdir -p "$work"
+if [ $rescore = 1 ]; then
+	if ! ls "$work"/*.trace.[0-9]* >/dev/null 2>&1; then
+		echo "accuracy.sh: --rescore: no traces kept in ${work#"$top"/} (run with BENCH_ACC_KEEP=1 first)" >&2
+		exit 2
+	fi
+else
+	rm -rf "$work"
+	mkdir -p "$work"
+fi
 [ -n "$rows_file" ] && : >"$rows_file"
 have() { command -v "$1" >/dev/null 2>&1; }
 notes=()
 note() { notes+=("$*"); echo "  note: $*" >&2; }
 detail() { printf '%s\n' "$*" >>"$work/details"; }
 
-if [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
+if [ "${BENCH_NO_INSTALL:-0}" != 1 ] && [ $rescore = 0 ]; then
 	"$top/misc/install-deps.sh" --bench >&2 ||
 		note "misc/install-deps.sh --bench failed: missing tools are reported as n/a"
 fi
@@ -294,9 +307,8 @@ measure() {
 			rm -f "$tr"
 			if env PERFSHIM_OUTPUT="$tr" ${BENCH_ACC_EVENTS:+PERFSHIM_EVENTS=$BENCH_ACC_EVENTS} \
 				LD_PRELOAD="$LIB" "$bin" "$@" >/dev/null 2>>"$work/$tag.ps.err"; then
-				ps_self "$tr" "$(basename "$bin")" >"$work/$tag.ps.raw.$r"
-				cut -f1,2 "$work/$tag.ps.raw.$r" >"$work/$tag.ps.$r"
-				field_used=$(cut -f3 "$work/$tag.ps.raw.$r" | sort -u | paste -sd/)
+				ps_score "$tr" "$name" "$tag" "$r"
+				[ "$KEEP" = 1 ] && mv -f "$tr" "$work/$tag.trace.$r"
 			fi
 			rm -f "$tr"
 		fi
@@ -308,6 +320,23 @@ measure() {
 			fi
 			rm -rf "$ud"
 		fi
+	done
+}
+
+# ps_score TRACE NAME TAG RUN: perfshim's self times of one run ($work/TAG.ps.RUN)
+ps_score() {
+	ps_self "$1" "$2" >"$work/$3.ps.raw.$4"
+	cut -f1,2 "$work/$3.ps.raw.$4" >"$work/$3.ps.$4"
+	field_used=$(cut -f3 "$work/$3.ps.raw.$4" | sort -u | paste -sd/)
+}
+
+# rescore NAME LOAD: perfshim's self times again from the traces a BENCH_ACC_KEEP=1 run kept;
+# perf's and uftrace's runs stay as they were
+rescore() {
+	local tag="$1.$2" f
+	rm -f "$work/$tag".ps.[0-9]* "$work/$tag".ps.raw.[0-9]*
+	for f in "$work/$tag".trace.[0-9]*; do
+		[ -e "$f" ] && ps_score "$f" "$1" "$tag" "${f##*.}"
 	done
 }
 
@@ -386,7 +415,8 @@ report() {
 
 	# details: where perf's samples went, the noise floor, and the shares side by side
 	detail ""
-	detail "== $name, $load (load average ${LOADAVG[$load]:-n/a} at the start)"
+	detail "== $name, $load (load average ${LOADAVG[$load]:-n/a} at the start$( [ $rescore = 1 ] &&
+		echo "; perfshim rescored from the kept traces, $(date -u '+%Y-%m-%d %H:%M UTC')"))"
 	[ -n "$why_ref" ] && { detail "perf: n/a: $why_ref"; return; }
 	local tot hook outs lib kern dir
 	read -r tot hook outs lib kern dir <<<"$stats"
@@ -449,11 +479,17 @@ PROG_ARGS[minidb]="$top/samples/minidb/bench.sql $MINIDB_N"
 : >"$work/details"
 for load in $LOADS; do
 	case $load in
-	quiet) ;;
-	loaded) start_load ;;
+	quiet | loaded) ;;
 	*) echo "accuracy.sh: unknown load '$load' (quiet, loaded)" >&2; exit 2 ;;
 	esac
+	if [ $rescore = 1 ]; then	# the machine as it was when the traces were recorded
+		LOADAVG[$load]=$(cat "$work/$load.loadavg" 2>/dev/null)
+		for name in interp minidb; do rescore "$name" "$load"; done
+		continue
+	fi
+	[ "$load" = loaded ] && start_load
 	LOADAVG[$load]=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+	printf '%s\n' "${LOADAVG[$load]}" >"$work/$load.loadavg"
 	for name in interp minidb; do
 		bin=${PROG_BIN[$name]}
 		if [ ! -x "$bin" ]; then

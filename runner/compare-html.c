@@ -98,7 +98,7 @@ static void ratio_chart(const struct compare *c, uint32_t var, const uint32_t *i
 	for (i = 0; i < n; i++) {
 		const struct cmp_row *r = &c->rows[idx[i]];
 
-		if (r->var == var && r->c.significant && r->metric == M_SELF &&
+		if (r->var == var && r->c.significant && cmp_metric_self(r->metric) &&
 		    isfinite(r->c.ratio) && r->c.ratio > 0) {
 			span = fmax(span, fabs(log(r->c.ratio)) * 1.15);
 			if (isfinite(r->c.ci_low))
@@ -120,7 +120,7 @@ static void ratio_chart(const struct compare *c, uint32_t var, const uint32_t *i
 		const struct cmp_row *r = &c->rows[idx[i]];
 		double y, x0 = xpos(0, -span, span), x1;
 
-		if (!(r->var == var && r->c.significant && r->metric == M_SELF &&
+		if (!(r->var == var && r->c.significant && cmp_metric_self(r->metric) &&
 		      isfinite(r->c.ratio) && r->c.ratio > 0))
 			continue;
 		y = 15 + 26.0 * k++;

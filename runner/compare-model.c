@@ -47,6 +47,8 @@ struct cmp_entity *cmp_entity_get(struct compare *c, enum cmp_kind kind, const c
 	e->name = nl ? strndup(key, (size_t)(nl - key)) : strdup(key);
 	e->val[0] = zalloc((size_t)c->nv * c->runs, sizeof(uint64_t));
 	e->val[1] = zalloc((size_t)c->nv * c->runs, sizeof(uint64_t));
+	if (kind == CMP_FUNCTION)
+		e->cpu_self = zalloc((size_t)c->nv * c->runs, sizeof(uint64_t));
 	HASH_ADD_KEYPTR(hh, c->ents, e->key, strlen(e->key), e);
 	if (c->nent == c->ecap) {
 		c->ecap = c->ecap ? c->ecap * 2 : 64;
@@ -63,6 +65,7 @@ static const struct {
 	enum stats_unit unit;
 } metrics[NMETRICS] = {
 	[M_SELF] = { "self_ns", "self time", NULL, STATS_NS },
+	[M_CPU_SELF] = { "cpu_self_ns", "CPU self time", NULL, STATS_NS },
 	[M_CALLS] = { "calls", "calls", "calls", STATS_COUNT },
 	[M_BYTES] = { "bytes", "bytes", "allocates", STATS_BYTES },
 	[M_ALLOCS] = { "allocations", "allocations", "allocations", STATS_COUNT },
@@ -83,6 +86,12 @@ const char *cmp_metric_name(enum cmp_metric m)
 	return metrics[m].name;
 }
 
+/* cmp_metric_self - whether @m is a function's self time (wall clock or CPU). */
+bool cmp_metric_self(enum cmp_metric m)
+{
+	return m == M_SELF || m == M_CPU_SELF;
+}
+
 enum stats_unit cmp_metric_unit(enum cmp_metric m)
 {
 	return metrics[m].unit;
@@ -99,8 +108,8 @@ char *cmp_verdict(const struct cmp_row *r, char *buf, size_t len)
 }
 
 /*
- * A function's self time that moved by less than --floor % of the base's median run time
- * is not news, however sure the test is: code layout, cache and clock effects move small
+ * A function's self time (wall or CPU) that moved by less than --floor % of the base's
+ * median run time (wall, as diff --base/--new takes its traces' duration) is not news, however sure the test is: code layout, cache and clock effects move small
  * functions by a few microseconds between two builds of one program (measured: main() of
  * samples/variant.c, 15% or 12 us of a 90 ms run). Applied after Holm, so it only takes
  * decisions away and the family-wise guarantee stands.
@@ -113,7 +122,7 @@ static void apply_floor(struct compare *c)
 	for (i = 0; i < c->nrows; i++) {
 		struct cmp_row *r = &c->rows[i];
 
-		if (r->metric == M_SELF && r->c.significant && !isnan(r->c.difference) &&
+		if (cmp_metric_self(r->metric) && r->c.significant && !isnan(r->c.difference) &&
 		    fabs(r->c.difference) < floor_ns) {
 			r->c.significant = false;
 			r->below_floor = true;
@@ -178,18 +187,45 @@ static void warn_too_few(const struct compare *c)
 }
 
 /*
+ * CPU self times where every measured run's trace had them (context switches recorded),
+ * unless --wall: a loaded machine then moves no self time. Mixed runs compare wall clock,
+ * as figures of one kind must.
+ */
+static void choose_self(struct compare *c)
+{
+	uint32_t i;
+
+	c->cpu_self = !c->wall && c->docs && c->cpu_docs == c->docs;
+	if (!c->cpu_self)
+		return;
+	for (i = 0; i < c->nent; i++) {
+		struct cmp_entity *e = c->elist[i];
+		uint64_t *w = e->val[0];
+
+		if (e->kind != CMP_FUNCTION)
+			continue;
+		e->val[0] = e->cpu_self;
+		e->cpu_self = w;
+	}
+}
+
+/*
  * cmp_analyze - the summaries of every variant, and a row per (variant after the first,
  * metric, function or site seen in either side) plus the whole-run rows, all decided
  * together by Holm at --alpha, then the --floor of self times. Return: 0, or -1.
  */
 int cmp_analyze(struct compare *c)
 {
-	static const enum cmp_metric fm[2] = { M_SELF, M_CALLS }, sm[2] = { M_BYTES, M_ALLOCS };
+	static const enum cmp_metric sm[2] = { M_BYTES, M_ALLOCS };
+	enum cmp_metric fm[2] = { M_SELF, M_CALLS };
 	double *b = zalloc(c->runs, sizeof(double)), *n = zalloc(c->runs, sizeof(double));
 	struct stats_change **fam;
 	uint32_t var, i, cap = 0;
 	int k, ret = -1;
 
+	choose_self(c);
+	if (c->cpu_self)
+		fm[0] = M_CPU_SELF;
 	for (var = 0; var < c->nv; var++) {
 		struct cmp_variant *v = &c->v[var];
 
@@ -251,6 +287,7 @@ void cmp_free(struct compare *c)
 		free(e->frames);
 		free(e->val[0]);
 		free(e->val[1]);
+		free(e->cpu_self);
 		free(e);
 	}
 	free(c->elist);

@@ -219,7 +219,7 @@ static void changes_text(const struct compare *c, uint32_t var, const uint32_t *
 		else
 			snprintf(name, sizeof(name), "%s", r->e->name);
 		fmt_p(p, sizeof(p), &r->c);
-		fprintf(f, "  %-8s  %-32s  %-11s  %s%s%s\n",
+		fprintf(f, "  %-8s  %-32s  %-13s  %s%s%s\n",
 			r->e->kind == CMP_SITE ? "site" : "function", name, cmp_metric_name(r->metric),
 			cmp_verdict(r, v, sizeof(v)), *p ? "  " : "", p);
 		shown++;

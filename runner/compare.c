@@ -34,7 +34,7 @@ static void usage_line(FILE *f)
 {
 	fprintf(f, "usage: %s compare [--runs N] [--warmup N] [--format text|json|html] [-o FILE] "
 		   "[--export-json FILE] [--export-html FILE] [--alpha A] [--test rank|welch] [--floor PCT] "
-		   "[--all] [--show-output] [--keep DIR] "
+		   "[--wall] [--all] [--show-output] [--keep DIR] "
 		   "NAME=COMMAND ...\n", progname);
 }
 
@@ -57,6 +57,8 @@ static void help(void)
 	       "                       welch: Welch's t on the logarithms\n"
 	       "      --floor PCT      a function's self time that moved by less than PCT%% of\n"
 	       "                       the base's median run time is no change (default 1)\n"
+	       "      --wall           compare wall-clock self times (default: CPU self time\n"
+	       "                       where every run's trace has context switches)\n"
 	       "  -a, --all            text: also the rows with no significant difference\n"
 	       "      --show-output    let the runs print (default: their output is discarded)\n"
 	       "      --keep DIR       keep each measured run's trace as DIR/NAME-N.bin\n"
@@ -214,6 +216,7 @@ static void parse_args(struct compare *c, int argc, char **argv)
 		{ "test", required_argument, NULL, 'T' },
 		{ "floor", required_argument, NULL, 'L' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "wall", no_argument, NULL, 'W' },
 		{ "show-output", no_argument, NULL, 'S' },
 		{ "keep", required_argument, NULL, 'K' },
 		{ "export-json", required_argument, NULL, 'J' },
@@ -270,6 +273,7 @@ static void parse_args(struct compare *c, int argc, char **argv)
 				bad_usage("--test '%s': expected rank or welch", optarg);
 			break;
 		case 'a': c->all = true; break;
+		case 'W': c->wall = true; break;
 		case 'S': c->show_output = true; break;
 		case 'K': c->keep = optarg; break;
 		case 'J': c->export[CMP_JSON] = optarg; break;
@@ -571,10 +575,12 @@ static int bad_doc(const char *cmd, const char *what)
 	return -1;
 }
 
-/* The functions of one run: self time and calls, rows of one name summed. */
+/* The functions of one run: self time (wall and, where the trace has it, CPU) and calls,
+ * rows of one name summed. */
 static int take_functions(struct compare *c, const struct jv *doc, uint32_t slot)
 {
 	const struct jv *fs = jr_get(doc, "functions");
+	bool cpu = true;
 	uint32_t i;
 
 	if (!fs || fs->type != JV_ARRAY)
@@ -582,16 +588,20 @@ static int take_functions(struct compare *c, const struct jv *doc, uint32_t slot
 	for (i = 0; i < jr_len(fs); i++) {
 		const struct jv *f = jr_at(fs, i);
 		const char *name = jr_str(jr_get(f, "name"));
-		uint64_t calls, self;
+		uint64_t calls, self, cpu_self = 0;
 		struct cmp_entity *e;
 
 		if (!name || !jr_u64(jr_get(f, "calls"), &calls) ||
 		    !jr_u64(jr_get(f, "self_ns"), &self))
 			return bad_doc("functions", "name, calls and self_ns in a row");
+		cpu &= jr_u64(jr_get(f, "cpu_self_ns"), &cpu_self);
 		e = cmp_entity_get(c, CMP_FUNCTION, name);
 		e->val[0][slot] += self;
 		e->val[1][slot] += calls;
+		e->cpu_self[slot] += cpu_self;
 	}
+	c->docs++;
+	c->cpu_docs += cpu && jr_len(fs) > 0;
 	return 0;
 }
 

@@ -19,7 +19,8 @@ enum cmp_kind { CMP_FUNCTION, CMP_SITE, CMP_VARIANT };
 
 /* What a row measures; a function has SELF and CALLS, a site BYTES and ALLOCS. */
 enum cmp_metric {
-	M_SELF, M_CALLS,		/* functions: self time (ns), calls */
+	M_SELF, M_CPU_SELF, M_CALLS,	/* functions: self time (ns; wall clock, or on a CPU
+					 * where every trace has context switches), calls */
 	M_BYTES, M_ALLOCS,		/* sites: bytes allocated, allocations */
 	M_WALL, M_CPU, M_ALLOCATED, M_PEAK, /* a whole run */
 	NMETRICS
@@ -34,6 +35,7 @@ struct cmp_entity {
 	uint32_t depth;
 	char *frames;			/* sites: the analyzer's "frames" as compact JSON, or NULL */
 	uint64_t *val[2];		/* per metric of its kind: [variant * runs + run] */
+	uint64_t *cpu_self;		/* functions: CPU self time (ns), the same way */
 	UT_hash_handle hh;
 };
 
@@ -67,6 +69,9 @@ struct compare {
 	const char *output, *keep;
 	const char *export[3];		/* --export-json/--export-html FILE, by format */
 	bool all, show_output, progress;
+	bool wall;			/* --wall: self times wall-clock even with CPU time */
+	bool cpu_self;			/* self rows are CPU self (every run's trace had it) */
+	uint32_t docs, cpu_docs;	/* functions documents read; those with CPU self */
 	char lib[PATH_MAX], analyzer[PATH_MAX], dir[PATH_MAX];
 	struct cmp_entity *ents;	/* hash by key */
 	struct cmp_entity **elist;	/* in order of appearance */
@@ -80,6 +85,7 @@ struct cmp_entity *cmp_entity_get(struct compare *c, enum cmp_kind kind, const c
 int cmp_analyze(struct compare *c);
 const char *cmp_metric_name(enum cmp_metric m);
 const char *cmp_metric_key(enum cmp_metric m);
+bool cmp_metric_self(enum cmp_metric m);
 enum stats_unit cmp_metric_unit(enum cmp_metric m);
 char *cmp_verdict(const struct cmp_row *r, char *buf, size_t len);
 void cmp_free(struct compare *c);

@@ -23,6 +23,7 @@ bad=$(grep -Ev -e '^# perfshim dump: .* pid=[0-9]+ ppid=[0-9]+ threads=[0-9]+ fl
 	-e "${H}module base=0x[0-9a-f]+ lo=0x[0-9a-f]+ hi=0x[0-9a-f]+ build_id=([0-9a-f]+|-) .*\$" \
 	-e "${H}unload base=0x[0-9a-f]+ .*\$" -e "${H}lost count=[0-9]+\$" \
 	-e "${H}process pid=[0-9]+ .+\$" -e "${H}rss bytes=[0-9]+\$" \
+	-e "${H}switch kind=(blocked|preempted) end=[0-9]+\$" -e "${H}cputime ns=[0-9]+\$" \
 	-e '^stack [0-9]+: .+' "$TMP/f.dump" | head -5)
 [ -z "$bad" ] && echo "ok: every line has a documented shape" || fail "lines of no documented shape: $bad"
 
@@ -45,9 +46,20 @@ assert_eq 0 "$(cat "$TMP/m.rc")" "mallocbench exit status"
 "$ANALYZE" dump --merged "$TMP/m" >"$TMP/m.merged" || fail "dump --merged failed"
 assert_eq "$(sort "$TMP/m.dump" | md5sum)" "$(sort "$TMP/m.merged" | md5sum)" "merged dump has the same lines"
 # in time order: realloc lines sort by new_ns (when the new block appeared)
-awk '$1 ~ /^[0-9]+$/ { k = $1; if ($3 == "realloc") { k = substr($8, 8) + 0 }
+# (switch and cputime lines come where the recorder wrote them, after the events of their time)
+awk '$1 ~ /^[0-9]+$/ && $3 != "switch" && $3 != "cputime" { k = $1; if ($3 == "realloc") { k = substr($8, 8) + 0 }
 	if (k < last) { print "out of order: " $0; exit 1 } last = k }' "$TMP/m.merged" ||
 	fail "merged dump not in time order"
+# switch records: per thread, intervals in order, each ending after it starts, apart from
+# each other; CPU clock readings that never go back, at least one per thread (unless the
+# kernel refused context switches, which the recorder says)
+need=1; grep -q "context switches cannot be recorded" "$TMP/m.stderr" && need=0
+awk -v need=$need '$3 == "switch" { e = substr($5, 5) + 0; if (e < $1 || $1 < sw[$2]) { print "bad interval: " $0; exit 1 } sw[$2] = e }
+     $3 == "cputime" { c = substr($4, 4) + 0; if (c < cpu[$2]) { print "clock went back: " $0; exit 1 } cpu[$2] = c; n[$2]++ }
+     $3 == "entry" || $3 == "alloc" { th[$2] = 1 }
+     END { for (x in th) if (need && !n[x]) { print "thread " x " has no cputime line"; exit 1 } }' "$TMP/m.dump" ||
+	fail "switch records of the dump"
+echo "ok: switch intervals in order per thread, CPU clock readings never go back"
 tids=$(awk '$1 ~ /^[0-9]+$/ { print $2 }' "$TMP/m.dump" | sort -u | wc -l)
 [ "$tids" -ge 2 ] || fail "expected 2 threads, got $tids"
 tid=$(awk '$3 == "alloc" { print $2 }' "$TMP/m.dump" | sort | uniq -c | sort -n | tail -1 | awk '{ print $2 }')
