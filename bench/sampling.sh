@@ -4,21 +4,30 @@
 # bench/sampling.sh - what sampled recording (PERFSHIM_SAMPLE, docs/sampling.md) costs (issue 12)
 #
 # On mallocbench (build/samples/plain/mallocbench, not instrumented) and sqlite3 (the same
-# in-memory workload as bench/run.sh's row), interleaved run by run, medians of CPU time
-# (user+sys, bench/cputime.c, which sets each variant's environment itself: no env(1) exec
-# in one variant and not the other):
+# in-memory workload as bench/run.sh's row), CPU time (user+sys, bench/cputime.c, which sets
+# each variant's environment itself: no env(1) exec in one variant and not the other) of
 #   plain           the program alone
 #   sampled         LD_PRELOAD=libperfshim.so PERFSHIM_SAMPLE=$BENCH_SAMPLE (512K)
 #   floor           build/bench/floor-malloc-jump.so: malloc, free, calloc and realloc
 #                   interposed as one tail jump each, the floor the sampled shim cannot go
 #                   below (the "floor" column)
 #   counting        build/bench/floor-malloc-count.so: a forwarder that counts its events
-# and their tiny runs (the startup: loading, the trace file, the first chunk; the cost
-# calibration only in a program with call hooks, which neither has), and the rows:
+# and the tiny runs of the first three (the startup: loading, the trace file, the first
+# chunk; the cost calibration only in a program with call hooks, which neither has), in
+# BENCH_SAMPLING_ROUNDS rounds: each round runs every variant once, in an order shuffled
+# per round (a fixed seed). Each CPU figure is the median over the rounds of that round's
+# figure (its variants ran within seconds of each other), never a figure of separate
+# medians; on this shared VM one run's CPU time moves by 10-30% (docs/sampling.md
+# "Measuring CPU time on a shared machine"). The rows:
 #   ns per malloc/free over plain   (sampled - plain) / events, events from one full trace;
-#                                   target <= 5 ns; "startup excluded" subtracts the tiny runs
+#                                   target <= 5 ns; "startup excluded" subtracts each
+#                                   round's tiny runs: ((s - s0) - (p - p0)) / events
 #   CPU overhead                    sampled / plain - 1, the whole program; target <= 5%;
-#                                   "startup excluded" as above; the counting forwarder's
+#                                   its interquartile range over the rounds (the noise; the
+#                                   median's standard error is 1.25 x IQR / 1.35 / sqrt(rounds),
+#                                   a tenth of it at 101 rounds);
+#                                   "startup excluded" (s - s0) / (p - p0) - 1; the counting
+#                                   forwarder's
 #   sampled events, trace bytes per sampled event   file size / events in the sampled trace
 #   instructions per malloc/free over plain (mallocbench, valgrind's callgrind: the load does
 #                                   not move it): ((sampled N - sampled tiny) - (plain N -
@@ -27,12 +36,13 @@
 #   instruction overhead            (callgrind) sampled / plain - 1 in instructions, the whole
 #                                   program at full size, both workloads; target <= 5%
 # and last, one line per workload: "overhead ratio WORKLOAD: sampled/plain R (+P%), floor
-# F, counting C".
+# F, counting C" (the medians of the rounds' ratios).
 #
 #   bench/sampling.sh [--rows FILE]    FILE: the rows for bench/run.sh's table
 #
-# Knobs: BENCH_RUNS (7), BENCH_MALLOC (4000000 pairs), BENCH_SQL_ROWS (60000),
-#        BENCH_SAMPLE (512K), BENCH_QUICK=1 (3 runs, small sizes).
+# Knobs: BENCH_SAMPLING_ROUNDS (101; bench/run.sh's BENCH_RUNS does not set it),
+#        BENCH_MALLOC (4000000 pairs), BENCH_SQL_ROWS (60000), BENCH_SAMPLE (512K),
+#        BENCH_CALLGRIND=0, BENCH_QUICK=1 (5 rounds, small sizes).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,9 +55,9 @@ FLOOR="$out/floor-malloc-jump.so"
 COUNT="$out/floor-malloc-count.so"
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	: "${BENCH_RUNS:=3}" "${BENCH_MALLOC:=200000}" "${BENCH_SQL_ROWS:=5000}"
+	: "${BENCH_SAMPLING_ROUNDS:=5}" "${BENCH_MALLOC:=200000}" "${BENCH_SQL_ROWS:=5000}"
 fi
-RUNS=${BENCH_RUNS:-7}
+ROUNDS=${BENCH_SAMPLING_ROUNDS:-101}
 MALLOC_N=${BENCH_MALLOC:-4000000}
 SQL_ROWS=${BENCH_SQL_ROWS:-60000}
 MEAN=${BENCH_SAMPLE:-512K}
@@ -74,27 +84,80 @@ have jq || { echo "sampling.sh: jq is missing (misc/install-deps.sh)" >&2; exit 
 CPUTIME="$out/cputime"
 ${CC:-cc} -O2 -o "$CPUTIME" "$top/bench/cputime.c" || exit 1
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A CPU
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }'; }
 calc() { [[ $1 == *n/a* ]] && { echo n/a; return; }; awk "BEGIN { printf \"%.4g\n\", $1 }"; }
 
-# group "KEY|CMD"...: RUNS rounds of every variant (interleaved); medians into CPU[KEY]
+# group "KEY|CMD"...: ROUNDS rounds; each runs every variant once, in an order shuffled per
+# round (from a fixed seed: the same orders every invocation), so that no variant always
+# follows another (a sampled run's file work, a neighbour's burst) and every variant meets
+# the same moments of the load. $work/KEY.samples: one CPU time per round, "n/a" for a
+# failed run; CPU[KEY]: the median CPU time.
 group() {
-	local r spec key cmd
-	for spec in "$@"; do rm -f "$work/${spec%%|*}.samples"; done
-	for ((r = 0; r < RUNS; r++)); do
-		for spec in "$@"; do
+	local r i j t spec key cmd
+	local -a order=("$@")
+	for spec in "$@"; do : >"$work/${spec%%|*}.samples"; done
+	RANDOM=12
+	for ((r = 0; r < ROUNDS; r++)); do
+		for ((i = ${#order[@]} - 1; i > 0; i--)); do
+			j=$((RANDOM % (i + 1)))
+			t=${order[i]} order[i]=${order[j]} order[j]=$t
+		done
+		for spec in "${order[@]}"; do
 			IFS='|' read -r key cmd <<<"$spec"
 			rm -f "$work/t.bin"
-			eval "'$CPUTIME' '$work/$key.time' $cmd" </dev/null >/dev/null 2>"$work/$key.err" ||
-				{ note "$key failed: $(tail -n 1 "$work/$key.err")"; continue; }
-			cut -d' ' -f1 "$work/$key.time" >>"$work/$key.samples"
+			if eval "'$CPUTIME' '$work/$key.time' $cmd" </dev/null >/dev/null 2>"$work/$key.err"; then
+				printf '%d %s\n' "$r" "$(cut -d' ' -f1 "$work/$key.time")" >>"$work/$key.samples"
+			else
+				note "$key failed in round $r: $(tail -n 1 "$work/$key.err")"
+			fi
 		done
 	done
 	for spec in "$@"; do
 		key=${spec%%|*}
-		CPU[$key]=$( [ -s "$work/$key.samples" ] && median <"$work/$key.samples" || echo n/a)
+		CPU[$key]=$(stat_of "$key" 'v["'"$key"'"]')
 	done
+}
+
+# stat_of KEY... EXPR [q]: EXPR (awk, over v["KEY"], each key's CPU time of one round) in
+# every round where all KEYs ran; its median, or with q its quartiles "Q1 Q3"
+stat_of() {
+	local -a keys=() files=()
+	local want=median expr
+	while [ $# -gt 1 ] && [[ $1 != *'['* ]]; do keys+=("$1"); files+=("$work/$1.samples"); shift; done
+	expr=$1
+	[ "${2:-}" = q ] && want=q
+	awk -v nk="${#keys[@]}" -v keys="${keys[*]}" -v want="$want" '
+		BEGIN { split(keys, kn, " ") }
+		FNR == 1 { for (f = 1; f <= nk; f++) if (FILENAME == ARGV[f]) break }
+		{ t[kn[f], $1] = $2; seen[$1]++ }
+		END {
+			n = 0
+			for (r in seen) {
+				if (seen[r] != nk) continue
+				for (i = 1; i <= nk; i++) v[kn[i]] = t[kn[i], r]
+				x[++n] = ('"$expr"')
+			}
+			if (!n) { print "n/a"; exit }
+			# insertion sort: a few hundred values at most
+			for (i = 2; i <= n; i++) { y = x[i]; for (j = i - 1; j >= 1 && x[j] > y; j--) x[j + 1] = x[j]; x[j + 1] = y }
+			if (want == "q") printf "%.6g %.6g\n", quant(x, n, 0.25), quant(x, n, 0.75)
+			else printf "%.6g\n", quant(x, n, 0.5)
+		}
+		# the p-quantile of sorted x[1..n], interpolated between order statistics (R type 7)
+		function quant(x, n, p,   h, lo) { h = (n - 1) * p + 1; lo = int(h); return lo >= n ? x[n] : x[lo] + (h - lo) * (x[lo + 1] - x[lo]) }
+	' "${files[@]}"
+}
+
+# pct KEY... EXPR: the median of EXPR (a ratio) over the rounds, as a percentage over 1;
+# iqr KEY... EXPR: its interquartile range, "Q1 .. Q3" in the same units
+pct() { local m; m=$(stat_of "$@"); [[ $m == n/a ]] && echo n/a || calc "($m - 1) * 100"; }
+iqr() {
+	local q
+	q=$(stat_of "$@" q)
+	[[ $q == n/a ]] && { echo n/a; return; }
+	set -- $q
+	echo "$(sign "$(calc "($1 - 1) * 100")") .. $(sign "$(calc "($2 - 1) * 100")")"
 }
 
 # events NAME TRACE: malloc-family events of a trace (a realloc is two)
@@ -114,13 +177,16 @@ met() { [[ $1 == n/a ]] && { echo n/a; return; }; awk -v a="$1" -v b="$2" 'BEGIN
 
 # The variants' settings are cputime's VAR=VALUE arguments, not env(1)'s: through env a
 # preloaded variant would pay one exec (about 0.8 ms of CPU) that the plain one does not.
+# Every figure is a median over the rounds of a figure of one round (its variants ran
+# within seconds of each other), not a figure of medians: docs/sampling.md "Measuring CPU
+# time on a shared machine" says why.
 bench_one() { # NAME LABEL CMD TINY
 	local name=$1 label=$2 cmd=$3 tiny=$4 v="PERFSHIM_OUTPUT=$work/t.bin PERFSHIM_SAMPLE=$MEAN PERFSHIM_SAMPLE_SEED=1 LD_PRELOAD=$LIB"
 	local s="env $v"
 	local -a specs=("$name.plain|$cmd" "$name.plain0|$tiny" "$name.s|$v $cmd" "$name.s0|$v $tiny")
 	[ -n "$FLOOR" ] && specs+=("$name.fw|LD_PRELOAD=$FLOOR $cmd" "$name.fw0|LD_PRELOAD=$FLOOR $tiny")
 	[ -n "$COUNT" ] && specs+=("$name.ct|LD_PRELOAD=$COUNT $cmd")
-	echo "== $label: ${#specs[@]} variants x $RUNS runs" >&2
+	echo "== $label: ${#specs[@]} variants x $ROUNDS rounds" >&2
 	group "${specs[@]}"
 	# the events, from one full trace; the sampled trace's own size and events
 	eval "env PERFSHIM_OUTPUT=$work/$name.full.bin LD_PRELOAD=$LIB $cmd" </dev/null >/dev/null 2>&1
@@ -130,30 +196,48 @@ bench_one() { # NAME LABEL CMD TINY
 	sev=$(events "$work/t.bin")
 	size=$(du -sb "$work/t.bin" | cut -f1)
 	rm -f "$work/$name.full.bin"
-	local p=${CPU[$name.plain]} p0=${CPU[$name.plain0]} c=${CPU[$name.s]} c0=${CPU[$name.s0]}
-	local fw=${CPU[$name.fw]:-n/a} fw0=${CPU[$name.fw0]:-n/a} ct=${CPU[$name.ct]:-n/a}
-	local ns ns_m fns fns_m pct fpct pct_m fpct_m cpct
-	ns=$(calc "($c - $p) * 1e9 / $ev")
-	ns_m=$(calc "(($c - $c0) - ($p - $p0)) * 1e9 / $ev")
-	fns=$(calc "($fw - $p) * 1e9 / $ev")
-	fns_m=$(calc "(($fw - $fw0) - ($p - $p0)) * 1e9 / $ev")
-	pct=$(calc "($c / $p - 1) * 100")
-	fpct=$(calc "($fw / $p - 1) * 100")
-	pct_m=$(calc "(($c - $c0) / ($p - $p0) - 1) * 100")
-	fpct_m=$(calc "(($fw - $fw0) / ($p - $p0) - 1) * 100")
-	cpct=$(calc "($ct / $p - 1) * 100")
+	local P=$name.plain P0=$name.plain0 S=$name.s S0=$name.s0 F=$name.fw F0=$name.fw0 C=$name.ct
+	local p=${CPU[$P]} p0=${CPU[$P0]} c=${CPU[$S]} c0=${CPU[$S0]}
+	local fw=${CPU[$F]:-n/a} fw0=${CPU[$F0]:-n/a}
+	local ns=n/a ns_m=n/a fns=n/a fns_m=n/a pct=n/a fpct=n/a pct_m=n/a fpct_m=n/a cpct=n/a
+	local q=n/a fq=n/a r=n/a fr=n/a cr=n/a
+	if [[ $ev != n/a ]]; then
+		ns=$(calc "$(stat_of "$P" "$S" "(v[\"$S\"] - v[\"$P\"]) * 1e9 / $ev")")
+		ns_m=$(calc "$(stat_of "$P" "$P0" "$S" "$S0" \
+			"((v[\"$S\"] - v[\"$S0\"]) - (v[\"$P\"] - v[\"$P0\"])) * 1e9 / $ev")")
+	fi
+	pct=$(pct "$P" "$S" "v[\"$S\"] / v[\"$P\"]")
+	q=$(iqr "$P" "$S" "v[\"$S\"] / v[\"$P\"]")
+	pct_m=$(pct "$P" "$P0" "$S" "$S0" "(v[\"$S\"] - v[\"$S0\"]) / (v[\"$P\"] - v[\"$P0\"])")
+	r=$(calc "1 + $pct / 100")
+	if [ -n "$FLOOR" ]; then
+		if [[ $ev != n/a ]]; then
+			fns=$(calc "$(stat_of "$P" "$F" "(v[\"$F\"] - v[\"$P\"]) * 1e9 / $ev")")
+			fns_m=$(calc "$(stat_of "$P" "$P0" "$F" "$F0" \
+				"((v[\"$F\"] - v[\"$F0\"]) - (v[\"$P\"] - v[\"$P0\"])) * 1e9 / $ev")")
+		fi
+		fpct=$(pct "$P" "$F" "v[\"$F\"] / v[\"$P\"]")
+		fq=$(iqr "$P" "$F" "v[\"$F\"] / v[\"$P\"]")
+		fpct_m=$(pct "$P" "$P0" "$F" "$F0" "(v[\"$F\"] - v[\"$F0\"]) / (v[\"$P\"] - v[\"$P0\"])")
+		fr=$(calc "1 + $fpct / 100")
+	fi
+	if [ -n "$COUNT" ]; then
+		cpct=$(pct "$P" "$C" "v[\"$C\"] / v[\"$P\"]")
+		cr=$(calc "1 + $cpct / 100")
+	fi
 	row "$label" "malloc+free events" "$ev" "" "" ""
 	row "$label" "CPU plain / sampled (s)" "$p / $c" "$fw" "" ""
 	row "$label" "CPU startup plain / sampled (s)" "$p0 / $c0" "$fw0" "" ""
 	row "$label" "ns per malloc/free over plain" "$ns" "$fns" "<= 5 ns" "$(met "$ns" 5)"
 	row "$label" "  startup excluded" "$ns_m" "$fns_m" "<= 5 ns" "$(met "$ns_m" 5)"
-	row "$label" "CPU overhead at $MEAN (%)" "$pct" "$fpct" "<= 5%" "$(met "$pct" 5)"
-	row "$label" "  startup excluded" "$pct_m" "$fpct_m" "" ""
-	row "$label" "  counting forwarder" "$cpct" "" "" ""
+	row "$label" "CPU overhead at $MEAN (%)" "$(sign "$pct")" "$(sign "$fpct")" "<= 5%" "$(met "$pct" 5)"
+	row "$label" "  interquartile range of the rounds (%)" "$q" "$fq" "" ""
+	row "$label" "  startup excluded" "$(sign "$pct_m")" "$(sign "$fpct_m")" "" ""
+	row "$label" "  counting forwarder" "$(sign "$cpct")" "" "" ""
 	row "$label" "sampled events" "$sev" "" "" ""
 	row "$label" "trace bytes per sampled event" "$(calc "$size / $sev")" "" "" ""
 	ratios+=("$(printf 'overhead ratio %s: sampled/plain %s (%s%%), floor %s, counting %s' "$label" \
-		"$(calc "$c / $p")" "$(sign "$pct")" "$(calc "$fw / $p")" "$(calc "$ct / $p")")")
+		"$r" "$(sign "$pct")" "$fr" "$cr")")
 }
 
 bench_one mallocbench "mallocbench $MALLOC_N" "$B/samples/plain/mallocbench $MALLOC_N" \
@@ -240,7 +324,7 @@ if [ "${BENCH_CALLGRIND:-1}" = 1 ] && have valgrind; then
 fi
 
 {
-	echo "sampled recording at PERFSHIM_SAMPLE=$MEAN; medians of $RUNS interleaved runs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "sampled recording at PERFSHIM_SAMPLE=$MEAN; CPU rows: medians over $ROUNDS rounds of each round's figure (every variant once a round, shuffled); load $load0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
 	{
 		printf 'workload\tfigure\tperfshim\tfloor\ttarget\tmet\n'
 		printf '%s\n' "${rows[@]}"
