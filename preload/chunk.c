@@ -250,6 +250,28 @@ int ps_chunk_open(struct ps_thread *t)
 }
 
 /*
+ * ps_chunk_next - @t's chunk closes (not the last) and the next one opens, as one step the
+ * final flush either waits for or refuses whole: a thread that closed its chunk and was then
+ * refused the next (the process ending on another thread) would end on a chunk that is not
+ * its last, which the flush, finding it without a chunk, could not flag. Refused, the chunk
+ * stays open and the thread's as it was, for the flush to cut. Return: 0 with the next chunk
+ * open; 1 refused (nothing changed); -1 when no region can be had (the chunk closed,
+ * recording stops: ps_chunk_open).
+ */
+int ps_chunk_next(struct ps_thread *t)
+{
+	int r;
+
+	if (!open_enter(t->tid))
+		return 1;
+	ps_chunk_close(t, t->rec.pos, 0);
+	ps_chunk_release(t);
+	r = open_region(t);
+	open_leave();
+	return r;
+}
+
+/*
  * ps_chunk_more - the fast path reached the end of the part of a mapped region made ready:
  * the next WINDOW bytes after the records are made ready and the limit moves past them (in
  * a thread's first chunk FIRST_WINDOW, then as much as is written, up to WINDOW).

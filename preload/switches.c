@@ -297,16 +297,13 @@ int ps_switch_drain(struct ps_thread *t)
 }
 
 /*
- * ps_switch_pending - whether @t has switch records (or a pending switch-out) to write. Its
- * CPU clock alone does not make a cut thread's extra chunk: a thread cut with nothing else
- * to say ends as before, its last span without a reading (no steal taken out of it).
+ * ps_switch_pending - whether @t has switch records to write at its cut: always with a ring,
+ * whose CPU clock at the end is one at least (its last span then has a reading, and the steal
+ * in it is taken out like any other's).
  */
 int ps_switch_pending(const struct ps_thread *t)
 {
-	const struct perf_event_mmap_page *pg = t->sw.ring;
-
-	return t->sw.err > 0 || t->sw.out ||
-	       (pg && __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE) != pg->data_tail);
+	return t->sw.err > 0 || t->sw.ring;
 }
 
 /*

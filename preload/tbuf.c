@@ -217,7 +217,9 @@ static void stop_locked(struct ps_thread *t)
 /*
  * ps_tbuf_flush - the calling thread's chunk is full (or not open yet): close it and open
  * the next, whose time base is the last record's time, so deltas run on across chunks. When
- * no chunk can be opened any more the thread stops recording.
+ * no chunk can be opened any more the thread stops recording. While the process ends on
+ * another thread no chunk opens, and the full one stays open (ps_chunk_next): the final
+ * flush cuts it, flagged as the thread's last.
  */
 PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
 {
@@ -230,13 +232,11 @@ PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
 		} else if (t->chunk.buf && t->rec.pos == t->chunk.buf && t->rec.limit) {
 			/* empty and open: nothing to write */
 		} else {
-			if (t->chunk.buf) {
-				ps_chunk_close(t, t->rec.pos, 0);
-				ps_chunk_release(t);
-			}
-			if (ps_chunk_open(t) < 0)
+			int r = t->chunk.buf ? ps_chunk_next(t) : ps_chunk_open(t);
+
+			if (r < 0)
 				t->state = PS_T_OFF;
-			else
+			else if (r == 0)
 				ps_switch_drain(t);	/* the switches since the last chunk */
 		}
 	}
@@ -247,19 +247,17 @@ PS_NOINLINE void ps_tbuf_flush(struct ps_thread *t)
 /*
  * The switch records still in @t's ring go into its chunks before the last one closes: when
  * they do not fit the open chunk, it closes and another opens (a few rounds at most: a ring
- * holds less than a chunk). Caller holds t->list.flush_lock; t->chunk.buf is NULL if no chunk
- * could be opened.
+ * holds less than a chunk). While the process ends on another thread no chunk opens: the rest
+ * stays in the ring and the open chunk is the last. Caller holds t->list.flush_lock;
+ * t->chunk.buf is NULL if no chunk could be opened.
  */
 static void drain_switches(struct ps_thread *t)
 {
 	int rounds = 0;
 
-	while (t->chunk.buf && ps_switch_drain(t) && rounds++ < 4) {
-		ps_chunk_close(t, t->rec.pos, 0);
-		ps_chunk_release(t);
-		if (ps_chunk_open(t) < 0)
+	while (t->chunk.buf && ps_switch_drain(t) && rounds++ < 4)
+		if (ps_chunk_next(t) != 0)
 			return;
-	}
 }
 
 /*
@@ -288,7 +286,9 @@ PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
 		return t->rec.pos;
 	ps_tbuf_flush(t);
 	ps_code_check(t);	/* ids.c: forget ids of code dlclosed meanwhile */
-	if (t->state != PS_T_ACTIVE || !t->rec.limit || (size_t)(t->chunk.end - t->rec.pos) < n)
+	/* pos at the limit still: the next chunk was refused (the process ends), this one is full */
+	if (t->state != PS_T_ACTIVE || !t->rec.limit || t->rec.pos >= t->rec.limit ||
+	    (size_t)(t->chunk.end - t->rec.pos) < n)
 		return NULL;
 	if (t->lost) {
 		uint8_t *p = trace_put_varint(t->rec.pos, TRACE_OP_H(TRACE_OP_LOST));

@@ -33,6 +33,7 @@ extern int ps_trace_live;			/* a trace file is open and not finished */
  */
 void ps_chunk_reset(void);			/* a new file: regions start after its header */
 int ps_chunk_open(struct ps_thread *t);		/* reserve a region: 0, or -1 (stopped) */
+int ps_chunk_next(struct ps_thread *t);		/* close, open the next: 0, 1 refused, -1 */
 int ps_chunk_more(struct ps_thread *t);		/* owner: raise the limit within the region */
 void ps_chunk_close(struct ps_thread *t, uint8_t *upto, unsigned flags); /* header written */
 void ps_chunk_release(struct ps_thread *t);	/* owner: give the region up (unmap) */
