@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -515,9 +516,12 @@ void ps_chunk_end_file(struct ps_thread *t)
 }
 
 /*
- * ps_chunk_write_small - a chunk written at once (a mark from a signal handler): exactly its
- * size reserved, one pwrite. Async-signal-safe. @h->pad and the header checksum are set
- * here. Return: 0, or -1 (file finished, full, at its size limit).
+ * ps_chunk_write_small - a chunk written at once (a mark from a signal handler, a cut
+ * thread's last switches): exactly its size reserved, one pwrite. Async-signal-safe.
+ * @h->pad and the header checksum are set here. Admitted by the caller's kernel tid, not
+ * ps_self.tid: the final flush's thread may never have recorded (tid 0), and it writes the
+ * cut threads' chunks after it barred every thread but itself. Return: 0, or -1 (file
+ * finished, full, at its size limit, or the process ending on another thread).
  */
 int ps_chunk_write_small(struct trace_chunk_header *h, const void *payload)
 {
@@ -525,7 +529,7 @@ int ps_chunk_write_small(struct trace_chunk_header *h, const void *payload)
 	struct iovec iov[2] = { { h, sizeof(*h) }, { (void *)payload, h->size } };
 	int r = -1;
 
-	if (!open_enter(ps_self.tid))
+	if (!open_enter((pid_t)syscall(SYS_gettid)))
 		return -1;
 	off = reserve(want, want, &got);
 	if (off != UINT64_MAX && ps_output_check_fd() == 0) {
