@@ -188,6 +188,9 @@ $(BUILD)/tests/test-preload: $(BUILD)/preload/hooks-cyg.op $(BUILD)/preload/ids.
 	$(BUILD)/preload/stack.op
 # the table of interposed functions and its resolver; the test defines ps_log and ps_self
 $(BUILD)/tests/test-preload-interpose: $(BUILD)/preload/interpose.op
+# the buffers, chunks and switches at the process's end; the test defines what they need
+$(BUILD)/tests/test-preload-tbuf: $(BUILD)/preload/tbuf.op $(BUILD)/preload/chunk.op \
+	$(BUILD)/preload/switches.op
 $(PRELOAD_UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.ot
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(TEST_LDFLAGS) $(UNWIND_LIBS)
