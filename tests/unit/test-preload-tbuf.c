@@ -101,6 +101,7 @@ static int read_chunks(void)
 		struct trace_chunk_header *h = &chunks[n];
 
 		ck_assert_int_eq(pread(ps_trace_fd, h, sizeof(*h), off), sizeof(*h));
+		free(payloads[n]);
 		ck_assert_uint_eq(h->magic, TRACE_CHUNK_MAGIC);
 		ck_assert_uint_eq(h->header_checksum, trace_checksum(h, TRACE_CHUNK_HEADER_CKLEN));
 		payloads[n] = malloc(h->size + 1);
