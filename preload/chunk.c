@@ -56,8 +56,12 @@ void ps_chunk_reset(void)
  */
 static int open_enter(pid_t tid)
 {
-	pid_t ending;
+	pid_t ending = __atomic_load_n(&ending_tid, __ATOMIC_ACQUIRE);
 
+	/* barred already (the bar is never lifted): a thread whose full chunk waits for the
+	 * cut retries at every event, and must not keep the flush waiting for openers */
+	if (ending && ending != tid)
+		return 0;
 	__atomic_add_fetch(&openers, 1, __ATOMIC_SEQ_CST);
 	ending = __atomic_load_n(&ending_tid, __ATOMIC_SEQ_CST);
 	if (ending && ending != tid) {
