@@ -178,6 +178,13 @@ static int window_forget(uintptr_t p, uint32_t h, int win)
 	return 0;
 }
 
+/* an insert goes on to window @win (WIN_HOT, WIN_HOME): its bit in windows_used, once */
+static inline void window_open(int win)
+{
+	if (!(__atomic_load_n(&windows_used, __ATOMIC_RELAXED) & (1U << win)))
+		__atomic_fetch_or(&windows_used, 1U << win, __ATOMIC_RELEASE);
+}
+
 /*
  * ps_sample_remember - list @p, a sampled block just allocated. The filter is raised first:
  * a thread that is given @p (through the program's own synchronisation) sees both.
@@ -188,16 +195,17 @@ int ps_sample_remember(uintptr_t p)
 {
 	uint32_t h = table_home(p);
 
-	int win;
 
 	filter_add(ps_sample_filter_index(p));
-	for (win = WIN_SHARED; win <= WIN_HOME; win++) {
-		if (win != WIN_SHARED &&
-		    !(__atomic_load_n(&windows_used, __ATOMIC_RELAXED) & (1U << win)))
-			__atomic_fetch_or(&windows_used, 1U << win, __ATOMIC_RELEASE);
-		if (window_insert(p, h, win))
-			return 1;
-	}
+	if (window_insert(p, h, WIN_SHARED))
+		return 1;
+	/* each window's bit before its insert (constant windows: window_slot folds) */
+	window_open(WIN_HOT);
+	if (window_insert(p, h, WIN_HOT))
+		return 1;
+	window_open(WIN_HOME);
+	if (window_insert(p, h, WIN_HOME))
+		return 1;
 	filter_sub(ps_sample_filter_index(p));
 	ps_warn_once("the table of sampled blocks is full (it holds %u live samples); further "
 		     "samples are dropped while it is, counted as lost in the trace: use a larger "
@@ -212,20 +220,20 @@ int ps_sample_remember(uintptr_t p)
 PS_NOINLINE int ps_sample_forget_slow(uintptr_t p)
 {
 	uint32_t h = table_home(p), used;
-	int win;
 
-	for (win = WIN_SHARED; win <= WIN_HOME; win++) {
-		if (win != WIN_SHARED) {
-			used = __atomic_load_n(&windows_used, __ATOMIC_ACQUIRE);
-			if (!(used & (1U << win)))
-				return 0;	/* no insert went on to it, nor further */
-		}
-		if (window_forget(p, h, win)) {
-			filter_sub(ps_sample_filter_index(p));
-			return 1;
-		}
-	}
-	return 0;
+	if (window_forget(p, h, WIN_SHARED))
+		goto found;
+	/* the home window's bit implies the hot one's: an insert tries hot first */
+	used = __atomic_load_n(&windows_used, __ATOMIC_ACQUIRE);
+	if (!(used & (1U << WIN_HOT)))
+		return 0;
+	if (window_forget(p, h, WIN_HOT))
+		goto found;
+	if (!(used & (1U << WIN_HOME)) || !window_forget(p, h, WIN_HOME))
+		return 0;
+found:
+	filter_sub(ps_sample_filter_index(p));
+	return 1;
 }
 
 /*
