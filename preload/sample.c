@@ -195,7 +195,6 @@ int ps_sample_remember(uintptr_t p)
 {
 	uint32_t h = table_home(p);
 
-
 	filter_add(ps_sample_filter_index(p));
 	if (window_insert(p, h, WIN_SHARED))
 		return 1;
