@@ -155,6 +155,8 @@ struct tstate {
 	uint64_t alloc_ovh;		/* what its allocations were charged in all */
 	uint64_t alloc_charged;		/* and how many */
 	uint64_t sw_base;		/* SWITCH records: the end of the last interval (ticks) */
+	uint64_t sw_vend;		/* ... and on the calls' clock (ticks): where the next one
+					 * may start at the earliest (a held one ends later) */
 	/*
 	 * With compensation and SWITCH records: (ticks, offset, vticks) after each event whose
 	 * offset (hook cost so far, ticks) or held time changed, so an off-CPU interval,

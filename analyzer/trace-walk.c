@@ -30,6 +30,7 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->ticks = 0;
 	ts->ptr = 0;
 	ts->sw_base = 0;
+	ts->sw_vend = 0;
 	ts->any_time = false;
 	ts->last_ns = 0;
 	ts->nfids = 0;
@@ -1005,11 +1006,17 @@ static int dec_process(DEC_PARAMS)
 	DEC_FAIL(bad_record, DEC_BAD);
 }
 
-/* the calls' clock's offset at switch tick @d (0 without compensation), held (cp_offset):
- * never past @d, nor more than puts @d before the last call event */
-static uint64_t sw_offset(struct tstate *ts, uint64_t d)
+/*
+ * Switch tick @d on the calls' clock (ticks): less the offset of its moment (0 without
+ * compensation), held (cp_offset) at the last call event's time, and never before the end
+ * of the last interval there: a held interval keeps its real length and so ends later than
+ * its offset would put it, and a thread is off-CPU once at a time.
+ */
+static uint64_t sw_clock(struct tstate *ts, uint64_t d)
 {
-	return ts->cp_on ? cp_offset(ts, d) : 0;
+	uint64_t x = d - (ts->cp_on ? cp_offset(ts, d) : 0);
+
+	return x > ts->sw_vend ? x : ts->sw_vend;
 }
 
 /* TRACE_OP_SWITCH */
@@ -1045,7 +1052,7 @@ static int dec_switch(DEC_PARAMS)
 		ev->type = EV_SWITCH;
 		ev->kind = (uint32_t)a;
 		ev->ns2 = to_ns(t, r, d);		/* as the clock read it */
-		ev->ns = to_ns(t, r, d - sw_offset(ts, d));	/* on the calls' clock */
+		ev->ns = to_ns(t, r, sw_clock(ts, d));	/* on the calls' clock */
 		ev->size = c;
 		DEC_RET(1);
 	}
@@ -1059,9 +1066,10 @@ static int dec_switch(DEC_PARAMS)
 	if (!(flags & WALK_SWITCHES))
 		DEC_RET(0);
 	ev->type = EV_SWITCH;
-	b = sw_offset(ts, d);			/* on the calls' clock */
-	ev->ns = to_ns(t, r, d - b);
-	ev->ns2 = to_ns(t, r, d + c - b);
+	b = sw_clock(ts, d);			/* on the calls' clock */
+	ts->sw_vend = b + c;
+	ev->ns = to_ns(t, r, b);
+	ev->ns2 = to_ns(t, r, b + c);
 	ev->kind = (uint32_t)a;
 	DEC_RET(1);
 	DEC_FAIL(bad_time, DEC_BAD_TIME);

@@ -166,8 +166,10 @@ END_TEST
  * preempted over real [2020, 2520), written in the next chunk. On the calls' clock: c runs
  * 1891..2444 (553); at 2020 the offset is 152 (entry 112, the allocation 40), which would put
  * the start at 1868, 23 ns before c began: it is held at c's entry, as an event would be,
- * and the interval keeps its real 500 ns: [1891, 2391), all inside c. main 998..2835.
- * Without the holds in the switches' walk the interval landed at [1270, 1770), in main.
+ * and the interval keeps its real 500 ns: [1891, 2391), all inside c. Blocked again over real
+ * [2530, 2560), with no event between: the same offset would start it at 2378, inside the
+ * first one, so it starts where that ended, [2391, 2421). main 998..2835. Without the holds
+ * in the switches' walk the first interval landed at [1270, 1770), in main.
  */
 START_TEST(test_held_then_preempted_alloc)
 {
@@ -178,6 +180,9 @@ START_TEST(test_held_then_preempted_alloc)
 	struct tg *g = tg_open(path);
 	struct tg_thread *th = tg_thread(g, 10);
 	struct opts o = tu_opts();
+	const struct offcpu_iv *iv;
+	struct trace *t;
+	uint32_t n;
 	uint64_t k;
 
 	g->hdr.flags |= TRACE_F_SWITCHES;
@@ -193,16 +198,24 @@ START_TEST(test_held_then_preempted_alloc)
 	tg_exit(th, 3000);
 	tg_flush(th, 0);
 	tg_switch(th, TRACE_SWITCH_PREEMPTED, 2020, 2520);
+	tg_switch(th, TRACE_SWITCH_BLOCKED, 2530, 2560);
 	tg_close(g);
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	ck_assert_int_eq(offcpu_load(t), 0);
+	iv = offcpu_intervals(t, 0, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(iv[0].start == 1891 && iv[0].end == 2391 && iv[0].kind == 1);
+	ck_assert(iv[1].start == 2391 && iv[1].end == 2421 && iv[1].kind == 0);
+	trace_close(t);
 	o.format = FMT_JSON;
 	ck_assert_int_eq(run(report_functions, &o), 0);
 	/* main: 1837, less c's 553 and h's 0 */
 	has(FROW("0x1000", 1, 1837, 1284, 1284, 0, 0, 0));
 	has(FROW("0x2000", 50, 0, 0, 0, 0, 0, 0));
-	/* c: its CPU self is its 100 real ns on CPU less its hooks' 47 */
-	has(FROW("0x3000", 1, 553, 553, 53, 500, 0, 500));
+	/* c: its CPU self is its 70 real ns on CPU less its hooks' 47 */
+	has(FROW("0x3000", 1, 553, 553, 23, 530, 30, 500));
 	ck_assert_int_eq(run(report_waits, &o), 0);
-	has("\"total_wait_ns\":500,\"outside_ns\":0");
+	has("\"total_wait_ns\":530,\"outside_ns\":0");
 	has("\"stack\":[\"0x3000\",\"0x1000\"]");
 	hasnt("\"stack\":[\"0x1000\"]");
 	ck_assert_int_eq(run(report_summary, &o), 0);
