@@ -447,7 +447,8 @@ static inline __attribute__((always_inline)) void cp_note(struct tstate *ts)
  * records at *@pp here, in a loop of its own that keeps the state in registers, counted.
  * When switches are walked (@cp), their hooks' cost is put on the calls' clock by the
  * rule the calls' walks use (comp_step: the holds too, or the offsets drift from the calls'
- * by every excess a hold forgot, up to a millisecond under load) and the clock noted after
+ * by every excess a hold forgot: milliseconds in a loaded run, docs/compensation.md "Holds
+ * and off-CPU intervals") and the clock noted after
  * each (cp_add: a call event changes the offset, or the held time, nearly always, so
  * without cp_note's test). *@pp is left at the first other record or the chunk's end.
  * Return: 0, or DEC_BAD / DEC_BAD_TIME with *@pp at the damage.
@@ -551,9 +552,8 @@ static void cp_chunk(struct tstate *ts)
  */
 static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 {
-	uint64_t o, v;
-
 	uint32_t lo = ts->cp_head, hi = ts->ncp;
+	uint64_t o, v;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
