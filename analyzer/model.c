@@ -487,34 +487,6 @@ static bool hot_empty(const struct hot *h)
 	return !h->ncalls && !h->nedges && h->nnodes <= 1;
 }
 
-/* A calls walk that also keeps the memory events for the replay (replay_log_want). */
-struct logged {
-	trace_event_fn fn;
-	void *ctx;
-	struct trace *t;
-};
-
-static int logged_event(const struct trace_event *ev, void *ctx)
-{
-	struct logged *l = ctx;
-
-	if (ev->type == EV_ENTRY || ev->type == EV_EXIT)
-		return l->fn(ev, l->ctx);
-	replay_log_add(l->t->memlog, l->t, ev);
-	return 0;
-}
-
-/* trace_walk(@t, @flags, -1, @fn, @ctx), keeping the memory events in t->memlog */
-static int walk_logged(struct trace *t, unsigned flags, trace_event_fn fn, void *ctx)
-{
-	struct logged l = { fn, ctx, t };
-	int rc = trace_walk(t, flags | WALK_MEMORY, -1, logged_event, &l);
-
-	if (!rc)
-		t->memlog->complete = true;
-	return rc;
-}
-
 /**
  * hot_collect - walk the calls of thread @thread of @t (-1: every thread) into @h, adding
  * to what @h holds (zero it first; free with hot_free). @want: HOT_EDGES, HOT_TREE.
@@ -539,8 +511,8 @@ int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 
 		rc = trace_walk_split(t, calls ? WALK_CALLS : WALK_EXITS, &sp);
 	} else if (log) {
-		rc = walk_logged(t, calls ? WALK_CALLS : WALK_EXITS, calls ? on_call : on_exit_ev,
-				 &c);
+		rc = replay_log_calls(t, calls ? WALK_CALLS : WALK_EXITS, calls ? on_call : on_exit_ev,
+				      &c);
 	} else if (calls) {
 		rc = trace_walk(t, WALK_CALLS, thread, on_call, &c);
 	} else {

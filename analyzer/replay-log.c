@@ -106,6 +106,38 @@ void replay_log_add(struct replay_log *l, const struct trace *t, const struct tr
 	s->n = (size_t)(p - s->buf);
 }
 
+/* A calls walk that also keeps the memory events (replay_log_calls). */
+struct logged {
+	trace_event_fn fn;
+	void *ctx;
+	struct trace *t;
+};
+
+static int logged_event(const struct trace_event *ev, void *ctx)
+{
+	struct logged *l = ctx;
+
+	if (ev->type != EV_ALLOC && ev->type != EV_FREE && ev->type != EV_REALLOC &&
+	    ev->type != EV_RSS)
+		return l->fn(ev, l->ctx);
+	replay_log_add(l->t->memlog, l->t, ev);
+	return 0;
+}
+
+/** replay_log_calls - see replay-log.h. */
+int replay_log_calls(struct trace *t, unsigned flags, trace_event_fn fn, void *ctx)
+{
+	struct logged l = { fn, ctx, t };
+	int rc;
+
+	if (!t->memlog || t->memlog->complete)
+		return trace_walk(t, flags, -1, fn, ctx);
+	rc = trace_walk(t, flags | WALK_MEMORY, -1, logged_event, &l);
+	if (!rc)
+		t->memlog->complete = true;
+	return rc;
+}
+
 /* A stream being merged: its next event, decoded, and where the one after it starts. */
 struct cursor {
 	const uint8_t *p, *end;

@@ -34,6 +34,12 @@ void replay_log_want(struct trace *t);
 /* replay_log_add - append memory event @ev (ALLOC, FREE, REALLOC or RSS) of @t's walk */
 void replay_log_add(struct replay_log *l, const struct trace *t, const struct trace_event *ev);
 /*
+ * replay_log_calls - trace_walk(@t, @flags, -1, @fn, @ctx) of a walk without WALK_MEMORY
+ * that also fills t->memlog when replay_log_want asked for it and it is not complete yet
+ * (the memory events go to the log, not to @fn). Return: as trace_walk.
+ */
+int replay_log_calls(struct trace *t, unsigned flags, trace_event_fn fn, void *ctx);
+/*
  * replay_log_walk - @fn for each logged event in the order of trace_walk(WALK_MERGED |
  * WALK_MEMORY): by clock ticks, then stream index. Return: 0 or @fn's non-zero value.
  */

@@ -34,6 +34,7 @@
 #include "analyzer/hot.h"
 #include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/report.h"
 #include "analyzer/symbols.h"
 #include "analyzer/trace.h"
@@ -455,6 +456,12 @@ static void assemble(struct pprof *p, struct pbuf *out, const struct strv *notes
 	free(comments);
 }
 
+/* the info walk's callback: it delivers no event */
+static int no_event(const struct trace_event *ev, void *ctx)
+{
+	return 0;
+}
+
 /*
  * report_pprof - `perfshim-analyze pprof [-o FILE] TRACE`: the profile of one trace, written
  * to FILE (default perfshim.pb.gz; "-" is stdout). Return: 0, or -1 after one error line.
@@ -471,8 +478,11 @@ int report_pprof(struct trace *t, const struct opts *o)
 	uint32_t i;
 	FILE *f;
 
-	/* modules complete first: the calls are walked a thread at a time (their labels) */
-	if (trace_info(t) < 0 || export_replay(t, -1, &r) < 0)
+	/* modules complete first: the calls are walked a thread at a time (their labels); that
+	 * walk keeps the heap's events, so the replay decodes nothing */
+	if (t->hdr.flags & TRACE_F_MALLOC)
+		replay_log_want(t);
+	if (replay_log_calls(t, 0, no_event, NULL) < 0 || export_replay(t, -1, &r) < 0)
 		goto out;
 	p.sym = replay_symbols(t, o);
 	if (!p.sym)

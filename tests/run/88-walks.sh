@@ -4,6 +4,7 @@
 # functions does, split (-j) or not. `-v` prints trace_walks() when the trace is closed
 # ("PATH: N walks"). A trace with context switches has one walk more, the off-CPU intervals'
 # (analyzer/offcpu.c), which every report of times reads before its calls walk.
+# pprof walks the calls a thread at a time (each its own walk here), after one info walk.
 . "$(dirname "$0")/lib.sh"
 need_jq
 
@@ -27,5 +28,11 @@ for t in interp tc; do
 		for c in memory leaks callgrind massif; do
 			assert_eq 1 "$(walks $c $j "$TMP/$t")" "$t $c $j: walks"
 		done
+		# chrome: a pass for the durations (--limit's threshold), one for the calls kept
+		assert_eq "$((one + 1))" "$(walks chrome $j "$TMP/$t")" "$t chrome $j: walks"
 	done
 done
+# pprof: the info walk (which keeps the heap's events), then each thread's calls
+n=$("$ANALYZE" summary --format=json "$TMP/tc" | jq '.threads | length')
+sw=$("$ANALYZE" waits --format=json "$TMP/tc" | jq -r 'if .switches then 1 else 0 end')
+assert_eq "$((1 + sw + n))" "$(walks pprof "$TMP/tc")" "tc pprof ($n threads): walks"
