@@ -138,6 +138,20 @@ int replay_log_calls(struct trace *t, unsigned flags, trace_event_fn fn, void *c
 	return rc;
 }
 
+static int no_event(const struct trace_event *ev, void *ctx)
+{
+	return 0;
+}
+
+/** replay_log_info - see replay-log.h. */
+int replay_log_info(struct trace *t)
+{
+	if (t->memlog || !(t->hdr.flags & TRACE_F_MALLOC))
+		return trace_info(t);
+	replay_log_want(t);
+	return replay_log_calls(t, 0, no_event, NULL) < 0 ? -1 : 0;
+}
+
 /* A stream being merged: its next event, decoded, and where the one after it starts. */
 struct cursor {
 	const uint8_t *p, *end;

@@ -40,6 +40,12 @@ void replay_log_add(struct replay_log *l, const struct trace *t, const struct tr
  */
 int replay_log_calls(struct trace *t, unsigned flags, trace_event_fn fn, void *ctx);
 /*
+ * replay_log_info - trace_info(@t) before a replay: when no walk was made yet, the one it
+ * makes keeps the heap's events (a trace that recorded the malloc family), so that the
+ * replay decodes nothing. Return: 0, or -1 when the walk failed (reported).
+ */
+int replay_log_info(struct trace *t);
+/*
  * replay_log_walk - @fn for each logged event in the order of trace_walk(WALK_MERGED |
  * WALK_MEMORY): by clock ticks, then stream index. Return: 0 or @fn's non-zero value.
  */

@@ -456,12 +456,6 @@ static void assemble(struct pprof *p, struct pbuf *out, const struct strv *notes
 	free(comments);
 }
 
-/* the info walk's callback: it delivers no event */
-static int no_event(const struct trace_event *ev, void *ctx)
-{
-	return 0;
-}
-
 /*
  * report_pprof - `perfshim-analyze pprof [-o FILE] TRACE`: the profile of one trace, written
  * to FILE (default perfshim.pb.gz; "-" is stdout). Return: 0, or -1 after one error line.
@@ -480,9 +474,7 @@ int report_pprof(struct trace *t, const struct opts *o)
 
 	/* modules complete first: the calls are walked a thread at a time (their labels); that
 	 * walk keeps the heap's events, so the replay decodes nothing */
-	if (t->hdr.flags & TRACE_F_MALLOC)
-		replay_log_want(t);
-	if (replay_log_calls(t, 0, no_event, NULL) < 0 || export_replay(t, -1, &r) < 0)
+	if (replay_log_info(t) < 0 || export_replay(t, -1, &r) < 0)
 		goto out;
 	p.sym = replay_symbols(t, o);
 	if (!p.sym)

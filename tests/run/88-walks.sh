@@ -25,7 +25,7 @@ for t in interp tc; do
 		for c in functions callgraph summary findings html; do
 			assert_eq "$one" "$(walks $c $j "$TMP/$t")" "$t $c $j: walks"
 		done
-		for c in memory leaks callgrind massif; do
+		for c in memory leaks callgrind massif timeline "diff --from=start --to=end"; do
 			assert_eq 1 "$(walks $c $j "$TMP/$t")" "$t $c $j: walks"
 		done
 		# chrome: a pass for the durations (--limit's threshold), one for the calls kept
