@@ -57,7 +57,7 @@ static inline uint64_t get(const uint8_t **pp)
 	return v;
 }
 
-#define LOG_MAX 64	/* the longest record: a byte and 7 varints of at most 10 bytes */
+#define LOG_MAX 72	/* room for the longest record: a byte and 7 varints of at most 10 bytes */
 
 /** replay_log_add - see replay-log.h. */
 void replay_log_add(struct replay_log *l, const struct trace *t, const struct trace_event *ev)
