@@ -155,13 +155,17 @@ struct tstate {
 	uint64_t alloc_ovh;		/* what its allocations were charged in all */
 	uint64_t alloc_charged;		/* and how many */
 	uint64_t sw_base;		/* SWITCH records: the end of the last interval (ticks) */
+	uint64_t sw_vend;		/* ... and on the calls' clock (ticks): where the next one
+					 * may start at the earliest (a held one ends later) */
 	/*
-	 * With compensation and SWITCH records: (ticks, offset) after each event whose offset
-	 * (hook cost so far, ticks) changed, so an off-CPU interval, written later for times
-	 * before its chunk, is put on the calls' clock with the offset of its moment (no event
-	 * runs while a thread is off-CPU, so one offset holds for the whole interval).
+	 * With compensation and SWITCH records: (ticks, offset, vticks) after each event whose
+	 * offset (hook cost so far, ticks) or held time changed, so an off-CPU interval,
+	 * written later for times before its chunk, is put on the calls' clock with the offset
+	 * of its moment and held, as comp_step holds an event, at the last call event's
+	 * compensated time (vticks): no event runs while a thread is off-CPU, so one offset
+	 * holds for the whole interval, and its length is real time.
 	 */
-	uint64_t (*cp)[2];
+	uint64_t (*cp)[3];
 	uint32_t ncp, cp_head, cp_cap, cp_prev;
 	bool cp_on;
 	uint64_t pending_exits;		/* EXIT events still owed by an EXITS record */
@@ -355,27 +359,46 @@ void trace_count_add(struct trace *t, uint64_t lost, double sbytes, double svar)
 void trace_comp_setup(struct trace *t, struct reader *r);
 
 /*
+ * comp_step - the compensated clock's rule at one call event at time base @ticks, on the
+ * hook cost so far *@ovh (ticks << TRACE_COST_SHIFT) and the last event's compensated time
+ * *@vticks: @before of this event's hook is counted, its time is @ticks less that cost, but
+ * never before *@vticks: when the figures overshoot, the event is held there and the excess
+ * forgotten (*@ovh cut to what the time since allows); then @after is counted. The one
+ * place the rule is written: comp_clock applies it in the walks that track calls, and the
+ * switches' walk (trace-walk.c, skip_calls and the records that hold) on its own copy of
+ * the state, so the offsets it puts off-CPU intervals on the calls' clock with are the
+ * calls' own, holds included. Return: true when the event was held.
+ */
+static inline __attribute__((always_inline)) bool comp_step(uint64_t ticks, uint64_t *ovh,
+							    uint64_t *vticks, uint64_t before,
+							    uint64_t after)
+{
+	uint64_t o, d;
+	bool held;
+
+	*ovh += before;
+	o = *ovh >> TRACE_COST_SHIFT;
+	d = ticks - *vticks;			/* the base never goes back */
+	held = o > d;
+	if (unlikely(held))
+		*ovh = d << TRACE_COST_SHIFT;
+	else
+		*vticks = ticks - o;
+	*ovh += after;
+	return held;
+}
+
+/*
  * comp_clock - the compensated time of a call event at the thread's time base: real time
- * less the hooks' cost so far (@before of this event's hook counted, @after not yet). It
- * never goes back: when the figures overshoot, the event is held at the last one's time
- * (counted) and the excess forgotten. Without compensation the costs are 0 and it is the
- * time base itself. Return: ns since the trace start.
+ * less the hooks' cost so far (@before of this event's hook counted, @after not yet), held
+ * by comp_step's rule (the holds counted in ts->clamps). Without compensation the costs are
+ * 0 and it is the time base itself. Return: ns since the trace start.
  */
 static inline uint64_t comp_clock(const struct trace *t, const struct reader *r,
 				  struct tstate *ts, uint64_t before, uint64_t after)
 {
-	uint64_t o, d;
-
-	ts->ovh += before;
-	o = ts->ovh >> TRACE_COST_SHIFT;
-	d = ts->ticks - ts->vticks;		/* the base never goes back */
-	if (unlikely(o > d)) {
+	if (unlikely(comp_step(ts->ticks, &ts->ovh, &ts->vticks, before, after)))
 		ts->clamps++;
-		ts->ovh = d << TRACE_COST_SHIFT;
-	} else {
-		ts->vticks = ts->ticks - o;
-	}
-	ts->ovh += after;
 	return to_ns(t, r, ts->vticks);
 }
 

@@ -30,6 +30,7 @@ static void walk_reset(const struct reader *r, struct tstate *ts, bool calls)
 	ts->ticks = 0;
 	ts->ptr = 0;
 	ts->sw_base = 0;
+	ts->sw_vend = 0;
 	ts->any_time = false;
 	ts->last_ns = 0;
 	ts->nfids = 0;
@@ -370,7 +371,7 @@ label:                                                                          
 	struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,              \
 		struct trace_event *ev, uint64_t h, const uint8_t **pp, const uint8_t *end
 
-/* cp_note's room for one more checkpoint: what is behind the intervals dropped, or more */
+/* cp_add's room for one more checkpoint: what is behind the intervals dropped, or more */
 static void cp_grow(struct tstate *ts)
 {
 	if (ts->cp_head > ts->ncp / 2) {	/* drop what is behind the intervals */
@@ -387,78 +388,88 @@ static void cp_grow(struct tstate *ts)
 }
 
 /*
- * The checkpoint log's cursor (ts->cp, ncp, cp_head, cp_cap) in locals, for a loop that notes
- * a checkpoint at every record (skip_calls): its fields stay in registers between records,
- * and go back to the thread state when the loop ends or the log must grow.
+ * The checkpoint log's cursor (ts->cp, ncp, cp_cap) in locals, for a loop that notes a
+ * checkpoint at every record (skip_calls): the next free entry and the end of the array,
+ * in registers between records, back in the thread state when the loop ends or the log
+ * must grow (cp_run_put).
  */
 struct cp_run {
-	uint64_t (*cp)[2];
-	uint32_t n, head, cap;
+	uint64_t (*e)[3], (*lim)[3];
 };
 
 static inline struct cp_run cp_run_get(const struct tstate *ts)
 {
-	return (struct cp_run){ ts->cp, ts->ncp, ts->cp_head, ts->cp_cap };
+	return (struct cp_run){ ts->cp + ts->ncp, ts->cp + ts->cp_cap };
+}
+
+static inline void cp_run_put(struct tstate *ts, const struct cp_run *c)
+{
+	ts->ncp = (uint32_t)(c->e - ts->cp);
 }
 
 /*
- * cp_put - the offset of the calls' clock after the event just decoded (time base @tk, hook
- * cost so far @ovh), kept when it changed, in the log at @c (ts's, in locals: only n moves,
- * but for cp_grow). Inline: with compensation, it is noted at nearly every event of the
- * switches' walk. A second offset at one tick is appended, not written over the first:
- * cp_offset takes the last checkpoint at or before a tick, the later one, and a head on
- * either has that tick, so every answer is the same and the log needs one test fewer.
+ * cp_add - the calls' clock after the event just decoded: time base @tk, hook cost so far
+ * @ovh (ticks << TRACE_COST_SHIFT, shifted when read: cp_offset), the last call event's
+ * compensated time @v, appended to the log at @c. Inline: with compensation, one is noted
+ * at nearly every event of the switches' walk. A second checkpoint at one tick is appended,
+ * not written over the first: cp_offset takes the last one at or before a tick, the later
+ * one, and a head on either has that tick, so every answer is the same and the log needs
+ * one test fewer.
  */
-static inline __attribute__((always_inline)) void cp_put(struct tstate *ts, struct cp_run *c,
-							 uint64_t tk, uint64_t ovh)
+static inline __attribute__((always_inline)) void cp_add(struct tstate *ts, struct cp_run *c,
+							 uint64_t tk, uint64_t ovh, uint64_t v)
 {
-	uint64_t o = ovh >> TRACE_COST_SHIFT;
-
-	if (unlikely(o > tk))
-		o = tk;
-	if (likely(c->n > c->head) && c->cp[c->n - 1][1] == o)
-		return;
-	if (unlikely(c->n == c->cap)) {
-		ts->ncp = c->n;
+	if (unlikely(c->e == c->lim)) {
+		cp_run_put(ts, c);
 		cp_grow(ts);
 		*c = cp_run_get(ts);
 	}
-	c->cp[c->n][0] = tk;
-	c->cp[c->n][1] = o;
-	c->n++;
+	(*c->e)[0] = tk;
+	(*c->e)[1] = ovh;
+	(*c->e)[2] = v;
+	c->e++;
 }
 
-/* cp_put of one record, on the thread state */
-static inline __attribute__((always_inline)) void cp_note(struct tstate *ts, uint64_t tk,
-							  uint64_t ovh)
+/* cp_add of the thread's state before a record that is not an ENTRY or EXIT of the
+ * switches' walk, when it changed (a run of records of no cost notes one) */
+static inline __attribute__((always_inline)) void cp_note(struct tstate *ts)
 {
 	struct cp_run c = cp_run_get(ts);
 
-	cp_put(ts, &c, tk, ovh);
-	ts->ncp = c.n;
+	if (likely(ts->ncp > ts->cp_head) && c.e[-1][1] == ts->ovh && c.e[-1][2] == ts->vticks)
+		return;
+	cp_add(ts, &c, ts->ticks, ts->ovh, ts->vticks);
+	cp_run_put(ts, &c);
 }
 
 /*
  * skip_calls - a walk that does not track calls passes over the run of ENTRY and EXIT
- * records at *@pp here, in a loop of its own that keeps the state in registers: counted,
- * their hooks' cost added to the calls' clock when switches are walked (and noted: cp_note
- * before each record, as next_event does). *@pp is left at the first other record or the
- * chunk's end. Return: 0, or DEC_BAD / DEC_BAD_TIME with *@pp at the damage.
+ * records at *@pp here, in a loop of its own that keeps the state in registers, counted.
+ * When switches are walked (@cp), their hooks' cost is put on the calls' clock by the
+ * rule the calls' walks use (comp_step: the holds too, or the offsets drift from the calls'
+ * by every excess a hold forgot: milliseconds in a loaded run, docs/compensation.md "Holds
+ * and off-CPU intervals") and the clock noted after
+ * each (cp_add: a call event changes the offset, or the held time, nearly always, so
+ * without cp_note's test). *@pp is left at the first other record or the chunk's end.
+ * Return: 0, or DEC_BAD / DEC_BAD_TIME with *@pp at the damage.
  */
 static inline __attribute__((always_inline)) int
-skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const uint8_t *end)
+skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const uint8_t *end,
+	   const bool cp)
 {
 	const uint8_t *p = *pp, *q;
 	uint64_t ticks = ts->ticks, lim = ts->tick_limit, ovh = ts->ovh, nev = 0, ncalls = 0;
-	uint64_t h, a, cx = 0, ce = 0;
+	uint64_t vticks = ts->vticks, clamps = 0;
+	uint64_t h, a, xb = 0, xa = 0, eb = 0, ea = 0;
 	uint32_t nfids = ts->nfids;
-	bool cp = ts->cp_on;
 	struct cp_run log = cp_run_get(ts);
 	int rc = 0;
 
 	if (cp) {
-		cx = r->c_exit_before + r->c_exit_after;
-		ce = r->c_entry_before + r->c_entry_after;
+		xb = r->c_exit_before;
+		xa = r->c_exit_after;
+		eb = r->c_entry_before;
+		ea = r->c_entry_after;
 	}
 	while (p < end) {
 		q = p;
@@ -473,8 +484,6 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 			p = q;
 			break;
 		}
-		if (cp)
-			cp_put(ts, &log, ticks, ovh);
 		if (!(h & 1)) {			/* EXIT */
 			if (unlikely((h >> 1) > lim - ticks)) {
 				rc = DEC_BAD_TIME;
@@ -482,7 +491,11 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 			}
 			ticks += h >> 1;
 			nev++;
-			ovh += cx;
+			if (cp) {
+				if (unlikely(comp_step(ticks, &ovh, &vticks, xb, xa)))
+					clamps++;
+				cp_add(ts, &log, ticks, ovh, vticks);
+			}
 			continue;
 		}
 		/* ENTRY */
@@ -501,11 +514,17 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 			rc = DEC_BAD;
 			break;
 		}
-		ovh += ce;
+		if (cp) {
+			if (unlikely(comp_step(ticks, &ovh, &vticks, eb, ea)))
+				clamps++;
+			cp_add(ts, &log, ticks, ovh, vticks);
+		}
 	}
-	ts->ncp = log.n;
+	cp_run_put(ts, &log);
 	ts->ticks = ticks;
 	ts->ovh = ovh;
+	ts->vticks = vticks;
+	ts->clamps += clamps;
 	ts->cnt_events += nev;
 	ts->cnt_calls += ncalls;
 	*pp = p;
@@ -527,10 +546,14 @@ static void cp_chunk(struct tstate *ts)
 	ts->cp_prev = ts->ncp ? ts->ncp - 1 : 0;	/* the offset at this chunk's start */
 }
 
-/* the offset at @tick: the last one noted at or before it (0 before the first) */
+/*
+ * The offset at @tick: the last one noted at or before it (0 before the first), held as
+ * comp_step holds an event: never more than puts @tick before the last call event's time.
+ */
 static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 {
 	uint32_t lo = ts->cp_head, hi = ts->ncp;
+	uint64_t o, v;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -543,7 +566,9 @@ static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 	if (lo == ts->cp_head)		/* before the first event that cost anything */
 		return 0;
 	ts->cp_head = lo - 1;		/* intervals come in increasing order */
-	return ts->cp[lo - 1][1];
+	o = ts->cp[lo - 1][1] >> TRACE_COST_SHIFT;
+	v = ts->cp[lo - 1][2];		/* <= its tick <= @tick */
+	return o < tick - v ? o : tick - v;
 }
 
 /* TRACE_OP_FUNC */
@@ -788,8 +813,11 @@ static int dec_exits(DEC_PARAMS)
 	GETDT();
 	ts->cnt_events++;
 	ts->last_ns = to_ns(t, r, ts->ticks);
-	if (!ts->calls_on)
+	if (!ts->calls_on) {
+		if (ts->cp_on)		/* the hold a calls walk makes here (comp_step) */
+			comp_clock(t, r, ts, 0, 0);
 		DEC_RET(0);
+	}
 	if (a > ts->depth) {
 		ts->unmatched_exits += a - ts->depth;
 		a = ts->depth;
@@ -807,11 +835,17 @@ static int dec_mark(DEC_PARAMS)
 	const uint8_t *p = *pp;
 	const uint8_t *s;
 	size_t len;
+	uint64_t mark_ns = 0;
 
 	GETSTR(s, len);
 	GETDT();
 	ts->cnt_events++;
 	ts->last_ns = to_ns(t, r, ts->ticks);
+	/* a mark is held on the calls' clock as a call event is, in every walk that keeps
+	 * that clock (tracking calls, or switches: their offsets must be the calls'), so that
+	 * they all agree whatever they deliver */
+	if (ts->calls_on || ts->cp_on)
+		mark_ns = comp_clock(t, r, ts, 0, 0);
 	if (first_pass(ts, p))
 		add_mark(t, ts, s, len, ts->last_ns);
 	if (!(flags & WALK_OTHER))
@@ -820,7 +854,7 @@ static int dec_mark(DEC_PARAMS)
 	/* beside the calls, a thread's mark is on its calls' (compensated) clock, so
 	 * it stays between the calls it was set between; the marks table and the
 	 * memory views keep real time, as their allocations do */
-	ev->ns = flags & WALK_CALLS ? comp_clock(t, r, ts, 0, 0) : ts->last_ns;
+	ev->ns = flags & WALK_CALLS ? mark_ns : ts->last_ns;
 	ev->str = cstr(ts, s, len);
 	ev->len = len;
 	DEC_RET(1);
@@ -972,12 +1006,17 @@ static int dec_process(DEC_PARAMS)
 	DEC_FAIL(bad_record, DEC_BAD);
 }
 
-/* the calls' clock's offset at switch tick @d (0 without compensation), never past @d */
-static uint64_t sw_offset(struct tstate *ts, uint64_t d)
+/*
+ * Switch tick @d on the calls' clock (ticks): less the offset of its moment (0 without
+ * compensation), held (cp_offset) at the last call event's time, and never before the end
+ * of the last interval there: a held interval keeps its real length and so ends later than
+ * its offset would put it, and a thread is off-CPU once at a time.
+ */
+static uint64_t sw_clock(struct tstate *ts, uint64_t d)
 {
-	uint64_t b = ts->cp_on ? cp_offset(ts, d) : 0;
+	uint64_t x = d - (ts->cp_on ? cp_offset(ts, d) : 0);
 
-	return b < d ? b : d;
+	return x > ts->sw_vend ? x : ts->sw_vend;
 }
 
 /* TRACE_OP_SWITCH */
@@ -1013,7 +1052,7 @@ static int dec_switch(DEC_PARAMS)
 		ev->type = EV_SWITCH;
 		ev->kind = (uint32_t)a;
 		ev->ns2 = to_ns(t, r, d);		/* as the clock read it */
-		ev->ns = to_ns(t, r, d - sw_offset(ts, d));	/* on the calls' clock */
+		ev->ns = to_ns(t, r, sw_clock(ts, d));	/* on the calls' clock */
 		ev->size = c;
 		DEC_RET(1);
 	}
@@ -1027,9 +1066,10 @@ static int dec_switch(DEC_PARAMS)
 	if (!(flags & WALK_SWITCHES))
 		DEC_RET(0);
 	ev->type = EV_SWITCH;
-	b = sw_offset(ts, d);			/* on the calls' clock */
-	ev->ns = to_ns(t, r, d - b);
-	ev->ns2 = to_ns(t, r, d + c - b);
+	b = sw_clock(ts, d);			/* on the calls' clock */
+	ts->sw_vend = b + c;
+	ev->ns = to_ns(t, r, b);
+	ev->ns2 = to_ns(t, r, b + c);
 	ev->kind = (uint32_t)a;
 	DEC_RET(1);
 	DEC_FAIL(bad_time, DEC_BAD_TIME);
@@ -1235,7 +1275,7 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			continue;
 		}
 		if (unlikely(ts->cp_on))
-			cp_note(ts, ts->ticks, ts->ovh);
+			cp_note(ts);
 		q = p;
 		h = *p;
 		if (likely(h < 0x80)) {
@@ -1247,7 +1287,8 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		if ((h & 3) != 3 && !ts->calls_on) {
 			/* ENTRY or EXIT, not tracked: the run of them at once */
 			p = q;
-			rc = skip_calls(r, ts, &p, end);
+			rc = ts->cp_on ? skip_calls(r, ts, &p, end, true)
+				       : skip_calls(r, ts, &p, end, false);
 		} else if (!(h & 1)) {
 			rc = dec_exit(t, r, ts, flags, ev, h);
 		} else if (!(h & 2)) {
@@ -1430,6 +1471,8 @@ int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi
 	for (i = lo; i < hi; i++) {
 		walk_reset(r, r->ts[i], calls);
 		r->ts[i]->cp_on &= (flags & WALK_SWITCHES) && (t->hdr.flags & TRACE_F_SWITCHES);
+		if (r->ts[i]->cp_on && !r->ts[i]->cp)	/* cp_run's cursor needs an array */
+			ARRAY_GROW(r->ts[i]->cp, r->ts[i]->cp_cap, 256);
 		r->bytes_total += t->threads[i].bytes;
 	}
 

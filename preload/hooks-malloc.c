@@ -191,10 +191,15 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p
 	return t;
 }
 
-/* alloc_thread - the same for a block not counted yet (the hooks that count after the call) */
+/*
+ * alloc_thread - the same for a block not counted yet (the hooks that count after the call).
+ * With every allocation recorded, recorded whatever the count says: a signal handler's call
+ * may see it wrapped by an interrupted malloc (ps_sample_count_in_place).
+ */
 static inline PS_NOINSTR struct ps_thread *alloc_thread(size_t size, void *p)
 {
-	if (likely(ps_sample_count(size)))
+	if (likely(__atomic_load_n(&ps_sample_mean, __ATOMIC_RELAXED)) &&
+	    likely(ps_sample_count(size)))
 		return NULL;
 	return alloc_thread_due(size, p);
 }
@@ -331,6 +336,7 @@ static PS_NOINSTR PS_NOINLINE void *malloc_due(size_t size, uintptr_t ra)
 	struct ps_thread *t;
 	void *p;
 
+	ps_sample_uncount(size);	/* first: the hook's subtract given back */
 	if (unlikely(unresolved()))
 		return boot_alloc(size, 16);
 	p = ps_real_malloc(size);
@@ -339,10 +345,60 @@ static PS_NOINSTR PS_NOINLINE void *malloc_due(size_t size, uintptr_t ra)
 	return p;
 }
 
+/*
+ * The fast paths' targets: the real functions under sampling (and when malloc events are off
+ * or recording is over), the *_record functions below otherwise and until the first of them
+ * finds out. With every allocation recorded the countdown is 0 and every call takes its
+ * slow path, but for a signal handler's call that finds it wrapped by the malloc it
+ * interrupted (ps_sample_count_in_place): its fast path then lands in a recording function.
+ */
+static PS_NOINSTR PS_NOINLINE void *malloc_record(size_t size);
+static PS_NOINSTR PS_NOINLINE void *calloc_record(size_t n, size_t size);
+static PS_NOINSTR PS_NOINLINE void *realloc_record(void *old, size_t size);
+static PS_NOINSTR PS_NOINLINE void *reallocarray_record(void *old, size_t size);
+static malloc_fn malloc_next = malloc_record;
+static calloc_fn calloc_next = calloc_record;
+static realloc_fn realloc_next = realloc_record;
+static realloc_fn reallocarray_next = reallocarray_record;
+
+/*
+ * next_settled - a *_record function found the mode: 1 when its call is only forwarded
+ * (sampling, whose fast path counted it already; or, once started, malloc events off or
+ * recording over), and from then on every fast path jumps to the real functions.
+ */
+static PS_NOINSTR int next_settled(void)
+{
+	if (!__atomic_load_n(&ps_sample_mean, __ATOMIC_ACQUIRE) &&
+	    (!__atomic_load_n(&ps_started, __ATOMIC_ACQUIRE) ||
+	     ((ps_cfg.events & PS_EV_MALLOC) && __atomic_load_n(&ps_recording, __ATOMIC_RELAXED))))
+		return 0;
+	__atomic_store_n(&malloc_next, ps_real_malloc, __ATOMIC_RELAXED);
+	__atomic_store_n(&calloc_next, real_calloc, __ATOMIC_RELAXED);
+	__atomic_store_n(&realloc_next, real_realloc, __ATOMIC_RELAXED);
+	__atomic_store_n(&reallocarray_next, real_realloc, __ATOMIC_RELAXED);
+	return 1;
+}
+
+static PS_NOINSTR PS_NOINLINE void *malloc_record(size_t size)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+	struct ps_thread *t;
+	void *p;
+
+	if (unlikely(unresolved()))
+		return boot_alloc(size, 16);
+	if (next_settled())
+		return ps_real_malloc(size);
+	p = ps_real_malloc(size);
+	if (likely(p) && (t = alloc_thread_due(size, p)))
+		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), ra);
+	return p;
+}
+
 PS_EXPORT PS_NOINSTR void *malloc(size_t size)
 {
-	if (likely(ps_sample_count(size)))
-		return ps_real_malloc(size);	/* a countdown above 0: resolved (malloc_due) */
+	if (likely(ps_sample_count_in_place(size)))
+		return __atomic_load_n(&malloc_next, __ATOMIC_RELAXED)(size);
 	return malloc_due(size, CALLER_RA());
 }
 
@@ -448,6 +504,7 @@ static PS_NOINSTR PS_NOINLINE void *calloc_due(size_t n, size_t size, uintptr_t 
 	size_t total;
 	void *p;
 
+	ps_sample_uncount(n * size);	/* first: the hook's subtract given back */
 	if (unlikely(unresolved())) {
 		if (__builtin_mul_overflow(n, size, &total)) {
 			errno = ENOMEM;
@@ -461,11 +518,33 @@ static PS_NOINSTR PS_NOINLINE void *calloc_due(size_t n, size_t size, uintptr_t 
 	return p;
 }
 
+static PS_NOINSTR PS_NOINLINE void *calloc_record(size_t n, size_t size)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+	struct ps_thread *t;
+	size_t total;
+	void *p;
+
+	if (unlikely(unresolved())) {
+		if (__builtin_mul_overflow(n, size, &total)) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		return boot_alloc(total, 16);
+	}
+	if (next_settled())
+		return real_calloc(n, size);
+	p = real_calloc(n, size);
+	if (likely(p) && (t = alloc_thread_due(n * size, p)))
+		rec_alloc(t, TRACE_ALLOC_CALLOC, n * size, p, ps_now_ordered(), ra);
+	return p;
+}
+
 /* n * size may wrap: then the real calloc fails (ENOMEM), and only the countdown moved */
 PS_EXPORT PS_NOINSTR void *calloc(size_t n, size_t size)
 {
-	if (likely(ps_sample_count(n * size)))
-		return real_calloc(n, size);
+	if (likely(ps_sample_count_in_place(n * size)))
+		return __atomic_load_n(&calloc_next, __ATOMIC_RELAXED)(n, size);
 	return calloc_due(n, size, CALLER_RA());
 }
 
@@ -576,8 +655,28 @@ static PS_NOINSTR PS_NOINLINE void *realloc_slow(void *old, size_t size, unsigne
 PS_EXPORT PS_NOINSTR void *realloc(void *old, size_t size)
 {
 	if (likely(!ps_sample_maybe_listed(old) && ps_sample_count(size)))
-		return real_realloc(old, size);
+		return __atomic_load_n(&realloc_next, __ATOMIC_RELAXED)(old, size);
 	return realloc_slow(old, size, TRACE_ALLOC_REALLOC, CALLER_RA());
+}
+
+/* the fast path's target with every allocation recorded (see malloc_next) */
+static PS_NOINSTR PS_NOINLINE void *realloc_record(void *old, size_t size)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+
+	if (!unresolved() && next_settled())
+		return real_realloc(old, size);
+	return realloc_slow(old, size, TRACE_ALLOC_REALLOC, ra);
+}
+
+/* the same for reallocarray, @size the product, checked */
+static PS_NOINSTR PS_NOINLINE void *reallocarray_record(void *old, size_t size)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+
+	if (!unresolved() && next_settled())
+		return real_realloc(old, size);
+	return realloc_slow(old, size, TRACE_ALLOC_REALLOCARRAY, ra);
 }
 
 PS_EXPORT PS_NOINSTR void *reallocarray(void *old, size_t n, size_t size)
@@ -589,7 +688,7 @@ PS_EXPORT PS_NOINSTR void *reallocarray(void *old, size_t n, size_t size)
 		return NULL;
 	}
 	if (likely(!ps_sample_maybe_listed(old) && ps_sample_count(total)))
-		return real_realloc(old, total);
+		return __atomic_load_n(&reallocarray_next, __ATOMIC_RELAXED)(old, total);
 	return realloc_slow(old, total, TRACE_ALLOC_REALLOCARRAY, CALLER_RA());
 }
 

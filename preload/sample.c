@@ -39,24 +39,44 @@ uint8_t ps_sample_filter[FILTER_SIZE] __attribute__((aligned(64)));
  * live address is in the table once only, so an insert may take the first TOMB it meets.
  * 2^18 slots (2 MiB of .bss) hold 262144 live samples: 128 GiB of live heap at 512 KiB.
  *
- * Each address has two windows of PROBE_MAX slots: its hot one, in the first HOT_SIZE slots
- * (32 KiB, 8 pages), then its home one in the other slots (the two never overlap, so a full
- * hot region cannot make an address's home window full too). An insert takes the first
- * EMPTY or TOMB slot of the hot window, or when there is none, of the home window; a lookup
- * searches the hot window (up to an EMPTY slot), then the home window. Each window keeps the
- * rule above by itself, so neither search can stop before the address. Most programs hold a
- * few live samples at a time (mallocbench one or two, at 512K), which then stay in 8 pages
- * instead of faulting in one page of the 512 per sample until all are touched (a fault is
- * 1.8 us on this VM: docs/sampling.md "Measuring CPU time on a shared machine").
+ * Each address has three windows of PROBE_MAX slots, tried in turn by an insert (the first
+ * EMPTY or TOMB slot of the first window that has one) and by a lookup (each searched up to
+ * an EMPTY slot):
+ *   - the shared window, the table's first PROBE_MAX slots (8 cache lines), the same for
+ *     every address: an insert takes its first free slot, so a program that holds a few live
+ *     samples at a time (mallocbench one or two, at 512K) keeps them in the first line or
+ *     two, which every sample and sampled free touches again instead of a cold line of its
+ *     own, and its lookups stop at the first EMPTY slot, a few slots in;
+ *   - the hot window, in the next HOT_SIZE slots (32 KiB, 8 pages), at the address's hash: a
+ *     program with up to a few thousand live samples keeps them in 8 pages instead of
+ *     faulting in one page of the 512 per sample until all are touched (a fault is 1.8 us
+ *     on this VM: docs/sampling.md "Measuring CPU time on a shared machine");
+ *   - the home window, in the rest of the table.
+ * The three never overlap, so a full window cannot make the next one full too, and each
+ * keeps the rule above by itself, so no search can stop before the address.
  */
 #define TABLE_BITS 18
 #define TABLE_SIZE (1U << TABLE_BITS)
-#define HOT_SIZE 4096U
 #define PROBE_MAX 64
+#define SHARED_SIZE PROBE_MAX
+#define HOT_SIZE 4096U
+#define HOME_FIRST (SHARED_SIZE + HOT_SIZE)
+#define HOME_SIZE (TABLE_SIZE - HOME_FIRST)
 #define TOMB ((uintptr_t)1)
 static uintptr_t table[TABLE_SIZE] __attribute__((aligned(64)));
 
 static uint32_t thread_count;		/* threads that drew their first interval */
+
+/*
+ * The windows past the shared one that an insert ever went on to: bit WIN_HOT, bit WIN_HOME
+ * (sticky, never cleared). A lookup searches only those: a free whose filter byte is raised
+ * by another block's sample (a false positive) in a program whose live samples fit the
+ * shared window then reads that window's first line and nothing else, where it read a slot
+ * of the hot window and a slot of the home window, each in a page of its own: on mallocbench
+ * 4000000 at 512K those reads faulted the zero page in 165 times (perf record -e page-faults).
+ * Set before the insert it allows: whoever frees the block saw its malloc, and so the bit.
+ */
+static uint32_t windows_used;
 
 static inline uint32_t table_home(uintptr_t p)
 {
@@ -92,30 +112,41 @@ void ps_sample_filter_raise(uintptr_t p)
 	filter_add(ps_sample_filter_index(p));
 }
 
-/* the @k-th slot of a window: in the hot region (@hot), or in the slots after it */
-static inline uint32_t window_slot(uint32_t h, uint32_t k, int hot)
+enum { WIN_SHARED, WIN_HOT, WIN_HOME };
+
+/* the @k-th slot of @p's window @win (@h its hash) */
+static inline uint32_t window_slot(uint32_t h, uint32_t k, int win)
 {
 	uint32_t j;
 
-	if (hot)
-		return (h + k) & (HOT_SIZE - 1);
-	j = h % (TABLE_SIZE - HOT_SIZE) + k;
-	return HOT_SIZE + (j < TABLE_SIZE - HOT_SIZE ? j : j - (TABLE_SIZE - HOT_SIZE));
+	if (win == WIN_SHARED)
+		return k;
+	if (win == WIN_HOT)
+		return SHARED_SIZE + ((h + k) & (HOT_SIZE - 1));
+	j = h % HOME_SIZE + k;
+	return HOME_FIRST + (j < HOME_SIZE ? j : j - HOME_SIZE);
 }
 
-/* claim the first EMPTY or TOMB slot of @p's hot (@hot) or home window */
-static int window_insert(uintptr_t p, uint32_t h, int hot)
+/* claim the first EMPTY or TOMB slot of @p's window @win */
+static int window_insert(uintptr_t p, uint32_t h, int win)
 {
 	uint32_t i, k;
 
 	for (k = 0; k < PROBE_MAX; k++) {
-		/* A compare-and-swap from EMPTY first, not a load: the table's pages are fresh
-		 * .bss, and a load of an untouched one maps the zero page only for the store
-		 * after it to fault again (a second page fault, 1.5 us here). A failed one
-		 * leaves the slot's value in cur. */
+		/* In the hot and home windows, a compare-and-swap from EMPTY first, not a
+		 * load: their pages are fresh .bss, and a load of an untouched one maps the zero
+		 * page only for the store after it to fault again (a second page fault, 1.5 us
+		 * here). The shared window's page is made ready by ps_sample_init, and its slots
+		 * are mostly taken or TOMB: a load first, so that a slot in use costs no locked
+		 * instruction. A failed swap leaves the slot's value in cur. */
 		uintptr_t cur = 0;
 
-		i = window_slot(h, k, hot);
+		i = window_slot(h, k, win);
+		if (win == WIN_SHARED) {
+			cur = __atomic_load_n(&table[i], __ATOMIC_RELAXED);
+			if (cur != 0 && cur != TOMB)
+				continue;
+		}
 		if (__atomic_compare_exchange_n(&table[i], &cur, p, 0, __ATOMIC_RELEASE,
 						__ATOMIC_RELAXED))
 			return 1;
@@ -128,16 +159,15 @@ static int window_insert(uintptr_t p, uint32_t h, int hot)
 	return 0;
 }
 
-/* swap @p for a TOMB in its hot (@hot) or home window, searched up to an EMPTY slot: 1 if
- * it was there */
-static int window_forget(uintptr_t p, uint32_t h, int hot)
+/* swap @p for a TOMB in its window @win, searched up to an EMPTY slot: 1 if it was there */
+static int window_forget(uintptr_t p, uint32_t h, int win)
 {
 	uint32_t i, k;
 
 	for (k = 0; k < PROBE_MAX; k++) {
 		uintptr_t cur;
 
-		i = window_slot(h, k, hot);
+		i = window_slot(h, k, win);
 		cur = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
 		if (cur == 0)
 			return 0;
@@ -148,10 +178,17 @@ static int window_forget(uintptr_t p, uint32_t h, int hot)
 	return 0;
 }
 
+/* an insert goes on to window @win (WIN_HOT, WIN_HOME): its bit in windows_used, once */
+static inline void window_open(int win)
+{
+	if (!(__atomic_load_n(&windows_used, __ATOMIC_RELAXED) & (1U << win)))
+		__atomic_fetch_or(&windows_used, 1U << win, __ATOMIC_RELEASE);
+}
+
 /*
  * ps_sample_remember - list @p, a sampled block just allocated. The filter is raised first:
  * a thread that is given @p (through the program's own synchronisation) sees both.
- * Return: 1, or 0 when the PROBE_MAX slots of both its windows are all live (the table is
+ * Return: 1, or 0 when the PROBE_MAX slots of its three windows are all live (the table is
  * full there: the block is not sampled, the caller counts it lost; one warning line).
  */
 int ps_sample_remember(uintptr_t p)
@@ -159,7 +196,14 @@ int ps_sample_remember(uintptr_t p)
 	uint32_t h = table_home(p);
 
 	filter_add(ps_sample_filter_index(p));
-	if (window_insert(p, h, 1) || window_insert(p, h, 0))
+	if (window_insert(p, h, WIN_SHARED))
+		return 1;
+	/* each window's bit before its insert (constant windows: window_slot folds) */
+	window_open(WIN_HOT);
+	if (window_insert(p, h, WIN_HOT))
+		return 1;
+	window_open(WIN_HOME);
+	if (window_insert(p, h, WIN_HOME))
 		return 1;
 	filter_sub(ps_sample_filter_index(p));
 	ps_warn_once("the table of sampled blocks is full (it holds %u live samples); further "
@@ -174,13 +218,21 @@ int ps_sample_remember(uintptr_t p)
  */
 PS_NOINLINE int ps_sample_forget_slow(uintptr_t p)
 {
-	uint32_t h = table_home(p);
+	uint32_t h = table_home(p), used;
 
-	if (window_forget(p, h, 1) || window_forget(p, h, 0)) {
-		filter_sub(ps_sample_filter_index(p));
-		return 1;
-	}
-	return 0;
+	if (window_forget(p, h, WIN_SHARED))
+		goto found;
+	/* the home window's bit implies the hot one's: an insert tries hot first */
+	used = __atomic_load_n(&windows_used, __ATOMIC_ACQUIRE);
+	if (!(used & (1U << WIN_HOT)))
+		return 0;
+	if (window_forget(p, h, WIN_HOT))
+		goto found;
+	if (!(used & (1U << WIN_HOME)) || !window_forget(p, h, WIN_HOME))
+		return 0;
+found:
+	filter_sub(ps_sample_filter_index(p));
+	return 1;
 }
 
 /*
@@ -284,5 +336,14 @@ void ps_sample_init(uint64_t mean, int seed_set, uint32_t seed)
 					    ((uint64_t)getpid() << 20));
 	}
 	ps_sample_seed = seed;
+	if (mean) {
+		/* the shared window's page written now (a swap of 0 for 0, which leaves a
+		 * slot in use alone): the first sample's load would map the zero page, and its
+		 * swap fault again */
+		uintptr_t zero = 0;
+
+		__atomic_compare_exchange_n(&table[0], &zero, 0, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+	}
 	__atomic_store_n(&ps_sample_mean, mean, __ATOMIC_RELEASE);
 }

@@ -6,8 +6,9 @@
  *
  * The unsampled malloc and free must cost about what interposing them costs (one indirect
  * jump), so each is a test that almost never fails, then a tail jump to the real function:
- *   - malloc: the thread's countdown (ps_sample_count), before the real call, so that the
- *     hook needs no frame, saves no register and returns through the real malloc's ret;
+ *   - malloc: the thread's countdown (ps_sample_count_in_place), before the real call, so
+ *     that the hook needs no frame, saves no register and returns through the real
+ *     malloc's ret;
  *   - free: one byte of the filter of sampled blocks (ps_sample_maybe_listed), 0 for almost
  *     every block.
  * Every other case (a sample point reached, the thread or the process not started, the
@@ -51,6 +52,43 @@ static inline uint32_t ps_sample_filter_index(uintptr_t p)
 	/* in asm: gcc makes * 257 a mov, shl and add, one instruction more on free's path */
 	__asm__("imull $257, %k1, %0" : "=r"(x) : "r"(p));
 	return x >> 16;
+}
+
+/*
+ * ps_sample_count_in_place - malloc's and calloc's test: @size subtracted from the calling
+ * thread's countdown in place, before the real call. Return: 1 when the count stays above 0
+ * (@size < the bytes left, unsigned: not sampled, forward it), 0 when it reaches the point
+ * (@size >= the bytes left): the count then holds left - @size, wrapped, and the slow path
+ * gives the bytes back first (ps_sample_uncount). One read-modify-write and one branch, two
+ * instructions fewer than ps_sample_count's load, subtract, branch and store.
+ *
+ * A signal handler's allocation between the subtract and the give-back sees the wrapped
+ * count, far above any size, and takes its hook's fast path: so every fast path jumps
+ * through a pointer (hooks-malloc.c: malloc_next, ...) that is a recording function when
+ * every allocation is recorded; under sampling such an allocation is forwarded unsampled,
+ * its bytes lost from the count, once per sample point at most (docs/sampling.md "The fast
+ * path").
+ */
+static inline int ps_sample_count_in_place(size_t size)
+{
+	int reached;
+
+	__asm__("subq %2, %0" : "+m"(ps_self.sample.left), "=@ccbe"(reached) : "r"(size));
+	return !reached;
+}
+
+/*
+ * ps_sample_uncount - the first step of malloc's and calloc's slow paths: the count as it
+ * was before ps_sample_count_in_place's subtract (modulo 2^64, as it was wrapped); or 0 when
+ * every allocation is recorded, or the settings are not known yet, whatever a nested
+ * allocation did to it meanwhile.
+ */
+static inline void ps_sample_uncount(size_t size)
+{
+	if (__atomic_load_n(&ps_sample_mean, __ATOMIC_RELAXED))
+		ps_self.sample.left = (int64_t)((uint64_t)ps_self.sample.left + size);
+	else
+		ps_self.sample.left = 0;
 }
 
 /*

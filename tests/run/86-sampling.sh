@@ -14,7 +14,8 @@
 #   - the runner's --sample and --sample-seed;
 #   - the unsampled fast path of malloc, calloc, realloc and free in libperfshim.so is a
 #     few instructions ending in one indirect tail jump, with no call or push before it
-#     (docs/sampling.md "The fast path": 6, 8, 11 and 6 instructions with gcc 12).
+#     (docs/sampling.md "The fast path": at most 6, 8, 11 and 6 instructions; 4, 6, 11 and 6
+#     with gcc 12 since malloc and calloc count in place, 2026-12-03).
 . "$(dirname "$0")/lib.sh"
 need_jq
 

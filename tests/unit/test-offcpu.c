@@ -157,6 +157,72 @@ START_TEST(test_compensated_waits)
 }
 END_TEST
 
+/*
+ * A hold, then an allocation preempted: entry 2 + 3 ns, exit 4 + 5, an allocation 40 (the
+ * run's figures of an xcalloc under deep stacks, in small). main enters at 1000, then 50
+ * calls of h 1 ns apart, shorter than their hooks' cost: each of their 100 events is held
+ * at main's entry (998) and the excess forgotten, the offset left at 107 where it would be
+ * 705 without the holds. c (the xcalloc) runs real 2000..2600, allocates at 2010 and is
+ * preempted over real [2020, 2520), written in the next chunk. On the calls' clock: c runs
+ * 1891..2444 (553); at 2020 the offset is 152 (entry 112, the allocation 40), which would put
+ * the start at 1868, 23 ns before c began: it is held at c's entry, as an event would be,
+ * and the interval keeps its real 500 ns: [1891, 2391), all inside c. Blocked again over real
+ * [2530, 2560), with no event between: the same offset would start it at 2378, inside the
+ * first one, so it starts where that ended, [2391, 2421). main 998..2835. Without the holds
+ * in the switches' walk the first interval landed at [1270, 1770), in main.
+ */
+START_TEST(test_held_then_preempted_alloc)
+{
+	static const uint64_t cost[TRACE_COST_N] = {
+		2 << TRACE_COST_SHIFT, 3 << TRACE_COST_SHIFT, 4 << TRACE_COST_SHIFT,
+		5 << TRACE_COST_SHIFT, 40 << TRACE_COST_SHIFT,
+	};
+	struct tg *g = tg_open(path);
+	struct tg_thread *th = tg_thread(g, 10);
+	struct opts o = tu_opts();
+	const struct offcpu_iv *iv;
+	struct trace *t;
+	uint32_t n;
+	uint64_t k;
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_cost(th, cost, TRACE_COST_N);
+	tg_enter(th, 0x1000, 1000);
+	for (k = 0; k < 50; k++) {
+		tg_enter(th, 0x2000, 1001 + 2 * k);
+		tg_exit(th, 1002 + 2 * k);
+	}
+	tg_enter(th, 0x3000, 2000);
+	tg_alloc(th, TRACE_ALLOC_MALLOC, 32, 0x5000, 0, 2010);
+	tg_exit(th, 2600);
+	tg_exit(th, 3000);
+	tg_flush(th, 0);
+	tg_switch(th, TRACE_SWITCH_PREEMPTED, 2020, 2520);
+	tg_switch(th, TRACE_SWITCH_BLOCKED, 2530, 2560);
+	tg_close(g);
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	ck_assert_int_eq(offcpu_load(t), 0);
+	iv = offcpu_intervals(t, 0, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(iv[0].start == 1891 && iv[0].end == 2391 && iv[0].kind == 1);
+	ck_assert(iv[1].start == 2391 && iv[1].end == 2421 && iv[1].kind == 0);
+	trace_close(t);
+	o.format = FMT_JSON;
+	ck_assert_int_eq(run(report_functions, &o), 0);
+	/* main: 1837, less c's 553 and h's 0 */
+	has(FROW("0x1000", 1, 1837, 1284, 1284, 0, 0, 0));
+	has(FROW("0x2000", 50, 0, 0, 0, 0, 0, 0));
+	/* c: its CPU self is its 70 real ns on CPU less its hooks' 47 */
+	has(FROW("0x3000", 1, 553, 553, 23, 530, 30, 500));
+	ck_assert_int_eq(run(report_waits, &o), 0);
+	has("\"total_wait_ns\":530,\"outside_ns\":0");
+	has("\"stack\":[\"0x3000\",\"0x1000\"]");
+	hasnt("\"stack\":[\"0x1000\"]");
+	ck_assert_int_eq(run(report_summary, &o), 0);
+	has("\"clamped\":100");
+}
+END_TEST
+
 START_TEST(test_waits_by_stack)
 {
 	struct opts o = tu_opts();
@@ -586,6 +652,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_lost_and_absent);
 	tcase_add_test(tc, test_bad_switch);
 	tcase_add_test(tc, test_compensated_waits);
+	tcase_add_test(tc, test_held_then_preempted_alloc);
 	tcase_add_test(tc, test_steal);
 	suite_add_tcase(s, tc);
 	return s;
