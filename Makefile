@@ -216,9 +216,11 @@ fuzz:
 unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-# No analyzer view includes another view's header (docs/design.md, "Where things live").
+# No analyzer view includes another view's header (docs/design.md, "Where things live"),
+# and no function in analyzer/, preload/ or runner/ is over 120 lines (tests/fnlen.sh).
 layering:
 	$(Q)tests/layering.sh .
+	$(Q)tests/fnlen.sh .
 
 # The integration tests, TEST_JOBS at a time (empty: as many as CPUs; 1: one after another).
 # Those marked "# serial:" run alone first (tests/run/run-all.sh, docs/testing.md).

@@ -21,6 +21,7 @@
 #include "analyzer/hot.h"
 #include "analyzer/mem.h"
 #include "analyzer/opts.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/replay.h"
 #include "analyzer/symbols.h"
 #include "analyzer/trace.h"
@@ -580,6 +581,8 @@ int findings_collect_given(struct trace *t, const struct opts *o,
 
 	memset(f, 0, sizeof(*f));
 	f->t = t;
+	if (!given->hot && !given->mem && (t->hdr.flags & TRACE_F_MALLOC))
+		replay_log_want(t);	/* the calls walk keeps the heap's events: one walk */
 	if (given->hot) {
 		f->h = *given->hot;
 		memset(given->hot, 0, sizeof(*given->hot));

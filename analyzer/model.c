@@ -20,6 +20,7 @@
 #include "analyzer/hot.h"
 #include "analyzer/model.h"
 #include "analyzer/offcpu.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/trace.h"
 #include "analyzer/util.h"
 #include "analyzer/walk.h"
@@ -495,8 +496,10 @@ int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 {
 	struct collect c = { .h = h, .t = t };
 	bool calls = want & (HOT_EDGES | HOT_TREE);
+	/* the heap's events kept for the replay: one walk of every stream, not split */
+	bool log = thread < 0 && t->memlog && !t->memlog->complete;
 	/* every thread, into a fresh table: on the cores -j gives (one stream each) */
-	bool split = thread < 0 && hot_empty(h) && trace_split_worth(t);
+	bool split = thread < 0 && !log && hot_empty(h) && trace_split_worth(t);
 	int rc;
 
 	if (collect_begin(&c, want) < 0)
@@ -507,6 +510,9 @@ int hot_collect(struct trace *t, int thread, unsigned want, struct hot *h)
 					  .drop = split_drop, .arg = &c };
 
 		rc = trace_walk_split(t, calls ? WALK_CALLS : WALK_EXITS, &sp);
+	} else if (log) {
+		rc = replay_log_calls(t, calls ? WALK_CALLS : WALK_EXITS, calls ? on_call : on_exit_ev,
+				      &c);
 	} else if (calls) {
 		rc = trace_walk(t, WALK_CALLS, thread, on_call, &c);
 	} else {
@@ -890,6 +896,10 @@ static __attribute__((noinline)) int model_slow(const struct trace_event *ev, st
 {
 	struct mstack *st;
 
+	if (ev->type != EV_ENTRY && ev->type != EV_EXIT) {	/* the replay's (replay_log_want) */
+		replay_log_add(w->c.t->memlog, w->c.t, ev);
+		return 0;
+	}
 	if (w->thread >= 0 && ev->thread != (uint32_t)w->thread)
 		return 0;
 	if (ev->thread != w->cur_thread) {	/* threads come one after another */
@@ -1174,6 +1184,7 @@ int model_build(struct trace *t, int thread, unsigned want, uint32_t keep, bool 
 {
 	struct mwalk w = { .ct = &m->ct, .m = m, .c = { .h = &m->hot, .t = t }, .thread = thread };
 	uint32_t i;
+	bool log;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -1191,8 +1202,12 @@ int model_build(struct trace *t, int thread, unsigned want, uint32_t keep, bool 
 		goto out;
 	}
 	m->ct.switches = m->hot.switches;
-	/* every thread is decoded even for one: modules and names are learned from them all */
-	rc = trace_walk(t, WALK_CALLS, -1, model_event, &w);
+	/* every thread is decoded even for one: modules and names are learned from them all;
+	 * the memory events go to the replay's log when a replay follows (replay_log_want) */
+	log = t->memlog && !t->memlog->complete;
+	rc = trace_walk(t, WALK_CALLS | (log ? WALK_MEMORY : 0), -1, model_event, &w);
+	if (!rc && log)
+		t->memlog->complete = true;
 	if (!rc && (want & HOT_EDGES))
 		model_edges(&w, &m->hot, NULL, 0);
 	if (!rc && m->keep)

@@ -55,6 +55,7 @@
 
 #include "analyzer/json.h"
 #include "analyzer/opts.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/replay.h"
 #include "analyzer/symbols.h"
 #include "analyzer/text.h"
@@ -729,7 +730,11 @@ int replay_run(struct replay *r, struct trace *t)
 		r->next_stop = UINT64_MAX;
 	r->sample_mean = t->hdr.sample_mean;
 	live_init(&r->live);
-	ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | r->walk_flags, -1, replay_event, r);
+	/* the events a calls walk kept (replay-log.c) in the merged walk's order, else a walk */
+	if (t->memlog && t->memlog->complete && !r->walk_flags)
+		ret = replay_log_walk(t->memlog, replay_event, r);
+	else
+		ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | r->walk_flags, -1, replay_event, r);
 	if (r->npend)
 		pend_drain(r, UINT64_MAX, UINT32_MAX);
 	if (r->ndefer)

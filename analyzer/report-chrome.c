@@ -26,6 +26,7 @@
 #include "analyzer/notes.h"
 #include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/report.h"
 #include "analyzer/symbols.h"
 #include "analyzer/trace.h"
@@ -573,7 +574,10 @@ int report_chrome(struct trace *t, const struct opts *o)
 		if (ct->only == -2)
 			continue;
 		c.cur = ct;
-		if (trace_walk(ct->t, WALK_CALLS | WALK_OTHER, -1, hist_event, &c) < 0)
+		/* which also keeps the heap's events for write_trace's replay: no walk of its own */
+		if (ct->t->hdr.flags & TRACE_F_MALLOC)
+			replay_log_want(ct->t);
+		if (replay_log_calls(ct->t, WALK_CALLS | WALK_OTHER, hist_event, &c) < 0)
 			goto out;
 		ct->sym = sym_open(ct->t);
 		sym_set_demangle(ct->sym, o->demangle);

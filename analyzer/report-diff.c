@@ -18,6 +18,7 @@
 #include "analyzer/json.h"
 #include "analyzer/notes.h"
 #include "analyzer/opts.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/report.h"
 #include "analyzer/symbols.h"
 #include "analyzer/text.h"
@@ -312,6 +313,9 @@ static int diff_marks(struct trace *t, const struct opts *o)
 	memset(&d, 0, sizeof(d));
 	memset(&r, 0, sizeof(r));
 	memset(&tot, 0, sizeof(tot));
+	/* the marks are known after a walk, which keeps the heap's events for the replay */
+	if (replay_log_info(t) < 0)
+		return -1;
 	if (trace_find_mark(t, oo.from, &d.from_ns) < 0 || trace_find_mark(t, oo.to, &d.to_ns) < 0) {
 		__pr_log("error: ", "%s: no mark '%s' (marks: %s)\n", t->path,
 			 trace_find_mark(t, oo.from, &d.from_ns) < 0 ? oo.from : oo.to,

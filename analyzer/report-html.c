@@ -25,6 +25,7 @@
 #include "analyzer/model.h"
 #include "analyzer/notes.h"
 #include "analyzer/opts.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/report.h"
 #include "analyzer/supp.h"
 #include "analyzer/symbols.h"
@@ -742,8 +743,10 @@ static int html_trace(struct html *h)
 	struct model m;
 	int ret;
 
-	/* the call tree, the functions and each busy thread's own in one walk; findings
-	 * reuses the functions */
+	/* the call tree, the functions and each busy thread's own in one walk, which keeps the
+	 * memory events for the heap replay (html_memory); findings reuses the functions */
+	if (h->t->hdr.flags & TRACE_F_MALLOC)
+		replay_log_want(h->t);
 	ret = model_build(h->t, h->thread, HOT_EDGES | (h->thread < 0 ? HOT_TREE : 0),
 			  h->t->nthreads > 1 ? HTML_THREADS : 0, h->o->wall, &m);
 	if (ret < 0)

@@ -34,6 +34,7 @@
 #include "analyzer/hot.h"
 #include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/report.h"
 #include "analyzer/symbols.h"
 #include "analyzer/trace.h"
@@ -471,8 +472,9 @@ int report_pprof(struct trace *t, const struct opts *o)
 	uint32_t i;
 	FILE *f;
 
-	/* modules complete first: the calls are walked a thread at a time (their labels) */
-	if (trace_info(t) < 0 || export_replay(t, -1, &r) < 0)
+	/* modules complete first: the calls are walked a thread at a time (their labels); that
+	 * walk keeps the heap's events, so the replay decodes nothing */
+	if (replay_log_info(t) < 0 || export_replay(t, -1, &r) < 0)
 		goto out;
 	p.sym = replay_symbols(t, o);
 	if (!p.sym)

@@ -19,6 +19,7 @@
 #include "analyzer/notes.h"
 #include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/replay.h"
 #include "analyzer/report.h"
 #include "analyzer/symbols.h"
@@ -143,6 +144,30 @@ static void steal_text(const struct trace *t)
 		       "involuntary wait\n", fmt_ns(a, sizeof(a), steal));
 }
 
+/* the "threads" array of summary's JSON */
+static void threads_json(struct json *j, const struct trace *t)
+{
+	uint32_t i;
+
+	json_arr_begin(j, "threads");
+	for (i = 0; i < t->nthreads; i++) {
+		const struct trace_thread *th = &t->threads[i];
+
+		json_obj_begin(j, NULL);
+		json_u64(j, "tid", th->tid);
+		json_str(j, "name", th->name);
+		json_u64(j, "first_ns", th->first_ns);
+		json_u64(j, "last_ns", th->last_ns);
+		json_u64(j, "chunks", th->nchunks);
+		json_u64(j, "bytes", th->bytes);
+		json_bool(j, "complete", th->complete);
+		json_bool(j, "damaged", th->damaged);
+		json_bool(j, "cut", th->cut);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 			 struct mem_summary *ms, bool have_mem, struct findings *fnd,
 			 const struct comp_seen *cs)
@@ -165,23 +190,7 @@ static void summary_json(struct trace *t, struct hot *h, struct symbols *sym,
 	json_bool(&j, "calls_recorded", t->hdr.flags & TRACE_F_CALLS);
 	json_bool(&j, "malloc_recorded", t->hdr.flags & TRACE_F_MALLOC);
 	json_u64(&j, "min_duration_ns", t->hdr.min_duration_ns);
-	json_arr_begin(&j, "threads");
-	for (i = 0; i < t->nthreads; i++) {
-		const struct trace_thread *th = &t->threads[i];
-
-		json_obj_begin(&j, NULL);
-		json_u64(&j, "tid", th->tid);
-		json_str(&j, "name", th->name);
-		json_u64(&j, "first_ns", th->first_ns);
-		json_u64(&j, "last_ns", th->last_ns);
-		json_u64(&j, "chunks", th->nchunks);
-		json_u64(&j, "bytes", th->bytes);
-		json_bool(&j, "complete", th->complete);
-		json_bool(&j, "damaged", th->damaged);
-		json_bool(&j, "cut", th->cut);
-		json_obj_end(&j);
-	}
-	json_arr_end(&j);
+	threads_json(&j, t);
 	json_obj_begin(&j, "events");
 	json_u64(&j, "total", t->nevents);
 	json_u64(&j, "calls", t->ncalls);
@@ -381,6 +390,8 @@ int report_summary(struct trace *t, const struct opts *o)
 	 * the calls walk also collects modules, marks, names and the totals; its call tree
 	 * is what findings needs, which takes the table over (fnd.h) with the memory totals
 	 */
+	if (t->hdr.flags & TRACE_F_MALLOC)
+		replay_log_want(t);	/* and the heap's events, for mem_build: one walk */
 	if (hot_collect(t, -1, HOT_TREE, &h) < 0) {
 		hot_free(&h);
 		return -1;

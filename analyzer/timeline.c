@@ -16,6 +16,7 @@
 
 #include "analyzer/hmap.h"
 #include "analyzer/opts.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/replay.h"
 #include "analyzer/symbols.h"
 #include "analyzer/text.h"
@@ -195,7 +196,8 @@ const char *timeline_verdict_text(const struct verdict *v, char *buf, size_t len
 /** timeline_begin - ready @tl (zeroed) for a replay @r stopping at its sample times. */
 int timeline_begin(struct trace *t, struct timeline *tl, struct replay *r)
 {
-	if (trace_find_mark(t, "end", &tl->end_ns) < 0)
+	/* the end is known after a walk: let that one keep the heap's events for @r */
+	if (replay_log_info(t) < 0 || trace_find_mark(t, "end", &tl->end_ns) < 0)
 		return -1;
 	tl->half = NSTEPS / 2;
 	r->next_stop = 0;

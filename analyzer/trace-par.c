@@ -330,6 +330,7 @@ int trace_walk_split(struct trace *t, unsigned flags, const struct trace_split *
 	double t0;
 	int rc = 0;
 
+	t->walks++;
 	if (nw > n)
 		nw = n ? n : 1;
 	w = xcalloc(nw, sizeof(*w));

@@ -25,6 +25,7 @@
 
 #include "analyzer/hmap.h"
 #include "analyzer/offcpu.h"
+#include "analyzer/replay-log.h"
 #include "analyzer/text.h"
 #include "analyzer/trace-priv.h"
 #include "analyzer/trace.h"
@@ -1030,7 +1031,9 @@ void trace_close(struct trace *t)
 	if (!t)
 		return;
 	r = R(t);
+	pr_dbg(1, "%s: %u walk%s", t->path, trace_walks(t), trace_walks(t) == 1 ? "" : "s");
 	offcpu_free(t);
+	replay_log_free(t->memlog);
 	if (t->fd >= 0)
 		close(t->fd);
 	for (i = 0; i < t->nthreads + r->npseudo; i++) {

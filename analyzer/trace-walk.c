@@ -1419,6 +1419,7 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 	uint32_t lo = 0, hi = t->nthreads + r->npseudo;	/* with the signal marks */
 	int rc;
 
+	t->walks++;
 	if (thread >= 0) {
 		if ((uint32_t)thread >= t->nthreads)
 			return 0;
@@ -1431,6 +1432,12 @@ int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, v
 	if (r->progress)
 		progress_done(r->progress);
 	return rc;
+}
+
+/** trace_event_key - see walk.h. */
+uint64_t trace_event_key(const struct trace *t, const struct trace_event *ev)
+{
+	return R(t)->ts[ev->thread]->ticks;
 }
 
 /* trace_walk_complete - what a walk of every stream learns, once they all were walked */

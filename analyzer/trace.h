@@ -15,6 +15,7 @@
 #include "include/perfshim/trace.h"
 
 struct opts;
+struct replay_log;
 
 struct trace_module {
 	uint64_t base;			/* load bias */
@@ -128,6 +129,7 @@ struct trace {
 	uint64_t bad_sizes;		/* ALLOC/REALLOC/RSS records beyond the address space */
 	uint64_t bad_counts;		/* LOST counts beyond TRACE_COUNT_MAX, or sums that overflow */
 	uint64_t bad_live;		/* allocations the replay left out (replay.c impossible()) */
+	uint32_t walks;			/* trace_walk and trace_walk_split calls (trace_walks) */
 	bool bad_start;			/* the header's start time is after every chunk: ignored */
 	bool bad_flags_calls, bad_flags_malloc;	/* calls/allocations the header says were off */
 	char *read_note;		/* the file's compressed stream was cut or damaged:
@@ -165,6 +167,7 @@ struct trace {
 	int switch_errno;
 	uint64_t switch_lost;
 	struct offcpu *offcpu;
+	struct replay_log *memlog;	/* memory events kept by a calls walk (replay-log.h) */
 
 	void *priv;			/* reader state */
 };
@@ -213,6 +216,16 @@ void trace_set_compensation(bool on);
 uint64_t trace_comp_removed_ns(const struct trace *t);
 uint64_t trace_comp_clamps(const struct trace *t);
 double trace_comp_alloc_ns(const struct trace *t);	/* mean per allocation, last walk */
+/*
+ * trace_walks - how many walks decoded @t so far: trace_walk and trace_walk_split calls, each
+ * one pass over the streams it names. `-v` prints it when the trace is closed
+ * (tests/run/88-walks.sh: each command walks each trace once).
+ */
+static inline uint32_t trace_walks(const struct trace *t)
+{
+	return t->walks;
+}
+
 /* trace_unmatched_exits - EXIT/EXITS beyond the open calls, seen by the last calls walk */
 uint64_t trace_unmatched_exits(const struct trace *t);
 /* trace_set_jobs - walks split over streams (walk.h trace_walk_split) use up to @n cores,

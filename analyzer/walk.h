@@ -83,6 +83,13 @@ typedef int (*trace_event_fn)(const struct trace_event *ev, void *ctx);
 int trace_walk(struct trace *t, unsigned flags, int thread, trace_event_fn fn, void *ctx);
 
 /*
+ * trace_event_key - during a walk's callback, the merge key of @ev (its clock ticks; a
+ * REALLOC's are when its new block appeared): what orders a WALK_MERGED walk, with the
+ * stream index breaking ties (replay-log.c merges by it too)
+ */
+uint64_t trace_event_key(const struct trace *t, const struct trace_event *ev);
+
+/*
  * A walk of every stream split over the cores (trace-par.c, -j): each stream is walked on
  * a copy of the trace whose function and stack ids are its own, into its own context; the
  * contexts are then merged in stream order, ids mapped to the trace's. The callbacks:
