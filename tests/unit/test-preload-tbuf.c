@@ -53,13 +53,13 @@ void ps_stack_thread_free(struct ps_thread *t) { }
 #define CUT_FLAGS (TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END)
 #define MAX_CHUNKS 16
 
-static char path[] = "/tmp/perfshim-tbuf.XXXXXX";
 static struct trace_chunk_header chunks[MAX_CHUNKS];
 static uint8_t *payloads[MAX_CHUNKS];
 
 /* A trace file and a recording thread (this one); its switches said absent already. */
 static struct ps_thread *thread_new(void)
 {
+	char path[] = "/tmp/perfshim-tbuf.XXXXXX";	/* a template per call: mkstemp fills it */
 	struct ps_thread *t;
 
 	ps_trace_fd = mkstemp(path);
