@@ -720,17 +720,17 @@ void ctree_free(struct ctree *ct)
 /* ---- the model: both in one walk ---- */
 
 /*
- * model_build walks the calls once and keeps one shadow stack per thread: the per-thread
- * call tree (struct ctree) is the only tree it looks nodes up in. The function table is
+ * model_build walks the EXITs once (as `functions` does: no ENTRY is delivered), and keeps
+ * each open call's tree node in the reader's slot for it (ev->frame): the per-thread call
+ * tree (struct ctree) is the only tree it looks nodes up in. A closed call's node is its
+ * caller's child for its function; a caller without one yet gets it then, after its own
+ * callers, outermost first (model_path): so nodes are made in the order their first calls
+ * were entered, as an ENTRY walk makes them (a node is made at the first EXIT within its
+ * call, after its callers' and before any node entered later). The function table is
  * counted at each EXIT as hot_collect counts it; the hot table's edges and call tree are
  * sums over call tree nodes, so they are made from the tree after the walk (merge), not by
  * a second stack and two more hash lookups per call.
  */
-struct mstack {				/* a thread's open calls: their tree nodes */
-	uint32_t *node;
-	uint32_t n, cap;
-};
-
 struct mnode {				/* per call tree node, what struct ctree_node lacks */
 	uint64_t total_ns;		/* inclusive time of its calls */
 	uint64_t first;			/* calls closed when its first closed (0: none yet) */
@@ -753,13 +753,10 @@ struct mwalk {
 	uint32_t ntables;
 	struct hot *tcur;		/* the table of cur_thread, or NULL */
 	int thread;			/* thread index walked, or -1 */
-	struct mstack *stacks;		/* per thread index */
-	uint32_t nstacks;
 	struct mnode *mn;		/* per call tree node (mn_cap of them) */
 	uint32_t mn_cap;
 	struct mcache *cache;		/* (parent, func) -> child, direct-mapped */
-	struct mstack *cur;		/* the stack of the thread of the last event */
-	uint32_t cur_thread;		/* ... and its index (UINT32_MAX: none yet) */
+	uint32_t cur_thread;		/* the thread of the last EXIT (UINT32_MAX: none yet) */
 };
 
 static inline uint32_t model_slot(uint32_t parent, uint32_t func)
@@ -793,16 +790,43 @@ static inline uint32_t model_child(struct mwalk *w, uint32_t parent, uint32_t fu
 	return model_child_slow(w, parent, func, e);
 }
 
-static inline void model_entry(struct mwalk *w, const struct trace_event *ev, struct mstack *st)
+/*
+ * the tree node of the open call @fr at depth @d of @ev's thread, which has none yet: its
+ * callers' first, outermost first, down from the innermost of them that has one
+ */
+static __attribute__((noinline)) uint32_t model_path(struct mwalk *w, const struct trace_event *ev,
+						     struct walk_frame *fr, uint32_t d)
 {
-	uint32_t parent;
+	uint32_t k = 0;
 
-	ARRAY_ROOM(st->node, st->cap, st->n);
-	if (st->n)
-		parent = st->node[st->n - 1];
+	while (k < d && !fr[-(int32_t)k - 1].slot)
+		k++;
+	/* fr[-k] is the outermost without one: at depth d - k */
+	for (;; k--) {
+		uint32_t up = k == d ? model_child(w, 0, CTREE_THREAD | ev->thread)
+				     : fr[-(int32_t)k - 1].slot;
+
+		fr[-(int32_t)k].slot = model_child(w, up, fr[-(int32_t)k].func);
+		if (!k)
+			return fr->slot;
+	}
+}
+
+/* the tree node of the call the EXIT @ev closed */
+static inline uint32_t model_exit_node(struct mwalk *w, const struct trace_event *ev)
+{
+	struct walk_frame *fr = ev->frame;
+	uint32_t up;
+
+	if (fr->slot)		/* it had callees: made at the first's EXIT */
+		return fr->slot;
+	if (!ev->depth)
+		up = model_child(w, 0, CTREE_THREAD | ev->thread);
+	else if (__builtin_expect(fr[-1].slot != 0, 1))
+		up = fr[-1].slot;
 	else
-		parent = model_child(w, 0, CTREE_THREAD | ev->thread);
-	st->node[st->n++] = model_child(w, parent, ev->func);
+		return model_path(w, ev, fr, ev->depth);
+	return model_child(w, up, ev->func);
 }
 
 /*
@@ -839,13 +863,13 @@ static __attribute__((noinline)) void model_thread_exit(struct hot *th,
  * into the thread's own table (w->tcur).
  */
 static inline __attribute__((always_inline)) void
-model_exit(struct mwalk *w, const struct trace_event *ev, struct mstack *st, bool threads)
+model_exit(struct mwalk *w, const struct trace_event *ev, bool threads)
 {
 	struct collect *c = &w->c;
 	struct hot *h = c->h;
 	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
 	uint64_t whole = 0;			/* add_wait's: the off-CPU time within the call */
-	uint32_t node = st->node[--st->n];
+	uint32_t node = model_exit_node(w, ev);
 	struct ctree_node *n = &w->ct->nodes[node];
 	struct mnode *mn = &w->mn[node];
 	struct hot_func *f;
@@ -891,59 +915,41 @@ model_exit(struct mwalk *w, const struct trace_event *ev, struct mstack *st, boo
 		mn->first = h->ncalls;
 }
 
-/* model_event's every other case: another thread, an EXIT, a lookup the cache missed */
+/* model_event's every other case: another thread, or not an EXIT */
 static __attribute__((noinline)) int model_slow(const struct trace_event *ev, struct mwalk *w)
 {
-	struct mstack *st;
-
-	if (ev->type != EV_ENTRY && ev->type != EV_EXIT) {	/* the replay's (replay_log_want) */
-		replay_log_add(w->c.t->memlog, w->c.t, ev);
+	if (ev->type != EV_EXIT) {	/* the replay's (replay_log_want) */
+		if (ev->type != EV_ENTRY)
+			replay_log_add(w->c.t->memlog, w->c.t, ev);
 		return 0;
 	}
 	if (w->thread >= 0 && ev->thread != (uint32_t)w->thread)
 		return 0;
-	if (ev->thread != w->cur_thread) {	/* threads come one after another */
-		ARRAY_GROW_ZERO(w->stacks, w->nstacks, ev->thread + 1);
-		w->cur = &w->stacks[ev->thread];
-		w->cur_thread = ev->thread;
-		if (w->m->keep) {
-			ARRAY_GROW_ZERO(w->tables, w->ntables, ev->thread + 1);
-			if (!w->tables[ev->thread]) {
-				w->tables[ev->thread] = xcalloc(1, sizeof(struct hot));
-				w->tables[ev->thread]->switches = w->c.h->switches;
-				w->tables[ev->thread]->want = HOT_EDGES;
-			}
-			w->tcur = w->tables[ev->thread];
+	w->cur_thread = ev->thread;	/* threads come one after another */
+	if (w->m->keep) {
+		ARRAY_GROW_ZERO(w->tables, w->ntables, ev->thread + 1);
+		if (!w->tables[ev->thread]) {
+			w->tables[ev->thread] = xcalloc(1, sizeof(struct hot));
+			w->tables[ev->thread]->switches = w->c.h->switches;
+			w->tables[ev->thread]->want = HOT_EDGES;
 		}
+		w->tcur = w->tables[ev->thread];
 	}
-	st = w->cur;
-	if (ev->type == EV_ENTRY)
-		model_entry(w, ev, st);
-	else if (ev->type == EV_EXIT && st->n)	/* the reader pairs them; never trust it
-						 * blindly */
-		w->tcur ? model_exit(w, ev, st, true) : model_exit(w, ev, st, false);
-	return 0;
+	return 1;
 }
 
-/*
- * The walk's callback. Half the events are ENTRYs of the thread before, with room on its
- * stack and their node in the lookup cache: that case is done here with no call and no
- * register saved (it was a fifth of html's instructions), the rest in model_slow.
- */
+/* The walk's callback: an EXIT of the thread before, or model_slow first. */
 static int model_event(const struct trace_event *ev, void *ctx)
 {
 	struct mwalk *w = ctx;
-	struct mstack *st = w->cur;
-	uint32_t parent;
-	struct mcache *e;
 
-	if (ev->type != EV_ENTRY || ev->thread != w->cur_thread || !st->n || st->n >= st->cap)
-		return model_slow(ev, w);
-	parent = st->node[st->n - 1];
-	e = &w->cache[model_slot(parent, ev->func)];
-	if (!(e->id && e->parent == parent && e->func == ev->func))
-		return model_slow(ev, w);
-	st->node[st->n++] = e->id;
+	if (__builtin_expect(ev->type != EV_EXIT || ev->thread != w->cur_thread, 0) &&
+	    !model_slow(ev, w))
+		return 0;
+	if (w->tcur)
+		model_exit(w, ev, true);
+	else
+		model_exit(w, ev, false);
 	return 0;
 }
 
@@ -1205,7 +1211,7 @@ int model_build(struct trace *t, int thread, unsigned want, uint32_t keep, bool 
 	/* every thread is decoded even for one: modules and names are learned from them all;
 	 * the memory events go to the replay's log when a replay follows (replay_log_want) */
 	log = t->memlog && !t->memlog->complete;
-	rc = trace_walk(t, WALK_CALLS | (log ? WALK_MEMORY : 0), -1, model_event, &w);
+	rc = trace_walk(t, WALK_EXITS | (log ? WALK_MEMORY : 0), -1, model_event, &w);
 	if (!rc && log)
 		t->memlog->complete = true;
 	if (!rc && (want & HOT_EDGES))
@@ -1224,9 +1230,6 @@ out:
 		free(w.tables[i]);
 	}
 	free(w.tables);
-	for (i = 0; i < w.nstacks; i++)
-		free(w.stacks[i].node);
-	free(w.stacks);
 	free(w.cache);
 	free(w.mn);
 	return rc ? -1 : 0;

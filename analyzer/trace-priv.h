@@ -87,14 +87,6 @@ struct fidref {
 	uint32_t gen;			/* 0: not resolved (trace_func_resolve) */
 };
 
-struct open_call {
-	uint32_t func;
-	bool inherited;			/* re-opened by a fork child: not its call */
-	uint64_t addr;			/* the address entered (its FUNC record's) */
-	uint64_t ns;			/* entry time */
-	uint64_t child_ns;		/* inclusive time of its finished callees */
-};
-
 /* A range some modules were loaded at: their indices are by_lo[first .. first + n). */
 struct mrange {
 	uint64_t lo, hi;
@@ -142,7 +134,7 @@ struct tstate {
 	uint32_t rstack_cap;
 	struct tnode *nodes;		/* node id -> node; [0] is the root */
 	uint32_t nnodes, nodes_cap;
-	struct open_call *calls;	/* open calls, outermost first */
+	struct walk_frame *calls;	/* open calls, outermost first (walk.h) */
 	uint32_t depth, calls_cap;
 	uint32_t ninherited;		/* open calls inherited at fork (the outermost ones) */
 	uint32_t *active;		/* open activations by function index */

@@ -280,7 +280,7 @@ static inline void push_call(struct tstate *ts, uint32_t func, uint64_t ns, bool
 			     uint64_t addr)
 {
 	ARRAY_ROOM(ts->calls, ts->calls_cap, ts->depth);
-	ts->calls[ts->depth++] = (struct open_call){ func, inherited, addr, ns, 0 };
+	ts->calls[ts->depth++] = (struct walk_frame){ func, 0, inherited, addr, ns, 0 };
 	if (unlikely(inherited))
 		ts->ninherited++;
 	else
@@ -305,7 +305,7 @@ static inline uint32_t shown_depth(const struct tstate *ts, uint32_t depth, unsi
 static inline bool pop_call(const struct trace *t, struct tstate *ts, uint64_t ns,
 			    struct trace_event *ev, unsigned flags)
 {
-	struct open_call *c = &ts->calls[--ts->depth];
+	struct walk_frame *c = &ts->calls[--ts->depth];
 	uint64_t dur = ns > c->ns ? ns - c->ns : 0;
 
 	if (ts->depth)
@@ -313,6 +313,7 @@ static inline bool pop_call(const struct trace *t, struct tstate *ts, uint64_t n
 	ev->type = EV_EXIT;
 	ev->ns = ns;
 	ev->func = c->func;
+	ev->frame = c;
 	ev->addr = c->addr;
 	ev->entry_ns = c->ns;
 	ev->child_ns = c->child_ns;

@@ -28,6 +28,23 @@ enum trace_ev_type {
 			 * clock read size ns at ns (the calls' clock; ns2 as the clock read it) */
 };
 
+/*
+ * A call the reader has open (the thread's open calls are an array of them, outermost
+ * first): for an EXIT's callback, ev->frame is the closed call's, its caller's is
+ * ev->frame[-1] (ev->frame[-k]: at depth ev->depth - k, counted as ev->depth is), valid
+ * during the callback. @slot is 0 when the call is entered and the walk's callback's to set:
+ * what lets an EXITs-only walk keep something per open call (model.c: its call tree node)
+ * without the ENTRYs. The other fields are the reader's.
+ */
+struct walk_frame {
+	uint32_t func;			/* index into trace->funcs */
+	uint32_t slot;
+	bool inherited;			/* re-opened by a fork child: not its call */
+	uint64_t addr;			/* the address entered (its FUNC record's) */
+	uint64_t ns;			/* entry time */
+	uint64_t child_ns;		/* inclusive time of its finished callees */
+};
+
 struct trace_event {
 	enum trace_ev_type type;
 	uint32_t thread;		/* index into trace->threads */
@@ -50,6 +67,7 @@ struct trace_event {
 					 * still open (recursion; count its time once) */
 	bool inherited;			/* ENTRY/EXIT, with WALK_INHERITED: a call a fork child
 					 * inherited from its parent (not a call of this trace) */
+	struct walk_frame *frame;	/* EXIT: the closed call, in the reader's open calls */
 };
 
 /*

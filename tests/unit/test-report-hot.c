@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/export.h"
 #include "analyzer/hot.h"
+#include "analyzer/model.h"
 #include "analyzer/json.h"
 #include "analyzer/text.h"
 #include "tests/unit/testutil.h"
@@ -384,6 +386,94 @@ START_TEST(test_split_walk)
 	ck_assert_str_eq(output, out1);
 	free(out1);
 	trace_set_jobs(0);
+}
+END_TEST
+
+/*
+ * model_build walks EXITs only and gives each open call its node at the first EXIT within
+ * it: the nodes must be those of ctree_build's ENTRY walk, numbered alike (entry order).
+ * Thread 10: main 0 { a 10 { b 20-30 } 40; c 50 { d 60 { e 70-80 } } EXITS 2 at 90;
+ * a 100 { b 110-120 } 130; f 140 { g 150 (left open: closed at the end, 200) } }; thread 20:
+ * x 5 { y 6-7 } 8, then y 9-11 at depth 0.
+ */
+START_TEST(test_model_nodes)
+{
+	static const struct {
+		uint32_t parent;
+		uint64_t addr;		/* 0: the thread's root */
+		uint64_t calls, self;
+	} want[] = {
+		{ 0, 0, 0, 0 },			/* 1: thread 10 */
+		{ 1, 0x1000, 1, 40 },		/* 2: main (200: a 30 + 30, c 40, f 60) */
+		{ 2, 0x2000, 2, 40 },		/* 3: a (30 + 20 less b 10 + 10) */
+		{ 3, 0x3000, 2, 20 },		/* 4: b */
+		{ 2, 0x4000, 1, 10 },		/* 5: c 50-90 less d 30 */
+		{ 5, 0x5000, 1, 20 },		/* 6: d 60-90 less e 10 */
+		{ 6, 0x6000, 1, 10 },		/* 7: e */
+		{ 2, 0x7000, 1, 10 },		/* 8: f 140-200 less g 50 */
+		{ 8, 0x8000, 1, 50 },		/* 9: g */
+		{ 0, 0, 0, 0 },			/* 10: thread 20 */
+		{ 10, 0x9000, 1, 2 },		/* 11: x 5-8 less y 1 */
+		{ 11, 0xa000, 1, 1 },		/* 12: y under x */
+		{ 10, 0xa000, 1, 2 },		/* 13: y at depth 0 */
+	};
+	struct tg *g = tg_open(path);
+	struct tg_thread *x = tg_thread(g, 10), *y = tg_thread(g, 20);
+	struct model m;
+	struct ctree ct;
+	struct trace *t;
+	uint32_t i;
+
+	tg_enter(x, 0x1000, 0);
+	tg_enter(x, 0x2000, 10);
+	tg_enter(x, 0x3000, 20);
+	tg_exit(x, 30);
+	tg_exit(x, 40);
+	tg_enter(x, 0x4000, 50);
+	tg_enter(x, 0x5000, 60);
+	tg_enter(x, 0x6000, 70);
+	tg_exit(x, 80);
+	tg_exits(x, 2, 90);
+	tg_enter(x, 0x2000, 100);
+	tg_enter(x, 0x3000, 110);
+	tg_exit(x, 120);
+	tg_exit(x, 130);
+	tg_enter(x, 0x7000, 140);
+	tg_enter(x, 0x8000, 150);
+	tg_exit(x, 200);	/* g: the reader closes main and f at the end, at 200 */
+	tg_enter(y, 0x9000, 5);
+	tg_enter(y, 0xa000, 6);
+	tg_exit(y, 7);
+	tg_exit(y, 8);
+	tg_enter(y, 0xa000, 9);
+	tg_exit(y, 11);
+	tg_close(g);
+
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	ck_assert_int_eq(ctree_build(t, -1, true, false, &ct), 0);
+	ck_assert_int_eq(model_build(t, -1, HOT_EDGES | HOT_TREE, 0, true, &m), 0);
+	ck_assert_uint_eq(ct.nnodes, 14);
+	ck_assert_uint_eq(m.ct.nnodes, 14);
+	for (i = 1; i < 14; i++) {
+		const struct ctree_node *a = &m.ct.nodes[i], *b = &ct.nodes[i];
+
+		ck_assert_uint_eq(a->parent, want[i - 1].parent);
+		if (want[i - 1].addr)
+			ck_assert_msg(!(a->func & CTREE_THREAD) &&
+				      t->funcs[a->func] == want[i - 1].addr, "node %u", i);
+		else
+			ck_assert_msg(a->func & CTREE_THREAD, "node %u", i);
+		ck_assert_uint_eq(a->calls, want[i - 1].calls);
+		ck_assert_uint_eq(a->self_ns, want[i - 1].self);
+		/* and ctree_build's, node for node */
+		ck_assert_uint_eq(a->parent, b->parent);
+		ck_assert_uint_eq(a->func, b->func);
+		ck_assert_uint_eq(a->calls, b->calls);
+		ck_assert_uint_eq(a->self_ns, b->self_ns);
+	}
+	ctree_free(&ct);
+	model_free(&m);
+	trace_close(t);
 }
 END_TEST
 
@@ -789,6 +879,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_percentiles_histogram);
 	tcase_add_test(tc, test_thread_select);
 	tcase_add_test(tc, test_split_walk);
+	tcase_add_test(tc, test_model_nodes);
 	tcase_add_test(tc, test_sort_limit_filter);
 	tcase_add_test(tc, test_text_table);
 	tcase_add_test(tc, test_csv);
