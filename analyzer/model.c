@@ -742,7 +742,9 @@ struct mnode {				/* per call tree node, what struct ctree_node lacks */
  */
 #define MODEL_CACHE_BITS 15
 struct mcache {
-	uint32_t parent, func, id;	/* id 0: empty */
+	uint64_t key;			/* ~(parent << 32 | func) (0: empty; no parent is
+					 * UINT32_MAX) */
+	uint32_t id;
 };
 
 struct mwalk {
@@ -759,9 +761,14 @@ struct mwalk {
 	uint32_t cur_thread;		/* the thread of the last EXIT (UINT32_MAX: none yet) */
 };
 
-static inline uint32_t model_slot(uint32_t parent, uint32_t func)
+static inline uint64_t model_key(uint32_t parent, uint32_t func)
 {
-	return (parent * 0x9e3779b1U ^ func * 0x85ebca77U) >> (32 - MODEL_CACHE_BITS);
+	return ~((uint64_t)parent << 32 | func);
+}
+
+static inline uint32_t model_slot(uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - MODEL_CACHE_BITS));
 }
 
 /* a lookup the cache missed: the tree's index, and the per-node array kept as long */
@@ -776,16 +783,17 @@ static __attribute__((noinline)) uint32_t model_child_slow(struct mwalk *w, uint
 		memset(w->mn + w->mn_cap, 0, (ct->cap - w->mn_cap) * sizeof(*w->mn));
 		w->mn_cap = ct->cap;
 	}
-	*e = (struct mcache){ .parent = parent, .func = func, .id = id };
+	*e = (struct mcache){ .key = model_key(parent, func), .id = id };
 	return id;
 }
 
 /* the child of @parent for @func: from the lookup cache, else the tree's index */
 static inline uint32_t model_child(struct mwalk *w, uint32_t parent, uint32_t func)
 {
-	struct mcache *e = &w->cache[model_slot(parent, func)];
+	uint64_t key = model_key(parent, func);
+	struct mcache *e = &w->cache[model_slot(key)];
 
-	if (__builtin_expect(e->id && e->parent == parent && e->func == func, 1))
+	if (__builtin_expect(e->key == key, 1))
 		return e->id;
 	return model_child_slow(w, parent, func, e);
 }
