@@ -832,6 +832,8 @@ static inline uint32_t model_exit_node(struct mwalk *w, const struct trace_event
 		up = model_child(w, 0, CTREE_THREAD | ev->thread);
 	else if (__builtin_expect(fr[-1].slot != 0, 1))
 		up = fr[-1].slot;
+	else if (ev->depth >= 2 && fr[-2].slot)	/* the caller's first callee */
+		up = fr[-1].slot = model_child(w, fr[-2].slot, fr[-1].func);
 	else
 		return model_path(w, ev, fr, ev->depth);
 	return model_child(w, up, ev->func);
