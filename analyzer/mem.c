@@ -142,24 +142,66 @@ int mem_site_peaks(struct mem *m)
 	return 0;
 }
 
-/** mem_load - replay, symbolize and group (@m zeroed here). Return: 0 or -1 (message printed). */
-int mem_load(struct mem *m, struct trace *t, const struct opts *o)
+static uint32_t build_group(struct replay *r, uint32_t stack, void *arg);
+
+/*
+ * Whether the stacks of @t symbolize the same before its first walk as after it: the
+ * symbols name an unnamed main module by the PROCESS record's exe, which only a walk reads.
+ */
+static bool keyable_now(const struct trace *t)
+{
+	uint32_t i;
+
+	if (t->exe)
+		return true;
+	for (i = 0; i < t->nmodules; i++)
+		if (!t->modules[i].path || !*t->modules[i].path)
+			return false;
+	return true;
+}
+
+/*
+ * replay, symbolize and group; @peaks: with exact per-site peaks, from the one replay
+ * (the stacks keyed as it meets them, mem_build's groups) where the symbols can be opened
+ * before it, else by mem_site_peaks' second replay
+ */
+static int load(struct mem *m, struct trace *t, const struct opts *o, bool peaks)
 {
 	memset(m, 0, sizeof(*m));
 	m->t = t;
 	m->o = o;
+	if (peaks && keyable_now(t)) {
+		m->sym = replay_symbols(t, o);
+		m->own_sym = true;
+		m->r.group = build_group;
+		m->r.arg = m;
+	}
 	if (replay_run(&m->r, t) < 0)
 		return -1;
 	/* after the walk: the contents decide (a header that says otherwise is warned about) */
 	if (!(t->hdr.flags & TRACE_F_MALLOC) && !t->nallocs && !t->nfrees && !t->nreallocs)
 		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
 			t->path);
-	m->sym = replay_symbols(t, o);
-	if (!m->sym)
-		return -1;
-	m->own_sym = true;
+	if (!m->sym) {
+		m->sym = replay_symbols(t, o);
+		if (!m->sym)
+			return -1;
+		m->own_sym = true;
+	}
 	build_sites(m);
-	return 0;
+	return peaks ? mem_site_peaks(m) : 0;
+}
+
+/** mem_load - replay, symbolize and group (@m zeroed here). Return: 0 or -1 (message printed). */
+int mem_load(struct mem *m, struct trace *t, const struct opts *o)
+{
+	return load(m, t, o, false);
+}
+
+/** mem_load_peaks - mem_load with exact per-site peaks (see mem.h). */
+int mem_load_peaks(struct mem *m, struct trace *t, const struct opts *o)
+{
+	return load(m, t, o, true);
 }
 
 /** mem_free - release what mem_load (or mem_build) and mem_suppress made. */
