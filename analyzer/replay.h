@@ -155,6 +155,7 @@ struct replay {
 	struct replay_defer *defer;	/* frees of blocks not live yet (see pair_defer) */
 	uint32_t ndefer, fcap;
 	uint64_t defer_min;		/* the oldest one's time */
+	bool plain;			/* none of one_thread, per_thread, sampling, change */
 };
 
 int replay_run(struct replay *r, struct trace *t);
