@@ -62,30 +62,50 @@ static uint32_t key_index(struct strmap *keys, const struct mem *m, uint32_t id,
 	return (uint32_t)k->v;
 }
 
-/* Group the stacks of pass 1 into sites (by their keys, or the replay's groups of them). */
+/* Add what aggregate @a of @r counted to site @s. */
+static void site_add(struct site *s, const struct replay *r, const struct replay_agg *a)
+{
+	s->allocs += a->allocs;
+	s->bytes += a->bytes;
+	s->frees += a->frees;
+	s->temporary += a->temporary;
+	s->leaked_bytes += a->live_bytes;
+	s->leaked_blocks += a->live_blocks;
+	s->bytes_var += a->bytes_var;
+	s->leaked_var += a->live_var;
+	s->peak_bytes = a->peak_bytes;	/* exact unless merged (pass 2 fixes) */
+	s->at_peak_bytes += replay_peak_bytes(r, a);
+	s->at_peak_blocks += replay_peak_blocks(r, a);
+}
+
+/*
+ * Group the stacks of pass 1 into sites (by their keys, or the replay's groups of them),
+ * numbered by their least stack id. With by_group the replay kept only the groups'
+ * aggregates: a stack allocated when the replay asked its group.
+ */
 static void build_sites(struct mem *m)
 {
 	struct strmap keys = { 0 };
-	uint32_t id, *gsite = NULL, ng = m->r.group ? m->r.ngaggs : 0;
+	const struct replay *r = &m->r;
+	bool by_group = r->by_group;
+	uint32_t id, *gsite = NULL, ng = !r->group ? 0 : by_group ? r->naggs : r->ngaggs;
 
-	m->nmap = m->r.naggs;
+	m->nmap = by_group ? r->nsgroup : r->naggs;
 	m->map = xcalloc(m->nmap ? m->nmap : 1, sizeof(*m->map));
 	m->sites = xcalloc(m->nmap ? m->nmap : 1, sizeof(*m->sites));
 	if (ng) {
 		gsite = xmalloc(ng * sizeof(*gsite));
 		memset(gsite, 0xff, ng * sizeof(*gsite));
 	}
-	for (id = 0; id < m->r.naggs; id++) {
-		const struct replay_agg *a = &m->r.aggs[id];
+	for (id = 0; id < m->nmap; id++) {
 		struct site *s;
 		bool created;
-		uint32_t k;
+		uint32_t k, g = 0;
 
-		if (!a->allocs)
+		if (by_group ? !r->sgroup[id] : !r->aggs[id].allocs)
 			continue;
 		if (gsite) {		/* the replay grouped them by the same keys */
-			uint32_t g = replay_group(&m->r, id);
-
+			g = replay_group(r, id);
 			created = gsite[g] == UINT32_MAX;
 			if (created)
 				gsite[g] = m->nsites;
@@ -103,19 +123,14 @@ static void build_sites(struct mem *m)
 		m->map[id] = k;
 		s = &m->sites[k];
 		s->nstacks++;
-		s->allocs += a->allocs;
-		s->bytes += a->bytes;
-		s->frees += a->frees;
-		s->temporary += a->temporary;
-		s->leaked_bytes += a->live_bytes;
-		s->leaked_blocks += a->live_blocks;
-		s->bytes_var += a->bytes_var;
-		s->leaked_var += a->live_var;
-		s->peak_bytes = a->peak_bytes;	/* exact unless merged (pass 2 fixes) */
-		s->at_peak_bytes += replay_peak_bytes(&m->r, a);
-		s->at_peak_blocks += replay_peak_blocks(&m->r, a);
+		if (by_group) {		/* the group's figures, once */
+			if (created)
+				site_add(s, r, &r->aggs[g]);
+			continue;
+		}
+		site_add(s, r, &r->aggs[id]);
 		if (gsite)	/* the group's peak: exact, merged or not */
-			s->peak_bytes = m->r.gaggs[replay_group(&m->r, id)].peak_bytes;
+			s->peak_bytes = r->gaggs[g].peak_bytes;
 	}
 	free(gsite);
 	free_keys(&keys);
@@ -174,6 +189,8 @@ static int load(struct mem *m, struct trace *t, const struct opts *o, bool peaks
 		m->sym = replay_symbols(t, o);
 		m->own_sym = true;
 		m->r.group = build_group;
+		/* sampled: the stacks' variances summed per site as mem_build does */
+		m->r.by_group = !t->hdr.sample_mean;
 		m->r.arg = m;
 	}
 	if (replay_run(&m->r, t) < 0)

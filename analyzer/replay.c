@@ -120,12 +120,16 @@ static inline bool counted(const struct replay *r, uint32_t thread)
 	return !r->one_thread || thread == r->thread;
 }
 
+static uint32_t group_of(struct replay *r, uint32_t stack);
+
 static struct replay_agg *agg_get(struct replay *r, uint32_t stack)
 {
 	uint32_t id = stack;
 
 	if (r->map)
 		id = stack < r->nmap ? r->map[stack] : 0;
+	else if (r->by_group)
+		id = group_of(r, stack);
 	ARRAY_GROW_ZERO(r->aggs, r->naggs, (size_t)id + 1);
 	return &r->aggs[id];
 }
@@ -174,7 +178,8 @@ static uint32_t group_of(struct replay *r, uint32_t stack)
 		return r->sgroup[stack] - 1;
 	g = r->group(r, stack, r->arg);
 	r->sgroup[stack] = g + 1;
-	ARRAY_GROW_ZERO(r->gaggs, r->ngaggs, (size_t)g + 1);
+	if (!r->by_group)	/* by_group: the aggs are the groups' */
+		ARRAY_GROW_ZERO(r->gaggs, r->ngaggs, (size_t)g + 1);
 	return g;
 }
 
@@ -230,7 +235,7 @@ HOT unsigned blk_aggs(struct replay *r, const struct replay_blk *b, struct repla
 	if (b->agg == AGG_NONE)
 		return 0;
 	a[0] = &r->aggs[b->agg];
-	if (!r->group)
+	if (!r->group || r->by_group)
 		return 1;
 	g = r->sgroup[b->agg] - 1;	/* no map with groups: agg is the stack id */
 	a[1] = &r->gaggs[g];
@@ -406,7 +411,7 @@ HOT struct replay_agg *count_alloc(struct replay *r, uint32_t thread, uint32_t s
 	struct replay_agg *a = agg_get(r, stack);
 	struct replay_counts *tc = plain ? NULL : tcounts(r, thread);
 
-	if (r->group) {
+	if (r->group && !r->by_group) {
 		uint32_t g = group_of(r, stack);
 
 		if (!plain && r->per_thread)
