@@ -120,9 +120,10 @@ static inline bool counted(const struct replay *r, uint32_t thread)
 	return !r->one_thread || thread == r->thread;
 }
 
-static uint32_t group_of(struct replay *r, uint32_t stack);
+static inline uint32_t group_of(struct replay *r, uint32_t stack);
 
-static struct replay_agg *agg_get(struct replay *r, uint32_t stack)
+/* The index in r->aggs of a block of stack @stack (made where missing). */
+static inline uint32_t agg_get(struct replay *r, uint32_t stack)
 {
 	uint32_t id = stack;
 
@@ -131,7 +132,7 @@ static struct replay_agg *agg_get(struct replay *r, uint32_t stack)
 	else if (r->by_group)
 		id = group_of(r, stack);
 	ARRAY_GROW_ZERO(r->aggs, r->naggs, (size_t)id + 1);
-	return &r->aggs[id];
+	return id;
 }
 
 static inline uint64_t *thread_seq(struct replay *r, uint32_t thread)
@@ -168,19 +169,25 @@ static inline unsigned bucket(uint64_t size)
 
 #define REPLAY_LEVELS 3
 
-/* The group of stack @stack, asked of the caller the first time. */
-static uint32_t group_of(struct replay *r, uint32_t stack)
+/* group_of's first time for @stack: asked of the caller */
+static __attribute__((noinline)) uint32_t group_new(struct replay *r, uint32_t stack)
 {
 	uint32_t g;
 
 	ARRAY_GROW_ZERO(r->sgroup, r->nsgroup, (size_t)stack + 1);
-	if (r->sgroup[stack])
-		return r->sgroup[stack] - 1;
 	g = r->group(r, stack, r->arg);
 	r->sgroup[stack] = g + 1;
 	if (!r->by_group)	/* by_group: the aggs are the groups' */
 		ARRAY_GROW_ZERO(r->gaggs, r->ngaggs, (size_t)g + 1);
 	return g;
+}
+
+/* The group of stack @stack, asked of the caller the first time. */
+static inline uint32_t group_of(struct replay *r, uint32_t stack)
+{
+	if (__builtin_expect(stack < r->nsgroup && r->sgroup[stack], 1))
+		return r->sgroup[stack] - 1;
+	return group_new(r, stack);
 }
 
 static inline uint64_t cell_key(uint32_t thread, uint32_t group)
@@ -404,11 +411,10 @@ static bool impossible(struct replay *r, uint64_t size)
  * of the size recorded) by @thread from stack @stack: the totals, and its aggregates made
  * where missing. Return: the stack's (or the site's, with a map).
  */
-HOT struct replay_agg *count_alloc(struct replay *r, uint32_t thread, uint32_t stack,
-				   uint64_t size, uint64_t count, double var, unsigned k,
-				   const bool plain)
+HOT uint32_t count_alloc(struct replay *r, uint32_t thread, uint32_t stack, uint64_t size,
+			 uint64_t count, double var, unsigned k, const bool plain)
 {
-	struct replay_agg *a = agg_get(r, stack);
+	uint32_t a = agg_get(r, stack);
 	struct replay_counts *tc = plain ? NULL : tcounts(r, thread);
 
 	if (r->group && !r->by_group) {
@@ -437,7 +443,8 @@ HOT struct replay_agg *count_alloc(struct replay *r, uint32_t thread, uint32_t s
 HOT void do_alloc_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t size,
 		    uint32_t stack, uint64_t ns, const bool plain)
 {
-	struct replay_agg *a = NULL, *as[REPLAY_LEVELS];
+	struct replay_agg *a, *as[REPLAY_LEVELS];
+	uint32_t ai = AGG_NONE;
 	uint64_t *seq = thread_seq(r, thread);
 	struct replay_blk *b;
 	unsigned k = bucket(size), l, nl;
@@ -460,7 +467,7 @@ HOT void do_alloc_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t si
 		return;
 	++*seq;
 	if (plain || counted(r, thread))
-		a = count_alloc(r, thread, stack, size, count, var, k, plain);
+		ai = count_alloc(r, thread, stack, size, count, var, k, plain);
 
 	b = live_slot(&r->live, ptr);
 	if (b->ptr) {
@@ -490,7 +497,7 @@ HOT void do_alloc_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t si
 	b->size = size;
 	b->seq = *seq;
 	b->ns = ns;
-	b->agg = a ? (uint32_t)(a - r->aggs) : AGG_NONE;
+	b->agg = ai;
 	b->thread = thread;
 	b->count = count;
 	b->var = var;
