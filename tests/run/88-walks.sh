@@ -36,3 +36,14 @@ done
 n=$("$ANALYZE" summary --format=json "$TMP/tc" | jq '.threads | length')
 sw=$("$ANALYZE" waits --format=json "$TMP/tc" | jq -r 'if .switches then 1 else 0 end')
 assert_eq "$((1 + sw + n))" "$(walks pprof "$TMP/tc")" "tc pprof ($n threads): walks"
+# memory where stacks merge into one site (their symbolized frames are the same: the shim's
+# own frames are left out): the exact per-site peaks come from its one replay, keyed by site
+# as it goes, not from a second one
+traced "$TMP/mb" "$S/plain/mallocbench" 20000
+assert_eq 0 "$(cat "$TMP/mb.rc")" "mallocbench under the shim: exit status"
+stacks=$("$ANALYZE" dump "$TMP/mb" | grep -o ' stack=[1-9][0-9]*' | sort -u | wc -l)
+sites=$("$ANALYZE" memory --format=json "$TMP/mb" | jq '.sites | length')
+[ "$stacks" -gt "$sites" ] || fail "mallocbench: no two stacks in one site ($stacks stacks, $sites sites)"
+for j in "-j 1" "-j 2"; do
+	assert_eq 1 "$(walks memory $j "$TMP/mb")" "mallocbench memory $j ($stacks stacks in $sites sites): walks"
+done
