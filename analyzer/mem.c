@@ -7,10 +7,13 @@
  * suppress.c; the replay itself, its accounting rules and time order in replay.c.
  *
  * Stacks whose symbolized frames are identical (two call sites in one function) are merged
- * into one site for output; their per-site peak is then recomputed exactly by a second replay
- * keyed by site, done only when such merges happened. mem_build (html) keys the stacks as the
- * replay first meets them instead (its groups: replay.h), so that one replay gives the exact
- * peaks, and also the per-thread sites, the timeline and the allocation shapes findings reads.
+ * into one site for output. `memory` needs each site's exact peak: mem_load_peaks keys the
+ * stacks as the replay first meets them (its groups: replay.h; by_group, so that only the
+ * sites' aggregates are kept), which needs the symbols before the replay; a trace whose main
+ * module is unnamed (its name is the PROCESS record's exe, read by the walk) has its peaks
+ * recomputed by a second replay keyed by site instead, done only when merges happened.
+ * mem_build (html, summary) keys them as it goes too, and also keeps the per-thread sites,
+ * the timeline and the allocation shapes findings reads.
  */
 #define PR_FMT "memory"
 
