@@ -4,13 +4,14 @@
  * record per event: a byte (type, and an allocation's kind), then varints: the ticks and ns
  * as zigzag deltas from the stream's previous event, the pointers as zigzag deltas (the old
  * pointer from the previous pointer, the new one from the old), sizes and stack ids as they
- * are. The merge is the reader's own (trace-walk.c's heap): the least (ticks, stream index)
+ * are. The merge is the reader's own (mheap.h): the least (ticks, stream index)
  * first, so the replay sees the events in the order a merged walk gives them.
  */
 #define PR_FMT "replay"
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/mheap.h"
 #include "analyzer/replay-log.h"
 #include "analyzer/trace.h"
 #include "analyzer/util.h"
@@ -156,7 +157,6 @@ int replay_log_info(struct trace *t)
 struct cursor {
 	const uint8_t *p, *end;
 	uint64_t key, ptr;
-	uint32_t index;
 	struct trace_event ev;
 };
 
@@ -200,56 +200,31 @@ static bool next(struct cursor *c)
 	return true;
 }
 
-static inline bool less(struct cursor **h, uint32_t a, uint32_t b)
-{
-	return h[a]->key < h[b]->key || (h[a]->key == h[b]->key && h[a]->index < h[b]->index);
-}
-
-static void down(struct cursor **h, uint32_t n, uint32_t i)
-{
-	for (;;) {
-		uint32_t l = 2 * i + 1, m = i;
-		struct cursor *tmp;
-
-		if (l < n && less(h, l, m))
-			m = l;
-		if (l + 1 < n && less(h, l + 1, m))
-			m = l + 1;
-		if (m == i)
-			return;
-		tmp = h[i];
-		h[i] = h[m];
-		h[m] = tmp;
-		i = m;
-	}
-}
-
 /** replay_log_walk - see replay-log.h. */
 int replay_log_walk(const struct replay_log *l, trace_event_fn fn, void *ctx)
 {
-	struct cursor *c = xcalloc(l->ns + 1, sizeof(*c));
-	struct cursor **heap = xmalloc((l->ns + 1) * sizeof(*heap));
-	uint32_t i, n = 0;
+	struct cursor *c = xcalloc(l->ns + 1, sizeof(*c)), *top;
+	struct mheap h;
 	int rc = 0;
 
-	for (i = 0; i < l->ns; i++) {
+	mheap_init(&h, l->ns);
+	for (uint32_t i = 0; i < l->ns; i++) {
 		c[i].p = l->s[i].buf;
 		c[i].end = l->s[i].buf + l->s[i].n;
-		c[i].index = i;
 		c[i].ev.thread = i;
 		c[i].ev.tid = l->s[i].tid;
 		if (next(&c[i]))
-			heap[n++] = &c[i];
+			mheap_add(&h, &c[i], c[i].key, i);
 	}
-	for (i = n / 2; i-- > 0;)
-		down(heap, n, i);
-	while (n && !rc) {
-		rc = fn(&heap[0]->ev, ctx);
-		if (!next(heap[0]))
-			heap[0] = heap[--n];
-		down(heap, n, 0);
+	mheap_build(&h);
+	while (!rc && (top = mheap_top(&h))) {
+		rc = fn(&top->ev, ctx);
+		if (next(top))
+			mheap_advance(&h, top->key);
+		else
+			mheap_pop(&h);
 	}
-	free(heap);
+	mheap_free(&h);
 	free(c);
 	return rc;
 }

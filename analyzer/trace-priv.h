@@ -186,7 +186,6 @@ struct tstate {
 	uint64_t unmatched_exits;
 
 	struct trace_event ev;		/* merged walk: the next event of this thread */
-	uint64_t key;			/* merged walk: ev's place in the order (ticks) */
 	char str[TRACE_MAX_STRING + 1];	/* ev.str, NUL-terminated */
 };
 

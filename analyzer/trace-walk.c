@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/mheap.h"
 #include "analyzer/opts.h"
 #include "analyzer/replay.h"
 #include "analyzer/text.h"
@@ -1328,30 +1329,9 @@ static void thread_done(struct trace *t, struct reader *r, struct tstate *ts)
  * that round to the same ns keep the order the clock gave them (an allocation, and the
  * free of that block by the thread it was handed to, a few ticks later).
  */
-static inline bool heap_less(struct tstate **h, uint32_t a, uint32_t b)
+static inline uint64_t merge_key(const struct tstate *ts)
 {
-	uint64_t x = h[a]->key, y = h[b]->key;
-
-	return x < y || (x == y && h[a]->index < h[b]->index);
-}
-
-static void heap_down(struct tstate **h, uint32_t n, uint32_t i)
-{
-	for (;;) {
-		uint32_t l = 2 * i + 1, m = i;
-		struct tstate *tmp;
-
-		if (l < n && heap_less(h, l, m))
-			m = l;
-		if (l + 1 < n && heap_less(h, l + 1, m))
-			m = l + 1;
-		if (m == i)
-			return;
-		tmp = h[i];
-		h[i] = h[m];
-		h[m] = tmp;
-		i = m;
-	}
+	return ts->ticks;
 }
 
 static void fill_ev(struct tstate *ts, struct trace_event *ev)
@@ -1496,18 +1476,18 @@ int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi
 			}
 		}
 	} else {
-		struct tstate **heap = xmalloc((hi - lo + 1) * sizeof(*heap));
-		uint32_t n = 0;
+		struct mheap h;
+		struct tstate *ts;
 
+		mheap_init(&h, hi - lo);
 		for (i = lo; i < hi; i++) {
-			struct tstate *ts = r->ts[i];
 			int k;
 
+			ts = r->ts[i];
 			fill_ev(ts, &ts->ev);
 			k = next_event(t, r, ts, flags, &ts->ev);
-			ts->key = ts->ticks;
 			if (k > 0)
-				heap[n++] = ts;
+				mheap_add(&h, ts, merge_key(ts), ts->index);
 			else if (k < 0)
 				rc = -1;
 			else {
@@ -1515,27 +1495,25 @@ int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi
 				thread_done(t, r, ts);
 			}
 		}
-		for (i = n / 2; i-- > 0;)
-			heap_down(heap, n, i);
-		while (n && !rc) {
-			struct tstate *ts = heap[0];
+		mheap_build(&h);
+		while (!rc && (ts = mheap_top(&h))) {
 			int k;
 
 			rc = fn(&ts->ev, ctx);
 			if (unlikely(rc))
 				break;
 			k = next_event(t, r, ts, flags, &ts->ev);
-			ts->key = ts->ticks;
-			if (k <= 0) {
-				if (k < 0)
-					rc = -1;
-				thread_times(t, ts);
-				thread_done(t, r, ts);
-				heap[0] = heap[--n];
+			if (k > 0) {
+				mheap_advance(&h, merge_key(ts));
+				continue;
 			}
-			heap_down(heap, n, 0);
+			if (k < 0)
+				rc = -1;
+			thread_times(t, ts);
+			thread_done(t, r, ts);
+			mheap_pop(&h);
 		}
-		free(heap);
+		mheap_free(&h);
 	}
 	if (flags & WALK_RAW) {
 		r->c_entry_before = saved.c_entry_before;
