@@ -273,7 +273,6 @@ HOT void unlive_t(struct replay *r, const struct replay_blk *b, const bool plain
 		r->live_var -= b->var;
 }
 
-
 /* ---- sampled traces (replay.h, docs/sampling.md) ---- */
 
 /* The probability that an allocation of @size bytes was sampled. */
@@ -409,7 +408,8 @@ static bool impossible(struct replay *r, uint64_t size)
 /*
  * A counted allocation of @size bytes (@count blocks, variance @var; histogram bucket @k,
  * of the size recorded) by @thread from stack @stack: the totals, and its aggregates made
- * where missing. Return: the stack's (or the site's, with a map).
+ * where missing. Return: the index in r->aggs of the stack's (the site's, with a map or
+ * by_group).
  */
 HOT uint32_t count_alloc(struct replay *r, uint32_t thread, uint32_t stack, uint64_t size,
 			 uint64_t count, double var, unsigned k, const bool plain)
