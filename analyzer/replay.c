@@ -725,7 +725,10 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 		r->events++;
 		if (r->mem)
 			r->mem(r, ev, 0, r->arg);
-		do_alloc(r, ev->thread, ev->ptr, ev->size, ev->stack, ev->ns);
+		if (r->plain)	/* the common case inline */
+			do_alloc_t(r, ev->thread, ev->ptr, ev->size, ev->stack, ev->ns, true);
+		else
+			do_alloc(r, ev->thread, ev->ptr, ev->size, ev->stack, ev->ns);
 		break;
 	case EV_FREE:
 		r->events++;
@@ -733,7 +736,11 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 			break;
 		if (r->npend)
 			pend_take(r, ev->ptr);
-		if (!r->ndisp_live || !claim_displaced(r, ev->thread, ev->ptr, ev->ns))
+		if (r->ndisp_live && claim_displaced(r, ev->thread, ev->ptr, ev->ns))
+			break;
+		if (r->plain)
+			do_release_t(r, ev->thread, ev->ptr, ev->ns, true, true);
+		else
 			do_release(r, ev->thread, ev->ptr, ev->ns, true);
 		break;
 	case EV_REALLOC:
