@@ -671,9 +671,9 @@ int report_chrome(struct trace *t, const struct opts *o)
 		if (ct->only == -2)
 			continue;
 		c.cur = ct;
-		/* which also keeps the heap's events for write_trace's replay: no walk of its own */
-		if (ct->t->hdr.flags & TRACE_F_MALLOC)
-			replay_log_want(ct->t);
+		/* which also keeps the heap's events for write_trace's replay: no walk of its own
+		 * (without malloc recorded, the RSS samples: the replay draws them too) */
+		replay_log_want(ct->t);
 		if (replay_log_calls(ct->t, WALK_CALLS | WALK_OTHER, hist_event, &c) < 0)
 			goto out;
 		ct->sym = sym_open(ct->t);
