@@ -16,12 +16,13 @@
  * Without context switches there is no cpu type and the comments say times are wall-clock.
  * Call samples come from the ENTRY/EXIT call tree with a root per thread (model.c's
  * model_build: one walk for every thread, which keeps the heap's events for the replay),
- * one per call path of a thread; their locations are the functions' entry addresses. Allocation samples come from
- * the heap replay (replay.c), one per recorded stack; their locations are the frames' return
- * addresses. A sample of one kind has zeros in the other kind's values; call samples have
- * their thread's labels (tid, and thread: its name). Locations carry the
- * function, file and line (export_where) and their module's mapping with its build-id, and
- * the mappings say functions and lines are known, so pprof does not symbolize again.
+ * one per call path of a thread; their locations are the functions' entry addresses.
+ * Allocation samples come from the heap replay (replay.c), one per recorded stack; their
+ * locations are the frames' return addresses. A sample of one kind has zeros in the other
+ * kind's values; call samples have their thread's labels (tid, and thread: its name).
+ * Locations carry the function, file and line (export_where) and their module's mapping
+ * with its build-id, and the mappings say functions and lines are known, so pprof does not
+ * symbolize again.
  * What the trace lacks (notes.c) goes into the profile's comments.
  */
 #define PR_FMT "pprof"
@@ -339,7 +340,7 @@ static void thread_samples(struct pprof *p, const struct ctree *ct)
 
 		if (!(nd->func & CTREE_THREAD))
 			of[i] = of[nd->parent];
-		else if (th < nt)	/* (pseudo threads' streams have no calls) */
+		else if (th < nt)	/* a stream past the threads has none to label it */
 			of[i] = th + 1;
 		if (of[i] && !(nd->func & CTREE_THREAD))
 			start[of[i]]++;
