@@ -33,7 +33,6 @@
 
 #include "analyzer/export.h"
 #include "analyzer/hmap.h"
-#include "analyzer/hot.h"
 #include "analyzer/model.h"
 #include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
