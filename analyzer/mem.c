@@ -7,10 +7,13 @@
  * suppress.c; the replay itself, its accounting rules and time order in replay.c.
  *
  * Stacks whose symbolized frames are identical (two call sites in one function) are merged
- * into one site for output; their per-site peak is then recomputed exactly by a second replay
- * keyed by site, done only when such merges happened. mem_build (html) keys the stacks as the
- * replay first meets them instead (its groups: replay.h), so that one replay gives the exact
- * peaks, and also the per-thread sites, the timeline and the allocation shapes findings reads.
+ * into one site for output. `memory` needs each site's exact peak: mem_load_peaks keys the
+ * stacks as the replay first meets them (its groups: replay.h; by_group, so that only the
+ * sites' aggregates are kept), which needs the symbols before the replay; a trace whose main
+ * module is unnamed (its name is the PROCESS record's exe, read by the walk) has its peaks
+ * recomputed by a second replay keyed by site instead, done only when merges happened.
+ * mem_build (html, summary) keys them as it goes too, and also keeps the per-thread sites,
+ * the timeline and the allocation shapes findings reads.
  */
 #define PR_FMT "memory"
 
@@ -62,30 +65,50 @@ static uint32_t key_index(struct strmap *keys, const struct mem *m, uint32_t id,
 	return (uint32_t)k->v;
 }
 
-/* Group the stacks of pass 1 into sites (by their keys, or the replay's groups of them). */
+/* Add what aggregate @a of @r counted to site @s. */
+static void site_add(struct site *s, const struct replay *r, const struct replay_agg *a)
+{
+	s->allocs += a->allocs;
+	s->bytes += a->bytes;
+	s->frees += a->frees;
+	s->temporary += a->temporary;
+	s->leaked_bytes += a->live_bytes;
+	s->leaked_blocks += a->live_blocks;
+	s->bytes_var += a->bytes_var;
+	s->leaked_var += a->live_var;
+	s->peak_bytes = a->peak_bytes;	/* exact unless merged (pass 2 fixes) */
+	s->at_peak_bytes += replay_peak_bytes(r, a);
+	s->at_peak_blocks += replay_peak_blocks(r, a);
+}
+
+/*
+ * Group the stacks of pass 1 into sites (by their keys, or the replay's groups of them),
+ * numbered by their least stack id. With by_group the replay kept only the groups'
+ * aggregates: a stack allocated when the replay asked its group.
+ */
 static void build_sites(struct mem *m)
 {
 	struct strmap keys = { 0 };
-	uint32_t id, *gsite = NULL, ng = m->r.group ? m->r.ngaggs : 0;
+	const struct replay *r = &m->r;
+	bool by_group = r->by_group;
+	uint32_t id, *gsite = NULL, ng = !r->group ? 0 : by_group ? r->naggs : r->ngaggs;
 
-	m->nmap = m->r.naggs;
+	m->nmap = by_group ? r->nsgroup : r->naggs;
 	m->map = xcalloc(m->nmap ? m->nmap : 1, sizeof(*m->map));
 	m->sites = xcalloc(m->nmap ? m->nmap : 1, sizeof(*m->sites));
 	if (ng) {
 		gsite = xmalloc(ng * sizeof(*gsite));
 		memset(gsite, 0xff, ng * sizeof(*gsite));
 	}
-	for (id = 0; id < m->r.naggs; id++) {
-		const struct replay_agg *a = &m->r.aggs[id];
+	for (id = 0; id < m->nmap; id++) {
 		struct site *s;
 		bool created;
-		uint32_t k;
+		uint32_t k, g = 0;
 
-		if (!a->allocs)
+		if (by_group ? !r->sgroup[id] : !r->aggs[id].allocs)
 			continue;
 		if (gsite) {		/* the replay grouped them by the same keys */
-			uint32_t g = replay_group(&m->r, id);
-
+			g = replay_group(r, id);
 			created = gsite[g] == UINT32_MAX;
 			if (created)
 				gsite[g] = m->nsites;
@@ -103,19 +126,14 @@ static void build_sites(struct mem *m)
 		m->map[id] = k;
 		s = &m->sites[k];
 		s->nstacks++;
-		s->allocs += a->allocs;
-		s->bytes += a->bytes;
-		s->frees += a->frees;
-		s->temporary += a->temporary;
-		s->leaked_bytes += a->live_bytes;
-		s->leaked_blocks += a->live_blocks;
-		s->bytes_var += a->bytes_var;
-		s->leaked_var += a->live_var;
-		s->peak_bytes = a->peak_bytes;	/* exact unless merged (pass 2 fixes) */
-		s->at_peak_bytes += replay_peak_bytes(&m->r, a);
-		s->at_peak_blocks += replay_peak_blocks(&m->r, a);
+		if (by_group) {		/* the group's figures, once */
+			if (created)
+				site_add(s, r, &r->aggs[g]);
+			continue;
+		}
+		site_add(s, r, &r->aggs[id]);
 		if (gsite)	/* the group's peak: exact, merged or not */
-			s->peak_bytes = m->r.gaggs[replay_group(&m->r, id)].peak_bytes;
+			s->peak_bytes = r->gaggs[g].peak_bytes;
 	}
 	free(gsite);
 	free_keys(&keys);
@@ -142,24 +160,68 @@ int mem_site_peaks(struct mem *m)
 	return 0;
 }
 
-/** mem_load - replay, symbolize and group (@m zeroed here). Return: 0 or -1 (message printed). */
-int mem_load(struct mem *m, struct trace *t, const struct opts *o)
+static uint32_t build_group(struct replay *r, uint32_t stack, void *arg);
+
+/*
+ * Whether the stacks of @t symbolize the same before its first walk as after it: the
+ * symbols name an unnamed main module by the PROCESS record's exe, which only a walk reads.
+ */
+static bool keyable_now(const struct trace *t)
+{
+	uint32_t i;
+
+	if (t->exe)
+		return true;
+	for (i = 0; i < t->nmodules; i++)
+		if (!t->modules[i].path || !*t->modules[i].path)
+			return false;
+	return true;
+}
+
+/*
+ * replay, symbolize and group; @peaks: with exact per-site peaks, from the one replay
+ * (the stacks keyed as it meets them, mem_build's groups) where the symbols can be opened
+ * before it, else by mem_site_peaks' second replay
+ */
+static int load(struct mem *m, struct trace *t, const struct opts *o, bool peaks)
 {
 	memset(m, 0, sizeof(*m));
 	m->t = t;
 	m->o = o;
+	if (peaks && keyable_now(t)) {
+		m->sym = replay_symbols(t, o);
+		m->own_sym = true;
+		m->r.group = build_group;
+		/* sampled: the stacks' variances summed per site as mem_build does */
+		m->r.by_group = !t->hdr.sample_mean;
+		m->r.arg = m;
+	}
 	if (replay_run(&m->r, t) < 0)
 		return -1;
 	/* after the walk: the contents decide (a header that says otherwise is warned about) */
 	if (!(t->hdr.flags & TRACE_F_MALLOC) && !t->nallocs && !t->nfrees && !t->nreallocs)
 		pr_warn("%s: the malloc family was not recorded (PERFSHIM_EVENTS): no allocations\n",
 			t->path);
-	m->sym = replay_symbols(t, o);
-	if (!m->sym)
-		return -1;
-	m->own_sym = true;
+	if (!m->sym) {
+		m->sym = replay_symbols(t, o);
+		if (!m->sym)
+			return -1;
+		m->own_sym = true;
+	}
 	build_sites(m);
-	return 0;
+	return peaks ? mem_site_peaks(m) : 0;
+}
+
+/** mem_load - replay, symbolize and group (@m zeroed here). Return: 0 or -1 (message printed). */
+int mem_load(struct mem *m, struct trace *t, const struct opts *o)
+{
+	return load(m, t, o, false);
+}
+
+/** mem_load_peaks - mem_load with exact per-site peaks (see mem.h). */
+int mem_load_peaks(struct mem *m, struct trace *t, const struct opts *o)
+{
+	return load(m, t, o, true);
 }
 
 /** mem_free - release what mem_load (or mem_build) and mem_suppress made. */

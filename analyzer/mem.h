@@ -104,6 +104,12 @@ enum site_order { BY_BYTES, BY_COUNT, BY_PEAK, BY_LEAKED, BY_TEMPORARY, BY_AT_PE
 
 int mem_load(struct mem *m, struct trace *t, const struct opts *o);
 /*
+ * mem_load_peaks - mem_load with each site's peak exact also where stacks merged into one
+ * site: from its one replay (keyed by site as it goes) where the symbols can be opened
+ * before it, else from a second replay (mem_site_peaks). Return: 0 or -1 (reported).
+ */
+int mem_load_peaks(struct mem *m, struct trace *t, const struct opts *o);
+/*
  * mem_build - the sites of @t (@m zeroed here) from one replay that also keeps what @want
  * asks for, symbolized with @sym (the caller's, opened after a walk of @t: stacks are keyed
  * during the replay, so that per-site peaks are exact without a second one). Return: 0, or

@@ -120,21 +120,35 @@ static inline bool counted(const struct replay *r, uint32_t thread)
 	return !r->one_thread || thread == r->thread;
 }
 
-static struct replay_agg *agg_get(struct replay *r, uint32_t stack)
+static inline uint32_t group_of(struct replay *r, uint32_t stack);
+
+/* The index in r->aggs of a block of stack @stack (made where missing). */
+static inline uint32_t agg_get(struct replay *r, uint32_t stack)
 {
 	uint32_t id = stack;
 
 	if (r->map)
 		id = stack < r->nmap ? r->map[stack] : 0;
+	else if (r->by_group)
+		id = group_of(r, stack);
 	ARRAY_GROW_ZERO(r->aggs, r->naggs, (size_t)id + 1);
-	return &r->aggs[id];
+	return id;
 }
 
-static uint64_t *thread_seq(struct replay *r, uint32_t thread)
+static inline uint64_t *thread_seq(struct replay *r, uint32_t thread)
 {
 	ARRAY_GROW_ZERO(r->tseq, r->nthreads, (size_t)thread + 1);
 	return &r->tseq[thread];
 }
+
+/*
+ * The hot functions below take @plain, a constant where they are inlined (always_inline):
+ * true for a replay with none of one_thread, per_thread, sampling or a change hook
+ * (replay_run sets r->plain), so that the compiler drops what such a replay never does:
+ * every block then counts once with no variance. The other replays take the general path;
+ * both give the same results where plain holds.
+ */
+#define HOT static inline __attribute__((always_inline))
 
 /* Save @a's live values for the last peak before the first change since it (see top). */
 static inline void touch(struct replay *r, struct replay_agg *a)
@@ -155,18 +169,25 @@ static inline unsigned bucket(uint64_t size)
 
 #define REPLAY_LEVELS 3
 
-/* The group of stack @stack, asked of the caller the first time. */
-static uint32_t group_of(struct replay *r, uint32_t stack)
+/* group_of's first time for @stack: asked of the caller */
+static __attribute__((noinline)) uint32_t group_new(struct replay *r, uint32_t stack)
 {
 	uint32_t g;
 
 	ARRAY_GROW_ZERO(r->sgroup, r->nsgroup, (size_t)stack + 1);
-	if (r->sgroup[stack])
-		return r->sgroup[stack] - 1;
 	g = r->group(r, stack, r->arg);
 	r->sgroup[stack] = g + 1;
-	ARRAY_GROW_ZERO(r->gaggs, r->ngaggs, (size_t)g + 1);
+	if (!r->by_group)	/* by_group: the aggs are the groups' */
+		ARRAY_GROW_ZERO(r->gaggs, r->ngaggs, (size_t)g + 1);
 	return g;
+}
+
+/* The group of stack @stack, asked of the caller the first time. */
+static inline uint32_t group_of(struct replay *r, uint32_t stack)
+{
+	if (__builtin_expect(stack < r->nsgroup && r->sgroup[stack], 1))
+		return r->sgroup[stack] - 1;
+	return group_new(r, stack);
 }
 
 static inline uint64_t cell_key(uint32_t thread, uint32_t group)
@@ -213,29 +234,29 @@ static inline struct replay_counts *tcounts(struct replay *r, uint32_t thread)
 }
 
 /* The aggregates block @b counts in, into @a. Return: how many (0: it counts nowhere). */
-static inline unsigned blk_aggs(struct replay *r, const struct replay_blk *b,
-				struct replay_agg **a)
+HOT unsigned blk_aggs(struct replay *r, const struct replay_blk *b, struct replay_agg **a,
+		      const bool plain)
 {
 	uint32_t g;
 
 	if (b->agg == AGG_NONE)
 		return 0;
 	a[0] = &r->aggs[b->agg];
-	if (!r->group)
+	if (!r->group || r->by_group)
 		return 1;
 	g = r->sgroup[b->agg] - 1;	/* no map with groups: agg is the stack id */
 	a[1] = &r->gaggs[g];
-	if (!r->per_thread)
+	if (plain || !r->per_thread)
 		return 2;
 	a[2] = &r->taggs[replay_cells_get(&r->cells, cell_key(b->thread, g))->agg];
 	return 3;
 }
 
 /* Take block @b out of the live state (not counted as a free). */
-static void unlive(struct replay *r, const struct replay_blk *b)
+HOT void unlive_t(struct replay *r, const struct replay_blk *b, const bool plain)
 {
 	struct replay_agg *as[REPLAY_LEVELS];
-	unsigned i, n = blk_aggs(r, b, as);
+	unsigned i, n = blk_aggs(r, b, as, plain);
 
 	for (i = 0; i < n; i++) {
 		struct replay_agg *a = as[i];
@@ -243,11 +264,13 @@ static void unlive(struct replay *r, const struct replay_blk *b)
 		touch(r, a);
 		a->live_bytes -= b->size;
 		a->live_blocks -= b->count;
-		a->live_var -= b->var;
+		if (!plain)
+			a->live_var -= b->var;
 	}
 	r->live_bytes -= b->size;
 	r->live_blocks -= b->count;
-	r->live_var -= b->var;
+	if (!plain)
+		r->live_var -= b->var;
 }
 
 /* ---- sampled traces (replay.h, docs/sampling.md) ---- */
@@ -385,26 +408,29 @@ static bool impossible(struct replay *r, uint64_t size)
 /*
  * A counted allocation of @size bytes (@count blocks, variance @var; histogram bucket @k,
  * of the size recorded) by @thread from stack @stack: the totals, and its aggregates made
- * where missing. Return: the stack's (or the site's, with a map).
+ * where missing. Return: the index in r->aggs of the stack's (the site's, with a map or
+ * by_group).
  */
-static struct replay_agg *count_alloc(struct replay *r, uint32_t thread, uint32_t stack,
-				      uint64_t size, uint64_t count, double var, unsigned k)
+HOT uint32_t count_alloc(struct replay *r, uint32_t thread, uint32_t stack, uint64_t size,
+			 uint64_t count, double var, unsigned k, const bool plain)
 {
-	struct replay_agg *a = agg_get(r, stack);
-	struct replay_counts *tc = tcounts(r, thread);
+	uint32_t a = agg_get(r, stack);
+	struct replay_counts *tc = plain ? NULL : tcounts(r, thread);
 
-	if (r->group) {
+	if (r->group && !r->by_group) {
 		uint32_t g = group_of(r, stack);
 
-		if (r->per_thread)
+		if (!plain && r->per_thread)
 			cell_alloc(r, thread, g, stack);
 	}
 	r->allocs += count;
 	r->bytes_alloc += size;
 	r->hist_count[k] += count;
 	r->hist_bytes[k] += size;
-	r->bytes_var += var;
-	r->samples += r->sample_mean != 0;
+	if (!plain) {
+		r->bytes_var += var;
+		r->samples += r->sample_mean != 0;
+	}
 	if (tc) {
 		tc->allocs += count;
 		tc->bytes_alloc += size;
@@ -414,10 +440,11 @@ static struct replay_agg *count_alloc(struct replay *r, uint32_t thread, uint32_
 	return a;
 }
 
-static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t size,
-		     uint32_t stack, uint64_t ns)
+HOT void do_alloc_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t size,
+		    uint32_t stack, uint64_t ns, const bool plain)
 {
-	struct replay_agg *a = NULL, *as[REPLAY_LEVELS];
+	struct replay_agg *a, *as[REPLAY_LEVELS];
+	uint32_t ai = AGG_NONE;
 	uint64_t *seq = thread_seq(r, thread);
 	struct replay_blk *b;
 	unsigned k = bucket(size), l, nl;
@@ -426,7 +453,7 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 
 	if (!ptr)
 		return;
-	if (r->sample_mean) {
+	if (!plain && r->sample_mean) {
 		/* the block stands for its weight in bytes and blocks (see replay_weight) */
 		uint64_t raw = size;
 
@@ -439,13 +466,13 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	if (impossible(r, size))
 		return;
 	++*seq;
-	if (counted(r, thread))
-		a = count_alloc(r, thread, stack, size, count, var, k);
+	if (plain || counted(r, thread))
+		ai = count_alloc(r, thread, stack, size, count, var, k, plain);
 
 	b = live_slot(&r->live, ptr);
 	if (b->ptr) {
 		/* still live: set it aside (see struct replay_displaced) */
-		unlive(r, b);
+		unlive_t(r, b, plain);
 		if (r->ndisp == r->dcap && r->ndisp_live * 2 < r->ndisp) {
 			/* drop the claimed ones, keeping the order */
 			uint32_t i, n = 0;
@@ -470,27 +497,30 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 	b->size = size;
 	b->seq = *seq;
 	b->ns = ns;
-	b->agg = a ? (uint32_t)(a - r->aggs) : AGG_NONE;
+	b->agg = ai;
 	b->thread = thread;
 	b->count = count;
 	b->var = var;
 
-	nl = blk_aggs(r, b, as);
+	nl = blk_aggs(r, b, as, plain);
 	for (l = 0; l < nl; l++) {
 		a = as[l];
 		a->allocs += count;
 		a->bytes += size;
-		a->bytes_var += var;
 		touch(r, a);
 		a->live_bytes += size;
 		a->live_blocks += count;
-		a->live_var += var;
+		if (!plain) {
+			a->bytes_var += var;
+			a->live_var += var;
+		}
 		if (a->live_bytes > a->peak_bytes)
 			a->peak_bytes = a->live_bytes;
 	}
 	r->live_bytes += size;
 	r->live_blocks += count;
-	r->live_var += var;
+	if (!plain)
+		r->live_var += var;
 	if (r->live_blocks > r->live_max)
 		r->live_max = r->live_blocks;
 	if (r->live_bytes > r->peak_bytes) {
@@ -500,18 +530,28 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 		r->peak_var = r->live_var;
 		r->epoch++;
 	}
-	if (r->change)
+	if (!plain && r->change)
 		r->change(r, ns, r->arg);
 	if (r->ndefer)
 		pair_defer(r, thread, ptr, ns);
 }
 
+static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t size,
+		     uint32_t stack, uint64_t ns)
+{
+	if (r->plain)
+		do_alloc_t(r, thread, ptr, size, stack, ns, true);
+	else
+		do_alloc_t(r, thread, ptr, size, stack, ns, false);
+}
+
 /* Block @b was freed (@temporary: before its thread allocated again): count it. */
-static void count_free(struct replay *r, const struct replay_blk *b, bool temporary)
+HOT void count_free_t(struct replay *r, const struct replay_blk *b, bool temporary,
+		      const bool plain)
 {
 	struct replay_agg *as[REPLAY_LEVELS];
 	struct replay_counts *tc;
-	unsigned i, n = blk_aggs(r, b, as);
+	unsigned i, n = blk_aggs(r, b, as, plain);
 
 	if (!n)
 		return;
@@ -523,11 +563,16 @@ static void count_free(struct replay *r, const struct replay_blk *b, bool tempor
 		as[i]->freed_bytes += b->size;
 		as[i]->temporary += temporary;
 	}
-	if ((tc = tcounts(r, b->thread))) {
+	if (!plain && (tc = tcounts(r, b->thread))) {
 		tc->frees += b->count;
 		tc->bytes_freed += b->size;
 		tc->temporary += temporary;
 	}
+}
+
+static void count_free(struct replay *r, const struct replay_blk *b, bool temporary)
+{
+	count_free_t(r, b, temporary, false);
 }
 
 /*
@@ -569,8 +614,8 @@ static bool claim_displaced(struct replay *r, uint32_t thread, uint64_t ptr, uin
  * Release @ptr freed by @thread at @ns; @as_free: a free (or realloc to 0), may be
  * temporary.
  */
-static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t ns,
-		       bool as_free)
+HOT void do_release_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t ns,
+		      bool as_free, const bool plain)
 {
 	struct replay_blk *b = live_slot(&r->live, ptr);
 
@@ -583,12 +628,21 @@ static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t
 		return;
 	}
 	/* under sampling the allocations between two samples are unseen: not temporary */
-	count_free(r, b, as_free && !r->sample_mean && b->thread == thread &&
-			 *thread_seq(r, thread) == b->seq);
-	unlive(r, b);
+	count_free_t(r, b, as_free && (plain || !r->sample_mean) && b->thread == thread &&
+			   *thread_seq(r, thread) == b->seq, plain);
+	unlive_t(r, b, plain);
 	live_del(&r->live, b);
-	if (r->change)
+	if (!plain && r->change)
 		r->change(r, ns, r->arg);
+}
+
+static void do_release(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t ns,
+		       bool as_free)
+{
+	if (r->plain)
+		do_release_t(r, thread, ptr, ns, as_free, true);
+	else
+		do_release_t(r, thread, ptr, ns, as_free, false);
 }
 
 static void pend_apply(struct replay *r, uint32_t i)
@@ -671,7 +725,10 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 		r->events++;
 		if (r->mem)
 			r->mem(r, ev, 0, r->arg);
-		do_alloc(r, ev->thread, ev->ptr, ev->size, ev->stack, ev->ns);
+		if (r->plain)	/* the common case inline */
+			do_alloc_t(r, ev->thread, ev->ptr, ev->size, ev->stack, ev->ns, true);
+		else
+			do_alloc(r, ev->thread, ev->ptr, ev->size, ev->stack, ev->ns);
 		break;
 	case EV_FREE:
 		r->events++;
@@ -679,7 +736,11 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 			break;
 		if (r->npend)
 			pend_take(r, ev->ptr);
-		if (!r->ndisp_live || !claim_displaced(r, ev->thread, ev->ptr, ev->ns))
+		if (r->ndisp_live && claim_displaced(r, ev->thread, ev->ptr, ev->ns))
+			break;
+		if (r->plain)
+			do_release_t(r, ev->thread, ev->ptr, ev->ns, true, true);
+		else
 			do_release(r, ev->thread, ev->ptr, ev->ns, true);
 		break;
 	case EV_REALLOC:
@@ -729,6 +790,7 @@ int replay_run(struct replay *r, struct trace *t)
 	if (!r->stop)
 		r->next_stop = UINT64_MAX;
 	r->sample_mean = t->hdr.sample_mean;
+	r->plain = !r->one_thread && !r->per_thread && !r->sample_mean && !r->change;
 	live_init(&r->live);
 	/* the events a calls walk kept (replay-log.c) in the merged walk's order, else a walk */
 	if (t->memlog && t->memlog->complete && !r->walk_flags)

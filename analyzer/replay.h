@@ -113,6 +113,11 @@ struct replay {
 	 * (taggs through cells), the live and peak totals staying the process's.
 	 */
 	bool per_thread;
+	/*
+	 * by_group (with group, not per_thread): aggregate by group only, aggs indexed by
+	 * group as with a map (gaggs unused): a replay keyed by site, the map made as it goes
+	 */
+	bool by_group;
 
 	/* results, valid during stops and after replay_run */
 	struct replay_agg *aggs;	/* naggs slots, indexed by stack id (or site) */
@@ -155,6 +160,7 @@ struct replay {
 	struct replay_defer *defer;	/* frees of blocks not live yet (see pair_defer) */
 	uint32_t ndefer, fcap;
 	uint64_t defer_min;		/* the oldest one's time */
+	bool plain;			/* none of one_thread, per_thread, sampling, change */
 };
 
 int replay_run(struct replay *r, struct trace *t);

@@ -6,10 +6,17 @@
  * recorder sampled it) as counter tracks ("C"), at most about 4000 points each.
  *
  * Size guard: viewers choke on huge files (500 MB of uftrace JSON crashes them), so at most
- * --limit calls (default 1,000,000; 0 = all) are written: the longest ones. A first walk
- * histograms the call durations, which gives the shortest duration kept; the second writes
- * every call at least that long. Keeping by duration keeps the nesting whole: a caller lasts
- * at least as long as its callees. What was left out is said on stderr.
+ * --limit calls (default 1,000,000; 0 = all) are written: the longest ones, every call at
+ * least as long as the shortest duration that keeps at most --limit (whole histogram buckets).
+ * Keeping by duration keeps the nesting whole: a caller lasts at least as long as its callees.
+ * What was left out is said on stderr.
+ *
+ * One walk per trace: it histograms the durations and holds the calls that may be written.
+ * The lowest bucket that can still be kept only rises as calls come (more calls at or above
+ * it), so calls below it are never held, and the held ones that fell below it are dropped
+ * whenever more than 2 x --limit are held; at the end the final threshold picks the written
+ * ones out of those held. The one exception: more than CHROME_SORT_MAX calls with a --limit
+ * above that (or 0) are not held (memory): a second walk collects or streams them (below).
  *
  * Several traces (a process and its forked or exec'd children) make one timeline: each
  * process is its own pid, times aligned by the traces' CLOCK_MONOTONIC start.
@@ -49,11 +56,13 @@ struct ctrace {
 	struct symbols *sym;
 	bool complete;			/* notes.c: nothing missing */
 	char **names;			/* per func: func_name's JSON fragment */
-	/* pass 1 collects marks and thread names from the events themselves */
+	/* the walk collects marks and thread names from the events themselves */
 	struct trace_mark *marks;
 	uint32_t nmarks, marks_cap;
 	char **tnames;			/* per thread index, or NULL */
 	uint32_t ntnames;
+	struct kept *kept;		/* the calls held to be written (see the header) */
+	size_t nkept, kept_cap;
 };
 
 /* A call to write: collected at its exit, written in start order after the walk. */
@@ -79,12 +88,17 @@ struct chrome {
 	bool first;			/* no event written yet (comma placement) */
 	struct ctrace *cur;		/* the trace being walked */
 	/* calls */
-	uint64_t *hist;			/* pass 1: duration histogram, all traces */
+	uint64_t *hist;			/* duration histogram, all traces */
 	uint64_t ncalls;
-	uint64_t min_keep_ns;		/* pass 2: calls at least this long are written */
+	uint64_t limit;			/* --limit, 0 = all */
+	unsigned cut;			/* lowest bucket that can still be kept: only rises */
+	uint64_t above;			/* calls in buckets from cut up */
+	struct ctrace *cts;		/* every trace: what hold_call prunes */
+	int ncts;
+	size_t nheld, hold_max;		/* calls held in all traces' kept, and when to prune */
+	bool rewalk;			/* too many to hold: a second walk collects them */
+	uint64_t min_keep_ns;		/* calls at least this long are written */
 	uint64_t written;
-	struct kept *kept;		/* pass 2: the kept calls of the current trace */
-	size_t nkept, kept_cap;
 	bool stream;			/* too many to sort: write them as they exit */
 	/* counter tracks (per trace): live heap, and RSS when the recorder sampled it */
 	struct track heap, rss;
@@ -116,6 +130,78 @@ static bool other_thread(const struct ctrace *ct, const struct trace_event *ev)
 	return ct->only >= 0 && ev->thread != (uint32_t)ct->only;
 }
 
+/* the lowest duration of bucket @b (UINT64_MAX past the last) */
+static uint64_t bucket_ns(unsigned b)
+{
+	uint64_t width;
+
+	return b < HIST_BUCKETS ? hist_low(b, EXPORT_HIST_SHIFT, &width) : UINT64_MAX;
+}
+
+static void keep_call(struct ctrace *ct, const struct trace_event *ev, uint64_t dur)
+{
+	ARRAY_ROOM(ct->kept, ct->kept_cap, ct->nkept);
+	ct->kept[ct->nkept++] = (struct kept){ ev->entry_ns, dur, ev->func, ev->tid, ev->depth };
+}
+
+/* drop the held calls shorter than @min_ns, in place: the others keep their (exit) order */
+static void drop_shorter(struct chrome *c, uint64_t min_ns)
+{
+	size_t i, n;
+	int k;
+
+	for (k = 0, c->nheld = 0; k < c->ncts; k++) {
+		struct ctrace *ct = &c->cts[k];
+
+		for (i = n = 0; i < ct->nkept; i++)
+			if (ct->kept[i].dur >= min_ns)
+				ct->kept[n++] = ct->kept[i];
+		ct->nkept = n;
+		c->nheld += n;
+	}
+}
+
+/* no call held any more (memory) */
+static void release_held(struct chrome *c)
+{
+	int k;
+
+	for (k = 0; k < c->ncts; k++) {
+		free(c->cts[k].kept);
+		c->cts[k].kept = NULL;
+		c->cts[k].nkept = c->cts[k].kept_cap = 0;
+	}
+	c->nheld = 0;
+}
+
+/*
+ * A call of bucket @b >= c->cut just counted. The cut is the lowest bucket b with at most
+ * --limit calls in buckets from b up (pick_min_duration keeps that bucket or a higher one):
+ * counts only grow, so it only rises, and a call below it is never written. Hold the call
+ * unless it fell below; past hold_max held, drop those below, or with a --limit above
+ * CHROME_SORT_MAX (or 0) hold none any more: a second walk collects them (c->rewalk).
+ */
+static void hold_call(struct chrome *c, struct ctrace *ct, const struct trace_event *ev,
+		      uint64_t dur, unsigned b)
+{
+	c->above++;
+	while (c->limit && c->above > c->limit)
+		c->above -= c->hist[c->cut++];
+	if (b < c->cut || c->rewalk)
+		return;
+	if (c->nheld >= c->hold_max) {
+		if (c->limit && c->limit <= CHROME_SORT_MAX) {
+			drop_shorter(c, bucket_ns(c->cut));
+		} else {
+			release_held(c);
+			c->rewalk = true;
+			return;
+		}
+	}
+	keep_call(ct, ev, dur);
+	c->nheld++;
+}
+
 static int hist_event(const struct trace_event *ev, void *ctx)
 {
 	struct chrome *c = ctx;
@@ -133,9 +219,13 @@ static int hist_event(const struct trace_event *ev, void *ctx)
 		free(ct->tnames[ev->thread]);
 		ct->tnames[ev->thread] = dup_str(ev->str, ev->len);
 	} else if (ev->type == EV_EXIT) {
-		c->hist[hist_bucket(ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0,
-				    EXPORT_HIST_SHIFT)]++;
+		uint64_t dur = ev->ns >= ev->entry_ns ? ev->ns - ev->entry_ns : 0;
+		unsigned b = hist_bucket(dur, EXPORT_HIST_SHIFT);
+
+		c->hist[b]++;
 		c->ncalls++;
+		if (b >= c->cut)
+			hold_call(c, ct, ev, dur, b);
 	}
 	return 0;
 }
@@ -193,8 +283,7 @@ static int call_event(const struct trace_event *ev, void *ctx)
 		c->written++;
 		return 0;
 	}
-	ARRAY_ROOM(c->kept, c->kept_cap, c->nkept);
-	c->kept[c->nkept++] = (struct kept){ ev->entry_ns, dur, ev->func, ev->tid, ev->depth };
+	keep_call(ct, ev, dur);
 	return 0;
 }
 
@@ -221,10 +310,10 @@ static void write_calls(struct chrome *c, struct ctrace *ct)
 {
 	size_t i;
 
-	if (c->nkept)
-		qsort(c->kept, c->nkept, sizeof(*c->kept), by_start);
-	for (i = 0; i < c->nkept; i++) {
-		const struct kept *k = &c->kept[i];
+	if (ct->nkept)
+		qsort(ct->kept, ct->nkept, sizeof(*ct->kept), by_start);
+	for (i = 0; i < ct->nkept; i++) {
+		const struct kept *k = &ct->kept[i];
 
 		sep(c);
 		fprintf(c->f, "{\"ph\":\"X\",\"name\":%s,\"pid\":%u,\"tid\":%u",
@@ -233,8 +322,8 @@ static void write_calls(struct chrome *c, struct ctrace *ct)
 		put_us(c->f, "dur", k->dur);
 		fputc('}', c->f);
 	}
-	c->written += c->nkept;
-	c->nkept = 0;
+	c->written += ct->nkept;
+	ct->nkept = 0;
 }
 
 static void counter_point(struct chrome *c, struct track *tr, uint64_t ns, uint64_t v)
@@ -313,7 +402,7 @@ static void metadata(struct chrome *c, const char *name, uint32_t tid, const cha
 	fputs("}}", c->f);
 }
 
-/* how many calls pass 2 keeps (all those in buckets from min_keep_ns's up) */
+/* how many calls are written (all those in buckets from min_keep_ns's up) */
 static uint64_t kept_count(const struct chrome *c)
 {
 	uint64_t n = 0;
@@ -379,7 +468,7 @@ static int write_offcpu(struct chrome *c, struct ctrace *ct)
 	return 0;
 }
 
-/* Everything of one trace after pass 1: names, calls, off-CPU time, heap counter, marks. */
+/* Everything of one trace after its walk: names, calls, off-CPU time, heap counter, marks. */
 static int write_trace(struct chrome *c, struct ctrace *ct)
 {
 	/* the live heap is the process's, also with --thread: all threads' blocks */
@@ -414,7 +503,8 @@ static int write_trace(struct chrome *c, struct ctrace *ct)
 			metadata(c, "thread_name", th->tid, a);
 		}
 	}
-	if (c->ncalls && trace_walk(ct->t, WALK_CALLS, -1, call_event, c) < 0)
+	/* the calls were held in the first walk, unless there were too many (report_chrome) */
+	if (c->rewalk && c->ncalls && trace_walk(ct->t, WALK_CALLS, -1, call_event, c) < 0)
 		goto out;
 	write_calls(c, ct);
 	if (write_offcpu(c, ct) < 0)
@@ -477,6 +567,7 @@ static void ctrace_free(struct ctrace *ct)
 	for (i = 0; i < ct->ntnames; i++)
 		free(ct->tnames[i]);
 	free(ct->tnames);
+	free(ct->kept);
 	sym_close(ct->sym);
 	if (ct->owned && ct->t)
 		trace_close(ct->t);
@@ -528,7 +619,8 @@ static void other_data(struct chrome *c, const struct ctrace *cts, int n, const 
  * @t is the first trace; further ones in o->traces (a fork or exec tree) are opened here and
  * merged into the same timeline, each process under its pid, aligned by CLOCK_MONOTONIC.
  * Events per trace: metadata, calls (in start order), live-heap counter, marks. The kept
- * calls are held in memory to be sorted: 32 bytes each, at most --limit of them.
+ * calls are held in memory to be sorted: 32 bytes each, at most 2 x --limit of them during
+ * the walk (at most CHROME_SORT_MAX with a --limit above it, or 0).
  * Return: 0, or -1 after one error line.
  */
 int report_chrome(struct trace *t, const struct opts *o)
@@ -564,9 +656,14 @@ int report_chrome(struct trace *t, const struct opts *o)
 		goto out;
 	}
 
-	/* pass 1: durations of every call, marks and thread names; all threads are decoded
-	 * (modules may be in any), the events of others skipped */
+	/* the one walk: durations of every call, the calls that may be written, marks and
+	 * thread names; all threads are decoded (modules may be in any), the events of others
+	 * skipped */
 	c.hist = xcalloc(HIST_BUCKETS, sizeof(*c.hist));
+	c.limit = limit;
+	c.hold_max = limit && limit <= CHROME_SORT_MAX ? 2 * limit : CHROME_SORT_MAX;
+	c.cts = cts;
+	c.ncts = n;
 	for (i = 0; i < n; i++) {
 		struct ctrace *ct = &cts[i];
 
@@ -574,9 +671,9 @@ int report_chrome(struct trace *t, const struct opts *o)
 		if (ct->only == -2)
 			continue;
 		c.cur = ct;
-		/* which also keeps the heap's events for write_trace's replay: no walk of its own */
-		if (ct->t->hdr.flags & TRACE_F_MALLOC)
-			replay_log_want(ct->t);
+		/* which also keeps the heap's events for write_trace's replay: no walk of its own
+		 * (without malloc recorded, the RSS samples: the replay draws them too) */
+		replay_log_want(ct->t);
 		if (replay_log_calls(ct->t, WALK_CALLS | WALK_OTHER, hist_event, &c) < 0)
 			goto out;
 		ct->sym = sym_open(ct->t);
@@ -585,10 +682,16 @@ int report_chrome(struct trace *t, const struct opts *o)
 		ct->complete = chrome_notes(ct->t, &inc, &warn, n > 1);
 	}
 	c.min_keep_ns = pick_min_duration(&c, limit);
+	/* of the held calls, those the final threshold keeps: what a walk collecting the calls
+	 * at least that long gets, in the same (exit) order */
+	if (!c.rewalk)
+		drop_shorter(&c, c.min_keep_ns);
 	/*
 	 * Calls are sorted into start order in memory (32 bytes each); past CHROME_SORT_MAX
 	 * (only with a --limit above it, or 0) they are written in exit order instead, which
-	 * the format allows ("events do not have to be in timestamp-sorted order").
+	 * the format allows ("events do not have to be in timestamp-sorted order"). More than
+	 * that many were never all held (hold_call): the second walk, write_trace's, writes
+	 * them as they come.
 	 */
 	c.stream = kept_count(&c) > CHROME_SORT_MAX;
 
@@ -617,7 +720,6 @@ out:
 	for (i = 0; i < n; i++)
 		ctrace_free(&cts[i]);
 	free(cts);
-	free(c.kept);
 	free(c.hist);
 	strv_free(&inc);
 	strv_free(&warn);

@@ -360,7 +360,7 @@ int report_memory(struct trace *t, const struct opts *o)
 
 	if (parse_sort(o->sort, &by) < 0)
 		return -1;
-	if (mem_load(&m, t, o) < 0 || mem_site_peaks(&m) < 0 || mem_suppress(&m) < 0)
+	if (mem_load_peaks(&m, t, o) < 0 || mem_suppress(&m) < 0)
 		goto out;
 	if (o->format == FMT_JSON) {
 		idx = mem_sorted_sites(&m, by, NULL, &n);

@@ -14,13 +14,15 @@
  *   cpu/nanoseconds        the self time less the off-CPU time within it (flat is
  *                          `functions`' cpu_self_ns, cum its cpu_total_ns)
  * Without context switches there is no cpu type and the comments say times are wall-clock.
- * Call samples come from the ENTRY/EXIT call tree (model.c's hot_collect), one per call
- * path; their locations are the functions' entry addresses. Allocation samples come from
- * the heap replay (replay.c), one per recorded stack; their locations are the frames' return
- * addresses. A sample of one kind has zeros in the other kind's values; call samples have
- * their thread's labels (tid, and thread: its name). Locations carry the
- * function, file and line (export_where) and their module's mapping with its build-id, and
- * the mappings say functions and lines are known, so pprof does not symbolize again.
+ * Call samples come from the ENTRY/EXIT call tree with a root per thread (model.c's
+ * model_build: one walk for every thread, which keeps the heap's events for the replay),
+ * one per call path of a thread; their locations are the functions' entry addresses.
+ * Allocation samples come from the heap replay (replay.c), one per recorded stack; their
+ * locations are the frames' return addresses. A sample of one kind has zeros in the other
+ * kind's values; call samples have their thread's labels (tid, and thread: its name).
+ * Locations carry the function, file and line (export_where) and their module's mapping
+ * with its build-id, and the mappings say functions and lines are known, so pprof does not
+ * symbolize again.
  * What the trace lacks (notes.c) goes into the profile's comments.
  */
 #define PR_FMT "pprof"
@@ -31,7 +33,7 @@
 
 #include "analyzer/export.h"
 #include "analyzer/hmap.h"
-#include "analyzer/hot.h"
+#include "analyzer/model.h"
 #include "analyzer/offcpu.h"
 #include "analyzer/opts.h"
 #include "analyzer/replay-log.h"
@@ -278,26 +280,30 @@ static uint32_t fold_step(struct pprof *p, struct pnode **nodes, uint32_t *n, ui
 }
 
 /*
- * call_samples - one sample per call path of @h (the calls of thread @th) with calls:
- * [calls, self ns, 0, 0, 0, 0, CPU self ns], labelled with the thread. A call's off-CPU
- * time lies within its self time (offcpu_exit): the clamp is for impossible times only.
+ * call_samples - one sample per call path of thread @th's calls: the @nids nodes @ids of
+ * @ct below its root (in id order: a node after its parent, numbered as the thread's calls
+ * entered it), with [calls, self ns, 0, 0, 0, 0, CPU self ns], labelled with the thread.
+ * @map: per node of @ct, scratch. A call's off-CPU time lies within its self time
+ * (offcpu_exit): the clamp is for impossible times only.
  */
-static void call_samples(struct pprof *p, const struct hot *h, const struct trace_thread *th)
+static void call_samples(struct pprof *p, const struct ctree *ct, const uint32_t *ids,
+			 uint32_t nids, uint32_t *map, const struct trace_thread *th)
 {
-	uint32_t n = 1, cap = 256, i, k, *map, nl;
+	uint32_t n = 1, cap = 256, i, k, nl;
 	struct pnode *nodes = xcalloc(cap, sizeof(*nodes));
 	struct xmap index = { 0 };
 	uint64_t *locs = NULL, values[NVALUES] = { 0 };
 	uint32_t locs_cap = 0;
 
-	map = xcalloc(h->nnodes + 1, sizeof(*map));
-	for (i = 1; i < h->nnodes; i++) {
-		const struct hot_node *hn = &h->nodes[i];
+	for (i = 0; i < nids; i++) {
+		const struct ctree_node *cn = &ct->nodes[ids[i]];
+		/* the thread's root is the path's start, pnode 0 */
+		uint32_t up = ct->nodes[cn->parent].func & CTREE_THREAD ? 0 : map[cn->parent];
 
-		map[i] = fold_step(p, &nodes, &n, &cap, &index, map[hn->parent], hn->func);
-		nodes[map[i]].calls += hn->calls;
-		nodes[map[i]].self_ns += hn->self_ns;
-		nodes[map[i]].cpu_ns += hn->self_ns > hn->wait_ns ? hn->self_ns - hn->wait_ns : 0;
+		map[ids[i]] = k = fold_step(p, &nodes, &n, &cap, &index, up, cn->func);
+		nodes[k].calls += cn->calls;
+		nodes[k].self_ns += cn->self_ns;
+		nodes[k].cpu_ns += ctree_self(cn, true);
 	}
 	for (i = 1; i < n; i++) {
 		if (!nodes[i].calls && !nodes[i].self_ns)
@@ -311,9 +317,48 @@ static void call_samples(struct pprof *p, const struct hot *h, const struct trac
 		put_sample(p, locs, nl, values, th);
 	}
 	free(locs);
-	free(map);
 	free(nodes);
 	xmap_free(&index);
+}
+
+/*
+ * thread_samples - the call samples of every thread of @t, in thread order, from @ct (a
+ * root per thread): its nodes grouped by thread, each group in id order.
+ */
+static void thread_samples(struct pprof *p, const struct ctree *ct)
+{
+	uint32_t nt = p->t->nthreads, i, k;
+	uint32_t *of = xcalloc(ct->nnodes + 1, sizeof(*of));	/* node -> thread + 1, 0: none */
+	uint32_t *start = xcalloc(nt + 2, sizeof(*start));
+	uint32_t *ids = xmalloc((ct->nnodes + 1) * sizeof(*ids));
+	uint32_t *map = xcalloc(ct->nnodes + 1, sizeof(*map));
+
+	for (i = 1; i < ct->nnodes; i++) {	/* parents come first */
+		const struct ctree_node *nd = &ct->nodes[i];
+		uint32_t th = nd->func & ~CTREE_THREAD;
+
+		if (!(nd->func & CTREE_THREAD))
+			of[i] = of[nd->parent];
+		else if (th < nt)	/* a stream past the threads has none to label it */
+			of[i] = th + 1;
+		if (of[i] && !(nd->func & CTREE_THREAD))
+			start[of[i]]++;
+	}
+	for (k = 1; k <= nt; k++)	/* start[k]: where thread k - 1's nodes go */
+		start[k] += start[k - 1];
+	for (i = 1; i < ct->nnodes; i++)
+		if (of[i] && !(ct->nodes[i].func & CTREE_THREAD))
+			ids[start[of[i] - 1]++] = i;
+	for (k = 0; k < nt; k++) {	/* start[k] is now where thread k's nodes end */
+		uint32_t from = k ? start[k - 1] : 0;
+
+		if (start[k] > from)
+			call_samples(p, ct, ids + from, start[k] - from, map, &p->t->threads[k]);
+	}
+	free(map);
+	free(ids);
+	free(start);
+	free(of);
 }
 
 /* alloc_samples - one sample per allocation stack: [0, 0, allocs, bytes, live, live bytes, 0] */
@@ -466,15 +511,16 @@ int report_pprof(struct trace *t, const struct opts *o)
 	char sw[256];
 	struct strv notes = { 0 };
 	struct replay r = { 0 };
+	struct model m = { 0 };
 	struct pbuf out = { 0 };
 	struct opts wo = *o;
 	int ret = -1;
-	uint32_t i;
 	FILE *f;
 
-	/* modules complete first: the calls are walked a thread at a time (their labels); that
-	 * walk keeps the heap's events, so the replay decodes nothing */
-	if (replay_log_info(t) < 0 || export_replay(t, -1, &r) < 0)
+	/* one walk: every thread's call tree (their samples carry the thread's labels), which
+	 * keeps the heap's events, so the replay decodes nothing */
+	replay_log_want(t);
+	if (model_build(t, -1, 0, 0, o->wall, &m) < 0 || export_replay(t, -1, &r) < 0)
 		goto out;
 	p.sym = replay_symbols(t, o);
 	if (!p.sym)
@@ -484,16 +530,7 @@ int report_pprof(struct trace *t, const struct opts *o)
 	p.strs = xmalloc(p.strs_cap * sizeof(*p.strs));
 	p.strs[p.nstrs++] = xstrdup("");
 	mappings(&p);
-	for (i = 0; i < t->nthreads; i++) {
-		struct hot h = { 0 };
-		int rc = hot_collect(t, (int)i, HOT_TREE, &h);
-
-		if (!rc)
-			call_samples(&p, &h, &t->threads[i]);
-		hot_free(&h);
-		if (rc < 0)
-			goto out;
-	}
+	thread_samples(&p, &m.ct);
 	alloc_samples(&p, &r);
 	export_notes(t, &notes, false, true);
 	if (p.folded)
@@ -531,5 +568,6 @@ out:
 	pb_free(&out);
 	pprof_free(&p);
 	replay_free(&r);
+	model_free(&m);
 	return ret;
 }

@@ -1286,17 +1286,17 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			rc = DEC_BAD;
 			goto damaged;
 		}
-		if ((h & 3) != 3 && !ts->calls_on) {
+		if ((h & 3) == 3) {	/* first: a memory walk's events are these */
+			rc = dec_record(t, r, ts, flags, ev, h, &p, end);
+		} else if (!ts->calls_on) {
 			/* ENTRY or EXIT, not tracked: the run of them at once */
 			p = q;
 			rc = ts->cp_on ? skip_calls(r, ts, &p, end, true)
 				       : skip_calls(r, ts, &p, end, false);
 		} else if (!(h & 1)) {
 			rc = dec_exit(t, r, ts, flags, ev, h);
-		} else if (!(h & 2)) {
-			rc = dec_entry(t, r, ts, flags, ev, h, &p, end);
 		} else {
-			rc = dec_record(t, r, ts, flags, ev, h, &p, end);
+			rc = dec_entry(t, r, ts, flags, ev, h, &p, end);
 		}
 		if (likely(rc > 0)) {
 			ts->p = p;

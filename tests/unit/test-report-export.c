@@ -508,6 +508,70 @@ START_TEST(test_chrome_limit)
 }
 END_TEST
 
+/*
+ * --limit over two traces (one histogram), the durations rising: the calls held in the one
+ * walk pass 2 x --limit, and those below the rising cut are dropped, in both traces, while
+ * the second is walked. The shortest call written is at the cut when it was last pruned, so
+ * pruning one duration too many (or too few) shows.
+ */
+START_TEST(test_chrome_limit_held)
+{
+	static const uint64_t durs1[] = { 10, 20, 30, 40, 41 }, durs2[] = { 42, 43, 3 };
+	const char *paths[2] = { trace_path, trace2_path };
+	struct opts o = default_opts();
+	struct tg *g = tg_open(trace_path);
+	struct tg_thread *th = tg_thread(g, 1000);
+	char *out;
+	unsigned i;
+
+	module_self(th, 0);
+	for (i = 0; i < sizeof(durs1) / sizeof(durs1[0]); i++) {
+		tg_enter(th, FA, 100 * i);
+		tg_exit(th, 100 * i + durs1[i]);
+	}
+	tg_close(g);
+	g = tg_open(trace2_path);
+	g->hdr.pid = 2000;
+	g->hdr.ppid = 1000;
+	g->hdr.flags |= TRACE_F_CHILD;
+	g->hdr.start_mono_ns += 1500;
+	th = tg_thread(g, 2000);
+	module_self(th, 0);
+	for (i = 0; i < sizeof(durs2) / sizeof(durs2[0]); i++) {
+		tg_enter(th, FB, 100 * i);
+		tg_exit(th, 100 * i + durs2[i]);
+	}
+	tg_close(g);
+	o.traces = paths;
+	o.ntraces = 2;
+
+	/* below 64 ns a bucket is one ns; at 43 six are held: 10-30 dropped, 41 is the cut */
+	o.limit = 3;
+	out = run(report_chrome, &o);
+	ck_assert_uint_eq(count(out, "\"ph\":\"X\""), 3);
+	ck_has(out, SRC_ARGS(26) ",\"pid\":1000,\"tid\":1000,\"ts\":0.400,\"dur\":0.041}");
+	ck_has(out, SRC_ARGS(27) ",\"pid\":2000,\"tid\":2000,\"ts\":1.500,\"dur\":0.042}");
+	ck_has(out, SRC_ARGS(27) ",\"pid\":2000,\"tid\":2000,\"ts\":1.600,\"dur\":0.043}");
+	ck_assert(strstr(out, "\"ts\":1.500,") < strstr(out, "\"ts\":1.600,"));
+	ck_has(out, "\"calls\":8,\"calls_written\":3,\"min_duration_ns\":41,");
+	free(out);
+	/* four held at 41 (prune to 40, 41) and at 43 (prune to 42, 43): the first trace's
+	 * calls all dropped while the second is walked */
+	o.limit = 2;
+	out = run(report_chrome, &o);
+	ck_assert_uint_eq(count(out, "\"ph\":\"X\""), 2);
+	ck_assert_ptr_null(strstr(out, "\"name\":\"exfn_a\""));
+	ck_has(out, SRC_ARGS(27) ",\"pid\":2000,\"tid\":2000,\"ts\":1.500,\"dur\":0.042}");
+	ck_has(out, SRC_ARGS(27) ",\"pid\":2000,\"tid\":2000,\"ts\":1.600,\"dur\":0.043}");
+	ck_has(out, "\"calls\":8,\"calls_written\":2,\"min_duration_ns\":42,");
+	free(out);
+	o.limit = 0;
+	out = run(report_chrome, &o);
+	ck_assert_uint_eq(count(out, "\"ph\":\"X\""), 8);
+	free(out);
+}
+END_TEST
+
 /* the html page's data object (docs/html-data.md): the one line of its JSON script */
 static const char *page_data(const char *out)
 {
@@ -766,6 +830,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_svg);
 	tcase_add_test(tc, test_chrome);
 	tcase_add_test(tc, test_chrome_limit);
+	tcase_add_test(tc, test_chrome_limit_held);
 	tcase_add_test(tc, test_html);
 	tcase_add_test(tc, test_html_memory);
 	tcase_add_test(tc, test_empty);
