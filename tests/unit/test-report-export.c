@@ -59,6 +59,21 @@ static void module_self(struct tg_thread *th, uint64_t ticks)
 	tu_module_of(th, FMAIN, ticks);
 }
 
+/* open_child - trace2_path as the child (pid 2000) of trace_path's process 1000, started
+ * 1500 ns after it, with its main module; @th: its one thread */
+static struct tg *open_child(struct tg_thread **th)
+{
+	struct tg *g = tg_open(trace2_path);
+
+	g->hdr.pid = 2000;
+	g->hdr.ppid = 1000;
+	g->hdr.flags |= TRACE_F_CHILD;
+	g->hdr.start_mono_ns += 1500;
+	*th = tg_thread(g, 2000);
+	module_self(*th, 0);
+	return g;
+}
+
 /* ---- running reports ---- */
 
 static struct opts default_opts(void)
@@ -530,13 +545,7 @@ START_TEST(test_chrome_limit_held)
 		tg_exit(th, 100 * i + durs1[i]);
 	}
 	tg_close(g);
-	g = tg_open(trace2_path);
-	g->hdr.pid = 2000;
-	g->hdr.ppid = 1000;
-	g->hdr.flags |= TRACE_F_CHILD;
-	g->hdr.start_mono_ns += 1500;
-	th = tg_thread(g, 2000);
-	module_self(th, 0);
+	g = open_child(&th);
 	for (i = 0; i < sizeof(durs2) / sizeof(durs2[0]); i++) {
 		tg_enter(th, FB, 100 * i);
 		tg_exit(th, 100 * i + durs2[i]);
@@ -695,13 +704,7 @@ static void write_two(void)
 	tg_exit(th, 400);
 	tg_close(g);
 
-	g = tg_open(trace2_path);
-	g->hdr.pid = 2000;
-	g->hdr.ppid = 1000;
-	g->hdr.flags |= TRACE_F_CHILD;
-	g->hdr.start_mono_ns += 1500;
-	th = tg_thread(g, 2000);
-	module_self(th, 0);
+	g = open_child(&th);
 	tg_enter(th, FB, 10);
 	tg_exit(th, 70);
 	tg_alloc(th, TRACE_ALLOC_MALLOC, 5, 0x100, 0, 80);
