@@ -59,7 +59,7 @@ __attribute__((noinline)) int runner(void)
 
 int main(void)
 {
-	int i, jumps = 0;
+	volatile int i, jumps = 0;	/* modified between setjmp and longjmp (C11 7.13.2.1) */
 
 	for (i = 0; i < 5; i++) {
 		if (setjmp(env) == 0)
