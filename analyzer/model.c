@@ -799,24 +799,53 @@ static inline uint32_t model_child(struct mwalk *w, uint32_t parent, uint32_t fu
 }
 
 /*
+ * A call's caller and callee among the reader's open calls: the next own call down or up.
+ * Calls a fork child inherited are not callers of its own (an ENTRY walk never sees them),
+ * and the reader puts them outermost; this skips any it finds elsewhere (a damaged clock, a
+ * crafted trace), as the ENTRY walk did. Only own calls get a node (slot).
+ */
+static inline struct walk_frame *own_caller(struct walk_frame *f)
+{
+	do
+		f--;
+	while (f->inherited);
+	return f;
+}
+
+static inline struct walk_frame *own_callee(struct walk_frame *f)
+{
+	do
+		f++;
+	while (f->inherited);
+	return f;
+}
+
+/*
  * the tree node of the open call @fr at depth @d of @ev's thread, which has none yet: its
  * callers' first, outermost first, down from the innermost of them that has one
  */
 static __attribute__((noinline)) uint32_t model_path(struct mwalk *w, const struct trace_event *ev,
 						     struct walk_frame *fr, uint32_t d)
 {
-	uint32_t k = 0;
+	struct walk_frame *f = fr;
+	uint32_t k, up;
 
-	while (k < d && !fr[-(int32_t)k - 1].slot)
-		k++;
-	/* fr[-k] is the outermost without one: at depth d - k */
-	for (;; k--) {
-		uint32_t up = k == d ? model_child(w, 0, CTREE_THREAD | ev->thread)
-				     : fr[-(int32_t)k - 1].slot;
-
-		fr[-(int32_t)k].slot = model_child(w, up, fr[-(int32_t)k].func);
-		if (!k)
-			return fr->slot;
+	for (k = 0; k < d; k++) {	/* d own calls lie below @fr */
+		f = own_caller(f);
+		if (f->slot)
+			break;
+	}
+	if (f != fr && f->slot) {
+		up = f->slot;
+		f = own_callee(f);
+	} else {			/* none has one: from the thread's root */
+		up = model_child(w, 0, CTREE_THREAD | ev->thread);
+	}
+	for (;; f = own_callee(f)) {
+		f->slot = model_child(w, up, f->func);
+		if (f == fr)
+			return f->slot;
+		up = f->slot;
 	}
 }
 
@@ -830,9 +859,10 @@ static inline uint32_t model_exit_node(struct mwalk *w, const struct trace_event
 		return fr->slot;
 	if (!ev->depth)
 		up = model_child(w, 0, CTREE_THREAD | ev->thread);
-	else if (__builtin_expect(fr[-1].slot != 0, 1))
+	else if (__builtin_expect(fr[-1].slot != 0, 1))	/* own: only those get one */
 		up = fr[-1].slot;
-	else if (ev->depth >= 2 && fr[-2].slot)	/* the caller's first callee */
+	else if (ev->depth >= 2 && fr[-2].slot && !fr[-1].inherited)	/* the caller's first
+									 * callee */
 		up = fr[-1].slot = model_child(w, fr[-2].slot, fr[-1].func);
 	else
 		return model_path(w, ev, fr, ev->depth);

@@ -521,6 +521,56 @@ START_TEST(test_thread_select)
 }
 END_TEST
 
+/*
+ * A fork child's trace where an inherited call (entered before the trace began) lies inside
+ * one of the child's own calls: a damaged clock or a crafted trace; the reader puts
+ * inherited calls outermost in real ones. The EXITs-only model skips it as the ENTRY walk
+ * does: C's caller is A, and the inherited B gets no node (it did before the skip).
+ */
+START_TEST(test_model_inherited_inside)
+{
+	struct tg *g = tg_open(path);
+	struct tg_thread *a;
+	struct model m;
+	struct ctree ct;
+	struct trace *t;
+	uint32_t i, fb;
+
+	g->hdr.flags |= TRACE_F_CHILD;
+	g->hdr.start_ticks = 1000;
+	a = tg_thread(g, 100);
+	tg_enter(a, 0x1000, 2000);		/* A, own */
+	fb = tg_func(a, 0x1100);
+	tg_entry_at(a, fb, 500);		/* B: before the start, so inherited */
+	tg_enter(a, 0x1200, 3000);		/* C, own, twice */
+	tg_exit(a, 4000);
+	tg_enter(a, 0x1200, 4500);
+	tg_exit(a, 4800);
+	tg_exit(a, 5000);			/* B */
+	tg_exit(a, 6000);			/* A */
+	tg_close(g);
+
+	ck_assert_int_eq(trace_open(path, &t), 0);
+	ck_assert_int_eq(ctree_build(t, -1, true, false, &ct), 0);
+	ck_assert_int_eq(model_build(t, -1, HOT_EDGES | HOT_TREE, 0, true, &m), 0);
+	ck_assert_uint_eq(ct.nnodes, 4);	/* [0], the thread, A, C */
+	ck_assert_uint_eq(m.ct.nnodes, 4);
+	ck_assert_uint_eq(m.ct.nodes[2].parent, 1);
+	ck_assert_uint_eq(t->funcs[m.ct.nodes[2].func], 0x1000);
+	ck_assert_uint_eq(m.ct.nodes[3].parent, 2);
+	ck_assert_uint_eq(t->funcs[m.ct.nodes[3].func], 0x1200);
+	ck_assert_uint_eq(m.ct.nodes[3].calls, 2);
+	for (i = 1; i < 4; i++) {
+		ck_assert_uint_eq(m.ct.nodes[i].parent, ct.nodes[i].parent);
+		ck_assert_uint_eq(m.ct.nodes[i].func, ct.nodes[i].func);
+		ck_assert_uint_eq(m.ct.nodes[i].calls, ct.nodes[i].calls);
+	}
+	ctree_free(&ct);
+	model_free(&m);
+	trace_close(t);
+}
+END_TEST
+
 START_TEST(test_sort_limit_filter)
 {
 	struct opts o = default_opts();
@@ -880,6 +930,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_thread_select);
 	tcase_add_test(tc, test_split_walk);
 	tcase_add_test(tc, test_model_nodes);
+	tcase_add_test(tc, test_model_inherited_inside);
 	tcase_add_test(tc, test_sort_limit_filter);
 	tcase_add_test(tc, test_text_table);
 	tcase_add_test(tc, test_csv);
