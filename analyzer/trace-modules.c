@@ -85,7 +85,13 @@ static int scan_payload(const struct trace *t, const struct reader *r, struct sc
 	struct found f;
 	int i;
 
-#define V(x) do { if (trace_get_varint(&p, end, &(x)) < 0) return -1; } while (0)
+/* a one-byte varint (nearly every ENTRY/EXIT field) without the general decoder's loop */
+#define V(x) do {                                                                          \
+		if (p < end && *p < 0x80)                                                  \
+			(x) = *p++;                                                        \
+		else if (trace_get_varint(&p, end, &(x)) < 0)                              \
+			return -1;                                                         \
+	} while (0)
 #define DT() do { V(v); if (ticks + v < ticks) return -1; ticks += v; } while (0)
 #define SKIP(k) do { for (i = 0; i < (k); i++) V(v); } while (0)
 #define STR(s, l) do { if (get_str(&p, end, &(s), &(l)) < 0) return -1; } while (0)
