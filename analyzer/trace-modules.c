@@ -210,7 +210,7 @@ static void scan_thread(const struct trace *t, struct reader *r, struct scan *sc
 		buf = xmalloc(c->size + 1);
 		if (pread(t->fd, buf, c->size, (off_t)(c->off + sizeof(struct trace_chunk_header))) !=
 			    (ssize_t)c->size ||
-		    (!c->open && trace_checksum(buf, c->size) != c->payload_checksum)) {
+		    !chunk_sum_ok(c, buf)) {
 			c->bad = true;
 			free(buf);
 			return;

@@ -69,7 +69,17 @@ struct chunk {
 	bool open;			/* TRACE_CHUNK_OPEN: size = the bytes its writer committed,
 					 * no payload checksum */
 	uint64_t last_ticks;		/* open: time of its last timed record (else end_ticks) */
+	bool verified;			/* its payload matched payload_checksum once: the same
+					 * bytes read again (every walk) are not summed again */
 };
+
+/* whether payload @buf of chunk @c (just read) is what its checksum says: summed once */
+static inline bool chunk_sum_ok(struct chunk *c, const void *buf)
+{
+	if (!c->open && !c->verified)
+		c->verified = trace_checksum(buf, c->size) == c->payload_checksum;
+	return c->open || c->verified;
+}
 
 struct tnode {
 	uint64_t ip;

@@ -170,7 +170,7 @@ static int load_chunk(struct trace *t, struct tstate *ts)
 		stream_end(t, ts, "read error", c->off);
 		return -1;
 	}
-	if (c->bad || (!c->open && trace_checksum(ts->buf, c->size) != c->payload_checksum)) {
+	if (c->bad || !chunk_sum_ok(c, ts->buf)) {
 		c->bad = true;
 		stream_end(t, ts, "damaged payload (checksum mismatch)", c->off);
 		return 0;
