@@ -85,11 +85,12 @@ static int scan_payload(const struct trace *t, const struct reader *r, struct sc
 	struct found f;
 	int i;
 
-/* a one-byte varint (nearly every ENTRY/EXIT field) without the general decoder's loop */
+/* a one-byte varint (nearly every ENTRY/EXIT field) inline, longer ones by the decoder's
+ * get_varint (two bytes without a loop) */
 #define V(x) do {                                                                          \
 		if (p < end && *p < 0x80)                                                  \
 			(x) = *p++;                                                        \
-		else if (trace_get_varint(&p, end, &(x)) < 0)                              \
+		else if (get_varint(&p, end, &(x)) < 0)                                    \
 			return -1;                                                         \
 	} while (0)
 #define DT() do { V(v); if (ticks + v < ticks) return -1; ticks += v; } while (0)
