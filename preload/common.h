@@ -36,6 +36,8 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define PS_TLS __attribute__((tls_model("initial-exec")))
+/* on the globals the hooks read: addressed from %rip, not through the GOT (one load fewer) */
+#define PS_HIDDEN __attribute__((visibility("hidden")))
 
 /* Configuration, read once from PERFSHIM_* in the constructor (init.c). */
 #define PS_EV_CALLS (1U << 0)
@@ -62,14 +64,14 @@ enum ps_stack_source {
 	PS_STACK_SHADOW = 2,		/* always the shadow stack (empty when not instrumented) */
 };
 
-extern struct ps_config ps_cfg;
+extern struct ps_config ps_cfg PS_HIDDEN;
 
 /*
  * Global recording state. ps_recording is 1 only between a successful start and the final
  * flush; hooks test it (one predictable load) before touching thread state.
  */
-extern int ps_recording;
-extern int ps_use_tsc;			/* trace clock is the TSC */
+extern int ps_recording PS_HIDDEN;
+extern int ps_use_tsc PS_HIDDEN;		/* trace clock is the TSC */
 
 /* clock.c */
 void ps_clock_init(void);

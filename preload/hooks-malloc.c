@@ -133,8 +133,13 @@ static inline PS_NOINSTR int unresolved(void)
  * hook (libunwind's or the shim's own allocations, or a signal handler that interrupted a
  * hook). Nested events of the program are counted in ->lost; the shim's own are not: stack.c
  * raises the guard by PS_GUARD_INTERNAL around the unwinder, which may allocate.
+ * The common case (the thread records, no guard held) is one compare: ->guard and ->state
+ * are adjacent ints, read as one word; everything else is rec_thread_slow.
  */
-static inline PS_NOINSTR struct ps_thread *rec_thread(void)
+_Static_assert(offsetof(struct ps_thread, state) == offsetof(struct ps_thread, guard) + 4,
+	       "ps_thread: guard and state adjacent");
+
+static PS_NOINSTR PS_NOINLINE struct ps_thread *rec_thread_slow(void)
 {
 	struct ps_thread *t = &ps_self;
 
@@ -155,6 +160,18 @@ static inline PS_NOINSTR struct ps_thread *rec_thread(void)
 	return t;
 }
 
+static inline PS_NOINSTR struct ps_thread *rec_thread(void)
+{
+	struct ps_thread *t = &ps_self;
+	uint64_t guard_state;
+
+	memcpy(&guard_state, &t->guard, sizeof(guard_state));
+	if (likely(guard_state == (uint64_t)PS_T_ACTIVE << 32) &&
+	    likely(ps_cfg.events & PS_EV_MALLOC))
+		return t;
+	return rec_thread_slow();
+}
+
 /*
  * alloc_thread_due - rec_thread for a new block @p of @size bytes that reached the thread's
  * countdown (ps_sample_count returned 0, the countdown left as it was): NULL when it is not
@@ -164,6 +181,18 @@ static inline PS_NOINSTR struct ps_thread *rec_thread(void)
  * (the shim's own, nested, thread off) leaves the countdown as it was: its bytes are not
  * counted, so that only the program's allocations move the sample points.
  */
+static PS_NOINSTR PS_NOINLINE struct ps_thread *alloc_thread_sampled(struct ps_thread *t,
+								       size_t size, void *p)
+{
+	if (!ps_sample_take(t, size))
+		return NULL;
+	if (unlikely(!ps_sample_remember((uintptr_t)p))) {
+		t->lost++;	/* table full: sample.c warned once; LOST says so in the trace */
+		return NULL;
+	}
+	return t;
+}
+
 static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p)
 {
 	struct ps_thread *t = rec_thread();
@@ -182,13 +211,7 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread_due(size_t size, void *p
 		t->sample.left = 0;
 		return t;
 	}
-	if (!ps_sample_take(t, size))
-		return NULL;
-	if (unlikely(!ps_sample_remember((uintptr_t)p))) {
-		t->lost++;	/* table full: sample.c warned once; LOST says so in the trace */
-		return NULL;
-	}
-	return t;
+	return alloc_thread_sampled(t, size, p);
 }
 
 /*
@@ -204,28 +227,55 @@ static inline PS_NOINSTR struct ps_thread *alloc_thread(size_t size, void *p)
 	return alloc_thread_due(size, p);
 }
 
-/* Take the guard; the fence makes the reservation re-read rec.pos after it (thread.h). */
+/*
+ * The guard around a record; the fence makes the reservation re-read rec.pos after it
+ * (thread.h). Dropping it delivers the signals held back meanwhile.
+ *
+ * errno: nothing a record's common path does can change it (stores to the buffer, the
+ * clock, the stack walk by the learned rules), so it is not saved there: __errno_location
+ * is a call through the PLT. Every slow path that may make a system call or call libunwind
+ * keeps errno itself: ps_reserve_slow, ps_rss_sample, ps_cost_time_alloc (through them),
+ * ps_signals_release, ps_thread_get's set-up, sample.c's slow half, and stack.c's libunwind
+ * walks and mappings. tests/run/09-errno.sh checks every entry point.
+ */
 static inline PS_NOINSTR void rec_enter(struct ps_thread *t)
 {
 	ps_guard_take(t, 1);
 }
 
-/*
- * Drop the guard (delivering held-back signals), then errno as the real call left it. The
- * hooks take errno's address once (@errp, from rec_enter's caller): errno is glibc's
- * __errno_location(), a call each time it is named.
- */
-static inline PS_NOINSTR void rec_leave(struct ps_thread *t, int *errp, int saved_errno)
+static inline PS_NOINSTR void rec_leave(struct ps_thread *t)
 {
 	ps_guard_drop(t, 1);
-	*errp = saved_errno;
 }
 
-/* RSS samples for the timeline ride on memory events (records.c picks one thread). */
+/*
+ * RSS samples for the timeline ride on memory events (records.c picks one thread): one
+ * compare with the global, in memory (an __atomic load would not be folded into it).
+ */
 static inline PS_NOINSTR void rss_check(struct ps_thread *t, uint64_t now)
 {
-	if (unlikely(now >= __atomic_load_n(&ps_next_rss_ticks, __ATOMIC_RELAXED)))
+	int due;
+
+	__asm__("cmpq %1, %2" : "=@ccae"(due) : "m"(ps_next_rss_ticks), "r"(now));
+	if (unlikely(due))
 		ps_rss_sample(t, now);
+}
+
+/*
+ * The stack node of an allocation at *@pp (stack.c), 0 at PERFSHIM_STACK_DEPTH=0 without
+ * even the call. Through a copy of the cursor, so that the caller's stays in a register.
+ */
+static inline __attribute__((always_inline)) PS_NOINSTR uint32_t
+rec_node(struct ps_thread *t, uintptr_t ra, uint8_t **pp)
+{
+	uint8_t *q = *pp;
+	uint32_t node;
+
+	if (!ps_cfg.stack_depth)
+		return 0;
+	node = ps_stack_node(t, ra, &q);
+	*pp = q;
+	return node;
 }
 
 /*
@@ -233,24 +283,23 @@ static inline PS_NOINSTR void rss_check(struct ps_thread *t, uint64_t now)
  * appends must precede the ALLOC that names them. @now was read after the real call; @ra is
  * the exported entry point's return address (into the program or libc, never into the
  * shim: each exported function takes it itself and passes it down, whatever gets inlined).
+ * rec_alloc_in is inlined into malloc's and calloc's slow paths (one frame for the whole
+ * event); the other hooks call rec_alloc.
  */
-static inline PS_NOINSTR void rec_alloc(struct ps_thread *t, unsigned kind, size_t size, void *ptr,
-					uint64_t now, uintptr_t ra)
+static inline __attribute__((always_inline)) PS_NOINSTR void
+rec_alloc_in(struct ps_thread *t, unsigned kind, size_t size, void *ptr, uint64_t now,
+	     uintptr_t ra)
 {
-	int *errp = &errno, saved_errno = *errp;
-	uint32_t node = 0;
+	uint32_t node;
 	uint8_t *p;
 
 	rec_enter(t);
 	p = ps_reserve(t, TRACE_MAX_RECORD);
 	if (unlikely(!p))
 		goto out;
-	/* PERFSHIM_STACK_DEPTH=0: not even the call */
-	if (ps_cfg.stack_depth) {
-		node = ps_stack_node(t, ra, &p);
-		if (unlikely(!p))
-			goto out;
-	}
+	node = rec_node(t, ra, &p);
+	if (unlikely(!p))
+		goto out;
 	p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_ALLOC));
 	p = trace_put_varint(p, kind);
 	p = trace_put_varint(p, size);
@@ -261,13 +310,19 @@ static inline PS_NOINSTR void rec_alloc(struct ps_thread *t, unsigned kind, size
 	rss_check(t, now);
 	ps_cost_count_alloc(t, now);
 out:
-	rec_leave(t, errp, saved_errno);
+	rec_leave(t);
 }
 
-/* FREE: op, zz ptr, dt. @now was read before the real free. */
-static inline PS_NOINSTR void rec_free(struct ps_thread *t, void *ptr, uint64_t now)
+static PS_NOINSTR PS_NOINLINE void rec_alloc(struct ps_thread *t, unsigned kind, size_t size,
+					     void *ptr, uint64_t now, uintptr_t ra)
 {
-	int *errp = &errno, saved_errno = *errp;
+	rec_alloc_in(t, kind, size, ptr, now, ra);
+}
+
+/* FREE: op, zz ptr, dt. @now was read before the real free. Inlined into free_record. */
+static inline __attribute__((always_inline)) PS_NOINSTR void rec_free_in(struct ps_thread *t,
+									void *ptr, uint64_t now)
+{
 	uint8_t *p;
 
 	rec_enter(t);
@@ -279,7 +334,12 @@ static inline PS_NOINSTR void rec_free(struct ps_thread *t, void *ptr, uint64_t 
 		ps_commit(t, p);
 		rss_check(t, now);
 	}
-	rec_leave(t, errp, saved_errno);
+	rec_leave(t);
+}
+
+static PS_NOINSTR PS_NOINLINE void rec_free(struct ps_thread *t, void *ptr, uint64_t now)
+{
+	rec_free_in(t, ptr, now);
 }
 
 /*
@@ -290,7 +350,6 @@ static inline PS_NOINSTR void rec_free(struct ps_thread *t, void *ptr, uint64_t 
 static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, size_t size,
 				   uint64_t t0, uint64_t t1, uintptr_t ra)
 {
-	int *errp = &errno, saved_errno = *errp;
 	uint32_t node = 0;
 	uint8_t *p;
 
@@ -298,8 +357,8 @@ static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, s
 	p = ps_reserve(t, TRACE_MAX_RECORD);
 	if (unlikely(!p))
 		goto out;
-	if (nptr && ps_cfg.stack_depth) {
-		node = ps_stack_node(t, ra, &p);
+	if (nptr) {
+		node = rec_node(t, ra, &p);
 		if (unlikely(!p))
 			goto out;
 	}
@@ -316,7 +375,7 @@ static PS_NOINSTR void rec_realloc(struct ps_thread *t, void *old, void *nptr, s
 	if (nptr)
 		ps_cost_count_alloc(t, t1);
 out:
-	rec_leave(t, errp, saved_errno);
+	rec_leave(t);
 }
 
 /* The caller's return address, taken by each exported function (see rec_alloc). */
@@ -341,7 +400,7 @@ static PS_NOINSTR PS_NOINLINE void *malloc_due(size_t size, uintptr_t ra)
 		return boot_alloc(size, 16);
 	p = ps_real_malloc(size);
 	if (likely(p) && (t = alloc_thread_due(size, p)))
-		rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), ra);
+		rec_alloc_in(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), ra);
 	return p;
 }
 
@@ -495,7 +554,7 @@ static PS_NOINSTR PS_NOINLINE void free_record(void *ptr)
 	 */
 	now = ps_now_ordered();
 	ps_real_free(ptr);
-	rec_free(t, ptr, now);
+	rec_free_in(t, ptr, now);
 }
 
 static PS_NOINSTR PS_NOINLINE void *calloc_due(size_t n, size_t size, uintptr_t ra)
@@ -514,7 +573,7 @@ static PS_NOINSTR PS_NOINLINE void *calloc_due(size_t n, size_t size, uintptr_t 
 	}
 	p = real_calloc(n, size);
 	if (likely(p) && (t = alloc_thread_due(n * size, p)))
-		rec_alloc(t, TRACE_ALLOC_CALLOC, n * size, p, ps_now_ordered(), ra);
+		rec_alloc_in(t, TRACE_ALLOC_CALLOC, n * size, p, ps_now_ordered(), ra);
 	return p;
 }
 

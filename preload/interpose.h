@@ -38,7 +38,9 @@
 #define PS_IP_REQUIRED (1U << 3)
 #define PS_IP_OPTIONAL 0U
 
+#ifndef PS_HIDDEN
 #define PS_HIDDEN __attribute__((visibility("hidden")))
+#endif
 
 /* BOOT: the malloc family (hooks-malloc.c, cost.c). reallocarray is not interposed through
  * glibc's: it calls realloc through the PLT, which would record it twice. */

@@ -118,11 +118,12 @@ void ps_emit_process(struct ps_thread *t)
 /*
  * RSS samples for the timeline (at most one per PS_RSS_PERIOD_NS in the whole process):
  * the allocation hooks compare their time with ps_next_rss_ticks and call this when it has
- * passed. /proc/self/statm is read with raw system calls; no thread, no stdio.
+ * passed. /proc/self/statm is read with raw system calls; no thread, no stdio. errno is kept
+ * (the hooks do not save it on their common path).
  */
 uint64_t ps_next_rss_ticks;
 
-void ps_rss_sample(struct ps_thread *t, uint64_t now)
+static void rss_sample(struct ps_thread *t, uint64_t now)
 {
 	uint64_t next = __atomic_load_n(&ps_next_rss_ticks, __ATOMIC_RELAXED);
 	static uint64_t period, page;
@@ -155,6 +156,14 @@ void ps_rss_sample(struct ps_thread *t, uint64_t now)
 	p = trace_put_varint(p, rss * page);
 	p = ps_put_dt(t, p, now);
 	ps_commit(t, p);
+}
+
+void ps_rss_sample(struct ps_thread *t, uint64_t now)
+{
+	int saved = errno;
+
+	rss_sample(t, now);
+	errno = saved;
 }
 
 /*

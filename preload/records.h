@@ -14,7 +14,7 @@ void ps_emit_thread_name(struct ps_thread *t);
 void ps_emit_process(struct ps_thread *t);
 void ps_emit_signal_mark(const char *label);	/* async-signal-safe: a chunk of tid 0 */
 #define PS_RSS_PERIOD_NS 10000000ULL		/* RSS sampled at most every 10 ms */
-extern uint64_t ps_next_rss_ticks;
+extern uint64_t ps_next_rss_ticks PS_HIDDEN;
 void ps_rss_sample(struct ps_thread *t, uint64_t now);	/* when now >= ps_next_rss_ticks */
 
 /* cost.c: what the hooks cost, measured at the first call hook, written as a COST record */

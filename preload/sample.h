@@ -23,12 +23,12 @@
 /*
  * sample.c: the settings (init.c reads them). ps_sample_mean is 0 unless sampling is on.
  */
-extern uint64_t ps_sample_mean;			/* mean bytes between samples, 0 = off */
+extern uint64_t ps_sample_mean PS_HIDDEN;		/* mean bytes between samples, 0 = off */
 extern uint32_t ps_sample_seed;
 void ps_sample_init(uint64_t mean, int seed_set, uint32_t seed);
 
 
-extern uint8_t ps_sample_filter[];		/* per address bucket: live samples in it */
+extern uint8_t ps_sample_filter[] PS_HIDDEN;		/* per address bucket: live samples in it */
 int ps_sample_take(struct ps_thread *t, size_t size);	/* noinline: a sample point reached */
 int ps_sample_remember(uintptr_t p);		/* list a sampled block; 0 if the table is full */
 int ps_sample_forget_slow(uintptr_t p);	/* unlist; 1 if it was listed */

@@ -79,17 +79,20 @@ static inline PS_NOINSTR uint32_t node_hash(uint32_t parent, uintptr_t ip)
 	return (uint32_t)(h >> 32);
 }
 
-/* Double the node table (mmap + rehash). Return: 0, or -1 when out of memory. */
+/* Double the node table (mmap + rehash). Return: 0, or -1 when out of memory. errno kept. */
 static PS_NOINSTR PS_NOINLINE int grow_nodes(struct ps_thread *t)
 {
 	size_t old_n = (size_t)t->stk.node_mask + 1, n = old_n * 2, i;
 	struct ps_node_slot *old = t->stk.nodes, *tab;
 	uint32_t mask = (uint32_t)n - 1;
+	int saved = errno;
 
 	tab = mmap(NULL, n * sizeof(*tab), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		   -1, 0);
-	if (tab == MAP_FAILED)
+	if (tab == MAP_FAILED) {
+		errno = saved;
 		return -1;
+	}
 	for (i = 0; i < old_n; i++) {
 		uint32_t j;
 
@@ -103,6 +106,7 @@ static PS_NOINSTR PS_NOINLINE int grow_nodes(struct ps_thread *t)
 	t->stk.nodes = tab;
 	t->stk.node_mask = mask;
 	munmap(old, old_n * sizeof(*old));
+	errno = saved;
 	return 0;
 }
 
@@ -324,8 +328,11 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 		b = tls_scratch.live;
 		d = TLS_DEPTH;
 	} else {
+		int saved = errno;
+
 		m = mmap(NULL, scratch_size(), PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		errno = saved;
 		if (m == MAP_FAILED)
 			return -1;
 		t->stk.stack_memo = m;
@@ -873,35 +880,57 @@ static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const stru
  * The unwound stack, shim frames dropped, at most stack_depth frames: the rule walk's
  * (walk.ra, *walked set), or libunwind's in t->stk.unw_buf. Every CHECK_EVERY-th stack of a
  * thread is taken by both and compared: a difference turns the rule walk off for the whole
- * process. The guard is raised around libunwind so that its own allocations (first use of a
- * cache) are not counted as the program's lost events. Return: frames, *fp the first one.
+ * process. Return: frames, *fp the first one.
  */
-static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **fp, int *walked)
+static PS_NOINSTR PS_NOINLINE uint32_t libunwind_frames(struct ps_thread *t, int fast, int check,
+						       const uintptr_t **fp, int *walked);
+
+static inline PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **fp,
+						int *walked)
 {
-	uint32_t max = ps_cfg.stack_depth, skip = 0, i, n;
-	uintptr_t *f = (uintptr_t *)t->stk.unw_buf;
-	int got, fast = -1, check = 0;
+	int fast = -1, check = 0;
 
 	if (likely(!fast_off)) {
 		check = !(t->stk.unw_walks++ & (CHECK_EVERY - 1));
-		fast = rule_walk(t, max);
+		fast = rule_walk(t, ps_cfg.stack_depth);
 		if (likely(fast > 0 && !check)) {
 			*fp = walk.ra;
 			*walked = 1;
 			return (uint32_t)fast;
 		}
 	}
+	return libunwind_frames(t, fast, check, fp, walked);
+}
+
+/*
+ * unwind_frames' libunwind part: a learning walk while rules are missing (@fast < 0) and the
+ * table has room, else unw_backtrace (the check of a rule walk @fast > 0 has nothing to
+ * learn, and unw_backtrace's own cache makes it several times cheaper than stepping). The
+ * guard is raised around libunwind so that its own allocations (first use of a cache) are
+ * not counted as the program's lost events; errno is kept (libunwind's validation of
+ * addresses makes system calls).
+ */
+static PS_NOINSTR PS_NOINLINE uint32_t libunwind_frames(struct ps_thread *t, int fast, int check,
+						       const uintptr_t **fp, int *walked)
+{
+	uint32_t max = ps_cfg.stack_depth, skip = 0, i, n;
+	uintptr_t *f = (uintptr_t *)t->stk.unw_buf;
+	int got, saved = errno;
+
 	ps_guard_take(t, PS_GUARD_INTERNAL);
 	/* learning walks step frame by frame (slower than unw_backtrace): only while useful */
-	if (likely(!fast_off) &&
+	if (likely(!fast_off) && fast < 0 &&
 	    __atomic_load_n(&nrules, __ATOMIC_RELAXED) < RULE_SLOTS / 4 * 3)
 		got = learn_walk(t, f, (int)(max + SKIP_MAX));
 	else
 		got = unw_backtrace(t->stk.unw_buf, (int)(max + SKIP_MAX));
 	ps_guard_drop(t, PS_GUARD_INTERNAL);
 	walk.same = 0;
-	if (got <= 0)
+	*walked = 0;
+	if (got <= 0) {
+		errno = saved;
 		return 0;
+	}
 	for (i = 0; i < (uint32_t)got && i < SKIP_MAX; i++)
 		if (in_shim(f[i]))
 			skip = i + 1;
@@ -920,7 +949,7 @@ static PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **
 		ps_dbg(1, "stack: learned unwind rules disagree with libunwind: libunwind only");
 	}
 	*fp = f + skip;
-	*walked = 0;
+	errno = saved;
 	return n;
 }
 

@@ -264,9 +264,10 @@ static void drain_switches(struct ps_thread *t)
  * ps_reserve_slow - make room for @n bytes: open the first chunk, or close the full one and
  * open the next, then report events the thread dropped since the last chunk. Return: the
  * write cursor, or NULL when this thread no longer records (recording stopped, the thread
- * was cut at process exit, or a record this big does not fit).
+ * was cut at process exit, or a record this big does not fit). errno is kept (the hooks do
+ * not save it on their common path: hooks-malloc.c).
  */
-PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
+static uint8_t *reserve_slow(struct ps_thread *t, size_t n)
 {
 	/*
 	 * Cut by the exit flush: stop here, but leave ->state to the cutter, which checks it
@@ -300,6 +301,14 @@ PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
 	return t->rec.pos;
 }
 
+PS_NOINLINE uint8_t *ps_reserve_slow(struct ps_thread *t, size_t n)
+{
+	int saved = errno;
+	uint8_t *p = reserve_slow(t, n);
+
+	errno = saved;
+	return p;
+}
 
 /* Take @t off the thread list. */
 static void unregister(struct ps_thread *t)

@@ -219,7 +219,7 @@ void ps_tbuf_fork_child(struct ps_thread *self); /* fork child: new list, parent
 void ps_tbuf_fork_adopt(struct ps_thread *self); /* fork child: the thread listed anew, no ids */
 
 /* init.c: recording starts at the first event of the process or in the constructor */
-extern int ps_started;				/* the start was made (recording or not) */
+extern int ps_started PS_HIDDEN;			/* the start was made (recording or not) */
 struct ps_thread *ps_start_lazy(void);		/* noinline: start from a first event */
 
 /*
