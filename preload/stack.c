@@ -265,11 +265,33 @@ static inline PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uintptr_t ra,
  * fp_at[i] where that rbp was read from (0: not read from memory, or not used later),
  * live[i] whether a later step of the walk uses fp[i] (a frame-pointer rule, or one that
  * passes rbp on to such a rule). The f* arrays take the walk being made; a recorded one
- * becomes the last walk by swapping the pointers (walk_keep).
+ * becomes the last walk by swapping the pointers (walk_keep), which also lists what a reuse
+ * must find unchanged in chk[], 2 * stack_depth slots of 16 bytes: from the front, a slot
+ * (address, word) for the return address of each frame past the first whose rbp was not
+ * read next to it, and for each other live rbp read from memory; from the back, two slots
+ * (address; rbp, return address) for each frame whose saved rbp, live, sits just below its
+ * return address (a frame-pointer rule's: the 16 bytes compared at once). The first frame's
+ * state is copied to cfa0, ra0, fp0 and live0.
  */
+typedef uint64_t ps_v2 __attribute__((vector_size(16)));
+
+union ps_walk_chk {
+	struct {
+		const uintptr_t *at;
+		uintptr_t v;
+	} w;
+	ps_v2 v2;
+};
+
 struct ps_walk {
 	uintptr_t *ra, *cfa, *fp, *fp_at;
 	uint8_t *live;
+	union ps_walk_chk *chk;		/* 2 * stack_depth slots, 16-byte aligned */
+	uint32_t nchk;			/* word slots at the front */
+	uint32_t npair;			/* 16-byte windows at the back, two slots each */
+	uint32_t nslots;		/* 2 * stack_depth */
+	uint32_t live0;			/* the first frame's rbp is live */
+	uintptr_t cfa0, ra0, fp0;	/* the first frame of the last walk */
 	uintptr_t *fra, *fcfa, *ffp, *fat;
 	uint32_t *fpass;		/* 0: rbp read or unused, 1: passed on, 2: used (not a
 					 * byte: a char store would alias every pointer here) */
@@ -286,18 +308,18 @@ static __thread struct ps_walk walk PS_TLS;
 
 /*
  * The thread's scratch: stack_memo[stack_depth], unw_buf[stack_depth + SKIP_MAX],
- * last_nodes[stack_depth], and the walk's arrays (8 of stack_depth words, stack_depth
- * 32-bit words and stack_depth bytes). Up to the default depth it lives in TLS (about
- * 6 KiB per thread, gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it on the
+ * last_nodes[stack_depth], and the walk's arrays (12 of stack_depth words: 8 arrays and
+ * the check list's pairs, stack_depth 32-bit words and stack_depth bytes). Up to the default
+ * depth it lives in TLS (about 8 KiB per thread, gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it on the
  * thread's first stack and ps_stack_thread_free() unmaps it.
  */
 #define TLS_DEPTH 64
-#define WALK_WORDS 8
+#define WALK_WORDS 12
 
 static __thread struct {
 	struct ps_stack_memo memo[TLS_DEPTH];
 	void *unw[TLS_DEPTH + SKIP_MAX];
-	uintptr_t walk[WALK_WORDS][TLS_DEPTH];
+	uintptr_t walk[WALK_WORDS][TLS_DEPTH] __attribute__((aligned(16)));
 	uint32_t nodes[TLS_DEPTH];
 	uint32_t pass[TLS_DEPTH];
 	uint8_t live[TLS_DEPTH];
@@ -350,6 +372,8 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 	walk.fcfa = w + 5 * d;
 	walk.ffp = w + 6 * d;
 	walk.fat = w + 7 * d;
+	walk.chk = (union ps_walk_chk *)(w + 8 * d);
+	walk.nslots = (uint32_t)(2 * d);
 	walk.live = b;
 	walk.fpass = pass;
 	walk.n = 0;
@@ -675,22 +699,31 @@ static PS_NOINSTR PS_NOINLINE int learn_walk(struct ps_thread *t, uintptr_t *out
 }
 
 /*
- * walk_holds - the memory the last walk read at its frames [j, n) still holds what it read
- * then: each frame's return address, and each rbp read from memory that a later step uses
- * (fp_at). Out of line, so that the loop keeps its pointers in registers.
+ * walk_holds - the memory the last walk read further out than its first frame still holds
+ * what it read then: every pair of the check list (walk_keep). No early exit: the
+ * differences are or'ed, two pairs a round, four instructions a pair.
  */
-static PS_NOINSTR PS_NOINLINE int walk_holds(const struct ps_walk *w, uint32_t j)
+static inline PS_NOINSTR int walk_holds(const struct ps_walk *w)
 {
-	const uintptr_t *cfa = w->cfa, *ra = w->ra, *fp = w->fp, *fp_at = w->fp_at;
-	uint32_t n = w->n;
+	const union ps_walk_chk *c = w->chk, *end = c + w->nchk, *top = w->chk + w->nslots;
+	uintptr_t diff = 0;
+	ps_v2 d2 = { 0, 0 }, x, y;
 
-	for (; j < n; j++) {
-		if (((const uintptr_t *)cfa[j])[-1] != ra[j])
-			return 0;
-		if (unlikely(fp_at[j]) && *(const uintptr_t *)fp_at[j] != fp[j])
-			return 0;
+	for (; c + 2 <= end; c += 2)
+		diff |= (*c[0].w.at ^ c[0].w.v) | (*c[1].w.at ^ c[1].w.v);
+	if (c < end)
+		diff |= *c[0].w.at ^ c[0].w.v;
+	c = top - 2 * (size_t)w->npair;
+	for (; c + 4 <= top; c += 4) {
+		memcpy(&x, c[0].w.at, sizeof(x));
+		memcpy(&y, c[2].w.at, sizeof(y));
+		d2 |= (x ^ c[1].v2) | (y ^ c[3].v2);
 	}
-	return 1;
+	if (c < top) {
+		memcpy(&x, c[0].w.at, sizeof(x));
+		d2 |= x ^ c[1].v2;
+	}
+	return (diff | d2[0] | d2[1]) == 0;
 }
 
 /* Swap two arrays of the walk: a fresh walk becomes the last one without a copy. */
@@ -708,6 +741,7 @@ static PS_NOINSTR PS_NOINLINE int walk_holds(const struct ps_walk *w, uint32_t j
  */
 static PS_NOINSTR PS_NOINLINE void walk_keep(struct ps_walk *w, uint32_t m)
 {
+	union ps_walk_chk *c = w->chk, *top = w->chk + w->nslots;
 	uint8_t live = 0;
 	int64_t i;
 
@@ -715,12 +749,37 @@ static PS_NOINSTR PS_NOINLINE void walk_keep(struct ps_walk *w, uint32_t m)
 	WALK_SWAP(w->cfa, w->fcfa);
 	WALK_SWAP(w->fp, w->ffp);
 	WALK_SWAP(w->fp_at, w->fat);
+
 	for (i = (int64_t)m - 1; i >= 0; i--) {
 		live = w->fpass[i] == 2 || (w->fpass[i] == 1 && live);
 		w->live[i] = live;
 		if (!live)
 			w->fp_at[i] = 0;
 	}
+	for (i = 1; i < (int64_t)m; i++) {
+		const uintptr_t *ra_at = (const uintptr_t *)w->cfa[i] - 1;
+
+		if (w->fp_at[i] == (uintptr_t)(ra_at - 1)) {
+			top -= 2;
+			top[0].w.at = ra_at - 1;
+			top[1].v2 = (ps_v2){ w->fp[i], w->ra[i] };
+			continue;
+		}
+		c->w.at = ra_at;
+		c->w.v = w->ra[i];
+		c++;
+		if (w->fp_at[i]) {
+			c->w.at = (const uintptr_t *)w->fp_at[i];
+			c->w.v = w->fp[i];
+			c++;
+		}
+	}
+	w->nchk = (uint32_t)(c - w->chk);
+	w->npair = (uint32_t)(w->chk + w->nslots - top) / 2;
+	w->cfa0 = w->cfa[0];
+	w->ra0 = w->ra[0];
+	w->fp0 = w->fp[0];
+	w->live0 = w->live[0];
 	w->n = m;
 }
 
@@ -846,9 +905,9 @@ static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const stru
 	fp = nrbp;
 	rsp = cfa;
 	w->same = 0;
-	if (w->n && w->cfa[0] == rsp && w->ra[0] == ra && (!w->live[0] || w->fp[0] == fp) &&
+	if (w->n && w->cfa0 == rsp && w->ra0 == ra && (!w->live0 || w->fp0 == fp) &&
 	    w->gen == __atomic_load_n(&rules_gen, __ATOMIC_RELAXED) && w->hi <= hi &&
-	    w->min_at >= lo && (w->n == 1 || walk_holds(w, 1))) {
+	    w->min_at >= lo && walk_holds(w)) {
 		w->same = 1;
 		return (int)w->n;
 	}
