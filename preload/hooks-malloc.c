@@ -273,7 +273,7 @@ rec_node(struct ps_thread *t, uintptr_t ra, uint8_t **pp)
 
 	if (!ps_cfg.stack_depth)
 		return 0;
-	node = ps_stack_node(t, ra, &q);
+	node = ps_stack_node(t, ra, (uintptr_t)__builtin_frame_address(0), &q);
 	*pp = q;
 	return node;
 }

@@ -864,10 +864,10 @@ out:
 
 /*
  * The fast path: frames from the caller of malloc outwards by the learned rules, at most
- * @max, into walk.ra[]. Inlined into unwind_node: one call and one frame fewer to follow.
- * Starts from the frame of the function it is in and follows the shim's frame pointers
- * (the shim is built with them) to the first return address outside it, then applies the
- * rules frame by frame.
+ * @max, into walk.ra[]. Inlined into ps_stack_node. Starts from @hook_fp, the frame of the
+ * hook that records (hooks-malloc.c passes its own; 0: the frame of the function this is
+ * in), and follows the shim's frame pointers (the shim is built with them) to the first
+ * return address outside it, then applies the rules frame by frame (walk_fresh).
  *
  * Incremental: when the caller's frame is in the state of the last walk's first frame (same
  * CFA, return address, and rbp if a later step uses it) and every value the last walk read
@@ -880,14 +880,16 @@ out:
  * the rule lookups it saved (docs/stacks.md).
  * Return: frames, or -1 when a rule is missing (use learn_walk).
  */
-static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const struct ps_thread *t,
-								    uint32_t max)
+static PS_NOINSTR PS_NOINLINE int walk_fresh(struct ps_walk *w, uintptr_t ra, uintptr_t rsp,
+					      uintptr_t fp, uintptr_t lo, uintptr_t hi, uint32_t max);
+
+static inline __attribute__((always_inline)) PS_NOINSTR int
+rule_walk(const struct ps_thread *t, uint32_t max, uintptr_t hook_fp)
 {
-	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = fp, hi = t->stk.unw_stack_hi;
-	uintptr_t ra, cfa, rsp, nrbp, min_at;
+	uintptr_t fp = hook_fp ? hook_fp : (uintptr_t)__builtin_frame_address(0), lo = fp;
+	uintptr_t hi = t->stk.unw_stack_hi, ra, cfa, rsp, nrbp;
 	struct ps_walk *w = &walk;
 	uint32_t i;
-	int rec, m;
 
 	/* the shim's own frames: each saved rbp is the next frame's, further out */
 	for (i = 0;; i++) {
@@ -911,6 +913,16 @@ static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const stru
 		w->same = 1;
 		return (int)w->n;
 	}
+	return walk_fresh(w, ra, rsp, fp, lo, hi, max);
+}
+
+/* rule_walk's walk by the rules, from the caller's frame (@ra at @rsp, rbp @fp) */
+static PS_NOINSTR PS_NOINLINE int walk_fresh(struct ps_walk *w, uintptr_t ra, uintptr_t rsp,
+					      uintptr_t fp, uintptr_t lo, uintptr_t hi, uint32_t max)
+{
+	uintptr_t min_at;
+	int rec, m;
+
 	/* record this walk when the last one started at the same frame */
 	rec = w->first_cfa == rsp && w->first_ra == ra;
 	w->first_cfa = rsp;
@@ -944,14 +956,14 @@ static inline __attribute__((always_inline)) PS_NOINSTR int rule_walk(const stru
 static PS_NOINSTR PS_NOINLINE uint32_t libunwind_frames(struct ps_thread *t, int fast, int check,
 						       const uintptr_t **fp, int *walked);
 
-static inline PS_NOINSTR uint32_t unwind_frames(struct ps_thread *t, const uintptr_t **fp,
-						int *walked)
+static inline __attribute__((always_inline)) PS_NOINSTR uint32_t
+unwind_frames(struct ps_thread *t, uintptr_t hook_fp, const uintptr_t **fp, int *walked)
 {
 	int fast = -1, check = 0;
 
 	if (likely(!fast_off)) {
 		check = !(t->stk.unw_walks++ & (CHECK_EVERY - 1));
-		fast = rule_walk(t, ps_cfg.stack_depth);
+		fast = rule_walk(t, ps_cfg.stack_depth, hook_fp);
 		if (likely(fast > 0 && !check)) {
 			*fp = walk.ra;
 			*walked = 1;
@@ -1017,17 +1029,11 @@ static PS_NOINSTR PS_NOINLINE uint32_t libunwind_frames(struct ps_thread *t, int
  * allocating from one place) costs nothing more, the same stack as last time a compare;
  * otherwise only the frames not shared with the last stack are looked up.
  */
-static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
+static PS_NOINSTR PS_NOINLINE uint32_t unwound_node(struct ps_thread *t, const uintptr_t *f,
+						    uint32_t n, int walked, uint8_t **pp)
 {
-	const uintptr_t *f;
-	uint32_t n, node;
-	int walked;
+	uint32_t node;
 
-	n = unwind_frames(t, &f, &walked);
-	if (n == 0)
-		return 0;
-	if (likely(walked && walk.same && walk.node))
-		return walk.node;
 	if (n == t->stk.last_stack_len && t->stk.last_stack_node &&
 	    !memcmp(f, t->stk.last_stack, n * sizeof(*f)))
 		node = t->stk.last_stack_node;
@@ -1038,11 +1044,45 @@ static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
 	return node;
 }
 
+static inline __attribute__((always_inline)) PS_NOINSTR uint32_t
+unwind_node(struct ps_thread *t, uintptr_t hook_fp, uint8_t **pp)
+{
+	const uintptr_t *f;
+	uint32_t n;
+	int walked;
+
+	n = unwind_frames(t, hook_fp, &f, &walked);
+	if (n == 0)
+		return 0;
+	if (likely(walked && walk.same && walk.node))
+		return walk.node;
+	return unwound_node(t, f, n, walked, pp);
+}
+
+/*
+ * The first stack of the thread, or its tables were emptied (fork child: only this file
+ * defines nodes, so fewer than last time means a reset) or lost the nodes of unloaded code
+ * (ps_stack_forget): drop the memos. Return: 0, or -1 without scratch (no stack then).
+ */
+static PS_NOINSTR PS_NOINLINE int stack_reset(struct ps_thread *t)
+{
+	if (!t->stk.stack_memo && scratch_setup(t))
+		return -1;
+	memset(t->stk.stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stk.stack_memo));
+	memset(ra_memo, 0, sizeof(ra_memo));
+	t->stk.last_stack_len = 0;
+	walk.node = 0;
+	t->stk.nodes_seen = 0;
+	return 0;
+}
+
 /*
  * ps_stack_node - the innermost stack node of the allocation being recorded.
  * @t: the calling thread, guard held
  * @ra: the return address of the malloc-family call (the exported hook's own); the shadow
  *      stack's innermost frame (shadow_node), unused by the unwinder (which finds it)
+ * @hook_fp: the frame of the hook that records (its __builtin_frame_address(0)), where the
+ *      unwinder starts following the shim's frames out; 0: from here
  * @pp: on entry, a cursor from ps_reserve(t, TRACE_MAX_RECORD) at which nothing has been
  *      written yet (== t->rec.pos). NODE records for frames not seen before are written there,
  *      outermost first, each committed at once (they may be more than one reservation
@@ -1052,37 +1092,21 @@ static PS_NOINSTR uint32_t unwind_node(struct ps_thread *t, uint8_t **pp)
  *
  * The source is ps_cfg.stack_source: the shadow stack kept by hooks-cyg.c (auto: when the
  * thread has instrumented frames open), else libunwind.
- * Return: the node id, 0 for "no stack" (stack_depth 0, nothing to record, or no memory).
+ * Not called at stack_depth 0 (the hooks test it first).
+ * Return: the node id, 0 for "no stack" (nothing to record, or no memory).
  */
-PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uint8_t **pp)
+PS_NOINSTR uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uintptr_t hook_fp,
+				  uint8_t **pp)
 {
+	int src = ps_cfg.stack_source;
 	uint32_t node;
 
-	if (unlikely(ps_cfg.stack_depth == 0))
-		return 0;	/* the hooks do not call at depth 0; kept for safety */
-	if (unlikely(!t->stk.stack_memo || t->stk.nnodes < t->stk.nodes_seen)) {
-		/* first stack of the thread, or its tables were emptied (fork child: only this
-		 * file defines nodes, so fewer than last time means a reset) or lost the nodes
-		 * of unloaded code (ps_stack_forget): drop the memos */
-		if (!t->stk.stack_memo && scratch_setup(t))
-			return 0;
-		memset(t->stk.stack_memo, 0, ps_cfg.stack_depth * sizeof(*t->stk.stack_memo));
-		memset(ra_memo, 0, sizeof(ra_memo));
-		t->stk.last_stack_len = 0;
-		walk.node = 0;
-		t->stk.nodes_seen = 0;
-	}
-	switch (ps_cfg.stack_source) {
-	case PS_STACK_SHADOW:
+	if (unlikely(!t->stk.stack_memo || t->stk.nnodes < t->stk.nodes_seen) && stack_reset(t))
+		return 0;
+	if (src == PS_STACK_SHADOW || (src == PS_STACK_AUTO && t->calls.depth))
 		node = shadow_node(t, ra, pp);
-		break;
-	case PS_STACK_UNWIND:
-		node = unwind_node(t, pp);
-		break;
-	default:
-		node = t->calls.depth ? shadow_node(t, ra, pp) : unwind_node(t, pp);
-		break;
-	}
+	else
+		node = unwind_node(t, hook_fp, pp);
 	/* a chunk written meanwhile may have forgotten nodes (ps_stack_forget): the memos
 	 * are emptied at the next call, then */
 	if (t->stk.nodes_seen != UINT32_MAX)
