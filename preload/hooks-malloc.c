@@ -294,8 +294,8 @@ rec_alloc_in(struct ps_thread *t, unsigned kind, size_t size, void *ptr, uint64_
 	uint8_t *p;
 
 	rec_enter(t);
-	p = ps_reserve(t, TRACE_MAX_RECORD);
-	if (unlikely(!p))
+	p = t->rec.pos;
+	if (unlikely(p >= t->rec.limit) && !(p = ps_reserve_slow(t, TRACE_MAX_RECORD)))
 		goto out;
 	node = rec_node(t, ra, &p);
 	if (unlikely(!p))
@@ -326,8 +326,8 @@ static inline __attribute__((always_inline)) PS_NOINSTR void rec_free_in(struct 
 	uint8_t *p;
 
 	rec_enter(t);
-	p = ps_reserve(t, TRACE_MAX_RECORD);
-	if (likely(p)) {
+	p = t->rec.pos;
+	if (likely(p < t->rec.limit) || (p = ps_reserve_slow(t, TRACE_MAX_RECORD))) {
 		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_FREE));
 		p = ps_put_ptr(t, p, (uintptr_t)ptr);
 		p = ps_put_dt(t, p, now);
