@@ -399,7 +399,7 @@ static void calibrate(struct ps_thread *own)
 		/*
 		 * The measurement's blocks of 16 bytes (128 at a time, all freed) stay in
 		 * glibc's fastbins, then as a free region under the program's blocks: that made
-		 * glibc's own malloc take 1.1 instructions more per event for the whole of
+		 * glibc's own malloc take more instructions per event for the whole of
 		 * mallocbench (callgrind, docs/sampling.md "Cost"). Consolidated and trimmed
 		 * here, the program starts on a heap like the one it has without the shim.
 		 */
@@ -443,8 +443,8 @@ static void calibrate(struct ps_thread *own)
  * ps_cost_first_call - the first call hook of the process (hooks-cyg.c, a thread's set-up
  * for calls, its guard held): measure the hooks now and write the COST record, once. Not at
  * the start: a program without -finstrument-functions never calls a hook and has no call
- * time to compensate, and the measurement is most of the start's CPU time (about 2 ms,
- * docs/sampling.md "Cost"). Another thread's first call meanwhile does not wait for it (its
+ * time to compensate, and the measurement is most of the start's CPU time
+ * (docs/sampling.md "Cost"). Another thread's first call meanwhile does not wait for it (its
  * calls are compensated from the same record: the reader takes it at open, wherever it is).
  */
 void ps_cost_first_call(struct ps_thread *t)

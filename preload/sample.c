@@ -49,8 +49,8 @@ uint8_t ps_sample_filter[FILTER_SIZE] __attribute__((aligned(64)));
  *     own, and its lookups stop at the first EMPTY slot, a few slots in;
  *   - the hot window, in the next HOT_SIZE slots (32 KiB, 8 pages), at the address's hash: a
  *     program with up to a few thousand live samples keeps them in 8 pages instead of
- *     faulting in one page of the 512 per sample until all are touched (a fault is 1.8 us
- *     on this VM: docs/sampling.md "Measuring CPU time on a shared machine");
+ *     faulting in one page of the 512 per sample until all are touched (what a fault
+ *     costs: docs/sampling.md "Measuring CPU time on a shared machine");
  *   - the home window, in the rest of the table.
  * The three never overlap, so a full window cannot make the next one full too, and each
  * keeps the rule above by itself, so no search can stop before the address.
@@ -135,8 +135,8 @@ static int window_insert(uintptr_t p, uint32_t h, int win)
 	for (k = 0; k < PROBE_MAX; k++) {
 		/* In the hot and home windows, a compare-and-swap from EMPTY first, not a
 		 * load: their pages are fresh .bss, and a load of an untouched one maps the zero
-		 * page only for the store after it to fault again (a second page fault, 1.5 us
-		 * here). The shared window's page is made ready by ps_sample_init, and its slots
+		 * page only for the store after it to fault again (a second page fault:
+		 * docs/sampling.md). The shared window's page is made ready by ps_sample_init, and its slots
 		 * are mostly taken or TOMB: a load first, so that a slot in use costs no locked
 		 * instruction. A failed swap leaves the slot's value in cur. */
 		uintptr_t cur = 0;
