@@ -263,17 +263,26 @@ static inline PS_NOINSTR void rss_check(struct ps_thread *t, uint64_t now)
 
 /*
  * The stack node of an allocation at *@pp (stack.c), 0 at PERFSHIM_STACK_DEPTH=0 without
- * even the call. Through a copy of the cursor, so that the caller's stays in a register.
+ * even the call. Through a copy of the cursor, so that the caller's stays in a register;
+ * the walk starts at this hook's frame (@fp: the function this is inlined into).
  */
 static inline __attribute__((always_inline)) PS_NOINSTR uint32_t
 rec_node(struct ps_thread *t, uintptr_t ra, uint8_t **pp)
 {
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+	int src = ps_cfg.stack_source;
 	uint8_t *q = *pp;
 	uint32_t node;
 
 	if (!ps_cfg.stack_depth)
 		return 0;
-	node = ps_stack_node(t, ra, (uintptr_t)__builtin_frame_address(0), &q);
+	/* the unwinder's source: the last walk reused, in a small function of its own */
+	if (src == PS_STACK_UNWIND || (src == PS_STACK_AUTO && !t->calls.depth)) {
+		node = ps_stack_reuse(t, fp);
+		if (likely(node))
+			return node;
+	}
+	node = ps_stack_node(t, ra, fp, &q);
 	*pp = q;
 	return node;
 }

@@ -43,6 +43,7 @@ static inline uint32_t ps_fid(struct ps_thread *t, uintptr_t fn, uint8_t **pp)
 /* stack.c: the allocation stack's node id (0 = none); NODE records appended at *pp; @ra is
  * the return address of the malloc-family call (the shadow stack's innermost frame) */
 uint32_t ps_stack_node(struct ps_thread *t, uintptr_t ra, uintptr_t hook_fp, uint8_t **pp);
+uint32_t ps_stack_reuse(struct ps_thread *t, uintptr_t hook_fp); /* the last walk's node, or 0 */
 void ps_stack_init(void);	/* once, after the real malloc is known: shim text range */
 void ps_stack_thread_free(struct ps_thread *t); /* with the thread's tables (tbuf.c) */
 void ps_stack_code_gone(uintptr_t lo, uintptr_t hi);	/* dlclose unmapped [lo, hi) */

@@ -1060,6 +1060,45 @@ unwind_node(struct ps_thread *t, uintptr_t hook_fp, uint8_t **pp)
 }
 
 /*
+ * ps_stack_reuse - the node of the allocation being recorded when the thread's last rule
+ * walk is reused as it stands and its node is known (a loop allocating from one place), or
+ * 0: then ps_stack_node decides, and finds the same answer where this one gives up. The
+ * hooks call this first when the unwinder is the source (hooks-malloc.c rec_node): a small
+ * function, so that the reuse costs no more than the shim frame to leave, the first frame's
+ * state and the check list (rule_walk has the argument). Gives up, for ps_stack_node, at
+ * the CHECK_EVERY-th walk (the libunwind check, counted there), when the rule walk is off,
+ * and when the tables changed since the last stack (nodes_seen: the memos' reset is
+ * ps_stack_node's). Nothing here defines a node, so ps_stack_node's nodes_seen stays right.
+ */
+PS_NOINSTR uint32_t ps_stack_reuse(struct ps_thread *t, uintptr_t hook_fp)
+{
+	const struct ps_walk *w = &walk;
+	uintptr_t fp = hook_fp, ra, nrbp, rsp, hi = t->stk.unw_stack_hi;
+	uint32_t walks = t->stk.unw_walks, i;
+
+	if (unlikely(!w->node || !w->n || !(walks & (CHECK_EVERY - 1)) || fast_off ||
+		     t->stk.nnodes < t->stk.nodes_seen))
+		return 0;
+	/* the shim's own frames, as rule_walk follows them */
+	for (i = 0;; i++) {
+		ra = ((const uintptr_t *)fp)[1];
+		nrbp = ((const uintptr_t *)fp)[0];
+		if (!in_shim(ra))
+			break;
+		if (i >= SKIP_MAX || nrbp <= fp || (nrbp & 7))
+			return 0;
+		fp = nrbp;
+	}
+	rsp = fp + 16;
+	if (rsp > hi || w->cfa0 != rsp || w->ra0 != ra || (w->live0 && w->fp0 != nrbp) ||
+	    w->gen != __atomic_load_n(&rules_gen, __ATOMIC_RELAXED) || w->hi > hi ||
+	    w->min_at < hook_fp || !walk_holds(w))
+		return 0;
+	t->stk.unw_walks = walks + 1;
+	return w->node;
+}
+
+/*
  * The first stack of the thread, or its tables were emptied (fork child: only this file
  * defines nodes, so fewer than last time means a reset) or lost the nodes of unloaded code
  * (ps_stack_forget): drop the memos. Return: 0, or -1 without scratch (no stack then).
