@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The cost of a recorded allocation event (docs/stacks.md "The allocation path, one frame per event"): instructions per
-# event under valgrind's callgrind on mallocbench (plain -O2, the same 10-deep stack at every
-# malloc), as bench/callgrind.sh computes them: ((traced N - traced N0) - (plain N - plain
-# N0)) / events, so start-up and first sight cancel out. Instruction counts do not move with
-# the load. The bounds are about 15% over what gcc 12 builds (docs/measurements.md): at
-# stack depth 0, 130 instructions (181 before the recording path was made one frame without
-# errno saves); with full stacks, 229 (386 before the reused walk was checked by a list and reused in a function of its own). And the
-# structure those figures rest on: malloc's and free's recording paths make no call to
-# __errno_location, and they and calloc's call no recording function of their own (one frame
-# per event).
+# The cost of a recorded allocation event (docs/stacks.md "The allocation path, one frame
+# per event"): instructions per event under valgrind's callgrind on mallocbench (plain -O2,
+# the same 10-deep stack at every malloc), as bench/callgrind.sh computes them: ((traced N -
+# traced N0) - (plain N - plain N0)) / events, so start-up and first sight cancel out.
+# Instruction counts do not move with the load. The bounds are about 15% over what gcc 12
+# builds (docs/measurements.md): at stack depth 0, 130 instructions (181 before the
+# recording path was made one frame without errno saves); with full stacks, 229 (386 before
+# the reused walk was checked by a list, in a function of its own). And the structure those
+# figures rest on: malloc's and free's recording paths make no call to __errno_location, and
+# they and calloc's call no recording function of their own (one frame per event).
 . "$(dirname "$0")/lib.sh"
 [ -f "$LIB" ] || fail "missing $LIB"
 prog="$S/plain/mallocbench"
