@@ -271,7 +271,9 @@ static inline PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uintptr_t ra,
  * read next to it, and for each other live rbp read from memory; from the back, two slots
  * (address; rbp, return address) for each frame whose saved rbp, live, sits just below its
  * return address (a frame-pointer rule's: the 16 bytes compared at once). The first frame's
- * state is copied to cfa0, ra0, fp0 and live0.
+ * state is copied to cfa0, ra0, fp0 and live0. Each part holds an even number of entries,
+ * padded with one that compares zero with zero (chk_zero), so that the check, two a round,
+ * needs no odd one out.
  */
 typedef uint64_t ps_v2 __attribute__((vector_size(16)));
 
@@ -286,10 +288,10 @@ union ps_walk_chk {
 struct ps_walk {
 	uintptr_t *ra, *cfa, *fp, *fp_at;
 	uint8_t *live;
-	union ps_walk_chk *chk;		/* 2 * stack_depth slots, 16-byte aligned */
-	uint32_t nchk;			/* word slots at the front */
-	uint32_t npair;			/* 16-byte windows at the back, two slots each */
-	uint32_t nslots;		/* 2 * stack_depth */
+	union ps_walk_chk *chk;		/* CHK_SLOTS(stack_depth) slots, 16-byte aligned */
+	const union ps_walk_chk *chk_end; /* end of the word slots, an even number of them */
+	const union ps_walk_chk *pair_lo; /* the first window, an even number up to chk + nslots */
+	uint32_t nslots;
 	uint32_t live0;			/* the first frame's rbp is live */
 	uintptr_t cfa0, ra0, fp0;	/* the first frame of the last walk */
 	uintptr_t *fra, *fcfa, *ffp, *fat;
@@ -314,12 +316,15 @@ static __thread struct ps_walk walk PS_TLS;
  * thread's first stack and ps_stack_thread_free() unmaps it.
  */
 #define TLS_DEPTH 64
-#define WALK_WORDS 12
+#define WALK_WORDS 8
+/* the check list's slots (walk_keep): at most two a frame past the first, and the padding */
+#define CHK_SLOTS(d) (2 * (size_t)(d) + 2)
 
 static __thread struct {
 	struct ps_stack_memo memo[TLS_DEPTH];
 	void *unw[TLS_DEPTH + SKIP_MAX];
-	uintptr_t walk[WALK_WORDS][TLS_DEPTH] __attribute__((aligned(16)));
+	uintptr_t walk[WALK_WORDS][TLS_DEPTH];
+	union ps_walk_chk chk[CHK_SLOTS(TLS_DEPTH)];
 	uint32_t nodes[TLS_DEPTH];
 	uint32_t pass[TLS_DEPTH];
 	uint8_t live[TLS_DEPTH];
@@ -329,19 +334,22 @@ static PS_NOINSTR size_t scratch_size(void)
 {
 	size_t d = ps_cfg.stack_depth;
 
-	return d * sizeof(struct ps_stack_memo) + (d + SKIP_MAX) * sizeof(void *) +
-	       WALK_WORDS * d * sizeof(uintptr_t) + 2 * d * sizeof(uint32_t) + d;
+	return CHK_SLOTS(d) * sizeof(union ps_walk_chk) + d * sizeof(struct ps_stack_memo) +
+	       (d + SKIP_MAX) * sizeof(void *) + WALK_WORDS * d * sizeof(uintptr_t) +
+	       2 * d * sizeof(uint32_t) + d;
 }
 
 static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 {
 	size_t d = ps_cfg.stack_depth;
+	union ps_walk_chk *chk;
 	uint32_t *pass;
 	uintptr_t *w;
 	uint8_t *b;
 	void *m;
 
 	if (d <= TLS_DEPTH) {
+		chk = tls_scratch.chk;
 		t->stk.stack_memo = tls_scratch.memo;
 		t->stk.unw_buf = tls_scratch.unw;
 		t->stk.last_nodes = tls_scratch.nodes;
@@ -357,7 +365,8 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 		errno = saved;
 		if (m == MAP_FAILED)
 			return -1;
-		t->stk.stack_memo = m;
+		chk = m;	/* first: 16-byte aligned */
+		t->stk.stack_memo = (struct ps_stack_memo *)(chk + CHK_SLOTS(d));
 		t->stk.unw_buf = (void **)(t->stk.stack_memo + d);
 		w = (uintptr_t *)(t->stk.unw_buf + d + SKIP_MAX);
 		t->stk.last_nodes = (uint32_t *)(w + WALK_WORDS * d);
@@ -372,8 +381,8 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 	walk.fcfa = w + 5 * d;
 	walk.ffp = w + 6 * d;
 	walk.fat = w + 7 * d;
-	walk.chk = (union ps_walk_chk *)(w + 8 * d);
-	walk.nslots = (uint32_t)(2 * d);
+	walk.chk = chk;
+	walk.nslots = (uint32_t)CHK_SLOTS(d);
 	walk.live = b;
 	walk.fpass = pass;
 	walk.n = 0;
@@ -389,7 +398,8 @@ PS_NOINSTR void ps_stack_thread_free(struct ps_thread *t)
 {
 	/* by the depth, not the address: @t may be another thread (its TLS is not ours) */
 	if (t->stk.stack_memo && ps_cfg.stack_depth > TLS_DEPTH)
-		munmap(t->stk.stack_memo, scratch_size());
+		munmap((union ps_walk_chk *)t->stk.stack_memo - CHK_SLOTS(ps_cfg.stack_depth),
+		       scratch_size());
 	t->stk.stack_memo = NULL;
 	t->stk.unw_buf = NULL;
 	t->stk.last_nodes = NULL;
@@ -705,26 +715,22 @@ static PS_NOINSTR PS_NOINLINE int learn_walk(struct ps_thread *t, uintptr_t *out
  */
 static inline PS_NOINSTR int walk_holds(const struct ps_walk *w)
 {
-	const union ps_walk_chk *c = w->chk, *end = c + w->nchk, *top = w->chk + w->nslots;
+	const union ps_walk_chk *c = w->chk, *end = w->chk_end, *top = w->chk + w->nslots;
 	uintptr_t diff = 0;
 	ps_v2 d2 = { 0, 0 }, x, y;
 
-	for (; c + 2 <= end; c += 2)
+	for (; c < end; c += 2)
 		diff |= (*c[0].w.at ^ c[0].w.v) | (*c[1].w.at ^ c[1].w.v);
-	if (c < end)
-		diff |= *c[0].w.at ^ c[0].w.v;
-	c = top - 2 * (size_t)w->npair;
-	for (; c + 4 <= top; c += 4) {
+	for (c = w->pair_lo; c < top; c += 4) {
 		memcpy(&x, c[0].w.at, sizeof(x));
 		memcpy(&y, c[2].w.at, sizeof(y));
 		d2 |= (x ^ c[1].v2) | (y ^ c[3].v2);
 	}
-	if (c < top) {
-		memcpy(&x, c[0].w.at, sizeof(x));
-		d2 |= x ^ c[1].v2;
-	}
 	return (diff | d2[0] | d2[1]) == 0;
 }
+
+/* what the check list's padding reads: 16 bytes of zeros */
+static const uintptr_t chk_zero[2] __attribute__((aligned(16)));
 
 /* Swap two arrays of the walk: a fresh walk becomes the last one without a copy. */
 #define WALK_SWAP(a, b)                                                                            \
@@ -774,8 +780,19 @@ static PS_NOINSTR PS_NOINLINE void walk_keep(struct ps_walk *w, uint32_t m)
 			c++;
 		}
 	}
-	w->nchk = (uint32_t)(c - w->chk);
-	w->npair = (uint32_t)(w->chk + w->nslots - top) / 2;
+	/* the padding: fits, as CHK_SLOTS counts it */
+	if ((c - w->chk) & 1) {
+		c->w.at = chk_zero;
+		c->w.v = 0;
+		c++;
+	}
+	if ((w->chk + w->nslots - top) & 2) {
+		top -= 2;
+		top[0].w.at = chk_zero;
+		top[1].v2 = (ps_v2){ 0, 0 };
+	}
+	w->chk_end = c;
+	w->pair_lo = top;
 	w->cfa0 = w->cfa[0];
 	w->ra0 = w->ra[0];
 	w->fp0 = w->fp[0];
