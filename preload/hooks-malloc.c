@@ -172,6 +172,9 @@ static inline PS_NOINSTR struct ps_thread *rec_thread(void)
 	return rec_thread_slow();
 }
 
+static inline PS_NOINSTR int thread_ready(const struct ps_thread *t);
+static inline PS_NOINSTR uint64_t tsc_ordered(void);
+
 /*
  * alloc_thread_due - rec_thread for a new block @p of @size bytes that reached the thread's
  * countdown (ps_sample_count returned 0, the countdown left as it was): NULL when it is not
@@ -399,11 +402,45 @@ out:
  * recorded" all read as a countdown of 0, which fails the test. What follows the test is
  * out of line, and takes the caller's return address from the hook (see rec_alloc).
  */
+int ps_alloc_all;
+
+/*
+ * thread_ready - the calling thread records and is not inside a hook: ->guard and ->state,
+ * adjacent ints, read as one word. With ps_alloc_all, that is rec_thread's answer (malloc
+ * events on) without the settings' tests, and the clock is the TSC.
+ */
+static inline PS_NOINSTR int thread_ready(const struct ps_thread *t)
+{
+	uint64_t guard_state;
+
+	memcpy(&guard_state, &t->guard, sizeof(guard_state));
+	return guard_state == (uint64_t)PS_T_ACTIVE << 32;
+}
+
+/* the TSC after the real call (ps_now_ordered when ps_use_tsc is known to be set) */
+static inline PS_NOINSTR uint64_t tsc_ordered(void)
+{
+	__builtin_ia32_lfence();
+	return __builtin_ia32_rdtsc();
+}
+
 static PS_NOINSTR PS_NOINLINE void *malloc_due(size_t size, uintptr_t ra)
 {
 	struct ps_thread *t;
 	void *p;
 
+	/* the settled case: the count back to 0 (every allocation recorded), the allocator
+	 * known, the thread tested once */
+	if (likely(__atomic_load_n(&ps_alloc_all, __ATOMIC_RELAXED))) {
+		t = &ps_self;
+		t->sample.left = 0;
+		p = ps_real_malloc(size);
+		if (likely(p) && likely(thread_ready(t)))
+			rec_alloc_in(t, TRACE_ALLOC_MALLOC, size, p, tsc_ordered(), ra);
+		else if (likely(p) && (t = alloc_thread_due(size, p)))
+			rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), ra);
+		return p;
+	}
 	ps_sample_uncount(size);	/* first: the hook's subtract given back */
 	if (unlikely(unresolved()))
 		return boot_alloc(size, 16);
@@ -542,28 +579,35 @@ static PS_NOINSTR PS_NOINLINE void free_early(void *ptr)
 /* free with every allocation recorded (the real free known) */
 static PS_NOINSTR PS_NOINLINE void free_record(void *ptr)
 {
-	struct ps_thread *t;
+	struct ps_thread *t = &ps_self;
 	uint64_t now;
 
 	if (unlikely(!ptr))
 		return;
+	/*
+	 * The clock is read before the real free, so a block reused by another thread is freed
+	 * "earlier": the free's stores that hand the block on become visible only after they
+	 * retire, in order, after the clock read. And fenced, so that the read is not made
+	 * before the program had the pointer: a block handed over by another thread (an atomic
+	 * exchange on a contended line) arrives long (docs/measurements.md) after an unfenced
+	 * rdtsc behind it has already run, which stamped such frees before the malloc that made
+	 * the block. docs/design.md "Clock" has the whole argument and the error bound.
+	 * The settled case tests the thread once (as malloc_due).
+	 */
+	if (likely(__atomic_load_n(&ps_alloc_all, __ATOMIC_RELAXED)) && likely(thread_ready(t))) {
+		now = tsc_ordered();
+		ps_real_free(ptr);
+		rec_free_in(t, ptr, now);
+		return;
+	}
 	t = rec_thread();
 	if (!t) {
 		ps_real_free(ptr);
 		return;
 	}
-	/*
-	 * Read before the real free, so a block reused by another thread is freed "earlier":
-	 * the free's stores that hand the block on become visible only after they retire, in
-	 * order, after the clock read. And fenced, so that the read is not made before the
-	 * program had the pointer: a block handed over by another thread (an atomic exchange
-	 * on a contended line) arrives long (docs/measurements.md) after an unfenced rdtsc behind it has
-	 * already run, which stamped such frees before the malloc that made the block.
-	 * docs/design.md "Clock" has the whole argument and the error bound.
-	 */
 	now = ps_now_ordered();
 	ps_real_free(ptr);
-	rec_free_in(t, ptr, now);
+	rec_free(t, ptr, now);
 }
 
 static PS_NOINSTR PS_NOINLINE void *calloc_due(size_t n, size_t size, uintptr_t ra)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "preload/ids.h"
+#include "preload/interpose.h"
 #include "preload/process.h"
 #include "preload/records.h"
 #include "preload/sample.h"
@@ -307,6 +308,8 @@ static void start(void)
 		ps_modules_record(t);
 	}
 	ps_signals_init();
+	if ((ps_cfg.events & PS_EV_MALLOC) && ps_use_tsc && !ps_sample_mean && ps_real_malloc)
+		__atomic_store_n(&ps_alloc_all, 1, __ATOMIC_RELEASE);
 out:
 	__atomic_store_n(&start_state, 2, __ATOMIC_RELEASE);
 	__atomic_store_n(&ps_started, 1, __ATOMIC_RELEASE);

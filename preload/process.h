@@ -29,6 +29,9 @@ int ps_run_as_program(void);
 
 /* hooks-malloc.c: resolve the real allocator (constructor, or lazily on first use) */
 void ps_malloc_resolve(void);
+/* set once by the start (init.c): every allocation recorded (malloc events on, no sampling),
+ * the trace clock the TSC, the allocator resolved. The recording hooks' fast case. */
+extern int ps_alloc_all PS_HIDDEN;
 
 /* hooks-cyg.c: after fork, in the child, with fresh (empty) tables and buffer: write FUNC
  * and ENTRY records (at the current time) for every frame inherited on the shadow stack,
