@@ -1033,7 +1033,10 @@ static PS_NOINSTR PS_NOINLINE uint32_t libunwind_frames(struct ps_thread *t, int
 	if (unlikely(check) && fast > 0 &&
 	    ((uint32_t)fast != n || memcmp(walk.ra, f + skip, n * sizeof(*f)))) {
 		fast_off = 1;
+		/* every thread's last walk goes too (ps_stack_reuse tests the generation) */
+		__atomic_add_fetch(&rules_gen, 1, __ATOMIC_RELEASE);
 		walk.n = 0;
+		walk.node = 0;
 		ps_dbg(1, "stack: learned unwind rules disagree with libunwind: libunwind only");
 	}
 	*fp = f + skip;
@@ -1056,7 +1059,8 @@ static PS_NOINSTR PS_NOINLINE uint32_t unwound_node(struct ps_thread *t, const u
 		node = t->stk.last_stack_node;
 	else
 		node = intern_unwound(t, f, n, pp);
-	if (walked)
+	/* a node only for a kept walk (walk.n): ps_stack_reuse tests the node alone */
+	if (walked && walk.n)
 		walk.node = node;
 	return node;
 }
@@ -1079,7 +1083,9 @@ unwind_node(struct ps_thread *t, uintptr_t hook_fp, uint8_t **pp)
 /*
  * ps_stack_reuse - the node of the allocation being recorded when the thread's last rule
  * walk is reused as it stands and its node is known (a loop allocating from one place), or
- * 0: then ps_stack_node decides, and finds the same answer where this one gives up. The
+ * 0: then ps_stack_node decides, and finds the same answer where this one gives up. A node
+ * is known only for a kept walk (unwound_node), and a libunwind check that turns the rule
+ * walk off bumps rules_gen, so the node and the generation tell those two. The
  * hooks call this first when the unwinder is the source (hooks-malloc.c rec_node): a small
  * function, so that the reuse costs no more than the shim frame to leave, the first frame's
  * state and the check list (rule_walk has the argument). Gives up, for ps_stack_node, at
@@ -1093,7 +1099,7 @@ PS_NOINSTR uint32_t ps_stack_reuse(struct ps_thread *t, uintptr_t hook_fp)
 	uintptr_t fp = hook_fp, ra, nrbp, rsp, hi = t->stk.unw_stack_hi;
 	uint32_t walks = t->stk.unw_walks, i;
 
-	if (unlikely(!w->node || !w->n || !(walks & (CHECK_EVERY - 1)) || fast_off ||
+	if (unlikely(!w->node || !(walks & (CHECK_EVERY - 1)) ||
 		     t->stk.nnodes < t->stk.nodes_seen))
 		return 0;
 	/* the shim's own frames, as rule_walk follows them */
@@ -1106,8 +1112,9 @@ PS_NOINSTR uint32_t ps_stack_reuse(struct ps_thread *t, uintptr_t hook_fp)
 			return 0;
 		fp = nrbp;
 	}
+	/* rsp <= hi follows: the kept walk's first CFA was at most its hi, at most hi */
 	rsp = fp + 16;
-	if (rsp > hi || w->cfa0 != rsp || w->ra0 != ra || (w->live0 && w->fp0 != nrbp) ||
+	if (w->cfa0 != rsp || w->ra0 != ra || (w->live0 && w->fp0 != nrbp) ||
 	    w->gen != __atomic_load_n(&rules_gen, __ATOMIC_RELAXED) || w->hi > hi ||
 	    w->min_at < hook_fp || !walk_holds(w))
 		return 0;
