@@ -5,7 +5,7 @@
 # traced N0) - (plain N - plain N0)) / events, so start-up and first sight cancel out.
 # Instruction counts do not move with the load. The bounds are about 15% over what gcc 12
 # builds (docs/measurements.md): at stack depth 0, 119 instructions (181 before the
-# recording path was made one frame without errno saves); with full stacks, 214 (386 before
+# recording path was made one frame without errno saves); with full stacks, 211 (386 before
 # the reused walk was checked by a list, in a function of its own). And the structure those
 # figures rest on: malloc's and free's recording paths make no call to __errno_location.
 . "$(dirname "$0")/lib.sh"
