@@ -710,8 +710,8 @@ static PS_NOINSTR PS_NOINLINE int learn_walk(struct ps_thread *t, uintptr_t *out
 
 /*
  * walk_holds - the memory the last walk read further out than its first frame still holds
- * what it read then: every pair of the check list (walk_keep). No early exit: the
- * differences are or'ed, two pairs a round, four instructions a pair.
+ * what it read then: every entry of the check list (walk_keep). No early exit: the
+ * differences are or'ed, two entries a round.
  */
 static inline PS_NOINSTR int walk_holds(const struct ps_walk *w)
 {
