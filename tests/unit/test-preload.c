@@ -330,7 +330,7 @@ static uint32_t stack_at(uintptr_t ra)
 
 	ck_assert_ptr_eq(p, t->rec.pos);
 	ps_guard_take(t, 1);
-	node = ps_stack_node(t, ra, &p);
+	node = ps_stack_node(t, ra, 0, &p);	/* 0: the unwinder would start here */
 	ps_guard_drop(t, 1);
 	ck_assert_ptr_eq(p, t->rec.pos);	/* a fresh cursor for the caller's record */
 	return node;
