@@ -260,13 +260,12 @@ static inline PS_NOINSTR uint32_t shadow_node(struct ps_thread *t, uintptr_t ra,
 }
 
 /*
- * The last recorded rule walk of the thread, frame by frame, for reusing it (rule_walk):
- * frame i's return address ra[i] sits at cfa[i] - 8, fp[i] is the rbp the walk had there,
- * fp_at[i] where that rbp was read from (0: not read from memory, or not used later),
- * live[i] whether a later step of the walk uses fp[i] (a frame-pointer rule, or one that
- * passes rbp on to such a rule). The f* arrays take the walk being made; a recorded one
- * becomes the last walk by swapping the pointers (walk_keep), which also lists what a reuse
- * must find unchanged in chk[], 2 * stack_depth slots of 16 bytes: from the front, a slot
+ * The last recorded rule walk of the thread, for reusing it (rule_walk): its frames ra[],
+ * and what a reuse must find unchanged. A recorded walk (walk_rules with REC) notes, frame
+ * by frame, the CFA fcfa[i] (return address ra[i] at fcfa[i] - 8), the rbp ffp[i] it had
+ * there, where that rbp was read from fat[i] (0: not from memory) and how the rule used it
+ * (fpass). walk_keep turns these into the check list, after which they are not read again:
+ * chk[], 2 * stack_depth slots of 16 bytes: from the front, a slot
  * (address, word) for the return address of each frame past the first whose rbp was not
  * read next to it, and for each other live rbp read from memory; from the back, two slots
  * (address; rbp, return address) for each frame whose saved rbp, live, sits just below its
@@ -286,17 +285,17 @@ union ps_walk_chk {
 };
 
 struct ps_walk {
-	uintptr_t *ra, *cfa, *fp, *fp_at;
-	uint8_t *live;
+	uintptr_t *ra;			/* the frames: the last walk's, or the walk being made */
 	union ps_walk_chk *chk;		/* CHK_SLOTS(stack_depth) slots, 16-byte aligned */
 	const union ps_walk_chk *chk_end; /* end of the word slots, an even number of them */
 	const union ps_walk_chk *pair_lo; /* the first window, an even number up to chk + nslots */
 	uint32_t nslots;
 	uint32_t live0;			/* the first frame's rbp is live */
 	uintptr_t cfa0, ra0, fp0;	/* the first frame of the last walk */
-	uintptr_t *fra, *fcfa, *ffp, *fat;
+	uintptr_t *fcfa, *ffp, *fat;	/* the walk being recorded (above) */
 	uint32_t *fpass;		/* 0: rbp read or unused, 1: passed on, 2: used (not a
-					 * byte: a char store would alias every pointer here) */
+					 * byte: a char store would alias every pointer here);
+					 * walk_keep turns it into 1: live, 0: not */
 	uint32_t n;			/* frames of the last walk, 0 = none */
 	uint32_t node;			/* its stack node once interned, 0 = not known */
 	uint32_t gen;			/* rules_gen it was made under */
@@ -310,13 +309,15 @@ static __thread struct ps_walk walk PS_TLS;
 
 /*
  * The thread's scratch: stack_memo[stack_depth], unw_buf[stack_depth + SKIP_MAX],
- * last_nodes[stack_depth], and the walk's arrays (12 of stack_depth words: 8 arrays and
- * the check list's pairs, stack_depth 32-bit words and stack_depth bytes). Up to the default
- * depth it lives in TLS (about 8 KiB per thread, gone with the thread); a larger PERFSHIM_STACK_DEPTH maps it on the
- * thread's first stack and ps_stack_thread_free() unmaps it.
+ * last_nodes[stack_depth], and the walk's arrays (4 of stack_depth words and fpass)
+ * and the check list (CHK_SLOTS of 16 bytes). Up to the default depth it lives in TLS,
+ * gone with the thread; a larger PERFSHIM_STACK_DEPTH maps it on the thread's first stack
+ * and ps_stack_thread_free() unmaps it. The TLS part is part of the library's static TLS,
+ * which glibc takes from every thread's stack (a thread stack must hold static TLS and
+ * 2 KiB more: tests/run/29-threads-small-stack.sh creates PTHREAD_STACK_MIN ones).
  */
 #define TLS_DEPTH 64
-#define WALK_WORDS 8
+#define WALK_WORDS 4
 /* the check list's slots (walk_keep): at most two a frame past the first, and the padding */
 #define CHK_SLOTS(d) (2 * (size_t)(d) + 2)
 
@@ -327,7 +328,6 @@ static __thread struct {
 	union ps_walk_chk chk[CHK_SLOTS(TLS_DEPTH)];
 	uint32_t nodes[TLS_DEPTH];
 	uint32_t pass[TLS_DEPTH];
-	uint8_t live[TLS_DEPTH];
 } tls_scratch PS_TLS;
 
 static PS_NOINSTR size_t scratch_size(void)
@@ -336,7 +336,7 @@ static PS_NOINSTR size_t scratch_size(void)
 
 	return CHK_SLOTS(d) * sizeof(union ps_walk_chk) + d * sizeof(struct ps_stack_memo) +
 	       (d + SKIP_MAX) * sizeof(void *) + WALK_WORDS * d * sizeof(uintptr_t) +
-	       2 * d * sizeof(uint32_t) + d;
+	       2 * d * sizeof(uint32_t);
 }
 
 static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
@@ -345,7 +345,6 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 	union ps_walk_chk *chk;
 	uint32_t *pass;
 	uintptr_t *w;
-	uint8_t *b;
 	void *m;
 
 	if (d <= TLS_DEPTH) {
@@ -355,7 +354,6 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 		t->stk.last_nodes = tls_scratch.nodes;
 		w = tls_scratch.walk[0];
 		pass = tls_scratch.pass;
-		b = tls_scratch.live;
 		d = TLS_DEPTH;
 	} else {
 		int saved = errno;
@@ -371,19 +369,13 @@ static PS_NOINSTR PS_NOINLINE int scratch_setup(struct ps_thread *t)
 		w = (uintptr_t *)(t->stk.unw_buf + d + SKIP_MAX);
 		t->stk.last_nodes = (uint32_t *)(w + WALK_WORDS * d);
 		pass = t->stk.last_nodes + d;
-		b = (uint8_t *)(pass + d);
 	}
 	walk.ra = w;
-	walk.cfa = w + d;
-	walk.fp = w + 2 * d;
-	walk.fp_at = w + 3 * d;
-	walk.fra = w + 4 * d;
-	walk.fcfa = w + 5 * d;
-	walk.ffp = w + 6 * d;
-	walk.fat = w + 7 * d;
+	walk.fcfa = w + d;
+	walk.ffp = w + 2 * d;
+	walk.fat = w + 3 * d;
 	walk.chk = chk;
 	walk.nslots = (uint32_t)CHK_SLOTS(d);
-	walk.live = b;
 	walk.fpass = pass;
 	walk.n = 0;
 	walk.node = 0;
@@ -732,51 +724,39 @@ static inline PS_NOINSTR int walk_holds(const struct ps_walk *w)
 /* what the check list's padding reads: 16 bytes of zeros */
 static const uintptr_t chk_zero[2] __attribute__((aligned(16)));
 
-/* Swap two arrays of the walk: a fresh walk becomes the last one without a copy. */
-#define WALK_SWAP(a, b)                                                                            \
-	do {                                                                                       \
-		__typeof__(a) tmp_ = (a);                                                          \
-		(a) = (b);                                                                         \
-		(b) = tmp_;                                                                        \
-	} while (0)
-
 /*
  * A recorded fresh walk of @m frames becomes the last walk: which rbp values a later step
- * uses (live: a frame-pointer rule, or a rule that passes rbp on to one), and which reads a
- * later walk must find unchanged (fp_at: the live rbp values read from memory).
+ * uses (live: a frame-pointer rule, or a rule that passes rbp on to one, into fpass), and
+ * the check list from its CFAs, rbp values and where the live ones were read. Once built,
+ * only it and the first frame's state are read: fcfa, ffp and fat are scratch again.
  */
 static PS_NOINSTR PS_NOINLINE void walk_keep(struct ps_walk *w, uint32_t m)
 {
 	union ps_walk_chk *c = w->chk, *top = w->chk + w->nslots;
-	uint8_t live = 0;
+	const uintptr_t *ra = w->ra, *fcfa = w->fcfa, *ffp = w->ffp, *fat = w->fat;
+	uint32_t *live = w->fpass, l = 0;
 	int64_t i;
 
-	WALK_SWAP(w->ra, w->fra);
-	WALK_SWAP(w->cfa, w->fcfa);
-	WALK_SWAP(w->fp, w->ffp);
-	WALK_SWAP(w->fp_at, w->fat);
-
 	for (i = (int64_t)m - 1; i >= 0; i--) {
-		live = w->fpass[i] == 2 || (w->fpass[i] == 1 && live);
-		w->live[i] = live;
-		if (!live)
-			w->fp_at[i] = 0;
+		l = live[i] == 2 || (live[i] == 1 && l);
+		live[i] = l;
 	}
 	for (i = 1; i < (int64_t)m; i++) {
-		const uintptr_t *ra_at = (const uintptr_t *)w->cfa[i] - 1;
+		const uintptr_t *ra_at = (const uintptr_t *)fcfa[i] - 1;
+		uintptr_t at = live[i] ? fat[i] : 0;
 
-		if (w->fp_at[i] == (uintptr_t)(ra_at - 1)) {
+		if (at == (uintptr_t)(ra_at - 1)) {
 			top -= 2;
 			top[0].w.at = ra_at - 1;
-			top[1].v2 = (ps_v2){ w->fp[i], w->ra[i] };
+			top[1].v2 = (ps_v2){ ffp[i], ra[i] };
 			continue;
 		}
 		c->w.at = ra_at;
-		c->w.v = w->ra[i];
+		c->w.v = ra[i];
 		c++;
-		if (w->fp_at[i]) {
-			c->w.at = (const uintptr_t *)w->fp_at[i];
-			c->w.v = w->fp[i];
+		if (at) {
+			c->w.at = (const uintptr_t *)at;
+			c->w.v = ffp[i];
 			c++;
 		}
 	}
@@ -793,16 +773,16 @@ static PS_NOINSTR PS_NOINLINE void walk_keep(struct ps_walk *w, uint32_t m)
 	}
 	w->chk_end = c;
 	w->pair_lo = top;
-	w->cfa0 = w->cfa[0];
-	w->ra0 = w->ra[0];
-	w->fp0 = w->fp[0];
-	w->live0 = w->live[0];
+	w->cfa0 = fcfa[0];
+	w->ra0 = ra[0];
+	w->fp0 = ffp[0];
+	w->live0 = live[0];
 	w->n = m;
 }
 
 /*
  * The rule walk proper, from the caller's frame (@ra at @rsp, rbp @fp): frames into
- * walk.fra[], and with @REC (a constant: two specialized loops, the plain one as lean as a
+ * walk.ra[], and with @REC (a constant: two specialized loops, the plain one as lean as a
  * walk without reuse) each frame's CFA, rbp, where that rbp was read and how the rule used
  * it. *@min_at: the lowest address a saved rbp was read from. Return: frames, or -1.
  */
@@ -810,7 +790,7 @@ static inline __attribute__((always_inline)) PS_NOINSTR int
 walk_rules(struct ps_walk *w, uintptr_t ra, uintptr_t rsp, uintptr_t fp, uintptr_t lo,
 	   uintptr_t hi, uint32_t max, uintptr_t *min_atp, const int REC)
 {
-	uintptr_t *fra = w->fra, *fcfa = w->fcfa, *ffp = w->ffp, *fat = w->fat;
+	uintptr_t *fra = w->ra, *fcfa = w->fcfa, *ffp = w->ffp, *fat = w->fat;
 	uintptr_t cfa, nrbp, at = 0, min_at = UINTPTR_MAX;
 	uint32_t *fpass = w->fpass, m = 0;
 	const struct ps_unw_rule *r;
@@ -945,18 +925,14 @@ static PS_NOINSTR PS_NOINLINE int walk_fresh(struct ps_walk *w, uintptr_t ra, ui
 	w->first_cfa = rsp;
 	w->first_ra = ra;
 	w->node = 0;
-	if (!rec) {
-		m = walk_rules(w, ra, rsp, fp, lo, hi, max, &min_at, 0);
-		/* the frames only: no later walk may reuse them */
-		WALK_SWAP(w->ra, w->fra);
-		w->n = 0;
-		return m;
-	}
+	/* the walk goes into ra[], over the last walk's: that one is gone from here on (a
+	 * signal handler's allocation in between must not reuse it) */
+	w->n = 0;
+	if (!rec)	/* the frames only: no later walk reuses them */
+		return walk_rules(w, ra, rsp, fp, lo, hi, max, &min_at, 0);
 	m = walk_rules(w, ra, rsp, fp, lo, hi, max, &min_at, 1);
-	if (m < 0) {
-		w->n = 0;
+	if (m < 0)
 		return -1;
-	}
 	walk_keep(w, (uint32_t)m);
 	w->gen = __atomic_load_n(&rules_gen, __ATOMIC_RELAXED);
 	w->hi = hi;
