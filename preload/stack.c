@@ -482,7 +482,7 @@ struct ps_unw_rule {
 static struct ps_unw_rule rules[RULE_SLOTS];
 static uint32_t nrules;
 static int rules_lock;
-static uint32_t rules_gen;		/* bumped when rules are forgotten (code unloaded) */
+static uint32_t rules_gen;		/* bumped when rules are forgotten or the rule walk goes off */
 #ifdef PS_NO_FAST_UNWIND
 static int fast_off = 1;		/* a build that compares against libunwind alone */
 #else
@@ -861,7 +861,7 @@ out:
 
 /*
  * The fast path: frames from the caller of malloc outwards by the learned rules, at most
- * @max, into walk.ra[]. Inlined into ps_stack_node. Starts from @hook_fp, the frame of the
+ * stack_depth, into walk.ra[], under rules generation @gen (unwind_frames). Inlined into ps_stack_node. Starts from @hook_fp, the frame of the
  * hook that records (hooks-malloc.c passes its own; 0: the frame of the function this is
  * in), and follows the shim's frame pointers (the shim is built with them) to the first
  * return address outside it, then applies the rules frame by frame (walk_fresh).
@@ -878,10 +878,10 @@ out:
  * Return: frames, or -1 when a rule is missing (use learn_walk).
  */
 static PS_NOINSTR PS_NOINLINE int walk_fresh(struct ps_walk *w, uintptr_t ra, uintptr_t rsp,
-					      uintptr_t fp, uintptr_t lo, uintptr_t hi, uint32_t max);
+					      uintptr_t fp, uintptr_t lo, uintptr_t hi, uint32_t gen);
 
 static inline __attribute__((always_inline)) PS_NOINSTR int
-rule_walk(const struct ps_thread *t, uint32_t max, uintptr_t hook_fp)
+rule_walk(const struct ps_thread *t, uintptr_t hook_fp, uint32_t gen)
 {
 	uintptr_t fp = hook_fp ? hook_fp : (uintptr_t)__builtin_frame_address(0), lo = fp;
 	uintptr_t hi = t->stk.unw_stack_hi, ra, cfa, rsp, nrbp;
@@ -905,18 +905,23 @@ rule_walk(const struct ps_thread *t, uint32_t max, uintptr_t hook_fp)
 	rsp = cfa;
 	w->same = 0;
 	if (w->n && w->cfa0 == rsp && w->ra0 == ra && (!w->live0 || w->fp0 == fp) &&
-	    w->gen == __atomic_load_n(&rules_gen, __ATOMIC_RELAXED) && w->hi <= hi &&
-	    w->min_at >= lo && walk_holds(w)) {
+	    w->gen == gen && w->hi <= hi && w->min_at >= lo && walk_holds(w)) {
 		w->same = 1;
 		return (int)w->n;
 	}
-	return walk_fresh(w, ra, rsp, fp, lo, hi, max);
+	return walk_fresh(w, ra, rsp, fp, lo, hi, gen);
 }
 
-/* rule_walk's walk by the rules, from the caller's frame (@ra at @rsp, rbp @fp) */
+/*
+ * rule_walk's walk by the rules, from the caller's frame (@ra at @rsp, rbp @fp). A kept
+ * walk carries @gen, the generation loaded before fast_off was tested: a bump after that
+ * (the rule walk turned off, or rules forgotten while this walk may have used them) makes
+ * it stale for rule_walk and ps_stack_reuse.
+ */
 static PS_NOINSTR PS_NOINLINE int walk_fresh(struct ps_walk *w, uintptr_t ra, uintptr_t rsp,
-					      uintptr_t fp, uintptr_t lo, uintptr_t hi, uint32_t max)
+					      uintptr_t fp, uintptr_t lo, uintptr_t hi, uint32_t gen)
 {
+	uint32_t max = ps_cfg.stack_depth;
 	uintptr_t min_at;
 	int rec, m;
 
@@ -934,7 +939,7 @@ static PS_NOINSTR PS_NOINLINE int walk_fresh(struct ps_walk *w, uintptr_t ra, ui
 	if (m < 0)
 		return -1;
 	walk_keep(w, (uint32_t)m);
-	w->gen = __atomic_load_n(&rules_gen, __ATOMIC_RELAXED);
+	w->gen = gen;
 	w->hi = hi;
 	w->min_at = min_at;
 	return m;
@@ -952,11 +957,17 @@ static PS_NOINSTR PS_NOINLINE uint32_t libunwind_frames(struct ps_thread *t, int
 static inline __attribute__((always_inline)) PS_NOINSTR uint32_t
 unwind_frames(struct ps_thread *t, uintptr_t hook_fp, const uintptr_t **fp, int *walked)
 {
+	/*
+	 * The generation first, then fast_off: a bump is a release after fast_off = 1 or the
+	 * rules' removal (libunwind_frames, ps_stack_code_gone), so a walk that sees the new
+	 * generation sees them too, and one made before carries the old one (walk_fresh).
+	 */
+	uint32_t gen = __atomic_load_n(&rules_gen, __ATOMIC_ACQUIRE);
 	int fast = -1, check = 0;
 
 	if (likely(!fast_off)) {
 		check = !(t->stk.unw_walks++ & (CHECK_EVERY - 1));
-		fast = rule_walk(t, ps_cfg.stack_depth, hook_fp);
+		fast = rule_walk(t, hook_fp, gen);
 		if (likely(fast > 0 && !check)) {
 			*fp = walk.ra;
 			*walked = 1;
