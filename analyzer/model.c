@@ -865,7 +865,8 @@ static inline struct walk_frame *own_callee(struct walk_frame *f)
  * the tree node of the open call @fr at depth @d of @ev's thread, which has none yet: its
  * callers' first, outermost first, down from the innermost of them that has one
  */
-static uint32_t model_path(struct mwalk *w, struct walk_frame *fr, uint32_t d)
+static __attribute__((noinline)) uint32_t model_path(struct mwalk *w, struct walk_frame *fr,
+						     uint32_t d)
 {
 	struct walk_frame *f = fr;
 	uint32_t k, up;
@@ -889,18 +890,17 @@ static uint32_t model_path(struct mwalk *w, struct walk_frame *fr, uint32_t d)
 	}
 }
 
-/* model_exit_node's other cases: a caller without a node yet, or the cache missed */
-static __attribute__((noinline)) uint32_t model_exit_slow(struct mwalk *w,
-							  const struct trace_event *ev)
+/* the tree node of the call the EXIT @ev closed */
+static inline uint32_t model_exit_node(struct mwalk *w, const struct trace_event *ev)
 {
 	struct walk_frame *fr = ev->frame;
 	uint32_t up;
 
-	if (fr->slot)
+	if (fr->slot)		/* it had callees: made at the first's EXIT */
 		return fr->slot;
 	if (!ev->depth)
 		up = w->root.slot;
-	else if (fr[-1].slot)	/* own: only those get one */
+	else if (__builtin_expect(fr[-1].slot != 0, 1))	/* own: only those get one */
 		up = fr[-1].slot;
 	else if (ev->depth >= 2 && fr[-2].slot && !fr[-1].inherited)	/* the caller's first
 									 * callee */
@@ -910,36 +910,31 @@ static __attribute__((noinline)) uint32_t model_exit_slow(struct mwalk *w,
 	return model_child(w, up, ev->func);
 }
 
-/*
- * the tree node of the call the EXIT @ev closed: the one it got when it had callees, or its
- * caller's child for its function in the cache. The cache is read either way and the two
- * are or-ed (both are the node when both are there), without a branch on whether the call
- * had callees, which the predictor cannot tell.
- */
-static inline uint32_t model_exit_node(struct mwalk *w, const struct trace_event *ev)
+/* a closed call's off-CPU time (@wt: within its self time, @whole: within all of it) into @n */
+static inline void model_add_wait(struct mnode *n, const uint64_t wt[2], uint64_t whole)
 {
-	struct walk_frame *fr = ev->frame;
-	const struct walk_frame *up = ev->depth ? fr - 1 : &w->root;
-	uint64_t key = model_key(up->slot, ev->func);
-	const struct mcache *e = &w->cache[model_slot(key)];
-	uint32_t id = fr->slot | (e->id & -(uint32_t)(e->key == key));
-
-	if (__builtin_expect(!id, 0))
-		id = model_exit_slow(w, ev);
-	return id;
+	n->whole_ns += whole;
+	n->wait_ns[0] += wt[0];
+	n->wait_ns[1] += wt[1];
+	n->blocked += wt[0] != 0;
 }
 
-/* the off-CPU time of the closed call @ev (as add_wait): its self's in @self, all of it's */
-static inline __attribute__((always_inline)) uint64_t
-model_wait(struct collect *c, const struct trace_event *ev, uint64_t self[2])
+/*
+ * the off-CPU time of the closed call @ev into its node @n (as add_wait): offcpu_exit_quiet's
+ * case inline, where the compiler sees what it leaves at zero
+ */
+static inline __attribute__((always_inline)) void
+model_wait(struct collect *c, const struct trace_event *ev, struct mnode *n)
 {
-	uint64_t whole = 0;
+	uint64_t wt[2], whole = 0;
 
-	if (!offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, self,
-			       &whole))
-		offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, self,
-			    &whole);
-	return whole;
+	if (__builtin_expect(offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns,
+					       ev->ns, wt, &whole), 1)) {
+		model_add_wait(n, wt, whole);
+		return;
+	}
+	offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, wt, &whole);
+	model_add_wait(n, wt, whole);
 }
 
 /* a node's first call: when it closed, and whether it was nested (model_sums) */
@@ -984,14 +979,8 @@ model_exit(struct mwalk *w, const struct trace_event *ev, bool threads)
 		model_first(w, id, ev);
 	n->self_ns += self;
 	n->total_ns += dur;
-	if (h->switches) {
-		uint64_t wt[2];
-
-		n->whole_ns += model_wait(&w->c, ev, wt);
-		n->wait_ns[0] += wt[0];
-		n->wait_ns[1] += wt[1];
-		n->blocked += wt[0] != 0;
-	}
+	if (h->switches)
+		model_wait(&w->c, ev, n);
 	if (__builtin_expect(ev->func >= h->cap, 0))
 		grow_funcs(h, ev->func + 1);
 	f = &h->funcs[ev->func];
