@@ -945,7 +945,8 @@ static __attribute__((noinline)) void model_first(struct mwalk *w, uint32_t id,
 	w->link[id].nested = ev->nested;
 }
 
-/* the closed call @ev into the thread's own table @th: its count, extremes and samples (model_sums) */
+/* the closed call @ev into the thread's own table @th: its count, extremes and samples (its
+ * sums: model_sums) */
 static __attribute__((noinline)) void model_thread_exit(struct hot *th,
 							const struct trace_event *ev, uint64_t dur)
 {
