@@ -30,7 +30,7 @@ struct replay_blk {
 };
 
 /* The live blocks by address: an hmap (analyzer/hmap.h) kept at most half full. */
-HMAP_DEFINE(replay_live, struct replay_blk, ptr)
+HMAP_DEFINE_HOME(replay_live, struct replay_blk, ptr, hmap_home_addr)
 
 /* What one stack (or one site, with a map) did. */
 struct replay_agg {
