@@ -39,7 +39,7 @@
  * the "peak epoch" advances; each stack aggregate saves its live bytes/blocks the first time
  * it changes after that (a lazy snapshot), so its value at the last peak is either the saved
  * one or, if unchanged since, its current one. No per-event storage: memory is the live block
- * table (40 bytes per slot, at most half full) plus one aggregate per distinct stack.
+ * table (56 bytes per slot, at most half full) plus one aggregate per distinct stack.
  *
  * Stops: before delivering an event later than the next stop, the pending realloc blocks due
  * by the stop are applied and the stop's callback runs; events at the stop's own time come
