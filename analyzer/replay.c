@@ -629,6 +629,7 @@ HOT void do_release_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t 
 		/* not live (yet): held back for an allocation within the window (pair_defer) */
 		ARRAY_ROOM(r->defer, r->fcap, r->ndefer);
 		r->defer[r->ndefer++] = (struct replay_defer){ ptr, ns, thread, as_free };
+		r->fast_end = 0;	/* replay_event_one: see fast_end */
 		if (r->ndefer == 1 || ns < r->defer_min)
 			r->defer_min = ns;
 		return;
@@ -716,6 +717,20 @@ static void run_stops(struct replay *r, uint64_t ns)
 	}
 }
 
+/*
+ * r->fast_end: replay_event_one's one test for an event at ns < fast_end to be met with
+ * nothing held back or pending and before the next stop (0 while a free is held back or a
+ * realloc's block pending; an event at UINT64_MAX always takes replay_event). Set after each
+ * event replay_event_one passes to replay_event; the fast path's frees held back clear it.
+ */
+static void fast_end(struct replay *r)
+{
+	if (r->ndefer || r->npend)
+		r->fast_end = 0;
+	else
+		r->fast_end = r->next_stop == UINT64_MAX ? UINT64_MAX : r->next_stop + 1;
+}
+
 static int replay_event(const struct trace_event *ev, void *ctx)
 {
 	struct replay *r = ctx;
@@ -792,8 +807,9 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 static int replay_event_one(const struct trace_event *ev, void *ctx)
 {
 	struct replay *r = ctx;
+	int rc;
 
-	if (__builtin_expect(ev->ns <= r->next_stop && !r->ndefer && !r->npend, 1)) {
+	if (__builtin_expect(ev->ns < r->fast_end, 1)) {
 		if (ev->type == EV_ALLOC) {
 			r->events++;
 			do_alloc_t(r, ev->thread, ev->ptr, ev->size, ev->stack, ev->ns, PLAIN_ONE);
@@ -805,7 +821,9 @@ static int replay_event_one(const struct trace_event *ev, void *ctx)
 			return 0;
 		}
 	}
-	return replay_event(ev, ctx);
+	rc = replay_event(ev, ctx);
+	fast_end(r);
+	return rc;
 }
 
 /**
@@ -825,6 +843,7 @@ int replay_run(struct replay *r, struct trace *t)
 	r->plain = !r->one_thread && !r->per_thread && !r->sample_mean && !r->change;
 	if (r->plain && !r->mem && (!r->group || r->by_group))
 		fn = replay_event_one;
+	fast_end(r);
 	live_init(&r->live);
 	/* the events a calls walk kept (replay-log.c) in the merged walk's order, else a walk */
 	if (t->memlog && t->memlog->complete && !r->walk_flags)

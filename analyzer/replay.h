@@ -161,6 +161,7 @@ struct replay {
 	uint32_t ndefer, fcap;
 	uint64_t defer_min;		/* the oldest one's time */
 	bool plain;			/* none of one_thread, per_thread, sampling, change */
+	uint64_t fast_end;		/* see replay.c's fast_end */
 };
 
 int replay_run(struct replay *r, struct trace *t);
