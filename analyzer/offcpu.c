@@ -6,7 +6,12 @@
  * searches. A call's off-CPU self time is that of its span less that of its callees' spans:
  * what `functions` subtracts from self time (CPU self) and shows as wait.
  * The recorder writes the intervals when a chunk is written, after the events of their time,
- * so they are read in a pass of their own before the reports' walks.
+ * so they are read in a pass of their own before the reports' walks. Reading the next chunk's
+ * records ahead would not do: the steal of a call needs the CPU clock reading after it (at
+ * the next chunk's start), and that reading goes on the calls' clock with the compensation of
+ * the end of the call's own chunk, known only once its calls are decoded; a walk that places
+ * the records itself must hold each call's off-CPU sums until then (docs/measurements.md,
+ * the row of 2026-12-07, fold).
  */
 #define PR_FMT "offcpu"
 #include <errno.h>
