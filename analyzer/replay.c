@@ -423,7 +423,7 @@ HOT uint32_t count_alloc(struct replay *r, uint32_t thread, uint32_t stack, uint
 	uint32_t a = agg_get(r, stack);
 	struct replay_counts *tc = plain ? NULL : tcounts(r, thread);
 
-	if (r->group && !r->by_group) {
+	if (plain != PLAIN_ONE && r->group && !r->by_group) {
 		uint32_t g = group_of(r, stack);
 
 		if (!plain && r->per_thread)
