@@ -146,8 +146,9 @@ static inline uint64_t *thread_seq(struct replay *r, uint32_t thread)
  * nonzero for a replay with none of one_thread, per_thread, sampling or a change hook
  * (replay_run sets r->plain), so that the compiler drops what such a replay never does:
  * every block then counts once with no variance. PLAIN_ONE: plain, and each block counts in
- * one aggregate only (no groups, or by_group), as replay_event_one's replays. The other
- * replays take the general path; all give the same results where their conditions hold.
+ * one aggregate only (no groups, or by_group), with no free held back: replay_event_one's
+ * fast path. The other replays take the general path; all give the same results where
+ * their conditions hold.
  */
 #define HOT static inline __attribute__((always_inline))
 #define PLAIN_ONE 2u
@@ -538,7 +539,7 @@ HOT void do_alloc_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t si
 	}
 	if (!plain && r->change)
 		r->change(r, ns, r->arg);
-	if (r->ndefer)
+	if (plain != PLAIN_ONE && r->ndefer)	/* (replay_event_one: none held back) */
 		pair_defer(r, thread, ptr, ns);
 }
 
