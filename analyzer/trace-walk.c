@@ -575,7 +575,8 @@ static uint32_t cp_find(const struct tstate *ts, uint32_t lo, uint32_t hi, uint6
  * comp_step holds an event: never more than puts @tick before the last call event's time.
  * A tick before the head (an interval written after a CPU clock reading later than its
  * start, or drained two chunks late: hand-made or damaged traces) takes the checkpoints
- * behind it that cp_grow has not dropped yet, not offset 0 (tests/data/sw-back.bin).
+ * behind it that cp_grow has not dropped yet, not offset 0 (tests/data/sw-back.bin,
+ * sw-late-drain.bin).
  */
 static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 {

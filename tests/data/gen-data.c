@@ -282,8 +282,12 @@ static void sw_unmatched(const char *name)
  * (no hold: 4800 - 3713 is more): the interval is [4510, 4610), in f: f's wait 100, main's
  * 0. The reading had moved the checkpoints' head past f's exit (5000), and a tick before
  * the head took offset 0: [4800, 4900), after f's end, in main (f's wait was 0, main's 100).
+ * sw-late-drain (@late): no reading; main calls g once more (6000..6100) in a chunk of its
+ * own, and the interval comes in the chunk after it, two chunks late (the recorder drains
+ * a thread's switches at every chunk it opens: it does not write this): the head was at
+ * that chunk's start, after f's exit, and the figures were wrong the same way.
  */
-static void sw_back(const char *name)
+static void sw_back(const char *name, bool late)
 {
 	static const uint64_t cost[TRACE_COST_N] = { 2 << TRACE_COST_SHIFT, 3 << TRACE_COST_SHIFT,
 						     4 << TRACE_COST_SHIFT, 5 << TRACE_COST_SHIFT };
@@ -301,9 +305,15 @@ static void sw_back(const char *name)
 	}
 	tg_enter(a, 0x401100, 4000);
 	tg_exit(a, 5000);
+	if (late) {
+		tg_flush(a, 0);
+		tg_enter(a, 0x401200, 6000);
+		tg_exit(a, 6100);
+	}
 	tg_exit(a, 10000);
 	tg_flush(a, 0);
-	tg_cputime(a, 8000, 6000);
+	if (!late)
+		tg_cputime(a, 8000, 6000);
 	tg_switch(a, TRACE_SWITCH_BLOCKED, 4800, 4900);
 	tg_flush(a, TRACE_CHUNK_LAST);
 	tg_close(g);
@@ -425,7 +435,8 @@ int main(int argc, char **argv)
 	switches("sw-lost.bin", "sw-lost");
 	switches("sw-absent.bin", "sw-absent");
 	sw_unmatched("sw-unmatched.bin");
-	sw_back("sw-back.bin");
+	sw_back("sw-back.bin", false);
+	sw_back("sw-late-drain.bin", true);
 	switches("sw-last.bin", "sw-last");
 
 	/* header-only: a trace whose process died before writing any chunk */
