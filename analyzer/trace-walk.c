@@ -401,6 +401,8 @@ struct cp_run {
 
 static inline struct cp_run cp_run_get(const struct tstate *ts)
 {
+	if (unlikely(!ts->cp))	/* none yet: no arithmetic on NULL (UBSan; cp_add grows it) */
+		return (struct cp_run){ NULL, NULL };
 	return (struct cp_run){ ts->cp + ts->ncp, ts->cp + ts->cp_cap };
 }
 
@@ -467,10 +469,11 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 	uint64_t vticks = ts->vticks, clamps = 0;
 	uint64_t h, a, xb = 0, xa = 0, eb = 0, ea = 0;
 	uint32_t nfids = ts->nfids, depth = ts->depth;
-	struct cp_run log = cp_run_get(ts);
+	struct cp_run log = { NULL, NULL };
 	int rc = 0;
 
 	if (cp) {
+		log = cp_run_get(ts);
 		xb = r->c_exit_before;
 		xa = r->c_exit_after;
 		eb = r->c_entry_before;
@@ -529,7 +532,8 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 			cp_add(ts, &log, ticks, ovh, vticks);
 		}
 	}
-	cp_run_put(ts, &log);
+	if (cp)
+		cp_run_put(ts, &log);
 	ts->depth = depth;
 	ts->ticks = ticks;
 	ts->ovh = ovh;
