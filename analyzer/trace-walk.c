@@ -460,7 +460,7 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 	   const bool cp)
 {
 	const uint8_t *p = *pp, *q;
-	uint64_t ticks = ts->ticks, lim = ts->tick_limit, ovh = ts->ovh, nev = 0, ncalls = 0;
+	uint64_t ticks = ts->ticks, lim = ts->tick_limit, ovh = ts->ovh, nexits = 0, ncalls = 0;
 	uint64_t vticks = ts->vticks, clamps = 0;
 	uint64_t h, a, xb = 0, xa = 0, eb = 0, ea = 0;
 	uint32_t nfids = ts->nfids;
@@ -492,7 +492,7 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 				break;
 			}
 			ticks += h >> 1;
-			nev++;
+			nexits++;
 			if (cp) {
 				if (unlikely(comp_step(ticks, &ovh, &vticks, xb, xa)))
 					clamps++;
@@ -510,7 +510,6 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 			break;
 		}
 		ticks += a;
-		nev++;
 		ncalls++;
 		if (unlikely((h >> 2) >= nfids)) {
 			rc = DEC_BAD;
@@ -527,7 +526,7 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 	ts->ovh = ovh;
 	ts->vticks = vticks;
 	ts->clamps += clamps;
-	ts->cnt_events += nev;
+	ts->cnt_events += nexits + ncalls;
 	ts->cnt_calls += ncalls;
 	*pp = p;
 	return rc;
