@@ -1316,25 +1316,27 @@ damaged:
  * with the thread's state in locals (the generic path, next_event, keeps it in the thread's
  * state and returns at every event) and calls the walk's callback at each EXIT itself. It
  * takes only the records whose decoding is the plain case and leaves any other at once to
- * next_event, before it, the state as that record found it: another record, damage, an
- * EXIT without an open call or of an inherited call, an ENTRY whose function is not
- * resolved in this epoch or whose call does not fit the open calls' array. Every event,
- * field and counter is what next_event makes of the same records.
+ * next_event, before it, the state as that record found it: another record, damage, a
+ * time at or past the epoch's end (ep_hi_tk: next_event resolves there), an EXIT without an
+ * open call or of an inherited call, an ENTRY whose function is not resolved in this epoch
+ * or whose call does not fit the open calls' array. Every event, field and counter is what
+ * next_event makes of the same records.
  */
 
 /* the state run_exits keeps in locals, and what it reads of the reader's */
 struct exits_run {
 	const uint8_t *p, *end;
-	uint64_t ticks, lim, ovh, vticks, nexits, ncalls, clamps;
+	uint64_t ticks, ovh, vticks, nexits, ncalls, clamps;
+	uint64_t lim;				/* no record later: the chunk's limit, and
+						 * before the epoch's end (ts->ep_hi_tk) */
 	uint64_t start, mult;			/* to_ns's */
 	uint64_t eb, ea, xb, xa;		/* r->c_entry_*, r->c_exit_* */
-	uint64_t ep_hi_tk;
 	uint32_t depth, cap, nfids, gen;
 	uint32_t ninh;				/* ts->ninherited */
+	uint32_t dsub;				/* shown_depth's: depth less this */
 	struct walk_frame *calls;
 	const struct fidref *fids;
 	uint32_t *active;
-	bool any;				/* an ENTRY or EXIT was decoded */
 };
 
 /* to_ns of @ticks with the run's copy of the reader's figures */
@@ -1348,15 +1350,19 @@ static inline __attribute__((always_inline)) uint64_t run_ns(const struct exits_
 
 static inline __attribute__((always_inline)) void run_get(struct exits_run *x,
 							  const struct reader *r,
-							  const struct tstate *ts)
+							  const struct tstate *ts, unsigned flags)
 {
+	uint64_t ep = ts->ep_hi_tk - 1;		/* 0: run_exits takes nothing */
+
 	*x = (struct exits_run){ .p = ts->p, .end = ts->end, .ticks = ts->ticks,
-				 .lim = ts->tick_limit, .ovh = ts->ovh, .vticks = ts->vticks,
+				 .lim = ts->tick_limit < ep ? ts->tick_limit : ep,
+				 .ovh = ts->ovh, .vticks = ts->vticks,
 				 .start = r->start_ticks, .mult = r->mult,
 				 .eb = r->c_entry_before, .ea = r->c_entry_after,
 				 .xb = r->c_exit_before, .xa = r->c_exit_after,
-				 .ep_hi_tk = ts->ep_hi_tk, .depth = ts->depth, .cap = ts->calls_cap,
+				 .depth = ts->depth, .cap = ts->calls_cap,
 				 .ninh = ts->ninherited,
+				 .dsub = flags & WALK_INHERITED ? 0 : ts->ninherited,
 				 .nfids = ts->nfids, .gen = ts->gen, .calls = ts->calls,
 				 .fids = ts->fids, .active = ts->active };
 }
@@ -1372,7 +1378,7 @@ static inline __attribute__((always_inline)) void run_put(struct exits_run *x,
 	ts->clamps += x->clamps;
 	ts->cnt_events += x->nexits + x->ncalls;
 	ts->cnt_calls += x->ncalls;
-	if (x->any) {			/* as dec_entry and dec_exit leave them */
+	if (x->nexits + x->ncalls) {	/* as dec_entry and dec_exit leave them */
 		ts->last_ns = LAST_NS_EXIT;
 		ts->call_tk = x->ticks;
 	}
@@ -1380,7 +1386,7 @@ static inline __attribute__((always_inline)) void run_put(struct exits_run *x,
 
 /* run_exit - the EXIT of header @h into @ev, as dec_exit and pop_call make it. Return: false
  * when next_event must decode it (an impossible time, no open call, an inherited call) */
-static inline __attribute__((always_inline)) bool run_exit(struct exits_run *x, unsigned flags,
+static inline __attribute__((always_inline)) bool run_exit(struct exits_run *x,
 							   struct trace_event *ev, uint64_t h)
 {
 	struct walk_frame *c;
@@ -1407,9 +1413,8 @@ static inline __attribute__((always_inline)) bool run_exit(struct exits_run *x, 
 	ev->entry_ns = c->ns;
 	ev->child_ns = c->child_ns;
 	ev->inherited = false;
-	ev->depth = flags & WALK_INHERITED ? x->depth : x->depth - x->ninh;
+	ev->depth = x->depth - x->dsub;
 	ev->nested = --x->active[c->func] != 0;
-	x->any = true;
 	return true;
 }
 
@@ -1425,7 +1430,7 @@ static inline __attribute__((always_inline)) bool run_entry(struct exits_run *x,
 		     fid >= x->nfids || x->depth >= x->cap))
 		return false;
 	fr = &x->fids[fid];
-	if (unlikely(fr->gen != x->gen || x->ticks + a >= x->ep_hi_tk))
+	if (unlikely(fr->gen != x->gen))
 		return false;
 	x->p = p;
 	x->ticks += a;
@@ -1435,7 +1440,6 @@ static inline __attribute__((always_inline)) bool run_entry(struct exits_run *x,
 	x->calls[x->depth++] = (struct walk_frame){ fr->func, 0, false, fr->addr,
 						    run_ns(x, x->vticks), 0 };
 	x->active[fr->func]++;
-	x->any = true;
 	return true;
 }
 
@@ -1453,7 +1457,9 @@ static int run_exits(const struct reader *r, struct tstate *ts, unsigned flags,
 	uint64_t h;
 	int rc = 0;
 
-	run_get(&x, r, ts);
+	run_get(&x, r, ts, flags);
+	if (unlikely(x.ticks > x.lim || !ts->ep_hi_tk))
+		return 0;		/* at the epoch's end: next_event's to resolve */
 	while (x.p < x.end) {
 		q = x.p;
 		h = *x.p;
@@ -1464,7 +1470,7 @@ static int run_exits(const struct reader *r, struct tstate *ts, unsigned flags,
 		if ((h & 3) == 1) {
 			if (likely(run_entry(&x, h)))
 				continue;
-		} else if ((h & 3) != 3 && likely(run_exit(&x, flags, ev, h))) {
+		} else if ((h & 3) != 3 && likely(run_exit(&x, ev, h))) {
 			goto deliver;
 		}
 		x.p = q;		/* another record, or one next_event decodes */
