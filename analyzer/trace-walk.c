@@ -1310,11 +1310,12 @@ damaged:
 }
 
 /*
- * ---- the exits-only walk's loop ----
- * A walk that delivers EXIT events only (WALK_EXITS: functions, callgraph, summary, html)
- * spends most of its time in runs of ENTRY and EXIT records. run_exits decodes such a run
- * with the thread's state in locals (the generic path, next_event, keeps it in the thread's
- * state and returns at every event) and calls the walk's callback at each EXIT itself. It
+ * ---- the calls walks' loop ----
+ * A walk that tracks calls, not merged and without switches (WALK_EXITS: functions, summary,
+ * html; WALK_CALLS: callgraph) spends most of its time in runs of ENTRY and EXIT records.
+ * run_exits decodes such a run with the thread's state in locals (the generic path,
+ * next_event, keeps it in the thread's state and returns at every event) and calls the
+ * walk's callback at each EXIT (and ENTRY, with WALK_CALLS) itself. It
  * takes only the records whose decoding is the plain case and leaves any other at once to
  * next_event, before it, the state as that record found it: another record, damage, a
  * time at or past the epoch's end (ep_hi_tk: next_event resolves there), an EXIT without an
@@ -1443,13 +1444,29 @@ static inline __attribute__((always_inline)) bool run_entry(struct exits_run *x,
 	return true;
 }
 
+/* the ENTRY event of the call run_entry opened, as dec_entry makes it (WALK_CALLS) */
+static inline __attribute__((always_inline)) void run_entry_ev(const struct exits_run *x,
+							       struct trace_event *ev)
+{
+	const struct walk_frame *c = &x->calls[x->depth - 1];
+
+	ev->type = EV_ENTRY;
+	ev->ns = c->ns;
+	ev->func = c->func;
+	ev->addr = c->addr;
+	ev->depth = x->depth - 1 - x->dsub;
+	ev->inherited = false;
+}
+
 /*
- * run_exits - the run of ENTRY and EXIT records at ts->p of an exits-only walk, @fn called
- * at each EXIT. ts->p is left at the first record it did not take (or the chunk's end).
+ * run_exits - the run of ENTRY and EXIT records at ts->p of a walk that tracks calls, @fn
+ * called at each EXIT, and at each ENTRY when @entries (WALK_CALLS). ts->p is left at the
+ * first record it did not take (or the chunk's end).
  * Return: 0, or @fn's non-zero value (the walk stops).
  */
-static int run_exits(const struct reader *r, struct tstate *ts, unsigned flags,
-		     trace_event_fn fn, void *ctx)
+static inline __attribute__((always_inline)) int
+run_exits(const struct reader *r, struct tstate *ts, unsigned flags, trace_event_fn fn,
+	  void *ctx, const bool entries)
 {
 	struct trace_event *ev = &ts->ev;
 	struct exits_run x;
@@ -1468,8 +1485,12 @@ static int run_exits(const struct reader *r, struct tstate *ts, unsigned flags,
 		else if (unlikely(get_varint(&x.p, x.end, &h) < 0))
 			h = 3;			/* next_event's to report */
 		if ((h & 3) == 1) {
-			if (likely(run_entry(&x, h)))
-				continue;
+			if (likely(run_entry(&x, h))) {
+				if (!entries)
+					continue;
+				run_entry_ev(&x, ev);
+				goto deliver;
+			}
 		} else if ((h & 3) != 3 && likely(run_exit(&x, ev, h))) {
 			goto deliver;
 		}
@@ -1487,18 +1508,19 @@ deliver:
 
 /*
  * walk_stream - the walk of one stream, not merged: @fn called for each event selected by
- * @flags (an exits-only walk's runs of calls by run_exits). Return: 0, @fn's non-zero value,
+ * @flags (a calls walk's runs of calls by run_exits). Return: 0, @fn's non-zero value,
  * or -1 on an I/O error.
  */
 static int walk_stream(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 		       trace_event_fn fn, void *ctx)
 {
-	bool runs = ts->calls_on && !ts->cp_on && !(flags & WALK_CALLS);
+	bool runs = ts->calls_on && !ts->cp_on;
 	int n, rc;
 
 	for (;;) {
 		if (runs && !ts->pending_exits && ts->p < ts->end) {
-			rc = run_exits(r, ts, flags, fn, ctx);
+			rc = flags & WALK_CALLS ? run_exits(r, ts, flags, fn, ctx, true)
+						: run_exits(r, ts, flags, fn, ctx, false);
 			if (unlikely(rc))
 				return rc;
 		}
