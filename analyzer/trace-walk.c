@@ -1239,11 +1239,13 @@ dec_entry(DEC_PARAMS)
 
 /*
  * next_event - decode @ts up to its next event selected by @flags into @ev.
- * Return: 1 with an event, 0 when the thread has nothing more, -1 on an I/O error.
+ * @back: return after a record that made no event too (walk_stream: its run_exits takes
+ * the records after it). Return: 1 with an event, 2 (@back) after a record without one, 0
+ * when the thread has nothing more, -1 on an I/O error.
  */
 static inline __attribute__((always_inline)) int
 next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	   struct trace_event *ev)
+	   struct trace_event *ev, bool back)
 {
 	const uint8_t *p = ts->p, *end = ts->end, *q;
 	uint64_t h;
@@ -1301,8 +1303,13 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->p = p;
 			return 1;
 		}
-		if (likely(rc == 0))
+		if (likely(rc == 0)) {
+			if (back) {
+				ts->p = p;
+				return 2;
+			}
 			continue;
+		}
 damaged:
 		stream_damaged(t, r, ts, rc, p);
 		p = end = NULL;
@@ -1524,7 +1531,9 @@ static int walk_stream(struct trace *t, struct reader *r, struct tstate *ts, uns
 			if (unlikely(rc))
 				return rc;
 		}
-		n = next_event(t, r, ts, flags, &ts->ev);
+		n = next_event(t, r, ts, flags, &ts->ev, runs);
+		if (n == 2)
+			continue;	/* no event: run_exits takes what follows */
 		if (n <= 0)
 			return n;
 		rc = fn(&ts->ev, ctx);
@@ -1701,7 +1710,7 @@ int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi
 
 			ts = r->ts[i];
 			fill_ev(ts, &ts->ev);
-			k = next_event(t, r, ts, flags, &ts->ev);
+			k = next_event(t, r, ts, flags, &ts->ev, false);
 			if (k > 0)
 				mheap_add(&h, ts, merge_key(ts), ts->index);
 			else if (k < 0)
@@ -1718,7 +1727,7 @@ int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi
 			rc = fn(&ts->ev, ctx);
 			if (unlikely(rc))
 				break;
-			k = next_event(t, r, ts, flags, &ts->ev);
+			k = next_event(t, r, ts, flags, &ts->ev, false);
 			if (k > 0) {
 				mheap_advance(&h, merge_key(ts));
 				continue;
