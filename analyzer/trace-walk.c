@@ -401,6 +401,8 @@ struct cp_run {
 
 static inline struct cp_run cp_run_get(const struct tstate *ts)
 {
+	if (unlikely(!ts->cp))	/* none yet: no arithmetic on NULL (UBSan; cp_add grows it) */
+		return (struct cp_run){ NULL, NULL };
 	return (struct cp_run){ ts->cp + ts->ncp, ts->cp + ts->cp_cap };
 }
 
@@ -452,7 +454,10 @@ static inline __attribute__((always_inline)) void cp_note(struct tstate *ts)
  * by every excess a hold forgot: milliseconds in a loaded run, docs/compensation.md "Holds
  * and off-CPU intervals") and the clock noted after
  * each (cp_add: a call event changes the offset, or the held time, nearly always, so
- * without cp_note's test). *@pp is left at the first other record or the chunk's end.
+ * without cp_note's test). An EXIT with no open call costs nothing there (dec_exit: counted
+ * unmatched, the clock not stepped), so the calls open are counted here too (ts->depth,
+ * which only a walk that tracks calls uses otherwise; dec_entry_at and dec_exits keep it).
+ * *@pp is left at the first other record or the chunk's end.
  * Return: 0, or DEC_BAD / DEC_BAD_TIME with *@pp at the damage.
  */
 static inline __attribute__((always_inline)) int
@@ -463,11 +468,12 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 	uint64_t ticks = ts->ticks, lim = ts->tick_limit, ovh = ts->ovh, nexits = 0, ncalls = 0;
 	uint64_t vticks = ts->vticks, clamps = 0;
 	uint64_t h, a, xb = 0, xa = 0, eb = 0, ea = 0;
-	uint32_t nfids = ts->nfids;
-	struct cp_run log = cp_run_get(ts);
+	uint32_t nfids = ts->nfids, depth = ts->depth;
+	struct cp_run log = { NULL, NULL };
 	int rc = 0;
 
 	if (cp) {
+		log = cp_run_get(ts);
 		xb = r->c_exit_before;
 		xa = r->c_exit_after;
 		eb = r->c_entry_before;
@@ -494,6 +500,9 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 			ticks += h >> 1;
 			nexits++;
 			if (cp) {
+				if (unlikely(!depth))
+					continue;	/* unmatched: as dec_exit, no cost */
+				depth--;
 				if (unlikely(comp_step(ticks, &ovh, &vticks, xb, xa)))
 					clamps++;
 				cp_add(ts, &log, ticks, ovh, vticks);
@@ -516,12 +525,15 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 			break;
 		}
 		if (cp) {
+			depth++;
 			if (unlikely(comp_step(ticks, &ovh, &vticks, eb, ea)))
 				clamps++;
 			cp_add(ts, &log, ticks, ovh, vticks);
 		}
 	}
-	cp_run_put(ts, &log);
+	if (cp)
+		cp_run_put(ts, &log);
+	ts->depth = depth;
 	ts->ticks = ticks;
 	ts->ovh = ovh;
 	ts->vticks = vticks;
@@ -547,15 +559,9 @@ static void cp_chunk(struct tstate *ts)
 	ts->cp_prev = ts->ncp ? ts->ncp - 1 : 0;	/* the offset at this chunk's start */
 }
 
-/*
- * The offset at @tick: the last one noted at or before it (0 before the first), held as
- * comp_step holds an event: never more than puts @tick before the last call event's time.
- */
-static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
+/* the index after the last checkpoint of [@lo, @hi) at or before @tick */
+static uint32_t cp_find(const struct tstate *ts, uint32_t lo, uint32_t hi, uint64_t tick)
 {
-	uint32_t lo = ts->cp_head, hi = ts->ncp;
-	uint64_t o, v;
-
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
@@ -564,7 +570,25 @@ static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 		else
 			hi = mid;
 	}
-	if (lo == ts->cp_head)		/* before the first event that cost anything */
+	return lo;
+}
+
+/*
+ * The offset at @tick: the last one noted at or before it (0 before the first), held as
+ * comp_step holds an event: never more than puts @tick before the last call event's time.
+ * A tick before the head (an interval written after a CPU clock reading later than its
+ * start, or drained two chunks late: hand-made or damaged traces) takes the checkpoints
+ * behind it that cp_grow has not dropped yet, not offset 0 (tests/data/sw-back.bin,
+ * sw-late-drain.bin).
+ */
+static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
+{
+	uint32_t lo = cp_find(ts, ts->cp_head, ts->ncp, tick);
+	uint64_t o, v;
+
+	if (unlikely(lo == ts->cp_head) && lo)
+		lo = cp_find(ts, 0, lo, tick);
+	if (!lo)			/* before the first event that cost anything */
 		return 0;
 	ts->cp_head = lo - 1;		/* intervals come in increasing order */
 	o = ts->cp[lo - 1][1] >> TRACE_COST_SHIFT;
@@ -755,8 +779,10 @@ static int dec_entry_at(DEC_PARAMS)
 	ts->cnt_calls += !inh;
 	if (unlikely(a >= ts->nfids))
 		goto bad_record;
-	if (!ts->calls_on)
+	if (!ts->calls_on) {
+		ts->depth += ts->cp_on;	/* the calls open, for skip_calls */
 		DEC_RET(0);
+	}
 	b = to_ns(t, r, c);
 	/* back in time: less the compensation so far (0 without it), and not before the
 	 * thread's last call event (the calls the recorder dropped came after it): a damaged
@@ -815,8 +841,10 @@ static int dec_exits(DEC_PARAMS)
 	ts->cnt_events++;
 	ts->last_ns = to_ns(t, r, ts->ticks);
 	if (!ts->calls_on) {
-		if (ts->cp_on)		/* the hold a calls walk makes here (comp_step) */
+		if (ts->cp_on) {	/* the hold a calls walk makes here (comp_step) */
 			comp_clock(t, r, ts, 0, 0);
+			ts->depth -= a < ts->depth ? (uint32_t)a : ts->depth;	/* skip_calls */
+		}
 		DEC_RET(0);
 	}
 	if (a > ts->depth) {
