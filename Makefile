@@ -60,9 +60,9 @@ ZSTD_LIBS := $(shell $(PKG_CONFIG) --libs libzstd 2>/dev/null || echo -lzstd)
 # zlib: the pprof export is gzipped (analyzer/pbuf.c)
 ZLIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
 ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
-# debuginfod client (elfutils): debug files fetched by build-id when DEBUGINFOD_URLS is set
+# debuginfod client (elfutils): debug files fetched by build-id when DEBUGINFOD_URLS is set;
+# its header only: analyzer/symbols-elf.c opens the library (dlopen) when the variable is set
 DEBUGINFOD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdebuginfod 2>/dev/null)
-DEBUGINFOD_LIBS := $(shell $(PKG_CONFIG) --libs libdebuginfod 2>/dev/null || echo -ldebuginfod)
 
 # The preload library: never sanitized, never instrumented (its hooks would call themselves).
 LIB_CFLAGS := $(COMMON_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
@@ -71,7 +71,7 @@ LIB_CFLAGS := $(COMMON_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -fno-omit-frame-
 LIB_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,nodelete -Wl,-e,ps_entry $(UNWIND_LIBS) -ldl -pthread $(LDFLAGS)
 
 ANA_CFLAGS := $(COMMON_CFLAGS) $(OPT) $(SANFLAGS) $(DW_CFLAGS) $(DEBUGINFOD_CFLAGS) $(ZSTD_CFLAGS) $(ZLIB_CFLAGS) $(CFLAGS)
-ANA_LDFLAGS := $(SANFLAGS) $(DW_LIBS) $(DEBUGINFOD_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) -lstdc++ -lm -pthread $(LDFLAGS)
+ANA_LDFLAGS := $(SANFLAGS) $(DW_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) -lstdc++ -lm -ldl -pthread $(LDFLAGS)
 
 TEST_CFLAGS := $(ANA_CFLAGS) $(CHECK_CFLAGS)
 TEST_LDFLAGS := $(ANA_LDFLAGS) $(CHECK_LIBS)

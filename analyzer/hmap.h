@@ -33,6 +33,24 @@ static inline uint64_t hmap_hash(uint64_t k)
 	return k ^ (k >> 32);
 }
 
+/* hmap_home - the slot of key @k in a table of @mask + 1 slots (shift: see hmap_home_addr) */
+static inline uint64_t hmap_home(uint64_t k, uint64_t mask, unsigned shift)
+{
+	(void)shift;
+	return hmap_hash(k) & mask;
+}
+
+/*
+ * hmap_home_addr - a cheaper slot for addresses (HMAP_DEFINE_HOME): Fibonacci hashing, the
+ * top bits of a multiply by 2^64 / the golden ratio (@shift = 64 - log2 of the slots). They
+ * depend on every bit of the key, and keys a constant step apart (malloc's 16 bytes, pages)
+ * spread evenly over the table. For tables of 2 slots or more.
+ */
+static inline uint64_t hmap_home_addr(uint64_t k, uint64_t mask, unsigned shift)
+{
+	return ((k * 0x9e3779b97f4a7c15ULL) >> shift) & mask;
+}
+
 /* hmap_key_u64 - a key for a word that packs several fields (murmur3's mix); never 0 */
 static inline uint64_t hmap_key_u64(uint64_t v)
 {
@@ -82,21 +100,26 @@ static inline uint64_t hmap_key_str(const char *s)
  *   name_free(m)         - release the table; m is empty and reusable
  * @k must not be 0. The table grows (dies on OOM, as xmalloc) before it is 3/4 full.
  */
-#define HMAP_DEFINE(name, type, key)                                                       \
+#define HMAP_DEFINE(name, type, key) HMAP_DEFINE_HOME(name, type, key, hmap_home)
+
+/* HMAP_DEFINE_HOME(name, type, key, home) - HMAP_DEFINE with slots from @home, not hmap_home */
+#define HMAP_DEFINE_HOME(name, type, key, home)                                            \
 	struct name {                                                                      \
 		type *v;		/* mask + 1 slots; key 0 = empty */                \
 		uint64_t mask;		/* capacity - 1 (0 with v NULL: empty) */          \
 		uint64_t n;		/* records held */                                 \
+		unsigned shift;		/* 64 - log2(mask + 1), for hmap_home_addr */      \
 	};                                                                                 \
 	static inline __attribute__((unused)) void name##_init(struct name *m, uint64_t cap) \
 	{                                                                                  \
 		m->v = xcalloc(cap, sizeof(*m->v));                                        \
 		m->mask = cap - 1;                                                         \
+		m->shift = (unsigned)__builtin_clzll(cap | 1) + 1;                         \
 		m->n = 0;                                                                  \
 	}                                                                                  \
 	static inline type *name##_slot(const struct name *m, uint64_t k)                  \
 	{                                                                                  \
-		uint64_t i = hmap_hash(k) & m->mask;                                       \
+		uint64_t i = home(k, m->mask, m->shift);                                       \
                                                                                            \
 		while (m->v[i].key && m->v[i].key != k)                                    \
 			i = (i + 1) & m->mask;                                             \
@@ -130,10 +153,11 @@ static inline uint64_t hmap_key_str(const char *s)
                                                                                            \
 		m->v = xcalloc(cap, sizeof(*m->v));                                        \
 		m->mask = cap - 1;                                                         \
+		m->shift = (unsigned)__builtin_clzll(cap) + 1;                             \
 		for (i = 0; i < oldcap; i++) {                                             \
 			if (!old[i].key)                                                   \
 				continue;                                                  \
-			for (j = hmap_hash(old[i].key) & m->mask; m->v[j].key;             \
+			for (j = home(old[i].key, m->mask, m->shift); m->v[j].key;             \
 			     j = (j + 1) & m->mask)                                        \
 				;                                                          \
 			m->v[j] = old[i];                                                  \
@@ -151,7 +175,7 @@ static inline uint64_t hmap_key_str(const char *s)
 		uint64_t i;                                                                \
                                                                                            \
 		name##_room(m, 1);                                                         \
-		for (i = hmap_hash(k) & m->mask; m->v[i].key; i = (i + 1) & m->mask)       \
+		for (i = home(k, m->mask, m->shift); m->v[i].key; i = (i + 1) & m->mask)       \
 			;                                                                  \
 		memset(&m->v[i], 0, sizeof(m->v[i]));                                      \
 		m->v[i].key = k;                                                           \
@@ -182,7 +206,7 @@ static inline uint64_t hmap_key_str(const char *s)
 			j = (j + 1) & m->mask;                                             \
 			if (!m->v[j].key)                                                  \
 				break;                                                     \
-			h = hmap_hash(m->v[j].key) & m->mask;                              \
+			h = home(m->v[j].key, m->mask, m->shift);                              \
 			/* leave v[j] where it is if its home h lies cyclically in (i, j] */ \
 			if (((j - h) & m->mask) < ((j - i) & m->mask))                     \
 				continue;                                                  \

@@ -726,14 +726,29 @@ void ctree_free(struct ctree *ct)
  * caller's child for its function; a caller without one yet gets it then, after its own
  * callers, outermost first (model_path): so nodes are made in the order their first calls
  * were entered, as an ENTRY walk makes them (a node is made at the first EXIT within its
- * call, after its callers' and before any node entered later). The function table is
- * counted at each EXIT as hot_collect counts it; the hot table's edges and call tree are
- * sums over call tree nodes, so they are made from the tree after the walk (merge), not by
- * a second stack and two more hash lookups per call.
+ * call, after its callers' and before any node entered later).
+ *
+ * Each EXIT adds to its node only, and to its function only what a node cannot hold (the
+ * count, shortest and longest, the percentile samples): a function's self and inclusive
+ * times and waits are the sums over its nodes after the walk (model_sums), its outermost
+ * activations' time that of its nodes with no ancestor of the same function (a node's
+ * calls all have the same callers, so the reader's ev->nested of its first call holds for
+ * every one). The hot table's edges and call tree are sums over nodes too (model_edges,
+ * model_tree), not a second stack and two more hash lookups per call.
  */
-struct mnode {				/* per call tree node, what struct ctree_node lacks */
+struct mnode {				/* per call tree node, its calls' sums: one cache line */
+	uint64_t calls;
+	uint64_t self_ns;
 	uint64_t total_ns;		/* inclusive time of its calls */
+	uint64_t wait_ns[2];		/* off-CPU within self time: blocked, preempted */
+	uint64_t blocked;		/* calls whose self time held a blocked wait */
+	uint64_t whole_ns;		/* off-CPU time within its calls, both kinds */
 	uint64_t first;			/* calls closed when its first closed (0: none yet) */
+};
+
+struct mlink {				/* per call tree node, where it is */
+	uint32_t parent, func;		/* as struct ctree_node's */
+	bool nested;			/* an outer activation of func is open in its calls */
 };
 
 /*
@@ -755,10 +770,13 @@ struct mwalk {
 	uint32_t ntables;
 	struct hot *tcur;		/* the table of cur_thread, or NULL */
 	int thread;			/* thread index walked, or -1 */
-	struct mnode *mn;		/* per call tree node (mn_cap of them) */
+	struct mnode *mn;		/* per call tree node (mn_cap of them), 64-byte aligned */
+	struct mlink *link;		/* the same */
 	uint32_t mn_cap;
 	struct mcache *cache;		/* (parent, func) -> child, direct-mapped */
 	uint32_t cur_thread;		/* the thread of the last EXIT (UINT32_MAX: none yet) */
+	struct walk_frame root;		/* its slot: the tree root of cur_thread (the caller of
+					 * its calls at depth 0) */
 };
 
 static inline uint64_t model_key(uint32_t parent, uint32_t func)
@@ -771,20 +789,43 @@ static inline uint32_t model_slot(uint64_t key)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - MODEL_CACHE_BITS));
 }
 
-/* a lookup the cache missed: the tree's index, and the per-node array kept as long */
+/* room for node @id in the walk's per-node arrays */
+static void model_room(struct mwalk *w, uint32_t id)
+{
+	uint32_t cap = w->mn_cap;
+	struct mnode *mn;
+
+	if (id < cap)
+		return;
+	while (cap <= id)
+		cap = cap ? cap * 2 : 256;
+	mn = aligned_alloc(64, (size_t)cap * sizeof(*mn));
+	if (!mn)
+		pr_fatal("out of memory (%zu bytes)", (size_t)cap * sizeof(*mn));
+	memcpy(mn, w->mn, (size_t)w->mn_cap * sizeof(*mn));
+	memset(mn + w->mn_cap, 0, (size_t)(cap - w->mn_cap) * sizeof(*mn));
+	free(w->mn);
+	w->mn = mn;
+	ARRAY_RESIZE(w->link, cap);
+	w->mn_cap = cap;
+}
+
+/* a lookup the cache missed: the tree's index (a new node is numbered next) */
 static __attribute__((noinline)) uint32_t model_child_slow(struct mwalk *w, uint32_t parent,
 							   uint32_t func, struct mcache *e)
 {
 	struct ctree *ct = w->ct;
-	uint32_t id = ctree_child(ct, parent, func);
+	struct xmap_val *v;
+	bool created;
 
-	if (ct->cap > w->mn_cap) {
-		w->mn = xrealloc(w->mn, ct->cap * sizeof(*w->mn));
-		memset(w->mn + w->mn_cap, 0, (ct->cap - w->mn_cap) * sizeof(*w->mn));
-		w->mn_cap = ct->cap;
+	v = xmap_put(&ct->index, (uint64_t)parent << 32 | ((uint64_t)func + 1), &created);
+	if (created) {
+		model_room(w, ct->nnodes);
+		w->link[ct->nnodes] = (struct mlink){ .parent = parent, .func = func };
+		v->w = ct->nnodes++;
 	}
-	*e = (struct mcache){ .key = model_key(parent, func), .id = id };
-	return id;
+	*e = (struct mcache){ .key = model_key(parent, func), .id = v->w };
+	return v->w;
 }
 
 /* the child of @parent for @func: from the lookup cache, else the tree's index */
@@ -824,8 +865,8 @@ static inline struct walk_frame *own_callee(struct walk_frame *f)
  * the tree node of the open call @fr at depth @d of @ev's thread, which has none yet: its
  * callers' first, outermost first, down from the innermost of them that has one
  */
-static __attribute__((noinline)) uint32_t model_path(struct mwalk *w, const struct trace_event *ev,
-						     struct walk_frame *fr, uint32_t d)
+static __attribute__((noinline)) uint32_t model_path(struct mwalk *w, struct walk_frame *fr,
+						     uint32_t d)
 {
 	struct walk_frame *f = fr;
 	uint32_t k, up;
@@ -839,7 +880,7 @@ static __attribute__((noinline)) uint32_t model_path(struct mwalk *w, const stru
 		up = f->slot;
 		f = own_callee(f);
 	} else {			/* none has one: from the thread's root */
-		up = model_child(w, 0, CTREE_THREAD | ev->thread);
+		up = w->root.slot;
 	}
 	for (;; f = own_callee(f)) {
 		f->slot = model_child(w, up, f->func);
@@ -858,25 +899,56 @@ static inline uint32_t model_exit_node(struct mwalk *w, const struct trace_event
 	if (fr->slot)		/* it had callees: made at the first's EXIT */
 		return fr->slot;
 	if (!ev->depth)
-		up = model_child(w, 0, CTREE_THREAD | ev->thread);
+		up = w->root.slot;
 	else if (__builtin_expect(fr[-1].slot != 0, 1))	/* own: only those get one */
 		up = fr[-1].slot;
 	else if (ev->depth >= 2 && fr[-2].slot && !fr[-1].inherited)	/* the caller's first
 									 * callee */
 		up = fr[-1].slot = model_child(w, fr[-2].slot, fr[-1].func);
 	else
-		return model_path(w, ev, fr, ev->depth);
+		return model_path(w, fr, ev->depth);
 	return model_child(w, up, ev->func);
 }
 
+/* a closed call's off-CPU time (@wt: within its self time, @whole: within all of it) into @n */
+static inline void model_add_wait(struct mnode *n, const uint64_t wt[2], uint64_t whole)
+{
+	n->whole_ns += whole;
+	n->wait_ns[0] += wt[0];
+	n->wait_ns[1] += wt[1];
+	n->blocked += wt[0] != 0;
+}
+
 /*
- * the closed call @ev into the thread's own table @th, as model_exit counts it in the
- * model's (@f: the waits it added there)
+ * the off-CPU time of the closed call @ev into its node @n (as add_wait): offcpu_exit_quiet's
+ * case inline, where the compiler sees what it leaves at zero
  */
+static inline __attribute__((always_inline)) void
+model_wait(struct collect *c, const struct trace_event *ev, struct mnode *n)
+{
+	uint64_t wt[2], whole = 0;
+
+	if (__builtin_expect(offcpu_exit_quiet(&c->acc, ev->thread, ev->depth, ev->entry_ns,
+					       ev->ns, wt, &whole), 1)) {
+		model_add_wait(n, wt, whole);
+		return;
+	}
+	offcpu_exit(c->t, &c->acc, ev->thread, ev->depth, ev->entry_ns, ev->ns, wt, &whole);
+	model_add_wait(n, wt, whole);
+}
+
+/* a node's first call: when it closed, and whether it was nested (model_sums) */
+static __attribute__((noinline)) void model_first(struct mwalk *w, uint32_t id,
+						  const struct trace_event *ev)
+{
+	w->mn[id].first = w->c.h->ncalls;
+	w->link[id].nested = ev->nested;
+}
+
+/* the closed call @ev into the thread's own table @th: its count, extremes and samples (its
+ * sums: model_sums) */
 static __attribute__((noinline)) void model_thread_exit(struct hot *th,
-							const struct trace_event *ev,
-							const struct hot_func *f, uint64_t dur,
-							uint64_t self)
+							const struct trace_event *ev, uint64_t dur)
 {
 	struct hot_func *tf;
 
@@ -884,75 +956,42 @@ static __attribute__((noinline)) void model_thread_exit(struct hot *th,
 		grow_funcs(th, ev->func + 1);
 	tf = &th->funcs[ev->func];
 	func_count(tf, dur);
-	tf->self_ns += self;
-	tf->sum_ns += dur;
-	if (!ev->nested)
-		tf->total_ns += dur;
-	tf->wait_ns[0] += f->wait_ns[0];	/* f's increments: see model_exit */
-	tf->wait_ns[1] += f->wait_ns[1];
-	tf->blocked_calls += f->blocked_calls;
-	tf->wait_total_ns += f->wait_total_ns;
 	stat_add(tf, dur);
 	th->ncalls++;
 }
 
 /*
- * A call closed: its tree node's and its function's numbers. The reader's EXIT carries
- * the callees' time and whether an outer activation is open (ev->child_ns, ev->nested),
- * which is what on_call and ctree_event keep stacks and counters for. With @threads, also
- * into the thread's own table (w->tcur).
+ * A call closed: its tree node's numbers, and its function's count, extremes and samples.
+ * The reader's EXIT carries the callees' time (ev->child_ns), which is what on_call and
+ * ctree_event keep stacks for. With @threads, also into the thread's own table (w->tcur).
  */
 static inline __attribute__((always_inline)) void
 model_exit(struct mwalk *w, const struct trace_event *ev, bool threads)
 {
-	struct collect *c = &w->c;
-	struct hot *h = c->h;
-	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0, self, wait = 0;
-	uint64_t whole = 0;			/* add_wait's: the off-CPU time within the call */
-	uint32_t node = model_exit_node(w, ev);
-	struct ctree_node *n = &w->ct->nodes[node];
-	struct mnode *mn = &w->mn[node];
+	struct hot *h = w->c.h;
+	uint64_t dur = ev->ns > ev->entry_ns ? ev->ns - ev->entry_ns : 0;
+	uint64_t self = dur > ev->child_ns ? dur - ev->child_ns : 0;
+	uint32_t id = model_exit_node(w, ev);
+	struct mnode *n = &w->mn[id];
 	struct hot_func *f;
-	uint64_t w0 = 0, w1 = 0, wb = 0, wt = 0;
 
-	self = dur > ev->child_ns ? dur - ev->child_ns : 0;
+	h->ncalls++;		/* ct->ncalls and ct->self_sum_ns: model_ct_funcs */
+	if (__builtin_expect(!n->calls++, 0))
+		model_first(w, id, ev);
+	n->self_ns += self;
+	n->total_ns += dur;
+	if (h->switches)
+		model_wait(&w->c, ev, n);
 	if (__builtin_expect(ev->func >= h->cap, 0))
 		grow_funcs(h, ev->func + 1);
 	f = &h->funcs[ev->func];
-	if (threads) {		/* the waits this call adds, for the thread's table */
-		w0 = f->wait_ns[0];
-		w1 = f->wait_ns[1];
-		wb = f->blocked_calls;
-		wt = f->wait_total_ns;
-	}
 	func_count(f, dur);
-	f->self_ns += self;
-	if (h->switches)
-		wait = add_wait(c, ev, f, &whole);
-	f->sum_ns += dur;
-	if (!ev->nested) {
-		f->total_ns += dur;
-		if (h->switches)
-			f->wait_total_ns += whole;
-	}
 	if (f->hist)		/* stat_add's usual case, without the call */
 		f->hist[hist_bucket(dur, HOT_HIST_SHIFT)]++;
 	else
 		stat_add(f, dur);
-	if (threads) {
-		struct hot_func add = { .wait_ns = { f->wait_ns[0] - w0, f->wait_ns[1] - w1 },
-					.blocked_calls = f->blocked_calls - wb,
-					.wait_total_ns = f->wait_total_ns - wt };
-
-		model_thread_exit(w->tcur, ev, &add, dur, self);
-	}
-	h->ncalls++;		/* ct->ncalls and ct->self_sum_ns: model_ct_funcs */
-	n->calls++;
-	n->self_ns += self;
-	n->wait_ns += wait;
-	mn->total_ns += dur;
-	if (!mn->first)
-		mn->first = h->ncalls;
+	if (threads)
+		model_thread_exit(w->tcur, ev, dur);
 }
 
 /* model_event's every other case: another thread, or not an EXIT */
@@ -966,6 +1005,9 @@ static __attribute__((noinline)) int model_slow(const struct trace_event *ev, st
 	if (w->thread >= 0 && ev->thread != (uint32_t)w->thread)
 		return 0;
 	w->cur_thread = ev->thread;	/* threads come one after another */
+	/* its root: made at its first EXIT, before any node of its calls, as model_path
+	 * would make it */
+	w->root.slot = model_child(w, 0, CTREE_THREAD | ev->thread);
 	if (w->m->keep) {
 		ARRAY_GROW_ZERO(w->tables, w->ntables, ev->thread + 1);
 		if (!w->tables[ev->thread]) {
@@ -991,6 +1033,54 @@ static int model_event(const struct trace_event *ev, void *ctx)
 	else
 		model_exit(w, ev, false);
 	return 0;
+}
+
+/* the tree's nodes (ct->nodes) from the walk's */
+static void model_ct_nodes(struct mwalk *w)
+{
+	struct ctree *ct = w->ct;
+	uint32_t i;
+
+	ct->cap = ct->nnodes;
+	ct->nodes = xcalloc(ct->cap + 1, sizeof(*ct->nodes));
+	for (i = 1; i < ct->nnodes; i++) {
+		const struct mnode *n = &w->mn[i];
+
+		ct->nodes[i] = (struct ctree_node){ .parent = w->link[i].parent,
+						    .func = w->link[i].func, .calls = n->calls,
+						    .self_ns = n->self_ns,
+						    .wait_ns = n->wait_ns[0] + n->wait_ns[1] };
+	}
+}
+
+/*
+ * The function table @h's sums from the nodes that closed a call (of those under thread
+ * root @only when @root, each node's thread root, is given): self and inclusive times and
+ * waits; outermost activations' (total_ns, wait_total_ns) from the nodes not nested.
+ */
+static void model_sums(struct mwalk *w, struct hot *h, const uint32_t *root, uint32_t only)
+{
+	const struct ctree *ct = w->ct;
+	uint32_t i;
+
+	for (i = 1; i < ct->nnodes; i++) {
+		const struct mnode *n = &w->mn[i];
+		const struct mlink *l = &w->link[i];
+		struct hot_func *f;
+
+		if ((l->func & CTREE_THREAD) || !n->calls || (root && root[i] != only))
+			continue;
+		f = &h->funcs[l->func];	/* < h->cap: its calls grew the table */
+		f->self_ns += n->self_ns;
+		f->sum_ns += n->total_ns;
+		f->wait_ns[0] += n->wait_ns[0];
+		f->wait_ns[1] += n->wait_ns[1];
+		f->blocked_calls += n->blocked;
+		if (!l->nested) {
+			f->total_ns += n->total_ns;
+			f->wait_total_ns += n->whole_ns;
+		}
+	}
 }
 
 static uint64_t *sort_first;		/* cmp_first's keys */
@@ -1186,6 +1276,7 @@ static void model_keep_threads(struct mwalk *w, struct trace *t, bool cpu)
 		struct hot *h = w->tables[i];
 
 		if (h && keep[i]) {
+			model_sums(w, h, root, root_of[i]);
 			model_edges(w, h, root, root_of[i]);
 			if (t->nfuncs > h->cap)
 				grow_funcs(h, t->nfuncs);
@@ -1236,13 +1327,11 @@ int model_build(struct trace *t, int thread, unsigned want, uint32_t keep, bool 
 	memset(m, 0, sizeof(*m));
 	m->thread = thread;
 	m->keep = thread < 0 ? keep : 0;
-	m->ct.cap = 256;
-	m->ct.nodes = xcalloc(m->ct.cap, sizeof(*m->ct.nodes));
-	m->ct.nnodes = 1;
-	w.mn_cap = m->ct.cap;
+	m->ct.nnodes = 1;			/* node 0: the root, never looked up */
+	model_room(&w, 0);
+	w.link[0] = (struct mlink){ 0 };
 	w.cache = xcalloc(1U << MODEL_CACHE_BITS, sizeof(*w.cache));
 	w.cur_thread = UINT32_MAX;
-	w.mn = xcalloc(w.mn_cap, sizeof(*w.mn));
 	if (collect_begin(&w.c, want) < 0) {
 		rc = -1;
 		goto out;
@@ -1254,6 +1343,9 @@ int model_build(struct trace *t, int thread, unsigned want, uint32_t keep, bool 
 	rc = trace_walk(t, WALK_EXITS | (log ? WALK_MEMORY : 0), -1, model_event, &w);
 	if (!rc && log)
 		t->memlog->complete = true;
+	model_ct_nodes(&w);
+	if (!rc)
+		model_sums(&w, &m->hot, NULL, 0);
 	if (!rc && (want & HOT_EDGES))
 		model_edges(&w, &m->hot, NULL, 0);
 	if (!rc && m->keep)
@@ -1264,6 +1356,8 @@ int model_build(struct trace *t, int thread, unsigned want, uint32_t keep, bool 
 	if (!rc)
 		model_ct_funcs(&w);
 out:
+	if (!m->ct.nodes)
+		model_ct_nodes(&w);
 	for (i = 0; rc && i < w.ntables; i++) {	/* model_keep_threads took them */
 		if (w.tables[i])
 			hot_free(w.tables[i]);
@@ -1272,6 +1366,7 @@ out:
 	free(w.tables);
 	free(w.cache);
 	free(w.mn);
+	free(w.link);
 	return rc ? -1 : 0;
 }
 

@@ -210,7 +210,8 @@ int replay_log_walk(const struct replay_log *l, trace_event_fn fn, void *ctx)
 	mheap_init(&h, l->ns);
 	for (uint32_t i = 0; i < l->ns; i++) {
 		c[i].p = l->s[i].buf;
-		c[i].end = l->s[i].buf + l->s[i].n;
+		/* a stream that logged nothing has no buffer (NULL + 0 is undefined) */
+		c[i].end = l->s[i].n ? l->s[i].buf + l->s[i].n : c[i].p;
 		c[i].ev.thread = i;
 		c[i].ev.tid = l->s[i].tid;
 		if (next(&c[i]))

@@ -39,7 +39,7 @@
  * the "peak epoch" advances; each stack aggregate saves its live bytes/blocks the first time
  * it changes after that (a lazy snapshot), so its value at the last peak is either the saved
  * one or, if unchanged since, its current one. No per-event storage: memory is the live block
- * table (40 bytes per slot, at most half full) plus one aggregate per distinct stack.
+ * table (56 bytes per slot, at most half full) plus one aggregate per distinct stack.
  *
  * Stops: before delivering an event later than the next stop, the pending realloc blocks due
  * by the stop are applied and the stop's callback runs; events at the stop's own time come
@@ -143,12 +143,15 @@ static inline uint64_t *thread_seq(struct replay *r, uint32_t thread)
 
 /*
  * The hot functions below take @plain, a constant where they are inlined (always_inline):
- * true for a replay with none of one_thread, per_thread, sampling or a change hook
+ * nonzero for a replay with none of one_thread, per_thread, sampling or a change hook
  * (replay_run sets r->plain), so that the compiler drops what such a replay never does:
- * every block then counts once with no variance. The other replays take the general path;
- * both give the same results where plain holds.
+ * every block then counts once with no variance. PLAIN_ONE: plain, and each block counts in
+ * one aggregate only (no groups, or by_group), with no free held back: replay_event_one's
+ * fast path. The other replays take the general path; all give the same results where
+ * their conditions hold.
  */
 #define HOT static inline __attribute__((always_inline))
+#define PLAIN_ONE 2u
 
 /* Save @a's live values for the last peak before the first change since it (see top). */
 static inline void touch(struct replay *r, struct replay_agg *a)
@@ -235,10 +238,14 @@ static inline struct replay_counts *tcounts(struct replay *r, uint32_t thread)
 
 /* The aggregates block @b counts in, into @a. Return: how many (0: it counts nowhere). */
 HOT unsigned blk_aggs(struct replay *r, const struct replay_blk *b, struct replay_agg **a,
-		      const bool plain)
+		      const unsigned plain)
 {
 	uint32_t g;
 
+	if (plain == PLAIN_ONE) {	/* a plain replay's blocks all count (see do_alloc_t) */
+		a[0] = &r->aggs[b->agg];
+		return 1;
+	}
 	if (b->agg == AGG_NONE)
 		return 0;
 	a[0] = &r->aggs[b->agg];
@@ -253,7 +260,7 @@ HOT unsigned blk_aggs(struct replay *r, const struct replay_blk *b, struct repla
 }
 
 /* Take block @b out of the live state (not counted as a free). */
-HOT void unlive_t(struct replay *r, const struct replay_blk *b, const bool plain)
+HOT void unlive_t(struct replay *r, const struct replay_blk *b, const unsigned plain)
 {
 	struct replay_agg *as[REPLAY_LEVELS];
 	unsigned i, n = blk_aggs(r, b, as, plain);
@@ -412,12 +419,12 @@ static bool impossible(struct replay *r, uint64_t size)
  * by_group).
  */
 HOT uint32_t count_alloc(struct replay *r, uint32_t thread, uint32_t stack, uint64_t size,
-			 uint64_t count, double var, unsigned k, const bool plain)
+			 uint64_t count, double var, unsigned k, const unsigned plain)
 {
 	uint32_t a = agg_get(r, stack);
 	struct replay_counts *tc = plain ? NULL : tcounts(r, thread);
 
-	if (r->group && !r->by_group) {
+	if (plain != PLAIN_ONE && r->group && !r->by_group) {
 		uint32_t g = group_of(r, stack);
 
 		if (!plain && r->per_thread)
@@ -441,7 +448,7 @@ HOT uint32_t count_alloc(struct replay *r, uint32_t thread, uint32_t stack, uint
 }
 
 HOT void do_alloc_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t size,
-		    uint32_t stack, uint64_t ns, const bool plain)
+		    uint32_t stack, uint64_t ns, const unsigned plain)
 {
 	struct replay_agg *a, *as[REPLAY_LEVELS];
 	uint32_t ai = AGG_NONE;
@@ -532,7 +539,7 @@ HOT void do_alloc_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t si
 	}
 	if (!plain && r->change)
 		r->change(r, ns, r->arg);
-	if (r->ndefer)
+	if (plain != PLAIN_ONE && r->ndefer)	/* (replay_event_one: none held back) */
 		pair_defer(r, thread, ptr, ns);
 }
 
@@ -547,7 +554,7 @@ static void do_alloc(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t s
 
 /* Block @b was freed (@temporary: before its thread allocated again): count it. */
 HOT void count_free_t(struct replay *r, const struct replay_blk *b, bool temporary,
-		      const bool plain)
+		      const unsigned plain)
 {
 	struct replay_agg *as[REPLAY_LEVELS];
 	struct replay_counts *tc;
@@ -615,7 +622,7 @@ static bool claim_displaced(struct replay *r, uint32_t thread, uint64_t ptr, uin
  * temporary.
  */
 HOT void do_release_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t ns,
-		      bool as_free, const bool plain)
+		      bool as_free, const unsigned plain)
 {
 	struct replay_blk *b = live_slot(&r->live, ptr);
 
@@ -623,6 +630,7 @@ HOT void do_release_t(struct replay *r, uint32_t thread, uint64_t ptr, uint64_t 
 		/* not live (yet): held back for an allocation within the window (pair_defer) */
 		ARRAY_ROOM(r->defer, r->fcap, r->ndefer);
 		r->defer[r->ndefer++] = (struct replay_defer){ ptr, ns, thread, as_free };
+		r->fast_end = 0;	/* replay_event_one: see fast_end */
 		if (r->ndefer == 1 || ns < r->defer_min)
 			r->defer_min = ns;
 		return;
@@ -710,6 +718,20 @@ static void run_stops(struct replay *r, uint64_t ns)
 	}
 }
 
+/*
+ * r->fast_end: replay_event_one's one test for an event at ns < fast_end to be met with
+ * nothing held back or pending and before the next stop (0 while a free is held back or a
+ * realloc's block pending; an event at UINT64_MAX always takes replay_event). Set after each
+ * event replay_event_one passes to replay_event; the fast path's frees held back clear it.
+ */
+static void fast_end(struct replay *r)
+{
+	if (r->ndefer || r->npend)
+		r->fast_end = 0;
+	else
+		r->fast_end = r->next_stop == UINT64_MAX ? UINT64_MAX : r->next_stop + 1;
+}
+
 static int replay_event(const struct trace_event *ev, void *ctx)
 {
 	struct replay *r = ctx;
@@ -777,6 +799,34 @@ static int replay_event(const struct trace_event *ev, void *ctx)
 	return 0;
 }
 
+/*
+ * replay_event for a plain replay whose blocks count in one aggregate each and with no mem
+ * hook (replay_run chooses it): an allocation, or a free, met with nothing held back,
+ * pending or displaced and before the next stop, is replay_event's with its tests known;
+ * any other event is replay_event's.
+ */
+static int replay_event_one(const struct trace_event *ev, void *ctx)
+{
+	struct replay *r = ctx;
+	int rc;
+
+	if (__builtin_expect(ev->ns < r->fast_end, 1)) {
+		if (ev->type == EV_ALLOC) {
+			r->events++;
+			do_alloc_t(r, ev->thread, ev->ptr, ev->size, ev->stack, ev->ns, PLAIN_ONE);
+			return 0;
+		}
+		if (ev->type == EV_FREE && ev->ptr && !r->ndisp_live) {
+			r->events++;
+			do_release_t(r, ev->thread, ev->ptr, ev->ns, true, PLAIN_ONE);
+			return 0;
+		}
+	}
+	rc = replay_event(ev, ctx);
+	fast_end(r);
+	return rc;
+}
+
 /**
  * replay_run - replay the memory events of @t into @r. The caller zeroes @r and may set map,
  * stop/next_stop, other, change, arg, walk_flags and one_thread/thread first (see replay.h). Stops not reached by the
@@ -785,18 +835,22 @@ static int replay_event(const struct trace_event *ev, void *ctx)
  */
 int replay_run(struct replay *r, struct trace *t)
 {
+	trace_event_fn fn = replay_event;
 	int ret;
 
 	if (!r->stop)
 		r->next_stop = UINT64_MAX;
 	r->sample_mean = t->hdr.sample_mean;
 	r->plain = !r->one_thread && !r->per_thread && !r->sample_mean && !r->change;
+	if (r->plain && !r->mem && (!r->group || r->by_group))
+		fn = replay_event_one;
+	fast_end(r);
 	live_init(&r->live);
 	/* the events a calls walk kept (replay-log.c) in the merged walk's order, else a walk */
 	if (t->memlog && t->memlog->complete && !r->walk_flags)
-		ret = replay_log_walk(t->memlog, replay_event, r);
+		ret = replay_log_walk(t->memlog, fn, r);
 	else
-		ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | r->walk_flags, -1, replay_event, r);
+		ret = trace_walk(t, WALK_MERGED | WALK_MEMORY | r->walk_flags, -1, fn, r);
 	if (r->npend)
 		pend_drain(r, UINT64_MAX, UINT32_MAX);
 	if (r->ndefer)

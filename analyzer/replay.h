@@ -30,7 +30,7 @@ struct replay_blk {
 };
 
 /* The live blocks by address: an hmap (analyzer/hmap.h) kept at most half full. */
-HMAP_DEFINE(replay_live, struct replay_blk, ptr)
+HMAP_DEFINE_HOME(replay_live, struct replay_blk, ptr, hmap_home_addr)
 
 /* What one stack (or one site, with a map) did. */
 struct replay_agg {
@@ -161,6 +161,7 @@ struct replay {
 	uint32_t ndefer, fcap;
 	uint64_t defer_min;		/* the oldest one's time */
 	bool plain;			/* none of one_thread, per_thread, sampling, change */
+	uint64_t fast_end;		/* see replay.c's fast_end */
 };
 
 int replay_run(struct replay *r, struct trace *t);

@@ -13,6 +13,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 
 #include "analyzer/hmap.h"
 #include "analyzer/symbols-priv.h"
@@ -37,16 +38,47 @@ static bool scan_units(Dwarf *dw, uint64_t va, Dwarf_Die *out)
 	return false;
 }
 
+/*
+ * libdw inflates every compressed DWARF section it knows as it makes the Dwarf handle; the
+ * location lists (where debuggers find variables) are never read here, and libc's are 15%
+ * of what its debug file inflates. Their sections become SHT_NOBITS in libelf's copy of
+ * @e's section headers (the file is not written), which libdw passes over.
+ */
+static void skip_loclists(Elf *e)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(e, &shstrndx) < 0)
+		return;
+	while ((scn = elf_nextscn(e, scn))) {
+		Elf64_Shdr *sh = elf64_getshdr(scn);
+		const char *name;
+
+		if (!sh || !(sh->sh_flags & SHF_COMPRESSED) || sh->sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(e, shstrndx, sh->sh_name);
+		if (name && (!strcmp(name, ".debug_loclists") || !strcmp(name, ".debug_loc")))
+			sh->sh_type = SHT_NOBITS;
+	}
+}
+
+static Dwarf *begin(Elf *e)
+{
+	skip_loclists(e);
+	return dwarf_begin_elf(e, DWARF_C_READ, NULL);
+}
+
 /* The Dwarf handle of @f (the debug file's, else the file's own), opened on first use. */
 static Dwarf *dw_of(struct sym_file *f)
 {
 	if (!f->dw_tried) {
 		f->dw_tried = true;
 		if (f->dbg_elf)
-			f->dw = dwarf_begin_elf(f->dbg_elf, DWARF_C_READ, NULL);
+			f->dw = begin(f->dbg_elf);
 		/* NULL (DWARF_E_NO_DWARF) when the file has none: then no lines */
 		if (!f->dw && f->elf)
-			f->dw = dwarf_begin_elf(f->elf, DWARF_C_READ, NULL);
+			f->dw = begin(f->elf);
 		pr_dbg(2, "%s: %s\n", f->path, f->dw ? "DWARF" : "no DWARF");
 	}
 	return f->dw;

@@ -7,6 +7,7 @@
  */
 #define PR_FMT "symbols"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -364,21 +365,32 @@ no:
 	return false;
 }
 
+/* libdebuginfod's entry points, from dlopen (see debuginfod) */
+static int (*find_debuginfo_fn)(debuginfod_client *, const unsigned char *, int, char **);
+
 /*
  * The debuginfod client, made on first use and only when DEBUGINFOD_URLS names a server (the
  * library itself would do nothing without it, but an unset variable must not even cost the
- * client's set-up). It lives until exit: one per process, like its cache.
+ * client's set-up). The library is opened then too: linked, it and the 28 libraries it
+ * needs (curl, TLS, Kerberos, LDAP) were loaded and relocated at every start, most of what
+ * starting the analyzer cost. It lives until exit: one per process, like its cache.
  */
 static debuginfod_client *debuginfod(void)
 {
 	static debuginfod_client *client;
 	static bool tried;
 	const char *urls = getenv("DEBUGINFOD_URLS");
+	debuginfod_client *(*begin)(void) = NULL;
+	void *lib;
 
 	if (!tried) {
 		tried = true;
-		if (urls && *urls)
-			client = debuginfod_begin();
+		if (urls && *urls && (lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL))) {
+			*(void **)&begin = dlsym(lib, "debuginfod_begin");
+			*(void **)&find_debuginfo_fn = dlsym(lib, "debuginfod_find_debuginfo");
+		}
+		if (begin && find_debuginfo_fn)
+			client = begin();
 		if (urls && *urls && !client)
 			pr_dbg(1, "debuginfod: cannot start the client\n");
 	}
@@ -398,7 +410,7 @@ static bool find_debuginfod(struct sym_file *f, const uint8_t *id, size_t idlen)
 
 	if (!c || idlen < 2)
 		return false;
-	fd = debuginfod_find_debuginfo(c, id, (int)idlen, &path);
+	fd = find_debuginfo_fn(c, id, (int)idlen, &path);
 	if (fd < 0) {
 		pr_dbg(1, "%s: debuginfod: %s\n", f->path, strerror(-fd));
 		return false;

@@ -401,6 +401,8 @@ struct cp_run {
 
 static inline struct cp_run cp_run_get(const struct tstate *ts)
 {
+	if (unlikely(!ts->cp))	/* none yet: no arithmetic on NULL (UBSan; cp_add grows it) */
+		return (struct cp_run){ NULL, NULL };
 	return (struct cp_run){ ts->cp + ts->ncp, ts->cp + ts->cp_cap };
 }
 
@@ -452,7 +454,10 @@ static inline __attribute__((always_inline)) void cp_note(struct tstate *ts)
  * by every excess a hold forgot: milliseconds in a loaded run, docs/compensation.md "Holds
  * and off-CPU intervals") and the clock noted after
  * each (cp_add: a call event changes the offset, or the held time, nearly always, so
- * without cp_note's test). *@pp is left at the first other record or the chunk's end.
+ * without cp_note's test). An EXIT with no open call costs nothing there (dec_exit: counted
+ * unmatched, the clock not stepped), so the calls open are counted here too (ts->depth,
+ * which only a walk that tracks calls uses otherwise; dec_entry_at and dec_exits keep it).
+ * *@pp is left at the first other record or the chunk's end.
  * Return: 0, or DEC_BAD / DEC_BAD_TIME with *@pp at the damage.
  */
 static inline __attribute__((always_inline)) int
@@ -460,14 +465,15 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 	   const bool cp)
 {
 	const uint8_t *p = *pp, *q;
-	uint64_t ticks = ts->ticks, lim = ts->tick_limit, ovh = ts->ovh, nev = 0, ncalls = 0;
+	uint64_t ticks = ts->ticks, lim = ts->tick_limit, ovh = ts->ovh, nexits = 0, ncalls = 0;
 	uint64_t vticks = ts->vticks, clamps = 0;
 	uint64_t h, a, xb = 0, xa = 0, eb = 0, ea = 0;
-	uint32_t nfids = ts->nfids;
-	struct cp_run log = cp_run_get(ts);
+	uint32_t nfids = ts->nfids, depth = ts->depth;
+	struct cp_run log = { NULL, NULL };
 	int rc = 0;
 
 	if (cp) {
+		log = cp_run_get(ts);
 		xb = r->c_exit_before;
 		xa = r->c_exit_after;
 		eb = r->c_entry_before;
@@ -492,8 +498,11 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 				break;
 			}
 			ticks += h >> 1;
-			nev++;
+			nexits++;
 			if (cp) {
+				if (unlikely(!depth))
+					continue;	/* unmatched: as dec_exit, no cost */
+				depth--;
 				if (unlikely(comp_step(ticks, &ovh, &vticks, xb, xa)))
 					clamps++;
 				cp_add(ts, &log, ticks, ovh, vticks);
@@ -510,24 +519,26 @@ skip_calls(const struct reader *r, struct tstate *ts, const uint8_t **pp, const 
 			break;
 		}
 		ticks += a;
-		nev++;
 		ncalls++;
 		if (unlikely((h >> 2) >= nfids)) {
 			rc = DEC_BAD;
 			break;
 		}
 		if (cp) {
+			depth++;
 			if (unlikely(comp_step(ticks, &ovh, &vticks, eb, ea)))
 				clamps++;
 			cp_add(ts, &log, ticks, ovh, vticks);
 		}
 	}
-	cp_run_put(ts, &log);
+	if (cp)
+		cp_run_put(ts, &log);
+	ts->depth = depth;
 	ts->ticks = ticks;
 	ts->ovh = ovh;
 	ts->vticks = vticks;
 	ts->clamps += clamps;
-	ts->cnt_events += nev;
+	ts->cnt_events += nexits + ncalls;
 	ts->cnt_calls += ncalls;
 	*pp = p;
 	return rc;
@@ -548,15 +559,9 @@ static void cp_chunk(struct tstate *ts)
 	ts->cp_prev = ts->ncp ? ts->ncp - 1 : 0;	/* the offset at this chunk's start */
 }
 
-/*
- * The offset at @tick: the last one noted at or before it (0 before the first), held as
- * comp_step holds an event: never more than puts @tick before the last call event's time.
- */
-static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
+/* the index after the last checkpoint of [@lo, @hi) at or before @tick */
+static uint32_t cp_find(const struct tstate *ts, uint32_t lo, uint32_t hi, uint64_t tick)
 {
-	uint32_t lo = ts->cp_head, hi = ts->ncp;
-	uint64_t o, v;
-
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
@@ -565,7 +570,25 @@ static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
 		else
 			hi = mid;
 	}
-	if (lo == ts->cp_head)		/* before the first event that cost anything */
+	return lo;
+}
+
+/*
+ * The offset at @tick: the last one noted at or before it (0 before the first), held as
+ * comp_step holds an event: never more than puts @tick before the last call event's time.
+ * A tick before the head (an interval written after a CPU clock reading later than its
+ * start, or drained two chunks late: hand-made or damaged traces) takes the checkpoints
+ * behind it that cp_grow has not dropped yet, not offset 0 (tests/data/sw-back.bin,
+ * sw-late-drain.bin).
+ */
+static uint64_t cp_offset(struct tstate *ts, uint64_t tick)
+{
+	uint32_t lo = cp_find(ts, ts->cp_head, ts->ncp, tick);
+	uint64_t o, v;
+
+	if (unlikely(lo == ts->cp_head) && lo)
+		lo = cp_find(ts, 0, lo, tick);
+	if (!lo)			/* before the first event that cost anything */
 		return 0;
 	ts->cp_head = lo - 1;		/* intervals come in increasing order */
 	o = ts->cp[lo - 1][1] >> TRACE_COST_SHIFT;
@@ -756,8 +779,10 @@ static int dec_entry_at(DEC_PARAMS)
 	ts->cnt_calls += !inh;
 	if (unlikely(a >= ts->nfids))
 		goto bad_record;
-	if (!ts->calls_on)
+	if (!ts->calls_on) {
+		ts->depth += ts->cp_on;	/* the calls open, for skip_calls */
 		DEC_RET(0);
+	}
 	b = to_ns(t, r, c);
 	/* back in time: less the compensation so far (0 without it), and not before the
 	 * thread's last call event (the calls the recorder dropped came after it): a damaged
@@ -816,8 +841,10 @@ static int dec_exits(DEC_PARAMS)
 	ts->cnt_events++;
 	ts->last_ns = to_ns(t, r, ts->ticks);
 	if (!ts->calls_on) {
-		if (ts->cp_on)		/* the hold a calls walk makes here (comp_step) */
+		if (ts->cp_on) {	/* the hold a calls walk makes here (comp_step) */
 			comp_clock(t, r, ts, 0, 0);
+			ts->depth -= a < ts->depth ? (uint32_t)a : ts->depth;	/* skip_calls */
+		}
 		DEC_RET(0);
 	}
 	if (a > ts->depth) {
@@ -1240,11 +1267,13 @@ dec_entry(DEC_PARAMS)
 
 /*
  * next_event - decode @ts up to its next event selected by @flags into @ev.
- * Return: 1 with an event, 0 when the thread has nothing more, -1 on an I/O error.
+ * @back: return after a record that made no event too (walk_stream: its run_exits takes
+ * the records after it). Return: 1 with an event, 2 (@back) after a record without one, 0
+ * when the thread has nothing more, -1 on an I/O error.
  */
 static inline __attribute__((always_inline)) int
 next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
-	   struct trace_event *ev)
+	   struct trace_event *ev, bool back)
 {
 	const uint8_t *p = ts->p, *end = ts->end, *q;
 	uint64_t h;
@@ -1302,11 +1331,242 @@ next_event(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
 			ts->p = p;
 			return 1;
 		}
-		if (likely(rc == 0))
+		if (likely(rc == 0)) {
+			if (back) {
+				ts->p = p;
+				return 2;
+			}
 			continue;
+		}
 damaged:
 		stream_damaged(t, r, ts, rc, p);
 		p = end = NULL;
+	}
+}
+
+/*
+ * ---- the calls walks' loop ----
+ * A walk that tracks calls, not merged and without switches (WALK_EXITS: functions, summary,
+ * html; WALK_CALLS: callgraph) spends most of its time in runs of ENTRY and EXIT records.
+ * run_exits decodes such a run with the thread's state in locals (the generic path,
+ * next_event, keeps it in the thread's state and returns at every event) and calls the
+ * walk's callback at each EXIT (and ENTRY, with WALK_CALLS) itself. It
+ * takes only the records whose decoding is the plain case and leaves any other at once to
+ * next_event, before it, the state as that record found it: another record, damage, a
+ * time at or past the epoch's end (ep_hi_tk: next_event resolves there), an EXIT without an
+ * open call or of an inherited call, an ENTRY whose function is not resolved in this epoch
+ * or whose call does not fit the open calls' array. Every event, field and counter is what
+ * next_event makes of the same records.
+ */
+
+/* the state run_exits keeps in locals, and what it reads of the reader's */
+struct exits_run {
+	const uint8_t *p, *end;
+	uint64_t ticks, ovh, vticks, nexits, ncalls, clamps;
+	uint64_t lim;				/* no record later: the chunk's limit, and
+						 * before the epoch's end (ts->ep_hi_tk) */
+	uint64_t start, mult;			/* to_ns's */
+	uint64_t eb, ea, xb, xa;		/* r->c_entry_*, r->c_exit_* */
+	uint32_t depth, cap, nfids, gen;
+	uint32_t ninh;				/* ts->ninherited */
+	uint32_t dsub;				/* shown_depth's: depth less this */
+	struct walk_frame *calls;
+	const struct fidref *fids;
+	uint32_t *active;
+};
+
+/* to_ns of @ticks with the run's copy of the reader's figures */
+static inline __attribute__((always_inline)) uint64_t run_ns(const struct exits_run *x,
+							     uint64_t ticks)
+{
+	if (unlikely(ticks <= x->start))
+		return 0;
+	return (uint64_t)(((unsigned __int128)(ticks - x->start) * x->mult + (1U << 31)) >> 32);
+}
+
+static inline __attribute__((always_inline)) void run_get(struct exits_run *x,
+							  const struct reader *r,
+							  const struct tstate *ts, unsigned flags)
+{
+	uint64_t ep = ts->ep_hi_tk - 1;		/* 0: run_exits takes nothing */
+
+	*x = (struct exits_run){ .p = ts->p, .end = ts->end, .ticks = ts->ticks,
+				 .lim = ts->tick_limit < ep ? ts->tick_limit : ep,
+				 .ovh = ts->ovh, .vticks = ts->vticks,
+				 .start = r->start_ticks, .mult = r->mult,
+				 .eb = r->c_entry_before, .ea = r->c_entry_after,
+				 .xb = r->c_exit_before, .xa = r->c_exit_after,
+				 .depth = ts->depth, .cap = ts->calls_cap,
+				 .ninh = ts->ninherited,
+				 .dsub = flags & WALK_INHERITED ? 0 : ts->ninherited,
+				 .nfids = ts->nfids, .gen = ts->gen, .calls = ts->calls,
+				 .fids = ts->fids, .active = ts->active };
+}
+
+static inline __attribute__((always_inline)) void run_put(struct exits_run *x,
+							  struct tstate *ts)
+{
+	ts->p = x->p;
+	ts->ticks = x->ticks;
+	ts->ovh = x->ovh;
+	ts->vticks = x->vticks;
+	ts->depth = x->depth;
+	ts->clamps += x->clamps;
+	ts->cnt_events += x->nexits + x->ncalls;
+	ts->cnt_calls += x->ncalls;
+	if (x->nexits + x->ncalls) {	/* as dec_entry and dec_exit leave them */
+		ts->last_ns = LAST_NS_EXIT;
+		ts->call_tk = x->ticks;
+	}
+}
+
+/* run_exit - the EXIT of header @h into @ev, as dec_exit and pop_call make it. Return: false
+ * when next_event must decode it (an impossible time, no open call, an inherited call) */
+static inline __attribute__((always_inline)) bool run_exit(struct exits_run *x,
+							   struct trace_event *ev, uint64_t h)
+{
+	struct walk_frame *c;
+	uint64_t ns, dur;
+
+	/* without inherited calls open (ninh, all of them counted), none is to test */
+	if (unlikely((h >> 1) > x->lim - x->ticks || !x->depth ||
+		     (x->ninh && x->calls[x->depth - 1].inherited)))
+		return false;
+	x->ticks += h >> 1;
+	x->nexits++;
+	if (unlikely(comp_step(x->ticks, &x->ovh, &x->vticks, x->xb, x->xa)))
+		x->clamps++;
+	ns = run_ns(x, x->vticks);
+	c = &x->calls[--x->depth];
+	dur = ns > c->ns ? ns - c->ns : 0;
+	if (x->depth)
+		c[-1].child_ns += dur;
+	ev->type = EV_EXIT;
+	ev->ns = ns;
+	ev->func = c->func;
+	ev->frame = c;
+	ev->addr = c->addr;
+	ev->entry_ns = c->ns;
+	ev->child_ns = c->child_ns;
+	ev->inherited = false;
+	ev->depth = x->depth - x->dsub;
+	ev->nested = --x->active[c->func] != 0;
+	return true;
+}
+
+/* run_entry - the ENTRY of header @h whose delta is at x->p, as dec_entry makes it. Return:
+ * false when next_event must decode it (damage, a function to resolve, no room) */
+static inline __attribute__((always_inline)) bool run_entry(struct exits_run *x, uint64_t h)
+{
+	const struct fidref *fr;
+	uint64_t fid = h >> 2, a;
+	const uint8_t *p = x->p;
+
+	if (unlikely(get_varint(&p, x->end, &a) < 0 || a > x->lim - x->ticks ||
+		     fid >= x->nfids || x->depth >= x->cap))
+		return false;
+	fr = &x->fids[fid];
+	if (unlikely(fr->gen != x->gen))
+		return false;
+	x->p = p;
+	x->ticks += a;
+	x->ncalls++;
+	if (unlikely(comp_step(x->ticks, &x->ovh, &x->vticks, x->eb, x->ea)))
+		x->clamps++;
+	x->calls[x->depth++] = (struct walk_frame){ fr->func, 0, false, fr->addr,
+						    run_ns(x, x->vticks), 0 };
+	x->active[fr->func]++;
+	return true;
+}
+
+/* the ENTRY event of the call run_entry opened, as dec_entry makes it (WALK_CALLS) */
+static inline __attribute__((always_inline)) void run_entry_ev(const struct exits_run *x,
+							       struct trace_event *ev)
+{
+	const struct walk_frame *c = &x->calls[x->depth - 1];
+
+	ev->type = EV_ENTRY;
+	ev->ns = c->ns;
+	ev->func = c->func;
+	ev->addr = c->addr;
+	ev->depth = x->depth - 1 - x->dsub;
+	ev->inherited = false;
+}
+
+/*
+ * run_exits - the run of ENTRY and EXIT records at ts->p of a walk that tracks calls, @fn
+ * called at each EXIT, and at each ENTRY when @entries (WALK_CALLS). ts->p is left at the
+ * first record it did not take (or the chunk's end).
+ * Return: 0, or @fn's non-zero value (the walk stops).
+ */
+static inline __attribute__((always_inline)) int
+run_exits(const struct reader *r, struct tstate *ts, unsigned flags, trace_event_fn fn,
+	  void *ctx, const bool entries)
+{
+	struct trace_event *ev = &ts->ev;
+	struct exits_run x;
+	const uint8_t *q;
+	uint64_t h;
+	int rc = 0;
+
+	run_get(&x, r, ts, flags);
+	if (unlikely(x.ticks > x.lim || !ts->ep_hi_tk))
+		return 0;		/* at the epoch's end: next_event's to resolve */
+	while (x.p < x.end) {
+		q = x.p;
+		h = *x.p;
+		if (likely(h < 0x80))
+			x.p++;
+		else if (unlikely(get_varint(&x.p, x.end, &h) < 0))
+			h = 3;			/* next_event's to report */
+		if ((h & 3) == 1) {
+			if (likely(run_entry(&x, h))) {
+				if (!entries)
+					continue;
+				run_entry_ev(&x, ev);
+				goto deliver;
+			}
+		} else if ((h & 3) != 3 && likely(run_exit(&x, ev, h))) {
+			goto deliver;
+		}
+		x.p = q;		/* another record, or one next_event decodes */
+		break;
+deliver:
+		ts->ticks = x.ticks;	/* the callback's trace_event_key */
+		rc = fn(ev, ctx);
+		if (unlikely(rc))
+			break;
+	}
+	run_put(&x, ts);
+	return rc;
+}
+
+/*
+ * walk_stream - the walk of one stream, not merged: @fn called for each event selected by
+ * @flags (a calls walk's runs of calls by run_exits). Return: 0, @fn's non-zero value,
+ * or -1 on an I/O error.
+ */
+static int walk_stream(struct trace *t, struct reader *r, struct tstate *ts, unsigned flags,
+		       trace_event_fn fn, void *ctx)
+{
+	bool runs = ts->calls_on && !ts->cp_on;
+	int n, rc;
+
+	for (;;) {
+		if (runs && !ts->pending_exits && ts->p < ts->end) {
+			rc = flags & WALK_CALLS ? run_exits(r, ts, flags, fn, ctx, true)
+						: run_exits(r, ts, flags, fn, ctx, false);
+			if (unlikely(rc))
+				return rc;
+		}
+		n = next_event(t, r, ts, flags, &ts->ev, runs);
+		if (n == 2)
+			continue;	/* no event: run_exits takes what follows */
+		if (n <= 0)
+			return n;
+		rc = fn(&ts->ev, ctx);
+		if (unlikely(rc))
+			return rc;
 	}
 }
 
@@ -1460,17 +1720,9 @@ int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi
 	if (!(flags & WALK_MERGED)) {
 		for (i = lo; i < hi && !rc; i++) {
 			struct tstate *ts = r->ts[i];
-			struct trace_event *ev = &ts->ev;
-			int n;
 
-			fill_ev(ts, ev);
-			while ((n = next_event(t, r, ts, flags, ev)) > 0) {
-				rc = fn(ev, ctx);
-				if (unlikely(rc))
-					break;
-			}
-			if (n < 0)
-				rc = -1;
+			fill_ev(ts, &ts->ev);
+			rc = walk_stream(t, r, ts, flags, fn, ctx);
 			if (!rc) {
 				thread_times(t, ts);
 				thread_done(t, r, ts);
@@ -1486,7 +1738,7 @@ int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi
 
 			ts = r->ts[i];
 			fill_ev(ts, &ts->ev);
-			k = next_event(t, r, ts, flags, &ts->ev);
+			k = next_event(t, r, ts, flags, &ts->ev, false);
 			if (k > 0)
 				mheap_add(&h, ts, merge_key(ts), ts->index);
 			else if (k < 0)
@@ -1503,7 +1755,7 @@ int trace_walk_streams(struct trace *t, unsigned flags, uint32_t lo, uint32_t hi
 			rc = fn(&ts->ev, ctx);
 			if (unlikely(rc))
 				break;
-			k = next_event(t, r, ts, flags, &ts->ev);
+			k = next_event(t, r, ts, flags, &ts->ev, false);
 			if (k > 0) {
 				mheap_advance(&h, merge_key(ts));
 				continue;

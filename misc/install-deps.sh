@@ -5,7 +5,7 @@
 #
 #   misc/install-deps.sh           build and test dependencies (make, make check, make demo)
 #   misc/install-deps.sh --bench   also the benchmark's peers (uftrace, heaptrack, ...)
-#   misc/install-deps.sh --fuzz    also clang and libFuzzer (make fuzz)
+#   misc/install-deps.sh --fuzz    the same (clang and libFuzzer are in the default set)
 #   misc/install-deps.sh --print   only print what is missing, install nothing
 #
 # The browser tests also need playwright-core from npm, installed into tests/browser/node_modules
@@ -40,6 +40,8 @@ build_pkgs=(
 				# exports (tests/run/75-77); callgrind's counts for the benchmark
 	chromium		# the browser tests drive Debian's chromium, headless
 	nodejs			# ... through playwright-core (tests/browser)
+	clang			# the libFuzzer targets: make fuzz, and their seeds in make check
+	libclang-rt-14-dev	# ... libFuzzer and the sanitizer runtimes clang 14 links (tests/run/90)
 )
 bench_pkgs=(
 	uftrace			# function-tracing peer
@@ -48,17 +50,13 @@ bench_pkgs=(
 	sqlite3			# an uninstrumented real program for the allocation benchmark
 	linux-perf		# perf record: the sampling reference of bench/accuracy.sh
 )
-fuzz_pkgs=(
-	clang			# make fuzz: the libFuzzer targets (tests/fuzz/build.sh)
-	libclang-rt-14-dev	# ... libFuzzer and the sanitizer runtimes clang 14 links
-)
 
 want=("${build_pkgs[@]}")
 print_only=0
 for arg in "$@"; do
 	case $arg in
 	--bench) want+=("${bench_pkgs[@]}") ;;
-	--fuzz) want+=("${fuzz_pkgs[@]}") ;;
+	--fuzz) ;;		# clang and libFuzzer are in the default set since tests/run/90
 	--print) print_only=1 ;;
 	-h | --help)
 		sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'

@@ -142,6 +142,184 @@ static void crafted(const char *name, const char *what)
 }
 
 /*
+ * Context switches (SWITCH records, TRACE_F_SWITCHES; format version 4): thread 100 runs
+ * main 1000..10000 { f 2000..6000 }, f's entry in chunk 0, its exit in chunk 1, main's exit
+ * in chunk 2 (LAST). The recorder writes a thread's intervals when it opens a chunk, after
+ * the events of their time; so do these. Per @what:
+ *   sw-valid          f blocked [3000, 4000) (in chunk 1: across the boundary from f's
+ *                     entry), main preempted [7000, 7500) (chunk 2), CPU clock readings
+ *                     (500, 0 ns) in chunk 0 and (10000, 7200 ns) in chunk 2. By hand: on
+ *                     a CPU by the trace's clock 9500 - 1500 = 8000 ns between them, by the
+ *                     CPU clock 7200: steal 800, spread at 1/10 of on-CPU time. f: self
+ *                     4000, on a CPU 3000, steal 300: wait 1000 + 300 = 1300, CPU self
+ *                     2700. main: self 9000 - 4000 = 5000, off-CPU 500, on a CPU 4500,
+ *                     steal 450: wait 950, CPU self 4050, CPU total 6750
+ *   sw-late           an interval [3000, 3000 + 2e9) in chunk 1, past its chunk's end (10000
+ *                     ticks) by more than the 1 s allowed: the stream ends there (6000)
+ *   sw-cputime-late   a CPU clock reading at 2e9 ticks in chunk 1: the same
+ *   sw-huge           f blocked [3000, 4000), then an interval whose start (2^64 - 100
+ *                     after the switch base) wraps the clock: a malformed record
+ *   sw-huge-cputime   the same, a CPU clock reading 2^64 - 1 ticks after the switch base
+ *   sw-huge-cpu       readings (500, 0) and (10000, 2^64 - 1 ns): a CPU clock ahead of
+ *                     the trace's (impossible): no steal
+ *   sw-cputime-back   no intervals; readings (500, 0), (8000, 2000), (4000, 3000): the last
+ *                     is out of time order (sorted), and from 4000 to 8000 the CPU clock goes
+ *                     back: no steal there. 500..4000: 3500 ns on a CPU, 3000 counted:
+ *                     steal 500 at 1/7 of on-CPU time: main's self 1000..2000 gets 143 ns
+ *                     of it, f's 2000..4000 286
+ *   sw-lost           thread 100: 7 switch records lost, and a LOST of 2^60 (impossible:
+ *                     left out of the count)
+ *   sw-absent         thread 200 (one call of f, 2500..4000): ABSENT, errno 13 (EACCES)
+ *   sw-last           main's exit never written: the final flush for the thread cut at exit
+ *                     (LAST|CUT|PROCESS_END) holds an interval [6500, 9000) after its last
+ *                     event (6000): main is closed when it ended, 9000, with 2500 of wait
+ */
+static void switches(const char *name, const char *what)
+{
+	struct tg *g = tg_open(at(name));
+	struct tg_thread *a = tg_thread(g, 100);
+	bool last = !strcmp(what, "sw-last");
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_process(a, 4242, 1, "/usr/bin/sample", "sample\0", 7);
+	if (!strcmp(what, "sw-valid") || !strcmp(what, "sw-cputime-back") ||
+	    !strcmp(what, "sw-huge-cpu"))
+		tg_cputime(a, 500, 0);
+	tg_enter(a, 0x401000, 1000);
+	tg_enter(a, 0x401100, 2000);
+	tg_flush(a, 0);
+	if (!strcmp(what, "sw-valid") || !strncmp(what, "sw-huge", 7)) {
+		tg_switch(a, TRACE_SWITCH_BLOCKED, 3000, 4000);
+	} else if (!strcmp(what, "sw-late")) {
+		tg_switch(a, TRACE_SWITCH_BLOCKED, 3000, 3000 + 2000000000ULL);
+	} else if (!strcmp(what, "sw-cputime-late")) {
+		tg_cputime(a, 2000000000ULL, 5000);
+	} else if (!strcmp(what, "sw-cputime-back")) {
+		tg_cputime(a, 8000, 2000);
+		tg_cputime(a, 4000, 3000);
+	} else if (!strcmp(what, "sw-lost")) {
+		tg_switch_note(a, TRACE_SWITCH_LOST, 7);
+		tg_switch_note(a, TRACE_SWITCH_LOST, 1ULL << 60);
+	} else if (!strcmp(what, "sw-absent")) {
+		struct tg_thread *b = tg_thread(g, 200);
+
+		tg_switch_note(b, TRACE_SWITCH_ABSENT, 13);
+		tg_enter(b, 0x401100, 2500);
+		tg_exit(b, 4000);
+		tg_flush(b, TRACE_CHUNK_LAST);
+	}
+	if (!strcmp(what, "sw-huge") || !strcmp(what, "sw-huge-cputime")) {
+		uint8_t rec[40], *p = rec;
+		bool cpu = !strcmp(what, "sw-huge-cputime");
+
+		p = trace_put_varint(p, TRACE_OP_H(TRACE_OP_SWITCH));
+		p = trace_put_varint(p, cpu ? TRACE_SWITCH_CPUTIME : TRACE_SWITCH_PREEMPTED);
+		p = trace_put_varint(p, cpu ? UINT64_MAX : UINT64_MAX - 100);
+		p = trace_put_varint(p, 5);
+		tg_raw(a, rec, (size_t)(p - rec));
+	}
+	tg_exit(a, 6000);
+	tg_flush(a, 0);
+	if (last) {
+		tg_switch(a, TRACE_SWITCH_BLOCKED, 6500, 9000);
+		tg_flush(a, TRACE_CHUNK_LAST | TRACE_CHUNK_CUT | TRACE_CHUNK_PROCESS_END);
+		tg_close(g);
+		return;
+	}
+	if (!strcmp(what, "sw-valid"))
+		tg_switch(a, TRACE_SWITCH_PREEMPTED, 7000, 7500);
+	tg_exit(a, 10000);
+	if (!strcmp(what, "sw-valid"))
+		tg_cputime(a, 10000, 7200);
+	else if (!strcmp(what, "sw-huge-cpu"))
+		tg_cputime(a, 10000, UINT64_MAX);
+	tg_flush(a, TRACE_CHUNK_LAST);
+	tg_close(g);
+}
+
+/*
+ * sw-unmatched: the switches' walk keeps the calls' clock after an EXIT with no open call.
+ * The hooks cost entry 2 + 3 ticks, exit 4 + 5 (COST). main 1000..1100, then 10 EXITs of no
+ * call (1200, 1300, ..., 2100: the calls walk counts them unmatched and charges no cost),
+ * f 3000..4000, blocked [3010, 3510) (in the next chunk). On the calls' clock: main's 14
+ * ticks of cost and 2 of f's entry hook: f enters at 2984 and exits at 4000 - 23 = 3977
+ * (total 993); the offset after its entry is 19 (no hold: 3010 - 2984 = 26 is more), so the
+ * interval is [2991, 3491), all in f: f's wait is 500, its CPU self 493, nothing outside.
+ * The switches' walk charged the 10 unmatched exits (90 ticks) and put it at [2901, 3401):
+ * 83 ns before f's entry, outside every call (f's wait was 417, the waits' outside 500).
+ */
+static void sw_unmatched(const char *name)
+{
+	static const uint64_t cost[TRACE_COST_N] = { 2 << TRACE_COST_SHIFT, 3 << TRACE_COST_SHIFT,
+						     4 << TRACE_COST_SHIFT, 5 << TRACE_COST_SHIFT };
+	struct tg *g = tg_open(at(name));
+	struct tg_thread *a = tg_thread(g, 100);
+	unsigned i;
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_process(a, 4242, 1, "/usr/bin/sample", "sample\0", 7);
+	tg_cost(a, cost, TRACE_COST_N);
+	tg_enter(a, 0x401000, 1000);
+	tg_exit(a, 1100);
+	for (i = 0; i < 10; i++)
+		tg_exit(a, 1200 + 100 * i);
+	tg_enter(a, 0x401100, 3000);
+	tg_exit(a, 4000);
+	tg_flush(a, 0);
+	tg_switch(a, TRACE_SWITCH_BLOCKED, 3010, 3510);
+	tg_flush(a, TRACE_CHUNK_LAST);
+	tg_close(g);
+}
+
+/*
+ * sw-back: an interval written after a CPU clock reading later than its start (the format
+ * has readings after the intervals before them: a recorder does not write this, a damaged
+ * or hand-made trace may). Costs as sw-unmatched. main 1000..10000 { 20 calls of g, 100
+ * ticks each, 1100..3000; f 4000..5000 }, in chunk 0; chunk 1: the reading at 8000, then f
+ * blocked [4800, 4900). On the calls' clock: main enters at 998; each g call costs 14,
+ * g lasts 43 (860 for the 20); f enters at 4000 - 287 = 3713 and exits at 5000 - 294 =
+ * 4706 (993); main exits at 9697 (8699). The offset at 4800 is that after f's entry, 290
+ * (no hold: 4800 - 3713 is more): the interval is [4510, 4610), in f: f's wait 100, main's
+ * 0. The reading had moved the checkpoints' head past f's exit (5000), and a tick before
+ * the head took offset 0: [4800, 4900), after f's end, in main (f's wait was 0, main's 100).
+ * sw-late-drain (@late): no reading; main calls g once more (6000..6100) in a chunk of its
+ * own, and the interval comes in the chunk after it, two chunks late (the recorder drains
+ * a thread's switches at every chunk it opens: it does not write this): the head was at
+ * that chunk's start, after f's exit, and the figures were wrong the same way.
+ */
+static void sw_back(const char *name, bool late)
+{
+	static const uint64_t cost[TRACE_COST_N] = { 2 << TRACE_COST_SHIFT, 3 << TRACE_COST_SHIFT,
+						     4 << TRACE_COST_SHIFT, 5 << TRACE_COST_SHIFT };
+	struct tg *g = tg_open(at(name));
+	struct tg_thread *a = tg_thread(g, 100);
+	unsigned i;
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_process(a, 4242, 1, "/usr/bin/sample", "sample\0", 7);
+	tg_cost(a, cost, TRACE_COST_N);
+	tg_enter(a, 0x401000, 1000);
+	for (i = 0; i < 20; i++) {
+		tg_enter(a, 0x401200, 1100 + 100 * i);
+		tg_exit(a, 1150 + 100 * i);
+	}
+	tg_enter(a, 0x401100, 4000);
+	tg_exit(a, 5000);
+	if (late) {
+		tg_flush(a, 0);
+		tg_enter(a, 0x401200, 6000);
+		tg_exit(a, 6100);
+	}
+	tg_exit(a, 10000);
+	tg_flush(a, 0);
+	if (!late)
+		tg_cputime(a, 8000, 6000);
+	tg_switch(a, TRACE_SWITCH_BLOCKED, 4800, 4900);
+	tg_flush(a, TRACE_CHUNK_LAST);
+	tg_close(g);
+}
+
+/*
  * escapes: strings that would drive a terminal or break JSON if printed raw: the program's
  * path, a mark label and a thread name with escape sequences (clear screen, set the window
  * title, red), a BEL, a C1 control (U+009B, CSI) and bytes that are not UTF-8.
@@ -245,6 +423,21 @@ int main(int argc, char **argv)
 
 	/* escapes: control characters and bytes that are not UTF-8 in its strings */
 	escapes("escapes.bin");
+
+	/* context switches (see switches()) */
+	switches("sw-valid.bin", "sw-valid");
+	switches("sw-late.bin", "sw-late");
+	switches("sw-cputime-late.bin", "sw-cputime-late");
+	switches("sw-huge.bin", "sw-huge");
+	switches("sw-huge-cputime.bin", "sw-huge-cputime");
+	switches("sw-huge-cpu.bin", "sw-huge-cpu");
+	switches("sw-cputime-back.bin", "sw-cputime-back");
+	switches("sw-lost.bin", "sw-lost");
+	switches("sw-absent.bin", "sw-absent");
+	sw_unmatched("sw-unmatched.bin");
+	sw_back("sw-back.bin", false);
+	sw_back("sw-late-drain.bin", true);
+	switches("sw-last.bin", "sw-last");
 
 	/* header-only: a trace whose process died before writing any chunk */
 	{

@@ -2,7 +2,8 @@
 # The committed traces of tests/data/ (valid, cut, flipped, zeroed, wrong version, foreign,
 # random, empty, repeated chunks, crafted values...): each NAME.bin gets exactly what
 # NAME.expect says from `dump` (exit status, number of event lines, the one stderr line or
-# none) and from its "json CMD FILTER VALUE" lines (jq FILTER of CMD's JSON is VALUE), every
+# none), from its "json CMD FILTER VALUE" lines (jq FILTER of CMD's JSON is VALUE) and its
+# "text CMD REGEX" lines (a line of CMD's text report matches REGEX), every
 # other command must agree on the exit status and never crash (no status above 2), and an
 # incomplete trace starts every text report with the warning block.
 . "$(dirname "$0")/lib.sh"
@@ -40,6 +41,12 @@ for exp in "$D"/*.expect; do
 		[ -f "$TMP/$cmd.json" ] || "$ANALYZE" $cmd --format=json "$bin" >"$TMP/$cmd.json" 2>/dev/null
 		assert_eq "$value" "$(jq -r "$filter" "$TMP/$cmd.json")" "$name: $cmd $filter"
 	done < <(sed -n 's/^json //p' "$exp")
+	# "text CMD REGEX": a line of CMD's text report matches REGEX (grep -E)
+	while read -r cmd re; do
+		"$ANALYZE" $cmd "$bin" >"$TMP/text" 2>/dev/null
+		grep -Eq -- "$re" "$TMP/text" || fail "$name: no line of $cmd matches '$re'"
+		echo "ok: $name: $cmd has /$re/"
+	done < <(sed -n 's/^text //p' "$exp")
 	# incomplete: every text report says so first, on stdout
 	if [ "$want_rc" = 0 ] && [ "$(jq .complete "$TMP/summary.json")" = false ]; then
 		for cmd in summary functions callgraph memory leaks timeline marks dump diff; do
