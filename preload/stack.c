@@ -861,10 +861,11 @@ out:
 
 /*
  * The fast path: frames from the caller of malloc outwards by the learned rules, at most
- * stack_depth, into walk.ra[], under rules generation @gen (unwind_frames). Inlined into ps_stack_node. Starts from @hook_fp, the frame of the
- * hook that records (hooks-malloc.c passes its own; 0: the frame of the function this is
- * in), and follows the shim's frame pointers (the shim is built with them) to the first
- * return address outside it, then applies the rules frame by frame (walk_fresh).
+ * stack_depth, into walk.ra[], under rules generation @gen (unwind_frames). Inlined into
+ * ps_stack_node. Starts from @hook_fp, the frame of the hook that records (hooks-malloc.c
+ * passes its own; 0: the frame of the function this is in), and follows the shim's frame
+ * pointers (the shim is built with them) to the first return address outside it, then
+ * applies the rules frame by frame (walk_fresh).
  *
  * Incremental: when the caller's frame is in the state of the last walk's first frame (same
  * CFA, return address, and rbp if a later step uses it) and every value the last walk read
