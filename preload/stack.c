@@ -881,24 +881,37 @@ out:
 static PS_NOINSTR PS_NOINLINE int walk_fresh(struct ps_walk *w, uintptr_t ra, uintptr_t rsp,
 					      uintptr_t fp, uintptr_t lo, uintptr_t hi, uint32_t gen);
 
+/*
+ * past_shim - from @fp, a frame of the shim's own (frame pointers kept), the first frame
+ * whose return address is outside the shim: its frame address, with its return address in
+ * *@ra and its saved rbp in *@rbp; 0 when the chain leaves the frame pointers' shape (an
+ * rbp that does not go outwards, or is not aligned) or is over SKIP_MAX frames long.
+ */
+static inline __attribute__((always_inline)) PS_NOINSTR uintptr_t
+past_shim(uintptr_t fp, uintptr_t *ra, uintptr_t *rbp)
+{
+	for (uint32_t i = 0;; i++) {
+		*ra = ((const uintptr_t *)fp)[1];
+		*rbp = ((const uintptr_t *)fp)[0];
+		if (!in_shim(*ra))
+			return fp;
+		if (i >= SKIP_MAX || *rbp <= fp || (*rbp & 7))
+			return 0;
+		fp = *rbp;
+	}
+}
+
 static inline __attribute__((always_inline)) PS_NOINSTR int
 rule_walk(const struct ps_thread *t, uintptr_t hook_fp, uint32_t gen)
 {
 	uintptr_t fp = hook_fp ? hook_fp : (uintptr_t)__builtin_frame_address(0), lo = fp;
 	uintptr_t hi = t->stk.unw_stack_hi, ra, cfa, rsp, nrbp;
 	struct ps_walk *w = &walk;
-	uint32_t i;
 
 	/* the shim's own frames: each saved rbp is the next frame's, further out */
-	for (i = 0;; i++) {
-		ra = ((const uintptr_t *)fp)[1];
-		nrbp = ((const uintptr_t *)fp)[0];
-		if (!in_shim(ra))
-			break;
-		if (i >= SKIP_MAX || nrbp <= fp || (nrbp & 7))
-			return -1;
-		fp = nrbp;
-	}
+	fp = past_shim(fp, &ra, &nrbp);
+	if (!fp)
+		return -1;
 	cfa = fp + 16;
 	if (cfa > hi)
 		return -1;
@@ -1085,21 +1098,15 @@ PS_NOINSTR uint32_t ps_stack_reuse(struct ps_thread *t, uintptr_t hook_fp)
 {
 	const struct ps_walk *w = &walk;
 	uintptr_t fp = hook_fp, ra, nrbp, rsp, hi = t->stk.unw_stack_hi;
-	uint32_t walks = t->stk.unw_walks, i;
+	uint32_t walks = t->stk.unw_walks;
 
 	if (unlikely(!w->node || !(walks & (CHECK_EVERY - 1)) ||
 		     t->stk.nnodes < t->stk.nodes_seen))
 		return 0;
 	/* the shim's own frames, as rule_walk follows them */
-	for (i = 0;; i++) {
-		ra = ((const uintptr_t *)fp)[1];
-		nrbp = ((const uintptr_t *)fp)[0];
-		if (!in_shim(ra))
-			break;
-		if (i >= SKIP_MAX || nrbp <= fp || (nrbp & 7))
-			return 0;
-		fp = nrbp;
-	}
+	fp = past_shim(fp, &ra, &nrbp);
+	if (!fp)
+		return 0;
 	/* rsp <= hi follows: the kept walk's first CFA was at most its hi, at most hi */
 	rsp = fp + 16;
 	if (w->cfa0 != rsp || w->ra0 != ra || (w->live0 && w->fp0 != nrbp) ||
