@@ -303,21 +303,15 @@ static inline uint32_t shown_depth(const struct tstate *ts, uint32_t depth, unsi
  * activation of the same function is still open. Return: false when the walk does not
  * deliver it (a call inherited at fork, without WALK_INHERITED).
  */
+static inline __attribute__((always_inline)) void
+close_frame(struct walk_frame *c, uint32_t depth, uint64_t ns, struct trace_event *ev);
+
 static inline bool pop_call(const struct trace *t, struct tstate *ts, uint64_t ns,
 			    struct trace_event *ev, unsigned flags)
 {
 	struct walk_frame *c = &ts->calls[--ts->depth];
-	uint64_t dur = ns > c->ns ? ns - c->ns : 0;
 
-	if (ts->depth)
-		c[-1].child_ns += dur;
-	ev->type = EV_EXIT;
-	ev->ns = ns;
-	ev->func = c->func;
-	ev->frame = c;
-	ev->addr = c->addr;
-	ev->entry_ns = c->ns;
-	ev->child_ns = c->child_ns;
+	close_frame(c, ts->depth, ns, ev);
 	ev->inherited = c->inherited;
 	if (unlikely(c->inherited)) {
 		ts->ninherited--;
@@ -330,7 +324,27 @@ static inline bool pop_call(const struct trace *t, struct tstate *ts, uint64_t n
 	return true;
 }
 
-/* file offset of the record at @p of the chunk being decoded */
+/*
+ * close_frame - @ev, the EXIT event of open call @c (the innermost: @depth calls are still
+ * open outside it) at @ns, but for ->inherited, and its time added to its caller's callees'
+ * time (pop_call and run_exits).
+ */
+static inline __attribute__((always_inline)) void
+close_frame(struct walk_frame *c, uint32_t depth, uint64_t ns, struct trace_event *ev)
+{
+	uint64_t dur = ns > c->ns ? ns - c->ns : 0;
+
+	if (depth)
+		c[-1].child_ns += dur;
+	ev->type = EV_EXIT;
+	ev->ns = ns;
+	ev->func = c->func;
+	ev->frame = c;
+	ev->addr = c->addr;
+	ev->entry_ns = c->ns;
+	ev->child_ns = c->child_ns;
+}
+
 /*
  * When the calls still open at the end of a thread's stream are closed: at its last record,
  * or at the end of its last off-CPU interval when that is later (a thread cut at exit while
@@ -1426,7 +1440,7 @@ static inline __attribute__((always_inline)) bool run_exit(struct exits_run *x,
 							   struct trace_event *ev, uint64_t h)
 {
 	struct walk_frame *c;
-	uint64_t ns, dur;
+	uint64_t ns;
 
 	/* without inherited calls open (ninh, all of them counted), none is to test */
 	if (unlikely((h >> 1) > x->lim - x->ticks || !x->depth ||
@@ -1438,17 +1452,8 @@ static inline __attribute__((always_inline)) bool run_exit(struct exits_run *x,
 		x->clamps++;
 	ns = run_ns(x, x->vticks);
 	c = &x->calls[--x->depth];
-	dur = ns > c->ns ? ns - c->ns : 0;
-	if (x->depth)
-		c[-1].child_ns += dur;
-	ev->type = EV_EXIT;
-	ev->ns = ns;
-	ev->func = c->func;
-	ev->frame = c;
-	ev->addr = c->addr;
-	ev->entry_ns = c->ns;
-	ev->child_ns = c->child_ns;
-	ev->inherited = false;
+	close_frame(c, x->depth, ns, ev);
+	ev->inherited = false;			/* tested above */
 	ev->depth = x->depth - x->dsub;
 	ev->nested = --x->active[c->func] != 0;
 	return true;
