@@ -802,7 +802,8 @@ static void model_room(struct mwalk *w, uint32_t id)
 	mn = aligned_alloc(64, (size_t)cap * sizeof(*mn));
 	if (!mn)
 		pr_fatal("out of memory (%zu bytes)", (size_t)cap * sizeof(*mn));
-	memcpy(mn, w->mn, (size_t)w->mn_cap * sizeof(*mn));
+	if (w->mn_cap)		/* the first has nothing to copy (and memcpy from NULL is undefined) */
+		memcpy(mn, w->mn, (size_t)w->mn_cap * sizeof(*mn));
 	memset(mn + w->mn_cap, 0, (size_t)(cap - w->mn_cap) * sizeof(*mn));
 	free(w->mn);
 	w->mn = mn;
