@@ -172,9 +172,10 @@ void check_ends(struct trace *t, struct reader *r, struct loss_note *ln)
  */
 void trace_impossible(struct trace *t, struct tstate *ts, const char *what, uint64_t v)
 {
+	bool count = strstr(what, "count") != NULL;	/* a LOST count, of events or switches */
 	char tb[32];
 
-	if (!strcmp(what, "lost-event count"))
+	if (count)
 		ts->cnt_bad_counts++;
 	else
 		ts->cnt_bad_sizes++;
@@ -184,7 +185,7 @@ void trace_impossible(struct trace *t, struct tstate *ts, const char *what, uint
 	trace_walk_warn(t, true, "%s: thread %u: %s of %llu at %s is impossible (beyond %s): "
 			"left out of every total", t->path, ts->th->tid, what,
 			(unsigned long long)v, fmt_ns(tb, sizeof(tb), ts->last_ns),
-			strcmp(what, "lost-event count") ? "the address space" : "any real count");
+			count ? "any real count" : "the address space");
 }
 
 /*

@@ -1074,8 +1074,11 @@ static int dec_switch(DEC_PARAMS)
 	if (a == TRACE_SWITCH_LOST || a == TRACE_SWITCH_ABSENT) {
 		if (!first_pass(ts, p))
 			DEC_RET(0);
-		if (a == TRACE_SWITCH_LOST) {
-			t->switch_lost += b < TRACE_COUNT_MAX ? b : 0;
+		if (a == TRACE_SWITCH_LOST && unlikely(b > TRACE_COUNT_MAX)) {
+			trace_last_ns(t, r, ts);	/* the time the warning gives */
+			trace_impossible(t, ts, "a lost context-switch count", b);
+		} else if (a == TRACE_SWITCH_LOST) {
+			t->switch_lost += b;
 		} else {
 			t->switch_absent++;
 			if (!t->switch_errno)
