@@ -16,9 +16,9 @@ echo $? >r.rc
 cmp -s ref.stdout r.stdout || fail "runner: stdout differs"
 assert_eq 5 "$(cat r.rc)" "runner: exit status"
 assert_eq 2 "$(wc -l <r.stderr)" "runner: report lines"
-grep -q -x "perfshim: trace written to $TMP/t.bin ($(stat -c %s t.bin) bytes)" r.stderr ||
+grep -q -x "perfshim: trace written to $TMP/t.bin ($(runner_size t.bin))" r.stderr ||
 	fail "runner: report of t.bin: $(cat r.stderr)"
-grep -q -x "perfshim: trace written to $TMP/t.bin.exec ($(stat -c %s t.bin.exec) bytes, pid [0-9]* after exec)" r.stderr ||
+grep -q -x "perfshim: trace written to $TMP/t.bin.exec ($(runner_size t.bin.exec), pid [0-9]* after exec)" r.stderr ||
 	fail "runner: report of t.bin.exec: $(cat r.stderr)"
 dumpf t.bin.exec
 assert_eq 4 "$(allocs 444 t.bin.exec.dump)" "runner: exec'd image recorded"
@@ -32,7 +32,7 @@ files=$(ls perfshim.*.bin)
 assert_eq 2 "$(echo "$files" | wc -l)" "runner fork: files"
 assert_eq 2 "$(wc -l <err)" "runner fork: report lines"
 for f in $files; do
-	grep -q -E "^perfshim: trace written to $f \($(stat -c %s $f) bytes(, child ${f//[^0-9]/})?\)$" err ||
+	grep -q -E "^perfshim: trace written to $f \($(runner_size $f)(, child ${f//[^0-9]/})?\)$" err ||
 		fail "runner fork: report of $f: $(cat err)"
 done
 assert_eq 1 "$(grep -c ', child ' err)" "runner fork: one child"

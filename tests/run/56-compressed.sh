@@ -108,7 +108,7 @@ assert_eq "2 1" "$(rc_line summary --decompress-limit=lots i.bin.zst)" "a bad li
 assert_eq 5 "$(echo $?)" "--compress: the program's exit status"
 assert_eq "t.bin.exec.zst t.bin.zst" "$(ls t.bin* | tr '\n' ' ' | sed 's/ $//')" "--compress: files left"
 for f in t.bin t.bin.exec; do
-	grep -qx "perfshim: trace written to $TMP/$f.zst ($(stat -c %s $f.zst | awk '{ if ($1 < 1024) print $1 " bytes"; else printf "%.1f KiB\n", $1 / 1024 }'), compressed from .*" r.stderr ||
+	grep -qx "perfshim: trace written to $TMP/$f.zst ($(runner_size $f.zst), compressed from .*" r.stderr ||
 		fail "--compress: the report of $f.zst: $(cat r.stderr)"
 	zstd -q -d $f.zst -o $f.raw
 	dumpf $f.raw

@@ -17,6 +17,15 @@ skip() { echo "skipped: $*"; exit 77; }
 # assert_eq EXPECTED ACTUAL WHAT
 assert_eq() { [ "$1" == "$2" ] || fail "$3: expected '$1', got '$2'"; echo "ok: $3 = $2"; }
 
+# runner_size FILE: FILE's size as the runner writes it (runner/files.c human): "N bytes"
+# under 1 KiB, else one decimal of KiB, MiB, GiB or TiB (a trace of 1,024 bytes is "1.0 KiB")
+runner_size() {
+	stat -c %s "$1" | awk '{ n = $1; if (n < 1024) { printf "%d bytes\n", n; exit }
+		split("KiB MiB GiB TiB", u, " "); i = 0
+		while (n >= 1024 && i < 4) { n /= 1024; i++ }
+		printf "%.1f %s\n", n, u[i] }'
+}
+
 # traced OUT PROG ARGS... : run PROG under the shim with trace OUT, stdout/stderr to OUT.stdout/.stderr,
 # exit status to OUT.rc (never fails by itself)
 traced() {
