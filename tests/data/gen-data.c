@@ -238,6 +238,22 @@ static void switches(const char *name, const char *what)
 }
 
 /*
+ * sw_costed - thread 100 of @g, for sw-unmatched and sw-back: context switches on, and the
+ * hooks' costs (COST) entry 2 + 3 ticks, exit 4 + 5
+ */
+static struct tg_thread *sw_costed(struct tg *g)
+{
+	static const uint64_t cost[TRACE_COST_N] = { 2 << TRACE_COST_SHIFT, 3 << TRACE_COST_SHIFT,
+						     4 << TRACE_COST_SHIFT, 5 << TRACE_COST_SHIFT };
+	struct tg_thread *a = tg_thread(g, 100);
+
+	g->hdr.flags |= TRACE_F_SWITCHES;
+	tg_process(a, 4242, 1, "/usr/bin/sample", "sample\0", 7);
+	tg_cost(a, cost, TRACE_COST_N);
+	return a;
+}
+
+/*
  * sw-unmatched: the switches' walk keeps the calls' clock after an EXIT with no open call.
  * The hooks cost entry 2 + 3 ticks, exit 4 + 5 (COST). main 1000..1100, then 10 EXITs of no
  * call (1200, 1300, ..., 2100: the calls walk counts them unmatched and charges no cost),
@@ -250,15 +266,10 @@ static void switches(const char *name, const char *what)
  */
 static void sw_unmatched(const char *name)
 {
-	static const uint64_t cost[TRACE_COST_N] = { 2 << TRACE_COST_SHIFT, 3 << TRACE_COST_SHIFT,
-						     4 << TRACE_COST_SHIFT, 5 << TRACE_COST_SHIFT };
 	struct tg *g = tg_open(at(name));
-	struct tg_thread *a = tg_thread(g, 100);
+	struct tg_thread *a = sw_costed(g);
 	unsigned i;
 
-	g->hdr.flags |= TRACE_F_SWITCHES;
-	tg_process(a, 4242, 1, "/usr/bin/sample", "sample\0", 7);
-	tg_cost(a, cost, TRACE_COST_N);
 	tg_enter(a, 0x401000, 1000);
 	tg_exit(a, 1100);
 	for (i = 0; i < 10; i++)
@@ -289,15 +300,10 @@ static void sw_unmatched(const char *name)
  */
 static void sw_back(const char *name, bool late)
 {
-	static const uint64_t cost[TRACE_COST_N] = { 2 << TRACE_COST_SHIFT, 3 << TRACE_COST_SHIFT,
-						     4 << TRACE_COST_SHIFT, 5 << TRACE_COST_SHIFT };
 	struct tg *g = tg_open(at(name));
-	struct tg_thread *a = tg_thread(g, 100);
+	struct tg_thread *a = sw_costed(g);
 	unsigned i;
 
-	g->hdr.flags |= TRACE_F_SWITCHES;
-	tg_process(a, 4242, 1, "/usr/bin/sample", "sample\0", 7);
-	tg_cost(a, cost, TRACE_COST_N);
 	tg_enter(a, 0x401000, 1000);
 	for (i = 0; i < 20; i++) {
 		tg_enter(a, 0x401200, 1100 + 100 * i);
