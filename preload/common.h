@@ -104,12 +104,17 @@ static inline uint64_t ps_now(void)
 }
 
 /* lfence keeps the TSC read after earlier loads/stores (the real free, the real malloc). */
+static inline uint64_t ps_tsc_ordered(void)
+{
+	__builtin_ia32_lfence();
+	return __builtin_ia32_rdtsc();
+}
+
+/* ps_tsc_ordered, or the monotonic clock where the TSC is not used */
 static inline uint64_t ps_now_ordered(void)
 {
-	if (likely(ps_use_tsc)) {
-		__builtin_ia32_lfence();
-		return __builtin_ia32_rdtsc();
-	}
+	if (likely(ps_use_tsc))
+		return ps_tsc_ordered();
 	return ps_mono_ns();
 }
 

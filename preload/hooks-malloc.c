@@ -160,20 +160,27 @@ static PS_NOINSTR PS_NOINLINE struct ps_thread *rec_thread_slow(void)
 	return t;
 }
 
-static inline PS_NOINSTR struct ps_thread *rec_thread(void)
+/*
+ * thread_ready - the calling thread records and is not inside a hook: ->guard and ->state,
+ * adjacent ints, read as one word. With ps_alloc_all, that is rec_thread's answer (malloc
+ * events on) without the settings' tests, and the clock is the TSC.
+ */
+static inline PS_NOINSTR int thread_ready(const struct ps_thread *t)
 {
-	struct ps_thread *t = &ps_self;
 	uint64_t guard_state;
 
 	memcpy(&guard_state, &t->guard, sizeof(guard_state));
-	if (likely(guard_state == (uint64_t)PS_T_ACTIVE << 32) &&
-	    likely(ps_cfg.events & PS_EV_MALLOC))
+	return guard_state == (uint64_t)PS_T_ACTIVE << 32;
+}
+
+static inline PS_NOINSTR struct ps_thread *rec_thread(void)
+{
+	struct ps_thread *t = &ps_self;
+
+	if (likely(thread_ready(t)) && likely(ps_cfg.events & PS_EV_MALLOC))
 		return t;
 	return rec_thread_slow();
 }
-
-static inline PS_NOINSTR int thread_ready(const struct ps_thread *t);
-static inline PS_NOINSTR uint64_t tsc_ordered(void);
 
 /*
  * alloc_thread_due - rec_thread for a new block @p of @size bytes that reached the thread's
@@ -402,27 +409,8 @@ out:
  * recorded" all read as a countdown of 0, which fails the test. What follows the test is
  * out of line, and takes the caller's return address from the hook (see rec_alloc).
  */
-int ps_alloc_all;
-
-/*
- * thread_ready - the calling thread records and is not inside a hook: ->guard and ->state,
- * adjacent ints, read as one word. With ps_alloc_all, that is rec_thread's answer (malloc
- * events on) without the settings' tests, and the clock is the TSC.
- */
-static inline PS_NOINSTR int thread_ready(const struct ps_thread *t)
-{
-	uint64_t guard_state;
-
-	memcpy(&guard_state, &t->guard, sizeof(guard_state));
-	return guard_state == (uint64_t)PS_T_ACTIVE << 32;
-}
-
-/* the TSC after the real call (ps_now_ordered when ps_use_tsc is known to be set) */
-static inline PS_NOINSTR uint64_t tsc_ordered(void)
-{
-	__builtin_ia32_lfence();
-	return __builtin_ia32_rdtsc();
-}
+int ps_alloc_all;	/* set once by the start (init.c): every allocation recorded, with the TSC,
+			 * the allocator resolved: malloc_due and free_record test the thread only */
 
 static PS_NOINSTR PS_NOINLINE void *malloc_due(size_t size, uintptr_t ra)
 {
@@ -436,7 +424,7 @@ static PS_NOINSTR PS_NOINLINE void *malloc_due(size_t size, uintptr_t ra)
 		t->sample.left = 0;
 		p = ps_real_malloc(size);
 		if (likely(p) && likely(thread_ready(t)))
-			rec_alloc_in(t, TRACE_ALLOC_MALLOC, size, p, tsc_ordered(), ra);
+			rec_alloc_in(t, TRACE_ALLOC_MALLOC, size, p, ps_tsc_ordered(), ra);
 		else if (likely(p) && (t = alloc_thread_due(size, p)))
 			rec_alloc(t, TRACE_ALLOC_MALLOC, size, p, ps_now_ordered(), ra);
 		return p;
@@ -595,7 +583,7 @@ static PS_NOINSTR PS_NOINLINE void free_record(void *ptr)
 	 * The settled case tests the thread once (as malloc_due).
 	 */
 	if (likely(__atomic_load_n(&ps_alloc_all, __ATOMIC_RELAXED)) && likely(thread_ready(t))) {
-		now = tsc_ordered();
+		now = ps_tsc_ordered();
 		ps_real_free(ptr);
 		rec_free_in(t, ptr, now);
 		return;
